@@ -1,0 +1,149 @@
+// The ledger: an append-only, durable, tamper-evident log of case events
+// on RocksDB. Guarantees and byte formats: ../../shared/spec/architecture.md,
+// docs/storage.md.
+//
+// Appends go through one sequencer thread. Every Append() call is validated
+// and sequenced in arrival order; the sequencer writes everything queued
+// since its last write as one RocksDB WriteBatch, synced once (group commit),
+// and only then acknowledges each caller. A call appends all of its events
+// or none.
+//
+// Thread safety: a Ledger may be used from many threads at once.
+// One process may open a ledger for writing (RocksDB's lock enforces it);
+// others open it read-only and see what was durable when they opened it.
+#ifndef CASELEDGER_LEDGER_LEDGER_H_
+#define CASELEDGER_LEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "caseledger/v1/events.pb.h"
+#include "ledger/checkpoint.h"
+#include "ledger/clock.h"
+#include "ledger/merkle.h"
+#include "ledger/recorded_event.h"
+
+namespace caseledger {
+
+// What the caller expects of the case before its events are appended.
+struct ExpectedVersion {
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+  Kind kind = Kind::kAny;
+  uint64_t version = 0;  // only for kExact
+
+  static ExpectedVersion Any() { return {}; }
+  static ExpectedVersion NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedVersion StreamExists() { return {Kind::kStreamExists, 0}; }
+  static ExpectedVersion Exactly(uint64_t v) { return {Kind::kExact, v}; }
+  // Parses "any", "no-stream", "exists" or a version number.
+  static absl::StatusOr<ExpectedVersion> Parse(std::string_view text);
+  std::string ToString() const;
+};
+
+struct LedgerOptions {
+  // Where recorded_at comes from. Default: SystemClock(). Not owned.
+  Clock* clock = nullptr;
+  // Sync the WAL before acknowledging an append. Turning this off loses
+  // acknowledged events on power failure; only for bulk loads that are
+  // re-run from their source on failure. Default: true.
+  bool sync = true;
+  // Open without the write lock; Append fails with kFailedPrecondition.
+  // Default: false.
+  bool read_only = false;
+  // Sign and store a checkpoint after every this many entries (0: never
+  // automatically). Default: 1000.
+  uint64_t checkpoint_every_entries = 1000;
+  // Also sign one when this much time has passed since the last. Default: 60 s.
+  absl::Duration checkpoint_every = absl::Seconds(60);
+};
+
+// The outcome of one Append call, in the caller's order.
+struct AppendResult {
+  struct Appended {
+    std::string event_id;
+    uint64_t position = 0;
+    uint64_t case_version = 0;
+    // True when the event was already stored with identical content and
+    // nothing was written for it.
+    bool duplicate = false;
+  };
+  std::vector<Appended> events;
+  // Ledger size after the call.
+  uint64_t tree_size = 0;
+};
+
+class Ledger {
+ public:
+  // Creates a new ledger in `dir` (which must not hold one) named `origin`,
+  // with a fresh Ed25519 signing key (private key file mode 0600).
+  static absl::StatusOr<std::unique_ptr<Ledger>> Create(
+      const std::string& dir, const std::string& origin,
+      LedgerOptions options = {});
+  // Opens an existing ledger. kNotFound when `dir` holds none.
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(
+      const std::string& dir, LedgerOptions options = {});
+
+  // Stops the sequencer after the appends already queued; closes the store.
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Appends `events` atomically. Events without event_id get a fresh UUID.
+  // Errors (nothing is written for any of them):
+  //   kInvalidArgument: an event fails validation; the message starts with
+  //     "event <i>: " (0-based index in `events`) and names the field.
+  //   kFailedPrecondition: `expected` does not hold; message holds both the
+  //     expected and the actual version.
+  //   kAlreadyExists: an event_id is stored with other content.
+  //   any other: the store failed; after a failed write every later Append
+  //     fails until the ledger is reopened.
+  // `expected` other than Any() requires every event to be of one case.
+  absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
+                                      ExpectedVersion expected = {});
+
+  // Number of entries (the tree size).
+  uint64_t Size() const;
+  // The ledger's name (checkpoint origin).
+  const std::string& origin() const;
+
+  // Events of a case with case_version >= from_version, at most `limit`
+  // (0: no limit), in version order. Empty when the case does not exist.
+  absl::StatusOr<std::vector<RecordedEvent>> ReadCase(
+      std::string_view case_id, uint64_t from_version = 1,
+      uint64_t limit = 0) const;
+  // Events with position >= from_position, at most `limit` (0: no limit).
+  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position,
+                                                     uint64_t limit) const;
+  // Calls `visit` for each event from `from_position` on, in order, without
+  // holding them all in memory; stops at the first error `visit` returns.
+  absl::Status ForEach(
+      uint64_t from_position,
+      const std::function<absl::Status(const RecordedEvent&)>& visit) const;
+  // One event by id; kNotFound when absent.
+  absl::StatusOr<RecordedEvent> ReadEvent(std::string_view event_id) const;
+  // The case's current version (0 when the case does not exist).
+  absl::StatusOr<uint64_t> CaseVersion(std::string_view case_id) const;
+
+  // Stores a message or notice; returns its SHA-256 in lowercase hex.
+  // Storing the same bytes twice is harmless.
+  absl::StatusOr<std::string> PutBlob(std::string_view bytes);
+  // The stored bytes with that SHA-256; kNotFound when absent.
+  absl::StatusOr<std::string> GetBlob(std::string_view sha256_hex) const;
+  absl::StatusOr<bool> HasBlob(std::string_view sha256_hex) const;
+
+ private:
+  struct Impl;
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_LEDGER_H_

@@ -1,0 +1,79 @@
+#include "ledger/sha256.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace caseledger {
+
+Sha256Digest Sha256(std::string_view a, std::string_view b) {
+  Sha256Digest out;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  // These calls fail only on allocation failure inside OpenSSL; a digest we
+  // cannot compute must never be mistaken for a real one, so abort.
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx, b.data(), b.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, out.data(), nullptr) != 1) {
+    abort();
+  }
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+Sha256Digest Sha256(std::string_view data) { return Sha256(data, {}); }
+
+std::string DigestBytes(const Sha256Digest& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string ToHex(const Sha256Digest& d) { return ToHex(DigestBytes(d)); }
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+absl::StatusOr<Sha256Digest> DigestFromHex(std::string_view hex,
+                                           std::string_view what) {
+  if (hex.size() != 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": expected 64 hex digits, got ", hex.size(),
+                     " characters"));
+  }
+  Sha256Digest out;
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": character ", 2 * i + (hi < 0 ? 0 : 1), " is not hex"));
+    }
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+bool IsLowerHexSha256(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace caseledger

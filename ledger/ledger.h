@@ -15,6 +15,7 @@
 #define CASELEDGER_LEDGER_LEDGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,10 @@ struct AppendResult {
   uint64_t tree_size = 0;
 };
 
+// For an Append error about one event: its 0-based index in the call.
+// Such errors' messages start with "event <index>: ".
+std::optional<size_t> FailedEventIndex(const absl::Status& status);
+
 class Ledger {
  public:
   // Creates a new ledger in `dir` (which must not hold one) named `origin`,
@@ -110,6 +115,15 @@ class Ledger {
 
   // Number of entries (the tree size).
   uint64_t Size() const;
+
+  // Counters since open, for tests and benchmarks: how well appends share
+  // syncs.
+  struct Stats {
+    uint64_t writes = 0;   // synced WriteBatches written by the sequencer
+    uint64_t appends = 0;  // Append calls acknowledged
+    uint64_t events = 0;   // events written (duplicates excluded)
+  };
+  Stats GetStats() const;
   // The ledger's name (checkpoint origin).
   const std::string& origin() const;
 

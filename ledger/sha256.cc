@@ -53,15 +53,16 @@ absl::StatusOr<Sha256Digest> DigestFromHex(std::string_view hex,
                                            std::string_view what) {
   if (hex.size() != 64) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": expected 64 hex digits, got ", hex.size(),
-                     " characters"));
+        absl::StrCat(std::string(what), ": expected 64 hex digits, got ",
+                     hex.size(), " characters"));
   }
   Sha256Digest out;
   for (size_t i = 0; i < 32; ++i) {
     int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": character ", 2 * i + (hi < 0 ? 0 : 1), " is not hex"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(what), ": character ",
+                       2 * i + (hi < 0 ? 0 : 1), " is not hex"));
     }
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }

@@ -1,0 +1,50 @@
+// Events in and out of JSON, using the protobuf proto3 JSON mapping
+// (domain.md §3): camelCase or snake_case accepted on input, snake_case
+// written; unknown fields and enum names are rejected.
+#ifndef CASELEDGER_LEDGER_EVENT_JSON_H_
+#define CASELEDGER_LEDGER_EVENT_JSON_H_
+
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "caseledger/v1/events.pb.h"
+
+namespace caseledger {
+
+// Parses one JSON object into an event. kInvalidArgument naming the field
+// on malformed JSON, unknown fields or enum names, bad timestamps.
+absl::StatusOr<v1::Event> ParseEventJson(std::string_view json);
+
+// The event as one line of JSON with snake_case field names.
+std::string EventToJson(const v1::Event& event);
+
+// One event of a JSON Lines input with the 1-based line it came from.
+struct EventLine {
+  uint64_t line = 0;
+  v1::Event event;
+};
+
+// Reads JSON Lines; blank lines are skipped. Stops at the first bad line with
+// kInvalidArgument "line N: <field>: <problem>".
+absl::StatusOr<std::vector<EventLine>> ReadEventLines(std::istream& in);
+
+// Reads JSON Lines one event at a time, for inputs too large to hold.
+class EventLineReader {
+ public:
+  explicit EventLineReader(std::istream& in) : in_(in) {}
+  // The next event; kOutOfRange at the end of the input.
+  absl::StatusOr<EventLine> Next();
+  uint64_t line() const { return line_; }
+
+ private:
+  std::istream& in_;
+  uint64_t line_ = 0;
+};
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_EVENT_JSON_H_

@@ -1,0 +1,412 @@
+#include "ledger/event_validation.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "ledger/sha256.h"
+#include "ledger/status_macros.h"
+
+namespace caseledger {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+absl::Status Invalid(std::string_view field, std::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(field), ": ", std::string(problem)));
+}
+
+bool IsAtext(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) !=
+             std::string_view::npos;
+}
+
+// Unknown fields and enum numbers can only arrive through the binary
+// (gRPC) path; the JSON parser already refuses them. Walk the message.
+absl::Status CheckKnownFieldsAndEnums(const Message& message,
+                                      const std::string& path) {
+  const auto* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) {
+    return Invalid(path.empty() ? "event" : path, "has unknown fields");
+  }
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    std::string name =
+        path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    if (field->type() == FieldDescriptor::TYPE_ENUM) {
+      int n = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+      for (int i = 0; i < n; ++i) {
+        int value = field->is_repeated()
+                        ? reflection->GetRepeatedEnumValue(message, field, i)
+                        : reflection->GetEnumValue(message, field);
+        if (field->enum_type()->FindValueByNumber(value) == nullptr) {
+          return Invalid(name, absl::StrCat("unknown enum value ", value));
+        }
+      }
+    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          CASELEDGER_RETURN_IF_ERROR(CheckKnownFieldsAndEnums(
+              reflection->GetRepeatedMessage(message, field, i),
+              absl::StrCat(name, "[", i, "]")));
+        }
+      } else {
+        CASELEDGER_RETURN_IF_ERROR(CheckKnownFieldsAndEnums(
+            reflection->GetMessage(message, field), name));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAddress(std::string_view field, std::string_view address,
+                          bool required) {
+  if (address.empty()) {
+    return required ? Invalid(field, "is required") : absl::OkStatus();
+  }
+  if (!IsValidEmailAddress(address)) {
+    return Invalid(field, absl::StrCat("'", std::string(address),
+                                       "' is not a valid email address"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAddresses(
+    std::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& list) {
+  for (int i = 0; i < list.size(); ++i) {
+    CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+        absl::StrCat(std::string(field), "[", i, "]"), list[i], true));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequired(std::string_view field, std::string_view value) {
+  return value.empty() ? Invalid(field, "is required") : absl::OkStatus();
+}
+
+template <typename Enum>
+absl::Status CheckEnumSet(std::string_view field, Enum value) {
+  return static_cast<int>(value) == 0 ? Invalid(field, "is required")
+                                      : absl::OkStatus();
+}
+
+absl::Status CheckSha256(std::string_view field, std::string_view value) {
+  if (value.empty() || IsLowerHexSha256(value)) return absl::OkStatus();
+  return Invalid(field, "must be 64 lowercase hex digits (SHA-256)");
+}
+
+absl::Status CheckTimestamp(std::string_view field,
+                            const google::protobuf::Timestamp& t) {
+  // The JSON parser enforces this range; binary input may not.
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return Invalid(field, "is not a valid timestamp");
+  }
+  return absl::OkStatus();
+}
+
+bool After(const google::protobuf::Timestamp& a,
+           const google::protobuf::Timestamp& b) {
+  return a.seconds() > b.seconds() ||
+         (a.seconds() == b.seconds() && a.nanos() > b.nanos());
+}
+
+absl::Status CheckDeadline(std::string_view field, const v1::Event& event,
+                           bool present,
+                           const google::protobuf::Timestamp& deadline) {
+  if (!present) return absl::OkStatus();
+  CASELEDGER_RETURN_IF_ERROR(CheckTimestamp(field, deadline));
+  if (!After(deadline, event.occurred_at())) {
+    return Invalid(field, "must be after occurred_at");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePayload(const v1::Event& e) {
+  using E = v1::Event;
+  switch (e.payload_case()) {
+    case E::kCaseOpened: {
+      const auto& p = e.case_opened();
+      CASELEDGER_RETURN_IF_ERROR(CheckAddress("case_opened.office_mailbox",
+                                              p.office_mailbox(), false));
+      const std::string& c = p.applicant_country();
+      if (!c.empty() && (c.size() != 2 || !absl::ascii_isupper(c[0]) ||
+                         !absl::ascii_isupper(c[1]))) {
+        return Invalid("case_opened.applicant_country",
+                       "must be an ISO 3166-1 alpha-2 code such as \"PH\"");
+      }
+      if (!p.language().empty() && p.language() != "en" &&
+          p.language() != "fr") {
+        return Invalid("case_opened.language", "must be \"en\" or \"fr\"");
+      }
+      return absl::OkStatus();
+    }
+    case E::kEmailConsentRecorded: {
+      const auto& p = e.email_consent_recorded();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("email_consent_recorded.party", p.party()));
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("email_consent_recorded.basis", p.basis()));
+      return CheckAddress("email_consent_recorded.address", p.address(), true);
+    }
+    case E::kEmailConsentWithdrawn: {
+      const auto& p = e.email_consent_withdrawn();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("email_consent_withdrawn.party", p.party()));
+      return CheckAddress("email_consent_withdrawn.address", p.address(), true);
+    }
+    case E::kContactAddressChanged: {
+      const auto& p = e.contact_address_changed();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("contact_address_changed.party", p.party()));
+      CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+          "contact_address_changed.old_address", p.old_address(), false));
+      return CheckAddress("contact_address_changed.new_address",
+                          p.new_address(), true);
+    }
+    case E::kRepresentativeAppointed: {
+      const auto& p = e.representative_appointed();
+      CASELEDGER_RETURN_IF_ERROR(CheckRequired(
+          "representative_appointed.representative_id", p.representative_id()));
+      return CheckAddress("representative_appointed.email", p.email(), false);
+    }
+    case E::kRepresentativeWithdrawn:
+      return CheckRequired("representative_withdrawn.representative_id",
+                           e.representative_withdrawn().representative_id());
+    case E::kRecipientAddressVerified:
+      return CheckAddress("recipient_address_verified.address",
+                          e.recipient_address_verified().address(), true);
+    case E::kDocumentRequestSent: {
+      const auto& p = e.document_request_sent();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("document_request_sent.channel", p.channel()));
+      if (p.channel() == v1::Channel::EMAIL && p.to().empty()) {
+        return Invalid("document_request_sent.to",
+                       "an EMAIL request needs at least one recipient");
+      }
+      if (p.channel() == v1::Channel::EMAIL) {
+        CASELEDGER_RETURN_IF_ERROR(
+            CheckAddresses("document_request_sent.to", p.to()));
+        CASELEDGER_RETURN_IF_ERROR(
+            CheckAddresses("document_request_sent.cc", p.cc()));
+        CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+            "document_request_sent.from_mailbox", p.from_mailbox(), false));
+      }
+      if (p.resend_of() == p.request_id()) {
+        return Invalid("document_request_sent.resend_of",
+                       "a request cannot be a resend of itself");
+      }
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckSha256("document_request_sent.body_sha256", p.body_sha256()));
+      return CheckDeadline("document_request_sent.deadline", e,
+                           p.has_deadline(), p.deadline());
+    }
+    case E::kDeliveryNoticeReceived: {
+      const auto& p = e.delivery_notice_received();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("delivery_notice_received.action", p.action()));
+      CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+          "delivery_notice_received.recipient", p.recipient(), false));
+      return CheckSha256("delivery_notice_received.notice_sha256",
+                         p.notice_sha256());
+    }
+    case E::kAlternativeChannelConsidered:
+      return CheckEnumSet("alternative_channel_considered.channel",
+                          e.alternative_channel_considered().channel());
+    case E::kDocumentsReceived:
+      return absl::OkStatus();
+    case E::kExtensionRequested: {
+      const auto& p = e.extension_requested();
+      return CheckDeadline("extension_requested.requested_deadline", e,
+                           p.has_requested_deadline(), p.requested_deadline());
+    }
+    case E::kDeadlineExtended: {
+      const auto& p = e.deadline_extended();
+      if (!p.has_new_deadline()) {
+        return Invalid("deadline_extended.new_deadline", "is required");
+      }
+      return CheckDeadline("deadline_extended.new_deadline", e, true,
+                           p.new_deadline());
+    }
+    case E::kExtensionRefused:
+    case E::kNonComplianceRecorded:
+      return absl::OkStatus();
+    case E::kOfficerNoteAdded:
+      return CheckRequired("officer_note_added.text",
+                           e.officer_note_added().text());
+    case E::kApplicantEmailReceived: {
+      const auto& p = e.applicant_email_received();
+      CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+          "applicant_email_received.from_address", p.from_address(), false));
+      return CheckSha256("applicant_email_received.body_sha256",
+                         p.body_sha256());
+    }
+    case E::kTransferNoticeSent: {
+      const auto& p = e.transfer_notice_sent();
+      if (p.to().empty()) {
+        return Invalid("transfer_notice_sent.to",
+                       "a transfer notice needs at least one recipient");
+      }
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckAddresses("transfer_notice_sent.to", p.to()));
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckAddresses("transfer_notice_sent.cc", p.cc()));
+      CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+          "transfer_notice_sent.from_mailbox", p.from_mailbox(), false));
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckAddress("transfer_notice_sent.new_office_mailbox",
+                       p.new_office_mailbox(), false));
+      return CheckSha256("transfer_notice_sent.body_sha256", p.body_sha256());
+    }
+    case E::kCaseTransferred:
+      return CheckRequired("case_transferred.to_office_id",
+                           e.case_transferred().to_office_id());
+    case E::kCaseDecided: {
+      const auto& p = e.case_decided();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("case_decided.decision", p.decision()));
+      if (p.ground() == v1::DecisionGround::NON_COMPLIANCE &&
+          p.request_id().empty()) {
+        return Invalid("case_decided.request_id",
+                       "is required when ground is NON_COMPLIANCE");
+      }
+      return absl::OkStatus();
+    }
+    case E::kReconsiderationRequested:
+      return absl::OkStatus();
+    case E::kReconsiderationDecided:
+      return CheckEnumSet("reconsideration_decided.outcome",
+                          e.reconsideration_decided().outcome());
+    case E::kJudicialReviewFiled:
+      return CheckRequired("judicial_review_filed.court_file_number",
+                           e.judicial_review_filed().court_file_number());
+    case E::kEvidenceBundleExported: {
+      const auto& p = e.evidence_bundle_exported();
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckEnumSet("evidence_bundle_exported.purpose", p.purpose()));
+      return CheckSha256("evidence_bundle_exported.bundle_sha256",
+                         p.bundle_sha256());
+    }
+    case E::PAYLOAD_NOT_SET:
+      break;
+  }
+  return Invalid("payload", "exactly one payload is required");
+}
+
+}  // namespace
+
+bool IsValidCaseId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  if (!absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsValidEmailAddress(std::string_view address) {
+  if (address.size() > 254) return false;
+  size_t at = address.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at > 64) return false;
+  std::string_view local = address.substr(0, at);
+  std::string_view domain = address.substr(at + 1);
+  std::string local_text(local);
+  for (absl::string_view atom : absl::StrSplit(local_text, '.')) {
+    if (atom.empty()) return false;
+    for (char c : atom) {
+      if (!IsAtext(c)) return false;
+    }
+  }
+  std::string domain_text(domain);
+  std::vector<std::string> labels = absl::StrSplit(domain_text, '.');
+  if (labels.size() < 2 || domain.size() > 253) return false;
+  for (const std::string& label : labels) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' ||
+        label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool IsValidUuid(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-'
+             : !absl::ascii_isxdigit(static_cast<unsigned char>(id[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string RequestIdOf(const v1::Event& event) {
+  if (event.payload_case() == v1::Event::PAYLOAD_NOT_SET) return "";
+  const auto* reflection = event.GetReflection();
+  const FieldDescriptor* payload_field =
+      v1::Event::descriptor()->FindFieldByNumber(event.payload_case());
+  const Message& payload = reflection->GetMessage(event, payload_field);
+  const FieldDescriptor* request_field =
+      payload.GetDescriptor()->FindFieldByName("request_id");
+  if (request_field == nullptr) return "";
+  return payload.GetReflection()->GetString(payload, request_field);
+}
+
+absl::Status ValidateEvent(const v1::Event& event) {
+  CASELEDGER_RETURN_IF_ERROR(CheckKnownFieldsAndEnums(event, ""));
+  if (!event.event_id().empty() && !IsValidUuid(event.event_id())) {
+    return Invalid("event_id",
+                   absl::StrCat("'", event.event_id(), "' is not a UUID"));
+  }
+  if (event.case_id().empty()) return Invalid("case_id", "is required");
+  if (!IsValidCaseId(event.case_id())) {
+    return Invalid(
+        "case_id",
+        absl::StrCat("'", event.case_id(),
+                     "' does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"));
+  }
+  if (!event.has_occurred_at()) return Invalid("occurred_at", "is required");
+  CASELEDGER_RETURN_IF_ERROR(
+      CheckTimestamp("occurred_at", event.occurred_at()));
+  if (!event.has_actor() ||
+      event.actor().kind() == v1::ActorKind::ACTOR_KIND_UNSPECIFIED) {
+    return Invalid("actor.kind", "is required");
+  }
+  if (event.actor().id().empty()) return Invalid("actor.id", "is required");
+  CASELEDGER_RETURN_IF_ERROR(ValidatePayload(event));
+  // Every request-scoped payload names its request; case_decided only for a
+  // non-compliance refusal (checked above).
+  if (event.payload_case() != v1::Event::kCaseDecided) {
+    const FieldDescriptor* payload_field =
+        v1::Event::descriptor()->FindFieldByNumber(event.payload_case());
+    if (payload_field->message_type()->FindFieldByName("request_id") !=
+            nullptr &&
+        RequestIdOf(event).empty()) {
+      return Invalid(absl::StrCat(payload_field->name(), ".request_id"),
+                     "is required");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace caseledger

@@ -1,0 +1,36 @@
+// The rules of domain.md §3 that one event must meet on its own. The rules
+// that depend on the ledger's contents (first event of a case, request
+// already sent, ...) are checked by the sequencer. Validation rejects
+// malformed data, never poor practice: the findings judge practice.
+#ifndef CASELEDGER_LEDGER_EVENT_VALIDATION_H_
+#define CASELEDGER_LEDGER_EVENT_VALIDATION_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "caseledger/v1/events.pb.h"
+
+namespace caseledger {
+
+// OK when `event` is well formed; otherwise kInvalidArgument whose message
+// starts with the offending field's path, e.g.
+// "document_request_sent.to[1]: 'bob@' is not a valid email address".
+// An empty event_id is allowed (the ledger generates one).
+absl::Status ValidateEvent(const v1::Event& event);
+
+// True for `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.
+bool IsValidCaseId(std::string_view case_id);
+// A syntactic check of an addr-spec (RFC 5322 dot-atom local part, DNS
+// domain with at least two labels).
+bool IsValidEmailAddress(std::string_view address);
+// True for the canonical 8-4-4-4-12 hex form.
+bool IsValidUuid(std::string_view id);
+
+// The request a payload is about ("" when none), and whether the payload is
+// request-scoped (must name a request already sent in its case).
+std::string RequestIdOf(const v1::Event& event);
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_EVENT_VALIDATION_H_

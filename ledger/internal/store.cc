@@ -1,0 +1,266 @@
+#include "ledger/internal/store.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace caseledger::internal {
+namespace {
+
+constexpr const char* kFamilyNames[] = {
+    "default",
+    "entries",
+    "events",
+    "case_index",
+    "event_ids",
+    "requests",
+    "merkle",
+    "checkpoints",
+    "blobs",
+    "projections",
+};
+static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(std::string(what), ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::UnavailableError(absl::StrCat(
+        message, " (another process has this ledger open for writing)"));
+  }
+  if (s.IsIOError()) return absl::UnavailableError(message);
+  if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(message);
+  return absl::InternalError(message);
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes) {
+  if (bytes.size() < 8) {
+    return absl::DataLossError(
+        absl::StrCat("expected 8 bytes of big-endian integer, got ",
+                     bytes.size()));
+  }
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(bytes[i]);
+  return v;
+}
+
+struct Store::Rep {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  bool read_only = false;
+
+  ~Rep() {
+    for (auto* h : handles) {
+      if (db != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    if (db != nullptr) db->Close().PermitUncheckedError();
+  }
+};
+
+struct Batch::Rep {
+  rocksdb::WriteBatch batch;
+  const std::vector<rocksdb::ColumnFamilyHandle*>* handles;
+};
+
+Batch::Batch(const Store& store) : rep_(std::make_unique<Rep>()) {
+  rep_->handles = &store.rep_->handles;
+}
+Batch::~Batch() = default;
+void Batch::SetSavePoint() { rep_->batch.SetSavePoint(); }
+void Batch::RollbackToSavePoint() {
+  // Fails only without a matching SetSavePoint, a caller bug.
+  rep_->batch.RollbackToSavePoint().PermitUncheckedError();
+}
+size_t Batch::Count() const { return rep_->batch.Count(); }
+size_t Batch::ByteSize() const { return rep_->batch.GetDataSize(); }
+void Batch::Clear() { rep_->batch.Clear(); }
+
+// WriteBatch::Put fails only when the batch exceeds max_bytes, which we never
+// set; the write itself reports any other problem.
+void Batch::Put(Family family, std::string_view key, std::string_view value) {
+  rep_->batch
+      .Put((*rep_->handles)[static_cast<size_t>(family)], ToSlice(key),
+           ToSlice(value))
+      .PermitUncheckedError();
+}
+
+void Batch::Delete(Family family, std::string_view key) {
+  rep_->batch
+      .Delete((*rep_->handles)[static_cast<size_t>(family)], ToSlice(key))
+      .PermitUncheckedError();
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   StoreOptions options) {
+  std::error_code ec;
+  if (!options.create_if_missing &&
+      !std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+    return absl::NotFoundError(absl::StrCat("no ledger store at ", path));
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  // Checksums on every read, so corrupted data is never served as good.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.level_compaction_dynamic_level_bytes = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
+
+  auto rep = std::make_unique<Rep>();
+  rep->read_only = options.read_only;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, families,
+                                         &rep->handles, &db)
+          : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
+  rep->db.reset(db);
+  return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Store::~Store() = default;
+
+absl::Status Store::Write(Batch& batch, bool sync) {
+  if (rep_->read_only) {
+    return absl::FailedPreconditionError("ledger is open read-only");
+  }
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocks(rep_->db->Write(options, &batch.rep_->batch), "writing");
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(
+    Family family, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s =
+      rep_->db->Get(rocksdb::ReadOptions(),
+                    rep_->handles[static_cast<size_t>(family)], ToSlice(key),
+                    &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading");
+  return value;
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+Store::LastWithPrefix(Family family, std::string_view prefix) const {
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(
+      rocksdb::ReadOptions(), rep_->handles[static_cast<size_t>(family)]));
+  if (prefix.empty()) {
+    it->SeekToLast();
+  } else {
+    // The largest key with this prefix sorts before prefix || 0xff... .
+    std::string upper(prefix);
+    upper.append(16, '\xff');
+    it->SeekForPrev(ToSlice(upper));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "seeking");
+  if (!it->Valid() || !it->key().starts_with(ToSlice(prefix))) {
+    return std::nullopt;
+  }
+  return std::make_pair(it->key().ToString(), it->value().ToString());
+}
+
+absl::Status Store::Scan(
+    Family family, std::string_view from, std::string_view prefix,
+    const std::function<absl::StatusOr<bool>(std::string_view,
+                                             std::string_view)>& visit) const {
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(
+      read, rep_->handles[static_cast<size_t>(family)]));
+  for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
+    if (!it->key().starts_with(ToSlice(prefix))) break;
+    auto more = visit(std::string_view(it->key().data(), it->key().size()),
+                      std::string_view(it->value().data(), it->value().size()));
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
+  }
+  return FromRocks(it->status(), "scanning");
+}
+
+namespace {
+class RocksCursor final : public Cursor {
+ public:
+  RocksCursor(rocksdb::Iterator* it, std::shared_ptr<const void> snapshot)
+      : it_(it), snapshot_(std::move(snapshot)) {}
+  void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override {
+    return {it_->key().data(), it_->key().size()};
+  }
+  std::string_view value() const override {
+    return {it_->value().data(), it_->value().size()};
+  }
+  absl::Status status() const override {
+    return FromRocks(it_->status(), "scanning");
+  }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::shared_ptr<const void> snapshot_;  // released after the last cursor
+};
+}  // namespace
+
+std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
+    std::initializer_list<Family> families) const {
+  rocksdb::DB* db = rep_->db.get();
+  std::shared_ptr<const void> snapshot(
+      db->GetSnapshot(), [db](const void* s) {
+        db->ReleaseSnapshot(static_cast<const rocksdb::Snapshot*>(s));
+      });
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  read.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot.get());
+  read.readahead_size = 2 << 20;
+  std::vector<std::unique_ptr<Cursor>> out;
+  for (Family f : families) {
+    out.push_back(std::make_unique<RocksCursor>(
+        db->NewIterator(read, rep_->handles[static_cast<size_t>(f)]),
+        snapshot));
+  }
+  return out;
+}
+
+absl::Status Store::Flush() {
+  if (rep_->read_only) return absl::OkStatus();
+  rocksdb::FlushOptions flush;
+  for (auto* h : rep_->handles) {
+    rocksdb::Status s = rep_->db->Flush(flush, h);
+    if (!s.ok()) return FromRocks(s, "flushing");
+  }
+  return FromRocks(rep_->db->SyncWAL(), "syncing the WAL");
+}
+
+}  // namespace caseledger::internal

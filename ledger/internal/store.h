@@ -1,0 +1,125 @@
+// The one wrapper around RocksDB: column families, batches, reads, and the
+// conversion of RocksDB statuses to absl::Status. No other file includes
+// RocksDB headers. Layout and key encodings: docs/storage.md.
+//
+// Thread safety: Store is thread-safe (as rocksdb::DB is); a Batch is not.
+#ifndef CASELEDGER_LEDGER_INTERNAL_STORE_H_
+#define CASELEDGER_LEDGER_INTERNAL_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <initializer_list>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace caseledger::internal {
+
+// Column families, in the order they are created. Never reorder: the names
+// are stored; the enum only indexes them.
+enum class Family {
+  kMeta = 0,     // "default": format version, origin
+  kEntries,      // position → LedgerEntry bytes
+  kEvents,       // position → salt(16) || Event bytes
+  kCaseIndex,    // case_id 0x00 version → position
+  kEventIds,     // event_id → position || SHA-256(event bytes)
+  kRequests,     // case_id 0x00 request_id → position of the send
+  kMerkle,       // level(1) index → node hash (complete subtrees)
+  kCheckpoints,  // tree size → signed note
+  kBlobs,        // SHA-256 (32 bytes) → message bytes
+  kProjections,  // projection name 0x00 key → state
+  kCount,
+};
+
+// Big-endian fixed-width encoding, so that keys sort numerically.
+std::string EncodeU64(uint64_t v);
+// Decodes the first 8 bytes; kDataLoss when shorter.
+absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes);
+
+class Store;
+
+// Writes collected for one atomic Store::Write.
+class Batch {
+ public:
+  explicit Batch(const Store& store);
+  ~Batch();
+  void Put(Family family, std::string_view key, std::string_view value);
+  void Delete(Family family, std::string_view key);
+  // Marks a point to roll back to, so a failed step leaves earlier steps.
+  void SetSavePoint();
+  void RollbackToSavePoint();
+  size_t Count() const;
+  size_t ByteSize() const;
+  void Clear();
+
+ private:
+  friend class Store;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+struct StoreOptions {
+  bool create_if_missing = false;
+  bool read_only = false;
+};
+
+// A forward cursor over one family, reading a consistent snapshot.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual void Seek(std::string_view key) = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // The error that ended the scan, if any.
+  virtual absl::Status status() const = 0;
+};
+
+class Store {
+ public:
+  // Opens the RocksDB database in `path`. kNotFound when it does not exist
+  // and !create_if_missing; kFailedPrecondition ("locked") when another
+  // process holds it for writing.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     StoreOptions options);
+  ~Store();
+
+  // Writes the batch atomically; with `sync`, fsyncs the WAL first.
+  absl::Status Write(Batch& batch, bool sync);
+  // The value at `key`; nullopt when absent.
+  absl::StatusOr<std::optional<std::string>> Get(Family family,
+                                                 std::string_view key) const;
+  // The last key/value whose key starts with `prefix` (the whole family when
+  // `prefix` is empty); nullopt when none.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+  LastWithPrefix(Family family, std::string_view prefix) const;
+  // Visits keys >= `from` in order while they start with `prefix` and
+  // `visit` returns true. Stops at the first error.
+  absl::Status Scan(
+      Family family, std::string_view from, std::string_view prefix,
+      const std::function<absl::StatusOr<bool>(std::string_view key,
+                                               std::string_view value)>& visit)
+      const;
+  // A cursor over `family`; cursors made by one call to NewCursors share a
+  // snapshot, so they see the same writes.
+  std::vector<std::unique_ptr<Cursor>> NewCursors(
+      std::initializer_list<Family> families) const;
+  // Flushes memtables and syncs the WAL; used before a clean close.
+  absl::Status Flush();
+
+ private:
+  friend class Batch;
+  struct Rep;
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace caseledger::internal
+
+#endif  // CASELEDGER_LEDGER_INTERNAL_STORE_H_

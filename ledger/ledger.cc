@@ -1,0 +1,900 @@
+#include "ledger/ledger.h"
+
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "caseledger/v1/ledger.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
+#include "ledger/event_validation.h"
+#include "ledger/internal/store.h"
+#include "ledger/status_macros.h"
+
+namespace caseledger {
+
+using internal::Batch;
+using internal::DecodeU64;
+using internal::EncodeU64;
+using internal::Family;
+using internal::Store;
+
+namespace {
+
+// docs/storage.md, "Format version".
+constexpr char kFormatVersion[] = "1";
+constexpr char kMetaFormatVersion[] = "format_version";
+constexpr char kMetaOrigin[] = "origin";
+constexpr char kStoreDir[] = "store";
+constexpr char kKeyFile[] = "signing-key.pem";
+constexpr size_t kSaltSize = 16;
+constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
+
+// Case ids cannot hold 0x00, so "case_id 0x00" is a prefix of that case's
+// keys only.
+std::string CasePrefix(std::string_view case_id) {
+  std::string key(case_id);
+  key.push_back('\0');
+  return key;
+}
+std::string CaseKey(std::string_view case_id, uint64_t version) {
+  return CasePrefix(case_id) + EncodeU64(version);
+}
+std::string RequestKey(std::string_view case_id, std::string_view request) {
+  return CasePrefix(case_id).append(request);
+}
+std::string MerkleKey(int level, uint64_t index) {
+  return absl::StrCat(std::string(1, static_cast<char>(level)),
+                      EncodeU64(index));
+}
+
+absl::Status RandomBytes(uint8_t* out, size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) {
+    return absl::InternalError("the system random generator failed");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> NewUuid() {
+  uint8_t b[16];
+  CASELEDGER_RETURN_IF_ERROR(RandomBytes(b, sizeof b));
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  std::string hex = ToHex(std::string_view(reinterpret_cast<char*>(b), 16));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
+                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20));
+}
+
+std::string SerializeDeterministic(const google::protobuf::MessageLite& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeWithCachedSizes(&coded);
+  }
+  return out;
+}
+
+absl::Status WithEventIndex(absl::Status status, size_t index) {
+  absl::Status out(status.code(),
+                   absl::StrCat("event ", index, ": ", status.message()));
+  out.SetPayload(kEventIndexPayload, absl::Cord(absl::StrCat(index)));
+  return out;
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros / 1000000, rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(rest * 1000));
+  return ts;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// An event made ready for the sequencer in the caller's thread, so the
+// sequencer only does what needs the ledger's state.
+struct PreparedEvent {
+  v1::Event event;
+  std::string event_bytes;
+  std::string salt;
+  Sha256Digest content_digest;  // SHA-256(event_bytes): idempotency
+  Sha256Digest event_digest;    // SHA-256(salt || event_bytes): the entry
+  std::string type;
+  std::string request_id;
+};
+
+// What the ledger knows of an event id: where it is and what it holds.
+struct IdRecord {
+  uint64_t position = 0;
+  uint64_t case_version = 0;
+  Sha256Digest content{};
+};
+
+struct PendingAppend {
+  std::vector<PreparedEvent> events;
+  ExpectedVersion expected;
+  std::promise<absl::StatusOr<AppendResult>> done;
+  AppendResult result;
+};
+
+// State that the appends of one group have changed but not yet written.
+struct Overlay {
+  absl::flat_hash_map<std::string, uint64_t> case_versions;
+  absl::flat_hash_map<std::string, IdRecord> event_ids;
+  absl::flat_hash_set<std::string> requests;
+
+  void MergeFrom(Overlay&& other) {
+    for (auto& [k, v] : other.case_versions) case_versions[k] = v;
+    for (auto& [k, v] : other.event_ids) event_ids[k] = v;
+    for (auto& k : other.requests) requests.insert(k);
+  }
+  void Clear() {
+    case_versions.clear();
+    event_ids.clear();
+    requests.clear();
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
+  if (text == "any") return Any();
+  if (text == "no-stream") return NoStream();
+  if (text == "exists") return StreamExists();
+  uint64_t v;
+  if (!text.empty() && absl::SimpleAtoi(std::string(text), &v) &&
+      text.find_first_not_of("0123456789") == std::string_view::npos) {
+    // Version 0 means "no events yet", which is what no-stream says.
+    return v == 0 ? NoStream() : Exactly(v);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--expected-version: '", std::string(text),
+      "' is not a version number, 'any', 'no-stream' or 'exists'"));
+}
+
+std::string ExpectedVersion::ToString() const {
+  switch (kind) {
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no-stream";
+    case Kind::kStreamExists:
+      return "exists";
+    case Kind::kExact:
+      return absl::StrCat(version);
+  }
+  return "?";
+}
+
+std::optional<size_t> FailedEventIndex(const absl::Status& status) {
+  auto payload = status.GetPayload(kEventIndexPayload);
+  size_t index;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &index)) {
+    return std::nullopt;
+  }
+  return index;
+}
+
+struct Ledger::Impl {
+  std::string dir;
+  std::string origin;
+  LedgerOptions options;
+  Clock* clock = nullptr;
+  std::unique_ptr<Store> store;
+  std::optional<SigningKey> key;
+
+  std::atomic<uint64_t> size{0};
+  std::atomic<uint64_t> writes{0}, appends{0}, events_written{0};
+
+  // Touched by the sequencer thread only (and by Open before it starts).
+  merkle::MerkleFrontier frontier;
+  absl::Time last_recorded = absl::InfinitePast();
+
+  absl::Mutex mu;
+  std::deque<PendingAppend*> queue ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  // Set when a write failed: nothing more is appended until reopened,
+  // because RocksDB's state after a failed sync is unknown.
+  absl::Status poisoned ABSL_GUARDED_BY(mu);
+  std::thread sequencer;
+
+  absl::Status Load();
+  void RunSequencer();
+  void SequenceGroup(std::vector<PendingAppend*>& group);
+  absl::Status Sequence(PendingAppend& p, Overlay& group, Batch& batch,
+                        merkle::MerkleFrontier& frontier, absl::Time recorded);
+
+  absl::StatusOr<uint64_t> StoredCaseVersion(std::string_view case_id) const;
+  absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
+  absl::StatusOr<RecordedEvent> Decode(std::string_view entry_bytes,
+                                       std::string_view event_value) const;
+  absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) const;
+  merkle::NodeSource Nodes() const;
+};
+
+merkle::NodeSource Ledger::Impl::Nodes() const {
+  return [this](int level, uint64_t index) -> absl::StatusOr<merkle::Hash> {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        auto value, store->Get(Family::kMerkle, MerkleKey(level, index)));
+    if (!value) {
+      return absl::NotFoundError(absl::StrCat(
+          "Merkle node (level ", level, ", index ", index, ") is not stored"));
+    }
+    if (value->size() != 32) {
+      return absl::DataLossError(
+          absl::StrCat("Merkle node (level ", level, ", index ", index,
+                       ") has ", value->size(), " bytes, expected 32"));
+    }
+    merkle::Hash h;
+    std::copy(value->begin(), value->end(), h.begin());
+    return h;
+  };
+}
+
+absl::StatusOr<uint64_t> Ledger::Impl::StoredCaseVersion(
+    std::string_view case_id) const {
+  std::string prefix = CasePrefix(case_id);
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto last, store->LastWithPrefix(Family::kCaseIndex, prefix));
+  if (!last) return 0;
+  return DecodeU64(std::string_view(last->first).substr(prefix.size()));
+}
+
+absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
+    std::string_view id) const {
+  CASELEDGER_ASSIGN_OR_RETURN(auto value, store->Get(Family::kEventIds, id));
+  if (!value) return std::nullopt;
+  if (value->size() != 8 + 32) {
+    return absl::DataLossError(
+        absl::StrCat("event-id index entry for ", std::string(id), " has ",
+                     value->size(), " bytes, expected 40"));
+  }
+  IdRecord r;
+  CASELEDGER_ASSIGN_OR_RETURN(r.position, DecodeU64(*value));
+  std::copy(value->begin() + 8, value->end(), r.content.begin());
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto entry, store->Get(Family::kEntries, EncodeU64(r.position)));
+  v1::LedgerEntry parsed;
+  if (!entry || !parsed.ParseFromString(*entry)) {
+    return absl::DataLossError(
+        absl::StrCat("event ", std::string(id), " is indexed at position ",
+                     r.position, " but that entry is missing or unreadable"));
+  }
+  r.case_version = parsed.case_version();
+  return r;
+}
+
+absl::StatusOr<RecordedEvent> Ledger::Impl::Decode(
+    std::string_view entry_bytes, std::string_view event_value) const {
+  RecordedEvent out;
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromArray(entry_bytes.data(),
+                            static_cast<int>(entry_bytes.size()))) {
+    return absl::DataLossError("stored entry does not parse");
+  }
+  if (event_value.size() < kSaltSize) {
+    return absl::DataLossError(absl::StrCat("stored event at position ",
+                                            entry.position(), " is truncated"));
+  }
+  out.position = entry.position();
+  out.case_version = entry.case_version();
+  out.recorded_at = FromProto(entry.recorded_at());
+  out.entry_bytes = std::string(entry_bytes);
+  out.salt = std::string(event_value.substr(0, kSaltSize));
+  out.event_bytes = std::string(event_value.substr(kSaltSize));
+  if (!out.event.ParseFromString(out.event_bytes)) {
+    return absl::DataLossError(absl::StrCat(
+        "stored event at position ", entry.position(), " does not parse"));
+  }
+  return out;
+}
+
+absl::StatusOr<RecordedEvent> Ledger::Impl::ReadAt(uint64_t position) const {
+  std::string key = EncodeU64(position);
+  CASELEDGER_ASSIGN_OR_RETURN(auto entry, store->Get(Family::kEntries, key));
+  CASELEDGER_ASSIGN_OR_RETURN(auto event, store->Get(Family::kEvents, key));
+  if (!entry || !event) {
+    return absl::DataLossError(absl::StrCat("position ", position, ": ",
+                                            !entry ? "entry" : "event",
+                                            " is missing"));
+  }
+  return Decode(*entry, *event);
+}
+
+absl::Status Ledger::Impl::Load() {
+  CASELEDGER_ASSIGN_OR_RETURN(auto version,
+                              store->Get(Family::kMeta, kMetaFormatVersion));
+  if (!version) {
+    return absl::DataLossError(
+        absl::StrCat(dir, ": the store has no format version; not a ledger"));
+  }
+  if (*version != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, ": storage format version ", *version,
+        " is not supported by this build (supports ", kFormatVersion, ")"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(auto name,
+                              store->Get(Family::kMeta, kMetaOrigin));
+  if (!name) return absl::DataLossError("the ledger has no origin name");
+  origin = *name;
+  CASELEDGER_ASSIGN_OR_RETURN(auto last,
+                              store->LastWithPrefix(Family::kEntries, ""));
+  if (last) {
+    CASELEDGER_ASSIGN_OR_RETURN(uint64_t n, DecodeU64(last->first));
+    v1::LedgerEntry entry;
+    if (!entry.ParseFromString(last->second) || entry.position() != n) {
+      return absl::DataLossError(
+          absl::StrCat("the last entry (position ", n, ") is unreadable"));
+    }
+    size = n;
+    last_recorded = FromProto(entry.recorded_at());
+  }
+  if (!options.read_only) {
+    CASELEDGER_ASSIGN_OR_RETURN(frontier,
+                                merkle::MerkleFrontier::Load(size, Nodes()));
+  }
+  return absl::OkStatus();
+}
+
+void Ledger::Impl::RunSequencer() {
+  std::vector<PendingAppend*> group;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
+            return impl->stopping || !impl->queue.empty();
+          },
+          this));
+      if (queue.empty() && stopping) return;
+      group.assign(queue.begin(), queue.end());
+      queue.clear();
+    }
+    SequenceGroup(group);
+    group.clear();
+  }
+}
+
+absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
+                                    Batch& batch, merkle::MerkleFrontier& tree,
+                                    absl::Time recorded) {
+  Overlay mine;
+  auto case_version = [&](const std::string& c) -> absl::StatusOr<uint64_t> {
+    if (auto it = mine.case_versions.find(c); it != mine.case_versions.end())
+      return it->second;
+    if (auto it = group.case_versions.find(c); it != group.case_versions.end())
+      return it->second;
+    return StoredCaseVersion(c);
+  };
+  auto request_sent = [&](const std::string& c,
+                          const std::string& r) -> absl::StatusOr<bool> {
+    std::string key = RequestKey(c, r);
+    if (mine.requests.contains(key) || group.requests.contains(key)) {
+      return true;
+    }
+    CASELEDGER_ASSIGN_OR_RETURN(auto v, store->Get(Family::kRequests, key));
+    return v.has_value();
+  };
+
+  // Idempotency comes first: an identical event already stored is skipped.
+  const size_t n = p.events.size();
+  std::vector<std::optional<IdRecord>> known(n);
+  bool all_known = true;
+  for (size_t i = 0; i < n; ++i) {
+    const PreparedEvent& e = p.events[i];
+    const std::string& id = e.event.event_id();
+    std::optional<IdRecord> rec;
+    if (auto it = group.event_ids.find(id); it != group.event_ids.end()) {
+      rec = it->second;
+    } else {
+      CASELEDGER_ASSIGN_OR_RETURN(rec, StoredId(id));
+    }
+    for (size_t j = 0; !rec && j < i; ++j) {
+      if (p.events[j].event.event_id() == id &&
+          p.events[j].content_digest != e.content_digest) {
+        return WithEventIndex(absl::AlreadyExistsError(absl::StrCat(
+                                  "event_id ", id,
+                                  " appears twice in this call with different "
+                                  "content")),
+                              i);
+      }
+    }
+    if (rec && rec->content != e.content_digest) {
+      return WithEventIndex(
+          absl::AlreadyExistsError(
+              absl::StrCat("event_id ", id, " is already stored at position ",
+                           rec->position, " with different content")),
+          i);
+    }
+    known[i] = rec;
+    if (!rec) all_known = false;
+  }
+
+  if (!all_known && p.expected.kind != ExpectedVersion::Kind::kAny) {
+    const std::string& c = p.events[0].event.case_id();
+    CASELEDGER_ASSIGN_OR_RETURN(uint64_t actual, case_version(c));
+    bool holds = true;
+    switch (p.expected.kind) {
+      case ExpectedVersion::Kind::kNoStream:
+        holds = actual == 0;
+        break;
+      case ExpectedVersion::Kind::kStreamExists:
+        holds = actual > 0;
+        break;
+      case ExpectedVersion::Kind::kExact:
+        holds = actual == p.expected.version;
+        break;
+      case ExpectedVersion::Kind::kAny:
+        break;
+    }
+    if (!holds) {
+      absl::Status s = absl::FailedPreconditionError(
+          absl::StrCat("case ", c, ": expected version ", p.expected.ToString(),
+                       ", actual version ", actual));
+      s.SetPayload("caseledger.dev/expected-version",
+                   absl::Cord(p.expected.ToString()));
+      s.SetPayload("caseledger.dev/actual-version",
+                   absl::Cord(absl::StrCat(actual)));
+      return s;
+    }
+  }
+
+  batch.SetSavePoint();
+  merkle::MerkleFrontier next_tree = tree;
+  p.result.events.clear();
+  auto fail = [&](absl::Status s, size_t i) {
+    batch.RollbackToSavePoint();
+    return WithEventIndex(std::move(s), i);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    PreparedEvent& e = p.events[i];
+    const std::string& id = e.event.event_id();
+    if (!known[i]) {
+      // A repeat of an event earlier in this same call.
+      if (auto it = mine.event_ids.find(id); it != mine.event_ids.end()) {
+        known[i] = it->second;
+      }
+    }
+    if (known[i]) {
+      p.result.events.push_back(
+          {id, known[i]->position, known[i]->case_version, true});
+      continue;
+    }
+    const std::string& c = e.event.case_id();
+    auto version_or = case_version(c);
+    if (!version_or.ok()) return fail(version_or.status(), i);
+    uint64_t version = *version_or;
+    bool opening = e.event.has_case_opened();
+    if (version == 0 && !opening) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+                      e.type, ": case ", c,
+                      " does not exist; its first event must be case_opened")),
+                  i);
+    }
+    if (version > 0 && opening) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+                      "case_opened: case ", c, " is already open")),
+                  i);
+    }
+    if (e.event.has_document_request_sent()) {
+      const auto& send = e.event.document_request_sent();
+      auto sent = request_sent(c, send.request_id());
+      if (!sent.ok()) return fail(sent.status(), i);
+      if (*sent) {
+        return fail(absl::InvalidArgumentError(absl::StrCat(
+                        "document_request_sent.request_id: request ",
+                        send.request_id(), " was already sent in case ", c)),
+                    i);
+      }
+      if (!send.resend_of().empty()) {
+        auto earlier = request_sent(c, send.resend_of());
+        if (!earlier.ok()) return fail(earlier.status(), i);
+        if (!*earlier) {
+          return fail(absl::InvalidArgumentError(absl::StrCat(
+                          "document_request_sent.resend_of: no request ",
+                          send.resend_of(), " was sent earlier in case ", c)),
+                      i);
+        }
+      }
+    } else if (!e.request_id.empty() &&
+               !e.event.has_recipient_address_verified()) {
+      auto sent = request_sent(c, e.request_id);
+      if (!sent.ok()) return fail(sent.status(), i);
+      if (!*sent) {
+        return fail(absl::InvalidArgumentError(
+                        absl::StrCat(e.type, ".request_id: no request ",
+                                     e.request_id, " was sent in case ", c)),
+                    i);
+      }
+    }
+
+    uint64_t position = next_tree.size() + 1;
+    v1::LedgerEntry entry;
+    entry.set_position(position);
+    entry.set_case_id(c);
+    entry.set_case_version(version + 1);
+    *entry.mutable_recorded_at() = ToProto(recorded);
+    entry.set_event_type(e.type);
+    entry.set_event_digest(DigestBytes(e.event_digest));
+    entry.ByteSizeLong();  // caches sizes for SerializeWithCachedSizes
+    std::string entry_bytes = SerializeDeterministic(entry);
+
+    std::string pos_key = EncodeU64(position);
+    batch.Put(Family::kEntries, pos_key, entry_bytes);
+    batch.Put(Family::kEvents, pos_key, absl::StrCat(e.salt, e.event_bytes));
+    batch.Put(Family::kCaseIndex, CaseKey(c, version + 1), pos_key);
+    batch.Put(Family::kEventIds, id,
+              absl::StrCat(pos_key, DigestBytes(e.content_digest)));
+    if (e.event.has_document_request_sent()) {
+      std::string key = RequestKey(c, e.request_id);
+      batch.Put(Family::kRequests, key, pos_key);
+      mine.requests.insert(std::move(key));
+    }
+    for (const auto& node : next_tree.Append(merkle::LeafHash(entry_bytes))) {
+      batch.Put(Family::kMerkle, MerkleKey(node.level, node.index),
+                DigestBytes(node.hash));
+    }
+    mine.case_versions[c] = version + 1;
+    mine.event_ids[id] = IdRecord{position, version + 1, e.content_digest};
+    p.result.events.push_back({id, position, version + 1, false});
+  }
+  tree = std::move(next_tree);
+  group.MergeFrom(std::move(mine));
+  return absl::OkStatus();
+}
+
+void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
+  absl::Status poison;
+  {
+    absl::MutexLock lock(&mu);
+    poison = poisoned;
+  }
+  if (!poison.ok()) {
+    for (PendingAppend* p : group) p->done.set_value(poison);
+    return;
+  }
+  // recorded_at never decreases, even if the clock steps back.
+  absl::Time recorded = std::max(clock->Now(), last_recorded);
+  Batch batch(*store);
+  Overlay overlay;
+  merkle::MerkleFrontier tree = frontier;
+  std::vector<PendingAppend*> accepted;
+  for (PendingAppend* p : group) {
+    absl::Status s = Sequence(*p, overlay, batch, tree, recorded);
+    if (!s.ok()) {
+      p->done.set_value(std::move(s));
+    } else {
+      accepted.push_back(p);
+    }
+  }
+  if (batch.Count() > 0) {
+    absl::Status s = store->Write(batch, options.sync);
+    if (!s.ok()) {
+      absl::Status failure(
+          s.code(), absl::StrCat("append not written (the ledger refuses "
+                                 "further appends until reopened): ",
+                                 s.message()));
+      {
+        absl::MutexLock lock(&mu);
+        poisoned = failure;
+      }
+      for (PendingAppend* p : accepted) p->done.set_value(failure);
+      return;
+    }
+    events_written.fetch_add(tree.size() - frontier.size());
+    writes.fetch_add(1);
+    frontier = std::move(tree);
+    last_recorded = recorded;
+    size.store(frontier.size(), std::memory_order_release);
+  }
+  appends.fetch_add(accepted.size());
+  for (PendingAppend* p : accepted) {
+    p->result.tree_size = frontier.size();
+    p->done.set_value(std::move(p->result));
+  }
+}
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Ledger::~Ledger() {
+  if (impl_->sequencer.joinable()) {
+    {
+      absl::MutexLock lock(&impl_->mu);
+      impl_->stopping = true;
+    }
+    impl_->sequencer.join();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
+    const std::string& dir, const std::string& origin, LedgerOptions options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / kStoreDir, ec)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " already holds a ledger"));
+  }
+  if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ledger name '", origin,
+        "' must be non-empty, without spaces or '+' (it is the checkpoint "
+        "origin and key name)"));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate(origin));
+  CASELEDGER_ASSIGN_OR_RETURN(std::string pem, key.PrivateKeyText());
+  {
+    // Written with mode 0600 from the start: the key never sits readable.
+    std::string key_path = (fs::path(dir) / kKeyFile).string();
+    std::string tmp = key_path + ".tmp";
+    mode_t old = umask(077);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    umask(old);
+    out << pem;
+    out.close();
+    if (!out) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot write the signing key to ", tmp));
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+    fs::rename(tmp, key_path, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot install ", key_path, ": ", ec.message()));
+    }
+  }
+  {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        auto store,
+        Store::Open((fs::path(dir) / kStoreDir).string(),
+                    {.create_if_missing = true, .read_only = false}));
+    Batch batch(*store);
+    batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
+    batch.Put(Family::kMeta, kMetaOrigin, origin);
+    CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  }
+  return Open(dir, options);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
+                                                     LedgerOptions options) {
+  namespace fs = std::filesystem;
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  impl->clock = options.clock != nullptr ? options.clock : &SystemClock();
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / kStoreDir, ec)) {
+    return absl::NotFoundError(absl::StrCat(
+        "no ledger at ", dir, " (create one with 'caseledger init')"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(impl->store,
+                              Store::Open((fs::path(dir) / kStoreDir).string(),
+                                          {.create_if_missing = false,
+                                           .read_only = options.read_only}));
+  CASELEDGER_RETURN_IF_ERROR(impl->Load());
+  if (!options.read_only) {
+    std::ifstream in(fs::path(dir) / kKeyFile, std::ios::binary);
+    if (!in) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot read the signing key ", (fs::path(dir) / kKeyFile).string()));
+    }
+    std::stringstream pem;
+    pem << in.rdbuf();
+    CASELEDGER_ASSIGN_OR_RETURN(
+        impl->key, SigningKey::FromPrivateKeyText(impl->origin, pem.str()));
+    Impl* raw = impl.get();
+    impl->sequencer = std::thread([raw] { raw->RunSequencer(); });
+  }
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
+                                            ExpectedVersion expected) {
+  if (impl_->options.read_only) {
+    return absl::FailedPreconditionError(
+        "the ledger is open read-only; appends need the writer");
+  }
+  if (events.empty()) {
+    return absl::InvalidArgumentError("append needs at least one event");
+  }
+  auto pending = std::make_unique<PendingAppend>();
+  pending->expected = expected;
+  pending->events.reserve(events.size());
+  const std::string first_case = events[0].case_id();
+  // Everything that needs no ledger state happens here, in the caller's
+  // thread, so the single sequencer does as little as possible.
+  for (size_t i = 0; i < events.size(); ++i) {
+    v1::Event& event = events[i];
+    if (event.event_id().empty()) {
+      CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewUuid());
+      event.set_event_id(std::move(id));
+    }
+    absl::Status valid = ValidateEvent(event);
+    if (!valid.ok()) return WithEventIndex(std::move(valid), i);
+    if (expected.kind != ExpectedVersion::Kind::kAny &&
+        event.case_id() != first_case) {
+      return WithEventIndex(
+          absl::InvalidArgumentError(absl::StrCat(
+              "case_id: an expected version applies to one case, but this "
+              "call holds ",
+              first_case, " and ", event.case_id())),
+          i);
+    }
+    PreparedEvent p;
+    p.type = EventType(event);
+    p.request_id = RequestIdOf(event);
+    event.ByteSizeLong();
+    p.event_bytes = SerializeDeterministic(event);
+    p.salt.resize(kSaltSize);
+    CASELEDGER_RETURN_IF_ERROR(
+        RandomBytes(reinterpret_cast<uint8_t*>(p.salt.data()), kSaltSize));
+    p.content_digest = Sha256(p.event_bytes);
+    p.event_digest = Sha256(p.salt, p.event_bytes);
+    p.event = std::move(event);
+    pending->events.push_back(std::move(p));
+  }
+  auto future = pending->done.get_future();
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->stopping) {
+      return absl::UnavailableError("the ledger is closing");
+    }
+    impl_->queue.push_back(pending.get());
+  }
+  return future.get();
+}
+
+uint64_t Ledger::Size() const {
+  return impl_->size.load(std::memory_order_acquire);
+}
+
+Ledger::Stats Ledger::GetStats() const {
+  return {impl_->writes.load(), impl_->appends.load(),
+          impl_->events_written.load()};
+}
+
+const std::string& Ledger::origin() const { return impl_->origin; }
+
+absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
+    std::string_view case_id, uint64_t from_version, uint64_t limit) const {
+  std::vector<RecordedEvent> out;
+  std::string prefix = CasePrefix(case_id);
+  absl::Status inner;
+  CASELEDGER_RETURN_IF_ERROR(impl_->store->Scan(
+      Family::kCaseIndex, CaseKey(case_id, std::max<uint64_t>(from_version, 1)),
+      prefix,
+      [&](std::string_view, std::string_view value) -> absl::StatusOr<bool> {
+        CASELEDGER_ASSIGN_OR_RETURN(uint64_t position, DecodeU64(value));
+        CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent e, impl_->ReadAt(position));
+        out.push_back(std::move(e));
+        return limit == 0 || out.size() < limit;
+      }));
+  return out;
+}
+
+absl::Status Ledger::ForEach(
+    uint64_t from_position,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) const {
+  auto cursors = impl_->store->NewCursors({Family::kEntries, Family::kEvents});
+  internal::Cursor& entries = *cursors[0];
+  internal::Cursor& events = *cursors[1];
+  std::string start = EncodeU64(std::max<uint64_t>(from_position, 1));
+  entries.Seek(start);
+  events.Seek(start);
+  uint64_t expected = std::max<uint64_t>(from_position, 1);
+  for (; entries.Valid(); entries.Next(), events.Next(), ++expected) {
+    if (!events.Valid() || events.key() != entries.key()) {
+      return absl::DataLossError(
+          absl::StrCat("position ", expected, ": the event bytes are missing"));
+    }
+    CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent e,
+                                impl_->Decode(entries.value(), events.value()));
+    if (e.position != expected) {
+      return absl::DataLossError(
+          absl::StrCat("expected position ", expected, ", found ", e.position));
+    }
+    CASELEDGER_RETURN_IF_ERROR(visit(e));
+  }
+  CASELEDGER_RETURN_IF_ERROR(entries.status());
+  return events.status();
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadAll(
+    uint64_t from_position, uint64_t limit) const {
+  std::vector<RecordedEvent> out;
+  absl::Status s = ForEach(from_position, [&](const RecordedEvent& e) {
+    if (limit != 0 && out.size() >= limit) {
+      return absl::CancelledError();  // enough: stop the scan
+    }
+    out.push_back(e);
+    return absl::OkStatus();
+  });
+  if (!s.ok() && !absl::IsCancelled(s)) return s;
+  return out;
+}
+
+absl::StatusOr<RecordedEvent> Ledger::ReadEvent(
+    std::string_view event_id) const {
+  CASELEDGER_ASSIGN_OR_RETURN(auto rec, impl_->StoredId(event_id));
+  if (!rec) {
+    return absl::NotFoundError(
+        absl::StrCat("no event with id ", std::string(event_id)));
+  }
+  return impl_->ReadAt(rec->position);
+}
+
+absl::StatusOr<uint64_t> Ledger::CaseVersion(std::string_view case_id) const {
+  return impl_->StoredCaseVersion(case_id);
+}
+
+absl::StatusOr<std::string> Ledger::PutBlob(std::string_view bytes) {
+  if (impl_->options.read_only) {
+    return absl::FailedPreconditionError("the ledger is open read-only");
+  }
+  Sha256Digest digest = Sha256(bytes);
+  std::string hex = ToHex(digest);
+  CASELEDGER_ASSIGN_OR_RETURN(bool present, HasBlob(hex));
+  if (present) return hex;
+  Batch batch(*impl_->store);
+  batch.Put(Family::kBlobs, DigestBytes(digest), bytes);
+  CASELEDGER_RETURN_IF_ERROR(impl_->store->Write(batch, impl_->options.sync));
+  return hex;
+}
+
+absl::StatusOr<std::string> Ledger::GetBlob(std::string_view sha256_hex) const {
+  CASELEDGER_ASSIGN_OR_RETURN(Sha256Digest digest,
+                              DigestFromHex(sha256_hex, "sha256"));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto value, impl_->store->Get(Family::kBlobs, DigestBytes(digest)));
+  if (!value) {
+    return absl::NotFoundError(absl::StrCat("no stored message with SHA-256 ",
+                                            std::string(sha256_hex)));
+  }
+  if (Sha256(*value) != digest) {
+    return absl::DataLossError(absl::StrCat("stored message ",
+                                            std::string(sha256_hex),
+                                            " no longer has that SHA-256"));
+  }
+  return *std::move(value);
+}
+
+absl::StatusOr<bool> Ledger::HasBlob(std::string_view sha256_hex) const {
+  CASELEDGER_ASSIGN_OR_RETURN(Sha256Digest digest,
+                              DigestFromHex(sha256_hex, "sha256"));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto value, impl_->store->Get(Family::kBlobs, DigestBytes(digest)));
+  return value.has_value();
+}
+
+}  // namespace caseledger

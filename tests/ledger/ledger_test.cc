@@ -1,0 +1,457 @@
+// The ledger's guarantees (architecture.md 1-5, 7) and the validation rules
+// of domain.md §3, on a real RocksDB in a temp folder.
+#include "ledger/ledger.h"
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "caseledger/v1/ledger.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/event_json.h"
+#include "ledger/event_validation.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A small realistic case, one JSON payload per line; "{C}" is the case id.
+constexpr char kOpen[] =
+    R"("case_opened": {"program": "TRV", "office_id": "VO-DELHI", "office_mailbox": "visa-office@office.example", "applicant_country": "PH", "language": "en"})";
+constexpr char kConsent[] =
+    R"("email_consent_recorded": {"party": "APPLICANT", "address": "maria@mail.example", "basis": "APPLICATION_FORM"})";
+constexpr char kSendDoc1[] =
+    R"("document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["maria@mail.example"], "from_mailbox": "visa-office@office.example", "organizational_mailbox": true, "deadline": "2012-04-15T23:59:59Z", "refusal_warning_included": true})";
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(/*create=*/true); }
+
+  void Reopen(bool create = false) {
+    ledger_.reset();
+    LedgerOptions options;
+    options.clock = &clock_;
+    auto opened = create ? Ledger::Create(dir_.Sub("l"), "test.example/log",
+                                          options)
+                         : Ledger::Open(dir_.Sub("l"), options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    ledger_ = *std::move(opened);
+  }
+
+  // An event of case `c` at `when` with `payload` (a JSON member).
+  static v1::Event Ev(const std::string& c, const std::string& payload,
+                      const std::string& when = "2012-03-01T14:00:00Z",
+                      const std::string& id = "") {
+    std::string json = absl::StrCat(
+        "{", id.empty() ? "" : absl::StrCat("\"event_id\": \"", id, "\", "),
+        "\"case_id\": \"", c, "\", \"occurred_at\": \"", when,
+        "\", \"actor\": {\"kind\": \"OFFICER\", \"id\": \"off-17\"}, ",
+        payload, "}");
+    auto e = ParseEventJson(json);
+    EXPECT_TRUE(e.ok()) << e.status() << " in " << json;
+    return e.ok() ? *e : v1::Event();
+  }
+
+  std::vector<v1::Event> OpenedCase(const std::string& c) {
+    return {Ev(c, kOpen, "2011-01-10T10:00:00Z"),
+            Ev(c, kConsent, "2011-01-10T10:05:00Z")};
+  }
+
+  absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
+                                      ExpectedVersion expected = {}) {
+    return ledger_->Append(std::move(events), expected);
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  testing::TempFolder dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerTest, PositionsAndCaseVersionsAreDense) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK(Append(OpenedCase("B")));
+  ASSERT_OK_AND_ASSIGN(auto r, Append({Ev("A", kSendDoc1)}));
+  EXPECT_EQ(r.events[0].position, 5u);
+  EXPECT_EQ(r.events[0].case_version, 3u);
+  EXPECT_EQ(r.tree_size, 5u);
+  ASSERT_OK_AND_ASSIGN(auto all, ledger_->ReadAll(1, 0));
+  ASSERT_EQ(all.size(), 5u);
+  std::map<std::string, uint64_t> versions;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position, i + 1);
+    EXPECT_EQ(all[i].case_version, ++versions[all[i].event.case_id()]);
+  }
+  ASSERT_OK_AND_ASSIGN(auto a, ledger_->ReadCase("A"));
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[2].position, 5u);
+}
+
+TEST_F(LedgerTest, StoredEntryCommitsToSaltedDigestOfExactEventBytes) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK_AND_ASSIGN(auto events, ledger_->ReadCase("A"));
+  for (const RecordedEvent& e : events) {
+    v1::LedgerEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(e.entry_bytes));
+    EXPECT_EQ(entry.position(), e.position);
+    EXPECT_EQ(entry.case_id(), "A");
+    EXPECT_EQ(entry.case_version(), e.case_version);
+    EXPECT_EQ(entry.event_type(), EventType(e.event));
+    EXPECT_EQ(e.salt.size(), 16u);
+    EXPECT_EQ(entry.event_digest(), DigestBytes(Sha256(e.salt, e.event_bytes)));
+    v1::Event reparsed;
+    ASSERT_TRUE(reparsed.ParseFromString(e.event_bytes));
+    EXPECT_EQ(reparsed.SerializeAsString(), e.event.SerializeAsString());
+  }
+  EXPECT_NE(events[0].salt, events[1].salt);
+}
+
+TEST_F(LedgerTest, RecordedAtComesFromTheClockAndNeverDecreases) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  clock_.Advance(absl::Hours(-5));  // the clock steps back
+  ASSERT_OK(Append({Ev("A", kSendDoc1)}));
+  ASSERT_OK_AND_ASSIGN(auto events, ledger_->ReadCase("A"));
+  EXPECT_EQ(events[0].recorded_at, absl::FromUnixSeconds(1700000000));
+  EXPECT_EQ(events[2].recorded_at, events[1].recorded_at);
+  clock_.Advance(absl::Hours(6));
+  ASSERT_OK(Append({Ev("A", kConsent, "2012-03-02T00:00:00Z")}));
+  ASSERT_OK_AND_ASSIGN(events, ledger_->ReadCase("A"));
+  EXPECT_EQ(events[3].recorded_at, absl::FromUnixSeconds(1700000000 + 3600));
+}
+
+TEST_F(LedgerTest, AppendIsAllOrNothing) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  std::vector<v1::Event> batch = {Ev("A", kSendDoc1), Ev("B", kConsent)};
+  auto r = Append(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(FailedEventIndex(r.status()), 1u);
+  EXPECT_EQ(ledger_->Size(), 2u);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, ledger_->CaseVersion("A"));
+  EXPECT_EQ(version, 2u);
+  // The good event alone goes through: the failed call left no trace.
+  ASSERT_OK_AND_ASSIGN(auto ok, Append({Ev("A", kSendDoc1)}));
+  EXPECT_EQ(ok.events[0].position, 3u);
+}
+
+TEST_F(LedgerTest, GeneratesUuidEventIds) {
+  ASSERT_OK_AND_ASSIGN(auto r, Append(OpenedCase("A")));
+  EXPECT_TRUE(IsValidUuid(r.events[0].event_id)) << r.events[0].event_id;
+  EXPECT_NE(r.events[0].event_id, r.events[1].event_id);
+  ASSERT_OK_AND_ASSIGN(auto e, ledger_->ReadEvent(r.events[1].event_id));
+  EXPECT_EQ(e.position, 2u);
+}
+
+constexpr char kId1[] = "a08da730-376d-565c-b1c3-fef56726d190";
+constexpr char kId2[] = "a345b59c-2f40-5f91-80ee-4c20881a367c";
+
+TEST_F(LedgerTest, IdenticalReappendReturnsOriginalPositionsAndWritesNothing) {
+  std::vector<v1::Event> batch = {
+      Ev("A", kOpen, "2011-01-10T10:00:00Z", kId1),
+      Ev("A", kConsent, "2011-01-10T10:05:00Z", kId2)};
+  ASSERT_OK(Append(batch));
+  ASSERT_OK(Append({Ev("B", kOpen)}));
+  ASSERT_OK_AND_ASSIGN(auto again, Append(batch, ExpectedVersion::NoStream()));
+  EXPECT_TRUE(again.events[0].duplicate);
+  EXPECT_EQ(again.events[0].position, 1u);
+  EXPECT_EQ(again.events[1].position, 2u);
+  EXPECT_EQ(again.events[1].case_version, 2u);
+  EXPECT_EQ(ledger_->Size(), 3u);
+}
+
+TEST_F(LedgerTest, IdempotencySurvivesReopen) {
+  std::vector<v1::Event> batch = {Ev("A", kOpen, "2011-01-10T10:00:00Z", kId1)};
+  ASSERT_OK(Append(batch));
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(auto again, Append(batch));
+  EXPECT_TRUE(again.events[0].duplicate);
+  EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+TEST_F(LedgerTest, SameIdWithOtherContentIsAConflictAndWritesNothing) {
+  ASSERT_OK(Append({Ev("A", kOpen, "2011-01-10T10:00:00Z", kId1)}));
+  Reopen();
+  auto r = Append({Ev("A", kOpen, "2011-01-10T10:00:01Z", kId1)});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(kId1));
+  EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+TEST_F(LedgerTest, ExpectedVersionMismatchNamesBothVersions) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  auto r = Append({Ev("A", kSendDoc1)}, ExpectedVersion::Exactly(1));
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("expected version 1, actual version 2"));
+  EXPECT_EQ(ledger_->Size(), 2u);
+  EXPECT_OK(Append({Ev("A", kSendDoc1)}, ExpectedVersion::Exactly(2)));
+}
+
+TEST_F(LedgerTest, NoStreamAndStreamExists) {
+  EXPECT_EQ(Append({Ev("A", kSendDoc1)}, ExpectedVersion::StreamExists())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(Append(OpenedCase("A"), ExpectedVersion::NoStream()));
+  auto again = Append({Ev("A", kOpen, "2011-01-11T00:00:00Z")},
+                      ExpectedVersion::NoStream());
+  EXPECT_THAT(std::string(again.status().message()),
+              HasSubstr("expected version no-stream, actual version 2"));
+  EXPECT_OK(Append({Ev("A", kSendDoc1)}, ExpectedVersion::StreamExists()));
+}
+
+TEST_F(LedgerTest, ExpectedVersionNeedsOneCase) {
+  auto r = Append({Ev("A", kOpen), Ev("B", kOpen)}, ExpectedVersion::NoStream());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->Size(), 0u);
+}
+
+TEST_F(LedgerTest, ExpectedVersionParses) {
+  ASSERT_OK_AND_ASSIGN(auto v, ExpectedVersion::Parse("7"));
+  EXPECT_EQ(v.kind, ExpectedVersion::Kind::kExact);
+  EXPECT_EQ(v.version, 7u);
+  ASSERT_OK_AND_ASSIGN(v, ExpectedVersion::Parse("no-stream"));
+  EXPECT_EQ(v.kind, ExpectedVersion::Kind::kNoStream);
+  EXPECT_FALSE(ExpectedVersion::Parse("-1").ok());
+  EXPECT_FALSE(ExpectedVersion::Parse("latest").ok());
+}
+
+// One case per validation rule of domain.md §3: each fails naming the field
+// and leaves the ledger as it was.
+struct BadEventCase {
+  std::string name;
+  std::string json;  // the event; {C} is an existing case with DOC-1 sent
+  std::string field;
+};
+
+class ValidationTest : public LedgerTest,
+                       public ::testing::WithParamInterface<BadEventCase> {};
+
+TEST_P(ValidationTest, RejectsNamingTheFieldAndWritesNothing) {
+  std::vector<v1::Event> setup = OpenedCase("A");
+  setup.push_back(Ev("A", kSendDoc1));
+  ASSERT_OK(Append(setup));
+  uint64_t size = ledger_->Size();
+  std::string json = absl::StrReplaceAll(GetParam().json, {{"{C}", "A"}});
+  auto event = ParseEventJson(json);
+  absl::Status status;
+  if (!event.ok()) {
+    status = event.status();  // refused by the decoder already
+  } else {
+    status = Append({Ev("A", kConsent, "2012-03-05T00:00:00Z"), *event})
+                 .status();
+    if (!status.ok()) {
+      EXPECT_EQ(FailedEventIndex(status), 1u);
+    }
+  }
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(GetParam().field));
+  EXPECT_EQ(ledger_->Size(), size);
+}
+
+#define ENVELOPE(c, when) \
+  "\"case_id\": \"" c "\", \"occurred_at\": \"" when "\", \"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}"
+#define EVENT(payload) "{" ENVELOPE("{C}", "2012-03-05T00:00:00Z") ", " payload "}"
+
+INSTANTIATE_TEST_SUITE_P(
+    DomainRules, ValidationTest,
+    ::testing::Values(
+        BadEventCase{"MissingCaseId",
+                     R"({"occurred_at": "2012-03-05T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
+                     "case_id"},
+        BadEventCase{"CaseIdPattern", "{" ENVELOPE("-bad id", "2012-03-05T00:00:00Z") ", \"officer_note_added\": {\"text\": \"x\"}}", "case_id"},
+        BadEventCase{"MissingOccurredAt",
+                     R"({"case_id": "A", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
+                     "occurred_at"},
+        BadEventCase{"OccurredAtWithoutZone",
+                     R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
+                     "occurred_at"},
+        BadEventCase{"MissingActorKind",
+                     R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00Z", "actor": {"id": "o"}, "officer_note_added": {"text": "x"}})",
+                     "actor.kind"},
+        BadEventCase{"MissingActorId",
+                     R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00Z", "actor": {"kind": "OFFICER"}, "officer_note_added": {"text": "x"}})",
+                     "actor.id"},
+        BadEventCase{"NoPayload", "{" ENVELOPE("{C}", "2012-03-05T00:00:00Z") "}", "payload"},
+        BadEventCase{"TwoPayloads", EVENT(R"("officer_note_added": {"text": "x"}, "judicial_review_filed": {"court_file_number": "IMM-1-11"})"), "payload"},
+        BadEventCase{"FirstEventNotCaseOpened", "{" ENVELOPE("NEW-1", "2012-03-05T00:00:00Z") ", \"officer_note_added\": {\"text\": \"x\"}}", "case_opened"},
+        BadEventCase{"CaseOpenedTwice", EVENT(R"("case_opened": {"office_id": "X"})"), "case_opened"},
+        BadEventCase{"RequestNotSent", EVENT(R"("documents_received": {"request_id": "DOC-9", "complete": true})"), "documents_received.request_id"},
+        BadEventCase{"RequestIdMissing", EVENT(R"("non_compliance_recorded": {"note": "x"})"), "non_compliance_recorded.request_id"},
+        BadEventCase{"RequestSentTwice", EVENT(R"("document_request_sent": {"request_id": "DOC-1", "channel": "POSTAL_MAIL"})"), "document_request_sent.request_id"},
+        BadEventCase{"ResendOfUnknown", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-7"})"), "document_request_sent.resend_of"},
+        BadEventCase{"UnknownField", EVENT(R"("officer_note_added": {"text": "x", "mood": "grim"})"), "mood"},
+        BadEventCase{"UnknownEnumName", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "PIGEON"})"), "channel"},
+        BadEventCase{"BadAddress", EVENT(R"("email_consent_recorded": {"party": "APPLICANT", "address": "maria@", "basis": "APPLICATION_FORM"})"), "email_consent_recorded.address"},
+        BadEventCase{"BadRecipient", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL", "to": ["ok@mail.example", "no spaces@mail.example"]})"), "document_request_sent.to[1]"},
+        BadEventCase{"EmailWithoutTo", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL"})"), "document_request_sent.to"},
+        BadEventCase{"DeadlineNotAfterSend", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "deadline": "2012-03-04T00:00:00Z"})"), "document_request_sent.deadline"},
+        BadEventCase{"NonComplianceRefusalWithoutRequest", EVENT(R"("case_decided": {"decision": "REFUSED", "ground": "NON_COMPLIANCE"})"), "case_decided.request_id"},
+        BadEventCase{"EventIdNotUuid", R"({"event_id": "42", )" ENVELOPE("{C}", "2012-03-05T00:00:00Z") R"(, "officer_note_added": {"text": "x"}})", "event_id"},
+        BadEventCase{"BodyDigestNotHex", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "body_sha256": "xyz"})"), "document_request_sent.body_sha256"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST_F(LedgerTest, RecipientVerificationMayPrecedeTheSend) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  EXPECT_OK(Append({Ev("A",
+                       R"("recipient_address_verified": {"request_id": "DOC-1", "address": "maria@mail.example", "matches_address_on_file": true})")}));
+}
+
+TEST_F(LedgerTest, PoorPracticeIsRecordedNotRejected) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  // No deadline, no warning, to an address without consent: facts to record.
+  EXPECT_OK(Append({Ev("A",
+                       R"("document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["someone.else@mail.example"]})")}));
+}
+
+TEST_F(LedgerTest, BinaryInputWithUnknownEnumValueIsRejected) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  v1::Event e = Ev("A", kConsent);
+  e.mutable_email_consent_recorded()->set_basis(
+      static_cast<v1::ConsentBasis::Value>(99));
+  auto r = Append({e});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("email_consent_recorded.basis"));
+  EXPECT_EQ(ledger_->Size(), 2u);
+}
+
+TEST_F(LedgerTest, CamelCaseJsonIsAccepted) {
+  auto e = ParseEventJson(
+      R"({"caseId": "A", "occurredAt": "2011-01-10T10:00:00+02:00", "actor": {"kind": "OFFICER", "id": "o"}, "caseOpened": {"officeId": "X"}})");
+  ASSERT_OK(e);
+  EXPECT_EQ(e->case_opened().office_id(), "X");
+  EXPECT_EQ(e->occurred_at().seconds(), 1294646400);
+}
+
+TEST_F(LedgerTest, EightThreadsRaceExpectedVersionsOneWinnerPerVersion) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  constexpr int kThreads = 8, kRounds = 25;
+  std::atomic<int> conflicts{0};
+  std::mutex mu;
+  std::map<uint64_t, int> winners;  // case version -> number of winners
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        auto version = ledger_->CaseVersion("A");
+        if (!version.ok()) return;
+        auto r = ledger_->Append(
+            {Ev("A", absl::StrCat(R"("officer_note_added": {"text": "t)", t,
+                                  " r", round, "\"}"))},
+            ExpectedVersion::Exactly(*version));
+        if (r.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          ++winners[r->events[0].case_version];
+          EXPECT_EQ(r->events[0].case_version, *version + 1);
+        } else {
+          EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+              << r.status();
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_OK_AND_ASSIGN(auto events, ledger_->ReadCase("A"));
+  ASSERT_EQ(events.size(), 2 + winners.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].case_version, i + 1);
+  }
+  for (const auto& [version, count] : winners) {
+    EXPECT_EQ(count, 1) << "version " << version;
+  }
+  EXPECT_EQ(winners.size() + conflicts.load(), size_t{kThreads * kRounds});
+}
+
+TEST_F(LedgerTest, ConcurrentAppendersShareSyncsAndAllSurviveReopen) {
+  constexpr int kThreads = 32, kPerThread = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string c = absl::StrCat("C-", t);
+      if (!ledger_->Append(OpenedCase(c)).ok()) ++failures;
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!ledger_->Append({Ev(c, R"("officer_note_added": {"text": "n"})")})
+                 .ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  Ledger::Stats stats = ledger_->GetStats();
+  EXPECT_EQ(stats.appends, uint64_t{kThreads * (kPerThread + 1)});
+  // Group commit: fewer synced writes than calls.
+  EXPECT_LT(stats.writes, stats.appends);
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), uint64_t{kThreads * (kPerThread + 2)});
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_OK_AND_ASSIGN(uint64_t v,
+                         ledger_->CaseVersion(absl::StrCat("C-", t)));
+    EXPECT_EQ(v, uint64_t{kPerThread + 2});
+  }
+  ASSERT_OK_AND_ASSIGN(auto all, ledger_->ReadAll(1, 0));
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].position, i + 1);
+}
+
+TEST_F(LedgerTest, ReadersOpenReadOnlyWhileTheWriterHoldsTheLedger) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  LedgerOptions ro;
+  ro.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, Ledger::Open(dir_.Sub("l"), ro));
+  EXPECT_EQ(reader->Size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto events, reader->ReadCase("A"));
+  EXPECT_EQ(events.size(), 2u);
+  EXPECT_EQ(reader->Append({Ev("A", kSendDoc1)}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, ASecondWriterIsRefused) {
+  auto second = Ledger::Open(dir_.Sub("l"));
+  EXPECT_FALSE(second.ok());
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("lock"));
+}
+
+TEST_F(LedgerTest, CreatingOverAnExistingLedgerIsRefused) {
+  EXPECT_EQ(Ledger::Create(dir_.Sub("l"), "x").status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(LedgerTest, OpeningNothingIsNotFound) {
+  EXPECT_EQ(Ledger::Open(dir_.Sub("none")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, ReadAllHonoursFromAndLimit) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK(Append(OpenedCase("B")));
+  ASSERT_OK_AND_ASSIGN(auto some, ledger_->ReadAll(2, 2));
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0].position, 2u);
+  EXPECT_EQ(some[1].position, 3u);
+  ASSERT_OK_AND_ASSIGN(auto from_version, ledger_->ReadCase("B", 2));
+  ASSERT_EQ(from_version.size(), 1u);
+  EXPECT_EQ(from_version[0].position, 4u);
+}
+
+TEST_F(LedgerTest, BlobsAreStoredByTheirSha256) {
+  std::string message = "From: a@b.example\r\n\r\nhello\r\n";
+  ASSERT_OK_AND_ASSIGN(std::string hex, ledger_->PutBlob(message));
+  EXPECT_EQ(hex, ToHex(Sha256(message)));
+  ASSERT_OK_AND_ASSIGN(std::string back, ledger_->GetBlob(hex));
+  EXPECT_EQ(back, message);
+  EXPECT_EQ(ledger_->GetBlob(ToHex(Sha256("other"))).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->GetBlob("zz").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,74 @@
+// Small helpers shared by the suites: status assertions that print the
+// message, fresh temporary folders, events from JSON.
+#ifndef CASELEDGER_TESTS_TESTING_TEST_UTIL_H_
+#define CASELEDGER_TESTS_TESTING_TEST_UTIL_H_
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+
+#define CASELEDGER_TEST_CONCAT_INNER_(a, b) a##b
+#define CASELEDGER_TEST_CONCAT_(a, b) CASELEDGER_TEST_CONCAT_INNER_(a, b)
+
+#define ASSERT_OK(expr)                                        \
+  do {                                                         \
+    const absl::Status s_ = ::caseledger::testing::AsStatus(expr); \
+    ASSERT_TRUE(s_.ok()) << #expr << ": " << s_;               \
+  } while (false)
+#define EXPECT_OK(expr)                                        \
+  do {                                                         \
+    const absl::Status s_ = ::caseledger::testing::AsStatus(expr); \
+    EXPECT_TRUE(s_.ok()) << #expr << ": " << s_;               \
+  } while (false)
+// Asserts that `rexpr` (a StatusOr) is OK and moves its value into `lhs`.
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                  \
+  ASSERT_OK_AND_ASSIGN_IMPL_(CASELEDGER_TEST_CONCAT_(sor_, __LINE__), lhs, \
+                             rexpr)
+#define ASSERT_OK_AND_ASSIGN_IMPL_(sor, lhs, rexpr) \
+  auto sor = (rexpr);                               \
+  ASSERT_TRUE(sor.ok()) << #rexpr << ": " << sor.status(); \
+  lhs = std::move(sor).value()
+
+namespace caseledger::testing {
+
+inline const absl::Status& AsStatus(const absl::Status& s) { return s; }
+template <typename T>
+const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+// A new empty folder under the test's temp dir, removed at destruction.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string base = ::testing::TempDir();
+    std::string pattern = base + "/caseledger-XXXXXX";
+    char* made = mkdtemp(pattern.data());
+    if (made == nullptr) abort();
+    path_ = made;
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// The shared/ folder beside the repository (examples, spec).
+inline std::string SharedDir() {
+  const char* env = std::getenv("CASELEDGER_SHARED");
+  if (env != nullptr && std::filesystem::exists(env)) return env;
+  return "/work/shared";
+}
+
+}  // namespace caseledger::testing
+
+#endif  // CASELEDGER_TESTS_TESTING_TEST_UTIL_H_

@@ -1,0 +1,254 @@
+#include "tools/cli.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+
+namespace caseledger::cli {
+
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kOutOfRange:
+      return kExitUsage;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+      return kExitConflict;
+    case absl::StatusCode::kDataLoss:
+      return kExitCheckFailed;
+    default:
+      return kExitInternal;
+  }
+}
+
+std::string Args::Get(const std::string& flag,
+                      const std::string& fallback) const {
+  auto it = values_.find(flag);
+  return it == values_.end() ? fallback : it->second;
+}
+
+absl::StatusOr<Args> Args::Parse(const VerbSpec& spec,
+                                 const std::vector<std::string>& argv) {
+  Args args;
+  auto find = [&](const std::string& name) -> const FlagSpec* {
+    for (const FlagSpec& f : spec.flags) {
+      if (f.name == name) return &f;
+    }
+    return nullptr;
+  };
+  bool only_positional = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (only_positional || a == "-" || !absl::StartsWith(a, "--")) {
+      args.positional_.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      only_positional = true;
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const FlagSpec* f = find(name);
+    if (f == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " (see 'caseledger ",
+                       spec.name, " --help')"));
+    }
+    if (f->value_name.empty()) {
+      if (has_value) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " takes no value"));
+      }
+      args.values_[name] = "true";
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argv.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " needs a value (", f->value_name, ")"));
+      }
+      value = argv[++i];
+    }
+    args.values_[name] = value;
+  }
+  int n = static_cast<int>(args.positional_.size());
+  if (n < spec.min_args || n > spec.max_args) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("usage: caseledger ", spec.synopsis));
+  }
+  return args;
+}
+
+std::string DbDir(const Args& args) {
+  if (args.Has("db")) return args.Get("db");
+  const char* env = std::getenv("CASELEDGER_DB");
+  return env != nullptr ? env : "";
+}
+
+namespace {
+absl::StatusOr<std::string> RequireDb(const Args& args) {
+  std::string dir = DbDir(args);
+  if (dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--db DIR is required (or set CASELEDGER_DB)");
+  }
+  return dir;
+}
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args) {
+  auto dir = RequireDb(args);
+  if (!dir.ok()) return dir.status();
+  return Ledger::Open(*dir);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args) {
+  auto dir = RequireDb(args);
+  if (!dir.ok()) return dir.status();
+  LedgerOptions options;
+  options.read_only = true;
+  return Ledger::Open(*dir, options);
+}
+
+int Fail(Io& io, const std::string& verb, const absl::Status& status) {
+  io.err << "caseledger " << verb << ": " << status.message() << "\n";
+  return ExitCodeFor(status);
+}
+
+int UsageError(Io& io, const std::string& verb, const std::string& message) {
+  io.err << "caseledger " << verb << ": " << message << "\n";
+  return kExitUsage;
+}
+
+absl::StatusOr<bool> WantsJson(const Args& args) {
+  std::string f = args.Get("format", "text");
+  if (f == "json") return true;
+  if (f == "text") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format: '", f, "' is not json or text"));
+}
+
+absl::StatusOr<absl::Time> ParseTimeFlag(const std::string& flag,
+                                         const std::string& text) {
+  absl::CivilDay day;
+  if (text.size() == 10 && absl::ParseCivilTime(text, &day)) {
+    // A date means the end of that day in UTC: everything on it counts.
+    return absl::FromCivil(absl::CivilSecond(day) + 86400, absl::UTCTimeZone()) -
+           absl::Nanoseconds(1);
+  }
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return t;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", flag, ": '", text,
+      "' is not an RFC 3339 time (2011-03-01T12:00:00Z) or a date "
+      "(2011-03-01)"));
+}
+
+std::string FormatTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
+  std::stringstream buffer;
+  if (path == "-") {
+    buffer << io.in.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  }
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(absl::StrCat("error reading ", path));
+  }
+  return buffer.str();
+}
+
+namespace {
+
+std::vector<Verb> AllVerbs() {
+  std::vector<Verb> verbs = LedgerVerbs();
+  return verbs;
+}
+
+void PrintVerbHelp(const VerbSpec& spec, std::ostream& out) {
+  out << "usage: caseledger " << spec.synopsis << "\n\n"
+      << spec.summary << "\n";
+  if (!spec.flags.empty()) out << "\nflags:\n";
+  for (const FlagSpec& f : spec.flags) {
+    std::string left = absl::StrCat("  --", f.name,
+                                    f.value_name.empty() ? "" : " ",
+                                    f.value_name);
+    out << left << std::string(left.size() < 28 ? 28 - left.size() : 1, ' ')
+        << f.help << "\n";
+  }
+  out << "\nexit codes: 0 ok, 1 check failed, 2 bad usage or input, "
+         "3 conflict, 4 internal or storage error\n";
+}
+
+void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
+  out << "caseledger: the audit ledger of email communications of "
+         "immigration case files\n\n"
+         "usage: caseledger <verb> [flags] [args]   (caseledger <verb> "
+         "--help for details)\n\nverbs:\n";
+  for (const Verb& v : verbs) {
+    std::string left = absl::StrCat("  ", v.spec.name);
+    out << left << std::string(left.size() < 16 ? 16 - left.size() : 1, ' ')
+        << v.spec.summary.substr(0, v.spec.summary.find('\n')) << "\n";
+  }
+  out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
+}
+
+}  // namespace
+
+int Main(const std::vector<std::string>& argv, Io& io) {
+  std::vector<Verb> verbs = AllVerbs();
+  if (argv.empty()) {
+    PrintHelp(verbs, io.err);
+    return kExitUsage;
+  }
+  if (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+    PrintHelp(verbs, io.out);
+    return kExitOk;
+  }
+  for (Verb& verb : verbs) {
+    if (verb.spec.name != argv[0]) continue;
+    std::vector<std::string> rest(argv.begin() + 1, argv.end());
+    for (const std::string& a : rest) {
+      if (a == "--help" || a == "-h") {
+        PrintVerbHelp(verb.spec, io.out);
+        return kExitOk;
+      }
+    }
+    verb.spec.flags.push_back(
+        {"db", "DIR", "the ledger folder (default: $CASELEDGER_DB)"});
+    auto args = Args::Parse(verb.spec, rest);
+    if (!args.ok()) {
+      return UsageError(io, verb.spec.name, std::string(args.status().message()));
+    }
+    return verb.run(*args, io);
+  }
+  io.err << "caseledger: unknown verb '" << argv[0]
+         << "' (caseledger --help lists them)\n";
+  return kExitUsage;
+}
+
+}  // namespace caseledger::cli

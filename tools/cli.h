@@ -1,0 +1,107 @@
+// The caseledger command line: verbs, their flags, and the exit codes of
+// domain.md §6. Thin by design: each verb parses flags, calls the library,
+// prints. Verbs live in verbs_*.cc and register in the table of cli.cc.
+#ifndef CASELEDGER_TOOLS_CLI_H_
+#define CASELEDGER_TOOLS_CLI_H_
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ledger/ledger.h"
+
+namespace caseledger::cli {
+
+// Exit codes (domain.md §6, docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConflict = 3;
+inline constexpr int kExitInternal = 4;
+
+// The exit code for a library error: bad input 2, conflict 3, check failed
+// (data loss) 1, anything else 4.
+int ExitCodeFor(const absl::Status& status);
+
+struct FlagSpec {
+  std::string name;  // without "--"
+  std::string value_name;  // empty for a boolean flag
+  std::string help;
+};
+
+struct VerbSpec {
+  std::string name;
+  std::string synopsis;  // e.g. "append FILE|-"
+  std::string summary;
+  std::vector<FlagSpec> flags;
+  int min_args = 0;
+  int max_args = 0;
+};
+
+// Parsed flags and positional arguments of one verb.
+class Args {
+ public:
+  bool Has(const std::string& flag) const { return values_.count(flag) > 0; }
+  // The flag's value, or `fallback` when absent.
+  std::string Get(const std::string& flag, const std::string& fallback = "") const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+  // Parses argv for `spec`; kInvalidArgument on an unknown flag, a missing
+  // value or a wrong number of arguments.
+  static absl::StatusOr<Args> Parse(const VerbSpec& spec,
+                                    const std::vector<std::string>& argv);
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+// Where a verb writes. Tests pass string streams.
+struct Io {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+using VerbFn = std::function<int(const Args&, Io&)>;
+
+struct Verb {
+  VerbSpec spec;
+  VerbFn run;
+};
+
+// Runs the CLI; returns the exit code.
+int Main(const std::vector<std::string>& argv, Io& io);
+
+// Helpers shared by verbs.
+std::string DbDir(const Args& args);  // --db, else $CASELEDGER_DB
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args);
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args);
+// Prints "caseledger <verb>: <message>" to err; returns the exit code.
+int Fail(Io& io, const std::string& verb, const absl::Status& status);
+int UsageError(Io& io, const std::string& verb, const std::string& message);
+// --format json|text (default text).
+absl::StatusOr<bool> WantsJson(const Args& args);
+// Parses an RFC 3339 time, or a date YYYY-MM-DD meaning the end of that day
+// in UTC; kInvalidArgument naming `flag`.
+absl::StatusOr<absl::Time> ParseTimeFlag(const std::string& flag,
+                                         const std::string& text);
+// RFC 3339 in UTC, e.g. 2012-03-01T14:02:00Z (fractions only when present).
+std::string FormatTime(absl::Time t);
+// Reads a whole file ("-" is standard input).
+absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
+
+// Verb tables of each verbs_*.cc.
+std::vector<Verb> LedgerVerbs();
+
+}  // namespace caseledger::cli
+
+#endif  // CASELEDGER_TOOLS_CLI_H_

@@ -1,0 +1,115 @@
+// `caseledger demo`: a realistic case on a real embedded ledger, start to end.
+#include <filesystem>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "ledger/event_json.h"
+#include "tools/cli.h"
+
+namespace caseledger::cli {
+namespace {
+
+constexpr char kRequestMessage[] =
+    "From: visa-office@office.example\r\n"
+    "To: amina.diallo@mail.example\r\n"
+    "Subject: Request {REQ} for case DEMO-2011-0042\r\n"
+    "Date: {DATE}\r\n"
+    "Message-ID: <{REQ}.DEMO-2011-0042@office.example>\r\n"
+    "\r\n"
+    "Please send a police certificate and six months of bank statements\r\n"
+    "by {DEADLINE}. Failure to provide the requested documents may result\r\n"
+    "in the refusal of your application.\r\n";
+
+constexpr char kBounceNotice[] =
+    "From: MAILER-DAEMON@office.example\r\n"
+    "To: visa-office@office.example\r\n"
+    "Subject: Undelivered Mail Returned to Sender\r\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"b\"\r\n"
+    "\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+    "Final-Recipient: rfc822; amina.diallo@mail.example\r\n"
+    "Action: failed\r\nStatus: 5.2.2\r\n"
+    "Diagnostic-Code: smtp; 552 mailbox full\r\n--b--\r\n";
+
+// The case, one JSON line per event; {SHA_*} are filled in with the digests
+// of the stored messages.
+constexpr char kCase[] = R"({"case_id": "DEMO-2011-0042", "occurred_at": "2011-02-01T09:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "case_opened": {"program": "TRV", "office_id": "VO-DAKAR", "office_mailbox": "visa-office@office.example", "applicant_country": "SN", "language": "fr"}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-02-01T09:05:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "email_consent_recorded": {"party": "APPLICANT", "address": "amina.diallo@mail.example", "basis": "APPLICATION_FORM", "evidence_ref": "IMM 5257 p.1, contact section"}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-01T14:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "recipient_address_verified": {"request_id": "DOC-1", "address": "amina.diallo@mail.example", "matches_address_on_file": true}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-01T14:02:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["amina.diallo@mail.example"], "from_mailbox": "visa-office@office.example", "organizational_mailbox": true, "deadline": "2011-04-15T23:59:59Z", "items": ["police certificate", "bank statements"], "refusal_warning_included": true, "message_id": "<DOC-1.DEMO-2011-0042@office.example>", "subject": "Request DOC-1 for case DEMO-2011-0042", "body_sha256": "{SHA_DOC1}"}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-01T14:03:10Z", "actor": {"kind": "SYSTEM", "id": "mailbox-monitor"}, "source": "demo", "delivery_notice_received": {"request_id": "DOC-1", "message_id": "<DOC-1.DEMO-2011-0042@office.example>", "action": "FAILED", "recipient": "amina.diallo@mail.example", "status_code": "5.2.2", "diagnostic": "552 mailbox full", "notice_sha256": "{SHA_BOUNCE}"}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-02T09:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "recipient_address_verified": {"request_id": "DOC-2", "address": "amina.diallo@mail.example", "matches_address_on_file": true}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-02T09:01:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL", "to": ["amina.diallo@mail.example"], "from_mailbox": "visa-office@office.example", "organizational_mailbox": true, "deadline": "2011-04-16T23:59:59Z", "items": ["police certificate", "bank statements"], "refusal_warning_included": true, "message_id": "<DOC-2.DEMO-2011-0042@office.example>", "subject": "Request DOC-2 for case DEMO-2011-0042", "body_sha256": "{SHA_DOC2}", "resend_of": "DOC-1"}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-02T09:05:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "alternative_channel_considered": {"request_id": "DOC-1", "channel": "COURIER", "used": true, "rationale": "Copy of the request sent by courier to the address on the form."}}
+{"case_id": "DEMO-2011-0042", "occurred_at": "2011-04-04T11:00:00Z", "actor": {"kind": "APPLICANT", "id": "applicant"}, "source": "demo", "documents_received": {"request_id": "DOC-2", "items": ["police certificate", "bank statements"], "complete": true, "channel": "EMAIL"}}
+)";
+
+std::string RequestMessage(const std::string& request, const std::string& date,
+                           const std::string& deadline) {
+  return absl::StrReplaceAll(
+      kRequestMessage, {{"{REQ}", request}, {"{DATE}", date}, {"{DEADLINE}", deadline}});
+}
+
+}  // namespace
+
+int RunDemo(const Args& args, Io& io) {
+  std::string dir = args.Has("db")
+                        ? args.Get("db")
+                        : absl::StrCat("caseledger-demo-",
+                                       absl::FormatTime("%Y%m%d-%H%M%S",
+                                                        absl::Now(),
+                                                        absl::UTCTimeZone()));
+  auto ledger = Ledger::Create(dir, "caseledger.demo/ledger");
+  if (!ledger.ok()) return Fail(io, "demo", ledger.status());
+  io.out << "== created ledger caseledger.demo/ledger in "
+         << std::filesystem::absolute(dir).string() << "\n\n";
+
+  io.out << "== caseledger attach: storing the sent messages and the bounce\n";
+  struct Blob {
+    std::string placeholder, label, bytes;
+  };
+  std::vector<Blob> blobs = {
+      {"{SHA_DOC1}", "request DOC-1 as sent",
+       RequestMessage("DOC-1", "Tue, 01 Mar 2011 14:02:00 +0000",
+                      "15 April 2011")},
+      {"{SHA_BOUNCE}", "delivery notice (mailbox full)", kBounceNotice},
+      {"{SHA_DOC2}", "request DOC-2 as sent",
+       RequestMessage("DOC-2", "Wed, 02 Mar 2011 09:01:00 +0000",
+                      "16 April 2011")},
+  };
+  std::vector<std::pair<std::string, std::string>> digests;
+  for (const Blob& b : blobs) {
+    auto hex = (*ledger)->PutBlob(b.bytes);
+    if (!hex.ok()) return Fail(io, "demo", hex.status());
+    io.out << *hex << "  " << b.label << "\n";
+    digests.emplace_back(b.placeholder, *hex);
+  }
+
+  io.out << "\n== caseledger append: the case, as one atomic batch\n";
+  std::istringstream in(absl::StrReplaceAll(kCase, digests));
+  auto lines = ReadEventLines(in);
+  if (!lines.ok()) return Fail(io, "demo", lines.status());
+  std::vector<v1::Event> events;
+  for (auto& l : *lines) events.push_back(std::move(l.event));
+  auto appended =
+      (*ledger)->Append(std::move(events), ExpectedVersion::NoStream());
+  if (!appended.ok()) return Fail(io, "demo", appended.status());
+  io.out << "appended " << appended->events.size() << " events; ledger size "
+         << appended->tree_size << "\n";
+
+  io.out << "\n== caseledger read --case DEMO-2011-0042\n";
+  auto back = (*ledger)->ReadCase("DEMO-2011-0042");
+  if (!back.ok()) return Fail(io, "demo", back.status());
+  for (const RecordedEvent& e : *back) {
+    io.out << "#" << e.position << " v" << e.case_version << " "
+           << cli::FormatTime(absl::FromUnixSeconds(e.event.occurred_at().seconds()))
+           << " " << EventType(e.event) << "\n";
+  }
+  io.out << "\nTry: caseledger read --db " << dir
+         << " --case DEMO-2011-0042 --format json\n";
+  return kExitOk;
+}
+
+}  // namespace caseledger::cli

@@ -85,7 +85,9 @@ absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& c,
 absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
                                             const VerifierKey& key);
 
-// Parses the body of a note without checking signatures.
+// Parses the body of a note without checking signatures. `note` may be a
+// whole signed note (its signature lines are checked for syntax only) or a
+// bare body as CheckpointBody returns it.
 absl::StatusOr<Checkpoint> ParseCheckpointBody(std::string_view note);
 
 }  // namespace caseledger

@@ -23,46 +23,37 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/event_validation.h"
+#include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
 
 namespace caseledger {
 
 using internal::Batch;
+using internal::CaseKey;
+using internal::CasePrefix;
 using internal::DecodeU64;
 using internal::EncodeU64;
 using internal::Family;
+using internal::FromProto;
+using internal::IdRecord;
+using internal::kEventIndexPayload;
+using internal::kFormatVersion;
+using internal::kKeyFile;
+using internal::kMetaFormatVersion;
+using internal::kMetaOrigin;
+using internal::kSaltSize;
+using internal::kStoreDir;
+using internal::MerkleKey;
+using internal::Overlay;
+using internal::PendingAppend;
+using internal::PreparedEvent;
+using internal::RequestKey;
+using internal::SerializeDeterministic;
 using internal::Store;
+using internal::ToProto;
 
 namespace {
-
-// docs/storage.md, "Format version".
-constexpr char kFormatVersion[] = "1";
-constexpr char kMetaFormatVersion[] = "format_version";
-constexpr char kMetaOrigin[] = "origin";
-constexpr char kStoreDir[] = "store";
-constexpr char kKeyFile[] = "signing-key.pem";
-constexpr size_t kSaltSize = 16;
-constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
-
-// Case ids cannot hold 0x00, so "case_id 0x00" is a prefix of that case's
-// keys only.
-std::string CasePrefix(std::string_view case_id) {
-  std::string key(case_id);
-  key.push_back('\0');
-  return key;
-}
-std::string CaseKey(std::string_view case_id, uint64_t version) {
-  return CasePrefix(case_id) + EncodeU64(version);
-}
-std::string RequestKey(std::string_view case_id, std::string_view request) {
-  return CasePrefix(case_id).append(request);
-}
-std::string MerkleKey(int level, uint64_t index) {
-  return absl::StrCat(std::string(1, static_cast<char>(level)),
-                      EncodeU64(index));
-}
-
 absl::Status RandomBytes(uint8_t* out, size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     return absl::InternalError("the system random generator failed");
@@ -81,85 +72,12 @@ absl::StatusOr<std::string> NewUuid() {
                       hex.substr(20));
 }
 
-std::string SerializeDeterministic(const google::protobuf::MessageLite& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeWithCachedSizes(&coded);
-  }
-  return out;
-}
-
 absl::Status WithEventIndex(absl::Status status, size_t index) {
   absl::Status out(status.code(),
                    absl::StrCat("event ", index, ": ", status.message()));
   out.SetPayload(kEventIndexPayload, absl::Cord(absl::StrCat(index)));
   return out;
 }
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000, rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rest * 1000));
-  return ts;
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-// An event made ready for the sequencer in the caller's thread, so the
-// sequencer only does what needs the ledger's state.
-struct PreparedEvent {
-  v1::Event event;
-  std::string event_bytes;
-  std::string salt;
-  Sha256Digest content_digest;  // SHA-256(event_bytes): idempotency
-  Sha256Digest event_digest;    // SHA-256(salt || event_bytes): the entry
-  std::string type;
-  std::string request_id;
-};
-
-// What the ledger knows of an event id: where it is and what it holds.
-struct IdRecord {
-  uint64_t position = 0;
-  uint64_t case_version = 0;
-  Sha256Digest content{};
-};
-
-struct PendingAppend {
-  std::vector<PreparedEvent> events;
-  ExpectedVersion expected;
-  std::promise<absl::StatusOr<AppendResult>> done;
-  AppendResult result;
-};
-
-// State that the appends of one group have changed but not yet written.
-struct Overlay {
-  absl::flat_hash_map<std::string, uint64_t> case_versions;
-  absl::flat_hash_map<std::string, IdRecord> event_ids;
-  absl::flat_hash_set<std::string> requests;
-
-  void MergeFrom(Overlay&& other) {
-    for (auto& [k, v] : other.case_versions) case_versions[k] = v;
-    for (auto& [k, v] : other.event_ids) event_ids[k] = v;
-    for (auto& k : other.requests) requests.insert(k);
-  }
-  void Clear() {
-    case_versions.clear();
-    event_ids.clear();
-    requests.clear();
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
@@ -199,43 +117,6 @@ std::optional<size_t> FailedEventIndex(const absl::Status& status) {
   }
   return index;
 }
-
-struct Ledger::Impl {
-  std::string dir;
-  std::string origin;
-  LedgerOptions options;
-  Clock* clock = nullptr;
-  std::unique_ptr<Store> store;
-  std::optional<SigningKey> key;
-
-  std::atomic<uint64_t> size{0};
-  std::atomic<uint64_t> writes{0}, appends{0}, events_written{0};
-
-  // Touched by the sequencer thread only (and by Open before it starts).
-  merkle::MerkleFrontier frontier;
-  absl::Time last_recorded = absl::InfinitePast();
-
-  absl::Mutex mu;
-  std::deque<PendingAppend*> queue ABSL_GUARDED_BY(mu);
-  bool stopping ABSL_GUARDED_BY(mu) = false;
-  // Set when a write failed: nothing more is appended until reopened,
-  // because RocksDB's state after a failed sync is unknown.
-  absl::Status poisoned ABSL_GUARDED_BY(mu);
-  std::thread sequencer;
-
-  absl::Status Load();
-  void RunSequencer();
-  void SequenceGroup(std::vector<PendingAppend*>& group);
-  absl::Status Sequence(PendingAppend& p, Overlay& group, Batch& batch,
-                        merkle::MerkleFrontier& frontier, absl::Time recorded);
-
-  absl::StatusOr<uint64_t> StoredCaseVersion(std::string_view case_id) const;
-  absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
-  absl::StatusOr<RecordedEvent> Decode(std::string_view entry_bytes,
-                                       std::string_view event_value) const;
-  absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) const;
-  merkle::NodeSource Nodes() const;
-};
 
 merkle::NodeSource Ledger::Impl::Nodes() const {
   return [this](int level, uint64_t index) -> absl::StatusOr<merkle::Hash> {
@@ -363,20 +244,50 @@ absl::Status Ledger::Impl::Load() {
 
 void Ledger::Impl::RunSequencer() {
   std::vector<PendingAppend*> group;
+  std::vector<std::promise<absl::StatusOr<std::string>>*> waiters;
+  // Wakes at least this often so that a time-based checkpoint is signed
+  // even when appends stop.
+  absl::Duration tick = options.checkpoint_every > absl::ZeroDuration()
+                            ? options.checkpoint_every
+                            : absl::Hours(1);
   while (true) {
+    bool stop = false;
     {
       absl::MutexLock lock(&mu);
-      mu.Await(absl::Condition(
-          +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
-            return impl->stopping || !impl->queue.empty();
-          },
-          this));
-      if (queue.empty() && stopping) return;
+      mu.AwaitWithTimeout(
+          absl::Condition(
+              +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
+                return impl->stopping || !impl->queue.empty() ||
+                       !impl->checkpoint_waiters.empty();
+              },
+              this),
+          tick);
+      stop = stopping && queue.empty();
       group.assign(queue.begin(), queue.end());
       queue.clear();
+      waiters.swap(checkpoint_waiters);
     }
-    SequenceGroup(group);
+    if (!group.empty()) SequenceGroup(group);
     group.clear();
+    bool poisoned_now;
+    {
+      absl::MutexLock lock(&mu);
+      poisoned_now = !poisoned.ok();
+    }
+    if (!waiters.empty()) {
+      absl::StatusOr<std::string> note = Checkpoint();
+      for (auto* w : waiters) w->set_value(note);
+      waiters.clear();
+    } else if (!poisoned_now &&
+               (CheckpointDue(clock->Now()) ||
+                (stop && frontier.size() > checkpoint_size))) {
+      // On close too, so that every session's appends end under a
+      // signed checkpoint.
+      // A failed automatic checkpoint is retried at the next opportunity;
+      // appends stay durable without it, and verify reports the gap.
+      Checkpoint().status().IgnoreError();
+    }
+    if (stop) return;
   }
 }
 
@@ -703,16 +614,22 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                                           {.create_if_missing = false,
                                            .read_only = options.read_only}));
   CASELEDGER_RETURN_IF_ERROR(impl->Load());
-  if (!options.read_only) {
-    std::ifstream in(fs::path(dir) / kKeyFile, std::ios::binary);
-    if (!in) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot read the signing key ", (fs::path(dir) / kKeyFile).string()));
-    }
+  std::string key_path = (fs::path(dir) / kKeyFile).string();
+  std::ifstream in(key_path, std::ios::binary);
+  if (in) {
     std::stringstream pem;
     pem << in.rdbuf();
     CASELEDGER_ASSIGN_OR_RETURN(
         impl->key, SigningKey::FromPrivateKeyText(impl->origin, pem.str()));
+  } else if (!options.read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the signing key ", key_path));
+  }
+  // Cheap at open: the last checkpoint's signature and root, and the entries
+  // written after it. `verify` checks everything.
+  CASELEDGER_RETURN_IF_ERROR(impl->CheckTail());
+  if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
+  if (!options.read_only) {
     Impl* raw = impl.get();
     impl->sequencer = std::thread([raw] { raw->RunSequencer(); });
   }

@@ -129,9 +129,9 @@ class Ledger {
 
   // Events of a case with case_version >= from_version, at most `limit`
   // (0: no limit), in version order. Empty when the case does not exist.
-  absl::StatusOr<std::vector<RecordedEvent>> ReadCase(
-      std::string_view case_id, uint64_t from_version = 1,
-      uint64_t limit = 0) const;
+  absl::StatusOr<std::vector<RecordedEvent>> ReadCase(std::string_view case_id,
+                                                      uint64_t from_version = 1,
+                                                      uint64_t limit = 0) const;
   // Events with position >= from_position, at most `limit` (0: no limit).
   absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position,
                                                      uint64_t limit) const;
@@ -144,6 +144,47 @@ class Ledger {
   absl::StatusOr<RecordedEvent> ReadEvent(std::string_view event_id) const;
   // The case's current version (0 when the case does not exist).
   absl::StatusOr<uint64_t> CaseVersion(std::string_view case_id) const;
+
+  // ---- Tamper evidence (docs/formats.md) ----
+
+  // The ledger's public key as C2SP verifier-key text (one line).
+  absl::StatusOr<std::string> VerifierKeyText() const;
+  // The Merkle root of the first `size` entries (RFC 9162 §2.1.1).
+  absl::StatusOr<merkle::Hash> RootAt(uint64_t size) const;
+  // Inclusion proof of the entry at `position` in the tree of `size`.
+  // kInvalidArgument unless 1 <= position <= size <= Size().
+  absl::StatusOr<std::vector<merkle::Hash>> InclusionProof(uint64_t position,
+                                                           uint64_t size) const;
+  // Consistency proof between tree sizes; kInvalidArgument unless
+  // 1 <= old_size <= new_size <= Size().
+  absl::StatusOr<std::vector<merkle::Hash>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) const;
+  // Signs, stores and returns a checkpoint (signed note) of the current
+  // tree, after the appends already queued. Refuses (kDataLoss) when the
+  // stored tree is not consistent with the last checkpoint it signed.
+  // Returns the stored note when nothing was appended since.
+  absl::StatusOr<std::string> SignCheckpoint();
+  // The newest stored checkpoint; kNotFound when none was signed yet.
+  absl::StatusOr<std::string> LatestCheckpoint() const;
+  // The stored checkpoint of exactly `size`; kNotFound when none.
+  absl::StatusOr<std::string> CheckpointAt(uint64_t size) const;
+  // Sizes of every stored checkpoint, ascending.
+  absl::StatusOr<std::vector<uint64_t>> CheckpointSizes() const;
+
+  struct VerifyReport {
+    uint64_t entries = 0;
+    uint64_t cases = 0;
+    uint64_t checkpoints = 0;
+    uint64_t nodes = 0;
+  };
+  // Walks the whole ledger: recomputes every event digest from the stored
+  // bytes and salt, every leaf and stored Merkle node, every checkpoint's
+  // root and signature; checks that positions and case versions are dense
+  // and that the case, request and event-id indexes agree with the entries.
+  // The first problem is kDataLoss "position P: <what differed>".
+  // `progress` (may be null) is called now and then with (done, total).
+  absl::StatusOr<VerifyReport> Verify(
+      const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
 
   // Stores a message or notice; returns its SHA-256 in lowercase hex.
   // Storing the same bytes twice is harmless.

@@ -66,9 +66,9 @@ absl::StatusOr<Args> Args::Parse(const VerbSpec& spec,
     }
     const FlagSpec* f = find(name);
     if (f == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name, " (see 'caseledger ",
-                       spec.name, " --help')"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name,
+                                                     " (see 'caseledger ",
+                                                     spec.name, " --help')"));
     }
     if (f->value_name.empty()) {
       if (has_value) {
@@ -149,16 +149,17 @@ absl::StatusOr<absl::Time> ParseTimeFlag(const std::string& flag,
   absl::CivilDay day;
   if (text.size() == 10 && absl::ParseCivilTime(text, &day)) {
     // A date means the end of that day in UTC: everything on it counts.
-    return absl::FromCivil(absl::CivilSecond(day) + 86400, absl::UTCTimeZone()) -
+    return absl::FromCivil(absl::CivilSecond(day) + 86400,
+                           absl::UTCTimeZone()) -
            absl::Nanoseconds(1);
   }
   absl::Time t;
   std::string error;
   if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return t;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--", flag, ": '", text,
-      "' is not an RFC 3339 time (2011-03-01T12:00:00Z) or a date "
-      "(2011-03-01)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": '", text,
+                   "' is not an RFC 3339 time (2011-03-01T12:00:00Z) or a date "
+                   "(2011-03-01)"));
 }
 
 std::string FormatTime(absl::Time t) {
@@ -186,6 +187,9 @@ namespace {
 
 std::vector<Verb> AllVerbs() {
   std::vector<Verb> verbs = LedgerVerbs();
+  for (auto* more : {&EvidenceVerbs}) {
+    for (Verb& v : more()) verbs.push_back(std::move(v));
+  }
   return verbs;
 }
 
@@ -194,9 +198,8 @@ void PrintVerbHelp(const VerbSpec& spec, std::ostream& out) {
       << spec.summary << "\n";
   if (!spec.flags.empty()) out << "\nflags:\n";
   for (const FlagSpec& f : spec.flags) {
-    std::string left = absl::StrCat("  --", f.name,
-                                    f.value_name.empty() ? "" : " ",
-                                    f.value_name);
+    std::string left = absl::StrCat(
+        "  --", f.name, f.value_name.empty() ? "" : " ", f.value_name);
     out << left << std::string(left.size() < 28 ? 28 - left.size() : 1, ' ')
         << f.help << "\n";
   }
@@ -242,7 +245,8 @@ int Main(const std::vector<std::string>& argv, Io& io) {
         {"db", "DIR", "the ledger folder (default: $CASELEDGER_DB)"});
     auto args = Args::Parse(verb.spec, rest);
     if (!args.ok()) {
-      return UsageError(io, verb.spec.name, std::string(args.status().message()));
+      return UsageError(io, verb.spec.name,
+                        std::string(args.status().message()));
     }
     return verb.run(*args, io);
   }

@@ -32,7 +32,7 @@ inline constexpr int kExitInternal = 4;
 int ExitCodeFor(const absl::Status& status);
 
 struct FlagSpec {
-  std::string name;  // without "--"
+  std::string name;        // without "--"
   std::string value_name;  // empty for a boolean flag
   std::string help;
 };
@@ -51,7 +51,8 @@ class Args {
  public:
   bool Has(const std::string& flag) const { return values_.count(flag) > 0; }
   // The flag's value, or `fallback` when absent.
-  std::string Get(const std::string& flag, const std::string& fallback = "") const;
+  std::string Get(const std::string& flag,
+                  const std::string& fallback = "") const;
   const std::vector<std::string>& positional() const { return positional_; }
 
   // Parses argv for `spec`; kInvalidArgument on an unknown flag, a missing
@@ -101,6 +102,7 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
 
 // Verb tables of each verbs_*.cc.
 std::vector<Verb> LedgerVerbs();
+std::vector<Verb> EvidenceVerbs();
 
 }  // namespace caseledger::cli
 

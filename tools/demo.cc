@@ -35,7 +35,8 @@ constexpr char kBounceNotice[] =
 
 // The case, one JSON line per event; {SHA_*} are filled in with the digests
 // of the stored messages.
-constexpr char kCase[] = R"({"case_id": "DEMO-2011-0042", "occurred_at": "2011-02-01T09:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "case_opened": {"program": "TRV", "office_id": "VO-DAKAR", "office_mailbox": "visa-office@office.example", "applicant_country": "SN", "language": "fr"}}
+constexpr char kCase[] =
+    R"({"case_id": "DEMO-2011-0042", "occurred_at": "2011-02-01T09:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "case_opened": {"program": "TRV", "office_id": "VO-DAKAR", "office_mailbox": "visa-office@office.example", "applicant_country": "SN", "language": "fr"}}
 {"case_id": "DEMO-2011-0042", "occurred_at": "2011-02-01T09:05:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "email_consent_recorded": {"party": "APPLICANT", "address": "amina.diallo@mail.example", "basis": "APPLICATION_FORM", "evidence_ref": "IMM 5257 p.1, contact section"}}
 {"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-01T14:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "recipient_address_verified": {"request_id": "DOC-1", "address": "amina.diallo@mail.example", "matches_address_on_file": true}}
 {"case_id": "DEMO-2011-0042", "occurred_at": "2011-03-01T14:02:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "demo", "document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["amina.diallo@mail.example"], "from_mailbox": "visa-office@office.example", "organizational_mailbox": true, "deadline": "2011-04-15T23:59:59Z", "items": ["police certificate", "bank statements"], "refusal_warning_included": true, "message_id": "<DOC-1.DEMO-2011-0042@office.example>", "subject": "Request DOC-1 for case DEMO-2011-0042", "body_sha256": "{SHA_DOC1}"}}
@@ -49,18 +50,19 @@ constexpr char kCase[] = R"({"case_id": "DEMO-2011-0042", "occurred_at": "2011-0
 std::string RequestMessage(const std::string& request, const std::string& date,
                            const std::string& deadline) {
   return absl::StrReplaceAll(
-      kRequestMessage, {{"{REQ}", request}, {"{DATE}", date}, {"{DEADLINE}", deadline}});
+      kRequestMessage,
+      {{"{REQ}", request}, {"{DATE}", date}, {"{DEADLINE}", deadline}});
 }
 
 }  // namespace
 
 int RunDemo(const Args& args, Io& io) {
-  std::string dir = args.Has("db")
-                        ? args.Get("db")
-                        : absl::StrCat("caseledger-demo-",
-                                       absl::FormatTime("%Y%m%d-%H%M%S",
-                                                        absl::Now(),
-                                                        absl::UTCTimeZone()));
+  std::string dir =
+      args.Has("db")
+          ? args.Get("db")
+          : absl::StrCat("caseledger-demo-",
+                         absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(),
+                                          absl::UTCTimeZone()));
   auto ledger = Ledger::Create(dir, "caseledger.demo/ledger");
   if (!ledger.ok()) return Fail(io, "demo", ledger.status());
   io.out << "== created ledger caseledger.demo/ledger in "
@@ -104,7 +106,8 @@ int RunDemo(const Args& args, Io& io) {
   if (!back.ok()) return Fail(io, "demo", back.status());
   for (const RecordedEvent& e : *back) {
     io.out << "#" << e.position << " v" << e.case_version << " "
-           << cli::FormatTime(absl::FromUnixSeconds(e.event.occurred_at().seconds()))
+           << cli::FormatTime(
+                  absl::FromUnixSeconds(e.event.occurred_at().seconds()))
            << " " << EventType(e.event) << "\n";
   }
   io.out << "\nTry: caseledger read --db " << dir

@@ -15,7 +15,8 @@ int RunDemo(const Args& args, Io& io);
 
 namespace {
 
-const FlagSpec kFormatFlag{"format", "json|text", "output format (default: text)"};
+const FlagSpec kFormatFlag{"format", "json|text",
+                           "output format (default: text)"};
 
 int Init(const Args& args, Io& io) {
   std::string dir = DbDir(args);
@@ -50,10 +51,10 @@ int AppendFailure(Io& io, const absl::Status& status,
   if (!index || *index >= lines.size()) return Fail(io, "append", status);
   absl::string_view message = status.message();
   absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
-  return Fail(io, "append",
-              absl::Status(status.code(), absl::StrCat("line ",
-                                                       lines[*index].line, ": ",
-                                                       message)));
+  return Fail(
+      io, "append",
+      absl::Status(status.code(),
+                   absl::StrCat("line ", lines[*index].line, ": ", message)));
 }
 
 int Append(const Args& args, Io& io) {
@@ -70,7 +71,8 @@ int Append(const Args& args, Io& io) {
   std::istringstream in(*text);
   auto lines = ReadEventLines(in);
   if (!lines.ok()) return Fail(io, "append", lines.status());
-  if (lines->empty()) return UsageError(io, "append", "the input holds no events");
+  if (lines->empty())
+    return UsageError(io, "append", "the input holds no events");
   auto ledger = OpenForWrite(args);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
   std::vector<v1::Event> events;
@@ -113,16 +115,14 @@ std::string ReadRowJson(const RecordedEvent& e) {
 }
 
 std::string ReadRowText(const RecordedEvent& e) {
-  absl::Time occurred =
-      absl::FromUnixSeconds(e.event.occurred_at().seconds()) +
-      absl::Nanoseconds(e.event.occurred_at().nanos());
-  return absl::StrCat("#", e.position, " ", e.event.case_id(), " v",
-                      e.case_version, " ", cli::FormatTime(occurred), " ",
-                      EventType(e.event), " by ",
-                      v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
-                      e.event.actor().id(), " (recorded ",
-                      cli::FormatTime(e.recorded_at), ", id ", e.event.event_id(),
-                      ")");
+  absl::Time occurred = absl::FromUnixSeconds(e.event.occurred_at().seconds()) +
+                        absl::Nanoseconds(e.event.occurred_at().nanos());
+  return absl::StrCat(
+      "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
+      cli::FormatTime(occurred), " ", EventType(e.event), " by ",
+      v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
+      e.event.actor().id(), " (recorded ", cli::FormatTime(e.recorded_at),
+      ", id ", e.event.event_id(), ")");
 }
 
 absl::StatusOr<uint64_t> ParseCount(const Args& args, const std::string& flag,
@@ -153,8 +153,9 @@ int Read(const Args& args, Io& io) {
     auto events = (*ledger)->ReadCase(args.Get("case"), *from, *limit);
     if (!events.ok()) return Fail(io, "read", events.status());
     if (events->empty() && *from <= 1) {
-      return Fail(io, "read", absl::NotFoundError(absl::StrCat(
-                                  "no case ", args.Get("case"))));
+      return Fail(
+          io, "read",
+          absl::NotFoundError(absl::StrCat("no case ", args.Get("case"))));
     }
     for (const auto& e : *events) print(e);
     return kExitOk;
@@ -174,44 +175,56 @@ int Read(const Args& args, Io& io) {
 
 std::vector<Verb> LedgerVerbs() {
   return {
-      {{"init", "init --db DIR [--name NAME]",
+      {{"init",
+        "init --db DIR [--name NAME]",
         "Create a ledger and its Ed25519 signing key in DIR.",
         {{"name", "NAME",
           "the ledger's name: checkpoint origin and key name "
           "(default: caseledger.local/ledger)"}},
-        0, 0},
+        0,
+        0},
        Init},
-      {{"attach", "attach --db DIR FILE",
+      {{"attach",
+        "attach --db DIR FILE",
         "Store a sent message or delivery notice (RFC 5322 .eml) as a blob;\n"
         "prints its SHA-256 in lowercase hex, to quote as body_sha256 or "
         "notice_sha256.",
         {},
-        1, 1},
+        1,
+        1},
        Attach},
-      {{"append", "append --db DIR FILE|- [--expected-version N|any|no-stream|exists]",
+      {{"append",
+        "append --db DIR FILE|- [--expected-version N|any|no-stream|exists]",
         "Append JSON Lines events atomically: all of the file or nothing.\n"
         "Events already stored with identical content are skipped; an "
         "event_id reused\nwith other content is a conflict (exit 3).",
         {{"expected-version", "N|any|no-stream|exists",
           "the case's version before the append (single-case input only)"},
          kFormatFlag},
-        1, 1},
+        1,
+        1},
        Append},
-      {{"read", "read --db DIR [--case C] [--from N] [--limit N] [--format json|text]",
+      {{"read",
+        "read --db DIR [--case C] [--from N] [--limit N] [--format json|text]",
         "Print events in order: the whole ledger from position --from, or one "
         "case\nfrom case version --from.",
         {{"case", "C", "only this case"},
-         {"from", "N", "first position (or case version with --case); default 1"},
+         {"from", "N",
+          "first position (or case version with --case); default 1"},
          {"limit", "N", "at most N events (default: all)"},
          kFormatFlag},
-        0, 0},
+        0,
+        0},
        Read},
-      {{"demo", "demo [--db DIR]",
+      {{"demo",
+        "demo [--db DIR]",
         "Create a ledger in a new folder, record a realistic case (consent, "
         "verified\naddress, request, bounce, re-verification, resend, "
-        "documents received),\nstore the sent message, and print the case back.",
+        "documents received),\nstore the sent message, and print the case "
+        "back.",
         {},
-        0, 0},
+        0,
+        0},
        RunDemo},
   };
 }

@@ -14,16 +14,8 @@ namespace caseledger::internal {
 namespace {
 
 constexpr const char* kFamilyNames[] = {
-    "default",
-    "entries",
-    "events",
-    "case_index",
-    "event_ids",
-    "requests",
-    "merkle",
-    "checkpoints",
-    "blobs",
-    "projections",
+    "default",  "entries", "events",      "case_index", "event_ids",
+    "requests", "merkle",  "checkpoints", "blobs",      "projections",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 
@@ -57,9 +49,8 @@ std::string EncodeU64(uint64_t v) {
 
 absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes) {
   if (bytes.size() < 8) {
-    return absl::DataLossError(
-        absl::StrCat("expected 8 bytes of big-endian integer, got ",
-                     bytes.size()));
+    return absl::DataLossError(absl::StrCat(
+        "expected 8 bytes of big-endian integer, got ", bytes.size()));
   }
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(bytes[i]);
@@ -73,7 +64,8 @@ struct Store::Rep {
 
   ~Rep() {
     for (auto* h : handles) {
-      if (db != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      if (db != nullptr)
+        db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     }
     if (db != nullptr) db->Close().PermitUncheckedError();
   }
@@ -163,10 +155,9 @@ absl::Status Store::Write(Batch& batch, bool sync) {
 absl::StatusOr<std::optional<std::string>> Store::Get(
     Family family, std::string_view key) const {
   std::string value;
-  rocksdb::Status s =
-      rep_->db->Get(rocksdb::ReadOptions(),
-                    rep_->handles[static_cast<size_t>(family)], ToSlice(key),
-                    &value);
+  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(),
+                                    rep_->handles[static_cast<size_t>(family)],
+                                    ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, "reading");
   return value;
@@ -197,8 +188,8 @@ absl::Status Store::Scan(
                                              std::string_view)>& visit) const {
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
-  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(
-      read, rep_->handles[static_cast<size_t>(family)]));
+  std::unique_ptr<rocksdb::Iterator> it(
+      rep_->db->NewIterator(read, rep_->handles[static_cast<size_t>(family)]));
   for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
     if (!it->key().starts_with(ToSlice(prefix))) break;
     auto more = visit(std::string_view(it->key().data(), it->key().size()),
@@ -236,10 +227,9 @@ class RocksCursor final : public Cursor {
 std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
     std::initializer_list<Family> families) const {
   rocksdb::DB* db = rep_->db.get();
-  std::shared_ptr<const void> snapshot(
-      db->GetSnapshot(), [db](const void* s) {
-        db->ReleaseSnapshot(static_cast<const rocksdb::Snapshot*>(s));
-      });
+  std::shared_ptr<const void> snapshot(db->GetSnapshot(), [db](const void* s) {
+    db->ReleaseSnapshot(static_cast<const rocksdb::Snapshot*>(s));
+  });
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
   read.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot.get());

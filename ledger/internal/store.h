@@ -8,12 +8,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-#include <initializer_list>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -103,9 +103,8 @@ class Store {
   // `visit` returns true. Stops at the first error.
   absl::Status Scan(
       Family family, std::string_view from, std::string_view prefix,
-      const std::function<absl::StatusOr<bool>(std::string_view key,
-                                               std::string_view value)>& visit)
-      const;
+      const std::function<absl::StatusOr<bool>(
+          std::string_view key, std::string_view value)>& visit) const;
   // A cursor over `family`; cursors made by one call to NewCursors share a
   // snapshot, so they see the same writes.
   std::vector<std::unique_ptr<Cursor>> NewCursors(

@@ -37,9 +37,9 @@ class LedgerTest : public ::testing::Test {
     ledger_.reset();
     LedgerOptions options;
     options.clock = &clock_;
-    auto opened = create ? Ledger::Create(dir_.Sub("l"), "test.example/log",
-                                          options)
-                         : Ledger::Open(dir_.Sub("l"), options);
+    auto opened =
+        create ? Ledger::Create(dir_.Sub("l"), "test.example/log", options)
+               : Ledger::Open(dir_.Sub("l"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     ledger_ = *std::move(opened);
   }
@@ -51,8 +51,8 @@ class LedgerTest : public ::testing::Test {
     std::string json = absl::StrCat(
         "{", id.empty() ? "" : absl::StrCat("\"event_id\": \"", id, "\", "),
         "\"case_id\": \"", c, "\", \"occurred_at\": \"", when,
-        "\", \"actor\": {\"kind\": \"OFFICER\", \"id\": \"off-17\"}, ",
-        payload, "}");
+        "\", \"actor\": {\"kind\": \"OFFICER\", \"id\": \"off-17\"}, ", payload,
+        "}");
     auto e = ParseEventJson(json);
     EXPECT_TRUE(e.ok()) << e.status() << " in " << json;
     return e.ok() ? *e : v1::Event();
@@ -205,7 +205,8 @@ TEST_F(LedgerTest, NoStreamAndStreamExists) {
 }
 
 TEST_F(LedgerTest, ExpectedVersionNeedsOneCase) {
-  auto r = Append({Ev("A", kOpen), Ev("B", kOpen)}, ExpectedVersion::NoStream());
+  auto r =
+      Append({Ev("A", kOpen), Ev("B", kOpen)}, ExpectedVersion::NoStream());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ledger_->Size(), 0u);
 }
@@ -242,8 +243,8 @@ TEST_P(ValidationTest, RejectsNamingTheFieldAndWritesNothing) {
   if (!event.ok()) {
     status = event.status();  // refused by the decoder already
   } else {
-    status = Append({Ev("A", kConsent, "2012-03-05T00:00:00Z"), *event})
-                 .status();
+    status =
+        Append({Ev("A", kConsent, "2012-03-05T00:00:00Z"), *event}).status();
     if (!status.ok()) {
       EXPECT_EQ(FailedEventIndex(status), 1u);
     }
@@ -253,59 +254,136 @@ TEST_P(ValidationTest, RejectsNamingTheFieldAndWritesNothing) {
   EXPECT_EQ(ledger_->Size(), size);
 }
 
-#define ENVELOPE(c, when) \
-  "\"case_id\": \"" c "\", \"occurred_at\": \"" when "\", \"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}"
-#define EVENT(payload) "{" ENVELOPE("{C}", "2012-03-05T00:00:00Z") ", " payload "}"
+#define ENVELOPE(c, when)                            \
+  "\"case_id\": \"" c "\", \"occurred_at\": \"" when \
+  "\", \"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}"
+#define EVENT(payload) \
+  "{" ENVELOPE("{C}", "2012-03-05T00:00:00Z") ", " payload "}"
 
 INSTANTIATE_TEST_SUITE_P(
     DomainRules, ValidationTest,
     ::testing::Values(
-        BadEventCase{"MissingCaseId",
-                     R"({"occurred_at": "2012-03-05T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
-                     "case_id"},
-        BadEventCase{"CaseIdPattern", "{" ENVELOPE("-bad id", "2012-03-05T00:00:00Z") ", \"officer_note_added\": {\"text\": \"x\"}}", "case_id"},
-        BadEventCase{"MissingOccurredAt",
-                     R"({"case_id": "A", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
-                     "occurred_at"},
-        BadEventCase{"OccurredAtWithoutZone",
-                     R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
-                     "occurred_at"},
-        BadEventCase{"MissingActorKind",
-                     R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00Z", "actor": {"id": "o"}, "officer_note_added": {"text": "x"}})",
-                     "actor.kind"},
-        BadEventCase{"MissingActorId",
-                     R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00Z", "actor": {"kind": "OFFICER"}, "officer_note_added": {"text": "x"}})",
-                     "actor.id"},
-        BadEventCase{"NoPayload", "{" ENVELOPE("{C}", "2012-03-05T00:00:00Z") "}", "payload"},
-        BadEventCase{"TwoPayloads", EVENT(R"("officer_note_added": {"text": "x"}, "judicial_review_filed": {"court_file_number": "IMM-1-11"})"), "payload"},
-        BadEventCase{"FirstEventNotCaseOpened", "{" ENVELOPE("NEW-1", "2012-03-05T00:00:00Z") ", \"officer_note_added\": {\"text\": \"x\"}}", "case_opened"},
-        BadEventCase{"CaseOpenedTwice", EVENT(R"("case_opened": {"office_id": "X"})"), "case_opened"},
-        BadEventCase{"RequestNotSent", EVENT(R"("documents_received": {"request_id": "DOC-9", "complete": true})"), "documents_received.request_id"},
-        BadEventCase{"RequestIdMissing", EVENT(R"("non_compliance_recorded": {"note": "x"})"), "non_compliance_recorded.request_id"},
-        BadEventCase{"RequestSentTwice", EVENT(R"("document_request_sent": {"request_id": "DOC-1", "channel": "POSTAL_MAIL"})"), "document_request_sent.request_id"},
-        BadEventCase{"ResendOfUnknown", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-7"})"), "document_request_sent.resend_of"},
-        BadEventCase{"UnknownField", EVENT(R"("officer_note_added": {"text": "x", "mood": "grim"})"), "mood"},
-        BadEventCase{"UnknownEnumName", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "PIGEON"})"), "channel"},
-        BadEventCase{"BadAddress", EVENT(R"("email_consent_recorded": {"party": "APPLICANT", "address": "maria@", "basis": "APPLICATION_FORM"})"), "email_consent_recorded.address"},
-        BadEventCase{"BadRecipient", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL", "to": ["ok@mail.example", "no spaces@mail.example"]})"), "document_request_sent.to[1]"},
-        BadEventCase{"EmailWithoutTo", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL"})"), "document_request_sent.to"},
-        BadEventCase{"DeadlineNotAfterSend", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "deadline": "2012-03-04T00:00:00Z"})"), "document_request_sent.deadline"},
-        BadEventCase{"NonComplianceRefusalWithoutRequest", EVENT(R"("case_decided": {"decision": "REFUSED", "ground": "NON_COMPLIANCE"})"), "case_decided.request_id"},
-        BadEventCase{"EventIdNotUuid", R"({"event_id": "42", )" ENVELOPE("{C}", "2012-03-05T00:00:00Z") R"(, "officer_note_added": {"text": "x"}})", "event_id"},
-        BadEventCase{"BodyDigestNotHex", EVENT(R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "body_sha256": "xyz"})"), "document_request_sent.body_sha256"}),
+        BadEventCase{
+            "MissingCaseId",
+            R"({"occurred_at": "2012-03-05T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
+            "case_id"},
+        BadEventCase{
+            "CaseIdPattern",
+            "{" ENVELOPE("-bad id",
+                         "2012-03-05T00:00:00Z") ", \"officer_note_added\": "
+                                                 "{\"text\": \"x\"}}",
+            "case_id"},
+        BadEventCase{
+            "MissingOccurredAt",
+            R"({"case_id": "A", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
+            "occurred_at"},
+        BadEventCase{
+            "OccurredAtWithoutZone",
+            R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})",
+            "occurred_at"},
+        BadEventCase{
+            "MissingActorKind",
+            R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00Z", "actor": {"id": "o"}, "officer_note_added": {"text": "x"}})",
+            "actor.kind"},
+        BadEventCase{
+            "MissingActorId",
+            R"({"case_id": "A", "occurred_at": "2012-03-05T00:00:00Z", "actor": {"kind": "OFFICER"}, "officer_note_added": {"text": "x"}})",
+            "actor.id"},
+        BadEventCase{"NoPayload",
+                     "{" ENVELOPE("{C}", "2012-03-05T00:00:00Z") "}",
+                     "payload"},
+        BadEventCase{
+            "TwoPayloads",
+            EVENT(
+                R"("officer_note_added": {"text": "x"}, "judicial_review_filed": {"court_file_number": "IMM-1-11"})"),
+            "payload"},
+        BadEventCase{
+            "FirstEventNotCaseOpened",
+            "{" ENVELOPE("NEW-1",
+                         "2012-03-05T00:00:00Z") ", \"officer_note_added\": "
+                                                 "{\"text\": \"x\"}}",
+            "case_opened"},
+        BadEventCase{"CaseOpenedTwice",
+                     EVENT(R"("case_opened": {"office_id": "X"})"),
+                     "case_opened"},
+        BadEventCase{
+            "RequestNotSent",
+            EVENT(
+                R"("documents_received": {"request_id": "DOC-9", "complete": true})"),
+            "documents_received.request_id"},
+        BadEventCase{"RequestIdMissing",
+                     EVENT(R"("non_compliance_recorded": {"note": "x"})"),
+                     "non_compliance_recorded.request_id"},
+        BadEventCase{
+            "RequestSentTwice",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-1", "channel": "POSTAL_MAIL"})"),
+            "document_request_sent.request_id"},
+        BadEventCase{
+            "ResendOfUnknown",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-7"})"),
+            "document_request_sent.resend_of"},
+        BadEventCase{
+            "UnknownField",
+            EVENT(R"("officer_note_added": {"text": "x", "mood": "grim"})"),
+            "mood"},
+        BadEventCase{
+            "UnknownEnumName",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "PIGEON"})"),
+            "channel"},
+        BadEventCase{
+            "BadAddress",
+            EVENT(
+                R"("email_consent_recorded": {"party": "APPLICANT", "address": "maria@", "basis": "APPLICATION_FORM"})"),
+            "email_consent_recorded.address"},
+        BadEventCase{
+            "BadRecipient",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL", "to": ["ok@mail.example", "no spaces@mail.example"]})"),
+            "document_request_sent.to[1]"},
+        BadEventCase{
+            "EmailWithoutTo",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "EMAIL"})"),
+            "document_request_sent.to"},
+        BadEventCase{
+            "DeadlineNotAfterSend",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "deadline": "2012-03-04T00:00:00Z"})"),
+            "document_request_sent.deadline"},
+        BadEventCase{
+            "NonComplianceRefusalWithoutRequest",
+            EVENT(
+                R"("case_decided": {"decision": "REFUSED", "ground": "NON_COMPLIANCE"})"),
+            "case_decided.request_id"},
+        BadEventCase{
+            "EventIdNotUuid",
+            R"({"event_id": "42", )" ENVELOPE(
+                "{C}",
+                "2012-03-05T00:00:00Z") R"(, "officer_note_added": {"text": "x"}})",
+            "event_id"},
+        BadEventCase{
+            "BodyDigestNotHex",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "body_sha256": "xyz"})"),
+            "document_request_sent.body_sha256"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(LedgerTest, RecipientVerificationMayPrecedeTheSend) {
   ASSERT_OK(Append(OpenedCase("A")));
-  EXPECT_OK(Append({Ev("A",
-                       R"("recipient_address_verified": {"request_id": "DOC-1", "address": "maria@mail.example", "matches_address_on_file": true})")}));
+  EXPECT_OK(Append({Ev(
+      "A",
+      R"("recipient_address_verified": {"request_id": "DOC-1", "address": "maria@mail.example", "matches_address_on_file": true})")}));
 }
 
 TEST_F(LedgerTest, PoorPracticeIsRecordedNotRejected) {
   ASSERT_OK(Append(OpenedCase("A")));
   // No deadline, no warning, to an address without consent: facts to record.
-  EXPECT_OK(Append({Ev("A",
-                       R"("document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["someone.else@mail.example"]})")}));
+  EXPECT_OK(Append({Ev(
+      "A",
+      R"("document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["someone.else@mail.example"]})")}));
 }
 
 TEST_F(LedgerTest, BinaryInputWithUnknownEnumValueIsRejected) {

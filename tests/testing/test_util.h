@@ -14,22 +14,22 @@
 #define CASELEDGER_TEST_CONCAT_INNER_(a, b) a##b
 #define CASELEDGER_TEST_CONCAT_(a, b) CASELEDGER_TEST_CONCAT_INNER_(a, b)
 
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
+#define ASSERT_OK(expr)                                            \
+  do {                                                             \
     const absl::Status s_ = ::caseledger::testing::AsStatus(expr); \
-    ASSERT_TRUE(s_.ok()) << #expr << ": " << s_;               \
+    ASSERT_TRUE(s_.ok()) << #expr << ": " << s_;                   \
   } while (false)
-#define EXPECT_OK(expr)                                        \
-  do {                                                         \
+#define EXPECT_OK(expr)                                            \
+  do {                                                             \
     const absl::Status s_ = ::caseledger::testing::AsStatus(expr); \
-    EXPECT_TRUE(s_.ok()) << #expr << ": " << s_;               \
+    EXPECT_TRUE(s_.ok()) << #expr << ": " << s_;                   \
   } while (false)
 // Asserts that `rexpr` (a StatusOr) is OK and moves its value into `lhs`.
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                  \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                   \
   ASSERT_OK_AND_ASSIGN_IMPL_(CASELEDGER_TEST_CONCAT_(sor_, __LINE__), lhs, \
                              rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(sor, lhs, rexpr) \
-  auto sor = (rexpr);                               \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(sor, lhs, rexpr)        \
+  auto sor = (rexpr);                                      \
   ASSERT_TRUE(sor.ok()) << #rexpr << ": " << sor.status(); \
   lhs = std::move(sor).value()
 

@@ -1,0 +1,191 @@
+// Internals of Ledger shared by its implementation files (ledger.cc: the
+// append path and reads; tamper_evidence.cc: checkpoints, proofs, verify).
+// Not part of the public API.
+#ifndef CASELEDGER_LEDGER_INTERNAL_LEDGER_IMPL_H_
+#define CASELEDGER_LEDGER_INTERNAL_LEDGER_IMPL_H_
+
+#include <atomic>
+#include <deque>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "caseledger/v1/ledger.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ledger/internal/store.h"
+#include "ledger/ledger.h"
+
+namespace caseledger {
+namespace internal {
+
+// docs/storage.md, "Format version".
+constexpr char kFormatVersion[] = "1";
+constexpr char kMetaFormatVersion[] = "format_version";
+constexpr char kMetaOrigin[] = "origin";
+constexpr char kStoreDir[] = "store";
+constexpr char kKeyFile[] = "signing-key.pem";
+constexpr size_t kSaltSize = 16;
+constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
+
+// Case ids cannot hold 0x00, so "case_id 0x00" is a prefix of that case's
+// keys only.
+inline std::string CasePrefix(std::string_view case_id) {
+  std::string key(case_id);
+  key.push_back('\0');
+  return key;
+}
+inline std::string CaseKey(std::string_view case_id, uint64_t version) {
+  return CasePrefix(case_id) + EncodeU64(version);
+}
+inline std::string RequestKey(std::string_view case_id,
+                              std::string_view request) {
+  return CasePrefix(case_id).append(request);
+}
+inline std::string MerkleKey(int level, uint64_t index) {
+  return absl::StrCat(std::string(1, static_cast<char>(level)),
+                      EncodeU64(index));
+}
+
+inline std::string SerializeDeterministic(
+    const google::protobuf::MessageLite& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeWithCachedSizes(&coded);
+  }
+  return out;
+}
+
+inline google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros / 1000000, rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(rest * 1000));
+  return ts;
+}
+
+inline absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// An event made ready for the sequencer in the caller's thread, so the
+// sequencer only does what needs the ledger's state.
+struct PreparedEvent {
+  v1::Event event;
+  std::string event_bytes;
+  std::string salt;
+  Sha256Digest content_digest;  // SHA-256(event_bytes): idempotency
+  Sha256Digest event_digest;    // SHA-256(salt || event_bytes): the entry
+  std::string type;
+  std::string request_id;
+};
+
+// What the ledger knows of an event id: where it is and what it holds.
+struct IdRecord {
+  uint64_t position = 0;
+  uint64_t case_version = 0;
+  Sha256Digest content{};
+};
+
+struct PendingAppend {
+  std::vector<PreparedEvent> events;
+  ExpectedVersion expected;
+  std::promise<absl::StatusOr<AppendResult>> done;
+  AppendResult result;
+};
+
+// State that the appends of one group have changed but not yet written.
+struct Overlay {
+  absl::flat_hash_map<std::string, uint64_t> case_versions;
+  absl::flat_hash_map<std::string, IdRecord> event_ids;
+  absl::flat_hash_set<std::string> requests;
+
+  void MergeFrom(Overlay&& other) {
+    for (auto& [k, v] : other.case_versions) case_versions[k] = v;
+    for (auto& [k, v] : other.event_ids) event_ids[k] = v;
+    for (auto& k : other.requests) requests.insert(k);
+  }
+  void Clear() {
+    case_versions.clear();
+    event_ids.clear();
+    requests.clear();
+  }
+};
+
+}  // namespace internal
+
+struct Ledger::Impl {
+  using Overlay = internal::Overlay;
+  using PendingAppend = internal::PendingAppend;
+  using IdRecord = internal::IdRecord;
+  using Batch = internal::Batch;
+  using Store = internal::Store;
+  std::string dir;
+  std::string origin;
+  LedgerOptions options;
+  Clock* clock = nullptr;
+  std::unique_ptr<Store> store;
+  std::optional<SigningKey> key;
+
+  std::atomic<uint64_t> size{0};
+  std::atomic<uint64_t> writes{0}, appends{0}, events_written{0};
+
+  // Touched by the sequencer thread only (and by Open before it starts).
+  merkle::MerkleFrontier frontier;
+  absl::Time last_recorded = absl::InfinitePast();
+
+  absl::Mutex mu;
+  std::deque<PendingAppend*> queue ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  // Set when a write failed: nothing more is appended until reopened,
+  // because RocksDB's state after a failed sync is unknown.
+  absl::Status poisoned ABSL_GUARDED_BY(mu);
+  std::thread sequencer;
+  // Callers of SignCheckpoint waiting for the sequencer.
+  std::vector<std::promise<absl::StatusOr<std::string>>*> checkpoint_waiters
+      ABSL_GUARDED_BY(mu);
+
+  // The last signed checkpoint (sequencer thread only after open).
+  uint64_t checkpoint_size = 0;
+  merkle::Hash checkpoint_root{};
+  bool has_checkpoint = false;
+  absl::Time checkpoint_time = absl::InfinitePast();
+
+  // Signs and stores a checkpoint of the current tree (sequencer thread).
+  absl::StatusOr<std::string> Checkpoint();
+  // Whether an automatic checkpoint is due.
+  bool CheckpointDue(absl::Time now) const;
+  // Loads the last checkpoint and checks the tail written after it.
+  absl::Status CheckTail();
+
+  absl::Status Load();
+  void RunSequencer();
+  void SequenceGroup(std::vector<PendingAppend*>& group);
+  absl::Status Sequence(PendingAppend& p, Overlay& group, Batch& batch,
+                        merkle::MerkleFrontier& frontier, absl::Time recorded);
+
+  absl::StatusOr<uint64_t> StoredCaseVersion(std::string_view case_id) const;
+  absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
+  absl::StatusOr<RecordedEvent> Decode(std::string_view entry_bytes,
+                                       std::string_view event_value) const;
+  absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) const;
+  merkle::NodeSource Nodes() const;
+};
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_INTERNAL_LEDGER_IMPL_H_

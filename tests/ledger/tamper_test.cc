@@ -1,0 +1,241 @@
+// Tampering done through raw writes to the ledger's store is found, naming
+// the position; proofs built by the ledger check against its checkpoints.
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/event_json.h"
+#include "ledger/internal/store.h"
+#include "ledger/ledger.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+using internal::EncodeU64;
+using internal::Family;
+using ::testing::HasSubstr;
+
+class TamperTest : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kSize = 30;
+  static constexpr uint64_t kCheckpointed = 20;
+
+  void SetUp() override {
+    LedgerOptions options;
+    options.clock = &clock_;
+    options.checkpoint_every_entries = 0;  // explicit checkpoints only
+    options.checkpoint_every = absl::ZeroDuration();
+    auto ledger = Ledger::Create(Dir(), "tamper.example/log", options);
+    ASSERT_OK(ledger);
+    for (int c = 0; c < 3; ++c) {
+      std::vector<v1::Event> events;
+      for (int i = 0; i < 10; ++i) {
+        events.push_back(Event(absl::StrCat("CASE-", c), i));
+      }
+      ASSERT_OK((*ledger)->Append(std::move(events)));
+      if ((c + 1) * 10 == kCheckpointed) ASSERT_OK((*ledger)->SignCheckpoint());
+    }
+    // Closing signs the final checkpoint (size 30).
+  }
+
+  std::string Dir() const { return dir_.Sub("ledger"); }
+
+  static v1::Event Event(const std::string& c, int i) {
+    std::string payload =
+        i == 0 ? R"("case_opened": {"office_id": "VO-1"})"
+               : absl::StrCat(R"("officer_note_added": {"text": "note )", i,
+                              "\"}");
+    auto e = ParseEventJson(absl::StrCat(
+        R"({"case_id": ")", c, R"(", "occurred_at": "2011-01-10T10:00:00Z", )",
+        R"("actor": {"kind": "OFFICER", "id": "o"}, )", payload, "}"));
+    EXPECT_OK(e);
+    return *e;
+  }
+
+  // Applies `mutate` to the raw store with the ledger closed.
+  void Tamper(
+      const std::function<void(internal::Store&, internal::Batch&)>& mutate) {
+    auto store = internal::Store::Open(Dir() + "/store", {});
+    ASSERT_OK(store);
+    internal::Batch batch(**store);
+    mutate(**store, batch);
+    ASSERT_OK((*store)->Write(batch, true));
+  }
+
+  std::string Get(Family f, const std::string& key) {
+    auto store = internal::Store::Open(Dir() + "/store", {.read_only = true});
+    EXPECT_OK(store);
+    auto value = (*store)->Get(f, key);
+    EXPECT_OK(value);
+    EXPECT_TRUE(value->has_value());
+    return value->value_or("");
+  }
+
+  // What a reader finds: the open-time tail check, then the full verify.
+  absl::Status Problem() {
+    LedgerOptions options;
+    options.read_only = true;
+    auto ledger = Ledger::Open(Dir(), options);
+    if (!ledger.ok()) return ledger.status();
+    return (*ledger)->Verify().status();
+  }
+
+  void ExpectFound(const std::string& what) {
+    absl::Status s = Problem();
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(what)) << s;
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  testing::TempFolder dir_;
+};
+
+TEST_F(TamperTest, IntactLedgerVerifies) {
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(auto report, ledger->Verify());
+  EXPECT_EQ(report.entries, kSize);
+  EXPECT_EQ(report.cases, 3u);
+  EXPECT_EQ(report.checkpoints, 2u);
+  EXPECT_EQ(report.nodes, 2 * kSize - 4);  // 2n - popcount(30)
+}
+
+TEST_F(TamperTest, AlteredEventBytesAreFound) {
+  std::string key = EncodeU64(7);
+  std::string value = Get(Family::kEvents, key);
+  value[value.size() - 2] ^= 0x20;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kEvents, key, value); });
+  ExpectFound("position 7:");
+}
+
+TEST_F(TamperTest, AlteredEventBytesAfterTheLastCheckpointAreFoundAtOpen) {
+  // Nothing covers the tail but the open-time check.
+  Tamper([&](auto&, auto& b) {
+    b.Delete(Family::kCheckpoints, EncodeU64(kSize));
+  });
+  std::string key = EncodeU64(25);
+  std::string value = Get(Family::kEvents, key);
+  value[20] ^= 1;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kEvents, key, value); });
+  LedgerOptions options;
+  options.read_only = true;
+  auto opened = Ledger::Open(Dir(), options);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(opened.status().message()), HasSubstr("position 25"));
+}
+
+TEST_F(TamperTest, AlteredEntryIsFound) {
+  std::string key = EncodeU64(5);
+  std::string value = Get(Family::kEntries, key);
+  value.back() ^= 0x01;  // last byte of the event digest
+  Tamper([&](auto&, auto& b) { b.Put(Family::kEntries, key, value); });
+  ExpectFound("position 5:");
+}
+
+TEST_F(TamperTest, DeletedEventIsFound) {
+  Tamper([&](auto&, auto& b) {
+    b.Delete(Family::kEntries, EncodeU64(6));
+    b.Delete(Family::kEvents, EncodeU64(6));
+  });
+  ExpectFound("position 6:");
+}
+
+TEST_F(TamperTest, SwappedEventsAreFound) {
+  std::string e3 = Get(Family::kEvents, EncodeU64(3));
+  std::string e4 = Get(Family::kEvents, EncodeU64(4));
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEvents, EncodeU64(3), e4);
+    b.Put(Family::kEvents, EncodeU64(4), e3);
+  });
+  ExpectFound("position 3:");
+}
+
+TEST_F(TamperTest, TruncatedTailIsFound) {
+  Tamper([&](internal::Store&, internal::Batch& b) {
+    for (uint64_t p = 28; p <= kSize; ++p) {
+      b.Delete(Family::kEntries, EncodeU64(p));
+      b.Delete(Family::kEvents, EncodeU64(p));
+    }
+  });
+  ExpectFound("removed");
+}
+
+TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
+  std::string note = Get(Family::kCheckpoints, EncodeU64(kCheckpointed));
+  note[note.size() - 6] = note[note.size() - 6] == 'A' ? 'B' : 'A';
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, EncodeU64(kCheckpointed), note);
+  });
+  ExpectFound(absl::StrCat("checkpoint of size ", kCheckpointed));
+}
+
+TEST_F(TamperTest, AlteredCaseIndexIsFound) {
+  // CASE-1 version 4 now claims to be at position 2.
+  std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(2)); });
+  ExpectFound("position 14:");
+}
+
+TEST_F(TamperTest, AlteredMerkleNodeIsFound) {
+  std::string key = std::string(1, '\2') + EncodeU64(1);  // leaves 4..7
+  std::string value = Get(Family::kMerkle, key);
+  value[0] ^= 0x80;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
+  ExpectFound("position 8:");
+}
+
+TEST_F(TamperTest, RemovedEventIdIndexEntryIsFound) {
+  LedgerOptions options;
+  options.read_only = true;
+  std::string id;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+    ASSERT_OK_AND_ASSIGN(auto events, ledger->ReadAll(9, 1));
+    id = events[0].event.event_id();
+  }
+  Tamper([&](auto&, auto& b) { b.Delete(Family::kEventIds, id); });
+  ExpectFound("position 9:");
+}
+
+TEST_F(TamperTest, WriterRefusesToOpenOverAnInconsistentTree) {
+  // The root of leaves 0..15, which every root of a larger tree uses.
+  std::string key = std::string(1, '\4') + EncodeU64(0);
+  std::string value = Get(Family::kMerkle, key);
+  value[5] ^= 1;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
+  auto opened = Ledger::Open(Dir());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(TamperTest, ProofsCheckAgainstTheSignedCheckpoint) {
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(std::string key_text, ledger->VerifierKeyText());
+  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_text));
+  ASSERT_OK_AND_ASSIGN(std::string old_note,
+                       ledger->CheckpointAt(kCheckpointed));
+  ASSERT_OK_AND_ASSIGN(std::string new_note, ledger->LatestCheckpoint());
+  ASSERT_OK_AND_ASSIGN(Checkpoint old_cp, VerifyCheckpoint(old_note, key));
+  ASSERT_OK_AND_ASSIGN(Checkpoint new_cp, VerifyCheckpoint(new_note, key));
+  EXPECT_EQ(new_cp.tree_size, kSize);
+  ASSERT_OK_AND_ASSIGN(auto all, ledger->ReadAll(1, 0));
+  for (const RecordedEvent& e : all) {
+    ASSERT_OK_AND_ASSIGN(auto proof, ledger->InclusionProof(e.position, kSize));
+    EXPECT_OK(merkle::VerifyInclusion(merkle::LeafHash(e.entry_bytes),
+                                      e.position - 1, kSize, proof,
+                                      new_cp.root_hash));
+  }
+  ASSERT_OK_AND_ASSIGN(auto consistency,
+                       ledger->ConsistencyProof(kCheckpointed, kSize));
+  EXPECT_OK(merkle::VerifyConsistency(kCheckpointed, kSize, old_cp.root_hash,
+                                      new_cp.root_hash, consistency));
+  EXPECT_EQ(ledger->InclusionProof(31, kSize).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,301 @@
+// End-to-end tests of the built `caseledger` binary: exit codes, outputs and
+// files exactly as domain.md §6 says, against real ledgers in temp folders.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
+#include "ledger/event_json.h"
+#include "ledger/ledger.h"
+#include "ledger/sha256.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Runs the binary with `args` (shell-quoted by the caller where needed),
+  // `stdin_text` on standard input.
+  CliRun Cli(const std::string& args, const std::string& stdin_text = "") {
+    std::string in = dir_.Sub("stdin"), out = dir_.Sub("stdout"),
+                err = dir_.Sub("stderr");
+    std::ofstream(in) << stdin_text;
+    std::string command = absl::StrCat(CASELEDGER_BINARY, " ", args, " <", in,
+                                       " >", out, " 2>", err);
+    int status = std::system(command.c_str());
+    CliRun r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(out);
+    r.err = Slurp(err);
+    return r;
+  }
+
+  static std::string Slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+
+  std::string Db() const { return dir_.Sub("ledger"); }
+  std::string Example(const std::string& name) const {
+    return testing::SharedDir() + "/examples/" + name;
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  int EventCount() {
+    CliRun r = Cli("read --db " + Db());
+    EXPECT_EQ(r.code, 0) << r.err;
+    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n'));
+  }
+  void Init() {
+    CliRun r = Cli("init --db " + Db() + " --name cli.example/log");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  testing::TempFolder dir_;
+};
+
+TEST_F(CliTest, HelpGoesToStdoutAndExitsZero) {
+  CliRun r = Cli("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("append"));
+  for (const char* verb : {"init", "attach", "append", "read", "demo", "key",
+                           "checkpoint", "prove", "verify"}) {
+    CliRun v = Cli(absl::StrCat(verb, " --help"));
+    EXPECT_EQ(v.code, 0) << verb;
+    EXPECT_THAT(v.out, StartsWith(absl::StrCat("usage: caseledger ", verb)));
+  }
+}
+
+TEST_F(CliTest, BadUsageExitsTwo) {
+  EXPECT_EQ(Cli("frobnicate").code, 2);
+  EXPECT_EQ(Cli("").code, 2);
+  CliRun r = Cli("read --db " + Db() + " --bogus");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--bogus"));
+  EXPECT_EQ(Cli("read --db " + Db()).code, 2);  // no ledger there
+  EXPECT_EQ(Cli("read").code, 2);               // no --db
+}
+
+TEST_F(CliTest, AttachPrintsTheLowercaseSha256) {
+  Init();
+  std::string eml = Slurp(Example("bounce-handled-DOC-1.eml"));
+  CliRun r =
+      Cli("attach --db " + Db() + " " + Example("bounce-handled-DOC-1.eml"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, ToHex(Sha256(eml)) + "\n");
+  EXPECT_EQ(
+      r.out,
+      "87a4bd27e5f6e215b9d771b946ef2215f0c036538242be709f6a7faddc76efa6\n");
+}
+
+TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
+  Init();
+  CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Cli("append --db " + Db() + " -",
+          Slurp(Example("transfer-then-refusal.jsonl")));
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  std::istringstream input(Slurp(Example("bounce-handled.jsonl")) +
+                           Slurp(Example("transfer-then-refusal.jsonl")));
+  ASSERT_OK_AND_ASSIGN(auto expected, ReadEventLines(input));
+  CliRun read = Cli("read --db " + Db() + " --format json");
+  ASSERT_EQ(read.code, 0) << read.err;
+  std::vector<std::string> rows =
+      absl::StrSplit(read.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(rows.size(), expected.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    // Each row: position, case_version, recorded_at, event, entry.
+    google::protobuf::Struct row;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(rows[i], &row).ok())
+        << rows[i];
+    const auto& f = row.fields();
+    EXPECT_EQ(f.at("position").number_value(), i + 1);
+    EXPECT_TRUE(f.contains("case_version"));
+    EXPECT_TRUE(f.contains("recorded_at"));
+    ASSERT_OK_AND_ASSIGN(std::string entry,
+                         Base64Decode(f.at("entry").string_value(), "entry"));
+    EXPECT_FALSE(entry.empty());
+    std::string event_json;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
+                    f.at("event").struct_value(), &event_json)
+                    .ok());
+    ASSERT_OK_AND_ASSIGN(v1::Event event, ParseEventJson(event_json));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        event, expected[i].event))
+        << "row " << i;
+  }
+}
+
+TEST_F(CliTest, ManyCasesAppendAndReadBackWithDensePositions) {
+  Init();
+  std::string jsonl;
+  constexpr int kCases = 40, kNotes = 9;
+  for (int c = 0; c < kCases; ++c) {
+    absl::StrAppend(
+        &jsonl, R"({"case_id": "M-)", c,
+        R"(", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "case_opened": {"office_id": "X"}})",
+        "\n");
+    for (int n = 0; n < kNotes; ++n) {
+      absl::StrAppend(
+          &jsonl, R"({"case_id": "M-)", c,
+          R"(", "occurred_at": "2011-01-11T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "n)",
+          n, "\"}}\n");
+    }
+  }
+  CliRun r = Cli("append --db " + Db() + " " + Write("many.jsonl", jsonl));
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun read = Cli("read --db " + Db());
+  std::vector<std::string> rows =
+      absl::StrSplit(read.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(rows.size(), size_t{kCases * (kNotes + 1)});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_THAT(rows[i], StartsWith(absl::StrCat("#", i + 1, " ")));
+  }
+  CliRun one = Cli("read --db " + Db() + " --case M-7 --from 3 --limit 2");
+  EXPECT_THAT(one.out, StartsWith("#73 M-7 v3 "));
+  EXPECT_EQ(std::count(one.out.begin(), one.out.end(), '\n'), 2);
+}
+
+TEST_F(CliTest, IdenticalReappendIsSkippedAndConflictExitsThree) {
+  Init();
+  std::string file = Example("bounce-handled.jsonl");
+  ASSERT_EQ(Cli("append --db " + Db() + " " + file).code, 0);
+  CliRun again = Cli("append --db " + Db() + " " + file);
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("10 already stored"));
+  std::string changed = Slurp(file);
+  changed.replace(changed.find("off-17"), 6, "off-99");
+  CliRun conflict =
+      Cli("append --db " + Db() + " " + Write("c.jsonl", changed));
+  EXPECT_EQ(conflict.code, 3);
+  EXPECT_THAT(conflict.err, HasSubstr("line 1: event_id"));
+  EXPECT_EQ(EventCount(), 10);
+}
+
+TEST_F(CliTest, ExpectedVersionMismatchExitsThreeNamingBothVersions) {
+  Init();
+  std::string file = Example("transfer-then-refusal.jsonl");
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " --expected-version no-stream " + file).code,
+      0);
+  std::string note =
+      R"({"case_id": "E2012-000952", "occurred_at": "2012-08-01T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})";
+  CliRun r = Cli("append --db " + Db() + " --expected-version 5 -", note);
+  EXPECT_EQ(r.code, 3);
+  EXPECT_THAT(r.err, HasSubstr("expected version 5, actual version 8"));
+  EXPECT_EQ(Cli("append --db " + Db() + " --expected-version 8 -", note).code,
+            0);
+  EXPECT_EQ(
+      Cli("append --db " + Db() + " --expected-version soon -", note).code, 2);
+}
+
+TEST_F(CliTest, MalformedInputExitsTwoNamingLineAndFieldAndWritesNothing) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  std::string good =
+      R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "fine"}})";
+  struct Bad {
+    std::string line, expect;
+  };
+  std::vector<Bad> bad = {
+      {"{not json", "line 2"},
+      {R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}, "extra": 1})",
+       "line 2: extra"},
+      {R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T00:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "documents_received": {"request_id": "DOC-9"}})",
+       "line 2: documents_received.request_id"},
+      {R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T00:00:00Z", "actor": {"kind": "OFFICER"}, "officer_note_added": {"text": "x"}})",
+       "line 2: actor.id"},
+  };
+  for (const Bad& b : bad) {
+    CliRun r = Cli("append --db " + Db() + " -", good + "\n" + b.line + "\n");
+    EXPECT_EQ(r.code, 2) << b.line;
+    EXPECT_THAT(r.err, HasSubstr(b.expect)) << b.line;
+  }
+  EXPECT_EQ(EventCount(), 10);
+  EXPECT_EQ(Cli("append --db " + Db() + " -", "\n\n").code, 2);
+  EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
+}
+
+TEST_F(CliTest, ReadWorksWhileAnotherProcessHoldsTheWriter) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  ASSERT_OK_AND_ASSIGN(auto writer, Ledger::Open(Db()));
+  EXPECT_EQ(EventCount(), 10);
+  CliRun blocked =
+      Cli("append --db " + Db() + " " + Example("transfer-then-refusal.jsonl"));
+  EXPECT_NE(blocked.code, 0);
+  EXPECT_THAT(blocked.err, HasSubstr("another process"));
+}
+
+TEST_F(CliTest, KeyCheckpointProveVerify) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  CliRun key = Cli("key --db " + Db());
+  ASSERT_EQ(key.code, 0) << key.err;
+  EXPECT_THAT(key.out, StartsWith("cli.example/log+"));
+  ASSERT_OK_AND_ASSIGN(VerifierKey verifier, ParseVerifierKey(key.out));
+  CliRun note = Cli("checkpoint --db " + Db());
+  ASSERT_EQ(note.code, 0) << note.err;
+  EXPECT_THAT(note.out, StartsWith("cli.example/log\n10\n"));
+  ASSERT_OK_AND_ASSIGN(Checkpoint cp, VerifyCheckpoint(note.out, verifier));
+  EXPECT_EQ(cp.tree_size, 10u);
+
+  CliRun prove = Cli("prove --db " + Db() + " --position 4 --size 10");
+  ASSERT_EQ(prove.code, 0) << prove.err;
+  EXPECT_THAT(prove.out,
+              StartsWith(R"({"leaf_index": 3, "tree_size": 10, "hashes": [")"));
+  CliRun consistency = Cli("prove --db " + Db() + " --from-size 3 --size 10");
+  EXPECT_THAT(consistency.out,
+              StartsWith(R"({"old_size": 3, "new_size": 10, "hashes": [")"));
+  EXPECT_EQ(Cli("prove --db " + Db() + " --position 11 --size 10").code, 2);
+  EXPECT_EQ(Cli("prove --db " + Db()).code, 2);
+
+  CliRun verify = Cli("verify --db " + Db());
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  EXPECT_THAT(verify.out, StartsWith("OK 10 entries"));
+}
+
+TEST_F(CliTest, DemoRecordsARealisticCase) {
+  CliRun r = Cli("demo --db " + Db());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("document_request_sent"));
+  EXPECT_THAT(r.out, HasSubstr("delivery_notice_received"));
+  EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
+  CliRun again = Cli("demo --db " + Db());
+  EXPECT_NE(again.code, 0);  // never over an existing ledger
+}
+
+}  // namespace
+}  // namespace caseledger

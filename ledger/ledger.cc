@@ -522,6 +522,8 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
     frontier = std::move(tree);
     last_recorded = recorded;
     size.store(frontier.size(), std::memory_order_release);
+    // Releasing mu makes AwaitSize re-check its condition.
+    absl::MutexLock wake(&mu);
   }
   appends.fetch_add(accepted.size());
   for (PendingAppend* p : accepted) {
@@ -694,6 +696,22 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
 
 uint64_t Ledger::Size() const {
   return impl_->size.load(std::memory_order_acquire);
+}
+
+uint64_t Ledger::AwaitSize(uint64_t known_size, absl::Time deadline) const {
+  struct Waiting {
+    const Impl* impl;
+    uint64_t known;
+  } waiting{impl_.get(), known_size};
+  absl::MutexLock lock(&impl_->mu);
+  impl_->mu.AwaitWithDeadline(
+      absl::Condition(
+          +[](Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return w->impl->size.load() > w->known || w->impl->stopping;
+          },
+          &waiting),
+      deadline);
+  return impl_->size.load();
 }
 
 Ledger::Stats Ledger::GetStats() const {

@@ -116,6 +116,11 @@ class Ledger {
   // Number of entries (the tree size).
   uint64_t Size() const;
 
+  // Blocks until the ledger holds more than `known_size` entries, `deadline`
+  // passes, or the ledger closes; returns the size then. For live
+  // subscriptions: read up to the returned size, then wait again.
+  uint64_t AwaitSize(uint64_t known_size, absl::Time deadline) const;
+
   // Counters since open, for tests and benchmarks: how well appends share
   // syncs.
   struct Stats {

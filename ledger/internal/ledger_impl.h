@@ -148,7 +148,7 @@ struct Ledger::Impl {
   merkle::MerkleFrontier frontier;
   absl::Time last_recorded = absl::InfinitePast();
 
-  absl::Mutex mu;
+  mutable absl::Mutex mu;
   std::deque<PendingAppend*> queue ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
   // Set when a write failed: nothing more is appended until reopened,

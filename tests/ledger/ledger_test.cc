@@ -519,6 +519,16 @@ TEST_F(LedgerTest, ReadAllHonoursFromAndLimit) {
   EXPECT_EQ(from_version[0].position, 4u);
 }
 
+TEST_F(LedgerTest, AwaitSizeWakesOnAppendAndHonoursTheDeadline) {
+  EXPECT_EQ(ledger_->AwaitSize(0, absl::InfinitePast()), 0u);
+  uint64_t seen = 0;
+  std::thread waiter(
+      [&] { seen = ledger_->AwaitSize(0, absl::InfiniteFuture()); });
+  ASSERT_OK(Append(OpenedCase("A")));
+  waiter.join();
+  EXPECT_EQ(seen, 2u);
+}
+
 TEST_F(LedgerTest, BlobsAreStoredByTheirSha256) {
   std::string message = "From: a@b.example\r\n\r\nhello\r\n";
   ASSERT_OK_AND_ASSIGN(std::string hex, ledger_->PutBlob(message));

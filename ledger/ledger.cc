@@ -278,9 +278,8 @@ void Ledger::Impl::RunSequencer() {
       absl::StatusOr<std::string> note = Checkpoint();
       for (auto* w : waiters) w->set_value(note);
       waiters.clear();
-    } else if (!poisoned_now &&
-               (CheckpointDue(clock->Now()) ||
-                (stop && frontier.size() > checkpoint_size))) {
+    } else if (!poisoned_now && (CheckpointDue(clock->Now()) ||
+                                 (stop && frontier.size() > checkpoint_size))) {
       // On close too, so that every session's appends end under a
       // signed checkpoint.
       // A failed automatic checkpoint is retried at the next opportunity;
@@ -791,6 +790,97 @@ absl::StatusOr<RecordedEvent> Ledger::ReadEvent(
 
 absl::StatusOr<uint64_t> Ledger::CaseVersion(std::string_view case_id) const {
   return impl_->StoredCaseVersion(case_id);
+}
+
+absl::Status Ledger::ForEachCase(
+    std::string_view from,
+    const std::function<absl::StatusOr<bool>(const std::string&)>& visit)
+    const {
+  auto cursors = impl_->store->NewCursors({Family::kCaseIndex});
+  internal::Cursor& cursor = *cursors[0];
+  // Each case's keys share "case_id 0x00"; seeking to "case_id 0x01" skips
+  // the rest of them, so this costs one seek per case.
+  for (cursor.Seek(from); cursor.Valid();) {
+    std::string_view key = cursor.key();
+    size_t nul = key.find('\0');
+    if (nul == std::string_view::npos) {
+      return absl::DataLossError("case index key without a separator");
+    }
+    std::string case_id(key.substr(0, nul));
+    CASELEDGER_ASSIGN_OR_RETURN(bool more, visit(case_id));
+    if (!more) return absl::OkStatus();
+    cursor.Seek(case_id + '\x01');
+  }
+  return cursor.status();
+}
+
+namespace {
+// Projection keys: name 0x00 key; the position lives under name 0x01, which
+// sorts after every key of the projection.
+std::string ProjectionKey(std::string_view name, std::string_view key) {
+  std::string out(name);
+  out.push_back('\0');
+  out.append(key);
+  return out;
+}
+std::string ProjectionPositionKey(std::string_view name) {
+  std::string out(name);
+  out.push_back('\x01');
+  return out;
+}
+}  // namespace
+
+absl::Status Ledger::WriteProjection(
+    std::string_view name, const std::vector<ProjectionChange>& changes,
+    uint64_t applied_position) {
+  if (impl_->options.read_only) {
+    return absl::FailedPreconditionError("the ledger is open read-only");
+  }
+  Batch batch(*impl_->store);
+  for (const auto& [key, value] : changes) {
+    if (value) {
+      batch.Put(Family::kProjections, ProjectionKey(name, key), *value);
+    } else {
+      batch.Delete(Family::kProjections, ProjectionKey(name, key));
+    }
+  }
+  batch.Put(Family::kProjections, ProjectionPositionKey(name),
+            EncodeU64(applied_position));
+  return impl_->store->Write(batch, impl_->options.sync);
+}
+
+absl::StatusOr<uint64_t> Ledger::ProjectionPosition(
+    std::string_view name) const {
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto value,
+      impl_->store->Get(Family::kProjections, ProjectionPositionKey(name)));
+  if (!value) return 0;
+  return DecodeU64(*value);
+}
+
+absl::Status Ledger::ScanProjection(
+    std::string_view name, std::string_view from, std::string_view prefix,
+    const std::function<absl::StatusOr<bool>(std::string_view,
+                                             std::string_view)>& visit) const {
+  std::string full_prefix = ProjectionKey(name, prefix);
+  std::string start = ProjectionKey(name, from);
+  if (start < full_prefix) start = full_prefix;
+  size_t strip = name.size() + 1;
+  return impl_->store->Scan(Family::kProjections, start, full_prefix,
+                            [&](std::string_view key, std::string_view value) {
+                              return visit(key.substr(strip), value);
+                            });
+}
+
+absl::Status Ledger::DropProjection(std::string_view name) {
+  std::vector<ProjectionChange> removals;
+  CASELEDGER_RETURN_IF_ERROR(ScanProjection(
+      name, "", "",
+      [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+        removals.emplace_back(std::string(key), std::nullopt);
+        return true;
+      }));
+  return WriteProjection(name, removals, 0);
 }
 
 absl::StatusOr<std::string> Ledger::PutBlob(std::string_view bytes) {

@@ -150,6 +150,36 @@ class Ledger {
   // The case's current version (0 when the case does not exist).
   absl::StatusOr<uint64_t> CaseVersion(std::string_view case_id) const;
 
+  // Calls `visit` with each case id in order, from the first id >= `from`;
+  // stops when `visit` returns false or an error.
+  absl::Status ForEachCase(
+      std::string_view from,
+      const std::function<absl::StatusOr<bool>(const std::string&)>& visit)
+      const;
+
+  // ---- Projection storage (projections/ keeps derived state here) ----
+  // Derived state lives in its own column family, keyed by projection name,
+  // and never touches the log or its proofs. Each projection stores its
+  // state and the last position it applied in one batch, so after a crash it
+  // resumes from a position that matches its state.
+
+  // A change to a projection's state: a value to put, or nullopt to delete.
+  using ProjectionChange = std::pair<std::string, std::optional<std::string>>;
+  // Writes `changes` and `applied_position` atomically (synced).
+  absl::Status WriteProjection(std::string_view name,
+                               const std::vector<ProjectionChange>& changes,
+                               uint64_t applied_position);
+  // The last position applied by projection `name` (0 when none).
+  absl::StatusOr<uint64_t> ProjectionPosition(std::string_view name) const;
+  // Visits the projection's keys >= `from` that start with `prefix`, in
+  // order, while `visit` returns true.
+  absl::Status ScanProjection(
+      std::string_view name, std::string_view from, std::string_view prefix,
+      const std::function<absl::StatusOr<bool>(
+          std::string_view key, std::string_view value)>& visit) const;
+  // Removes every key of projection `name` and its position.
+  absl::Status DropProjection(std::string_view name);
+
   // ---- Tamper evidence (docs/formats.md) ----
 
   // The ledger's public key as C2SP verifier-key text (one line).

@@ -529,6 +529,45 @@ TEST_F(LedgerTest, AwaitSizeWakesOnAppendAndHonoursTheDeadline) {
   EXPECT_EQ(seen, 2u);
 }
 
+TEST_F(LedgerTest, ForEachCaseVisitsEachCaseOnceInOrder) {
+  for (const char* c : {"B-2", "A-1", "B-10"}) ASSERT_OK(Append(OpenedCase(c)));
+  std::vector<std::string> seen;
+  ASSERT_OK(ledger_->ForEachCase("", [&](const std::string& c) {
+    seen.push_back(c);
+    return absl::StatusOr<bool>(true);
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"A-1", "B-10", "B-2"}));
+  seen.clear();
+  ASSERT_OK(ledger_->ForEachCase("B", [&](const std::string& c) {
+    seen.push_back(c);
+    return absl::StatusOr<bool>(seen.size() < 1);
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"B-10"}));
+}
+
+TEST_F(LedgerTest, ProjectionStateAndPositionAreWrittenTogether) {
+  ASSERT_OK_AND_ASSIGN(uint64_t none, ledger_->ProjectionPosition("p"));
+  EXPECT_EQ(none, 0u);
+  ASSERT_OK(ledger_->WriteProjection("p", {{"k1", "v1"}, {"k2", "v2"}}, 7));
+  ASSERT_OK(ledger_->WriteProjection("other", {{"k1", "x"}}, 3));
+  ASSERT_OK(ledger_->WriteProjection("p", {{"k1", std::nullopt}}, 9));
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(uint64_t at, ledger_->ProjectionPosition("p"));
+  EXPECT_EQ(at, 9u);
+  std::vector<std::string> keys;
+  ASSERT_OK(ledger_->ScanProjection(
+      "p", "", "", [&](std::string_view k, std::string_view v) {
+        keys.push_back(absl::StrCat(std::string(k), "=", std::string(v)));
+        return absl::StatusOr<bool>(true);
+      }));
+  EXPECT_EQ(keys, (std::vector<std::string>{"k2=v2"}));
+  ASSERT_OK(ledger_->DropProjection("p"));
+  ASSERT_OK_AND_ASSIGN(at, ledger_->ProjectionPosition("p"));
+  EXPECT_EQ(at, 0u);
+  ASSERT_OK_AND_ASSIGN(at, ledger_->ProjectionPosition("other"));
+  EXPECT_EQ(at, 3u);
+}
+
 TEST_F(LedgerTest, BlobsAreStoredByTheirSha256) {
   std::string message = "From: a@b.example\r\n\r\nhello\r\n";
   ASSERT_OK_AND_ASSIGN(std::string hex, ledger_->PutBlob(message));

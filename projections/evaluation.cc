@@ -1,0 +1,45 @@
+#include "projections/evaluation.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "projections/internal/strings.h"
+
+namespace caseledger::projections {
+
+absl::Time Evaluation::JudgedAt() const {
+  if (as_of != absl::InfiniteFuture()) return as_of;
+  if (known_at != absl::InfiniteFuture()) return known_at;
+  return now;
+}
+
+bool Evaluation::Includes(const RecordedEvent& event) const {
+  const absl::Time occurred_at =
+      absl::FromUnixSeconds(event.event.occurred_at().seconds()) +
+      absl::Nanoseconds(event.event.occurred_at().nanos());
+  return occurred_at <= as_of && event.recorded_at <= known_at;
+}
+
+absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
+                                               std::string_view flag) {
+  const std::string s(absl::StripAsciiWhitespace(internal::Sv(text)));
+  absl::CivilDay day;
+  if (s.size() == 10 && absl::ParseCivilTime(s, &day)) {
+    return absl::FromCivil(day + 1, absl::UTCTimeZone()) - absl::Nanoseconds(1);
+  }
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &error)) return t;
+  return absl::InvalidArgumentError(
+      absl::StrCat(internal::Sv(flag), ": \"", s,
+                   "\" is neither an RFC 3339 time with a zone nor a date "
+                   "YYYY-MM-DD (",
+                   error, ")"));
+}
+
+std::string FormatUtc(absl::Time t) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,56 @@
+// When a projection is evaluated: the two time axes of domain.md §4 and the
+// instant at which deadlines are judged.
+//
+// Projections never read the wall clock. A caller that wants "now" reads its
+// Clock once and passes the value in `now`; replays and evidence bundles pass
+// a fixed time, so the same events and the same Evaluation always give the
+// same output.
+//
+// Thread safety: plain values; the functions are pure and thread-safe.
+#ifndef CASELEDGER_PROJECTIONS_EVALUATION_H_
+#define CASELEDGER_PROJECTIONS_EVALUATION_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ledger/recorded_event.h"
+
+namespace caseledger::projections {
+
+struct Evaluation {
+  // `--as-of`: only events that occurred (occurred_at) at or before it.
+  // Default: absl::InfiniteFuture() (no limit).
+  absl::Time as_of = absl::InfiniteFuture();
+  // `--known-at`: only events the ledger had recorded (recorded_at) at or
+  // before it. Default: absl::InfiniteFuture() (no limit).
+  absl::Time known_at = absl::InfiniteFuture();
+  // The caller's "now", used to judge deadlines when neither `as_of` nor
+  // `known_at` is set. Default: absl::InfiniteFuture(), which judges every
+  // deadline as passed; callers that mean "now" must pass it.
+  absl::Time now = absl::InfiniteFuture();
+
+  // Returns the instant at which deadlines are judged: `as_of` if set, else
+  // `known_at` if set, else `now`. "Set" means not InfiniteFuture().
+  absl::Time JudgedAt() const;
+
+  // Returns true when `event` belongs to this evaluation:
+  // occurred_at <= as_of and recorded_at <= known_at.
+  bool Includes(const RecordedEvent& event) const;
+};
+
+// Parses a `--as-of` / `--known-at` value: RFC 3339 with a zone
+// ("2012-08-01T12:00:00Z", "2012-08-01T08:00:00-04:00") or a date
+// ("2012-08-01"), meaning the end of that day in UTC (its last nanosecond).
+// kInvalidArgument naming `flag` otherwise.
+absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
+                                               std::string_view flag);
+
+// Formats `t` as RFC 3339 in UTC, with fractional seconds only when non-zero:
+// "2012-04-15T23:59:59Z". Infinite times format as "" (never in output).
+std::string FormatUtc(absl::Time t);
+
+}  // namespace caseledger::projections
+
+#endif  // CASELEDGER_PROJECTIONS_EVALUATION_H_

@@ -1,0 +1,1230 @@
+#include "projections/findings.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "projections/internal/analysis.h"
+#include "projections/internal/rules.h"
+
+namespace caseledger::projections {
+namespace internal {
+namespace {
+
+using Events = std::vector<const CaseEvent*>;
+
+// "#4"
+std::string Ref(const CaseEvent* e) { return absl::StrCat("#", e->position); }
+
+std::string Refs(const Events& events) {
+  std::vector<std::string> refs;
+  for (const CaseEvent* e : events) refs.push_back(Ref(e));
+  return absl::StrJoin(refs, ", ");
+}
+
+std::string BasisName(v1::ConsentBasis::Value basis) {
+  switch (basis) {
+    case v1::ConsentBasis::APPLICATION_FORM:
+      return "the application form";
+    case v1::ConsentBasis::REPRESENTATIVE_FORM:
+      return "the Use of a Representative form (IMM 5476)";
+    case v1::ConsentBasis::APPLICANT_EMAIL:
+      return "an email from the applicant";
+    default:
+      return "an unspecified basis";
+  }
+}
+
+// Strictly before in business-time order; `b` == nullptr is the end.
+bool Before(const CaseEvent* a, const CaseEvent* b) {
+  return b == nullptr || OccurredBefore(*a, *b);
+}
+// a < x < b.
+bool Between(const CaseEvent* a, const CaseEvent* x, const CaseEvent* b) {
+  return OccurredBefore(*a, *x) && Before(x, b);
+}
+
+bool IsRefusal(const CaseEvent* e) {
+  return e->event.has_case_decided() &&
+         e->event.case_decided().decision() == v1::Decision::REFUSED;
+}
+bool IsNonComplianceRefusal(const CaseEvent* e) {
+  return IsRefusal(e) &&
+         e->event.case_decided().ground() == v1::DecisionGround::NON_COMPLIANCE;
+}
+
+// Accumulates one finding.
+class FindingBuilder {
+ public:
+  FindingBuilder(Rule rule, std::string request_id)
+      : rule_(rule), request_id_(std::move(request_id)) {}
+
+  void Cite(const CaseEvent* e) {
+    if (e != nullptr) positions_.insert(e->position);
+  }
+  void Cite(const Events& events) {
+    for (const CaseEvent* e : events) Cite(e);
+  }
+  void Cite(uint64_t position) { positions_.insert(position); }
+
+  Finding Build(FindingStatus status, std::string message) const {
+    return Finding{rule_, status, request_id_, std::move(message),
+                   std::vector<uint64_t>(positions_.begin(), positions_.end())};
+  }
+
+ private:
+  Rule rule_;
+  std::string request_id_;
+  std::set<uint64_t> positions_;
+};
+
+// The worst of two statuses: FAIL > WARN > PASS.
+FindingStatus Worse(FindingStatus a, FindingStatus b) {
+  auto rank = [](FindingStatus s) {
+    switch (s) {
+      case FindingStatus::kFail:
+        return 3;
+      case FindingStatus::kWarn:
+        return 2;
+      case FindingStatus::kPass:
+        return 1;
+      case FindingStatus::kNotApplicable:
+        return 0;
+    }
+    return 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+class RuleEvaluator {
+ public:
+  RuleEvaluator(const Analysis& a, const DeadlinePolicy& policy,
+                const MessageStored& message_stored)
+      : a_(a), policy_(policy), message_stored_(message_stored) {}
+
+  std::vector<Finding> Run() {
+    ConsentEstablished();
+    RepresentativeEmailRepeated();
+    RecipientMatchesFile();
+    RecipientVerified();
+    RequestRecorded();
+    OrganizationalMailbox();
+    RefusalWarningGiven();
+    DeadlineReasonable();
+    BounceFollowedUp();
+    NonComplianceAfterDeadline();
+    StandardNoteUsed();
+    TransferNoticeGiven();
+    ReconsiderationAddressed();
+    SentMessagePreserved();
+    DeliveryWarningHeeded();
+    ExtensionRequestDecided();
+    RecordedPromptly();
+    // Depends on the request-scoped results above.
+    RefusalSupported();
+
+    std::vector<Finding> out;
+    for (Rule rule : AllRules()) {
+      std::vector<Finding>& list = by_rule_[rule];
+      if (list.empty()) {
+        list.push_back(Finding{rule,
+                               FindingStatus::kNotApplicable,
+                               "",
+                               std::string(NotApplicable(rule)),
+                               {}});
+      }
+      for (Finding& f : list) out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+ private:
+  static std::string_view NotApplicable(Rule rule) {
+    switch (rule) {
+      case Rule::kConsentEstablished:
+        return "No request or transfer notice was sent by email.";
+      case Rule::kRepresentativeEmailRepeated:
+        return "No consent rests on the Use of a Representative form.";
+      case Rule::kRecipientMatchesFile:
+      case Rule::kRecipientVerified:
+      case Rule::kOrganizationalMailbox:
+      case Rule::kSentMessagePreserved:
+        return "No request was sent by email.";
+      case Rule::kRequestRecorded:
+      case Rule::kRefusalWarningGiven:
+        return "No request for documents was sent.";
+      case Rule::kDeadlineReasonable:
+        return "No request set a deadline.";
+      case Rule::kBounceFollowedUp:
+        return "No delivery failure (bounce) was received.";
+      case Rule::kNonComplianceAfterDeadline:
+      case Rule::kStandardNoteUsed:
+        return "No non-compliance note was recorded.";
+      case Rule::kRefusalSupported:
+        return "The case was not refused for non-compliance.";
+      case Rule::kTransferNoticeGiven:
+        return "The case was not transferred.";
+      case Rule::kReconsiderationAddressed:
+        return "No reconsideration was requested.";
+      case Rule::kDeliveryWarningHeeded:
+        return "No sign of a delivery problem (delayed or relayed notice, or "
+               "applicant report) was received for an open request.";
+      case Rule::kExtensionRequestDecided:
+        return "No extension was requested.";
+      case Rule::kRecordedPromptly:
+        return "No event to judge.";
+    }
+    return "";
+  }
+
+  void Add(Finding f) { by_rule_[f.rule].push_back(std::move(f)); }
+
+  // The event that last named `address` in the address book before `at`
+  // (consent recorded or withdrawn, address changed), or nullptr.
+  const CaseEvent* LastAddressEventBefore(std::string_view address,
+                                          const CaseEvent* at) const {
+    const std::string key = NormalizeAddress(address);
+    const CaseEvent* last = nullptr;
+    for (const CaseEvent* e : a_.events()) {
+      if (!Before(e, at)) break;
+      const v1::Event& ev = e->event;
+      bool names = false;
+      if (ev.has_email_consent_recorded()) {
+        names = NormalizeAddress(ev.email_consent_recorded().address()) == key;
+      } else if (ev.has_email_consent_withdrawn()) {
+        names = NormalizeAddress(ev.email_consent_withdrawn().address()) == key;
+      } else if (ev.has_contact_address_changed()) {
+        names =
+            NormalizeAddress(ev.contact_address_changed().old_address()) ==
+                key ||
+            NormalizeAddress(ev.contact_address_changed().new_address()) == key;
+      }
+      if (names) last = e;
+    }
+    return last;
+  }
+
+  // Judges the recipients `to` of an email sent at `sent` (a request or a
+  // transfer notice) for CONSENT_ESTABLISHED.
+  void JudgeConsent(const CaseEvent* sent, const std::string& what,
+                    const std::string& request_id,
+                    const google::protobuf::RepeatedPtrField<std::string>& to) {
+    if (to.empty()) return;  // REQUEST_RECORDED judges a missing recipient.
+    FindingBuilder f(Rule::kConsentEstablished, request_id);
+    f.Cite(sent);
+    std::vector<std::string> without, with;
+    for (const std::string& address : to) {
+      std::optional<AddressOnFile> on_file = a_.OnFileBefore(address, sent);
+      if (on_file.has_value()) {
+        f.Cite(on_file->position);
+        with.push_back(absl::StrCat(address, " (consent ", "#",
+                                    on_file->position, ", ",
+                                    BasisName(on_file->basis), ")"));
+      } else {
+        const CaseEvent* last = LastAddressEventBefore(address, sent);
+        f.Cite(last);
+        without.push_back(
+            last == nullptr
+                ? absl::StrCat(address, " (no consent ever recorded)")
+                : absl::StrCat(address, " (consent ended at ", Ref(last), ")"));
+      }
+    }
+    if (!without.empty()) {
+      Add(f.Build(FindingStatus::kFail,
+                  absl::StrCat(what, " (", Ref(sent),
+                               ") went by email to an address with no consent "
+                               "in force at the send: ",
+                               absl::StrJoin(without, ", "), ".")));
+    } else {
+      Add(f.Build(FindingStatus::kPass,
+                  absl::StrCat(what, " (", Ref(sent),
+                               ") went by email only to addresses with "
+                               "consent in force: ",
+                               absl::StrJoin(with, ", "), ".")));
+    }
+  }
+
+  // Requests in send order, then transfer notices in business-time order.
+  void ConsentEstablished() {
+    for (const RequestFacts* r : a_.requests()) {
+      if (!r->is_email()) continue;
+      JudgeConsent(r->sent, absl::StrCat("Request ", r->id), r->id,
+                   r->request().to());
+    }
+    for (const CaseEvent* e : a_.events()) {
+      if (!e->event.has_transfer_notice_sent()) continue;
+      JudgeConsent(e, "The transfer notice", "",
+                   e->event.transfer_notice_sent().to());
+    }
+  }
+
+  void RepresentativeEmailRepeated() {
+    for (const CaseEvent* e : a_.events()) {
+      if (!e->event.has_email_consent_recorded()) continue;
+      const auto& p = e->event.email_consent_recorded();
+      if (p.basis() != v1::ConsentBasis::REPRESENTATIVE_FORM) continue;
+      FindingBuilder f(Rule::kRepresentativeEmailRepeated, "");
+      f.Cite(e);
+      if (p.representative_email_in_mailing_address()) {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat("Consent for ", p.address(), " (", Ref(e),
+                                 ") rests on the Use of a Representative form "
+                                 "(IMM 5476), and the address is repeated in "
+                                 "the mailing-address section of the "
+                                 "application form.")));
+      } else {
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat("Consent for ", p.address(), " (", Ref(e),
+                                 ") rests on the Use of a Representative form "
+                                 "(IMM 5476), but the address is not "
+                                 "repeated in the mailing-address section of "
+                                 "the application form.")));
+      }
+    }
+  }
+
+  void RecipientMatchesFile() {
+    for (const RequestFacts* r : a_.requests()) {
+      if (!r->is_email() || r->request().to().empty()) continue;
+      FindingBuilder f(Rule::kRecipientMatchesFile, r->id);
+      f.Cite(r->sent);
+      const std::vector<AddressOnFile> book = a_.AddressesBefore(r->sent);
+      std::vector<std::string> on_file_names;
+      for (const AddressOnFile& x : book) on_file_names.push_back(x.address);
+      std::vector<std::string> missing;
+      std::vector<const CaseEvent*> attested;
+      for (const std::string& address : r->request().to()) {
+        const std::string key = NormalizeAddress(address);
+        auto it =
+            std::find_if(book.begin(), book.end(), [&](const AddressOnFile& x) {
+              return NormalizeAddress(x.address) == key;
+            });
+        if (it != book.end()) {
+          f.Cite(it->position);
+          continue;
+        }
+        missing.push_back(address);
+        for (const CaseEvent* v : r->verifications) {
+          const auto& p = v->event.recipient_address_verified();
+          if (Before(v, r->sent) && p.matches_address_on_file() &&
+              NormalizeAddress(p.address()) == key) {
+            attested.push_back(v);
+          }
+        }
+      }
+      if (missing.empty()) {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat("Every recipient of ", r->id, " (",
+                                 absl::StrJoin(r->request().to(), ", "),
+                                 ") was an address on file at the send (",
+                                 Ref(r->sent), ").")));
+        continue;
+      }
+      f.Cite(attested);
+      std::string message = absl::StrCat(
+          r->id, " (", Ref(r->sent), ") was emailed to ",
+          absl::StrJoin(missing, ", "),
+          ", not an address on file at the send; on file then: ",
+          on_file_names.empty() ? "none" : absl::StrJoin(on_file_names, ", "),
+          ".");
+      if (!attested.empty()) {
+        absl::StrAppend(&message, " The officer's check (", Refs(attested),
+                        ") said it matched; the ledger's comparison "
+                        "prevails.");
+      }
+      Add(f.Build(FindingStatus::kFail, std::move(message)));
+    }
+  }
+
+  void RecipientVerified() {
+    for (const RequestFacts* r : a_.requests()) {
+      if (!r->is_email() || r->request().to().empty()) continue;
+      FindingBuilder f(Rule::kRecipientVerified, r->id);
+      f.Cite(r->sent);
+      // Checks before the send naming this request, or, for a resend, the
+      // request it resends, made after that one was sent.
+      Events checks;
+      for (const CaseEvent* v : r->verifications) {
+        if (Before(v, r->sent)) checks.push_back(v);
+      }
+      if (const std::string& of = r->request().resend_of(); !of.empty()) {
+        if (const RequestFacts* original = a_.Find(of);
+            original != nullptr && original->sent != nullptr) {
+          for (const CaseEvent* v : original->verifications) {
+            if (Between(original->sent, v, r->sent)) checks.push_back(v);
+          }
+        }
+      }
+      std::stable_sort(checks.begin(), checks.end(),
+                       [](const CaseEvent* x, const CaseEvent* y) {
+                         return OccurredBefore(*x, *y);
+                       });
+      std::vector<std::string> unchecked, mismatched;
+      for (const std::string& address : r->request().to()) {
+        const std::string key = NormalizeAddress(address);
+        const CaseEvent* latest = nullptr;
+        for (const CaseEvent* v : checks) {
+          const std::string& checked =
+              v->event.recipient_address_verified().address();
+          if (checked.empty() || NormalizeAddress(checked) == key) latest = v;
+        }
+        if (latest == nullptr) {
+          unchecked.push_back(address);
+          continue;
+        }
+        f.Cite(latest);
+        if (!latest->event.recipient_address_verified()
+                 .matches_address_on_file()) {
+          mismatched.push_back(absl::StrCat(address, " (", Ref(latest), ")"));
+        }
+      }
+      if (!mismatched.empty()) {
+        Add(f.Build(
+            FindingStatus::kFail,
+            absl::StrCat("The officer's check before the send found "
+                         "that ",
+                         absl::StrJoin(mismatched, ", "),
+                         " did not match the address on file, and ", r->id,
+                         " was sent anyway (", Ref(r->sent), ").")));
+      } else if (!unchecked.empty()) {
+        Add(f.Build(FindingStatus::kWarn,
+                    absl::StrCat("No check of ", absl::StrJoin(unchecked, ", "),
+                                 " against the address on file was recorded "
+                                 "before ",
+                                 r->id, " was sent (", Ref(r->sent), ").")));
+      } else {
+        Add(f.Build(
+            FindingStatus::kPass,
+            absl::StrCat("The officer checked every recipient of ", r->id,
+                         " against the address on file before the "
+                         "send (",
+                         Ref(r->sent), ").")));
+      }
+    }
+  }
+
+  void RequestRecorded() {
+    for (const RequestFacts* r : a_.requests()) {
+      FindingBuilder f(Rule::kRequestRecorded, r->id);
+      f.Cite(r->sent);
+      std::vector<std::string> missing;
+      if (r->request().to().empty()) missing.push_back("recipient");
+      if (!r->sent->event.has_occurred_at()) missing.push_back("send time");
+      if (!r->request().has_deadline()) missing.push_back("deadline");
+      if (!missing.empty()) {
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat(r->id, " (", Ref(r->sent), ") lacks its ",
+                                 absl::StrJoin(missing, ", "), ".")));
+      } else {
+        Add(f.Build(
+            FindingStatus::kPass,
+            absl::StrCat(r->id, " (", Ref(r->sent), ") records its recipient (",
+                         absl::StrJoin(r->request().to(), ", "),
+                         "), send time (", FormatUtc(r->sent->occurred_at),
+                         ") and deadline (",
+                         FormatUtc(ToTime(r->request().deadline())), ").")));
+      }
+    }
+  }
+
+  void OrganizationalMailbox() {
+    for (const RequestFacts* r : a_.requests()) {
+      if (!r->is_email()) continue;
+      FindingBuilder f(Rule::kOrganizationalMailbox, r->id);
+      f.Cite(r->sent);
+      const std::string from = r->request().from_mailbox().empty()
+                                   ? "an unrecorded mailbox"
+                                   : r->request().from_mailbox();
+      if (r->request().organizational_mailbox()) {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat(r->id,
+                                 " was sent from the organisation's "
+                                 "monitored mailbox ",
+                                 from, " (", Ref(r->sent), ").")));
+      } else {
+        Add(f.Build(
+            FindingStatus::kWarn,
+            absl::StrCat(r->id, " was sent from ", from, " (", Ref(r->sent),
+                         "), not the organisation's monitored "
+                         "mailbox, so a bounce may go unseen.")));
+      }
+    }
+  }
+
+  void RefusalWarningGiven() {
+    for (const RequestFacts* r : a_.requests()) {
+      FindingBuilder f(Rule::kRefusalWarningGiven, r->id);
+      f.Cite(r->sent);
+      if (r->request().refusal_warning_included()) {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat(r->id, " (", Ref(r->sent),
+                                 ") warned that failing to provide the "
+                                 "documents could lead to refusal.")));
+        continue;
+      }
+      Events grounds = r->notes;
+      for (const CaseEvent* d : r->decisions) {
+        if (IsRefusal(d)) grounds.push_back(d);
+      }
+      f.Cite(grounds);
+      if (!grounds.empty()) {
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat(r->id, " (", Ref(r->sent),
+                                 ") did not warn that failing to provide the "
+                                 "documents could lead to refusal, yet it "
+                                 "grounds the non-compliance note or refusal ",
+                                 Refs(grounds), ".")));
+      } else {
+        Add(f.Build(FindingStatus::kWarn,
+                    absl::StrCat(r->id, " (", Ref(r->sent),
+                                 ") did not warn that failing to provide the "
+                                 "documents could lead to refusal.")));
+      }
+    }
+  }
+
+  void DeadlineReasonable() {
+    const std::string country = a_.applicant_country();
+    const int minimum = policy_.MinimumDaysFor(country);
+    for (const RequestFacts* r : a_.requests()) {
+      if (!r->deadline.has_value()) continue;
+      FindingBuilder f(Rule::kDeadlineReasonable, r->id);
+      f.Cite(r->sent);
+      f.Cite(r->extensions);
+      f.Cite(a_.opened());
+      const int64_t days = CalendarDays(r->sent->occurred_at, *r->deadline);
+      const std::string where = country.empty()
+                                    ? "the applicant's country"
+                                    : absl::StrCat("country ", country);
+      const std::string given =
+          absl::StrCat(r->id, " gave ", days, " days (sent ",
+                       FormatUtc(r->sent->occurred_at), ", deadline ",
+                       FormatUtc(*r->deadline),
+                       r->extensions.empty() ? "" : " after extension", ")");
+      if (days < minimum) {
+        Add(f.Build(FindingStatus::kWarn,
+                    absl::StrCat(given, ", less than the policy minimum of ",
+                                 minimum, " days for ", where, ".")));
+      } else {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat(given, ", at least the policy minimum of ",
+                                 minimum, " days for ", where, ".")));
+      }
+    }
+  }
+
+  // The ids of `r` and of every request that resends it.
+  std::set<std::string> SelfAndResends(const RequestFacts& r) const {
+    std::set<std::string> ids = {r.id};
+    for (const CaseEvent* s : r.resends) {
+      ids.insert(s->event.document_request_sent().request_id());
+    }
+    return ids;
+  }
+
+  // The three steps that resolve `bounce` of `r`, each the first found
+  // strictly between the bounce and `limit` (nullptr: the end), or nullptr.
+  struct BounceSteps {
+    const CaseEvent* reverified = nullptr;
+    const CaseEvent* resend = nullptr;
+    const CaseEvent* alternative = nullptr;
+    bool resolved() const {
+      return reverified != nullptr && resend != nullptr &&
+             alternative != nullptr;
+    }
+  };
+  BounceSteps StepsAfterBounce(const RequestFacts& r, const CaseEvent* bounce,
+                               const CaseEvent* limit) const {
+    const std::set<std::string> ids = SelfAndResends(r);
+    BounceSteps steps;
+    for (const CaseEvent* e : a_.events()) {
+      if (!Between(bounce, e, limit)) continue;
+      const v1::Event& ev = e->event;
+      if (steps.reverified == nullptr && ev.has_recipient_address_verified() &&
+          ev.recipient_address_verified().matches_address_on_file() &&
+          ids.contains(ev.recipient_address_verified().request_id())) {
+        steps.reverified = e;
+      } else if (steps.alternative == nullptr &&
+                 ev.has_alternative_channel_considered() &&
+                 ids.contains(
+                     ev.alternative_channel_considered().request_id())) {
+        steps.alternative = e;
+      } else if (steps.resend == nullptr && ev.has_document_request_sent() &&
+                 ev.document_request_sent().resend_of() == r.id) {
+        bool all_on_file = !ev.document_request_sent().to().empty();
+        for (const std::string& address : ev.document_request_sent().to()) {
+          if (!a_.OnFileBefore(address, e).has_value()) all_on_file = false;
+        }
+        if (all_on_file) steps.resend = e;
+      }
+    }
+    return steps;
+  }
+
+  static std::string MissingSteps(const BounceSteps& s) {
+    std::vector<std::string> missing;
+    if (s.reverified == nullptr)
+      missing.push_back("re-verification of the address");
+    if (s.resend == nullptr)
+      missing.push_back("a resend to an address on file");
+    if (s.alternative == nullptr) {
+      missing.push_back("consideration of another channel");
+    }
+    return absl::StrJoin(missing, ", ");
+  }
+
+  void BounceFollowedUp() {
+    for (const RequestFacts* r : a_.requests()) {
+      Events bounces;
+      for (const CaseEvent* n : r->notices) {
+        if (n->event.delivery_notice_received().action() ==
+            v1::DeliveryAction::FAILED) {
+          bounces.push_back(n);
+        }
+      }
+      if (bounces.empty()) continue;
+      FindingBuilder f(Rule::kBounceFollowedUp, r->id);
+      f.Cite(r->sent);
+      Events reliances = r->notes;
+      for (const CaseEvent* d : r->decisions) {
+        if (IsRefusal(d)) reliances.push_back(d);
+      }
+      FindingStatus status = FindingStatus::kPass;
+      std::vector<std::string> sentences;
+      for (const CaseEvent* b : bounces) {
+        f.Cite(b);
+        // A note or refusal after the bounce, before it was resolved.
+        const CaseEvent* unresolved_reliance = nullptr;
+        for (const CaseEvent* x : reliances) {
+          if (OccurredBefore(*b, *x) &&
+              !StepsAfterBounce(*r, b, x).resolved()) {
+            unresolved_reliance = x;
+            break;
+          }
+        }
+        const BounceSteps steps = StepsAfterBounce(*r, b, nullptr);
+        f.Cite(steps.reverified);
+        f.Cite(steps.resend);
+        f.Cite(steps.alternative);
+        if (unresolved_reliance != nullptr) {
+          f.Cite(unresolved_reliance);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat(
+              "The note or refusal ", Ref(unresolved_reliance), " relies on ",
+              r->id, ", whose bounce ", Ref(b),
+              " was not resolved by then (missing: ",
+              MissingSteps(StepsAfterBounce(*r, b, unresolved_reliance)),
+              ")."));
+        } else if (!steps.resolved()) {
+          status = Worse(status, FindingStatus::kWarn);
+          sentences.push_back(absl::StrCat("The bounce ", Ref(b), " of ", r->id,
+                                           " lacks ", MissingSteps(steps),
+                                           "."));
+        } else {
+          sentences.push_back(absl::StrCat(
+              "The bounce ", Ref(b), " of ", r->id,
+              " was followed up: address re-verified (", Ref(steps.reverified),
+              "), resent to an address on file (", Ref(steps.resend),
+              "), another channel considered (", Ref(steps.alternative), ")."));
+        }
+      }
+      Add(f.Build(status, absl::StrJoin(sentences, " ")));
+    }
+  }
+
+  void NonComplianceAfterDeadline() {
+    for (const RequestFacts* r : a_.requests()) {
+      if (r->notes.empty()) continue;
+      FindingBuilder f(Rule::kNonComplianceAfterDeadline, r->id);
+      f.Cite(r->sent);
+      FindingStatus status = FindingStatus::kPass;
+      std::vector<std::string> sentences;
+      for (const CaseEvent* n : r->notes) {
+        f.Cite(n);
+        const std::optional<absl::Time> deadline = a_.DeadlineBefore(*r, n);
+        const CaseEvent* complete = nullptr;
+        for (const CaseEvent* x : r->receipts) {
+          if (Before(x, n) && x->event.documents_received().complete()) {
+            complete = x;
+            break;
+          }
+        }
+        if (!deadline.has_value()) {
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat("The note ", Ref(n), " on ", r->id,
+                                           " was written though the request "
+                                           "set no deadline."));
+        } else if (n->occurred_at < *deadline) {
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat(
+              "The note ", Ref(n), " on ", r->id, " was written at ",
+              FormatUtc(n->occurred_at), ", before the deadline ",
+              FormatUtc(*deadline), "."));
+        }
+        if (complete != nullptr) {
+          f.Cite(complete);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat("The note ", Ref(n), " on ", r->id,
+                                           " was written after complete "
+                                           "documents arrived (",
+                                           Ref(complete), ")."));
+        }
+        if (deadline.has_value() && n->occurred_at >= *deadline &&
+            complete == nullptr) {
+          sentences.push_back(absl::StrCat(
+              "The note ", Ref(n), " on ", r->id, " was written at ",
+              FormatUtc(n->occurred_at), ", after the deadline ",
+              FormatUtc(*deadline), ", with no complete documents received."));
+        }
+      }
+      Add(f.Build(status, absl::StrJoin(sentences, " ")));
+    }
+  }
+
+  void StandardNoteUsed() {
+    const std::string en = NormalizeNote(kStandardNoteEnglish);
+    const std::string fr = NormalizeNote(kStandardNoteFrench);
+    for (const RequestFacts* r : a_.requests()) {
+      if (r->notes.empty()) continue;
+      FindingBuilder f(Rule::kStandardNoteUsed, r->id);
+      f.Cite(r->notes);
+      Events different;
+      std::vector<std::string> languages;
+      for (const CaseEvent* n : r->notes) {
+        const std::string text =
+            NormalizeNote(n->event.non_compliance_recorded().note());
+        if (text == en) {
+          languages.push_back(absl::StrCat(Ref(n), " in English"));
+        } else if (text == fr) {
+          languages.push_back(absl::StrCat(Ref(n), " in French"));
+        } else {
+          different.push_back(n);
+        }
+      }
+      if (!different.empty()) {
+        Add(f.Build(FindingStatus::kWarn,
+                    absl::StrCat("The non-compliance note ", Refs(different),
+                                 " on ", r->id,
+                                 " differs from the standard text of the "
+                                 "bulletin (English or French).")));
+      } else {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat("The non-compliance note on ", r->id,
+                                 " is the standard text (",
+                                 absl::StrJoin(languages, ", "), ").")));
+      }
+    }
+  }
+
+  void RefusalSupported() {
+    static constexpr Rule kDependencies[] = {
+        Rule::kConsentEstablished,         Rule::kRecipientMatchesFile,
+        Rule::kRecipientVerified,          Rule::kRequestRecorded,
+        Rule::kRefusalWarningGiven,        Rule::kBounceFollowedUp,
+        Rule::kNonComplianceAfterDeadline, Rule::kSentMessagePreserved,
+        Rule::kDeliveryWarningHeeded,      Rule::kExtensionRequestDecided,
+    };
+    for (const CaseEvent* d : a_.events()) {
+      if (!IsNonComplianceRefusal(d)) continue;
+      const std::string& id = d->event.case_decided().request_id();
+      FindingBuilder f(Rule::kRefusalSupported, id);
+      f.Cite(d);
+      const RequestFacts* r = a_.Find(id);
+      if (r == nullptr || r->sent == nullptr) {
+        Add(f.Build(
+            FindingStatus::kFail,
+            absl::StrCat("The refusal for non-compliance (", Ref(d),
+                         ") names request \"", id, "\", which was not sent.")));
+        continue;
+      }
+      f.Cite(r->sent);
+      std::vector<std::string> reasons;
+      for (Rule rule : kDependencies) {
+        for (const Finding& x : by_rule_[rule]) {
+          if (x.request_id != id || x.status != FindingStatus::kFail) continue;
+          for (uint64_t p : x.positions) f.Cite(p);
+          reasons.push_back(std::string(RuleName(rule)));
+        }
+      }
+      const std::optional<absl::Time> deadline = a_.DeadlineBefore(*r, d);
+      if (!deadline.has_value()) {
+        reasons.push_back(absl::StrCat(id, " set no deadline"));
+      } else if (d->occurred_at <= *deadline) {
+        reasons.push_back(absl::StrCat("the deadline ", FormatUtc(*deadline),
+                                       " had not passed when the case was "
+                                       "decided (",
+                                       FormatUtc(d->occurred_at), ")"));
+      }
+      if (!reasons.empty()) {
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat("The refusal for non-compliance (", Ref(d),
+                                 ") with ", id, " is not supported: ",
+                                 absl::StrJoin(reasons, "; "), ".")));
+      } else {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat("The refusal for non-compliance (", Ref(d),
+                                 ") with ", id, " is supported: its deadline ",
+                                 FormatUtc(*deadline),
+                                 " had passed and no rule it rests on "
+                                 "fails.")));
+      }
+    }
+  }
+
+  void TransferNoticeGiven() {
+    for (const CaseEvent* t : a_.events()) {
+      if (!t->event.has_case_transferred()) continue;
+      const auto& transfer = t->event.case_transferred();
+      FindingBuilder f(Rule::kTransferNoticeGiven, "");
+      f.Cite(t);
+      if (a_.AddressesBefore(t).empty()) {
+        Add(f.Build(FindingStatus::kNotApplicable,
+                    absl::StrCat("No email consent was in force at the "
+                                 "transfer (",
+                                 Ref(t), "), so no email notice was due.")));
+        continue;
+      }
+      const CaseEvent* good = nullptr;
+      std::vector<std::string> problems;
+      for (const CaseEvent* n : a_.events()) {
+        if (!Before(n, t)) break;
+        if (!n->event.has_transfer_notice_sent()) continue;
+        const auto& notice = n->event.transfer_notice_sent();
+        if (!notice.new_office_id().empty() &&
+            !transfer.to_office_id().empty() &&
+            notice.new_office_id() != transfer.to_office_id()) {
+          continue;  // about another transfer
+        }
+        bool to_applicant = false;
+        for (const std::string& address : notice.to()) {
+          if (a_.OnFileBefore(address, n).has_value()) to_applicant = true;
+        }
+        bool copied = false;
+        const std::string mailbox =
+            NormalizeAddress(notice.new_office_mailbox());
+        for (const std::string& cc : notice.cc()) {
+          if (!mailbox.empty() && NormalizeAddress(cc) == mailbox)
+            copied = true;
+        }
+        if (to_applicant && copied) {
+          good = n;
+        } else {
+          f.Cite(n);
+          problems.push_back(absl::StrCat(
+              "the notice ", Ref(n),
+              !to_applicant ? " did not go to an address on file" : "",
+              !to_applicant && !copied ? " and" : "",
+              !copied ? " did not copy the new office's mailbox" : ""));
+        }
+      }
+      if (good != nullptr) {
+        f.Cite(good);
+        const auto& notice = good->event.transfer_notice_sent();
+        Add(f.Build(
+            FindingStatus::kPass,
+            absl::StrCat("Before the transfer to ", transfer.to_office_id(),
+                         " (", Ref(t), "), the applicant was told by email (",
+                         Ref(good), ") at ", absl::StrJoin(notice.to(), ", "),
+                         " with the new office's mailbox ",
+                         notice.new_office_mailbox(), " in copy.")));
+      } else {
+        Add(f.Build(
+            FindingStatus::kFail,
+            absl::StrCat(
+                "The case was transferred to ", transfer.to_office_id(), " (",
+                Ref(t),
+                ") with email consent in force, without an earlier "
+                "email notice to the applicant copying the new "
+                "office's mailbox",
+                problems.empty()
+                    ? ""
+                    : absl::StrCat(" (", absl::StrJoin(problems, "; "), ")"),
+                ".")));
+      }
+    }
+  }
+
+  void ReconsiderationAddressed() {
+    const Events& events = a_.events();
+    for (size_t i = 0; i < events.size(); ++i) {
+      const CaseEvent* q = events[i];
+      if (!q->event.has_reconsideration_requested()) continue;
+      FindingBuilder f(Rule::kReconsiderationAddressed, "");
+      f.Cite(q);
+      const CaseEvent* decided = nullptr;
+      for (size_t j = i + 1; j < events.size(); ++j) {
+        if (events[j]->event.has_reconsideration_decided()) {
+          decided = events[j];
+          break;
+        }
+      }
+      if (decided == nullptr) {
+        Add(f.Build(FindingStatus::kWarn,
+                    absl::StrCat("The reconsideration request ", Ref(q),
+                                 " has not been decided.")));
+        continue;
+      }
+      f.Cite(decided);
+      const auto& p = decided->event.reconsideration_decided();
+      const std::string outcome =
+          v1::ReconsiderationOutcome::Value_Name(p.outcome());
+      if (absl::StripAsciiWhitespace(p.reasons()).empty()) {
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat("The reconsideration request ", Ref(q),
+                                 " was decided (", Ref(decided), ", ", outcome,
+                                 ") without reasons.")));
+      } else {
+        Add(f.Build(
+            FindingStatus::kPass,
+            absl::StrCat(
+                "The reconsideration request ", Ref(q), " was decided (",
+                Ref(decided), ", ", outcome, ") with reasons",
+                p.circumstances_considered().empty()
+                    ? ""
+                    : absl::StrCat(
+                          ", considering ",
+                          absl::StrJoin(p.circumstances_considered(), ", ")),
+                ".")));
+      }
+    }
+  }
+
+  void SentMessagePreserved() {
+    for (const RequestFacts* r : a_.requests()) {
+      if (!r->is_email()) continue;
+      FindingBuilder f(Rule::kSentMessagePreserved, r->id);
+      f.Cite(r->sent);
+      const std::string sha = absl::AsciiStrToLower(r->request().body_sha256());
+      const bool stored =
+          !sha.empty() && message_stored_ && message_stored_(sha);
+      if (stored) {
+        Add(f.Build(
+            FindingStatus::kPass,
+            absl::StrCat("The message sent for ", r->id,
+                         " is stored in the ledger (sha256 ", sha, ").")));
+        continue;
+      }
+      const std::string what =
+          sha.empty()
+              ? absl::StrCat("The message sent for ", r->id,
+                             " has no recorded digest, so no copy of "
+                             "it is stored in the ledger")
+              : absl::StrCat("The message sent for ", r->id, " (sha256 ", sha,
+                             ") is not stored in the ledger");
+      Events refusals;
+      for (const CaseEvent* d : r->decisions) {
+        if (IsNonComplianceRefusal(d)) refusals.push_back(d);
+      }
+      if (!refusals.empty()) {
+        f.Cite(refusals);
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat(what, ", yet the refusal for non-compliance ",
+                                 Refs(refusals), " relies on it.")));
+      } else {
+        Add(f.Build(FindingStatus::kWarn, absl::StrCat(what, ".")));
+      }
+    }
+  }
+
+  void DeliveryWarningHeeded() {
+    for (const RequestFacts* r : a_.requests()) {
+      Events signs;
+      for (const CaseEvent* n : r->notices) {
+        const auto action = n->event.delivery_notice_received().action();
+        if (action == v1::DeliveryAction::DELAYED ||
+            action == v1::DeliveryAction::RELAYED) {
+          signs.push_back(n);
+        }
+      }
+      for (const CaseEvent* e : a_.events()) {
+        if (e->event.has_applicant_email_received() &&
+            e->event.applicant_email_received().reports_delivery_problem() &&
+            a_.OpenBefore(*r, e)) {
+          signs.push_back(e);
+        }
+      }
+      if (signs.empty()) continue;
+      std::stable_sort(signs.begin(), signs.end(),
+                       [](const CaseEvent* x, const CaseEvent* y) {
+                         return OccurredBefore(*x, *y);
+                       });
+      FindingBuilder f(Rule::kDeliveryWarningHeeded, r->id);
+      f.Cite(r->sent);
+      // The first resend of, or alternative channel for, `r` strictly between
+      // `sign` and `limit`.
+      auto heed = [&](const CaseEvent* sign,
+                      const CaseEvent* limit) -> const CaseEvent* {
+        for (const CaseEvent* e : a_.events()) {
+          if (!Between(sign, e, limit)) continue;
+          if (e->event.has_document_request_sent() &&
+              e->event.document_request_sent().resend_of() == r->id) {
+            return e;
+          }
+          if (e->event.has_alternative_channel_considered() &&
+              e->event.alternative_channel_considered().request_id() == r->id) {
+            return e;
+          }
+        }
+        return nullptr;
+      };
+      FindingStatus status = FindingStatus::kPass;
+      std::vector<std::string> sentences;
+      for (const CaseEvent* s : signs) {
+        f.Cite(s);
+        const std::string what =
+            s->event.has_delivery_notice_received()
+                ? absl::StrCat(
+                      "The ",
+                      absl::AsciiStrToLower(v1::DeliveryAction::Value_Name(
+                          s->event.delivery_notice_received().action())),
+                      " notice ", Ref(s))
+                : absl::StrCat("The applicant's report of a delivery problem ",
+                               Ref(s));
+        const CaseEvent* refusal_without_heed = nullptr;
+        for (const CaseEvent* d : r->decisions) {
+          if (IsRefusal(d) && OccurredBefore(*s, *d) && heed(s, d) == nullptr) {
+            refusal_without_heed = d;
+            break;
+          }
+        }
+        const CaseEvent* heeded = heed(s, nullptr);
+        f.Cite(heeded);
+        if (refusal_without_heed != nullptr) {
+          f.Cite(refusal_without_heed);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat(
+              what, " for ", r->id, " was followed by the refusal ",
+              Ref(refusal_without_heed),
+              " with neither a resend nor another channel considered "
+              "in between."));
+        } else if (heeded == nullptr) {
+          status = Worse(status, FindingStatus::kWarn);
+          sentences.push_back(absl::StrCat(
+              what, " for ", r->id,
+              " has no resend or alternative channel after it yet."));
+        } else {
+          sentences.push_back(absl::StrCat(
+              what, " for ", r->id, " was followed by ", Ref(heeded), "."));
+        }
+      }
+      Add(f.Build(status, absl::StrJoin(sentences, " ")));
+    }
+  }
+
+  void ExtensionRequestDecided() {
+    Events refusals;
+    for (const CaseEvent* e : a_.events()) {
+      if (IsRefusal(e)) refusals.push_back(e);
+    }
+    for (const RequestFacts* r : a_.requests()) {
+      if (r->extension_requests.empty()) continue;
+      FindingBuilder f(Rule::kExtensionRequestDecided, r->id);
+      f.Cite(r->sent);
+      auto decision = [&](const CaseEvent* xr,
+                          const CaseEvent* limit) -> const CaseEvent* {
+        for (const Events* list : {&r->extensions, &r->extension_refusals}) {
+          for (const CaseEvent* e : *list) {
+            if (Between(xr, e, limit)) return e;
+          }
+        }
+        return nullptr;
+      };
+      FindingStatus status = FindingStatus::kPass;
+      std::vector<std::string> sentences;
+      for (const CaseEvent* xr : r->extension_requests) {
+        f.Cite(xr);
+        const CaseEvent* refused_first = nullptr;
+        for (const CaseEvent* d : refusals) {
+          if (OccurredBefore(*xr, *d) && decision(xr, d) == nullptr) {
+            refused_first = d;
+            break;
+          }
+        }
+        const CaseEvent* decided = decision(xr, nullptr);
+        f.Cite(decided);
+        if (refused_first != nullptr) {
+          f.Cite(refused_first);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(
+              absl::StrCat("The case was refused (", Ref(refused_first),
+                           ") while the extension request ", Ref(xr), " for ",
+                           r->id, " was undecided."));
+        } else if (decided == nullptr) {
+          status = Worse(status, FindingStatus::kWarn);
+          sentences.push_back(absl::StrCat("The extension request ", Ref(xr),
+                                           " for ", r->id,
+                                           " has not been decided."));
+        } else {
+          sentences.push_back(
+              absl::StrCat("The extension request ", Ref(xr), " for ", r->id,
+                           " was decided (", Ref(decided),
+                           decided->event.has_deadline_extended() ? ", extended"
+                                                                  : ", refused",
+                           ")."));
+        }
+      }
+      Add(f.Build(status, absl::StrJoin(sentences, " ")));
+    }
+  }
+
+  void RecordedPromptly() {
+    if (a_.events().empty()) return;
+    FindingBuilder f(Rule::kRecordedPromptly, "");
+    Events late, after_review;
+    for (const CaseEvent* e : a_.events()) {
+      if (e->recorded_at - e->occurred_at > absl::Hours(24 * 7)) {
+        late.push_back(e);
+      }
+      for (const CaseEvent* jr : a_.events()) {
+        if (jr == e || !jr->event.has_judicial_review_filed()) continue;
+        if (e->occurred_at < jr->occurred_at &&
+            e->recorded_at > jr->occurred_at) {
+          after_review.push_back(e);
+          f.Cite(jr);
+          break;
+        }
+      }
+    }
+    f.Cite(late);
+    f.Cite(after_review);
+    std::vector<std::string> sentences;
+    if (!late.empty()) {
+      sentences.push_back(absl::StrCat(
+          "Recorded more than 7 days after they occurred: ", Refs(late), "."));
+    }
+    if (!after_review.empty()) {
+      sentences.push_back(absl::StrCat(
+          "Recorded after a judicial review was filed, for actions before it: ",
+          Refs(after_review), "."));
+    }
+    if (sentences.empty()) {
+      Add(f.Build(FindingStatus::kPass,
+                  absl::StrCat("All ", a_.events().size(),
+                               " events were recorded within 7 days of "
+                               "occurring.")));
+    } else {
+      Add(f.Build(FindingStatus::kWarn, absl::StrJoin(sentences, " ")));
+    }
+  }
+
+  const Analysis& a_;
+  const DeadlinePolicy& policy_;
+  const MessageStored& message_stored_;
+  std::map<Rule, std::vector<Finding>> by_rule_;
+};
+
+}  // namespace
+
+std::vector<Finding> EvaluateRules(const Analysis& analysis,
+                                   const DeadlinePolicy& policy,
+                                   const MessageStored& message_stored) {
+  return RuleEvaluator(analysis, policy, message_stored).Run();
+}
+
+int64_t CalendarDays(absl::Time from, absl::Time to) {
+  return absl::ToCivilDay(to, absl::UTCTimeZone()) -
+         absl::ToCivilDay(from, absl::UTCTimeZone());
+}
+
+}  // namespace internal
+
+const std::vector<Rule>& AllRules() {
+  static const auto* rules = new std::vector<Rule>{
+      Rule::kConsentEstablished,      Rule::kRepresentativeEmailRepeated,
+      Rule::kRecipientMatchesFile,    Rule::kRecipientVerified,
+      Rule::kRequestRecorded,         Rule::kOrganizationalMailbox,
+      Rule::kRefusalWarningGiven,     Rule::kDeadlineReasonable,
+      Rule::kBounceFollowedUp,        Rule::kNonComplianceAfterDeadline,
+      Rule::kStandardNoteUsed,        Rule::kRefusalSupported,
+      Rule::kTransferNoticeGiven,     Rule::kReconsiderationAddressed,
+      Rule::kSentMessagePreserved,    Rule::kDeliveryWarningHeeded,
+      Rule::kExtensionRequestDecided, Rule::kRecordedPromptly,
+  };
+  return *rules;
+}
+
+std::string_view RuleName(Rule rule) {
+  switch (rule) {
+    case Rule::kConsentEstablished:
+      return "CONSENT_ESTABLISHED";
+    case Rule::kRepresentativeEmailRepeated:
+      return "REPRESENTATIVE_EMAIL_REPEATED";
+    case Rule::kRecipientMatchesFile:
+      return "RECIPIENT_MATCHES_FILE";
+    case Rule::kRecipientVerified:
+      return "RECIPIENT_VERIFIED";
+    case Rule::kRequestRecorded:
+      return "REQUEST_RECORDED";
+    case Rule::kOrganizationalMailbox:
+      return "ORGANIZATIONAL_MAILBOX";
+    case Rule::kRefusalWarningGiven:
+      return "REFUSAL_WARNING_GIVEN";
+    case Rule::kDeadlineReasonable:
+      return "DEADLINE_REASONABLE";
+    case Rule::kBounceFollowedUp:
+      return "BOUNCE_FOLLOWED_UP";
+    case Rule::kNonComplianceAfterDeadline:
+      return "NON_COMPLIANCE_AFTER_DEADLINE";
+    case Rule::kStandardNoteUsed:
+      return "STANDARD_NOTE_USED";
+    case Rule::kRefusalSupported:
+      return "REFUSAL_SUPPORTED";
+    case Rule::kTransferNoticeGiven:
+      return "TRANSFER_NOTICE_GIVEN";
+    case Rule::kReconsiderationAddressed:
+      return "RECONSIDERATION_ADDRESSED";
+    case Rule::kSentMessagePreserved:
+      return "SENT_MESSAGE_PRESERVED";
+    case Rule::kDeliveryWarningHeeded:
+      return "DELIVERY_WARNING_HEEDED";
+    case Rule::kExtensionRequestDecided:
+      return "EXTENSION_REQUEST_DECIDED";
+    case Rule::kRecordedPromptly:
+      return "RECORDED_PROMPTLY";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view FindingStatusName(FindingStatus status) {
+  switch (status) {
+    case FindingStatus::kPass:
+      return "PASS";
+    case FindingStatus::kFail:
+      return "FAIL";
+    case FindingStatus::kWarn:
+      return "WARN";
+    case FindingStatus::kNotApplicable:
+      return "NOT_APPLICABLE";
+  }
+  return "UNKNOWN";
+}
+
+bool Findings::HasFail() const {
+  return std::any_of(findings.begin(), findings.end(), [](const Finding& f) {
+    return f.status == FindingStatus::kFail;
+  });
+}
+
+Findings FindingsFor(const CaseModel& model, const Evaluation& evaluation,
+                     const DeadlinePolicy& policy,
+                     const MessageStored& message_stored) {
+  const internal::Analysis analysis(model, evaluation);
+  return Findings{analysis.case_id(),
+                  internal::EvaluateRules(analysis, policy, message_stored)};
+}
+
+absl::StatusOr<Findings> FindingsFor(absl::Span<const RecordedEvent> events,
+                                     const Evaluation& evaluation,
+                                     const DeadlinePolicy& policy,
+                                     const MessageStored& message_stored) {
+  absl::StatusOr<CaseModel> model = FoldCase(events);
+  if (!model.ok()) return model.status();
+  return FindingsFor(*model, evaluation, policy, message_stored);
+}
+
+}  // namespace caseledger::projections

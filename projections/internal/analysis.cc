@@ -1,0 +1,352 @@
+#include "projections/internal/analysis.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "projections/internal/strings.h"
+
+namespace caseledger::projections::internal {
+
+std::string NormalizeAddress(std::string_view address) {
+  absl::string_view s = absl::StripAsciiWhitespace(Sv(address));
+  const size_t open = s.rfind('<');
+  if (open != absl::string_view::npos) {
+    const size_t close = s.find('>', open);
+    if (close != absl::string_view::npos) {
+      s = absl::StripAsciiWhitespace(s.substr(open + 1, close - open - 1));
+    }
+  }
+  return absl::AsciiStrToLower(s);
+}
+
+namespace {
+
+// The request a request-scoped payload names, or "" for other payloads.
+const std::string* NamedRequest(const v1::Event& e) {
+  switch (e.payload_case()) {
+    case v1::Event::kRecipientAddressVerified:
+      return &e.recipient_address_verified().request_id();
+    case v1::Event::kDocumentRequestSent:
+      return &e.document_request_sent().request_id();
+    case v1::Event::kDeliveryNoticeReceived:
+      return &e.delivery_notice_received().request_id();
+    case v1::Event::kAlternativeChannelConsidered:
+      return &e.alternative_channel_considered().request_id();
+    case v1::Event::kDocumentsReceived:
+      return &e.documents_received().request_id();
+    case v1::Event::kExtensionRequested:
+      return &e.extension_requested().request_id();
+    case v1::Event::kDeadlineExtended:
+      return &e.deadline_extended().request_id();
+    case v1::Event::kExtensionRefused:
+      return &e.extension_refused().request_id();
+    case v1::Event::kNonComplianceRecorded:
+      return &e.non_compliance_recorded().request_id();
+    case v1::Event::kCaseDecided:
+      return &e.case_decided().request_id();
+    default:
+      return nullptr;
+  }
+}
+
+void ApplyToAddressBook(const CaseEvent& ce, std::vector<AddressOnFile>& book) {
+  const v1::Event& e = ce.event;
+  auto find = [&book](std::string_view address) {
+    const std::string key = NormalizeAddress(address);
+    return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
+      return NormalizeAddress(a.address) == key;
+    });
+  };
+  switch (e.payload_case()) {
+    case v1::Event::kEmailConsentRecorded: {
+      const auto& p = e.email_consent_recorded();
+      AddressOnFile entry{p.address(), p.party(), p.basis(), ce.position};
+      auto it = find(p.address());
+      if (it != book.end()) {
+        *it = std::move(entry);
+      } else {
+        book.push_back(std::move(entry));
+      }
+      break;
+    }
+    case v1::Event::kEmailConsentWithdrawn: {
+      auto it = find(e.email_consent_withdrawn().address());
+      if (it != book.end()) book.erase(it);
+      break;
+    }
+    case v1::Event::kContactAddressChanged: {
+      const auto& p = e.contact_address_changed();
+      std::optional<AddressOnFile> carried;
+      auto old = find(p.old_address());
+      if (old != book.end()) {
+        carried = *old;
+        book.erase(old);
+      } else {
+        // No consent on the old address: carry the party's consent, if any.
+        for (const AddressOnFile& a : book) {
+          if (a.party == p.party()) {
+            carried = a;
+            break;
+          }
+        }
+      }
+      if (!carried.has_value() || p.new_address().empty()) break;
+      AddressOnFile entry{p.new_address(),
+                          p.party() != v1::Party::PARTY_UNSPECIFIED
+                              ? p.party()
+                              : carried->party,
+                          carried->basis, ce.position};
+      auto existing = find(p.new_address());
+      if (existing != book.end()) {
+        *existing = std::move(entry);
+      } else {
+        book.push_back(std::move(entry));
+      }
+      break;
+    }
+    case v1::Event::kRepresentativeWithdrawn:
+      book.erase(std::remove_if(book.begin(), book.end(),
+                                [](const AddressOnFile& a) {
+                                  return a.party == v1::Party::REPRESENTATIVE;
+                                }),
+                 book.end());
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
+    : case_id_(model.case_id()), judged_at_(evaluation.JudgedAt()) {
+  for (const CaseEvent& e : model.events()) {
+    if (e.occurred_at <= evaluation.as_of &&
+        e.recorded_at <= evaluation.known_at) {
+      events_.push_back(&e);
+    }
+  }
+  std::stable_sort(events_.begin(), events_.end(),
+                   [](const CaseEvent* a, const CaseEvent* b) {
+                     return OccurredBefore(*a, *b);
+                   });
+
+  for (const CaseEvent* ce : events_) {
+    const v1::Event& e = ce->event;
+    if (e.has_case_opened() && opened_ == nullptr) opened_ = ce;
+    const std::string* id = NamedRequest(e);
+    if (id == nullptr) continue;
+    if (e.has_case_decided() && id->empty()) continue;
+    RequestFacts& r = by_id_[*id];
+    r.id = *id;
+    switch (e.payload_case()) {
+      case v1::Event::kRecipientAddressVerified:
+        r.verifications.push_back(ce);
+        break;
+      case v1::Event::kDocumentRequestSent:
+        if (r.sent == nullptr) r.sent = ce;
+        break;
+      case v1::Event::kDeliveryNoticeReceived:
+        r.notices.push_back(ce);
+        break;
+      case v1::Event::kAlternativeChannelConsidered:
+        r.alternatives.push_back(ce);
+        break;
+      case v1::Event::kDocumentsReceived:
+        r.receipts.push_back(ce);
+        break;
+      case v1::Event::kExtensionRequested:
+        r.extension_requests.push_back(ce);
+        break;
+      case v1::Event::kDeadlineExtended:
+        r.extensions.push_back(ce);
+        break;
+      case v1::Event::kExtensionRefused:
+        r.extension_refusals.push_back(ce);
+        break;
+      case v1::Event::kNonComplianceRecorded:
+        r.notes.push_back(ce);
+        break;
+      case v1::Event::kCaseDecided:
+        r.decisions.push_back(ce);
+        break;
+      default:
+        break;
+    }
+  }
+  // Resends, and the send order.
+  for (const CaseEvent* ce : events_) {
+    if (!ce->event.has_document_request_sent()) continue;
+    const auto& p = ce->event.document_request_sent();
+    auto self = by_id_.find(p.request_id());
+    if (self == by_id_.end() || self->second.sent != ce) continue;
+    requests_.push_back(&self->second);
+    if (!p.resend_of().empty()) {
+      auto original = by_id_.find(p.resend_of());
+      if (original != by_id_.end()) original->second.resends.push_back(ce);
+    }
+  }
+
+  // The case's decision, then each request's deadline and state.
+  const CaseEvent* in_force = nullptr;
+  std::optional<CaseStatus> decided;
+  ReplayDecisions(nullptr, &in_force, &decided);
+  for (auto& [id, r] : by_id_) {
+    if (r.sent == nullptr) continue;
+    r.deadline = DeadlineBefore(r, nullptr);
+    const CaseEvent* complete = nullptr;
+    for (const CaseEvent* receipt : r.receipts) {
+      if (receipt->event.documents_received().complete()) {
+        complete = receipt;
+        break;
+      }
+    }
+    bool failed = false;
+    for (const CaseEvent* n : r.notices) {
+      if (n->event.delivery_notice_received().action() ==
+          v1::DeliveryAction::FAILED) {
+        failed = true;
+      }
+    }
+    const bool refused_on_this =
+        in_force != nullptr &&
+        in_force->event.case_decided().decision() == v1::Decision::REFUSED &&
+        in_force->event.case_decided().ground() ==
+            v1::DecisionGround::NON_COMPLIANCE &&
+        in_force->event.case_decided().request_id() == r.id;
+    if (!r.resends.empty()) {
+      r.state = DeadlineState::kSuperseded;
+    } else if (complete != nullptr) {
+      r.state = !r.deadline.has_value() || complete->occurred_at <= *r.deadline
+                    ? DeadlineState::kSatisfied
+                    : DeadlineState::kSatisfiedLate;
+    } else if (in_force != nullptr && !refused_on_this) {
+      r.state = DeadlineState::kClosed;
+    } else if (failed) {
+      r.state = DeadlineState::kDeliveryFailed;
+    } else if (r.deadline.has_value() && *r.deadline < judged_at_) {
+      r.state = DeadlineState::kOverdue;
+    } else {
+      r.state = DeadlineState::kPending;
+    }
+  }
+
+  if (decided.has_value()) {
+    status_ = *decided;
+  } else {
+    status_ = CaseStatus::kOpen;
+    for (const RequestFacts* r : requests_) {
+      if (r->state == DeadlineState::kPending ||
+          r->state == DeadlineState::kOverdue ||
+          r->state == DeadlineState::kDeliveryFailed) {
+        status_ = CaseStatus::kAwaitingDocuments;
+        break;
+      }
+    }
+  }
+}
+
+std::string Analysis::applicant_country() const {
+  return opened_ == nullptr ? ""
+                            : opened_->event.case_opened().applicant_country();
+}
+
+const RequestFacts* Analysis::Find(std::string_view id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
+std::vector<AddressOnFile> Analysis::AddressesBefore(
+    const CaseEvent* at) const {
+  std::vector<AddressOnFile> book;
+  for (const CaseEvent* e : events_) {
+    if (!IsBefore(e, at)) break;
+    ApplyToAddressBook(*e, book);
+  }
+  return book;
+}
+
+std::optional<AddressOnFile> Analysis::OnFileBefore(std::string_view address,
+                                                    const CaseEvent* at) const {
+  const std::string key = NormalizeAddress(address);
+  for (AddressOnFile& a : AddressesBefore(at)) {
+    if (NormalizeAddress(a.address) == key) return std::move(a);
+  }
+  return std::nullopt;
+}
+
+std::optional<absl::Time> Analysis::DeadlineBefore(const RequestFacts& r,
+                                                   const CaseEvent* at) const {
+  std::optional<absl::Time> deadline;
+  if (r.sent == nullptr) return deadline;
+  if (r.request().has_deadline()) deadline = ToTime(r.request().deadline());
+  for (const CaseEvent* e : r.extensions) {
+    if (!IsBefore(e, at)) break;
+    if (e->event.deadline_extended().has_new_deadline()) {
+      deadline = ToTime(e->event.deadline_extended().new_deadline());
+    }
+  }
+  return deadline;
+}
+
+void Analysis::ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
+                               std::optional<CaseStatus>* decided) const {
+  *in_force = nullptr;
+  decided->reset();
+  for (const CaseEvent* ce : events_) {
+    if (!IsBefore(ce, at)) break;
+    const v1::Event& e = ce->event;
+    if (e.has_case_decided()) {
+      switch (e.case_decided().decision()) {
+        case v1::Decision::APPROVED:
+          *decided = CaseStatus::kApproved;
+          break;
+        case v1::Decision::REFUSED:
+          *decided = CaseStatus::kRefused;
+          break;
+        case v1::Decision::WITHDRAWN:
+          *decided = CaseStatus::kWithdrawn;
+          break;
+        default:
+          continue;  // no decision to apply
+      }
+      *in_force = ce;
+    } else if (e.has_reconsideration_requested()) {
+      *decided = CaseStatus::kReconsiderationPending;
+    } else if (e.has_reconsideration_decided()) {
+      switch (e.reconsideration_decided().outcome()) {
+        case v1::ReconsiderationOutcome::REFUSAL_MAINTAINED:
+          *decided = CaseStatus::kRefused;
+          break;
+        case v1::ReconsiderationOutcome::REOPENED:
+          decided->reset();
+          *in_force = nullptr;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+const CaseEvent* Analysis::DecisionBefore(const CaseEvent* at) const {
+  const CaseEvent* in_force = nullptr;
+  std::optional<CaseStatus> decided;
+  ReplayDecisions(at, &in_force, &decided);
+  return in_force;
+}
+
+bool Analysis::OpenBefore(const RequestFacts& r, const CaseEvent* at) const {
+  if (r.sent == nullptr || !IsBefore(r.sent, at)) return false;
+  for (const CaseEvent* e : r.receipts) {
+    if (IsBefore(e, at) && e->event.documents_received().complete()) {
+      return false;
+    }
+  }
+  for (const CaseEvent* e : r.resends) {
+    if (IsBefore(e, at)) return false;
+  }
+  return DecisionBefore(at) == nullptr;
+}
+
+}  // namespace caseledger::projections::internal

@@ -1,0 +1,114 @@
+// What every projection derives from a folded case at one evaluation point:
+// the included events in business-time order, the requests with the events
+// that name them, the address book and the decision at any moment.
+// Internal: the public projections (case_state.h, deadlines.h, findings.h)
+// are built on it.
+//
+// Thread safety: immutable after construction. It points into the CaseModel,
+// which must outlive it.
+#ifndef CASELEDGER_PROJECTIONS_INTERNAL_ANALYSIS_H_
+#define CASELEDGER_PROJECTIONS_INTERNAL_ANALYSIS_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "projections/case_model.h"
+#include "projections/case_state.h"
+#include "projections/deadlines.h"
+#include "projections/evaluation.h"
+
+namespace caseledger::projections::internal {
+
+// The comparable form of an email address: trimmed, the part between '<' and
+// '>' when present, ASCII lowercase.
+std::string NormalizeAddress(std::string_view address);
+
+// A request and every included event that names it, each list in
+// business-time order.
+struct RequestFacts {
+  std::string id;
+  // The document_request_sent; nullptr for an id only named (e.g. verified
+  // but never sent).
+  const CaseEvent* sent = nullptr;
+  std::vector<const CaseEvent*> verifications;  // recipient_address_verified
+  std::vector<const CaseEvent*> notices;        // delivery_notice_received
+  std::vector<const CaseEvent*> alternatives;   // alternative_channel_...
+  std::vector<const CaseEvent*> receipts;       // documents_received
+  std::vector<const CaseEvent*> extension_requests;
+  std::vector<const CaseEvent*> extensions;          // deadline_extended
+  std::vector<const CaseEvent*> extension_refusals;  // extension_refused
+  std::vector<const CaseEvent*> notes;               // non_compliance_recorded
+  std::vector<const CaseEvent*> decisions;           // case_decided naming it
+  std::vector<const CaseEvent*> resends;  // requests with resend_of == id
+
+  // Derived at the evaluation point.
+  std::optional<absl::Time> deadline;  // after every included extension
+  DeadlineState state = DeadlineState::kPending;
+
+  const v1::DocumentRequestSent& request() const {
+    return sent->event.document_request_sent();
+  }
+  bool is_email() const { return request().channel() == v1::Channel::EMAIL; }
+};
+
+class Analysis {
+ public:
+  Analysis(const CaseModel& model, const Evaluation& evaluation);
+  Analysis(const Analysis&) = delete;
+  Analysis& operator=(const Analysis&) = delete;
+
+  const std::string& case_id() const { return case_id_; }
+  absl::Time judged_at() const { return judged_at_; }
+  // The included events in business-time order.
+  const std::vector<const CaseEvent*>& events() const { return events_; }
+  // The first case_opened, or nullptr.
+  const CaseEvent* opened() const { return opened_; }
+  std::string applicant_country() const;
+  // Sent requests, in send order.
+  const std::vector<const RequestFacts*>& requests() const { return requests_; }
+  // The request with this id (sent or only named), or nullptr.
+  const RequestFacts* Find(std::string_view id) const;
+
+  // Addresses on file after every included event strictly before `at` in
+  // business-time order; `at` == nullptr means after every included event.
+  std::vector<AddressOnFile> AddressesBefore(const CaseEvent* at) const;
+  // The entry for `address` among AddressesBefore(at), or nullopt.
+  std::optional<AddressOnFile> OnFileBefore(std::string_view address,
+                                            const CaseEvent* at) const;
+  // The request's deadline after the extensions before `at` (nullptr: all).
+  std::optional<absl::Time> DeadlineBefore(const RequestFacts& r,
+                                           const CaseEvent* at) const;
+  // The case_decided in force just before `at` (nullptr: after every event),
+  // or nullptr when the case is undecided then.
+  const CaseEvent* DecisionBefore(const CaseEvent* at) const;
+  // True when `r` was open just before `at`: sent, no complete documents, no
+  // resend and no decision in force yet.
+  bool OpenBefore(const RequestFacts& r, const CaseEvent* at) const;
+
+  // The case's status after every included event.
+  CaseStatus status() const { return status_; }
+
+ private:
+  // Replays the case status over the events strictly before `at`.
+  void ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
+                       std::optional<CaseStatus>* decided_status) const;
+  bool IsBefore(const CaseEvent* e, const CaseEvent* at) const {
+    return at == nullptr || OccurredBefore(*e, *at);
+  }
+
+  std::string case_id_;
+  absl::Time judged_at_;
+  std::vector<const CaseEvent*> events_;
+  const CaseEvent* opened_ = nullptr;
+  std::map<std::string, RequestFacts, std::less<>> by_id_;
+  std::vector<const RequestFacts*> requests_;
+  CaseStatus status_ = CaseStatus::kOpen;
+};
+
+}  // namespace caseledger::projections::internal
+
+#endif  // CASELEDGER_PROJECTIONS_INTERNAL_ANALYSIS_H_

@@ -1,0 +1,78 @@
+// A small JSON writer and reader for the projections' output and the
+// deadline policy file. Internal: not part of the public API.
+//
+// The writer produces deterministic, indented JSON (two spaces, keys in call
+// order; inline arrays on one line), escaping strings per RFC 8259: '"', '\\'
+// and control characters; other UTF-8 passes through unchanged. The reader
+// accepts RFC 8259 JSON, rejects duplicate object keys and trailing garbage,
+// and keeps each number's literal text so callers can insist on integers.
+//
+// Thread safety: a JsonWriter is not thread-safe; functions are pure.
+#ifndef CASELEDGER_PROJECTIONS_INTERNAL_JSON_H_
+#define CASELEDGER_PROJECTIONS_INTERNAL_JSON_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace caseledger::projections::internal {
+
+// Appends `s` to `out` as a JSON string literal, quotes included.
+void AppendJsonString(std::string_view s, std::string* out);
+
+class JsonWriter {
+ public:
+  void BeginObject();
+  void EndObject();
+  void BeginArray();
+  // An array written on one line ("[1, 2]"), for short lists of scalars.
+  void BeginInlineArray();
+  void EndArray();
+  // Names the next value of the current object.
+  void Key(std::string_view key);
+  void String(std::string_view value);
+  void Uint(uint64_t value);
+  void Int(int64_t value);
+  void Bool(bool value);
+  void Null();
+
+  // The document written so far, followed by a newline.
+  std::string Finish() &&;
+
+ private:
+  // Writes the separator and indentation due before a value or a key.
+  void BeforeValue();
+  void Newline();
+
+  struct Container {
+    int count = 0;  // elements written so far
+    bool is_inline = false;
+  };
+
+  std::string out_;
+  std::vector<Container> open_;
+  bool after_key_ = false;
+};
+
+// A parsed JSON value.
+struct JsonValue {
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  // kNumber: the literal as written; kString: the decoded UTF-8.
+  std::string text;
+  std::vector<JsonValue> elements;                         // kArray
+  std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in order
+};
+
+// Parses one JSON document. kInvalidArgument with the byte offset on error.
+absl::StatusOr<JsonValue> ParseJson(std::string_view text);
+
+}  // namespace caseledger::projections::internal
+
+#endif  // CASELEDGER_PROJECTIONS_INTERNAL_JSON_H_

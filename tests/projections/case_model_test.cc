@@ -1,0 +1,56 @@
+// The fold's input contract (case_model.h).
+#include "projections/case_model.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "projections/case_state.h"
+#include "tests/projections/case_builder.h"
+
+namespace caseledger::projections {
+namespace {
+
+using fixture::CaseBuilder;
+using fixture::KaurCase;
+
+TEST(CaseModelTest, TakesTheCaseIdOfItsFirstEvent) {
+  CaseModel model;
+  EXPECT_TRUE(model.empty());
+  ASSERT_OK(model.Apply(KaurCase().events()[0]));
+  EXPECT_EQ(model.case_id(), "C-1");
+  EXPECT_EQ(model.events().size(), 1u);
+}
+
+TEST(CaseModelTest, RejectsAnEventOfAnotherCase) {
+  std::vector<RecordedEvent> events = KaurCase().events();
+  events[3].event.set_case_id("C-2");
+  auto model = FoldCase(events);
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(model.status().message().find("C-2"), absl::string_view::npos);
+}
+
+TEST(CaseModelTest, RejectsEventsOutOfCaseOrderAndStaysUnchanged) {
+  const std::vector<RecordedEvent> events = KaurCase().events();
+  CaseModel model;
+  ASSERT_OK(model.Apply(events[0]));
+  ASSERT_OK(model.Apply(events[2]));
+  const absl::Status s = model.Apply(events[1]);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(model.events().size(), 2u);
+}
+
+TEST(CaseModelTest, AcceptsGapsInVersions) {
+  const std::vector<RecordedEvent> events = KaurCase().events();
+  CaseModel model;
+  ASSERT_OK(model.Apply(events[0]));
+  ASSERT_OK(model.Apply(events[4]));
+}
+
+TEST(CaseModelTest, FoldCaseErrorsThroughTheConvenienceOverloads) {
+  std::vector<RecordedEvent> events = KaurCase().events();
+  std::swap(events[1], events[2]);
+  EXPECT_FALSE(CaseStateFor(events, Evaluation{}).ok());
+}
+
+}  // namespace
+}  // namespace caseledger::projections

@@ -1,0 +1,300 @@
+// Deadline status (domain.md §4): every status, its precedence, extensions,
+// the evaluation instant, and every flag.
+#include "projections/deadlines.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/projections/case_builder.h"
+
+namespace caseledger::projections {
+namespace {
+
+using fixture::AsOf;
+using fixture::CaseBuilder;
+using fixture::FlagNames;
+using fixture::KaurCase;
+using fixture::Now;
+using fixture::RowOf;
+using fixture::StateOf;
+using fixture::T;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kLater[] = "2013-01-01T00:00:00Z";
+
+// Consent, check, DOC-1 emailed on 2012-06-01 with a deadline of 2012-07-16.
+CaseBuilder Sent() {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  return b;
+}
+
+std::vector<DeadlineStatus> Rows(const CaseBuilder& b, const Evaluation& e) {
+  return DeadlinesFor(b.model(), e, DefaultPolicy());
+}
+
+TEST(DeadlineStateTest, PendingBeforeTheDeadline) {
+  EXPECT_EQ(StateOf(Sent(), "DOC-1", Now("2012-07-01T00:00:00Z")), "PENDING");
+}
+
+TEST(DeadlineStateTest, PendingAtTheDeadlineInstant) {
+  EXPECT_EQ(StateOf(Sent(), "DOC-1", Now("2012-07-16T23:59:59Z")), "PENDING");
+}
+
+TEST(DeadlineStateTest, OverdueOnceTheDeadlinePassed) {
+  EXPECT_EQ(StateOf(Sent(), "DOC-1", Now("2012-07-17T00:00:00Z")), "OVERDUE");
+}
+
+TEST(DeadlineStateTest, RequestWithoutDeadlineStaysPending) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .clear_deadline();
+  const auto rows = Rows(b, Now("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(RowOf(rows, "DOC-1").status, DeadlineState::kPending);
+  EXPECT_FALSE(RowOf(rows, "DOC-1").deadline.has_value());
+}
+
+TEST(DeadlineStateTest, SatisfiedByCompleteDocumentsInTime) {
+  CaseBuilder b = Sent();
+  b.Received("2012-07-10T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SATISFIED");
+}
+
+TEST(DeadlineStateTest, PartialDocumentsDoNotSatisfy) {
+  CaseBuilder b = Sent();
+  b.Received("2012-07-10T09:00:00Z", "DOC-1", /*complete=*/false);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "OVERDUE");
+}
+
+TEST(DeadlineStateTest, SatisfiedLateAfterTheDeadline) {
+  CaseBuilder b = Sent();
+  b.Received("2012-07-20T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SATISFIED_LATE");
+}
+
+TEST(DeadlineStateTest, ExtensionMovesTheDeadline) {
+  CaseBuilder b = Sent();
+  b.Extended("2012-07-10T09:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
+  b.Received("2012-08-20T09:00:00Z", "DOC-1");
+  const auto rows = Rows(b, Now(kLater));
+  EXPECT_EQ(RowOf(rows, "DOC-1").status, DeadlineState::kSatisfied);
+  EXPECT_EQ(RowOf(rows, "DOC-1").deadline, T("2012-08-31T23:59:59Z"));
+  EXPECT_EQ(StateOf(b, "DOC-1", AsOf("2012-08-01T00:00:00Z")), "PENDING");
+}
+
+TEST(DeadlineStateTest, LaterExtensionReplacesEarlierOne) {
+  CaseBuilder b = Sent();
+  b.Extended("2012-07-10T09:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
+  b.Extended("2012-08-20T09:00:00Z", "DOC-1", "2012-09-30T23:59:59Z");
+  EXPECT_EQ(RowOf(Rows(b, Now(kLater)), "DOC-1").deadline,
+            T("2012-09-30T23:59:59Z"));
+  EXPECT_EQ(RowOf(Rows(b, AsOf("2012-08-01T00:00:00Z")), "DOC-1").deadline,
+            T("2012-08-31T23:59:59Z"));
+}
+
+TEST(DeadlineStateTest, SupersededByAResend) {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  const auto rows = Rows(b, Now(kLater));
+  EXPECT_EQ(RowOf(rows, "DOC-1").status, DeadlineState::kSuperseded);
+  EXPECT_EQ(RowOf(rows, "DOC-2").status, DeadlineState::kOverdue);
+}
+
+TEST(DeadlineStateTest, SupersededTakesPrecedenceOverSatisfied) {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Received("2012-06-10T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SUPERSEDED");
+}
+
+TEST(DeadlineStateTest, DeliveryFailedOnABounce) {
+  CaseBuilder b = Sent();
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::FAILED);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now("2012-06-05T00:00:00Z")),
+            "DELIVERY_FAILED");
+  // Takes precedence over OVERDUE.
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "DELIVERY_FAILED");
+}
+
+TEST(DeadlineStateTest, DelayedNoticeIsNotAFailure) {
+  CaseBuilder b = Sent();
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now("2012-06-05T00:00:00Z")), "PENDING");
+}
+
+TEST(DeadlineStateTest, ClosedWhenTheCaseIsDecidedOtherwise) {
+  CaseBuilder b = Sent();
+  b.Decided("2012-06-20T09:00:00Z", v1::Decision::WITHDRAWN);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "CLOSED");
+}
+
+TEST(DeadlineStateTest, ClosedTakesPrecedenceOverDeliveryFailed) {
+  CaseBuilder b = Sent();
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::FAILED);
+  b.Decided("2012-06-20T09:00:00Z", v1::Decision::APPROVED);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "CLOSED");
+}
+
+TEST(DeadlineStateTest, SatisfiedTakesPrecedenceOverClosed) {
+  CaseBuilder b = Sent();
+  b.Received("2012-07-10T09:00:00Z", "DOC-1");
+  b.Decided("2012-07-20T09:00:00Z", v1::Decision::APPROVED);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SATISFIED");
+}
+
+TEST(DeadlineStateTest, NonComplianceRefusalOnThisRequestDoesNotClose) {
+  EXPECT_EQ(StateOf(KaurCase(), "DOC-1", Now(kLater)), "OVERDUE");
+}
+
+TEST(DeadlineStateTest, NonComplianceRefusalOnAnotherRequestCloses) {
+  CaseBuilder b = KaurCase();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-08-30T23:59:59Z");
+  EXPECT_EQ(StateOf(b, "DOC-2", Now("2012-08-01T00:00:00Z")), "CLOSED");
+}
+
+TEST(DeadlineStateTest, ReopeningTheCaseReopensItsRequests) {
+  CaseBuilder b = Sent();
+  b.Decided("2012-06-20T09:00:00Z", v1::Decision::REFUSED,
+            v1::DecisionGround::INELIGIBLE);
+  b.ReconsiderationRequested("2012-06-25T09:00:00Z");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now("2012-07-01T00:00:00Z")), "CLOSED");
+  b.ReconsiderationDecided("2012-06-30T09:00:00Z",
+                           v1::ReconsiderationOutcome::REOPENED);
+  EXPECT_EQ(StateOf(b, "DOC-1", Now("2012-07-01T00:00:00Z")), "PENDING");
+}
+
+TEST(DeadlinesTest, RowsCarryCaseSendTimeAndComeInSendOrder) {
+  CaseBuilder b = Sent();
+  // Backfilled: sent before DOC-1, recorded after it.
+  b.Email("2012-05-20T10:01:00Z", "DOC-0", "2012-07-16T23:59:59Z");
+  b.RecordedAt("2012-06-02T00:00:00Z");
+  const auto rows = Rows(b, Now(kLater));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].request_id, "DOC-0");
+  EXPECT_EQ(rows[1].request_id, "DOC-1");
+  EXPECT_EQ(rows[1].case_id, "C-1");
+  EXPECT_EQ(rows[1].sent_at, T("2012-06-01T10:01:00Z"));
+}
+
+TEST(DeadlinesTest, JudgedAtAsOfRatherThanNow) {
+  Evaluation e = AsOf("2012-07-01T00:00:00Z");
+  e.now = T(kLater);
+  EXPECT_EQ(StateOf(Sent(), "DOC-1", e), "PENDING");
+}
+
+TEST(DeadlinesTest, JudgedAtKnownAtWhenNoAsOf) {
+  Evaluation e = fixture::KnownAt("2012-07-01T00:00:00Z");
+  e.now = T(kLater);
+  EXPECT_EQ(StateOf(Sent(), "DOC-1", e), "PENDING");
+}
+
+TEST(DeadlinesTest, ParseDeadlineStateRoundTripsEveryName) {
+  for (DeadlineState s : {DeadlineState::kSuperseded, DeadlineState::kSatisfied,
+                          DeadlineState::kSatisfiedLate, DeadlineState::kClosed,
+                          DeadlineState::kDeliveryFailed,
+                          DeadlineState::kOverdue, DeadlineState::kPending}) {
+    auto parsed = ParseDeadlineState(DeadlineStateName(s));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, s);
+  }
+  EXPECT_EQ(ParseDeadlineState("overdue").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- Flags
+
+TEST(DeadlineFlagsTest, NoFlagsWhenEveryRulePasses) {
+  EXPECT_THAT(FlagNames(RowOf(Rows(Sent(), Now(kLater)), "DOC-1")), IsEmpty());
+}
+
+TEST(DeadlineFlagsTest, BelowPolicyMinimum) {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-06-10T23:59:59Z");
+  b.Verified("2012-06-02T10:00:00Z", "DOC-2");
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-2")),
+              ElementsAre("BELOW_POLICY_MINIMUM"));
+}
+
+TEST(DeadlineFlagsTest, NotVerified) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")),
+              ElementsAre("NOT_VERIFIED"));
+}
+
+TEST(DeadlineFlagsTest, AddressMismatchAndNoConsent) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1", "typo@mail.example");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "typo@mail.example");
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")),
+              ElementsAre("ADDRESS_MISMATCH", "NO_CONSENT"));
+}
+
+TEST(DeadlineFlagsTest, NoRefusalWarning) {
+  CaseBuilder b = Sent();
+  b.Verified("2012-06-02T10:00:00Z", "DOC-2");
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-16T23:59:59Z")
+      .set_refusal_warning_included(false);
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-2")),
+              ElementsAre("NO_REFUSAL_WARNING"));
+}
+
+TEST(DeadlineFlagsTest, NonOrganizationalMailbox) {
+  CaseBuilder b = Sent();
+  b.Verified("2012-06-02T10:00:00Z", "DOC-2");
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-16T23:59:59Z")
+      .set_organizational_mailbox(false);
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-2")),
+              ElementsAre("NON_ORGANIZATIONAL_MAILBOX"));
+}
+
+TEST(DeadlineFlagsTest, AllSixFlagsInSpecOrder) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  auto& request = b.Email("2012-06-01T10:01:00Z", "DOC-1",
+                          "2012-06-05T23:59:59Z", "stranger@mail.example");
+  request.set_refusal_warning_included(false);
+  request.set_organizational_mailbox(false);
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")),
+              ElementsAre("BELOW_POLICY_MINIMUM", "NOT_VERIFIED",
+                          "ADDRESS_MISMATCH", "NO_REFUSAL_WARNING",
+                          "NON_ORGANIZATIONAL_MAILBOX", "NO_CONSENT"));
+}
+
+TEST(DeadlineFlagsTest, RulesThatDoNotApplyRaiseNoFlag) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_channel(v1::Channel::POSTAL_MAIL);
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")), IsEmpty());
+}
+
+TEST(DeadlineFlagsTest, CountryPolicyRaisesTheFlag) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z", "SY");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  DeadlinePolicy policy;
+  policy.countries["SY"] = 60;
+  EXPECT_THAT(
+      FlagNames(RowOf(DeadlinesFor(b.model(), Now(kLater), policy), "DOC-1")),
+      ElementsAre("BELOW_POLICY_MINIMUM"));
+}
+
+}  // namespace
+}  // namespace caseledger::projections

@@ -1,0 +1,928 @@
+// Every rule of domain.md §4, where it passes and where it fails or warns,
+// on realistic cases modelled on the Federal Court decisions behind it.
+#include "projections/findings.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/projections/case_builder.h"
+
+namespace caseledger::projections {
+namespace {
+
+using fixture::AllStored;
+using fixture::CaseBuilder;
+using fixture::FindingOf;
+using fixture::FindingsAt;
+using fixture::FindingsOf;
+using fixture::KaurCase;
+using fixture::NothingStored;
+using fixture::StatusOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kLater[] = "2013-01-01T00:00:00Z";
+
+// ---------------------------------------------------------------------------
+// Shape
+
+TEST(FindingsShapeTest, EveryRuleAppearsOnceAsNotApplicableWhenNothingToJudge) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  const Findings f = FindingsAt(b, kLater);
+  ASSERT_EQ(f.findings.size(), AllRules().size());
+  for (size_t i = 0; i < AllRules().size(); ++i) {
+    EXPECT_EQ(f.findings[i].rule, AllRules()[i]);
+    EXPECT_EQ(f.findings[i].request_id, "");
+    if (AllRules()[i] != Rule::kRecordedPromptly) {
+      EXPECT_EQ(f.findings[i].status, FindingStatus::kNotApplicable)
+          << RuleName(AllRules()[i]);
+    }
+  }
+}
+
+TEST(FindingsShapeTest, FindingsComeInTableOrderThenSendOrder) {
+  CaseBuilder b = KaurCase();
+  b.Email("2012-06-02T10:00:00Z", "DOC-2", "2012-08-01T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  std::vector<std::string> order;
+  for (const Finding& x : f.findings) {
+    if (x.rule == Rule::kRequestRecorded) order.push_back(x.request_id);
+  }
+  EXPECT_THAT(order, ElementsAre("DOC-1", "DOC-2"));
+  for (size_t i = 1; i < f.findings.size(); ++i) {
+    EXPECT_LE(static_cast<int>(f.findings[i - 1].rule),
+              static_cast<int>(f.findings[i].rule));
+  }
+}
+
+TEST(FindingsShapeTest, PositionsAreAscendingAndUnique) {
+  const Findings f = FindingsAt(KaurCase(), kLater);
+  for (const Finding& x : f.findings) {
+    for (size_t i = 1; i < x.positions.size(); ++i) {
+      EXPECT_LT(x.positions[i - 1], x.positions[i]) << RuleName(x.rule);
+    }
+  }
+}
+
+TEST(FindingsShapeTest, CaseDoneByTheBookHasNoFailOrWarn) {
+  // Kaur, 2009 FC 935: with proof of a proper send, non-receipt is the
+  // applicant's risk, and the refusal stands.
+  const Findings f = FindingsAt(KaurCase(), kLater);
+  for (const Finding& x : f.findings) {
+    EXPECT_TRUE(x.status == FindingStatus::kPass ||
+                x.status == FindingStatus::kNotApplicable)
+        << RuleName(x.rule) << ": " << x.message;
+  }
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
+  EXPECT_FALSE(f.HasFail());
+}
+
+TEST(FindingsShapeTest, HasFailIsTrueWithOneFail) {
+  CaseBuilder b = KaurCase();
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                           v1::ReconsiderationOutcome::REFUSAL_MAINTAINED, "");
+  EXPECT_TRUE(FindingsAt(b, kLater).HasFail());
+}
+
+// ---------------------------------------------------------------------------
+// CONSENT_ESTABLISHED
+
+TEST(ConsentEstablishedTest, PassesForAddressOnFile) {
+  const Findings f = FindingsAt(KaurCase(), kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS");
+  EXPECT_THAT(FindingOf(f, Rule::kConsentEstablished, "DOC-1")->positions,
+              ElementsAre(2, 4));
+}
+
+TEST(ConsentEstablishedTest, FailsWhenConsentWithdrawnBeforeSend) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Withdrawn("2012-05-20T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message,
+              HasSubstr("consent ended at #3"));
+}
+
+TEST(ConsentEstablishedTest, FailsWhenNoConsentWasEverRecorded) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message,
+              HasSubstr("no consent ever recorded"));
+}
+
+TEST(ConsentEstablishedTest, ConsentRecordedLateButGivenBeforeTheSendCounts) {
+  // Business time decides: the consent was given (occurred) before the send
+  // even though the ledger recorded it afterwards.
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Consent("2012-05-01T09:05:00Z").RecordedAt("2012-06-02T00:00:00Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kConsentEstablished, "DOC-1"),
+            "PASS");
+}
+
+TEST(ConsentEstablishedTest, ConsentCarriesToTheNewAddress) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.AddressChanged("2012-05-10T09:00:00Z", fixture::kApplicant,
+                   "maria.new@mail.example");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "maria.new@mail.example");
+  b.Email("2012-06-01T10:02:00Z", "DOC-2", "2012-07-16T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-2"), "FAIL");
+}
+
+TEST(ConsentEstablishedTest, TransferNoticeToAddressWithoutConsentFails) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.TransferNotice("2012-05-02T09:00:00Z", true, "other@mail.example");
+  const std::vector<Finding> consent =
+      FindingsOf(FindingsAt(b, kLater), Rule::kConsentEstablished);
+  ASSERT_EQ(consent.size(), 1u);
+  EXPECT_EQ(consent[0].request_id, "");
+  EXPECT_EQ(consent[0].status, FindingStatus::kFail);
+  EXPECT_THAT(consent[0].message, HasSubstr("transfer notice"));
+}
+
+TEST(ConsentEstablishedTest, PostalRequestIsNotJudged) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_channel(v1::Channel::POSTAL_MAIL);
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished), "NOT_APPLICABLE");
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "MISSING");
+}
+
+// ---------------------------------------------------------------------------
+// REPRESENTATIVE_EMAIL_REPEATED
+
+TEST(RepresentativeEmailRepeatedTest, PassesWhenRepeatedInMailingAddress) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z", "counsel@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            /*repeated=*/true);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRepresentativeEmailRepeated),
+            "PASS");
+}
+
+TEST(RepresentativeEmailRepeatedTest,
+     FailsWhenNotRepeatedButAddressStaysOnFile) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z", "counsel@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            /*repeated=*/false);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "counsel@law.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRepresentativeEmailRepeated), "FAIL");
+  // Judged only here: the address is on file whatever its basis.
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS");
+}
+
+// ---------------------------------------------------------------------------
+// RECIPIENT_MATCHES_FILE
+
+TEST(RecipientMatchesFileTest, FailsOnTypoWhateverTheOfficerAttested) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1", "maria.santos@mail.exmaple",
+             /*matches=*/true);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "maria.santos@mail.exmaple");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRecipientMatchesFile, "DOC-1")->message,
+              HasSubstr("officer's check (#3) said it matched"));
+  EXPECT_THAT(FindingOf(f, Rule::kRecipientMatchesFile, "DOC-1")->positions,
+              ElementsAre(3, 4));
+}
+
+TEST(RecipientMatchesFileTest, ComparesAddressesIgnoringCase) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "Maria.Santos@Mail.Example");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kRecipientMatchesFile, "DOC-1"),
+      "PASS");
+}
+
+TEST(RecipientMatchesFileTest,
+     RepresentativeAddressLeavesWithTheRepresentative) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.At("2012-05-01T09:01:00Z")
+      .mutable_representative_appointed()
+      ->set_representative_id("R-9");
+  b.Consent("2012-05-01T09:05:00Z", "counsel@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            true);
+  b.At("2012-05-20T09:00:00Z")
+      .mutable_representative_withdrawn()
+      ->set_representative_id("R-9");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "counsel@law.example");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kRecipientMatchesFile, "DOC-1"),
+      "FAIL");
+}
+
+// ---------------------------------------------------------------------------
+// RECIPIENT_VERIFIED
+
+TEST(RecipientVerifiedTest, PassesWithMatchingCheckBeforeSend) {
+  EXPECT_EQ(StatusOf(FindingsAt(KaurCase(), kLater), Rule::kRecipientVerified,
+                     "DOC-1"),
+            "PASS");
+}
+
+TEST(RecipientVerifiedTest, WarnsWithoutCheck) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRecipientVerified, "DOC-1"),
+            "WARN");
+}
+
+TEST(RecipientVerifiedTest, CheckAfterTheSendDoesNotCount) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Verified("2012-06-01T10:05:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRecipientVerified, "DOC-1"),
+            "WARN");
+}
+
+TEST(RecipientVerifiedTest, FailsWhenCheckFoundMismatchAndSentAnyway) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1", fixture::kApplicant, false);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRecipientVerified, "DOC-1"),
+            "FAIL");
+}
+
+TEST(RecipientVerifiedTest, LaterMatchingCheckCorrectsEarlierMismatch) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T09:00:00Z", "DOC-1", fixture::kApplicant, false);
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1", fixture::kApplicant, true);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRecipientVerified, "DOC-1"),
+            "PASS");
+}
+
+TEST(RecipientVerifiedTest, ResendMayRelyOnReverificationOfTheOriginal) {
+  CaseBuilder c;
+  c.Opened("2012-05-01T09:00:00Z");
+  c.Consent("2012-05-01T09:05:00Z");
+  c.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  c.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  c.Notice("2012-06-01T10:02:00Z", "DOC-1", v1::DeliveryAction::FAILED);
+  c.Verified("2012-06-02T09:00:00Z", "DOC-1");
+  c.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(c, kLater), Rule::kRecipientVerified, "DOC-2"),
+            "PASS");
+}
+
+// ---------------------------------------------------------------------------
+// REQUEST_RECORDED
+
+TEST(RequestRecordedTest, PassesWithRecipientSendTimeAndDeadline) {
+  EXPECT_EQ(
+      StatusOf(FindingsAt(KaurCase(), kLater), Rule::kRequestRecorded, "DOC-1"),
+      "PASS");
+}
+
+TEST(RequestRecordedTest, FailsWithoutDeadline) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .clear_deadline();
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRequestRecorded, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRequestRecorded, "DOC-1")->message,
+              HasSubstr("lacks its deadline"));
+}
+
+TEST(RequestRecordedTest, FailsWithoutRecipient) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  auto& request =
+      b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  request.set_channel(v1::Channel::PHONE);
+  request.clear_to();
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRequestRecorded, "DOC-1"),
+            "FAIL");
+}
+
+// ---------------------------------------------------------------------------
+// ORGANIZATIONAL_MAILBOX
+
+TEST(OrganizationalMailboxTest, PassesFromTheOfficeMailbox) {
+  EXPECT_EQ(StatusOf(FindingsAt(KaurCase(), kLater),
+                     Rule::kOrganizationalMailbox, "DOC-1"),
+            "PASS");
+}
+
+TEST(OrganizationalMailboxTest, WarnsFromAPersonalMailbox) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  auto& request =
+      b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  request.set_organizational_mailbox(false);
+  request.set_from_mailbox("j.officer@office.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kOrganizationalMailbox, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kOrganizationalMailbox, "DOC-1")->message,
+              HasSubstr("j.officer@office.example"));
+}
+
+// ---------------------------------------------------------------------------
+// REFUSAL_WARNING_GIVEN
+
+TEST(RefusalWarningGivenTest, PassesWithWarning) {
+  EXPECT_EQ(StatusOf(FindingsAt(KaurCase(), kLater), Rule::kRefusalWarningGiven,
+                     "DOC-1"),
+            "PASS");
+}
+
+TEST(RefusalWarningGivenTest, WarnsWithoutWarningWhenNothingReliesOnIt) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_refusal_warning_included(false);
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kRefusalWarningGiven, "DOC-1"),
+      "WARN");
+}
+
+TEST(RefusalWarningGivenTest, FailsWhenRefusalReliesOnRequestWithoutWarning) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_refusal_warning_included(false);
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalWarningGiven, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("REFUSAL_WARNING_GIVEN"));
+}
+
+// ---------------------------------------------------------------------------
+// DEADLINE_REASONABLE
+
+TEST(DeadlineReasonableTest, PassesAtExactlyThePolicyMinimum) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2011-02-01T10:00:00Z", "DOC-1", "2011-03-03T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeadlineReasonable, "DOC-1"),
+            "PASS");
+}
+
+TEST(DeadlineReasonableTest, WarnsBelowTheDefaultMinimum) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-06-15T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeadlineReasonable, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kDeadlineReasonable, "DOC-1")->message,
+              HasSubstr("gave 14 days"));
+}
+
+TEST(DeadlineReasonableTest, CountryMinimumOfThePolicyApplies) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z", "SY");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");  // 45 d
+  DeadlinePolicy policy;
+  policy.countries["SY"] = 60;
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater, AllStored(), policy),
+                     Rule::kDeadlineReasonable, "DOC-1"),
+            "WARN");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeadlineReasonable, "DOC-1"),
+            "PASS");
+}
+
+TEST(DeadlineReasonableTest, ExtensionCanBringTheDeadlineToTheMinimum) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-06-15T23:59:59Z");
+  b.Extended("2012-06-05T10:00:00Z", "DOC-1", "2012-07-15T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeadlineReasonable, "DOC-1"),
+            "PASS");
+}
+
+TEST(DeadlineReasonableTest, RequestWithoutDeadlineIsNotJudged) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-06-15T23:59:59Z")
+      .clear_deadline();
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeadlineReasonable),
+            "NOT_APPLICABLE");
+}
+
+// ---------------------------------------------------------------------------
+// BOUNCE_FOLLOWED_UP (Asoyan, 2015 FC 206: a known problem must be followed)
+
+// Consent, DOC-1 sent and bounced.
+CaseBuilder Bounced() {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::FAILED);
+  return b;
+}
+
+TEST(BounceFollowedUpTest, PassesWhenReverifiedResentAndAlternativeConsidered) {
+  CaseBuilder b = Bounced();
+  b.Verified("2012-06-02T09:00:00Z", "DOC-2");
+  b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Alternative("2012-06-02T09:05:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "PASS");
+  EXPECT_THAT(FindingOf(f, Rule::kBounceFollowedUp, "DOC-1")->positions,
+              ElementsAre(4, 5, 6, 7, 8));
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-2"), "MISSING");
+}
+
+TEST(BounceFollowedUpTest, WarnsWhenOnlyResent) {
+  CaseBuilder b = Bounced();
+  b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kBounceFollowedUp, "DOC-1")->message,
+              HasSubstr("re-verification of the address, consideration of "
+                        "another channel"));
+}
+
+TEST(BounceFollowedUpTest, ResendToAddressNotOnFileDoesNotResolve) {
+  CaseBuilder b = Bounced();
+  b.Verified("2012-06-02T09:00:00Z", "DOC-1");
+  b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z",
+          "guess@mail.example")
+      .set_resend_of("DOC-1");
+  b.Alternative("2012-06-02T09:05:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kBounceFollowedUp, "DOC-1"),
+            "WARN");
+}
+
+TEST(BounceFollowedUpTest, FailsWhenRefusalReliesOnUnresolvedBounce) {
+  CaseBuilder b = Bounced();
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+TEST(BounceFollowedUpTest, StepsAfterTheNoteDoNotRescueIt) {
+  CaseBuilder b = Bounced();
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Verified("2012-07-21T09:00:00Z", "DOC-2");
+  b.Email("2012-07-21T09:01:00Z", "DOC-2", "2012-08-30T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Alternative("2012-07-21T09:05:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kBounceFollowedUp, "DOC-1"),
+            "FAIL");
+}
+
+// ---------------------------------------------------------------------------
+// NON_COMPLIANCE_AFTER_DEADLINE
+
+TEST(NonComplianceAfterDeadlineTest, PassesAfterTheDeadline) {
+  EXPECT_EQ(StatusOf(FindingsAt(KaurCase(), kLater),
+                     Rule::kNonComplianceAfterDeadline, "DOC-1"),
+            "PASS");
+}
+
+TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Note("2012-07-10T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
+              HasSubstr("before the deadline 2012-07-16T23:59:59Z"));
+}
+
+TEST(NonComplianceAfterDeadlineTest, FailsBeforeAnExtendedDeadline) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Extended("2012-07-10T09:00:00Z", "DOC-1", "2012-08-16T23:59:59Z");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kNonComplianceAfterDeadline,
+                     "DOC-1"),
+            "FAIL");
+}
+
+TEST(NonComplianceAfterDeadlineTest, FailsAfterCompleteDocumentsArrived) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Received("2012-07-18T09:00:00Z", "DOC-1");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
+              HasSubstr("after complete documents arrived (#4)"));
+}
+
+TEST(NonComplianceAfterDeadlineTest, PartialDocumentsDoNotPreventTheNote) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Received("2012-07-10T09:00:00Z", "DOC-1", /*complete=*/false);
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kNonComplianceAfterDeadline,
+                     "DOC-1"),
+            "PASS");
+}
+
+// ---------------------------------------------------------------------------
+// STANDARD_NOTE_USED
+
+TEST(StandardNoteUsedTest, PassesWithTheEnglishText) {
+  EXPECT_EQ(StatusOf(FindingsAt(KaurCase(), kLater), Rule::kStandardNoteUsed,
+                     "DOC-1"),
+            "PASS");
+}
+
+TEST(StandardNoteUsedTest, PassesWithTheFrenchTextInGuillemets) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  // As the bulletin prints it: guillemets, no-break spaces, ’.
+  b.Note("2012-07-20T09:00:00Z", "DOC-1",
+         "\u00ab\u00a0Un courriel a \u00e9t\u00e9 envoy\u00e9 au demandeur "
+         "dans le but d\u2019obtenir des documents suppl\u00e9mentaires. Le "
+         "demandeur a \u00e9galement \u00e9t\u00e9 inform\u00e9 que le "
+         "d\u00e9faut de fournir les documents requis pouvait entra\u00eener "
+         "le rejet de sa demande. Le demandeur a omis de se conformer \u00e0 "
+         "la demande.\u00a0\u00bb");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kStandardNoteUsed, "DOC-1"), "PASS");
+  EXPECT_THAT(FindingOf(f, Rule::kStandardNoteUsed, "DOC-1")->message,
+              HasSubstr("in French"));
+}
+
+TEST(StandardNoteUsedTest, WarnsWhenTheNoteIsFreeText) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1", "No docs, refuse.");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kStandardNoteUsed, "DOC-1"),
+            "WARN");
+}
+
+// ---------------------------------------------------------------------------
+// REFUSAL_SUPPORTED
+
+TEST(RefusalSupportedTest, FailsWhenDecidedBeforeTheDeadlinePassed) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Refused("2012-07-10T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("had not passed"));
+}
+
+TEST(RefusalSupportedTest, FailsWhenARuleItRestsOnFails) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("CONSENT_ESTABLISHED; RECIPIENT_MATCHES_FILE"));
+}
+
+TEST(RefusalSupportedTest, WarningsElsewhereDoNotUndermineIt) {
+  CaseBuilder b = KaurCase();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-06-10T23:59:59Z")
+      .set_organizational_mailbox(false);
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kOrganizationalMailbox, "DOC-2"), "WARN");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
+}
+
+TEST(RefusalSupportedTest, OtherDecisionsAreNotJudged) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Decided("2012-06-01T09:00:00Z", v1::Decision::REFUSED,
+            v1::DecisionGround::INADMISSIBLE);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRefusalSupported),
+            "NOT_APPLICABLE");
+}
+
+// ---------------------------------------------------------------------------
+// TRANSFER_NOTICE_GIVEN
+
+TEST(TransferNoticeGivenTest, FailsWithoutNotice) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Transferred("2012-05-03T09:00:00Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven),
+            "FAIL");
+}
+
+TEST(TransferNoticeGivenTest, FailsWhenNewOfficeNotInCopy) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.TransferNotice("2012-05-02T09:00:00Z", /*copy_new_office=*/false);
+  b.Transferred("2012-05-03T09:00:00Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kTransferNoticeGiven), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kTransferNoticeGiven)->message,
+              HasSubstr("did not copy the new office's mailbox"));
+}
+
+TEST(TransferNoticeGivenTest, NoticeAfterTheTransferIsTooLate) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Transferred("2012-05-03T09:00:00Z");
+  b.TransferNotice("2012-05-04T09:00:00Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven),
+            "FAIL");
+}
+
+TEST(TransferNoticeGivenTest, NotApplicableWithoutEmailConsent) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Transferred("2012-05-03T09:00:00Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven),
+            "NOT_APPLICABLE");
+}
+
+// ---------------------------------------------------------------------------
+// RECONSIDERATION_ADDRESSED (Kurukkal, 2010 FCA 230: discretion to reopen)
+
+TEST(ReconsiderationAddressedTest, PassesWhenDecidedWithReasons) {
+  CaseBuilder b = KaurCase();
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                           v1::ReconsiderationOutcome::REOPENED);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
+            "PASS");
+}
+
+TEST(ReconsiderationAddressedTest, FailsWhenDecidedWithoutReasons) {
+  CaseBuilder b = KaurCase();
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                           v1::ReconsiderationOutcome::REFUSAL_MAINTAINED,
+                           "  ");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
+            "FAIL");
+}
+
+TEST(ReconsiderationAddressedTest, WarnsWhileUndecided) {
+  CaseBuilder b = KaurCase();
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
+            "WARN");
+}
+
+// ---------------------------------------------------------------------------
+// SENT_MESSAGE_PRESERVED (Patel, 2015 FC 900: a note is weaker than a copy)
+
+TEST(SentMessagePreservedTest, PassesWhenStoredAndAsksByLowercaseHex) {
+  CaseBuilder b = KaurCase();
+  std::vector<std::string> asked;
+  const MessageStored stored = [&asked](std::string_view sha) {
+    asked.emplace_back(sha);
+    return true;
+  };
+  const Findings f = FindingsAt(b, kLater, stored);
+  EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "PASS");
+  EXPECT_THAT(asked, ElementsAre(fixture::BodyOf("DOC-1")));
+}
+
+TEST(SentMessagePreservedTest, FailsWhenRefusalReliesOnUnstoredMessage) {
+  const Findings f = FindingsAt(KaurCase(), kLater, NothingStored());
+  EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+TEST(SentMessagePreservedTest, WarnsWhenUnstoredAndNothingReliesOnIt) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater, NothingStored()),
+                     Rule::kSentMessagePreserved, "DOC-1"),
+            "WARN");
+}
+
+TEST(SentMessagePreservedTest, EmptyCallbackMeansNothingIsStored) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater, MessageStored()),
+                     Rule::kSentMessagePreserved, "DOC-1"),
+            "WARN");
+}
+
+TEST(SentMessagePreservedTest, MissingDigestIsNotStored) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .clear_body_sha256();
+  const Findings f = FindingsAt(b, kLater, AllStored());
+  EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kSentMessagePreserved, "DOC-1")->message,
+              HasSubstr("no recorded digest"));
+}
+
+// ---------------------------------------------------------------------------
+// DELIVERY_WARNING_HEEDED (Zare, 2010 FC 1024; Abboud, 2010 FC 876)
+
+TEST(DeliveryWarningHeededTest, FailsWhenRefusedAfterRelayedNoticeIgnored) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::RELAYED);
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+TEST(DeliveryWarningHeededTest, PassesWhenDelayedNoticeLedToAlternative) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Notice("2012-06-02T10:03:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  b.Alternative("2012-06-03T09:00:00Z", "DOC-1");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded, "DOC-1"),
+      "PASS");
+}
+
+TEST(DeliveryWarningHeededTest, WarnsWhenApplicantReportsProblemWhileOpen) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ApplicantEmail("2012-06-10T09:00:00Z", /*reports_problem=*/true);
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded, "DOC-1"),
+      "WARN");
+}
+
+TEST(DeliveryWarningHeededTest, ReportAfterTheRequestClosedIsNoSign) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Received("2012-06-05T09:00:00Z", "DOC-1");
+  b.ApplicantEmail("2012-06-10T09:00:00Z", /*reports_problem=*/true);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded),
+            "NOT_APPLICABLE");
+}
+
+TEST(DeliveryWarningHeededTest, DeliveredNoticeIsNoSign) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::DELIVERED);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded),
+            "NOT_APPLICABLE");
+}
+
+// ---------------------------------------------------------------------------
+// EXTENSION_REQUEST_DECIDED (Lee, 2024 FC 913)
+
+TEST(ExtensionRequestDecidedTest, FailsWhenRefusedWithExtensionUndecided) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kExtensionRequestDecided, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+TEST(ExtensionRequestDecidedTest, WarnsWhileUndecided) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "WARN");
+}
+
+TEST(ExtensionRequestDecidedTest, PassesWhenRefusedWithReasonsBeforeRefusal) {
+  CaseBuilder b = KaurCase();
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.ExtensionRefused("2012-07-11T09:00:00Z", "DOC-1");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "PASS");
+}
+
+TEST(ExtensionRequestDecidedTest, PassesWhenGranted) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.Extended("2012-07-11T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "PASS");
+}
+
+// ---------------------------------------------------------------------------
+// RECORDED_PROMPTLY
+
+TEST(RecordedPromptlyTest, PassesWithinSevenDays) {
+  CaseBuilder b = KaurCase();
+  b.Received("2012-07-01T09:00:00Z", "DOC-1", false)
+      .RecordedAt("2012-07-08T09:00:00Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRecordedPromptly), "PASS");
+}
+
+TEST(RecordedPromptlyTest, WarnsWhenRecordedMoreThanSevenDaysLate) {
+  CaseBuilder b = KaurCase();
+  b.Received("2012-07-01T09:00:00Z", "DOC-1", false)
+      .RecordedAt("2012-07-08T09:00:01Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRecordedPromptly), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->positions, ElementsAre(7));
+}
+
+TEST(RecordedPromptlyTest,
+     WarnsWhenRecordedAfterJudicialReviewForEarlierAction) {
+  CaseBuilder b = KaurCase();
+  b.JudicialReview("2012-09-01T09:00:00Z");
+  b.Alternative("2012-08-31T09:00:00Z", "DOC-1")
+      .RecordedAt("2012-09-02T09:00:00Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRecordedPromptly), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->message,
+              HasSubstr("after a judicial review was filed"));
+  EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->positions,
+              ElementsAre(7, 8));
+}
+
+}  // namespace
+}  // namespace caseledger::projections

@@ -1,0 +1,115 @@
+// The deadline policy as data (policy.h).
+#include "projections/policy.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger::projections {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ErrorOf(std::string_view json) {
+  auto policy = ParsePolicy(json);
+  EXPECT_FALSE(policy.ok()) << json;
+  EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(policy.status().message());
+}
+
+TEST(PolicyTest, DefaultIsThirtyDaysEverywhere) {
+  const DeadlinePolicy p = DefaultPolicy();
+  EXPECT_EQ(p.default_minimum_days, 30);
+  EXPECT_TRUE(p.countries.empty());
+  EXPECT_EQ(p.MinimumDaysFor("SY"), 30);
+  EXPECT_EQ(p.MinimumDaysFor(""), 30);
+}
+
+TEST(PolicyTest, ParsesTheFileFormOfTheSpec) {
+  ASSERT_OK_AND_ASSIGN(
+      const DeadlinePolicy p,
+      ParsePolicy(R"({"default_minimum_days": 30, "countries": {"SY": 60}})"));
+  EXPECT_EQ(p.MinimumDaysFor("SY"), 60);
+  EXPECT_EQ(p.MinimumDaysFor("PH"), 30);
+}
+
+TEST(PolicyTest, BuiltInFormParsesToTheDefault) {
+  ASSERT_OK_AND_ASSIGN(
+      const DeadlinePolicy p,
+      ParsePolicy(R"({"default_minimum_days": 30, "countries": {}})"));
+  EXPECT_EQ(p, DefaultPolicy());
+}
+
+TEST(PolicyTest, CountriesAreOptional) {
+  ASSERT_OK_AND_ASSIGN(const DeadlinePolicy p,
+                       ParsePolicy(R"({"default_minimum_days": 45})"));
+  EXPECT_EQ(p.MinimumDaysFor("SY"), 45);
+}
+
+TEST(PolicyTest, RoundTripsThroughItsJson) {
+  DeadlinePolicy p;
+  p.default_minimum_days = 21;
+  p.countries = {{"SY", 60}, {"AF", 90}};
+  ASSERT_OK_AND_ASSIGN(const DeadlinePolicy back, ParsePolicy(PolicyJson(p)));
+  EXPECT_EQ(back, p);
+}
+
+TEST(PolicyTest, RejectsUnknownKeyNamingIt) {
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": 30, "minimum": 10})"),
+              HasSubstr("unknown key \"minimum\""));
+}
+
+TEST(PolicyTest, RequiresTheDefault) {
+  EXPECT_THAT(ErrorOf(R"({"countries": {}})"),
+              HasSubstr("default_minimum_days is required"));
+}
+
+TEST(PolicyTest, RejectsNegativeDays) {
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": -1})"),
+              HasSubstr("default_minimum_days"));
+  EXPECT_THAT(
+      ErrorOf(R"({"default_minimum_days": 30, "countries": {"SY": -5}})"),
+      HasSubstr("countries.SY"));
+}
+
+TEST(PolicyTest, RejectsNonIntegerDays) {
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": 30.5})"),
+              HasSubstr("whole number"));
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": "30"})"),
+              HasSubstr("whole number"));
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": 3e1})"),
+              HasSubstr("whole number"));
+}
+
+TEST(PolicyTest, RejectsAbsurdlyLongMinimum) {
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": 99999})"),
+              HasSubstr("between 0 and 3650"));
+}
+
+TEST(PolicyTest, RejectsCountryCodesNotTwoUppercaseLetters) {
+  for (const char* code : {"sy", "SYR", "S", "S1", ""}) {
+    EXPECT_THAT(
+        ErrorOf(absl::StrCat(R"({"default_minimum_days": 30, "countries": {")",
+                             code, R"(": 60}})")),
+        HasSubstr("country code"))
+        << code;
+  }
+}
+
+TEST(PolicyTest, RejectsInvalidJson) {
+  EXPECT_THAT(ErrorOf("{"), HasSubstr("invalid JSON"));
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": 30} x)"),
+              HasSubstr("invalid JSON"));
+  EXPECT_THAT(ErrorOf("[]"), HasSubstr("object"));
+}
+
+TEST(PolicyTest, RejectsDuplicateKeys) {
+  EXPECT_THAT(
+      ErrorOf(R"({"default_minimum_days": 30, "default_minimum_days": 10})"),
+      HasSubstr("duplicate key"));
+}
+
+}  // namespace
+}  // namespace caseledger::projections

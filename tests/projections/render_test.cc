@@ -1,0 +1,270 @@
+// JSON and text output (render.h) and the evaluation time helpers.
+#include "projections/render.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "projections/internal/json.h"
+#include "tests/projections/case_builder.h"
+
+namespace caseledger::projections {
+namespace {
+
+using fixture::AllStored;
+using fixture::CaseBuilder;
+using fixture::KaurCase;
+using fixture::LoadExample;
+using fixture::Now;
+using fixture::T;
+using internal::JsonValue;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kLater[] = "2013-01-01T00:00:00Z";
+
+JsonValue Parse(const std::string& json) {
+  auto v = internal::ParseJson(json);
+  EXPECT_TRUE(v.ok()) << v.status() << "\n" << json;
+  return v.ok() ? *v : JsonValue{};
+}
+
+std::vector<std::string> Keys(const JsonValue& object) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : object.members) keys.push_back(k);
+  return keys;
+}
+
+const JsonValue& Member(const JsonValue& object, std::string_view key) {
+  for (const auto& [k, v] : object.members) {
+    if (k == key) return v;
+  }
+  static const JsonValue* missing = new JsonValue();
+  ADD_FAILURE() << "no key " << key;
+  return *missing;
+}
+
+TEST(RenderStateJsonTest, HasExactlyTheKeysOfTheSpec) {
+  const JsonValue v =
+      Parse(RenderStateJson(CaseStateFor(KaurCase().model(), Now(kLater))));
+  EXPECT_THAT(
+      Keys(v),
+      ElementsAre("case_id", "status", "office_id", "applicant_country",
+                  "addresses_on_file", "representative", "open_requests",
+                  "transfers", "judicial_review", "version", "last_position"));
+  EXPECT_EQ(Member(v, "status").text, "REFUSED");
+  EXPECT_EQ(Member(v, "version").kind, JsonValue::Kind::kNumber);
+  EXPECT_EQ(Member(v, "version").text, "6");
+  EXPECT_EQ(Member(v, "representative").kind, JsonValue::Kind::kNull);
+  const JsonValue& address = Member(v, "addresses_on_file").elements.at(0);
+  EXPECT_THAT(Keys(address), ElementsAre("address", "party", "basis"));
+  EXPECT_EQ(Member(address, "basis").text, "APPLICATION_FORM");
+  const JsonValue& open = Member(v, "open_requests").elements.at(0);
+  EXPECT_EQ(Member(open, "deadline").text, "2012-07-16T23:59:59Z");
+  EXPECT_EQ(Member(open, "status").text, "OVERDUE");
+}
+
+TEST(RenderDeadlinesJsonTest, HasTheShapeOfTheSpec) {
+  const auto rows =
+      DeadlinesFor(KaurCase().model(), Now(kLater), DefaultPolicy());
+  const JsonValue v = Parse(RenderDeadlinesJson(rows));
+  EXPECT_THAT(Keys(v), ElementsAre("deadlines"));
+  const JsonValue& row = Member(v, "deadlines").elements.at(0);
+  EXPECT_THAT(Keys(row), ElementsAre("case_id", "request_id", "sent_at",
+                                     "deadline", "status", "flags"));
+  EXPECT_EQ(Member(row, "sent_at").text, "2012-06-01T10:01:00Z");
+  EXPECT_EQ(Member(row, "flags").kind, JsonValue::Kind::kArray);
+}
+
+TEST(RenderDeadlinesJsonTest, MissingDeadlineIsEmptyStringAndFlagsAreNames) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .clear_deadline();
+  const JsonValue v = Parse(RenderDeadlinesJson(
+      DeadlinesFor(b.model(), Now(kLater), DefaultPolicy())));
+  const JsonValue& row = Member(v, "deadlines").elements.at(0);
+  EXPECT_EQ(Member(row, "deadline").text, "");
+  std::vector<std::string> flags;
+  for (const JsonValue& f : Member(row, "flags").elements) {
+    flags.push_back(f.text);
+  }
+  EXPECT_THAT(flags,
+              ElementsAre("NOT_VERIFIED", "ADDRESS_MISMATCH", "NO_CONSENT"));
+}
+
+TEST(RenderFindingsJsonTest, HasTheShapeOfTheSpec) {
+  const Findings f = FindingsFor(KaurCase().model(), Now(kLater),
+                                 DefaultPolicy(), AllStored());
+  const JsonValue v = Parse(RenderFindingsJson(f));
+  EXPECT_THAT(Keys(v), ElementsAre("case_id", "findings"));
+  EXPECT_EQ(Member(v, "case_id").text, "C-1");
+  const auto& list = Member(v, "findings").elements;
+  ASSERT_EQ(list.size(), f.findings.size());
+  for (const JsonValue& x : list) {
+    EXPECT_THAT(Keys(x), ElementsAre("rule", "status", "request_id", "message",
+                                     "positions"));
+  }
+  EXPECT_EQ(Member(list[0], "rule").text, "CONSENT_ESTABLISHED");
+  EXPECT_EQ(Member(list[0], "status").text, "PASS");
+  EXPECT_EQ(Member(list[0], "request_id").text, "DOC-1");
+  EXPECT_EQ(Member(list[0], "positions").elements.at(0).text, "2");
+}
+
+TEST(RenderFindingsJsonTest, EscapesFreeText) {
+  Findings f{"C-\"1\"",
+             {Finding{Rule::kRecordedPromptly,
+                      FindingStatus::kWarn,
+                      "",
+                      "line\nbreak \\ \"quote\"",
+                      {1}}}};
+  const JsonValue v = Parse(RenderFindingsJson(f));
+  EXPECT_EQ(Member(v, "case_id").text, "C-\"1\"");
+  EXPECT_EQ(Member(Member(v, "findings").elements.at(0), "message").text,
+            "line\nbreak \\ \"quote\"");
+}
+
+TEST(RenderTextTest, StateTextNamesEveryField) {
+  const std::string text =
+      RenderStateText(CaseStateFor(KaurCase().model(), Now(kLater)));
+  EXPECT_THAT(text, HasSubstr("status             REFUSED\n"));
+  EXPECT_THAT(text, HasSubstr("maria.santos@mail.example (APPLICANT, "
+                              "APPLICATION_FORM, #2)"));
+  EXPECT_THAT(text, HasSubstr("representative     none\n"));
+}
+
+TEST(RenderTextTest, DeadlinesTextIsAnAlignedTable) {
+  CaseBuilder b = KaurCase();
+  b.Email("2012-06-02T10:01:00Z", "DOC-22", "2012-06-10T23:59:59Z");
+  const std::string text = RenderDeadlinesText(
+      DeadlinesFor(b.model(), Now(kLater), DefaultPolicy()));
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0].find("STATUS"), lines[1].find("OVERDUE"));
+  EXPECT_THAT(text, HasSubstr("BELOW_POLICY_MINIMUM,NOT_VERIFIED"));
+  EXPECT_EQ(RenderDeadlinesText({}), "no requests\n");
+}
+
+TEST(RenderTextTest, FindingsTextCountsByStatus) {
+  const std::string text = RenderFindingsText(FindingsFor(
+      KaurCase().model(), Now(kLater), DefaultPolicy(), AllStored()));
+  EXPECT_THAT(text, HasSubstr("Findings for case C-1\n"));
+  EXPECT_THAT(text, HasSubstr("0 FAIL, 0 WARN"));
+  EXPECT_THAT(text, HasSubstr("REFUSAL_SUPPORTED"));
+}
+
+TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z");
+  b.Consent("2011-01-10T10:05:00Z", "a@b.example");
+  b.Email("2011-02-01T10:00:00Z", "R1", "2011-03-03T23:59:59Z", "a@b.example")
+      .clear_items();
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), DefaultPolicy());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2],
+            "#3 v3 2011-02-01T10:00:00Z R1 emailed to a@b.example from the "
+            "office mailbox, deadline 2011-03-03 (30 days), refusal warning "
+            "included");
+}
+
+TEST(TimelineTest, SaysWhenTheDeadlineIsBelowThePolicyMinimum) {
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z", "SY");
+  b.Email("2011-02-01T10:00:00Z", "R1", "2011-03-03T23:59:59Z")
+      .set_refusal_warning_included(false);
+  DeadlinePolicy policy;
+  policy.countries["SY"] = 60;
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), policy);
+  EXPECT_THAT(lines[1], HasSubstr("(30 days, below the policy minimum of 60)"));
+  EXPECT_THAT(lines[1], HasSubstr("no refusal warning"));
+}
+
+TEST(TimelineTest, FollowsBusinessTimeAndTheEvaluation) {
+  CaseBuilder b = KaurCase();
+  b.Alternative("2012-06-10T09:00:00Z", "DOC-1");
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), DefaultPolicy());
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_THAT(lines[4], HasSubstr("#7 v7 2012-06-10T09:00:00Z Another channel "
+                                  "considered for DOC-1: postal mail, used"));
+  auto early = TimelineLines(b.events(), fixture::AsOf("2012-06-01T10:00:00Z"),
+                             DefaultPolicy());
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->size(), 3u);
+}
+
+TEST(TimelineTest, DescribesTheExamplesReadably) {
+  const auto events = LoadExample("bounce-handled.jsonl");
+  auto lines =
+      TimelineLines(events, fixture::AsOf("2013-01-01"), DefaultPolicy());
+  ASSERT_TRUE(lines.ok());
+  ASSERT_EQ(lines->size(), 10u);
+  EXPECT_THAT((*lines)[4], HasSubstr("Delivery of DOC-1 to "
+                                     "maria.santos@mail.example failed "
+                                     "(5.2.2 mailbox full)"));
+  EXPECT_THAT((*lines)[6], HasSubstr("resending DOC-1"));
+  EXPECT_THAT((*lines)[9], HasSubstr("Case approved: Eligible."));
+}
+
+TEST(TimelineTest, JsonCarriesTypeAndText) {
+  const CaseModel model = KaurCase().model();
+  const JsonValue v = Parse(RenderTimelineJson(
+      "C-1", TimelineFor(model, Now(kLater), DefaultPolicy())));
+  const JsonValue& first = Member(v, "timeline").elements.at(0);
+  EXPECT_THAT(Keys(first),
+              ElementsAre("position", "case_version", "occurred_at",
+                          "recorded_at", "event_type", "text"));
+  EXPECT_EQ(Member(first, "event_type").text, "case_opened");
+  EXPECT_EQ(Member(first, "recorded_at").text, "2012-05-01T09:01:00Z");
+}
+
+TEST(EvaluationTest, JudgedAtPrefersAsOfThenKnownAtThenNow) {
+  Evaluation e;
+  e.now = T("2012-01-03T00:00:00Z");
+  EXPECT_EQ(e.JudgedAt(), T("2012-01-03T00:00:00Z"));
+  e.known_at = T("2012-01-02T00:00:00Z");
+  EXPECT_EQ(e.JudgedAt(), T("2012-01-02T00:00:00Z"));
+  e.as_of = T("2012-01-01T00:00:00Z");
+  EXPECT_EQ(e.JudgedAt(), T("2012-01-01T00:00:00Z"));
+}
+
+TEST(EvaluationTest, IncludesWhatOccurredAndWasRecordedByItsLimits) {
+  const std::vector<RecordedEvent> events = KaurCase().events();
+  const RecordedEvent& send = events[3];  // occurred 10:01, recorded 10:02
+  Evaluation e;
+  EXPECT_TRUE(e.Includes(send));
+  e.as_of = T("2012-06-01T10:01:00Z");
+  EXPECT_TRUE(e.Includes(send));
+  e.as_of = T("2012-06-01T10:00:59Z");
+  EXPECT_FALSE(e.Includes(send));
+  e = Evaluation{};
+  e.known_at = T("2012-06-01T10:02:00Z");
+  EXPECT_TRUE(e.Includes(send));
+  e.known_at = T("2012-06-01T10:01:59Z");
+  EXPECT_FALSE(e.Includes(send));
+}
+
+TEST(EvaluationTest, ParsesRfc3339AndDatesAsEndOfDay) {
+  ASSERT_OK_AND_ASSIGN(absl::Time t,
+                       ParseEvaluationTime("2012-08-01T08:00:00-04:00", "x"));
+  EXPECT_EQ(t, T("2012-08-01T12:00:00Z"));
+  ASSERT_OK_AND_ASSIGN(absl::Time day, ParseEvaluationTime("2012-08-01", "x"));
+  EXPECT_EQ(day, T("2012-08-02T00:00:00Z") - absl::Nanoseconds(1));
+  const auto bad = ParseEvaluationTime("yesterday", "--as-of");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--as-of"));
+}
+
+TEST(EvaluationTest, FormatsUtcWithFractionsOnlyWhenPresent) {
+  EXPECT_EQ(FormatUtc(T("2012-04-15T23:59:59Z")), "2012-04-15T23:59:59Z");
+  EXPECT_EQ(FormatUtc(T("2012-04-15T23:59:59Z") + absl::Milliseconds(250)),
+            "2012-04-15T23:59:59.25Z");
+  EXPECT_EQ(FormatUtc(absl::InfiniteFuture()), "");
+}
+
+}  // namespace
+}  // namespace caseledger::projections

@@ -590,6 +590,29 @@ std::string CheckpointBody(const Checkpoint& c) {
                       Base64Encode(DigestBytes(c.root_hash)), "\n");
 }
 
+absl::StatusOr<std::string> SignNote(std::string_view body,
+                                     const SigningKey& key) {
+  if (body.empty() || body.back() != '\n') {
+    return absl::InvalidArgumentError("a note body must end with a newline");
+  }
+  if (body.find("\n\n") != std::string_view::npos) {
+    return absl::InvalidArgumentError("a note body cannot hold an empty line");
+  }
+  CASELEDGER_RETURN_IF_ERROR(CheckNoteChars(body, "note body"));
+  CASELEDGER_ASSIGN_OR_RETURN(const std::string signature, key.Sign(body));
+  std::string note = absl::StrCat(
+      std::string(body), "\n", kSignaturePrefix, key.name(), " ",
+      Base64Encode(absl::StrCat(
+          BigEndian32(KeyId(key.name(), key.public_key())), signature)),
+      "\n");
+  if (note.size() > kMaxNoteBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signed note would be ", note.size(), " bytes, more than ",
+        kMaxNoteBytes));
+  }
+  return note;
+}
+
 absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& c,
                                            const SigningKey& key) {
   // Refuse to sign what no verifier, ours included, would accept.
@@ -601,23 +624,18 @@ absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& c,
         "checkpoint origin ", Quote(c.origin), " contains a newline"));
   }
   CASELEDGER_RETURN_IF_ERROR(CheckNoteChars(c.origin, "checkpoint origin"));
-  const std::string body = CheckpointBody(c);
-  CASELEDGER_ASSIGN_OR_RETURN(const std::string signature, key.Sign(body));
-  std::string note = absl::StrCat(
-      body, "\n", kSignaturePrefix, key.name(), " ",
-      Base64Encode(absl::StrCat(
-          BigEndian32(KeyId(key.name(), key.public_key())), signature)),
-      "\n");
-  if (note.size() > kMaxNoteBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("signed checkpoint would be ", note.size(),
-                     " bytes, more than ", kMaxNoteBytes));
-  }
-  return note;
+  return SignNote(CheckpointBody(c), key);
 }
 
 absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
                                             const VerifierKey& key) {
+  CASELEDGER_ASSIGN_OR_RETURN(std::string body, VerifyNote(note, key));
+  // The text means nothing until signed, so its syntax is judged only now.
+  return ParseBody(body);
+}
+
+absl::StatusOr<std::string> VerifyNote(std::string_view note,
+                                       const VerifierKey& key) {
   CASELEDGER_RETURN_IF_ERROR(CheckKeyName(key.name, "verifier key name"));
   if (key.public_key.size() != kPublicKeySize) {
     return absl::InvalidArgumentError(
@@ -658,8 +676,7 @@ absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
     return absl::DataLossError(absl::StrCat(
         "no signature by ", key.name, " (key id ", KeyIdHex(key.key_id), ")"));
   }
-  // The text means nothing until signed, so its syntax is judged only now.
-  return ParseBody(parsed.text);
+  return std::string(parsed.text);
 }
 
 absl::StatusOr<Checkpoint> ParseCheckpointBody(std::string_view note) {

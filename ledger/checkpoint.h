@@ -71,6 +71,16 @@ struct VerifierKey {
 // Parses C2SP verifier-key text (surrounding white space ignored).
 absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
 
+// Signs any note body (text ending in a newline, no empty line) as a C2SP
+// signed note. Bodies of other statements than checkpoints must start with
+// a line no checkpoint origin could be (e.g. "caseledger-bundle/v1 ..."), so
+// one statement can never be taken for another.
+absl::StatusOr<std::string> SignNote(std::string_view body,
+                                     const SigningKey& key);
+// Verifies a signed note as VerifyCheckpoint does and returns its body.
+absl::StatusOr<std::string> VerifyNote(std::string_view note,
+                                       const VerifierKey& key);
+
 // The checkpoint body: "<origin>\n<size>\n<base64 root>\n".
 std::string CheckpointBody(const Checkpoint& c);
 

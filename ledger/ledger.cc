@@ -589,7 +589,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     CASELEDGER_ASSIGN_OR_RETURN(
         auto store,
         Store::Open((fs::path(dir) / kStoreDir).string(),
-                    {.create_if_missing = true, .read_only = false}));
+                    {.create_if_missing = true,
+                     .read_only = false,
+                     .faults = options.faults}));
     Batch batch(*store);
     batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
     batch.Put(Family::kMeta, kMetaOrigin, origin);
@@ -613,7 +615,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   CASELEDGER_ASSIGN_OR_RETURN(impl->store,
                               Store::Open((fs::path(dir) / kStoreDir).string(),
                                           {.create_if_missing = false,
-                                           .read_only = options.read_only}));
+                                           .read_only = options.read_only,
+                                           .faults = options.faults}));
   CASELEDGER_RETURN_IF_ERROR(impl->Load());
   std::string key_path = (fs::path(dir) / kKeyFile).string();
   std::ifstream in(key_path, std::ios::binary);
@@ -749,6 +752,8 @@ absl::Status Ledger::ForEach(
   uint64_t expected = std::max<uint64_t>(from_position, 1);
   for (; entries.Valid(); entries.Next(), events.Next(), ++expected) {
     if (!events.Valid() || events.key() != entries.key()) {
+      // A cursor that stopped on a read error reports that error, not a gap.
+      CASELEDGER_RETURN_IF_ERROR(events.status());
       return absl::DataLossError(
           absl::StrCat("position ", expected, ": the event bytes are missing"));
     }

@@ -33,6 +33,10 @@
 
 namespace caseledger {
 
+namespace internal {
+class FaultInjection;  // ledger/internal/fault_injection.h
+}  // namespace internal
+
 // What the caller expects of the case before its events are appended.
 struct ExpectedVersion {
   enum class Kind { kAny, kNoStream, kStreamExists, kExact };
@@ -63,6 +67,9 @@ struct LedgerOptions {
   uint64_t checkpoint_every_entries = 1000;
   // Also sign one when this much time has passed since the last. Default: 60 s.
   absl::Duration checkpoint_every = absl::Seconds(60);
+  // Tests only: storage faults to inject (failed writes and syncs, lost
+  // unsynced data). Default: none.
+  std::shared_ptr<internal::FaultInjection> faults;
 };
 
 // The outcome of one Append call, in the caller's order.
@@ -199,6 +206,9 @@ class Ledger {
   // stored tree is not consistent with the last checkpoint it signed.
   // Returns the stored note when nothing was appended since.
   absl::StatusOr<std::string> SignCheckpoint();
+  // Signs `body` as a C2SP signed note with the ledger's key (e.g. an
+  // evidence bundle's manifest statement); see checkpoint.h SignNote.
+  absl::StatusOr<std::string> SignNote(std::string_view body) const;
   // The newest stored checkpoint; kNotFound when none was signed yet.
   absl::StatusOr<std::string> LatestCheckpoint() const;
   // The stored checkpoint of exactly `size`; kNotFound when none.
@@ -220,6 +230,36 @@ class Ledger {
   // `progress` (may be null) is called now and then with (done, total).
   absl::StatusOr<VerifyReport> Verify(
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
+  // Checks the checksum of every block of every RocksDB table file, the
+  // families that Verify does not walk (stored messages, projections)
+  // included. kDataLoss naming the file on a mismatch.
+  absl::Status VerifyFiles() const;
+
+  // ---- Backup and restore (docs/reliability.md) ----
+
+  // What a backup holds.
+  struct BackupInfo {
+    std::string origin;
+    uint64_t tree_size = 0;        // entries
+    merkle::Hash root{};           // the Merkle root of those entries
+    uint64_t checkpoint_size = 0;  // the newest signed checkpoint in it
+  };
+  // Writes a consistent copy of the ledger to `dir` (which must not exist)
+  // while appends go on: signs a checkpoint, copies the store as of one
+  // instant (sharing no file with the ledger) and the signing key (mode
+  // 0600), then checks the copy as VerifyBackup does. The copy is built in
+  // `dir`.partial and renamed to `dir` only once verified. Needs the writer:
+  // kFailedPrecondition when open read-only.
+  absl::StatusOr<BackupInfo> Backup(const std::string& dir);
+  // Checks a backup, or any ledger folder, without restoring it: opens it
+  // read-only and runs Verify and VerifyFiles; requires the signing key.
+  // kDataLoss on any damage.
+  static absl::StatusOr<BackupInfo> VerifyBackup(const std::string& dir);
+  // Restores the backup in `from` into `to`, which must not exist or be
+  // empty: verifies the backup, copies it (built in `to`.partial, then
+  // renamed), and verifies that the copy has the backup's size and root.
+  static absl::StatusOr<BackupInfo> Restore(const std::string& from,
+                                            const std::string& to);
 
   // Stores a message or notice; returns its SHA-256 in lowercase hex.
   // Storing the same bytes twice is harmless.

@@ -206,6 +206,14 @@ absl::StatusOr<std::string> Ledger::SignCheckpoint() {
   return future.get();
 }
 
+absl::StatusOr<std::string> Ledger::SignNote(std::string_view body) const {
+  if (!impl_->key) {
+    return absl::FailedPreconditionError(
+        "the ledger's key file could not be read");
+  }
+  return caseledger::SignNote(body, *impl_->key);
+}
+
 absl::StatusOr<std::string> Ledger::LatestCheckpoint() const {
   CASELEDGER_ASSIGN_OR_RETURN(
       auto last, impl_->store->LastWithPrefix(Family::kCheckpoints, ""));

@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/civil_time.h"
 
 namespace caseledger::cli {
 
@@ -144,28 +143,6 @@ absl::StatusOr<bool> WantsJson(const Args& args) {
       absl::StrCat("--format: '", f, "' is not json or text"));
 }
 
-absl::StatusOr<absl::Time> ParseTimeFlag(const std::string& flag,
-                                         const std::string& text) {
-  absl::CivilDay day;
-  if (text.size() == 10 && absl::ParseCivilTime(text, &day)) {
-    // A date means the end of that day in UTC: everything on it counts.
-    return absl::FromCivil(absl::CivilSecond(day) + 86400,
-                           absl::UTCTimeZone()) -
-           absl::Nanoseconds(1);
-  }
-  absl::Time t;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return t;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", flag, ": '", text,
-                   "' is not an RFC 3339 time (2011-03-01T12:00:00Z) or a date "
-                   "(2011-03-01)"));
-}
-
-std::string FormatTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
-
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
   std::stringstream buffer;
   if (path == "-") {
@@ -187,7 +164,8 @@ namespace {
 
 std::vector<Verb> AllVerbs() {
   std::vector<Verb> verbs = LedgerVerbs();
-  for (auto* more : {&EvidenceVerbs}) {
+  for (auto* more : {&ProjectionVerbs, &EvidenceVerbs, &BackupVerbs,
+                     &ServiceVerbs}) {
     for (Verb& v : more()) verbs.push_back(std::move(v));
   }
   return verbs;
@@ -218,11 +196,22 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
         << v.spec.summary.substr(0, v.spec.summary.find('\n')) << "\n";
   }
   out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
+  out << "Client mode: caseledger --server HOST:PORT --token-file FILE "
+         "[--tls-ca FILE]\n  <verb> runs append, read, timeline, state, "
+         "deadlines, findings, export,\n  checkpoint or prove against a "
+         "server (docs/service.md).\n";
 }
 
 }  // namespace
 
-int Main(const std::vector<std::string>& argv, Io& io) {
+int Main(const std::vector<std::string>& all_argv, Io& io) {
+  RemoteFlags remote;
+  auto remote_argv = TakeRemoteFlags(all_argv, &remote);
+  if (!remote_argv.ok()) {
+    io.err << "caseledger: " << remote_argv.status().message() << "\n";
+    return kExitUsage;
+  }
+  const std::vector<std::string>& argv = *remote_argv;
   std::vector<Verb> verbs = AllVerbs();
   if (argv.empty()) {
     PrintHelp(verbs, io.err);
@@ -248,6 +237,7 @@ int Main(const std::vector<std::string>& argv, Io& io) {
       return UsageError(io, verb.spec.name,
                         std::string(args.status().message()));
     }
+    if (remote.active()) return RunRemote(remote, verb.spec.name, *args, io);
     return verb.run(*args, io);
   }
   io.err << "caseledger: unknown verb '" << argv[0]

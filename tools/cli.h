@@ -91,18 +91,31 @@ int Fail(Io& io, const std::string& verb, const absl::Status& status);
 int UsageError(Io& io, const std::string& verb, const std::string& message);
 // --format json|text (default text).
 absl::StatusOr<bool> WantsJson(const Args& args);
-// Parses an RFC 3339 time, or a date YYYY-MM-DD meaning the end of that day
-// in UTC; kInvalidArgument naming `flag`.
-absl::StatusOr<absl::Time> ParseTimeFlag(const std::string& flag,
-                                         const std::string& text);
-// RFC 3339 in UTC, e.g. 2012-03-01T14:02:00Z (fractions only when present).
-std::string FormatTime(absl::Time t);
 // Reads a whole file ("-" is standard input).
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
 
 // Verb tables of each verbs_*.cc.
 std::vector<Verb> LedgerVerbs();
 std::vector<Verb> EvidenceVerbs();
+std::vector<Verb> BackupVerbs();  // backup, restore (verbs_backup.cc)
+std::vector<Verb> ServiceVerbs();  // serve, token (verbs_serve.cc)
+
+// Client mode (client_verbs.cc, docs/service.md): the global flags
+// --server ADDR, --token-file F, --tls-ca F, --tls-cert F, --tls-key F run a
+// data verb against a server instead of a local --db.
+struct RemoteFlags {
+  std::string server, token_file, tls_ca, tls_cert, tls_key;
+  bool active() const { return !server.empty(); }
+};
+// Removes the client-mode flags from `argv` (before any "--"), filling
+// `flags`; kInvalidArgument for a flag without its value.
+absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
+    const std::vector<std::string>& argv, RemoteFlags* flags);
+// Runs `verb` against the server; a usage error for verbs without client
+// mode.
+int RunRemote(const RemoteFlags& flags, const std::string& verb,
+              const Args& args, Io& io);
+std::vector<Verb> ProjectionVerbs();
 
 }  // namespace caseledger::cli
 

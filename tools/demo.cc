@@ -6,6 +6,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "ledger/event_json.h"
+#include "projections/deadline_index.h"
+#include "projections/evaluation.h"
+#include "projections/queries.h"
 #include "tools/cli.h"
 
 namespace caseledger::cli {
@@ -101,16 +104,32 @@ int RunDemo(const Args& args, Io& io) {
   io.out << "appended " << appended->events.size() << " events; ledger size "
          << appended->tree_size << "\n";
 
-  io.out << "\n== caseledger read --case DEMO-2011-0042\n";
-  auto back = (*ledger)->ReadCase("DEMO-2011-0042");
-  if (!back.ok()) return Fail(io, "demo", back.status());
-  for (const RecordedEvent& e : *back) {
-    io.out << "#" << e.position << " v" << e.case_version << " "
-           << cli::FormatTime(
-                  absl::FromUnixSeconds(e.event.occurred_at().seconds()))
-           << " " << EventType(e.event) << "\n";
+  if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
+      !indexed.ok()) {
+    return Fail(io, "demo", indexed.status());
   }
-  io.out << "\nTry: caseledger read --db " << dir
+
+  projections::Query query;
+  query.evaluation.now = SystemClock().Now();
+  io.out << "\n== caseledger timeline --case DEMO-2011-0042\n";
+  auto timeline = projections::TimelineOutput(**ledger, "DEMO-2011-0042", query);
+  if (!timeline.ok()) return Fail(io, "demo", timeline.status());
+  io.out << *timeline;
+  io.out << "\n== caseledger deadlines --case DEMO-2011-0042\n";
+  auto deadlines = projections::DeadlinesOutput(**ledger, "DEMO-2011-0042",
+                                                std::nullopt, query);
+  if (!deadlines.ok()) return Fail(io, "demo", deadlines.status());
+  io.out << *deadlines;
+  io.out << "\n== caseledger findings --case DEMO-2011-0042\n";
+  auto findings = projections::FindingsOutput(**ledger, "DEMO-2011-0042", query);
+  if (!findings.ok()) return Fail(io, "demo", findings.status());
+  io.out << findings->output;
+  io.out << "\n== caseledger checkpoint\n";
+  auto note = (*ledger)->SignCheckpoint();
+  if (!note.ok()) return Fail(io, "demo", note.status());
+  io.out << *note;
+  io.out << "\nTry: caseledger verify --db " << dir
+         << "\n     caseledger state --db " << dir
          << " --case DEMO-2011-0042 --format json\n";
   return kExitOk;
 }

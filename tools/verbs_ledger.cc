@@ -7,6 +7,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
+#include "projections/deadline_index.h"
+#include "projections/evaluation.h"
 #include "tools/cli.h"
 
 namespace caseledger::cli {
@@ -80,6 +82,13 @@ int Append(const Args& args, Io& io) {
   for (const EventLine& l : *lines) events.push_back(l.event);
   auto result = (*ledger)->Append(std::move(events), expected);
   if (!result.ok()) return AppendFailure(io, result.status(), *lines);
+  // The appended events are durable; a lagging index only costs readers a
+  // longer tail to fold, so a failure here is a warning, not a failed append.
+  if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
+      !indexed.ok()) {
+    io.err << "caseledger append: warning: deadline index not updated: "
+           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+  }
   size_t duplicates = 0;
   for (const auto& e : result->events) duplicates += e.duplicate ? 1 : 0;
   if (*json) {
@@ -109,7 +118,7 @@ int Append(const Args& args, Io& io) {
 std::string ReadRowJson(const RecordedEvent& e) {
   return absl::StrCat("{\"position\": ", e.position,
                       ", \"case_version\": ", e.case_version,
-                      ", \"recorded_at\": \"", cli::FormatTime(e.recorded_at),
+                      ", \"recorded_at\": \"", projections::FormatUtc(e.recorded_at),
                       "\", \"event\": ", EventToJson(e.event),
                       ", \"entry\": \"", Base64Encode(e.entry_bytes), "\"}");
 }
@@ -119,9 +128,9 @@ std::string ReadRowText(const RecordedEvent& e) {
                         absl::Nanoseconds(e.event.occurred_at().nanos());
   return absl::StrCat(
       "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
-      cli::FormatTime(occurred), " ", EventType(e.event), " by ",
+      projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
       v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
-      e.event.actor().id(), " (recorded ", cli::FormatTime(e.recorded_at),
+      e.event.actor().id(), " (recorded ", projections::FormatUtc(e.recorded_at),
       ", id ", e.event.event_id(), ")");
 }
 

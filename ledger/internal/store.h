@@ -63,9 +63,13 @@ class Batch {
   std::unique_ptr<Rep> rep_;
 };
 
+class FaultInjection;  // fault_injection.h
+
 struct StoreOptions {
   bool create_if_missing = false;
   bool read_only = false;
+  // Tests only: RocksDB runs on this wrapper's Env. Default: none.
+  std::shared_ptr<FaultInjection> faults;
 };
 
 // A forward cursor over one family, reading a consistent snapshot.
@@ -111,6 +115,15 @@ class Store {
       std::initializer_list<Family> families) const;
   // Flushes memtables and syncs the WAL; used before a clean close.
   absl::Status Flush();
+  // Writes an openable copy of the store as of one instant to `dir` (which
+  // must not exist) while writes go on (a RocksDB checkpoint: table files
+  // are hard-linked when `dir` is on the same file system, the rest is
+  // copied). Needs the writer: a read-only store cannot do it.
+  absl::Status Backup(const std::string& dir);
+  // Reads every block of every table file and checks its checksum, the
+  // families that Ledger::Verify's walk does not read (messages,
+  // projections) included. kDataLoss naming the file on a mismatch.
+  absl::Status VerifyChecksums() const;
 
  private:
   friend class Batch;

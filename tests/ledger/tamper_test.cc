@@ -237,5 +237,23 @@ TEST_F(TamperTest, ProofsCheckAgainstTheSignedCheckpoint) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(TamperTest, SignedNotesOfOtherStatementsAreNotCheckpoints) {
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(VerifierKey key,
+                       ParseVerifierKey(*ledger->VerifierKeyText()));
+  std::string body = "caseledger-bundle/v1 statement\nabc\n";
+  ASSERT_OK_AND_ASSIGN(std::string note, ledger->SignNote(body));
+  ASSERT_OK_AND_ASSIGN(std::string back, VerifyNote(note, key));
+  EXPECT_EQ(back, body);
+  EXPECT_FALSE(VerifyCheckpoint(note, key).ok());
+  std::string forged = note;
+  forged[3] = 'X';
+  EXPECT_EQ(VerifyNote(forged, key).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(ledger->SignNote("no newline").ok());
+}
+
 }  // namespace
 }  // namespace caseledger

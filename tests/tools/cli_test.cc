@@ -287,11 +287,89 @@ TEST_F(CliTest, KeyCheckpointProveVerify) {
   EXPECT_THAT(verify.out, StartsWith("OK 10 entries"));
 }
 
+TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
+  Init();
+  for (const char* name : {"bounce-handled", "transfer-then-refusal"}) {
+    for (int doc = 1; doc <= 2; ++doc) {
+      std::string eml = Example(absl::StrCat(name, "-DOC-", doc, ".eml"));
+      if (std::ifstream(eml)) {
+        ASSERT_EQ(Cli("attach --db " + Db() + " " + eml).code, 0);
+      }
+    }
+    ASSERT_EQ(Cli(absl::StrCat("append --db ", Db(), " ",
+                               Example(absl::StrCat(name, ".jsonl"))))
+                  .code,
+              0);
+  }
+  CliRun state = Cli("state --db " + Db() + " --case E2012-000952 --format json");
+  ASSERT_EQ(state.code, 0) << state.err;
+  EXPECT_THAT(state.out, HasSubstr("\"status\": \"REFUSED\""));
+  EXPECT_THAT(Cli("state --db " + Db() + " --case E2012-000417").out,
+              HasSubstr("APPROVED"));
+
+  CliRun july = Cli("deadlines --db " + Db() +
+                    " --case E2012-000952 --as-of 2012-07-01 --format json");
+  EXPECT_THAT(july.out, HasSubstr("\"status\": \"PENDING\""));
+  CliRun august = Cli("deadlines --db " + Db() +
+                      " --status OVERDUE --as-of 2012-08-01 --format json");
+  EXPECT_THAT(august.out, HasSubstr("E2012-000952"));
+  EXPECT_THAT(august.out, ::testing::Not(HasSubstr("E2012-000417")));
+  EXPECT_THAT(august.out, HasSubstr("\"deadlines\": ["));
+
+  CliRun findings = Cli("findings --db " + Db() +
+                        " --case E2012-000952 --format json --strict");
+  EXPECT_EQ(findings.code, 0) << findings.out;
+  EXPECT_THAT(findings.out, HasSubstr("\"rule\": \"REFUSAL_SUPPORTED\""));
+  EXPECT_THAT(findings.out, ::testing::Not(HasSubstr("\"FAIL\"")));
+
+  CliRun timeline = Cli("timeline --db " + Db() + " --case E2012-000417");
+  EXPECT_EQ(std::count(timeline.out.begin(), timeline.out.end(), '\n'), 10);
+  EXPECT_THAT(Cli("timeline --db " + Db() +
+                  " --case E2012-000417 --as-of 2012-03-01T14:01:00Z")
+                  .out,
+              ::testing::Not(HasSubstr("#4 ")));
+
+  EXPECT_EQ(Cli("rebuild --db " + Db()).code, 0);
+  EXPECT_EQ(Cli("state --db " + Db()).code, 2);  // no --case
+  EXPECT_EQ(Cli("state --db " + Db() + " --case NOPE").code, 2);
+  EXPECT_EQ(Cli("deadlines --db " + Db() + " --status LATE").code, 2);
+  EXPECT_EQ(Cli("state --db " + Db() + " --case E2012-000417 --as-of soon")
+                .code,
+            2);
+  CliRun policy = Cli("deadlines --db " + Db() + " --policy " +
+                      Write("p.json", R"({"default_minimum_days": "x"})"));
+  EXPECT_EQ(policy.code, 2);
+  EXPECT_THAT(policy.err, HasSubstr("default_minimum_days"));
+}
+
+TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {
+  Init();
+  // A refusal resting on a request that went to an address without consent.
+  std::string c = "F-1";
+  auto ev = [&](const std::string& when, const std::string& payload) {
+    return absl::StrCat(R"({"case_id": ")", c, R"(", "occurred_at": ")", when,
+                        R"(", "actor": {"kind": "OFFICER", "id": "o"}, )",
+                        payload, "}\n");
+  };
+  std::string jsonl =
+      ev("2011-01-01T00:00:00Z", R"("case_opened": {"office_id": "VO"})") +
+      ev("2011-02-01T00:00:00Z",
+         R"("document_request_sent": {"request_id": "R1", "channel": "EMAIL", "to": ["x@mail.example"], "deadline": "2011-03-15T00:00:00Z"})") +
+      ev("2011-04-01T00:00:00Z",
+         R"("case_decided": {"decision": "REFUSED", "ground": "NON_COMPLIANCE", "request_id": "R1"})");
+  ASSERT_EQ(Cli("append --db " + Db() + " -", jsonl).code, 0);
+  EXPECT_EQ(Cli("findings --db " + Db() + " --case F-1").code, 0);
+  CliRun strict = Cli("findings --db " + Db() + " --case F-1 --strict");
+  EXPECT_EQ(strict.code, 1);
+  EXPECT_THAT(strict.out, HasSubstr("FAIL"));
+}
+
 TEST_F(CliTest, DemoRecordsARealisticCase) {
   CliRun r = Cli("demo --db " + Db());
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("document_request_sent"));
-  EXPECT_THAT(r.out, HasSubstr("delivery_notice_received"));
+  EXPECT_THAT(r.out, HasSubstr("DOC-1 emailed to"));
+  EXPECT_THAT(r.out, HasSubstr("Delivery of DOC-1 to"));
+  EXPECT_THAT(r.out, HasSubstr("BOUNCE_FOLLOWED_UP"));
   EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
   CliRun again = Cli("demo --db " + Db());
   EXPECT_NE(again.code, 0);  // never over an existing ledger

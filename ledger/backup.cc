@@ -1,0 +1,238 @@
+// Backup, restore and the storage checksum walk of Ledger. A backup is a
+// ledger folder: `store/` (a RocksDB checkpoint) and the signing key, so
+// that `caseledger verify --db BACKUP` and VerifyBackup read it in place.
+// Procedure and guarantees: docs/reliability.md.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/internal/ledger_impl.h"
+#include "ledger/status_macros.h"
+
+namespace caseledger {
+
+using internal::kKeyFile;
+using internal::kStoreDir;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status IoError(std::string_view what, const fs::path& path,
+                     const std::error_code& ec) {
+  return absl::UnavailableError(absl::StrCat(
+      std::string(what), " ", path.string(), ": ", ec.message()));
+}
+
+// fsync(2) of a file or folder, so a copy survives a power loss.
+absl::Status SyncPath(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot open ", path.string(), " to sync it: ", std::strerror(errno)));
+  }
+  int rc = ::fsync(fd);
+  int error = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot sync ", path.string(), ": ", std::strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+// Syncs every file and folder under `root`, and `root` itself.
+absl::Status SyncTree(const fs::path& root) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; it != end;
+       it.increment(ec)) {
+    if (ec) return IoError("cannot list", root, ec);
+    CASELEDGER_RETURN_IF_ERROR(SyncPath(it->path()));
+  }
+  if (ec) return IoError("cannot list", root, ec);
+  return SyncPath(root);
+}
+
+absl::Status CopyFile(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec) return IoError(absl::StrCat("cannot copy ", from.string(), " to"), to, ec);
+  return absl::OkStatus();
+}
+
+// RocksDB hard-links table files into a checkpoint on the same file system.
+// A backup must not share an inode with the ledger (damage to one would be
+// damage to both), so each link becomes a copy of its own.
+absl::Status BreakHardLinks(const fs::path& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file() || e.hard_link_count() <= 1) continue;
+    fs::path copy = e.path();
+    copy += ".copy";
+    CASELEDGER_RETURN_IF_ERROR(CopyFile(e.path(), copy));
+    fs::rename(copy, e.path(), ec);
+    if (ec) return IoError("cannot replace", e.path(), ec);
+  }
+  if (ec) return IoError("cannot list", dir, ec);
+  return absl::OkStatus();
+}
+
+// Copies the signing key with mode 0600 from the start.
+absl::Status CopyKey(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  if (!fs::exists(from, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the signing key ", from.string(), " is missing"));
+  }
+  mode_t old = ::umask(077);
+  absl::Status copied = CopyFile(from, to);
+  ::umask(old);
+  CASELEDGER_RETURN_IF_ERROR(copied);
+  fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace, ec);
+  if (ec) return IoError("cannot restrict", to, ec);
+  return absl::OkStatus();
+}
+
+fs::path Partial(const fs::path& dir) {
+  fs::path p = dir;
+  p += ".partial";
+  return p;
+}
+
+fs::path ParentOf(const fs::path& dir) {
+  fs::path parent = fs::absolute(dir).parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+// Makes `partial` (a folder for a new copy) private and empty.
+absl::Status StartPartial(const fs::path& partial) {
+  std::error_code ec;
+  if (fs::exists(partial, ec)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        partial.string(),
+        " exists: an earlier backup or restore was interrupted; remove it "
+        "and try again"));
+  }
+  fs::create_directories(partial, ec);
+  if (ec) return IoError("cannot create", partial, ec);
+  fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace,
+                  ec);
+  if (ec) return IoError("cannot restrict", partial, ec);
+  return absl::OkStatus();
+}
+
+// Renames the finished `partial` to `dir` durably.
+absl::Status Finish(const fs::path& partial, const fs::path& dir) {
+  std::error_code ec;
+  fs::rename(partial, dir, ec);
+  if (ec) return IoError(absl::StrCat("cannot rename ", partial.string(), " to"), dir, ec);
+  return SyncPath(ParentOf(dir));
+}
+
+}  // namespace
+
+absl::Status Ledger::VerifyFiles() const {
+  return impl_->store->VerifyChecksums();
+}
+
+absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
+  if (impl_->options.read_only) {
+    return absl::FailedPreconditionError(
+        "a backup needs the ledger open for writing (a read-only open cannot "
+        "take a consistent copy)");
+  }
+  const fs::path target(dir);
+  std::error_code ec;
+  if (fs::exists(target, ec)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " already exists; a backup goes to a new folder"));
+  }
+  const fs::path partial = Partial(target);
+  CASELEDGER_RETURN_IF_ERROR(StartPartial(partial));
+  // A signed root of the tree as it is now; appends that race the copy
+  // land after it, and the next open signs them.
+  CASELEDGER_RETURN_IF_ERROR(SignCheckpoint().status());
+  CASELEDGER_RETURN_IF_ERROR(
+      impl_->store->Backup((partial / kStoreDir).string()));
+  CASELEDGER_RETURN_IF_ERROR(BreakHardLinks(partial / kStoreDir));
+  CASELEDGER_RETURN_IF_ERROR(
+      CopyKey(fs::path(impl_->dir) / kKeyFile, partial / kKeyFile));
+  CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
+  auto info = VerifyBackup(partial.string());
+  if (!info.ok()) {
+    // Left in place for inspection; the name says it is unfinished.
+    return absl::Status(
+        info.status().code(),
+        absl::StrCat("the copy in ", partial.string(),
+                     " does not verify: ", info.status().message()));
+  }
+  CASELEDGER_RETURN_IF_ERROR(Finish(partial, target));
+  return info;
+}
+
+absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
+    const std::string& dir) {
+  LedgerOptions options;
+  options.read_only = true;
+  CASELEDGER_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger,
+                              Open(dir, options));
+  if (!ledger->impl_->key) {
+    return absl::DataLossError(absl::StrCat(
+        dir, " holds no readable signing key (", kKeyFile,
+        "); a restored ledger could not sign checkpoints"));
+  }
+  CASELEDGER_RETURN_IF_ERROR(ledger->Verify().status());
+  CASELEDGER_RETURN_IF_ERROR(ledger->VerifyFiles());
+  BackupInfo info;
+  info.origin = ledger->origin();
+  info.tree_size = ledger->Size();
+  CASELEDGER_ASSIGN_OR_RETURN(info.root, ledger->RootAt(info.tree_size));
+  CASELEDGER_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes,
+                              ledger->CheckpointSizes());
+  if (!sizes.empty()) info.checkpoint_size = sizes.back();
+  return info;
+}
+
+absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
+                                                   const std::string& to) {
+  const fs::path source(from), target(to);
+  std::error_code ec;
+  if (fs::exists(target / kStoreDir, ec)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        to, " already holds a ledger; restore into a new folder"));
+  }
+  if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(to, " is not empty; restore into a new folder"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(BackupInfo backup, VerifyBackup(from));
+  const fs::path partial = Partial(target);
+  CASELEDGER_RETURN_IF_ERROR(StartPartial(partial));
+  fs::copy(source / kStoreDir, partial / kStoreDir,
+           fs::copy_options::recursive, ec);
+  if (ec) return IoError("cannot copy the backup into", partial, ec);
+  CASELEDGER_RETURN_IF_ERROR(
+      CopyKey(source / kKeyFile, partial / kKeyFile));
+  CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
+  if (fs::exists(target, ec)) {
+    fs::remove(target, ec);  // empty, checked above
+    if (ec) return IoError("cannot replace", target, ec);
+  }
+  CASELEDGER_RETURN_IF_ERROR(Finish(partial, target));
+  CASELEDGER_ASSIGN_OR_RETURN(BackupInfo restored, VerifyBackup(to));
+  if (restored.tree_size != backup.tree_size || restored.root != backup.root) {
+    return absl::DataLossError(absl::StrCat(
+        "the restored ledger has ", restored.tree_size, " entries with root ",
+        ToHex(restored.root), " but the backup has ", backup.tree_size,
+        " with root ", ToHex(backup.root)));
+  }
+  return restored;
+}
+
+}  // namespace caseledger

@@ -1,0 +1,90 @@
+#include "projections/queries.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
+#include "projections/case_state.h"
+#include "projections/deadline_index.h"
+#include "projections/findings.h"
+#include "projections/render.h"
+
+namespace caseledger::projections {
+
+absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
+                                   const std::string& case_id) {
+  CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
+                              ledger.ReadCase(case_id));
+  if (events.empty()) {
+    return absl::NotFoundError(absl::StrCat("no case ", case_id));
+  }
+  return FoldCase(events);
+}
+
+absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
+                                        const std::string& case_id,
+                                        const Query& query) {
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  CaseState state = CaseStateFor(model, query.evaluation);
+  return query.format == OutputFormat::kJson ? RenderStateJson(state)
+                                             : RenderStateText(state);
+}
+
+absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
+                                           const std::string& case_id,
+                                           const Query& query) {
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  std::vector<TimelineEntry> entries =
+      TimelineFor(model, query.evaluation, query.policy);
+  return query.format == OutputFormat::kJson
+             ? RenderTimelineJson(case_id, entries)
+             : RenderTimelineText(entries);
+}
+
+absl::StatusOr<std::string> DeadlinesOutput(
+    const Ledger& ledger, const std::optional<std::string>& case_id,
+    const std::optional<DeadlineState>& status, const Query& query) {
+  std::vector<DeadlineStatus> rows;
+  auto add_case = [&](const std::string& c) -> absl::Status {
+    CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, c));
+    for (DeadlineStatus& row :
+         DeadlinesFor(model, query.evaluation, query.policy)) {
+      if (!status || row.status == *status) rows.push_back(std::move(row));
+    }
+    return absl::OkStatus();
+  };
+  if (case_id) {
+    CASELEDGER_RETURN_IF_ERROR(add_case(*case_id));
+  } else if (status == DeadlineState::kOverdue) {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        std::set<std::string> cases,
+        DeadlineIndex::CasesWithDeadlineBefore(ledger,
+                                               query.evaluation.JudgedAt()));
+    for (const std::string& c : cases) CASELEDGER_RETURN_IF_ERROR(add_case(c));
+  } else {
+    CASELEDGER_RETURN_IF_ERROR(
+        ledger.ForEachCase("", [&](const std::string& c) -> absl::StatusOr<bool> {
+          CASELEDGER_RETURN_IF_ERROR(add_case(c));
+          return true;
+        }));
+  }
+  return query.format == OutputFormat::kJson ? RenderDeadlinesJson(rows)
+                                             : RenderDeadlinesText(rows);
+}
+
+absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
+                                              const std::string& case_id,
+                                              const Query& query) {
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  // A blob that cannot be read counts as not preserved: the finding then
+  // says so, which is the cautious answer for a court record.
+  Findings findings = FindingsFor(
+      model, query.evaluation, query.policy, [&](std::string_view sha256) {
+        auto has = ledger.HasBlob(sha256);
+        return has.ok() && *has;
+      });
+  return FindingsResult{query.format == OutputFormat::kJson
+                            ? RenderFindingsJson(findings)
+                            : RenderFindingsText(findings),
+                        findings.HasFail()};
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,162 @@
+// The stored cross-case deadline index and the queries the CLI and the
+// service answer, on a real ledger.
+#include "projections/deadline_index.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/event_json.h"
+#include "projections/queries.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger::projections {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class DeadlineIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ledger = Ledger::Create(dir_.Sub("l"), "index.example/log");
+    ASSERT_OK(ledger);
+    ledger_ = *std::move(ledger);
+  }
+
+  static v1::Event Ev(const std::string& c, const std::string& when,
+                      const std::string& payload) {
+    auto e = ParseEventJson(absl::StrCat(
+        R"({"case_id": ")", c, R"(", "occurred_at": ")", when,
+        R"(", "actor": {"kind": "OFFICER", "id": "o"}, )", payload, "}"));
+    EXPECT_OK(e);
+    return *e;
+  }
+
+  // A case whose request R1 was sent on `sent` with deadline `deadline`.
+  void CaseWithRequest(const std::string& c, const std::string& sent,
+                       const std::string& deadline) {
+    ASSERT_OK(ledger_->Append(
+        {Ev(c, "2011-01-01T00:00:00Z",
+            R"("case_opened": {"office_id": "VO", "applicant_country": "PH"})"),
+         Ev(c, sent,
+            absl::StrCat(R"("document_request_sent": {"request_id": "R1", "channel": "POSTAL_MAIL", "deadline": ")",
+                         deadline, R"("})"))}));
+  }
+
+  std::set<std::string> Before(const std::string& t) {
+    auto cases = DeadlineIndex::CasesWithDeadlineBefore(
+        *ledger_, *ParseEvaluationTime(t, "t"));
+    EXPECT_OK(cases);
+    return cases.value_or(std::set<std::string>{});
+  }
+
+  testing::TempFolder dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(DeadlineIndexTest, NamesOnlyCasesWhoseDeadlineFellBefore) {
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  CaseWithRequest("B", "2011-02-01T00:00:00Z", "2011-05-01T00:00:00Z");
+  CaseWithRequest("C", "2011-02-01T00:00:00Z", "2011-04-01T00:00:00Z");
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, DeadlineIndex::CatchUp(*ledger_));
+  EXPECT_EQ(applied, 6u);
+  EXPECT_THAT(Before("2011-03-15"), ElementsAre("A"));
+  EXPECT_THAT(Before("2011-04-15"), ElementsAre("A", "C"));
+  EXPECT_THAT(Before("2011-01-15"), ElementsAre());
+}
+
+TEST_F(DeadlineIndexTest, ExtensionsAreIndexedToo) {
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  ASSERT_OK(ledger_->Append({Ev(
+      "A", "2011-02-20T00:00:00Z",
+      R"("deadline_extended": {"request_id": "R1", "new_deadline": "2011-06-01T00:00:00Z"})")}));
+  ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  Query query;
+  query.evaluation.as_of = *ParseEvaluationTime("2011-04-01", "as-of");
+  ASSERT_OK_AND_ASSIGN(
+      std::string overdue,
+      DeadlinesOutput(*ledger_, std::nullopt, DeadlineState::kOverdue, query));
+  EXPECT_THAT(overdue, ::testing::Not(HasSubstr("R1")));  // extended
+  query.evaluation.as_of = *ParseEvaluationTime("2011-07-01", "as-of");
+  ASSERT_OK_AND_ASSIGN(
+      overdue,
+      DeadlinesOutput(*ledger_, std::nullopt, DeadlineState::kOverdue, query));
+  EXPECT_THAT(overdue, HasSubstr("R1"));
+}
+
+TEST_F(DeadlineIndexTest, UnindexedTailIsStillSeenByReaders) {
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  CaseWithRequest("B", "2011-02-01T00:00:00Z", "2011-03-02T00:00:00Z");
+  EXPECT_THAT(Before("2011-04-01"), ElementsAre("A", "B"));
+  ASSERT_OK_AND_ASSIGN(uint64_t position,
+                       ledger_->ProjectionPosition(DeadlineIndex::kName));
+  EXPECT_EQ(position, 2u);
+}
+
+TEST_F(DeadlineIndexTest, RunnerKilledMidCatchUpResumesToTheSameIndex) {
+  for (int i = 0; i < 20; ++i) {
+    CaseWithRequest(absl::StrCat("K", i), "2011-02-01T00:00:00Z",
+                    absl::StrCat("2011-03-", 10 + i, "T00:00:00Z"));
+  }
+  // A partial catch-up: state and position of the first 9 events only, as
+  // a runner killed after one write would leave it.
+  std::vector<Ledger::ProjectionChange> partial;
+  ASSERT_OK_AND_ASSIGN(auto first, ledger_->ReadAll(1, 9));
+  for (const RecordedEvent& e : first) {
+    for (auto& key : DeadlineIndex::KeysOf(e)) {
+      partial.emplace_back(key, std::string());
+    }
+  }
+  ASSERT_OK(ledger_->WriteProjection(DeadlineIndex::kName, partial, 9));
+  ASSERT_OK_AND_ASSIGN(uint64_t applied, DeadlineIndex::CatchUp(*ledger_));
+  EXPECT_EQ(applied, 31u);
+  std::set<std::string> resumed = Before("2012-01-01");
+  ASSERT_OK(DeadlineIndex::Rebuild(*ledger_));
+  EXPECT_EQ(resumed, Before("2012-01-01"));
+  EXPECT_EQ(resumed.size(), 20u);
+}
+
+TEST_F(DeadlineIndexTest, OverdueAcrossCasesEqualsEvaluatingEveryCase) {
+  for (int i = 0; i < 12; ++i) {
+    CaseWithRequest(absl::StrCat("P", i), "2011-02-01T00:00:00Z",
+                    absl::StrCat("2011-0", 3 + i % 6, "-15T12:00:00Z"));
+  }
+  ASSERT_OK(ledger_->Append({Ev(
+      "P3", "2011-03-01T00:00:00Z",
+      R"("documents_received": {"request_id": "R1", "complete": true})")}));
+  ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  for (const char* when : {"2011-03-20", "2011-05-16", "2011-09-01"}) {
+    Query query;
+    query.format = OutputFormat::kJson;
+    query.evaluation.as_of = *ParseEvaluationTime(when, "as-of");
+    ASSERT_OK_AND_ASSIGN(std::string indexed,
+                         DeadlinesOutput(*ledger_, std::nullopt,
+                                         DeadlineState::kOverdue, query));
+    // Every case, filtered by hand.
+    std::string all_rows;
+    std::vector<std::string> overdue_cases;
+    ASSERT_OK(ledger_->ForEachCase("", [&](const std::string& c) {
+      auto rows = DeadlinesOutput(*ledger_, c, DeadlineState::kOverdue, query);
+      if (rows.ok() && rows->find("\"R1\"") != std::string::npos) {
+        overdue_cases.push_back(c);
+      }
+      return absl::StatusOr<bool>(true);
+    }));
+    for (const std::string& c : overdue_cases) {
+      EXPECT_THAT(indexed, HasSubstr(absl::StrCat("\"", c, "\""))) << when;
+    }
+    EXPECT_EQ(std::count(indexed.begin(), indexed.end(), '{') - 1,
+              static_cast<long>(overdue_cases.size()))
+        << when << "\n"
+        << indexed;
+  }
+}
+
+TEST_F(DeadlineIndexTest, QueriesOnAnUnknownCaseAreNotFound) {
+  EXPECT_EQ(StateOutput(*ledger_, "NOPE", Query()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace caseledger::projections

@@ -1,0 +1,228 @@
+// Online backup and restore: a backup is a consistent, verified copy of one
+// instant of the ledger that shares no file with it; a restored ledger
+// verifies, has the backup's root and signs on; damaged backups are refused.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
+#include "tests/reliability/reliability_util.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CaseEvent;
+using testing::CaseEvents;
+using ::testing::HasSubstr;
+
+constexpr char kMessage[] = "From: office@visa.example\r\n\r\nSend them.\r\n";
+
+class BackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = Ledger::Create(Live(), "backup.example/log", Options());
+    ASSERT_OK(created);
+    ledger_ = *std::move(created);
+  }
+
+  LedgerOptions Options() {
+    LedgerOptions options;
+    options.clock = &clock_;
+    return options;
+  }
+
+  std::string Live() const { return dir_.Sub("live"); }
+  std::string Backup() const { return dir_.Sub("backup"); }
+  std::string Restored() const { return dir_.Sub("restored"); }
+
+  void Fill(int cases) {
+    for (int c = 0; c < cases; ++c) {
+      ASSERT_OK(ledger_->Append(CaseEvents(absl::StrCat("CASE-", c), 0, 4)));
+    }
+  }
+
+  static merkle::Hash RootOf(const std::string& note) {
+    auto c = ParseCheckpointBody(note);
+    EXPECT_OK(c);
+    return c.ok() ? c->root_hash : merkle::Hash{};
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  testing::TempFolder dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(BackupTest, RestoredLedgerVerifiesAndHasTheCheckpointRootOfTheBackup) {
+  Fill(5);
+  ASSERT_OK(ledger_->PutBlob(kMessage));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  EXPECT_EQ(backup.origin, "backup.example/log");
+  EXPECT_EQ(backup.tree_size, 20u);
+  EXPECT_EQ(backup.checkpoint_size, 20u);
+  ASSERT_OK_AND_ASSIGN(merkle::Hash live_root, ledger_->RootAt(20));
+  EXPECT_EQ(backup.root, live_root);
+  ASSERT_OK_AND_ASSIGN(std::string live_note, ledger_->CheckpointAt(20));
+
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo restored,
+                       Ledger::Restore(Backup(), Restored()));
+  EXPECT_EQ(restored.tree_size, 20u);
+  EXPECT_EQ(restored.root, live_root);
+
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Restored(), Options()));
+  ASSERT_OK_AND_ASSIGN(auto report, ledger->Verify());
+  EXPECT_EQ(report.entries, 20u);
+  ASSERT_OK_AND_ASSIGN(std::string note, ledger->LatestCheckpoint());
+  EXPECT_EQ(note, live_note);  // the very same signed bytes
+  EXPECT_EQ(RootOf(note), live_root);
+  ASSERT_OK_AND_ASSIGN(std::string message,
+                       ledger->GetBlob(ToHex(Sha256(kMessage))));
+  EXPECT_EQ(message, kMessage);
+  ASSERT_OK_AND_ASSIGN(auto key, ledger->VerifierKeyText());
+  ASSERT_OK_AND_ASSIGN(auto live_key, ledger_->VerifierKeyText());
+  EXPECT_EQ(key, live_key);
+
+  // The restored ledger appends and signs on, consistently with the past.
+  ASSERT_OK(ledger->Append(CaseEvents("AFTER", 0, 2)));
+  ASSERT_OK_AND_ASSIGN(std::string later, ledger->SignCheckpoint());
+  ASSERT_OK_AND_ASSIGN(auto proof, ledger->ConsistencyProof(20, 22));
+  EXPECT_OK(merkle::VerifyConsistency(20, 22, live_root, RootOf(later), proof));
+}
+
+TEST_F(BackupTest, BackupTakenWhileAppendsGoOnIsAPrefixOfTheLedger) {
+  Fill(2);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 3; ++t) {
+    writers.emplace_back([&, t] {
+      std::string c = absl::StrCat("W", t);
+      for (int i = 0; !stop.load(); ++i) {
+        ASSERT_OK(ledger_->Append({CaseEvent(c, i)}));
+      }
+    });
+  }
+  ledger_->AwaitSize(20, absl::InfiniteFuture());
+  auto backup = ledger_->Backup(Backup());
+  stop = true;
+  for (auto& w : writers) w.join();
+  ASSERT_OK(backup);
+  EXPECT_GE(backup->tree_size, 20u);
+  EXPECT_LE(backup->tree_size, ledger_->Size());
+  // The backup is exactly the first tree_size entries of the live ledger.
+  ASSERT_OK_AND_ASSIGN(merkle::Hash live_root,
+                       ledger_->RootAt(backup->tree_size));
+  EXPECT_EQ(backup->root, live_root);
+  ASSERT_OK(Ledger::VerifyBackup(Backup()));
+}
+
+TEST_F(BackupTest, BackupSharesNoFileWithTheLedgerAndKeepsTheKeyPrivate) {
+  Fill(3);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  for (const auto& f : fs::recursive_directory_iterator(Backup())) {
+    if (f.is_regular_file()) {
+      EXPECT_EQ(f.hard_link_count(), 1u) << f.path();
+    }
+  }
+  struct stat st;
+  ASSERT_EQ(stat((Backup() + "/signing-key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(fs::exists(Backup() + ".partial"));
+}
+
+TEST_F(BackupTest, EmptyLedgerBacksUpAndRestores) {
+  ASSERT_OK_AND_ASSIGN(auto backup, ledger_->Backup(Backup()));
+  EXPECT_EQ(backup.tree_size, 0u);
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Restored(), Options()));
+  ASSERT_OK(ledger->Append(CaseEvents("A", 0, 1)));
+}
+
+TEST_F(BackupTest, BackupRefusesAnExistingFolder) {
+  fs::create_directories(Backup());
+  auto backup = ledger_->Backup(Backup());
+  EXPECT_EQ(backup.status().code(), absl::StatusCode::kAlreadyExists)
+      << backup.status();
+}
+
+TEST_F(BackupTest, BackupNeedsTheWriter) {
+  Fill(1);
+  ledger_.reset();
+  LedgerOptions options = Options();
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, Ledger::Open(Live(), options));
+  auto backup = reader->Backup(Backup());
+  EXPECT_EQ(backup.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(fs::exists(Backup()));
+}
+
+TEST_F(BackupTest, RestoreRefusesToOverwriteALedger) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  auto restored = Ledger::Restore(Backup(), Live());
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(restored.status().message()),
+              HasSubstr("already holds a ledger"));
+}
+
+TEST_F(BackupTest, RestoreIntoAnEmptyFolderWorks) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  fs::create_directories(Restored());
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
+}
+
+TEST_F(BackupTest, DamagedBackupFailsVerificationAndIsNotRestored) {
+  Fill(4);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  // Flip a byte in the middle of every table file of the backup.
+  for (const auto& f : fs::directory_iterator(Backup() + "/store")) {
+    if (f.path().extension() != ".sst") continue;
+    std::fstream file(f.path(), std::ios::in | std::ios::out | std::ios::binary);
+    auto middle = static_cast<std::streamoff>(f.file_size() / 2);
+    file.seekg(middle);
+    char c = 0;
+    file.read(&c, 1);
+    c ^= 0x10;
+    file.seekp(middle);
+    file.write(&c, 1);
+  }
+  auto verified = Ledger::VerifyBackup(Backup());
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kDataLoss)
+      << verified.status();
+  auto restored = Ledger::Restore(Backup(), Restored());
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss)
+      << restored.status();
+  EXPECT_FALSE(fs::exists(Restored()));
+  EXPECT_FALSE(fs::exists(Restored() + ".partial"));
+}
+
+TEST_F(BackupTest, BackupWithoutItsKeyIsRefused) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  fs::remove(Backup() + "/signing-key.pem");
+  auto verified = Ledger::VerifyBackup(Backup());
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(verified.status().message()),
+              HasSubstr("signing key"));
+}
+
+TEST_F(BackupTest, VerifyingABackupLeavesItsDataUnchanged) {
+  Fill(2);
+  ASSERT_OK_AND_ASSIGN(auto first, ledger_->Backup(Backup()));
+  ASSERT_OK_AND_ASSIGN(auto again, Ledger::VerifyBackup(Backup()));
+  ASSERT_OK_AND_ASSIGN(auto third, Ledger::VerifyBackup(Backup()));
+  EXPECT_EQ(first.root, again.root);
+  EXPECT_EQ(again.root, third.root);
+  EXPECT_EQ(third.tree_size, 8u);
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,262 @@
+// Flipped bytes in RocksDB's files (table files, the write-ahead log, the
+// MANIFEST) are reported when the ledger opens, by Verify, or by the read
+// that meets them; they are never served as good data and never silently
+// drop acknowledged events. Each case flips one byte of a copy of a ledger
+// and compares everything it can read with what was appended.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/internal/store.h"
+#include "ledger/ledger.h"
+#include "tests/reliability/reliability_util.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CaseEvents;
+
+constexpr char kBlob[] =
+    "From: office@visa.example\r\nTo: maria@mail.example\r\n"
+    "Subject: documents\r\n\r\nPlease send the documents.\r\n";
+
+// What one flipped byte led to.
+struct Outcome {
+  enum Kind {
+    kHarmless,
+    kReportedAtOpen,
+    kReportedByVerify,     // Ledger::Verify, the walk of the log
+    kReportedByFileCheck,  // Ledger::VerifyFiles, every table checksum
+    kReportedByRead,
+    kServedBadData,
+  };
+  Kind kind = kHarmless;
+  absl::Status status;
+  std::string detail;
+};
+
+const char* KindName(Outcome::Kind k) {
+  switch (k) {
+    case Outcome::kHarmless:
+      return "harmless (identical data)";
+    case Outcome::kReportedAtOpen:
+      return "reported at open";
+    case Outcome::kReportedByVerify:
+      return "reported by verify";
+    case Outcome::kReportedByFileCheck:
+      return "reported by the table checksum check";
+    case Outcome::kReportedByRead:
+      return "reported by a read";
+    case Outcome::kServedBadData:
+      return "SERVED BAD DATA";
+  }
+  return "?";
+}
+
+class CorruptionTest : public ::testing::Test {
+ protected:
+  // A ledger of 3 cases and 45 events, a stored message, and checkpoints;
+  // `flush` moves everything from the WAL into table files.
+  void Build(bool flush) {
+    LedgerOptions options;
+    options.clock = &clock_;
+    options.checkpoint_every_entries = 20;
+    {
+      auto ledger = Ledger::Create(Original(), "corrupt.example/log", options);
+      ASSERT_OK(ledger);
+      for (int c = 0; c < 3; ++c) {
+        for (int batch = 0; batch < 3; ++batch) {
+          ASSERT_OK((*ledger)->Append(
+              CaseEvents(absl::StrCat("CASE-", c), batch * 5, 5)));
+        }
+      }
+      ASSERT_OK_AND_ASSIGN(blob_, (*ledger)->PutBlob(kBlob));
+      ASSERT_OK_AND_ASSIGN(auto all, (*ledger)->ReadAll(1, 0));
+      for (const RecordedEvent& e : all) {
+        reference_.push_back(absl::StrCat(e.entry_bytes, "|", e.salt, "|",
+                                          e.event_bytes));
+      }
+      ASSERT_OK_AND_ASSIGN(checkpoint_, (*ledger)->SignCheckpoint());
+    }
+    if (flush) {
+      auto store = internal::Store::Open(Original() + "/store", {});
+      ASSERT_OK(store);
+      ASSERT_OK((*store)->Flush());
+    }
+  }
+
+  std::string Original() const { return dir_.Sub("original"); }
+
+  // The files of the original store whose name passes `want`, sorted.
+  std::vector<std::string> StoreFiles(const std::string& suffix_or_prefix,
+                                      bool prefix = false) const {
+    std::vector<std::string> out;
+    for (const auto& f : fs::directory_iterator(Original() + "/store")) {
+      std::string name = f.path().filename().string();
+      bool match = prefix ? name.starts_with(suffix_or_prefix)
+                          : name.ends_with(suffix_or_prefix);
+      if (match && fs::file_size(f.path()) > 0) out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Copies the original ledger, flips the byte at `offset` of store file
+  // `name` in the copy, and reads everything back.
+  Outcome FlipAndRead(const std::string& name, uint64_t offset,
+                      bool writer_open) {
+    std::string copy = dir_.Sub(absl::StrCat("copy-", ++copies_));
+    fs::copy(Original(), copy, fs::copy_options::recursive);
+    {
+      std::fstream f(copy + "/store/" + name,
+                     std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(offset));
+      char c = 0;
+      f.read(&c, 1);
+      c ^= 0x40;
+      f.seekp(static_cast<std::streamoff>(offset));
+      f.write(&c, 1);
+    }
+    Outcome out = Read(copy, writer_open);
+    fs::remove_all(copy);
+    return out;
+  }
+
+  Outcome Read(const std::string& dir, bool writer_open) {
+    Outcome out;
+    LedgerOptions options;
+    options.clock = &clock_;
+    options.read_only = !writer_open;
+    auto ledger = Ledger::Open(dir, options);
+    if (!ledger.ok()) return {Outcome::kReportedAtOpen, ledger.status(), ""};
+    auto report = (*ledger)->Verify();
+    if (!report.ok()) return {Outcome::kReportedByVerify, report.status(), ""};
+    absl::Status files = (*ledger)->VerifyFiles();
+    if (!files.ok()) return {Outcome::kReportedByFileCheck, files, ""};
+    auto all = (*ledger)->ReadAll(1, 0);
+    if (!all.ok()) return {Outcome::kReportedByRead, all.status(), ""};
+    if (all->size() != reference_.size()) {
+      return {Outcome::kServedBadData, absl::OkStatus(),
+              absl::StrCat("the ledger holds ", all->size(), " events, ",
+                           reference_.size(), " were acknowledged")};
+    }
+    for (size_t i = 0; i < all->size(); ++i) {
+      const RecordedEvent& e = (*all)[i];
+      if (absl::StrCat(e.entry_bytes, "|", e.salt, "|", e.event_bytes) !=
+          reference_[i]) {
+        return {Outcome::kServedBadData, absl::OkStatus(),
+                absl::StrCat("position ", i + 1, " differs")};
+      }
+    }
+    auto blob = (*ledger)->GetBlob(blob_);
+    if (!blob.ok()) return {Outcome::kReportedByRead, blob.status(), ""};
+    if (*blob != kBlob) {
+      return {Outcome::kServedBadData, absl::OkStatus(), "the message differs"};
+    }
+    auto note = (*ledger)->LatestCheckpoint();
+    if (!note.ok()) return {Outcome::kReportedByRead, note.status(), ""};
+    if (*note != checkpoint_) {
+      return {Outcome::kServedBadData, absl::OkStatus(),
+              "the latest checkpoint differs"};
+    }
+    return out;
+  }
+
+  // Flips `per_file` bytes spread over each file (always including its
+  // first and last byte); returns how often each outcome happened and fails
+  // the test on any bad data served.
+  std::map<Outcome::Kind, int> FlipEach(const std::vector<std::string>& files,
+                                        int per_file, bool writer_open) {
+    std::map<Outcome::Kind, int> seen;
+    for (const std::string& name : files) {
+      uint64_t size = fs::file_size(Original() + "/store/" + name);
+      std::vector<uint64_t> offsets = {0, size - 1};
+      for (int k = 0; k < per_file; ++k) {
+        offsets.push_back(size * (2 * k + 1) / (2 * per_file));
+      }
+      for (uint64_t offset : offsets) {
+        Outcome o = FlipAndRead(name, offset, writer_open);
+        ++seen[o.kind];
+
+        EXPECT_NE(o.kind, Outcome::kServedBadData)
+            << name << " byte " << offset << " of " << size << ": "
+            << o.detail;
+        // Found before any read could serve it.
+        EXPECT_NE(o.kind, Outcome::kReportedByRead)
+            << name << " byte " << offset << ": " << o.status;
+        if (o.kind != Outcome::kHarmless &&
+            o.kind != Outcome::kServedBadData) {
+          // Damage is reported as data loss (or as the storage error that
+          // RocksDB met), never as bad input or a missing ledger.
+          EXPECT_NE(o.status.code(), absl::StatusCode::kInvalidArgument)
+              << name << " byte " << offset << ": " << o.status;
+          EXPECT_NE(o.status.code(), absl::StatusCode::kNotFound)
+              << name << " byte " << offset << ": " << o.status;
+        }
+      }
+    }
+    for (const auto& [kind, n] : seen) {
+      std::cout << "  " << KindName(kind) << ": " << n << "\n";
+    }
+    return seen;
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  testing::TempFolder dir_;
+  std::vector<std::string> reference_;
+  std::string blob_;
+  std::string checkpoint_;
+  int copies_ = 0;
+};
+
+TEST_F(CorruptionTest, IntactCopiesReadBackIdentically) {
+  Build(/*flush=*/true);
+  Outcome o = Read(Original(), /*writer_open=*/false);
+  EXPECT_EQ(o.kind, Outcome::kHarmless) << o.status << o.detail;
+}
+
+TEST_F(CorruptionTest, FlippedBytesInTableFilesAreNeverServed) {
+  Build(/*flush=*/true);
+  std::vector<std::string> tables = StoreFiles(".sst");
+  ASSERT_GE(tables.size(), 5u);
+  auto seen = FlipEach(tables, 10, /*writer_open=*/false);
+  EXPECT_GT(seen[Outcome::kReportedAtOpen] + seen[Outcome::kReportedByVerify],
+            0);
+}
+
+TEST_F(CorruptionTest, FlippedBytesInTheWalAreReportedAtOpen) {
+  Build(/*flush=*/false);
+  std::vector<std::string> logs = StoreFiles(".log");
+  ASSERT_FALSE(logs.empty());
+  // Only the newest log holds the appends; older ones are empty or gone.
+  auto seen = FlipEach({logs.back()}, 24, /*writer_open=*/false);
+  EXPECT_EQ(seen[Outcome::kServedBadData], 0);
+}
+
+TEST_F(CorruptionTest, FlippedBytesInTheWalAreReportedToTheWriterToo) {
+  // The writer's open rewrites the WAL into table files: it must refuse
+  // rather than persist a log it could only partly read.
+  Build(/*flush=*/false);
+  std::vector<std::string> logs = StoreFiles(".log");
+  ASSERT_FALSE(logs.empty());
+  auto seen = FlipEach({logs.back()}, 12, /*writer_open=*/true);
+  EXPECT_EQ(seen[Outcome::kServedBadData], 0);
+}
+
+TEST_F(CorruptionTest, FlippedBytesInTheManifestAreReportedAtOpen) {
+  Build(/*flush=*/true);
+  std::vector<std::string> manifests = StoreFiles("MANIFEST-", true);
+  ASSERT_FALSE(manifests.empty());
+  FlipEach({manifests.back()}, 8, /*writer_open=*/false);
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,378 @@
+// `caseledger serve` as a child process and `caseledger --server ...` client
+// mode, end to end: the readiness line, identical outputs in both modes,
+// SIGTERM under load with every acknowledged append kept.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/ledger.h"
+#include "tests/server/server_fixture.h"
+#include "tests/testing/test_util.h"
+#include "tools/client.h"
+
+namespace caseledger {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+// `caseledger serve` in a child process.
+class ServeProcess {
+ public:
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+
+  // Starts it and waits (at most 30 s) for "listening on HOST:PORT";
+  // returns HOST:PORT, or "" when it did not come.
+  std::string Start(const std::vector<std::string>& args,
+                    const std::string& err_path) {
+    int out[2];
+    if (::pipe(out) != 0) return "";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(err, 2);
+      ::close(out[0]);
+      std::vector<std::string> all = {CASELEDGER_BINARY, "serve"};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (std::string& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(CASELEDGER_BINARY, argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_fd_ = out[0];
+    std::string line;
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      pollfd p{out_fd_, POLLIN, 0};
+      int ready = ::poll(&p, 1, 1000);
+      if (ready <= 0) continue;
+      char c;
+      if (::read(out_fd_, &c, 1) != 1) return "";  // exited
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      if (absl::StartsWith(line, "listening on ")) {
+        return line.substr(sizeof("listening on ") - 1);
+      }
+      line.clear();
+    }
+    return "";
+  }
+
+  // Sends `signal` and returns the exit code (-1 unless it exited).
+  int Stop(int signal) {
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+};
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // One token per role; the server's tokens file has their digests.
+    std::string table = "# tokens of the test\n";
+    for (const char* role : {"appender", "reader", "admin"}) {
+      CliRun r = Cli(absl::StrCat("token --role ", role, " --name ", role, "-1"));
+      ASSERT_EQ(r.code, 0) << r.err;
+      std::vector<std::string> lines =
+          absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+      ASSERT_EQ(lines.size(), 2u);
+      Write(absl::StrCat(role, ".token"), lines[0] + "\n");
+      token_[role] = lines[0];
+      absl::StrAppend(&table, lines[1], "\n");
+    }
+    Write("tokens", table);
+  }
+
+  CliRun Cli(const std::string& args, const std::string& stdin_text = "") {
+    std::string in = dir_.Sub("stdin"), out = dir_.Sub("stdout"),
+                err = dir_.Sub("stderr");
+    std::ofstream(in) << stdin_text;
+    std::string command = absl::StrCat(CASELEDGER_BINARY, " ", args, " <", in,
+                                       " >", out, " 2>", err);
+    int status = std::system(command.c_str());
+    CliRun r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(out);
+    r.err = Slurp(err);
+    return r;
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // Client-mode prefix for `role`.
+  std::string Remote(const std::string& address, const std::string& role) {
+    return absl::StrCat("--server ", address, " --token-file ",
+                        dir_.Sub(role + ".token"), " ");
+  }
+
+  std::string Serve(ServeProcess& p, const std::string& db) {
+    return p.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                    dir_.Sub("tokens")},
+                   dir_.Sub("serve.err"));
+  }
+
+  std::string Example(const std::string& name) const {
+    return testing::SharedDir() + "/examples/" + name;
+  }
+
+  testing::TempFolder dir_;
+  std::map<std::string, std::string> token_;
+};
+
+TEST_F(ServeTest, TokenVerbPrintsTokenThenItsTokensFileLine) {
+  CliRun r = Cli("token --role exporter --name court-clerk");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
+  ASSERT_EQ(lines.size(), 3u);  // two lines, each ending in a newline
+  EXPECT_THAT(lines[0], StartsWith("clt_"));
+  EXPECT_THAT(lines[1], StartsWith("exporter court-clerk sha256:"));
+  EXPECT_THAT(lines[1], ::testing::Not(HasSubstr(lines[0])));
+  EXPECT_EQ(Cli("token --role root --name x").code, 2);
+  EXPECT_EQ(Cli("token --role reader").code, 2);
+}
+
+TEST_F(ServeTest, ServeNeedsTokensAndALedger) {
+  EXPECT_EQ(Cli("serve --db " + dir_.Sub("none") + " --listen 127.0.0.1:0")
+                .code,
+            2);
+  CliRun r = Cli("serve --db " + dir_.Sub("none") +
+              " --listen 127.0.0.1:0 --tokens " + dir_.Sub("tokens"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  Write("bad-tokens", "reader alice\n");
+  r = Cli("serve --db " + dir_.Sub("none") + " --tokens " +
+          dir_.Sub("bad-tokens"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 1"));
+}
+
+TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
+  const std::string local_db = dir_.Sub("local"), served_db = dir_.Sub("served");
+  for (const std::string& db : {local_db, served_db}) {
+    ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
+  }
+  const std::string events = Example("bounce-handled.jsonl");
+  CliRun local_append = Cli("append --db " + local_db + " --format json " + events);
+  ASSERT_EQ(local_append.code, 0) << local_append.err;
+
+  ServeProcess server;
+  std::string address = Serve(server, served_db);
+  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+  const std::string admin = Remote(address, "admin");
+  const std::string reader = Remote(address, "reader");
+
+  CliRun remote_append = Cli(admin + "append --format json " + events);
+  ASSERT_EQ(remote_append.code, 0) << remote_append.err;
+  EXPECT_EQ(remote_append.out, local_append.out);
+  CliRun again = Cli(admin + "append " + events);
+  EXPECT_EQ(again.out,
+            "appended 0 events (10 already stored, skipped); positions 1..10; "
+            "ledger size 10\n");
+  std::string case_id = "E2012-000417";
+
+  // The same verbs, locally (read-only, beside the server) and remotely.
+  struct Case {
+    std::string verb;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {"read", 0},
+      {"read --format json", 0},
+      {"read --case " + case_id + " --from 3 --limit 4", 0},
+      {"read --from 8 --format json", 0},
+      {"state --case " + case_id, 0},
+      {"state --format json --as-of 2012-03-20 --case " + case_id, 0},
+      {"deadlines", 0},
+      {"deadlines --format json --as-of 2012-03-02", 0},
+      {"deadlines --status SATISFIED --case " + case_id, 0},
+      {"findings --case " + case_id, 0},
+      {"findings --format json --known-at 2100-01-01 --case " + case_id, 0},
+      {"timeline --case " + case_id, 0},
+      {"timeline --format json --as-of 2012-03-02 --case " + case_id, 0},
+      {"prove --position 3 --size 9", 0},
+      {"prove --position 10", 0},
+      {"prove --from-size 4", 0},
+      {"prove --from-size 2 --size 7", 0},
+      // Errors too: same message, same exit code.
+      {"read --case NOPE", 2},
+      {"state --case NOPE", 2},
+      {"state", 2},
+      {"deadlines --status LATE", 2},
+      {"prove --position 11", 2},
+      {"prove", 2},
+      {"timeline --as-of yesterday --case " + case_id, 2},
+  };
+  for (const Case& c : cases) {
+    CliRun local = Cli(c.verb + " --db " + served_db);
+    CliRun remote = Cli(reader + c.verb);
+    EXPECT_EQ(local.code, c.code) << c.verb << "\n" << local.err;
+    EXPECT_EQ(remote.code, local.code) << c.verb << "\n" << remote.err;
+    EXPECT_EQ(remote.out, local.out) << c.verb;
+    EXPECT_EQ(remote.err, local.err) << c.verb;
+    if (c.code == 0) {
+      EXPECT_FALSE(remote.out.empty()) << c.verb;
+    }
+  }
+  CliRun findings_strict = Cli(reader + "findings --strict --case " + case_id);
+  CliRun findings_local =
+      Cli("findings --strict --case " + case_id + " --db " + served_db);
+  EXPECT_EQ(findings_strict.code, findings_local.code);
+
+  // Append errors: the local ledger holds the same case at the same version.
+  Write("bad.jsonl",
+        R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "ok"}})"
+        "\n"
+        R"({"case_id": "E2012-000417", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "no time"}})"
+        "\n");
+  Write("late.jsonl",
+        R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "late"}})"
+        "\n");
+  for (const std::string& verb :
+       {"append " + dir_.Sub("bad.jsonl"),
+        "append --expected-version 5 " + dir_.Sub("late.jsonl"),
+        "append --expected-version no-stream " + dir_.Sub("late.jsonl")}) {
+    CliRun local = Cli(verb + " --db " + local_db);
+    CliRun remote = Cli(admin + verb);
+    EXPECT_EQ(remote.code, local.code) << verb << "\n" << remote.err;
+    EXPECT_EQ(remote.err, local.err) << verb;
+    EXPECT_EQ(remote.out, local.out) << verb;
+  }
+  CliRun conflict = Cli(admin + "append --expected-version 5 " +
+                     dir_.Sub("late.jsonl"));
+  EXPECT_EQ(conflict.code, 3);
+  EXPECT_THAT(conflict.err, HasSubstr("expected version 5, actual version 10"));
+
+  // Roles apply in client mode too.
+  CliRun denied = Cli(reader + "append " + dir_.Sub("late.jsonl"));
+  EXPECT_NE(denied.code, 0);
+  EXPECT_THAT(denied.err, HasSubstr("role reader may not call Append"));
+  CliRun no_mode = Cli(admin + "verify");
+  EXPECT_EQ(no_mode.code, 2);
+  EXPECT_THAT(no_mode.err, HasSubstr("no client mode"));
+
+  CliRun remote_checkpoint = Cli(reader + "checkpoint");
+  ASSERT_EQ(remote_checkpoint.code, 0) << remote_checkpoint.err;
+  ASSERT_EQ(server.Stop(SIGTERM), 0) << Slurp(dir_.Sub("serve.err"));
+  // Nothing was appended since: the local verb prints the same note.
+  CliRun local_checkpoint = Cli("checkpoint --db " + served_db);
+  EXPECT_EQ(local_checkpoint.out, remote_checkpoint.out);
+  EXPECT_EQ(Cli("verify --db " + served_db).code, 0);
+  EXPECT_THAT(Slurp(served_db + "/access-log.jsonl"),
+              HasSubstr(R"("who": "reader-1", "role": "reader")"));
+}
+
+TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  ServeProcess server;
+  std::string address = Serve(server, db);
+  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+
+  constexpr int kClients = 8;
+  constexpr int kAckedBeforeStop = 400;
+  absl::Mutex mu;
+  std::vector<std::string> acked;  // event ids acknowledged by the server
+  std::atomic<int> acked_count{0};
+  absl::Notification enough;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      client::ClientOptions options;
+      options.server = address;
+      options.token = token_["appender"];
+      options.append_retries = 0;
+      options.timeout = absl::Seconds(20);
+      auto c = client::LedgerClient::Connect(options);
+      ASSERT_TRUE(c.ok());
+      std::string case_id = absl::StrCat("LOAD-", i);
+      std::vector<v1::Event> batch = {testing::CaseOpened(case_id)};
+      for (int n = 0;; ++n) {
+        auto r = (*c)->Append(batch);
+        if (!r.ok()) {
+          // Only the server going away may end the load.
+          EXPECT_TRUE(absl::IsUnavailable(r.status()) ||
+                      absl::IsCancelled(r.status()))
+              << r.status();
+          return;
+        }
+        {
+          absl::MutexLock lock(&mu);
+          for (const auto& e : r->events) acked.push_back(e.event_id);
+        }
+        if (acked_count.fetch_add(r->events.size()) + r->events.size() >=
+                kAckedBeforeStop &&
+            !enough.HasBeenNotified()) {
+          enough.Notify();
+        }
+        // Singles and batches of 1..4 notes.
+        batch.assign(1 + n % 4, testing::Note(case_id, "load"));
+      }
+    });
+  }
+  ASSERT_TRUE(enough.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(server.Stop(SIGTERM), 0) << Slurp(dir_.Sub("serve.err"));
+  for (std::thread& t : clients) t.join();
+  EXPECT_THAT(Slurp(dir_.Sub("serve.err")), HasSubstr("stopped; ledger size"));
+
+  // Restart: every acknowledged event is there.
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(db));
+  absl::MutexLock lock(&mu);
+  ASSERT_GE(acked.size(), static_cast<size_t>(kAckedBeforeStop));
+  for (const std::string& id : acked) {
+    EXPECT_TRUE(ledger->ReadEvent(id).ok()) << id;
+  }
+  EXPECT_GE(ledger->Size(), acked.size());
+  ASSERT_OK(ledger->Verify().status());
+}
+
+}  // namespace
+}  // namespace caseledger

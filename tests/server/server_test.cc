@@ -1,0 +1,786 @@
+// The gRPC service against a real server on 127.0.0.1 (ephemeral port) over
+// a real ledger: round trips of every RPC, expected-version races, the
+// subscription's switch from catch-up to live under concurrent appends,
+// roles, the access log, message limits and shutdown.
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "caseledger/v1/service.pb.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "projections/queries.h"
+#include "tests/server/server_fixture.h"
+#include "tools/server/rpc_status.h"
+#include "tools/server/wire.h"
+
+namespace caseledger {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::CaseOpened;
+using testing::Note;
+
+std::vector<v1::Event> CaseWithNotes(const std::string& case_id, int notes) {
+  std::vector<v1::Event> events = {CaseOpened(case_id)};
+  for (int i = 0; i < notes; ++i) {
+    events.push_back(Note(case_id, absl::StrCat("note ", i)));
+  }
+  return events;
+}
+
+merkle::Hash ToHash(const std::string& bytes) {
+  merkle::Hash h{};
+  EXPECT_EQ(bytes.size(), h.size());
+  std::copy_n(bytes.begin(), std::min(bytes.size(), h.size()), h.begin());
+  return h;
+}
+
+std::vector<merkle::Hash> ToHashes(
+    const google::protobuf::RepeatedPtrField<std::string>& bytes) {
+  std::vector<merkle::Hash> out;
+  for (const std::string& b : bytes) out.push_back(ToHash(b));
+  return out;
+}
+
+std::vector<RecordedEvent> ReadAllVia(client::LedgerClient& c,
+                                      uint64_t from = 1, uint64_t limit = 0) {
+  std::vector<RecordedEvent> out;
+  absl::Status s = c.ReadAll(from, limit, [&](const RecordedEvent& e) {
+    out.push_back(e);
+    return absl::OkStatus();
+  });
+  EXPECT_OK(s);
+  return out;
+}
+
+class ServerTest : public testing::ServerFixture {};
+
+TEST_F(ServerTest, AppendThenReadCaseAndReadAllRoundTrip) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK_AND_ASSIGN(AppendResult a, c->Append(CaseWithNotes("RT-1", 4)));
+  ASSERT_EQ(a.events.size(), 5u);
+  EXPECT_EQ(a.tree_size, 5u);
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_EQ(a.events[i].position, i + 1);
+    EXPECT_EQ(a.events[i].case_version, i + 1);
+    EXPECT_FALSE(a.events[i].duplicate);
+  }
+  ASSERT_OK(c->Append({CaseOpened("RT-2")}).status());
+
+  std::vector<RecordedEvent> from_case;
+  ASSERT_OK(c->ReadCase("RT-1", 2, 2, [&](const RecordedEvent& e) {
+    from_case.push_back(e);
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(from_case.size(), 2u);
+  EXPECT_EQ(from_case[0].case_version, 2u);
+  EXPECT_EQ(from_case[1].case_version, 3u);
+
+  std::vector<RecordedEvent> all = ReadAllVia(*c);
+  ASSERT_EQ(all.size(), 6u);
+  ASSERT_OK_AND_ASSIGN(auto local, ledger_->ReadAll(1, 0));
+  for (size_t i = 0; i < all.size(); ++i) {
+    // Ship what you hash: the exact stored bytes, unchanged.
+    EXPECT_EQ(all[i].entry_bytes, local[i].entry_bytes);
+    EXPECT_EQ(all[i].event_bytes, local[i].event_bytes);
+    EXPECT_EQ(all[i].salt, local[i].salt);
+    EXPECT_EQ(all[i].recorded_at, local[i].recorded_at);
+    EXPECT_EQ(all[i].event.event_id(), a.events.size() > i
+                                           ? a.events[i].event_id
+                                           : all[i].event.event_id());
+  }
+  EXPECT_EQ(ReadAllVia(*c, 5).size(), 2u);
+  EXPECT_EQ(ReadAllVia(*c, 2, 3).size(), 3u);
+  EXPECT_TRUE(ReadAllVia(*c, 7).empty());
+
+  // An unknown case reads as empty, as Ledger::ReadCase does.
+  int n = 0;
+  ASSERT_OK(c->ReadCase("NOPE", 1, 0, [&](const RecordedEvent&) {
+    ++n;
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(n, 0);
+}
+
+TEST_F(ServerTest, ReadsLongerThanOnePageArriveWhole) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK(c->Append(CaseWithNotes("PAGED", 600)).status());
+  std::vector<RecordedEvent> all = ReadAllVia(*c);
+  ASSERT_EQ(all.size(), 601u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position, i + 1);
+  uint64_t versions = 0;
+  ASSERT_OK(c->ReadCase("PAGED", 1, 0, [&](const RecordedEvent& e) {
+    EXPECT_EQ(e.case_version, ++versions);
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(versions, 601u);
+}
+
+TEST_F(ServerTest, RetriedAppendIsIdempotent) {
+  auto c = Client(tokens_.appender);
+  std::vector<v1::Event> events = CaseWithNotes("IDEM", 2);
+  for (v1::Event& e : events) {
+    ASSERT_OK_AND_ASSIGN(std::string id, client::NewEventId());
+    e.set_event_id(id);
+  }
+  ASSERT_OK_AND_ASSIGN(AppendResult first, c->Append(events));
+  ASSERT_OK_AND_ASSIGN(AppendResult again, c->Append(events));
+  ASSERT_EQ(again.events.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(again.events[i].duplicate);
+    EXPECT_EQ(again.events[i].position, first.events[i].position);
+    EXPECT_EQ(again.events[i].event_id, first.events[i].event_id);
+  }
+  EXPECT_EQ(ledger_->Size(), 3u);
+
+  // The same id with other content is a conflict, nothing written.
+  events[2].mutable_officer_note_added()->set_text("changed");
+  auto conflict = c->Append({events[2]});
+  EXPECT_EQ(conflict.status().code(), absl::StatusCode::kAlreadyExists)
+      << conflict.status();
+  EXPECT_EQ(ledger_->Size(), 3u);
+}
+
+TEST_F(ServerTest, ClientAssignsEventIdsSoRetriesCannotDuplicate) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK_AND_ASSIGN(AppendResult r, c->Append(CaseWithNotes("IDS", 1)));
+  ASSERT_OK_AND_ASSIGN(RecordedEvent stored,
+                       ledger_->ReadEvent(r.events[1].event_id));
+  EXPECT_EQ(stored.position, 2u);
+}
+
+TEST_F(ServerTest, ExpectedVersionConflictCarriesBothVersions) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK(c->Append(CaseWithNotes("EV", 2), ExpectedVersion::NoStream())
+                .status());
+  auto stale = c->Append({Note("EV", "late")}, ExpectedVersion::Exactly(1));
+  ASSERT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(stale.status().message()),
+              HasSubstr("expected version 1, actual version 3"));
+  EXPECT_EQ(stale.status().GetPayload("caseledger.dev/expected-version"),
+            absl::Cord("1"));
+  EXPECT_EQ(stale.status().GetPayload("caseledger.dev/actual-version"),
+            absl::Cord("3"));
+  EXPECT_EQ(c->Append({CaseOpened("EV")}, ExpectedVersion::NoStream())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(c->Append({Note("EV", "now")}, ExpectedVersion::Exactly(3))
+                .status());
+  ASSERT_OK(c->Append({Note("EV", "any")}, ExpectedVersion::StreamExists())
+                .status());
+  EXPECT_EQ(ledger_->Size(), 5u);
+}
+
+TEST_F(ServerTest, ConflictDetailsAreAStandardRpcStatus) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK(c->Append({CaseOpened("RAW")}).status());
+  v1::AppendRequest request;
+  *request.add_events() = Note("RAW", "x");
+  request.mutable_expected_version()->set_kind(v1::ExpectedVersion::EXACT);
+  request.mutable_expected_version()->set_version(7);
+  v1::AppendResponse response;
+  auto context = c->NewContext(absl::Now() + absl::Seconds(10));
+  grpc::Status s = c->stub().Append(context.get(), request, &response);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  v1::RpcStatus rpc;
+  ASSERT_TRUE(rpc.ParseFromString(s.error_details()));
+  EXPECT_EQ(rpc.code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  ASSERT_EQ(rpc.details_size(), 1);
+  v1::ErrorDetails details;
+  ASSERT_TRUE(rpc.details(0).UnpackTo(&details));
+  EXPECT_EQ(details.payloads().at("caseledger.dev/expected-version"), "7");
+  EXPECT_EQ(details.payloads().at("caseledger.dev/actual-version"), "1");
+}
+
+TEST_F(ServerTest, InvalidEventIsRejectedAsTheCliRejectsIt) {
+  auto c = Client(tokens_.appender);
+  std::vector<v1::Event> events = CaseWithNotes("BAD", 2);
+  events[2].clear_occurred_at();
+  auto r = c->Append(events);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("occurred_at"));
+  EXPECT_EQ(FailedEventIndex(r.status()), std::optional<size_t>(2));
+  EXPECT_EQ(ledger_->Size(), 0u);
+
+  // Unknown fields (a newer client's schema) are rejected, not stored.
+  std::vector<v1::Event> unknown = {CaseOpened("BAD")};
+  unknown[0].GetReflection()->MutableUnknownFields(&unknown[0])->AddVarint(999,
+                                                                           1);
+  EXPECT_EQ(c->Append(unknown).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c->Append({}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->Size(), 0u);
+}
+
+TEST_F(ServerTest, OversizedBatchesAndMessagesAreRefused) {
+  auto c = Client(tokens_.appender);
+  std::vector<v1::Event> many(10001, Note("BIG", "x"));
+  auto r = c->Append(many);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("at most 10000"));
+  std::vector<v1::Event> huge = {CaseOpened("BIG")};
+  huge[0].set_source(std::string(9 << 20, 'x'));  // over the 8 MiB limit
+  EXPECT_EQ(c->Append(huge).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ledger_->Size(), 0u);
+}
+
+// 16 clients, each on its own channel, race to append to one case with the
+// version they last saw. Each version has exactly one winner and the case
+// has no gap.
+TEST_F(ServerTest, SixteenClientsRacingExpectedVersionsOneWinnerEach) {
+  constexpr int kClients = 16;
+  constexpr int kWinsEach = 6;
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("RACE")}).status());
+  std::vector<std::vector<uint64_t>> won(kClients);
+  std::atomic<int> conflicts{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  absl::Notification go;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      auto c = Client(tokens_.appender);
+      uint64_t seen = 1;
+      go.WaitForNotification();
+      while (static_cast<int>(won[i].size()) < kWinsEach && !failed) {
+        auto r = c->Append({Note("RACE", absl::StrCat("client ", i))},
+                           ExpectedVersion::Exactly(seen));
+        if (r.ok()) {
+          won[i].push_back(r->events[0].case_version);
+          seen = r->events[0].case_version;
+          continue;
+        }
+        if (r.status().code() != absl::StatusCode::kFailedPrecondition) {
+          ADD_FAILURE() << r.status();
+          failed = true;
+          return;
+        }
+        ++conflicts;
+        auto actual =
+            r.status().GetPayload("caseledger.dev/actual-version");
+        if (!actual || !absl::SimpleAtoi(std::string(*actual), &seen)) {
+          ADD_FAILURE() << "no actual version in " << r.status();
+          failed = true;
+          return;
+        }
+      }
+    });
+  }
+  go.Notify();
+  for (std::thread& t : threads) t.join();
+  ASSERT_FALSE(failed);
+  std::vector<uint64_t> versions;
+  for (const auto& w : won) versions.insert(versions.end(), w.begin(), w.end());
+  std::sort(versions.begin(), versions.end());
+  ASSERT_EQ(versions.size(), static_cast<size_t>(kClients * kWinsEach));
+  for (size_t i = 0; i < versions.size(); ++i) {
+    EXPECT_EQ(versions[i], i + 2) << "one winner per version, no gap";
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t final_version, ledger_->CaseVersion("RACE"));
+  EXPECT_EQ(final_version, 1u + kClients * kWinsEach);
+  EXPECT_GT(conflicts.load(), 0);
+}
+
+// Collects a subscription until it has seen `want_position`.
+struct Subscription {
+  std::vector<uint64_t> positions;
+  std::vector<uint64_t> caught_up;
+  std::vector<uint64_t> checkpoints;
+  grpc::Status status;
+};
+
+Subscription Follow(client::LedgerClient& c, uint64_t from,
+                    const std::string& case_id, uint64_t want_position,
+                    const std::function<void()>& on_caught_up = nullptr) {
+  Subscription s;
+  v1::SubscribeRequest request;
+  request.set_from_position(from);
+  request.set_case_id(case_id);
+  auto context = c.NewContext(absl::Now() + absl::Seconds(30));
+  auto reader = c.stub().Subscribe(context.get(), request);
+  v1::SubscribeResponse message;
+  while (reader->Read(&message)) {
+    if (message.has_event()) {
+      s.positions.push_back(message.event().position());
+      if (message.event().position() >= want_position) break;
+    } else if (message.has_caught_up()) {
+      s.caught_up.push_back(message.caught_up().position());
+      if (on_caught_up) on_caught_up();
+      if (message.caught_up().position() >= want_position) break;
+    } else if (message.has_checkpoint()) {
+      s.checkpoints.push_back(message.checkpoint().tree_size());
+      // Only checkpoints of events already sent.
+      if (case_id.empty()) {
+        EXPECT_LE(message.checkpoint().tree_size(),
+                  s.positions.empty() ? 0 : s.positions.back());
+      }
+    }
+  }
+  context->TryCancel();
+  s.status = reader->Finish();
+  return s;
+}
+
+class SubscribeTest : public testing::ServerFixture {
+ protected:
+  SubscribeTest() {
+    page_size_ = 16;  // many pages, so catch-up crosses page boundaries
+    checkpoint_every_ = 100;
+  }
+};
+
+TEST_F(SubscribeTest, SwitchToLiveUnderConcurrentAppendsHasNoGapOrRepeat) {
+  constexpr int kWriters = 4;
+  constexpr int kBatchesEach = 60;
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append(CaseWithNotes("SUB", 150)).status());
+  for (int w = 0; w < kWriters; ++w) {
+    ASSERT_OK(admin->Append({CaseOpened(absl::StrCat("W", w))}).status());
+  }
+  const uint64_t before = ledger_->Size();
+  // Writers start before the subscriber and go on while it catches up and
+  // after it switches to live.
+  const uint64_t total = before + kWriters * kBatchesEach * 3;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto c = Client(tokens_.appender);
+      std::string case_id = absl::StrCat("W", w);
+      for (int b = 0; b < kBatchesEach && !stop; ++b) {
+        std::vector<v1::Event> batch(3, Note(case_id, "live"));
+        auto r = c->Append(batch);
+        if (!r.ok()) {
+          ADD_FAILURE() << r.status();
+          return;
+        }
+      }
+    });
+  }
+  auto reader = Client(tokens_.reader);
+  Subscription s = Follow(*reader, 1, "", total);
+  stop = true;
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(s.positions.size(), total) << s.status.error_message();
+  for (size_t i = 0; i < s.positions.size(); ++i) {
+    ASSERT_EQ(s.positions[i], i + 1) << "gap or repeat at " << i;
+  }
+  ASSERT_EQ(s.caught_up.size(), 1u);
+  EXPECT_GE(s.caught_up[0], before);
+  EXPECT_LE(s.caught_up[0], total);
+}
+
+TEST_F(SubscribeTest, FromAPositionAndForOneCase) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK(c->Append(CaseWithNotes("A", 5)).status());  // 1..6
+  ASSERT_OK(c->Append(CaseWithNotes("B", 5)).status());  // 7..12
+  // Live events for both cases once the subscription has caught up.
+  Subscription s = Follow(*c, 4, "B", 14, [&] {
+    ASSERT_OK(c->Append({Note("A", "x"), Note("B", "y")}).status());  // 13, 14
+  });
+  EXPECT_EQ(s.positions,
+            (std::vector<uint64_t>{7, 8, 9, 10, 11, 12, 14}));
+  EXPECT_EQ(s.caught_up.size(), 1u);
+}
+
+TEST_F(SubscribeTest, SendsCheckpointsThatCoverOnlySentEvents) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK(c->Append(CaseWithNotes("CP", 249)).status());  // 250 entries
+  ASSERT_OK(c->GetCheckpoint(0).status());  // signs at 250
+  Subscription s = Follow(*c, 1, "", 250);
+  // Caught up at 250 means the checkpoint of 250 comes after the events.
+  ASSERT_EQ(s.positions.size(), 250u);
+  // Read the remaining messages: the caught-up marker and the checkpoint.
+  v1::SubscribeRequest request;
+  request.set_from_position(251);
+  auto context = c->NewContext(absl::Now() + absl::Seconds(10));
+  auto reader = c->stub().Subscribe(context.get(), request);
+  v1::SubscribeResponse message;
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_TRUE(message.has_caught_up());
+  EXPECT_EQ(message.caught_up().position(), 250u);
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_TRUE(message.has_checkpoint());
+  EXPECT_EQ(message.checkpoint().tree_size(), 250u);
+  ASSERT_OK_AND_ASSIGN(auto parsed,
+                       ParseCheckpointBody(message.checkpoint().note()));
+  EXPECT_EQ(parsed.tree_size, 250u);
+  context->TryCancel();
+  reader->Finish();
+}
+
+TEST_F(SubscribeTest, SlowSubscriberDoesNotHoldUpAppends) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK(c->Append({CaseOpened("SLOW")}).status());
+  v1::SubscribeRequest request;
+  auto context = c->NewContext(absl::Now() + absl::Seconds(30));
+  auto reader = c->stub().Subscribe(context.get(), request);
+  v1::SubscribeResponse message;
+  ASSERT_TRUE(reader->Read(&message));  // position 1, then stop reading
+  // ~40 MB of events while the subscriber reads nothing: far more than
+  // gRPC's flow-control windows, so the server's writes to it block.
+  auto appender = Client(tokens_.appender);
+  const std::string big(2000, 'n');
+  for (int b = 0; b < 40; ++b) {
+    std::vector<v1::Event> batch(500, Note("SLOW", big));
+    ASSERT_OK(appender->Append(batch).status());
+  }
+  EXPECT_EQ(ledger_->Size(), 20001u);
+  // It then reads everything, in order.
+  uint64_t last = 1;
+  while (last < 20001 && reader->Read(&message)) {
+    if (!message.has_event()) continue;
+    ASSERT_EQ(message.event().position(), last + 1);
+    last = message.event().position();
+  }
+  EXPECT_EQ(last, 20001u);
+  context->TryCancel();
+  reader->Finish();
+}
+
+TEST_F(SubscribeTest, ShutdownEndsSubscriptionsPromptly) {
+  auto c = Client(tokens_.reader);
+  v1::SubscribeRequest request;
+  auto context = c->NewContext(absl::Now() + absl::Seconds(30));
+  auto reader = c->stub().Subscribe(context.get(), request);
+  v1::SubscribeResponse message;
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_TRUE(message.has_caught_up());
+  absl::Time start = absl::Now();
+  server_->Shutdown(absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_FALSE(reader->Read(&message));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ServerTest, CheckpointAndProofsVerify) {
+  auto c = Client(tokens_.reader);
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append(CaseWithNotes("PRF", 6)).status());
+  ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse cp7, c->GetCheckpoint(0));
+  EXPECT_EQ(cp7.tree_size(), 7u);
+  ASSERT_OK_AND_ASSIGN(std::string key_text, ledger_->VerifierKeyText());
+  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_text));
+  ASSERT_OK_AND_ASSIGN(Checkpoint checked, VerifyCheckpoint(cp7.note(), key));
+  EXPECT_EQ(checked.tree_size, 7u);
+  // The CLI's checkpoint prints the same note.
+  ASSERT_OK_AND_ASSIGN(std::string local_note, ledger_->SignCheckpoint());
+  EXPECT_EQ(cp7.note(), local_note);
+
+  ASSERT_OK(admin->Append(CaseWithNotes("PRF2", 3)).status());
+  ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse cp11, c->GetCheckpoint(0));
+  ASSERT_OK_AND_ASSIGN(Checkpoint checked11,
+                       VerifyCheckpoint(cp11.note(), key));
+  ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse again, c->GetCheckpoint(7));
+  EXPECT_EQ(again.note(), cp7.note());
+  EXPECT_EQ(c->GetCheckpoint(3).status().code(), absl::StatusCode::kNotFound);
+
+  std::vector<RecordedEvent> all = ReadAllVia(*c);
+  ASSERT_OK_AND_ASSIGN(v1::InclusionProof inclusion,
+                       c->GetInclusionProof(5, 11));
+  EXPECT_EQ(inclusion.leaf_index(), 4u);
+  EXPECT_EQ(inclusion.tree_size(), 11u);
+  EXPECT_OK(merkle::VerifyInclusion(merkle::LeafHash(all[4].entry_bytes), 4,
+                                    11, ToHashes(inclusion.hashes()),
+                                    checked11.root_hash));
+  ASSERT_OK_AND_ASSIGN(v1::InclusionProof current,
+                       c->GetInclusionProof(5, 0));
+  EXPECT_EQ(current.tree_size(), 11u);
+
+  ASSERT_OK_AND_ASSIGN(v1::ConsistencyProof consistency,
+                       c->GetConsistencyProof(7, 0));
+  EXPECT_EQ(consistency.new_size(), 11u);
+  EXPECT_OK(merkle::VerifyConsistency(7, 11, checked.root_hash,
+                                      checked11.root_hash,
+                                      ToHashes(consistency.hashes())));
+  EXPECT_EQ(c->GetInclusionProof(12, 11).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c->GetConsistencyProof(0, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
+  auto admin = Client(tokens_.admin);
+  std::ifstream in(testing::SharedDir() + "/examples/bounce-handled.jsonl");
+  ASSERT_OK_AND_ASSIGN(std::vector<EventLine> lines, ReadEventLines(in));
+  std::vector<v1::Event> events;
+  for (const EventLine& l : lines) events.push_back(l.event);
+  ASSERT_OK(admin->Append(events).status());
+  const std::string case_id = events[0].case_id();
+  auto c = Client(tokens_.reader);
+
+  projections::Query query;
+  query.format = projections::OutputFormat::kJson;
+  query.evaluation.as_of = absl::FromUnixSeconds(1335830400);  // 2012-05-01
+  v1::ProjectionRequest request;
+  request.set_case_id(case_id);
+  request.set_format(v1::ProjectionRequest::JSON);
+  *request.mutable_as_of() = server::ToTimestamp(query.evaluation.as_of);
+
+  ASSERT_OK_AND_ASSIGN(std::string state,
+                       projections::StateOutput(*ledger_, case_id, query));
+  ASSERT_OK_AND_ASSIGN(auto remote_state,
+                       c->Project(client::LedgerClient::View::kState, request));
+  EXPECT_EQ(remote_state.body(), state);
+
+  ASSERT_OK_AND_ASSIGN(auto findings,
+                       projections::FindingsOutput(*ledger_, case_id, query));
+  ASSERT_OK_AND_ASSIGN(
+      auto remote_findings,
+      c->Project(client::LedgerClient::View::kFindings, request));
+  EXPECT_EQ(remote_findings.body(), findings.output);
+  EXPECT_EQ(remote_findings.has_fail(), findings.has_fail);
+
+  ASSERT_OK_AND_ASSIGN(std::string timeline,
+                       projections::TimelineOutput(*ledger_, case_id, query));
+  ASSERT_OK_AND_ASSIGN(
+      auto remote_timeline,
+      c->Project(client::LedgerClient::View::kTimeline, request));
+  EXPECT_EQ(remote_timeline.body(), timeline);
+
+  request.clear_case_id();
+  ASSERT_OK_AND_ASSIGN(std::string deadlines,
+                       projections::DeadlinesOutput(*ledger_, std::nullopt,
+                                                    std::nullopt, query));
+  ASSERT_OK_AND_ASSIGN(
+      auto remote_deadlines,
+      c->Project(client::LedgerClient::View::kDeadlines, request));
+  EXPECT_EQ(remote_deadlines.body(), deadlines);
+
+  request.set_case_id("NO-SUCH-CASE");
+  EXPECT_EQ(c->Project(client::LedgerClient::View::kState, request)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  request.set_case_id(case_id);
+  request.set_policy_json("{not json");
+  EXPECT_EQ(c->Project(client::LedgerClient::View::kState, request)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerTest, ExportBundleIsNotAvailableYet) {
+  auto c = Client(tokens_.exporter);
+  v1::ExportBundleRequest request;
+  request.set_case_id("X");
+  absl::Status s = c->ExportBundle(request, [](const std::string&) {
+    return true;
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
+}
+
+TEST_F(ServerTest, HealthServiceReportsServing) {
+  auto channel = Client(tokens_.reader)->channel();
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;  // no token: health checks are open
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status s = health->Check(&context, request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Every RPC under every role: which calls are let through (whatever they
+// then answer) and which are refused, and with which code.
+TEST_F(ServerTest, RoleMatrix) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("ROLES")}).status());
+  enum Need { kAppend, kRead, kExport, kAny };
+  struct Rpc {
+    std::string name;
+    Need need;
+    std::function<absl::Status(client::LedgerClient&)> call;
+  };
+  auto ok_visit = [](const RecordedEvent&) { return absl::OkStatus(); };
+  v1::ProjectionRequest projection;
+  projection.set_case_id("ROLES");
+  auto subscribe = [](client::LedgerClient& c) {
+    v1::SubscribeRequest request;
+    auto context = c.NewContext(absl::Now() + absl::Seconds(10));
+    auto reader = c.stub().Subscribe(context.get(), request);
+    v1::SubscribeResponse message;
+    if (reader->Read(&message)) {
+      context->TryCancel();
+      reader->Finish();
+      return absl::OkStatus();
+    }
+    return server::FromGrpcStatus(reader->Finish());
+  };
+  int n = 0;
+  std::vector<Rpc> rpcs = {
+      {"Append", kAppend,
+       [&](client::LedgerClient& c) {
+         return c.Append({Note("ROLES", absl::StrCat("n", ++n))}).status();
+       }},
+      {"ReadCase", kRead,
+       [&](client::LedgerClient& c) {
+         return c.ReadCase("ROLES", 1, 0, ok_visit);
+       }},
+      {"ReadAll", kRead,
+       [&](client::LedgerClient& c) { return c.ReadAll(1, 0, ok_visit); }},
+      {"Subscribe", kRead, subscribe},
+      {"GetState", kRead,
+       [&](client::LedgerClient& c) {
+         return c.Project(client::LedgerClient::View::kState, projection)
+             .status();
+       }},
+      {"ListDeadlines", kRead,
+       [&](client::LedgerClient& c) {
+         return c.Project(client::LedgerClient::View::kDeadlines, projection)
+             .status();
+       }},
+      {"GetFindings", kRead,
+       [&](client::LedgerClient& c) {
+         return c.Project(client::LedgerClient::View::kFindings, projection)
+             .status();
+       }},
+      {"GetTimeline", kRead,
+       [&](client::LedgerClient& c) {
+         return c.Project(client::LedgerClient::View::kTimeline, projection)
+             .status();
+       }},
+      {"ExportBundle", kExport,
+       [&](client::LedgerClient& c) {
+         v1::ExportBundleRequest request;
+         request.set_case_id("ROLES");
+         return c.ExportBundle(request,
+                               [](const std::string&) { return true; });
+       }},
+      {"GetCheckpoint", kAny,
+       [&](client::LedgerClient& c) { return c.GetCheckpoint(0).status(); }},
+      {"GetInclusionProof", kAny,
+       [&](client::LedgerClient& c) {
+         return c.GetInclusionProof(1, 0).status();
+       }},
+      {"GetConsistencyProof", kAny,
+       [&](client::LedgerClient& c) {
+         return c.GetConsistencyProof(1, 0).status();
+       }},
+  };
+  struct Caller {
+    std::string role;
+    std::string token;
+    std::set<Need> grants;
+  };
+  std::vector<Caller> callers = {
+      {"appender", tokens_.appender, {kAppend, kAny}},
+      {"reader", tokens_.reader, {kRead, kAny}},
+      {"exporter", tokens_.exporter, {kExport, kAny}},
+      {"admin", tokens_.admin, {kAppend, kRead, kExport, kAny}},
+  };
+  for (const Caller& caller : callers) {
+    auto c = Client(caller.token);
+    for (const Rpc& rpc : rpcs) {
+      absl::Status s = rpc.call(*c);
+      if (caller.grants.contains(rpc.need)) {
+        EXPECT_NE(s.code(), absl::StatusCode::kPermissionDenied)
+            << caller.role << " " << rpc.name << ": " << s;
+        EXPECT_NE(s.code(), absl::StatusCode::kUnauthenticated)
+            << caller.role << " " << rpc.name << ": " << s;
+        if (rpc.name != "ExportBundle") {
+          EXPECT_OK(s);
+        }
+      } else {
+        EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied)
+            << caller.role << " " << rpc.name << ": " << s;
+        EXPECT_THAT(std::string(s.message()),
+                    HasSubstr(absl::StrCat("role ", caller.role,
+                                           " may not call ", rpc.name)));
+      }
+    }
+  }
+  auto unknown = Client("clt_not-a-real-token");
+  for (const Rpc& rpc : rpcs) {
+    absl::Status s = rpc.call(*unknown);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated)
+        << rpc.name << ": " << s;
+  }
+  // No token at all.
+  v1::GetCheckpointRequest request;
+  v1::CheckpointResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(admin->stub().GetCheckpoint(&context, request, &response)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("LOGGED")}).status());
+  auto reader = Client(tokens_.reader);
+  ASSERT_OK(reader->ReadCase("LOGGED", 1, 0, [](const RecordedEvent&) {
+    return absl::OkStatus();
+  }));
+  auto appender = Client(tokens_.appender);
+  EXPECT_EQ(appender->ReadAll(1, 0, [](const RecordedEvent&) {
+                      return absl::OkStatus();
+                    }).code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::ExportBundleRequest request;
+  request.set_case_id("LOGGED");
+  auto exporter = Client(tokens_.exporter);
+  exporter->ExportBundle(request, [](const std::string&) { return true; })
+      .IgnoreError();
+
+  std::ifstream in(AccessLogPath());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], HasSubstr(R"("who": "reader", "role": "reader")"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("rpc": "ReadCase")"));
+  EXPECT_THAT(lines[0], HasSubstr("case_id=LOGGED"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("outcome": "granted")"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("peer": "ipv4:127.0.0.1:)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("who": "appender")"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("outcome": "PERMISSION_DENIED")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("rpc": "ExportBundle")"));
+  ASSERT_OK_AND_ASSIGN(uint64_t records,
+                       server::VerifyAccessLog(AccessLogPath()));
+  EXPECT_EQ(records, 3u);
+
+  // Reopening continues the chain.
+  access_log_.reset();
+  ASSERT_OK_AND_ASSIGN(access_log_,
+                       server::AccessLog::Open(AccessLogPath(), &SystemClock()));
+  ASSERT_OK(access_log_->Record({"x", "reader", "p", "ReadAll", "", "granted", 0}));
+  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath()).value_or(0), 4u);
+
+  // Editing a record breaks the chain at the next one.
+  std::string text;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string l = lines[i];
+    if (i == 0) l.replace(l.find("LOGGED"), 6, "OTHER!");
+    text += l + "\n";
+  }
+  std::ofstream(AccessLogPath(), std::ios::trunc) << text;
+  auto broken = server::VerifyAccessLog(AccessLogPath());
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(broken.status().message()), HasSubstr("line 2"));
+}
+
+TEST_F(ServerTest, ClientModeMapsCodesBack) {
+  grpc::Status in(grpc::StatusCode::ABORTED, "m", "");
+  EXPECT_EQ(server::FromGrpcStatus(in).code(), absl::StatusCode::kAborted);
+  absl::Status with_payload = absl::FailedPreconditionError("x");
+  with_payload.SetPayload("a/b", absl::Cord("c"));
+  absl::Status back = server::FromGrpcStatus(server::ToGrpcStatus(with_payload));
+  EXPECT_EQ(back, with_payload);
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,142 @@
+// TLS and mutual TLS, with certificates made by the `openssl` command line.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/server/server_fixture.h"
+
+namespace caseledger {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, all
+// P-256, made once for the suite.
+class TlsTest : public testing::ServerFixture {
+ protected:
+  TlsTest() { start_server_ = false; }
+
+  static void SetUpTestSuite() {
+    certs_ = new testing::TempFolder();
+    const std::string d = certs_->path();
+    std::ofstream(d + "/server.ext")
+        << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+    std::ofstream(d + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+    const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
+    std::string script = absl::StrCat(
+        "set -e; cd ", d, "; ",
+        // Two CAs: ours, and another that nobody trusts.
+        "for ca in ca other-ca; do openssl req -x509 ", key,
+        " -nodes -keyout $ca.key -out $ca.pem -days 2 -subj \"/CN=$ca\"; "
+        "done; ",
+        "openssl req ", key,
+        " -nodes -keyout server.key -out server.csr -subj /CN=localhost; ",
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out server.pem -days 2 -extfile server.ext; ",
+        "openssl req ", key,
+        " -nodes -keyout client.key -out client.csr -subj /CN=ingest-service; ",
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out client.pem -days 2 -extfile client.ext; ",
+        "openssl req -x509 ", key,
+        " -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue");
+    std::string command = absl::StrCat("sh -c '", script, "' >", d,
+                                       "/openssl.log 2>&1");
+    ASSERT_EQ(std::system(command.c_str()), 0) << Slurp(d + "/openssl.log");
+  }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+  }
+
+  static std::string Pem(const std::string& name) {
+    return Slurp(certs_->Sub(name));
+  }
+
+  server::ServerOptions TlsOptions(bool mutual) {
+    server::ServerOptions options;
+    options.tls_cert_pem = Pem("server.pem");
+    options.tls_key_pem = Pem("server.key");
+    if (mutual) options.tls_client_ca_pem = Pem("ca.pem");
+    return options;
+  }
+
+  absl::Status Ping(const std::string& token, client::ClientOptions options) {
+    options.timeout = absl::Seconds(5);
+    return Client(token, std::move(options))->GetCheckpoint(0).status();
+  }
+
+  static testing::TempFolder* certs_;
+};
+
+testing::TempFolder* TlsTest::certs_ = nullptr;
+
+TEST_F(TlsTest, ServerWithTlsServesOnlyClientsThatTrustIt) {
+  StartServer(TlsOptions(/*mutual=*/false));
+  client::ClientOptions trusted;
+  trusted.tls_ca_pem = Pem("ca.pem");
+  EXPECT_OK(Ping(tokens_.reader, trusted));
+
+  EXPECT_EQ(Ping(tokens_.reader, {}).code(), absl::StatusCode::kUnavailable)
+      << "plaintext to a TLS port";
+  client::ClientOptions wrong_ca;
+  wrong_ca.tls_ca_pem = Pem("other-ca.pem");
+  EXPECT_EQ(Ping(tokens_.reader, wrong_ca).code(),
+            absl::StatusCode::kUnavailable);
+  // TLS does not replace tokens.
+  EXPECT_EQ(Ping("clt_unknown", trusted).code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
+  StartServer(TlsOptions(/*mutual=*/true));
+  client::ClientOptions with_cert;
+  with_cert.tls_ca_pem = Pem("ca.pem");
+  with_cert.tls_cert_pem = Pem("client.pem");
+  with_cert.tls_key_pem = Pem("client.key");
+  EXPECT_OK(Ping(tokens_.reader, with_cert));
+
+  client::ClientOptions no_cert;
+  no_cert.tls_ca_pem = Pem("ca.pem");
+  EXPECT_EQ(Ping(tokens_.reader, no_cert).code(),
+            absl::StatusCode::kUnavailable);
+  client::ClientOptions rogue = no_cert;
+  rogue.tls_cert_pem = Pem("rogue.pem");
+  rogue.tls_key_pem = Pem("rogue.key");
+  EXPECT_EQ(Ping(tokens_.reader, rogue).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Ping("clt_unknown", with_cert).code(),
+            absl::StatusCode::kUnauthenticated);
+
+  // The access log names the certificate's identity beside the token.
+  ASSERT_OK(Client(tokens_.reader, with_cert)
+                ->ReadAll(1, 0, [](const RecordedEvent&) {
+                  return absl::OkStatus();
+                }));
+  EXPECT_THAT(Slurp(AccessLogPath()), HasSubstr("tls:ingest-service"));
+}
+
+TEST_F(TlsTest, HalfConfiguredTlsIsRefused) {
+  server::ServerOptions options;
+  options.service.ledger = ledger_.get();
+  options.service.tokens = &token_table_;
+  options.service.clock = &SystemClock();
+  options.tls_cert_pem = Pem("server.pem");
+  EXPECT_EQ(server::Server::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.tls_cert_pem.clear();
+  options.tls_client_ca_pem = Pem("ca.pem");
+  EXPECT_EQ(server::Server::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace caseledger

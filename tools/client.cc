@@ -1,0 +1,250 @@
+#include "tools/client.h"
+
+#include <openssl/rand.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "ledger/sha256.h"
+#include "tools/server/rpc_status.h"
+#include "tools/server/wire.h"
+
+namespace caseledger::client {
+namespace {
+
+constexpr int kMaxMessageBytes = 8 << 20;
+
+}  // namespace
+
+absl::StatusOr<std::string> NewEventId() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) {
+    return absl::InternalError("the OS random generator failed");
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  std::string hex = ToHex(std::string_view(reinterpret_cast<char*>(b), 16));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
+                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20));
+}
+
+LedgerClient::LedgerClient(ClientOptions options)
+    : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
+    ClientOptions options) {
+  if (options.server.empty()) {
+    return absl::InvalidArgumentError("--server ADDR is required");
+  }
+  if (options.token.empty()) {
+    return absl::InvalidArgumentError(
+        "a token is required (--token-file FILE)");
+  }
+  if (options.tls_cert_pem.empty() != options.tls_key_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs its private key, and the other way");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.tls_ca_pem.empty()) {
+    if (!options.tls_cert_pem.empty()) {
+      return absl::InvalidArgumentError(
+          "a client certificate needs TLS (--tls-ca FILE)");
+    }
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_ca_pem;
+    ssl.pem_cert_chain = options.tls_cert_pem;
+    ssl.pem_private_key = options.tls_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  std::unique_ptr<LedgerClient> client(new LedgerClient(std::move(options)));
+  client->channel_ = grpc::CreateCustomChannel(client->options_.server,
+                                               credentials, args);
+  client->stub_ = v1::Ledger::NewStub(client->channel_);
+  return client;
+}
+
+std::unique_ptr<grpc::ClientContext> LedgerClient::NewContext(
+    absl::Time deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization",
+                       absl::StrCat("Bearer ", options_.token));
+  if (deadline != absl::InfiniteFuture()) {
+    context->set_deadline(absl::ToChronoTime(deadline));
+  }
+  return context;
+}
+
+absl::StatusOr<AppendResult> LedgerClient::Append(
+    std::vector<v1::Event> events, ExpectedVersion expected) {
+  v1::AppendRequest request;
+  for (v1::Event& e : events) {
+    if (e.event_id().empty()) {
+      auto id = NewEventId();
+      if (!id.ok()) return id.status();
+      e.set_event_id(*id);
+    }
+    *request.add_events() = std::move(e);
+  }
+  *request.mutable_expected_version() = server::ToWire(expected);
+  v1::AppendResponse response;
+  absl::Status status;
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (int attempt = 0;; ++attempt) {
+    auto context = NewContext(absl::Now() + options_.timeout);
+    status = server::FromGrpcStatus(
+        stub_->Append(context.get(), request, &response));
+    if (!absl::IsUnavailable(status) || attempt >= options_.append_retries) {
+      break;
+    }
+    absl::SleepFor(backoff);
+    backoff *= 2;
+  }
+  if (!status.ok()) return status;
+  AppendResult result;
+  result.tree_size = response.tree_size();
+  for (const v1::AppendedEvent& e : response.events()) {
+    result.events.push_back(
+        {e.event_id(), e.position(), e.case_version(), e.duplicate()});
+  }
+  return result;
+}
+
+absl::Status LedgerClient::ReadStream(
+    const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
+        grpc::ClientContext*)>& open,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) {
+  auto context = NewContext(absl::Now() + options_.timeout);
+  auto reader = open(context.get());
+  v1::StoredEvent stored;
+  absl::Status visited;
+  while (reader->Read(&stored)) {
+    auto event = server::FromStoredEvent(stored);
+    visited = event.ok() ? visit(*event) : event.status();
+    if (!visited.ok()) {
+      context->TryCancel();
+      break;
+    }
+  }
+  absl::Status finished = server::FromGrpcStatus(reader->Finish());
+  if (!visited.ok()) return visited;
+  return finished;
+}
+
+absl::Status LedgerClient::ReadCase(
+    const std::string& case_id, uint64_t from_version, uint64_t limit,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) {
+  v1::ReadCaseRequest request;
+  request.set_case_id(case_id);
+  request.set_from_version(from_version);
+  request.set_limit(limit);
+  return ReadStream(
+      [&](grpc::ClientContext* context) {
+        return stub_->ReadCase(context, request);
+      },
+      visit);
+}
+
+absl::Status LedgerClient::ReadAll(
+    uint64_t from_position, uint64_t limit,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) {
+  v1::ReadAllRequest request;
+  request.set_from_position(from_position);
+  request.set_limit(limit);
+  return ReadStream(
+      [&](grpc::ClientContext* context) {
+        return stub_->ReadAll(context, request);
+      },
+      visit);
+}
+
+absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(
+    uint64_t tree_size) {
+  v1::GetCheckpointRequest request;
+  request.set_tree_size(tree_size);
+  v1::CheckpointResponse response;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  absl::Status s = server::FromGrpcStatus(
+      stub_->GetCheckpoint(context.get(), request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::InclusionProof> LedgerClient::GetInclusionProof(
+    uint64_t position, uint64_t tree_size) {
+  v1::GetInclusionProofRequest request;
+  request.set_position(position);
+  request.set_tree_size(tree_size);
+  v1::InclusionProof response;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  absl::Status s = server::FromGrpcStatus(
+      stub_->GetInclusionProof(context.get(), request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::ConsistencyProof> LedgerClient::GetConsistencyProof(
+    uint64_t old_size, uint64_t new_size) {
+  v1::GetConsistencyProofRequest request;
+  request.set_old_size(old_size);
+  request.set_new_size(new_size);
+  v1::ConsistencyProof response;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  absl::Status s = server::FromGrpcStatus(
+      stub_->GetConsistencyProof(context.get(), request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
+    View view, const v1::ProjectionRequest& request) {
+  v1::RenderedDocument response;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  grpc::Status s;
+  switch (view) {
+    case View::kState:
+      s = stub_->GetState(context.get(), request, &response);
+      break;
+    case View::kDeadlines:
+      s = stub_->ListDeadlines(context.get(), request, &response);
+      break;
+    case View::kFindings:
+      s = stub_->GetFindings(context.get(), request, &response);
+      break;
+    case View::kTimeline:
+      s = stub_->GetTimeline(context.get(), request, &response);
+      break;
+  }
+  absl::Status status = server::FromGrpcStatus(s);
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::Status LedgerClient::ExportBundle(
+    const v1::ExportBundleRequest& request,
+    const std::function<bool(const std::string&)>& sink) {
+  auto context = NewContext(absl::Now() + options_.timeout);
+  auto reader = stub_->ExportBundle(context.get(), request);
+  v1::BundleChunk chunk;
+  bool stopped = false;
+  while (reader->Read(&chunk)) {
+    if (!sink(chunk.data())) {
+      stopped = true;
+      context->TryCancel();
+      break;
+    }
+  }
+  absl::Status finished = server::FromGrpcStatus(reader->Finish());
+  if (stopped) return absl::CancelledError("the bundle could not be written");
+  return finished;
+}
+
+}  // namespace caseledger::client

@@ -1,0 +1,107 @@
+// A client of the caseledger.v1.Ledger service, for the CLI's client mode
+// (`caseledger --server ADDR --token-file F <verb>`), the load generator and
+// tests. docs/service.md describes the API.
+//
+// Every call sends the bearer token and has a deadline; errors come back as
+// the server's absl::Status (code, message and payloads, see
+// tools/server/rpc_status.h).
+//
+// Thread safety: a LedgerClient may be used from many threads at once (one
+// HTTP/2 channel is shared).
+#ifndef CASELEDGER_TOOLS_CLIENT_H_
+#define CASELEDGER_TOOLS_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "caseledger/v1/service.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "ledger/ledger.h"
+#include "ledger/recorded_event.h"
+
+namespace caseledger::client {
+
+struct ClientOptions {
+  // HOST:PORT of the server.
+  std::string server;
+  // The bearer token (the token alone, as in a client's token file).
+  std::string token;
+  // TLS: PEM text of the CAs that the server's certificate must chain to.
+  // Empty: plaintext. Default: empty.
+  std::string tls_ca_pem;
+  // Mutual TLS: the client's certificate chain and key (PEM text).
+  // Default: empty.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // Deadline of each unary call and of each whole read. Default: 60 s.
+  absl::Duration timeout = absl::Seconds(60);
+  // Appends retried after UNAVAILABLE (the same event ids, so that a retry
+  // never appends twice). Default: 4.
+  int append_retries = 4;
+};
+
+class LedgerClient {
+ public:
+  // Creates the channel (connecting lazily). kInvalidArgument when the
+  // options are incomplete.
+  static absl::StatusOr<std::unique_ptr<LedgerClient>> Connect(
+      ClientOptions options);
+
+  // Appends `events` atomically. Events without an event_id get a fresh
+  // UUID here, so that retries after UNAVAILABLE are idempotent.
+  absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
+                                      ExpectedVersion expected = {});
+  // Calls `visit` for each event of the case from `from_version`, at most
+  // `limit` (0: all); stops at the first error `visit` returns.
+  absl::Status ReadCase(
+      const std::string& case_id, uint64_t from_version, uint64_t limit,
+      const std::function<absl::Status(const RecordedEvent&)>& visit);
+  // As ReadCase, over the whole ledger from `from_position`.
+  absl::Status ReadAll(
+      uint64_t from_position, uint64_t limit,
+      const std::function<absl::Status(const RecordedEvent&)>& visit);
+  // The signed note: the current checkpoint (signing one when due) when
+  // `tree_size` is 0, else the stored one of that size.
+  absl::StatusOr<v1::CheckpointResponse> GetCheckpoint(uint64_t tree_size);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t position,
+                                                       uint64_t tree_size);
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t old_size,
+                                                           uint64_t new_size);
+  enum class View { kState, kDeadlines, kFindings, kTimeline };
+  absl::StatusOr<v1::RenderedDocument> Project(
+      View view, const v1::ProjectionRequest& request);
+  // Streams the bundle to `sink`; kCancelled when `sink` returns false.
+  absl::Status ExportBundle(
+      const v1::ExportBundleRequest& request,
+      const std::function<bool(const std::string&)>& sink);
+
+  // A context with the token and, when `deadline` is finite, the deadline;
+  // for calls made on stub() directly (Subscribe).
+  std::unique_ptr<grpc::ClientContext> NewContext(absl::Time deadline) const;
+  v1::Ledger::Stub& stub() { return *stub_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  explicit LedgerClient(ClientOptions options);
+  absl::Status ReadStream(
+      const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
+          grpc::ClientContext*)>& open,
+      const std::function<absl::Status(const RecordedEvent&)>& visit);
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Ledger::Stub> stub_;
+};
+
+// A random (version 4) UUID in lowercase, as the ledger generates.
+absl::StatusOr<std::string> NewEventId();
+
+}  // namespace caseledger::client
+
+#endif  // CASELEDGER_TOOLS_CLIENT_H_

@@ -1,0 +1,170 @@
+#include "tools/server/access_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "ledger/sha256.h"
+
+namespace caseledger::server {
+namespace {
+
+const std::string kZeroHash(64, '0');
+
+absl::Status ErrnoError(const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+std::string FormatRecordTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
+// The value of `"seq": N` at the start of a record line, or nullopt.
+std::optional<uint64_t> SeqOf(const std::string& line) {
+  constexpr char kPrefix[] = "{\"seq\": ";
+  if (line.rfind(kPrefix, 0) != 0) return std::nullopt;
+  size_t start = sizeof(kPrefix) - 1;
+  size_t end = line.find(',', start);
+  uint64_t seq;
+  if (end == std::string::npos ||
+      !absl::SimpleAtoi(line.substr(start, end - start), &seq)) {
+    return std::nullopt;
+  }
+  return seq;
+}
+
+// The value of the final `"prev": "HEX"}` of a record line, or "".
+std::string PrevOf(const std::string& line) {
+  constexpr char kKey[] = "\"prev\": \"";
+  size_t at = line.rfind(kKey);
+  if (at == std::string::npos) return "";
+  return line.substr(at + sizeof(kKey) - 1, 64);
+}
+
+}  // namespace
+
+std::string JsonQuote(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
+    const std::string& path, Clock* clock) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                  0600);
+  if (fd < 0) return ErrnoError(absl::StrCat("cannot open access log ", path));
+  // Continue the chain from the last complete line.
+  std::ifstream in(path, std::ios::binary);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  uint64_t seq = 0;
+  std::string prev = kZeroHash;
+  if (!last.empty()) {
+    std::optional<uint64_t> s = SeqOf(last);
+    if (!s) {
+      ::close(fd);
+      return absl::DataLossError(absl::StrCat(
+          "access log ", path, ": the last line is not a record: ", last));
+    }
+    seq = *s;
+    prev = ToHex(Sha256(last));
+  }
+  return std::unique_ptr<AccessLog>(
+      new AccessLog(path, fd, clock, seq, std::move(prev)));
+}
+
+AccessLog::AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,
+                     std::string prev)
+    : path_(std::move(path)),
+      fd_(fd),
+      clock_(clock),
+      seq_(seq),
+      prev_(std::move(prev)) {}
+
+AccessLog::~AccessLog() { ::close(fd_); }
+
+absl::Status AccessLog::Record(const AccessRecord& r) {
+  absl::MutexLock lock(&mu_);
+  std::string line = absl::StrCat(
+      "{\"seq\": ", seq_ + 1, ", \"time\": ",
+      JsonQuote(FormatRecordTime(clock_->Now())), ", \"who\": ",
+      JsonQuote(r.who), ", \"role\": ", JsonQuote(r.role),
+      ", \"peer\": ", JsonQuote(r.peer), ", \"rpc\": ", JsonQuote(r.rpc),
+      ", \"what\": ", JsonQuote(r.what), ", \"outcome\": ",
+      JsonQuote(r.outcome), ", \"events\": ", r.events, ", \"prev\": \"",
+      prev_, "\"}");
+  std::string bytes = line + "\n";
+  // O_APPEND makes the one write land whole at the end of the file.
+  ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+  if (written != static_cast<ssize_t>(bytes.size())) {
+    return ErrnoError(absl::StrCat("cannot write access log ", path_));
+  }
+  if (::fdatasync(fd_) != 0) {
+    return ErrnoError(absl::StrCat("cannot sync access log ", path_));
+  }
+  ++seq_;
+  prev_ = ToHex(Sha256(line));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read access log ", path));
+  }
+  std::string line, prev = kZeroHash;
+  uint64_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::optional<uint64_t> seq = SeqOf(line);
+    if (!seq || *seq != n) {
+      return absl::DataLossError(absl::StrCat("access log ", path, " line ", n,
+                                              ": expected seq ", n));
+    }
+    if (PrevOf(line) != prev) {
+      return absl::DataLossError(
+          absl::StrCat("access log ", path, " line ", n,
+                       ": prev does not match the SHA-256 of line ", n - 1));
+    }
+    prev = ToHex(Sha256(line));
+  }
+  return n;
+}
+
+}  // namespace caseledger::server

@@ -1,0 +1,80 @@
+// The access log: an append-only, hash-chained record of who read which case
+// data and who exported what, through the server (docs/service.md, "Access
+// log"). Denied calls are recorded too.
+//
+// Format: JSON Lines, one object per record:
+//   {"seq": N, "time": RFC 3339 UTC, "who": token name, "role": role,
+//    "peer": gRPC peer, "rpc": method, "what": what was asked,
+//    "outcome": "granted" | "done" | gRPC code name, "events": count,
+//    "prev": hex SHA-256 of the previous line's bytes (64 zeros for the first)}
+// so that deleting or editing a line breaks the chain at the next one.
+// Each record is written with one write(2) to a file opened O_APPEND, then
+// fdatasync'ed before Record() returns: a read is on record before its data
+// leaves the server.
+//
+// Thread safety: Record() may be called from many threads.
+#ifndef CASELEDGER_TOOLS_SERVER_ACCESS_LOG_H_
+#define CASELEDGER_TOOLS_SERVER_ACCESS_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ledger/clock.h"
+
+namespace caseledger::server {
+
+struct AccessRecord {
+  std::string who;   // the token's NAME; "-" when unauthenticated
+  std::string role;  // "-" when unauthenticated
+  std::string peer;  // e.g. "ipv4:127.0.0.1:53422", plus the TLS identity
+  std::string rpc;   // e.g. "ReadCase"
+  std::string what;  // e.g. "case_id=DEMO-1 from_version=1 limit=0"
+  std::string outcome;
+  uint64_t events = 0;
+};
+
+class AccessLog {
+ public:
+  // Opens (creating with mode 0600 if needed) the log at `path`, reading it
+  // to continue the sequence and the hash chain. `clock` is not owned and
+  // must outlive the log.
+  static absl::StatusOr<std::unique_ptr<AccessLog>> Open(
+      const std::string& path, Clock* clock);
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // Appends one record and syncs it. An error means the record may not be
+  // durable; callers refuse the access then.
+  absl::Status Record(const AccessRecord& record);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,
+            std::string prev);
+
+  const std::string path_;
+  const int fd_;
+  Clock* const clock_;
+  absl::Mutex mu_;
+  uint64_t seq_ ABSL_GUARDED_BY(mu_);
+  std::string prev_ ABSL_GUARDED_BY(mu_);  // hex SHA-256 of the last line
+};
+
+// Checks a whole access log's hash chain and sequence; kDataLoss naming the
+// first line that breaks it. Returns the number of records.
+absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path);
+
+// `text` as a JSON string literal, quotes included.
+std::string JsonQuote(std::string_view text);
+
+}  // namespace caseledger::server
+
+#endif  // CASELEDGER_TOOLS_SERVER_ACCESS_LOG_H_

@@ -1,0 +1,42 @@
+#include "tools/server/rpc_status.h"
+
+#include <string>
+
+#include "absl/strings/cord.h"
+#include "caseledger/v1/service.pb.h"
+
+namespace caseledger::server {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  v1::ErrorDetails details;
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    (*details.mutable_payloads())[std::string(url)] = std::string(payload);
+  });
+  v1::RpcStatus rpc;
+  rpc.set_code(static_cast<int>(status.code()));
+  rpc.set_message(std::string(status.message()));
+  if (!details.payloads().empty()) rpc.add_details()->PackFrom(details);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()), rpc.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
+  v1::RpcStatus rpc;
+  if (!status.error_details().empty() &&
+      rpc.ParseFromString(status.error_details())) {
+    for (const auto& any : rpc.details()) {
+      v1::ErrorDetails details;
+      if (!any.UnpackTo(&details)) continue;
+      for (const auto& [url, value] : details.payloads()) {
+        out.SetPayload(url, absl::Cord(value));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace caseledger::server

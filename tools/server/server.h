@@ -1,0 +1,71 @@
+// A running gRPC server of caseledger.v1.Ledger plus the standard health
+// service (grpc.health.v1.Health) on one listening address, with TLS or
+// mutual TLS when configured (docs/service.md).
+//
+// Thread safety: Shutdown() may be called from any thread, once or more.
+#ifndef CASELEDGER_TOOLS_SERVER_SERVER_H_
+#define CASELEDGER_TOOLS_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "tools/server/service.h"
+
+namespace caseledger::server {
+
+struct ServerOptions {
+  // HOST:PORT to listen on; port 0 picks a free one. Default: 127.0.0.1:0.
+  std::string listen = "127.0.0.1:0";
+  // PEM text of the server's certificate chain and private key. Both empty:
+  // plaintext (only for loopback and tests). Default: empty.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // PEM text of the CAs whose client certificates are accepted; non-empty
+  // turns on mutual TLS (a client without a valid certificate cannot
+  // connect). Bearer tokens are required either way. Default: empty.
+  std::string tls_client_ca_pem;
+  // Largest message received or sent, in bytes. Default: 8 MiB.
+  int max_message_bytes = 8 << 20;
+  // Most threads serving calls. Default: 256.
+  int max_threads = 256;
+  ServiceOptions service;
+};
+
+class Server {
+ public:
+  // Starts serving. kInvalidArgument for a bad address or TLS material,
+  // kUnavailable when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  // Shuts down with no grace period if Shutdown() was not called.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // HOST:PORT actually bound, e.g. "127.0.0.1:41234".
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+
+  // Stops accepting calls, reports NOT_SERVING on the health service, ends
+  // every subscription, and waits up to `grace` for calls in flight
+  // (appends included) to finish before cancelling the rest. The ledger is
+  // untouched: the caller closes it afterwards.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<LedgerService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace caseledger::server
+
+#endif  // CASELEDGER_TOOLS_SERVER_SERVER_H_

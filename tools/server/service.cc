@@ -1,0 +1,445 @@
+#include "tools/server/service.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "ledger/sha256.h"
+#include "ledger/status_macros.h"
+#include "tools/server/rpc_status.h"
+#include "tools/server/wire.h"
+
+namespace caseledger::server {
+namespace {
+
+constexpr char kAuthorization[] = "authorization";
+constexpr char kBearer[] = "bearer ";
+
+// The bearer token of the call, or "" when there is none.
+std::string BearerToken(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kAuthorization);
+  if (it == metadata.end()) return "";
+  std::string value(it->second.data(), it->second.size());
+  if (value.size() <= sizeof(kBearer) - 1 ||
+      !absl::StartsWithIgnoreCase(value, kBearer)) {
+    return "";
+  }
+  return std::string(
+      absl::StripAsciiWhitespace(value.substr(sizeof(kBearer) - 1)));
+}
+
+// The peer address, and the TLS client identity when mutual TLS is on.
+std::string PeerOf(const grpc::ServerContext& context) {
+  std::string peer = context.peer();
+  auto auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const auto& id : auth->GetPeerIdentity()) {
+      absl::StrAppend(&peer, " tls:", std::string(id.data(), id.size()));
+    }
+  }
+  return peer;
+}
+
+std::string CodeName(absl::StatusCode code) {
+  return absl::AsciiStrToUpper(absl::StatusCodeToString(code));
+}
+
+std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
+  std::vector<std::string> out;
+  out.reserve(hashes.size());
+  for (const merkle::Hash& h : hashes) out.push_back(DigestBytes(h));
+  return out;
+}
+
+}  // namespace
+
+LedgerService::LedgerService(ServiceOptions options)
+    : options_(std::move(options)) {}
+
+void LedgerService::BeginShutdown() { shutting_down_.store(true); }
+
+absl::Status LedgerService::RecordAccess(const Caller& caller,
+                                         std::string_view rpc,
+                                         const std::string& what,
+                                         std::string_view outcome,
+                                         uint64_t events,
+                                         bool authenticated) {
+  if (options_.access_log == nullptr) return absl::OkStatus();
+  AccessRecord r;
+  r.who = caller.principal.name;
+  r.role = std::string(authenticated ? RoleName(caller.principal.role)
+                                     : std::string_view("-"));
+  r.peer = caller.peer;
+  r.rpc = std::string(rpc);
+  r.what = what;
+  r.outcome = std::string(outcome);
+  r.events = events;
+  return options_.access_log->Record(r);
+}
+
+absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
+    grpc::ServerContext* context, Permission permission, std::string_view rpc,
+    const std::string& what) {
+  const bool audited =
+      permission == Permission::kRead || permission == Permission::kExport;
+  Caller caller;
+  caller.peer = PeerOf(*context);
+  std::string token = BearerToken(*context);
+  std::optional<Principal> principal = options_.tokens->Find(token);
+  absl::Status denied;
+  if (token.empty()) {
+    denied = absl::UnauthenticatedError(
+        "missing bearer token (metadata 'authorization: Bearer <token>')");
+  } else if (!principal) {
+    denied = absl::UnauthenticatedError("unknown token");
+  } else if (!Allows(principal->role, permission)) {
+    denied = absl::PermissionDeniedError(
+        absl::StrCat("role ", std::string(RoleName(principal->role)),
+                     " may not call ", std::string(rpc)));
+  }
+  if (principal) caller.principal = *principal;
+  if (!denied.ok()) {
+    if (audited) {
+      Caller who = caller;
+      if (!principal) who.principal.name.assign(1, '-');
+      std::string outcome = CodeName(denied.code());
+      // The denial stands whether or not it could be recorded.
+      RecordAccess(who, rpc, what, outcome, 0, /*authenticated=*/principal.has_value())
+          .IgnoreError();
+    }
+    return denied;
+  }
+  if (audited) {
+    absl::Status logged = RecordAccess(caller, rpc, what, "granted", 0);
+    if (!logged.ok()) {
+      // No unrecorded disclosure: refuse when the access log fails.
+      return absl::UnavailableError(absl::StrCat(
+          "the access log cannot be written: ", logged.message()));
+    }
+  }
+  return caller;
+}
+
+grpc::Status LedgerService::Append(grpc::ServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) {
+  auto caller = Authorize(context, Permission::kAppend, "Append", "");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (request->events().empty()) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("the batch holds no events"));
+  }
+  if (static_cast<size_t>(request->events_size()) >
+      options_.max_batch_events) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("the batch holds ", request->events_size(),
+                     " events; at most ", options_.max_batch_events,
+                     " per Append")));
+  }
+  auto expected = FromWire(request->expected_version());
+  if (!expected.ok()) return ToGrpcStatus(expected.status());
+  std::vector<v1::Event> events(request->events().begin(),
+                                request->events().end());
+  auto result = options_.ledger->Append(std::move(events), *expected);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const AppendResult::Appended& e : result->events) {
+    v1::AppendedEvent* out = response->add_events();
+    out->set_event_id(e.event_id);
+    out->set_position(e.position);
+    out->set_case_version(e.case_version);
+    out->set_duplicate(e.duplicate);
+  }
+  response->set_tree_size(result->tree_size);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::ReadCase(
+    grpc::ServerContext* context, const v1::ReadCaseRequest* request,
+    grpc::ServerWriter<v1::StoredEvent>* writer) {
+  std::string what =
+      absl::StrCat("case_id=", request->case_id(), " from_version=",
+                   request->from_version(), " limit=", request->limit());
+  auto caller = Authorize(context, Permission::kRead, "ReadCase", what);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  uint64_t next = std::max<uint64_t>(request->from_version(), 1);
+  uint64_t remaining = request->limit() == 0
+                           ? std::numeric_limits<uint64_t>::max()
+                           : request->limit();
+  uint64_t sent = 0;
+  while (remaining > 0 && !context->IsCancelled()) {
+    uint64_t n = std::min(remaining, options_.page_size);
+    auto page = options_.ledger->ReadCase(request->case_id(), next, n);
+    if (!page.ok()) return ToGrpcStatus(page.status());
+    for (const RecordedEvent& e : *page) {
+      if (!writer->Write(ToStoredEvent(e))) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "the client left");
+      }
+      next = e.case_version + 1;
+      ++sent;
+    }
+    remaining -= page->size();
+    if (page->size() < n) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::ReadAll(
+    grpc::ServerContext* context, const v1::ReadAllRequest* request,
+    grpc::ServerWriter<v1::StoredEvent>* writer) {
+  std::string what = absl::StrCat("from_position=", request->from_position(),
+                                  " limit=", request->limit());
+  auto caller = Authorize(context, Permission::kRead, "ReadAll", what);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  // Reads what the ledger holds when the call starts, so that the stream
+  // ends even while appends go on (Subscribe follows them).
+  const uint64_t end = options_.ledger->Size();
+  uint64_t next = std::max<uint64_t>(request->from_position(), 1);
+  uint64_t last = end;
+  if (request->limit() != 0 && next <= end && request->limit() - 1 < end - next) {
+    last = next + request->limit() - 1;
+  }
+  while (next <= last && !context->IsCancelled()) {
+    uint64_t n = std::min(last - next + 1, options_.page_size);
+    auto page = options_.ledger->ReadAll(next, n);
+    if (!page.ok()) return ToGrpcStatus(page.status());
+    if (page->empty()) {
+      return ToGrpcStatus(absl::InternalError(
+          absl::StrCat("position ", next, " is missing from the store")));
+    }
+    for (const RecordedEvent& e : *page) {
+      if (!writer->Write(ToStoredEvent(e))) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "the client left");
+      }
+      next = e.position + 1;
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::Subscribe(
+    grpc::ServerContext* context, const v1::SubscribeRequest* request,
+    grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  std::string what = absl::StrCat("from_position=", request->from_position(),
+                                  " case_id=", request->case_id());
+  if (shutting_down_.load()) {
+    return ToGrpcStatus(absl::UnavailableError("the server is shutting down"));
+  }
+  auto caller = Authorize(context, Permission::kRead, "Subscribe", what);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (subscriptions_.fetch_add(1) >= options_.max_subscriptions) {
+    subscriptions_.fetch_sub(1);
+    return ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("too many subscriptions (at most ",
+                     options_.max_subscriptions, ")")));
+  }
+  uint64_t sent = 0;
+  absl::Status end = [&]() -> absl::Status {
+    Ledger& ledger = *options_.ledger;
+    // `next` is the only cursor: each position is read once from the store,
+    // whether during catch-up or live, so nothing is skipped or repeated
+    // when the stream switches from one to the other.
+    uint64_t next = std::max<uint64_t>(request->from_position(), 1);
+    bool caught_up = false;
+    uint64_t checkpoint_sent = 0;
+    uint64_t known_size = ledger.Size();
+    while (true) {
+      if (shutting_down_.load()) {
+        return absl::UnavailableError("the server is shutting down");
+      }
+      if (context->IsCancelled()) {
+        return absl::CancelledError("the client cancelled");
+      }
+      if (next <= known_size) {
+        uint64_t n = std::min(known_size - next + 1, options_.page_size);
+        CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page, ledger.ReadAll(next, n));
+        if (page.empty()) {
+          return absl::InternalError(
+              absl::StrCat("position ", next, " is missing from the store"));
+        }
+        for (const RecordedEvent& e : page) {
+          next = e.position + 1;
+          if (!request->case_id().empty() &&
+              e.event.case_id() != request->case_id()) {
+            continue;
+          }
+          v1::SubscribeResponse message;
+          *message.mutable_event() = ToStoredEvent(e);
+          if (!writer->Write(message)) {
+            return absl::CancelledError("the client left");
+          }
+          ++sent;
+        }
+        continue;
+      }
+      // Everything up to known_size is sent.
+      if (!caught_up) {
+        v1::SubscribeResponse message;
+        message.mutable_caught_up()->set_position(known_size);
+        if (!writer->Write(message)) {
+          return absl::CancelledError("the client left");
+        }
+        caught_up = true;
+      }
+      auto note = ledger.LatestCheckpoint();
+      if (note.ok()) {
+        auto parsed = ParseCheckpointBody(*note);
+        if (parsed.ok() && parsed->tree_size > checkpoint_sent &&
+            parsed->tree_size < next) {
+          v1::SubscribeResponse message;
+          message.mutable_checkpoint()->set_note(*note);
+          message.mutable_checkpoint()->set_tree_size(parsed->tree_size);
+          if (!writer->Write(message)) {
+            return absl::CancelledError("the client left");
+          }
+          checkpoint_sent = parsed->tree_size;
+        }
+      } else if (!absl::IsNotFound(note.status())) {
+        return note.status();
+      }
+      // A real-time timeout, not business time: the injected clock is for
+      // what gets recorded.
+      known_size =
+          ledger.AwaitSize(known_size, absl::Now() + options_.idle_check);
+    }
+  }();
+  subscriptions_.fetch_sub(1);
+  RecordAccess(*caller, "Subscribe", what, CodeName(end.code()), sent)
+      .IgnoreError();
+  return ToGrpcStatus(end);
+}
+
+grpc::Status LedgerService::Project(ProjectionRenderer::View view,
+                                    std::string_view rpc,
+                                    grpc::ServerContext* context,
+                                    const v1::ProjectionRequest* request,
+                                    v1::RenderedDocument* response) {
+  std::string what = absl::StrCat("case_id=", request->case_id());
+  if (!request->status().empty()) {
+    absl::StrAppend(&what, " status=", request->status());
+  }
+  auto caller = Authorize(context, Permission::kRead, rpc, what);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (options_.projections == nullptr) {
+    return ToGrpcStatus(absl::UnimplementedError(
+        absl::StrCat(std::string(rpc), " is not available in this server")));
+  }
+  auto document = options_.projections->Render(view, *options_.ledger, *request);
+  if (!document.ok()) return ToGrpcStatus(document.status());
+  *response = std::move(*document);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetState(grpc::ServerContext* context,
+                                     const v1::ProjectionRequest* request,
+                                     v1::RenderedDocument* response) {
+  return Project(ProjectionRenderer::View::kState, "GetState", context,
+                 request, response);
+}
+
+grpc::Status LedgerService::ListDeadlines(grpc::ServerContext* context,
+                                          const v1::ProjectionRequest* request,
+                                          v1::RenderedDocument* response) {
+  return Project(ProjectionRenderer::View::kDeadlines, "ListDeadlines",
+                 context, request, response);
+}
+
+grpc::Status LedgerService::GetFindings(grpc::ServerContext* context,
+                                        const v1::ProjectionRequest* request,
+                                        v1::RenderedDocument* response) {
+  return Project(ProjectionRenderer::View::kFindings, "GetFindings", context,
+                 request, response);
+}
+
+grpc::Status LedgerService::GetTimeline(grpc::ServerContext* context,
+                                        const v1::ProjectionRequest* request,
+                                        v1::RenderedDocument* response) {
+  return Project(ProjectionRenderer::View::kTimeline, "GetTimeline", context,
+                 request, response);
+}
+
+grpc::Status LedgerService::ExportBundle(
+    grpc::ServerContext* context, const v1::ExportBundleRequest* request,
+    grpc::ServerWriter<v1::BundleChunk>* writer) {
+  std::string what = absl::StrCat(
+      "case_id=", request->case_id(),
+      " purpose=", v1::BundlePurpose::Value_Name(request->purpose()),
+      " tree_size=", request->tree_size());
+  auto caller = Authorize(context, Permission::kExport, "ExportBundle", what);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (options_.bundles == nullptr) {
+    return ToGrpcStatus(absl::UnimplementedError(
+        "ExportBundle: evidence bundles are not available in this server "
+        "yet"));
+  }
+  uint64_t bytes = 0;
+  absl::Status s = options_.bundles->Export(
+      *options_.ledger, *request, caller->principal.name,
+      [&](std::string_view piece) {
+        v1::BundleChunk chunk;
+        chunk.set_data(std::string(piece));
+        bytes += piece.size();
+        return writer->Write(chunk);
+      });
+  RecordAccess(*caller, "ExportBundle", absl::StrCat(what, " bytes=", bytes),
+               CodeName(s.code()), 0)
+      .IgnoreError();
+  return ToGrpcStatus(s);
+}
+
+grpc::Status LedgerService::GetCheckpoint(
+    grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
+    v1::CheckpointResponse* response) {
+  auto caller = Authorize(context, Permission::kProve, "GetCheckpoint", "");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto note = request->tree_size() == 0
+                  ? options_.ledger->SignCheckpoint()
+                  : options_.ledger->CheckpointAt(request->tree_size());
+  if (!note.ok()) return ToGrpcStatus(note.status());
+  auto parsed = ParseCheckpointBody(*note);
+  if (!parsed.ok()) return ToGrpcStatus(parsed.status());
+  response->set_note(*note);
+  response->set_tree_size(parsed->tree_size);
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetInclusionProof(
+    grpc::ServerContext* context, const v1::GetInclusionProofRequest* request,
+    v1::InclusionProof* response) {
+  auto caller = Authorize(context, Permission::kProve, "GetInclusionProof", "");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  uint64_t size = request->tree_size() == 0 ? options_.ledger->Size()
+                                            : request->tree_size();
+  auto proof = options_.ledger->InclusionProof(request->position(), size);
+  if (!proof.ok()) return ToGrpcStatus(proof.status());
+  response->set_leaf_index(request->position() - 1);
+  response->set_tree_size(size);
+  for (std::string& h : HashBytes(*proof)) response->add_hashes(std::move(h));
+  return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::GetConsistencyProof(
+    grpc::ServerContext* context,
+    const v1::GetConsistencyProofRequest* request,
+    v1::ConsistencyProof* response) {
+  auto caller =
+      Authorize(context, Permission::kProve, "GetConsistencyProof", "");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  uint64_t size = request->new_size() == 0 ? options_.ledger->Size()
+                                           : request->new_size();
+  auto proof = options_.ledger->ConsistencyProof(request->old_size(), size);
+  if (!proof.ok()) return ToGrpcStatus(proof.status());
+  response->set_old_size(request->old_size());
+  response->set_new_size(size);
+  for (std::string& h : HashBytes(*proof)) response->add_hashes(std::move(h));
+  return grpc::Status::OK;
+}
+
+}  // namespace caseledger::server

@@ -1,0 +1,153 @@
+// The gRPC service caseledger.v1.Ledger over one open Ledger
+// (proto/caseledger/v1/service.proto, docs/service.md).
+//
+// Every RPC first authenticates the bearer token and checks that its role
+// allows the RPC (UNAUTHENTICATED, PERMISSION_DENIED), then validates the
+// request exactly as the CLI does (the ledger's own validation), and maps
+// the ledger's absl::Status to the same gRPC code. Reads of case data and
+// exports are written to the access log before any data is sent.
+//
+// Streams read the store in pages of `page_size` events and write them with
+// gRPC's flow control, so a slow reader holds at most one page in memory and
+// never delays appends.
+//
+// Thread safety: gRPC calls the handlers from many threads at once.
+#ifndef CASELEDGER_TOOLS_SERVER_SERVICE_H_
+#define CASELEDGER_TOOLS_SERVER_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "caseledger/v1/service.grpc.pb.h"
+#include "ledger/clock.h"
+#include "ledger/ledger.h"
+#include "tools/server/access_log.h"
+#include "tools/server/tokens.h"
+
+namespace caseledger::server {
+
+// The projections behind GetState, ListDeadlines, GetFindings and
+// GetTimeline, supplied by the tool so that the server renders exactly what
+// the CLI verbs print (tools/verbs_serve.cc).
+class ProjectionRenderer {
+ public:
+  enum class View { kState, kDeadlines, kFindings, kTimeline };
+  virtual ~ProjectionRenderer() = default;
+  // Renders `view` of the ledger for `request`; errors as the CLI verb's.
+  virtual absl::StatusOr<v1::RenderedDocument> Render(
+      View view, Ledger& ledger, const v1::ProjectionRequest& request) = 0;
+};
+
+// The evidence bundle behind ExportBundle, supplied by the tool.
+class BundleExporter {
+ public:
+  virtual ~BundleExporter() = default;
+  // Writes the bundle of `request` to `sink` in pieces; `requested_by` names
+  // the caller for the bundle's own audit event. Stops with kCancelled when
+  // `sink` returns false.
+  virtual absl::Status Export(
+      Ledger& ledger, const v1::ExportBundleRequest& request,
+      const std::string& requested_by,
+      const std::function<bool(std::string_view)>& sink) = 0;
+};
+
+struct ServiceOptions {
+  // Not owned; each must outlive the service. `projections` and `bundles`
+  // may be null: their RPCs then fail with UNIMPLEMENTED.
+  Ledger* ledger = nullptr;
+  const TokenTable* tokens = nullptr;
+  AccessLog* access_log = nullptr;
+  Clock* clock = nullptr;
+  ProjectionRenderer* projections = nullptr;
+  BundleExporter* bundles = nullptr;
+  // Most events in one Append. Default: 10,000.
+  size_t max_batch_events = 10000;
+  // Events read from the store at a time by streams. Default: 256.
+  uint64_t page_size = 256;
+  // How long an idle subscription waits for new events before it checks for
+  // cancellation and shutdown again. Default: 200 ms.
+  absl::Duration idle_check = absl::Milliseconds(200);
+  // Most concurrent subscriptions; more fail with RESOURCE_EXHAUSTED, so
+  // that streams never take every server thread. Default: 128.
+  int max_subscriptions = 128;
+};
+
+class LedgerService final : public v1::Ledger::Service {
+ public:
+  explicit LedgerService(ServiceOptions options);
+
+  // Ends every subscription (UNAVAILABLE) within `idle_check` and refuses
+  // new ones, so that grpc::Server::Shutdown() only waits for short calls.
+  void BeginShutdown();
+
+  grpc::Status Append(grpc::ServerContext* context,
+                      const v1::AppendRequest* request,
+                      v1::AppendResponse* response) override;
+  grpc::Status ReadCase(grpc::ServerContext* context,
+                        const v1::ReadCaseRequest* request,
+                        grpc::ServerWriter<v1::StoredEvent>* writer) override;
+  grpc::Status ReadAll(grpc::ServerContext* context,
+                       const v1::ReadAllRequest* request,
+                       grpc::ServerWriter<v1::StoredEvent>* writer) override;
+  grpc::Status Subscribe(
+      grpc::ServerContext* context, const v1::SubscribeRequest* request,
+      grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+  grpc::Status GetState(grpc::ServerContext* context,
+                        const v1::ProjectionRequest* request,
+                        v1::RenderedDocument* response) override;
+  grpc::Status ListDeadlines(grpc::ServerContext* context,
+                             const v1::ProjectionRequest* request,
+                             v1::RenderedDocument* response) override;
+  grpc::Status GetFindings(grpc::ServerContext* context,
+                           const v1::ProjectionRequest* request,
+                           v1::RenderedDocument* response) override;
+  grpc::Status GetTimeline(grpc::ServerContext* context,
+                           const v1::ProjectionRequest* request,
+                           v1::RenderedDocument* response) override;
+  grpc::Status ExportBundle(
+      grpc::ServerContext* context, const v1::ExportBundleRequest* request,
+      grpc::ServerWriter<v1::BundleChunk>* writer) override;
+  grpc::Status GetCheckpoint(grpc::ServerContext* context,
+                             const v1::GetCheckpointRequest* request,
+                             v1::CheckpointResponse* response) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext* context,
+                                 const v1::GetInclusionProofRequest* request,
+                                 v1::InclusionProof* response) override;
+  grpc::Status GetConsistencyProof(
+      grpc::ServerContext* context,
+      const v1::GetConsistencyProofRequest* request,
+      v1::ConsistencyProof* response) override;
+
+ private:
+  // The caller, once authenticated and authorized.
+  struct Caller {
+    Principal principal;
+    std::string peer;
+  };
+  // Authenticates the call and checks `permission`. Denials of reads and
+  // exports are recorded in the access log, and so is every granted read
+  // or export (with `what`), before any data is sent.
+  absl::StatusOr<Caller> Authorize(grpc::ServerContext* context,
+                                   Permission permission, std::string_view rpc,
+                                   const std::string& what);
+  absl::Status RecordAccess(const Caller& caller, std::string_view rpc,
+                            const std::string& what, std::string_view outcome,
+                            uint64_t events, bool authenticated = true);
+  grpc::Status Project(ProjectionRenderer::View view, std::string_view rpc,
+                       grpc::ServerContext* context,
+                       const v1::ProjectionRequest* request,
+                       v1::RenderedDocument* response);
+
+  const ServiceOptions options_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<int> subscriptions_{0};
+};
+
+}  // namespace caseledger::server
+
+#endif  // CASELEDGER_TOOLS_SERVER_SERVICE_H_

@@ -1,0 +1,151 @@
+#include "tools/server/tokens.h"
+
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ledger/sha256.h"
+
+namespace caseledger::server {
+
+namespace {
+constexpr char kDigestPrefix[] = "sha256:";
+constexpr char kTokenPrefix[] = "clt_";
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAppender:
+      return "appender";
+    case Role::kReader:
+      return "reader";
+    case Role::kExporter:
+      return "exporter";
+    case Role::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Role> ParseRole(std::string_view name) {
+  for (Role r :
+       {Role::kAppender, Role::kReader, Role::kExporter, Role::kAdmin}) {
+    if (RoleName(r) == name) return r;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown role '", std::string(name),
+                   "' (appender, reader, exporter or admin)"));
+}
+
+bool Allows(Role role, Permission permission) {
+  switch (role) {
+    case Role::kAdmin:
+      return true;
+    case Role::kAppender:
+      return permission == Permission::kAppend ||
+             permission == Permission::kProve;
+    case Role::kReader:
+      return permission == Permission::kRead ||
+             permission == Permission::kProve;
+    case Role::kExporter:
+      return permission == Permission::kExport ||
+             permission == Permission::kProve;
+  }
+  return false;
+}
+
+absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
+                                             std::string_view source) {
+  TokenTable table;
+  int line_number = 0;
+  for (absl::string_view raw : absl::StrSplit(std::string(text), '\n')) {
+    ++line_number;
+    std::string line(raw);
+    if (size_t hash = line.find('#'); hash != std::string::npos) {
+      line.resize(hash);
+    }
+    std::vector<std::string> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (fields.empty()) continue;
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string(source), " line ", line_number, ": ", why));
+    };
+    if (fields.size() != 3) {
+      return bad("expected 'ROLE NAME sha256:HEX'");
+    }
+    auto role = ParseRole(fields[0]);
+    if (!role.ok()) return bad(std::string(role.status().message()));
+    if (!absl::StartsWith(fields[2], kDigestPrefix)) {
+      return bad("the digest must start with 'sha256:'");
+    }
+    std::string hex =
+        absl::AsciiStrToLower(fields[2].substr(sizeof(kDigestPrefix) - 1));
+    if (!IsLowerHexSha256(hex)) {
+      return bad("the digest must be 64 hex digits");
+    }
+    if (table.by_digest_.contains(hex)) {
+      return bad("this token digest is listed twice");
+    }
+    table.by_digest_[hex] = Principal{fields[1], *role};
+  }
+  return table;
+}
+
+absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read tokens file ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return Parse(text.str(), path);
+}
+
+std::optional<Principal> TokenTable::Find(std::string_view token) const {
+  if (token.empty()) return std::nullopt;
+  auto it = by_digest_.find(ToHex(Sha256(token)));
+  if (it == by_digest_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::string> NewToken() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    return absl::InternalError("the OS random generator failed");
+  }
+  return absl::StrCat(
+      kTokenPrefix,
+      ToHex(std::string_view(reinterpret_cast<char*>(bytes), sizeof(bytes))));
+}
+
+std::string TokenFileLine(Role role, std::string_view name,
+                          std::string_view token) {
+  return absl::StrCat(std::string(RoleName(role)), " ", std::string(name), " ",
+                      kDigestPrefix, ToHex(Sha256(token)));
+}
+
+absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read token file ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token file ", path, " is empty"));
+  }
+  return token;
+}
+
+}  // namespace caseledger::server

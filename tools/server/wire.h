@@ -1,0 +1,30 @@
+// Conversions between the ledger's C++ types and the messages of
+// proto/caseledger/v1/service.proto, shared by the server and the client.
+//
+// Thread safety: pure functions.
+#ifndef CASELEDGER_TOOLS_SERVER_WIRE_H_
+#define CASELEDGER_TOOLS_SERVER_WIRE_H_
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "caseledger/v1/service.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "ledger/ledger.h"
+#include "ledger/recorded_event.h"
+
+namespace caseledger::server {
+
+v1::StoredEvent ToStoredEvent(const RecordedEvent& event);
+// The event as the ledger holds it; `event` is parsed from the exact stored
+// bytes (kDataLoss when they do not parse).
+absl::StatusOr<RecordedEvent> FromStoredEvent(const v1::StoredEvent& stored);
+
+v1::ExpectedVersion ToWire(const ExpectedVersion& expected);
+absl::StatusOr<ExpectedVersion> FromWire(const v1::ExpectedVersion& expected);
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t);
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
+
+}  // namespace caseledger::server
+
+#endif  // CASELEDGER_TOOLS_SERVER_WIRE_H_

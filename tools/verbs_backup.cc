@@ -1,0 +1,93 @@
+// Verbs of backup and restore: backup --to, backup --verify, restore --from.
+// The work and its guarantees are in Ledger::Backup / VerifyBackup / Restore
+// (docs/reliability.md).
+#include "absl/strings/str_cat.h"
+#include "ledger/base64.h"
+#include "tools/cli.h"
+
+namespace caseledger::cli {
+namespace {
+
+std::string Describe(const Ledger::BackupInfo& info) {
+  return absl::StrCat(info.tree_size, " entries of ", info.origin, ", root ",
+                      Base64Encode(DigestBytes(info.root)),
+                      ", last checkpoint at size ", info.checkpoint_size);
+}
+
+int VerifyBackupVerb(const std::string& dir, Io& io) {
+  auto info = Ledger::VerifyBackup(dir);
+  if (!info.ok()) {
+    if (absl::IsNotFound(info.status())) {
+      return Fail(io, "backup", info.status());
+    }
+    io.out << "FAIL " << info.status().message() << "\n";
+    return kExitCheckFailed;
+  }
+  io.out << "OK backup in " << dir << ": " << Describe(*info) << "\n";
+  return kExitOk;
+}
+
+int Backup(const Args& args, Io& io) {
+  if (args.Has("to") == args.Has("verify")) {
+    return UsageError(io, "backup",
+                      "give exactly one of --to DIR (make a backup) or "
+                      "--verify DIR (check one)");
+  }
+  if (args.Has("verify")) return VerifyBackupVerb(args.Get("verify"), io);
+  if (args.Get("to").empty()) {
+    return UsageError(io, "backup", "--to needs a folder");
+  }
+  auto ledger = OpenForWrite(args);
+  if (!ledger.ok()) return Fail(io, "backup", ledger.status());
+  auto info = (*ledger)->Backup(args.Get("to"));
+  if (!info.ok()) return Fail(io, "backup", info.status());
+  io.out << "backed up " << Describe(*info) << " to " << args.Get("to")
+         << "; the copy verifies\n";
+  return kExitOk;
+}
+
+int Restore(const Args& args, Io& io) {
+  if (!args.Has("from") || args.Get("from").empty()) {
+    return UsageError(io, "restore", "--from DIR is required");
+  }
+  std::string to = DbDir(args);
+  if (to.empty()) {
+    return UsageError(io, "restore",
+                      "--db DIR (the new ledger folder) is required");
+  }
+  auto info = Ledger::Restore(args.Get("from"), to);
+  if (!info.ok()) return Fail(io, "restore", info.status());
+  io.out << "restored " << Describe(*info) << " into " << to
+         << "; the restored ledger verifies\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Verb> BackupVerbs() {
+  return {
+      {{"backup",
+        "backup --db DIR (--to BACKUP | --verify BACKUP)",
+        "Write a consistent, verified copy of the ledger (store and signing "
+        "key) to a\nnew folder while it stays in use, or check a backup "
+        "without restoring it.\nA backup is a ledger folder: 'verify --db "
+        "BACKUP' reads it too.",
+        {{"to", "BACKUP", "the new folder to write the backup to"},
+         {"verify", "BACKUP",
+          "check this backup: every digest, node, checkpoint and table "
+          "checksum"}},
+        0,
+        0},
+       Backup},
+      {{"restore",
+        "restore --from BACKUP --db DIR",
+        "Restore a backup into DIR (new or empty): the backup is verified, "
+        "copied, and\nthe copy verified to have the backup's size and root.",
+        {{"from", "BACKUP", "the backup folder to restore"}},
+        0,
+        0},
+       Restore},
+  };
+}
+
+}  // namespace caseledger::cli

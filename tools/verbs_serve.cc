@@ -1,0 +1,166 @@
+// Verbs of the network service: serve and token (docs/service.md).
+#include <pthread.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tools/cli.h"
+#include "tools/server/access_log.h"
+#include "tools/server/projections.h"
+#include "tools/server/server.h"
+#include "tools/server/tokens.h"
+
+namespace caseledger::cli {
+
+namespace {
+
+constexpr char kDefaultListen[] = "127.0.0.1:7420";
+constexpr char kAccessLogFile[] = "access-log.jsonl";
+
+absl::StatusOr<std::string> ReadPem(const Args& args, const std::string& flag,
+                                    Io& io) {
+  if (!args.Has(flag)) return std::string();
+  auto text = ReadInput(args.Get(flag), io);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", text.status().message()));
+  }
+  return *text;
+}
+
+int Serve(const Args& args, Io& io) {
+  // Block the stop signals before any thread starts (the ledger's
+  // sequencer, gRPC's pollers), so that only sigwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (!args.Has("tokens")) {
+    return UsageError(io, "serve", "--tokens FILE is required");
+  }
+  auto tokens = server::TokenTable::Load(args.Get("tokens"));
+  if (!tokens.ok()) return Fail(io, "serve", tokens.status());
+  if (tokens->size() == 0) {
+    io.err << "caseledger serve: warning: " << args.Get("tokens")
+           << " lists no tokens; every call will be refused\n";
+  }
+  server::ServerOptions options;
+  options.listen = args.Get("listen", kDefaultListen);
+  for (auto [flag, pem] :
+       {std::pair{"tls-cert", &options.tls_cert_pem},
+        std::pair{"tls-key", &options.tls_key_pem},
+        std::pair{"client-ca", &options.tls_client_ca_pem}}) {
+    auto text = ReadPem(args, flag, io);
+    if (!text.ok()) return Fail(io, "serve", text.status());
+    *pem = *text;
+  }
+  double grace_seconds = 30;
+  if (args.Has("grace") &&
+      (!absl::SimpleAtod(args.Get("grace"), &grace_seconds) ||
+       grace_seconds < 0)) {
+    return UsageError(io, "serve",
+                      absl::StrCat("--grace: '", args.Get("grace"),
+                                   "' is not a number of seconds"));
+  }
+
+  auto ledger = OpenForWrite(args);
+  if (!ledger.ok()) return Fail(io, "serve", ledger.status());
+  std::string log_path =
+      args.Get("access-log",
+               (std::filesystem::path(DbDir(args)) / kAccessLogFile).string());
+  auto access_log = server::AccessLog::Open(log_path, &SystemClock());
+  if (!access_log.ok()) return Fail(io, "serve", access_log.status());
+
+  options.service.ledger = ledger->get();
+  options.service.tokens = &*tokens;
+  options.service.access_log = access_log->get();
+  options.service.clock = &SystemClock();
+  auto projections = server::NewProjectionRenderer(&SystemClock());
+  options.service.projections = projections.get();
+  // ExportBundle answers UNIMPLEMENTED until the bundle writer exists.
+  options.service.bundles = nullptr;
+  auto server = server::Server::Start(std::move(options));
+  if (!server.ok()) return Fail(io, "serve", server.status());
+  io.err << "caseledger serve: ledger " << DbDir(args) << " ("
+         << (*ledger)->Size() << " entries), " << tokens->size()
+         << " tokens, access log " << log_path << "\n";
+  io.out << "listening on " << (*server)->address() << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  io.err << "caseledger serve: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
+         << ": no new calls; finishing the calls in flight\n";
+  (*server)->Shutdown(absl::Seconds(grace_seconds));
+  uint64_t size = (*ledger)->Size();
+  // Closing the ledger drains the sequencer (every acknowledged append was
+  // synced before its acknowledgment) and signs a final checkpoint.
+  ledger->reset();
+  io.err << "caseledger serve: stopped; ledger size " << size << "\n";
+  return kExitOk;
+}
+
+int Token(const Args& args, Io& io) {
+  if (!args.Has("role") || !args.Has("name")) {
+    return UsageError(io, "token", "--role ROLE and --name NAME are required");
+  }
+  auto role = server::ParseRole(args.Get("role"));
+  if (!role.ok()) return Fail(io, "token", role.status());
+  std::string name = args.Get("name");
+  if (name.empty() || name.find_first_of(" \t\r\n#") != std::string::npos) {
+    return UsageError(io, "token",
+                      "--name must be one word (no spaces or '#')");
+  }
+  auto token = server::NewToken();
+  if (!token.ok()) return Fail(io, "token", token.status());
+  io.out << *token << "\n" << server::TokenFileLine(*role, name, *token) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Verb> ServiceVerbs() {
+  return {
+      {{"serve",
+        "serve --db DIR --tokens FILE [--listen HOST:PORT] [--tls-cert F "
+        "--tls-key F [--client-ca F]]",
+        "Run the network service (gRPC caseledger.v1.Ledger and the standard "
+        "health\nservice) until SIGTERM or SIGINT; prints 'listening on "
+        "HOST:PORT' once ready.\nOn a stop signal: no new calls, calls in "
+        "flight finish, the ledger is synced\nand closed, exit 0. See "
+        "docs/service.md.",
+        {{"listen", "HOST:PORT",
+          "address to listen on; port 0 picks a free one (default: "
+          "127.0.0.1:7420)"},
+         {"tokens", "FILE", "bearer tokens and roles: 'ROLE NAME sha256:HEX'"},
+         {"tls-cert", "FILE", "the server's certificate chain (PEM)"},
+         {"tls-key", "FILE", "the server's private key (PEM)"},
+         {"client-ca", "FILE",
+          "require client certificates signed by these CAs (mutual TLS)"},
+         {"access-log", "FILE",
+          "where reads and exports are recorded (default: "
+          "DIR/access-log.jsonl)"},
+         {"grace", "SECONDS",
+          "how long calls in flight may take to finish on stop (default: "
+          "30)"}},
+        0,
+        0},
+       Serve},
+      {{"token",
+        "token --role appender|reader|exporter|admin --name NAME",
+        "Print a new random bearer token on line 1 and its tokens-file line "
+        "on line 2.\nGive the token to the client (its token file holds the "
+        "token alone); add line 2\nto the server's tokens file.",
+        {{"role", "ROLE", "appender, reader, exporter or admin"},
+         {"name", "NAME", "who holds the token (one word; in the access log)"}},
+        0,
+        0},
+       Token},
+  };
+}
+
+}  // namespace caseledger::cli

@@ -164,8 +164,8 @@ namespace {
 
 std::vector<Verb> AllVerbs() {
   std::vector<Verb> verbs = LedgerVerbs();
-  for (auto* more : {&ProjectionVerbs, &EvidenceVerbs, &BackupVerbs,
-                     &ServiceVerbs}) {
+  for (auto* more :
+       {&ProjectionVerbs, &EvidenceVerbs, &BackupVerbs, &ServiceVerbs}) {
     for (Verb& v : more()) verbs.push_back(std::move(v));
   }
   return verbs;
@@ -185,6 +185,13 @@ void PrintVerbHelp(const VerbSpec& spec, std::ostream& out) {
          "3 conflict, 4 internal or storage error\n";
 }
 
+// The summary's first sentence, on one line.
+std::string Brief(std::string summary) {
+  std::replace(summary.begin(), summary.end(), '\n', ' ');
+  size_t end = summary.find(". ");
+  return end == std::string::npos ? summary : summary.substr(0, end + 1);
+}
+
 void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
   out << "caseledger: the audit ledger of email communications of "
          "immigration case files\n\n"
@@ -193,7 +200,7 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
   for (const Verb& v : verbs) {
     std::string left = absl::StrCat("  ", v.spec.name);
     out << left << std::string(left.size() < 16 ? 16 - left.size() : 1, ' ')
-        << v.spec.summary.substr(0, v.spec.summary.find('\n')) << "\n";
+        << Brief(v.spec.summary) << "\n";
   }
   out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
   out << "Client mode: caseledger --server HOST:PORT --token-file FILE "

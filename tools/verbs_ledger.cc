@@ -7,6 +7,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
+#include "ledger/import.h"
 #include "projections/deadline_index.h"
 #include "projections/evaluation.h"
 #include "tools/cli.h"
@@ -115,12 +116,39 @@ int Append(const Args& args, Io& io) {
   return kExitOk;
 }
 
+int Import(const Args& args, Io& io) {
+  const std::string& path = args.positional()[0];
+  auto ledger = OpenForWrite(args);
+  if (!ledger.ok()) return Fail(io, "import", ledger.status());
+  absl::Time start = SystemClock().Now();
+  ImportOptions options;
+  options.progress = [&](const ImportProgress& p) {
+    double seconds = absl::ToDoubleSeconds(SystemClock().Now() - start);
+    io.err << "import: line " << p.lines << ", " << p.appended << " appended, "
+           << p.duplicates << " already stored ("
+           << static_cast<uint64_t>((p.appended + p.duplicates) /
+                                    std::max(seconds, 1e-3))
+           << " events/s)\n";
+  };
+  auto result = ImportEventLines(**ledger, path, options);
+  if (!result.ok()) return Fail(io, "import", result.status());
+  if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
+      !indexed.ok()) {
+    io.err << "caseledger import: warning: deadline index not updated: "
+           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+  }
+  io.out << "imported " << result->appended << " events (" << result->duplicates
+         << " already stored, skipped) from " << result->lines
+         << " lines; ledger size " << (*ledger)->Size() << "\n";
+  return kExitOk;
+}
+
 std::string ReadRowJson(const RecordedEvent& e) {
-  return absl::StrCat("{\"position\": ", e.position,
-                      ", \"case_version\": ", e.case_version,
-                      ", \"recorded_at\": \"", projections::FormatUtc(e.recorded_at),
-                      "\", \"event\": ", EventToJson(e.event),
-                      ", \"entry\": \"", Base64Encode(e.entry_bytes), "\"}");
+  return absl::StrCat(
+      "{\"position\": ", e.position, ", \"case_version\": ", e.case_version,
+      ", \"recorded_at\": \"", projections::FormatUtc(e.recorded_at),
+      "\", \"event\": ", EventToJson(e.event), ", \"entry\": \"",
+      Base64Encode(e.entry_bytes), "\"}");
 }
 
 std::string ReadRowText(const RecordedEvent& e) {
@@ -130,8 +158,8 @@ std::string ReadRowText(const RecordedEvent& e) {
       "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
       projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
       v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
-      e.event.actor().id(), " (recorded ", projections::FormatUtc(e.recorded_at),
-      ", id ", e.event.event_id(), ")");
+      e.event.actor().id(), " (recorded ",
+      projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
 }
 
 absl::StatusOr<uint64_t> ParseCount(const Args& args, const std::string& flag,
@@ -213,6 +241,16 @@ std::vector<Verb> LedgerVerbs() {
         1,
         1},
        Append},
+      {{"import",
+        "import --db DIR FILE",
+        "Bulk-append a large JSON Lines file in batches, with progress. Every "
+        "line is\nvalidated before anything is written; events without an "
+        "event_id get one\nderived from the line and its content, so running "
+        "the same file again skips\nwhat is stored and resumes after it.",
+        {},
+        1,
+        1},
+       Import},
       {{"read",
         "read --db DIR [--case C] [--from N] [--limit N] [--format json|text]",
         "Print events in order: the whole ledger from position --from, or one "

@@ -83,8 +83,9 @@ TEST_F(CliTest, HelpGoesToStdoutAndExitsZero) {
   CliRun r = Cli("--help");
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("append"));
-  for (const char* verb : {"init", "attach", "append", "read", "demo", "key",
-                           "checkpoint", "prove", "verify"}) {
+  for (const char* verb : {"init", "attach", "append", "import", "read", "demo",
+                           "key", "checkpoint", "prove", "verify", "timeline",
+                           "state", "deadlines", "findings", "rebuild"}) {
     CliRun v = Cli(absl::StrCat(verb, " --help"));
     EXPECT_EQ(v.code, 0) << verb;
     EXPECT_THAT(v.out, StartsWith(absl::StrCat("usage: caseledger ", verb)));
@@ -301,7 +302,8 @@ TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
                   .code,
               0);
   }
-  CliRun state = Cli("state --db " + Db() + " --case E2012-000952 --format json");
+  CliRun state =
+      Cli("state --db " + Db() + " --case E2012-000952 --format json");
   ASSERT_EQ(state.code, 0) << state.err;
   EXPECT_THAT(state.out, HasSubstr("\"status\": \"REFUSED\""));
   EXPECT_THAT(Cli("state --db " + Db() + " --case E2012-000417").out,
@@ -333,9 +335,8 @@ TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
   EXPECT_EQ(Cli("state --db " + Db()).code, 2);  // no --case
   EXPECT_EQ(Cli("state --db " + Db() + " --case NOPE").code, 2);
   EXPECT_EQ(Cli("deadlines --db " + Db() + " --status LATE").code, 2);
-  EXPECT_EQ(Cli("state --db " + Db() + " --case E2012-000417 --as-of soon")
-                .code,
-            2);
+  EXPECT_EQ(
+      Cli("state --db " + Db() + " --case E2012-000417 --as-of soon").code, 2);
   CliRun policy = Cli("deadlines --db " + Db() + " --policy " +
                       Write("p.json", R"({"default_minimum_days": "x"})"));
   EXPECT_EQ(policy.code, 2);
@@ -362,6 +363,36 @@ TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {
   CliRun strict = Cli("findings --db " + Db() + " --case F-1 --strict");
   EXPECT_EQ(strict.code, 1);
   EXPECT_THAT(strict.out, HasSubstr("FAIL"));
+}
+
+TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
+  Init();
+  // No event ids: the import derives them, so a second run adds nothing.
+  std::string jsonl;
+  for (int c = 0; c < 30; ++c) {
+    absl::StrAppend(
+        &jsonl, R"({"case_id": "I-)", c,
+        R"(", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "case_opened": {"office_id": "X"}})",
+        "\n", R"({"case_id": "I-)", c,
+        R"(", "occurred_at": "2011-01-11T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "same text"}})",
+        "\n");
+  }
+  std::string file = Write("bulk.jsonl", jsonl);
+  CliRun first = Cli("import --db " + Db() + " " + file);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("imported 60 events"));
+  EXPECT_THAT(first.err, HasSubstr("import: line 60"));
+  CliRun again = Cli("import --db " + Db() + " " + file);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("imported 0 events (60 already stored"));
+  EXPECT_EQ(EventCount(), 60);
+
+  std::string bad = jsonl + R"({"case_id": "I-0", "occurred_at": "nope"})"
+                            "\n";
+  CliRun refused = Cli("import --db " + Db() + " " + Write("bad.jsonl", bad));
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("line 61"));
+  EXPECT_EQ(EventCount(), 60);
 }
 
 TEST_F(CliTest, DemoRecordsARealisticCase) {

@@ -1,0 +1,49 @@
+// Bulk import of JSON Lines (caseledger import): streamed, in batches,
+// resumable.
+//
+// Unlike Append, an import is not one atomic call: a file of millions of
+// events is appended in batches, each atomic and synced. It is made safe to
+// re-run instead: every line is parsed and validated before anything is
+// written, and events without an event_id get one derived from the line
+// number and the event's bytes, so running the same file again skips what
+// is already stored and continues after it.
+#ifndef CASELEDGER_LEDGER_IMPORT_H_
+#define CASELEDGER_LEDGER_IMPORT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/ledger.h"
+
+namespace caseledger {
+
+struct ImportProgress {
+  uint64_t lines = 0;       // input lines read so far
+  uint64_t appended = 0;    // events newly written
+  uint64_t duplicates = 0;  // events already stored, skipped
+};
+
+struct ImportOptions {
+  // Events per Append call. Default: 1000.
+  size_t batch_size = 1000;
+  // Called after each batch. May be null.
+  std::function<void(const ImportProgress&)> progress;
+};
+
+// Imports the JSON Lines file at `path`. Errors name the line: a malformed
+// line stops the import before anything is written; a line the ledger
+// refuses (e.g. a request never sent) stops it at that line's batch, with
+// every earlier batch durable (re-run after fixing the line).
+absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
+                                                const std::string& path,
+                                                const ImportOptions& options);
+
+// The event_id an import gives an event without one: a UUID (version 8,
+// RFC 9562) from SHA-256(line number || event bytes without the id).
+std::string DerivedEventId(uint64_t line, const v1::Event& event);
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_IMPORT_H_

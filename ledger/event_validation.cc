@@ -1,5 +1,7 @@
 #include "ledger/event_validation.h"
 
+#include <openssl/rand.h>
+
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -358,6 +360,25 @@ bool IsValidUuid(std::string_view id) {
     }
   }
   return true;
+}
+
+std::string UuidText(std::string_view sixteen_bytes, int version) {
+  std::string b(sixteen_bytes.substr(0, 16));
+  b.resize(16, '\0');
+  b[6] = static_cast<char>((b[6] & 0x0f) | (version << 4));
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  std::string hex = ToHex(b);
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
+                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
+                      hex.substr(20));
+}
+
+absl::StatusOr<std::string> NewEventId() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) {
+    return absl::InternalError("the system random generator failed");
+  }
+  return UuidText(std::string_view(reinterpret_cast<char*>(b), sizeof b), 4);
 }
 
 std::string RequestIdOf(const v1::Event& event) {

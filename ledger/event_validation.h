@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "caseledger/v1/events.pb.h"
 
 namespace caseledger {
@@ -26,6 +27,12 @@ bool IsValidCaseId(std::string_view case_id);
 bool IsValidEmailAddress(std::string_view address);
 // True for the canonical 8-4-4-4-12 hex form.
 bool IsValidUuid(std::string_view id);
+// The canonical text of a 16-byte UUID, after setting its version nibble
+// and the RFC 9562 variant bits.
+std::string UuidText(std::string_view sixteen_bytes, int version);
+// A fresh random event id (UUID version 4) from the system's CSPRNG.
+// Clients that retry appends give each event its id before the first try.
+absl::StatusOr<std::string> NewEventId();
 
 // The request a payload is about ("" when none), and whether the payload is
 // request-scoped (must name a request already sent in its case).

@@ -16,12 +16,7 @@ std::string DerivedEventId(uint64_t line, const v1::Event& event) {
   std::string bytes;
   without_id.SerializeToString(&bytes);
   Sha256Digest d = Sha256(absl::StrCat(line, "\n"), bytes);
-  d[6] = (d[6] & 0x0f) | 0x80;  // version 8
-  d[8] = (d[8] & 0x3f) | 0x80;  // RFC 9562 variant
-  std::string hex = ToHex(d);
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20, 12));
+  return UuidText(DigestBytes(d), 8);
 }
 
 namespace {

@@ -61,17 +61,6 @@ absl::Status RandomBytes(uint8_t* out, size_t n) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> NewUuid() {
-  uint8_t b[16];
-  CASELEDGER_RETURN_IF_ERROR(RandomBytes(b, sizeof b));
-  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
-  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  std::string hex = ToHex(std::string_view(reinterpret_cast<char*>(b), 16));
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20));
-}
-
 absl::Status WithEventIndex(absl::Status status, size_t index) {
   absl::Status out(status.code(),
                    absl::StrCat("event ", index, ": ", status.message()));
@@ -587,11 +576,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   }
   {
     CASELEDGER_ASSIGN_OR_RETURN(
-        auto store,
-        Store::Open((fs::path(dir) / kStoreDir).string(),
-                    {.create_if_missing = true,
-                     .read_only = false,
-                     .faults = options.faults}));
+        auto store, Store::Open((fs::path(dir) / kStoreDir).string(),
+                                {.create_if_missing = true,
+                                 .read_only = false,
+                                 .faults = options.faults}));
     Batch batch(*store);
     batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
     batch.Put(Family::kMeta, kMetaOrigin, origin);
@@ -658,7 +646,7 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
   for (size_t i = 0; i < events.size(); ++i) {
     v1::Event& event = events[i];
     if (event.event_id().empty()) {
-      CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewUuid());
+      CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewEventId());
       event.set_event_id(std::move(id));
     }
     absl::Status valid = ValidateEvent(event);

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "ledger/event_json.h"
 #include "ledger/event_validation.h"
+#include "ledger/import.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -136,6 +137,23 @@ TEST_F(LedgerTest, AppendIsAllOrNothing) {
   // The good event alone goes through: the failed call left no trace.
   ASSERT_OK_AND_ASSIGN(auto ok, Append({Ev("A", kSendDoc1)}));
   EXPECT_EQ(ok.events[0].position, 3u);
+}
+
+TEST(EventIds, DerivedIdsAreStableUuidsThatDependOnLineAndContent) {
+  auto e = ParseEventJson(
+      R"({"case_id": "A", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})");
+  ASSERT_OK(e);
+  std::string id = DerivedEventId(7, *e);
+  EXPECT_TRUE(IsValidUuid(id)) << id;
+  EXPECT_EQ(id[14], '8');  // version 8
+  EXPECT_EQ(id, DerivedEventId(7, *e));
+  EXPECT_NE(id, DerivedEventId(8, *e));
+  v1::Event other = *e;
+  other.mutable_officer_note_added()->set_text("y");
+  EXPECT_NE(id, DerivedEventId(7, other));
+  ASSERT_OK_AND_ASSIGN(std::string random, NewEventId());
+  EXPECT_TRUE(IsValidUuid(random));
+  EXPECT_EQ(random[14], '4');
 }
 
 TEST_F(LedgerTest, GeneratesUuidEventIds) {

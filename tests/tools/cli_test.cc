@@ -92,6 +92,21 @@ TEST_F(CliTest, HelpGoesToStdoutAndExitsZero) {
   }
 }
 
+TEST_F(CliTest, TheCliReferenceDocumentsEveryVerb) {
+  std::string doc = Slurp(std::string(CASELEDGER_SOURCE_DIR) + "/docs/cli.md");
+  std::string help = Cli("--help").out;
+  std::istringstream lines(help.substr(help.find("verbs:")));
+  std::string line;
+  int verbs = 0;
+  while (std::getline(lines, line)) {
+    if (line.size() < 3 || line[0] != ' ' || line[2] == ' ') continue;
+    std::string verb = line.substr(2, line.find(' ', 2) - 2);
+    EXPECT_THAT(doc, HasSubstr(absl::StrCat("### `", verb, "`"))) << verb;
+    ++verbs;
+  }
+  EXPECT_GT(verbs, 10);
+}
+
 TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(Cli("frobnicate").code, 2);
   EXPECT_EQ(Cli("").code, 2);

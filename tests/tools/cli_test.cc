@@ -98,8 +98,9 @@ TEST_F(CliTest, TheCliReferenceDocumentsEveryVerb) {
   std::istringstream lines(help.substr(help.find("verbs:")));
   std::string line;
   int verbs = 0;
-  while (std::getline(lines, line)) {
-    if (line.size() < 3 || line[0] != ' ' || line[2] == ' ') continue;
+  std::getline(lines, line);  // "verbs:"
+  while (std::getline(lines, line) && !line.empty()) {
+    if (line.size() < 3 || line[2] == ' ') continue;
     std::string verb = line.substr(2, line.find(' ', 2) - 2);
     EXPECT_THAT(doc, HasSubstr(absl::StrCat("### `", verb, "`"))) << verb;
     ++verbs;

@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 
 absl::Status IoError(std::string_view what, const fs::path& path,
                      const std::error_code& ec) {
-  return absl::UnavailableError(absl::StrCat(
-      std::string(what), " ", path.string(), ": ", ec.message()));
+  return absl::UnavailableError(
+      absl::StrCat(std::string(what), " ", path.string(), ": ", ec.message()));
 }
 
 // fsync(2) of a file or folder, so a copy survives a power loss.
@@ -40,8 +40,8 @@ absl::Status SyncPath(const fs::path& path) {
   int error = errno;
   ::close(fd);
   if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot sync ", path.string(), ": ", std::strerror(error)));
+    return absl::UnavailableError(absl::StrCat("cannot sync ", path.string(),
+                                               ": ", std::strerror(error)));
   }
   return absl::OkStatus();
 }
@@ -61,7 +61,8 @@ absl::Status SyncTree(const fs::path& root) {
 absl::Status CopyFile(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) return IoError(absl::StrCat("cannot copy ", from.string(), " to"), to, ec);
+  if (ec)
+    return IoError(absl::StrCat("cannot copy ", from.string(), " to"), to, ec);
   return absl::OkStatus();
 }
 
@@ -121,8 +122,7 @@ absl::Status StartPartial(const fs::path& partial) {
   }
   fs::create_directories(partial, ec);
   if (ec) return IoError("cannot create", partial, ec);
-  fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace,
-                  ec);
+  fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) return IoError("cannot restrict", partial, ec);
   return absl::OkStatus();
 }
@@ -131,7 +131,9 @@ absl::Status StartPartial(const fs::path& partial) {
 absl::Status Finish(const fs::path& partial, const fs::path& dir) {
   std::error_code ec;
   fs::rename(partial, dir, ec);
-  if (ec) return IoError(absl::StrCat("cannot rename ", partial.string(), " to"), dir, ec);
+  if (ec)
+    return IoError(absl::StrCat("cannot rename ", partial.string(), " to"), dir,
+                   ec);
   return SyncPath(ParentOf(dir));
 }
 
@@ -183,9 +185,9 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
   CASELEDGER_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger,
                               Open(dir, options));
   if (!ledger->impl_->key) {
-    return absl::DataLossError(absl::StrCat(
-        dir, " holds no readable signing key (", kKeyFile,
-        "); a restored ledger could not sign checkpoints"));
+    return absl::DataLossError(
+        absl::StrCat(dir, " holds no readable signing key (", kKeyFile,
+                     "); a restored ledger could not sign checkpoints"));
   }
   CASELEDGER_RETURN_IF_ERROR(ledger->Verify().status());
   CASELEDGER_RETURN_IF_ERROR(ledger->VerifyFiles());
@@ -204,8 +206,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   const fs::path source(from), target(to);
   std::error_code ec;
   if (fs::exists(target / kStoreDir, ec)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        to, " already holds a ledger; restore into a new folder"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(to, " already holds a ledger; restore into a new folder"));
   }
   if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
     return absl::AlreadyExistsError(
@@ -214,11 +216,10 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo backup, VerifyBackup(from));
   const fs::path partial = Partial(target);
   CASELEDGER_RETURN_IF_ERROR(StartPartial(partial));
-  fs::copy(source / kStoreDir, partial / kStoreDir,
-           fs::copy_options::recursive, ec);
+  fs::copy(source / kStoreDir, partial / kStoreDir, fs::copy_options::recursive,
+           ec);
   if (ec) return IoError("cannot copy the backup into", partial, ec);
-  CASELEDGER_RETURN_IF_ERROR(
-      CopyKey(source / kKeyFile, partial / kKeyFile));
+  CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, partial / kKeyFile));
   CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
   if (fs::exists(target, ec)) {
     fs::remove(target, ec);  // empty, checked above

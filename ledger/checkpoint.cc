@@ -606,9 +606,9 @@ absl::StatusOr<std::string> SignNote(std::string_view body,
           BigEndian32(KeyId(key.name(), key.public_key())), signature)),
       "\n");
   if (note.size() > kMaxNoteBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "signed note would be ", note.size(), " bytes, more than ",
-        kMaxNoteBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("signed note would be ", note.size(), " bytes, more than ",
+                     kMaxNoteBytes));
   }
   return note;
 }

@@ -1,10 +1,12 @@
 // Signed checkpoints: a C2SP tlog-checkpoint body inside a C2SP signed-note,
 // signed with Ed25519 (OpenSSL 3). Grammar: docs/formats.md.
 //
-//   <origin>\n<tree size>\n<base64 root hash>\n\n— <key name> <base64(key id || signature)>\n
+//   <origin>\n<tree size>\n<base64 root hash>\n\n— <key name> <base64(key id ||
+//   signature)>\n
 //
 // Key id = first 4 bytes of SHA-256(<key name> || 0x0A || 0x01 || public key).
-// Verifier key text = <key name>+<8 hex digits key id>+<base64(0x01 || public key)>.
+// Verifier key text = <key name>+<8 hex digits key id>+<base64(0x01 || public
+// key)>.
 //
 // Thread safety: all functions are thread-safe; a SigningKey may be shared.
 #ifndef CASELEDGER_LEDGER_CHECKPOINT_H_

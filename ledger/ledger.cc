@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,25 @@ absl::Status RandomBytes(uint8_t* out, size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     return absl::InternalError("the system random generator failed");
   }
+  return absl::OkStatus();
+}
+
+// Fills `out` with a fresh salt (kSaltSize bytes). Salts come from a
+// per-thread pool of the system generator's output, refilled 64 salts at a
+// time: OpenSSL's generator takes locks and looks itself up on every call,
+// which cost about 5% of the append path with one call per event
+// (docs/performance.md). Each salt is still used once.
+absl::Status NewSalt(uint8_t* out) {
+  constexpr size_t kPoolSize = 64 * kSaltSize;
+  thread_local uint8_t pool[kPoolSize];
+  thread_local size_t used = kPoolSize;
+  if (used == kPoolSize) {
+    CASELEDGER_RETURN_IF_ERROR(RandomBytes(pool, kPoolSize));
+    used = 0;
+  }
+  std::memcpy(out, pool + used, kSaltSize);
+  std::memset(pool + used, 0, kSaltSize);
+  used += kSaltSize;
   return absl::OkStatus();
 }
 
@@ -288,15 +308,23 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
       return it->second;
     if (auto it = group.case_versions.find(c); it != group.case_versions.end())
       return it->second;
-    return StoredCaseVersion(c);
+    if (auto it = durable_case_versions.find(c);
+        it != durable_case_versions.end()) {
+      return it->second;
+    }
+    CASELEDGER_ASSIGN_OR_RETURN(uint64_t stored, StoredCaseVersion(c));
+    RememberCaseVersion(c, stored);
+    return stored;
   };
   auto request_sent = [&](const std::string& c,
                           const std::string& r) -> absl::StatusOr<bool> {
     std::string key = RequestKey(c, r);
-    if (mine.requests.contains(key) || group.requests.contains(key)) {
+    if (mine.requests.contains(key) || group.requests.contains(key) ||
+        durable_requests.contains(key)) {
       return true;
     }
     CASELEDGER_ASSIGN_OR_RETURN(auto v, store->Get(Family::kRequests, key));
+    if (v.has_value()) RememberRequest(key);
     return v.has_value();
   };
 
@@ -304,6 +332,10 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   const size_t n = p.events.size();
   std::vector<std::optional<IdRecord>> known(n);
   bool all_known = true;
+  // The first event of this call with each id not stored yet, to find a
+  // repeat with other content in one lookup rather than a scan of the
+  // call (which made large calls quadratic).
+  absl::flat_hash_map<std::string_view, size_t> first_new;
   for (size_t i = 0; i < n; ++i) {
     const PreparedEvent& e = p.events[i];
     const std::string& id = e.event.event_id();
@@ -313,9 +345,11 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     } else {
       CASELEDGER_ASSIGN_OR_RETURN(rec, StoredId(id));
     }
-    for (size_t j = 0; !rec && j < i; ++j) {
-      if (p.events[j].event.event_id() == id &&
-          p.events[j].content_digest != e.content_digest) {
+    if (!rec) {
+      // An earlier repeat of this id had the first one's content, or this
+      // check failed then; so comparing with the first one is enough.
+      auto [it, first] = first_new.try_emplace(id, i);
+      if (!first && p.events[it->second].content_digest != e.content_digest) {
         return WithEventIndex(absl::AlreadyExistsError(absl::StrCat(
                                   "event_id ", id,
                                   " appears twice in this call with different "
@@ -445,7 +479,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
 
     std::string pos_key = EncodeU64(position);
     batch.Put(Family::kEntries, pos_key, entry_bytes);
-    batch.Put(Family::kEvents, pos_key, absl::StrCat(e.salt, e.event_bytes));
+    batch.Put(Family::kEvents, pos_key, e.stored);
     batch.Put(Family::kCaseIndex, CaseKey(c, version + 1), pos_key);
     batch.Put(Family::kEventIds, id,
               absl::StrCat(pos_key, DigestBytes(e.content_digest)));
@@ -507,6 +541,10 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
     }
     events_written.fetch_add(tree.size() - frontier.size());
     writes.fetch_add(1);
+    for (const auto& [c, version] : overlay.case_versions) {
+      RememberCaseVersion(c, version);
+    }
+    for (const auto& request : overlay.requests) RememberRequest(request);
     frontier = std::move(tree);
     last_recorded = recorded;
     size.store(frontier.size(), std::memory_order_release);
@@ -667,9 +705,10 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
     p.event_bytes = SerializeDeterministic(event);
     p.salt.resize(kSaltSize);
     CASELEDGER_RETURN_IF_ERROR(
-        RandomBytes(reinterpret_cast<uint8_t*>(p.salt.data()), kSaltSize));
+        NewSalt(reinterpret_cast<uint8_t*>(p.salt.data())));
     p.content_digest = Sha256(p.event_bytes);
     p.event_digest = Sha256(p.salt, p.event_bytes);
+    p.stored = absl::StrCat(p.salt, p.event_bytes);
     p.event = std::move(event);
     pending->events.push_back(std::move(p));
   }

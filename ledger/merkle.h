@@ -33,7 +33,8 @@ Hash EmptyRoot();
 
 // Reads the stored hash of a complete subtree. Returns kNotFound (or any
 // other error, passed through) when it is not stored.
-using NodeSource = std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;
+using NodeSource =
+    std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;
 
 // Returns the root hash of the first `size` leaves.
 absl::StatusOr<Hash> RootAt(uint64_t size, const NodeSource& nodes);
@@ -55,8 +56,8 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size,
 // leaf at `leaf_index` of the tree of `tree_size` whose root is `root`;
 // kDataLoss otherwise, saying what differed (e.g. the computed root).
 absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t leaf_index,
-                             uint64_t tree_size,
-                             const std::vector<Hash>& proof, const Hash& root);
+                             uint64_t tree_size, const std::vector<Hash>& proof,
+                             const Hash& root);
 
 // Checks a consistency proof (RFC 9162 §2.1.4.2). kDataLoss when it fails.
 absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,

@@ -165,7 +165,8 @@ namespace {
 std::vector<Verb> AllVerbs() {
   std::vector<Verb> verbs = LedgerVerbs();
   for (auto* more :
-       {&ProjectionVerbs, &EvidenceVerbs, &BackupVerbs, &ServiceVerbs}) {
+       {&ProjectionVerbs, &EvidenceVerbs, &BundleVerbs, &BackupVerbs,
+        &ServiceVerbs}) {
     for (Verb& v : more()) verbs.push_back(std::move(v));
   }
   return verbs;
@@ -203,10 +204,10 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
         << Brief(v.spec.summary) << "\n";
   }
   out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
-  out << "Client mode: caseledger --server HOST:PORT --token-file FILE "
-         "[--tls-ca FILE]\n  <verb> runs append, read, timeline, state, "
-         "deadlines, findings, export,\n  checkpoint or prove against a "
-         "server (docs/service.md).\n";
+  out << "Client mode (docs/service.md): caseledger --server HOST:PORT "
+         "--token-file FILE\n[--tls-ca FILE] VERB ... runs append, read, "
+         "timeline, state, deadlines, findings,\nexport, checkpoint or prove "
+         "against a server.\n";
 }
 
 }  // namespace

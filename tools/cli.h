@@ -116,6 +116,7 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
 int RunRemote(const RemoteFlags& flags, const std::string& verb,
               const Args& args, Io& io);
 std::vector<Verb> ProjectionVerbs();
+std::vector<Verb> BundleVerbs();  // export, verify-bundle (verbs_bundle.cc)
 
 }  // namespace caseledger::cli
 

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -66,8 +67,8 @@ absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   std::unique_ptr<LedgerClient> client(new LedgerClient(std::move(options)));
-  client->channel_ = grpc::CreateCustomChannel(client->options_.server,
-                                               credentials, args);
+  client->channel_ =
+      grpc::CreateCustomChannel(client->options_.server, credentials, args);
   client->stub_ = v1::Ledger::NewStub(client->channel_);
   return client;
 }
@@ -83,8 +84,8 @@ std::unique_ptr<grpc::ClientContext> LedgerClient::NewContext(
   return context;
 }
 
-absl::StatusOr<AppendResult> LedgerClient::Append(
-    std::vector<v1::Event> events, ExpectedVersion expected) {
+absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
+                                                  ExpectedVersion expected) {
   v1::AppendRequest request;
   for (v1::Event& e : events) {
     if (e.event_id().empty()) {
@@ -228,15 +229,17 @@ absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
   return response;
 }
 
-absl::Status LedgerClient::ExportBundle(
+absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(
     const v1::ExportBundleRequest& request,
     const std::function<bool(const std::string&)>& sink) {
   auto context = NewContext(absl::Now() + options_.timeout);
   auto reader = stub_->ExportBundle(context.get(), request);
   v1::BundleChunk chunk;
+  std::optional<v1::BundleSummary> summary;
   bool stopped = false;
   while (reader->Read(&chunk)) {
-    if (!sink(chunk.data())) {
+    if (chunk.has_summary()) summary = chunk.summary();
+    if (!chunk.data().empty() && !sink(chunk.data())) {
       stopped = true;
       context->TryCancel();
       break;
@@ -244,7 +247,11 @@ absl::Status LedgerClient::ExportBundle(
   }
   absl::Status finished = server::FromGrpcStatus(reader->Finish());
   if (stopped) return absl::CancelledError("the bundle could not be written");
-  return finished;
+  if (!finished.ok()) return finished;
+  if (!summary) {
+    return absl::DataLossError("the bundle stream ended without its summary");
+  }
+  return *summary;
 }
 
 }  // namespace caseledger::client

@@ -76,8 +76,9 @@ class LedgerClient {
   enum class View { kState, kDeadlines, kFindings, kTimeline };
   absl::StatusOr<v1::RenderedDocument> Project(
       View view, const v1::ProjectionRequest& request);
-  // Streams the bundle to `sink`; kCancelled when `sink` returns false.
-  absl::Status ExportBundle(
+  // Streams the bundle to `sink` and returns what was exported; kCancelled
+  // when `sink` returns false.
+  absl::StatusOr<v1::BundleSummary> ExportBundle(
       const v1::ExportBundleRequest& request,
       const std::function<bool(const std::string&)>& sink);
 

@@ -2,6 +2,9 @@
 // verbs against a server (docs/service.md), printing exactly what the local
 // verb prints. The flags, checks and output formats mirror verbs_*.cc; the
 // end-to-end tests in tests/server compare both modes byte for byte.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -10,11 +13,13 @@
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
+#include "projections/bundle/bundle.h"
 #include "projections/deadlines.h"
 #include "projections/evaluation.h"
 #include "projections/policy.h"
 #include "tools/cli.h"
 #include "tools/client.h"
+#include "tools/output.h"
 #include "tools/server/tokens.h"
 #include "tools/server/wire.h"
 
@@ -60,19 +65,6 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
   return client::LedgerClient::Connect(std::move(options));
 }
 
-// As verbs_ledger.cc: "event 3: ..." becomes "line 7: ...".
-int AppendFailure(Io& io, const absl::Status& status,
-                  const std::vector<EventLine>& lines) {
-  std::optional<size_t> index = FailedEventIndex(status);
-  if (!index || *index >= lines.size()) return Fail(io, "append", status);
-  absl::string_view message = status.message();
-  absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
-  return Fail(
-      io, "append",
-      absl::Status(status.code(),
-                   absl::StrCat("line ", lines[*index].line, ": ", message)));
-}
-
 int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "append", json.status());
@@ -96,78 +88,22 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   for (const EventLine& l : *lines) events.push_back(l.event);
   auto result = (*client)->Append(std::move(events), expected);
   if (!result.ok()) return AppendFailure(io, result.status(), *lines);
-  size_t duplicates = 0;
-  for (const auto& e : result->events) duplicates += e.duplicate ? 1 : 0;
-  if (*json) {
-    io.out << "{\"tree_size\": " << result->tree_size << ", \"events\": [";
-    for (size_t i = 0; i < result->events.size(); ++i) {
-      const auto& e = result->events[i];
-      io.out << (i ? ", " : "") << "{\"event_id\": \"" << e.event_id
-             << "\", \"position\": " << e.position
-             << ", \"case_version\": " << e.case_version
-             << ", \"duplicate\": " << (e.duplicate ? "true" : "false") << "}";
-    }
-    io.out << "]}\n";
-  } else {
-    const auto& first = result->events.front();
-    const auto& last = result->events.back();
-    io.out << "appended " << result->events.size() - duplicates << " event"
-           << (result->events.size() - duplicates == 1 ? "" : "s");
-    if (duplicates > 0) {
-      io.out << " (" << duplicates << " already stored, skipped)";
-    }
-    io.out << "; positions " << first.position << ".." << last.position
-           << "; ledger size " << result->tree_size << "\n";
-  }
+  io.out << AppendResultOutput(*result, *json);
   return kExitOk;
-}
-
-// As verbs_ledger.cc's read rows.
-std::string ReadRowJson(const RecordedEvent& e) {
-  return absl::StrCat("{\"position\": ", e.position,
-                      ", \"case_version\": ", e.case_version,
-                      ", \"recorded_at\": \"", projections::FormatUtc(e.recorded_at),
-                      "\", \"event\": ", EventToJson(e.event),
-                      ", \"entry\": \"", Base64Encode(e.entry_bytes), "\"}");
-}
-
-std::string ReadRowText(const RecordedEvent& e) {
-  absl::Time occurred = absl::FromUnixSeconds(e.event.occurred_at().seconds()) +
-                        absl::Nanoseconds(e.event.occurred_at().nanos());
-  return absl::StrCat(
-      "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
-      projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
-      v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
-      e.event.actor().id(), " (recorded ", projections::FormatUtc(e.recorded_at), ", id ",
-      e.event.event_id(), ")");
-}
-
-absl::StatusOr<uint64_t> Count(const Args& args, const std::string& flag,
-                               std::optional<uint64_t> fallback) {
-  if (!args.Has(flag)) {
-    if (fallback) return *fallback;
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
-  }
-  uint64_t v;
-  if (!absl::SimpleAtoi(args.Get(flag), &v)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": '", args.Get(flag), "' is not a whole number"));
-  }
-  return v;
 }
 
 int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "read", json.status());
-  auto from = Count(args, "from", 1);
+  auto from = CountFlag(args, "from", 1);
   if (!from.ok()) return Fail(io, "read", from.status());
-  auto limit = Count(args, "limit", 0);
+  auto limit = CountFlag(args, "limit", 0);
   if (!limit.ok()) return Fail(io, "read", limit.status());
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "read", client.status());
   uint64_t printed = 0;
   auto print = [&](const RecordedEvent& e) {
-    io.out << (*json ? ReadRowJson(e) : ReadRowText(e)) << "\n";
+    io.out << ReadRow(e, *json) << "\n";
     ++printed;
     return absl::OkStatus();
   };
@@ -196,15 +132,6 @@ int RemoteCheckpoint(const RemoteFlags& flags, const Args& args, Io& io) {
   return kExitOk;
 }
 
-std::string HashesJson(
-    const google::protobuf::RepeatedPtrField<std::string>& hashes) {
-  std::string out = "[";
-  for (int i = 0; i < hashes.size(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", "\"", Base64Encode(hashes[i]), "\"");
-  }
-  return out + "]";
-}
-
 int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
   if (args.Has("position") == args.Has("from-size")) {
     return UsageError(io, "prove",
@@ -213,25 +140,25 @@ int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
   }
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "prove", client.status());
-  auto size = Count(args, "size", 0);  // 0: the server's current size
+  auto size = CountFlag(args, "size", 0);  // 0: the server's current size
   if (!size.ok()) return Fail(io, "prove", size.status());
   if (args.Has("position")) {
-    auto position = Count(args, "position", std::nullopt);
+    auto position = CountFlag(args, "position", std::nullopt);
     if (!position.ok()) return Fail(io, "prove", position.status());
     auto proof = (*client)->GetInclusionProof(*position, *size);
     if (!proof.ok()) return Fail(io, "prove", proof.status());
-    io.out << "{\"leaf_index\": " << proof->leaf_index()
-           << ", \"tree_size\": " << proof->tree_size()
-           << ", \"hashes\": " << HashesJson(proof->hashes()) << "}\n";
+    io.out << InclusionProofJson(
+        proof->leaf_index(), proof->tree_size(),
+        {proof->hashes().begin(), proof->hashes().end()});
     return kExitOk;
   }
-  auto from = Count(args, "from-size", std::nullopt);
+  auto from = CountFlag(args, "from-size", std::nullopt);
   if (!from.ok()) return Fail(io, "prove", from.status());
   auto proof = (*client)->GetConsistencyProof(*from, *size);
   if (!proof.ok()) return Fail(io, "prove", proof.status());
-  io.out << "{\"old_size\": " << proof->old_size()
-         << ", \"new_size\": " << proof->new_size()
-         << ", \"hashes\": " << HashesJson(proof->hashes()) << "}\n";
+  io.out << ConsistencyProofJson(
+      proof->old_size(), proof->new_size(),
+      {proof->hashes().begin(), proof->hashes().end()});
   return kExitOk;
 }
 
@@ -239,29 +166,16 @@ int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
 // local verb checks them, then sent for the server to evaluate.
 absl::StatusOr<v1::ProjectionRequest> ProjectionQuery(const Args& args,
                                                       Io& io) {
+  auto flags = ParseQueryFlags(args, io);
+  if (!flags.ok()) return flags.status();
   v1::ProjectionRequest request;
-  auto json = WantsJson(args);
-  if (!json.ok()) return json.status();
-  request.set_format(*json ? v1::ProjectionRequest::JSON
-                           : v1::ProjectionRequest::TEXT);
-  for (const char* flag : {"as-of", "known-at"}) {
-    if (!args.Has(flag)) continue;
-    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
-    if (!t.ok()) return t.status();
-    *(std::string(flag) == "as-of" ? request.mutable_as_of()
-                                   : request.mutable_known_at()) =
-        server::ToTimestamp(*t);
+  request.set_format(flags->json ? v1::ProjectionRequest::JSON
+                                 : v1::ProjectionRequest::TEXT);
+  if (flags->as_of) *request.mutable_as_of() = server::ToTimestamp(*flags->as_of);
+  if (flags->known_at) {
+    *request.mutable_known_at() = server::ToTimestamp(*flags->known_at);
   }
-  if (args.Has("policy")) {
-    auto text = ReadInput(args.Get("policy"), io);
-    if (!text.ok()) return text.status();
-    auto policy = projections::ParsePolicy(*text);
-    if (!policy.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          args.Get("policy"), ": ", policy.status().message()));
-    }
-    request.set_policy_json(*text);
-  }
+  if (flags->policy_json) request.set_policy_json(*flags->policy_json);
   return request;
 }
 
@@ -290,6 +204,114 @@ int RemoteProjection(const RemoteFlags& flags, const std::string& verb,
   if (verb == "findings" && document->has_fail() && args.Has("strict")) {
     return kExitCheckFailed;
   }
+  return kExitOk;
+}
+
+// As verbs_bundle.cc's export: the same checks in the same order, the
+// bundle streamed into FILE.partial and renamed to FILE once complete, the
+// same summary line. The requester recorded in the bundle's audit event is
+// the token's NAME, which a client cannot choose.
+int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
+  for (const char* flag : {"case", "purpose", "out"}) {
+    if (!args.Has(flag)) {
+      return UsageError(io, "export",
+                        absl::StrCat("--", flag,
+                                     " is required (usage: "
+                                     "caseledger export --case C --purpose P "
+                                     "--out FILE.zip)"));
+    }
+  }
+  if (args.Has("requested-by")) {
+    return UsageError(io, "export",
+                      "--requested-by: in client mode the requester is the "
+                      "name of the token");
+  }
+  v1::ExportBundleRequest request;
+  request.set_case_id(args.Get("case"));
+  auto purpose = bundle::ParsePurpose(args.Get("purpose"));
+  if (!purpose.ok()) return Fail(io, "export", purpose.status());
+  request.set_purpose(*purpose);
+  if (args.Has("tree-size")) {
+    uint64_t tree_size = 0;
+    if (!absl::SimpleAtoi(args.Get("tree-size"), &tree_size) ||
+        tree_size == 0) {
+      return UsageError(io, "export",
+                        absl::StrCat("--tree-size: '", args.Get("tree-size"),
+                                     "' is not a tree size (1 or more)"));
+    }
+    request.set_tree_size(tree_size);
+  }
+  if (args.Has("since-checkpoint")) {
+    auto note = ReadInput(args.Get("since-checkpoint"), io);
+    if (!note.ok()) return Fail(io, "export", note.status());
+    request.set_since_checkpoint(*note);
+  }
+  if (args.Has("policy")) {
+    auto text = ReadInput(args.Get("policy"), io);
+    if (!text.ok()) return Fail(io, "export", text.status());
+    auto policy = projections::ParsePolicy(*text);
+    if (!policy.ok()) {
+      return UsageError(
+          io, "export",
+          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
+    }
+    request.set_policy_json(*text);
+  }
+  for (const char* flag : {"as-of", "known-at"}) {
+    if (!args.Has(flag)) continue;
+    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
+    if (!t.ok()) return Fail(io, "export", t.status());
+    *(std::string(flag) == "as-of" ? request.mutable_as_of()
+                                   : request.mutable_known_at()) =
+        server::ToTimestamp(*t);
+  }
+  request.set_include_after_decision(args.Has("include-after-decision"));
+
+  const std::string out = args.Get("out"), partial = out + ".partial";
+  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+  if (!file) {
+    return Fail(io, "export",
+                absl::InvalidArgumentError(
+                    absl::StrCat("--out: cannot write ", partial)));
+  }
+  auto discard = [&] {
+    file.close();
+    std::remove(partial.c_str());
+  };
+  auto client = Connect(flags, args, io);
+  if (!client.ok()) {
+    discard();
+    return Fail(io, "export", client.status());
+  }
+  auto summary =
+      (*client)->ExportBundle(request, [&](const std::string& chunk) {
+        file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        return static_cast<bool>(file);
+      });
+  if (!summary.ok()) {
+    discard();
+    return Fail(io, "export", summary.status());
+  }
+  file.close();
+  if (!file) {
+    std::remove(partial.c_str());
+    return Fail(io, "export",
+                absl::InternalError(absl::StrCat("error writing ", partial)));
+  }
+  std::error_code ec;
+  std::filesystem::rename(partial, out, ec);
+  if (ec) {
+    return Fail(
+        io, "export",
+        absl::InternalError(absl::StrCat("cannot rename ", partial, " to ", out,
+                                         ": ", ec.message())));
+  }
+  io.out << "exported case " << summary->case_id() << " for "
+         << v1::BundlePurpose::Value_Name(summary->purpose())
+         << " at tree size " << summary->tree_size() << ": " << out << " ("
+         << summary->events() << " events, " << summary->members() << " files, "
+         << summary->bytes() << " bytes, sha256 " << summary->sha256()
+         << "); recorded as position " << summary->audit_position() << "\n";
   return kExitOk;
 }
 
@@ -343,6 +365,7 @@ int RunRemote(const RemoteFlags& flags, const std::string& verb,
   if (verb == "read") return RemoteRead(flags, args, io);
   if (verb == "checkpoint") return RemoteCheckpoint(flags, args, io);
   if (verb == "prove") return RemoteProve(flags, args, io);
+  if (verb == "export") return RemoteExport(flags, args, io);
   if (verb == "state" || verb == "deadlines" || verb == "findings" ||
       verb == "timeline") {
     return RemoteProjection(flags, verb, args, io);

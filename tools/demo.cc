@@ -112,7 +112,8 @@ int RunDemo(const Args& args, Io& io) {
   projections::Query query;
   query.evaluation.now = SystemClock().Now();
   io.out << "\n== caseledger timeline --case DEMO-2011-0042\n";
-  auto timeline = projections::TimelineOutput(**ledger, "DEMO-2011-0042", query);
+  auto timeline =
+      projections::TimelineOutput(**ledger, "DEMO-2011-0042", query);
   if (!timeline.ok()) return Fail(io, "demo", timeline.status());
   io.out << *timeline;
   io.out << "\n== caseledger deadlines --case DEMO-2011-0042\n";
@@ -121,7 +122,8 @@ int RunDemo(const Args& args, Io& io) {
   if (!deadlines.ok()) return Fail(io, "demo", deadlines.status());
   io.out << *deadlines;
   io.out << "\n== caseledger findings --case DEMO-2011-0042\n";
-  auto findings = projections::FindingsOutput(**ledger, "DEMO-2011-0042", query);
+  auto findings =
+      projections::FindingsOutput(**ledger, "DEMO-2011-0042", query);
   if (!findings.ok()) return Fail(io, "demo", findings.status());
   io.out << findings->output;
   io.out << "\n== caseledger checkpoint\n";

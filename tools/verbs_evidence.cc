@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 
 namespace caseledger::cli {
 namespace {
@@ -25,26 +26,10 @@ int Checkpoint(const Args& args, Io& io) {
   return kExitOk;
 }
 
-absl::StatusOr<uint64_t> RequireCount(const Args& args,
-                                      const std::string& flag) {
-  uint64_t v;
-  if (!args.Has(flag)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
-  }
-  if (!absl::SimpleAtoi(args.Get(flag), &v)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": '", args.Get(flag), "' is not a whole number"));
-  }
-  return v;
-}
-
-std::string HashesJson(const std::vector<merkle::Hash>& hashes) {
-  std::string out = "[";
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", "\"",
-                    Base64Encode(DigestBytes(hashes[i])), "\"");
-  }
-  return out + "]";
+std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
+  std::vector<std::string> out;
+  for (const merkle::Hash& h : hashes) out.push_back(DigestBytes(h));
+  return out;
 }
 
 int Prove(const Args& args, Io& io) {
@@ -57,26 +42,23 @@ int Prove(const Args& args, Io& io) {
   if (!ledger.ok()) return Fail(io, "prove", ledger.status());
   uint64_t size = (*ledger)->Size();
   if (args.Has("size")) {
-    auto s = RequireCount(args, "size");
+    auto s = CountFlag(args, "size", std::nullopt);
     if (!s.ok()) return Fail(io, "prove", s.status());
     size = *s;
   }
   if (args.Has("position")) {
-    auto position = RequireCount(args, "position");
+    auto position = CountFlag(args, "position", std::nullopt);
     if (!position.ok()) return Fail(io, "prove", position.status());
     auto proof = (*ledger)->InclusionProof(*position, size);
     if (!proof.ok()) return Fail(io, "prove", proof.status());
-    io.out << "{\"leaf_index\": " << *position - 1
-           << ", \"tree_size\": " << size
-           << ", \"hashes\": " << HashesJson(*proof) << "}\n";
+    io.out << InclusionProofJson(*position - 1, size, HashBytes(*proof));
     return kExitOk;
   }
-  auto from = RequireCount(args, "from-size");
+  auto from = CountFlag(args, "from-size", std::nullopt);
   if (!from.ok()) return Fail(io, "prove", from.status());
   auto proof = (*ledger)->ConsistencyProof(*from, size);
   if (!proof.ok()) return Fail(io, "prove", proof.status());
-  io.out << "{\"old_size\": " << *from << ", \"new_size\": " << size
-         << ", \"hashes\": " << HashesJson(*proof) << "}\n";
+  io.out << ConsistencyProofJson(*from, size, HashBytes(*proof));
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 #include "projections/deadline_index.h"
 #include "projections/evaluation.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 
 namespace caseledger::cli {
 
@@ -46,20 +47,6 @@ int Attach(const Args& args, Io& io) {
   return kExitOk;
 }
 
-// Turns "event 3: field: problem" from the ledger into "line 7: field:
-// problem" for the user, who knows lines, not indices.
-int AppendFailure(Io& io, const absl::Status& status,
-                  const std::vector<EventLine>& lines) {
-  std::optional<size_t> index = FailedEventIndex(status);
-  if (!index || *index >= lines.size()) return Fail(io, "append", status);
-  absl::string_view message = status.message();
-  absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
-  return Fail(
-      io, "append",
-      absl::Status(status.code(),
-                   absl::StrCat("line ", lines[*index].line, ": ", message)));
-}
-
 int Append(const Args& args, Io& io) {
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "append", json.status());
@@ -90,29 +77,7 @@ int Append(const Args& args, Io& io) {
     io.err << "caseledger append: warning: deadline index not updated: "
            << indexed.status().message() << " (run 'caseledger rebuild')\n";
   }
-  size_t duplicates = 0;
-  for (const auto& e : result->events) duplicates += e.duplicate ? 1 : 0;
-  if (*json) {
-    io.out << "{\"tree_size\": " << result->tree_size << ", \"events\": [";
-    for (size_t i = 0; i < result->events.size(); ++i) {
-      const auto& e = result->events[i];
-      io.out << (i ? ", " : "") << "{\"event_id\": \"" << e.event_id
-             << "\", \"position\": " << e.position
-             << ", \"case_version\": " << e.case_version
-             << ", \"duplicate\": " << (e.duplicate ? "true" : "false") << "}";
-    }
-    io.out << "]}\n";
-  } else {
-    const auto& first = result->events.front();
-    const auto& last = result->events.back();
-    io.out << "appended " << result->events.size() - duplicates << " event"
-           << (result->events.size() - duplicates == 1 ? "" : "s");
-    if (duplicates > 0) {
-      io.out << " (" << duplicates << " already stored, skipped)";
-    }
-    io.out << "; positions " << first.position << ".." << last.position
-           << "; ledger size " << result->tree_size << "\n";
-  }
+  io.out << AppendResultOutput(*result, *json);
   return kExitOk;
 }
 
@@ -143,47 +108,17 @@ int Import(const Args& args, Io& io) {
   return kExitOk;
 }
 
-std::string ReadRowJson(const RecordedEvent& e) {
-  return absl::StrCat(
-      "{\"position\": ", e.position, ", \"case_version\": ", e.case_version,
-      ", \"recorded_at\": \"", projections::FormatUtc(e.recorded_at),
-      "\", \"event\": ", EventToJson(e.event), ", \"entry\": \"",
-      Base64Encode(e.entry_bytes), "\"}");
-}
-
-std::string ReadRowText(const RecordedEvent& e) {
-  absl::Time occurred = absl::FromUnixSeconds(e.event.occurred_at().seconds()) +
-                        absl::Nanoseconds(e.event.occurred_at().nanos());
-  return absl::StrCat(
-      "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
-      projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
-      v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
-      e.event.actor().id(), " (recorded ",
-      projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
-}
-
-absl::StatusOr<uint64_t> ParseCount(const Args& args, const std::string& flag,
-                                    uint64_t fallback) {
-  if (!args.Has(flag)) return fallback;
-  uint64_t v;
-  if (!absl::SimpleAtoi(args.Get(flag), &v)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": '", args.Get(flag), "' is not a whole number"));
-  }
-  return v;
-}
-
 int Read(const Args& args, Io& io) {
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "read", json.status());
-  auto from = ParseCount(args, "from", 1);
+  auto from = CountFlag(args, "from", 1);
   if (!from.ok()) return Fail(io, "read", from.status());
-  auto limit = ParseCount(args, "limit", 0);
+  auto limit = CountFlag(args, "limit", 0);
   if (!limit.ok()) return Fail(io, "read", limit.status());
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) return Fail(io, "read", ledger.status());
   auto print = [&](const RecordedEvent& e) {
-    io.out << (*json ? ReadRowJson(e) : ReadRowText(e)) << "\n";
+    io.out << ReadRow(e, *json) << "\n";
   };
   if (args.Has("case")) {
     // --from counts case versions when reading one case.

@@ -7,6 +7,7 @@
 #include "projections/deadline_index.h"
 #include "projections/queries.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 
 namespace caseledger::cli {
 namespace {
@@ -30,29 +31,15 @@ std::vector<FlagSpec> WithQueryFlags(std::vector<FlagSpec> flags) {
 }
 
 absl::StatusOr<Query> ParseQuery(const Args& args, Io& io) {
+  auto flags = ParseQueryFlags(args, io);
+  if (!flags.ok()) return flags.status();
   Query query;
-  auto json = WantsJson(args);
-  if (!json.ok()) return json.status();
-  query.format = *json ? OutputFormat::kJson : OutputFormat::kText;
+  query.format = flags->json ? OutputFormat::kJson : OutputFormat::kText;
   // "Now" is read once, here, at the edge; the projections never read it.
   query.evaluation.now = SystemClock().Now();
-  for (const char* flag : {"as-of", "known-at"}) {
-    if (!args.Has(flag)) continue;
-    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
-    if (!t.ok()) return t.status();
-    (std::string(flag) == "as-of" ? query.evaluation.as_of
-                                   : query.evaluation.known_at) = *t;
-  }
-  if (args.Has("policy")) {
-    auto text = ReadInput(args.Get("policy"), io);
-    if (!text.ok()) return text.status();
-    auto policy = projections::ParsePolicy(*text);
-    if (!policy.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          args.Get("policy"), ": ", policy.status().message()));
-    }
-    query.policy = *policy;
-  }
+  if (flags->as_of) query.evaluation.as_of = *flags->as_of;
+  if (flags->known_at) query.evaluation.known_at = *flags->known_at;
+  query.policy = flags->policy;
   return query;
 }
 
@@ -81,15 +68,14 @@ int State(const Args& args, Io& io) {
 
 int Findings(const Args& args, Io& io) {
   bool has_fail = false;
-  int code = CaseVerb(
-      "findings", args, io,
-      [&](const Ledger& ledger, const std::string& c,
-          const Query& q) -> absl::StatusOr<std::string> {
-        auto result = projections::FindingsOutput(ledger, c, q);
-        if (!result.ok()) return result.status();
-        has_fail = result->has_fail;
-        return result->output;
-      });
+  int code = CaseVerb("findings", args, io,
+                      [&](const Ledger& ledger, const std::string& c,
+                          const Query& q) -> absl::StatusOr<std::string> {
+                        auto result = projections::FindingsOutput(ledger, c, q);
+                        if (!result.ok()) return result.status();
+                        has_fail = result->has_fail;
+                        return result->output;
+                      });
   if (code == kExitOk && has_fail && args.Has("strict")) {
     return kExitCheckFailed;
   }
@@ -148,12 +134,11 @@ std::vector<Verb> ProjectionVerbs() {
         "flags.\nWithout --case, every case; --status OVERDUE across cases "
         "reads only the\ncases whose deadlines fell before the evaluation "
         "time.",
-        WithQueryFlags(
-            {{"case", "C", "one case only"},
-             {"status", "S",
-              "only rows with this status (SUPERSEDED, SATISFIED, "
-              "SATISFIED_LATE, CLOSED,\n                            "
-              "DELIVERY_FAILED, OVERDUE, PENDING)"}}),
+        WithQueryFlags({{"case", "C", "one case only"},
+                        {"status", "S",
+                         "only rows with this status (SUPERSEDED, SATISFIED, "
+                         "SATISFIED_LATE, CLOSED,\n                            "
+                         "DELIVERY_FAILED, OVERDUE, PENDING)"}}),
         0, 0},
        Deadlines},
       {{"findings", "findings --db DIR --case C [--strict]",
@@ -164,11 +149,14 @@ std::vector<Verb> ProjectionVerbs() {
                         {"strict", "", "exit 1 when any rule FAILs"}}),
         0, 0},
        Findings},
-      {{"rebuild", "rebuild --db DIR",
+      {{"rebuild",
+        "rebuild --db DIR",
         "Rebuild the stored projections (the cross-case deadline index) from "
         "the log,\nwith progress. State, deadlines and findings of a case are "
         "always folded\nfrom its events, so they need no rebuild.",
-        {}, 0, 0},
+        {},
+        0,
+        0},
        Rebuild},
   };
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "tools/cli.h"
 #include "tools/server/access_log.h"
+#include "tools/server/bundles.h"
 #include "tools/server/projections.h"
 #include "tools/server/server.h"
 #include "tools/server/tokens.h"
@@ -82,8 +83,8 @@ int Serve(const Args& args, Io& io) {
   options.service.clock = &SystemClock();
   auto projections = server::NewProjectionRenderer(&SystemClock());
   options.service.projections = projections.get();
-  // ExportBundle answers UNIMPLEMENTED until the bundle writer exists.
-  options.service.bundles = nullptr;
+  auto bundles = server::NewBundleExporter(&SystemClock());
+  options.service.bundles = bundles.get();
   auto server = server::Server::Start(std::move(options));
   if (!server.ok()) return Fail(io, "serve", server.status());
   io.err << "caseledger serve: ledger " << DbDir(args) << " ("
@@ -93,7 +94,8 @@ int Serve(const Args& args, Io& io) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  io.err << "caseledger serve: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
+  io.err << "caseledger serve: "
+         << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
          << ": no new calls; finishing the calls in flight\n";
   (*server)->Shutdown(absl::Seconds(grace_seconds));
   uint64_t size = (*ledger)->Size();
@@ -117,7 +119,8 @@ int Token(const Args& args, Io& io) {
   }
   auto token = server::NewToken();
   if (!token.ok()) return Fail(io, "token", token.status());
-  io.out << *token << "\n" << server::TokenFileLine(*role, name, *token) << "\n";
+  io.out << *token << "\n"
+         << server::TokenFileLine(*role, name, *token) << "\n";
   return kExitOk;
 }
 

@@ -80,9 +80,8 @@ struct FaultInjection::Rep {
       injected.fetch_add(1);
       std::string what =
           absl::StrCat("injected fault: ", OpName(op), " of ", path);
-      return r.rule.error == Error::kNoSpace
-                 ? rocksdb::IOStatus::NoSpace(what)
-                 : rocksdb::IOStatus::IOError(what);
+      return r.rule.error == Error::kNoSpace ? rocksdb::IOStatus::NoSpace(what)
+                                             : rocksdb::IOStatus::IOError(what);
     }
     return rocksdb::IOStatus::OK();
   }

@@ -33,6 +33,9 @@ constexpr char kStoreDir[] = "store";
 constexpr char kKeyFile[] = "signing-key.pem";
 constexpr size_t kSaltSize = 16;
 constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
+// How many cases (and, separately, requests) the sequencer remembers the
+// durable state of before it starts over; about 100 bytes each.
+constexpr size_t kDurableCacheLimit = 1 << 16;
 
 // Case ids cannot hold 0x00, so "case_id 0x00" is a prefix of that case's
 // keys only.
@@ -90,6 +93,7 @@ struct PreparedEvent {
   std::string salt;
   Sha256Digest content_digest;  // SHA-256(event_bytes): idempotency
   Sha256Digest event_digest;    // SHA-256(salt || event_bytes): the entry
+  std::string stored;           // salt || event_bytes: the events value
   std::string type;
   std::string request_id;
 };
@@ -147,6 +151,27 @@ struct Ledger::Impl {
   // Touched by the sequencer thread only (and by Open before it starts).
   merkle::MerkleFrontier frontier;
   absl::Time last_recorded = absl::InfinitePast();
+  // What is durable about recently appended cases: their version, and the
+  // requests sent in them, so that the sequencer does not read them back
+  // from RocksDB for every event (docs/performance.md). Holds only what was
+  // read from the store or written by a successful write; only the
+  // sequencer writes cases and requests, so an entry stays true until the
+  // sequencer itself writes again, and then it is updated. Starts over past
+  // kDurableCacheLimit entries.
+  absl::flat_hash_map<std::string, uint64_t> durable_case_versions;
+  absl::flat_hash_set<std::string> durable_requests;
+  void RememberCaseVersion(const std::string& case_id, uint64_t version) {
+    if (durable_case_versions.size() >= internal::kDurableCacheLimit) {
+      durable_case_versions.clear();
+    }
+    durable_case_versions[case_id] = version;
+  }
+  void RememberRequest(const std::string& request_key) {
+    if (durable_requests.size() >= internal::kDurableCacheLimit) {
+      durable_requests.clear();
+    }
+    durable_requests.insert(request_key);
+  }
 
   mutable absl::Mutex mu;
   std::deque<PendingAppend*> queue ABSL_GUARDED_BY(mu);

@@ -25,8 +25,8 @@ constexpr char kPem[] =
 
 const caseledger::SigningKey& Key() {
   static const caseledger::SigningKey* key = [] {
-    auto k = caseledger::SigningKey::FromPrivateKeyText("fuzz.example/log",
-                                                        kPem);
+    auto k =
+        caseledger::SigningKey::FromPrivateKeyText("fuzz.example/log", kPem);
     FUZZ_CHECK(k.ok(), k.status().ToString());
     return new caseledger::SigningKey(*std::move(k));
   }();
@@ -88,7 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }();
     auto other = caseledger::VerifyCheckpoint(ours, *key);
     if (key->public_key != Verifier().public_key) {
-      FUZZ_CHECK(!other.ok(), "a note verified under a key that did not sign it");
+      FUZZ_CHECK(!other.ok(),
+                 "a note verified under a key that did not sign it");
     }
   }
   return 0;

@@ -30,10 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string json = caseledger::EventToJson(*event);
     FUZZ_CHECK(!json.empty(), "a parsed event does not print as JSON");
     auto again = ParseEventJson(json);
-    FUZZ_CHECK(again.ok(), absl::StrCat("printed JSON does not parse: ",
-                                        again.status().ToString(), "\n  ", json));
-    FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(*event, *again),
-               absl::StrCat("JSON round trip changed the event: ", json));
+    FUZZ_CHECK(again.ok(),
+               absl::StrCat("printed JSON does not parse: ",
+                            again.status().ToString(), "\n  ", json));
+    FUZZ_CHECK(
+        google::protobuf::util::MessageDifferencer::Equals(*event, *again),
+        absl::StrCat("JSON round trip changed the event: ", json));
     FUZZ_CHECK(caseledger::ValidateEvent(*again).code() == valid.code(),
                "validation differs after a JSON round trip");
     if (!valid.ok()) {

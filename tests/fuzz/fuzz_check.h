@@ -8,14 +8,13 @@
 #include <cstdlib>
 #include <string>
 
-#define FUZZ_CHECK(condition, message)                              \
-  do {                                                              \
-    if (!(condition)) {                                             \
-      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  %s\n", \
-                   __FILE__, __LINE__, #condition,                  \
-                   std::string(message).c_str());                   \
-      std::abort();                                                 \
-    }                                                               \
+#define FUZZ_CHECK(condition, message)                                         \
+  do {                                                                         \
+    if (!(condition)) {                                                        \
+      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  %s\n", __FILE__, \
+                   __LINE__, #condition, std::string(message).c_str());        \
+      std::abort();                                                            \
+    }                                                                          \
   } while (false)
 
 #endif  // CASELEDGER_TESTS_FUZZ_FUZZ_CHECK_H_

@@ -38,7 +38,8 @@ std::string Mutate(std::string s, std::mt19937_64& rng, size_t max_len) {
   for (int e = 0; e < edits; ++e) {
     switch (rng() % 5) {
       case 0:
-        if (!s.empty()) s[rng() % s.size()] ^= static_cast<char>(1 << (rng() % 8));
+        if (!s.empty())
+          s[rng() % s.size()] ^= static_cast<char>(1 << (rng() % 8));
         break;
       case 1:
         if (s.size() < max_len) {
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> corpus;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if ((a == "--random" || a == "--seed" || a == "--max-len") && i + 1 < argc) {
+    if ((a == "--random" || a == "--seed" || a == "--max-len") &&
+        i + 1 < argc) {
       uint64_t v = std::strtoull(argv[++i], nullptr, 10);
       (a == "--random" ? random : a == "--seed" ? seed : max_len) = v;
       continue;

@@ -118,9 +118,9 @@ void BuiltInclusion(Input& in) {
   const Hash& root = tree.roots[size - 1];
   const Hash& leaf = tree.leaves[index];
   absl::Status good = merkle::VerifyInclusion(leaf, index, size, *built, root);
-  FUZZ_CHECK(good.ok(), absl::StrCat("a correct inclusion proof of ", index,
-                                     " in ", size,
-                                     " fails: ", good.ToString()));
+  FUZZ_CHECK(good.ok(),
+             absl::StrCat("a correct inclusion proof of ", index, " in ", size,
+                          " fails: ", good.ToString()));
   std::vector<Hash> proof = *built;
   uint64_t idx = index;
   Hash l = leaf, r = root;
@@ -149,10 +149,10 @@ void BuiltInclusion(Input& in) {
     }
   }
   absl::Status bad = merkle::VerifyInclusion(l, idx, size, proof, r);
-  FUZZ_CHECK(absl::IsDataLoss(bad),
-             absl::StrCat("a tampered inclusion proof (kind ", what % 4,
-                          ") of ", index, " in ", size,
-                          " gives: ", bad.ToString()));
+  FUZZ_CHECK(
+      absl::IsDataLoss(bad),
+      absl::StrCat("a tampered inclusion proof (kind ", what % 4, ") of ",
+                   index, " in ", size, " gives: ", bad.ToString()));
 }
 
 void BuiltConsistency(Input& in) {
@@ -163,11 +163,11 @@ void BuiltConsistency(Input& in) {
   FUZZ_CHECK(built.ok(), built.status().ToString());
   const Hash& old_root = tree.roots[old_size - 1];
   const Hash& new_root = tree.roots[new_size - 1];
-  absl::Status good = merkle::VerifyConsistency(old_size, new_size, old_root,
-                                                new_root, *built);
-  FUZZ_CHECK(good.ok(), absl::StrCat("a correct consistency proof ", old_size,
-                                     " -> ", new_size,
-                                     " fails: ", good.ToString()));
+  absl::Status good =
+      merkle::VerifyConsistency(old_size, new_size, old_root, new_root, *built);
+  FUZZ_CHECK(good.ok(),
+             absl::StrCat("a correct consistency proof ", old_size, " -> ",
+                          new_size, " fails: ", good.ToString()));
   std::vector<Hash> proof = *built;
   Hash o = old_root, n = new_root;
   const uint8_t what = in.U8();
@@ -188,12 +188,11 @@ void BuiltConsistency(Input& in) {
       break;
     }
   }
-  absl::Status bad =
-      merkle::VerifyConsistency(old_size, new_size, o, n, proof);
-  FUZZ_CHECK(absl::IsDataLoss(bad),
-             absl::StrCat("a tampered consistency proof (kind ", what % 3,
-                          ") ", old_size, " -> ", new_size,
-                          " gives: ", bad.ToString()));
+  absl::Status bad = merkle::VerifyConsistency(old_size, new_size, o, n, proof);
+  FUZZ_CHECK(
+      absl::IsDataLoss(bad),
+      absl::StrCat("a tampered consistency proof (kind ", what % 3, ") ",
+                   old_size, " -> ", new_size, " gives: ", bad.ToString()));
 }
 
 }  // namespace

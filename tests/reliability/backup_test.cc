@@ -185,7 +185,8 @@ TEST_F(BackupTest, DamagedBackupFailsVerificationAndIsNotRestored) {
   // Flip a byte in the middle of every table file of the backup.
   for (const auto& f : fs::directory_iterator(Backup() + "/store")) {
     if (f.path().extension() != ".sst") continue;
-    std::fstream file(f.path(), std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream file(f.path(),
+                      std::ios::in | std::ios::out | std::ios::binary);
     auto middle = static_cast<std::streamoff>(f.file_size() / 2);
     file.seekg(middle);
     char c = 0;

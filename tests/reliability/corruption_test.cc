@@ -81,8 +81,8 @@ class CorruptionTest : public ::testing::Test {
       ASSERT_OK_AND_ASSIGN(blob_, (*ledger)->PutBlob(kBlob));
       ASSERT_OK_AND_ASSIGN(auto all, (*ledger)->ReadAll(1, 0));
       for (const RecordedEvent& e : all) {
-        reference_.push_back(absl::StrCat(e.entry_bytes, "|", e.salt, "|",
-                                          e.event_bytes));
+        reference_.push_back(
+            absl::StrCat(e.entry_bytes, "|", e.salt, "|", e.event_bytes));
       }
       ASSERT_OK_AND_ASSIGN(checkpoint_, (*ledger)->SignCheckpoint());
     }
@@ -187,13 +187,11 @@ class CorruptionTest : public ::testing::Test {
         ++seen[o.kind];
 
         EXPECT_NE(o.kind, Outcome::kServedBadData)
-            << name << " byte " << offset << " of " << size << ": "
-            << o.detail;
+            << name << " byte " << offset << " of " << size << ": " << o.detail;
         // Found before any read could serve it.
         EXPECT_NE(o.kind, Outcome::kReportedByRead)
             << name << " byte " << offset << ": " << o.status;
-        if (o.kind != Outcome::kHarmless &&
-            o.kind != Outcome::kServedBadData) {
+        if (o.kind != Outcome::kHarmless && o.kind != Outcome::kServedBadData) {
           // Damage is reported as data loss (or as the storage error that
           // RocksDB met), never as bad input or a missing ledger.
           EXPECT_NE(o.status.code(), absl::StatusCode::kInvalidArgument)

@@ -151,12 +151,14 @@ TEST_F(FaultInjectionTest, FailedBlobWriteIsReportedAndNothingIsStored) {
   EXPECT_EQ(hex.status().code(), absl::StatusCode::kResourceExhausted);
   faults_->Clear();
   Reopen();
-  auto has = ledger_->HasBlob(ToHex(Sha256("From: a@b.example\r\n\r\nbody\r\n")));
+  auto has =
+      ledger_->HasBlob(ToHex(Sha256("From: a@b.example\r\n\r\nbody\r\n")));
   ASSERT_OK(has);
   EXPECT_FALSE(*has);
 }
 
-TEST_F(FaultInjectionTest, AFailedAppendIsWhollyPresentOrWhollyAbsentAfterReopen) {
+TEST_F(FaultInjectionTest,
+       AFailedAppendIsWhollyPresentOrWhollyAbsentAfterReopen) {
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 1)));
   // The write reaches the file but its sync fails: after a reopen the batch
   // may be there (as after a crash) but never in part.
@@ -221,7 +223,8 @@ TEST_F(FaultInjectionTest, WithoutSyncAcknowledgedAppendsAreLostOnPowerLoss) {
   ExpectVerifies();
 }
 
-TEST_F(FaultInjectionTest, FailedTableWriteDuringRecoveryFailsOpenAndLosesNothing) {
+TEST_F(FaultInjectionTest,
+       FailedTableWriteDuringRecoveryFailsOpenAndLosesNothing) {
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 4)));
   ledger_.reset();
   // Opening replays the WAL into a new table file; that write fails.
@@ -235,7 +238,8 @@ TEST_F(FaultInjectionTest, FailedTableWriteDuringRecoveryFailsOpenAndLosesNothin
   ExpectVerifies();
 }
 
-TEST_F(FaultInjectionTest, FailedManifestSyncDuringOpenFailsOpenAndLosesNothing) {
+TEST_F(FaultInjectionTest,
+       FailedManifestSyncDuringOpenFailsOpenAndLosesNothing) {
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 3)));
   ledger_.reset();
   Fail(Op::kSync, Error::kIoError, Files::kManifest, /*count=*/-1);
@@ -252,7 +256,8 @@ TEST_F(FaultInjectionTest, FailedFileCreationAtCreateIsReported) {
   other->Add({.op = Op::kCreate, .error = Error::kNoSpace, .count = -1});
   LedgerOptions options = Options();
   options.faults = other;
-  auto created = Ledger::Create(dir_.Sub("other"), "other.example/log", options);
+  auto created =
+      Ledger::Create(dir_.Sub("other"), "other.example/log", options);
   ASSERT_FALSE(created.ok());
   EXPECT_THAT(std::string(created.status().message()), HasSubstr("injected"));
 }

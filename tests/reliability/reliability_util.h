@@ -16,9 +16,9 @@ namespace caseledger::testing {
 // Event `i` of case `c`: case_opened for i == 0, an officer note after.
 inline v1::Event CaseEvent(const std::string& c, int i) {
   std::string payload =
-      i == 0 ? R"("case_opened": {"office_id": "VO-1", "language": "en"})"
-             : absl::StrCat(R"("officer_note_added": {"text": "note )", i,
-                            "\"}");
+      i == 0
+          ? R"("case_opened": {"office_id": "VO-1", "language": "en"})"
+          : absl::StrCat(R"("officer_note_added": {"text": "note )", i, "\"}");
   auto e = ParseEventJson(absl::StrCat(
       R"({"case_id": ")", c, R"(", "occurred_at": "2011-01-10T10:00:00Z", )",
       R"("actor": {"kind": "OFFICER", "id": "o"}, )", payload, "}"));

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -117,7 +118,8 @@ class ServeTest : public ::testing::Test {
     // One token per role; the server's tokens file has their digests.
     std::string table = "# tokens of the test\n";
     for (const char* role : {"appender", "reader", "admin"}) {
-      CliRun r = Cli(absl::StrCat("token --role ", role, " --name ", role, "-1"));
+      CliRun r =
+          Cli(absl::StrCat("token --role ", role, " --name ", role, "-1"));
       ASSERT_EQ(r.code, 0) << r.err;
       std::vector<std::string> lines =
           absl::StrSplit(r.out, '\n', absl::SkipEmpty());
@@ -156,9 +158,9 @@ class ServeTest : public ::testing::Test {
   }
 
   std::string Serve(ServeProcess& p, const std::string& db) {
-    return p.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
-                    dir_.Sub("tokens")},
-                   dir_.Sub("serve.err"));
+    return p.Start(
+        {"--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens")},
+        dir_.Sub("serve.err"));
   }
 
   std::string Example(const std::string& name) const {
@@ -182,11 +184,10 @@ TEST_F(ServeTest, TokenVerbPrintsTokenThenItsTokensFileLine) {
 }
 
 TEST_F(ServeTest, ServeNeedsTokensAndALedger) {
-  EXPECT_EQ(Cli("serve --db " + dir_.Sub("none") + " --listen 127.0.0.1:0")
-                .code,
-            2);
+  EXPECT_EQ(
+      Cli("serve --db " + dir_.Sub("none") + " --listen 127.0.0.1:0").code, 2);
   CliRun r = Cli("serve --db " + dir_.Sub("none") +
-              " --listen 127.0.0.1:0 --tokens " + dir_.Sub("tokens"));
+                 " --listen 127.0.0.1:0 --tokens " + dir_.Sub("tokens"));
   EXPECT_EQ(r.code, 2) << r.err;
   Write("bad-tokens", "reader alice\n");
   r = Cli("serve --db " + dir_.Sub("none") + " --tokens " +
@@ -196,12 +197,14 @@ TEST_F(ServeTest, ServeNeedsTokensAndALedger) {
 }
 
 TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
-  const std::string local_db = dir_.Sub("local"), served_db = dir_.Sub("served");
+  const std::string local_db = dir_.Sub("local"),
+                    served_db = dir_.Sub("served");
   for (const std::string& db : {local_db, served_db}) {
     ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
   }
   const std::string events = Example("bounce-handled.jsonl");
-  CliRun local_append = Cli("append --db " + local_db + " --format json " + events);
+  CliRun local_append =
+      Cli("append --db " + local_db + " --format json " + events);
   ASSERT_EQ(local_append.code, 0) << local_append.err;
 
   ServeProcess server;
@@ -268,14 +271,16 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
   EXPECT_EQ(findings_strict.code, findings_local.code);
 
   // Append errors: the local ledger holds the same case at the same version.
-  Write("bad.jsonl",
-        R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "ok"}})"
-        "\n"
-        R"({"case_id": "E2012-000417", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "no time"}})"
-        "\n");
-  Write("late.jsonl",
-        R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "late"}})"
-        "\n");
+  Write(
+      "bad.jsonl",
+      R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "ok"}})"
+      "\n"
+      R"({"case_id": "E2012-000417", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "no time"}})"
+      "\n");
+  Write(
+      "late.jsonl",
+      R"({"case_id": "E2012-000417", "occurred_at": "2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "late"}})"
+      "\n");
   for (const std::string& verb :
        {"append " + dir_.Sub("bad.jsonl"),
         "append --expected-version 5 " + dir_.Sub("late.jsonl"),
@@ -286,8 +291,8 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
     EXPECT_EQ(remote.err, local.err) << verb;
     EXPECT_EQ(remote.out, local.out) << verb;
   }
-  CliRun conflict = Cli(admin + "append --expected-version 5 " +
-                     dir_.Sub("late.jsonl"));
+  CliRun conflict =
+      Cli(admin + "append --expected-version 5 " + dir_.Sub("late.jsonl"));
   EXPECT_EQ(conflict.code, 3);
   EXPECT_THAT(conflict.err, HasSubstr("expected version 5, actual version 10"));
 
@@ -298,6 +303,46 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
   CliRun no_mode = Cli(admin + "verify");
   EXPECT_EQ(no_mode.code, 2);
   EXPECT_THAT(no_mode.err, HasSubstr("no client mode"));
+
+  // Export: remote first (it appends its audit event, position 11), then
+  // the same export locally on the other ledger, at the same size and as of
+  // the same times, after its own note at position 11.
+  CliRun remote_export =
+      Cli(Remote(address, "admin") + "export --case " + case_id +
+          " --purpose judicial-review --out " + dir_.Sub("remote.zip"));
+  ASSERT_EQ(remote_export.code, 0) << remote_export.err;
+  EXPECT_THAT(remote_export.out,
+              HasSubstr("exported case E2012-000417 for JUDICIAL_REVIEW at "
+                        "tree size 10: "));
+  EXPECT_THAT(remote_export.out, HasSubstr("recorded as position 11\n"));
+  std::string remote_zip = Slurp(dir_.Sub("remote.zip"));
+  EXPECT_EQ(remote_zip.substr(0, 2), "PK");
+  EXPECT_THAT(remote_export.out,
+              HasSubstr(absl::StrCat(remote_zip.size(), " bytes, sha256 ")));
+  CliRun key = Cli("key --db " + served_db);
+  Write("served.pub", key.out);
+  CliRun verified = Cli("verify-bundle --pubkey " + dir_.Sub("served.pub") +
+                        " " + dir_.Sub("remote.zip"));
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+  for (const std::string& bad :
+       {std::string("export --case X --purpose gossip --out ") +
+            dir_.Sub("x.zip"),
+        std::string("export --case X --purpose investigation"),
+        std::string("export --case X --purpose investigation --tree-size 0 "
+                    "--out ") +
+            dir_.Sub("x.zip")}) {
+    CliRun local = Cli(bad + " --db " + local_db);
+    CliRun remote = Cli(admin + bad);
+    EXPECT_EQ(remote.code, local.code) << bad;
+    EXPECT_EQ(remote.err, local.err) << bad;
+  }
+  CliRun denied_export =
+      Cli(reader + "export --case " + case_id +
+          " --purpose investigation --out " + dir_.Sub("denied.zip"));
+  EXPECT_THAT(denied_export.err,
+              HasSubstr("role reader may not call ExportBundle"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("denied.zip")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("denied.zip.partial")));
 
   CliRun remote_checkpoint = Cli(reader + "checkpoint");
   ASSERT_EQ(remote_checkpoint.code, 0) << remote_checkpoint.err;

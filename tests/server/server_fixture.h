@@ -16,6 +16,7 @@
 #include "tests/testing/test_util.h"
 #include "tools/client.h"
 #include "tools/server/access_log.h"
+#include "tools/server/bundles.h"
 #include "tools/server/projections.h"
 #include "tools/server/server.h"
 #include "tools/server/tokens.h"
@@ -50,15 +51,16 @@ class ServerFixture : public ::testing::Test {
   void SetUp() override {
     LedgerOptions ledger_options;
     ledger_options.checkpoint_every_entries = checkpoint_every_;
-    auto ledger = Ledger::Create(dir_.Sub("ledger"), "server.test/log",
-                                 ledger_options);
+    auto ledger =
+        Ledger::Create(dir_.Sub("ledger"), "server.test/log", ledger_options);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
     ledger_ = std::move(*ledger);
     std::string table;
-    for (auto [role, token] : {std::pair{server::Role::kAppender, &tokens_.appender},
-                               std::pair{server::Role::kReader, &tokens_.reader},
-                               std::pair{server::Role::kExporter, &tokens_.exporter},
-                               std::pair{server::Role::kAdmin, &tokens_.admin}}) {
+    for (auto [role, token] :
+         {std::pair{server::Role::kAppender, &tokens_.appender},
+          std::pair{server::Role::kReader, &tokens_.reader},
+          std::pair{server::Role::kExporter, &tokens_.exporter},
+          std::pair{server::Role::kAdmin, &tokens_.admin}}) {
       auto t = server::NewToken();
       ASSERT_TRUE(t.ok());
       *token = *t;
@@ -73,6 +75,7 @@ class ServerFixture : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status();
     access_log_ = std::move(*log);
     projections_ = server::NewProjectionRenderer(&SystemClock());
+    bundles_ = server::NewBundleExporter(&SystemClock());
     if (start_server_) StartServer();
   }
 
@@ -89,6 +92,7 @@ class ServerFixture : public ::testing::Test {
     options.service.access_log = access_log_.get();
     options.service.clock = &SystemClock();
     options.service.projections = projections_.get();
+    options.service.bundles = bundles_.get();
     options.service.page_size = page_size_;
     auto server = server::Server::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -118,6 +122,7 @@ class ServerFixture : public ::testing::Test {
   server::TokenTable token_table_;
   std::unique_ptr<server::AccessLog> access_log_;
   std::unique_ptr<server::ProjectionRenderer> projections_;
+  std::unique_ptr<server::BundleExporter> bundles_;
   std::unique_ptr<server::Server> server_;
 };
 

@@ -19,6 +19,8 @@
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
+#include "ledger/sha256.h"
+#include "projections/bundle/verify.h"
 #include "projections/queries.h"
 #include "tests/server/server_fixture.h"
 #include "tools/server/rpc_status.h"
@@ -27,8 +29,8 @@
 namespace caseledger {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CaseOpened;
+using ::testing::HasSubstr;
 using testing::Note;
 
 std::vector<v1::Event> CaseWithNotes(const std::string& case_id, int notes) {
@@ -162,8 +164,8 @@ TEST_F(ServerTest, ClientAssignsEventIdsSoRetriesCannotDuplicate) {
 
 TEST_F(ServerTest, ExpectedVersionConflictCarriesBothVersions) {
   auto c = Client(tokens_.appender);
-  ASSERT_OK(c->Append(CaseWithNotes("EV", 2), ExpectedVersion::NoStream())
-                .status());
+  ASSERT_OK(
+      c->Append(CaseWithNotes("EV", 2), ExpectedVersion::NoStream()).status());
   auto stale = c->Append({Note("EV", "late")}, ExpectedVersion::Exactly(1));
   ASSERT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(stale.status().message()),
@@ -176,10 +178,10 @@ TEST_F(ServerTest, ExpectedVersionConflictCarriesBothVersions) {
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
-  ASSERT_OK(c->Append({Note("EV", "now")}, ExpectedVersion::Exactly(3))
-                .status());
-  ASSERT_OK(c->Append({Note("EV", "any")}, ExpectedVersion::StreamExists())
-                .status());
+  ASSERT_OK(
+      c->Append({Note("EV", "now")}, ExpectedVersion::Exactly(3)).status());
+  ASSERT_OK(
+      c->Append({Note("EV", "any")}, ExpectedVersion::StreamExists()).status());
   EXPECT_EQ(ledger_->Size(), 5u);
 }
 
@@ -196,7 +198,8 @@ TEST_F(ServerTest, ConflictDetailsAreAStandardRpcStatus) {
   ASSERT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   v1::RpcStatus rpc;
   ASSERT_TRUE(rpc.ParseFromString(s.error_details()));
-  EXPECT_EQ(rpc.code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(rpc.code(),
+            static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
   ASSERT_EQ(rpc.details_size(), 1);
   v1::ErrorDetails details;
   ASSERT_TRUE(rpc.details(0).UnpackTo(&details));
@@ -216,8 +219,10 @@ TEST_F(ServerTest, InvalidEventIsRejectedAsTheCliRejectsIt) {
 
   // Unknown fields (a newer client's schema) are rejected, not stored.
   std::vector<v1::Event> unknown = {CaseOpened("BAD")};
-  unknown[0].GetReflection()->MutableUnknownFields(&unknown[0])->AddVarint(999,
-                                                                           1);
+  unknown[0]
+      .GetReflection()
+      ->MutableUnknownFields(&unknown[0])
+      ->AddVarint(999, 1);
   EXPECT_EQ(c->Append(unknown).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c->Append({}).status().code(), absl::StatusCode::kInvalidArgument);
@@ -269,8 +274,7 @@ TEST_F(ServerTest, SixteenClientsRacingExpectedVersionsOneWinnerEach) {
           return;
         }
         ++conflicts;
-        auto actual =
-            r.status().GetPayload("caseledger.dev/actual-version");
+        auto actual = r.status().GetPayload("caseledger.dev/actual-version");
         if (!actual || !absl::SimpleAtoi(std::string(*actual), &seen)) {
           ADD_FAILURE() << "no actual version in " << r.status();
           failed = true;
@@ -391,15 +395,14 @@ TEST_F(SubscribeTest, FromAPositionAndForOneCase) {
   Subscription s = Follow(*c, 4, "B", 14, [&] {
     ASSERT_OK(c->Append({Note("A", "x"), Note("B", "y")}).status());  // 13, 14
   });
-  EXPECT_EQ(s.positions,
-            (std::vector<uint64_t>{7, 8, 9, 10, 11, 12, 14}));
+  EXPECT_EQ(s.positions, (std::vector<uint64_t>{7, 8, 9, 10, 11, 12, 14}));
   EXPECT_EQ(s.caught_up.size(), 1u);
 }
 
 TEST_F(SubscribeTest, SendsCheckpointsThatCoverOnlySentEvents) {
   auto c = Client(tokens_.admin);
   ASSERT_OK(c->Append(CaseWithNotes("CP", 249)).status());  // 250 entries
-  ASSERT_OK(c->GetCheckpoint(0).status());  // signs at 250
+  ASSERT_OK(c->GetCheckpoint(0).status());                  // signs at 250
   Subscription s = Follow(*c, 1, "", 250);
   // Caught up at 250 means the checkpoint of 250 comes after the events.
   ASSERT_EQ(s.positions.size(), 250u);
@@ -493,11 +496,10 @@ TEST_F(ServerTest, CheckpointAndProofsVerify) {
                        c->GetInclusionProof(5, 11));
   EXPECT_EQ(inclusion.leaf_index(), 4u);
   EXPECT_EQ(inclusion.tree_size(), 11u);
-  EXPECT_OK(merkle::VerifyInclusion(merkle::LeafHash(all[4].entry_bytes), 4,
-                                    11, ToHashes(inclusion.hashes()),
+  EXPECT_OK(merkle::VerifyInclusion(merkle::LeafHash(all[4].entry_bytes), 4, 11,
+                                    ToHashes(inclusion.hashes()),
                                     checked11.root_hash));
-  ASSERT_OK_AND_ASSIGN(v1::InclusionProof current,
-                       c->GetInclusionProof(5, 0));
+  ASSERT_OK_AND_ASSIGN(v1::InclusionProof current, c->GetInclusionProof(5, 0));
   EXPECT_EQ(current.tree_size(), 11u);
 
   ASSERT_OK_AND_ASSIGN(v1::ConsistencyProof consistency,
@@ -561,26 +563,70 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   EXPECT_EQ(remote_deadlines.body(), deadlines);
 
   request.set_case_id("NO-SUCH-CASE");
-  EXPECT_EQ(c->Project(client::LedgerClient::View::kState, request)
+  EXPECT_EQ(
+      c->Project(client::LedgerClient::View::kState, request).status().code(),
+      absl::StatusCode::kNotFound);
+  request.set_case_id(case_id);
+  request.set_policy_json("{not json");
+  EXPECT_EQ(
+      c->Project(client::LedgerClient::View::kState, request).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
+  auto admin = Client(tokens_.admin);
+  std::ifstream in(testing::SharedDir() + "/examples/bounce-handled.jsonl");
+  ASSERT_OK_AND_ASSIGN(std::vector<EventLine> lines, ReadEventLines(in));
+  std::vector<v1::Event> events;
+  for (const EventLine& l : lines) events.push_back(l.event);
+  ASSERT_OK(admin->Append(events).status());
+  const std::string case_id = events[0].case_id();
+
+  auto c = Client(tokens_.exporter);
+  v1::ExportBundleRequest request;
+  request.set_case_id(case_id);
+  request.set_purpose(v1::BundlePurpose::RECONSIDERATION);
+  std::string bytes;
+  int chunks = 0;
+  ASSERT_OK_AND_ASSIGN(v1::BundleSummary summary,
+                       c->ExportBundle(request, [&](const std::string& chunk) {
+                         bytes += chunk;
+                         ++chunks;
+                         return true;
+                       }));
+  EXPECT_EQ(summary.bytes(), bytes.size());
+  EXPECT_EQ(summary.sha256(), ToHex(Sha256(bytes)));
+  EXPECT_EQ(summary.case_id(), "E2012-000417");
+  EXPECT_EQ(summary.audit_position(), 11u);
+  EXPECT_GE(chunks, 1);
+  ASSERT_GT(bytes.size(), 4u);
+  EXPECT_EQ(bytes.substr(0, 2), "PK");
+  ASSERT_OK_AND_ASSIGN(std::string key, ledger_->VerifierKeyText());
+  ASSERT_OK_AND_ASSIGN(bundle::BundleVerdict verdict,
+                       bundle::VerifyBundle(bytes, key));
+  EXPECT_TRUE(verdict.ok()) << bundle::RenderVerdictText(verdict, "bundle");
+  EXPECT_EQ(verdict.case_id, case_id);
+
+  // The disclosure is on record: in the case, naming the token holder, and
+  // in the access log.
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> history,
+                       ledger_->ReadCase(case_id));
+  const v1::Event& audit = history.back().event;
+  ASSERT_TRUE(audit.has_evidence_bundle_exported());
+  EXPECT_EQ(audit.evidence_bundle_exported().requested_by(), "exporter");
+  EXPECT_EQ(audit.evidence_bundle_exported().bundle_sha256(),
+            ToHex(Sha256(bytes)));
+  std::ifstream log(AccessLogPath());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr(R"("rpc": "ExportBundle")"));
+  EXPECT_THAT(text.str(), HasSubstr(R"("outcome": "OK")"));
+
+  request.set_case_id("NO-SUCH-CASE");
+  EXPECT_EQ(c->ExportBundle(request, [](const std::string&) { return true; })
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
-  request.set_case_id(case_id);
-  request.set_policy_json("{not json");
-  EXPECT_EQ(c->Project(client::LedgerClient::View::kState, request)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST_F(ServerTest, ExportBundleIsNotAvailableYet) {
-  auto c = Client(tokens_.exporter);
-  v1::ExportBundleRequest request;
-  request.set_case_id("X");
-  absl::Status s = c->ExportBundle(request, [](const std::string&) {
-    return true;
-  });
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
 }
 
 TEST_F(ServerTest, HealthServiceReportsServing) {
@@ -658,8 +704,9 @@ TEST_F(ServerTest, RoleMatrix) {
        [&](client::LedgerClient& c) {
          v1::ExportBundleRequest request;
          request.set_case_id("ROLES");
-         return c.ExportBundle(request,
-                               [](const std::string&) { return true; });
+         request.set_purpose(v1::BundlePurpose::INVESTIGATION);
+         return c.ExportBundle(request, [](const std::string&) { return true; })
+             .status();
        }},
       {"GetCheckpoint", kAny,
        [&](client::LedgerClient& c) { return c.GetCheckpoint(0).status(); }},
@@ -692,9 +739,7 @@ TEST_F(ServerTest, RoleMatrix) {
             << caller.role << " " << rpc.name << ": " << s;
         EXPECT_NE(s.code(), absl::StatusCode::kUnauthenticated)
             << caller.role << " " << rpc.name << ": " << s;
-        if (rpc.name != "ExportBundle") {
-          EXPECT_OK(s);
-        }
+        EXPECT_TRUE(s.ok()) << caller.role << " " << rpc.name << ": " << s;
       } else {
         EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied)
             << caller.role << " " << rpc.name << ": " << s;
@@ -714,33 +759,34 @@ TEST_F(ServerTest, RoleMatrix) {
   v1::GetCheckpointRequest request;
   v1::CheckpointResponse response;
   grpc::ClientContext context;
-  EXPECT_EQ(admin->stub().GetCheckpoint(&context, request, &response)
-                .error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      admin->stub().GetCheckpoint(&context, request, &response).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   auto admin = Client(tokens_.admin);
   ASSERT_OK(admin->Append({CaseOpened("LOGGED")}).status());
   auto reader = Client(tokens_.reader);
-  ASSERT_OK(reader->ReadCase("LOGGED", 1, 0, [](const RecordedEvent&) {
-    return absl::OkStatus();
-  }));
+  ASSERT_OK(reader->ReadCase(
+      "LOGGED", 1, 0, [](const RecordedEvent&) { return absl::OkStatus(); }));
   auto appender = Client(tokens_.appender);
-  EXPECT_EQ(appender->ReadAll(1, 0, [](const RecordedEvent&) {
-                      return absl::OkStatus();
-                    }).code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      appender
+          ->ReadAll(1, 0, [](const RecordedEvent&) { return absl::OkStatus(); })
+          .code(),
+      absl::StatusCode::kPermissionDenied);
   v1::ExportBundleRequest request;
   request.set_case_id("LOGGED");
   auto exporter = Client(tokens_.exporter);
-  exporter->ExportBundle(request, [](const std::string&) { return true; })
-      .IgnoreError();
+  request.set_purpose(v1::BundlePurpose::INVESTIGATION);
+  ASSERT_OK(
+      exporter->ExportBundle(request, [](const std::string&) { return true; }));
 
   std::ifstream in(AccessLogPath());
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 3u);
+  ASSERT_EQ(lines.size(), 4u);
   EXPECT_THAT(lines[0], HasSubstr(R"("who": "reader", "role": "reader")"));
   EXPECT_THAT(lines[0], HasSubstr(R"("rpc": "ReadCase")"));
   EXPECT_THAT(lines[0], HasSubstr("case_id=LOGGED"));
@@ -749,16 +795,21 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   EXPECT_THAT(lines[1], HasSubstr(R"("who": "appender")"));
   EXPECT_THAT(lines[1], HasSubstr(R"("outcome": "PERMISSION_DENIED")"));
   EXPECT_THAT(lines[2], HasSubstr(R"("rpc": "ExportBundle")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("outcome": "granted")"));
+  // The end of a stream is recorded with its outcome.
+  EXPECT_THAT(lines[3], HasSubstr(R"("rpc": "ExportBundle")"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("outcome": "OK")"));
   ASSERT_OK_AND_ASSIGN(uint64_t records,
                        server::VerifyAccessLog(AccessLogPath()));
-  EXPECT_EQ(records, 3u);
+  EXPECT_EQ(records, 4u);
 
   // Reopening continues the chain.
   access_log_.reset();
-  ASSERT_OK_AND_ASSIGN(access_log_,
-                       server::AccessLog::Open(AccessLogPath(), &SystemClock()));
-  ASSERT_OK(access_log_->Record({"x", "reader", "p", "ReadAll", "", "granted", 0}));
-  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath()).value_or(0), 4u);
+  ASSERT_OK_AND_ASSIGN(
+      access_log_, server::AccessLog::Open(AccessLogPath(), &SystemClock()));
+  ASSERT_OK(
+      access_log_->Record({"x", "reader", "p", "ReadAll", "", "granted", 0}));
+  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath()).value_or(0), 5u);
 
   // Editing a record breaks the chain at the next one.
   std::string text;
@@ -778,7 +829,8 @@ TEST_F(ServerTest, ClientModeMapsCodesBack) {
   EXPECT_EQ(server::FromGrpcStatus(in).code(), absl::StatusCode::kAborted);
   absl::Status with_payload = absl::FailedPreconditionError("x");
   with_payload.SetPayload("a/b", absl::Cord("c"));
-  absl::Status back = server::FromGrpcStatus(server::ToGrpcStatus(with_payload));
+  absl::Status back =
+      server::FromGrpcStatus(server::ToGrpcStatus(with_payload));
   EXPECT_EQ(back, with_payload);
 }
 

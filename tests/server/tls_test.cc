@@ -48,8 +48,8 @@ class TlsTest : public testing::ServerFixture {
         "-CAcreateserial -out client.pem -days 2 -extfile client.ext; ",
         "openssl req -x509 ", key,
         " -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue");
-    std::string command = absl::StrCat("sh -c '", script, "' >", d,
-                                       "/openssl.log 2>&1");
+    std::string command =
+        absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1");
     ASSERT_EQ(std::system(command.c_str()), 0) << Slurp(d + "/openssl.log");
   }
   static void TearDownTestSuite() {
@@ -111,8 +111,7 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
   client::ClientOptions rogue = no_cert;
   rogue.tls_cert_pem = Pem("rogue.pem");
   rogue.tls_key_pem = Pem("rogue.key");
-  EXPECT_EQ(Ping(tokens_.reader, rogue).code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Ping(tokens_.reader, rogue).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Ping("clt_unknown", with_cert).code(),
             absl::StatusCode::kUnauthenticated);
 

@@ -17,8 +17,8 @@ TEST(TokensTest, ParsesRolesNamesDigestsAndComments) {
   std::string text = absl::StrCat(
       "# the ingest service\n", TokenFileLine(Role::kAppender, "ingest", "t1"),
       "\n\n  ", TokenFileLine(Role::kReader, "portal", "t2"),
-      "   # trailing comment\n", "admin ops sha256:",
-      ToHex(Sha256("t3")).substr(0, 10),
+      "   # trailing comment\n",
+      "admin ops sha256:", ToHex(Sha256("t3")).substr(0, 10),
       absl::AsciiStrToUpper(ToHex(Sha256("t3")).substr(10)), "\n");
   ASSERT_OK_AND_ASSIGN(TokenTable table, TokenTable::Parse(text, "tokens"));
   EXPECT_EQ(table.size(), 3u);
@@ -58,9 +58,9 @@ TEST(TokensTest, NewTokensAreRandomAndTheirLineMatches) {
   EXPECT_NE(a, b);
   EXPECT_EQ(a.size(), 4u + 64u);
   EXPECT_EQ(a.substr(0, 4), "clt_");
-  ASSERT_OK_AND_ASSIGN(TokenTable table,
-                       TokenTable::Parse(TokenFileLine(Role::kExporter, "x", a),
-                                         "t"));
+  ASSERT_OK_AND_ASSIGN(
+      TokenTable table,
+      TokenTable::Parse(TokenFileLine(Role::kExporter, "x", a), "t"));
   EXPECT_EQ(table.Find(a)->role, Role::kExporter);
   EXPECT_FALSE(table.Find(b).has_value());
 }

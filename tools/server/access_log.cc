@@ -84,8 +84,8 @@ std::string JsonQuote(std::string_view text) {
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                  0600);
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError(absl::StrCat("cannot open access log ", path));
   // Continue the chain from the last complete line.
   std::ifstream in(path, std::ios::binary);
@@ -122,13 +122,13 @@ AccessLog::~AccessLog() { ::close(fd_); }
 absl::Status AccessLog::Record(const AccessRecord& r) {
   absl::MutexLock lock(&mu_);
   std::string line = absl::StrCat(
-      "{\"seq\": ", seq_ + 1, ", \"time\": ",
-      JsonQuote(FormatRecordTime(clock_->Now())), ", \"who\": ",
-      JsonQuote(r.who), ", \"role\": ", JsonQuote(r.role),
+      "{\"seq\": ", seq_ + 1,
+      ", \"time\": ", JsonQuote(FormatRecordTime(clock_->Now())),
+      ", \"who\": ", JsonQuote(r.who), ", \"role\": ", JsonQuote(r.role),
       ", \"peer\": ", JsonQuote(r.peer), ", \"rpc\": ", JsonQuote(r.rpc),
-      ", \"what\": ", JsonQuote(r.what), ", \"outcome\": ",
-      JsonQuote(r.outcome), ", \"events\": ", r.events, ", \"prev\": \"",
-      prev_, "\"}");
+      ", \"what\": ", JsonQuote(r.what),
+      ", \"outcome\": ", JsonQuote(r.outcome), ", \"events\": ", r.events,
+      ", \"prev\": \"", prev_, "\"}");
   std::string bytes = line + "\n";
   // O_APPEND makes the one write land whole at the end of the file.
   ssize_t written = ::write(fd_, bytes.data(), bytes.size());
@@ -154,8 +154,8 @@ absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path) {
     ++n;
     std::optional<uint64_t> seq = SeqOf(line);
     if (!seq || *seq != n) {
-      return absl::DataLossError(absl::StrCat("access log ", path, " line ", n,
-                                              ": expected seq ", n));
+      return absl::DataLossError(
+          absl::StrCat("access log ", path, " line ", n, ": expected seq ", n));
     }
     if (PrevOf(line) != prev) {
       return absl::DataLossError(

@@ -67,8 +67,7 @@ class QueryRenderer final : public ProjectionRenderer {
           if (!parsed.ok()) return parsed.status();
           status = *parsed;
         }
-        auto out =
-            projections::DeadlinesOutput(ledger, case_id, status, query);
+        auto out = projections::DeadlinesOutput(ledger, case_id, status, query);
         if (!out.ok()) return out.status();
         document.set_body(*out);
         break;

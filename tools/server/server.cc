@@ -22,8 +22,7 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
           ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
           : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ssl.pem_root_certs = options.tls_client_ca_pem;
-  ssl.pem_key_cert_pairs.push_back(
-      {options.tls_key_pem, options.tls_cert_pem});
+  ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
   return grpc::SslServerCredentials(ssl);
 }
 
@@ -40,8 +39,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   size_t colon = options.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "listen address '", options.listen, "' is not HOST:PORT"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen address '", options.listen, "' is not HOST:PORT"));
   }
   if (options.service.ledger == nullptr || options.service.tokens == nullptr ||
       options.service.clock == nullptr) {
@@ -67,8 +66,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         absl::StrCat("cannot listen on ", options.listen));
   }
   server->port_ = port;
-  server->address_ =
-      absl::StrCat(options.listen.substr(0, colon), ":", port);
+  server->address_ = absl::StrCat(options.listen.substr(0, colon), ":", port);
   if (auto* health = server->server_->GetHealthCheckService()) {
     health->SetServingStatus(true);
   }

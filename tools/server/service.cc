@@ -70,8 +70,7 @@ absl::Status LedgerService::RecordAccess(const Caller& caller,
                                          std::string_view rpc,
                                          const std::string& what,
                                          std::string_view outcome,
-                                         uint64_t events,
-                                         bool authenticated) {
+                                         uint64_t events, bool authenticated) {
   if (options_.access_log == nullptr) return absl::OkStatus();
   AccessRecord r;
   r.who = caller.principal.name;
@@ -112,7 +111,8 @@ absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
       if (!principal) who.principal.name.assign(1, '-');
       std::string outcome = CodeName(denied.code());
       // The denial stands whether or not it could be recorded.
-      RecordAccess(who, rpc, what, outcome, 0, /*authenticated=*/principal.has_value())
+      RecordAccess(who, rpc, what, outcome, 0,
+                   /*authenticated=*/principal.has_value())
           .IgnoreError();
     }
     return denied;
@@ -121,8 +121,8 @@ absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
     absl::Status logged = RecordAccess(caller, rpc, what, "granted", 0);
     if (!logged.ok()) {
       // No unrecorded disclosure: refuse when the access log fails.
-      return absl::UnavailableError(absl::StrCat(
-          "the access log cannot be written: ", logged.message()));
+      return absl::UnavailableError(
+          absl::StrCat("the access log cannot be written: ", logged.message()));
     }
   }
   return caller;
@@ -137,12 +137,10 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
     return ToGrpcStatus(
         absl::InvalidArgumentError("the batch holds no events"));
   }
-  if (static_cast<size_t>(request->events_size()) >
-      options_.max_batch_events) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("the batch holds ", request->events_size(),
-                     " events; at most ", options_.max_batch_events,
-                     " per Append")));
+  if (static_cast<size_t>(request->events_size()) > options_.max_batch_events) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "the batch holds ", request->events_size(), " events; at most ",
+        options_.max_batch_events, " per Append")));
   }
   auto expected = FromWire(request->expected_version());
   if (!expected.ok()) return ToGrpcStatus(expected.status());
@@ -164,9 +162,9 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
 grpc::Status LedgerService::ReadCase(
     grpc::ServerContext* context, const v1::ReadCaseRequest* request,
     grpc::ServerWriter<v1::StoredEvent>* writer) {
-  std::string what =
-      absl::StrCat("case_id=", request->case_id(), " from_version=",
-                   request->from_version(), " limit=", request->limit());
+  std::string what = absl::StrCat("case_id=", request->case_id(),
+                                  " from_version=", request->from_version(),
+                                  " limit=", request->limit());
   auto caller = Authorize(context, Permission::kRead, "ReadCase", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   uint64_t next = std::max<uint64_t>(request->from_version(), 1);
@@ -203,7 +201,8 @@ grpc::Status LedgerService::ReadAll(
   const uint64_t end = options_.ledger->Size();
   uint64_t next = std::max<uint64_t>(request->from_position(), 1);
   uint64_t last = end;
-  if (request->limit() != 0 && next <= end && request->limit() - 1 < end - next) {
+  if (request->limit() != 0 && next <= end &&
+      request->limit() - 1 < end - next) {
     last = next + request->limit() - 1;
   }
   while (next <= last && !context->IsCancelled()) {
@@ -236,9 +235,8 @@ grpc::Status LedgerService::Subscribe(
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (subscriptions_.fetch_add(1) >= options_.max_subscriptions) {
     subscriptions_.fetch_sub(1);
-    return ToGrpcStatus(absl::ResourceExhaustedError(
-        absl::StrCat("too many subscriptions (at most ",
-                     options_.max_subscriptions, ")")));
+    return ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+        "too many subscriptions (at most ", options_.max_subscriptions, ")")));
   }
   uint64_t sent = 0;
   absl::Status end = [&]() -> absl::Status {
@@ -259,7 +257,8 @@ grpc::Status LedgerService::Subscribe(
       }
       if (next <= known_size) {
         uint64_t n = std::min(known_size - next + 1, options_.page_size);
-        CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page, ledger.ReadAll(next, n));
+        CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
+                                    ledger.ReadAll(next, n));
         if (page.empty()) {
           return absl::InternalError(
               absl::StrCat("position ", next, " is missing from the store"));
@@ -331,7 +330,8 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
     return ToGrpcStatus(absl::UnimplementedError(
         absl::StrCat(std::string(rpc), " is not available in this server")));
   }
-  auto document = options_.projections->Render(view, *options_.ledger, *request);
+  auto document =
+      options_.projections->Render(view, *options_.ledger, *request);
   if (!document.ok()) return ToGrpcStatus(document.status());
   *response = std::move(*document);
   return grpc::Status::OK;
@@ -340,15 +340,15 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
 grpc::Status LedgerService::GetState(grpc::ServerContext* context,
                                      const v1::ProjectionRequest* request,
                                      v1::RenderedDocument* response) {
-  return Project(ProjectionRenderer::View::kState, "GetState", context,
-                 request, response);
+  return Project(ProjectionRenderer::View::kState, "GetState", context, request,
+                 response);
 }
 
 grpc::Status LedgerService::ListDeadlines(grpc::ServerContext* context,
                                           const v1::ProjectionRequest* request,
                                           v1::RenderedDocument* response) {
-  return Project(ProjectionRenderer::View::kDeadlines, "ListDeadlines",
-                 context, request, response);
+  return Project(ProjectionRenderer::View::kDeadlines, "ListDeadlines", context,
+                 request, response);
 }
 
 grpc::Status LedgerService::GetFindings(grpc::ServerContext* context,
@@ -380,14 +380,20 @@ grpc::Status LedgerService::ExportBundle(
         "yet"));
   }
   uint64_t bytes = 0;
-  absl::Status s = options_.bundles->Export(
-      *options_.ledger, *request, caller->principal.name,
-      [&](std::string_view piece) {
-        v1::BundleChunk chunk;
-        chunk.set_data(std::string(piece));
-        bytes += piece.size();
-        return writer->Write(chunk);
-      });
+  auto summary = options_.bundles->Export(*options_.ledger, *request,
+                                          caller->principal.name,
+                                          [&](std::string_view piece) {
+                                            v1::BundleChunk chunk;
+                                            chunk.set_data(std::string(piece));
+                                            bytes += piece.size();
+                                            return writer->Write(chunk);
+                                          });
+  absl::Status s = summary.status();
+  if (s.ok()) {
+    v1::BundleChunk last;
+    *last.mutable_summary() = *summary;
+    if (!writer->Write(last)) s = absl::CancelledError("the client left");
+  }
   RecordAccess(*caller, "ExportBundle", absl::StrCat(what, " bytes=", bytes),
                CodeName(s.code()), 0)
       .IgnoreError();
@@ -426,14 +432,13 @@ grpc::Status LedgerService::GetInclusionProof(
 }
 
 grpc::Status LedgerService::GetConsistencyProof(
-    grpc::ServerContext* context,
-    const v1::GetConsistencyProofRequest* request,
+    grpc::ServerContext* context, const v1::GetConsistencyProofRequest* request,
     v1::ConsistencyProof* response) {
   auto caller =
       Authorize(context, Permission::kProve, "GetConsistencyProof", "");
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  uint64_t size = request->new_size() == 0 ? options_.ledger->Size()
-                                           : request->new_size();
+  uint64_t size =
+      request->new_size() == 0 ? options_.ledger->Size() : request->new_size();
   auto proof = options_.ledger->ConsistencyProof(request->old_size(), size);
   if (!proof.ok()) return ToGrpcStatus(proof.status());
   response->set_old_size(request->old_size());

@@ -47,10 +47,10 @@ class ProjectionRenderer {
 class BundleExporter {
  public:
   virtual ~BundleExporter() = default;
-  // Writes the bundle of `request` to `sink` in pieces; `requested_by` names
-  // the caller for the bundle's own audit event. Stops with kCancelled when
-  // `sink` returns false.
-  virtual absl::Status Export(
+  // Writes the bundle of `request` to `sink` in pieces and returns what was
+  // exported; `requested_by` names the caller for the bundle's own audit
+  // event. Stops with kCancelled when `sink` returns false.
+  virtual absl::StatusOr<v1::BundleSummary> Export(
       Ledger& ledger, const v1::ExportBundleRequest& request,
       const std::string& requested_by,
       const std::function<bool(std::string_view)>& sink) = 0;

@@ -74,8 +74,8 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
         absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
     if (fields.empty()) continue;
     auto bad = [&](const std::string& why) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          std::string(source), " line ", line_number, ": ", why));
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(source), " line ", line_number, ": ", why));
     };
     if (fields.size() != 3) {
       return bad("expected 'ROLE NAME sha256:HEX'");

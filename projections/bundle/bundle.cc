@@ -1,0 +1,308 @@
+#include "projections/bundle/bundle.h"
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sha256.h"
+#include "ledger/status_macros.h"
+#include "projections/bundle/internal/document.h"
+#include "projections/bundle/internal/layout.h"
+#include "projections/bundle/internal/report.h"
+#include "projections/bundle/internal/zip.h"
+
+#ifndef CASELEDGER_VERSION
+#define CASELEDGER_VERSION "unknown"
+#endif
+
+namespace caseledger::bundle {
+namespace {
+
+using internal::Manifest;
+using internal::ManifestFile;
+
+std::string DigestHex(const merkle::Hash& h) { return ToHex(h); }
+
+// Reads the checkpoint of the exported size: signs one of the current tree
+// when `size` is 0, else the stored one of exactly `size`.
+absl::StatusOr<std::string> ExportCheckpoint(Ledger& ledger, uint64_t size) {
+  if (size == 0) return ledger.SignCheckpoint();
+  auto note = ledger.CheckpointAt(size);
+  if (note.ok() || note.status().code() != absl::StatusCode::kNotFound) {
+    return note;
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes,
+                              ledger.CheckpointSizes());
+  std::vector<uint64_t> near;
+  for (uint64_t s : sizes) {
+    if (s + 1000 >= size && s <= size + 1000) near.push_back(s);
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "--tree-size ", size,
+      ": the ledger stores no checkpoint of that size (a bundle is exported "
+      "only at a checkpointed size; ",
+      sizes.empty()
+          ? "none is stored"
+          : absl::StrCat(
+                sizes.size(), " are stored",
+                near.empty()
+                    ? ""
+                    : absl::StrCat(", nearby: ", absl::StrJoin(near, ", "))),
+      ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::BundlePurpose::Value> ParsePurpose(std::string_view text) {
+  const std::string t(text);
+  if (t == "reconsideration" || t == "RECONSIDERATION") {
+    return v1::BundlePurpose::RECONSIDERATION;
+  }
+  if (t == "judicial-review" || t == "JUDICIAL_REVIEW") {
+    return v1::BundlePurpose::JUDICIAL_REVIEW;
+  }
+  if (t == "investigation" || t == "INVESTIGATION") {
+    return v1::BundlePurpose::INVESTIGATION;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--purpose: '", t,
+      "' is not reconsideration, judicial-review or investigation (or "
+      "RECONSIDERATION, JUDICIAL_REVIEW, INVESTIGATION)"));
+}
+
+absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
+                                         const ExportRequest& request) {
+  if (request.case_id.empty()) {
+    return absl::InvalidArgumentError("--case: a case id is required");
+  }
+  if (request.purpose != v1::BundlePurpose::RECONSIDERATION &&
+      request.purpose != v1::BundlePurpose::JUDICIAL_REVIEW &&
+      request.purpose != v1::BundlePurpose::INVESTIGATION) {
+    return absl::InvalidArgumentError(
+        "--purpose: reconsideration, judicial-review or investigation is "
+        "required");
+  }
+
+  // The signed checkpoint of the exported size, checked against our own key
+  // and our own tree before anything is built on it.
+  CASELEDGER_ASSIGN_OR_RETURN(std::string note,
+                              ExportCheckpoint(ledger, request.tree_size));
+  CASELEDGER_ASSIGN_OR_RETURN(std::string key_text, ledger.VerifierKeyText());
+  CASELEDGER_ASSIGN_OR_RETURN(VerifierKey key, ParseVerifierKey(key_text));
+  CASELEDGER_ASSIGN_OR_RETURN(Checkpoint checkpoint,
+                              VerifyCheckpoint(note, key));
+  const uint64_t size = checkpoint.tree_size;
+  if (size == 0) {
+    return absl::NotFoundError(absl::StrCat("case ", request.case_id,
+                                            " has no events: the ledger "
+                                            "is empty"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root, ledger.RootAt(size));
+  if (root != checkpoint.root_hash) {
+    return absl::DataLossError(
+        absl::StrCat("tree size ", size, ": stored tree root ", DigestHex(root),
+                     " differs from the signed checkpoint's ",
+                     DigestHex(checkpoint.root_hash)));
+  }
+
+  std::map<std::string, std::string> files;
+  Manifest manifest;
+  manifest.format_version = kBundleFormatVersion;
+  manifest.case_id = request.case_id;
+  manifest.purpose = request.purpose;
+  manifest.origin = checkpoint.origin;
+  manifest.tree_size = size;
+  manifest.root_hash = DigestHex(checkpoint.root_hash);
+  manifest.include_after_decision = request.include_after_decision;
+  manifest.tool_version = absl::StrCat("caseledger ", CASELEDGER_VERSION);
+  files[internal::kCheckpointFile] = note;
+
+  if (request.since_checkpoint) {
+    auto since = VerifyCheckpoint(*request.since_checkpoint, key);
+    if (!since.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--since-checkpoint: not a checkpoint signed by this "
+                       "ledger's key: ",
+                       since.status().message()));
+    }
+    if (since->tree_size > size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--since-checkpoint: its tree size ", since->tree_size,
+                       " is larger than the exported size ", size));
+    }
+    std::vector<merkle::Hash> proof;
+    if (since->tree_size > 0) {
+      CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash old_root,
+                                  ledger.RootAt(since->tree_size));
+      if (old_root != since->root_hash) {
+        return absl::DataLossError(absl::StrCat(
+            "--since-checkpoint: its root at tree size ", since->tree_size,
+            " differs from the ledger's stored tree (", DigestHex(old_root),
+            ")"));
+      }
+      CASELEDGER_ASSIGN_OR_RETURN(
+          proof, ledger.ConsistencyProof(since->tree_size, size));
+    }
+    manifest.since_tree_size = since->tree_size;
+    files[internal::kSinceCheckpointFile] = *request.since_checkpoint;
+    files[internal::kConsistencyFile] =
+        internal::ConsistencyProofJson(since->tree_size, size, proof);
+  }
+
+  // The case's events up to the exported size, with their exact bytes.
+  CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> all,
+                              ledger.ReadCase(request.case_id));
+  std::vector<RecordedEvent> events;
+  for (RecordedEvent& e : all) {
+    if (e.position <= size) events.push_back(std::move(e));
+  }
+  if (events.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "case ", request.case_id, " has no events at tree size ", size));
+  }
+  // Projections are evaluated as the ledger stood at the exported size:
+  // at the recorded_at of its last entry, never the wall clock.
+  CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> last,
+                              ledger.ReadAll(size, 1));
+  if (last.empty() || last[0].position != size) {
+    return absl::DataLossError(
+        absl::StrCat("tree size ", size, ": entry ", size, " cannot be read"));
+  }
+  const absl::Time stood_at = last[0].recorded_at;
+  projections::Evaluation evaluation;
+  evaluation.as_of = request.as_of.value_or(stood_at);
+  evaluation.known_at = request.known_at.value_or(stood_at);
+  evaluation.now = evaluation.known_at;
+  manifest.as_of = evaluation.as_of;
+  manifest.known_at = evaluation.known_at;
+
+  std::map<std::string, std::string> messages;
+  for (const RecordedEvent& e : events) {
+    manifest.positions.push_back(e.position);
+    files[internal::EntryPath(e.position)] = e.entry_bytes;
+    files[internal::EventPath(e.position)] =
+        absl::StrCat(e.salt, e.event_bytes);
+    CASELEDGER_ASSIGN_OR_RETURN(std::vector<merkle::Hash> proof,
+                                ledger.InclusionProof(e.position, size));
+    files[internal::ProofPath(e.position)] =
+        internal::InclusionProofJson(e.position - 1, size, proof);
+    for (const std::string& sha : internal::MessageReferences(e.event)) {
+      if (messages.count(sha)) continue;
+      CASELEDGER_ASSIGN_OR_RETURN(bool stored, ledger.HasBlob(sha));
+      if (!stored) continue;
+      CASELEDGER_ASSIGN_OR_RETURN(std::string blob, ledger.GetBlob(sha));
+      if (ToHex(Sha256(blob)) != sha) {
+        return absl::DataLossError(
+            absl::StrCat("stored message ", sha, " does not hash to its name"));
+      }
+      messages[sha] = std::move(blob);
+    }
+  }
+  std::set<std::string> stored;
+  for (auto& [sha, blob] : messages) {
+    stored.insert(sha);
+    manifest.messages.push_back(sha);
+    files[internal::MessagePath(sha)] = blob;
+  }
+
+  CASELEDGER_ASSIGN_OR_RETURN(
+      internal::Derived derived,
+      internal::Derive(events, request.case_id, size, evaluation,
+                       request.policy, stored));
+  files[internal::kStateFile] = derived.state_json;
+  files[internal::kDeadlinesFile] = derived.deadlines_json;
+  files[internal::kFindingsFile] = derived.findings_json;
+  files[internal::kEventsJsonFile] = derived.events_json;
+  files[internal::kPolicyFile] = derived.policy_json;
+
+  internal::ReportInput report;
+  report.case_id = request.case_id;
+  report.purpose = request.purpose;
+  report.origin = checkpoint.origin;
+  report.tree_size = size;
+  report.root_hash_hex = manifest.root_hash;
+  report.checkpoint_note = note;
+  report.since_tree_size = manifest.since_tree_size;
+  report.include_after_decision = request.include_after_decision;
+  report.tool_version = manifest.tool_version;
+  report.model = &derived.model;
+  report.evaluation = evaluation;
+  report.policy = request.policy;
+  report.state = derived.state;
+  report.deadlines = derived.deadlines;
+  report.findings = derived.findings;
+  report.messages = std::move(messages);
+  internal::Document doc = internal::BuildReport(report);
+  files[internal::kReportHtmlFile] = internal::RenderHtml(doc);
+  CASELEDGER_ASSIGN_OR_RETURN(files[internal::kReportPdfFile],
+                              internal::RenderPdf(doc, request.font_dir));
+  files[internal::kReadmeFile] = internal::ReadmeText(manifest);
+
+  for (const auto& [path, bytes] : files) {
+    manifest.files.push_back(
+        ManifestFile{path, ToHex(Sha256(bytes)), bytes.size()});
+  }
+  const std::string manifest_json = internal::ManifestJson(manifest);
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::string signature,
+      ledger.SignNote(internal::ManifestStatement(manifest_json)));
+  files[internal::kManifestFile] = manifest_json;
+  files[internal::kManifestSigFile] = std::move(signature);
+
+  CASELEDGER_ASSIGN_OR_RETURN(std::string zip, internal::WriteZip(files));
+  ExportResult result;
+  result.sha256_hex = ToHex(Sha256(zip));
+  result.bytes = std::move(zip);
+  result.case_id = request.case_id;
+  result.purpose = request.purpose;
+  result.tree_size = size;
+  result.events = events.size();
+  result.members = files.size();
+  return result;
+}
+
+absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
+                                          const ExportRequest& request) {
+  if (request.requested_by.empty()) {
+    return absl::InvalidArgumentError(
+        "--requested-by: who asked for the bundle is required");
+  }
+  if (request.now == absl::InfinitePast() ||
+      request.now == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError(
+        "the export's time (ExportRequest::now) is required");
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(ExportResult result,
+                              BuildBundle(ledger, request));
+  v1::Event audit;
+  audit.set_case_id(request.case_id);
+  const int64_t seconds = absl::ToUnixSeconds(request.now);  // floors
+  audit.mutable_occurred_at()->set_seconds(seconds);
+  audit.mutable_occurred_at()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(request.now - absl::FromUnixSeconds(seconds))));
+  if (request.actor.kind() != v1::ActorKind::ACTOR_KIND_UNSPECIFIED &&
+      !request.actor.id().empty()) {
+    *audit.mutable_actor() = request.actor;
+  } else {
+    audit.mutable_actor()->set_kind(v1::ActorKind::SYSTEM);
+    audit.mutable_actor()->set_id("caseledger-export");
+  }
+  audit.set_source(request.source);
+  auto* p = audit.mutable_evidence_bundle_exported();
+  p->set_purpose(request.purpose);
+  p->set_bundle_sha256(result.sha256_hex);
+  p->set_tree_size(result.tree_size);
+  p->set_requested_by(request.requested_by);
+  CASELEDGER_ASSIGN_OR_RETURN(AppendResult appended,
+                              ledger.Append({std::move(audit)}));
+  if (appended.events.size() == 1) {
+    result.audit_position = appended.events[0].position;
+  }
+  return result;
+}
+
+}  // namespace caseledger::bundle

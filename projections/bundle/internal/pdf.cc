@@ -1,0 +1,617 @@
+// PDF rendering of the report (document.h) with cairo and pango.
+//
+// Determinism: the fonts come from a private fontconfig configuration that
+// holds only the DejaVu files of the given folder (no system fonts, no
+// substitution rules), hinting is off, the resolution is 72 dpi so that font
+// sizes are points, and the creation and modification dates are the
+// document's date. cairo then writes the same bytes for the same document
+// (docs/bundle-format.md §7 says what the reproducibility rests on).
+//
+// Layout: blocks become atoms (a text line, a table row, the chart) that
+// never split; atoms flow onto US Letter pages, headings stay with what
+// follows them and a table's header row repeats on each page it continues
+// on. Layout runs until the page numbers printed in the record index are
+// the pages the records land on.
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "projections/bundle/internal/document.h"
+
+namespace caseledger::bundle::internal {
+namespace {
+
+constexpr double kPageWidth = 612, kPageHeight = 792;  // US Letter
+constexpr double kMarginX = 54, kMarginTop = 62, kMarginBottom = 58;
+constexpr double kBodyWidth = kPageWidth - 2 * kMarginX;
+constexpr double kBodyHeight = kPageHeight - kMarginTop - kMarginBottom;
+constexpr double kCellPad = 3;
+// Table cells longer than this are cut in the PDF (a row must fit a page);
+// the HTML report and the bundle's JSON files keep the full text.
+constexpr size_t kMaxCellBytes = 1500;
+
+constexpr const char* kFontFiles[] = {
+    "DejaVuSans.ttf",     "DejaVuSans-Bold.ttf",     "DejaVuSans-Oblique.ttf",
+    "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf",
+};
+constexpr const char* kRequiredFontFiles[] = {
+    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"};
+
+struct GObjectUnref {
+  void operator()(void* p) const {
+    if (p != nullptr) g_object_unref(p);
+  }
+};
+using LayoutPtr = std::shared_ptr<PangoLayout>;
+
+LayoutPtr Share(PangoLayout* layout) {
+  return LayoutPtr(layout, GObjectUnref());
+}
+
+void SetColor(cairo_t* cr, Rgb c) {
+  cairo_set_source_rgb(cr, ((c >> 16) & 0xff) / 255.0,
+                       ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0);
+}
+
+// The private font setup: one fontconfig configuration with the DejaVu
+// files only, one pango context at 72 dpi without hinting.
+class Fonts {
+ public:
+  static absl::StatusOr<std::unique_ptr<Fonts>> Load(const std::string& dir) {
+    for (const char* f : kRequiredFontFiles) {
+      if (!std::filesystem::exists(std::filesystem::path(dir) / f)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the PDF report needs the DejaVu fonts (Debian package "
+            "fonts-dejavu-core): ",
+            dir, "/", f, " is missing"));
+      }
+    }
+    FcConfig* config = FcConfigCreate();
+    if (config == nullptr) {
+      return absl::ResourceExhaustedError("fontconfig: cannot create config");
+    }
+    for (const char* f : kFontFiles) {
+      std::string path = (std::filesystem::path(dir) / f).string();
+      if (!std::filesystem::exists(path)) continue;
+      if (!FcConfigAppFontAddFile(
+              config, reinterpret_cast<const FcChar8*>(path.c_str()))) {
+        FcConfigDestroy(config);
+        return absl::FailedPreconditionError(
+            absl::StrCat("fontconfig cannot load ", path));
+      }
+    }
+    auto fonts = std::unique_ptr<Fonts>(new Fonts());
+    fonts->map_ = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+    if (fonts->map_ == nullptr) {
+      FcConfigDestroy(config);
+      return absl::FailedPreconditionError("pango has no FreeType font map");
+    }
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(fonts->map_), config);
+    FcConfigDestroy(config);  // the font map holds its own reference
+    fonts->context_ = pango_font_map_create_context(fonts->map_);
+    pango_cairo_context_set_resolution(fonts->context_, 72);
+    cairo_font_options_t* options = cairo_font_options_create();
+    cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+    cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
+    pango_cairo_context_set_font_options(fonts->context_, options);
+    cairo_font_options_destroy(options);
+    return fonts;
+  }
+
+  ~Fonts() {
+    if (context_ != nullptr) g_object_unref(context_);
+    if (map_ != nullptr) g_object_unref(map_);
+  }
+
+  // A layout of `text` in `font` (a pango font description string), wrapped
+  // at `width` points (0: no wrapping).
+  LayoutPtr Layout(std::string_view text, const char* font, double width,
+                   bool wrap_anywhere = false) {
+    LayoutPtr layout = Share(pango_layout_new(context_));
+    PangoFontDescription* desc = pango_font_description_from_string(font);
+    pango_layout_set_font_description(layout.get(), desc);
+    pango_font_description_free(desc);
+    if (width > 0) {
+      pango_layout_set_width(layout.get(),
+                             static_cast<int>(width * PANGO_SCALE));
+      pango_layout_set_wrap(
+          layout.get(), wrap_anywhere ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
+    }
+    const std::string clean = CleanText(text);
+    pango_layout_set_text(layout.get(), clean.data(),
+                          static_cast<int>(clean.size()));
+    return layout;
+  }
+
+ private:
+  Fonts() = default;
+  PangoFontMap* map_ = nullptr;
+  PangoContext* context_ = nullptr;
+};
+
+double Height(PangoLayout* layout) {
+  PangoRectangle logical;
+  pango_layout_get_extents(layout, nullptr, &logical);
+  return logical.height / static_cast<double>(PANGO_SCALE);
+}
+
+double Width(PangoLayout* layout) {
+  PangoRectangle logical;
+  pango_layout_get_extents(layout, nullptr, &logical);
+  return logical.width / static_cast<double>(PANGO_SCALE);
+}
+
+double Baseline(PangoLayout* layout) {
+  return pango_layout_get_baseline(layout) / static_cast<double>(PANGO_SCALE);
+}
+
+// An unsplittable piece of the page flow.
+struct Atom {
+  double height = 0;
+  double space_before = 0;  // dropped at the top of a page
+  bool page_break = false;
+  bool keep_with_next = false;
+  std::string anchor;
+  int outline_level = -1;  // 0 or 1 for a PDF outline entry
+  std::string outline_text;
+  int repeat_header = -1;  // atom to draw first when this one opens a page
+  // Draws the atom with its top at body offset `y`.
+  std::function<void(cairo_t*, double y)> draw;
+};
+
+struct Placement {
+  size_t atom;
+  double y;
+};
+using Pages = std::vector<std::vector<Placement>>;
+
+class Builder {
+ public:
+  Builder(Fonts& fonts, const std::map<std::string, int>& pages_of)
+      : fonts_(fonts), pages_of_(pages_of) {}
+
+  std::vector<Atom> Build(const Document& doc) {
+    for (const Block& b : doc.blocks) Add(b);
+    return std::move(atoms_);
+  }
+
+ private:
+  // One atom per line of `layout`, so that long text flows across pages.
+  void AddLines(const LayoutPtr& layout, double indent, double space_before,
+                Rgb color, const Block& block, int outline_level,
+                Rgb background = 0xffffffff, bool keep_with_next = false) {
+    PangoLayoutIter* it = pango_layout_get_iter(layout.get());
+    bool first = true;
+    do {
+      PangoRectangle logical;
+      pango_layout_iter_get_line_extents(it, nullptr, &logical);
+      const double top = logical.y / static_cast<double>(PANGO_SCALE);
+      const double h = logical.height / static_cast<double>(PANGO_SCALE);
+      const double base = pango_layout_iter_get_baseline(it) /
+                              static_cast<double>(PANGO_SCALE) -
+                          top;
+      const double lx = logical.x / static_cast<double>(PANGO_SCALE);
+      PangoLayoutLine* line = pango_layout_iter_get_line_readonly(it);
+      Atom a;
+      a.height = h;
+      a.keep_with_next = keep_with_next;
+      if (first) {
+        a.space_before = space_before;
+        a.anchor = block.anchor;
+        a.outline_level = outline_level;
+        a.outline_text = block.text;
+      }
+      a.draw = [layout, line, lx, base, indent, color, h, background](
+                   cairo_t* cr, double y) {
+        if (background != 0xffffffff) {
+          SetColor(cr, background);
+          cairo_rectangle(cr, kMarginX, kMarginTop + y, kBodyWidth, h);
+          cairo_fill(cr);
+        }
+        SetColor(cr, color);
+        cairo_move_to(cr, kMarginX + indent + lx, kMarginTop + y + base);
+        pango_cairo_show_layout_line(cr, line);
+      };
+      atoms_.push_back(std::move(a));
+      first = false;
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
+  }
+
+  void AddTable(const Block& b) {
+    const Table& t = b.table;
+    const size_t n = t.columns.size();
+    std::vector<double> widths(n, n ? kBodyWidth / n : 0);
+    for (size_t c = 0; c < n && c < t.widths.size(); ++c) {
+      widths[c] = t.widths[c] * kBodyWidth;
+    }
+    auto row_atom = [&](const std::vector<Cell>& cells, bool header) {
+      std::vector<LayoutPtr> layouts;
+      std::vector<Tone> tones;
+      double h = 0;
+      for (size_t c = 0; c < n; ++c) {
+        std::string text = c < cells.size() ? cells[c].text : "";
+        if (c < cells.size() && text.empty() && !cells[c].page_of.empty()) {
+          auto it = pages_of_.find(cells[c].page_of);
+          text = it == pages_of_.end() ? "-" : absl::StrCat(it->second);
+        }
+        if (text.size() > kMaxCellBytes) {
+          size_t cut = kMaxCellBytes;
+          while (cut > 0 &&
+                 (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+            --cut;
+          }
+          text = absl::StrCat(text.substr(0, cut), " [...]");
+        }
+        layouts.push_back(fonts_.Layout(
+            text, header ? "DejaVu Sans Bold 7.5" : "DejaVu Sans 7.5",
+            widths[c] - 2 * kCellPad));
+        tones.push_back(c < cells.size() ? cells[c].tone : Tone::kNone);
+        h = std::max(h, Height(layouts.back().get()));
+      }
+      h += 2 * kCellPad;
+      Atom a;
+      a.height = h;
+      a.draw = [layouts, tones, widths, h, header](cairo_t* cr, double y) {
+        double x = kMarginX;
+        for (size_t c = 0; c < layouts.size(); ++c) {
+          Rgb fill = 0xffffff;
+          if (header) {
+            fill = 0xe6e6e6;
+          } else {
+            switch (tones[c]) {
+              case Tone::kGood:
+                fill = 0xdff0d8;
+                break;
+              case Tone::kBad:
+                fill = 0xf6d2d2;
+                break;
+              case Tone::kWarn:
+                fill = 0xfcefc7;
+                break;
+              case Tone::kNeutral:
+                fill = 0xeeeeee;
+                break;
+              case Tone::kNone:
+                break;
+            }
+          }
+          if (fill != 0xffffff) {
+            SetColor(cr, fill);
+            cairo_rectangle(cr, x, kMarginTop + y, widths[c], h);
+            cairo_fill(cr);
+          }
+          SetColor(cr, 0x999999);
+          cairo_set_line_width(cr, 0.5);
+          cairo_rectangle(cr, x, kMarginTop + y, widths[c], h);
+          cairo_stroke(cr);
+          SetColor(cr, 0x222222);
+          cairo_move_to(cr, x + kCellPad, kMarginTop + y + kCellPad);
+          pango_cairo_show_layout(cr, layouts[c].get());
+          x += widths[c];
+        }
+      };
+      return a;
+    };
+    std::vector<Cell> titles;
+    for (const std::string& c : t.columns) titles.push_back(Cell{c});
+    Atom header = row_atom(titles, true);
+    header.space_before = 4;
+    header.keep_with_next = true;
+    header.anchor = b.anchor;
+    const int header_index = static_cast<int>(atoms_.size());
+    atoms_.push_back(std::move(header));
+    for (const std::vector<Cell>& row : t.rows) {
+      Atom a = row_atom(row, false);
+      a.repeat_header = header_index;
+      atoms_.push_back(std::move(a));
+    }
+    if (!atoms_.empty()) atoms_.back().keep_with_next = false;
+  }
+
+  void AddChart(const Block& b) {
+    if (b.chart == nullptr) return;
+    auto chart = b.chart;
+    const double scale = chart->width > 0 ? kBodyWidth / chart->width : 1;
+    // Text layouts are made now, with the pango context, and drawn later.
+    std::vector<LayoutPtr> texts;
+    for (const Chart::Text& t : chart->texts) {
+      std::string font = absl::StrFormat("DejaVu Sans%s %.2f",
+                                         t.bold ? " Bold" : "", t.size * scale);
+      texts.push_back(fonts_.Layout(t.text, font.c_str(), 0));
+    }
+    Atom a;
+    a.space_before = 6;
+    a.height = chart->height * scale;
+    a.anchor = b.anchor;
+    a.draw = [chart, texts, scale](cairo_t* cr, double y) {
+      cairo_save(cr);
+      cairo_translate(cr, kMarginX, kMarginTop + y);
+      auto X = [&](double v) { return v * scale; };
+      for (const Chart::Rect& r : chart->rects) {
+        SetColor(cr, r.fill);
+        cairo_rectangle(cr, X(r.x), X(r.y), X(r.w), X(r.h));
+        cairo_fill(cr);
+      }
+      for (const Chart::Line& l : chart->lines) {
+        SetColor(cr, l.color);
+        cairo_set_line_width(cr, l.width * scale);
+        if (l.dashed) {
+          const double dash[] = {3 * scale, 2 * scale};
+          cairo_set_dash(cr, dash, 2, 0);
+        }
+        cairo_move_to(cr, X(l.x1), X(l.y1));
+        cairo_line_to(cr, X(l.x2), X(l.y2));
+        cairo_stroke(cr);
+        cairo_set_dash(cr, nullptr, 0, 0);
+      }
+      for (const Chart::Mark& m : chart->marks) {
+        SetColor(cr, m.color);
+        const double x = X(m.x), my = X(m.y), r = X(m.r);
+        switch (m.shape) {
+          case Chart::Mark::Shape::kCircle:
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, x, my, r, 0, 2 * G_PI);
+            cairo_fill(cr);
+            break;
+          case Chart::Mark::Shape::kSquare:
+            cairo_rectangle(cr, x - r, my - r, 2 * r, 2 * r);
+            cairo_fill(cr);
+            break;
+          case Chart::Mark::Shape::kDiamond:
+            cairo_move_to(cr, x, my - r);
+            cairo_line_to(cr, x + r, my);
+            cairo_line_to(cr, x, my + r);
+            cairo_line_to(cr, x - r, my);
+            cairo_close_path(cr);
+            cairo_fill(cr);
+            break;
+          case Chart::Mark::Shape::kTriangle:
+            cairo_move_to(cr, x, my - r);
+            cairo_line_to(cr, x + r, my + r);
+            cairo_line_to(cr, x - r, my + r);
+            cairo_close_path(cr);
+            cairo_fill(cr);
+            break;
+          case Chart::Mark::Shape::kCross:
+            cairo_set_line_width(cr, 2 * scale);
+            cairo_move_to(cr, x - r, my - r);
+            cairo_line_to(cr, x + r, my + r);
+            cairo_move_to(cr, x - r, my + r);
+            cairo_line_to(cr, x + r, my - r);
+            cairo_stroke(cr);
+            break;
+        }
+      }
+      for (size_t i = 0; i < chart->texts.size(); ++i) {
+        const Chart::Text& t = chart->texts[i];
+        PangoLayout* layout = texts[i].get();
+        double x = X(t.x);
+        if (t.anchor == Chart::Text::Anchor::kMiddle) x -= Width(layout) / 2;
+        if (t.anchor == Chart::Text::Anchor::kEnd) x -= Width(layout);
+        SetColor(cr, t.color);
+        cairo_move_to(cr, x, X(t.y) - Baseline(layout));
+        pango_cairo_show_layout(cr, layout);
+      }
+      cairo_restore(cr);
+    };
+    atoms_.push_back(std::move(a));
+  }
+
+  void Add(const Block& b) {
+    switch (b.kind) {
+      case Block::Kind::kTitle:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 17", kBodyWidth), 0, 0,
+                 0x111111, b, -1);
+        break;
+      case Block::Kind::kHeading:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 13", kBodyWidth), 0,
+                 16, 0x111111, b, 0, 0xffffffff, true);
+        break;
+      case Block::Kind::kSubheading:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 10", kBodyWidth), 0,
+                 10, 0x111111, b, b.anchor.empty() ? -1 : 1, 0xffffffff, true);
+        break;
+      case Block::Kind::kParagraph:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans 9", kBodyWidth), 0, 4,
+                 0x222222, b, -1);
+        break;
+      case Block::Kind::kNote:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans 7.5", kBodyWidth), 0, 3,
+                 0x555555, b, -1);
+        break;
+      case Block::Kind::kField: {
+        LayoutPtr layout = fonts_.Layout(absl::StrCat(b.label, ": ", b.text),
+                                         "DejaVu Sans 9", kBodyWidth);
+        PangoAttrList* attrs = pango_attr_list_new();
+        PangoAttribute* bold = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
+        bold->start_index = 0;
+        bold->end_index = static_cast<guint>(CleanText(b.label).size() + 1);
+        pango_attr_list_insert(attrs, bold);
+        pango_layout_set_attributes(layout.get(), attrs);
+        pango_attr_list_unref(attrs);
+        AddLines(layout, 0, 2, 0x222222, b, -1);
+        break;
+      }
+      case Block::Kind::kPre:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Mono 7", kBodyWidth - 8,
+                               /*wrap_anywhere=*/true),
+                 4, 4, 0x222222, b, -1, 0xf4f4f4);
+        break;
+      case Block::Kind::kTable:
+        AddTable(b);
+        break;
+      case Block::Kind::kChart:
+        AddChart(b);
+        break;
+      case Block::Kind::kPageBreak: {
+        Atom a;
+        a.page_break = true;
+        atoms_.push_back(std::move(a));
+        break;
+      }
+    }
+  }
+
+  Fonts& fonts_;
+  const std::map<std::string, int>& pages_of_;
+  std::vector<Atom> atoms_;
+};
+
+// Flows atoms onto pages; fills `pages_of` with the 1-based page of each
+// anchor.
+Pages Paginate(const std::vector<Atom>& atoms,
+               std::map<std::string, int>* pages_of) {
+  Pages pages(1);
+  double y = 0;
+  auto new_page = [&] {
+    pages.emplace_back();
+    y = 0;
+  };
+  for (size_t i = 0; i < atoms.size(); ++i) {
+    const Atom& a = atoms[i];
+    if (a.page_break) {
+      if (!pages.back().empty()) new_page();
+      continue;
+    }
+    double need = (y == 0 ? 0 : a.space_before) + a.height;
+    // Keep a run of keep-with-next atoms (a heading, a table header) with
+    // the atom after it.
+    for (size_t j = i; j + 1 < atoms.size() && atoms[j].keep_with_next &&
+                       !atoms[j + 1].page_break && j < i + 4;
+         ++j) {
+      need += atoms[j + 1].space_before + atoms[j + 1].height;
+    }
+    if (y > 0 && y + need > kBodyHeight) {
+      new_page();
+      if (a.repeat_header >= 0) {
+        pages.back().push_back({static_cast<size_t>(a.repeat_header), 0});
+        y = atoms[a.repeat_header].height;
+      }
+    }
+    if (y > 0) y += a.space_before;
+    pages.back().push_back({i, y});
+    if (!a.anchor.empty() && !pages_of->count(a.anchor)) {
+      (*pages_of)[a.anchor] = static_cast<int>(pages.size());
+    }
+    y += a.height;
+  }
+  if (pages.size() > 1 && pages.back().empty()) pages.pop_back();
+  return pages;
+}
+
+cairo_status_t Append(void* closure, const unsigned char* data,
+                      unsigned int length) {
+  static_cast<std::string*>(closure)->append(
+      reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RenderPdf(const Document& doc,
+                                      const std::string& font_dir) {
+  // cairo, pango and fontconfig are thread-safe for separate objects, and
+  // every call here makes its own; one render at a time still rules out
+  // surprises in their process-wide caches, at no cost at export rates.
+  static absl::Mutex render_mutex(absl::kConstInit);
+  absl::MutexLock lock(&render_mutex);
+  auto fonts_or = Fonts::Load(font_dir);
+  if (!fonts_or.ok()) return fonts_or.status();
+  Fonts& fonts = **fonts_or;
+
+  // Lay out until the record index shows the pages the records land on.
+  std::map<std::string, int> pages_of;
+  std::vector<Atom> atoms;
+  Pages pages;
+  for (int pass = 0; pass < 4; ++pass) {
+    atoms = Builder(fonts, pages_of).Build(doc);
+    std::map<std::string, int> landed;
+    pages = Paginate(atoms, &landed);
+    if (landed == pages_of) break;
+    pages_of = std::move(landed);
+  }
+
+  std::string out;
+  cairo_surface_t* surface = cairo_pdf_surface_create_for_stream(
+      Append, &out, kPageWidth, kPageHeight);
+  cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5);
+  const std::string date =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", doc.date, absl::UTCTimeZone());
+  const std::string title = CleanText(doc.title);
+  const std::string subject = CleanText(doc.subject);
+  const std::string creator = CleanText(doc.creator);
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE,
+                                 title.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT,
+                                 subject.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
+                                 creator.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE,
+                                 date.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE,
+                                 date.c_str());
+  cairo_t* cr = cairo_create(surface);
+
+  const int total = static_cast<int>(pages.size());
+  int outline_parent = CAIRO_PDF_OUTLINE_ROOT;
+  for (int p = 0; p < total; ++p) {
+    // Running head and page number.
+    LayoutPtr head =
+        fonts.Layout(doc.running_head, "DejaVu Sans 7", kBodyWidth);
+    SetColor(cr, 0x666666);
+    cairo_move_to(cr, kMarginX, 30);
+    pango_cairo_show_layout(cr, head.get());
+    cairo_set_line_width(cr, 0.5);
+    SetColor(cr, 0xbbbbbb);
+    cairo_move_to(cr, kMarginX, 44);
+    cairo_line_to(cr, kPageWidth - kMarginX, 44);
+    cairo_stroke(cr);
+    LayoutPtr number = fonts.Layout(absl::StrCat("Page ", p + 1, " of ", total),
+                                    "DejaVu Sans 8", 0);
+    SetColor(cr, 0x333333);
+    cairo_move_to(cr, (kPageWidth - Width(number.get())) / 2, kPageHeight - 36);
+    pango_cairo_show_layout(cr, number.get());
+
+    for (const Placement& placed : pages[p]) {
+      const Atom& a = atoms[placed.atom];
+      if (a.outline_level >= 0 && !a.outline_text.empty()) {
+        const std::string link = absl::StrFormat(
+            "page=%d pos=[%.2f %.2f]", p + 1, kMarginX, kMarginTop + placed.y);
+        const std::string text = CleanText(a.outline_text);
+        int id = cairo_pdf_surface_add_outline(
+            surface,
+            a.outline_level == 0 ? CAIRO_PDF_OUTLINE_ROOT : outline_parent,
+            text.c_str(), link.c_str(),
+            static_cast<cairo_pdf_outline_flags_t>(0));
+        if (a.outline_level == 0) outline_parent = id;
+      }
+      a.draw(cr, placed.y);
+    }
+    cairo_show_page(cr);
+  }
+  cairo_destroy(cr);
+  cairo_surface_finish(surface);
+  const cairo_status_t status = cairo_surface_status(surface);
+  cairo_surface_destroy(surface);
+  if (status != CAIRO_STATUS_SUCCESS) {
+    return absl::InternalError(
+        absl::StrCat("cairo: ", cairo_status_to_string(status)));
+  }
+  return out;
+}
+
+}  // namespace caseledger::bundle::internal

@@ -1,0 +1,296 @@
+#include "projections/bundle/internal/zip.h"
+
+#include <zlib.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+
+namespace caseledger::bundle::internal {
+namespace {
+
+// Fixed header values, docs/bundle-format.md §2.
+constexpr uint32_t kLocalSignature = 0x04034b50;
+constexpr uint32_t kCentralSignature = 0x02014b50;
+constexpr uint32_t kEndSignature = 0x06054b50;
+constexpr uint16_t kVersionNeeded = 10;                   // 1.0: stored members
+constexpr uint16_t kVersionMadeBy = 0x0314;               // Unix, 2.0
+constexpr uint16_t kDosTime = 0;                          // 00:00:00
+constexpr uint16_t kDosDate = (1 << 5) | 1;               // 1980-01-01
+constexpr uint32_t kExternalAttributes = 0100644u << 16;  // -rw-r--r--
+constexpr size_t kLocalHeaderSize = 30;
+constexpr size_t kCentralHeaderSize = 46;
+constexpr size_t kEndSize = 22;
+
+void Put16(std::string* out, uint16_t v) {
+  out->push_back(static_cast<char>(v & 0xff));
+  out->push_back(static_cast<char>(v >> 8));
+}
+void Put32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint32_t Crc32(std::string_view data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths; feed large members in pieces.
+  while (!data.empty()) {
+    size_t n = std::min<size_t>(data.size(), 1u << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data.data()),
+                static_cast<uInt>(n));
+    data.remove_prefix(n);
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+// A bounds-checked cursor over the archive.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+  bool Has(uint64_t offset, uint64_t n) const {
+    return offset <= bytes_.size() && n <= bytes_.size() - offset;
+  }
+  uint16_t U16(uint64_t offset) const {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data());
+    return static_cast<uint16_t>(p[offset] | (p[offset + 1] << 8));
+  }
+  uint32_t U32(uint64_t offset) const {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data());
+    return static_cast<uint32_t>(p[offset]) |
+           (static_cast<uint32_t>(p[offset + 1]) << 8) |
+           (static_cast<uint32_t>(p[offset + 2]) << 16) |
+           (static_cast<uint32_t>(p[offset + 3]) << 24);
+  }
+  std::string_view Slice(uint64_t offset, uint64_t n) const {
+    return bytes_.substr(offset, n);
+  }
+  uint64_t size() const { return bytes_.size(); }
+
+ private:
+  std::string_view bytes_;
+};
+
+absl::Status Bad(uint64_t offset, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "not a bundle archive: offset ", offset, ": ", std::string(what)));
+}
+
+// Checks a 16- or 32-bit field against the value the writer writes.
+#define ZIP_EXPECT(reader_call, offset, expected, what)              \
+  do {                                                               \
+    if ((reader_call) != (expected)) {                               \
+      return Bad((offset), absl::StrCat(what, " is ", (reader_call), \
+                                        ", expected ", (expected))); \
+    }                                                                \
+  } while (false)
+
+}  // namespace
+
+bool IsValidMemberName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  int segments = 0;
+  size_t start = 0;
+  while (true) {
+    size_t end = name.find('/', start);
+    std::string_view seg = name.substr(start, end == std::string_view::npos
+                                                  ? std::string_view::npos
+                                                  : end - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    for (char c : seg) {
+      if (!IsNameChar(c)) return false;
+    }
+    if (++segments > 4) return false;
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> WriteZip(
+    const std::map<std::string, std::string>& members) {
+  if (members.size() > kMaxMembers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a bundle holds at most ", kMaxMembers, " files"));
+  }
+  uint64_t total = kEndSize;
+  for (const auto& [name, data] : members) {
+    if (!IsValidMemberName(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad bundle member name '", name, "'"));
+    }
+    total +=
+        kLocalHeaderSize + kCentralHeaderSize + 2 * name.size() + data.size();
+  }
+  if (total > kMaxArchiveBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the bundle would be ", total, " bytes; the limit is ",
+                     kMaxArchiveBytes));
+  }
+  std::string out, central;
+  out.reserve(total);
+  for (const auto& [name, data] : members) {
+    const uint32_t crc = Crc32(data);
+    const auto size = static_cast<uint32_t>(data.size());
+    const auto offset = static_cast<uint32_t>(out.size());
+    const auto name_len = static_cast<uint16_t>(name.size());
+    Put32(&out, kLocalSignature);
+    Put16(&out, kVersionNeeded);
+    Put16(&out, 0);  // flags
+    Put16(&out, 0);  // method: stored
+    Put16(&out, kDosTime);
+    Put16(&out, kDosDate);
+    Put32(&out, crc);
+    Put32(&out, size);  // compressed
+    Put32(&out, size);  // uncompressed
+    Put16(&out, name_len);
+    Put16(&out, 0);  // extra field length
+    out += name;
+    out += data;
+
+    Put32(&central, kCentralSignature);
+    Put16(&central, kVersionMadeBy);
+    Put16(&central, kVersionNeeded);
+    Put16(&central, 0);
+    Put16(&central, 0);
+    Put16(&central, kDosTime);
+    Put16(&central, kDosDate);
+    Put32(&central, crc);
+    Put32(&central, size);
+    Put32(&central, size);
+    Put16(&central, name_len);
+    Put16(&central, 0);  // extra
+    Put16(&central, 0);  // comment
+    Put16(&central, 0);  // disk number start
+    Put16(&central, 0);  // internal attributes
+    Put32(&central, kExternalAttributes);
+    Put32(&central, offset);
+    central += name;
+  }
+  const auto central_offset = static_cast<uint32_t>(out.size());
+  const auto count = static_cast<uint16_t>(members.size());
+  out += central;
+  Put32(&out, kEndSignature);
+  Put16(&out, 0);  // this disk
+  Put16(&out, 0);  // disk with the central directory
+  Put16(&out, count);
+  Put16(&out, count);
+  Put32(&out, static_cast<uint32_t>(central.size()));
+  Put32(&out, central_offset);
+  Put16(&out, 0);  // comment length
+  return out;
+}
+
+absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
+  Reader r(archive);
+  if (r.size() > kMaxArchiveBytes) {
+    return Bad(
+        0, absl::StrCat("archive of ", r.size(), " bytes is over the limit of ",
+                        kMaxArchiveBytes));
+  }
+  if (r.size() < kEndSize) return Bad(0, "too short for a ZIP end record");
+  const uint64_t end = r.size() - kEndSize;
+  ZIP_EXPECT(r.U32(end), end, kEndSignature, "end record signature");
+  ZIP_EXPECT(r.U16(end + 4), end + 4, 0, "disk number");
+  ZIP_EXPECT(r.U16(end + 6), end + 6, 0, "central directory disk");
+  const uint16_t count = r.U16(end + 8);
+  ZIP_EXPECT(r.U16(end + 10), end + 10, count, "total entry count");
+  const uint32_t cd_size = r.U32(end + 12);
+  const uint32_t cd_offset = r.U32(end + 16);
+  ZIP_EXPECT(r.U16(end + 20), end + 20, 0, "archive comment length");
+  if (uint64_t{cd_offset} + cd_size != end) {
+    return Bad(end + 12, "central directory does not end at the end record");
+  }
+  if (count > kMaxMembers) return Bad(end + 8, "too many members");
+
+  std::vector<ZipMember> members;
+  members.reserve(count);
+  std::set<std::string_view> names;
+  uint64_t cd = cd_offset;
+  uint64_t next_local = 0;  // members are laid out back to back from 0
+  for (uint16_t i = 0; i < count; ++i) {
+    if (!r.Has(cd, kCentralHeaderSize)) {
+      return Bad(cd, "central directory header runs past its end");
+    }
+    ZIP_EXPECT(r.U32(cd), cd, kCentralSignature, "central header signature");
+    ZIP_EXPECT(r.U16(cd + 4), cd + 4, kVersionMadeBy, "version made by");
+    ZIP_EXPECT(r.U16(cd + 6), cd + 6, kVersionNeeded, "version needed");
+    ZIP_EXPECT(r.U16(cd + 8), cd + 8, 0, "flags");
+    ZIP_EXPECT(r.U16(cd + 10), cd + 10, 0, "compression method");
+    ZIP_EXPECT(r.U16(cd + 12), cd + 12, kDosTime, "modification time");
+    ZIP_EXPECT(r.U16(cd + 14), cd + 14, kDosDate, "modification date");
+    const uint32_t crc = r.U32(cd + 16);
+    const uint32_t size = r.U32(cd + 20);
+    ZIP_EXPECT(r.U32(cd + 24), cd + 24, size, "uncompressed size");
+    const uint16_t name_len = r.U16(cd + 28);
+    ZIP_EXPECT(r.U16(cd + 30), cd + 30, 0, "extra field length");
+    ZIP_EXPECT(r.U16(cd + 32), cd + 32, 0, "file comment length");
+    ZIP_EXPECT(r.U16(cd + 34), cd + 34, 0, "disk number start");
+    ZIP_EXPECT(r.U16(cd + 36), cd + 36, 0, "internal attributes");
+    ZIP_EXPECT(r.U32(cd + 38), cd + 38, kExternalAttributes,
+               "external attributes");
+    const uint32_t local = r.U32(cd + 42);
+    ZIP_EXPECT(local, cd + 42, next_local, "local header offset");
+    if (!r.Has(cd + kCentralHeaderSize, name_len)) {
+      return Bad(cd + 28, "name runs past the central directory");
+    }
+    const std::string_view name = r.Slice(cd + kCentralHeaderSize, name_len);
+    if (!IsValidMemberName(name)) {
+      return Bad(cd + kCentralHeaderSize, "member name is not a bundle path");
+    }
+    if (!members.empty() && !(members.back().name < name)) {
+      return Bad(cd + kCentralHeaderSize,
+                 absl::StrCat("member '", std::string(name),
+                              names.count(name) ? "' appears twice"
+                                                : "' is out of order"));
+    }
+    names.insert(name);
+    cd += kCentralHeaderSize + name_len;
+
+    // The local header repeats the central one.
+    if (!r.Has(local, kLocalHeaderSize)) {
+      return Bad(local, "local header runs past the archive");
+    }
+    ZIP_EXPECT(r.U32(local), local, kLocalSignature, "local header signature");
+    ZIP_EXPECT(r.U16(local + 4), local + 4, kVersionNeeded, "version needed");
+    ZIP_EXPECT(r.U16(local + 6), local + 6, 0, "flags");
+    ZIP_EXPECT(r.U16(local + 8), local + 8, 0, "compression method");
+    ZIP_EXPECT(r.U16(local + 10), local + 10, kDosTime, "modification time");
+    ZIP_EXPECT(r.U16(local + 12), local + 12, kDosDate, "modification date");
+    ZIP_EXPECT(r.U32(local + 14), local + 14, crc, "CRC-32");
+    ZIP_EXPECT(r.U32(local + 18), local + 18, size, "compressed size");
+    ZIP_EXPECT(r.U32(local + 22), local + 22, size, "uncompressed size");
+    ZIP_EXPECT(r.U16(local + 26), local + 26, name_len, "name length");
+    ZIP_EXPECT(r.U16(local + 28), local + 28, 0, "extra field length");
+    const uint64_t data_offset = uint64_t{local} + kLocalHeaderSize + name_len;
+    if (!r.Has(local + kLocalHeaderSize, name_len) ||
+        r.Slice(local + kLocalHeaderSize, name_len) != name) {
+      return Bad(local + kLocalHeaderSize,
+                 "local name differs from the central directory");
+    }
+    if (data_offset + size > cd_offset) {
+      return Bad(local + 18, absl::StrCat("data of '", std::string(name),
+                                          "' runs into the central directory"));
+    }
+    ZipMember m;
+    m.name = std::string(name);
+    m.data = r.Slice(data_offset, size);
+    m.crc_ok = Crc32(m.data) == crc;
+    members.push_back(std::move(m));
+    next_local = data_offset + size;
+  }
+  if (next_local != cd_offset) {
+    return Bad(next_local,
+               "bytes between the last member and the central "
+               "directory");
+  }
+  if (cd != end) return Bad(cd, "central directory holds more than its count");
+  return members;
+}
+
+#undef ZIP_EXPECT
+
+}  // namespace caseledger::bundle::internal

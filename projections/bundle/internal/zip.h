@@ -1,0 +1,60 @@
+// The one ZIP layout evidence bundles use (docs/bundle-format.md §2): every
+// member stored (method 0), no compression, no extra fields, no comments, no
+// data descriptors, no ZIP64, DOS time 1980-01-01 00:00:00, members in
+// ascending byte order of their names, laid out back to back, then the
+// central directory, then the end record. Same members, same bytes.
+//
+// The reader accepts exactly that layout and nothing else: every header
+// field must hold the value the writer writes, every offset and size must
+// fall inside the archive and agree with the central directory, names must
+// be relative paths of the bundle alphabet, and limits bound the work. It is
+// meant for untrusted input (bundles arrive from anywhere and are fuzzed).
+// A member whose data does not match its CRC-32 is still returned, flagged,
+// so that the verifier can say which member was altered.
+//
+// Thread safety: pure functions, thread-safe.
+#ifndef CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_ZIP_H_
+#define CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_ZIP_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace caseledger::bundle::internal {
+
+// Limits of the reader (and the writer), docs/bundle-format.md §2.
+inline constexpr uint64_t kMaxArchiveBytes = uint64_t{1} << 30;  // 1 GiB
+inline constexpr size_t kMaxMembers = 100000;
+inline constexpr size_t kMaxNameBytes = 200;
+
+// True when `name` is a member name of the bundle alphabet: one to four
+// '/'-separated segments of [A-Za-z0-9._-], none empty, "." or "..", at most
+// kMaxNameBytes bytes.
+bool IsValidMemberName(std::string_view name);
+
+// Returns the archive holding `members` (name -> bytes; the map's order is
+// the byte order of the names). kInvalidArgument for a bad name or when the
+// archive would pass kMaxArchiveBytes or kMaxMembers.
+absl::StatusOr<std::string> WriteZip(
+    const std::map<std::string, std::string>& members);
+
+struct ZipMember {
+  std::string name;
+  // Points into the archive bytes given to ReadZip; valid as long as they are.
+  std::string_view data;
+  // False when `data` does not match the CRC-32 recorded for it.
+  bool crc_ok = true;
+};
+
+// Parses an archive written by WriteZip. Members come in archive order
+// (ascending names). kInvalidArgument naming the offset and field for any
+// departure from the layout; never reads outside `archive`.
+absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive);
+
+}  // namespace caseledger::bundle::internal
+
+#endif  // CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_ZIP_H_

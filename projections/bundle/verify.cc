@@ -1,0 +1,730 @@
+#include "projections/bundle/verify.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "caseledger/v1/ledger.pb.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "ledger/recorded_event.h"
+#include "ledger/sha256.h"
+#include "projections/bundle/internal/layout.h"
+#include "projections/bundle/internal/report.h"
+#include "projections/bundle/internal/zip.h"
+#include "projections/evaluation.h"
+#include "projections/internal/json.h"
+
+namespace caseledger::bundle {
+namespace {
+
+using internal::Manifest;
+using Status = BundleCheck::Status;
+
+static_assert(kMaxBundleBytes == internal::kMaxArchiveBytes);
+
+constexpr size_t kMaxProblemsShown = 20;
+
+std::string Short(const std::string& hex) { return hex.substr(0, 16); }
+
+// The first line where two texts differ, for a message a person can act on.
+std::string FirstDifference(std::string_view bundled,
+                            std::string_view recomputed) {
+  auto lines = [](std::string_view text) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    while (true) {
+      size_t end = text.find('\n', start);
+      out.push_back(text.substr(start, end == std::string_view::npos
+                                           ? std::string_view::npos
+                                           : end - start));
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    return out;
+  };
+  std::vector<std::string_view> a = lines(bundled), b = lines(recomputed);
+  for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    std::string_view x = i < a.size() ? a[i] : "(nothing)";
+    std::string_view y = i < b.size() ? b[i] : "(nothing)";
+    if (x != y) {
+      auto cut = [](std::string_view s) {
+        return std::string(s.substr(0, 120));
+      };
+      return absl::StrCat("line ", i + 1, " is `", cut(x), "` in the bundle, `",
+                          cut(y), "` recomputed");
+    }
+  }
+  return "they differ";
+}
+
+class Verifier {
+ public:
+  Verifier(std::string_view bundle, VerifierKey key)
+      : bundle_(bundle), key_(std::move(key)) {}
+
+  BundleVerdict Run() {
+    if (!Archive()) {
+      for (const char* name :
+           {"manifest", "signature", "files", "checkpoint", "events", "proofs",
+            "consistency", "messages", "events.json", "policy", "state",
+            "deadlines", "findings"}) {
+        Skip(name, "the archive cannot be read");
+      }
+      return std::move(verdict_);
+    }
+    const bool manifest_ok = ManifestCheck();
+    SignatureCheck();
+    if (!manifest_ok) {
+      for (const char* name : {"files", "checkpoint", "events", "proofs",
+                               "consistency", "messages", "events.json",
+                               "policy", "state", "deadlines", "findings"}) {
+        Skip(name, "manifest.json cannot be used");
+      }
+      return std::move(verdict_);
+    }
+    FilesCheck();
+    const bool checkpoint_ok = CheckpointCheck();
+    const bool events_ok = EventsCheck();
+    if (checkpoint_ok) {
+      ProofsCheck();
+      ConsistencyCheck();
+    } else {
+      Skip("proofs", "no verified checkpoint to prove against");
+      Skip("consistency", "no verified checkpoint to prove against");
+    }
+    MessagesCheck();
+    const bool policy_ok = PolicyCheck();
+    if (events_ok) {
+      EventsJsonCheck();
+    } else {
+      Skip("events.json", "the events failed their check");
+    }
+    if (events_ok && policy_ok) {
+      ProjectionChecks();
+    } else {
+      for (const char* name : {"state", "deadlines", "findings"}) {
+        Skip(name, events_ok ? "policy.json failed its check"
+                             : "the events failed their check");
+      }
+    }
+    return std::move(verdict_);
+  }
+
+ private:
+  BundleCheck& Begin(std::string name) {
+    BundleCheck c;
+    c.name = std::move(name);
+    verdict_.checks.push_back(std::move(c));
+    return verdict_.checks.back();
+  }
+  void Skip(std::string name, std::string why) {
+    BundleCheck& c = Begin(std::move(name));
+    c.status = Status::kSkipped;
+    c.detail = std::move(why);
+  }
+  // Sets the check's status from its problems; returns true when none.
+  static bool Finish(BundleCheck& c, std::string ok_detail) {
+    if (c.problems.empty()) {
+      c.status = Status::kOk;
+      c.detail = std::move(ok_detail);
+      return true;
+    }
+    c.status = Status::kFail;
+    c.detail = absl::StrCat(c.problems.size(),
+                            c.problems.size() == 1 ? " problem" : " problems");
+    return false;
+  }
+
+  // The member's bytes, or nullptr when the archive lacks it.
+  const std::string_view* Member(const std::string& name) const {
+    auto it = members_.find(name);
+    return it == members_.end() ? nullptr : &it->second;
+  }
+
+  bool Archive() {
+    BundleCheck& c = Begin("archive");
+    auto members = internal::ReadZip(bundle_);
+    if (!members.ok()) {
+      c.problems.push_back(std::string(members.status().message()));
+      return Finish(c, "");
+    }
+    for (const internal::ZipMember& m : *members) {
+      members_[m.name] = m.data;
+      if (!m.crc_ok) {
+        c.problems.push_back(
+            absl::StrCat(m.name,
+                         ": its bytes do not match the archive's CRC-32 for it "
+                         "(the member was altered)"));
+      }
+    }
+    Finish(c, absl::StrCat(members->size(),
+                           " members in the bundle's ZIP layout"));
+    return true;  // readable: later checks run and name what was altered
+  }
+
+  bool ManifestCheck() {
+    BundleCheck& c = Begin("manifest");
+    const std::string_view* json = Member(internal::kManifestFile);
+    if (json == nullptr) {
+      c.problems.push_back("manifest.json is missing from the archive");
+      return Finish(c, "");
+    }
+    auto manifest = internal::ParseManifest(*json);
+    if (!manifest.ok()) {
+      c.problems.push_back(std::string(manifest.status().message()));
+      return Finish(c, "");
+    }
+    manifest_ = *std::move(manifest);
+    verdict_.case_id = manifest_.case_id;
+    verdict_.tree_size = manifest_.tree_size;
+    if (manifest_.origin != key_.name) {
+      c.problems.push_back(
+          absl::StrCat("manifest.json: ledger origin \"", manifest_.origin,
+                       "\" is not the key's name \"", key_.name, "\""));
+    }
+    Finish(c, absl::StrCat("case ", manifest_.case_id, ", purpose ",
+                           internal::PurposeName(manifest_.purpose),
+                           ", tree size ", manifest_.tree_size, ", ",
+                           manifest_.positions.size(), " events, format ",
+                           manifest_.format_version));
+    return true;  // usable, even if its origin is wrong (reported)
+  }
+
+  void SignatureCheck() {
+    BundleCheck& c = Begin("signature");
+    const std::string_view* json = Member(internal::kManifestFile);
+    const std::string_view* sig = Member(internal::kManifestSigFile);
+    if (sig == nullptr) {
+      c.problems.push_back("manifest.sig is missing from the archive");
+    } else {
+      auto body = VerifyNote(*sig, key_);
+      if (!body.ok()) {
+        c.problems.push_back(
+            absl::StrCat("manifest.sig: not signed by the key ", key_.name,
+                         " (", body.status().message(), ")"));
+      } else if (json != nullptr &&
+                 *body != internal::ManifestStatement(*json)) {
+        c.problems.push_back(absl::StrCat(
+            "manifest.sig signs another manifest than manifest.json (SHA-256 ",
+            ToHex(Sha256(*json)), ")"));
+      }
+    }
+    Finish(c, absl::StrCat("manifest.json is signed by ", key_.name));
+  }
+
+  void FilesCheck() {
+    BundleCheck& c = Begin("files");
+    // The names the layout requires for this manifest.
+    std::set<std::string> expected = {
+        internal::kReadmeFile,     internal::kCheckpointFile,
+        internal::kEventsJsonFile, internal::kPolicyFile,
+        internal::kStateFile,      internal::kDeadlinesFile,
+        internal::kFindingsFile,   internal::kReportHtmlFile,
+        internal::kReportPdfFile};
+    if (manifest_.since_tree_size) {
+      expected.insert(internal::kSinceCheckpointFile);
+      expected.insert(internal::kConsistencyFile);
+    }
+    for (uint64_t p : manifest_.positions) {
+      expected.insert(internal::EntryPath(p));
+      expected.insert(internal::EventPath(p));
+      expected.insert(internal::ProofPath(p));
+    }
+    for (const std::string& h : manifest_.messages) {
+      expected.insert(internal::MessagePath(h));
+    }
+    std::set<std::string> listed;
+    for (const internal::ManifestFile& f : manifest_.files) {
+      listed.insert(f.path);
+      if (!expected.count(f.path)) {
+        c.problems.push_back(
+            absl::StrCat(f.path,
+                         ": listed in manifest.json but not part of the bundle "
+                         "layout"));
+      }
+      const std::string_view* data = Member(f.path);
+      if (data == nullptr) {
+        c.problems.push_back(absl::StrCat(
+            f.path, ": listed in manifest.json but missing from the archive"));
+        continue;
+      }
+      const std::string actual = ToHex(Sha256(*data));
+      if (data->size() != f.size || actual != f.sha256) {
+        c.problems.push_back(absl::StrCat(f.path, ": SHA-256 ", Short(actual),
+                                          "... and size ", data->size(),
+                                          " differ from the manifest's ",
+                                          Short(f.sha256), "... and ", f.size));
+      }
+    }
+    for (const std::string& name : expected) {
+      if (!listed.count(name)) {
+        c.problems.push_back(
+            absl::StrCat(name, ": required but not listed in manifest.json"));
+      }
+    }
+    for (const auto& [name, data] : members_) {
+      if (name == internal::kManifestFile ||
+          name == internal::kManifestSigFile) {
+        continue;
+      }
+      if (!listed.count(name)) {
+        c.problems.push_back(absl::StrCat(
+            name, ": in the archive but not listed in manifest.json"));
+      }
+    }
+    Finish(c, absl::StrCat(manifest_.files.size(),
+                           " files match their SHA-256 and size"));
+  }
+
+  bool CheckpointCheck() {
+    BundleCheck& c = Begin("checkpoint");
+    const std::string_view* note = Member(internal::kCheckpointFile);
+    if (note == nullptr) {
+      c.problems.push_back("checkpoint.txt is missing from the archive");
+      return Finish(c, "");
+    }
+    auto checkpoint = VerifyCheckpoint(*note, key_);
+    if (!checkpoint.ok()) {
+      c.problems.push_back(
+          absl::StrCat("checkpoint.txt: ", checkpoint.status().message()));
+      return Finish(c, "");
+    }
+    if (checkpoint->origin != manifest_.origin) {
+      c.problems.push_back(absl::StrCat("checkpoint.txt: origin \"",
+                                        checkpoint->origin,
+                                        "\" differs from the manifest's"));
+    }
+    if (checkpoint->tree_size != manifest_.tree_size) {
+      c.problems.push_back(
+          absl::StrCat("checkpoint.txt: tree size ", checkpoint->tree_size,
+                       " differs from the manifest's ", manifest_.tree_size));
+    }
+    if (ToHex(checkpoint->root_hash) != manifest_.root_hash) {
+      c.problems.push_back(absl::StrCat(
+          "checkpoint.txt: root hash ", ToHex(checkpoint->root_hash),
+          " differs from the manifest's ", manifest_.root_hash));
+    }
+    root_ = checkpoint->root_hash;
+    return Finish(c, absl::StrCat("signed by ", key_.name, ", tree size ",
+                                  checkpoint->tree_size, ", root ",
+                                  ToHex(checkpoint->root_hash)));
+  }
+
+  bool EventsCheck() {
+    BundleCheck& c = Begin("events");
+    uint64_t version = 0;
+    absl::Time previous = absl::InfinitePast();
+    for (uint64_t p : manifest_.positions) {
+      ++version;
+      const std::string entry_path = internal::EntryPath(p);
+      const std::string event_path = internal::EventPath(p);
+      const std::string_view* entry_bytes = Member(entry_path);
+      const std::string_view* event_file = Member(event_path);
+      if (entry_bytes == nullptr || event_file == nullptr) {
+        c.problems.push_back(
+            absl::StrCat(entry_bytes == nullptr ? entry_path : event_path,
+                         ": missing from the archive"));
+        continue;
+      }
+      v1::LedgerEntry entry;
+      if (!entry.ParseFromArray(entry_bytes->data(),
+                                static_cast<int>(entry_bytes->size()))) {
+        c.problems.push_back(
+            absl::StrCat(entry_path, ": not a LedgerEntry (docs/formats.md)"));
+        continue;
+      }
+      if (event_file->size() < internal::kSaltBytes) {
+        c.problems.push_back(absl::StrCat(event_path, ": shorter than its ",
+                                          internal::kSaltBytes, "-byte salt"));
+        continue;
+      }
+      RecordedEvent e;
+      e.position = p;
+      e.case_version = entry.case_version();
+      e.recorded_at = absl::FromUnixSeconds(entry.recorded_at().seconds()) +
+                      absl::Nanoseconds(entry.recorded_at().nanos());
+      e.entry_bytes = std::string(*entry_bytes);
+      e.salt = std::string(event_file->substr(0, internal::kSaltBytes));
+      e.event_bytes = std::string(event_file->substr(internal::kSaltBytes));
+      const std::string digest = DigestBytes(Sha256(e.salt, e.event_bytes));
+      size_t before = c.problems.size();
+      if (entry.position() != p) {
+        c.problems.push_back(absl::StrCat(entry_path, ": holds position ",
+                                          entry.position(), ", not ", p));
+      }
+      if (entry.case_id() != manifest_.case_id) {
+        c.problems.push_back(absl::StrCat(entry_path, ": belongs to case \"",
+                                          entry.case_id(), "\", not \"",
+                                          manifest_.case_id, "\""));
+      }
+      if (entry.case_version() != version) {
+        c.problems.push_back(
+            absl::StrCat(entry_path, ": case version ", entry.case_version(),
+                         " where the dense sequence needs ", version));
+      }
+      if (e.recorded_at < previous) {
+        c.problems.push_back(
+            absl::StrCat(entry_path, ": recorded_at goes backwards"));
+      }
+      previous = e.recorded_at;
+      if (entry.event_digest() != digest) {
+        c.problems.push_back(absl::StrCat(
+            event_path, ": SHA-256(salt || event) is ", ToHex(digest),
+            ", but the entry's event_digest is ", ToHex(entry.event_digest())));
+      }
+      if (!e.event.ParseFromString(e.event_bytes)) {
+        c.problems.push_back(
+            absl::StrCat(event_path, ": the event bytes are not an Event"));
+      } else {
+        if (e.event.case_id() != manifest_.case_id) {
+          c.problems.push_back(absl::StrCat(event_path,
+                                            ": the event's case_id is \"",
+                                            e.event.case_id(), "\""));
+        }
+        if (EventType(e.event) != entry.event_type()) {
+          c.problems.push_back(
+              absl::StrCat(event_path, ": event type ", EventType(e.event),
+                           " differs from the entry's ", entry.event_type()));
+        }
+      }
+      if (c.problems.size() == before) events_.push_back(std::move(e));
+    }
+    if (manifest_.positions.empty()) {
+      c.problems.push_back("manifest.json lists no events");
+    }
+    return Finish(c,
+                  absl::StrCat(events_.size(),
+                               " events: each digest matches its entry; case "
+                               "versions 1 to ",
+                               events_.size(), " with none missing"));
+  }
+
+  void ProofsCheck() {
+    BundleCheck& c = Begin("proofs");
+    for (uint64_t p : manifest_.positions) {
+      const std::string path = internal::ProofPath(p);
+      const std::string_view* json = Member(path);
+      const std::string_view* entry = Member(internal::EntryPath(p));
+      if (json == nullptr || entry == nullptr) {
+        c.problems.push_back(absl::StrCat(
+            path, ": cannot be checked, ",
+            json == nullptr ? path : internal::EntryPath(p), " is missing"));
+        continue;
+      }
+      auto proof = internal::ParseProofJson(*json, "leaf_index", "tree_size");
+      if (!proof.ok()) {
+        c.problems.push_back(
+            absl::StrCat(path, ": ", proof.status().message()));
+        continue;
+      }
+      if (proof->first != p - 1 || proof->second != manifest_.tree_size) {
+        c.problems.push_back(
+            absl::StrCat(path, ": proves leaf ", proof->first, " in tree size ",
+                         proof->second, ", not leaf ", p - 1, " in tree size ",
+                         manifest_.tree_size));
+        continue;
+      }
+      absl::Status s =
+          merkle::VerifyInclusion(merkle::LeafHash(*entry), p - 1,
+                                  manifest_.tree_size, proof->hashes, root_);
+      if (!s.ok()) {
+        c.problems.push_back(absl::StrCat(path, ": ", s.message()));
+      }
+    }
+    Finish(c, absl::StrCat(manifest_.positions.size(),
+                           " inclusion proofs lead to the checkpoint's root"));
+  }
+
+  void ConsistencyCheck() {
+    if (!manifest_.since_tree_size) {
+      Skip("consistency", "the bundle holds no earlier checkpoint");
+      return;
+    }
+    BundleCheck& c = Begin("consistency");
+    const uint64_t old_size = *manifest_.since_tree_size;
+    const std::string_view* note = Member(internal::kSinceCheckpointFile);
+    const std::string_view* json = Member(internal::kConsistencyFile);
+    if (note == nullptr || json == nullptr) {
+      c.problems.push_back(absl::StrCat(note == nullptr
+                                            ? internal::kSinceCheckpointFile
+                                            : internal::kConsistencyFile,
+                                        " is missing from the archive"));
+      Finish(c, "");
+      return;
+    }
+    auto since = VerifyCheckpoint(*note, key_);
+    if (!since.ok()) {
+      c.problems.push_back(
+          absl::StrCat("since-checkpoint.txt: ", since.status().message()));
+      Finish(c, "");
+      return;
+    }
+    auto proof = internal::ParseProofJson(*json, "old_size", "new_size");
+    if (!proof.ok()) {
+      c.problems.push_back(
+          absl::StrCat("consistency.json: ", proof.status().message()));
+    } else if (since->tree_size != old_size || proof->first != old_size ||
+               proof->second != manifest_.tree_size) {
+      c.problems.push_back(absl::StrCat(
+          "consistency.json proves ", proof->first, " -> ", proof->second,
+          "; since-checkpoint.txt has size ", since->tree_size,
+          "; the manifest says ", old_size, " -> ", manifest_.tree_size));
+    } else if (old_size == 0) {
+      if (since->root_hash != merkle::EmptyRoot() || !proof->hashes.empty()) {
+        c.problems.push_back(
+            "since-checkpoint.txt: an empty tree must have the empty root "
+            "and no proof");
+      }
+    } else {
+      absl::Status s =
+          merkle::VerifyConsistency(old_size, manifest_.tree_size,
+                                    since->root_hash, root_, proof->hashes);
+      if (!s.ok()) {
+        c.problems.push_back(absl::StrCat("consistency.json: ", s.message()));
+      }
+    }
+    Finish(c, absl::StrCat("the checkpoint of tree size ", manifest_.tree_size,
+                           " extends the earlier one of size ", old_size));
+  }
+
+  void MessagesCheck() {
+    BundleCheck& c = Begin("messages");
+    std::set<std::string> referenced;
+    for (const RecordedEvent& e : events_) {
+      for (const std::string& h : internal::MessageReferences(e.event)) {
+        referenced.insert(h);
+      }
+    }
+    for (const std::string& h : manifest_.messages) {
+      const std::string path = internal::MessagePath(h);
+      const std::string_view* data = Member(path);
+      if (data == nullptr) {
+        c.problems.push_back(absl::StrCat(path, ": missing from the archive"));
+        continue;
+      }
+      const std::string actual = ToHex(Sha256(*data));
+      if (actual != h) {
+        c.problems.push_back(absl::StrCat(path, ": its SHA-256 is ", actual,
+                                          ", not the name it is filed under"));
+        continue;
+      }
+      if (!referenced.count(h)) {
+        c.problems.push_back(
+            absl::StrCat(path, ": no event of the case refers to it"));
+        continue;
+      }
+      stored_.insert(h);
+    }
+    size_t missing = 0;
+    for (const std::string& h : referenced) missing += !stored_.count(h);
+    Finish(c, absl::StrCat(
+                  stored_.size(),
+                  " messages match the SHA-256 their events record",
+                  missing == 0
+                      ? ""
+                      : absl::StrCat("; ", missing,
+                                     " referenced messages are not stored in "
+                                     "the ledger (the findings say so)")));
+  }
+
+  bool PolicyCheck() {
+    BundleCheck& c = Begin("policy");
+    const std::string_view* text = Member(internal::kPolicyFile);
+    if (text == nullptr) {
+      c.problems.push_back("policy.json is missing from the archive");
+      return Finish(c, "");
+    }
+    auto policy = projections::ParsePolicy(*text);
+    if (!policy.ok()) {
+      c.problems.push_back(
+          absl::StrCat("policy.json: ", policy.status().message()));
+      return Finish(c, "");
+    }
+    if (projections::PolicyJson(*policy) != *text) {
+      c.problems.push_back(
+          "policy.json: not in the canonical form caseledger writes");
+    }
+    policy_ = *policy;
+    return Finish(c, absl::StrCat("deadline policy, default minimum ",
+                                  policy_.default_minimum_days, " days"));
+  }
+
+  void EventsJsonCheck() {
+    BundleCheck& c = Begin("events.json");
+    const std::string_view* json = Member(internal::kEventsJsonFile);
+    if (json == nullptr) {
+      c.problems.push_back("events.json is missing from the archive");
+    } else if (absl::Status s = internal::CheckEventsJson(
+                   *json, events_, manifest_.case_id, manifest_.tree_size);
+               !s.ok()) {
+      c.problems.push_back(absl::StrCat("events.json: ", s.message()));
+    }
+    Finish(c, "says what the event files hold");
+  }
+
+  void ProjectionChecks() {
+    projections::Evaluation evaluation;
+    evaluation.as_of = manifest_.as_of;
+    evaluation.known_at = manifest_.known_at;
+    evaluation.now = manifest_.known_at;
+    auto derived =
+        internal::Derive(events_, manifest_.case_id, manifest_.tree_size,
+                         evaluation, policy_, stored_);
+    const std::string when =
+        absl::StrCat("recomputed from the events as of ",
+                     projections::FormatUtc(manifest_.as_of), ", known at ",
+                     projections::FormatUtc(manifest_.known_at));
+    for (const auto& [name, file, recomputed] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"state", internal::kStateFile,
+              derived.ok() ? derived->state_json : ""},
+             {"deadlines", internal::kDeadlinesFile,
+              derived.ok() ? derived->deadlines_json : ""},
+             {"findings", internal::kFindingsFile,
+              derived.ok() ? derived->findings_json : ""}}) {
+      BundleCheck& c = Begin(name);
+      const std::string_view* bundled = Member(file);
+      if (!derived.ok()) {
+        c.problems.push_back(absl::StrCat("the events cannot be folded: ",
+                                          derived.status().message()));
+      } else if (bundled == nullptr) {
+        c.problems.push_back(
+            absl::StrCat(file, " is missing from the archive"));
+      } else if (*bundled != recomputed) {
+        c.problems.push_back(
+            absl::StrCat(file, " differs from the ", name, " ", when, ": ",
+                         FirstDifference(*bundled, recomputed)));
+      }
+      Finish(c, absl::StrCat(file, " matches the ", name, " ", when));
+    }
+  }
+
+  std::string_view bundle_;
+  VerifierKey key_;
+  BundleVerdict verdict_;
+  std::map<std::string, std::string_view> members_;
+  Manifest manifest_;
+  merkle::Hash root_{};
+  std::vector<RecordedEvent> events_;
+  std::set<std::string> stored_;
+  projections::DeadlinePolicy policy_;
+};
+
+const char* StatusWord(Status s) {
+  switch (s) {
+    case Status::kOk:
+      return "OK";
+    case Status::kFail:
+      return "FAIL";
+    case Status::kSkipped:
+      return "SKIP";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool BundleVerdict::ok() const {
+  static const std::set<std::string> kRequired = {
+      "archive",    "manifest", "signature", "files",
+      "checkpoint", "events",   "proofs"};
+  std::set<std::string> passed;
+  for (const BundleCheck& c : checks) {
+    if (c.status == BundleCheck::Status::kFail) return false;
+    if (c.status == BundleCheck::Status::kOk) passed.insert(c.name);
+  }
+  for (const std::string& name : kRequired) {
+    if (!passed.count(name)) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<BundleVerdict> VerifyBundle(std::string_view bundle,
+                                           std::string_view verifier_key_text) {
+  auto key = ParseVerifierKey(verifier_key_text);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--pubkey: ", key.status().message()));
+  }
+  return Verifier(bundle, *std::move(key)).Run();
+}
+
+BundleVerdict UnreadableBundle(std::string problem) {
+  BundleVerdict v;
+  BundleCheck c;
+  c.name = "archive";
+  c.status = BundleCheck::Status::kFail;
+  c.detail = "1 problem";
+  c.problems.push_back(std::move(problem));
+  v.checks.push_back(std::move(c));
+  return v;
+}
+
+std::string RenderVerdictText(const BundleVerdict& verdict,
+                              std::string_view file) {
+  std::string out;
+  std::vector<std::string> failed;
+  for (const BundleCheck& c : verdict.checks) {
+    std::string name = c.name;
+    name.resize(std::max<size_t>(name.size(), 12), ' ');
+    absl::StrAppend(&out, StatusWord(c.status),
+                    c.status == Status::kOk ? "   " : " ", name, " ", c.detail,
+                    "\n");
+    for (size_t i = 0; i < c.problems.size() && i < kMaxProblemsShown; ++i) {
+      absl::StrAppend(&out, "       - ", c.problems[i], "\n");
+    }
+    if (c.problems.size() > kMaxProblemsShown) {
+      absl::StrAppend(&out, "       ... and ",
+                      c.problems.size() - kMaxProblemsShown, " more\n");
+    }
+    if (c.status == Status::kFail) failed.push_back(c.name);
+  }
+  if (verdict.ok()) {
+    absl::StrAppend(&out, "VERDICT: OK ", std::string(file), " (case ",
+                    verdict.case_id, ", tree size ", verdict.tree_size, ")\n");
+  } else {
+    absl::StrAppend(&out, "VERDICT: FAIL ", std::string(file), " (",
+                    failed.size(), failed.size() == 1 ? " check" : " checks",
+                    " failed: ", absl::StrJoin(failed, ", "), ")\n");
+  }
+  return out;
+}
+
+std::string RenderVerdictJson(const BundleVerdict& verdict,
+                              std::string_view file) {
+  projections::internal::JsonWriter w;
+  w.BeginObject();
+  w.Key("file");
+  w.String(file);
+  w.Key("ok");
+  w.Bool(verdict.ok());
+  w.Key("case_id");
+  w.String(verdict.case_id);
+  w.Key("tree_size");
+  w.Uint(verdict.tree_size);
+  w.Key("checks");
+  w.BeginArray();
+  for (const BundleCheck& c : verdict.checks) {
+    w.BeginObject();
+    w.Key("check");
+    w.String(c.name);
+    w.Key("status");
+    w.String(StatusWord(c.status));
+    w.Key("detail");
+    w.String(c.detail);
+    w.Key("problems");
+    w.BeginArray();
+    for (const std::string& p : c.problems) w.String(p);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::move(w).Finish();
+}
+
+}  // namespace caseledger::bundle

@@ -1,0 +1,72 @@
+// The offline check of an evidence bundle (docs/bundle-format.md §8): needs
+// nothing but the bundle's bytes and the ledger's verifier key text. No
+// Ledger, no network, no clock.
+//
+// Every check is run that can be run, and each gets a verdict, so that a
+// failed bundle says everything that is wrong with it, naming the file and
+// what differed. A corrupt, truncated or hostile archive is a failed check,
+// never an error or a crash: the verifier reads untrusted input and is
+// fuzzed.
+//
+// Thread safety: pure functions, thread-safe.
+#ifndef CASELEDGER_PROJECTIONS_BUNDLE_VERIFY_H_
+#define CASELEDGER_PROJECTIONS_BUNDLE_VERIFY_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace caseledger::bundle {
+
+// The largest bundle the verifier reads (docs/bundle-format.md §2); larger
+// files fail the archive check unread.
+inline constexpr uint64_t kMaxBundleBytes = uint64_t{1} << 30;
+
+struct BundleCheck {
+  enum class Status { kOk, kFail, kSkipped };
+  // One of: archive, manifest, signature, files, checkpoint, events, proofs,
+  // consistency, messages, events.json, policy, state, deadlines, findings.
+  std::string name;
+  Status status = Status::kOk;
+  // One line: what was checked, or why it was skipped.
+  std::string detail;
+  // For kFail: each problem, naming the file and what differed.
+  std::vector<std::string> problems;
+};
+
+struct BundleVerdict {
+  std::vector<BundleCheck> checks;
+  // From the manifest, when it could be read.
+  std::string case_id;
+  uint64_t tree_size = 0;
+
+  // True when no check failed and the archive, manifest, signature, files,
+  // checkpoint, events and proofs checks all passed.
+  bool ok() const;
+};
+
+// Checks `bundle` against the ledger key `verifier_key_text` (C2SP verifier
+// key, as `caseledger key` prints). kInvalidArgument only when the key text
+// is malformed; every problem of the bundle is in the verdict.
+absl::StatusOr<BundleVerdict> VerifyBundle(std::string_view bundle,
+                                           std::string_view verifier_key_text);
+
+// A verdict for a bundle that could not even be read (e.g. the file is
+// missing): one failed "archive" check with `problem`.
+BundleVerdict UnreadableBundle(std::string problem);
+
+// "OK   name  detail" lines (problems indented under a FAIL), then
+// "VERDICT: OK <file>" or "VERDICT: FAIL <file> (n checks failed)".
+std::string RenderVerdictText(const BundleVerdict& verdict,
+                              std::string_view file);
+// {"file", "ok", "case_id", "tree_size",
+//  "checks": [{"check", "status", "detail", "problems": [...]}]}
+std::string RenderVerdictJson(const BundleVerdict& verdict,
+                              std::string_view file);
+
+}  // namespace caseledger::bundle
+
+#endif  // CASELEDGER_PROJECTIONS_BUNDLE_VERIFY_H_

@@ -1,0 +1,229 @@
+// `caseledger export` and `caseledger verify-bundle` end to end, through the
+// built binary: outputs, files and exit codes as domain.md §5-§6 say.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/sha256.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class BundleCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(Cli("init --name cli.example/log").code, 0);
+    for (const char* eml :
+         {"bounce-handled-DOC-1.eml", "bounce-handled-DOC-2.eml",
+          "transfer-then-refusal-DOC-1.eml"}) {
+      CliRun r = Cli(absl::StrCat("attach ", Example(eml)));
+      ASSERT_EQ(r.code, 0) << r.err;
+    }
+    for (const char* jsonl :
+         {"bounce-handled.jsonl", "transfer-then-refusal.jsonl"}) {
+      CliRun r = Cli(absl::StrCat("append ", Example(jsonl)));
+      ASSERT_EQ(r.code, 0) << r.err;
+    }
+    CliRun key = Cli("key");
+    ASSERT_EQ(key.code, 0) << key.err;
+    key_file_ = Write("key.txt", key.out);
+  }
+
+  // Runs the binary against the test's ledger (unless `with_db` is false).
+  CliRun Cli(const std::string& args, bool with_db = true) {
+    std::string out = dir_.Sub("stdout"), err = dir_.Sub("stderr");
+    std::string command =
+        absl::StrCat(CASELEDGER_BINARY, " ", args,
+                     with_db ? absl::StrCat(" --db ", dir_.Sub("ledger")) : "",
+                     " </dev/null >", out, " 2>", err);
+    int status = std::system(command.c_str());
+    CliRun r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(out);
+    r.err = Slurp(err);
+    return r;
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+  static std::string Example(const std::string& name) {
+    return testing::SharedDir() + "/examples/" + name;
+  }
+  std::string Write(const std::string& name, const std::string& bytes) {
+    std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+  CliRun VerifyBundle(const std::string& file) {
+    return Cli(absl::StrCat("verify-bundle ", file, " --pubkey ", key_file_),
+               /*with_db=*/false);
+  }
+
+  testing::TempFolder dir_;
+  std::string key_file_;
+};
+
+TEST_F(BundleCliTest, ExportThenVerifyBundleRoundTrips) {
+  for (const char* c : {"E2012-000417", "E2012-000952"}) {
+    const std::string out = dir_.Sub(absl::StrCat(c, ".zip"));
+    CliRun r = Cli(absl::StrCat("export --case ", c,
+                                " --purpose judicial-review --out ", out));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("exported case ", c)));
+    EXPECT_THAT(r.out, HasSubstr(ToHex(Sha256(Slurp(out)))));
+    CliRun v = VerifyBundle(out);
+    EXPECT_EQ(v.code, 0) << v.out << v.err;
+    EXPECT_THAT(v.out, HasSubstr("VERDICT: OK"));
+    EXPECT_THAT(v.out, HasSubstr("OK   proofs"));
+  }
+}
+
+TEST_F(BundleCliTest, ExportAtTheSameTreeSizeIsByteIdenticalAcrossRuns) {
+  const std::string a = dir_.Sub("a.zip"), b = dir_.Sub("b.zip");
+  CliRun r =
+      Cli("export --case E2012-000952 --purpose JUDICIAL_REVIEW --out " + a);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The export was recorded, so the ledger grew: name the size.
+  const std::string marker = "at tree size ";
+  size_t at = r.out.find(marker);
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const uint64_t size = std::stoull(r.out.substr(at + marker.size()));
+  r =
+      Cli(absl::StrCat("export --case E2012-000952 --purpose judicial-review "
+                       "--tree-size ",
+                       size, " --out ", b));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Slurp(a), Slurp(b));
+  EXPECT_FALSE(Slurp(a).empty());
+  // Both exports are on record.
+  CliRun read = Cli("read --case E2012-000952");
+  EXPECT_EQ(std::count(read.out.begin(), read.out.end(), '\n'), 10) << read.out;
+}
+
+TEST_F(BundleCliTest, VerifyBundleFailsNamingTheAlteredFile) {
+  const std::string out = dir_.Sub("c.zip");
+  ASSERT_EQ(
+      Cli("export --case E2012-000417 --purpose investigation --out " + out)
+          .code,
+      0);
+  std::string bytes = Slurp(out);
+  const size_t pos = bytes.find("\"status\": \"APPROVED\"");
+  ASSERT_NE(pos, std::string::npos);
+  bytes[pos + 12] = 'X';
+  CliRun v = VerifyBundle(Write("altered.zip", bytes));
+  EXPECT_EQ(v.code, 1) << v.out;
+  EXPECT_THAT(v.out, HasSubstr("FAIL"));
+  EXPECT_THAT(v.out, HasSubstr("state.json"));
+  EXPECT_THAT(v.out, HasSubstr("VERDICT: FAIL"));
+}
+
+TEST_F(BundleCliTest, VerifyBundleExitCodes) {
+  const std::string out = dir_.Sub("d.zip");
+  ASSERT_EQ(
+      Cli("export --case E2012-000417 --purpose reconsideration --out " + out)
+          .code,
+      0);
+  // Unreadable or corrupt bundles fail the check: 1.
+  EXPECT_EQ(VerifyBundle(dir_.Sub("missing.zip")).code, 1);
+  EXPECT_EQ(VerifyBundle(Write("garbage.zip", "not a zip at all")).code, 1);
+  EXPECT_EQ(VerifyBundle(Write("empty.zip", "")).code, 1);
+  // Another ledger's key: 1.
+  ASSERT_EQ(Cli(absl::StrCat("init --db ", dir_.Sub("other"),
+                             " --name other.example/log"),
+                /*with_db=*/false)
+                .code,
+            0);
+  CliRun other = Cli(absl::StrCat("key --db ", dir_.Sub("other")), false);
+  CliRun v = Cli(absl::StrCat("verify-bundle ", out, " --pubkey ",
+                              Write("other.txt", other.out)),
+                 false);
+  EXPECT_EQ(v.code, 1) << v.out;
+  EXPECT_THAT(v.out, HasSubstr("manifest.sig"));
+  // Bad usage: 2.
+  EXPECT_EQ(Cli("verify-bundle " + out, false).code, 2);  // no --pubkey
+  EXPECT_EQ(Cli(absl::StrCat("verify-bundle ", out, " --pubkey ",
+                             Write("bad.txt", "nonsense")),
+                false)
+                .code,
+            2);
+  EXPECT_EQ(Cli(absl::StrCat("verify-bundle ", out, " --pubkey ",
+                             dir_.Sub("no-key.txt")),
+                false)
+                .code,
+            2);
+  EXPECT_EQ(Cli(absl::StrCat("verify-bundle --pubkey ", key_file_), false).code,
+            2);  // no FILE
+  // JSON output.
+  CliRun json = Cli(absl::StrCat("verify-bundle ", out, " --pubkey ", key_file_,
+                                 " --format json"),
+                    false);
+  EXPECT_EQ(json.code, 0);
+  EXPECT_THAT(json.out, HasSubstr("\"ok\": true"));
+}
+
+TEST_F(BundleCliTest, ExportUsageErrors) {
+  const std::string out = dir_.Sub("e.zip");
+  EXPECT_EQ(Cli("export --purpose investigation --out " + out).code, 2);
+  EXPECT_EQ(Cli("export --case E2012-000417 --out " + out).code, 2);
+  EXPECT_EQ(Cli("export --case E2012-000417 --purpose investigation").code, 2);
+  CliRun r = Cli("export --case E2012-000417 --purpose appeal --out " + out);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("judicial-review"));
+  r =
+      Cli("export --case E2012-000417 --purpose investigation --tree-size 7 "
+          "--out " +
+          out);
+  EXPECT_EQ(r.code, 2);  // no checkpoint at 7
+  EXPECT_THAT(r.err, HasSubstr("no checkpoint"));
+  EXPECT_EQ(Cli("export --case NOPE --purpose investigation --out " + out).code,
+            2);
+  EXPECT_FALSE(std::ifstream(out).good());  // nothing written
+  EXPECT_FALSE(std::ifstream(out + ".partial").good());
+  // An --out that cannot be written fails before the export is recorded.
+  CliRun before = Cli("read --case E2012-000417");
+  r = Cli("export --case E2012-000417 --purpose investigation --out " +
+          dir_.Sub("no/such/dir/x.zip"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(Cli("read --case E2012-000417").out, before.out);
+  EXPECT_EQ(Cli("export --help", false).code, 0);
+  EXPECT_EQ(Cli("verify-bundle --help", false).code, 0);
+}
+
+TEST_F(BundleCliTest, SinceCheckpointIsProvenConsistent) {
+  CliRun cp = Cli("checkpoint");
+  ASSERT_EQ(cp.code, 0);
+  const std::string since = Write("since.txt", cp.out);
+  ASSERT_EQ(Cli("export --case E2012-000417 --purpose investigation --out " +
+                dir_.Sub("first.zip"))
+                .code,
+            0);
+  const std::string out = dir_.Sub("f.zip");
+  CliRun r =
+      Cli(absl::StrCat("export --case E2012-000952 --purpose "
+                       "reconsideration --since-checkpoint ",
+                       since, " --out ", out));
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun v = VerifyBundle(out);
+  EXPECT_EQ(v.code, 0) << v.out;
+  EXPECT_THAT(v.out, HasSubstr("OK   consistency"));
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,465 @@
+// Export and offline verification of evidence bundles (domain.md §5,
+// docs/bundle-format.md): round trips for the shared examples, byte-for-byte
+// reproducibility at a tree size, and the verifier's answer to every kind of
+// tampering.
+#include "projections/bundle/bundle.h"
+
+#include <random>
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/sha256.h"
+#include "projections/bundle/internal/layout.h"
+#include "projections/bundle/verify.h"
+#include "tests/bundle/bundle_fixture.h"
+
+namespace caseledger::bundle {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class BundleTest : public BundleFixture {};
+
+TEST_F(BundleTest, ExportThenVerifyEveryExampleForEveryPurpose) {
+  for (const char* c : {kBounceCase, kRefusalCase, kFrenchCase}) {
+    for (auto purpose : {v1::BundlePurpose::RECONSIDERATION,
+                         v1::BundlePurpose::JUDICIAL_REVIEW,
+                         v1::BundlePurpose::INVESTIGATION}) {
+      ExportResult r = Export(c, purpose);
+      ASSERT_FALSE(r.bytes.empty());
+      BundleVerdict v = Verify(r.bytes);
+      EXPECT_TRUE(v.ok()) << c << "\n" << Describe(v);
+      EXPECT_EQ(v.case_id, c);
+      EXPECT_EQ(v.tree_size, r.tree_size);
+    }
+  }
+}
+
+TEST_F(BundleTest, BundleHoldsTheExactStoredBytesOfTheCase) {
+  ExportResult r = Export(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  auto members = Members(r.bytes);
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> events,
+                       ledger_->ReadCase(kBounceCase));
+  size_t in_bundle = 0;
+  for (const RecordedEvent& e : events) {
+    if (e.position > r.tree_size) continue;
+    ++in_bundle;
+    EXPECT_EQ(members[internal::EntryPath(e.position)], e.entry_bytes);
+    EXPECT_EQ(members[internal::EventPath(e.position)], e.salt + e.event_bytes);
+  }
+  EXPECT_EQ(in_bundle, 10u);
+  EXPECT_EQ(r.events, 10u);
+  // Both stored messages of the case, named by their SHA-256.
+  for (const char* eml :
+       {"bounce-handled-DOC-1.eml", "bounce-handled-DOC-2.eml"}) {
+    std::string bytes = Slurp(Example(eml));
+    EXPECT_EQ(members[internal::MessagePath(ToHex(Sha256(bytes)))], bytes)
+        << eml;
+  }
+  // The stored checkpoint is the one signed at the exported size.
+  ASSERT_OK_AND_ASSIGN(std::string note, ledger_->CheckpointAt(r.tree_size));
+  EXPECT_EQ(members["checkpoint.txt"], note);
+  for (const char* f :
+       {"manifest.json", "manifest.sig", "README.txt", "state.json",
+        "deadlines.json", "findings.json", "events.json", "policy.json",
+        "report.html", "report.pdf"}) {
+    EXPECT_TRUE(members.count(f)) << f;
+  }
+}
+
+TEST_F(BundleTest, ExpectedFindingsOfTheExamplesAreInTheBundle) {
+  auto members =
+      Members(Export(kRefusalCase, v1::BundlePurpose::JUDICIAL_REVIEW).bytes);
+  EXPECT_THAT(members["state.json"], HasSubstr("\"status\": \"REFUSED\""));
+  EXPECT_THAT(members["findings.json"],
+              HasSubstr("\"rule\": \"REFUSAL_SUPPORTED\",\n      \"status\": "
+                        "\"PASS\""));
+  members =
+      Members(Export(kBounceCase, v1::BundlePurpose::INVESTIGATION).bytes);
+  EXPECT_THAT(members["state.json"], HasSubstr("\"status\": \"APPROVED\""));
+  EXPECT_THAT(members["deadlines.json"], HasSubstr("\"SUPERSEDED\""));
+}
+
+TEST_F(BundleTest, ExportIsRecordedAsAnEventOfTheCase) {
+  const uint64_t before = ledger_->Size();
+  ExportResult r = Export(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  EXPECT_EQ(r.tree_size, before);
+  EXPECT_EQ(r.audit_position, before + 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> events,
+                       ledger_->ReadCase(kBounceCase));
+  const v1::Event& audit = events.back().event;
+  ASSERT_TRUE(audit.has_evidence_bundle_exported());
+  const auto& p = audit.evidence_bundle_exported();
+  EXPECT_EQ(p.purpose(), v1::BundlePurpose::RECONSIDERATION);
+  EXPECT_EQ(p.bundle_sha256(), ToHex(Sha256(r.bytes)));
+  EXPECT_EQ(p.bundle_sha256(), r.sha256_hex);
+  EXPECT_EQ(p.tree_size(), r.tree_size);
+  EXPECT_EQ(p.requested_by(), "counsel@test");
+}
+
+TEST_F(BundleTest, TwoExportsAtTheSameTreeSizeAreByteIdentical) {
+  ExportResult first = Export(kRefusalCase, v1::BundlePurpose::JUDICIAL_REVIEW);
+  // The export itself and another export move the ledger on.
+  Export(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+  ASSERT_GT(ledger_->Size(), first.tree_size);
+  ExportResult again =
+      Export(kRefusalCase, v1::BundlePurpose::JUDICIAL_REVIEW, first.tree_size);
+  EXPECT_EQ(again.tree_size, first.tree_size);
+  EXPECT_EQ(again.sha256_hex, first.sha256_hex);
+  EXPECT_TRUE(again.bytes == first.bytes);
+  // Purpose changes the bundle; the new ledger size gives a new one.
+  ExportResult other =
+      Export(kRefusalCase, v1::BundlePurpose::INVESTIGATION, first.tree_size);
+  EXPECT_NE(other.sha256_hex, first.sha256_hex);
+}
+
+TEST_F(BundleTest, EarlierTreeSizeHoldsOnlyWhatWasRecordedByThen) {
+  ExportResult first = Export(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  ExportResult later = Export(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  ASSERT_GT(later.tree_size, first.tree_size);
+  EXPECT_EQ(later.events, first.events + 1);  // the first export's record
+  ExportResult replay =
+      Export(kBounceCase, v1::BundlePurpose::RECONSIDERATION, first.tree_size);
+  EXPECT_EQ(replay.events, first.events);
+  EXPECT_TRUE(replay.bytes == first.bytes);
+  EXPECT_TRUE(Verify(replay.bytes).ok());
+}
+
+TEST_F(BundleTest, TreeSizeWithoutCheckpointIsRefused) {
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  r.tree_size = 3;  // no checkpoint was signed at 3
+  auto result = ExportBundle(*ledger_, r);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("no checkpoint"));
+  EXPECT_EQ(ledger_->Size(), 25u);  // nothing recorded
+}
+
+TEST_F(BundleTest, UnknownCaseAndMissingFieldsAreRefused) {
+  auto r = Request("NO-SUCH-CASE", v1::BundlePurpose::RECONSIDERATION);
+  EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
+            absl::StatusCode::kNotFound);
+  r = Request(kBounceCase, v1::BundlePurpose::BUNDLE_PURPOSE_UNSPECIFIED);
+  EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  r.requested_by = "";
+  EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BundleTest, PurposeAcceptsBothSpellings) {
+  EXPECT_EQ(*ParsePurpose("judicial-review"),
+            v1::BundlePurpose::JUDICIAL_REVIEW);
+  EXPECT_EQ(*ParsePurpose("JUDICIAL_REVIEW"),
+            v1::BundlePurpose::JUDICIAL_REVIEW);
+  EXPECT_EQ(*ParsePurpose("reconsideration"),
+            v1::BundlePurpose::RECONSIDERATION);
+  EXPECT_EQ(*ParsePurpose("INVESTIGATION"), v1::BundlePurpose::INVESTIGATION);
+  EXPECT_FALSE(ParsePurpose("judicial_review").ok());
+  EXPECT_FALSE(ParsePurpose("").ok());
+}
+
+TEST_F(BundleTest, ProjectionsAreEvaluatedWhenTheTreeStoodAtItsSize) {
+  ExportResult r = Export(kRefusalCase, v1::BundlePurpose::JUDICIAL_REVIEW);
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> last,
+                       ledger_->ReadAll(r.tree_size, 1));
+  ASSERT_OK_AND_ASSIGN(
+      internal::Manifest m,
+      internal::ParseManifest(Members(r.bytes)["manifest.json"]));
+  EXPECT_EQ(m.as_of, last[0].recorded_at);
+  EXPECT_EQ(m.known_at, last[0].recorded_at);
+  EXPECT_EQ(m.tree_size, r.tree_size);
+  EXPECT_EQ(m.origin, "bundle.example/log");
+}
+
+TEST_F(BundleTest, SinceCheckpointAddsAVerifiedConsistencyProof) {
+  ASSERT_OK_AND_ASSIGN(std::string old_note, ledger_->SignCheckpoint());
+  Export(kBounceCase, v1::BundlePurpose::INVESTIGATION);  // grows the tree
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  r.since_checkpoint = old_note;
+  ASSERT_OK_AND_ASSIGN(ExportResult result, ExportBundle(*ledger_, r));
+  BundleVerdict v = Verify(result.bytes);
+  ASSERT_TRUE(v.ok()) << Describe(v);
+  bool checked = false;
+  for (const BundleCheck& c : v.checks) {
+    if (c.name == "consistency") {
+      checked = c.status == BundleCheck::Status::kOk;
+    }
+  }
+  EXPECT_TRUE(checked) << Describe(v);
+  auto members = Members(result.bytes);
+  EXPECT_EQ(members["since-checkpoint.txt"], old_note);
+
+  // A consistency proof with a flipped hash fails, naming the file.
+  std::string proof = members["consistency.json"];
+  size_t q = proof.find("\"hashes\": [\"");
+  ASSERT_NE(q, std::string::npos);
+  proof[q + 12] = proof[q + 12] == 'A' ? 'B' : 'A';
+  members["consistency.json"] = proof;
+  BundleVerdict bad = Verify(Repack(members));
+  EXPECT_FALSE(bad.ok());
+  EXPECT_TRUE(Mentions(bad, "consistency.json")) << Describe(bad);
+
+  // A checkpoint of another ledger is refused at export.
+  ASSERT_OK_AND_ASSIGN(SigningKey other,
+                       SigningKey::Generate("bundle.example/log"));
+  ASSERT_OK_AND_ASSIGN(
+      std::string forged,
+      SignCheckpoint(Checkpoint{"bundle.example/log", 3, {}}, other));
+  r.since_checkpoint = forged;
+  EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// ---- Tampering ----
+
+class TamperTest : public BundleFixture {
+ protected:
+  void SetUp() override {
+    BundleFixture::SetUp();
+    bundle_ = Export(kBounceCase, v1::BundlePurpose::JUDICIAL_REVIEW).bytes;
+    ASSERT_TRUE(Verify(bundle_).ok());
+  }
+
+  // Replaces manifest.json's entry for `path` with `bytes`' digest and
+  // re-signs the manifest with the ledger's own key: what an insider with
+  // the key could do. Returns the new archive.
+  std::string ResignedWith(std::map<std::string, std::string> members) {
+    auto manifest = internal::ParseManifest(members["manifest.json"]);
+    EXPECT_TRUE(manifest.ok()) << manifest.status();
+    manifest->files.clear();
+    for (const auto& [path, bytes] : members) {
+      if (path == "manifest.json" || path == "manifest.sig") continue;
+      manifest->files.push_back({path, ToHex(Sha256(bytes)), bytes.size()});
+    }
+    return Resign(members, *manifest);
+  }
+  std::string Resign(std::map<std::string, std::string> members,
+                     const internal::Manifest& manifest) {
+    members["manifest.json"] = internal::ManifestJson(manifest);
+    auto sig = ledger_->SignNote(
+        internal::ManifestStatement(members["manifest.json"]));
+    EXPECT_TRUE(sig.ok()) << sig.status();
+    members["manifest.sig"] = *sig;
+    return Repack(members);
+  }
+
+  std::string bundle_;
+};
+
+TEST_F(TamperTest, AlteringAnyByteOfAnyMemberFailsNamingIt) {
+  auto members = internal::ReadZip(bundle_);
+  ASSERT_TRUE(members.ok());
+  for (const auto& m : *members) {
+    const size_t offset = static_cast<size_t>(m.data.data() - bundle_.data());
+    std::set<size_t> where = {0, m.data.size() / 2, m.data.size() - 1};
+    for (size_t i : where) {
+      if (m.data.empty()) continue;
+      std::string bad = bundle_;
+      bad[offset + i] = static_cast<char>(bad[offset + i] ^ 0x20);
+      BundleVerdict v = Verify(bad);
+      EXPECT_FALSE(v.ok()) << m.name << " byte " << i;
+      EXPECT_TRUE(Mentions(v, m.name)) << m.name << "\n" << Describe(v);
+    }
+  }
+}
+
+TEST_F(TamperTest, AlteredMemberWithAValidArchiveFailsTheDigestCheck) {
+  // Altered and repacked, so that the ZIP's own CRC-32 holds.
+  for (const auto& [name, data] : Members(bundle_)) {
+    auto members = Members(bundle_);
+    members[name] += " ";
+    BundleVerdict v = Verify(Repack(members));
+    EXPECT_FALSE(v.ok()) << name;
+    EXPECT_TRUE(Mentions(v, name)) << name << "\n" << Describe(v);
+  }
+}
+
+TEST_F(TamperTest, EveryArchiveHeaderByteMatters) {
+  std::vector<bool> is_data(bundle_.size(), false);
+  auto members = internal::ReadZip(bundle_);
+  ASSERT_TRUE(members.ok());
+  for (const auto& m : *members) {
+    size_t off = static_cast<size_t>(m.data.data() - bundle_.data());
+    for (size_t i = 0; i < m.data.size(); ++i) is_data[off + i] = true;
+  }
+  for (size_t i = 0; i < bundle_.size(); ++i) {
+    if (is_data[i]) continue;
+    std::string bad = bundle_;
+    bad[i] = static_cast<char>(bad[i] ^ 0x04);
+    BundleVerdict v = Verify(bad);
+    ASSERT_FALSE(v.ok()) << "byte " << i;
+    EXPECT_TRUE(FailedChecks(v).count("archive")) << "byte " << i;
+  }
+}
+
+TEST_F(TamperTest, DroppingAnyMemberFailsNamingIt) {
+  for (const auto& [name, data] : Members(bundle_)) {
+    auto members = Members(bundle_);
+    members.erase(name);
+    BundleVerdict v = Verify(Repack(members));
+    EXPECT_FALSE(v.ok()) << name;
+    EXPECT_TRUE(Mentions(v, name)) << name << "\n" << Describe(v);
+  }
+}
+
+TEST_F(TamperTest, AnExtraMemberFails) {
+  auto members = Members(bundle_);
+  members["messages/extra.eml"] = "From: nobody\n";
+  BundleVerdict v = Verify(Repack(members));
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(Mentions(v, "messages/extra.eml")) << Describe(v);
+}
+
+TEST_F(TamperTest, AnotherLedgersKeyFails) {
+  ASSERT_OK_AND_ASSIGN(SigningKey other,
+                       SigningKey::Generate("other.example/log"));
+  BundleVerdict v = VerifyWith(bundle_, other.VerifierKey());
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(FailedChecks(v).count("signature")) << Describe(v);
+  EXPECT_TRUE(FailedChecks(v).count("checkpoint")) << Describe(v);
+}
+
+TEST_F(TamperTest, ManifestSignedWithAnotherKeyFails) {
+  // Same name, other key: the key id and the signature both differ.
+  ASSERT_OK_AND_ASSIGN(SigningKey other,
+                       SigningKey::Generate("bundle.example/log"));
+  auto members = Members(bundle_);
+  members["state.json"] = "{}\n";
+  auto manifest = internal::ParseManifest(members["manifest.json"]);
+  ASSERT_TRUE(manifest.ok());
+  for (auto& f : manifest->files) {
+    if (f.path == "state.json") {
+      f.sha256 = ToHex(Sha256(members["state.json"]));
+      f.size = members["state.json"].size();
+    }
+  }
+  members["manifest.json"] = internal::ManifestJson(*manifest);
+  ASSERT_OK_AND_ASSIGN(
+      members["manifest.sig"],
+      SignNote(internal::ManifestStatement(members["manifest.json"]), other));
+  BundleVerdict v = Verify(Repack(members));
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(FailedChecks(v).count("signature")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, "manifest.sig")) << Describe(v);
+}
+
+TEST_F(TamperTest, ProjectionsAreRecomputedNotTrusted) {
+  // Even re-signed with the ledger's own key, a state.json that the events
+  // do not give is caught.
+  auto members = Members(bundle_);
+  std::string& state = members["state.json"];
+  size_t at = state.find("\"APPROVED\"");
+  ASSERT_NE(at, std::string::npos);
+  state.replace(at, 10, "\"REFUSED\"");
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_FALSE(v.ok());
+  EXPECT_THAT(FailedChecks(v), ElementsAre("state")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, "state.json differs")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, "REFUSED")) << Describe(v);
+}
+
+TEST_F(TamperTest, AlteredEventIsCaughtEvenWhenResigned) {
+  auto members = Members(bundle_);
+  auto manifest = internal::ParseManifest(members["manifest.json"]);
+  ASSERT_TRUE(manifest.ok());
+  const std::string path = internal::EventPath(manifest->positions[3]);
+  members[path].back() ^= 0x01;
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(FailedChecks(v).count("events")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, path)) << Describe(v);
+}
+
+TEST_F(TamperTest, AlteredEntryFailsItsInclusionProof) {
+  auto members = Members(bundle_);
+  auto manifest = internal::ParseManifest(members["manifest.json"]);
+  ASSERT_TRUE(manifest.ok());
+  const uint64_t p = manifest->positions[2];
+  // Swap in another event's proof: the entry is fine, the proof is not.
+  members[internal::ProofPath(p)] =
+      members[internal::ProofPath(manifest->positions[4])];
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(FailedChecks(v).count("proofs")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, internal::ProofPath(p))) << Describe(v);
+}
+
+TEST_F(TamperTest, DroppedEventLeavesAGapInCaseVersions) {
+  auto members = Members(bundle_);
+  auto manifest = internal::ParseManifest(members["manifest.json"]);
+  ASSERT_TRUE(manifest.ok());
+  const uint64_t p = manifest->positions[4];
+  manifest->positions.erase(manifest->positions.begin() + 4);
+  for (const std::string& path :
+       {internal::EntryPath(p), internal::EventPath(p),
+        internal::ProofPath(p)}) {
+    members.erase(path);
+  }
+  manifest->files.clear();
+  for (const auto& [path, bytes] : members) {
+    if (path == "manifest.json" || path == "manifest.sig") continue;
+    manifest->files.push_back({path, ToHex(Sha256(bytes)), bytes.size()});
+  }
+  BundleVerdict v = Verify(Resign(members, *manifest));
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(FailedChecks(v).count("events")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, "case version")) << Describe(v);
+}
+
+TEST_F(TamperTest, RandomCorruptionIsAlwaysAFailedCheckNeverACrash) {
+  std::mt19937 rng(265);
+  for (int i = 0; i < 400; ++i) {
+    std::string bad = bundle_;
+    switch (rng() % 4) {
+      case 0:
+        bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+        break;
+      case 1:
+        bad.resize(rng() % bad.size());
+        break;
+      case 2:
+        bad.insert(bad.begin() + static_cast<long>(rng() % bad.size()),
+                   static_cast<char>(rng()));
+        break;
+      case 3: {
+        size_t at = rng() % (bad.size() - 4);
+        for (int k = 0; k < 4; ++k) bad[at + k] ^= static_cast<char>(0xff);
+        break;
+      }
+    }
+    ASSERT_FALSE(Verify(bad).ok()) << "mutation " << i;
+  }
+  EXPECT_FALSE(Verify("").ok());
+  EXPECT_FALSE(Verify("PK\x05\x06").ok());
+}
+
+TEST_F(TamperTest, MalformedKeyIsAnErrorNotAVerdict) {
+  EXPECT_EQ(VerifyBundle(bundle_, "not a key").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TamperTest, VerdictRendersEveryCheck) {
+  auto v = Verify(bundle_);
+  std::string text = RenderVerdictText(v, "b.zip");
+  for (const char* check :
+       {"archive", "manifest", "signature", "files", "checkpoint", "events",
+        "proofs", "consistency", "messages", "events.json", "policy", "state",
+        "deadlines", "findings"}) {
+    EXPECT_THAT(text, HasSubstr(check));
+  }
+  EXPECT_THAT(text, HasSubstr("VERDICT: OK b.zip"));
+  std::string json = RenderVerdictJson(v, "b.zip");
+  EXPECT_THAT(json, HasSubstr("\"ok\": true"));
+}
+
+}  // namespace
+}  // namespace caseledger::bundle

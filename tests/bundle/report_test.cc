@@ -1,0 +1,236 @@
+// The report of a bundle for people: self-contained HTML, a PDF that opens
+// with searchable text (poppler's pdfinfo and pdftotext read it), the
+// certified tribunal record's order for judicial review, French accents.
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "projections/bundle/internal/document.h"
+#include "projections/evaluation.h"
+#include "tests/bundle/bundle_fixture.h"
+
+namespace caseledger::bundle {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Runs a shell command; returns its standard output, or fails the test.
+std::string Shell(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "cannot run " << command;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  EXPECT_EQ(status, 0) << command << " (poppler-utils installed?)";
+  return out;
+}
+
+// `text` with every run of white space made one space, so that searches do
+// not depend on where the PDF broke its lines.
+std::string Flat(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\f';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  return out;
+}
+
+class ReportTest : public BundleFixture {
+ protected:
+  std::map<std::string, std::string> Bundle(const std::string& c,
+                                            v1::BundlePurpose::Value purpose,
+                                            bool after_decision = false) {
+    ExportRequest r = Request(c, purpose);
+    r.include_after_decision = after_decision;
+    auto result = BuildBundle(*ledger_, r);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? Members(result->bytes)
+                       : std::map<std::string, std::string>{};
+  }
+
+  // Writes the bundle's PDF to a file; returns its path.
+  std::string PdfFile(const std::map<std::string, std::string>& members,
+                      const std::string& name) {
+    std::string path = dir_.Sub(name);
+    std::ofstream(path, std::ios::binary) << members.at("report.pdf");
+    return path;
+  }
+};
+
+TEST_F(ReportTest, HtmlHasNoExternalReference) {
+  for (const char* c : {kBounceCase, kRefusalCase, kFrenchCase}) {
+    for (auto purpose : {v1::BundlePurpose::JUDICIAL_REVIEW,
+                         v1::BundlePurpose::INVESTIGATION}) {
+      const std::string html = Bundle(c, purpose)["report.html"];
+      ASSERT_FALSE(html.empty());
+      for (const char* banned :
+           {"http://", "https://", "ftp://", "file://", "data:", "<script",
+            "<link", "<img", "<iframe", "<object", "<embed", "@import", "url(",
+            "src=", "xlink:", "xmlns"}) {
+        EXPECT_THAT(html, Not(HasSubstr(banned))) << c << ": " << banned;
+      }
+      // Links only within the page.
+      std::regex href("href=\"([^\"]*)\"");
+      for (auto it = std::sregex_iterator(html.begin(), html.end(), href);
+           it != std::sregex_iterator(); ++it) {
+        EXPECT_EQ((*it)[1].str().substr(0, 1), "#") << (*it)[0].str();
+      }
+      EXPECT_THAT(html, HasSubstr("Content-Security-Policy"));
+      EXPECT_THAT(html, HasSubstr("<svg "));  // the timeline, inline
+      EXPECT_THAT(html, HasSubstr("<style>"));
+    }
+  }
+}
+
+TEST_F(ReportTest, HtmlEscapesCaseText) {
+  AppendJsonLines(
+      R"({"case_id": "E2012-000417", "occurred_at": "2012-04-21T10:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "officer_note_added": {"text": "<script>alert('x')</script> & <img src=http://evil.example/x>"}})"
+      "\n");
+  const std::string html =
+      Bundle(kBounceCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("<img")));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;"));
+}
+
+TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
+  auto members = Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW);
+  const std::string& html = members["report.html"];
+  const size_t record = html.find("Certified tribunal record");
+  const size_t decision = html.find(
+      "Record 1 \xE2\x80\x94 2011-03-26 \xE2\x80\x94 Decision: REFUSED");
+  const size_t opened =
+      html.find("Record 2 \xE2\x80\x94 2011-02-01 \xE2\x80\x94 Case opened");
+  const size_t consent = html.find("Record 3 \xE2\x80\x94 2011-02-01");
+  const size_t note = html.find("Record 6 \xE2\x80\x94 2011-03-25");
+  const size_t findings = html.find("Findings: the procedure checked");
+  ASSERT_NE(record, std::string::npos);
+  ASSERT_NE(decision, std::string::npos) << html;
+  ASSERT_NE(opened, std::string::npos);
+  ASSERT_NE(consent, std::string::npos);
+  ASSERT_NE(note, std::string::npos);
+  EXPECT_LT(record, decision);
+  EXPECT_LT(decision, opened);
+  EXPECT_LT(opened, consent);
+  EXPECT_LT(consent, note);
+  EXPECT_LT(note, findings);
+  // The officer's note dated after the decision stays out unless asked for.
+  EXPECT_THAT(html, Not(HasSubstr("Appel reçu après la décision")));
+  EXPECT_THAT(html, HasSubstr("1 record dated after the decision is left out"));
+  EXPECT_THAT(html, Not(HasSubstr("Record 7 ")));
+
+  const std::string with_after =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW,
+             /*after_decision=*/true)["report.html"];
+  EXPECT_THAT(with_after, HasSubstr("Appel reçu après la décision"));
+  EXPECT_THAT(with_after, HasSubstr("Record 7 \xE2\x80\x94 2011-04-02"));
+}
+
+TEST_F(ReportTest, OtherPurposesListEveryRecordByDate) {
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::RECONSIDERATION)["report.html"];
+  EXPECT_THAT(html, Not(HasSubstr("Certified tribunal record")));
+  EXPECT_THAT(html, HasSubstr("Records in date order"));
+  EXPECT_THAT(
+      html,
+      HasSubstr("Record 1 \xE2\x80\x94 2011-02-01 \xE2\x80\x94 Case opened"));
+  EXPECT_THAT(html, HasSubstr("Appel reçu après la décision"));
+}
+
+TEST_F(ReportTest, PdfOpensWithSearchableTextPageNumbersAndAccents) {
+  auto members = Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW);
+  const std::string pdf = PdfFile(members, "french.pdf");
+  const std::string info = Shell("pdfinfo -isodates " + pdf);
+  EXPECT_TRUE(std::regex_search(
+      info, std::regex("Title: +Evidence bundle: case F2011-000123")))
+      << info;
+  std::smatch pages;
+  ASSERT_TRUE(std::regex_search(info, pages, std::regex("Pages: +([0-9]+)")))
+      << info;
+  const int n = std::stoi(pages[1].str());
+  EXPECT_GE(n, 3);
+  EXPECT_THAT(info, HasSubstr("612 x 792 pts (letter)"));
+
+  const std::string text = Flat(Shell("pdftotext -enc UTF-8 " + pdf + " -"));
+  EXPECT_THAT(text, HasSubstr("F2011-000123"));
+  EXPECT_THAT(text, HasSubstr("Certified tribunal record"));
+  EXPECT_THAT(text, HasSubstr("REFUSAL_SUPPORTED"));
+  EXPECT_THAT(text, HasSubstr("Not met"));
+  EXPECT_THAT(text, HasSubstr("SENT_MESSAGE_PRESERVED"));
+  // French, exactly as entered: accents and guillemets survive.
+  EXPECT_THAT(text, HasSubstr("été envoyé"));
+  EXPECT_THAT(text, HasSubstr("défaut de fournir"));
+  EXPECT_THAT(text, HasSubstr("à l'échéance"));
+  for (int p = 1; p <= n; ++p) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("Page ", p, " of ", n)));
+  }
+  // Decision first.
+  EXPECT_LT(text.find("Record 1"), text.find("Record 2"));
+  EXPECT_LT(text.find("Decision: REFUSED"), text.find("Record 2"));
+}
+
+TEST_F(ReportTest, PdfIsDatedByTheLedgerNotTheWallClock) {
+  ExportResult r = Export(kRefusalCase, v1::BundlePurpose::INVESTIGATION);
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> last,
+                       ledger_->ReadAll(r.tree_size, 1));
+  const std::string pdf = PdfFile(Members(r.bytes), "dated.pdf");
+  const std::string info = Shell("pdfinfo -isodates " + pdf);
+  const std::string expected = absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%S", last[0].recorded_at, absl::UTCTimeZone());
+  EXPECT_TRUE(std::regex_search(
+      info, std::regex(absl::StrCat("CreationDate: +", expected))))
+      << info;
+  EXPECT_TRUE(
+      std::regex_search(info, std::regex(absl::StrCat("ModDate: +", expected))))
+      << info;
+}
+
+TEST_F(ReportTest, PdfFindingsOfTheExamplesAreReadable) {
+  auto members = Bundle(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+  const std::string text = Flat(
+      Shell("pdftotext -enc UTF-8 " + PdfFile(members, "bounce.pdf") + " -"));
+  EXPECT_THAT(text, HasSubstr("E2012-000417"));
+  EXPECT_THAT(text, HasSubstr("BOUNCE_FOLLOWED_UP"));
+  EXPECT_THAT(text, HasSubstr("Bounced email followed up"));
+  EXPECT_THAT(text, HasSubstr("Met (PASS)"));
+  EXPECT_THAT(text, HasSubstr("Deadlines"));
+  EXPECT_THAT(text, HasSubstr("Timeline of the case"));
+  EXPECT_THAT(text, HasSubstr("DOC-1 FAILED"));  // the bounce, in the picture
+  EXPECT_THAT(text, HasSubstr("Appendix: checkpoint and how to verify"));
+}
+
+TEST_F(ReportTest, MissingFontsAreAClearError) {
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+  r.font_dir = dir_.Sub("no-fonts-here");
+  auto result = BuildBundle(*ledger_, r);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("fonts-dejavu-core"));
+}
+
+TEST(CleanTextTest, InvalidUtf8AndControlsAreReplaced) {
+  EXPECT_EQ(internal::CleanText("a\x01"
+                                "b\n\tc"),
+            "a b\n\tc");
+  EXPECT_EQ(internal::CleanText("\xC3\xA9t\xC3\xA9"), "\xC3\xA9t\xC3\xA9");
+  EXPECT_EQ(internal::CleanText("x\xFFy"), "x\xEF\xBF\xBDy");
+  EXPECT_EQ(internal::CleanText("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(internal::CleanText("\xED\xA0\x80"),  // a surrogate
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace caseledger::bundle

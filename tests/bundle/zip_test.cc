@@ -1,0 +1,168 @@
+// The bundle's ZIP layout: the writer is deterministic and the reader
+// accepts exactly what it writes, bounds-checked.
+#include "projections/bundle/internal/zip.h"
+
+#include <map>
+#include <random>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger::bundle::internal {
+namespace {
+
+const std::map<std::string, std::string> kFiles = {
+    {"README.txt", "hello\n"},
+    {"events/1.entry", std::string("\x08\x01\x12\x00", 4)},
+    {"messages/abc.eml", ""},
+    {"z", std::string(1000, 'z')},
+};
+
+// A ZIP of `members`, in that order, written without the writer's checks:
+// the same layout, any names (for names the writer refuses to write).
+// Names must be 2 to 9 bytes long and hold no 'Q'.
+std::string RawZip(
+    const std::vector<std::pair<std::string, std::string>>& members) {
+  // Write each member under a placeholder name of the same length that sorts
+  // in the wanted order, then patch the names in.
+  std::map<std::string, std::string> placeholder_files;
+  std::vector<std::string> placeholders;
+  for (size_t i = 0; i < members.size(); ++i) {
+    placeholders.push_back(std::string(members[i].first.size() - 1, 'Q') +
+                           static_cast<char>('0' + i));
+    placeholder_files[placeholders.back()] = members[i].second;
+  }
+  auto zip = WriteZip(placeholder_files);
+  EXPECT_TRUE(zip.ok()) << zip.status();
+  std::string out = *zip;
+  std::vector<std::pair<size_t, size_t>> patches;  // (offset, member)
+  for (size_t i = 0; i < members.size(); ++i) {
+    for (size_t pos = out.find(placeholders[i]); pos != std::string::npos;
+         pos = out.find(placeholders[i], pos + 1)) {
+      patches.push_back({pos, i});
+    }
+  }
+  for (const auto& [pos, i] : patches) {
+    out.replace(pos, members[i].first.size(), members[i].first);
+  }
+  return out;
+}
+
+TEST(ZipTest, RoundTripsMembersInNameOrder) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));
+  ASSERT_OK_AND_ASSIGN(std::vector<ZipMember> members, ReadZip(zip));
+  ASSERT_EQ(members.size(), kFiles.size());
+  auto it = kFiles.begin();
+  for (const ZipMember& m : members) {
+    EXPECT_EQ(m.name, it->first);
+    EXPECT_EQ(m.data, it->second);
+    EXPECT_TRUE(m.crc_ok);
+    ++it;
+  }
+}
+
+TEST(ZipTest, SameMembersGiveSameBytes) {
+  ASSERT_OK_AND_ASSIGN(std::string a, WriteZip(kFiles));
+  ASSERT_OK_AND_ASSIGN(std::string b, WriteZip(kFiles));
+  EXPECT_EQ(a, b);
+}
+
+TEST(ZipTest, EmptyArchiveIsJustTheEndRecord) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip({}));
+  EXPECT_EQ(zip.size(), 22u);
+  ASSERT_OK_AND_ASSIGN(std::vector<ZipMember> members, ReadZip(zip));
+  EXPECT_TRUE(members.empty());
+}
+
+TEST(ZipTest, WriterRefusesPathsOutsideTheBundle) {
+  for (const char* name :
+       {"../x", "/abs", "a//b", "a/./b", "a\\b", "", "a/b/c/d/e", "sp ace"}) {
+    EXPECT_FALSE(WriteZip({{name, "x"}}).ok()) << name;
+  }
+}
+
+TEST(ZipTest, ReaderRejectsDotDotAndOddNames) {
+  for (const char* name : {"..", "a/..", "/ab", "a\\b", "a//b"}) {
+    std::string zip = RawZip({{name, "x"}});
+    auto members = ReadZip(zip);
+    EXPECT_FALSE(members.ok()) << name;
+  }
+}
+
+TEST(ZipTest, ReaderRejectsDuplicateNames) {
+  std::string zip = RawZip({{"same", "1"}, {"same", "2"}});
+  auto members = ReadZip(zip);
+  ASSERT_FALSE(members.ok());
+  EXPECT_NE(members.status().message().find("twice"), std::string::npos)
+      << members.status();
+}
+
+TEST(ZipTest, ReaderRejectsOutOfOrderNames) {
+  std::string zip = RawZip({{"bb", "1"}, {"aa", "2"}});
+  EXPECT_FALSE(ReadZip(zip).ok());
+}
+
+TEST(ZipTest, AlteredDataIsReturnedButFlagged) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));
+  size_t pos = zip.find(std::string(1000, 'z'));
+  ASSERT_NE(pos, std::string::npos);
+  zip[pos + 500] = 'y';
+  ASSERT_OK_AND_ASSIGN(std::vector<ZipMember> members, ReadZip(zip));
+  for (const ZipMember& m : members) EXPECT_EQ(m.crc_ok, m.name != "z");
+}
+
+TEST(ZipTest, EveryHeaderByteIsChecked) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));
+  // Bytes that are member data: flipping them only clears crc_ok.
+  std::vector<bool> is_data(zip.size(), false);
+  ASSERT_OK_AND_ASSIGN(std::vector<ZipMember> members, ReadZip(zip));
+  for (const ZipMember& m : members) {
+    size_t off = static_cast<size_t>(m.data.data() - zip.data());
+    for (size_t i = 0; i < m.data.size(); ++i) is_data[off + i] = true;
+  }
+  for (size_t i = 0; i < zip.size(); ++i) {
+    std::string bad = zip;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    auto read = ReadZip(bad);
+    if (is_data[i]) {
+      ASSERT_TRUE(read.ok()) << i;
+      bool flagged = false;
+      for (const ZipMember& m : *read) flagged |= !m.crc_ok;
+      EXPECT_TRUE(flagged) << "data byte " << i;
+    } else {
+      EXPECT_FALSE(read.ok()) << "header byte " << i << " accepted";
+    }
+  }
+}
+
+TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));
+  for (size_t n = 0; n < zip.size(); ++n) {
+    EXPECT_FALSE(ReadZip(zip.substr(0, n)).ok()) << n;
+  }
+  EXPECT_FALSE(ReadZip(zip + "x").ok());
+  EXPECT_FALSE(ReadZip("x" + zip).ok());
+}
+
+TEST(ZipTest, RandomGarbageNeverCrashes) {
+  std::mt19937 rng(20110121);
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));
+  for (int i = 0; i < 3000; ++i) {
+    std::string bad = zip;
+    const int edits = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < edits; ++e) {
+      bad[rng() % bad.size()] = static_cast<char>(rng());
+    }
+    auto read = ReadZip(bad);
+    if (read.ok()) {
+      for (const ZipMember& m : *read) {
+        ASSERT_GE(m.data.data(), bad.data());
+        ASSERT_LE(m.data.data() + m.data.size(), bad.data() + bad.size());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace caseledger::bundle::internal

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and
+# runs each for SECONDS, one at a time (fuzzing wants whole cores), then
+# merges the inputs that found new coverage into tests/fuzz/corpus/<target>/.
+# Crashes are written to build-fuzz/artifacts/. See docs/reliability.md.
+#
+#   tests/fuzz/fuzz.sh [SECONDS] [TARGET...]     default: 600 s, all targets
+#
+# Needs clang-14 and libclang-rt-14-dev (libFuzzer); .ci/install-deps has them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+seconds=${1:-600}
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(event_json_fuzz event_validation_fuzz checkpoint_fuzz proof_fuzz)
+fi
+
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCASELEDGER_FUZZ=ON \
+  -DCASELEDGER_BUILD_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+  >/dev/null
+ninja -C build-fuzz -j2 "${targets[@]}"
+
+mkdir -p build-fuzz/artifacts
+for t in "${targets[@]}"; do
+  found=$(mktemp -d)
+  echo "== $t: ${seconds}s"
+  # Our corpus is read, new inputs go to $found; -merge keeps the useful ones.
+  UBSAN_OPTIONS=print_stacktrace=1 build-fuzz/tests/fuzz/"$t" \
+    -max_total_time="$seconds" -print_final_stats=1 -max_len=4096 \
+    -artifact_prefix=build-fuzz/artifacts/"$t"- \
+    "$found" tests/fuzz/corpus/"$t" 2>&1 | tee build-fuzz/"$t".log |
+    grep -E "^(#[0-9]+ +DONE|stat::|==[0-9]+==ERROR|FUZZ_CHECK)" || true
+  build-fuzz/tests/fuzz/"$t" -merge=1 tests/fuzz/corpus/"$t" "$found" \
+    >>build-fuzz/"$t".log 2>&1
+  rm -rf "$found"
+done
+du -sh tests/fuzz/corpus

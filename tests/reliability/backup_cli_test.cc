@@ -1,0 +1,132 @@
+// `caseledger backup` and `restore` end to end: exit codes and outputs of
+// domain.md §6 on real ledgers in temp folders.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+class BackupCliTest : public ::testing::Test {
+ protected:
+  CliRun Cli(const std::string& args) {
+    std::string out = dir_.Sub("stdout"), err = dir_.Sub("stderr");
+    std::string command = absl::StrCat(CASELEDGER_BINARY, " ", args,
+                                       " </dev/null >", out, " 2>", err);
+    int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out),
+            Slurp(err)};
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+  void SetUp() override {
+    ASSERT_EQ(Cli("init --db " + Db() + " --name cli.example/log").code, 0);
+    CliRun r = Cli("append --db " + Db() + " " + testing::SharedDir() +
+                   "/examples/bounce-handled.jsonl");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  std::string Db() const { return dir_.Sub("ledger"); }
+  std::string Backup() const { return dir_.Sub("backup"); }
+  std::string Restored() const { return dir_.Sub("restored"); }
+
+  testing::TempFolder dir_;
+};
+
+TEST_F(BackupCliTest, BackupVerifyRestoreAndTheSameCheckpointRoot) {
+  CliRun b = Cli("backup --db " + Db() + " --to " + Backup());
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_THAT(b.out, StartsWith("backed up "));
+  EXPECT_THAT(b.out, HasSubstr("the copy verifies"));
+
+  CliRun v = Cli("backup --verify " + Backup());
+  ASSERT_EQ(v.code, 0) << v.err;
+  EXPECT_THAT(v.out, StartsWith("OK backup in "));
+  // A backup is a ledger folder: the ordinary verify reads it in place.
+  EXPECT_EQ(Cli("verify --db " + Backup()).code, 0);
+
+  CliRun r = Cli("restore --from " + Backup() + " --db " + Restored());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("restored "));
+  EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
+
+  CliRun original = Cli("checkpoint --db " + Db());
+  CliRun restored = Cli("checkpoint --db " + Restored());
+  ASSERT_EQ(original.code, 0) << original.err;
+  ASSERT_EQ(restored.code, 0) << restored.err;
+  auto a = ParseCheckpointBody(original.out);
+  auto c = ParseCheckpointBody(restored.out);
+  ASSERT_OK(a);
+  ASSERT_OK(c);
+  EXPECT_EQ(a->tree_size, c->tree_size);
+  EXPECT_EQ(a->root_hash, c->root_hash);
+  EXPECT_EQ(Cli("key --db " + Db()).out, Cli("key --db " + Restored()).out);
+}
+
+TEST_F(BackupCliTest, DamagedBackupFailsVerifyWithExitOne) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  for (const auto& f : fs::directory_iterator(Backup() + "/store")) {
+    if (f.path().extension() != ".sst") continue;
+    std::fstream file(f.path(),
+                      std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(f.file_size() / 3));
+    file.put('\x5a');
+  }
+  CliRun v = Cli("backup --verify " + Backup());
+  EXPECT_EQ(v.code, 1);
+  EXPECT_THAT(v.out, StartsWith("FAIL "));
+  CliRun r = Cli("restore --from " + Backup() + " --db " + Restored());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(fs::exists(Restored()));
+}
+
+TEST_F(BackupCliTest, BadUsageExitsTwoAndConflictsThree) {
+  EXPECT_EQ(Cli("backup --db " + Db()).code, 2);  // neither --to nor --verify
+  EXPECT_EQ(
+      Cli("backup --db " + Db() + " --to " + Backup() + " --verify " + Backup())
+          .code,
+      2);
+  EXPECT_EQ(Cli("restore --db " + Restored()).code, 2);  // no --from
+  EXPECT_EQ(Cli("restore --from " + Backup()).code, 2);  // no --db
+  EXPECT_EQ(Cli("backup --verify " + dir_.Sub("nothing")).code, 2);
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  CliRun again = Cli("backup --db " + Db() + " --to " + Backup());
+  EXPECT_EQ(again.code, 3);
+  EXPECT_THAT(again.err, HasSubstr("already exists"));
+  CliRun over = Cli("restore --from " + Backup() + " --db " + Db());
+  EXPECT_EQ(over.code, 3);
+  EXPECT_THAT(over.err, HasSubstr("already holds a ledger"));
+}
+
+TEST_F(BackupCliTest, HelpDescribesBothVerbs) {
+  for (const char* verb : {"backup", "restore"}) {
+    CliRun h = Cli(absl::StrCat(verb, " --help"));
+    EXPECT_EQ(h.code, 0);
+    EXPECT_THAT(h.out, StartsWith(absl::StrCat("usage: caseledger ", verb)));
+  }
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -1,0 +1,132 @@
+#include "tools/output.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "ledger/base64.h"
+#include "projections/evaluation.h"
+
+namespace caseledger::cli {
+
+absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
+                                   std::optional<uint64_t> fallback) {
+  if (!args.Has(flag)) {
+    if (fallback) return *fallback;
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+  }
+  uint64_t v;
+  if (!absl::SimpleAtoi(args.Get(flag), &v)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": '", args.Get(flag), "' is not a whole number"));
+  }
+  return v;
+}
+
+int AppendFailure(Io& io, const absl::Status& status,
+                  const std::vector<EventLine>& lines) {
+  std::optional<size_t> index = FailedEventIndex(status);
+  if (!index || *index >= lines.size()) return Fail(io, "append", status);
+  absl::string_view message = status.message();
+  absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
+  return Fail(io, "append",
+              absl::Status(status.code(), absl::StrCat("line ",
+                                                       lines[*index].line, ": ",
+                                                       message)));
+}
+
+std::string AppendResultOutput(const AppendResult& result, bool json) {
+  if (json) {
+    std::string out =
+        absl::StrCat("{\"tree_size\": ", result.tree_size, ", \"events\": [");
+    for (size_t i = 0; i < result.events.size(); ++i) {
+      const auto& e = result.events[i];
+      absl::StrAppend(&out, i ? ", " : "", "{\"event_id\": \"", e.event_id,
+                      "\", \"position\": ", e.position,
+                      ", \"case_version\": ", e.case_version,
+                      ", \"duplicate\": ", e.duplicate ? "true" : "false", "}");
+    }
+    return out + "]}\n";
+  }
+  size_t duplicates = 0;
+  for (const auto& e : result.events) duplicates += e.duplicate ? 1 : 0;
+  size_t appended = result.events.size() - duplicates;
+  std::string out =
+      absl::StrCat("appended ", appended, " event", appended == 1 ? "" : "s");
+  if (duplicates > 0) {
+    absl::StrAppend(&out, " (", duplicates, " already stored, skipped)");
+  }
+  if (!result.events.empty()) {
+    absl::StrAppend(&out, "; positions ", result.events.front().position, "..",
+                    result.events.back().position);
+  }
+  return absl::StrCat(out, "; ledger size ", result.tree_size, "\n");
+}
+
+std::string ReadRow(const RecordedEvent& e, bool json) {
+  if (json) {
+    return absl::StrCat("{\"position\": ", e.position,
+                        ", \"case_version\": ", e.case_version,
+                        ", \"recorded_at\": \"",
+                        projections::FormatUtc(e.recorded_at),
+                        "\", \"event\": ", EventToJson(e.event),
+                        ", \"entry\": \"", Base64Encode(e.entry_bytes), "\"}");
+  }
+  absl::Time occurred = absl::FromUnixSeconds(e.event.occurred_at().seconds()) +
+                        absl::Nanoseconds(e.event.occurred_at().nanos());
+  return absl::StrCat(
+      "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
+      projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
+      v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
+      e.event.actor().id(), " (recorded ",
+      projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
+}
+
+namespace {
+std::string HashesJson(const std::vector<std::string>& hashes) {
+  std::string out = "[";
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    absl::StrAppend(&out, i ? ", " : "", "\"", Base64Encode(hashes[i]), "\"");
+  }
+  return out + "]";
+}
+}  // namespace
+
+std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size,
+                               const std::vector<std::string>& hashes) {
+  return absl::StrCat("{\"leaf_index\": ", leaf_index,
+                      ", \"tree_size\": ", tree_size,
+                      ", \"hashes\": ", HashesJson(hashes), "}\n");
+}
+
+std::string ConsistencyProofJson(uint64_t old_size, uint64_t new_size,
+                                 const std::vector<std::string>& hashes) {
+  return absl::StrCat("{\"old_size\": ", old_size, ", \"new_size\": ", new_size,
+                      ", \"hashes\": ", HashesJson(hashes), "}\n");
+}
+
+absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
+  QueryFlags flags;
+  auto json = WantsJson(args);
+  if (!json.ok()) return json.status();
+  flags.json = *json;
+  for (const char* flag : {"as-of", "known-at"}) {
+    if (!args.Has(flag)) continue;
+    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
+    if (!t.ok()) return t.status();
+    (std::string(flag) == "as-of" ? flags.as_of : flags.known_at) = *t;
+  }
+  if (args.Has("policy")) {
+    auto text = ReadInput(args.Get("policy"), io);
+    if (!text.ok()) return text.status();
+    auto policy = projections::ParsePolicy(*text);
+    if (!policy.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
+    }
+    flags.policy_json = *text;
+    flags.policy = *policy;
+  }
+  return flags;
+}
+
+}  // namespace caseledger::cli

@@ -1,0 +1,52 @@
+// Flag parsing and output shared by the local verbs and client mode, so the
+// two print the same bytes for the same answer.
+#ifndef CASELEDGER_TOOLS_OUTPUT_H_
+#define CASELEDGER_TOOLS_OUTPUT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ledger/event_json.h"
+#include "ledger/ledger.h"
+#include "projections/policy.h"
+#include "tools/cli.h"
+
+namespace caseledger::cli {
+
+// A whole-number flag; `fallback` when absent, or kInvalidArgument "--flag
+// is required" when there is none.
+absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
+                                   std::optional<uint64_t> fallback);
+
+// Reports an Append error, turning the ledger's "event 3: ..." into the
+// user's "line 7: ...". Returns the exit code.
+int AppendFailure(Io& io, const absl::Status& status,
+                  const std::vector<EventLine>& lines);
+// What `append` prints for a result (text or JSON), newline included.
+std::string AppendResultOutput(const AppendResult& result, bool json);
+// One row of `read`, without the newline.
+std::string ReadRow(const RecordedEvent& event, bool json);
+// `prove` outputs; `hashes` are raw 32-byte hashes.
+std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size,
+                               const std::vector<std::string>& hashes);
+std::string ConsistencyProofJson(uint64_t old_size, uint64_t new_size,
+                                 const std::vector<std::string>& hashes);
+
+// The flags every projection verb takes.
+struct QueryFlags {
+  bool json = false;
+  std::optional<absl::Time> as_of;
+  std::optional<absl::Time> known_at;
+  // The --policy file's text, already parsed into `policy`.
+  std::optional<std::string> policy_json;
+  projections::DeadlinePolicy policy = projections::DefaultPolicy();
+};
+absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io);
+
+}  // namespace caseledger::cli
+
+#endif  // CASELEDGER_TOOLS_OUTPUT_H_

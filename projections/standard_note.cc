@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "projections/findings.h"
+#include "projections/internal/strings.h"
 
 namespace caseledger::projections {
 
@@ -61,24 +62,6 @@ std::vector<char32_t> Decode(std::string_view s) {
     i += len;
   }
   return out;
-}
-
-void Encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 struct Composition {
@@ -216,7 +199,7 @@ std::string NormalizeNote(std::string_view note) {
   while (end > begin && IsQuote(collapsed[end - 1])) --end;
   trim();
   std::string out;
-  for (size_t i = begin; i < end; ++i) Encode(collapsed[i], out);
+  for (size_t i = begin; i < end; ++i) internal::AppendUtf8(collapsed[i], out);
   return out;
 }
 

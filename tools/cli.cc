@@ -164,9 +164,8 @@ namespace {
 
 std::vector<Verb> AllVerbs() {
   std::vector<Verb> verbs = LedgerVerbs();
-  for (auto* more :
-       {&ProjectionVerbs, &EvidenceVerbs, &BundleVerbs, &BackupVerbs,
-        &ServiceVerbs}) {
+  for (auto* more : {&ProjectionVerbs, &EvidenceVerbs, &BundleVerbs,
+                     &BackupVerbs, &ServiceVerbs}) {
     for (Verb& v : more()) verbs.push_back(std::move(v));
   }
   return verbs;

@@ -97,7 +97,7 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
 // Verb tables of each verbs_*.cc.
 std::vector<Verb> LedgerVerbs();
 std::vector<Verb> EvidenceVerbs();
-std::vector<Verb> BackupVerbs();  // backup, restore (verbs_backup.cc)
+std::vector<Verb> BackupVerbs();   // backup, restore (verbs_backup.cc)
 std::vector<Verb> ServiceVerbs();  // serve, token (verbs_serve.cc)
 
 // Client mode (client_verbs.cc, docs/service.md): the global flags

@@ -66,29 +66,13 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
 }
 
 int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
-  auto json = WantsJson(args);
-  if (!json.ok()) return Fail(io, "append", json.status());
-  ExpectedVersion expected;
-  if (args.Has("expected-version")) {
-    auto parsed = ExpectedVersion::Parse(args.Get("expected-version"));
-    if (!parsed.ok()) return Fail(io, "append", parsed.status());
-    expected = *parsed;
-  }
-  auto text = ReadInput(args.positional()[0], io);
-  if (!text.ok()) return Fail(io, "append", text.status());
-  std::istringstream in(*text);
-  auto lines = ReadEventLines(in);
-  if (!lines.ok()) return Fail(io, "append", lines.status());
-  if (lines->empty())
-    return UsageError(io, "append", "the input holds no events");
+  auto input = ReadAppendInput(args, io);
+  if (!input.ok()) return Fail(io, "append", input.status());
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "append", client.status());
-  std::vector<v1::Event> events;
-  events.reserve(lines->size());
-  for (const EventLine& l : *lines) events.push_back(l.event);
-  auto result = (*client)->Append(std::move(events), expected);
-  if (!result.ok()) return AppendFailure(io, result.status(), *lines);
-  io.out << AppendResultOutput(*result, *json);
+  auto result = (*client)->Append(input->Events(), input->expected);
+  if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
+  io.out << AppendResultOutput(*result, input->json);
   return kExitOk;
 }
 
@@ -171,7 +155,8 @@ absl::StatusOr<v1::ProjectionRequest> ProjectionQuery(const Args& args,
   v1::ProjectionRequest request;
   request.set_format(flags->json ? v1::ProjectionRequest::JSON
                                  : v1::ProjectionRequest::TEXT);
-  if (flags->as_of) *request.mutable_as_of() = server::ToTimestamp(*flags->as_of);
+  if (flags->as_of)
+    *request.mutable_as_of() = server::ToTimestamp(*flags->as_of);
   if (flags->known_at) {
     *request.mutable_known_at() = server::ToTimestamp(*flags->known_at);
   }

@@ -1,5 +1,7 @@
 #include "tools/output.h"
 
+#include <sstream>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -22,16 +24,45 @@ absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
   return v;
 }
 
+std::vector<v1::Event> AppendInput::Events() const {
+  std::vector<v1::Event> events;
+  events.reserve(lines.size());
+  for (const EventLine& l : lines) events.push_back(l.event);
+  return events;
+}
+
+absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io) {
+  AppendInput input;
+  auto json = WantsJson(args);
+  if (!json.ok()) return json.status();
+  input.json = *json;
+  if (args.Has("expected-version")) {
+    auto parsed = ExpectedVersion::Parse(args.Get("expected-version"));
+    if (!parsed.ok()) return parsed.status();
+    input.expected = *parsed;
+  }
+  auto text = ReadInput(args.positional()[0], io);
+  if (!text.ok()) return text.status();
+  std::istringstream in(*text);
+  auto lines = ReadEventLines(in);
+  if (!lines.ok()) return lines.status();
+  if (lines->empty()) {
+    return absl::InvalidArgumentError("the input holds no events");
+  }
+  input.lines = *std::move(lines);
+  return input;
+}
+
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines) {
   std::optional<size_t> index = FailedEventIndex(status);
   if (!index || *index >= lines.size()) return Fail(io, "append", status);
   absl::string_view message = status.message();
   absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
-  return Fail(io, "append",
-              absl::Status(status.code(), absl::StrCat("line ",
-                                                       lines[*index].line, ": ",
-                                                       message)));
+  return Fail(
+      io, "append",
+      absl::Status(status.code(),
+                   absl::StrCat("line ", lines[*index].line, ": ", message)));
 }
 
 std::string AppendResultOutput(const AppendResult& result, bool json) {
@@ -64,12 +95,11 @@ std::string AppendResultOutput(const AppendResult& result, bool json) {
 
 std::string ReadRow(const RecordedEvent& e, bool json) {
   if (json) {
-    return absl::StrCat("{\"position\": ", e.position,
-                        ", \"case_version\": ", e.case_version,
-                        ", \"recorded_at\": \"",
-                        projections::FormatUtc(e.recorded_at),
-                        "\", \"event\": ", EventToJson(e.event),
-                        ", \"entry\": \"", Base64Encode(e.entry_bytes), "\"}");
+    return absl::StrCat(
+        "{\"position\": ", e.position, ", \"case_version\": ", e.case_version,
+        ", \"recorded_at\": \"", projections::FormatUtc(e.recorded_at),
+        "\", \"event\": ", EventToJson(e.event), ", \"entry\": \"",
+        Base64Encode(e.entry_bytes), "\"}");
   }
   absl::Time occurred = absl::FromUnixSeconds(e.event.occurred_at().seconds()) +
                         absl::Nanoseconds(e.event.occurred_at().nanos());

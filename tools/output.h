@@ -22,6 +22,17 @@ namespace caseledger::cli {
 absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                                    std::optional<uint64_t> fallback);
 
+// What `append` takes: its flags and its JSON Lines input, read and parsed.
+struct AppendInput {
+  bool json = false;
+  ExpectedVersion expected;
+  std::vector<EventLine> lines;
+  std::vector<v1::Event> Events() const;
+};
+// kInvalidArgument naming the flag or the input line; an input without
+// events is refused.
+absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
+
 // Reports an Append error, turning the ledger's "event 3: ..." into the
 // user's "line 7: ...". Returns the exit code.
 int AppendFailure(Io& io, const absl::Status& status,

@@ -48,28 +48,12 @@ int Attach(const Args& args, Io& io) {
 }
 
 int Append(const Args& args, Io& io) {
-  auto json = WantsJson(args);
-  if (!json.ok()) return Fail(io, "append", json.status());
-  ExpectedVersion expected;
-  if (args.Has("expected-version")) {
-    auto parsed = ExpectedVersion::Parse(args.Get("expected-version"));
-    if (!parsed.ok()) return Fail(io, "append", parsed.status());
-    expected = *parsed;
-  }
-  auto text = ReadInput(args.positional()[0], io);
-  if (!text.ok()) return Fail(io, "append", text.status());
-  std::istringstream in(*text);
-  auto lines = ReadEventLines(in);
-  if (!lines.ok()) return Fail(io, "append", lines.status());
-  if (lines->empty())
-    return UsageError(io, "append", "the input holds no events");
+  auto input = ReadAppendInput(args, io);
+  if (!input.ok()) return Fail(io, "append", input.status());
   auto ledger = OpenForWrite(args);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
-  std::vector<v1::Event> events;
-  events.reserve(lines->size());
-  for (const EventLine& l : *lines) events.push_back(l.event);
-  auto result = (*ledger)->Append(std::move(events), expected);
-  if (!result.ok()) return AppendFailure(io, result.status(), *lines);
+  auto result = (*ledger)->Append(input->Events(), input->expected);
+  if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
   // The appended events are durable; a lagging index only costs readers a
   // longer tail to fold, so a failure here is a warning, not a failed append.
   if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
@@ -77,7 +61,7 @@ int Append(const Args& args, Io& io) {
     io.err << "caseledger append: warning: deadline index not updated: "
            << indexed.status().message() << " (run 'caseledger rebuild')\n";
   }
-  io.out << AppendResultOutput(*result, *json);
+  io.out << AppendResultOutput(*result, input->json);
   return kExitOk;
 }
 

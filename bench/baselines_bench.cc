@@ -1,0 +1,480 @@
+// Baselines: what the machine and the storage engines allow without the
+// ledger, measured in the same run as the ledger so that every target is a
+// ratio of two numbers taken under the same noise.
+//
+// This file includes RocksDB headers. That is the one documented exception
+// to "only ledger/internal/store.cc includes RocksDB" (style.md rule 4): a
+// raw-RocksDB baseline cannot be measured through the ledger's wrapper.
+// Nothing outside bench/ may copy it.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "bench/bench_common.h"
+#include "bench/bench_events.h"
+#include "benchmark/benchmark.h"
+#include "caseledger/v1/ledger.pb.h"
+#include "ledger/merkle.h"
+#include "ledger/sha256.h"
+#include "rocksdb/db.h"
+#include "rocksdb/metadata.h"
+#include "rocksdb/options.h"
+#include "rocksdb/utilities/options_util.h"
+#include "rocksdb/version.h"
+
+namespace caseledger::bench {
+namespace {
+
+// Each benchmark thread of each run takes a distinct stream number, so that
+// keys and case ids never repeat within a process.
+uint64_t NextStream() {
+  static std::atomic<uint64_t> next{0};
+  return next.fetch_add(1);
+}
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::string out(n, '\0');
+  for (char& c : out) c = static_cast<char>(gen());
+  return out;
+}
+
+// ---- The disk ------------------------------------------------------------
+
+// One 300-byte append and fdatasync(), the primitive under every synced
+// WAL write: the ceiling for one writer that waits for each sync.
+void BM_FileSyncWrite(benchmark::State& state) {
+  std::string path = NewScratchDir("fsync") + "/log";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (fd < 0) {
+    state.SkipWithError("cannot open the scratch file");
+    return;
+  }
+  std::string record = RandomBytes(300, 1);
+  for (auto _ : state) {
+    if (::write(fd, record.data(), record.size()) !=
+            static_cast<ssize_t>(record.size()) ||
+        ::fdatasync(fd) != 0) {
+      state.SkipWithError("write or fdatasync failed");
+      break;
+    }
+  }
+  ::close(fd);
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---- RocksDB -------------------------------------------------------------
+
+struct RawDb {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ~RawDb() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db->Close().PermitUncheckedError();
+  }
+};
+
+RawDb* OpenRawDb(const std::string& path,
+                 const std::vector<std::string>& families) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : families) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  auto* raw = new RawDb;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, descriptors, &raw->handles, &db);
+  if (!s.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(),
+                 s.ToString().c_str());
+    std::abort();
+  }
+  raw->db.reset(db);
+  AtRunEnd([raw] { delete raw; });
+  return raw;
+}
+
+// Synced single puts of 300-byte values, default options: RocksDB's own
+// group commit shares one WAL sync among the threads waiting at once.
+void BM_RocksDBSyncPut(benchmark::State& state) {
+  static RawDb* raw = OpenRawDb(NewScratchDir("rocksdb-put"), {"default"});
+  const uint64_t stream = NextStream();
+  const std::string value = RandomBytes(300, static_cast<uint32_t>(stream));
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  uint64_t i = 0;
+  char key[32];
+  for (auto _ : state) {
+    int n = std::snprintf(key, sizeof key, "%08llx%012llx",
+                          static_cast<unsigned long long>(stream),
+                          static_cast<unsigned long long>(i++));
+    rocksdb::Status s = raw->db->Put(write, rocksdb::Slice(key, n), value);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The writes the ledger makes for `size` events, without the ledger: per
+// event an entry (~130 bytes), the salted event bytes, a case-index key, an
+// event-id key, a request key for each document request, and the Merkle
+// nodes the leaf completes (two on average), into the ledger's column
+// families, as one WriteBatch synced once. The ceiling for batched appends.
+void BM_RocksDBLedgerShaped(benchmark::State& state) {
+  static RawDb* raw = OpenRawDb(
+      NewScratchDir("rocksdb-shaped"),
+      {"default", "entries", "events", "case_index", "event_ids", "requests",
+       "merkle"});
+  const size_t batch_size = static_cast<size_t>(state.range(0));
+  const uint64_t stream = NextStream();
+  // One case's worth of real event bytes, reused round robin.
+  std::vector<std::string> event_values;
+  for (uint64_t i = 0; i < 200; ++i) {
+    event_values.push_back(absl::StrCat(RandomBytes(16, i),
+                                        CaseEvent("IMM-0000001", i)
+                                            .SerializeAsString()));
+  }
+  v1::LedgerEntry entry;
+  entry.set_position(123456789);
+  entry.set_case_id("IMM-0000001");
+  entry.set_case_version(57);
+  entry.mutable_recorded_at()->set_seconds(1700000000);
+  entry.mutable_recorded_at()->set_nanos(123456000);
+  entry.set_event_type("document_request_sent");
+  entry.set_event_digest(RandomBytes(32, 7));
+  const std::string entry_value = entry.SerializeAsString();
+  const std::string digest = RandomBytes(32, 9);
+  const std::string id_value = absl::StrCat(RandomBytes(8, 3), digest);
+  auto h = [&](int i) { return raw->handles[i]; };
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  uint64_t position = stream << 40;
+  rocksdb::WriteBatch batch;
+  for (auto _ : state) {
+    batch.Clear();
+    for (size_t k = 0; k < batch_size; ++k, ++position) {
+      char pos[8];
+      for (int b = 7, v = 0; b >= 0; --b, ++v) {
+        pos[b] = static_cast<char>(position >> (8 * v));
+      }
+      rocksdb::Slice pos_key(pos, 8);
+      const std::string& event = event_values[position % 200];
+      std::string case_key =
+          absl::StrCat("IMM-", stream, "-", position / 200, std::string(1, 0),
+                       std::string(pos, 8));
+      batch.Put(h(1), pos_key, entry_value).PermitUncheckedError();
+      batch.Put(h(2), pos_key, event).PermitUncheckedError();
+      batch.Put(h(3), case_key, pos_key).PermitUncheckedError();
+      batch.Put(h(4), BenchEventId(case_key, position), id_value)
+          .PermitUncheckedError();
+      if (position % 5 == 2) {
+        batch.Put(h(5), absl::StrCat(case_key, "DOC-", position), pos_key)
+            .PermitUncheckedError();
+      }
+      // Leaf plus one node per trailing one bit of the leaf index.
+      for (uint64_t level = 0, i = position;; ++level, i >>= 1) {
+        char node_key[9];
+        node_key[0] = static_cast<char>(level);
+        std::copy(pos, pos + 8, node_key + 1);
+        batch.Put(h(6), rocksdb::Slice(node_key, 9), digest)
+            .PermitUncheckedError();
+        if ((i & 1) == 0) break;
+      }
+    }
+    rocksdb::Status s = raw->db->Write(write, &batch);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(batch_size));
+}
+
+// ---- SQLite --------------------------------------------------------------
+
+void SqliteOrDie(int rc, sqlite3* db, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    std::fprintf(stderr, "sqlite %s: %s\n", what,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    std::abort();
+  }
+}
+
+sqlite3* OpenSqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  SqliteOrDie(sqlite3_open_v2(path.c_str(), &db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                  SQLITE_OPEN_NOMUTEX,
+                              nullptr),
+              db, "open");
+  SqliteOrDie(sqlite3_busy_timeout(db, 60000), db, "busy_timeout");
+  SqliteOrDie(sqlite3_exec(db,
+                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+                           nullptr, nullptr, nullptr),
+              db, "pragmas");
+  return db;
+}
+
+const std::string& SqlitePath() {
+  static const std::string* path = [] {
+    auto* p = new std::string(NewScratchDir("sqlite") + "/events.db");
+    sqlite3* db = OpenSqlite(*p);
+    SqliteOrDie(
+        sqlite3_exec(db,
+                     "CREATE TABLE events ("
+                     " position INTEGER PRIMARY KEY,"
+                     " event_id TEXT NOT NULL UNIQUE,"
+                     " case_id TEXT NOT NULL,"
+                     " version INTEGER NOT NULL,"
+                     " body BLOB NOT NULL,"
+                     " UNIQUE (case_id, version))",
+                     nullptr, nullptr, nullptr),
+        db, "create table");
+    sqlite3_close(db);
+    return p;
+  }();
+  return *path;
+}
+
+// The same events as BM_LedgerAppend, one per transaction, into a table with
+// the ledger's dense position, unique event id and unique (case, version):
+// the well-known embedded alternative, with its own connection per thread.
+void BM_SQLiteAppend(benchmark::State& state) {
+  sqlite3* db = OpenSqlite(SqlitePath());
+  const uint64_t stream = NextStream();
+  sqlite3_stmt *begin, *insert, *commit;
+  SqliteOrDie(sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, nullptr),
+              db, "prepare");
+  SqliteOrDie(
+      sqlite3_prepare_v2(
+          db,
+          "INSERT INTO events (event_id, case_id, version, body) VALUES (?1, "
+          "?2, (SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE "
+          "case_id = ?2), ?3)",
+          -1, &insert, nullptr),
+      db, "prepare");
+  SqliteOrDie(sqlite3_prepare_v2(db, "COMMIT", -1, &commit, nullptr), db,
+              "prepare");
+  uint64_t case_number = 0;
+  CaseScript script(absl::StrCat("SQ-", stream, "-", case_number));
+  for (auto _ : state) {
+    if (script.produced() == Settings().case_length) {
+      script = CaseScript(absl::StrCat("SQ-", stream, "-", ++case_number));
+    }
+    v1::Event event = script.Next();
+    std::string body = event.SerializeAsString();
+    int rc;
+    while ((rc = sqlite3_step(begin)) == SQLITE_BUSY) sqlite3_reset(begin);
+    SqliteOrDie(rc, db, "begin");
+    sqlite3_reset(begin);
+    sqlite3_bind_text(insert, 1, event.event_id().data(),
+                      static_cast<int>(event.event_id().size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 2, event.case_id().data(),
+                      static_cast<int>(event.case_id().size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_blob(insert, 3, body.data(), static_cast<int>(body.size()),
+                      SQLITE_TRANSIENT);
+    SqliteOrDie(sqlite3_step(insert), db, "insert");
+    sqlite3_reset(insert);
+    while ((rc = sqlite3_step(commit)) == SQLITE_BUSY) sqlite3_reset(commit);
+    SqliteOrDie(rc, db, "commit");
+    sqlite3_reset(commit);
+  }
+  sqlite3_finalize(begin);
+  sqlite3_finalize(insert);
+  sqlite3_finalize(commit);
+  sqlite3_close(db);
+  state.SetItemsProcessed(state.iterations());
+}
+
+// ---- Reading -------------------------------------------------------------
+
+// The read fixture's RocksDB opened read-only with the options the ledger
+// stored (same table format, block cache size and checksums).
+RawDb& FixtureDb() {
+  static RawDb* raw = [] {
+    const ReadFixture& fixture = GetReadFixture();
+    rocksdb::ConfigOptions config;
+    rocksdb::DBOptions db_options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    rocksdb::Status s = rocksdb::LoadLatestOptions(config, fixture.store_dir,
+                                                   &db_options, &descriptors);
+    auto* out = new RawDb;
+    rocksdb::DB* db = nullptr;
+    if (s.ok()) {
+      s = rocksdb::DB::OpenForReadOnly(db_options, fixture.store_dir,
+                                       descriptors, &out->handles, &db);
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "cannot open the fixture store: %s\n",
+                   s.ToString().c_str());
+      std::abort();
+    }
+    out->db.reset(db);
+    AtRunEnd([out] { delete out; });
+    // The shape of the LSM tree the reads see (files per level), and the
+    // size of the store: both explain read costs.
+    std::vector<std::string> shape;
+    uint64_t total_bytes = 0;
+    for (auto* h : out->handles) {
+      rocksdb::ColumnFamilyMetaData meta;
+      db->GetColumnFamilyMetaData(h, &meta);
+      total_bytes += meta.size;
+      if (h->GetName() != "entries" && h->GetName() != "events") continue;
+      std::vector<std::string> levels;
+      for (const auto& level : meta.levels) {
+        if (!level.files.empty()) {
+          levels.push_back(absl::StrCat("L", level.level, ":",
+                                        level.files.size()));
+        }
+      }
+      shape.push_back(absl::StrCat(h->GetName(), " ", absl::StrJoin(levels, " ")));
+    }
+    NoteFact("Read fixture store",
+             absl::StrFormat("%.0f MiB on disk; SST files per level: %s",
+                             total_bytes / 1048576.0,
+                             absl::StrJoin(shape, "; ")));
+    return out;
+  }();
+  return *raw;
+}
+
+// Index of a column family of the fixture store, by name.
+rocksdb::ColumnFamilyHandle* FixtureFamily(const std::string& name) {
+  for (auto* h : FixtureDb().handles) {
+    if (h->GetName() == name) return h;
+  }
+  std::fprintf(stderr, "the fixture store has no family %s\n", name.c_str());
+  std::abort();
+}
+
+// Visits every (entry, event) pair of the fixture with two forward
+// iterators, as every full replay must; `visit` gets the values.
+template <typename Visit>
+int64_t ScanFixture(Visit&& visit) {
+  RawDb& raw = FixtureDb();
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  read.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> entries(
+      raw.db->NewIterator(read, FixtureFamily("entries")));
+  std::unique_ptr<rocksdb::Iterator> events(
+      raw.db->NewIterator(read, FixtureFamily("events")));
+  int64_t n = 0;
+  for (entries->SeekToFirst(), events->SeekToFirst();
+       entries->Valid() && events->Valid(); entries->Next(), events->Next()) {
+    visit(entries->value(), events->value());
+    ++n;
+  }
+  return n;
+}
+
+// The floor of any replay: a forward scan of the entries and the events
+// (checksums verified), touching every byte's length, nothing decoded.
+void BM_RawIterate(benchmark::State& state) {
+  FixtureDb();
+  int64_t items = 0;
+  for (auto _ : state) {
+    uint64_t bytes = 0;
+    items += ScanFixture([&](const rocksdb::Slice& entry,
+                             const rocksdb::Slice& event) {
+      bytes += entry.size() + event.size();
+    });
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.SetItemsProcessed(items);
+}
+
+// The hashing a full verify cannot avoid, on one core, over the same scan:
+// SHA-256 of salt || event (the entry's digest), of the event (the id
+// index's digest), the leaf hash and the Merkle nodes each leaf completes.
+// Shows whether a verify target is reachable on this machine at all.
+void BM_VerifyHashFloor(benchmark::State& state) {
+  FixtureDb();
+  int64_t items = 0;
+  for (auto _ : state) {
+    merkle::MerkleFrontier tree;
+    uint64_t acc = 0;
+    items += ScanFixture([&](const rocksdb::Slice& entry,
+                             const rocksdb::Slice& event) {
+      std::string_view value(event.data(), event.size());
+      Sha256Digest salted = Sha256(value.substr(0, 16), value.substr(16));
+      Sha256Digest content = Sha256(value.substr(16));
+      auto nodes =
+          tree.Append(merkle::LeafHash({entry.data(), entry.size()}));
+      acc += salted[0] + content[0] + nodes.size();
+    });
+    benchmark::DoNotOptimize(acc);
+  }
+  state.SetItemsProcessed(items);
+}
+
+// Short-message SHA-256 through the ledger's one-shot helper: the per-core
+// hashing rate every number above depends on.
+void BM_Sha256Short(benchmark::State& state) {
+  std::string message = RandomBytes(100, 5);
+  for (auto _ : state) {
+    Sha256Digest d = Sha256(message);
+    benchmark::DoNotOptimize(d);
+    message[0] = static_cast<char>(d[0]);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+}  // namespace
+
+void RegisterBaselineBenchmarks() {
+  const double min_time = Settings().write_min_time;
+  NoteFact("RocksDB", absl::StrFormat("%d.%d.%d (Debian package)",
+                                      ROCKSDB_MAJOR, ROCKSDB_MINOR,
+                                      ROCKSDB_PATCH));
+  NoteFact("SQLite", absl::StrCat(sqlite3_libversion(),
+                                  " (WAL, synchronous=FULL)"));
+  benchmark::RegisterBenchmark("BM_FileSyncWrite", BM_FileSyncWrite)
+      ->UseRealTime()
+      ->MinTime(min_time);
+  auto* put = benchmark::RegisterBenchmark("BM_RocksDBSyncPut",
+                                           BM_RocksDBSyncPut);
+  auto* sqlite = benchmark::RegisterBenchmark("BM_SQLiteAppend",
+                                              BM_SQLiteAppend);
+  for (int threads : {1, 4, 16, 64}) {
+    put->Threads(threads);
+    sqlite->Threads(threads);
+  }
+  for (auto* b : {put, sqlite}) b->UseRealTime()->MinTime(min_time);
+  benchmark::RegisterBenchmark("BM_RocksDBLedgerShaped", BM_RocksDBLedgerShaped)
+      ->ArgName("size")
+      ->Arg(10)
+      ->Arg(100)
+      ->UseRealTime()
+      ->MinTime(min_time);
+  benchmark::RegisterBenchmark("BM_RawIterate", BM_RawIterate)
+      ->Iterations(1)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_VerifyHashFloor", BM_VerifyHashFloor)
+      ->Iterations(1)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_Sha256Short", BM_Sha256Short)
+      ->MinTime(0.2);
+}
+
+}  // namespace caseledger::bench

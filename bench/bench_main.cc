@@ -1,0 +1,270 @@
+// caseledger_bench: the ledger's benchmarks with their baselines, and the
+// writer of docs/performance.md. Usually started by bench/run.
+//
+// Flags of our own (everything else goes to Google Benchmark):
+//   --quick              100k-event fixture, 3 repetitions, short runs, no
+//                        10M-event memory check (under three minutes)
+//   --workdir=DIR        scratch folder (default: a new folder in $TMPDIR);
+//                        emptied and removed at exit
+//   --report=FILE        rewrite the generated part of FILE (markdown)
+//   --command=TEXT       how the run was started, for the report
+//   --fixture_events=N   events in the read fixture (default 1000000)
+//   --memory_events=N    ledger size for the memory check (default 10000000
+//                        in full mode; 0 skips it)
+//   --repetitions=N      repetitions per benchmark (default 5; quick 3)
+//   --child=verify|rebuild|foreach --dir=LEDGER
+//                        internal: run one operation on the ledger (opened
+//                        read-only except for rebuild) and print its peak
+//                        RSS (used for the memory check)
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/bench_common.h"
+#include "bench/report.h"
+#include "benchmark/benchmark.h"
+#include "ledger/ledger.h"
+#include "projections/deadline_index.h"
+
+namespace caseledger::bench {
+namespace {
+
+std::string LoadAverage() {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) != 3) return "unknown";
+  return absl::StrFormat("%.2f / %.2f / %.2f", load[0], load[1], load[2]);
+}
+
+// Runs `what` on the ledger in `dir` opened read-only; prints
+// "events=N seconds=S peak_rss_kib=K" on success.
+int RunChild(const std::string& what, const std::string& dir) {
+  LedgerOptions options;
+  options.read_only = what != "rebuild";  // rebuild stores its projection
+  auto ledger = Ledger::Open(dir, options);
+  if (!ledger.ok()) {
+    std::printf("error=%s\n", ledger.status().ToString().c_str());
+    return 1;
+  }
+  absl::Time start = absl::Now();
+  uint64_t events = 0;
+  absl::Status status;
+  if (what == "verify") {
+    auto report = (*ledger)->Verify();
+    status = report.status();
+    if (report.ok()) events = report->entries;
+  } else if (what == "rebuild") {
+    auto applied = projections::DeadlineIndex::Rebuild(**ledger);
+    status = applied.status();
+    if (applied.ok()) events = *applied;
+  } else if (what == "foreach") {
+    status = (*ledger)->ForEach(1, [&](const RecordedEvent&) {
+      ++events;
+      return absl::OkStatus();
+    });
+  } else {
+    status = absl::InvalidArgumentError(absl::StrCat("unknown child ", what));
+  }
+  double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (!status.ok()) {
+    std::printf("error=%s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("events=%llu seconds=%.3f peak_rss_kib=%llu\n",
+              static_cast<unsigned long long>(events), seconds,
+              static_cast<unsigned long long>(PeakRssKib()));
+  return 0;
+}
+
+MemoryCheck MeasureInChild(const std::string& what, const std::string& dir,
+                           uint64_t events) {
+  MemoryCheck check;
+  check.what = what == "verify"    ? "Verify"
+               : what == "rebuild" ? "Rebuild"
+                                   : "ForEach (replay)";
+  check.events = events;
+  std::error_code ec;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::string command =
+      absl::StrCat("'", self, "' --child=", what, " --dir='", dir, "' 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    check.error = "cannot start the child process";
+    return check;
+  }
+  std::string output;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
+  int rc = pclose(pipe);
+  unsigned long long n = 0, kib = 0;
+  double seconds = 0;
+  const char* line = std::strstr(output.c_str(), "events=");
+  if (rc != 0 || line == nullptr ||
+      std::sscanf(line, "events=%llu seconds=%lf peak_rss_kib=%llu", &n,
+                  &seconds, &kib) != 3) {
+    check.error = output.empty() ? "the child failed" : output;
+    while (!check.error.empty() && check.error.back() == '\n') {
+      check.error.pop_back();
+    }
+    return check;
+  }
+  check.events = n;
+  check.seconds = seconds;
+  check.peak_rss_kib = kib;
+  return check;
+}
+
+bool Flag(const char* arg, const char* name, std::string* value) {
+  size_t n = std::strlen(name);
+  if (std::strncmp(arg, name, n) != 0 || arg[n] != '=') return false;
+  *value = arg + n + 1;
+  return true;
+}
+
+}  // namespace
+}  // namespace caseledger::bench
+
+int main(int argc, char** argv) {
+  using namespace caseledger::bench;
+  bool quick = false;
+  std::string workdir, report, command, child, child_dir;
+  std::string fixture_events, memory_events, repetitions;
+  std::vector<char*> passthrough = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (std::strcmp(a, "--quick") == 0) {
+      quick = true;
+    } else if (!Flag(a, "--workdir", &workdir) &&
+               !Flag(a, "--report", &report) &&
+               !Flag(a, "--command", &command) &&
+               !Flag(a, "--child", &child) && !Flag(a, "--dir", &child_dir) &&
+               !Flag(a, "--fixture_events", &fixture_events) &&
+               !Flag(a, "--memory_events", &memory_events) &&
+               !Flag(a, "--repetitions", &repetitions)) {
+      passthrough.push_back(argv[i]);
+    }
+  }
+  if (!child.empty()) return RunChild(child, child_dir);
+
+  RunSettings& settings = Settings();
+  int reps = quick ? 3 : 5;
+  uint64_t memory_check_events = quick ? 0 : 10000000;
+  settings.fixture_events = quick ? 100000 : 1000000;
+  settings.write_min_time = quick ? 0.5 : 1.5;
+  settings.read_case_calls = quick ? 1000 : 2000;
+  if ((!fixture_events.empty() &&
+       !absl::SimpleAtoi(fixture_events, &settings.fixture_events)) ||
+      (!memory_events.empty() &&
+       !absl::SimpleAtoi(memory_events, &memory_check_events)) ||
+      (!repetitions.empty() && !absl::SimpleAtoi(repetitions, &reps))) {
+    std::fprintf(stderr, "bad number in --fixture_events, --memory_events "
+                         "or --repetitions\n");
+    return 2;
+  }
+  if (workdir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/caseledger-bench-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      std::perror("mkdtemp");
+      return 1;
+    }
+    workdir = pattern;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(workdir, ec);
+  std::filesystem::create_directories(workdir, ec);
+  settings.workdir = workdir;
+
+  // Our defaults for Google Benchmark; flags given on the command line come
+  // later and win.
+  std::string reps_flag = absl::StrCat("--benchmark_repetitions=", reps);
+  std::vector<char*> bm_argv = {passthrough[0], reps_flag.data(),
+                                const_cast<char*>(
+                                    "--benchmark_enable_random_interleaving="
+                                    "true")};
+  bm_argv.insert(bm_argv.end(), passthrough.begin() + 1, passthrough.end());
+  int bm_argc = static_cast<int>(bm_argv.size());
+  benchmark::Initialize(&bm_argc, bm_argv.data());
+  if (benchmark::ReportUnrecognizedArguments(bm_argc, bm_argv.data())) {
+    return 2;
+  }
+  RegisterBaselineBenchmarks();
+  RegisterLedgerBenchmarks();
+
+  ReportInput input;
+  input.command = command.empty() ? absl::StrJoin(argv, argv + argc, " ")
+                                  : command;
+  input.mode = quick ? "--quick" : "full";
+  input.repetitions = reps;
+  input.workdir = workdir;
+  input.started_at =
+      absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", absl::Now(), absl::UTCTimeZone());
+  input.load_before = LoadAverage();
+
+  CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  RunEndHooks();
+  input.results = reporter.results();
+
+  if (memory_check_events > 0) {
+    std::string dir;
+    uint64_t events = memory_check_events;
+    std::fprintf(stderr, "memory check: building a %llu-event ledger ...\n",
+                 static_cast<unsigned long long>(events));
+    auto built = BuildLedger(NewScratchDir("memory"), events,
+                             settings.case_length);
+    if (built.ok()) {
+      std::fprintf(stderr, "built in %.0f s (%.0f events/s)\n",
+                   absl::ToDoubleSeconds(built->build_time),
+                   built->build_events_per_second);
+      NoteFact("Memory-check ledger",
+               absl::StrFormat("%d events, built in %.0f s (%.0f events/s)",
+                               built->events,
+                               absl::ToDoubleSeconds(built->build_time),
+                               built->build_events_per_second));
+      for (const char* what : {"verify", "rebuild", "foreach"}) {
+        input.memory.push_back(MeasureInChild(what, built->dir, events));
+      }
+      std::filesystem::remove_all(built->dir, ec);
+    } else {
+      MemoryCheck failed;
+      failed.what = "Verify";
+      failed.events = events;
+      failed.error = built.status().ToString();
+      input.memory.push_back(failed);
+    }
+  } else if (quick && input.results.count("BM_Verify")) {
+    // The fixture, as a smoke test of the method; not the 10M target.
+    const ReadFixture& fixture = GetReadFixture();
+    for (const char* what : {"verify", "rebuild"}) {
+      input.memory.push_back(MeasureInChild(what, fixture.dir, fixture.events));
+    }
+  }
+  input.load_after = LoadAverage();
+
+  std::fputs(TargetSummary(input).c_str(), stdout);
+  int rc = 0;
+  if (!report.empty()) {
+    absl::Status written = WriteReport(report, input);
+    if (!written.ok()) {
+      std::fprintf(stderr, "%s\n", written.ToString().c_str());
+      rc = 1;
+    } else {
+      std::fprintf(stderr, "wrote %s\n", report.c_str());
+    }
+  }
+  std::filesystem::remove_all(workdir, ec);
+  return rc;
+}

@@ -1,0 +1,410 @@
+#include "bench/report.h"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "bench/bench_common.h"
+
+namespace caseledger::bench {
+namespace {
+
+constexpr char kBegin[] = "<!-- bench/run: begin -->";
+constexpr char kEnd[] = "<!-- bench/run: end -->";
+
+std::vector<double> Values(const BenchResult& r, const std::string& counter) {
+  std::vector<double> v;
+  for (const auto& rep : r.reps) {
+    if (auto it = rep.find(counter); it != rep.end()) v.push_back(it->second);
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string ReadLineStartingWith(const std::string& file,
+                                 const std::string& prefix) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      size_t colon = line.find(':');
+      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "unknown";
+}
+
+// The mount (device, type) holding `path`.
+std::string FilesystemOf(const std::string& path) {
+  std::error_code ec;
+  std::string abs = std::filesystem::weakly_canonical(path, ec).string();
+  std::ifstream in("/proc/mounts");
+  std::string dev, mount, type, best = "unknown";
+  size_t best_len = 0;
+  std::string rest;
+  while (in >> dev >> mount >> type && std::getline(in, rest)) {
+    if (abs.rfind(mount, 0) == 0 && mount.size() >= best_len) {
+      best_len = mount.size();
+      best = absl::StrCat(dev, " (", type, ") mounted at ", mount);
+    }
+  }
+  return best;
+}
+
+std::string Rate(double v) {
+  if (v >= 1e6) return absl::StrFormat("%.2fM", v / 1e6);
+  if (v >= 1e3) return absl::StrFormat("%.1fk", v / 1e3);
+  return absl::StrFormat("%.0f", v);
+}
+
+struct Target {
+  std::string label;
+  std::string bench;     // measured benchmark
+  std::string counter;   // its counter
+  std::string baseline;  // empty: `factor` is an absolute limit
+  double factor = 1;
+  bool below = false;  // the target is measured < limit (else >=)
+  std::string unit;    // for absolute limits
+  std::string not_measurable;  // non-empty: why it cannot be measured yet
+};
+
+Target Ratio(std::string label, std::string bench, std::string baseline,
+             double factor) {
+  Target t;
+  t.label = std::move(label);
+  t.bench = std::move(bench);
+  t.counter = "items_per_second";
+  t.baseline = std::move(baseline);
+  t.factor = factor;
+  return t;
+}
+
+Target Absolute(std::string label, std::string bench, std::string counter,
+                double limit, bool below, std::string unit) {
+  Target t;
+  t.label = std::move(label);
+  t.bench = std::move(bench);
+  t.counter = std::move(counter);
+  t.factor = limit;
+  t.below = below;
+  t.unit = std::move(unit);
+  return t;
+}
+
+std::vector<Target> Targets() {
+  return {
+      Ratio("1 appender >= 0.9 x RocksDB synced put, 1 thread",
+            "BM_LedgerAppend/threads:1",
+            "BM_RocksDBSyncPut/threads:1", 0.9),
+      Ratio("16 appenders >= 1.5 x RocksDB synced put, 16 threads",
+            "BM_LedgerAppend/threads:16",
+            "BM_RocksDBSyncPut/threads:16", 1.5),
+      Ratio("16 appenders >= 3 x SQLite, 16 threads",
+            "BM_LedgerAppend/threads:16",
+            "BM_SQLiteAppend/threads:16", 3),
+      Absolute("64 appenders >= 30,000 events/s",
+               "BM_LedgerAppend/threads:64", "items_per_second",
+               30000, false, "events/s"),
+      Ratio("batches of 100 >= 0.8 x ledger-shaped RocksDB write",
+            "BM_LedgerAppendBatch/size:100",
+            "BM_RocksDBLedgerShaped/size:100", 0.8),
+      Ratio("Verify >= 0.5 x raw iterate", "BM_Verify",
+            "BM_RawIterate", 0.5),
+      Absolute("Rebuild (all projections) >= 300,000 events/s", "BM_Rebuild",
+               "items_per_second", 300000, false, "events/s"),
+      Absolute("ReadCase (200-event case) p99 < 1 ms", "BM_ReadCase",
+               "p99_ms", 1.0, true, "ms"),
+  };
+}
+
+const BenchResult* Find(const std::map<std::string, BenchResult>& results,
+                        const std::string& name) {
+  if (name.empty()) return nullptr;
+  auto it = results.find(name);
+  return it == results.end() ? nullptr : &it->second;
+}
+
+struct Evaluated {
+  std::string label, measured, baseline, ratio, required, met;
+  bool ok = false;
+};
+
+std::vector<Evaluated> Evaluate(const ReportInput& input) {
+  std::vector<Evaluated> out;
+  for (const Target& t : Targets()) {
+    Evaluated e;
+    e.label = t.label;
+    if (!t.not_measurable.empty()) {
+      e.measured = e.baseline = e.ratio = "-";
+      e.required = t.below ? absl::StrCat("< ", t.factor, " ", t.unit)
+                           : absl::StrCat(">= ", Rate(t.factor), " ", t.unit);
+      e.met = absl::StrCat("not measurable: ", t.not_measurable);
+      out.push_back(e);
+      continue;
+    }
+    const BenchResult* m = Find(input.results, t.bench);
+    const BenchResult* b = Find(input.results, t.baseline);
+    if (m == nullptr || (!t.baseline.empty() && b == nullptr) ||
+        !m->error.empty() || (b != nullptr && !b->error.empty())) {
+      e.measured = e.baseline = e.ratio = e.required = "-";
+      e.met = "not run";
+      if (m != nullptr && !m->error.empty()) e.met = "error: " + m->error;
+      out.push_back(e);
+      continue;
+    }
+    double measured = m->Median(t.counter);
+    bool rate = t.counter == "items_per_second";
+    e.measured = rate ? absl::StrCat(Rate(measured), " events/s")
+                      : absl::StrFormat("%.3f %s", measured, t.unit);
+    if (b != nullptr) {
+      double base = b->Median(t.counter);
+      double ratio = base > 0 ? measured / base : 0;
+      e.baseline = absl::StrCat(Rate(base), " events/s (", b->name, ")");
+      e.ratio = absl::StrFormat("%.2f", ratio);
+      e.required = absl::StrFormat(">= %.2f (%s events/s)", t.factor,
+                                   Rate(base * t.factor));
+      e.ok = ratio >= t.factor;
+    } else {
+      e.baseline = "-";
+      e.ratio = absl::StrFormat("%.2f", measured / t.factor);
+      e.required = t.below ? absl::StrFormat("< %g %s", t.factor, t.unit)
+                           : absl::StrFormat(">= %s %s", Rate(t.factor),
+                                             t.unit);
+      e.ok = t.below ? measured < t.factor : measured >= t.factor;
+    }
+    e.met = e.ok ? "yes" : "**no**";
+    out.push_back(e);
+  }
+  // Memory: verify and rebuild of a 10M-event ledger under 512 MiB.
+  for (const MemoryCheck& c : input.memory) {
+    if (c.what != "Verify" && c.what != "Rebuild") continue;
+    Evaluated e;
+    e.label = absl::StrCat(c.what, " of ", Rate(c.events),
+                           " events in < 512 MiB resident");
+    if (!c.error.empty()) {
+      e.measured = e.baseline = e.ratio = "-";
+      e.required = "< 512 MiB";
+      e.met = "error: " + c.error;
+    } else {
+      double mib = static_cast<double>(c.peak_rss_kib) / 1024.0;
+      e.measured = absl::StrFormat("%.0f MiB peak RSS", mib);
+      e.baseline = "-";
+      e.ratio = absl::StrFormat("%.2f", mib / 512.0);
+      e.required = "< 512 MiB";
+      e.ok = mib < 512;
+      e.met = e.ok ? "yes" : "**no**";
+      if (c.events < 10000000) {
+        e.met += " (not the 10M-event target: --quick measures the fixture)";
+      }
+    }
+    out.push_back(e);
+  }
+  if (input.memory.empty()) {
+    for (const char* what : {"Verify", "Rebuild"}) {
+      out.push_back({absl::StrCat(what, " of 10M events in < 512 MiB resident"),
+                     "-", "-", "-", "< 512 MiB",
+                     "not run (--quick skips the 10M ledger)"});
+    }
+  }
+  return out;
+}
+
+std::string Generated(const ReportInput& input) {
+  std::ostringstream md;
+  md << kBegin << "\n";
+  md << "<!-- Written by bench/run; edits between these markers are lost. -->\n\n";
+  md << "### Run\n\n";
+  struct utsname u;
+  uname(&u);
+  md << "| | |\n|---|---|\n";
+  md << "| Date | " << input.started_at << " |\n";
+  md << "| Command | `" << input.command << "` |\n";
+  md << "| Mode | " << input.mode << ", " << input.repetitions
+     << " repetitions per benchmark, randomly interleaved; medians shown |\n";
+  md << "| CPU | "
+     << ReadLineStartingWith("/proc/cpuinfo", "model name") << ", "
+     << std::thread::hardware_concurrency() << " cores (shared machine) |\n";
+  md << "| Memory | " << ReadLineStartingWith("/proc/meminfo", "MemTotal")
+     << " |\n";
+  md << "| Kernel | " << u.sysname << " " << u.release << " |\n";
+  md << "| Disk (scratch dir) | " << FilesystemOf(input.workdir) << " |\n";
+  md << "| Load average (1/5/15 min) | before: " << input.load_before
+     << "; after: " << input.load_after << " |\n";
+  md << "| Compiler | g++ " << __VERSION__ << ", Release (-O3 -DNDEBUG) |\n";
+  md << "| Google Benchmark | 1.7.1 (Debian package) |\n";
+  for (const auto& [k, v] : Facts()) md << "| " << k << " | " << v << " |\n";
+
+  md << "\n### Targets\n\n";
+  md << "| Target | Measured (median) | Baseline (median, same run) | Ratio | "
+        "Required | Met |\n|---|---|---|---|---|---|\n";
+  for (const Evaluated& e : Evaluate(input)) {
+    md << "| " << e.label << " | " << e.measured << " | " << e.baseline << " | "
+       << e.ratio << " | " << e.required << " | " << e.met << " |\n";
+  }
+
+  md << "\n### All benchmarks\n\n";
+  md << "Events/s is Google Benchmark's `items_per_second` over wall-clock "
+        "time (`UseRealTime`; for threaded runs, the events of all threads "
+        "over the wall time), except BM_Sha256Short (CPU time). Min and max "
+        "are over the repetitions.\n\n";
+  md << "| Benchmark | Median events/s | Min | Max | Other counters (median) "
+        "|\n|---|---|---|---|---|\n";
+  for (const auto& [name, r] : input.results) {
+    if (!r.error.empty()) {
+      md << "| " << name << " | error: " << r.error << " | | | |\n";
+      continue;
+    }
+    std::vector<std::string> other;
+    if (!r.reps.empty()) {
+      for (const auto& [counter, value] : r.reps.front()) {
+        if (counter == "items_per_second") continue;
+        other.push_back(
+            absl::StrFormat("%s %.3g", counter, r.Median(counter)));
+      }
+    }
+    md << "| " << name << " | " << Rate(r.Median("items_per_second")) << " | "
+       << Rate(r.Min("items_per_second")) << " | "
+       << Rate(r.Max("items_per_second")) << " | "
+       << absl::StrJoin(other, ", ") << " |\n";
+  }
+  if (!input.memory.empty()) {
+    md << "\n### Memory\n\n";
+    md << "Each operation runs alone in a child process (`caseledger_bench "
+          "--child=...`), on a ledger opened read-only; peak RSS is the "
+          "child's VmHWM.\n\n";
+    md << "| Operation | Events | Peak RSS | Wall time | Events/s |\n"
+          "|---|---|---|---|---|\n";
+    for (const MemoryCheck& c : input.memory) {
+      if (!c.error.empty()) {
+        md << "| " << c.what << " | " << c.events << " | error: " << c.error
+           << " | | |\n";
+        continue;
+      }
+      md << "| " << c.what << " | " << c.events << " | "
+         << absl::StrFormat("%.0f MiB", c.peak_rss_kib / 1024.0) << " | "
+         << absl::StrFormat("%.1f s", c.seconds) << " | "
+         << Rate(c.seconds > 0 ? c.events / c.seconds : 0) << " |\n";
+    }
+  }
+  md << "\n" << kEnd << "\n";
+  return md.str();
+}
+
+constexpr char kSkeleton[] = R"(# Performance
+
+How fast the ledger appends and replays on our machines, measured against
+baselines (raw RocksDB, SQLite, the disk) in the same run, so that every
+target is a ratio of two numbers taken under the same noise.
+
+## Benchmark suite
+
+`bench/run` builds Release in `build-bench/`, runs `caseledger_bench`, and
+rewrites the results section below. `bench/run --quick` finishes in under
+three minutes (100k-event fixture, 3 repetitions, no 10M-event memory check).
+
+## Latest results
+
+)";
+
+}  // namespace
+
+double BenchResult::Median(const std::string& counter) const {
+  std::vector<double> v = Values(*this, counter);
+  if (v.empty()) return 0;
+  size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+double BenchResult::Min(const std::string& counter) const {
+  std::vector<double> v = Values(*this, counter);
+  return v.empty() ? 0 : v.front();
+}
+double BenchResult::Max(const std::string& counter) const {
+  std::vector<double> v = Values(*this, counter);
+  return v.empty() ? 0 : v.back();
+}
+
+std::string ShortName(const benchmark::BenchmarkReporter::Run& run) {
+  // Settings that every run of the suite shares or that change with the
+  // mode (min_time, iterations, real_time) are left out, so that names are
+  // those of the performance issue: "BM_LedgerAppend/threads:16".
+  benchmark::BenchmarkName name = run.run_name;
+  name.min_time.clear();
+  name.min_warmup_time.clear();
+  name.iterations.clear();
+  name.repetitions.clear();
+  name.time_type.clear();
+  return name.str();
+}
+
+void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
+  for (const Run& run : runs) {
+    if (run.run_type != Run::RT_Iteration) continue;
+    std::string name = ShortName(run);
+    BenchResult& r = results_[name];
+    r.name = name;
+    if (run.error_occurred) {
+      r.error = run.error_message;
+      continue;
+    }
+    std::map<std::string, double> counters;
+    for (const auto& [k, c] : run.counters) counters[k] = c.value;
+    r.reps.push_back(std::move(counters));
+  }
+  ConsoleReporter::ReportRuns(runs);
+}
+
+absl::Status WriteReport(const std::string& path, const ReportInput& input) {
+  std::string old;
+  {
+    std::ifstream in(path);
+    if (in) {
+      std::stringstream s;
+      s << in.rdbuf();
+      old = s.str();
+    }
+  }
+  std::string text;
+  size_t begin = old.find(kBegin), end = old.find(kEnd);
+  if (begin != std::string::npos && end != std::string::npos && end > begin) {
+    size_t after = end + std::string(kEnd).size();
+    if (after < old.size() && old[after] == '\n') ++after;
+    text = old.substr(0, begin) + Generated(input) + old.substr(after);
+  } else if (old.empty()) {
+    text = absl::StrCat(kSkeleton, Generated(input));
+  } else {
+    text = absl::StrCat(old, "\n## Latest results\n\n", Generated(input));
+  }
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+std::string TargetSummary(const ReportInput& input) {
+  std::string out = "\nTargets (medians of this run):\n";
+  for (const Evaluated& e : Evaluate(input)) {
+    absl::StrAppend(&out, "  ", e.label, ": ", e.measured, "; ratio ", e.ratio,
+                    "; required ", e.required, "; met: ", e.met, "\n");
+  }
+  return out;
+}
+
+}  // namespace caseledger::bench

@@ -356,17 +356,7 @@ inline CaseBuilder KaurCase() {
   return b;
 }
 
-// The folder of shared fixtures: $CASELEDGER_SHARED, else the shared/ folder
-// beside the source tree, else /work/shared.
-inline std::string SharedDir() {
-  const char* env = std::getenv("CASELEDGER_SHARED");
-  if (env != nullptr && *env != '\0') return env;
-#ifdef CASELEDGER_SOURCE_DIR
-  const std::string beside = std::string(CASELEDGER_SOURCE_DIR) + "/../shared";
-  if (std::filesystem::exists(beside + "/examples")) return beside;
-#endif
-  return "/work/shared";
-}
+using ::caseledger::testing::SharedDir;
 
 // Reads a JSON Lines example of shared/examples as recorded events:
 // positions and versions 1, 2, 3 ..., recorded_at = occurred_at + 1 minute.

@@ -7,10 +7,13 @@
 // raw-RocksDB baseline cannot be measured through the ledger's wrapper.
 // Nothing outside bench/ may copy it.
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -49,6 +52,31 @@ std::string RandomBytes(size_t n, uint32_t seed) {
   return out;
 }
 
+double ProcessCpuSeconds() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// The CPU time the whole process spent per item during a run (measured by
+// thread 0 between the start and end barriers), as the ledger's append
+// benchmarks report it.
+class CpuPerItem {
+ public:
+  explicit CpuPerItem(const benchmark::State& state)
+      : active_(state.thread_index() == 0), before_(ProcessCpuSeconds()) {}
+  void Report(benchmark::State& state, int64_t items) const {
+    if (!active_ || items <= 0) return;
+    state.counters["cpu_us_per_event"] =
+        (ProcessCpuSeconds() - before_) * 1e6 / static_cast<double>(items);
+  }
+
+ private:
+  bool active_;
+  double before_;
+};
+
 // ---- The disk ------------------------------------------------------------
 
 // One 300-byte append and fdatasync(), the primitive under every synced
@@ -79,7 +107,8 @@ struct RawDb {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   ~RawDb() {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    for (auto* h : handles)
+      db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     db->Close().PermitUncheckedError();
   }
 };
@@ -117,6 +146,7 @@ void BM_RocksDBSyncPut(benchmark::State& state) {
   write.sync = true;
   uint64_t i = 0;
   char key[32];
+  CpuPerItem cpu(state);
   for (auto _ : state) {
     int n = std::snprintf(key, sizeof key, "%08llx%012llx",
                           static_cast<unsigned long long>(stream),
@@ -128,6 +158,8 @@ void BM_RocksDBSyncPut(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations());
+  // Every thread did about as many puts as thread 0.
+  cpu.Report(state, state.iterations() * state.threads());
 }
 
 // The writes the ledger makes for `size` events, without the ledger: per
@@ -136,18 +168,16 @@ void BM_RocksDBSyncPut(benchmark::State& state) {
 // nodes the leaf completes (two on average), into the ledger's column
 // families, as one WriteBatch synced once. The ceiling for batched appends.
 void BM_RocksDBLedgerShaped(benchmark::State& state) {
-  static RawDb* raw = OpenRawDb(
-      NewScratchDir("rocksdb-shaped"),
-      {"default", "entries", "events", "case_index", "event_ids", "requests",
-       "merkle"});
+  static RawDb* raw = OpenRawDb(NewScratchDir("rocksdb-shaped"),
+                                {"default", "entries", "events", "case_index",
+                                 "event_ids", "requests", "merkle"});
   const size_t batch_size = static_cast<size_t>(state.range(0));
   const uint64_t stream = NextStream();
   // One case's worth of real event bytes, reused round robin.
   std::vector<std::string> event_values;
   for (uint64_t i = 0; i < 200; ++i) {
-    event_values.push_back(absl::StrCat(RandomBytes(16, i),
-                                        CaseEvent("IMM-0000001", i)
-                                            .SerializeAsString()));
+    event_values.push_back(absl::StrCat(
+        RandomBytes(16, i), CaseEvent("IMM-0000001", i).SerializeAsString()));
   }
   v1::LedgerEntry entry;
   entry.set_position(123456789);
@@ -165,6 +195,7 @@ void BM_RocksDBLedgerShaped(benchmark::State& state) {
   write.sync = true;
   uint64_t position = stream << 40;
   rocksdb::WriteBatch batch;
+  CpuPerItem cpu(state);
   for (auto _ : state) {
     batch.Clear();
     for (size_t k = 0; k < batch_size; ++k, ++position) {
@@ -204,6 +235,7 @@ void BM_RocksDBLedgerShaped(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(batch_size));
+  cpu.Report(state, state.iterations() * static_cast<int64_t>(batch_size));
 }
 
 // ---- SQLite --------------------------------------------------------------
@@ -224,10 +256,10 @@ sqlite3* OpenSqlite(const std::string& path) {
                               nullptr),
               db, "open");
   SqliteOrDie(sqlite3_busy_timeout(db, 60000), db, "busy_timeout");
-  SqliteOrDie(sqlite3_exec(db,
-                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-                           nullptr, nullptr, nullptr),
-              db, "pragmas");
+  SqliteOrDie(
+      sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+                   nullptr, nullptr, nullptr),
+      db, "pragmas");
   return db;
 }
 
@@ -235,17 +267,16 @@ const std::string& SqlitePath() {
   static const std::string* path = [] {
     auto* p = new std::string(NewScratchDir("sqlite") + "/events.db");
     sqlite3* db = OpenSqlite(*p);
-    SqliteOrDie(
-        sqlite3_exec(db,
-                     "CREATE TABLE events ("
-                     " position INTEGER PRIMARY KEY,"
-                     " event_id TEXT NOT NULL UNIQUE,"
-                     " case_id TEXT NOT NULL,"
-                     " version INTEGER NOT NULL,"
-                     " body BLOB NOT NULL,"
-                     " UNIQUE (case_id, version))",
-                     nullptr, nullptr, nullptr),
-        db, "create table");
+    SqliteOrDie(sqlite3_exec(db,
+                             "CREATE TABLE events ("
+                             " position INTEGER PRIMARY KEY,"
+                             " event_id TEXT NOT NULL UNIQUE,"
+                             " case_id TEXT NOT NULL,"
+                             " version INTEGER NOT NULL,"
+                             " body BLOB NOT NULL,"
+                             " UNIQUE (case_id, version))",
+                             nullptr, nullptr, nullptr),
+                db, "create table");
     sqlite3_close(db);
     return p;
   }();
@@ -341,16 +372,17 @@ RawDb& FixtureDb() {
       std::vector<std::string> levels;
       for (const auto& level : meta.levels) {
         if (!level.files.empty()) {
-          levels.push_back(absl::StrCat("L", level.level, ":",
-                                        level.files.size()));
+          levels.push_back(
+              absl::StrCat("L", level.level, ":", level.files.size()));
         }
       }
-      shape.push_back(absl::StrCat(h->GetName(), " ", absl::StrJoin(levels, " ")));
+      shape.push_back(
+          absl::StrCat(h->GetName(), " ", absl::StrJoin(levels, " ")));
     }
-    NoteFact("Read fixture store",
-             absl::StrFormat("%.0f MiB on disk; SST files per level: %s",
-                             total_bytes / 1048576.0,
-                             absl::StrJoin(shape, "; ")));
+    NoteFact(
+        "Read fixture store",
+        absl::StrFormat("%.0f MiB on disk; SST files per level: %s",
+                        total_bytes / 1048576.0, absl::StrJoin(shape, "; ")));
     return out;
   }();
   return *raw;
@@ -373,6 +405,7 @@ int64_t ScanFixture(Visit&& visit) {
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
   read.readahead_size = 2 << 20;
+  read.fill_cache = false;  // as the ledger's cursors (store.cc)
   std::unique_ptr<rocksdb::Iterator> entries(
       raw.db->NewIterator(read, FixtureFamily("entries")));
   std::unique_ptr<rocksdb::Iterator> events(
@@ -393,10 +426,10 @@ void BM_RawIterate(benchmark::State& state) {
   int64_t items = 0;
   for (auto _ : state) {
     uint64_t bytes = 0;
-    items += ScanFixture([&](const rocksdb::Slice& entry,
-                             const rocksdb::Slice& event) {
-      bytes += entry.size() + event.size();
-    });
+    items += ScanFixture(
+        [&](const rocksdb::Slice& entry, const rocksdb::Slice& event) {
+          bytes += entry.size() + event.size();
+        });
     benchmark::DoNotOptimize(bytes);
   }
   state.SetItemsProcessed(items);
@@ -417,13 +450,86 @@ void BM_VerifyHashFloor(benchmark::State& state) {
       std::string_view value(event.data(), event.size());
       Sha256Digest salted = Sha256(value.substr(0, 16), value.substr(16));
       Sha256Digest content = Sha256(value.substr(16));
-      auto nodes =
-          tree.Append(merkle::LeafHash({entry.data(), entry.size()}));
+      auto nodes = tree.Append(merkle::LeafHash({entry.data(), entry.size()}));
       acc += salted[0] + content[0] + nodes.size();
     });
     benchmark::DoNotOptimize(acc);
   }
   state.SetItemsProcessed(items);
+}
+
+// The reads a ReadCase of one whole case needs, through raw RocksDB and
+// nothing else: the case's keys in the case index, then a point read of the
+// entry and of the event at each position (zero-copy PinnableSlices, no
+// decoding). With `multi_get`, the positions are read with one batched
+// MultiGet per family instead (sorted keys). Reports the same latency
+// percentiles as BM_ReadCase: the floor under its p99.
+void ReadCaseRaw(benchmark::State& state, bool multi_get) {
+  RawDb& raw = FixtureDb();
+  const std::vector<std::string>& cases = GetReadFixture().case_ids;
+  rocksdb::ColumnFamilyHandle* index = FixtureFamily("case_index");
+  rocksdb::ColumnFamilyHandle* entries = FixtureFamily("entries");
+  rocksdb::ColumnFamilyHandle* events = FixtureFamily("events");
+  static std::atomic<uint64_t> runs{0};
+  std::mt19937_64 gen(4242 + runs.fetch_add(1));
+  std::uniform_int_distribution<size_t> pick(0, cases.size() - 1);
+  std::vector<double> millis;
+  std::vector<std::string> positions;
+  std::vector<rocksdb::Slice> keys;
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+  int64_t items = 0;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    std::string prefix = cases[pick(gen)];
+    prefix.push_back('\0');
+    auto start = std::chrono::steady_clock::now();
+    positions.clear();
+    {
+      std::unique_ptr<rocksdb::Iterator> it(
+          raw.db->NewIterator(rocksdb::ReadOptions(), index));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+           it->Next()) {
+        positions.push_back(it->value().ToString());
+      }
+    }
+    if (multi_get) {
+      keys.assign(positions.begin(), positions.end());
+      values.resize(keys.size());
+      statuses.resize(keys.size());
+      for (auto* family : {entries, events}) {
+        raw.db->MultiGet(rocksdb::ReadOptions(), family, keys.size(),
+                         keys.data(), values.data(), statuses.data(),
+                         /*sorted_input=*/true);
+        for (size_t i = 0; i < keys.size(); ++i) {
+          bytes += values[i].size();
+          values[i].Reset();
+        }
+      }
+    } else {
+      rocksdb::PinnableSlice value;
+      for (const std::string& pos : positions) {
+        for (auto* family : {entries, events}) {
+          if (raw.db->Get(rocksdb::ReadOptions(), family, pos, &value).ok()) {
+            bytes += value.size();
+          }
+          value.Reset();
+        }
+      }
+    }
+    auto end = std::chrono::steady_clock::now();
+    items += static_cast<int64_t>(positions.size());
+    millis.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  benchmark::DoNotOptimize(bytes);
+  state.SetItemsProcessed(items);
+  state.counters["p50_ms"] = Percentile(millis, 50);
+  state.counters["p99_ms"] = Percentile(millis, 99);
+}
+void BM_ReadCaseRawGets(benchmark::State& state) { ReadCaseRaw(state, false); }
+void BM_ReadCaseRawMultiGet(benchmark::State& state) {
+  ReadCaseRaw(state, true);
 }
 
 // Short-message SHA-256 through the ledger's one-shot helper: the per-core
@@ -438,22 +544,45 @@ void BM_Sha256Short(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The same through OpenSSL with the digest fetched once and one context
+// reused: what the helper would cost without OpenSSL 3's per-call
+// algorithm fetch (EVP_MD_fetch under EVP_DigestInit_ex of EVP_sha256()),
+// which shows up at 5% of the append path and more of verify.
+void BM_Sha256ShortPrefetched(benchmark::State& state) {
+  std::string message = RandomBytes(100, 5);
+  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char out[32];
+  for (auto _ : state) {
+    if (EVP_DigestInit_ex(ctx, md, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx, message.data(), message.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, nullptr) != 1) {
+      state.SkipWithError("EVP digest failed");
+      break;
+    }
+    message[0] = static_cast<char>(out[0]);
+  }
+  EVP_MD_CTX_free(ctx);
+  EVP_MD_free(md);
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
 void RegisterBaselineBenchmarks() {
   const double min_time = Settings().write_min_time;
-  NoteFact("RocksDB", absl::StrFormat("%d.%d.%d (Debian package)",
-                                      ROCKSDB_MAJOR, ROCKSDB_MINOR,
-                                      ROCKSDB_PATCH));
-  NoteFact("SQLite", absl::StrCat(sqlite3_libversion(),
-                                  " (WAL, synchronous=FULL)"));
+  NoteFact("RocksDB",
+           absl::StrFormat("%d.%d.%d (Debian package)", ROCKSDB_MAJOR,
+                           ROCKSDB_MINOR, ROCKSDB_PATCH));
+  NoteFact("SQLite",
+           absl::StrCat(sqlite3_libversion(), " (WAL, synchronous=FULL)"));
   benchmark::RegisterBenchmark("BM_FileSyncWrite", BM_FileSyncWrite)
       ->UseRealTime()
       ->MinTime(min_time);
-  auto* put = benchmark::RegisterBenchmark("BM_RocksDBSyncPut",
-                                           BM_RocksDBSyncPut);
-  auto* sqlite = benchmark::RegisterBenchmark("BM_SQLiteAppend",
-                                              BM_SQLiteAppend);
+  auto* put =
+      benchmark::RegisterBenchmark("BM_RocksDBSyncPut", BM_RocksDBSyncPut);
+  auto* sqlite =
+      benchmark::RegisterBenchmark("BM_SQLiteAppend", BM_SQLiteAppend);
   for (int threads : {1, 4, 16, 64}) {
     put->Threads(threads);
     sqlite->Threads(threads);
@@ -473,7 +602,17 @@ void RegisterBaselineBenchmarks() {
       ->Iterations(1)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("BM_Sha256Short", BM_Sha256Short)
+  for (auto [name, fn] :
+       {std::pair{"BM_ReadCaseRawGets", &BM_ReadCaseRawGets},
+        {"BM_ReadCaseRawMultiGet", &BM_ReadCaseRawMultiGet}}) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->Iterations(Settings().read_case_calls)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("BM_Sha256Short", BM_Sha256Short)->MinTime(0.2);
+  benchmark::RegisterBenchmark("BM_Sha256ShortPrefetched",
+                               BM_Sha256ShortPrefetched)
       ->MinTime(0.2);
 }
 

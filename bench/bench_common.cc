@@ -110,15 +110,14 @@ absl::StatusOr<ReadFixture> BuildLedger(const std::string& dir, uint64_t events,
       if (!s.ok()) return s;
     }
     if ((*ledger)->Size() != fixture.events) {
-      return absl::InternalError(absl::StrCat(
-          "fixture holds ", (*ledger)->Size(), " events, expected ",
-          fixture.events));
+      return absl::InternalError(
+          absl::StrCat("fixture holds ", (*ledger)->Size(),
+                       " events, expected ", fixture.events));
     }
   }
   fixture.build_time = absl::Now() - start;
-  fixture.build_events_per_second =
-      static_cast<double>(fixture.events) /
-      absl::ToDoubleSeconds(fixture.build_time);
+  fixture.build_events_per_second = static_cast<double>(fixture.events) /
+                                    absl::ToDoubleSeconds(fixture.build_time);
   {
     // Reopening for writing makes RocksDB's recovery write what was still
     // only in the WAL to SST files.
@@ -143,13 +142,13 @@ const ReadFixture& GetReadFixture() {
     std::fprintf(stderr, "built in %.1f s (%.0f events/s)\n",
                  absl::ToDoubleSeconds(built->build_time),
                  built->build_events_per_second);
-    NoteFact("Read fixture",
-             absl::StrFormat(
-                 "%d events in %d cases of %d, built in %.1f s (%.0f "
-                 "events/s; sync=false, batches of 1000, 2 appenders)",
-                 built->events, built->case_ids.size(), s.case_length,
-                 absl::ToDoubleSeconds(built->build_time),
-                 built->build_events_per_second));
+    NoteFact(
+        "Read fixture",
+        absl::StrFormat("%d events in %d cases of %d, built in %.1f s (%.0f "
+                        "events/s; sync=false, batches of 1000, 2 appenders)",
+                        built->events, built->case_ids.size(), s.case_length,
+                        absl::ToDoubleSeconds(built->build_time),
+                        built->build_events_per_second));
     return new ReadFixture(*std::move(built));
   }();
   return *fixture;

@@ -26,9 +26,9 @@ struct RunSettings {
   // Events per case in the read fixture.
   uint64_t case_length = 200;
   // Minimum seconds per repetition of the write benchmarks.
-  double write_min_time = 2.0;
+  double write_min_time = 1.0;
   // Read-case calls per repetition of BM_ReadCase.
-  int read_case_calls = 2000;
+  int read_case_calls = 1000;
 };
 RunSettings& Settings();
 
@@ -42,8 +42,8 @@ std::string NewScratchDir(const std::string& name);
 // recovery writes the last memtables to SST files, as in a ledger that has
 // been running for a while.
 struct ReadFixture {
-  std::string dir;          // the ledger folder
-  std::string store_dir;    // its RocksDB folder
+  std::string dir;        // the ledger folder
+  std::string store_dir;  // its RocksDB folder
   uint64_t events = 0;
   std::vector<std::string> case_ids;
   absl::Duration build_time;

@@ -103,8 +103,8 @@ v1::Event CaseEvent(const std::string& case_id, uint64_t index) {
       p->set_from_address(kApplicant);
       p->set_message_id(absl::StrCat("<reply.", request, "@mail.example>"));
       p->set_in_reply_to(message_id);
-      p->set_subject(absl::StrCat("RE: Request for additional documents - file ",
-                                  case_id));
+      p->set_subject(absl::StrCat(
+          "RE: Request for additional documents - file ", case_id));
       p->set_body_sha256(kBodySha);
       e.mutable_actor()->set_kind(v1::ActorKind::APPLICANT);
       e.mutable_actor()->set_id(kApplicant);

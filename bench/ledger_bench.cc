@@ -115,7 +115,8 @@ void BM_LedgerAppend(benchmark::State& state) {
   uint64_t case_number = 0;
   CaseScript script(absl::StrCat("A-", stream, "-", case_number));
   std::unique_ptr<AppendCounters> sharing;
-  if (state.thread_index() == 0) sharing = std::make_unique<AppendCounters>(ledger);
+  if (state.thread_index() == 0)
+    sharing = std::make_unique<AppendCounters>(ledger);
   for (auto _ : state) {
     if (script.produced() == Settings().case_length) {
       script = CaseScript(absl::StrCat("A-", stream, "-", ++case_number));
@@ -294,8 +295,8 @@ void BM_ReadCase(benchmark::State& state) {
       break;
     }
     items += static_cast<int64_t>(events->size());
-    millis.push_back(std::chrono::duration<double, std::milli>(end - start)
-                         .count());
+    millis.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
   }
   state.SetItemsProcessed(items);
   state.counters["p50_ms"] = Percentile(millis, 50);
@@ -323,13 +324,11 @@ void RegisterLedgerBenchmarks() {
       ->Arg(1000)
       ->UseRealTime()
       ->MinTime(min_time);
-  for (auto [name, fn] :
-       {std::pair{"BM_ForEach", &BM_ForEach}, {"BM_Verify", &BM_Verify},
-        {"BM_Rebuild", &BM_Rebuild}}) {
-    benchmark::RegisterBenchmark(name, fn)
-        ->Iterations(1)
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
+  for (auto [name, fn] : {std::pair{"BM_ForEach", &BM_ForEach},
+                          {"BM_Verify", &BM_Verify},
+                          {"BM_Rebuild", &BM_Rebuild}}) {
+    benchmark::RegisterBenchmark(name, fn)->Iterations(1)->UseRealTime()->Unit(
+        benchmark::kMillisecond);
   }
   benchmark::RegisterBenchmark("BM_ReadCase", BM_ReadCase)
       ->Iterations(Settings().read_case_calls)

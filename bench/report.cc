@@ -35,7 +35,8 @@ std::string ReadLineStartingWith(const std::string& file,
   while (std::getline(in, line)) {
     if (line.rfind(prefix, 0) == 0) {
       size_t colon = line.find(':');
-      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
+      std::string v =
+          colon == std::string::npos ? line : line.substr(colon + 1);
       v.erase(0, v.find_first_not_of(" \t"));
       return v;
     }
@@ -72,8 +73,8 @@ struct Target {
   std::string counter;   // its counter
   std::string baseline;  // empty: `factor` is an absolute limit
   double factor = 1;
-  bool below = false;  // the target is measured < limit (else >=)
-  std::string unit;    // for absolute limits
+  bool below = false;          // the target is measured < limit (else >=)
+  std::string unit;            // for absolute limits
   std::string not_measurable;  // non-empty: why it cannot be measured yet
 };
 
@@ -103,26 +104,21 @@ Target Absolute(std::string label, std::string bench, std::string counter,
 std::vector<Target> Targets() {
   return {
       Ratio("1 appender >= 0.9 x RocksDB synced put, 1 thread",
-            "BM_LedgerAppend/threads:1",
-            "BM_RocksDBSyncPut/threads:1", 0.9),
+            "BM_LedgerAppend/threads:1", "BM_RocksDBSyncPut/threads:1", 0.9),
       Ratio("16 appenders >= 1.5 x RocksDB synced put, 16 threads",
-            "BM_LedgerAppend/threads:16",
-            "BM_RocksDBSyncPut/threads:16", 1.5),
+            "BM_LedgerAppend/threads:16", "BM_RocksDBSyncPut/threads:16", 1.5),
       Ratio("16 appenders >= 3 x SQLite, 16 threads",
-            "BM_LedgerAppend/threads:16",
-            "BM_SQLiteAppend/threads:16", 3),
-      Absolute("64 appenders >= 30,000 events/s",
-               "BM_LedgerAppend/threads:64", "items_per_second",
-               30000, false, "events/s"),
+            "BM_LedgerAppend/threads:16", "BM_SQLiteAppend/threads:16", 3),
+      Absolute("64 appenders >= 30,000 events/s", "BM_LedgerAppend/threads:64",
+               "items_per_second", 30000, false, "events/s"),
       Ratio("batches of 100 >= 0.8 x ledger-shaped RocksDB write",
-            "BM_LedgerAppendBatch/size:100",
-            "BM_RocksDBLedgerShaped/size:100", 0.8),
-      Ratio("Verify >= 0.5 x raw iterate", "BM_Verify",
-            "BM_RawIterate", 0.5),
+            "BM_LedgerAppendBatch/size:100", "BM_RocksDBLedgerShaped/size:100",
+            0.8),
+      Ratio("Verify >= 0.5 x raw iterate", "BM_Verify", "BM_RawIterate", 0.5),
       Absolute("Rebuild (all projections) >= 300,000 events/s", "BM_Rebuild",
                "items_per_second", 300000, false, "events/s"),
-      Absolute("ReadCase (200-event case) p99 < 1 ms", "BM_ReadCase",
-               "p99_ms", 1.0, true, "ms"),
+      Absolute("ReadCase (200-event case) p99 < 1 ms", "BM_ReadCase", "p99_ms",
+               1.0, true, "ms"),
   };
 }
 
@@ -176,9 +172,9 @@ std::vector<Evaluated> Evaluate(const ReportInput& input) {
     } else {
       e.baseline = "-";
       e.ratio = absl::StrFormat("%.2f", measured / t.factor);
-      e.required = t.below ? absl::StrFormat("< %g %s", t.factor, t.unit)
-                           : absl::StrFormat(">= %s %s", Rate(t.factor),
-                                             t.unit);
+      e.required = t.below
+                       ? absl::StrFormat("< %g %s", t.factor, t.unit)
+                       : absl::StrFormat(">= %s %s", Rate(t.factor), t.unit);
       e.ok = t.below ? measured < t.factor : measured >= t.factor;
     }
     e.met = e.ok ? "yes" : "**no**";
@@ -221,7 +217,8 @@ std::vector<Evaluated> Evaluate(const ReportInput& input) {
 std::string Generated(const ReportInput& input) {
   std::ostringstream md;
   md << kBegin << "\n";
-  md << "<!-- Written by bench/run; edits between these markers are lost. -->\n\n";
+  md << "<!-- Written by bench/run; edits between these markers are lost. "
+        "-->\n\n";
   md << "### Run\n\n";
   struct utsname u;
   uname(&u);
@@ -230,9 +227,9 @@ std::string Generated(const ReportInput& input) {
   md << "| Command | `" << input.command << "` |\n";
   md << "| Mode | " << input.mode << ", " << input.repetitions
      << " repetitions per benchmark, randomly interleaved; medians shown |\n";
-  md << "| CPU | "
-     << ReadLineStartingWith("/proc/cpuinfo", "model name") << ", "
-     << std::thread::hardware_concurrency() << " cores (shared machine) |\n";
+  md << "| CPU | " << ReadLineStartingWith("/proc/cpuinfo", "model name")
+     << ", " << std::thread::hardware_concurrency()
+     << " cores (shared machine) |\n";
   md << "| Memory | " << ReadLineStartingWith("/proc/meminfo", "MemTotal")
      << " |\n";
   md << "| Kernel | " << u.sysname << " " << u.release << " |\n";
@@ -267,14 +264,13 @@ std::string Generated(const ReportInput& input) {
     if (!r.reps.empty()) {
       for (const auto& [counter, value] : r.reps.front()) {
         if (counter == "items_per_second") continue;
-        other.push_back(
-            absl::StrFormat("%s %.3g", counter, r.Median(counter)));
+        other.push_back(absl::StrFormat("%s %.3g", counter, r.Median(counter)));
       }
     }
     md << "| " << name << " | " << Rate(r.Median("items_per_second")) << " | "
        << Rate(r.Min("items_per_second")) << " | "
-       << Rate(r.Max("items_per_second")) << " | "
-       << absl::StrJoin(other, ", ") << " |\n";
+       << Rate(r.Max("items_per_second")) << " | " << absl::StrJoin(other, ", ")
+       << " |\n";
   }
   if (!input.memory.empty()) {
     md << "\n### Memory\n\n";
@@ -309,7 +305,8 @@ target is a ratio of two numbers taken under the same noise.
 
 `bench/run` builds Release in `build-bench/`, runs `caseledger_bench`, and
 rewrites the results section below. `bench/run --quick` finishes in under
-three minutes (100k-event fixture, 3 repetitions, no 10M-event memory check).
+three minutes (100k-event fixture, 5 short repetitions, no 10M-event memory
+check).
 
 ## Latest results
 

@@ -31,9 +31,7 @@ struct BenchResult {
 class CollectingReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override;
-  const std::map<std::string, BenchResult>& results() const {
-    return results_;
-  }
+  const std::map<std::string, BenchResult>& results() const { return results_; }
 
  private:
   std::map<std::string, BenchResult> results_;
@@ -42,11 +40,11 @@ class CollectingReporter : public benchmark::ConsoleReporter {
 // A measurement made outside Google Benchmark (peak memory of a child
 // process verifying a large ledger).
 struct MemoryCheck {
-  std::string what;        // e.g. "Verify"
-  uint64_t events = 0;     // ledger size
-  double seconds = 0;      // wall time of the operation
+  std::string what;     // e.g. "Verify"
+  uint64_t events = 0;  // ledger size
+  double seconds = 0;   // wall time of the operation
   uint64_t peak_rss_kib = 0;
-  std::string error;       // non-empty when it could not be measured
+  std::string error;  // non-empty when it could not be measured
 };
 
 struct ReportInput {

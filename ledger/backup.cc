@@ -100,6 +100,16 @@ absl::Status CopyKey(const fs::path& from, const fs::path& to) {
   return absl::OkStatus();
 }
 
+// The server's access log (docs/service.md) lives beside the store; it is
+// part of the record, so a backup carries it when there is one.
+constexpr char kAccessLog[] = "access-log.jsonl";
+
+absl::Status CopyIfPresent(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  if (!fs::exists(from, ec)) return absl::OkStatus();
+  return CopyFile(from, to);
+}
+
 fs::path Partial(const fs::path& dir) {
   fs::path p = dir;
   p += ".partial";
@@ -165,6 +175,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
   CASELEDGER_RETURN_IF_ERROR(BreakHardLinks(partial / kStoreDir));
   CASELEDGER_RETURN_IF_ERROR(
       CopyKey(fs::path(impl_->dir) / kKeyFile, partial / kKeyFile));
+  CASELEDGER_RETURN_IF_ERROR(CopyIfPresent(fs::path(impl_->dir) / kAccessLog,
+                                           partial / kAccessLog));
   CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
   auto info = VerifyBackup(partial.string());
   if (!info.ok()) {
@@ -220,6 +232,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
            ec);
   if (ec) return IoError("cannot copy the backup into", partial, ec);
   CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, partial / kKeyFile));
+  CASELEDGER_RETURN_IF_ERROR(
+      CopyIfPresent(source / kAccessLog, partial / kAccessLog));
   CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
   if (fs::exists(target, ec)) {
     fs::remove(target, ec);  // empty, checked above

@@ -183,6 +183,14 @@ absl::StatusOr<RecordedEvent> Ledger::Impl::Decode(
     std::string_view entry_bytes, std::string_view event_value) const {
   RecordedEvent out;
   v1::LedgerEntry entry;
+  CASELEDGER_RETURN_IF_ERROR(DecodeInto(entry_bytes, event_value, entry, out));
+  return out;
+}
+
+absl::Status Ledger::Impl::DecodeInto(std::string_view entry_bytes,
+                                      std::string_view event_value,
+                                      v1::LedgerEntry& entry,
+                                      RecordedEvent& out) const {
   if (!entry.ParseFromArray(entry_bytes.data(),
                             static_cast<int>(entry_bytes.size()))) {
     return absl::DataLossError("stored entry does not parse");
@@ -194,14 +202,14 @@ absl::StatusOr<RecordedEvent> Ledger::Impl::Decode(
   out.position = entry.position();
   out.case_version = entry.case_version();
   out.recorded_at = FromProto(entry.recorded_at());
-  out.entry_bytes = std::string(entry_bytes);
-  out.salt = std::string(event_value.substr(0, kSaltSize));
-  out.event_bytes = std::string(event_value.substr(kSaltSize));
+  out.entry_bytes.assign(entry_bytes);
+  out.salt.assign(event_value.substr(0, kSaltSize));
+  out.event_bytes.assign(event_value.substr(kSaltSize));
   if (!out.event.ParseFromString(out.event_bytes)) {
     return absl::DataLossError(absl::StrCat(
         "stored event at position ", entry.position(), " does not parse"));
   }
-  return out;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RecordedEvent> Ledger::Impl::ReadAt(uint64_t position) const {
@@ -266,11 +274,18 @@ void Ledger::Impl::RunSequencer() {
       mu.AwaitWithTimeout(
           absl::Condition(
               +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
-                return impl->stopping || !impl->queue.empty() ||
-                       !impl->checkpoint_waiters.empty();
+                // An appender sequencing its own append owns the state
+                // until it is done.
+                return !impl->sequencing &&
+                       (impl->stopping || !impl->queue.empty() ||
+                        !impl->checkpoint_waiters.empty() ||
+                        impl->checkpoint_requested);
               },
               this),
           tick);
+      if (sequencing) continue;  // the tick passed while an appender works
+      sequencing = true;
+      checkpoint_requested = false;
       stop = stopping && queue.empty();
       group.assign(queue.begin(), queue.end());
       queue.clear();
@@ -294,6 +309,10 @@ void Ledger::Impl::RunSequencer() {
       // A failed automatic checkpoint is retried at the next opportunity;
       // appends stay durable without it, and verify reports the gap.
       Checkpoint().status().IgnoreError();
+    }
+    {
+      absl::MutexLock lock(&mu);
+      sequencing = false;
     }
     if (stop) return;
   }
@@ -713,12 +732,33 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
     pending->events.push_back(std::move(p));
   }
   auto future = pending->done.get_future();
+  bool sequence_here = false;
   {
     absl::MutexLock lock(&impl_->mu);
     if (impl_->stopping) {
       return absl::UnavailableError("the ledger is closing");
     }
-    impl_->queue.push_back(pending.get());
+    // When nothing is being sequenced or waits to be, this thread sequences
+    // its own append: a lone appender then pays no hand-off to the
+    // sequencer thread and back. Appends arriving meanwhile queue for the
+    // sequencer thread as usual.
+    if (!impl_->sequencing && impl_->queue.empty() &&
+        impl_->checkpoint_waiters.empty() && !impl_->checkpoint_requested) {
+      impl_->sequencing = true;
+      sequence_here = true;
+    } else {
+      impl_->queue.push_back(pending.get());
+    }
+  }
+  if (sequence_here) {
+    std::vector<PendingAppend*> group = {pending.get()};
+    impl_->SequenceGroup(group);
+    bool checkpoint_due = impl_->CheckpointDue(impl_->clock->Now());
+    absl::MutexLock lock(&impl_->mu);
+    if (checkpoint_due && impl_->poisoned.ok()) {
+      impl_->checkpoint_requested = true;
+    }
+    impl_->sequencing = false;
   }
   return future.get();
 }
@@ -777,6 +817,10 @@ absl::Status Ledger::ForEach(
   entries.Seek(start);
   events.Seek(start);
   uint64_t expected = std::max<uint64_t>(from_position, 1);
+  // One event and entry reused for the whole walk: `visit` sees each event
+  // only for the duration of its call.
+  RecordedEvent e;
+  v1::LedgerEntry entry;
   for (; entries.Valid(); entries.Next(), events.Next(), ++expected) {
     if (!events.Valid() || events.key() != entries.key()) {
       // A cursor that stopped on a read error reports that error, not a gap.
@@ -784,8 +828,8 @@ absl::Status Ledger::ForEach(
       return absl::DataLossError(
           absl::StrCat("position ", expected, ": the event bytes are missing"));
     }
-    CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent e,
-                                impl_->Decode(entries.value(), events.value()));
+    CASELEDGER_RETURN_IF_ERROR(
+        impl_->DecodeInto(entries.value(), events.value(), entry, e));
     if (e.position != expected) {
       return absl::DataLossError(
           absl::StrCat("expected position ", expected, ", found ", e.position));

@@ -148,7 +148,9 @@ struct Ledger::Impl {
   std::atomic<uint64_t> size{0};
   std::atomic<uint64_t> writes{0}, appends{0}, events_written{0};
 
-  // Touched by the sequencer thread only (and by Open before it starts).
+  // Touched only by the thread that holds `sequencing` (the sequencer
+  // thread, or an appender sequencing its own append), and by Open before
+  // the sequencer starts; so is the last signed checkpoint below.
   merkle::MerkleFrontier frontier;
   absl::Time last_recorded = absl::InfinitePast();
   // What is durable about recently appended cases: their version, and the
@@ -176,6 +178,14 @@ struct Ledger::Impl {
   mutable absl::Mutex mu;
   std::deque<PendingAppend*> queue ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
+  // True while one thread owns the sequencing state: the sequencer thread,
+  // or an appender that found the ledger idle and sequences its own append
+  // in its own thread, which saves the two thread switches of a hand-off
+  // (docs/performance.md).
+  bool sequencing ABSL_GUARDED_BY(mu) = false;
+  // Such an appender found an automatic checkpoint due; the sequencer
+  // thread signs it before it sequences anything else.
+  bool checkpoint_requested ABSL_GUARDED_BY(mu) = false;
   // Set when a write failed: nothing more is appended until reopened,
   // because RocksDB's state after a failed sync is unknown.
   absl::Status poisoned ABSL_GUARDED_BY(mu);
@@ -207,6 +217,11 @@ struct Ledger::Impl {
   absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
   absl::StatusOr<RecordedEvent> Decode(std::string_view entry_bytes,
                                        std::string_view event_value) const;
+  // Decode into `out`, reusing its buffers and `entry`'s (a replay decodes
+  // millions of events; allocating each anew was a third of its cost).
+  absl::Status DecodeInto(std::string_view entry_bytes,
+                          std::string_view event_value, v1::LedgerEntry& entry,
+                          RecordedEvent& out) const;
   absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) const;
   merkle::NodeSource Nodes() const;
 };

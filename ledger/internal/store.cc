@@ -124,9 +124,8 @@ bool SortedByKey(const rocksdb::WriteBatch& batch,
   rocksdb::ColumnFamilyHandle* handle = nullptr;
   for (const Op& op : collect.ops) {
     if (handle == nullptr || handle->GetID() != op.family) {
-      auto it = std::find_if(handles.begin(), handles.end(), [&](auto* h) {
-        return h->GetID() == op.family;
-      });
+      auto it = std::find_if(handles.begin(), handles.end(),
+                             [&](auto* h) { return h->GetID() == op.family; });
       if (it == handles.end()) return false;
       handle = *it;
     }
@@ -241,6 +240,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.level_compaction_dynamic_level_bytes = true;
+  // LZ4 rather than RocksDB's default Snappy: as compact on our events and
+  // faster to decompress, which every replay, verify and cold point read
+  // pays per block (docs/performance.md). Tables written before keep their
+  // compression; both are read.
   cf_options.compression = rocksdb::kLZ4Compression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -251,8 +254,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // the SST filters let it skip the files. Costs 1/50 of the write buffer
   // per family.
   for (Family f : {Family::kEventIds, Family::kRequests, Family::kBlobs}) {
-    rocksdb::ColumnFamilyOptions& o =
-        families[static_cast<size_t>(f)].options;
+    rocksdb::ColumnFamilyOptions& o = families[static_cast<size_t>(f)].options;
     o.memtable_whole_key_filtering = true;
     o.memtable_prefix_bloom_size_ratio = 0.02;
   }
@@ -376,6 +378,11 @@ std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
   read.verify_checksums = true;
   read.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot.get());
   read.readahead_size = 2 << 20;
+  // Cursors walk long ranges (replay, verify, rebuild): their blocks are
+  // read once, so they bypass the block cache instead of evicting the
+  // blocks that point reads reuse, and a full walk stays within the memory
+  // it started with (docs/performance.md).
+  read.fill_cache = false;
   std::vector<std::unique_ptr<Cursor>> out;
   for (Family f : families) {
     out.push_back(std::make_unique<RocksCursor>(

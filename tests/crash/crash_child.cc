@@ -12,7 +12,10 @@
 // own SIGKILL.
 //
 //   crash_child --db DIR --log FILE --run N --seed S [--threads T]
-//               [--checkpoint-every K] [--max-batch B]
+//               [--checkpoint-every K] [--max-batch B] [--ready-fd FD]
+//
+// With --ready-fd, one byte is written to FD once the ledger is open and
+// the appenders start, so the parent can aim its kill at the appends.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -80,6 +83,7 @@ struct Config {
   int threads = 4;
   uint64_t checkpoint_every = 16;
   int max_batch = 4;
+  int ready_fd = -1;
 };
 
 class Appender {
@@ -216,6 +220,8 @@ int Main(int argc, char** argv) {
       config.checkpoint_every = std::strtoull(value.c_str(), nullptr, 10);
     } else if (flag == "--max-batch") {
       config.max_batch = std::atoi(value.c_str());
+    } else if (flag == "--ready-fd") {
+      config.ready_fd = std::atoi(value.c_str());
     } else {
       Die(absl::StrCat("unknown flag ", flag));
     }
@@ -236,6 +242,9 @@ int Main(int argc, char** argv) {
   }
   for (auto& a : appenders) {
     threads.emplace_back([&a] { a->Run(); });
+  }
+  if (config.ready_fd >= 0 && ::write(config.ready_fd, "R", 1) != 1) {
+    Die("cannot signal readiness");
   }
   for (auto& t : threads) t.join();  // never: the parent kills us
   return 0;

@@ -5,7 +5,7 @@
 // never appended, and Verify passing; then appending resumes.
 //
 // Default: 24 kills (well under 90 s). `crash_test --long` (ctest label
-// `long`): 1000 kills, over a fresh ledger every 50. CASELEDGER_CRASH_KILLS
+// `long`): 1000 kills, over a fresh ledger every 25. CASELEDGER_CRASH_KILLS
 // and CASELEDGER_CRASH_SEED override the count and the seed; a failure
 // prints the seed to rerun it. docs/reliability.md has the commands.
 #include <signal.h>
@@ -115,10 +115,13 @@ class CrashTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.status();
   }
 
-  // Starts the child and kills it after a random delay: a fifth of the
-  // kills land early (while it opens and recovers the store), the rest
-  // while its appenders run.
+  // Starts the child and kills it at a random moment: a fifth of the kills
+  // land 0-40 ms after the start (while it opens and recovers the store),
+  // the rest 0-360 ms after it says its appenders run (so that a slow
+  // machine or a sanitizer build still kills appends, not only opens).
   void RunAndKill(int run) {
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
     std::string err = dir_.Sub("child.err");
     std::vector<std::string> args = {CASELEDGER_CRASH_CHILD,
                                      "--db",
@@ -132,7 +135,9 @@ class CrashTest : public ::testing::Test {
                                      "--threads",
                                      "4",
                                      "--checkpoint-every",
-                                     absl::StrCat(4 + rng_() % 40)};
+                                     absl::StrCat(4 + rng_() % 40),
+                                     "--ready-fd",
+                                     absl::StrCat(ready[1])};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -141,11 +146,19 @@ class CrashTest : public ::testing::Test {
     if (pid == 0) {
       FILE* f = std::freopen(err.c_str(), "w", stderr);
       (void)f;
+      close(ready[0]);
       execv(argv[0], argv.data());
       _exit(127);
     }
-    int delay_ms = rng_() % 5 == 0 ? static_cast<int>(rng_() % 40)
-                                   : 40 + static_cast<int>(rng_() % 360);
+    close(ready[1]);
+    const bool early = rng_() % 5 == 0;
+    int delay_ms = static_cast<int>(rng_() % (early ? 40 : 360));
+    if (!early) {
+      // Returns when the child is ready, or (0 bytes) when it died first.
+      char byte;
+      (void)!read(ready[0], &byte, 1);
+    }
+    close(ready[0]);
     // Not a wait for an event: the random moment of the crash itself.
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     kill(pid, SIGKILL);
@@ -243,7 +256,7 @@ class CrashTest : public ::testing::Test {
 
 TEST_F(CrashTest, SigkilledAppendersLoseNothingAcknowledged) {
   const uint64_t kills = EnvOr("CASELEDGER_CRASH_KILLS", long_mode ? 1000 : 24);
-  const uint64_t per_ledger = 50;
+  const uint64_t per_ledger = 25;
   uint64_t total_acknowledged = 0, total_events = 0;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t k = 1; k <= kills; ++k) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -135,6 +136,20 @@ TEST_F(BackupTest, BackupSharesNoFileWithTheLedgerAndKeepsTheKeyPrivate) {
   ASSERT_EQ(stat((Backup() + "/signing-key.pem").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_FALSE(fs::exists(Backup() + ".partial"));
+}
+
+TEST_F(BackupTest, TheServersAccessLogTravelsWithTheBackup) {
+  Fill(1);
+  const std::string log = "{\"rpc\": \"ReadCase\"}\n";
+  std::ofstream(Live() + "/access-log.jsonl") << log;
+  ASSERT_OK(ledger_->Backup(Backup()));
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
+  for (const std::string& dir : {Backup(), Restored()}) {
+    std::ifstream in(dir + "/access-log.jsonl");
+    std::stringstream copy;
+    copy << in.rdbuf();
+    EXPECT_EQ(copy.str(), log) << dir;
+  }
 }
 
 TEST_F(BackupTest, EmptyLedgerBacksUpAndRestores) {

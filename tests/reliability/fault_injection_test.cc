@@ -181,6 +181,23 @@ TEST_F(FaultInjectionTest, AFailedAppendIsAbsentAfterPowerLoss) {
   ExpectVerifies();
 }
 
+TEST_F(FaultInjectionTest, TheFourthSyncFailsAndOnlyWhatWasSyncedSurvives) {
+  faults_->Add({.op = Op::kSync,
+                .error = Error::kIoError,
+                .files = Files::kWal,
+                .skip = 3});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(ledger_->Append({CaseEvent(absl::StrCat("S", i), 0)}));
+  }
+  EXPECT_FALSE(ledger_->Append({CaseEvent("S3", 0)}).ok());
+  EXPECT_FALSE(ledger_->Append({CaseEvent("S4", 0)}).ok());  // poisoned
+  EXPECT_EQ(faults_->injected(), 1u);
+  faults_->Clear();
+  PowerLoss();
+  EXPECT_EQ(ledger_->Size(), 3u);
+  ExpectVerifies();
+}
+
 TEST_F(FaultInjectionTest, AcknowledgedAppendsSurvivePowerLoss) {
   constexpr int kThreads = 4, kAppends = 25;
   std::vector<std::vector<testing::Acknowledged>> acked(kThreads);

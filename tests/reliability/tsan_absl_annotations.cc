@@ -8,8 +8,9 @@
 // calls the library's own function (found with dlsym(RTLD_NEXT)) and tells
 // TSan what it did, with the mutex as the synchronization object: acquire
 // after a lock, release before an unlock or a wait. A Condition is evaluated
-// while its mutex is held, sometimes before the waiting call returns, so it
-// acquires the mutex that the evaluating thread is waiting on.
+// while its mutex is held, inside the library's own lock and unlock, so the
+// evaluation acquires and releases the mutex that the evaluating thread is
+// waiting on or unlocking.
 //
 // Not for production builds: it changes nothing but what TSan knows.
 #include <dlfcn.h>
@@ -219,8 +220,14 @@ bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
 bool Condition::Eval() const {
   CASELEDGER_REAL(bool (*)(const Condition*),
                   "_ZNK4absl7debian39Condition4EvalEv");
-  if (waiting_on != nullptr) Acquire(waiting_on);
-  return real(this);
+  if (waiting_on == nullptr) return real(this);
+  // Evaluated with the mutex held, often inside the library between its own
+  // unannotated lock and unlock: what the condition reads is ordered after
+  // earlier critical sections and before later ones.
+  Acquire(waiting_on);
+  bool result = real(this);
+  Release(waiting_on);
+  return result;
 }
 
 ABSL_NAMESPACE_END

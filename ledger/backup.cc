@@ -175,8 +175,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
   CASELEDGER_RETURN_IF_ERROR(BreakHardLinks(partial / kStoreDir));
   CASELEDGER_RETURN_IF_ERROR(
       CopyKey(fs::path(impl_->dir) / kKeyFile, partial / kKeyFile));
-  CASELEDGER_RETURN_IF_ERROR(CopyIfPresent(fs::path(impl_->dir) / kAccessLog,
-                                           partial / kAccessLog));
+  CASELEDGER_RETURN_IF_ERROR(
+      CopyIfPresent(fs::path(impl_->dir) / kAccessLog, partial / kAccessLog));
   CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
   auto info = VerifyBackup(partial.string());
   if (!info.ok()) {

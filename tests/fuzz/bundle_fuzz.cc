@@ -24,7 +24,8 @@ namespace {
 
 // The verifier key of tests/fuzz/checkpoint_fuzz.cc's fixed test key, named
 // after the ledger the seed bundles came from.
-constexpr char kKey[] = "fuzz.example/log+a66b13c6+AZqJD9y0S5CzwYAOxE+Jnvl2/v/+7H0pcFvsuT0kHtpS";
+constexpr char kKey[] =
+    "fuzz.example/log+a66b13c6+AZqJD9y0S5CzwYAOxE+Jnvl2/v/+7H0pcFvsuT0kHtpS";
 
 void Verify(std::string_view bundle) {
   auto verdict = caseledger::bundle::VerifyBundle(bundle, kKey);
@@ -82,8 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::string name(in.substr(0, name_size));
         in.remove_prefix(std::min(name_size, in.size()));
         if (in.size() < 2) break;
-        size_t data_size = static_cast<uint8_t>(in[0]) << 8 |
-                           static_cast<uint8_t>(in[1]);
+        size_t data_size =
+            static_cast<uint8_t>(in[0]) << 8 | static_cast<uint8_t>(in[1]);
         in.remove_prefix(2);
         members[name] = std::string(in.substr(0, data_size));
         in.remove_prefix(std::min(data_size, in.size()));

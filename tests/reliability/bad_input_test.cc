@@ -49,8 +49,7 @@ std::string Event(const std::string& rest,
 std::string Officer(const std::string& payload,
                     const std::string& c = "E2012-000417") {
   return Event(
-      absl::StrCat(R"("actor": {"kind": "OFFICER", "id": "o"}, )", payload),
-      c);
+      absl::StrCat(R"("actor": {"kind": "OFFICER", "id": "o"}, )", payload), c);
 }
 // Appended after a blank line, so that errors name line 2.
 std::string Line2(const std::string& line) { return "\n" + line + "\n"; }
@@ -114,7 +113,9 @@ std::vector<Case> Cases() {
       {"backup kind", "backup --db L", 2,
        "caseledger backup: give exactly one of --to DIR (make a backup) or "
        "--verify DIR (check one)"},
-      {"backup exists", "backup --db L --to B", 3,
+      {"backup exists",
+       "backup --db L --to B",
+       3,
        "caseledger backup: B already exists; a backup goes to a new folder",
        "",
        {{"B/x", ""}}},
@@ -141,8 +142,8 @@ std::vector<Case> Cases() {
       {"unknown enum", append, 2,
        "caseledger append: line 2: (actor.kind): invalid value \"KING\" for "
        "type type.googleapis.com/caseledger.v1.ActorKind.Value",
-       Line2(Event(absl::StrCat(R"("actor": {"kind": "KING", "id": "o"}, )",
-                                kNote)))},
+       Line2(Event(
+           absl::StrCat(R"("actor": {"kind": "KING", "id": "o"}, )", kNote)))},
       {"two payloads", append, 2,
        "caseledger append: line 2: : invalid value oneof field 'payload' is "
        "already set. Cannot set 'case_opened' for type oneof",
@@ -153,16 +154,16 @@ std::vector<Case> Cases() {
        Line2(Event(R"("actor": {"kind": "OFFICER", "id": "o"})"))},
       {"no case", append, 2, "line 2: case_id: is required",
        Line2(absl::StrCat(R"({"occurred_at": "2011-02-01T10:00:00Z", )",
-                          R"("actor": {"kind": "OFFICER", "id": "o"}, )",
-                          kNote, "}"))},
+                          R"("actor": {"kind": "OFFICER", "id": "o"}, )", kNote,
+                          "}"))},
       {"case id", append, 2,
        "line 2: case_id: '-bad id' does not match "
        "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
        Line2(Officer(kNote, "-bad id"))},
       {"no occurred_at", append, 2, "line 2: occurred_at: is required",
        Line2(absl::StrCat(R"({"case_id": "E2012-000417", )",
-                          R"("actor": {"kind": "OFFICER", "id": "o"}, )",
-                          kNote, "}"))},
+                          R"("actor": {"kind": "OFFICER", "id": "o"}, )", kNote,
+                          "}"))},
       {"no actor kind", append, 2, "line 2: actor.kind: is required",
        Line2(Event(absl::StrCat(R"("actor": {"id": "o"}, )", kNote)))},
       {"no actor id", append, 2, "line 2: actor.id: is required",
@@ -220,11 +221,13 @@ std::vector<Case> Cases() {
                      R"("channel": "EMAIL", "to": ["a@b.example"]})"))},
       // 2.4 conflicts (these append: they come after the cases that count)
       {"id stored", append, 0, "",
-       Officer(absl::StrCat(kId, R"(, "officer_note_added": {"text": "one"})"))},
+       Officer(
+           absl::StrCat(kId, R"(, "officer_note_added": {"text": "one"})"))},
       {"id reused", append, 3,
        "line 1: event_id 0b6f8d52-1111-4222-8333-444455556666 is already "
        "stored at position 11 with different content",
-       Officer(absl::StrCat(kId, R"(, "officer_note_added": {"text": "two"})"))},
+       Officer(
+           absl::StrCat(kId, R"(, "officer_note_added": {"text": "two"})"))},
       {"expected version mismatch", append + " --expected-version 3", 3,
        "caseledger append: case E2012-000417: expected version 3, actual "
        "version 11",
@@ -235,35 +238,44 @@ std::vector<Case> Cases() {
        Officer(kNote) + "\n" + Officer(kNote, "OTHER") + "\n"},
       // 3 policy file
       {"policy not json",
-       "findings --db L --case E2012-000417 --policy pol.json", 2,
+       "findings --db L --case E2012-000417 --policy pol.json",
+       2,
        "caseledger findings: pol.json: policy: invalid JSON at byte 0: "
        "unexpected character 'n'",
        "",
        {{"pol.json", "not json"}}},
-      {"policy empty", "findings --db L --case E2012-000417 --policy pol.json",
-       2, "pol.json: policy: default_minimum_days is required", "",
+      {"policy empty",
+       "findings --db L --case E2012-000417 --policy pol.json",
+       2,
+       "pol.json: policy: default_minimum_days is required",
+       "",
        {{"pol.json", "{}"}}},
-      {"policy days", "findings --db L --case E2012-000417 --policy pol.json",
+      {"policy days",
+       "findings --db L --case E2012-000417 --policy pol.json",
        2,
        "pol.json: policy: default_minimum_days must be between 0 and 3650 "
        "days, not -1",
        "",
        {{"pol.json", R"({"default_minimum_days": -1})"}}},
       {"policy country",
-       "findings --db L --case E2012-000417 --policy pol.json", 2,
+       "findings --db L --case E2012-000417 --policy pol.json",
+       2,
        "pol.json: policy: countries.sy: a country code is two uppercase "
        "letters (ISO 3166-1 alpha-2)",
        "",
        {{"pol.json",
          R"({"default_minimum_days": 30, "countries": {"sy": 60}})"}}},
-      {"policy key", "findings --db L --case E2012-000417 --policy pol.json",
+      {"policy key",
+       "findings --db L --case E2012-000417 --policy pol.json",
        2,
        "pol.json: policy: unknown key \"colour\" (expected "
        "default_minimum_days, countries)",
        "",
        {{"pol.json", R"({"default_minimum_days": 30, "colour": 1})"}}},
       // 4 key files
-      {"pubkey", "verify-bundle x.zip --pubkey pk", 2,
+      {"pubkey",
+       "verify-bundle x.zip --pubkey pk",
+       2,
        "caseledger verify-bundle: --pubkey: verifier key is not "
        "<name>+<key id>+<base64 key>",
        "",
@@ -276,7 +288,9 @@ std::vector<Case> Cases() {
       {"not a zip",
        "key --db L >key.txt && ./caseledger_under_test verify-bundle g.zip "
        "--pubkey key.txt",
-       1, "not a bundle archive: offset 0: too short for a ZIP end record", "",
+       1,
+       "not a bundle archive: offset 0: too short for a ZIP end record",
+       "",
        {{"g.zip", "garbage\n"}}},
   };
 }

@@ -251,8 +251,8 @@ std::string Generated(const ReportInput& input) {
   md << "\n### All benchmarks\n\n";
   md << "Events/s is Google Benchmark's `items_per_second` over wall-clock "
         "time (`UseRealTime`; for threaded runs, the events of all threads "
-        "over the wall time), except BM_Sha256Short (CPU time). Min and max "
-        "are over the repetitions.\n\n";
+        "over the wall time), except the BM_Sha256 ones (CPU time). Min and "
+        "max are over the repetitions.\n\n";
   md << "| Benchmark | Median events/s | Min | Max | Other counters (median) "
         "|\n|---|---|---|---|---|\n";
   for (const auto& [name, r] : input.results) {
@@ -275,8 +275,9 @@ std::string Generated(const ReportInput& input) {
   if (!input.memory.empty()) {
     md << "\n### Memory\n\n";
     md << "Each operation runs alone in a child process (`caseledger_bench "
-          "--child=...`), on a ledger opened read-only; peak RSS is the "
-          "child's VmHWM.\n\n";
+          "--child=...`) on the ledger (opened read-only, except for the "
+          "rebuild, which stores its projection); peak RSS is the child's "
+          "VmHWM.\n\n";
     md << "| Operation | Events | Peak RSS | Wall time | Events/s |\n"
           "|---|---|---|---|---|\n";
     for (const MemoryCheck& c : input.memory) {

@@ -132,6 +132,9 @@ const BenchResult* Find(const std::map<std::string, BenchResult>& results,
 struct Evaluated {
   std::string label, measured, baseline, ratio, required, met;
   bool ok = false;
+  // The same ratio from the best repetition of each side: what the ledger
+  // does when the shared disk is in a fast spell for both.
+  std::string best_ratio = "-";
 };
 
 std::vector<Evaluated> Evaluate(const ReportInput& input) {
@@ -166,12 +169,18 @@ std::vector<Evaluated> Evaluate(const ReportInput& input) {
       double ratio = base > 0 ? measured / base : 0;
       e.baseline = absl::StrCat(Rate(base), " events/s (", b->name, ")");
       e.ratio = absl::StrFormat("%.2f", ratio);
+      double best_base = b->Max(t.counter);
+      if (best_base > 0) {
+        e.best_ratio = absl::StrFormat("%.2f", m->Max(t.counter) / best_base);
+      }
       e.required = absl::StrFormat(">= %.2f (%s events/s)", t.factor,
                                    Rate(base * t.factor));
       e.ok = ratio >= t.factor;
     } else {
       e.baseline = "-";
       e.ratio = absl::StrFormat("%.2f", measured / t.factor);
+      e.best_ratio = absl::StrFormat(
+          "%.2f", (t.below ? m->Min(t.counter) : m->Max(t.counter)) / t.factor);
       e.required = t.below
                        ? absl::StrFormat("< %g %s", t.factor, t.unit)
                        : absl::StrFormat(">= %s %s", Rate(t.factor), t.unit);
@@ -241,11 +250,18 @@ std::string Generated(const ReportInput& input) {
   for (const auto& [k, v] : Facts()) md << "| " << k << " | " << v << " |\n";
 
   md << "\n### Targets\n\n";
+  md << "Met is judged on the medians. *Best* is the same ratio from the best "
+        "repetition of each side (for p99, the lowest): the shared disk "
+        "switches between fast and slow spells, and a median can land in a "
+        "different spell for the two sides of a ratio; where the two columns "
+        "disagree about the target, the measurement is at the mercy of the "
+        "disk.\n\n";
   md << "| Target | Measured (median) | Baseline (median, same run) | Ratio | "
-        "Required | Met |\n|---|---|---|---|---|---|\n";
+        "Best | Required | Met |\n|---|---|---|---|---|---|---|\n";
   for (const Evaluated& e : Evaluate(input)) {
     md << "| " << e.label << " | " << e.measured << " | " << e.baseline << " | "
-       << e.ratio << " | " << e.required << " | " << e.met << " |\n";
+       << e.ratio << " | " << e.best_ratio << " | " << e.required << " | "
+       << e.met << " |\n";
   }
 
   md << "\n### All benchmarks\n\n";
@@ -400,7 +416,8 @@ std::string TargetSummary(const ReportInput& input) {
   std::string out = "\nTargets (medians of this run):\n";
   for (const Evaluated& e : Evaluate(input)) {
     absl::StrAppend(&out, "  ", e.label, ": ", e.measured, "; ratio ", e.ratio,
-                    "; required ", e.required, "; met: ", e.met, "\n");
+                    " (best repetitions ", e.best_ratio, "); required ",
+                    e.required, "; met: ", e.met, "\n");
   }
   return out;
 }

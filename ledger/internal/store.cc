@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/fault_injection.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -243,8 +244,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // LZ4 rather than RocksDB's default Snappy: as compact on our events and
   // faster to decompress, which every replay, verify and cold point read
   // pays per block (docs/performance.md). Tables written before keep their
-  // compression; both are read.
-  cf_options.compression = rocksdb::kLZ4Compression;
+  // compression; both are read. A RocksDB built without LZ4 keeps its
+  // default.
+  for (rocksdb::CompressionType c : rocksdb::GetSupportedCompressions()) {
+    if (c == rocksdb::kLZ4Compression) cf_options.compression = c;
+  }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);

@@ -593,7 +593,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     const std::string& dir, const std::string& origin, LedgerOptions options) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::exists(fs::path(dir) / kStoreDir, ec)) {
+  const fs::path store_dir = fs::path(dir) / kStoreDir;
+  if (fs::exists(store_dir, ec)) {
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already holds a ledger"));
   }
@@ -607,6 +608,19 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   if (ec) {
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  // The store is made under another name and renamed into place last: the
+  // folder is a ledger once `store/` exists, and not before. An init that
+  // stopped part way (killed, a full disk) leaves a key and an unfinished
+  // store that never held an event, which this init replaces, instead of a
+  // folder that neither opens nor can be initialised again.
+  const fs::path unfinished =
+      fs::path(dir) / absl::StrCat(kStoreDir, ".partial");
+  fs::remove_all(unfinished, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot remove the unfinished store ", unfinished.string(),
+                     ": ", ec.message()));
   }
   CASELEDGER_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate(origin));
   CASELEDGER_ASSIGN_OR_RETURN(std::string pem, key.PrivateKeyText());
@@ -633,14 +647,20 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   }
   {
     CASELEDGER_ASSIGN_OR_RETURN(
-        auto store, Store::Open((fs::path(dir) / kStoreDir).string(),
-                                {.create_if_missing = true,
-                                 .read_only = false,
-                                 .faults = options.faults}));
+        auto store,
+        Store::Open(unfinished.string(), {.create_if_missing = true,
+                                          .read_only = false,
+                                          .faults = options.faults}));
     Batch batch(*store);
     batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
     batch.Put(Family::kMeta, kMetaOrigin, origin);
     CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  }
+  fs::rename(unfinished, store_dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot rename ", unfinished.string(), " to ",
+                     store_dir.string(), ": ", ec.message()));
   }
   return Open(dir, options);
 }
@@ -663,14 +683,25 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                                            .read_only = options.read_only,
                                            .faults = options.faults}));
   CASELEDGER_RETURN_IF_ERROR(impl->Load());
+  // Only signing needs the private key. A reader without a usable one opens
+  // without it whether the file is missing or damaged, so that a damaged key
+  // never hides the log, and the key's absence reaches Verify the same way.
+  const bool need_key = !options.read_only || options.require_key;
   std::string key_path = (fs::path(dir) / kKeyFile).string();
   std::ifstream in(key_path, std::ios::binary);
   if (in) {
     std::stringstream pem;
     pem << in.rdbuf();
-    CASELEDGER_ASSIGN_OR_RETURN(
-        impl->key, SigningKey::FromPrivateKeyText(impl->origin, pem.str()));
-  } else if (!options.read_only) {
+    auto key = SigningKey::FromPrivateKeyText(impl->origin, pem.str());
+    if (key.ok()) {
+      impl->key = *std::move(key);
+    } else if (need_key) {
+      return absl::Status(
+          key.status().code(),
+          absl::StrCat("the signing key ", key_path,
+                       " is unusable: ", key.status().message()));
+    }
+  } else if (need_key) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot read the signing key ", key_path));
   }

@@ -62,6 +62,12 @@ struct LedgerOptions {
   // Open without the write lock; Append fails with kFailedPrecondition.
   // Default: false.
   bool read_only = false;
+  // A read-only open goes on without the signing key when signing-key.pem
+  // is missing or does not parse: reads need no key, and Verify then leaves
+  // checkpoint signatures unchecked. With this set it fails instead, naming
+  // the file, as opens for writing always do (e.g. to print the public key).
+  // Default: false.
+  bool require_key = false;
   // Sign and store a checkpoint after every this many entries (0: never
   // automatically). Default: 1000.
   uint64_t checkpoint_every_entries = 1000;

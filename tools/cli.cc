@@ -117,10 +117,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args) {
   return Ledger::Open(*dir);
 }
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args) {
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
+                                                    LedgerOptions options) {
   auto dir = RequireDb(args);
   if (!dir.ok()) return dir.status();
-  LedgerOptions options;
   options.read_only = true;
   return Ledger::Open(*dir, options);
 }
@@ -212,14 +212,14 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
 }  // namespace
 
 int Main(const std::vector<std::string>& all_argv, Io& io) {
+  std::vector<Verb> verbs = AllVerbs();
   RemoteFlags remote;
-  auto remote_argv = TakeRemoteFlags(all_argv, &remote);
+  auto remote_argv = TakeRemoteFlags(all_argv, verbs, &remote);
   if (!remote_argv.ok()) {
     io.err << "caseledger: " << remote_argv.status().message() << "\n";
     return kExitUsage;
   }
   const std::vector<std::string>& argv = *remote_argv;
-  std::vector<Verb> verbs = AllVerbs();
   if (argv.empty()) {
     PrintHelp(verbs, io.err);
     return kExitUsage;

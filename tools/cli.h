@@ -85,7 +85,9 @@ int Main(const std::vector<std::string>& argv, Io& io);
 // Helpers shared by verbs.
 std::string DbDir(const Args& args);  // --db, else $CASELEDGER_DB
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args);
-absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args);
+// Read-only, with `options` otherwise.
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
+                                                    LedgerOptions options = {});
 // Prints "caseledger <verb>: <message>" to err; returns the exit code.
 int Fail(Io& io, const std::string& verb, const absl::Status& status);
 int UsageError(Io& io, const std::string& verb, const std::string& message);
@@ -108,9 +110,12 @@ struct RemoteFlags {
   bool active() const { return !server.empty(); }
 };
 // Removes the client-mode flags from `argv` (before any "--"), filling
-// `flags`; kInvalidArgument for a flag without its value.
+// `flags`; kInvalidArgument for a flag without its value. After the verb
+// (looked up in `verbs`), a flag the verb declares itself stays in argv for
+// it: `serve --tls-cert F --tls-key F` configures the server's TLS.
 absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
-    const std::vector<std::string>& argv, RemoteFlags* flags);
+    const std::vector<std::string>& argv, const std::vector<Verb>& verbs,
+    RemoteFlags* flags);
 // Runs `verb` against the server; a usage error for verbs without client
 // mode.
 int RunRemote(const RemoteFlags& flags, const std::string& verb,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -36,6 +37,21 @@ std::string* RemoteField(RemoteFlags* flags, const std::string& name) {
   if (name == "tls-ca") return &flags->tls_ca;
   if (name == "tls-cert") return &flags->tls_cert;
   if (name == "tls-key") return &flags->tls_key;
+  return nullptr;
+}
+
+bool HasFlag(const VerbSpec& verb, std::string_view name) {
+  for (const FlagSpec& f : verb.flags) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
+const VerbSpec* FindVerb(const std::vector<Verb>& verbs,
+                         std::string_view name) {
+  for (const Verb& v : verbs) {
+    if (v.spec.name == name) return &v.spec;
+  }
   return nullptr;
 }
 
@@ -303,8 +319,11 @@ int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
-    const std::vector<std::string>& argv, RemoteFlags* flags) {
+    const std::vector<std::string>& argv, const std::vector<Verb>& verbs,
+    RemoteFlags* flags) {
   std::vector<std::string> rest;
+  // The verb is the first word left once client flags are taken out.
+  const VerbSpec* verb = nullptr;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a == "--") {
@@ -316,12 +335,16 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
     for (const char* f : kRemoteFlags) {
       std::string flag = absl::StrCat("--", f);
       if (a == flag || absl::StartsWith(a, flag + "=")) {
-        name = f;
-        field = RemoteField(flags, f);
+        // serve's own --tls-cert and --tls-key configure the server.
+        if (verb == nullptr || !HasFlag(*verb, f)) {
+          name = f;
+          field = RemoteField(flags, f);
+        }
         break;
       }
     }
     if (field == nullptr) {
+      if (rest.empty()) verb = FindVerb(verbs, a);
       rest.push_back(a);
       continue;
     }

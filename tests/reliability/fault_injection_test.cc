@@ -279,5 +279,49 @@ TEST_F(FaultInjectionTest, FailedFileCreationAtCreateIsReported) {
   EXPECT_THAT(std::string(created.status().message()), HasSubstr("injected"));
 }
 
+// An init stopped part way leaves a folder that is no ledger yet (opening
+// it says so) and that init completes when run again; once the ledger holds
+// events, init refuses it.
+TEST_F(FaultInjectionTest, InitStoppedPartWayCanBeRunAgain) {
+  struct Step {
+    std::string name;
+    FaultInjection::Rule rule;
+  };
+  const std::vector<Step> steps = {
+      {"creating the store's first file",
+       {.op = Op::kCreate, .error = Error::kNoSpace, .count = -1}},
+      {"syncing the MANIFEST",
+       {.op = Op::kSync, .files = Files::kManifest, .count = -1}},
+      {"syncing the format version and name",
+       {.op = Op::kSync, .files = Files::kWal, .count = -1}},
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    SCOPED_TRACE(step.name);
+    const std::string dir = dir_.Sub(absl::StrCat("init-", i));
+    auto stopped = std::make_shared<FaultInjection>();
+    stopped->Add(step.rule);
+    LedgerOptions options = Options();
+    options.faults = stopped;
+    ASSERT_FALSE(Ledger::Create(dir, "init.example/log", options).ok());
+    ASSERT_GT(stopped->injected(), 0u);
+
+    options.faults = nullptr;
+    EXPECT_EQ(Ledger::Open(dir, options).status().code(),
+              absl::StatusCode::kNotFound);
+    auto again = Ledger::Create(dir, "init.example/log", options);
+    ASSERT_OK(again);
+    ASSERT_OK((*again)->Append(CaseEvents("A", 0, 2)));
+    again->reset();
+    auto reopened = Ledger::Open(dir, options);
+    ASSERT_OK(reopened);
+    EXPECT_EQ((*reopened)->Size(), 2u);
+    ASSERT_OK((*reopened)->Verify());
+    reopened->reset();
+    EXPECT_EQ(Ledger::Create(dir, "init.example/log", options).status().code(),
+              absl::StatusCode::kAlreadyExists);
+  }
+}
+
 }  // namespace
 }  // namespace caseledger

@@ -355,6 +355,58 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
               HasSubstr(R"("who": "reader-1", "role": "reader")"));
 }
 
+// `serve --tls-cert F --tls-key F --client-ca F` from the command line (its
+// --tls-* flags were once taken as client-mode flags and refused), and
+// client mode with --tls-ca, --tls-cert and --tls-key against it.
+TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
+  // A CA, a server certificate for 127.0.0.1 and a client certificate.
+  const std::string d = dir_.path();
+  Write("server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  Write("client.ext", "extendedKeyUsage=clientAuth\n");
+  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
+  std::string script = absl::StrCat(
+      "set -e; cd ", d, "; openssl req -x509 ", key,
+      " -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=e2e-ca; ",
+      "for who in server client; do openssl req ", key,
+      " -nodes -keyout $who.key -out $who.csr -subj /CN=e2e-$who; ",
+      "openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -out $who.pem -days 2 -extfile $who.ext; done");
+  ASSERT_EQ(
+      std::system(absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1")
+                      .c_str()),
+      0)
+      << Slurp(d + "/openssl.log");
+
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  ASSERT_EQ(
+      Cli("append --db " + db + " " + Example("bounce-handled.jsonl")).code, 0);
+  CliRun local = Cli("read --db " + db);
+  ASSERT_EQ(local.code, 0) << local.err;
+
+  ServeProcess server;
+  std::string address = server.Start(
+      {"--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens"),
+       "--tls-cert", dir_.Sub("server.pem"), "--tls-key",
+       dir_.Sub("server.key"), "--client-ca", dir_.Sub("ca.pem")},
+      dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+
+  const std::string trusting =
+      Remote(address, "reader") + "--tls-ca " + dir_.Sub("ca.pem") + " ";
+  CliRun remote = Cli(trusting + "--tls-cert " + dir_.Sub("client.pem") +
+                      " --tls-key " + dir_.Sub("client.key") + " read");
+  EXPECT_EQ(remote.code, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  // The port speaks mutual TLS only: no client certificate, or plaintext,
+  // is refused (exit 4, UNAVAILABLE).
+  EXPECT_EQ(Cli(trusting + "read").code, 4);
+  EXPECT_EQ(Cli(Remote(address, "reader") + "read").code, 4);
+
+  EXPECT_EQ(server.Stop(SIGTERM), 0) << Slurp(dir_.Sub("serve.err"));
+  EXPECT_THAT(Slurp(db + "/access-log.jsonl"), HasSubstr("tls:e2e-client"));
+}
+
 TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
   const std::string db = dir_.Sub("ledger");
   ASSERT_EQ(Cli("init --db " + db).code, 0);

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/event_json.h"
+#include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
 #include "tests/testing/test_util.h"
@@ -302,6 +304,93 @@ TEST_F(CliTest, KeyCheckpointProveVerify) {
   CliRun verify = Cli("verify --db " + Db());
   EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
   EXPECT_THAT(verify.out, StartsWith("OK 10 entries"));
+}
+
+// The walk of the log never reads the stored messages; a damaged block of
+// one is found by the table checksums that verify checks too.
+TEST_F(CliTest, VerifyReportsADamagedTableBlockTheLogWalkDoesNotRead) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  // Bytes that do not compress, so that they lie in the table file as is.
+  std::string message;
+  uint32_t x = 12345;
+  for (int i = 0; i < 8192; ++i) {
+    x = x * 1103515245 + 12345;
+    message.push_back(static_cast<char>(x >> 23));
+  }
+  ASSERT_EQ(Cli("attach --db " + Db() + " " + Write("m.eml", message)).code, 0);
+  {
+    auto store = internal::Store::Open(Db() + "/store", {});
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->Flush());
+  }
+  CliRun intact = Cli("verify --db " + Db());
+  ASSERT_EQ(intact.code, 0) << intact.out << intact.err;
+
+  std::string damaged;
+  for (const auto& f : std::filesystem::directory_iterator(Db() + "/store")) {
+    if (f.path().extension() != ".sst") continue;
+    std::string bytes = Slurp(f.path().string());
+    size_t at = bytes.find(message.substr(0, 64));
+    if (at == std::string::npos) continue;
+    damaged = f.path().filename().string();
+    std::fstream file(f.path(),
+                      std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(at + message.size() / 2));
+    file.put(static_cast<char>(message[message.size() / 2] ^ 0x40));
+  }
+  ASSERT_FALSE(damaged.empty()) << "no table file holds the message";
+
+  // The log itself is intact and readable.
+  EXPECT_EQ(EventCount(), 10);
+  CliRun verify = Cli("verify --db " + Db());
+  EXPECT_EQ(verify.code, 1) << verify.out << verify.err;
+  EXPECT_THAT(verify.out, StartsWith("FAIL "));
+  EXPECT_THAT(verify.out, HasSubstr(damaged));
+  EXPECT_THAT(verify.out, HasSubstr("checksum"));
+}
+
+// Reads never sign: a signing-key.pem that does not parse stops the writer
+// and `key` (which prints the key's public half), naming the file, but not
+// the readers, and verify treats it as it treats a missing key file.
+TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  const std::string key_file = Db() + "/signing-key.pem";
+  const std::string good_key = Slurp(key_file);
+  Write("ledger/signing-key.pem", "-----BEGIN PRIVATE KEY-----\ngarbage\n");
+
+  EXPECT_EQ(EventCount(), 10);
+  CliRun state = Cli("state --db " + Db() + " --case E2012-000417");
+  EXPECT_EQ(state.code, 0) << state.err;
+  CliRun prove = Cli("prove --db " + Db() + " --position 4");
+  EXPECT_EQ(prove.code, 0) << prove.err;
+
+  for (const std::string& verb :
+       {"append --db " + Db() + " " + Example("transfer-then-refusal.jsonl"),
+        "checkpoint --db " + Db(), "key --db " + Db()}) {
+    CliRun refused = Cli(verb);
+    EXPECT_NE(refused.code, 0) << verb;
+    EXPECT_THAT(refused.err, HasSubstr(key_file)) << verb;
+    EXPECT_THAT(refused.err, HasSubstr("unusable")) << verb;
+  }
+  EXPECT_EQ(EventCount(), 10);
+
+  CliRun damaged = Cli("verify --db " + Db());
+  std::filesystem::remove(key_file);
+  CliRun missing = Cli("verify --db " + Db());
+  EXPECT_EQ(damaged.code, missing.code);
+  EXPECT_EQ(damaged.out, missing.out);
+  EXPECT_EQ(damaged.err, missing.err);
+
+  Write("ledger/signing-key.pem", good_key);
+  CliRun verify = Cli("verify --db " + Db());
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
 }
 
 TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {

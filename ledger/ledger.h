@@ -227,14 +227,25 @@ class Ledger {
     uint64_t cases = 0;
     uint64_t checkpoints = 0;
     uint64_t nodes = 0;
+    // False when no key was at hand to check checkpoint signatures with (a
+    // reader whose signing-key.pem is missing or damaged, and no verifier
+    // key given): their roots were checked, their signatures were not.
+    bool signatures_checked = false;
   };
   // Walks the whole ledger: recomputes every event digest from the stored
   // bytes and salt, every leaf and stored Merkle node, every checkpoint's
-  // root and signature; checks that positions and case versions are dense
-  // and that the case, request and event-id indexes agree with the entries.
-  // The first problem is kDataLoss "position P: <what differed>".
-  // `progress` (may be null) is called now and then with (done, total).
+  // root and signature (with the ledger's own key, when loaded); checks that
+  // positions and case versions are dense and that the case, request and
+  // event-id indexes hold exactly what the entries say, nothing missing,
+  // altered or added. The first problem is kDataLoss "position P: <what
+  // differed>". Uses a second thread to read the indexes. `progress` (may be
+  // null) is called now and then with (done, total).
   absl::StatusOr<VerifyReport> Verify(
+      const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
+  // The same, checking checkpoint signatures with `verifier`, a key obtained
+  // out of band (as `key` printed it), rather than the ledger's own.
+  absl::StatusOr<VerifyReport> Verify(
+      const VerifierKey& verifier,
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
   // Checks the checksum of every block of every RocksDB table file, the
   // families that Verify does not walk (stored messages, projections)

@@ -1,24 +1,31 @@
 // The Ledger's tamper evidence: signed checkpoints, proofs from the stored
 // Merkle nodes, the tail check at open, and the full verify walk.
 // Formats: docs/formats.md.
+#include <openssl/rand.h>
+
+#include <array>
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/event_validation.h"
 #include "ledger/internal/ledger_impl.h"
+#include "ledger/internal/siphash.h"
 #include "ledger/status_macros.h"
 
 namespace caseledger {
 
 using internal::Batch;
-using internal::CaseKey;
+using internal::AppendCaseKey;
+using internal::AppendMerkleKey;
+using internal::AppendRequestKey;
+using internal::AppendU64;
 using internal::DecodeU64;
 using internal::EncodeU64;
 using internal::Family;
 using internal::FromProto;
 using internal::kSaltSize;
-using internal::MerkleKey;
-using internal::RequestKey;
 
 namespace {
 
@@ -243,37 +250,158 @@ absl::StatusOr<std::vector<uint64_t>> Ledger::CheckpointSizes() const {
   return sizes;
 }
 
-absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
-    const std::function<void(uint64_t, uint64_t)>& progress) const {
-  const Impl& impl = *impl_;
-  const internal::Store& store = *impl.store;
-  VerifyReport report;
+namespace {
 
-  // Checkpoints first (few): their sizes tell the walk where to note roots.
-  std::map<uint64_t, std::string> notes;
-  CASELEDGER_RETURN_IF_ERROR(
-      store.Scan(Family::kCheckpoints, "", "",
-                 [&](std::string_view key,
-                     std::string_view value) -> absl::StatusOr<bool> {
-                   CASELEDGER_ASSIGN_OR_RETURN(uint64_t s, DecodeU64(key));
-                   notes[s] = std::string(value);
-                   return true;
-                 }));
-  std::optional<VerifierKey> verifier;
-  if (impl.key) {
-    CASELEDGER_ASSIGN_OR_RETURN(verifier,
-                                ParseVerifierKey(impl.key->VerifierKey()));
+// The index families Verify compares with the log, in the order of their
+// cursors below.
+constexpr Family kIndexFamilies[] = {Family::kCaseIndex, Family::kEventIds,
+                                     Family::kRequests, Family::kMerkle};
+constexpr size_t kIndexFamilyCount = std::size(kIndexFamilies);
+
+size_t IndexSlot(Family family) {
+  for (size_t i = 0; i < kIndexFamilyCount; ++i) {
+    if (kIndexFamilies[i] == family) return i;
   }
-  std::map<uint64_t, merkle::Hash> roots;  // size -> root computed by walk
+  return kIndexFamilyCount - 1;  // unreachable: only index families come here
+}
 
-  auto cursors = store.NewCursors({Family::kEntries, Family::kEvents});
-  internal::Cursor& entries = *cursors[0];
-  internal::Cursor& events = *cursors[1];
+const char* IndexName(Family family) {
+  switch (family) {
+    case Family::kCaseIndex:
+      return "case index";
+    case Family::kEventIds:
+      return "event-id index";
+    case Family::kRequests:
+      return "request index";
+    default:
+      return "Merkle node family";
+  }
+}
+
+// One key and value that an index must hold for the log to be intact.
+struct IndexItem {
+  Family family;
+  std::string key;
+  std::string value;
+};
+
+// The items of one entry. Reused from entry to entry, so that the walk
+// writes into strings it already has instead of allocating new ones.
+class EntryIndexItems {
+ public:
+  void Clear() { used_ = 0; }
+  // A new item of `family`, its key and value empty.
+  IndexItem& Add(Family family) {
+    if (used_ == items_.size()) items_.emplace_back();
+    IndexItem& item = items_[used_++];
+    item.family = family;
+    item.key.clear();
+    item.value.clear();
+    return item;
+  }
+  const IndexItem* begin() const { return items_.data(); }
+  const IndexItem* end() const { return items_.data() + used_; }
+
+ private:
+  std::vector<IndexItem> items_;
+  size_t used_ = 0;
+};
+
+// "the case index entry for case C version V", and the like.
+std::string DescribeIndexItem(Family family, std::string_view key) {
+  const size_t nul = key.find('\0');
+  switch (family) {
+    case Family::kCaseIndex: {
+      auto version = DecodeU64(key.substr(nul == key.npos ? 0 : nul + 1));
+      if (nul == key.npos || !version.ok()) break;
+      return absl::StrCat("the case index entry for case ",
+                          std::string(key.substr(0, nul)), " version ",
+                          *version);
+    }
+    case Family::kRequests:
+      if (nul == key.npos) break;
+      return absl::StrCat("the request index entry for case ",
+                          std::string(key.substr(0, nul)), " request ",
+                          std::string(key.substr(nul + 1)));
+    case Family::kMerkle: {
+      auto index = DecodeU64(key.substr(1));
+      if (key.size() != 9 || !index.ok()) break;
+      return absl::StrCat("the stored Merkle node (level ",
+                          static_cast<int>(key[0]), ", index ", *index, ")");
+    }
+    case Family::kEventIds:
+      return absl::StrCat("the event-id index entry for ", std::string(key));
+    default:
+      break;
+  }
+  return absl::StrCat("the ", IndexName(family), " key ", ToHex(key));
+}
+
+// What an index holds, as a multiset of (key, value) pairs summarised
+// without keeping it: per family, the count and the wrapping sum of SipHash
+// over each pair under a key drawn for this run. Equal multisets give equal
+// tallies; different ones differ except with probability about 2^-63, and
+// an attacker who edited the store before the run cannot know the key to
+// aim for that. So Verify reads each index once, in key order, instead of
+// looking up every entry's keys at random.
+class IndexTally {
+ public:
+  explicit IndexTally(const internal::SipHashKey& key) : key_(key) {}
+
+  void Add(Family family, std::string_view key, std::string_view value) {
+    // The key's length first, so no two (key, value) pairs share bytes.
+    buffer_.clear();
+    AppendU64(key.size(), buffer_);
+    buffer_.append(key.data(), key.size());
+    buffer_.append(value.data(), value.size());
+    const size_t slot = IndexSlot(family);
+    ++count_[slot];
+    sum_[slot] += internal::SipHash24(key_, buffer_);
+  }
+  uint64_t Count(Family family) const { return count_[IndexSlot(family)]; }
+  bool Agrees(const IndexTally& other, Family family) const {
+    const size_t slot = IndexSlot(family);
+    return count_[slot] == other.count_[slot] && sum_[slot] == other.sum_[slot];
+  }
+
+ private:
+  internal::SipHashKey key_;
+  std::string buffer_;
+  std::array<uint64_t, kIndexFamilyCount> count_{};
+  std::array<uint64_t, kIndexFamilyCount> sum_{};
+};
+
+// What a walk over the log computed.
+struct LogWalk {
+  uint64_t entries = 0;
+  uint64_t cases = 0;
+  uint64_t nodes = 0;
+  std::map<uint64_t, merkle::Hash> roots;  // at each checkpointed size
+};
+
+using IndexItemCheck =
+    std::function<absl::Status(uint64_t position, const EntryIndexItems&)>;
+
+// Walks entries and events in position order and checks what needs no
+// index: dense positions, each event's digest, case and type, recorded_at
+// never decreasing; computes every leaf and the tree nodes each entry
+// completes, and hands the entry's index items (case index, event id,
+// request, Merkle nodes) to `check`. The first problem is kDataLoss
+// "position P: ...".
+absl::StatusOr<LogWalk> WalkLog(
+    internal::Cursor& entries, internal::Cursor& events,
+    const std::map<uint64_t, std::string>& notes, uint64_t total,
+    const IndexItemCheck& check,
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  LogWalk walk;
   entries.Seek("");
   events.Seek("");
   merkle::MerkleFrontier tree;
   absl::Time last_recorded = absl::InfinitePast();
-  uint64_t total = impl.size.load();
+  // Reused across entries: parsing into a used message keeps its buffers.
+  v1::LedgerEntry entry;
+  v1::Event event;
+  EntryIndexItems items;
   uint64_t p = 0;
   for (; entries.Valid(); entries.Next(), events.Next()) {
     ++p;
@@ -283,10 +411,11 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
                                       "is at position ",
                                       key));
     }
+    // A read error is reported as itself, not as missing bytes.
+    CASELEDGER_RETURN_IF_ERROR(events.status());
     if (!events.Valid() || events.key() != entries.key()) {
       return Tampered(p, "the event bytes are missing");
     }
-    v1::LedgerEntry entry;
     std::string_view entry_bytes = entries.value();
     if (!entry.ParseFromArray(entry_bytes.data(),
                               static_cast<int>(entry_bytes.size()))) {
@@ -300,13 +429,13 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
     if (value.size() < kSaltSize) return Tampered(p, "event bytes truncated");
     std::string_view salt = value.substr(0, kSaltSize);
     std::string_view event_bytes = value.substr(kSaltSize);
-    if (entry.event_digest() != DigestBytes(Sha256(salt, event_bytes))) {
+    const Sha256Digest digest = Sha256(salt, event_bytes);
+    if (entry.event_digest() != DigestBytes(digest)) {
       return Tampered(p, absl::StrCat("SHA-256(salt || event bytes) is ",
-                                      ToHex(Sha256(salt, event_bytes)),
+                                      ToHex(digest),
                                       " but the entry commits to ",
                                       ToHex(entry.event_digest())));
     }
-    v1::Event event;
     if (!event.ParseFromArray(event_bytes.data(),
                               static_cast<int>(event_bytes.size()))) {
       return Tampered(p, "the event bytes do not parse");
@@ -320,68 +449,32 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
       return Tampered(p, "recorded_at decreases");
     }
     last_recorded = recorded;
+    if (entry.case_version() == 1) ++walk.cases;
 
-    // Indexes agree with the entry.
-    std::string pos_key = EncodeU64(p);
-    CASELEDGER_ASSIGN_OR_RETURN(
-        auto indexed,
-        store.Get(Family::kCaseIndex,
-                  CaseKey(entry.case_id(), entry.case_version())));
-    if (!indexed || *indexed != pos_key) {
-      return Tampered(
-          p, absl::StrCat("the case index does not map ", entry.case_id(),
-                          " version ", entry.case_version(), " here"));
-    }
-    if (entry.case_version() > 1) {
-      CASELEDGER_ASSIGN_OR_RETURN(
-          auto previous,
-          store.Get(Family::kCaseIndex,
-                    CaseKey(entry.case_id(), entry.case_version() - 1)));
-      if (!previous) {
-        return Tampered(
-            p, absl::StrCat("case ", entry.case_id(), " version ",
-                            entry.case_version(), " has no earlier version"));
-      }
-      CASELEDGER_ASSIGN_OR_RETURN(uint64_t prev_pos, DecodeU64(*previous));
-      if (prev_pos >= p) {
-        return Tampered(p, absl::StrCat("case ", entry.case_id(), " version ",
-                                        entry.case_version() - 1,
-                                        " is not before this one"));
-      }
-    } else {
-      ++report.cases;
-    }
-    CASELEDGER_ASSIGN_OR_RETURN(auto id_record,
-                                store.Get(Family::kEventIds, event.event_id()));
-    if (!id_record ||
-        *id_record != absl::StrCat(pos_key, DigestBytes(Sha256(event_bytes)))) {
-      return Tampered(p, absl::StrCat("the event-id index entry for ",
-                                      event.event_id(), " does not match"));
-    }
+    items.Clear();
+    IndexItem& by_case = items.Add(Family::kCaseIndex);
+    AppendCaseKey(entry.case_id(), entry.case_version(), by_case.key);
+    AppendU64(p, by_case.value);
+    IndexItem& by_id = items.Add(Family::kEventIds);
+    by_id.key.append(event.event_id());
+    AppendU64(p, by_id.value);
+    const Sha256Digest content = Sha256(event_bytes);
+    by_id.value.append(reinterpret_cast<const char*>(content.data()),
+                       content.size());
     if (event.has_document_request_sent()) {
-      CASELEDGER_ASSIGN_OR_RETURN(
-          auto request,
-          store.Get(Family::kRequests,
-                    RequestKey(entry.case_id(), RequestIdOf(event))));
-      if (!request || *request != pos_key) {
-        return Tampered(p, "the request index does not point here");
-      }
+      IndexItem& by_request = items.Add(Family::kRequests);
+      AppendRequestKey(entry.case_id(), RequestIdOf(event), by_request.key);
+      AppendU64(p, by_request.value);
     }
-
-    // Leaves and every stored node the tree completes here.
     for (const auto& node : tree.Append(merkle::LeafHash(entry_bytes))) {
-      CASELEDGER_ASSIGN_OR_RETURN(
-          auto stored,
-          store.Get(Family::kMerkle, MerkleKey(node.level, node.index)));
-      if (!stored || *stored != DigestBytes(node.hash)) {
-        return Tampered(
-            p,
-            absl::StrCat("stored Merkle node (level ", node.level, ", index ",
-                         node.index, ") ", stored ? "differs" : "is missing"));
-      }
-      ++report.nodes;
+      IndexItem& stored_node = items.Add(Family::kMerkle);
+      AppendMerkleKey(node.level, node.index, stored_node.key);
+      stored_node.value.append(reinterpret_cast<const char*>(node.hash.data()),
+                               node.hash.size());
+      ++walk.nodes;
     }
-    if (notes.count(p)) roots[p] = tree.Root();
+    CASELEDGER_RETURN_IF_ERROR(check(p, items));
+    if (notes.count(p)) walk.roots[p] = tree.Root();
     if (progress && p % 100000 == 0) progress(p, total);
   }
   CASELEDGER_RETURN_IF_ERROR(entries.status());
@@ -389,54 +482,217 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
   if (events.Valid()) {
     return Tampered(p + 1, "event bytes stored beyond the last entry");
   }
-  report.entries = p;
+  walk.entries = p;
+  return walk;
+}
 
-  // Nothing extra in the indexes: each holds exactly one key per entry.
-  auto count = [&](Family f) -> absl::StatusOr<uint64_t> {
+// One read of every index family, in key order.
+struct IndexScan {
+  explicit IndexScan(const internal::SipHashKey& key) : tally(key) {}
+  IndexTally tally;
+  // A read error, which ends the scan.
+  absl::Status read;
+  // The first case whose index versions are not 1, 2, ... at increasing
+  // positions. The tally proves the index is exactly what the entries say,
+  // so this is a check of the entries' case versions too.
+  absl::Status case_versions;
+};
+
+void CheckCaseIndexKey(std::string_view key, std::string_view value,
+                       std::string& last_case, uint64_t& last_version,
+                       uint64_t& last_position, absl::Status& problem) {
+  // case_id 0x00 version(8) -> position(8); case ids never hold 0x00.
+  auto version = DecodeU64(key.size() >= 9 ? key.substr(key.size() - 8) : "");
+  auto position = DecodeU64(value);
+  if (key.size() < 10 || key[key.size() - 9] != '\0' || !version.ok() ||
+      !position.ok() || value.size() != 8) {
+    problem = absl::DataLossError(
+        absl::StrCat("the case index holds a malformed key ", ToHex(key)));
+    return;
+  }
+  std::string_view case_id = key.substr(0, key.size() - 9);
+  const bool same_case = case_id == last_case;
+  if (*version != (same_case ? last_version + 1 : 1) ||
+      (same_case && *position <= last_position)) {
+    problem = absl::DataLossError(absl::StrCat(
+        "the case index gives case ", std::string(case_id), " version ",
+        *version, " at position ", *position,
+        same_case ? absl::StrCat(" after version ", last_version,
+                                 " at position ", last_position)
+                  : std::string(" as its first version")));
+    return;
+  }
+  if (!same_case) last_case.assign(case_id.data(), case_id.size());
+  last_version = *version;
+  last_position = *position;
+}
+
+// `cursors` are over kIndexFamilies, in that order. Stops early when `stop`
+// is set (the walk already failed).
+void ScanIndexes(std::vector<std::unique_ptr<internal::Cursor>>& cursors,
+                 const std::atomic<bool>& stop, IndexScan& scan) {
+  std::string last_case;
+  uint64_t last_version = 0;
+  uint64_t last_position = 0;
+  for (size_t i = 0; i < kIndexFamilyCount; ++i) {
+    const Family family = kIndexFamilies[i];
+    internal::Cursor& cursor = *cursors[i];
     uint64_t n = 0;
-    CASELEDGER_RETURN_IF_ERROR(
-        store.Scan(f, "", "", [&](std::string_view, std::string_view) {
-          ++n;
-          return absl::StatusOr<bool>(true);
-        }));
-    return n;
-  };
-  CASELEDGER_ASSIGN_OR_RETURN(uint64_t case_keys, count(Family::kCaseIndex));
-  CASELEDGER_ASSIGN_OR_RETURN(uint64_t id_keys, count(Family::kEventIds));
-  CASELEDGER_ASSIGN_OR_RETURN(uint64_t node_keys, count(Family::kMerkle));
-  if (case_keys != p || id_keys != p || node_keys != report.nodes) {
-    return Tampered(
-        p,
-        absl::StrCat("the indexes hold entries for events that are not "
-                     "in the log (case index ",
-                     case_keys, ", event ids ", id_keys, ", Merkle nodes ",
-                     node_keys, "; expected ", p, ", ", p, ", ", report.nodes,
-                     "): the tail was truncated or keys were added"));
+    for (cursor.Seek(""); cursor.Valid(); cursor.Next()) {
+      if (++n % 4096 == 0 && stop.load(std::memory_order_relaxed)) return;
+      scan.tally.Add(family, cursor.key(), cursor.value());
+      if (family == Family::kCaseIndex && scan.case_versions.ok()) {
+        CheckCaseIndexKey(cursor.key(), cursor.value(), last_case,
+                          last_version, last_position, scan.case_versions);
+      }
+    }
+    if (!cursor.status().ok()) {
+      scan.read = cursor.status();
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
+  std::optional<VerifierKey> own;
+  if (impl_->key) {
+    CASELEDGER_ASSIGN_OR_RETURN(own,
+                                ParseVerifierKey(impl_->key->VerifierKey()));
+  }
+  return impl_->Verify(own ? &*own : nullptr, progress);
+}
+
+absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
+    const VerifierKey& verifier,
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
+  return impl_->Verify(&verifier, progress);
+}
+
+absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
+    const VerifierKey* verifier,
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
+  VerifyReport report;
+  report.signatures_checked = verifier != nullptr;
+
+  // Checkpoints first (few): their sizes tell the walk where to note roots.
+  std::map<uint64_t, std::string> notes;
+  CASELEDGER_RETURN_IF_ERROR(
+      store->Scan(Family::kCheckpoints, "", "",
+                  [&](std::string_view key,
+                      std::string_view value) -> absl::StatusOr<bool> {
+                    CASELEDGER_ASSIGN_OR_RETURN(uint64_t s, DecodeU64(key));
+                    notes[s] = std::string(value);
+                    return true;
+                  }));
+
+  internal::SipHashKey tally_key;
+  if (RAND_bytes(tally_key.data(), static_cast<int>(tally_key.size())) != 1) {
+    return absl::InternalError("cannot draw a random key for verify");
+  }
+  // One snapshot for the walk and the index scan, which runs beside it on
+  // a second thread: each reads its families once, in key order.
+  auto cursors = store->NewCursors({Family::kEntries, Family::kEvents,
+                                    Family::kCaseIndex, Family::kEventIds,
+                                    Family::kRequests, Family::kMerkle});
+  std::vector<std::unique_ptr<internal::Cursor>> index_cursors;
+  for (size_t i = 2; i < cursors.size(); ++i) {
+    index_cursors.push_back(std::move(cursors[i]));
+  }
+  IndexScan scan(tally_key);
+  std::atomic<bool> stop_scan{false};
+  std::thread scanner(
+      [&] { ScanIndexes(index_cursors, stop_scan, scan); });
+  IndexTally expected(tally_key);
+  const uint64_t total = size.load();
+  auto walk = WalkLog(
+      *cursors[0], *cursors[1], notes, total,
+      [&](uint64_t, const EntryIndexItems& items) {
+        for (const IndexItem& item : items) {
+          expected.Add(item.family, item.key, item.value);
+        }
+        return absl::OkStatus();
+      },
+      progress);
+  if (!walk.ok()) stop_scan = true;
+  scanner.join();
+  if (!walk.ok()) return walk.status();
+  CASELEDGER_RETURN_IF_ERROR(scan.read);
+  const uint64_t p = walk->entries;
+  report.entries = p;
+  report.cases = walk->cases;
+  report.nodes = walk->nodes;
+
+  // A checkpoint beyond the end says the tail was cut off: the most direct
+  // account of a truncated log, whose indexes then disagree too.
+  if (!notes.empty() && notes.rbegin()->first > p) {
+    return Tampered(p + 1, absl::StrCat("missing: a checkpoint of size ",
+                                        notes.rbegin()->first,
+                                        " was signed but the ledger has only ",
+                                        p, " entries; entries were removed"));
   }
 
-  for (const auto& [size, note] : notes) {
-    if (size > p) {
-      return Tampered(p + 1,
-                      absl::StrCat("missing: a checkpoint of size ", size,
-                                   " was signed but the ledger "
-                                   "has only ",
-                                   p, " entries; entries were removed"));
+  bool indexes_agree = scan.case_versions.ok();
+  for (Family family : kIndexFamilies) {
+    indexes_agree = indexes_agree && expected.Agrees(scan.tally, family);
+  }
+  if (!indexes_agree) {
+    // Find the first position whose index items differ, by looking each one
+    // up: slow, but only for a ledger that fails.
+    auto again = store->NewCursors({Family::kEntries, Family::kEvents});
+    CASELEDGER_RETURN_IF_ERROR(
+        WalkLog(*again[0], *again[1], notes, total,
+                [&](uint64_t position, const EntryIndexItems& items)
+                    -> absl::Status {
+                  for (const IndexItem& item : items) {
+                    CASELEDGER_ASSIGN_OR_RETURN(
+                        auto stored, store->Get(item.family, item.key));
+                    if (!stored || *stored != item.value) {
+                      return Tampered(
+                          position,
+                          absl::StrCat(
+                              DescribeIndexItem(item.family, item.key),
+                              stored ? " differs" : " is missing"));
+                    }
+                  }
+                  return absl::OkStatus();
+                },
+                nullptr)
+            .status());
+    // Every item the log needs is there; so the index holds more.
+    CASELEDGER_RETURN_IF_ERROR(scan.case_versions);
+    for (Family family : kIndexFamilies) {
+      if (!expected.Agrees(scan.tally, family)) {
+        return Tampered(
+            p, absl::StrCat("the ", IndexName(family), " holds ",
+                            scan.tally.Count(family),
+                            " keys where the log accounts for ",
+                            expected.Count(family),
+                            ": keys were added, or the tail was truncated"));
+      }
     }
+  }
+
+  for (const auto& [checkpoint_size, note] : notes) {
     auto parsed = verifier ? VerifyCheckpoint(note, *verifier)
                            : ParseCheckpointBody(note);
     if (!parsed.ok()) {
-      return absl::DataLossError(absl::StrCat("checkpoint of size ", size, ": ",
+      return absl::DataLossError(absl::StrCat("checkpoint of size ",
+                                              checkpoint_size, ": ",
                                               parsed.status().message()));
     }
-    if (parsed->tree_size != size || parsed->origin != impl.origin) {
-      return absl::DataLossError(
-          absl::StrCat("checkpoint stored under size ", size, " is for size ",
-                       parsed->tree_size, " of ", parsed->origin));
+    if (parsed->tree_size != checkpoint_size || parsed->origin != origin) {
+      return absl::DataLossError(absl::StrCat(
+          "checkpoint stored under size ", checkpoint_size, " is for size ",
+          parsed->tree_size, " of ", parsed->origin));
     }
-    merkle::Hash root = size == 0 ? merkle::EmptyRoot() : roots.at(size);
+    merkle::Hash root = checkpoint_size == 0 ? merkle::EmptyRoot()
+                                             : walk->roots.at(checkpoint_size);
     if (parsed->root_hash != root) {
       return absl::DataLossError(absl::StrCat(
-          "checkpoint of size ", size, " signs root ",
+          "checkpoint of size ", checkpoint_size, " signs root ",
           HashHex(parsed->root_hash), " but the entries give ", HashHex(root)));
     }
     ++report.checkpoints;

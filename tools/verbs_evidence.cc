@@ -1,4 +1,5 @@
 // Verbs of tamper evidence: key, checkpoint, prove, verify.
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
@@ -66,14 +67,32 @@ int Prove(const Args& args, Io& io) {
 }
 
 int Verify(const Args& args, Io& io) {
+  // A key obtained out of band is the auditor's check that the checkpoints
+  // were signed by the ledger they trust, not by whoever holds this folder.
+  std::optional<VerifierKey> pubkey;
+  if (args.Has("pubkey")) {
+    auto text = ReadInput(args.Get("pubkey"), io);
+    if (text.ok()) {
+      auto parsed =
+          ParseVerifierKey(std::string(absl::StripAsciiWhitespace(*text)));
+      if (!parsed.ok()) text = parsed.status();
+      else pubkey = *parsed;
+    }
+    if (!text.ok()) {
+      return UsageError(io, "verify",
+                        absl::StrCat("--pubkey: ", text.status().message()));
+    }
+  }
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) {
     // A ledger whose tail fails the open-time check is a failed check too.
     return Fail(io, "verify", ledger.status());
   }
-  auto report = (*ledger)->Verify([&](uint64_t done, uint64_t total) {
+  auto progress = [&](uint64_t done, uint64_t total) {
     io.err << "verify: " << done << "/" << total << " entries\n";
-  });
+  };
+  auto report = pubkey ? (*ledger)->Verify(*pubkey, progress)
+                       : (*ledger)->Verify(progress);
   if (!report.ok()) {
     io.out << "FAIL " << report.status().message() << "\n";
     return kExitCheckFailed;
@@ -86,7 +105,13 @@ int Verify(const Args& args, Io& io) {
   }
   io.out << "OK " << report->entries << " entries, " << report->cases
          << " cases, " << report->nodes << " Merkle nodes, "
-         << report->checkpoints << " checkpoints verified\n";
+         << report->checkpoints;
+  if (report->signatures_checked) {
+    io.out << " checkpoints verified\n";
+  } else {
+    io.out << " checkpoint roots verified; signatures NOT checked (no "
+              "usable signing-key.pem: give --pubkey KEYFILE)\n";
+  }
   return kExitOk;
 }
 
@@ -122,12 +147,16 @@ std::vector<Verb> EvidenceVerbs() {
         0},
        Prove},
       {{"verify",
-        "verify --db DIR",
+        "verify --db DIR [--pubkey KEYFILE]",
         "Check the whole ledger: every digest, leaf, Merkle node and "
         "checkpoint\nsignature, dense positions and versions, the indexes, "
         "and the checksum of\nevery block of every table file. Exit 1 naming "
-        "the first problem (position\nor file); 0 when intact.",
-        {},
+        "the first problem (position\nor file); 0 when intact. Signatures "
+        "are checked with --pubkey, else with\nthe ledger's own key; without "
+        "either the output says they were not checked.",
+        {{"pubkey", "KEYFILE",
+          "the ledger's verifier key from a trusted source (as `caseledger "
+          "key` prints it)"}},
         0,
         0},
        Verify},

@@ -36,6 +36,9 @@ constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
 // How many cases (and, separately, requests) the sequencer remembers the
 // durable state of before it starts over; about 100 bytes each.
 constexpr size_t kDurableCacheLimit = 1 << 16;
+// At most this much of the log is left to replay at the next open when the
+// writer closes (about 0.1 s of a reader's open); more is flushed to tables.
+constexpr uint64_t kReplayBytesAtOpen = 8 << 20;
 
 // Case ids cannot hold 0x00, so "case_id 0x00" is a prefix of that case's
 // keys only.
@@ -44,16 +47,36 @@ inline std::string CasePrefix(std::string_view case_id) {
   key.push_back('\0');
   return key;
 }
+// The Append forms write into a string the caller reuses (Verify's walk).
+inline void AppendCaseKey(std::string_view case_id, uint64_t version,
+                          std::string& out) {
+  out.append(case_id).push_back('\0');
+  AppendU64(version, out);
+}
 inline std::string CaseKey(std::string_view case_id, uint64_t version) {
-  return CasePrefix(case_id) + EncodeU64(version);
+  std::string key;
+  AppendCaseKey(case_id, version, key);
+  return key;
+}
+inline void AppendRequestKey(std::string_view case_id,
+                             std::string_view request, std::string& out) {
+  out.append(case_id).push_back('\0');
+  out.append(request);
 }
 inline std::string RequestKey(std::string_view case_id,
                               std::string_view request) {
-  return CasePrefix(case_id).append(request);
+  std::string key;
+  AppendRequestKey(case_id, request, key);
+  return key;
+}
+inline void AppendMerkleKey(int level, uint64_t index, std::string& out) {
+  out.push_back(static_cast<char>(level));
+  AppendU64(index, out);
 }
 inline std::string MerkleKey(int level, uint64_t index) {
-  return absl::StrCat(std::string(1, static_cast<char>(level)),
-                      EncodeU64(index));
+  std::string key;
+  AppendMerkleKey(level, index, key);
+  return key;
 }
 
 inline std::string SerializeDeterministic(
@@ -206,6 +229,11 @@ struct Ledger::Impl {
   bool CheckpointDue(absl::Time now) const;
   // Loads the last checkpoint and checks the tail written after it.
   absl::Status CheckTail();
+  // Ledger::Verify, checking checkpoint signatures with `verifier` when
+  // given (tamper_evidence.cc).
+  absl::StatusOr<VerifyReport> Verify(
+      const VerifierKey* verifier,
+      const std::function<void(uint64_t, uint64_t)>& progress) const;
 
   absl::Status Load();
   void RunSequencer();

@@ -139,12 +139,15 @@ bool SortedByKey(const rocksdb::WriteBatch& batch,
 
 }  // namespace
 
+void AppendU64(uint64_t v, std::string& out) {
+  char bytes[8];
+  for (int i = 7; i >= 0; --i, v >>= 8) bytes[i] = static_cast<char>(v);
+  out.append(bytes, sizeof(bytes));
+}
+
 std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
+  std::string out;
+  AppendU64(v, out);
   return out;
 }
 
@@ -225,6 +228,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.wal_recovery_mode =
       rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.max_background_jobs = 2;
+  // Every open replays the log not yet in table files, and so does every
+  // reader's: a long-running writer flushes once this much has piled up.
+  db_options.max_total_wal_size = 32 << 20;
   if (options.faults != nullptr) db_options.env = options.faults->env();
   // Checksums on every read, so corrupted data is never served as good.
   rocksdb::BlockBasedTableOptions table;
@@ -396,14 +402,16 @@ std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
   return out;
 }
 
-absl::Status Store::Flush() {
+absl::Status Store::FlushIfOver(uint64_t threshold) {
   if (rep_->read_only) return absl::OkStatus();
-  rocksdb::FlushOptions flush;
-  for (auto* h : rep_->handles) {
-    rocksdb::Status s = rep_->db->Flush(flush, h);
-    if (!s.ok()) return FromRocks(s, "flushing");
+  uint64_t held = 0;
+  if (!rep_->db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables",
+                                          &held) ||
+      held <= threshold) {
+    return absl::OkStatus();
   }
-  return FromRocks(rep_->db->SyncWAL(), "syncing the WAL");
+  rocksdb::FlushOptions flush;
+  return FromRocks(rep_->db->Flush(flush, rep_->handles), "flushing");
 }
 
 absl::Status Store::Backup(const std::string& dir) {

@@ -38,6 +38,7 @@ enum class Family {
 
 // Big-endian fixed-width encoding, so that keys sort numerically.
 std::string EncodeU64(uint64_t v);
+void AppendU64(uint64_t v, std::string& out);
 // Decodes the first 8 bytes; kDataLoss when shorter.
 absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes);
 
@@ -113,8 +114,10 @@ class Store {
   // snapshot, so they see the same writes.
   std::vector<std::unique_ptr<Cursor>> NewCursors(
       std::initializer_list<Family> families) const;
-  // Flushes memtables and syncs the WAL; used before a clean close.
-  absl::Status Flush();
+  // Writes the memtables to table files when together they hold more than
+  // `threshold` bytes, so that the next open, a reader's included, replays
+  // at most that much of the log. Called by the writer as it closes.
+  absl::Status FlushIfOver(uint64_t threshold);
   // Writes an openable copy of the store as of one instant to `dir` (which
   // must not exist) while writes go on (a RocksDB checkpoint: table files
   // are hard-linked when `dir` is on the same file system, the rest is

@@ -1,5 +1,6 @@
 // Tampering done through raw writes to the ledger's store is found, naming
 // the position; proofs built by the ledger check against its checkpoints.
+#include <filesystem>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,7 @@ TEST_F(TamperTest, IntactLedgerVerifies) {
   EXPECT_EQ(report.cases, 3u);
   EXPECT_EQ(report.checkpoints, 2u);
   EXPECT_EQ(report.nodes, 2 * kSize - 4);  // 2n - popcount(30)
+  EXPECT_TRUE(report.signatures_checked);
 }
 
 TEST_F(TamperTest, AlteredEventBytesAreFound) {
@@ -176,7 +178,68 @@ TEST_F(TamperTest, AlteredCaseIndexIsFound) {
   // CASE-1 version 4 now claims to be at position 2.
   std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
   Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(2)); });
-  ExpectFound("position 14:");
+  ExpectFound("position 14: the case index entry for case CASE-1 version 4 "
+              "differs");
+}
+
+TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {
+  std::string v2 = std::string("CASE-0") + '\0' + EncodeU64(2);
+  std::string v3 = std::string("CASE-0") + '\0' + EncodeU64(3);
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCaseIndex, v2, EncodeU64(3));
+    b.Put(Family::kCaseIndex, v3, EncodeU64(2));
+  });
+  ExpectFound("position 2: the case index entry for case CASE-0 version 2");
+}
+
+TEST_F(TamperTest, AnAddedCaseVersionIsFound) {
+  // Every real key is intact; one more claims a position already taken.
+  std::string key = std::string("CASE-1") + '\0' + EncodeU64(11);
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(5)); });
+  ExpectFound("case CASE-1 version 11 at position 5 after version 10");
+}
+
+TEST_F(TamperTest, AnAddedEventIdIsFound) {
+  std::string id_record = EncodeU64(7) + std::string(32, '\x11');
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEventIds, "an-event-never-appended", id_record);
+  });
+  ExpectFound("the event-id index holds 31 keys where the log accounts for 30");
+}
+
+TEST_F(TamperTest, AnAddedMerkleNodeIsFound) {
+  std::string key = std::string(1, '\5') + EncodeU64(0);  // a 32-leaf subtree
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kMerkle, key, std::string(32, '\x22'));
+  });
+  ExpectFound("the Merkle node family holds");
+}
+
+TEST_F(TamperTest, WithoutAKeySignaturesAreReportedUnchecked) {
+  std::string pubkey;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+    ASSERT_OK_AND_ASSIGN(pubkey, ledger->VerifierKeyText());
+  }
+  std::filesystem::remove(Dir() + "/signing-key.pem");
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(auto unchecked, ledger->Verify());
+  EXPECT_FALSE(unchecked.signatures_checked);
+  EXPECT_EQ(unchecked.checkpoints, 2u);
+
+  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(pubkey));
+  ASSERT_OK_AND_ASSIGN(auto checked, ledger->Verify(key));
+  EXPECT_TRUE(checked.signatures_checked);
+
+  ASSERT_OK_AND_ASSIGN(SigningKey other,
+                       SigningKey::Generate("tamper.example/log"));
+  ASSERT_OK_AND_ASSIGN(VerifierKey other_key,
+                       ParseVerifierKey(other.VerifierKey()));
+  absl::Status wrong = ledger->Verify(other_key).status();
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kDataLoss) << wrong;
+  EXPECT_THAT(std::string(wrong.message()), HasSubstr("checkpoint of size"));
 }
 
 TEST_F(TamperTest, AlteredMerkleNodeIsFound) {
@@ -184,7 +247,7 @@ TEST_F(TamperTest, AlteredMerkleNodeIsFound) {
   std::string value = Get(Family::kMerkle, key);
   value[0] ^= 0x80;
   Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
-  ExpectFound("position 8:");
+  ExpectFound("position 8: the stored Merkle node (level 2, index 1) differs");
 }
 
 TEST_F(TamperTest, RemovedEventIdIndexEntryIsFound) {
@@ -197,7 +260,8 @@ TEST_F(TamperTest, RemovedEventIdIndexEntryIsFound) {
     id = events[0].event.event_id();
   }
   Tamper([&](auto&, auto& b) { b.Delete(Family::kEventIds, id); });
-  ExpectFound("position 9:");
+  ExpectFound(absl::StrCat("position 9: the event-id index entry for ", id,
+                           " is missing"));
 }
 
 TEST_F(TamperTest, WriterRefusesToOpenOverAnInconsistentTree) {

@@ -89,7 +89,7 @@ class CorruptionTest : public ::testing::Test {
     if (flush) {
       auto store = internal::Store::Open(Original() + "/store", {});
       ASSERT_OK(store);
-      ASSERT_OK((*store)->Flush());
+      ASSERT_OK((*store)->FlushIfOver(0));
     }
   }
 

@@ -26,6 +26,7 @@ namespace caseledger {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct CliRun {
@@ -324,7 +325,7 @@ TEST_F(CliTest, VerifyReportsADamagedTableBlockTheLogWalkDoesNotRead) {
   {
     auto store = internal::Store::Open(Db() + "/store", {});
     ASSERT_OK(store);
-    ASSERT_OK((*store)->Flush());
+    ASSERT_OK((*store)->FlushIfOver(0));
   }
   CliRun intact = Cli("verify --db " + Db());
   ASSERT_EQ(intact.code, 0) << intact.out << intact.err;
@@ -388,9 +389,44 @@ TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
   EXPECT_EQ(damaged.out, missing.out);
   EXPECT_EQ(damaged.err, missing.err);
 
+  EXPECT_EQ(missing.code, 0) << missing.out << missing.err;
+  EXPECT_THAT(missing.out, HasSubstr("signatures NOT checked"));
+
   Write("ledger/signing-key.pem", good_key);
   CliRun verify = Cli("verify --db " + Db());
   EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("checkpoints verified"));
+  EXPECT_THAT(verify.out, Not(HasSubstr("NOT checked")));
+}
+
+TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  CliRun key = Cli("key --db " + Db());
+  ASSERT_EQ(key.code, 0) << key.err;
+  const std::string trusted_key = Write("trusted.pub", key.out);
+  std::filesystem::remove(Db() + "/signing-key.pem");
+
+  CliRun trusted = Cli("verify --db " + Db() + " --pubkey " + trusted_key);
+  EXPECT_EQ(trusted.code, 0) << trusted.out << trusted.err;
+  EXPECT_THAT(trusted.out, HasSubstr("checkpoints verified"));
+
+  // Another ledger's key: the checkpoints were not signed by it.
+  const std::string other_db = dir_.Sub("other");
+  ASSERT_EQ(Cli("init --db " + other_db).code, 0);
+  const std::string other_key =
+      Write("other.pub", Cli("key --db " + other_db).out);
+  CliRun other = Cli("verify --db " + Db() + " --pubkey " + other_key);
+  EXPECT_EQ(other.code, 1) << other.out << other.err;
+  EXPECT_THAT(other.out, HasSubstr("FAIL checkpoint of size"));
+
+  const std::string garbage_key = Write("garbage.pub", "not a key\n");
+  CliRun garbage = Cli("verify --db " + Db() + " --pubkey " + garbage_key);
+  EXPECT_EQ(garbage.code, 2);
+  EXPECT_THAT(garbage.err, HasSubstr("--pubkey"));
 }
 
 TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {

@@ -225,7 +225,7 @@ class Parser {
       if (!Consume(":")) return Error("expected ':'");
       JsonValue member;
       if (absl::Status s = Value(member, depth + 1); !s.ok()) return s;
-      v.members.emplace_back(std::move(key), std::move(member));
+      v.members.push_back(JsonMember{std::move(key), std::move(member)});
       SkipSpace();
       if (Consume("}")) return absl::OkStatus();
       if (!Consume(",")) return Error("expected ',' or '}'");

@@ -59,6 +59,8 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+struct JsonMember;
+
 // A parsed JSON value.
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -66,8 +68,18 @@ struct JsonValue {
   bool boolean = false;
   // kNumber: the literal as written; kString: the decoded UTF-8.
   std::string text;
-  std::vector<JsonValue> elements;                         // kArray
-  std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in order
+  std::vector<JsonValue> elements;  // kArray
+  // kObject, in document order. A struct rather than std::pair<std::string,
+  // JsonValue>: std::pair may not be instantiated with JsonValue while
+  // JsonValue is still incomplete (clang with libstdc++ rejects it), whereas
+  // std::vector of an incomplete type is allowed (C++17).
+  std::vector<JsonMember> members;
+};
+
+// One member of a JSON object: its key and value.
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // Parses one JSON document. kInvalidArgument with the byte offset on error.

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_util.h"
 
@@ -101,6 +102,22 @@ TEST(ZipTest, ReaderRejectsDuplicateNames) {
 TEST(ZipTest, ReaderRejectsOutOfOrderNames) {
   std::string zip = RawZip({{"bb", "1"}, {"aa", "2"}});
   EXPECT_FALSE(ReadZip(zip).ok());
+}
+
+// The end record counts members in 16 bits (no ZIP64): the writer must
+// refuse an archive whose count would wrap, not write one no reader accepts.
+// (It used to allow 100,000 members: 65,536 wrote a count of 0.)
+TEST(ZipTest, MemberCountFitsTheEndRecord) {
+  std::map<std::string, std::string> files;
+  for (size_t i = 0; i < kMaxMembers; ++i) {
+    files.emplace_hint(files.end(), absl::StrCat("m/", 100000 + i), "");
+  }
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(files));
+  ASSERT_OK_AND_ASSIGN(std::vector<ZipMember> members, ReadZip(zip));
+  EXPECT_EQ(members.size(), kMaxMembers);
+  files["m/200000"] = "";
+  EXPECT_EQ(WriteZip(files).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ZipTest, AlteredDataIsReturnedButFlagged) {

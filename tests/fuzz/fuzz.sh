@@ -32,17 +32,46 @@ for t in "${targets[@]}"; do
   fi
   found=$(mktemp -d)
   max_len=4096
-  [ "$t" = bundle_fuzz ] && max_len=300000  # the seeds are whole bundles
+  budget=  # bytes the target's kept corpus may hold (empty: no limit)
+  if [ "$t" = bundle_fuzz ]; then
+    max_len=300000  # the seeds are whole bundles
+    # Nearly every new input is a seed bundle with a small change (20-130 KB
+    # each; a 600 s run finds 100-300 worth keeping, 2-13 MB). Keep the
+    # smallest up to 1 MiB so the corpora stay under 2 MB: from the seeds
+    # alone a run reaches 95% of its 600 s coverage in its first minute.
+    budget=1048576
+  fi
   echo "== $t: ${seconds}s"
   # Our corpus is read, new inputs go to $found; -merge keeps the useful ones.
   UBSAN_OPTIONS=print_stacktrace=1 build-fuzz/tests/fuzz/"$t" \
     -max_total_time="$seconds" -print_final_stats=1 -max_len="$max_len" \
     -artifact_prefix=build-fuzz/artifacts/"$t"- \
     "$found" tests/fuzz/corpus/"$t" 2>&1 | tee build-fuzz/"$t".log |
-    grep -E "^(#[0-9]+ +DONE|stat::|==[0-9]+==ERROR|FUZZ_CHECK)" || true
+    grep -E "^(#[0-9]+[[:space:]]+DONE|stat::|==[0-9]+==ERROR|FUZZ_CHECK)" || true
+  kept_before=$(mktemp)
+  ls tests/fuzz/corpus/"$t" | sort >"$kept_before"
   # Only inputs that reach new code (not new hit counts) join the kept corpus.
   build-fuzz/tests/fuzz/"$t" -merge=1 -use_counters=0 tests/fuzz/corpus/"$t" \
     "$found" >>build-fuzz/"$t".log 2>&1
+  if [ -n "$budget" ]; then
+    # The merge takes the smallest inputs first, so dropping the largest new
+    # ones loses only their own coverage.
+    added=$(mktemp)
+    ls tests/fuzz/corpus/"$t" | sort | comm -13 "$kept_before" - |
+      sed "s|^|tests/fuzz/corpus/$t/|" >"$added"
+    if [ -s "$added" ]; then
+      xargs ls -S <"$added" >"$added.by_size"
+      while read -r f; do
+        [ "$(du -sb tests/fuzz/corpus/"$t" | cut -f1)" -le "$budget" ] && break
+        rm -f "$f"
+      done <"$added.by_size"
+    fi
+    rm -f "$added" "$added.by_size"
+  fi
+  echo "== $t: corpus of $(wc -l <"$kept_before") files before the run," \
+    "$(ls tests/fuzz/corpus/"$t" | wc -l) after the merge" \
+    "($(du -sh --apparent-size tests/fuzz/corpus/"$t" | cut -f1))"
+  rm -f "$kept_before"
   rm -rf "$found"
 done
 du -sh --apparent-size tests/fuzz/corpus

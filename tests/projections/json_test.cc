@@ -59,7 +59,7 @@ TEST(JsonReaderTest, ReadsWhatTheWriterWrites) {
   ASSERT_OK_AND_ASSIGN(const JsonValue v, ParseJson(std::move(w).Finish()));
   ASSERT_EQ(v.kind, JsonValue::Kind::kObject);
   ASSERT_EQ(v.members.size(), 1u);
-  EXPECT_EQ(v.members[0].second.text, "line\none \"quoted\" \\ é");
+  EXPECT_EQ(v.members[0].value.text, "line\none \"quoted\" \\ é");
 }
 
 TEST(JsonReaderTest, DecodesUnicodeEscapesAndSurrogatePairs) {

@@ -18,6 +18,7 @@ namespace caseledger::bundle::internal {
 namespace {
 
 using projections::internal::AppendJsonString;
+using projections::internal::JsonMember;
 using projections::internal::JsonValue;
 using projections::internal::JsonWriter;
 using projections::internal::ParseJson;
@@ -53,13 +54,14 @@ class Object {
       return Invalid(absl::StrCat(std::string(what), ": not a JSON object"));
     }
     Object o;
-    for (const auto& [key, value] : v.members) {
-      if (std::find_if(keys.begin(), keys.end(),
-                       [&](const char* k) { return key == k; }) == keys.end()) {
+    for (const JsonMember& m : v.members) {
+      if (std::find_if(keys.begin(), keys.end(), [&](const char* k) {
+            return m.key == k;
+          }) == keys.end()) {
         return Invalid(
-            absl::StrCat(std::string(what), ": unknown key \"", key, "\""));
+            absl::StrCat(std::string(what), ": unknown key \"", m.key, "\""));
       }
-      o.members_[key] = &value;
+      o.members_[m.key] = &m.value;
     }
     for (const char* k : keys) {
       if (!o.members_.count(k)) {
@@ -139,9 +141,9 @@ void ToJsonText(const JsonValue& v, std::string* out) {
       out->push_back('{');
       for (size_t i = 0; i < v.members.size(); ++i) {
         if (i) out->push_back(',');
-        AppendJsonString(v.members[i].first, out);
+        AppendJsonString(v.members[i].key, out);
         out->push_back(':');
-        ToJsonText(v.members[i].second, out);
+        ToJsonText(v.members[i].value, out);
       }
       out->push_back('}');
       break;

@@ -28,7 +28,9 @@ namespace caseledger::bundle::internal {
 
 // Limits of the reader (and the writer), docs/bundle-format.md §2.
 inline constexpr uint64_t kMaxArchiveBytes = uint64_t{1} << 30;  // 1 GiB
-inline constexpr size_t kMaxMembers = 100000;
+// ZIP without ZIP64 counts members in 16 bits; the writer must not write an
+// archive whose end record cannot hold its count.
+inline constexpr size_t kMaxMembers = 0xffff;
 inline constexpr size_t kMaxNameBytes = 200;
 
 // True when `name` is a member name of the bundle alphabet: one to four

@@ -69,6 +69,11 @@ int Serve(const Args& args, Io& io) {
                                    "' is not a number of seconds"));
   }
 
+  // Bad flags are refused before the ledger and its access log are opened,
+  // so that they leave nothing behind.
+  if (absl::Status s = server::Server::CheckListenOptions(options); !s.ok()) {
+    return Fail(io, "serve", s);
+  }
   auto ledger = OpenForWrite(args);
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
   std::string log_path =

@@ -4,6 +4,7 @@
 // the code without the page (or the reverse) fails here.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,9 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "ledger/internal/store.h"
+#include "ledger/sha256.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -28,7 +34,8 @@ std::string Slurp(const std::string& path) {
 
 // One bad input. `args` runs in the case folder, which holds the ledger L
 // (the 10 events of the shared example bounce-handled.jsonl); `input` is the
-// standard input; `files` are written first (name, content).
+// standard input; `files` are written first (name, content), then `setup`
+// (a shell command that must succeed) runs in the case folder.
 struct Case {
   std::string name;
   std::string args;
@@ -37,7 +44,14 @@ struct Case {
   std::string message;
   std::string input = "";
   std::vector<std::pair<std::string, std::string>> files = {};
+  std::string setup = "";
 };
+
+// The binary under its name in the case folder, for setup commands.
+constexpr char kBin[] = "./caseledger_under_test ";
+// The ledger's key is random, so its key id differs from run to run; the page
+// quotes this one where a message names the key id of L.
+constexpr char kPageKeyId[] = "a3508d49";
 
 // An event line of the example case with `rest` (fields and payload).
 std::string Event(const std::string& rest,
@@ -55,6 +69,10 @@ std::string Officer(const std::string& payload,
 std::string Line2(const std::string& line) { return "\n" + line + "\n"; }
 
 constexpr char kNote[] = R"("officer_note_added": {"text": "x"})";
+constexpr char kFindings[] =
+    "findings --db L --case E2012-000417 --policy pol.json";
+constexpr char kExport[] =
+    "export --db L --case E2012-000417 --purpose judicial-review --out x.zip";
 constexpr char kId[] = R"("event_id": "0b6f8d52-1111-4222-8333-444455556666")";
 
 std::vector<Case> Cases() {
@@ -72,6 +90,8 @@ std::vector<Case> Cases() {
        "N] [--limit N]"},
       {"format", "read --db L --format xml", 2,
        "caseledger read: --format: 'xml' is not json or text"},
+      {"value for a switch", "findings --db L --case E2012-000417 --strict=yes",
+       2, "caseledger findings: --strict takes no value"},
       // 1.2 the ledger folder
       {"no --db", "read", 2,
        "caseledger read: --db DIR is required (or set CASELEDGER_DB)"},
@@ -102,14 +122,52 @@ std::vector<Case> Cases() {
       {"prove beyond", "prove --db L --position 99", 2,
        "caseledger prove: an inclusion proof needs 1 <= position (99) <= size "
        "(10) <= ledger size (10)"},
+      {"prove consistency backwards", "prove --db L --from-size 5 --size 3", 2,
+       "caseledger prove: a consistency proof needs 1 <= from-size (5) <= "
+       "size (3) <= ledger size (10)"},
       {"timeline without case", "timeline --db L", 2,
        "caseledger timeline: --case C is required"},
       {"as-of", "timeline --db L --case E2012-000417 --as-of yesterday", 2,
        "caseledger timeline: as-of: \"yesterday\" is neither an RFC 3339 time "
        "with a zone nor a date YYYY-MM-DD (Failed to parse input)"},
+      {"deadline status", "deadlines --db L --status LATE", 2,
+       "caseledger deadlines: status: \"LATE\" is not one of SUPERSEDED, "
+       "SATISFIED, SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING"},
+      {"purpose", "export --db L --case E2012-000417 --purpose fun --out x.zip",
+       2,
+       "caseledger export: --purpose: 'fun' is not reconsideration, "
+       "judicial-review or investigation (or RECONSIDERATION, "
+       "JUDICIAL_REVIEW, INVESTIGATION)"},
+      {"export without out",
+       "export --db L --case E2012-000417 --purpose judicial-review", 2,
+       "caseledger export: --out is required (usage: caseledger export --case "
+       "C --purpose P --out FILE.zip)"},
+      {"export tree size", absl::StrCat(kExport, " --tree-size 3"), 2,
+       "caseledger export: --tree-size 3: the ledger stores no checkpoint of "
+       "that size (a bundle is exported only at a checkpointed size; 1 are "
+       "stored, nearby: 10)"},
+      {"verify-bundle without pubkey",
+       "verify-bundle x.zip",
+       2,
+       "caseledger verify-bundle: --pubkey KEYFILE is required (the ledger's "
+       "verifier key, as `caseledger key` prints it)",
+       "",
+       {{"x.zip", ""}}},
       {"role", "token --role god --name x", 2,
        "caseledger token: unknown role 'god' (appender, reader, exporter or "
        "admin)"},
+      {"token without name", "token --role reader", 2,
+       "caseledger token: --role ROLE and --name NAME are required"},
+      {"token name", "token --role reader --name 'two words'", 2,
+       "caseledger token: --name must be one word (no spaces or '#')"},
+      {"serve without tokens", "serve --db L --listen 127.0.0.1:0", 2,
+       "caseledger serve: --tokens FILE is required"},
+      {"listen address",
+       "serve --db L --tokens tokens --listen nowhere",
+       2,
+       "caseledger serve: listen address 'nowhere' is not HOST:PORT",
+       "",
+       {{"tokens", ""}}},
       {"backup kind", "backup --db L", 2,
        "caseledger backup: give exactly one of --to DIR (make a backup) or "
        "--verify DIR (check one)"},
@@ -124,11 +182,36 @@ std::vector<Case> Cases() {
       {"restore over a ledger", "restore --from B --db L", 3,
        "caseledger restore: L already holds a ledger; restore into a new "
        "folder"},
+      {"restore into a non-empty folder",
+       "restore --from B --db R",
+       3,
+       "caseledger restore: R is not empty; restore into a new folder",
+       "",
+       {{"R/x", ""}}},
       // 1.4 client mode
       {"server without value", "--server", 2,
        "caseledger: --server needs a value"},
       {"server without token", "--server localhost:1 read", 2,
        "caseledger read: --server needs --token-file FILE (the token alone)"},
+      {"token file without server",
+       "--token-file t.tok read --db L",
+       2,
+       "caseledger: --token-file and --tls-* are for client mode: give "
+       "--server ADDR too",
+       "",
+       {{"t.tok", "clt_x\n"}}},
+      {"tls without server", "--tls-ca ca.pem read --db L", 2,
+       "caseledger: --token-file and --tls-* are for client mode: give "
+       "--server ADDR too"},
+      {"unreadable token file",
+       "--server 127.0.0.1:1 --token-file /nonexistent read", 2,
+       "caseledger read: cannot read token file /nonexistent"},
+      {"empty token file",
+       "--server 127.0.0.1:1 --token-file empty.tok read",
+       2,
+       "caseledger read: token file empty.tok is empty",
+       "",
+       {{"empty.tok", ""}}},
       {"no client mode", "--server localhost:1 verify --db L", 2,
        "caseledger verify: has no client mode: run it where the ledger is, "
        "without --server"},
@@ -144,6 +227,17 @@ std::vector<Case> Cases() {
        "type type.googleapis.com/caseledger.v1.ActorKind.Value",
        Line2(Event(
            absl::StrCat(R"("actor": {"kind": "KING", "id": "o"}, )", kNote)))},
+      {"impossible time", append, 2,
+       "caseledger append: line 2: (occurred_at): invalid value Field "
+       "'occurred_at', Invalid time format: 2011-02-30T10:00:00Z for type "
+       "type.googleapis.com/google.protobuf.Timestamp",
+       Line2(absl::StrReplaceAll(Officer(kNote),
+                                 {{"2011-02-01T", "2011-02-30T"}}))},
+      {"time without zone", append, 2,
+       "caseledger append: line 2: (occurred_at): invalid value Field "
+       "'occurred_at', Invalid time format: 2011-02-01T10:00:00 for type "
+       "type.googleapis.com/google.protobuf.Timestamp",
+       Line2(absl::StrReplaceAll(Officer(kNote), {{"10:00:00Z", "10:00:00"}}))},
       {"two payloads", append, 2,
        "caseledger append: line 2: : invalid value oneof field 'payload' is "
        "already set. Cannot set 'case_opened' for type oneof",
@@ -172,6 +266,10 @@ std::vector<Case> Cases() {
        Line2(Officer(absl::StrCat(R"("event_id": "123", )", kNote)))},
       {"empty text", append, 2, "line 2: officer_note_added.text: is required",
        Line2(Officer(R"("officer_note_added": {"text": ""})"))},
+      {"unset enum", append, 2,
+       "line 2: email_consent_recorded.party: is required",
+       Line2(Officer(R"("email_consent_recorded": {"address": "a@b.example", )"
+                     R"("basis": "APPLICATION_FORM"})"))},
       {"address", append, 2,
        "line 2: email_consent_recorded.address: 'bob@' is not a valid email "
        "address",
@@ -182,11 +280,24 @@ std::vector<Case> Cases() {
        "recipient",
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
                      R"("channel": "EMAIL"})"))},
+      {"transfer without to", append, 2,
+       "line 2: transfer_notice_sent.to: a transfer notice needs at least one "
+       "recipient",
+       Line2(Officer(R"("transfer_notice_sent": {})"))},
       {"deadline", append, 2,
        "line 2: document_request_sent.deadline: must be after occurred_at",
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
                      R"("channel": "EMAIL", "to": ["a@b.example"], )"
                      R"("deadline": "2011-01-01T00:00:00Z"})"))},
+      {"extension without deadline", append, 2,
+       "line 2: deadline_extended.new_deadline: is required",
+       Line2(Officer(R"("deadline_extended": {"request_id": "DOC-1"})"))},
+      {"resend of itself", append, 2,
+       "line 2: document_request_sent.resend_of: a request cannot be a resend "
+       "of itself",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": ["a@b.example"], )"
+                     R"("resend_of": "DOC-9"})"))},
       {"digest", append, 2,
        "line 2: document_request_sent.body_sha256: must be 64 lowercase hex "
        "digits (SHA-256)",
@@ -201,6 +312,13 @@ std::vector<Case> Cases() {
        "NON_COMPLIANCE",
        Line2(Officer(R"("case_decided": {"decision": "REFUSED", )"
                      R"("ground": "NON_COMPLIANCE"})"))},
+      {"country", append, 2,
+       "line 2: case_opened.applicant_country: must be an ISO 3166-1 alpha-2 "
+       "code such as \"PH\"",
+       Line2(Officer(R"("case_opened": {"applicant_country": "Phil"})"))},
+      {"language", append, 2,
+       "line 2: case_opened.language: must be \"en\" or \"fr\"",
+       Line2(Officer(R"("case_opened": {"language": "de"})"))},
       // 2.3 rules against the ledger
       {"first event", append, 2,
        "line 2: officer_note_added: case NEW-2 does not exist; its first "
@@ -219,6 +337,12 @@ std::vector<Case> Cases() {
        "sent in case E2012-000417",
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC-1", )"
                      R"("channel": "EMAIL", "to": ["a@b.example"]})"))},
+      {"resend of unknown", append, 2,
+       "line 2: document_request_sent.resend_of: no request DOC-49 was sent "
+       "earlier in case E2012-000417",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": ["a@b.example"], )"
+                     R"("resend_of": "DOC-49"})"))},
       // 2.4 conflicts (these append: they come after the cases that count)
       {"id stored", append, 0, "",
        Officer(
@@ -228,6 +352,15 @@ std::vector<Case> Cases() {
        "stored at position 11 with different content",
        Officer(
            absl::StrCat(kId, R"(, "officer_note_added": {"text": "two"})"))},
+      {"id twice in a call", append, 3,
+       "line 2: event_id 0b6f8d52-1111-4222-8333-444455556699 appears twice "
+       "in this call with different content",
+       Officer(R"("event_id": "0b6f8d52-1111-4222-8333-444455556699", )"
+               R"("officer_note_added": {"text": "a"})") +
+           "\n" +
+           Officer(R"("event_id": "0b6f8d52-1111-4222-8333-444455556699", )"
+                   R"("officer_note_added": {"text": "b"})") +
+           "\n"},
       {"expected version mismatch", append + " --expected-version 3", 3,
        "caseledger append: case E2012-000417: expected version 3, actual "
        "version 11",
@@ -244,6 +377,12 @@ std::vector<Case> Cases() {
        "unexpected character 'n'",
        "",
        {{"pol.json", "not json"}}},
+      {"policy not an object",
+       kFindings,
+       2,
+       "pol.json: policy: must be a JSON object",
+       "",
+       {{"pol.json", "[]"}}},
       {"policy empty",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,
@@ -257,6 +396,18 @@ std::vector<Case> Cases() {
        "days, not -1",
        "",
        {{"pol.json", R"({"default_minimum_days": -1})"}}},
+      {"policy fractional days",
+       kFindings,
+       2,
+       "pol.json: policy: default_minimum_days must be a whole number of days",
+       "",
+       {{"pol.json", R"({"default_minimum_days": 1.5})"}}},
+      {"policy days as text",
+       kFindings,
+       2,
+       "pol.json: policy: default_minimum_days must be a whole number of days",
+       "",
+       {{"pol.json", R"({"default_minimum_days": "30"})"}}},
       {"policy country",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,
@@ -265,6 +416,12 @@ std::vector<Case> Cases() {
        "",
        {{"pol.json",
          R"({"default_minimum_days": 30, "countries": {"sy": 60}})"}}},
+      {"policy countries not an object",
+       kFindings,
+       2,
+       "pol.json: policy: countries must be an object of country code to days",
+       "",
+       {{"pol.json", R"({"default_minimum_days": 30, "countries": []})"}}},
       {"policy key",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,
@@ -272,7 +429,113 @@ std::vector<Case> Cases() {
        "default_minimum_days, countries)",
        "",
        {{"pol.json", R"({"default_minimum_days": 30, "colour": 1})"}}},
-      // 4 key files
+      // 4 key, token and certificate files
+      {"signing key not PEM",
+       "checkpoint --db L2",
+       2,
+       "the signing key L2/signing-key.pem is unusable: private key text for "
+       "bad.example/log is not an unencrypted PEM private key",
+       "",
+       {},
+       absl::StrCat(kBin,
+                    "init --db L2 --name bad.example/log && "
+                    "echo garbage >L2/signing-key.pem")},
+      {"signing key not PEM, key", "key --db L2", 2,
+       "the signing key L2/signing-key.pem is unusable: private key text for "
+       "bad.example/log is not an unencrypted PEM private key"},
+      {"signing key not PEM, append", "append --db L2 /dev/stdin", 2,
+       "the signing key L2/signing-key.pem is unusable",
+       Officer(kNote, "NEW-1")},
+      {"signing key missing",
+       "checkpoint --db L2",
+       3,
+       "cannot read the signing key L2/signing-key.pem",
+       "",
+       {},
+       "rm L2/signing-key.pem"},
+      {"signing key missing, key", "key --db L2", 3,
+       "cannot read the signing key L2/signing-key.pem"},
+      {"reading without the signing key", "read --db L2", 0, ""},
+      {"verify without the signing key", "verify --db L2", 0,
+       "signatures NOT checked (no usable signing-key.pem: give --pubkey "
+       "KEYFILE)"},
+      {"verify with another ledger's key",
+       "verify --db L --pubkey other.pub",
+       1,
+       "FAIL checkpoint of size ",
+       "",
+       {},
+       absl::StrCat(kBin, "init --db L4 --name other.example/log && ", kBin,
+                    "key --db L4 >other.pub")},
+      {"verify with no verifier key",
+       "verify --db L --pubkey pk",
+       2,
+       "caseledger verify: --pubkey: verifier key is not <name>+<key "
+       "id>+<base64 key>",
+       "",
+       {{"pk", "garbage\n"}}},
+      {"pubkey key id",
+       "verify-bundle x.zip --pubkey k1",
+       2,
+       "--pubkey: verifier key for bad.example/log: key id \"zzzz\" is not 8 "
+       "lowercase hex digits",
+       "",
+       {{"x.zip", ""}},
+       absl::StrCat(kBin, "key --db L | sed 's/+[0-9a-f]*+/+zzzz+/' >k1")},
+      {"pubkey key id mismatch",
+       "verify-bundle x.zip --pubkey k2",
+       2,
+       absl::StrCat("--pubkey: verifier key for bad.example/log: key id "
+                    "12345678 does not match the key, whose id is ",
+                    kPageKeyId),
+       "",
+       {{"x.zip", ""}},
+       absl::StrCat(kBin, "key --db L | sed 's/+[0-9a-f]*+/+12345678+/' >k2")},
+      {"tokens line",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0",
+       2,
+       "caseledger serve: tokens line 1: expected 'ROLE NAME sha256:HEX'",
+       "",
+       {{"tokens", "reader\n"}}},
+      {"tokens role",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0",
+       2,
+       "caseledger serve: tokens line 1: unknown role 'god' (appender, "
+       "reader, exporter or admin)",
+       "",
+       {{"tokens", absl::StrCat("god x sha256:", std::string(64, 'a'), "\n")}}},
+      {"tokens digest length",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0",
+       2,
+       "tokens line 1: the digest must be 64 hex digits",
+       "",
+       {{"tokens", "reader x sha256:abc\n"}}},
+      {"tokens digest kind",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0",
+       2,
+       "tokens line 1: the digest must start with 'sha256:'",
+       "",
+       {{"tokens", absl::StrCat("reader x md5:", std::string(64, 'a'), "\n")}}},
+      {"tokens digest twice",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0",
+       2,
+       "caseledger serve: tokens line 2: this token digest is listed twice",
+       "",
+       {{"tokens",
+         absl::StrCat("reader a sha256:", std::string(64, 'a'), "\n",
+                      "reader b sha256:", std::string(64, 'a'), "\n")}}},
+      {"tls certificate without key",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --tls-cert x.pem",
+       2,
+       "TLS needs both a certificate and its private key",
+       "",
+       {{"tokens", ""}, {"x.pem", "x\n"}}},
+      {"tls key without certificate",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --tls-key x.pem", 2,
+       "TLS needs both a certificate and its private key"},
+      {"client ca without server certificate",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --client-ca x.pem", 2,
+       "mutual TLS (a client CA) needs the server's certificate and key"},
       {"pubkey",
        "verify-bundle x.zip --pubkey pk",
        2,
@@ -280,18 +543,63 @@ std::vector<Case> Cases() {
        "<name>+<key id>+<base64 key>",
        "",
        {{"pk", "garbage\n"}, {"x.zip", ""}}},
+      // 5 signed checkpoints
+      {"since-checkpoint not a note",
+       absl::StrCat(kExport, " --since-checkpoint ck"),
+       2,
+       "caseledger export: --since-checkpoint: not a checkpoint signed by this "
+       "ledger's key: signed note has no blank line before its signature "
+       "lines",
+       "",
+       {{"ck", "garbage\n"}}},
+      {"since-checkpoint of another ledger",
+       absl::StrCat(kExport, " --since-checkpoint ck"),
+       2,
+       absl::StrCat("--since-checkpoint: not a checkpoint signed by this "
+                    "ledger's key: no signature by bad.example/log (key id ",
+                    kPageKeyId, ")"),
+       "",
+       {},
+       absl::StrCat(kBin, "init --db L3 --name bad.example/log && ", kBin,
+                    "checkpoint --db L3 >ck")},
+      {"since-checkpoint altered",
+       absl::StrCat(kExport, " --since-checkpoint ck"),
+       2,
+       absl::StrCat("--since-checkpoint: not a checkpoint signed by this "
+                    "ledger's key: signed note line 5: signature by "
+                    "bad.example/log (key id ",
+                    kPageKeyId, ") does not verify over the 64-byte note text"),
+       "",
+       {},
+       // The root's first base64 digit changed: the same length, other bytes.
+       absl::StrCat(kBin, "checkpoint --db L | sed '3s/^A/B/;t;3s/^./A/' >ck")},
       // 6 bundles
       {"unreadable bundle",
-       "key --db L >key.txt && ./caseledger_under_test verify-bundle "
-       "/nonexistent.zip --pubkey key.txt",
-       1, "cannot read /nonexistent.zip: No such file or directory"},
+       "verify-bundle /nonexistent.zip --pubkey key.txt",
+       1,
+       "cannot read /nonexistent.zip: No such file or directory",
+       "",
+       {},
+       absl::StrCat(kBin, "key --db L >key.txt")},
       {"not a zip",
-       "key --db L >key.txt && ./caseledger_under_test verify-bundle g.zip "
-       "--pubkey key.txt",
+       "verify-bundle g.zip --pubkey key.txt",
        1,
        "not a bundle archive: offset 0: too short for a ZIP end record",
        "",
        {{"g.zip", "garbage\n"}}},
+      {"member altered",
+       "verify-bundle a.zip --pubkey key.txt",
+       1,
+       "- README.txt: its bytes do not match the archive's CRC-32 for it (the "
+       "member was altered)",
+       "",
+       {},
+       // README.txt is stored, not compressed: its text is in the archive.
+       absl::StrCat(kBin,
+                    "export --db L --case E2012-000417 --purpose "
+                    "investigation --out e.zip && LC_ALL=C sed "
+                    "'s/Purpose     INVESTIGATION/Purpose     INVESTIGATIOX/' "
+                    "e.zip >a.zip && ! cmp -s e.zip a.zip")},
   };
 }
 
@@ -309,6 +617,13 @@ class BadInputTest : public ::testing::Test {
                               "/examples/bounce-handled.jsonl"),
                  "");
     ASSERT_EQ(r.code, 0) << r.output;
+    // The key id: the second field of <name>+<key id>+<base64 key>.
+    r = Run("key --db L", "");
+    ASSERT_EQ(r.code, 0) << r.output;
+    std::vector<std::string> fields =
+        absl::StrSplit(r.output, absl::MaxSplits('+', 2));
+    ASSERT_EQ(fields.size(), 3u) << r.output;
+    key_id_ = fields[1];
   }
 
   struct Result {
@@ -321,12 +636,47 @@ class BadInputTest : public ::testing::Test {
         "cd ", dir_.path(), " && env -u CASELEDGER_DB ./caseledger_under_test ",
         args, " <stdin >stdout 2>stderr");
     int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-            Slurp(dir_.Sub("stderr")) + Slurp(dir_.Sub("stdout"))};
+    std::string output = Slurp(dir_.Sub("stderr")) + Slurp(dir_.Sub("stdout"));
+    if (!key_id_.empty()) {
+      output = absl::StrReplaceAll(output, {{key_id_, kPageKeyId}});
+    }
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  }
+
+  // Runs a shell command in the case folder; true when it succeeded.
+  bool Shell(const std::string& command) {
+    std::string line = absl::StrCat(
+        "cd ", dir_.path(), " && env -u CASELEDGER_DB sh -c '",
+        absl::StrReplaceAll(command, {{"'", "'\\''"}}), "' >/dev/null 2>&1");
+    return std::system(line.c_str()) == 0;
+  }
+
+  // What a refused input must leave as it was: the events and checkpoints of
+  // L (as `read` and `verify` report them) and the names of the files in the
+  // case folder. RocksDB's own files in a store folder change on every open,
+  // and stdin, stdout and stderr are the harness's.
+  std::string Snapshot() {
+    std::string out =
+        absl::StrCat("events: SHA-256 ",
+                     ToHex(Sha256(Run("read --db L --format json", "").output)),
+                     "\n", Run("verify --db L", "").output);
+    std::vector<std::string> names;
+    for (const auto& f :
+         std::filesystem::recursive_directory_iterator(dir_.path())) {
+      std::string name =
+          std::filesystem::relative(f.path(), dir_.path()).string();
+      if (name == "stdin" || name == "stdout" || name == "stderr") continue;
+      if (absl::StrContains(name, "/store/")) continue;
+      names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    absl::StrAppend(&out, absl::StrJoin(names, "\n"));
+    return out;
   }
 
   testing::TempFolder dir_;
   std::string page_;
+  std::string key_id_;
 };
 
 TEST_F(BadInputTest, EveryCataloguedRefusalHappensAsTheCatalogueSays) {
@@ -337,12 +687,91 @@ TEST_F(BadInputTest, EveryCataloguedRefusalHappensAsTheCatalogueSays) {
       std::filesystem::create_directories(p.parent_path());
       std::ofstream(p, std::ios::binary) << content;
     }
+    if (!c.setup.empty()) {
+      ASSERT_TRUE(Shell(c.setup)) << c.setup;
+    }
+    const bool refused = c.exit != 0;
+    const std::string before = refused ? Snapshot() : "";
     Result r = Run(c.args, c.input);
     EXPECT_EQ(r.code, c.exit) << r.output;
     EXPECT_NE(r.output.find(c.message), std::string::npos)
         << "expected: " << c.message << "\ngot: " << r.output;
     EXPECT_NE(page_.find(c.message), std::string::npos)
         << "docs/bad-input.md does not quote: " << c.message;
+    // A refused input writes nothing.
+    if (refused) {
+      EXPECT_EQ(Snapshot(), before);
+    }
+  }
+}
+
+// The rows whose output is not one message.
+
+TEST_F(BadInputTest, NoVerbPrintsTheVerbListOnStandardErrorAndExitsTwo) {
+  ASSERT_NE(page_.find("| `caseledger` (no verb) | 2 | the verb list, on "
+                       "standard error |"),
+            std::string::npos);
+  std::string before = Snapshot();
+  Result r = Run("", "");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(Slurp(dir_.Sub("stdout")).empty());
+  const std::string err = Slurp(dir_.Sub("stderr"));
+  EXPECT_NE(err.find("verbs:"), std::string::npos) << err;
+  for (const char* verb : {"init", "append", "read", "verify", "serve"}) {
+    EXPECT_NE(err.find(absl::StrCat("\n  ", verb, " ")), std::string::npos)
+        << verb << " not in:\n"
+        << err;
+  }
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(BadInputTest, HelpAnywhereAfterTheVerbPrintsItsUsageAndExitsZero) {
+  ASSERT_NE(page_.find("| `--help` anywhere after the verb | 0 | the verb's "
+                       "usage, on standard output |"),
+            std::string::npos);
+  std::string before = Snapshot();
+  for (const char* args :
+       {"read --help", "read --db L --help", "read --db L --case NOPE --help",
+        "append --db L --expected-version latest --help",
+        "findings --strict --help --db L"}) {
+    SCOPED_TRACE(args);
+    Result r = Run(args, "");
+    EXPECT_EQ(r.code, 0) << r.output;
+    const std::string verb =
+        std::string(args).substr(0, std::string(args).find(' '));
+    EXPECT_EQ(Slurp(dir_.Sub("stdout"))
+                  .rfind(absl::StrCat("usage: caseledger ", verb), 0),
+              0u)
+        << r.output;
+    EXPECT_TRUE(Slurp(dir_.Sub("stderr")).empty());
+  }
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(BadInputTest, ALedgerOfANewerStorageFormatIsRefused) {
+  const std::string message =
+      "L2: storage format version 2 is not supported by this build (supports "
+      "1)";
+  ASSERT_NE(page_.find("| a ledger of a newer storage format | 3 | "),
+            std::string::npos);
+  ASSERT_NE(page_.find(message), std::string::npos)
+      << "docs/bad-input.md does not quote: " << message;
+  ASSERT_EQ(Run("init --db L2 --name bad.example/log", "").code, 0);
+  {
+    // The format version key of the meta family (docs/storage.md).
+    auto store = internal::Store::Open(dir_.Sub("L2/store"), {});
+    ASSERT_OK(store);
+    internal::Batch batch(**store);
+    batch.Put(internal::Family::kMeta, "format_version", "2");
+    ASSERT_OK((*store)->Write(batch, true));
+  }
+  for (const char* verb : {"read", "append", "verify", "checkpoint"}) {
+    SCOPED_TRACE(verb);
+    Result r = Run(absl::StrCat(verb, " --db L2",
+                                verb == std::string("append") ? " -" : ""),
+                   Officer(kNote, "NEW-1") + "\n");
+    EXPECT_EQ(r.code, 3) << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
   }
 }
 

@@ -471,5 +471,41 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
   ASSERT_OK(ledger->Verify().status());
 }
 
+// docs/bad-input.md, section 1.2: a writing verb on a ledger that `serve`
+// holds is refused (exit 4) and writes nothing.
+TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
+  const std::string db = dir_.Sub("held");
+  ASSERT_EQ(Cli("init --db " + db + " --name held.example/log").code, 0);
+  ServeProcess p;
+  ASSERT_FALSE(Serve(p, db).empty()) << Slurp(dir_.Sub("serve.err"));
+  CliRun r = Cli("append --db " + db + " " + Example("bounce-handled.jsonl"));
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_THAT(r.err, StartsWith("caseledger append: "));
+  EXPECT_THAT(r.err,
+              HasSubstr("(another process has this ledger open for writing)"));
+  CliRun read = Cli("read --db " + db);
+  EXPECT_EQ(read.code, 0) << read.err;
+  EXPECT_EQ(read.out, "");
+  p.Stop(SIGTERM);
+}
+
+// docs/bad-input.md, section 4: a tokens file without tokens starts the
+// server, with a warning.
+TEST_F(ServeTest, ATokensFileWithoutTokensStartsWithAWarning) {
+  const std::string db = dir_.Sub("lonely");
+  ASSERT_EQ(Cli("init --db " + db + " --name lonely.example/log").code, 0);
+  const std::string tokens = Write("no-tokens", "# nobody yet\n");
+  ServeProcess p;
+  const std::string address =
+      p.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens", tokens},
+              dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+  EXPECT_THAT(Slurp(dir_.Sub("serve.err")),
+              HasSubstr(absl::StrCat("caseledger serve: warning: ", tokens,
+                                     " lists no tokens; every call will be "
+                                     "refused")));
+  p.Stop(SIGTERM);
+}
+
 }  // namespace
 }  // namespace caseledger

@@ -2,8 +2,12 @@
 // a real ledger: round trips of every RPC, expected-version races, the
 // subscription's switch from catch-up to live under concurrent appends,
 // roles, the access log, message limits and shutdown.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -832,6 +836,180 @@ TEST_F(ServerTest, ClientModeMapsCodesBack) {
   absl::Status back =
       server::FromGrpcStatus(server::ToGrpcStatus(with_payload));
   EXPECT_EQ(back, with_payload);
+}
+
+// docs/bad-input.md, section 7 (and the gRPC paragraph of section 2.1): each
+// refusal of a request has the code and the message the page quotes, and
+// writes nothing.
+class BadRequestTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    std::ifstream f(std::filesystem::path(__FILE__).parent_path() /
+                    "../../docs/bad-input.md");
+    std::stringstream s;
+    s << f.rdbuf();
+    page_ = s.str();
+    ASSERT_FALSE(page_.empty()) << "docs/bad-input.md not found";
+  }
+
+  // `status` has `code` and `message`, and the page quotes `message`.
+  void ExpectRefusal(const absl::Status& status, absl::StatusCode code,
+                     const std::string& message) {
+    EXPECT_EQ(status.code(), code) << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message));
+    EXPECT_NE(page_.find(message), std::string::npos)
+        << "docs/bad-input.md does not quote: " << message;
+  }
+
+  std::string page_;
+};
+
+TEST_F(BadRequestTest, UnauthenticatedAndUnauthorizedCallsAreRefused) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("AUTH")}).status());
+  v1::GetCheckpointRequest request;
+  v1::CheckpointResponse response;
+  grpc::ClientContext context;  // no authorization metadata
+  ExpectRefusal(server::FromGrpcStatus(
+                    admin->stub().GetCheckpoint(&context, request, &response)),
+                absl::StatusCode::kUnauthenticated,
+                "missing bearer token (metadata 'authorization: Bearer "
+                "<token>')");
+  ExpectRefusal(Client("clt_not-a-real-token")->GetCheckpoint(0).status(),
+                absl::StatusCode::kUnauthenticated, "unknown token");
+  ExpectRefusal(Client(tokens_.reader)->Append({Note("AUTH", "x")}).status(),
+                absl::StatusCode::kPermissionDenied,
+                "role reader may not call Append");
+  EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+TEST_F(BadRequestTest, MalformedAppendsAreRefusedNamingTheEvent) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK(c->Append({CaseOpened("BAD")}).status());
+  ExpectRefusal(c->Append({}).status(), absl::StatusCode::kInvalidArgument,
+                "the batch holds no events");
+  ExpectRefusal(
+      c->Append(std::vector<v1::Event>(10001, Note("BAD", "x"))).status(),
+      absl::StatusCode::kInvalidArgument,
+      "the batch holds 10001 events; at most 10000 per Append");
+
+  v1::AppendRequest request;
+  *request.add_events() = Note("BAD", "x");
+  request.mutable_expected_version()->set_kind(
+      static_cast<v1::ExpectedVersion::Kind>(9));
+  v1::AppendResponse response;
+  auto context = c->NewContext(absl::Now() + absl::Seconds(10));
+  ExpectRefusal(server::FromGrpcStatus(
+                    c->stub().Append(context.get(), request, &response)),
+                absl::StatusCode::kInvalidArgument,
+                "expected_version.kind: unknown value 9");
+
+  // An invalid event: section 2's message with `event I: `, and I in the
+  // payload.
+  std::vector<v1::Event> events = {Note("BAD", "a"), Note("BAD", "b"),
+                                   Note("BAD", "c")};
+  events[2].clear_occurred_at();
+  absl::Status invalid = c->Append(events).status();
+  ExpectRefusal(invalid, absl::StatusCode::kInvalidArgument,
+                "event 2: occurred_at: is required");
+  EXPECT_EQ(FailedEventIndex(invalid), std::optional<size_t>(2));
+
+  // What protobuf lets through and JSON would not: unknown fields, unknown
+  // enum numbers, timestamps outside years 1 to 9999.
+  std::vector<v1::Event> unknown = {Note("BAD", "x")};
+  unknown[0]
+      .GetReflection()
+      ->MutableUnknownFields(&unknown[0])
+      ->AddVarint(999, 1);
+  ExpectRefusal(c->Append(unknown).status(), absl::StatusCode::kInvalidArgument,
+                "event 0: event: has unknown fields");
+  std::vector<v1::Event> kind = {Note("BAD", "x")};
+  kind[0].mutable_actor()->set_kind(static_cast<v1::ActorKind::Value>(9));
+  ExpectRefusal(c->Append(kind).status(), absl::StatusCode::kInvalidArgument,
+                "event 0: actor.kind: unknown enum value 9");
+  std::vector<v1::Event> time = {Note("BAD", "x")};
+  time[0].mutable_occurred_at()->set_seconds(253402300800);  // year 10000
+  ExpectRefusal(c->Append(time).status(), absl::StatusCode::kInvalidArgument,
+                "occurred_at: is not a valid timestamp");
+
+  std::vector<v1::Event> huge = {Note("BAD", "x")};
+  huge[0].set_source(std::string(9 << 20, 'x'));  // over the 8 MiB limit
+  EXPECT_EQ(c->Append(huge).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+TEST_F(BadRequestTest, ConflictsAreFailedPreconditionOrAlreadyExists) {
+  auto c = Client(tokens_.appender);
+  std::vector<v1::Event> first = {CaseOpened("CONFLICT"),
+                                  Note("CONFLICT", "one")};
+  first[1].set_event_id("0b6f8d52-1111-4222-8333-444455556666");
+  ASSERT_OK(c->Append(first).status());
+  ExpectRefusal(
+      c->Append({Note("CONFLICT", "x")}, ExpectedVersion::Exactly(1)).status(),
+      absl::StatusCode::kFailedPrecondition,
+      "case CONFLICT: expected version 1, actual version 2");
+  std::vector<v1::Event> reused = {Note("CONFLICT", "two")};
+  reused[0].set_event_id("0b6f8d52-1111-4222-8333-444455556666");
+  ExpectRefusal(c->Append(reused).status(), absl::StatusCode::kAlreadyExists,
+                "event 0: event_id 0b6f8d52-1111-4222-8333-444455556666 is "
+                "already "
+                "stored at position 2 with different content");
+  EXPECT_EQ(ledger_->Size(), 2u);
+}
+
+TEST_F(BadRequestTest, TheHundredTwentyNinthSubscriptionIsRefused) {
+  ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("SUB")}).status());
+  auto c = Client(tokens_.reader);
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader;
+  };
+  std::vector<Stream> open;
+  // Each stream has its first message once its handler counts it.
+  for (int i = 0; i < 128; ++i) {
+    Stream s;
+    s.context = c->NewContext(absl::Now() + absl::Seconds(60));
+    s.reader = c->stub().Subscribe(s.context.get(), v1::SubscribeRequest());
+    v1::SubscribeResponse message;
+    ASSERT_TRUE(s.reader->Read(&message)) << i;
+    open.push_back(std::move(s));
+  }
+  auto context = c->NewContext(absl::Now() + absl::Seconds(60));
+  auto refused = c->stub().Subscribe(context.get(), v1::SubscribeRequest());
+  v1::SubscribeResponse message;
+  EXPECT_FALSE(refused->Read(&message));
+  ExpectRefusal(server::FromGrpcStatus(refused->Finish()),
+                absl::StatusCode::kResourceExhausted,
+                "too many subscriptions (at most 128)");
+  for (Stream& s : open) {
+    s.context->TryCancel();
+    s.reader->Finish().error_code();
+  }
+}
+
+TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
+  ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("LOG")}).status());
+  // The access log's file descriptor now writes to /dev/full (ENOSPC).
+  const std::string log = std::filesystem::canonical(AccessLogPath());
+  int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  bool replaced = false;
+  for (const auto& f : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(f.path(), ec);
+    if (ec || target.string() != log) continue;
+    ASSERT_GE(::dup2(full, std::stoi(f.path().filename().string())), 0);
+    replaced = true;
+  }
+  ::close(full);
+  ASSERT_TRUE(replaced) << "no open file descriptor of " << log;
+  ExpectRefusal(
+      Client(tokens_.reader)
+          ->ReadCase("LOG", 1, 0,
+                     [](const RecordedEvent&) { return absl::OkStatus(); }),
+      absl::StatusCode::kUnavailable, "the access log cannot be written: ");
 }
 
 }  // namespace

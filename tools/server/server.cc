@@ -28,7 +28,7 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+absl::Status Server::CheckListenOptions(const ServerOptions& options) {
   if (options.tls_cert_pem.empty() != options.tls_key_pem.empty()) {
     return absl::InvalidArgumentError(
         "TLS needs both a certificate and its private key");
@@ -42,6 +42,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     return absl::InvalidArgumentError(
         absl::StrCat("listen address '", options.listen, "' is not HOST:PORT"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  if (absl::Status s = CheckListenOptions(options); !s.ok()) return s;
   if (options.service.ledger == nullptr || options.service.tokens == nullptr ||
       options.service.clock == nullptr) {
     return absl::InvalidArgumentError(
@@ -66,7 +71,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         absl::StrCat("cannot listen on ", options.listen));
   }
   server->port_ = port;
-  server->address_ = absl::StrCat(options.listen.substr(0, colon), ":", port);
+  // CheckListenOptions made sure of the colon.
+  server->address_ = absl::StrCat(
+      options.listen.substr(0, options.listen.rfind(':')), ":", port);
   if (auto* health = server->server_->GetHealthCheckService()) {
     health->SetServingStatus(true);
   }

@@ -40,6 +40,10 @@ class Server {
   // Starts serving. kInvalidArgument for a bad address or TLS material,
   // kUnavailable when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  // The checks of Start that need nothing opened (the address's form, which
+  // TLS files go together), so that a caller can refuse bad flags before it
+  // opens the ledger. kInvalidArgument.
+  static absl::Status CheckListenOptions(const ServerOptions& options);
   // Shuts down with no grace period if Shutdown() was not called.
   ~Server();
   Server(const Server&) = delete;

@@ -77,6 +77,7 @@ uint64_t PeakRssKib();
 // Registration of each suite, in the order they should run.
 void RegisterBaselineBenchmarks();
 void RegisterLedgerBenchmarks();
+void RegisterBundleBenchmarks();
 
 }  // namespace caseledger::bench
 

@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
   }
   RegisterBaselineBenchmarks();
   RegisterLedgerBenchmarks();
+  RegisterBundleBenchmarks();
 
   ReportInput input;
   input.command =

@@ -216,6 +216,12 @@ absl::StatusOr<RecordedEvent> Ledger::Impl::ReadAt(uint64_t position) const {
   std::string key = EncodeU64(position);
   CASELEDGER_ASSIGN_OR_RETURN(auto entry, store->Get(Family::kEntries, key));
   CASELEDGER_ASSIGN_OR_RETURN(auto event, store->Get(Family::kEvents, key));
+  return DecodeFound(position, entry, event);
+}
+
+absl::StatusOr<RecordedEvent> Ledger::Impl::DecodeFound(
+    uint64_t position, const std::optional<std::string>& entry,
+    const std::optional<std::string>& event) const {
   if (!entry || !event) {
     return absl::DataLossError(absl::StrCat("position ", position, ": ",
                                             !entry ? "entry" : "event",
@@ -826,18 +832,32 @@ const std::string& Ledger::origin() const { return impl_->origin; }
 
 absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
     std::string_view case_id, uint64_t from_version, uint64_t limit) const {
-  std::vector<RecordedEvent> out;
-  std::string prefix = CasePrefix(case_id);
-  absl::Status inner;
+  // The case's positions first, then its entries and events in one batched
+  // read per family: a case's events lie far apart in the log, and batched
+  // lookups of ascending keys share the work of finding their blocks.
+  std::vector<uint64_t> positions;
+  std::vector<std::string> keys;
   CASELEDGER_RETURN_IF_ERROR(impl_->store->Scan(
       Family::kCaseIndex, CaseKey(case_id, std::max<uint64_t>(from_version, 1)),
-      prefix,
+      CasePrefix(case_id),
       [&](std::string_view, std::string_view value) -> absl::StatusOr<bool> {
         CASELEDGER_ASSIGN_OR_RETURN(uint64_t position, DecodeU64(value));
-        CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent e, impl_->ReadAt(position));
-        out.push_back(std::move(e));
-        return limit == 0 || out.size() < limit;
+        positions.push_back(position);
+        keys.push_back(EncodeU64(position));
+        return limit == 0 || keys.size() < limit;
       }));
+  CASELEDGER_ASSIGN_OR_RETURN(auto entries,
+                              impl_->store->MultiGet(Family::kEntries, keys));
+  CASELEDGER_ASSIGN_OR_RETURN(auto events,
+                              impl_->store->MultiGet(Family::kEvents, keys));
+  std::vector<RecordedEvent> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        RecordedEvent e,
+        impl_->DecodeFound(positions[i], entries[i], events[i]));
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

@@ -251,6 +251,11 @@ struct Ledger::Impl {
                           std::string_view event_value, v1::LedgerEntry& entry,
                           RecordedEvent& out) const;
   absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) const;
+  // The event at `position` from what a read found there; kDataLoss naming
+  // the part that is missing.
+  absl::StatusOr<RecordedEvent> DecodeFound(
+      uint64_t position, const std::optional<std::string>& entry,
+      const std::optional<std::string>& event) const;
   merkle::NodeSource Nodes() const;
 };
 

@@ -314,6 +314,27 @@ absl::StatusOr<std::optional<std::string>> Store::Get(
   return value;
 }
 
+absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGet(
+    Family family, const std::vector<std::string>& keys) const {
+  SkipPerfCounters();
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& key : keys) slices.push_back(ToSlice(key));
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  rep_->db->MultiGet(rocksdb::ReadOptions(),
+                     rep_->handles[static_cast<size_t>(family)], keys.size(),
+                     slices.data(), values.data(), statuses.data(),
+                     std::is_sorted(keys.begin(), keys.end()));
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading");
+    out[i] = values[i].ToString();
+  }
+  return out;
+}
+
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
 Store::LastWithPrefix(Family family, std::string_view prefix) const {
   SkipPerfCounters();

@@ -100,6 +100,11 @@ class Store {
   // The value at `key`; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(Family family,
                                                  std::string_view key) const;
+  // The values at `keys`, in their order; nullopt where a key is absent.
+  // One batched lookup: keys given in ascending order share the search of
+  // their blocks.
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      Family family, const std::vector<std::string>& keys) const;
   // The last key/value whose key starts with `prefix` (the whole family when
   // `prefix` is empty); nullopt when none.
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>>

@@ -3,6 +3,7 @@
 // Formats: docs/formats.md.
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <map>
@@ -252,30 +253,41 @@ absl::StatusOr<std::vector<uint64_t>> Ledger::CheckpointSizes() const {
 
 namespace {
 
-// The index families Verify compares with the log, in the order of their
-// cursors below.
-constexpr Family kIndexFamilies[] = {Family::kCaseIndex, Family::kEventIds,
-                                     Family::kRequests, Family::kMerkle};
-constexpr size_t kIndexFamilyCount = std::size(kIndexFamilies);
+// What Verify compares between the log and the stored indexes, as multisets.
+// The event-id index's records (event id -> position || SHA-256 of the
+// event) are compared in two halves, so that the index thread, which reads
+// the events too, can do the hashing: ids against positions, and positions
+// against digests. Since the log has one event per position, the two
+// halves agreeing means every record does.
+enum class Tallied {
+  kCaseIndex,     // case_id 0x00 version -> position
+  kRequests,      // case_id 0x00 request_id -> position
+  kMerkle,        // level index -> node hash
+  kIdPositions,   // event id -> position
+  kIdDigests,     // position -> SHA-256(event bytes)
+  kEventDigests,  // position -> SHA-256(salt || event bytes)
+};
+constexpr size_t kTalliedCount = 6;
+constexpr Tallied kAllTallied[] = {
+    Tallied::kCaseIndex,   Tallied::kRequests,  Tallied::kMerkle,
+    Tallied::kIdPositions, Tallied::kIdDigests, Tallied::kEventDigests};
 
-size_t IndexSlot(Family family) {
-  for (size_t i = 0; i < kIndexFamilyCount; ++i) {
-    if (kIndexFamilies[i] == family) return i;
-  }
-  return kIndexFamilyCount - 1;  // unreachable: only index families come here
-}
-
-const char* IndexName(Family family) {
-  switch (family) {
-    case Family::kCaseIndex:
+const char* TalliedName(Tallied t) {
+  switch (t) {
+    case Tallied::kCaseIndex:
       return "case index";
-    case Family::kEventIds:
-      return "event-id index";
-    case Family::kRequests:
+    case Tallied::kRequests:
       return "request index";
-    default:
+    case Tallied::kMerkle:
       return "Merkle node family";
+    case Tallied::kIdPositions:
+      return "event-id index";
+    case Tallied::kIdDigests:
+      return "event-id index's digests";
+    case Tallied::kEventDigests:
+      return "entries' event digests";
   }
+  return "";
 }
 
 // One key and value that an index must hold for the log to be intact.
@@ -334,41 +346,49 @@ std::string DescribeIndexItem(Family family, std::string_view key) {
     default:
       break;
   }
-  return absl::StrCat("the ", IndexName(family), " key ", ToHex(key));
+  return absl::StrCat("a key ", ToHex(key));
 }
 
-// What an index holds, as a multiset of (key, value) pairs summarised
-// without keeping it: per family, the count and the wrapping sum of SipHash
-// over each pair under a key drawn for this run. Equal multisets give equal
-// tallies; different ones differ except with probability about 2^-63, and
-// an attacker who edited the store before the run cannot know the key to
-// aim for that. So Verify reads each index once, in key order, instead of
-// looking up every entry's keys at random.
+// A multiset of (key, value) pairs summarised without keeping it: per kind,
+// the count and the wrapping sum of SipHash over each pair under a key
+// drawn for this run. Equal multisets give equal tallies; different ones
+// differ except with probability about 2^-63, and an attacker who edited
+// the store before the run cannot know the key to aim for that. So Verify
+// reads each index once, in key order, instead of looking up every entry's
+// keys at random. Tallies of the same key add up (Merge).
 class IndexTally {
  public:
   explicit IndexTally(const internal::SipHashKey& key) : key_(key) {}
 
-  void Add(Family family, std::string_view key, std::string_view value) {
+  void Add(Tallied kind, std::string_view key, std::string_view value) {
     // The key's length first, so no two (key, value) pairs share bytes.
     buffer_.clear();
     AppendU64(key.size(), buffer_);
     buffer_.append(key.data(), key.size());
     buffer_.append(value.data(), value.size());
-    const size_t slot = IndexSlot(family);
+    const size_t slot = static_cast<size_t>(kind);
     ++count_[slot];
     sum_[slot] += internal::SipHash24(key_, buffer_);
   }
-  uint64_t Count(Family family) const { return count_[IndexSlot(family)]; }
-  bool Agrees(const IndexTally& other, Family family) const {
-    const size_t slot = IndexSlot(family);
+  void Merge(const IndexTally& other) {
+    for (size_t i = 0; i < kTalliedCount; ++i) {
+      count_[i] += other.count_[i];
+      sum_[i] += other.sum_[i];
+    }
+  }
+  uint64_t Count(Tallied kind) const {
+    return count_[static_cast<size_t>(kind)];
+  }
+  bool Agrees(const IndexTally& other, Tallied kind) const {
+    const size_t slot = static_cast<size_t>(kind);
     return count_[slot] == other.count_[slot] && sum_[slot] == other.sum_[slot];
   }
 
  private:
   internal::SipHashKey key_;
   std::string buffer_;
-  std::array<uint64_t, kIndexFamilyCount> count_{};
-  std::array<uint64_t, kIndexFamilyCount> sum_{};
+  std::array<uint64_t, kTalliedCount> count_{};
+  std::array<uint64_t, kTalliedCount> sum_{};
 };
 
 // What a walk over the log computed.
@@ -383,15 +403,19 @@ using IndexItemCheck =
     std::function<absl::Status(uint64_t position, const EntryIndexItems&)>;
 
 // Walks entries and events in position order and checks what needs no
-// index: dense positions, each event's digest, case and type, recorded_at
-// never decreasing; computes every leaf and the tree nodes each entry
-// completes, and hands the entry's index items (case index, event id,
-// request, Merkle nodes) to `check`. The first problem is kDataLoss
-// "position P: ...".
+// index: dense positions, each event's case and type, recorded_at never
+// decreasing; computes every leaf and the tree nodes each entry completes.
+// What the indexes and digests must then be goes one of two ways:
+// - `expected` (the fast walk): each item is tallied, and the hashing of the
+//   events is left to the index thread (see Verify);
+// - `exact` (the walk that names a position): each event digest is
+//   recomputed here, and each entry's index items (case index, event id
+//   with its digest, request, Merkle nodes) are handed to `exact`.
+// The first problem is kDataLoss "position P: ...".
 absl::StatusOr<LogWalk> WalkLog(
     internal::Cursor& entries, internal::Cursor& events,
     const std::map<uint64_t, std::string>& notes, uint64_t total,
-    const IndexItemCheck& check,
+    IndexTally* expected, const IndexItemCheck* exact,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   LogWalk walk;
   entries.Seek("");
@@ -402,6 +426,7 @@ absl::StatusOr<LogWalk> WalkLog(
   v1::LedgerEntry entry;
   v1::Event event;
   EntryIndexItems items;
+  std::string pos_key;
   uint64_t p = 0;
   for (; entries.Valid(); entries.Next(), events.Next()) {
     ++p;
@@ -429,12 +454,14 @@ absl::StatusOr<LogWalk> WalkLog(
     if (value.size() < kSaltSize) return Tampered(p, "event bytes truncated");
     std::string_view salt = value.substr(0, kSaltSize);
     std::string_view event_bytes = value.substr(kSaltSize);
-    const Sha256Digest digest = Sha256(salt, event_bytes);
-    if (entry.event_digest() != DigestBytes(digest)) {
-      return Tampered(p, absl::StrCat("SHA-256(salt || event bytes) is ",
-                                      ToHex(digest),
-                                      " but the entry commits to ",
-                                      ToHex(entry.event_digest())));
+    if (exact != nullptr) {
+      const Sha256Digest digest = Sha256(salt, event_bytes);
+      if (entry.event_digest() != DigestBytes(digest)) {
+        return Tampered(p, absl::StrCat("SHA-256(salt || event bytes) is ",
+                                        ToHex(digest),
+                                        " but the entry commits to ",
+                                        ToHex(entry.event_digest())));
+      }
     }
     if (!event.ParseFromArray(event_bytes.data(),
                               static_cast<int>(event_bytes.size()))) {
@@ -451,20 +478,24 @@ absl::StatusOr<LogWalk> WalkLog(
     last_recorded = recorded;
     if (entry.case_version() == 1) ++walk.cases;
 
+    pos_key.clear();
+    AppendU64(p, pos_key);
     items.Clear();
     IndexItem& by_case = items.Add(Family::kCaseIndex);
     AppendCaseKey(entry.case_id(), entry.case_version(), by_case.key);
-    AppendU64(p, by_case.value);
+    by_case.value = pos_key;
     IndexItem& by_id = items.Add(Family::kEventIds);
     by_id.key.append(event.event_id());
-    AppendU64(p, by_id.value);
-    const Sha256Digest content = Sha256(event_bytes);
-    by_id.value.append(reinterpret_cast<const char*>(content.data()),
-                       content.size());
+    by_id.value = pos_key;
+    if (exact != nullptr) {
+      const Sha256Digest content = Sha256(event_bytes);
+      by_id.value.append(reinterpret_cast<const char*>(content.data()),
+                         content.size());
+    }
     if (event.has_document_request_sent()) {
       IndexItem& by_request = items.Add(Family::kRequests);
       AppendRequestKey(entry.case_id(), RequestIdOf(event), by_request.key);
-      AppendU64(p, by_request.value);
+      by_request.value = pos_key;
     }
     for (const auto& node : tree.Append(merkle::LeafHash(entry_bytes))) {
       IndexItem& stored_node = items.Add(Family::kMerkle);
@@ -473,7 +504,27 @@ absl::StatusOr<LogWalk> WalkLog(
                                node.hash.size());
       ++walk.nodes;
     }
-    CASELEDGER_RETURN_IF_ERROR(check(p, items));
+    if (exact != nullptr) {
+      CASELEDGER_RETURN_IF_ERROR((*exact)(p, items));
+    } else {
+      expected->Add(Tallied::kEventDigests, pos_key, entry.event_digest());
+      for (const IndexItem& item : items) {
+        switch (item.family) {
+          case Family::kCaseIndex:
+            expected->Add(Tallied::kCaseIndex, item.key, item.value);
+            break;
+          case Family::kEventIds:
+            expected->Add(Tallied::kIdPositions, item.key, item.value);
+            break;
+          case Family::kRequests:
+            expected->Add(Tallied::kRequests, item.key, item.value);
+            break;
+          default:
+            expected->Add(Tallied::kMerkle, item.key, item.value);
+            break;
+        }
+      }
+    }
     if (notes.count(p)) walk.roots[p] = tree.Root();
     if (progress && p % 100000 == 0) progress(p, total);
   }
@@ -486,10 +537,16 @@ absl::StatusOr<LogWalk> WalkLog(
   return walk;
 }
 
-// One read of every index family, in key order.
+// What the index thread read and computed.
 struct IndexScan {
-  explicit IndexScan(const internal::SipHashKey& key) : tally(key) {}
-  IndexTally tally;
+  explicit IndexScan(const internal::SipHashKey& key)
+      : stored(key), derived(key) {}
+  // The stored side: the index families, and each event's salted digest as
+  // recomputed from its bytes (against the digests the entries commit to).
+  IndexTally stored;
+  // The log's side, computed here rather than in the walk: each event's
+  // content digest (against the event-id index's).
+  IndexTally derived;
   // A read error, which ends the scan.
   absl::Status read;
   // The first case whose index versions are not 1, 2, ... at increasing
@@ -527,29 +584,73 @@ void CheckCaseIndexKey(std::string_view key, std::string_view value,
   last_position = *position;
 }
 
-// `cursors` are over kIndexFamilies, in that order. Stops early when `stop`
-// is set (the walk already failed).
-void ScanIndexes(std::vector<std::unique_ptr<internal::Cursor>>& cursors,
-                 const std::atomic<bool>& stop, IndexScan& scan) {
+// The index thread's work: one pass over the events (both digests of each)
+// and one over each index family, with the cursors made by Verify. Stops
+// early when `stop` is set (the walk already failed).
+void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
+                 internal::Cursor& event_ids, internal::Cursor& requests,
+                 internal::Cursor& merkle_nodes, const std::atomic<bool>& stop,
+                 IndexScan& scan) {
+  uint64_t n = 0;
+  auto stopped = [&] {
+    return ++n % 4096 == 0 && stop.load(std::memory_order_relaxed);
+  };
+  auto failed = [&](internal::Cursor& cursor) {
+    scan.read = cursor.status();
+    return !scan.read.ok();
+  };
+  for (events.Seek(""); events.Valid(); events.Next()) {
+    if (stopped()) return;
+    std::string_view value = events.value();
+    // A short value fails the walk, which reports it.
+    if (value.size() < kSaltSize) continue;
+    std::string_view salt = value.substr(0, kSaltSize);
+    std::string_view event_bytes = value.substr(kSaltSize);
+    const Sha256Digest salted = Sha256(salt, event_bytes);
+    const Sha256Digest content = Sha256(event_bytes);
+    scan.stored.Add(Tallied::kEventDigests, events.key(),
+                    {reinterpret_cast<const char*>(salted.data()),
+                     salted.size()});
+    scan.derived.Add(Tallied::kIdDigests, events.key(),
+                     {reinterpret_cast<const char*>(content.data()),
+                      content.size()});
+  }
+  if (failed(events)) return;
+
   std::string last_case;
   uint64_t last_version = 0;
   uint64_t last_position = 0;
-  for (size_t i = 0; i < kIndexFamilyCount; ++i) {
-    const Family family = kIndexFamilies[i];
-    internal::Cursor& cursor = *cursors[i];
-    uint64_t n = 0;
-    for (cursor.Seek(""); cursor.Valid(); cursor.Next()) {
-      if (++n % 4096 == 0 && stop.load(std::memory_order_relaxed)) return;
-      scan.tally.Add(family, cursor.key(), cursor.value());
-      if (family == Family::kCaseIndex && scan.case_versions.ok()) {
-        CheckCaseIndexKey(cursor.key(), cursor.value(), last_case,
-                          last_version, last_position, scan.case_versions);
-      }
+  for (case_index.Seek(""); case_index.Valid(); case_index.Next()) {
+    if (stopped()) return;
+    scan.stored.Add(Tallied::kCaseIndex, case_index.key(),
+                    case_index.value());
+    if (scan.case_versions.ok()) {
+      CheckCaseIndexKey(case_index.key(), case_index.value(), last_case,
+                        last_version, last_position, scan.case_versions);
     }
-    if (!cursor.status().ok()) {
-      scan.read = cursor.status();
-      return;
+  }
+  if (failed(case_index)) return;
+
+  for (event_ids.Seek(""); event_ids.Valid(); event_ids.Next()) {
+    if (stopped()) return;
+    // position(8) || SHA-256(event bytes), compared in two halves; a record
+    // of any other length cannot match both.
+    std::string_view record = event_ids.value();
+    const size_t split = std::min<size_t>(8, record.size());
+    scan.stored.Add(Tallied::kIdPositions, event_ids.key(),
+                    record.substr(0, split));
+    scan.stored.Add(Tallied::kIdDigests, record.substr(0, split),
+                    record.substr(split));
+  }
+  if (failed(event_ids)) return;
+
+  for (auto [cursor, kind] : {std::pair{&requests, Tallied::kRequests},
+                              std::pair{&merkle_nodes, Tallied::kMerkle}}) {
+    for (cursor->Seek(""); cursor->Valid(); cursor->Next()) {
+      if (stopped()) return;
+      scan.stored.Add(kind, cursor->key(), cursor->value());
     }
+    if (failed(*cursor)) return;
   }
 }
 
@@ -592,88 +693,84 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   if (RAND_bytes(tally_key.data(), static_cast<int>(tally_key.size())) != 1) {
     return absl::InternalError("cannot draw a random key for verify");
   }
-  // One snapshot for the walk and the index scan, which runs beside it on
-  // a second thread: each reads its families once, in key order.
-  auto cursors = store->NewCursors({Family::kEntries, Family::kEvents,
-                                    Family::kCaseIndex, Family::kEventIds,
-                                    Family::kRequests, Family::kMerkle});
-  std::vector<std::unique_ptr<internal::Cursor>> index_cursors;
-  for (size_t i = 2; i < cursors.size(); ++i) {
-    index_cursors.push_back(std::move(cursors[i]));
-  }
+  // One snapshot for the walk and for the index thread beside it, which
+  // hashes the events and reads the index families: each reads its
+  // families once, in key order.
+  auto cursors = store->NewCursors(
+      {Family::kEntries, Family::kEvents, Family::kEvents, Family::kCaseIndex,
+       Family::kEventIds, Family::kRequests, Family::kMerkle});
   IndexScan scan(tally_key);
   std::atomic<bool> stop_scan{false};
-  std::thread scanner(
-      [&] { ScanIndexes(index_cursors, stop_scan, scan); });
+  std::thread scanner([&] {
+    ScanIndexes(*cursors[2], *cursors[3], *cursors[4], *cursors[5],
+                *cursors[6], stop_scan, scan);
+  });
   IndexTally expected(tally_key);
   const uint64_t total = size.load();
-  auto walk = WalkLog(
-      *cursors[0], *cursors[1], notes, total,
-      [&](uint64_t, const EntryIndexItems& items) {
-        for (const IndexItem& item : items) {
-          expected.Add(item.family, item.key, item.value);
-        }
-        return absl::OkStatus();
-      },
-      progress);
+  auto walk = WalkLog(*cursors[0], *cursors[1], notes, total, &expected,
+                      /*exact=*/nullptr, progress);
   if (!walk.ok()) stop_scan = true;
   scanner.join();
-  if (!walk.ok()) return walk.status();
-  CASELEDGER_RETURN_IF_ERROR(scan.read);
+  expected.Merge(scan.derived);
+
+  // A checkpoint beyond the end says the tail was cut off: the most direct
+  // account of a truncated log, whose indexes then disagree too.
+  if (walk.ok() && !notes.empty() && notes.rbegin()->first > walk->entries) {
+    return Tampered(walk->entries + 1,
+                    absl::StrCat("missing: a checkpoint of size ",
+                                 notes.rbegin()->first,
+                                 " was signed but the ledger has only ",
+                                 walk->entries,
+                                 " entries; entries were removed"));
+  }
+
+  bool all_agree = walk.ok() && scan.read.ok() && scan.case_versions.ok();
+  for (Tallied kind : kAllTallied) {
+    all_agree = all_agree && expected.Agrees(scan.stored, kind);
+  }
+  if (!all_agree) {
+    // The first position whose bytes, digests or index items are wrong:
+    // the fast walk leaves the digests to the tallies, so a problem it
+    // stopped at may come after one they caught. Recomputing each digest
+    // and looking each item up is slow, but only for a ledger that fails.
+    auto again = store->NewCursors({Family::kEntries, Family::kEvents});
+    const IndexItemCheck look_up =
+        [&](uint64_t position, const EntryIndexItems& items) -> absl::Status {
+      for (const IndexItem& item : items) {
+        CASELEDGER_ASSIGN_OR_RETURN(auto stored,
+                                    store->Get(item.family, item.key));
+        if (!stored || *stored != item.value) {
+          return Tampered(position,
+                          absl::StrCat(DescribeIndexItem(item.family, item.key),
+                                       stored ? " differs" : " is missing"));
+        }
+      }
+      return absl::OkStatus();
+    };
+    CASELEDGER_RETURN_IF_ERROR(WalkLog(*again[0], *again[1], notes, total,
+                                       /*expected=*/nullptr, &look_up, nullptr)
+                                   .status());
+    CASELEDGER_RETURN_IF_ERROR(walk.status());
+    CASELEDGER_RETURN_IF_ERROR(scan.read);
+    // Every digest holds and every item the log needs is there; so an
+    // index holds more.
+    CASELEDGER_RETURN_IF_ERROR(scan.case_versions);
+    for (Tallied kind : kAllTallied) {
+      if (!expected.Agrees(scan.stored, kind)) {
+        return Tampered(
+            walk->entries,
+            absl::StrCat("the ", TalliedName(kind), " holds ",
+                         scan.stored.Count(kind),
+                         " keys where the log accounts for ",
+                         expected.Count(kind),
+                         ": keys were added, or the tail was truncated"));
+      }
+    }
+  }
   const uint64_t p = walk->entries;
   report.entries = p;
   report.cases = walk->cases;
   report.nodes = walk->nodes;
-
-  // A checkpoint beyond the end says the tail was cut off: the most direct
-  // account of a truncated log, whose indexes then disagree too.
-  if (!notes.empty() && notes.rbegin()->first > p) {
-    return Tampered(p + 1, absl::StrCat("missing: a checkpoint of size ",
-                                        notes.rbegin()->first,
-                                        " was signed but the ledger has only ",
-                                        p, " entries; entries were removed"));
-  }
-
-  bool indexes_agree = scan.case_versions.ok();
-  for (Family family : kIndexFamilies) {
-    indexes_agree = indexes_agree && expected.Agrees(scan.tally, family);
-  }
-  if (!indexes_agree) {
-    // Find the first position whose index items differ, by looking each one
-    // up: slow, but only for a ledger that fails.
-    auto again = store->NewCursors({Family::kEntries, Family::kEvents});
-    CASELEDGER_RETURN_IF_ERROR(
-        WalkLog(*again[0], *again[1], notes, total,
-                [&](uint64_t position, const EntryIndexItems& items)
-                    -> absl::Status {
-                  for (const IndexItem& item : items) {
-                    CASELEDGER_ASSIGN_OR_RETURN(
-                        auto stored, store->Get(item.family, item.key));
-                    if (!stored || *stored != item.value) {
-                      return Tampered(
-                          position,
-                          absl::StrCat(
-                              DescribeIndexItem(item.family, item.key),
-                              stored ? " differs" : " is missing"));
-                    }
-                  }
-                  return absl::OkStatus();
-                },
-                nullptr)
-            .status());
-    // Every item the log needs is there; so the index holds more.
-    CASELEDGER_RETURN_IF_ERROR(scan.case_versions);
-    for (Family family : kIndexFamilies) {
-      if (!expected.Agrees(scan.tally, family)) {
-        return Tampered(
-            p, absl::StrCat("the ", IndexName(family), " holds ",
-                            scan.tally.Count(family),
-                            " keys where the log accounts for ",
-                            expected.Count(family),
-                            ": keys were added, or the tail was truncated"));
-      }
-    }
-  }
 
   for (const auto& [checkpoint_size, note] : notes) {
     auto parsed = verifier ? VerifyCheckpoint(note, *verifier)

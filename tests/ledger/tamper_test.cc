@@ -1,5 +1,6 @@
 // Tampering done through raw writes to the ledger's store is found, naming
 // the position; proofs built by the ledger check against its checkpoints.
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 
@@ -72,6 +73,16 @@ class TamperTest : public ::testing::Test {
     EXPECT_OK(value);
     EXPECT_TRUE(value->has_value());
     return value->value_or("");
+  }
+
+  std::string EventIdAt(uint64_t position) {
+    LedgerOptions options;
+    options.read_only = true;
+    auto ledger = Ledger::Open(Dir(), options);
+    EXPECT_OK(ledger);
+    auto events = (*ledger)->ReadAll(position, 1);
+    EXPECT_OK(events);
+    return (*events)[0].event.event_id();
   }
 
   // What a reader finds: the open-time tail check, then the full verify.
@@ -205,6 +216,47 @@ TEST_F(TamperTest, AnAddedEventIdIsFound) {
     b.Put(Family::kEventIds, "an-event-never-appended", id_record);
   });
   ExpectFound("the event-id index holds 31 keys where the log accounts for 30");
+}
+
+TEST_F(TamperTest, AnEventIdRecordWithAnotherDigestIsFound) {
+  std::string id = EventIdAt(12);
+  std::string record = Get(Family::kEventIds, id);
+  record[20] ^= 0x01;  // in the digest half; the position half is intact
+  Tamper([&](auto&, auto& b) { b.Put(Family::kEventIds, id, record); });
+  ExpectFound(absl::StrCat("position 12: the event-id index entry for ", id,
+                           " differs"));
+}
+
+TEST_F(TamperTest, EventIdRecordsWithSwappedPositionsAreFound) {
+  // Each record keeps its own digest; only the positions trade places.
+  std::string a = EventIdAt(4), b = EventIdAt(5);
+  std::string record_a = Get(Family::kEventIds, a);
+  std::string record_b = Get(Family::kEventIds, b);
+  std::swap_ranges(record_a.begin(), record_a.begin() + 8, record_b.begin());
+  Tamper([&](auto&, auto& batch) {
+    batch.Put(Family::kEventIds, a, record_a);
+    batch.Put(Family::kEventIds, b, record_b);
+  });
+  ExpectFound(absl::StrCat("position 4: the event-id index entry for ", a));
+}
+
+TEST_F(TamperTest, TheFirstProblemIsNamedWhenALaterOneStopsTheWalk) {
+  // A salt byte changed at 3 (the event still parses; only its digest
+  // shows it) and an entry removed at 20 (the walk itself stops there).
+  std::string event = Get(Family::kEvents, EncodeU64(3));
+  event[0] ^= 0x01;
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEvents, EncodeU64(3), event);
+    b.Delete(Family::kEntries, EncodeU64(20));
+  });
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  absl::Status s = ledger->Verify().status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("position 3: SHA-256(salt || event bytes)"))
+      << s;
 }
 
 TEST_F(TamperTest, AnAddedMerkleNodeIsFound) {

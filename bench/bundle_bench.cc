@@ -57,8 +57,7 @@ const BundleFixture& GetBundleFixture() {
       for (int k = 0; k < 100; ++k) {
         batch.push_back(scripts[k % scripts.size()].Next());
       }
-      if (auto appended = f->ledger->Append(std::move(batch));
-          !appended.ok()) {
+      if (auto appended = f->ledger->Append(std::move(batch)); !appended.ok()) {
         Abort("appending", appended.status());
       }
     }
@@ -76,8 +75,8 @@ const BundleFixture& GetBundleFixture() {
     if (!built.ok()) Abort("building the bundle", built.status());
     if (built->events != kCaseEvents) {
       Abort("building the bundle",
-            absl::InternalError(absl::StrCat("the bundle holds ",
-                                             built->events, " events")));
+            absl::InternalError(
+                absl::StrCat("the bundle holds ", built->events, " events")));
     }
     f->bundle = std::move(built->bytes);
     return f;

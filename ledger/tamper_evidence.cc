@@ -17,11 +17,11 @@
 
 namespace caseledger {
 
-using internal::Batch;
 using internal::AppendCaseKey;
 using internal::AppendMerkleKey;
 using internal::AppendRequestKey;
 using internal::AppendU64;
+using internal::Batch;
 using internal::DecodeU64;
 using internal::EncodeU64;
 using internal::Family;
@@ -268,9 +268,9 @@ enum class Tallied {
   kEventDigests,  // position -> SHA-256(salt || event bytes)
 };
 constexpr size_t kTalliedCount = 6;
-constexpr Tallied kAllTallied[] = {
-    Tallied::kCaseIndex,   Tallied::kRequests,  Tallied::kMerkle,
-    Tallied::kIdPositions, Tallied::kIdDigests, Tallied::kEventDigests};
+constexpr Tallied kAllTallied[] = {Tallied::kCaseIndex, Tallied::kRequests,
+                                   Tallied::kMerkle,    Tallied::kIdPositions,
+                                   Tallied::kIdDigests, Tallied::kEventDigests};
 
 const char* TalliedName(Tallied t) {
   switch (t) {
@@ -457,10 +457,10 @@ absl::StatusOr<LogWalk> WalkLog(
     if (exact != nullptr) {
       const Sha256Digest digest = Sha256(salt, event_bytes);
       if (entry.event_digest() != DigestBytes(digest)) {
-        return Tampered(p, absl::StrCat("SHA-256(salt || event bytes) is ",
-                                        ToHex(digest),
-                                        " but the entry commits to ",
-                                        ToHex(entry.event_digest())));
+        return Tampered(
+            p, absl::StrCat("SHA-256(salt || event bytes) is ", ToHex(digest),
+                            " but the entry commits to ",
+                            ToHex(entry.event_digest())));
       }
     }
     if (!event.ParseFromArray(event_bytes.data(),
@@ -571,12 +571,12 @@ void CheckCaseIndexKey(std::string_view key, std::string_view value,
   const bool same_case = case_id == last_case;
   if (*version != (same_case ? last_version + 1 : 1) ||
       (same_case && *position <= last_position)) {
-    problem = absl::DataLossError(absl::StrCat(
-        "the case index gives case ", std::string(case_id), " version ",
-        *version, " at position ", *position,
-        same_case ? absl::StrCat(" after version ", last_version,
-                                 " at position ", last_position)
-                  : std::string(" as its first version")));
+    problem = absl::DataLossError(
+        absl::StrCat("the case index gives case ", std::string(case_id),
+                     " version ", *version, " at position ", *position,
+                     same_case ? absl::StrCat(" after version ", last_version,
+                                              " at position ", last_position)
+                               : std::string(" as its first version")));
     return;
   }
   if (!same_case) last_case.assign(case_id.data(), case_id.size());
@@ -608,12 +608,12 @@ void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
     std::string_view event_bytes = value.substr(kSaltSize);
     const Sha256Digest salted = Sha256(salt, event_bytes);
     const Sha256Digest content = Sha256(event_bytes);
-    scan.stored.Add(Tallied::kEventDigests, events.key(),
-                    {reinterpret_cast<const char*>(salted.data()),
-                     salted.size()});
-    scan.derived.Add(Tallied::kIdDigests, events.key(),
-                     {reinterpret_cast<const char*>(content.data()),
-                      content.size()});
+    scan.stored.Add(
+        Tallied::kEventDigests, events.key(),
+        {reinterpret_cast<const char*>(salted.data()), salted.size()});
+    scan.derived.Add(
+        Tallied::kIdDigests, events.key(),
+        {reinterpret_cast<const char*>(content.data()), content.size()});
   }
   if (failed(events)) return;
 
@@ -622,8 +622,7 @@ void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
   uint64_t last_position = 0;
   for (case_index.Seek(""); case_index.Valid(); case_index.Next()) {
     if (stopped()) return;
-    scan.stored.Add(Tallied::kCaseIndex, case_index.key(),
-                    case_index.value());
+    scan.stored.Add(Tallied::kCaseIndex, case_index.key(), case_index.value());
     if (scan.case_versions.ok()) {
       CheckCaseIndexKey(case_index.key(), case_index.value(), last_case,
                         last_version, last_position, scan.case_versions);
@@ -702,8 +701,8 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   IndexScan scan(tally_key);
   std::atomic<bool> stop_scan{false};
   std::thread scanner([&] {
-    ScanIndexes(*cursors[2], *cursors[3], *cursors[4], *cursors[5],
-                *cursors[6], stop_scan, scan);
+    ScanIndexes(*cursors[2], *cursors[3], *cursors[4], *cursors[5], *cursors[6],
+                stop_scan, scan);
   });
   IndexTally expected(tally_key);
   const uint64_t total = size.load();
@@ -716,12 +715,11 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   // A checkpoint beyond the end says the tail was cut off: the most direct
   // account of a truncated log, whose indexes then disagree too.
   if (walk.ok() && !notes.empty() && notes.rbegin()->first > walk->entries) {
-    return Tampered(walk->entries + 1,
-                    absl::StrCat("missing: a checkpoint of size ",
-                                 notes.rbegin()->first,
-                                 " was signed but the ledger has only ",
-                                 walk->entries,
-                                 " entries; entries were removed"));
+    return Tampered(
+        walk->entries + 1,
+        absl::StrCat("missing: a checkpoint of size ", notes.rbegin()->first,
+                     " was signed but the ledger has only ", walk->entries,
+                     " entries; entries were removed"));
   }
 
   bool all_agree = walk.ok() && scan.read.ok() && scan.case_versions.ok();
@@ -759,11 +757,10 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
       if (!expected.Agrees(scan.stored, kind)) {
         return Tampered(
             walk->entries,
-            absl::StrCat("the ", TalliedName(kind), " holds ",
-                         scan.stored.Count(kind),
-                         " keys where the log accounts for ",
-                         expected.Count(kind),
-                         ": keys were added, or the tail was truncated"));
+            absl::StrCat(
+                "the ", TalliedName(kind), " holds ", scan.stored.Count(kind),
+                " keys where the log accounts for ", expected.Count(kind),
+                ": keys were added, or the tail was truncated"));
       }
     }
   }

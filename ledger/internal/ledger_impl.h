@@ -58,8 +58,8 @@ inline std::string CaseKey(std::string_view case_id, uint64_t version) {
   AppendCaseKey(case_id, version, key);
   return key;
 }
-inline void AppendRequestKey(std::string_view case_id,
-                             std::string_view request, std::string& out) {
+inline void AppendRequestKey(std::string_view case_id, std::string_view request,
+                             std::string& out) {
   out.append(case_id).push_back('\0');
   out.append(request);
 }

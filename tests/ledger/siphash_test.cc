@@ -57,7 +57,8 @@ TEST(SipHashTest, AgreesWithOpenSslOnEveryLengthUpTo100) {
     for (auto& b : key) b = static_cast<uint8_t>(random());
     std::string data(n, '\0');
     for (auto& c : data) c = static_cast<char>(random());
-    EXPECT_EQ(SipHash24(key, data), OpenSslSipHash(key, data)) << "length " << n;
+    EXPECT_EQ(SipHash24(key, data), OpenSslSipHash(key, data))
+        << "length " << n;
   }
 }
 

@@ -189,8 +189,9 @@ TEST_F(TamperTest, AlteredCaseIndexIsFound) {
   // CASE-1 version 4 now claims to be at position 2.
   std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
   Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(2)); });
-  ExpectFound("position 14: the case index entry for case CASE-1 version 4 "
-              "differs");
+  ExpectFound(
+      "position 14: the case index entry for case CASE-1 version 4 "
+      "differs");
 }
 
 TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {

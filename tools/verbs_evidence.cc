@@ -75,8 +75,10 @@ int Verify(const Args& args, Io& io) {
     if (text.ok()) {
       auto parsed =
           ParseVerifierKey(std::string(absl::StripAsciiWhitespace(*text)));
-      if (!parsed.ok()) text = parsed.status();
-      else pubkey = *parsed;
+      if (!parsed.ok())
+        text = parsed.status();
+      else
+        pubkey = *parsed;
     }
     if (!text.ok()) {
       return UsageError(io, "verify",

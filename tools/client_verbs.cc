@@ -2,9 +2,6 @@
 // verbs against a server (docs/service.md), printing exactly what the local
 // verb prints. The flags, checks and output formats mirror verbs_*.cc; the
 // end-to-end tests in tests/server compare both modes byte for byte.
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 
@@ -16,8 +13,6 @@
 #include "ledger/event_json.h"
 #include "projections/bundle/bundle.h"
 #include "projections/deadlines.h"
-#include "projections/evaluation.h"
-#include "projections/policy.h"
 #include "tools/cli.h"
 #include "tools/client.h"
 #include "tools/output.h"
@@ -213,100 +208,38 @@ int RemoteProjection(const RemoteFlags& flags, const std::string& verb,
 // same summary line. The requester recorded in the bundle's audit event is
 // the token's NAME, which a client cannot choose.
 int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
-  for (const char* flag : {"case", "purpose", "out"}) {
-    if (!args.Has(flag)) {
-      return UsageError(io, "export",
-                        absl::StrCat("--", flag,
-                                     " is required (usage: "
-                                     "caseledger export --case C --purpose P "
-                                     "--out FILE.zip)"));
-    }
-  }
+  std::string policy_text;
+  auto parsed = ReadExportFlags(args, io, &policy_text);
+  if (!parsed.ok()) return Fail(io, "export", parsed.status());
   if (args.Has("requested-by")) {
     return UsageError(io, "export",
                       "--requested-by: in client mode the requester is the "
                       "name of the token");
   }
   v1::ExportBundleRequest request;
-  request.set_case_id(args.Get("case"));
-  auto purpose = bundle::ParsePurpose(args.Get("purpose"));
-  if (!purpose.ok()) return Fail(io, "export", purpose.status());
-  request.set_purpose(*purpose);
-  if (args.Has("tree-size")) {
-    uint64_t tree_size = 0;
-    if (!absl::SimpleAtoi(args.Get("tree-size"), &tree_size) ||
-        tree_size == 0) {
-      return UsageError(io, "export",
-                        absl::StrCat("--tree-size: '", args.Get("tree-size"),
-                                     "' is not a tree size (1 or more)"));
-    }
-    request.set_tree_size(tree_size);
+  request.set_case_id(parsed->case_id);
+  request.set_purpose(parsed->purpose);
+  request.set_tree_size(parsed->tree_size);
+  if (parsed->since_checkpoint) {
+    request.set_since_checkpoint(*parsed->since_checkpoint);
   }
-  if (args.Has("since-checkpoint")) {
-    auto note = ReadInput(args.Get("since-checkpoint"), io);
-    if (!note.ok()) return Fail(io, "export", note.status());
-    request.set_since_checkpoint(*note);
+  request.set_policy_json(policy_text);
+  if (parsed->as_of)
+    *request.mutable_as_of() = server::ToTimestamp(*parsed->as_of);
+  if (parsed->known_at) {
+    *request.mutable_known_at() = server::ToTimestamp(*parsed->known_at);
   }
-  if (args.Has("policy")) {
-    auto text = ReadInput(args.Get("policy"), io);
-    if (!text.ok()) return Fail(io, "export", text.status());
-    auto policy = projections::ParsePolicy(*text);
-    if (!policy.ok()) {
-      return UsageError(
-          io, "export",
-          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
-    }
-    request.set_policy_json(*text);
-  }
-  for (const char* flag : {"as-of", "known-at"}) {
-    if (!args.Has(flag)) continue;
-    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
-    if (!t.ok()) return Fail(io, "export", t.status());
-    *(std::string(flag) == "as-of" ? request.mutable_as_of()
-                                   : request.mutable_known_at()) =
-        server::ToTimestamp(*t);
-  }
-  request.set_include_after_decision(args.Has("include-after-decision"));
+  request.set_include_after_decision(parsed->include_after_decision);
 
-  const std::string out = args.Get("out"), partial = out + ".partial";
-  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-  if (!file) {
-    return Fail(io, "export",
-                absl::InvalidArgumentError(
-                    absl::StrCat("--out: cannot write ", partial)));
-  }
-  auto discard = [&] {
-    file.close();
-    std::remove(partial.c_str());
-  };
+  const std::string out = args.Get("out");
+  OutputFile file(out);
+  if (absl::Status s = file.Open(); !s.ok()) return Fail(io, "export", s);
   auto client = Connect(flags, args, io);
-  if (!client.ok()) {
-    discard();
-    return Fail(io, "export", client.status());
-  }
-  auto summary =
-      (*client)->ExportBundle(request, [&](const std::string& chunk) {
-        file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        return static_cast<bool>(file);
-      });
-  if (!summary.ok()) {
-    discard();
-    return Fail(io, "export", summary.status());
-  }
-  file.close();
-  if (!file) {
-    std::remove(partial.c_str());
-    return Fail(io, "export",
-                absl::InternalError(absl::StrCat("error writing ", partial)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(partial, out, ec);
-  if (ec) {
-    return Fail(
-        io, "export",
-        absl::InternalError(absl::StrCat("cannot rename ", partial, " to ", out,
-                                         ": ", ec.message())));
-  }
+  if (!client.ok()) return Fail(io, "export", client.status());
+  auto summary = (*client)->ExportBundle(
+      request, [&](const std::string& chunk) { return file.Write(chunk); });
+  if (!summary.ok()) return Fail(io, "export", summary.status());
+  if (absl::Status s = file.Commit(); !s.ok()) return Fail(io, "export", s);
   io.out << "exported case " << summary->case_id() << " for "
          << v1::BundlePurpose::Value_Name(summary->purpose())
          << " at tree size " << summary->tree_size() << ": " << out << " ("

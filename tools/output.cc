@@ -1,11 +1,15 @@
 #include "tools/output.h"
 
+#include <cstdio>
+#include <filesystem>
 #include <sstream>
+#include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
+#include "ledger/status_macros.h"
 #include "projections/evaluation.h"
 
 namespace caseledger::cli {
@@ -157,6 +161,87 @@ absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
     flags.policy = *policy;
   }
   return flags;
+}
+
+absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
+    const Args& args, Io& io, std::string* policy_text) {
+  for (const char* flag : {"case", "purpose", "out"}) {
+    if (!args.Has(flag)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag,
+                       " is required (usage: caseledger export --case C "
+                       "--purpose P --out FILE.zip)"));
+    }
+  }
+  bundle::ExportRequest request;
+  request.case_id = args.Get("case");
+  CASELEDGER_ASSIGN_OR_RETURN(request.purpose,
+                              bundle::ParsePurpose(args.Get("purpose")));
+  if (args.Has("tree-size") &&
+      (!absl::SimpleAtoi(args.Get("tree-size"), &request.tree_size) ||
+       request.tree_size == 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tree-size: '", args.Get("tree-size"),
+                     "' is not a tree size (1 or more)"));
+  }
+  if (args.Has("since-checkpoint")) {
+    CASELEDGER_ASSIGN_OR_RETURN(request.since_checkpoint,
+                                ReadInput(args.Get("since-checkpoint"), io));
+  }
+  if (args.Has("policy")) {
+    CASELEDGER_ASSIGN_OR_RETURN(*policy_text,
+                                ReadInput(args.Get("policy"), io));
+    auto policy = projections::ParsePolicy(*policy_text);
+    if (!policy.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
+    }
+    request.policy = *policy;
+  }
+  for (const char* flag : {"as-of", "known-at"}) {
+    if (!args.Has(flag)) continue;
+    CASELEDGER_ASSIGN_OR_RETURN(
+        (std::string(flag) == "as-of" ? request.as_of : request.known_at),
+        projections::ParseEvaluationTime(args.Get(flag), flag));
+  }
+  request.include_after_decision = args.Has("include-after-decision");
+  return request;
+}
+
+OutputFile::OutputFile(std::string path)
+    : path_(std::move(path)), partial_(absl::StrCat(path_, ".partial")) {}
+
+OutputFile::~OutputFile() {
+  if (!done_) std::remove(partial_.c_str());
+}
+
+absl::Status OutputFile::Open() {
+  out_.open(partial_, std::ios::binary | std::ios::trunc);
+  if (!out_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--out: cannot write ", partial_));
+  }
+  return absl::OkStatus();
+}
+
+bool OutputFile::Write(std::string_view bytes) {
+  out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out_);
+}
+
+absl::Status OutputFile::Commit() {
+  out_.close();
+  if (!out_) {
+    return absl::InternalError(absl::StrCat("error writing ", partial_));
+  }
+  std::error_code ec;
+  std::filesystem::rename(partial_, path_, ec);
+  if (ec) {
+    return absl::InternalError(absl::StrCat("cannot rename ", partial_, " to ",
+                                            path_, ": ", ec.message()));
+  }
+  done_ = true;
+  return absl::OkStatus();
 }
 
 }  // namespace caseledger::cli

@@ -4,14 +4,17 @@
 #define CASELEDGER_TOOLS_OUTPUT_H_
 
 #include <cstdint>
+#include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ledger/event_json.h"
 #include "ledger/ledger.h"
+#include "projections/bundle/bundle.h"
 #include "projections/policy.h"
 #include "tools/cli.h"
 
@@ -57,6 +60,38 @@ struct QueryFlags {
   projections::DeadlinePolicy policy = projections::DefaultPolicy();
 };
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io);
+
+// What `export` takes from its flags, checked in the same order in both
+// modes: --case, --purpose and --out required, then --tree-size,
+// --since-checkpoint, --policy, --as-of, --known-at and
+// --include-after-decision. `policy_text` receives the --policy file as
+// read (client mode sends it as is). kInvalidArgument naming the flag; a
+// file that cannot be read, as ReadInput says.
+absl::StatusOr<bundle::ExportRequest> ReadExportFlags(const Args& args, Io& io,
+                                                      std::string* policy_text);
+
+// Where a bundle goes: a temporary file beside `path`, opened before the
+// export (so that an unwritable --out fails before anything is recorded)
+// and renamed into place once complete (so that no reader sees half a
+// bundle). Removed unless committed.
+class OutputFile {
+ public:
+  explicit OutputFile(std::string path);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  // kInvalidArgument "--out: cannot write PATH.partial".
+  absl::Status Open();
+  // False once a write failed; Commit then says so.
+  bool Write(std::string_view bytes);
+  absl::Status Commit();
+
+ private:
+  std::string path_, partial_;
+  std::ofstream out_;
+  bool done_ = false;
+};
 
 }  // namespace caseledger::cli
 

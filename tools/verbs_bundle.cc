@@ -1,109 +1,23 @@
 // Verbs of evidence bundles: export and verify-bundle (domain.md §5,
 // docs/bundle-format.md). Thin: flags in, projections/bundle out.
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "projections/bundle/bundle.h"
 #include "projections/bundle/verify.h"
-#include "projections/evaluation.h"
-#include "projections/policy.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 
 namespace caseledger::cli {
 namespace {
 
-// Where the bundle goes: a temporary file beside `path`, opened before the
-// export (so that an unwritable --out fails before anything is recorded) and
-// renamed into place once complete (so that no reader sees half a bundle).
-class OutputFile {
- public:
-  explicit OutputFile(std::string path)
-      : path_(std::move(path)), partial_(absl::StrCat(path_, ".partial")) {}
-  ~OutputFile() {
-    if (!done_) std::remove(partial_.c_str());
-  }
-
-  absl::Status Open() {
-    out_.open(partial_, std::ios::binary | std::ios::trunc);
-    if (!out_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--out: cannot write ", partial_));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Commit(const std::string& bytes) {
-    out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out_.close();
-    if (!out_)
-      return absl::InternalError(absl::StrCat("error writing ", partial_));
-    std::error_code ec;
-    std::filesystem::rename(partial_, path_, ec);
-    if (ec) {
-      return absl::InternalError(absl::StrCat(
-          "cannot rename ", partial_, " to ", path_, ": ", ec.message()));
-    }
-    done_ = true;
-    return absl::OkStatus();
-  }
-
- private:
-  std::string path_, partial_;
-  std::ofstream out_;
-  bool done_ = false;
-};
-
 int Export(const Args& args, Io& io) {
-  for (const char* flag : {"case", "purpose", "out"}) {
-    if (!args.Has(flag)) {
-      return UsageError(io, "export",
-                        absl::StrCat("--", flag,
-                                     " is required (usage: "
-                                     "caseledger export --case C --purpose P "
-                                     "--out FILE.zip)"));
-    }
-  }
-  bundle::ExportRequest request;
-  request.case_id = args.Get("case");
-  auto purpose = bundle::ParsePurpose(args.Get("purpose"));
-  if (!purpose.ok()) return Fail(io, "export", purpose.status());
-  request.purpose = *purpose;
-  if (args.Has("tree-size")) {
-    if (!absl::SimpleAtoi(args.Get("tree-size"), &request.tree_size) ||
-        request.tree_size == 0) {
-      return UsageError(io, "export",
-                        absl::StrCat("--tree-size: '", args.Get("tree-size"),
-                                     "' is not a tree size (1 or more)"));
-    }
-  }
-  if (args.Has("since-checkpoint")) {
-    auto note = ReadInput(args.Get("since-checkpoint"), io);
-    if (!note.ok()) return Fail(io, "export", note.status());
-    request.since_checkpoint = *note;
-  }
-  if (args.Has("policy")) {
-    auto text = ReadInput(args.Get("policy"), io);
-    if (!text.ok()) return Fail(io, "export", text.status());
-    auto policy = projections::ParsePolicy(*text);
-    if (!policy.ok()) {
-      return UsageError(
-          io, "export",
-          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
-    }
-    request.policy = *policy;
-  }
-  for (const char* flag : {"as-of", "known-at"}) {
-    if (!args.Has(flag)) continue;
-    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
-    if (!t.ok()) return Fail(io, "export", t.status());
-    (std::string(flag) == "as-of" ? request.as_of : request.known_at) = *t;
-  }
-  request.include_after_decision = args.Has("include-after-decision");
+  std::string policy_text;
+  auto flags = ReadExportFlags(args, io, &policy_text);
+  if (!flags.ok()) return Fail(io, "export", flags.status());
+  bundle::ExportRequest& request = *flags;
   const char* user = std::getenv("USER");
   request.requested_by =
       args.Get("requested-by", user != nullptr && *user ? user : "cli");
@@ -119,7 +33,8 @@ int Export(const Args& args, Io& io) {
   if (!ledger.ok()) return Fail(io, "export", ledger.status());
   auto result = bundle::ExportBundle(**ledger, request);
   if (!result.ok()) return Fail(io, "export", result.status());
-  if (absl::Status s = file.Commit(result->bytes); !s.ok()) {
+  file.Write(result->bytes);
+  if (absl::Status s = file.Commit(); !s.ok()) {
     return Fail(io, "export", s);
   }
   io.out << "exported case " << result->case_id << " for "

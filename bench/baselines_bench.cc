@@ -590,7 +590,9 @@ void RegisterBaselineBenchmarks() {
   for (auto* b : {put, sqlite}) b->UseRealTime()->MinTime(min_time);
   benchmark::RegisterBenchmark("BM_RocksDBLedgerShaped", BM_RocksDBLedgerShaped)
       ->ArgName("size")
+      ->Arg(1)
       ->Arg(10)
+      ->Arg(16)
       ->Arg(100)
       ->UseRealTime()
       ->MinTime(min_time);

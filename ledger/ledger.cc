@@ -526,6 +526,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   return absl::OkStatus();
 }
 
+// A group stops taking late arrivals past this many writes (about 1 MiB).
+constexpr size_t kGroupGrowthLimit = 8192;
+
 void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
   absl::Status poison;
   {
@@ -542,12 +545,22 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
   Overlay overlay;
   merkle::MerkleFrontier tree = frontier;
   std::vector<PendingAppend*> accepted;
-  for (PendingAppend* p : group) {
+  for (size_t i = 0; i < group.size(); ++i) {
+    PendingAppend* p = group[i];
     absl::Status s = Sequence(*p, overlay, batch, tree, recorded);
     if (!s.ok()) {
       p->done.set_value(std::move(s));
     } else {
       accepted.push_back(p);
+    }
+    if (i + 1 == group.size() && batch.Count() < kGroupGrowthLimit) {
+      // Appends that arrived while this group was being sequenced share its
+      // sync rather than wait a whole write for the next one: under load,
+      // appenders acknowledged by the last write come back during this
+      // one's sequencing (docs/performance.md).
+      absl::MutexLock lock(&mu);
+      group.insert(group.end(), queue.begin(), queue.end());
+      queue.clear();
     }
   }
   if (batch.Count() > 0) {

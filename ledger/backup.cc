@@ -2,15 +2,12 @@
 // ledger folder: `store/` (a RocksDB checkpoint) and the signing key, so
 // that `caseledger verify --db BACKUP` and VerifyBackup read it in place.
 // Procedure and guarantees: docs/reliability.md.
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/internal/file_sync.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/status_macros.h"
 
@@ -18,6 +15,7 @@ namespace caseledger {
 
 using internal::kKeyFile;
 using internal::kStoreDir;
+using internal::SyncPath;
 
 namespace {
 
@@ -27,23 +25,6 @@ absl::Status IoError(std::string_view what, const fs::path& path,
                      const std::error_code& ec) {
   return absl::UnavailableError(
       absl::StrCat(std::string(what), " ", path.string(), ": ", ec.message()));
-}
-
-// fsync(2) of a file or folder, so a copy survives a power loss.
-absl::Status SyncPath(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open ", path.string(), " to sync it: ", std::strerror(errno)));
-  }
-  int rc = ::fsync(fd);
-  int error = errno;
-  ::close(fd);
-  if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot sync ", path.string(),
-                                               ": ", std::strerror(error)));
-  }
-  return absl::OkStatus();
 }
 
 // Syncs every file and folder under `root`, and `root` itself.

@@ -24,6 +24,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/event_validation.h"
+#include "ledger/internal/file_sync.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
@@ -661,11 +662,16 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     }
     fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
                     fs::perm_options::replace, ec);
+    // The key's bytes reach the disk before its name does, and its name
+    // before the store's: after a power loss the folder holds either no
+    // store, which init replaces, or a store with its whole key.
+    CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(tmp));
     fs::rename(tmp, key_path, ec);
     if (ec) {
       return absl::PermissionDeniedError(
           absl::StrCat("cannot install ", key_path, ": ", ec.message()));
     }
+    CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(dir));
   }
   {
     CASELEDGER_ASSIGN_OR_RETURN(
@@ -684,6 +690,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
         absl::StrCat("cannot rename ", unfinished.string(), " to ",
                      store_dir.string(), ": ", ec.message()));
   }
+  CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(dir));
   return Open(dir, options);
 }
 

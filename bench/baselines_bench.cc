@@ -14,11 +14,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -163,35 +169,79 @@ void BM_RocksDBSyncPut(benchmark::State& state) {
   cpu.Report(state, state.iterations() * state.threads());
 }
 
-// The writes the ledger makes for `size` events, without the ledger: per
-// event an entry (~130 bytes), the salted event bytes, a case-index key, an
-// event-id key, a request key for each document request, and the Merkle
-// nodes the leaf completes (two on average), into the ledger's column
-// families, as one WriteBatch synced once. The ceiling for batched appends.
+// The writes the ledger makes for one event, without the ledger: an entry
+// (~130 bytes), the salted event bytes, a case-index key, an event-id key, a
+// request key for each document request, and the Merkle nodes the leaf
+// completes (two on average), into the ledger's column families. `raw` has
+// the families in the order of kLedgerFamilies; `position` is unique in it.
+const std::vector<std::string> kLedgerFamilies = {
+    "default",   "entries",  "events", "case_index",
+    "event_ids", "requests", "merkle"};
+
+class LedgerShapedWrites {
+ public:
+  LedgerShapedWrites() {
+    // One case's worth of real event bytes, reused round robin.
+    for (uint64_t i = 0; i < 200; ++i) {
+      events_.push_back(absl::StrCat(
+          RandomBytes(16, i), CaseEvent("IMM-0000001", i).SerializeAsString()));
+    }
+    v1::LedgerEntry entry;
+    entry.set_position(123456789);
+    entry.set_case_id("IMM-0000001");
+    entry.set_case_version(57);
+    entry.mutable_recorded_at()->set_seconds(1700000000);
+    entry.mutable_recorded_at()->set_nanos(123456000);
+    entry.set_event_type("document_request_sent");
+    entry.set_event_digest(RandomBytes(32, 7));
+    entry_ = entry.SerializeAsString();
+    digest_ = RandomBytes(32, 9);
+    id_value_ = absl::StrCat(RandomBytes(8, 3), digest_);
+  }
+
+  void Put(const RawDb& raw, uint64_t stream, uint64_t position,
+           rocksdb::WriteBatch& batch) const {
+    auto h = [&](int i) { return raw.handles[i]; };
+    char pos[8];
+    for (int b = 7, v = 0; b >= 0; --b, ++v) {
+      pos[b] = static_cast<char>(position >> (8 * v));
+    }
+    rocksdb::Slice pos_key(pos, 8);
+    std::string case_key = absl::StrCat("IMM-", stream, "-", position / 200,
+                                        std::string(1, 0), std::string(pos, 8));
+    batch.Put(h(1), pos_key, entry_).PermitUncheckedError();
+    batch.Put(h(2), pos_key, events_[position % 200]).PermitUncheckedError();
+    batch.Put(h(3), case_key, pos_key).PermitUncheckedError();
+    batch.Put(h(4), BenchEventId(case_key, position), id_value_)
+        .PermitUncheckedError();
+    if (position % 5 == 2) {
+      batch.Put(h(5), absl::StrCat(case_key, "DOC-", position), pos_key)
+          .PermitUncheckedError();
+    }
+    // Leaf plus one node per trailing one bit of the leaf index.
+    for (uint64_t level = 0, i = position;; ++level, i >>= 1) {
+      char node_key[9];
+      node_key[0] = static_cast<char>(level);
+      std::copy(pos, pos + 8, node_key + 1);
+      batch.Put(h(6), rocksdb::Slice(node_key, 9), digest_)
+          .PermitUncheckedError();
+      if ((i & 1) == 0) break;
+    }
+  }
+
+ private:
+  std::vector<std::string> events_;
+  std::string entry_, digest_, id_value_;
+};
+
+// The writes of `size` events as one WriteBatch synced once: the ceiling for
+// batched appends.
 void BM_RocksDBLedgerShaped(benchmark::State& state) {
-  static RawDb* raw = OpenRawDb(NewScratchDir("rocksdb-shaped"),
-                                {"default", "entries", "events", "case_index",
-                                 "event_ids", "requests", "merkle"});
+  static RawDb* raw =
+      OpenRawDb(NewScratchDir("rocksdb-shaped"), kLedgerFamilies);
+  static const LedgerShapedWrites writes;
   const size_t batch_size = static_cast<size_t>(state.range(0));
   const uint64_t stream = NextStream();
-  // One case's worth of real event bytes, reused round robin.
-  std::vector<std::string> event_values;
-  for (uint64_t i = 0; i < 200; ++i) {
-    event_values.push_back(absl::StrCat(
-        RandomBytes(16, i), CaseEvent("IMM-0000001", i).SerializeAsString()));
-  }
-  v1::LedgerEntry entry;
-  entry.set_position(123456789);
-  entry.set_case_id("IMM-0000001");
-  entry.set_case_version(57);
-  entry.mutable_recorded_at()->set_seconds(1700000000);
-  entry.mutable_recorded_at()->set_nanos(123456000);
-  entry.set_event_type("document_request_sent");
-  entry.set_event_digest(RandomBytes(32, 7));
-  const std::string entry_value = entry.SerializeAsString();
-  const std::string digest = RandomBytes(32, 9);
-  const std::string id_value = absl::StrCat(RandomBytes(8, 3), digest);
-  auto h = [&](int i) { return raw->handles[i]; };
   rocksdb::WriteOptions write;
   write.sync = true;
   uint64_t position = stream << 40;
@@ -199,34 +249,8 @@ void BM_RocksDBLedgerShaped(benchmark::State& state) {
   CpuPerItem cpu(state);
   for (auto _ : state) {
     batch.Clear();
-    for (size_t k = 0; k < batch_size; ++k, ++position) {
-      char pos[8];
-      for (int b = 7, v = 0; b >= 0; --b, ++v) {
-        pos[b] = static_cast<char>(position >> (8 * v));
-      }
-      rocksdb::Slice pos_key(pos, 8);
-      const std::string& event = event_values[position % 200];
-      std::string case_key =
-          absl::StrCat("IMM-", stream, "-", position / 200, std::string(1, 0),
-                       std::string(pos, 8));
-      batch.Put(h(1), pos_key, entry_value).PermitUncheckedError();
-      batch.Put(h(2), pos_key, event).PermitUncheckedError();
-      batch.Put(h(3), case_key, pos_key).PermitUncheckedError();
-      batch.Put(h(4), BenchEventId(case_key, position), id_value)
-          .PermitUncheckedError();
-      if (position % 5 == 2) {
-        batch.Put(h(5), absl::StrCat(case_key, "DOC-", position), pos_key)
-            .PermitUncheckedError();
-      }
-      // Leaf plus one node per trailing one bit of the leaf index.
-      for (uint64_t level = 0, i = position;; ++level, i >>= 1) {
-        char node_key[9];
-        node_key[0] = static_cast<char>(level);
-        std::copy(pos, pos + 8, node_key + 1);
-        batch.Put(h(6), rocksdb::Slice(node_key, 9), digest)
-            .PermitUncheckedError();
-        if ((i & 1) == 0) break;
-      }
+    for (size_t k = 0; k < batch_size; ++k) {
+      writes.Put(*raw, stream, position++, batch);
     }
     rocksdb::Status s = raw->db->Write(write, &batch);
     if (!s.ok()) {
@@ -237,6 +261,122 @@ void BM_RocksDBLedgerShaped(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(batch_size));
   cpu.Report(state, state.iterations() * static_cast<int64_t>(batch_size));
+}
+
+// The smallest group commit of the ledger's design: each caller queues one
+// event for a single writer thread, which writes the ledger-shaped keys of
+// everything waiting as one synced WriteBatch and then wakes each caller
+// through its promise, as the ledger's sequencer does, but with no
+// validation, hashing, sequencing checks or Merkle tree. With N callers that
+// each wait for their own event, the ceiling of the append path's design
+// for N appenders on this disk. With `whole_groups` set to N, the writer
+// also waits (up to 1 ms) until all N callers are waiting, so that every
+// sync carries every caller's event: the best grouping there is.
+class RawGroupCommit {
+ public:
+  explicit RawGroupCommit(size_t whole_groups)
+      : whole_groups_(whole_groups),
+        raw_(OpenRawDb(NewScratchDir("rocksdb-group-commit"), kLedgerFamilies)),
+        writer_([this] { Run(); }) {}
+  ~RawGroupCommit() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_.notify_one();
+    writer_.join();
+  }
+
+  // Synced writes made so far.
+  uint64_t Syncs() const { return syncs_.load(); }
+
+  rocksdb::Status Commit(uint64_t stream) {
+    Waiting w{stream, {}};
+    std::future<rocksdb::Status> done = w.done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(&w);
+    }
+    work_.notify_one();
+    return done.get();
+  }
+
+ private:
+  struct Waiting {
+    uint64_t stream;
+    std::promise<rocksdb::Status> done;
+  };
+
+  void Run() {
+    const LedgerShapedWrites writes;
+    std::vector<Waiting*> group;
+    rocksdb::WriteBatch batch;
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        work_.wait_for(lock, std::chrono::milliseconds(1),
+                       [&] { return stop_ || queue_.size() >= whole_groups_; });
+        group.assign(queue_.begin(), queue_.end());
+        queue_.clear();
+      }
+      batch.Clear();
+      for (Waiting* w : group) writes.Put(*raw_, w->stream, ++position_, batch);
+      rocksdb::Status s = raw_->db->Write(write, &batch);
+      syncs_.fetch_add(1);
+      for (Waiting* w : group) w->done.set_value(s);
+    }
+  }
+
+  const size_t whole_groups_;
+  RawDb* raw_;
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::deque<Waiting*> queue_;
+  bool stop_ = false;
+  uint64_t position_ = 0;
+  std::atomic<uint64_t> syncs_{0};
+  std::thread writer_;  // last: it starts running at construction
+};
+
+// range(0): 1 to write whatever is waiting, as the ledger does; N to wait
+// for all N callers.
+void BM_RawGroupCommit(benchmark::State& state) {
+  static std::map<int64_t, RawGroupCommit*> writers;
+  static std::mutex writers_mu;
+  RawGroupCommit* commit;
+  {
+    std::lock_guard<std::mutex> lock(writers_mu);
+    RawGroupCommit*& c = writers[state.range(0)];
+    if (c == nullptr) {
+      c = new RawGroupCommit(static_cast<size_t>(state.range(0)));
+      AtRunEnd([c] { delete c; });
+    }
+    commit = c;
+  }
+  const uint64_t stream = NextStream();
+  const uint64_t syncs_before = commit->Syncs();
+  CpuPerItem cpu(state);
+  for (auto _ : state) {
+    rocksdb::Status s = commit->Commit(stream);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    const uint64_t syncs = commit->Syncs() - syncs_before;
+    if (syncs > 0) {
+      state.counters["events_per_sync"] =
+          static_cast<double>(state.iterations() * state.threads()) /
+          static_cast<double>(syncs);
+    }
+  }
+  cpu.Report(state, state.iterations() * state.threads());
 }
 
 // ---- SQLite --------------------------------------------------------------
@@ -627,6 +767,13 @@ void RegisterBaselineBenchmarks() {
       ->Arg(10)
       ->Arg(16)
       ->Arg(100)
+      ->UseRealTime()
+      ->MinTime(min_time);
+  benchmark::RegisterBenchmark("BM_RawGroupCommit", BM_RawGroupCommit)
+      ->ArgName("whole_groups")
+      ->Arg(1)
+      ->Arg(16)
+      ->Threads(16)
       ->UseRealTime()
       ->MinTime(min_time);
   benchmark::RegisterBenchmark("BM_RawIterate", BM_RawIterate)

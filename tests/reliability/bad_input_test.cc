@@ -217,30 +217,39 @@ std::vector<Case> Cases() {
        "without --server"},
       // 2.1 JSON syntax
       {"not json", append, 2,
-       "caseledger append: line 2: Expected : between key:value pair.",
+       "caseledger append: line 2: not valid JSON: Expected : between "
+       "key:value pair.",
        Line2("{not json")},
+      {"not an object", append, 2,
+       "caseledger append: line 2: an event must be a JSON object",
+       Line2("[1]")},
       {"unknown field", append, 2,
-       "caseledger append: line 2: colour: Cannot find field.",
+       "caseledger append: line 2: colour: unknown field",
        Line2(Officer(absl::StrCat(R"("colour": "red", )", kNote)))},
+      {"unknown nested field", append, 2,
+       "caseledger append: line 2: actor.colour: unknown field",
+       Line2(Event(absl::StrCat(
+           R"("actor": {"kind": "OFFICER", "colour": "red"}, )", kNote)))},
       {"unknown enum", append, 2,
-       "caseledger append: line 2: (actor.kind): invalid value \"KING\" for "
-       "type type.googleapis.com/caseledger.v1.ActorKind.Value",
+       "caseledger append: line 2: actor.kind: unknown value \"KING\" (one of "
+       "OFFICER, SYSTEM, SERVICE, APPLICANT, REPRESENTATIVE)",
        Line2(Event(
            absl::StrCat(R"("actor": {"kind": "KING", "id": "o"}, )", kNote)))},
+      {"number for a string", append, 2,
+       "caseledger append: line 2: officer_note_added.text: 5 is not a string",
+       Line2(Officer(R"("officer_note_added": {"text": 5})"))},
       {"impossible time", append, 2,
-       "caseledger append: line 2: (occurred_at): invalid value Field "
-       "'occurred_at', Invalid time format: 2011-02-30T10:00:00Z for type "
-       "type.googleapis.com/google.protobuf.Timestamp",
+       "caseledger append: line 2: occurred_at: 2011-02-30T10:00:00Z is not a "
+       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z)",
        Line2(absl::StrReplaceAll(Officer(kNote),
                                  {{"2011-02-01T", "2011-02-30T"}}))},
       {"time without zone", append, 2,
-       "caseledger append: line 2: (occurred_at): invalid value Field "
-       "'occurred_at', Invalid time format: 2011-02-01T10:00:00 for type "
-       "type.googleapis.com/google.protobuf.Timestamp",
+       "caseledger append: line 2: occurred_at: 2011-02-01T10:00:00 is not a "
+       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z)",
        Line2(absl::StrReplaceAll(Officer(kNote), {{"10:00:00Z", "10:00:00"}}))},
       {"two payloads", append, 2,
-       "caseledger append: line 2: : invalid value oneof field 'payload' is "
-       "already set. Cannot set 'case_opened' for type oneof",
+       "caseledger append: line 2: payload: an event holds exactly one "
+       "payload, and case_opened is a second one",
        Line2(Officer(absl::StrCat(kNote, R"(, "case_opened": {})")))},
       // 2.2 rules on each event
       {"no payload", append, 2,

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -30,43 +32,59 @@ bool IsAtext(char c) {
              std::string_view::npos;
 }
 
+// The first unknown field or enum number in a message: the path of the
+// field that holds it, relative to the message (empty: the message itself),
+// and the problem.
+struct Unknown {
+  std::string path;
+  std::string problem;
+};
+
+std::string JoinPath(std::string prefix, const std::string& rest) {
+  return rest.empty() ? prefix : absl::StrCat(prefix, ".", rest);
+}
+
 // Unknown fields and enum numbers can only arrive through the binary
-// (gRPC) path; the JSON parser already refuses them. Walk the message.
-absl::Status CheckKnownFieldsAndEnums(const Message& message,
-                                      const std::string& path) {
+// (gRPC) path; the JSON parser already refuses them. Walks the message by
+// reflection on every append, so a field's path is spelled out only for the
+// field at fault: spelling every field's path on the way was most of the
+// walk's cost (docs/performance.md).
+std::optional<Unknown> FindUnknown(const Message& message) {
   const auto* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) {
-    return Invalid(path.empty() ? "event" : path, "has unknown fields");
+    return Unknown{"", "has unknown fields"};
   }
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
   for (const FieldDescriptor* field : fields) {
-    std::string name =
-        path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    const bool repeated = field->is_repeated();
+    const int n = repeated ? reflection->FieldSize(message, field) : 1;
     if (field->type() == FieldDescriptor::TYPE_ENUM) {
-      int n = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
       for (int i = 0; i < n; ++i) {
-        int value = field->is_repeated()
+        int value = repeated
                         ? reflection->GetRepeatedEnumValue(message, field, i)
                         : reflection->GetEnumValue(message, field);
         if (field->enum_type()->FindValueByNumber(value) == nullptr) {
-          return Invalid(name, absl::StrCat("unknown enum value ", value));
+          return Unknown{field->name(),
+                         absl::StrCat("unknown enum value ", value)};
         }
       }
     } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
-      if (field->is_repeated()) {
-        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
-          CASELEDGER_RETURN_IF_ERROR(CheckKnownFieldsAndEnums(
-              reflection->GetRepeatedMessage(message, field, i),
-              absl::StrCat(name, "[", i, "]")));
+      for (int i = 0; i < n; ++i) {
+        std::optional<Unknown> inner = FindUnknown(
+            repeated ? reflection->GetRepeatedMessage(message, field, i)
+                     : reflection->GetMessage(message, field));
+        if (inner) {
+          inner->path =
+              JoinPath(repeated ? absl::StrCat(field->name(), "[", i, "]")
+                                : field->name(),
+                       inner->path);
+          return inner;
         }
-      } else {
-        CASELEDGER_RETURN_IF_ERROR(CheckKnownFieldsAndEnums(
-            reflection->GetMessage(message, field), name));
       }
     }
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 absl::Status CheckAddress(std::string_view field, std::string_view address,
@@ -394,7 +412,10 @@ std::string RequestIdOf(const v1::Event& event) {
 }
 
 absl::Status ValidateEvent(const v1::Event& event) {
-  CASELEDGER_RETURN_IF_ERROR(CheckKnownFieldsAndEnums(event, ""));
+  if (std::optional<Unknown> unknown = FindUnknown(event)) {
+    return Invalid(unknown->path.empty() ? "event" : unknown->path,
+                   unknown->problem);
+  }
   if (!event.event_id().empty() && !IsValidUuid(event.event_id())) {
     return Invalid("event_id",
                    absl::StrCat("'", event.event_id(), "' is not a UUID"));

@@ -416,6 +416,23 @@ TEST_F(LedgerTest, BinaryInputWithUnknownEnumValueIsRejected) {
   EXPECT_EQ(ledger_->Size(), 2u);
 }
 
+TEST_F(LedgerTest, BinaryInputWithUnknownFieldsIsRejectedNamingWhere) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  v1::Event top = Ev("A", kConsent);
+  top.GetReflection()->MutableUnknownFields(&top)->AddVarint(999, 1);
+  v1::Event nested = Ev("A", kConsent);
+  v1::Actor* actor = nested.mutable_actor();
+  actor->GetReflection()->MutableUnknownFields(actor)->AddVarint(999, 1);
+  for (const auto& [event, message] :
+       {std::pair{top, "event: has unknown fields"},
+        std::pair{nested, "actor: has unknown fields"}}) {
+    auto r = Append({event});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(message));
+  }
+  EXPECT_EQ(ledger_->Size(), 2u);
+}
+
 TEST_F(LedgerTest, CamelCaseJsonIsAccepted) {
   auto e = ParseEventJson(
       R"({"caseId": "A", "occurredAt": "2011-01-10T10:00:00+02:00", "actor": {"kind": "OFFICER", "id": "o"}, "caseOpened": {"officeId": "X"}})");

@@ -268,9 +268,9 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
   }
   const double put16 = rate("BM_RocksDBSyncPut/threads:16");
   const double shaped16 = rate("BM_RocksDBLedgerShaped/size:16");
-  const double skeleton = std::max(
-      rate("BM_RawGroupCommit/whole_groups:1/threads:16"),
-      rate("BM_RawGroupCommit/whole_groups:16/threads:16"));
+  const double skeleton =
+      std::max(rate("BM_RawGroupCommit/whole_groups:1/threads:16"),
+               rate("BM_RawGroupCommit/whole_groups:16/threads:16"));
   if (put16 > 0 && shaped16 > 0 && skeleton > 0) {
     out.push_back(
         {"16 appenders >= 1.5 x RocksDB synced put",

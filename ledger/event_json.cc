@@ -50,10 +50,11 @@ std::string ExplainJsonError(absl::string_view message) {
     // A syntax error: protobuf's text, the line and a caret under the spot.
     return absl::StrCat("not valid JSON: ", std::string(rest));
   }
-  const size_t for_type = rest.rfind(" for type ");
+  constexpr absl::string_view kForType = " for type ";
+  const size_t for_type = rest.rfind(kForType);
   if (for_type == absl::string_view::npos) return std::string(message);
   absl::string_view value = rest.substr(0, for_type);
-  absl::string_view type = rest.substr(for_type + 10);
+  absl::string_view type = rest.substr(for_type + kForType.size());
   if (type == "oneof") {
     // "oneof field 'payload' is already set. Cannot set 'case_opened'"
     const size_t last = value.rfind('\'');
@@ -68,12 +69,13 @@ std::string ExplainJsonError(absl::string_view message) {
   if (absl::EndsWith(type, "/google.protobuf.Timestamp")) {
     // "Field 'occurred_at', Invalid time format: 2011-02-30T10:00:00Z" or
     // "Field 'deadline', Invalid data type for timestamp, value is 5"
+    constexpr absl::string_view kValueIs = "value is ";
     absl::string_view shown = value;
     if (size_t at = value.rfind(": "); at != absl::string_view::npos) {
       shown = value.substr(at + 2);
-    } else if (size_t is = value.rfind("value is ");
+    } else if (size_t is = value.rfind(kValueIs);
                is != absl::string_view::npos) {
-      shown = value.substr(is + 9);
+      shown = value.substr(is + kValueIs.size());
     }
     return absl::StrCat(path, ": ", shown,
                         " is not a time (RFC 3339 with a time zone, e.g. "

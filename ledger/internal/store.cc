@@ -56,87 +56,6 @@ void SkipPerfCounters() {
   (void)skipped;
 }
 
-// The same writes as `batch`, ordered by (column family, key). The ledger
-// adds its keys in the order it sequences events, which jumps between keys
-// far apart (event ids are random, case keys interleave cases); inserting
-// them into each family's memtable skip list in key order lets RocksDB
-// reuse the search path from one insert to the next (its "splice"), which
-// roughly halves the cost of the memtable inserts that dominate the append
-// path (docs/performance.md). The order is stable, so of two writes to one
-// key the later still wins, and one batch is still written atomically.
-// Returns false (and leaves `sorted` unspecified) when `batch` holds
-// anything but puts and deletes; the caller then writes `batch` as is.
-bool SortedByKey(const rocksdb::WriteBatch& batch,
-                 const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
-                 rocksdb::WriteBatch* sorted) {
-  struct Op {
-    uint32_t family;
-    bool is_delete;
-    rocksdb::Slice key, value;
-  };
-  class Collect final : public rocksdb::WriteBatch::Handler {
-   public:
-    std::vector<Op> ops;
-    bool unsupported = false;
-    rocksdb::Status PutCF(uint32_t family, const rocksdb::Slice& key,
-                          const rocksdb::Slice& value) override {
-      ops.push_back({family, false, key, value});
-      return rocksdb::Status::OK();
-    }
-    rocksdb::Status DeleteCF(uint32_t family,
-                             const rocksdb::Slice& key) override {
-      ops.push_back({family, true, key, {}});
-      return rocksdb::Status::OK();
-    }
-    // Anything else (merge, single delete, range delete, blob index, ...):
-    // the ledger writes none; refuse rather than reorder what we do not
-    // know.
-    rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override {
-      return Unsupported();
-    }
-    rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&,
-                                  const rocksdb::Slice&) override {
-      return Unsupported();
-    }
-    rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&,
-                            const rocksdb::Slice&) override {
-      return Unsupported();
-    }
-    rocksdb::Status PutBlobIndexCF(uint32_t, const rocksdb::Slice&,
-                                   const rocksdb::Slice&) override {
-      return Unsupported();
-    }
-    void LogData(const rocksdb::Slice&) override { unsupported = true; }
-
-   private:
-    rocksdb::Status Unsupported() {
-      unsupported = true;
-      return rocksdb::Status::NotSupported();
-    }
-  } collect;
-  collect.ops.reserve(batch.Count());
-  if (!batch.Iterate(&collect).ok() || collect.unsupported) return false;
-  std::stable_sort(collect.ops.begin(), collect.ops.end(),
-                   [](const Op& a, const Op& b) {
-                     if (a.family != b.family) return a.family < b.family;
-                     return a.key.compare(b.key) < 0;
-                   });
-  sorted->Clear();
-  rocksdb::ColumnFamilyHandle* handle = nullptr;
-  for (const Op& op : collect.ops) {
-    if (handle == nullptr || handle->GetID() != op.family) {
-      auto it = std::find_if(handles.begin(), handles.end(),
-                             [&](auto* h) { return h->GetID() == op.family; });
-      if (it == handles.end()) return false;
-      handle = *it;
-    }
-    rocksdb::Status s = op.is_delete ? sorted->Delete(handle, op.key)
-                                     : sorted->Put(handle, op.key, op.value);
-    if (!s.ok()) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void AppendU64(uint64_t v, std::string& out) {
@@ -177,37 +96,68 @@ struct Store::Rep {
   }
 };
 
+// The writes are kept in one buffer and handed to RocksDB only by
+// Store::Write, in (family, key) order: the ledger adds its keys in the
+// order it sequences events, which jumps between keys far apart (event ids
+// are random, case keys interleave cases); inserting them into each
+// family's memtable skip list in key order lets RocksDB reuse the search
+// path from one insert to the next (its "splice"), which roughly halves the
+// cost of the memtable inserts that dominate the append path
+// (docs/performance.md). The order is stable, so of two writes to one key
+// the later still wins, and one batch is still written atomically.
 struct Batch::Rep {
-  rocksdb::WriteBatch batch;
+  struct Write {
+    Family family;
+    bool is_delete;
+    size_t key_at, key_size, value_at, value_size;
+  };
+  std::string bytes;  // keys and values, back to back
+  std::vector<Write> writes;
+  // (writes, bytes) sizes at each SetSavePoint not yet rolled back to.
+  std::vector<std::pair<size_t, size_t>> save_points;
   const std::vector<rocksdb::ColumnFamilyHandle*>* handles;
+
+  void Add(Family family, bool is_delete, std::string_view key,
+           std::string_view value) {
+    writes.push_back({family, is_delete, bytes.size(), key.size(),
+                      bytes.size() + key.size(), value.size()});
+    bytes.append(key).append(value);
+  }
+  std::string_view Key(const Write& w) const {
+    return std::string_view(bytes).substr(w.key_at, w.key_size);
+  }
+  std::string_view Value(const Write& w) const {
+    return std::string_view(bytes).substr(w.value_at, w.value_size);
+  }
 };
 
 Batch::Batch(const Store& store) : rep_(std::make_unique<Rep>()) {
   rep_->handles = &store.rep_->handles;
 }
 Batch::~Batch() = default;
-void Batch::SetSavePoint() { rep_->batch.SetSavePoint(); }
-void Batch::RollbackToSavePoint() {
-  // Fails only without a matching SetSavePoint, a caller bug.
-  rep_->batch.RollbackToSavePoint().PermitUncheckedError();
+void Batch::SetSavePoint() {
+  rep_->save_points.emplace_back(rep_->writes.size(), rep_->bytes.size());
 }
-size_t Batch::Count() const { return rep_->batch.Count(); }
-size_t Batch::ByteSize() const { return rep_->batch.GetDataSize(); }
-void Batch::Clear() { rep_->batch.Clear(); }
+void Batch::RollbackToSavePoint() {
+  if (rep_->save_points.empty()) return;  // a caller bug; nothing to undo
+  auto [writes, bytes] = rep_->save_points.back();
+  rep_->save_points.pop_back();
+  rep_->writes.resize(writes);
+  rep_->bytes.resize(bytes);
+}
+size_t Batch::Count() const { return rep_->writes.size(); }
+void Batch::Clear() {
+  rep_->writes.clear();
+  rep_->bytes.clear();
+  rep_->save_points.clear();
+}
 
-// WriteBatch::Put fails only when the batch exceeds max_bytes, which we never
-// set; the write itself reports any other problem.
 void Batch::Put(Family family, std::string_view key, std::string_view value) {
-  rep_->batch
-      .Put((*rep_->handles)[static_cast<size_t>(family)], ToSlice(key),
-           ToSlice(value))
-      .PermitUncheckedError();
+  rep_->Add(family, false, key, value);
 }
 
 void Batch::Delete(Family family, std::string_view key) {
-  rep_->batch
-      .Delete((*rep_->handles)[static_cast<size_t>(family)], ToSlice(key))
-      .PermitUncheckedError();
+  rep_->Add(family, true, key, {});
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -293,13 +243,32 @@ absl::Status Store::Write(Batch& batch, bool sync) {
   SkipPerfCounters();
   rocksdb::WriteOptions options;
   options.sync = sync;
-  rocksdb::WriteBatch* write = &batch.rep_->batch;
+  Batch::Rep& rep = *batch.rep_;
+  std::vector<const Batch::Rep::Write*> order;
+  order.reserve(rep.writes.size());
+  for (const Batch::Rep::Write& w : rep.writes) order.push_back(&w);
   // Ordering a handful of keys gains nothing.
-  rocksdb::WriteBatch sorted;
-  if (write->Count() >= 16 && SortedByKey(*write, rep_->handles, &sorted)) {
-    write = &sorted;
+  if (order.size() >= 16) {
+    std::stable_sort(
+        order.begin(), order.end(),
+        [&rep](const Batch::Rep::Write* a, const Batch::Rep::Write* b) {
+          if (a->family != b->family) return a->family < b->family;
+          return rep.Key(*a) < rep.Key(*b);
+        });
   }
-  return FromRocks(rep_->db->Write(options, write), "writing");
+  // Each write adds a tag, a family id and two lengths to its bytes.
+  rocksdb::WriteBatch write(rep.bytes.size() + 16 * rep.writes.size() + 64);
+  for (const Batch::Rep::Write* w : order) {
+    rocksdb::ColumnFamilyHandle* family =
+        (*rep.handles)[static_cast<size_t>(w->family)];
+    // Fails only past a batch size limit, which we never set.
+    rocksdb::Status s =
+        w->is_delete
+            ? write.Delete(family, ToSlice(rep.Key(*w)))
+            : write.Put(family, ToSlice(rep.Key(*w)), ToSlice(rep.Value(*w)));
+    if (!s.ok()) return FromRocks(s, "collecting the writes");
+  }
+  return FromRocks(rep_->db->Write(options, &write), "writing");
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(

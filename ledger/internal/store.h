@@ -55,7 +55,6 @@ class Batch {
   void SetSavePoint();
   void RollbackToSavePoint();
   size_t Count() const;
-  size_t ByteSize() const;
   void Clear();
 
  private:

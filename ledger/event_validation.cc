@@ -2,10 +2,12 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -44,44 +46,110 @@ std::string JoinPath(std::string prefix, const std::string& rest) {
   return rest.empty() ? prefix : absl::StrCat(prefix, ".", rest);
 }
 
+// The fields of one message type that can hold an unknown enum number or
+// a message with unknown fields: enums and messages. Scalars and strings
+// cannot, so the walk never looks at them.
+struct FieldsToWalk {
+  std::vector<const FieldDescriptor*> plain;  // outside any oneof
+  std::vector<const google::protobuf::OneofDescriptor*> oneofs;
+};
+
+// Plans are made once per message type and thread: the types are few and
+// fixed, and a per-thread map needs no lock on the append path.
+const FieldsToWalk& FieldsToWalkOf(const google::protobuf::Descriptor* type) {
+  thread_local absl::flat_hash_map<const google::protobuf::Descriptor*,
+                                   FieldsToWalk>
+      plans;
+  auto [it, fresh] = plans.try_emplace(type);
+  if (fresh) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const FieldDescriptor* field = type->field(i);
+      if (field->type() != FieldDescriptor::TYPE_ENUM &&
+          field->type() != FieldDescriptor::TYPE_MESSAGE) {
+        continue;
+      }
+      if (field->real_containing_oneof() == nullptr) {
+        it->second.plain.push_back(field);
+      } else if (it->second.oneofs.empty() ||
+                 it->second.oneofs.back() != field->real_containing_oneof()) {
+        it->second.oneofs.push_back(field->real_containing_oneof());
+      }
+    }
+    // Field-number order, as protobuf lists fields, so that the first fault
+    // reported is the same; in events.proto the one oneof follows every
+    // plain field.
+    std::sort(it->second.plain.begin(), it->second.plain.end(),
+              [](const FieldDescriptor* a, const FieldDescriptor* b) {
+                return a->number() < b->number();
+              });
+  }
+  return it->second;
+}
+
+std::optional<Unknown> FindUnknown(const Message& message);
+
+// The first unknown value in `field` of `message`, which is set.
+std::optional<Unknown> FindUnknownIn(const Message& message,
+                                     const FieldDescriptor* field) {
+  const auto* reflection = message.GetReflection();
+  const bool repeated = field->is_repeated();
+  const int n = repeated ? reflection->FieldSize(message, field) : 1;
+  if (field->type() == FieldDescriptor::TYPE_ENUM) {
+    for (int i = 0; i < n; ++i) {
+      int value = repeated ? reflection->GetRepeatedEnumValue(message, field, i)
+                           : reflection->GetEnumValue(message, field);
+      if (field->enum_type()->FindValueByNumber(value) == nullptr) {
+        return Unknown{field->name(),
+                       absl::StrCat("unknown enum value ", value)};
+      }
+    }
+    return std::nullopt;
+  }
+  for (int i = 0; i < n; ++i) {
+    std::optional<Unknown> inner =
+        FindUnknown(repeated ? reflection->GetRepeatedMessage(message, field, i)
+                             : reflection->GetMessage(message, field));
+    if (inner) {
+      inner->path = JoinPath(
+          repeated ? absl::StrCat(field->name(), "[", i, "]") : field->name(),
+          inner->path);
+      return inner;
+    }
+  }
+  return std::nullopt;
+}
+
 // Unknown fields and enum numbers can only arrive through the binary
 // (gRPC) path; the JSON parser already refuses them. Walks the message by
-// reflection on every append, so a field's path is spelled out only for the
-// field at fault: spelling every field's path on the way was most of the
-// walk's cost (docs/performance.md).
+// reflection on every append, so it visits only the fields that can hold
+// them, and spells out a field's path only for the field at fault: listing
+// every field, and spelling every path on the way, were most of the walk's
+// cost (docs/performance.md).
 std::optional<Unknown> FindUnknown(const Message& message) {
   const auto* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) {
     return Unknown{"", "has unknown fields"};
   }
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    const bool repeated = field->is_repeated();
-    const int n = repeated ? reflection->FieldSize(message, field) : 1;
-    if (field->type() == FieldDescriptor::TYPE_ENUM) {
-      for (int i = 0; i < n; ++i) {
-        int value = repeated
-                        ? reflection->GetRepeatedEnumValue(message, field, i)
-                        : reflection->GetEnumValue(message, field);
-        if (field->enum_type()->FindValueByNumber(value) == nullptr) {
-          return Unknown{field->name(),
-                         absl::StrCat("unknown enum value ", value)};
-        }
-      }
-    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
-      for (int i = 0; i < n; ++i) {
-        std::optional<Unknown> inner = FindUnknown(
-            repeated ? reflection->GetRepeatedMessage(message, field, i)
-                     : reflection->GetMessage(message, field));
-        if (inner) {
-          inner->path =
-              JoinPath(repeated ? absl::StrCat(field->name(), "[", i, "]")
-                                : field->name(),
-                       inner->path);
-          return inner;
-        }
-      }
+  const FieldsToWalk& walk = FieldsToWalkOf(message.GetDescriptor());
+  for (const FieldDescriptor* field : walk.plain) {
+    const bool set = field->is_repeated()
+                         ? reflection->FieldSize(message, field) > 0
+                         : field->type() == FieldDescriptor::TYPE_ENUM ||
+                               reflection->HasField(message, field);
+    if (!set) continue;
+    if (std::optional<Unknown> found = FindUnknownIn(message, field)) {
+      return found;
+    }
+  }
+  for (const auto* oneof : walk.oneofs) {
+    const FieldDescriptor* field =
+        reflection->GetOneofFieldDescriptor(message, oneof);
+    if (field == nullptr || (field->type() != FieldDescriptor::TYPE_ENUM &&
+                             field->type() != FieldDescriptor::TYPE_MESSAGE)) {
+      continue;
+    }
+    if (std::optional<Unknown> found = FindUnknownIn(message, field)) {
+      return found;
     }
   }
   return std::nullopt;

@@ -31,6 +31,7 @@
 
 namespace caseledger {
 
+using internal::AppendSerialized;
 using internal::Batch;
 using internal::CaseKey;
 using internal::CasePrefix;
@@ -51,7 +52,6 @@ using internal::Overlay;
 using internal::PendingAppend;
 using internal::PreparedEvent;
 using internal::RequestKey;
-using internal::SerializeDeterministic;
 using internal::Store;
 using internal::ToProto;
 
@@ -368,6 +368,8 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     std::optional<IdRecord> rec;
     if (auto it = group.event_ids.find(id); it != group.event_ids.end()) {
       rec = it->second;
+    } else if (e.id_probed_after_writes == writes.load()) {
+      rec = e.stored_id;
     } else {
       CASELEDGER_ASSIGN_OR_RETURN(rec, StoredId(id));
     }
@@ -430,6 +432,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     batch.RollbackToSavePoint();
     return WithEventIndex(std::move(s), i);
   };
+  v1::LedgerEntry entry;
+  const google::protobuf::Timestamp recorded_at = ToProto(recorded);
+  std::string entry_bytes, id_value;
   for (size_t i = 0; i < n; ++i) {
     PreparedEvent& e = p.events[i];
     const std::string& id = e.event.event_id();
@@ -493,22 +498,26 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     }
 
     uint64_t position = next_tree.size() + 1;
-    v1::LedgerEntry entry;
+    // Every field is set for every event, so one message and its buffers
+    // serve the whole call.
     entry.set_position(position);
     entry.set_case_id(c);
     entry.set_case_version(version + 1);
-    *entry.mutable_recorded_at() = ToProto(recorded);
+    *entry.mutable_recorded_at() = recorded_at;
     entry.set_event_type(e.type);
-    entry.set_event_digest(DigestBytes(e.event_digest));
+    entry.set_event_digest(e.event_digest.data(), e.event_digest.size());
     entry.ByteSizeLong();  // caches sizes for SerializeWithCachedSizes
-    std::string entry_bytes = SerializeDeterministic(entry);
+    entry_bytes.clear();
+    AppendSerialized(entry, entry_bytes);
 
     std::string pos_key = EncodeU64(position);
     batch.Put(Family::kEntries, pos_key, entry_bytes);
     batch.Put(Family::kEvents, pos_key, e.stored);
     batch.Put(Family::kCaseIndex, CaseKey(c, version + 1), pos_key);
-    batch.Put(Family::kEventIds, id,
-              absl::StrCat(pos_key, DigestBytes(e.content_digest)));
+    id_value.assign(pos_key).append(
+        reinterpret_cast<const char*>(e.content_digest.data()),
+        e.content_digest.size());
+    batch.Put(Family::kEventIds, id, id_value);
     if (e.event.has_document_request_sent()) {
       std::string key = RequestKey(c, e.request_id);
       batch.Put(Family::kRequests, key, pos_key);
@@ -745,6 +754,55 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
 
+namespace {
+
+// Calls of at least this many events are prepared on two threads, in pieces
+// of this many events: below it, waking the second thread costs about as
+// much as it saves.
+constexpr size_t kSharedPreparationMin = 32;
+constexpr size_t kSharedPreparationPiece = 8;
+
+}  // namespace
+
+absl::Status Ledger::Impl::Prepare(v1::Event& event,
+                                   const ExpectedVersion& expected,
+                                   const std::string& first_case,
+                                   PreparedEvent& out) const {
+  if (event.event_id().empty()) {
+    CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewEventId());
+    event.set_event_id(std::move(id));
+  }
+  CASELEDGER_RETURN_IF_ERROR(ValidateEvent(event));
+  if (expected.kind != ExpectedVersion::Kind::kAny &&
+      event.case_id() != first_case) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "case_id: an expected version applies to one case, but this call "
+        "holds ",
+        first_case, " and ", event.case_id()));
+  }
+  out.type = EventType(event);
+  out.request_id = RequestIdOf(event);
+  // The salt, then the event's bytes serialized straight after it.
+  const size_t size = event.ByteSizeLong();  // caches sizes
+  out.stored.reserve(kSaltSize + size);
+  out.stored.resize(kSaltSize);
+  CASELEDGER_RETURN_IF_ERROR(
+      NewSalt(reinterpret_cast<uint8_t*>(out.stored.data())));
+  AppendSerialized(event, out.stored);
+  const std::string_view salt(out.stored.data(), kSaltSize);
+  const std::string_view event_bytes =
+      std::string_view(out.stored).substr(kSaltSize);
+  out.content_digest = Sha256(event_bytes);
+  out.event_digest = Sha256(salt, event_bytes);
+  const uint64_t writes_before = writes.load();
+  if (auto stored = StoredId(event.event_id()); stored.ok()) {
+    out.stored_id = *std::move(stored);
+    out.id_probed_after_writes = writes_before;
+  }
+  out.event = std::move(event);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
                                             ExpectedVersion expected) {
   if (impl_->options.read_only) {
@@ -756,40 +814,30 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
   }
   auto pending = std::make_unique<PendingAppend>();
   pending->expected = expected;
-  pending->events.reserve(events.size());
+  pending->events.resize(events.size());
   const std::string first_case = events[0].case_id();
   // Everything that needs no ledger state happens here, in the caller's
-  // thread, so the single sequencer does as little as possible.
-  for (size_t i = 0; i < events.size(); ++i) {
-    v1::Event& event = events[i];
-    if (event.event_id().empty()) {
-      CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewEventId());
-      event.set_event_id(std::move(id));
+  // thread (and for a large call also on a second one), so the single
+  // sequencer does as little as possible.
+  std::vector<absl::Status> failures(events.size());
+  auto prepare = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      failures[i] =
+          impl_->Prepare(events[i], expected, first_case, pending->events[i]);
     }
-    absl::Status valid = ValidateEvent(event);
-    if (!valid.ok()) return WithEventIndex(std::move(valid), i);
-    if (expected.kind != ExpectedVersion::Kind::kAny &&
-        event.case_id() != first_case) {
-      return WithEventIndex(
-          absl::InvalidArgumentError(absl::StrCat(
-              "case_id: an expected version applies to one case, but this "
-              "call holds ",
-              first_case, " and ", event.case_id())),
-          i);
-    }
-    PreparedEvent p;
-    p.type = EventType(event);
-    p.request_id = RequestIdOf(event);
-    event.ByteSizeLong();
-    p.event_bytes = SerializeDeterministic(event);
-    p.salt.resize(kSaltSize);
-    CASELEDGER_RETURN_IF_ERROR(
-        NewSalt(reinterpret_cast<uint8_t*>(p.salt.data())));
-    p.content_digest = Sha256(p.event_bytes);
-    p.event_digest = Sha256(p.salt, p.event_bytes);
-    p.stored = absl::StrCat(p.salt, p.event_bytes);
-    p.event = std::move(event);
-    pending->events.push_back(std::move(p));
+  };
+  if (events.size() < kSharedPreparationMin) {
+    prepare(0, events.size());
+  } else {
+    absl::call_once(impl_->preparing_started, [this] {
+      impl_->preparing = std::make_unique<internal::ParallelLoop>();
+    });
+    impl_->preparing->Run(events.size(), kSharedPreparationPiece, prepare);
+  }
+  // Each event's preparation is independent of the others', so the first
+  // failure by index is the one to report, whichever thread found it.
+  for (size_t i = 0; i < failures.size(); ++i) {
+    if (!failures[i].ok()) return WithEventIndex(std::move(failures[i]), i);
   }
   auto future = pending->done.get_future();
   bool sequence_here = false;
@@ -820,7 +868,17 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
     }
     impl_->sequencing = false;
   }
-  return future.get();
+  absl::StatusOr<AppendResult> result = future.get();
+  if (pending->events.size() >= kSharedPreparationMin) {
+    // Freeing a large call's events is shared too.
+    impl_->preparing->Run(pending->events.size(), kSharedPreparationPiece,
+                          [&](size_t begin, size_t end) {
+                            for (size_t i = begin; i < end; ++i) {
+                              pending->events[i] = PreparedEvent();
+                            }
+                          });
+  }
+  return result;
 }
 
 uint64_t Ledger::Size() const {

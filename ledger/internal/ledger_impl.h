@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,7 @@
 #include "caseledger/v1/ledger.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ledger/internal/parallel_loop.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 
@@ -79,16 +81,14 @@ inline std::string MerkleKey(int level, uint64_t index) {
   return key;
 }
 
-inline std::string SerializeDeterministic(
-    const google::protobuf::MessageLite& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeWithCachedSizes(&coded);
-  }
-  return out;
+// Appends the deterministic serialization of `m` (whose sizes are cached:
+// ByteSizeLong was called since its last change) to `out`.
+inline void AppendSerialized(const google::protobuf::MessageLite& m,
+                             std::string& out) {
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeWithCachedSizes(&coded);
 }
 
 inline google::protobuf::Timestamp ToProto(absl::Time t) {
@@ -110,22 +110,26 @@ inline absl::Time FromProto(const google::protobuf::Timestamp& ts) {
 
 // An event made ready for the sequencer in the caller's thread, so the
 // sequencer only does what needs the ledger's state.
-struct PreparedEvent {
-  v1::Event event;
-  std::string event_bytes;
-  std::string salt;
-  Sha256Digest content_digest;  // SHA-256(event_bytes): idempotency
-  Sha256Digest event_digest;    // SHA-256(salt || event_bytes): the entry
-  std::string stored;           // salt || event_bytes: the events value
-  std::string type;
-  std::string request_id;
-};
-
 // What the ledger knows of an event id: where it is and what it holds.
 struct IdRecord {
   uint64_t position = 0;
   uint64_t case_version = 0;
   Sha256Digest content{};
+};
+
+struct PreparedEvent {
+  v1::Event event;
+  std::string stored;           // salt || event bytes: the events value
+  Sha256Digest content_digest;  // SHA-256(event bytes): idempotency
+  Sha256Digest event_digest;    // SHA-256(salt || event bytes): the entry
+  std::string type;
+  std::string request_id;
+  // The event id looked up in the store before sequencing, and the count
+  // of the ledger's writes before that look-up: still the answer if no
+  // write has happened since (only the sequencer writes event ids). Unset
+  // if the look-up failed; the sequencer then looks again.
+  std::optional<uint64_t> id_probed_after_writes;
+  std::optional<IdRecord> stored_id;
 };
 
 struct PendingAppend {
@@ -142,6 +146,10 @@ struct Overlay {
   absl::flat_hash_set<std::string> requests;
 
   void MergeFrom(Overlay&& other) {
+    if (case_versions.empty() && event_ids.empty() && requests.empty()) {
+      *this = std::move(other);  // a group's first append: nothing to merge
+      return;
+    }
     for (auto& [k, v] : other.case_versions) case_versions[k] = v;
     for (auto& [k, v] : other.event_ids) event_ids[k] = v;
     for (auto& k : other.requests) requests.insert(k);
@@ -213,6 +221,10 @@ struct Ledger::Impl {
   // because RocksDB's state after a failed sync is unknown.
   absl::Status poisoned ABSL_GUARDED_BY(mu);
   std::thread sequencer;
+  // Prepares the events of large calls on a second thread; started by the
+  // first such call.
+  absl::once_flag preparing_started;
+  std::unique_ptr<internal::ParallelLoop> preparing;
   // Callers of SignCheckpoint waiting for the sequencer.
   std::vector<std::promise<absl::StatusOr<std::string>>*> checkpoint_waiters
       ABSL_GUARDED_BY(mu);
@@ -236,6 +248,12 @@ struct Ledger::Impl {
       const std::function<void(uint64_t, uint64_t)>& progress) const;
 
   absl::Status Load();
+  // Validates `event` (giving it an id if it has none) and moves it into
+  // `out` with its stored bytes and digests: the part of an append that
+  // needs no ledger state, done in the appender's thread.
+  absl::Status Prepare(v1::Event& event, const ExpectedVersion& expected,
+                       const std::string& first_case,
+                       internal::PreparedEvent& out) const;
   void RunSequencer();
   void SequenceGroup(std::vector<PendingAppend*>& group);
   absl::Status Sequence(PendingAppend& p, Overlay& group, Batch& batch,

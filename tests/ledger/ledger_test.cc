@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "caseledger/v1/ledger.pb.h"
 #include "gmock/gmock.h"
@@ -137,6 +138,67 @@ TEST_F(LedgerTest, AppendIsAllOrNothing) {
   // The good event alone goes through: the failed call left no trace.
   ASSERT_OK_AND_ASSIGN(auto ok, Append({Ev("A", kSendDoc1)}));
   EXPECT_EQ(ok.events[0].position, 3u);
+}
+
+// Calls of 32 events or more are prepared on two threads; the error is
+// still the first failing event's, and nothing is written.
+TEST_F(LedgerTest, LargeCallReportsItsFirstInvalidEventAndWritesNothing) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  std::vector<v1::Event> batch;
+  for (int i = 0; i < 64; ++i) {
+    batch.push_back(Ev(
+        "A", absl::StrCat(R"("officer_note_added": {"text": "n)", i, "\"}")));
+  }
+  batch[37].set_case_id("not a case id");
+  batch[35].mutable_officer_note_added()->clear_text();
+  auto r = Append(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(FailedEventIndex(r.status()), 35u) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("officer_note_added.text"));
+  EXPECT_EQ(ledger_->Size(), 2u);
+  batch[35] = batch[34];
+  batch[35].mutable_officer_note_added()->set_text("mended");
+  batch[37].set_case_id("A");
+  ASSERT_OK_AND_ASSIGN(auto ok, Append(batch));
+  EXPECT_EQ(ok.events.size(), 64u);
+  EXPECT_EQ(ledger_->Size(), 66u);
+}
+
+// Two large calls with the same event ids and different content race: both
+// look their ids up while neither is written, so the one sequenced second
+// must look again rather than trust what it found. Exactly one call wins.
+TEST_F(LedgerTest, RacingLargeCallsWithTheSameIdsHaveOneWinner) {
+  constexpr int kRounds = 20, kEvents = 40;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string c = absl::StrCat("R-", round);
+    std::vector<std::vector<v1::Event>> calls(2);
+    for (int side = 0; side < 2; ++side) {
+      for (int i = 0; i < kEvents; ++i) {
+        std::string id = absl::StrFormat("%08x-0000-4000-8000-%012x", round, i);
+        calls[side].push_back(
+            i == 0 ? Ev(c, kOpen, "2011-01-10T10:00:00Z", id)
+                   : Ev(c,
+                        absl::StrCat(R"("officer_note_added": {"text": "side )",
+                                     side, "\"}"),
+                        "2011-01-11T10:00:00Z", id));
+      }
+    }
+    std::vector<absl::StatusOr<AppendResult>> results(
+        2, absl::UnknownError("not run"));
+    std::thread other([&] { results[1] = ledger_->Append(calls[1]); });
+    results[0] = ledger_->Append(calls[0]);
+    other.join();
+    ASSERT_NE(results[0].ok(), results[1].ok())
+        << "round " << round << ": " << results[0].status() << " / "
+        << results[1].status();
+    const absl::Status& lost =
+        results[0].ok() ? results[1].status() : results[0].status();
+    EXPECT_EQ(lost.code(), absl::StatusCode::kAlreadyExists) << lost;
+    ASSERT_OK_AND_ASSIGN(uint64_t version, ledger_->CaseVersion(c));
+    EXPECT_EQ(version, uint64_t{kEvents});
+  }
+  EXPECT_EQ(ledger_->Size(), uint64_t{kRounds * kEvents});
+  ASSERT_OK(ledger_->Verify());
 }
 
 TEST(EventIds, DerivedIdsAreStableUuidsThatDependOnLineAndContent) {

@@ -467,16 +467,40 @@ absl::StatusOr<std::string> NewEventId() {
   return UuidText(std::string_view(reinterpret_cast<char*>(b), sizeof b), 4);
 }
 
+namespace {
+
+// A payload field of Event and its payload's request_id field (null when it
+// has none), by the payload's field number: found once rather than by name
+// for every event.
+struct PayloadFields {
+  const FieldDescriptor* payload = nullptr;
+  const FieldDescriptor* request_id = nullptr;
+};
+
+PayloadFields PayloadFieldsOf(int payload_case) {
+  static const auto* const fields = [] {
+    auto* map = new absl::flat_hash_map<int, PayloadFields>();
+    const google::protobuf::Descriptor* event = v1::Event::descriptor();
+    for (int i = 0; i < event->field_count(); ++i) {
+      const FieldDescriptor* payload = event->field(i);
+      if (payload->real_containing_oneof() == nullptr) continue;
+      (*map)[payload->number()] = {
+          payload, payload->message_type()->FindFieldByName("request_id")};
+    }
+    return map;
+  }();
+  auto it = fields->find(payload_case);
+  return it == fields->end() ? PayloadFields{} : it->second;
+}
+
+}  // namespace
+
 std::string RequestIdOf(const v1::Event& event) {
-  if (event.payload_case() == v1::Event::PAYLOAD_NOT_SET) return "";
-  const auto* reflection = event.GetReflection();
-  const FieldDescriptor* payload_field =
-      v1::Event::descriptor()->FindFieldByNumber(event.payload_case());
-  const Message& payload = reflection->GetMessage(event, payload_field);
-  const FieldDescriptor* request_field =
-      payload.GetDescriptor()->FindFieldByName("request_id");
-  if (request_field == nullptr) return "";
-  return payload.GetReflection()->GetString(payload, request_field);
+  const PayloadFields fields = PayloadFieldsOf(event.payload_case());
+  if (fields.request_id == nullptr) return "";
+  const Message& payload =
+      event.GetReflection()->GetMessage(event, fields.payload);
+  return payload.GetReflection()->GetString(payload, fields.request_id);
 }
 
 absl::Status ValidateEvent(const v1::Event& event) {
@@ -507,12 +531,9 @@ absl::Status ValidateEvent(const v1::Event& event) {
   // Every request-scoped payload names its request; case_decided only for a
   // non-compliance refusal (checked above).
   if (event.payload_case() != v1::Event::kCaseDecided) {
-    const FieldDescriptor* payload_field =
-        v1::Event::descriptor()->FindFieldByNumber(event.payload_case());
-    if (payload_field->message_type()->FindFieldByName("request_id") !=
-            nullptr &&
-        RequestIdOf(event).empty()) {
-      return Invalid(absl::StrCat(payload_field->name(), ".request_id"),
+    const PayloadFields fields = PayloadFieldsOf(event.payload_case());
+    if (fields.request_id != nullptr && RequestIdOf(event).empty()) {
+      return Invalid(absl::StrCat(fields.payload->name(), ".request_id"),
                      "is required");
     }
   }

@@ -32,6 +32,8 @@
 namespace caseledger {
 
 using internal::AppendSerialized;
+using internal::AppendCaseKey;
+using internal::AppendMerkleKey;
 using internal::Batch;
 using internal::CaseKey;
 using internal::CasePrefix;
@@ -432,9 +434,11 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     batch.RollbackToSavePoint();
     return WithEventIndex(std::move(s), i);
   };
-  v1::LedgerEntry entry;
+  v1::LedgerEntry& entry = entry_scratch;
   const google::protobuf::Timestamp recorded_at = ToProto(recorded);
-  std::string entry_bytes, id_value;
+  std::string& entry_bytes = entry_bytes_scratch;
+  std::string& id_value = id_value_scratch;
+  std::string key;  // of the index entry being written
   for (size_t i = 0; i < n; ++i) {
     PreparedEvent& e = p.events[i];
     const std::string& id = e.event.event_id();
@@ -498,8 +502,6 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     }
 
     uint64_t position = next_tree.size() + 1;
-    // Every field is set for every event, so one message and its buffers
-    // serve the whole call.
     entry.set_position(position);
     entry.set_case_id(c);
     entry.set_case_version(version + 1);
@@ -510,22 +512,30 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     entry_bytes.clear();
     AppendSerialized(entry, entry_bytes);
 
-    std::string pos_key = EncodeU64(position);
+    char pos_bytes[8];
+    EncodeU64(position, pos_bytes);
+    const std::string_view pos_key(pos_bytes, sizeof pos_bytes);
     batch.Put(Family::kEntries, pos_key, entry_bytes);
     batch.Put(Family::kEvents, pos_key, e.stored);
-    batch.Put(Family::kCaseIndex, CaseKey(c, version + 1), pos_key);
+    key.clear();
+    AppendCaseKey(c, version + 1, key);
+    batch.Put(Family::kCaseIndex, key, pos_key);
     id_value.assign(pos_key).append(
         reinterpret_cast<const char*>(e.content_digest.data()),
         e.content_digest.size());
     batch.Put(Family::kEventIds, id, id_value);
     if (e.event.has_document_request_sent()) {
-      std::string key = RequestKey(c, e.request_id);
-      batch.Put(Family::kRequests, key, pos_key);
-      mine.requests.insert(std::move(key));
+      std::string request_key = RequestKey(c, e.request_id);
+      batch.Put(Family::kRequests, request_key, pos_key);
+      mine.requests.insert(std::move(request_key));
     }
     for (const auto& node : next_tree.Append(merkle::LeafHash(entry_bytes))) {
-      batch.Put(Family::kMerkle, MerkleKey(node.level, node.index),
-                DigestBytes(node.hash));
+      key.clear();
+      AppendMerkleKey(node.level, node.index, key);
+      batch.Put(
+          Family::kMerkle, key,
+          std::string_view(reinterpret_cast<const char*>(node.hash.data()),
+                           node.hash.size()));
     }
     mine.case_versions[c] = version + 1;
     mine.event_ids[id] = IdRecord{position, version + 1, e.content_digest};

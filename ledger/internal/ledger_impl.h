@@ -184,6 +184,10 @@ struct Ledger::Impl {
   // the sequencer starts; so is the last signed checkpoint below.
   merkle::MerkleFrontier frontier;
   absl::Time last_recorded = absl::InfinitePast();
+  // Every field of an entry is set for every event, so one message and its
+  // buffers serve every append instead of being made and freed for each.
+  v1::LedgerEntry entry_scratch;
+  std::string entry_bytes_scratch, id_value_scratch;
   // What is durable about recently appended cases: their version, and the
   // requests sent in them, so that the sequencer does not read them back
   // from RocksDB for every event (docs/performance.md). Holds only what was

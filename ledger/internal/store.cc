@@ -58,9 +58,13 @@ void SkipPerfCounters() {
 
 }  // namespace
 
+void EncodeU64(uint64_t v, char (&out)[8]) {
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v);
+}
+
 void AppendU64(uint64_t v, std::string& out) {
   char bytes[8];
-  for (int i = 7; i >= 0; --i, v >>= 8) bytes[i] = static_cast<char>(v);
+  EncodeU64(v, bytes);
   out.append(bytes, sizeof(bytes));
 }
 

@@ -38,6 +38,7 @@ enum class Family {
 
 // Big-endian fixed-width encoding, so that keys sort numerically.
 std::string EncodeU64(uint64_t v);
+void EncodeU64(uint64_t v, char (&out)[8]);
 void AppendU64(uint64_t v, std::string& out);
 // Decodes the first 8 bytes; kDataLoss when shorter.
 absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -31,9 +32,9 @@
 
 namespace caseledger {
 
-using internal::AppendSerialized;
 using internal::AppendCaseKey;
 using internal::AppendMerkleKey;
+using internal::AppendSerialized;
 using internal::Batch;
 using internal::CaseKey;
 using internal::CasePrefix;
@@ -839,7 +840,7 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
   if (events.size() < kSharedPreparationMin) {
     prepare(0, events.size());
   } else {
-    absl::call_once(impl_->preparing_started, [this] {
+    std::call_once(impl_->preparing_started, [this] {
       impl_->preparing = std::make_unique<internal::ParallelLoop>();
     });
     impl_->preparing->Run(events.size(), kSharedPreparationPiece, prepare);

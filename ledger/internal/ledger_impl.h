@@ -7,12 +7,12 @@
 #include <atomic>
 #include <deque>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -227,7 +227,7 @@ struct Ledger::Impl {
   std::thread sequencer;
   // Prepares the events of large calls on a second thread; started by the
   // first such call.
-  absl::once_flag preparing_started;
+  std::once_flag preparing_started;
   std::unique_ptr<internal::ParallelLoop> preparing;
   // Callers of SignCheckpoint waiting for the sequencer.
   std::vector<std::promise<absl::StatusOr<std::string>>*> checkpoint_waiters

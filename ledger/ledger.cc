@@ -365,7 +365,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   // repeat with other content in one lookup rather than a scan of the
   // call (which made large calls quadratic).
   absl::flat_hash_map<std::string_view, size_t> first_new;
-  for (size_t i = 0; i < n; ++i) {
+  // Looks event i's id up: an identical event already stored is skipped, a
+  // different one under the same id refused.
+  auto check_id = [&](size_t i) -> absl::Status {
     const PreparedEvent& e = p.events[i];
     const std::string& id = e.event.event_id();
     std::optional<IdRecord> rec;
@@ -397,9 +399,14 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     }
     known[i] = rec;
     if (!rec) all_known = false;
-  }
-
-  if (!all_known && p.expected.kind != ExpectedVersion::Kind::kAny) {
+    return absl::OkStatus();
+  };
+  // The caller's expected version of the case, checked once every id is
+  // looked up (a call whose events are all stored already passes).
+  auto check_expected_version = [&]() -> absl::Status {
+    if (all_known || p.expected.kind == ExpectedVersion::Kind::kAny) {
+      return absl::OkStatus();
+    }
     const std::string& c = p.events[0].event.case_id();
     CASELEDGER_ASSIGN_OR_RETURN(uint64_t actual, case_version(c));
     bool holds = true;
@@ -426,21 +433,18 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
                    absl::Cord(absl::StrCat(actual)));
       return s;
     }
-  }
-
-  batch.SetSavePoint();
-  merkle::MerkleFrontier next_tree = tree;
-  p.result.events.clear();
-  auto fail = [&](absl::Status s, size_t i) {
-    batch.RollbackToSavePoint();
-    return WithEventIndex(std::move(s), i);
+    return absl::OkStatus();
   };
+
+  merkle::MerkleFrontier next_tree = tree;
   v1::LedgerEntry& entry = entry_scratch;
   const google::protobuf::Timestamp recorded_at = ToProto(recorded);
   std::string& entry_bytes = entry_bytes_scratch;
   std::string& id_value = id_value_scratch;
   std::string key;  // of the index entry being written
-  for (size_t i = 0; i < n; ++i) {
+  // Records event i, whose id is looked up: its entry, index keys and
+  // Merkle nodes go into the batch. Errors do not name the event yet.
+  auto record = [&](size_t i) -> absl::Status {
     PreparedEvent& e = p.events[i];
     const std::string& id = e.event.event_id();
     if (!known[i]) {
@@ -452,53 +456,48 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     if (known[i]) {
       p.result.events.push_back(
           {id, known[i]->position, known[i]->case_version, true});
-      continue;
+      return absl::OkStatus();
     }
     const std::string& c = e.event.case_id();
     auto version_or = case_version(c);
-    if (!version_or.ok()) return fail(version_or.status(), i);
+    if (!version_or.ok()) return version_or.status();
     uint64_t version = *version_or;
     bool opening = e.event.has_case_opened();
     if (version == 0 && !opening) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-                      e.type, ": case ", c,
-                      " does not exist; its first event must be case_opened")),
-                  i);
+      return absl::InvalidArgumentError(
+          absl::StrCat(e.type, ": case ", c,
+                       " does not exist; its first event must be case_opened"));
     }
     if (version > 0 && opening) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-                      "case_opened: case ", c, " is already open")),
-                  i);
+      return absl::InvalidArgumentError(
+          absl::StrCat("case_opened: case ", c, " is already open"));
     }
     if (e.event.has_document_request_sent()) {
       const auto& send = e.event.document_request_sent();
       auto sent = request_sent(c, send.request_id());
-      if (!sent.ok()) return fail(sent.status(), i);
+      if (!sent.ok()) return sent.status();
       if (*sent) {
-        return fail(absl::InvalidArgumentError(absl::StrCat(
-                        "document_request_sent.request_id: request ",
-                        send.request_id(), " was already sent in case ", c)),
-                    i);
+        return absl::InvalidArgumentError(
+            absl::StrCat("document_request_sent.request_id: request ",
+                         send.request_id(), " was already sent in case ", c));
       }
       if (!send.resend_of().empty()) {
         auto earlier = request_sent(c, send.resend_of());
-        if (!earlier.ok()) return fail(earlier.status(), i);
+        if (!earlier.ok()) return earlier.status();
         if (!*earlier) {
-          return fail(absl::InvalidArgumentError(absl::StrCat(
-                          "document_request_sent.resend_of: no request ",
-                          send.resend_of(), " was sent earlier in case ", c)),
-                      i);
+          return absl::InvalidArgumentError(
+              absl::StrCat("document_request_sent.resend_of: no request ",
+                           send.resend_of(), " was sent earlier in case ", c));
         }
       }
     } else if (!e.request_id.empty() &&
                !e.event.has_recipient_address_verified()) {
       auto sent = request_sent(c, e.request_id);
-      if (!sent.ok()) return fail(sent.status(), i);
+      if (!sent.ok()) return sent.status();
       if (!*sent) {
-        return fail(absl::InvalidArgumentError(
-                        absl::StrCat(e.type, ".request_id: no request ",
-                                     e.request_id, " was sent in case ", c)),
-                    i);
+        return absl::InvalidArgumentError(
+            absl::StrCat(e.type, ".request_id: no request ", e.request_id,
+                         " was sent in case ", c));
       }
     }
 
@@ -541,6 +540,42 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     mine.case_versions[c] = version + 1;
     mine.event_ids[id] = IdRecord{position, version + 1, e.content_digest};
     p.result.events.push_back({id, position, version + 1, false});
+    return absl::OkStatus();
+  };
+
+  p.result.events.clear();
+  if (p.await_prepared) {
+    // Each event as soon as it is prepared, while the rest of the call is
+    // still being prepared (ExpectedVersion::Any only: any other needs every
+    // id looked up first). Looking an event's id up and recording it before
+    // the next one's gives the same result as the passes below; on any
+    // problem, everything is undone and the passes below run, so that the
+    // call fails as they would have failed it.
+    batch.SetSavePoint();
+    for (size_t i = 0; i < n; ++i) {
+      if (!p.await_prepared(i).ok() || !check_id(i).ok() || !record(i).ok()) {
+        batch.RollbackToSavePoint();
+        for (size_t j = 0; j < n; ++j) {
+          absl::Status prepared = p.await_prepared(j);
+          if (!prepared.ok()) return WithEventIndex(std::move(prepared), j);
+        }
+        p.await_prepared = nullptr;
+        return Sequence(p, group, batch, tree, recorded);
+      }
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      CASELEDGER_RETURN_IF_ERROR(check_id(i));
+    }
+    CASELEDGER_RETURN_IF_ERROR(check_expected_version());
+    batch.SetSavePoint();
+    for (size_t i = 0; i < n; ++i) {
+      absl::Status s = record(i);
+      if (!s.ok()) {
+        batch.RollbackToSavePoint();
+        return WithEventIndex(std::move(s), i);
+      }
+    }
   }
   tree = std::move(next_tree);
   group.MergeFrom(std::move(mine));
@@ -827,49 +862,37 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
   pending->expected = expected;
   pending->events.resize(events.size());
   const std::string first_case = events[0].case_id();
+  const size_t n = events.size();
   // Everything that needs no ledger state happens here, in the caller's
   // thread (and for a large call also on a second one), so the single
   // sequencer does as little as possible.
-  std::vector<absl::Status> failures(events.size());
+  std::vector<absl::Status> failures(n);
+  // Set once event i is prepared (or failed to be), when the call is
+  // sequenced while it is prepared.
+  std::unique_ptr<std::atomic<bool>[]> prepared;
   auto prepare = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       failures[i] =
           impl_->Prepare(events[i], expected, first_case, pending->events[i]);
+      if (prepared) prepared[i].store(true, std::memory_order_release);
     }
   };
-  if (events.size() < kSharedPreparationMin) {
-    prepare(0, events.size());
-  } else {
+  const bool large = n >= kSharedPreparationMin;
+  if (large) {
     std::call_once(impl_->preparing_started, [this] {
       impl_->preparing = std::make_unique<internal::ParallelLoop>();
     });
-    impl_->preparing->Run(events.size(), kSharedPreparationPiece, prepare);
-  }
-  // Each event's preparation is independent of the others', so the first
-  // failure by index is the one to report, whichever thread found it.
-  for (size_t i = 0; i < failures.size(); ++i) {
-    if (!failures[i].ok()) return WithEventIndex(std::move(failures[i]), i);
   }
   auto future = pending->done.get_future();
-  bool sequence_here = false;
-  {
-    absl::MutexLock lock(&impl_->mu);
-    if (impl_->stopping) {
-      return absl::UnavailableError("the ledger is closing");
-    }
-    // When nothing is being sequenced or waits to be, this thread sequences
-    // its own append: a lone appender then pays no hand-off to the
-    // sequencer thread and back. Appends arriving meanwhile queue for the
-    // sequencer thread as usual.
-    if (!impl_->sequencing && impl_->queue.empty() &&
-        impl_->checkpoint_waiters.empty() && !impl_->checkpoint_requested) {
-      impl_->sequencing = true;
-      sequence_here = true;
-    } else {
-      impl_->queue.push_back(pending.get());
-    }
-  }
-  if (sequence_here) {
+  // Whether this thread may sequence its own append: when nothing is being
+  // sequenced or waits to be, a lone appender then pays no hand-off to the
+  // sequencer thread and back. Appends arriving meanwhile queue for the
+  // sequencer thread as usual.
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl_->mu) {
+    return !impl_->sequencing && impl_->queue.empty() &&
+           impl_->checkpoint_waiters.empty() && !impl_->checkpoint_requested;
+  };
+  auto sequence_here = [&] {
     std::vector<PendingAppend*> group = {pending.get()};
     impl_->SequenceGroup(group);
     bool checkpoint_due = impl_->CheckpointDue(impl_->clock->Now());
@@ -878,9 +901,60 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
       impl_->checkpoint_requested = true;
     }
     impl_->sequencing = false;
+  };
+
+  // A large call to an idle ledger is sequenced while it is prepared: this
+  // thread takes the sequencer first, the standing thread prepares, and
+  // this thread records each event as soon as it is ready, preparing
+  // pieces itself when it would otherwise wait (docs/performance.md).
+  bool sequenced_while_prepared = false;
+  if (large && expected.kind == ExpectedVersion::Kind::kAny) {
+    absl::MutexLock lock(&impl_->mu);
+    if (!impl_->stopping && impl_->poisoned.ok() && idle()) {
+      impl_->sequencing = true;
+      sequenced_while_prepared = true;
+    }
+  }
+  if (sequenced_while_prepared) {
+    prepared.reset(new std::atomic<bool>[n]());
+    internal::ParallelLoop::Pieces pieces(n, kSharedPreparationPiece, prepare);
+    impl_->preparing->Offer(pieces);
+    pending->await_prepared = [&](size_t i) {
+      while (!prepared[i].load(std::memory_order_acquire)) {
+        if (!pieces.RunOne()) std::this_thread::yield();
+      }
+      return failures[i];
+    };
+    sequence_here();
+    impl_->preparing->Finish(pieces);
+  } else {
+    if (large) {
+      impl_->preparing->Run(n, kSharedPreparationPiece, prepare);
+    } else {
+      prepare(0, n);
+    }
+    // Each event's preparation is independent of the others', so the first
+    // failure by index is the one to report, whichever thread found it.
+    for (size_t i = 0; i < n; ++i) {
+      if (!failures[i].ok()) return WithEventIndex(std::move(failures[i]), i);
+    }
+    bool here = false;
+    {
+      absl::MutexLock lock(&impl_->mu);
+      if (impl_->stopping) {
+        return absl::UnavailableError("the ledger is closing");
+      }
+      if (idle()) {
+        impl_->sequencing = true;
+        here = true;
+      } else {
+        impl_->queue.push_back(pending.get());
+      }
+    }
+    if (here) sequence_here();
   }
   absl::StatusOr<AppendResult> result = future.get();
-  if (pending->events.size() >= kSharedPreparationMin) {
+  if (large) {
     // Freeing a large call's events is shared too.
     impl_->preparing->Run(pending->events.size(), kSharedPreparationPiece,
                           [&](size_t begin, size_t end) {

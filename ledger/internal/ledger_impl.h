@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -135,6 +136,9 @@ struct PreparedEvent {
 struct PendingAppend {
   std::vector<PreparedEvent> events;
   ExpectedVersion expected;
+  // Set when the call is sequenced while its events are still being
+  // prepared: waits until event i is prepared and returns how that went.
+  std::function<absl::Status(size_t)> await_prepared;
   std::promise<absl::StatusOr<AppendResult>> done;
   AppendResult result;
 };

@@ -1,19 +1,20 @@
 #include "ledger/internal/parallel_loop.h"
 
 #include <algorithm>
-#include <atomic>
 #include <utility>
 
 namespace caseledger::internal {
 
-struct ParallelLoop::Loop {
-  ParallelLoop* owner;
-  size_t n;
-  size_t piece;
-  absl::FunctionRef<void(size_t, size_t)> body;
-  // The start of the next piece nobody has taken.
-  std::atomic<size_t> next{0};
-};
+ParallelLoop::Pieces::Pieces(size_t n, size_t piece,
+                             absl::FunctionRef<void(size_t, size_t)> body)
+    : n_(n), piece_(std::max<size_t>(piece, 1)), body_(body) {}
+
+bool ParallelLoop::Pieces::RunOne() {
+  const size_t begin = next_.fetch_add(piece_);
+  if (begin >= n_) return false;
+  body_(begin, std::min(begin + piece_, n_));
+  return true;
+}
 
 ParallelLoop::ParallelLoop() : thread_([this] { Serve(); }) {}
 
@@ -25,36 +26,40 @@ ParallelLoop::~ParallelLoop() {
   thread_.join();
 }
 
-void ParallelLoop::RunPieces(Loop& loop) {
-  for (size_t begin = loop.next.fetch_add(loop.piece); begin < loop.n;
-       begin = loop.next.fetch_add(loop.piece)) {
-    loop.body(begin, std::min(begin + loop.piece, loop.n));
+void ParallelLoop::Offer(Pieces& pieces) {
+  absl::MutexLock lock(&mu_);
+  if (offered_ == nullptr && joined_ == nullptr && !stopping_) {
+    offered_ = &pieces;
   }
+}
+
+void ParallelLoop::Finish(Pieces& pieces) {
+  while (pieces.RunOne()) {
+  }
+  // Every piece is taken; the standing thread may still be running one.
+  absl::MutexLock lock(&mu_);
+  if (offered_ == &pieces) offered_ = nullptr;
+  struct Left {
+    ParallelLoop* self;
+    Pieces* pieces;
+  } left{this, &pieces};
+  mu_.Await(absl::Condition(
+      +[](Left* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->self->mu_) {
+        return l->self->joined_ != l->pieces;
+      },
+      &left));
 }
 
 void ParallelLoop::Run(size_t n, size_t piece,
                        absl::FunctionRef<void(size_t, size_t)> body) {
-  Loop loop{this, n, std::max<size_t>(piece, 1), body};
-  {
-    absl::MutexLock lock(&mu_);
-    if (offered_ == nullptr && joined_ == nullptr && !stopping_) {
-      offered_ = &loop;
-    }
-  }
-  RunPieces(loop);
-  // Every piece is taken; the standing thread may still be running one.
-  absl::MutexLock lock(&mu_);
-  if (offered_ == &loop) offered_ = nullptr;
-  mu_.Await(absl::Condition(
-      +[](Loop* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->owner->mu_) {
-        return l->owner->joined_ != l;
-      },
-      &loop));
+  Pieces pieces(n, piece, body);
+  Offer(pieces);
+  Finish(pieces);
 }
 
 void ParallelLoop::Serve() {
   while (true) {
-    Loop* loop;
+    Pieces* pieces;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -63,10 +68,11 @@ void ParallelLoop::Serve() {
           },
           this));
       if (offered_ == nullptr) return;  // stopping
-      loop = std::exchange(offered_, nullptr);
-      joined_ = loop;
+      pieces = std::exchange(offered_, nullptr);
+      joined_ = pieces;
     }
-    RunPieces(*loop);
+    while (pieces->RunOne()) {
+    }
     absl::MutexLock lock(&mu_);
     joined_ = nullptr;
   }

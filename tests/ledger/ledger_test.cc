@@ -164,6 +164,44 @@ TEST_F(LedgerTest, LargeCallReportsItsFirstInvalidEventAndWritesNothing) {
   EXPECT_EQ(ledger_->Size(), 66u);
 }
 
+// A large call to an idle ledger is sequenced while it is prepared, event by
+// event; when it fails, it fails as a call checked pass by pass does: every
+// id first (a conflict at event 50), then each event (a missing case at 10).
+TEST_F(LedgerTest, LargeCallFailsWithTheErrorOfTheOrderedChecks) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  const std::string taken = "00000000-0000-4000-8000-000000000050";
+  ASSERT_OK(Append({Ev("A", R"("officer_note_added": {"text": "first"})",
+                       "2012-03-01T14:00:00Z", taken)}));
+  std::vector<v1::Event> batch;
+  for (int i = 0; i < 64; ++i) {
+    batch.push_back(Ev("A", absl::StrCat(R"("officer_note_added": {"text": "n)",
+                                         i, "\"}")));
+  }
+  batch[10].set_case_id("NO-SUCH-CASE");
+  batch[50].set_event_id(taken);
+  auto r = Append(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_EQ(FailedEventIndex(r.status()), 50u) << r.status();
+  EXPECT_EQ(ledger_->Size(), 3u);
+  // Without the conflict, the missing case is what is reported.
+  batch[50].clear_event_id();
+  r = Append(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(FailedEventIndex(r.status()), 10u) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("NO-SUCH-CASE does not exist"));
+  EXPECT_EQ(ledger_->Size(), 3u);
+  // And mended, the whole call goes through in order.
+  batch[10].set_case_id("A");
+  ASSERT_OK_AND_ASSIGN(auto ok, Append(batch));
+  ASSERT_EQ(ok.events.size(), 64u);
+  for (size_t i = 0; i < 64; ++i) {
+    EXPECT_EQ(ok.events[i].position, 4 + i);
+    EXPECT_EQ(ok.events[i].case_version, 4 + i);
+  }
+  ASSERT_OK(ledger_->Verify());
+}
+
 // Two large calls with the same event ids and different content race: both
 // look their ids up while neither is written, so the one sequenced second
 // must look again rather than trust what it found. Exactly one call wins.

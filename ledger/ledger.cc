@@ -953,17 +953,7 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
     }
     if (here) sequence_here();
   }
-  absl::StatusOr<AppendResult> result = future.get();
-  if (large) {
-    // Freeing a large call's events is shared too.
-    impl_->preparing->Run(pending->events.size(), kSharedPreparationPiece,
-                          [&](size_t begin, size_t end) {
-                            for (size_t i = begin; i < end; ++i) {
-                              pending->events[i] = PreparedEvent();
-                            }
-                          });
-  }
-  return result;
+  return future.get();
 }
 
 uint64_t Ledger::Size() const {

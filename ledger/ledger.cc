@@ -269,6 +269,23 @@ absl::Status Ledger::Impl::Load() {
   return absl::OkStatus();
 }
 
+// How long the sequencer waits for an append to sync an unsynced automatic
+// checkpoint before it syncs the log itself.
+constexpr absl::Duration kUnsyncedCheckpointWait = absl::Milliseconds(2);
+
+void Ledger::Impl::SyncCheckpoint() {
+  absl::Status s = store->SyncLog();
+  if (s.ok()) {
+    checkpoint_unsynced = false;
+    return;
+  }
+  absl::MutexLock lock(&mu);
+  poisoned = absl::Status(
+      s.code(), absl::StrCat("the log could not be synced (the ledger refuses "
+                             "further appends until reopened): ",
+                             s.message()));
+}
+
 void Ledger::Impl::RunSequencer() {
   std::vector<PendingAppend*> group;
   std::vector<std::promise<absl::StatusOr<std::string>>*> waiters;
@@ -279,9 +296,10 @@ void Ledger::Impl::RunSequencer() {
                             : absl::Hours(1);
   while (true) {
     bool stop = false;
+    bool idle = false;
     {
       absl::MutexLock lock(&mu);
-      mu.AwaitWithTimeout(
+      idle = !mu.AwaitWithTimeout(
           absl::Condition(
               +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->mu) {
                 // An appender sequencing its own append owns the state
@@ -292,7 +310,7 @@ void Ledger::Impl::RunSequencer() {
                         impl->checkpoint_requested);
               },
               this),
-          tick);
+          checkpoint_unsynced ? kUnsyncedCheckpointWait : tick);
       if (sequencing) continue;  // the tick passed while an appender works
       sequencing = true;
       checkpoint_requested = false;
@@ -309,7 +327,7 @@ void Ledger::Impl::RunSequencer() {
       poisoned_now = !poisoned.ok();
     }
     if (!waiters.empty()) {
-      absl::StatusOr<std::string> note = Checkpoint();
+      absl::StatusOr<std::string> note = Checkpoint(/*sync=*/true);
       for (auto* w : waiters) w->set_value(note);
       waiters.clear();
     } else if (!poisoned_now && (CheckpointDue(clock->Now()) ||
@@ -318,7 +336,12 @@ void Ledger::Impl::RunSequencer() {
       // signed checkpoint.
       // A failed automatic checkpoint is retried at the next opportunity;
       // appends stay durable without it, and verify reports the gap.
-      Checkpoint().status().IgnoreError();
+      // While appends go on, it rides on the next one's sync rather than
+      // pay a sync of its own (docs/performance.md).
+      Checkpoint(/*sync=*/stop || !options.sync).status().IgnoreError();
+    }
+    if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
+      SyncCheckpoint();
     }
     {
       absl::MutexLock lock(&mu);
@@ -635,6 +658,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
     }
     events_written.fetch_add(tree.size() - frontier.size());
     writes.fetch_add(1);
+    if (options.sync) checkpoint_unsynced = false;
     for (const auto& [c, version] : overlay.case_versions) {
       RememberCaseVersion(c, version);
     }

@@ -50,7 +50,7 @@ bool Ledger::Impl::CheckpointDue(absl::Time now) const {
          now - checkpoint_time >= options.checkpoint_every;
 }
 
-absl::StatusOr<std::string> Ledger::Impl::Checkpoint() {
+absl::StatusOr<std::string> Ledger::Impl::Checkpoint(bool sync) {
   {
     absl::MutexLock lock(&mu);
     if (!poisoned.ok()) return poisoned;
@@ -59,7 +59,14 @@ absl::StatusOr<std::string> Ledger::Impl::Checkpoint() {
   if (has_checkpoint && n == checkpoint_size) {
     CASELEDGER_ASSIGN_OR_RETURN(auto note,
                                 store->Get(Family::kCheckpoints, EncodeU64(n)));
-    if (note) return *note;
+    if (note) {
+      if (sync && checkpoint_unsynced) {
+        SyncCheckpoint();
+        absl::MutexLock lock(&mu);
+        if (!poisoned.ok()) return poisoned;
+      }
+      return *note;
+    }
   }
   merkle::Hash root = frontier.Root();
   // The stored nodes, not just the in-memory frontier, must agree with what
@@ -94,7 +101,8 @@ absl::StatusOr<std::string> Ledger::Impl::Checkpoint() {
       std::string note, caseledger::SignCheckpoint({origin, n, root}, *key));
   Batch batch(*store);
   batch.Put(Family::kCheckpoints, EncodeU64(n), note);
-  CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  CASELEDGER_RETURN_IF_ERROR(store->Write(batch, sync));
+  checkpoint_unsynced = !sync;
   checkpoint_size = n;
   checkpoint_root = root;
   has_checkpoint = true;

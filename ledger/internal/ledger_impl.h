@@ -244,7 +244,16 @@ struct Ledger::Impl {
   absl::Time checkpoint_time = absl::InfinitePast();
 
   // Signs and stores a checkpoint of the current tree (sequencer thread).
-  absl::StatusOr<std::string> Checkpoint();
+  // Without `sync` the note is durable once the log is next synced.
+  absl::StatusOr<std::string> Checkpoint(bool sync);
+  // An automatic checkpoint was stored without a sync of its own: the next
+  // synced append makes it durable (RocksDB syncs its log in order), or the
+  // sequencer syncs the log once appends pause. Written by the thread that
+  // holds `sequencing`; atomic so that the idle sequencer may look.
+  std::atomic<bool> checkpoint_unsynced{false};
+  // Syncs the log for such a checkpoint; a failure poisons the ledger, as a
+  // failed append does.
+  void SyncCheckpoint();
   // Whether an automatic checkpoint is due.
   bool CheckpointDue(absl::Time now) const;
   // Loads the last checkpoint and checks the tail written after it.

@@ -396,6 +396,12 @@ std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
   return out;
 }
 
+absl::Status Store::SyncLog() {
+  if (rep_->read_only) return absl::OkStatus();
+  SkipPerfCounters();
+  return FromRocks(rep_->db->SyncWAL(), "syncing the log");
+}
+
 absl::Status Store::FlushIfOver(uint64_t threshold) {
   if (rep_->read_only) return absl::OkStatus();
   uint64_t held = 0;

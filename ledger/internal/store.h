@@ -95,8 +95,11 @@ class Store {
                                                      StoreOptions options);
   ~Store();
 
-  // Writes the batch atomically; with `sync`, fsyncs the WAL first.
+  // Writes the batch atomically; with `sync`, fsyncs the WAL first (all of
+  // it: earlier unsynced writes become durable too).
   absl::Status Write(Batch& batch, bool sync);
+  // Fsyncs the WAL: every write so far is durable.
+  absl::Status SyncLog();
   // The value at `key`; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(Family family,
                                                  std::string_view key) const;

@@ -227,6 +227,48 @@ TEST_F(FaultInjectionTest, AcknowledgedAppendsSurvivePowerLoss) {
   ASSERT_OK(ledger_->Append({CaseEvent("after", 0)}));
 }
 
+// An automatic checkpoint is stored without a sync of its own, to ride on
+// the next append's; when no append comes, the sequencer syncs it itself
+// within milliseconds, so a power loss after a pause keeps it.
+TEST_F(FaultInjectionTest, AnAutomaticCheckpointSurvivesPowerLossAfterAPause) {
+  ledger_.reset();
+  LedgerOptions options = Options();
+  options.checkpoint_every_entries = 4;
+  auto opened = Ledger::Open(Dir(), options);
+  ASSERT_OK(opened);
+  ledger_ = *std::move(opened);
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 4)));
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!ledger_->CheckpointAt(4).ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_OK(ledger_->CheckpointAt(4));
+  absl::SleepFor(absl::Milliseconds(100));  // appends pause
+  PowerLoss();
+  EXPECT_EQ(ledger_->Size(), 4u);
+  ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> sizes,
+                       ledger_->CheckpointSizes());
+  EXPECT_THAT(sizes, ::testing::ElementsAre(4u));
+  ExpectVerifies();
+}
+
+// A checkpoint asked for is durable when it is returned, even when it is an
+// automatic one of the same size still waiting for a sync.
+TEST_F(FaultInjectionTest, ASignedCheckpointIsDurableWhenReturned) {
+  ledger_.reset();
+  LedgerOptions options = Options();
+  options.checkpoint_every_entries = 4;
+  auto opened = Ledger::Open(Dir(), options);
+  ASSERT_OK(opened);
+  ledger_ = *std::move(opened);
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 4)));
+  ASSERT_OK_AND_ASSIGN(std::string note, ledger_->SignCheckpoint());
+  PowerLoss();
+  ASSERT_OK_AND_ASSIGN(std::string kept, ledger_->CheckpointAt(4));
+  EXPECT_EQ(kept, note);
+  ExpectVerifies();
+}
+
 // The control for the test above: without syncs, a power loss does lose
 // acknowledged appends, so the wrapper really drops what was not synced.
 TEST_F(FaultInjectionTest, WithoutSyncAcknowledgedAppendsAreLostOnPowerLoss) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -55,10 +56,12 @@ struct FieldsToWalk {
 };
 
 // Plans are made once per message type and thread: the types are few and
-// fixed, and a per-thread map needs no lock on the append path.
+// fixed, and a per-thread map needs no lock on the append path. The walk
+// holds a plan while it makes those of nested types, so the map must keep
+// its elements in place as it grows: a node-based map, not a flat one.
 const FieldsToWalk& FieldsToWalkOf(const google::protobuf::Descriptor* type) {
-  thread_local absl::flat_hash_map<const google::protobuf::Descriptor*,
-                                   FieldsToWalk>
+  thread_local std::unordered_map<const google::protobuf::Descriptor*,
+                                  FieldsToWalk>
       plans;
   auto [it, fresh] = plans.try_emplace(type);
   if (fresh) {

@@ -55,6 +55,16 @@ class FaultInjectionTest : public ::testing::Test {
     ledger_ = *std::move(opened);
   }
 
+  // Closes and reopens the ledger signing a checkpoint every `entries`.
+  void ReopenSigningEvery(uint64_t entries) {
+    ledger_.reset();
+    LedgerOptions options = Options();
+    options.checkpoint_every_entries = entries;
+    auto opened = Ledger::Open(Dir(), options);
+    ASSERT_OK(opened);
+    ledger_ = *std::move(opened);
+  }
+
   // A power loss now: closes the ledger without letting anything more reach
   // the disk, drops every unsynced byte, reopens.
   void PowerLoss() {
@@ -231,12 +241,7 @@ TEST_F(FaultInjectionTest, AcknowledgedAppendsSurvivePowerLoss) {
 // the next append's; when no append comes, the sequencer syncs it itself
 // within milliseconds, so a power loss after a pause keeps it.
 TEST_F(FaultInjectionTest, AnAutomaticCheckpointSurvivesPowerLossAfterAPause) {
-  ledger_.reset();
-  LedgerOptions options = Options();
-  options.checkpoint_every_entries = 4;
-  auto opened = Ledger::Open(Dir(), options);
-  ASSERT_OK(opened);
-  ledger_ = *std::move(opened);
+  ReopenSigningEvery(4);
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 4)));
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (!ledger_->CheckpointAt(4).ok() && absl::Now() < deadline) {
@@ -246,8 +251,7 @@ TEST_F(FaultInjectionTest, AnAutomaticCheckpointSurvivesPowerLossAfterAPause) {
   absl::SleepFor(absl::Milliseconds(100));  // appends pause
   PowerLoss();
   EXPECT_EQ(ledger_->Size(), 4u);
-  ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> sizes,
-                       ledger_->CheckpointSizes());
+  ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> sizes, ledger_->CheckpointSizes());
   EXPECT_THAT(sizes, ::testing::ElementsAre(4u));
   ExpectVerifies();
 }
@@ -255,12 +259,7 @@ TEST_F(FaultInjectionTest, AnAutomaticCheckpointSurvivesPowerLossAfterAPause) {
 // A checkpoint asked for is durable when it is returned, even when it is an
 // automatic one of the same size still waiting for a sync.
 TEST_F(FaultInjectionTest, ASignedCheckpointIsDurableWhenReturned) {
-  ledger_.reset();
-  LedgerOptions options = Options();
-  options.checkpoint_every_entries = 4;
-  auto opened = Ledger::Open(Dir(), options);
-  ASSERT_OK(opened);
-  ledger_ = *std::move(opened);
+  ReopenSigningEvery(4);
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 4)));
   ASSERT_OK_AND_ASSIGN(std::string note, ledger_->SignCheckpoint());
   PowerLoss();

@@ -174,8 +174,8 @@ TEST_F(LedgerTest, LargeCallFailsWithTheErrorOfTheOrderedChecks) {
                        "2012-03-01T14:00:00Z", taken)}));
   std::vector<v1::Event> batch;
   for (int i = 0; i < 64; ++i) {
-    batch.push_back(Ev("A", absl::StrCat(R"("officer_note_added": {"text": "n)",
-                                         i, "\"}")));
+    batch.push_back(Ev(
+        "A", absl::StrCat(R"("officer_note_added": {"text": "n)", i, "\"}")));
   }
   batch[10].set_case_id("NO-SUCH-CASE");
   batch[50].set_event_id(taken);

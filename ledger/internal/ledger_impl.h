@@ -109,8 +109,6 @@ inline absl::Time FromProto(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
-// An event made ready for the sequencer in the caller's thread, so the
-// sequencer only does what needs the ledger's state.
 // What the ledger knows of an event id: where it is and what it holds.
 struct IdRecord {
   uint64_t position = 0;
@@ -118,6 +116,8 @@ struct IdRecord {
   Sha256Digest content{};
 };
 
+// An event made ready for the sequencer in the caller's thread, so the
+// sequencer only does what needs the ledger's state.
 struct PreparedEvent {
   v1::Event event;
   std::string stored;           // salt || event bytes: the events value

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -890,7 +891,8 @@ absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
   // Everything that needs no ledger state happens here, in the caller's
   // thread (and for a large call also on a second one), so the single
   // sequencer does as little as possible.
-  std::vector<absl::Status> failures(n);
+  // Inline for one event, so that a single append allocates nothing here.
+  absl::InlinedVector<absl::Status, 1> failures(n);
   // Set once event i is prepared (or failed to be), when the call is
   // sequenced while it is prepared.
   std::unique_ptr<std::atomic<bool>[]> prepared;

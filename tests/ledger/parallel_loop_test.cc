@@ -49,6 +49,23 @@ TEST(ParallelLoopTest, TheStandingThreadTakesPieces) {
   EXPECT_EQ(threads.count(std::this_thread::get_id()), 1u);
 }
 
+// The way the append path uses it: offer the pieces, take some between other
+// work, and rely on Finish for the rest.
+TEST(ParallelLoopTest, OfferedPiecesAreAllDoneAfterFinish) {
+  ParallelLoop loop;
+  constexpr size_t kN = 1000;
+  std::vector<std::atomic<int>> visits(kN);
+  ParallelLoop::Pieces pieces(kN, 8, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) visits[i].fetch_add(1);
+  });
+  loop.Offer(pieces);
+  int taken_here = 0;
+  while (taken_here < 3 && pieces.RunOne()) ++taken_here;
+  loop.Finish(pieces);
+  ExpectEachIndexOnce(visits);
+  EXPECT_FALSE(pieces.RunOne());  // nothing left to take
+}
+
 TEST(ParallelLoopTest, CallersAtOnceEachGetEveryIndexDone) {
   ParallelLoop loop;
   constexpr size_t kN = 5000;

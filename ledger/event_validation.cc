@@ -11,7 +11,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -413,19 +412,25 @@ bool IsValidEmailAddress(std::string_view address) {
   if (address.size() > 254) return false;
   size_t at = address.rfind('@');
   if (at == std::string_view::npos || at == 0 || at > 64) return false;
-  std::string_view local = address.substr(0, at);
-  std::string_view domain = address.substr(at + 1);
-  std::string local_text(local);
-  for (absl::string_view atom : absl::StrSplit(local_text, '.')) {
-    if (atom.empty()) return false;
-    for (char c : atom) {
-      if (!IsAtext(c)) return false;
+  // Dot-separated atoms, none empty.
+  bool atom_empty = true;
+  for (char c : address.substr(0, at)) {
+    if (c == '.') {
+      if (atom_empty) return false;
+      atom_empty = true;
+    } else if (IsAtext(c)) {
+      atom_empty = false;
+    } else {
+      return false;
     }
   }
-  std::string domain_text(domain);
-  std::vector<std::string> labels = absl::StrSplit(domain_text, '.');
-  if (labels.size() < 2 || domain.size() > 253) return false;
-  for (const std::string& label : labels) {
+  if (atom_empty) return false;
+  std::string_view domain = address.substr(at + 1);
+  if (domain.size() > 253) return false;
+  size_t labels = 0;
+  while (true) {
+    const size_t dot = domain.find('.');
+    const std::string_view label = domain.substr(0, dot);
     if (label.empty() || label.size() > 63 || label.front() == '-' ||
         label.back() == '-') {
       return false;
@@ -435,8 +440,11 @@ bool IsValidEmailAddress(std::string_view address) {
         return false;
       }
     }
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    domain.remove_prefix(dot + 1);
   }
-  return true;
+  return labels >= 2;
 }
 
 bool IsValidUuid(std::string_view id) {
@@ -498,12 +506,15 @@ PayloadFields PayloadFieldsOf(int payload_case) {
 
 }  // namespace
 
-std::string RequestIdOf(const v1::Event& event) {
+const std::string& RequestIdOf(const v1::Event& event) {
+  static const std::string* const kNone = new std::string();
   const PayloadFields fields = PayloadFieldsOf(event.payload_case());
-  if (fields.request_id == nullptr) return "";
+  if (fields.request_id == nullptr) return *kNone;
   const Message& payload =
       event.GetReflection()->GetMessage(event, fields.payload);
-  return payload.GetReflection()->GetString(payload, fields.request_id);
+  std::string scratch;  // unused: a string field is stored as a string
+  return payload.GetReflection()->GetStringReference(payload, fields.request_id,
+                                                     &scratch);
 }
 
 absl::Status ValidateEvent(const v1::Event& event) {

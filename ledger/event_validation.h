@@ -35,8 +35,9 @@ std::string UuidText(std::string_view sixteen_bytes, int version);
 absl::StatusOr<std::string> NewEventId();
 
 // The request a payload is about ("" when none), and whether the payload is
-// request-scoped (must name a request already sent in its case).
-std::string RequestIdOf(const v1::Event& event);
+// request-scoped (must name a request already sent in its case). Refers to
+// `event`'s own field: valid while `event` is neither changed nor gone.
+const std::string& RequestIdOf(const v1::Event& event);
 
 }  // namespace caseledger
 

@@ -370,7 +370,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     return stored;
   };
   auto request_sent = [&](const std::string& c,
-                          const std::string& r) -> absl::StatusOr<bool> {
+                          std::string_view r) -> absl::StatusOr<bool> {
     std::string key = RequestKey(c, r);
     if (mine.requests.contains(key) || group.requests.contains(key) ||
         durable_requests.contains(key)) {
@@ -489,7 +489,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     bool opening = e.event.has_case_opened();
     if (version == 0 && !opening) {
       return absl::InvalidArgumentError(
-          absl::StrCat(e.type, ": case ", c,
+          absl::StrCat(*e.type, ": case ", c,
                        " does not exist; its first event must be case_opened"));
     }
     if (version > 0 && opening) {
@@ -514,13 +514,13 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
                            send.resend_of(), " was sent earlier in case ", c));
         }
       }
-    } else if (!e.request_id.empty() &&
+    } else if (!e.request_id->empty() &&
                !e.event.has_recipient_address_verified()) {
-      auto sent = request_sent(c, e.request_id);
+      auto sent = request_sent(c, *e.request_id);
       if (!sent.ok()) return sent.status();
       if (!*sent) {
         return absl::InvalidArgumentError(
-            absl::StrCat(e.type, ".request_id: no request ", e.request_id,
+            absl::StrCat(*e.type, ".request_id: no request ", *e.request_id,
                          " was sent in case ", c));
       }
     }
@@ -530,7 +530,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     entry.set_case_id(c);
     entry.set_case_version(version + 1);
     *entry.mutable_recorded_at() = recorded_at;
-    entry.set_event_type(e.type);
+    entry.set_event_type(*e.type);
     entry.set_event_digest(e.event_digest.data(), e.event_digest.size());
     entry.ByteSizeLong();  // caches sizes for SerializeWithCachedSizes
     entry_bytes.clear();
@@ -549,7 +549,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
         e.content_digest.size());
     batch.Put(Family::kEventIds, id, id_value);
     if (e.event.has_document_request_sent()) {
-      std::string request_key = RequestKey(c, e.request_id);
+      std::string request_key = RequestKey(c, *e.request_id);
       batch.Put(Family::kRequests, request_key, pos_key);
       mine.requests.insert(std::move(request_key));
     }
@@ -851,8 +851,6 @@ absl::Status Ledger::Impl::Prepare(v1::Event& event,
         "holds ",
         first_case, " and ", event.case_id()));
   }
-  out.type = EventType(event);
-  out.request_id = RequestIdOf(event);
   // The salt, then the event's bytes serialized straight after it.
   const size_t size = event.ByteSizeLong();  // caches sizes
   out.stored.reserve(kSaltSize + size);
@@ -871,6 +869,8 @@ absl::Status Ledger::Impl::Prepare(v1::Event& event,
     out.id_probed_after_writes = writes_before;
   }
   out.event = std::move(event);
+  out.type = &EventType(out.event);
+  out.request_id = &RequestIdOf(out.event);
   return absl::OkStatus();
 }
 

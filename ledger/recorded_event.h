@@ -24,7 +24,8 @@ struct RecordedEvent {
 };
 
 // The payload's field name, e.g. "document_request_sent"; "" when unset.
-std::string EventType(const v1::Event& event);
+// The name lives as long as the program.
+const std::string& EventType(const v1::Event& event);
 
 }  // namespace caseledger
 

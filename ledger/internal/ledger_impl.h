@@ -123,8 +123,9 @@ struct PreparedEvent {
   std::string stored;           // salt || event bytes: the events value
   Sha256Digest content_digest;  // SHA-256(event bytes): idempotency
   Sha256Digest event_digest;    // SHA-256(salt || event bytes): the entry
-  std::string type;
-  std::string request_id;
+  // EventType and RequestIdOf of `event`, referred to rather than copied.
+  const std::string* type = nullptr;
+  const std::string* request_id = nullptr;
   // The event id looked up in the store before sequencing, and the count
   // of the ledger's writes before that look-up: still the answer if no
   // write has happened since (only the sequencer writes event ids). Unset

@@ -67,7 +67,9 @@ class TamperTest : public ::testing::Test {
   }
 
   std::string Get(Family f, const std::string& key) {
-    auto store = internal::Store::Open(Dir() + "/store", {.read_only = true});
+    auto store = internal::Store::Open(
+        Dir() + "/store",
+        {.create_if_missing = false, .read_only = true, .faults = nullptr});
     EXPECT_OK(store);
     auto value = (*store)->Get(f, key);
     EXPECT_OK(value);

@@ -8,6 +8,8 @@
 // Nothing outside bench/ may copy it.
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "bench/bench_common.h"
 #include "bench/bench_events.h"
 #include "benchmark/benchmark.h"
@@ -740,6 +743,90 @@ void BM_Sha256ShortPrefetched(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Waking a thread that sleeps on a mutex condition, as the append path
+// wakes its second thread for each large call, and the sequencer each
+// appender of a group: the waker's time in the unlock that wakes it
+// (`signal_us`), and how long after the wake-up began the woken thread runs
+// (`wake_us`, also the iteration time). The sleeper is left alone for 1 ms
+// first, as the second thread is while a batch is written. `pinned:1` keeps
+// the two threads on different cores, as when both have work (the append
+// path's case); `pinned:0` lets the kernel place them, and it puts two
+// threads that take turns on one core. On a virtual machine a wake-up across
+// cores includes the hypervisor delivering an interrupt to an idle core.
+void BM_ThreadWake(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  const bool pinned = state.range(0) != 0;
+  if (pinned && std::thread::hardware_concurrency() < 2) {
+    state.SkipWithError("needs two cores");
+    return;
+  }
+  auto pin_to = [pinned](int core) {
+    if (!pinned) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(core, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  };
+  struct Shared {
+    absl::Mutex mu;
+    bool go ABSL_GUARDED_BY(mu) = false;
+    bool woken ABSL_GUARDED_BY(mu) = false;
+    bool stop ABSL_GUARDED_BY(mu) = false;
+    Clock::time_point woke_at ABSL_GUARDED_BY(mu);
+  } shared;
+  std::thread sleeper([&shared, &pin_to] {
+    pin_to(1);
+    while (true) {
+      absl::MutexLock lock(&shared.mu);
+      shared.mu.Await(absl::Condition(
+          +[](Shared* s)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->go || s->stop; },
+          &shared));
+      if (shared.stop) return;
+      shared.woke_at = Clock::now();
+      shared.go = false;
+      shared.woken = true;
+    }
+  });
+  pin_to(0);
+  double signal_us = 0, wake_us = 0;
+  for (auto _ : state) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const Clock::time_point start = Clock::now();
+    {
+      absl::MutexLock lock(&shared.mu);
+      shared.go = true;
+    }
+    const Clock::time_point signalled = Clock::now();
+    absl::MutexLock lock(&shared.mu);
+    shared.mu.Await(absl::Condition(&shared.woken));
+    shared.woken = false;
+    const double woke =
+        std::chrono::duration<double>(shared.woke_at - start).count();
+    state.SetIterationTime(woke);
+    wake_us += woke * 1e6;
+    signal_us +=
+        std::chrono::duration<double, std::micro>(signalled - start).count();
+  }
+  {
+    absl::MutexLock lock(&shared.mu);
+    shared.stop = true;
+  }
+  sleeper.join();
+  // Back to every core for the benchmarks that follow on this thread.
+  if (pinned) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (unsigned c = 0; c < std::thread::hardware_concurrency(); ++c) {
+      CPU_SET(c, &all);
+    }
+    pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["signal_us"] = signal_us / n;
+  state.counters["wake_us"] = wake_us / n;
+}
+
 }  // namespace
 
 void RegisterBaselineBenchmarks() {
@@ -796,6 +883,13 @@ void RegisterBaselineBenchmarks() {
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("BM_ThreadWake", BM_ThreadWake)
+      ->ArgName("pinned")
+      ->Arg(0)
+      ->Arg(1)
+      ->Iterations(300)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("BM_Sha256Short", BM_Sha256Short)->MinTime(0.2);
   benchmark::RegisterBenchmark("BM_Sha256ShortPrefetched",
                                BM_Sha256ShortPrefetched)

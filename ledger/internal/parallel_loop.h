@@ -19,7 +19,8 @@ class ParallelLoop {
   // The iterations [0, n) of one loop, in pieces of `piece` iterations
   // taken in order, each exactly once, by whichever thread asks first.
   // `body(begin, end)` must be safe to call from two threads at once on
-  // different pieces.
+  // different pieces, and must outlive the Pieces: it is referred to, not
+  // copied (so not a temporary lambda).
   class Pieces {
    public:
     Pieces(size_t n, size_t piece,

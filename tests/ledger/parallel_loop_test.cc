@@ -55,9 +55,10 @@ TEST(ParallelLoopTest, OfferedPiecesAreAllDoneAfterFinish) {
   ParallelLoop loop;
   constexpr size_t kN = 1000;
   std::vector<std::atomic<int>> visits(kN);
-  ParallelLoop::Pieces pieces(kN, 8, [&](size_t begin, size_t end) {
+  auto visit = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) visits[i].fetch_add(1);
-  });
+  };
+  ParallelLoop::Pieces pieces(kN, 8, visit);
   loop.Offer(pieces);
   int taken_here = 0;
   while (taken_here < 3 && pieces.RunOne()) ++taken_here;

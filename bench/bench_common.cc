@@ -51,7 +51,7 @@ absl::Status AppendCases(Ledger& ledger, const std::vector<std::string>& ids,
         }
       }
       if (batch.empty()) break;
-      auto appended = ledger.Append(std::move(batch));
+      auto appended = ledger.Append(batch);
       if (!appended.ok()) return appended.status();
     }
   }

@@ -57,7 +57,7 @@ const BundleFixture& GetBundleFixture() {
       for (int k = 0; k < 100; ++k) {
         batch.push_back(scripts[k % scripts.size()].Next());
       }
-      if (auto appended = f->ledger->Append(std::move(batch)); !appended.ok()) {
+      if (auto appended = f->ledger->Append(batch); !appended.ok()) {
         Abort("appending", appended.status());
       }
     }

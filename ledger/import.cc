@@ -55,7 +55,7 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   std::vector<uint64_t> lines;
   auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
-    auto result = ledger.Append(std::move(batch));
+    auto result = ledger.Append(batch);
     batch.clear();
     if (!result.ok()) {
       std::optional<size_t> index = FailedEventIndex(result.status());

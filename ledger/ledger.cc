@@ -393,7 +393,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   // different one under the same id refused.
   auto check_id = [&](size_t i) -> absl::Status {
     const PreparedEvent& e = p.events[i];
-    const std::string& id = e.event.event_id();
+    const std::string& id = e.event->event_id();
     std::optional<IdRecord> rec;
     if (auto it = group.event_ids.find(id); it != group.event_ids.end()) {
       rec = it->second;
@@ -431,7 +431,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     if (all_known || p.expected.kind == ExpectedVersion::Kind::kAny) {
       return absl::OkStatus();
     }
-    const std::string& c = p.events[0].event.case_id();
+    const std::string& c = p.events[0].event->case_id();
     CASELEDGER_ASSIGN_OR_RETURN(uint64_t actual, case_version(c));
     bool holds = true;
     switch (p.expected.kind) {
@@ -470,7 +470,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   // Merkle nodes go into the batch. Errors do not name the event yet.
   auto record = [&](size_t i) -> absl::Status {
     PreparedEvent& e = p.events[i];
-    const std::string& id = e.event.event_id();
+    const std::string& id = e.event->event_id();
     if (!known[i]) {
       // A repeat of an event earlier in this same call.
       if (auto it = mine.event_ids.find(id); it != mine.event_ids.end()) {
@@ -482,11 +482,11 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
           {id, known[i]->position, known[i]->case_version, true});
       return absl::OkStatus();
     }
-    const std::string& c = e.event.case_id();
+    const std::string& c = e.event->case_id();
     auto version_or = case_version(c);
     if (!version_or.ok()) return version_or.status();
     uint64_t version = *version_or;
-    bool opening = e.event.has_case_opened();
+    bool opening = e.event->has_case_opened();
     if (version == 0 && !opening) {
       return absl::InvalidArgumentError(
           absl::StrCat(*e.type, ": case ", c,
@@ -496,8 +496,8 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
       return absl::InvalidArgumentError(
           absl::StrCat("case_opened: case ", c, " is already open"));
     }
-    if (e.event.has_document_request_sent()) {
-      const auto& send = e.event.document_request_sent();
+    if (e.event->has_document_request_sent()) {
+      const auto& send = e.event->document_request_sent();
       auto sent = request_sent(c, send.request_id());
       if (!sent.ok()) return sent.status();
       if (*sent) {
@@ -515,7 +515,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
         }
       }
     } else if (!e.request_id->empty() &&
-               !e.event.has_recipient_address_verified()) {
+               !e.event->has_recipient_address_verified()) {
       auto sent = request_sent(c, *e.request_id);
       if (!sent.ok()) return sent.status();
       if (!*sent) {
@@ -548,7 +548,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
         reinterpret_cast<const char*>(e.content_digest.data()),
         e.content_digest.size());
     batch.Put(Family::kEventIds, id, id_value);
-    if (e.event.has_document_request_sent()) {
+    if (e.event->has_document_request_sent()) {
       std::string request_key = RequestKey(c, *e.request_id);
       batch.Put(Family::kRequests, request_key, pos_key);
       mine.requests.insert(std::move(request_key));
@@ -835,14 +835,18 @@ constexpr size_t kSharedPreparationPiece = 8;
 
 }  // namespace
 
-absl::Status Ledger::Impl::Prepare(v1::Event& event,
+absl::Status Ledger::Impl::Prepare(const v1::Event& given,
                                    const ExpectedVersion& expected,
                                    const std::string& first_case,
                                    PreparedEvent& out) const {
-  if (event.event_id().empty()) {
+  const v1::Event* chosen = &given;
+  if (given.event_id().empty()) {
     CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewEventId());
-    event.set_event_id(std::move(id));
+    out.with_id = given;
+    out.with_id.set_event_id(std::move(id));
+    chosen = &out.with_id;
   }
+  const v1::Event& event = *chosen;
   CASELEDGER_RETURN_IF_ERROR(ValidateEvent(event));
   if (expected.kind != ExpectedVersion::Kind::kAny &&
       event.case_id() != first_case) {
@@ -868,13 +872,13 @@ absl::Status Ledger::Impl::Prepare(v1::Event& event,
     out.stored_id = *std::move(stored);
     out.id_probed_after_writes = writes_before;
   }
-  out.event = std::move(event);
-  out.type = &EventType(out.event);
-  out.request_id = &RequestIdOf(out.event);
+  out.event = &event;
+  out.type = &EventType(event);
+  out.request_id = &RequestIdOf(event);
   return absl::OkStatus();
 }
 
-absl::StatusOr<AppendResult> Ledger::Append(std::vector<v1::Event> events,
+absl::StatusOr<AppendResult> Ledger::Append(absl::Span<const v1::Event> events,
                                             ExpectedVersion expected) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError(

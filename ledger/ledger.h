@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "caseledger/v1/events.pb.h"
 #include "ledger/checkpoint.h"
 #include "ledger/clock.h"
@@ -113,7 +114,9 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Appends `events` atomically. Events without event_id get a fresh UUID.
+  // Appends `events` atomically. Events without event_id get a fresh UUID
+  // (in the ledger's copy: `events` are read, not changed or kept, so the
+  // caller may reuse or free them once Append returns).
   // Errors (nothing is written for any of them):
   //   kInvalidArgument: an event fails validation; the message starts with
   //     "event <i>: " (0-based index in `events`) and names the field.
@@ -123,7 +126,7 @@ class Ledger {
   //   any other: the store failed; after a failed write every later Append
   //     fails until the ledger is reopened.
   // `expected` other than Any() requires every event to be of one case.
-  absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
+  absl::StatusOr<AppendResult> Append(absl::Span<const v1::Event> events,
                                       ExpectedVersion expected = {});
 
   // Number of entries (the tree size).

@@ -98,8 +98,7 @@ int RunDemo(const Args& args, Io& io) {
   if (!lines.ok()) return Fail(io, "demo", lines.status());
   std::vector<v1::Event> events;
   for (auto& l : *lines) events.push_back(std::move(l.event));
-  auto appended =
-      (*ledger)->Append(std::move(events), ExpectedVersion::NoStream());
+  auto appended = (*ledger)->Append(events, ExpectedVersion::NoStream());
   if (!appended.ok()) return Fail(io, "demo", appended.status());
   io.out << "appended " << appended->events.size() << " events; ledger size "
          << appended->tree_size << "\n";

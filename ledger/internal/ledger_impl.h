@@ -119,11 +119,13 @@ struct IdRecord {
 // An event made ready for the sequencer in the caller's thread, so the
 // sequencer only does what needs the ledger's state.
 struct PreparedEvent {
-  v1::Event event;
+  // The caller's event, or `with_id` when the ledger gave it its id.
+  const v1::Event* event = nullptr;
+  v1::Event with_id;
   std::string stored;           // salt || event bytes: the events value
   Sha256Digest content_digest;  // SHA-256(event bytes): idempotency
   Sha256Digest event_digest;    // SHA-256(salt || event bytes): the entry
-  // EventType and RequestIdOf of `event`, referred to rather than copied.
+  // EventType and RequestIdOf of `*event`, referred to rather than copied.
   const std::string* type = nullptr;
   const std::string* request_id = nullptr;
   // The event id looked up in the store before sequencing, and the count
@@ -266,10 +268,10 @@ struct Ledger::Impl {
       const std::function<void(uint64_t, uint64_t)>& progress) const;
 
   absl::Status Load();
-  // Validates `event` (giving it an id if it has none) and moves it into
-  // `out` with its stored bytes and digests: the part of an append that
-  // needs no ledger state, done in the appender's thread.
-  absl::Status Prepare(v1::Event& event, const ExpectedVersion& expected,
+  // Validates `event` (giving a copy of it an id if it has none) and makes
+  // `out` refer to it, with its stored bytes and digests: the part of an
+  // append that needs no ledger state, done in the appender's thread.
+  absl::Status Prepare(const v1::Event& event, const ExpectedVersion& expected,
                        const std::string& first_case,
                        internal::PreparedEvent& out) const;
   void RunSequencer();

@@ -67,7 +67,7 @@ class LedgerTest : public ::testing::Test {
 
   absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
                                       ExpectedVersion expected = {}) {
-    return ledger_->Append(std::move(events), expected);
+    return ledger_->Append(events, expected);
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
@@ -92,6 +92,36 @@ TEST_F(LedgerTest, PositionsAndCaseVersionsAreDense) {
   ASSERT_OK_AND_ASSIGN(auto a, ledger_->ReadCase("A"));
   ASSERT_EQ(a.size(), 3u);
   EXPECT_EQ(a[2].position, 5u);
+}
+
+// Append reads the caller's events and keeps nothing of them: an id it
+// gives is in its own copy (and the result), the caller's events are
+// unchanged, and may be changed or freed as soon as Append returns, in a
+// large call (prepared on two threads) as in a small one.
+TEST_F(LedgerTest, TheCallersEventsAreReadNotChangedOrKept) {
+  for (size_t n : {size_t{2}, size_t{40}}) {
+    const std::string c = absl::StrCat("READ-", n);
+    std::vector<v1::Event> events = OpenedCase(c);
+    while (events.size() < n) {
+      events.push_back(Ev(c, R"("officer_note_added": {"text": "seen"})"));
+    }
+    const std::vector<v1::Event> before = events;
+    ASSERT_OK_AND_ASSIGN(auto r, ledger_->Append(events));
+    ASSERT_EQ(r.events.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_TRUE(events[i].event_id().empty()) << i;  // not given back
+      EXPECT_TRUE(IsValidUuid(r.events[i].event_id)) << i;
+      EXPECT_EQ(events[i].SerializeAsString(), before[i].SerializeAsString());
+      events[i].Clear();  // the caller's to reuse
+    }
+    events.clear();
+    ASSERT_OK_AND_ASSIGN(auto stored, ledger_->ReadCase(c));
+    ASSERT_EQ(stored.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(stored[i].event.event_id(), r.events[i].event_id) << i;
+      EXPECT_EQ(stored[i].event.case_id(), c) << i;
+    }
+  }
 }
 
 TEST_F(LedgerTest, StoredEntryCommitsToSaltedDigestOfExactEventBytes) {

@@ -36,7 +36,7 @@ class TamperTest : public ::testing::Test {
       for (int i = 0; i < 10; ++i) {
         events.push_back(Event(absl::StrCat("CASE-", c), i));
       }
-      ASSERT_OK((*ledger)->Append(std::move(events)));
+      ASSERT_OK((*ledger)->Append(events));
       if ((c + 1) * 10 == kCheckpointed) ASSERT_OK((*ledger)->SignCheckpoint());
     }
     // Closing signs the final checkpoint (size 30).

@@ -389,6 +389,11 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   // repeat with other content in one lookup rather than a scan of the
   // call (which made large calls quadratic).
   absl::flat_hash_map<std::string_view, size_t> first_new;
+  // Sized for the call at once rather than grown by rehashing as it goes.
+  if (n > 1) {
+    first_new.reserve(n);
+    mine.event_ids.reserve(n);
+  }
   // Looks event i's id up: an identical event already stored is skipped, a
   // different one under the same id refused.
   auto check_id = [&](size_t i) -> absl::Status {
@@ -568,6 +573,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   };
 
   p.result.events.clear();
+  p.result.events.reserve(n);
   if (p.await_prepared) {
     // Each event as soon as it is prepared, while the rest of the call is
     // still being prepared (ExpectedVersion::Any only: any other needs every

@@ -268,10 +268,10 @@ struct Ledger::Impl {
       const std::function<void(uint64_t, uint64_t)>& progress) const;
 
   absl::Status Load();
-  // Validates `event` (giving a copy of it an id if it has none) and makes
+  // Validates `given` (giving a copy of it an id if it has none) and makes
   // `out` refer to it, with its stored bytes and digests: the part of an
   // append that needs no ledger state, done in the appender's thread.
-  absl::Status Prepare(const v1::Event& event, const ExpectedVersion& expected,
+  absl::Status Prepare(const v1::Event& given, const ExpectedVersion& expected,
                        const std::string& first_case,
                        internal::PreparedEvent& out) const;
   void RunSequencer();

@@ -627,7 +627,9 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
   }
   // recorded_at never decreases, even if the clock steps back.
   absl::Time recorded = std::max(clock->Now(), last_recorded);
-  Batch batch(*store);
+  if (group_batch == nullptr) group_batch = std::make_unique<Batch>(*store);
+  Batch& batch = *group_batch;
+  batch.Clear();
   Overlay overlay;
   merkle::MerkleFrontier tree = frontier;
   std::vector<PendingAppend*> accepted;

@@ -45,6 +45,9 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
+// The largest write whose buffers a thread keeps for its next one.
+constexpr size_t kKeptWriteBytes = 4 << 20;
+
 // RocksDB counts every key comparison in a thread-local perf context unless
 // told otherwise (its default level is kEnableCount); nothing reads those
 // counters, and on the append path they cost about a tenth of the
@@ -169,6 +172,10 @@ void Batch::RollbackToSavePoint() {
 }
 size_t Batch::Count() const { return rep_->writes.size(); }
 void Batch::Clear() {
+  if (rep_->bytes.capacity() > kKeptWriteBytes) {
+    rep_->bytes = std::string();
+    rep_->writes = {};
+  }
   rep_->writes.clear();
   rep_->bytes.clear();
   rep_->save_points.clear();
@@ -281,7 +288,14 @@ absl::Status Store::Write(Batch& batch, bool sync) {
   rocksdb::WriteOptions options;
   options.sync = sync;
   Batch::Rep& rep = *batch.rep_;
-  std::vector<const Batch::Rep::Write*> order;
+  // Reused by each thread's writes: a batch of 100 events is ~100 KiB, and
+  // allocating it anew made glibc consolidate its free lists and fault the
+  // pages in again for every group (docs/performance.md). One far larger
+  // than usual is let go after its write.
+  thread_local std::vector<const Batch::Rep::Write*> order;
+  thread_local rocksdb::WriteBatch write;
+  order.clear();
+  write.Clear();
   order.reserve(rep.writes.size());
   for (const Batch::Rep::Write& w : rep.writes) order.push_back(&w);
   // Ordering a handful of keys gains nothing.
@@ -293,8 +307,6 @@ absl::Status Store::Write(Batch& batch, bool sync) {
           return rep.Key(*a) < rep.Key(*b);
         });
   }
-  // Each write adds a tag, a family id and two lengths to its bytes.
-  rocksdb::WriteBatch write(rep.bytes.size() + 16 * rep.writes.size() + 64);
   for (const Batch::Rep::Write* w : order) {
     rocksdb::ColumnFamilyHandle* family =
         (*rep.handles)[static_cast<size_t>(w->family)];
@@ -305,7 +317,12 @@ absl::Status Store::Write(Batch& batch, bool sync) {
             : write.Put(family, ToSlice(rep.Key(*w)), ToSlice(rep.Value(*w)));
     if (!s.ok()) return FromRocks(s, "collecting the writes");
   }
-  return FromRocks(rep_->db->Write(options, &write), "writing");
+  absl::Status written = FromRocks(rep_->db->Write(options, &write), "writing");
+  if (write.GetDataSize() > kKeptWriteBytes) {
+    write = rocksdb::WriteBatch();
+    order = {};
+  }
+  return written;
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(

@@ -56,6 +56,8 @@ class Batch {
   void SetSavePoint();
   void RollbackToSavePoint();
   size_t Count() const;
+  // Empties the batch, keeping its buffers for the next writes unless they
+  // grew unusually large.
   void Clear();
 
  private:

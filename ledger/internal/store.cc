@@ -1,6 +1,7 @@
 #include "ledger/internal/store.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -294,18 +295,37 @@ absl::Status Store::Write(Batch& batch, bool sync) {
   // than usual is let go after its write.
   thread_local std::vector<const Batch::Rep::Write*> order;
   thread_local rocksdb::WriteBatch write;
-  order.clear();
   write.Clear();
-  order.reserve(rep.writes.size());
-  for (const Batch::Rep::Write& w : rep.writes) order.push_back(&w);
-  // Ordering a handful of keys gains nothing.
-  if (order.size() >= 16) {
-    std::stable_sort(
-        order.begin(), order.end(),
-        [&rep](const Batch::Rep::Write* a, const Batch::Rep::Write* b) {
-          if (a->family != b->family) return a->family < b->family;
-          return rep.Key(*a) < rep.Key(*b);
-        });
+  order.resize(rep.writes.size());
+  if (order.size() < 16) {  // ordering a handful of keys gains nothing
+    for (size_t i = 0; i < order.size(); ++i) order[i] = &rep.writes[i];
+  } else {
+    // By family first (a stable counting sort), then each family's writes
+    // by key, where they are not in order already: the log's own families
+    // (entries, events) are written in position order, and sorting them
+    // with the rest cost a batch of 100 events ~30 us.
+    constexpr size_t kFamilies = static_cast<size_t>(Family::kCount);
+    std::array<size_t, kFamilies + 1> start{};
+    for (const Batch::Rep::Write& w : rep.writes) {
+      ++start[static_cast<size_t>(w.family) + 1];
+    }
+    for (size_t f = 0; f < kFamilies; ++f) start[f + 1] += start[f];
+    std::array<size_t, kFamilies> next;
+    std::copy(start.begin(), start.end() - 1, next.begin());
+    for (const Batch::Rep::Write& w : rep.writes) {
+      order[next[static_cast<size_t>(w.family)]++] = &w;
+    }
+    auto by_key = [&rep](const Batch::Rep::Write* a,
+                         const Batch::Rep::Write* b) {
+      return rep.Key(*a) < rep.Key(*b);
+    };
+    for (size_t f = 0; f < kFamilies; ++f) {
+      auto first = order.begin() + start[f],
+           last = order.begin() + start[f + 1];
+      if (!std::is_sorted(first, last, by_key)) {
+        std::stable_sort(first, last, by_key);
+      }
+    }
   }
   for (const Batch::Rep::Write* w : order) {
     rocksdb::ColumnFamilyHandle* family =

@@ -457,9 +457,13 @@ std::string Generated(const ReportInput& input) {
         other.push_back(absl::StrFormat("%s %.3g", counter, r.Median(counter)));
       }
     }
-    md << "| " << name << " | " << Rate(r.Median("items_per_second")) << " | "
-       << Rate(r.Min("items_per_second")) << " | "
-       << Rate(r.Max("items_per_second")) << " | " << absl::StrJoin(other, ", ")
+    // Some benchmarks count no events (BM_ThreadWake times wake-ups).
+    const bool counts_events =
+        !r.reps.empty() && r.reps.front().count("items_per_second") > 0;
+    auto rate = [&](double v) { return counts_events ? Rate(v) : "-"; };
+    md << "| " << name << " | " << rate(r.Median("items_per_second")) << " | "
+       << rate(r.Min("items_per_second")) << " | "
+       << rate(r.Max("items_per_second")) << " | " << absl::StrJoin(other, ", ")
        << " |\n";
   }
   if (!input.memory.empty()) {

@@ -22,10 +22,9 @@ class StoreTest : public ::testing::TestWithParam<int> {};
 TEST_P(StoreTest, EveryWriteLandsAndTheLaterOfTwoToOneKeyWins) {
   caseledger::testing::TempFolder dir;
   ASSERT_OK_AND_ASSIGN(auto store,
-                       Store::Open(dir.Sub("store"),
-                                   {.create_if_missing = true,
-                                    .read_only = false,
-                                    .faults = nullptr}));
+                       Store::Open(dir.Sub("store"), {.create_if_missing = true,
+                                                      .read_only = false,
+                                                      .faults = nullptr}));
   const std::vector<Family> families = {Family::kEntries, Family::kCaseIndex,
                                         Family::kEventIds, Family::kMerkle};
   std::mt19937 random(7);

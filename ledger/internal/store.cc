@@ -46,8 +46,10 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
-// The largest write whose buffers a thread keeps for its next one.
-constexpr size_t kKeptWriteBytes = 4 << 20;
+// The largest write whose buffers a thread keeps for its next one (~900
+// events): any thread that writes keeps up to this much, and a server may
+// run many such threads.
+constexpr size_t kKeptWriteBytes = 1 << 20;
 
 // RocksDB counts every key comparison in a thread-local perf context unless
 // told otherwise (its default level is kEnableCount); nothing reads those
@@ -291,8 +293,8 @@ absl::Status Store::Write(Batch& batch, bool sync) {
   Batch::Rep& rep = *batch.rep_;
   // Reused by each thread's writes: a batch of 100 events is ~100 KiB, and
   // allocating it anew made glibc consolidate its free lists and fault the
-  // pages in again for every group (docs/performance.md). One far larger
-  // than usual is let go after its write.
+  // pages in again for every group (docs/performance.md). Buffers past
+  // kKeptWriteBytes are let go after their write.
   thread_local std::vector<const Batch::Rep::Write*> order;
   thread_local rocksdb::WriteBatch write;
   write.Clear();

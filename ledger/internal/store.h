@@ -57,7 +57,7 @@ class Batch {
   void RollbackToSavePoint();
   size_t Count() const;
   // Empties the batch, keeping its buffers for the next writes unless they
-  // grew unusually large.
+  // grew past 1 MiB.
   void Clear();
 
  private:

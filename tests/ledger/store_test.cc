@@ -52,6 +52,43 @@ TEST_P(StoreTest, EveryWriteLandsAndTheLaterOfTwoToOneKeyWins) {
   }
 }
 
+// A write past the size whose buffers are kept for the next one (1 MiB)
+// lets them go; the batch and the writes after it still land whole.
+TEST(StoreBuffersTest, WritesAfterAnOversizedOneLandWhole) {
+  caseledger::testing::TempFolder dir;
+  ASSERT_OK_AND_ASSIGN(auto store,
+                       Store::Open(dir.Sub("store"), {.create_if_missing = true,
+                                                      .read_only = false,
+                                                      .faults = nullptr}));
+  Batch batch(*store);
+  const std::string big(4096, 'x');
+  for (int i = 0; i < 600; ++i) {  // ~2.4 MiB
+    batch.Put(Family::kEvents, absl::StrCat("big", 1000 + i), big);
+  }
+  ASSERT_OK(store->Write(batch, /*sync=*/false));
+  for (int round = 0; round < 3; ++round) {
+    batch.Clear();
+    for (int i = 0; i < 20; ++i) {
+      batch.Put(Family::kEntries, absl::StrCat("r", round, "-", 10 + i),
+                absl::StrCat("v", i));
+    }
+    ASSERT_OK(store->Write(batch, /*sync=*/false));
+  }
+  for (int i = 0; i < 600; i += 99) {
+    ASSERT_OK_AND_ASSIGN(
+        auto got, store->Get(Family::kEvents, absl::StrCat("big", 1000 + i)));
+    EXPECT_EQ(got, big) << i;
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_OK_AND_ASSIGN(
+          auto got,
+          store->Get(Family::kEntries, absl::StrCat("r", round, "-", 10 + i)));
+      EXPECT_EQ(got, absl::StrCat("v", i)) << round << " " << i;
+    }
+  }
+}
+
 // Below 16 writes the batch is written as made; from 16 on, in key order.
 INSTANTIATE_TEST_SUITE_P(BatchSizes, StoreTest,
                          ::testing::Values(5, 15, 16, 40, 400));

@@ -284,19 +284,19 @@ struct Ledger::Impl {
 
   absl::StatusOr<uint64_t> StoredCaseVersion(std::string_view case_id) const;
   absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
-  absl::StatusOr<RecordedEvent> Decode(std::string_view entry_bytes,
-                                       std::string_view event_value) const;
   // Decode into `out`, reusing its buffers and `entry`'s (a replay decodes
   // millions of events; allocating each anew was a third of its cost).
   absl::Status DecodeInto(std::string_view entry_bytes,
                           std::string_view event_value, v1::LedgerEntry& entry,
                           RecordedEvent& out) const;
   absl::StatusOr<RecordedEvent> ReadAt(uint64_t position) const;
-  // The event at `position` from what a read found there; kDataLoss naming
-  // the part that is missing.
-  absl::StatusOr<RecordedEvent> DecodeFound(
-      uint64_t position, const std::optional<std::string>& entry,
-      const std::optional<std::string>& event) const;
+  // The event at `position` from what a read found there, decoded into
+  // `out` as DecodeInto does; kDataLoss naming the part that is missing, or
+  // an entry that names another position.
+  absl::Status DecodeFound(uint64_t position,
+                           std::optional<std::string_view> entry_bytes,
+                           std::optional<std::string_view> event_value,
+                           v1::LedgerEntry& entry, RecordedEvent& out) const;
   merkle::NodeSource Nodes() const;
 };
 

@@ -359,25 +359,52 @@ absl::StatusOr<std::optional<std::string>> Store::Get(
   return value;
 }
 
-absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGet(
-    Family family, const std::vector<std::string>& keys) const {
+absl::Status Store::MultiGet(
+    std::initializer_list<Family> families,
+    const std::vector<std::string>& keys,
+    const std::function<absl::Status(
+        size_t i, const std::vector<std::optional<std::string_view>>& found)>&
+        visit) const {
   SkipPerfCounters();
+  const size_t n = keys.size();
+  const size_t lookups = n * families.size();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::vector<rocksdb::Slice> slices;
-  slices.reserve(keys.size());
-  for (const std::string& key : keys) slices.push_back(ToSlice(key));
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  rep_->db->MultiGet(rocksdb::ReadOptions(),
-                     rep_->handles[static_cast<size_t>(family)], keys.size(),
-                     slices.data(), values.data(), statuses.data(),
-                     std::is_sorted(keys.begin(), keys.end()));
-  std::vector<std::optional<std::string>> out(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading");
-    out[i] = values[i].ToString();
+  handles.reserve(lookups);
+  slices.reserve(lookups);
+  // RocksDB takes the lookups as sorted when they are ordered by family
+  // and then by key; otherwise it sorts a copy.
+  bool sorted = std::is_sorted(keys.begin(), keys.end());
+  uint32_t last_family_id = 0;
+  for (Family f : families) {
+    rocksdb::ColumnFamilyHandle* handle = rep_->handles[static_cast<size_t>(f)];
+    if (!handles.empty() && handle->GetID() <= last_family_id) sorted = false;
+    last_family_id = handle->GetID();
+    for (const std::string& key : keys) {
+      handles.push_back(handle);
+      slices.push_back(ToSlice(key));
+    }
   }
-  return out;
+  std::vector<rocksdb::PinnableSlice> values(lookups);
+  std::vector<rocksdb::Status> statuses(lookups);
+  rep_->db->MultiGet(rocksdb::ReadOptions(), lookups, handles.data(),
+                     slices.data(), values.data(), statuses.data(), sorted);
+  std::vector<std::optional<std::string_view>> found(families.size());
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t f = 0; f < families.size(); ++f) {
+      const size_t k = f * n + i;
+      if (statuses[k].IsNotFound()) {
+        found[f].reset();
+      } else if (!statuses[k].ok()) {
+        return FromRocks(statuses[k], "reading");
+      } else {
+        found[f].emplace(values[k].data(), values[k].size());
+      }
+    }
+    absl::Status s = visit(i, found);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>>

@@ -105,11 +105,17 @@ class Store {
   // The value at `key`; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(Family family,
                                                  std::string_view key) const;
-  // The values at `keys`, in their order; nullopt where a key is absent.
-  // One batched lookup: keys given in ascending order share the search of
-  // their blocks.
-  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
-      Family family, const std::vector<std::string>& keys) const;
+  // Looks every key up in each of `families` in one batched read, then
+  // calls `visit(i, found)` for each key in order: found[f] is key i's
+  // value in the f-th family, nullopt when absent, and lasts only for the
+  // call (the values are not copied). Keys given in ascending order share
+  // the search of their blocks. Stops at the first error.
+  absl::Status MultiGet(
+      std::initializer_list<Family> families,
+      const std::vector<std::string>& keys,
+      const std::function<absl::Status(
+          size_t i, const std::vector<std::optional<std::string_view>>& found)>&
+          visit) const;
   // The last key/value whose key starts with `prefix` (the whole family when
   // `prefix` is empty); nullopt when none.
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>>

@@ -187,6 +187,22 @@ TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
   ExpectFound(absl::StrCat("checkpoint of size ", kCheckpointed));
 }
 
+TEST_F(TamperTest, ReadCaseRefusesAnEntryMovedToAnotherPosition) {
+  // Position 3's entry copied over position 4's: a read of the case that
+  // holds both must not return position 3 twice.
+  std::string entry = Get(Family::kEntries, EncodeU64(3));
+  Tamper([&](auto&, auto& b) { b.Put(Family::kEntries, EncodeU64(4), entry); });
+  LedgerOptions options;
+  options.read_only = true;
+  auto ledger = Ledger::Open(Dir(), options);
+  ASSERT_OK(ledger);
+  auto events = (*ledger)->ReadCase("CASE-0");
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
+      << events.status();
+  EXPECT_THAT(std::string(events.status().message()),
+              HasSubstr("position 4: the stored entry names position 3"));
+}
+
 TEST_F(TamperTest, AlteredCaseIndexIsFound) {
   // CASE-1 version 4 now claims to be at position 2.
   std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);

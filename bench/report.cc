@@ -1,5 +1,6 @@
 #include "bench/report.h"
 
+#include <dlfcn.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -382,6 +383,20 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
   return out;
 }
 
+// jemalloc when the program was linked with it (CASELEDGER_JEMALLOC), found
+// by its control function rather than by how the build was configured.
+std::string AllocatorInUse() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  const char* version = nullptr;
+  size_t size = sizeof version;
+  if (mallctl == nullptr ||
+      mallctl("version", &version, &size, nullptr, 0) != 0) {
+    return "glibc malloc";
+  }
+  return absl::StrCat("jemalloc ", version);
+}
+
 std::string Generated(const ReportInput& input) {
   std::ostringstream md;
   md << kBegin << "\n";
@@ -406,6 +421,7 @@ std::string Generated(const ReportInput& input) {
      << "; after: " << input.load_after << " |\n";
   md << "| Compiler | g++ " << __VERSION__ << ", Release (-O3 -DNDEBUG) |\n";
   md << "| Google Benchmark | 1.7.1 (Debian package) |\n";
+  md << "| Allocator | " << AllocatorInUse() << " |\n";
   for (const auto& [k, v] : Facts()) md << "| " << k << " | " << v << " |\n";
 
   md << "\n### Targets\n\n";

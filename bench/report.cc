@@ -79,6 +79,14 @@ struct Target {
   std::string not_measurable;  // non-empty: why it cannot be measured yet
 };
 
+// Two decimals, or three where two would round a ratio onto its
+// requirement (0.897 against >= 0.90 would read 0.90, and "not met").
+std::string RatioText(double ratio, double required) {
+  const bool on_the_line =
+      absl::StrFormat("%.2f", ratio) == absl::StrFormat("%.2f", required);
+  return absl::StrFormat(on_the_line ? "%.3f" : "%.2f", ratio);
+}
+
 Target Ratio(std::string label, std::string bench, std::string baseline,
              double factor) {
   Target t;
@@ -169,7 +177,7 @@ std::vector<Evaluated> Evaluate(const ReportInput& input) {
       double base = b->Median(t.counter);
       double ratio = base > 0 ? measured / base : 0;
       e.baseline = absl::StrCat(Rate(base), " events/s (", b->name, ")");
-      e.ratio = absl::StrFormat("%.2f", ratio);
+      e.ratio = RatioText(ratio, t.factor);
       double best_base = b->Max(t.counter);
       if (best_base > 0) {
         e.best_ratio = absl::StrFormat("%.2f", m->Max(t.counter) / best_base);

@@ -301,25 +301,14 @@ void BM_Paired(benchmark::State& state) {
   write.sync = true;
   rocksdb::WriteBatch batch;
   uint64_t position = stream << 40;
-  uint64_t case_number = 0;
-  std::vector<CaseScript> scripts;
-  for (size_t i = 0; i < std::min<size_t>(size, 10); ++i) {
-    scripts.emplace_back(absl::StrCat("P-", stream, "-", case_number++));
-  }
-  size_t next = 0;
+  RoundRobinCases cases(absl::StrCat("P-", stream, "-"),
+                        std::min<size_t>(size, 10), Settings().case_length);
   std::vector<v1::Event> events;
   std::chrono::steady_clock::duration ledger_time{}, base_time{};
   uint64_t rounds = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    events.clear();
-    for (size_t k = 0; k < size; ++k, next = (next + 1) % scripts.size()) {
-      if (scripts[next].produced() == Settings().case_length) {
-        scripts[next] =
-            CaseScript(absl::StrCat("P-", stream, "-", case_number++));
-      }
-      events.push_back(scripts[next].Next());
-    }
+    cases.Next(size, events);
     state.ResumeTiming();
     auto append = [&]() -> bool {
       auto start = std::chrono::steady_clock::now();

@@ -136,4 +136,22 @@ double AverageEventBytes(uint64_t length) {
   return length == 0 ? 0 : total / static_cast<double>(length);
 }
 
+RoundRobinCases::RoundRobinCases(std::string prefix, size_t width,
+                                 uint64_t case_length)
+    : prefix_(std::move(prefix)), case_length_(case_length) {
+  for (size_t i = 0; i < width; ++i) {
+    scripts_.emplace_back(absl::StrCat(prefix_, cases_made_++));
+  }
+}
+
+void RoundRobinCases::Next(size_t n, std::vector<v1::Event>& out) {
+  out.clear();
+  for (size_t k = 0; k < n; ++k, next_ = (next_ + 1) % scripts_.size()) {
+    if (scripts_[next_].produced() == case_length_) {
+      scripts_[next_] = CaseScript(absl::StrCat(prefix_, cases_made_++));
+    }
+    out.push_back(scripts_[next_].Next());
+  }
+}
+
 }  // namespace caseledger::bench

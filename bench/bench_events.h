@@ -41,6 +41,23 @@ class CaseScript {
   uint64_t next_ = 0;
 };
 
+// The events of `width` cases taken in turn, one event from each, as a
+// batch appender sends them; a case that reaches `case_length` events is
+// replaced by a new one. Case ids are `prefix` and a counter.
+class RoundRobinCases {
+ public:
+  RoundRobinCases(std::string prefix, size_t width, uint64_t case_length);
+  // Replaces `out` with the next `n` events.
+  void Next(size_t n, std::vector<v1::Event>& out);
+
+ private:
+  std::string prefix_;
+  uint64_t case_length_;
+  uint64_t cases_made_ = 0;
+  std::vector<CaseScript> scripts_;
+  size_t next_ = 0;
+};
+
 // Average serialized size of the events of a case of `length` events.
 double AverageEventBytes(uint64_t length);
 

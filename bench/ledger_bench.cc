@@ -151,14 +151,9 @@ void BM_LedgerAppend(benchmark::State& state) {
 // one thread: the bulk path, one WriteBatch per call.
 void AppendBatches(benchmark::State& state, Ledger& ledger) {
   const size_t size = static_cast<size_t>(state.range(0));
-  const uint64_t stream = NextStream();
-  uint64_t case_number = 0;
-  std::vector<CaseScript> scripts;
-  for (int i = 0; i < 10; ++i) {
-    scripts.emplace_back(absl::StrCat("B-", stream, "-", case_number++));
-  }
+  RoundRobinCases cases(absl::StrCat("B-", NextStream(), "-"), 10,
+                        Settings().case_length);
   AppendCounters sharing(ledger);
-  size_t next = 0;
   std::vector<v1::Event> batch;
   batch.reserve(size);
   for (auto _ : state) {
@@ -167,14 +162,7 @@ void AppendBatches(benchmark::State& state, Ledger& ledger) {
     // too); a pause costs about a microsecond against the millisecond of a
     // batch.
     state.PauseTiming();
-    batch.clear();
-    for (size_t k = 0; k < size; ++k, next = (next + 1) % scripts.size()) {
-      if (scripts[next].produced() == Settings().case_length) {
-        scripts[next] =
-            CaseScript(absl::StrCat("B-", stream, "-", case_number++));
-      }
-      batch.push_back(scripts[next].Next());
-    }
+    cases.Next(size, batch);
     state.ResumeTiming();
     auto appended = ledger.Append(batch);
     if (!appended.ok()) {

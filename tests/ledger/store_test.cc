@@ -4,9 +4,12 @@
 // writes are reordered.
 #include "ledger/internal/store.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -92,6 +95,66 @@ TEST(StoreBuffersTest, WritesAfterAnOversizedOneLandWhole) {
 // Below 16 writes the batch is written as made; from 16 on, in key order.
 INSTANTIATE_TEST_SUITE_P(BatchSizes, StoreTest,
                          ::testing::Values(5, 15, 16, 40, 400));
+
+// MultiGet answers each key in each family, in the order asked, whether
+// or not the keys are sorted and whichever order the families come in,
+// and says which are absent; a visitor's error stops it.
+TEST(StoreMultiGetTest, EachKeyInEachFamilyInTheOrderAsked) {
+  caseledger::testing::TempFolder dir;
+  ASSERT_OK_AND_ASSIGN(auto store,
+                       Store::Open(dir.Sub("store"), {.create_if_missing = true,
+                                                      .read_only = false,
+                                                      .faults = nullptr}));
+  Batch batch(*store);
+  for (int i = 0; i < 50; ++i) {
+    // Events at every key, entries at every other: some lookups miss.
+    batch.Put(Family::kEvents, absl::StrCat("k", 100 + i),
+              absl::StrCat("event ", i));
+    if (i % 2 == 0) {
+      batch.Put(Family::kEntries, absl::StrCat("k", 100 + i),
+                absl::StrCat("entry ", i));
+    }
+  }
+  ASSERT_OK(store->Write(batch, /*sync=*/false));
+  for (bool sorted : {true, false}) {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 52; ++i) keys.push_back(absl::StrCat("k", 100 + i));
+    if (!sorted) std::reverse(keys.begin(), keys.end());
+    std::vector<size_t> visited;
+    // The events family first: the reverse of the order the store made
+    // them in.
+    ASSERT_OK(store->MultiGet(
+        {Family::kEvents, Family::kEntries}, keys,
+        [&](size_t i, const std::vector<std::optional<std::string_view>>& found)
+            -> absl::Status {
+          visited.push_back(i);
+          const int n = std::stoi(keys[i].substr(1)) - 100;
+          EXPECT_EQ(found.size(), 2u);
+          if (n >= 50) {
+            EXPECT_FALSE(found[0].has_value()) << keys[i];
+          } else {
+            EXPECT_EQ(found[0], absl::StrCat("event ", n)) << keys[i];
+          }
+          if (n >= 50 || n % 2 == 1) {
+            EXPECT_FALSE(found[1].has_value()) << keys[i];
+          } else {
+            EXPECT_EQ(found[1], absl::StrCat("entry ", n)) << keys[i];
+          }
+          return absl::OkStatus();
+        }));
+    ASSERT_EQ(visited.size(), keys.size());
+    for (size_t i = 0; i < visited.size(); ++i) EXPECT_EQ(visited[i], i);
+  }
+  int calls = 0;
+  absl::Status stopped = store->MultiGet(
+      {Family::kEntries}, {"k100", "k102"},
+      [&](size_t, const std::vector<std::optional<std::string_view>>&) {
+        ++calls;
+        return absl::DataLossError("stop here");
+      });
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(calls, 1);
+}
 
 }  // namespace
 }  // namespace caseledger::internal

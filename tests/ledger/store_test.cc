@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -20,14 +21,19 @@
 namespace caseledger::internal {
 namespace {
 
+// A new, empty store in `dir`.
+absl::StatusOr<std::unique_ptr<Store>> NewStore(
+    const caseledger::testing::TempFolder& dir) {
+  return Store::Open(
+      dir.Sub("store"),
+      {.create_if_missing = true, .read_only = false, .faults = nullptr});
+}
+
 class StoreTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(StoreTest, EveryWriteLandsAndTheLaterOfTwoToOneKeyWins) {
   caseledger::testing::TempFolder dir;
-  ASSERT_OK_AND_ASSIGN(auto store,
-                       Store::Open(dir.Sub("store"), {.create_if_missing = true,
-                                                      .read_only = false,
-                                                      .faults = nullptr}));
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
   const std::vector<Family> families = {Family::kEntries, Family::kCaseIndex,
                                         Family::kEventIds, Family::kMerkle};
   std::mt19937 random(7);
@@ -59,10 +65,7 @@ TEST_P(StoreTest, EveryWriteLandsAndTheLaterOfTwoToOneKeyWins) {
 // lets them go; the batch and the writes after it still land whole.
 TEST(StoreBuffersTest, WritesAfterAnOversizedOneLandWhole) {
   caseledger::testing::TempFolder dir;
-  ASSERT_OK_AND_ASSIGN(auto store,
-                       Store::Open(dir.Sub("store"), {.create_if_missing = true,
-                                                      .read_only = false,
-                                                      .faults = nullptr}));
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
   Batch batch(*store);
   const std::string big(4096, 'x');
   for (int i = 0; i < 600; ++i) {  // ~2.4 MiB
@@ -101,10 +104,7 @@ INSTANTIATE_TEST_SUITE_P(BatchSizes, StoreTest,
 // and says which are absent; a visitor's error stops it.
 TEST(StoreMultiGetTest, EachKeyInEachFamilyInTheOrderAsked) {
   caseledger::testing::TempFolder dir;
-  ASSERT_OK_AND_ASSIGN(auto store,
-                       Store::Open(dir.Sub("store"), {.create_if_missing = true,
-                                                      .read_only = false,
-                                                      .faults = nullptr}));
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
   Batch batch(*store);
   for (int i = 0; i < 50; ++i) {
     // Events at every key, entries at every other: some lookups miss.

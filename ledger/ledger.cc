@@ -1044,9 +1044,8 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
         return limit == 0 || keys.size() < limit;
       }));
   // Decoded straight from RocksDB's blocks into the results, with one
-  // entry message reused, rather than copying each value out first: every
-  // allocation a case read saves also spares RocksDB's next block read the
-  // allocator's clean-up work (docs/performance.md, "Allocator").
+  // entry message reused, rather than copying each value out first: a case
+  // read allocates little beyond its results.
   std::vector<RecordedEvent> out(keys.size());
   v1::LedgerEntry entry;
   CASELEDGER_RETURN_IF_ERROR(impl_->store->MultiGet(

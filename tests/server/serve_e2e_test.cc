@@ -445,9 +445,11 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
           absl::MutexLock lock(&mu);
           for (const auto& e : r->events) acked.push_back(e.event_id);
         }
-        if (acked_count.fetch_add(r->events.size()) + r->events.size() >=
-                kAckedBeforeStop &&
-            !enough.HasBeenNotified()) {
+        // Exactly one thread's addition crosses the line: checking
+        // HasBeenNotified() instead would let two threads notify at once.
+        const int before = acked_count.fetch_add(r->events.size());
+        if (before < kAckedBeforeStop &&
+            before + static_cast<int>(r->events.size()) >= kAckedBeforeStop) {
           enough.Notify();
         }
         // Singles and batches of 1..4 notes.

@@ -33,6 +33,30 @@
 
 namespace caseledger {
 
+namespace internal {
+
+absl::StatusOr<CaseIndexValue> ParseCaseIndexValue(std::string_view value) {
+  CaseIndexValue parts;
+  if (value.size() >= 12) {
+    const auto* length =
+        reinterpret_cast<const unsigned char*>(value.data() + 8);
+    const size_t n = (size_t{length[0]} << 24) | (size_t{length[1]} << 16) |
+                     (size_t{length[2]} << 8) | size_t{length[3]};
+    if (value.size() - 12 >= n + kSaltSize) {
+      parts.position = *DecodeU64(value.substr(0, 8));
+      parts.entry_bytes = value.substr(12, n);
+      parts.event_value = value.substr(12 + n);
+      return parts;
+    }
+  }
+  return absl::DataLossError(
+      absl::StrCat("a case index value of ", value.size(),
+                   " bytes is too short for its position, entry and event"));
+}
+
+}  // namespace internal
+
+using internal::AppendCaseIndexValue;
 using internal::AppendCaseKey;
 using internal::AppendMerkleKey;
 using internal::AppendSerialized;
@@ -46,6 +70,7 @@ using internal::FromProto;
 using internal::IdRecord;
 using internal::kEventIndexPayload;
 using internal::kFormatVersion;
+using internal::kFormatVersionPositionsOnly;
 using internal::kKeyFile;
 using internal::kMetaFormatVersion;
 using internal::kMetaOrigin;
@@ -248,10 +273,13 @@ absl::Status Ledger::Impl::Load() {
     return absl::DataLossError(
         absl::StrCat(dir, ": the store has no format version; not a ledger"));
   }
-  if (*version != kFormatVersion) {
+  if (*version == kFormatVersionPositionsOnly) {
+    case_index_holds_copies = false;
+  } else if (*version != kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         dir, ": storage format version ", *version,
-        " is not supported by this build (supports ", kFormatVersion, ")"));
+        " is not supported by this build (supports ",
+        kFormatVersionPositionsOnly, " and ", kFormatVersion, ")"));
   }
   CASELEDGER_ASSIGN_OR_RETURN(auto name,
                               store->Get(Family::kMeta, kMetaOrigin));
@@ -273,6 +301,44 @@ absl::Status Ledger::Impl::Load() {
     CASELEDGER_ASSIGN_OR_RETURN(frontier,
                                 merkle::MerkleFrontier::Load(size, Nodes()));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::Impl::UpgradeCaseIndex() {
+  auto cursors = store->NewCursors({Family::kEntries, Family::kEvents});
+  internal::Cursor& entries = *cursors[0];
+  internal::Cursor& events = *cursors[1];
+  Batch batch(*store);
+  v1::LedgerEntry entry;
+  std::string key, value;
+  // Unsynced batches of a few MiB; the last one, synced, makes them all
+  // durable (RocksDB syncs its log in order).
+  constexpr size_t kPerBatch = 4096;
+  for (entries.Seek(""), events.Seek(""); entries.Valid();
+       entries.Next(), events.Next()) {
+    CASELEDGER_RETURN_IF_ERROR(events.status());
+    if (!events.Valid() || events.key() != entries.key() ||
+        !entry.ParseFromArray(entries.value().data(),
+                              static_cast<int>(entries.value().size()))) {
+      return absl::DataLossError(absl::StrCat(
+          dir, ": cannot upgrade the case index to format ", kFormatVersion,
+          ": the entry or event at key ", ToHex(entries.key()),
+          " is missing or unreadable (run 'caseledger verify')"));
+    }
+    key.clear();
+    AppendCaseKey(entry.case_id(), entry.case_version(), key);
+    value.clear();
+    AppendCaseIndexValue(entries.key(), entries.value(), events.value(), value);
+    batch.Put(Family::kCaseIndex, key, value);
+    if (batch.Count() == kPerBatch) {
+      CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/false));
+      batch.Clear();
+    }
+  }
+  CASELEDGER_RETURN_IF_ERROR(entries.status());
+  batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
+  CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  case_index_holds_copies = true;
   return absl::OkStatus();
 }
 
@@ -475,6 +541,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
   v1::LedgerEntry& entry = entry_scratch;
   const google::protobuf::Timestamp recorded_at = ToProto(recorded);
   std::string& entry_bytes = entry_bytes_scratch;
+  std::string& case_value = case_value_scratch;
   std::string& id_value = id_value_scratch;
   std::string key;  // of the index entry being written
   // Records event i, whose id is looked up: its entry, index keys and
@@ -554,7 +621,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     batch.Put(Family::kEvents, pos_key, e.stored);
     key.clear();
     AppendCaseKey(c, version + 1, key);
-    batch.Put(Family::kCaseIndex, key, pos_key);
+    case_value.clear();
+    AppendCaseIndexValue(pos_key, entry_bytes, e.stored, case_value);
+    batch.Put(Family::kCaseIndex, key, case_value);
     id_value.assign(pos_key).append(
         reinterpret_cast<const char*>(e.content_digest.data()),
         e.content_digest.size());
@@ -832,6 +901,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   // written after it. `verify` checks everything.
   CASELEDGER_RETURN_IF_ERROR(impl->CheckTail());
   if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
+  if (!options.read_only && !impl->case_index_holds_copies) {
+    CASELEDGER_RETURN_IF_ERROR(impl->UpgradeCaseIndex());
+  }
   if (!options.read_only) {
     Impl* raw = impl.get();
     impl->sequencer = std::thread([raw] { raw->RunSequencer(); });
@@ -1029,25 +1101,54 @@ const std::string& Ledger::origin() const { return impl_->origin; }
 
 absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
     std::string_view case_id, uint64_t from_version, uint64_t limit) const {
-  // The case's positions first, then its entries and events in one batched
-  // read per family: a case's events lie far apart in the log, and batched
-  // lookups of ascending keys share the work of finding their blocks.
+  const std::string prefix = CasePrefix(case_id);
+  const std::string from =
+      CaseKey(case_id, std::max<uint64_t>(from_version, 1));
+  std::vector<RecordedEvent> out;
+  // One entry message reused, and each event decoded straight from
+  // RocksDB's blocks into the results: a case read allocates little beyond
+  // its results.
+  v1::LedgerEntry entry;
+  if (impl_->case_index_holds_copies) {
+    // The case's keys are adjacent, and each holds its entry and event: one
+    // short scan reads the whole case (docs/storage.md).
+    CASELEDGER_RETURN_IF_ERROR(impl_->store->Scan(
+        Family::kCaseIndex, from, prefix,
+        [&](std::string_view key,
+            std::string_view value) -> absl::StatusOr<bool> {
+          CASELEDGER_ASSIGN_OR_RETURN(internal::CaseIndexValue parts,
+                                      internal::ParseCaseIndexValue(value));
+          RecordedEvent& e = out.emplace_back();
+          CASELEDGER_RETURN_IF_ERROR(impl_->DecodeFound(
+              parts.position, parts.entry_bytes, parts.event_value, entry, e));
+          CASELEDGER_ASSIGN_OR_RETURN(uint64_t version,
+                                      DecodeU64(key.substr(prefix.size())));
+          if (entry.case_id() != case_id || e.case_version != version) {
+            return absl::DataLossError(absl::StrCat(
+                "position ", e.position, ": the case index files it as case ",
+                std::string(case_id), " version ", version,
+                " but its entry is case ", entry.case_id(), " version ",
+                e.case_version));
+          }
+          return limit == 0 || out.size() < limit;
+        }));
+    return out;
+  }
+  // Format 1: the case's positions first, then its entries and events in
+  // one batched read per family. A value's first 8 bytes are its position;
+  // an upgrade stopped part way may have written more after them.
   std::vector<uint64_t> positions;
   std::vector<std::string> keys;
   CASELEDGER_RETURN_IF_ERROR(impl_->store->Scan(
-      Family::kCaseIndex, CaseKey(case_id, std::max<uint64_t>(from_version, 1)),
-      CasePrefix(case_id),
+      Family::kCaseIndex, from, prefix,
       [&](std::string_view, std::string_view value) -> absl::StatusOr<bool> {
-        CASELEDGER_ASSIGN_OR_RETURN(uint64_t position, DecodeU64(value));
+        CASELEDGER_ASSIGN_OR_RETURN(uint64_t position,
+                                    DecodeU64(value.substr(0, 8)));
         positions.push_back(position);
         keys.push_back(EncodeU64(position));
         return limit == 0 || keys.size() < limit;
       }));
-  // Decoded straight from RocksDB's blocks into the results, with one
-  // entry message reused, rather than copying each value out first: a case
-  // read allocates little beyond its results.
-  std::vector<RecordedEvent> out(keys.size());
-  v1::LedgerEntry entry;
+  out.resize(keys.size());
   CASELEDGER_RETURN_IF_ERROR(impl_->store->MultiGet(
       {Family::kEntries, Family::kEvents}, keys,
       [&](size_t i, const std::vector<std::optional<std::string_view>>& found) {

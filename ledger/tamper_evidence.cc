@@ -17,6 +17,7 @@
 
 namespace caseledger {
 
+using internal::AppendCaseIndexValue;
 using internal::AppendCaseKey;
 using internal::AppendMerkleKey;
 using internal::AppendRequestKey;
@@ -268,7 +269,7 @@ namespace {
 // against digests. Since the log has one event per position, the two
 // halves agreeing means every record does.
 enum class Tallied {
-  kCaseIndex,     // case_id 0x00 version -> position
+  kCaseIndex,     // case_id 0x00 version -> position, entry, event
   kRequests,      // case_id 0x00 request_id -> position
   kMerkle,        // level index -> node hash
   kIdPositions,   // event id -> position
@@ -410,6 +411,17 @@ struct LogWalk {
 using IndexItemCheck =
     std::function<absl::Status(uint64_t position, const EntryIndexItems&)>;
 
+// What of a stored index value the log must account for: all of it, except
+// in a format-1 ledger's case index, whose reads use only a value's first 8
+// bytes (the position; an upgrade stopped part way writes more after them).
+std::string_view ComparedPart(Family family, std::string_view stored,
+                              bool case_index_holds_copies) {
+  if (family == Family::kCaseIndex && !case_index_holds_copies) {
+    return stored.substr(0, 8);
+  }
+  return stored;
+}
+
 // Walks entries and events in position order and checks what needs no
 // index: dense positions, each event's case and type, recorded_at never
 // decreasing; computes every leaf and the tree nodes each entry completes.
@@ -423,7 +435,8 @@ using IndexItemCheck =
 absl::StatusOr<LogWalk> WalkLog(
     internal::Cursor& entries, internal::Cursor& events,
     const std::map<uint64_t, std::string>& notes, uint64_t total,
-    IndexTally* expected, const IndexItemCheck* exact,
+    bool case_index_holds_copies, IndexTally* expected,
+    const IndexItemCheck* exact,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   LogWalk walk;
   entries.Seek("");
@@ -491,7 +504,11 @@ absl::StatusOr<LogWalk> WalkLog(
     items.Clear();
     IndexItem& by_case = items.Add(Family::kCaseIndex);
     AppendCaseKey(entry.case_id(), entry.case_version(), by_case.key);
-    by_case.value = pos_key;
+    if (case_index_holds_copies) {
+      AppendCaseIndexValue(pos_key, entry_bytes, value, by_case.value);
+    } else {
+      by_case.value = pos_key;
+    }
     IndexItem& by_id = items.Add(Family::kEventIds);
     by_id.key.append(event.event_id());
     by_id.value = pos_key;
@@ -566,11 +583,12 @@ struct IndexScan {
 void CheckCaseIndexKey(std::string_view key, std::string_view value,
                        std::string& last_case, uint64_t& last_version,
                        uint64_t& last_position, absl::Status& problem) {
-  // case_id 0x00 version(8) -> position(8); case ids never hold 0x00.
+  // case_id 0x00 version(8) -> position(8) ...; case ids never hold 0x00.
+  // The rest of the value is the tally's to check.
   auto version = DecodeU64(key.size() >= 9 ? key.substr(key.size() - 8) : "");
   auto position = DecodeU64(value);
   if (key.size() < 10 || key[key.size() - 9] != '\0' || !version.ok() ||
-      !position.ok() || value.size() != 8) {
+      !position.ok()) {
     problem = absl::DataLossError(
         absl::StrCat("the case index holds a malformed key ", ToHex(key)));
     return;
@@ -597,8 +615,8 @@ void CheckCaseIndexKey(std::string_view key, std::string_view value,
 // early when `stop` is set (the walk already failed).
 void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
                  internal::Cursor& event_ids, internal::Cursor& requests,
-                 internal::Cursor& merkle_nodes, const std::atomic<bool>& stop,
-                 IndexScan& scan) {
+                 internal::Cursor& merkle_nodes, bool case_index_holds_copies,
+                 const std::atomic<bool>& stop, IndexScan& scan) {
   uint64_t n = 0;
   auto stopped = [&] {
     return ++n % 4096 == 0 && stop.load(std::memory_order_relaxed);
@@ -630,7 +648,9 @@ void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
   uint64_t last_position = 0;
   for (case_index.Seek(""); case_index.Valid(); case_index.Next()) {
     if (stopped()) return;
-    scan.stored.Add(Tallied::kCaseIndex, case_index.key(), case_index.value());
+    scan.stored.Add(Tallied::kCaseIndex, case_index.key(),
+                    ComparedPart(Family::kCaseIndex, case_index.value(),
+                                 case_index_holds_copies));
     if (scan.case_versions.ok()) {
       CheckCaseIndexKey(case_index.key(), case_index.value(), last_case,
                         last_version, last_position, scan.case_versions);
@@ -710,11 +730,12 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   std::atomic<bool> stop_scan{false};
   std::thread scanner([&] {
     ScanIndexes(*cursors[2], *cursors[3], *cursors[4], *cursors[5], *cursors[6],
-                stop_scan, scan);
+                case_index_holds_copies, stop_scan, scan);
   });
   IndexTally expected(tally_key);
   const uint64_t total = size.load();
-  auto walk = WalkLog(*cursors[0], *cursors[1], notes, total, &expected,
+  auto walk = WalkLog(*cursors[0], *cursors[1], notes, total,
+                      case_index_holds_copies, &expected,
                       /*exact=*/nullptr, progress);
   if (!walk.ok()) stop_scan = true;
   scanner.join();
@@ -745,7 +766,8 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
       for (const IndexItem& item : items) {
         CASELEDGER_ASSIGN_OR_RETURN(auto stored,
                                     store->Get(item.family, item.key));
-        if (!stored || *stored != item.value) {
+        if (!stored || ComparedPart(item.family, *stored,
+                                    case_index_holds_copies) != item.value) {
           return Tampered(position,
                           absl::StrCat(DescribeIndexItem(item.family, item.key),
                                        stored ? " differs" : " is missing"));
@@ -754,6 +776,7 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
       return absl::OkStatus();
     };
     CASELEDGER_RETURN_IF_ERROR(WalkLog(*again[0], *again[1], notes, total,
+                                       case_index_holds_copies,
                                        /*expected=*/nullptr, &look_up, nullptr)
                                    .status());
     CASELEDGER_RETURN_IF_ERROR(walk.status());

@@ -28,8 +28,11 @@
 namespace caseledger {
 namespace internal {
 
-// docs/storage.md, "Format version".
-constexpr char kFormatVersion[] = "1";
+// docs/storage.md, "Format version". Format 1 held only the position under
+// each case-index key; a build reads it as it is and upgrades it at the
+// first writable open.
+constexpr char kFormatVersion[] = "2";
+constexpr char kFormatVersionPositionsOnly[] = "1";
 constexpr char kMetaFormatVersion[] = "format_version";
 constexpr char kMetaOrigin[] = "origin";
 constexpr char kStoreDir[] = "store";
@@ -61,6 +64,31 @@ inline std::string CaseKey(std::string_view case_id, uint64_t version) {
   AppendCaseKey(case_id, version, key);
   return key;
 }
+
+// A case-index value (format 2): the position, then copies of the entry
+// and of the stored event, so that a case reads as one run of adjacent
+// keys instead of two random reads per event (docs/storage.md).
+//   position (u64) || entry length (u32) || entry bytes || salt || event
+inline void AppendCaseIndexValue(std::string_view position_key,
+                                 std::string_view entry_bytes,
+                                 std::string_view event_value,
+                                 std::string& out) {
+  out.append(position_key);
+  const uint32_t n = static_cast<uint32_t>(entry_bytes.size());
+  const char length[4] = {static_cast<char>(n >> 24),
+                          static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                          static_cast<char>(n)};
+  out.append(length, sizeof length).append(entry_bytes).append(event_value);
+}
+struct CaseIndexValue {
+  uint64_t position = 0;
+  std::string_view entry_bytes;
+  std::string_view event_value;  // salt || event bytes
+};
+// The parts of a format-2 value, viewing `value`; kDataLoss if its lengths
+// do not add up.
+absl::StatusOr<CaseIndexValue> ParseCaseIndexValue(std::string_view value);
+
 inline void AppendRequestKey(std::string_view case_id, std::string_view request,
                              std::string& out) {
   out.append(case_id).push_back('\0');
@@ -194,7 +222,7 @@ struct Ledger::Impl {
   // Every field of an entry is set for every event, so one message and its
   // buffers serve every append instead of being made and freed for each.
   v1::LedgerEntry entry_scratch;
-  std::string entry_bytes_scratch, id_value_scratch;
+  std::string entry_bytes_scratch, case_value_scratch, id_value_scratch;
   // A group's writes, kept for the next group: its ~1 KiB per event was
   // allocated anew for every group (docs/performance.md).
   std::unique_ptr<Batch> group_batch;
@@ -271,6 +299,15 @@ struct Ledger::Impl {
       const std::function<void(uint64_t, uint64_t)>& progress) const;
 
   absl::Status Load();
+  // False for a format-1 ledger (positions only in the case index) until
+  // UpgradeCaseIndex has run.
+  bool case_index_holds_copies = true;
+  // Writes each case-index value in format 2 from the log, then records
+  // format 2 in the last, synced batch. Until then the ledger stays format
+  // 1, whose reads use only a value's first 8 bytes, so an upgrade stopped
+  // part way leaves a ledger that reads and verifies as before, and the
+  // next writable open starts it over.
+  absl::Status UpgradeCaseIndex();
   // Validates `given` (giving a copy of it an id if it has none) and makes
   // `out` refer to it, with its stored bytes and digests: the part of an
   // append that needs no ledger state, done in the appender's thread.

@@ -77,6 +77,45 @@ class TamperTest : public ::testing::Test {
     return value->value_or("");
   }
 
+  // Rewrites the store as storage format 1 left it: only the position
+  // under each case-index key. The first `keep_copies` keys keep their
+  // format-2 value, as an upgrade stopped part way leaves them.
+  void MakeFormatOne(size_t keep_copies = 0) {
+    Tamper([&](internal::Store& store, internal::Batch& b) {
+      size_t seen = 0;
+      ASSERT_OK(store.Scan(Family::kCaseIndex, "", "",
+                           [&](std::string_view key,
+                               std::string_view value) -> absl::StatusOr<bool> {
+                             if (seen++ >= keep_copies) {
+                               b.Put(Family::kCaseIndex, key,
+                                     value.substr(0, 8));
+                             }
+                             return true;
+                           }));
+      b.Put(Family::kMeta, "format_version", "1");
+    });
+  }
+
+  // Each event of `case_id` as ReadCase gives it: position, entry bytes,
+  // salt and event bytes.
+  std::vector<std::string> CaseAsRead(const std::string& case_id,
+                                      bool read_only = true) {
+    LedgerOptions options;
+    options.read_only = read_only;
+    auto ledger = Ledger::Open(Dir(), options);
+    EXPECT_OK(ledger);
+    if (!ledger.ok()) return {};
+    auto events = (*ledger)->ReadCase(case_id);
+    EXPECT_OK(events);
+    std::vector<std::string> out;
+    if (!events.ok()) return out;
+    for (const RecordedEvent& e : *events) {
+      out.push_back(absl::StrCat(e.position, "|", e.entry_bytes, "|", e.salt,
+                                 "|", e.event_bytes));
+    }
+    return out;
+  }
+
   std::string EventIdAt(uint64_t position) {
     LedgerOptions options;
     options.read_only = true;
@@ -187,9 +226,91 @@ TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
   ExpectFound(absl::StrCat("checkpoint of size ", kCheckpointed));
 }
 
-TEST_F(TamperTest, ReadCaseRefusesAnEntryMovedToAnotherPosition) {
+TEST_F(TamperTest, ReadCaseRefusesACopyMovedToAnotherPosition) {
+  // Case-index copies of CASE-0 version 3 (position 3) filed under version
+  // 4 with position 4: a read of the case must not return position 3 twice.
+  const std::string v3 = std::string("CASE-0") + '\0' + EncodeU64(3);
+  const std::string v4 = std::string("CASE-0") + '\0' + EncodeU64(4);
+  const std::string moved =
+      EncodeU64(4) + Get(Family::kCaseIndex, v3).substr(8);
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, v4, moved); });
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  auto events = ledger->ReadCase("CASE-0");
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
+      << events.status();
+  EXPECT_THAT(std::string(events.status().message()),
+              HasSubstr("position 4: the stored entry names position 3"));
+}
+
+TEST_F(TamperTest, ReadCaseRefusesACopyFiledUnderAnotherVersion) {
+  // CASE-0 version 3's whole value, position included, under version 4.
+  const std::string v3 = std::string("CASE-0") + '\0' + EncodeU64(3);
+  const std::string v4 = std::string("CASE-0") + '\0' + EncodeU64(4);
+  const std::string value = Get(Family::kCaseIndex, v3);
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, v4, value); });
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  auto events = ledger->ReadCase("CASE-0");
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
+      << events.status();
+  EXPECT_THAT(std::string(events.status().message()),
+              HasSubstr("position 3: the case index files it as case CASE-0 "
+                        "version 4 but its entry is case CASE-0 version 3"));
+  ExpectFound(
+      "position 4: the case index entry for case CASE-0 version 4 "
+      "differs");
+}
+
+TEST_F(TamperTest, ReadCaseRefusesATruncatedCopy) {
+  const std::string v2 = std::string("CASE-2") + '\0' + EncodeU64(2);
+  const std::string value = Get(Family::kCaseIndex, v2);
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCaseIndex, v2, value.substr(0, value.size() / 2));
+  });
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  auto events = ledger->ReadCase("CASE-2");
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
+      << events.status();
+  EXPECT_THAT(std::string(events.status().message()),
+              HasSubstr("is too short for its position, entry and event"));
+  ExpectFound(
+      "position 22: the case index entry for case CASE-2 version 2 "
+      "differs");
+}
+
+TEST_F(TamperTest, AnAlteredEventCopyIsFound) {
+  // One byte of the copy of CASE-1 version 4's event (position 14), the
+  // last byte of the value: the log itself is intact.
+  const std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
+  std::string value = Get(Family::kCaseIndex, key);
+  value.back() ^= 0x01;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, value); });
+  ExpectFound(
+      "position 14: the case index entry for case CASE-1 version 4 "
+      "differs");
+}
+
+TEST_F(TamperTest, AnAlteredEntryCopyIsFound) {
+  // The byte right after the entry length: the copy's first entry byte.
+  const std::string key = std::string("CASE-1") + '\0' + EncodeU64(5);
+  std::string value = Get(Family::kCaseIndex, key);
+  value[12] ^= 0x01;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, value); });
+  ExpectFound(
+      "position 15: the case index entry for case CASE-1 version 5 "
+      "differs");
+}
+
+TEST_F(TamperTest, FormatOneReadCaseRefusesAnEntryMovedToAnotherPosition) {
+  // A format-1 ledger reads a case from the entries and events families.
   // Position 3's entry copied over position 4's: a read of the case that
   // holds both must not return position 3 twice.
+  MakeFormatOne();
   std::string entry = Get(Family::kEntries, EncodeU64(3));
   Tamper([&](auto&, auto& b) { b.Put(Family::kEntries, EncodeU64(4), entry); });
   LedgerOptions options;
@@ -220,6 +341,72 @@ TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {
     b.Put(Family::kCaseIndex, v3, EncodeU64(2));
   });
   ExpectFound("position 2: the case index entry for case CASE-0 version 2");
+}
+
+TEST_F(TamperTest, FormatOneAlteredCaseIndexIsFound) {
+  MakeFormatOne();
+  std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
+  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(2)); });
+  ExpectFound(
+      "position 14: the case index entry for case CASE-1 version 4 "
+      "differs");
+}
+
+TEST_F(TamperTest, AFormatOneLedgerIsReadAndVerifiedAsItIs) {
+  const std::vector<std::string> before = CaseAsRead("CASE-1");
+  ASSERT_EQ(before.size(), 10u);
+  MakeFormatOne();
+  EXPECT_EQ(CaseAsRead("CASE-1"), before);
+  EXPECT_OK(Problem());
+  // Reading changed nothing: still format 1, positions only.
+  EXPECT_EQ(Get(Family::kMeta, "format_version"), "1");
+  EXPECT_EQ(
+      Get(Family::kCaseIndex, std::string("CASE-1") + '\0' + EncodeU64(4)),
+      EncodeU64(14));
+}
+
+TEST_F(TamperTest, AWritableOpenUpgradesAFormatOneLedger) {
+  const std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
+  const std::string clustered = Get(Family::kCaseIndex, key);
+  const std::vector<std::string> before = CaseAsRead("CASE-1");
+  MakeFormatOne();
+  ASSERT_EQ(Get(Family::kCaseIndex, key), EncodeU64(14));
+  EXPECT_EQ(CaseAsRead("CASE-1", /*read_only=*/false), before);
+  EXPECT_EQ(Get(Family::kMeta, "format_version"), "2");
+  EXPECT_EQ(Get(Family::kCaseIndex, key), clustered);
+  EXPECT_OK(Problem());
+  // And it appends as any format-2 ledger does.
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+    ASSERT_OK(ledger->Append({Event("CASE-1", 10)}));
+  }
+  EXPECT_EQ(CaseAsRead("CASE-1").size(), 11u);
+  EXPECT_OK(Problem());
+}
+
+TEST_F(TamperTest, AnUpgradeStoppedPartWayReadsAsFormatOneThenFinishes) {
+  const std::vector<std::string> before = CaseAsRead("CASE-0");
+  // The first 15 keys (CASE-0 and half of CASE-1) already rewritten.
+  MakeFormatOne(/*keep_copies=*/15);
+  EXPECT_EQ(CaseAsRead("CASE-0"), before);
+  EXPECT_OK(Problem());
+  EXPECT_EQ(CaseAsRead("CASE-0", /*read_only=*/false), before);
+  EXPECT_EQ(Get(Family::kMeta, "format_version"), "2");
+  EXPECT_OK(Problem());
+}
+
+TEST_F(TamperTest, AnUpgradeThatCannotReadTheLogChangesNothing) {
+  MakeFormatOne();
+  Tamper([&](auto&, auto& b) { b.Delete(Family::kEvents, EncodeU64(7)); });
+  auto ledger = Ledger::Open(Dir());
+  EXPECT_EQ(ledger.status().code(), absl::StatusCode::kDataLoss)
+      << ledger.status();
+  EXPECT_THAT(std::string(ledger.status().message()),
+              HasSubstr("cannot upgrade the case index to format 2"));
+  EXPECT_EQ(Get(Family::kMeta, "format_version"), "1");
+  EXPECT_EQ(
+      Get(Family::kCaseIndex, std::string("CASE-0") + '\0' + EncodeU64(7)),
+      EncodeU64(7));
 }
 
 TEST_F(TamperTest, AnAddedCaseVersionIsFound) {

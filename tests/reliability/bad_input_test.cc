@@ -759,8 +759,8 @@ TEST_F(BadInputTest, HelpAnywhereAfterTheVerbPrintsItsUsageAndExitsZero) {
 
 TEST_F(BadInputTest, ALedgerOfANewerStorageFormatIsRefused) {
   const std::string message =
-      "L2: storage format version 2 is not supported by this build (supports "
-      "1)";
+      "L2: storage format version 3 is not supported by this build (supports "
+      "1 and 2)";
   ASSERT_NE(page_.find("| a ledger of a newer storage format | 3 | "),
             std::string::npos);
   ASSERT_NE(page_.find(message), std::string::npos)
@@ -771,7 +771,7 @@ TEST_F(BadInputTest, ALedgerOfANewerStorageFormatIsRefused) {
     auto store = internal::Store::Open(dir_.Sub("L2/store"), {});
     ASSERT_OK(store);
     internal::Batch batch(**store);
-    batch.Put(internal::Family::kMeta, "format_version", "2");
+    batch.Put(internal::Family::kMeta, "format_version", "3");
     ASSERT_OK((*store)->Write(batch, true));
   }
   for (const char* verb : {"read", "append", "verify", "checkpoint"}) {

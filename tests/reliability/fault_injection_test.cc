@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "tests/reliability/reliability_util.h"
 #include "tests/testing/test_util.h"
@@ -362,6 +363,103 @@ TEST_F(FaultInjectionTest, InitStoppedPartWayCanBeRunAgain) {
     EXPECT_EQ(Ledger::Create(dir, "init.example/log", options).status().code(),
               absl::StatusCode::kAlreadyExists);
   }
+}
+
+// An upgrade from storage format 1 (docs/storage.md) that fails, or is cut
+// by a power loss, leaves a ledger that still reads and verifies, and the
+// next writable open finishes it.
+class FormatUpgradeFaultTest : public FaultInjectionTest {
+ protected:
+  // More events than one upgrade batch (4,096), then the store rewritten
+  // as format 1 left it: the position alone under each case-index key.
+  void SetUp() override {
+    FaultInjectionTest::SetUp();
+    for (int c = 0; c < 50; ++c) {
+      ASSERT_OK(ledger_->Append(CaseEvents(absl::StrCat("U", c), 0, 100)));
+    }
+    case_before_ = CaseRead(*ledger_, "U7");
+    ASSERT_EQ(case_before_.size(), 100u);
+    ledger_.reset();
+    auto store = internal::Store::Open(Dir() + "/store", {.faults = faults_});
+    ASSERT_OK(store);
+    internal::Batch batch(**store);
+    ASSERT_OK((*store)->Scan(
+        internal::Family::kCaseIndex, "", "",
+        [&](std::string_view key,
+            std::string_view value) -> absl::StatusOr<bool> {
+          batch.Put(internal::Family::kCaseIndex, key, value.substr(0, 8));
+          return true;
+        }));
+    batch.Put(internal::Family::kMeta, "format_version", "1");
+    ASSERT_OK((*store)->Write(batch, /*sync=*/true));
+  }
+
+  static std::vector<std::string> CaseRead(const Ledger& ledger,
+                                           const std::string& case_id) {
+    std::vector<std::string> out;
+    auto events = ledger.ReadCase(case_id);
+    EXPECT_OK(events);
+    if (!events.ok()) return out;
+    for (const RecordedEvent& e : *events) {
+      out.push_back(
+          absl::StrCat(e.position, "|", e.entry_bytes, "|", e.event_bytes));
+    }
+    return out;
+  }
+
+  std::string FormatVersion() {
+    auto store = internal::Store::Open(Dir() + "/store",
+                                       {.read_only = true, .faults = faults_});
+    EXPECT_OK(store);
+    if (!store.ok()) return "";
+    auto version = (*store)->Get(internal::Family::kMeta, "format_version");
+    EXPECT_OK(version);
+    return version.ok() ? version->value_or("none") : "";
+  }
+
+  // A reader sees all 5,000 events, the case as before, and a ledger that
+  // verifies, in whichever format the store is.
+  void ExpectReadsAndVerifiesReadOnly() {
+    LedgerOptions options = Options();
+    options.read_only = true;
+    ASSERT_OK_AND_ASSIGN(auto reader, Ledger::Open(Dir(), options));
+    EXPECT_EQ(reader->Size(), 5000u);
+    EXPECT_EQ(CaseRead(*reader, "U7"), case_before_);
+    EXPECT_OK(reader->Verify());
+  }
+
+  // A writable open finishes the upgrade; the ledger then appends.
+  void ExpectAWritableOpenFinishes() {
+    Reopen();
+    EXPECT_EQ(CaseRead(*ledger_, "U7"), case_before_);
+    ExpectVerifies();
+    ASSERT_OK(ledger_->Append(CaseEvents("U7", 100, 1)));
+    EXPECT_EQ(CaseRead(*ledger_, "U7").size(), 101u);
+    ledger_.reset();
+    EXPECT_EQ(FormatVersion(), "2");
+  }
+
+  std::vector<std::string> case_before_;
+};
+
+TEST_F(FormatUpgradeFaultTest, AFailedSyncStopsTheUpgradeAndLosesNothing) {
+  Fail(Op::kSync, Error::kIoError, Files::kWal);
+  auto opened = Ledger::Open(Dir(), Options());
+  EXPECT_FALSE(opened.ok());
+  EXPECT_EQ(faults_->injected(), 1u);
+  faults_->Clear();
+  ExpectReadsAndVerifiesReadOnly();
+  ExpectAWritableOpenFinishes();
+}
+
+TEST_F(FormatUpgradeFaultTest, APowerLossDuringTheUpgradeLeavesFormatOne) {
+  Fail(Op::kSync, Error::kIoError, Files::kWal);
+  EXPECT_FALSE(Ledger::Open(Dir(), Options()).ok());
+  faults_->Crash();
+  ASSERT_OK(faults_->DropUnsyncedData());
+  EXPECT_EQ(FormatVersion(), "1");
+  ExpectReadsAndVerifiesReadOnly();
+  ExpectAWritableOpenFinishes();
 }
 
 }  // namespace

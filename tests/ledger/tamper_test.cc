@@ -77,6 +77,23 @@ class TamperTest : public ::testing::Test {
     return value->value_or("");
   }
 
+  // The case-index key of `case_id` version `version`.
+  static std::string CaseKey(const std::string& case_id, uint64_t version) {
+    return case_id + '\0' + EncodeU64(version);
+  }
+
+  // A reader's ReadCase of `case_id` fails with kDataLoss saying `what`.
+  void ExpectReadCaseRefused(const std::string& case_id,
+                             const std::string& what) {
+    LedgerOptions options;
+    options.read_only = true;
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+    auto events = ledger->ReadCase(case_id);
+    EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
+        << events.status();
+    EXPECT_THAT(std::string(events.status().message()), HasSubstr(what));
+  }
+
   // Rewrites the store as storage format 1 left it: only the position
   // under each case-index key. The first `keep_copies` keys keep their
   // format-2 value, as an upgrade stopped part way leaves them.
@@ -229,81 +246,59 @@ TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
 TEST_F(TamperTest, ReadCaseRefusesACopyMovedToAnotherPosition) {
   // Case-index copies of CASE-0 version 3 (position 3) filed under version
   // 4 with position 4: a read of the case must not return position 3 twice.
-  const std::string v3 = std::string("CASE-0") + '\0' + EncodeU64(3);
-  const std::string v4 = std::string("CASE-0") + '\0' + EncodeU64(4);
   const std::string moved =
-      EncodeU64(4) + Get(Family::kCaseIndex, v3).substr(8);
-  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, v4, moved); });
-  LedgerOptions options;
-  options.read_only = true;
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
-  auto events = ledger->ReadCase("CASE-0");
-  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
-      << events.status();
-  EXPECT_THAT(std::string(events.status().message()),
-              HasSubstr("position 4: the stored entry names position 3"));
+      EncodeU64(4) + Get(Family::kCaseIndex, CaseKey("CASE-0", 3)).substr(8);
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCaseIndex, CaseKey("CASE-0", 4), moved);
+  });
+  ExpectReadCaseRefused("CASE-0",
+                        "position 4: the stored entry names position 3");
 }
 
 TEST_F(TamperTest, ReadCaseRefusesACopyFiledUnderAnotherVersion) {
   // CASE-0 version 3's whole value, position included, under version 4.
-  const std::string v3 = std::string("CASE-0") + '\0' + EncodeU64(3);
-  const std::string v4 = std::string("CASE-0") + '\0' + EncodeU64(4);
-  const std::string value = Get(Family::kCaseIndex, v3);
-  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, v4, value); });
-  LedgerOptions options;
-  options.read_only = true;
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
-  auto events = ledger->ReadCase("CASE-0");
-  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
-      << events.status();
-  EXPECT_THAT(std::string(events.status().message()),
-              HasSubstr("position 3: the case index files it as case CASE-0 "
-                        "version 4 but its entry is case CASE-0 version 3"));
+  const std::string value = Get(Family::kCaseIndex, CaseKey("CASE-0", 3));
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCaseIndex, CaseKey("CASE-0", 4), value);
+  });
+  ExpectReadCaseRefused("CASE-0",
+                        "position 3: the case index files it as case CASE-0 "
+                        "version 4 but its entry is case CASE-0 version 3");
   ExpectFound(
       "position 4: the case index entry for case CASE-0 version 4 "
       "differs");
 }
 
 TEST_F(TamperTest, ReadCaseRefusesATruncatedCopy) {
-  const std::string v2 = std::string("CASE-2") + '\0' + EncodeU64(2);
-  const std::string value = Get(Family::kCaseIndex, v2);
+  const std::string value = Get(Family::kCaseIndex, CaseKey("CASE-2", 2));
   Tamper([&](auto&, auto& b) {
-    b.Put(Family::kCaseIndex, v2, value.substr(0, value.size() / 2));
+    b.Put(Family::kCaseIndex, CaseKey("CASE-2", 2),
+          value.substr(0, value.size() / 2));
   });
-  LedgerOptions options;
-  options.read_only = true;
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
-  auto events = ledger->ReadCase("CASE-2");
-  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
-      << events.status();
-  EXPECT_THAT(std::string(events.status().message()),
-              HasSubstr("is too short for its position, entry and event"));
+  ExpectReadCaseRefused("CASE-2",
+                        "is too short for its position, entry and event");
   ExpectFound(
       "position 22: the case index entry for case CASE-2 version 2 "
       "differs");
 }
 
-TEST_F(TamperTest, AnAlteredEventCopyIsFound) {
-  // One byte of the copy of CASE-1 version 4's event (position 14), the
-  // last byte of the value: the log itself is intact.
-  const std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
-  std::string value = Get(Family::kCaseIndex, key);
-  value.back() ^= 0x01;
-  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, value); });
-  ExpectFound(
-      "position 14: the case index entry for case CASE-1 version 4 "
-      "differs");
-}
-
-TEST_F(TamperTest, AnAlteredEntryCopyIsFound) {
-  // The byte right after the entry length: the copy's first entry byte.
-  const std::string key = std::string("CASE-1") + '\0' + EncodeU64(5);
-  std::string value = Get(Family::kCaseIndex, key);
-  value[12] ^= 0x01;
-  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, value); });
-  ExpectFound(
-      "position 15: the case index entry for case CASE-1 version 5 "
-      "differs");
+TEST_F(TamperTest, AnAlteredByteOfACopyIsFound) {
+  // CASE-1 version 4 is position 14; the log itself stays intact.
+  const std::string key = CaseKey("CASE-1", 4);
+  const std::string intact = Get(Family::kCaseIndex, key);
+  // The copy's first entry byte (after position and entry length), and the
+  // last byte of its event.
+  for (size_t at : {size_t{12}, intact.size() - 1}) {
+    SCOPED_TRACE(at);
+    std::string altered = intact;
+    altered[at] ^= 0x01;
+    Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, altered); });
+    ExpectFound(
+        "position 14: the case index entry for case CASE-1 version 4 "
+        "differs");
+    Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, intact); });
+    EXPECT_OK(Problem());
+  }
 }
 
 TEST_F(TamperTest, FormatOneReadCaseRefusesAnEntryMovedToAnotherPosition) {
@@ -313,43 +308,33 @@ TEST_F(TamperTest, FormatOneReadCaseRefusesAnEntryMovedToAnotherPosition) {
   MakeFormatOne();
   std::string entry = Get(Family::kEntries, EncodeU64(3));
   Tamper([&](auto&, auto& b) { b.Put(Family::kEntries, EncodeU64(4), entry); });
-  LedgerOptions options;
-  options.read_only = true;
-  auto ledger = Ledger::Open(Dir(), options);
-  ASSERT_OK(ledger);
-  auto events = (*ledger)->ReadCase("CASE-0");
-  EXPECT_EQ(events.status().code(), absl::StatusCode::kDataLoss)
-      << events.status();
-  EXPECT_THAT(std::string(events.status().message()),
-              HasSubstr("position 4: the stored entry names position 3"));
+  ExpectReadCaseRefused("CASE-0",
+                        "position 4: the stored entry names position 3");
 }
 
 TEST_F(TamperTest, AlteredCaseIndexIsFound) {
-  // CASE-1 version 4 now claims to be at position 2.
-  std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
-  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(2)); });
-  ExpectFound(
-      "position 14: the case index entry for case CASE-1 version 4 "
-      "differs");
+  // CASE-1 version 4 now claims to be at position 2; in format 1 too, where
+  // verify compares only the position.
+  for (bool format_one : {false, true}) {
+    SCOPED_TRACE(format_one ? "format 1" : "format 2");
+    if (format_one) MakeFormatOne();
+    Tamper([&](auto&, auto& b) {
+      b.Put(Family::kCaseIndex, CaseKey("CASE-1", 4), EncodeU64(2));
+    });
+    ExpectFound(
+        "position 14: the case index entry for case CASE-1 version 4 "
+        "differs");
+  }
 }
 
 TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {
-  std::string v2 = std::string("CASE-0") + '\0' + EncodeU64(2);
-  std::string v3 = std::string("CASE-0") + '\0' + EncodeU64(3);
+  std::string v2 = CaseKey("CASE-0", 2);
+  std::string v3 = CaseKey("CASE-0", 3);
   Tamper([&](auto&, auto& b) {
     b.Put(Family::kCaseIndex, v2, EncodeU64(3));
     b.Put(Family::kCaseIndex, v3, EncodeU64(2));
   });
   ExpectFound("position 2: the case index entry for case CASE-0 version 2");
-}
-
-TEST_F(TamperTest, FormatOneAlteredCaseIndexIsFound) {
-  MakeFormatOne();
-  std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
-  Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(2)); });
-  ExpectFound(
-      "position 14: the case index entry for case CASE-1 version 4 "
-      "differs");
 }
 
 TEST_F(TamperTest, AFormatOneLedgerIsReadAndVerifiedAsItIs) {
@@ -360,13 +345,11 @@ TEST_F(TamperTest, AFormatOneLedgerIsReadAndVerifiedAsItIs) {
   EXPECT_OK(Problem());
   // Reading changed nothing: still format 1, positions only.
   EXPECT_EQ(Get(Family::kMeta, "format_version"), "1");
-  EXPECT_EQ(
-      Get(Family::kCaseIndex, std::string("CASE-1") + '\0' + EncodeU64(4)),
-      EncodeU64(14));
+  EXPECT_EQ(Get(Family::kCaseIndex, CaseKey("CASE-1", 4)), EncodeU64(14));
 }
 
 TEST_F(TamperTest, AWritableOpenUpgradesAFormatOneLedger) {
-  const std::string key = std::string("CASE-1") + '\0' + EncodeU64(4);
+  const std::string key = CaseKey("CASE-1", 4);
   const std::string clustered = Get(Family::kCaseIndex, key);
   const std::vector<std::string> before = CaseAsRead("CASE-1");
   MakeFormatOne();
@@ -404,14 +387,12 @@ TEST_F(TamperTest, AnUpgradeThatCannotReadTheLogChangesNothing) {
   EXPECT_THAT(std::string(ledger.status().message()),
               HasSubstr("cannot upgrade the case index to format 2"));
   EXPECT_EQ(Get(Family::kMeta, "format_version"), "1");
-  EXPECT_EQ(
-      Get(Family::kCaseIndex, std::string("CASE-0") + '\0' + EncodeU64(7)),
-      EncodeU64(7));
+  EXPECT_EQ(Get(Family::kCaseIndex, CaseKey("CASE-0", 7)), EncodeU64(7));
 }
 
 TEST_F(TamperTest, AnAddedCaseVersionIsFound) {
   // Every real key is intact; one more claims a position already taken.
-  std::string key = std::string("CASE-1") + '\0' + EncodeU64(11);
+  std::string key = CaseKey("CASE-1", 11);
   Tamper([&](auto&, auto& b) { b.Put(Family::kCaseIndex, key, EncodeU64(5)); });
   ExpectFound("case CASE-1 version 11 at position 5 after version 10");
 }

@@ -1,0 +1,218 @@
+// Pins the verdicts that bench/report writes into docs/performance.md and
+// that people read instead of the raw numbers: which median is compared, how
+// a ratio near its requirement is printed, whether a target is met, what an
+// errored or missing benchmark shows, the memory checks, the ceilings, and
+// that rewriting the document keeps every hand-written byte outside the
+// generated section. Results are built by hand: no benchmark runs.
+#include "bench/report.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger::bench {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kOneAppender[] =
+    "1 appender >= 0.9 x RocksDB synced put, 1 thread";
+constexpr char kVerify[] = "Verify >= 0.5 x raw iterate";
+constexpr char kReadCase[] = "ReadCase (200-event case) p99 < 1 ms";
+constexpr char kCeilings[] = "Ceilings (same run):\n";
+constexpr uint64_t kTenMillion = 10000000;
+
+class BenchReportTest : public ::testing::Test {
+ protected:
+  // Adds benchmark `name` with one repetition per value of `counter`.
+  void Add(const std::string& name, const std::string& counter,
+           const std::vector<double>& values) {
+    BenchResult& r = input_.results[name];
+    r.name = name;
+    for (double v : values) r.reps.push_back({{counter, v}});
+  }
+  void AddRate(const std::string& name, const std::vector<double>& values) {
+    Add(name, "items_per_second", values);
+  }
+  // The 1-appender target against a baseline of 5000 events/s.
+  void AddOneAppender(const std::vector<double>& ledger_rates) {
+    AddRate("BM_LedgerAppend/threads:1", ledger_rates);
+    AddRate("BM_RocksDBSyncPut/threads:1", {5000, 5000, 5000});
+  }
+  // Expects the 1-appender target's ratio text and verdict for these rates.
+  void ExpectOneAppender(const std::vector<double>& ledger_rates,
+                         const std::string& ratio, const std::string& met) {
+    AddOneAppender(ledger_rates);
+    const std::string line = TargetLine(kOneAppender);
+    EXPECT_THAT(line, HasSubstr("ratio " + ratio + " "));
+    EXPECT_THAT(line, HasSubstr("met: " + met));
+  }
+  void AddMemory(uint64_t events, double peak_mib) {
+    MemoryCheck check;
+    check.what = "Verify";
+    check.events = events;
+    check.seconds = 10;
+    check.peak_rss_kib = static_cast<uint64_t>(peak_mib * 1024);
+    input_.memory.push_back(check);
+  }
+
+  // The summary line of target `label` (targets and ceilings share labels,
+  // so each is looked up in its own section).
+  std::string TargetLine(const std::string& label) const {
+    const std::string summary = TargetSummary(input_);
+    return LineIn(summary.substr(0, summary.find(kCeilings)), label);
+  }
+  std::string CeilingLine(const std::string& label) const {
+    const std::string summary = TargetSummary(input_);
+    return LineIn(summary.substr(summary.find(kCeilings)), label);
+  }
+
+  ReportInput input_;
+
+ private:
+  static std::string LineIn(const std::string& text, const std::string& label) {
+    const size_t start = text.find("\n  " + label + ": ");
+    if (start == std::string::npos)
+      return "no line for " + label + " in\n" + text;
+    return text.substr(start + 1, text.find('\n', start + 1) - start - 1);
+  }
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_F(BenchReportTest, MedianOfRepetitionsIsCompared) {
+  // Mean (1.10), best (1.80) or worst (0.60) would all read differently;
+  // 0.897 also needs a third decimal not to read as "0.90".
+  ExpectOneAppender({9000, 3000, 4485}, "0.897", "**no**");
+}
+
+TEST_F(BenchReportTest, RatioClearOfItsRequirementHasTwoDecimals) {
+  ExpectOneAppender({4750, 4750, 4750}, "0.95", "yes");
+}
+
+TEST_F(BenchReportTest, RatioExactlyOnItsRequirementHasThreeDecimalsAndIsMet) {
+  // 4500 / 5000 is exactly 0.9 in doubles: on the line counts as met.
+  ExpectOneAppender({4500, 4500, 4500}, "0.900", "yes");
+}
+
+TEST_F(BenchReportTest, PairedColumnIsMedianOfPairedRatioCounter) {
+  AddOneAppender({4500, 4500, 4500});
+  Add("BM_Paired/size:1", "ratio", {2.0, 0.5, 0.93});  // mean 1.14
+  EXPECT_THAT(TargetLine(kOneAppender), HasSubstr("paired 0.93)"));
+}
+
+TEST_F(BenchReportTest, ReadCaseP99UnderOneMillisecondIsMet) {
+  Add("BM_ReadCase", "p99_ms", {0.39});
+  EXPECT_THAT(TargetLine(kReadCase), HasSubstr("0.390 ms"));
+  EXPECT_THAT(TargetLine(kReadCase), HasSubstr("met: yes"));
+}
+
+TEST_F(BenchReportTest, ReadCaseP99OverOneMillisecondIsNotMet) {
+  Add("BM_ReadCase", "p99_ms", {1.2});
+  EXPECT_THAT(TargetLine(kReadCase), HasSubstr("met: **no**"));
+}
+
+TEST_F(BenchReportTest, ErroredBenchmarkShowsItsMessage) {
+  AddRate("BM_RawIterate", {1e6});
+  input_.results["BM_Verify"].error = "fixture missing";
+  EXPECT_THAT(TargetLine(kVerify), HasSubstr("met: error: fixture missing"));
+}
+
+TEST_F(BenchReportTest, TargetWithoutItsBaselineIsNotRun) {
+  AddRate("BM_Verify", {1e6});
+  EXPECT_THAT(TargetLine(kVerify), HasSubstr("met: not run"));
+}
+
+TEST_F(BenchReportTest, VerifyOfTenMillionEventsUnder512MiBIsMet) {
+  AddMemory(kTenMillion, 264);
+  const std::string line =
+      TargetLine("Verify of 10.00M events in < 512 MiB resident");
+  EXPECT_THAT(line, HasSubstr("264 MiB peak RSS"));
+  EXPECT_THAT(line, HasSubstr("met: yes"));
+  EXPECT_THAT(line, Not(HasSubstr("not the 10M-event target")));
+}
+
+TEST_F(BenchReportTest, VerifyOver512MiBIsNotMet) {
+  AddMemory(kTenMillion, 600);
+  EXPECT_THAT(TargetLine("Verify of 10.00M events in < 512 MiB resident"),
+              HasSubstr("met: **no**"));
+}
+
+TEST_F(BenchReportTest, MemoryOfSmallLedgerSaysItIsNotTheTarget) {
+  AddMemory(100000, 40);
+  EXPECT_THAT(TargetLine("Verify of 100.0k events in < 512 MiB resident"),
+              HasSubstr("met: yes (not the 10M-event target"));
+}
+
+TEST_F(BenchReportTest, NoMemoryChecksSaysQuickSkipsThem) {
+  EXPECT_THAT(TargetLine("Rebuild of 10M events in < 512 MiB resident"),
+              HasSubstr("met: not run (--quick skips the 10M ledger)"));
+}
+
+// The verify ceiling scales with the machine's cores; rates a billion
+// apart keep the verdict the same on 1 core or 1000.
+TEST_F(BenchReportTest, VerifyCeilingBelowRequirementIsUnreachable) {
+  AddRate("BM_RawIterate", {1e9});
+  AddRate("BM_VerifyHashFloor", {1});
+  AddRate("BM_RawIterateIndexes", {1});
+  EXPECT_THAT(CeilingLine(kVerify), HasSubstr("**unreachable here**"));
+}
+
+TEST_F(BenchReportTest, VerifyCeilingAboveRequirementIsReachable) {
+  AddRate("BM_RawIterate", {1});
+  AddRate("BM_VerifyHashFloor", {1e9});
+  AddRate("BM_RawIterateIndexes", {1e9});
+  EXPECT_THAT(CeilingLine(kVerify), HasSubstr("reachable in principle"));
+}
+
+TEST_F(BenchReportTest, RawScanP99OverOneMillisecondMakesReadCaseUnreachable) {
+  Add("BM_ReadCaseRawScan", "p99_ms", {1.3});
+  EXPECT_THAT(CeilingLine("ReadCase p99 < 1 ms"),
+              HasSubstr("p99 1.30 ms; **unreachable here**"));
+}
+
+TEST_F(BenchReportTest, WriteReportReplacesOnlyTheTextBetweenTheMarkers) {
+  caseledger::testing::TempFolder folder;
+  const std::string path = folder.Sub("performance.md");
+  // Trailing spaces, a tab and blank lines must survive as they are.
+  const std::string before = "# Performance\n\nBy hand.  \n\tindented\n\n";
+  const std::string after = "\n## Notes\n\nAlso by hand.\n";
+  std::ofstream(path) << before << "<!-- bench/run: begin -->\nstale table\n"
+                      << "<!-- bench/run: end -->\n"
+                      << after;
+  AddOneAppender({4500});
+
+  ASSERT_OK(WriteReport(path, input_));
+  const std::string text = ReadFile(path);
+  EXPECT_EQ(text.substr(0, before.size()), before);
+  ASSERT_GE(text.size(), after.size());
+  EXPECT_EQ(text.substr(text.size() - after.size()), after);
+  EXPECT_THAT(text, Not(HasSubstr("stale table")));
+  EXPECT_THAT(text, HasSubstr("| " + std::string(kOneAppender) + " |"));
+  EXPECT_THAT(text, HasSubstr("<!-- bench/run: end -->\n" + after));
+}
+
+TEST_F(BenchReportTest, WriteReportCreatesDocumentWhenFileIsMissing) {
+  caseledger::testing::TempFolder folder;
+  const std::string path = folder.Sub("performance.md");
+
+  ASSERT_OK(WriteReport(path, input_));
+  const std::string text = ReadFile(path);
+  EXPECT_THAT(text, HasSubstr("# Performance\n"));
+  EXPECT_THAT(text, HasSubstr("<!-- bench/run: begin -->"));
+  EXPECT_THAT(text, HasSubstr("<!-- bench/run: end -->"));
+}
+
+}  // namespace
+}  // namespace caseledger::bench

@@ -180,14 +180,17 @@ void BM_RocksDBSyncPut(benchmark::State& state) {
 // the families in the order of kLedgerFamilies; `position` is unique in it.
 // The case-index value is the position alone, as in storage format 1:
 // format 2's copies of the entry and event (~450 bytes) are left out, so
-// that the batch target's ratio includes what that layout costs.
+// that the batch target's ratio includes what that layout costs. With
+// `case_index_copies`, the value holds them as format 2 writes them: what
+// that cost is for RocksDB alone.
 const std::vector<std::string> kLedgerFamilies = {
     "default",   "entries",  "events", "case_index",
     "event_ids", "requests", "merkle"};
 
 class LedgerShapedWrites {
  public:
-  LedgerShapedWrites() {
+  explicit LedgerShapedWrites(bool case_index_copies = false)
+      : case_index_copies_(case_index_copies) {
     // One case's worth of real event bytes, reused round robin.
     for (uint64_t i = 0; i < 200; ++i) {
       events_.push_back(absl::StrCat(
@@ -218,7 +221,18 @@ class LedgerShapedWrites {
                                         std::string(1, 0), std::string(pos, 8));
     batch.Put(h(1), pos_key, entry_).PermitUncheckedError();
     batch.Put(h(2), pos_key, events_[position % 200]).PermitUncheckedError();
-    batch.Put(h(3), case_key, pos_key).PermitUncheckedError();
+    if (case_index_copies_) {
+      // position || entry length (u32) || entry || salt || event.
+      const uint32_t n = static_cast<uint32_t>(entry_.size());
+      const char length[4] = {static_cast<char>(n >> 24),
+                              static_cast<char>(n >> 16),
+                              static_cast<char>(n >> 8), static_cast<char>(n)};
+      std::string value(pos, 8);
+      value.append(length, 4).append(entry_).append(events_[position % 200]);
+      batch.Put(h(3), case_key, value).PermitUncheckedError();
+    } else {
+      batch.Put(h(3), case_key, pos_key).PermitUncheckedError();
+    }
     batch.Put(h(4), BenchEventId(case_key, position), id_value_)
         .PermitUncheckedError();
     if (position % 5 == 2) {
@@ -237,16 +251,15 @@ class LedgerShapedWrites {
   }
 
  private:
+  bool case_index_copies_;
   std::vector<std::string> events_;
   std::string entry_, digest_, id_value_;
 };
 
 // The writes of `size` events as one WriteBatch synced once: the ceiling for
 // batched appends.
-void BM_RocksDBLedgerShaped(benchmark::State& state) {
-  static RawDb* raw =
-      OpenRawDb(NewScratchDir("rocksdb-shaped"), kLedgerFamilies);
-  static const LedgerShapedWrites writes;
+void LedgerShapedWrite(benchmark::State& state, RawDb* raw,
+                       const LedgerShapedWrites& writes) {
   const size_t batch_size = static_cast<size_t>(state.range(0));
   const uint64_t stream = NextStream();
   rocksdb::WriteOptions write;
@@ -268,6 +281,18 @@ void BM_RocksDBLedgerShaped(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(batch_size));
   cpu.Report(state, state.iterations() * static_cast<int64_t>(batch_size));
+}
+void BM_RocksDBLedgerShaped(benchmark::State& state) {
+  static RawDb* raw =
+      OpenRawDb(NewScratchDir("rocksdb-shaped"), kLedgerFamilies);
+  static const LedgerShapedWrites writes;
+  LedgerShapedWrite(state, raw, writes);
+}
+void BM_RocksDBLedgerShapedWithCopies(benchmark::State& state) {
+  static RawDb* raw =
+      OpenRawDb(NewScratchDir("rocksdb-shaped-copies"), kLedgerFamilies);
+  static const LedgerShapedWrites writes(/*case_index_copies=*/true);
+  LedgerShapedWrite(state, raw, writes);
 }
 
 // A target's two sides measured in turn within each iteration, so that
@@ -959,6 +984,13 @@ void RegisterBaselineBenchmarks() {
       ->Arg(1)
       ->Arg(10)
       ->Arg(16)
+      ->Arg(100)
+      ->UseRealTime()
+      ->MinTime(min_time);
+  benchmark::RegisterBenchmark("BM_RocksDBLedgerShapedWithCopies",
+                               BM_RocksDBLedgerShapedWithCopies)
+      ->ArgName("size")
+      ->Arg(1)
       ->Arg(100)
       ->UseRealTime()
       ->MinTime(min_time);

@@ -182,6 +182,18 @@ TEST_F(BenchReportTest, RawScanP99OverOneMillisecondMakesReadCaseUnreachable) {
               HasSubstr("p99 1.30 ms; **unreachable here**"));
 }
 
+TEST_F(BenchReportTest, BatchCeilingQuotesTheRawWriteWithFormatTwoCopies) {
+  AddRate("BM_RocksDBLedgerShaped/size:100", {80000});
+  AddRate("BM_RocksDBLedgerShapedWithCopies/size:100", {76000});
+  AddRate("BM_LedgerBulkAppend/size:1000", {90000});
+  caseledger::testing::TempFolder folder;
+  const std::string path = folder.Sub("performance.md");
+  ASSERT_OK(WriteReport(path, input_));
+  EXPECT_THAT(ReadFile(path),
+              HasSubstr("(`BM_RocksDBLedgerShapedWithCopies/size:100`): "
+                        "0.95 x that rate"));
+}
+
 TEST_F(BenchReportTest, WriteReportReplacesOnlyTheTextBetweenTheMarkers) {
   caseledger::testing::TempFolder folder;
   const std::string path = folder.Sub("performance.md");

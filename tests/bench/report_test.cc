@@ -68,6 +68,14 @@ class BenchReportTest : public ::testing::Test {
     const std::string summary = TargetSummary(input_);
     return LineIn(summary.substr(0, summary.find(kCeilings)), label);
   }
+  // The verify ceiling's line, raw iteration at `iterate` events/s and both
+  // of the ceiling's floors (hashing, index scan) at `floors`.
+  std::string VerifyCeilingWith(double iterate, double floors) {
+    AddRate("BM_RawIterate", {iterate});
+    AddRate("BM_VerifyHashFloor", {floors});
+    AddRate("BM_RawIterateIndexes", {floors});
+    return CeilingLine(kVerify);
+  }
   std::string CeilingLine(const std::string& label) const {
     const std::string summary = TargetSummary(input_);
     return LineIn(summary.substr(summary.find(kCeilings)), label);
@@ -163,17 +171,13 @@ TEST_F(BenchReportTest, NoMemoryChecksSaysQuickSkipsThem) {
 // The verify ceiling scales with the machine's cores; rates a billion
 // apart keep the verdict the same on 1 core or 1000.
 TEST_F(BenchReportTest, VerifyCeilingBelowRequirementIsUnreachable) {
-  AddRate("BM_RawIterate", {1e9});
-  AddRate("BM_VerifyHashFloor", {1});
-  AddRate("BM_RawIterateIndexes", {1});
-  EXPECT_THAT(CeilingLine(kVerify), HasSubstr("**unreachable here**"));
+  EXPECT_THAT(VerifyCeilingWith(/*iterate=*/1e9, /*floors=*/1),
+              HasSubstr("**unreachable here**"));
 }
 
 TEST_F(BenchReportTest, VerifyCeilingAboveRequirementIsReachable) {
-  AddRate("BM_RawIterate", {1});
-  AddRate("BM_VerifyHashFloor", {1e9});
-  AddRate("BM_RawIterateIndexes", {1e9});
-  EXPECT_THAT(CeilingLine(kVerify), HasSubstr("reachable in principle"));
+  EXPECT_THAT(VerifyCeilingWith(/*iterate=*/1, /*floors=*/1e9),
+              HasSubstr("reachable in principle"));
 }
 
 TEST_F(BenchReportTest, RawScanP99OverOneMillisecondMakesReadCaseUnreachable) {

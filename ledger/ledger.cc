@@ -314,8 +314,17 @@ absl::Status Ledger::Impl::UpgradeCaseIndex() {
   // Unsynced batches of a few MiB; the last one, synced, makes them all
   // durable (RocksDB syncs its log in order).
   constexpr size_t kPerBatch = 4096;
+  constexpr uint64_t kProgressEvery = 100000;
+  const auto& progress = options.upgrade_progress;
+  const uint64_t total = size.load();
+  if (progress) progress(0, total);
+  uint64_t done = 0;
   for (entries.Seek(""), events.Seek(""); entries.Valid();
        entries.Next(), events.Next()) {
+    if (progress && done > 0 && done % kProgressEvery == 0) {
+      progress(done, total);
+    }
+    ++done;
     CASELEDGER_RETURN_IF_ERROR(events.status());
     if (!events.Valid() || events.key() != entries.key() ||
         !entry.ParseFromArray(entries.value().data(),
@@ -339,6 +348,7 @@ absl::Status Ledger::Impl::UpgradeCaseIndex() {
   batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
   CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
   case_index_holds_copies = true;
+  if (progress) progress(done, total);
   return absl::OkStatus();
 }
 

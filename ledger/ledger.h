@@ -74,6 +74,10 @@ struct LedgerOptions {
   uint64_t checkpoint_every_entries = 1000;
   // Also sign one when this much time has passed since the last. Default: 60 s.
   absl::Duration checkpoint_every = absl::Seconds(60);
+  // Called while a writable open upgrades a ledger of an older storage
+  // format (docs/storage.md, about 4 s per 1M events): with done = 0 first,
+  // then every 100,000 events, then with done = total. Default: none.
+  std::function<void(uint64_t done, uint64_t total)> upgrade_progress;
   // Tests only: storage faults to inject (failed writes and syncs, lost
   // unsynced data). Default: none.
   std::shared_ptr<internal::FaultInjection> faults;

@@ -111,10 +111,25 @@ absl::StatusOr<std::string> RequireDb(const Args& args) {
 }
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args) {
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io) {
   auto dir = RequireDb(args);
   if (!dir.ok()) return dir.status();
-  return Ledger::Open(*dir);
+  LedgerOptions options;
+  // A one-time rewrite that can take a while on a large ledger: say so
+  // rather than seem to hang (docs/storage.md, "Upgrading").
+  options.upgrade_progress = [&io, dir = *dir, started = false](
+                                 uint64_t done, uint64_t total) mutable {
+    if (!started) {
+      started = true;
+      io.err << "caseledger: upgrading " << dir
+             << " to storage format 2 (once; about 4 s per million events)\n";
+    } else if (done < total) {
+      io.err << "upgrade: " << done << " of " << total << " events\n";
+    } else {
+      io.err << "upgrade: done, " << total << " events\n";
+    }
+  };
+  return Ledger::Open(*dir, options);
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,

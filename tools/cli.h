@@ -84,7 +84,8 @@ int Main(const std::vector<std::string>& argv, Io& io);
 
 // Helpers shared by verbs.
 std::string DbDir(const Args& args);  // --db, else $CASELEDGER_DB
-absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args);
+// For writing; says on err when the open upgrades an older storage format.
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io);
 // Read-only, with `options` otherwise.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
                                                     LedgerOptions options = {});

@@ -37,7 +37,7 @@ int Backup(const Args& args, Io& io) {
   if (args.Get("to").empty()) {
     return UsageError(io, "backup", "--to needs a folder");
   }
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "backup", ledger.status());
   auto info = (*ledger)->Backup(args.Get("to"));
   if (!info.ok()) return Fail(io, "backup", info.status());

@@ -29,7 +29,7 @@ int Export(const Args& args, Io& io) {
   const std::string out = args.Get("out");
   OutputFile file(out);
   if (absl::Status s = file.Open(); !s.ok()) return Fail(io, "export", s);
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "export", ledger.status());
   auto result = bundle::ExportBundle(**ledger, request);
   if (!result.ok()) return Fail(io, "export", result.status());

@@ -22,7 +22,7 @@ int Key(const Args& args, Io& io) {
 }
 
 int Checkpoint(const Args& args, Io& io) {
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "checkpoint", ledger.status());
   auto note = (*ledger)->SignCheckpoint();
   if (!note.ok()) return Fail(io, "checkpoint", note.status());

@@ -39,7 +39,7 @@ int Attach(const Args& args, Io& io) {
   if (bytes->empty()) {
     return UsageError(io, "attach", absl::StrCat(path, " is empty"));
   }
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "attach", ledger.status());
   auto hex = (*ledger)->PutBlob(*bytes);
   if (!hex.ok()) return Fail(io, "attach", hex.status());
@@ -50,7 +50,7 @@ int Attach(const Args& args, Io& io) {
 int Append(const Args& args, Io& io) {
   auto input = ReadAppendInput(args, io);
   if (!input.ok()) return Fail(io, "append", input.status());
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
   auto result = (*ledger)->Append(input->Events(), input->expected);
   if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
@@ -67,7 +67,7 @@ int Append(const Args& args, Io& io) {
 
 int Import(const Args& args, Io& io) {
   const std::string& path = args.positional()[0];
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "import", ledger.status());
   absl::Time start = SystemClock().Now();
   ImportOptions options;

@@ -102,7 +102,7 @@ int Deadlines(const Args& args, Io& io) {
 }
 
 int Rebuild(const Args& args, Io& io) {
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "rebuild", ledger.status());
   auto applied = projections::DeadlineIndex::Rebuild(
       **ledger, [&](uint64_t done, uint64_t total) {

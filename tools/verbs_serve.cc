@@ -74,7 +74,7 @@ int Serve(const Args& args, Io& io) {
   if (absl::Status s = server::Server::CheckListenOptions(options); !s.ok()) {
     return Fail(io, "serve", s);
   }
-  auto ledger = OpenForWrite(args);
+  auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
   std::string log_path =
       args.Get("access-log",

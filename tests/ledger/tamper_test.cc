@@ -367,6 +367,21 @@ TEST_F(TamperTest, AWritableOpenUpgradesAFormatOneLedger) {
   EXPECT_OK(Problem());
 }
 
+TEST_F(TamperTest, AnUpgradeReportsItsProgressOnce) {
+  MakeFormatOne();
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  LedgerOptions options;
+  options.upgrade_progress = [&](uint64_t done, uint64_t total) {
+    calls.emplace_back(done, total);
+  };
+  { ASSERT_OK(Ledger::Open(Dir(), options).status()); }
+  EXPECT_EQ(calls, (std::vector<std::pair<uint64_t, uint64_t>>{
+                       {0, kSize}, {kSize, kSize}}));
+  calls.clear();
+  { ASSERT_OK(Ledger::Open(Dir(), options).status()); }
+  EXPECT_TRUE(calls.empty());  // format 2 now: nothing to upgrade
+}
+
 TEST_F(TamperTest, AnUpgradeStoppedPartWayReadsAsFormatOneThenFinishes) {
   const std::vector<std::string> before = CaseAsRead("CASE-0");
   // The first 15 keys (CASE-0 and half of CASE-1) already rewritten.

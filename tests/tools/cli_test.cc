@@ -133,6 +133,43 @@ TEST_F(CliTest, AttachPrintsTheLowercaseSha256) {
       "87a4bd27e5f6e215b9d771b946ef2215f0c036538242be709f6a7faddc76efa6\n");
 }
 
+// docs/storage.md, "Upgrading a format-1 ledger": a writing verb upgrades
+// it once, and says so on stderr rather than seem to hang.
+TEST_F(CliTest, AWritingVerbUpgradesAFormatOneLedgerAndSaysSo) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  const int events = EventCount();
+  const std::string before = Cli("read --db " + Db()).out;
+  {
+    // Back to format 1: positions only in the case index.
+    auto store = internal::Store::Open(Db() + "/store", {});
+    ASSERT_OK(store);
+    internal::Batch batch(**store);
+    ASSERT_OK((*store)->Scan(
+        internal::Family::kCaseIndex, "", "",
+        [&](std::string_view key,
+            std::string_view value) -> absl::StatusOr<bool> {
+          batch.Put(internal::Family::kCaseIndex, key, value.substr(0, 8));
+          return true;
+        }));
+    batch.Put(internal::Family::kMeta, "format_version", "1");
+    ASSERT_OK((*store)->Write(batch, true));
+  }
+  CliRun first = Cli("checkpoint --db " + Db());
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.err, StartsWith("caseledger: upgrading " + Db() +
+                                    " to storage format 2"));
+  EXPECT_THAT(first.err,
+              HasSubstr(absl::StrCat("upgrade: done, ", events, " events\n")));
+  CliRun second = Cli("checkpoint --db " + Db());
+  EXPECT_EQ(second.code, 0) << second.err;
+  EXPECT_THAT(second.err, Not(HasSubstr("upgrad")));
+  EXPECT_EQ(Cli("read --db " + Db()).out, before);
+  EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
+}
+
 TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

@@ -10,6 +10,7 @@
 #include "ledger/event_json.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
+#include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -94,23 +95,9 @@ class TamperTest : public ::testing::Test {
     EXPECT_THAT(std::string(events.status().message()), HasSubstr(what));
   }
 
-  // Rewrites the store as storage format 1 left it: only the position
-  // under each case-index key. The first `keep_copies` keys keep their
-  // format-2 value, as an upgrade stopped part way leaves them.
+  // The ledger as storage format 1 left it (testing::RewriteAsFormatOne).
   void MakeFormatOne(size_t keep_copies = 0) {
-    Tamper([&](internal::Store& store, internal::Batch& b) {
-      size_t seen = 0;
-      ASSERT_OK(store.Scan(Family::kCaseIndex, "", "",
-                           [&](std::string_view key,
-                               std::string_view value) -> absl::StatusOr<bool> {
-                             if (seen++ >= keep_copies) {
-                               b.Put(Family::kCaseIndex, key,
-                                     value.substr(0, 8));
-                             }
-                             return true;
-                           }));
-      b.Put(Family::kMeta, "format_version", "1");
-    });
+    ASSERT_OK(testing::RewriteAsFormatOne(Dir() + "/store", keep_copies));
   }
 
   // Each event of `case_id` as ReadCase gives it: position, entry bytes,

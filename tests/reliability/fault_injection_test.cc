@@ -13,6 +13,7 @@
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "tests/reliability/reliability_util.h"
+#include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -380,18 +381,7 @@ class FormatUpgradeFaultTest : public FaultInjectionTest {
     case_before_ = CaseRead(*ledger_, "U7");
     ASSERT_EQ(case_before_.size(), 100u);
     ledger_.reset();
-    auto store = internal::Store::Open(Dir() + "/store", {.faults = faults_});
-    ASSERT_OK(store);
-    internal::Batch batch(**store);
-    ASSERT_OK((*store)->Scan(
-        internal::Family::kCaseIndex, "", "",
-        [&](std::string_view key,
-            std::string_view value) -> absl::StatusOr<bool> {
-          batch.Put(internal::Family::kCaseIndex, key, value.substr(0, 8));
-          return true;
-        }));
-    batch.Put(internal::Family::kMeta, "format_version", "1");
-    ASSERT_OK((*store)->Write(batch, /*sync=*/true));
+    ASSERT_OK(testing::RewriteAsFormatOne(Dir() + "/store", 0, faults_));
   }
 
   static std::vector<std::string> CaseRead(const Ledger& ledger,

@@ -20,6 +20,7 @@
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
+#include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -142,21 +143,7 @@ TEST_F(CliTest, AWritingVerbUpgradesAFormatOneLedgerAndSaysSo) {
       0);
   const int events = EventCount();
   const std::string before = Cli("read --db " + Db()).out;
-  {
-    // Back to format 1: positions only in the case index.
-    auto store = internal::Store::Open(Db() + "/store", {});
-    ASSERT_OK(store);
-    internal::Batch batch(**store);
-    ASSERT_OK((*store)->Scan(
-        internal::Family::kCaseIndex, "", "",
-        [&](std::string_view key,
-            std::string_view value) -> absl::StatusOr<bool> {
-          batch.Put(internal::Family::kCaseIndex, key, value.substr(0, 8));
-          return true;
-        }));
-    batch.Put(internal::Family::kMeta, "format_version", "1");
-    ASSERT_OK((*store)->Write(batch, true));
-  }
+  ASSERT_OK(testing::RewriteAsFormatOne(Db() + "/store"));
   CliRun first = Cli("checkpoint --db " + Db());
   EXPECT_EQ(first.code, 0) << first.err;
   EXPECT_THAT(first.err, StartsWith("caseledger: upgrading " + Db() +

@@ -38,10 +38,7 @@ namespace internal {
 absl::StatusOr<CaseIndexValue> ParseCaseIndexValue(std::string_view value) {
   CaseIndexValue parts;
   if (value.size() >= 12) {
-    const auto* length =
-        reinterpret_cast<const unsigned char*>(value.data() + 8);
-    const size_t n = (size_t{length[0]} << 24) | (size_t{length[1]} << 16) |
-                     (size_t{length[2]} << 8) | size_t{length[3]};
+    const size_t n = *DecodeU32(value.substr(8, 4));
     if (value.size() - 12 >= n + kSaltSize) {
       parts.position = *DecodeU64(value.substr(0, 8));
       parts.entry_bytes = value.substr(12, n);

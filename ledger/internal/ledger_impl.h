@@ -74,11 +74,8 @@ inline void AppendCaseIndexValue(std::string_view position_key,
                                  std::string_view event_value,
                                  std::string& out) {
   out.append(position_key);
-  const uint32_t n = static_cast<uint32_t>(entry_bytes.size());
-  const char length[4] = {static_cast<char>(n >> 24),
-                          static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                          static_cast<char>(n)};
-  out.append(length, sizeof length).append(entry_bytes).append(event_value);
+  AppendU32(static_cast<uint32_t>(entry_bytes.size()), out);
+  out.append(entry_bytes).append(event_value);
 }
 struct CaseIndexValue {
   uint64_t position = 0;

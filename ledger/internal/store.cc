@@ -98,14 +98,33 @@ std::string EncodeU64(uint64_t v) {
   return out;
 }
 
-absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes) {
-  if (bytes.size() < 8) {
-    return absl::DataLossError(absl::StrCat(
-        "expected 8 bytes of big-endian integer, got ", bytes.size()));
+namespace {
+template <typename Int>
+absl::StatusOr<Int> DecodeBigEndian(std::string_view bytes) {
+  if (bytes.size() < sizeof(Int)) {
+    return absl::DataLossError(
+        absl::StrCat("expected ", sizeof(Int),
+                     " bytes of big-endian integer, got ", bytes.size()));
   }
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(bytes[i]);
+  Int v = 0;
+  for (size_t i = 0; i < sizeof(Int); ++i) {
+    v = static_cast<Int>(v << 8 | static_cast<uint8_t>(bytes[i]));
+  }
   return v;
+}
+}  // namespace
+
+absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes) {
+  return DecodeBigEndian<uint64_t>(bytes);
+}
+absl::StatusOr<uint32_t> DecodeU32(std::string_view bytes) {
+  return DecodeBigEndian<uint32_t>(bytes);
+}
+
+void AppendU32(uint32_t v, std::string& out) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out.append(bytes, sizeof bytes);
 }
 
 struct Store::Rep {

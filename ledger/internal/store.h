@@ -42,6 +42,9 @@ void EncodeU64(uint64_t v, char (&out)[8]);
 void AppendU64(uint64_t v, std::string& out);
 // Decodes the first 8 bytes; kDataLoss when shorter.
 absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes);
+// The same in 4 bytes, for lengths inside values.
+void AppendU32(uint32_t v, std::string& out);
+absl::StatusOr<uint32_t> DecodeU32(std::string_view bytes);
 
 class Store;
 

@@ -231,7 +231,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.max_background_jobs = 2;
   // Every open replays the log not yet in table files, and so does every
   // reader's: a long-running writer flushes once this much has piled up.
-  db_options.max_total_wal_size = 32 << 20;
+  // The limit and the level-0 trigger below set how much log passes between
+  // two merges of level 0 into the level below, each of which rewrites the
+  // families written in random key order (case index, event ids, Merkle
+  // nodes) whole while they fit in one level: at 32 MiB and RocksDB's four
+  // files, background work took a sixth of the append path's CPU. 64 MiB
+  // costs a reader's open at most ~0.4 s of replay and that much memory
+  // (docs/performance.md).
+  db_options.max_total_wal_size = 64 << 20;
   if (options.faults != nullptr) db_options.env = options.faults->env();
   // Checksums on every read, so corrupted data is never served as good.
   rocksdb::BlockBasedTableOptions table;
@@ -248,6 +255,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.level_compaction_dynamic_level_bytes = true;
+  // Sixteen flushes gather in level 0 before a merge, rather than four:
+  // point reads check one more bloom filter per level-0 file and scans merge
+  // one more cursor, which measured below the noise (docs/performance.md).
+  // Writes slow down and stop correspondingly later.
+  cf_options.level0_file_num_compaction_trigger = 16;
+  cf_options.level0_slowdown_writes_trigger = 40;
+  cf_options.level0_stop_writes_trigger = 56;
   // LZ4 rather than RocksDB's default Snappy: as compact on our events and
   // faster to decompress, which every replay, verify and cold point read
   // pays per block (docs/performance.md). Tables written before keep their

@@ -1,15 +1,14 @@
 // `caseledger export` and `caseledger verify-bundle` end to end, through the
 // built binary: outputs, files and exit codes as domain.md §5-§6 say.
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/sha256.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -17,11 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CliRun;
 
 class BundleCliTest : public ::testing::Test {
  protected:
@@ -45,23 +40,10 @@ class BundleCliTest : public ::testing::Test {
 
   // Runs the binary against the test's ledger (unless `with_db` is false).
   CliRun Cli(const std::string& args, bool with_db = true) {
-    std::string out = dir_.Sub("stdout"), err = dir_.Sub("stderr");
-    std::string command =
-        absl::StrCat(CASELEDGER_BINARY, " ", args,
-                     with_db ? absl::StrCat(" --db ", dir_.Sub("ledger")) : "",
-                     " </dev/null >", out, " 2>", err);
-    int status = std::system(command.c_str());
-    CliRun r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out);
-    r.err = Slurp(err);
-    return r;
-  }
-  static std::string Slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
+    return testing::RunCli(
+        CASELEDGER_BINARY,
+        with_db ? absl::StrCat(args, " --db ", dir_.Sub("ledger")) : args,
+        dir_);
   }
   static std::string Example(const std::string& name) {
     return testing::SharedDir() + "/examples/" + name;
@@ -87,7 +69,7 @@ TEST_F(BundleCliTest, ExportThenVerifyBundleRoundTrips) {
                                 " --purpose judicial-review --out ", out));
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat("exported case ", c)));
-    EXPECT_THAT(r.out, HasSubstr(ToHex(Sha256(Slurp(out)))));
+    EXPECT_THAT(r.out, HasSubstr(ToHex(Sha256(testing::FileContents(out)))));
     CliRun v = VerifyBundle(out);
     EXPECT_EQ(v.code, 0) << v.out << v.err;
     EXPECT_THAT(v.out, HasSubstr("VERDICT: OK"));
@@ -110,8 +92,8 @@ TEST_F(BundleCliTest, ExportAtTheSameTreeSizeIsByteIdenticalAcrossRuns) {
                        "--tree-size ",
                        size, " --out ", b));
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(Slurp(a), Slurp(b));
-  EXPECT_FALSE(Slurp(a).empty());
+  EXPECT_EQ(testing::FileContents(a), testing::FileContents(b));
+  EXPECT_FALSE(testing::FileContents(a).empty());
   // Both exports are on record.
   CliRun read = Cli("read --case E2012-000952");
   EXPECT_EQ(std::count(read.out.begin(), read.out.end(), '\n'), 10) << read.out;
@@ -123,7 +105,7 @@ TEST_F(BundleCliTest, VerifyBundleFailsNamingTheAlteredFile) {
       Cli("export --case E2012-000417 --purpose investigation --out " + out)
           .code,
       0);
-  std::string bytes = Slurp(out);
+  std::string bytes = testing::FileContents(out);
   const size_t pos = bytes.find("\"status\": \"APPROVED\"");
   ASSERT_NE(pos, std::string::npos);
   bytes[pos + 12] = 'X';

@@ -4,7 +4,6 @@
 #ifndef CASELEDGER_TESTS_BUNDLE_BUNDLE_FIXTURE_H_
 #define CASELEDGER_TESTS_BUNDLE_BUNDLE_FIXTURE_H_
 
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -69,10 +68,11 @@ class BundleFixture : public ::testing::Test {
     for (const char* eml :
          {"bounce-handled-DOC-1.eml", "bounce-handled-DOC-2.eml",
           "transfer-then-refusal-DOC-1.eml"}) {
-      ASSERT_OK(ledger_->PutBlob(Slurp(Example(eml))));
+      ASSERT_OK(ledger_->PutBlob(testing::FileContents(Example(eml))));
     }
-    AppendJsonLines(Slurp(Example("bounce-handled.jsonl")));
-    AppendJsonLines(Slurp(Example("transfer-then-refusal.jsonl")));
+    AppendJsonLines(testing::FileContents(Example("bounce-handled.jsonl")));
+    AppendJsonLines(
+        testing::FileContents(Example("transfer-then-refusal.jsonl")));
     std::string french;
     for (const std::string& line : FrenchCaseLines()) french += line + "\n";
     AppendJsonLines(french);
@@ -83,12 +83,6 @@ class BundleFixture : public ::testing::Test {
 
   static std::string Example(const std::string& name) {
     return testing::SharedDir() + "/examples/" + name;
-  }
-  static std::string Slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
   }
 
   void AppendJsonLines(const std::string& text) {

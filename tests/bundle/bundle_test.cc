@@ -58,7 +58,7 @@ TEST_F(BundleTest, BundleHoldsTheExactStoredBytesOfTheCase) {
   // Both stored messages of the case, named by their SHA-256.
   for (const char* eml :
        {"bounce-handled-DOC-1.eml", "bounce-handled-DOC-2.eml"}) {
-    std::string bytes = Slurp(Example(eml));
+    std::string bytes = testing::FileContents(Example(eml));
     EXPECT_EQ(members[internal::MessagePath(ToHex(Sha256(bytes)))], bytes)
         << eml;
   }

@@ -15,12 +15,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,13 +43,6 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return v != nullptr && absl::SimpleAtoi(v, &out) ? out : fallback;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // One batch the child was about to append, and what it was told.
 struct Batch {
   std::string case_id;
@@ -66,7 +57,7 @@ struct Batch {
 // line) or had not recorded the acknowledgement (an "A" line: the batch then
 // counts as unacknowledged, which is allowed to be present).
 void CutTornLine(const std::string& path) {
-  std::string text = Slurp(path);
+  std::string text = testing::FileContents(path);
   if (text.empty() || text.back() == '\n') return;
   size_t end = text.rfind('\n');
   std::filesystem::resize_file(path, end == std::string::npos ? 0 : end + 1);
@@ -76,7 +67,7 @@ void CutTornLine(const std::string& path) {
 // as its write never completed.
 std::map<std::string, Batch> ReadSideLog(const std::string& path) {
   std::map<std::string, Batch> batches;
-  std::string text = Slurp(path);
+  std::string text = testing::FileContents(path);
   size_t end = text.rfind('\n');
   if (end == std::string::npos) return batches;
   for (absl::string_view line :
@@ -180,7 +171,7 @@ class CrashTest : public ::testing::Test {
     close(ready[0]);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "the child ended by itself (status " << status
-        << "): " << Slurp(err);
+        << "): " << testing::FileContents(err);
     CutTornLine(log_);
   }
 

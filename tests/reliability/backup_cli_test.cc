@@ -1,16 +1,13 @@
 // `caseledger backup` and `restore` end to end: exit codes and outputs of
 // domain.md §6 on real ledgers in temp folders.
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -20,27 +17,12 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CliRun;
 
 class BackupCliTest : public ::testing::Test {
  protected:
   CliRun Cli(const std::string& args) {
-    std::string out = dir_.Sub("stdout"), err = dir_.Sub("stderr");
-    std::string command = absl::StrCat(CASELEDGER_BINARY, " ", args,
-                                       " </dev/null >", out, " 2>", err);
-    int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out),
-            Slurp(err)};
-  }
-  static std::string Slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
+    return testing::RunCli(CASELEDGER_BINARY, args, dir_);
   }
   void SetUp() override {
     ASSERT_EQ(Cli("init --db " + Db() + " --name cli.example/log").code, 0);

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,13 +23,6 @@
 
 namespace caseledger {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // One bad input. `args` runs in the case folder, which holds the ledger L
 // (the 10 events of the shared example bounce-handled.jsonl); `input` is the
@@ -615,7 +607,7 @@ std::vector<Case> Cases() {
 class BadInputTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    page_ = Slurp(CASELEDGER_DOCS "/bad-input.md");
+    page_ = testing::FileContents(CASELEDGER_DOCS "/bad-input.md");
     ASSERT_FALSE(page_.empty()) << "docs/bad-input.md not found";
     // The case folder: the binary under a fixed name (some cases chain two
     // commands), and the ledger L.
@@ -645,7 +637,8 @@ class BadInputTest : public ::testing::Test {
         "cd ", dir_.path(), " && env -u CASELEDGER_DB ./caseledger_under_test ",
         args, " <stdin >stdout 2>stderr");
     int status = std::system(command.c_str());
-    std::string output = Slurp(dir_.Sub("stderr")) + Slurp(dir_.Sub("stdout"));
+    std::string output = testing::FileContents(dir_.Sub("stderr")) +
+                         testing::FileContents(dir_.Sub("stdout"));
     if (!key_id_.empty()) {
       output = absl::StrReplaceAll(output, {{key_id_, kPageKeyId}});
     }
@@ -723,8 +716,8 @@ TEST_F(BadInputTest, NoVerbPrintsTheVerbListOnStandardErrorAndExitsTwo) {
   std::string before = Snapshot();
   Result r = Run("", "");
   EXPECT_EQ(r.code, 2);
-  EXPECT_TRUE(Slurp(dir_.Sub("stdout")).empty());
-  const std::string err = Slurp(dir_.Sub("stderr"));
+  EXPECT_TRUE(testing::FileContents(dir_.Sub("stdout")).empty());
+  const std::string err = testing::FileContents(dir_.Sub("stderr"));
   EXPECT_NE(err.find("verbs:"), std::string::npos) << err;
   for (const char* verb : {"init", "append", "read", "verify", "serve"}) {
     EXPECT_NE(err.find(absl::StrCat("\n  ", verb, " ")), std::string::npos)
@@ -748,11 +741,11 @@ TEST_F(BadInputTest, HelpAnywhereAfterTheVerbPrintsItsUsageAndExitsZero) {
     EXPECT_EQ(r.code, 0) << r.output;
     const std::string verb =
         std::string(args).substr(0, std::string(args).find(' '));
-    EXPECT_EQ(Slurp(dir_.Sub("stdout"))
+    EXPECT_EQ(testing::FileContents(dir_.Sub("stdout"))
                   .rfind(absl::StrCat("usage: caseledger ", verb), 0),
               0u)
         << r.output;
-    EXPECT_TRUE(Slurp(dir_.Sub("stderr")).empty());
+    EXPECT_TRUE(testing::FileContents(dir_.Sub("stderr")).empty());
   }
   EXPECT_EQ(Snapshot(), before);
 }

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -24,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
 #include "tests/server/server_fixture.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/test_util.h"
 #include "tools/client.h"
 
@@ -33,17 +33,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
+using testing::CliRun;
 
 // `caseledger serve` in a child process.
 class ServeProcess {
@@ -132,17 +122,7 @@ class ServeTest : public ::testing::Test {
   }
 
   CliRun Cli(const std::string& args, const std::string& stdin_text = "") {
-    std::string in = dir_.Sub("stdin"), out = dir_.Sub("stdout"),
-                err = dir_.Sub("stderr");
-    std::ofstream(in) << stdin_text;
-    std::string command = absl::StrCat(CASELEDGER_BINARY, " ", args, " <", in,
-                                       " >", out, " 2>", err);
-    int status = std::system(command.c_str());
-    CliRun r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out);
-    r.err = Slurp(err);
-    return r;
+    return testing::RunCli(CASELEDGER_BINARY, args, dir_, stdin_text);
   }
 
   std::string Write(const std::string& name, const std::string& text) {
@@ -209,7 +189,7 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 
   ServeProcess server;
   std::string address = Serve(server, served_db);
-  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
   const std::string admin = Remote(address, "admin");
   const std::string reader = Remote(address, "reader");
 
@@ -315,7 +295,7 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
               HasSubstr("exported case E2012-000417 for JUDICIAL_REVIEW at "
                         "tree size 10: "));
   EXPECT_THAT(remote_export.out, HasSubstr("recorded as position 11\n"));
-  std::string remote_zip = Slurp(dir_.Sub("remote.zip"));
+  std::string remote_zip = testing::FileContents(dir_.Sub("remote.zip"));
   EXPECT_EQ(remote_zip.substr(0, 2), "PK");
   EXPECT_THAT(remote_export.out,
               HasSubstr(absl::StrCat(remote_zip.size(), " bytes, sha256 ")));
@@ -346,12 +326,13 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 
   CliRun remote_checkpoint = Cli(reader + "checkpoint");
   ASSERT_EQ(remote_checkpoint.code, 0) << remote_checkpoint.err;
-  ASSERT_EQ(server.Stop(SIGTERM), 0) << Slurp(dir_.Sub("serve.err"));
+  ASSERT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
   // Nothing was appended since: the local verb prints the same note.
   CliRun local_checkpoint = Cli("checkpoint --db " + served_db);
   EXPECT_EQ(local_checkpoint.out, remote_checkpoint.out);
   EXPECT_EQ(Cli("verify --db " + served_db).code, 0);
-  EXPECT_THAT(Slurp(served_db + "/access-log.jsonl"),
+  EXPECT_THAT(testing::FileContents(served_db + "/access-log.jsonl"),
               HasSubstr(R"("who": "reader-1", "role": "reader")"));
 }
 
@@ -375,7 +356,7 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
       std::system(absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1")
                       .c_str()),
       0)
-      << Slurp(d + "/openssl.log");
+      << testing::FileContents(d + "/openssl.log");
 
   const std::string db = dir_.Sub("ledger");
   ASSERT_EQ(Cli("init --db " + db).code, 0);
@@ -390,7 +371,7 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
        "--tls-cert", dir_.Sub("server.pem"), "--tls-key",
        dir_.Sub("server.key"), "--client-ca", dir_.Sub("ca.pem")},
       dir_.Sub("serve.err"));
-  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
 
   const std::string trusting =
       Remote(address, "reader") + "--tls-ca " + dir_.Sub("ca.pem") + " ";
@@ -403,8 +384,10 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
   EXPECT_EQ(Cli(trusting + "read").code, 4);
   EXPECT_EQ(Cli(Remote(address, "reader") + "read").code, 4);
 
-  EXPECT_EQ(server.Stop(SIGTERM), 0) << Slurp(dir_.Sub("serve.err"));
-  EXPECT_THAT(Slurp(db + "/access-log.jsonl"), HasSubstr("tls:e2e-client"));
+  EXPECT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(testing::FileContents(db + "/access-log.jsonl"),
+              HasSubstr("tls:e2e-client"));
 }
 
 TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
@@ -412,7 +395,7 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
   ASSERT_EQ(Cli("init --db " + db).code, 0);
   ServeProcess server;
   std::string address = Serve(server, db);
-  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
 
   constexpr int kClients = 8;
   constexpr int kAckedBeforeStop = 400;
@@ -458,9 +441,11 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
     });
   }
   ASSERT_TRUE(enough.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  EXPECT_EQ(server.Stop(SIGTERM), 0) << Slurp(dir_.Sub("serve.err"));
+  EXPECT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
   for (std::thread& t : clients) t.join();
-  EXPECT_THAT(Slurp(dir_.Sub("serve.err")), HasSubstr("stopped; ledger size"));
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+              HasSubstr("stopped; ledger size"));
 
   // Restart: every acknowledged event is there.
   ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(db));
@@ -479,7 +464,8 @@ TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
   const std::string db = dir_.Sub("held");
   ASSERT_EQ(Cli("init --db " + db + " --name held.example/log").code, 0);
   ServeProcess p;
-  ASSERT_FALSE(Serve(p, db).empty()) << Slurp(dir_.Sub("serve.err"));
+  ASSERT_FALSE(Serve(p, db).empty())
+      << testing::FileContents(dir_.Sub("serve.err"));
   CliRun r = Cli("append --db " + db + " " + Example("bounce-handled.jsonl"));
   EXPECT_EQ(r.code, 4) << r.err;
   EXPECT_THAT(r.err, StartsWith("caseledger append: "));
@@ -501,8 +487,8 @@ TEST_F(ServeTest, ATokensFileWithoutTokensStartsWithAWarning) {
   const std::string address =
       p.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens", tokens},
               dir_.Sub("serve.err"));
-  ASSERT_FALSE(address.empty()) << Slurp(dir_.Sub("serve.err"));
-  EXPECT_THAT(Slurp(dir_.Sub("serve.err")),
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
               HasSubstr(absl::StrCat("caseledger serve: warning: ", tokens,
                                      " lists no tokens; every call will be "
                                      "refused")));

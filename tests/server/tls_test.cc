@@ -1,7 +1,6 @@
 // TLS and mutual TLS, with certificates made by the `openssl` command line.
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -11,13 +10,6 @@ namespace caseledger {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A CA, a server certificate for 127.0.0.1 and a client certificate, all
 // P-256, made once for the suite.
@@ -50,7 +42,8 @@ class TlsTest : public testing::ServerFixture {
         " -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue");
     std::string command =
         absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1");
-    ASSERT_EQ(std::system(command.c_str()), 0) << Slurp(d + "/openssl.log");
+    ASSERT_EQ(std::system(command.c_str()), 0)
+        << testing::FileContents(d + "/openssl.log");
   }
   static void TearDownTestSuite() {
     delete certs_;
@@ -58,7 +51,7 @@ class TlsTest : public testing::ServerFixture {
   }
 
   static std::string Pem(const std::string& name) {
-    return Slurp(certs_->Sub(name));
+    return testing::FileContents(certs_->Sub(name));
   }
 
   server::ServerOptions TlsOptions(bool mutual) {
@@ -120,7 +113,8 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
                 ->ReadAll(1, 0, [](const RecordedEvent&) {
                   return absl::OkStatus();
                 }));
-  EXPECT_THAT(Slurp(AccessLogPath()), HasSubstr("tls:ingest-service"));
+  EXPECT_THAT(testing::FileContents(AccessLogPath()),
+              HasSubstr("tls:ingest-service"));
 }
 
 TEST_F(TlsTest, HalfConfiguredTlsIsRefused) {

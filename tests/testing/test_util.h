@@ -1,10 +1,12 @@
 // Small helpers shared by the suites: status assertions that print the
-// message, fresh temporary folders, events from JSON.
+// message, fresh temporary folders, the shared folder, whole files.
 #ifndef CASELEDGER_TESTS_TESTING_TEST_UTIL_H_
 #define CASELEDGER_TESTS_TESTING_TEST_UTIL_H_
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -61,6 +63,14 @@ class TempFolder {
  private:
   std::string path_;
 };
+
+// Every byte of the file at `path`; empty when it cannot be read.
+inline std::string FileContents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
 
 // The shared/ folder beside the repository (examples, spec).
 inline std::string SharedDir() {

@@ -1,6 +1,5 @@
 // End-to-end tests of the built `caseledger` binary: exit codes, outputs and
 // files exactly as domain.md §6 says, against real ledgers in temp folders.
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
@@ -30,35 +30,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CliRun;
 
 class CliTest : public ::testing::Test {
  protected:
   // Runs the binary with `args` (shell-quoted by the caller where needed),
   // `stdin_text` on standard input.
   CliRun Cli(const std::string& args, const std::string& stdin_text = "") {
-    std::string in = dir_.Sub("stdin"), out = dir_.Sub("stdout"),
-                err = dir_.Sub("stderr");
-    std::ofstream(in) << stdin_text;
-    std::string command = absl::StrCat(CASELEDGER_BINARY, " ", args, " <", in,
-                                       " >", out, " 2>", err);
-    int status = std::system(command.c_str());
-    CliRun r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = Slurp(out);
-    r.err = Slurp(err);
-    return r;
-  }
-
-  static std::string Slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
+    return testing::RunCli(CASELEDGER_BINARY, args, dir_, stdin_text);
   }
 
   std::string Db() const { return dir_.Sub("ledger"); }
@@ -97,7 +76,8 @@ TEST_F(CliTest, HelpGoesToStdoutAndExitsZero) {
 }
 
 TEST_F(CliTest, TheCliReferenceDocumentsEveryVerb) {
-  std::string doc = Slurp(std::string(CASELEDGER_SOURCE_DIR) + "/docs/cli.md");
+  std::string doc = testing::FileContents(std::string(CASELEDGER_SOURCE_DIR) +
+                                          "/docs/cli.md");
   std::string help = Cli("--help").out;
   std::istringstream lines(help.substr(help.find("verbs:")));
   std::string line;
@@ -124,7 +104,7 @@ TEST_F(CliTest, BadUsageExitsTwo) {
 
 TEST_F(CliTest, AttachPrintsTheLowercaseSha256) {
   Init();
-  std::string eml = Slurp(Example("bounce-handled-DOC-1.eml"));
+  std::string eml = testing::FileContents(Example("bounce-handled-DOC-1.eml"));
   CliRun r =
       Cli("attach --db " + Db() + " " + Example("bounce-handled-DOC-1.eml"));
   ASSERT_EQ(r.code, 0) << r.err;
@@ -162,11 +142,12 @@ TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));
   ASSERT_EQ(r.code, 0) << r.err;
   r = Cli("append --db " + Db() + " -",
-          Slurp(Example("transfer-then-refusal.jsonl")));
+          testing::FileContents(Example("transfer-then-refusal.jsonl")));
   ASSERT_EQ(r.code, 0) << r.err;
 
-  std::istringstream input(Slurp(Example("bounce-handled.jsonl")) +
-                           Slurp(Example("transfer-then-refusal.jsonl")));
+  std::istringstream input(
+      testing::FileContents(Example("bounce-handled.jsonl")) +
+      testing::FileContents(Example("transfer-then-refusal.jsonl")));
   ASSERT_OK_AND_ASSIGN(auto expected, ReadEventLines(input));
   CliRun read = Cli("read --db " + Db() + " --format json");
   ASSERT_EQ(read.code, 0) << read.err;
@@ -233,7 +214,7 @@ TEST_F(CliTest, IdenticalReappendIsSkippedAndConflictExitsThree) {
   CliRun again = Cli("append --db " + Db() + " " + file);
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("10 already stored"));
-  std::string changed = Slurp(file);
+  std::string changed = testing::FileContents(file);
   changed.replace(changed.find("off-17"), 6, "off-99");
   CliRun conflict =
       Cli("append --db " + Db() + " " + Write("c.jsonl", changed));
@@ -357,7 +338,7 @@ TEST_F(CliTest, VerifyReportsADamagedTableBlockTheLogWalkDoesNotRead) {
   std::string damaged;
   for (const auto& f : std::filesystem::directory_iterator(Db() + "/store")) {
     if (f.path().extension() != ".sst") continue;
-    std::string bytes = Slurp(f.path().string());
+    std::string bytes = testing::FileContents(f.path().string());
     size_t at = bytes.find(message.substr(0, 64));
     if (at == std::string::npos) continue;
     damaged = f.path().filename().string();
@@ -387,7 +368,7 @@ TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
       0);
   ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
   const std::string key_file = Db() + "/signing-key.pem";
-  const std::string good_key = Slurp(key_file);
+  const std::string good_key = testing::FileContents(key_file);
   Write("ledger/signing-key.pem", "-----BEGIN PRIVATE KEY-----\ngarbage\n");
 
   EXPECT_EQ(EventCount(), 10);

@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sqlite3.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -61,13 +60,6 @@ std::string RandomBytes(size_t n, uint32_t seed) {
   std::string out(n, '\0');
   for (char& c : out) c = static_cast<char>(gen());
   return out;
-}
-
-double ProcessCpuSeconds() {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // The CPU time the whole process spent per item during a run (measured by
@@ -147,6 +139,13 @@ RawDb* OpenRawDb(const std::string& path,
   return raw;
 }
 
+// The key of the i-th single put of `stream`, in `key`; returns its length.
+int SinglePutKey(uint64_t stream, uint64_t i, char (&key)[32]) {
+  return std::snprintf(key, sizeof key, "%08llx%012llx",
+                       static_cast<unsigned long long>(stream),
+                       static_cast<unsigned long long>(i));
+}
+
 // Synced single puts of 300-byte values, default options: RocksDB's own
 // group commit shares one WAL sync among the threads waiting at once.
 void BM_RocksDBSyncPut(benchmark::State& state) {
@@ -159,9 +158,7 @@ void BM_RocksDBSyncPut(benchmark::State& state) {
   char key[32];
   CpuPerItem cpu(state);
   for (auto _ : state) {
-    int n = std::snprintf(key, sizeof key, "%08llx%012llx",
-                          static_cast<unsigned long long>(stream),
-                          static_cast<unsigned long long>(i++));
+    int n = SinglePutKey(stream, i++, key);
     rocksdb::Status s = raw->db->Put(write, rocksdb::Slice(key, n), value);
     if (!s.ok()) {
       state.SkipWithError(s.ToString().c_str());
@@ -358,9 +355,7 @@ void BM_Paired(benchmark::State& state) {
         s = raw->db->Write(write, &batch);
       } else {
         char key[32];
-        int n = std::snprintf(key, sizeof key, "%08llx%012llx",
-                              static_cast<unsigned long long>(stream),
-                              static_cast<unsigned long long>(position++));
+        int n = SinglePutKey(stream, position++, key);
         s = raw->db->Put(write, raw->handles[0], rocksdb::Slice(key, n), value);
       }
       base_time += std::chrono::steady_clock::now() - start;

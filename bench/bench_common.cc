@@ -1,5 +1,7 @@
 #include "bench/bench_common.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -199,6 +201,13 @@ double Percentile(std::vector<double>& values, double p) {
   size_t rank = static_cast<size_t>(
       std::ceil(p / 100.0 * static_cast<double>(values.size())));
   return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+double ProcessCpuSeconds() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 uint64_t PeakRssKib() {

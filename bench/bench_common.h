@@ -74,6 +74,9 @@ double Percentile(std::vector<double>& values, double p);
 // Peak resident memory of this process, in KiB (VmHWM).
 uint64_t PeakRssKib();
 
+// CPU time (user and system) of every thread of this process so far.
+double ProcessCpuSeconds();
+
 // Registration of each suite, in the order they should run.
 void RegisterBaselineBenchmarks();
 void RegisterLedgerBenchmarks();

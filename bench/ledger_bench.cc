@@ -1,7 +1,6 @@
 // The ledger through its public API: appends (one event per call from many
 // threads, and batches), and the full-ledger reads (replay, verify, one
 // case) over the read fixture.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -70,13 +69,6 @@ Ledger& BulkLedger() {
     return raw;
   }();
   return *ledger;
-}
-
-double ProcessCpuSeconds() {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // Reports how well the appends of a run shared syncs, and the CPU time the

@@ -45,6 +45,16 @@ std::vector<v1::Event> CaseWithNotes(const std::string& case_id, int notes) {
   return events;
 }
 
+// The events of shared/examples/`name`, in file order.
+absl::StatusOr<std::vector<v1::Event>> ExampleEvents(const std::string& name) {
+  std::ifstream in(testing::SharedDir() + "/examples/" + name);
+  absl::StatusOr<std::vector<EventLine>> lines = ReadEventLines(in);
+  if (!lines.ok()) return lines.status();
+  std::vector<v1::Event> events;
+  for (EventLine& l : *lines) events.push_back(std::move(l.event));
+  return events;
+}
+
 merkle::Hash ToHash(const std::string& bytes) {
   merkle::Hash h{};
   EXPECT_EQ(bytes.size(), h.size());
@@ -520,10 +530,8 @@ TEST_F(ServerTest, CheckpointAndProofsVerify) {
 
 TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   auto admin = Client(tokens_.admin);
-  std::ifstream in(testing::SharedDir() + "/examples/bounce-handled.jsonl");
-  ASSERT_OK_AND_ASSIGN(std::vector<EventLine> lines, ReadEventLines(in));
-  std::vector<v1::Event> events;
-  for (const EventLine& l : lines) events.push_back(l.event);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       ExampleEvents("bounce-handled.jsonl"));
   ASSERT_OK(admin->Append(events).status());
   const std::string case_id = events[0].case_id();
   auto c = Client(tokens_.reader);
@@ -579,10 +587,8 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
 
 TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
   auto admin = Client(tokens_.admin);
-  std::ifstream in(testing::SharedDir() + "/examples/bounce-handled.jsonl");
-  ASSERT_OK_AND_ASSIGN(std::vector<EventLine> lines, ReadEventLines(in));
-  std::vector<v1::Event> events;
-  for (const EventLine& l : lines) events.push_back(l.event);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       ExampleEvents("bounce-handled.jsonl"));
   ASSERT_OK(admin->Append(events).status());
   const std::string case_id = events[0].case_id();
 

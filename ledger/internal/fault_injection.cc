@@ -135,45 +135,39 @@ class FaultFile final : public rocksdb::FSWritableFileOwnerWrapper {
 
   IOStatus Append(const Slice& data, const IOOptions& options,
                   IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kWrite, path_);
-    if (!s.ok()) return s;
-    uint64_t end = rep_->Size(path_) + data.size();
-    if (rep_->crashed) return IOStatus::OK();
-    s = target()->Append(data, options, dbg);
-    if (s.ok()) rep_->Wrote(path_, end);
-    return s;
+    const uint64_t end = rep_->Size(path_) + data.size();
+    return Injected(
+        FaultInjection::Op::kWrite,
+        [&] { return target()->Append(data, options, dbg); },
+        [&] { rep_->Wrote(path_, end); });
   }
   IOStatus Append(const Slice& data, const IOOptions& options,
                   const DataVerificationInfo& info,
                   IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kWrite, path_);
-    if (!s.ok()) return s;
-    uint64_t end = rep_->Size(path_) + data.size();
-    if (rep_->crashed) return IOStatus::OK();
-    s = target()->Append(data, options, info, dbg);
-    if (s.ok()) rep_->Wrote(path_, end);
-    return s;
+    const uint64_t end = rep_->Size(path_) + data.size();
+    return Injected(
+        FaultInjection::Op::kWrite,
+        [&] { return target()->Append(data, options, info, dbg); },
+        [&] { rep_->Wrote(path_, end); });
   }
   IOStatus PositionedAppend(const Slice& data, uint64_t offset,
                             const IOOptions& options,
                             IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kWrite, path_);
-    if (!s.ok()) return s;
-    if (rep_->crashed) return IOStatus::OK();
-    s = target()->PositionedAppend(data, offset, options, dbg);
-    if (s.ok()) rep_->Wrote(path_, offset + data.size());
-    return s;
+    return Injected(
+        FaultInjection::Op::kWrite,
+        [&] { return target()->PositionedAppend(data, offset, options, dbg); },
+        [&] { rep_->Wrote(path_, offset + data.size()); });
   }
   IOStatus PositionedAppend(const Slice& data, uint64_t offset,
                             const IOOptions& options,
                             const DataVerificationInfo& info,
                             IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kWrite, path_);
-    if (!s.ok()) return s;
-    if (rep_->crashed) return IOStatus::OK();
-    s = target()->PositionedAppend(data, offset, options, info, dbg);
-    if (s.ok()) rep_->Wrote(path_, offset + data.size());
-    return s;
+    return Injected(
+        FaultInjection::Op::kWrite,
+        [&] {
+          return target()->PositionedAppend(data, offset, options, info, dbg);
+        },
+        [&] { rep_->Wrote(path_, offset + data.size()); });
   }
   IOStatus Truncate(uint64_t size, const IOOptions& options,
                     IODebugContext* dbg) override {
@@ -183,23 +177,32 @@ class FaultFile final : public rocksdb::FSWritableFileOwnerWrapper {
     return s;
   }
   IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kSync, path_);
-    if (!s.ok()) return s;
-    if (rep_->crashed) return IOStatus::OK();
-    s = target()->Sync(options, dbg);
-    if (s.ok()) rep_->Synced(path_);
-    return s;
+    return Injected(
+        FaultInjection::Op::kSync, [&] { return target()->Sync(options, dbg); },
+        [&] { rep_->Synced(path_); });
   }
   IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kSync, path_);
-    if (!s.ok()) return s;
-    if (rep_->crashed) return IOStatus::OK();
-    s = target()->Fsync(options, dbg);
-    if (s.ok()) rep_->Synced(path_);
-    return s;
+    return Injected(
+        FaultInjection::Op::kSync,
+        [&] { return target()->Fsync(options, dbg); },
+        [&] { rep_->Synced(path_); });
   }
 
  private:
+  // An injected failure of `op` fails the call before it reaches the file;
+  // after the simulated crash, calls pretend to succeed and change nothing.
+  // Otherwise `io` runs on the real file and, when it succeeds, `record`
+  // notes what the file now holds.
+  template <typename Io, typename Record>
+  IOStatus Injected(FaultInjection::Op op, const Io& io, const Record& record) {
+    IOStatus s = rep_->Check(op, path_);
+    if (!s.ok()) return s;
+    if (rep_->crashed) return IOStatus::OK();
+    s = io();
+    if (s.ok()) record();
+    return s;
+  }
+
   const std::string path_;
   FaultInjection::Rep* const rep_;
 };
@@ -215,43 +218,36 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   IOStatus NewWritableFile(const std::string& path, const FileOptions& options,
                            std::unique_ptr<FSWritableFile>* result,
                            IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kCreate, path);
-    if (!s.ok()) return s;
-    std::unique_ptr<FSWritableFile> file;
-    s = target()->NewWritableFile(path, options, &file, dbg);
-    if (!s.ok()) return s;
-    rep_->Track(path, 0);
-    *result = std::make_unique<FaultFile>(std::move(file), path, rep_);
-    return s;
+    return Opened(
+        path, /*keeps_contents=*/false,
+        [&](auto* file) {
+          return target()->NewWritableFile(path, options, file, dbg);
+        },
+        result);
   }
   IOStatus ReopenWritableFile(const std::string& path,
                               const FileOptions& options,
                               std::unique_ptr<FSWritableFile>* result,
                               IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kCreate, path);
-    if (!s.ok()) return s;
-    std::unique_ptr<FSWritableFile> file;
-    s = target()->ReopenWritableFile(path, options, &file, dbg);
-    if (!s.ok()) return s;
-    std::error_code ec;
-    uint64_t existing = std::filesystem::file_size(path, ec);
-    rep_->Track(path, ec ? 0 : existing);
-    *result = std::make_unique<FaultFile>(std::move(file), path, rep_);
-    return s;
+    return Opened(
+        path, /*keeps_contents=*/true,
+        [&](auto* file) {
+          return target()->ReopenWritableFile(path, options, file, dbg);
+        },
+        result);
   }
   IOStatus ReuseWritableFile(const std::string& path,
                              const std::string& old_path,
                              const FileOptions& options,
                              std::unique_ptr<FSWritableFile>* result,
                              IODebugContext* dbg) override {
-    IOStatus s = rep_->Check(FaultInjection::Op::kCreate, path);
-    if (!s.ok()) return s;
-    std::unique_ptr<FSWritableFile> file;
-    s = target()->ReuseWritableFile(path, old_path, options, &file, dbg);
-    if (!s.ok()) return s;
-    rep_->Track(path, 0);
-    *result = std::make_unique<FaultFile>(std::move(file), path, rep_);
-    return s;
+    return Opened(
+        path, /*keeps_contents=*/false,
+        [&](auto* file) {
+          return target()->ReuseWritableFile(path, old_path, options, file,
+                                             dbg);
+        },
+        result);
   }
   IOStatus RenameFile(const std::string& from, const std::string& to,
                       const IOOptions& options, IODebugContext* dbg) override {
@@ -281,6 +277,29 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   }
 
  private:
+  // An injected failure of creating `path` fails the call before it
+  // reaches the file system. Otherwise `open` opens the real file, which is
+  // handed back wrapped, its size tracked from what it holds already when
+  // it `keeps_contents`, else from empty.
+  template <typename Open>
+  IOStatus Opened(const std::string& path, bool keeps_contents,
+                  const Open& open, std::unique_ptr<FSWritableFile>* result) {
+    IOStatus s = rep_->Check(FaultInjection::Op::kCreate, path);
+    if (!s.ok()) return s;
+    std::unique_ptr<FSWritableFile> file;
+    s = open(&file);
+    if (!s.ok()) return s;
+    uint64_t existing = 0;
+    if (keeps_contents) {
+      std::error_code ec;
+      existing = std::filesystem::file_size(path, ec);
+      if (ec) existing = 0;
+    }
+    rep_->Track(path, existing);
+    *result = std::make_unique<FaultFile>(std::move(file), path, rep_);
+    return s;
+  }
+
   FaultInjection::Rep* const rep_;
 };
 

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
+#include "ledger/proof_json.h"
 #include "projections/bundle/bundle.h"
 #include "projections/deadlines.h"
 #include "tools/cli.h"
@@ -127,6 +128,23 @@ int RemoteCheckpoint(const RemoteFlags& flags, const Args& args, Io& io) {
   return kExitOk;
 }
 
+// The hashes of a proof the server sent, each checked to be a SHA-256
+// digest, so that `prove` never prints a proof that no verifier can read.
+absl::StatusOr<std::vector<merkle::Hash>> ProofHashes(
+    const google::protobuf::RepeatedPtrField<std::string>& sent) {
+  std::vector<merkle::Hash> hashes(static_cast<size_t>(sent.size()));
+  for (int i = 0; i < sent.size(); ++i) {
+    const std::string& bytes = sent[i];
+    if (bytes.size() != hashes[i].size()) {
+      return absl::InternalError(
+          absl::StrCat("the server sent a proof whose hash ", i + 1, " is ",
+                       bytes.size(), " bytes long, not ", hashes[i].size()));
+    }
+    std::copy(bytes.begin(), bytes.end(), hashes[i].begin());
+  }
+  return hashes;
+}
+
 int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
   if (args.Has("position") == args.Has("from-size")) {
     return UsageError(io, "prove",
@@ -142,18 +160,20 @@ int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
     if (!position.ok()) return Fail(io, "prove", position.status());
     auto proof = (*client)->GetInclusionProof(*position, *size);
     if (!proof.ok()) return Fail(io, "prove", proof.status());
-    io.out << InclusionProofJson(
-        proof->leaf_index(), proof->tree_size(),
-        {proof->hashes().begin(), proof->hashes().end()});
+    auto hashes = ProofHashes(proof->hashes());
+    if (!hashes.ok()) return Fail(io, "prove", hashes.status());
+    io.out << merkle::InclusionProofJson(proof->leaf_index(),
+                                         proof->tree_size(), *hashes);
     return kExitOk;
   }
   auto from = CountFlag(args, "from-size", std::nullopt);
   if (!from.ok()) return Fail(io, "prove", from.status());
   auto proof = (*client)->GetConsistencyProof(*from, *size);
   if (!proof.ok()) return Fail(io, "prove", proof.status());
-  io.out << ConsistencyProofJson(
-      proof->old_size(), proof->new_size(),
-      {proof->hashes().begin(), proof->hashes().end()});
+  auto hashes = ProofHashes(proof->hashes());
+  if (!hashes.ok()) return Fail(io, "prove", hashes.status());
+  io.out << merkle::ConsistencyProofJson(proof->old_size(), proof->new_size(),
+                                         *hashes);
   return kExitOk;
 }
 

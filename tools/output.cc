@@ -115,29 +115,6 @@ std::string ReadRow(const RecordedEvent& e, bool json) {
       projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
 }
 
-namespace {
-std::string HashesJson(const std::vector<std::string>& hashes) {
-  std::string out = "[";
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", "\"", Base64Encode(hashes[i]), "\"");
-  }
-  return out + "]";
-}
-}  // namespace
-
-std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size,
-                               const std::vector<std::string>& hashes) {
-  return absl::StrCat("{\"leaf_index\": ", leaf_index,
-                      ", \"tree_size\": ", tree_size,
-                      ", \"hashes\": ", HashesJson(hashes), "}\n");
-}
-
-std::string ConsistencyProofJson(uint64_t old_size, uint64_t new_size,
-                                 const std::vector<std::string>& hashes) {
-  return absl::StrCat("{\"old_size\": ", old_size, ", \"new_size\": ", new_size,
-                      ", \"hashes\": ", HashesJson(hashes), "}\n");
-}
-
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
   QueryFlags flags;
   auto json = WantsJson(args);

@@ -44,12 +44,6 @@ int AppendFailure(Io& io, const absl::Status& status,
 std::string AppendResultOutput(const AppendResult& result, bool json);
 // One row of `read`, without the newline.
 std::string ReadRow(const RecordedEvent& event, bool json);
-// `prove` outputs; `hashes` are raw 32-byte hashes.
-std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size,
-                               const std::vector<std::string>& hashes);
-std::string ConsistencyProofJson(uint64_t old_size, uint64_t new_size,
-                                 const std::vector<std::string>& hashes);
-
 // The flags every projection verb takes.
 struct QueryFlags {
   bool json = false;

@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
+#include "ledger/proof_json.h"
 #include "tools/cli.h"
 #include "tools/output.h"
 
@@ -30,12 +31,6 @@ int Checkpoint(const Args& args, Io& io) {
   return kExitOk;
 }
 
-std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
-  std::vector<std::string> out;
-  for (const merkle::Hash& h : hashes) out.push_back(DigestBytes(h));
-  return out;
-}
-
 int Prove(const Args& args, Io& io) {
   if (args.Has("position") == args.Has("from-size")) {
     return UsageError(io, "prove",
@@ -55,14 +50,14 @@ int Prove(const Args& args, Io& io) {
     if (!position.ok()) return Fail(io, "prove", position.status());
     auto proof = (*ledger)->InclusionProof(*position, size);
     if (!proof.ok()) return Fail(io, "prove", proof.status());
-    io.out << InclusionProofJson(*position - 1, size, HashBytes(*proof));
+    io.out << merkle::InclusionProofJson(*position - 1, size, *proof);
     return kExitOk;
   }
   auto from = CountFlag(args, "from-size", std::nullopt);
   if (!from.ok()) return Fail(io, "prove", from.status());
   auto proof = (*ledger)->ConsistencyProof(*from, size);
   if (!proof.ok()) return Fail(io, "prove", proof.status());
-  io.out << ConsistencyProofJson(*from, size, HashBytes(*proof));
+  io.out << merkle::ConsistencyProofJson(*from, size, *proof);
   return kExitOk;
 }
 

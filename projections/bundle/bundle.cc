@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ledger/checkpoint.h"
+#include "ledger/proof_json.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "projections/bundle/internal/document.h"
@@ -150,7 +151,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
     manifest.since_tree_size = since->tree_size;
     files[internal::kSinceCheckpointFile] = *request.since_checkpoint;
     files[internal::kConsistencyFile] =
-        internal::ConsistencyProofJson(since->tree_size, size, proof);
+        merkle::ConsistencyProofJson(since->tree_size, size, proof);
   }
 
   // The case's events up to the exported size, with their exact bytes.
@@ -189,7 +190,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
     CASELEDGER_ASSIGN_OR_RETURN(std::vector<merkle::Hash> proof,
                                 ledger.InclusionProof(e.position, size));
     files[internal::ProofPath(e.position)] =
-        internal::InclusionProofJson(e.position - 1, size, proof);
+        merkle::InclusionProofJson(e.position - 1, size, proof);
     for (const std::string& sha : internal::MessageReferences(e.event)) {
       if (messages.count(sha)) continue;
       CASELEDGER_ASSIGN_OR_RETURN(bool stored, ledger.HasBlob(sha));

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/proof_json.h"
 #include "ledger/sha256.h"
 #include "tests/testing/test_util.h"
 
@@ -695,6 +696,22 @@ TEST_F(MerkleTest, LoadedFrontierContinuesLikeAnUninterruptedOne) {
           << "loaded at " << s << ", size " << i + 1;
     }
   }
+}
+
+// The form `caseledger prove` prints and bundles keep (domain.md, CLI),
+// byte for byte: other programs parse it.
+TEST(ProofJsonTest, PrintsTheSpecifiedFormByteForByte) {
+  Hash zeros{};
+  Hash counting;
+  for (size_t i = 0; i < counting.size(); ++i) {
+    counting[i] = static_cast<uint8_t>(i);
+  }
+  EXPECT_EQ(InclusionProofJson(6, 9, {zeros, counting}),
+            "{\"leaf_index\": 6, \"tree_size\": 9, \"hashes\": "
+            "[\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\", "
+            "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"]}\n");
+  EXPECT_EQ(ConsistencyProofJson(4, 4, {}),
+            "{\"old_size\": 4, \"new_size\": 4, \"hashes\": []}\n");
 }
 
 }  // namespace

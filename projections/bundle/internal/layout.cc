@@ -150,15 +150,6 @@ void ToJsonText(const JsonValue& v, std::string* out) {
   }
 }
 
-std::string HashesJson(const std::vector<merkle::Hash>& hashes) {
-  std::string out = "[";
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", "\"",
-                    Base64Encode(DigestBytes(hashes[i])), "\"");
-  }
-  return out + "]";
-}
-
 }  // namespace
 
 std::string EntryPath(uint64_t p) {
@@ -330,19 +321,6 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json) {
 std::string ManifestStatement(std::string_view manifest_json) {
   return absl::StrCat(kManifestStatementLine, "\n",
                       ToHex(Sha256(manifest_json)), "\n");
-}
-
-std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size,
-                               const std::vector<merkle::Hash>& hashes) {
-  return absl::StrCat("{\"leaf_index\": ", leaf_index,
-                      ", \"tree_size\": ", tree_size,
-                      ", \"hashes\": ", HashesJson(hashes), "}\n");
-}
-
-std::string ConsistencyProofJson(uint64_t old_size, uint64_t new_size,
-                                 const std::vector<merkle::Hash>& hashes) {
-  return absl::StrCat("{\"old_size\": ", old_size, ", \"new_size\": ", new_size,
-                      ", \"hashes\": ", HashesJson(hashes), "}\n");
 }
 
 absl::StatusOr<ParsedProof> ParseProofJson(std::string_view json,

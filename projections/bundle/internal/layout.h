@@ -86,14 +86,8 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json);
 // "caseledger-bundle/v1\n<sha256 hex of manifest.json>\n".
 std::string ManifestStatement(std::string_view manifest_json);
 
-// {"leaf_index": P-1, "tree_size": N, "hashes": [base64...]}\n, as
-// `caseledger prove` prints.
-std::string InclusionProofJson(uint64_t leaf_index, uint64_t tree_size,
-                               const std::vector<merkle::Hash>& hashes);
-// {"old_size": M, "new_size": N, "hashes": [...]}\n.
-std::string ConsistencyProofJson(uint64_t old_size, uint64_t new_size,
-                                 const std::vector<merkle::Hash>& hashes);
-
+// A proof as merkle::InclusionProofJson or ConsistencyProofJson writes it
+// (ledger/proof_json.h).
 struct ParsedProof {
   uint64_t first = 0;   // leaf_index or old_size
   uint64_t second = 0;  // tree_size or new_size

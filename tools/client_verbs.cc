@@ -89,32 +89,26 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
 }
 
 int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
-  auto json = WantsJson(args);
-  if (!json.ok()) return Fail(io, "read", json.status());
-  auto from = CountFlag(args, "from", 1);
-  if (!from.ok()) return Fail(io, "read", from.status());
-  auto limit = CountFlag(args, "limit", 0);
-  if (!limit.ok()) return Fail(io, "read", limit.status());
+  auto read = ParseReadFlags(args);
+  if (!read.ok()) return Fail(io, "read", read.status());
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "read", client.status());
   uint64_t printed = 0;
   auto print = [&](const RecordedEvent& e) {
-    io.out << ReadRow(e, *json) << "\n";
+    io.out << ReadRow(e, read->json) << "\n";
     ++printed;
     return absl::OkStatus();
   };
   if (args.Has("case")) {
     absl::Status s =
-        (*client)->ReadCase(args.Get("case"), *from, *limit, print);
+        (*client)->ReadCase(args.Get("case"), read->from, read->limit, print);
     if (!s.ok()) return Fail(io, "read", s);
-    if (printed == 0 && *from <= 1) {
-      return Fail(
-          io, "read",
-          absl::NotFoundError(absl::StrCat("no case ", args.Get("case"))));
+    if (printed == 0 && read->from <= 1) {
+      return Fail(io, "read", NoSuchCase(args.Get("case")));
     }
     return kExitOk;
   }
-  absl::Status s = (*client)->ReadAll(*from, *limit, print);
+  absl::Status s = (*client)->ReadAll(read->from, read->limit, print);
   if (!s.ok()) return Fail(io, "read", s);
   return kExitOk;
 }

@@ -115,6 +115,18 @@ std::string ReadRow(const RecordedEvent& e, bool json) {
       projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
 }
 
+absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args) {
+  ReadFlags flags;
+  CASELEDGER_ASSIGN_OR_RETURN(flags.json, WantsJson(args));
+  CASELEDGER_ASSIGN_OR_RETURN(flags.from, CountFlag(args, "from", 1));
+  CASELEDGER_ASSIGN_OR_RETURN(flags.limit, CountFlag(args, "limit", 0));
+  return flags;
+}
+
+absl::Status NoSuchCase(const std::string& case_id) {
+  return absl::NotFoundError(absl::StrCat("no case ", case_id));
+}
+
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
   QueryFlags flags;
   auto json = WantsJson(args);

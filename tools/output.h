@@ -44,6 +44,16 @@ int AppendFailure(Io& io, const absl::Status& status,
 std::string AppendResultOutput(const AppendResult& result, bool json);
 // One row of `read`, without the newline.
 std::string ReadRow(const RecordedEvent& event, bool json);
+// The flags of `read`, in both modes: --json, --from (positions, or case
+// versions with --case; 1 when absent) and --limit (0: no limit).
+struct ReadFlags {
+  bool json = false;
+  uint64_t from = 1;
+  uint64_t limit = 0;
+};
+absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args);
+// The error of `read --case C` that finds no event from the first version.
+absl::Status NoSuchCase(const std::string& case_id);
 // The flags every projection verb takes.
 struct QueryFlags {
   bool json = false;

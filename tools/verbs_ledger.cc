@@ -93,32 +93,29 @@ int Import(const Args& args, Io& io) {
 }
 
 int Read(const Args& args, Io& io) {
-  auto json = WantsJson(args);
-  if (!json.ok()) return Fail(io, "read", json.status());
-  auto from = CountFlag(args, "from", 1);
-  if (!from.ok()) return Fail(io, "read", from.status());
-  auto limit = CountFlag(args, "limit", 0);
-  if (!limit.ok()) return Fail(io, "read", limit.status());
+  auto read = ParseReadFlags(args);
+  if (!read.ok()) return Fail(io, "read", read.status());
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) return Fail(io, "read", ledger.status());
   auto print = [&](const RecordedEvent& e) {
-    io.out << ReadRow(e, *json) << "\n";
+    io.out << ReadRow(e, read->json) << "\n";
   };
   if (args.Has("case")) {
     // --from counts case versions when reading one case.
-    auto events = (*ledger)->ReadCase(args.Get("case"), *from, *limit);
+    auto events =
+        (*ledger)->ReadCase(args.Get("case"), read->from, read->limit);
     if (!events.ok()) return Fail(io, "read", events.status());
-    if (events->empty() && *from <= 1) {
-      return Fail(
-          io, "read",
-          absl::NotFoundError(absl::StrCat("no case ", args.Get("case"))));
+    if (events->empty() && read->from <= 1) {
+      return Fail(io, "read", NoSuchCase(args.Get("case")));
     }
     for (const auto& e : *events) print(e);
     return kExitOk;
   }
   uint64_t printed = 0;
-  absl::Status s = (*ledger)->ForEach(*from, [&](const RecordedEvent& e) {
-    if (*limit != 0 && printed >= *limit) return absl::CancelledError();
+  absl::Status s = (*ledger)->ForEach(read->from, [&](const RecordedEvent& e) {
+    if (read->limit != 0 && printed >= read->limit) {
+      return absl::CancelledError();
+    }
     print(e);
     ++printed;
     return absl::OkStatus();

@@ -973,18 +973,36 @@ absl::Status Ledger::Impl::Prepare(const v1::Event& given,
 
 absl::StatusOr<AppendResult> Ledger::Append(absl::Span<const v1::Event> events,
                                             ExpectedVersion expected) {
+  return AppendEvents(
+      events.size(), [&](size_t i) -> const v1::Event& { return events[i]; },
+      expected);
+}
+
+absl::StatusOr<AppendResult> Ledger::Append(
+    const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    ExpectedVersion expected) {
+  return AppendEvents(
+      static_cast<size_t>(events.size()),
+      [&](size_t i) -> const v1::Event& {
+        return events.Get(static_cast<int>(i));
+      },
+      expected);
+}
+
+absl::StatusOr<AppendResult> Ledger::AppendEvents(
+    size_t n, absl::FunctionRef<const v1::Event&(size_t)> event,
+    ExpectedVersion expected) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError(
         "the ledger is open read-only; appends need the writer");
   }
-  if (events.empty()) {
+  if (n == 0) {
     return absl::InvalidArgumentError("append needs at least one event");
   }
   auto pending = std::make_unique<PendingAppend>();
   pending->expected = expected;
-  pending->events.resize(events.size());
-  const std::string first_case = events[0].case_id();
-  const size_t n = events.size();
+  pending->events.resize(n);
+  const std::string first_case = event(0).case_id();
   // Everything that needs no ledger state happens here, in the caller's
   // thread (and for a large call also on a second one), so the single
   // sequencer does as little as possible.
@@ -996,7 +1014,7 @@ absl::StatusOr<AppendResult> Ledger::Append(absl::Span<const v1::Event> events,
   auto prepare = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       failures[i] =
-          impl_->Prepare(events[i], expected, first_case, pending->events[i]);
+          impl_->Prepare(event(i), expected, first_case, pending->events[i]);
       if (prepared) prepared[i].store(true, std::memory_order_release);
     }
   };

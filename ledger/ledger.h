@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -132,6 +133,11 @@ class Ledger {
   // `expected` other than Any() requires every event to be of one case.
   absl::StatusOr<AppendResult> Append(absl::Span<const v1::Event> events,
                                       ExpectedVersion expected = {});
+  // The same for events as a request message holds them (the gRPC
+  // service's), read where they are rather than copied into a vector.
+  absl::StatusOr<AppendResult> Append(
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      ExpectedVersion expected = {});
 
   // Number of entries (the tree size).
   uint64_t Size() const;
@@ -295,6 +301,10 @@ class Ledger {
  private:
   struct Impl;
   explicit Ledger(std::unique_ptr<Impl> impl);
+  // Both Appends: `n` events, the i-th read through `event`.
+  absl::StatusOr<AppendResult> AppendEvents(
+      size_t n, absl::FunctionRef<const v1::Event&(size_t)> event,
+      ExpectedVersion expected);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -65,6 +65,15 @@ class LedgerTest : public ::testing::Test {
             Ev(c, kConsent, "2011-01-10T10:05:00Z")};
   }
 
+  // An opened case followed by officer notes, `n` events in all (n >= 2).
+  std::vector<v1::Event> OpenedCaseOf(const std::string& c, size_t n) {
+    std::vector<v1::Event> events = OpenedCase(c);
+    while (events.size() < n) {
+      events.push_back(Ev(c, R"("officer_note_added": {"text": "seen"})"));
+    }
+    return events;
+  }
+
   absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
                                       ExpectedVersion expected = {}) {
     return ledger_->Append(events, expected);
@@ -101,10 +110,7 @@ TEST_F(LedgerTest, PositionsAndCaseVersionsAreDense) {
 TEST_F(LedgerTest, TheCallersEventsAreReadNotChangedOrKept) {
   for (size_t n : {size_t{2}, size_t{40}}) {
     const std::string c = absl::StrCat("READ-", n);
-    std::vector<v1::Event> events = OpenedCase(c);
-    while (events.size() < n) {
-      events.push_back(Ev(c, R"("officer_note_added": {"text": "seen"})"));
-    }
+    std::vector<v1::Event> events = OpenedCaseOf(c, n);
     const std::vector<v1::Event> before = events;
     ASSERT_OK_AND_ASSIGN(auto r, ledger_->Append(events));
     ASSERT_EQ(r.events.size(), n);
@@ -120,6 +126,34 @@ TEST_F(LedgerTest, TheCallersEventsAreReadNotChangedOrKept) {
     for (size_t i = 0; i < n; ++i) {
       EXPECT_EQ(stored[i].event.event_id(), r.events[i].event_id) << i;
       EXPECT_EQ(stored[i].event.case_id(), c) << i;
+    }
+  }
+}
+
+// The gRPC service appends the events of its request message where they
+// are: the same checks, the same results, the message left as it was.
+TEST_F(LedgerTest, EventsHeldInARepeatedFieldAppendAsFromAVector) {
+  for (size_t n : {size_t{2}, size_t{40}}) {
+    const std::string c = absl::StrCat("FIELD-", n);
+    std::vector<v1::Event> events = OpenedCaseOf(c, n);
+    google::protobuf::RepeatedPtrField<v1::Event> field(events.begin(),
+                                                        events.end());
+    v1::Event invalid = events[1];
+    invalid.clear_case_id();
+    *field.Mutable(1) = invalid;
+    auto refused = ledger_->Append(field);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr("event 1: "));
+    *field.Mutable(1) = events[1];
+    ASSERT_OK_AND_ASSIGN(auto r, ledger_->Append(field));
+    ASSERT_EQ(r.events.size(), n);
+    ASSERT_OK_AND_ASSIGN(auto stored, ledger_->ReadCase(c));
+    ASSERT_EQ(stored.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_TRUE(field.Get(static_cast<int>(i)).event_id().empty()) << i;
+      EXPECT_EQ(stored[i].event.event_id(), r.events[i].event_id) << i;
+      EXPECT_EQ(stored[i].case_version, i + 1) << i;
     }
   }
 }

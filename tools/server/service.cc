@@ -144,9 +144,7 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   }
   auto expected = FromWire(request->expected_version());
   if (!expected.ok()) return ToGrpcStatus(expected.status());
-  std::vector<v1::Event> events(request->events().begin(),
-                                request->events().end());
-  auto result = options_.ledger->Append(events, *expected);
+  auto result = options_.ledger->Append(request->events(), *expected);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const AppendResult::Appended& e : result->events) {
     v1::AppendedEvent* out = response->add_events();

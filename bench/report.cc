@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -472,14 +473,13 @@ std::string Generated(const ReportInput& input) {
         "disk. *Paired* is the median ratio of `BM_Paired`, which measures "
         "the two sides in turn within every iteration, so that both meet "
         "the same spells of the disk: steadier, and shown beside the medians "
-        "rather than replacing them, since it also flatters batched appends. "
-        "The background work a side leaves (RocksDB's flushes and "
-        "compactions) runs during the other side's turn, and the baseline's "
-        "single thread waiting for its sync leaves the CPU to the ledger's "
-        "work; appending alone, the ledger's batches compete with their own "
-        "background work. `BM_Paired` reports each side's rate "
-        "(`ledger_events_per_s`, `baseline_events_per_s`) to compare with "
-        "the two benchmarks run alone.\n\n";
+        "rather than replacing them, since for batched appends it can read "
+        "high. Paired, the background work the ledger leaves (RocksDB's "
+        "flushes and compactions) can run during the baseline's turns, whose "
+        "one thread mostly waits for its sync; appending alone, the ledger's "
+        "batches compete with their own background work. `BM_Paired` reports "
+        "each side's rate (`ledger_events_per_s`, `baseline_events_per_s`), "
+        "to compare with the two benchmarks run alone.\n\n";
   md << "| Target | Measured (median) | Baseline (median, same run) | Ratio | "
         "Best | Paired | Required | Met |\n"
         "|---|---|---|---|---|---|---|---|\n";
@@ -520,7 +520,10 @@ std::string Generated(const ReportInput& input) {
     if (!r.reps.empty()) {
       for (const auto& [counter, value] : r.reps.front()) {
         if (counter == "items_per_second") continue;
-        other.push_back(absl::StrFormat("%s %.3g", counter, r.Median(counter)));
+        const double v = r.Median(counter);
+        other.push_back(absl::EndsWith(counter, "_per_s")
+                            ? absl::StrCat(counter, " ", Rate(v))
+                            : absl::StrFormat("%s %.3g", counter, v));
       }
     }
     // Some benchmarks count no events (BM_ThreadWake times wake-ups).

@@ -7,7 +7,6 @@
 #include "bench/report.h"
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -81,6 +80,15 @@ class BenchReportTest : public ::testing::Test {
     return LineIn(summary.substr(summary.find(kCeilings)), label);
   }
 
+  // The whole document WriteReport makes of `input_` from nothing.
+  std::string WrittenReport() const {
+    caseledger::testing::TempFolder folder;
+    const std::string path = folder.Sub("performance.md");
+    absl::Status written = WriteReport(path, input_);
+    if (!written.ok()) return written.ToString();
+    return caseledger::testing::FileContents(path);
+  }
+
   ReportInput input_;
 
  private:
@@ -91,13 +99,6 @@ class BenchReportTest : public ::testing::Test {
     return text.substr(start + 1, text.find('\n', start + 1) - start - 1);
   }
 };
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST_F(BenchReportTest, MedianOfRepetitionsIsCompared) {
   // Mean (1.10), best (1.80) or worst (0.60) would all read differently;
@@ -118,6 +119,14 @@ TEST_F(BenchReportTest, PairedColumnIsMedianOfPairedRatioCounter) {
   AddOneAppender({4500, 4500, 4500});
   Add("BM_Paired/size:1", "ratio", {2.0, 0.5, 0.93});  // mean 1.14
   EXPECT_THAT(TargetLine(kOneAppender), HasSubstr("paired 0.93)"));
+}
+
+TEST_F(BenchReportTest, RateCountersReadAsRatesInTheTableOfAllBenchmarks) {
+  Add("BM_Paired/size:100", "ledger_events_per_s", {71881.4});
+  input_.results["BM_Paired/size:100"].reps.front()["ratio"] = 0.81598;
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr("| BM_Paired/size:100 | - | - | - | "
+                        "ledger_events_per_s 71.9k, ratio 0.816 |"));
 }
 
 TEST_F(BenchReportTest, ReadCaseP99UnderOneMillisecondIsMet) {
@@ -190,10 +199,7 @@ TEST_F(BenchReportTest, BatchCeilingQuotesTheRawWriteWithFormatTwoCopies) {
   AddRate("BM_RocksDBLedgerShaped/size:100", {80000});
   AddRate("BM_RocksDBLedgerShapedWithCopies/size:100", {76000});
   AddRate("BM_LedgerBulkAppend/size:1000", {90000});
-  caseledger::testing::TempFolder folder;
-  const std::string path = folder.Sub("performance.md");
-  ASSERT_OK(WriteReport(path, input_));
-  EXPECT_THAT(ReadFile(path),
+  EXPECT_THAT(WrittenReport(),
               HasSubstr("(`BM_RocksDBLedgerShapedWithCopies/size:100`): "
                         "0.95 x that rate"));
 }
@@ -210,7 +216,7 @@ TEST_F(BenchReportTest, WriteReportReplacesOnlyTheTextBetweenTheMarkers) {
   AddOneAppender({4500});
 
   ASSERT_OK(WriteReport(path, input_));
-  const std::string text = ReadFile(path);
+  const std::string text = caseledger::testing::FileContents(path);
   EXPECT_EQ(text.substr(0, before.size()), before);
   ASSERT_GE(text.size(), after.size());
   EXPECT_EQ(text.substr(text.size() - after.size()), after);
@@ -224,7 +230,7 @@ TEST_F(BenchReportTest, WriteReportCreatesDocumentWhenFileIsMissing) {
   const std::string path = folder.Sub("performance.md");
 
   ASSERT_OK(WriteReport(path, input_));
-  const std::string text = ReadFile(path);
+  const std::string text = caseledger::testing::FileContents(path);
   EXPECT_THAT(text, HasSubstr("# Performance\n"));
   EXPECT_THAT(text, HasSubstr("<!-- bench/run: begin -->"));
   EXPECT_THAT(text, HasSubstr("<!-- bench/run: end -->"));

@@ -20,6 +20,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
 #include "tests/server/server_fixture.h"
@@ -150,6 +151,51 @@ class ServeTest : public ::testing::Test {
   testing::TempFolder dir_;
   std::map<std::string, std::string> token_;
 };
+
+// A server that answers proofs with a hash one byte short, as a broken or
+// hostile one might: client mode must refuse to print such a proof.
+class ShortHashProofs final : public v1::Ledger::Service {
+  grpc::Status GetInclusionProof(grpc::ServerContext*,
+                                 const v1::GetInclusionProofRequest* request,
+                                 v1::InclusionProof* response) override {
+    response->set_leaf_index(request->position() - 1);
+    response->set_tree_size(request->tree_size());
+    response->add_hashes(std::string(32, 'a'));
+    response->add_hashes(std::string(31, 'b'));
+    return grpc::Status::OK;
+  }
+  grpc::Status GetConsistencyProof(
+      grpc::ServerContext*, const v1::GetConsistencyProofRequest* request,
+      v1::ConsistencyProof* response) override {
+    response->set_old_size(request->old_size());
+    response->set_new_size(request->new_size());
+    response->add_hashes(std::string(31, 'b'));
+    return grpc::Status::OK;
+  }
+};
+
+TEST_F(ServeTest, ClientModeRefusesAProofWithAHashOfTheWrongLength) {
+  ShortHashProofs service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_GT(port, 0);
+  const std::string reader = Remote(absl::StrCat("127.0.0.1:", port), "reader");
+
+  CliRun inclusion = Cli(reader + "prove --position 3 --size 9");
+  EXPECT_EQ(inclusion.code, 4) << inclusion.err;
+  EXPECT_EQ(inclusion.out, "");
+  EXPECT_THAT(inclusion.err, HasSubstr("hash 2 is 31 bytes long, not 32"));
+  CliRun consistency = Cli(reader + "prove --from-size 2 --size 9");
+  EXPECT_EQ(consistency.code, 4) << consistency.err;
+  EXPECT_EQ(consistency.out, "");
+  EXPECT_THAT(consistency.err, HasSubstr("hash 1 is 31 bytes long, not 32"));
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+}
 
 TEST_F(ServeTest, TokenVerbPrintsTokenThenItsTokensFileLine) {
   CliRun r = Cli("token --role exporter --name court-clerk");

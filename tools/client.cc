@@ -167,16 +167,24 @@ absl::Status LedgerClient::ReadAll(
       visit);
 }
 
+template <typename Response, typename Request>
+absl::StatusOr<Response> LedgerClient::Call(
+    grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
+                                             const Request&, Response*),
+    const Request& request) {
+  Response response;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  absl::Status s = server::FromGrpcStatus(
+      (stub_.get()->*method)(context.get(), request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
 absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(
     uint64_t tree_size) {
   v1::GetCheckpointRequest request;
   request.set_tree_size(tree_size);
-  v1::CheckpointResponse response;
-  auto context = NewContext(absl::Now() + options_.timeout);
-  absl::Status s = server::FromGrpcStatus(
-      stub_->GetCheckpoint(context.get(), request, &response));
-  if (!s.ok()) return s;
-  return response;
+  return Call(&v1::Ledger::Stub::GetCheckpoint, request);
 }
 
 absl::StatusOr<v1::InclusionProof> LedgerClient::GetInclusionProof(
@@ -184,12 +192,7 @@ absl::StatusOr<v1::InclusionProof> LedgerClient::GetInclusionProof(
   v1::GetInclusionProofRequest request;
   request.set_position(position);
   request.set_tree_size(tree_size);
-  v1::InclusionProof response;
-  auto context = NewContext(absl::Now() + options_.timeout);
-  absl::Status s = server::FromGrpcStatus(
-      stub_->GetInclusionProof(context.get(), request, &response));
-  if (!s.ok()) return s;
-  return response;
+  return Call(&v1::Ledger::Stub::GetInclusionProof, request);
 }
 
 absl::StatusOr<v1::ConsistencyProof> LedgerClient::GetConsistencyProof(
@@ -197,36 +200,22 @@ absl::StatusOr<v1::ConsistencyProof> LedgerClient::GetConsistencyProof(
   v1::GetConsistencyProofRequest request;
   request.set_old_size(old_size);
   request.set_new_size(new_size);
-  v1::ConsistencyProof response;
-  auto context = NewContext(absl::Now() + options_.timeout);
-  absl::Status s = server::FromGrpcStatus(
-      stub_->GetConsistencyProof(context.get(), request, &response));
-  if (!s.ok()) return s;
-  return response;
+  return Call(&v1::Ledger::Stub::GetConsistencyProof, request);
 }
 
 absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
     View view, const v1::ProjectionRequest& request) {
-  v1::RenderedDocument response;
-  auto context = NewContext(absl::Now() + options_.timeout);
-  grpc::Status s;
   switch (view) {
     case View::kState:
-      s = stub_->GetState(context.get(), request, &response);
-      break;
+      return Call(&v1::Ledger::Stub::GetState, request);
     case View::kDeadlines:
-      s = stub_->ListDeadlines(context.get(), request, &response);
-      break;
+      return Call(&v1::Ledger::Stub::ListDeadlines, request);
     case View::kFindings:
-      s = stub_->GetFindings(context.get(), request, &response);
-      break;
+      return Call(&v1::Ledger::Stub::GetFindings, request);
     case View::kTimeline:
-      s = stub_->GetTimeline(context.get(), request, &response);
-      break;
+      return Call(&v1::Ledger::Stub::GetTimeline, request);
   }
-  absl::Status status = server::FromGrpcStatus(s);
-  if (!status.ok()) return status;
-  return response;
+  return absl::InvalidArgumentError("unknown view");
 }
 
 absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(

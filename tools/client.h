@@ -90,6 +90,13 @@ class LedgerClient {
 
  private:
   explicit LedgerClient(ClientOptions options);
+  // One unary call of `method` (a member of v1::Ledger::Stub) with a fresh
+  // context: the token and the timeout.
+  template <typename Response, typename Request>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
+                                               const Request&, Response*),
+      const Request& request);
   absl::Status ReadStream(
       const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
           grpc::ClientContext*)>& open,

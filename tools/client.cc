@@ -215,7 +215,8 @@ absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
     case View::kTimeline:
       return Call(&v1::Ledger::Stub::GetTimeline, request);
   }
-  return absl::InvalidArgumentError("unknown view");
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown projection view ", static_cast<int>(view)));
 }
 
 absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(

@@ -583,6 +583,13 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   EXPECT_EQ(
       c->Project(client::LedgerClient::View::kState, request).status().code(),
       absl::StatusCode::kInvalidArgument);
+  // A view the client does not know is refused, not answered with an
+  // empty document.
+  request.clear_policy_json();
+  EXPECT_EQ(c->Project(static_cast<client::LedgerClient::View>(42), request)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {

@@ -84,6 +84,19 @@ std::unique_ptr<grpc::ClientContext> LedgerClient::NewContext(
   return context;
 }
 
+template <typename Response, typename Request>
+absl::StatusOr<Response> LedgerClient::Call(
+    grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
+                                             const Request&, Response*),
+    const Request& request) {
+  Response response;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  absl::Status s = server::FromGrpcStatus(
+      (stub_.get()->*method)(context.get(), request, &response));
+  if (!s.ok()) return s;
+  return response;
+}
+
 absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
                                                   ExpectedVersion expected) {
   v1::AppendRequest request;
@@ -96,23 +109,21 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
     *request.add_events() = std::move(e);
   }
   *request.mutable_expected_version() = server::ToWire(expected);
-  v1::AppendResponse response;
-  absl::Status status;
+  absl::StatusOr<v1::AppendResponse> response;
   absl::Duration backoff = absl::Milliseconds(100);
   for (int attempt = 0;; ++attempt) {
-    auto context = NewContext(absl::Now() + options_.timeout);
-    status = server::FromGrpcStatus(
-        stub_->Append(context.get(), request, &response));
-    if (!absl::IsUnavailable(status) || attempt >= options_.append_retries) {
+    response = Call(&v1::Ledger::Stub::Append, request);
+    if (!absl::IsUnavailable(response.status()) ||
+        attempt >= options_.append_retries) {
       break;
     }
     absl::SleepFor(backoff);
     backoff *= 2;
   }
-  if (!status.ok()) return status;
+  if (!response.ok()) return response.status();
   AppendResult result;
-  result.tree_size = response.tree_size();
-  for (const v1::AppendedEvent& e : response.events()) {
+  result.tree_size = response->tree_size();
+  for (const v1::AppendedEvent& e : response->events()) {
     result.events.push_back(
         {e.event_id(), e.position(), e.case_version(), e.duplicate()});
   }
@@ -165,19 +176,6 @@ absl::Status LedgerClient::ReadAll(
         return stub_->ReadAll(context, request);
       },
       visit);
-}
-
-template <typename Response, typename Request>
-absl::StatusOr<Response> LedgerClient::Call(
-    grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
-                                             const Request&, Response*),
-    const Request& request) {
-  Response response;
-  auto context = NewContext(absl::Now() + options_.timeout);
-  absl::Status s = server::FromGrpcStatus(
-      (stub_.get()->*method)(context.get(), request, &response));
-  if (!s.ok()) return s;
-  return response;
 }
 
 absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(

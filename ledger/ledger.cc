@@ -162,14 +162,13 @@ merkle::NodeSource Ledger::Impl::Nodes() const {
       return absl::NotFoundError(absl::StrCat(
           "Merkle node (level ", level, ", index ", index, ") is not stored"));
     }
-    if (value->size() != 32) {
+    std::optional<merkle::Hash> h = DigestFromBytes(*value);
+    if (!h) {
       return absl::DataLossError(
           absl::StrCat("Merkle node (level ", level, ", index ", index,
                        ") has ", value->size(), " bytes, expected 32"));
     }
-    merkle::Hash h;
-    std::copy(value->begin(), value->end(), h.begin());
-    return h;
+    return *h;
   };
 }
 

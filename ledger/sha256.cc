@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -44,6 +45,13 @@ Sha256Digest Sha256(std::string_view a, std::string_view b) {
 }
 
 Sha256Digest Sha256(std::string_view data) { return Sha256(data, {}); }
+
+std::optional<Sha256Digest> DigestFromBytes(std::string_view bytes) {
+  Sha256Digest d;
+  if (bytes.size() != d.size()) return std::nullopt;
+  std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
 
 std::string DigestBytes(const Sha256Digest& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ Sha256Digest Sha256(std::string_view a, std::string_view b);
 
 // The digest's 32 bytes as a string.
 std::string DigestBytes(const Sha256Digest& d);
+// The digest whose bytes DigestBytes gives; nullopt unless `bytes` holds
+// exactly 32 (callers say what the bytes were).
+std::optional<Sha256Digest> DigestFromBytes(std::string_view bytes);
 // Lowercase hex, 64 characters.
 std::string ToHex(std::string_view bytes);
 std::string ToHex(const Sha256Digest& d);

@@ -126,15 +126,15 @@ int RemoteCheckpoint(const RemoteFlags& flags, const Args& args, Io& io) {
 // digest, so that `prove` never prints a proof that no verifier can read.
 absl::StatusOr<std::vector<merkle::Hash>> ProofHashes(
     const google::protobuf::RepeatedPtrField<std::string>& sent) {
-  std::vector<merkle::Hash> hashes(static_cast<size_t>(sent.size()));
+  std::vector<merkle::Hash> hashes;
   for (int i = 0; i < sent.size(); ++i) {
-    const std::string& bytes = sent[i];
-    if (bytes.size() != hashes[i].size()) {
+    std::optional<merkle::Hash> hash = DigestFromBytes(sent[i]);
+    if (!hash) {
       return absl::InternalError(
           absl::StrCat("the server sent a proof whose hash ", i + 1, " is ",
-                       bytes.size(), " bytes long, not ", hashes[i].size()));
+                       sent[i].size(), " bytes long, not 32"));
     }
-    std::copy(bytes.begin(), bytes.end(), hashes[i].begin());
+    hashes.push_back(*hash);
   }
   return hashes;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -712,6 +713,20 @@ TEST(ProofJsonTest, PrintsTheSpecifiedFormByteForByte) {
             "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"]}\n");
   EXPECT_EQ(ConsistencyProofJson(4, 4, {}),
             "{\"old_size\": 4, \"new_size\": 4, \"hashes\": []}\n");
+}
+
+// Stored nodes, bundle proofs and a server's proofs all carry hashes as raw
+// bytes: exactly 32 read back as the digest DigestBytes wrote, any other
+// length as none.
+TEST(DigestBytesTest, ReadBackOnlyFromExactly32Bytes) {
+  const Hash h = LeafHash("entry");
+  std::optional<Hash> back = DigestFromBytes(DigestBytes(h));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, h);
+  const std::string bytes = DigestBytes(h);
+  EXPECT_FALSE(DigestFromBytes(bytes.substr(0, 31)).has_value());
+  EXPECT_FALSE(DigestFromBytes(bytes + "x").has_value());
+  EXPECT_FALSE(DigestFromBytes("").has_value());
 }
 
 }  // namespace

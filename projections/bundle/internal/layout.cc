@@ -345,10 +345,9 @@ absl::StatusOr<ParsedProof> ParseProofJson(std::string_view json,
     }
     CASELEDGER_ASSIGN_OR_RETURN(std::string bytes,
                                 Base64Decode(h.text, "proof hash"));
-    if (bytes.size() != 32) return Invalid("proof: a hash is not 32 bytes");
-    merkle::Hash hash;
-    std::copy(bytes.begin(), bytes.end(), hash.begin());
-    proof.hashes.push_back(hash);
+    std::optional<merkle::Hash> hash = DigestFromBytes(bytes);
+    if (!hash) return Invalid("proof: a hash is not 32 bytes");
+    proof.hashes.push_back(*hash);
   }
   return proof;
 }

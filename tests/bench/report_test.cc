@@ -204,6 +204,20 @@ TEST_F(BenchReportTest, BatchCeilingQuotesTheRawWriteWithFormatTwoCopies) {
                         "0.95 x that rate"));
 }
 
+TEST_F(BenchReportTest, MachineIsComparedWithTheIssuesFigures) {
+  AddRate("BM_RawIterate", {1.2e6, 0.9e6, 1.5e6});
+  const std::string report = WrittenReport();
+  EXPECT_THAT(report, HasSubstr("| forward RocksDB scan | `BM_RawIterate` | "
+                                "2.40M | 1.20M | 0.50 |"));
+  // Only what the run measured is compared.
+  EXPECT_THAT(report, Not(HasSubstr("`BM_Sha256Short`")));
+}
+
+TEST_F(BenchReportTest, RunWithoutTheIssuesMeasuresHasNoMachineComparison) {
+  Add("BM_ReadCase", "p99_ms", {0.39});
+  EXPECT_THAT(WrittenReport(), Not(HasSubstr("against the issue's")));
+}
+
 TEST_F(BenchReportTest, WriteReportReplacesOnlyTheTextBetweenTheMarkers) {
   caseledger::testing::TempFolder folder;
   const std::string path = folder.Sub("performance.md");

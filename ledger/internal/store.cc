@@ -153,9 +153,11 @@ struct Store::Rep {
 // (docs/performance.md). The order is stable, so of two writes to one key
 // the later still wins, and one batch is still written atomically.
 struct Batch::Rep {
+  enum class Kind { kPut, kDelete, kDeleteRange };
   struct Write {
     Family family;
-    bool is_delete;
+    Kind kind;
+    // For a range: the range's begin and end.
     size_t key_at, key_size, value_at, value_size;
   };
   std::string bytes;  // keys and values, back to back
@@ -164,9 +166,9 @@ struct Batch::Rep {
   std::vector<std::pair<size_t, size_t>> save_points;
   const std::vector<rocksdb::ColumnFamilyHandle*>* handles;
 
-  void Add(Family family, bool is_delete, std::string_view key,
+  void Add(Family family, Kind kind, std::string_view key,
            std::string_view value) {
-    writes.push_back({family, is_delete, bytes.size(), key.size(),
+    writes.push_back({family, kind, bytes.size(), key.size(),
                       bytes.size() + key.size(), value.size()});
     bytes.append(key).append(value);
   }
@@ -204,11 +206,16 @@ void Batch::Clear() {
 }
 
 void Batch::Put(Family family, std::string_view key, std::string_view value) {
-  rep_->Add(family, false, key, value);
+  rep_->Add(family, Rep::Kind::kPut, key, value);
 }
 
 void Batch::Delete(Family family, std::string_view key) {
-  rep_->Add(family, true, key, {});
+  rep_->Add(family, Rep::Kind::kDelete, key, {});
+}
+
+void Batch::DeleteRange(Family family, std::string_view begin,
+                        std::string_view end) {
+  rep_->Add(family, Rep::Kind::kDeleteRange, begin, end);
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -341,8 +348,14 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     // with the rest cost a batch of 100 events ~30 us.
     constexpr size_t kFamilies = static_cast<size_t>(Family::kCount);
     std::array<size_t, kFamilies + 1> start{};
+    // A range deletion applies to the writes before it and not after; moved
+    // among them by key, it could delete a later put.
+    std::array<bool, kFamilies> keeps_order{};
     for (const Batch::Rep::Write& w : rep.writes) {
       ++start[static_cast<size_t>(w.family) + 1];
+      if (w.kind == Batch::Rep::Kind::kDeleteRange) {
+        keeps_order[static_cast<size_t>(w.family)] = true;
+      }
     }
     for (size_t f = 0; f < kFamilies; ++f) start[f + 1] += start[f];
     std::array<size_t, kFamilies> next;
@@ -357,7 +370,7 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     for (size_t f = 0; f < kFamilies; ++f) {
       auto first = order.begin() + start[f],
            last = order.begin() + start[f + 1];
-      if (!std::is_sorted(first, last, by_key)) {
+      if (!keeps_order[f] && !std::is_sorted(first, last, by_key)) {
         std::stable_sort(first, last, by_key);
       }
     }
@@ -366,10 +379,20 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     rocksdb::ColumnFamilyHandle* family =
         (*rep.handles)[static_cast<size_t>(w->family)];
     // Fails only past a batch size limit, which we never set.
-    rocksdb::Status s =
-        w->is_delete
-            ? write.Delete(family, ToSlice(rep.Key(*w)))
-            : write.Put(family, ToSlice(rep.Key(*w)), ToSlice(rep.Value(*w)));
+    const rocksdb::Slice key = ToSlice(rep.Key(*w));
+    const rocksdb::Slice value = ToSlice(rep.Value(*w));
+    rocksdb::Status s;
+    switch (w->kind) {
+      case Batch::Rep::Kind::kPut:
+        s = write.Put(family, key, value);
+        break;
+      case Batch::Rep::Kind::kDelete:
+        s = write.Delete(family, key);
+        break;
+      case Batch::Rep::Kind::kDeleteRange:
+        s = write.DeleteRange(family, key, value);
+        break;
+    }
     if (!s.ok()) return FromRocks(s, "collecting the writes");
   }
   absl::Status written = FromRocks(rep_->db->Write(options, &write), "writing");

@@ -55,6 +55,10 @@ class Batch {
   ~Batch();
   void Put(Family family, std::string_view key, std::string_view value);
   void Delete(Family family, std::string_view key);
+  // Deletes every key in [begin, end) of `family` with one range tombstone,
+  // however many keys there are. A family whose batch holds one keeps its
+  // writes in the order given, so a later put in the range survives.
+  void DeleteRange(Family family, std::string_view begin, std::string_view end);
   // Marks a point to roll back to, so a failed step leaves earlier steps.
   void SetSavePoint();
   void RollbackToSavePoint();

@@ -765,6 +765,23 @@ TEST_F(LedgerTest, ProjectionStateAndPositionAreWrittenTogether) {
   EXPECT_EQ(at, 0u);
   ASSERT_OK_AND_ASSIGN(at, ledger_->ProjectionPosition("other"));
   EXPECT_EQ(at, 3u);
+  auto keys_of = [&](std::string_view name) {
+    std::vector<std::string> found;
+    EXPECT_OK(ledger_->ScanProjection(
+        name, "", "", [&](std::string_view k, std::string_view v) {
+          found.push_back(absl::StrCat(std::string(k), "=", std::string(v)));
+          return absl::StatusOr<bool>(true);
+        }));
+    return found;
+  };
+  EXPECT_EQ(keys_of("p"), std::vector<std::string>{});
+  EXPECT_EQ(keys_of("other"), (std::vector<std::string>{"k1=x"}));
+  // A dropped projection is written again from scratch, as a rebuild does.
+  ASSERT_OK(ledger_->WriteProjection("p", {{"k2", "again"}}, 2));
+  Reopen();
+  EXPECT_EQ(keys_of("p"), (std::vector<std::string>{"k2=again"}));
+  ASSERT_OK_AND_ASSIGN(at, ledger_->ProjectionPosition("p"));
+  EXPECT_EQ(at, 2u);
 }
 
 TEST_F(LedgerTest, BlobsAreStoredByTheirSha256) {

@@ -95,6 +95,38 @@ TEST(StoreBuffersTest, WritesAfterAnOversizedOneLandWhole) {
   }
 }
 
+// A range deletion takes the writes before it in the batch and spares the
+// ones after, in a batch large enough to be reordered by key, and leaves
+// keys outside its range and other families alone.
+TEST(StoreDeleteRangeTest, DeletesWhatCameBeforeItInTheRangeOnly) {
+  caseledger::testing::TempFolder dir;
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+  const std::string begin("p\0", 2), end = "p\x01";
+  Batch batch(*store);
+  batch.Put(Family::kProjections, "p", "below the range");
+  batch.Put(Family::kProjections, end, "the range's end, outside it");
+  batch.Put(Family::kEntries, begin + "x", "another family");
+  for (int i = 0; i < 20; ++i) {  // past the size that sorts a family
+    batch.Put(Family::kProjections, absl::StrCat(begin, 30 + i), "before");
+  }
+  batch.DeleteRange(Family::kProjections, begin, end);
+  batch.Put(Family::kProjections, begin + "41", "after");
+  ASSERT_OK(store->Write(batch, /*sync=*/false));
+
+  std::vector<std::string> left;
+  ASSERT_OK(store->Scan(Family::kProjections, "", "",
+                        [&](std::string_view key, std::string_view value) {
+                          left.push_back(absl::StrCat(std::string(key), "=",
+                                                      std::string(value)));
+                          return absl::StatusOr<bool>(true);
+                        }));
+  EXPECT_EQ(left,
+            (std::vector<std::string>{"p=below the range", begin + "41=after",
+                                      end + "=the range's end, outside it"}));
+  ASSERT_OK_AND_ASSIGN(auto other, store->Get(Family::kEntries, begin + "x"));
+  EXPECT_EQ(other, "another family");
+}
+
 // Below 16 writes the batch is written as made; from 16 on, in key order.
 INSTANTIATE_TEST_SUITE_P(BatchSizes, StoreTest,
                          ::testing::Values(5, 15, 16, 40, 400));

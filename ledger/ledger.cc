@@ -209,20 +209,31 @@ absl::Status Ledger::Impl::DecodeInto(std::string_view entry_bytes,
                                       std::string_view event_value,
                                       v1::LedgerEntry& entry,
                                       RecordedEvent& out) const {
-  if (!entry.ParseFromArray(entry_bytes.data(),
-                            static_cast<int>(entry_bytes.size()))) {
+  CopyStored(entry_bytes, event_value, out);
+  return ParseStored(entry, out);
+}
+
+void Ledger::Impl::CopyStored(std::string_view entry_bytes,
+                              std::string_view event_value,
+                              RecordedEvent& out) {
+  const size_t salt = std::min(event_value.size(), kSaltSize);
+  out.entry_bytes.assign(entry_bytes);
+  out.salt.assign(event_value.substr(0, salt));
+  out.event_bytes.assign(event_value.substr(salt));
+}
+
+absl::Status Ledger::Impl::ParseStored(v1::LedgerEntry& entry,
+                                       RecordedEvent& out) {
+  if (!entry.ParseFromString(out.entry_bytes)) {
     return absl::DataLossError("stored entry does not parse");
   }
-  if (event_value.size() < kSaltSize) {
+  if (out.salt.size() < kSaltSize) {
     return absl::DataLossError(absl::StrCat("stored event at position ",
                                             entry.position(), " is truncated"));
   }
   out.position = entry.position();
   out.case_version = entry.case_version();
   out.recorded_at = FromProto(entry.recorded_at());
-  out.entry_bytes.assign(entry_bytes);
-  out.salt.assign(event_value.substr(0, kSaltSize));
-  out.event_bytes.assign(event_value.substr(kSaltSize));
   if (!out.event.ParseFromString(out.event_bytes)) {
     return absl::DataLossError(absl::StrCat(
         "stored event at position ", entry.position(), " does not parse"));
@@ -252,8 +263,14 @@ absl::Status Ledger::Impl::DecodeFound(
                                             !entry_bytes ? "entry" : "event",
                                             " is missing"));
   }
-  CASELEDGER_RETURN_IF_ERROR(
-      DecodeInto(*entry_bytes, *event_value, entry, out));
+  CopyStored(*entry_bytes, *event_value, out);
+  return ParseStoredAt(position, entry, out);
+}
+
+absl::Status Ledger::Impl::ParseStoredAt(uint64_t position,
+                                         v1::LedgerEntry& entry,
+                                         RecordedEvent& out) {
+  CASELEDGER_RETURN_IF_ERROR(ParseStored(entry, out));
   if (out.position != position) {
     return absl::DataLossError(
         absl::StrCat("position ", position,
@@ -1135,27 +1152,34 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
   v1::LedgerEntry entry;
   if (impl_->case_index_holds_copies) {
     // The case's keys are adjacent, and each holds its entry and event: one
-    // short scan reads the whole case (docs/storage.md).
+    // short scan copies the whole case out (docs/storage.md), then its
+    // events are parsed.
+    std::vector<std::pair<uint64_t, uint64_t>> filed;  // position, version
     CASELEDGER_RETURN_IF_ERROR(impl_->store->Scan(
         Family::kCaseIndex, from, prefix,
         [&](std::string_view key,
             std::string_view value) -> absl::StatusOr<bool> {
           CASELEDGER_ASSIGN_OR_RETURN(internal::CaseIndexValue parts,
                                       internal::ParseCaseIndexValue(value));
-          RecordedEvent& e = out.emplace_back();
-          CASELEDGER_RETURN_IF_ERROR(impl_->DecodeFound(
-              parts.position, parts.entry_bytes, parts.event_value, entry, e));
           CASELEDGER_ASSIGN_OR_RETURN(uint64_t version,
                                       DecodeU64(key.substr(prefix.size())));
-          if (entry.case_id() != case_id || e.case_version != version) {
-            return absl::DataLossError(absl::StrCat(
-                "position ", e.position, ": the case index files it as case ",
-                std::string(case_id), " version ", version,
-                " but its entry is case ", entry.case_id(), " version ",
-                e.case_version));
-          }
+          filed.emplace_back(parts.position, version);
+          Impl::CopyStored(parts.entry_bytes, parts.event_value,
+                           out.emplace_back());
           return limit == 0 || out.size() < limit;
         }));
+    for (size_t i = 0; i < out.size(); ++i) {
+      RecordedEvent& e = out[i];
+      const auto [position, version] = filed[i];
+      CASELEDGER_RETURN_IF_ERROR(Impl::ParseStoredAt(position, entry, e));
+      if (entry.case_id() != case_id || e.case_version != version) {
+        return absl::DataLossError(absl::StrCat(
+            "position ", e.position, ": the case index files it as case ",
+            std::string(case_id), " version ", version,
+            " but its entry is case ", entry.case_id(), " version ",
+            e.case_version));
+      }
+    }
     return out;
   }
   // Format 1: the case's positions first, then its entries and events in

@@ -688,6 +688,10 @@ TEST_F(LedgerTest, ReadersOpenReadOnlyWhileTheWriterHoldsTheLedger) {
   EXPECT_EQ(events.size(), 2u);
   EXPECT_EQ(reader->Append({Ev("A", kSendDoc1)}).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reader->WriteProjection("p", {{"k", "v"}}, 1).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reader->DropProjection("p").code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(LedgerTest, ASecondWriterIsRefused) {

@@ -208,7 +208,7 @@ absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
 absl::Status Ledger::Impl::DecodeInto(std::string_view entry_bytes,
                                       std::string_view event_value,
                                       v1::LedgerEntry& entry,
-                                      RecordedEvent& out) const {
+                                      RecordedEvent& out) {
   CopyStored(entry_bytes, event_value, out);
   return ParseStored(entry, out);
 }
@@ -257,7 +257,7 @@ absl::StatusOr<RecordedEvent> Ledger::Impl::ReadAt(uint64_t position) const {
 absl::Status Ledger::Impl::DecodeFound(
     uint64_t position, std::optional<std::string_view> entry_bytes,
     std::optional<std::string_view> event_value, v1::LedgerEntry& entry,
-    RecordedEvent& out) const {
+    RecordedEvent& out) {
   if (!entry_bytes || !event_value) {
     return absl::DataLossError(absl::StrCat("position ", position, ": ",
                                             !entry_bytes ? "entry" : "event",
@@ -1348,9 +1348,7 @@ absl::Status Ledger::ScanProjection(
 }
 
 absl::Status Ledger::DropProjection(std::string_view name) {
-  if (impl_->options.read_only) {
-    return absl::FailedPreconditionError("the ledger is open read-only");
-  }
+  // A read-only store refuses the write (kFailedPrecondition).
   // One range tombstone over the keys, "name 0x00 ..." up to the position
   // at "name 0x01". Deleting key by key read every key first and held them
   // all in one batch, which for a 10M-event ledger's index is millions of

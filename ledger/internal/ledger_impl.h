@@ -323,9 +323,9 @@ struct Ledger::Impl {
   // CopyStored then ParseStored. A case read copies all its events out of
   // RocksDB first, then parses them all, which is faster than alternating
   // (docs/performance.md).
-  absl::Status DecodeInto(std::string_view entry_bytes,
-                          std::string_view event_value, v1::LedgerEntry& entry,
-                          RecordedEvent& out) const;
+  static absl::Status DecodeInto(std::string_view entry_bytes,
+                                 std::string_view event_value,
+                                 v1::LedgerEntry& entry, RecordedEvent& out);
   // Only copies the stored bytes into `out`'s entry_bytes, salt and
   // event_bytes (a value shorter than a salt all into salt).
   static void CopyStored(std::string_view entry_bytes,
@@ -339,10 +339,10 @@ struct Ledger::Impl {
   // The event at `position` from what a read found there, decoded into
   // `out` as DecodeInto does; kDataLoss naming the part that is missing, or
   // an entry that names another position.
-  absl::Status DecodeFound(uint64_t position,
-                           std::optional<std::string_view> entry_bytes,
-                           std::optional<std::string_view> event_value,
-                           v1::LedgerEntry& entry, RecordedEvent& out) const;
+  static absl::Status DecodeFound(uint64_t position,
+                                  std::optional<std::string_view> entry_bytes,
+                                  std::optional<std::string_view> event_value,
+                                  v1::LedgerEntry& entry, RecordedEvent& out);
   merkle::NodeSource Nodes() const;
 };
 

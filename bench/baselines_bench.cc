@@ -1014,6 +1014,13 @@ void RegisterBaselineBenchmarks() {
       ->Threads(16)
       ->UseRealTime()
       ->MinTime(min_time);
+  // 64 callers: only writing whatever waits, as the ledger does.
+  benchmark::RegisterBenchmark("BM_RawGroupCommit", BM_RawGroupCommit)
+      ->ArgName("whole_groups")
+      ->Arg(1)
+      ->Threads(64)
+      ->UseRealTime()
+      ->MinTime(min_time);
   benchmark::RegisterBenchmark("BM_RawIterate", BM_RawIterate)
       ->Iterations(1)
       ->UseRealTime()

@@ -195,6 +195,20 @@ TEST_F(BenchReportTest, RawScanP99OverOneMillisecondMakesReadCaseUnreachable) {
               HasSubstr("p99 1.30 ms; **unreachable here**"));
 }
 
+TEST_F(BenchReportTest, SixtyFourAppendersCeilingIsTheRawGroupCommit) {
+  AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {28000});
+  AddRate("BM_LedgerAppend/threads:64", {21000});
+  EXPECT_THAT(CeilingLine("64 appenders >= 30,000 events/s"),
+              HasSubstr("28.0k events/s; **unreachable here** (ceiling 0.93 "
+                        "of the requirement); the ledger reaches 0.75"));
+}
+
+TEST_F(BenchReportTest, SixtyFourAppendersCeilingOverThirtyThousandIsReachable) {
+  AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {45000});
+  EXPECT_THAT(CeilingLine("64 appenders >= 30,000 events/s"),
+              HasSubstr("reachable in principle (ceiling 1.50"));
+}
+
 TEST_F(BenchReportTest, BatchCeilingQuotesTheRawWriteWithFormatTwoCopies) {
   AddRate("BM_RocksDBLedgerShaped/size:100", {80000});
   AddRate("BM_RocksDBLedgerShapedWithCopies/size:100", {76000});

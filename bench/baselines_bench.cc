@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -293,55 +295,40 @@ void BM_RocksDBLedgerShapedWithCopies(benchmark::State& state) {
 }
 
 // A target's two sides measured in turn within each iteration, so that
-// both meet the same spells of the shared disk: with size 1, one ledger
-// append of one event against one RocksDB synced put of a 300-byte value
-// (the one-appender target); with size 100, one ledger append of 100
-// events (10 cases round robin) against one synced ledger-shaped write of
-// 100 events (the batch target). The side that goes first alternates.
-// `ratio` is the ledger's events/s over the baseline's: the target's ratio
-// with the disk's noise shared by both sides rather than sampled apart.
-void BM_Paired(benchmark::State& state) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  // One ledger per size for the whole run, as the other append benchmarks
-  // keep theirs: an empty ledger each repetition would flatter it.
-  static std::map<size_t, Ledger*> ledgers;
-  Ledger*& ledger = ledgers[size];
-  if (ledger == nullptr) {
-    const std::string name = absl::StrCat("paired-", size);
-    auto created = Ledger::Create(NewScratchDir(name) + "/ledger",
-                                  absl::StrCat("bench.example/", name));
-    if (!created.ok()) {
-      state.SkipWithError(created.status().ToString().c_str());
-      return;
-    }
-    ledger = created->release();
-    AtRunEnd([ledger] { delete ledger; });
-  }
+// both meet the same spells of the shared disk. `side` writes `size`
+// events in one call; the baseline is, with size 1, one RocksDB synced put
+// of a 300-byte value (the one-appender target's), and with size 100 one
+// synced ledger-shaped write of 100 events (the batch target's). The side
+// that goes first alternates. `ratio` is the side's events/s over the
+// baseline's: the target's ratio with the disk's noise shared by both
+// sides rather than sampled apart. `prepare`, if set, runs untimed before
+// each iteration; `side_counter` names the side's own events/s.
+void MeasureInTurn(benchmark::State& state, size_t size, uint64_t stream,
+                   const std::function<void()>& prepare,
+                   const std::function<absl::Status()>& side,
+                   const std::string& side_counter) {
   static RawDb* raw =
       OpenRawDb(NewScratchDir("rocksdb-paired"), kLedgerFamilies);
   static const LedgerShapedWrites shaped;
-  const uint64_t stream = NextStream();
   const std::string value = RandomBytes(300, static_cast<uint32_t>(stream));
   rocksdb::WriteOptions write;
   write.sync = true;
   rocksdb::WriteBatch batch;
   uint64_t position = stream << 40;
-  RoundRobinCases cases(absl::StrCat("P-", stream, "-"),
-                        std::min<size_t>(size, 10), Settings().case_length);
-  std::vector<v1::Event> events;
-  std::chrono::steady_clock::duration ledger_time{}, base_time{};
+  std::chrono::steady_clock::duration side_time{}, base_time{};
   uint64_t rounds = 0;
   for (auto _ : state) {
-    state.PauseTiming();
-    cases.Next(size, events);
-    state.ResumeTiming();
-    auto append = [&]() -> bool {
+    if (prepare) {
+      state.PauseTiming();
+      prepare();
+      state.ResumeTiming();
+    }
+    auto measured = [&]() -> bool {
       auto start = std::chrono::steady_clock::now();
-      auto appended = ledger->Append(events);
-      ledger_time += std::chrono::steady_clock::now() - start;
-      if (!appended.ok())
-        state.SkipWithError(appended.status().ToString().c_str());
-      return appended.ok();
+      absl::Status s = side();
+      side_time += std::chrono::steady_clock::now() - start;
+      if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+      return s.ok();
     };
     auto baseline = [&]() -> bool {
       // As BM_RocksDBSyncPut and BM_RocksDBLedgerShaped do, timed.
@@ -363,20 +350,71 @@ void BM_Paired(benchmark::State& state) {
       return s.ok();
     };
     bool ok =
-        rounds++ % 2 == 0 ? append() && baseline() : baseline() && append();
+        rounds++ % 2 == 0 ? measured() && baseline() : baseline() && measured();
     if (!ok) break;
   }
   // No events/s: an iteration is both sides; `ratio` is the result. Each
   // side's own rate shows what the pairing changes: the two sides share
   // the machine, and so the background work each leaves.
-  if (ledger_time.count() > 0 && base_time.count() > 0) {
-    const double ledger_s = std::chrono::duration<double>(ledger_time).count();
+  if (side_time.count() > 0 && base_time.count() > 0) {
+    const double side_s = std::chrono::duration<double>(side_time).count();
     const double base_s = std::chrono::duration<double>(base_time).count();
     const double events = static_cast<double>(rounds * size);
-    state.counters["ratio"] = base_s / ledger_s;
-    state.counters["ledger_events_per_s"] = events / ledger_s;
+    state.counters["ratio"] = base_s / side_s;
+    state.counters[side_counter] = events / side_s;
     state.counters["baseline_events_per_s"] = events / base_s;
   }
+}
+
+// The side is one ledger append of `size` events (10 cases round robin).
+void BM_Paired(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  // One ledger per size for the whole run, as the other append benchmarks
+  // keep theirs: an empty ledger each repetition would flatter it.
+  static std::map<size_t, Ledger*> ledgers;
+  Ledger*& ledger = ledgers[size];
+  if (ledger == nullptr) {
+    const std::string name = absl::StrCat("paired-", size);
+    auto created = Ledger::Create(NewScratchDir(name) + "/ledger",
+                                  absl::StrCat("bench.example/", name));
+    if (!created.ok()) {
+      state.SkipWithError(created.status().ToString().c_str());
+      return;
+    }
+    ledger = created->release();
+    AtRunEnd([ledger] { delete ledger; });
+  }
+  const uint64_t stream = NextStream();
+  RoundRobinCases cases(absl::StrCat("P-", stream, "-"),
+                        std::min<size_t>(size, 10), Settings().case_length);
+  std::vector<v1::Event> events;
+  MeasureInTurn(
+      state, size, stream, [&] { cases.Next(size, events); },
+      [&] { return ledger->Append(events).status(); }, "ledger_events_per_s");
+}
+
+// The side is raw RocksDB syncing the keys and values the ledger writes for
+// one event, storage format 2's case-index copies included, and nothing
+// else: what the one-appender target's ratio can be on this disk for the
+// bytes the ledger syncs, steadier than the ratio of two medians.
+void BM_PairedRawCopies(benchmark::State& state) {
+  static RawDb* raw =
+      OpenRawDb(NewScratchDir("rocksdb-paired-copies"), kLedgerFamilies);
+  static const LedgerShapedWrites copies(/*case_index_copies=*/true);
+  const uint64_t stream = NextStream();
+  uint64_t position = stream << 40;
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  rocksdb::WriteBatch batch;
+  MeasureInTurn(
+      state, 1, stream, nullptr,
+      [&]() -> absl::Status {
+        batch.Clear();
+        copies.Put(*raw, stream, position++, batch);
+        rocksdb::Status s = raw->db->Write(write, &batch);
+        return s.ok() ? absl::OkStatus() : absl::InternalError(s.ToString());
+      },
+      "raw_events_per_s");
 }
 
 // The smallest group commit of the ledger's design: each caller queues one
@@ -1005,6 +1043,9 @@ void RegisterBaselineBenchmarks() {
       ->ArgName("size")
       ->Arg(1)
       ->Arg(100)
+      ->UseRealTime()
+      ->MinTime(min_time);
+  benchmark::RegisterBenchmark("BM_PairedRawCopies", BM_PairedRawCopies)
       ->UseRealTime()
       ->MinTime(min_time);
   benchmark::RegisterBenchmark("BM_RawGroupCommit", BM_RawGroupCommit)

@@ -314,6 +314,23 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
         "each case-index value (`%s`): %.2f x that rate",
         name, rate(name) / base);
   };
+  // The raw write of format 2's bytes measured in turn with the put, as
+  // `BM_Paired` measures the ledger: both ratios meet the same spells.
+  auto paired_copies = [&]() -> std::string {
+    const double raw = median("BM_PairedRawCopies", "ratio");
+    if (raw <= 0) return "";
+    std::string text = absl::StrFormat(
+        ". Measured in turn with the put, as `BM_Paired/size:1` measures the "
+        "ledger (`BM_PairedRawCopies`): %.2f x the put",
+        raw);
+    const double ledger = median("BM_Paired/size:1", "ratio");
+    if (ledger > 0) {
+      absl::StrAppend(&text,
+                      absl::StrFormat(", the ledger's paired ratio %.2f of it",
+                                      ledger / raw));
+    }
+    return text;
+  };
   std::vector<Ceiling> out;
   const double put1 = rate("BM_RocksDBSyncPut/threads:1");
   const double shaped1 = rate("BM_RocksDBLedgerShaped/size:1");
@@ -323,7 +340,7 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
                             "per write, nothing else "
                             "(`BM_RocksDBLedgerShaped/size:1`): an event is ~7 "
                             "keys and ~1 KiB, the baseline one 300-byte value" +
-                                with_copies(1, shaped1),
+                                with_copies(1, shaped1) + paired_copies(),
                             shaped1, put1, "the baseline", 0.9,
                             rate("BM_LedgerAppend/threads:1")));
   }

@@ -209,6 +209,16 @@ TEST_F(BenchReportTest, SixtyFourAppendersCeilingOverThirtyThousandIsReachable) 
               HasSubstr("reachable in principle (ceiling 1.50"));
 }
 
+TEST_F(BenchReportTest, OneAppenderCeilingQuotesTheRawCopiesPairedWithThePut) {
+  AddOneAppender({4500});
+  AddRate("BM_RocksDBLedgerShaped/size:1", {5000});
+  Add("BM_PairedRawCopies", "ratio", {0.95, 0.96, 0.97});
+  Add("BM_Paired/size:1", "ratio", {0.912});
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr("(`BM_PairedRawCopies`): 0.96 x the put, the "
+                        "ledger's paired ratio 0.95 of it"));
+}
+
 TEST_F(BenchReportTest, BatchCeilingQuotesTheRawWriteWithFormatTwoCopies) {
   AddRate("BM_RocksDBLedgerShaped/size:100", {80000});
   AddRate("BM_RocksDBLedgerShapedWithCopies/size:100", {76000});

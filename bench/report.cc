@@ -378,14 +378,17 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
   }
   const double skeleton64 = rate("BM_RawGroupCommit/whole_groups:1/threads:64");
   if (skeleton64 > 0) {
+    const double put64 = rate("BM_RocksDBSyncPut/threads:64");
     out.push_back(
         {"64 appenders >= 30,000 events/s",
          "the same design with none of the ledger's work, 64 callers, the "
          "writer writing whatever waits "
-         "(`BM_RawGroupCommit/whole_groups:1/threads:64`). For scale, "
-         "RocksDB's own group commit of 64 threads' synced puts "
-         "(`BM_RocksDBSyncPut/threads:64`): " +
-             Rate(rate("BM_RocksDBSyncPut/threads:64")) + " events/s" +
+         "(`BM_RawGroupCommit/whole_groups:1/threads:64`)" +
+             (put64 > 0 ? ". For scale, RocksDB's own group commit of 64 "
+                          "threads' synced puts "
+                          "(`BM_RocksDBSyncPut/threads:64`): " +
+                              Rate(put64) + " events/s"
+                        : std::string()) +
              wake_cost("each caller"),
          absl::StrFormat("%s events/s", Rate(skeleton64)),
          bounded(skeleton64 / kSixtyFourAppendersRequired, 1,

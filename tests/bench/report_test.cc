@@ -203,15 +203,18 @@ TEST_F(BenchReportTest, SixtyFourAppendersCeilingIsTheRawGroupCommit) {
                         "of the requirement); the ledger reaches 0.75"));
 }
 
-TEST_F(BenchReportTest, SixtyFourAppendersCeilingQuotesRocksDBOnlyWhenMeasured) {
+TEST_F(BenchReportTest,
+       SixtyFourAppendersCeilingQuotesRocksDBOnlyWhenMeasured) {
   AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {28000});
-  EXPECT_THAT(WrittenReport(), Not(HasSubstr("`BM_RocksDBSyncPut/threads:64`")));
+  EXPECT_THAT(WrittenReport(),
+              Not(HasSubstr("`BM_RocksDBSyncPut/threads:64`")));
   AddRate("BM_RocksDBSyncPut/threads:64", {22500});
   EXPECT_THAT(WrittenReport(),
               HasSubstr("(`BM_RocksDBSyncPut/threads:64`): 22.5k events/s"));
 }
 
-TEST_F(BenchReportTest, SixtyFourAppendersCeilingOverThirtyThousandIsReachable) {
+TEST_F(BenchReportTest,
+       SixtyFourAppendersCeilingOverThirtyThousandIsReachable) {
   AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {45000});
   EXPECT_THAT(CeilingLine("64 appenders >= 30,000 events/s"),
               HasSubstr("reachable in principle (ceiling 1.50"));

@@ -6,10 +6,13 @@
 // generated section. Results are built by hand: no benchmark runs.
 #include "bench/report.h"
 
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_util.h"
@@ -187,6 +190,27 @@ TEST_F(BenchReportTest, VerifyCeilingBelowRequirementIsUnreachable) {
 TEST_F(BenchReportTest, VerifyCeilingAboveRequirementIsReachable) {
   EXPECT_THAT(VerifyCeilingWith(/*iterate=*/1, /*floors=*/1e9),
               HasSubstr("reachable in principle"));
+}
+
+// Scan 1 us, hashing 2 us, indexes 1 us, decoding 1 us more than the scan:
+// on any number of cores the decoded figure is 3/4 of the ceiling.
+TEST_F(BenchReportTest, VerifyCeilingSaysWhatDecodingEveryEventWouldLeave) {
+  AddRate("BM_RawIterate", {1e6});
+  AddRate("BM_VerifyHashFloor", {5e5});
+  AddRate("BM_RawIterateIndexes", {1e6});
+  AddRate("BM_ForEach", {5e5});
+  const std::string line = CeilingLine(kVerify);
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr("(`BM_ForEach` beyond `BM_RawIterate`: 1.00 us per "
+                        "event on one core)"));
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_THAT(WrittenReport(), HasSubstr(absl::StrFormat(
+                                   "= %.2f x raw iterate |", cores / 3.0)));
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr(absl::StrFormat("%.2f x raw iterate", cores / 4.0)));
+  // The verdict stays the ceiling's.
+  EXPECT_THAT(line,
+              HasSubstr(absl::StrFormat("%.2f x raw iterate;", cores / 3.0)));
 }
 
 TEST_F(BenchReportTest, RawScanP99OverOneMillisecondMakesReadCaseUnreachable) {

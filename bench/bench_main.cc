@@ -8,6 +8,7 @@
 //                        emptied and removed at exit
 //   --report=FILE        rewrite the generated part of FILE (markdown)
 //   --command=TEXT       how the run was started, for the report
+//   --source=TEXT        the code measured (bench/run: its git commit)
 //   --fixture_events=N   events in the read fixture (default 1000000)
 //   --memory_events=N    ledger size for the memory check (default 10000000
 //                        in full mode; 0 skips it)
@@ -137,7 +138,7 @@ bool Flag(const char* arg, const char* name, std::string* value) {
 int main(int argc, char** argv) {
   using namespace caseledger::bench;
   bool quick = false;
-  std::string workdir, report, command, child, child_dir;
+  std::string workdir, report, command, source, child, child_dir;
   std::string fixture_events, memory_events, repetitions;
   std::vector<char*> passthrough = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -146,7 +147,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (!Flag(a, "--workdir", &workdir) &&
                !Flag(a, "--report", &report) &&
-               !Flag(a, "--command", &command) && !Flag(a, "--child", &child) &&
+               !Flag(a, "--command", &command) &&
+               !Flag(a, "--source", &source) && !Flag(a, "--child", &child) &&
                !Flag(a, "--dir", &child_dir) &&
                !Flag(a, "--fixture_events", &fixture_events) &&
                !Flag(a, "--memory_events", &memory_events) &&
@@ -210,6 +212,7 @@ int main(int argc, char** argv) {
   ReportInput input;
   input.command =
       command.empty() ? absl::StrJoin(argv, argv + argc, " ") : command;
+  input.source = source;
   input.mode = quick ? "--quick" : "full";
   input.repetitions = reps;
   input.workdir = workdir;

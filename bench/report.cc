@@ -527,6 +527,7 @@ std::string Generated(const ReportInput& input) {
   md << "| | |\n|---|---|\n";
   md << "| Date | " << input.started_at << " |\n";
   md << "| Command | `" << input.command << "` |\n";
+  if (!input.source.empty()) md << "| Source | " << input.source << " |\n";
   md << "| Mode | " << input.mode << ", " << input.repetitions
      << " repetitions per benchmark, randomly interleaved; medians shown |\n";
   md << "| CPU | " << ReadLineStartingWith("/proc/cpuinfo", "model name")

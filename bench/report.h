@@ -49,6 +49,7 @@ struct MemoryCheck {
 
 struct ReportInput {
   std::string command;  // how the run was started
+  std::string source;   // the code measured (git commit), if known
   std::string mode;     // "quick" or "full"
   int repetitions = 0;
   std::string workdir;

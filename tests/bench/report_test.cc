@@ -277,6 +277,13 @@ TEST_F(BenchReportTest, RunWithoutTheIssuesMeasuresHasNoMachineComparison) {
   EXPECT_THAT(WrittenReport(), Not(HasSubstr("against the issue's")));
 }
 
+TEST_F(BenchReportTest, RunTableNamesTheCodeMeasuredWhenKnown) {
+  EXPECT_THAT(WrittenReport(), Not(HasSubstr("| Source |")));
+  input_.source = "`65263b9` (2026-12-01)";
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr("| Source | `65263b9` (2026-12-01) |\n"));
+}
+
 TEST_F(BenchReportTest, WriteReportReplacesOnlyTheTextBetweenTheMarkers) {
   caseledger::testing::TempFolder folder;
   const std::string path = folder.Sub("performance.md");

@@ -396,10 +396,12 @@ void BM_Paired(benchmark::State& state) {
 }
 
 // The side is raw RocksDB syncing the keys and values the ledger writes for
-// one event, storage format 2's case-index copies included, and nothing
-// else: what the one-appender target's ratio can be on this disk for the
-// bytes the ledger syncs, steadier than the ratio of two medians.
+// `size` events in one write, storage format 2's case-index copies
+// included, and nothing else: what the ratio of the one-appender target
+// (size 1) or the batch target (size 100) can be on this disk for the bytes
+// the ledger syncs, steadier than the ratio of two medians.
 void BM_PairedRawCopies(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
   static RawDb* raw =
       OpenRawDb(NewScratchDir("rocksdb-paired-copies"), kLedgerFamilies);
   static const LedgerShapedWrites copies(/*case_index_copies=*/true);
@@ -409,10 +411,12 @@ void BM_PairedRawCopies(benchmark::State& state) {
   write.sync = true;
   rocksdb::WriteBatch batch;
   MeasureInTurn(
-      state, 1, stream, nullptr,
+      state, size, stream, nullptr,
       [&]() -> absl::Status {
         batch.Clear();
-        copies.Put(*raw, stream, position++, batch);
+        for (size_t k = 0; k < size; ++k) {
+          copies.Put(*raw, stream, position++, batch);
+        }
         rocksdb::Status s = raw->db->Write(write, &batch);
         return s.ok() ? absl::OkStatus() : absl::InternalError(s.ToString());
       },
@@ -1087,6 +1091,9 @@ void RegisterBaselineBenchmarks() {
       ->UseRealTime()
       ->MinTime(min_time);
   benchmark::RegisterBenchmark("BM_PairedRawCopies", BM_PairedRawCopies)
+      ->ArgName("size")
+      ->Arg(1)
+      ->Arg(100)
       ->UseRealTime()
       ->MinTime(min_time);
   benchmark::RegisterBenchmark("BM_RawGroupCommit", BM_RawGroupCommit)

@@ -314,16 +314,19 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
         "each case-index value (`%s`): %.2f x that rate",
         name, rate(name) / base);
   };
-  // The raw write of format 2's bytes measured in turn with the put, as
-  // `BM_Paired` measures the ledger: both ratios meet the same spells.
-  auto paired_copies = [&]() -> std::string {
-    const double raw = median("BM_PairedRawCopies", "ratio");
+  // The raw write of format 2's bytes for `size` events measured in turn
+  // with the target's baseline (`base`), as `BM_Paired` measures the
+  // ledger: both ratios meet the same spells.
+  auto paired_copies = [&](int size, const char* base) -> std::string {
+    const std::string name = absl::StrCat("BM_PairedRawCopies/size:", size);
+    const double raw = median(name, "ratio");
     if (raw <= 0) return "";
     std::string text = absl::StrFormat(
-        ". Measured in turn with the put, as `BM_Paired/size:1` measures the "
-        "ledger (`BM_PairedRawCopies`): %.2f x the put",
-        raw);
-    const double ledger = median("BM_Paired/size:1", "ratio");
+        ". Measured in turn with the %s, as `BM_Paired/size:%d` measures the "
+        "ledger (`%s`): %.2f x the %s",
+        base, size, name, raw, base);
+    const double ledger =
+        median(absl::StrCat("BM_Paired/size:", size), "ratio");
     if (ledger > 0) {
       absl::StrAppend(&text,
                       absl::StrFormat(", the ledger's paired ratio %.2f of it",
@@ -340,7 +343,7 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
                             "per write, nothing else "
                             "(`BM_RocksDBLedgerShaped/size:1`): an event is ~7 "
                             "keys and ~1 KiB, the baseline one 300-byte value" +
-                                with_copies(1, shaped1) + paired_copies(),
+                                with_copies(1, shaped1) + paired_copies(1, "put"),
                             shaped1, put1, "the baseline", 0.9,
                             rate("BM_LedgerAppend/threads:1")));
   }
@@ -411,7 +414,8 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
          "runs at the rate shown without any sync "
          "(`BM_LedgerBulkAppend/size:1000`)" +
              wake_cost("the second thread, once per call,") +
-             with_copies(100, shaped100),
+             with_copies(100, shaped100) +
+             paired_copies(100, "shaped write"),
          absl::StrFormat("%.1f us per event allowed; the ledger takes %.1f us "
                          "per event more than the raw write",
                          budget_us, extra_us),

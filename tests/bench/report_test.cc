@@ -273,11 +273,27 @@ TEST_F(BenchReportTest,
 TEST_F(BenchReportTest, OneAppenderCeilingQuotesTheRawCopiesPairedWithThePut) {
   AddOneAppender({4500});
   AddRate("BM_RocksDBLedgerShaped/size:1", {5000});
-  Add("BM_PairedRawCopies", "ratio", {0.95, 0.96, 0.97});
+  Add("BM_PairedRawCopies/size:1", "ratio", {0.95, 0.96, 0.97});
   Add("BM_Paired/size:1", "ratio", {0.912});
   EXPECT_THAT(WrittenReport(),
-              HasSubstr("(`BM_PairedRawCopies`): 0.96 x the put, the "
+              HasSubstr("(`BM_PairedRawCopies/size:1`): 0.96 x the put, the "
                         "ledger's paired ratio 0.95 of it"));
+}
+
+TEST_F(BenchReportTest, BatchCeilingQuotesTheRawCopiesPairedWithTheShapedWrite) {
+  AddOneAppender({4500});
+  AddRate("BM_RocksDBLedgerShaped/size:1", {5000});
+  AddRate("BM_RocksDBLedgerShaped/size:100", {80000});
+  AddRate("BM_LedgerBulkAppend/size:1000", {90000});
+  Add("BM_PairedRawCopies/size:100", "ratio", {0.90, 0.88, 0.86});
+  Add("BM_Paired/size:100", "ratio", {0.77});
+  const std::string report = WrittenReport();
+  EXPECT_THAT(report, HasSubstr("(`BM_PairedRawCopies/size:100`): 0.88 x the "
+                                "shaped write, the ledger's paired ratio 0.88 "
+                                "of it"));
+  // The one-appender row quotes only its own size.
+  EXPECT_THAT(CeilingLine(kOneAppender), HasSubstr("reachable"));
+  EXPECT_THAT(report, Not(HasSubstr("x the put")));
 }
 
 TEST_F(BenchReportTest, BatchCeilingQuotesTheRawWriteWithFormatTwoCopies) {

@@ -338,14 +338,14 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
   const double put1 = rate("BM_RocksDBSyncPut/threads:1");
   const double shaped1 = rate("BM_RocksDBLedgerShaped/size:1");
   if (put1 > 0 && shaped1 > 0) {
-    out.push_back(ratio_row("1 appender >= 0.9 x RocksDB synced put",
-                            "raw RocksDB syncing the keys of one ledger event "
-                            "per write, nothing else "
-                            "(`BM_RocksDBLedgerShaped/size:1`): an event is ~7 "
-                            "keys and ~1 KiB, the baseline one 300-byte value" +
-                                with_copies(1, shaped1) + paired_copies(1, "put"),
-                            shaped1, put1, "the baseline", 0.9,
-                            rate("BM_LedgerAppend/threads:1")));
+    out.push_back(ratio_row(
+        "1 appender >= 0.9 x RocksDB synced put",
+        "raw RocksDB syncing the keys of one ledger event "
+        "per write, nothing else "
+        "(`BM_RocksDBLedgerShaped/size:1`): an event is ~7 "
+        "keys and ~1 KiB, the baseline one 300-byte value" +
+            with_copies(1, shaped1) + paired_copies(1, "put"),
+        shaped1, put1, "the baseline", 0.9, rate("BM_LedgerAppend/threads:1")));
   }
   const double put16 = rate("BM_RocksDBSyncPut/threads:16");
   const double shaped16 = rate("BM_RocksDBLedgerShaped/size:16");
@@ -414,8 +414,7 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
          "runs at the rate shown without any sync "
          "(`BM_LedgerBulkAppend/size:1000`)" +
              wake_cost("the second thread, once per call,") +
-             with_copies(100, shaped100) +
-             paired_copies(100, "shaped write"),
+             with_copies(100, shaped100) + paired_copies(100, "shaped write"),
          absl::StrFormat("%.1f us per event allowed; the ledger takes %.1f us "
                          "per event more than the raw write",
                          budget_us, extra_us),

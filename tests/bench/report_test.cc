@@ -204,10 +204,10 @@ TEST_F(BenchReportTest, VerifyCeilingChargesComparingTheIndexes) {
   const std::string line = CeilingLine(kVerify);
   EXPECT_THAT(line,
               HasSubstr(absl::StrFormat("%.2f x raw iterate;", cores / 4.0)));
-  EXPECT_THAT(WrittenReport(),
-              HasSubstr(absl::StrFormat(
-                  "nothing compared (`BM_RawIterateIndexes`): %.2f x",
-                  cores / 3.0)));
+  EXPECT_THAT(
+      WrittenReport(),
+      HasSubstr(absl::StrFormat(
+          "nothing compared (`BM_RawIterateIndexes`): %.2f x", cores / 3.0)));
 }
 
 // The index scan alone is no ceiling: a verify must compare what it reads.
@@ -280,7 +280,8 @@ TEST_F(BenchReportTest, OneAppenderCeilingQuotesTheRawCopiesPairedWithThePut) {
                         "ledger's paired ratio 0.95 of it"));
 }
 
-TEST_F(BenchReportTest, BatchCeilingQuotesTheRawCopiesPairedWithTheShapedWrite) {
+TEST_F(BenchReportTest,
+       BatchCeilingQuotesTheRawCopiesPairedWithTheShapedWrite) {
   AddOneAppender({4500});
   AddRate("BM_RocksDBLedgerShaped/size:1", {5000});
   AddRate("BM_RocksDBLedgerShaped/size:100", {80000});

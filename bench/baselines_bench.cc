@@ -788,10 +788,10 @@ void BM_RawIterateIndexes(benchmark::State& state) {
 // The same reads with each key and value compared, in the cheapest way
 // that holds neither the log nor the indexes in memory: once through
 // SipHash-2-4 under a random key, as Verify's tallies do (with the key's
-// length first, so no two pairs share bytes). Measured on this machine it
-// costs about half of SHA-256 per byte, the other hash a comparison could
-// use. Only the stored side is charged: a verify must also derive what the
-// log says each item is, which this leaves out.
+// length first, so no two pairs share bytes). On the AMD machine it costs
+// about half of SHA-256 per byte, the other hash a comparison could use
+// (docs/performance.md). Only the stored side is charged: a verify must
+// also derive what the log says each item is, which this leaves out.
 void BM_IndexTallyFloor(benchmark::State& state) {
   internal::SipHashKey key;
   std::random_device random;

@@ -340,10 +340,9 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
   if (put1 > 0 && shaped1 > 0) {
     out.push_back(ratio_row(
         "1 appender >= 0.9 x RocksDB synced put",
-        "raw RocksDB syncing the keys of one ledger event "
-        "per write, nothing else "
-        "(`BM_RocksDBLedgerShaped/size:1`): an event is ~7 "
-        "keys and ~1 KiB, the baseline one 300-byte value" +
+        "raw RocksDB syncing the keys of one ledger event per write, nothing "
+        "else (`BM_RocksDBLedgerShaped/size:1`): an event is ~7 keys and ~1 "
+        "KiB, the baseline one 300-byte value" +
             with_copies(1, shaped1) + paired_copies(1, "put"),
         shaped1, put1, "the baseline", 0.9, rate("BM_LedgerAppend/threads:1")));
   }

@@ -431,11 +431,14 @@ void BM_PairedRawCopies(benchmark::State& state) {
 // each wait for their own event, the ceiling of the append path's design
 // for N appenders on this disk. With `whole_groups` set to N, the writer
 // also waits (up to 1 ms) until all N callers are waiting, so that every
-// sync carries every caller's event: the best grouping there is.
+// sync carries every caller's event: the best grouping there is. With
+// `case_index_copies`, each event's keys carry storage format 2's copies,
+// as the ledger writes them.
 class RawGroupCommit {
  public:
-  explicit RawGroupCommit(size_t whole_groups)
+  RawGroupCommit(size_t whole_groups, bool case_index_copies)
       : whole_groups_(whole_groups),
+        case_index_copies_(case_index_copies),
         raw_(OpenRawDb(NewScratchDir("rocksdb-group-commit"), kLedgerFamilies)),
         writer_([this] { Run(); }) {}
   ~RawGroupCommit() {
@@ -468,7 +471,7 @@ class RawGroupCommit {
   };
 
   void Run() {
-    const LedgerShapedWrites writes;
+    const LedgerShapedWrites writes(case_index_copies_);
     std::vector<Waiting*> group;
     rocksdb::WriteBatch batch;
     rocksdb::WriteOptions write;
@@ -492,6 +495,7 @@ class RawGroupCommit {
   }
 
   const size_t whole_groups_;
+  const bool case_index_copies_;
   RawDb* raw_;
   std::mutex mu_;
   std::condition_variable work_;
@@ -504,15 +508,16 @@ class RawGroupCommit {
 
 // range(0): 1 to write whatever is waiting, as the ledger does; N to wait
 // for all N callers.
-void BM_RawGroupCommit(benchmark::State& state) {
-  static std::map<int64_t, RawGroupCommit*> writers;
+void MeasureGroupCommit(benchmark::State& state, bool case_index_copies) {
+  static std::map<std::pair<int64_t, bool>, RawGroupCommit*> writers;
   static std::mutex writers_mu;
   RawGroupCommit* commit;
   {
     std::lock_guard<std::mutex> lock(writers_mu);
-    RawGroupCommit*& c = writers[state.range(0)];
+    RawGroupCommit*& c = writers[{state.range(0), case_index_copies}];
     if (c == nullptr) {
-      c = new RawGroupCommit(static_cast<size_t>(state.range(0)));
+      c = new RawGroupCommit(static_cast<size_t>(state.range(0)),
+                             case_index_copies);
       AtRunEnd([c] { delete c; });
     }
     commit = c;
@@ -537,6 +542,12 @@ void BM_RawGroupCommit(benchmark::State& state) {
     }
   }
   cpu.Report(state, state.iterations() * state.threads());
+}
+void BM_RawGroupCommit(benchmark::State& state) {
+  MeasureGroupCommit(state, /*case_index_copies=*/false);
+}
+void BM_RawGroupCommitWithCopies(benchmark::State& state) {
+  MeasureGroupCommit(state, /*case_index_copies=*/true);
 }
 
 // ---- SQLite --------------------------------------------------------------
@@ -1104,12 +1115,16 @@ void RegisterBaselineBenchmarks() {
       ->UseRealTime()
       ->MinTime(min_time);
   // 64 callers: only writing whatever waits, as the ledger does.
-  benchmark::RegisterBenchmark("BM_RawGroupCommit", BM_RawGroupCommit)
-      ->ArgName("whole_groups")
-      ->Arg(1)
-      ->Threads(64)
-      ->UseRealTime()
-      ->MinTime(min_time);
+  for (auto [name, fn] :
+       {std::pair{"BM_RawGroupCommit", &BM_RawGroupCommit},
+        {"BM_RawGroupCommitWithCopies", &BM_RawGroupCommitWithCopies}}) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->ArgName("whole_groups")
+        ->Arg(1)
+        ->Threads(64)
+        ->UseRealTime()
+        ->MinTime(min_time);
+  }
   benchmark::RegisterBenchmark("BM_RawIterate", BM_RawIterate)
       ->Iterations(1)
       ->UseRealTime()

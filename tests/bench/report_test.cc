@@ -270,6 +270,19 @@ TEST_F(BenchReportTest,
               HasSubstr("reachable in principle (ceiling 1.50"));
 }
 
+TEST_F(BenchReportTest, SixtyFourAppendersCeilingQuotesTheDesignWithCopies) {
+  AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {34000});
+  AddRate("BM_RawGroupCommitWithCopies/whole_groups:1/threads:64", {32000});
+  AddRate("BM_LedgerAppend/threads:64", {24000});
+  EXPECT_THAT(
+      WrittenReport(),
+      HasSubstr("(`BM_RawGroupCommitWithCopies/whole_groups:1/threads:64`): "
+                "32.0k events/s, the ledger 0.75 of it"));
+  // The verdict stays the design's without the copies.
+  EXPECT_THAT(CeilingLine("64 appenders >= 30,000 events/s"),
+              HasSubstr("reachable in principle (ceiling 1.13"));
+}
+
 TEST_F(BenchReportTest, OneAppenderCeilingQuotesTheRawCopiesPairedWithThePut) {
   AddOneAppender({4500});
   AddRate("BM_RocksDBLedgerShaped/size:1", {5000});

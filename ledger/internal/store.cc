@@ -507,7 +507,12 @@ class RocksCursor final : public Cursor {
  public:
   RocksCursor(rocksdb::Iterator* it, std::shared_ptr<const void> snapshot)
       : it_(it), snapshot_(std::move(snapshot)) {}
-  void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
+  // Cursors are often used on a thread other than the one that made them
+  // (verify's index scan), which no other Store operation has reached.
+  void Seek(std::string_view key) override {
+    SkipPerfCounters();
+    it_->Seek(ToSlice(key));
+  }
   bool Valid() const override { return it_->Valid(); }
   void Next() override { it_->Next(); }
   std::string_view key() const override {

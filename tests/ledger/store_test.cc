@@ -11,11 +11,13 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "rocksdb/perf_level.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger::internal {
@@ -186,6 +188,30 @@ TEST(StoreMultiGetTest, EachKeyInEachFamilyInTheOrderAsked) {
       });
   EXPECT_EQ(stopped.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(calls, 1);
+}
+
+// RocksDB keeps per-thread counters of its work unless told not to, and
+// nothing reads them. A cursor handed to a thread that has used no other
+// Store operation (verify's index scan) must turn them off there too.
+TEST(StoreCursorTest, ACursorSeekingOnAnotherThreadStopsItsPerfCounters) {
+  caseledger::testing::TempFolder dir;
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+  Batch batch(*store);
+  batch.Put(Family::kEvents, "k1", "event");
+  ASSERT_OK(store->Write(batch, /*sync=*/false));
+  auto cursors = store->NewCursors({Family::kEvents});
+  rocksdb::PerfLevel before = rocksdb::PerfLevel::kUninitialized;
+  rocksdb::PerfLevel after = rocksdb::PerfLevel::kUninitialized;
+  std::string read;
+  std::thread([&] {
+    before = rocksdb::GetPerfLevel();
+    cursors[0]->Seek("");
+    after = rocksdb::GetPerfLevel();
+    if (cursors[0]->Valid()) read = std::string(cursors[0]->value());
+  }).join();
+  EXPECT_NE(before, rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(after, rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(read, "event");
 }
 
 }  // namespace

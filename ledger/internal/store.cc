@@ -55,7 +55,8 @@ constexpr size_t kKeptWriteBytes = 1 << 20;
 // told otherwise (its default level is kEnableCount); nothing reads those
 // counters, and on the append path they cost about a tenth of the
 // sequencer's time (docs/performance.md). Called on entry to every Store
-// operation; the level is per thread, so each thread pays the call once.
+// operation and by every cursor's Seek; the level is per thread, so each
+// thread pays the call once.
 void SkipPerfCounters() {
   thread_local const bool skipped = [] {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);

@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +39,7 @@
 #include "bench/bench_events.h"
 #include "benchmark/benchmark.h"
 #include "caseledger/v1/ledger.pb.h"
+#include "ledger/internal/outcome.h"
 #include "ledger/internal/siphash.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
@@ -427,7 +427,7 @@ void BM_PairedRawCopies(benchmark::State& state) {
 // The smallest group commit of the ledger's design: each caller queues one
 // event for a single writer thread, which writes the ledger-shaped keys of
 // everything waiting as one synced WriteBatch and then wakes each caller
-// through its promise, as the ledger's sequencer does, but with no
+// through the same hand-off as the ledger's sequencer, but with no
 // validation, hashing, sequencing checks or Merkle tree. With N callers that
 // each wait for their own event, the ceiling of the append path's design
 // for N appenders on this disk. With `whole_groups` set to N, the writer
@@ -456,19 +456,18 @@ class RawGroupCommit {
 
   rocksdb::Status Commit(uint64_t stream) {
     Waiting w{stream, {}};
-    std::future<rocksdb::Status> done = w.done.get_future();
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back(&w);
     }
     work_.notify_one();
-    return done.get();
+    return w.done.Take();
   }
 
  private:
   struct Waiting {
     uint64_t stream;
-    std::promise<rocksdb::Status> done;
+    internal::Outcome<rocksdb::Status> done;
   };
 
   void Run() {
@@ -491,7 +490,7 @@ class RawGroupCommit {
       for (Waiting* w : group) writes.Put(*raw_, w->stream, ++position_, batch);
       rocksdb::Status s = raw_->db->Write(write, &batch);
       syncs_.fetch_add(1);
-      for (Waiting* w : group) w->done.set_value(s);
+      for (Waiting* w : group) w->done.Set(s);
     }
   }
 

@@ -720,7 +720,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
     poison = poisoned;
   }
   if (!poison.ok()) {
-    for (PendingAppend* p : group) p->done.set_value(poison);
+    for (PendingAppend* p : group) p->done.Set(poison);
     return;
   }
   // recorded_at never decreases, even if the clock steps back.
@@ -735,7 +735,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
     PendingAppend* p = group[i];
     absl::Status s = Sequence(*p, overlay, batch, tree, recorded);
     if (!s.ok()) {
-      p->done.set_value(std::move(s));
+      p->done.Set(std::move(s));
     } else {
       accepted.push_back(p);
     }
@@ -760,7 +760,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
         absl::MutexLock lock(&mu);
         poisoned = failure;
       }
-      for (PendingAppend* p : accepted) p->done.set_value(failure);
+      for (PendingAppend* p : accepted) p->done.Set(failure);
       return;
     }
     events_written.fetch_add(tree.size() - frontier.size());
@@ -779,7 +779,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
   appends.fetch_add(accepted.size());
   for (PendingAppend* p : accepted) {
     p->result.tree_size = frontier.size();
-    p->done.set_value(std::move(p->result));
+    p->done.Set(std::move(p->result));
   }
 }
 
@@ -1040,7 +1040,6 @@ absl::StatusOr<AppendResult> Ledger::AppendEvents(
       impl_->preparing = std::make_unique<internal::ParallelLoop>();
     });
   }
-  auto future = pending->done.get_future();
   // Whether this thread may sequence its own append: when nothing is being
   // sequenced or waits to be, a lone appender then pays no hand-off to the
   // sequencer thread and back. Appends arriving meanwhile queue for the
@@ -1110,7 +1109,7 @@ absl::StatusOr<AppendResult> Ledger::AppendEvents(
     }
     if (here) sequence_here();
   }
-  return future.get();
+  return pending->done.Take();
 }
 
 uint64_t Ledger::Size() const {

@@ -21,6 +21,7 @@
 #include "caseledger/v1/ledger.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ledger/internal/outcome.h"
 #include "ledger/internal/parallel_loop.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
@@ -167,7 +168,7 @@ struct PendingAppend {
   // Set when the call is sequenced while its events are still being
   // prepared: waits until event i is prepared and returns how that went.
   std::function<absl::Status(size_t)> await_prepared;
-  std::promise<absl::StatusOr<AppendResult>> done;
+  Outcome<absl::StatusOr<AppendResult>> done;
   AppendResult result;
 };
 

@@ -8,7 +8,6 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -384,7 +383,7 @@ void Ledger::Impl::SyncCheckpoint() {
 
 void Ledger::Impl::RunSequencer() {
   std::vector<PendingAppend*> group;
-  std::vector<std::promise<absl::StatusOr<std::string>>*> waiters;
+  std::vector<internal::Outcome<absl::StatusOr<std::string>>*> waiters;
   // Wakes at least this often so that a time-based checkpoint is signed
   // even when appends stop.
   absl::Duration tick = options.checkpoint_every > absl::ZeroDuration()
@@ -424,7 +423,7 @@ void Ledger::Impl::RunSequencer() {
     }
     if (!waiters.empty()) {
       absl::StatusOr<std::string> note = Checkpoint(/*sync=*/true);
-      for (auto* w : waiters) w->set_value(note);
+      for (auto* w : waiters) w->Set(note);
       waiters.clear();
     } else if (!poisoned_now && (CheckpointDue(clock->Now()) ||
                                  (stop && frontier.size() > checkpoint_size))) {

@@ -213,14 +213,13 @@ absl::StatusOr<std::string> Ledger::SignCheckpoint() {
     return absl::FailedPreconditionError(
         "the ledger is open read-only; signing needs the writer");
   }
-  std::promise<absl::StatusOr<std::string>> done;
-  auto future = done.get_future();
+  internal::Outcome<absl::StatusOr<std::string>> done;
   {
     absl::MutexLock lock(&impl_->mu);
     if (impl_->stopping) return absl::UnavailableError("the ledger is closing");
     impl_->checkpoint_waiters.push_back(&done);
   }
-  return future.get();
+  return done.Take();
 }
 
 absl::StatusOr<std::string> Ledger::SignNote(std::string_view body) const {

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <deque>
 #include <functional>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -266,8 +265,8 @@ struct Ledger::Impl {
   std::once_flag preparing_started;
   std::unique_ptr<internal::ParallelLoop> preparing;
   // Callers of SignCheckpoint waiting for the sequencer.
-  std::vector<std::promise<absl::StatusOr<std::string>>*> checkpoint_waiters
-      ABSL_GUARDED_BY(mu);
+  std::vector<internal::Outcome<absl::StatusOr<std::string>>*>
+      checkpoint_waiters ABSL_GUARDED_BY(mu);
 
   // The last signed checkpoint (sequencer thread only after open).
   uint64_t checkpoint_size = 0;

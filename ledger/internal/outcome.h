@@ -1,9 +1,10 @@
 // The outcome of work that one thread does for another, which waits for it:
-// how the sequencer hands each appender its result. Lighter than a
-// std::promise and std::future pair, which it replaced: no shared state on
-// the heap, no system call when the waiter is not asleep, and one futex wake
-// when it is, where libstdc++'s promise also made one through pthread_once on
-// every set_value (docs/performance.md).
+// how the sequencer hands each appender its result, and each caller of
+// SignCheckpoint its signed note. Lighter than the std::promise and
+// std::future pair it replaced: no shared state on the heap, no system call
+// when the waiter is not asleep, and one futex wake when it is, where
+// libstdc++'s promise also made one through pthread_once on every set_value
+// (docs/performance.md).
 #ifndef CASELEDGER_LEDGER_INTERNAL_OUTCOME_H_
 #define CASELEDGER_LEDGER_INTERNAL_OUTCOME_H_
 

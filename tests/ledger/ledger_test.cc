@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "caseledger/v1/ledger.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
 #include "ledger/event_json.h"
 #include "ledger/event_validation.h"
 #include "ledger/import.h"
@@ -22,6 +24,7 @@ namespace caseledger {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 // A small realistic case, one JSON payload per line; "{C}" is the case id.
 constexpr char kOpen[] =
@@ -676,6 +679,53 @@ TEST_F(LedgerTest, ConcurrentAppendersShareSyncsAndAllSurviveReopen) {
   }
   ASSERT_OK_AND_ASSIGN(auto all, ledger_->ReadAll(1, 0));
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].position, i + 1);
+}
+
+// Signing waits for the sequencer, which hands each signer its note as it
+// hands appenders their results.
+TEST_F(LedgerTest, CheckpointsSignedDuringAppendsCoverWhatWasAppendedBefore) {
+  constexpr int kAppenders = 8, kPerAppender = 20, kSigners = 2,
+                kPerSigner = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&, t] {
+      std::string c = absl::StrCat("C-", t);
+      if (!ledger_->Append(OpenedCase(c)).ok()) ++failures;
+      for (int i = 0; i < kPerAppender; ++i) {
+        if (!ledger_->Append({Ev(c, R"("officer_note_added": {"text": "n"})")})
+                 .ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  std::mutex mu;
+  std::vector<std::string> problems;
+  for (int t = 0; t < kSigners; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerSigner; ++i) {
+        const uint64_t before = ledger_->Size();
+        absl::StatusOr<std::string> note = ledger_->SignCheckpoint();
+        const uint64_t after = ledger_->Size();
+        absl::StatusOr<Checkpoint> c =
+            note.ok() ? ParseCheckpointBody(*note) : note.status();
+        std::lock_guard<std::mutex> lock(mu);
+        if (!c.ok()) {
+          problems.push_back(std::string(c.status().message()));
+        } else if (c->tree_size < before || c->tree_size > after) {
+          problems.push_back(absl::StrCat("size ", c->tree_size, " outside [",
+                                          before, ", ", after, "]"));
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_THAT(problems, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(std::string last, ledger_->SignCheckpoint());
+  ASSERT_OK_AND_ASSIGN(Checkpoint c, ParseCheckpointBody(last));
+  EXPECT_EQ(c.tree_size, uint64_t{kAppenders * (kPerAppender + 2)});
 }
 
 TEST_F(LedgerTest, ReadersOpenReadOnlyWhileTheWriterHoldsTheLedger) {

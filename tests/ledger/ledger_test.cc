@@ -49,6 +49,25 @@ class LedgerTest : public ::testing::Test {
     ledger_ = *std::move(opened);
   }
 
+  // Starts `n` threads, each opening case C-<i> and appending `per` notes to
+  // it one call at a time; every failed call is counted in `failures`.
+  void StartAppenders(int n, int per, std::vector<std::thread>& threads,
+                      std::atomic<int>& failures) {
+    for (int t = 0; t < n; ++t) {
+      threads.emplace_back([this, t, per, &failures] {
+        std::string c = absl::StrCat("C-", t);
+        if (!ledger_->Append(OpenedCase(c)).ok()) ++failures;
+        for (int i = 0; i < per; ++i) {
+          if (!ledger_
+                   ->Append({Ev(c, R"("officer_note_added": {"text": "n"})")})
+                   .ok()) {
+            ++failures;
+          }
+        }
+      });
+    }
+  }
+
   // An event of case `c` at `when` with `payload` (a JSON member).
   static v1::Event Ev(const std::string& c, const std::string& payload,
                       const std::string& when = "2012-03-01T14:00:00Z",
@@ -652,18 +671,7 @@ TEST_F(LedgerTest, ConcurrentAppendersShareSyncsAndAllSurviveReopen) {
   constexpr int kThreads = 32, kPerThread = 20;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::string c = absl::StrCat("C-", t);
-      if (!ledger_->Append(OpenedCase(c)).ok()) ++failures;
-      for (int i = 0; i < kPerThread; ++i) {
-        if (!ledger_->Append({Ev(c, R"("officer_note_added": {"text": "n"})")})
-                 .ok()) {
-          ++failures;
-        }
-      }
-    });
-  }
+  StartAppenders(kThreads, kPerThread, threads, failures);
   for (auto& th : threads) th.join();
   ASSERT_EQ(failures.load(), 0);
   Ledger::Stats stats = ledger_->GetStats();
@@ -688,18 +696,7 @@ TEST_F(LedgerTest, CheckpointsSignedDuringAppendsCoverWhatWasAppendedBefore) {
                 kPerSigner = 10;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int t = 0; t < kAppenders; ++t) {
-    threads.emplace_back([&, t] {
-      std::string c = absl::StrCat("C-", t);
-      if (!ledger_->Append(OpenedCase(c)).ok()) ++failures;
-      for (int i = 0; i < kPerAppender; ++i) {
-        if (!ledger_->Append({Ev(c, R"("officer_note_added": {"text": "n"})")})
-                 .ok()) {
-          ++failures;
-        }
-      }
-    });
-  }
+  StartAppenders(kAppenders, kPerAppender, threads, failures);
   std::mutex mu;
   std::vector<std::string> problems;
   for (int t = 0; t < kSigners; ++t) {

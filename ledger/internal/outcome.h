@@ -3,8 +3,9 @@
 // SignCheckpoint its signed note. Lighter than the std::promise and
 // std::future pair it replaced: no shared state on the heap, no system call
 // when the waiter is not asleep, and one futex wake when it is, where
-// libstdc++'s promise also made one through pthread_once on every set_value
-// (docs/performance.md).
+// libstdc++'s promise also made one through pthread_once on every set_value.
+// absl::Notification makes no needless call either, but takes a mutex on both
+// sides: it measured 1.5% slower at 64 appenders (docs/performance.md).
 #ifndef CASELEDGER_LEDGER_INTERNAL_OUTCOME_H_
 #define CASELEDGER_LEDGER_INTERNAL_OUTCOME_H_
 

@@ -459,6 +459,12 @@ bool IsValidUuid(std::string_view id) {
   return true;
 }
 
+std::string CanonicalEventId(std::string_view id) {
+  std::string out(id);
+  if (IsValidUuid(id)) absl::AsciiStrToLower(&out);
+  return out;
+}
+
 std::string UuidText(std::string_view sixteen_bytes, int version) {
   std::string b(sixteen_bytes.substr(0, 16));
   b.resize(16, '\0');

@@ -25,8 +25,12 @@ bool IsValidCaseId(std::string_view case_id);
 // A syntactic check of an addr-spec (RFC 5322 dot-atom local part, DNS
 // domain with at least two labels).
 bool IsValidEmailAddress(std::string_view address);
-// True for the canonical 8-4-4-4-12 hex form.
+// True for the 8-4-4-4-12 hex form, in either case.
 bool IsValidUuid(std::string_view id);
+// The spelling under which the ledger stores an event id: a UUID's hex
+// digits in lower case (RFC 9562 reads them in either case, so "0B6F..."
+// and "0b6f..." name one event); any other text as it is.
+std::string CanonicalEventId(std::string_view id);
 // The canonical text of a 16-byte UUID, after setting its version nibble
 // and the RFC 9562 variant bits.
 std::string UuidText(std::string_view sixteen_bytes, int version);

@@ -12,9 +12,12 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -743,23 +746,45 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
       // sync rather than wait a whole write for the next one: under load,
       // appenders acknowledged by the last write come back during this
       // one's sequencing (docs/performance.md).
-      absl::MutexLock lock(&mu);
-      group.insert(group.end(), queue.begin(), queue.end());
-      queue.clear();
+      {
+        absl::MutexLock lock(&mu);
+        group.insert(group.end(), queue.begin(), queue.end());
+        queue.clear();
+      }
+      // They were called after the clock was read for the group, and the
+      // ledger cannot have recorded an event before it was given it.
+      if (group.size() > i + 1) recorded = std::max(clock->Now(), recorded);
     }
   }
   if (batch.Count() > 0) {
     absl::Status s = store->Write(batch, options.sync);
     if (!s.ok()) {
+      // The bytes may have reached the log before the write or its sync
+      // failed: a reopen may find the whole batch (docs/reliability.md).
       absl::Status failure(
-          s.code(), absl::StrCat("append not written (the ledger refuses "
-                                 "further appends until reopened): ",
-                                 s.message()));
+          s.code(),
+          absl::StrCat("append outcome unknown: the write failed, and its "
+                       "events may or may not be found after a reopen; the "
+                       "ledger refuses further appends until reopened, then "
+                       "a retry with the same event ids appends each once: ",
+                       s.message()));
       {
         absl::MutexLock lock(&mu);
-        poisoned = failure;
+        poisoned = absl::Status(
+            s.code(), absl::StrCat("append not written: the ledger refuses "
+                                   "further appends until reopened, after a "
+                                   "failed write: ",
+                                   s.message()));
       }
-      for (PendingAppend* p : accepted) p->done.Set(failure);
+      for (PendingAppend* p : accepted) {
+        absl::Status told = failure;
+        std::string ids;
+        for (const auto& e : p->result.events) {
+          absl::StrAppend(&ids, e.event_id, "\n");
+        }
+        told.SetPayload(kEventIdsPayload, absl::Cord(std::move(ids)));
+        p->done.Set(std::move(told));
+      }
       return;
     }
     events_written.fetch_add(tree.size() - frontier.size());
@@ -947,15 +972,32 @@ absl::Status Ledger::Impl::Prepare(const v1::Event& given,
                                    const ExpectedVersion& expected,
                                    const std::string& first_case,
                                    PreparedEvent& out) const {
+  // The id the event is stored under, when not the given one: a fresh one,
+  // or a UUID given in upper case, in lower case.
+  const std::string& given_id = given.event_id();
+  std::string id;
+  if (given_id.empty()) {
+    CASELEDGER_ASSIGN_OR_RETURN(id, NewEventId());
+  } else if (absl::c_any_of(given_id, [](char c) {
+               return absl::ascii_isupper(static_cast<unsigned char>(c));
+             })) {
+    id = CanonicalEventId(given_id);
+  }
   const v1::Event* chosen = &given;
-  if (given.event_id().empty()) {
-    CASELEDGER_ASSIGN_OR_RETURN(std::string id, NewEventId());
+  if (!id.empty() && id != given_id) {
     out.with_id = given;
     out.with_id.set_event_id(std::move(id));
     chosen = &out.with_id;
   }
   const v1::Event& event = *chosen;
-  CASELEDGER_RETURN_IF_ERROR(ValidateEvent(event));
+  if (absl::Status valid = ValidateEvent(event); !valid.ok()) {
+    // Idempotency comes first (domain.md §3): under an id already stored,
+    // an event is a duplicate or a conflict whatever its content, and the
+    // sequencer tells which.
+    if (given_id.empty()) return valid;
+    auto stored = StoredId(event.event_id());
+    if (!stored.ok() || !stored->has_value()) return valid;
+  }
   if (expected.kind != ExpectedVersion::Kind::kAny &&
       event.case_id() != first_case) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -1253,7 +1295,8 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadAll(
 
 absl::StatusOr<RecordedEvent> Ledger::ReadEvent(
     std::string_view event_id) const {
-  CASELEDGER_ASSIGN_OR_RETURN(auto rec, impl_->StoredId(event_id));
+  CASELEDGER_ASSIGN_OR_RETURN(auto rec,
+                              impl_->StoredId(CanonicalEventId(event_id)));
   if (!rec) {
     return absl::NotFoundError(
         absl::StrCat("no event with id ", std::string(event_id)));

@@ -103,6 +103,10 @@ struct AppendResult {
 // Such errors' messages start with "event <index>: ".
 std::optional<size_t> FailedEventIndex(const absl::Status& status);
 
+// The status payload of an Append whose write failed: the call's event ids
+// in order, one per line (the gRPC service passes payloads on).
+inline constexpr char kEventIdsPayload[] = "caseledger.dev/event-ids";
+
 class Ledger {
  public:
   // Creates a new ledger in `dir` (which must not hold one) named `origin`,
@@ -119,17 +123,23 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Appends `events` atomically. Events without event_id get a fresh UUID
-  // (in the ledger's copy: `events` are read, not changed or kept, so the
-  // caller may reuse or free them once Append returns).
-  // Errors (nothing is written for any of them):
+  // Appends `events` atomically. Events without event_id get a fresh UUID,
+  // and a UUID given in upper case is stored in lower case (in the ledger's
+  // copy: `events` are read, not changed or kept, so the caller may reuse
+  // or free them once Append returns). Idempotency comes first: an event
+  // whose id is stored is a duplicate or a conflict, valid or not.
+  // Errors (nothing is written for the first three):
   //   kInvalidArgument: an event fails validation; the message starts with
   //     "event <i>: " (0-based index in `events`) and names the field.
   //   kFailedPrecondition: `expected` does not hold; message holds both the
   //     expected and the actual version.
   //   kAlreadyExists: an event_id is stored with other content.
-  //   any other: the store failed; after a failed write every later Append
-  //     fails until the ledger is reopened.
+  //   any other: the store failed. When the write itself failed, its
+  //     outcome is unknown (the events may be found after a reopen, all of
+  //     them or none): the status carries the call's event ids, generated
+  //     ones included, in the kEventIdsPayload payload, one per line, so
+  //     that a retry with them appends each event once. After a failed
+  //     write every later Append fails until the ledger is reopened.
   // `expected` other than Any() requires every event to be of one case.
   absl::StatusOr<AppendResult> Append(absl::Span<const v1::Event> events,
                                       ExpectedVersion expected = {});
@@ -171,7 +181,7 @@ class Ledger {
   absl::Status ForEach(
       uint64_t from_position,
       const std::function<absl::Status(const RecordedEvent&)>& visit) const;
-  // One event by id; kNotFound when absent.
+  // One event by id (a UUID in either case); kNotFound when absent.
   absl::StatusOr<RecordedEvent> ReadEvent(std::string_view event_id) const;
   // The case's current version (0 when the case does not exist).
   absl::StatusOr<uint64_t> CaseVersion(std::string_view case_id) const;

@@ -8,9 +8,11 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/notification.h"
 #include "caseledger/v1/ledger.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -212,6 +214,59 @@ TEST_F(LedgerTest, RecordedAtComesFromTheClockAndNeverDecreases) {
   EXPECT_EQ(events[3].recorded_at, absl::FromUnixSeconds(1700000000 + 3600));
 }
 
+// A clock that, once armed, holds its next reader until released (and
+// then tells it the time it read).
+class HeldClock final : public Clock {
+ public:
+  absl::Time Now() override {
+    const absl::Time now = time.Now();
+    if (armed.exchange(false)) {
+      reading.Notify();
+      release.WaitForNotification();
+    }
+    return now;
+  }
+  FakeClock time{absl::FromUnixSeconds(1700000000)};
+  std::atomic<bool> armed{false};
+  absl::Notification reading, release;
+};
+
+// An append that joins a group being sequenced was called after the group
+// read the clock; it is recorded no earlier than its call.
+TEST_F(LedgerTest, AnAppendJoiningAGroupIsRecordedNoEarlierThanItsCall) {
+  HeldClock clock;
+  LedgerOptions options;
+  options.clock = &clock;
+  ASSERT_OK_AND_ASSIGN(
+      auto ledger,
+      Ledger::Create(dir_.Sub("held"), "test.example/log", options));
+  ASSERT_OK(ledger->Append(OpenedCase("A")));
+  clock.armed = true;
+  std::thread first([&] {
+    EXPECT_OK(
+        ledger->Append({Ev("A", R"("officer_note_added": {"text": "1"})")}));
+  });
+  clock.reading.WaitForNotification();  // the first group's time, held
+  clock.time.Advance(absl::Hours(1));
+  const absl::Time called = clock.time.Now();
+  std::thread second([&] {
+    EXPECT_OK(
+        ledger->Append({Ev("A", R"("officer_note_added": {"text": "2"})")}));
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // the second call queues
+  clock.release.Notify();
+  first.join();
+  second.join();
+  ASSERT_OK_AND_ASSIGN(auto events, ledger->ReadCase("A"));
+  ASSERT_EQ(events.size(), 4u);
+  for (const RecordedEvent& e : events) {
+    if (e.event.officer_note_added().text() == "2") {
+      EXPECT_GE(e.recorded_at, called) << e.position;
+    }
+  }
+  EXPECT_LE(events[2].recorded_at, events[3].recorded_at);
+}
+
 TEST_F(LedgerTest, AppendIsAllOrNothing) {
   ASSERT_OK(Append(OpenedCase("A")));
   std::vector<v1::Event> batch = {Ev("A", kSendDoc1), Ev("B", kConsent)};
@@ -383,6 +438,51 @@ TEST_F(LedgerTest, SameIdWithOtherContentIsAConflictAndWritesNothing) {
   ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
   EXPECT_THAT(std::string(r.status().message()), HasSubstr(kId1));
   EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+// domain.md §3: "Idempotency comes first", then validation. Under a stored
+// id, an event that is also invalid is a conflict (exit 3), not bad input.
+TEST_F(LedgerTest, AStoredIdIsAConflictBeforeTheEventIsValidated) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK(Append({Ev("A", R"("officer_note_added": {"text": "seen"})",
+                       "2012-03-01T14:00:00Z", kId1)}));
+  auto r = Append({Ev("A", R"("officer_note_added": {"text": ""})",
+                      "2012-03-01T14:00:00Z", kId1)});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(kId1));
+  // Without a stored id the same event is bad input, naming the field.
+  r = Append({Ev("A", R"("officer_note_added": {"text": ""})",
+                 "2012-03-01T14:00:00Z", kId2)});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("officer_note_added.text"));
+  EXPECT_EQ(ledger_->Size(), 3u);
+}
+
+// RFC 9562 reads a UUID's hex digits in either case: a retry whose id
+// changed case on the way is the same event, not a second one.
+TEST_F(LedgerTest, AnEventIdInUpperCaseNamesTheSameEvent) {
+  const std::string upper = absl::AsciiStrToUpper(kId1);
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK_AND_ASSIGN(
+      auto first, Append({Ev("A", R"("officer_note_added": {"text": "seen"})",
+                             "2012-03-01T14:00:00Z", upper)}));
+  EXPECT_EQ(first.events[0].event_id, kId1);
+  ASSERT_OK_AND_ASSIGN(
+      auto again, Append({Ev("A", R"("officer_note_added": {"text": "seen"})",
+                             "2012-03-01T14:00:00Z", kId1)}));
+  EXPECT_TRUE(again.events[0].duplicate);
+  EXPECT_EQ(again.events[0].position, 3u);
+  EXPECT_EQ(ledger_->Size(), 3u);
+  ASSERT_OK_AND_ASSIGN(RecordedEvent stored, ledger_->ReadEvent(upper));
+  EXPECT_EQ(stored.event.event_id(), kId1);
+  ASSERT_OK_AND_ASSIGN(stored, ledger_->ReadEvent(kId1));
+  EXPECT_EQ(stored.position, 3u);
+  // Changed content under the other spelling is still a conflict.
+  auto changed = Append({Ev("A", R"("officer_note_added": {"text": "other"})",
+                            "2012-03-01T14:00:00Z", upper)});
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ledger_->Size(), 3u);
 }
 
 TEST_F(LedgerTest, ExpectedVersionMismatchNamesBothVersions) {

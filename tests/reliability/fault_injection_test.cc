@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/internal/store.h"
@@ -180,6 +181,40 @@ TEST_F(FaultInjectionTest,
   Reopen();
   uint64_t size = ledger_->Size();
   EXPECT_TRUE(size == 1 || size == 6) << size;
+  ExpectVerifies();
+}
+
+// Whether a failed write's events are there after a reopen is unknown; so
+// the failure says so and gives the ids the ledger generated, and a retry
+// with them stores each event once either way.
+TEST_F(FaultInjectionTest,
+       AFailedAppendGivesItsEventIdsForARetryThatAppendsOnce) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 1)));
+  std::vector<v1::Event> events = CaseEvents("A", 1, 5);  // no ids
+  Fail(Op::kSync, Error::kIoError, Files::kWal);
+  auto failed = ledger_->Append(events);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("outcome unknown"));
+  auto payload = failed.status().GetPayload(kEventIdsPayload);
+  ASSERT_TRUE(payload.has_value());
+  std::vector<std::string> ids =
+      absl::StrSplit(std::string(*payload), '\n', absl::SkipEmpty());
+  ASSERT_EQ(ids.size(), events.size());
+  // A later call is refused without being written, and says so.
+  auto refused = ledger_->Append({CaseEvent("B", 0)});
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("append not written"));
+
+  faults_->Clear();
+  Reopen();
+  for (size_t i = 0; i < events.size(); ++i) events[i].set_event_id(ids[i]);
+  ASSERT_OK_AND_ASSIGN(AppendResult retried, ledger_->Append(events));
+  EXPECT_EQ(ledger_->Size(), 6u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(retried.events[i].event_id, ids[i]);
+    EXPECT_EQ(retried.events[i].position, i + 2);
+  }
   ExpectVerifies();
 }
 

@@ -115,6 +115,8 @@ absl::Status Ledger::Impl::CheckTail() {
   CASELEDGER_ASSIGN_OR_RETURN(auto last,
                               store->LastWithPrefix(Family::kCheckpoints, ""));
   uint64_t from = 1;
+  // The tree of the last checkpoint, then of every entry after it.
+  merkle::MerkleFrontier tree;
   if (last) {
     CASELEDGER_ASSIGN_OR_RETURN(uint64_t key_size, DecodeU64(last->first));
     CASELEDGER_ASSIGN_OR_RETURN(::caseledger::Checkpoint c,
@@ -143,12 +145,13 @@ absl::Status Ledger::Impl::CheckTail() {
                        "has ",
                        size.load(), " entries; entries were removed"));
     }
-    CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root,
-                                merkle::RootAt(c.tree_size, Nodes()));
-    if (root != c.root_hash) {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        tree, merkle::MerkleFrontier::Load(c.tree_size, Nodes()));
+    if (tree.Root() != c.root_hash) {
       return absl::DataLossError(absl::StrCat(
-          "the stored tree of size ", c.tree_size, " has root ", HashHex(root),
-          ", but its signed checkpoint says ", HashHex(c.root_hash)));
+          "the stored tree of size ", c.tree_size, " has root ",
+          HashHex(tree.Root()), ", but its signed checkpoint says ",
+          HashHex(c.root_hash)));
     }
     checkpoint_size = c.tree_size;
     checkpoint_root = c.root_hash;
@@ -156,7 +159,10 @@ absl::Status Ledger::Impl::CheckTail() {
     checkpoint_time = clock->Now();
     from = c.tree_size + 1;
   }
-  // Entries written since the checkpoint: their leaves and digests.
+  // Entries written since the checkpoint: their digests, and every Merkle
+  // node they complete, recomputed from them. The writer's tree goes on
+  // from these nodes, and the next checkpoint signs their root; the signed
+  // root vouches only for the nodes the checkpoint's tree ends in.
   for (uint64_t p = from; p <= size; ++p) {
     CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent e, ReadAt(p));
     v1::LedgerEntry entry;
@@ -164,9 +170,14 @@ absl::Status Ledger::Impl::CheckTail() {
     if (entry.event_digest() != DigestBytes(Sha256(e.salt, e.event_bytes))) {
       return Tampered(p, "event bytes do not match the entry's digest");
     }
-    CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash leaf, Nodes()(0, p - 1));
-    if (leaf != merkle::LeafHash(e.entry_bytes)) {
-      return Tampered(p, "stored leaf hash does not match the entry");
+    for (const auto& node : tree.Append(merkle::LeafHash(e.entry_bytes))) {
+      CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash stored,
+                                  Nodes()(node.level, node.index));
+      if (stored != node.hash) {
+        return Tampered(p, absl::StrCat("the stored Merkle node (level ",
+                                        node.level, ", index ", node.index,
+                                        ") does not match the entries"));
+      }
     }
   }
   return absl::OkStatus();

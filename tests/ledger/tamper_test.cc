@@ -185,6 +185,27 @@ TEST_F(TamperTest, AlteredEventBytesAfterTheLastCheckpointAreFoundAtOpen) {
   EXPECT_THAT(std::string(opened.status().message()), HasSubstr("position 25"));
 }
 
+// The nodes over the unsigned tail are what a writer's tree goes on from
+// and what its next checkpoint signs: each is recomputed at open, so the
+// ledger never signs a root its entries do not give.
+TEST_F(TamperTest, AnAlteredMerkleNodeOverTheUnsignedTailIsFoundAtOpen) {
+  Tamper([&](auto&, auto& b) {
+    b.Delete(Family::kCheckpoints, EncodeU64(kSize));
+    // Leaves 28 and 29, a peak of the tree of 30.
+    b.Put(Family::kMerkle, std::string(1, '\1') + EncodeU64(14),
+          std::string(32, 'X'));
+  });
+  for (bool read_only : {false, true}) {
+    LedgerOptions options;
+    options.read_only = read_only;
+    auto opened = Ledger::Open(Dir(), options);
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << read_only;
+    EXPECT_THAT(std::string(opened.status().message()),
+                HasSubstr("position 30: the stored Merkle node (level 1, "
+                          "index 14) does not match the entries"));
+  }
+}
+
 TEST_F(TamperTest, AlteredEntryIsFound) {
   std::string key = EncodeU64(5);
   std::string value = Get(Family::kEntries, key);

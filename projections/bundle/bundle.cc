@@ -56,6 +56,42 @@ absl::StatusOr<std::string> ExportCheckpoint(Ledger& ledger, uint64_t size) {
       ")"));
 }
 
+// The bundle's manifest, signed with the ledger's key, says the case's
+// events are all there (docs/bundle-format.md §1); they come from the case
+// index, which no Merkle tree covers. So the log decides: the versions run
+// 1, 2, ... with none missing, and no entry after the last one, up to the
+// exported size, is of the case. An index that lost the case's last rows
+// would otherwise give a bundle that verifies.
+absl::Status CheckCaseIsWhole(const Ledger& ledger, const std::string& case_id,
+                              const std::vector<RecordedEvent>& events,
+                              uint64_t size) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].case_version != i + 1) {
+      return absl::DataLossError(
+          absl::StrCat("case ", case_id, ": the case index gives version ",
+                       events[i].case_version, " where version ", i + 1,
+                       " belongs; the store was altered (run verify)"));
+    }
+  }
+  bool past_size = false;
+  absl::Status rest = ledger.ForEach(
+      events.back().position + 1, [&](const RecordedEvent& e) -> absl::Status {
+        if (e.position > size) {
+          past_size = true;
+          return absl::CancelledError("past the exported size");
+        }
+        if (e.event.case_id() == case_id) {
+          return absl::DataLossError(absl::StrCat(
+              "case ", case_id, ": position ", e.position, " holds version ",
+              e.case_version,
+              " of the case, which the case index does not give; the store "
+              "was altered (run verify)"));
+        }
+        return absl::OkStatus();
+      });
+  return past_size ? absl::OkStatus() : rest;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::BundlePurpose::Value> ParsePurpose(std::string_view text) {
@@ -165,6 +201,8 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
     return absl::NotFoundError(absl::StrCat(
         "case ", request.case_id, " has no events at tree size ", size));
   }
+  CASELEDGER_RETURN_IF_ERROR(
+      CheckCaseIsWhole(ledger, request.case_id, events, size));
   // Projections are evaluated as the ledger stood at the exported size:
   // at the recorded_at of its last entry, never the wall clock.
   CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> last,

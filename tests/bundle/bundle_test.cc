@@ -13,6 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "ledger/internal/ledger_impl.h"
+#include "ledger/internal/store.h"
 #include "ledger/sha256.h"
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/verify.h"
@@ -153,6 +155,62 @@ TEST_F(BundleTest, UnknownCaseAndMissingFieldsAreRefused) {
   r.requested_by = "";
   EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The case's events come from the case index, which no Merkle tree
+// covers: an index altered behind the ledger's back must not give a signed
+// bundle that looks whole.
+class AlteredIndexTest : public BundleFixture {
+ protected:
+  // Deletes the case-index rows of `case_id` at `versions` with the ledger
+  // closed, then reopens it.
+  void DeleteIndexRows(const std::string& case_id,
+                       std::vector<uint64_t> versions) {
+    ledger_.reset();
+    const std::string dir = dir_.Sub("ledger");
+    {
+      auto store = caseledger::internal::Store::Open(dir + "/store", {});
+      ASSERT_OK(store);
+      caseledger::internal::Batch batch(**store);
+      for (uint64_t v : versions) {
+        batch.Delete(caseledger::internal::Family::kCaseIndex,
+                     caseledger::internal::CaseKey(case_id, v));
+      }
+      ASSERT_OK((*store)->Write(batch, /*sync=*/true));
+    }
+    LedgerOptions options;
+    options.clock = &clock_;
+    options.sync = false;
+    auto reopened = Ledger::Open(dir, options);
+    ASSERT_OK(reopened);
+    ledger_ = *std::move(reopened);
+  }
+
+  absl::Status Exported(const std::string& case_id) {
+    return BuildBundle(*ledger_,
+                       Request(case_id, v1::BundlePurpose::JUDICIAL_REVIEW))
+        .status();
+  }
+};
+
+TEST_F(AlteredIndexTest, TheCasesLastEventsMissingFromTheIndexAreFound) {
+  ASSERT_OK_AND_ASSIGN(const uint64_t last, ledger_->CaseVersion(kBounceCase));
+  ASSERT_OK(Exported(kBounceCase));
+  DeleteIndexRows(kBounceCase, {last - 1, last});
+  absl::Status s = Exported(kBounceCase);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr(absl::StrCat("version ", last - 1, " of the case")));
+  // Other cases, whose index is whole, still export.
+  EXPECT_OK(Exported(kRefusalCase));
+}
+
+TEST_F(AlteredIndexTest, AVersionMissingInTheMiddleIsFound) {
+  DeleteIndexRows(kBounceCase, {3});
+  absl::Status s = Exported(kBounceCase);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("gives version 4 where version 3 belongs"));
 }
 
 TEST_F(BundleTest, PurposeAcceptsBothSpellings) {

@@ -1,9 +1,13 @@
 // Verbs of tamper evidence: key, checkpoint, prove, verify.
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
+#include "ledger/checkpoint.h"
 #include "ledger/proof_json.h"
+#include "ledger/sha256.h"
 #include "tools/cli.h"
 #include "tools/output.h"
 
@@ -61,6 +65,39 @@ int Prove(const Args& args, Io& io) {
   return kExitOk;
 }
 
+// The checkpoint --checkpoint names, signed with --pubkey's key, else with
+// the ledger's own, and of this ledger.
+absl::StatusOr<caseledger::Checkpoint> TrustedCheckpoint(
+    const Args& args, const std::optional<VerifierKey>& pubkey,
+    const Ledger& ledger, Io& io) {
+  auto note = ReadInput(args.Get("checkpoint"), io);
+  if (!note.ok()) return note.status();
+  std::optional<VerifierKey> key = pubkey;
+  if (!key) {
+    auto own = ledger.VerifierKeyText();
+    if (!own.ok()) {
+      return absl::FailedPreconditionError(
+          "no key to check its signature with: the ledger's key file is "
+          "unusable; give --pubkey KEYFILE");
+    }
+    auto parsed = ParseVerifierKey(*own);
+    if (!parsed.ok()) return parsed.status();
+    key = *parsed;
+  }
+  auto checkpoint = VerifyCheckpoint(*note, *key);
+  if (!checkpoint.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a checkpoint signed by ", key->name, ": ",
+                     checkpoint.status().message()));
+  }
+  if (checkpoint->origin != ledger.origin()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a checkpoint of ", checkpoint->origin,
+                     ", not of this ledger (", ledger.origin(), ")"));
+  }
+  return checkpoint;
+}
+
 int Verify(const Args& args, Io& io) {
   // A key obtained out of band is the auditor's check that the checkpoints
   // were signed by the ledger they trust, not by whoever holds this folder.
@@ -85,6 +122,19 @@ int Verify(const Args& args, Io& io) {
     // A ledger whose tail fails the open-time check is a failed check too.
     return Fail(io, "verify", ledger.status());
   }
+  // A checkpoint kept outside the ledger (an auditor's copy, a published
+  // one): the checkpoints the ledger stores say nothing of a store rolled
+  // back to an earlier state with its later checkpoints deleted.
+  std::optional<caseledger::Checkpoint> trusted;
+  if (args.Has("checkpoint")) {
+    auto read = TrustedCheckpoint(args, pubkey, **ledger, io);
+    if (!read.ok()) {
+      return UsageError(
+          io, "verify",
+          absl::StrCat("--checkpoint: ", read.status().message()));
+    }
+    trusted = *read;
+  }
   auto progress = [&](uint64_t done, uint64_t total) {
     io.err << "verify: " << done << "/" << total << " entries\n";
   };
@@ -100,6 +150,28 @@ int Verify(const Args& args, Io& io) {
     io.out << "FAIL " << files.message() << "\n";
     return kExitCheckFailed;
   }
+  // The stored nodes now agree with the log, so the root they give at the
+  // trusted size is the log's.
+  if (trusted && trusted->tree_size > report->entries) {
+    io.out << "FAIL position " << report->entries + 1
+           << ": missing: the trusted checkpoint of size " << trusted->tree_size
+           << " was signed but the ledger has only " << report->entries
+           << " entries; entries were removed or the store was rolled back\n";
+    return kExitCheckFailed;
+  }
+  if (trusted) {
+    auto root = (*ledger)->RootAt(trusted->tree_size);
+    if (!root.ok()) return Fail(io, "verify", root.status());
+    if (*root != trusted->root_hash) {
+      io.out << "FAIL the ledger's entries give root " << ToHex(*root)
+             << " at tree size " << trusted->tree_size
+             << ", but the trusted checkpoint signs "
+             << ToHex(trusted->root_hash) << ": its first "
+             << trusted->tree_size
+             << " entries were rewritten or the store was rolled back\n";
+      return kExitCheckFailed;
+    }
+  }
   io.out << "OK " << report->entries << " entries, " << report->cases
          << " cases, " << report->nodes << " Merkle nodes, "
          << report->checkpoints;
@@ -108,6 +180,10 @@ int Verify(const Args& args, Io& io) {
   } else {
     io.out << " checkpoint roots verified; signatures NOT checked (no "
               "usable signing-key.pem: give --pubkey KEYFILE)\n";
+  }
+  if (trusted) {
+    io.out << "OK extends the trusted checkpoint of size " << trusted->tree_size
+           << "\n";
   }
   return kExitOk;
 }
@@ -144,16 +220,21 @@ std::vector<Verb> EvidenceVerbs() {
         0},
        Prove},
       {{"verify",
-        "verify --db DIR [--pubkey KEYFILE]",
+        "verify --db DIR [--pubkey KEYFILE] [--checkpoint FILE]",
         "Check the whole ledger: every digest, leaf, Merkle node and "
         "checkpoint\nsignature, dense positions and versions, the indexes, "
         "and the checksum of\nevery block of every table file. Exit 1 naming "
         "the first problem (position\nor file); 0 when intact. Signatures "
         "are checked with --pubkey, else with\nthe ledger's own key; without "
-        "either the output says they were not checked.",
+        "either the output says they were not checked.\nWith --checkpoint, "
+        "the ledger must also extend that checkpoint, kept\noutside it: a "
+        "store rolled back or rewritten before it fails.",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key from a trusted source (as `caseledger "
-          "key` prints it)"}},
+          "key` prints it)"},
+         {"checkpoint", "FILE",
+          "a checkpoint of this ledger kept elsewhere (as `caseledger "
+          "checkpoint` prints it)"}},
         0,
         0},
        Verify},

@@ -434,6 +434,75 @@ TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
   EXPECT_THAT(garbage.err, HasSubstr("--pubkey"));
 }
 
+// The checkpoints a store holds can be deleted with the entries after
+// them; a checkpoint kept elsewhere cannot.
+TEST_F(CliTest, VerifyAgainstACheckpointKeptElsewhereFindsARollback) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  const std::string old_db = dir_.Sub("old");
+  std::filesystem::copy(Db(), old_db, std::filesystem::copy_options::recursive);
+  const int earlier = EventCount();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("transfer-then-refusal.jsonl"))
+          .code,
+      0);
+  CliRun note = Cli("checkpoint --db " + Db());
+  ASSERT_EQ(note.code, 0) << note.err;
+  const std::string trusted = Write("trusted.note", note.out);
+  const int later = EventCount();
+  ASSERT_GT(later, earlier);
+
+  CliRun ok = Cli("verify --db " + Db() + " --checkpoint " + trusted);
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr(absl::StrCat(
+                          "\nOK extends the trusted checkpoint of size ", later,
+                          "\n")));
+
+  // The store as it was before: intact by itself, behind the checkpoint.
+  EXPECT_EQ(Cli("verify --db " + old_db).code, 0);
+  CliRun behind = Cli("verify --db " + old_db + " --checkpoint " + trusted);
+  EXPECT_EQ(behind.code, 1) << behind.out << behind.err;
+  EXPECT_THAT(behind.out,
+              HasSubstr(absl::StrCat("FAIL position ", earlier + 1,
+                                     ": missing: the trusted checkpoint of "
+                                     "size ",
+                                     later)));
+
+  // The old store given other events up to and past that size: a history
+  // rewritten from where it was rolled back to.
+  std::string notes;
+  for (int i = earlier; i <= later; ++i) {
+    absl::StrAppend(
+        &notes,
+        R"({"case_id": "E2012-000417", "occurred_at": "2012-06-01T10:00:00Z", )",
+        R"("actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": )",
+        R"({"text": "rewritten )", i, "\"}}\n");
+  }
+  ASSERT_EQ(
+      Cli("append --db " + old_db + " " + Write("notes.jsonl", notes)).code, 0);
+  CliRun rewritten = Cli("verify --db " + old_db + " --checkpoint " + trusted);
+  EXPECT_EQ(rewritten.code, 1) << rewritten.out << rewritten.err;
+  EXPECT_THAT(rewritten.out,
+              HasSubstr(absl::StrCat("FAIL the ledger's entries give root ")));
+  EXPECT_THAT(
+      rewritten.out,
+      HasSubstr(absl::StrCat("its first ", later, " entries were rewritten")));
+
+  // Not a checkpoint of this ledger's key, or not one at all: bad input.
+  const std::string other_db = dir_.Sub("other");
+  ASSERT_EQ(Cli("init --db " + other_db + " --name cli.example/log").code, 0);
+  CliRun foreign = Cli("verify --db " + other_db + " --checkpoint " + trusted);
+  EXPECT_EQ(foreign.code, 2) << foreign.out << foreign.err;
+  EXPECT_THAT(foreign.err, HasSubstr("--checkpoint: not a checkpoint signed"));
+  CliRun garbage = Cli("verify --db " + Db() + " --checkpoint " +
+                       Write("garbage.note", "not a note\n"));
+  EXPECT_EQ(garbage.code, 2) << garbage.out << garbage.err;
+  EXPECT_THAT(garbage.err, HasSubstr("--checkpoint"));
+}
+
 TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
   Init();
   for (const char* name : {"bounce-handled", "transfer-then-refusal"}) {

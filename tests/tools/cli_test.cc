@@ -58,6 +58,14 @@ class CliTest : public ::testing::Test {
     CliRun r = Cli("init --db " + Db() + " --name cli.example/log");
     ASSERT_EQ(r.code, 0) << r.err;
   }
+  // A ledger holding the bounce example under a signed checkpoint.
+  void InitWithCheckpointedExample() {
+    Init();
+    ASSERT_EQ(
+        Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+        0);
+    ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  }
 
   testing::TempFolder dir_;
 };
@@ -362,11 +370,7 @@ TEST_F(CliTest, VerifyReportsADamagedTableBlockTheLogWalkDoesNotRead) {
 // and `key` (which prints the key's public half), naming the file, but not
 // the readers, and verify treats it as it treats a missing key file.
 TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
-  Init();
-  ASSERT_EQ(
-      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
-      0);
-  ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  InitWithCheckpointedExample();
   const std::string key_file = Db() + "/signing-key.pem";
   const std::string good_key = testing::FileContents(key_file);
   Write("ledger/signing-key.pem", "-----BEGIN PRIVATE KEY-----\ngarbage\n");
@@ -405,11 +409,7 @@ TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
 }
 
 TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
-  Init();
-  ASSERT_EQ(
-      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
-      0);
-  ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  InitWithCheckpointedExample();
   CliRun key = Cli("key --db " + Db());
   ASSERT_EQ(key.code, 0) << key.err;
   const std::string trusted_key = Write("trusted.pub", key.out);
@@ -437,11 +437,7 @@ TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
 // The checkpoints a store holds can be deleted with the entries after
 // them; a checkpoint kept elsewhere cannot.
 TEST_F(CliTest, VerifyAgainstACheckpointKeptElsewhereFindsARollback) {
-  Init();
-  ASSERT_EQ(
-      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
-      0);
-  ASSERT_EQ(Cli("checkpoint --db " + Db()).code, 0);
+  InitWithCheckpointedExample();
   const std::string old_db = dir_.Sub("old");
   std::filesystem::copy(Db(), old_db, std::filesystem::copy_options::recursive);
   const int earlier = EventCount();

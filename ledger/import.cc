@@ -34,6 +34,8 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                                                 const std::string& path,
                                                 const ImportOptions& options) {
   // Pass 1: every line parses and is well formed, or nothing is written.
+  // Idempotency comes first (domain.md §3): a line whose id is stored is
+  // left to the append, which skips it or refuses it as a conflict.
   {
     CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
     EventLineReader reader(in);
@@ -42,8 +44,11 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       if (absl::IsOutOfRange(next.status())) break;
       if (!next.ok()) return next.status();
       if (absl::Status valid = ValidateEvent(next->event); !valid.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("line ", next->line, ": ", valid.message()));
+        const std::string& id = next->event.event_id();
+        if (id.empty() || !ledger.ReadEvent(id).ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("line ", next->line, ": ", valid.message()));
+        }
       }
     }
   }

@@ -33,9 +33,11 @@ struct ImportOptions {
 };
 
 // Imports the JSON Lines file at `path`. Errors name the line: a malformed
-// line stops the import before anything is written; a line the ledger
-// refuses (e.g. a request never sent) stops it at that line's batch, with
-// every earlier batch durable (re-run after fixing the line).
+// line stops the import before anything is written, unless its event_id is
+// stored (idempotency comes first: it is skipped if identical, else a
+// conflict); a line the ledger refuses (e.g. a request never sent, an id
+// stored with other content) stops it at that line's batch, with every
+// earlier batch durable (re-run after fixing the line).
 absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                                                 const std::string& path,
                                                 const ImportOptions& options);

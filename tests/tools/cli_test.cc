@@ -606,6 +606,39 @@ TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   EXPECT_EQ(EventCount(), 60);
 }
 
+// domain.md §3: idempotency before validation, in an import too. A line
+// whose id is stored, changed so that it is also invalid, is a conflict.
+TEST_F(CliTest, ImportRefusesAChangedStoredEventAsAConflictEvenWhenInvalid) {
+  Init();
+  auto note = [](const std::string& id, const std::string& text) {
+    return absl::StrCat(
+        R"({"event_id": ")", id,
+        R"(", "case_id": "I-1", "occurred_at": "2011-01-11T10:00:00Z", )",
+        R"("actor": {"kind": "OFFICER", "id": "o"}, )",
+        R"("officer_note_added": {"text": ")", text, "\"}}\n");
+  };
+  const std::string stored = "a08da730-376d-565c-b1c3-fef56726d190";
+  const std::string opened =
+      R"({"case_id": "I-1", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "case_opened": {"office_id": "X"}})"
+      "\n";
+  ASSERT_EQ(Cli("import --db " + Db() + " " +
+                Write("first.jsonl", opened + note(stored, "seen")))
+                .code,
+            0);
+  CliRun changed = Cli("import --db " + Db() + " " +
+                       Write("changed.jsonl", opened + note(stored, "")));
+  EXPECT_EQ(changed.code, 3) << changed.err;
+  EXPECT_THAT(changed.err, HasSubstr("line 2: event_id " + stored));
+  // The same invalid line under an id not stored is bad input.
+  CliRun invalid =
+      Cli("import --db " + Db() + " " +
+          Write("invalid.jsonl",
+                opened + note("a345b59c-2f40-5f91-80ee-4c20881a367c", "")));
+  EXPECT_EQ(invalid.code, 2) << invalid.err;
+  EXPECT_THAT(invalid.err, HasSubstr("line 2: officer_note_added.text"));
+  EXPECT_EQ(EventCount(), 2);
+}
+
 TEST_F(CliTest, DemoRecordsARealisticCase) {
   CliRun r = Cli("demo --db " + Db());
   ASSERT_EQ(r.code, 0) << r.err;

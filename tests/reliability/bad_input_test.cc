@@ -475,6 +475,25 @@ std::vector<Case> Cases() {
        "id>+<base64 key>",
        "",
        {{"pk", "garbage\n"}}},
+      {"verify against a checkpoint that is not one",
+       "verify --db L --checkpoint cp",
+       2,
+       "caseledger verify: --checkpoint: not a checkpoint signed by "
+       "bad.example/log: signed note has no blank line before its signature "
+       "lines",
+       "",
+       {{"cp", "garbage\n"}}},
+      {"verify against another ledger's checkpoint",
+       "verify --db L --checkpoint other.note",
+       2,
+       absl::StrCat("caseledger verify: --checkpoint: not a checkpoint signed "
+                    "by bad.example/log: no signature by bad.example/log (key "
+                    "id ",
+                    kPageKeyId, ")"),
+       "",
+       {},
+       absl::StrCat(kBin, "init --db L6 --name bad.example/log && ", kBin,
+                    "checkpoint --db L6 >other.note")},
       {"pubkey key id",
        "verify-bundle x.zip --pubkey k1",
        2,

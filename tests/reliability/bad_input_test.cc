@@ -353,6 +353,15 @@ std::vector<Case> Cases() {
        "stored at position 11 with different content",
        Officer(
            absl::StrCat(kId, R"(, "officer_note_added": {"text": "two"})"))},
+      {"id reused, invalid too", append, 3,
+       "line 1: event_id 0b6f8d52-1111-4222-8333-444455556666 is already "
+       "stored at position 11 with different content",
+       Officer(absl::StrCat(kId, R"(, "officer_note_added": {"text": ""})"))},
+      {"id reused in upper case", append, 3,
+       "line 1: event_id 0b6f8d52-1111-4222-8333-444455556666 is already "
+       "stored at position 11 with different content",
+       Officer(R"("event_id": "0B6F8D52-1111-4222-8333-444455556666", )"
+               R"("officer_note_added": {"text": "two"})")},
       {"id twice in a call", append, 3,
        "line 2: event_id 0b6f8d52-1111-4222-8333-444455556699 appears twice "
        "in this call with different content",

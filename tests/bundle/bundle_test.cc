@@ -19,6 +19,7 @@
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/verify.h"
 #include "tests/bundle/bundle_fixture.h"
+#include "tests/testing/storage_format.h"
 
 namespace caseledger::bundle {
 namespace {
@@ -168,16 +169,13 @@ class AlteredIndexTest : public BundleFixture {
                        std::vector<uint64_t> versions) {
     ledger_.reset();
     const std::string dir = dir_.Sub("ledger");
-    {
-      auto store = caseledger::internal::Store::Open(dir + "/store", {});
-      ASSERT_OK(store);
-      caseledger::internal::Batch batch(**store);
-      for (uint64_t v : versions) {
-        batch.Delete(caseledger::internal::Family::kCaseIndex,
-                     caseledger::internal::CaseKey(case_id, v));
-      }
-      ASSERT_OK((*store)->Write(batch, /*sync=*/true));
-    }
+    ASSERT_OK(testing::AlterStore(
+        dir + "/store", [&](auto&, caseledger::internal::Batch& batch) {
+          for (uint64_t v : versions) {
+            batch.Delete(caseledger::internal::Family::kCaseIndex,
+                         caseledger::internal::CaseKey(case_id, v));
+          }
+        }));
     LedgerOptions options;
     options.clock = &clock_;
     options.sync = false;

@@ -60,11 +60,7 @@ class TamperTest : public ::testing::Test {
   // Applies `mutate` to the raw store with the ledger closed.
   void Tamper(
       const std::function<void(internal::Store&, internal::Batch&)>& mutate) {
-    auto store = internal::Store::Open(Dir() + "/store", {});
-    ASSERT_OK(store);
-    internal::Batch batch(**store);
-    mutate(**store, batch);
-    ASSERT_OK((*store)->Write(batch, true));
+    ASSERT_OK(testing::AlterStore(Dir() + "/store", mutate));
   }
 
   std::string Get(Family f, const std::string& key) {

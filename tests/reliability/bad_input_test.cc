@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "ledger/internal/store.h"
 #include "ledger/sha256.h"
+#include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -787,14 +788,11 @@ TEST_F(BadInputTest, ALedgerOfANewerStorageFormatIsRefused) {
   ASSERT_NE(page_.find(message), std::string::npos)
       << "docs/bad-input.md does not quote: " << message;
   ASSERT_EQ(Run("init --db L2 --name bad.example/log", "").code, 0);
-  {
-    // The format version key of the meta family (docs/storage.md).
-    auto store = internal::Store::Open(dir_.Sub("L2/store"), {});
-    ASSERT_OK(store);
-    internal::Batch batch(**store);
-    batch.Put(internal::Family::kMeta, "format_version", "3");
-    ASSERT_OK((*store)->Write(batch, true));
-  }
+  // The format version key of the meta family (docs/storage.md).
+  ASSERT_OK(testing::AlterStore(
+      dir_.Sub("L2/store"), [](auto&, internal::Batch& batch) {
+        batch.Put(internal::Family::kMeta, "format_version", "3");
+      }));
   for (const char* verb : {"read", "append", "verify", "checkpoint"}) {
     SCOPED_TRACE(verb);
     Result r = Run(absl::StrCat(verb, " --db L2",

@@ -1,8 +1,10 @@
-// Rewrites a ledger's store as storage format 1 left it (docs/storage.md),
-// for the tests of reading and upgrading such ledgers.
+// Writes to a ledger's store behind the ledger's back: as storage format 1
+// left it (docs/storage.md), for the tests of reading and upgrading such
+// ledgers, or any change a test makes to play the tamperer.
 #ifndef CASELEDGER_TESTS_TESTING_STORAGE_FORMAT_H_
 #define CASELEDGER_TESTS_TESTING_STORAGE_FORMAT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +38,18 @@ inline absl::Status RewriteAsFormatOne(
       });
   if (!scanned.ok()) return scanned;
   batch.Put(internal::Family::kMeta, "format_version", "1");
+  return (*store)->Write(batch, /*sync=*/true);
+}
+
+// Applies `mutate` to the store in `store_dir` (a ledger's `store/`, with no
+// ledger open on it) and writes what it put in the batch, synced.
+inline absl::Status AlterStore(
+    const std::string& store_dir,
+    const std::function<void(internal::Store&, internal::Batch&)>& mutate) {
+  auto store = internal::Store::Open(store_dir, {});
+  if (!store.ok()) return store.status();
+  internal::Batch batch(**store);
+  mutate(**store, batch);
   return (*store)->Write(batch, /*sync=*/true);
 }
 

@@ -110,7 +110,14 @@ absl::Status NewSalt(uint8_t* out) {
   return absl::OkStatus();
 }
 
+// Names event `index` in an error about it: bad input or a conflict. A
+// store error met while handling the event (a failed read, say) is not
+// about the event, and naming it would send the caller to fix an event
+// that is fine; it passes unchanged.
 absl::Status WithEventIndex(absl::Status status, size_t index) {
+  if (!absl::IsInvalidArgument(status) && !absl::IsAlreadyExists(status)) {
+    return status;
+  }
   absl::Status out(status.code(),
                    absl::StrCat("event ", index, ": ", status.message()));
   out.SetPayload(kEventIndexPayload, absl::Cord(absl::StrCat(index)));

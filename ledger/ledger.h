@@ -99,8 +99,9 @@ struct AppendResult {
   uint64_t tree_size = 0;
 };
 
-// For an Append error about one event: its 0-based index in the call.
-// Such errors' messages start with "event <index>: ".
+// For an Append error about one event (bad input or a conflict): its
+// 0-based index in the call. Such errors' messages start with
+// "event <index>: "; a store error never names an event.
 std::optional<size_t> FailedEventIndex(const absl::Status& status);
 
 // The status payload of an Append whose write failed: the call's event ids

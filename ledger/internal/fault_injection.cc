@@ -42,6 +42,8 @@ const char* OpName(FaultInjection::Op op) {
       return "write";
     case FaultInjection::Op::kSync:
       return "sync";
+    case FaultInjection::Op::kRead:
+      return "read";
   }
   return "?";
 }
@@ -207,6 +209,36 @@ class FaultFile final : public rocksdb::FSWritableFileOwnerWrapper {
   FaultInjection::Rep* const rep_;
 };
 
+// Reads of a table file. RocksDB reads a table's footer, index and filters
+// when it opens the table, so a rule added once the store is open fails the
+// data block reads of look-ups and scans that miss the block cache.
+class FaultReadFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
+ public:
+  FaultReadFile(std::unique_ptr<rocksdb::FSRandomAccessFile> target,
+                std::string path, FaultInjection::Rep* rep)
+      : FSRandomAccessFileOwnerWrapper(std::move(target)),
+        path_(std::move(path)),
+        rep_(rep) {}
+
+  IOStatus Read(uint64_t offset, size_t n, const IOOptions& options,
+                Slice* result, char* scratch,
+                IODebugContext* dbg) const override {
+    IOStatus s = rep_->Check(FaultInjection::Op::kRead, path_);
+    if (!s.ok()) return s;
+    return target()->Read(offset, n, options, result, scratch, dbg);
+  }
+  IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs,
+                     const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus s = rep_->Check(FaultInjection::Op::kRead, path_);
+    if (!s.ok()) return s;
+    return target()->MultiRead(reqs, num_reqs, options, dbg);
+  }
+
+ private:
+  const std::string path_;
+  FaultInjection::Rep* const rep_;
+};
+
 class FaultFileSystem final : public rocksdb::FileSystemWrapper {
  public:
   FaultFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target,
@@ -248,6 +280,16 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
                                              dbg);
         },
         result);
+  }
+  IOStatus NewRandomAccessFile(
+      const std::string& path, const FileOptions& options,
+      std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+      IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+    IOStatus s = target()->NewRandomAccessFile(path, options, &file, dbg);
+    if (!s.ok()) return s;
+    *result = std::make_unique<FaultReadFile>(std::move(file), path, rep_);
+    return s;
   }
   IOStatus RenameFile(const std::string& from, const std::string& to,
                       const IOOptions& options, IODebugContext* dbg) override {

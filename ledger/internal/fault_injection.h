@@ -1,5 +1,6 @@
 // Storage fault injection for tests: a RocksDB FileSystem wrapper that fails
-// file creation, writes and syncs on demand (ENOSPC, EIO), counts what it
+// file creation, writes, syncs and table reads on demand (ENOSPC, EIO),
+// counts what it
 // saw, and simulates a power loss: after Crash() nothing reaches the disk,
 // and DropUnsyncedData() cuts every file it wrote back to the length it had
 // at its last sync (as LevelDB's fault_injection_test does).
@@ -32,6 +33,7 @@ class FaultInjection {
     kCreate,  // opening a file for writing (new, reopened or reused)
     kWrite,   // appending to a file (RocksDB flushes its buffers here)
     kSync,    // Sync / Fsync of a file: the durability point
+    kRead,    // reading blocks of a file opened for random access (tables)
   };
   // What a failed operation returns: RocksDB IOError with subcode NoSpace
   // (as for ENOSPC), or a plain IOError (as for EIO).

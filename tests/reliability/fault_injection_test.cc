@@ -137,6 +137,30 @@ TEST_F(FaultInjectionTest, AfterAFailedSyncEveryAppendIsRefusedUntilReopened) {
   ExpectVerifies();
 }
 
+// The case's version is read from a table file when the append is
+// sequenced; a failed read is the store's error, not the event's, and
+// writes nothing.
+TEST_F(FaultInjectionTest, AFailedReadIsAStoreErrorThatNamesNoEvent) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
+  Reopen();  // recovery writes the log's contents to table files
+  Fail(Op::kRead, Error::kIoError, Files::kTable, /*count=*/-1);
+  auto r = ledger_->Append(CaseEvents("A", 2, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_GT(faults_->injected(), 0u);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("injected fault: read"));
+  EXPECT_FALSE(FailedEventIndex(r.status()).has_value()) << r.status();
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::Not(::testing::StartsWith("event ")));
+
+  faults_->Clear();
+  EXPECT_EQ(ledger_->Size(), 2u);
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
+  EXPECT_EQ(ledger_->Size(), 3u);
+  ExpectVerifies();
+}
+
 TEST_F(FaultInjectionTest, FailedCheckpointSyncRefusesLaterAppends) {
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
   Fail(Op::kSync, Error::kIoError, Files::kWal);

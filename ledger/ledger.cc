@@ -389,6 +389,7 @@ void Ledger::Impl::SyncCheckpoint() {
       s.code(), absl::StrCat("the log could not be synced (the ledger refuses "
                              "further appends until reopened): ",
                              s.message()));
+  poisoned.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));
 }
 
 void Ledger::Impl::RunSequencer() {
@@ -782,6 +783,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
                                    "further appends until reopened, after a "
                                    "failed write: ",
                                    s.message()));
+        poisoned.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));
       }
       for (PendingAppend* p : accepted) {
         absl::Status told = failure;
@@ -1162,6 +1164,11 @@ absl::StatusOr<AppendResult> Ledger::AppendEvents(
 
 uint64_t Ledger::Size() const {
   return impl_->size.load(std::memory_order_acquire);
+}
+
+absl::Status Ledger::AcceptsAppends() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->poisoned;
 }
 
 uint64_t Ledger::AwaitSize(uint64_t known_size, absl::Time deadline) const {

@@ -107,6 +107,11 @@ std::optional<size_t> FailedEventIndex(const absl::Status& status);
 // The status payload of an Append whose write failed: the call's event ids
 // in order, one per line (the gRPC service passes payloads on).
 inline constexpr char kEventIdsPayload[] = "caseledger.dev/event-ids";
+// The status payload of an Append refused, unwritten, because an earlier
+// write failed (see AcceptsAppends): retrying it before the ledger is
+// reopened is pointless.
+inline constexpr char kAppendsRefusedPayload[] =
+    "caseledger.dev/appends-refused";
 
 class Ledger {
  public:
@@ -152,6 +157,11 @@ class Ledger {
 
   // Number of entries (the tree size).
   uint64_t Size() const;
+
+  // OK while the ledger takes appends. After a failed write or sync it
+  // refuses them until reopened (RocksDB's state is then unknown); this is
+  // the error every append gets, for a server's health check.
+  absl::Status AcceptsAppends() const;
 
   // Blocks until the ledger holds more than `known_size` entries, `deadline`
   // passes, or the ledger closes; returns the size then. For live

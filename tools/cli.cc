@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -163,6 +164,13 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
   if (path == "-") {
     buffer << io.in.rdbuf();
     return buffer.str();
+  }
+  // A folder opens as a stream that reads as empty, which would pass for
+  // an empty file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": it is a folder"));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {

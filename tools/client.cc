@@ -109,16 +109,42 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
     *request.add_events() = std::move(e);
   }
   *request.mutable_expected_version() = server::ToWire(expected);
+  // No answer from the server (gRPC's own UNAVAILABLE, or the deadline)
+  // leaves the outcome unknown: the call may have been written. Retrying
+  // with the same ids appends each event once either way. The ledger's
+  // own failures carry a payload and are final: after a failed write it
+  // refuses appends until reopened, and a retry's "not written" would hide
+  // that the first write may have landed.
+  auto unanswered = [](const absl::Status& s) {
+    return (absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) &&
+           !s.GetPayload(kEventIdsPayload) &&
+           !s.GetPayload(kAppendsRefusedPayload);
+  };
   absl::StatusOr<v1::AppendResponse> response;
   absl::Duration backoff = absl::Milliseconds(100);
   for (int attempt = 0;; ++attempt) {
     response = Call(&v1::Ledger::Stub::Append, request);
     if (!absl::IsUnavailable(response.status()) ||
-        attempt >= options_.append_retries) {
+        !unanswered(response.status()) || attempt >= options_.append_retries) {
       break;
     }
     absl::SleepFor(backoff);
     backoff *= 2;
+  }
+  if (unanswered(response.status())) {
+    // The ids this client made up are the caller's only way to retry safely.
+    absl::Status unknown(
+        response.status().code(),
+        absl::StrCat("append outcome unknown: no answer from the server, and "
+                     "the events may have been written; a retry with the same "
+                     "event ids appends each once: ",
+                     response.status().message()));
+    std::string ids;
+    for (const v1::Event& e : request.events()) {
+      absl::StrAppend(&ids, e.event_id(), "\n");
+    }
+    unknown.SetPayload(kEventIdsPayload, absl::Cord(ids));
+    return unknown;
   }
   if (!response.ok()) return response.status();
   AppendResult result;

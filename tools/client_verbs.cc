@@ -147,7 +147,7 @@ int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
   }
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "prove", client.status());
-  auto size = CountFlag(args, "size", 0);  // 0: the server's current size
+  auto size = ProofSizeFlag(args);  // 0: the server's current size
   if (!size.ok()) return Fail(io, "prove", size.status());
   if (args.Has("position")) {
     auto position = CountFlag(args, "position", std::nullopt);

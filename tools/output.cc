@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
 #include "ledger/status_macros.h"
@@ -26,6 +27,15 @@ absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
         "--", flag, ": '", args.Get(flag), "' is not a whole number"));
   }
   return v;
+}
+
+absl::StatusOr<uint64_t> ProofSizeFlag(const Args& args) {
+  CASELEDGER_ASSIGN_OR_RETURN(uint64_t size, CountFlag(args, "size", 0));
+  if (args.Has("size") && size == 0) {
+    return absl::InvalidArgumentError(
+        "--size 0: a proof needs a tree of at least one entry");
+  }
+  return size;
 }
 
 std::vector<v1::Event> AppendInput::Events() const {
@@ -59,6 +69,18 @@ absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io) {
 
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines) {
+  if (auto ids = status.GetPayload(kEventIdsPayload)) {
+    // The write may have landed. A line without an event_id was given one
+    // here; rerunning the file would give it another and store it twice.
+    int code = Fail(io, "append", status);
+    io.err << "caseledger append: to retry, give each line its event_id:\n";
+    std::vector<std::string> given =
+        absl::StrSplit(std::string(*ids), '\n', absl::SkipEmpty());
+    for (size_t i = 0; i < given.size() && i < lines.size(); ++i) {
+      io.err << "  line " << lines[i].line << ": " << given[i] << "\n";
+    }
+    return code;
+  }
   std::optional<size_t> index = FailedEventIndex(status);
   if (!index || *index >= lines.size()) return Fail(io, "append", status);
   absl::string_view message = status.message();

@@ -25,6 +25,10 @@ namespace caseledger::cli {
 absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                                    std::optional<uint64_t> fallback);
 
+// prove's --size: 0 when absent (the current size, as on the wire), else at
+// least 1 (a proof is against a tree of at least one entry).
+absl::StatusOr<uint64_t> ProofSizeFlag(const Args& args);
+
 // What `append` takes: its flags and its JSON Lines input, read and parsed.
 struct AppendInput {
   bool json = false;
@@ -37,7 +41,9 @@ struct AppendInput {
 absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 
 // Reports an Append error, turning the ledger's "event 3: ..." into the
-// user's "line 7: ...". Returns the exit code.
+// user's "line 7: ...". When the outcome is unknown (kEventIdsPayload) it
+// also lists each line's event id, for a retry that stores each event once.
+// Returns the exit code.
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines);
 // What `append` prints for a result (text or JSON), newline included.

@@ -43,12 +43,9 @@ int Prove(const Args& args, Io& io) {
   }
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) return Fail(io, "prove", ledger.status());
-  uint64_t size = (*ledger)->Size();
-  if (args.Has("size")) {
-    auto s = CountFlag(args, "size", std::nullopt);
-    if (!s.ok()) return Fail(io, "prove", s.status());
-    size = *s;
-  }
+  auto given_size = ProofSizeFlag(args);
+  if (!given_size.ok()) return Fail(io, "prove", given_size.status());
+  const uint64_t size = *given_size == 0 ? (*ledger)->Size() : *given_size;
   if (args.Has("position")) {
     auto position = CountFlag(args, "position", std::nullopt);
     if (!position.ok()) return Fail(io, "prove", position.status());

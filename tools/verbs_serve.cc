@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -79,6 +81,8 @@ int Serve(const Args& args, Io& io) {
   std::string log_path =
       args.Get("access-log",
                (std::filesystem::path(DbDir(args)) / kAccessLogFile).string());
+  std::error_code ec;
+  const bool log_existed = std::filesystem::exists(log_path, ec);
   auto access_log = server::AccessLog::Open(log_path, &SystemClock());
   if (!access_log.ok()) return Fail(io, "serve", access_log.status());
 
@@ -90,8 +94,22 @@ int Serve(const Args& args, Io& io) {
   options.service.projections = projections.get();
   auto bundles = server::NewBundleExporter(&SystemClock());
   options.service.bundles = bundles.get();
+  auto told_refusal = std::make_shared<std::once_flag>();
+  options.service.on_appends_refused = [&io,
+                                        told_refusal](const absl::Status& why) {
+    std::call_once(*told_refusal, [&] {
+      io.err << "caseledger serve: the ledger refuses appends until the "
+                "server is restarted (health: NOT_SERVING): "
+             << why.message() << std::endl;
+    });
+  };
   auto server = server::Server::Start(std::move(options));
-  if (!server.ok()) return Fail(io, "serve", server.status());
+  if (!server.ok()) {
+    // Nothing was served: a log this start created records nothing.
+    access_log->reset();
+    if (!log_existed) std::filesystem::remove(log_path, ec);
+    return Fail(io, "serve", server.status());
+  }
   io.err << "caseledger serve: ledger " << DbDir(args) << " ("
          << (*ledger)->Size() << " entries), " << tokens->size()
          << " tokens, access log " << log_path << "\n";

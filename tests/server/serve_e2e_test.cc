@@ -277,6 +277,8 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
       {"state", 2},
       {"deadlines --status LATE", 2},
       {"prove --position 11", 2},
+      {"prove --position 1 --size 0", 2},
+      {"prove --from-size 1 --size 0", 2},
       {"prove", 2},
       {"timeline --as-of yesterday --case " + case_id, 2},
   };
@@ -521,6 +523,35 @@ TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
   EXPECT_EQ(read.code, 0) << read.err;
   EXPECT_EQ(read.out, "");
   p.Stop(SIGTERM);
+}
+
+// docs/bad-input.md, section 4: an address serve cannot listen on is
+// refused before anything is served, and leaves no access log behind.
+TEST_F(ServeTest, AnAddressThatCannotBeServedIsRefusedLeavingNothing) {
+  const std::string db = dir_.Sub("refused");
+  for (const std::string& name : {db, dir_.Sub("served")}) {
+    ASSERT_EQ(Cli("init --db " + name + " --name refused.example/log").code, 0);
+  }
+  ServeProcess first;
+  const std::string taken = Serve(first, dir_.Sub("served"));
+  ASSERT_FALSE(taken.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  const std::string tokens = " --tokens " + dir_.Sub("tokens");
+  struct Case {
+    std::string listen;
+    int code;
+    std::string message;
+  } cases[] = {
+      {"127.0.0.1:abc", 2, "0 to 65535"},
+      {"127.0.0.1:86000", 2, "0 to 65535"},
+      {taken, 4, "cannot listen on " + taken},
+  };
+  for (const Case& c : cases) {
+    CliRun r = Cli("serve --db " + db + " --listen " + c.listen + tokens);
+    EXPECT_EQ(r.code, c.code) << c.listen << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.listen;
+    EXPECT_FALSE(std::filesystem::exists(db + "/access-log.jsonl")) << c.listen;
+  }
+  first.Stop(SIGTERM);
 }
 
 // docs/bad-input.md, section 4: a tokens file without tokens starts the

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "ledger/clock.h"
 #include "ledger/event_json.h"
+#include "ledger/internal/fault_injection.h"
 #include "ledger/ledger.h"
 #include "tests/testing/test_util.h"
 #include "tools/client.h"
@@ -51,6 +52,7 @@ class ServerFixture : public ::testing::Test {
   void SetUp() override {
     LedgerOptions ledger_options;
     ledger_options.checkpoint_every_entries = checkpoint_every_;
+    ledger_options.faults = faults_;
     auto ledger =
         Ledger::Create(dir_.Sub("ledger"), "server.test/log", ledger_options);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
@@ -115,6 +117,8 @@ class ServerFixture : public ::testing::Test {
   uint64_t checkpoint_every_ = 1000;
   uint64_t page_size_ = 256;
   bool start_server_ = true;
+  // Storage faults under the ledger (tests only); none when null.
+  std::shared_ptr<internal::FaultInjection> faults_;
 
   TempFolder dir_;
   std::unique_ptr<Ledger> ledger_;

@@ -15,6 +15,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "caseledger/v1/service.pb.h"
@@ -27,6 +28,8 @@
 #include "projections/bundle/verify.h"
 #include "projections/queries.h"
 #include "tests/server/server_fixture.h"
+#include "tools/cli.h"
+#include "tools/output.h"
 #include "tools/server/rpc_status.h"
 #include "tools/server/wire.h"
 
@@ -648,16 +651,104 @@ TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(ServerTest, HealthServiceReportsServing) {
-  auto channel = Client(tokens_.reader)->channel();
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
+    const std::shared_ptr<grpc::Channel>& channel) {
   auto health = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;  // no token: health checks are open
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status s = health->Check(&context, request, &response);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return response.status();
+}
+
+TEST_F(ServerTest, HealthServiceReportsServing) {
+  EXPECT_EQ(HealthOf(Client(tokens_.reader)->channel()),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+class FailedWriteTest : public testing::ServerFixture {
+ protected:
+  FailedWriteTest() { faults_ = std::make_shared<internal::FaultInjection>(); }
+};
+
+// The client retries only calls that got no answer: the ledger's own
+// "outcome unknown" reaches the caller with the ids the client gave the
+// events, where a retry would have turned it into the poisoned ledger's
+// "not written".
+TEST_F(FailedWriteTest,
+       AFailedWriteReachesTheClientAsOutcomeUnknownWithItsIds) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK(c->Append(CaseWithNotes("FW", 1)));
+  EXPECT_EQ(HealthOf(c->channel()),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  faults_->Add({.op = internal::FaultInjection::Op::kSync,
+                .files = internal::FaultInjection::Files::kWal});
+
+  std::vector<v1::Event> notes = {Note("FW", "a"), Note("FW", "b")};
+  auto failed = c->Append(notes);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(failed.status().message()),
+              ::testing::StartsWith("append outcome unknown"));
+  auto ids = failed.status().GetPayload(kEventIdsPayload);
+  ASSERT_TRUE(ids.has_value()) << failed.status();
+  std::vector<std::string> id_lines =
+      absl::StrSplit(std::string(*ids), '\n', absl::SkipEmpty());
+  EXPECT_EQ(id_lines.size(), 2u);
+  // What `append` then prints: each line's id, for a retry that stores each
+  // event once (a rerun of the file would give id-less lines new ids).
+  std::istringstream in;
+  std::ostringstream out, err;
+  cli::Io io{in, out, err};
+  std::vector<EventLine> lines = {{3, notes[0]}, {7, notes[1]}};
+  EXPECT_EQ(cli::AppendFailure(io, failed.status(), lines), cli::kExitInternal);
+  EXPECT_THAT(err.str(),
+              HasSubstr("caseledger append: append outcome unknown"));
+  EXPECT_THAT(err.str(), HasSubstr("  line 3: " + id_lines[0] + "\n"));
+  EXPECT_THAT(err.str(), HasSubstr("  line 7: " + id_lines[1] + "\n"));
+
+  // The ledger refuses appends until reopened: health says so, and a later
+  // call is refused at once, marked so that it is not retried.
+  EXPECT_EQ(HealthOf(c->channel()),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  faults_->Clear();
+  auto refused = c->Append({Note("FW", "c")});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith("append not written"));
+  EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload).has_value());
+}
+
+TEST_F(ServerTest, ASecondServerCannotListenOnATakenPort) {
+  server::ServerOptions options;
+  options.listen = server_->address();
+  options.service.ledger = ledger_.get();
+  options.service.tokens = &token_table_;
+  options.service.clock = &SystemClock();
+  auto second = server::Server::Start(std::move(options));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable)
+      << second.status();
+  EXPECT_EQ(HealthOf(Client(tokens_.reader)->channel()),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ListenOptionsTest, AnAddressNeedsAPortFromZeroTo65535) {
+  server::ServerOptions options;
+  for (const char* bad : {"127.0.0.1", ":7420", "127.0.0.1:", "127.0.0.1:abc",
+                          "127.0.0.1:-5", "127.0.0.1:65536", "127.0.0.1:86000",
+                          "127.0.0.1:+80", "127.0.0.1:000080"}) {
+    options.listen = bad;
+    absl::Status s = server::Server::CheckListenOptions(options);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("0 to 65535")) << bad;
+  }
+  for (const char* good : {"127.0.0.1:0", "127.0.0.1:65535", "[::1]:7420"}) {
+    options.listen = good;
+    absl::Status s = server::Server::CheckListenOptions(options);
+    EXPECT_TRUE(s.ok()) << good << ": " << s;
+  }
 }
 
 // Every RPC under every role: which calls are let through (whatever they

@@ -131,5 +131,32 @@ TEST_F(TlsTest, HalfConfiguredTlsIsRefused) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// gRPC fails to build a listener on bad TLS material without saying why;
+// Start reads the PEM text first, and names the file that is wrong.
+TEST_F(TlsTest, BadTlsMaterialIsRefusedNamingTheFile) {
+  struct Case {
+    std::string cert, key, client_ca, message;
+  } cases[] = {
+      {"not a certificate", Pem("server.key"), "", "certificate file"},
+      {Pem("server.pem"), "not a key", "", "key file"},
+      {Pem("server.pem"), Pem("rogue.key"), "", "does not belong"},
+      {Pem("server.pem"), Pem("server.key"), "garbage", "client CA file"},
+  };
+  for (const Case& c : cases) {
+    server::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.service.ledger = ledger_.get();
+    options.service.tokens = &token_table_;
+    options.service.clock = &SystemClock();
+    options.tls_cert_pem = c.cert;
+    options.tls_key_pem = c.key;
+    options.tls_client_ca_pem = c.client_ca;
+    auto started = server::Server::Start(std::move(options));
+    EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.message << ": " << started.status();
+    EXPECT_THAT(std::string(started.status().message()), HasSubstr(c.message));
+  }
+}
+
 }  // namespace
 }  // namespace caseledger

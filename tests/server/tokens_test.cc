@@ -52,6 +52,15 @@ TEST(TokensTest, MalformedLinesNameTheLine) {
   }
 }
 
+// A folder opens as a stream that reads as empty: it must not pass for a
+// tokens file that lists no tokens.
+TEST(TokensTest, AFolderIsNotATokensFile) {
+  testing::TempFolder dir;
+  auto table = TokenTable::Load(dir.path());
+  EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(table.status().message()), HasSubstr("a folder"));
+}
+
 TEST(TokensTest, NewTokensAreRandomAndTheirLineMatches) {
   ASSERT_OK_AND_ASSIGN(std::string a, NewToken());
   ASSERT_OK_AND_ASSIGN(std::string b, NewToken());

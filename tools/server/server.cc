@@ -2,12 +2,16 @@
 
 #include <chrono>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/grpc.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "openssl/pem.h"
+#include "openssl/x509.h"
 
 namespace caseledger::server {
 namespace {
@@ -26,6 +30,53 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+using Certificate = std::unique_ptr<X509, decltype(&X509_free)>;
+using PrivateKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+Bio PemText(const std::string& pem) {
+  return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
+             &BIO_free);
+}
+
+Certificate FirstCertificate(const std::string& pem) {
+  Bio bio = PemText(pem);
+  return Certificate(
+      bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+      &X509_free);
+}
+
+// gRPC only says that it could not build the listener when its TLS
+// material is bad, as when the address is taken; reading the PEM text first
+// tells the operator which file is wrong.
+absl::Status CheckTlsMaterial(const ServerOptions& options) {
+  if (options.tls_cert_pem.empty()) return absl::OkStatus();
+  Certificate cert = FirstCertificate(options.tls_cert_pem);
+  if (!cert) {
+    return absl::InvalidArgumentError(
+        "the TLS certificate file holds no PEM certificate");
+  }
+  Bio bio = PemText(options.tls_key_pem);
+  PrivateKey key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+          : nullptr,
+      &EVP_PKEY_free);
+  if (!key) {
+    return absl::InvalidArgumentError(
+        "the TLS key file holds no PEM private key (or it is encrypted)");
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(
+        "the TLS private key does not belong to the TLS certificate");
+  }
+  if (!options.tls_client_ca_pem.empty() &&
+      !FirstCertificate(options.tls_client_ca_pem)) {
+    return absl::InvalidArgumentError(
+        "the client CA file holds no PEM certificate");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status Server::CheckListenOptions(const ServerOptions& options) {
@@ -37,12 +88,23 @@ absl::Status Server::CheckListenOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         "mutual TLS (a client CA) needs the server's certificate and key");
   }
+  // gRPC would take a port past 65535 modulo 65536, listening elsewhere
+  // than asked.
   size_t colon = options.listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
+  std::string_view port =
+      colon == std::string::npos
+          ? std::string_view()
+          : std::string_view(options.listen).substr(colon + 1);
+  uint32_t number = 0;
+  if (colon == std::string::npos || colon == 0 || port.empty() ||
+      port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(std::string(port), &number) || number > 65535) {
     return absl::InvalidArgumentError(
-        absl::StrCat("listen address '", options.listen, "' is not HOST:PORT"));
+        absl::StrCat("listen address '", options.listen,
+                     "' is not HOST:PORT with a port from 0 to 65535"));
   }
-  return absl::OkStatus();
+  return CheckTlsMaterial(options);
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
@@ -53,31 +115,57 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         "the service needs a ledger, tokens and a clock");
   }
   std::unique_ptr<Server> server(new Server());
+  options.service.on_appends_refused =
+      [s = server.get(), told = std::move(options.service.on_appends_refused)](
+          const absl::Status& why) {
+        s->StopServingHealth();
+        if (told) told(why);
+      };
   server->service_ = std::make_unique<LedgerService>(options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, Credentials(options), &port);
+  // gRPC lets a second server share a port by default; two ledgers behind
+  // one address would each take some of the clients' appends.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   grpc::ResourceQuota quota("caseledger-serve");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
-  server->server_ = builder.BuildAndStart();
+  {
+    // Under the lock that StopServingHealth takes, so that an append
+    // refused meanwhile is not followed by a SERVING set here.
+    absl::MutexLock lock(&server->mu_);
+    server->server_ = builder.BuildAndStart();
+    if (server->server_ != nullptr) {
+      if (auto* health = server->server_->GetHealthCheckService()) {
+        health->SetServingStatus(options.service.ledger->AcceptsAppends().ok());
+      }
+    }
+  }
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen));
+        absl::StrCat("cannot listen on ", options.listen,
+                     ": the port is taken, or the host is not one of this "
+                     "machine's addresses"));
   }
   server->port_ = port;
   // CheckListenOptions made sure of the colon.
   server->address_ = absl::StrCat(
       options.listen.substr(0, options.listen.rfind(':')), ":", port);
-  if (auto* health = server->server_->GetHealthCheckService()) {
-    health->SetServingStatus(true);
-  }
   return server;
+}
+
+void Server::StopServingHealth() {
+  absl::MutexLock lock(&mu_);
+  if (server_ == nullptr) return;
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
 }
 
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
@@ -85,7 +173,7 @@ Server::~Server() { Shutdown(absl::ZeroDuration()); }
 void Server::Shutdown(absl::Duration grace) {
   {
     absl::MutexLock lock(&mu_);
-    if (shut_down_) return;
+    if (shut_down_ || server_ == nullptr) return;  // null: Start failed
     shut_down_ = true;
   }
   if (auto* health = server_->GetHealthCheckService()) {

@@ -38,11 +38,14 @@ struct ServerOptions {
 class Server {
  public:
   // Starts serving. kInvalidArgument for a bad address or TLS material,
-  // kUnavailable when the address cannot be bound.
+  // kUnavailable when the address cannot be bound (a port another process
+  // listens on included). The health service reports NOT_SERVING from the
+  // moment the ledger refuses appends (Ledger::AcceptsAppends).
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
-  // The checks of Start that need nothing opened (the address's form, which
-  // TLS files go together), so that a caller can refuse bad flags before it
-  // opens the ledger. kInvalidArgument.
+  // The checks of Start that need nothing opened (the address's form, the
+  // TLS files' PEM text and that key and certificate go together), so that a
+  // caller can refuse bad flags before it opens the ledger.
+  // kInvalidArgument.
   static absl::Status CheckListenOptions(const ServerOptions& options);
   // Shuts down with no grace period if Shutdown() was not called.
   ~Server();
@@ -61,6 +64,7 @@ class Server {
 
  private:
   Server() = default;
+  void StopServingHealth();
 
   std::unique_ptr<LedgerService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -145,7 +145,13 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   auto expected = FromWire(request->expected_version());
   if (!expected.ok()) return ToGrpcStatus(expected.status());
   auto result = options_.ledger->Append(request->events(), *expected);
-  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result.ok()) {
+    if (absl::Status refusing = options_.ledger->AcceptsAppends();
+        !refusing.ok() && options_.on_appends_refused) {
+      options_.on_appends_refused(refusing);
+    }
+    return ToGrpcStatus(result.status());
+  }
   for (const AppendResult::Appended& e : result->events) {
     v1::AppendedEvent* out = response->add_events();
     out->set_event_id(e.event_id);

@@ -75,6 +75,10 @@ struct ServiceOptions {
   // Most concurrent subscriptions; more fail with RESOURCE_EXHAUSTED, so
   // that streams never take every server thread. Default: 128.
   int max_subscriptions = 128;
+  // Called after an Append fails when the ledger has stopped taking
+  // appends (Ledger::AcceptsAppends), with its error; may be called more
+  // than once. Default: none.
+  std::function<void(const absl::Status&)> on_appends_refused;
 };
 
 class LedgerService final : public v1::Ledger::Service {

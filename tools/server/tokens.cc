@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -99,6 +100,12 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
 }
 
 absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
+  // A folder opens as a stream that reads as empty: a table of no tokens.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read tokens file ", path, ": it is a folder"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(

@@ -1,9 +1,12 @@
 #include "ledger/ledger.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -108,6 +111,16 @@ absl::Status NewSalt(uint8_t* out) {
   std::memset(pool + used, 0, kSaltSize);
   used += kSaltSize;
   return absl::OkStatus();
+}
+
+// What to do about a ledger folder whose store/ is gone but whose key is
+// there.
+std::string MissingStore(const std::string& dir) {
+  return absl::StrCat(
+      "its store/ is missing (moved, deleted or not mounted). Put it back, "
+      "or restore a backup ('caseledger restore'); 'caseledger init' will "
+      "not replace the key its checkpoints are signed with (move ",
+      dir, "/", kKeyFile, " away yourself to start a new ledger there)");
 }
 
 // Names event `index` in an error about it: bad input or a conflict. A
@@ -840,6 +853,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already holds a ledger"));
   }
+  const fs::path unfinished =
+      fs::path(dir) / absl::StrCat(kStoreDir, ".partial");
+  if (fs::exists(fs::path(dir) / kKeyFile, ec) && !fs::exists(unfinished, ec)) {
+    // Only an unfinished init leaves a key without a store, and it leaves
+    // store.partial/ too. A key alone is a ledger's whose store is missing:
+    // replacing it would lose the key its checkpoints are signed with.
+    return absl::AlreadyExistsError(absl::StrCat(
+        dir, " holds a signing key but no store: ", MissingStore(dir)));
+  }
   if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ledger name '", origin,
@@ -856,31 +878,37 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   // stopped part way (killed, a full disk) leaves a key and an unfinished
   // store that never held an event, which this init replaces, instead of a
   // folder that neither opens nor can be initialised again.
-  const fs::path unfinished =
-      fs::path(dir) / absl::StrCat(kStoreDir, ".partial");
   fs::remove_all(unfinished, ec);
+  if (!ec) fs::create_directory(unfinished, ec);
   if (ec) {
     return absl::PermissionDeniedError(
-        absl::StrCat("cannot remove the unfinished store ", unfinished.string(),
-                     ": ", ec.message()));
+        absl::StrCat("cannot make the unfinished store ", unfinished.string(),
+                     " anew: ", ec.message()));
   }
+  // store.partial/ exists on disk before the key does (see above).
+  CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(dir));
   CASELEDGER_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate(origin));
   CASELEDGER_ASSIGN_OR_RETURN(std::string pem, key.PrivateKeyText());
   {
     // Written with mode 0600 from the start: the key never sits readable.
     std::string key_path = (fs::path(dir) / kKeyFile).string();
     std::string tmp = key_path + ".tmp";
-    mode_t old = umask(077);
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    umask(old);
-    out << pem;
-    out.close();
-    if (!out) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot write the signing key to ", tmp));
+    // A file made anew (O_EXCL), never one left there, which may belong to
+    // someone else or be readable by others.
+    fs::remove(tmp, ec);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    bool written = fd >= 0;
+    for (size_t done = 0; written && done < pem.size();) {
+      ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      written = n > 0;
+      if (written) done += static_cast<size_t>(n);
     }
-    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace, ec);
+    if (fd >= 0 && ::close(fd) != 0) written = false;
+    if (!written) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot write the signing key to ", tmp, ": ", std::strerror(errno)));
+    }
     // The key's bytes reach the disk before its name does, and its name
     // before the store's: after a power loss the folder holds either no
     // store, which init replaces, or a store with its whole key.
@@ -922,6 +950,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   impl->clock = options.clock != nullptr ? options.clock : &SystemClock();
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / kStoreDir, ec)) {
+    if (fs::exists(fs::path(dir) / kKeyFile, ec) &&
+        !fs::exists(fs::path(dir) / absl::StrCat(kStoreDir, ".partial"), ec)) {
+      return absl::NotFoundError(
+          absl::StrCat("no ledger store at ", dir,
+                       ", which holds a signing key: ", MissingStore(dir)));
+    }
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));
   }

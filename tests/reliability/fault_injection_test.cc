@@ -4,6 +4,8 @@
 // survives the loss of everything that was not synced.
 #include "ledger/internal/fault_injection.h"
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -423,6 +425,52 @@ TEST_F(FaultInjectionTest, InitStoppedPartWayCanBeRunAgain) {
     EXPECT_EQ(Ledger::Create(dir, "init.example/log", options).status().code(),
               absl::StatusCode::kAlreadyExists);
   }
+}
+
+// A key without a store is a ledger whose store went missing (moved, not
+// mounted), not an unfinished init: init must not replace the key its
+// checkpoints are signed with, and opening says what is missing.
+TEST_F(FaultInjectionTest, AKeyWhoseStoreIsMissingIsNeverReplaced) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 3)));
+  ASSERT_OK(ledger_->SignCheckpoint());
+  ledger_.reset();
+  const std::string key_path = Dir() + "/signing-key.pem";
+  const std::string key = testing::FileContents(key_path);
+  std::filesystem::rename(Dir() + "/store", Dir() + "/store.moved");
+
+  auto opened = Ledger::Open(Dir(), Options());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr("store/ is missing"));
+  auto created = Ledger::Create(Dir(), "faults.example/log", Options());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(created.status().message()),
+              HasSubstr("holds a signing key but no store"));
+  EXPECT_EQ(testing::FileContents(key_path), key);
+
+  std::filesystem::rename(Dir() + "/store.moved", Dir() + "/store");
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), 3u);
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 3, 1)));
+  ExpectVerifies();
+}
+
+// The private key goes to a file init makes, never into one it finds: a
+// file left under the temporary name may be linked from elsewhere.
+TEST_F(FaultInjectionTest, TheKeyIsNeverWrittenIntoAFileFoundInItsPlace) {
+  const std::string dir = dir_.Sub("linked");
+  std::filesystem::create_directories(dir);
+  const std::string outside = dir_.Sub("outside");
+  std::ofstream(outside) << "";
+  std::filesystem::create_hard_link(outside, dir + "/signing-key.pem.tmp");
+  ASSERT_OK(Ledger::Create(dir, "linked.example/log", Options()));
+  EXPECT_EQ(testing::FileContents(outside), "");
+  EXPECT_THAT(testing::FileContents(dir + "/signing-key.pem"),
+              HasSubstr("PRIVATE KEY"));
+  EXPECT_EQ(
+      std::filesystem::status(dir + "/signing-key.pem").permissions() &
+          std::filesystem::perms::all,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 // An upgrade from storage format 1 (docs/storage.md) that fails, or is cut

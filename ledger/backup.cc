@@ -91,6 +91,14 @@ absl::Status CopyIfPresent(const fs::path& from, const fs::path& to) {
   return CopyFile(from, to);
 }
 
+// `dir` as a plain absolute path: "B/" and "R/." name B and R, whose
+// partial copies are B.partial and R.partial beside them, not inside.
+fs::path FolderPath(const std::string& dir) {
+  fs::path p = fs::absolute(dir).lexically_normal();
+  if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();
+  return p;
+}
+
 fs::path Partial(const fs::path& dir) {
   fs::path p = dir;
   p += ".partial";
@@ -140,7 +148,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
         "a backup needs the ledger open for writing (a read-only open cannot "
         "take a consistent copy)");
   }
-  const fs::path target(dir);
+  const fs::path target = FolderPath(dir);
   std::error_code ec;
   if (fs::exists(target, ec)) {
     return absl::AlreadyExistsError(
@@ -196,7 +204,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
 
 absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
                                                    const std::string& to) {
-  const fs::path source(from), target(to);
+  const fs::path source(from), target = FolderPath(to);
   std::error_code ec;
   if (fs::exists(target / kStoreDir, ec)) {
     return absl::AlreadyExistsError(

@@ -59,6 +59,12 @@ int Restore(const Args& args, Io& io) {
   if (!info.ok()) return Fail(io, "restore", info.status());
   io.out << "restored " << Describe(*info) << " into " << to
          << "; the restored ledger verifies\n";
+  // Both copies hold the same key and name: written to side by side they
+  // would sign checkpoints of one ledger that contradict each other.
+  io.err << "caseledger restore: " << to
+         << " signs with the original ledger's key; append to one of the "
+            "two only (retire the other), or their checkpoints will "
+            "contradict each other\n";
   return kExitOk;
 }
 

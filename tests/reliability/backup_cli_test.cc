@@ -52,6 +52,7 @@ TEST_F(BackupCliTest, BackupVerifyRestoreAndTheSameCheckpointRoot) {
   CliRun r = Cli("restore --from " + Backup() + " --db " + Restored());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("restored "));
+  EXPECT_THAT(r.err, HasSubstr("signs with the original ledger's key"));
   EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
 
   CliRun original = Cli("checkpoint --db " + Db());
@@ -65,6 +66,31 @@ TEST_F(BackupCliTest, BackupVerifyRestoreAndTheSameCheckpointRoot) {
   EXPECT_EQ(a->tree_size, c->tree_size);
   EXPECT_EQ(a->root_hash, c->root_hash);
   EXPECT_EQ(Cli("key --db " + Db()).out, Cli("key --db " + Restored()).out);
+}
+
+// "B/" and "R/." name the folders B and R: the partial copy goes beside
+// them, not inside, and nothing is left behind.
+TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
+  CliRun b = Cli("backup --db " + Db() + " --to " + Backup() + "/");
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(Cli("backup --verify " + Backup()).code, 0);
+
+  CliRun r = Cli("restore --from " + Backup() + " --db " + Restored() + "/");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
+
+  const std::string empty = dir_.Sub("empty");
+  fs::create_directory(empty);
+  CliRun dot = Cli("restore --from " + Backup() + " --db " + empty + "/.");
+  ASSERT_EQ(dot.code, 0) << dot.err;
+  EXPECT_EQ(Cli("verify --db " + empty).code, 0);
+
+  for (const fs::directory_entry& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_THAT(e.path().filename().string(),
+                ::testing::Not(HasSubstr("partial")));
+  }
+  EXPECT_FALSE(fs::exists(Backup() + "/.partial"));
+  EXPECT_FALSE(fs::exists(Restored() + "/.partial"));
 }
 
 TEST_F(BackupCliTest, DamagedBackupFailsVerifyWithExitOne) {

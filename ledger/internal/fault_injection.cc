@@ -30,6 +30,8 @@ bool Matches(FaultInjection::Files files, std::string_view path) {
       return base.ends_with(".sst");
     case FaultInjection::Files::kManifest:
       return base.starts_with("MANIFEST-");
+    case FaultInjection::Files::kInfoLog:
+      return base == "LOG";
   }
   return false;
 }

@@ -44,6 +44,7 @@ class FaultInjection {
     kWal,       // *.log: the write-ahead log
     kTable,     // *.sst
     kManifest,  // MANIFEST-*
+    kInfoLog,   // LOG: RocksDB's info log
   };
 
   // Once `skip` matching operations have passed, the next `count` fail

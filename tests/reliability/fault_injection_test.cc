@@ -427,6 +427,31 @@ TEST_F(FaultInjectionTest, InitStoppedPartWayCanBeRunAgain) {
   }
 }
 
+// A full disk fails what it must and nothing more: RocksDB's own info log
+// aborted the process (an assertion in Debian's build) when its write
+// failed, so a full disk ended in SIGABRT instead of an error.
+TEST_F(FaultInjectionTest, AFullDiskIsAnErrorNotACrash) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
+  Fail(Op::kWrite, Error::kNoSpace, Files::kInfoLog, /*count=*/-1);
+  Reopen();  // opening writes the info log
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
+  ASSERT_OK(ledger_->SignCheckpoint());
+  EXPECT_GT(faults_->injected(), 0u);
+
+  Fail(Op::kWrite, Error::kNoSpace, Files::kAny, /*count=*/-1);
+  auto full = ledger_->Append(CaseEvents("A", 3, 1));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted)
+      << full.status();
+  ledger_.reset();  // closing on the full disk
+  EXPECT_FALSE(Ledger::Open(Dir(), Options()).ok());
+
+  faults_->Clear();
+  Reopen();
+  EXPECT_GE(ledger_->Size(), 3u);
+  ExpectVerifies();
+}
+
 // A key without a store is a ledger whose store went missing (moved, not
 // mounted), not an unfinished init: init must not replace the key its
 // checkpoints are signed with, and opening says what is missing.

@@ -436,6 +436,26 @@ TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
 
 // The checkpoints a store holds can be deleted with the entries after
 // them; a checkpoint kept elsewhere cannot.
+// A write past the file-size limit fails as on a full disk (EFBIG rather
+// than ENOSPC). RocksDB's own info log aborted the process then (SIGABRT, an
+// assertion in Debian's build); the append must fail with exit 4 instead,
+// and the ledger be whole afterwards.
+TEST_F(CliTest, AFullDiskIsAnErrorNotACrash) {
+  Init();
+  CliRun full = testing::RunCli(
+      absl::StrCat("trap '' XFSZ; ulimit -f 4; exec ", CASELEDGER_BINARY),
+      "append --db " + Db() + " " + Example("bounce-handled.jsonl"), dir_);
+  EXPECT_EQ(full.code, 4) << full.err;
+  EXPECT_THAT(full.err, HasSubstr("File too large"));
+
+  CliRun verify = Cli("verify --db " + Db());
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  CliRun again =
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(EventCount(), 10);
+}
+
 TEST_F(CliTest, VerifyAgainstACheckpointKeptElsewhereFindsARollback) {
   InitWithCheckpointedExample();
   const std::string old_db = dir_.Sub("old");

@@ -121,8 +121,7 @@ void ApplyToAddressBook(const CaseEvent& ce, std::vector<AddressOnFile>& book) {
 Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
     : case_id_(model.case_id()), judged_at_(evaluation.JudgedAt()) {
   for (const CaseEvent& e : model.events()) {
-    if (e.occurred_at <= evaluation.as_of &&
-        e.recorded_at <= evaluation.known_at) {
+    if (evaluation.Includes(e.occurred_at, e.recorded_at)) {
       events_.push_back(&e);
     }
   }

@@ -576,6 +576,42 @@ TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {
   EXPECT_THAT(strict.out, HasSubstr("FAIL"));
 }
 
+// domain.md §4: without --as-of, projections are evaluated as of now, so an
+// event dated in the future (a typo'd year) does not count yet, whatever
+// --known-at says.
+TEST_F(CliTest, ProjectionsLeaveOutEventsDatedAfterNowByDefault) {
+  Init();
+  auto ev = [](const std::string& when, const std::string& payload) {
+    return absl::StrCat(R"({"case_id": "FUT-1", "occurred_at": ")", when,
+                        R"(", "actor": {"kind": "OFFICER", "id": "o"}, )",
+                        payload, "}\n");
+  };
+  std::string jsonl =
+      ev("2011-01-01T00:00:00Z", R"("case_opened": {"office_id": "VO"})") +
+      ev("2011-02-01T00:00:00Z",
+         R"("document_request_sent": {"request_id": "R1", "channel": "EMAIL", "to": ["x@mail.example"], "deadline": "2011-03-15T00:00:00Z"})") +
+      ev("2099-01-01T00:00:00Z", R"("case_decided": {"decision": "APPROVED"})");
+  ASSERT_EQ(Cli("append --db " + Db() + " -", jsonl).code, 0);
+  for (const char* flags : {"", " --known-at 2100-01-01"}) {
+    CliRun state = Cli(absl::StrCat("state --db ", Db(),
+                                    " --case FUT-1 --format json", flags));
+    ASSERT_EQ(state.code, 0) << state.err;
+    EXPECT_THAT(state.out, HasSubstr("\"status\": \"AWAITING_DOCUMENTS\""))
+        << flags;
+    EXPECT_THAT(
+        Cli(absl::StrCat("deadlines --db ", Db(), " --case FUT-1", flags)).out,
+        HasSubstr("OVERDUE"))
+        << flags;
+    EXPECT_THAT(
+        Cli(absl::StrCat("timeline --db ", Db(), " --case FUT-1", flags)).out,
+        Not(HasSubstr("#3 ")))
+        << flags;
+  }
+  EXPECT_THAT(
+      Cli("state --db " + Db() + " --case FUT-1 --as-of 2100-01-01").out,
+      HasSubstr("APPROVED"));
+}
+
 TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   Init();
   // No event ids: the import derives them, so a second run adds nothing.

@@ -185,7 +185,8 @@ class RuleEvaluator {
   void Add(Finding f) { by_rule_[f.rule].push_back(std::move(f)); }
 
   // The event that last named `address` in the address book before `at`
-  // (consent recorded or withdrawn, address changed), or nullptr.
+  // (consent recorded or withdrawn, address changed, or the representative
+  // withdrawn while it was a representative's address on file), or nullptr.
   const CaseEvent* LastAddressEventBefore(std::string_view address,
                                           const CaseEvent* at) const {
     const std::string key = NormalizeAddress(address);
@@ -203,6 +204,11 @@ class RuleEvaluator {
             NormalizeAddress(ev.contact_address_changed().old_address()) ==
                 key ||
             NormalizeAddress(ev.contact_address_changed().new_address()) == key;
+      } else if (ev.has_representative_withdrawn()) {
+        const std::optional<AddressOnFile> on_file =
+            a_.OnFileBefore(address, e);
+        names =
+            on_file.has_value() && on_file->party == v1::Party::REPRESENTATIVE;
       }
       if (names) last = e;
     }

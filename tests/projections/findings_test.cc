@@ -110,6 +110,30 @@ TEST(ConsentEstablishedTest, FailsWhenConsentWithdrawnBeforeSend) {
               HasSubstr("consent ended at #3"));
 }
 
+TEST(ConsentEstablishedTest, FailsNamingTheRepresentativeWithdrawal) {
+  // domain.md §3: representative_withdrawn takes the representative's
+  // addresses off the file; the message names it as the end of consent.
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  auto* rep = b.At("2012-05-02T09:00:00Z").mutable_representative_appointed();
+  rep->set_representative_id("R1");
+  rep->set_email("r@law.example");
+  b.Consent("2012-05-03T09:00:00Z", "r@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            /*repeated=*/true);
+  b.At("2012-05-20T09:00:00Z")
+      .mutable_representative_withdrawn()
+      ->set_representative_id("R1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "r@law.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+  const Finding* consent = FindingOf(f, Rule::kConsentEstablished, "DOC-1");
+  EXPECT_THAT(consent->message,
+              HasSubstr("r@law.example (consent ended at #4)"));
+  EXPECT_THAT(consent->positions, ElementsAre(4, 5));
+}
+
 TEST(ConsentEstablishedTest, FailsWhenNoConsentWasEverRecorded) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

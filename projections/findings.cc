@@ -1000,6 +1000,13 @@ class RuleEvaluator {
         }
         const CaseEvent* heeded = heed(s, nullptr);
         f.Cite(heeded);
+        // A sign after a refusal of `r` that still stands: the refusal
+        // relies on `r`, so only a heed after the sign answers it.
+        const CaseEvent* standing = a_.DecisionBefore(s);
+        if (standing == nullptr || !IsRefusal(standing) ||
+            standing->event.case_decided().request_id() != r->id) {
+          standing = nullptr;
+        }
         if (refusal_without_heed != nullptr) {
           f.Cite(refusal_without_heed);
           status = Worse(status, FindingStatus::kFail);
@@ -1008,6 +1015,13 @@ class RuleEvaluator {
               Ref(refusal_without_heed),
               " with neither a resend nor another channel considered "
               "in between."));
+        } else if (standing != nullptr && heeded == nullptr) {
+          f.Cite(standing);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat(
+              what, " for ", r->id, " came after the refusal ", Ref(standing),
+              ", which relies on it, and neither a resend nor another channel "
+              "was considered after it."));
         } else if (heeded == nullptr) {
           status = Worse(status, FindingStatus::kWarn);
           sentences.push_back(absl::StrCat(

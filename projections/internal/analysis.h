@@ -27,6 +27,10 @@ namespace caseledger::projections::internal {
 // '>' when present, ASCII lowercase.
 std::string NormalizeAddress(std::string_view address);
 
+// True for the deadline statuses of a request still awaiting an answer:
+// PENDING, OVERDUE and DELIVERY_FAILED (domain.md §4, case status).
+bool IsOpen(DeadlineState state);
+
 // A request and every included event that names it, each list in
 // business-time order.
 struct RequestFacts {
@@ -85,8 +89,13 @@ class Analysis {
   // The case_decided in force just before `at` (nullptr: after every event),
   // or nullptr when the case is undecided then.
   const CaseEvent* DecisionBefore(const CaseEvent* at) const;
-  // True when `r` was open just before `at`: sent, no complete documents, no
-  // resend and no decision in force yet.
+  // The deadline status of sent request `r` after the events strictly
+  // before `at`, judged at `at`'s occurred_at (nullptr: after every event,
+  // judged at judged_at()). Needs r.sent.
+  DeadlineState StateBefore(const RequestFacts& r, const CaseEvent* at) const;
+  // True when `r` was open just before `at`: sent before it, and its status
+  // then PENDING, OVERDUE or DELIVERY_FAILED (so a NON_COMPLIANCE refusal on
+  // it leaves it open, as in the deadline table and state.open_requests).
   bool OpenBefore(const RequestFacts& r, const CaseEvent* at) const;
 
   // The case's status after every included event.

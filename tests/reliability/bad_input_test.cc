@@ -345,6 +345,12 @@ std::vector<Case> Cases() {
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
                      R"("channel": "EMAIL", "to": ["a@b.example"], )"
                      R"("resend_of": "DOC-49"})"))},
+      {"resend before its original", append, 2,
+       "line 2: document_request_sent.resend_of: request DOC-1 was sent at "
+       "2012-03-01T14:02:00Z, after this resend (2011-02-01T10:00:00Z)",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": ["a@b.example"], )"
+                     R"("resend_of": "DOC-1"})"))},
       // 2.4 conflicts (these append: they come after the cases that count)
       {"id stored", append, 0, "",
        Officer(

@@ -178,6 +178,12 @@ Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
         break;
     }
   }
+  // Documents dated before a request's send cannot answer it.
+  for (auto& [id, r] : by_id_) {
+    std::erase_if(r.receipts, [&r](const CaseEvent* e) {
+      return r.sent == nullptr || OccurredBefore(*e, *r.sent);
+    });
+  }
   // Resends, and the send order.
   for (const CaseEvent* ce : events_) {
     if (!ce->event.has_document_request_sent()) continue;
@@ -186,8 +192,14 @@ Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
     if (self == by_id_.end() || self->second.sent != ce) continue;
     requests_.push_back(&self->second);
     if (!p.resend_of().empty()) {
+      // Only a resend sent at or after the original supersedes it; one
+      // dated before it (recorded before the ledger refused such resends)
+      // does not.
       auto original = by_id_.find(p.resend_of());
-      if (original != by_id_.end()) original->second.resends.push_back(ce);
+      if (original != by_id_.end() && original->second.sent != nullptr &&
+          OccurredBefore(*original->second.sent, *ce)) {
+        original->second.resends.push_back(ce);
+      }
     }
   }
 

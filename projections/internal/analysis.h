@@ -41,13 +41,17 @@ struct RequestFacts {
   std::vector<const CaseEvent*> verifications;  // recipient_address_verified
   std::vector<const CaseEvent*> notices;        // delivery_notice_received
   std::vector<const CaseEvent*> alternatives;   // alternative_channel_...
-  std::vector<const CaseEvent*> receipts;       // documents_received
+  // documents_received dated at or after the send (documents dated before
+  // it cannot answer it).
+  std::vector<const CaseEvent*> receipts;
   std::vector<const CaseEvent*> extension_requests;
   std::vector<const CaseEvent*> extensions;          // deadline_extended
   std::vector<const CaseEvent*> extension_refusals;  // extension_refused
   std::vector<const CaseEvent*> notes;               // non_compliance_recorded
   std::vector<const CaseEvent*> decisions;           // case_decided naming it
-  std::vector<const CaseEvent*> resends;  // requests with resend_of == id
+  // Requests with resend_of == id sent at or after this one (domain.md §3:
+  // a resend names an earlier request; rules compare business times).
+  std::vector<const CaseEvent*> resends;
 
   // Derived at the evaluation point.
   std::optional<absl::Time> deadline;  // after every included extension

@@ -604,6 +604,15 @@ TEST(NonComplianceAfterDeadlineTest, PartialDocumentsDoNotPreventTheNote) {
             "PASS");
 }
 
+TEST(NonComplianceAfterDeadlineTest, DocumentsDatedBeforeTheSendDoNotCount) {
+  // Business time: documents received before DOC-1 was sent cannot answer it.
+  CaseBuilder b = KaurCase();
+  b.Received("2012-05-20T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kNonComplianceAfterDeadline,
+                     "DOC-1"),
+            "PASS");
+}
+
 // ---------------------------------------------------------------------------
 // STANDARD_NOTE_USED
 

@@ -857,16 +857,12 @@ TEST(DeliveryWarningHeededTest, WarnsWhenApplicantReportsProblemWhileOpen) {
       "WARN");
 }
 
-// A NON_COMPLIANCE refusal on DOC-1 leaves it open (OVERDUE, listed in
-// state.open_requests): an applicant's report of a delivery problem then is a
-// sign, and the refusal relies on a request whose sign went unheeded.
+// A NON_COMPLIANCE refusal on DOC-1 (#6) leaves it open (OVERDUE, listed in
+// state.open_requests): an applicant's report of a delivery problem then
+// (#7) is a sign, and the refusal relies on a request whose sign went
+// unheeded.
 CaseBuilder RefusedThenApplicantReportsProblem() {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  CaseBuilder b = KaurCase();
   b.ApplicantEmail("2012-08-01T09:00:00Z", /*reports_problem=*/true);
   return b;
 }
@@ -877,7 +873,7 @@ TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnTheRequestFailsUnheeded) {
   const Finding* heeded = FindingOf(f, Rule::kDeliveryWarningHeeded, "DOC-1");
   ASSERT_NE(heeded, nullptr);
   EXPECT_EQ(FindingStatusName(heeded->status), "FAIL");
-  EXPECT_THAT(heeded->positions, ElementsAre(4, 5, 6));
+  EXPECT_THAT(heeded->positions, ElementsAre(4, 6, 7));
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
   EXPECT_EQ(fixture::StateOf(b, "DOC-1", fixture::Now(kLater)), "OVERDUE");
 }
@@ -890,16 +886,13 @@ TEST(DeliveryWarningHeededTest, ReportAfterARefusalPassesOnceHeeded) {
       "PASS");
 }
 
-TEST(DeliveryWarningHeededTest, ReportAfterAnotherDecisionIsNoSign) {
-  // The approval closes DOC-1 (CLOSED): nothing relies on it any more.
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  b.Decided("2012-07-21T09:00:00Z", v1::Decision::APPROVED);
-  b.ApplicantEmail("2012-08-01T09:00:00Z", /*reports_problem=*/true);
-  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded),
-            "NOT_APPLICABLE");
+TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnAnotherRequestIsNoSign) {
+  // The refusal on DOC-1 closes DOC-2 (CLOSED): nothing relies on DOC-2.
+  CaseBuilder b = RefusedThenApplicantReportsProblem();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-08-30T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-2"), "MISSING");
 }
 
 TEST(DeliveryWarningHeededTest, ReportAfterTheRequestClosedIsNoSign) {

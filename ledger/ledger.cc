@@ -498,6 +498,37 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     if (v.has_value()) RememberRequest(key);
     return v.has_value();
   };
+  // When request `r` of case `c`, known to be sent, was sent (occurred_at),
+  // for a resend by event i; nullopt when the send is in another append of
+  // this group, not written yet and so not readable. This call's sends are
+  // indexed when a resend first names one, so calls without resends pay
+  // nothing; a stored send costs one read of its event.
+  absl::flat_hash_map<std::string, const google::protobuf::Timestamp*>
+      sent_in_call;
+  size_t sent_indexed = 0;
+  auto sent_at = [&](const std::string& c, std::string_view r, size_t i)
+      -> absl::StatusOr<std::optional<google::protobuf::Timestamp>> {
+    std::string key = RequestKey(c, r);
+    if (mine.requests.contains(key)) {
+      for (; sent_indexed < i; ++sent_indexed) {
+        const v1::Event& e = *p.events[sent_indexed].event;
+        if (e.has_document_request_sent()) {
+          sent_in_call.try_emplace(
+              RequestKey(e.case_id(), e.document_request_sent().request_id()),
+              &e.occurred_at());
+        }
+      }
+      if (auto it = sent_in_call.find(key); it != sent_in_call.end()) {
+        return *it->second;
+      }
+    }
+    if (group.requests.contains(key)) return std::nullopt;
+    CASELEDGER_ASSIGN_OR_RETURN(auto v, store->Get(Family::kRequests, key));
+    if (!v.has_value()) return std::nullopt;
+    CASELEDGER_ASSIGN_OR_RETURN(uint64_t position, DecodeU64(*v));
+    CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent sent, ReadAt(position));
+    return sent.event.occurred_at();
+  };
 
   // Idempotency comes first: an identical event already stored is skipped.
   const size_t n = p.events.size();
@@ -636,6 +667,18 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
           return absl::InvalidArgumentError(
               absl::StrCat("document_request_sent.resend_of: no request ",
                            send.resend_of(), " was sent earlier in case ", c));
+        }
+        // Earlier in business time too: the projections judge by it.
+        auto original = sent_at(c, send.resend_of(), i);
+        if (!original.ok()) return original.status();
+        if (original->has_value() &&
+            FromProto(**original) > FromProto(e.event->occurred_at())) {
+          using google::protobuf::util::TimeUtil;
+          return absl::InvalidArgumentError(absl::StrCat(
+              "document_request_sent.resend_of: request ", send.resend_of(),
+              " was sent at ", TimeUtil::ToString(**original),
+              ", after this resend (",
+              TimeUtil::ToString(e.event->occurred_at()), ")"));
         }
       }
     } else if (!e.request_id->empty() &&

@@ -69,9 +69,7 @@ CaseState CaseStateFor(const CaseModel& model, const Evaluation& evaluation) {
     }
   }
   for (const internal::RequestFacts* r : analysis.requests()) {
-    if (r->state == DeadlineState::kPending ||
-        r->state == DeadlineState::kOverdue ||
-        r->state == DeadlineState::kDeliveryFailed) {
+    if (internal::IsOpen(r->state)) {
       state.open_requests.push_back(OpenRequest{r->id, r->request().channel(),
                                                 r->sent->occurred_at,
                                                 r->deadline, r->state});

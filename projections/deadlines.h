@@ -2,9 +2,11 @@
 // of a case, at an evaluation point.
 //
 // Status, the first that applies:
-//   SUPERSEDED      a later request has resend_of this one;
-//   SATISFIED       complete documents (documents_received, complete) arrived
-//                   at or before the deadline (or the request set none);
+//   SUPERSEDED      a request sent at or after this one (business time) has
+//                   resend_of this one;
+//   SATISFIED       complete documents (documents_received, complete) dated
+//                   at or after the send arrived at or before the deadline (or
+//                   the request set none);
 //   SATISFIED_LATE  they arrived after it;
 //   CLOSED          the case stands decided (a case_decided not undone by a
 //                   REOPENED reconsideration), other than by a NON_COMPLIANCE

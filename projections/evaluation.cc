@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "projections/case_model.h"
 #include "projections/internal/strings.h"
 
 namespace caseledger::projections {
@@ -13,11 +14,17 @@ absl::Time Evaluation::JudgedAt() const {
   return now;
 }
 
+absl::Time Evaluation::OccurredBy() const {
+  return as_of != absl::InfiniteFuture() ? as_of : now;
+}
+
+bool Evaluation::Includes(absl::Time occurred_at,
+                          absl::Time recorded_at) const {
+  return occurred_at <= OccurredBy() && recorded_at <= known_at;
+}
+
 bool Evaluation::Includes(const RecordedEvent& event) const {
-  const absl::Time occurred_at =
-      absl::FromUnixSeconds(event.event.occurred_at().seconds()) +
-      absl::Nanoseconds(event.event.occurred_at().nanos());
-  return occurred_at <= as_of && event.recorded_at <= known_at;
+  return Includes(ToTime(event.event.occurred_at()), event.recorded_at);
 }
 
 absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,

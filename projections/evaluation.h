@@ -21,22 +21,31 @@ namespace caseledger::projections {
 
 struct Evaluation {
   // `--as-of`: only events that occurred (occurred_at) at or before it.
-  // Default: absl::InfiniteFuture() (no limit).
+  // Default: absl::InfiniteFuture(), meaning `now` (domain.md §4: evaluated
+  // as of a time T, "default: now"; an event dated later has not happened).
   absl::Time as_of = absl::InfiniteFuture();
   // `--known-at`: only events the ledger had recorded (recorded_at) at or
   // before it. Default: absl::InfiniteFuture() (no limit).
   absl::Time known_at = absl::InfiniteFuture();
-  // The caller's "now", used to judge deadlines when neither `as_of` nor
-  // `known_at` is set. Default: absl::InfiniteFuture(), which judges every
-  // deadline as passed; callers that mean "now" must pass it.
+  // The caller's "now": the limit on occurred_at when `as_of` is not set,
+  // and the instant deadlines are judged at when neither `as_of` nor
+  // `known_at` is set. Default: absl::InfiniteFuture(), which includes every
+  // event and judges every deadline as passed; callers that mean "now" must
+  // pass it.
   absl::Time now = absl::InfiniteFuture();
 
   // Returns the instant at which deadlines are judged: `as_of` if set, else
   // `known_at` if set, else `now`. "Set" means not InfiniteFuture().
   absl::Time JudgedAt() const;
 
-  // Returns true when `event` belongs to this evaluation:
-  // occurred_at <= as_of and recorded_at <= known_at.
+  // Returns the latest occurred_at this evaluation includes: `as_of` if set,
+  // else `now` (so `known_at` alone still leaves out what occurs after now).
+  absl::Time OccurredBy() const;
+
+  // Returns true when an event that occurred at `occurred_at` and was
+  // recorded at `recorded_at` belongs to this evaluation:
+  // occurred_at <= OccurredBy() and recorded_at <= known_at.
+  bool Includes(absl::Time occurred_at, absl::Time recorded_at) const;
   bool Includes(const RecordedEvent& event) const;
 };
 

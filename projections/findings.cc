@@ -185,7 +185,8 @@ class RuleEvaluator {
   void Add(Finding f) { by_rule_[f.rule].push_back(std::move(f)); }
 
   // The event that last named `address` in the address book before `at`
-  // (consent recorded or withdrawn, address changed), or nullptr.
+  // (consent recorded or withdrawn, address changed, or the representative
+  // withdrawn while it was a representative's address on file), or nullptr.
   const CaseEvent* LastAddressEventBefore(std::string_view address,
                                           const CaseEvent* at) const {
     const std::string key = NormalizeAddress(address);
@@ -203,6 +204,11 @@ class RuleEvaluator {
             NormalizeAddress(ev.contact_address_changed().old_address()) ==
                 key ||
             NormalizeAddress(ev.contact_address_changed().new_address()) == key;
+      } else if (ev.has_representative_withdrawn()) {
+        const std::optional<AddressOnFile> on_file =
+            a_.OnFileBefore(address, e);
+        names =
+            on_file.has_value() && on_file->party == v1::Party::REPRESENTATIVE;
       }
       if (names) last = e;
     }
@@ -994,6 +1000,13 @@ class RuleEvaluator {
         }
         const CaseEvent* heeded = heed(s, nullptr);
         f.Cite(heeded);
+        // A sign after a refusal of `r` that still stands: the refusal
+        // relies on `r`, so only a heed after the sign answers it.
+        const CaseEvent* standing = a_.DecisionBefore(s);
+        if (standing == nullptr || !IsRefusal(standing) ||
+            standing->event.case_decided().request_id() != r->id) {
+          standing = nullptr;
+        }
         if (refusal_without_heed != nullptr) {
           f.Cite(refusal_without_heed);
           status = Worse(status, FindingStatus::kFail);
@@ -1002,6 +1015,13 @@ class RuleEvaluator {
               Ref(refusal_without_heed),
               " with neither a resend nor another channel considered "
               "in between."));
+        } else if (standing != nullptr && heeded == nullptr) {
+          f.Cite(standing);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat(
+              what, " for ", r->id, " came after the refusal ", Ref(standing),
+              ", which relies on it, and neither a resend nor another channel "
+              "was considered after it."));
         } else if (heeded == nullptr) {
           status = Worse(status, FindingStatus::kWarn);
           sentences.push_back(absl::StrCat(

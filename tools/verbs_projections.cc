@@ -17,7 +17,8 @@ using projections::Query;
 
 const std::vector<FlagSpec> kQueryFlags = {
     {"as-of", "T",
-     "only events that occurred by T (RFC 3339, or a date meaning its end)"},
+     "only events that occurred by T (default: now; RFC 3339, or a date "
+     "meaning its end)"},
     {"known-at", "T", "only events the ledger had recorded by T"},
     {"policy", "FILE",
      "deadline policy JSON, e.g. {\"default_minimum_days\": 30, "

@@ -19,6 +19,11 @@ std::string NormalizeAddress(std::string_view address) {
   return absl::AsciiStrToLower(s);
 }
 
+bool IsOpen(DeadlineState state) {
+  return state == DeadlineState::kPending || state == DeadlineState::kOverdue ||
+         state == DeadlineState::kDeliveryFailed;
+}
+
 namespace {
 
 // The request a request-scoped payload names, or "" for other payloads.
@@ -121,8 +126,7 @@ void ApplyToAddressBook(const CaseEvent& ce, std::vector<AddressOnFile>& book) {
 Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
     : case_id_(model.case_id()), judged_at_(evaluation.JudgedAt()) {
   for (const CaseEvent& e : model.events()) {
-    if (e.occurred_at <= evaluation.as_of &&
-        e.recorded_at <= evaluation.known_at) {
+    if (evaluation.Includes(e.occurred_at, e.recorded_at)) {
       events_.push_back(&e);
     }
   }
@@ -174,6 +178,12 @@ Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
         break;
     }
   }
+  // Documents dated before a request's send cannot answer it.
+  for (auto& [id, r] : by_id_) {
+    std::erase_if(r.receipts, [&r](const CaseEvent* e) {
+      return r.sent == nullptr || OccurredBefore(*e, *r.sent);
+    });
+  }
   // Resends, and the send order.
   for (const CaseEvent* ce : events_) {
     if (!ce->event.has_document_request_sent()) continue;
@@ -182,63 +192,32 @@ Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
     if (self == by_id_.end() || self->second.sent != ce) continue;
     requests_.push_back(&self->second);
     if (!p.resend_of().empty()) {
+      // Only a resend sent at or after the original supersedes it; one
+      // dated before it (recorded before the ledger refused such resends)
+      // does not.
       auto original = by_id_.find(p.resend_of());
-      if (original != by_id_.end()) original->second.resends.push_back(ce);
+      if (original != by_id_.end() && original->second.sent != nullptr &&
+          OccurredBefore(*original->second.sent, *ce)) {
+        original->second.resends.push_back(ce);
+      }
     }
   }
 
-  // The case's decision, then each request's deadline and state.
-  const CaseEvent* in_force = nullptr;
-  std::optional<CaseStatus> decided;
-  ReplayDecisions(nullptr, &in_force, &decided);
+  // Each request's deadline and state, then the case's status.
   for (auto& [id, r] : by_id_) {
     if (r.sent == nullptr) continue;
     r.deadline = DeadlineBefore(r, nullptr);
-    const CaseEvent* complete = nullptr;
-    for (const CaseEvent* receipt : r.receipts) {
-      if (receipt->event.documents_received().complete()) {
-        complete = receipt;
-        break;
-      }
-    }
-    bool failed = false;
-    for (const CaseEvent* n : r.notices) {
-      if (n->event.delivery_notice_received().action() ==
-          v1::DeliveryAction::FAILED) {
-        failed = true;
-      }
-    }
-    const bool refused_on_this =
-        in_force != nullptr &&
-        in_force->event.case_decided().decision() == v1::Decision::REFUSED &&
-        in_force->event.case_decided().ground() ==
-            v1::DecisionGround::NON_COMPLIANCE &&
-        in_force->event.case_decided().request_id() == r.id;
-    if (!r.resends.empty()) {
-      r.state = DeadlineState::kSuperseded;
-    } else if (complete != nullptr) {
-      r.state = !r.deadline.has_value() || complete->occurred_at <= *r.deadline
-                    ? DeadlineState::kSatisfied
-                    : DeadlineState::kSatisfiedLate;
-    } else if (in_force != nullptr && !refused_on_this) {
-      r.state = DeadlineState::kClosed;
-    } else if (failed) {
-      r.state = DeadlineState::kDeliveryFailed;
-    } else if (r.deadline.has_value() && *r.deadline < judged_at_) {
-      r.state = DeadlineState::kOverdue;
-    } else {
-      r.state = DeadlineState::kPending;
-    }
+    r.state = StateBefore(r, nullptr);
   }
-
+  const CaseEvent* in_force = nullptr;
+  std::optional<CaseStatus> decided;
+  ReplayDecisions(nullptr, &in_force, &decided);
   if (decided.has_value()) {
     status_ = *decided;
   } else {
     status_ = CaseStatus::kOpen;
     for (const RequestFacts* r : requests_) {
-      if (r->state == DeadlineState::kPending ||
-          r->state == DeadlineState::kOverdue ||
-          r->state == DeadlineState::kDeliveryFailed) {
+      if (IsOpen(r->state)) {
         status_ = CaseStatus::kAwaitingDocuments;
         break;
       }
@@ -336,17 +315,43 @@ const CaseEvent* Analysis::DecisionBefore(const CaseEvent* at) const {
   return in_force;
 }
 
-bool Analysis::OpenBefore(const RequestFacts& r, const CaseEvent* at) const {
-  if (r.sent == nullptr || !IsBefore(r.sent, at)) return false;
+DeadlineState Analysis::StateBefore(const RequestFacts& r,
+                                    const CaseEvent* at) const {
+  for (const CaseEvent* e : r.resends) {
+    if (IsBefore(e, at)) return DeadlineState::kSuperseded;
+  }
+  const std::optional<absl::Time> deadline = DeadlineBefore(r, at);
   for (const CaseEvent* e : r.receipts) {
     if (IsBefore(e, at) && e->event.documents_received().complete()) {
-      return false;
+      return !deadline.has_value() || e->occurred_at <= *deadline
+                 ? DeadlineState::kSatisfied
+                 : DeadlineState::kSatisfiedLate;
     }
   }
-  for (const CaseEvent* e : r.resends) {
-    if (IsBefore(e, at)) return false;
+  if (const CaseEvent* in_force = DecisionBefore(at); in_force != nullptr) {
+    const auto& decision = in_force->event.case_decided();
+    const bool refused_on_this =
+        decision.decision() == v1::Decision::REFUSED &&
+        decision.ground() == v1::DecisionGround::NON_COMPLIANCE &&
+        decision.request_id() == r.id;
+    if (!refused_on_this) return DeadlineState::kClosed;
   }
-  return DecisionBefore(at) == nullptr;
+  for (const CaseEvent* n : r.notices) {
+    if (IsBefore(n, at) && n->event.delivery_notice_received().action() ==
+                               v1::DeliveryAction::FAILED) {
+      return DeadlineState::kDeliveryFailed;
+    }
+  }
+  const absl::Time judged_at = at == nullptr ? judged_at_ : at->occurred_at;
+  if (deadline.has_value() && *deadline < judged_at) {
+    return DeadlineState::kOverdue;
+  }
+  return DeadlineState::kPending;
+}
+
+bool Analysis::OpenBefore(const RequestFacts& r, const CaseEvent* at) const {
+  return r.sent != nullptr && IsBefore(r.sent, at) &&
+         IsOpen(StateBefore(r, at));
 }
 
 }  // namespace caseledger::projections::internal

@@ -27,6 +27,10 @@ namespace caseledger::projections::internal {
 // '>' when present, ASCII lowercase.
 std::string NormalizeAddress(std::string_view address);
 
+// True for the deadline statuses of a request still awaiting an answer:
+// PENDING, OVERDUE and DELIVERY_FAILED (domain.md §4, case status).
+bool IsOpen(DeadlineState state);
+
 // A request and every included event that names it, each list in
 // business-time order.
 struct RequestFacts {
@@ -37,13 +41,17 @@ struct RequestFacts {
   std::vector<const CaseEvent*> verifications;  // recipient_address_verified
   std::vector<const CaseEvent*> notices;        // delivery_notice_received
   std::vector<const CaseEvent*> alternatives;   // alternative_channel_...
-  std::vector<const CaseEvent*> receipts;       // documents_received
+  // documents_received dated at or after the send (documents dated before
+  // it cannot answer it).
+  std::vector<const CaseEvent*> receipts;
   std::vector<const CaseEvent*> extension_requests;
   std::vector<const CaseEvent*> extensions;          // deadline_extended
   std::vector<const CaseEvent*> extension_refusals;  // extension_refused
   std::vector<const CaseEvent*> notes;               // non_compliance_recorded
   std::vector<const CaseEvent*> decisions;           // case_decided naming it
-  std::vector<const CaseEvent*> resends;  // requests with resend_of == id
+  // Requests with resend_of == id sent at or after this one (domain.md §3:
+  // a resend names an earlier request; rules compare business times).
+  std::vector<const CaseEvent*> resends;
 
   // Derived at the evaluation point.
   std::optional<absl::Time> deadline;  // after every included extension
@@ -85,8 +93,13 @@ class Analysis {
   // The case_decided in force just before `at` (nullptr: after every event),
   // or nullptr when the case is undecided then.
   const CaseEvent* DecisionBefore(const CaseEvent* at) const;
-  // True when `r` was open just before `at`: sent, no complete documents, no
-  // resend and no decision in force yet.
+  // The deadline status of sent request `r` after the events strictly
+  // before `at`, judged at `at`'s occurred_at (nullptr: after every event,
+  // judged at judged_at()). Needs r.sent.
+  DeadlineState StateBefore(const RequestFacts& r, const CaseEvent* at) const;
+  // True when `r` was open just before `at`: sent before it, and its status
+  // then PENDING, OVERDUE or DELIVERY_FAILED (so a NON_COMPLIANCE refusal on
+  // it leaves it open, as in the deadline table and state.open_requests).
   bool OpenBefore(const RequestFacts& r, const CaseEvent* at) const;
 
   // The case's status after every included event.

@@ -629,6 +629,13 @@ INSTANTIATE_TEST_SUITE_P(
                 R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-7"})"),
             "document_request_sent.resend_of"},
         BadEventCase{
+            "ResendDatedBeforeItsOriginal",
+            "{" ENVELOPE(
+                "{C}",
+                "2012-02-01T00:00:00Z") R"(, "document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-1"}})",
+            "document_request_sent.resend_of: request DOC-1 was sent at "
+            "2012-03-01T14:00:00Z, after this resend (2012-02-01T00:00:00Z)"},
+        BadEventCase{
             "UnknownField",
             EVENT(R"("officer_note_added": {"text": "x", "mood": "grim"})"),
             "mood"},
@@ -680,6 +687,36 @@ TEST_F(LedgerTest, RecipientVerificationMayPrecedeTheSend) {
   EXPECT_OK(Append({Ev(
       "A",
       R"("recipient_address_verified": {"request_id": "DOC-1", "address": "maria@mail.example", "matches_address_on_file": true})")}));
+}
+
+// domain.md §3: "resend_of must name an earlier request", earlier in business
+// time too; an original in the same call is found as well as a stored one.
+TEST_F(LedgerTest, ResendDatedBeforeItsOriginalInTheSameCallIsRejected) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  auto r = Append(
+      {Ev("A", kSendDoc1, "2012-03-01T14:00:00Z"),
+       Ev("A",
+          R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-1"})",
+          "2011-06-01T00:00:00Z")});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("document_request_sent.resend_of: request DOC-1 was "
+                        "sent at 2012-03-01T14:00:00Z"));
+  EXPECT_EQ(FailedEventIndex(r.status()), 1u);
+  EXPECT_EQ(ledger_->Size(), 2u);
+}
+
+TEST_F(LedgerTest, ResendAtOrAfterItsOriginalIsAccepted) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK(Append({Ev("A", kSendDoc1, "2012-03-01T14:00:00Z")}));
+  EXPECT_OK(Append({Ev(
+      "A",
+      R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "resend_of": "DOC-1"})",
+      "2012-03-01T14:00:00Z")}));
+  EXPECT_OK(Append({Ev(
+      "A",
+      R"("document_request_sent": {"request_id": "DOC-3", "channel": "POSTAL_MAIL", "resend_of": "DOC-2"})",
+      "2012-03-02T00:00:00Z")}));
 }
 
 TEST_F(LedgerTest, PoorPracticeIsRecordedNotRejected) {

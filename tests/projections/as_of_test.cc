@@ -266,6 +266,40 @@ TEST(TimeAxesTest, KnownAtExcludesABackfilledEventThatAsOfIncludes) {
   EXPECT_EQ(TimelineFor(model, known_at, DefaultPolicy()).size(), 6u);
 }
 
+// domain.md §4: projections are evaluated as of a time T, "default: now".
+// A decision dated in the future has not happened yet.
+TEST(TimeAxesTest, WithoutAsOfOnlyWhatOccurredByNowCounts) {
+  CaseBuilder b = fixture::KaurCase();
+  b.Decided("2099-01-01T09:00:00Z", v1::Decision::APPROVED);
+  const CaseModel model = b.model();
+  const Evaluation now = fixture::Now("2012-07-10T00:00:00Z");
+  const CaseState state = CaseStateFor(model, now);
+  EXPECT_EQ(CaseStatusName(state.status), "AWAITING_DOCUMENTS");
+  ASSERT_EQ(state.open_requests.size(), 1u);
+  const std::vector<DeadlineStatus> rows =
+      DeadlinesFor(model, now, DefaultPolicy());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(DeadlineStateName(rows[0].status), "PENDING");
+  // Opened, consent, check, request: not the note, refusal or approval.
+  EXPECT_EQ(TimelineFor(model, now, DefaultPolicy()).size(), 4u);
+  EXPECT_EQ(
+      fixture::StatusOf(FindingsFor(model, now, DefaultPolicy(), AllStored()),
+                        Rule::kRefusalSupported),
+      "NOT_APPLICABLE");
+}
+
+// --known-at alone judges deadlines at that instant, but as of now: what
+// the ledger knew then of what had happened by now.
+TEST(TimeAxesTest, KnownAtWithoutAsOfStillLeavesOutWhatOccursAfterNow) {
+  CaseBuilder b = fixture::KaurCase();
+  b.Decided("2099-01-01T09:00:00Z", v1::Decision::APPROVED)
+      .RecordedAt("2012-08-01T00:00:00Z");
+  Evaluation e = fixture::Now("2013-01-01T00:00:00Z");
+  e.known_at = T("2012-09-01T00:00:00Z");
+  EXPECT_EQ(CaseStatusName(CaseStateFor(b.model(), e).status), "REFUSED");
+  EXPECT_EQ(e.JudgedAt(), T("2012-09-01T00:00:00Z"));
+}
+
 TEST(TimeAxesTest, BothAxesTogetherTakeTheIntersection) {
   CaseBuilder b = fixture::KaurCase();
   b.Alternative("2012-06-10T09:00:00Z", "DOC-1")

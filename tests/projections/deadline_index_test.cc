@@ -125,6 +125,10 @@ TEST_F(DeadlineIndexTest, OverdueAcrossCasesEqualsEvaluatingEveryCase) {
   ASSERT_OK(ledger_->Append({Ev(
       "P3", "2011-03-01T00:00:00Z",
       R"("documents_received": {"request_id": "R1", "complete": true})")}));
+  // Dated before P5's request was sent, so it does not satisfy it.
+  ASSERT_OK(ledger_->Append({Ev(
+      "P5", "2011-01-20T00:00:00Z",
+      R"("documents_received": {"request_id": "R1", "complete": true})")}));
   ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
   for (const char* when : {"2011-03-20", "2011-05-16", "2011-09-01"}) {
     Query query;

@@ -116,6 +116,29 @@ TEST(DeadlineStateTest, SupersededTakesPrecedenceOverSatisfied) {
   EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SUPERSEDED");
 }
 
+// domain.md §4 compares business times: a resend dated before the request
+// (recorded after it) does not supersede it, and documents dated before the
+// send do not satisfy it.
+TEST(DeadlineStateTest, AResendDatedBeforeTheRequestDoesNotSupersedeIt) {
+  CaseBuilder b = Sent();
+  b.Email("2011-09-01T10:01:00Z", "DOC-2", "2011-10-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "OVERDUE");
+}
+
+TEST(DeadlineStateTest, AResendAtTheSameInstantSupersedes) {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-01T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SUPERSEDED");
+}
+
+TEST(DeadlineStateTest, DocumentsDatedBeforeTheSendDoNotSatisfyIt) {
+  CaseBuilder b = Sent();
+  b.Received("2012-05-20T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "OVERDUE");
+}
+
 TEST(DeadlineStateTest, DeliveryFailedOnABounce) {
   CaseBuilder b = Sent();
   b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::FAILED);

@@ -110,6 +110,30 @@ TEST(ConsentEstablishedTest, FailsWhenConsentWithdrawnBeforeSend) {
               HasSubstr("consent ended at #3"));
 }
 
+TEST(ConsentEstablishedTest, FailsNamingTheRepresentativeWithdrawal) {
+  // domain.md §3: representative_withdrawn takes the representative's
+  // addresses off the file; the message names it as the end of consent.
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  auto* rep = b.At("2012-05-02T09:00:00Z").mutable_representative_appointed();
+  rep->set_representative_id("R1");
+  rep->set_email("r@law.example");
+  b.Consent("2012-05-03T09:00:00Z", "r@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            /*repeated=*/true);
+  b.At("2012-05-20T09:00:00Z")
+      .mutable_representative_withdrawn()
+      ->set_representative_id("R1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "r@law.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+  const Finding* consent = FindingOf(f, Rule::kConsentEstablished, "DOC-1");
+  EXPECT_THAT(consent->message,
+              HasSubstr("r@law.example (consent ended at #4)"));
+  EXPECT_THAT(consent->positions, ElementsAre(4, 5));
+}
+
 TEST(ConsentEstablishedTest, FailsWhenNoConsentWasEverRecorded) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
@@ -580,6 +604,15 @@ TEST(NonComplianceAfterDeadlineTest, PartialDocumentsDoNotPreventTheNote) {
             "PASS");
 }
 
+TEST(NonComplianceAfterDeadlineTest, DocumentsDatedBeforeTheSendDoNotCount) {
+  // Business time: documents received before DOC-1 was sent cannot answer it.
+  CaseBuilder b = KaurCase();
+  b.Received("2012-05-20T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kNonComplianceAfterDeadline,
+                     "DOC-1"),
+            "PASS");
+}
+
 // ---------------------------------------------------------------------------
 // STANDARD_NOTE_USED
 
@@ -822,6 +855,44 @@ TEST(DeliveryWarningHeededTest, WarnsWhenApplicantReportsProblemWhileOpen) {
   EXPECT_EQ(
       StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded, "DOC-1"),
       "WARN");
+}
+
+// A NON_COMPLIANCE refusal on DOC-1 (#6) leaves it open (OVERDUE, listed in
+// state.open_requests): an applicant's report of a delivery problem then
+// (#7) is a sign, and the refusal relies on a request whose sign went
+// unheeded.
+CaseBuilder RefusedThenApplicantReportsProblem() {
+  CaseBuilder b = KaurCase();
+  b.ApplicantEmail("2012-08-01T09:00:00Z", /*reports_problem=*/true);
+  return b;
+}
+
+TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnTheRequestFailsUnheeded) {
+  const CaseBuilder b = RefusedThenApplicantReportsProblem();
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* heeded = FindingOf(f, Rule::kDeliveryWarningHeeded, "DOC-1");
+  ASSERT_NE(heeded, nullptr);
+  EXPECT_EQ(FindingStatusName(heeded->status), "FAIL");
+  EXPECT_THAT(heeded->positions, ElementsAre(4, 6, 7));
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_EQ(fixture::StateOf(b, "DOC-1", fixture::Now(kLater)), "OVERDUE");
+}
+
+TEST(DeliveryWarningHeededTest, ReportAfterARefusalPassesOnceHeeded) {
+  CaseBuilder b = RefusedThenApplicantReportsProblem();
+  b.Alternative("2012-08-02T09:00:00Z", "DOC-1");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded, "DOC-1"),
+      "PASS");
+}
+
+TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnAnotherRequestIsNoSign) {
+  // The refusal on DOC-1 closes DOC-2 (CLOSED): nothing relies on DOC-2.
+  CaseBuilder b = RefusedThenApplicantReportsProblem();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-08-30T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-2"), "MISSING");
 }
 
 TEST(DeliveryWarningHeededTest, ReportAfterTheRequestClosedIsNoSign) {

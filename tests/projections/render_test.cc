@@ -248,6 +248,20 @@ TEST(EvaluationTest, IncludesWhatOccurredAndWasRecordedByItsLimits) {
   EXPECT_FALSE(e.Includes(send));
 }
 
+TEST(EvaluationTest, WithoutAsOfIncludesOnlyWhatOccurredByNow) {
+  const std::vector<RecordedEvent> events = KaurCase().events();
+  const RecordedEvent& send = events[3];  // occurred 10:01, recorded 10:02
+  Evaluation e;
+  e.now = T("2012-06-01T10:01:00Z");
+  EXPECT_TRUE(e.Includes(send));
+  e.now = T("2012-06-01T10:00:59Z");
+  EXPECT_FALSE(e.Includes(send));
+  e.known_at = T("2012-07-01T00:00:00Z");
+  EXPECT_FALSE(e.Includes(send));
+  e.as_of = T("2012-06-01T10:01:00Z");
+  EXPECT_TRUE(e.Includes(send));
+}
+
 TEST(EvaluationTest, ParsesRfc3339AndDatesAsEndOfDay) {
   ASSERT_OK_AND_ASSIGN(absl::Time t,
                        ParseEvaluationTime("2012-08-01T08:00:00-04:00", "x"));

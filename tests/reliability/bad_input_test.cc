@@ -61,6 +61,14 @@ std::string Officer(const std::string& payload,
 // Appended after a blank line, so that errors name line 2.
 std::string Line2(const std::string& line) { return "\n" + line + "\n"; }
 
+// Line 2: DOC-9 emailed as a resend of `of`.
+std::string ResendOf(const std::string& of) {
+  return Line2(Officer(absl::StrCat(
+      R"("document_request_sent": {"request_id": "DOC-9", )",
+      R"("channel": "EMAIL", "to": ["a@b.example"], "resend_of": ")", of,
+      R"("})")));
+}
+
 constexpr char kNote[] = R"("officer_note_added": {"text": "x"})";
 constexpr char kFindings[] =
     "findings --db L --case E2012-000417 --policy pol.json";
@@ -297,9 +305,7 @@ std::vector<Case> Cases() {
       {"resend of itself", append, 2,
        "line 2: document_request_sent.resend_of: a request cannot be a resend "
        "of itself",
-       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
-                     R"("channel": "EMAIL", "to": ["a@b.example"], )"
-                     R"("resend_of": "DOC-9"})"))},
+       ResendOf("DOC-9")},
       {"digest", append, 2,
        "line 2: document_request_sent.body_sha256: must be 64 lowercase hex "
        "digits (SHA-256)",
@@ -342,9 +348,11 @@ std::vector<Case> Cases() {
       {"resend of unknown", append, 2,
        "line 2: document_request_sent.resend_of: no request DOC-49 was sent "
        "earlier in case E2012-000417",
-       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
-                     R"("channel": "EMAIL", "to": ["a@b.example"], )"
-                     R"("resend_of": "DOC-49"})"))},
+       ResendOf("DOC-49")},
+      {"resend before its original", append, 2,
+       "line 2: document_request_sent.resend_of: request DOC-1 was sent at "
+       "2012-03-01T14:02:00Z, after this resend (2011-02-01T10:00:00Z)",
+       ResendOf("DOC-1")},
       // 2.4 conflicts (these append: they come after the cases that count)
       {"id stored", append, 0, "",
        Officer(

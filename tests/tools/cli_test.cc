@@ -58,6 +58,22 @@ class CliTest : public ::testing::Test {
     CliRun r = Cli("init --db " + Db() + " --name cli.example/log");
     ASSERT_EQ(r.code, 0) << r.err;
   }
+  // One JSON Lines event of case `c` by an officer at `when`.
+  static std::string EventLine(const std::string& c, const std::string& when,
+                               const std::string& payload) {
+    return absl::StrCat(R"({"case_id": ")", c, R"(", "occurred_at": ")", when,
+                        R"(", "actor": {"kind": "OFFICER", "id": "o"}, )",
+                        payload, "}\n");
+  }
+  // Case `c` opened in January 2011, and its request R1 emailed on 1
+  // February with a deadline of 15 March, as JSON Lines.
+  static std::string OpenedWithRequest(const std::string& c) {
+    return EventLine(c, "2011-01-01T00:00:00Z",
+                     R"("case_opened": {"office_id": "VO"})") +
+           EventLine(
+               c, "2011-02-01T00:00:00Z",
+               R"("document_request_sent": {"request_id": "R1", "channel": "EMAIL", "to": ["x@mail.example"], "deadline": "2011-03-15T00:00:00Z"})");
+  }
   // A ledger holding the bounce example under a signed checkpoint.
   void InitWithCheckpointedExample() {
     Init();
@@ -577,23 +593,45 @@ TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
 TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {
   Init();
   // A refusal resting on a request that went to an address without consent.
-  std::string c = "F-1";
-  auto ev = [&](const std::string& when, const std::string& payload) {
-    return absl::StrCat(R"({"case_id": ")", c, R"(", "occurred_at": ")", when,
-                        R"(", "actor": {"kind": "OFFICER", "id": "o"}, )",
-                        payload, "}\n");
-  };
   std::string jsonl =
-      ev("2011-01-01T00:00:00Z", R"("case_opened": {"office_id": "VO"})") +
-      ev("2011-02-01T00:00:00Z",
-         R"("document_request_sent": {"request_id": "R1", "channel": "EMAIL", "to": ["x@mail.example"], "deadline": "2011-03-15T00:00:00Z"})") +
-      ev("2011-04-01T00:00:00Z",
-         R"("case_decided": {"decision": "REFUSED", "ground": "NON_COMPLIANCE", "request_id": "R1"})");
+      OpenedWithRequest("F-1") +
+      EventLine(
+          "F-1", "2011-04-01T00:00:00Z",
+          R"("case_decided": {"decision": "REFUSED", "ground": "NON_COMPLIANCE", "request_id": "R1"})");
   ASSERT_EQ(Cli("append --db " + Db() + " -", jsonl).code, 0);
   EXPECT_EQ(Cli("findings --db " + Db() + " --case F-1").code, 0);
   CliRun strict = Cli("findings --db " + Db() + " --case F-1 --strict");
   EXPECT_EQ(strict.code, 1);
   EXPECT_THAT(strict.out, HasSubstr("FAIL"));
+}
+
+// domain.md §4: without --as-of, projections are evaluated as of now, so an
+// event dated in the future (a typo'd year) does not count yet, whatever
+// --known-at says.
+TEST_F(CliTest, ProjectionsLeaveOutEventsDatedAfterNowByDefault) {
+  Init();
+  std::string jsonl = OpenedWithRequest("FUT-1") +
+                      EventLine("FUT-1", "2099-01-01T00:00:00Z",
+                                R"("case_decided": {"decision": "APPROVED"})");
+  ASSERT_EQ(Cli("append --db " + Db() + " -", jsonl).code, 0);
+  for (const char* flags : {"", " --known-at 2100-01-01"}) {
+    CliRun state = Cli(absl::StrCat("state --db ", Db(),
+                                    " --case FUT-1 --format json", flags));
+    ASSERT_EQ(state.code, 0) << state.err;
+    EXPECT_THAT(state.out, HasSubstr("\"status\": \"AWAITING_DOCUMENTS\""))
+        << flags;
+    EXPECT_THAT(
+        Cli(absl::StrCat("deadlines --db ", Db(), " --case FUT-1", flags)).out,
+        HasSubstr("OVERDUE"))
+        << flags;
+    EXPECT_THAT(
+        Cli(absl::StrCat("timeline --db ", Db(), " --case FUT-1", flags)).out,
+        Not(HasSubstr("#3 ")))
+        << flags;
+  }
+  EXPECT_THAT(
+      Cli("state --db " + Db() + " --case FUT-1 --as-of 2100-01-01").out,
+      HasSubstr("APPROVED"));
 }
 
 TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {

@@ -311,8 +311,7 @@ class ReportBuilder {
  public:
   explicit ReportBuilder(const ReportInput& in) : in_(in) {
     for (const CaseEvent& e : in.model->events()) {
-      if (e.occurred_at <= in.evaluation.as_of &&
-          e.recorded_at <= in.evaluation.known_at) {
+      if (in.evaluation.Includes(e.occurred_at, e.recorded_at)) {
         included_.push_back(&e);
       }
     }

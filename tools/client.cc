@@ -16,7 +16,10 @@
 namespace caseledger::client {
 namespace {
 
-constexpr int kMaxMessageBytes = 8 << 20;
+// The server's limits (tools/server/server.h): requests up to 8 MiB,
+// answers up to 64 MiB.
+constexpr int kMaxRequestBytes = 8 << 20;
+constexpr int kMaxResponseBytes = 64 << 20;
 
 }  // namespace
 
@@ -64,8 +67,8 @@ absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
     credentials = grpc::SslCredentials(ssl);
   }
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(kMaxResponseBytes);
+  args.SetMaxSendMessageSize(kMaxRequestBytes);
   std::unique_ptr<LedgerClient> client(new LedgerClient(std::move(options)));
   client->channel_ =
       grpc::CreateCustomChannel(client->options_.server, credentials, args);

@@ -259,6 +259,24 @@ TEST_F(ServerTest, OversizedBatchesAndMessagesAreRefused) {
   EXPECT_EQ(ledger_->Size(), 0u);
 }
 
+// A read sends a stored event twice (parsed, and its exact bytes): an event
+// the server took in under the request limit must come back out, or it
+// would block every read and subscription past it.
+TEST_F(ServerTest, AnEventNearTheRequestLimitReadsBack) {
+  auto c = Client(tokens_.appender);
+  std::vector<v1::Event> events = {CaseOpened("LARGE"), Note("LARGE", "x")};
+  events[1].mutable_officer_note_added()->set_text(std::string(5 << 20, 'n'));
+  ASSERT_OK(c->Append(events));
+  std::vector<RecordedEvent> read;
+  ASSERT_OK(Client(tokens_.reader)
+                ->ReadCase("LARGE", 1, 0, [&](const RecordedEvent& e) {
+                  read.push_back(e);
+                  return absl::OkStatus();
+                }));
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[1].event.officer_note_added().text().size(), 5u << 20);
+}
+
 // 16 clients, each on its own channel, race to append to one case with the
 // version they last saw. Each version has exactly one winner and the case
 // has no gap.

@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_response_bytes);
   grpc::ResourceQuota quota("caseledger-serve");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);

@@ -28,8 +28,13 @@ struct ServerOptions {
   // turns on mutual TLS (a client without a valid certificate cannot
   // connect). Bearer tokens are required either way. Default: empty.
   std::string tls_client_ca_pem;
-  // Largest message received or sent, in bytes. Default: 8 MiB.
+  // Largest request received, in bytes. Default: 8 MiB.
   int max_message_bytes = 8 << 20;
+  // Largest message sent, in bytes: more than a request may hold, since a
+  // read sends a stored event twice (parsed, and its exact bytes) and one
+  // rendered document (every case's deadlines) grows with the ledger.
+  // Default: 64 MiB.
+  int max_response_bytes = 64 << 20;
   // Most threads serving calls. Default: 256.
   int max_threads = 256;
   ServiceOptions service;

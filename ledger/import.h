@@ -3,10 +3,11 @@
 //
 // Unlike Append, an import is not one atomic call: a file of millions of
 // events is appended in batches, each atomic and synced. It is made safe to
-// re-run instead: every line is parsed and validated before anything is
-// written, and events without an event_id get one derived from the line
-// number and the event's bytes, so running the same file again skips what
-// is already stored and continues after it.
+// re-run instead: every line is parsed and validated on its own before
+// anything is written (what needs the ledger is checked batch by batch),
+// and events without an event_id get one derived from the line number and
+// the event's bytes, so running the same file again skips what is already
+// stored and continues after it.
 #ifndef CASELEDGER_LEDGER_IMPORT_H_
 #define CASELEDGER_LEDGER_IMPORT_H_
 

@@ -160,9 +160,12 @@ std::vector<Verb> LedgerVerbs() {
       {{"import",
         "import --db DIR FILE",
         "Bulk-append a large JSON Lines file in batches, with progress. Every "
-        "line is\nvalidated before anything is written; events without an "
-        "event_id get one\nderived from the line and its content, so running "
-        "the same file again skips\nwhat is stored and resumes after it.",
+        "line is\nvalidated on its own before anything is written; what needs "
+        "the ledger (the\ncase exists, the request was sent) is checked batch "
+        "by batch, and a line\nrefused then stops the import with the batches "
+        "before it stored. Events\nwithout an event_id get one derived from "
+        "the line and its content, so\nrunning the same file again skips what "
+        "is stored and resumes after it.",
         {},
         1,
         1},

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -65,7 +66,7 @@ int Serve(const Args& args, Io& io) {
   double grace_seconds = 30;
   if (args.Has("grace") &&
       (!absl::SimpleAtod(args.Get("grace"), &grace_seconds) ||
-       grace_seconds < 0)) {
+       !std::isfinite(grace_seconds) || grace_seconds < 0)) {
     return UsageError(io, "serve",
                       absl::StrCat("--grace: '", args.Get("grace"),
                                    "' is not a number of seconds"));

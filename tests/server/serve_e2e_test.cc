@@ -220,6 +220,12 @@ TEST_F(ServeTest, ServeNeedsTokensAndALedger) {
           dir_.Sub("bad-tokens"));
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("line 1"));
+  for (const char* grace : {"nan", "inf", "-1", "soon"}) {
+    r = Cli("serve --db " + dir_.Sub("none") + " --tokens " +
+            dir_.Sub("tokens") + " --grace " + grace);
+    EXPECT_EQ(r.code, 2) << grace;
+    EXPECT_THAT(r.err, HasSubstr("is not a number of seconds")) << grace;
+  }
 }
 
 TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {

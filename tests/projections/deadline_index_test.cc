@@ -39,8 +39,9 @@ class DeadlineIndexTest : public ::testing::Test {
         {Ev(c, "2011-01-01T00:00:00Z",
             R"("case_opened": {"office_id": "VO", "applicant_country": "PH"})"),
          Ev(c, sent,
-            absl::StrCat(R"("document_request_sent": {"request_id": "R1", "channel": "POSTAL_MAIL", "deadline": ")",
-                         deadline, R"("})"))}));
+            absl::StrCat(
+                R"("document_request_sent": {"request_id": "R1", "channel": "POSTAL_MAIL", "deadline": ")",
+                deadline, R"("})"))}));
   }
 
   std::set<std::string> Before(const std::string& t) {
@@ -122,13 +123,13 @@ TEST_F(DeadlineIndexTest, OverdueAcrossCasesEqualsEvaluatingEveryCase) {
     CaseWithRequest(absl::StrCat("P", i), "2011-02-01T00:00:00Z",
                     absl::StrCat("2011-0", 3 + i % 6, "-15T12:00:00Z"));
   }
-  ASSERT_OK(ledger_->Append({Ev(
-      "P3", "2011-03-01T00:00:00Z",
-      R"("documents_received": {"request_id": "R1", "complete": true})")}));
+  ASSERT_OK(ledger_->Append(
+      {Ev("P3", "2011-03-01T00:00:00Z",
+          R"("documents_received": {"request_id": "R1", "complete": true})")}));
   // Dated before P5's request was sent, so it does not satisfy it.
-  ASSERT_OK(ledger_->Append({Ev(
-      "P5", "2011-01-20T00:00:00Z",
-      R"("documents_received": {"request_id": "R1", "complete": true})")}));
+  ASSERT_OK(ledger_->Append(
+      {Ev("P5", "2011-01-20T00:00:00Z",
+          R"("documents_received": {"request_id": "R1", "complete": true})")}));
   ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
   for (const char* when : {"2011-03-20", "2011-05-16", "2011-09-01"}) {
     Query query;

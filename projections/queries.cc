@@ -19,10 +19,35 @@ absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
   return FoldCase(events);
 }
 
+namespace {
+
+// The case, if it was open at the evaluation point: before its case_opened
+// there is no case to describe, and "status OPEN, version 0" would say
+// there was.
+absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
+                                       const std::string& case_id,
+                                       const Evaluation& evaluation) {
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  for (const CaseEvent& e : model.events()) {
+    if (!e.event.has_case_opened() ||
+        evaluation.Includes(e.occurred_at, e.recorded_at)) {
+      continue;
+    }
+    return absl::NotFoundError(absl::StrCat(
+        "case ", case_id, " was not open yet at that point: it was opened at ",
+        FormatUtc(e.occurred_at), " (recorded at ", FormatUtc(e.recorded_at),
+        ")"));
+  }
+  return model;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
                                         const std::string& case_id,
                                         const Query& query) {
-  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
+                              LoadOpenCase(ledger, case_id, query.evaluation));
   CaseState state = CaseStateFor(model, query.evaluation);
   return query.format == OutputFormat::kJson ? RenderStateJson(state)
                                              : RenderStateText(state);
@@ -31,7 +56,8 @@ absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
 absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
                                            const std::string& case_id,
                                            const Query& query) {
-  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
+                              LoadOpenCase(ledger, case_id, query.evaluation));
   std::vector<TimelineEntry> entries =
       TimelineFor(model, query.evaluation, query.policy);
   return query.format == OutputFormat::kJson
@@ -54,14 +80,13 @@ absl::StatusOr<std::string> DeadlinesOutput(
   if (case_id) {
     CASELEDGER_RETURN_IF_ERROR(add_case(*case_id));
   } else if (status == DeadlineState::kOverdue) {
-    CASELEDGER_ASSIGN_OR_RETURN(
-        std::set<std::string> cases,
-        DeadlineIndex::CasesWithDeadlineBefore(ledger,
-                                               query.evaluation.JudgedAt()));
+    CASELEDGER_ASSIGN_OR_RETURN(std::set<std::string> cases,
+                                DeadlineIndex::CasesWithDeadlineBefore(
+                                    ledger, query.evaluation.JudgedAt()));
     for (const std::string& c : cases) CASELEDGER_RETURN_IF_ERROR(add_case(c));
   } else {
-    CASELEDGER_RETURN_IF_ERROR(
-        ledger.ForEachCase("", [&](const std::string& c) -> absl::StatusOr<bool> {
+    CASELEDGER_RETURN_IF_ERROR(ledger.ForEachCase(
+        "", [&](const std::string& c) -> absl::StatusOr<bool> {
           CASELEDGER_RETURN_IF_ERROR(add_case(c));
           return true;
         }));
@@ -73,14 +98,15 @@ absl::StatusOr<std::string> DeadlinesOutput(
 absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
                                               const std::string& case_id,
                                               const Query& query) {
-  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
+                              LoadOpenCase(ledger, case_id, query.evaluation));
   // A blob that cannot be read counts as not preserved: the finding then
   // says so, which is the cautious answer for a court record.
-  Findings findings = FindingsFor(
-      model, query.evaluation, query.policy, [&](std::string_view sha256) {
-        auto has = ledger.HasBlob(sha256);
-        return has.ok() && *has;
-      });
+  Findings findings = FindingsFor(model, query.evaluation, query.policy,
+                                  [&](std::string_view sha256) {
+                                    auto has = ledger.HasBlob(sha256);
+                                    return has.ok() && *has;
+                                  });
   return FindingsResult{query.format == OutputFormat::kJson
                             ? RenderFindingsJson(findings)
                             : RenderFindingsText(findings),

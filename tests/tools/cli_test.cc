@@ -634,6 +634,27 @@ TEST_F(CliTest, ProjectionsLeaveOutEventsDatedAfterNowByDefault) {
       HasSubstr("APPROVED"));
 }
 
+// Before its case_opened the case did not exist: a state of "OPEN,
+// version 0" at that point would be false. Each one-case view says so.
+TEST_F(CliTest, ACaseIsNotDescribedBeforeItWasOpened) {
+  Init();
+  ASSERT_EQ(Cli("append --db " + Db() + " -", OpenedWithRequest("EARLY")).code,
+            0);
+  for (const char* verb : {"state", "timeline", "findings"}) {
+    for (const char* point : {"--as-of 2010-12-31", "--known-at 2010-12-31"}) {
+      CliRun r =
+          Cli(absl::StrCat(verb, " --db ", Db(), " --case EARLY ", point));
+      EXPECT_EQ(r.code, 2) << verb << " " << point << "\n" << r.out;
+      EXPECT_THAT(r.err, HasSubstr("case EARLY was not open yet at that point: "
+                                   "it was opened at 2011-01-01T00:00:00Z"))
+          << verb << " " << point;
+    }
+    CliRun opened = Cli(
+        absl::StrCat(verb, " --db ", Db(), " --case EARLY --as-of 2011-01-01"));
+    EXPECT_EQ(opened.code, 0) << verb << "\n" << opened.err;
+  }
+}
+
 TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   Init();
   // No event ids: the import derives them, so a second run adds nothing.

@@ -113,14 +113,29 @@ absl::Status NewSalt(uint8_t* out) {
   return absl::OkStatus();
 }
 
-// What to do about a ledger folder whose store/ is gone but whose key is
-// there.
-std::string MissingStore(const std::string& dir) {
+// For a folder without store/: what to do when it holds a ledger's key
+// whose store went missing, or nullopt. Only an unfinished init leaves a
+// key without a store, and it leaves store.partial/ beside it.
+std::optional<std::string> MissingStore(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / kKeyFile, ec) ||
+      fs::exists(fs::path(dir) / absl::StrCat(kStoreDir, ".partial"), ec)) {
+    return std::nullopt;
+  }
   return absl::StrCat(
       "its store/ is missing (moved, deleted or not mounted). Put it back, "
       "or restore a backup ('caseledger restore'); 'caseledger init' will "
       "not replace the key its checkpoints are signed with (move ",
       dir, "/", kKeyFile, " away yourself to start a new ledger there)");
+}
+
+// The error of every append after a failed write or sync, until the ledger
+// is reopened; marked so that callers do not retry it before then.
+absl::Status AppendsRefused(absl::StatusCode code, const std::string& message) {
+  absl::Status refused(code, message);
+  refused.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));
+  return refused;
 }
 
 // Names event `index` in an error about it: bad input or a conflict. A
@@ -398,11 +413,10 @@ void Ledger::Impl::SyncCheckpoint() {
     return;
   }
   absl::MutexLock lock(&mu);
-  poisoned = absl::Status(
+  poisoned = AppendsRefused(
       s.code(), absl::StrCat("the log could not be synced (the ledger refuses "
                              "further appends until reopened): ",
                              s.message()));
-  poisoned.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));
 }
 
 void Ledger::Impl::RunSequencer() {
@@ -834,12 +848,11 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
                        s.message()));
       {
         absl::MutexLock lock(&mu);
-        poisoned = absl::Status(
+        poisoned = AppendsRefused(
             s.code(), absl::StrCat("append not written: the ledger refuses "
                                    "further appends until reopened, after a "
                                    "failed write: ",
                                    s.message()));
-        poisoned.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));
       }
       for (PendingAppend* p : accepted) {
         absl::Status told = failure;
@@ -896,15 +909,14 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already holds a ledger"));
   }
+  // Replacing the key of a ledger whose store is missing would lose the key
+  // its checkpoints are signed with.
+  if (std::optional<std::string> missing = MissingStore(dir)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " holds a signing key but no store: ", *missing));
+  }
   const fs::path unfinished =
       fs::path(dir) / absl::StrCat(kStoreDir, ".partial");
-  if (fs::exists(fs::path(dir) / kKeyFile, ec) && !fs::exists(unfinished, ec)) {
-    // Only an unfinished init leaves a key without a store, and it leaves
-    // store.partial/ too. A key alone is a ledger's whose store is missing:
-    // replacing it would lose the key its checkpoints are signed with.
-    return absl::AlreadyExistsError(absl::StrCat(
-        dir, " holds a signing key but no store: ", MissingStore(dir)));
-  }
   if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ledger name '", origin,
@@ -993,11 +1005,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   impl->clock = options.clock != nullptr ? options.clock : &SystemClock();
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / kStoreDir, ec)) {
-    if (fs::exists(fs::path(dir) / kKeyFile, ec) &&
-        !fs::exists(fs::path(dir) / absl::StrCat(kStoreDir, ".partial"), ec)) {
+    if (std::optional<std::string> missing = MissingStore(dir)) {
       return absl::NotFoundError(
           absl::StrCat("no ledger store at ", dir,
-                       ", which holds a signing key: ", MissingStore(dir)));
+                       ", which holds a signing key: ", *missing));
     }
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <memory>
 #include <mutex>
 
 #include "absl/strings/numbers.h"
@@ -95,15 +94,15 @@ int Serve(const Args& args, Io& io) {
   options.service.projections = projections.get();
   auto bundles = server::NewBundleExporter(&SystemClock());
   options.service.bundles = bundles.get();
-  auto told_refusal = std::make_shared<std::once_flag>();
-  options.service.on_appends_refused = [&io,
-                                        told_refusal](const absl::Status& why) {
-    std::call_once(*told_refusal, [&] {
-      io.err << "caseledger serve: the ledger refuses appends until the "
-                "server is restarted (health: NOT_SERVING): "
-             << why.message() << std::endl;
-    });
-  };
+  std::once_flag told_refusal;  // outlives the server, as io does
+  options.service.on_appends_refused =
+      [&io, &told_refusal](const absl::Status& why) {
+        std::call_once(told_refusal, [&] {
+          io.err << "caseledger serve: the ledger refuses appends until the "
+                    "server is restarted (health: NOT_SERVING): "
+                 << why.message() << std::endl;
+        });
+      };
   auto server = server::Server::Start(std::move(options));
   if (!server.ok()) {
     // Nothing was served: a log this start created records nothing.

@@ -1,7 +1,9 @@
 #include "ledger/internal/fault_injection.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -67,6 +69,8 @@ struct FaultInjection::Rep {
   absl::Mutex mu;
   std::vector<RuleState> rules ABSL_GUARDED_BY(mu);
   std::map<std::string, FileState> files ABSL_GUARDED_BY(mu);
+  std::vector<std::pair<Files, std::function<void()>>> before_read
+      ABSL_GUARDED_BY(mu);
   std::atomic<uint64_t> injected{0};
   std::atomic<uint64_t> wal_syncs{0};
   // Set by Crash(): operations succeed without reaching the disk.
@@ -88,6 +92,21 @@ struct FaultInjection::Rep {
                                              : rocksdb::IOStatus::IOError(what);
     }
     return rocksdb::IOStatus::OK();
+  }
+
+  // Runs, outside the lock, the first action waiting for a read of `path`.
+  void BeforeRead(const std::string& path) {
+    std::function<void()> action;
+    {
+      absl::MutexLock lock(&mu);
+      auto it =
+          std::find_if(before_read.begin(), before_read.end(),
+                       [&](const auto& f) { return Matches(f.first, path); });
+      if (it == before_read.end()) return;
+      action = std::move(it->second);
+      before_read.erase(it);
+    }
+    action();
   }
 
   void Track(const std::string& path, uint64_t existing) {
@@ -287,11 +306,19 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
       const std::string& path, const FileOptions& options,
       std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
       IODebugContext* dbg) override {
+    rep_->BeforeRead(path);
     std::unique_ptr<rocksdb::FSRandomAccessFile> file;
     IOStatus s = target()->NewRandomAccessFile(path, options, &file, dbg);
     if (!s.ok()) return s;
     *result = std::make_unique<FaultReadFile>(std::move(file), path, rep_);
     return s;
+  }
+  IOStatus NewSequentialFile(const std::string& path,
+                             const FileOptions& options,
+                             std::unique_ptr<rocksdb::FSSequentialFile>* result,
+                             IODebugContext* dbg) override {
+    rep_->BeforeRead(path);
+    return target()->NewSequentialFile(path, options, result, dbg);
   }
   IOStatus RenameFile(const std::string& from, const std::string& to,
                       const IOOptions& options, IODebugContext* dbg) override {
@@ -359,6 +386,11 @@ FaultInjection::~FaultInjection() = default;
 void FaultInjection::Add(const Rule& rule) {
   absl::MutexLock lock(&rep_->mu);
   rep_->rules.push_back({rule});
+}
+
+void FaultInjection::BeforeNextRead(Files files, std::function<void()> action) {
+  absl::MutexLock lock(&rep_->mu);
+  rep_->before_read.emplace_back(files, std::move(action));
 }
 
 void FaultInjection::Clear() {

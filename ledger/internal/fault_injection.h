@@ -15,6 +15,7 @@
 #define CASELEDGER_LEDGER_INTERNAL_FAULT_INJECTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -67,6 +68,11 @@ class FaultInjection {
   void Add(const Rule& rule);
   // Removes every rule: operations succeed again.
   void Clear();
+
+  // Runs `action` once, on the opening thread, just before the next file
+  // matching `files` is opened for reading (a table, a log, the MANIFEST):
+  // lets a test change the store at a chosen point of an open.
+  void BeforeNextRead(Files files, std::function<void()> action);
 
   // Operations failed so far by a rule.
   uint64_t injected() const;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +34,28 @@ constexpr const char* kFamilyNames[] = {
     "requests", "merkle",  "checkpoints", "blobs",      "projections",
 };
 static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
+
+// How often a reader opens the store when its writer changes the MANIFEST
+// during each open. Flushes and compactions come seconds apart even under
+// a bulk import, so ten opens in a row that each overlap one take a writer
+// doing little else (none failed in 372 verifies beside an import,
+// docs/storage.md).
+constexpr int kReaderOpenAttempts = 10;
+
+// Which MANIFEST the store in `path` uses and how long it is: what a
+// reader's open depends on. CURRENT names the MANIFEST, which grows with
+// every flush and compaction and is replaced (CURRENT renamed over) when it
+// is rewritten. An unreadable file reads as its error, so that an open
+// racing a rewrite counts as changed.
+std::string ManifestState(const std::string& path) {
+  std::ifstream current(std::filesystem::path(path) / "CURRENT");
+  std::string name;
+  std::getline(current, name);
+  std::error_code ec;
+  uint64_t size =
+      std::filesystem::file_size(std::filesystem::path(path) / name, ec);
+  return absl::StrCat(name, " ", ec ? ec.message() : absl::StrCat(size));
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -373,18 +396,42 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       .options.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<CaseIdOfKey>();
 
-  auto rep = std::make_unique<Rep>();
-  rep->faults = options.faults;
-  rep->read_only = options.read_only;
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status s =
-      options.read_only
-          ? rocksdb::DB::OpenForReadOnly(db_options, path, families,
-                                         &rep->handles, &db)
-          : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
-  if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
-  rep->db.reset(db);
-  return std::unique_ptr<Store>(new Store(std::move(rep)));
+  // A reader's open reads the MANIFEST, then opens the tables and replays
+  // the logs it names. A flush or compaction the writer finishes meanwhile
+  // removes some of them: the open then fails on a table, or, worse,
+  // replays a log of later writes without the one just flushed, and the
+  // view misses writes silently (StoreReaderTest). Every such change is
+  // recorded in the MANIFEST first, so an open during which the MANIFEST
+  // stayed as it was read what belongs together; otherwise it is made
+  // again. Once open, the reader holds every table and log it read.
+  for (int attempt = 1;; ++attempt) {
+    const std::string manifest_before =
+        options.read_only ? ManifestState(path) : "";
+    auto rep = std::make_unique<Rep>();
+    rep->faults = options.faults;
+    rep->read_only = options.read_only;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s =
+        options.read_only
+            ? rocksdb::DB::OpenForReadOnly(db_options, path, families,
+                                           &rep->handles, &db)
+            : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
+    rep->db.reset(db);
+    if (!options.read_only || ManifestState(path) == manifest_before) {
+      if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
+      return std::unique_ptr<Store>(new Store(std::move(rep)));
+    }
+    if (attempt == kReaderOpenAttempts) {
+      return absl::UnavailableError(
+          absl::StrCat("opening ", path,
+                       " to read: its writer flushed or compacted during "
+                       "each of ",
+                       kReaderOpenAttempts,
+                       " attempts; try again, or read "
+                       "through the server that holds it"));
+    }
+    absl::SleepFor(absl::Milliseconds(10 * attempt));
+  }
 }
 
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}

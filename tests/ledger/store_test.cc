@@ -5,6 +5,9 @@
 #include "ledger/internal/store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,7 +19,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/internal/fault_injection.h"
+#include "ledger/status_macros.h"
 #include "rocksdb/perf_level.h"
 #include "tests/testing/test_util.h"
 
@@ -188,6 +194,86 @@ TEST(StoreMultiGetTest, EachKeyInEachFamilyInTheOrderAsked) {
       });
   EXPECT_EQ(stopped.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(calls, 1);
+}
+
+// A store holding one write in a table file and a later one only in its
+// log, with the writer still open.
+struct WriterWithALoggedWrite {
+  caseledger::testing::TempFolder dir;
+  std::unique_ptr<Store> writer;
+
+  absl::Status Make() {
+    CASELEDGER_ASSIGN_OR_RETURN(writer, NewStore(dir));
+    Batch batch(*writer);
+    batch.Put(Family::kEntries, "flushed", "1");
+    CASELEDGER_RETURN_IF_ERROR(writer->Write(batch, /*sync=*/true));
+    CASELEDGER_RETURN_IF_ERROR(writer->FlushIfOver(0));
+    batch.Clear();
+    batch.Put(Family::kEntries, "logged", "2");
+    return writer->Write(batch, /*sync=*/true);
+  }
+  // Flushes the writer's memtables and waits until the log that held them
+  // is gone, as it is once RocksDB clears obsolete files.
+  bool FlushAndDropTheLog() {
+    std::vector<std::filesystem::path> logs;
+    for (const auto& f : std::filesystem::directory_iterator(dir.Sub("store")))
+      if (f.path().extension() == ".log") logs.push_back(f.path());
+    if (!writer->FlushIfOver(0).ok()) return false;
+    for (int i = 0; i < 500; ++i) {
+      if (std::none_of(logs.begin(), logs.end(), [](const auto& p) {
+            return std::filesystem::exists(p);
+          }))
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+};
+
+// A reader's open reads the MANIFEST, then the tables and logs it names. A
+// writer that flushes in between removes the log of its latest write, which
+// that reader then never sees: the reader must notice and open again.
+TEST(StoreReaderTest, AFlushDuringAReadersOpenHidesNoWrite) {
+  WriterWithALoggedWrite store;
+  ASSERT_OK(store.Make());
+  auto faults = std::make_shared<FaultInjection>();
+  bool dropped = false;
+  faults->BeforeNextRead(FaultInjection::Files::kTable,
+                         [&] { dropped = store.FlushAndDropTheLog(); });
+  ASSERT_OK_AND_ASSIGN(auto reader, Store::Open(store.dir.Sub("store"),
+                                                {.create_if_missing = false,
+                                                 .read_only = true,
+                                                 .faults = faults}));
+  ASSERT_TRUE(dropped);
+  ASSERT_OK_AND_ASSIGN(auto flushed, reader->Get(Family::kEntries, "flushed"));
+  EXPECT_EQ(flushed, std::optional<std::string>("1"));
+  ASSERT_OK_AND_ASSIGN(auto logged, reader->Get(Family::kEntries, "logged"));
+  EXPECT_EQ(logged, std::optional<std::string>("2"));
+}
+
+// A writer that flushes during every open wears the reader out: it says so
+// rather than opening forever or handing out a torn view.
+TEST(StoreReaderTest, AReaderGivesUpOnAWriterThatChangesDuringEveryOpen) {
+  WriterWithALoggedWrite store;
+  ASSERT_OK(store.Make());
+  auto faults = std::make_shared<FaultInjection>();
+  int flushes = 0;
+  std::function<void()> write_and_flush = [&] {
+    Batch batch(*store.writer);
+    batch.Put(Family::kEntries, absl::StrCat("k", flushes), "v");
+    if (store.writer->Write(batch, /*sync=*/true).ok() &&
+        store.FlushAndDropTheLog())
+      ++flushes;
+    faults->BeforeNextRead(FaultInjection::Files::kTable, write_and_flush);
+  };
+  faults->BeforeNextRead(FaultInjection::Files::kTable, write_and_flush);
+  auto reader = Store::Open(
+      store.dir.Sub("store"),
+      {.create_if_missing = false, .read_only = true, .faults = faults});
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(reader.status().message(),
+              ::testing::HasSubstr("flushed or compacted during each of 10"));
+  EXPECT_EQ(flushes, 10);
 }
 
 // RocksDB keeps per-thread counters of its work unless told not to, and

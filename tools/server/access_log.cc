@@ -1,6 +1,7 @@
 #include "tools/server/access_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,17 +106,26 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     seq = *s;
     prev = ToHex(Sha256(last));
   }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    absl::Status error =
+        ErrnoError(absl::StrCat("cannot read access log ", path));
+    ::close(fd);
+    return error;
+  }
   return std::unique_ptr<AccessLog>(
-      new AccessLog(path, fd, clock, seq, std::move(prev)));
+      new AccessLog(path, fd, clock, seq, std::move(prev),
+                    static_cast<uint64_t>(st.st_size)));
 }
 
 AccessLog::AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,
-                     std::string prev)
+                     std::string prev, uint64_t size)
     : path_(std::move(path)),
       fd_(fd),
       clock_(clock),
       seq_(seq),
-      prev_(std::move(prev)) {}
+      prev_(std::move(prev)),
+      size_(size) {}
 
 AccessLog::~AccessLog() { ::close(fd_); }
 
@@ -129,15 +139,35 @@ absl::Status AccessLog::Record(const AccessRecord& r) {
       ", \"what\": ", JsonQuote(r.what),
       ", \"outcome\": ", JsonQuote(r.outcome), ", \"events\": ", r.events,
       ", \"prev\": \"", prev_, "\"}");
+  if (!damaged_.ok()) return damaged_;
   std::string bytes = line + "\n";
   // O_APPEND makes the one write land whole at the end of the file.
   ssize_t written = ::write(fd_, bytes.data(), bytes.size());
-  if (written != static_cast<ssize_t>(bytes.size())) {
+  absl::Status failed;
+  if (written < 0) {
     return ErrnoError(absl::StrCat("cannot write access log ", path_));
+  } else if (static_cast<size_t>(written) != bytes.size()) {
+    failed = absl::ResourceExhaustedError(
+        absl::StrCat("cannot write access log ", path_, ": wrote only ",
+                     written, " of ", bytes.size(), " bytes"));
+  } else if (::fdatasync(fd_) != 0) {
+    failed = ErrnoError(absl::StrCat("cannot sync access log ", path_));
   }
-  if (::fdatasync(fd_) != 0) {
-    return ErrnoError(absl::StrCat("cannot sync access log ", path_));
+  if (!failed.ok()) {
+    // The record is not on record, so its bytes go: left in place, a
+    // partial line would run into the next record, and a whole one would
+    // share its seq, breaking the chain for good.
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+      damaged_ = absl::DataLossError(absl::StrCat(
+          "access log ", path_,
+          " ends in a record that was not written "
+          "whole and could not be cut off (",
+          std::strerror(errno), "); remove the bytes after offset ", size_,
+          " and restart the server"));
+    }
+    return failed;
   }
+  size_ += bytes.size();
   ++seq_;
   prev_ = ToHex(Sha256(line));
   return absl::OkStatus();

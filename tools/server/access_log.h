@@ -50,15 +50,17 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  // Appends one record and syncs it. An error means the record may not be
-  // durable; callers refuse the access then.
+  // Appends one record and syncs it. An error means the record is not on
+  // record; callers refuse the access then. What a failed write left in the
+  // file is cut off, so the chain goes on from the last record; when that
+  // fails too, every later call fails with kDataLoss.
   absl::Status Record(const AccessRecord& record);
 
   const std::string& path() const { return path_; }
 
  private:
   AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,
-            std::string prev);
+            std::string prev, uint64_t size);
 
   const std::string path_;
   const int fd_;
@@ -66,6 +68,8 @@ class AccessLog {
   absl::Mutex mu_;
   uint64_t seq_ ABSL_GUARDED_BY(mu_);
   std::string prev_ ABSL_GUARDED_BY(mu_);  // hex SHA-256 of the last line
+  uint64_t size_ ABSL_GUARDED_BY(mu_);     // bytes up to the last record's end
+  absl::Status damaged_ ABSL_GUARDED_BY(mu_);
 };
 
 // Checks a whole access log's hash chain and sequence; kDataLoss naming the

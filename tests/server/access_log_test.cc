@@ -1,0 +1,85 @@
+// The access log's hash chain survives a record that could not be written
+// whole: what reached the file is cut off again.
+#include "tools/server/access_log.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "ledger/clock.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger::server {
+namespace {
+
+AccessRecord ReadOf(const std::string& case_id) {
+  return {.who = "reader",
+          .role = "reader",
+          .peer = "ipv4:127.0.0.1:1",
+          .rpc = "ReadCase",
+          .what = "case_id=" + case_id,
+          .outcome = "granted",
+          .events = 0};
+}
+
+std::string Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream all;
+  all << in.rdbuf();
+  return all.str();
+}
+
+// Limits the size of files this process writes, as a full disk would, and
+// lifts the limit again on destruction. SIGXFSZ is ignored meanwhile, so a
+// write past the limit is cut short instead of killing the process.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit saved_;
+  sighandler_t old_handler_;
+};
+
+TEST(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
+  caseledger::testing::TempFolder dir;
+  const std::string path = dir.Sub("access-log.jsonl");
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path, &clock));
+  ASSERT_OK(log->Record(ReadOf("A")));
+  const std::string before = Contents(path);
+  {
+    FileSizeLimit limit(before.size() + 20);
+    absl::Status cut = log->Record(ReadOf("B"));
+    EXPECT_FALSE(cut.ok());
+    EXPECT_NE(cut.message().find("wrote only 20 of"), std::string::npos) << cut;
+  }
+  EXPECT_EQ(Contents(path), before);
+  ASSERT_OK(log->Record(ReadOf("C")));
+  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path));
+  EXPECT_EQ(records, 2u);
+  // A server started on the log later continues the same chain.
+  log.reset();
+  ASSERT_OK_AND_ASSIGN(log, AccessLog::Open(path, &clock));
+  ASSERT_OK(log->Record(ReadOf("D")));
+  ASSERT_OK_AND_ASSIGN(records, VerifyAccessLog(path));
+  EXPECT_EQ(records, 3u);
+}
+
+}  // namespace
+}  // namespace caseledger::server

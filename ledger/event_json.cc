@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -98,6 +99,188 @@ std::string ExplainJsonError(absl::string_view message) {
   return absl::StrCat(path, ": ", value, " is not ", expected);
 }
 
+// Finds a field given twice in one JSON object. protobuf's parser keeps the
+// last of the two, so `{"case_id": "A", ..., "case_id": "B"}` would be
+// stored as case B while a person reading the line sees A. Run on text that
+// protobuf has parsed already, so it trusts the syntax. A field is the same
+// under its proto name and its JSON name (`case_id`, `caseId`), and a key
+// written with escapes is the key it decodes to.
+class RepeatedFieldFinder {
+ public:
+  explicit RepeatedFieldFinder(std::string_view json) : json_(json) {}
+
+  // The path of the first field given twice ("actor.kind"), or "".
+  std::string Find() {
+    SkipSpace();
+    return Object(v1::Event::descriptor(), "");
+  }
+
+ private:
+  // The object starting at at_, whose fields are those of `message` (null
+  // when not known: an unknown field's value).
+  std::string Object(const google::protobuf::Descriptor* message,
+                     const std::string& path) {
+    std::vector<int> numbers;
+    std::vector<std::string> unknown;
+    ++at_;  // '{'
+    SkipSpace();
+    while (at_ < json_.size() && json_[at_] != '}') {
+      std::string key = String();
+      const google::protobuf::FieldDescriptor* field = nullptr;
+      for (int i = 0; message != nullptr && i < message->field_count(); ++i) {
+        const auto* f = message->field(i);
+        if (f->name() == key || f->json_name() == key) field = f;
+      }
+      std::string name = field != nullptr ? field->name() : key;
+      std::string here = path.empty() ? name : absl::StrCat(path, ".", name);
+      bool repeated = field != nullptr
+                          ? absl::c_linear_search(numbers, field->number())
+                          : absl::c_linear_search(unknown, key);
+      if (repeated) return here;
+      if (field != nullptr) {
+        numbers.push_back(field->number());
+      } else {
+        unknown.push_back(std::move(key));
+      }
+      SkipSpace();
+      ++at_;  // ':'
+      SkipSpace();
+      if (std::string found = Value(field, here); !found.empty()) return found;
+      SkipSpace();
+      if (at_ < json_.size() && json_[at_] == ',') {
+        ++at_;
+        SkipSpace();
+      }
+    }
+    ++at_;  // '}'
+    return "";
+  }
+
+  // The value starting at at_, of `field` (null when unknown).
+  std::string Value(const google::protobuf::FieldDescriptor* field,
+                    const std::string& path) {
+    if (at_ >= json_.size()) return "";
+    switch (json_[at_]) {
+      case '{':
+        return Object(
+            field != nullptr &&
+                    field->cpp_type() ==
+                        google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE
+                ? field->message_type()
+                : nullptr,
+            path);
+      case '[': {
+        ++at_;
+        SkipSpace();
+        while (at_ < json_.size() && json_[at_] != ']') {
+          if (std::string found = Value(field, path); !found.empty()) {
+            return found;
+          }
+          SkipSpace();
+          if (at_ < json_.size() && json_[at_] == ',') {
+            ++at_;
+            SkipSpace();
+          }
+        }
+        ++at_;  // ']'
+        return "";
+      }
+      case '"':
+        String();
+        return "";
+      default:  // a number, true, false or null
+        while (at_ < json_.size() &&
+               absl::string_view(",}] \t\r\n").find(json_[at_]) ==
+                   absl::string_view::npos) {
+          ++at_;
+        }
+        return "";
+    }
+  }
+
+  // The string starting at at_, escapes decoded.
+  std::string String() {
+    std::string out;
+    ++at_;  // '"'
+    while (at_ < json_.size() && json_[at_] != '"') {
+      char c = json_[at_++];
+      if (c != '\\' || at_ >= json_.size()) {
+        out += c;
+        continue;
+      }
+      char e = json_[at_++];
+      switch (e) {
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          uint32_t code = Hex4();
+          if (code >= 0xD800 && code < 0xDC00 &&
+              json_.substr(at_, 2) == "\\u") {
+            at_ += 2;
+            code = 0x10000 + ((code - 0xD800) << 10) + (Hex4() - 0xDC00);
+          }
+          AppendUtf8(code, out);
+          break;
+        }
+        default:  // '"', '\\', '/'
+          out += e;
+      }
+    }
+    ++at_;  // '"'
+    return out;
+  }
+
+  uint32_t Hex4() {
+    uint32_t code = 0;
+    for (int i = 0; i < 4 && at_ < json_.size(); ++i, ++at_) {
+      char h = json_[at_];
+      code = code * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    return code;
+  }
+
+  static void AppendUtf8(uint32_t code, std::string& out) {
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+  }
+
+  void SkipSpace() {
+    while (at_ < json_.size() && (json_[at_] == ' ' || json_[at_] == '\t' ||
+                                  json_[at_] == '\n' || json_[at_] == '\r')) {
+      ++at_;
+    }
+  }
+
+  const std::string_view json_;
+  size_t at_ = 0;
+};
+
 }  // namespace
 
 absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
@@ -110,6 +293,10 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
   if (!status.ok()) {
     return absl::InvalidArgumentError(ExplainJsonError(
         absl::string_view(status.message().data(), status.message().size())));
+  }
+  if (std::string field = RepeatedFieldFinder(json).Find(); !field.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": given twice in one object; name each field once"));
   }
   return event;
 }

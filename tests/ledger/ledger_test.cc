@@ -764,6 +764,47 @@ TEST_F(LedgerTest, CamelCaseJsonIsAccepted) {
   EXPECT_EQ(e->occurred_at().seconds(), 1294646400);
 }
 
+// protobuf's parser keeps the last of two values for one field, so a line
+// could read as one case to a person and be stored as another.
+TEST_F(LedgerTest, AFieldGivenTwiceInOneObjectIsRejectedNamingIt) {
+  constexpr char kRest[] =
+      R"("occurred_at": "2011-01-10T10:00:00Z", "case_opened": {"office_id": "X"})";
+  for (const auto& [json, field] : {
+           std::pair{
+               absl::StrCat(R"({"case_id": "A", "case_id": "B", )",
+                            R"("actor": {"kind": "OFFICER", "id": "o"}, )",
+                            kRest, "}"),
+               "case_id"},
+           // The same field under its JSON name, and written with escapes.
+           std::pair{
+               absl::StrCat(R"({"case_id": "A", "caseId": "B", )",
+                            R"("actor": {"kind": "OFFICER", "id": "o"}, )",
+                            kRest, "}"),
+               "case_id"},
+           std::pair{
+               absl::StrCat(R"({"case_id": "A", "case\u005fid": "B", )",
+                            R"("actor": {"kind": "OFFICER", "id": "o"}, )",
+                            kRest, "}"),
+               "case_id"},
+           // Inside a nested object.
+           std::pair{absl::StrCat(R"({"case_id": "A", "actor": {"kind": )",
+                                  R"("OFFICER", "id": "o", "id": "p"}, )",
+                                  kRest, "}"),
+                     "actor.id"},
+       }) {
+    auto e = ParseEventJson(json);
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_THAT(std::string(e.status().message()),
+                HasSubstr(absl::StrCat(field, ": given twice")))
+        << json;
+  }
+  // Distinct keys pass, with escaped quotes and braces inside values.
+  ASSERT_OK(ParseEventJson(absl::StrCat(
+      R"({"case_id": "A\"}{", "actor": {"kind": "OFFICER", "id": "o"}, )",
+      R"("source": "x", "occurred_at": "2011-01-10T10:00:00Z", )",
+      R"("case_opened": {"office_id": "X", "program": "x"}})")));
+}
+
 TEST_F(LedgerTest, EightThreadsRaceExpectedVersionsOneWinnerPerVersion) {
   ASSERT_OK(Append(OpenedCase("A")));
   constexpr int kThreads = 8, kRounds = 25;

@@ -125,7 +125,7 @@ class RepeatedFieldFinder {
     ++at_;  // '{'
     SkipSpace();
     while (at_ < json_.size() && json_[at_] != '}') {
-      std::string key = String();
+      std::string key = Key();
       const google::protobuf::FieldDescriptor* field = nullptr;
       for (int i = 0; message != nullptr && i < message->field_count(); ++i) {
         const auto* f = message->field(i);
@@ -186,6 +186,7 @@ class RepeatedFieldFinder {
         return "";
       }
       case '"':
+      case '\'':
         String();
         return "";
       default:  // a number, true, false or null
@@ -198,11 +199,24 @@ class RepeatedFieldFinder {
     }
   }
 
-  // The string starting at at_, escapes decoded.
+  // An object's key: protobuf's parser also takes keys without quotes
+  // (`{case_id: "A"}`) and in single quotes.
+  std::string Key() {
+    if (json_[at_] == '"' || json_[at_] == '\'') return String();
+    const size_t start = at_;
+    while (at_ < json_.size() && json_[at_] != ':' && json_[at_] != ' ' &&
+           json_[at_] != '\t' && json_[at_] != '\n' && json_[at_] != '\r') {
+      ++at_;
+    }
+    return std::string(json_.substr(start, at_ - start));
+  }
+
+  // The string starting at at_, in double quotes or (as protobuf's parser
+  // allows) single ones, escapes decoded.
   std::string String() {
     std::string out;
-    ++at_;  // '"'
-    while (at_ < json_.size() && json_[at_] != '"') {
+    const char quote = json_[at_++];
+    while (at_ < json_.size() && json_[at_] != quote) {
       char c = json_[at_++];
       if (c != '\\' || at_ >= json_.size()) {
         out += c;
@@ -239,7 +253,7 @@ class RepeatedFieldFinder {
           out += e;
       }
     }
-    ++at_;  // '"'
+    ++at_;  // the closing quote
     return out;
   }
 

@@ -704,9 +704,35 @@ absl::Status Store::Backup(const std::string& dir) {
 }
 
 absl::Status Store::VerifyChecksums() const {
+  // File by file rather than RocksDB's VerifyChecksum, which stops at a
+  // table that a live writer compacted away since this reader opened. Such a
+  // table is no longer part of the ledger; the walk of Ledger::Verify read
+  // what this view holds of it. Every block is checked, as VerifyChecksum
+  // does (a scan of the families instead missed two flips in 96,
+  // tests/reliability/corruption_test).
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
-  return FromRocks(rep_->db->VerifyChecksum(read), "checking table checksums");
+  read.fill_cache = false;
+  std::vector<rocksdb::LiveFileMetaData> tables;
+  rep_->db->GetLiveFilesMetaData(&tables);
+  for (const rocksdb::LiveFileMetaData& table : tables) {
+    auto family = std::find(std::begin(kFamilyNames), std::end(kFamilyNames),
+                            table.column_family_name);
+    if (family == std::end(kFamilyNames)) continue;  // not the ledger's
+    rocksdb::Options options(
+        rep_->db->GetDBOptions(),
+        rep_->db->GetOptions(rep_->handles[family - std::begin(kFamilyNames)]));
+    const std::string path =
+        (std::filesystem::path(table.directory) / table.relative_filename)
+            .string();
+    rocksdb::Status s = rocksdb::VerifySstFileChecksum(
+        options, rocksdb::EnvOptions(), read, path, table.largest_seqno);
+    std::error_code ec;
+    if (!s.ok() && !(rep_->read_only && !std::filesystem::exists(path, ec))) {
+      return FromRocks(s, absl::StrCat("checking table checksums of ", path));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace caseledger::internal

@@ -310,6 +310,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   std::error_code ec;
   if (!options.create_if_missing &&
       !std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+    // RocksDB never leaves a store it made without the file that names its
+    // MANIFEST: a folder with files but no CURRENT was damaged.
+    if (!std::filesystem::is_empty(path, ec) && !ec) {
+      return absl::DataLossError(absl::StrCat(
+          "the ledger store at ", path,
+          " is damaged: it holds files but not CURRENT, which names its "
+          "MANIFEST"));
+    }
     return absl::NotFoundError(absl::StrCat("no ledger store at ", path));
   }
   rocksdb::DBOptions db_options;

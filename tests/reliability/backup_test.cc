@@ -220,6 +220,18 @@ TEST_F(BackupTest, DamagedBackupFailsVerificationAndIsNotRestored) {
   EXPECT_FALSE(fs::exists(Restored() + ".partial"));
 }
 
+// A store folder that lost its CURRENT file is a damaged ledger, not a
+// missing one: the check fails (exit 1) rather than calling it bad usage.
+TEST_F(BackupTest, BackupWithoutItsCurrentFileFailsVerification) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  fs::remove(Backup() + "/store/CURRENT");
+  auto verified = Ledger::VerifyBackup(Backup());
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kDataLoss)
+      << verified.status();
+  EXPECT_THAT(std::string(verified.status().message()), HasSubstr("CURRENT"));
+}
+
 TEST_F(BackupTest, BackupWithoutItsKeyIsRefused) {
   Fill(1);
   ASSERT_OK(ledger_->Backup(Backup()));

@@ -81,5 +81,27 @@ TEST(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   EXPECT_EQ(records, 3u);
 }
 
+// A crash during a write leaves the last record without its newline; the
+// access was never granted (Record had not returned), and a server started
+// on the log cuts it off rather than joining the next record to it.
+TEST(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
+  caseledger::testing::TempFolder dir;
+  const std::string path = dir.Sub("access-log.jsonl");
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  {
+    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path, &clock));
+    ASSERT_OK(log->Record(ReadOf("A")));
+    ASSERT_OK(log->Record(ReadOf("B")));
+  }
+  const std::string whole = Contents(path);
+  std::ofstream(path, std::ios::app | std::ios::binary)
+      << R"({"seq": 3, "time": "2023-11-14T22:13)";
+  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path, &clock));
+  EXPECT_EQ(Contents(path), whole);
+  ASSERT_OK(log->Record(ReadOf("C")));
+  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path));
+  EXPECT_EQ(records, 3u);
+}
+
 }  // namespace
 }  // namespace caseledger::server

@@ -88,10 +88,15 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   int fd =
       ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError(absl::StrCat("cannot open access log ", path));
-  // Continue the chain from the last complete line.
+  // Continue the chain from the last complete line. A last line without
+  // its newline is a record whose write a crash cut short: Record had not
+  // returned, so the access it records was never granted, and it goes, as
+  // it would have had the write failed.
   std::ifstream in(path, std::ios::binary);
   std::string line, last;
-  while (std::getline(in, line)) {
+  uint64_t complete = 0;  // bytes up to the end of the last whole line
+  while (std::getline(in, line) && !in.eof()) {
+    complete += line.size() + 1;
     if (!line.empty()) last = line;
   }
   uint64_t seq = 0;
@@ -107,15 +112,16 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     prev = ToHex(Sha256(last));
   }
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    absl::Status error =
-        ErrnoError(absl::StrCat("cannot read access log ", path));
+  if (::fstat(fd, &st) != 0 ||
+      (static_cast<uint64_t>(st.st_size) > complete &&
+       ::ftruncate(fd, static_cast<off_t>(complete)) != 0)) {
+    absl::Status error = ErrnoError(absl::StrCat(
+        "cannot cut the unfinished last record off access log ", path));
     ::close(fd);
     return error;
   }
   return std::unique_ptr<AccessLog>(
-      new AccessLog(path, fd, clock, seq, std::move(prev),
-                    static_cast<uint64_t>(st.st_size)));
+      new AccessLog(path, fd, clock, seq, std::move(prev), complete));
 }
 
 AccessLog::AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,

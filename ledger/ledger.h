@@ -307,8 +307,10 @@ class Ledger {
   // kDataLoss on any damage.
   static absl::StatusOr<BackupInfo> VerifyBackup(const std::string& dir);
   // Restores the backup in `from` into `to`, which must not exist or be
-  // empty: verifies the backup, copies it (built in `to`.partial, then
-  // renamed), and verifies that the copy has the backup's size and root.
+  // empty: verifies the backup, copies it, and verifies that the copy has
+  // the backup's size and root. A new `to` is built as `to`.partial and
+  // renamed; an empty one (a mount point, say) is kept, and filled as init
+  // fills a ledger folder, its store renamed from store.partial last.
   static absl::StatusOr<BackupInfo> Restore(const std::string& from,
                                             const std::string& to);
 

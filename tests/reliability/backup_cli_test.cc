@@ -1,7 +1,12 @@
 // `caseledger backup` and `restore` end to end: exit codes and outputs of
 // domain.md §6 on real ledgers in temp folders.
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -91,6 +96,39 @@ TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   }
   EXPECT_FALSE(fs::exists(Backup() + "/.partial"));
   EXPECT_FALSE(fs::exists(Restored() + "/.partial"));
+}
+
+// A freshly mounted disk is an empty folder that cannot be replaced: the
+// restore fills it in place, and makes no copy beside it on the parent's
+// disk. Needs a mount namespace and the right to mount a tmpfs in it, which
+// a container may not grant: then skipped.
+TEST_F(BackupCliTest, RestoreIntoAnEmptyMountPointFillsIt) {
+  if (std::system("unshare -m true > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no mount namespace here (unshare -m)";
+  }
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string disk = dir_.Sub("disk");
+  fs::create_directory(disk);
+  const std::string log = dir_.Sub("mounted.log");
+  // The tmpfs lives as long as the namespace: verify inside it.
+  const std::string script = absl::StrCat(
+      "mount --make-rprivate / 2>/dev/null; mount -t tmpfs none ", disk,
+      " || exit 77; ", CASELEDGER_BINARY, " restore --from ", Backup(),
+      " --db ", disk, " && ", CASELEDGER_BINARY, " verify --db ", disk);
+  const int status = std::system(
+      absl::StrCat("unshare -m sh -c '", script, "' > ", log, " 2>&1").c_str());
+  std::ifstream in(log);
+  const std::string output((std::istreambuf_iterator<char>(in)),
+                           std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount: " << output;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_THAT(output, HasSubstr("restored "));
+  EXPECT_THAT(output, HasSubstr("OK "));
+  for (const fs::directory_entry& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_THAT(e.path().filename().string(),
+                ::testing::Not(HasSubstr("partial")));
+  }
 }
 
 TEST_F(BackupCliTest, DamagedBackupFailsVerifyWithExitOne) {

@@ -145,15 +145,25 @@ class RepeatedFieldFinder {
       SkipSpace();
       ++at_;  // ':'
       SkipSpace();
-      if (std::string found = Value(field, here); !found.empty()) return found;
-      SkipSpace();
-      if (at_ < json_.size() && json_[at_] == ',') {
-        ++at_;
-        SkipSpace();
+      if (std::string found = Member(field, here); !found.empty()) {
+        return found;
       }
     }
     ++at_;  // '}'
     return "";
+  }
+
+  // The value starting at at_ and the comma after it, if any: an object's
+  // member after its key, or an array's element.
+  std::string Member(const google::protobuf::FieldDescriptor* field,
+                     const std::string& path) {
+    std::string found = Value(field, path);
+    SkipSpace();
+    if (at_ < json_.size() && json_[at_] == ',') {
+      ++at_;
+      SkipSpace();
+    }
+    return found;
   }
 
   // The value starting at at_, of `field` (null when unknown).
@@ -173,13 +183,8 @@ class RepeatedFieldFinder {
         ++at_;
         SkipSpace();
         while (at_ < json_.size() && json_[at_] != ']') {
-          if (std::string found = Value(field, path); !found.empty()) {
+          if (std::string found = Member(field, path); !found.empty()) {
             return found;
-          }
-          SkipSpace();
-          if (at_ < json_.size() && json_[at_] == ',') {
-            ++at_;
-            SkipSpace();
           }
         }
         ++at_;  // ']'

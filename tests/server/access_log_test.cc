@@ -56,50 +56,52 @@ class FileSizeLimit {
   sighandler_t old_handler_;
 };
 
-TEST(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
-  caseledger::testing::TempFolder dir;
-  const std::string path = dir.Sub("access-log.jsonl");
-  FakeClock clock(absl::FromUnixSeconds(1700000000));
-  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path, &clock));
+// A log file in a folder of its own, and a clock that stands still.
+class AccessLogTest : public ::testing::Test {
+ protected:
+  caseledger::testing::TempFolder dir_;
+  const std::string path_ = dir_.Sub("access-log.jsonl");
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+};
+
+TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
+  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
   ASSERT_OK(log->Record(ReadOf("A")));
-  const std::string before = Contents(path);
+  const std::string before = Contents(path_);
   {
     FileSizeLimit limit(before.size() + 20);
     absl::Status cut = log->Record(ReadOf("B"));
     EXPECT_FALSE(cut.ok());
     EXPECT_NE(cut.message().find("wrote only 20 of"), std::string::npos) << cut;
   }
-  EXPECT_EQ(Contents(path), before);
+  EXPECT_EQ(Contents(path_), before);
   ASSERT_OK(log->Record(ReadOf("C")));
-  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path));
+  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path_));
   EXPECT_EQ(records, 2u);
   // A server started on the log later continues the same chain.
   log.reset();
-  ASSERT_OK_AND_ASSIGN(log, AccessLog::Open(path, &clock));
+  ASSERT_OK_AND_ASSIGN(log, AccessLog::Open(path_, &clock_));
   ASSERT_OK(log->Record(ReadOf("D")));
-  ASSERT_OK_AND_ASSIGN(records, VerifyAccessLog(path));
+  ASSERT_OK_AND_ASSIGN(records, VerifyAccessLog(path_));
   EXPECT_EQ(records, 3u);
 }
 
 // A crash during a write leaves the last record without its newline; the
 // access was never granted (Record had not returned), and a server started
 // on the log cuts it off rather than joining the next record to it.
-TEST(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
-  caseledger::testing::TempFolder dir;
-  const std::string path = dir.Sub("access-log.jsonl");
-  FakeClock clock(absl::FromUnixSeconds(1700000000));
+TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   {
-    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path, &clock));
+    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
     ASSERT_OK(log->Record(ReadOf("A")));
     ASSERT_OK(log->Record(ReadOf("B")));
   }
-  const std::string whole = Contents(path);
-  std::ofstream(path, std::ios::app | std::ios::binary)
+  const std::string whole = Contents(path_);
+  std::ofstream(path_, std::ios::app | std::ios::binary)
       << R"({"seq": 3, "time": "2023-11-14T22:13)";
-  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path, &clock));
-  EXPECT_EQ(Contents(path), whole);
+  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
+  EXPECT_EQ(Contents(path_), whole);
   ASSERT_OK(log->Record(ReadOf("C")));
-  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path));
+  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path_));
   EXPECT_EQ(records, 3u);
 }
 

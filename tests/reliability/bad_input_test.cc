@@ -252,6 +252,10 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: payload: an event holds exactly one "
        "payload, and case_opened is a second one",
        Line2(Officer(absl::StrCat(kNote, R"(, "case_opened": {})")))},
+      {"field given twice", append, 2,
+       "caseledger append: line 2: case_id: given twice in one object; name "
+       "each field once",
+       Line2(Officer(absl::StrCat(R"("case_id": "E2012-000418", )", kNote)))},
       // 2.2 rules on each event
       {"no payload", append, 2,
        "line 2: payload: exactly one payload is required",

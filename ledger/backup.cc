@@ -215,32 +215,23 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
         absl::StrCat(to, " is not empty; restore into a new folder"));
   }
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo backup, VerifyBackup(from));
-  if (fs::exists(target, ec)) {
-    // An empty folder the user made, perhaps a mount point (which cannot be
-    // replaced) or on another disk than its parent: the copy is made inside
-    // it, as init builds a ledger, with the store renamed into place last.
-    const fs::path partial_store = Partial(target / kStoreDir);
-    CASELEDGER_RETURN_IF_ERROR(StartPartial(partial_store));
-    fs::copy(source / kStoreDir, partial_store, fs::copy_options::recursive,
-             ec);
-    if (ec) return IoError("cannot copy the backup into", partial_store, ec);
-    CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, target / kKeyFile));
-    CASELEDGER_RETURN_IF_ERROR(
-        CopyIfPresent(source / kAccessLog, target / kAccessLog));
-    CASELEDGER_RETURN_IF_ERROR(SyncTree(target));
-    CASELEDGER_RETURN_IF_ERROR(Finish(partial_store, target / kStoreDir));
-  } else {
-    const fs::path partial = Partial(target);
-    CASELEDGER_RETURN_IF_ERROR(StartPartial(partial));
-    fs::copy(source / kStoreDir, partial / kStoreDir,
-             fs::copy_options::recursive, ec);
-    if (ec) return IoError("cannot copy the backup into", partial, ec);
-    CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, partial / kKeyFile));
-    CASELEDGER_RETURN_IF_ERROR(
-        CopyIfPresent(source / kAccessLog, partial / kAccessLog));
-    CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
-    CASELEDGER_RETURN_IF_ERROR(Finish(partial, target));
-  }
+  // A new folder is built as `to`.partial and renamed. An existing (empty)
+  // one, perhaps a mount point (which cannot be replaced) or on another disk
+  // than its parent, is kept and filled as init fills a ledger folder, the
+  // store renamed from store.partial last.
+  const bool keep = fs::exists(target, ec);
+  const fs::path folder = keep ? target : Partial(target);
+  const fs::path store =
+      keep ? Partial(target / kStoreDir) : folder / kStoreDir;
+  CASELEDGER_RETURN_IF_ERROR(StartPartial(keep ? store : folder));
+  fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
+  if (ec) return IoError("cannot copy the backup into", store, ec);
+  CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, folder / kKeyFile));
+  CASELEDGER_RETURN_IF_ERROR(
+      CopyIfPresent(source / kAccessLog, folder / kAccessLog));
+  CASELEDGER_RETURN_IF_ERROR(SyncTree(folder));
+  CASELEDGER_RETURN_IF_ERROR(keep ? Finish(store, target / kStoreDir)
+                                  : Finish(folder, target));
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo restored, VerifyBackup(to));
   if (restored.tree_size != backup.tree_size || restored.root != backup.root) {
     return absl::DataLossError(absl::StrCat(

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -25,13 +24,6 @@ AccessRecord ReadOf(const std::string& case_id) {
           .what = "case_id=" + case_id,
           .outcome = "granted",
           .events = 0};
-}
-
-std::string Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream all;
-  all << in.rdbuf();
-  return all.str();
 }
 
 // Limits the size of files this process writes, as a full disk would, and
@@ -67,14 +59,14 @@ class AccessLogTest : public ::testing::Test {
 TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
   ASSERT_OK(log->Record(ReadOf("A")));
-  const std::string before = Contents(path_);
+  const std::string before = caseledger::testing::FileContents(path_);
   {
     FileSizeLimit limit(before.size() + 20);
     absl::Status cut = log->Record(ReadOf("B"));
     EXPECT_FALSE(cut.ok());
     EXPECT_NE(cut.message().find("wrote only 20 of"), std::string::npos) << cut;
   }
-  EXPECT_EQ(Contents(path_), before);
+  EXPECT_EQ(caseledger::testing::FileContents(path_), before);
   ASSERT_OK(log->Record(ReadOf("C")));
   ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path_));
   EXPECT_EQ(records, 2u);
@@ -95,11 +87,11 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
     ASSERT_OK(log->Record(ReadOf("A")));
     ASSERT_OK(log->Record(ReadOf("B")));
   }
-  const std::string whole = Contents(path_);
+  const std::string whole = caseledger::testing::FileContents(path_);
   std::ofstream(path_, std::ios::app | std::ios::binary)
       << R"({"seq": 3, "time": "2023-11-14T22:13)";
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
-  EXPECT_EQ(Contents(path_), whole);
+  EXPECT_EQ(caseledger::testing::FileContents(path_), whole);
   ASSERT_OK(log->Record(ReadOf("C")));
   ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path_));
   EXPECT_EQ(records, 3u);

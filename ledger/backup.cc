@@ -14,6 +14,7 @@
 namespace caseledger {
 
 using internal::kKeyFile;
+using internal::kPartialStoreDir;
 using internal::kStoreDir;
 using internal::SyncPath;
 
@@ -221,8 +222,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   // store renamed from store.partial last.
   const bool keep = fs::exists(target, ec);
   const fs::path folder = keep ? target : Partial(target);
-  const fs::path store =
-      keep ? Partial(target / kStoreDir) : folder / kStoreDir;
+  const fs::path store = keep ? target / kPartialStoreDir : folder / kStoreDir;
   CASELEDGER_RETURN_IF_ERROR(StartPartial(keep ? store : folder));
   fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
   if (ec) return IoError("cannot copy the backup into", store, ec);

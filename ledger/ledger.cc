@@ -76,6 +76,7 @@ using internal::kFormatVersionPositionsOnly;
 using internal::kKeyFile;
 using internal::kMetaFormatVersion;
 using internal::kMetaOrigin;
+using internal::kPartialStoreDir;
 using internal::kSaltSize;
 using internal::kStoreDir;
 using internal::MerkleKey;
@@ -120,7 +121,7 @@ std::optional<std::string> MissingStore(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / kKeyFile, ec) ||
-      fs::exists(fs::path(dir) / absl::StrCat(kStoreDir, ".partial"), ec)) {
+      fs::exists(fs::path(dir) / kPartialStoreDir, ec)) {
     return std::nullopt;
   }
   return absl::StrCat(
@@ -915,8 +916,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " holds a signing key but no store: ", *missing));
   }
-  const fs::path unfinished =
-      fs::path(dir) / absl::StrCat(kStoreDir, ".partial");
+  const fs::path unfinished = fs::path(dir) / kPartialStoreDir;
   if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "ledger name '", origin,

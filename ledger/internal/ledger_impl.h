@@ -36,6 +36,9 @@ constexpr char kFormatVersionPositionsOnly[] = "1";
 constexpr char kMetaFormatVersion[] = "format_version";
 constexpr char kMetaOrigin[] = "origin";
 constexpr char kStoreDir[] = "store";
+// Where init and a restore into an existing folder build the store before
+// renaming it to kStoreDir: a folder is a ledger once store/ exists.
+constexpr char kPartialStoreDir[] = "store.partial";
 constexpr char kKeyFile[] = "signing-key.pem";
 constexpr size_t kSaltSize = 16;
 constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";

@@ -165,6 +165,24 @@ TEST_F(TamperTest, AlteredEventBytesAreFound) {
   ExpectFound("position 7:");
 }
 
+TEST_F(TamperTest, AnEventAlteredTogetherWithItsCopyIsFound) {
+  // Position 7 is CASE-0 version 7. The copy in the case index ends with
+  // the event's stored value, so both change alike and still agree: only
+  // the digest the entry commits to can tell (verify takes it from the
+  // copy).
+  const std::string key = EncodeU64(7);
+  std::string value = Get(Family::kEvents, key);
+  std::string copy = Get(Family::kCaseIndex, CaseKey("CASE-0", 7));
+  ASSERT_TRUE(copy.ends_with(value));
+  value[value.size() - 2] ^= 0x20;
+  copy[copy.size() - 2] ^= 0x20;
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEvents, key, value);
+    b.Put(Family::kCaseIndex, CaseKey("CASE-0", 7), copy);
+  });
+  ExpectFound("position 7: SHA-256(salt || event bytes) is");
+}
+
 TEST_F(TamperTest, AlteredEventBytesAfterTheLastCheckpointAreFoundAtOpen) {
   // Nothing covers the tail but the open-time check.
   Tamper([&](auto&, auto& b) {

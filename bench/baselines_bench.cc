@@ -41,6 +41,7 @@
 #include "caseledger/v1/ledger.pb.h"
 #include "ledger/internal/outcome.h"
 #include "ledger/internal/siphash.h"
+#include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
@@ -722,8 +723,8 @@ int64_t ScanFixture(Visit&& visit) {
   RawDb& raw = FixtureDb();
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
-  read.readahead_size = 2 << 20;
-  read.fill_cache = false;  // as the ledger's cursors (store.cc)
+  read.readahead_size = internal::kCursorReadahead;
+  read.fill_cache = false;  // both as the ledger's cursors (store.cc)
   std::unique_ptr<rocksdb::Iterator> entries(
       raw.db->NewIterator(read, FixtureFamily("entries")));
   std::unique_ptr<rocksdb::Iterator> events(
@@ -762,7 +763,7 @@ int64_t ScanFixtureIndexes(benchmark::State& state, Visit&& visit) {
   RawDb& raw = FixtureDb();
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
-  read.readahead_size = 2 << 20;
+  read.readahead_size = internal::kCursorReadahead;
   read.fill_cache = false;
   int64_t items = 0;
   for (const char* family : {"case_index", "event_ids", "requests", "merkle"}) {

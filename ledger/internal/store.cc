@@ -663,7 +663,7 @@ std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
   rocksdb::ReadOptions read;
   read.verify_checksums = true;
   read.snapshot = static_cast<const rocksdb::Snapshot*>(snapshot.get());
-  read.readahead_size = 2 << 20;
+  read.readahead_size = kCursorReadahead;
   // Cursors walk long ranges (replay, verify, rebuild): their blocks are
   // read once, so they bypass the block cache instead of evicting the
   // blocks that point reads reuse, and a full walk stays within the memory

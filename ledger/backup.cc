@@ -127,6 +127,42 @@ absl::Status StartPartial(const fs::path& partial) {
   return absl::OkStatus();
 }
 
+// Whether `dir`, which holds no store/, holds only what an init or a
+// restore into it left when it stopped before renaming store.partial/ to
+// store/: that store, and the files written before it (the key, the key
+// being written, the access log). Such a folder never was a ledger, and
+// nothing in it is the only copy of anything: the store never held an
+// appended event, and its key signed nothing outside it.
+bool LeftUnfinished(const fs::path& dir) {
+  const std::string tmp_key = absl::StrCat(kKeyFile, ".tmp");
+  std::error_code ec;
+  if (!fs::is_directory(dir / kPartialStoreDir, ec)) return false;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != kPartialStoreDir && name != kKeyFile && name != tmp_key &&
+        name != kAccessLog) {
+      return false;
+    }
+  }
+  return !ec;
+}
+
+// Removes what LeftUnfinished found, store.partial/ last, so that a removal
+// that stops part way leaves a folder LeftUnfinished still recognises.
+absl::Status RemoveUnfinished(const fs::path& dir) {
+  std::error_code ec;
+  for (const fs::path& file :
+       {dir / kKeyFile, dir / absl::StrCat(kKeyFile, ".tmp"),
+        dir / kAccessLog}) {
+    fs::remove(file, ec);
+    if (ec) return IoError("cannot remove", file, ec);
+  }
+  CASELEDGER_RETURN_IF_ERROR(SyncPath(dir));
+  fs::remove_all(dir / kPartialStoreDir, ec);
+  if (ec) return IoError("cannot remove", dir / kPartialStoreDir, ec);
+  return SyncPath(dir);
+}
+
 // Renames the finished `partial` to `dir` durably.
 absl::Status Finish(const fs::path& partial, const fs::path& dir) {
   std::error_code ec;
@@ -211,11 +247,15 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     return absl::AlreadyExistsError(
         absl::StrCat(to, " already holds a ledger; restore into a new folder"));
   }
-  if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
+  // A restore or init into this folder that stopped part way is replaced,
+  // as init replaces its own; anything else is someone's data.
+  const bool unfinished = LeftUnfinished(target);
+  if (fs::exists(target, ec) && !fs::is_empty(target, ec) && !unfinished) {
     return absl::AlreadyExistsError(
         absl::StrCat(to, " is not empty; restore into a new folder"));
   }
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo backup, VerifyBackup(from));
+  if (unfinished) CASELEDGER_RETURN_IF_ERROR(RemoveUnfinished(target));
   // A new folder is built as `to`.partial and renamed. An existing (empty)
   // one, perhaps a mount point (which cannot be replaced) or on another disk
   // than its parent, is kept and filled as init fills a ledger folder, the

@@ -310,7 +310,9 @@ class Ledger {
   // empty: verifies the backup, copies it, and verifies that the copy has
   // the backup's size and root. A new `to` is built as `to`.partial and
   // renamed; an empty one (a mount point, say) is kept, and filled as init
-  // fills a ledger folder, its store renamed from store.partial last.
+  // fills a ledger folder, its store renamed from store.partial last. What
+  // an init or restore into `to` left when it stopped before that rename
+  // (store.partial, the key, the access log, nothing else) is replaced.
   static absl::StatusOr<BackupInfo> Restore(const std::string& from,
                                             const std::string& to);
 

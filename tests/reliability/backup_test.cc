@@ -194,6 +194,44 @@ TEST_F(BackupTest, RestoreIntoAnEmptyFolderWorks) {
   ASSERT_OK(Ledger::Restore(Backup(), Restored()));
 }
 
+// What a restore into an existing folder leaves when it stops before its
+// store is renamed into place: part of the store, the key, an access log.
+void LeaveAnUnfinishedRestoreIn(const std::string& dir) {
+  fs::create_directories(dir + "/store.partial");
+  std::ofstream(dir + "/store.partial/000007.sst") << "half a table";
+  std::ofstream(dir + "/signing-key.pem") << "half a key";
+  std::ofstream(dir + "/access-log.jsonl") << "{\"rpc\": \"Rea";
+}
+
+TEST_F(BackupTest, ARestoreThatStoppedPartWayIntoAFolderIsReplaced) {
+  Fill(2);
+  ASSERT_OK_AND_ASSIGN(auto backup, ledger_->Backup(Backup()));
+  LeaveAnUnfinishedRestoreIn(Restored());
+  ASSERT_OK_AND_ASSIGN(auto restored, Ledger::Restore(Backup(), Restored()));
+  EXPECT_EQ(restored.tree_size, backup.tree_size);
+  EXPECT_EQ(testing::FileContents(Restored() + "/signing-key.pem"),
+            testing::FileContents(Backup() + "/signing-key.pem"));
+  // The backup has no access log: none of the unfinished one is kept.
+  EXPECT_FALSE(fs::exists(Restored() + "/access-log.jsonl"));
+  EXPECT_FALSE(fs::exists(Restored() + "/store.partial"));
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Restored(), Options()));
+  ASSERT_OK(ledger->Verify());
+}
+
+TEST_F(BackupTest, RestoreLeavesAnUnfinishedStoreAloneBesideOtherFiles) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  LeaveAnUnfinishedRestoreIn(Restored());
+  std::ofstream(Restored() + "/notes.txt") << "someone's";
+  auto restored = Ledger::Restore(Backup(), Restored());
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(restored.status().message()), HasSubstr("not empty"));
+  EXPECT_EQ(testing::FileContents(Restored() + "/store.partial/000007.sst"),
+            "half a table");
+  EXPECT_EQ(testing::FileContents(Restored() + "/signing-key.pem"),
+            "half a key");
+}
+
 TEST_F(BackupTest, DamagedBackupFailsVerificationAndIsNotRestored) {
   Fill(4);
   ASSERT_OK(ledger_->Backup(Backup()));

@@ -163,6 +163,37 @@ absl::Status RemoveUnfinished(const fs::path& dir) {
   return SyncPath(dir);
 }
 
+// What copying `from` (a backup) takes on disk: each file of its store, the
+// key and the access log, in whole 4 KiB blocks.
+absl::StatusOr<uintmax_t> SpaceToCopy(const fs::path& from) {
+  constexpr uintmax_t kBlock = 4096;
+  uintmax_t total = 0;
+  std::error_code ec;
+  auto add = [&](const fs::path& file) {
+    const uintmax_t size = fs::file_size(file, ec);
+    if (!ec) total += (size + kBlock - 1) / kBlock * kBlock;
+  };
+  for (fs::recursive_directory_iterator it(from / kStoreDir, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) add(it->path());
+  }
+  if (ec) return IoError("cannot list", from / kStoreDir, ec);
+  for (const fs::path& file : {from / kKeyFile, from / kAccessLog}) {
+    if (fs::exists(file, ec)) add(file);
+  }
+  return total;
+}
+
+// " (N bytes free on the disk of DIR)", or nothing when that is unknown:
+// a copy that fails part way on a full disk reports a short write (EIO).
+std::string FreeSpaceNote(const fs::path& dir) {
+  std::error_code ec;
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return "";
+  return absl::StrCat(" (", space.available, " bytes free on the disk of ",
+                      dir.string(), ")");
+}
+
 // Renames the finished `partial` to `dir` durably.
 absl::Status Finish(const fs::path& partial, const fs::path& dir) {
   std::error_code ec;
@@ -263,9 +294,24 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   const bool keep = fs::exists(target, ec);
   const fs::path folder = keep ? target : Partial(target);
   const fs::path store = keep ? target / kPartialStoreDir : folder / kStoreDir;
+  // A copy that cannot fit is refused before it starts, rather than failing
+  // part way.
+  const fs::path disk = keep ? target : ParentOf(target);
+  CASELEDGER_ASSIGN_OR_RETURN(const uintmax_t needed, SpaceToCopy(source));
+  const fs::space_info space = fs::space(disk, ec);
+  if (!ec && space.available < needed) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the backup needs ", needed, " bytes on the disk of ",
+                     disk.string(), ", which has ", space.available,
+                     " free; free some space or restore elsewhere"));
+  }
   CASELEDGER_RETURN_IF_ERROR(StartPartial(keep ? store : folder));
   fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
-  if (ec) return IoError("cannot copy the backup into", store, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot copy the backup into ", store.string(), ": ",
+                     ec.message(), FreeSpaceNote(disk)));
+  }
   CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, folder / kKeyFile));
   CASELEDGER_RETURN_IF_ERROR(
       CopyIfPresent(source / kAccessLog, folder / kAccessLog));

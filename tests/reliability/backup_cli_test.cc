@@ -98,37 +98,75 @@ TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   EXPECT_FALSE(fs::exists(Restored() + "/.partial"));
 }
 
-// A freshly mounted disk is an empty folder that cannot be replaced: the
-// restore fills it in place, and makes no copy beside it on the parent's
-// disk. Needs a mount namespace and the right to mount a tmpfs in it, which
-// a container may not grant: then skipped.
-TEST_F(BackupCliTest, RestoreIntoAnEmptyMountPointFillsIt) {
+// What `commands` (sh) printed and how they ended, run where `disk` is a
+// freshly mounted tmpfs of `size` bytes; `mounted` is false where this
+// machine does not allow it (a container may not grant a mount namespace,
+// or mounting in it).
+struct OnFreshDisk {
+  bool mounted = false;
+  int code = -1;
+  std::string output;
+};
+
+OnFreshDisk RunOnFreshDisk(const std::string& disk, uint64_t size,
+                           const std::string& commands,
+                           const std::string& log) {
+  OnFreshDisk run;
   if (std::system("unshare -m true > /dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "no mount namespace here (unshare -m)";
+    run.output = "no mount namespace here (unshare -m)";
+    return run;
   }
-  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
-  const std::string disk = dir_.Sub("disk");
   fs::create_directory(disk);
-  const std::string log = dir_.Sub("mounted.log");
-  // The tmpfs lives as long as the namespace: verify inside it.
+  // The tmpfs lives as long as the namespace: everything runs inside it.
   const std::string script = absl::StrCat(
-      "mount --make-rprivate / 2>/dev/null; mount -t tmpfs none ", disk,
-      " || exit 77; ", CASELEDGER_BINARY, " restore --from ", Backup(),
-      " --db ", disk, " && ", CASELEDGER_BINARY, " verify --db ", disk);
+      "mount --make-rprivate / 2>/dev/null; mount -t tmpfs -o size=", size,
+      " none ", disk, " || exit 77; ", commands);
   const int status = std::system(
       absl::StrCat("unshare -m sh -c '", script, "' > ", log, " 2>&1").c_str());
-  std::ifstream in(log);
-  const std::string output((std::istreambuf_iterator<char>(in)),
-                           std::istreambuf_iterator<char>());
-  ASSERT_TRUE(WIFEXITED(status)) << output;
-  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount: " << output;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
-  EXPECT_THAT(output, HasSubstr("restored "));
-  EXPECT_THAT(output, HasSubstr("OK "));
+  run.output = testing::FileContents(log);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 77) return run;
+  run.mounted = true;
+  run.code = WEXITSTATUS(status);
+  return run;
+}
+
+// A freshly mounted disk is an empty folder that cannot be replaced: the
+// restore fills it in place, and makes no copy beside it on the parent's
+// disk.
+TEST_F(BackupCliTest, RestoreIntoAnEmptyMountPointFillsIt) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string disk = dir_.Sub("disk");
+  OnFreshDisk run = RunOnFreshDisk(
+      disk, 64 << 20,
+      absl::StrCat(CASELEDGER_BINARY, " restore --from ", Backup(), " --db ",
+                   disk, " && ", CASELEDGER_BINARY, " verify --db ", disk),
+      dir_.Sub("mounted.log"));
+  if (!run.mounted) GTEST_SKIP() << "cannot mount: " << run.output;
+  EXPECT_EQ(run.code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("restored "));
+  EXPECT_THAT(run.output, HasSubstr("OK "));
   for (const fs::directory_entry& e : fs::directory_iterator(dir_.path())) {
     EXPECT_THAT(e.path().filename().string(),
                 ::testing::Not(HasSubstr("partial")));
   }
+}
+
+// A restore onto a disk too small for the backup says so before it copies
+// anything, with the sizes, instead of the I/O error of a short write.
+TEST_F(BackupCliTest, RestoreOntoADiskTooSmallSaysSoAndCopiesNothing) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string disk = dir_.Sub("disk");
+  OnFreshDisk run = RunOnFreshDisk(
+      disk, 16 << 10,
+      absl::StrCat(CASELEDGER_BINARY, " restore --from ", Backup(), " --db ",
+                   disk, "; echo \"exit $?\"; ls -A ", disk),
+      dir_.Sub("mounted.log"));
+  if (!run.mounted) GTEST_SKIP() << "cannot mount: " << run.output;
+  EXPECT_THAT(run.output, HasSubstr("the backup needs ")) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("free some space or restore elsewhere"));
+  EXPECT_THAT(run.output, HasSubstr("exit 4"));
+  // `ls -A` of the disk printed nothing after the exit line.
+  EXPECT_THAT(run.output, ::testing::EndsWith("exit 4\n")) << run.output;
 }
 
 TEST_F(BackupCliTest, DamagedBackupFailsVerifyWithExitOne) {

@@ -2,9 +2,16 @@
 // ledger folder: `store/` (a RocksDB checkpoint) and the signing key, so
 // that `caseledger verify --db BACKUP` and VerifyBackup read it in place.
 // Procedure and guarantees: docs/reliability.md.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/file_sync.h"
@@ -147,6 +154,42 @@ bool LeftUnfinished(const fs::path& dir) {
   return !ec;
 }
 
+// An exclusive lock on a folder, held while a restore fills it in place: a
+// second restore into it would otherwise take the first one's copy in
+// progress for an unfinished one and remove it.
+class FolderLock {
+ public:
+  static absl::StatusOr<FolderLock> Take(const fs::path& dir) {
+    FolderLock lock;
+    lock.fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock.fd_ < 0) {
+      return absl::UnavailableError(absl::StrCat("cannot open ", dir.string(),
+                                                 ": ", std::strerror(errno)));
+    }
+    if (::flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
+      return errno == EWOULDBLOCK ? absl::FailedPreconditionError(absl::StrCat(
+                                        "another restore into ", dir.string(),
+                                        " is running; wait for it to finish"))
+                                  : absl::UnavailableError(absl::StrCat(
+                                        "cannot lock ", dir.string(), ": ",
+                                        std::strerror(errno)));
+    }
+    return lock;
+  }
+  FolderLock() = default;
+  FolderLock(FolderLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FolderLock& operator=(FolderLock&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~FolderLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 // Removes what LeftUnfinished found, store.partial/ last, so that a removal
 // that stops part way leaves a folder LeftUnfinished still recognises.
 absl::Status RemoveUnfinished(const fs::path& dir) {
@@ -277,6 +320,10 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   if (fs::exists(target / kStoreDir, ec)) {
     return absl::AlreadyExistsError(
         absl::StrCat(to, " already holds a ledger; restore into a new folder"));
+  }
+  std::optional<FolderLock> lock;
+  if (fs::is_directory(target, ec)) {
+    CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(target));
   }
   // A restore or init into this folder that stopped part way is replaced,
   // as init replaces its own; anything else is someone's data.

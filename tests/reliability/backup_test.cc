@@ -1,7 +1,10 @@
 // Online backup and restore: a backup is a consistent, verified copy of one
 // instant of the ledger that shares no file with it; a restored ledger
 // verifies, has the backup's root and signs on; damaged backups are refused.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -216,6 +219,26 @@ TEST_F(BackupTest, ARestoreThatStoppedPartWayIntoAFolderIsReplaced) {
   EXPECT_FALSE(fs::exists(Restored() + "/store.partial"));
   ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Restored(), Options()));
   ASSERT_OK(ledger->Verify());
+}
+
+TEST_F(BackupTest, ARestoreRunningIntoAFolderKeepsASecondOneOut) {
+  // What the first restore has copied so far looks like an unfinished one:
+  // the second must not take it for that and remove it.
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  LeaveAnUnfinishedRestoreIn(Restored());
+  const int first = ::open(Restored().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(first, 0);
+  ASSERT_EQ(::flock(first, LOCK_EX | LOCK_NB), 0);
+  auto second = Ledger::Restore(Backup(), Restored());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition)
+      << second.status();
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("another restore into"));
+  EXPECT_EQ(testing::FileContents(Restored() + "/store.partial/000007.sst"),
+            "half a table");
+  ::close(first);
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
 }
 
 TEST_F(BackupTest, RestoreLeavesAnUnfinishedStoreAloneBesideOtherFiles) {

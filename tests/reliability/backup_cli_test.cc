@@ -24,6 +24,38 @@ using ::testing::StartsWith;
 
 using testing::CliRun;
 
+// What `commands` (sh) printed and how they ended, run where `disk` is a
+// freshly mounted tmpfs of `size` bytes; `mounted` is false where this
+// machine does not allow it (a container may not grant a mount namespace,
+// or mounting in it).
+struct OnFreshDisk {
+  bool mounted = false;
+  int code = -1;
+  std::string output;
+};
+
+OnFreshDisk RunOnFreshDisk(const std::string& disk, uint64_t size,
+                           const std::string& commands,
+                           const std::string& log) {
+  OnFreshDisk run;
+  if (std::system("unshare -m true > /dev/null 2>&1") != 0) {
+    run.output = "no mount namespace here (unshare -m)";
+    return run;
+  }
+  fs::create_directory(disk);
+  // The tmpfs lives as long as the namespace: everything runs inside it.
+  const std::string script = absl::StrCat(
+      "mount --make-rprivate / 2>/dev/null; mount -t tmpfs -o size=", size,
+      " none ", disk, " || exit 77; ", commands);
+  const int status = std::system(
+      absl::StrCat("unshare -m sh -c '", script, "' > ", log, " 2>&1").c_str());
+  run.output = testing::FileContents(log);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 77) return run;
+  run.mounted = true;
+  run.code = WEXITSTATUS(status);
+  return run;
+}
+
 class BackupCliTest : public ::testing::Test {
  protected:
   CliRun Cli(const std::string& args) {
@@ -38,6 +70,18 @@ class BackupCliTest : public ::testing::Test {
   std::string Db() const { return dir_.Sub("ledger"); }
   std::string Backup() const { return dir_.Sub("backup"); }
   std::string Restored() const { return dir_.Sub("restored"); }
+  std::string Disk() const { return dir_.Sub("disk"); }
+
+  // Backs the ledger up, then restores it onto Disk(), a tmpfs of `size`
+  // bytes mounted for the purpose, and runs `then` (sh, right after the
+  // restore's command) there.
+  OnFreshDisk RestoreOntoAFreshDisk(uint64_t size, const std::string& then) {
+    EXPECT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+    return RunOnFreshDisk(Disk(), size,
+                          absl::StrCat(CASELEDGER_BINARY, " restore --from ",
+                                       Backup(), " --db ", Disk(), then),
+                          dir_.Sub("mounted.log"));
+  }
 
   testing::TempFolder dir_;
 };
@@ -98,49 +142,13 @@ TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   EXPECT_FALSE(fs::exists(Restored() + "/.partial"));
 }
 
-// What `commands` (sh) printed and how they ended, run where `disk` is a
-// freshly mounted tmpfs of `size` bytes; `mounted` is false where this
-// machine does not allow it (a container may not grant a mount namespace,
-// or mounting in it).
-struct OnFreshDisk {
-  bool mounted = false;
-  int code = -1;
-  std::string output;
-};
-
-OnFreshDisk RunOnFreshDisk(const std::string& disk, uint64_t size,
-                           const std::string& commands,
-                           const std::string& log) {
-  OnFreshDisk run;
-  if (std::system("unshare -m true > /dev/null 2>&1") != 0) {
-    run.output = "no mount namespace here (unshare -m)";
-    return run;
-  }
-  fs::create_directory(disk);
-  // The tmpfs lives as long as the namespace: everything runs inside it.
-  const std::string script = absl::StrCat(
-      "mount --make-rprivate / 2>/dev/null; mount -t tmpfs -o size=", size,
-      " none ", disk, " || exit 77; ", commands);
-  const int status = std::system(
-      absl::StrCat("unshare -m sh -c '", script, "' > ", log, " 2>&1").c_str());
-  run.output = testing::FileContents(log);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) == 77) return run;
-  run.mounted = true;
-  run.code = WEXITSTATUS(status);
-  return run;
-}
-
 // A freshly mounted disk is an empty folder that cannot be replaced: the
 // restore fills it in place, and makes no copy beside it on the parent's
 // disk.
 TEST_F(BackupCliTest, RestoreIntoAnEmptyMountPointFillsIt) {
-  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
-  const std::string disk = dir_.Sub("disk");
-  OnFreshDisk run = RunOnFreshDisk(
-      disk, 64 << 20,
-      absl::StrCat(CASELEDGER_BINARY, " restore --from ", Backup(), " --db ",
-                   disk, " && ", CASELEDGER_BINARY, " verify --db ", disk),
-      dir_.Sub("mounted.log"));
+  OnFreshDisk run = RestoreOntoAFreshDisk(
+      64 << 20,
+      absl::StrCat(" && ", CASELEDGER_BINARY, " verify --db ", Disk()));
   if (!run.mounted) GTEST_SKIP() << "cannot mount: " << run.output;
   EXPECT_EQ(run.code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("restored "));
@@ -154,13 +162,8 @@ TEST_F(BackupCliTest, RestoreIntoAnEmptyMountPointFillsIt) {
 // A restore onto a disk too small for the backup says so before it copies
 // anything, with the sizes, instead of the I/O error of a short write.
 TEST_F(BackupCliTest, RestoreOntoADiskTooSmallSaysSoAndCopiesNothing) {
-  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
-  const std::string disk = dir_.Sub("disk");
-  OnFreshDisk run = RunOnFreshDisk(
-      disk, 16 << 10,
-      absl::StrCat(CASELEDGER_BINARY, " restore --from ", Backup(), " --db ",
-                   disk, "; echo \"exit $?\"; ls -A ", disk),
-      dir_.Sub("mounted.log"));
+  OnFreshDisk run =
+      RestoreOntoAFreshDisk(16 << 10, "; echo \"exit $?\"; ls -A " + Disk());
   if (!run.mounted) GTEST_SKIP() << "cannot mount: " << run.output;
   EXPECT_THAT(run.output, HasSubstr("the backup needs ")) << run.output;
   EXPECT_THAT(run.output, HasSubstr("free some space or restore elsewhere"));

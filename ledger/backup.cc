@@ -13,6 +13,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/file_sync.h"
 #include "ledger/internal/ledger_impl.h"
@@ -21,6 +22,7 @@
 namespace caseledger {
 
 using internal::kKeyFile;
+using internal::kKeyTempFile;
 using internal::kPartialStoreDir;
 using internal::kStoreDir;
 using internal::SyncPath;
@@ -134,6 +136,10 @@ absl::Status StartPartial(const fs::path& partial) {
   return absl::OkStatus();
 }
 
+// What init and restore write into a ledger folder before its store.
+constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
+                                                  kAccessLog};
+
 // Whether `dir`, which holds no store/, holds only what an init or a
 // restore into it left when it stopped before renaming store.partial/ to
 // store/: that store, and the files written before it (the key, the key
@@ -141,13 +147,13 @@ absl::Status StartPartial(const fs::path& partial) {
 // nothing in it is the only copy of anything: the store never held an
 // appended event, and its key signed nothing outside it.
 bool LeftUnfinished(const fs::path& dir) {
-  const std::string tmp_key = absl::StrCat(kKeyFile, ".tmp");
   std::error_code ec;
   if (!fs::is_directory(dir / kPartialStoreDir, ec)) return false;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name != kPartialStoreDir && name != kKeyFile && name != tmp_key &&
-        name != kAccessLog) {
+    const fs::path name = e.path().filename();
+    if (name != kPartialStoreDir &&
+        absl::c_none_of(kWrittenBeforeTheStore,
+                        [&](const char* file) { return name == file; })) {
       return false;
     }
   }
@@ -194,11 +200,9 @@ class FolderLock {
 // that stops part way leaves a folder LeftUnfinished still recognises.
 absl::Status RemoveUnfinished(const fs::path& dir) {
   std::error_code ec;
-  for (const fs::path& file :
-       {dir / kKeyFile, dir / absl::StrCat(kKeyFile, ".tmp"),
-        dir / kAccessLog}) {
-    fs::remove(file, ec);
-    if (ec) return IoError("cannot remove", file, ec);
+  for (const char* name : kWrittenBeforeTheStore) {
+    fs::remove(dir / name, ec);
+    if (ec) return IoError("cannot remove", dir / name, ec);
   }
   CASELEDGER_RETURN_IF_ERROR(SyncPath(dir));
   fs::remove_all(dir / kPartialStoreDir, ec);

@@ -74,6 +74,7 @@ using internal::kEventIndexPayload;
 using internal::kFormatVersion;
 using internal::kFormatVersionPositionsOnly;
 using internal::kKeyFile;
+using internal::kKeyTempFile;
 using internal::kMetaFormatVersion;
 using internal::kMetaOrigin;
 using internal::kPartialStoreDir;
@@ -947,7 +948,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   {
     // Written with mode 0600 from the start: the key never sits readable.
     std::string key_path = (fs::path(dir) / kKeyFile).string();
-    std::string tmp = key_path + ".tmp";
+    std::string tmp = (fs::path(dir) / kKeyTempFile).string();
     // A file made anew (O_EXCL), never one left there, which may belong to
     // someone else or be readable by others.
     fs::remove(tmp, ec);

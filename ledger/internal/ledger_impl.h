@@ -40,6 +40,8 @@ constexpr char kStoreDir[] = "store";
 // renaming it to kStoreDir: a folder is a ledger once store/ exists.
 constexpr char kPartialStoreDir[] = "store.partial";
 constexpr char kKeyFile[] = "signing-key.pem";
+// Where init writes the key before renaming it to kKeyFile.
+constexpr char kKeyTempFile[] = "signing-key.pem.tmp";
 constexpr size_t kSaltSize = 16;
 constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
 // How many cases (and, separately, requests) the sequencer remembers the

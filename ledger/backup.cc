@@ -231,14 +231,12 @@ absl::StatusOr<uintmax_t> SpaceToCopy(const fs::path& from) {
   return total;
 }
 
-// " (N bytes free on the disk of DIR)", or nothing when that is unknown:
-// a copy that fails part way on a full disk reports a short write (EIO).
-std::string FreeSpaceNote(const fs::path& dir) {
+// The bytes free on the disk of `dir`; nullopt when that is unknown.
+std::optional<uintmax_t> FreeBytesOn(const fs::path& dir) {
   std::error_code ec;
   const fs::space_info space = fs::space(dir, ec);
-  if (ec) return "";
-  return absl::StrCat(" (", space.available, " bytes free on the disk of ",
-                      dir.string(), ")");
+  if (ec) return std::nullopt;
+  return space.available;
 }
 
 // Renames the finished `partial` to `dir` durably.
@@ -325,7 +323,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     return absl::AlreadyExistsError(
         absl::StrCat(to, " already holds a ledger; restore into a new folder"));
   }
-  std::optional<FolderLock> lock;
+  FolderLock lock;
   if (fs::is_directory(target, ec)) {
     CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(target));
   }
@@ -349,19 +347,23 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   // part way.
   const fs::path disk = keep ? target : ParentOf(target);
   CASELEDGER_ASSIGN_OR_RETURN(const uintmax_t needed, SpaceToCopy(source));
-  const fs::space_info space = fs::space(disk, ec);
-  if (!ec && space.available < needed) {
+  const std::optional<uintmax_t> available = FreeBytesOn(disk);
+  if (available && *available < needed) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the backup needs ", needed, " bytes on the disk of ",
-                     disk.string(), ", which has ", space.available,
+                     disk.string(), ", which has ", *available,
                      " free; free some space or restore elsewhere"));
   }
   CASELEDGER_RETURN_IF_ERROR(StartPartial(keep ? store : folder));
   fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot copy the backup into ", store.string(), ": ",
-                     ec.message(), FreeSpaceNote(disk)));
+    // On a disk that filled up meanwhile, a short write may read as EIO.
+    const std::optional<uintmax_t> left = FreeBytesOn(disk);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot copy the backup into ", store.string(), ": ", ec.message(),
+        left ? absl::StrCat(" (", *left, " bytes free on the disk of ",
+                            disk.string(), ")")
+             : ""));
   }
   CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, folder / kKeyFile));
   CASELEDGER_RETURN_IF_ERROR(

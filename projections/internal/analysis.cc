@@ -180,8 +180,10 @@ Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
   }
   // Documents dated before a request's send cannot answer it.
   for (auto& [id, r] : by_id_) {
-    std::erase_if(r.receipts, [&r](const CaseEvent* e) {
-      return r.sent == nullptr || OccurredBefore(*e, *r.sent);
+    // The send is captured by name: clang 14 cannot capture a structured
+    // binding, and the fuzz targets build with it.
+    std::erase_if(r.receipts, [sent = r.sent](const CaseEvent* e) {
+      return sent == nullptr || OccurredBefore(*e, *sent);
     });
   }
   // Resends, and the send order.

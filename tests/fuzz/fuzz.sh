@@ -2,7 +2,10 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and
 # runs each for SECONDS, one at a time (fuzzing wants whole cores), then
 # merges the inputs that found new coverage into tests/fuzz/corpus/<target>/.
-# Crashes are written to build-fuzz/artifacts/. See docs/reliability.md.
+# Crashes are written to build-fuzz/artifacts/. Exits 1 when a target does
+# not build or its fuzzer finds an input that fails it: a target that
+# stops building with clang must not drop out of the campaign unseen.
+# See docs/reliability.md.
 #
 #   tests/fuzz/fuzz.sh [SECONDS] [TARGET...]     default: 600 s, all targets
 #
@@ -25,9 +28,11 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >/dev/null
 
 mkdir -p build-fuzz/artifacts
+failed=()
 for t in "${targets[@]}"; do
   if ! ninja -C build-fuzz -j2 "$t" >build-fuzz/"$t".build.log 2>&1; then
-    echo "== $t: does not build with clang, skipped (build-fuzz/$t.build.log)"
+    echo "== $t: does not build with clang (build-fuzz/$t.build.log)"
+    failed+=("$t (does not build)")
     continue
   fi
   found=$(mktemp -d)
@@ -43,11 +48,17 @@ for t in "${targets[@]}"; do
   fi
   echo "== $t: ${seconds}s"
   # Our corpus is read, new inputs go to $found; -merge keeps the useful ones.
+  set +e
   UBSAN_OPTIONS=print_stacktrace=1 build-fuzz/tests/fuzz/"$t" \
     -max_total_time="$seconds" -print_final_stats=1 -max_len="$max_len" \
     -artifact_prefix=build-fuzz/artifacts/"$t"- \
     "$found" tests/fuzz/corpus/"$t" 2>&1 | tee build-fuzz/"$t".log |
-    grep -E "^(#[0-9]+[[:space:]]+DONE|stat::|==[0-9]+==ERROR|FUZZ_CHECK)" || true
+    grep -E "^(#[0-9]+[[:space:]]+DONE|stat::|==[0-9]+==ERROR|FUZZ_CHECK)"
+  fuzzed=${PIPESTATUS[0]}
+  set -e
+  if [ "$fuzzed" -ne 0 ]; then
+    failed+=("$t (a failing input in build-fuzz/artifacts/)")
+  fi
   kept_before=$(mktemp)
   ls tests/fuzz/corpus/"$t" | sort >"$kept_before"
   # Only inputs that reach new code (not new hit counts) join the kept corpus.
@@ -75,3 +86,7 @@ for t in "${targets[@]}"; do
   rm -rf "$found"
 done
 du -sh --apparent-size tests/fuzz/corpus
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}"
+  exit 1
+fi

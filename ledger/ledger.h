@@ -261,6 +261,7 @@ class Ledger {
     uint64_t cases = 0;
     uint64_t checkpoints = 0;
     uint64_t nodes = 0;
+    uint64_t messages = 0;  // stored messages (PutBlob), each rehashed
     // False when no key was at hand to check checkpoint signatures with (a
     // reader whose signing-key.pem is missing or damaged, and no verifier
     // key given): their roots were checked, their signatures were not.
@@ -271,8 +272,9 @@ class Ledger {
   // root and signature (with the ledger's own key, when loaded); checks that
   // positions and case versions are dense and that the case, request and
   // event-id indexes hold exactly what the entries say, nothing missing,
-  // altered or added. The first problem is kDataLoss "position P: <what
-  // differed>". Uses a second thread to read the indexes. `progress` (may be
+  // altered or added; that every stored message still has the SHA-256 it is
+  // kept under. The first problem is kDataLoss "position P: <what
+  // differed>" (or naming the checkpoint or message). Uses a second thread to read the indexes. `progress` (may be
   // null) is called now and then with (done, total).
   absl::StatusOr<VerifyReport> Verify(
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
@@ -282,8 +284,7 @@ class Ledger {
       const VerifierKey& verifier,
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
   // Checks the checksum of every block of every RocksDB table file, the
-  // families that Verify does not walk (stored messages, projections)
-  // included. kDataLoss naming the file on a mismatch.
+  // family that Verify does not read (projections) included. kDataLoss naming the file on a mismatch.
   absl::Status VerifyFiles() const;
 
   // ---- Backup and restore (docs/reliability.md) ----

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -850,6 +851,27 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
     }
     ++report.checkpoints;
   }
+  // The messages are the proof of what was sent: a key names the bytes, so
+  // bytes that no longer hash to it were altered (a block checksum, which
+  // VerifyFiles checks, is recomputed by whoever rewrites the block).
+  CASELEDGER_RETURN_IF_ERROR(store->Scan(
+      Family::kBlobs, "", "",
+      [&](std::string_view key,
+          std::string_view value) -> absl::StatusOr<bool> {
+        std::optional<Sha256Digest> named = DigestFromBytes(key);
+        if (!named) {
+          return absl::DataLossError(
+              absl::StrCat("a stored message is kept under a key of ",
+                           key.size(), " bytes, not a SHA-256: ", ToHex(key)));
+        }
+        if (Sha256(value) != *named) {
+          return absl::DataLossError(absl::StrCat(
+              "stored message ", ToHex(key), " (", value.size(),
+              " bytes) no longer has that SHA-256: it was altered"));
+        }
+        ++report.messages;
+        return true;
+      }));
   if (progress) progress(p, total);
   return report;
 }

@@ -3,12 +3,15 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/status_macros.h"
 #include "projections/case_model.h"
+#include "projections/evaluation.h"
 
 namespace caseledger::projections {
 namespace {
 
 // Writes are grouped so a long catch-up makes steady, resumable progress.
 constexpr size_t kEventsPerWrite = 20000;
+// How often Verify reports progress.
+constexpr uint64_t kEventsPerProgress = 20000;
 
 std::string TimeKey(absl::Time t) {
   // Offset so that times before 1970 sort first.
@@ -16,6 +19,15 @@ std::string TimeKey(absl::Time t) {
   std::string out(8, '\0');
   for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
   return out;
+}
+
+// TimeKey's inverse, on an index key's first 8 bytes.
+absl::Time TimeOfKey(std::string_view key) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < key.size(); ++i) {
+    v = v << 8 | static_cast<uint8_t>(key[i]);
+  }
+  return absl::FromUnixSeconds(static_cast<int64_t>(v ^ (1ull << 63)));
 }
 
 std::string Key(absl::Time deadline, const std::string& case_id,
@@ -81,6 +93,50 @@ absl::StatusOr<uint64_t> DeadlineIndex::Rebuild(Ledger& ledger,
                                                 const Progress& progress) {
   CASELEDGER_RETURN_IF_ERROR(ledger.DropProjection(kName));
   return CatchUp(ledger, progress);
+}
+
+absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
+    const Ledger& ledger, const Progress& progress) {
+  Verified verified;
+  CASELEDGER_ASSIGN_OR_RETURN(verified.position,
+                              ledger.ProjectionPosition(kName));
+  const uint64_t size = ledger.Size();
+  if (verified.position > size) {
+    return absl::DataLossError(
+        absl::StrCat("the deadline index says it applied ", verified.position,
+                     " events but the ledger has only ", size,
+                     "; run 'caseledger rebuild'"));
+  }
+  absl::Status s = ledger.ForEach(1, [&](const RecordedEvent& e) {
+    if (e.position > verified.position) return absl::CancelledError();
+    for (const std::string& key : KeysOf(e)) {
+      bool stored = false;
+      CASELEDGER_RETURN_IF_ERROR(
+          ledger.ScanProjection(kName, key, key,
+                                [&](std::string_view found,
+                                    std::string_view) -> absl::StatusOr<bool> {
+                                  stored = found == key;
+                                  return false;
+                                }));
+      if (!stored) {
+        std::string_view request = key;
+        request.remove_prefix(8 + e.event.case_id().size() + 1);
+        return absl::DataLossError(absl::StrCat(
+            "position ", e.position, ": the deadline index lacks the deadline ",
+            FormatUtc(TimeOfKey(key)), " that this ", EventType(e.event),
+            " sets for request ", std::string(request), " of case ",
+            e.event.case_id(), "; run 'caseledger rebuild'"));
+      }
+      ++verified.deadlines;
+    }
+    if (progress && e.position % kEventsPerProgress == 0) {
+      progress(e.position, verified.position);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok() && !absl::IsCancelled(s)) return s;
+  if (progress) progress(verified.position, verified.position);
+  return verified;
 }
 
 absl::StatusOr<std::set<std::string>> DeadlineIndex::CasesWithDeadlineBefore(

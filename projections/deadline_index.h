@@ -47,6 +47,20 @@ class DeadlineIndex {
   static absl::StatusOr<uint64_t> Rebuild(Ledger& ledger,
                                           const Progress& progress = nullptr);
 
+  // What Verify found: the index holds every deadline set by the events up
+  // to `position`, `deadlines` of them (repeats of a key counted each time).
+  struct Verified {
+    uint64_t position = 0;
+    uint64_t deadlines = 0;
+  };
+  // Checks the stored index against the log: its position is within the
+  // ledger, and every deadline the events up to it set is stored. A missing
+  // one would hide its case from "every request overdue on D"; a key no
+  // event set costs only an exact evaluation of its case, so it is not
+  // looked for. kDataLoss naming the first event whose deadline is missing.
+  static absl::StatusOr<Verified> Verify(const Ledger& ledger,
+                                         const Progress& progress = nullptr);
+
   // Cases with a request whose deadline was ever set before `before`: the
   // stored index, plus the events after its position (so a read-only
   // reader of a lagging index still gets every case).

@@ -8,6 +8,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/proof_json.h"
 #include "ledger/sha256.h"
+#include "projections/deadline_index.h"
 #include "tools/cli.h"
 #include "tools/output.h"
 
@@ -169,9 +170,23 @@ int Verify(const Args& args, Io& io) {
       return kExitCheckFailed;
     }
   }
+  // The one stored projection: a deadline missing from it would hide its
+  // case from the overdue list, though the log is intact.
+  auto deadlines = projections::DeadlineIndex::Verify(
+      **ledger, [&](uint64_t done, uint64_t total) {
+        io.err << "verify: deadline index " << done << "/" << total
+               << " events\n";
+      });
+  if (!deadlines.ok()) {
+    if (!absl::IsDataLoss(deadlines.status())) {
+      return Fail(io, "verify", deadlines.status());
+    }
+    io.out << "FAIL " << deadlines.status().message() << "\n";
+    return kExitCheckFailed;
+  }
   io.out << "OK " << report->entries << " entries, " << report->cases
-         << " cases, " << report->nodes << " Merkle nodes, "
-         << report->checkpoints;
+         << " cases, " << report->nodes << " Merkle nodes, " << report->messages
+         << " stored messages, " << report->checkpoints;
   if (report->signatures_checked) {
     io.out << " checkpoints verified\n";
   } else {
@@ -181,6 +196,10 @@ int Verify(const Args& args, Io& io) {
   if (trusted) {
     io.out << "OK extends the trusted checkpoint of size " << trusted->tree_size
            << "\n";
+  }
+  if (deadlines->position > 0) {
+    io.out << "OK the deadline index holds the " << deadlines->deadlines
+           << " deadlines set up to position " << deadlines->position << "\n";
   }
   return kExitOk;
 }
@@ -219,13 +238,15 @@ std::vector<Verb> EvidenceVerbs() {
       {{"verify",
         "verify --db DIR [--pubkey KEYFILE] [--checkpoint FILE]",
         "Check the whole ledger: every digest, leaf, Merkle node and "
-        "checkpoint\nsignature, dense positions and versions, the indexes, "
-        "and the checksum of\nevery block of every table file. Exit 1 naming "
-        "the first problem (position\nor file); 0 when intact. Signatures "
-        "are checked with --pubkey, else with\nthe ledger's own key; without "
-        "either the output says they were not checked.\nWith --checkpoint, "
-        "the ledger must also extend that checkpoint, kept\noutside it: a "
-        "store rolled back or rewritten before it fails.",
+        "checkpoint\nsignature, dense positions and versions, the "
+        "indexes, every stored message's\nSHA-256, the deadline index "
+        "against the events, and the checksum of every\nblock of every "
+        "table file. Exit 1 naming the first problem (position,\nmessage "
+        "or file); 0 when intact. Signatures are checked with --pubkey, "
+        "else\nwith the ledger's own key; without either the output says "
+        "they were not\nchecked. With --checkpoint, the ledger must also "
+        "extend that checkpoint,\nkept outside it: a store rolled back or "
+        "rewritten before it fails.",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key from a trusted source (as `caseledger "
           "key` prints it)"},

@@ -10,6 +10,7 @@
 #include "ledger/event_json.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
+#include "ledger/sha256.h"
 #include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
@@ -489,6 +490,45 @@ TEST_F(TamperTest, AnAddedMerkleNodeIsFound) {
     b.Put(Family::kMerkle, key, std::string(32, '\x22'));
   });
   ExpectFound("the Merkle node family holds");
+}
+
+// Stores `bytes` as a message, as `attach` does; returns its SHA-256 hex.
+std::string StoreMessage(const std::string& dir, const std::string& bytes) {
+  auto ledger = Ledger::Open(dir);
+  EXPECT_OK(ledger);
+  if (!ledger.ok()) return "";
+  auto sha = (*ledger)->PutBlob(bytes);
+  EXPECT_OK(sha);
+  return sha.value_or("");
+}
+
+TEST_F(TamperTest, StoredMessagesAreRehashed) {
+  StoreMessage(Dir(), "Subject: request 1\r\n\r\nPlease send it.\r\n");
+  StoreMessage(Dir(), "Subject: request 2\r\n\r\nPlease send it.\r\n");
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(auto report, ledger->Verify());
+  EXPECT_EQ(report.messages, 2u);
+}
+
+TEST_F(TamperTest, AnAlteredStoredMessageIsFound) {
+  std::string sha = StoreMessage(Dir(), "Subject: request\r\n\r\nSend it.\r\n");
+  ASSERT_OK_AND_ASSIGN(Sha256Digest digest, DigestFromHex(sha, "sha256"));
+  // The bytes a court would be shown as sent, changed under their name.
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kBlobs, DigestBytes(digest),
+          "Subject: request\r\n\r\nSend it by Friday.\r\n");
+  });
+  ExpectFound(absl::StrCat("stored message ", sha,
+                           " (40 bytes) no longer has that SHA-256"));
+}
+
+TEST_F(TamperTest, AStoredMessageUnderAKeyThatIsNoDigestIsFound) {
+  Tamper([&](auto&, auto& b) { b.Put(Family::kBlobs, "short", "bytes"); });
+  ExpectFound(
+      "a stored message is kept under a key of 5 bytes, not a SHA-256: "
+      "73686f7274");
 }
 
 TEST_F(TamperTest, WithoutAKeySignaturesAreReportedUnchecked) {

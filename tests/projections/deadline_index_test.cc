@@ -158,6 +158,61 @@ TEST_F(DeadlineIndexTest, OverdueAcrossCasesEqualsEvaluatingEveryCase) {
   }
 }
 
+TEST_F(DeadlineIndexTest, VerifyCountsTheDeadlinesUpToItsPosition) {
+  ASSERT_OK_AND_ASSIGN(auto empty, DeadlineIndex::Verify(*ledger_));
+  EXPECT_EQ(empty.position, 0u);
+  EXPECT_EQ(empty.deadlines, 0u);
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  CaseWithRequest("B", "2011-02-01T00:00:00Z", "2011-05-01T00:00:00Z");
+  ASSERT_OK(ledger_->Append({Ev(
+      "A", "2011-02-20T00:00:00Z",
+      R"("deadline_extended": {"request_id": "R1", "new_deadline": "2011-06-01T00:00:00Z"})")}));
+  ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  // Not applied yet, so not counted.
+  CaseWithRequest("C", "2011-02-01T00:00:00Z", "2011-05-01T00:00:00Z");
+  std::vector<uint64_t> reported;
+  ASSERT_OK_AND_ASSIGN(
+      auto verified,
+      DeadlineIndex::Verify(*ledger_, [&](uint64_t done, uint64_t total) {
+        EXPECT_EQ(total, 5u);
+        reported.push_back(done);
+      }));
+  EXPECT_EQ(verified.position, 5u);
+  EXPECT_EQ(verified.deadlines, 3u);
+  EXPECT_THAT(reported, ElementsAre(5u));
+}
+
+TEST_F(DeadlineIndexTest, VerifyNamesTheEventWhoseDeadlineIsMissing) {
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  CaseWithRequest("B", "2011-02-01T00:00:00Z", "2011-05-01T00:00:00Z");
+  ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  ASSERT_OK_AND_ASSIGN(auto sent, ledger_->ReadAll(4, 1));
+  std::vector<std::string> keys = DeadlineIndex::KeysOf(sent[0]);
+  ASSERT_EQ(keys.size(), 1u);
+  // Case B's deadline removed, as an edit that hides B from the overdue
+  // list would; the log itself is intact.
+  ASSERT_OK(ledger_->WriteProjection(DeadlineIndex::kName,
+                                     {{keys[0], std::nullopt}}, 4));
+  EXPECT_THAT(Before("2011-06-01"), ElementsAre("A"));
+  absl::Status s = DeadlineIndex::Verify(*ledger_).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(s.message(),
+            "position 4: the deadline index lacks the deadline "
+            "2011-05-01T00:00:00Z that this document_request_sent sets for "
+            "request R1 of case B; run 'caseledger rebuild'");
+  ASSERT_OK(DeadlineIndex::Rebuild(*ledger_));
+  EXPECT_OK(DeadlineIndex::Verify(*ledger_));
+}
+
+TEST_F(DeadlineIndexTest, VerifyRefusesAPositionBeyondTheLedger) {
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  ASSERT_OK(ledger_->WriteProjection(DeadlineIndex::kName, {}, 3));
+  absl::Status s = DeadlineIndex::Verify(*ledger_).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("applied 3 events but the ledger has only 2"));
+}
+
 TEST_F(DeadlineIndexTest, QueriesOnAnUnknownCaseAreNotFound) {
   EXPECT_EQ(StateOutput(*ledger_, "NOPE", Query()).status().code(),
             absl::StatusCode::kNotFound);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -19,6 +20,7 @@
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
+#include "projections/deadline_index.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
@@ -334,6 +336,59 @@ TEST_F(CliTest, KeyCheckpointProveVerify) {
   CliRun verify = Cli("verify --db " + Db());
   EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
   EXPECT_THAT(verify.out, StartsWith("OK 10 entries"));
+}
+
+// What the log's hashes do not cover, verify checks against what they do:
+// each stored message against its SHA-256, the deadline index against the
+// events that set deadlines.
+TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  CliRun attached = Cli("attach --db " + Db() + " " +
+                        Write("m.eml", "Subject: DOC-1\r\n\r\nSend it.\r\n"));
+  ASSERT_EQ(attached.code, 0) << attached.err;
+  std::string sha = std::string(absl::StripAsciiWhitespace(attached.out));
+  CliRun intact = Cli("verify --db " + Db());
+  ASSERT_EQ(intact.code, 0) << intact.out << intact.err;
+  EXPECT_THAT(intact.out, HasSubstr(" Merkle nodes, 1 stored messages, "));
+  EXPECT_THAT(intact.out,
+              HasSubstr("\nOK the deadline index holds the 2 deadlines set up "
+                        "to position 10\n"));
+  EXPECT_THAT(intact.err, HasSubstr("verify: deadline index 10/10 events\n"));
+
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Db()));
+    ASSERT_OK_AND_ASSIGN(auto events, ledger->ReadAll(1, 10));
+    for (const RecordedEvent& e : events) {
+      auto keys = projections::DeadlineIndex::KeysOf(e);
+      if (keys.empty()) continue;
+      ASSERT_OK(ledger->WriteProjection(projections::DeadlineIndex::kName,
+                                        {{keys[0], std::nullopt}}, 10));
+      break;
+    }
+  }
+  CliRun missing = Cli("verify --db " + Db());
+  EXPECT_EQ(missing.code, 1) << missing.out << missing.err;
+  EXPECT_EQ(missing.out,
+            "FAIL position 4: the deadline index lacks the deadline "
+            "2012-04-15T23:59:59Z that this document_request_sent sets for "
+            "request DOC-1 of case E2012-000417; run 'caseledger rebuild'\n");
+  ASSERT_EQ(Cli("rebuild --db " + Db()).code, 0);
+  EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
+
+  ASSERT_OK_AND_ASSIGN(Sha256Digest digest, DigestFromHex(sha, "sha256"));
+  ASSERT_OK(testing::AlterStore(
+      Db() + "/store", [&](internal::Store&, internal::Batch& b) {
+        b.Put(internal::Family::kBlobs, DigestBytes(digest),
+              "Subject: DOC-1\r\n\r\nSend it by Friday.\r\n");
+      }));
+  CliRun altered = Cli("verify --db " + Db());
+  EXPECT_EQ(altered.code, 1) << altered.out << altered.err;
+  EXPECT_EQ(altered.out, absl::StrCat("FAIL stored message ", sha,
+                                      " (38 bytes) no longer has that "
+                                      "SHA-256: it was altered\n"));
 }
 
 // The walk of the log never reads the stored messages; a damaged block of

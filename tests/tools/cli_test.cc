@@ -391,6 +391,38 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
                                       "SHA-256: it was altered\n"));
 }
 
+// The message is the proof of what was sent: bytes changed under its
+// SHA-256 are not that message, so the finding no longer counts it.
+TEST_F(CliTest, AnAlteredMessageIsNotCountedAsPreserved) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  CliRun attached =
+      Cli("attach --db " + Db() + " " + Example("bounce-handled-DOC-1.eml"));
+  ASSERT_EQ(attached.code, 0) << attached.err;
+  const std::string findings =
+      "findings --db " + Db() + " --case E2012-000417 --as-of 2012-06-01";
+  const std::string preserved = "The message sent for DOC-1 is stored";
+  CliRun before = Cli(findings);
+  ASSERT_EQ(before.code, 0) << before.err;
+  EXPECT_THAT(before.out, HasSubstr(preserved));
+
+  const std::string sha(absl::StripAsciiWhitespace(attached.out));
+  ASSERT_OK_AND_ASSIGN(Sha256Digest digest, DigestFromHex(sha, "sha256"));
+  ASSERT_OK(testing::AlterStore(
+      Db() + "/store", [&](internal::Store&, internal::Batch& b) {
+        b.Put(internal::Family::kBlobs, DigestBytes(digest), "other bytes");
+      }));
+  CliRun after = Cli(findings);
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_THAT(after.out, Not(HasSubstr(preserved)));
+  EXPECT_THAT(after.out,
+              HasSubstr(absl::StrCat("The message sent for DOC-1 (sha256 ",
+                                     absl::StripAsciiWhitespace(attached.out),
+                                     ") is not stored in the ledger.")));
+}
+
 // The walk of the log never reads the stored messages; a damaged block of
 // one is found by the table checksums that verify checks too.
 TEST_F(CliTest, VerifyReportsADamagedTableBlockTheLogWalkDoesNotRead) {

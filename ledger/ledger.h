@@ -274,8 +274,9 @@ class Ledger {
   // event-id indexes hold exactly what the entries say, nothing missing,
   // altered or added; that every stored message still has the SHA-256 it is
   // kept under. The first problem is kDataLoss "position P: <what
-  // differed>" (or naming the checkpoint or message). Uses a second thread to read the indexes. `progress` (may be
-  // null) is called now and then with (done, total).
+  // differed>" (or naming the checkpoint or message). Uses a second thread to
+  // read the indexes. `progress` (may be null) is called now and then with
+  // (done, total).
   absl::StatusOr<VerifyReport> Verify(
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
   // The same, checking checkpoint signatures with `verifier`, a key obtained
@@ -284,7 +285,8 @@ class Ledger {
       const VerifierKey& verifier,
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
   // Checks the checksum of every block of every RocksDB table file, the
-  // family that Verify does not read (projections) included. kDataLoss naming the file on a mismatch.
+  // family that Verify does not read (projections) included. kDataLoss naming
+  // the file on a mismatch.
   absl::Status VerifyFiles() const;
 
   // ---- Backup and restore (docs/reliability.md) ----

@@ -39,6 +39,15 @@ std::string Key(absl::Time deadline, const std::string& case_id,
   return key;
 }
 
+// An index that has applied more events than the ledger holds was not
+// derived from this log.
+absl::Status PositionWithin(uint64_t applied, uint64_t size) {
+  if (applied <= size) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("the deadline index has applied position ", applied,
+                   " but the ledger has only ", size, " entries; run rebuild"));
+}
+
 }  // namespace
 
 std::vector<std::string> DeadlineIndex::KeysOf(const RecordedEvent& e) {
@@ -61,11 +70,7 @@ absl::StatusOr<uint64_t> DeadlineIndex::CatchUp(Ledger& ledger,
   CASELEDGER_ASSIGN_OR_RETURN(uint64_t applied,
                               ledger.ProjectionPosition(kName));
   uint64_t target = ledger.Size();
-  if (applied > target) {
-    return absl::DataLossError(absl::StrCat(
-        "the deadline index has applied position ", applied,
-        " but the ledger has only ", target, " entries; run rebuild"));
-  }
+  CASELEDGER_RETURN_IF_ERROR(PositionWithin(applied, target));
   std::vector<Ledger::ProjectionChange> changes;
   uint64_t position = applied, count = 0;
   auto flush = [&]() -> absl::Status {
@@ -100,13 +105,7 @@ absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
   Verified verified;
   CASELEDGER_ASSIGN_OR_RETURN(verified.position,
                               ledger.ProjectionPosition(kName));
-  const uint64_t size = ledger.Size();
-  if (verified.position > size) {
-    return absl::DataLossError(
-        absl::StrCat("the deadline index says it applied ", verified.position,
-                     " events but the ledger has only ", size,
-                     "; run 'caseledger rebuild'"));
-  }
+  CASELEDGER_RETURN_IF_ERROR(PositionWithin(verified.position, ledger.Size()));
   absl::Status s = ledger.ForEach(1, [&](const RecordedEvent& e) {
     if (e.position > verified.position) return absl::CancelledError();
     for (const std::string& key : KeysOf(e)) {

@@ -209,8 +209,9 @@ TEST_F(DeadlineIndexTest, VerifyRefusesAPositionBeyondTheLedger) {
   ASSERT_OK(ledger_->WriteProjection(DeadlineIndex::kName, {}, 3));
   absl::Status s = DeadlineIndex::Verify(*ledger_).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_THAT(std::string(s.message()),
-              HasSubstr("applied 3 events but the ledger has only 2"));
+  EXPECT_THAT(
+      std::string(s.message()),
+      HasSubstr("applied position 3 but the ledger has only 2 entries"));
 }
 
 TEST_F(DeadlineIndexTest, QueriesOnAnUnknownCaseAreNotFound) {

@@ -21,15 +21,6 @@ std::string TimeKey(absl::Time t) {
   return out;
 }
 
-// TimeKey's inverse, on an index key's first 8 bytes.
-absl::Time TimeOfKey(std::string_view key) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < key.size(); ++i) {
-    v = v << 8 | static_cast<uint8_t>(key[i]);
-  }
-  return absl::FromUnixSeconds(static_cast<int64_t>(v ^ (1ull << 63)));
-}
-
 std::string Key(absl::Time deadline, const std::string& case_id,
                 const std::string& request_id) {
   std::string key = TimeKey(deadline);
@@ -37,6 +28,24 @@ std::string Key(absl::Time deadline, const std::string& case_id,
   key.push_back('\0');
   key.append(request_id);
   return key;
+}
+
+// Key's inverse, for a key of at least 8 bytes (one without the 0x00 is
+// read as all case id).
+struct KeyParts {
+  absl::Time deadline;
+  std::string_view case_id;
+  std::string_view request_id;
+};
+KeyParts PartsOf(std::string_view key) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(key[i]);
+  std::string_view rest = key.substr(8);
+  const size_t end_of_case = rest.find('\0');
+  return {absl::FromUnixSeconds(static_cast<int64_t>(v ^ (1ull << 63))),
+          rest.substr(0, end_of_case),
+          end_of_case == std::string_view::npos ? std::string_view()
+                                                : rest.substr(end_of_case + 1)};
 }
 
 // An index that has applied more events than the ledger holds was not
@@ -118,13 +127,12 @@ absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
                                   return false;
                                 }));
       if (!stored) {
-        std::string_view request = key;
-        request.remove_prefix(8 + e.event.case_id().size() + 1);
+        const KeyParts missing = PartsOf(key);
         return absl::DataLossError(absl::StrCat(
             "position ", e.position, ": the deadline index lacks the deadline ",
-            FormatUtc(TimeOfKey(key)), " that this ", EventType(e.event),
-            " sets for request ", std::string(request), " of case ",
-            e.event.case_id(), "; run 'caseledger rebuild'"));
+            FormatUtc(missing.deadline), " that this ", EventType(e.event),
+            " sets for request ", std::string(missing.request_id), " of case ",
+            std::string(missing.case_id), "; run 'caseledger rebuild'"));
       }
       ++verified.deadlines;
     }
@@ -148,8 +156,7 @@ absl::StatusOr<std::set<std::string>> DeadlineIndex::CasesWithDeadlineBefore(
       kName, "", "",
       [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
         if (key.size() < 8 || key.substr(0, 8) >= end) return false;
-        std::string_view rest = key.substr(8);
-        cases.insert(std::string(rest.substr(0, rest.find('\0'))));
+        cases.insert(std::string(PartsOf(key).case_id));
         return true;
       }));
   CASELEDGER_ASSIGN_OR_RETURN(uint64_t applied,

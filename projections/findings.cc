@@ -906,34 +906,56 @@ class RuleEvaluator {
       FindingBuilder f(Rule::kSentMessagePreserved, r->id);
       f.Cite(r->sent);
       const std::string sha = absl::AsciiStrToLower(r->request().body_sha256());
-      const bool stored =
-          !sha.empty() && message_stored_ && message_stored_(sha);
-      if (stored) {
+      if (sha.empty()) {
+        NotPreserved(f, *r,
+                     absl::StrCat("The message sent for ", r->id,
+                                  " has no recorded digest, so no copy of "
+                                  "it is stored in the ledger"));
+        continue;
+      }
+      const absl::Status kept = message_stored_
+                                    ? message_stored_(sha)
+                                    : absl::NotFoundError("nothing is stored");
+      const std::string message =
+          absl::StrCat("The message sent for ", r->id, " (sha256 ", sha, ")");
+      if (kept.ok()) {
         Add(f.Build(
             FindingStatus::kPass,
             absl::StrCat("The message sent for ", r->id,
                          " is stored in the ledger (sha256 ", sha, ").")));
-        continue;
-      }
-      const std::string what =
-          sha.empty()
-              ? absl::StrCat("The message sent for ", r->id,
-                             " has no recorded digest, so no copy of "
-                             "it is stored in the ledger")
-              : absl::StrCat("The message sent for ", r->id, " (sha256 ", sha,
-                             ") is not stored in the ledger");
-      Events refusals;
-      for (const CaseEvent* d : r->decisions) {
-        if (IsNonComplianceRefusal(d)) refusals.push_back(d);
-      }
-      if (!refusals.empty()) {
-        f.Cite(refusals);
-        Add(f.Build(FindingStatus::kFail,
-                    absl::StrCat(what, ", yet the refusal for non-compliance ",
-                                 Refs(refusals), " relies on it.")));
+      } else if (absl::IsNotFound(kept)) {
+        NotPreserved(f, *r,
+                     absl::StrCat(message, " is not stored in the ledger"));
+      } else if (absl::IsDataLoss(kept)) {
+        NotPreserved(f, *r,
+                     absl::StrCat(message,
+                                  " is stored in the ledger altered: the bytes "
+                                  "kept under that digest no longer have it "
+                                  "('caseledger verify' names them)"));
       } else {
-        Add(f.Build(FindingStatus::kWarn, absl::StrCat(what, ".")));
+        NotPreserved(
+            f, *r,
+            absl::StrCat(message, " could not be read from the ledger (",
+                         kept.message(), ")"));
       }
+    }
+  }
+
+  // A request's message is not preserved, for the reason `what` gives: a
+  // FAIL when a refusal for non-compliance relies on the request.
+  void NotPreserved(FindingBuilder& f, const RequestFacts& r,
+                    const std::string& what) {
+    Events refusals;
+    for (const CaseEvent* d : r.decisions) {
+      if (IsNonComplianceRefusal(d)) refusals.push_back(d);
+    }
+    if (!refusals.empty()) {
+      f.Cite(refusals);
+      Add(f.Build(FindingStatus::kFail,
+                  absl::StrCat(what, ", yet the refusal for non-compliance ",
+                               Refs(refusals), " relies on it.")));
+    } else {
+      Add(f.Build(FindingStatus::kWarn, absl::StrCat(what, ".")));
     }
   }
 

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "ledger/recorded_event.h"
@@ -103,10 +104,14 @@ struct Findings {
   bool operator==(const Findings&) const = default;
 };
 
-// Answers whether the message blob with this SHA-256 (lowercase hex) is
-// stored beside the log. Used by SENT_MESSAGE_PRESERVED (and so by
-// REFUSAL_SUPPORTED). An empty function means "nothing is stored".
-using MessageStored = std::function<bool(std::string_view sha256_hex)>;
+// Answers whether the message with this SHA-256 (lowercase hex) is stored
+// beside the log, intact: OK if so, kNotFound if it is not stored,
+// kDataLoss if the bytes stored under that digest no longer have it (the
+// finding then says the copy was altered, which a court reads differently
+// from a copy never kept), any other error if it could not be read. Used by
+// SENT_MESSAGE_PRESERVED (and so by REFUSAL_SUPPORTED). An empty function
+// means "nothing is stored".
+using MessageStored = std::function<absl::Status(std::string_view sha256_hex)>;
 
 // Returns the findings for `model`'s case with the events `evaluation`
 // includes; deadlines are judged at evaluation.JudgedAt().

@@ -100,12 +100,11 @@ absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
                                               const Query& query) {
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
                               LoadOpenCase(ledger, case_id, query.evaluation));
-  // A blob that cannot be read, or whose bytes no longer have its SHA-256,
-  // counts as not preserved: the finding then says so, which is the
-  // cautious answer for a court record.
+  // Each message is read and rehashed, so that one altered under its name
+  // counts as not preserved, and the finding says it was altered.
   Findings findings = FindingsFor(
       model, query.evaluation, query.policy,
-      [&](std::string_view sha256) { return ledger.GetBlob(sha256).ok(); });
+      [&](std::string_view sha256) { return ledger.GetBlob(sha256).status(); });
   return FindingsResult{query.format == OutputFormat::kJson
                             ? RenderFindingsJson(findings)
                             : RenderFindingsText(findings),

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/events.pb.h"
@@ -69,10 +70,10 @@ inline Evaluation KnownAt(std::string_view t) {
 }
 
 inline MessageStored AllStored() {
-  return [](std::string_view) { return true; };
+  return [](std::string_view) { return absl::OkStatus(); };
 }
 inline MessageStored NothingStored() {
-  return [](std::string_view) { return false; };
+  return [](std::string_view) { return absl::NotFoundError("not stored"); };
 }
 
 // The SHA-256 (hex) the builder gives the message of a request.

@@ -22,6 +22,7 @@ using fixture::NothingStored;
 using fixture::StatusOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kLater[] = "2013-01-01T00:00:00Z";
 
@@ -775,7 +776,7 @@ TEST(SentMessagePreservedTest, PassesWhenStoredAndAsksByLowercaseHex) {
   std::vector<std::string> asked;
   const MessageStored stored = [&asked](std::string_view sha) {
     asked.emplace_back(sha);
-    return true;
+    return absl::OkStatus();
   };
   const Findings f = FindingsAt(b, kLater, stored);
   EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "PASS");
@@ -815,6 +816,34 @@ TEST(SentMessagePreservedTest, MissingDigestIsNotStored) {
   EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "WARN");
   EXPECT_THAT(FindingOf(f, Rule::kSentMessagePreserved, "DOC-1")->message,
               HasSubstr("no recorded digest"));
+}
+
+// A copy altered under its name is not the message sent, and the finding
+// says so rather than that no copy was kept: the two mean different things
+// to a court (tampering against negligence).
+TEST(SentMessagePreservedTest, AnAlteredCopyFailsAndIsCalledAltered) {
+  const Findings f = FindingsAt(KaurCase(), kLater, [](std::string_view) {
+    return absl::DataLossError("no longer has that SHA-256");
+  });
+  EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  const std::string& message =
+      FindingOf(f, Rule::kSentMessagePreserved, "DOC-1")->message;
+  EXPECT_THAT(message, HasSubstr("is stored in the ledger altered"));
+  EXPECT_THAT(message, Not(HasSubstr("is not stored")));
+}
+
+TEST(SentMessagePreservedTest, AnUnreadableCopyIsNotPassedAndSaysWhy) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater, [](std::string_view) {
+    return absl::UnavailableError("disk read failed");
+  });
+  EXPECT_EQ(StatusOf(f, Rule::kSentMessagePreserved, "DOC-1"), "WARN");
+  EXPECT_THAT(
+      FindingOf(f, Rule::kSentMessagePreserved, "DOC-1")->message,
+      HasSubstr("could not be read from the ledger (disk read failed)"));
 }
 
 // ---------------------------------------------------------------------------

@@ -420,7 +420,7 @@ TEST_F(CliTest, AnAlteredMessageIsNotCountedAsPreserved) {
   EXPECT_THAT(after.out,
               HasSubstr(absl::StrCat("The message sent for DOC-1 (sha256 ",
                                      absl::StripAsciiWhitespace(attached.out),
-                                     ") is not stored in the ledger.")));
+                                     ") is stored in the ledger altered")));
 }
 
 // The walk of the log never reads the stored messages; a damaged block of

@@ -413,7 +413,9 @@ absl::StatusOr<Derived> Derive(absl::Span<const RecordedEvent> events,
   d.deadlines = projections::DeadlinesFor(d.model, evaluation, policy);
   d.findings = projections::FindingsFor(
       d.model, evaluation, policy, [&](std::string_view sha) {
-        return stored_messages.count(std::string(sha)) > 0;
+        return stored_messages.count(std::string(sha)) > 0
+                   ? absl::OkStatus()
+                   : absl::NotFoundError("not in the bundle");
       });
   d.state_json = projections::RenderStateJson(d.state);
   d.deadlines_json = projections::RenderDeadlinesJson(d.deadlines);

@@ -96,6 +96,12 @@ int UsageError(Io& io, const std::string& verb, const std::string& message);
 absl::StatusOr<bool> WantsJson(const Args& args);
 // Reads a whole file ("-" is standard input).
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
+// Checks the stored deadline index against the log, progress on err. On
+// success sets `ok_line` to the line to print ("" when the index has applied
+// nothing) and returns kExitOk; otherwise prints a FAIL line (a missing
+// deadline) or the error, and returns the exit code.
+int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
+                       std::string* ok_line);
 
 // Verb tables of each verbs_*.cc.
 std::vector<Verb> LedgerVerbs();

@@ -23,7 +23,19 @@ int VerifyBackupVerb(const std::string& dir, Io& io) {
     io.out << "FAIL " << info.status().message() << "\n";
     return kExitCheckFailed;
   }
-  io.out << "OK backup in " << dir << ": " << Describe(*info) << "\n";
+  // The backup's deadline index is restored as it is, so it is checked as
+  // 'verify --db BACKUP' checks it.
+  LedgerOptions read_only;
+  read_only.read_only = true;
+  auto backup = Ledger::Open(dir, read_only);
+  if (!backup.ok()) return Fail(io, "backup", backup.status());
+  std::string deadlines;
+  if (int code = CheckDeadlineIndex(**backup, "backup", io, &deadlines);
+      code != kExitOk) {
+    return code;
+  }
+  io.out << "OK backup in " << dir << ": " << Describe(*info) << "\n"
+         << deadlines;
   return kExitOk;
 }
 
@@ -80,8 +92,8 @@ std::vector<Verb> BackupVerbs() {
         "BACKUP' reads it too.",
         {{"to", "BACKUP", "the new folder to write the backup to"},
          {"verify", "BACKUP",
-          "check this backup: every digest, node, checkpoint and table "
-          "checksum"}},
+          "check this backup: every digest, node, checkpoint, stored "
+          "message and table checksum, and the deadline index"}},
         0,
         0},
        Backup},

@@ -170,19 +170,10 @@ int Verify(const Args& args, Io& io) {
       return kExitCheckFailed;
     }
   }
-  // The one stored projection: a deadline missing from it would hide its
-  // case from the overdue list, though the log is intact.
-  auto deadlines = projections::DeadlineIndex::Verify(
-      **ledger, [&](uint64_t done, uint64_t total) {
-        io.err << "verify: deadline index " << done << "/" << total
-               << " events\n";
-      });
-  if (!deadlines.ok()) {
-    if (!absl::IsDataLoss(deadlines.status())) {
-      return Fail(io, "verify", deadlines.status());
-    }
-    io.out << "FAIL " << deadlines.status().message() << "\n";
-    return kExitCheckFailed;
+  std::string deadlines;
+  if (int code = CheckDeadlineIndex(**ledger, "verify", io, &deadlines);
+      code != kExitOk) {
+    return code;
   }
   io.out << "OK " << report->entries << " entries, " << report->cases
          << " cases, " << report->nodes << " Merkle nodes, " << report->messages
@@ -197,14 +188,36 @@ int Verify(const Args& args, Io& io) {
     io.out << "OK extends the trusted checkpoint of size " << trusted->tree_size
            << "\n";
   }
-  if (deadlines->position > 0) {
-    io.out << "OK the deadline index holds the " << deadlines->deadlines
-           << " deadlines set up to position " << deadlines->position << "\n";
-  }
+  io.out << deadlines;
   return kExitOk;
 }
 
 }  // namespace
+
+int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
+                       std::string* ok_line) {
+  // The one stored projection: a deadline missing from it would hide its
+  // case from the overdue list, though the log is intact.
+  auto deadlines = projections::DeadlineIndex::Verify(
+      ledger, [&](uint64_t done, uint64_t total) {
+        io.err << verb << ": deadline index " << done << "/" << total
+               << " events\n";
+      });
+  if (!deadlines.ok()) {
+    if (!absl::IsDataLoss(deadlines.status())) {
+      return Fail(io, verb, deadlines.status());
+    }
+    io.out << "FAIL " << deadlines.status().message() << "\n";
+    return kExitCheckFailed;
+  }
+  ok_line->clear();
+  if (deadlines->position > 0) {
+    *ok_line = absl::StrCat(
+        "OK the deadline index holds the ", deadlines->deadlines,
+        " deadlines set up to position ", deadlines->position, "\n");
+  }
+  return kExitOk;
+}
 
 std::vector<Verb> EvidenceVerbs() {
   return {

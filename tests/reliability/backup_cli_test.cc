@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
+#include "projections/deadline_index.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/test_util.h"
 
@@ -187,6 +189,34 @@ TEST_F(BackupCliTest, DamagedBackupFailsVerifyWithExitOne) {
   CliRun r = Cli("restore --from " + Backup() + " --db " + Restored());
   EXPECT_EQ(r.code, 1);
   EXPECT_FALSE(fs::exists(Restored()));
+}
+
+// A restore copies the deadline index as it is, so the backup's check
+// covers it as 'verify --db BACKUP' does.
+TEST_F(BackupCliTest, BackupVerifyChecksTheDeadlineIndex) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  CliRun intact = Cli("backup --verify " + Backup());
+  ASSERT_EQ(intact.code, 0) << intact.out << intact.err;
+  EXPECT_THAT(intact.out, HasSubstr("\nOK the deadline index holds the 2 "
+                                    "deadlines set up to position 10\n"));
+  EXPECT_THAT(intact.err, HasSubstr("backup: deadline index 10/10 events\n"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto backup, Ledger::Open(Backup()));
+    ASSERT_OK_AND_ASSIGN(auto events, backup->ReadAll(1, 10));
+    for (const RecordedEvent& e : events) {
+      auto keys = projections::DeadlineIndex::KeysOf(e);
+      if (keys.empty()) continue;
+      ASSERT_OK(backup->WriteProjection(projections::DeadlineIndex::kName,
+                                        {{keys[0], std::nullopt}}, 10));
+      break;
+    }
+  }
+  CliRun missing = Cli("backup --verify " + Backup());
+  EXPECT_EQ(missing.code, 1) << missing.out << missing.err;
+  EXPECT_EQ(missing.out,
+            "FAIL position 4: the deadline index lacks the deadline "
+            "2012-04-15T23:59:59Z that this document_request_sent sets for "
+            "request DOC-1 of case E2012-000417; run 'caseledger rebuild'\n");
 }
 
 TEST_F(BackupCliTest, BadUsageExitsTwoAndConflictsThree) {

@@ -1491,6 +1491,11 @@ absl::Status Ledger::ScanProjection(
                             });
 }
 
+absl::StatusOr<std::optional<std::string>> Ledger::ReadProjection(
+    std::string_view name, std::string_view key) const {
+  return impl_->store->Get(Family::kProjections, ProjectionKey(name, key));
+}
+
 absl::Status Ledger::DropProjection(std::string_view name) {
   // A read-only store refuses the write (kFailedPrecondition).
   // One range tombstone over the keys, "name 0x00 ..." up to the position

@@ -224,6 +224,11 @@ class Ledger {
       std::string_view name, std::string_view from, std::string_view prefix,
       const std::function<absl::StatusOr<bool>(
           std::string_view key, std::string_view value)>& visit) const;
+  // The value projection `name` holds under `key`, or nullopt when none: a
+  // point read, where a scan from `key` would read ahead a whole window of
+  // the table for one key.
+  absl::StatusOr<std::optional<std::string>> ReadProjection(
+      std::string_view name, std::string_view key) const;
   // Removes every key of projection `name` and its position.
   absl::Status DropProjection(std::string_view name);
 

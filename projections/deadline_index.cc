@@ -118,14 +118,8 @@ absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
   absl::Status s = ledger.ForEach(1, [&](const RecordedEvent& e) {
     if (e.position > verified.position) return absl::CancelledError();
     for (const std::string& key : KeysOf(e)) {
-      bool stored = false;
-      CASELEDGER_RETURN_IF_ERROR(
-          ledger.ScanProjection(kName, key, key,
-                                [&](std::string_view found,
-                                    std::string_view) -> absl::StatusOr<bool> {
-                                  stored = found == key;
-                                  return false;
-                                }));
+      CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                                  ledger.ReadProjection(kName, key));
       if (!stored) {
         const KeyParts missing = PartsOf(key);
         return absl::DataLossError(absl::StrCat(

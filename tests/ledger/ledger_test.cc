@@ -1005,6 +1005,16 @@ TEST_F(LedgerTest, ProjectionStateAndPositionAreWrittenTogether) {
         return absl::StatusOr<bool>(true);
       }));
   EXPECT_EQ(keys, (std::vector<std::string>{"k2=v2"}));
+  // A point read sees the same, and no other projection's keys.
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> k2,
+                       ledger_->ReadProjection("p", "k2"));
+  EXPECT_EQ(k2, "v2");
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> k1,
+                       ledger_->ReadProjection("p", "k1"));
+  EXPECT_EQ(k1, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> other_k1,
+                       ledger_->ReadProjection("other", "k1"));
+  EXPECT_EQ(other_k1, "x");
   ASSERT_OK(ledger_->DropProjection("p"));
   ASSERT_OK_AND_ASSIGN(at, ledger_->ProjectionPosition("p"));
   EXPECT_EQ(at, 0u);

@@ -12,9 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
-#include "ledger/ledger.h"
-#include "projections/deadline_index.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/deadline_index.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -200,17 +199,7 @@ TEST_F(BackupCliTest, BackupVerifyChecksTheDeadlineIndex) {
   EXPECT_THAT(intact.out, HasSubstr("\nOK the deadline index holds the 2 "
                                     "deadlines set up to position 10\n"));
   EXPECT_THAT(intact.err, HasSubstr("backup: deadline index 10/10 events\n"));
-  {
-    ASSERT_OK_AND_ASSIGN(auto backup, Ledger::Open(Backup()));
-    ASSERT_OK_AND_ASSIGN(auto events, backup->ReadAll(1, 10));
-    for (const RecordedEvent& e : events) {
-      auto keys = projections::DeadlineIndex::KeysOf(e);
-      if (keys.empty()) continue;
-      ASSERT_OK(backup->WriteProjection(projections::DeadlineIndex::kName,
-                                        {{keys[0], std::nullopt}}, 10));
-      break;
-    }
-  }
+  ASSERT_OK(testing::RemoveTheFirstDeadline(Backup(), 10));
   CliRun missing = Cli("backup --verify " + Backup());
   EXPECT_EQ(missing.code, 1) << missing.out << missing.err;
   EXPECT_EQ(missing.out,

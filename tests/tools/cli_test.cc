@@ -20,8 +20,8 @@
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
-#include "projections/deadline_index.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/deadline_index.h"
 #include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
@@ -358,17 +358,7 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
                         "to position 10\n"));
   EXPECT_THAT(intact.err, HasSubstr("verify: deadline index 10/10 events\n"));
 
-  {
-    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Db()));
-    ASSERT_OK_AND_ASSIGN(auto events, ledger->ReadAll(1, 10));
-    for (const RecordedEvent& e : events) {
-      auto keys = projections::DeadlineIndex::KeysOf(e);
-      if (keys.empty()) continue;
-      ASSERT_OK(ledger->WriteProjection(projections::DeadlineIndex::kName,
-                                        {{keys[0], std::nullopt}}, 10));
-      break;
-    }
-  }
+  ASSERT_OK(testing::RemoveTheFirstDeadline(Db(), 10));
   CliRun missing = Cli("verify --db " + Db());
   EXPECT_EQ(missing.code, 1) << missing.out << missing.err;
   EXPECT_EQ(missing.out,

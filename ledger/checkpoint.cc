@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger {
 namespace {
@@ -70,44 +71,9 @@ std::string OpenSslErrors() {
   return out.empty() ? "no OpenSSL error recorded" : out;
 }
 
-// Untrusted text echoed in an error message: escaped and cut short, so a
-// hostile note cannot forge log lines or flood logs.
+// Untrusted text echoed in an error message (Printable says why).
 std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 64;
-  return absl::StrCat("\"", absl::CHexEscape(AbslView(s.substr(0, kMax))),
-                      s.size() > kMax ? "...\"" : "\"");
-}
-
-// Decodes the UTF-8 sequence starting at s[i]. Returns the code point and
-// sets *len, or returns -1 for anything that is not well-formed UTF-8
-// (stray continuation bytes, truncation, overlong forms, surrogates, values
-// above U+10FFFF), matching what Go's decoder rejects.
-int32_t DecodeRune(std::string_view s, size_t i, size_t* len) {
-  const auto c0 = static_cast<unsigned char>(s[i]);
-  if (c0 < 0x80) {
-    *len = 1;
-    return c0;
-  }
-  size_t n;
-  int32_t r, min;
-  if ((c0 & 0xE0) == 0xC0) {
-    n = 2, r = c0 & 0x1F, min = 0x80;
-  } else if ((c0 & 0xF0) == 0xE0) {
-    n = 3, r = c0 & 0x0F, min = 0x800;
-  } else if ((c0 & 0xF8) == 0xF0) {
-    n = 4, r = c0 & 0x07, min = 0x10000;
-  } else {
-    return -1;
-  }
-  if (s.size() - i < n) return -1;
-  for (size_t k = 1; k < n; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return -1;
-    r = r << 6 | (c & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return -1;
-  *len = n;
-  return r;
+  return absl::StrCat("\"", Printable(s), "\"");
 }
 
 // Unicode White_Space, the set Go's unicode.IsSpace uses for key names.
@@ -150,7 +116,7 @@ absl::Status CheckNoteChars(std::string_view text, std::string_view what) {
                        absl::Hex(c, absl::kZeroPad2), " at byte ", i));
     }
     size_t len = 0;
-    if (DecodeRune(text, i, &len) < 0) {
+    if (DecodeUtf8(text, i, &len) < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           AbslView(what), " line ", line, ": invalid UTF-8 at byte ", i));
     }
@@ -168,7 +134,7 @@ absl::Status CheckKeyName(std::string_view name, std::string_view what) {
   }
   for (size_t i = 0; i < name.size();) {
     size_t len = 0;
-    const int32_t r = DecodeRune(name, i, &len);
+    const int32_t r = DecodeUtf8(name, i, &len);
     const char* problem = r < 0               ? "is not valid UTF-8"
                           : IsUnicodeSpace(r) ? "contains white space"
                           : r < 0x20          ? "contains a control character"

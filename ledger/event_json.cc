@@ -5,10 +5,13 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger {
 namespace {
@@ -22,17 +25,82 @@ absl::string_view ExpectedScalar(absl::string_view type) {
   return "";
 }
 
-// protobuf's JSON parser reports "(actor.kind): invalid value "KING" for
+constexpr absl::string_view kATime =
+    "a time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z)";
+
+bool IsTime(const google::protobuf::FieldDescriptor* field) {
+  return field->message_type() != nullptr &&
+         field->message_type()->full_name() == "google.protobuf.Timestamp";
+}
+
+// What a JSON value of `field` must be, for a value of the wrong kind.
+std::string Expected(const google::protobuf::FieldDescriptor* field) {
+  using google::protobuf::FieldDescriptor;
+  if (IsTime(field)) return std::string(kATime);
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "a JSON object";
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      std::vector<std::string> names;
+      for (int i = 1; i < field->enum_type()->value_count(); ++i) {
+        names.push_back(field->enum_type()->value(i)->name());
+      }
+      return absl::StrCat("one of ", absl::StrJoin(names, ", "));
+    }
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "a string";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return "true or false";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return "a number";
+    default:
+      return "an integer";
+  }
+}
+
+// The field at a dotted path of proto field names from Event
+// ("document_request_sent.to"), or null.
+const google::protobuf::FieldDescriptor* FieldAt(absl::string_view path) {
+  const google::protobuf::Descriptor* message = v1::Event::descriptor();
+  const google::protobuf::FieldDescriptor* field = nullptr;
+  for (absl::string_view name : absl::StrSplit(path, '.')) {
+    if (message == nullptr) return nullptr;
+    field = message->FindFieldByName(std::string(name));
+    if (field == nullptr)
+      field = message->FindFieldByCamelcaseName(std::string(name));
+    if (field == nullptr) return nullptr;
+    message = field->message_type();
+  }
+  return field;
+}
+
+// Printable for the absl::string_view that protobuf's messages come in.
+std::string PrintableText(absl::string_view s) {
+  return Printable(std::string_view(s.data(), s.size()));
+}
+
+// A value protobuf's parser quotes, as the error message shows it: escaped
+// and cut short (Printable), in double quotes when it was a JSON string.
+std::string Shown(absl::string_view value) {
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+    return absl::StrCat("\"", PrintableText(value), "\"");
+  }
+  return PrintableText(value);
+}
+
+// protobuf's parser reports "(actor.kind): invalid value "KING" for
 // type type.googleapis.com/caseledger.v1.ActorKind.Value" or "(actor)
 // colour: Cannot find field."; caseledger names the field first, then the
 // problem in the domain's terms (docs/bad-input.md, section 2.1). A message
-// of a form not recognised here is kept whole.
+// of a form not recognised here is kept, escaped.
 std::string ExplainJsonError(absl::string_view message) {
   std::string path;
   absl::string_view rest = message;
   if (absl::ConsumePrefix(&rest, "(")) {
     const size_t close = rest.find(')');
-    if (close == absl::string_view::npos) return std::string(message);
+    if (close == absl::string_view::npos) return PrintableText(message);
     path = std::string(rest.substr(0, close));
     rest.remove_prefix(close + 1);
   }
@@ -41,19 +109,35 @@ std::string ExplainJsonError(absl::string_view message) {
   };
   if (absl::ConsumeSuffix(&rest, ": Cannot find field.")) {
     absl::ConsumePrefix(&rest, " ");
-    return absl::StrCat(field(rest), ": unknown field");
+    return absl::StrCat(PrintableText(field(rest)), ": unknown field");
+  }
+  if (absl::ConsumeSuffix(
+          &rest, ": Proto field is not repeating, cannot start list.")) {
+    // "(case_opened) program: Proto field is not repeating, ..."
+    absl::ConsumePrefix(&rest, " ");
+    const auto* f = FieldAt(field(rest));
+    return absl::StrCat(field(rest), ": a list is not ",
+                        f != nullptr ? Expected(f) : "allowed here");
   }
   absl::ConsumePrefix(&rest, ": ");
   if (rest == "Root element must be a message.") {
     return "an event must be a JSON object";
   }
   if (!absl::ConsumePrefix(&rest, "invalid value ")) {
-    // A syntax error: protobuf's text, the line and a caret under the spot.
-    return absl::StrCat("not valid JSON: ", std::string(rest));
+    // A syntax error: protobuf's text, then the spot on a line of its own
+    // with a caret under it. The spot's control characters become '?', one
+    // for one, so that the caret stays under it.
+    std::string text(rest);
+    for (char& c : text) {
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7F) {
+        c = '?';
+      }
+    }
+    return absl::StrCat("not valid JSON: ", text);
   }
   constexpr absl::string_view kForType = " for type ";
   const size_t for_type = rest.rfind(kForType);
-  if (for_type == absl::string_view::npos) return std::string(message);
+  if (for_type == absl::string_view::npos) return PrintableText(message);
   absl::string_view value = rest.substr(0, for_type);
   absl::string_view type = rest.substr(for_type + kForType.size());
   if (type == "oneof") {
@@ -61,11 +145,18 @@ std::string ExplainJsonError(absl::string_view message) {
     const size_t last = value.rfind('\'');
     const size_t first = value.rfind('\'', last - 1);
     if (last == absl::string_view::npos || first == absl::string_view::npos) {
-      return std::string(message);
+      return PrintableText(message);
     }
     return absl::StrCat("payload: an event holds exactly one payload, and ",
                         value.substr(first + 1, last - first - 1),
                         " is a second one");
+  }
+  if (value == "Starting an object on a scalar field") {
+    // "(case_opened): invalid value Starting an object on a scalar field
+    // for type program": `type` is the field's name.
+    const auto* f = FieldAt(field(type));
+    return absl::StrCat(field(type), ": an object is not ",
+                        f != nullptr ? Expected(f) : "allowed here");
   }
   if (absl::EndsWith(type, "/google.protobuf.Timestamp")) {
     // "Field 'occurred_at', Invalid time format: 2011-02-30T10:00:00Z" or
@@ -78,38 +169,44 @@ std::string ExplainJsonError(absl::string_view message) {
                is != absl::string_view::npos) {
       shown = value.substr(is + kValueIs.size());
     }
-    return absl::StrCat(path, ": ", shown,
-                        " is not a time (RFC 3339 with a time zone, e.g. "
-                        "2011-02-01T10:00:00Z)");
+    return absl::StrCat(path, ": ", Shown(shown), " is not ", kATime);
   }
   if (absl::ConsumePrefix(&type, "type.googleapis.com/")) {
-    const auto* values =
-        google::protobuf::DescriptorPool::generated_pool()->FindEnumTypeByName(
-            std::string(type));
-    if (values == nullptr) return std::string(message);
+    const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+    if (pool->FindMessageTypeByName(std::string(type)) != nullptr) {
+      return absl::StrCat(path, ": ", Shown(value), " is not a JSON object");
+    }
+    const auto* values = pool->FindEnumTypeByName(std::string(type));
+    if (values == nullptr) return PrintableText(message);
     std::vector<std::string> names;
     for (int i = 1; i < values->value_count(); ++i) {  // 0 is UNSPECIFIED
       names.push_back(values->value(i)->name());
     }
-    return absl::StrCat(path, ": unknown value ", value, " (one of ",
+    return absl::StrCat(path, ": unknown value ", Shown(value), " (one of ",
                         absl::StrJoin(names, ", "), ")");
   }
   absl::string_view expected = ExpectedScalar(type);
-  if (expected.empty()) return std::string(message);
-  return absl::StrCat(path, ": ", value, " is not ", expected);
+  if (expected.empty()) return PrintableText(message);
+  return absl::StrCat(path, ": ", Shown(value), " is not ", expected);
 }
 
-// Finds a field given twice in one JSON object. protobuf's parser keeps the
-// last of the two, so `{"case_id": "A", ..., "case_id": "B"}` would be
-// stored as case B while a person reading the line sees A. Run on text that
-// protobuf has parsed already, so it trusts the syntax. A field is the same
-// under its proto name and its JSON name (`case_id`, `caseId`), and a key
-// written with escapes is the key it decodes to.
-class RepeatedFieldFinder {
+// Finds what protobuf's parser lets through and a reader of the line would
+// take otherwise:
+// - a field given twice in one object: the parser keeps the last of the
+//   two, so `{"case_id": "A", ..., "case_id": "B"}` would be stored as case
+//   B while a person reading the line sees A;
+// - a time written as an object (`"occurred_at": {}` is taken as
+//   1970-01-01T00:00:00Z, `{"seconds": "5"}` as a count of seconds);
+// - a single value where a list belongs (`"to": "a@b.example"`), and null
+//   in a list, which the parser drops.
+// Run on text that protobuf has parsed already, so it trusts the syntax. A
+// field is the same under its proto name and its JSON name (`case_id`,
+// `caseId`), and a key written with escapes is the key it decodes to.
+class LenientInputFinder {
  public:
-  explicit RepeatedFieldFinder(std::string_view json) : json_(json) {}
+  explicit LenientInputFinder(std::string_view json) : json_(json) {}
 
-  // The path of the first field given twice ("actor.kind"), or "".
+  // "field: problem" for the first such value, or "".
   std::string Find() {
     SkipSpace();
     return Object(v1::Event::descriptor(), "");
@@ -136,7 +233,11 @@ class RepeatedFieldFinder {
       bool repeated = field != nullptr
                           ? absl::c_linear_search(numbers, field->number())
                           : absl::c_linear_search(unknown, key);
-      if (repeated) return here;
+      if (repeated) {
+        return absl::StrCat(
+            Printable(here),
+            ": given twice in one object; name each field once");
+      }
       if (field != nullptr) {
         numbers.push_back(field->number());
       } else {
@@ -145,7 +246,7 @@ class RepeatedFieldFinder {
       SkipSpace();
       ++at_;  // ':'
       SkipSpace();
-      if (std::string found = Member(field, here); !found.empty()) {
+      if (std::string found = Member(field, here, false); !found.empty()) {
         return found;
       }
     }
@@ -154,10 +255,10 @@ class RepeatedFieldFinder {
   }
 
   // The value starting at at_ and the comma after it, if any: an object's
-  // member after its key, or an array's element.
+  // member after its key, or (`element`) an array's element.
   std::string Member(const google::protobuf::FieldDescriptor* field,
-                     const std::string& path) {
-    std::string found = Value(field, path);
+                     const std::string& path, bool element) {
+    std::string found = Value(field, path, element);
     SkipSpace();
     if (at_ < json_.size() && json_[at_] == ',') {
       ++at_;
@@ -166,11 +267,28 @@ class RepeatedFieldFinder {
     return found;
   }
 
-  // The value starting at at_, of `field` (null when unknown).
+  // The value starting at at_, of `field` (null when unknown), or one
+  // element of it when `element`.
   std::string Value(const google::protobuf::FieldDescriptor* field,
-                    const std::string& path) {
+                    const std::string& path, bool element) {
     if (at_ >= json_.size()) return "";
-    switch (json_[at_]) {
+    const char c = json_[at_];
+    if (field != nullptr) {
+      // null leaves a field unset, as in proto3's JSON mapping; a list
+      // cannot hold it.
+      const bool null = c == 'n';
+      if (null && element)
+        return absl::StrCat(path, ": null is not allowed in a list");
+      if (field->is_repeated() && !element && !null && c != '[') {
+        return absl::StrCat(path, ": ", Kind(c),
+                            " is not a list; write a JSON array, e.g. [",
+                            Kind(c) == "a string" ? "\"...\"" : "...", "]");
+      }
+      if (IsTime(field) && !null && c != '"' && c != '\'' && c != '[') {
+        return absl::StrCat(path, ": ", Kind(c), " is not ", kATime);
+      }
+    }
+    switch (c) {
       case '{':
         return Object(
             field != nullptr &&
@@ -182,8 +300,10 @@ class RepeatedFieldFinder {
       case '[': {
         ++at_;
         SkipSpace();
-        while (at_ < json_.size() && json_[at_] != ']') {
-          if (std::string found = Member(field, path); !found.empty()) {
+        for (int i = 0; at_ < json_.size() && json_[at_] != ']'; ++i) {
+          if (std::string found =
+                  Member(field, absl::StrCat(path, "[", i, "]"), true);
+              !found.empty()) {
             return found;
           }
         }
@@ -201,6 +321,26 @@ class RepeatedFieldFinder {
           ++at_;
         }
         return "";
+    }
+  }
+
+  // The kind of the JSON value that starts with `c`.
+  static absl::string_view Kind(char c) {
+    switch (c) {
+      case '{':
+        return "an object";
+      case '[':
+        return "a list";
+      case '"':
+      case '\'':
+        return "a string";
+      case 't':
+      case 'f':
+        return "true or false";
+      case 'n':
+        return "null";
+      default:
+        return "a number";
     }
   }
 
@@ -303,6 +443,12 @@ class RepeatedFieldFinder {
 }  // namespace
 
 absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
+  // protobuf's own message quotes the bytes around the bad one, raw.
+  if (size_t bad = FirstInvalidUtf8(json); bad != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("byte %d (0x%02x) is not UTF-8; an event is UTF-8 text",
+                        bad + 1, static_cast<unsigned char>(json[bad])));
+  }
   v1::Event event;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
@@ -313,9 +459,8 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
     return absl::InvalidArgumentError(ExplainJsonError(
         absl::string_view(status.message().data(), status.message().size())));
   }
-  if (std::string field = RepeatedFieldFinder(json).Find(); !field.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": given twice in one object; name each field once"));
+  if (std::string found = LenientInputFinder(json).Find(); !found.empty()) {
+    return absl::InvalidArgumentError(found);
   }
   return event;
 }
@@ -333,10 +478,12 @@ absl::StatusOr<EventLine> EventLineReader::Next() {
   std::string text;
   while (std::getline(in_, text)) {
     ++line_;
-    absl::string_view trimmed = absl::StripAsciiWhitespace(text);
-    if (trimmed.empty()) continue;
-    auto event =
-        ParseEventJson(std::string_view(trimmed.data(), trimmed.size()));
+    // Editors on Windows may open a UTF-8 file with a byte order mark.
+    if (line_ == 1 && absl::StartsWith(text, "\xEF\xBB\xBF")) text.erase(0, 3);
+    if (absl::StripAsciiWhitespace(text).empty()) continue;
+    // Untrimmed, so that a byte named in an error is counted from the
+    // line's start.
+    auto event = ParseEventJson(text);
     if (!event.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("line ", line_, ": ", event.status().message()));

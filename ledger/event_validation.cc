@@ -16,6 +16,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger {
 namespace {
@@ -163,7 +164,7 @@ absl::Status CheckAddress(std::string_view field, std::string_view address,
     return required ? Invalid(field, "is required") : absl::OkStatus();
   }
   if (!IsValidEmailAddress(address)) {
-    return Invalid(field, absl::StrCat("'", std::string(address),
+    return Invalid(field, absl::StrCat("'", Printable(address),
                                        "' is not a valid email address"));
   }
   return absl::OkStatus();
@@ -529,14 +530,14 @@ absl::Status ValidateEvent(const v1::Event& event) {
                    unknown->problem);
   }
   if (!event.event_id().empty() && !IsValidUuid(event.event_id())) {
-    return Invalid("event_id",
-                   absl::StrCat("'", event.event_id(), "' is not a UUID"));
+    return Invalid("event_id", absl::StrCat("'", Printable(event.event_id()),
+                                            "' is not a UUID"));
   }
   if (event.case_id().empty()) return Invalid("case_id", "is required");
   if (!IsValidCaseId(event.case_id())) {
     return Invalid(
         "case_id",
-        absl::StrCat("'", event.case_id(),
+        absl::StrCat("'", Printable(event.case_id()),
                      "' does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"));
   }
   if (!event.has_occurred_at()) return Invalid("occurred_at", "is required");

@@ -35,6 +35,7 @@
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger {
 
@@ -672,17 +673,17 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
       auto sent = request_sent(c, send.request_id());
       if (!sent.ok()) return sent.status();
       if (*sent) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("document_request_sent.request_id: request ",
-                         send.request_id(), " was already sent in case ", c));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "document_request_sent.request_id: request ",
+            Printable(send.request_id()), " was already sent in case ", c));
       }
       if (!send.resend_of().empty()) {
         auto earlier = request_sent(c, send.resend_of());
         if (!earlier.ok()) return earlier.status();
         if (!*earlier) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("document_request_sent.resend_of: no request ",
-                           send.resend_of(), " was sent earlier in case ", c));
+          return absl::InvalidArgumentError(absl::StrCat(
+              "document_request_sent.resend_of: no request ",
+              Printable(send.resend_of()), " was sent earlier in case ", c));
         }
         // Earlier in business time too: the projections judge by it.
         auto original = sent_at(c, send.resend_of(), i);
@@ -691,9 +692,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
             FromProto(**original) > FromProto(e.event->occurred_at())) {
           using google::protobuf::util::TimeUtil;
           return absl::InvalidArgumentError(absl::StrCat(
-              "document_request_sent.resend_of: request ", send.resend_of(),
-              " was sent at ", TimeUtil::ToString(**original),
-              ", after this resend (",
+              "document_request_sent.resend_of: request ",
+              Printable(send.resend_of()), " was sent at ",
+              TimeUtil::ToString(**original), ", after this resend (",
               TimeUtil::ToString(e.event->occurred_at()), ")"));
         }
       }
@@ -703,8 +704,8 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
       if (!sent.ok()) return sent.status();
       if (!*sent) {
         return absl::InvalidArgumentError(
-            absl::StrCat(*e.type, ".request_id: no request ", *e.request_id,
-                         " was sent in case ", c));
+            absl::StrCat(*e.type, ".request_id: no request ",
+                         Printable(*e.request_id), " was sent in case ", c));
       }
     }
 

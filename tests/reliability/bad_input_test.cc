@@ -256,6 +256,43 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: case_id: given twice in one object; name "
        "each field once",
        Line2(Officer(absl::StrCat(R"("case_id": "E2012-000418", )", kNote)))},
+      {"time as an object", append, 2,
+       "caseledger append: line 2: occurred_at: an object is not a time (RFC "
+       "3339 with a time zone, e.g. 2011-02-01T10:00:00Z)",
+       Line2(absl::StrReplaceAll(Officer(kNote),
+                                 {{R"("2011-02-01T10:00:00Z")", "{}"}}))},
+      {"time as a count of seconds", append, 2,
+       "caseledger append: line 2: occurred_at: an object is not a time",
+       Line2(absl::StrReplaceAll(
+           Officer(kNote),
+           {{R"("2011-02-01T10:00:00Z")", R"({"seconds": "1400000000"})"}}))},
+      {"one value for a list", append, 2,
+       "caseledger append: line 2: document_request_sent.to: a string is not a "
+       "list; write a JSON array, e.g. [\"...\"]",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": "a@b.example"})"))},
+      {"null in a list", append, 2,
+       "caseledger append: line 2: document_request_sent.to[0]: null is not "
+       "allowed in a list",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": [null, "a@b.example"]})"))},
+      {"object for a string", append, 2,
+       "caseledger append: line 2: officer_note_added.text: an object is not "
+       "a string",
+       Line2(Officer(R"("officer_note_added": {"text": {}})"))},
+      {"list for a string", append, 2, "a list is not a string",
+       Line2(Officer(R"("officer_note_added": {"text": ["x"]})"))},
+      {"string for an object", append, 2,
+       "caseledger append: line 2: actor: \"OFFICER\" is not a JSON object",
+       Line2(Event(absl::StrCat(R"("actor": "OFFICER", )", kNote)))},
+      {"not UTF-8", append, 2,
+       "caseledger append: line 2: byte 14 (0xff) is not UTF-8; an event is "
+       "UTF-8 text",
+       Line2(Officer(kNote, "\xff"))},
+      {"control characters echoed", append, 2,
+       "line 2: case_id: 'A\\x1b[31m' does not match "
+       "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+       Line2(Officer(kNote, "A\\u001b[31m"))},
       // 2.2 rules on each event
       {"no payload", append, 2,
        "line 2: payload: exactly one payload is required",

@@ -163,6 +163,25 @@ TEST_F(CliTest, AWritingVerbUpgradesAFormatOneLedgerAndSaysSo) {
   EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
 }
 
+// Editors on Windows may open a UTF-8 file with a byte order mark; without
+// this, line 1 was "not valid JSON: Expected a value."
+TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
+  Init();
+  const std::string events = OpenedWithRequest("C1");
+  CliRun r = Cli("append --db " + Db() + " " +
+                 Write("bom.jsonl", "\xEF\xBB\xBF" + events));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(EventCount(), 2);
+  // Only where the input opens: the mark inside a line is refused.
+  r = Cli(
+      "append --db " + Db() + " -",
+      "\n\xEF\xBB\xBF" + EventLine("C1", "2011-02-02T00:00:00Z",
+                                   R"("officer_note_added": {"text": "x"})"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 2: not valid JSON"));
+  EXPECT_EQ(EventCount(), 2);
+}
+
 TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

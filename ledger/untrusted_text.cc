@@ -1,0 +1,98 @@
+#include "ledger/untrusted_text.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace caseledger {
+
+int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len) {
+  const auto c0 = static_cast<unsigned char>(s[i]);
+  if (c0 < 0x80) {
+    *len = 1;
+    return c0;
+  }
+  size_t n;
+  int32_t r, min;
+  if ((c0 & 0xE0) == 0xC0) {
+    n = 2, r = c0 & 0x1F, min = 0x80;
+  } else if ((c0 & 0xF0) == 0xE0) {
+    n = 3, r = c0 & 0x0F, min = 0x800;
+  } else if ((c0 & 0xF8) == 0xF0) {
+    n = 4, r = c0 & 0x07, min = 0x10000;
+  } else {
+    return -1;
+  }
+  if (s.size() - i < n) return -1;
+  for (size_t k = 1; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return -1;
+    r = r << 6 | (c & 0x3F);
+  }
+  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return -1;
+  *len = n;
+  return r;
+}
+
+size_t FirstInvalidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 0;
+    if (DecodeUtf8(s, i, &len) < 0) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+namespace {
+
+// Characters that change how the text around them is shown.
+bool IsControl(int32_t r) {
+  return r < 0x20 || (r >= 0x7F && r <= 0x9F) || r == 0x2028 || r == 0x2029 ||
+         (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069);
+}
+
+}  // namespace
+
+std::string Printable(std::string_view s) {
+  constexpr size_t kMax = 64;
+  std::string out;
+  size_t i = 0;
+  while (i < s.size() && i < kMax) {
+    size_t len = 0;
+    const int32_t r = DecodeUtf8(s, i, &len);
+    if (r < 0) {
+      absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(s[i]));
+      ++i;
+      continue;
+    }
+    switch (r) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+      case '\'':
+      case '"':
+        out += '\\';
+        out += static_cast<char>(r);
+        break;
+      default:
+        if (r < 0x80 && IsControl(r)) {
+          absl::StrAppendFormat(&out, "\\x%02x", r);
+        } else if (IsControl(r)) {
+          absl::StrAppendFormat(&out, "\\u%04x", r);
+        } else {
+          out.append(s.substr(i, len));
+        }
+    }
+    i += len;
+  }
+  if (i < s.size()) out += "...";
+  return out;
+}
+
+}  // namespace caseledger

@@ -1,0 +1,34 @@
+// Text that comes from outside (an input line, a note, a key name), as the
+// checks that inspect it and the error messages that quote it need it.
+#ifndef CASELEDGER_LEDGER_UNTRUSTED_TEXT_H_
+#define CASELEDGER_LEDGER_UNTRUSTED_TEXT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace caseledger {
+
+// Decodes the UTF-8 sequence starting at s[i]. Returns the code point and
+// sets *len, or returns -1 for anything that is not well-formed UTF-8
+// (stray continuation bytes, truncation, overlong forms, surrogates, values
+// above U+10FFFF), matching what Go's decoder rejects.
+int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len);
+
+// The offset of the first byte of `s` that does not belong to well-formed
+// UTF-8, or std::string_view::npos when all of it does.
+size_t FirstInvalidUtf8(std::string_view s);
+
+// `s` as an error message shows it: at most its first 64 bytes (then
+// "..."), with backslashes, quotes, control characters (C0, DEL, C1, the
+// line and paragraph separators and the bidirectional overrides) and bytes
+// that are not UTF-8 escaped as \n, \\, \', \", \x1b or \u202e. Other
+// characters, accented letters included, are kept. So a hostile value can
+// neither forge a line of a log, nor move a terminal's cursor, nor flood
+// the log it is written to.
+std::string Printable(std::string_view s);
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_UNTRUSTED_TEXT_H_

@@ -1,0 +1,47 @@
+#include "ledger/untrusted_text.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace caseledger {
+namespace {
+
+TEST(PrintableTest, ControlCharactersQuotesAndBackslashesAreEscaped) {
+  EXPECT_EQ(Printable("a\x1b[31mb\n\t\\'\"\x7f"),
+            "a\\x1b[31mb\\n\\t\\\\\\'\\\"\\x7f");
+  EXPECT_EQ(Printable(std::string("a\0b", 3)), "a\\x00b");
+}
+
+TEST(PrintableTest, AccentedLettersAreKeptAndBidiOverridesEscaped) {
+  EXPECT_EQ(Printable("d\xC3\xA9j\xC3\xA0"), "d\xC3\xA9j\xC3\xA0");
+  EXPECT_EQ(Printable("a\xE2\x80\xAE"
+                      "b"),
+            "a\\u202eb");  // U+202E
+  EXPECT_EQ(Printable("a\xC2\x85"
+                      "b"),
+            "a\\u0085b");  // C1 NEL
+}
+
+TEST(PrintableTest, BytesThatAreNotUtf8AreEscapedOneByOne) {
+  EXPECT_EQ(Printable("a\xFF\xC3"), "a\\xff\\xc3");
+  EXPECT_EQ(Printable("\xC0\xAF"), "\\xc0\\xaf");  // overlong '/'
+}
+
+TEST(PrintableTest, LongTextIsCutAfter64Bytes) {
+  EXPECT_EQ(Printable(std::string(64, 'x')), std::string(64, 'x'));
+  EXPECT_EQ(Printable(std::string(1 << 20, 'x')), std::string(64, 'x') + "...");
+}
+
+TEST(FirstInvalidUtf8Test, NamesTheOffsetOfTheFirstBadByte) {
+  EXPECT_EQ(FirstInvalidUtf8("plain d\xC3\xA9j\xC3\xA0"), std::string::npos);
+  EXPECT_EQ(FirstInvalidUtf8("ab\xFF"
+                             "c"),
+            2u);
+  EXPECT_EQ(FirstInvalidUtf8("ab\xC3"), 2u);             // truncated
+  EXPECT_EQ(FirstInvalidUtf8("a\xED\xA0\x80"), 1u);      // a surrogate
+  EXPECT_EQ(FirstInvalidUtf8("a\xF4\x90\x80\x80"), 1u);  // past U+10FFFF
+}
+
+}  // namespace
+}  // namespace caseledger

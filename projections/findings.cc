@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -234,9 +235,19 @@ class RuleEvaluator {
       } else {
         const CaseEvent* last = LastAddressEventBefore(address, sent);
         f.Cite(last);
+        // An address change to it carries consent only from an address on
+        // file; with none, nothing ended there.
+        const bool given_as_new =
+            last != nullptr && last->event.has_contact_address_changed() &&
+            NormalizeAddress(
+                last->event.contact_address_changed().new_address()) ==
+                NormalizeAddress(address);
         without.push_back(
             last == nullptr
                 ? absl::StrCat(address, " (no consent ever recorded)")
+            : given_as_new
+                ? absl::StrCat(address, " (given as a new address at ",
+                               Ref(last), ", with no consent to carry to it)")
                 : absl::StrCat(address, " (consent ended at ", Ref(last), ")"));
       }
     }
@@ -643,6 +654,41 @@ class RuleEvaluator {
     }
   }
 
+  // The requests a non-compliance step on `r` taken at `at` (a note, a
+  // refusal) answers for: `r` first, then each resend of it, directly or
+  // through another resend, sent before `at`. A resend is the same request
+  // sent again, so its deadline and the documents it brought count as much
+  // as the original's: an applicant who answered the resend complied.
+  std::vector<const RequestFacts*> ChainBefore(const RequestFacts& r,
+                                               const CaseEvent* at) const {
+    std::vector<const RequestFacts*> chain = {&r};
+    for (size_t i = 0; i < chain.size(); ++i) {
+      for (const CaseEvent* s : chain[i]->resends) {
+        const RequestFacts* resend =
+            a_.Find(s->event.document_request_sent().request_id());
+        if (Before(s, at) && resend != nullptr && resend->sent == s &&
+            absl::c_find(chain, resend) == chain.end()) {
+          chain.push_back(resend);
+        }
+      }
+    }
+    return chain;
+  }
+
+  // The first documents_received for `r` with complete set, before `at`.
+  static const CaseEvent* CompleteBefore(const RequestFacts& r,
+                                         const CaseEvent* at) {
+    for (const CaseEvent* x : r.receipts) {
+      if (Before(x, at) && x->event.documents_received().complete()) return x;
+    }
+    return nullptr;
+  }
+
+  // How a message names a request of `r`'s chain: "" for `r` itself.
+  static std::string OfResend(const RequestFacts& r, const RequestFacts* m) {
+    return m == &r ? "" : absl::StrCat(" of its resend ", m->id);
+  }
+
   void NonComplianceAfterDeadline() {
     for (const RequestFacts* r : a_.requests()) {
       if (r->notes.empty()) continue;
@@ -652,40 +698,46 @@ class RuleEvaluator {
       std::vector<std::string> sentences;
       for (const CaseEvent* n : r->notes) {
         f.Cite(n);
-        const std::optional<absl::Time> deadline = a_.DeadlineBefore(*r, n);
-        const CaseEvent* complete = nullptr;
-        for (const CaseEvent* x : r->receipts) {
-          if (Before(x, n) && x->event.documents_received().complete()) {
-            complete = x;
-            break;
+        const std::string note =
+            absl::StrCat("The note ", Ref(n), " on ", r->id);
+        std::vector<std::string> passed;  // "the deadline D[ of its resend S]"
+        bool early = false;
+        for (const RequestFacts* m : ChainBefore(*r, n)) {
+          f.Cite(m->sent);
+          const std::string of = OfResend(*r, m);
+          const std::optional<absl::Time> deadline = a_.DeadlineBefore(*m, n);
+          const CaseEvent* complete = CompleteBefore(*m, n);
+          if (!deadline.has_value()) {
+            early = true;
+            sentences.push_back(absl::StrCat(
+                note, " was written though ",
+                m == r ? "the request" : absl::StrCat("its resend ", m->id),
+                " set no deadline."));
+          } else if (n->occurred_at < *deadline) {
+            early = true;
+            sentences.push_back(absl::StrCat(
+                note, " was written at ", FormatUtc(n->occurred_at),
+                ", before the deadline ", FormatUtc(*deadline), of, "."));
+          } else {
+            passed.push_back(
+                absl::StrCat("the deadline ", FormatUtc(*deadline), of));
+          }
+          if (complete != nullptr) {
+            f.Cite(complete);
+            early = true;
+            sentences.push_back(absl::StrCat(
+                note, " was written after complete documents arrived (",
+                Ref(complete), ")",
+                m == r ? "" : absl::StrCat(" for its resend ", m->id), "."));
           }
         }
-        if (!deadline.has_value()) {
+        if (early) {
           status = Worse(status, FindingStatus::kFail);
-          sentences.push_back(absl::StrCat("The note ", Ref(n), " on ", r->id,
-                                           " was written though the request "
-                                           "set no deadline."));
-        } else if (n->occurred_at < *deadline) {
-          status = Worse(status, FindingStatus::kFail);
-          sentences.push_back(absl::StrCat(
-              "The note ", Ref(n), " on ", r->id, " was written at ",
-              FormatUtc(n->occurred_at), ", before the deadline ",
-              FormatUtc(*deadline), "."));
-        }
-        if (complete != nullptr) {
-          f.Cite(complete);
-          status = Worse(status, FindingStatus::kFail);
-          sentences.push_back(absl::StrCat("The note ", Ref(n), " on ", r->id,
-                                           " was written after complete "
-                                           "documents arrived (",
-                                           Ref(complete), ")."));
-        }
-        if (deadline.has_value() && n->occurred_at >= *deadline &&
-            complete == nullptr) {
-          sentences.push_back(absl::StrCat(
-              "The note ", Ref(n), " on ", r->id, " was written at ",
-              FormatUtc(n->occurred_at), ", after the deadline ",
-              FormatUtc(*deadline), ", with no complete documents received."));
+        } else {
+          sentences.push_back(
+              absl::StrCat(note, " was written at ", FormatUtc(n->occurred_at),
+                           ", after ", absl::StrJoin(passed, " and "),
+                           ", with no complete documents received."));
         }
       }
       Add(f.Build(status, absl::StrJoin(sentences, " ")));
@@ -757,14 +809,30 @@ class RuleEvaluator {
           reasons.push_back(std::string(RuleName(rule)));
         }
       }
-      const std::optional<absl::Time> deadline = a_.DeadlineBefore(*r, d);
-      if (!deadline.has_value()) {
-        reasons.push_back(absl::StrCat(id, " set no deadline"));
-      } else if (d->occurred_at <= *deadline) {
-        reasons.push_back(absl::StrCat("the deadline ", FormatUtc(*deadline),
-                                       " had not passed when the case was "
-                                       "decided (",
-                                       FormatUtc(d->occurred_at), ")"));
+      std::vector<std::string> passed;  // "D[ of its resend S]"
+      for (const RequestFacts* m : ChainBefore(*r, d)) {
+        f.Cite(m->sent);
+        const std::string of = OfResend(*r, m);
+        const std::optional<absl::Time> deadline = a_.DeadlineBefore(*m, d);
+        if (!deadline.has_value()) {
+          reasons.push_back(
+              m == r ? absl::StrCat(id, " set no deadline")
+                     : absl::StrCat("its resend ", m->id, " set no deadline"));
+        } else if (d->occurred_at <= *deadline) {
+          reasons.push_back(
+              absl::StrCat("the deadline ", FormatUtc(*deadline), of,
+                           " had not passed when the case was decided (",
+                           FormatUtc(d->occurred_at), ")"));
+        } else {
+          passed.push_back(absl::StrCat(FormatUtc(*deadline), of));
+        }
+        if (const CaseEvent* complete = CompleteBefore(*m, d)) {
+          f.Cite(complete);
+          reasons.push_back(absl::StrCat(
+              "complete documents arrived (", Ref(complete), ")",
+              m == r ? "" : absl::StrCat(" for its resend ", m->id),
+              " before the decision"));
+        }
       }
       if (!reasons.empty()) {
         Add(f.Build(FindingStatus::kFail,
@@ -775,7 +843,7 @@ class RuleEvaluator {
         Add(f.Build(FindingStatus::kPass,
                     absl::StrCat("The refusal for non-compliance (", Ref(d),
                                  ") with ", id, " is supported: its deadline ",
-                                 FormatUtc(*deadline),
+                                 absl::StrJoin(passed, " and "),
                                  " had passed and no rule it rests on "
                                  "fails.")));
       }

@@ -170,6 +170,22 @@ TEST(ConsentEstablishedTest, ConsentCarriesToTheNewAddress) {
   EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-2"), "FAIL");
 }
 
+// Before, the message said "consent ended at #2": the change brought the
+// address in and ended nothing.
+TEST(ConsentEstablishedTest, ANewAddressWithNoConsentToCarryIsNamedSo) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.AddressChanged("2012-05-10T09:00:00Z", "never.on.file@mail.example",
+                   "maria.new@mail.example");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "maria.new@mail.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message,
+              HasSubstr("maria.new@mail.example (given as a new address at "
+                        "#2, with no consent to carry to it)"));
+}
+
 TEST(ConsentEstablishedTest, TransferNoticeToAddressWithoutConsentFails) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
@@ -686,6 +702,86 @@ TEST(RefusalSupportedTest, WarningsElsewhereDoNotUndermineIt) {
   const Findings f = FindingsAt(b, kLater);
   EXPECT_EQ(StatusOf(f, Rule::kOrganizationalMailbox, "DOC-2"), "WARN");
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
+}
+
+// « si le demandeur omet de fournir les documents »: an applicant who sent
+// them did not fail to. Before, with no non-compliance note, nothing looked
+// at the documents and the refusal passed.
+TEST(RefusalSupportedTest, FailsWhenCompleteDocumentsArrivedBeforeTheDecision) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Received("2012-07-01T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("complete documents arrived (#5) before the decision"));
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->positions,
+              ElementsAre(4, 5, 6));
+}
+
+TEST(RefusalSupportedTest, PartialDocumentsDoNotUndermineIt) {
+  CaseBuilder b = KaurCase();
+  b.Received("2012-07-01T09:00:00Z", "DOC-1", /*complete=*/false);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRefusalSupported, "DOC-1"),
+            "PASS");
+}
+
+// A case whose DOC-1 was resent as DOC-2 on 1 July with a deadline of
+// `resend_deadline`, and refused on 21 July naming DOC-1.
+CaseBuilder ResentThenRefused(std::string_view resend_deadline,
+                              bool documents_for_the_resend) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Verified("2012-07-01T10:00:00Z", "DOC-2");
+  b.Email("2012-07-01T10:01:00Z", "DOC-2", resend_deadline)
+      .set_resend_of("DOC-1");
+  if (documents_for_the_resend) b.Received("2012-07-05T09:00:00Z", "DOC-2");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  return b;
+}
+
+// A resend is the same request sent again: the refusal of the original
+// answers for the resend's deadline and documents too.
+TEST(RefusalSupportedTest, FailsWhenTheResendsDeadlineHadNotPassed) {
+  const Findings f =
+      FindingsAt(ResentThenRefused("2012-08-30T23:59:59Z", false), kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("the deadline 2012-08-30T23:59:59Z of its resend DOC-2 "
+                        "had not passed"));
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+  EXPECT_THAT(
+      FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
+      HasSubstr(
+          "before the deadline 2012-08-30T23:59:59Z of its resend DOC-2"));
+}
+
+TEST(RefusalSupportedTest, FailsWhenTheResendWasAnswered) {
+  const Findings f =
+      FindingsAt(ResentThenRefused("2012-07-10T23:59:59Z", true), kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("complete documents arrived (#7) for its resend DOC-2 "
+                        "before the decision"));
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+}
+
+TEST(RefusalSupportedTest, PassesWhenTheResendWentUnansweredPastItsDeadline) {
+  const Findings f =
+      FindingsAt(ResentThenRefused("2012-07-10T23:59:59Z", false), kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("its deadline 2012-07-16T23:59:59Z and "
+                        "2012-07-10T23:59:59Z of its resend DOC-2 had passed"));
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "PASS");
 }
 
 TEST(RefusalSupportedTest, OtherDecisionsAreNotJudged) {

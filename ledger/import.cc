@@ -1,7 +1,12 @@
 #include "ledger/import.h"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "ledger/event_json.h"
@@ -10,25 +15,65 @@
 
 namespace caseledger {
 
-std::string DerivedEventId(uint64_t line, const v1::Event& event) {
+namespace {
+
+std::string BytesWithoutId(const v1::Event& event) {
   v1::Event without_id = event;
   without_id.clear_event_id();
   std::string bytes;
+  // Serialization is deterministic within one binary; an event whose bytes
+  // changed with protobuf's version would get a new id, like an edited one.
   without_id.SerializeToString(&bytes);
-  Sha256Digest d = Sha256(absl::StrCat(line, "\n"), bytes);
+  return bytes;
+}
+
+std::string IdOf(uint64_t occurrence, std::string_view bytes) {
+  Sha256Digest d =
+      Sha256(absl::StrCat("import occurrence ", occurrence, "\n"), bytes);
   return UuidText(DigestBytes(d), 8);
 }
 
-namespace {
+// Counts the identical events of one input. Keyed by 64 bits of their
+// digest to keep ~16 bytes per line: two different events that share them
+// (about one chance in 10^7 for 10^7 lines) only number the later one as a
+// repeat, which the same input numbers the same way again.
+class Occurrences {
+ public:
+  uint64_t Next(std::string_view bytes) {
+    const Sha256Digest d = Sha256(bytes);
+    uint64_t key = 0;
+    for (int i = 0; i < 8; ++i) key = key << 8 | d[i];
+    if (seen_.insert(key).second) return 0;
+    return ++repeats_[key];
+  }
+
+ private:
+  absl::flat_hash_set<uint64_t> seen_;
+  absl::flat_hash_map<uint64_t, uint64_t> repeats_;
+};
 
 absl::StatusOr<std::ifstream> OpenInput(const std::string& path) {
+  // A folder opens as a stream that fails on its first read.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": it is a folder"));
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
   return in;
 }
 
+constexpr uint64_t kLinesPerCheckReport = 100000;
+
 }  // namespace
+
+std::string DerivedEventId(uint64_t occurrence, const v1::Event& event) {
+  return IdOf(occurrence, BytesWithoutId(event));
+}
 
 absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                                                 const std::string& path,
@@ -36,13 +81,19 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   // Pass 1: every line parses and is well formed, or nothing is written.
   // Idempotency comes first (domain.md §3): a line whose id is stored is
   // left to the append, which skips it or refuses it as a conflict.
+  ImportProgress progress;
   {
     CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
     EventLineReader reader(in);
+    uint64_t events = 0;
     while (true) {
       auto next = reader.Next();
       if (absl::IsOutOfRange(next.status())) break;
       if (!next.ok()) return next.status();
+      ++events;
+      if (options.checked && next->line % kLinesPerCheckReport == 0) {
+        options.checked(next->line, false);
+      }
       if (absl::Status valid = ValidateEvent(next->event); !valid.ok()) {
         const std::string& id = next->event.event_id();
         if (id.empty() || !ledger.ReadEvent(id).ok()) {
@@ -51,11 +102,17 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
         }
       }
     }
+    if (events == 0) {
+      return absl::InvalidArgumentError("the input holds no events");
+    }
+    progress.total_lines = reader.line();
+    if (options.checked) options.checked(reader.line(), true);
   }
   // Pass 2: append in batches.
   CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
   EventLineReader reader(in);
-  ImportProgress progress;
+  Occurrences occurrences;
+  bool first_batch = true;
   std::vector<v1::Event> batch;
   std::vector<uint64_t> lines;
   auto flush = [&]() -> absl::Status {
@@ -69,11 +126,15 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
       return absl::Status(
           result.status().code(),
-          absl::StrCat("line ", lines[*index], ": ", std::string(message),
-                       " (lines before ", lines.front(),
-                       " are imported; fix the line and run the import "
-                       "again: stored events are skipped)"));
+          absl::StrCat(
+              "line ", lines[*index], ": ", std::string(message), " (",
+              first_batch ? "no line is imported"
+                          : absl::StrCat("lines before ", lines.front(),
+                                         " are imported"),
+              "; fix the line and run the import again: stored events are "
+              "skipped)"));
     }
+    first_batch = false;
     for (const auto& e : result->events) {
       ++(e.duplicate ? progress.duplicates : progress.appended);
     }
@@ -87,7 +148,8 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     if (!next.ok()) return next.status();
     progress.lines = next->line;
     if (next->event.event_id().empty()) {
-      next->event.set_event_id(DerivedEventId(next->line, next->event));
+      const std::string bytes = BytesWithoutId(next->event);
+      next->event.set_event_id(IdOf(occurrences.Next(bytes), bytes));
     }
     batch.push_back(std::move(next->event));
     lines.push_back(next->line);

@@ -5,9 +5,10 @@
 // events is appended in batches, each atomic and synced. It is made safe to
 // re-run instead: every line is parsed and validated on its own before
 // anything is written (what needs the ledger is checked batch by batch),
-// and events without an event_id get one derived from the line number and
-// the event's bytes, so running the same file again skips what is already
-// stored and continues after it.
+// and events without an event_id get one derived from the event's bytes and
+// the number of identical lines before it in the file, so running the same
+// file again skips what is already stored and continues after it, even
+// after lines were added, removed or moved to fix it.
 #ifndef CASELEDGER_LEDGER_IMPORT_H_
 #define CASELEDGER_LEDGER_IMPORT_H_
 
@@ -21,9 +22,10 @@
 namespace caseledger {
 
 struct ImportProgress {
-  uint64_t lines = 0;       // input lines read so far
-  uint64_t appended = 0;    // events newly written
-  uint64_t duplicates = 0;  // events already stored, skipped
+  uint64_t lines = 0;        // input lines read so far
+  uint64_t total_lines = 0;  // lines in the input (known once it is checked)
+  uint64_t appended = 0;     // events newly written
+  uint64_t duplicates = 0;   // events already stored, skipped
 };
 
 struct ImportOptions {
@@ -31,6 +33,10 @@ struct ImportOptions {
   size_t batch_size = 1000;
   // Called after each batch. May be null.
   std::function<void(const ImportProgress&)> progress;
+  // Called while the input is checked, before anything is written: every
+  // 100,000 lines, and once at the end with every line checked. May be
+  // null.
+  std::function<void(uint64_t lines_checked, bool done)> checked;
 };
 
 // Imports the JSON Lines file at `path`. Errors name the line: a malformed
@@ -44,8 +50,11 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                                                 const ImportOptions& options);
 
 // The event_id an import gives an event without one: a UUID (version 8,
-// RFC 9562) from SHA-256(line number || event bytes without the id).
-std::string DerivedEventId(uint64_t line, const v1::Event& event);
+// RFC 9562) from SHA-256("import occurrence " k "\n" || event bytes without
+// the id), where k counts the identical events (bytes without the id)
+// before it in the input, from 0. Two identical lines stay two events, and
+// a line keeps its id wherever it moves in the file.
+std::string DerivedEventId(uint64_t occurrence, const v1::Event& event);
 
 }  // namespace caseledger
 

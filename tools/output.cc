@@ -142,6 +142,12 @@ absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args) {
   CASELEDGER_ASSIGN_OR_RETURN(flags.json, WantsJson(args));
   CASELEDGER_ASSIGN_OR_RETURN(flags.from, CountFlag(args, "from", 1));
   CASELEDGER_ASSIGN_OR_RETURN(flags.limit, CountFlag(args, "limit", 0));
+  // 0 means "no limit" to the ledger and the service; as a flag it would
+  // read as "none" and print everything.
+  if (args.Has("limit") && flags.limit == 0) {
+    return absl::InvalidArgumentError(
+        "--limit 0: give at least 1, or leave --limit out to read every event");
+  }
   return flags;
 }
 

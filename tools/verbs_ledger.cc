@@ -71,10 +71,16 @@ int Import(const Args& args, Io& io) {
   if (!ledger.ok()) return Fail(io, "import", ledger.status());
   absl::Time start = SystemClock().Now();
   ImportOptions options;
+  options.checked = [&](uint64_t lines, bool done) {
+    io.err << "import: " << lines << " lines checked"
+           << (done ? ", every one well formed; appending" : "") << "\n";
+    // The rate counts appends only.
+    if (done) start = SystemClock().Now();
+  };
   options.progress = [&](const ImportProgress& p) {
     double seconds = absl::ToDoubleSeconds(SystemClock().Now() - start);
-    io.err << "import: line " << p.lines << ", " << p.appended << " appended, "
-           << p.duplicates << " already stored ("
+    io.err << "import: line " << p.lines << " of " << p.total_lines << ", "
+           << p.appended << " appended, " << p.duplicates << " already stored ("
            << static_cast<uint64_t>((p.appended + p.duplicates) /
                                     std::max(seconds, 1e-3))
            << " events/s)\n";
@@ -164,8 +170,9 @@ std::vector<Verb> LedgerVerbs() {
         "the ledger (the\ncase exists, the request was sent) is checked batch "
         "by batch, and a line\nrefused then stops the import with the batches "
         "before it stored. Events\nwithout an event_id get one derived from "
-        "the line and its content, so\nrunning the same file again skips what "
-        "is stored and resumes after it.",
+        "their content (and how many identical\nlines come before them), so "
+        "running the same file again, even with lines\nadded or moved to fix "
+        "it, skips what is stored and resumes after it.",
         {},
         1,
         1},

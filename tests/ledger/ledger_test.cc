@@ -380,7 +380,7 @@ TEST_F(LedgerTest, RacingLargeCallsWithTheSameIdsHaveOneWinner) {
   ASSERT_OK(ledger_->Verify());
 }
 
-TEST(EventIds, DerivedIdsAreStableUuidsThatDependOnLineAndContent) {
+TEST(EventIds, DerivedIdsAreStableUuidsThatDependOnOccurrenceAndContent) {
   auto e = ParseEventJson(
       R"({"case_id": "A", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "x"}})");
   ASSERT_OK(e);

@@ -107,6 +107,9 @@ std::vector<Case> Cases() {
       // 1.3 flag values
       {"count", "read --db L --from -1", 2,
        "caseledger read: --from: '-1' is not a whole number"},
+      {"read --limit 0", "read --db L --limit 0", 2,
+       "caseledger read: --limit 0: give at least 1, or leave --limit out to "
+       "read every event"},
       {"no case", "read --db L --case NOPE", 2,
        "caseledger read: no case NOPE"},
       {"expected version", append + " --expected-version latest", 2,

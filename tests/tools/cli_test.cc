@@ -767,7 +767,7 @@ TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   CliRun first = Cli("import --db " + Db() + " " + file);
   ASSERT_EQ(first.code, 0) << first.err;
   EXPECT_THAT(first.out, HasSubstr("imported 60 events"));
-  EXPECT_THAT(first.err, HasSubstr("import: line 60"));
+  EXPECT_THAT(first.err, HasSubstr("import: line 60 of 60"));
   CliRun again = Cli("import --db " + Db() + " " + file);
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("imported 0 events (60 already stored"));
@@ -779,6 +779,61 @@ TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   EXPECT_EQ(refused.code, 2);
   EXPECT_THAT(refused.err, HasSubstr("line 61"));
   EXPECT_EQ(EventCount(), 60);
+}
+
+// An audit found that ids derived from line numbers made a re-run after
+// adding a line (a missing case_opened, say) store every later note again.
+TEST_F(CliTest, ImportAfterLinesWereInsertedOrMovedAddsOnlyTheNewOnes) {
+  Init();
+  const std::string opened = EventLine("I-1", "2011-01-10T10:00:00Z",
+                                       R"("case_opened": {"office_id": "X"})");
+  const std::string note = EventLine("I-1", "2011-01-11T10:00:00Z",
+                                     R"("officer_note_added": {"text": "n"})");
+  const std::string other = EventLine("I-1", "2011-01-12T10:00:00Z",
+                                      R"("officer_note_added": {"text": "o"})");
+  // The same note twice is two events.
+  CliRun first = Cli("import --db " + Db() + " " +
+                     Write("a.jsonl", opened + note + note + other));
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("imported 4 events"));
+  const std::string second_case = EventLine(
+      "I-2", "2011-01-10T10:00:00Z", R"("case_opened": {"office_id": "X"})");
+  CliRun again =
+      Cli("import --db " + Db() + " " +
+          Write("b.jsonl", "\n" + second_case + opened + other + note + note));
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("imported 1 events (4 already stored"));
+  EXPECT_EQ(EventCount(), 5);
+  // A third copy of the note is a new event.
+  CliRun third = Cli("import --db " + Db() + " " +
+                     Write("c.jsonl", opened + note + note + note + other));
+  ASSERT_EQ(third.code, 0) << third.err;
+  EXPECT_THAT(third.out, HasSubstr("imported 1 events (4 already stored"));
+  EXPECT_EQ(EventCount(), 6);
+}
+
+TEST_F(CliTest, ImportRefusesAFolderAndAnInputWithoutEventsAsBadInput) {
+  Init();
+  CliRun folder = Cli("import --db " + Db() + " " + dir_.path());
+  EXPECT_EQ(folder.code, 2);
+  EXPECT_THAT(folder.err, HasSubstr("it is a folder"));
+  CliRun blank = Cli("import --db " + Db() + " " + Write("e.jsonl", "\n \n"));
+  EXPECT_EQ(blank.code, 2);
+  EXPECT_THAT(blank.err, HasSubstr("the input holds no events"));
+  EXPECT_EQ(EventCount(), 0);
+}
+
+TEST_F(CliTest, ImportSaysWhenNothingWasImported) {
+  Init();
+  CliRun r = Cli(
+      "import --db " + Db() + " " +
+      Write("n.jsonl", EventLine("NOPE", "2011-01-10T10:00:00Z",
+                                 R"("officer_note_added": {"text": "n"})")));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 1: "));
+  EXPECT_THAT(r.err, HasSubstr("(no line is imported;"));
+  EXPECT_THAT(r.err,
+              HasSubstr("import: 1 lines checked, every one well formed"));
 }
 
 // domain.md §3: idempotency before validation, in an import too. A line

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/status_macros.h"
 
 namespace caseledger::cli {
 
@@ -183,6 +184,15 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
   return buffer.str();
 }
 
+absl::StatusOr<std::string> ReadMessageToAttach(const Args& args, Io& io) {
+  const std::string& path = args.positional()[0];
+  CASELEDGER_ASSIGN_OR_RETURN(std::string bytes, ReadInput(path, io));
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
+  }
+  return bytes;
+}
+
 namespace {
 
 std::vector<Verb> AllVerbs() {
@@ -227,8 +237,9 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
   }
   out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
   out << "Client mode (docs/service.md): caseledger --server HOST:PORT "
-         "--token-file FILE\n[--tls-ca FILE] VERB ... runs append, read, "
-         "timeline, state, deadlines, findings,\nexport, checkpoint or prove "
+         "--token-file FILE\n[--tls-ca FILE] VERB ... runs attach, append, "
+         "read, "
+         "timeline, state, deadlines,\nfindings, export, checkpoint or prove "
          "against a server.\n";
 }
 

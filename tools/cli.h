@@ -96,6 +96,9 @@ int UsageError(Io& io, const std::string& verb, const std::string& message);
 absl::StatusOr<bool> WantsJson(const Args& args);
 // Reads a whole file ("-" is standard input).
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
+// The message `attach` stores: the whole file named by its argument,
+// refused when empty.
+absl::StatusOr<std::string> ReadMessageToAttach(const Args& args, Io& io);
 // Checks the stored deadline index against the log, progress on err. On
 // success sets `ok_line` to the line to print ("" when the index has applied
 // nothing) and returns kExitOk; otherwise prints a FAIL line (a missing

@@ -10,6 +10,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "ledger/sha256.h"
+#include "ledger/status_macros.h"
 #include "tools/server/rpc_status.h"
 #include "tools/server/wire.h"
 
@@ -205,6 +206,29 @@ absl::Status LedgerClient::ReadAll(
         return stub_->ReadAll(context, request);
       },
       visit);
+}
+
+absl::StatusOr<std::string> LedgerClient::AttachMessage(
+    std::string_view message) {
+  constexpr size_t kChunkBytes = 1 << 20;
+  auto context = NewContext(absl::Now() + options_.timeout);
+  v1::AttachedMessage response;
+  auto writer = stub_->AttachMessage(context.get(), &response);
+  for (size_t at = 0; at < message.size(); at += kChunkBytes) {
+    v1::MessageChunk chunk;
+    chunk.set_data(std::string(message.substr(at, kChunkBytes)));
+    // A failed write means the call ended; Finish says why.
+    if (!writer->Write(chunk)) break;
+  }
+  writer->WritesDone();
+  CASELEDGER_RETURN_IF_ERROR(server::FromGrpcStatus(writer->Finish()));
+  const std::string sent = ToHex(Sha256(message));
+  if (response.sha256() != sent) {
+    return absl::DataLossError(
+        absl::StrCat("the server stored the message as SHA-256 ",
+                     response.sha256(), ", but the bytes sent have ", sent));
+  }
+  return sent;
 }
 
 absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(

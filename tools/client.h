@@ -57,6 +57,9 @@ class LedgerClient {
   // UUID here, so that retries after UNAVAILABLE are idempotent.
   absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
                                       ExpectedVersion expected = {});
+  // Stores `message` (RFC 5322 bytes) beside the log and returns its
+  // lowercase hex SHA-256, checked against the bytes sent.
+  absl::StatusOr<std::string> AttachMessage(std::string_view message);
   // Calls `visit` for each event of the case from `from_version`, at most
   // `limit` (0: all); stops at the first error `visit` returns.
   absl::Status ReadCase(

@@ -113,6 +113,17 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
   return kExitOk;
 }
 
+int RemoteAttach(const RemoteFlags& flags, const Args& args, Io& io) {
+  auto bytes = ReadMessageToAttach(args, io);
+  if (!bytes.ok()) return Fail(io, "attach", bytes.status());
+  auto client = Connect(flags, args, io);
+  if (!client.ok()) return Fail(io, "attach", client.status());
+  auto sha256 = (*client)->AttachMessage(*bytes);
+  if (!sha256.ok()) return Fail(io, "attach", sha256.status());
+  io.out << *sha256 << "\n";
+  return kExitOk;
+}
+
 int RemoteCheckpoint(const RemoteFlags& flags, const Args& args, Io& io) {
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "checkpoint", client.status());
@@ -316,6 +327,7 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
 
 int RunRemote(const RemoteFlags& flags, const std::string& verb,
               const Args& args, Io& io) {
+  if (verb == "attach") return RemoteAttach(flags, args, io);
   if (verb == "append") return RemoteAppend(flags, args, io);
   if (verb == "read") return RemoteRead(flags, args, io);
   if (verb == "checkpoint") return RemoteCheckpoint(flags, args, io);

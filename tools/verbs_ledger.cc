@@ -33,12 +33,8 @@ int Init(const Args& args, Io& io) {
 }
 
 int Attach(const Args& args, Io& io) {
-  const std::string& path = args.positional()[0];
-  auto bytes = ReadInput(path, io);
+  auto bytes = ReadMessageToAttach(args, io);
   if (!bytes.ok()) return Fail(io, "attach", bytes.status());
-  if (bytes->empty()) {
-    return UsageError(io, "attach", absl::StrCat(path, " is empty"));
-  }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "attach", ledger.status());
   auto hex = (*ledger)->PutBlob(*bytes);

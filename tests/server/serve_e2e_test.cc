@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -32,6 +33,7 @@ namespace caseledger {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using testing::CliRun;
@@ -393,6 +395,48 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 // `serve --tls-cert F --tls-key F --client-ca F` from the command line (its
 // --tls-* flags were once taken as client-mode flags and refused), and
 // client mode with --tls-ca, --tls-cert and --tls-key against it.
+// Before, attach had no client mode: a ledger behind `serve` could store no
+// message, and every email request's SENT_MESSAGE_PRESERVED warned.
+TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
+  const std::string db = dir_.Sub("served");
+  ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
+  const std::string eml = Example("bounce-handled-DOC-1.eml");
+  ASSERT_EQ(Cli("init --db " + dir_.Sub("scratch") + " --name s.test/log").code,
+            0);
+  CliRun local = Cli("attach --db " + dir_.Sub("scratch") + " " + eml);
+  ASSERT_EQ(local.code, 0) << local.err;
+
+  ServeProcess server;
+  std::string address = Serve(server, db);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  ASSERT_EQ(Cli(Remote(address, "admin") + "append " +
+                Example("bounce-handled.jsonl"))
+                .code,
+            0);
+  CliRun before = Cli(Remote(address, "reader") +
+                      "findings --format json --case E2012-000417");
+  ASSERT_EQ(before.code, 0) << before.err;
+
+  CliRun refused = Cli(Remote(address, "reader") + "attach " + eml);
+  EXPECT_EQ(refused.code, 4) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("role reader may not call AttachMessage"));
+  CliRun remote = Cli(Remote(address, "appender") + "attach " + eml);
+  ASSERT_EQ(remote.code, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  CliRun after = Cli(Remote(address, "reader") +
+                     "findings --format json --case E2012-000417");
+  ASSERT_EQ(after.code, 0) << after.err;
+  // DOC-1's copy was missing and is now found.
+  const std::string sha256(absl::StripTrailingAsciiWhitespace(remote.out));
+  const std::string missing =
+      absl::StrCat("for DOC-1 (sha256 ", sha256, ") is not stored");
+  EXPECT_THAT(before.out, HasSubstr(missing));
+  EXPECT_THAT(after.out, Not(HasSubstr(missing)));
+  EXPECT_THAT(after.out,
+              HasSubstr(absl::StrCat(
+                  "for DOC-1 is stored in the ledger (sha256 ", sha256, ")")));
+}
+
 TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
   // A CA, a server certificate for 127.0.0.1 and a client certificate.
   const std::string d = dir_.path();

@@ -262,6 +262,37 @@ TEST_F(ServerTest, OversizedBatchesAndMessagesAreRefused) {
 // A read sends a stored event twice (parsed, and its exact bytes): an event
 // the server took in under the request limit must come back out, or it
 // would block every read and subscription past it.
+// A service that sends the office's emails keeps the copy a court expects
+// (SENT_MESSAGE_PRESERVED) without a shell on the ledger's machine.
+TEST_F(ServerTest, AttachMessageStoresTheBytesUnderTheirSha256) {
+  auto appender = Client(tokens_.appender);
+  // Over one chunk of the stream, so that it arrives in pieces.
+  std::string message = "Subject: DOC-1\r\n\r\n";
+  while (message.size() < (3u << 20)) absl::StrAppend(&message, message.size());
+  ASSERT_OK_AND_ASSIGN(std::string sha256, appender->AttachMessage(message));
+  EXPECT_EQ(sha256, ToHex(Sha256(message)));
+  ASSERT_OK_AND_ASSIGN(std::string stored, ledger_->GetBlob(sha256));
+  EXPECT_EQ(stored, message);
+  // Again: the same digest, nothing new.
+  ASSERT_OK_AND_ASSIGN(std::string again, appender->AttachMessage(message));
+  EXPECT_EQ(again, sha256);
+  EXPECT_EQ(appender->AttachMessage("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerTest, AttachMessageRefusesAMessageOverItsLimitAndStoresNothing) {
+  server_.reset();
+  server::ServerOptions options;
+  options.service.max_attached_message_bytes = 2 << 20;
+  StartServer(options);
+  const std::string message(3 << 20, 'x');
+  absl::Status s = Client(tokens_.appender)->AttachMessage(message).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("caseledger attach --db"));
+  EXPECT_EQ(ledger_->GetBlob(ToHex(Sha256(message))).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(ServerTest, AnEventNearTheRequestLimitReadsBack) {
   auto c = Client(tokens_.appender);
   std::vector<v1::Event> events = {CaseOpened("LARGE"), Note("LARGE", "x")};
@@ -800,6 +831,10 @@ TEST_F(ServerTest, RoleMatrix) {
       {"Append", kAppend,
        [&](client::LedgerClient& c) {
          return c.Append({Note("ROLES", absl::StrCat("n", ++n))}).status();
+       }},
+      {"AttachMessage", kAppend,
+       [&](client::LedgerClient& c) {
+         return c.AttachMessage("Subject: roles\r\n\r\nbody\r\n").status();
        }},
       {"ReadCase", kRead,
        [&](client::LedgerClient& c) {

@@ -163,6 +163,36 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status LedgerService::AttachMessage(
+    grpc::ServerContext* context, grpc::ServerReader<v1::MessageChunk>* reader,
+    v1::AttachedMessage* response) {
+  auto caller = Authorize(context, Permission::kAppend, "AttachMessage", "");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  std::string message;
+  v1::MessageChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (message.size() + chunk.data().size() >
+        options_.max_attached_message_bytes) {
+      return ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+          "the message is over ", options_.max_attached_message_bytes,
+          " bytes, the most AttachMessage stores; attach it where the "
+          "ledger is ('caseledger attach --db DIR')")));
+    }
+    message += chunk.data();
+  }
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client left");
+  }
+  if (message.empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("the message is empty"));
+  }
+  auto sha256 = options_.ledger->PutBlob(message);
+  if (!sha256.ok()) return ToGrpcStatus(sha256.status());
+  response->set_sha256(*sha256);
+  response->set_bytes(message.size());
+  return grpc::Status::OK;
+}
+
 grpc::Status LedgerService::ReadCase(
     grpc::ServerContext* context, const v1::ReadCaseRequest* request,
     grpc::ServerWriter<v1::StoredEvent>* writer) {

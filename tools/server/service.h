@@ -67,6 +67,9 @@ struct ServiceOptions {
   BundleExporter* bundles = nullptr;
   // Most events in one Append. Default: 10,000.
   size_t max_batch_events = 10000;
+  // Largest message AttachMessage stores, in bytes: the whole message is
+  // held in memory to be hashed and written at once. Default: 64 MiB.
+  size_t max_attached_message_bytes = 64 << 20;
   // Events read from the store at a time by streams. Default: 256.
   uint64_t page_size = 256;
   // How long an idle subscription waits for new events before it checks for
@@ -92,6 +95,9 @@ class LedgerService final : public v1::Ledger::Service {
   grpc::Status Append(grpc::ServerContext* context,
                       const v1::AppendRequest* request,
                       v1::AppendResponse* response) override;
+  grpc::Status AttachMessage(grpc::ServerContext* context,
+                             grpc::ServerReader<v1::MessageChunk>* reader,
+                             v1::AttachedMessage* response) override;
   grpc::Status ReadCase(grpc::ServerContext* context,
                         const v1::ReadCaseRequest* request,
                         grpc::ServerWriter<v1::StoredEvent>* writer) override;

@@ -140,26 +140,6 @@ absl::Status StartPartial(const fs::path& partial) {
 constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
                                                   kAccessLog};
 
-// Whether `dir`, which holds no store/, holds only what an init or a
-// restore into it left when it stopped before renaming store.partial/ to
-// store/: that store, and the files written before it (the key, the key
-// being written, the access log). Such a folder never was a ledger, and
-// nothing in it is the only copy of anything: the store never held an
-// appended event, and its key signed nothing outside it.
-bool LeftUnfinished(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir / kPartialStoreDir, ec)) return false;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    const fs::path name = e.path().filename();
-    if (name != kPartialStoreDir &&
-        absl::c_none_of(kWrittenBeforeTheStore,
-                        [&](const char* file) { return name == file; })) {
-      return false;
-    }
-  }
-  return !ec;
-}
-
 // An exclusive lock on a folder, held while a restore fills it in place: a
 // second restore into it would otherwise take the first one's copy in
 // progress for an unfinished one and remove it.
@@ -250,6 +230,31 @@ absl::Status Finish(const fs::path& partial, const fs::path& dir) {
 }
 
 }  // namespace
+
+// An unfinished store, and the files written before it (the key, the key
+// being written, the access log). A folder holding only these never was a
+// ledger, and nothing in it is the only copy of anything: the store never
+// held an appended event, and its key signed nothing outside it.
+bool internal::HoldsOnlyLedgerFiles(const fs::path& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const fs::path name = e.path().filename();
+    if (name != kPartialStoreDir &&
+        absl::c_none_of(kWrittenBeforeTheStore,
+                        [&](const char* file) { return name == file; })) {
+      return false;
+    }
+  }
+  return !ec;
+}
+
+bool internal::LeftUnfinished(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_directory(dir / kPartialStoreDir, ec) &&
+         HoldsOnlyLedgerFiles(dir);
+}
+
+using internal::LeftUnfinished;
 
 absl::Status Ledger::VerifyFiles() const {
   return impl_->store->VerifyChecksums();

@@ -918,6 +918,18 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " holds a signing key but no store: ", *missing));
   }
+  // Anything else in the folder is someone's data, which a ledger beside it
+  // would mix with the key and, at a restore or a cleanup, put at risk.
+  if (fs::is_directory(dir, ec) && !internal::HoldsOnlyLedgerFiles(dir)) {
+    std::string example;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+      example = e.path().filename().string();
+      break;
+    }
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " is not empty and holds no ledger (it holds ",
+                     example, "); init a new or empty folder"));
+  }
   const fs::path unfinished = fs::path(dir) / kPartialStoreDir;
   if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,16 @@ constexpr char kPartialStoreDir[] = "store.partial";
 constexpr char kKeyFile[] = "signing-key.pem";
 // Where init writes the key before renaming it to kKeyFile.
 constexpr char kKeyTempFile[] = "signing-key.pem.tmp";
+
+// Whether every entry of `dir`, which holds no store/, is one that init or
+// a restore writes into a ledger folder before renaming store.partial/ to
+// store/ (backup.cc): a folder that may be filled from scratch. True for an
+// empty folder.
+bool HoldsOnlyLedgerFiles(const std::filesystem::path& dir);
+// Whether `dir` holds what an init or a restore into it left when it
+// stopped before renaming store.partial/ to store/: store.partial/ and
+// nothing but ledger files.
+bool LeftUnfinished(const std::filesystem::path& dir);
 constexpr size_t kSaltSize = 16;
 constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
 // How many cases (and, separately, requests) the sequencer remembers the

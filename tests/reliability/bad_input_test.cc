@@ -101,6 +101,13 @@ std::vector<Case> Cases() {
        "init')"},
       {"init twice", "init --db L", 3,
        "caseledger init: L already holds a ledger"},
+      {"init among other files",
+       "init --db NE",
+       3,
+       "caseledger init: NE is not empty and holds no ledger (it holds "
+       "notes.txt); init a new or empty folder",
+       "",
+       {{"NE/notes.txt", "minutes of the meeting\n"}}},
       {"ledger name", "init --db L2 --name 'has space'", 2,
        "caseledger init: ledger name 'has space' must be non-empty, without "
        "spaces or '+' (it is the checkpoint origin and key name)"},

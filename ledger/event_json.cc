@@ -16,15 +16,6 @@
 namespace caseledger {
 namespace {
 
-// What a JSON value of protobuf's scalar type `type` must look like.
-absl::string_view ExpectedScalar(absl::string_view type) {
-  if (type == "TYPE_STRING") return "a string";
-  if (type == "TYPE_BOOL") return "true or false";
-  if (type == "TYPE_DOUBLE" || type == "TYPE_FLOAT") return "a number";
-  if (absl::StartsWith(type, "TYPE_")) return "an integer";
-  return "";
-}
-
 constexpr absl::string_view kATime =
     "a time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z)";
 
@@ -185,9 +176,10 @@ std::string ExplainJsonError(absl::string_view message) {
     return absl::StrCat(path, ": unknown value ", Shown(value), " (one of ",
                         absl::StrJoin(names, ", "), ")");
   }
-  absl::string_view expected = ExpectedScalar(type);
-  if (expected.empty()) return PrintableText(message);
-  return absl::StrCat(path, ": ", Shown(value), " is not ", expected);
+  // "(officer_note_added.text): invalid value 5 for type TYPE_STRING"
+  const auto* f = FieldAt(path);
+  if (f == nullptr) return PrintableText(message);
+  return absl::StrCat(path, ": ", Shown(value), " is not ", Expected(f));
 }
 
 // Finds what protobuf's parser lets through and a reader of the line would

@@ -57,6 +57,8 @@ const google::protobuf::FieldDescriptor* FieldAt(absl::string_view path) {
   const google::protobuf::FieldDescriptor* field = nullptr;
   for (absl::string_view name : absl::StrSplit(path, '.')) {
     if (message == nullptr) return nullptr;
+    // An element of a list: "to[0]".
+    name = name.substr(0, name.find('['));
     field = message->FindFieldByName(std::string(name));
     if (field == nullptr)
       field = message->FindFieldByCamelcaseName(std::string(name));
@@ -69,6 +71,11 @@ const google::protobuf::FieldDescriptor* FieldAt(absl::string_view path) {
 // Printable for the absl::string_view that protobuf's messages come in.
 std::string PrintableText(absl::string_view s) {
   return Printable(std::string_view(s.data(), s.size()));
+}
+// A whole message of protobuf's, kept when its form is not recognised: long
+// enough to read, still bounded.
+std::string PrintableMessage(absl::string_view s) {
+  return Printable(std::string_view(s.data(), s.size()), 512);
 }
 
 // A value protobuf's parser quotes, as the error message shows it: escaped
@@ -91,7 +98,7 @@ std::string ExplainJsonError(absl::string_view message) {
   absl::string_view rest = message;
   if (absl::ConsumePrefix(&rest, "(")) {
     const size_t close = rest.find(')');
-    if (close == absl::string_view::npos) return PrintableText(message);
+    if (close == absl::string_view::npos) return PrintableMessage(message);
     path = std::string(rest.substr(0, close));
     rest.remove_prefix(close + 1);
   }
@@ -128,7 +135,7 @@ std::string ExplainJsonError(absl::string_view message) {
   }
   constexpr absl::string_view kForType = " for type ";
   const size_t for_type = rest.rfind(kForType);
-  if (for_type == absl::string_view::npos) return PrintableText(message);
+  if (for_type == absl::string_view::npos) return PrintableMessage(message);
   absl::string_view value = rest.substr(0, for_type);
   absl::string_view type = rest.substr(for_type + kForType.size());
   if (type == "oneof") {
@@ -136,7 +143,7 @@ std::string ExplainJsonError(absl::string_view message) {
     const size_t last = value.rfind('\'');
     const size_t first = value.rfind('\'', last - 1);
     if (last == absl::string_view::npos || first == absl::string_view::npos) {
-      return PrintableText(message);
+      return PrintableMessage(message);
     }
     return absl::StrCat("payload: an event holds exactly one payload, and ",
                         value.substr(first + 1, last - first - 1),
@@ -168,7 +175,7 @@ std::string ExplainJsonError(absl::string_view message) {
       return absl::StrCat(path, ": ", Shown(value), " is not a JSON object");
     }
     const auto* values = pool->FindEnumTypeByName(std::string(type));
-    if (values == nullptr) return PrintableText(message);
+    if (values == nullptr) return PrintableMessage(message);
     std::vector<std::string> names;
     for (int i = 1; i < values->value_count(); ++i) {  // 0 is UNSPECIFIED
       names.push_back(values->value(i)->name());
@@ -178,7 +185,7 @@ std::string ExplainJsonError(absl::string_view message) {
   }
   // "(officer_note_added.text): invalid value 5 for type TYPE_STRING"
   const auto* f = FieldAt(path);
-  if (f == nullptr) return PrintableText(message);
+  if (f == nullptr) return PrintableMessage(message);
   return absl::StrCat(path, ": ", Shown(value), " is not ", Expected(f));
 }
 

@@ -52,11 +52,10 @@ bool IsControl(int32_t r) {
 
 }  // namespace
 
-std::string Printable(std::string_view s) {
-  constexpr size_t kMax = 64;
+std::string Printable(std::string_view s, size_t max_bytes) {
   std::string out;
   size_t i = 0;
-  while (i < s.size() && i < kMax) {
+  while (i < s.size() && i < max_bytes) {
     size_t len = 0;
     const int32_t r = DecodeUtf8(s, i, &len);
     if (r < 0) {

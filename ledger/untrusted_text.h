@@ -20,14 +20,14 @@ int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len);
 // UTF-8, or std::string_view::npos when all of it does.
 size_t FirstInvalidUtf8(std::string_view s);
 
-// `s` as an error message shows it: at most its first 64 bytes (then
-// "..."), with backslashes, quotes, control characters (C0, DEL, C1, the
+// `s` as an error message shows it: at most its first `max_bytes` bytes
+// (then "..."), with backslashes, quotes, control characters (C0, DEL, C1, the
 // line and paragraph separators and the bidirectional overrides) and bytes
 // that are not UTF-8 escaped as \n, \\, \', \", \x1b or \u202e. Other
 // characters, accented letters included, are kept. So a hostile value can
 // neither forge a line of a log, nor move a terminal's cursor, nor flood
 // the log it is written to.
-std::string Printable(std::string_view s);
+std::string Printable(std::string_view s, size_t max_bytes = 64);
 
 }  // namespace caseledger
 

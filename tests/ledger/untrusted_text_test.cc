@@ -31,6 +31,8 @@ TEST(PrintableTest, BytesThatAreNotUtf8AreEscapedOneByOne) {
 TEST(PrintableTest, LongTextIsCutAfter64Bytes) {
   EXPECT_EQ(Printable(std::string(64, 'x')), std::string(64, 'x'));
   EXPECT_EQ(Printable(std::string(1 << 20, 'x')), std::string(64, 'x') + "...");
+  EXPECT_EQ(Printable(std::string(600, 'x'), 512),
+            std::string(512, 'x') + "...");
 }
 
 TEST(FirstInvalidUtf8Test, NamesTheOffsetOfTheFirstBadByte) {

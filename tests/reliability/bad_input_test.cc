@@ -286,6 +286,11 @@ std::vector<Case> Cases() {
        "allowed in a list",
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
                      R"("channel": "EMAIL", "to": [null, "a@b.example"]})"))},
+      {"number in a list of strings", append, 2,
+       "caseledger append: line 2: document_request_sent.to[0]: 5 is not a "
+       "string",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": [5]})"))},
       {"object for a string", append, 2,
        "caseledger append: line 2: officer_note_added.text: an object is not "
        "a string",

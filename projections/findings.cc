@@ -684,9 +684,11 @@ class RuleEvaluator {
     return nullptr;
   }
 
-  // How a message names a request of `r`'s chain: "" for `r` itself.
-  static std::string OfResend(const RequestFacts& r, const RequestFacts* m) {
-    return m == &r ? "" : absl::StrCat(" of its resend ", m->id);
+  // How a message names request `m` of `r`'s chain after a word such as
+  // "of" or "for" (" of its resend DOC-2"): "" for `r` itself.
+  static std::string OfResend(const RequestFacts& r, const RequestFacts* m,
+                              const char* word = "of") {
+    return m == &r ? "" : absl::StrCat(" ", word, " its resend ", m->id);
   }
 
   void NonComplianceAfterDeadline() {
@@ -727,8 +729,7 @@ class RuleEvaluator {
             early = true;
             sentences.push_back(absl::StrCat(
                 note, " was written after complete documents arrived (",
-                Ref(complete), ")",
-                m == r ? "" : absl::StrCat(" for its resend ", m->id), "."));
+                Ref(complete), ")", OfResend(*r, m, "for"), "."));
           }
         }
         if (early) {
@@ -828,10 +829,9 @@ class RuleEvaluator {
         }
         if (const CaseEvent* complete = CompleteBefore(*m, d)) {
           f.Cite(complete);
-          reasons.push_back(absl::StrCat(
-              "complete documents arrived (", Ref(complete), ")",
-              m == r ? "" : absl::StrCat(" for its resend ", m->id),
-              " before the decision"));
+          reasons.push_back(
+              absl::StrCat("complete documents arrived (", Ref(complete), ")",
+                           OfResend(*r, m, "for"), " before the decision"));
         }
       }
       if (!reasons.empty()) {

@@ -238,8 +238,8 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
   out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
   out << "Client mode (docs/service.md): caseledger --server HOST:PORT "
          "--token-file FILE\n[--tls-ca FILE] VERB ... runs attach, append, "
-         "read, timeline, state, deadlines,\nfindings, export, checkpoint or "
-         "prove against a server.\n";
+         "read, timeline, state, deadlines,\nfindings, export, checkpoint, "
+         "prove or backup against a server.\n";
 }
 
 }  // namespace

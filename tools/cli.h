@@ -99,6 +99,9 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
 // The message `attach` stores: the whole file named by its argument,
 // refused when empty.
 absl::StatusOr<std::string> ReadMessageToAttach(const Args& args, Io& io);
+// "N entries of ORIGIN, root B64, last checkpoint at size K": what backup,
+// backup --verify and restore print of a backup.
+std::string DescribeBackup(const Ledger::BackupInfo& info);
 // Checks the stored deadline index against the log, progress on err. On
 // success sets `ok_line` to the line to print ("" when the index has applied
 // nothing) and returns kExitOk; otherwise prints a FAIL line (a missing

@@ -92,9 +92,11 @@ template <typename Response, typename Request>
 absl::StatusOr<Response> LedgerClient::Call(
     grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
                                              const Request&, Response*),
-    const Request& request) {
+    const Request& request, absl::Duration timeout) {
   Response response;
-  auto context = NewContext(absl::Now() + options_.timeout);
+  auto context = NewContext(absl::Now() + (timeout == absl::ZeroDuration()
+                                               ? options_.timeout
+                                               : timeout));
   absl::Status s = server::FromGrpcStatus(
       (stub_.get()->*method)(context.get(), request, &response));
   if (!s.ok()) return s;
@@ -229,6 +231,13 @@ absl::StatusOr<std::string> LedgerClient::AttachMessage(
                      response.sha256(), ", but the bytes sent have ", sent));
   }
   return sent;
+}
+
+absl::StatusOr<v1::BackupResponse> LedgerClient::Backup(
+    const std::string& name) {
+  v1::BackupRequest request;
+  request.set_name(name);
+  return Call(&v1::Ledger::Stub::Backup, request, options_.backup_timeout);
 }
 
 absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(

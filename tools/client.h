@@ -41,6 +41,9 @@ struct ClientOptions {
   std::string tls_key_pem;
   // Deadline of each unary call and of each whole read. Default: 60 s.
   absl::Duration timeout = absl::Seconds(60);
+  // Deadline of a Backup, which copies and verifies the whole ledger.
+  // Default: 2 hours.
+  absl::Duration backup_timeout = absl::Hours(2);
   // Appends retried after UNAVAILABLE (the same event ids, so that a retry
   // never appends twice). Default: 4.
   int append_retries = 4;
@@ -85,6 +88,10 @@ class LedgerClient {
       const v1::ExportBundleRequest& request,
       const std::function<bool(const std::string&)>& sink);
 
+  // Has the server write a verified backup of its ledger into the folder
+  // `name` under its --backup-dir (admin only).
+  absl::StatusOr<v1::BackupResponse> Backup(const std::string& name);
+
   // A context with the token and, when `deadline` is finite, the deadline;
   // for calls made on stub() directly (Subscribe).
   std::unique_ptr<grpc::ClientContext> NewContext(absl::Time deadline) const;
@@ -94,12 +101,12 @@ class LedgerClient {
  private:
   explicit LedgerClient(ClientOptions options);
   // One unary call of `method` (a member of v1::Ledger::Stub) with a fresh
-  // context: the token and the timeout.
+  // context: the token and `timeout` (0: options_.timeout).
   template <typename Response, typename Request>
   absl::StatusOr<Response> Call(
       grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
                                                const Request&, Response*),
-      const Request& request);
+      const Request& request, absl::Duration timeout = absl::ZeroDuration());
   absl::Status ReadStream(
       const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
           grpc::ClientContext*)>& open,

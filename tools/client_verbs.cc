@@ -274,6 +274,40 @@ int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
   return kExitOk;
 }
 
+// As verbs_backup.cc's backup --to, written by the server into its
+// --backup-dir; backup --verify reads a folder, so it runs where that is.
+int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
+  if (args.Has("verify")) {
+    return UsageError(io, "backup",
+                      "--verify reads a backup folder: run it where the "
+                      "backup is, without --server");
+  }
+  if (!args.Has("to") || args.Get("to").empty()) {
+    return UsageError(io, "backup",
+                      "--to NAME is required: the new folder under the "
+                      "server's --backup-dir");
+  }
+  auto client = Connect(flags, args, io);
+  if (!client.ok()) return Fail(io, "backup", client.status());
+  auto backup = (*client)->Backup(args.Get("to"));
+  if (!backup.ok()) return Fail(io, "backup", backup.status());
+  std::optional<merkle::Hash> root = DigestFromBytes(backup->root());
+  if (!root) {
+    return Fail(io, "backup",
+                absl::InternalError(absl::StrCat("the server sent a root ",
+                                                 backup->root().size(),
+                                                 " bytes long, not 32")));
+  }
+  Ledger::BackupInfo info;
+  info.origin = backup->origin();
+  info.tree_size = backup->tree_size();
+  info.root = *root;
+  info.checkpoint_size = backup->checkpoint_size();
+  io.out << "backed up " << DescribeBackup(info) << " to " << backup->path()
+         << "; the copy verifies\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
@@ -333,6 +367,7 @@ int RunRemote(const RemoteFlags& flags, const std::string& verb,
   if (verb == "checkpoint") return RemoteCheckpoint(flags, args, io);
   if (verb == "prove") return RemoteProve(flags, args, io);
   if (verb == "export") return RemoteExport(flags, args, io);
+  if (verb == "backup") return RemoteBackup(flags, args, io);
   if (verb == "state" || verb == "deadlines" || verb == "findings" ||
       verb == "timeline") {
     return RemoteProjection(flags, verb, args, io);

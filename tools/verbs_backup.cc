@@ -6,13 +6,14 @@
 #include "tools/cli.h"
 
 namespace caseledger::cli {
-namespace {
 
-std::string Describe(const Ledger::BackupInfo& info) {
+std::string DescribeBackup(const Ledger::BackupInfo& info) {
   return absl::StrCat(info.tree_size, " entries of ", info.origin, ", root ",
                       Base64Encode(DigestBytes(info.root)),
                       ", last checkpoint at size ", info.checkpoint_size);
 }
+
+namespace {
 
 int VerifyBackupVerb(const std::string& dir, Io& io) {
   auto info = Ledger::VerifyBackup(dir);
@@ -34,7 +35,7 @@ int VerifyBackupVerb(const std::string& dir, Io& io) {
       code != kExitOk) {
     return code;
   }
-  io.out << "OK backup in " << dir << ": " << Describe(*info) << "\n"
+  io.out << "OK backup in " << dir << ": " << DescribeBackup(*info) << "\n"
          << deadlines;
   return kExitOk;
 }
@@ -53,7 +54,7 @@ int Backup(const Args& args, Io& io) {
   if (!ledger.ok()) return Fail(io, "backup", ledger.status());
   auto info = (*ledger)->Backup(args.Get("to"));
   if (!info.ok()) return Fail(io, "backup", info.status());
-  io.out << "backed up " << Describe(*info) << " to " << args.Get("to")
+  io.out << "backed up " << DescribeBackup(*info) << " to " << args.Get("to")
          << "; the copy verifies\n";
   return kExitOk;
 }
@@ -69,7 +70,7 @@ int Restore(const Args& args, Io& io) {
   }
   auto info = Ledger::Restore(args.Get("from"), to);
   if (!info.ok()) return Fail(io, "restore", info.status());
-  io.out << "restored " << Describe(*info) << " into " << to
+  io.out << "restored " << DescribeBackup(*info) << " into " << to
          << "; the restored ledger verifies\n";
   // Both copies hold the same key and name: written to side by side they
   // would sign checkpoints of one ledger that contradict each other.
@@ -89,7 +90,9 @@ std::vector<Verb> BackupVerbs() {
         "Write a consistent, verified copy of the ledger (store and signing "
         "key) to a\nnew folder while it stays in use, or check a backup "
         "without restoring it.\nA backup is a ledger folder: 'verify --db "
-        "BACKUP' reads it too.",
+        "BACKUP' reads it too. In client mode\n(--server, an admin token) "
+        "the server writes it: --to NAME is a new folder under\nits "
+        "--backup-dir.",
         {{"to", "BACKUP", "the new folder to write the backup to"},
          {"verify", "BACKUP",
           "check this backup: every digest, node, checkpoint, stored "

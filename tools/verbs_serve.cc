@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -32,6 +33,29 @@ absl::StatusOr<std::string> ReadPem(const Args& args, const std::string& flag,
         absl::StrCat("--", flag, ": ", text.status().message()));
   }
   return *text;
+}
+
+// --backup-dir: an existing folder outside the ledger's, so that a backup
+// survives the loss of the ledger folder. "" when the flag is not given.
+absl::StatusOr<std::string> BackupDir(const Args& args) {
+  namespace fs = std::filesystem;
+  if (!args.Has("backup-dir")) return std::string();
+  const std::string dir = args.Get("backup-dir");
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--backup-dir: '", dir, "' is not a folder; create it first"));
+  }
+  const fs::path backups = fs::weakly_canonical(dir, ec);
+  const fs::path ledger = fs::weakly_canonical(DbDir(args), ec);
+  auto [inside, rest] = std::mismatch(ledger.begin(), ledger.end(),
+                                      backups.begin(), backups.end());
+  if (!ec && inside == ledger.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--backup-dir: '", dir, "' is inside the ledger folder ",
+                     DbDir(args), "; a backup there is lost with it"));
+  }
+  return dir;
 }
 
 int Serve(const Args& args, Io& io) {
@@ -76,6 +100,9 @@ int Serve(const Args& args, Io& io) {
   if (absl::Status s = server::Server::CheckListenOptions(options); !s.ok()) {
     return Fail(io, "serve", s);
   }
+  auto backup_dir = BackupDir(args);
+  if (!backup_dir.ok()) return Fail(io, "serve", backup_dir.status());
+  options.service.backup_dir = *backup_dir;
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
   std::string log_path =
@@ -152,7 +179,8 @@ int Token(const Args& args, Io& io) {
 std::vector<Verb> ServiceVerbs() {
   return {
       {{"serve",
-        "serve --db DIR --tokens FILE [--listen HOST:PORT] [--tls-cert F "
+        "serve --db DIR --tokens FILE [--listen HOST:PORT] [--backup-dir DIR] "
+        "[--tls-cert F "
         "--tls-key F [--client-ca F]]",
         "Run the network service (gRPC caseledger.v1.Ledger and the standard "
         "health\nservice) until SIGTERM or SIGINT; prints 'listening on "
@@ -168,8 +196,12 @@ std::vector<Verb> ServiceVerbs() {
          {"client-ca", "FILE",
           "require client certificates signed by these CAs (mutual TLS)"},
          {"access-log", "FILE",
-          "where reads and exports are recorded (default: "
+          "where reads, exports and backups are recorded (default: "
           "DIR/access-log.jsonl)"},
+         {"backup-dir", "DIR",
+          "an existing folder outside the ledger's where an admin's "
+          "'backup --to NAME' writes (default: none; backups over the "
+          "network are refused)"},
          {"grace", "SECONDS",
           "how long calls in flight may take to finish on stop (default: "
           "30)"}},

@@ -179,6 +179,21 @@ std::vector<Case> Cases() {
        "caseledger serve: listen address 'nowhere' is not HOST:PORT",
        "",
        {{"tokens", ""}}},
+      {"backup dir missing",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --backup-dir nowhere",
+       2,
+       "caseledger serve: --backup-dir: 'nowhere' is not a folder; create it "
+       "first",
+       "",
+       {{"tokens", ""}}},
+      {"backup dir inside the ledger",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --backup-dir "
+       "L/backups",
+       2,
+       "caseledger serve: --backup-dir: 'L/backups' is inside the ledger "
+       "folder L; a backup there is lost with it",
+       "",
+       {{"tokens", ""}, {"L/backups/x", ""}}},
       {"backup kind", "backup --db L", 2,
        "caseledger backup: give exactly one of --to DIR (make a backup) or "
        "--verify DIR (check one)"},
@@ -223,6 +238,20 @@ std::vector<Case> Cases() {
        "caseledger read: token file empty.tok is empty",
        "",
        {{"empty.tok", ""}}},
+      {"backup verify in client mode",
+       "--server 127.0.0.1:1 --token-file t.tok backup --verify B",
+       2,
+       "caseledger backup: --verify reads a backup folder: run it where the "
+       "backup is, without --server",
+       "",
+       {{"t.tok", "clt_x\n"}}},
+      {"backup without to in client mode",
+       "--server 127.0.0.1:1 --token-file t.tok backup",
+       2,
+       "caseledger backup: --to NAME is required: the new folder under the "
+       "server's --backup-dir",
+       "",
+       {{"t.tok", "clt_x\n"}}},
       {"no client mode", "--server localhost:1 verify --db L", 2,
        "caseledger verify: has no client mode: run it where the ledger is, "
        "without --server"},

@@ -437,6 +437,57 @@ TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
                   "for DOC-1 is stored in the ledger (sha256 ", sha256, ")")));
 }
 
+// Before, a ledger behind `serve` could not be backed up without stopping
+// the server: the backup verb needs the writer, which the server holds.
+TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
+  const std::string db = dir_.Sub("served");
+  const std::string backups = dir_.Sub("backups");
+  ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
+  std::filesystem::create_directory(backups);
+  ServeProcess server;
+  std::string address =
+      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                    dir_.Sub("tokens"), "--backup-dir", backups},
+                   dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  ASSERT_EQ(Cli(Remote(address, "admin") + "append " +
+                Example("bounce-handled.jsonl"))
+                .code,
+            0);
+  CliRun local = Cli("backup --db " + db + " --to " + dir_.Sub("local"));
+  EXPECT_EQ(local.code, 4) << local.err;  // the server holds the writer
+
+  CliRun refused = Cli(Remote(address, "appender") + "backup --to nightly");
+  EXPECT_EQ(refused.code, 4) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("role appender may not call Backup"));
+  CliRun remote = Cli(Remote(address, "admin") + "backup --to nightly");
+  ASSERT_EQ(remote.code, 0) << remote.err;
+  EXPECT_THAT(remote.out, StartsWith("backed up 10 entries of e2e.test/log, "
+                                     "root "));
+  EXPECT_THAT(remote.out, HasSubstr(", last checkpoint at size 10 to " +
+                                    backups + "/nightly; the copy verifies\n"));
+  CliRun again = Cli(Remote(address, "admin") + "backup --to nightly");
+  EXPECT_EQ(again.code, 3) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("already exists"));
+
+  // Checked and restored where it is, as a backup made locally.
+  CliRun verified = Cli("backup --verify " + backups + "/nightly");
+  ASSERT_EQ(verified.code, 0) << verified.err;
+  const std::string described = remote.out.substr(
+      std::string("backed up ").size(),
+      remote.out.find(" to " + backups) - std::string("backed up ").size());
+  EXPECT_THAT(verified.out, HasSubstr(described));
+  CliRun restored = Cli("restore --from " + backups + "/nightly --db " +
+                        dir_.Sub("restored"));
+  ASSERT_EQ(restored.code, 0) << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr(described));
+  ASSERT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(testing::FileContents(db + "/access-log.jsonl"),
+              HasSubstr(R"("rpc": "Backup", "what": "name=nightly", )"
+                        R"("outcome": "OK")"));
+}
+
 TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
   // A CA, a server certificate for 127.0.0.1 and a client certificate.
   const std::string d = dir_.path();

@@ -4,6 +4,7 @@
 #ifndef CASELEDGER_TESTS_SERVER_SERVER_FIXTURE_H_
 #define CASELEDGER_TESTS_SERVER_SERVER_FIXTURE_H_
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -99,6 +100,16 @@ class ServerFixture : public ::testing::Test {
     auto server = server::Server::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
+  }
+
+  // (Re)starts the server with `backup_dir` (created here) as its
+  // --backup-dir.
+  void StartServerWithBackupDir(const std::string& backup_dir) {
+    server_.reset();
+    std::filesystem::create_directories(backup_dir);
+    server::ServerOptions options;
+    options.service.backup_dir = backup_dir;
+    StartServer(std::move(options));
   }
 
   std::unique_ptr<client::LedgerClient> Client(

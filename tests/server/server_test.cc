@@ -803,9 +803,10 @@ TEST(ListenOptionsTest, AnAddressNeedsAPortFromZeroTo65535) {
 // Every RPC under every role: which calls are let through (whatever they
 // then answer) and which are refused, and with which code.
 TEST_F(ServerTest, RoleMatrix) {
+  StartServerWithBackupDir(dir_.Sub("backups"));
   auto admin = Client(tokens_.admin);
   ASSERT_OK(admin->Append({CaseOpened("ROLES")}).status());
-  enum Need { kAppend, kRead, kExport, kAny };
+  enum Need { kAppend, kRead, kExport, kAny, kAdminister };
   struct Rpc {
     std::string name;
     Need need;
@@ -881,6 +882,10 @@ TEST_F(ServerTest, RoleMatrix) {
        [&](client::LedgerClient& c) {
          return c.GetConsistencyProof(1, 0).status();
        }},
+      {"Backup", kAdminister,
+       [&](client::LedgerClient& c) {
+         return c.Backup(absl::StrCat("b", ++n)).status();
+       }},
   };
   struct Caller {
     std::string role;
@@ -891,7 +896,7 @@ TEST_F(ServerTest, RoleMatrix) {
       {"appender", tokens_.appender, {kAppend, kAny}},
       {"reader", tokens_.reader, {kRead, kAny}},
       {"exporter", tokens_.exporter, {kExport, kAny}},
-      {"admin", tokens_.admin, {kAppend, kRead, kExport, kAny}},
+      {"admin", tokens_.admin, {kAppend, kRead, kExport, kAny, kAdminister}},
   };
   for (const Caller& caller : callers) {
     auto c = Client(caller.token);
@@ -1041,6 +1046,24 @@ TEST_F(BadRequestTest, UnauthenticatedAndUnauthorizedCallsAreRefused) {
                 absl::StatusCode::kPermissionDenied,
                 "role reader may not call Append");
   EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+TEST_F(BadRequestTest, BackupsAreRefusedWithoutAFolderOrWithABadName) {
+  ExpectRefusal(Client(tokens_.admin)->Backup("nightly").status(),
+                absl::StatusCode::kFailedPrecondition,
+                "this server takes no backups: start it with --backup-dir DIR");
+  StartServerWithBackupDir(dir_.Sub("D"));
+  auto admin = Client(tokens_.admin);
+  ExpectRefusal(admin->Backup("a/b").status(),
+                absl::StatusCode::kInvalidArgument,
+                "name: 'a/b' has / at byte 2; a name is one folder of A-Z a-z "
+                "0-9 . _ - (no path), not starting with '.'");
+  ASSERT_OK(admin->Backup("nightly").status());
+  absl::Status again = admin->Backup("nightly").status();
+  ExpectRefusal(again, absl::StatusCode::kAlreadyExists,
+                "nightly already exists; a backup goes to a new folder");
+  EXPECT_THAT(std::string(again.message()),
+              ::testing::StartsWith(dir_.Sub("D/nightly")));
 }
 
 TEST_F(BadRequestTest, MalformedAppendsAreRefusedNamingTheEvent) {

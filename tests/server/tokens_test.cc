@@ -86,10 +86,12 @@ TEST(TokensTest, RolesGrantFixedPermissions) {
   for (Role r :
        {Role::kAppender, Role::kReader, Role::kExporter, Role::kAdmin}) {
     EXPECT_TRUE(Allows(r, Permission::kProve));
+    EXPECT_EQ(Allows(r, Permission::kAdminister), r == Role::kAdmin);
     EXPECT_EQ(*ParseRole(RoleName(r)), r);
   }
-  for (Permission p : {Permission::kAppend, Permission::kRead,
-                       Permission::kExport, Permission::kProve}) {
+  for (Permission p :
+       {Permission::kAppend, Permission::kRead, Permission::kExport,
+        Permission::kProve, Permission::kAdminister}) {
     EXPECT_TRUE(Allows(Role::kAdmin, p));
   }
 }

@@ -1,10 +1,12 @@
 #include "tools/server/service.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,7 @@
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 #include "tools/server/rpc_status.h"
 #include "tools/server/wire.h"
 
@@ -52,6 +55,36 @@ std::string CodeName(absl::StatusCode code) {
   return absl::AsciiStrToUpper(absl::StatusCodeToString(code));
 }
 
+// A backup's folder name, checked so that a request can name nothing but a
+// new folder directly under --backup-dir.
+absl::Status CheckBackupName(const std::string& name) {
+  constexpr size_t kMostBytes = 128;
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        "name: give the new backup folder's name (e.g. 2026-12-02)");
+  }
+  if (name.size() > kMostBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: ", name.size(), " bytes; at most ", kMostBytes));
+  }
+  constexpr char kRule[] =
+      "; a name is one folder of A-Z a-z 0-9 . _ - (no path), not starting "
+      "with '.'";
+  if (name[0] == '.') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: '", Printable(name), "' starts with '.'", kRule));
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "name: '", Printable(name), "' has ",
+          Printable(std::string_view(&name[i], 1)), " at byte ", i + 1, kRule));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
   std::vector<std::string> out;
   out.reserve(hashes.size());
@@ -87,8 +120,10 @@ absl::Status LedgerService::RecordAccess(const Caller& caller,
 absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
     grpc::ServerContext* context, Permission permission, std::string_view rpc,
     const std::string& what) {
-  const bool audited =
-      permission == Permission::kRead || permission == Permission::kExport;
+  // A backup discloses every case, and the signing key with them.
+  const bool audited = permission == Permission::kRead ||
+                       permission == Permission::kExport ||
+                       permission == Permission::kAdminister;
   Caller caller;
   caller.peer = PeerOf(*context);
   std::string token = BearerToken(*context);
@@ -479,6 +514,38 @@ grpc::Status LedgerService::GetConsistencyProof(
   response->set_new_size(size);
   for (std::string& h : HashBytes(*proof)) response->add_hashes(std::move(h));
   return grpc::Status::OK;
+}
+
+grpc::Status LedgerService::Backup(grpc::ServerContext* context,
+                                   const v1::BackupRequest* request,
+                                   v1::BackupResponse* response) {
+  std::string what = absl::StrCat("name=", Printable(request->name()));
+  auto caller = Authorize(context, Permission::kAdminister, "Backup", what);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::Status s = [&]() -> absl::Status {
+    if (options_.backup_dir.empty()) {
+      return absl::FailedPreconditionError(
+          "this server takes no backups: start it with --backup-dir DIR");
+    }
+    CASELEDGER_RETURN_IF_ERROR(CheckBackupName(request->name()));
+    if (backing_up_.exchange(true)) {
+      return absl::AbortedError(
+          "another backup is running; ask again once it has finished");
+    }
+    absl::Cleanup finished = [this] { backing_up_.store(false); };
+    const std::string path =
+        (std::filesystem::path(options_.backup_dir) / request->name()).string();
+    CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupInfo info,
+                                options_.ledger->Backup(path));
+    response->set_path(path);
+    response->set_origin(info.origin);
+    response->set_tree_size(info.tree_size);
+    response->set_root(DigestBytes(info.root));
+    response->set_checkpoint_size(info.checkpoint_size);
+    return absl::OkStatus();
+  }();
+  RecordAccess(*caller, "Backup", what, CodeName(s.code()), 0).IgnoreError();
+  return ToGrpcStatus(s);
 }
 
 }  // namespace caseledger::server

@@ -65,6 +65,10 @@ struct ServiceOptions {
   Clock* clock = nullptr;
   ProjectionRenderer* projections = nullptr;
   BundleExporter* bundles = nullptr;
+  // The folder Backup writes into (each backup a new folder in it, named by
+  // the request). Empty: Backup fails with FAILED_PRECONDITION. Default:
+  // empty.
+  std::string backup_dir;
   // Most events in one Append. Default: 10,000.
   size_t max_batch_events = 10000;
   // Largest message AttachMessage stores, in bytes: the whole message is
@@ -132,6 +136,9 @@ class LedgerService final : public v1::Ledger::Service {
       grpc::ServerContext* context,
       const v1::GetConsistencyProofRequest* request,
       v1::ConsistencyProof* response) override;
+  grpc::Status Backup(grpc::ServerContext* context,
+                      const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override;
 
  private:
   // The caller, once authenticated and authorized.
@@ -139,9 +146,9 @@ class LedgerService final : public v1::Ledger::Service {
     Principal principal;
     std::string peer;
   };
-  // Authenticates the call and checks `permission`. Denials of reads and
-  // exports are recorded in the access log, and so is every granted read
-  // or export (with `what`), before any data is sent.
+  // Authenticates the call and checks `permission`. Denials of reads,
+  // exports and backups are recorded in the access log, and so is every
+  // granted one (with `what`), before any data is sent or copied.
   absl::StatusOr<Caller> Authorize(grpc::ServerContext* context,
                                    Permission permission, std::string_view rpc,
                                    const std::string& what);
@@ -156,6 +163,9 @@ class LedgerService final : public v1::Ledger::Service {
   const ServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<int> subscriptions_{0};
+  // Set while a backup runs, so that a second one is refused rather than
+  // left waiting for the first's copy and verify.
+  std::atomic<bool> backing_up_{false};
 };
 
 }  // namespace caseledger::server

@@ -23,8 +23,8 @@ enum class Role { kAppender, kReader, kExporter, kAdmin };
 
 // What an RPC needs. Each role grants a fixed set (docs/service.md):
 //   appender: kAppend, kProve        reader: kRead, kProve
-//   exporter: kExport, kProve        admin: all of them
-enum class Permission { kAppend, kRead, kExport, kProve };
+//   exporter: kExport, kProve        admin: all of them, and kAdminister
+enum class Permission { kAppend, kRead, kExport, kProve, kAdminister };
 
 // "appender", "reader", "exporter", "admin".
 std::string_view RoleName(Role role);

@@ -265,12 +265,7 @@ int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
       request, [&](const std::string& chunk) { return file.Write(chunk); });
   if (!summary.ok()) return Fail(io, "export", summary.status());
   if (absl::Status s = file.Commit(); !s.ok()) return Fail(io, "export", s);
-  io.out << "exported case " << summary->case_id() << " for "
-         << v1::BundlePurpose::Value_Name(summary->purpose())
-         << " at tree size " << summary->tree_size() << ": " << out << " ("
-         << summary->events() << " events, " << summary->members() << " files, "
-         << summary->bytes() << " bytes, sha256 " << summary->sha256()
-         << "); recorded as position " << summary->audit_position() << "\n";
+  io.out << ExportedLine(*summary, out);
   return kExitOk;
 }
 
@@ -291,19 +286,9 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!client.ok()) return Fail(io, "backup", client.status());
   auto backup = (*client)->Backup(args.Get("to"));
   if (!backup.ok()) return Fail(io, "backup", backup.status());
-  std::optional<merkle::Hash> root = DigestFromBytes(backup->root());
-  if (!root) {
-    return Fail(io, "backup",
-                absl::InternalError(absl::StrCat("the server sent a root ",
-                                                 backup->root().size(),
-                                                 " bytes long, not 32")));
-  }
-  Ledger::BackupInfo info;
-  info.origin = backup->origin();
-  info.tree_size = backup->tree_size();
-  info.root = *root;
-  info.checkpoint_size = backup->checkpoint_size();
-  io.out << "backed up " << DescribeBackup(info) << " to " << backup->path()
+  auto info = server::FromWire(*backup);
+  if (!info.ok()) return Fail(io, "backup", info.status());
+  io.out << "backed up " << DescribeBackup(*info) << " to " << backup->path()
          << "; the copy verifies\n";
   return kExitOk;
 }

@@ -15,6 +15,22 @@
 
 namespace caseledger::cli {
 
+std::string Counted(uint64_t n, std::string_view one, std::string_view many) {
+  return absl::StrCat(n, " ", std::string(n == 1 ? one : many));
+}
+
+std::string ExportedLine(const v1::BundleSummary& summary,
+                         const std::string& out) {
+  return absl::StrCat("exported case ", summary.case_id(), " for ",
+                      v1::BundlePurpose::Value_Name(summary.purpose()),
+                      " at tree size ", summary.tree_size(), ": ", out, " (",
+                      Counted(summary.events(), "event", "events"), ", ",
+                      Counted(summary.members(), "file", "files"), ", ",
+                      Counted(summary.bytes(), "byte", "bytes"), ", sha256 ",
+                      summary.sha256(), "); recorded as position ",
+                      summary.audit_position(), "\n");
+}
+
 absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                                    std::optional<uint64_t> fallback) {
   if (!args.Has(flag)) {
@@ -108,7 +124,7 @@ std::string AppendResultOutput(const AppendResult& result, bool json) {
   for (const auto& e : result.events) duplicates += e.duplicate ? 1 : 0;
   size_t appended = result.events.size() - duplicates;
   std::string out =
-      absl::StrCat("appended ", appended, " event", appended == 1 ? "" : "s");
+      absl::StrCat("appended ", Counted(appended, "event", "events"));
   if (duplicates > 0) {
     absl::StrAppend(&out, " (", duplicates, " already stored, skipped)");
   }

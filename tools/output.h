@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "caseledger/v1/service.pb.h"
 #include "ledger/event_json.h"
 #include "ledger/ledger.h"
 #include "projections/bundle/bundle.h"
@@ -19,6 +20,14 @@
 #include "tools/cli.h"
 
 namespace caseledger::cli {
+
+// "1 entry", "2 entries": `n` and the noun that agrees with it.
+std::string Counted(uint64_t n, std::string_view one, std::string_view many);
+
+// What `export` prints of a bundle written to `out`, locally and in client
+// mode.
+std::string ExportedLine(const v1::BundleSummary& summary,
+                         const std::string& out);
 
 // A whole-number flag; `fallback` when absent, or kInvalidArgument "--flag
 // is required" when there is none.

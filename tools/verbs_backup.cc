@@ -4,11 +4,13 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 
 namespace caseledger::cli {
 
 std::string DescribeBackup(const Ledger::BackupInfo& info) {
-  return absl::StrCat(info.tree_size, " entries of ", info.origin, ", root ",
+  return absl::StrCat(Counted(info.tree_size, "entry", "entries"), " of ",
+                      info.origin, ", root ",
                       Base64Encode(DigestBytes(info.root)),
                       ", last checkpoint at size ", info.checkpoint_size);
 }

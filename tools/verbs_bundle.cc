@@ -9,6 +9,7 @@
 #include "projections/bundle/verify.h"
 #include "tools/cli.h"
 #include "tools/output.h"
+#include "tools/server/wire.h"
 
 namespace caseledger::cli {
 namespace {
@@ -37,12 +38,7 @@ int Export(const Args& args, Io& io) {
   if (absl::Status s = file.Commit(); !s.ok()) {
     return Fail(io, "export", s);
   }
-  io.out << "exported case " << result->case_id << " for "
-         << v1::BundlePurpose::Value_Name(result->purpose) << " at tree size "
-         << result->tree_size << ": " << out << " (" << result->events
-         << " events, " << result->members << " files, " << result->bytes.size()
-         << " bytes, sha256 " << result->sha256_hex
-         << "); recorded as position " << result->audit_position << "\n";
+  io.out << ExportedLine(server::ToWire(*result), out);
   return kExitOk;
 }
 

@@ -175,14 +175,19 @@ int Verify(const Args& args, Io& io) {
       code != kExitOk) {
     return code;
   }
-  io.out << "OK " << report->entries << " entries, " << report->cases
-         << " cases, " << report->nodes << " Merkle nodes, " << report->messages
-         << " stored messages, " << report->checkpoints;
+  io.out << "OK " << Counted(report->entries, "entry", "entries") << ", "
+         << Counted(report->cases, "case", "cases") << ", "
+         << Counted(report->nodes, "Merkle node", "Merkle nodes") << ", "
+         << Counted(report->messages, "stored message", "stored messages")
+         << ", ";
   if (report->signatures_checked) {
-    io.out << " checkpoints verified\n";
+    io.out << Counted(report->checkpoints, "checkpoint", "checkpoints")
+           << " verified\n";
   } else {
-    io.out << " checkpoint roots verified; signatures NOT checked (no "
-              "usable signing-key.pem: give --pubkey KEYFILE)\n";
+    io.out << Counted(report->checkpoints, "checkpoint root",
+                      "checkpoint roots")
+           << " verified; signatures NOT checked (no usable signing-key.pem: "
+              "give --pubkey KEYFILE)\n";
   }
   if (trusted) {
     io.out << "OK extends the trusted checkpoint of size " << trusted->tree_size
@@ -212,9 +217,10 @@ int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
   }
   ok_line->clear();
   if (deadlines->position > 0) {
-    *ok_line = absl::StrCat(
-        "OK the deadline index holds the ", deadlines->deadlines,
-        " deadlines set up to position ", deadlines->position, "\n");
+    *ok_line =
+        absl::StrCat("OK the deadline index holds the ",
+                     Counted(deadlines->deadlines, "deadline", "deadlines"),
+                     " set up to position ", deadlines->position, "\n");
   }
   return kExitOk;
 }

@@ -68,7 +68,7 @@ int Import(const Args& args, Io& io) {
   absl::Time start = SystemClock().Now();
   ImportOptions options;
   options.checked = [&](uint64_t lines, bool done) {
-    io.err << "import: " << lines << " lines checked"
+    io.err << "import: " << Counted(lines, "line", "lines") << " checked"
            << (done ? ", every one well formed; appending" : "") << "\n";
     // The rate counts appends only.
     if (done) start = SystemClock().Now();

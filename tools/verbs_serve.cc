@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 #include "tools/server/access_log.h"
 #include "tools/server/bundles.h"
 #include "tools/server/projections.h"
@@ -138,8 +139,9 @@ int Serve(const Args& args, Io& io) {
     return Fail(io, "serve", server.status());
   }
   io.err << "caseledger serve: ledger " << DbDir(args) << " ("
-         << (*ledger)->Size() << " entries), " << tokens->size()
-         << " tokens, access log " << log_path << "\n";
+         << Counted((*ledger)->Size(), "entry", "entries") << "), "
+         << Counted(tokens->size(), "token", "tokens") << ", access log "
+         << log_path << "\n";
   io.out << "listening on " << (*server)->address() << std::endl;
 
   int signal_number = 0;

@@ -371,7 +371,7 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
   std::string sha = std::string(absl::StripAsciiWhitespace(attached.out));
   CliRun intact = Cli("verify --db " + Db());
   ASSERT_EQ(intact.code, 0) << intact.out << intact.err;
-  EXPECT_THAT(intact.out, HasSubstr(" Merkle nodes, 1 stored messages, "));
+  EXPECT_THAT(intact.out, HasSubstr(" Merkle nodes, 1 stored message, "));
   EXPECT_THAT(intact.out,
               HasSubstr("\nOK the deadline index holds the 2 deadlines set up "
                         "to position 10\n"));
@@ -516,7 +516,7 @@ TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
   Write("ledger/signing-key.pem", good_key);
   CliRun verify = Cli("verify --db " + Db());
   EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
-  EXPECT_THAT(verify.out, HasSubstr("checkpoints verified"));
+  EXPECT_THAT(verify.out, HasSubstr(", 1 checkpoint verified\n"));
   EXPECT_THAT(verify.out, Not(HasSubstr("NOT checked")));
 }
 
@@ -529,7 +529,7 @@ TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
 
   CliRun trusted = Cli("verify --db " + Db() + " --pubkey " + trusted_key);
   EXPECT_EQ(trusted.code, 0) << trusted.out << trusted.err;
-  EXPECT_THAT(trusted.out, HasSubstr("checkpoints verified"));
+  EXPECT_THAT(trusted.out, HasSubstr(", 1 checkpoint verified\n"));
 
   // Another ledger's key: the checkpoints were not signed by it.
   const std::string other_db = dir_.Sub("other");
@@ -833,7 +833,7 @@ TEST_F(CliTest, ImportSaysWhenNothingWasImported) {
   EXPECT_THAT(r.err, HasSubstr("line 1: "));
   EXPECT_THAT(r.err, HasSubstr("(no line is imported;"));
   EXPECT_THAT(r.err,
-              HasSubstr("import: 1 lines checked, every one well formed"));
+              HasSubstr("import: 1 line checked, every one well formed"));
 }
 
 // domain.md §3: idempotency before validation, in an import too. A line

@@ -53,16 +53,7 @@ class LedgerBundleExporter final : public BundleExporter {
         return absl::CancelledError("the client left during the export");
       }
     }
-    v1::BundleSummary summary;
-    summary.set_case_id(result->case_id);
-    summary.set_purpose(result->purpose);
-    summary.set_tree_size(result->tree_size);
-    summary.set_events(result->events);
-    summary.set_members(result->members);
-    summary.set_bytes(result->bytes.size());
-    summary.set_sha256(result->sha256_hex);
-    summary.set_audit_position(result->audit_position);
-    return summary;
+    return ToWire(*result);
   }
 
  private:

@@ -537,11 +537,7 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
         (std::filesystem::path(options_.backup_dir) / request->name()).string();
     CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupInfo info,
                                 options_.ledger->Backup(path));
-    response->set_path(path);
-    response->set_origin(info.origin);
-    response->set_tree_size(info.tree_size);
-    response->set_root(DigestBytes(info.root));
-    response->set_checkpoint_size(info.checkpoint_size);
+    *response = ToWire(info, path);
     return absl::OkStatus();
   }();
   RecordAccess(*caller, "Backup", what, CodeName(s.code()), 0).IgnoreError();

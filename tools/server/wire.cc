@@ -81,4 +81,43 @@ absl::StatusOr<ExpectedVersion> FromWire(const v1::ExpectedVersion& expected) {
   }
 }
 
+v1::BackupResponse ToWire(const Ledger::BackupInfo& info,
+                          const std::string& path) {
+  v1::BackupResponse out;
+  out.set_path(path);
+  out.set_origin(info.origin);
+  out.set_tree_size(info.tree_size);
+  out.set_root(DigestBytes(info.root));
+  out.set_checkpoint_size(info.checkpoint_size);
+  return out;
+}
+
+absl::StatusOr<Ledger::BackupInfo> FromWire(const v1::BackupResponse& backup) {
+  std::optional<merkle::Hash> root = DigestFromBytes(backup.root());
+  if (!root) {
+    return absl::InternalError(absl::StrCat("the server sent a root ",
+                                            backup.root().size(),
+                                            " bytes long, not 32"));
+  }
+  Ledger::BackupInfo info;
+  info.origin = backup.origin();
+  info.tree_size = backup.tree_size();
+  info.root = *root;
+  info.checkpoint_size = backup.checkpoint_size();
+  return info;
+}
+
+v1::BundleSummary ToWire(const bundle::ExportResult& exported) {
+  v1::BundleSummary out;
+  out.set_case_id(exported.case_id);
+  out.set_purpose(exported.purpose);
+  out.set_tree_size(exported.tree_size);
+  out.set_events(exported.events);
+  out.set_members(exported.members);
+  out.set_bytes(exported.bytes.size());
+  out.set_sha256(exported.sha256_hex);
+  out.set_audit_position(exported.audit_position);
+  return out;
+}
+
 }  // namespace caseledger::server

@@ -11,6 +11,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "ledger/ledger.h"
 #include "ledger/recorded_event.h"
+#include "projections/bundle/bundle.h"
 
 namespace caseledger::server {
 
@@ -21,6 +22,15 @@ absl::StatusOr<RecordedEvent> FromStoredEvent(const v1::StoredEvent& stored);
 
 v1::ExpectedVersion ToWire(const ExpectedVersion& expected);
 absl::StatusOr<ExpectedVersion> FromWire(const v1::ExpectedVersion& expected);
+
+// A backup made at `path` on the server's machine, and back; FromWire
+// refuses a root that is not 32 bytes (kInternal: the server's answer is
+// broken).
+v1::BackupResponse ToWire(const Ledger::BackupInfo& info,
+                          const std::string& path);
+absl::StatusOr<Ledger::BackupInfo> FromWire(const v1::BackupResponse& backup);
+
+v1::BundleSummary ToWire(const bundle::ExportResult& exported);
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
 absl::Time FromTimestamp(const google::protobuf::Timestamp& t);

@@ -160,10 +160,15 @@ std::string DescribeEvent(const v1::Event& e, int minimum_days) {
   switch (e.payload_case()) {
     case v1::Event::kCaseOpened: {
       const auto& p = e.case_opened();
-      return absl::StrCat("Case opened at office ", p.office_id(), " (program ",
-                          p.program(), ", applicant in ", p.applicant_country(),
-                          ", language ", p.language(), "), office mailbox ",
-                          p.office_mailbox());
+      // The mailbox is not required, and a sentence ending in "office
+      // mailbox " reads as cut off.
+      return absl::StrCat(
+          "Case opened at office ", p.office_id(), " (program ", p.program(),
+          ", applicant in ", p.applicant_country(), ", language ", p.language(),
+          "), ",
+          p.office_mailbox().empty()
+              ? std::string("no office mailbox recorded")
+              : absl::StrCat("office mailbox ", p.office_mailbox()));
     }
     case v1::Event::kEmailConsentRecorded: {
       const auto& p = e.email_consent_recorded();

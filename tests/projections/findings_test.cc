@@ -1057,6 +1057,20 @@ TEST(ExtensionRequestDecidedTest, FailsWhenRefusedWithExtensionUndecided) {
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
 }
 
+// An answer that comes only after the refusal cannot undo having refused
+// while the request sat unanswered (docs/findings.md).
+TEST(ExtensionRequestDecidedTest, ADecisionAfterTheRefusalDoesNotCureIt) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  b.ExtensionRefused("2012-07-22T09:00:00Z", "DOC-1");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "FAIL");
+}
+
 TEST(ExtensionRequestDecidedTest, WarnsWhileUndecided) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

@@ -280,5 +280,21 @@ TEST(EvaluationTest, FormatsUtcWithFractionsOnlyWhenPresent) {
   EXPECT_EQ(FormatUtc(absl::InfiniteFuture()), "");
 }
 
+TEST(DescribeEventTest, ACaseOpenedWithoutAnOfficeMailboxSaysSo) {
+  v1::Event e;
+  auto* opened = e.mutable_case_opened();
+  opened->set_office_id("VO-DELHI");
+  opened->set_program("SP");
+  opened->set_applicant_country("IN");
+  opened->set_language("en");
+  EXPECT_EQ(DescribeEvent(e, 30),
+            "Case opened at office VO-DELHI (program SP, applicant in IN, "
+            "language en), no office mailbox recorded");
+  opened->set_office_mailbox("visa-office@office.example");
+  EXPECT_EQ(DescribeEvent(e, 30),
+            "Case opened at office VO-DELHI (program SP, applicant in IN, "
+            "language en), office mailbox visa-office@office.example");
+}
+
 }  // namespace
 }  // namespace caseledger::projections

@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ledger/internal/fault_injection.h"
+#include "ledger/internal/wal_tail.h"
+#include "ledger/status_macros.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -320,12 +322,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     }
     return absl::NotFoundError(absl::StrCat("no ledger store at ", path));
   }
+  // What the replay below would take for a crash's cut-short record must be
+  // one (wal_tail.h).
+  for (const auto& file : std::filesystem::directory_iterator(path, ec)) {
+    if (file.path().extension() == ".log") {
+      CASELEDGER_RETURN_IF_ERROR(CheckWalTail(file.path().string()));
+    }
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
   // Replaying the WAL tolerates only an incomplete last record (a write cut
-  // short by a crash) and refuses to open on any other damage. The default,
+  // short by a crash; CheckWalTail above makes sure it is one) and refuses
+  // to open on any other damage. The default,
   // kPointInTimeRecovery, stops at the first bad record and silently drops
   // every acknowledged append after it (tests/reliability/corruption_test).
   db_options.wal_recovery_mode =

@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/internal/fault_injection.h"
+#include "ledger/internal/wal_tail.h"
 #include "ledger/status_macros.h"
 #include "rocksdb/perf_level.h"
 #include "tests/testing/test_util.h"
@@ -322,6 +323,14 @@ TEST(StoreCursorTest, ACursorSeekingOnAnotherThreadStopsItsPerfCounters) {
   EXPECT_NE(before, rocksdb::PerfLevel::kDisable);
   EXPECT_EQ(after, rocksdb::PerfLevel::kDisable);
   EXPECT_EQ(read, "event");
+}
+
+// The check value of CRC-32C (RFC 3720, appendix B.4), in one piece and
+// continued across two.
+TEST(Crc32cTest, MatchesTheCastagnoliCheckValue) {
+  EXPECT_EQ(Crc32c("123456789"), 0xe3069283u);
+  EXPECT_EQ(Crc32c("56789", Crc32c("1234")), 0xe3069283u);
+  EXPECT_EQ(Crc32c(std::string(32, '\0')), 0x8a9136aau);
 }
 
 }  // namespace

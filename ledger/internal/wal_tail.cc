@@ -1,0 +1,106 @@
+#include "ledger/internal/wal_tail.h"
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace caseledger::internal {
+namespace {
+
+constexpr uint64_t kBlockBytes = 32768;
+constexpr size_t kHeaderBytes = 7;
+// Record types with the 7-byte header: full, first, middle, last, and the
+// compression and timestamp-size records. The recyclable types (5 to 8,
+// and 11 on) carry a log number as well; the store never recycles logs.
+bool HasShortHeader(uint8_t type) {
+  return (type >= 1 && type <= 4) || type == 9 || type == 10;
+}
+
+// RocksDB stores CRCs rotated and offset, since a CRC of bytes that hold
+// CRCs is weak (util/crc32c.h).
+uint32_t Masked(uint32_t crc) {
+  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
+
+const std::array<uint32_t, 256>& Table() {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  return table;
+}
+
+uint32_t Little(std::string_view bytes, size_t at, size_t width) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < width; ++i) {
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+}  // namespace
+
+uint32_t Crc32c(std::string_view bytes, uint32_t crc) {
+  const std::array<uint32_t, 256>& table = Table();
+  crc = ~crc;
+  for (char c : bytes) {
+    crc = table[(crc ^ static_cast<uint8_t>(c)) & 0xff] ^ (crc >> 8);
+  }
+  return ~crc;
+}
+
+absl::Status CheckWalTail(const std::string& path) {
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return absl::OkStatus();  // RocksDB reports what it must
+  const uint64_t block_start = (size - 1) / kBlockBytes * kBlockBytes;
+  std::string block(size - block_start, '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(block_start));
+  in.read(block.data(), static_cast<std::streamsize>(block.size()));
+  // A live log may grow while it is read: judge the bytes read.
+  block.resize(static_cast<size_t>(in.gcount()));
+
+  size_t at = 0;
+  while (at + kHeaderBytes <= block.size()) {
+    const uint32_t stored = Little(block, at, 4);
+    const size_t length = Little(block, at + 4, 2);
+    const auto type = static_cast<uint8_t>(block[at + 6]);
+    if (!HasShortHeader(type)) return absl::OkStatus();  // RocksDB judges it
+    const size_t payload = at + kHeaderBytes;
+    if (payload + length <= block.size()) {
+      at = payload + length;
+      continue;
+    }
+    // Runs past the end: cut short, unless its checksum holds over some of
+    // the bytes that are there.
+    uint32_t crc =
+        Crc32c(std::string_view(reinterpret_cast<const char*>(&type), 1));
+    for (size_t end = payload;; ++end) {
+      if (Masked(crc) == stored) {
+        return absl::DataLossError(absl::StrCat(
+            "the write-ahead log ", path, " is damaged: the record at byte ",
+            block_start + at, " claims ", length,
+            " bytes and runs past the end of the file, yet its checksum "
+            "matches the ",
+            end - payload,
+            " bytes that follow its header: its length was altered, not cut "
+            "short by a crash, and replaying the log would silently drop it "
+            "and every append after it; restore the ledger from a backup"));
+      }
+      if (end == block.size()) break;
+      crc = Crc32c(std::string_view(&block[end], 1), crc);
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace caseledger::internal

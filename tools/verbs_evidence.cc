@@ -84,9 +84,11 @@ absl::StatusOr<caseledger::Checkpoint> TrustedCheckpoint(
   }
   auto checkpoint = VerifyCheckpoint(*note, *key);
   if (!checkpoint.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a checkpoint signed by ", key->name, ": ",
-                     checkpoint.status().message()));
+    // Keeps the code: a signature that does not verify (kDataLoss) is a
+    // failed check, a note that does not parse is bad input.
+    return absl::Status(checkpoint.status().code(),
+                        absl::StrCat("not a checkpoint signed by ", key->name,
+                                     ": ", checkpoint.status().message()));
   }
   if (checkpoint->origin != ledger.origin()) {
     return absl::InvalidArgumentError(
@@ -126,6 +128,17 @@ int Verify(const Args& args, Io& io) {
   std::optional<caseledger::Checkpoint> trusted;
   if (args.Has("checkpoint")) {
     auto read = TrustedCheckpoint(args, pubkey, **ledger, io);
+    if (absl::IsDataLoss(read.status())) {
+      // The ledger cannot tell which side is wrong.
+      io.out << "FAIL --checkpoint: " << read.status().message()
+             << ": the checkpoint is another ledger's or was altered"
+             << (pubkey ? ""
+                        : ", or this ledger's signing key was replaced "
+                          "(check with --pubkey KEYFILE, a key you "
+                          "trust)")
+             << "\n";
+      return kExitCheckFailed;
+    }
     if (!read.ok()) {
       return UsageError(
           io, "verify",

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -57,6 +58,27 @@ std::string ManifestState(const std::string& path) {
   uint64_t size =
       std::filesystem::file_size(std::filesystem::path(path) / name, ec);
   return absl::StrCat(name, " ", ec ? ec.message() : absl::StrCat(size));
+}
+
+// Why an open failed when the store's CURRENT names no MANIFEST that is
+// there: RocksDB reports it as an I/O error, but the store is damaged.
+std::optional<absl::Status> NamesAMissingManifest(const std::string& path) {
+  std::ifstream current(std::filesystem::path(path) / "CURRENT");
+  std::string name;
+  std::getline(current, name);
+  std::error_code ec;
+  if (!current || name.rfind("MANIFEST-", 0) != 0 ||
+      name.find('/') != std::string::npos) {
+    return absl::DataLossError(
+        absl::StrCat("the ledger store at ", path,
+                     " is damaged: its CURRENT does not name a MANIFEST"));
+  }
+  if (std::filesystem::exists(std::filesystem::path(path) / name, ec) || ec) {
+    return std::nullopt;
+  }
+  return absl::DataLossError(absl::StrCat("the ledger store at ", path,
+                                          " is damaged: its CURRENT names ",
+                                          name, ", which is missing"));
 }
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -436,7 +458,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
             : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
     rep->db.reset(db);
     if (!options.read_only || ManifestState(path) == manifest_before) {
-      if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
+      if (!s.ok()) {
+        return NamesAMissingManifest(path).value_or(
+            FromRocks(s, absl::StrCat("opening ", path)));
+      }
       return std::unique_ptr<Store>(new Store(std::move(rep)));
     }
     if (attempt == kReaderOpenAttempts) {

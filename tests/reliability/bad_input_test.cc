@@ -588,11 +588,14 @@ std::vector<Case> Cases() {
        {{"cp", "garbage\n"}}},
       {"verify against another ledger's checkpoint",
        "verify --db L --checkpoint other.note",
-       2,
-       absl::StrCat("caseledger verify: --checkpoint: not a checkpoint signed "
-                    "by bad.example/log: no signature by bad.example/log (key "
+       1,
+       absl::StrCat("FAIL --checkpoint: not a checkpoint signed by "
+                    "bad.example/log: no signature by bad.example/log (key "
                     "id ",
-                    kPageKeyId, ")"),
+                    kPageKeyId,
+                    "): the checkpoint is another ledger's or was altered, or "
+                    "this ledger's signing key was replaced (check with "
+                    "--pubkey KEYFILE, a key you trust)"),
        "",
        {},
        absl::StrCat(kBin, "init --db L6 --name bad.example/log && ", kBin,

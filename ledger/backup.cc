@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -109,6 +110,27 @@ fs::path FolderPath(const std::string& dir) {
   return p;
 }
 
+// True when `path` is `folder` or lies inside it, links resolved.
+bool Within(const fs::path& path, const fs::path& folder) {
+  std::error_code ec;
+  auto resolved = [&](const fs::path& p) {
+    fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+    if (!r.has_filename() && r.has_parent_path()) r = r.parent_path();
+    return r;
+  };
+  const fs::path inner = resolved(path), outer = resolved(folder);
+  if (ec) return false;
+  return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end())
+             .first == outer.end();
+}
+
+// A link to nowhere is there too: a copy renamed onto it fails only after
+// the whole copy.
+bool TakenByAnything(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(path, ec));
+}
+
 fs::path Partial(const fs::path& dir) {
   fs::path p = dir;
   p += ".partial";
@@ -123,11 +145,11 @@ fs::path ParentOf(const fs::path& dir) {
 // Makes `partial` (a folder for a new copy) private and empty.
 absl::Status StartPartial(const fs::path& partial) {
   std::error_code ec;
-  if (fs::exists(partial, ec)) {
+  if (TakenByAnything(partial)) {
     return absl::AlreadyExistsError(absl::StrCat(
         partial.string(),
-        " exists: an earlier backup or restore was interrupted; remove it "
-        "and try again"));
+        " exists: another backup or restore into it is running, or one was "
+        "interrupted; if none is running, remove it and try again"));
   }
   fs::create_directories(partial, ec);
   if (ec) return IoError("cannot create", partial, ec);
@@ -260,6 +282,14 @@ absl::Status Ledger::VerifyFiles() const {
   return impl_->store->VerifyChecksums();
 }
 
+absl::Status Ledger::CheckOutsideLedger(const std::string& dir,
+                                        const std::string& ledger_dir) {
+  if (!Within(dir, ledger_dir)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", dir, "' is inside the ledger folder ", ledger_dir,
+                   "; a backup there is lost with it"));
+}
+
 absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError(
@@ -267,24 +297,33 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
         "take a consistent copy)");
   }
   const fs::path target = FolderPath(dir);
-  std::error_code ec;
-  if (fs::exists(target, ec)) {
+  if (TakenByAnything(target)) {
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already exists; a backup goes to a new folder"));
   }
+  CASELEDGER_RETURN_IF_ERROR(CheckOutsideLedger(dir, impl_->dir));
   const fs::path partial = Partial(target);
   CASELEDGER_RETURN_IF_ERROR(StartPartial(partial));
-  // A signed root of the tree as it is now; appends that race the copy
-  // land after it, and the next open signs them.
-  CASELEDGER_RETURN_IF_ERROR(SignCheckpoint().status());
-  CASELEDGER_RETURN_IF_ERROR(
-      impl_->store->Backup((partial / kStoreDir).string()));
-  CASELEDGER_RETURN_IF_ERROR(BreakHardLinks(partial / kStoreDir));
-  CASELEDGER_RETURN_IF_ERROR(
-      CopyKey(fs::path(impl_->dir) / kKeyFile, partial / kKeyFile));
-  CASELEDGER_RETURN_IF_ERROR(
-      CopyIfPresent(fs::path(impl_->dir) / kAccessLog, partial / kAccessLog));
-  CASELEDGER_RETURN_IF_ERROR(SyncTree(partial));
+  absl::Status copied = [&]() -> absl::Status {
+    // A signed root of the tree as it is now; appends that race the copy
+    // land after it, and the next open signs them.
+    CASELEDGER_RETURN_IF_ERROR(SignCheckpoint().status());
+    CASELEDGER_RETURN_IF_ERROR(
+        impl_->store->Backup((partial / kStoreDir).string()));
+    CASELEDGER_RETURN_IF_ERROR(BreakHardLinks(partial / kStoreDir));
+    CASELEDGER_RETURN_IF_ERROR(
+        CopyKey(fs::path(impl_->dir) / kKeyFile, partial / kKeyFile));
+    CASELEDGER_RETURN_IF_ERROR(
+        CopyIfPresent(fs::path(impl_->dir) / kAccessLog, partial / kAccessLog));
+    return SyncTree(partial);
+  }();
+  if (!copied.ok()) {
+    // A copy that failed (a full disk, say) is nobody's: left behind, it
+    // would only refuse the next backup to this name.
+    std::error_code ec;
+    fs::remove_all(partial, ec);
+    return copied;
+  }
   auto info = VerifyBackup(partial.string());
   if (!info.ok()) {
     // Left in place for inspection; the name says it is unfinished.
@@ -324,6 +363,17 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
                                                    const std::string& to) {
   const fs::path source(from), target = FolderPath(to);
   std::error_code ec;
+  if (TakenByAnything(target) && !fs::is_directory(target, ec)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        to, " is ",
+        fs::is_symlink(fs::symlink_status(target, ec)) ? "a link to nowhere"
+                                                       : "a file",
+        ", not a folder; restore into a new folder"));
+  }
+  if (Within(target, source)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        to, " is inside the backup ", from, "; restore outside it"));
+  }
   if (fs::exists(target / kStoreDir, ec)) {
     return absl::AlreadyExistsError(
         absl::StrCat(to, " already holds a ledger; restore into a new folder"));
@@ -360,20 +410,28 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
                      " free; free some space or restore elsewhere"));
   }
   CASELEDGER_RETURN_IF_ERROR(StartPartial(keep ? store : folder));
-  fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
-  if (ec) {
-    // On a disk that filled up meanwhile, a short write may read as EIO.
-    const std::optional<uintmax_t> left = FreeBytesOn(disk);
-    return absl::UnavailableError(absl::StrCat(
-        "cannot copy the backup into ", store.string(), ": ", ec.message(),
-        left ? absl::StrCat(" (", *left, " bytes free on the disk of ",
-                            disk.string(), ")")
-             : ""));
+  absl::Status copied = [&]() -> absl::Status {
+    fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
+    if (ec) {
+      // On a disk that filled up meanwhile, a short write may read as EIO.
+      const std::optional<uintmax_t> left = FreeBytesOn(disk);
+      return absl::UnavailableError(absl::StrCat(
+          "cannot copy the backup into ", store.string(), ": ", ec.message(),
+          left ? absl::StrCat(" (", *left, " bytes free on the disk of ",
+                              disk.string(), ")")
+               : ""));
+    }
+    CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, folder / kKeyFile));
+    CASELEDGER_RETURN_IF_ERROR(
+        CopyIfPresent(source / kAccessLog, folder / kAccessLog));
+    return SyncTree(folder);
+  }();
+  if (!copied.ok()) {
+    // A new folder's failed copy is removed, as a failed backup's is; in a
+    // kept folder, restore again replaces what is left.
+    if (!keep) fs::remove_all(folder, ec);
+    return copied;
   }
-  CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, folder / kKeyFile));
-  CASELEDGER_RETURN_IF_ERROR(
-      CopyIfPresent(source / kAccessLog, folder / kAccessLog));
-  CASELEDGER_RETURN_IF_ERROR(SyncTree(folder));
   CASELEDGER_RETURN_IF_ERROR(keep ? Finish(store, target / kStoreDir)
                                   : Finish(folder, target));
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo restored, VerifyBackup(to));

@@ -309,7 +309,14 @@ class Ledger {
   // 0600), then checks the copy as VerifyBackup does. The copy is built in
   // `dir`.partial and renamed to `dir` only once verified. Needs the writer:
   // kFailedPrecondition when open read-only.
+  // kInvalidArgument when Backup writes into the ledger folder, directly
+  // or not. A copy that fails is removed; one that does not verify is left
+  // in `dir`.partial for inspection.
   absl::StatusOr<BackupInfo> Backup(const std::string& dir);
+  // kInvalidArgument when `dir` is the ledger folder `ledger_dir` or lies
+  // inside it (links resolved): a backup there is lost with the ledger.
+  static absl::Status CheckOutsideLedger(const std::string& dir,
+                                         const std::string& ledger_dir);
   // Checks a backup, or any ledger folder, without restoring it: opens it
   // read-only and runs Verify and VerifyFiles; requires the signing key.
   // kDataLoss on any damage.
@@ -321,6 +328,8 @@ class Ledger {
   // fills a ledger folder, its store renamed from store.partial last. What
   // an init or restore into `to` left when it stopped before that rename
   // (store.partial, the key, the access log, nothing else) is replaced.
+  // kInvalidArgument when `to` lies inside `from`; kAlreadyExists when it is
+  // a file or a link to nowhere. A new folder's failed copy is removed.
   static absl::StatusOr<BackupInfo> Restore(const std::string& from,
                                             const std::string& to);
 

@@ -2,7 +2,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -47,14 +46,10 @@ absl::StatusOr<std::string> BackupDir(const Args& args) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--backup-dir: '", dir, "' is not a folder; create it first"));
   }
-  const fs::path backups = fs::weakly_canonical(dir, ec);
-  const fs::path ledger = fs::weakly_canonical(DbDir(args), ec);
-  auto [inside, rest] = std::mismatch(ledger.begin(), ledger.end(),
-                                      backups.begin(), backups.end());
-  if (!ec && inside == ledger.end()) {
+  if (absl::Status outside = Ledger::CheckOutsideLedger(dir, DbDir(args));
+      !outside.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--backup-dir: '", dir, "' is inside the ledger folder ",
-                     DbDir(args), "; a backup there is lost with it"));
+        absl::StrCat("--backup-dir: ", outside.message()));
   }
   return dir;
 }

@@ -318,6 +318,35 @@ TEST_F(BackupTest, BackupWithoutItsManifestFailsVerification) {
               HasSubstr(absl::StrCat(named, ", which is missing")));
 }
 
+// A backup that fails part way (here: its key cannot be copied) leaves no
+// B.partial to refuse the next backup to B (found by an audit on a full
+// disk, where a remote admin could not remove it).
+TEST_F(BackupTest, AFailedBackupLeavesNothingBehind) {
+  Fill(1);
+  const std::string key = Live() + "/signing-key.pem";
+  fs::rename(key, key + ".away");
+  absl::Status failed = ledger_->Backup(Backup()).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kFailedPrecondition) << failed;
+  EXPECT_FALSE(fs::exists(Backup()));
+  EXPECT_FALSE(fs::exists(Backup() + ".partial"));
+  fs::rename(key + ".away", key);
+  ASSERT_OK(ledger_->Backup(Backup()));
+}
+
+// A link to nowhere was taken for a free name, and the rename onto it failed
+// only after the whole copy, leaving B.partial (found by an audit).
+TEST_F(BackupTest, ALinkToNowhereIsRefusedBeforeAnythingIsCopied) {
+  Fill(1);
+  fs::create_symlink(dir_.Sub("nowhere"), Backup());
+  absl::Status refused = ledger_->Backup(Backup()).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists) << refused;
+  EXPECT_FALSE(fs::exists(Backup() + ".partial"));
+  absl::Status restored = Ledger::Restore(Backup(), Backup()).status();
+  EXPECT_EQ(restored.code(), absl::StatusCode::kAlreadyExists) << restored;
+  EXPECT_THAT(std::string(restored.message()), HasSubstr("a link to nowhere"));
+  EXPECT_FALSE(fs::exists(dir_.Sub("nowhere")));
+}
+
 TEST_F(BackupTest, BackupWithoutItsKeyIsRefused) {
   Fill(1);
   ASSERT_OK(ledger_->Backup(Backup()));

@@ -203,6 +203,23 @@ std::vector<Case> Cases() {
        "caseledger backup: B already exists; a backup goes to a new folder",
        "",
        {{"B/x", ""}}},
+      {"backup inside the ledger", "backup --db L --to L/bk", 2,
+       "caseledger backup: 'L/bk' is inside the ledger folder L; a backup "
+       "there is lost with it"},
+      {"restore into a file",
+       "restore --from B --db f",
+       3,
+       "caseledger restore: f is a file, not a folder; restore into a new "
+       "folder",
+       "",
+       {{"f", ""}, {"B/x", ""}}},
+      {"restore inside the backup",
+       "restore --from B --db B/store/x",
+       2,
+       "caseledger restore: B/store/x is inside the backup B; restore outside "
+       "it",
+       "",
+       {{"B/x", ""}}},
       {"restore without from", "restore --db R", 2,
        "caseledger restore: --from DIR is required"},
       {"restore over a ledger", "restore --from B --db L", 3,

@@ -79,6 +79,7 @@ TEST_F(BackupRpcTest, ANameThatIsNotOneFolderIsRefusedAndWritesNothing) {
       {"/tmp/x", "has / at byte 1"},
       {"tab\there", "has \\t at byte 4"},
       {std::string(129, 'n'), "129 bytes; at most 128"},
+      {"b5.partial", "ends in '.partial', the mark of a copy in progress"},
   };
   for (const auto& [name, why] : refused) {
     absl::Status s = admin->Backup(name).status();

@@ -70,6 +70,11 @@ absl::Status CheckBackupName(const std::string& name) {
   constexpr char kRule[] =
       "; a name is one folder of A-Z a-z 0-9 . _ - (no path), not starting "
       "with '.'";
+  if (absl::EndsWith(name, ".partial")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: '", Printable(name),
+                     "' ends in '.partial', the mark of a copy in progress"));
+  }
   if (name[0] == '.') {
     return absl::InvalidArgumentError(
         absl::StrCat("name: '", Printable(name), "' starts with '.'", kRule));

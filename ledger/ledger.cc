@@ -1024,6 +1024,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
           absl::StrCat("no ledger store at ", dir,
                        ", which holds a signing key: ", *missing));
     }
+    if (internal::LeftUnfinished(dir)) {
+      return absl::NotFoundError(absl::StrCat(
+          "no ledger at ", dir,
+          " yet: an init or restore into it stopped before its store was in "
+          "place (store.partial); run that restore again, or init to start "
+          "a new ledger there"));
+    }
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));
   }

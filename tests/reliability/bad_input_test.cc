@@ -99,6 +99,14 @@ std::vector<Case> Cases() {
       {"no ledger", "read --db nowhere", 2,
        "caseledger read: no ledger at nowhere (create one with 'caseledger "
        "init')"},
+      {"an unfinished restore",
+       "read --db U",
+       2,
+       "caseledger read: no ledger at U yet: an init or restore into it "
+       "stopped before its store was in place (store.partial); run that "
+       "restore again, or init to start a new ledger there",
+       "",
+       {{"U/store.partial/x", ""}}},
       {"init twice", "init --db L", 3,
        "caseledger init: L already holds a ledger"},
       {"init among other files",

@@ -65,10 +65,9 @@ std::string ManifestState(const std::string& path) {
 std::optional<absl::Status> NamesAMissingManifest(const std::string& path) {
   std::ifstream current(std::filesystem::path(path) / "CURRENT");
   std::string name;
-  std::getline(current, name);
+  if (!std::getline(current, name)) return std::nullopt;  // as RocksDB says
   std::error_code ec;
-  if (!current || name.rfind("MANIFEST-", 0) != 0 ||
-      name.find('/') != std::string::npos) {
+  if (name.rfind("MANIFEST-", 0) != 0 || name.find('/') != std::string::npos) {
     return absl::DataLossError(
         absl::StrCat("the ledger store at ", path,
                      " is damaged: its CURRENT does not name a MANIFEST"));
@@ -458,10 +457,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
             : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
     rep->db.reset(db);
     if (!options.read_only || ManifestState(path) == manifest_before) {
-      if (!s.ok()) {
+      if (!s.ok() && !options.create_if_missing) {
         return NamesAMissingManifest(path).value_or(
             FromRocks(s, absl::StrCat("opening ", path)));
       }
+      if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
       return std::unique_ptr<Store>(new Store(std::move(rep)));
     }
     if (attempt == kReaderOpenAttempts) {

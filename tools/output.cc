@@ -37,10 +37,21 @@ absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
     if (fallback) return *fallback;
     return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
   }
-  uint64_t v;
-  if (!absl::SimpleAtoi(args.Get(flag), &v)) {
+  std::optional<uint64_t> v = WholeNumber(args.Get(flag));
+  if (!v) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", flag, ": '", args.Get(flag), "' is not a whole number"));
+  }
+  return *v;
+}
+
+std::optional<uint64_t> WholeNumber(std::string_view text) {
+  // Digits only: SimpleAtoi alone would also take a sign and spaces.
+  uint64_t v;
+  if (text.empty() ||
+      text.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &v)) {
+    return std::nullopt;
   }
   return v;
 }
@@ -210,9 +221,10 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
   request.case_id = args.Get("case");
   CASELEDGER_ASSIGN_OR_RETURN(request.purpose,
                               bundle::ParsePurpose(args.Get("purpose")));
-  if (args.Has("tree-size") &&
-      (!absl::SimpleAtoi(args.Get("tree-size"), &request.tree_size) ||
-       request.tree_size == 0)) {
+  if (args.Has("tree-size")) {
+    request.tree_size = WholeNumber(args.Get("tree-size")).value_or(0);
+  }
+  if (args.Has("tree-size") && request.tree_size == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--tree-size: '", args.Get("tree-size"),
                      "' is not a tree size (1 or more)"));

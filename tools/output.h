@@ -34,6 +34,10 @@ std::string ExportedLine(const v1::BundleSummary& summary,
 absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                                    std::optional<uint64_t> fallback);
 
+// `text` as a whole number written in digits alone (no sign, no spaces);
+// nullopt otherwise, or past 2^64 - 1.
+std::optional<uint64_t> WholeNumber(std::string_view text);
+
 // prove's --size: 0 when absent (the current size, as on the wire), else at
 // least 1 (a proof is against a tree of at least one entry).
 absl::StatusOr<uint64_t> ProofSizeFlag(const Args& args);

@@ -49,7 +49,7 @@ absl::StatusOr<std::string> ExportCheckpoint(Ledger& ledger, uint64_t size) {
       sizes.empty()
           ? "none is stored"
           : absl::StrCat(
-                sizes.size(), " are stored",
+                sizes.size(), sizes.size() == 1 ? " is stored" : " are stored",
                 near.empty()
                     ? ""
                     : absl::StrCat(", nearby: ", absl::StrJoin(near, ", "))),

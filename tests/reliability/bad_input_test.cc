@@ -122,6 +122,8 @@ std::vector<Case> Cases() {
       // 1.3 flag values
       {"count", "read --db L --from -1", 2,
        "caseledger read: --from: '-1' is not a whole number"},
+      {"count with a sign", "prove --db L --position +3", 2,
+       "caseledger prove: --position: '+3' is not a whole number"},
       {"read --limit 0", "read --db L --limit 0", 2,
        "caseledger read: --limit 0: give at least 1, or leave --limit out to "
        "read every event"},
@@ -163,7 +165,7 @@ std::vector<Case> Cases() {
        "C --purpose P --out FILE.zip)"},
       {"export tree size", absl::StrCat(kExport, " --tree-size 3"), 2,
        "caseledger export: --tree-size 3: the ledger stores no checkpoint of "
-       "that size (a bundle is exported only at a checkpointed size; 1 are "
+       "that size (a bundle is exported only at a checkpointed size; 1 is "
        "stored, nearby: 10)"},
       {"verify-bundle without pubkey",
        "verify-bundle x.zip",

@@ -86,7 +86,14 @@ absl::StatusOr<Args> Args::Parse(const VerbSpec& spec,
       }
       value = argv[++i];
     }
-    args.values_[name] = value;
+    // Which of two values was meant cannot be known: an export of the
+    // wrong case must not follow from a retyped command line.
+    if (auto [it, first] = args.values_.try_emplace(name, value);
+        !first && it->second != value) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " is given twice ('", it->second, "' and '",
+                       value, "'); give it once"));
+    }
   }
   int n = static_cast<int>(args.positional_.size());
   if (n < spec.min_args || n > spec.max_args) {

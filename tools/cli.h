@@ -56,7 +56,8 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
 
   // Parses argv for `spec`; kInvalidArgument on an unknown flag, a missing
-  // value or a wrong number of arguments.
+  // value, a flag given twice with different values or a wrong number of
+  // arguments.
   static absl::StatusOr<Args> Parse(const VerbSpec& spec,
                                     const std::vector<std::string>& argv);
 

@@ -124,6 +124,8 @@ std::vector<Case> Cases() {
        "caseledger read: --from: '-1' is not a whole number"},
       {"count with a sign", "prove --db L --position +3", 2,
        "caseledger prove: --position: '+3' is not a whole number"},
+      {"flag twice", "read --db L --case A --case B", 2,
+       "caseledger read: --case is given twice ('A' and 'B'); give it once"},
       {"read --limit 0", "read --db L --limit 0", 2,
        "caseledger read: --limit 0: give at least 1, or leave --limit out to "
        "read every event"},

@@ -128,6 +128,18 @@ TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(Cli("read").code, 2);               // no --db
 }
 
+// A flag given twice is refused only when the two values differ: nothing
+// is written, and nothing is read in place of what was meant.
+TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {
+  Init();
+  EXPECT_EQ(Cli("read --db " + Db() + " --db " + Db()).code, 0);
+  CliRun r = Cli("init --db " + dir_.Sub("other") + " --db " + Db() +
+                 " --name cli.example/other");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--db is given twice"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("other")));
+}
+
 TEST_F(CliTest, AttachPrintsTheLowercaseSha256) {
   Init();
   std::string eml = testing::FileContents(Example("bounce-handled-DOC-1.eml"));

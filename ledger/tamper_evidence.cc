@@ -381,14 +381,22 @@ class IndexTally {
   explicit IndexTally(const internal::SipHashKey& key) : key_(key) {}
 
   void Add(Tallied kind, std::string_view key, std::string_view value) {
+    AddPieces(kind, key, [&](auto&& piece) { piece(value); });
+  }
+  // The same for a value given in pieces: `value_pieces(piece)` calls
+  // piece with each, in order.
+  template <typename Pieces>
+  void AddPieces(Tallied kind, std::string_view key, Pieces&& value_pieces) {
     // The key's length first, so no two (key, value) pairs share bytes.
-    buffer_.clear();
-    AppendU64(key.size(), buffer_);
-    buffer_.append(key.data(), key.size());
-    buffer_.append(value.data(), value.size());
+    char length[8];
+    EncodeU64(key.size(), length);
+    internal::SipHasher hasher(key_);
+    hasher.Update(std::string_view(length, sizeof length));
+    hasher.Update(key);
+    value_pieces([&](std::string_view piece) { hasher.Update(piece); });
     const size_t slot = static_cast<size_t>(kind);
     ++count_[slot];
-    sum_[slot] += internal::SipHash24(key_, buffer_);
+    sum_[slot] += hasher.Finish();
   }
   void Merge(const IndexTally& other) {
     for (size_t i = 0; i < kTalliedCount; ++i) {
@@ -406,7 +414,6 @@ class IndexTally {
 
  private:
   internal::SipHashKey key_;
-  std::string buffer_;
   std::array<uint64_t, kTalliedCount> count_{};
   std::array<uint64_t, kTalliedCount> sum_{};
 };
@@ -458,7 +465,7 @@ absl::StatusOr<LogWalk> WalkLog(
   v1::LedgerEntry entry;
   v1::Event event;
   EntryIndexItems items;
-  std::string pos_key;
+  std::string pos_key, case_key;
   uint64_t p = 0;
   for (; entries.Valid(); entries.Next(), events.Next()) {
     ++p;
@@ -513,12 +520,27 @@ absl::StatusOr<LogWalk> WalkLog(
     pos_key.clear();
     AppendU64(p, pos_key);
     items.Clear();
-    IndexItem& by_case = items.Add(Family::kCaseIndex);
-    AppendCaseKey(entry.case_id(), entry.case_version(), by_case.key);
-    if (case_index_holds_copies) {
-      AppendCaseIndexValue(pos_key, entry_bytes, value, by_case.value);
+    if (exact != nullptr) {
+      IndexItem& by_case = items.Add(Family::kCaseIndex);
+      AppendCaseKey(entry.case_id(), entry.case_version(), by_case.key);
+      if (case_index_holds_copies) {
+        AppendCaseIndexValue(pos_key, entry_bytes, value, by_case.value);
+      } else {
+        by_case.value = pos_key;
+      }
     } else {
-      by_case.value = pos_key;
+      // Tallied from its pieces: a format-2 value copies the entry and the
+      // event, which need not be copied once more to be hashed.
+      case_key.clear();
+      AppendCaseKey(entry.case_id(), entry.case_version(), case_key);
+      expected->AddPieces(Tallied::kCaseIndex, case_key, [&](auto&& piece) {
+        if (case_index_holds_copies) {
+          internal::ForEachCaseIndexValuePiece(pos_key, entry_bytes, value,
+                                               piece);
+        } else {
+          piece(pos_key);
+        }
+      });
     }
     IndexItem& by_id = items.Add(Family::kEventIds);
     by_id.key.append(event.event_id());
@@ -546,9 +568,6 @@ absl::StatusOr<LogWalk> WalkLog(
       expected->Add(Tallied::kEventDigests, pos_key, entry.event_digest());
       for (const IndexItem& item : items) {
         switch (item.family) {
-          case Family::kCaseIndex:
-            expected->Add(Tallied::kCaseIndex, item.key, item.value);
-            break;
           case Family::kEventIds:
             expected->Add(Tallied::kIdPositions, item.key, item.value);
             break;

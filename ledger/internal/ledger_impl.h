@@ -85,13 +85,27 @@ inline std::string CaseKey(std::string_view case_id, uint64_t version) {
 // and of the stored event, so that a case reads as one run of adjacent
 // keys instead of two random reads per event (docs/storage.md).
 //   position (u64) || entry length (u32) || entry bytes || salt || event
+// Hands `piece` the value's bytes in order, in four pieces, so that the
+// value can be hashed without being built.
+template <typename Piece>
+void ForEachCaseIndexValuePiece(std::string_view position_key,
+                                std::string_view entry_bytes,
+                                std::string_view event_value, Piece&& piece) {
+  const auto n = static_cast<uint32_t>(entry_bytes.size());
+  const char length[4] = {static_cast<char>(n >> 24),
+                          static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                          static_cast<char>(n)};
+  piece(position_key);
+  piece(std::string_view(length, sizeof length));
+  piece(entry_bytes);
+  piece(event_value);
+}
 inline void AppendCaseIndexValue(std::string_view position_key,
                                  std::string_view entry_bytes,
                                  std::string_view event_value,
                                  std::string& out) {
-  out.append(position_key);
-  AppendU32(static_cast<uint32_t>(entry_bytes.size()), out);
-  out.append(entry_bytes).append(event_value);
+  ForEachCaseIndexValuePiece(position_key, entry_bytes, event_value,
+                             [&](std::string_view p) { out.append(p); });
 }
 struct CaseIndexValue {
   uint64_t position = 0;

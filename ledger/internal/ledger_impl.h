@@ -91,10 +91,8 @@ template <typename Piece>
 void ForEachCaseIndexValuePiece(std::string_view position_key,
                                 std::string_view entry_bytes,
                                 std::string_view event_value, Piece&& piece) {
-  const auto n = static_cast<uint32_t>(entry_bytes.size());
-  const char length[4] = {static_cast<char>(n >> 24),
-                          static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                          static_cast<char>(n)};
+  char length[4];
+  EncodeU32(static_cast<uint32_t>(entry_bytes.size()), length);
   piece(position_key);
   piece(std::string_view(length, sizeof length));
   piece(entry_bytes);

@@ -190,25 +190,11 @@ class CaseIdOfKey : public rocksdb::SliceTransform {
   }
 };
 
-}  // namespace
-
-void EncodeU64(uint64_t v, char (&out)[8]) {
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v);
+template <size_t N>
+void EncodeBigEndian(uint64_t v, char (&out)[N]) {
+  for (size_t i = N; i-- > 0; v >>= 8) out[i] = static_cast<char>(v);
 }
 
-void AppendU64(uint64_t v, std::string& out) {
-  char bytes[8];
-  EncodeU64(v, bytes);
-  out.append(bytes, sizeof(bytes));
-}
-
-std::string EncodeU64(uint64_t v) {
-  std::string out;
-  AppendU64(v, out);
-  return out;
-}
-
-namespace {
 template <typename Int>
 absl::StatusOr<Int> DecodeBigEndian(std::string_view bytes) {
   if (bytes.size() < sizeof(Int)) {
@@ -224,17 +210,26 @@ absl::StatusOr<Int> DecodeBigEndian(std::string_view bytes) {
 }
 }  // namespace
 
+void EncodeU64(uint64_t v, char (&out)[8]) { EncodeBigEndian(v, out); }
+void EncodeU32(uint32_t v, char (&out)[4]) { EncodeBigEndian(v, out); }
+
+void AppendU64(uint64_t v, std::string& out) {
+  char bytes[8];
+  EncodeU64(v, bytes);
+  out.append(bytes, sizeof(bytes));
+}
+
+std::string EncodeU64(uint64_t v) {
+  std::string out;
+  AppendU64(v, out);
+  return out;
+}
+
 absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes) {
   return DecodeBigEndian<uint64_t>(bytes);
 }
 absl::StatusOr<uint32_t> DecodeU32(std::string_view bytes) {
   return DecodeBigEndian<uint32_t>(bytes);
-}
-
-void AppendU32(uint32_t v, std::string& out) {
-  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                         static_cast<char>(v >> 8), static_cast<char>(v)};
-  out.append(bytes, sizeof bytes);
 }
 
 struct Store::Rep {

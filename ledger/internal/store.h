@@ -43,7 +43,7 @@ void AppendU64(uint64_t v, std::string& out);
 // Decodes the first 8 bytes; kDataLoss when shorter.
 absl::StatusOr<uint64_t> DecodeU64(std::string_view bytes);
 // The same in 4 bytes, for lengths inside values.
-void AppendU32(uint32_t v, std::string& out);
+void EncodeU32(uint32_t v, char (&out)[4]);
 absl::StatusOr<uint32_t> DecodeU32(std::string_view bytes);
 
 class Store;

@@ -325,6 +325,24 @@ TEST(StoreCursorTest, ACursorSeekingOnAnotherThreadStopsItsPerfCounters) {
   EXPECT_EQ(read, "event");
 }
 
+// Stored integers are big-endian at a fixed width: keys of positions sort as
+// the numbers do, and a value's lengths read back as written.
+TEST(StoreEncodingTest, IntegersAreBigEndianAndReadBackAsWritten) {
+  char u32[4];
+  EncodeU32(0x01020304u, u32);
+  EXPECT_EQ(std::string(u32, sizeof u32), std::string("\x01\x02\x03\x04"));
+  auto u32_back = DecodeU32(std::string_view(u32, sizeof u32));
+  ASSERT_TRUE(u32_back.ok()) << u32_back.status();
+  EXPECT_EQ(*u32_back, 0x01020304u);
+  EXPECT_EQ(EncodeU64(0x0102030405060708u),
+            std::string("\x01\x02\x03\x04\x05\x06\x07\x08"));
+  EXPECT_LT(EncodeU64(255), EncodeU64(256));
+  auto u64_back = DecodeU64(EncodeU64(~uint64_t{0}));
+  ASSERT_TRUE(u64_back.ok()) << u64_back.status();
+  EXPECT_EQ(*u64_back, ~uint64_t{0});
+  EXPECT_FALSE(DecodeU32("abc").ok());
+}
+
 // The check value of CRC-32C (RFC 3720, appendix B.4), in one piece and
 // continued across two.
 TEST(Crc32cTest, MatchesTheCastagnoliCheckValue) {

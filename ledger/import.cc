@@ -53,11 +53,21 @@ class Occurrences {
 };
 
 absl::StatusOr<std::ifstream> OpenInput(const std::string& path) {
-  // A folder opens as a stream that fails on its first read.
+  // A folder opens as a stream that fails on its first read. A pipe would
+  // be empty when read the second time (and a named pipe blocks the open
+  // until a writer comes), so it is refused before it is opened.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::directory) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read ", path, ": it is a folder"));
+  }
+  if (!ec && type != std::filesystem::file_type::regular) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot import ", path,
+        ": it is not a regular file (a pipe or a device). import reads its "
+        "input twice, once to check every line and once to append; save it "
+        "to a file first, or use append, which reads its input once"));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -82,8 +92,10 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   // Idempotency comes first (domain.md §3): a line whose id is stored is
   // left to the append, which skips it or refuses it as a conflict.
   ImportProgress progress;
+  // One open file for both passes: a file put in its place meanwhile is not
+  // read, and one that grows or shrinks is noticed by its line count.
+  CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
   {
-    CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
     EventLineReader reader(in);
     uint64_t events = 0;
     while (true) {
@@ -109,7 +121,11 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     if (options.checked) options.checked(reader.line(), true);
   }
   // Pass 2: append in batches.
-  CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
+  in.clear();
+  if (!in.seekg(0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, " again: ", std::strerror(errno)));
+  }
   EventLineReader reader(in);
   Occurrences occurrences;
   bool first_batch = true;
@@ -146,6 +162,14 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     auto next = reader.Next();
     if (absl::IsOutOfRange(next.status())) break;
     if (!next.ok()) return next.status();
+    if (next->line > progress.total_lines) {
+      CASELEDGER_RETURN_IF_ERROR(flush());
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, " grew while it was imported: line ", next->line,
+          " was not there when its ", progress.total_lines,
+          " lines were checked. Those lines are imported; run the import "
+          "again to check and append the rest"));
+    }
     progress.lines = next->line;
     if (next->event.event_id().empty()) {
       const std::string bytes = BytesWithoutId(next->event);
@@ -158,6 +182,13 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     }
   }
   CASELEDGER_RETURN_IF_ERROR(flush());
+  if (reader.line() < progress.total_lines) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " shrank while it was imported: it ends at line ", reader.line(),
+        " of the ", progress.total_lines,
+        " checked. The lines it still has are imported; check the file and "
+        "run the import again"));
+  }
   progress.lines = reader.line();
   return progress;
 }

@@ -8,7 +8,8 @@
 // and events without an event_id get one derived from the event's bytes and
 // the number of identical lines before it in the file, so running the same
 // file again skips what is already stored and continues after it, even
-// after lines were added, removed or moved to fix it.
+// after lines were added, removed or moved to fix it (removing a line that
+// repeats a later one exactly gives the later one its id: bad-input.md §2).
 #ifndef CASELEDGER_LEDGER_IMPORT_H_
 #define CASELEDGER_LEDGER_IMPORT_H_
 

@@ -2,7 +2,12 @@
 // of domain.md §3, on a real RocksDB in a temp folder.
 #include "ledger/ledger.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -395,6 +400,70 @@ TEST(EventIds, DerivedIdsAreStableUuidsThatDependOnOccurrenceAndContent) {
   ASSERT_OK_AND_ASSIGN(std::string random, NewEventId());
   EXPECT_TRUE(IsValidUuid(random));
   EXPECT_EQ(random[14], '4');
+}
+
+// An import reads the file it checked: a file put in its place meanwhile
+// is not read, one that grows or shrinks stops the import with the checked
+// lines it still has imported, and a pipe, empty when read a second time,
+// is refused before it is opened (a named pipe would block the open).
+TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
+  auto line = [](const std::string& c, const std::string& payload) {
+    return absl::StrCat("{\"case_id\": \"", c,
+                        "\", \"occurred_at\": \"2011-01-10T10:00:00Z\", "
+                        "\"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}, ",
+                        payload, "}\n");
+  };
+  const std::string note = R"("officer_note_added": {"text": "n"})";
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  };
+  auto version = [&](std::string_view c) {
+    auto v = ledger_->CaseVersion(c);
+    return v.ok() ? *v : 0;
+  };
+  const std::string file = dir_.Sub("in.jsonl");
+  ImportOptions options;
+  std::function<void()> meanwhile;
+  options.checked = [&](uint64_t, bool done) {
+    if (done) meanwhile();
+  };
+
+  write(file, line("A", kOpen) + line("A", note) + line("A", note));
+  meanwhile = [&] {
+    write(dir_.Sub("other.jsonl"), line("B", kOpen));
+    std::filesystem::rename(dir_.Sub("other.jsonl"), file);
+  };
+  ASSERT_OK_AND_ASSIGN(auto replaced,
+                       ImportEventLines(*ledger_, file, options));
+  EXPECT_EQ(replaced.appended, 3u);
+  EXPECT_EQ(ledger_->Size(), 3u);
+  EXPECT_EQ(version("B"), 0u);
+
+  write(file, line("C", kOpen) + line("C", note));
+  meanwhile = [&] { std::ofstream(file, std::ios::app) << line("C", note); };
+  auto grew = ImportEventLines(*ledger_, file, options);
+  EXPECT_EQ(grew.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(grew.status().message(),
+              HasSubstr("grew while it was imported: line 3 was not there "
+                        "when its 2 lines were checked"));
+  EXPECT_EQ(version("C"), 2u);
+
+  const std::string first = line("D", kOpen);
+  write(file, first + line("D", note) + line("D", note));
+  meanwhile = [&] { std::filesystem::resize_file(file, first.size()); };
+  auto shrank = ImportEventLines(*ledger_, file, options);
+  EXPECT_EQ(shrank.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(shrank.status().message(),
+              HasSubstr("shrank while it was imported: it ends at line 1 of "
+                        "the 3 checked"));
+  EXPECT_EQ(version("D"), 1u);
+
+  const std::string fifo = dir_.Sub("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto piped = ImportEventLines(*ledger_, fifo, options);
+  EXPECT_EQ(piped.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(piped.status().message(), HasSubstr("not a regular file"));
+  EXPECT_EQ(ledger_->Size(), 6u);
 }
 
 TEST_F(LedgerTest, GeneratesUuidEventIds) {

@@ -115,14 +115,15 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
     *request.add_events() = std::move(e);
   }
   *request.mutable_expected_version() = server::ToWire(expected);
-  // No answer from the server (gRPC's own UNAVAILABLE, or the deadline)
-  // leaves the outcome unknown: the call may have been written. Retrying
-  // with the same ids appends each event once either way. The ledger's
-  // own failures carry a payload and are final: after a failed write it
-  // refuses appends until reopened, and a retry's "not written" would hide
-  // that the first write may have landed.
+  // No answer from the server (gRPC's own UNAVAILABLE, the deadline, or a
+  // call the server cancelled as it stopped) leaves the outcome unknown: the
+  // call may have been written. Retrying with the same ids appends each event
+  // once either way. The ledger's own failures carry a payload and are final:
+  // after a failed write it refuses appends until reopened, and a retry's "not
+  // written" would hide that the first write may have landed.
   auto unanswered = [](const absl::Status& s) {
-    return (absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) &&
+    return (absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) ||
+            absl::IsCancelled(s)) &&
            !s.GetPayload(kEventIdsPayload) &&
            !s.GetPayload(kAppendsRefusedPayload);
   };

@@ -439,6 +439,25 @@ class LenientInputFinder {
   size_t at_ = 0;
 };
 
+// The offset of the first byte below 0x20 inside a double-quoted string,
+// or npos.
+size_t FirstRawControlCharacterInString(std::string_view json) {
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const auto c = static_cast<unsigned char>(json[i]);
+    if (!in_string) {
+      in_string = c == '"';
+    } else if (c < 0x20) {
+      return i;
+    } else if (c == '\\') {
+      ++i;  // the escaped byte, whatever it is, cannot end the string
+    } else if (c == '"') {
+      in_string = false;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
@@ -447,6 +466,17 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
     return absl::InvalidArgumentError(
         absl::StrFormat("byte %d (0x%02x) is not UTF-8; an event is UTF-8 text",
                         bad + 1, static_cast<unsigned char>(json[bad])));
+  }
+  // protobuf's parser keeps raw control characters inside strings, which
+  // JSON (RFC 8259 §7) requires escaped: a NUL or an escape sequence would
+  // be stored as the text of a note.
+  if (size_t bad = FirstRawControlCharacterInString(json);
+      bad != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "byte %d (0x%02x) is a control character inside a string; JSON "
+        "needs it escaped, as \\u%04x",
+        bad + 1, static_cast<unsigned char>(json[bad]),
+        static_cast<unsigned char>(json[bad])));
   }
   v1::Event event;
   google::protobuf::util::JsonParseOptions options;

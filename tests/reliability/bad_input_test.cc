@@ -362,6 +362,10 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: byte 14 (0xff) is not UTF-8; an event is "
        "UTF-8 text",
        Line2(Officer(kNote, "\xff"))},
+      {"raw control character in a string", append, 2,
+       "caseledger append: line 2: byte 15 (0x01) is a control character "
+       "inside a string; JSON needs it escaped, as \\u0001",
+       Line2(Officer(kNote, "A\x01"))},
       {"control characters echoed", append, 2,
        "line 2: case_id: 'A\\x1b[31m' does not match "
        "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",

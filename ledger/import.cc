@@ -56,6 +56,12 @@ absl::StatusOr<std::ifstream> OpenInput(const std::string& path) {
   // A folder opens as a stream that fails on its first read. A pipe would
   // be empty when read the second time (and a named pipe blocks the open
   // until a writer comes), so it is refused before it is opened.
+  if (path == "-") {
+    return absl::InvalidArgumentError(
+        "cannot import standard input ('-'): import reads its input twice, "
+        "once to check every line and once to append; save it to a file "
+        "first, or use append -, which reads its input once");
+  }
   std::error_code ec;
   const auto type = std::filesystem::status(path, ec).type();
   if (type == std::filesystem::file_type::directory) {

@@ -463,6 +463,10 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
   auto piped = ImportEventLines(*ledger_, fifo, options);
   EXPECT_EQ(piped.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(piped.status().message(), HasSubstr("not a regular file"));
+  auto dash = ImportEventLines(*ledger_, "-", options);
+  EXPECT_EQ(dash.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(dash.status().message(),
+              HasSubstr("cannot import standard input ('-')"));
   EXPECT_EQ(ledger_->Size(), 6u);
 }
 

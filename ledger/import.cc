@@ -52,15 +52,18 @@ class Occurrences {
   absl::flat_hash_map<uint64_t, uint64_t> repeats_;
 };
 
+constexpr char kReadTwice[] =
+    "import reads its input twice, once to check every line and once to "
+    "append; save it to a file first, or use append, which reads its input "
+    "once";
+
 absl::StatusOr<std::ifstream> OpenInput(const std::string& path) {
   // A folder opens as a stream that fails on its first read. A pipe would
   // be empty when read the second time (and a named pipe blocks the open
   // until a writer comes), so it is refused before it is opened.
   if (path == "-") {
     return absl::InvalidArgumentError(
-        "cannot import standard input ('-'): import reads its input twice, "
-        "once to check every line and once to append; save it to a file "
-        "first, or use append -, which reads its input once");
+        absl::StrCat("cannot import standard input ('-'): ", kReadTwice));
   }
   std::error_code ec;
   const auto type = std::filesystem::status(path, ec).type();
@@ -71,9 +74,7 @@ absl::StatusOr<std::ifstream> OpenInput(const std::string& path) {
   if (!ec && type != std::filesystem::file_type::regular) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot import ", path,
-        ": it is not a regular file (a pipe or a device). import reads its "
-        "input twice, once to check every line and once to append; save it "
-        "to a file first, or use append, which reads its input once"));
+        ": it is not a regular file (a pipe or a device); ", kReadTwice));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {

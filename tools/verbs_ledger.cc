@@ -168,11 +168,12 @@ std::vector<Verb> LedgerVerbs() {
         "before it stored. Events\nwithout an event_id get one derived from "
         "their content (and how many identical\nlines come before them), so "
         "running the same file again, even with lines\nadded or moved to fix "
-        "it, skips what is stored and resumes after it. FILE\nmust be a "
-        "regular "
-        "file, read once to check and once to append: a pipe is\nrefused (use "
-        "append), and a file that grows or shrinks meanwhile stops "
-        "the\nimport.",
+        "it, skips what is stored and resumes after it. FILE\n"
+        "must be a regular file, read once to check and once to append: a "
+        "pipe is\n"
+        "refused (use append), and a file that grows or shrinks meanwhile "
+        "stops the\n"
+        "import.",
         {},
         1,
         1},

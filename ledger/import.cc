@@ -102,6 +102,9 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   // One open file for both passes: a file put in its place meanwhile is not
   // read, and one that grows or shrinks is noticed by its line count.
   CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
+  auto stop_requested = [&options] {
+    return options.stop_requested && options.stop_requested();
+  };
   {
     EventLineReader reader(in);
     uint64_t events = 0;
@@ -109,6 +112,11 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       auto next = reader.Next();
       if (absl::IsOutOfRange(next.status())) break;
       if (!next.ok()) return next.status();
+      if (stop_requested()) {
+        return absl::CancelledError(absl::StrCat("stopped while checking line ",
+                                                 next->line,
+                                                 ": nothing is written"));
+      }
       ++events;
       if (options.checked && next->line % kLinesPerCheckReport == 0) {
         options.checked(next->line, false);
@@ -138,8 +146,22 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   bool first_batch = true;
   std::vector<v1::Event> batch;
   std::vector<uint64_t> lines;
+  // What is stored once the batch in hand is not: every batch before it is,
+  // and a batch is written whole or not at all.
+  auto imported_before = [&](uint64_t line_in_hand) -> std::string {
+    if (first_batch) return "this run wrote nothing";
+    return absl::StrCat("the lines before ",
+                        lines.empty() ? line_in_hand : lines.front(),
+                        " are imported");
+  };
   auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
+    if (stop_requested()) {
+      return absl::CancelledError(
+          absl::StrCat("stopped before line ", lines.front(), ": ",
+                       imported_before(lines.front()),
+                       "; run the same import again to resume"));
+    }
     auto result = ledger.Append(batch);
     batch.clear();
     if (!result.ok()) {
@@ -151,9 +173,7 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
           result.status().code(),
           absl::StrCat(
               "line ", lines[*index], ": ", std::string(message), " (",
-              first_batch ? "no line is imported"
-                          : absl::StrCat("lines before ", lines.front(),
-                                         " are imported"),
+              imported_before(lines.front()),
               "; fix the line and run the import again: stored events are "
               "skipped)"));
     }
@@ -168,7 +188,20 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   while (true) {
     auto next = reader.Next();
     if (absl::IsOutOfRange(next.status())) break;
-    if (!next.ok()) return next.status();
+    if (!next.ok()) {
+      // Every line parsed when it was checked: one that does not now has
+      // changed since. A read error comes after the line counted.
+      const bool changed = absl::IsInvalidArgument(next.status());
+      return absl::Status(
+          next.status().code(),
+          absl::StrCat(
+              next.status().message(), " (",
+              changed ? absl::StrCat(path, " changed while it was imported; ")
+                      : "",
+              imported_before(reader.line() + (changed ? 0 : 1)),
+              changed ? "; fix the line and run the import again)"
+                      : "; run the import again)"));
+    }
     if (next->line > progress.total_lines) {
       CASELEDGER_RETURN_IF_ERROR(flush());
       return absl::InvalidArgumentError(absl::StrCat(

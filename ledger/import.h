@@ -38,6 +38,11 @@ struct ImportOptions {
   // 100,000 lines, and once at the end with every line checked. May be
   // null.
   std::function<void(uint64_t lines_checked, bool done)> checked;
+  // Asked before each line is checked and before each batch is appended;
+  // once it returns true the import stops there with kCancelled, saying
+  // which lines are imported, so that a stop signal never leaves a user
+  // guessing. May be null.
+  std::function<bool()> stop_requested;
 };
 
 // Imports the JSON Lines file at `path`. Errors name the line: a malformed

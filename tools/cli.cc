@@ -1,5 +1,6 @@
 #include "tools/cli.h"
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +153,48 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
 int Fail(Io& io, const std::string& verb, const absl::Status& status) {
   io.err << "caseledger " << verb << ": " << status.message() << "\n";
   return ExitCodeFor(status);
+}
+
+namespace {
+
+volatile std::sig_atomic_t stop_signal = 0;
+
+void CatchStopSignal(int signal_number) {
+  stop_signal = signal_number;
+  // The next one is the user insisting: let it end the process.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  stop_signal = 0;
+  struct sigaction catching {};
+  catching.sa_handler = CatchStopSignal;
+  sigemptyset(&catching.sa_mask);
+  // Reads and syncs in progress carry on rather than fail with EINTR.
+  catching.sa_flags = SA_RESTART;
+  // A signal ignored on entry stays ignored: a shell starts background
+  // jobs so, that Ctrl-C meant for the foreground spares them.
+  for (auto [signal_number, previous] :
+       {std::pair{SIGINT, &previous_int_}, {SIGTERM, &previous_term_}}) {
+    sigaction(signal_number, nullptr, previous);
+    if (previous->sa_handler != SIG_IGN) {
+      sigaction(signal_number, &catching, nullptr);
+    }
+  }
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGINT, &previous_int_, nullptr);
+  sigaction(SIGTERM, &previous_term_, nullptr);
+}
+
+int StopSignals::received() const { return stop_signal; }
+
+std::string StopSignals::received_name() const {
+  return received() == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 int UsageError(Io& io, const std::string& verb, const std::string& message) {

@@ -4,6 +4,8 @@
 #ifndef CASELEDGER_TOOLS_CLI_H_
 #define CASELEDGER_TOOLS_CLI_H_
 
+#include <signal.h>
+
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -109,6 +111,28 @@ std::string DescribeBackup(const Ledger::BackupInfo& info);
 // deadline) or the error, and returns the exit code.
 int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
                        std::string* ok_line);
+
+// Catches SIGINT and SIGTERM while it lives, so that a verb can finish the
+// write in hand and say what is stored instead of dying mid-way; a second
+// signal ends the process as usual. One at a time.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // The signal caught, or 0.
+  int received() const;
+  // "SIGINT" or "SIGTERM".
+  std::string received_name() const;
+  // 128 + the signal: what a shell reports for a process it ended.
+  int exit_code() const { return 128 + received(); }
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
 
 // Verb tables of each verbs_*.cc.
 std::vector<Verb> LedgerVerbs();

@@ -43,21 +43,41 @@ int Attach(const Args& args, Io& io) {
   return kExitOk;
 }
 
+// After a write, printed first so that a stop signal during the catch-up
+// cannot hide what was written. The written events are durable; a lagging
+// index only costs readers a longer tail to fold, so a failure here is a
+// warning, not a failed write.
+void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
+  io.out << std::flush;
+  if (auto indexed = projections::DeadlineIndex::CatchUp(ledger);
+      !indexed.ok()) {
+    io.err << "caseledger " << verb << ": warning: deadline index not updated: "
+           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+  }
+}
+
 int Append(const Args& args, Io& io) {
   auto input = ReadAppendInput(args, io);
   if (!input.ok()) return Fail(io, "append", input.status());
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
-  auto result = (*ledger)->Append(input->Events(), input->expected);
-  if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
-  // The appended events are durable; a lagging index only costs readers a
-  // longer tail to fold, so a failure here is a warning, not a failed append.
-  if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
-      !indexed.ok()) {
-    io.err << "caseledger append: warning: deadline index not updated: "
-           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+  absl::StatusOr<AppendResult> result;
+  std::string stopped_by;
+  {
+    // The append is one atomic write: a stop signal during it waits for it,
+    // so that what was written is said rather than left to guess.
+    StopSignals stop;
+    result = (*ledger)->Append(input->Events(), input->expected);
+    if (stop.received() != 0) stopped_by = stop.received_name();
   }
+  if (!stopped_by.empty()) {
+    io.err << "caseledger append: " << stopped_by
+           << " received while appending; the append was finished first\n";
+  }
+  if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
   io.out << AppendResultOutput(*result, input->json);
+  // Asked to stop: the index catches up at the next write or read.
+  if (stopped_by.empty()) CatchUpDeadlineIndex(**ledger, "append", io);
   return kExitOk;
 }
 
@@ -81,16 +101,31 @@ int Import(const Args& args, Io& io) {
                                     std::max(seconds, 1e-3))
            << " events/s)\n";
   };
-  auto result = ImportEventLines(**ledger, path, options);
-  if (!result.ok()) return Fail(io, "import", result.status());
-  if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
-      !indexed.ok()) {
-    io.err << "caseledger import: warning: deadline index not updated: "
-           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+  absl::StatusOr<ImportProgress> result;
+  bool stopped = false;
+  {
+    // Between batches, a stop signal ends the import with what is stored
+    // said; each batch is atomic, so none is cut.
+    StopSignals stop;
+    options.stop_requested = [&stop] { return stop.received() != 0; };
+    result = ImportEventLines(**ledger, path, options);
+    if (stop.received() != 0) {
+      if (absl::IsCancelled(result.status())) {
+        io.err << "caseledger import: " << stop.received_name() << " received; "
+               << result.status().message() << "\n";
+        return stop.exit_code();
+      }
+      io.err << "caseledger import: " << stop.received_name()
+             << " received while the last batch was appended; it was "
+                "finished first\n";
+      stopped = true;
+    }
   }
+  if (!result.ok()) return Fail(io, "import", result.status());
   io.out << "imported " << result->appended << " events (" << result->duplicates
          << " already stored, skipped) from " << result->lines
          << " lines; ledger size " << (*ledger)->Size() << "\n";
+  if (!stopped) CatchUpDeadlineIndex(**ledger, "import", io);
   return kExitOk;
 }
 
@@ -152,7 +187,9 @@ std::vector<Verb> LedgerVerbs() {
         "append --db DIR FILE|- [--expected-version N|any|no-stream|exists]",
         "Append JSON Lines events atomically: all of the file or nothing.\n"
         "Events already stored with identical content are skipped; an "
-        "event_id reused\nwith other content is a conflict (exit 3).",
+        "event_id reused\nwith other content is a conflict (exit 3). A stop "
+        "signal during the write\nwaits for it, so that its result is "
+        "printed.",
         {{"expected-version", "N|any|no-stream|exists",
           "the case's version before the append (single-case input only)"},
          kFormatFlag},
@@ -173,7 +210,8 @@ std::vector<Verb> LedgerVerbs() {
         "pipe is\n"
         "refused (use append), and a file that grows or shrinks meanwhile "
         "stops the\n"
-        "import.",
+        "import. SIGINT (Ctrl-C) or SIGTERM stops it between batches, saying "
+        "which\nlines are stored (exit 130 or 143).",
         {},
         1,
         1},

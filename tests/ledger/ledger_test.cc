@@ -30,6 +30,7 @@
 namespace caseledger {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -468,6 +469,79 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
   EXPECT_THAT(dash.status().message(),
               HasSubstr("cannot import standard input ('-')"));
   EXPECT_EQ(ledger_->Size(), 6u);
+}
+
+// A stop request (the CLI's SIGINT or SIGTERM) ends an import between
+// batches, saying which lines are stored; running it again resumes. A line
+// changed in place after the check is named, with what is stored.
+TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
+  auto line = [](const std::string& c, const std::string& payload) {
+    return absl::StrCat("{\"case_id\": \"", c,
+                        "\", \"occurred_at\": \"2011-01-10T10:00:00Z\", "
+                        "\"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}, ",
+                        payload, "}\n");
+  };
+  const std::string note = R"("officer_note_added": {"text": "n"})";
+  const std::string file = dir_.Sub("in.jsonl");
+  std::ofstream(file, std::ios::binary)
+      << line("E", kOpen) << line("E", note) << line("E", note)
+      << line("E", note) << line("E", note);
+  auto version = [&] {
+    auto v = ledger_->CaseVersion("E");
+    return v.ok() ? *v : 0;
+  };
+  ImportOptions options;
+  options.batch_size = 2;
+  bool stop = true;
+  options.stop_requested = [&] { return stop; };
+  auto checking = ImportEventLines(*ledger_, file, options);
+  EXPECT_EQ(checking.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(checking.status().message(),
+            "stopped while checking line 1: nothing is written");
+  EXPECT_EQ(ledger_->Size(), 0u);
+
+  stop = false;
+  options.progress = [&](const ImportProgress&) { stop = true; };
+  auto stopped = ImportEventLines(*ledger_, file, options);
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(stopped.status().message(),
+            "stopped before line 3: the lines before 3 are imported; run the "
+            "same import again to resume");
+  EXPECT_EQ(version(), 2u);
+
+  stop = false;
+  options.progress = nullptr;
+  ASSERT_OK_AND_ASSIGN(auto resumed, ImportEventLines(*ledger_, file, options));
+  EXPECT_EQ(resumed.appended, 3u);
+  EXPECT_EQ(resumed.duplicates, 2u);
+  EXPECT_EQ(version(), 5u);
+
+  const std::string changed = dir_.Sub("changed.jsonl");
+  const std::string first = line("F", kOpen);
+  std::ofstream(changed, std::ios::binary)
+      << first << line("F", note) << line("F", note);
+  options.checked = [&](uint64_t, bool done) {
+    if (!done) return;
+    std::fstream f(changed, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(first.size()));
+    f << "[";  // line 2 no longer an object
+  };
+  auto edited = ImportEventLines(*ledger_, changed, options);
+  EXPECT_EQ(edited.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(edited.status().message(),
+              HasSubstr("changed while it was imported; this run wrote "
+                        "nothing; fix the line"));
+  options.batch_size = 1;
+  std::ofstream(changed, std::ios::binary | std::ios::trunc)
+      << first << line("F", note) << line("F", note);
+  auto edited_later = ImportEventLines(*ledger_, changed, options);
+  EXPECT_THAT(edited_later.status().message(),
+              AllOf(HasSubstr("line 2: "),
+                    HasSubstr("changed while it was imported; the lines "
+                              "before 2 are imported")));
+  auto f_version = ledger_->CaseVersion("F");
+  ASSERT_OK(f_version.status());
+  EXPECT_EQ(*f_version, 1u);
 }
 
 TEST_F(LedgerTest, GeneratesUuidEventIds) {

@@ -848,9 +848,62 @@ TEST_F(CliTest, ImportSaysWhenNothingWasImported) {
                                  R"("officer_note_added": {"text": "n"})")));
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("line 1: "));
-  EXPECT_THAT(r.err, HasSubstr("(no line is imported;"));
+  EXPECT_THAT(r.err, HasSubstr("(this run wrote nothing;"));
   EXPECT_THAT(r.err,
               HasSubstr("import: 1 line checked, every one well formed"));
+}
+
+// SIGTERM (or Ctrl-C) ends an import between batches, never inside one,
+// and says which lines are stored; the same import then resumes. The
+// signal is sent once the first batch is reported, with most to come.
+TEST_F(CliTest, AStopSignalEndsAnImportBetweenBatchesSayingWhatIsStored) {
+  Init();
+  std::string text = EventLine("S", "2011-01-01T00:00:00Z",
+                               R"("case_opened": {"office_id": "VO"})");
+  constexpr int kNotes = 40000;
+  for (int i = 0; i < kNotes; ++i) {
+    text += EventLine("S", "2011-01-02T00:00:00Z",
+                      R"("officer_note_added": {"text": "n"})");
+  }
+  const std::string file = Write("big.jsonl", text);
+  const std::string err_path = dir_.Sub("import.err");
+  const std::string script = Write("stop.sh", R"(
+"$1" import --db "$2" "$3" 2>"$4" &
+pid=$!
+tries=0
+until grep -q ' appended' "$4" || [ $tries -ge 3000 ]; do
+  tries=$((tries + 1))
+  sleep 0.01
+done
+kill -TERM $pid
+wait $pid
+)");
+  CliRun stopped = testing::RunCli(
+      "sh " + script,
+      absl::StrCat(CASELEDGER_BINARY, " ", Db(), " ", file, " ", err_path),
+      dir_);
+  const std::string err = testing::FileContents(err_path);
+  EXPECT_EQ(stopped.code, 143) << err;
+  const std::string said =
+      "caseledger import: SIGTERM received; stopped before line ";
+  ASSERT_THAT(err, HasSubstr(said));
+  const int next_line =
+      std::atoi(err.substr(err.find(said) + said.size()).c_str());
+  EXPECT_GT(next_line, 1) << err;
+  EXPECT_THAT(err,
+              HasSubstr(absl::StrCat(
+                  ": the lines before ", next_line,
+                  " are imported; run the same import again to resume\n")));
+  const int stored = EventCount();
+  EXPECT_EQ(stored, next_line - 1);
+  EXPECT_EQ(stored % 1000, 0) << "a batch was cut";
+  EXPECT_LT(stored, kNotes + 1);
+
+  CliRun resumed = Cli("import --db " + Db() + " " + file);
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_THAT(resumed.out, HasSubstr(absl::StrCat(
+                               "(", stored, " already stored, skipped)")));
+  EXPECT_EQ(EventCount(), kNotes + 1);
 }
 
 // domain.md §3: idempotency before validation, in an import too. A line

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
@@ -103,6 +104,20 @@ absl::StatusOr<Response> LedgerClient::Call(
   return response;
 }
 
+namespace {
+
+// gRPC (1.51) fails a call with these, before sending it, when it could
+// not resolve the server's name or connect to it. A wording that changed
+// with gRPC's version only leaves such a call's outcome "unknown" again,
+// which is cautious, not wrong.
+bool NeverSent(const absl::Status& s) {
+  return absl::IsUnavailable(s) &&
+         (absl::StartsWith(s.message(), "failed to connect to all addresses") ||
+          absl::StartsWith(s.message(), "DNS resolution failed"));
+}
+
+}  // namespace
+
 absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
                                                   ExpectedVersion expected) {
   v1::AppendRequest request;
@@ -129,14 +144,22 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
   };
   absl::StatusOr<v1::AppendResponse> response;
   absl::Duration backoff = absl::Milliseconds(100);
+  bool maybe_sent = false;
   for (int attempt = 0;; ++attempt) {
     response = Call(&v1::Ledger::Stub::Append, request);
+    if (!NeverSent(response.status())) maybe_sent = true;
     if (!absl::IsUnavailable(response.status()) ||
         !unanswered(response.status()) || attempt >= options_.append_retries) {
       break;
     }
     absl::SleepFor(backoff);
     backoff *= 2;
+  }
+  if (unanswered(response.status()) && !maybe_sent) {
+    return absl::UnavailableError(absl::StrCat(
+        "append not written: the server could not be reached, so nothing "
+        "was sent: ",
+        response.status().message()));
   }
   if (unanswered(response.status())) {
     // The ids this client made up are the caller's only way to retry safely.

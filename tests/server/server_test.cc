@@ -2,7 +2,10 @@
 // a real ledger: round trips of every RPC, expected-version races, the
 // subscription's switch from catch-up to live under concurrent appends,
 // roles, the access log, message limits and shutdown.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -768,6 +771,37 @@ TEST_F(FailedWriteTest,
   EXPECT_THAT(std::string(refused.status().message()),
               ::testing::StartsWith("append not written"));
   EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload).has_value());
+}
+
+// A call that could not connect was never sent: the client says nothing
+// was written, without the ids that a retry of a call that may have been
+// written needs.
+TEST(ClientTest, AnAppendThatCannotConnectSaysNothingWasWritten) {
+  // A port bound but not listening refuses connections.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length),
+            0);
+  client::ClientOptions options;
+  options.server = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+  options.token = "t";
+  options.timeout = absl::Seconds(20);
+  options.append_retries = 1;
+  ASSERT_OK_AND_ASSIGN(auto c, client::LedgerClient::Connect(options));
+  auto refused = c->Append({Note("NC", "a")});
+  ::close(fd);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::StartsWith(
+                  "append not written: the server could not be reached, so "
+                  "nothing was sent: failed to connect to all addresses"));
+  EXPECT_FALSE(refused.status().GetPayload(kEventIdsPayload).has_value());
 }
 
 TEST_F(ServerTest, ASecondServerCannotListenOnATakenPort) {

@@ -121,7 +121,9 @@ bool NeverSent(const absl::Status& s) {
 absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
                                                   ExpectedVersion expected) {
   v1::AppendRequest request;
+  std::vector<bool> id_made_here;
   for (v1::Event& e : events) {
+    id_made_here.push_back(e.event_id().empty());
     if (e.event_id().empty()) {
       auto id = NewEventId();
       if (!id.ok()) return id.status();
@@ -179,9 +181,16 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
   if (!response.ok()) return response.status();
   AppendResult result;
   result.tree_size = response->tree_size();
-  for (const v1::AppendedEvent& e : response->events()) {
+  for (int i = 0; i < response->events_size(); ++i) {
+    const v1::AppendedEvent& e = response->events(i);
+    // A fresh id names nothing stored before this call: stored already, it
+    // was stored by an attempt of this call that got no answer, which for
+    // the caller is this call's append, not an earlier one's.
+    const bool stored_before =
+        e.duplicate() &&
+        !(static_cast<size_t>(i) < id_made_here.size() && id_made_here[i]);
     result.events.push_back(
-        {e.event_id(), e.position(), e.case_version(), e.duplicate()});
+        {e.event_id(), e.position(), e.case_version(), stored_before});
   }
   return result;
 }

@@ -24,6 +24,8 @@
 #include "caseledger/v1/service.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -802,6 +804,61 @@ TEST(ClientTest, AnAppendThatCannotConnectSaysNothingWasWritten) {
                   "append not written: the server could not be reached, so "
                   "nothing was sent: failed to connect to all addresses"));
   EXPECT_FALSE(refused.status().GetPayload(kEventIdsPayload).has_value());
+}
+
+// The real service, except that the answer to the first append it writes
+// is lost on the way back, as when a connection drops after the sync.
+class FirstAnswerLost final : public v1::Ledger::Service {
+ public:
+  explicit FirstAnswerLost(server::ServiceOptions options)
+      : written_(std::move(options)) {}
+  grpc::Status Append(grpc::ServerContext* context,
+                      const v1::AppendRequest* request,
+                      v1::AppendResponse* response) override {
+    grpc::Status s = written_.Append(context, request, response);
+    if (!s.ok() || lost_.exchange(true)) return s;
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection lost");
+  }
+
+ private:
+  server::LedgerService written_;
+  std::atomic<bool> lost_{false};
+};
+
+// The client's retry of a call written without an answer finds its events
+// stored. Those whose ids it made up can only be this call's: they are
+// reported appended, not "duplicate"; a given id may name an event stored
+// by an earlier call, so its duplicate stays one.
+TEST_F(ServerTest, ARetryOfAWrittenCallReportsTheClientsOwnIdsAsAppended) {
+  server::ServiceOptions options;
+  options.ledger = ledger_.get();
+  options.tokens = &token_table_;
+  options.access_log = access_log_.get();
+  options.clock = &SystemClock();
+  FirstAnswerLost service(options);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> lossy = builder.BuildAndStart();
+  ASSERT_NE(lossy, nullptr);
+  ASSERT_GT(port, 0);
+  client::ClientOptions client_options;
+  client_options.server = absl::StrCat("127.0.0.1:", port);
+  client_options.token = tokens_.appender;
+  client_options.timeout = absl::Seconds(20);
+  ASSERT_OK_AND_ASSIGN(auto c, client::LedgerClient::Connect(client_options));
+
+  std::vector<v1::Event> events = CaseWithNotes("RL", 1);
+  events.back().set_event_id("5f0c1a52-8d4e-4a8e-9b1c-2e7f3d6a9b01");
+  ASSERT_OK_AND_ASSIGN(AppendResult result, c->Append(events));
+  ASSERT_EQ(result.events.size(), 2u);
+  EXPECT_FALSE(result.events[0].duplicate);
+  EXPECT_TRUE(result.events[1].duplicate);
+  EXPECT_EQ(result.events[0].position, 1u);
+  EXPECT_EQ(ledger_->Size(), 2u);  // written once
+  lossy->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
 }
 
 TEST_F(ServerTest, ASecondServerCannotListenOnATakenPort) {

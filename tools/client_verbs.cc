@@ -82,7 +82,10 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!input.ok()) return Fail(io, "append", input.status());
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "append", client.status());
-  auto result = (*client)->Append(input->Events(), input->expected);
+  // The server may write the call whatever becomes of this process; a
+  // client that died with it would leave the user to guess.
+  auto result = AppendHoldingStopSignals(
+      io, [&] { return (*client)->Append(input->Events(), input->expected); });
   if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
   io.out << AppendResultOutput(*result, input->json);
   return kExitOk;

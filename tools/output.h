@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,13 @@ absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 // Returns the exit code.
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines);
+// Runs `append` (one atomic write, local or remote) with SIGINT and SIGTERM
+// held off until it returns, so that its outcome is printed rather than
+// lost with the process; says on err when one came. `stopped`, when given,
+// is set to whether one came.
+absl::StatusOr<AppendResult> AppendHoldingStopSignals(
+    Io& io, const std::function<absl::StatusOr<AppendResult>()>& append,
+    bool* stopped = nullptr);
 // What `append` prints for a result (text or JSON), newline included.
 std::string AppendResultOutput(const AppendResult& result, bool json);
 // One row of `read`, without the newline.

@@ -61,23 +61,14 @@ int Append(const Args& args, Io& io) {
   if (!input.ok()) return Fail(io, "append", input.status());
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
-  absl::StatusOr<AppendResult> result;
-  std::string stopped_by;
-  {
-    // The append is one atomic write: a stop signal during it waits for it,
-    // so that what was written is said rather than left to guess.
-    StopSignals stop;
-    result = (*ledger)->Append(input->Events(), input->expected);
-    if (stop.received() != 0) stopped_by = stop.received_name();
-  }
-  if (!stopped_by.empty()) {
-    io.err << "caseledger append: " << stopped_by
-           << " received while appending; the append was finished first\n";
-  }
+  bool stopped = false;
+  auto result = AppendHoldingStopSignals(
+      io, [&] { return (*ledger)->Append(input->Events(), input->expected); },
+      &stopped);
   if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
   io.out << AppendResultOutput(*result, input->json);
   // Asked to stop: the index catches up at the next write or read.
-  if (stopped_by.empty()) CatchUpDeadlineIndex(**ledger, "append", io);
+  if (!stopped) CatchUpDeadlineIndex(**ledger, "append", io);
   return kExitOk;
 }
 

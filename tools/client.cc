@@ -20,7 +20,7 @@ namespace {
 
 // The server's limits (tools/server/server.h): requests up to 8 MiB,
 // answers up to 64 MiB.
-constexpr int kMaxRequestBytes = 8 << 20;
+constexpr size_t kMaxRequestBytes = 8 << 20;
 constexpr int kMaxResponseBytes = 64 << 20;
 
 }  // namespace
@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxResponseBytes);
-  args.SetMaxSendMessageSize(kMaxRequestBytes);
+  args.SetMaxSendMessageSize(static_cast<int>(kMaxRequestBytes));
   std::unique_ptr<LedgerClient> client(new LedgerClient(std::move(options)));
   client->channel_ =
       grpc::CreateCustomChannel(client->options_.server, credentials, args);
@@ -132,6 +132,16 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
     *request.add_events() = std::move(e);
   }
   *request.mutable_expected_version() = server::ToWire(expected);
+  // gRPC would refuse to send it with its own words ("Sent message larger
+  // than max"), which name neither the events nor what to do.
+  if (const size_t bytes = request.ByteSizeLong(); bytes > kMaxRequestBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "append not sent: its ", request.events_size(),
+        request.events_size() == 1 ? " event comes" : " events come", " to ",
+        bytes, " bytes, and one call carries at most ", kMaxRequestBytes,
+        " (8 MiB); split the input into smaller files, or import it where "
+        "the ledger is"));
+  }
   // No answer from the server (gRPC's own UNAVAILABLE, the deadline, or a
   // call the server cancelled as it stopped) leaves the outcome unknown: the
   // call may have been written. Retrying with the same ids appends each event

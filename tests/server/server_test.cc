@@ -259,8 +259,12 @@ TEST_F(ServerTest, OversizedBatchesAndMessagesAreRefused) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("at most 10000"));
   std::vector<v1::Event> huge = {CaseOpened("BIG")};
   huge[0].set_source(std::string(9 << 20, 'x'));  // over the 8 MiB limit
-  EXPECT_EQ(c->Append(huge).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  auto too_big = c->Append(huge);
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(too_big.status().message()),
+              HasSubstr("append not sent: its 1 event comes to "));
+  EXPECT_THAT(std::string(too_big.status().message()),
+              HasSubstr("one call carries at most 8388608 (8 MiB)"));
   EXPECT_EQ(ledger_->Size(), 0u);
 }
 
@@ -1208,8 +1212,12 @@ TEST_F(BadRequestTest, MalformedAppendsAreRefusedNamingTheEvent) {
 
   std::vector<v1::Event> huge = {Note("BAD", "x")};
   huge[0].set_source(std::string(9 << 20, 'x'));  // over the 8 MiB limit
-  EXPECT_EQ(c->Append(huge).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  auto too_big = c->Append(huge);
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(too_big.status().message()),
+              HasSubstr("append not sent: its 1 event comes to "));
+  EXPECT_THAT(std::string(too_big.status().message()),
+              HasSubstr("one call carries at most 8388608 (8 MiB)"));
   EXPECT_EQ(ledger_->Size(), 1u);
 }
 

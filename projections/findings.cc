@@ -675,6 +675,50 @@ class RuleEvaluator {
     return chain;
   }
 
+  // The requests `r` resends, directly or through another resend, nearest
+  // first. Bounded by the number of requests, whatever the events say.
+  std::vector<const RequestFacts*> Resent(const RequestFacts& r) const {
+    std::vector<const RequestFacts*> resent;
+    for (const RequestFacts* m = &r; m->sent != nullptr &&
+                                     !m->request().resend_of().empty() &&
+                                     resent.size() < a_.requests().size();) {
+      m = a_.Find(m->request().resend_of());
+      if (m == nullptr || m->sent == nullptr) break;
+      resent.push_back(m);
+    }
+    return resent;
+  }
+
+  // The earlier sendings of `r`'s request that its chain (ChainBefore)
+  // leaves out, each with the complete documents that answered it before
+  // `at`: the requests `r` resends, and their other resends sent before
+  // `at`. Their deadlines no longer govern, since a resend supersedes them,
+  // but documents that answer them answer the request: an applicant who
+  // replied to the first email complied.
+  std::vector<std::pair<const RequestFacts*, const CaseEvent*>>
+  CompleteForEarlierSendings(const RequestFacts& r, const CaseEvent* at) const {
+    const std::vector<const RequestFacts*> resent = Resent(r);
+    if (resent.empty()) return {};
+    const std::vector<const RequestFacts*> own = ChainBefore(r, at);
+    std::vector<std::pair<const RequestFacts*, const CaseEvent*>> answered;
+    for (const RequestFacts* m : ChainBefore(*resent.back(), at)) {
+      if (absl::c_find(own, m) != own.end()) continue;
+      if (const CaseEvent* complete = CompleteBefore(*m, at)) {
+        answered.push_back({m, complete});
+      }
+    }
+    return answered;
+  }
+
+  // Names `m`, an earlier sending of `r`'s request, in a message.
+  std::string EarlierSending(const RequestFacts& r,
+                             const RequestFacts& m) const {
+    if (absl::c_linear_search(Resent(r), &m)) {
+      return absl::StrCat(m.id, ", which ", r.id, " resends");
+    }
+    return absl::StrCat(m.id, ", another sending of the same request");
+  }
+
   // The first documents_received for `r` with complete set, before `at`.
   static const CaseEvent* CompleteBefore(const RequestFacts& r,
                                          const CaseEvent* at) {
@@ -731,6 +775,14 @@ class RuleEvaluator {
                 note, " was written after complete documents arrived (",
                 Ref(complete), ")", OfResend(*r, m, "for"), "."));
           }
+        }
+        for (auto [m, complete] : CompleteForEarlierSendings(*r, n)) {
+          f.Cite(m->sent);
+          f.Cite(complete);
+          early = true;
+          sentences.push_back(absl::StrCat(
+              note, " was written after complete documents arrived (",
+              Ref(complete), ") for ", EarlierSending(*r, *m), "."));
         }
         if (early) {
           status = Worse(status, FindingStatus::kFail);
@@ -833,6 +885,13 @@ class RuleEvaluator {
               absl::StrCat("complete documents arrived (", Ref(complete), ")",
                            OfResend(*r, m, "for"), " before the decision"));
         }
+      }
+      for (auto [m, complete] : CompleteForEarlierSendings(*r, d)) {
+        f.Cite(m->sent);
+        f.Cite(complete);
+        reasons.push_back(absl::StrCat(
+            "complete documents arrived (", Ref(complete), ") for ",
+            EarlierSending(*r, *m), ", before the decision"));
       }
       if (!reasons.empty()) {
         Add(f.Build(FindingStatus::kFail,

@@ -774,6 +774,58 @@ TEST(RefusalSupportedTest, FailsWhenTheResendWasAnswered) {
   EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
 }
 
+// DOC-1 resent as DOC-2 on 1 July (deadline 10 July), a note and a refusal
+// naming the resend; complete documents came on 5 July for `answered`.
+CaseBuilder ResendRefusedAfterAnAnswerTo(const std::string& answered) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Verified("2012-07-01T10:00:00Z", "DOC-2");
+  b.Email("2012-07-01T10:01:00Z", "DOC-2", "2012-07-10T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Email("2012-07-02T10:01:00Z", "DOC-3", "2012-07-10T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Received("2012-07-05T09:00:00Z", answered);
+  b.Note("2012-07-20T09:00:00Z", "DOC-2");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-2");
+  return b;
+}
+
+// Documents that answer an earlier sending of the request (the original, or
+// another resend of it) answer the request: the note and the refusal on the
+// resend fail, though the original's deadline no longer governs.
+TEST(RefusalSupportedTest, FailsWhenAnEarlierSendingWasAnswered) {
+  const Findings original =
+      FindingsAt(ResendRefusedAfterAnAnswerTo("DOC-1"), kLater);
+  EXPECT_EQ(StatusOf(original, Rule::kNonComplianceAfterDeadline, "DOC-2"),
+            "FAIL");
+  EXPECT_THAT(
+      FindingOf(original, Rule::kNonComplianceAfterDeadline, "DOC-2")->message,
+      HasSubstr("The note #9 on DOC-2 was written after complete documents "
+                "arrived (#8) for DOC-1, which DOC-2 resends."));
+  EXPECT_EQ(StatusOf(original, Rule::kRefusalSupported, "DOC-2"), "FAIL");
+  EXPECT_THAT(
+      FindingOf(original, Rule::kRefusalSupported, "DOC-2")->message,
+      HasSubstr("complete documents arrived (#8) for DOC-1, which DOC-2 "
+                "resends, before the decision"));
+  EXPECT_THAT(FindingOf(original, Rule::kRefusalSupported, "DOC-2")->positions,
+              ::testing::Contains(8));
+
+  const Findings sibling =
+      FindingsAt(ResendRefusedAfterAnAnswerTo("DOC-3"), kLater);
+  EXPECT_EQ(StatusOf(sibling, Rule::kRefusalSupported, "DOC-2"), "FAIL");
+  EXPECT_THAT(FindingOf(sibling, Rule::kRefusalSupported, "DOC-2")->message,
+              HasSubstr("complete documents arrived (#8) for DOC-3, another "
+                        "sending of the same request, before the decision"));
+
+  // The resend answered itself, as before.
+  const Findings own =
+      FindingsAt(ResendRefusedAfterAnAnswerTo("DOC-2"), kLater);
+  EXPECT_EQ(StatusOf(own, Rule::kRefusalSupported, "DOC-2"), "FAIL");
+}
+
 TEST(RefusalSupportedTest, PassesWhenTheResendWentUnansweredPastItsDeadline) {
   const Findings f =
       FindingsAt(ResentThenRefused("2012-07-10T23:59:59Z", false), kLater);

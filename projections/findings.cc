@@ -759,11 +759,16 @@ class RuleEvaluator {
                 note, " was written though ",
                 m == r ? "the request" : absl::StrCat("its resend ", m->id),
                 " set no deadline."));
-          } else if (n->occurred_at < *deadline) {
+          } else if (n->occurred_at <= *deadline) {
+            // The deadline's own instant is the applicant's still, as for
+            // the deadline's status and the refusal: documents then count.
             early = true;
             sentences.push_back(absl::StrCat(
                 note, " was written at ", FormatUtc(n->occurred_at),
-                ", before the deadline ", FormatUtc(*deadline), of, "."));
+                n->occurred_at == *deadline ? ", at the deadline "
+                                            : ", before the deadline ",
+                FormatUtc(*deadline), of,
+                n->occurred_at == *deadline ? ", which had not passed." : "."));
           } else {
             passed.push_back(
                 absl::StrCat("the deadline ", FormatUtc(*deadline), of));

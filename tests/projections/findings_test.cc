@@ -584,6 +584,31 @@ TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
               HasSubstr("before the deadline 2012-07-16T23:59:59Z"));
 }
 
+// The deadline's own instant is still the applicant's: the deadline is
+// PENDING then, documents arriving then are on time, and a refusal then is
+// premature; so is a note.
+TEST(NonComplianceAfterDeadlineTest, FailsAtTheDeadlinesInstant) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Note("2012-07-16T23:59:59Z", "DOC-1");
+  const Findings at = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(at, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+  EXPECT_THAT(
+      FindingOf(at, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
+      HasSubstr("was written at 2012-07-16T23:59:59Z, at the deadline "
+                "2012-07-16T23:59:59Z, which had not passed."));
+  CaseBuilder later;
+  later.Opened("2012-05-01T09:00:00Z");
+  later.Consent("2012-05-01T09:05:00Z");
+  later.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  later.Note("2012-07-17T00:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(later, kLater),
+                     Rule::kNonComplianceAfterDeadline, "DOC-1"),
+            "PASS");
+}
+
 TEST(NonComplianceAfterDeadlineTest, FailsBeforeAnExtendedDeadline) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

@@ -484,10 +484,7 @@ class RuleEvaluator {
                                  "documents could lead to refusal.")));
         continue;
       }
-      Events grounds = r->notes;
-      for (const CaseEvent* d : r->decisions) {
-        if (IsRefusal(d)) grounds.push_back(d);
-      }
+      const Events grounds = RelyingOn(*r, IsRefusal);
       f.Cite(grounds);
       if (!grounds.empty()) {
         Add(f.Build(FindingStatus::kFail,
@@ -495,7 +492,8 @@ class RuleEvaluator {
                                  ") did not warn that failing to provide the "
                                  "documents could lead to refusal, yet it "
                                  "grounds the non-compliance note or refusal ",
-                                 Refs(grounds), ".")));
+                                 Refs(grounds),
+                                 NamedThroughAResend(*r, grounds), ".")));
       } else {
         Add(f.Build(FindingStatus::kWarn,
                     absl::StrCat(r->id, " (", Ref(r->sent),
@@ -607,10 +605,7 @@ class RuleEvaluator {
       if (bounces.empty()) continue;
       FindingBuilder f(Rule::kBounceFollowedUp, r->id);
       f.Cite(r->sent);
-      Events reliances = r->notes;
-      for (const CaseEvent* d : r->decisions) {
-        if (IsRefusal(d)) reliances.push_back(d);
-      }
+      const Events reliances = RelyingOn(*r, IsRefusal);
       FindingStatus status = FindingStatus::kPass;
       std::vector<std::string> sentences;
       for (const CaseEvent* b : bounces) {
@@ -632,7 +627,8 @@ class RuleEvaluator {
           f.Cite(unresolved_reliance);
           status = Worse(status, FindingStatus::kFail);
           sentences.push_back(absl::StrCat(
-              "The note or refusal ", Ref(unresolved_reliance), " relies on ",
+              "The note or refusal ", Ref(unresolved_reliance),
+              NamedThroughAResend(*r, {unresolved_reliance}), " relies on ",
               r->id, ", whose bounce ", Ref(b),
               " was not resolved by then (missing: ",
               MissingSteps(StepsAfterBounce(*r, b, unresolved_reliance)),
@@ -717,6 +713,49 @@ class RuleEvaluator {
       return absl::StrCat(m.id, ", which ", r.id, " resends");
     }
     return absl::StrCat(m.id, ", another sending of the same request");
+  }
+
+  // The notes and the decisions that `counts` keeps that rely on `m`: those
+  // naming it, and those naming a request that `m` resends, written after
+  // `m` was sent (ChainBefore): a resend is the same request sent again, and
+  // may be the only email that reached the applicant. In position order.
+  Events RelyingOn(const RequestFacts& m,
+                   bool (*counts)(const CaseEvent*)) const {
+    Events relying;
+    auto add = [&](const RequestFacts& named, const CaseEvent* x) {
+      if (&named == &m || absl::c_linear_search(ChainBefore(named, x), &m)) {
+        relying.push_back(x);
+      }
+    };
+    std::vector<const RequestFacts*> named = Resent(m);
+    named.insert(named.begin(), &m);
+    for (const RequestFacts* r : named) {
+      for (const CaseEvent* n : r->notes) add(*r, n);
+      for (const CaseEvent* d : r->decisions) {
+        if (counts(d)) add(*r, d);
+      }
+    }
+    absl::c_sort(relying, [](const CaseEvent* x, const CaseEvent* y) {
+      return x->position < y->position;
+    });
+    return relying;
+  }
+
+  // " (they name DOC-1, which DOC-2 resends)" when some of `relying` name a
+  // request other than `m`, else "".
+  static std::string NamedThroughAResend(const RequestFacts& m,
+                                         const Events& relying) {
+    std::set<std::string> others;
+    for (const CaseEvent* x : relying) {
+      const std::string& id =
+          x->event.has_non_compliance_recorded()
+              ? x->event.non_compliance_recorded().request_id()
+              : x->event.case_decided().request_id();
+      if (id != m.id) others.insert(id);
+    }
+    if (others.empty()) return "";
+    return absl::StrCat(" (naming ", absl::StrJoin(others, ", "), ", which ",
+                        m.id, " resends)");
   }
 
   // The first documents_received for `r` with complete set, before `at`.
@@ -860,11 +899,20 @@ class RuleEvaluator {
       }
       f.Cite(r->sent);
       std::vector<std::string> reasons;
+      const std::vector<const RequestFacts*> chain = ChainBefore(*r, d);
       for (Rule rule : kDependencies) {
         for (const Finding& x : by_rule_[rule]) {
-          if (x.request_id != id || x.status != FindingStatus::kFail) continue;
+          if (x.status != FindingStatus::kFail) continue;
+          // The resends the refusal answers for are the request too.
+          auto member = absl::c_find_if(chain, [&](const RequestFacts* m) {
+            return m->id == x.request_id;
+          });
+          if (member == chain.end()) continue;
           for (uint64_t p : x.positions) f.Cite(p);
-          reasons.push_back(std::string(RuleName(rule)));
+          reasons.push_back(
+              *member == r ? std::string(RuleName(rule))
+                           : absl::StrCat(std::string(RuleName(rule)),
+                                          " of its resend ", x.request_id));
         }
       }
       std::vector<std::string> passed;  // "D[ of its resend S]"
@@ -1077,15 +1125,16 @@ class RuleEvaluator {
   // FAIL when a refusal for non-compliance relies on the request.
   void NotPreserved(FindingBuilder& f, const RequestFacts& r,
                     const std::string& what) {
-    Events refusals;
-    for (const CaseEvent* d : r.decisions) {
-      if (IsNonComplianceRefusal(d)) refusals.push_back(d);
-    }
+    Events refusals = RelyingOn(r, IsNonComplianceRefusal);
+    std::erase_if(refusals, [](const CaseEvent* x) {
+      return x->event.has_non_compliance_recorded();
+    });
     if (!refusals.empty()) {
       f.Cite(refusals);
       Add(f.Build(FindingStatus::kFail,
                   absl::StrCat(what, ", yet the refusal for non-compliance ",
-                               Refs(refusals), " relies on it.")));
+                               Refs(refusals), NamedThroughAResend(r, refusals),
+                               " relies on it.")));
     } else {
       Add(f.Build(FindingStatus::kWarn, absl::StrCat(what, ".")));
     }

@@ -851,6 +851,68 @@ TEST(RefusalSupportedTest, FailsWhenAnEarlierSendingWasAnswered) {
   EXPECT_EQ(StatusOf(own, Rule::kRefusalSupported, "DOC-2"), "FAIL");
 }
 
+// A note or refusal naming a request relies on its resends sent before it
+// too (the resend may be the only email that reached the applicant): a
+// resend without the warning, or whose bounce went unanswered, fails the
+// rule for the resend and so the refusal. A resend sent after the note
+// grounds nothing.
+TEST(RefusalSupportedTest, ReliesOnTheResendsItAnswersFor) {
+  CaseBuilder unwarned = Bounced();
+  unwarned.Verified("2012-06-02T09:00:00Z", "DOC-2");
+  v1::DocumentRequestSent& unwarned_resend =
+      unwarned.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z");
+  unwarned_resend.set_resend_of("DOC-1");
+  unwarned_resend.set_refusal_warning_included(false);
+  unwarned.Alternative("2012-06-02T09:05:00Z", "DOC-1");
+  unwarned.Note("2012-07-20T09:00:00Z", "DOC-1");
+  unwarned.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings a = FindingsAt(unwarned, kLater);
+  EXPECT_EQ(StatusOf(a, Rule::kBounceFollowedUp, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(a, Rule::kRefusalWarningGiven, "DOC-2"), "FAIL");
+  EXPECT_THAT(FindingOf(a, Rule::kRefusalWarningGiven, "DOC-2")->message,
+              HasSubstr("grounds the non-compliance note or refusal #9, #10 "
+                        "(naming DOC-1, which DOC-2 resends)."));
+  EXPECT_EQ(StatusOf(a, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(a, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("is not supported: REFUSAL_WARNING_GIVEN of its resend "
+                        "DOC-2."));
+
+  CaseBuilder bounced;
+  bounced.Opened("2012-05-01T09:00:00Z");
+  bounced.Consent("2012-05-01T09:05:00Z");
+  bounced.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  bounced.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  bounced.Verified("2012-07-01T10:00:00Z", "DOC-2");
+  bounced.Email("2012-07-01T10:01:00Z", "DOC-2", "2012-07-10T23:59:59Z")
+      .set_resend_of("DOC-1");
+  bounced.Notice("2012-07-01T10:03:00Z", "DOC-2", v1::DeliveryAction::FAILED);
+  bounced.Note("2012-07-20T09:00:00Z", "DOC-1");
+  bounced.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings c = FindingsAt(bounced, kLater);
+  EXPECT_EQ(StatusOf(c, Rule::kBounceFollowedUp, "DOC-2"), "FAIL");
+  EXPECT_THAT(FindingOf(c, Rule::kBounceFollowedUp, "DOC-2")->message,
+              HasSubstr("The note or refusal #8 (naming DOC-1, which DOC-2 "
+                        "resends) relies on DOC-2, whose bounce #7"));
+  EXPECT_EQ(StatusOf(c, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(c, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("BOUNCE_FOLLOWED_UP of its resend DOC-2"));
+
+  CaseBuilder late;
+  late.Opened("2012-05-01T09:00:00Z");
+  late.Consent("2012-05-01T09:05:00Z");
+  late.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  late.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  late.Note("2012-07-20T09:00:00Z", "DOC-1");
+  late.Verified("2012-07-25T10:00:00Z", "DOC-2");
+  v1::DocumentRequestSent& late_resend =
+      late.Email("2012-07-25T10:01:00Z", "DOC-2", "2012-08-30T23:59:59Z");
+  late_resend.set_resend_of("DOC-1");
+  late_resend.set_refusal_warning_included(false);
+  EXPECT_EQ(
+      StatusOf(FindingsAt(late, kLater), Rule::kRefusalWarningGiven, "DOC-2"),
+      "WARN");
+}
+
 TEST(RefusalSupportedTest, PassesWhenTheResendWentUnansweredPastItsDeadline) {
   const Findings f =
       FindingsAt(ResentThenRefused("2012-07-10T23:59:59Z", false), kLater);

@@ -403,18 +403,20 @@ TEST(EventIds, DerivedIdsAreStableUuidsThatDependOnOccurrenceAndContent) {
   EXPECT_EQ(random[14], '4');
 }
 
+// One JSON line of an event of case `c` with `payload`, for imports.
+std::string ImportLine(const std::string& c, const std::string& payload) {
+  return absl::StrCat("{\"case_id\": \"", c,
+                      "\", \"occurred_at\": \"2011-01-10T10:00:00Z\", "
+                      "\"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}, ",
+                      payload, "}\n");
+}
+constexpr char kImportedNote[] = R"("officer_note_added": {"text": "n"})";
+
 // An import reads the file it checked: a file put in its place meanwhile
 // is not read, one that grows or shrinks stops the import with the checked
 // lines it still has imported, and a pipe, empty when read a second time,
 // is refused before it is opened (a named pipe would block the open).
 TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
-  auto line = [](const std::string& c, const std::string& payload) {
-    return absl::StrCat("{\"case_id\": \"", c,
-                        "\", \"occurred_at\": \"2011-01-10T10:00:00Z\", "
-                        "\"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}, ",
-                        payload, "}\n");
-  };
-  const std::string note = R"("officer_note_added": {"text": "n"})";
   auto write = [](const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   };
@@ -429,9 +431,10 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
     if (done) meanwhile();
   };
 
-  write(file, line("A", kOpen) + line("A", note) + line("A", note));
+  write(file, ImportLine("A", kOpen) + ImportLine("A", kImportedNote) +
+                  ImportLine("A", kImportedNote));
   meanwhile = [&] {
-    write(dir_.Sub("other.jsonl"), line("B", kOpen));
+    write(dir_.Sub("other.jsonl"), ImportLine("B", kOpen));
     std::filesystem::rename(dir_.Sub("other.jsonl"), file);
   };
   ASSERT_OK_AND_ASSIGN(auto replaced,
@@ -440,8 +443,10 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
   EXPECT_EQ(ledger_->Size(), 3u);
   EXPECT_EQ(version("B"), 0u);
 
-  write(file, line("C", kOpen) + line("C", note));
-  meanwhile = [&] { std::ofstream(file, std::ios::app) << line("C", note); };
+  write(file, ImportLine("C", kOpen) + ImportLine("C", kImportedNote));
+  meanwhile = [&] {
+    std::ofstream(file, std::ios::app) << ImportLine("C", kImportedNote);
+  };
   auto grew = ImportEventLines(*ledger_, file, options);
   EXPECT_EQ(grew.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(grew.status().message(),
@@ -449,8 +454,9 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
                         "when its 2 lines were checked"));
   EXPECT_EQ(version("C"), 2u);
 
-  const std::string first = line("D", kOpen);
-  write(file, first + line("D", note) + line("D", note));
+  const std::string first = ImportLine("D", kOpen);
+  write(file, first + ImportLine("D", kImportedNote) +
+                  ImportLine("D", kImportedNote));
   meanwhile = [&] { std::filesystem::resize_file(file, first.size()); };
   auto shrank = ImportEventLines(*ledger_, file, options);
   EXPECT_EQ(shrank.status().code(), absl::StatusCode::kInvalidArgument);
@@ -475,17 +481,11 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
 // batches, saying which lines are stored; running it again resumes. A line
 // changed in place after the check is named, with what is stored.
 TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
-  auto line = [](const std::string& c, const std::string& payload) {
-    return absl::StrCat("{\"case_id\": \"", c,
-                        "\", \"occurred_at\": \"2011-01-10T10:00:00Z\", "
-                        "\"actor\": {\"kind\": \"OFFICER\", \"id\": \"o\"}, ",
-                        payload, "}\n");
-  };
-  const std::string note = R"("officer_note_added": {"text": "n"})";
   const std::string file = dir_.Sub("in.jsonl");
   std::ofstream(file, std::ios::binary)
-      << line("E", kOpen) << line("E", note) << line("E", note)
-      << line("E", note) << line("E", note);
+      << ImportLine("E", kOpen) << ImportLine("E", kImportedNote)
+      << ImportLine("E", kImportedNote) << ImportLine("E", kImportedNote)
+      << ImportLine("E", kImportedNote);
   auto version = [&] {
     auto v = ledger_->CaseVersion("E");
     return v.ok() ? *v : 0;
@@ -517,9 +517,10 @@ TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
   EXPECT_EQ(version(), 5u);
 
   const std::string changed = dir_.Sub("changed.jsonl");
-  const std::string first = line("F", kOpen);
+  const std::string first = ImportLine("F", kOpen);
   std::ofstream(changed, std::ios::binary)
-      << first << line("F", note) << line("F", note);
+      << first << ImportLine("F", kImportedNote)
+      << ImportLine("F", kImportedNote);
   options.checked = [&](uint64_t, bool done) {
     if (!done) return;
     std::fstream f(changed, std::ios::in | std::ios::out | std::ios::binary);
@@ -533,7 +534,8 @@ TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
                         "nothing; fix the line"));
   options.batch_size = 1;
   std::ofstream(changed, std::ios::binary | std::ios::trunc)
-      << first << line("F", note) << line("F", note);
+      << first << ImportLine("F", kImportedNote)
+      << ImportLine("F", kImportedNote);
   auto edited_later = ImportEventLines(*ledger_, changed, options);
   EXPECT_THAT(edited_later.status().message(),
               AllOf(HasSubstr("line 2: "),

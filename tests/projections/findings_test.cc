@@ -572,13 +572,18 @@ TEST(NonComplianceAfterDeadlineTest, PassesAfterTheDeadline) {
             "PASS");
 }
 
-TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
+// DOC-1, due 2012-07-16T23:59:59Z, with a non-compliance note at `note_at`.
+CaseBuilder NotedAt(std::string_view note_at) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
   b.Consent("2012-05-01T09:05:00Z");
   b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  b.Note("2012-07-10T09:00:00Z", "DOC-1");
-  const Findings f = FindingsAt(b, kLater);
+  b.Note(note_at, "DOC-1");
+  return b;
+}
+
+TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
+  const Findings f = FindingsAt(NotedAt("2012-07-10T09:00:00Z"), kLater);
   EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
   EXPECT_THAT(FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
               HasSubstr("before the deadline 2012-07-16T23:59:59Z"));
@@ -588,23 +593,13 @@ TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
 // PENDING then, documents arriving then are on time, and a refusal then is
 // premature; so is a note.
 TEST(NonComplianceAfterDeadlineTest, FailsAtTheDeadlinesInstant) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  b.Note("2012-07-16T23:59:59Z", "DOC-1");
-  const Findings at = FindingsAt(b, kLater);
+  const Findings at = FindingsAt(NotedAt("2012-07-16T23:59:59Z"), kLater);
   EXPECT_EQ(StatusOf(at, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
   EXPECT_THAT(
       FindingOf(at, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
       HasSubstr("was written at 2012-07-16T23:59:59Z, at the deadline "
                 "2012-07-16T23:59:59Z, which had not passed."));
-  CaseBuilder later;
-  later.Opened("2012-05-01T09:00:00Z");
-  later.Consent("2012-05-01T09:05:00Z");
-  later.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  later.Note("2012-07-17T00:00:00Z", "DOC-1");
-  EXPECT_EQ(StatusOf(FindingsAt(later, kLater),
+  EXPECT_EQ(StatusOf(FindingsAt(NotedAt("2012-07-17T00:00:00Z"), kLater),
                      Rule::kNonComplianceAfterDeadline, "DOC-1"),
             "PASS");
 }
@@ -757,8 +752,9 @@ TEST(RefusalSupportedTest, PartialDocumentsDoNotUndermineIt) {
 
 // A case whose DOC-1 was resent as DOC-2 on 1 July with a deadline of
 // `resend_deadline`, and refused on 21 July naming DOC-1.
-CaseBuilder ResentThenRefused(std::string_view resend_deadline,
-                              bool documents_for_the_resend) {
+// DOC-1 emailed on 1 June, due 16 July, and resent as DOC-2 on 1 July with
+// a deadline of `resend_deadline`.
+CaseBuilder Resent(std::string_view resend_deadline = "2012-07-10T23:59:59Z") {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
   b.Consent("2012-05-01T09:05:00Z");
@@ -767,6 +763,12 @@ CaseBuilder ResentThenRefused(std::string_view resend_deadline,
   b.Verified("2012-07-01T10:00:00Z", "DOC-2");
   b.Email("2012-07-01T10:01:00Z", "DOC-2", resend_deadline)
       .set_resend_of("DOC-1");
+  return b;
+}
+
+CaseBuilder ResentThenRefused(std::string_view resend_deadline,
+                              bool documents_for_the_resend) {
+  CaseBuilder b = Resent(resend_deadline);
   if (documents_for_the_resend) b.Received("2012-07-05T09:00:00Z", "DOC-2");
   b.Note("2012-07-20T09:00:00Z", "DOC-1");
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
@@ -802,14 +804,7 @@ TEST(RefusalSupportedTest, FailsWhenTheResendWasAnswered) {
 // DOC-1 resent as DOC-2 on 1 July (deadline 10 July), a note and a refusal
 // naming the resend; complete documents came on 5 July for `answered`.
 CaseBuilder ResendRefusedAfterAnAnswerTo(const std::string& answered) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  b.Verified("2012-07-01T10:00:00Z", "DOC-2");
-  b.Email("2012-07-01T10:01:00Z", "DOC-2", "2012-07-10T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder b = Resent();
   b.Email("2012-07-02T10:01:00Z", "DOC-3", "2012-07-10T23:59:59Z")
       .set_resend_of("DOC-1");
   b.Received("2012-07-05T09:00:00Z", answered);
@@ -877,14 +872,7 @@ TEST(RefusalSupportedTest, ReliesOnTheResendsItAnswersFor) {
               HasSubstr("is not supported: REFUSAL_WARNING_GIVEN of its resend "
                         "DOC-2."));
 
-  CaseBuilder bounced;
-  bounced.Opened("2012-05-01T09:00:00Z");
-  bounced.Consent("2012-05-01T09:05:00Z");
-  bounced.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  bounced.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  bounced.Verified("2012-07-01T10:00:00Z", "DOC-2");
-  bounced.Email("2012-07-01T10:01:00Z", "DOC-2", "2012-07-10T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder bounced = Resent();
   bounced.Notice("2012-07-01T10:03:00Z", "DOC-2", v1::DeliveryAction::FAILED);
   bounced.Note("2012-07-20T09:00:00Z", "DOC-1");
   bounced.Refused("2012-07-21T09:00:00Z", "DOC-1");

@@ -338,6 +338,16 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
 
 absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
     const std::string& dir) {
+  // Open's own word for a folder without a ledger suggests init, which is
+  // no answer for a backup that is not where it was looked for.
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / kStoreDir, ec) &&
+      !fs::exists(fs::path(dir) / kKeyFile, ec) && !LeftUnfinished(dir)) {
+    return absl::NotFoundError(absl::StrCat("no backup at ", dir,
+                                            fs::is_directory(dir, ec)
+                                                ? ": the folder holds no ledger"
+                                                : ": no such folder"));
+  }
   LedgerOptions options;
   options.read_only = true;
   CASELEDGER_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger,

@@ -148,11 +148,9 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   std::vector<uint64_t> lines;
   // What is stored once the batch in hand is not: every batch before it is,
   // and a batch is written whole or not at all.
-  auto imported_before = [&](uint64_t line_in_hand) -> std::string {
+  auto imported_before = [&](uint64_t first_unstored) -> std::string {
     if (first_batch) return "this run wrote nothing";
-    return absl::StrCat("the lines before ",
-                        lines.empty() ? line_in_hand : lines.front(),
-                        " are imported");
+    return absl::StrCat("the lines before ", first_unstored, " are imported");
   };
   auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
@@ -198,7 +196,9 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
               next.status().message(), " (",
               changed ? absl::StrCat(path, " changed while it was imported; ")
                       : "",
-              imported_before(reader.line() + (changed ? 0 : 1)),
+              imported_before(!lines.empty()
+                                  ? lines.front()
+                                  : reader.line() + (changed ? 0 : 1)),
               changed ? "; fix the line and run the import again)"
                       : "; run the import again)"));
     }

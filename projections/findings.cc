@@ -741,7 +741,7 @@ class RuleEvaluator {
     return relying;
   }
 
-  // " (they name DOC-1, which DOC-2 resends)" when some of `relying` name a
+  // " (naming DOC-1, which DOC-2 resends)" when some of `relying` name a
   // request other than `m`, else "".
   static std::string NamedThroughAResend(const RequestFacts& m,
                                          const Events& relying) {

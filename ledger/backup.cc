@@ -114,7 +114,7 @@ fs::path FolderPath(const std::string& dir) {
 bool Within(const fs::path& path, const fs::path& folder) {
   std::error_code ec;
   auto resolved = [&](const fs::path& p) {
-    fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+    fs::path r = fs::weakly_canonical(fs::absolute(p, ec), ec);
     if (!r.has_filename() && r.has_parent_path()) r = r.parent_path();
     return r;
   };
@@ -282,12 +282,13 @@ absl::Status Ledger::VerifyFiles() const {
   return impl_->store->VerifyChecksums();
 }
 
-absl::Status Ledger::CheckOutsideLedger(const std::string& dir,
-                                        const std::string& ledger_dir) {
-  if (!Within(dir, ledger_dir)) return absl::OkStatus();
+absl::Status Ledger::CheckOutsideLedger(const std::string& path,
+                                        const std::string& ledger_dir,
+                                        std::string_view why) {
+  if (!Within(path, ledger_dir)) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat("'", dir, "' is inside the ledger folder ", ledger_dir,
-                   "; a backup there is lost with it"));
+      absl::StrCat("'", path, "' is inside the ledger folder ", ledger_dir,
+                   "; ", std::string(why)));
 }
 
 absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {

@@ -313,10 +313,12 @@ class Ledger {
   // or not. A copy that fails is removed; one that does not verify is left
   // in `dir`.partial for inspection.
   absl::StatusOr<BackupInfo> Backup(const std::string& dir);
-  // kInvalidArgument when `dir` is the ledger folder `ledger_dir` or lies
-  // inside it (links resolved): a backup there is lost with the ledger.
-  static absl::Status CheckOutsideLedger(const std::string& dir,
-                                         const std::string& ledger_dir);
+  // kInvalidArgument when `path` is the ledger folder `ledger_dir` or lies
+  // inside it (links resolved), saying `why` it may not: by default that a
+  // backup there is lost with the ledger.
+  static absl::Status CheckOutsideLedger(
+      const std::string& path, const std::string& ledger_dir,
+      std::string_view why = "a backup there is lost with it");
   // Checks a backup, or any ledger folder, without restoring it: opens it
   // read-only and runs Verify and VerifyFiles; requires the signing key.
   // kDataLoss on any damage.

@@ -27,6 +27,18 @@ bool Evaluation::Includes(const RecordedEvent& event) const {
   return Includes(ToTime(event.event.occurred_at()), event.recorded_at);
 }
 
+absl::Status CheckOpenAt(const Evaluation& evaluation, std::string_view case_id,
+                         absl::Time opened_at, absl::Time opened_recorded_at) {
+  if (evaluation.Includes(opened_at, opened_recorded_at)) {
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(
+      absl::StrCat("case ", std::string(case_id),
+                   " was not open yet at that point: it was opened at ",
+                   FormatUtc(opened_at), " (recorded at ",
+                   FormatUtc(opened_recorded_at), ")"));
+}
+
 absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
                                                std::string_view flag) {
   const std::string s(absl::StripAsciiWhitespace(internal::Sv(text)));

@@ -49,6 +49,13 @@ struct Evaluation {
   bool Includes(const RecordedEvent& event) const;
 };
 
+// kNotFound "case C was not open yet at that point: it was opened at T
+// (recorded at R)" when the case_opened event `opened` lies outside
+// `evaluation`: before it there is no case to describe, and "status OPEN,
+// version 0" would say there was.
+absl::Status CheckOpenAt(const Evaluation& evaluation, std::string_view case_id,
+                         absl::Time opened_at, absl::Time opened_recorded_at);
+
 // Parses a `--as-of` / `--known-at` value: RFC 3339 with a zone
 // ("2012-08-01T12:00:00Z", "2012-08-01T08:00:00-04:00") or a date
 // ("2012-08-01"), meaning the end of that day in UTC (its last nanosecond).

@@ -21,22 +21,15 @@ absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
 
 namespace {
 
-// The case, if it was open at the evaluation point: before its case_opened
-// there is no case to describe, and "status OPEN, version 0" would say
-// there was.
+// The case, if it was open at the evaluation point (CheckOpenAt).
 absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
                                        const std::string& case_id,
                                        const Evaluation& evaluation) {
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
   for (const CaseEvent& e : model.events()) {
-    if (!e.event.has_case_opened() ||
-        evaluation.Includes(e.occurred_at, e.recorded_at)) {
-      continue;
-    }
-    return absl::NotFoundError(absl::StrCat(
-        "case ", case_id, " was not open yet at that point: it was opened at ",
-        FormatUtc(e.occurred_at), " (recorded at ", FormatUtc(e.recorded_at),
-        ")"));
+    if (!e.event.has_case_opened()) continue;
+    CASELEDGER_RETURN_IF_ERROR(
+        CheckOpenAt(evaluation, case_id, e.occurred_at, e.recorded_at));
   }
   return model;
 }

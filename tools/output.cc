@@ -1,6 +1,11 @@
 #include "tools/output.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <system_error>
@@ -270,33 +275,91 @@ OutputFile::OutputFile(std::string path)
     : path_(std::move(path)), partial_(absl::StrCat(path_, ".partial")) {}
 
 OutputFile::~OutputFile() {
-  if (!done_) std::remove(partial_.c_str());
+  if (fd_ >= 0) ::close(fd_);
+  if (created_ && !done_) ::unlink(partial_.c_str());
 }
 
 absl::Status OutputFile::Open() {
-  out_.open(partial_, std::ios::binary | std::ios::trunc);
-  if (!out_) {
+  if (path_.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--out: cannot write ", partial_));
+        "--out: give the name of the file to write");
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--out: ", path_, " is a folder; give the name of a new file"));
+  }
+  if (std::filesystem::exists(std::filesystem::symlink_status(path_, ec))) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("--out: ", path_,
+                     " already exists; a bundle goes to a new file, so that "
+                     "nothing is overwritten (choose another name, or remove "
+                     "it first)"));
+  }
+  // O_EXCL: not a file already there, nor through a link planted there.
+  fd_ = ::open(partial_.c_str(),
+               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd_ < 0 && errno == EEXIST) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "--out: ", partial_,
+        " exists: another export is writing it, or one was interrupted; if "
+        "none is running, remove it and try again"));
+  }
+  if (fd_ < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--out: cannot write ", partial_, ": ", std::strerror(errno)));
+  }
+  created_ = true;
   return absl::OkStatus();
 }
 
 bool OutputFile::Write(std::string_view bytes) {
-  out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return static_cast<bool>(out_);
+  while (write_error_ == 0 && !bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      write_error_ = n < 0 ? errno : EIO;
+      break;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return write_error_ == 0;
 }
 
 absl::Status OutputFile::Commit() {
-  out_.close();
-  if (!out_) {
-    return absl::InternalError(absl::StrCat("error writing ", partial_));
+  if (write_error_ == 0 && ::fdatasync(fd_) != 0) write_error_ = errno;
+  if (::close(fd_) != 0 && write_error_ == 0) write_error_ = errno;
+  fd_ = -1;
+  if (write_error_ != 0) {
+    return absl::InternalError(absl::StrCat("error writing ", partial_, ": ",
+                                            std::strerror(write_error_)));
   }
-  std::error_code ec;
-  std::filesystem::rename(partial_, path_, ec);
-  if (ec) {
+  // Not over a PATH that appeared while the bundle was written.
+  if (::renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, path_.c_str(),
+                  RENAME_NOREPLACE) != 0) {
+    int error = errno;
+    // A file system without RENAME_NOREPLACE: the check above, then a rename
+    // that a file appearing in between would lose to.
+    if (error == EINVAL &&
+        !std::filesystem::exists(std::filesystem::symlink_status(path_))) {
+      if (std::rename(partial_.c_str(), path_.c_str()) == 0) {
+        done_ = true;
+        return absl::OkStatus();
+      }
+      error = errno;
+    } else if (error == EINVAL) {
+      error = EEXIST;
+    }
+    if (error == EEXIST) {
+      done_ = true;  // keep the bundle: its export is already recorded
+      return absl::AlreadyExistsError(
+          absl::StrCat("--out: ", path_,
+                       " appeared while the bundle was written; the "
+                       "bundle is kept as ",
+                       partial_));
+    }
     return absl::InternalError(absl::StrCat("cannot rename ", partial_, " to ",
-                                            path_, ": ", ec.message()));
+                                            path_, ": ", std::strerror(error)));
   }
   done_ = true;
   return absl::OkStatus();

@@ -101,10 +101,14 @@ absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io);
 absl::StatusOr<bundle::ExportRequest> ReadExportFlags(const Args& args, Io& io,
                                                       std::string* policy_text);
 
-// Where a bundle goes: a temporary file beside `path`, opened before the
-// export (so that an unwritable --out fails before anything is recorded)
-// and renamed into place once complete (so that no reader sees half a
-// bundle). Removed unless committed.
+// Where a bundle goes: a new file, written as PATH.partial beside it, opened
+// before the export (so that a bad --out fails before anything is
+// recorded) and renamed into place once complete and synced (so that no
+// reader sees half a bundle). Removed unless committed. Never overwrites:
+// PATH must not exist, PATH.partial is created anew and never followed as
+// a link, and the rename does not replace a PATH that appeared meanwhile.
+// A bundle written over a file (the ledger's own key, another bundle) would
+// be a loss no message can undo.
 class OutputFile {
  public:
   explicit OutputFile(std::string path);
@@ -112,7 +116,9 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  // kInvalidArgument "--out: cannot write PATH.partial".
+  // kInvalidArgument for an empty PATH, a folder, or a file that cannot be
+  // created; kAlreadyExists when PATH exists, or PATH.partial does (another
+  // export writing it, or one interrupted).
   absl::Status Open();
   // False once a write failed; Commit then says so.
   bool Write(std::string_view bytes);
@@ -120,7 +126,9 @@ class OutputFile {
 
  private:
   std::string path_, partial_;
-  std::ofstream out_;
+  int fd_ = -1;
+  int write_error_ = 0;  // errno of the first failed write
+  bool created_ = false;
   bool done_ = false;
 };
 

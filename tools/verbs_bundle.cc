@@ -28,6 +28,15 @@ int Export(const Args& args, Io& io) {
   request.now = SystemClock().Now();
 
   const std::string out = args.Get("out");
+  if (absl::Status outside = Ledger::CheckOutsideLedger(
+          out, DbDir(args),
+          "a bundle there could be taken for one of its files, and is lost "
+          "with it");
+      !outside.ok()) {
+    return Fail(
+        io, "export",
+        absl::InvalidArgumentError(absl::StrCat("--out: ", outside.message())));
+  }
   OutputFile file(out);
   if (absl::Status s = file.Open(); !s.ok()) return Fail(io, "export", s);
   auto ledger = OpenForWrite(args, io);
@@ -101,7 +110,9 @@ std::vector<Verb> BundleVerbs() {
          {"purpose", "P",
           "reconsideration, judicial-review or investigation (or the enum "
           "names)"},
-         {"out", "FILE", "where to write the ZIP"},
+         {"out", "FILE",
+          "where to write the ZIP: a new file, outside the ledger folder "
+          "(nothing is overwritten)"},
          {"tree-size", "N",
           "export as of this earlier checkpointed size (default: sign a "
           "checkpoint of the current tree)"},
@@ -112,7 +123,9 @@ std::vector<Verb> BundleVerbs() {
          {"as-of", "T",
           "evaluate projections as of T (default: the recorded_at of the "
           "last entry of the tree size)"},
-         {"known-at", "T", "only events recorded by T (default: as --as-of)"},
+         {"known-at", "T",
+          "only events recorded by T (default: the recorded_at of the last "
+          "entry of the tree size)"},
          {"include-after-decision", "",
           "judicial review: also put records dated after the decision in the "
           "record"},

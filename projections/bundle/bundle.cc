@@ -218,6 +218,14 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   evaluation.now = evaluation.known_at;
   manifest.as_of = evaluation.as_of;
   manifest.known_at = evaluation.known_at;
+  // A bundle signs what `state` would print; before the case was opened,
+  // `state` refuses rather than describe a case that did not exist.
+  for (const RecordedEvent& e : events) {
+    if (!e.event.has_case_opened()) continue;
+    CASELEDGER_RETURN_IF_ERROR(projections::CheckOpenAt(
+        evaluation, request.case_id, projections::ToTime(e.event.occurred_at()),
+        e.recorded_at));
+  }
 
   std::map<std::string, std::string> messages;
   for (const RecordedEvent& e : events) {

@@ -73,7 +73,7 @@ constexpr char kNote[] = R"("officer_note_added": {"text": "x"})";
 constexpr char kFindings[] =
     "findings --db L --case E2012-000417 --policy pol.json";
 constexpr char kExport[] =
-    "export --db L --case E2012-000417 --purpose judicial-review --out x.zip";
+    "export --db L --case E2012-000417 --purpose judicial-review --out new.zip";
 constexpr char kId[] = R"("event_id": "0b6f8d52-1111-4222-8333-444455556666")";
 
 std::vector<Case> Cases() {
@@ -156,7 +156,7 @@ std::vector<Case> Cases() {
       {"deadline status", "deadlines --db L --status LATE", 2,
        "caseledger deadlines: status: \"LATE\" is not one of SUPERSEDED, "
        "SATISFIED, SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING"},
-      {"purpose", "export --db L --case E2012-000417 --purpose fun --out x.zip",
+      {"purpose", "export --db L --case E2012-000417 --purpose fun --out new.zip",
        2,
        "caseledger export: --purpose: 'fun' is not reconsideration, "
        "judicial-review or investigation (or RECONSIDERATION, "
@@ -165,6 +165,51 @@ std::vector<Case> Cases() {
        "export --db L --case E2012-000417 --purpose judicial-review", 2,
        "caseledger export: --out is required (usage: caseledger export --case "
        "C --purpose P --out FILE.zip)"},
+      // An export never overwrites: a file, the ledger's own files, a
+      // planted link where its partial file goes.
+      {"export over a file",
+       "export --db L --case E2012-000417 --purpose judicial-review --out "
+       "old.zip",
+       3,
+       "caseledger export: --out: old.zip already exists; a bundle goes to a "
+       "new file, so that nothing is overwritten (choose another name, or "
+       "remove it first)",
+       "",
+       {{"old.zip", "an earlier bundle"}}},
+      {"export into the ledger folder",
+       "export --db L --case E2012-000417 --purpose judicial-review --out "
+       "L/signing-key.pem",
+       2,
+       "caseledger export: --out: 'L/signing-key.pem' is inside the ledger "
+       "folder L; a bundle there could be taken for one of its files, and is "
+       "lost with it"},
+      {"export to a folder",
+       "export --db L --case E2012-000417 --purpose judicial-review --out "
+       "outdir",
+       2,
+       "caseledger export: --out: outdir is a folder; give the name of a new "
+       "file",
+       "",
+       {{"outdir/x", ""}}},
+      {"export without a name",
+       "export --db L --case E2012-000417 --purpose judicial-review --out ''",
+       2,
+       "caseledger export: --out: give the name of the file to write"},
+      {"export over a planted link",
+       "export --db L --case E2012-000417 --purpose judicial-review --out "
+       "p.zip",
+       3,
+       "caseledger export: --out: p.zip.partial exists: another export is "
+       "writing it, or one was interrupted; if none is running, remove it "
+       "and try again",
+       "",
+       {{"victim", "precious"}},
+       "ln -s victim p.zip.partial"},
+      {"export before the case was opened",
+       absl::StrCat(kExport, " --as-of 2000-01-01"),
+       2,
+       "caseledger export: case E2012-000417 was not open yet at that point: "
+       "it was opened at "},
       {"export tree size", absl::StrCat(kExport, " --tree-size 3"), 2,
        "caseledger export: --tree-size 3: the ledger stores no checkpoint of "
        "that size (a bundle is exported only at a checkpointed size; 1 is "

@@ -156,8 +156,8 @@ std::vector<Case> Cases() {
       {"deadline status", "deadlines --db L --status LATE", 2,
        "caseledger deadlines: status: \"LATE\" is not one of SUPERSEDED, "
        "SATISFIED, SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING"},
-      {"purpose", "export --db L --case E2012-000417 --purpose fun --out new.zip",
-       2,
+      {"purpose",
+       "export --db L --case E2012-000417 --purpose fun --out new.zip", 2,
        "caseledger export: --purpose: 'fun' is not reconsideration, "
        "judicial-review or investigation (or RECONSIDERATION, "
        "JUDICIAL_REVIEW, INVESTIGATION)"},
@@ -193,8 +193,7 @@ std::vector<Case> Cases() {
        {{"outdir/x", ""}}},
       {"export without a name",
        "export --db L --case E2012-000417 --purpose judicial-review --out ''",
-       2,
-       "caseledger export: --out: give the name of the file to write"},
+       2, "caseledger export: --out: give the name of the file to write"},
       {"export over a planted link",
        "export --db L --case E2012-000417 --purpose judicial-review --out "
        "p.zip",
@@ -206,8 +205,7 @@ std::vector<Case> Cases() {
        {{"victim", "precious"}},
        "ln -s victim p.zip.partial"},
       {"export before the case was opened",
-       absl::StrCat(kExport, " --as-of 2000-01-01"),
-       2,
+       absl::StrCat(kExport, " --as-of 2000-01-01"), 2,
        "caseledger export: case E2012-000417 was not open yet at that point: "
        "it was opened at "},
       {"export tree size", absl::StrCat(kExport, " --tree-size 3"), 2,

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "ledger/base64.h"
 #include "ledger/sha256.h"
+#include "tests/testing/test_util.h"
 
 namespace caseledger {
 namespace {
@@ -38,35 +39,10 @@ std::string Escaped(std::string_view s) {
   return absl::CHexEscape(absl::string_view(s.data(), s.size()));
 }
 
-[[maybe_unused]] const absl::Status& StatusOf(const absl::Status& s) {
-  return s;
-}
-template <typename T>
-const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
-  return s.status();
-}
-
-#define ASSERT_OK(expr)                                    \
-  do {                                                     \
-    const absl::Status assert_ok_ = StatusOf(expr);        \
-    ASSERT_TRUE(assert_ok_.ok()) << assert_ok_.ToString(); \
-  } while (false)
-
-#define ASSERT_OK_AND_ASSIGN_CONCAT_INNER_(a, b) a##b
-#define ASSERT_OK_AND_ASSIGN_CONCAT_(a, b) \
-  ASSERT_OK_AND_ASSIGN_CONCAT_INNER_(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(            \
-      ASSERT_OK_AND_ASSIGN_CONCAT_(statusor_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)      \
-  auto statusor = (rexpr);                                    \
-  ASSERT_TRUE(statusor.ok()) << statusor.status().ToString(); \
-  lhs = std::move(statusor).value()
-
 // Expects `expr` to fail with `code` and a message containing `part`.
 #define EXPECT_ERROR(expr, want_code, part)                                 \
   do {                                                                      \
-    const absl::Status expect_error_ = StatusOf(expr);                      \
+    const absl::Status expect_error_ = testing::AsStatus(expr);             \
     EXPECT_EQ(expect_error_.code(), want_code) << expect_error_.ToString(); \
     EXPECT_TRUE(Contains(expect_error_.message(), part))                    \
         << "message \"" << expect_error_.message() << "\" lacks \"" << part \
@@ -112,9 +88,6 @@ std::string SumdbNote(const SumdbCheckpoint& c) {
                       kDash, "sum.golang.org ", c.signature, "\n");
 }
 
-// Counts this test binary's fresh temp folders.
-int temp_serial = 0;
-
 class CheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -147,15 +120,6 @@ class CheckpointTest : public ::testing::Test {
                         Base64Encode(id_and_signature), "\n");
   }
 
-  // A fresh, empty folder under the test temp dir.
-  static std::filesystem::path TempFolder() {
-    const std::filesystem::path dir =
-        std::filesystem::path(::testing::TempDir()) /
-        absl::StrCat("checkpoint_test_", getpid(), "_", temp_serial++);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
-  }
   static void WriteFile(const std::filesystem::path& path,
                         std::string_view data) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -249,7 +213,8 @@ TEST_F(CheckpointTest, FromPrivateKeyTextRejectsWhatIsNotAnEd25519Key) {
 
 TEST_F(CheckpointTest, FromPrivateKeyTextRefusesOtherAlgorithmsAndPasswords) {
   if (!HaveOpenSslCli()) GTEST_SKIP() << "no openssl command line tool";
-  const std::filesystem::path dir = TempFolder();
+  const testing::TempFolder folder;
+  const std::filesystem::path dir = folder.path();
   ASSERT_EQ(Run(absl::StrCat("openssl genpkey -algorithm EC -pkeyopt "
                              "ec_paramgen_curve:P-256 -out '",
                              (dir / "ec.pem").string(), "'"))
@@ -742,7 +707,8 @@ TEST_F(CheckpointTest, GoExampleNoteSignatureVerifiesBeforeBodyIsJudged) {
 // the raw signature bytes taken from our note, agrees with us.
 TEST_F(CheckpointTest, OpenSslCommandLineVerifiesOurSignature) {
   if (!HaveOpenSslCli()) GTEST_SKIP() << "no openssl command line tool";
-  const std::filesystem::path dir = TempFolder();
+  const testing::TempFolder folder;
+  const std::filesystem::path dir = folder.path();
   ASSERT_OK_AND_ASSIGN(const std::string pem, key_->PrivateKeyText());
   WriteFile(dir / "key.pem", pem);
   ASSERT_EQ(
@@ -786,7 +752,8 @@ TEST_F(CheckpointTest, OpenSslCommandLineVerifiesOurSignature) {
 // command line verify with our parser.
 TEST_F(CheckpointTest, SignatureFromOpenSslCommandLineVerifies) {
   if (!HaveOpenSslCli()) GTEST_SKIP() << "no openssl command line tool";
-  const std::filesystem::path dir = TempFolder();
+  const testing::TempFolder folder;
+  const std::filesystem::path dir = folder.path();
   ASSERT_EQ(Run(absl::StrCat("openssl genpkey -algorithm ed25519 -out '",
                              (dir / "key.pem").string(), "'"))
                 .first,

@@ -20,11 +20,13 @@ std::string Date(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
 }
 
-// Free text on one line: control characters become spaces.
+// Text from an event on one line: control characters (C0 and DEL) become
+// spaces, so that no field, whatever a client put in it, can end a line of
+// the text outputs and forge the next one.
 std::string OneLine(std::string_view text) {
   std::string out(absl::StripAsciiWhitespace(internal::Sv(text)));
   for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
   return out;
 }
@@ -154,9 +156,7 @@ std::string DescribeNotice(const v1::DeliveryNoticeReceived& p) {
   }
 }
 
-}  // namespace
-
-std::string DescribeEvent(const v1::Event& e, int minimum_days) {
+std::string Sentence(const v1::Event& e, int minimum_days) {
   switch (e.payload_case()) {
     case v1::Event::kCaseOpened: {
       const auto& p = e.case_opened();
@@ -360,6 +360,15 @@ std::string DescribeEvent(const v1::Event& e, int minimum_days) {
   return "Event without a payload";
 }
 
+}  // namespace
+
+// Ids, codes and addresses are quoted as given, and validation does not
+// refuse control characters in them: the sentence as a whole is made one
+// line.
+std::string DescribeEvent(const v1::Event& e, int minimum_days) {
+  return OneLine(Sentence(e, minimum_days));
+}
+
 std::string RenderStateJson(const CaseState& state) {
   JsonWriter w;
   w.BeginObject();
@@ -448,6 +457,7 @@ namespace {
 class LabelledLines {
  public:
   void Add(std::string label, std::vector<std::string> values) {
+    for (std::string& value : values) value = OneLine(value);
     if (values.empty()) values.push_back("none");
     rows_.emplace_back(std::move(label), std::move(values));
   }
@@ -471,10 +481,12 @@ class LabelledLines {
   std::vector<std::pair<std::string, std::vector<std::string>>> rows_;
 };
 
-// Renders rows of cells as left-aligned columns separated by two spaces.
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
+// Renders rows of cells as left-aligned columns separated by two spaces,
+// each cell on one line (OneLine).
+std::string Table(std::vector<std::vector<std::string>> rows) {
   std::vector<size_t> widths;
-  for (const auto& row : rows) {
+  for (auto& row : rows) {
+    for (std::string& cell : row) cell = OneLine(cell);
     widths.resize(std::max(widths.size(), row.size()), 0);
     for (size_t i = 0; i < row.size(); ++i) {
       widths[i] = std::max(widths[i], row[i].size());
@@ -590,7 +602,7 @@ std::string RenderDeadlinesText(absl::Span<const DeadlineStatus> rows) {
          std::string(DeadlineStateName(row.status)),
          flags.empty() ? "-" : absl::StrJoin(flags, ",")});
   }
-  return Table(table);
+  return Table(std::move(table));
 }
 
 std::string RenderFindingsJson(const Findings& findings) {
@@ -635,8 +647,8 @@ std::string RenderFindingsText(const Findings& findings) {
                      f.request_id.empty() ? "-" : f.request_id,
                      std::move(message)});
   }
-  std::string out =
-      absl::StrCat("Findings for case ", findings.case_id, "\n", Table(table));
+  std::string out = absl::StrCat("Findings for case ", findings.case_id, "\n",
+                                 Table(std::move(table)));
   absl::StrAppend(&out, counts[static_cast<int>(FindingStatus::kPass)],
                   " PASS, ", counts[static_cast<int>(FindingStatus::kFail)],
                   " FAIL, ", counts[static_cast<int>(FindingStatus::kWarn)],

@@ -1,6 +1,7 @@
 // JSON and text output (render.h) and the evaluation time helpers.
 #include "projections/render.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -168,6 +169,40 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
             "#3 v3 2011-02-01T10:00:00Z R1 emailed to a@b.example from the "
             "office mailbox, deadline 2011-03-03 (30 days), refusal warning "
             "included");
+}
+
+// Validation lets control characters through in ids (a request id, an
+// office): quoted in a text output, a line break there would end the row and
+// let a client's event forge the next one.
+TEST(RenderTextTest, NoFieldCanForgeALineOfTheTextOutputs) {
+  const std::string forged = "R1\n#9 v9 2011-01-01T00:00:00Z forged\r\x7f";
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z");
+  b.Consent("2011-01-10T10:05:00Z", "a@b.example");
+  b.Email("2011-02-01T10:00:00Z", forged, "2011-03-03T23:59:59Z",
+          "a@b.example");
+  const auto no_forged_line = [](const std::string& text) {
+    for (const std::string& line :
+         std::vector<std::string>(absl::StrSplit(text, '\n'))) {
+      EXPECT_FALSE(line.rfind("#9", 0) == 0) << text;
+      EXPECT_EQ(line.find_first_of("\r\x7f"), std::string::npos) << text;
+    }
+  };
+  const std::vector<TimelineEntry> timeline =
+      TimelineFor(b.model(), Now(kLater), DefaultPolicy());
+  const std::string timeline_text = RenderTimelineText(timeline);
+  EXPECT_EQ(std::count(timeline_text.begin(), timeline_text.end(), '\n'), 3);
+  EXPECT_THAT(timeline_text,
+              HasSubstr("#3 v3 2011-02-01T10:00:00Z R1 #9 v9 "
+                        "2011-01-01T00:00:00Z forged   emailed"));
+  no_forged_line(timeline_text);
+  const std::string deadlines = RenderDeadlinesText(
+      DeadlinesFor(b.model(), Now(kLater), DefaultPolicy()));
+  EXPECT_EQ(std::count(deadlines.begin(), deadlines.end(), '\n'), 2);
+  no_forged_line(deadlines);
+  no_forged_line(RenderStateText(CaseStateFor(b.model(), Now(kLater))));
+  no_forged_line(RenderFindingsText(
+      FindingsFor(b.model(), Now(kLater), DefaultPolicy(), AllStored())));
 }
 
 TEST(TimelineTest, SaysWhenTheDeadlineIsBelowThePolicyMinimum) {

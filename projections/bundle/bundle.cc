@@ -1,5 +1,6 @@
 #include "projections/bundle/bundle.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "ledger/proof_json.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 #include "projections/bundle/internal/document.h"
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/internal/report.h"
@@ -317,6 +319,18 @@ absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
   if (request.requested_by.empty()) {
     return absl::InvalidArgumentError(
         "--requested-by: who asked for the bundle is required");
+  }
+  // It is recorded in the case and quoted in reports and timelines: a line
+  // break there would read as a line of its own.
+  if (std::find_if(request.requested_by.begin(), request.requested_by.end(),
+                   [](char c) {
+                     return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                   }) != request.requested_by.end() ||
+      FirstInvalidUtf8(request.requested_by) != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--requested-by: '", Printable(request.requested_by),
+        "' holds a line break, another control character or bytes that are "
+        "not UTF-8; give who asked on one line of text"));
   }
   if (request.now == absl::InfinitePast() ||
       request.now == absl::InfiniteFuture()) {

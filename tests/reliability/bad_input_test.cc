@@ -204,6 +204,11 @@ std::vector<Case> Cases() {
        "",
        {{"victim", "precious"}},
        "ln -s victim p.zip.partial"},
+      {"export requested by two lines",
+       absl::StrCat(kExport, " --requested-by \"$(printf 'a\\n#9 b')\""), 2,
+       "caseledger export: --requested-by: 'a\\n#9 b' holds a line break, "
+       "another control character or bytes that are not UTF-8; give who asked "
+       "on one line of text"},
       {"export before the case was opened",
        absl::StrCat(kExport, " --as-of 2000-01-01"), 2,
        "caseledger export: case E2012-000417 was not open yet at that point: "

@@ -332,6 +332,16 @@ absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
         "' holds a line break, another control character or bytes that are "
         "not UTF-8; give who asked on one line of text"));
   }
+  // Only a judicial review's record leaves out what came after the decision;
+  // a manifest of another purpose saying it includes it would claim a choice
+  // that changed nothing.
+  if (request.include_after_decision &&
+      request.purpose != v1::BundlePurpose::JUDICIAL_REVIEW) {
+    return absl::InvalidArgumentError(
+        "--include-after-decision: only a judicial-review bundle leaves out "
+        "records dated after the decision; a bundle for another purpose holds "
+        "them all already");
+  }
   if (request.now == absl::InfinitePast() ||
       request.now == absl::InfiniteFuture()) {
     return absl::InvalidArgumentError(

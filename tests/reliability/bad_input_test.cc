@@ -209,6 +209,13 @@ std::vector<Case> Cases() {
        "caseledger export: --requested-by: 'a\\n#9 b' holds a line break, "
        "another control character or bytes that are not UTF-8; give who asked "
        "on one line of text"},
+      {"include-after-decision outside judicial review",
+       "export --db L --case E2012-000417 --purpose reconsideration "
+       "--include-after-decision --out new.zip",
+       2,
+       "caseledger export: --include-after-decision: only a judicial-review "
+       "bundle leaves out records dated after the decision; a bundle for "
+       "another purpose holds them all already"},
       {"export before the case was opened",
        absl::StrCat(kExport, " --as-of 2000-01-01"), 2,
        "caseledger export: case E2012-000417 was not open yet at that point: "

@@ -84,8 +84,9 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!client.ok()) return Fail(io, "append", client.status());
   // The server may write the call whatever becomes of this process; a
   // client that died with it would leave the user to guess.
-  auto result = AppendHoldingStopSignals(
-      io, [&] { return (*client)->Append(input->Events(), input->expected); });
+  auto result = FinishingFirst(io, "append", "appending", [&] {
+    return (*client)->Append(input->Events(), input->expected);
+  });
   if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
   io.out << AppendResultOutput(*result, input->json);
   return kExitOk;
@@ -235,7 +236,7 @@ int RemoteProjection(const RemoteFlags& flags, const std::string& verb,
 // bundle streamed into FILE.partial and renamed to FILE once complete, the
 // same summary line. The requester recorded in the bundle's audit event is
 // the token's NAME, which a client cannot choose.
-int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
+int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
   std::string policy_text;
   auto parsed = ReadExportFlags(args, io, &policy_text);
   if (!parsed.ok()) return Fail(io, "export", parsed.status());
@@ -270,6 +271,14 @@ int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
   if (absl::Status s = file.Commit(); !s.ok()) return Fail(io, "export", s);
   io.out << ExportedLine(*summary, out);
   return kExitOk;
+}
+
+// The server records the export whatever becomes of this process: one
+// that died before the rename would leave a disclosure on record and no
+// bundle.
+int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
+  return FinishingFirst(io, "export", "exporting",
+                        [&] { return ReceiveBundle(flags, args, io); });
 }
 
 // As verbs_backup.cc's backup --to, written by the server into its

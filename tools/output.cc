@@ -99,19 +99,6 @@ absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io) {
   return input;
 }
 
-absl::StatusOr<AppendResult> AppendHoldingStopSignals(
-    Io& io, const std::function<absl::StatusOr<AppendResult>()>& append,
-    bool* stopped) {
-  StopSignals stop;
-  absl::StatusOr<AppendResult> result = append();
-  if (stop.received() != 0) {
-    io.err << "caseledger append: " << stop.received_name()
-           << " received while appending; the append was finished first\n";
-  }
-  if (stopped != nullptr) *stopped = stop.received() != 0;
-  return result;
-}
-
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines) {
   if (auto ids = status.GetPayload(kEventIdsPayload)) {

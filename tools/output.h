@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,13 +59,25 @@ absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 // Returns the exit code.
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines);
-// Runs `append` (one atomic write, local or remote) with SIGINT and SIGTERM
-// held off until it returns, so that its outcome is printed rather than
-// lost with the process; says on err when one came. `stopped`, when given,
-// is set to whether one came.
-absl::StatusOr<AppendResult> AppendHoldingStopSignals(
-    Io& io, const std::function<absl::StatusOr<AppendResult>()>& append,
-    bool* stopped = nullptr);
+// Runs `work` (an append or an export: a write whose outcome the user must
+// learn) with SIGINT and SIGTERM held off until it returns, so that its
+// outcome is printed rather than lost with the process; a second signal
+// ends the process at once. Says on err when one came: "caseledger VERB:
+// SIGTERM received while DOING; the VERB was finished first". `stopped`,
+// when given, is set to whether one came.
+template <typename Work>
+auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
+                    const Work& work, bool* stopped = nullptr) {
+  StopSignals stop;
+  auto result = work();
+  if (stop.received() != 0) {
+    io.err << "caseledger " << verb << ": " << stop.received_name()
+           << " received while " << doing << "; the " << verb
+           << " was finished first\n";
+  }
+  if (stopped != nullptr) *stopped = stop.received() != 0;
+  return result;
+}
 // What `append` prints for a result (text or JSON), newline included.
 std::string AppendResultOutput(const AppendResult& result, bool json);
 // One row of `read`, without the newline.

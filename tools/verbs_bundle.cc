@@ -14,7 +14,7 @@
 namespace caseledger::cli {
 namespace {
 
-int Export(const Args& args, Io& io) {
+int RecordAndWriteBundle(const Args& args, Io& io) {
   std::string policy_text;
   auto flags = ReadExportFlags(args, io, &policy_text);
   if (!flags.ok()) return Fail(io, "export", flags.status());
@@ -49,6 +49,13 @@ int Export(const Args& args, Io& io) {
   }
   io.out << ExportedLine(server::ToWire(*result), out);
   return kExitOk;
+}
+
+// A signal after the audit event is appended and before the rename would
+// leave a disclosure on record and no bundle.
+int Export(const Args& args, Io& io) {
+  return FinishingFirst(io, "export", "exporting",
+                        [&] { return RecordAndWriteBundle(args, io); });
 }
 
 int VerifyBundle(const Args& args, Io& io) {

@@ -62,8 +62,9 @@ int Append(const Args& args, Io& io) {
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
   bool stopped = false;
-  auto result = AppendHoldingStopSignals(
-      io, [&] { return (*ledger)->Append(input->Events(), input->expected); },
+  auto result = FinishingFirst(
+      io, "append", "appending",
+      [&] { return (*ledger)->Append(input->Events(), input->expected); },
       &stopped);
   if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
   io.out << AppendResultOutput(*result, input->json);

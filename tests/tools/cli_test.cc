@@ -906,6 +906,49 @@ wait $pid
   EXPECT_EQ(EventCount(), kNotes + 1);
 }
 
+// An export holds a stop signal off until the bundle is in place: stopped
+// between recording its audit event and the rename, it would leave a
+// disclosure on record and no bundle. The signal is sent once FILE.partial
+// exists (the export has begun), with the bundle of a large case to build.
+TEST_F(CliTest, AStopSignalLetsAnExportFinishAndSaysSo) {
+  Init();
+  std::string text = EventLine("S", "2011-01-01T00:00:00Z",
+                               R"("case_opened": {"office_id": "VO"})");
+  for (int i = 0; i < 1500; ++i) {
+    text += EventLine("S", "2011-01-02T00:00:00Z",
+                      R"("officer_note_added": {"text": "n"})");
+  }
+  ASSERT_EQ(Cli("import --db " + Db() + " " + Write("s.jsonl", text)).code, 0);
+  const std::string bundle = dir_.Sub("s.zip");
+  const std::string err_path = dir_.Sub("export.err");
+  const std::string script = Write("stop.sh", R"(
+"$1" export --db "$2" --case S --purpose investigation --out "$3" 2>"$4" &
+pid=$!
+tries=0
+until [ -e "$3.partial" ] || [ -e "$3" ] || [ $tries -ge 3000 ]; do
+  tries=$((tries + 1))
+  sleep 0.01
+done
+kill -TERM $pid
+wait $pid
+)");
+  CliRun stopped = testing::RunCli(
+      "sh " + script,
+      absl::StrCat(CASELEDGER_BINARY, " ", Db(), " ", bundle, " ", err_path),
+      dir_);
+  const std::string err = testing::FileContents(err_path);
+  EXPECT_EQ(stopped.code, 0) << err;
+  EXPECT_THAT(stopped.out, HasSubstr("exported case S for INVESTIGATION"));
+  EXPECT_THAT(err, HasSubstr("caseledger export: SIGTERM received while "
+                             "exporting; the export was finished first\n"));
+  EXPECT_FALSE(std::filesystem::exists(bundle + ".partial"));
+  const CliRun key = Cli("key --db " + Db());
+  ASSERT_EQ(key.code, 0) << key.err;
+  const CliRun verified = Cli(absl::StrCat(
+      "verify-bundle ", bundle, " --pubkey ", Write("key.txt", key.out)));
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+}
+
 // domain.md §3: idempotency before validation, in an import too. A line
 // whose id is stored, changed so that it is also invalid, is a conflict.
 TEST_F(CliTest, ImportRefusesAChangedStoredEventAsAConflictEvenWhenInvalid) {

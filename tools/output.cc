@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 #include "projections/evaluation.h"
 
 namespace caseledger::cli {
@@ -165,7 +166,8 @@ std::string ReadRow(const RecordedEvent& e, bool json) {
       "#", e.position, " ", e.event.case_id(), " v", e.case_version, " ",
       projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
       v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
-      e.event.actor().id(), " (recorded ",
+      // Validation takes any actor id; a line break in it would forge a row.
+      Printable(e.event.actor().id(), std::string::npos), " (recorded ",
       projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
 }
 

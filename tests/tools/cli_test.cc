@@ -1,6 +1,7 @@
 // End-to-end tests of the built `caseledger` binary: exit codes, outputs and
 // files exactly as domain.md §6 says, against real ledgers in temp folders.
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -324,6 +325,25 @@ TEST_F(CliTest, MalformedInputExitsTwoNamingLineAndFieldAndWritesNothing) {
   EXPECT_EQ(EventCount(), 10);
   EXPECT_EQ(Cli("append --db " + Db() + " -", "\n\n").code, 2);
   EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
+}
+
+// One row per event, whatever an actor id holds: validation takes any id,
+// and one with a line break would otherwise print a forged row.
+TEST_F(CliTest, ReadPrintsARowPerEventAndEscapesTheActor) {
+  Init();
+  const std::string opened =
+      R"({"case_id": "R-1", "occurred_at": "2011-01-01T00:00:00Z", )"
+      R"("actor": {"kind": "OFFICER", "id": "o\n#2 R-1 v2 forged"}, )"
+      R"("case_opened": {"office_id": "VO"}})"
+      "\n";
+  ASSERT_EQ(Cli("import --db " + Db() + " " + Write("r.jsonl", opened)).code,
+            0);
+  const CliRun read = Cli("read --db " + Db());
+  ASSERT_EQ(read.code, 0) << read.err;
+  EXPECT_EQ(std::count(read.out.begin(), read.out.end(), '\n'), 1) << read.out;
+  EXPECT_THAT(read.out,
+              HasSubstr("#1 R-1 v1 2011-01-01T00:00:00Z case_opened "
+                        "by OFFICER:o\\n#2 R-1 v2 forged (recorded "));
 }
 
 TEST_F(CliTest, ReadWorksWhileAnotherProcessHoldsTheWriter) {

@@ -84,12 +84,12 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!client.ok()) return Fail(io, "append", client.status());
   // The server may write the call whatever becomes of this process; a
   // client that died with it would leave the user to guess.
-  auto result = FinishingFirst(io, "append", "appending", [&] {
-    return (*client)->Append(input->Events(), input->expected);
+  return FinishingFirst(io, "append", "appending", [&] {
+    auto result = (*client)->Append(input->Events(), input->expected);
+    if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
+    io.out << AppendResultOutput(*result, input->json);
+    return kExitOk;
   });
-  if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
-  io.out << AppendResultOutput(*result, input->json);
-  return kExitOk;
 }
 
 int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {

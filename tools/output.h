@@ -59,22 +59,24 @@ absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 // Returns the exit code.
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines);
-// Runs `work` (an append or an export: a write whose outcome the user must
-// learn) with SIGINT and SIGTERM held off until it returns, so that its
-// outcome is printed rather than lost with the process; a second signal
-// ends the process at once. Says on err when one came: "caseledger VERB:
-// SIGTERM received while DOING; the VERB was finished first". `stopped`,
-// when given, is set to whether one came.
+// Runs `work` (an append or an export, and the printing of its outcome)
+// with SIGINT and SIGTERM held off until it returns and its output is
+// flushed, so that the outcome is printed rather than lost with the
+// process; a second signal ends the process at once. Says on err when one
+// came: "caseledger VERB: SIGTERM received while DOING; the VERB was
+// finished first". `stopped`, when given, is set to whether one came.
 template <typename Work>
 auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
                     const Work& work, bool* stopped = nullptr) {
   StopSignals stop;
   auto result = work();
+  io.out.flush();
   if (stop.received() != 0) {
     io.err << "caseledger " << verb << ": " << stop.received_name()
            << " received while " << doing << "; the " << verb
            << " was finished first\n";
   }
+  io.err.flush();
   if (stopped != nullptr) *stopped = stop.received() != 0;
   return result;
 }

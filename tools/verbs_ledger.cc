@@ -62,15 +62,20 @@ int Append(const Args& args, Io& io) {
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
   bool stopped = false;
-  auto result = FinishingFirst(
+  const int code = FinishingFirst(
       io, "append", "appending",
-      [&] { return (*ledger)->Append(input->Events(), input->expected); },
+      [&] {
+        auto result = (*ledger)->Append(input->Events(), input->expected);
+        if (!result.ok()) {
+          return AppendFailure(io, result.status(), input->lines);
+        }
+        io.out << AppendResultOutput(*result, input->json);
+        return kExitOk;
+      },
       &stopped);
-  if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
-  io.out << AppendResultOutput(*result, input->json);
   // Asked to stop: the index catches up at the next write or read.
-  if (!stopped) CatchUpDeadlineIndex(**ledger, "append", io);
-  return kExitOk;
+  if (code == kExitOk && !stopped) CatchUpDeadlineIndex(**ledger, "append", io);
+  return code;
 }
 
 int Import(const Args& args, Io& io) {

@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -67,6 +68,37 @@ class CliTest : public ::testing::Test {
     return absl::StrCat(R"({"case_id": ")", c, R"(", "occurred_at": ")", when,
                         R"(", "actor": {"kind": "OFFICER", "id": "o"}, )",
                         payload, "}\n");
+  }
+  // Case `c` opened, then `notes` officer notes, as JSON Lines.
+  static std::string OpenedWithNotes(const std::string& c, int notes) {
+    std::string text = EventLine(c, "2011-01-01T00:00:00Z",
+                                 R"("case_opened": {"office_id": "VO"})");
+    for (int i = 0; i < notes; ++i) {
+      text += EventLine(c, "2011-01-02T00:00:00Z",
+                        R"("officer_note_added": {"text": "n"})");
+    }
+    return text;
+  }
+  // Runs `caseledger ARGS` in the background, sends it SIGTERM once the
+  // shell condition `ready` holds (or after 30 s), and waits for it; its
+  // standard error is left in `err_path` ("$2" in `ready`).
+  CliRun StoppedWhenReady(const std::string& args, const std::string& ready,
+                          const std::string& err_path) {
+    constexpr char kScript[] = R"("$1" ARGS 2>"$2" &
+pid=$!
+tries=0
+until READY || [ $tries -ge 3000 ]; do
+  tries=$((tries + 1))
+  sleep 0.01
+done
+kill -TERM $pid
+wait $pid
+)";
+    const std::string script =
+        Write("stop.sh",
+              absl::StrReplaceAll(kScript, {{"ARGS", args}, {"READY", ready}}));
+    return testing::RunCli(
+        "sh " + script, absl::StrCat(CASELEDGER_BINARY, " ", err_path), dir_);
   }
   // Case `c` opened in January 2011, and its request R1 emailed on 1
   // February with a deadline of 15 March, as JSON Lines.
@@ -878,30 +910,12 @@ TEST_F(CliTest, ImportSaysWhenNothingWasImported) {
 // signal is sent once the first batch is reported, with most to come.
 TEST_F(CliTest, AStopSignalEndsAnImportBetweenBatchesSayingWhatIsStored) {
   Init();
-  std::string text = EventLine("S", "2011-01-01T00:00:00Z",
-                               R"("case_opened": {"office_id": "VO"})");
   constexpr int kNotes = 40000;
-  for (int i = 0; i < kNotes; ++i) {
-    text += EventLine("S", "2011-01-02T00:00:00Z",
-                      R"("officer_note_added": {"text": "n"})");
-  }
-  const std::string file = Write("big.jsonl", text);
+  const std::string file = Write("big.jsonl", OpenedWithNotes("S", kNotes));
   const std::string err_path = dir_.Sub("import.err");
-  const std::string script = Write("stop.sh", R"(
-"$1" import --db "$2" "$3" 2>"$4" &
-pid=$!
-tries=0
-until grep -q ' appended' "$4" || [ $tries -ge 3000 ]; do
-  tries=$((tries + 1))
-  sleep 0.01
-done
-kill -TERM $pid
-wait $pid
-)");
-  CliRun stopped = testing::RunCli(
-      "sh " + script,
-      absl::StrCat(CASELEDGER_BINARY, " ", Db(), " ", file, " ", err_path),
-      dir_);
+  CliRun stopped =
+      StoppedWhenReady(absl::StrCat("import --db ", Db(), " ", file),
+                       "grep -q ' appended' \"$2\"", err_path);
   const std::string err = testing::FileContents(err_path);
   EXPECT_EQ(stopped.code, 143) << err;
   const std::string said =
@@ -932,30 +946,17 @@ wait $pid
 // exists (the export has begun), with the bundle of a large case to build.
 TEST_F(CliTest, AStopSignalLetsAnExportFinishAndSaysSo) {
   Init();
-  std::string text = EventLine("S", "2011-01-01T00:00:00Z",
-                               R"("case_opened": {"office_id": "VO"})");
-  for (int i = 0; i < 1500; ++i) {
-    text += EventLine("S", "2011-01-02T00:00:00Z",
-                      R"("officer_note_added": {"text": "n"})");
-  }
-  ASSERT_EQ(Cli("import --db " + Db() + " " + Write("s.jsonl", text)).code, 0);
+  ASSERT_EQ(Cli("import --db " + Db() + " " +
+                Write("s.jsonl", OpenedWithNotes("S", 1500)))
+                .code,
+            0);
   const std::string bundle = dir_.Sub("s.zip");
   const std::string err_path = dir_.Sub("export.err");
-  const std::string script = Write("stop.sh", R"(
-"$1" export --db "$2" --case S --purpose investigation --out "$3" 2>"$4" &
-pid=$!
-tries=0
-until [ -e "$3.partial" ] || [ -e "$3" ] || [ $tries -ge 3000 ]; do
-  tries=$((tries + 1))
-  sleep 0.01
-done
-kill -TERM $pid
-wait $pid
-)");
-  CliRun stopped = testing::RunCli(
-      "sh " + script,
-      absl::StrCat(CASELEDGER_BINARY, " ", Db(), " ", bundle, " ", err_path),
-      dir_);
+  CliRun stopped = StoppedWhenReady(
+      absl::StrCat("export --db ", Db(),
+                   " --case S --purpose investigation --out ", bundle),
+      absl::StrCat("[ -e ", bundle, ".partial ] || [ -e ", bundle, " ]"),
+      err_path);
   const std::string err = testing::FileContents(err_path);
   EXPECT_EQ(stopped.code, 0) << err;
   EXPECT_THAT(stopped.out, HasSubstr("exported case S for INVESTIGATION"));

@@ -52,7 +52,7 @@ bool IsControl(int32_t r) {
 
 }  // namespace
 
-std::string Printable(std::string_view s, size_t max_bytes) {
+std::string Printable(std::string_view s, size_t max_bytes, Quotes quotes) {
   std::string out;
   size_t i = 0;
   while (i < s.size() && i < max_bytes) {
@@ -76,7 +76,7 @@ std::string Printable(std::string_view s, size_t max_bytes) {
       case '\\':
       case '\'':
       case '"':
-        out += '\\';
+        if (quotes == Quotes::kEscape) out += '\\';
         out += static_cast<char>(r);
         break;
       default:

@@ -20,6 +20,11 @@ int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len);
 // UTF-8, or std::string_view::npos when all of it does.
 size_t FirstInvalidUtf8(std::string_view s);
 
+// Whether Printable escapes backslashes and quotes: yes where the result is
+// quoted and must read back unambiguously (error messages), no where text
+// that already quotes is only shown (a verdict's problems).
+enum class Quotes { kEscape, kKeep };
+
 // `s` as an error message shows it: at most its first `max_bytes` bytes
 // (then "..."), with backslashes, quotes, control characters (C0, DEL, C1, the
 // line and paragraph separators and the bidirectional overrides) and bytes
@@ -27,7 +32,8 @@ size_t FirstInvalidUtf8(std::string_view s);
 // characters, accented letters included, are kept. So a hostile value can
 // neither forge a line of a log, nor move a terminal's cursor, nor flood
 // the log it is written to.
-std::string Printable(std::string_view s, size_t max_bytes = 64);
+std::string Printable(std::string_view s, size_t max_bytes = 64,
+                      Quotes quotes = Quotes::kEscape);
 
 }  // namespace caseledger
 

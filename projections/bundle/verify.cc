@@ -12,6 +12,7 @@
 #include "ledger/merkle.h"
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
+#include "ledger/untrusted_text.h"
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/internal/report.h"
 #include "projections/bundle/internal/zip.h"
@@ -666,16 +667,22 @@ BundleVerdict UnreadableBundle(std::string problem) {
 
 std::string RenderVerdictText(const BundleVerdict& verdict,
                               std::string_view file) {
+  // Problems quote paths, ids and hashes from the bundle, which anyone may
+  // have made: a line break or a terminal escape there could print a
+  // "VERDICT: OK" of its own, or erase the real one.
+  const auto shown = [](std::string_view text) {
+    return Printable(text, std::string_view::npos, Quotes::kKeep);
+  };
   std::string out;
   std::vector<std::string> failed;
   for (const BundleCheck& c : verdict.checks) {
     std::string name = c.name;
     name.resize(std::max<size_t>(name.size(), 12), ' ');
     absl::StrAppend(&out, StatusWord(c.status),
-                    c.status == Status::kOk ? "   " : " ", name, " ", c.detail,
-                    "\n");
+                    c.status == Status::kOk ? "   " : " ", name, " ",
+                    shown(c.detail), "\n");
     for (size_t i = 0; i < c.problems.size() && i < kMaxProblemsShown; ++i) {
-      absl::StrAppend(&out, "       - ", c.problems[i], "\n");
+      absl::StrAppend(&out, "       - ", shown(c.problems[i]), "\n");
     }
     if (c.problems.size() > kMaxProblemsShown) {
       absl::StrAppend(&out, "       ... and ",
@@ -684,11 +691,12 @@ std::string RenderVerdictText(const BundleVerdict& verdict,
     if (c.status == Status::kFail) failed.push_back(c.name);
   }
   if (verdict.ok()) {
-    absl::StrAppend(&out, "VERDICT: OK ", std::string(file), " (case ",
-                    verdict.case_id, ", tree size ", verdict.tree_size, ")\n");
+    absl::StrAppend(&out, "VERDICT: OK ", shown(file), " (case ",
+                    shown(verdict.case_id), ", tree size ", verdict.tree_size,
+                    ")\n");
   } else {
-    absl::StrAppend(&out, "VERDICT: FAIL ", std::string(file), " (",
-                    failed.size(), failed.size() == 1 ? " check" : " checks",
+    absl::StrAppend(&out, "VERDICT: FAIL ", shown(file), " (", failed.size(),
+                    failed.size() == 1 ? " check" : " checks",
                     " failed: ", absl::StrJoin(failed, ", "), ")\n");
   }
   return out;

@@ -7,9 +7,11 @@
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
@@ -496,6 +498,27 @@ TEST_F(TamperTest, RandomCorruptionIsAlwaysAFailedCheckNeverACrash) {
   }
   EXPECT_FALSE(Verify("").ok());
   EXPECT_FALSE(Verify("PK\x05\x06").ok());
+}
+
+// Anyone can make a bundle, and the verdict's problems quote its paths: a
+// path holding a line break and terminal escapes must not print a
+// "VERDICT: OK" of its own above the real verdict, nor erase a line.
+TEST_F(TamperTest, TheVerdictTextShowsTheBundlesBytesOnItsOwnLines) {
+  std::map<std::string, std::string> files = Members(bundle_);
+  std::string& manifest = files["manifest.json"];
+  manifest.insert(manifest.rfind(']'),
+                  ", {\"path\": \"a\\n\\u001b[1A\\u001b[2KVERDICT: OK "
+                  "forged\", \"sha256\": \"00\", \"size\": 1}");
+  const std::string text = Describe(Verify(Repack(files)));
+  EXPECT_THAT(text, HasSubstr("a\\n\\x1b[1A\\x1b[2KVERDICT: OK forged"));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  int verdicts = 0;
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(text, '\n'))) {
+    if (line.rfind("VERDICT:", 0) == 0) ++verdicts;
+  }
+  EXPECT_EQ(verdicts, 1) << text;
+  EXPECT_THAT(text, HasSubstr("VERDICT: FAIL bundle.zip"));
 }
 
 TEST_F(TamperTest, MalformedKeyIsAnErrorNotAVerdict) {

@@ -59,6 +59,14 @@ int Export(const Args& args, Io& io) {
 }
 
 int VerifyBundle(const Args& args, Io& io) {
+  // Every verb takes --db; this one would ignore it, and a user who gave it
+  // may believe the bundle was checked against that ledger.
+  if (args.Has("db")) {
+    return UsageError(io, "verify-bundle",
+                      "--db: a bundle is checked against --pubkey alone, not "
+                      "against a ledger folder (`caseledger key --db DIR` "
+                      "prints that ledger's key)");
+  }
   if (!args.Has("pubkey")) {
     return UsageError(io, "verify-bundle",
                       "--pubkey KEYFILE is required (the ledger's verifier "

@@ -231,6 +231,14 @@ std::vector<Case> Cases() {
        "verifier key, as `caseledger key` prints it)",
        "",
        {{"x.zip", ""}}},
+      {"verify-bundle given a ledger",
+       "verify-bundle x.zip --db L",
+       2,
+       "caseledger verify-bundle: --db: a bundle is checked against --pubkey "
+       "alone, not against a ledger folder (`caseledger key --db DIR` prints "
+       "that ledger's key)",
+       "",
+       {{"x.zip", ""}}},
       {"role", "token --role god --name x", 2,
        "caseledger token: unknown role 'god' (appender, reader, exporter or "
        "admin)"},

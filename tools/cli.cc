@@ -285,7 +285,8 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
     out << left << std::string(left.size() < 16 ? 16 - left.size() : 1, ' ')
         << Brief(v.spec.summary) << "\n";
   }
-  out << "\nEvery verb takes --db DIR (default: $CASELEDGER_DB).\n";
+  out << "\nEvery verb that opens a ledger takes --db DIR (default: "
+         "$CASELEDGER_DB).\n";
   out << "Client mode (docs/service.md): caseledger --server HOST:PORT "
          "--token-file FILE\n[--tls-ca FILE] VERB ... runs attach, append, "
          "read, timeline, state, deadlines,\nfindings, export, checkpoint, "

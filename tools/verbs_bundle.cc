@@ -59,8 +59,8 @@ int Export(const Args& args, Io& io) {
 }
 
 int VerifyBundle(const Args& args, Io& io) {
-  // Every verb takes --db; this one would ignore it, and a user who gave it
-  // may believe the bundle was checked against that ledger.
+  // The verb table gives every verb --db; this one would ignore it, and a user
+  // who gave it may believe the bundle was checked against that ledger.
   if (args.Has("db")) {
     return UsageError(io, "verify-bundle",
                       "--db: a bundle is checked against --pubkey alone, not "

@@ -52,6 +52,16 @@ bool IsControl(int32_t r) {
 
 }  // namespace
 
+bool IsOneLineOfText(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 0;
+    const int32_t r = DecodeUtf8(s, i, &len);
+    if (r < 0 || IsControl(r)) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string Printable(std::string_view s, size_t max_bytes, Quotes quotes) {
   std::string out;
   size_t i = 0;

@@ -20,6 +20,10 @@ int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len);
 // UTF-8, or std::string_view::npos when all of it does.
 size_t FirstInvalidUtf8(std::string_view s);
 
+// Whether `s` is well-formed UTF-8 holding none of the control characters
+// Printable escapes: text that shows as itself, on one line.
+bool IsOneLineOfText(std::string_view s);
+
 // Whether Printable escapes backslashes and quotes: yes where the result is
 // quoted and must read back unambiguously (error messages), no where text
 // that already quotes is only shown (a verdict's problems).

@@ -167,8 +167,9 @@ std::string ReadRow(const RecordedEvent& e, bool json) {
       projections::FormatUtc(occurred), " ", EventType(e.event), " by ",
       v1::ActorKind::Value_Name(e.event.actor().kind()), ":",
       // Validation takes any actor id; a line break in it would forge a row.
-      Printable(e.event.actor().id(), std::string::npos), " (recorded ",
-      projections::FormatUtc(e.recorded_at), ", id ", e.event.event_id(), ")");
+      Printable(e.event.actor().id(), std::string::npos, Quotes::kKeep),
+      " (recorded ", projections::FormatUtc(e.recorded_at), ", id ",
+      e.event.event_id(), ")");
 }
 
 absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args) {

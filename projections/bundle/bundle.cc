@@ -1,6 +1,5 @@
 #include "projections/bundle/bundle.h"
 
-#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -322,11 +321,7 @@ absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
   }
   // It is recorded in the case and quoted in reports and timelines: a line
   // break there would read as a line of its own.
-  if (std::find_if(request.requested_by.begin(), request.requested_by.end(),
-                   [](char c) {
-                     return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-                   }) != request.requested_by.end() ||
-      FirstInvalidUtf8(request.requested_by) != std::string::npos) {
+  if (!IsOneLineOfText(request.requested_by)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--requested-by: '", Printable(request.requested_by),
         "' holds a line break, another control character or bytes that are "

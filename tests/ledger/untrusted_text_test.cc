@@ -35,6 +35,21 @@ TEST(PrintableTest, LongTextIsCutAfter64Bytes) {
             std::string(512, 'x') + "...");
 }
 
+TEST(PrintableTest, KeepsQuotesAndBackslashesWhenAsked) {
+  EXPECT_EQ(Printable("O'Brien \"x\" a\\b\n", 64, Quotes::kKeep),
+            "O'Brien \"x\" a\\b\\n");
+}
+
+TEST(IsOneLineOfTextTest, RefusesControlCharactersAndBadUtf8) {
+  EXPECT_TRUE(IsOneLineOfText("Ren\xC3\xA9e O'Brien <r@o.example>"));
+  EXPECT_TRUE(IsOneLineOfText(""));
+  EXPECT_FALSE(IsOneLineOfText("a\nb"));
+  EXPECT_FALSE(IsOneLineOfText("a\tb"));
+  EXPECT_FALSE(IsOneLineOfText("a\x7f"));
+  EXPECT_FALSE(IsOneLineOfText("a\xE2\x80\xAE"));  // U+202E, a bidi override
+  EXPECT_FALSE(IsOneLineOfText("a\xFF"));
+}
+
 TEST(FirstInvalidUtf8Test, NamesTheOffsetOfTheFirstBadByte) {
   EXPECT_EQ(FirstInvalidUtf8("plain d\xC3\xA9j\xC3\xA0"), std::string::npos);
   EXPECT_EQ(FirstInvalidUtf8("ab\xFF"

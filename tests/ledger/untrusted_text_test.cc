@@ -41,7 +41,9 @@ TEST(PrintableTest, KeepsQuotesAndBackslashesWhenAsked) {
 }
 
 TEST(IsOneLineOfTextTest, RefusesControlCharactersAndBadUtf8) {
-  EXPECT_TRUE(IsOneLineOfText("Ren\xC3\xA9e O'Brien <r@o.example>"));
+  EXPECT_TRUE(
+      IsOneLineOfText("Ren\xC3\xA9"
+                      "e O'Brien <r@o.example>"));
   EXPECT_TRUE(IsOneLineOfText(""));
   EXPECT_FALSE(IsOneLineOfText("a\nb"));
   EXPECT_FALSE(IsOneLineOfText("a\tb"));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/untrusted_text.h"
 #include "projections/findings.h"
 #include "projections/internal/analysis.h"
 #include "projections/internal/rules.h"
@@ -51,15 +52,16 @@ std::string_view DeadlineStateName(DeadlineState state) {
   return "UNKNOWN";
 }
 
-absl::StatusOr<DeadlineState> ParseDeadlineState(std::string_view name) {
+absl::StatusOr<DeadlineState> ParseDeadlineState(std::string_view name,
+                                                 std::string_view field) {
   std::vector<std::string> names;
   for (DeadlineState s : kStates) {
     if (DeadlineStateName(s) == name) return s;
     names.emplace_back(DeadlineStateName(s));
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("status: \"", internal::Sv(name), "\" is not one of ",
-                   absl::StrJoin(names, ", ")));
+      absl::StrCat(internal::Sv(field), ": \"", Printable(name),
+                   "\" is not one of ", absl::StrJoin(names, ", ")));
 }
 
 std::string_view DeadlineFlagName(DeadlineFlag flag) {

@@ -55,9 +55,11 @@ enum class DeadlineState {
 
 // "SUPERSEDED", "SATISFIED", ... exactly as domain.md §4.
 std::string_view DeadlineStateName(DeadlineState state);
-// Parses a name as written by DeadlineStateName() (for `--status`);
-// kInvalidArgument listing the valid names otherwise.
-absl::StatusOr<DeadlineState> ParseDeadlineState(std::string_view name);
+// Parses a name as written by DeadlineStateName(); kInvalidArgument naming
+// `field` (`--status`, or the request field) and listing the valid names
+// otherwise.
+absl::StatusOr<DeadlineState> ParseDeadlineState(std::string_view name,
+                                                 std::string_view field);
 
 enum class DeadlineFlag {
   kBelowPolicyMinimum,

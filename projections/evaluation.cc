@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
 #include "projections/internal/strings.h"
 
@@ -47,13 +48,12 @@ absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
     return absl::FromCivil(day + 1, absl::UTCTimeZone()) - absl::Nanoseconds(1);
   }
   absl::Time t;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, s, &t, &error)) return t;
-  return absl::InvalidArgumentError(
-      absl::StrCat(internal::Sv(flag), ": \"", s,
-                   "\" is neither an RFC 3339 time with a zone nor a date "
-                   "YYYY-MM-DD (",
-                   error, ")"));
+  std::string unused_detail;  // Abseil's reason adds nothing a user can act on
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &unused_detail)) return t;
+  return absl::InvalidArgumentError(absl::StrCat(
+      internal::Sv(flag), ": \"", Printable(s),
+      "\" is neither an RFC 3339 time with a zone nor a date YYYY-MM-DD "
+      "(e.g. 2012-05-01T12:00:00Z, 2012-05-01T08:00:00-04:00 or 2012-05-01)"));
 }
 
 std::string FormatUtc(absl::Time t) {

@@ -59,7 +59,7 @@ absl::Status CheckOpenAt(const Evaluation& evaluation, std::string_view case_id,
 // Parses a `--as-of` / `--known-at` value: RFC 3339 with a zone
 // ("2012-08-01T12:00:00Z", "2012-08-01T08:00:00-04:00") or a date
 // ("2012-08-01"), meaning the end of that day in UTC (its last nanosecond).
-// kInvalidArgument naming `flag` otherwise.
+// kInvalidArgument naming `flag` ("--as-of") otherwise.
 absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
                                                std::string_view flag);
 

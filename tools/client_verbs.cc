@@ -216,10 +216,10 @@ int RemoteProjection(const RemoteFlags& flags, const std::string& verb,
   auto request = ProjectionQuery(args, io);
   if (!request.ok()) return Fail(io, verb, request.status());
   if (args.Has("case")) request->set_case_id(args.Get("case"));
-  if (view == client::LedgerClient::View::kDeadlines && args.Has("status")) {
-    auto parsed = projections::ParseDeadlineState(args.Get("status"));
-    if (!parsed.ok()) return Fail(io, verb, parsed.status());
-    request->set_status(args.Get("status"));
+  if (view == client::LedgerClient::View::kDeadlines) {
+    auto status = DeadlineStatusFlag(args);
+    if (!status.ok()) return Fail(io, verb, status.status());
+    if (*status) request->set_status(args.Get("status"));
   }
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, verb, client.status());

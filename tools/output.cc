@@ -197,7 +197,8 @@ absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
   flags.json = *json;
   for (const char* flag : {"as-of", "known-at"}) {
     if (!args.Has(flag)) continue;
-    auto t = projections::ParseEvaluationTime(args.Get(flag), flag);
+    auto t = projections::ParseEvaluationTime(args.Get(flag),
+                                              absl::StrCat("--", flag));
     if (!t.ok()) return t.status();
     (std::string(flag) == "as-of" ? flags.as_of : flags.known_at) = *t;
   }
@@ -213,6 +214,12 @@ absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
     flags.policy = *policy;
   }
   return flags;
+}
+
+absl::StatusOr<std::optional<projections::DeadlineState>> DeadlineStatusFlag(
+    const Args& args) {
+  if (!args.Has("status")) return std::nullopt;
+  return projections::ParseDeadlineState(args.Get("status"), "--status");
 }
 
 absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
@@ -255,7 +262,8 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
     if (!args.Has(flag)) continue;
     CASELEDGER_ASSIGN_OR_RETURN(
         (std::string(flag) == "as-of" ? request.as_of : request.known_at),
-        projections::ParseEvaluationTime(args.Get(flag), flag));
+        projections::ParseEvaluationTime(args.Get(flag),
+                                         absl::StrCat("--", flag)));
   }
   request.include_after_decision = args.Has("include-after-decision");
   return request;

@@ -16,6 +16,7 @@
 #include "ledger/event_json.h"
 #include "ledger/ledger.h"
 #include "projections/bundle/bundle.h"
+#include "projections/deadlines.h"
 #include "projections/policy.h"
 #include "tools/cli.h"
 
@@ -104,6 +105,9 @@ struct QueryFlags {
   projections::DeadlinePolicy policy = projections::DefaultPolicy();
 };
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io);
+// The `--status S` of `deadlines`, if given.
+absl::StatusOr<std::optional<projections::DeadlineState>> DeadlineStatusFlag(
+    const Args& args);
 
 // What `export` takes from its flags, checked in the same order in both
 // modes: --case, --purpose and --out required, then --tree-size,

@@ -86,17 +86,13 @@ int Findings(const Args& args, Io& io) {
 int Deadlines(const Args& args, Io& io) {
   auto query = ParseQuery(args, io);
   if (!query.ok()) return Fail(io, "deadlines", query.status());
-  std::optional<projections::DeadlineState> status;
-  if (args.Has("status")) {
-    auto parsed = projections::ParseDeadlineState(args.Get("status"));
-    if (!parsed.ok()) return Fail(io, "deadlines", parsed.status());
-    status = *parsed;
-  }
+  auto status = DeadlineStatusFlag(args);
+  if (!status.ok()) return Fail(io, "deadlines", status.status());
   std::optional<std::string> case_id;
   if (args.Has("case")) case_id = args.Get("case");
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) return Fail(io, "deadlines", ledger.status());
-  auto out = projections::DeadlinesOutput(**ledger, case_id, status, *query);
+  auto out = projections::DeadlinesOutput(**ledger, case_id, *status, *query);
   if (!out.ok()) return Fail(io, "deadlines", out.status());
   io.out << *out;
   return kExitOk;

@@ -225,12 +225,18 @@ TEST(DeadlinesTest, ParseDeadlineStateRoundTripsEveryName) {
                           DeadlineState::kSatisfiedLate, DeadlineState::kClosed,
                           DeadlineState::kDeliveryFailed,
                           DeadlineState::kOverdue, DeadlineState::kPending}) {
-    auto parsed = ParseDeadlineState(DeadlineStateName(s));
+    auto parsed = ParseDeadlineState(DeadlineStateName(s), "--status");
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, s);
   }
-  EXPECT_EQ(ParseDeadlineState("overdue").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  const auto lower = ParseDeadlineState("overdue", "--status");
+  EXPECT_EQ(lower.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(lower.status().message(),
+            "--status: \"overdue\" is not one of SUPERSEDED, SATISFIED, "
+            "SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING");
+  EXPECT_EQ(ParseDeadlineState("a\n\"b", "status").status().message(),
+            "status: \"a\\n\\\"b\" is not one of SUPERSEDED, SATISFIED, "
+            "SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING");
 }
 
 // --- Flags

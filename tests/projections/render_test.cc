@@ -306,6 +306,12 @@ TEST(EvaluationTest, ParsesRfc3339AndDatesAsEndOfDay) {
   const auto bad = ParseEvaluationTime("yesterday", "--as-of");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--as-of"));
+  EXPECT_EQ(ParseEvaluationTime("2012-08-01\n#9 forged", "--known-at")
+                .status()
+                .message(),
+            "--known-at: \"2012-08-01\\n#9 forged\" is neither an RFC 3339 "
+            "time with a zone nor a date YYYY-MM-DD (e.g. "
+            "2012-05-01T12:00:00Z, 2012-05-01T08:00:00-04:00 or 2012-05-01)");
 }
 
 TEST(EvaluationTest, FormatsUtcWithFractionsOnlyWhenPresent) {

@@ -151,10 +151,11 @@ std::vector<Case> Cases() {
       {"timeline without case", "timeline --db L", 2,
        "caseledger timeline: --case C is required"},
       {"as-of", "timeline --db L --case E2012-000417 --as-of yesterday", 2,
-       "caseledger timeline: as-of: \"yesterday\" is neither an RFC 3339 time "
-       "with a zone nor a date YYYY-MM-DD (Failed to parse input)"},
+       "caseledger timeline: --as-of: \"yesterday\" is neither an RFC 3339 "
+       "time with a zone nor a date YYYY-MM-DD (e.g. 2012-05-01T12:00:00Z, "
+       "2012-05-01T08:00:00-04:00 or 2012-05-01)"},
       {"deadline status", "deadlines --db L --status LATE", 2,
-       "caseledger deadlines: status: \"LATE\" is not one of SUPERSEDED, "
+       "caseledger deadlines: --status: \"LATE\" is not one of SUPERSEDED, "
        "SATISFIED, SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING"},
       {"purpose",
        "export --db L --case E2012-000417 --purpose fun --out new.zip", 2,

@@ -63,7 +63,7 @@ class QueryRenderer final : public ProjectionRenderer {
         if (!r.case_id().empty()) case_id = r.case_id();
         std::optional<projections::DeadlineState> status;
         if (!r.status().empty()) {
-          auto parsed = projections::ParseDeadlineState(r.status());
+          auto parsed = projections::ParseDeadlineState(r.status(), "status");
           if (!parsed.ok()) return parsed.status();
           status = *parsed;
         }

@@ -328,6 +328,10 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       return UsageError(io, verb.spec.name,
                         std::string(args.status().message()));
     }
+    if (args->Has("db") && !verb.spec.opens_no_ledger.empty()) {
+      return UsageError(io, verb.spec.name,
+                        absl::StrCat("--db: ", verb.spec.opens_no_ledger));
+    }
     if (remote.active()) return RunRemote(remote, verb.spec.name, *args, io);
     return verb.run(*args, io);
   }

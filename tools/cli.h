@@ -46,6 +46,9 @@ struct VerbSpec {
   std::vector<FlagSpec> flags;
   int min_args = 0;
   int max_args = 0;
+  // Empty for a verb that opens a ledger. Otherwise why `--db` is refused:
+  // accepted and ignored, it would let a user believe that ledger was used.
+  std::string opens_no_ledger;
 };
 
 // Parsed flags and positional arguments of one verb.

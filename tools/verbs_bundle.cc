@@ -59,14 +59,6 @@ int Export(const Args& args, Io& io) {
 }
 
 int VerifyBundle(const Args& args, Io& io) {
-  // The verb table gives every verb --db; this one would ignore it, and a user
-  // who gave it may believe the bundle was checked against that ledger.
-  if (args.Has("db")) {
-    return UsageError(io, "verify-bundle",
-                      "--db: a bundle is checked against --pubkey alone, not "
-                      "against a ledger folder (`caseledger key --db DIR` "
-                      "prints that ledger's key)");
-  }
   if (!args.Has("pubkey")) {
     return UsageError(io, "verify-bundle",
                       "--pubkey KEYFILE is required (the ledger's verifier "
@@ -162,7 +154,9 @@ std::vector<Verb> BundleVerbs() {
           "the ledger's verifier key (one line, as `caseledger key` prints)"},
          {"format", "json|text", "output format (default: text)"}},
         1,
-        1},
+        1,
+        "a bundle is checked against --pubkey alone, not against a ledger "
+        "folder (`caseledger key --db DIR` prints that ledger's key)"},
        VerifyBundle},
   };
 }

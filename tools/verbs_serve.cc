@@ -213,7 +213,9 @@ std::vector<Verb> ServiceVerbs() {
         {{"role", "ROLE", "appender, reader, exporter or admin"},
          {"name", "NAME", "who holds the token (one word; in the access log)"}},
         0,
-        0},
+        0,
+        "a token is made without a ledger; the server that opens the ledger "
+        "reads it from its --tokens file"},
        Token},
   };
 }

@@ -243,6 +243,9 @@ std::vector<Case> Cases() {
       {"role", "token --role god --name x", 2,
        "caseledger token: unknown role 'god' (appender, reader, exporter or "
        "admin)"},
+      {"token given a ledger", "token --role reader --name x --db L", 2,
+       "caseledger token: --db: a token is made without a ledger; the server "
+       "that opens the ledger reads it from its --tokens file"},
       {"token without name", "token --role reader", 2,
        "caseledger token: --role ROLE and --name NAME are required"},
       {"token name", "token --role reader --name 'two words'", 2,

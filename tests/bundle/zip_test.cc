@@ -153,6 +153,34 @@ TEST(ZipTest, EveryHeaderByteIsChecked) {
   }
 }
 
+// Codes read as APPNOTE.TXT and hex dumps show them; counts as numbers.
+TEST(ZipTest, ErrorsShowCodesInHexAndCountsInDecimal) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip({{"a", "x"}}));
+  std::string bad = zip;
+  bad[4] = 20;  // the local header's "version needed", 10 (1.0)
+  EXPECT_EQ(
+      ReadZip(bad).status().message(),
+      "not a bundle archive: offset 4: version needed is 20, expected 10");
+  bad = zip;
+  const size_t central = 30 + 1 + 1;  // after the local header, "a" and "x"
+  bad[central + 4] = 0x0a;            // "version made by", 0x0314 (Unix, 2.0)
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", central + 4,
+                         ": version made by is 0x030a, expected 0x0314"));
+  bad = zip;
+  const size_t end = zip.size() - 22;
+  bad[end] = 'Q';  // the end record's signature, "PK\5\6"
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", end,
+                         ": end record signature is 0x06054b51, expected "
+                         "0x06054b50"));
+  bad = zip;
+  bad[end + 10] = 2;  // the end record's total count, against 1 on this disk
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", end + 10,
+                         ": total entry count is 2, expected 1"));
+}
+
 TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
   ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));
   for (size_t n = 0; n < zip.size(); ++n) {

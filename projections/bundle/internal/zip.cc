@@ -79,13 +79,31 @@ absl::Status Bad(uint64_t offset, std::string_view what) {
       "not a bundle archive: offset ", offset, ": ", std::string(what)));
 }
 
+// How a field's value reads best in an error: sizes, counts, offsets and
+// "version needed" (10 for 1.0) in decimal; signatures, "version made by"
+// (system and version bytes), flags and other codes in hex, as ZIP's
+// specification (APPNOTE.TXT) and hex dumps show them.
+enum class Shown { kNumber, kCode };
+
+absl::Status Unexpected(uint64_t offset, std::string_view what, uint64_t found,
+                        uint64_t expected, Shown shown, size_t field_bytes) {
+  const auto show = [&](uint64_t v) {
+    if (shown == Shown::kNumber) return absl::StrCat(v);
+    return absl::StrCat("0x", absl::Hex(v, field_bytes == 2 ? absl::kZeroPad4
+                                                            : absl::kZeroPad8));
+  };
+  return Bad(offset, absl::StrCat(std::string(what), " is ", show(found),
+                                  ", expected ", show(expected)));
+}
+
 // Checks a 16- or 32-bit field against the value the writer writes.
-#define ZIP_EXPECT(reader_call, offset, expected, what)              \
-  do {                                                               \
-    if ((reader_call) != (expected)) {                               \
-      return Bad((offset), absl::StrCat(what, " is ", (reader_call), \
-                                        ", expected ", (expected))); \
-    }                                                                \
+#define ZIP_EXPECT(shown, reader_call, offset, expected, what)             \
+  do {                                                                     \
+    const uint64_t found = (reader_call);                                  \
+    if (found != (expected)) {                                             \
+      return Unexpected((offset), (what), found, (expected), Shown::shown, \
+                        sizeof(reader_call));                              \
+    }                                                                      \
   } while (false)
 
 }  // namespace
@@ -193,14 +211,14 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   }
   if (r.size() < kEndSize) return Bad(0, "too short for a ZIP end record");
   const uint64_t end = r.size() - kEndSize;
-  ZIP_EXPECT(r.U32(end), end, kEndSignature, "end record signature");
-  ZIP_EXPECT(r.U16(end + 4), end + 4, 0, "disk number");
-  ZIP_EXPECT(r.U16(end + 6), end + 6, 0, "central directory disk");
+  ZIP_EXPECT(kCode, r.U32(end), end, kEndSignature, "end record signature");
+  ZIP_EXPECT(kNumber, r.U16(end + 4), end + 4, 0, "disk number");
+  ZIP_EXPECT(kNumber, r.U16(end + 6), end + 6, 0, "central directory disk");
   const uint16_t count = r.U16(end + 8);
-  ZIP_EXPECT(r.U16(end + 10), end + 10, count, "total entry count");
+  ZIP_EXPECT(kNumber, r.U16(end + 10), end + 10, count, "total entry count");
   const uint32_t cd_size = r.U32(end + 12);
   const uint32_t cd_offset = r.U32(end + 16);
-  ZIP_EXPECT(r.U16(end + 20), end + 20, 0, "archive comment length");
+  ZIP_EXPECT(kNumber, r.U16(end + 20), end + 20, 0, "archive comment length");
   if (uint64_t{cd_offset} + cd_size != end) {
     return Bad(end + 12, "central directory does not end at the end record");
   }
@@ -216,25 +234,27 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     if (!r.Has(cd, kCentralHeaderSize)) {
       return Bad(cd, "central directory header runs past its end");
     }
-    ZIP_EXPECT(r.U32(cd), cd, kCentralSignature, "central header signature");
-    ZIP_EXPECT(r.U16(cd + 4), cd + 4, kVersionMadeBy, "version made by");
-    ZIP_EXPECT(r.U16(cd + 6), cd + 6, kVersionNeeded, "version needed");
-    ZIP_EXPECT(r.U16(cd + 8), cd + 8, 0, "flags");
-    ZIP_EXPECT(r.U16(cd + 10), cd + 10, 0, "compression method");
-    ZIP_EXPECT(r.U16(cd + 12), cd + 12, kDosTime, "modification time");
-    ZIP_EXPECT(r.U16(cd + 14), cd + 14, kDosDate, "modification date");
+    ZIP_EXPECT(kCode, r.U32(cd), cd, kCentralSignature,
+               "central header signature");
+    ZIP_EXPECT(kCode, r.U16(cd + 4), cd + 4, kVersionMadeBy, "version made by");
+    ZIP_EXPECT(kNumber, r.U16(cd + 6), cd + 6, kVersionNeeded,
+               "version needed");
+    ZIP_EXPECT(kCode, r.U16(cd + 8), cd + 8, 0, "flags");
+    ZIP_EXPECT(kCode, r.U16(cd + 10), cd + 10, 0, "compression method");
+    ZIP_EXPECT(kCode, r.U16(cd + 12), cd + 12, kDosTime, "modification time");
+    ZIP_EXPECT(kCode, r.U16(cd + 14), cd + 14, kDosDate, "modification date");
     const uint32_t crc = r.U32(cd + 16);
     const uint32_t size = r.U32(cd + 20);
-    ZIP_EXPECT(r.U32(cd + 24), cd + 24, size, "uncompressed size");
+    ZIP_EXPECT(kNumber, r.U32(cd + 24), cd + 24, size, "uncompressed size");
     const uint16_t name_len = r.U16(cd + 28);
-    ZIP_EXPECT(r.U16(cd + 30), cd + 30, 0, "extra field length");
-    ZIP_EXPECT(r.U16(cd + 32), cd + 32, 0, "file comment length");
-    ZIP_EXPECT(r.U16(cd + 34), cd + 34, 0, "disk number start");
-    ZIP_EXPECT(r.U16(cd + 36), cd + 36, 0, "internal attributes");
-    ZIP_EXPECT(r.U32(cd + 38), cd + 38, kExternalAttributes,
+    ZIP_EXPECT(kNumber, r.U16(cd + 30), cd + 30, 0, "extra field length");
+    ZIP_EXPECT(kNumber, r.U16(cd + 32), cd + 32, 0, "file comment length");
+    ZIP_EXPECT(kNumber, r.U16(cd + 34), cd + 34, 0, "disk number start");
+    ZIP_EXPECT(kCode, r.U16(cd + 36), cd + 36, 0, "internal attributes");
+    ZIP_EXPECT(kCode, r.U32(cd + 38), cd + 38, kExternalAttributes,
                "external attributes");
     const uint32_t local = r.U32(cd + 42);
-    ZIP_EXPECT(local, cd + 42, next_local, "local header offset");
+    ZIP_EXPECT(kNumber, local, cd + 42, next_local, "local header offset");
     if (!r.Has(cd + kCentralHeaderSize, name_len)) {
       return Bad(cd + 28, "name runs past the central directory");
     }
@@ -255,17 +275,22 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     if (!r.Has(local, kLocalHeaderSize)) {
       return Bad(local, "local header runs past the archive");
     }
-    ZIP_EXPECT(r.U32(local), local, kLocalSignature, "local header signature");
-    ZIP_EXPECT(r.U16(local + 4), local + 4, kVersionNeeded, "version needed");
-    ZIP_EXPECT(r.U16(local + 6), local + 6, 0, "flags");
-    ZIP_EXPECT(r.U16(local + 8), local + 8, 0, "compression method");
-    ZIP_EXPECT(r.U16(local + 10), local + 10, kDosTime, "modification time");
-    ZIP_EXPECT(r.U16(local + 12), local + 12, kDosDate, "modification date");
-    ZIP_EXPECT(r.U32(local + 14), local + 14, crc, "CRC-32");
-    ZIP_EXPECT(r.U32(local + 18), local + 18, size, "compressed size");
-    ZIP_EXPECT(r.U32(local + 22), local + 22, size, "uncompressed size");
-    ZIP_EXPECT(r.U16(local + 26), local + 26, name_len, "name length");
-    ZIP_EXPECT(r.U16(local + 28), local + 28, 0, "extra field length");
+    ZIP_EXPECT(kCode, r.U32(local), local, kLocalSignature,
+               "local header signature");
+    ZIP_EXPECT(kNumber, r.U16(local + 4), local + 4, kVersionNeeded,
+               "version needed");
+    ZIP_EXPECT(kCode, r.U16(local + 6), local + 6, 0, "flags");
+    ZIP_EXPECT(kCode, r.U16(local + 8), local + 8, 0, "compression method");
+    ZIP_EXPECT(kCode, r.U16(local + 10), local + 10, kDosTime,
+               "modification time");
+    ZIP_EXPECT(kCode, r.U16(local + 12), local + 12, kDosDate,
+               "modification date");
+    ZIP_EXPECT(kCode, r.U32(local + 14), local + 14, crc, "CRC-32");
+    ZIP_EXPECT(kNumber, r.U32(local + 18), local + 18, size, "compressed size");
+    ZIP_EXPECT(kNumber, r.U32(local + 22), local + 22, size,
+               "uncompressed size");
+    ZIP_EXPECT(kNumber, r.U16(local + 26), local + 26, name_len, "name length");
+    ZIP_EXPECT(kNumber, r.U16(local + 28), local + 28, 0, "extra field length");
     const uint64_t data_offset = uint64_t{local} + kLocalHeaderSize + name_len;
     if (!r.Has(local + kLocalHeaderSize, name_len) ||
         r.Slice(local + kLocalHeaderSize, name_len) != name) {

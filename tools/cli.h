@@ -46,8 +46,9 @@ struct VerbSpec {
   std::vector<FlagSpec> flags;
   int min_args = 0;
   int max_args = 0;
-  // Empty for a verb that opens a ledger. Otherwise why `--db` is refused:
-  // accepted and ignored, it would let a user believe that ledger was used.
+  // Empty for a verb that opens a ledger. Otherwise why `--db` goes unused:
+  // domain.md gives every verb `--db`, but taken in silence it would let a
+  // user believe that ledger was used, so the verb says so on stderr.
   std::string opens_no_ledger;
 };
 

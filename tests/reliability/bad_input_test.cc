@@ -232,20 +232,9 @@ std::vector<Case> Cases() {
        "verifier key, as `caseledger key` prints it)",
        "",
        {{"x.zip", ""}}},
-      {"verify-bundle given a ledger",
-       "verify-bundle x.zip --db L",
-       2,
-       "caseledger verify-bundle: --db: a bundle is checked against --pubkey "
-       "alone, not against a ledger folder (`caseledger key --db DIR` prints "
-       "that ledger's key)",
-       "",
-       {{"x.zip", ""}}},
       {"role", "token --role god --name x", 2,
        "caseledger token: unknown role 'god' (appender, reader, exporter or "
        "admin)"},
-      {"token given a ledger", "token --role reader --name x --db L", 2,
-       "caseledger token: --db: a token is made without a ledger; the server "
-       "that opens the ledger reads it from its --tokens file"},
       {"token without name", "token --role reader", 2,
        "caseledger token: --role ROLE and --name NAME are required"},
       {"token name", "token --role reader --name 'two words'", 2,

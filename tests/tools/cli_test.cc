@@ -970,6 +970,38 @@ TEST_F(CliTest, AStopSignalLetsAnExportFinishAndSaysSo) {
   EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
 }
 
+// domain.md §6: every verb takes --db. The two that open no ledger run as
+// without it, and say on stderr that it went unused, so that nobody takes
+// a bundle for checked against that ledger.
+TEST_F(CliTest, VerbsThatOpenNoLedgerTakeDbAndSayItIsNotUsed) {
+  InitWithCheckpointedExample();
+  const CliRun token =
+      Cli("token --role reader --name r --db " + Db() + " --db " + Db());
+  EXPECT_EQ(token.code, 0) << token.err;
+  EXPECT_EQ(std::count(token.out.begin(), token.out.end(), '\n'), 2);
+  EXPECT_EQ(token.err,
+            "caseledger token: --db is not used: a token is made without a "
+            "ledger; the server that opens the ledger reads it from its "
+            "--tokens file\n");
+
+  const std::string bundle = dir_.Sub("case.zip");
+  ASSERT_EQ(Cli(absl::StrCat("export --db ", Db(),
+                             " --case E2012-000417 --purpose investigation "
+                             "--out ",
+                             bundle))
+                .code,
+            0);
+  const std::string key = Write("key.txt", Cli("key --db " + Db()).out);
+  const CliRun verified = Cli(absl::StrCat("verify-bundle ", bundle,
+                                           " --pubkey ", key, " --db ", Db()));
+  EXPECT_EQ(verified.code, 0) << verified.err;
+  EXPECT_EQ(verified.out,
+            Cli(absl::StrCat("verify-bundle ", bundle, " --pubkey ", key)).out);
+  EXPECT_THAT(verified.err,
+              StartsWith("caseledger verify-bundle: --db is not used: a "
+                         "bundle is checked against --pubkey alone"));
+}
+
 // domain.md §3: idempotency before validation, in an import too. A line
 // whose id is stored, changed so that it is also invalid, is a conflict.
 TEST_F(CliTest, ImportRefusesAChangedStoredEventAsAConflictEvenWhenInvalid) {

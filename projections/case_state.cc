@@ -29,7 +29,11 @@ CaseState CaseStateFor(const CaseModel& model, const Evaluation& evaluation) {
   CaseState state;
   state.case_id = analysis.case_id();
   state.status = analysis.status();
-  state.addresses_on_file = analysis.AddressesBefore(nullptr);
+  internal::Analysis::OnFile file = analysis.FileBefore(nullptr);
+  state.addresses_on_file = std::move(file.addresses);
+  if (!file.representatives.empty()) {
+    state.representative = std::move(file.representatives.back());
+  }
   for (const CaseEvent* ce : analysis.events()) {
     const v1::Event& e = ce->event;
     state.version = std::max(state.version, ce->case_version);
@@ -49,18 +53,6 @@ CaseState CaseStateFor(const CaseModel& model, const Evaluation& evaluation) {
         if (!p.to_office_id().empty()) state.office_id = p.to_office_id();
         break;
       }
-      case v1::Event::kRepresentativeAppointed: {
-        const auto& p = e.representative_appointed();
-        state.representative =
-            Representative{p.representative_id(), p.name(), p.email()};
-        break;
-      }
-      case v1::Event::kRepresentativeWithdrawn:
-        // Like the address book, which takes every representative address
-        // off the file, the withdrawal ends the appointment whatever id it
-        // names (a case has one representative at a time).
-        state.representative.reset();
-        break;
       case v1::Event::kJudicialReviewFiled:
         state.judicial_review = e.judicial_review_filed().court_file_number();
         break;

@@ -100,7 +100,8 @@ struct CaseState {
   std::string applicant_country;
   // In the order they went on file.
   std::vector<AddressOnFile> addresses_on_file;
-  // The representative currently appointed, if any.
+  // The representative appointed last and not withdrawn, if any (a
+  // withdrawal ends the appointment it names, and no other).
   std::optional<Representative> representative;
   // In send order.
   std::vector<OpenRequest> open_requests;

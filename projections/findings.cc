@@ -206,10 +206,7 @@ class RuleEvaluator {
                 key ||
             NormalizeAddress(ev.contact_address_changed().new_address()) == key;
       } else if (ev.has_representative_withdrawn()) {
-        const std::optional<AddressOnFile> on_file =
-            a_.OnFileBefore(address, e);
-        names =
-            on_file.has_value() && on_file->party == v1::Party::REPRESENTATIVE;
+        names = a_.TakesOffFile(e, address);
       }
       if (names) last = e;
     }

@@ -54,8 +54,11 @@ const std::string* NamedRequest(const v1::Event& e) {
   }
 }
 
-void ApplyToAddressBook(const CaseEvent& ce, std::vector<AddressOnFile>& book) {
+// One event applied to the addresses on file and the representatives
+// appointed.
+void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
   const v1::Event& e = ce.event;
+  std::vector<AddressOnFile>& book = file.addresses;
   auto find = [&book](std::string_view address) {
     const std::string key = NormalizeAddress(address);
     return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
@@ -109,13 +112,36 @@ void ApplyToAddressBook(const CaseEvent& ce, std::vector<AddressOnFile>& book) {
       }
       break;
     }
-    case v1::Event::kRepresentativeWithdrawn:
-      book.erase(std::remove_if(book.begin(), book.end(),
-                                [](const AddressOnFile& a) {
-                                  return a.party == v1::Party::REPRESENTATIVE;
-                                }),
-                 book.end());
+    case v1::Event::kRepresentativeAppointed: {
+      const auto& p = e.representative_appointed();
+      std::erase_if(file.representatives, [&](const Representative& r) {
+        return r.representative_id == p.representative_id();
+      });
+      file.representatives.push_back(
+          Representative{p.representative_id(), p.name(), p.email()});
       break;
+    }
+    case v1::Event::kRepresentativeWithdrawn: {
+      // The withdrawn representative's addresses leave the file; those of
+      // a representative still appointed stay. A representative's address
+      // is known by its email, so one matching no appointed representative
+      // is taken to be the withdrawn one's (a second address, or an
+      // appointment never recorded).
+      std::erase_if(file.representatives, [&](const Representative& r) {
+        return r.representative_id ==
+               e.representative_withdrawn().representative_id();
+      });
+      std::erase_if(book, [&](const AddressOnFile& a) {
+        if (a.party != v1::Party::REPRESENTATIVE) return false;
+        const std::string key = NormalizeAddress(a.address);
+        return std::none_of(
+            file.representatives.begin(), file.representatives.end(),
+            [&](const Representative& r) {
+              return !r.email.empty() && NormalizeAddress(r.email) == key;
+            });
+      });
+      break;
+    }
     default:
       break;
   }
@@ -237,14 +263,33 @@ const RequestFacts* Analysis::Find(std::string_view id) const {
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
-std::vector<AddressOnFile> Analysis::AddressesBefore(
-    const CaseEvent* at) const {
-  std::vector<AddressOnFile> book;
+Analysis::OnFile Analysis::FileBefore(const CaseEvent* at) const {
+  OnFile file;
   for (const CaseEvent* e : events_) {
     if (!IsBefore(e, at)) break;
-    ApplyToAddressBook(*e, book);
+    ApplyToFile(*e, file);
   }
-  return book;
+  return file;
+}
+
+std::vector<AddressOnFile> Analysis::AddressesBefore(
+    const CaseEvent* at) const {
+  return FileBefore(at).addresses;
+}
+
+bool Analysis::TakesOffFile(const CaseEvent* e,
+                            std::string_view address) const {
+  OnFile file = FileBefore(e);
+  const std::string key = NormalizeAddress(address);
+  const auto on_file = [&] {
+    return std::any_of(file.addresses.begin(), file.addresses.end(),
+                       [&](const AddressOnFile& a) {
+                         return NormalizeAddress(a.address) == key;
+                       });
+  };
+  if (!on_file()) return false;
+  ApplyToFile(*e, file);
+  return !on_file();
 }
 
 std::optional<AddressOnFile> Analysis::OnFileBefore(std::string_view address,

@@ -81,9 +81,18 @@ class Analysis {
   // The request with this id (sent or only named), or nullptr.
   const RequestFacts* Find(std::string_view id) const;
 
-  // Addresses on file after every included event strictly before `at` in
+  // What is on file after every included event strictly before `at` in
   // business-time order; `at` == nullptr means after every included event.
+  struct OnFile {
+    std::vector<AddressOnFile> addresses;
+    // Appointed and not withdrawn, in order of their latest appointment.
+    std::vector<Representative> representatives;
+  };
+  OnFile FileBefore(const CaseEvent* at) const;
+  // FileBefore(at).addresses.
   std::vector<AddressOnFile> AddressesBefore(const CaseEvent* at) const;
+  // True when `address` is on file just before `e` and `e` takes it off.
+  bool TakesOffFile(const CaseEvent* e, std::string_view address) const;
   // The entry for `address` among AddressesBefore(at), or nullopt.
   std::optional<AddressOnFile> OnFileBefore(std::string_view address,
                                             const CaseEvent* at) const;

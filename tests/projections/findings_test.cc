@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/projections/case_builder.h"
@@ -133,6 +135,29 @@ TEST(ConsentEstablishedTest, FailsNamingTheRepresentativeWithdrawal) {
   EXPECT_THAT(consent->message,
               HasSubstr("r@law.example (consent ended at #4)"));
   EXPECT_THAT(consent->positions, ElementsAre(4, 5));
+}
+
+TEST(ConsentEstablishedTest, PassesForARepresentativeStillAppointed) {
+  // Withdrawing R1 leaves R2's consent in force: an email to R2 afterwards
+  // went to an address on file.
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  for (const char* id : {"R1", "R2"}) {
+    auto* rep = b.At("2012-05-02T09:00:00Z").mutable_representative_appointed();
+    rep->set_representative_id(id);
+    rep->set_email(absl::StrCat(absl::AsciiStrToLower(id), "@law.example"));
+  }
+  b.Consent("2012-05-03T09:00:00Z", "r2@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            /*repeated=*/true);
+  b.At("2012-05-20T09:00:00Z")
+      .mutable_representative_withdrawn()
+      ->set_representative_id("R1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "r2@law.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS");
 }
 
 TEST(ConsentEstablishedTest, FailsWhenNoConsentWasEverRecorded) {

@@ -84,8 +84,9 @@ absl::StatusOr<std::string> DeadlinesOutput(
           return true;
         }));
   }
-  return query.format == OutputFormat::kJson ? RenderDeadlinesJson(rows)
-                                             : RenderDeadlinesText(rows);
+  return query.format == OutputFormat::kJson
+             ? RenderDeadlinesJson(rows)
+             : RenderDeadlinesText(rows, status);
 }
 
 absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,

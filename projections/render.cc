@@ -587,8 +587,13 @@ std::string RenderDeadlinesJson(absl::Span<const DeadlineStatus> rows) {
   return std::move(w).Finish();
 }
 
-std::string RenderDeadlinesText(absl::Span<const DeadlineStatus> rows) {
-  if (rows.empty()) return "no requests\n";
+std::string RenderDeadlinesText(absl::Span<const DeadlineStatus> rows,
+                                std::optional<DeadlineState> status) {
+  if (rows.empty()) {
+    return status ? absl::StrCat("no requests with status ",
+                                 std::string(DeadlineStateName(*status)), "\n")
+                  : "no requests\n";
+  }
   std::vector<std::vector<std::string>> table = {
       {"CASE", "REQUEST", "SENT", "DEADLINE", "STATUS", "FLAGS"}};
   for (const DeadlineStatus& row : rows) {

@@ -15,6 +15,7 @@
 #define CASELEDGER_PROJECTIONS_RENDER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,11 @@ std::string RenderStateText(const CaseState& state);
 //                 "flags": [...]}]}; rows in the order given (they may span
 // several cases).
 std::string RenderDeadlinesJson(absl::Span<const DeadlineStatus> rows);
-// An aligned table with a header line; "no requests" when empty.
-std::string RenderDeadlinesText(absl::Span<const DeadlineStatus> rows);
+// An aligned table with a header line. When empty, "no requests", or "no
+// requests with status S" when the rows were those of `status` only.
+std::string RenderDeadlinesText(
+    absl::Span<const DeadlineStatus> rows,
+    std::optional<DeadlineState> status = std::nullopt);
 
 // {"case_id", "findings": [{"rule", "status", "request_id", "message",
 //                           "positions": [...]}]}

@@ -146,6 +146,8 @@ TEST(RenderTextTest, DeadlinesTextIsAnAlignedTable) {
   EXPECT_EQ(lines[0].find("STATUS"), lines[1].find("OVERDUE"));
   EXPECT_THAT(text, HasSubstr("BELOW_POLICY_MINIMUM,NOT_VERIFIED"));
   EXPECT_EQ(RenderDeadlinesText({}), "no requests\n");
+  EXPECT_EQ(RenderDeadlinesText({}, DeadlineState::kOverdue),
+            "no requests with status OVERDUE\n");
 }
 
 TEST(RenderTextTest, FindingsTextCountsByStatus) {

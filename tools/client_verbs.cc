@@ -155,10 +155,8 @@ absl::StatusOr<std::vector<merkle::Hash>> ProofHashes(
 }
 
 int RemoteProve(const RemoteFlags& flags, const Args& args, Io& io) {
-  if (args.Has("position") == args.Has("from-size")) {
-    return UsageError(io, "prove",
-                      "give exactly one of --position P (inclusion) or "
-                      "--from-size A (consistency)");
+  if (absl::Status flags_ok = CheckProveFlags(args); !flags_ok.ok()) {
+    return UsageError(io, "prove", std::string(flags_ok.message()));
   }
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "prove", client.status());

@@ -62,6 +62,20 @@ std::optional<uint64_t> WholeNumber(std::string_view text) {
   return v;
 }
 
+absl::Status CheckProveFlags(const Args& args) {
+  if (args.Has("position") == args.Has("from-size")) {
+    return absl::InvalidArgumentError(
+        "give exactly one of --position P (inclusion) or --from-size A "
+        "(consistency)");
+  }
+  if (args.Has("format") && args.Get("format") != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format: '", Printable(args.Get("format")),
+                     "': a proof is printed as JSON only (--format json)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> ProofSizeFlag(const Args& args) {
   CASELEDGER_ASSIGN_OR_RETURN(uint64_t size, CountFlag(args, "size", 0));
   if (args.Has("size") && size == 0) {
@@ -176,6 +190,10 @@ absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args) {
   ReadFlags flags;
   CASELEDGER_ASSIGN_OR_RETURN(flags.json, WantsJson(args));
   CASELEDGER_ASSIGN_OR_RETURN(flags.from, CountFlag(args, "from", 1));
+  if (flags.from == 0) {
+    return absl::InvalidArgumentError(
+        "--from 0: positions and case versions start at 1");
+  }
   CASELEDGER_ASSIGN_OR_RETURN(flags.limit, CountFlag(args, "limit", 0));
   // 0 means "no limit" to the ledger and the service; as a flag it would
   // read as "none" and print everything.

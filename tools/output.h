@@ -39,6 +39,10 @@ absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
 // nullopt otherwise, or past 2^64 - 1.
 std::optional<uint64_t> WholeNumber(std::string_view text);
 
+// prove's flags other than the numbers: exactly one of --position and
+// --from-size, and --format json if any (a proof is data for programs,
+// printed as JSON only).
+absl::Status CheckProveFlags(const Args& args);
 // prove's --size: 0 when absent (the current size, as on the wire), else at
 // least 1 (a proof is against a tree of at least one entry).
 absl::StatusOr<uint64_t> ProofSizeFlag(const Args& args);

@@ -37,10 +37,8 @@ int Checkpoint(const Args& args, Io& io) {
 }
 
 int Prove(const Args& args, Io& io) {
-  if (args.Has("position") == args.Has("from-size")) {
-    return UsageError(io, "prove",
-                      "give exactly one of --position P (inclusion) or "
-                      "--from-size A (consistency)");
+  if (absl::Status flags_ok = CheckProveFlags(args); !flags_ok.ok()) {
+    return UsageError(io, "prove", std::string(flags_ok.message()));
   }
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) return Fail(io, "prove", ledger.status());
@@ -257,13 +255,17 @@ std::vector<Verb> EvidenceVerbs() {
         0},
        Checkpoint},
       {{"prove",
-        "prove --db DIR (--position P | --from-size A) [--size N]",
+        "prove --db DIR (--position P | --from-size A) [--size N] "
+        "[--format json]",
         "Print an inclusion proof of the entry at position P, or a "
         "consistency proof\nfrom tree size A, against tree size N (default: "
         "the current size), as JSON.",
         {{"position", "P", "the entry to prove included (1-based)"},
          {"from-size", "A", "the older tree size to prove consistent"},
-         {"size", "N", "the tree size to prove against (default: current)"}},
+         {"size", "N", "the tree size to prove against (default: current)"},
+         {"format", "json",
+          "the only output format (accepted for scripts "
+          "that pass --format to every verb)"}},
         0,
         0},
        Prove},

@@ -115,18 +115,23 @@ int Rebuild(const Args& args, Io& io) {
 
 std::vector<Verb> ProjectionVerbs() {
   return {
-      {{"timeline", "timeline --db DIR --case C [--as-of T] [--known-at T]",
+      {{"timeline",
+        "timeline --db DIR --case C [--as-of T] [--known-at T] [--policy FILE] "
+        "[--format json|text]",
         "The readable history of one case, one line per event in the domain's "
         "words.",
         WithQueryFlags({{"case", "C", "the case"}}), 0, 0},
        Timeline},
-      {{"state", "state --db DIR --case C [--as-of T] [--known-at T]",
+      {{"state",
+        "state --db DIR --case C [--as-of T] [--known-at T] [--policy FILE] "
+        "[--format json|text]",
         "The case's state: status, office, addresses on file, representative, "
         "open\nrequests, transfers, judicial review.",
         WithQueryFlags({{"case", "C", "the case"}}), 0, 0},
        State},
       {{"deadlines",
-        "deadlines --db DIR [--case C] [--status S] [--as-of T] [--known-at T]",
+        "deadlines --db DIR [--case C] [--status S] [--as-of T] [--known-at T] "
+        "[--policy FILE] [--format json|text]",
         "One row per request: sent, deadline after extensions, status and "
         "flags.\nWithout --case, every case; --status OVERDUE across cases "
         "reads only the\ncases whose deadlines fell before the evaluation "
@@ -138,7 +143,9 @@ std::vector<Verb> ProjectionVerbs() {
                          "DELIVERY_FAILED, OVERDUE, PENDING)"}}),
         0, 0},
        Deadlines},
-      {{"findings", "findings --db DIR --case C [--strict]",
+      {{"findings",
+        "findings --db DIR --case C [--strict] [--as-of T] [--known-at T] "
+        "[--policy FILE] [--format json|text]",
         "The procedure (Operational Bulletin 265 and the Federal Court's "
         "decisions)\nchecked against one case: each rule PASS, FAIL, WARN or "
         "NOT_APPLICABLE, with\nthe positions of the events behind it.",

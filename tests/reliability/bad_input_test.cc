@@ -126,6 +126,8 @@ std::vector<Case> Cases() {
        "caseledger prove: --position: '+3' is not a whole number"},
       {"flag twice", "read --db L --case A --case B", 2,
        "caseledger read: --case is given twice ('A' and 'B'); give it once"},
+      {"read --from 0", "read --db L --from 0", 2,
+       "caseledger read: --from 0: positions and case versions start at 1"},
       {"read --limit 0", "read --db L --limit 0", 2,
        "caseledger read: --limit 0: give at least 1, or leave --limit out to "
        "read every event"},
@@ -142,6 +144,9 @@ std::vector<Case> Cases() {
       {"prove without kind", "prove --db L", 2,
        "caseledger prove: give exactly one of --position P (inclusion) or "
        "--from-size A (consistency)"},
+      {"prove as text", "prove --db L --position 1 --format text", 2,
+       "caseledger prove: --format: 'text': a proof is printed as JSON only "
+       "(--format json)"},
       {"prove beyond", "prove --db L --position 99", 2,
        "caseledger prove: an inclusion proof needs 1 <= position (99) <= size "
        "(10) <= ledger size (10)"},

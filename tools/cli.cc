@@ -210,6 +210,17 @@ absl::StatusOr<bool> WantsJson(const Args& args) {
       absl::StrCat("--format: '", f, "' is not json or text"));
 }
 
+absl::StatusOr<std::string> ReadFlagFile(const Args& args,
+                                         const std::string& flag, Io& io) {
+  auto text = ReadInput(args.Get(flag), io);
+  if (!text.ok()) {
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat("--", flag, ": ", text.status().message()));
+  }
+  return text;
+}
+
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
   std::stringstream buffer;
   if (path == "-") {

@@ -103,6 +103,9 @@ int UsageError(Io& io, const std::string& verb, const std::string& message);
 absl::StatusOr<bool> WantsJson(const Args& args);
 // Reads a whole file ("-" is standard input).
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
+// ReadInput of the file `--flag` names; its errors begin "--flag: ".
+absl::StatusOr<std::string> ReadFlagFile(const Args& args,
+                                         const std::string& flag, Io& io);
 // The message `attach` stores: the whole file named by its argument,
 // refused when empty.
 absl::StatusOr<std::string> ReadMessageToAttach(const Args& args, Io& io);

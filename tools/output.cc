@@ -208,6 +208,17 @@ absl::Status NoSuchCase(const std::string& case_id) {
   return absl::NotFoundError(absl::StrCat("no case ", case_id));
 }
 
+absl::StatusOr<projections::DeadlinePolicy> PolicyFlag(const Args& args, Io& io,
+                                                       std::string* text) {
+  CASELEDGER_ASSIGN_OR_RETURN(*text, ReadFlagFile(args, "policy", io));
+  auto policy = projections::ParsePolicy(*text);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--policy ", args.Get("policy"), ": ", policy.status().message()));
+  }
+  return policy;
+}
+
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
   QueryFlags flags;
   auto json = WantsJson(args);
@@ -221,15 +232,9 @@ absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
     (std::string(flag) == "as-of" ? flags.as_of : flags.known_at) = *t;
   }
   if (args.Has("policy")) {
-    auto text = ReadInput(args.Get("policy"), io);
-    if (!text.ok()) return text.status();
-    auto policy = projections::ParsePolicy(*text);
-    if (!policy.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
-    }
-    flags.policy_json = *text;
-    flags.policy = *policy;
+    std::string text;
+    CASELEDGER_ASSIGN_OR_RETURN(flags.policy, PolicyFlag(args, io, &text));
+    flags.policy_json = std::move(text);
   }
   return flags;
 }
@@ -264,17 +269,11 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
   }
   if (args.Has("since-checkpoint")) {
     CASELEDGER_ASSIGN_OR_RETURN(request.since_checkpoint,
-                                ReadInput(args.Get("since-checkpoint"), io));
+                                ReadFlagFile(args, "since-checkpoint", io));
   }
   if (args.Has("policy")) {
-    CASELEDGER_ASSIGN_OR_RETURN(*policy_text,
-                                ReadInput(args.Get("policy"), io));
-    auto policy = projections::ParsePolicy(*policy_text);
-    if (!policy.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(args.Get("policy"), ": ", policy.status().message()));
-    }
-    request.policy = *policy;
+    CASELEDGER_ASSIGN_OR_RETURN(request.policy,
+                                PolicyFlag(args, io, policy_text));
   }
   for (const char* flag : {"as-of", "known-at"}) {
     if (!args.Has(flag)) continue;

@@ -109,6 +109,9 @@ struct QueryFlags {
   projections::DeadlinePolicy policy = projections::DefaultPolicy();
 };
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io);
+// The file --policy names, read into `text` and parsed; errors name the flag.
+absl::StatusOr<projections::DeadlinePolicy> PolicyFlag(const Args& args, Io& io,
+                                                       std::string* text);
 // The `--status S` of `deadlines`, if given.
 absl::StatusOr<std::optional<projections::DeadlineState>> DeadlineStatusFlag(
     const Args& args);

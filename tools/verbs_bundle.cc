@@ -66,10 +66,9 @@ int VerifyBundle(const Args& args, Io& io) {
   }
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "verify-bundle", json.status());
-  auto key = ReadInput(args.Get("pubkey"), io);
+  auto key = ReadFlagFile(args, "pubkey", io);
   if (!key.ok()) {
-    return UsageError(io, "verify-bundle",
-                      absl::StrCat("--pubkey: ", key.status().message()));
+    return UsageError(io, "verify-bundle", std::string(key.status().message()));
   }
   const std::string& file = args.positional()[0];
   std::optional<bundle::BundleVerdict> verdict;

@@ -24,7 +24,10 @@ const FlagSpec kFormatFlag{"format", "json|text",
 
 int Init(const Args& args, Io& io) {
   std::string dir = DbDir(args);
-  if (dir.empty()) return UsageError(io, "init", "--db DIR is required");
+  if (dir.empty()) {
+    return UsageError(io, "init",
+                      "--db DIR is required (or set CASELEDGER_DB)");
+  }
   std::string name = args.Get("name", "caseledger.local/ledger");
   auto ledger = Ledger::Create(dir, name);
   if (!ledger.ok()) return Fail(io, "init", ledger.status());

@@ -27,12 +27,7 @@ constexpr char kAccessLogFile[] = "access-log.jsonl";
 absl::StatusOr<std::string> ReadPem(const Args& args, const std::string& flag,
                                     Io& io) {
   if (!args.Has(flag)) return std::string();
-  auto text = ReadInput(args.Get(flag), io);
-  if (!text.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": ", text.status().message()));
-  }
-  return *text;
+  return ReadFlagFile(args, flag, io);
 }
 
 // --backup-dir: an existing folder outside the ledger's, so that a backup

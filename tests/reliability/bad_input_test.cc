@@ -107,6 +107,8 @@ std::vector<Case> Cases() {
        "restore again, or init to start a new ledger there",
        "",
        {{"U/store.partial/x", ""}}},
+      {"init without --db", "init --name x.example/l", 2,
+       "caseledger init: --db DIR is required (or set CASELEDGER_DB)"},
       {"init twice", "init --db L", 3,
        "caseledger init: L already holds a ledger"},
       {"init among other files",
@@ -250,6 +252,14 @@ std::vector<Case> Cases() {
        "serve --db L --tokens tokens --listen nowhere",
        2,
        "caseledger serve: listen address 'nowhere' is not HOST:PORT",
+       "",
+       {{"tokens", ""}}},
+      {"access log path",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --access-log "
+       "nowhere/log.jsonl",
+       2,
+       "caseledger serve: cannot open access log nowhere/log.jsonl: No such "
+       "file or directory",
        "",
        {{"tokens", ""}}},
       {"backup dir missing",
@@ -579,10 +589,14 @@ std::vector<Case> Cases() {
       {"policy not json",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,
-       "caseledger findings: pol.json: policy: invalid JSON at byte 0: "
+       "caseledger findings: --policy pol.json: policy: invalid JSON at byte "
+       "0: "
        "unexpected character 'n'",
        "",
        {{"pol.json", "not json"}}},
+      {"policy missing",
+       "findings --db L --case E2012-000417 --policy /nonexistent.json", 2,
+       "caseledger findings: --policy: cannot read /nonexistent.json"},
       {"policy not an object",
        kFindings,
        2,
@@ -772,6 +786,9 @@ std::vector<Case> Cases() {
        "",
        {{"pk", "garbage\n"}, {"x.zip", ""}}},
       // 5 signed checkpoints
+      {"since-checkpoint missing",
+       absl::StrCat(kExport, " --since-checkpoint /nonexistent.note"), 2,
+       "caseledger export: --since-checkpoint: cannot read /nonexistent.note"},
       {"since-checkpoint not a note",
        absl::StrCat(kExport, " --since-checkpoint ck"),
        2,

@@ -87,7 +87,17 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
   int fd =
       ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoError(absl::StrCat("cannot open access log ", path));
+  if (fd < 0) {
+    const int error = errno;
+    const std::string what = absl::StrCat("cannot open access log ", path, ": ",
+                                          std::strerror(error));
+    // A path that names no writable file is the caller's input to mend
+    // (exit 2); anything else is the machine's (exit 4).
+    const bool bad_path = error == ENOENT || error == ENOTDIR ||
+                          error == EISDIR || error == EACCES || error == EROFS;
+    return bad_path ? absl::InvalidArgumentError(what)
+                    : absl::InternalError(what);
+  }
   // Continue the chain from the last complete line. A last line without
   // its newline is a record whose write a crash cut short: Record had not
   // returned, so the access it records was never granted, and it goes, as

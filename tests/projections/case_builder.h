@@ -147,6 +147,23 @@ class CaseBuilder {
     return *this;
   }
 
+  // A representative appointed (IMM 5476) whose consent is recorded on the
+  // representative form, the email repeated in the mailing address.
+  CaseBuilder& RepresentativeWithConsent(std::string_view at, std::string id,
+                                         std::string email) {
+    auto* p = At(at).mutable_representative_appointed();
+    p->set_representative_id(id);
+    p->set_name(id);
+    p->set_email(email);
+    return Consent(at, email, v1::ConsentBasis::REPRESENTATIVE_FORM,
+                   v1::Party::REPRESENTATIVE, /*repeated=*/true);
+  }
+
+  CaseBuilder& RepresentativeWithdrawn(std::string_view at, std::string id) {
+    At(at).mutable_representative_withdrawn()->set_representative_id(id);
+    return *this;
+  }
+
   CaseBuilder& AddressChanged(std::string_view at, std::string old_address,
                               std::string new_address) {
     auto* p = At(at).mutable_contact_address_changed();

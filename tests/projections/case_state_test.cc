@@ -213,26 +213,11 @@ TEST(AddressesOnFileTest, RepresentativeWithdrawalTakesItsAddressesOff) {
 // representative it names, not those of another still appointed.
 TEST(AddressesOnFileTest, WithdrawingOneRepresentativeKeepsAnother) {
   CaseBuilder b = Opened();
-  const auto appoint = [&b](const char* when, const char* id,
-                            const char* email) {
-    auto* p = b.At(when).mutable_representative_appointed();
-    p->set_representative_id(id);
-    p->set_name(id);
-    p->set_email(email);
-  };
-  appoint("2012-05-02T09:00:00Z", "R1", "r1@law.example");
-  b.Consent("2012-05-02T09:05:00Z", "r1@law.example",
-            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
-            true);
-  appoint("2012-05-03T09:00:00Z", "R2", "r2@law.example");
-  b.Consent("2012-05-03T09:05:00Z", "R2@law.example",
-            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
-            true);
-  const auto withdraw = [&b](const char* when, const char* id) {
-    b.At(when).mutable_representative_withdrawn()->set_representative_id(id);
-  };
-  withdraw("2012-05-04T09:00:00Z", "R9");  // never appointed: nothing leaves
-  withdraw("2012-05-05T09:00:00Z", "R1");
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "r1@law.example");
+  b.RepresentativeWithConsent("2012-05-03T09:00:00Z", "R2", "R2@law.example");
+  // Never appointed: nothing leaves.
+  b.RepresentativeWithdrawn("2012-05-04T09:00:00Z", "R9");
+  b.RepresentativeWithdrawn("2012-05-05T09:00:00Z", "R1");
   CaseState s = StateAt(b, Now(kLater));
   ASSERT_TRUE(s.representative.has_value());
   EXPECT_EQ(s.representative->representative_id, "R2");
@@ -243,7 +228,7 @@ TEST(AddressesOnFileTest, WithdrawingOneRepresentativeKeepsAnother) {
   EXPECT_EQ(StateAt(b, AsOf("2012-05-04T12:00:00Z")).addresses_on_file.size(),
             3u);
 
-  withdraw("2012-05-06T09:00:00Z", "R2");
+  b.RepresentativeWithdrawn("2012-05-06T09:00:00Z", "R2");
   s = StateAt(b, Now(kLater));
   EXPECT_FALSE(s.representative.has_value());
   EXPECT_THAT(Addresses(s), ElementsAre("maria.santos@mail.example "

@@ -5,8 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/projections/case_builder.h"
@@ -118,15 +116,8 @@ TEST(ConsentEstablishedTest, FailsNamingTheRepresentativeWithdrawal) {
   // addresses off the file; the message names it as the end of consent.
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
-  auto* rep = b.At("2012-05-02T09:00:00Z").mutable_representative_appointed();
-  rep->set_representative_id("R1");
-  rep->set_email("r@law.example");
-  b.Consent("2012-05-03T09:00:00Z", "r@law.example",
-            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
-            /*repeated=*/true);
-  b.At("2012-05-20T09:00:00Z")
-      .mutable_representative_withdrawn()
-      ->set_representative_id("R1");
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "r@law.example");
+  b.RepresentativeWithdrawn("2012-05-20T09:00:00Z", "R1");
   b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
           "r@law.example");
   const Findings f = FindingsAt(b, kLater);
@@ -142,17 +133,9 @@ TEST(ConsentEstablishedTest, PassesForARepresentativeStillAppointed) {
   // went to an address on file.
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
-  for (const char* id : {"R1", "R2"}) {
-    auto* rep = b.At("2012-05-02T09:00:00Z").mutable_representative_appointed();
-    rep->set_representative_id(id);
-    rep->set_email(absl::StrCat(absl::AsciiStrToLower(id), "@law.example"));
-  }
-  b.Consent("2012-05-03T09:00:00Z", "r2@law.example",
-            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
-            /*repeated=*/true);
-  b.At("2012-05-20T09:00:00Z")
-      .mutable_representative_withdrawn()
-      ->set_representative_id("R1");
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "r1@law.example");
+  b.RepresentativeWithConsent("2012-05-03T09:00:00Z", "R2", "r2@law.example");
+  b.RepresentativeWithdrawn("2012-05-20T09:00:00Z", "R1");
   b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
           "r2@law.example");
   const Findings f = FindingsAt(b, kLater);

@@ -522,14 +522,24 @@ class Verifier {
     }
     size_t missing = 0;
     for (const std::string& h : referenced) missing += !stored_.count(h);
-    Finish(c, absl::StrCat(
-                  stored_.size(),
-                  " messages match the SHA-256 their events record",
-                  missing == 0
-                      ? ""
-                      : absl::StrCat("; ", missing,
-                                     " referenced messages are not stored in "
-                                     "the ledger (the findings say so)")));
+    const size_t matched = stored_.size();
+    std::string detail =
+        matched == 1 ? "1 message matches the SHA-256 its event records"
+                     : absl::StrCat(matched,
+                                    " messages match the SHA-256 their events "
+                                    "record");
+    // Only a sent request's missing message is a finding's concern
+    // (SENT_MESSAGE_PRESERVED); a notice or an applicant's email that was
+    // never stored is no fault of the office's.
+    if (missing > 0) {
+      absl::StrAppend(&detail, "; ",
+                      missing == 1
+                          ? "1 message referred to is"
+                          : absl::StrCat(missing, " messages referred to are"),
+                      " not stored in the ledger (SENT_MESSAGE_PRESERVED "
+                      "judges a sent request's)");
+    }
+    Finish(c, detail);
   }
 
   bool PolicyCheck() {

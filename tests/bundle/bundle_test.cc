@@ -526,6 +526,21 @@ TEST_F(TamperTest, MalformedKeyIsAnErrorNotAVerdict) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// The messages check counts what matched and what was never stored, in
+// words that do not claim a finding where no rule judges (a notice).
+TEST_F(TamperTest, TheMessagesCheckCountsWhatIsNotStored) {
+  const BundleVerdict v = Verify(bundle_);
+  const auto messages =
+      std::find_if(v.checks.begin(), v.checks.end(),
+                   [](const BundleCheck& c) { return c.name == "messages"; });
+  ASSERT_NE(messages, v.checks.end());
+  // The fixture stores both sent messages, not the bounce notice.
+  EXPECT_EQ(messages->detail,
+            "2 messages match the SHA-256 their events record; 1 message "
+            "referred to is not stored in the ledger (SENT_MESSAGE_PRESERVED "
+            "judges a sent request's)");
+}
+
 TEST_F(TamperTest, VerdictRendersEveryCheck) {
   auto v = Verify(bundle_);
   std::string text = RenderVerdictText(v, "b.zip");

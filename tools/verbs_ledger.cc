@@ -175,10 +175,11 @@ std::vector<Verb> LedgerVerbs() {
         0},
        Init},
       {{"attach",
-        "attach --db DIR FILE",
+        "attach --db DIR FILE|-",
         "Store a sent message or delivery notice (RFC 5322 .eml) as a blob;\n"
         "prints its SHA-256 in lowercase hex, to quote as body_sha256 or "
-        "notice_sha256.",
+        "notice_sha256.\nThe file is kept byte for byte and not parsed: "
+        "any non-empty file is stored,\nand - reads standard input.",
         {},
         1,
         1},

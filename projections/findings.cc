@@ -241,7 +241,8 @@ class RuleEvaluator {
                 NormalizeAddress(address);
         without.push_back(
             last == nullptr
-                ? absl::StrCat(address, " (no consent ever recorded)")
+                ? absl::StrCat(address,
+                               " (no consent recorded before the send)")
             : given_as_new
                 ? absl::StrCat(address, " (given as a new address at ",
                                Ref(last), ", with no consent to carry to it)")

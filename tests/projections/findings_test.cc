@@ -143,14 +143,21 @@ TEST(ConsentEstablishedTest, PassesForARepresentativeStillAppointed) {
   EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS");
 }
 
-TEST(ConsentEstablishedTest, FailsWhenNoConsentWasEverRecorded) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
-  const Findings f = FindingsAt(b, kLater);
-  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
-  EXPECT_THAT(FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message,
-              HasSubstr("no consent ever recorded"));
+TEST(ConsentEstablishedTest, FailsWhenNoConsentWasRecordedBeforeTheSend) {
+  // Consent given only after the send (here a day later) did not cover it,
+  // and the message must not claim that none was ever recorded.
+  for (const bool consent_after : {false, true}) {
+    CaseBuilder b;
+    b.Opened("2012-05-01T09:00:00Z");
+    b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+    if (consent_after) b.Consent("2012-06-02T09:00:00Z");
+    const Findings f = FindingsAt(b, kLater);
+    EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+    EXPECT_THAT(FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message,
+                HasSubstr("maria.santos@mail.example (no consent recorded "
+                          "before the send)"))
+        << consent_after;
+  }
 }
 
 TEST(ConsentEstablishedTest, ConsentRecordedLateButGivenBeforeTheSendCounts) {

@@ -655,6 +655,14 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+  // So is a format that is neither TEXT nor JSON, as unknown enum values
+  // of events are.
+  request.set_format(static_cast<v1::ProjectionRequest::Format>(7));
+  const absl::Status unknown_format =
+      c->Project(client::LedgerClient::View::kState, request).status();
+  EXPECT_EQ(unknown_format.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown_format.message(),
+            "format: unknown value 7 (TEXT = 0 or JSON = 1)");
 }
 
 TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
@@ -711,12 +719,15 @@ TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
             absl::StatusCode::kNotFound);
 }
 
+// The status the health service gives for `service` ("": the server).
 grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
-    const std::shared_ptr<grpc::Channel>& channel) {
+    const std::shared_ptr<grpc::Channel>& channel,
+    const std::string& service = "") {
   auto health = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;  // no token: health checks are open
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status s = health->Check(&context, request, &response);
   EXPECT_TRUE(s.ok()) << s.error_message();
@@ -725,6 +736,9 @@ grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
 
 TEST_F(ServerTest, HealthServiceReportsServing) {
   EXPECT_EQ(HealthOf(Client(tokens_.reader)->channel()),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  // Probes configured with the service's name get the same answer.
+  EXPECT_EQ(HealthOf(Client(tokens_.reader)->channel(), "caseledger.v1.Ledger"),
             grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
@@ -1064,6 +1078,7 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   // The end of a stream is recorded with its outcome.
   EXPECT_THAT(lines[3], HasSubstr(R"("rpc": "ExportBundle")"));
   EXPECT_THAT(lines[3], HasSubstr(R"("outcome": "OK")"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("events": 1,)"));
   ASSERT_OK_AND_ASSIGN(uint64_t records,
                        server::VerifyAccessLog(AccessLogPath()));
   EXPECT_EQ(records, 4u);
@@ -1272,6 +1287,14 @@ TEST_F(BadRequestTest, TheHundredTwentyNinthSubscriptionIsRefused) {
   ExpectRefusal(server::FromGrpcStatus(refused->Finish()),
                 absl::StatusCode::kResourceExhausted,
                 "too many subscriptions (at most 128)");
+  // Its grant is on record, and so is the refusal that ended it.
+  std::ifstream log(AccessLogPath());
+  std::vector<std::string> records;
+  for (std::string line; std::getline(log, line);) records.push_back(line);
+  ASSERT_EQ(records.size(), 130u);
+  EXPECT_THAT(records[128], HasSubstr(R"("outcome": "granted")"));
+  EXPECT_THAT(records[129], HasSubstr(R"("rpc": "Subscribe")"));
+  EXPECT_THAT(records[129], HasSubstr(R"("outcome": "RESOURCE_EXHAUSTED")"));
   for (Stream& s : open) {
     s.context->TryCancel();
     s.reader->Finish().error_code();

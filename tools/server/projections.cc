@@ -17,6 +17,10 @@ class QueryRenderer final : public ProjectionRenderer {
 
   absl::StatusOr<v1::RenderedDocument> Render(
       View view, Ledger& ledger, const v1::ProjectionRequest& r) override {
+    if (!v1::ProjectionRequest::Format_IsValid(r.format())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "format: unknown value ", r.format(), " (TEXT = 0 or JSON = 1)"));
+    }
     projections::Query query;
     query.format = r.format() == v1::ProjectionRequest::JSON
                        ? projections::OutputFormat::kJson

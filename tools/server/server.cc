@@ -143,7 +143,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     server->server_ = builder.BuildAndStart();
     if (server->server_ != nullptr) {
       if (auto* health = server->server_->GetHealthCheckService()) {
-        health->SetServingStatus(options.service.ledger->AcceptsAppends().ok());
+        // Probes ask for the server ("") or for the service by name.
+        const bool serving = options.service.ledger->AcceptsAppends().ok();
+        health->SetServingStatus(v1::Ledger::service_full_name(), serving);
+        health->SetServingStatus(serving);
+        server->not_serving_ = !serving;
       }
     }
   }
@@ -162,7 +166,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
 void Server::StopServingHealth() {
   absl::MutexLock lock(&mu_);
-  if (server_ == nullptr) return;
+  // Once: the health service tells watchers of every call, change or not.
+  if (server_ == nullptr || not_serving_) return;
+  not_serving_ = true;
   if (auto* health = server_->GetHealthCheckService()) {
     health->SetServingStatus(false);
   }
@@ -176,9 +182,7 @@ void Server::Shutdown(absl::Duration grace) {
     if (shut_down_ || server_ == nullptr) return;  // null: Start failed
     shut_down_ = true;
   }
-  if (auto* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus(false);
-  }
+  StopServingHealth();
   service_->BeginShutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

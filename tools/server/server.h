@@ -77,6 +77,7 @@ class Server {
   int port_ = 0;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool not_serving_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace caseledger::server

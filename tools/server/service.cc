@@ -309,8 +309,12 @@ grpc::Status LedgerService::Subscribe(
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (subscriptions_.fetch_add(1) >= options_.max_subscriptions) {
     subscriptions_.fetch_sub(1);
-    return ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-        "too many subscriptions (at most ", options_.max_subscriptions, ")")));
+    const absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
+        "too many subscriptions (at most ", options_.max_subscriptions, ")"));
+    // The grant above is on record: close it, as every stream's end is.
+    RecordAccess(*caller, "Subscribe", what, CodeName(full.code()), 0)
+        .IgnoreError();
+    return ToGrpcStatus(full);
   }
   uint64_t sent = 0;
   absl::Status end = [&]() -> absl::Status {
@@ -469,7 +473,7 @@ grpc::Status LedgerService::ExportBundle(
     if (!writer->Write(last)) s = absl::CancelledError("the client left");
   }
   RecordAccess(*caller, "ExportBundle", absl::StrCat(what, " bytes=", bytes),
-               CodeName(s.code()), 0)
+               CodeName(s.code()), s.ok() ? summary->events() : 0)
       .IgnoreError();
   return ToGrpcStatus(s);
 }

@@ -317,8 +317,13 @@ absl::Status OutputFile::Open() {
   if (fd_ < 0 && errno == EEXIST) {
     return absl::AlreadyExistsError(absl::StrCat(
         "--out: ", partial_,
-        " exists: another export is writing it, or one was interrupted; if "
-        "none is running, remove it and try again"));
+        " exists: another export is writing it, or one was interrupted. If "
+        "none is running and its SHA-256 is the bundle_sha256 of the case's "
+        "last evidence_bundle_exported event, that export was stopped just "
+        "before its rename: rename it to ",
+        path_,
+        " (it is the bundle on record); otherwise remove it and try "
+        "again"));
   }
   if (fd_ < 0) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -207,8 +207,11 @@ std::vector<Case> Cases() {
        "p.zip",
        3,
        "caseledger export: --out: p.zip.partial exists: another export is "
-       "writing it, or one was interrupted; if none is running, remove it "
-       "and try again",
+       "writing it, or one was interrupted. If none is running and its "
+       "SHA-256 is the bundle_sha256 of the case's last "
+       "evidence_bundle_exported event, that export was stopped just before "
+       "its rename: rename it to p.zip (it is the bundle on record); "
+       "otherwise remove it and try again",
        "",
        {{"victim", "precious"}},
        "ln -s victim p.zip.partial"},

@@ -1031,6 +1031,14 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
           "place (store.partial); run that restore again, or init to start "
           "a new ledger there"));
     }
+    // A backup or restore into a new folder builds DIR.partial beside it.
+    if (fs::exists(absl::StrCat(dir, ".partial"), ec)) {
+      return absl::NotFoundError(absl::StrCat(
+          "no ledger at ", dir, " yet: ", dir,
+          ".partial beside it is a backup or restore into it that did not "
+          "finish; if none is running, remove ",
+          dir, ".partial and run that backup or restore again"));
+    }
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));
   }

@@ -107,6 +107,14 @@ std::vector<Case> Cases() {
        "restore again, or init to start a new ledger there",
        "",
        {{"U/store.partial/x", ""}}},
+      {"an unfinished restore into a new folder",
+       "read --db R",
+       2,
+       "caseledger read: no ledger at R yet: R.partial beside it is a backup "
+       "or restore into it that did not finish; if none is running, remove "
+       "R.partial and run that backup or restore again",
+       "",
+       {{"R.partial/store/x", ""}}},
       {"init without --db", "init --name x.example/l", 2,
        "caseledger init: --db DIR is required (or set CASELEDGER_DB)"},
       {"init twice", "init --db L", 3,

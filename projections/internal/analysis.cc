@@ -54,22 +54,25 @@ const std::string* NamedRequest(const v1::Event& e) {
   }
 }
 
+// The entry of `book` for `address` (compared normalized), or end().
+std::vector<AddressOnFile>::iterator FindAddress(
+    std::vector<AddressOnFile>& book, std::string_view address) {
+  const std::string key = NormalizeAddress(address);
+  return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
+    return NormalizeAddress(a.address) == key;
+  });
+}
+
 // One event applied to the addresses on file and the representatives
 // appointed.
 void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
   const v1::Event& e = ce.event;
   std::vector<AddressOnFile>& book = file.addresses;
-  auto find = [&book](std::string_view address) {
-    const std::string key = NormalizeAddress(address);
-    return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
-      return NormalizeAddress(a.address) == key;
-    });
-  };
   switch (e.payload_case()) {
     case v1::Event::kEmailConsentRecorded: {
       const auto& p = e.email_consent_recorded();
       AddressOnFile entry{p.address(), p.party(), p.basis(), ce.position};
-      auto it = find(p.address());
+      auto it = FindAddress(book, p.address());
       if (it != book.end()) {
         *it = std::move(entry);
       } else {
@@ -78,14 +81,14 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
       break;
     }
     case v1::Event::kEmailConsentWithdrawn: {
-      auto it = find(e.email_consent_withdrawn().address());
+      auto it = FindAddress(book, e.email_consent_withdrawn().address());
       if (it != book.end()) book.erase(it);
       break;
     }
     case v1::Event::kContactAddressChanged: {
       const auto& p = e.contact_address_changed();
       std::optional<AddressOnFile> carried;
-      auto old = find(p.old_address());
+      auto old = FindAddress(book, p.old_address());
       if (old != book.end()) {
         carried = *old;
         book.erase(old);
@@ -104,7 +107,7 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
                               ? p.party()
                               : carried->party,
                           carried->basis, ce.position};
-      auto existing = find(p.new_address());
+      auto existing = FindAddress(book, p.new_address());
       if (existing != book.end()) {
         *existing = std::move(entry);
       } else {
@@ -280,25 +283,19 @@ std::vector<AddressOnFile> Analysis::AddressesBefore(
 bool Analysis::TakesOffFile(const CaseEvent* e,
                             std::string_view address) const {
   OnFile file = FileBefore(e);
-  const std::string key = NormalizeAddress(address);
-  const auto on_file = [&] {
-    return std::any_of(file.addresses.begin(), file.addresses.end(),
-                       [&](const AddressOnFile& a) {
-                         return NormalizeAddress(a.address) == key;
-                       });
-  };
-  if (!on_file()) return false;
+  if (FindAddress(file.addresses, address) == file.addresses.end()) {
+    return false;
+  }
   ApplyToFile(*e, file);
-  return !on_file();
+  return FindAddress(file.addresses, address) == file.addresses.end();
 }
 
 std::optional<AddressOnFile> Analysis::OnFileBefore(std::string_view address,
                                                     const CaseEvent* at) const {
-  const std::string key = NormalizeAddress(address);
-  for (AddressOnFile& a : AddressesBefore(at)) {
-    if (NormalizeAddress(a.address) == key) return std::move(a);
-  }
-  return std::nullopt;
+  std::vector<AddressOnFile> book = AddressesBefore(at);
+  auto it = FindAddress(book, address);
+  if (it == book.end()) return std::nullopt;
+  return std::move(*it);
 }
 
 std::optional<absl::Time> Analysis::DeadlineBefore(const RequestFacts& r,

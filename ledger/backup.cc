@@ -102,12 +102,16 @@ absl::Status CopyIfPresent(const fs::path& from, const fs::path& to) {
   return CopyFile(from, to);
 }
 
-// `dir` as a plain absolute path: "B/" and "R/." name B and R, whose
-// partial copies are B.partial and R.partial beside them, not inside.
-fs::path FolderPath(const std::string& dir) {
-  fs::path p = fs::absolute(dir).lexically_normal();
+// `dir` as a folder's name: "B/" and "R/." name B and R, whose partial
+// copies are B.partial and R.partial beside them, not inside.
+fs::path FolderName(const fs::path& dir) {
+  fs::path p = dir.lexically_normal();
   if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();
   return p;
+}
+
+fs::path FolderPath(const std::string& dir) {
+  return FolderName(fs::absolute(dir));
 }
 
 // True when `path` is `folder` or lies inside it, links resolved.
@@ -142,42 +146,28 @@ fs::path ParentOf(const fs::path& dir) {
   return parent.empty() ? fs::path(".") : parent;
 }
 
-// Makes `partial` (a folder for a new copy) private and empty.
-absl::Status StartPartial(const fs::path& partial) {
-  std::error_code ec;
-  if (TakenByAnything(partial)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        partial.string(),
-        " exists: another backup or restore into it is running, or one was "
-        "interrupted; if none is running, remove it and try again"));
-  }
-  fs::create_directories(partial, ec);
-  if (ec) return IoError("cannot create", partial, ec);
-  fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
-  if (ec) return IoError("cannot restrict", partial, ec);
-  return absl::OkStatus();
-}
-
 // What init and restore write into a ledger folder before its store.
 constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
                                                   kAccessLog};
 
-// An exclusive lock on a folder, held while a restore fills it in place: a
-// second restore into it would otherwise take the first one's copy in
-// progress for an unfinished one and remove it.
+// An exclusive lock (flock) on a folder, held while this process fills it:
+// the kernel drops it when the process ends however it ends, so a second
+// run can tell a copy in progress (refused) from one whose run died (started
+// over).
 class FolderLock {
  public:
-  static absl::StatusOr<FolderLock> Take(const fs::path& dir) {
+  // `busy` is the refusal when another process holds the lock.
+  static absl::StatusOr<FolderLock> Take(const fs::path& dir,
+                                         const std::string& busy) {
     FolderLock lock;
-    lock.fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    lock.fd_ =
+        ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (lock.fd_ < 0) {
       return absl::UnavailableError(absl::StrCat("cannot open ", dir.string(),
                                                  ": ", std::strerror(errno)));
     }
     if (::flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
-      return errno == EWOULDBLOCK ? absl::FailedPreconditionError(absl::StrCat(
-                                        "another restore into ", dir.string(),
-                                        " is running; wait for it to finish"))
+      return errno == EWOULDBLOCK ? absl::FailedPreconditionError(busy)
                                   : absl::UnavailableError(absl::StrCat(
                                         "cannot lock ", dir.string(), ": ",
                                         std::strerror(errno)));
@@ -197,6 +187,66 @@ class FolderLock {
  private:
   int fd_ = -1;
 };
+
+// What a backup or restore writes into its partial copy: the store (and
+// RocksDB's staging folder for its checkpoint), the key, the access log.
+bool HoldsOnlyCopyFiles(const fs::path& dir) {
+  static const std::string kStaging = absl::StrCat(kStoreDir, ".tmp");
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != kStoreDir && name != kStaging && name != kKeyFile &&
+        name != kAccessLog) {
+      return false;
+    }
+  }
+  return !ec;
+}
+
+// Makes `partial` (a folder for a new copy, `shown` in messages) private and
+// empty, and locks it for as long as the returned lock lives. A partial copy
+// left by a run that died (killed, or stopped by a signal) holds nothing that
+// is not still in its source, and is started over; one still being written is
+// refused.
+absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
+                                        const fs::path& shown) {
+  const std::string busy =
+      absl::StrCat("another backup or restore is writing ", shown.string(),
+                   "; wait for it to finish");
+  std::error_code ec;
+  if (TakenByAnything(partial)) {
+    // Left by an earlier run, or being written by one running now.
+    if (!fs::is_directory(fs::symlink_status(partial, ec)) ||
+        !HoldsOnlyCopyFiles(partial)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          shown.string(),
+          " exists and is not a copy a backup or restore left (a link, a file, "
+          "or a folder holding other files); it is not removed: move it away "
+          "and try again"));
+    }
+    CASELEDGER_ASSIGN_OR_RETURN(FolderLock lock,
+                                FolderLock::Take(partial, busy));
+    for (const fs::directory_entry& e : fs::directory_iterator(partial, ec)) {
+      fs::remove_all(e.path(), ec);
+      if (ec) return IoError("cannot remove", e.path(), ec);
+    }
+    if (ec) return IoError("cannot list", partial, ec);
+    fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace,
+                    ec);
+    if (ec) return IoError("cannot restrict", partial, ec);
+    return lock;
+  }
+  fs::create_directories(partial.parent_path(), ec);
+  if (ec) return IoError("cannot create", partial.parent_path(), ec);
+  // Created by another run since the look above: that run is writing it.
+  if (!fs::create_directory(partial, ec) && !ec) {
+    return absl::FailedPreconditionError(busy);
+  }
+  if (ec) return IoError("cannot create", partial, ec);
+  fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return IoError("cannot restrict", partial, ec);
+  return FolderLock::Take(partial, busy);
+}
 
 // Removes what LeftUnfinished found, store.partial/ last, so that a removal
 // that stops part way leaves a folder LeftUnfinished still recognises.
@@ -304,7 +354,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
   }
   CASELEDGER_RETURN_IF_ERROR(CheckOutsideLedger(dir, impl_->dir));
   const fs::path partial = Partial(target);
-  CASELEDGER_RETURN_IF_ERROR(StartPartial(partial));
+  CASELEDGER_ASSIGN_OR_RETURN(const FolderLock writing,
+                              StartPartial(partial, Partial(FolderName(dir))));
   absl::Status copied = [&]() -> absl::Status {
     // A signed root of the tree as it is now; appends that race the copy
     // land after it, and the next open signs them.
@@ -327,7 +378,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
   }
   auto info = VerifyBackup(partial.string());
   if (!info.ok()) {
-    // Left in place for inspection; the name says it is unfinished.
+    // Left in place for inspection (the name says it is unfinished) until
+    // the next backup to this name starts it over.
     return absl::Status(
         info.status().code(),
         absl::StrCat("the copy in ", partial.string(),
@@ -391,7 +443,10 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   }
   FolderLock lock;
   if (fs::is_directory(target, ec)) {
-    CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(target));
+    CASELEDGER_ASSIGN_OR_RETURN(
+        lock, FolderLock::Take(target, absl::StrCat("another restore into ", to,
+                                                    " is running; wait for it "
+                                                    "to finish")));
   }
   // A restore or init into this folder that stopped part way is replaced,
   // as init replaces its own; anything else is someone's data.
@@ -420,7 +475,11 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
                      disk.string(), ", which has ", *available,
                      " free; free some space or restore elsewhere"));
   }
-  CASELEDGER_RETURN_IF_ERROR(StartPartial(keep ? store : folder));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      const FolderLock writing,
+      StartPartial(
+          keep ? store : folder,
+          keep ? FolderName(to) / kPartialStoreDir : Partial(FolderName(to))));
   absl::Status copied = [&]() -> absl::Status {
     fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
     if (ec) {

@@ -1035,9 +1035,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
     if (fs::exists(absl::StrCat(dir, ".partial"), ec)) {
       return absl::NotFoundError(absl::StrCat(
           "no ledger at ", dir, " yet: ", dir,
-          ".partial beside it is a backup or restore into it that did not "
-          "finish; if none is running, remove ",
-          dir, ".partial and run that backup or restore again"));
+          ".partial beside it is a backup or restore into it that has not "
+          "finished; if none is running, run that backup or restore again "
+          "(it starts the copy over)"));
     }
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));

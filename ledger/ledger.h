@@ -311,7 +311,9 @@ class Ledger {
   // kFailedPrecondition when open read-only.
   // kInvalidArgument when Backup writes into the ledger folder, directly
   // or not. A copy that fails is removed; one that does not verify is left
-  // in `dir`.partial for inspection.
+  // in `dir`.partial for inspection. `dir`.partial is locked while it is
+  // written: another backup or restore into it is kFailedPrecondition, and
+  // one left by a run that died is started over (docs/reliability.md).
   absl::StatusOr<BackupInfo> Backup(const std::string& dir);
   // kInvalidArgument when `path` is the ledger folder `ledger_dir` or lies
   // inside it (links resolved), saying `why` it may not: by default that a
@@ -331,7 +333,8 @@ class Ledger {
   // an init or restore into `to` left when it stopped before that rename
   // (store.partial, the key, the access log, nothing else) is replaced.
   // kInvalidArgument when `to` lies inside `from`; kAlreadyExists when it is
-  // a file or a link to nowhere. A new folder's failed copy is removed.
+  // a file or a link to nowhere. A new folder's failed copy is removed; one
+  // left by a run that died is started over, as Backup's is.
   static absl::StatusOr<BackupInfo> Restore(const std::string& from,
                                             const std::string& to);
 

@@ -49,7 +49,7 @@ struct VerbSpec {
   // Empty for a verb that opens a ledger. Otherwise why `--db` goes unused:
   // domain.md gives every verb `--db`, but taken in silence it would let a
   // user believe that ledger was used, so the verb says so on stderr.
-  std::string opens_no_ledger;
+  std::string opens_no_ledger = "";
 };
 
 // Parsed flags and positional arguments of one verb.

@@ -241,6 +241,102 @@ TEST_F(BackupTest, ARestoreRunningIntoAFolderKeepsASecondOneOut) {
   ASSERT_OK(Ledger::Restore(Backup(), Restored()));
 }
 
+// What a backup or restore into a new folder leaves when it is killed part
+// way: `folder`.partial with part of a copy (a real backup, one table cut in
+// half, and RocksDB's staging folder for a checkpoint).
+void LeaveAPartialCopy(const std::string& backup, const std::string& folder) {
+  const std::string partial = folder + ".partial";
+  fs::copy(backup, partial, fs::copy_options::recursive);
+  for (const auto& f : fs::directory_iterator(partial + "/store")) {
+    if (f.path().extension() != ".sst") continue;
+    fs::resize_file(f.path(), f.file_size() / 2);
+    break;
+  }
+  fs::create_directories(partial + "/store.tmp");
+}
+
+// Before, a killed backup's B.partial refused every later backup to B until
+// someone removed it by hand (found by a crash audit). Its run's lock died
+// with it, so the next run starts the copy over.
+TEST_F(BackupTest, ACopyLeftByABackupThatDiedIsStartedOver) {
+  Fill(2);
+  ASSERT_OK(ledger_->Backup(dir_.Sub("earlier")));
+  LeaveAPartialCopy(dir_.Sub("earlier"), Backup());
+  ASSERT_OK(ledger_->Append(CaseEvents("LATER", 0, 4)));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  EXPECT_EQ(backup.tree_size, 12u);
+  EXPECT_FALSE(fs::exists(Backup() + ".partial"));
+  EXPECT_FALSE(fs::exists(Backup() + "/store.tmp"));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo verified,
+                       Ledger::VerifyBackup(Backup()));
+  EXPECT_EQ(verified.root, backup.root);
+}
+
+TEST_F(BackupTest, ACopyLeftByARestoreThatDiedIsStartedOver) {
+  Fill(2);
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  LeaveAPartialCopy(Backup(), Restored());
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo restored,
+                       Ledger::Restore(Backup(), Restored()));
+  EXPECT_EQ(restored.tree_size, backup.tree_size);
+  EXPECT_EQ(restored.root, backup.root);
+  EXPECT_FALSE(fs::exists(Restored() + ".partial"));
+}
+
+// A copy still being written holds its lock: a second run into the same name
+// is refused and leaves it alone.
+TEST_F(BackupTest, ACopyBeingWrittenKeepsASecondRunOut) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(dir_.Sub("source")));
+  const std::string partial = Backup() + ".partial";
+  fs::create_directories(partial + "/store");
+  std::ofstream(partial + "/store/000009.sst") << "being written";
+  const int first = ::open(partial.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(first, 0);
+  ASSERT_EQ(::flock(first, LOCK_EX | LOCK_NB), 0);
+  auto backup = ledger_->Backup(Backup());
+  EXPECT_EQ(backup.status().code(), absl::StatusCode::kFailedPrecondition)
+      << backup.status();
+  EXPECT_THAT(
+      std::string(backup.status().message()),
+      HasSubstr(absl::StrCat("another backup or restore is writing ",
+                             fs::path(partial).lexically_normal().string(),
+                             "; wait for it to finish")));
+  auto restore = Ledger::Restore(dir_.Sub("source"), Backup());
+  EXPECT_EQ(restore.status().code(), absl::StatusCode::kFailedPrecondition)
+      << restore.status();
+  EXPECT_EQ(testing::FileContents(partial + "/store/000009.sst"),
+            "being written");
+  EXPECT_FALSE(fs::exists(Backup()));
+  ::close(first);
+  ASSERT_OK(ledger_->Backup(Backup()));
+}
+
+// A B.partial that is not what a backup or restore writes may be someone's:
+// it is never removed.
+TEST_F(BackupTest, APartialNameHoldingSomethingElseIsLeftAlone) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(dir_.Sub("source")));
+  fs::create_directories(Backup() + ".partial/store");
+  std::ofstream(Backup() + ".partial/notes.txt") << "mine";
+  fs::create_directories(dir_.Sub("elsewhere/store"));
+  fs::create_directory_symlink(dir_.Sub("elsewhere"), Restored() + ".partial");
+  for (absl::Status refused :
+       {ledger_->Backup(Backup()).status(),
+        Ledger::Restore(dir_.Sub("source"), Backup()).status(),
+        Ledger::Restore(dir_.Sub("source"), Restored()).status()}) {
+    EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists) << refused;
+    EXPECT_THAT(std::string(refused.message()),
+                HasSubstr(".partial exists and is not a copy a backup or "
+                          "restore left"));
+  }
+  EXPECT_EQ(testing::FileContents(Backup() + ".partial/notes.txt"), "mine");
+  EXPECT_TRUE(fs::is_directory(Backup() + ".partial/store"));
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("elsewhere/store")));
+  EXPECT_FALSE(fs::exists(Backup()));
+  EXPECT_FALSE(fs::exists(Restored()));
+}
+
 TEST_F(BackupTest, RestoreLeavesAnUnfinishedStoreAloneBesideOtherFiles) {
   Fill(1);
   ASSERT_OK(ledger_->Backup(Backup()));

@@ -111,8 +111,8 @@ std::vector<Case> Cases() {
        "read --db R",
        2,
        "caseledger read: no ledger at R yet: R.partial beside it is a backup "
-       "or restore into it that did not finish; if none is running, remove "
-       "R.partial and run that backup or restore again",
+       "or restore into it that has not finished; if none is running, run "
+       "that backup or restore again (it starts the copy over)",
        "",
        {{"R.partial/store/x", ""}}},
       {"init without --db", "init --name x.example/l", 2,
@@ -297,6 +297,14 @@ std::vector<Case> Cases() {
        "caseledger backup: B already exists; a backup goes to a new folder",
        "",
        {{"B/x", ""}}},
+      {"backup where N.partial holds what no backup writes",
+       "backup --db L --to N",
+       3,
+       "caseledger backup: N.partial exists and is not a copy a backup or "
+       "restore left (a link, a file, or a folder holding other files); it is "
+       "not removed: move it away and try again",
+       "",
+       {{"N.partial/notes.txt", "mine"}}},
       {"backup inside the ledger", "backup --db L --to L/bk", 2,
        "caseledger backup: 'L/bk' is inside the ledger folder L; a backup "
        "there is lost with it"},

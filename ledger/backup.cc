@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
@@ -160,8 +161,7 @@ class FolderLock {
   static absl::StatusOr<FolderLock> Take(const fs::path& dir,
                                          const std::string& busy) {
     FolderLock lock;
-    lock.fd_ =
-        ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    lock.fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock.fd_ < 0) {
       return absl::UnavailableError(absl::StrCat("cannot open ", dir.string(),
                                                  ": ", std::strerror(errno)));
@@ -226,11 +226,15 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
     }
     CASELEDGER_ASSIGN_OR_RETURN(FolderLock lock,
                                 FolderLock::Take(partial, busy));
+    std::vector<fs::path> left;
     for (const fs::directory_entry& e : fs::directory_iterator(partial, ec)) {
-      fs::remove_all(e.path(), ec);
-      if (ec) return IoError("cannot remove", e.path(), ec);
+      left.push_back(e.path());
     }
     if (ec) return IoError("cannot list", partial, ec);
+    for (const fs::path& path : left) {
+      fs::remove_all(path, ec);
+      if (ec) return IoError("cannot remove", path, ec);
+    }
     fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace,
                     ec);
     if (ec) return IoError("cannot restrict", partial, ec);

@@ -197,6 +197,20 @@ TEST_F(BackupTest, RestoreIntoAnEmptyFolderWorks) {
   ASSERT_OK(Ledger::Restore(Backup(), Restored()));
 }
 
+// A link to an empty folder (a disk mounted elsewhere, say) is filled
+// through the link, which stays a link.
+TEST_F(BackupTest, RestoreThroughALinkToAnEmptyFolderWorks) {
+  Fill(1);
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  fs::create_directories(dir_.Sub("disk"));
+  fs::create_directory_symlink(dir_.Sub("disk"), Restored());
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo restored,
+                       Ledger::Restore(Backup(), Restored()));
+  EXPECT_EQ(restored.root, backup.root);
+  EXPECT_TRUE(fs::is_symlink(Restored()));
+  EXPECT_TRUE(fs::is_directory(dir_.Sub("disk/store")));
+}
+
 // What a restore into an existing folder leaves when it stops before its
 // store is renamed into place: part of the store, the key, an access log.
 void LeaveAnUnfinishedRestoreIn(const std::string& dir) {

@@ -621,6 +621,14 @@ class RuleEvaluator {
         f.Cite(steps.reverified);
         f.Cite(steps.resend);
         f.Cite(steps.alternative);
+        // A bounce after a refusal that relies on `r` and still stands: the
+        // email the refusal rests on did not arrive, as with a delivery
+        // warning after it (DeliveryWarningHeeded).
+        const CaseEvent* standing = a_.DecisionBefore(b);
+        if (standing != nullptr &&
+            !absl::c_linear_search(reliances, standing)) {
+          standing = nullptr;
+        }
         if (unresolved_reliance != nullptr) {
           f.Cite(unresolved_reliance);
           status = Worse(status, FindingStatus::kFail);
@@ -631,6 +639,14 @@ class RuleEvaluator {
               " was not resolved by then (missing: ",
               MissingSteps(StepsAfterBounce(*r, b, unresolved_reliance)),
               ")."));
+        } else if (standing != nullptr && !steps.resolved()) {
+          f.Cite(standing);
+          status = Worse(status, FindingStatus::kFail);
+          sentences.push_back(absl::StrCat(
+              "The bounce ", Ref(b), " of ", r->id, " came after the refusal ",
+              Ref(standing), NamedThroughAResend(*r, {standing}),
+              ", which relies on it, and was not followed up (missing: ",
+              MissingSteps(steps), ")."));
         } else if (!steps.resolved()) {
           status = Worse(status, FindingStatus::kWarn);
           sentences.push_back(absl::StrCat("The bounce ", Ref(b), " of ", r->id,
@@ -1140,6 +1156,19 @@ class RuleEvaluator {
 
   void DeliveryWarningHeeded() {
     for (const RequestFacts* r : a_.requests()) {
+      // The refusals that rely on `r`: those naming it, and those naming a
+      // request it resends (RelyingOn).
+      Events refusals = RelyingOn(*r, IsRefusal);
+      std::erase_if(refusals, [](const CaseEvent* x) {
+        return x->event.has_non_compliance_recorded();
+      });
+      // The refusal in force at `at`, when it relies on `r`.
+      auto standing_refusal = [&](const CaseEvent* at) -> const CaseEvent* {
+        const CaseEvent* in_force = a_.DecisionBefore(at);
+        return in_force != nullptr && absl::c_linear_search(refusals, in_force)
+                   ? in_force
+                   : nullptr;
+      };
       Events signs;
       for (const CaseEvent* n : r->notices) {
         const auto action = n->event.delivery_notice_received().action();
@@ -1149,9 +1178,13 @@ class RuleEvaluator {
         }
       }
       for (const CaseEvent* e : a_.events()) {
+        // A report concerns the requests open when it came, and the one a
+        // standing refusal relies on (not one a resend had superseded).
         if (e->event.has_applicant_email_received() &&
             e->event.applicant_email_received().reports_delivery_problem() &&
-            a_.OpenBefore(*r, e)) {
+            (a_.OpenBefore(*r, e) ||
+             (standing_refusal(e) != nullptr &&
+              a_.StateBefore(*r, e) != DeadlineState::kSuperseded))) {
           signs.push_back(e);
         }
       }
@@ -1193,27 +1226,24 @@ class RuleEvaluator {
                 : absl::StrCat("The applicant's report of a delivery problem ",
                                Ref(s));
         const CaseEvent* refusal_without_heed = nullptr;
-        for (const CaseEvent* d : r->decisions) {
-          if (IsRefusal(d) && OccurredBefore(*s, *d) && heed(s, d) == nullptr) {
+        for (const CaseEvent* d : refusals) {
+          if (OccurredBefore(*s, *d) && heed(s, d) == nullptr) {
             refusal_without_heed = d;
             break;
           }
         }
         const CaseEvent* heeded = heed(s, nullptr);
         f.Cite(heeded);
-        // A sign after a refusal of `r` that still stands: the refusal
-        // relies on `r`, so only a heed after the sign answers it.
-        const CaseEvent* standing = a_.DecisionBefore(s);
-        if (standing == nullptr || !IsRefusal(standing) ||
-            standing->event.case_decided().request_id() != r->id) {
-          standing = nullptr;
-        }
+        // A sign after a refusal that relies on `r` and still stands: only a
+        // heed after the sign answers it.
+        const CaseEvent* standing = standing_refusal(s);
         if (refusal_without_heed != nullptr) {
           f.Cite(refusal_without_heed);
           status = Worse(status, FindingStatus::kFail);
           sentences.push_back(absl::StrCat(
               what, " for ", r->id, " was followed by the refusal ",
               Ref(refusal_without_heed),
+              NamedThroughAResend(*r, {refusal_without_heed}),
               " with neither a resend nor another channel considered "
               "in between."));
         } else if (standing != nullptr && heeded == nullptr) {
@@ -1221,6 +1251,7 @@ class RuleEvaluator {
           status = Worse(status, FindingStatus::kFail);
           sentences.push_back(absl::StrCat(
               what, " for ", r->id, " came after the refusal ", Ref(standing),
+              NamedThroughAResend(*r, {standing}),
               ", which relies on it, and neither a resend nor another channel "
               "was considered after it."));
         } else if (heeded == nullptr) {

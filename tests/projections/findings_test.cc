@@ -578,6 +578,26 @@ TEST(BounceFollowedUpTest, StepsAfterTheNoteDoNotRescueIt) {
             "FAIL");
 }
 
+// A bounce that comes after the refusal relying on the request: the email
+// the refusal rests on did not arrive. Before, only a WARN, while a relayed
+// notice at the same place failed (found by an audit against the procedure).
+TEST(BounceFollowedUpTest, ABounceAfterTheRefusalFailsUntilFollowedUp) {
+  CaseBuilder b = KaurCase();
+  b.Notice("2012-08-01T09:00:00Z", "DOC-1", v1::DeliveryAction::FAILED);
+  Findings f = FindingsAt(b, kLater);
+  const Finding* bounce = FindingOf(f, Rule::kBounceFollowedUp, "DOC-1");
+  ASSERT_NE(bounce, nullptr);
+  EXPECT_EQ(FindingStatusName(bounce->status), "FAIL");
+  EXPECT_THAT(bounce->message, HasSubstr("came after the refusal #6"));
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  b.Verified("2012-08-02T09:00:00Z", "DOC-2");
+  b.Email("2012-08-02T09:01:00Z", "DOC-2", "2012-09-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Alternative("2012-08-02T09:05:00Z", "DOC-1");
+  f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "PASS");
+}
+
 // ---------------------------------------------------------------------------
 // NON_COMPLIANCE_AFTER_DEADLINE
 
@@ -1160,6 +1180,49 @@ TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnAnotherRequestIsNoSign) {
   const Findings f = FindingsAt(b, kLater);
   EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "FAIL");
   EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-2"), "MISSING");
+}
+
+// DOC-1, then DOC-2 resending it, and the refusal naming DOC-1: the refusal
+// relies on DOC-2 too (the email that may be the only one to have arrived).
+CaseBuilder RefusedAfterAResend() {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Email("2012-06-10T10:01:00Z", "DOC-2", "2012-07-25T23:59:59Z")
+      .set_resend_of("DOC-1");
+  return b;
+}
+
+// Before, a sign on the resend gave only a WARN and the refusal passed
+// (found by an audit against the procedure).
+TEST(DeliveryWarningHeededTest, ASignOnAResendFailsTheRefusalOfTheOriginal) {
+  CaseBuilder b = RefusedAfterAResend();
+  b.Notice("2012-06-11T10:03:00Z", "DOC-2", v1::DeliveryAction::RELAYED);
+  b.Note("2012-07-26T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-27T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* heeded = FindingOf(f, Rule::kDeliveryWarningHeeded, "DOC-2");
+  ASSERT_NE(heeded, nullptr);
+  EXPECT_EQ(FindingStatusName(heeded->status), "FAIL");
+  EXPECT_THAT(heeded->message,
+              HasSubstr("followed by the refusal #8 (naming DOC-1, which "
+                        "DOC-2 resends)"));
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+// Before, the report reached neither request (DOC-1 superseded, DOC-2
+// closed by a refusal naming DOC-1), and the refusal passed.
+TEST(DeliveryWarningHeededTest, AReportAfterTheRefusalReachesTheResend) {
+  CaseBuilder b = RefusedAfterAResend();
+  b.Note("2012-07-26T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-27T09:00:00Z", "DOC-1");
+  b.ApplicantEmail("2012-08-01T09:00:00Z", /*reports_problem=*/true);
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-2"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "MISSING");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
 }
 
 TEST(DeliveryWarningHeededTest, ReportAfterTheRequestClosedIsNoSign) {

@@ -128,7 +128,8 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
   EXPECT_LT(note, findings);
   // The officer's note dated after the decision stays out unless asked for.
   EXPECT_THAT(html, Not(HasSubstr("Appel reçu après la décision")));
-  EXPECT_THAT(html, HasSubstr("1 record dated after the decision is left out"));
+  EXPECT_THAT(html, HasSubstr("1 record dated after the decision is left "
+                              "out: ledger position "));
   EXPECT_THAT(html, Not(HasSubstr("Record 7 ")));
 
   const std::string with_after =
@@ -136,6 +137,50 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
              /*after_decision=*/true)["report.html"];
   EXPECT_THAT(with_after, HasSubstr("Appel reçu après la décision"));
   EXPECT_THAT(with_after, HasSubstr("Record 7 \xE2\x80\x94 2011-04-02"));
+}
+
+// F2011-000123 plus `payload` by the officer at `when`.
+std::string FrenchCaseEvent(const std::string& when,
+                            const std::string& payload) {
+  return absl::StrCat(R"({"case_id": "F2011-000123", "occurred_at": ")", when,
+                      R"(", "actor": {"kind": "OFFICER", "id": "agent-3"}, )",
+                      payload, "}\n");
+}
+
+// The reasons written down at the decision's very instant were before the
+// decision-maker; before, they were left out as "dated after the decision"
+// (found by an audit of the report).
+TEST_F(ReportTest, ARecordOfTheDecisionsInstantStaysInTheRecord) {
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-03-26T09:00:00Z",
+      R"("officer_note_added": {"text": "Motifs détaillés du refus."})"));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW)["report.html"];
+  EXPECT_THAT(html, HasSubstr("Motifs détaillés du refus."));
+  EXPECT_THAT(html, HasSubstr("Record 7 \xE2\x80\x94 2011-03-26"));
+  // Only the note of 2011-04-02 is left out, and named.
+  EXPECT_THAT(html, HasSubstr("1 record dated after the decision is left "
+                              "out: ledger position "));
+}
+
+// A reconsideration that reopened the case decides nothing a court reviews:
+// the refusal before it stays the decision under review, and what came after
+// it stays out (found by an audit of the report).
+TEST_F(ReportTest, AReopeningIsNotTheDecisionUnderReview) {
+  AppendJsonLines(
+      FrenchCaseEvent("2011-04-10T09:00:00Z",
+                      R"("judicial_review_filed": {"court_file_number": )"
+                      R"("IMM-2222-11"})") +
+      FrenchCaseEvent("2011-05-01T09:00:00Z",
+                      R"("reconsideration_decided": {"outcome": "REOPENED", )"
+                      R"("reasons": "Sur consentement."})"));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW)["report.html"];
+  EXPECT_THAT(html, HasSubstr("Record 1 \xE2\x80\x94 2011-03-26 "
+                              "\xE2\x80\x94 Decision: REFUSED"));
+  EXPECT_THAT(html, Not(HasSubstr("Sur consentement.")));
+  EXPECT_THAT(html, HasSubstr("3 records dated after the decision are left "
+                              "out: ledger positions "));
 }
 
 TEST_F(ReportTest, OtherPurposesListEveryRecordByDate) {

@@ -419,12 +419,16 @@ class ReportBuilder {
   }
 
   // The decision under review: the last case_decided or
-  // reconsideration_decided in business time.
+  // reconsideration_decided in business time that decides the case. A
+  // reconsideration that reopened it decided nothing a court reviews: a
+  // refusal under review before the reopening stays the decision.
   const CaseEvent* Decision() const {
     const CaseEvent* decision = nullptr;
     for (const CaseEvent* e : included_) {
       if (e->event.has_case_decided() ||
-          e->event.has_reconsideration_decided()) {
+          (e->event.has_reconsideration_decided() &&
+           e->event.reconsideration_decided().outcome() !=
+               v1::ReconsiderationOutcome::REOPENED)) {
         decision = e;
       }
     }
@@ -435,13 +439,15 @@ class ReportBuilder {
     Heading("Certified tribunal record", "tribunal-record");
     const CaseEvent* decision = Decision();
     std::vector<const CaseEvent*> records;
-    size_t omitted = 0;
+    std::vector<std::string> omitted;  // ledger positions
     if (decision != nullptr) records.push_back(decision);
     for (const CaseEvent* e : included_) {
       if (e == decision) continue;
+      // Dated after: a record of the decision's very instant (its reasons
+      // written down with it, say) was before the decision-maker.
       if (decision != nullptr && !in_.include_after_decision &&
-          projections::OccurredBefore(*decision, *e)) {
-        ++omitted;
+          e->occurred_at > decision->occurred_at) {
+        omitted.push_back(absl::StrCat(e->position));
         continue;
       }
       records.push_back(e);
@@ -454,12 +460,14 @@ class ReportBuilder {
               "of its date."
             : "No decision is recorded for this case; every record follows "
               "in the order of its date.";
-    if (omitted > 0) {
-      absl::StrAppend(&order, " ", omitted,
-                      omitted == 1 ? " record dated" : " records dated",
-                      " after the decision ", omitted == 1 ? "is" : "are",
-                      " left out (export with --include-after-decision to "
-                      "include them).");
+    if (!omitted.empty()) {
+      const bool one = omitted.size() == 1;
+      absl::StrAppend(
+          &order, " ", omitted.size(), one ? " record dated" : " records dated",
+          " after the decision ", one ? "is" : "are", " left out: ledger ",
+          one ? "position " : "positions ", absl::StrJoin(omitted, ", "),
+          " (export with --include-after-decision to include ",
+          one ? "it" : "them", ").");
     } else if (in_.include_after_decision && decision != nullptr) {
       absl::StrAppend(&order,
                       " Records dated after the decision are included, as "

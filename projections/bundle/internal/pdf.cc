@@ -38,9 +38,11 @@ constexpr double kMarginX = 54, kMarginTop = 62, kMarginBottom = 58;
 constexpr double kBodyWidth = kPageWidth - 2 * kMarginX;
 constexpr double kBodyHeight = kPageHeight - kMarginTop - kMarginBottom;
 constexpr double kCellPad = 3;
-// Table cells longer than this are cut in the PDF (a row must fit a page);
-// the HTML report and the bundle's JSON files keep the full text.
+// Table cells longer than this, or taller than this, are cut in the PDF (a
+// row is never split, so it must fit a page below the repeated header); the
+// HTML report and the bundle's JSON files keep the full text.
 constexpr size_t kMaxCellBytes = 1500;
+constexpr double kMaxCellHeight = kBodyHeight - 72;
 
 constexpr const char* kFontFiles[] = {
     "DejaVuSans.ttf",     "DejaVuSans-Bold.ttf",     "DejaVuSans-Oblique.ttf",
@@ -141,6 +143,21 @@ class Fonts {
   PangoFontMap* map_ = nullptr;
   PangoContext* context_ = nullptr;
 };
+
+// `text` cut to its first `bytes` bytes, back to the last space or comma
+// when there is one in the last 64 (so that "#1207, #1208" is never cut into
+// "#120", a position of its own), and marked as cut.
+std::string CutCell(std::string_view text, size_t bytes) {
+  if (bytes >= text.size()) return std::string(text);
+  size_t cut = bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+    --cut;
+  }
+  const size_t gap = text.substr(0, cut).find_last_of(" ,\n");
+  if (gap != std::string_view::npos && cut - gap < 64) cut = gap;
+  while (cut > 0 && (text[cut - 1] == ',' || text[cut - 1] == ' ')) --cut;
+  return absl::StrCat(std::string(text.substr(0, cut)), " [...]");
+}
 
 double Height(PangoLayout* layout) {
   PangoRectangle logical;
@@ -248,17 +265,26 @@ class Builder {
           auto it = pages_of_.find(cells[c].page_of);
           text = it == pages_of_.end() ? "-" : absl::StrCat(it->second);
         }
-        if (text.size() > kMaxCellBytes) {
-          size_t cut = kMaxCellBytes;
-          while (cut > 0 &&
-                 (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
-            --cut;
-          }
-          text = absl::StrCat(text.substr(0, cut), " [...]");
+        if (text.size() > kMaxCellBytes) text = CutCell(text, kMaxCellBytes);
+        const char* font = header ? "DejaVu Sans Bold 7.5" : "DejaVu Sans 7.5";
+        const double width = widths[c] - 2 * kCellPad;
+        LayoutPtr layout = fonts_.Layout(text, font, width);
+        const int lines = pango_layout_get_line_count(layout.get());
+        if (Height(layout.get()) > kMaxCellHeight && lines > 1) {
+          // Keep the lines that fit, less one for the mark; cut the text
+          // as laid out (cleaned), where the first line left out starts.
+          const double line = Height(layout.get()) / lines;
+          const int keep =
+              std::max(1, static_cast<int>(kMaxCellHeight / line) - 1);
+          const std::string laid_out = pango_layout_get_text(layout.get());
+          layout = fonts_.Layout(
+              CutCell(laid_out,
+                      static_cast<size_t>(
+                          pango_layout_get_line_readonly(layout.get(), keep)
+                              ->start_index)),
+              font, width);
         }
-        layouts.push_back(fonts_.Layout(
-            text, header ? "DejaVu Sans Bold 7.5" : "DejaVu Sans 7.5",
-            widths[c] - 2 * kCellPad));
+        layouts.push_back(std::move(layout));
         tones.push_back(c < cells.size() ? cells[c].tone : Tone::kNone);
         h = std::max(h, Height(layouts.back().get()));
       }

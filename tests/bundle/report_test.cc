@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -298,6 +299,39 @@ TEST_F(ReportTest, PdfRowsTallerThanAPageAreCutAboveTheFoot) {
         << "page " << page;
   }
   EXPECT_GE(page, 3);
+}
+
+// Characters DejaVu lacks (here Chinese) print as boxes with their code;
+// the pages holding them say so, the others do not (found by an audit of the
+// report: the paper copy gave no sign that a name was not drawn).
+TEST_F(ReportTest, PdfPagesWithCharactersTheFontsLackSaySo) {
+  AppendJsonLines(FrenchCaseEvent("2011-03-25T10:00:00Z",
+                                  R"("officer_note_added": {"text": )"
+                                  R"("Appel de \u738b\u5c0f\u660e."})"));
+  const std::string text =
+      Shell("pdftotext -layout -enc UTF-8 " +
+            PdfFile(Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW),
+                    "cjk.pdf") +
+            " -");
+  int with_note = 0, pages = 0;
+  for (absl::string_view sheet : absl::StrSplit(text, '\f')) {
+    if (absl::StripAsciiWhitespace(sheet).empty()) continue;
+    ++pages;
+    if (absl::StrContains(Flat(std::string(sheet)),
+                          "Boxes showing a code stand for characters this "
+                          "PDF's fonts lack")) {
+      ++with_note;
+      EXPECT_THAT(std::string(sheet), HasSubstr("Appel de"));
+    }
+  }
+  EXPECT_GE(with_note, 1);
+  EXPECT_LT(with_note, pages);
+  const std::string plain =
+      Shell("pdftotext -enc UTF-8 " +
+            PdfFile(Bundle(kBounceCase, v1::BundlePurpose::INVESTIGATION),
+                    "plain.pdf") +
+            " -");
+  EXPECT_THAT(plain, Not(HasSubstr("Boxes showing a code")));
 }
 
 TEST_F(ReportTest, MissingFontsAreAClearError) {

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -159,6 +160,10 @@ std::string CutCell(std::string_view text, size_t bytes) {
   return absl::StrCat(std::string(text.substr(0, cut)), " [...]");
 }
 
+bool MissingGlyphs(PangoLayout* layout) {
+  return pango_layout_get_unknown_glyphs_count(layout) > 0;
+}
+
 double Height(PangoLayout* layout) {
   PangoRectangle logical;
   pango_layout_get_extents(layout, nullptr, &logical);
@@ -185,6 +190,9 @@ struct Atom {
   int outline_level = -1;  // 0 or 1 for a PDF outline entry
   std::string outline_text;
   int repeat_header = -1;  // atom to draw first when this one opens a page
+  // Holds characters the fonts lack, drawn as boxes with their code: the
+  // page says so, or a reader of the paper copy could not tell.
+  bool missing_glyphs = false;
   // Draws the atom with its top at body offset `y`.
   std::function<void(cairo_t*, double y)> draw;
 };
@@ -210,6 +218,7 @@ class Builder {
   void AddLines(const LayoutPtr& layout, double indent, double space_before,
                 Rgb color, const Block& block, int outline_level,
                 Rgb background = 0xffffffff, bool keep_with_next = false) {
+    const bool missing_glyphs = MissingGlyphs(layout.get());
     PangoLayoutIter* it = pango_layout_get_iter(layout.get());
     bool first = true;
     do {
@@ -225,6 +234,7 @@ class Builder {
       Atom a;
       a.height = h;
       a.keep_with_next = keep_with_next;
+      a.missing_glyphs = missing_glyphs;
       if (first) {
         a.space_before = space_before;
         a.anchor = block.anchor;
@@ -259,6 +269,7 @@ class Builder {
       std::vector<LayoutPtr> layouts;
       std::vector<Tone> tones;
       double h = 0;
+      bool missing_glyphs = false;
       for (size_t c = 0; c < n; ++c) {
         std::string text = c < cells.size() ? cells[c].text : "";
         if (c < cells.size() && text.empty() && !cells[c].page_of.empty()) {
@@ -284,6 +295,7 @@ class Builder {
                               ->start_index)),
               font, width);
         }
+        missing_glyphs = missing_glyphs || MissingGlyphs(layout.get());
         layouts.push_back(std::move(layout));
         tones.push_back(c < cells.size() ? cells[c].tone : Tone::kNone);
         h = std::max(h, Height(layouts.back().get()));
@@ -291,6 +303,7 @@ class Builder {
       h += 2 * kCellPad;
       Atom a;
       a.height = h;
+      a.missing_glyphs = missing_glyphs;
       a.draw = [layouts, tones, widths, h, header](cairo_t* cr, double y) {
         double x = kMarginX;
         for (size_t c = 0; c < layouts.size(); ++c) {
@@ -612,6 +625,17 @@ absl::StatusOr<std::string> RenderPdf(const Document& doc,
     cairo_move_to(cr, (kPageWidth - Width(number.get())) / 2, kPageHeight - 36);
     pango_cairo_show_layout(cr, number.get());
 
+    if (absl::c_any_of(pages[p], [&](const Placement& placed) {
+          return atoms[placed.atom].missing_glyphs;
+        })) {
+      LayoutPtr note = fonts.Layout(
+          "Boxes showing a code stand for characters this PDF's fonts lack; "
+          "report.html and events.json hold the text as entered.",
+          "DejaVu Sans Oblique 6.5", kBodyWidth);
+      SetColor(cr, 0x666666);
+      cairo_move_to(cr, kMarginX, kPageHeight - kMarginBottom + 6);
+      pango_cairo_show_layout(cr, note.get());
+    }
     for (const Placement& placed : pages[p]) {
       const Atom& a = atoms[placed.atom];
       if (a.outline_level >= 0 && !a.outline_text.empty()) {

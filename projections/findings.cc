@@ -1073,7 +1073,9 @@ class RuleEvaluator {
       const auto& p = decided->event.reconsideration_decided();
       const std::string outcome =
           v1::ReconsiderationOutcome::Value_Name(p.outcome());
-      if (absl::StripAsciiWhitespace(p.reasons()).empty()) {
+      // Blank is blank in any script: white space such as a no-break space,
+      // or quotes around nothing, gives no reasons.
+      if (NormalizeNote(p.reasons()).empty()) {
         Add(f.Build(FindingStatus::kFail,
                     absl::StrCat("The reconsideration request ", Ref(q),
                                  " was decided (", Ref(decided), ", ", outcome,

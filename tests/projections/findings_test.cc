@@ -1019,6 +1019,17 @@ TEST(ReconsiderationAddressedTest, FailsWhenDecidedWithoutReasons) {
             "FAIL");
 }
 
+// Found by an audit: a no-break space passed as reasons.
+TEST(ReconsiderationAddressedTest, FailsWhenTheReasonsAreUnicodeSpaceOnly) {
+  CaseBuilder b = KaurCase();
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                           v1::ReconsiderationOutcome::REFUSAL_MAINTAINED,
+                           "\u00a0\u3000 ");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
+            "FAIL");
+}
+
 TEST(ReconsiderationAddressedTest, WarnsWhileUndecided) {
   CaseBuilder b = KaurCase();
   b.ReconsiderationRequested("2012-08-01T09:00:00Z");

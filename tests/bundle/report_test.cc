@@ -94,6 +94,8 @@ TEST_F(ReportTest, HtmlHasNoExternalReference) {
       EXPECT_THAT(html, HasSubstr("Content-Security-Policy"));
       EXPECT_THAT(html, HasSubstr("<svg "));  // the timeline, inline
       EXPECT_THAT(html, HasSubstr("<style>"));
+      // Free text (reasons, notes) keeps its paragraphs, as the PDF does.
+      EXPECT_THAT(html, HasSubstr("p.field { white-space: pre-line; }"));
     }
   }
 }
@@ -353,6 +355,17 @@ TEST(CleanTextTest, InvalidUtf8AndControlsAreReplaced) {
   EXPECT_EQ(internal::CleanText("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(internal::CleanText("\xED\xA0\x80"),  // a surrogate
             "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+// A right-to-left override showed "evil.exe" as "exe.live" in both reports
+// (found by an audit of the report); it is shown, not obeyed.
+TEST(CleanTextTest, BidirectionalControlsAreShownNotObeyed) {
+  EXPECT_EQ(internal::CleanText("rlo[\u202E"
+                                "evil.exe\u202C]"),
+            "rlo[[U+202E]evil.exe[U+202C]]");
+  EXPECT_EQ(internal::CleanText("\u2066x\u2069"), "[U+2066]x[U+2069]");
+  // Marks that only hint a direction reorder nothing and stay.
+  EXPECT_EQ(internal::CleanText("a\u200Fb"), "a\u200Fb");
 }
 
 }  // namespace

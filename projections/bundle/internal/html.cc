@@ -82,6 +82,7 @@ h2 { font-size: 14pt; margin: 1.6em 0 0.5em; border-bottom: 1px solid #999;
 h3 { font-size: 11.5pt; margin: 1.2em 0 0.3em; page-break-after: avoid; }
 p { margin: 0.3em 0; }
 p.note { font-size: 9pt; color: #555; }
+p.field { white-space: pre-line; }
 p.field b { font-weight: bold; }
 .running { font-size: 8.5pt; color: #666; border-bottom: 1px solid #ccc;
   margin-bottom: 1.5em; }
@@ -152,9 +153,14 @@ std::string CleanText(std::string_view text) {
       ++i;
       continue;
     }
-    // C1 controls (U+0080..U+009F) become spaces too.
+    // C1 controls (U+0080..U+009F) become spaces too. Bidirectional
+    // embeddings, overrides and isolates would reorder what a reader sees
+    // ("exe.live" for "evil.exe"): they are shown, not obeyed.
     if (cp >= 0x80 && cp <= 0x9f) {
       out.push_back(' ');
+    } else if ((cp >= 0x202a && cp <= 0x202e) ||
+               (cp >= 0x2066 && cp <= 0x2069)) {
+      absl::StrAppend(&out, absl::StrFormat("[U+%04X]", cp));
     } else {
       out.append(text.substr(i, len));
     }

@@ -306,7 +306,9 @@ std::optional<absl::Time> Analysis::DeadlineBefore(const RequestFacts& r,
   for (const CaseEvent* e : r.extensions) {
     if (!IsBefore(e, at)) break;
     if (e->event.deadline_extended().has_new_deadline()) {
-      deadline = ToTime(e->event.deadline_extended().new_deadline());
+      const absl::Time extended =
+          ToTime(e->event.deadline_extended().new_deadline());
+      if (!deadline.has_value() || extended > *deadline) deadline = extended;
     }
   }
   return deadline;

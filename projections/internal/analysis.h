@@ -96,7 +96,10 @@ class Analysis {
   // The entry for `address` among AddressesBefore(at), or nullopt.
   std::optional<AddressOnFile> OnFileBefore(std::string_view address,
                                             const CaseEvent* at) const;
-  // The request's deadline after the extensions before `at` (nullptr: all).
+  // The request's deadline after the extensions before `at` (nullptr: all):
+  // the latest of the deadline it was sent with and their new deadlines. An
+  // "extension" to an earlier date never shortens the time the applicant
+  // was given.
   std::optional<absl::Time> DeadlineBefore(const RequestFacts& r,
                                            const CaseEvent* at) const;
   // The case_decided in force just before `at` (nullptr: after every event),

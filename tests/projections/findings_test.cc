@@ -624,6 +624,27 @@ TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
               HasSubstr("before the deadline 2012-07-16T23:59:59Z"));
 }
 
+// An "extension" to an earlier date does not shorten the time the applicant
+// was given: before, it moved the deadline to 2012-06-05 and a refusal seven
+// weeks before the deadline of the email passed (found by an audit against
+// the procedure).
+TEST(NonComplianceAfterDeadlineTest,
+     AnExtensionToAnEarlierDateShortensNothing) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Extended("2012-06-02T09:00:00Z", "DOC-1", "2012-06-05T23:59:59Z");
+  b.Note("2012-06-10T09:00:00Z", "DOC-1");
+  b.Refused("2012-06-11T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+              HasSubstr("the deadline 2012-07-16T23:59:59Z had not passed"));
+}
+
 // The deadline's own instant is still the applicant's: the deadline is
 // PENDING then, documents arriving then are on time, and a refusal then is
 // premature; so is a note.

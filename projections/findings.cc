@@ -603,18 +603,35 @@ class RuleEvaluator {
       if (bounces.empty()) continue;
       FindingBuilder f(Rule::kBounceFollowedUp, r->id);
       f.Cite(r->sent);
-      const Events reliances = RelyingOn(*r, IsRefusal);
+      // A resend answers only one of the three steps the bulletin asks
+      // after a bounce: a note or refusal on a resend of `r` rests on the
+      // other two as much as one on `r`.
+      Events reliances = RelyingOn(*r, IsRefusal);
+      for (const RequestFacts* m : a_.requests()) {
+        if (!absl::c_linear_search(Resent(*m), r)) continue;
+        for (const CaseEvent* n : m->notes) reliances.push_back(n);
+        for (const CaseEvent* d : m->decisions) {
+          if (IsRefusal(d)) reliances.push_back(d);
+        }
+      }
+      absl::c_sort(reliances, [](const CaseEvent* x, const CaseEvent* y) {
+        return x->position < y->position;
+      });
+      reliances.erase(std::unique(reliances.begin(), reliances.end()),
+                      reliances.end());
       FindingStatus status = FindingStatus::kPass;
       std::vector<std::string> sentences;
       for (const CaseEvent* b : bounces) {
         f.Cite(b);
-        // A note or refusal after the bounce, before it was resolved.
+        // The notes and refusals after the bounce, before it was resolved:
+        // the message names the first, the finding cites each (so that
+        // REFUSAL_SUPPORTED finds a refusal on a resend of `r` among them).
         const CaseEvent* unresolved_reliance = nullptr;
         for (const CaseEvent* x : reliances) {
           if (OccurredBefore(*b, *x) &&
               !StepsAfterBounce(*r, b, x).resolved()) {
-            unresolved_reliance = x;
-            break;
+            if (unresolved_reliance == nullptr) unresolved_reliance = x;
+            f.Cite(x);
           }
         }
         const BounceSteps steps = StepsAfterBounce(*r, b, nullptr);
@@ -756,20 +773,36 @@ class RuleEvaluator {
   }
 
   // " (naming DOC-1, which DOC-2 resends)" when some of `relying` name a
-  // request other than `m`, else "".
-  static std::string NamedThroughAResend(const RequestFacts& m,
-                                         const Events& relying) {
-    std::set<std::string> others;
+  // request other than `m` that `m` resends, " (naming DOC-3, a resend of
+  // DOC-2)" when they name one that resends `m`; else "".
+  std::string NamedThroughAResend(const RequestFacts& m,
+                                  const Events& relying) const {
+    std::set<std::string> earlier, later;
     for (const CaseEvent* x : relying) {
       const std::string& id =
           x->event.has_non_compliance_recorded()
               ? x->event.non_compliance_recorded().request_id()
               : x->event.case_decided().request_id();
-      if (id != m.id) others.insert(id);
+      if (id == m.id) continue;
+      const RequestFacts* named = a_.Find(id);
+      if (named != nullptr && absl::c_linear_search(Resent(*named), &m)) {
+        later.insert(id);
+      } else {
+        earlier.insert(id);
+      }
     }
-    if (others.empty()) return "";
-    return absl::StrCat(" (naming ", absl::StrJoin(others, ", "), ", which ",
-                        m.id, " resends)");
+    std::vector<std::string> parts;
+    if (!earlier.empty()) {
+      parts.push_back(absl::StrCat(absl::StrJoin(earlier, ", "), ", which ",
+                                   m.id, " resends"));
+    }
+    if (!later.empty()) {
+      parts.push_back(absl::StrCat(
+          absl::StrJoin(later, ", "),
+          later.size() == 1 ? ", a resend of " : ", resends of ", m.id));
+    }
+    if (parts.empty()) return "";
+    return absl::StrCat(" (naming ", absl::StrJoin(parts, "; "), ")");
   }
 
   // The first documents_received for `r` with complete set, before `at`.
@@ -914,6 +947,7 @@ class RuleEvaluator {
       f.Cite(r->sent);
       std::vector<std::string> reasons;
       const std::vector<const RequestFacts*> chain = ChainBefore(*r, d);
+      const std::vector<const RequestFacts*> resent = Resent(*r);
       for (Rule rule : kDependencies) {
         for (const Finding& x : by_rule_[rule]) {
           if (x.status != FindingStatus::kFail) continue;
@@ -921,12 +955,26 @@ class RuleEvaluator {
           auto member = absl::c_find_if(chain, [&](const RequestFacts* m) {
             return m->id == x.request_id;
           });
-          if (member == chain.end()) continue;
-          for (uint64_t p : x.positions) f.Cite(p);
-          reasons.push_back(
-              *member == r ? std::string(RuleName(rule))
-                           : absl::StrCat(std::string(RuleName(rule)),
-                                          " of its resend ", x.request_id));
+          if (member != chain.end()) {
+            for (uint64_t p : x.positions) f.Cite(p);
+            reasons.push_back(
+                *member == r ? std::string(RuleName(rule))
+                             : absl::StrCat(std::string(RuleName(rule)),
+                                            " of its resend ", x.request_id));
+            continue;
+          }
+          // A request `r` resends fails a rule because of this refusal (an
+          // unresolved bounce of it, an extension request on it left
+          // undecided): the finding cites the refusal.
+          const bool earlier = absl::c_any_of(
+              resent,
+              [&](const RequestFacts* m) { return m->id == x.request_id; });
+          if (earlier && absl::c_linear_search(x.positions, d->position)) {
+            for (uint64_t p : x.positions) f.Cite(p);
+            reasons.push_back(absl::StrCat(std::string(RuleName(rule)), " of ",
+                                           x.request_id, ", which ", id,
+                                           " resends"));
+          }
         }
       }
       std::vector<std::string> passed;  // "D[ of its resend S]"

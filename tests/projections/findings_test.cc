@@ -578,6 +578,40 @@ TEST(BounceFollowedUpTest, StepsAfterTheNoteDoNotRescueIt) {
             "FAIL");
 }
 
+// The bulletin asks three steps after a bounce; a resend is one. A refusal
+// on the resend rests on the other two as much as one on the original:
+// before, it passed while the original's bounce lacked them (found by an
+// audit against the procedure).
+TEST(BounceFollowedUpTest, ARefusalOnTheResendReliesOnTheOriginalsBounce) {
+  CaseBuilder b = Bounced();
+  b.Verified("2012-06-02T09:00:00Z", "DOC-2");
+  b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  CaseBuilder heeded = b;
+  heeded.Alternative("2012-06-02T09:05:00Z", "DOC-1");
+  for (CaseBuilder* c : {&b, &heeded}) {
+    c->Note("2012-07-20T09:00:00Z", "DOC-2");
+    c->Refused("2012-07-21T09:00:00Z", "DOC-2");
+  }
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* bounce = FindingOf(f, Rule::kBounceFollowedUp, "DOC-1");
+  ASSERT_NE(bounce, nullptr);
+  EXPECT_EQ(FindingStatusName(bounce->status), "FAIL");
+  EXPECT_THAT(bounce->message,
+              HasSubstr("The note or refusal #8 (naming DOC-2, a resend of "
+                        "DOC-1) relies on DOC-1, whose bounce #5 was not "
+                        "resolved by then (missing: consideration of another "
+                        "channel)."));
+  const Finding* refusal = FindingOf(f, Rule::kRefusalSupported, "DOC-2");
+  ASSERT_NE(refusal, nullptr);
+  EXPECT_EQ(FindingStatusName(refusal->status), "FAIL");
+  EXPECT_THAT(refusal->message,
+              HasSubstr("BOUNCE_FOLLOWED_UP of DOC-1, which DOC-2 resends"));
+  const Findings h = FindingsAt(heeded, kLater);
+  EXPECT_EQ(StatusOf(h, Rule::kBounceFollowedUp, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(h, Rule::kRefusalSupported, "DOC-2"), "PASS");
+}
+
 // A bounce that comes after the refusal relying on the request: the email
 // the refusal rests on did not arrive. Before, only a WARN, while a relayed
 // notice at the same place failed (found by an audit against the procedure).
@@ -1292,6 +1326,31 @@ TEST(ExtensionRequestDecidedTest, FailsWhenRefusedWithExtensionUndecided) {
   const Findings f = FindingsAt(b, kLater);
   EXPECT_EQ(StatusOf(f, Rule::kExtensionRequestDecided, "DOC-1"), "FAIL");
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+// The refusal names the resend; the extension request on the original was
+// never answered. Before, EXTENSION_REQUEST_DECIDED failed citing the
+// refusal while REFUSAL_SUPPORTED passed it (found by an audit).
+TEST(ExtensionRequestDecidedTest,
+     AnUndecidedRequestOnTheOriginalFailsTheResends) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.Email("2012-07-11T10:01:00Z", "DOC-2", "2012-08-11T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Note("2012-08-20T09:00:00Z", "DOC-2");
+  b.Refused("2012-08-21T09:00:00Z", "DOC-2");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kExtensionRequestDecided, "DOC-1"), "FAIL");
+  const Finding* refusal = FindingOf(f, Rule::kRefusalSupported, "DOC-2");
+  ASSERT_NE(refusal, nullptr);
+  EXPECT_EQ(FindingStatusName(refusal->status), "FAIL");
+  EXPECT_THAT(refusal->message,
+              HasSubstr("EXTENSION_REQUEST_DECIDED of DOC-1, which DOC-2 "
+                        "resends"));
 }
 
 // An answer that comes only after the refusal cannot undo having refused

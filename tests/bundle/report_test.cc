@@ -169,6 +169,51 @@ TEST_F(ReportTest, ARecordOfTheDecisionsInstantStaysInTheRecord) {
                               "out: ledger position "));
 }
 
+// A record dated before the decision but entered in the ledger after it,
+// and one dated after it when the export asks for those, say so in the
+// index and in the record (found by an audit of the report: a backdated
+// note sat in the record as if the decision-maker had had it).
+TEST_F(ReportTest, RecordsEnteredOrDatedAfterTheDecisionSaySo) {
+  AppendJsonLines(
+      FrenchCaseEvent("2011-03-01T09:00:00Z",
+                      R"("officer_note_added": {"text": "Note antidatée."})"));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW)["report.html"];
+  EXPECT_THAT(html, HasSubstr("Officer&#39;s note [entered after the "
+                              "decision]</td>"));
+  EXPECT_THAT(html, HasSubstr("after the decision was (2023-11-14 "));
+  EXPECT_THAT(html, HasSubstr("though dated before it: the ledger does not "
+                              "show that the decision-maker had it."));
+  // The case's own records, entered with the decision, carry no mark.
+  EXPECT_THAT(html, Not(HasSubstr("Case opened [")));
+  const std::string after =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW,
+             /*after_decision=*/true)["report.html"];
+  EXPECT_THAT(after, HasSubstr("[dated after the decision]</td>"));
+  EXPECT_THAT(after, HasSubstr("Dated after the decision (2011-03-26 "
+                               "09:00:00 UTC), included as the export asked"));
+}
+
+// Under --as-of the summary says how many of the bundle's events the report
+// takes and from when (found by an audit: it said 24 events and listed 9).
+TEST_F(ReportTest, TheSummarySaysWhatAnAsOfLeavesOut) {
+  ExportRequest r = Request(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW);
+  r.as_of = absl::FromUnixSeconds(1298538000);  // 2011-02-24T09:00:00Z
+  auto result = BuildBundle(*ledger_, r);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const std::string html = Members(result->bytes)["report.html"];
+  EXPECT_THAT(html, HasSubstr("with what had happened by 2011-02-24 09:00:00 "
+                              "UTC (events that occurred later are in the "
+                              "bundle but not in this report)"));
+  EXPECT_THAT(html, HasSubstr("Events in this bundle:</b> 7 (case versions "
+                              "1 to 7), of which this report takes the 4 "
+                              "that occurred by 2011-02-24 09:00:00 UTC"));
+  const std::string full =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW)["report.html"];
+  EXPECT_THAT(full, Not(HasSubstr("with what had happened by")));
+  EXPECT_THAT(full, Not(HasSubstr("of which this report takes")));
+}
+
 // A reconsideration that reopened the case decides nothing a court reviews:
 // the refusal before it stays the decision under review, and what came after
 // it stays out (found by an audit of the report).

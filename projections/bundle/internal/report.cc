@@ -380,6 +380,12 @@ class ReportBuilder {
             " up to tree size ", in_.tree_size,
             ", evaluated as the ledger stood at ",
             When(in_.evaluation.known_at),
+            in_.evaluation.as_of < in_.evaluation.known_at
+                ? absl::StrCat(" with what had happened by ",
+                               When(in_.evaluation.as_of),
+                               " (events that occurred later are in the "
+                               "bundle but not in this report)")
+                : "",
             ". Every statement here can be checked against the event files, "
             "inclusion proofs and signed checkpoint in this bundle (see the "
             "appendix)."));
@@ -403,12 +409,18 @@ class ReportBuilder {
     if (!s.judicial_review.empty()) {
       Field("Judicial review (court file)", s.judicial_review);
     }
-    Field("Events in this bundle",
-          absl::StrCat(in_.model->events().size(), " (case versions 1 to ",
-                       in_.model->events().empty()
-                           ? 0
-                           : in_.model->events().back().case_version,
-                       ")"));
+    Field(
+        "Events in this bundle",
+        absl::StrCat(in_.model->events().size(), " (case versions 1 to ",
+                     in_.model->events().empty()
+                         ? 0
+                         : in_.model->events().back().case_version,
+                     ")",
+                     included_.size() < in_.model->events().size()
+                         ? absl::StrCat(", of which this report takes the ",
+                                        included_.size(), " that occurred by ",
+                                        When(in_.evaluation.as_of))
+                         : ""));
     int counts[4] = {0, 0, 0, 0};
     for (const auto& f : in_.findings.findings) {
       ++counts[static_cast<int>(f.status)];
@@ -479,14 +491,36 @@ class ReportBuilder {
     index.table.columns = {"No.", "Date", "Record", "Page"};
     index.table.widths = {0.07, 0.13, 0.68, 0.12};
     for (size_t i = 0; i < records.size(); ++i) {
-      index.table.rows.push_back({Cell{absl::StrCat(i + 1)},
-                                  Cell{Day(records[i]->occurred_at)},
-                                  Cell{EventTitle(records[i]->event)},
-                                  Cell::PageOf(RecordAnchor(i + 1))});
+      std::string title = EventTitle(records[i]->event);
+      switch (PlaceOf(*records[i], decision)) {
+        case Place::kBefore:
+          break;
+        case Place::kDatedAfter:
+          absl::StrAppend(&title, " [dated after the decision]");
+          break;
+        case Place::kEnteredAfter:
+          absl::StrAppend(&title, " [entered after the decision]");
+          break;
+      }
+      index.table.rows.push_back(
+          {Cell{absl::StrCat(i + 1)}, Cell{Day(records[i]->occurred_at)},
+           Cell{std::move(title)}, Cell::PageOf(RecordAnchor(i + 1))});
     }
     for (size_t i = 0; i < records.size(); ++i) {
-      Record(i + 1, *records[i]);
+      Record(i + 1, *records[i], decision);
     }
+  }
+
+  // Where the record of `e` stands beside `decision`, the decision under
+  // review (null: none). A record dated after it (included as asked), or
+  // dated before it but entered in the ledger after it was, is not shown by
+  // the log to have been before the decision-maker, and says so.
+  enum class Place { kBefore, kDatedAfter, kEnteredAfter };
+  static Place PlaceOf(const CaseEvent& e, const CaseEvent* decision) {
+    if (decision == nullptr || &e == decision) return Place::kBefore;
+    if (e.occurred_at > decision->occurred_at) return Place::kDatedAfter;
+    if (e.recorded_at > decision->recorded_at) return Place::kEnteredAfter;
+    return Place::kBefore;
   }
 
   void RecordsInDateOrder() {
@@ -502,11 +536,33 @@ class ReportBuilder {
     return absl::StrCat("record-", n);
   }
 
-  void Record(size_t n, const CaseEvent& e) {
+  // Record number `n`; `decision` is the decision under review of a
+  // tribunal record (null elsewhere).
+  void Record(size_t n, const CaseEvent& e,
+              const CaseEvent* decision = nullptr) {
     Add(Block::Kind::kSubheading,
         absl::StrCat("Record ", n, " \xE2\x80\x94 ", Day(e.occurred_at),
                      " \xE2\x80\x94 ", EventTitle(e.event)),
         RecordAnchor(n));
+    switch (PlaceOf(e, decision)) {
+      case Place::kBefore:
+        break;
+      case Place::kDatedAfter:
+        Add(Block::Kind::kNote,
+            absl::StrCat("Dated after the decision (",
+                         When(decision->occurred_at),
+                         "), included as the export asked: it was not before "
+                         "the decision-maker."));
+        break;
+      case Place::kEnteredAfter:
+        Add(Block::Kind::kNote,
+            absl::StrCat("Entered in the ledger at ", When(e.recorded_at),
+                         ", after the decision was (",
+                         When(decision->recorded_at),
+                         "), though dated before it: the ledger does not show "
+                         "that the decision-maker had it."));
+        break;
+    }
     Add(Block::Kind::kParagraph,
         projections::DescribeEvent(e.event, minimum_days_));
     for (auto& [label, text] : FreeText(e.event)) Field(label, text);

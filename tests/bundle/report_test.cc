@@ -194,6 +194,36 @@ TEST_F(ReportTest, RecordsEnteredOrDatedAfterTheDecisionSaySo) {
                                "09:00:00 UTC), included as the export asked"));
 }
 
+// A stored message in Latin-1 was shown with its accents replaced by
+// U+FFFD, with nothing to say the bytes were not those sent (found by an
+// audit of the report). It is shown decoded, and says so; a message in no
+// charset the report reads says which bytes it replaced.
+TEST_F(ReportTest, AMessageNotInUtf8SaysHowItIsShown) {
+  const std::string latin1 =
+      "From: helene.cote@mail.example\r\nContent-Type: text/plain; "
+      "charset=ISO-8859-1\r\n\r\nJe n'ai jamais re\xE7u le courriel.\r\n";
+  const std::string unknown =
+      "From: helene.cote@mail.example\r\n\r\nOctet \xFE seul.\r\n";
+  std::string lines;
+  for (const std::string* m : {&latin1, &unknown}) {
+    ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->PutBlob(*m));
+    lines += FrenchCaseEvent(
+        "2011-03-10T09:00:00Z",
+        absl::StrCat(R"("applicant_email_received": {"from_address": )"
+                     R"("helene.cote@mail.example", "body_sha256": ")",
+                     sha, R"("})"));
+  }
+  AppendJsonLines(lines);
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("Je n&#39;ai jamais re\xC3\xA7u le courriel."));
+  EXPECT_THAT(html, HasSubstr(" bytes); shown decoded from iso-8859-1; the "
+                              "file holds the bytes as sent:"));
+  EXPECT_THAT(html, HasSubstr("Octet \xEF\xBF\xBD seul."));
+  EXPECT_THAT(html, HasSubstr(" bytes); bytes that are not UTF-8 are shown "
+                              "as \xEF\xBF\xBD; the file holds them as sent:"));
+}
+
 // Under --as-of the summary says how many of the bundle's events the report
 // takes and from when (found by an audit: it said 24 events and listed 9).
 TEST_F(ReportTest, TheSummarySaysWhatAnAsOfLeavesOut) {

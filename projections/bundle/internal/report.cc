@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ledger/recorded_event.h"
@@ -270,7 +271,49 @@ std::vector<std::pair<std::string, std::string>> FreeText(const v1::Event& e) {
   return out;
 }
 
-std::string MessageExcerpt(const std::string& bytes) {
+// The first charset a message names (its own, or its first MIME part's),
+// lowercase, or "".
+std::string CharsetOf(std::string_view message) {
+  const std::string lower = absl::AsciiStrToLower(std::string(message));
+  const size_t at = lower.find("charset=");
+  if (at == std::string::npos) return "";
+  std::string_view rest = std::string_view(lower).substr(at + 8);
+  if (!rest.empty() && rest.front() == '"') rest.remove_prefix(1);
+  const size_t end = rest.find_first_of("\"; \t\r\n");
+  return std::string(rest.substr(0, end));
+}
+
+// `bytes` read as ISO 8859-1, in UTF-8 (every byte is the code point of its
+// value).
+std::string FromLatin1(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80) {
+      out.push_back(c);
+    } else {
+      out.push_back(static_cast<char>(0xc0 | (b >> 6)));
+      out.push_back(static_cast<char>(0x80 | (b & 0x3f)));
+    }
+  }
+  return out;
+}
+
+size_t Replacements(std::string_view text) {
+  size_t n = 0;
+  for (size_t at = text.find("\xEF\xBF\xBD"); at != std::string_view::npos;
+       at = text.find("\xEF\xBF\xBD", at + 3)) {
+    ++n;
+  }
+  return n;
+}
+
+// The stored message as the report shows it: lines, cut to a readable
+// length. A message that is not UTF-8 and names a Latin-1 charset is shown
+// decoded; `how` then says so, or says that bytes were replaced, since the
+// report must not pass either off as the bytes sent.
+std::string MessageExcerpt(const std::string& bytes, std::string* how) {
   // RFC 5322 lines end in CRLF; show them as lines.
   std::string unix_lines;
   unix_lines.reserve(bytes.size());
@@ -283,6 +326,20 @@ std::string MessageExcerpt(const std::string& bytes) {
     }
   }
   std::string text = CleanText(unix_lines);
+  how->clear();
+  if (Replacements(text) > Replacements(unix_lines)) {
+    const std::string charset = CharsetOf(unix_lines);
+    if (charset == "iso-8859-1" || charset == "latin1" ||
+        charset == "iso-8859-15" || charset == "windows-1252") {
+      text = CleanText(FromLatin1(unix_lines));
+      *how = absl::StrCat("shown decoded from ", charset,
+                          "; the file holds the bytes as sent");
+    } else {
+      *how =
+          "bytes that are not UTF-8 are shown as \xEF\xBF\xBD; the file "
+          "holds them as sent";
+    }
+  }
   int lines = 0;
   size_t cut = std::string::npos;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -582,10 +639,13 @@ class ReportBuilder {
                          "on record."));
         continue;
       }
+      std::string how;
+      std::string excerpt = MessageExcerpt(it->second, &how);
       Add(Block::Kind::kNote,
           absl::StrCat("The message as stored (messages/", sha, ".eml, ",
-                       it->second.size(), " bytes):"));
-      Add(Block::Kind::kPre, MessageExcerpt(it->second));
+                       it->second.size(), " bytes)",
+                       how.empty() ? "" : absl::StrCat("; ", how), ":"));
+      Add(Block::Kind::kPre, std::move(excerpt));
     }
   }
 

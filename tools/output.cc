@@ -333,6 +333,17 @@ absl::Status OutputFile::Open() {
   return absl::OkStatus();
 }
 
+absl::Status OutputFile::Reserve(uint64_t size) {
+  if (size == 0) return absl::OkStatus();
+  const int error = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
+  if (error == 0) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("--out: no room for the ", size, "-byte bundle in ",
+                   partial_, ": ", std::strerror(error),
+                   "; nothing was recorded or written (free some space or "
+                   "choose another place, and export again)"));
+}
+
 bool OutputFile::Write(std::string_view bytes) {
   while (write_error_ == 0 && !bytes.empty()) {
     const ssize_t n = ::write(fd_, bytes.data(), bytes.size());

@@ -144,6 +144,10 @@ class OutputFile {
   // created; kAlreadyExists when PATH exists, or PATH.partial does (another
   // export writing it, or one interrupted).
   absl::Status Open();
+  // Allocates `size` bytes for the file, so that writing them cannot run out
+  // of space (or past ulimit -f). kResourceExhausted when the disk lacks
+  // them, naming the file and the size.
+  absl::Status Reserve(uint64_t size);
   // False once a write failed; Commit then says so.
   bool Write(std::string_view bytes);
   absl::Status Commit();

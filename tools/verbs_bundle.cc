@@ -41,7 +41,10 @@ int RecordAndWriteBundle(const Args& args, Io& io) {
   if (absl::Status s = file.Open(); !s.ok()) return Fail(io, "export", s);
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "export", ledger.status());
-  auto result = bundle::ExportBundle(**ledger, request);
+  auto result = bundle::ExportBundle(**ledger, request,
+                                     [&](const bundle::ExportResult& built) {
+                                       return file.Reserve(built.bytes.size());
+                                     });
   if (!result.ok()) return Fail(io, "export", result.status());
   file.Write(result->bytes);
   if (absl::Status s = file.Commit(); !s.ok()) {

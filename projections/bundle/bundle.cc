@@ -313,8 +313,9 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   return result;
 }
 
-absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
-                                          const ExportRequest& request) {
+absl::StatusOr<ExportResult> ExportBundle(
+    Ledger& ledger, const ExportRequest& request,
+    const std::function<absl::Status(const ExportResult&)>& ready) {
   if (request.requested_by.empty()) {
     return absl::InvalidArgumentError(
         "--requested-by: who asked for the bundle is required");
@@ -344,6 +345,7 @@ absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
   }
   CASELEDGER_ASSIGN_OR_RETURN(ExportResult result,
                               BuildBundle(ledger, request));
+  if (ready) CASELEDGER_RETURN_IF_ERROR(ready(result));
   v1::Event audit;
   audit.set_case_id(request.case_id);
   const int64_t seconds = absl::ToUnixSeconds(request.now);  // floors

@@ -18,6 +18,7 @@
 #define CASELEDGER_PROJECTIONS_BUNDLE_BUNDLE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -119,10 +120,15 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
 // bundle's SHA-256, tree size, requested_by) to the case, and returns the
 // bundle. The event is appended before the caller writes or sends the bytes,
 // so that a disclosure can never escape the record; a failed append returns
-// the error and no bytes. Errors as BuildBundle, plus kInvalidArgument when
-// requested_by or now is missing, and Ledger::Append's.
-absl::StatusOr<ExportResult> ExportBundle(Ledger& ledger,
-                                          const ExportRequest& request);
+// the error and no bytes. `ready`, when given, is called with the built
+// bundle before the append: an error from it is returned and nothing is
+// recorded (the command line makes room for the file there, so that a full
+// disk fails before the record rather than leave a disclosure on record and
+// no bundle). Errors as BuildBundle, plus kInvalidArgument when requested_by
+// or now is missing, and Ledger::Append's.
+absl::StatusOr<ExportResult> ExportBundle(
+    Ledger& ledger, const ExportRequest& request,
+    const std::function<absl::Status(const ExportResult&)>& ready = nullptr);
 
 }  // namespace caseledger::bundle
 

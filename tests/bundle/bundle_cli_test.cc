@@ -2,6 +2,7 @@
 // built binary: outputs, files and exit codes as domain.md §5-§6 say.
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@ namespace caseledger {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using testing::CliRun;
 
@@ -75,6 +77,31 @@ TEST_F(BundleCliTest, ExportThenVerifyBundleRoundTrips) {
     EXPECT_THAT(v.out, HasSubstr("VERDICT: OK"));
     EXPECT_THAT(v.out, HasSubstr("OK   proofs"));
   }
+}
+
+// The bundle's room is taken before the export is recorded: a disk that
+// cannot hold it (here the file-size limit, EFBIG as ENOSPC) fails the
+// export with nothing on record. Before, evidence_bundle_exported was
+// appended first, naming a bundle no file held (found by an audit).
+TEST_F(BundleCliTest, AFileThatCannotBeWrittenRecordsNoExport) {
+  const std::string out = dir_.Sub("full.zip");
+  CliRun full = testing::RunCli(
+      absl::StrCat("ulimit -f 64; exec ", CASELEDGER_BINARY),
+      absl::StrCat("export --case E2012-000417 --purpose investigation --out ",
+                   out, " --db ", dir_.Sub("ledger")),
+      dir_);
+  EXPECT_EQ(full.code, 4) << full.err;
+  EXPECT_THAT(full.err, HasSubstr("-byte bundle in " + out + ".partial"));
+  EXPECT_THAT(full.err, HasSubstr("nothing was recorded or written"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
+  CliRun timeline = Cli("timeline --case E2012-000417");
+  ASSERT_EQ(timeline.code, 0) << timeline.err;
+  EXPECT_THAT(timeline.out, HasSubstr("Case approved"));
+  EXPECT_THAT(timeline.out, Not(HasSubstr("Evidence bundle exported")));
+  CliRun again = Cli(absl::StrCat(
+      "export --case E2012-000417 --purpose investigation --out ", out));
+  EXPECT_EQ(again.code, 0) << again.err;
 }
 
 TEST_F(BundleCliTest, ExportAtTheSameTreeSizeIsByteIdenticalAcrossRuns) {

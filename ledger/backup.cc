@@ -2,14 +2,10 @@
 // ledger folder: `store/` (a RocksDB checkpoint) and the signing key, so
 // that `caseledger verify --db BACKUP` and VerifyBackup read it in place.
 // Procedure and guarantees: docs/reliability.md.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -18,11 +14,13 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/file_sync.h"
+#include "ledger/internal/folder_lock.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/status_macros.h"
 
 namespace caseledger {
 
+using internal::FolderLock;
 using internal::kKeyFile;
 using internal::kKeyTempFile;
 using internal::kPartialStoreDir;
@@ -150,43 +148,6 @@ fs::path ParentOf(const fs::path& dir) {
 // What init and restore write into a ledger folder before its store.
 constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
                                                   kAccessLog};
-
-// An exclusive lock (flock) on a folder, held while this process fills it:
-// the kernel drops it when the process ends however it ends, so a second
-// run can tell a copy in progress (refused) from one whose run died (started
-// over).
-class FolderLock {
- public:
-  // `busy` is the refusal when another process holds the lock.
-  static absl::StatusOr<FolderLock> Take(const fs::path& dir,
-                                         const std::string& busy) {
-    FolderLock lock;
-    lock.fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock.fd_ < 0) {
-      return absl::UnavailableError(absl::StrCat("cannot open ", dir.string(),
-                                                 ": ", std::strerror(errno)));
-    }
-    if (::flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
-      return errno == EWOULDBLOCK ? absl::FailedPreconditionError(busy)
-                                  : absl::UnavailableError(absl::StrCat(
-                                        "cannot lock ", dir.string(), ": ",
-                                        std::strerror(errno)));
-    }
-    return lock;
-  }
-  FolderLock() = default;
-  FolderLock(FolderLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  FolderLock& operator=(FolderLock&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  ~FolderLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // What a backup or restore writes into its partial copy: the store (and
 // RocksDB's staging folder for its checkpoint), the key, the access log.
@@ -448,9 +409,10 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   FolderLock lock;
   if (fs::is_directory(target, ec)) {
     CASELEDGER_ASSIGN_OR_RETURN(
-        lock, FolderLock::Take(target, absl::StrCat("another restore into ", to,
-                                                    " is running; wait for it "
-                                                    "to finish")));
+        lock, FolderLock::Take(target,
+                               absl::StrCat("another init or restore into ", to,
+                                            " is running; wait for it "
+                                            "to finish")));
   }
   // A restore or init into this folder that stopped part way is replaced,
   // as init replaces its own; anything else is someone's data.

@@ -32,6 +32,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "ledger/event_validation.h"
 #include "ledger/internal/file_sync.h"
+#include "ledger/internal/folder_lock.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
@@ -941,6 +942,23 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   if (ec) {
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  // Another init (or restore) into the folder at the same moment would take
+  // this one's store.partial and key for an unfinished init's and replace
+  // them as they are written. Held until the store is in place; the checks
+  // above are made again under it, since that other run may have finished.
+  CASELEDGER_ASSIGN_OR_RETURN(
+      const internal::FolderLock filling,
+      internal::FolderLock::Take(
+          dir, absl::StrCat("another init or restore into ", dir,
+                            " is running; wait for it to finish")));
+  if (fs::exists(store_dir, ec)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " already holds a ledger"));
+  }
+  if (!internal::HoldsOnlyLedgerFiles(dir)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        dir, " is not empty and holds no ledger; init a new or empty folder"));
   }
   // The store is made under another name and renamed into place last: the
   // folder is a ledger once `store/` exists, and not before. An init that

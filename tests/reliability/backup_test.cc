@@ -248,7 +248,7 @@ TEST_F(BackupTest, ARestoreRunningIntoAFolderKeepsASecondOneOut) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition)
       << second.status();
   EXPECT_THAT(std::string(second.status().message()),
-              HasSubstr("another restore into"));
+              HasSubstr("another init or restore into"));
   EXPECT_EQ(testing::FileContents(Restored() + "/store.partial/000007.sst"),
             "half a table");
   ::close(first);

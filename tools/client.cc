@@ -22,6 +22,8 @@ namespace {
 // answers up to 64 MiB.
 constexpr size_t kMaxRequestBytes = 8 << 20;
 constexpr int kMaxResponseBytes = 64 << 20;
+// A status naming 10,000 events of 36-character ids, base64 in metadata.
+constexpr int kMaxStatusMetadataBytes = 4 << 20;
 
 }  // namespace
 
@@ -71,6 +73,11 @@ absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxResponseBytes);
   args.SetMaxSendMessageSize(static_cast<int>(kMaxRequestBytes));
+  // A refused or unfinished append's status names its events (up to 10,000
+  // ids, in the status details the server sends as metadata); gRPC's 8 KiB
+  // default turned the server's answer for a few hundred into "received
+  // initial metadata size exceeds limit", with neither cause nor ids.
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, kMaxStatusMetadataBytes);
   std::unique_ptr<LedgerClient> client(new LedgerClient(std::move(options)));
   client->channel_ =
       grpc::CreateCustomChannel(client->options_.server, credentials, args);

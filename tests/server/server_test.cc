@@ -795,6 +795,29 @@ TEST_F(FailedWriteTest,
   EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload).has_value());
 }
 
+// The ids of a large call's events outgrow gRPC's default 8 KiB of
+// metadata, which the client then reported as "received initial metadata
+// size exceeds limit", with neither the cause nor the ids (found by an
+// audit on a full disk with 400 events).
+TEST_F(FailedWriteTest, ALargeFailedWriteStillReachesTheClientWithItsIds) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK(c->Append(CaseWithNotes("FW", 1)));
+  faults_->Add({.op = internal::FaultInjection::Op::kSync,
+                .files = internal::FaultInjection::Files::kWal});
+  std::vector<v1::Event> notes;
+  for (int i = 0; i < 3000; ++i) notes.push_back(Note("FW", "n"));
+  auto failed = c->Append(notes);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()),
+              ::testing::StartsWith("append outcome unknown"));
+  auto ids = failed.status().GetPayload(kEventIdsPayload);
+  ASSERT_TRUE(ids.has_value()) << failed.status();
+  EXPECT_EQ(std::vector<std::string>(
+                absl::StrSplit(std::string(*ids), '\n', absl::SkipEmpty()))
+                .size(),
+            3000u);
+}
+
 // A call that could not connect was never sent: the client says nothing
 // was written, without the ids that a retry of a call that may have been
 // written needs.

@@ -919,6 +919,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " holds a signing key but no store: ", *missing));
   }
+  if (fs::is_directory(dir, ec)) {
+    fs::directory_iterator readable(dir, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot read ", dir, ": ", ec.message()));
+    }
+  }
   // Anything else in the folder is someone's data, which a ledger beside it
   // would mix with the key and, at a restore or a cleanup, put at risk.
   if (fs::is_directory(dir, ec) && !internal::HoldsOnlyLedgerFiles(dir)) {
@@ -1037,6 +1044,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   impl->clock = options.clock != nullptr ? options.clock : &SystemClock();
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / kStoreDir, ec)) {
+    // Not "no ledger": one may be there, in a folder this user cannot read.
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot look into ", dir, ": ", ec.message()));
+    }
     if (std::optional<std::string> missing = MissingStore(dir)) {
       return absl::NotFoundError(
           absl::StrCat("no ledger store at ", dir,

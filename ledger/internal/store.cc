@@ -88,7 +88,13 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
   // ENOSPC: the canonical code for an exhausted file system.
   if (s.IsNoSpace()) return absl::ResourceExhaustedError(message);
-  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+  // Only a lock held elsewhere is another writer: a LOCK file that cannot
+  // be opened (permission denied, a read-only file system) says why itself.
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos &&
+      (s.ToString().find("Resource temporarily unavailable") !=
+           std::string::npos ||
+       s.ToString().find("lock hold by current process") !=
+           std::string::npos)) {
     return absl::UnavailableError(absl::StrCat(
         message, " (another process has this ledger open for writing)"));
   }

@@ -633,6 +633,29 @@ TEST_F(CliTest, AFullDiskIsAnErrorNotACrash) {
   EXPECT_EQ(EventCount(), 10);
 }
 
+// gRPC stops accepting connections once it runs out of file descriptors;
+// serve takes all the hard limit allows, and warns when that is few (found
+// by an audit under ulimit -n 64). A bad --listen ends it right after.
+TEST_F(CliTest, ServeTakesTheFileDescriptorsItMayAndWarnsWhenFew) {
+  Init();
+  std::ofstream(dir_.Sub("tokens")) << "\n";
+  const std::string serve = "serve --db " + Db() + " --tokens " +
+                            dir_.Sub("tokens") + " --listen nonsense";
+  CliRun few = testing::RunCli(
+      absl::StrCat("ulimit -n 100; exec ", CASELEDGER_BINARY), serve, dir_);
+  EXPECT_EQ(few.code, 2) << few.err;
+  EXPECT_THAT(few.err, HasSubstr("caseledger serve: warning: only 100 file "
+                                 "descriptors (ulimit -n)"));
+  // A low soft limit under a high hard one is raised, with nothing to say.
+  CliRun raised =
+      testing::RunCli(absl::StrCat("ulimit -H -n 4096; ulimit -S -n 100; exec ",
+                                   CASELEDGER_BINARY),
+                      serve, dir_);
+  EXPECT_EQ(raised.code, 2) << raised.err;
+  EXPECT_THAT(raised.err, HasSubstr("listen address 'nonsense'"));
+  EXPECT_THAT(raised.err, Not(HasSubstr("file descriptors")));
+}
+
 TEST_F(CliTest, VerifyAgainstACheckpointKeptElsewhereFindsARollback) {
   InitWithCheckpointedExample();
   const std::string old_db = dir_.Sub("old");

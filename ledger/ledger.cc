@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "caseledger/v1/ledger.pb.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -1570,6 +1571,21 @@ absl::Status Ledger::DropProjection(std::string_view name) {
 absl::StatusOr<std::string> Ledger::PutBlob(std::string_view bytes) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError("the ledger is open read-only");
+  }
+  // A stored message may go into a bundle, to anyone: the ledger's own
+  // private key, attached by mistake (the key file is beside the store),
+  // would go with it.
+  if (impl_->key) {
+    CASELEDGER_ASSIGN_OR_RETURN(std::string pem, impl_->key->PrivateKeyText());
+    for (const std::string& line : std::vector<std::string>(
+             absl::StrSplit(pem, '\n', absl::SkipEmpty()))) {
+      if (!absl::StartsWith(line, "-----") &&
+          bytes.find(line) != std::string_view::npos) {
+        return absl::InvalidArgumentError(
+            "the message holds this ledger's private signing key; it is "
+            "never stored (a bundle would disclose it)");
+      }
+    }
   }
   Sha256Digest digest = Sha256(bytes);
   std::string hex = ToHex(digest);

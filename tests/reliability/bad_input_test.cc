@@ -157,6 +157,10 @@ std::vector<Case> Cases() {
       {"unreadable input", "append --db L /nonexistent.jsonl", 2,
        "caseledger append: cannot read /nonexistent.jsonl"},
       {"no events", append, 2, "caseledger append: the input holds no events"},
+      {"the ledger's own key as a message", "attach --db L L/signing-key.pem",
+       2,
+       "caseledger attach: the message holds this ledger's private signing "
+       "key; it is never stored (a bundle would disclose it)"},
       {"empty message", "attach --db L /dev/null", 2,
        "caseledger attach: /dev/null is empty"},
       {"prove without kind", "prove --db L", 2,

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "ledger/event_json.h"
@@ -164,7 +165,23 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     batch.clear();
     if (!result.ok()) {
       std::optional<size_t> index = FailedEventIndex(result.status());
-      if (!index || *index >= lines.size()) return result.status();
+      if (!index || *index >= lines.size()) {
+        // The store failed (a full disk, say), not a line: say where to
+        // resume, keeping the status's payloads.
+        absl::Status failed(
+            result.status().code(),
+            absl::StrCat(result.status().message(), " (",
+                         imported_before(lines.front()), "; lines ",
+                         lines.front(), " to ", lines.back(),
+                         " may or may not be; once the ledger can be written "
+                         "again, run the same import again: it stores each "
+                         "line once)"));
+        result.status().ForEachPayload(
+            [&](absl::string_view url, const absl::Cord& payload) {
+              failed.SetPayload(url, payload);
+            });
+        return failed;
+      }
       absl::string_view message = result.status().message();
       absl::ConsumePrefix(&message, absl::StrCat("event ", *index, ": "));
       return absl::Status(

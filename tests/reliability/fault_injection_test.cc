@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/import.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "tests/reliability/reliability_util.h"
@@ -449,6 +450,49 @@ TEST_F(FaultInjectionTest, AFullDiskIsAnErrorNotACrash) {
   faults_->Clear();
   Reopen();
   EXPECT_GE(ledger_->Size(), 3u);
+  ExpectVerifies();
+}
+
+// An import whose write fails (here the disk fills after its first batch)
+// says where to resume, as it does for a bad line or a signal; before, it
+// gave only the store's error (found by an audit). The rerun stores each
+// line once.
+TEST_F(FaultInjectionTest, AnImportStoppedByTheStoreSaysWhereToResume) {
+  const std::string file = dir_.Sub("in.jsonl");
+  {
+    std::ofstream out(file, std::ios::binary);
+    const std::string head =
+        R"({"case_id": "I", "occurred_at": "2011-02-01T10:00:00Z", )"
+        R"("actor": {"kind": "OFFICER", "id": "o"}, )";
+    out << head << R"("case_opened": {"program": "x"}})"
+        << "\n";
+    for (int i = 0; i < 5; ++i) {
+      out << head << R"("officer_note_added": {"text": "n)" << i << R"("}})"
+          << "\n";
+    }
+  }
+  ImportOptions options;
+  options.batch_size = 2;
+  options.progress = [&](const ImportProgress&) {
+    Fail(Op::kWrite, Error::kNoSpace, Files::kAny, /*count=*/-1);
+  };
+  auto failed = ImportEventLines(*ledger_, file, options);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted)
+      << failed.status();
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("(the lines before 3 are imported; lines 3 to 4 may "
+                        "or may not be; once the ledger can be written again, "
+                        "run the same import again: it stores each line "
+                        "once)"));
+  faults_->Clear();
+  Reopen();
+  options.progress = nullptr;
+  ASSERT_OK_AND_ASSIGN(ImportProgress resumed,
+                       ImportEventLines(*ledger_, file, options));
+  EXPECT_EQ(resumed.appended + resumed.duplicates, 6u);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, ledger_->CaseVersion("I"));
+  EXPECT_EQ(version, 6u);
   ExpectVerifies();
 }
 

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "projections/bundle/internal/document.h"
 #include "projections/evaluation.h"
+#include "projections/findings.h"
 #include "tests/bundle/bundle_fixture.h"
 
 namespace caseledger::bundle {
@@ -335,6 +336,11 @@ TEST_F(ReportTest, PdfFindingsOfTheExamplesAreReadable) {
   EXPECT_THAT(text, HasSubstr("Timeline of the case"));
   EXPECT_THAT(text, HasSubstr("DOC-1 FAILED"));  // the bounce, in the picture
   EXPECT_THAT(text, HasSubstr("Appendix: checkpoint and how to verify"));
+  // Every rule's code whole, so that a search for it finds it: the longest
+  // were broken across lines (found by an audit of the report).
+  for (projections::Rule rule : projections::AllRules()) {
+    EXPECT_THAT(text, HasSubstr(std::string(projections::RuleName(rule))));
+  }
 }
 
 // A table row is never split across pages. One taller than a page (here a

@@ -660,7 +660,7 @@ class ReportBuilder {
         "numbers are ledger positions.");
     Block& t = Add(Block::Kind::kTable, "");
     t.table.columns = {"Rule", "Request", "Result", "Explanation", "Events"};
-    t.table.widths = {0.24, 0.10, 0.12, 0.42, 0.12};
+    t.table.widths = {0.31, 0.09, 0.12, 0.37, 0.11};
     for (const auto& f : in_.findings.findings) {
       auto [result, tone] = FindingResult(f.status);
       t.table.rows.push_back(

@@ -133,6 +133,8 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
   EXPECT_LT(opened, consent);
   EXPECT_LT(consent, note);
   EXPECT_LT(note, findings);
+  // Days are UTC days: an evening in Toronto is the next day's date.
+  EXPECT_THAT(html, HasSubstr(">Date (UTC)</th>"));
   // The officer's note dated after the decision stays out unless asked for.
   EXPECT_THAT(html, Not(HasSubstr("Appel reçu après la décision")));
   EXPECT_THAT(html, HasSubstr("1 record dated after the decision is left "

@@ -545,7 +545,7 @@ class ReportBuilder {
     Add(Block::Kind::kNote, order);
     Add(Block::Kind::kSubheading, "Index of the record");
     Block& index = Add(Block::Kind::kTable, "");
-    index.table.columns = {"No.", "Date", "Record", "Page"};
+    index.table.columns = {"No.", "Date (UTC)", "Record", "Page"};
     index.table.widths = {0.07, 0.13, 0.68, 0.12};
     for (size_t i = 0; i < records.size(); ++i) {
       std::string title = EventTitle(records[i]->event);

@@ -359,16 +359,22 @@ class CaseBuilder {
   std::deque<RecordedEvent> events_;
 };
 
-// A case done by the book (Kaur, 2009 FC 935): consent on the application
-// form, the address checked, DOC-1 emailed from the office mailbox with a
-// 45-day deadline and the warning, no reply, the standard note after the
-// deadline, refusal for non-compliance.
-inline CaseBuilder KaurCase() {
+// Consent on the application form, the address checked, DOC-1 emailed from
+// the office mailbox on 2012-06-01 with a 45-day deadline (2012-07-16) and
+// the warning.
+inline CaseBuilder RequestSentByTheBook() {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
   b.Consent("2012-05-01T09:05:00Z");
   b.Verified("2012-06-01T10:00:00Z", "DOC-1");
   b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  return b;
+}
+
+// A case done by the book (Kaur, 2009 FC 935): RequestSentByTheBook, no
+// reply, the standard note after the deadline, refusal for non-compliance.
+inline CaseBuilder KaurCase() {
+  CaseBuilder b = RequestSentByTheBook();
   b.Note("2012-07-20T09:00:00Z", "DOC-1");
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
   return b;

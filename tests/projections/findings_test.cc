@@ -19,6 +19,7 @@ using fixture::FindingsAt;
 using fixture::FindingsOf;
 using fixture::KaurCase;
 using fixture::NothingStored;
+using fixture::RequestSentByTheBook;
 using fixture::StatusOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -514,11 +515,7 @@ TEST(DeadlineReasonableTest, RequestWithoutDeadlineIsNotJudged) {
 
 // Consent, DOC-1 sent and bounced.
 CaseBuilder Bounced() {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::FAILED);
   return b;
 }
@@ -664,11 +661,7 @@ TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
 // the procedure).
 TEST(NonComplianceAfterDeadlineTest,
      AnExtensionToAnEarlierDateShortensNothing) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Extended("2012-06-02T09:00:00Z", "DOC-1", "2012-06-05T23:59:59Z");
   b.Note("2012-06-10T09:00:00Z", "DOC-1");
   b.Refused("2012-06-11T09:00:00Z", "DOC-1");
@@ -780,11 +773,7 @@ TEST(StandardNoteUsedTest, WarnsWhenTheNoteIsFreeText) {
 // REFUSAL_SUPPORTED
 
 TEST(RefusalSupportedTest, FailsWhenDecidedBeforeTheDeadlinePassed) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Refused("2012-07-10T09:00:00Z", "DOC-1");
   const Findings f = FindingsAt(b, kLater);
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
@@ -818,11 +807,7 @@ TEST(RefusalSupportedTest, WarningsElsewhereDoNotUndermineIt) {
 // them did not fail to. Before, with no non-compliance note, nothing looked
 // at the documents and the refusal passed.
 TEST(RefusalSupportedTest, FailsWhenCompleteDocumentsArrivedBeforeTheDecision) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Received("2012-07-01T09:00:00Z", "DOC-1");
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
   const Findings f = FindingsAt(b, kLater);
@@ -845,11 +830,7 @@ TEST(RefusalSupportedTest, PartialDocumentsDoNotUndermineIt) {
 // DOC-1 emailed on 1 June, due 16 July, and resent as DOC-2 on 1 July with
 // a deadline of `resend_deadline`.
 CaseBuilder Resent(std::string_view resend_deadline = "2012-07-10T23:59:59Z") {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Verified("2012-07-01T10:00:00Z", "DOC-2");
   b.Email("2012-07-01T10:01:00Z", "DOC-2", resend_deadline)
       .set_resend_of("DOC-1");
@@ -1064,25 +1045,19 @@ TEST(ReconsiderationAddressedTest, PassesWhenDecidedWithReasons) {
             "PASS");
 }
 
+// Blank in any script: a no-break space passed as reasons (found by an
+// audit).
 TEST(ReconsiderationAddressedTest, FailsWhenDecidedWithoutReasons) {
-  CaseBuilder b = KaurCase();
-  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
-  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
-                           v1::ReconsiderationOutcome::REFUSAL_MAINTAINED,
-                           "  ");
-  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
-            "FAIL");
-}
-
-// Found by an audit: a no-break space passed as reasons.
-TEST(ReconsiderationAddressedTest, FailsWhenTheReasonsAreUnicodeSpaceOnly) {
-  CaseBuilder b = KaurCase();
-  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
-  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
-                           v1::ReconsiderationOutcome::REFUSAL_MAINTAINED,
-                           "\u00a0\u3000 ");
-  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
-            "FAIL");
+  for (const char* blank : {"  ", "\u00a0\u3000 "}) {
+    CaseBuilder b = KaurCase();
+    b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+    b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                             v1::ReconsiderationOutcome::REFUSAL_MAINTAINED,
+                             blank);
+    EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
+              "FAIL")
+        << blank;
+  }
 }
 
 TEST(ReconsiderationAddressedTest, WarnsWhileUndecided) {
@@ -1174,11 +1149,7 @@ TEST(SentMessagePreservedTest, AnUnreadableCopyIsNotPassedAndSaysWhy) {
 // DELIVERY_WARNING_HEEDED (Zare, 2010 FC 1024; Abboud, 2010 FC 876)
 
 TEST(DeliveryWarningHeededTest, FailsWhenRefusedAfterRelayedNoticeIgnored) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::RELAYED);
   b.Note("2012-07-20T09:00:00Z", "DOC-1");
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
@@ -1251,11 +1222,7 @@ TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnAnotherRequestIsNoSign) {
 // DOC-1, then DOC-2 resending it, and the refusal naming DOC-1: the refusal
 // relies on DOC-2 too (the email that may be the only one to have arrived).
 CaseBuilder RefusedAfterAResend() {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.Email("2012-06-10T10:01:00Z", "DOC-2", "2012-07-25T23:59:59Z")
       .set_resend_of("DOC-1");
   return b;
@@ -1315,11 +1282,7 @@ TEST(DeliveryWarningHeededTest, DeliveredNoticeIsNoSign) {
 // EXTENSION_REQUEST_DECIDED (Lee, 2024 FC 913)
 
 TEST(ExtensionRequestDecidedTest, FailsWhenRefusedWithExtensionUndecided) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
   b.Note("2012-07-20T09:00:00Z", "DOC-1");
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
@@ -1333,11 +1296,7 @@ TEST(ExtensionRequestDecidedTest, FailsWhenRefusedWithExtensionUndecided) {
 // refusal while REFUSAL_SUPPORTED passed it (found by an audit).
 TEST(ExtensionRequestDecidedTest,
      AnUndecidedRequestOnTheOriginalFailsTheResends) {
-  CaseBuilder b;
-  b.Opened("2012-05-01T09:00:00Z");
-  b.Consent("2012-05-01T09:05:00Z");
-  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
-  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder b = RequestSentByTheBook();
   b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
   b.Email("2012-07-11T10:01:00Z", "DOC-2", "2012-08-11T23:59:59Z")
       .set_resend_of("DOC-1");

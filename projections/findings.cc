@@ -482,7 +482,9 @@ class RuleEvaluator {
                                  "documents could lead to refusal.")));
         continue;
       }
-      const Events grounds = RelyingOn(*r, IsRefusal);
+      // Only a refusal for non-compliance rests on the warning: one on
+      // another ground (ineligible, say) that names the request does not.
+      const Events grounds = RelyingOn(*r, IsNonComplianceRefusal);
       f.Cite(grounds);
       if (!grounds.empty()) {
         Add(f.Build(FindingStatus::kFail,

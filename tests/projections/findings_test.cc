@@ -458,6 +458,19 @@ TEST(RefusalWarningGivenTest, FailsWhenRefusalReliesOnRequestWithoutWarning) {
               HasSubstr("REFUSAL_WARNING_GIVEN"));
 }
 
+// A refusal on another ground that names the request does not rest on the
+// warning (found by an audit: INELIGIBLE naming DOC-1 failed it).
+TEST(RefusalWarningGivenTest, ARefusalOnAnotherGroundGroundsNothing) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_refusal_warning_included(false);
+  b.Decided("2012-07-21T09:00:00Z", v1::Decision::REFUSED,
+            v1::DecisionGround::INELIGIBLE, "DOC-2");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kRefusalWarningGiven, "DOC-2"),
+      "WARN");
+}
+
 // ---------------------------------------------------------------------------
 // DEADLINE_REASONABLE
 

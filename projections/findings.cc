@@ -774,6 +774,16 @@ class RuleEvaluator {
     return relying;
   }
 
+  // RelyingOn without the notes: the decisions that `counts` keeps.
+  Events DecisionsRelyingOn(const RequestFacts& m,
+                            bool (*counts)(const CaseEvent*)) const {
+    Events decisions = RelyingOn(m, counts);
+    std::erase_if(decisions, [](const CaseEvent* x) {
+      return x->event.has_non_compliance_recorded();
+    });
+    return decisions;
+  }
+
   // " (naming DOC-1, which DOC-2 resends)" when some of `relying` name a
   // request other than `m` that `m` resends, " (naming DOC-3, a resend of
   // DOC-2)" when they name one that resends `m`; else "".
@@ -1191,10 +1201,7 @@ class RuleEvaluator {
   // FAIL when a refusal for non-compliance relies on the request.
   void NotPreserved(FindingBuilder& f, const RequestFacts& r,
                     const std::string& what) {
-    Events refusals = RelyingOn(r, IsNonComplianceRefusal);
-    std::erase_if(refusals, [](const CaseEvent* x) {
-      return x->event.has_non_compliance_recorded();
-    });
+    const Events refusals = DecisionsRelyingOn(r, IsNonComplianceRefusal);
     if (!refusals.empty()) {
       f.Cite(refusals);
       Add(f.Build(FindingStatus::kFail,
@@ -1208,12 +1215,7 @@ class RuleEvaluator {
 
   void DeliveryWarningHeeded() {
     for (const RequestFacts* r : a_.requests()) {
-      // The refusals that rely on `r`: those naming it, and those naming a
-      // request it resends (RelyingOn).
-      Events refusals = RelyingOn(*r, IsRefusal);
-      std::erase_if(refusals, [](const CaseEvent* x) {
-        return x->event.has_non_compliance_recorded();
-      });
+      const Events refusals = DecisionsRelyingOn(*r, IsRefusal);
       // The refusal in force at `at`, when it relies on `r`.
       auto standing_refusal = [&](const CaseEvent* at) -> const CaseEvent* {
         const CaseEvent* in_force = a_.DecisionBefore(at);

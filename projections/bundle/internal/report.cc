@@ -514,8 +514,8 @@ class ReportBuilder {
       if (e == decision) continue;
       // Dated after: a record of the decision's very instant (its reasons
       // written down with it, say) was before the decision-maker.
-      if (decision != nullptr && !in_.include_after_decision &&
-          e->occurred_at > decision->occurred_at) {
+      if (!in_.include_after_decision &&
+          PlaceOf(*e, decision) == Place::kDatedAfter) {
         omitted.push_back(absl::StrCat(e->position));
         continue;
       }

@@ -133,6 +133,9 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
   EXPECT_LT(opened, consent);
   EXPECT_LT(consent, note);
   EXPECT_LT(note, findings);
+  // The tool's counts before the record say they are not part of it.
+  EXPECT_THAT(html, HasSubstr("<b>Findings (caseledger&#39;s analysis, not "
+                              "part of the tribunal&#39;s record):</b>"));
   // Days are UTC days: an evening in Toronto is the next day's date.
   EXPECT_THAT(html, HasSubstr(">Date (UTC)</th>"));
   // The officer's note dated after the decision stays out unless asked for.

@@ -482,7 +482,12 @@ class ReportBuilder {
     for (const auto& f : in_.findings.findings) {
       ++counts[static_cast<int>(f.status)];
     }
-    Field("Findings",
+    // Before a tribunal record, the tool's own analysis says it is not part
+    // of that record, as its section after the record does.
+    Field(in_.purpose == v1::BundlePurpose::JUDICIAL_REVIEW
+              ? "Findings (caseledger's analysis, not part of the tribunal's "
+                "record)"
+              : "Findings",
           absl::StrCat(counts[1], " not met, ", counts[2], " concerns, ",
                        counts[0], " met, ", counts[3], " not applicable"));
   }

@@ -17,6 +17,7 @@
 #include "ledger/base64.h"
 #include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
+#include "projections/deadline_index.h"
 #include "projections/evaluation.h"
 
 namespace caseledger::cli {
@@ -284,6 +285,17 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
   }
   request.include_after_decision = args.Has("include-after-decision");
   return request;
+}
+
+void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
+  // Printed first, so that a stop signal during the catch-up cannot hide
+  // what was written.
+  io.out << std::flush;
+  if (auto indexed = projections::DeadlineIndex::CatchUp(ledger);
+      !indexed.ok()) {
+    io.err << "caseledger " << verb << ": warning: deadline index not updated: "
+           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+  }
 }
 
 OutputFile::OutputFile(std::string path)

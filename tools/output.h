@@ -58,6 +58,12 @@ struct AppendInput {
 // events is refused.
 absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 
+// Brings the stored deadline index up to the ledger's size, after a write or
+// around a server's run; a failure is a warning on err naming `verb` (the
+// written events are durable, and a lagging index only costs readers a
+// longer tail to fold).
+void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io);
+
 // Reports an Append error, turning the ledger's "event 3: ..." into the
 // user's "line 7: ...". When the outcome is unknown (kEventIdsPayload) it
 // also lists each line's event id, for a retry that stores each event once.

@@ -8,7 +8,6 @@
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
 #include "ledger/import.h"
-#include "projections/deadline_index.h"
 #include "projections/evaluation.h"
 #include "tools/cli.h"
 #include "tools/output.h"
@@ -44,19 +43,6 @@ int Attach(const Args& args, Io& io) {
   if (!hex.ok()) return Fail(io, "attach", hex.status());
   io.out << *hex << "\n";
   return kExitOk;
-}
-
-// After a write, printed first so that a stop signal during the catch-up
-// cannot hide what was written. The written events are durable; a lagging
-// index only costs readers a longer tail to fold, so a failure here is a
-// warning, not a failed write.
-void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
-  io.out << std::flush;
-  if (auto indexed = projections::DeadlineIndex::CatchUp(ledger);
-      !indexed.ok()) {
-    io.err << "caseledger " << verb << ": warning: deadline index not updated: "
-           << indexed.status().message() << " (run 'caseledger rebuild')\n";
-  }
 }
 
 int Append(const Args& args, Io& io) {

@@ -120,6 +120,10 @@ int Serve(const Args& args, Io& io) {
   options.service.backup_dir = *backup_dir;
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
+  // The server appends without advancing the deadline index (readers fold
+  // in the events past it); a server killed before its own catch-up below
+  // leaves that tail, which this one takes up before serving.
+  CatchUpDeadlineIndex(**ledger, "serve", io);
   std::string log_path =
       args.Get("access-log",
                (std::filesystem::path(DbDir(args)) / kAccessLogFile).string());
@@ -164,6 +168,9 @@ int Serve(const Args& args, Io& io) {
          << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
          << ": no new calls; finishing the calls in flight\n";
   (*server)->Shutdown(absl::Seconds(grace_seconds));
+  // What this run appended, indexed once rather than after every call, so
+  // that a long run does not leave readers an ever longer tail to fold.
+  CatchUpDeadlineIndex(**ledger, "serve", io);
   uint64_t size = (*ledger)->Size();
   // Closing the ledger drains the sequencer (every acknowledged append was
   // synced before its acknowledgment) and signs a final checkpoint.

@@ -175,6 +175,7 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
       absl::StrCat("another backup or restore is writing ", shown.string(),
                    "; wait for it to finish");
   std::error_code ec;
+  FolderLock lock;
   if (TakenByAnything(partial)) {
     // Left by an earlier run, or being written by one running now.
     if (!fs::is_directory(fs::symlink_status(partial, ec)) ||
@@ -185,8 +186,7 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
           "or a folder holding other files); it is not removed: move it away "
           "and try again"));
     }
-    CASELEDGER_ASSIGN_OR_RETURN(FolderLock lock,
-                                FolderLock::Take(partial, busy));
+    CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(partial, busy));
     std::vector<fs::path> left;
     for (const fs::directory_entry& e : fs::directory_iterator(partial, ec)) {
       left.push_back(e.path());
@@ -196,21 +196,19 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
       fs::remove_all(path, ec);
       if (ec) return IoError("cannot remove", path, ec);
     }
-    fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace,
-                    ec);
-    if (ec) return IoError("cannot restrict", partial, ec);
-    return lock;
+  } else {
+    fs::create_directories(partial.parent_path(), ec);
+    if (ec) return IoError("cannot create", partial.parent_path(), ec);
+    // Created by another run since the look above: that run is writing it.
+    if (!fs::create_directory(partial, ec) && !ec) {
+      return absl::FailedPreconditionError(busy);
+    }
+    if (ec) return IoError("cannot create", partial, ec);
+    CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(partial, busy));
   }
-  fs::create_directories(partial.parent_path(), ec);
-  if (ec) return IoError("cannot create", partial.parent_path(), ec);
-  // Created by another run since the look above: that run is writing it.
-  if (!fs::create_directory(partial, ec) && !ec) {
-    return absl::FailedPreconditionError(busy);
-  }
-  if (ec) return IoError("cannot create", partial, ec);
   fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) return IoError("cannot restrict", partial, ec);
-  return FolderLock::Take(partial, busy);
+  return lock;
 }
 
 // Removes what LeftUnfinished found, store.partial/ last, so that a removal

@@ -135,6 +135,40 @@ std::optional<std::string> MissingStore(const std::string& dir) {
       dir, "/", kKeyFile, " away yourself to start a new ledger there)");
 }
 
+// OK when init may make a ledger in `dir`: it does not exist, or holds at
+// most what an init or restore that stopped part way left.
+absl::Status TakesANewLedger(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / kStoreDir, ec)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " already holds a ledger"));
+  }
+  // Replacing the key of a ledger whose store is missing would lose the key
+  // its checkpoints are signed with.
+  if (std::optional<std::string> missing = MissingStore(dir)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " holds a signing key but no store: ", *missing));
+  }
+  if (!fs::is_directory(dir, ec)) return absl::OkStatus();
+  fs::directory_iterator listed(dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read ", dir, ": ", ec.message()));
+  }
+  // Anything else in the folder is someone's data, which a ledger beside it
+  // would mix with the key and, at a restore or a cleanup, put at risk.
+  if (!internal::HoldsOnlyLedgerFiles(dir)) {
+    const std::string example = listed == fs::directory_iterator()
+                                    ? ""
+                                    : listed->path().filename().string();
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " is not empty and holds no ledger (it holds ",
+                     example, "); init a new or empty folder"));
+  }
+  return absl::OkStatus();
+}
+
 // The error of every append after a failed write or sync, until the ledger
 // is reopened; marked so that callers do not retry it before then.
 absl::Status AppendsRefused(absl::StatusCode code, const std::string& message) {
@@ -910,35 +944,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path store_dir = fs::path(dir) / kStoreDir;
-  if (fs::exists(store_dir, ec)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(dir, " already holds a ledger"));
-  }
-  // Replacing the key of a ledger whose store is missing would lose the key
-  // its checkpoints are signed with.
-  if (std::optional<std::string> missing = MissingStore(dir)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(dir, " holds a signing key but no store: ", *missing));
-  }
-  if (fs::is_directory(dir, ec)) {
-    fs::directory_iterator readable(dir, ec);
-    if (ec) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot read ", dir, ": ", ec.message()));
-    }
-  }
-  // Anything else in the folder is someone's data, which a ledger beside it
-  // would mix with the key and, at a restore or a cleanup, put at risk.
-  if (fs::is_directory(dir, ec) && !internal::HoldsOnlyLedgerFiles(dir)) {
-    std::string example;
-    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-      example = e.path().filename().string();
-      break;
-    }
-    return absl::AlreadyExistsError(
-        absl::StrCat(dir, " is not empty and holds no ledger (it holds ",
-                     example, "); init a new or empty folder"));
-  }
+  CASELEDGER_RETURN_IF_ERROR(TakesANewLedger(dir));
   const fs::path unfinished = fs::path(dir) / kPartialStoreDir;
   if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -953,21 +959,14 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   }
   // Another init (or restore) into the folder at the same moment would take
   // this one's store.partial and key for an unfinished init's and replace
-  // them as they are written. Held until the store is in place; the checks
-  // above are made again under it, since that other run may have finished.
+  // them as they are written. Held until the store is in place; the folder
+  // is checked again under it, since that other run may have finished.
   CASELEDGER_ASSIGN_OR_RETURN(
       const internal::FolderLock filling,
       internal::FolderLock::Take(
           dir, absl::StrCat("another init or restore into ", dir,
                             " is running; wait for it to finish")));
-  if (fs::exists(store_dir, ec)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(dir, " already holds a ledger"));
-  }
-  if (!internal::HoldsOnlyLedgerFiles(dir)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        dir, " is not empty and holds no ledger; init a new or empty folder"));
-  }
+  CASELEDGER_RETURN_IF_ERROR(TakesANewLedger(dir));
   // The store is made under another name and renamed into place last: the
   // folder is a ledger once `store/` exists, and not before. An init that
   // stopped part way (killed, a full disk) leaves a key and an unfinished

@@ -609,8 +609,8 @@ class RuleEvaluator {
       // after a bounce: a note or refusal on a resend of `r` rests on the
       // other two as much as one on `r`.
       Events reliances = RelyingOn(*r, IsRefusal);
-      for (const RequestFacts* m : a_.requests()) {
-        if (!absl::c_linear_search(Resent(*m), r)) continue;
+      for (const RequestFacts* m : ChainBefore(*r, nullptr)) {
+        if (m == r) continue;
         for (const CaseEvent* n : m->notes) reliances.push_back(n);
         for (const CaseEvent* d : m->decisions) {
           if (IsRefusal(d)) reliances.push_back(d);

@@ -146,6 +146,11 @@ absl::StatusOr<std::set<std::string>> DeadlineIndex::CasesWithDeadlineBefore(
   // A superset is fine (callers evaluate each case exactly); the extra
   // second covers deadlines within the same second as `before`.
   std::string end = TimeKey(before + absl::Seconds(1));
+  // The position first: a catch-up running beside this (serve's) may store
+  // more keys and a later position between the two reads, and folding in
+  // from the position read after the scan would skip what the scan missed.
+  CASELEDGER_ASSIGN_OR_RETURN(uint64_t applied,
+                              ledger.ProjectionPosition(kName));
   CASELEDGER_RETURN_IF_ERROR(ledger.ScanProjection(
       kName, "", "",
       [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
@@ -153,8 +158,6 @@ absl::StatusOr<std::set<std::string>> DeadlineIndex::CasesWithDeadlineBefore(
         cases.insert(std::string(PartsOf(key).case_id));
         return true;
       }));
-  CASELEDGER_ASSIGN_OR_RETURN(uint64_t applied,
-                              ledger.ProjectionPosition(kName));
   CASELEDGER_RETURN_IF_ERROR(
       ledger.ForEach(applied + 1, [&](const RecordedEvent& e) {
         for (const std::string& key : KeysOf(e)) {

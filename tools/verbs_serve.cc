@@ -7,9 +7,14 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "projections/deadline_index.h"
 #include "tools/cli.h"
 #include "tools/output.h"
 #include "tools/server/access_log.h"
@@ -72,6 +77,56 @@ absl::StatusOr<std::string> BackupDir(const Args& args) {
   return dir;
 }
 
+// A flag counting seconds: a finite number, at least `least`; `fallback`
+// when the flag is absent.
+absl::StatusOr<absl::Duration> SecondsFlag(const Args& args, const char* flag,
+                                           double fallback, double least) {
+  double seconds = fallback;
+  if (args.Has(flag) && (!absl::SimpleAtod(args.Get(flag), &seconds) ||
+                         !std::isfinite(seconds) || seconds < least)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": '", args.Get(flag), "' is not ",
+        least > 0 ? "a positive number of seconds" : "a number of seconds"));
+  }
+  return absl::Seconds(seconds);
+}
+
+// The server appends without advancing the stored deadline index, so
+// "every request overdue on D" folds in the events past it: left to the
+// stop, that tail grew with every call of a run of months (found by an
+// audit). This takes it up every `every` while the server runs.
+class DeadlineIndexTakesUpAppends {
+ public:
+  DeadlineIndexTakesUpAppends(Ledger& ledger, absl::Duration every, Io& io)
+      : thread_([this, &ledger, every, &io] {
+          bool warned = false;
+          while (!stop_.WaitForNotificationWithTimeout(every)) {
+            auto indexed = projections::DeadlineIndex::CatchUp(ledger);
+            // Once per spell of failures (a ledger refusing writes fails
+            // every time), not every `every`.
+            if (indexed.ok()) {
+              warned = false;
+            } else if (!warned) {
+              warned = true;
+              io.err << "caseledger serve: warning: deadline index not "
+                        "updated: "
+                     << indexed.status().message()
+                     << " (tried again while the server runs and as it stops; "
+                        "'caseledger rebuild' mends it)"
+                     << std::endl;
+            }
+          }
+        }) {}
+  ~DeadlineIndexTakesUpAppends() {
+    stop_.Notify();
+    thread_.join();
+  }
+
+ private:
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
 int Serve(const Args& args, Io& io) {
   // Block the stop signals before any thread starts (the ledger's
   // sequencer, gRPC's pollers), so that only sigwait() below sees them.
@@ -101,13 +156,13 @@ int Serve(const Args& args, Io& io) {
     if (!text.ok()) return Fail(io, "serve", text.status());
     *pem = *text;
   }
-  double grace_seconds = 30;
-  if (args.Has("grace") &&
-      (!absl::SimpleAtod(args.Get("grace"), &grace_seconds) ||
-       !std::isfinite(grace_seconds) || grace_seconds < 0)) {
-    return UsageError(io, "serve",
-                      absl::StrCat("--grace: '", args.Get("grace"),
-                                   "' is not a number of seconds"));
+  auto grace = SecondsFlag(args, "grace", 30, 0);
+  if (!grace.ok()) {
+    return UsageError(io, "serve", std::string(grace.status().message()));
+  }
+  auto index_every = SecondsFlag(args, "index-every", 10, 0.001);
+  if (!index_every.ok()) {
+    return UsageError(io, "serve", std::string(index_every.status().message()));
   }
 
   // Bad flags are refused before the ledger and its access log are opened,
@@ -160,6 +215,8 @@ int Serve(const Args& args, Io& io) {
          << Counted((*ledger)->Size(), "entry", "entries") << "), "
          << Counted(tokens->size(), "token", "tokens") << ", access log "
          << log_path << "\n";
+  std::optional<DeadlineIndexTakesUpAppends> index_keeps_up;
+  index_keeps_up.emplace(**ledger, *index_every, io);
   io.out << "listening on " << (*server)->address() << std::endl;
 
   int signal_number = 0;
@@ -167,9 +224,9 @@ int Serve(const Args& args, Io& io) {
   io.err << "caseledger serve: "
          << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
          << ": no new calls; finishing the calls in flight\n";
-  (*server)->Shutdown(absl::Seconds(grace_seconds));
-  // What this run appended, indexed once rather than after every call, so
-  // that a long run does not leave readers an ever longer tail to fold.
+  (*server)->Shutdown(*grace);
+  // What the last calls appended, once no call can append more.
+  index_keeps_up.reset();
   CatchUpDeadlineIndex(**ledger, "serve", io);
   uint64_t size = (*ledger)->Size();
   // Closing the ledger drains the sequencer (every acknowledged append was
@@ -227,7 +284,10 @@ std::vector<Verb> ServiceVerbs() {
           "network are refused)"},
          {"grace", "SECONDS",
           "how long calls in flight may take to finish on stop (default: "
-          "30)"}},
+          "30)"},
+         {"index-every", "SECONDS",
+          "how often the deadline index takes up what was appended "
+          "(default: 10)"}},
         0,
         0},
        Serve},

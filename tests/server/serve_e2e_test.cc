@@ -615,6 +615,61 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
   EXPECT_EQ(indexed, ledger->Size());
 }
 
+// The stored deadline index follows the server's appends while it runs, so
+// "every request overdue on D" folds in at most --index-every's worth of the
+// log; it was taken up only at start and stop, and a run of months left every
+// such query folding in all it had appended (found by an audit).
+TEST_F(ServeTest, TheDeadlineIndexTakesUpAppendsWhileServing) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  ServeProcess server;
+  std::string address =
+      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                    dir_.Sub("tokens"), "--index-every", "0.1"},
+                   dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  CliRun appended = Cli(Remote(address, "appender") + "append " +
+                        Example("bounce-handled.jsonl"));
+  ASSERT_EQ(appended.code, 0) << appended.err;
+
+  LedgerOptions read_only;
+  read_only.read_only = true;
+  uint64_t indexed = 0, size = 0;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(20);
+       absl::Now() < give_up; absl::SleepFor(absl::Milliseconds(50))) {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(db, read_only));
+    ASSERT_OK_AND_ASSIGN(
+        indexed, ledger->ProjectionPosition(projections::DeadlineIndex::kName));
+    size = ledger->Size();
+    if (size > 0 && indexed == size) break;
+  }
+  EXPECT_GT(size, 0u);
+  EXPECT_EQ(indexed, size);
+  // Cross-case deadlines through the server still list the example's
+  // requests, now from the stored index.
+  CliRun deadlines = Cli(Remote(address, "reader") +
+                         "deadlines --as-of 2012-06-01 --format json");
+  EXPECT_EQ(deadlines.code, 0) << deadlines.err;
+  EXPECT_THAT(deadlines.out, HasSubstr("\"request_id\": \"DOC-1\""));
+  EXPECT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
+}
+
+// --index-every takes a positive number of seconds; anything else is refused
+// before the ledger is opened.
+TEST_F(ServeTest, AnIndexIntervalThatIsNotPositiveIsRefused) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  for (const char* every : {"0", "-1", "soon", "nan"}) {
+    CliRun r = Cli(absl::StrCat("serve --db ", db, " --tokens ",
+                                dir_.Sub("tokens"), " --index-every ", every));
+    EXPECT_EQ(r.code, 2) << every;
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("--index-every: '", every,
+                                              "' is not a positive number of "
+                                              "seconds")));
+  }
+}
+
 // docs/bad-input.md, section 1.2: a writing verb on a ledger that `serve`
 // holds is refused (exit 4) and writes nothing.
 TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {

@@ -230,6 +230,38 @@ TEST_F(ReportTest, AMessageNotInUtf8SaysHowItIsShown) {
                               "as \xEF\xBF\xBD; the file holds them as sent:"));
 }
 
+// A request whose stored message went to another address than the event
+// records: the report says so under the message, where a reader would have
+// had to compare header lines by eye (found by an audit). A message that
+// agrees says what was compared.
+TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
+  ASSERT_OK_AND_ASSIGN(
+      std::string sha,
+      ledger_->PutBlob("From: bureau@office.example\r\n"
+                       "To: Helene <helene.cote@other.example>\r\n"
+                       "Message-ID: <DOC-2.F2011-000123@office.example>\r\n"
+                       "\r\nVeuillez fournir les documents.\r\n"));
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-02-03T10:00:00Z",
+      absl::StrCat(
+          R"("document_request_sent": {"request_id": "DOC-2", "channel": )"
+          R"("EMAIL", "to": ["helene.cote@mail.example"], "from_mailbox": )"
+          R"("bureau@office.example", "message_id": )"
+          R"("<DOC-2.F2011-000123@office.example>", "body_sha256": ")",
+          sha, R"("})")));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("The stored message&#39;s own headers "
+                              "contradict this record: To: names "
+                              "helene.cote@other.example, where this record "
+                              "names helene.cote@mail.example."));
+  const std::string example =
+      Bundle(kBounceCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(example, HasSubstr("The stored message&#39;s To: and "
+                                 "Message-ID: agree with this record."));
+  EXPECT_THAT(example, Not(HasSubstr("contradict this record")));
+}
+
 // Under --as-of the summary says how many of the bundle's events the report
 // takes and from when (found by an audit: it said 24 events and listed 9).
 TEST_F(ReportTest, TheSummarySaysWhatAnAsOfLeavesOut) {

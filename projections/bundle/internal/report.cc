@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,7 @@
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
 #include "projections/bundle/internal/chart.h"
+#include "projections/bundle/internal/message_headers.h"
 #include "projections/render.h"
 
 namespace caseledger::bundle::internal {
@@ -651,7 +653,29 @@ class ReportBuilder {
                        it->second.size(), " bytes)",
                        how.empty() ? "" : absl::StrCat("; ", how), ":"));
       Add(Block::Kind::kPre, std::move(excerpt));
+      if (auto sending = SendingOf(e.event, sha)) {
+        std::string against = HeadersAgainstRecord(it->second, *sending);
+        if (!against.empty()) {
+          Add(Block::Kind::kNote, CleanText(std::move(against)));
+        }
+      }
     }
+  }
+
+  // What `e` records of the message it sent, when `sha` names that message.
+  static std::optional<RecordedSending> SendingOf(const v1::Event& e,
+                                                  const std::string& sha) {
+    if (e.has_document_request_sent() &&
+        e.document_request_sent().body_sha256() == sha) {
+      const auto& p = e.document_request_sent();
+      return RecordedSending{p.to(), p.cc(), p.message_id()};
+    }
+    if (e.has_transfer_notice_sent() &&
+        e.transfer_notice_sent().body_sha256() == sha) {
+      const auto& p = e.transfer_notice_sent();
+      return RecordedSending{p.to(), p.cc(), p.message_id()};
+    }
+    return std::nullopt;
   }
 
   void FindingsSection(bool jr) {

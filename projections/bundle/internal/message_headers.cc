@@ -1,0 +1,226 @@
+#include "projections/bundle/internal/message_headers.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace caseledger::bundle::internal {
+
+namespace {
+
+// Addresses a sentence lists before it counts the rest: a message to a
+// whole mailing list must not fill pages of the report.
+constexpr size_t kAddressesNamed = 12;
+
+std::string Listed(const std::set<std::string>& addresses) {
+  if (addresses.empty()) return "no one";
+  std::vector<std::string> named;
+  for (const std::string& a : addresses) {
+    if (named.size() == kAddressesNamed) break;
+    named.push_back(a);
+  }
+  std::string out = absl::StrJoin(named, ", ");
+  if (addresses.size() > named.size()) {
+    absl::StrAppend(&out, " and ", addresses.size() - named.size(), " more");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> HeaderFields(
+    std::string_view message) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  const absl::string_view text(message.data(), message.size());
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == absl::string_view::npos) end = text.size();
+    absl::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;  // the body follows
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (fields.empty()) break;
+      absl::StrAppend(&fields.back().second, line);
+      continue;
+    }
+    // An mbox "From " line may open a saved message (its date holds
+    // colons); any other line without a colon ends what can be read as a
+    // header section.
+    if (fields.empty() && absl::StartsWith(line, "From ")) continue;
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) break;
+    fields.emplace_back(absl::AsciiStrToLower(
+                            absl::StripAsciiWhitespace(line.substr(0, colon))),
+                        std::string(line.substr(colon + 1)));
+  }
+  for (auto& [name, value] : fields) {
+    value = std::string(absl::StripAsciiWhitespace(value));
+  }
+  return fields;
+}
+
+std::vector<std::string> AddressesIn(std::string_view list) {
+  std::vector<std::string> out;
+  // The text of one mailbox outside and inside its angle brackets; with
+  // angle brackets, what is outside them is the display name.
+  std::string bare, angle;
+  bool in_angle = false, had_angle = false, quoted = false;
+  int comment_depth = 0;
+  auto finish = [&] {
+    std::string address = had_angle ? angle : bare;
+    // An obsolete route ("<@relay:user@host>") before the address.
+    if (had_angle) {
+      if (size_t colon = address.rfind(':'); colon != std::string::npos) {
+        address.erase(0, colon + 1);
+      }
+    }
+    if (!address.empty()) out.push_back(absl::AsciiStrToLower(address));
+    bare.clear();
+    angle.clear();
+    had_angle = in_angle = false;
+  };
+  for (size_t i = 0; i < list.size(); ++i) {
+    const char c = list[i];
+    std::string& into = in_angle ? angle : bare;
+    if (comment_depth > 0) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '(') {
+        ++comment_depth;
+      } else if (c == ')') {
+        --comment_depth;
+      }
+      continue;
+    }
+    if (quoted) {
+      into.push_back(c);
+      if (c == '\\' && i + 1 < list.size()) {
+        into.push_back(list[++i]);
+      } else if (c == '"') {
+        quoted = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        quoted = true;
+        into.push_back(c);
+        break;
+      case '(':
+        comment_depth = 1;
+        break;
+      case '<':
+        in_angle = had_angle = true;
+        angle.clear();
+        break;
+      case '>':
+        in_angle = false;
+        break;
+      case ':':
+        if (in_angle) {
+          angle.push_back(c);
+        } else {
+          bare.clear();  // a group's name
+        }
+        break;
+      case ',':
+        if (in_angle) {
+          angle.push_back(c);
+        } else {
+          finish();
+        }
+        break;
+      case ';':
+        finish();
+        break;
+      case ' ':
+      case '\t':
+      case '\r':
+      case '\n':
+        break;
+      default:
+        into.push_back(c);
+    }
+  }
+  finish();
+  return out;
+}
+
+std::string HeadersAgainstRecord(std::string_view message,
+                                 const RecordedSending& recorded) {
+  const auto fields = HeaderFields(message);
+  if (fields.empty()) return "";
+  std::vector<std::string> differences, agreeing;
+  auto recipients =
+      [&](const char* name, const char* field,
+          const google::protobuf::RepeatedPtrField<std::string>& in_record) {
+        bool present = false;
+        std::set<std::string> in_message, in_event;
+        for (const auto& [n, value] : fields) {
+          if (n != field) continue;
+          present = true;
+          for (std::string& a : AddressesIn(value))
+            in_message.insert(std::move(a));
+        }
+        for (const std::string& a : in_record) {
+          in_event.insert(absl::AsciiStrToLower(absl::StripAsciiWhitespace(a)));
+        }
+        if (!present && in_event.empty()) return;
+        if (in_message == in_event) {
+          agreeing.push_back(name);
+        } else if (!present) {
+          differences.push_back(absl::StrCat("the message has no ", name,
+                                             " field, where this record names ",
+                                             Listed(in_event)));
+        } else {
+          differences.push_back(
+              absl::StrCat(name, " names ", Listed(in_message),
+                           ", where this record names ", Listed(in_event)));
+        }
+      };
+  recipients("To:", "to", recorded.to);
+  recipients("Cc:", "cc", recorded.cc);
+  if (!recorded.message_id.empty()) {
+    const std::string* id = nullptr;
+    for (const auto& [n, value] : fields) {
+      if (n == "message-id") {
+        id = &value;
+        break;
+      }
+    }
+    if (id == nullptr) {
+      differences.push_back(
+          absl::StrCat("the message has no Message-ID: field, where this "
+                       "record names ",
+                       recorded.message_id));
+    } else if (absl::string_view(*id) !=
+               absl::StripAsciiWhitespace(recorded.message_id)) {
+      differences.push_back(absl::StrCat("Message-ID: is ", *id,
+                                         ", where this record names ",
+                                         recorded.message_id));
+    } else {
+      agreeing.push_back("Message-ID:");
+    }
+  }
+  if (!differences.empty()) {
+    return absl::StrCat(
+        "The stored message's own headers contradict this record: ",
+        absl::StrJoin(differences, "; "), ".");
+  }
+  if (agreeing.empty()) return "";
+  const bool one = agreeing.size() == 1;
+  std::string named = agreeing.back();
+  if (!one) {
+    agreeing.pop_back();
+    named = absl::StrCat(absl::StrJoin(agreeing, ", "), " and ", named);
+  }
+  return absl::StrCat("The stored message's ", named,
+                      one ? " agrees" : " agree", " with this record.");
+}
+
+}  // namespace caseledger::bundle::internal

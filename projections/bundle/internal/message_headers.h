@@ -1,0 +1,49 @@
+// What a stored message's own headers say against the event that records
+// its sending. The court's question is what was sent, to whom: an event
+// that names one address while the message it points to went to another
+// is a contradiction the report must put in front of the reader, not leave
+// for them to spot in a header block (found by an audit).
+//
+// Only the fields an office's mail system writes verbatim are compared:
+// the recipients (To, Cc, as addresses) and Message-ID. The subject is not:
+// events record a short subject for people, and the examples' messages
+// carry a longer one.
+//
+// Thread safety: pure functions, thread-safe.
+#ifndef CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_MESSAGE_HEADERS_H_
+#define CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_MESSAGE_HEADERS_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "google/protobuf/repeated_ptr_field.h"
+
+namespace caseledger::bundle::internal {
+
+// The fields of the message's header section (up to its first empty line),
+// unfolded, in order: lowercase name and value without surrounding space.
+std::vector<std::pair<std::string, std::string>> HeaderFields(
+    std::string_view message);
+
+// The addresses an address-list field names (RFC 5322 §3.4), lowercase,
+// in order: display names, comments, quoted text and group names dropped.
+std::vector<std::string> AddressesIn(std::string_view list);
+
+// What the event records of the message it points to.
+struct RecordedSending {
+  const google::protobuf::RepeatedPtrField<std::string>& to;
+  const google::protobuf::RepeatedPtrField<std::string>& cc;
+  const std::string& message_id;
+};
+
+// One sentence for the report: where the message's To, Cc and Message-ID
+// differ from `recorded` (recipients as sets of addresses, case aside), or
+// that they agree. "" when the message has no header section to compare.
+std::string HeadersAgainstRecord(std::string_view message,
+                                 const RecordedSending& recorded);
+
+}  // namespace caseledger::bundle::internal
+
+#endif  // CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_MESSAGE_HEADERS_H_

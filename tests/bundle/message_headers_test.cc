@@ -1,0 +1,98 @@
+// A stored message's headers against the event that records its sending
+// (projections/bundle/internal/message_headers.h).
+#include "projections/bundle/internal/message_headers.h"
+
+#include "caseledger/v1/events.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace caseledger::bundle::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+TEST(HeaderFieldsTest, UnfoldsAndStopsAtTheBody) {
+  EXPECT_THAT(HeaderFields("From: a@x.example\r\nTo: b@y.example,\r\n"
+                           "\tc@z.example\r\nSUBJECT:  hi \r\n\r\n"
+                           "To: not-a-header@body.example\r\n"),
+              ElementsAre(Pair("from", "a@x.example"),
+                          Pair("to", "b@y.example,\tc@z.example"),
+                          Pair("subject", "hi")));
+  // Bare LF lines, and an mbox "From " line before the fields.
+  EXPECT_THAT(HeaderFields("From sender Mon Jan  1 00:00:00 2011\nTo: b@y\n"),
+              ElementsAre(Pair("to", "b@y")));
+  EXPECT_THAT(HeaderFields("no header here\r\nTo: b@y\r\n"), IsEmpty());
+  EXPECT_THAT(HeaderFields(""), IsEmpty());
+}
+
+TEST(AddressesInTest, TakesTheAddressesOutOfEveryMailboxForm) {
+  EXPECT_THAT(AddressesIn("Maria.Santos@Mail.example"),
+              ElementsAre("maria.santos@mail.example"));
+  // A display name holding a comma, a comment, angle brackets.
+  EXPECT_THAT(AddressesIn("\"Santos, Maria\" <maria@mail.example>, "
+                          "rep@law.example (counsel)"),
+              ElementsAre("maria@mail.example", "rep@law.example"));
+  // Groups, an empty group, an obsolete route, an encoded display name.
+  EXPECT_THAT(
+      AddressesIn("Family: a@x.example, b@x.example;, "
+                  "undisclosed-recipients:;, <@relay.example:c@x."
+                  "example>, =?UTF-8?B?w4lsaXNl?= <d@x.example>"),
+      ElementsAre("a@x.example", "b@x.example", "c@x.example", "d@x.example"));
+  // A quoted local part keeps its quotes; nested comments go.
+  EXPECT_THAT(AddressesIn("\"john doe\"@x.example (a (nested) comment)"),
+              ElementsAre("\"john doe\"@x.example"));
+  EXPECT_THAT(AddressesIn(""), IsEmpty());
+}
+
+class HeadersAgainstRecordTest : public ::testing::Test {
+ protected:
+  std::string Against(const std::string& message) {
+    return HeadersAgainstRecord(message,
+                                {sent_.to(), sent_.cc(), sent_.message_id()});
+  }
+  v1::DocumentRequestSent sent_;
+};
+
+TEST_F(HeadersAgainstRecordTest, AgreementIsSaidForWhatWasCompared) {
+  sent_.add_to("maria@mail.example");
+  sent_.set_message_id("<DOC-1@office.example>");
+  EXPECT_EQ(Against("To: Maria <MARIA@mail.example>\r\n"
+                    "Message-ID: <DOC-1@office.example>\r\n\r\nbody"),
+            "The stored message's To: and Message-ID: agree with this "
+            "record.");
+  sent_.clear_message_id();
+  EXPECT_EQ(Against("To: maria@mail.example\r\n\r\n"),
+            "The stored message's To: agrees with this record.");
+  // Nothing to compare: no header section.
+  EXPECT_EQ(Against("just a body"), "");
+}
+
+TEST_F(HeadersAgainstRecordTest, ContradictionsAreNamed) {
+  sent_.add_to("maria@mail.example");
+  sent_.add_cc("rep@law.example");
+  sent_.set_message_id("<DOC-1@office.example>");
+  EXPECT_EQ(Against("To: maria@mail.example, other@else.example\r\n"
+                    "Message-ID: <DOC-9@office.example>\r\n\r\n"),
+            "The stored message's own headers contradict this record: To: "
+            "names maria@mail.example, other@else.example, where this record "
+            "names maria@mail.example; the message has no Cc: field, where "
+            "this record names rep@law.example; Message-ID: is "
+            "<DOC-9@office.example>, where this record names "
+            "<DOC-1@office.example>.");
+}
+
+TEST_F(HeadersAgainstRecordTest, ALongListIsCountedNotSpelledOut) {
+  std::string to = "To: ";
+  for (int i = 0; i < 30; ++i) {
+    to += "user" + std::to_string(i + 10) + "@list.example, ";
+  }
+  sent_.add_to("maria@mail.example");
+  EXPECT_THAT(Against(to + "\r\n\r\n"),
+              ::testing::HasSubstr("user21@list.example and 18 more, where "
+                                   "this record names maria@mail.example"));
+}
+
+}  // namespace
+}  // namespace caseledger::bundle::internal

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "caseledger/v1/ledger.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/recorded_event.h"
@@ -21,6 +23,24 @@
 
 namespace caseledger::bundle {
 namespace {
+
+// Whether `bytes`, which `parsed` was decoded from, are the one encoding the
+// ledger writes of it (docs/formats.md §1): protobuf's parser keeps the last
+// of a field given twice and skips fields it does not know, so other bytes
+// could mean one thing to this verifier and another to a reader that keeps
+// the first (found by an audit: a case_id given twice passed). Unknown
+// fields are dropped before encoding again, so that they differ too.
+bool IsTheLedgersEncoding(google::protobuf::Message& parsed,
+                          std::string_view bytes) {
+  parsed.DiscardUnknownFields();
+  std::string again;
+  google::protobuf::io::StringOutputStream stream(&again);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  parsed.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return again == bytes;
+}
 
 using internal::Manifest;
 using Status = BundleCheck::Status;
@@ -204,9 +224,12 @@ class Verifier {
     } else {
       auto body = VerifyNote(*sig, key_);
       if (!body.ok()) {
+        // The note's own words: "no signature by K", or the line that
+        // failed (a second line claiming K, the 101st signature), where "not
+        // signed by K" misled when a valid line by K was there (found by an
+        // audit).
         c.problems.push_back(
-            absl::StrCat("manifest.sig: not signed by the key ", key_.name,
-                         " (", body.status().message(), ")"));
+            absl::StrCat("manifest.sig: ", body.status().message()));
       } else if (json != nullptr &&
                  *body != internal::ManifestStatement(*json)) {
         c.problems.push_back(absl::StrCat(
@@ -338,6 +361,14 @@ class Verifier {
             absl::StrCat(entry_path, ": not a LedgerEntry (docs/formats.md)"));
         continue;
       }
+      if (v1::LedgerEntry decoded = entry;
+          !IsTheLedgersEncoding(decoded, *entry_bytes)) {
+        c.problems.push_back(absl::StrCat(
+            entry_path,
+            ": not the one encoding docs/formats.md §1 gives its entry (a "
+            "field repeated, out of order or unknown, or a number not in its "
+            "shortest form)"));
+      }
       if (event_file->size() < internal::kSaltBytes) {
         c.problems.push_back(absl::StrCat(event_path, ": shorter than its ",
                                           internal::kSaltBytes, "-byte salt"));
@@ -380,6 +411,13 @@ class Verifier {
       if (!e.event.ParseFromString(e.event_bytes)) {
         c.problems.push_back(
             absl::StrCat(event_path, ": the event bytes are not an Event"));
+      } else if (v1::Event decoded = e.event;
+                 !IsTheLedgersEncoding(decoded, e.event_bytes)) {
+        c.problems.push_back(absl::StrCat(
+            event_path,
+            ": the event bytes are not the encoding the ledger writes of "
+            "their event (a field or payload repeated, out of order or "
+            "unknown to this version of caseledger)"));
       } else {
         if (e.event.case_id() != manifest_.case_id) {
           c.problems.push_back(absl::StrCat(event_path,
@@ -463,6 +501,13 @@ class Verifier {
           absl::StrCat("since-checkpoint.txt: ", since.status().message()));
       Finish(c, "");
       return;
+    }
+    // The same key could sign for another log; a tree of another origin
+    // extends nothing of this one's (found by an audit).
+    if (since->origin != manifest_.origin) {
+      c.problems.push_back(absl::StrCat("since-checkpoint.txt: origin \"",
+                                        since->origin,
+                                        "\" differs from the manifest's"));
     }
     auto proof = internal::ParseProofJson(*json, "old_size", "new_size");
     if (!proof.ok()) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
@@ -375,6 +376,90 @@ TEST_F(TamperTest, AnExtraMemberFails) {
   BundleVerdict v = Verify(Repack(members));
   EXPECT_FALSE(v.ok());
   EXPECT_TRUE(Mentions(v, "messages/extra.eml")) << Describe(v);
+}
+
+// Bytes protobuf decodes but the ledger never writes: a case_id given twice
+// (the parser keeps the last, another reader might keep the first), an
+// unknown field. An insider with the key could sign a tree of them; each
+// has one encoding (docs/formats.md §1), so each fails (found by an
+// audit: both passed).
+TEST_F(TamperTest, AnEntryOrEventNotInTheLedgersEncodingFails) {
+  auto members = Members(bundle_);
+  std::string& entry = members["events/1.entry"];
+  ASSERT_EQ(entry.substr(0, 2), std::string("\x08\x01", 2));
+  entry.insert(2,
+               "\x12\x0c"
+               "E2099-999999");
+  members["events/2.event"] += "\xf8\x07\x01";  // field 127, unknown
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_FALSE(v.ok());
+  EXPECT_TRUE(Mentions(v, "events/1.entry: not the one encoding"))
+      << Describe(v);
+  EXPECT_TRUE(Mentions(v,
+                       "events/2.event: the event bytes are not the encoding "
+                       "the ledger writes"))
+      << Describe(v);
+  EXPECT_FALSE(Mentions(v, "events/3.")) << Describe(v);
+}
+
+// manifest.sig is covered by no digest, so anyone may add lines to it.
+// Lines by other keys are ignored up to the note's limit of 100 signatures;
+// a second line claiming the ledger's key must verify. Either failure names
+// the line, where "not signed by the key" misled while the ledger's valid
+// line was there (found by an audit).
+TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
+  auto members = Members(bundle_);
+  const std::string genuine = members["manifest.sig"];
+  auto with_others = [&](int n) {
+    std::string sig = genuine;
+    for (int i = 0; i < n; ++i) {
+      absl::StrAppend(&sig, "\xE2\x80\x94 k", i, ".example/x ",
+                      Base64Encode(std::string(68, static_cast<char>(i))),
+                      "\n");
+    }
+    members["manifest.sig"] = sig;
+    return Verify(Repack(members));
+  };
+  EXPECT_TRUE(with_others(96).ok());
+  BundleVerdict many = with_others(101);
+  EXPECT_TRUE(Mentions(many, "manifest.sig: signed note line "))
+      << Describe(many);
+  EXPECT_TRUE(Mentions(many, ": more than 100 signatures")) << Describe(many);
+
+  // The ledger's own line again, one signature byte changed.
+  const size_t line = genuine.rfind("\xE2\x80\x94 ");
+  std::string altered = genuine.substr(line);
+  altered[altered.size() - 10] =
+      altered[altered.size() - 10] == 'A' ? 'B' : 'A';
+  members["manifest.sig"] = genuine + altered;
+  BundleVerdict claimed = Verify(Repack(members));
+  EXPECT_TRUE(FailedChecks(claimed).count("signature")) << Describe(claimed);
+  EXPECT_TRUE(Mentions(claimed, "does not verify")) << Describe(claimed);
+  EXPECT_FALSE(Mentions(claimed, "not signed by")) << Describe(claimed);
+}
+
+// An earlier checkpoint the ledger's key signed for another origin extends
+// nothing of this ledger's (found by an audit: it passed).
+TEST_F(TamperTest, AnEarlierCheckpointOfAnotherOriginFails) {
+  ASSERT_OK_AND_ASSIGN(std::string old_note, ledger_->SignCheckpoint());
+  Export(kBounceCase, v1::BundlePurpose::INVESTIGATION);  // grows the tree
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  r.since_checkpoint = old_note;
+  ASSERT_OK_AND_ASSIGN(ExportResult result, ExportBundle(*ledger_, r));
+  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_));
+  ASSERT_OK_AND_ASSIGN(Checkpoint old_checkpoint,
+                       VerifyCheckpoint(old_note, key));
+  old_checkpoint.origin = "evil.example/other";
+  auto members = Members(result.bytes);
+  ASSERT_OK_AND_ASSIGN(members["since-checkpoint.txt"],
+                       ledger_->SignNote(CheckpointBody(old_checkpoint)));
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_EQ(FailedChecks(v), std::set<std::string>{"consistency"})
+      << Describe(v);
+  EXPECT_TRUE(Mentions(v,
+                       "since-checkpoint.txt: origin \"evil.example/other\" "
+                       "differs from the manifest's"))
+      << Describe(v);
 }
 
 TEST_F(TamperTest, AnotherLedgersKeyFails) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_util.h"
 
@@ -89,6 +90,9 @@ TEST(ZipTest, ReaderRejectsDotDotAndOddNames) {
     auto members = ReadZip(zip);
     EXPECT_FALSE(members.ok()) << name;
   }
+  // The refusal quotes the name.
+  EXPECT_THAT(std::string(ReadZip(RawZip({{"../x", "x"}})).status().message()),
+              ::testing::HasSubstr("member name '../x' is not a bundle path"));
 }
 
 TEST(ZipTest, ReaderRejectsDuplicateNames) {
@@ -188,6 +192,13 @@ TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
   }
   EXPECT_FALSE(ReadZip(zip + "x").ok());
   EXPECT_FALSE(ReadZip("x" + zip).ok());
+  // Bytes after the end record are named as such, not as a bad signature
+  // of whatever stands where the end record should (found by an audit).
+  EXPECT_EQ(ReadZip(zip + "0123456789").status().message(),
+            absl::StrCat("not a bundle archive: offset ", zip.size(),
+                         ": 10 bytes follow the end record (an archive "
+                         "comment or data appended to the file); a bundle "
+                         "ends with its end record"));
 }
 
 TEST(ZipTest, RandomGarbageNeverCrashes) {

@@ -211,6 +211,21 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   }
   if (r.size() < kEndSize) return Bad(0, "too short for a ZIP end record");
   const uint64_t end = r.size() - kEndSize;
+  if (r.U32(end) != kEndSignature) {
+    // An archive comment, or bytes appended to the file, put the end record
+    // elsewhere; say so rather than show the signature of what is there
+    // (found by an audit). A comment is at most 65,535 bytes.
+    const std::string_view whole = r.Slice(0, r.size());
+    const size_t from = end > 0xffff ? end - 0xffff : 0;
+    const size_t found = whole.rfind("PK\x05\x06", end);
+    if (found != std::string_view::npos && found >= from) {
+      return Bad(found + kEndSize,
+                 absl::StrCat(end - found,
+                              " bytes follow the end record (an archive "
+                              "comment or data appended to the file); a "
+                              "bundle ends with its end record"));
+    }
+  }
   ZIP_EXPECT(kCode, r.U32(end), end, kEndSignature, "end record signature");
   ZIP_EXPECT(kNumber, r.U16(end + 4), end + 4, 0, "disk number");
   ZIP_EXPECT(kNumber, r.U16(end + 6), end + 6, 0, "central directory disk");
@@ -260,7 +275,9 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     }
     const std::string_view name = r.Slice(cd + kCentralHeaderSize, name_len);
     if (!IsValidMemberName(name)) {
-      return Bad(cd + kCentralHeaderSize, "member name is not a bundle path");
+      return Bad(cd + kCentralHeaderSize,
+                 absl::StrCat("member name '", std::string(name),
+                              "' is not a bundle path"));
     }
     if (!members.empty() && !(members.back().name < name)) {
       return Bad(cd + kCentralHeaderSize,

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/grpc.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -123,7 +122,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       };
   server->service_ = std::make_unique<LedgerService>(options.service);
 
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, Credentials(options), &port);
@@ -131,6 +129,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // one address would each take some of the clients' appends.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(&server->health_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_response_bytes);
   grpc::ResourceQuota quota("caseledger-serve");
@@ -142,13 +141,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     absl::MutexLock lock(&server->mu_);
     server->server_ = builder.BuildAndStart();
     if (server->server_ != nullptr) {
-      if (auto* health = server->server_->GetHealthCheckService()) {
-        // Probes ask for the server ("") or for the service by name.
-        const bool serving = options.service.ledger->AcceptsAppends().ok();
-        health->SetServingStatus(v1::Ledger::service_full_name(), serving);
-        health->SetServingStatus(serving);
-        server->not_serving_ = !serving;
-      }
+      const bool serving = options.service.ledger->AcceptsAppends().ok();
+      server->health_.SetServing(serving);
+      server->not_serving_ = !serving;
     }
   }
   if (server->server_ == nullptr || port == 0) {
@@ -166,12 +161,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
 void Server::StopServingHealth() {
   absl::MutexLock lock(&mu_);
-  // Once: the health service tells watchers of every call, change or not.
+  // Once: the status never comes back to SERVING.
   if (server_ == nullptr || not_serving_) return;
   not_serving_ = true;
-  if (auto* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus(false);
-  }
+  health_.SetServing(false);
 }
 
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
@@ -183,6 +176,7 @@ void Server::Shutdown(absl::Duration grace) {
     shut_down_ = true;
   }
   StopServingHealth();
+  health_.Shutdown();
   service_->BeginShutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "tools/server/health.h"
 #include "tools/server/service.h"
 
 namespace caseledger::server {
@@ -72,6 +73,7 @@ class Server {
   void StopServingHealth();
 
   std::unique_ptr<LedgerService> service_;
+  HealthService health_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   int port_ = 0;

@@ -106,6 +106,20 @@ class BundleFixture : public ::testing::Test {
   }
 
   // Exports (recording the export) and returns the bundle.
+  // A bundle of the bounce case with a consistency proof from a checkpoint
+  // signed before an export grew the tree, which `old_note` receives.
+  ExportResult ExportSinceAnEarlierCheckpoint(std::string* old_note) {
+    auto note = ledger_->SignCheckpoint();
+    EXPECT_TRUE(note.ok()) << note.status();
+    *old_note = note.ok() ? *note : "";
+    Export(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+    ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+    r.since_checkpoint = *old_note;
+    auto result = ExportBundle(*ledger_, r);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *std::move(result) : ExportResult{};
+  }
+
   ExportResult Export(const std::string& case_id,
                       v1::BundlePurpose::Value purpose,
                       uint64_t tree_size = 0) {

@@ -240,11 +240,8 @@ TEST_F(BundleTest, ProjectionsAreEvaluatedWhenTheTreeStoodAtItsSize) {
 }
 
 TEST_F(BundleTest, SinceCheckpointAddsAVerifiedConsistencyProof) {
-  ASSERT_OK_AND_ASSIGN(std::string old_note, ledger_->SignCheckpoint());
-  Export(kBounceCase, v1::BundlePurpose::INVESTIGATION);  // grows the tree
-  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
-  r.since_checkpoint = old_note;
-  ASSERT_OK_AND_ASSIGN(ExportResult result, ExportBundle(*ledger_, r));
+  std::string old_note;
+  ExportResult result = ExportSinceAnEarlierCheckpoint(&old_note);
   BundleVerdict v = Verify(result.bytes);
   ASSERT_TRUE(v.ok()) << Describe(v);
   bool checked = false;
@@ -273,6 +270,7 @@ TEST_F(BundleTest, SinceCheckpointAddsAVerifiedConsistencyProof) {
   ASSERT_OK_AND_ASSIGN(
       std::string forged,
       SignCheckpoint(Checkpoint{"bundle.example/log", 3, {}}, other));
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
   r.since_checkpoint = forged;
   EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -441,11 +439,8 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
 // An earlier checkpoint the ledger's key signed for another origin extends
 // nothing of this ledger's (found by an audit: it passed).
 TEST_F(TamperTest, AnEarlierCheckpointOfAnotherOriginFails) {
-  ASSERT_OK_AND_ASSIGN(std::string old_note, ledger_->SignCheckpoint());
-  Export(kBounceCase, v1::BundlePurpose::INVESTIGATION);  // grows the tree
-  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
-  r.since_checkpoint = old_note;
-  ASSERT_OK_AND_ASSIGN(ExportResult result, ExportBundle(*ledger_, r));
+  std::string old_note;
+  ExportResult result = ExportSinceAnEarlierCheckpoint(&old_note);
   ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_));
   ASSERT_OK_AND_ASSIGN(Checkpoint old_checkpoint,
                        VerifyCheckpoint(old_note, key));

@@ -1,5 +1,7 @@
 #include "tools/cli.h"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -305,6 +307,29 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
          "prove or backup against a server.\n";
 }
 
+// The least address space (ulimit -v) a verb is started with. RocksDB and
+// the allocator reserve address space for each thread and cache, and a
+// thread RocksDB cannot start ends the process (std::system_error, exit
+// 134) wherever it is, after "appended" was printed or before (found by an
+// audit). On a small ledger read, verify and append need ~230 MiB and
+// export ~345 MiB; larger ledgers need more.
+constexpr rlim_t kLeastAddressSpace = rlim_t{512} << 20;
+
+// kResourceExhausted when ulimit -v is below kLeastAddressSpace.
+absl::Status CheckAddressSpace() {
+  struct rlimit space;
+  if (::getrlimit(RLIMIT_AS, &space) != 0 || space.rlim_cur == RLIM_INFINITY ||
+      space.rlim_cur >= kLeastAddressSpace) {
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the address-space limit (ulimit -v) is ", space.rlim_cur >> 20,
+      " MiB; caseledger needs at least ", kLeastAddressSpace >> 20,
+      " MiB (its storage engine reserves address space for threads and "
+      "caches, and a thread it cannot start ends the process mid-command); "
+      "nothing was done: raise the limit"));
+}
+
 }  // namespace
 
 int Main(const std::vector<std::string>& all_argv, Io& io) {
@@ -343,6 +368,9 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     if (args->Has("db") && !verb.spec.opens_no_ledger.empty()) {
       io.err << "caseledger " << verb.spec.name
              << ": --db is not used: " << verb.spec.opens_no_ledger << "\n";
+    }
+    if (absl::Status space = CheckAddressSpace(); !space.ok()) {
+      return Fail(io, verb.spec.name, space);
     }
     if (remote.active()) return RunRemote(remote, verb.spec.name, *args, io);
     return verb.run(*args, io);

@@ -610,8 +610,6 @@ TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
   EXPECT_THAT(garbage.err, HasSubstr("--pubkey"));
 }
 
-// The checkpoints a store holds can be deleted with the entries after
-// them; a checkpoint kept elsewhere cannot.
 // A write past the file-size limit fails as on a full disk (EFBIG rather
 // than ENOSPC). RocksDB's own info log aborted the process then (SIGABRT, an
 // assertion in Debian's build); the append must fail with exit 4 instead,
@@ -656,6 +654,37 @@ TEST_F(CliTest, ServeTakesTheFileDescriptorsItMayAndWarnsWhenFew) {
   EXPECT_THAT(raised.err, Not(HasSubstr("file descriptors")));
 }
 
+// Below 512 MiB of address space (ulimit -v) RocksDB may fail to start a
+// thread, which ends the process (exit 134) mid-command, once after it had
+// printed "appended" (found by an audit). The verb is refused before it
+// opens anything.
+TEST_F(CliTest, AnAddressSpaceTooSmallIsRefusedBeforeAnythingIsDone) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer needs more address space than any limit";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP() << "AddressSanitizer needs more address space than any limit";
+#endif
+#endif
+  Init();
+  const std::string append =
+      "append --db " + Db() + " " + Example("bounce-handled.jsonl");
+  CliRun small = testing::RunCli(
+      absl::StrCat("ulimit -v 300000; exec ", CASELEDGER_BINARY), append, dir_);
+  EXPECT_EQ(small.code, 4) << small.err;
+  EXPECT_THAT(small.err,
+              HasSubstr("caseledger append: the address-space limit (ulimit "
+                        "-v) is 292 MiB; caseledger needs at least 512 MiB"));
+  EXPECT_EQ(EventCount(), 0);
+  CliRun enough = testing::RunCli(
+      absl::StrCat("ulimit -v 1000000; exec ", CASELEDGER_BINARY), append,
+      dir_);
+  EXPECT_EQ(enough.code, 0) << enough.err;
+  EXPECT_EQ(EventCount(), 10);
+}
+
+// The checkpoints a store holds can be deleted with the entries after
+// them; a checkpoint kept elsewhere cannot.
 TEST_F(CliTest, VerifyAgainstACheckpointKeptElsewhereFindsARollback) {
   InitWithCheckpointedExample();
   const std::string old_db = dir_.Sub("old");

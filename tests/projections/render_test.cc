@@ -305,6 +305,22 @@ TEST(EvaluationTest, ParsesRfc3339AndDatesAsEndOfDay) {
   EXPECT_EQ(t, T("2012-08-01T12:00:00Z"));
   ASSERT_OK_AND_ASSIGN(absl::Time day, ParseEvaluationTime("2012-08-01", "x"));
   EXPECT_EQ(day, T("2012-08-02T00:00:00Z") - absl::Nanoseconds(1));
+  // Spellings RFC 3339 allows, and those Abseil's parser takes but RFC
+  // 3339 does not (found by an audit), which occurred_at refuses too.
+  for (const char* good :
+       {"2012-08-01t12:00:00z", "2012-08-01T12:00:00.5Z",
+        "2012-08-01T12:00:00-00:00", "2012-08-01T23:59:60Z"}) {
+    EXPECT_TRUE(ParseEvaluationTime(good, "x").ok()) << good;
+  }
+  for (const char* unspelled :
+       {"2012-08-01T12:00:00+0500", "2012-08-01T12:00:00+05",
+        "10000-01-01T00:00:00Z", " 2012-08-01", "2012-08-01 ",
+        "2012-08-01T12:00:00.Z", "2012-08-01T12:00Z", "2012-8-01",
+        "2012-08-01T12:00:00", "2012-02-30", "2012-08-01T24:00:00Z"}) {
+    EXPECT_EQ(ParseEvaluationTime(unspelled, "x").status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << unspelled;
+  }
   const auto bad = ParseEvaluationTime("yesterday", "--as-of");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--as-of"));

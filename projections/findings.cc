@@ -704,18 +704,8 @@ class RuleEvaluator {
     return chain;
   }
 
-  // The requests `r` resends, directly or through another resend, nearest
-  // first. Bounded by the number of requests, whatever the events say.
   std::vector<const RequestFacts*> Resent(const RequestFacts& r) const {
-    std::vector<const RequestFacts*> resent;
-    for (const RequestFacts* m = &r; m->sent != nullptr &&
-                                     !m->request().resend_of().empty() &&
-                                     resent.size() < a_.requests().size();) {
-      m = a_.Find(m->request().resend_of());
-      if (m == nullptr || m->sent == nullptr) break;
-      resent.push_back(m);
-    }
-    return resent;
+    return a_.Resent(r);
   }
 
   // The earlier sendings of `r`'s request that its chain (ChainBefore)

@@ -266,6 +266,18 @@ const RequestFacts* Analysis::Find(std::string_view id) const {
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
+std::vector<const RequestFacts*> Analysis::Resent(const RequestFacts& r) const {
+  std::vector<const RequestFacts*> resent;
+  for (const RequestFacts* m = &r; m->sent != nullptr &&
+                                   !m->request().resend_of().empty() &&
+                                   resent.size() < requests_.size();) {
+    m = Find(m->request().resend_of());
+    if (m == nullptr || m->sent == nullptr) break;
+    resent.push_back(m);
+  }
+  return resent;
+}
+
 Analysis::OnFile Analysis::FileBefore(const CaseEvent* at) const {
   OnFile file;
   for (const CaseEvent* e : events_) {
@@ -367,12 +379,28 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
     if (IsBefore(e, at)) return DeadlineState::kSuperseded;
   }
   const std::optional<absl::Time> deadline = DeadlineBefore(r, at);
-  for (const CaseEvent* e : r.receipts) {
-    if (IsBefore(e, at) && e->event.documents_received().complete()) {
-      return !deadline.has_value() || e->occurred_at <= *deadline
-                 ? DeadlineState::kSatisfied
-                 : DeadlineState::kSatisfiedLate;
+  // A resend is the same request sent again: an applicant who answered the
+  // first email complied, as NON_COMPLIANCE_AFTER_DEADLINE counts it (found
+  // by an audit: such documents left the resend OVERDUE and the case
+  // AWAITING_DOCUMENTS). Each list is in business-time order, so the first
+  // complete receipt of each is its earliest.
+  std::vector<const RequestFacts*> answered = Resent(r);
+  answered.insert(answered.begin(), &r);
+  std::optional<absl::Time> complete_at;
+  for (const RequestFacts* m : answered) {
+    for (const CaseEvent* e : m->receipts) {
+      if (IsBefore(e, at) && e->event.documents_received().complete()) {
+        if (!complete_at || e->occurred_at < *complete_at) {
+          complete_at = e->occurred_at;
+        }
+        break;
+      }
     }
+  }
+  if (complete_at) {
+    return !deadline.has_value() || *complete_at <= *deadline
+               ? DeadlineState::kSatisfied
+               : DeadlineState::kSatisfiedLate;
   }
   if (const CaseEvent* in_force = DecisionBefore(at); in_force != nullptr) {
     const auto& decision = in_force->event.case_decided();

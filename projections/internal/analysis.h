@@ -80,6 +80,9 @@ class Analysis {
   const std::vector<const RequestFacts*>& requests() const { return requests_; }
   // The request with this id (sent or only named), or nullptr.
   const RequestFacts* Find(std::string_view id) const;
+  // The requests `r` resends, directly or through another resend, nearest
+  // first. Bounded by the number of requests, whatever the events say.
+  std::vector<const RequestFacts*> Resent(const RequestFacts& r) const;
 
   // What is on file after every included event strictly before `at` in
   // business-time order; `at` == nullptr means after every included event.
@@ -107,7 +110,8 @@ class Analysis {
   const CaseEvent* DecisionBefore(const CaseEvent* at) const;
   // The deadline status of sent request `r` after the events strictly
   // before `at`, judged at `at`'s occurred_at (nullptr: after every event,
-  // judged at judged_at()). Needs r.sent.
+  // judged at judged_at()). Complete documents for a request `r` resends
+  // satisfy `r` too. Needs r.sent.
   DeadlineState StateBefore(const RequestFacts& r, const CaseEvent* at) const;
   // True when `r` was open just before `at`: sent before it, and its status
   // then PENDING, OVERDUE or DELIVERY_FAILED (so a NON_COMPLIANCE refusal on

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "projections/case_state.h"
 #include "tests/projections/case_builder.h"
 
 namespace caseledger::projections {
@@ -114,6 +115,38 @@ TEST(DeadlineStateTest, SupersededTakesPrecedenceOverSatisfied) {
       .set_resend_of("DOC-1");
   b.Received("2012-06-10T09:00:00Z", "DOC-1");
   EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SUPERSEDED");
+}
+
+// A resend is the same request sent again: complete documents that answer
+// the first email satisfy the resend (found by an audit: they left it
+// OVERDUE and the case AWAITING_DOCUMENTS, while the findings counted them
+// as compliance), through any number of resends, late as well as in time.
+TEST(DeadlineStateTest, DocumentsAnsweringTheOriginalSatisfyItsResends) {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Email("2012-06-03T10:01:00Z", "DOC-3", "2012-07-18T23:59:59Z")
+      .set_resend_of("DOC-2");
+  CaseBuilder late = b;
+  b.Received("2012-06-10T09:00:00Z", "DOC-1");
+  const auto rows = Rows(b, Now(kLater));
+  EXPECT_EQ(RowOf(rows, "DOC-1").status, DeadlineState::kSuperseded);
+  EXPECT_EQ(RowOf(rows, "DOC-2").status, DeadlineState::kSuperseded);
+  EXPECT_EQ(RowOf(rows, "DOC-3").status, DeadlineState::kSatisfied);
+  const CaseState state = CaseStateFor(b.model(), Now(kLater));
+  EXPECT_EQ(CaseStatusName(state.status), "OPEN");
+  EXPECT_THAT(state.open_requests, IsEmpty());
+
+  late.Received("2012-08-01T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StateOf(late, "DOC-3", Now(kLater)), "SATISFIED_LATE");
+  // Documents for the resend do not reach back: the original stays
+  // superseded, not satisfied.
+  CaseBuilder forward = Sent();
+  forward.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  forward.Received("2012-06-10T09:00:00Z", "DOC-2");
+  EXPECT_EQ(StateOf(forward, "DOC-1", Now(kLater)), "SUPERSEDED");
+  EXPECT_EQ(StateOf(forward, "DOC-2", Now(kLater)), "SATISFIED");
 }
 
 // domain.md §4 compares business times: a resend dated before the request

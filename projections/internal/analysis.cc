@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "projections/internal/strings.h"
 
@@ -379,15 +380,16 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
     if (IsBefore(e, at)) return DeadlineState::kSuperseded;
   }
   const std::optional<absl::Time> deadline = DeadlineBefore(r, at);
-  // A resend is the same request sent again: an applicant who answered the
-  // first email complied, as NON_COMPLIANCE_AFTER_DEADLINE counts it (found
-  // by an audit: such documents left the resend OVERDUE and the case
-  // AWAITING_DOCUMENTS). Each list is in business-time order, so the first
-  // complete receipt of each is its earliest.
-  std::vector<const RequestFacts*> answered = Resent(r);
-  answered.insert(answered.begin(), &r);
+  // `r` and the requests it resends: one request sent more than once. An
+  // applicant who answered the first email complied, as
+  // NON_COMPLIANCE_AFTER_DEADLINE counts it (found by an audit: such
+  // documents left the resend OVERDUE and the case AWAITING_DOCUMENTS).
+  // Each list is in business-time order, so the first complete receipt of
+  // each is its earliest.
+  std::vector<const RequestFacts*> sendings = Resent(r);
+  sendings.insert(sendings.begin(), &r);
   std::optional<absl::Time> complete_at;
-  for (const RequestFacts* m : answered) {
+  for (const RequestFacts* m : sendings) {
     for (const CaseEvent* e : m->receipts) {
       if (IsBefore(e, at) && e->event.documents_received().complete()) {
         if (!complete_at || e->occurred_at < *complete_at) {
@@ -404,10 +406,15 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
   }
   if (const CaseEvent* in_force = DecisionBefore(at); in_force != nullptr) {
     const auto& decision = in_force->event.case_decided();
+    // A refusal naming a request `r` resends refuses on `r` as well: it
+    // stays OVERDUE, as the request the refusal rests on (found by an
+    // audit: it was CLOSED, and left open_requests).
     const bool refused_on_this =
         decision.decision() == v1::Decision::REFUSED &&
         decision.ground() == v1::DecisionGround::NON_COMPLIANCE &&
-        decision.request_id() == r.id;
+        absl::c_any_of(sendings, [&](const RequestFacts* m) {
+          return decision.request_id() == m->id;
+        });
     if (!refused_on_this) return DeadlineState::kClosed;
   }
   for (const CaseEvent* n : r.notices) {

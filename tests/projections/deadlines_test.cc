@@ -217,6 +217,22 @@ TEST(DeadlineStateTest, NonComplianceRefusalOnAnotherRequestCloses) {
   EXPECT_EQ(StateOf(b, "DOC-2", Now("2012-08-01T00:00:00Z")), "CLOSED");
 }
 
+// A refusal for non-compliance naming the first sending rests on its
+// resend too (the same request sent again): the resend stays OVERDUE and
+// open, as it would under a refusal naming it (found by an audit: it was
+// CLOSED).
+TEST(DeadlineStateTest, NonComplianceRefusalOnTheOriginalLeavesItsResendOpen) {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-2", Now(kLater)), "OVERDUE");
+  const CaseState state = CaseStateFor(b.model(), Now(kLater));
+  EXPECT_EQ(CaseStatusName(state.status), "REFUSED");
+  ASSERT_EQ(state.open_requests.size(), 1u);
+  EXPECT_EQ(state.open_requests[0].request_id, "DOC-2");
+}
+
 TEST(DeadlineStateTest, ReopeningTheCaseReopensItsRequests) {
   CaseBuilder b = Sent();
   b.Decided("2012-06-20T09:00:00Z", v1::Decision::REFUSED,

@@ -156,7 +156,8 @@ std::string DescribeNotice(const v1::DeliveryNoticeReceived& p) {
   }
 }
 
-std::string Sentence(const v1::Event& e, int minimum_days) {
+std::string Sentence(const v1::Event& e, int minimum_days,
+                     std::optional<absl::Time> deadline_in_force) {
   switch (e.payload_case()) {
     case v1::Event::kCaseOpened: {
       const auto& p = e.case_opened();
@@ -254,10 +255,20 @@ std::string Sentence(const v1::Event& e, int minimum_days) {
     }
     case v1::Event::kDeadlineExtended: {
       const auto& p = e.deadline_extended();
-      return absl::StrCat("Deadline of ", p.request_id(), " extended to ",
-                          p.has_new_deadline() ? Date(ToTime(p.new_deadline()))
-                                               : "an unrecorded date",
-                          Colon(p.reason()));
+      // An "extension" to an earlier date shortens nothing
+      // (docs/findings.md, effective deadline); the sentence must not read
+      // as if the deadline moved (found by an audit).
+      const bool earlier = p.has_new_deadline() &&
+                           deadline_in_force.has_value() &&
+                           ToTime(p.new_deadline()) < *deadline_in_force;
+      return absl::StrCat(
+          "Deadline of ", p.request_id(), " extended to ",
+          p.has_new_deadline() ? Date(ToTime(p.new_deadline()))
+                               : "an unrecorded date",
+          earlier ? absl::StrCat(" (earlier than the deadline in force, ",
+                                 Date(*deadline_in_force), ", which stands)")
+                  : "",
+          Colon(p.reason()));
     }
     case v1::Event::kExtensionRefused: {
       const auto& p = e.extension_refused();
@@ -365,8 +376,9 @@ std::string Sentence(const v1::Event& e, int minimum_days) {
 // Ids, codes and addresses are quoted as given, and validation does not
 // refuse control characters in them: the sentence as a whole is made one
 // line.
-std::string DescribeEvent(const v1::Event& e, int minimum_days) {
-  return OneLine(Sentence(e, minimum_days));
+std::string DescribeEvent(const v1::Event& e, int minimum_days,
+                          std::optional<absl::Time> deadline_in_force) {
+  return OneLine(Sentence(e, minimum_days, deadline_in_force));
 }
 
 std::string RenderStateJson(const CaseState& state) {
@@ -670,9 +682,18 @@ std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
   const int minimum = policy.MinimumDaysFor(analysis.applicant_country());
   std::vector<TimelineEntry> entries;
   for (const CaseEvent* e : analysis.events()) {
-    entries.push_back(TimelineEntry{
-        e->position, e->case_version, e->occurred_at, e->recorded_at,
-        EventType(e->event), DescribeEvent(e->event, minimum)});
+    std::optional<absl::Time> deadline_in_force;
+    if (e->event.has_deadline_extended()) {
+      const internal::RequestFacts* r =
+          analysis.Find(e->event.deadline_extended().request_id());
+      if (r != nullptr && r->sent != nullptr) {
+        deadline_in_force = analysis.DeadlineBefore(*r, e);
+      }
+    }
+    std::string sentence = DescribeEvent(e->event, minimum, deadline_in_force);
+    entries.push_back(TimelineEntry{e->position, e->case_version,
+                                    e->occurred_at, e->recorded_at,
+                                    EventType(e->event), std::move(sentence)});
   }
   return entries;
 }

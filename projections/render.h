@@ -102,8 +102,12 @@ std::string RenderTimelineText(absl::Span<const TimelineEntry> entries);
 // Describes one event in a sentence, e.g. "DOC-1 emailed to a@b.example from
 // the office mailbox, deadline 2011-03-03 (30 days), refusal warning
 // included". `minimum_days` is the policy minimum for the case's country;
-// a request's deadline below it is said to be so.
-std::string DescribeEvent(const v1::Event& event, int minimum_days);
+// a request's deadline below it is said to be so. `deadline_in_force`, for
+// a deadline_extended, is the request's deadline before it: an extension to
+// an earlier date is said to leave it standing.
+std::string DescribeEvent(
+    const v1::Event& event, int minimum_days,
+    std::optional<absl::Time> deadline_in_force = std::nullopt);
 
 }  // namespace caseledger::projections
 

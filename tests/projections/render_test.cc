@@ -220,6 +220,26 @@ TEST(TimelineTest, SaysWhenTheDeadlineIsBelowThePolicyMinimum) {
   EXPECT_THAT(lines[1], HasSubstr("no refusal warning"));
 }
 
+// An "extension" to an earlier date leaves the deadline where it was
+// (docs/findings.md); the timeline said only "extended to" the earlier date
+// (found by an audit).
+TEST(TimelineTest, AnExtensionToAnEarlierDateSaysTheDeadlineStands) {
+  CaseBuilder b = KaurCase();
+  b.Extended("2012-06-05T09:00:00Z", "DOC-1", "2012-07-01T23:59:59Z");
+  b.Extended("2012-06-06T09:00:00Z", "DOC-1", "2012-08-01T23:59:59Z");
+  const std::vector<TimelineEntry> entries =
+      TimelineFor(b.model(), Now(kLater), DefaultPolicy());
+  std::vector<std::string> extensions;
+  for (const TimelineEntry& e : entries) {
+    if (e.event_type == "deadline_extended") extensions.push_back(e.sentence);
+  }
+  ASSERT_EQ(extensions.size(), 2u);
+  EXPECT_THAT(extensions[0],
+              HasSubstr("extended to 2012-07-01 (earlier than the deadline in "
+                        "force, 2012-07-16, which stands): granted"));
+  EXPECT_THAT(extensions[1], Not(HasSubstr("earlier than")));
+}
+
 TEST(TimelineTest, FollowsBusinessTimeAndTheEvaluation) {
   CaseBuilder b = KaurCase();
   b.Alternative("2012-06-10T09:00:00Z", "DOC-1");

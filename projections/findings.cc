@@ -1216,8 +1216,13 @@ class RuleEvaluator {
       Events signs;
       for (const CaseEvent* n : r->notices) {
         const auto action = n->event.delivery_notice_received().action();
-        if (action == v1::DeliveryAction::DELAYED ||
-            action == v1::DeliveryAction::RELAYED) {
+        // A notice that comes once complete documents answered the request
+        // warns of nothing left to deliver.
+        const DeadlineState then = a_.StateBefore(*r, n);
+        if ((action == v1::DeliveryAction::DELAYED ||
+             action == v1::DeliveryAction::RELAYED) &&
+            then != DeadlineState::kSatisfied &&
+            then != DeadlineState::kSatisfiedLate) {
           signs.push_back(n);
         }
       }

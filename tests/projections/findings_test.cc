@@ -1282,6 +1282,27 @@ TEST(DeliveryWarningHeededTest, ReportAfterTheRequestClosedIsNoSign) {
             "NOT_APPLICABLE");
 }
 
+// A delayed or relayed notice that comes once complete documents answered
+// the request warns of nothing left to deliver, as an applicant's report
+// then does not; it gave a WARN asking for a resend. One before the
+// documents still counts.
+TEST(DeliveryWarningHeededTest, ANoticeAfterTheDocumentsCameIsNoSign) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  CaseBuilder before = b;
+  b.Received("2012-06-05T09:00:00Z", "DOC-1");
+  b.Notice("2012-06-06T10:03:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded),
+            "NOT_APPLICABLE");
+  before.Notice("2012-06-04T10:03:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  before.Received("2012-06-05T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(before, kLater), Rule::kDeliveryWarningHeeded,
+                     "DOC-1"),
+            "WARN");
+}
+
 TEST(DeliveryWarningHeededTest, DeliveredNoticeIsNoSign) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
@@ -493,6 +494,8 @@ namespace {
 struct PayloadFields {
   const FieldDescriptor* payload = nullptr;
   const FieldDescriptor* request_id = nullptr;
+  // The payload's identifiers: its string fields named *_id, and resend_of.
+  std::vector<const FieldDescriptor*> ids;
 };
 
 PayloadFields PayloadFieldsOf(int payload_case) {
@@ -502,13 +505,39 @@ PayloadFields PayloadFieldsOf(int payload_case) {
     for (int i = 0; i < event->field_count(); ++i) {
       const FieldDescriptor* payload = event->field(i);
       if (payload->real_containing_oneof() == nullptr) continue;
-      (*map)[payload->number()] = {
-          payload, payload->message_type()->FindFieldByName("request_id")};
+      PayloadFields& fields = (*map)[payload->number()];
+      fields.payload = payload;
+      fields.request_id =
+          payload->message_type()->FindFieldByName("request_id");
+      for (int j = 0; j < payload->message_type()->field_count(); ++j) {
+        const FieldDescriptor* f = payload->message_type()->field(j);
+        if (f->type() == FieldDescriptor::TYPE_STRING && !f->is_repeated() &&
+            (absl::EndsWith(f->name(), "_id") || f->name() == "resend_of")) {
+          fields.ids.push_back(f);
+        }
+      }
     }
     return map;
   }();
   auto it = fields->find(payload_case);
   return it == fields->end() ? PayloadFields{} : it->second;
+}
+
+// An identifier is printable: a line break or an escape sequence in one
+// would reach every text output and report that names it.
+absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
+  for (size_t i = 0; i < id.size(); ++i) {
+    const auto c = static_cast<unsigned char>(id[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return Invalid(field, absl::StrCat("'", Printable(id),
+                                         "' holds a control "
+                                         "character (byte ",
+                                         i,
+                                         "); an identifier is "
+                                         "printable text"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -548,7 +577,23 @@ absl::Status ValidateEvent(const v1::Event& event) {
     return Invalid("actor.kind", "is required");
   }
   if (event.actor().id().empty()) return Invalid("actor.id", "is required");
+  CASELEDGER_RETURN_IF_ERROR(CheckIdentifier("actor.id", event.actor().id()));
+  CASELEDGER_RETURN_IF_ERROR(
+      CheckIdentifier("correlation_id", event.correlation_id()));
+  CASELEDGER_RETURN_IF_ERROR(
+      CheckIdentifier("causation_id", event.causation_id()));
   CASELEDGER_RETURN_IF_ERROR(ValidatePayload(event));
+  if (const PayloadFields fields = PayloadFieldsOf(event.payload_case());
+      !fields.ids.empty()) {
+    const Message& payload =
+        event.GetReflection()->GetMessage(event, fields.payload);
+    std::string scratch;  // unused: a string field is stored as a string
+    for (const FieldDescriptor* id : fields.ids) {
+      CASELEDGER_RETURN_IF_ERROR(CheckIdentifier(
+          absl::StrCat(fields.payload->name(), ".", id->name()),
+          payload.GetReflection()->GetStringReference(payload, id, &scratch)));
+    }
+  }
   // Every request-scoped payload names its request; case_decided only for a
   // non-compliance refusal (checked above).
   if (event.payload_case() != v1::Event::kCaseDecided) {

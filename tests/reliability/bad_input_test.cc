@@ -502,6 +502,11 @@ std::vector<Case> Cases() {
        Line2(Event(absl::StrCat(R"("actor": {"kind": "OFFICER"}, )", kNote)))},
       {"event id", append, 2, "line 2: event_id: '123' is not a UUID",
        Line2(Officer(absl::StrCat(R"("event_id": "123", )", kNote)))},
+      {"control character in an id", append, 2,
+       "line 2: document_request_sent.request_id: 'DOC\\n1' holds a control "
+       "character (byte 3); an identifier is printable text",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC\n1", )"
+                     R"("channel": "POSTAL_MAIL"})"))},
       {"empty text", append, 2, "line 2: officer_note_added.text: is required",
        Line2(Officer(R"("officer_note_added": {"text": ""})"))},
       {"unset enum", append, 2,

@@ -361,21 +361,24 @@ TEST_F(CliTest, MalformedInputExitsTwoNamingLineAndFieldAndWritesNothing) {
 
 // One row per event, whatever an actor id holds: validation takes any id,
 // and one with a line break would otherwise print a forged row.
-TEST_F(CliTest, ReadPrintsARowPerEventAndEscapesTheActor) {
+// An actor id with a line break would forge a row of `read` (and of every
+// text output naming it): validation refuses it, and nothing is stored. The
+// outputs escape control characters all the same, for ledgers written before
+// that check (RenderTextTest.NoFieldCanForgeALineOfTheTextOutputs).
+TEST_F(CliTest, AnActorIdThatWouldForgeARowIsRefused) {
   Init();
   const std::string opened =
       R"({"case_id": "R-1", "occurred_at": "2011-01-01T00:00:00Z", )"
       R"("actor": {"kind": "OFFICER", "id": "o\n#2 R-1 v2 forged"}, )"
       R"("case_opened": {"office_id": "VO"}})"
       "\n";
-  ASSERT_EQ(Cli("import --db " + Db() + " " + Write("r.jsonl", opened)).code,
-            0);
-  const CliRun read = Cli("read --db " + Db());
-  ASSERT_EQ(read.code, 0) << read.err;
-  EXPECT_EQ(std::count(read.out.begin(), read.out.end(), '\n'), 1) << read.out;
-  EXPECT_THAT(read.out,
-              HasSubstr("#1 R-1 v1 2011-01-01T00:00:00Z case_opened "
-                        "by OFFICER:o\\n#2 R-1 v2 forged (recorded "));
+  const CliRun import =
+      Cli("import --db " + Db() + " " + Write("r.jsonl", opened));
+  EXPECT_EQ(import.code, 2) << import.err;
+  EXPECT_THAT(import.err,
+              HasSubstr("line 1: actor.id: 'o\\n#2 R-1 v2 forged' holds a "
+                        "control character (byte 1)"));
+  EXPECT_EQ(EventCount(), 0);
 }
 
 TEST_F(CliTest, ReadWorksWhileAnotherProcessHoldsTheWriter) {

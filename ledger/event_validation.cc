@@ -498,7 +498,8 @@ struct PayloadFields {
   std::vector<const FieldDescriptor*> ids;
 };
 
-PayloadFields PayloadFieldsOf(int payload_case) {
+// A reference into a table made once: the lists are not copied per event.
+const PayloadFields& PayloadFieldsOf(int payload_case) {
   static const auto* const fields = [] {
     auto* map = new absl::flat_hash_map<int, PayloadFields>();
     const google::protobuf::Descriptor* event = v1::Event::descriptor();
@@ -519,8 +520,9 @@ PayloadFields PayloadFieldsOf(int payload_case) {
     }
     return map;
   }();
+  static const PayloadFields* const kNone = new PayloadFields();
   auto it = fields->find(payload_case);
-  return it == fields->end() ? PayloadFields{} : it->second;
+  return it == fields->end() ? *kNone : it->second;
 }
 
 // An identifier is printable: a line break or an escape sequence in one
@@ -544,7 +546,7 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
 
 const std::string& RequestIdOf(const v1::Event& event) {
   static const std::string* const kNone = new std::string();
-  const PayloadFields fields = PayloadFieldsOf(event.payload_case());
+  const PayloadFields& fields = PayloadFieldsOf(event.payload_case());
   if (fields.request_id == nullptr) return *kNone;
   const Message& payload =
       event.GetReflection()->GetMessage(event, fields.payload);
@@ -583,7 +585,7 @@ absl::Status ValidateEvent(const v1::Event& event) {
   CASELEDGER_RETURN_IF_ERROR(
       CheckIdentifier("causation_id", event.causation_id()));
   CASELEDGER_RETURN_IF_ERROR(ValidatePayload(event));
-  if (const PayloadFields fields = PayloadFieldsOf(event.payload_case());
+  if (const PayloadFields& fields = PayloadFieldsOf(event.payload_case());
       !fields.ids.empty()) {
     const Message& payload =
         event.GetReflection()->GetMessage(event, fields.payload);
@@ -597,7 +599,7 @@ absl::Status ValidateEvent(const v1::Event& event) {
   // Every request-scoped payload names its request; case_decided only for a
   // non-compliance refusal (checked above).
   if (event.payload_case() != v1::Event::kCaseDecided) {
-    const PayloadFields fields = PayloadFieldsOf(event.payload_case());
+    const PayloadFields& fields = PayloadFieldsOf(event.payload_case());
     if (fields.request_id != nullptr && RequestIdOf(event).empty()) {
       return Invalid(absl::StrCat(fields.payload->name(), ".request_id"),
                      "is required");

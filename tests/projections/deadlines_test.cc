@@ -36,6 +36,14 @@ CaseBuilder Sent() {
   return b;
 }
 
+// Sent(), then DOC-2 resending DOC-1 a day later, deadline 2012-07-17.
+CaseBuilder SentAndResent() {
+  CaseBuilder b = Sent();
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  return b;
+}
+
 std::vector<DeadlineStatus> Rows(const CaseBuilder& b, const Evaluation& e) {
   return DeadlinesFor(b.model(), e, DefaultPolicy());
 }
@@ -101,18 +109,14 @@ TEST(DeadlineStateTest, LaterExtensionReplacesEarlierOne) {
 }
 
 TEST(DeadlineStateTest, SupersededByAResend) {
-  CaseBuilder b = Sent();
-  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder b = SentAndResent();
   const auto rows = Rows(b, Now(kLater));
   EXPECT_EQ(RowOf(rows, "DOC-1").status, DeadlineState::kSuperseded);
   EXPECT_EQ(RowOf(rows, "DOC-2").status, DeadlineState::kOverdue);
 }
 
 TEST(DeadlineStateTest, SupersededTakesPrecedenceOverSatisfied) {
-  CaseBuilder b = Sent();
-  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder b = SentAndResent();
   b.Received("2012-06-10T09:00:00Z", "DOC-1");
   EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SUPERSEDED");
 }
@@ -122,9 +126,7 @@ TEST(DeadlineStateTest, SupersededTakesPrecedenceOverSatisfied) {
 // OVERDUE and the case AWAITING_DOCUMENTS, while the findings counted them
 // as compliance), through any number of resends, late as well as in time.
 TEST(DeadlineStateTest, DocumentsAnsweringTheOriginalSatisfyItsResends) {
-  CaseBuilder b = Sent();
-  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder b = SentAndResent();
   b.Email("2012-06-03T10:01:00Z", "DOC-3", "2012-07-18T23:59:59Z")
       .set_resend_of("DOC-2");
   CaseBuilder late = b;
@@ -141,9 +143,7 @@ TEST(DeadlineStateTest, DocumentsAnsweringTheOriginalSatisfyItsResends) {
   EXPECT_EQ(StateOf(late, "DOC-3", Now(kLater)), "SATISFIED_LATE");
   // Documents for the resend do not reach back: the original stays
   // superseded, not satisfied.
-  CaseBuilder forward = Sent();
-  forward.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder forward = SentAndResent();
   forward.Received("2012-06-10T09:00:00Z", "DOC-2");
   EXPECT_EQ(StateOf(forward, "DOC-1", Now(kLater)), "SUPERSEDED");
   EXPECT_EQ(StateOf(forward, "DOC-2", Now(kLater)), "SATISFIED");
@@ -222,9 +222,7 @@ TEST(DeadlineStateTest, NonComplianceRefusalOnAnotherRequestCloses) {
 // open, as it would under a refusal naming it (found by an audit: it was
 // CLOSED).
 TEST(DeadlineStateTest, NonComplianceRefusalOnTheOriginalLeavesItsResendOpen) {
-  CaseBuilder b = Sent();
-  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
-      .set_resend_of("DOC-1");
+  CaseBuilder b = SentAndResent();
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
   EXPECT_EQ(StateOf(b, "DOC-2", Now(kLater)), "OVERDUE");
   const CaseState state = CaseStateFor(b.model(), Now(kLater));

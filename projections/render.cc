@@ -373,9 +373,9 @@ std::string Sentence(const v1::Event& e, int minimum_days,
 
 }  // namespace
 
-// Ids, codes and addresses are quoted as given, and validation does not
-// refuse control characters in them: the sentence as a whole is made one
-// line.
+// Ids, codes and addresses are quoted as given; validation refuses control
+// characters in identifiers only, and a ledger written before that check
+// may hold them anywhere: the sentence as a whole is made one line.
 std::string DescribeEvent(const v1::Event& e, int minimum_days,
                           std::optional<absl::Time> deadline_in_force) {
   return OneLine(Sentence(e, minimum_days, deadline_in_force));

@@ -173,9 +173,10 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
             "included");
 }
 
-// Validation lets control characters through in ids (a request id, an
-// office): quoted in a text output, a line break there would end the row and
-// let a client's event forge the next one.
+// Validation refuses control characters in identifiers now, but a ledger
+// written before that check may hold them (a request id, an office), and
+// codes and addresses may: quoted in a text output, a line break there would
+// end the row and let a client's event forge the next one.
 TEST(RenderTextTest, NoFieldCanForgeALineOfTheTextOutputs) {
   const std::string forged = "R1\n#9 v9 2011-01-01T00:00:00Z forged\r\x7f";
   CaseBuilder b;

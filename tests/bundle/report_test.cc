@@ -262,6 +262,20 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
   EXPECT_THAT(example, Not(HasSubstr("contradict this record")));
 }
 
+// A record of an extension to an earlier date says the deadline in force
+// stands, as the timeline does: the report said only "extended to" it.
+TEST_F(ReportTest, AnExtensionToAnEarlierDateSaysTheDeadlineStands) {
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-02-10T09:00:00Z",
+      R"("deadline_extended": {"request_id": "DOC-1", "new_deadline": )"
+      R"("2011-03-01T23:59:59Z", "reason": "saisie"})"));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("Deadline of DOC-1 extended to 2011-03-01 "
+                              "(earlier than the deadline in force, "
+                              "2011-03-20, which stands): saisie"));
+}
+
 // Under --as-of the summary says how many of the bundle's events the report
 // takes and from when (found by an audit: it said 24 events and listed 9).
 TEST_F(ReportTest, TheSummarySaysWhatAnAsOfLeavesOut) {

@@ -379,6 +379,12 @@ class ReportBuilder {
                        return projections::OccurredBefore(*a, *b);
                      });
     minimum_days_ = in.policy.MinimumDaysFor(in.state.applicant_country);
+    // The timeline's sentences, which know each event's context (an
+    // extension to an earlier date leaves the deadline standing).
+    for (projections::TimelineEntry& t :
+         projections::TimelineFor(*in.model, in.evaluation, in.policy)) {
+      sentences_[t.position] = std::move(t.sentence);
+    }
   }
 
   Document Build() {
@@ -628,7 +634,9 @@ class ReportBuilder {
         break;
     }
     Add(Block::Kind::kParagraph,
-        projections::DescribeEvent(e.event, minimum_days_));
+        sentences_.contains(e.position)
+            ? sentences_.at(e.position)
+            : projections::DescribeEvent(e.event, minimum_days_));
     for (auto& [label, text] : FreeText(e.event)) Field(label, text);
     Field("Occurred", When(e.occurred_at));
     Field("Recorded by the ledger", When(e.recorded_at));
@@ -800,6 +808,8 @@ class ReportBuilder {
   const ReportInput& in_;
   std::vector<const CaseEvent*> included_;
   int minimum_days_ = 0;
+  // The timeline's sentence of each included event, by position.
+  std::map<uint64_t, std::string> sentences_;
   Document doc_;
 };
 

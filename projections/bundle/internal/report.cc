@@ -369,20 +369,14 @@ std::string MessageExcerpt(const std::string& bytes, std::string* how) {
 class ReportBuilder {
  public:
   explicit ReportBuilder(const ReportInput& in) : in_(in) {
-    for (const CaseEvent& e : in.model->events()) {
-      if (in.evaluation.Includes(e.occurred_at, e.recorded_at)) {
-        included_.push_back(&e);
-      }
-    }
-    std::stable_sort(included_.begin(), included_.end(),
-                     [](const CaseEvent* a, const CaseEvent* b) {
-                       return projections::OccurredBefore(*a, *b);
-                     });
-    minimum_days_ = in.policy.MinimumDaysFor(in.state.applicant_country);
-    // The timeline's sentences, which know each event's context (an
-    // extension to an earlier date leaves the deadline standing).
+    // The events the evaluation includes, in business-time order, each with
+    // the timeline's sentence, which knows its context (an extension to an
+    // earlier date leaves the deadline standing).
+    std::map<uint64_t, const CaseEvent*> by_position;
+    for (const CaseEvent& e : in.model->events()) by_position[e.position] = &e;
     for (projections::TimelineEntry& t :
          projections::TimelineFor(*in.model, in.evaluation, in.policy)) {
+      included_.push_back(by_position.at(t.position));
       sentences_[t.position] = std::move(t.sentence);
     }
   }
@@ -633,10 +627,7 @@ class ReportBuilder {
                          "that the decision-maker had it."));
         break;
     }
-    Add(Block::Kind::kParagraph,
-        sentences_.contains(e.position)
-            ? sentences_.at(e.position)
-            : projections::DescribeEvent(e.event, minimum_days_));
+    Add(Block::Kind::kParagraph, sentences_.at(e.position));
     for (auto& [label, text] : FreeText(e.event)) Field(label, text);
     Field("Occurred", When(e.occurred_at));
     Field("Recorded by the ledger", When(e.recorded_at));
@@ -807,7 +798,6 @@ class ReportBuilder {
 
   const ReportInput& in_;
   std::vector<const CaseEvent*> included_;
-  int minimum_days_ = 0;
   // The timeline's sentence of each included event, by position.
   std::map<uint64_t, std::string> sentences_;
   Document doc_;

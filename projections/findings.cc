@@ -704,10 +704,6 @@ class RuleEvaluator {
     return chain;
   }
 
-  std::vector<const RequestFacts*> Resent(const RequestFacts& r) const {
-    return a_.Resent(r);
-  }
-
   // The earlier sendings of `r`'s request that its chain (ChainBefore)
   // leaves out, each with the complete documents that answered it before
   // `at`: the requests `r` resends, and their other resends sent before
@@ -716,7 +712,7 @@ class RuleEvaluator {
   // replied to the first email complied.
   std::vector<std::pair<const RequestFacts*, const CaseEvent*>>
   CompleteForEarlierSendings(const RequestFacts& r, const CaseEvent* at) const {
-    const std::vector<const RequestFacts*> resent = Resent(r);
+    const std::vector<const RequestFacts*> resent = a_.Resent(r);
     if (resent.empty()) return {};
     const std::vector<const RequestFacts*> own = ChainBefore(r, at);
     std::vector<std::pair<const RequestFacts*, const CaseEvent*>> answered;
@@ -732,7 +728,7 @@ class RuleEvaluator {
   // Names `m`, an earlier sending of `r`'s request, in a message.
   std::string EarlierSending(const RequestFacts& r,
                              const RequestFacts& m) const {
-    if (absl::c_linear_search(Resent(r), &m)) {
+    if (absl::c_linear_search(a_.Resent(r), &m)) {
       return absl::StrCat(m.id, ", which ", r.id, " resends");
     }
     return absl::StrCat(m.id, ", another sending of the same request");
@@ -750,7 +746,7 @@ class RuleEvaluator {
         relying.push_back(x);
       }
     };
-    std::vector<const RequestFacts*> named = Resent(m);
+    std::vector<const RequestFacts*> named = a_.Resent(m);
     named.insert(named.begin(), &m);
     for (const RequestFacts* r : named) {
       for (const CaseEvent* n : r->notes) add(*r, n);
@@ -787,7 +783,7 @@ class RuleEvaluator {
               : x->event.case_decided().request_id();
       if (id == m.id) continue;
       const RequestFacts* named = a_.Find(id);
-      if (named != nullptr && absl::c_linear_search(Resent(*named), &m)) {
+      if (named != nullptr && absl::c_linear_search(a_.Resent(*named), &m)) {
         later.insert(id);
       } else {
         earlier.insert(id);
@@ -949,7 +945,7 @@ class RuleEvaluator {
       f.Cite(r->sent);
       std::vector<std::string> reasons;
       const std::vector<const RequestFacts*> chain = ChainBefore(*r, d);
-      const std::vector<const RequestFacts*> resent = Resent(*r);
+      const std::vector<const RequestFacts*> resent = a_.Resent(*r);
       for (Rule rule : kDependencies) {
         for (const Finding& x : by_rule_[rule]) {
           if (x.status != FindingStatus::kFail) continue;

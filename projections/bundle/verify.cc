@@ -29,7 +29,8 @@ namespace {
 // of a field given twice and skips fields it does not know, so other bytes
 // could mean one thing to this verifier and another to a reader that keeps
 // the first (found by an audit: a case_id given twice passed). Unknown
-// fields are dropped before encoding again, so that they differ too.
+// fields are dropped before encoding again, so that they differ too; the
+// known fields, all the checks after it read, stay as decoded.
 bool IsTheLedgersEncoding(google::protobuf::Message& parsed,
                           std::string_view bytes) {
   parsed.DiscardUnknownFields();
@@ -361,8 +362,7 @@ class Verifier {
             absl::StrCat(entry_path, ": not a LedgerEntry (docs/formats.md)"));
         continue;
       }
-      if (v1::LedgerEntry decoded = entry;
-          !IsTheLedgersEncoding(decoded, *entry_bytes)) {
+      if (!IsTheLedgersEncoding(entry, *entry_bytes)) {
         c.problems.push_back(absl::StrCat(
             entry_path,
             ": not the one encoding docs/formats.md §1 gives its entry (a "
@@ -411,8 +411,7 @@ class Verifier {
       if (!e.event.ParseFromString(e.event_bytes)) {
         c.problems.push_back(
             absl::StrCat(event_path, ": the event bytes are not an Event"));
-      } else if (v1::Event decoded = e.event;
-                 !IsTheLedgersEncoding(decoded, e.event_bytes)) {
+      } else if (!IsTheLedgersEncoding(e.event, e.event_bytes)) {
         c.problems.push_back(absl::StrCat(
             event_path,
             ": the event bytes are not the encoding the ledger writes of "

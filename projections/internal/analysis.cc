@@ -380,25 +380,27 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
     if (IsBefore(e, at)) return DeadlineState::kSuperseded;
   }
   const std::optional<absl::Time> deadline = DeadlineBefore(r, at);
-  // `r` and the requests it resends: one request sent more than once. An
+  // `r` and the requests it resends are one request sent more than once. An
   // applicant who answered the first email complied, as
   // NON_COMPLIANCE_AFTER_DEADLINE counts it (found by an audit: such
   // documents left the resend OVERDUE and the case AWAITING_DOCUMENTS).
-  // Each list is in business-time order, so the first complete receipt of
-  // each is its earliest.
-  std::vector<const RequestFacts*> sendings = Resent(r);
-  sendings.insert(sendings.begin(), &r);
+  // Resent() allocates nothing for a request that resends none.
+  const std::vector<const RequestFacts*> resent = Resent(r);
   std::optional<absl::Time> complete_at;
-  for (const RequestFacts* m : sendings) {
-    for (const CaseEvent* e : m->receipts) {
+  // Each list is in business-time order: the first complete receipt is the
+  // earliest.
+  auto take_receipts = [&](const RequestFacts& m) {
+    for (const CaseEvent* e : m.receipts) {
       if (IsBefore(e, at) && e->event.documents_received().complete()) {
         if (!complete_at || e->occurred_at < *complete_at) {
           complete_at = e->occurred_at;
         }
-        break;
+        return;
       }
     }
-  }
+  };
+  take_receipts(r);
+  for (const RequestFacts* m : resent) take_receipts(*m);
   if (complete_at) {
     return !deadline.has_value() || *complete_at <= *deadline
                ? DeadlineState::kSatisfied
@@ -412,9 +414,10 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
     const bool refused_on_this =
         decision.decision() == v1::Decision::REFUSED &&
         decision.ground() == v1::DecisionGround::NON_COMPLIANCE &&
-        absl::c_any_of(sendings, [&](const RequestFacts* m) {
-          return decision.request_id() == m->id;
-        });
+        (decision.request_id() == r.id ||
+         absl::c_any_of(resent, [&](const RequestFacts* m) {
+           return decision.request_id() == m->id;
+         }));
     if (!refused_on_this) return DeadlineState::kClosed;
   }
   for (const CaseEvent* n : r.notices) {

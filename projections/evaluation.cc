@@ -1,8 +1,8 @@
 #include "projections/evaluation.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "ledger/rfc3339.h"
 #include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
 #include "projections/internal/strings.h"
@@ -40,60 +40,24 @@ absl::Status CheckOpenAt(const Evaluation& evaluation, std::string_view case_id,
                    FormatUtc(opened_recorded_at), ")"));
 }
 
-namespace {
-
-// Whether `s` is spelled as RFC 3339 §5.6 spells a date (full-date) or a
-// time (date-time), digits and separators in place; the values are Abseil's
-// to judge. Abseil's own parser also takes "+0500", "+05", a five-digit year
-// and surrounding spaces, which occurred_at refuses (found by an audit).
-bool SpelledAsRfc3339(std::string_view s) {
-  auto digits = [&](size_t from, size_t n) {
-    if (s.size() < from + n) return false;
-    for (size_t i = from; i < from + n; ++i) {
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
-    }
-    return true;
-  };
-  auto at = [&](size_t i, std::string_view one_of) {
-    return i < s.size() && one_of.find(s[i]) != std::string_view::npos;
-  };
-  if (!digits(0, 4) || !at(4, "-") || !digits(5, 2) || !at(7, "-") ||
-      !digits(8, 2)) {
-    return false;
-  }
-  if (s.size() == 10) return true;
-  if (!at(10, "Tt") || !digits(11, 2) || !at(13, ":") || !digits(14, 2) ||
-      !at(16, ":") || !digits(17, 2)) {
-    return false;
-  }
-  size_t i = 19;
-  if (at(i, ".")) {
-    const size_t first = ++i;
-    while (digits(i, 1)) ++i;
-    if (i == first) return false;
-  }
-  if (at(i, "Zz")) return i + 1 == s.size();
-  return at(i, "+-") && digits(i + 1, 2) && at(i + 3, ":") &&
-         digits(i + 4, 2) && i + 6 == s.size();
-}
-
-}  // namespace
-
 absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
                                                std::string_view flag) {
   const std::string s(text);
-  if (SpelledAsRfc3339(s)) {
-    absl::CivilDay day;
-    absl::Time t;
-    std::string unused_detail;  // Abseil's reason adds nothing to act on
-    if (s.size() == 10) {
-      if (absl::ParseCivilTime(s, &day)) {
-        return absl::FromCivil(day + 1, absl::UTCTimeZone()) -
-               absl::Nanoseconds(1);
-      }
-    } else if (absl::ParseTime(absl::RFC3339_full, s, &t, &unused_detail)) {
-      return t;
+  // The spelling is checked first: Abseil's parser also takes "+0500", "+05",
+  // a five-digit year, surrounding spaces, a lowercase 't', a leap second on
+  // any day and more than nine fraction digits, which occurred_at refuses
+  // (found by audits).
+  absl::CivilDay day;
+  absl::Time t;
+  std::string unused_detail;  // Abseil's reason adds nothing to act on
+  if (IsRfc3339Date(s)) {
+    if (absl::ParseCivilTime(s, &day)) {
+      return absl::FromCivil(day + 1, absl::UTCTimeZone()) -
+             absl::Nanoseconds(1);
     }
+  } else if (IsRfc3339Time(s) &&
+             absl::ParseTime(absl::RFC3339_full, s, &t, &unused_detail)) {
+    return t;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       internal::Sv(flag), ": \"", Printable(s),
@@ -103,7 +67,7 @@ absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
 
 std::string FormatUtc(absl::Time t) {
   if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace caseledger::projections

@@ -16,10 +16,6 @@ namespace {
 
 using internal::JsonWriter;
 
-std::string Date(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
-}
-
 // Text from an event on one line: control characters (C0 and DEL) become
 // spaces, so that no field, whatever a client put in it, can end a line of
 // the text outputs and forge the next one.
@@ -107,7 +103,8 @@ std::string DescribeRequest(const v1::Event& e, int minimum_days) {
     const absl::Time deadline = ToTime(p.deadline());
     const int64_t days =
         internal::CalendarDays(ToTime(e.occurred_at()), deadline);
-    absl::StrAppend(&s, ", deadline ", Date(deadline), " (", days, " days");
+    absl::StrAppend(&s, ", deadline ", FormatUtc(deadline), " (", days,
+                    " days");
     if (days < minimum_days) {
       absl::StrAppend(&s, ", below the policy minimum of ", minimum_days);
     }
@@ -249,7 +246,7 @@ std::string Sentence(const v1::Event& e, int minimum_days,
       return absl::StrCat(
           "Extension of ", p.request_id(), " requested",
           p.has_requested_deadline()
-              ? absl::StrCat(" to ", Date(ToTime(p.requested_deadline())))
+              ? absl::StrCat(" to ", FormatUtc(ToTime(p.requested_deadline())))
               : "",
           Colon(p.reason()));
     }
@@ -263,11 +260,12 @@ std::string Sentence(const v1::Event& e, int minimum_days,
                            ToTime(p.new_deadline()) < *deadline_in_force;
       return absl::StrCat(
           "Deadline of ", p.request_id(), " extended to ",
-          p.has_new_deadline() ? Date(ToTime(p.new_deadline()))
+          p.has_new_deadline() ? FormatUtc(ToTime(p.new_deadline()))
                                : "an unrecorded date",
-          earlier ? absl::StrCat(" (earlier than the deadline in force, ",
-                                 Date(*deadline_in_force), ", which stands)")
-                  : "",
+          earlier
+              ? absl::StrCat(" (earlier than the deadline in force, ",
+                             FormatUtc(*deadline_in_force), ", which stands)")
+              : "",
           Colon(p.reason()));
     }
     case v1::Event::kExtensionRefused: {

@@ -262,6 +262,23 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
   EXPECT_THAT(example, Not(HasSubstr("contradict this record")));
 }
 
+// The report gives a time as precisely as the events hold it: its deadline
+// table stopped at the minute and its records at the second, so documents
+// at 23:59:59.4 against a deadline of 23:59:59 read as on time and
+// SATISFIED_LATE at once (found by an audit).
+TEST_F(ReportTest, TimesKeepTheirSecondsAndFractions) {
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-02-10T09:00:00.25Z",
+      R"("deadline_extended": {"request_id": "DOC-1", "new_deadline": )"
+      R"("2011-03-24T23:59:59.4Z", "reason": "saisie"})"));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("<td>2011-03-24 23:59:59.4</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>2011-02-02 10:01:00</td>"));
+  EXPECT_THAT(html,
+              HasSubstr("<b>Occurred:</b> 2011-02-10 09:00:00.25 UTC</p>"));
+}
+
 // A record of an extension to an earlier date says the deadline in force
 // stands, as the timeline does: the report said only "extended to" it.
 TEST_F(ReportTest, AnExtensionToAnEarlierDateSaysTheDeadlineStands) {
@@ -271,9 +288,10 @@ TEST_F(ReportTest, AnExtensionToAnEarlierDateSaysTheDeadlineStands) {
       R"("2011-03-01T23:59:59Z", "reason": "saisie"})"));
   const std::string html =
       Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
-  EXPECT_THAT(html, HasSubstr("Deadline of DOC-1 extended to 2011-03-01 "
-                              "(earlier than the deadline in force, "
-                              "2011-03-20, which stands): saisie"));
+  EXPECT_THAT(html, HasSubstr("Deadline of DOC-1 extended to "
+                              "2011-03-01T23:59:59Z (earlier than the deadline "
+                              "in force, 2011-03-20T23:59:59Z, which stands): "
+                              "saisie"));
 }
 
 // Under --as-of the summary says how many of the bundle's events the report

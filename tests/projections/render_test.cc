@@ -169,8 +169,8 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2],
             "#3 v3 2011-02-01T10:00:00Z R1 emailed to a@b.example from the "
-            "office mailbox, deadline 2011-03-03 (30 days), refusal warning "
-            "included");
+            "office mailbox, deadline 2011-03-03T23:59:59Z (30 days), refusal "
+            "warning included");
 }
 
 // Validation refuses control characters in identifiers now, but a ledger
@@ -236,8 +236,9 @@ TEST(TimelineTest, AnExtensionToAnEarlierDateSaysTheDeadlineStands) {
   }
   ASSERT_EQ(extensions.size(), 2u);
   EXPECT_THAT(extensions[0],
-              HasSubstr("extended to 2012-07-01 (earlier than the deadline in "
-                        "force, 2012-07-16, which stands): granted"));
+              HasSubstr("extended to 2012-07-01T23:59:59Z (earlier than the "
+                        "deadline in force, 2012-07-16T23:59:59Z, which "
+                        "stands): granted"));
   EXPECT_THAT(extensions[1], Not(HasSubstr("earlier than")));
 }
 
@@ -326,18 +327,21 @@ TEST(EvaluationTest, ParsesRfc3339AndDatesAsEndOfDay) {
   EXPECT_EQ(t, T("2012-08-01T12:00:00Z"));
   ASSERT_OK_AND_ASSIGN(absl::Time day, ParseEvaluationTime("2012-08-01", "x"));
   EXPECT_EQ(day, T("2012-08-02T00:00:00Z") - absl::Nanoseconds(1));
-  // Spellings RFC 3339 allows, and those Abseil's parser takes but RFC
-  // 3339 does not (found by an audit), which occurred_at refuses too.
+  // The spellings occurred_at takes, and those Abseil's parser takes but
+  // occurred_at refuses (found by audits): a time means the same as a flag
+  // and in an event.
   for (const char* good :
-       {"2012-08-01t12:00:00z", "2012-08-01T12:00:00.5Z",
-        "2012-08-01T12:00:00-00:00", "2012-08-01T23:59:60Z"}) {
+       {"2012-08-01T12:00:00.5Z", "2012-08-01T12:00:00.123456789Z",
+        "2012-08-01T12:00:00-00:00", "0900-01-01T00:00:00Z"}) {
     EXPECT_TRUE(ParseEvaluationTime(good, "x").ok()) << good;
   }
   for (const char* unspelled :
        {"2012-08-01T12:00:00+0500", "2012-08-01T12:00:00+05",
         "10000-01-01T00:00:00Z", " 2012-08-01", "2012-08-01 ",
         "2012-08-01T12:00:00.Z", "2012-08-01T12:00Z", "2012-8-01",
-        "2012-08-01T12:00:00", "2012-02-30", "2012-08-01T24:00:00Z"}) {
+        "2012-08-01T12:00:00", "2012-02-30", "2012-08-01T24:00:00Z",
+        "2012-08-01t12:00:00z", "2012-08-01T23:59:60Z",
+        "2012-08-01T12:00:00.1234567891Z"}) {
     EXPECT_EQ(ParseEvaluationTime(unspelled, "x").status().code(),
               absl::StatusCode::kInvalidArgument)
         << unspelled;
@@ -358,6 +362,33 @@ TEST(EvaluationTest, FormatsUtcWithFractionsOnlyWhenPresent) {
   EXPECT_EQ(FormatUtc(T("2012-04-15T23:59:59Z") + absl::Milliseconds(250)),
             "2012-04-15T23:59:59.25Z");
   EXPECT_EQ(FormatUtc(absl::InfiniteFuture()), "");
+}
+
+// RFC 3339 has four digits of year: the year 900 printed as "900-01-01"
+// (found by an audit), which no RFC 3339 reader takes, and which hid a
+// mistyped "0211" as "211".
+TEST(EvaluationTest, FormatsEveryYearWithFourDigits) {
+  EXPECT_EQ(FormatUtc(T("0900-01-01T10:00:00Z")), "0900-01-01T10:00:00Z");
+  EXPECT_EQ(FormatUtc(T("0001-01-01T00:00:00Z")), "0001-01-01T00:00:00Z");
+}
+
+// A deadline is an instant: the timeline gave its UTC date alone, which for
+// an office west of Greenwich named the day after the one the applicant was
+// given, and hid the time that decides SATISFIED_LATE (found by an audit).
+TEST(TimelineTest, DeadlinesAreGivenToTheSecond) {
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z");
+  b.Consent("2011-01-10T10:05:00Z", "a@b.example");
+  b.Email("2011-02-01T10:00:00Z", "R1", "2011-03-04T04:59:59.5Z",
+          "a@b.example");
+  b.Extended("2011-02-10T10:00:00Z", "R1", "2011-03-19T04:59:59Z");
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), DefaultPolicy());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[2], HasSubstr(", deadline 2011-03-04T04:59:59.5Z (31 "
+                                  "days)"));
+  EXPECT_THAT(lines[3],
+              HasSubstr("Deadline of R1 extended to 2011-03-19T04:59:59Z"));
 }
 
 TEST(DescribeEventTest, ACaseOpenedWithoutAnOfficeMailboxSaysSo) {

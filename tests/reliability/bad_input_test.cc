@@ -419,13 +419,35 @@ std::vector<Case> Cases() {
        Line2(Officer(R"("officer_note_added": {"text": 5})"))},
       {"impossible time", append, 2,
        "caseledger append: line 2: occurred_at: 2011-02-30T10:00:00Z is not a "
-       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z)",
+       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z; T and Z "
+       "in capitals, at most 9 fraction digits, seconds up to 59)",
        Line2(absl::StrReplaceAll(Officer(kNote),
                                  {{"2011-02-01T", "2011-02-30T"}}))},
       {"time without zone", append, 2,
        "caseledger append: line 2: occurred_at: 2011-02-01T10:00:00 is not a "
-       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z)",
+       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z; T and Z "
+       "in capitals, at most 9 fraction digits, seconds up to 59)",
        Line2(absl::StrReplaceAll(Officer(kNote), {{"10:00:00Z", "10:00:00"}}))},
+      {"time spelled loosely", append, 2,
+       "caseledger append: line 2: occurred_at: 2011-2-01T10:00:00Z is not a "
+       "time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z; T and Z "
+       "in capitals, at most 9 fraction digits, seconds up to 59)",
+       Line2(absl::StrReplaceAll(Officer(kNote),
+                                 {{"2011-02-01T", "2011-2-01T"}}))},
+      {"time with ten fraction digits", append, 2,
+       "caseledger append: line 2: occurred_at: "
+       "2011-02-01T10:00:00.1234567891Z "
+       "is not a time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z; T "
+       "and Z in capitals, at most 9 fraction digits, seconds up to 59)",
+       Line2(absl::StrReplaceAll(Officer(kNote),
+                                 {{"10:00:00Z", "10:00:00.1234567891Z"}}))},
+      {"time followed by an escaped NUL", append, 2,
+       "caseledger append: line 2: occurred_at: 2011-02-01T10:00:00Z\\x00x is "
+       "not a time (RFC 3339 with a time zone, e.g. 2011-02-01T10:00:00Z; T "
+       "and "
+       "Z in capitals, at most 9 fraction digits, seconds up to 59)",
+       Line2(absl::StrReplaceAll(Officer(kNote),
+                                 {{"10:00:00Z", "10:00:00Z\\u0000x"}}))},
       {"two payloads", append, 2,
        "caseledger append: line 2: payload: an event holds exactly one "
        "payload, and case_opened is a second one",
@@ -436,7 +458,8 @@ std::vector<Case> Cases() {
        Line2(Officer(absl::StrCat(R"("case_id": "E2012-000418", )", kNote)))},
       {"time as an object", append, 2,
        "caseledger append: line 2: occurred_at: an object is not a time (RFC "
-       "3339 with a time zone, e.g. 2011-02-01T10:00:00Z)",
+       "3339 with a time zone, e.g. 2011-02-01T10:00:00Z; T and Z in "
+       "capitals, at most 9 fraction digits, seconds up to 59)",
        Line2(absl::StrReplaceAll(Officer(kNote),
                                  {{R"("2011-02-01T10:00:00Z")", "{}"}}))},
       {"time as a count of seconds", append, 2,

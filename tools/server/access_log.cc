@@ -26,7 +26,7 @@ absl::Status ErrnoError(const std::string& what) {
 }
 
 std::string FormatRecordTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
 }
 
 // The value of `"seq": N` at the start of a record line, or nullopt.

@@ -216,7 +216,7 @@ std::vector<Tick> Ticks(absl::Time lo, absl::Time hi) {
     for (; absl::FromCivil(m, utc) <= hi; m += step) {
       ticks.push_back(
           {absl::FromCivil(m, utc),
-           absl::FormatTime("%Y-%m", absl::FromCivil(m, utc), utc)});
+           absl::FormatTime("%E4Y-%m", absl::FromCivil(m, utc), utc)});
     }
   } else {
     const int years = static_cast<int>(days / 365) + 1;

@@ -589,7 +589,7 @@ absl::StatusOr<std::string> RenderPdf(const Document& doc,
       Append, &out, kPageWidth, kPageHeight);
   cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5);
   const std::string date =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", doc.date, absl::UTCTimeZone());
+      absl::FormatTime("%E4Y-%m-%dT%H:%M:%SZ", doc.date, absl::UTCTimeZone());
   const std::string title = CleanText(doc.title);
   const std::string subject = CleanText(doc.subject);
   const std::string creator = CleanText(doc.creator);

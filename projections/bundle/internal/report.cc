@@ -33,13 +33,13 @@ constexpr size_t kMaxMessageBytes = 16000;
 
 std::string When(absl::Time t) {
   if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E*S UTC", t, absl::UTCTimeZone());
 }
 std::string Day(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%d", t, absl::UTCTimeZone());
 }
 std::string DayTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E*S", t, absl::UTCTimeZone());
 }
 
 std::string RuleTitle(Rule rule) {

@@ -1,0 +1,27 @@
+// The one spelling of a time the ledger takes, in its input and its flags
+// alike: RFC 3339 §5.6 date-time with a zone, e.g. 2011-02-01T10:00:00Z or
+// 2011-02-01T05:00:00.25-05:00.
+//
+// Thread safety: pure functions.
+#ifndef CASELEDGER_LEDGER_RFC3339_H_
+#define CASELEDGER_LEDGER_RFC3339_H_
+
+#include <string_view>
+
+namespace caseledger {
+
+// True when `text` is spelled YYYY-MM-DDTHH:MM:SS, then an optional fraction
+// of 1 to 9 digits, then Z or +HH:MM / -HH:MM: T and Z in capitals, seconds
+// 00 to 59, nothing before or after. Whether the date exists is left to the
+// parser that reads the value. Protobuf's and Abseil's parsers each take
+// spellings the other refuses (a one-digit month, text after a NUL, a tenth
+// fraction digit, a lowercase 't', a leap second); checking the spelling
+// first makes a time mean the same to every part of the ledger.
+bool IsRfc3339Time(std::string_view text);
+
+// True when `text` is spelled YYYY-MM-DD (RFC 3339 full-date).
+bool IsRfc3339Date(std::string_view text);
+
+}  // namespace caseledger
+
+#endif  // CASELEDGER_LEDGER_RFC3339_H_

@@ -15,8 +15,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
+#include "ledger/clock.h"
 #include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
+#include "projections/case_model.h"
 #include "projections/deadline_index.h"
 #include "projections/evaluation.h"
 
@@ -285,6 +287,29 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
   }
   request.include_after_decision = args.Has("include-after-decision");
   return request;
+}
+
+void WarnOfEventsDatedAhead(const AppendInput& input, const std::string& verb,
+                            Io& io) {
+  constexpr size_t kNamed = 5;
+  const absl::Time appended_by = SystemClock().Now();
+  size_t ahead = 0;
+  for (const EventLine& l : input.lines) {
+    const absl::Time occurred = projections::ToTime(l.event.occurred_at());
+    if (occurred <= appended_by) continue;
+    if (++ahead > kNamed) continue;
+    io.err << "caseledger " << verb << ": warning: line " << l.line
+           << ": occurred_at " << projections::FormatUtc(occurred)
+           << " is after the ledger recorded it ("
+           << projections::FormatUtc(appended_by)
+           << " or before); it counts in no projection until then, and a "
+              "bundle exported before then leaves it out: check the clock or "
+              "time zone where it was entered\n";
+  }
+  if (ahead > kNamed) {
+    io.err << "caseledger " << verb << ": warning: " << ahead - kNamed
+           << " more lines are dated after the ledger recorded them\n";
+  }
 }
 
 void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {

@@ -58,6 +58,14 @@ struct AppendInput {
 // events is refused.
 absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 
+// Warns on err, naming `verb` and the input lines, of events dated after
+// the moment they were appended (the time of this call): each counts in no
+// projection until its date, and a bundle exported before then leaves it
+// out, so its date is most likely a wrong clock or time zone where it was
+// entered. At most five lines are named.
+void WarnOfEventsDatedAhead(const AppendInput& input, const std::string& verb,
+                            Io& io);
+
 // Brings the stored deadline index up to the ledger's size, after a write or
 // around a server's run; a failure is a warning on err naming `verb` (the
 // written events are durable, and a lagging index only costs readers a

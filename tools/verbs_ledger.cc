@@ -59,6 +59,7 @@ int Append(const Args& args, Io& io) {
           return AppendFailure(io, result.status(), input->lines);
         }
         io.out << AppendResultOutput(*result, input->json);
+        WarnOfEventsDatedAhead(*input, "append", io);
         return kExitOk;
       },
       &stopped);

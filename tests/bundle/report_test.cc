@@ -262,6 +262,30 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
   EXPECT_THAT(example, Not(HasSubstr("contradict this record")));
 }
 
+// An event dated after the ledger recorded it is in the bundle but not in
+// its projections (domain.md §5): the report says so where the reader
+// starts, naming it, instead of only counting it (found by an audit).
+TEST_F(ReportTest, AnEventDatedAfterItWasRecordedIsNamedAsLeftOut) {
+  AppendJsonLines(FrenchCaseEvent(
+      "2030-01-01T00:00:00Z",
+      R"("officer_note_added": {"text": "dated by a wrong clock"})"));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("<b>Left out of this report:</b> #26 "
+                              "officer_note_added, dated 2030-01-01 00:00:00 "
+                              "UTC, recorded "));
+  EXPECT_THAT(html, HasSubstr("suggests a wrong clock or time zone"));
+  EXPECT_THAT(html, Not(HasSubstr("dated by a wrong clock</p>")));
+}
+
+// Nothing is named when the evaluation takes every event.
+TEST_F(ReportTest, AReportThatTakesEveryEventLeavesNothingOut) {
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("<b>Events in this bundle:</b>"));
+  EXPECT_THAT(html, Not(HasSubstr("Left out of this report")));
+}
+
 // The report gives a time as precisely as the events hold it: its deadline
 // table stopped at the minute and its records at the second, so documents
 // at 23:59:59.4 against a deadline of 23:59:59 read as on time and

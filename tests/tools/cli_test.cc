@@ -227,6 +227,31 @@ TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
   EXPECT_EQ(EventCount(), 2);
 }
 
+// An event dated after it was appended counts in no projection until its
+// date, and a bundle exported before then leaves it out (found by an
+// audit): append stores it, and says so on standard error, naming the line.
+TEST_F(CliTest, AppendWarnsOfAnEventDatedAfterItIsRecorded) {
+  Init();
+  const std::string path = Write(
+      "ahead.jsonl",
+      OpenedWithNotes("E1", 1) +
+          EventLine("E1", "2099-01-01T00:00:00Z",
+                    R"("officer_note_added": {"text": "wrong clock"})"));
+  CliRun r = Cli("append --db " + Db() + " " + path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("appended 3 events"));
+  EXPECT_THAT(r.err, HasSubstr("caseledger append: warning: line 3: "
+                               "occurred_at 2099-01-01T00:00:00Z is after the "
+                               "ledger recorded it ("));
+  EXPECT_THAT(r.err, HasSubstr("check the clock or time zone"));
+  EXPECT_THAT(r.err, Not(HasSubstr("line 2:")));
+
+  const std::string past = Write("past.jsonl", OpenedWithNotes("E2", 1));
+  r = Cli("append --db " + Db() + " " + past);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

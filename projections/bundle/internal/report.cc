@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -428,6 +429,38 @@ class ReportBuilder {
     b.label = std::move(label);
   }
 
+  // Names each event of the bundle that the evaluation leaves out, so that
+  // a reader of the report learns of it before relying on the findings: an
+  // event dated after the point the bundle is evaluated at is in events/
+  // but in no projection and no record here (domain.md §5), and the
+  // summary's count alone went unnoticed (found by an audit).
+  void LeftOut() {
+    std::set<uint64_t> included;
+    for (const CaseEvent* e : included_) included.insert(e->position);
+    std::vector<std::string> left_out;
+    bool dated_after_recording = false;
+    for (const CaseEvent& e : in_.model->events()) {
+      if (included.count(e.position) != 0) continue;
+      dated_after_recording |= e.occurred_at > e.recorded_at;
+      left_out.push_back(absl::StrCat("#", e.position, " ", EventType(e.event),
+                                      ", dated ", When(e.occurred_at),
+                                      ", recorded ", When(e.recorded_at)));
+    }
+    if (left_out.empty()) return;
+    Field("Left out of this report",
+          absl::StrCat(
+              absl::StrJoin(left_out, "; "), ". ",
+              left_out.size() == 1 ? "It is" : "They are",
+              " in the bundle's events/ and proven like the others, but the "
+              "state, deadlines, findings and records here take only the "
+              "events that had occurred by ",
+              When(in_.evaluation.as_of), ".",
+              dated_after_recording
+                  ? " An event dated after the ledger recorded it suggests a "
+                    "wrong clock or time zone where it was entered."
+                  : ""));
+  }
+
   void Summary() {
     const auto& s = in_.state;
     Add(Block::Kind::kParagraph,
@@ -480,6 +513,7 @@ class ReportBuilder {
                                         included_.size(), " that occurred by ",
                                         When(in_.evaluation.as_of))
                          : ""));
+    LeftOut();
     int counts[4] = {0, 0, 0, 0};
     for (const auto& f : in_.findings.findings) {
       ++counts[static_cast<int>(f.status)];

@@ -1,5 +1,7 @@
 #include "projections/evaluation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "ledger/rfc3339.h"
@@ -11,8 +13,7 @@ namespace caseledger::projections {
 
 absl::Time Evaluation::JudgedAt() const {
   if (as_of != absl::InfiniteFuture()) return as_of;
-  if (known_at != absl::InfiniteFuture()) return known_at;
-  return now;
+  return std::min(known_at, now);
 }
 
 absl::Time Evaluation::OccurredBy() const {

@@ -35,7 +35,11 @@ struct Evaluation {
   absl::Time now = absl::InfiniteFuture();
 
   // Returns the instant at which deadlines are judged: `as_of` if set, else
-  // `known_at` if set, else `now`. "Set" means not InfiniteFuture().
+  // the earlier of `known_at` and `now`. "Set" means not InfiniteFuture().
+  // A `known_at` after `now` judges at `now`, as the events it includes
+  // are only those that occurred by now: judged later, a request answered
+  // by documents dated after now would read OVERDUE, a status no moment had
+  // (found by an audit).
   absl::Time JudgedAt() const;
 
   // Returns the latest occurred_at this evaluation includes: `as_of` if set,

@@ -291,6 +291,18 @@ TEST(EvaluationTest, JudgedAtPrefersAsOfThenKnownAtThenNow) {
   EXPECT_EQ(e.JudgedAt(), T("2012-01-01T00:00:00Z"));
 }
 
+// --known-at after now includes only the events that occurred by now, so it
+// judges at now: judged at K, documents dated between now and K were left
+// out while their request read OVERDUE (found by an audit).
+TEST(EvaluationTest, AKnownAtAfterNowJudgesAtNow) {
+  Evaluation e;
+  e.now = T("2012-01-03T00:00:00Z");
+  e.known_at = T("2099-01-01T00:00:00Z");
+  EXPECT_EQ(e.JudgedAt(), T("2012-01-03T00:00:00Z"));
+  e.as_of = T("2099-01-01T00:00:00Z");
+  EXPECT_EQ(e.JudgedAt(), T("2099-01-01T00:00:00Z"));
+}
+
 TEST(EvaluationTest, IncludesWhatOccurredAndWasRecordedByItsLimits) {
   const std::vector<RecordedEvent> events = KaurCase().events();
   const RecordedEvent& send = events[3];  // occurred 10:01, recorded 10:02

@@ -278,6 +278,26 @@ TEST_F(ReportTest, AnEventDatedAfterItWasRecordedIsNamedAsLeftOut) {
   EXPECT_THAT(html, Not(HasSubstr("dated by a wrong clock</p>")));
 }
 
+// A text of the case is cut in the report, as a message is: laid out whole
+// for the PDF, a 10 MiB note took 48 s and 2 GiB to export (found by an
+// audit). The event in the bundle holds it whole.
+TEST_F(ReportTest, ALongTextIsCutInTheReportOnly) {
+  const std::string text = absl::StrCat(std::string(20000, 'a'), "TAIL");
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-04-03T09:00:00Z",
+      absl::StrCat(R"("officer_note_added": {"text": ")", text, R"("})")));
+  auto members = Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION);
+  const std::string& html = members["report.html"];
+  EXPECT_THAT(html, HasSubstr(absl::StrCat(
+                        std::string(100, 'a'),
+                        " [... cut here in the report after 16000 of its "
+                        "20004 bytes; the event in the bundle holds it "
+                        "whole]")));
+  EXPECT_THAT(html, Not(HasSubstr("TAIL")));
+  EXPECT_THAT(members["events.json"], HasSubstr("TAIL"));
+  EXPECT_FALSE(members["report.pdf"].empty());
+}
+
 // Nothing is named when the evaluation takes every event.
 TEST_F(ReportTest, AReportThatTakesEveryEventLeavesNothingOut) {
   const std::string html =

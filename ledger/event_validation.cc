@@ -542,6 +542,55 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
   return absl::OkStatus();
 }
 
+// The path and length of the longest string of `message`, at any depth,
+// into `path` and `bytes`; for naming what makes an event too large.
+void LongestString(const Message& message, const std::string& prefix,
+                   std::string* path, size_t* bytes) {
+  std::vector<const FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string here =
+        prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+    const auto* r = message.GetReflection();
+    const int n = f->is_repeated() ? r->FieldSize(message, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      const std::string at =
+          f->is_repeated() ? absl::StrCat(here, "[", i, "]") : here;
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        LongestString(f->is_repeated() ? r->GetRepeatedMessage(message, f, i)
+                                       : r->GetMessage(message, f),
+                      at, path, bytes);
+      } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+        const size_t size = f->is_repeated()
+                                ? r->GetRepeatedString(message, f, i).size()
+                                : r->GetString(message, f).size();
+        if (size > *bytes) {
+          *path = at;
+          *bytes = size;
+        }
+      }
+    }
+  }
+}
+
+// An event records one action; documents and messages are stored beside
+// the log (attach). A 100 MiB note was appended, and its bundle then took
+// 21 GiB to export (found by an audit). The same bound holds for every
+// way in: a gRPC request carries at most 8 MiB.
+absl::Status CheckSize(const v1::Event& event) {
+  const size_t size = event.ByteSizeLong();
+  if (size <= kMaxEventBytes) return absl::OkStatus();
+  std::string path = "event";
+  size_t longest = 0;
+  LongestString(event, "", &path, &longest);
+  return Invalid(
+      path, absl::StrCat("the event comes to ", size,
+                         " bytes, and an event holds at most ", kMaxEventBytes,
+                         " (1 MiB); this field holds ", longest,
+                         ": keep documents out of events (caseledger attach "
+                         "stores a message beside the log)"));
+}
+
 }  // namespace
 
 const std::string& RequestIdOf(const v1::Event& event) {
@@ -560,6 +609,7 @@ absl::Status ValidateEvent(const v1::Event& event) {
     return Invalid(unknown->path.empty() ? "event" : unknown->path,
                    unknown->problem);
   }
+  CASELEDGER_RETURN_IF_ERROR(CheckSize(event));
   if (!event.event_id().empty() && !IsValidUuid(event.event_id())) {
     return Invalid("event_id", absl::StrCat("'", Printable(event.event_id()),
                                             "' is not a UUID"));

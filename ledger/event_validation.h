@@ -20,6 +20,9 @@ namespace caseledger {
 // An empty event_id is allowed (the ledger generates one).
 absl::Status ValidateEvent(const v1::Event& event);
 
+// The largest event ValidateEvent takes, encoded: 1 MiB.
+inline constexpr size_t kMaxEventBytes = 1 << 20;
+
 // True for `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.
 bool IsValidCaseId(std::string_view case_id);
 // A syntactic check of an addr-spec (RFC 5322 dot-atom local part, DNS

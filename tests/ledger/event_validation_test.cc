@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/recorded_event.h"
 
@@ -72,6 +73,42 @@ TEST(EventTypeTest, NamesThePayloadAndIsEmptyWithoutOne) {
   event.mutable_officer_note_added()->set_text("note");
   EXPECT_EQ(EventType(event), "officer_note_added");
   EXPECT_EQ(RequestIdOf(event), "");
+}
+
+}  // namespace
+}  // namespace caseledger
+
+namespace caseledger {
+namespace {
+
+// A note of `text_bytes` bytes, otherwise valid.
+v1::Event NoteOf(size_t text_bytes) {
+  v1::Event e;
+  e.set_case_id("E1");
+  e.mutable_occurred_at()->set_seconds(1300000000);
+  e.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+  e.mutable_actor()->set_id("o");
+  e.mutable_officer_note_added()->set_text(std::string(text_bytes, 'a'));
+  return e;
+}
+
+// A 100 MiB note was appended, and its bundle took 21 GiB to export (found
+// by an audit): an event holds at most 1 MiB encoded, and the refusal names
+// the field that makes it large.
+TEST(EventSizeTest, AnEventOfOneMebibyteIsTakenAndOneByteMoreIsNot) {
+  size_t text = kMaxEventBytes - 64;
+  while (NoteOf(text + 1).ByteSizeLong() <= kMaxEventBytes) ++text;
+  ASSERT_EQ(NoteOf(text).ByteSizeLong(), kMaxEventBytes);
+  EXPECT_TRUE(ValidateEvent(NoteOf(text)).ok());
+  const absl::Status over = ValidateEvent(NoteOf(text + 1));
+  EXPECT_EQ(over.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(over.message(),
+            absl::StrCat("officer_note_added.text: the event comes to 1048577 "
+                         "bytes, and an event holds at most 1048576 (1 MiB); "
+                         "this field holds ",
+                         text + 1,
+                         ": keep documents out of events (caseledger attach "
+                         "stores a message beside the log)"));
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "ledger/event_validation.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "projections/bundle/verify.h"
@@ -304,10 +305,18 @@ TEST_F(ServerTest, AttachMessageRefusesAMessageOverItsLimitAndStoresNothing) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(ServerTest, AnEventNearTheRequestLimitReadsBack) {
+// The largest event the ledger takes reads back; a larger one, which a
+// request could still carry, is refused naming its field.
+TEST_F(ServerTest, AnEventAtTheSizeLimitReadsBackAndALargerOneIsRefused) {
   auto c = Client(tokens_.appender);
   std::vector<v1::Event> events = {CaseOpened("LARGE"), Note("LARGE", "x")};
   events[1].mutable_officer_note_added()->set_text(std::string(5 << 20, 'n'));
+  const absl::Status refused = c->Append(events).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("officer_note_added.text: the event comes to"));
+  constexpr size_t kText = kMaxEventBytes - 200;
+  events[1].mutable_officer_note_added()->set_text(std::string(kText, 'n'));
   ASSERT_OK(c->Append(events));
   std::vector<RecordedEvent> read;
   ASSERT_OK(Client(tokens_.reader)
@@ -316,7 +325,7 @@ TEST_F(ServerTest, AnEventNearTheRequestLimitReadsBack) {
                   return absl::OkStatus();
                 }));
   ASSERT_EQ(read.size(), 2u);
-  EXPECT_EQ(read[1].event.officer_note_added().text().size(), 5u << 20);
+  EXPECT_EQ(read[1].event.officer_note_added().text().size(), kText);
 }
 
 // 16 clients, each on its own channel, race to append to one case with the

@@ -287,7 +287,7 @@ absl::StatusOr<v1::BackupResponse> LedgerClient::Backup(
     const std::string& name) {
   v1::BackupRequest request;
   request.set_name(name);
-  return Call(&v1::Ledger::Stub::Backup, request, options_.backup_timeout);
+  return Call(&v1::Ledger::Stub::Backup, request, options_.long_timeout);
 }
 
 absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(
@@ -332,7 +332,7 @@ absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
 absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(
     const v1::ExportBundleRequest& request,
     const std::function<bool(const std::string&)>& sink) {
-  auto context = NewContext(absl::Now() + options_.timeout);
+  auto context = NewContext(absl::Now() + options_.long_timeout);
   auto reader = stub_->ExportBundle(context.get(), request);
   v1::BundleChunk chunk;
   std::optional<v1::BundleSummary> summary;

@@ -41,9 +41,11 @@ struct ClientOptions {
   std::string tls_key_pem;
   // Deadline of each unary call and of each whole read. Default: 60 s.
   absl::Duration timeout = absl::Seconds(60);
-  // Deadline of a Backup, which copies and verifies the whole ledger.
-  // Default: 2 hours.
-  absl::Duration backup_timeout = absl::Hours(2);
+  // Deadline of a Backup, which copies and verifies the whole ledger, and
+  // of an ExportBundle, which builds a whole case's bundle first (a case of
+  // 20,000 events takes about a minute: under the 60 s of `timeout` such a
+  // case could not be exported at all, found by an audit). Default: 2 hours.
+  absl::Duration long_timeout = absl::Hours(2);
   // Appends retried after UNAVAILABLE (the same event ids, so that a retry
   // never appends twice). Default: 4.
   int append_retries = 4;

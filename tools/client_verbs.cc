@@ -266,7 +266,23 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!client.ok()) return Fail(io, "export", client.status());
   auto summary = (*client)->ExportBundle(
       request, [&](const std::string& chunk) { return file.Write(chunk); });
-  if (!summary.ok()) return Fail(io, "export", summary.status());
+  if (!summary.ok()) {
+    // The server records the export before it sends the bundle: a call cut
+    // short may have left the disclosure on record with no bundle here.
+    const absl::Status& s = summary.status();
+    if (absl::IsDeadlineExceeded(s) || absl::IsUnavailable(s) ||
+        absl::IsCancelled(s)) {
+      return Fail(
+          io, "export",
+          absl::Status(s.code(),
+                       absl::StrCat(s.message(),
+                                    "; no bundle was written, but the server "
+                                    "may have recorded the export "
+                                    "(evidence_bundle_exported): read --case ",
+                                    parsed->case_id, " shows whether it did")));
+    }
+    return Fail(io, "export", s);
+  }
   if (absl::Status s = file.Commit(); !s.ok()) return Fail(io, "export", s);
   io.out << ExportedLine(*summary, out);
   return kExitOk;

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ledger/untrusted_text.h"
@@ -87,8 +88,17 @@ std::vector<DeadlineStatus> DeadlinesFor(const CaseModel& model,
                                          const DeadlinePolicy& policy) {
   const internal::Analysis analysis(model, evaluation);
   // Flags do not depend on stored messages.
+  // The rules each request does not PASS, looked up per request: scanning
+  // every finding for every request made a case of 3,400 requests take
+  // seconds (found by an audit).
+  absl::flat_hash_set<std::pair<Rule, std::string_view>> not_passed;
   const std::vector<Finding> findings =
       internal::EvaluateRules(analysis, policy, MessageStored());
+  for (const Finding& f : findings) {
+    if (f.status == FindingStatus::kFail || f.status == FindingStatus::kWarn) {
+      not_passed.emplace(f.rule, f.request_id);
+    }
+  }
   std::vector<DeadlineStatus> rows;
   for (const internal::RequestFacts* r : analysis.requests()) {
     DeadlineStatus row;
@@ -98,14 +108,7 @@ std::vector<DeadlineStatus> DeadlinesFor(const CaseModel& model,
     row.deadline = r->deadline;
     row.status = r->state;
     for (const auto& [flag, rule] : kFlagRules) {
-      for (const Finding& f : findings) {
-        if (f.rule == rule && f.request_id == r->id &&
-            (f.status == FindingStatus::kFail ||
-             f.status == FindingStatus::kWarn)) {
-          row.flags.push_back(flag);
-          break;
-        }
-      }
+      if (not_passed.contains({rule, r->id})) row.flags.push_back(flag);
     }
     rows.push_back(std::move(row));
   }

@@ -247,13 +247,60 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
   return buffer.str();
 }
 
-absl::StatusOr<std::string> ReadMessageToAttach(const Args& args, Io& io) {
-  const std::string& path = args.positional()[0];
-  CASELEDGER_ASSIGN_OR_RETURN(std::string bytes, ReadInput(path, io));
-  if (bytes.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
+absl::Status CheckFilesToAttach(const Args& args) {
+  const std::vector<std::string>& paths = args.positional();
+  for (const std::string& path : paths) {
+    if (path == "-") {
+      if (paths.size() > 1) {
+        return absl::InvalidArgumentError(
+            "- (standard input) can only be attached alone");
+      }
+      continue;
+    }
+    // Devices and pipes (/dev/stdin, <(...)) are read once, later.
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || std::filesystem::is_directory(status)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot read ", path,
+          std::filesystem::is_directory(status) ? ": it is a folder" : ""));
+    }
+    if (std::filesystem::is_regular_file(status) &&
+        std::filesystem::file_size(path, ec) == 0 && !ec) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
+    }
   }
-  return bytes;
+  return absl::OkStatus();
+}
+
+int AttachFiles(
+    const Args& args, Io& io,
+    const std::function<absl::StatusOr<std::string>(std::string_view bytes)>&
+        store) {
+  const std::vector<std::string>& paths = args.positional();
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
+    absl::StatusOr<std::string> bytes = ReadInput(path, io);
+    if (bytes.ok() && bytes->empty()) {
+      bytes = absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
+    }
+    absl::StatusOr<std::string> sha256 =
+        bytes.ok() ? store(*bytes) : bytes.status();
+    if (!sha256.ok()) {
+      return Fail(
+          io, "attach",
+          i == 0
+              ? sha256.status()
+              : absl::Status(
+                    sha256.status().code(),
+                    absl::StrCat(path, ": ", sha256.status().message(),
+                                 " (the ", i, " files before it are stored)")));
+    }
+    io.out << *sha256;
+    if (paths.size() > 1) io.out << "  " << path;
+    io.out << "\n";
+  }
+  return kExitOk;
 }
 
 namespace {

@@ -106,9 +106,19 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
 // ReadInput of the file `--flag` names; its errors begin "--flag: ".
 absl::StatusOr<std::string> ReadFlagFile(const Args& args,
                                          const std::string& flag, Io& io);
-// The message `attach` stores: the whole file named by its argument,
-// refused when empty.
-absl::StatusOr<std::string> ReadMessageToAttach(const Args& args, Io& io);
+// attach: checks that each file named on the command line can be read and
+// is not empty, before a ledger is opened or anything stored (storing a
+// thousand messages took a thousand processes, found by an audit: a wrong
+// name among them is found first). "-" (standard input) must be alone.
+absl::Status CheckFilesToAttach(const Args& args);
+// attach: stores each file named on the command line with `store`, in
+// order, and prints its SHA-256 (followed by two spaces and the file's name
+// when there are several, as sha256sum does). A failure to store one stops
+// there, with the files before it stored and printed.
+int AttachFiles(
+    const Args& args, Io& io,
+    const std::function<absl::StatusOr<std::string>(std::string_view bytes)>&
+        store);
 // "N entries of ORIGIN, root B64, last checkpoint at size K": what backup,
 // backup --verify and restore print of a backup.
 std::string DescribeBackup(const Ledger::BackupInfo& info);

@@ -119,14 +119,14 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
 }
 
 int RemoteAttach(const RemoteFlags& flags, const Args& args, Io& io) {
-  auto bytes = ReadMessageToAttach(args, io);
-  if (!bytes.ok()) return Fail(io, "attach", bytes.status());
+  if (absl::Status files = CheckFilesToAttach(args); !files.ok()) {
+    return Fail(io, "attach", files);
+  }
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "attach", client.status());
-  auto sha256 = (*client)->AttachMessage(*bytes);
-  if (!sha256.ok()) return Fail(io, "attach", sha256.status());
-  io.out << *sha256 << "\n";
-  return kExitOk;
+  return AttachFiles(args, io, [&](std::string_view bytes) {
+    return (*client)->AttachMessage(bytes);
+  });
 }
 
 int RemoteCheckpoint(const RemoteFlags& flags, const Args& args, Io& io) {

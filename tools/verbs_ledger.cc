@@ -35,14 +35,14 @@ int Init(const Args& args, Io& io) {
 }
 
 int Attach(const Args& args, Io& io) {
-  auto bytes = ReadMessageToAttach(args, io);
-  if (!bytes.ok()) return Fail(io, "attach", bytes.status());
+  if (absl::Status files = CheckFilesToAttach(args); !files.ok()) {
+    return Fail(io, "attach", files);
+  }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "attach", ledger.status());
-  auto hex = (*ledger)->PutBlob(*bytes);
-  if (!hex.ok()) return Fail(io, "attach", hex.status());
-  io.out << *hex << "\n";
-  return kExitOk;
+  return AttachFiles(args, io, [&](std::string_view bytes) {
+    return (*ledger)->PutBlob(bytes);
+  });
 }
 
 int Append(const Args& args, Io& io) {
@@ -162,14 +162,16 @@ std::vector<Verb> LedgerVerbs() {
         0},
        Init},
       {{"attach",
-        "attach --db DIR FILE|-",
+        "attach --db DIR FILE...|-",
         "Store a sent message or delivery notice (RFC 5322 .eml) as a blob;\n"
         "prints its SHA-256 in lowercase hex, to quote as body_sha256 or "
         "notice_sha256.\nThe file is kept byte for byte and not parsed: "
-        "any non-empty file is stored,\nand - reads standard input.",
+        "any non-empty file is stored,\nand - reads standard input. Several "
+        "files print one line each, the SHA-256,\ntwo spaces and the file's "
+        "name (as sha256sum does); each is checked first.",
         {},
         1,
-        1},
+        1 << 20},
        Attach},
       {{"append",
         "append --db DIR FILE|- [--expected-version N|any|no-stream|exists]",

@@ -230,13 +230,40 @@ TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
 // An event dated after it was appended counts in no projection until its
 // date, and a bundle exported before then leaves it out (found by an
 // audit): append stores it, and says so on standard error, naming the line.
+// Storing a thousand messages took a thousand processes (found by an
+// audit): attach takes several files, prints each SHA-256 with its name,
+// and checks every name before it stores anything.
+TEST_F(CliTest, AttachStoresSeveralFilesAndChecksEveryNameFirst) {
+  Init();
+  const std::string a = Write("a.eml", "Subject: a\r\n\r\na\r\n");
+  const std::string b = Write("b.eml", "Subject: b\r\n\r\nb\r\n");
+  CliRun r = Cli("attach --db " + Db() + " " + a + " " + dir_.Sub("missing") +
+                 " " + b);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, absl::StrCat("caseledger attach: cannot read ",
+                                dir_.Sub("missing"), "\n"));
+  r = Cli("verify --db " + Db());
+  EXPECT_THAT(r.out, HasSubstr(" 0 stored messages"));
+
+  r = Cli("attach --db " + Db() + " " + a + " " + b);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(
+                       ToHex(Sha256(testing::FileContents(a))), "  ", a, "\n",
+                       ToHex(Sha256(testing::FileContents(b))), "  ", b, "\n"));
+  r = Cli("verify --db " + Db());
+  EXPECT_THAT(r.out, HasSubstr(" 2 stored messages"));
+  // One file prints its SHA-256 alone, as domain.md §6 says.
+  r = Cli("attach --db " + Db() + " " + a);
+  EXPECT_EQ(r.out, ToHex(Sha256(testing::FileContents(a))) + "\n");
+}
+
 TEST_F(CliTest, AppendWarnsOfAnEventDatedAfterItIsRecorded) {
   Init();
-  const std::string path = Write(
-      "ahead.jsonl",
-      OpenedWithNotes("E1", 1) +
-          EventLine("E1", "2099-01-01T00:00:00Z",
-                    R"("officer_note_added": {"text": "wrong clock"})"));
+  const std::string path =
+      Write("ahead.jsonl",
+            OpenedWithNotes("E1", 1) +
+                EventLine("E1", "2099-01-01T00:00:00Z",
+                          R"("officer_note_added": {"text": "wrong clock"})"));
   CliRun r = Cli("append --db " + Db() + " " + path);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("appended 3 events"));

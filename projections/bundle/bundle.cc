@@ -280,6 +280,15 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   }
   CASELEDGER_RETURN_IF_ERROR(
       CheckFitsInABundle(request.case_id, size, events.size(), files));
+  auto progress = [&](const std::string& step) {
+    if (request.progress && events.size() >= kProgressEvents) {
+      request.progress(step);
+    }
+  };
+  progress(absl::StrCat(events.size(), " events and ", messages.size(),
+                        " stored messages read, each event proven included in "
+                        "tree size ",
+                        size, "; evaluating the projections"));
 
   CASELEDGER_ASSIGN_OR_RETURN(
       internal::Derived derived,
@@ -308,10 +317,14 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   report.deadlines = derived.deadlines;
   report.findings = derived.findings;
   report.messages = std::move(messages);
+  progress("state, deadlines and findings evaluated; laying out the report");
   internal::Document doc = internal::BuildReport(report);
   files[internal::kReportHtmlFile] = internal::RenderHtml(doc);
   CASELEDGER_ASSIGN_OR_RETURN(files[internal::kReportPdfFile],
                               internal::RenderPdf(doc, request.font_dir));
+  progress(absl::StrCat("report laid out (PDF ",
+                        files[internal::kReportPdfFile].size(),
+                        " bytes); signing and writing the bundle"));
   files[internal::kReadmeFile] = internal::ReadmeText(manifest);
 
   for (const auto& [path, bytes] : files) {

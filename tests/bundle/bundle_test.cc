@@ -185,6 +185,34 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   EXPECT_EQ(ledger_->Size(), size);
 }
 
+// An export of a large case takes a while (a case of 20,000 events about
+// a minute) and said nothing until it was done (found by an audit): each
+// step is told; a small case's export says nothing.
+TEST_F(BundleTest, ALargeCasesExportTellsEachStep) {
+  std::vector<std::string> steps;
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+  r.progress = [&](std::string_view step) { steps.emplace_back(step); };
+  ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
+  EXPECT_TRUE(steps.empty());
+
+  std::vector<v1::Event> notes(kProgressEvents);
+  for (v1::Event& note : notes) {
+    note.set_case_id(kBounceCase);
+    note.mutable_occurred_at()->set_seconds(1400000000);
+    note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+    note.mutable_actor()->set_id("o");
+    note.mutable_officer_note_added()->set_text("n");
+  }
+  ASSERT_TRUE(ledger_->Append(notes).ok());
+  ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_THAT(steps[0], HasSubstr(" events and 2 stored messages read, each "
+                                  "event proven included in tree size "));
+  EXPECT_EQ(steps[1],
+            "state, deadlines and findings evaluated; laying out the report");
+  EXPECT_THAT(steps[2], HasSubstr("report laid out (PDF "));
+}
+
 TEST_F(BundleTest, UnknownCaseAndMissingFieldsAreRefused) {
   auto r = Request("NO-SUCH-CASE", v1::BundlePurpose::RECONSIDERATION);
   EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),

@@ -162,6 +162,11 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                        "; run the same import again to resume"));
     }
     auto result = ledger.Append(batch);
+    if (result.ok() && options.appended) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        options.appended(lines[i], batch[i]);
+      }
+    }
     batch.clear();
     if (!result.ok()) {
       std::optional<size_t> index = FailedEventIndex(result.status());

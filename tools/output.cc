@@ -289,27 +289,31 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
   return request;
 }
 
+void EventsDatedAhead::Appended(uint64_t line, const v1::Event& event) {
+  const absl::Time occurred = projections::ToTime(event.occurred_at());
+  const absl::Time appended_by = SystemClock().Now();
+  if (occurred <= appended_by || ++ahead_ > kNamed) return;
+  io_.err << "caseledger " << verb_ << ": warning: line " << line
+          << ": occurred_at " << projections::FormatUtc(occurred)
+          << " is after the ledger recorded it ("
+          << projections::FormatUtc(appended_by)
+          << " or before); it counts in no projection until then, and a "
+             "bundle exported before then leaves it out: check the clock or "
+             "time zone where it was entered\n";
+}
+
+void EventsDatedAhead::Finish() {
+  if (ahead_ > kNamed) {
+    io_.err << "caseledger " << verb_ << ": warning: " << ahead_ - kNamed
+            << " more lines are dated after the ledger recorded them\n";
+  }
+}
+
 void WarnOfEventsDatedAhead(const AppendInput& input, const std::string& verb,
                             Io& io) {
-  constexpr size_t kNamed = 5;
-  const absl::Time appended_by = SystemClock().Now();
-  size_t ahead = 0;
-  for (const EventLine& l : input.lines) {
-    const absl::Time occurred = projections::ToTime(l.event.occurred_at());
-    if (occurred <= appended_by) continue;
-    if (++ahead > kNamed) continue;
-    io.err << "caseledger " << verb << ": warning: line " << l.line
-           << ": occurred_at " << projections::FormatUtc(occurred)
-           << " is after the ledger recorded it ("
-           << projections::FormatUtc(appended_by)
-           << " or before); it counts in no projection until then, and a "
-              "bundle exported before then leaves it out: check the clock or "
-              "time zone where it was entered\n";
-  }
-  if (ahead > kNamed) {
-    io.err << "caseledger " << verb << ": warning: " << ahead - kNamed
-           << " more lines are dated after the ledger recorded them\n";
-  }
+  EventsDatedAhead ahead(verb, io);
+  for (const EventLine& l : input.lines) ahead.Appended(l.line, l.event);
+  ahead.Finish();
 }
 
 void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {

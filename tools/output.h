@@ -59,10 +59,25 @@ struct AppendInput {
 absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io);
 
 // Warns on err, naming `verb` and the input lines, of events dated after
-// the moment they were appended (the time of this call): each counts in no
-// projection until its date, and a bundle exported before then leaves it
-// out, so its date is most likely a wrong clock or time zone where it was
-// entered. At most five lines are named.
+// the moment they were appended: each counts in no projection until its
+// date, and a bundle exported before then leaves it out, so its date is
+// most likely a wrong clock or time zone where it was entered (found by an
+// audit). Names at most five lines; Finish() counts the rest.
+class EventsDatedAhead {
+ public:
+  EventsDatedAhead(std::string verb, Io& io)
+      : verb_(std::move(verb)), io_(io) {}
+  // Call once `event`, from input line `line`, is appended.
+  void Appended(uint64_t line, const v1::Event& event);
+  void Finish();
+
+ private:
+  static constexpr size_t kNamed = 5;
+  std::string verb_;
+  Io& io_;
+  size_t ahead_ = 0;
+};
+// Appended() for every line of `input`, then Finish().
 void WarnOfEventsDatedAhead(const AppendInput& input, const std::string& verb,
                             Io& io);
 

@@ -88,6 +88,10 @@ int Import(const Args& args, Io& io) {
                                     std::max(seconds, 1e-3))
            << " events/s)\n";
   };
+  EventsDatedAhead ahead("import", io);
+  options.appended = [&ahead](uint64_t line, const v1::Event& event) {
+    ahead.Appended(line, event);
+  };
   absl::StatusOr<ImportProgress> result;
   bool stopped = false;
   {
@@ -108,6 +112,7 @@ int Import(const Args& args, Io& io) {
       stopped = true;
     }
   }
+  ahead.Finish();
   if (!result.ok()) return Fail(io, "import", result.status());
   io.out << "imported " << result->appended << " events (" << result->duplicates
          << " already stored, skipped) from " << result->lines

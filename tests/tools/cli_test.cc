@@ -257,7 +257,7 @@ TEST_F(CliTest, AttachStoresSeveralFilesAndChecksEveryNameFirst) {
   EXPECT_EQ(r.out, ToHex(Sha256(testing::FileContents(a))) + "\n");
 }
 
-TEST_F(CliTest, AppendWarnsOfAnEventDatedAfterItIsRecorded) {
+TEST_F(CliTest, AppendAndImportWarnOfAnEventDatedAfterItIsRecorded) {
   Init();
   const std::string path =
       Write("ahead.jsonl",
@@ -277,6 +277,22 @@ TEST_F(CliTest, AppendWarnsOfAnEventDatedAfterItIsRecorded) {
   r = Cli("append --db " + Db() + " " + past);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "");
+
+  // import warns alike, naming five lines and counting the rest.
+  std::string ahead = OpenedWithNotes("E3", 0);
+  for (int i = 0; i < 7; ++i) {
+    ahead += EventLine(
+        "E3", "2099-01-01T00:00:00Z",
+        absl::StrCat(R"("officer_note_added": {"text": "n)", i, R"("})"));
+  }
+  r = Cli("import --db " + Db() + " " + Write("ahead-import.jsonl", ahead));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("caseledger import: warning: line 2: "
+                               "occurred_at 2099-01-01T00:00:00Z is after"));
+  EXPECT_THAT(r.err, HasSubstr("caseledger import: warning: line 6: "));
+  EXPECT_THAT(r.err, Not(HasSubstr("warning: line 7: ")));
+  EXPECT_THAT(r.err, HasSubstr("caseledger import: warning: 2 more lines are "
+                               "dated after the ledger recorded them\n"));
 }
 
 TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {

@@ -287,14 +287,16 @@ int AttachFiles(
     absl::StatusOr<std::string> sha256 =
         bytes.ok() ? store(*bytes) : bytes.status();
     if (!sha256.ok()) {
-      return Fail(
-          io, "attach",
-          i == 0
-              ? sha256.status()
-              : absl::Status(
-                    sha256.status().code(),
-                    absl::StrCat(path, ": ", sha256.status().message(),
-                                 " (the ", i, " files before it are stored)")));
+      return Fail(io, "attach",
+                  i == 0 ? sha256.status()
+                         : absl::Status(
+                               sha256.status().code(),
+                               absl::StrCat(
+                                   path, ": ", sha256.status().message(),
+                                   i == 1 ? " (the file before it is stored)"
+                                          : absl::StrCat(" (the ", i,
+                                                         " files before it are "
+                                                         "stored)"))));
     }
     io.out << *sha256;
     if (paths.size() > 1) io.out << "  " << path;

@@ -52,6 +52,14 @@ std::string Flat(const std::string& text) {
   return out;
 }
 
+// F2011-000123 plus `payload` by the officer at `when`.
+std::string FrenchCaseEvent(const std::string& when,
+                            const std::string& payload) {
+  return absl::StrCat(R"({"case_id": "F2011-000123", "occurred_at": ")", when,
+                      R"(", "actor": {"kind": "OFFICER", "id": "agent-3"}, )",
+                      payload, "}\n");
+}
+
 class ReportTest : public BundleFixture {
  protected:
   std::map<std::string, std::string> Bundle(const std::string& c,
@@ -63,6 +71,13 @@ class ReportTest : public BundleFixture {
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? Members(result->bytes)
                        : std::map<std::string, std::string>{};
+  }
+  // report.html of an investigation bundle of F2011-000123 once `payload`,
+  // by the officer at `when`, is appended.
+  std::string InvestigationReportAfter(const std::string& when,
+                                       const std::string& payload) {
+    AppendJsonLines(FrenchCaseEvent(when, payload));
+    return Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
   }
 
   // Writes the bundle's PDF to a file; returns its path.
@@ -151,14 +166,6 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
   EXPECT_THAT(with_after, HasSubstr("Record 7 \xE2\x80\x94 2011-04-02"));
 }
 
-// F2011-000123 plus `payload` by the officer at `when`.
-std::string FrenchCaseEvent(const std::string& when,
-                            const std::string& payload) {
-  return absl::StrCat(R"({"case_id": "F2011-000123", "occurred_at": ")", when,
-                      R"(", "actor": {"kind": "OFFICER", "id": "agent-3"}, )",
-                      payload, "}\n");
-}
-
 // The reasons written down at the decision's very instant were before the
 // decision-maker; before, they were left out as "dated after the decision"
 // (found by an audit of the report).
@@ -241,16 +248,14 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
                        "To: Helene <helene.cote@other.example>\r\n"
                        "Message-ID: <DOC-2.F2011-000123@office.example>\r\n"
                        "\r\nVeuillez fournir les documents.\r\n"));
-  AppendJsonLines(FrenchCaseEvent(
+  const std::string html = InvestigationReportAfter(
       "2011-02-03T10:00:00Z",
       absl::StrCat(
           R"("document_request_sent": {"request_id": "DOC-2", "channel": )"
           R"("EMAIL", "to": ["helene.cote@mail.example"], "from_mailbox": )"
           R"("bureau@office.example", "message_id": )"
           R"("<DOC-2.F2011-000123@office.example>", "body_sha256": ")",
-          sha, R"("})")));
-  const std::string html =
-      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+          sha, R"("})"));
   EXPECT_THAT(html, HasSubstr("The stored message&#39;s own headers "
                               "contradict this record: To: names "
                               "helene.cote@other.example, where this record "
@@ -266,11 +271,9 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
 // its projections (domain.md §5): the report says so where the reader
 // starts, naming it, instead of only counting it (found by an audit).
 TEST_F(ReportTest, AnEventDatedAfterItWasRecordedIsNamedAsLeftOut) {
-  AppendJsonLines(FrenchCaseEvent(
+  const std::string html = InvestigationReportAfter(
       "2030-01-01T00:00:00Z",
-      R"("officer_note_added": {"text": "dated by a wrong clock"})"));
-  const std::string html =
-      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+      R"("officer_note_added": {"text": "dated by a wrong clock"})");
   EXPECT_THAT(html, HasSubstr("<b>Left out of this report:</b> #26 "
                               "officer_note_added, dated 2030-01-01 00:00:00 "
                               "UTC, recorded "));
@@ -311,12 +314,10 @@ TEST_F(ReportTest, AReportThatTakesEveryEventLeavesNothingOut) {
 // at 23:59:59.4 against a deadline of 23:59:59 read as on time and
 // SATISFIED_LATE at once (found by an audit).
 TEST_F(ReportTest, TimesKeepTheirSecondsAndFractions) {
-  AppendJsonLines(FrenchCaseEvent(
+  const std::string html = InvestigationReportAfter(
       "2011-02-10T09:00:00.25Z",
       R"("deadline_extended": {"request_id": "DOC-1", "new_deadline": )"
-      R"("2011-03-24T23:59:59.4Z", "reason": "saisie"})"));
-  const std::string html =
-      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+      R"("2011-03-24T23:59:59.4Z", "reason": "saisie"})");
   EXPECT_THAT(html, HasSubstr("<td>2011-03-24 23:59:59.4</td>"));
   EXPECT_THAT(html, HasSubstr("<td>2011-02-02 10:01:00</td>"));
   EXPECT_THAT(html,
@@ -326,12 +327,10 @@ TEST_F(ReportTest, TimesKeepTheirSecondsAndFractions) {
 // A record of an extension to an earlier date says the deadline in force
 // stands, as the timeline does: the report said only "extended to" it.
 TEST_F(ReportTest, AnExtensionToAnEarlierDateSaysTheDeadlineStands) {
-  AppendJsonLines(FrenchCaseEvent(
+  const std::string html = InvestigationReportAfter(
       "2011-02-10T09:00:00Z",
       R"("deadline_extended": {"request_id": "DOC-1", "new_deadline": )"
-      R"("2011-03-01T23:59:59Z", "reason": "saisie"})"));
-  const std::string html =
-      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+      R"("2011-03-01T23:59:59Z", "reason": "saisie"})");
   EXPECT_THAT(html, HasSubstr("Deadline of DOC-1 extended to "
                               "2011-03-01T23:59:59Z (earlier than the deadline "
                               "in force, 2011-03-20T23:59:59Z, which stands): "

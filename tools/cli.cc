@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -223,19 +224,33 @@ absl::StatusOr<std::string> ReadFlagFile(const Args& args,
   return text;
 }
 
+namespace {
+
+// kInvalidArgument unless `path` names something this process may read
+// that is not a folder. A folder opens as a stream that reads as empty,
+// which would pass for an empty file. Nothing is opened: a named pipe
+// opened only to check it would block, or lose what its writer sent.
+absl::Status CheckReadable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": it is a folder"));
+  }
+  if (::access(path.c_str(), R_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
   std::stringstream buffer;
   if (path == "-") {
     buffer << io.in.rdbuf();
     return buffer.str();
   }
-  // A folder opens as a stream that reads as empty, which would pass for
-  // an empty file.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", path, ": it is a folder"));
-  }
+  CASELEDGER_RETURN_IF_ERROR(CheckReadable(path));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
@@ -258,13 +273,9 @@ absl::Status CheckFilesToAttach(const Args& args) {
       continue;
     }
     // Devices and pipes (/dev/stdin, <(...)) are read once, later.
+    CASELEDGER_RETURN_IF_ERROR(CheckReadable(path));
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
-    if (ec || std::filesystem::is_directory(status)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot read ", path,
-          std::filesystem::is_directory(status) ? ": it is a folder" : ""));
-    }
     if (std::filesystem::is_regular_file(status) &&
         std::filesystem::file_size(path, ec) == 0 && !ec) {
       return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));

@@ -31,8 +31,8 @@ constexpr double kChartWidth = 504;
 // bundle holds it whole in messages/.
 constexpr int kMaxMessageLines = 150;
 constexpr size_t kMaxMessageBytes = 16000;
-// Any other text of the report is cut after this many bytes.
-constexpr size_t kMaxTextBytes = 16000;
+// Any other text of the report is cut after as many bytes.
+constexpr size_t kMaxTextBytes = kMaxMessageBytes;
 
 std::string When(absl::Time t) {
   if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return "-";

@@ -496,17 +496,44 @@ TEST_F(ReportTest, PdfRowsTallerThanAPageAreCutAboveTheFoot) {
   EXPECT_GE(page, 3);
 }
 
-// Characters DejaVu lacks (here Chinese) print as boxes with their code;
-// the pages holding them say so, the others do not (found by an audit of the
-// report: the paper copy gave no sign that a name was not drawn).
+// Names, subjects and notes come in the applicants' scripts. DejaVu lacks
+// most of Asia's: they printed as boxes (found by an audit of the report) and
+// now come from the fallback fonts, Chinese and Japanese from one font.
+TEST_F(ReportTest, PdfSetsTheScriptsOfAsiaAndEthiopia) {
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-03-25T10:00:00Z",
+      "\"officer_note_added\": {\"text\": \"Appel de \u738b\u5c0f\u660e, "
+      "\uae40\ubbfc\uc900, \u3084\u307e\u3060, "
+      "\u0928\u092e\u0938\u094d\u0924\u0947, "
+      "\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35, \u1230\u120b\u121d.\"}"));
+  const std::string pdf = PdfFile(
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW), "asia.pdf");
+  const std::string text = Flat(Shell("pdftotext -enc UTF-8 " + pdf + " -"));
+  EXPECT_THAT(text,
+              HasSubstr("Appel de \u738b\u5c0f\u660e, \uae40\ubbfc\uc900, "
+                        "\u3084\u307e\u3060, "
+                        "\u0928\u092e\u0938\u094d\u0924\u0947"));
+  EXPECT_THAT(text, Not(HasSubstr("Boxes showing a code")));
+  const std::string fonts = Shell("pdffonts " + pdf);
+  for (const char* font :
+       {"DroidSansFallback", "NanumGothic", "NotoSansDevanagari",
+        "NotoSansThai", "NotoSansEthiopic"}) {
+    EXPECT_THAT(fonts, HasSubstr(font));
+  }
+}
+
+// Characters no font of the PDF holds (here an Egyptian hieroglyph) print as
+// boxes with their code; the pages holding them say so, the others do not
+// (found by an audit of the report: the paper copy gave no sign that a name
+// was not drawn).
 TEST_F(ReportTest, PdfPagesWithCharactersTheFontsLackSaySo) {
   AppendJsonLines(FrenchCaseEvent("2011-03-25T10:00:00Z",
                                   R"("officer_note_added": {"text": )"
-                                  R"("Appel de \u738b\u5c0f\u660e."})"));
+                                  R"("Appel de \ud80c\udc00."})"));
   const std::string text =
       Shell("pdftotext -layout -enc UTF-8 " +
             PdfFile(Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW),
-                    "cjk.pdf") +
+                    "boxes.pdf") +
             " -");
   int with_note = 0, pages = 0;
   for (absl::string_view sheet : absl::StrSplit(text, '\f')) {

@@ -1,11 +1,12 @@
 // PDF rendering of the report (document.h) with cairo and pango.
 //
 // Determinism: the fonts come from a private fontconfig configuration that
-// holds only the DejaVu files of the given folder (no system fonts, no
-// substitution rules), hinting is off, the resolution is 72 dpi so that font
-// sizes are points, and the creation and modification dates are the
-// document's date. cairo then writes the same bytes for the same document
-// (docs/bundle-format.md §7 says what the reproducibility rests on).
+// holds only the DejaVu files of the given folder and the fixed fallback
+// files below (no other system fonts, no substitution rules), hinting is off,
+// the resolution is 72 dpi so that font sizes are points, and the creation and
+// modification dates are the document's date. cairo then writes the same bytes
+// for the same document (docs/bundle-format.md §7 says what the reproducibility
+// rests on).
 //
 // Layout: blocks become atoms (a text line, a table row, the chart) that
 // never split; atoms flow onto US Letter pages, headings stay with what
@@ -20,6 +21,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,6 +53,30 @@ constexpr const char* kFontFiles[] = {
 };
 constexpr const char* kRequiredFontFiles[] = {
     "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"};
+// Scripts DejaVu lacks, in which applicants' names, subjects and notes come:
+// Chinese and Japanese (fonts-droid-fallback), Korean (fonts-nanum), and the
+// scripts of South and South-East Asia and of Ethiopia (fonts-noto-core).
+// DejaVu stays first, so text it can draw is set exactly as before. Each file
+// is optional: without it, its characters print as boxes, and the page says so.
+constexpr const char* kFallbackFontFiles[] = {
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansGurmukhi-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansGujarati-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansOriya-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansTamil-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansTelugu-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansKannada-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansMalayalam-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansSinhala-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansLao-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansKhmer-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansMyanmar-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansEthiopic-Regular.ttf",
+};
 
 struct GObjectUnref {
   void operator()(void* p) const {
@@ -69,7 +95,7 @@ void SetColor(cairo_t* cr, Rgb c) {
 }
 
 // The private font setup: one fontconfig configuration with the DejaVu
-// files only, one pango context at 72 dpi without hinting.
+// files and the fallbacks only, one pango context at 72 dpi without hinting.
 class Fonts {
  public:
   static absl::StatusOr<std::unique_ptr<Fonts>> Load(const std::string& dir) {
@@ -85,8 +111,13 @@ class Fonts {
     if (config == nullptr) {
       return absl::ResourceExhaustedError("fontconfig: cannot create config");
     }
+    std::vector<std::string> paths;
     for (const char* f : kFontFiles) {
-      std::string path = (std::filesystem::path(dir) / f).string();
+      paths.push_back((std::filesystem::path(dir) / f).string());
+    }
+    paths.insert(paths.end(), std::begin(kFallbackFontFiles),
+                 std::end(kFallbackFontFiles));
+    for (const std::string& path : paths) {
       if (!std::filesystem::exists(path)) continue;
       if (!FcConfigAppFontAddFile(
               config, reinterpret_cast<const FcChar8*>(path.c_str()))) {
@@ -125,6 +156,12 @@ class Fonts {
                    bool wrap_anywhere = false) {
     LayoutPtr layout = Share(pango_layout_new(context_));
     PangoFontDescription* desc = pango_font_description_from_string(font);
+    // Named second so that Chinese and Japanese come from one font: by
+    // fontconfig's own order NanumGothic, which holds some of the same
+    // characters, would set those and Droid only the rest.
+    const std::string families = absl::StrCat(
+        pango_font_description_get_family(desc), ",Droid Sans Fallback");
+    pango_font_description_set_family(desc, families.c_str());
     pango_layout_set_font_description(layout.get(), desc);
     pango_font_description_free(desc);
     if (width > 0) {

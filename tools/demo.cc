@@ -1,8 +1,11 @@
 // `caseledger demo`: a realistic case on a real embedded ledger, start to end.
 #include <filesystem>
 #include <sstream>
+#include <string_view>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "ledger/event_json.h"
@@ -10,6 +13,7 @@
 #include "projections/evaluation.h"
 #include "projections/queries.h"
 #include "tools/cli.h"
+#include "tools/output.h"
 
 namespace caseledger::cli {
 namespace {
@@ -57,6 +61,13 @@ std::string RequestMessage(const std::string& request, const std::string& date,
       {{"{REQ}", request}, {"{DATE}", date}, {"{DEADLINE}", deadline}});
 }
 
+absl::Status WriteDemoFile(const std::string& path, std::string_view bytes) {
+  OutputFile file(path);
+  if (absl::Status s = file.Open(); !s.ok()) return s;
+  file.Write(bytes);
+  return file.Commit();
+}
+
 }  // namespace
 
 int RunDemo(const Args& args, Io& io) {
@@ -66,10 +77,25 @@ int RunDemo(const Args& args, Io& io) {
           : absl::StrCat("caseledger-demo-",
                          absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(),
                                           absl::UTCTimeZone()));
+  // The bundle and the key to check it with go beside the ledger: a bundle
+  // inside its folder would be taken for one of its files.
+  const std::string evidence = dir + "-evidence";
+  if (std::filesystem::exists(evidence)) {
+    return Fail(io, "demo",
+                absl::AlreadyExistsError(absl::StrCat(
+                    evidence, " exists; remove it or give another --db")));
+  }
   auto ledger = Ledger::Create(dir, "caseledger.demo/ledger");
   if (!ledger.ok()) return Fail(io, "demo", ledger.status());
   io.out << "== created ledger caseledger.demo/ledger in "
          << std::filesystem::absolute(dir).string() << "\n\n";
+  std::error_code made;
+  std::filesystem::create_directory(evidence, made);
+  if (made) {
+    return Fail(io, "demo",
+                absl::UnavailableError(absl::StrCat("cannot create ", evidence,
+                                                    ": ", made.message())));
+  }
 
   io.out << "== caseledger attach: storing the sent messages and the bounce\n";
   struct Blob {
@@ -129,9 +155,59 @@ int RunDemo(const Args& args, Io& io) {
   auto note = (*ledger)->SignCheckpoint();
   if (!note.ok()) return Fail(io, "demo", note.status());
   io.out << *note;
-  io.out << "\nTry: caseledger verify --db " << dir
-         << "\n     caseledger state --db " << dir
-         << " --case DEMO-2011-0042 --format json\n";
+  auto key = (*ledger)->VerifierKeyText();
+  if (!key.ok()) return Fail(io, "demo", key.status());
+  // The verbs below open the ledger themselves, as a user's commands would.
+  ledger->reset();
+
+  const std::string key_file = evidence + "/key.txt";
+  const std::string bundle = evidence + "/DEMO-2011-0042.zip";
+  const std::string altered = evidence + "/DEMO-2011-0042-altered.zip";
+  if (absl::Status s = WriteDemoFile(key_file, *key + "\n"); !s.ok()) {
+    return Fail(io, "demo", s);
+  }
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{
+           {"verify", "--db", dir},
+           {"export", "--db", dir, "--case", "DEMO-2011-0042", "--purpose",
+            "judicial-review", "--out", bundle},
+           {"verify-bundle", bundle, "--pubkey", key_file}}) {
+    io.out << "\n== caseledger " << absl::StrJoin(argv, " ") << "\n";
+    io.out.flush();
+    if (int code = Main(argv, io); code != kExitOk) return code;
+  }
+
+  // What the bundle is for: a court that holds the office's public key
+  // finds any change, here one letter of the address DOC-1 went to.
+  io.out << "\n== the same bundle with one byte changed: the address DOC-1 "
+            "was sent to\n";
+  auto bytes = ReadInput(bundle, io);
+  if (!bytes.ok()) return Fail(io, "demo", bytes.status());
+  const size_t member = bytes->find("events/4.event");
+  const size_t address = bytes->find("amina.diallo@mail.example", member);
+  if (member == std::string::npos || address == std::string::npos) {
+    return Fail(io, "demo",
+                absl::InternalError("the bundle holds no request DOC-1"));
+  }
+  (*bytes)[address + std::string_view("amina.diall").size()] = 'p';
+  if (absl::Status s = WriteDemoFile(altered, *bytes); !s.ok()) {
+    return Fail(io, "demo", s);
+  }
+  const std::vector<std::string> check = {"verify-bundle", altered, "--pubkey",
+                                          key_file};
+  io.out << "== caseledger " << absl::StrJoin(check, " ") << "\n";
+  io.out.flush();
+  if (int code = Main(check, io); code != kExitCheckFailed) {
+    return Fail(io, "demo",
+                absl::InternalError(absl::StrCat(
+                    "verify-bundle exited ", code,
+                    " for the altered bundle, where it must fail (1)")));
+  }
+  io.out << "(exit 1: the altered bundle fails, as it must)\n";
+  io.out << "\nTry: caseledger state --db " << dir
+         << " --case DEMO-2011-0042 --format json\n"
+         << "     unzip -l " << bundle
+         << "   (its report.pdf is the court's copy)\n";
   return kExitOk;
 }
 

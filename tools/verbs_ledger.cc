@@ -227,8 +227,10 @@ std::vector<Verb> LedgerVerbs() {
         "demo [--db DIR]",
         "Create a ledger in a new folder, record a realistic case (consent, "
         "verified\naddress, request, bounce, re-verification, resend, "
-        "documents received),\nstore the sent message, and print the case "
-        "back.",
+        "documents received),\nstore the sent messages, and print the case "
+        "back. Then verify the ledger,\nexport the case's evidence bundle "
+        "into DIR-evidence/ beside it with the\nledger's public key, verify "
+        "the bundle, and show that a copy with one byte\nchanged fails.",
         {},
         0,
         0},

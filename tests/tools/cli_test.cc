@@ -1170,5 +1170,37 @@ TEST_F(CliTest, DemoRecordsARealisticCase) {
   EXPECT_NE(again.code, 0);  // never over an existing ledger
 }
 
+// The demo shows what the ledger is for: the case's bundle verifies with
+// the ledger's public key, and a copy with one byte changed does not.
+TEST_F(CliTest, DemoExportsAndChecksTheCasesBundle) {
+  CliRun r = Cli("demo --db " + Db());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string evidence = Db() + "-evidence/";
+  EXPECT_THAT(r.out,
+              HasSubstr("VERDICT: OK " + evidence + "DEMO-2011-0042.zip"));
+  EXPECT_THAT(r.out, HasSubstr("VERDICT: FAIL " + evidence +
+                               "DEMO-2011-0042-altered.zip"));
+  EXPECT_THAT(r.out, HasSubstr("- events/4.event: SHA-256(salt || event)"));
+  // What the demo printed holds for the files it left.
+  EXPECT_EQ(Cli("verify-bundle " + evidence + "DEMO-2011-0042.zip --pubkey " +
+                evidence + "key.txt")
+                .code,
+            0);
+  EXPECT_EQ(Cli("verify-bundle " + evidence +
+                "DEMO-2011-0042-altered.zip --pubkey " + evidence + "key.txt")
+                .code,
+            1);
+  // The export is on record in the case.
+  EXPECT_THAT(Cli("read --db " + Db() + " --case DEMO-2011-0042").out,
+              HasSubstr("evidence_bundle_exported"));
+  // A second demo beside the first's bundle is refused before it makes a
+  // ledger.
+  std::filesystem::rename(Db(), Db() + "-moved");
+  CliRun again = Cli("demo --db " + Db());
+  EXPECT_EQ(again.code, 3) << again.err;
+  EXPECT_THAT(again.err, HasSubstr(Db() + "-evidence exists"));
+  EXPECT_FALSE(std::filesystem::exists(Db()));
+}
+
 }  // namespace
 }  // namespace caseledger

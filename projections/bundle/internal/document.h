@@ -125,9 +125,10 @@ std::string RenderHtml(const Document& doc);
 std::string RenderChartSvg(const Chart& chart);
 
 // A US Letter PDF with searchable text, "Page i of n" on every page and an
-// outline of the headings, set in the DejaVu fonts of `font_dir` only (a
-// private font configuration, so that the output does not depend on the
-// machine's fonts). kFailedPrecondition when the fonts are missing.
+// outline of the headings, set in the DejaVu fonts of `font_dir` and fixed
+// fallback files for the scripts DejaVu lacks, only (a private font
+// configuration, so that the output does not depend on the machine's other
+// fonts). kFailedPrecondition when the DejaVu fonts are missing.
 absl::StatusOr<std::string> RenderPdf(const Document& doc,
                                       const std::string& font_dir);
 

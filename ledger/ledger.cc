@@ -248,13 +248,52 @@ merkle::NodeSource Ledger::Impl::Nodes() const {
   };
 }
 
+absl::StatusOr<RecordedEvent> Ledger::Impl::ReadIndexed(
+    uint64_t position, const std::string& index_says) const {
+  auto disagrees = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat(
+        index_says, ", but ", why,
+        ": the index was altered or damaged (caseledger verify finds it)"));
+  };
+  absl::StatusOr<RecordedEvent> read = ReadAt(position);
+  if (!read.ok()) return disagrees(read.status().message());
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromString(read->entry_bytes) ||
+      entry.event_digest() !=
+          DigestBytes(Sha256(read->salt, read->event_bytes))) {
+    return disagrees(absl::StrCat("the event at position ", position,
+                                  " does not match its entry's digest"));
+  }
+  return read;
+}
+
 absl::StatusOr<uint64_t> Ledger::Impl::StoredCaseVersion(
     std::string_view case_id) const {
   std::string prefix = CasePrefix(case_id);
   CASELEDGER_ASSIGN_OR_RETURN(
       auto last, store->LastWithPrefix(Family::kCaseIndex, prefix));
   if (!last) return 0;
-  return DecodeU64(std::string_view(last->first).substr(prefix.size()));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      uint64_t version,
+      DecodeU64(std::string_view(last->first).substr(prefix.size())));
+  auto position = DecodeU64(last->second);
+  const std::string says =
+      absl::StrCat("the case index gives case ", Printable(case_id),
+                   " version ", version, " as its last");
+  if (!position.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        says,
+        ", but its value names no position: the index was altered or "
+        "damaged (caseledger verify finds it)"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*position, says));
+  if (at.event.case_id() != case_id || at.case_version != version) {
+    return absl::DataLossError(absl::StrCat(
+        says, " at position ", *position, ", but the entry there is case ",
+        Printable(at.event.case_id()), " version ", at.case_version,
+        ": the index was altered or damaged (caseledger verify finds it)"));
+  }
+  return version;
 }
 
 absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
@@ -269,16 +308,45 @@ absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
   IdRecord r;
   CASELEDGER_ASSIGN_OR_RETURN(r.position, DecodeU64(*value));
   std::copy(value->begin() + 8, value->end(), r.content.begin());
-  CASELEDGER_ASSIGN_OR_RETURN(
-      auto entry, store->Get(Family::kEntries, EncodeU64(r.position)));
-  v1::LedgerEntry parsed;
-  if (!entry || !parsed.ParseFromString(*entry)) {
-    return absl::DataLossError(
-        absl::StrCat("event ", std::string(id), " is indexed at position ",
-                     r.position, " but that entry is missing or unreadable"));
+  const std::string says =
+      absl::StrCat("the event-id index puts event ", Printable(id),
+                   " at position ", r.position);
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(r.position, says));
+  if (at.event.event_id() != id || Sha256(at.event_bytes) != r.content) {
+    return absl::DataLossError(absl::StrCat(
+        says, ", but the event there is ", Printable(at.event.event_id()),
+        at.event.event_id() == id ? " with other content" : "",
+        ": the index was altered or damaged (caseledger verify finds it)"));
   }
-  r.case_version = parsed.case_version();
+  r.case_version = at.case_version;
   return r;
+}
+
+absl::StatusOr<std::optional<RecordedEvent>> Ledger::Impl::StoredSend(
+    std::string_view case_id, std::string_view request_id) const {
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto value,
+      store->Get(Family::kRequests, RequestKey(case_id, request_id)));
+  if (!value) return std::nullopt;
+  const std::string says =
+      absl::StrCat("the request index says request ", Printable(request_id),
+                   " of case ", Printable(case_id), " was sent");
+  auto position = DecodeU64(*value);
+  if (!position.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        says,
+        ", but its value names no position: the index was altered or "
+        "damaged (caseledger verify finds it)"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*position, says));
+  if (at.event.case_id() != case_id || !at.event.has_document_request_sent() ||
+      at.event.document_request_sent().request_id() != request_id) {
+    return absl::DataLossError(absl::StrCat(
+        says, " at position ", *position, ", but the event there is ",
+        EventType(at.event), " of case ", Printable(at.event.case_id()),
+        ": the index was altered or damaged (caseledger verify finds it)"));
+  }
+  return at;
 }
 
 absl::Status Ledger::Impl::DecodeInto(std::string_view entry_bytes,
@@ -547,9 +615,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
         durable_requests.contains(key)) {
       return true;
     }
-    CASELEDGER_ASSIGN_OR_RETURN(auto v, store->Get(Family::kRequests, key));
-    if (v.has_value()) RememberRequest(key);
-    return v.has_value();
+    CASELEDGER_ASSIGN_OR_RETURN(auto sent, StoredSend(c, r));
+    if (sent.has_value()) RememberRequest(key);
+    return sent.has_value();
   };
   // When request `r` of case `c`, known to be sent, was sent (occurred_at),
   // for a resend by event i; nullopt when the send is in another append of
@@ -576,11 +644,9 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
       }
     }
     if (group.requests.contains(key)) return std::nullopt;
-    CASELEDGER_ASSIGN_OR_RETURN(auto v, store->Get(Family::kRequests, key));
-    if (!v.has_value()) return std::nullopt;
-    CASELEDGER_ASSIGN_OR_RETURN(uint64_t position, DecodeU64(*v));
-    CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent sent, ReadAt(position));
-    return sent.event.occurred_at();
+    CASELEDGER_ASSIGN_OR_RETURN(auto sent, StoredSend(c, r));
+    if (!sent.has_value()) return std::nullopt;
+    return sent->event.occurred_at();
   };
 
   // Idempotency comes first: an identical event already stored is skipped.

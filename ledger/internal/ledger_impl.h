@@ -344,8 +344,20 @@ struct Ledger::Impl {
   absl::Status Sequence(PendingAppend& p, Overlay& group, Batch& batch,
                         merkle::MerkleFrontier& frontier, absl::Time recorded);
 
+  // The writer decides on an index's word (the case's last version, whether
+  // an id or a request is stored), so each answer is checked against the
+  // event the index names: a key planted in an index would otherwise make
+  // an append misnumber a case, skip an event as a repeat, or take a
+  // request as sent. kDataLoss when they disagree.
   absl::StatusOr<uint64_t> StoredCaseVersion(std::string_view case_id) const;
   absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
+  // Where request `request_id` of case `case_id` was sent, or nullopt.
+  absl::StatusOr<std::optional<RecordedEvent>> StoredSend(
+      std::string_view case_id, std::string_view request_id) const;
+  // The event at `position`, its bytes checked against its entry's digest;
+  // kDataLoss saying that `index_says` so but the log disagrees.
+  absl::StatusOr<RecordedEvent> ReadIndexed(
+      uint64_t position, const std::string& index_says) const;
   // Decode into `out`, reusing its buffers and `entry`'s (a replay decodes
   // millions of events; allocating each anew was a third of its cost):
   // CopyStored then ParseStored. A case read copies all its events out of

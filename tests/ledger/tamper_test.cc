@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_json.h"
+#include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
@@ -441,6 +442,89 @@ TEST_F(TamperTest, AnAddedEventIdIsFound) {
     b.Put(Family::kEventIds, "an-event-never-appended", id_record);
   });
   ExpectFound("the event-id index holds 31 keys where the log accounts for 30");
+}
+
+// The writer decides on the indexes' word: a key planted in one (by anyone
+// who can write the disk, no key needed) made an append skip a new event as
+// a repeat, take a request never sent as sent, or skip a case version
+// (found by an audit). Each answer is now checked against the event the
+// index names, and the append refused.
+TEST_F(TamperTest, APlantedEventIdDoesNotMakeAnAppendSkipItsEvent) {
+  auto note = ParseEventJson(
+      R"({"case_id": "CASE-0", "event_id": "6f1c2a9e-5b0d-4c3e-9a7f-2d8e1b4c6a01", )"
+      R"("occurred_at": "2011-01-11T10:00:00Z", )"
+      R"("actor": {"kind": "OFFICER", "id": "o"}, )"
+      R"("officer_note_added": {"text": "never to be lost"}})");
+  ASSERT_OK(note);
+  // The record an append of `note` would write, made in another ledger.
+  std::string content;
+  {
+    ASSERT_OK_AND_ASSIGN(auto scratch,
+                         Ledger::Create(dir_.Sub("scratch"), "scratch/log"));
+    ASSERT_OK(scratch->Append({Event("CASE-0", 0), *note}));
+    ASSERT_OK_AND_ASSIGN(auto stored, scratch->ReadAll(2, 1));
+    content = DigestBytes(Sha256(stored[0].event_bytes));
+  }
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEventIds, "6f1c2a9e-5b0d-4c3e-9a7f-2d8e1b4c6a01",
+          EncodeU64(4) + content);
+  });
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+  auto appended = ledger->Append({*note});
+  EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss)
+      << appended.status();
+  EXPECT_THAT(std::string(appended.status().message()),
+              HasSubstr("the event-id index puts event "
+                        "6f1c2a9e-5b0d-4c3e-9a7f-2d8e1b4c6a01 at position "
+                        "4, but the event there is"));
+  EXPECT_EQ(ledger->Size(), kSize);
+}
+
+TEST_F(TamperTest, APlantedRequestKeyIsNotTakenForASend) {
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kRequests, internal::RequestKey("CASE-0", "DOC-7"),
+          EncodeU64(3));
+  });
+  auto event = [](const std::string& payload) {
+    auto e = ParseEventJson(absl::StrCat(
+        R"({"case_id": "CASE-0", "occurred_at": "2011-01-11T10:00:00Z", )",
+        R"("actor": {"kind": "OFFICER", "id": "o"}, )", payload, "}"));
+    EXPECT_OK(e);
+    return *e;
+  };
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+  const std::string says =
+      "the request index says request DOC-7 of case CASE-0 was sent at "
+      "position 3, but the event there is officer_note_added";
+  // Documents for a request never sent were taken.
+  auto answer = ledger->Append({event(
+      R"("documents_received": {"request_id": "DOC-7", "complete": true})")});
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kDataLoss)
+      << answer.status();
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr(says));
+  // The real send was refused as a repeat.
+  auto send = ledger->Append({event(
+      R"("document_request_sent": {"request_id": "DOC-7", "channel": "EMAIL", )"
+      R"("to": ["a@mail.example"], "deadline": "2011-03-01T00:00:00Z"})")});
+  EXPECT_EQ(send.status().code(), absl::StatusCode::kDataLoss) << send.status();
+  EXPECT_THAT(std::string(send.status().message()), HasSubstr(says));
+  EXPECT_EQ(ledger->Size(), kSize);
+}
+
+TEST_F(TamperTest, APlantedCaseVersionDoesNotMakeTheWriterSkipOne) {
+  const std::string tenth = Get(Family::kCaseIndex, CaseKey("CASE-0", 10));
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCaseIndex, CaseKey("CASE-0", 11), tenth);
+  });
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+  auto appended = ledger->Append({Event("CASE-0", 11)});
+  EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss)
+      << appended.status();
+  EXPECT_THAT(std::string(appended.status().message()),
+              HasSubstr("the case index gives case CASE-0 version 11 as its "
+                        "last at position 10, but the entry there is case "
+                        "CASE-0 version 10"));
+  EXPECT_EQ(ledger->Size(), kSize);
 }
 
 TEST_F(TamperTest, AnEventIdRecordWithAnotherDigestIsFound) {

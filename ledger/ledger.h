@@ -239,11 +239,15 @@ class Ledger {
   // The Merkle root of the first `size` entries (RFC 9162 §2.1.1).
   absl::StatusOr<merkle::Hash> RootAt(uint64_t size) const;
   // Inclusion proof of the entry at `position` in the tree of `size`.
-  // kInvalidArgument unless 1 <= position <= size <= Size().
+  // kInvalidArgument unless 1 <= position <= size <= Size(). Each proof is
+  // checked before it is given, from the entry's bytes to RootAt(size):
+  // kDataLoss when a stored node is altered or damaged, rather than a proof
+  // that fails in a verifier's hands (or a bundle signed around it).
   absl::StatusOr<std::vector<merkle::Hash>> InclusionProof(uint64_t position,
                                                            uint64_t size) const;
   // Consistency proof between tree sizes; kInvalidArgument unless
-  // 1 <= old_size <= new_size <= Size().
+  // 1 <= old_size <= new_size <= Size(). Checked as InclusionProof is,
+  // between RootAt(old_size) and RootAt(new_size).
   absl::StatusOr<std::vector<merkle::Hash>> ConsistencyProof(
       uint64_t old_size, uint64_t new_size) const;
   // Signs, stores and returns a checkpoint (signed note) of the current

@@ -192,6 +192,21 @@ absl::StatusOr<std::string> Ledger::VerifierKeyText() const {
   return impl_->key->VerifierKey();
 }
 
+namespace {
+
+// `proof` when `check` (its verification against the stored roots) passed.
+absl::StatusOr<std::vector<merkle::Hash>> CheckedProof(
+    std::vector<merkle::Hash> proof, const absl::Status& check,
+    const std::string& what) {
+  if (check.ok()) return proof;
+  return absl::DataLossError(absl::StrCat(
+      what, " that the stored tree gives does not hold (", check.message(),
+      "): a stored Merkle node or entry was altered or damaged (caseledger "
+      "verify finds it)"));
+}
+
+}  // namespace
+
 absl::StatusOr<merkle::Hash> Ledger::RootAt(uint64_t size) const {
   if (size > Size()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -207,7 +222,16 @@ absl::StatusOr<std::vector<merkle::Hash>> Ledger::InclusionProof(
         absl::StrCat("an inclusion proof needs 1 <= position (", position,
                      ") <= size (", size, ") <= ledger size (", Size(), ")"));
   }
-  return merkle::InclusionProof(position - 1, size, impl_->Nodes());
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::vector<merkle::Hash> proof,
+      merkle::InclusionProof(position - 1, size, impl_->Nodes()));
+  CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root, RootAt(size));
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent entry, impl_->ReadAt(position));
+  const absl::Status check = merkle::VerifyInclusion(
+      merkle::LeafHash(entry.entry_bytes), position - 1, size, proof, root);
+  return CheckedProof(std::move(proof), check,
+                      absl::StrCat("the inclusion proof of position ", position,
+                                   " at tree size ", size));
 }
 
 absl::StatusOr<std::vector<merkle::Hash>> Ledger::ConsistencyProof(
@@ -217,7 +241,16 @@ absl::StatusOr<std::vector<merkle::Hash>> Ledger::ConsistencyProof(
         "a consistency proof needs 1 <= from-size (", old_size, ") <= size (",
         new_size, ") <= ledger size (", Size(), ")"));
   }
-  return merkle::ConsistencyProof(old_size, new_size, impl_->Nodes());
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::vector<merkle::Hash> proof,
+      merkle::ConsistencyProof(old_size, new_size, impl_->Nodes()));
+  CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash old_root, RootAt(old_size));
+  CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash new_root, RootAt(new_size));
+  const absl::Status check =
+      merkle::VerifyConsistency(old_size, new_size, old_root, new_root, proof);
+  return CheckedProof(std::move(proof), check,
+                      absl::StrCat("the consistency proof from tree size ",
+                                   old_size, " to ", new_size));
 }
 
 absl::StatusOr<std::string> Ledger::SignCheckpoint() {

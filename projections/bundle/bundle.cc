@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "caseledger/v1/ledger.pb.h"
 #include "ledger/checkpoint.h"
 #include "ledger/proof_json.h"
 #include "ledger/sha256.h"
@@ -28,6 +29,35 @@ using internal::Manifest;
 using internal::ManifestFile;
 
 std::string DigestHex(const merkle::Hash& h) { return ToHex(h); }
+
+// The bundle vouches for each event under the ledger's key, so each is
+// checked here as verify-bundle checks it: an event that does not match its
+// entry, or an entry its proof does not lead to the signed root from (a
+// copy in the case index altered, found by an audit), fails the export
+// before anything is recorded, not the court's check afterwards.
+absl::Status CheckProven(const RecordedEvent& e, uint64_t size,
+                         const std::vector<merkle::Hash>& proof,
+                         const merkle::Hash& root) {
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromString(e.entry_bytes) ||
+      entry.event_digest() != DigestBytes(Sha256(e.salt, e.event_bytes))) {
+    return absl::DataLossError(absl::StrCat(
+        "position ", e.position,
+        ": the stored event does not match its entry's digest; the ledger "
+        "was altered or damaged (caseledger verify finds it)"));
+  }
+  if (absl::Status proven = merkle::VerifyInclusion(
+          merkle::LeafHash(e.entry_bytes), e.position - 1, size, proof, root);
+      !proven.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "position ", e.position,
+        ": the stored entry is not the one the "
+        "signed checkpoint of tree size ",
+        size, " holds (", proven.message(),
+        "); the ledger was altered or damaged (caseledger verify finds it)"));
+  }
+  return absl::OkStatus();
+}
 
 // Reads the checkpoint of the exported size: signs one of the current tree
 // when `size` is 0, else the stored one of exactly `size`.
@@ -258,6 +288,8 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
         absl::StrCat(e.salt, e.event_bytes);
     CASELEDGER_ASSIGN_OR_RETURN(std::vector<merkle::Hash> proof,
                                 ledger.InclusionProof(e.position, size));
+    CASELEDGER_RETURN_IF_ERROR(
+        CheckProven(e, size, proof, checkpoint.root_hash));
     files[internal::ProofPath(e.position)] =
         merkle::InclusionProofJson(e.position - 1, size, proof);
     for (const std::string& sha : internal::MessageReferences(e.event)) {

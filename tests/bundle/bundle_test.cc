@@ -4,6 +4,7 @@
 // tampering.
 #include "projections/bundle/bundle.h"
 
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -235,15 +236,21 @@ class AlteredIndexTest : public BundleFixture {
   // closed, then reopens it.
   void DeleteIndexRows(const std::string& case_id,
                        std::vector<uint64_t> versions) {
+    AlterAndReopen([&](auto&, caseledger::internal::Batch& batch) {
+      for (uint64_t v : versions) {
+        batch.Delete(caseledger::internal::Family::kCaseIndex,
+                     caseledger::internal::CaseKey(case_id, v));
+      }
+    });
+  }
+
+  // Applies `mutate` to the store with the ledger closed, then reopens it.
+  void AlterAndReopen(
+      const std::function<void(caseledger::internal::Store&,
+                               caseledger::internal::Batch&)>& mutate) {
     ledger_.reset();
     const std::string dir = dir_.Sub("ledger");
-    ASSERT_OK(testing::AlterStore(
-        dir + "/store", [&](auto&, caseledger::internal::Batch& batch) {
-          for (uint64_t v : versions) {
-            batch.Delete(caseledger::internal::Family::kCaseIndex,
-                         caseledger::internal::CaseKey(case_id, v));
-          }
-        }));
+    ASSERT_OK(testing::AlterStore(dir + "/store", mutate));
     LedgerOptions options;
     options.clock = &clock_;
     options.sync = false;
@@ -268,6 +275,34 @@ TEST_F(AlteredIndexTest, TheCasesLastEventsMissingFromTheIndexAreFound) {
   EXPECT_THAT(std::string(s.message()),
               HasSubstr(absl::StrCat("version ", last - 1, " of the case")));
   // Other cases, whose index is whole, still export.
+  EXPECT_OK(Exported(kRefusalCase));
+}
+
+// A bundle is built from the copies the case index holds. One altered (the
+// address a request went to) was signed into a bundle and recorded as
+// disclosed, though the bundle then failed verify-bundle (found by an
+// audit); the export now checks each event against its entry and proof.
+TEST_F(AlteredIndexTest, AnAlteredCopyFailsTheExportBeforeItIsRecorded) {
+  AlterAndReopen([&](caseledger::internal::Store& store,
+                     caseledger::internal::Batch& batch) {
+    const std::string key = caseledger::internal::CaseKey(kBounceCase, 4);
+    auto value = store.Get(caseledger::internal::Family::kCaseIndex, key);
+    ASSERT_TRUE(value.ok() && value->has_value());
+    std::string altered(**value);
+    const size_t at = altered.find("maria.santos@");
+    ASSERT_NE(at, std::string::npos);
+    altered[at + 11] = 'z';
+    batch.Put(caseledger::internal::Family::kCaseIndex, key, altered);
+  });
+  const uint64_t size = ledger_->Size();
+  absl::Status s =
+      ExportBundle(*ledger_,
+                   Request(kBounceCase, v1::BundlePurpose::JUDICIAL_REVIEW))
+          .status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("the stored event does not match its entry's digest"));
+  EXPECT_EQ(ledger_->Size(), size);  // no disclosure recorded
   EXPECT_OK(Exported(kRefusalCase));
 }
 

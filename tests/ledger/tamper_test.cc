@@ -650,6 +650,31 @@ TEST_F(TamperTest, AlteredMerkleNodeIsFound) {
   ExpectFound("position 8: the stored Merkle node (level 2, index 1) differs");
 }
 
+// `prove` printed, and export signed into a bundle, a proof that failed in
+// the verifier's hands when a node under the signed root was altered (found
+// by an audit): the ledger now checks each proof before giving it.
+TEST_F(TamperTest, AProofOverAnAlteredNodeIsRefusedNotGiven) {
+  const std::string key = internal::MerkleKey(0, 0);  // the leaf of position 1
+  std::string value = Get(Family::kMerkle, key);
+  value[0] ^= 0x80;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  auto inclusion = ledger->InclusionProof(2, kSize);
+  EXPECT_EQ(inclusion.status().code(), absl::StatusCode::kDataLoss)
+      << inclusion.status();
+  EXPECT_THAT(std::string(inclusion.status().message()),
+              HasSubstr("the inclusion proof of position 2 at tree size 30 "
+                        "that the stored tree gives does not hold"));
+  auto consistency = ledger->ConsistencyProof(1, kSize);
+  EXPECT_EQ(consistency.status().code(), absl::StatusCode::kDataLoss)
+      << consistency.status();
+  // Proofs that do not pass through the node are still given.
+  EXPECT_OK(ledger->InclusionProof(20, kSize));
+  EXPECT_OK(ledger->ConsistencyProof(16, kSize));
+}
+
 TEST_F(TamperTest, RemovedEventIdIndexEntryIsFound) {
   LedgerOptions options;
   options.read_only = true;

@@ -269,6 +269,9 @@ class Ledger {
     uint64_t entries = 0;
     uint64_t cases = 0;
     uint64_t checkpoints = 0;
+    // The tree size of the largest stored checkpoint (0: none). Entries
+    // after it are vouched for by the store alone until one is signed.
+    uint64_t last_signed_size = 0;
     uint64_t nodes = 0;
     uint64_t messages = 0;  // stored messages (PutBlob), each rehashed
     // False when no key was at hand to check checkpoint signatures with (a

@@ -39,6 +39,24 @@ absl::Status Tampered(uint64_t position, std::string_view what) {
 
 std::string HashHex(const merkle::Hash& h) { return ToHex(h); }
 
+// `note`, stored under tree size `size`, when it holds what the ledger
+// signs and stores: one signature line, its own. A line added later (a
+// "witness" that never signed) was printed by `checkpoint` and shipped in
+// bundles as the ledger's (found by an audit).
+absl::StatusOr<std::string> AsSigned(uint64_t size, std::string note) {
+  const size_t body_end = note.find("\n\n");
+  const size_t lines =
+      body_end == std::string::npos
+          ? 0
+          : std::count(note.begin() + body_end + 2, note.end(), '\n');
+  if (lines != 1) {
+    return absl::DataLossError(
+        absl::StrCat("checkpoint of size ", size, " holds ", lines,
+                     " signature lines; the ledger signs and stores one"));
+  }
+  return note;
+}
+
 }  // namespace
 
 bool Ledger::Impl::CheckpointDue(absl::Time now) const {
@@ -67,7 +85,7 @@ absl::StatusOr<std::string> Ledger::Impl::Checkpoint(bool sync) {
         absl::MutexLock lock(&mu);
         if (!poisoned.ok()) return poisoned;
       }
-      return *note;
+      return AsSigned(n, *std::move(note));
     }
   }
   merkle::Hash root = frontier.Root();
@@ -279,7 +297,8 @@ absl::StatusOr<std::string> Ledger::LatestCheckpoint() const {
   CASELEDGER_ASSIGN_OR_RETURN(
       auto last, impl_->store->LastWithPrefix(Family::kCheckpoints, ""));
   if (!last) return absl::NotFoundError("no checkpoint has been signed yet");
-  return last->second;
+  CASELEDGER_ASSIGN_OR_RETURN(uint64_t size, DecodeU64(last->first));
+  return AsSigned(size, std::move(last->second));
 }
 
 absl::StatusOr<std::string> Ledger::CheckpointAt(uint64_t size) const {
@@ -289,7 +308,7 @@ absl::StatusOr<std::string> Ledger::CheckpointAt(uint64_t size) const {
     return absl::NotFoundError(
         absl::StrCat("no checkpoint was signed at tree size ", size));
   }
-  return *note;
+  return AsSigned(size, *std::move(note));
 }
 
 absl::StatusOr<std::vector<uint64_t>> Ledger::CheckpointSizes() const {
@@ -901,7 +920,9 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
           "checkpoint of size ", checkpoint_size, " signs root ",
           HashHex(parsed->root_hash), " but the entries give ", HashHex(root)));
     }
+    CASELEDGER_RETURN_IF_ERROR(AsSigned(checkpoint_size, note).status());
     ++report.checkpoints;
+    report.last_signed_size = checkpoint_size;
   }
   // The messages are the proof of what was sent: a key names the bytes, so
   // bytes that no longer hash to it were altered (a block checksum, which

@@ -181,6 +181,17 @@ int Verify(const Args& args, Io& io) {
       return kExitCheckFailed;
     }
   }
+  // Signatures are what the store cannot make by itself: a key given out of
+  // band and no checkpoint it signed shows nothing (another ledger's store,
+  // or this one's with its checkpoints deleted, passed; found by an audit).
+  if (pubkey && report->entries > 0 && report->checkpoints == 0) {
+    io.out << "FAIL no stored checkpoint is signed by " << pubkey->name
+           << ": nothing shows that these " << report->entries
+           << " entries are the ledger that key signs (its checkpoints were "
+              "deleted, or it never signed one); a checkpoint kept "
+              "elsewhere (--checkpoint FILE) can tell\n";
+    return kExitCheckFailed;
+  }
   std::string deadlines;
   if (int code = CheckDeadlineIndex(**ledger, "verify", io, &deadlines);
       code != kExitOk) {
@@ -203,6 +214,19 @@ int Verify(const Args& args, Io& io) {
   if (trusted) {
     io.out << "OK extends the trusted checkpoint of size " << trusted->tree_size
            << "\n";
+  }
+  // What no check here can see: anyone who can write the store can rewrite
+  // what no signature covers, and delete checkpoints (docs/reliability.md
+  // §7). Said, so that OK is not read as more than it is.
+  const uint64_t covered =
+      std::max(report->last_signed_size, trusted ? trusted->tree_size : 0);
+  if (covered < report->entries) {
+    io.out << "NOTE entries " << covered + 1 << " to " << report->entries
+           << " come after the last signed checkpoint"
+           << (covered == 0 ? "" : absl::StrCat(" (size ", covered, ")"))
+           << ": only the store vouches for them, and for any checkpoint "
+              "deleted from it; a checkpoint kept elsewhere (--checkpoint "
+              "FILE) shows whether they were rewritten\n";
   }
   io.out << deadlines;
   return kExitOk;

@@ -675,6 +675,27 @@ TEST_F(TamperTest, AProofOverAnAlteredNodeIsRefusedNotGiven) {
   EXPECT_OK(ledger->ConsistencyProof(16, kSize));
 }
 
+// A signature line added to a stored checkpoint (a "witness" that never
+// signed) was printed by `checkpoint` and shipped in bundles as the
+// ledger's (found by an audit).
+TEST_F(TamperTest, AStoredCheckpointWithAnAddedSignatureLineIsRefused) {
+  const std::string key = EncodeU64(kCheckpointed);
+  const std::string note = Get(Family::kCheckpoints, key);
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, key,
+          note + "\u2014 witness.example/w AAAAAAAAAAAAAAAA\n");
+  });
+  ExpectFound(
+      "checkpoint of size 20 holds 2 signature lines; the ledger "
+      "signs and stores one");
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  EXPECT_EQ(ledger->CheckpointAt(kCheckpointed).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_OK(ledger->CheckpointAt(kSize));
+}
+
 TEST_F(TamperTest, RemovedEventIdIndexEntryIsFound) {
   LedgerOptions options;
   options.read_only = true;

@@ -535,6 +535,40 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
                                       "SHA-256: it was altered\n"));
 }
 
+// Anyone who can write the store can delete its checkpoints, or put
+// another ledger's store in its place: `verify --pubkey` then said OK with
+// "0 checkpoints verified" (found by an audit). With a key given out of
+// band, a ledger none of whose checkpoints that key signed fails; without
+// one, verify says what no signature covers.
+TEST_F(CliTest, VerifySaysWhatNoSignatureCovers) {
+  InitWithCheckpointedExample();
+  const std::string pub = Write("ledger.pub", Cli("key --db " + Db()).out);
+  CliRun signed_all = Cli("verify --db " + Db() + " --pubkey " + pub);
+  ASSERT_EQ(signed_all.code, 0) << signed_all.out << signed_all.err;
+  EXPECT_THAT(signed_all.out, Not(HasSubstr("NOTE")));
+
+  ASSERT_OK(testing::AlterStore(Db() + "/store", [&](internal::Store& store,
+                                                     internal::Batch& b) {
+    ASSERT_OK(store.Scan(
+        internal::Family::kCheckpoints, "", "",
+        [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+          b.Delete(internal::Family::kCheckpoints, std::string(key));
+          return true;
+        }));
+  }));
+  CliRun with_key = Cli("verify --db " + Db() + " --pubkey " + pub);
+  EXPECT_EQ(with_key.code, 1) << with_key.out << with_key.err;
+  EXPECT_THAT(with_key.out,
+              HasSubstr("FAIL no stored checkpoint is signed by "
+                        "cli.example/log: nothing shows that these 10 "
+                        "entries are the ledger that key signs"));
+  CliRun without = Cli("verify --db " + Db());
+  EXPECT_EQ(without.code, 0) << without.out << without.err;
+  EXPECT_THAT(without.out,
+              HasSubstr("NOTE entries 1 to 10 come after the last signed "
+                        "checkpoint: only the store vouches for them"));
+}
+
 // The message is the proof of what was sent: bytes changed under its
 // SHA-256 are not that message, so the finding no longer counts it.
 TEST_F(CliTest, AnAlteredMessageIsNotCountedAsPreserved) {

@@ -1417,6 +1417,18 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
   // RocksDB's blocks into the results: a case read allocates little beyond
   // its results.
   v1::LedgerEntry entry;
+  // Each event is the one the case index files it as: an index altered to
+  // point at another case's event must not put it in this case.
+  auto filed_as = [&](const v1::LedgerEntry& stored, const RecordedEvent& e,
+                      uint64_t version) -> absl::Status {
+    if (stored.case_id() == case_id && e.case_version == version) {
+      return absl::OkStatus();
+    }
+    return absl::DataLossError(absl::StrCat(
+        "position ", e.position, ": the case index files it as case ",
+        std::string(case_id), " version ", version, " but its entry is case ",
+        stored.case_id(), " version ", e.case_version));
+  };
   if (impl_->case_index_holds_copies) {
     // The case's keys are adjacent, and each holds its entry and event: one
     // short scan copies the whole case out (docs/storage.md), then its
@@ -1436,30 +1448,27 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
           return limit == 0 || out.size() < limit;
         }));
     for (size_t i = 0; i < out.size(); ++i) {
-      RecordedEvent& e = out[i];
       const auto [position, version] = filed[i];
-      CASELEDGER_RETURN_IF_ERROR(Impl::ParseStoredAt(position, entry, e));
-      if (entry.case_id() != case_id || e.case_version != version) {
-        return absl::DataLossError(absl::StrCat(
-            "position ", e.position, ": the case index files it as case ",
-            std::string(case_id), " version ", version,
-            " but its entry is case ", entry.case_id(), " version ",
-            e.case_version));
-      }
+      CASELEDGER_RETURN_IF_ERROR(Impl::ParseStoredAt(position, entry, out[i]));
+      CASELEDGER_RETURN_IF_ERROR(filed_as(entry, out[i], version));
     }
     return out;
   }
   // Format 1: the case's positions first, then its entries and events in
   // one batched read per family. A value's first 8 bytes are its position;
   // an upgrade stopped part way may have written more after them.
-  std::vector<uint64_t> positions;
+  std::vector<uint64_t> positions, versions;
   std::vector<std::string> keys;
   CASELEDGER_RETURN_IF_ERROR(impl_->store->Scan(
       Family::kCaseIndex, from, prefix,
-      [&](std::string_view, std::string_view value) -> absl::StatusOr<bool> {
+      [&](std::string_view key,
+          std::string_view value) -> absl::StatusOr<bool> {
         CASELEDGER_ASSIGN_OR_RETURN(uint64_t position,
                                     DecodeU64(value.substr(0, 8)));
+        CASELEDGER_ASSIGN_OR_RETURN(uint64_t version,
+                                    DecodeU64(key.substr(prefix.size())));
         positions.push_back(position);
+        versions.push_back(version);
         keys.push_back(EncodeU64(position));
         return limit == 0 || keys.size() < limit;
       }));
@@ -1467,8 +1476,9 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
   CASELEDGER_RETURN_IF_ERROR(impl_->store->MultiGet(
       {Family::kEntries, Family::kEvents}, keys,
       [&](size_t i, const std::vector<std::optional<std::string_view>>& found) {
-        return impl_->DecodeFound(positions[i], found[0], found[1], entry,
-                                  out[i]);
+        CASELEDGER_RETURN_IF_ERROR(impl_->DecodeFound(positions[i], found[0],
+                                                      found[1], entry, out[i]));
+        return filed_as(entry, out[i], versions[i]);
       }));
   return out;
 }

@@ -336,6 +336,19 @@ TEST_F(TamperTest, FormatOneReadCaseRefusesAnEntryMovedToAnotherPosition) {
                         "position 4: the stored entry names position 3");
 }
 
+// A format-1 read took the position from the case index and returned the
+// event there, of another case (found by an audit, on a format-2 ledger
+// whose format version was set back to 1).
+TEST_F(TamperTest, FormatOneReadCaseRefusesAnotherCasesEvent) {
+  MakeFormatOne();
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCaseIndex, CaseKey("CASE-0", 5), EncodeU64(15));
+  });
+  ExpectReadCaseRefused("CASE-0",
+                        "position 15: the case index files it as case CASE-0 "
+                        "version 5 but its entry is case CASE-1 version 5");
+}
+
 TEST_F(TamperTest, AlteredCaseIndexIsFound) {
   // CASE-1 version 4 now claims to be at position 2; in format 1 too, where
   // verify compares only the position.

@@ -1429,6 +1429,17 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
         std::string(case_id), " version ", version, " but its entry is case ",
         stored.case_id(), " version ", e.case_version));
   };
+  // Versions run 1, 2, 3...: a row deleted from the index must not leave a
+  // case read, and so the case's state and findings, without its event.
+  uint64_t expected_version = std::max<uint64_t>(from_version, 1);
+  auto in_turn = [&](uint64_t version) -> absl::Status {
+    if (version == expected_version++) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(
+        "case ", std::string(case_id), ": the case index gives version ",
+        version, " where version ", expected_version - 1,
+        " belongs; the store was altered or damaged (caseledger verify finds "
+        "it)"));
+  };
   if (impl_->case_index_holds_copies) {
     // The case's keys are adjacent, and each holds its entry and event: one
     // short scan copies the whole case out (docs/storage.md), then its
@@ -1442,6 +1453,7 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
                                       internal::ParseCaseIndexValue(value));
           CASELEDGER_ASSIGN_OR_RETURN(uint64_t version,
                                       DecodeU64(key.substr(prefix.size())));
+          CASELEDGER_RETURN_IF_ERROR(in_turn(version));
           filed.emplace_back(parts.position, version);
           Impl::CopyStored(parts.entry_bytes, parts.event_value,
                            out.emplace_back());
@@ -1467,6 +1479,7 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
                                     DecodeU64(value.substr(0, 8)));
         CASELEDGER_ASSIGN_OR_RETURN(uint64_t version,
                                     DecodeU64(key.substr(prefix.size())));
+        CASELEDGER_RETURN_IF_ERROR(in_turn(version));
         positions.push_back(position);
         versions.push_back(version);
         keys.push_back(EncodeU64(position));

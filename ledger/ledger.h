@@ -181,6 +181,9 @@ class Ledger {
 
   // Events of a case with case_version >= from_version, at most `limit`
   // (0: no limit), in version order. Empty when the case does not exist.
+  // kDataLoss when the case index skips a version or files an event of
+  // another case or version (the index is not covered by the Merkle tree;
+  // a row removed after the case's last event is found only by Verify).
   absl::StatusOr<std::vector<RecordedEvent>> ReadCase(std::string_view case_id,
                                                       uint64_t from_version = 1,
                                                       uint64_t limit = 0) const;

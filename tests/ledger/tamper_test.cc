@@ -349,6 +349,21 @@ TEST_F(TamperTest, FormatOneReadCaseRefusesAnotherCasesEvent) {
                         "version 5 but its entry is case CASE-1 version 5");
 }
 
+// state, timeline and findings showed a case whose index lost a row in the
+// middle, its event silently gone (found by an audit).
+TEST_F(TamperTest, ReadCaseRefusesACaseWithAVersionMissing) {
+  Tamper([&](auto&, auto& b) {
+    b.Delete(Family::kCaseIndex, CaseKey("CASE-0", 4));
+  });
+  const std::string missing =
+      "case CASE-0: the case index gives version 5 where version 4 belongs";
+  ExpectReadCaseRefused("CASE-0", missing);
+  MakeFormatOne();
+  ExpectReadCaseRefused("CASE-0", missing);
+  // The other cases read as before.
+  EXPECT_EQ(CaseAsRead("CASE-1").size(), 10u);
+}
+
 TEST_F(TamperTest, AlteredCaseIndexIsFound) {
   // CASE-1 version 4 now claims to be at position 2; in format 1 too, where
   // verify compares only the position.

@@ -1115,8 +1115,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
       return absl::PermissionDeniedError(
           absl::StrCat("cannot look into ", dir, ": ", ec.message()));
     }
+    // A ledger whose entries are gone, not a wrong folder: verify fails
+    // (exit 1) rather than take it for bad usage (found by an audit).
     if (std::optional<std::string> missing = MissingStore(dir)) {
-      return absl::NotFoundError(
+      return absl::DataLossError(
           absl::StrCat("no ledger store at ", dir,
                        ", which holds a signing key: ", *missing));
     }
@@ -1138,11 +1140,19 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));
   }
-  CASELEDGER_ASSIGN_OR_RETURN(impl->store,
-                              Store::Open((fs::path(dir) / kStoreDir).string(),
-                                          {.create_if_missing = false,
-                                           .read_only = options.read_only,
-                                           .faults = options.faults}));
+  auto store = Store::Open((fs::path(dir) / kStoreDir).string(),
+                           {.create_if_missing = false,
+                            .read_only = options.read_only,
+                            .faults = options.faults});
+  if (absl::IsNotFound(store.status()) &&
+      fs::exists(fs::path(dir) / kKeyFile)) {
+    return absl::DataLossError(absl::StrCat(
+        store.status().message(), ", though ", dir,
+        " holds a signing key: the store's files were deleted; restore a "
+        "backup ('caseledger restore')"));
+  }
+  if (!store.ok()) return store.status();
+  impl->store = *std::move(store);
   CASELEDGER_RETURN_IF_ERROR(impl->Load());
   // Only signing needs the private key. A reader without a usable one opens
   // without it whether the file is missing or damaged, so that a damaged key

@@ -507,8 +507,10 @@ TEST_F(FaultInjectionTest, AKeyWhoseStoreIsMissingIsNeverReplaced) {
   const std::string key = testing::FileContents(key_path);
   std::filesystem::rename(Dir() + "/store", Dir() + "/store.moved");
 
+  // Its entries are gone from where its key is: DATA_LOSS, so that verify
+  // fails (exit 1) rather than take it for a mistyped folder.
   auto opened = Ledger::Open(Dir(), Options());
-  EXPECT_EQ(opened.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(opened.status().message()),
               HasSubstr("store/ is missing"));
   auto created = Ledger::Create(Dir(), "faults.example/log", Options());

@@ -569,6 +569,28 @@ TEST_F(CliTest, VerifySaysWhatNoSignatureCovers) {
                         "checkpoint: only the store vouches for them"));
 }
 
+// A ledger folder that keeps its key but lost its store's files is a
+// ledger whose entries are gone: verify exited 2, as for a mistyped --db
+// (found by an audit). It now fails the check.
+TEST_F(CliTest, VerifyFailsALedgerWhoseStoreIsGone) {
+  InitWithCheckpointedExample();
+  for (const auto& file :
+       std::filesystem::directory_iterator(Db() + "/store")) {
+    std::filesystem::remove_all(file.path());
+  }
+  CliRun emptied = Cli("verify --db " + Db());
+  EXPECT_EQ(emptied.code, 1) << emptied.err;
+  EXPECT_THAT(emptied.err,
+              HasSubstr("holds a signing key: the store's files were deleted"));
+  std::filesystem::remove_all(Db() + "/store");
+  CliRun removed = Cli("verify --db " + Db());
+  EXPECT_EQ(removed.code, 1) << removed.err;
+  EXPECT_THAT(removed.err, HasSubstr("which holds a signing key: its store/ "
+                                     "is missing"));
+  // A folder that holds no ledger at all is still bad usage.
+  EXPECT_EQ(Cli("verify --db " + dir_.Sub("nothing-here")).code, 2);
+}
+
 // The message is the proof of what was sent: bytes changed under its
 // SHA-256 are not that message, so the finding no longer counts it.
 TEST_F(CliTest, AnAlteredMessageIsNotCountedAsPreserved) {

@@ -408,7 +408,8 @@ class Verifier {
             event_path, ": SHA-256(salt || event) is ", ToHex(digest),
             ", but the entry's event_digest is ", ToHex(entry.event_digest())));
       }
-      if (!e.event.ParseFromString(e.event_bytes)) {
+      const bool parsed = e.event.ParseFromString(e.event_bytes);
+      if (!parsed) {
         c.problems.push_back(
             absl::StrCat(event_path, ": the event bytes are not an Event"));
       } else if (!IsTheLedgersEncoding(e.event, e.event_bytes)) {
@@ -429,7 +430,15 @@ class Verifier {
                            " differs from the entry's ", entry.event_type()));
         }
       }
-      if (c.problems.size() == before) events_.push_back(std::move(e));
+      if (c.problems.size() == before) {
+        events_.push_back(std::move(e));
+      } else if (parsed) {
+        // The messages it names are not to blame for its failure: they were
+        // reported as referred to by no event (found by an audit).
+        for (const std::string& h : internal::MessageReferences(e.event)) {
+          referenced_by_failed_events_.insert(h);
+        }
+      }
     }
     if (manifest_.positions.empty()) {
       c.problems.push_back("manifest.json lists no events");
@@ -557,7 +566,7 @@ class Verifier {
                                           ", not the name it is filed under"));
         continue;
       }
-      if (!referenced.count(h)) {
+      if (!referenced.count(h) && !referenced_by_failed_events_.count(h)) {
         c.problems.push_back(
             absl::StrCat(path, ": no event of the case refers to it"));
         continue;
@@ -665,6 +674,9 @@ class Verifier {
   Manifest manifest_;
   merkle::Hash root_{};
   std::vector<RecordedEvent> events_;
+  // Messages named by events that failed their check (and are not in
+  // events_).
+  std::set<std::string> referenced_by_failed_events_;
   std::set<std::string> stored_;
   projections::DeadlinePolicy policy_;
 };

@@ -440,6 +440,36 @@ TEST_F(TamperTest, AlteredMemberWithAValidArchiveFailsTheDigestCheck) {
   }
 }
 
+// An event altered (one letter of an address) failed the events check, and
+// the message it names was also reported as referred to by no event, though
+// the message was intact (found by an audit).
+TEST_F(TamperTest, AnAlteredEventDoesNotPutTheBlameOnItsMessage) {
+  auto members = Members(bundle_);
+  std::string altered_event;
+  for (const auto& [name, data] : members) {
+    if (!absl::StartsWith(name, "messages/")) continue;
+    const std::string sha = name.substr(9, 64);
+    for (auto& [event_name, event] : members) {
+      if (!absl::StartsWith(event_name, "events/") ||
+          !absl::EndsWith(event_name, ".event") ||
+          event.find(sha) == std::string::npos) {
+        continue;
+      }
+      const size_t at = event.find("@mail.example");
+      if (at == std::string::npos) continue;
+      event[at - 1] = event[at - 1] == 'z' ? 'y' : 'z';
+      altered_event = event_name;
+      break;
+    }
+    if (!altered_event.empty()) break;
+  }
+  ASSERT_FALSE(altered_event.empty());
+  BundleVerdict v = Verify(Repack(members));
+  EXPECT_TRUE(FailedChecks(v).count("events")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, altered_event)) << Describe(v);
+  EXPECT_FALSE(FailedChecks(v).count("messages")) << Describe(v);
+}
+
 TEST_F(TamperTest, EveryArchiveHeaderByteMatters) {
   std::vector<bool> is_data(bundle_.size(), false);
   auto members = internal::ReadZip(bundle_);

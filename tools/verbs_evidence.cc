@@ -299,12 +299,17 @@ std::vector<Verb> EvidenceVerbs() {
         "checkpoint\nsignature, dense positions and versions, the "
         "indexes, every stored message's\nSHA-256, the deadline index "
         "against the events, and the checksum of every\nblock of every "
-        "table file. Exit 1 naming the first problem (position,\nmessage "
-        "or file); 0 when intact. Signatures are checked with --pubkey, "
-        "else\nwith the ledger's own key; without either the output says "
-        "they were not\nchecked. With --checkpoint, the ledger must also "
-        "extend that checkpoint,\nkept outside it: a store rolled back or "
-        "rewritten before it fails.",
+        "table file. Exit 1 naming the first problem "
+        "(position,\nmessage or file); 0 when intact. Signatures are "
+        "checked with --pubkey, else\nwith the ledger's own key; "
+        "without either the output says they were not\nchecked. With "
+        "--pubkey, a ledger none of whose checkpoints that key "
+        "signed\nfails. With --checkpoint, the ledger must also extend "
+        "that checkpoint, kept\noutside it: a store rolled back or "
+        "rewritten before it fails. A NOTE line\nnames the entries no "
+        "signature covers yet: anyone who can write the store\ncould "
+        "have rewritten them, and only a checkpoint kept elsewhere can "
+        "tell.",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key from a trusted source (as `caseledger "
           "key` prints it)"},

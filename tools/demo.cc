@@ -61,6 +61,18 @@ std::string RequestMessage(const std::string& request, const std::string& date,
       {{"{REQ}", request}, {"{DATE}", date}, {"{DEADLINE}", deadline}});
 }
 
+// The program as the user can run it from here: not on PATH after a build,
+// so "caseledger ..." would not be found.
+std::string ThisProgram() {
+  std::error_code ec;
+  const std::filesystem::path exe =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "caseledger";
+  const std::filesystem::path here = std::filesystem::relative(exe, ec);
+  if (ec || here.empty() || *here.begin() == "..") return exe.string();
+  return "./" + here.string();
+}
+
 absl::Status WriteDemoFile(const std::string& path, std::string_view bytes) {
   OutputFile file(path);
   if (absl::Status s = file.Open(); !s.ok()) return s;
@@ -204,7 +216,7 @@ int RunDemo(const Args& args, Io& io) {
                     " for the altered bundle, where it must fail (1)")));
   }
   io.out << "(exit 1: the altered bundle fails, as it must)\n";
-  io.out << "\nTry: caseledger state --db " << dir
+  io.out << "\nTry: " << ThisProgram() << " state --db " << dir
          << " --case DEMO-2011-0042 --format json\n"
          << "     unzip -l " << bundle
          << "   (its report.pdf is the court's copy)\n";

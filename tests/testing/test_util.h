@@ -72,11 +72,16 @@ inline std::string FileContents(const std::string& path) {
   return bytes.str();
 }
 
-// The shared/ folder beside the repository (examples, spec).
+// The shared/ folder beside the repository (examples, spec):
+// $CASELEDGER_SHARED, which ctest sets, else the one the build saw.
 inline std::string SharedDir() {
   const char* env = std::getenv("CASELEDGER_SHARED");
   if (env != nullptr && std::filesystem::exists(env)) return env;
-  return "/work/shared";
+#ifdef CASELEDGER_SHARED_DIR
+  return CASELEDGER_SHARED_DIR;
+#else
+  return "../shared";
+#endif
 }
 
 }  // namespace caseledger::testing

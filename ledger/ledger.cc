@@ -343,7 +343,13 @@ absl::StatusOr<std::optional<RecordedEvent>> Ledger::Impl::StoredSend(
       at.event.document_request_sent().request_id() != request_id) {
     return absl::DataLossError(absl::StrCat(
         says, " at position ", *position, ", but the event there is ",
-        EventType(at.event), " of case ", Printable(at.event.case_id()),
+        EventType(at.event),
+        at.event.has_document_request_sent()
+            ? absl::StrCat(
+                  " of request ",
+                  Printable(at.event.document_request_sent().request_id()))
+            : "",
+        " of case ", Printable(at.event.case_id()),
         ": the index was altered or damaged (caseledger verify finds it)"));
   }
   return at;

@@ -248,21 +248,32 @@ merkle::NodeSource Ledger::Impl::Nodes() const {
   };
 }
 
+namespace {
+
+// kDataLoss: an index said `says`, but the log says otherwise (`why`).
+absl::Status IndexDisagrees(absl::string_view says, absl::string_view why) {
+  return absl::DataLossError(absl::StrCat(
+      says, ", but ", why,
+      ": the index was altered or damaged (caseledger verify finds it)"));
+}
+
+}  // namespace
+
 absl::StatusOr<RecordedEvent> Ledger::Impl::ReadIndexed(
-    uint64_t position, const std::string& index_says) const {
-  auto disagrees = [&](absl::string_view why) {
-    return absl::DataLossError(absl::StrCat(
-        index_says, ", but ", why,
-        ": the index was altered or damaged (caseledger verify finds it)"));
-  };
-  absl::StatusOr<RecordedEvent> read = ReadAt(position);
-  if (!read.ok()) return disagrees(read.status().message());
+    std::string_view value, const std::string& says) const {
+  absl::StatusOr<uint64_t> position = DecodeU64(value);
+  if (!position.ok())
+    return IndexDisagrees(says, "its value names no position");
+  absl::StatusOr<RecordedEvent> read = ReadAt(*position);
+  if (!read.ok()) return IndexDisagrees(says, read.status().message());
   v1::LedgerEntry entry;
   if (!entry.ParseFromString(read->entry_bytes) ||
       entry.event_digest() !=
           DigestBytes(Sha256(read->salt, read->event_bytes))) {
-    return disagrees(absl::StrCat("the event at position ", position,
-                                  " does not match its entry's digest"));
+    return IndexDisagrees(says,
+                          absl::StrCat("the event at position ", *position,
+                                       " does not match its entry's "
+                                       "digest"));
   }
   return read;
 }
@@ -276,22 +287,16 @@ absl::StatusOr<uint64_t> Ledger::Impl::StoredCaseVersion(
   CASELEDGER_ASSIGN_OR_RETURN(
       uint64_t version,
       DecodeU64(std::string_view(last->first).substr(prefix.size())));
-  auto position = DecodeU64(last->second);
   const std::string says =
       absl::StrCat("the case index gives case ", Printable(case_id),
                    " version ", version, " as its last");
-  if (!position.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        says,
-        ", but its value names no position: the index was altered or "
-        "damaged (caseledger verify finds it)"));
-  }
-  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*position, says));
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at,
+                              ReadIndexed(last->second, says));
   if (at.event.case_id() != case_id || at.case_version != version) {
-    return absl::DataLossError(absl::StrCat(
-        says, " at position ", *position, ", but the entry there is case ",
-        Printable(at.event.case_id()), " version ", at.case_version,
-        ": the index was altered or damaged (caseledger verify finds it)"));
+    return IndexDisagrees(
+        absl::StrCat(says, " at position ", at.position),
+        absl::StrCat("the entry there is case ", Printable(at.event.case_id()),
+                     " version ", at.case_version));
   }
   return version;
 }
@@ -311,12 +316,12 @@ absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
   const std::string says =
       absl::StrCat("the event-id index puts event ", Printable(id),
                    " at position ", r.position);
-  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(r.position, says));
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*value, says));
   if (at.event.event_id() != id || Sha256(at.event_bytes) != r.content) {
-    return absl::DataLossError(absl::StrCat(
-        says, ", but the event there is ", Printable(at.event.event_id()),
-        at.event.event_id() == id ? " with other content" : "",
-        ": the index was altered or damaged (caseledger verify finds it)"));
+    return IndexDisagrees(
+        says,
+        absl::StrCat("the event there is ", Printable(at.event.event_id()),
+                     at.event.event_id() == id ? " with other content" : ""));
   }
   r.case_version = at.case_version;
   return r;
@@ -331,26 +336,19 @@ absl::StatusOr<std::optional<RecordedEvent>> Ledger::Impl::StoredSend(
   const std::string says =
       absl::StrCat("the request index says request ", Printable(request_id),
                    " of case ", Printable(case_id), " was sent");
-  auto position = DecodeU64(*value);
-  if (!position.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        says,
-        ", but its value names no position: the index was altered or "
-        "damaged (caseledger verify finds it)"));
-  }
-  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*position, says));
+  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*value, says));
   if (at.event.case_id() != case_id || !at.event.has_document_request_sent() ||
       at.event.document_request_sent().request_id() != request_id) {
-    return absl::DataLossError(absl::StrCat(
-        says, " at position ", *position, ", but the event there is ",
-        EventType(at.event),
-        at.event.has_document_request_sent()
-            ? absl::StrCat(
-                  " of request ",
-                  Printable(at.event.document_request_sent().request_id()))
-            : "",
-        " of case ", Printable(at.event.case_id()),
-        ": the index was altered or damaged (caseledger verify finds it)"));
+    return IndexDisagrees(
+        absl::StrCat(says, " at position ", at.position),
+        absl::StrCat(
+            "the event there is ", EventType(at.event),
+            at.event.has_document_request_sent()
+                ? absl::StrCat(
+                      " of request ",
+                      Printable(at.event.document_request_sent().request_id()))
+                : "",
+            " of case ", Printable(at.event.case_id())));
   }
   return at;
 }

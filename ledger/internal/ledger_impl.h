@@ -354,10 +354,11 @@ struct Ledger::Impl {
   // Where request `request_id` of case `case_id` was sent, or nullopt.
   absl::StatusOr<std::optional<RecordedEvent>> StoredSend(
       std::string_view case_id, std::string_view request_id) const;
-  // The event at `position`, its bytes checked against its entry's digest;
-  // kDataLoss saying that `index_says` so but the log disagrees.
-  absl::StatusOr<RecordedEvent> ReadIndexed(
-      uint64_t position, const std::string& index_says) const;
+  // The event at the position `value` begins with (an index's value), its
+  // bytes checked against its entry's digest; kDataLoss saying that the
+  // index said `says` but the log disagrees.
+  absl::StatusOr<RecordedEvent> ReadIndexed(std::string_view value,
+                                            const std::string& says) const;
   // Decode into `out`, reusing its buffers and `entry`'s (a replay decodes
   // millions of events; allocating each anew was a third of its cost):
   // CopyStored then ParseStored. A case read copies all its events out of

@@ -143,6 +143,18 @@ class TamperTest : public ::testing::Test {
     EXPECT_THAT(std::string(s.message()), HasSubstr(what)) << s;
   }
 
+  // An append of `events` to the ledger, reopened as the writer, is
+  // refused with kDataLoss saying `what`, and writes nothing.
+  void ExpectAppendRefused(const std::vector<v1::Event>& events,
+                           const std::string& what) {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+    auto appended = ledger->Append(events);
+    EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss)
+        << appended.status();
+    EXPECT_THAT(std::string(appended.status().message()), HasSubstr(what));
+    EXPECT_EQ(ledger->Size(), kSize);
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   testing::TempFolder dir_;
 };
@@ -497,15 +509,10 @@ TEST_F(TamperTest, APlantedEventIdDoesNotMakeAnAppendSkipItsEvent) {
     b.Put(Family::kEventIds, "6f1c2a9e-5b0d-4c3e-9a7f-2d8e1b4c6a01",
           EncodeU64(4) + content);
   });
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
-  auto appended = ledger->Append({*note});
-  EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss)
-      << appended.status();
-  EXPECT_THAT(std::string(appended.status().message()),
-              HasSubstr("the event-id index puts event "
-                        "6f1c2a9e-5b0d-4c3e-9a7f-2d8e1b4c6a01 at position "
-                        "4, but the event there is"));
-  EXPECT_EQ(ledger->Size(), kSize);
+  ExpectAppendRefused({*note},
+                      "the event-id index puts event "
+                      "6f1c2a9e-5b0d-4c3e-9a7f-2d8e1b4c6a01 at position 4, but "
+                      "the event there is");
 }
 
 TEST_F(TamperTest, APlantedRequestKeyIsNotTakenForASend) {
@@ -520,23 +527,19 @@ TEST_F(TamperTest, APlantedRequestKeyIsNotTakenForASend) {
     EXPECT_OK(e);
     return *e;
   };
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
   const std::string says =
       "the request index says request DOC-7 of case CASE-0 was sent at "
       "position 3, but the event there is officer_note_added";
   // Documents for a request never sent were taken.
-  auto answer = ledger->Append({event(
-      R"("documents_received": {"request_id": "DOC-7", "complete": true})")});
-  EXPECT_EQ(answer.status().code(), absl::StatusCode::kDataLoss)
-      << answer.status();
-  EXPECT_THAT(std::string(answer.status().message()), HasSubstr(says));
+  ExpectAppendRefused({event(R"("documents_received": {"request_id": "DOC-7", )"
+                             R"("complete": true})")},
+                      says);
   // The real send was refused as a repeat.
-  auto send = ledger->Append({event(
-      R"("document_request_sent": {"request_id": "DOC-7", "channel": "EMAIL", )"
-      R"("to": ["a@mail.example"], "deadline": "2011-03-01T00:00:00Z"})")});
-  EXPECT_EQ(send.status().code(), absl::StatusCode::kDataLoss) << send.status();
-  EXPECT_THAT(std::string(send.status().message()), HasSubstr(says));
-  EXPECT_EQ(ledger->Size(), kSize);
+  ExpectAppendRefused(
+      {event(R"("document_request_sent": {"request_id": "DOC-7", )"
+             R"("channel": "EMAIL", "to": ["a@mail.example"], )"
+             R"("deadline": "2011-03-01T00:00:00Z"})")},
+      says);
 }
 
 TEST_F(TamperTest, APlantedCaseVersionDoesNotMakeTheWriterSkipOne) {
@@ -544,15 +547,10 @@ TEST_F(TamperTest, APlantedCaseVersionDoesNotMakeTheWriterSkipOne) {
   Tamper([&](auto&, auto& b) {
     b.Put(Family::kCaseIndex, CaseKey("CASE-0", 11), tenth);
   });
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
-  auto appended = ledger->Append({Event("CASE-0", 11)});
-  EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss)
-      << appended.status();
-  EXPECT_THAT(std::string(appended.status().message()),
-              HasSubstr("the case index gives case CASE-0 version 11 as its "
-                        "last at position 10, but the entry there is case "
-                        "CASE-0 version 10"));
-  EXPECT_EQ(ledger->Size(), kSize);
+  ExpectAppendRefused({Event("CASE-0", 11)},
+                      "the case index gives case CASE-0 version 11 as its "
+                      "last at position 10, but the entry there is case "
+                      "CASE-0 version 10");
 }
 
 TEST_F(TamperTest, AnEventIdRecordWithAnotherDigestIsFound) {

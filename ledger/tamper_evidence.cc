@@ -244,9 +244,16 @@ absl::StatusOr<std::vector<merkle::Hash>> Ledger::InclusionProof(
       std::vector<merkle::Hash> proof,
       merkle::InclusionProof(position - 1, size, impl_->Nodes()));
   CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root, RootAt(size));
-  CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent entry, impl_->ReadAt(position));
+  // The leaf is the entry's bytes alone: its event need not be read.
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::optional<std::string> entry,
+      impl_->store->Get(Family::kEntries, EncodeU64(position)));
+  if (!entry) {
+    return absl::DataLossError(
+        absl::StrCat("position ", position, ": the entry is missing"));
+  }
   const absl::Status check = merkle::VerifyInclusion(
-      merkle::LeafHash(entry.entry_bytes), position - 1, size, proof, root);
+      merkle::LeafHash(*entry), position - 1, size, proof, root);
   return CheckedProof(std::move(proof), check,
                       absl::StrCat("the inclusion proof of position ", position,
                                    " at tree size ", size));

@@ -178,15 +178,20 @@ int RunDemo(const Args& args, Io& io) {
   if (absl::Status s = WriteDemoFile(key_file, *key + "\n"); !s.ok()) {
     return Fail(io, "demo", s);
   }
+  // Each verb is shown as a user would type it, then run as one.
+  auto run_shown = [&io](const std::vector<std::string>& argv) {
+    io.out << "== caseledger " << absl::StrJoin(argv, " ") << "\n";
+    io.out.flush();
+    return Main(argv, io);
+  };
   for (const std::vector<std::string>& argv :
        std::vector<std::vector<std::string>>{
            {"verify", "--db", dir},
            {"export", "--db", dir, "--case", "DEMO-2011-0042", "--purpose",
             "judicial-review", "--out", bundle},
            {"verify-bundle", bundle, "--pubkey", key_file}}) {
-    io.out << "\n== caseledger " << absl::StrJoin(argv, " ") << "\n";
-    io.out.flush();
-    if (int code = Main(argv, io); code != kExitOk) return code;
+    io.out << "\n";
+    if (int code = run_shown(argv); code != kExitOk) return code;
   }
 
   // What the bundle is for: a court that holds the office's public key
@@ -205,11 +210,8 @@ int RunDemo(const Args& args, Io& io) {
   if (absl::Status s = WriteDemoFile(altered, *bytes); !s.ok()) {
     return Fail(io, "demo", s);
   }
-  const std::vector<std::string> check = {"verify-bundle", altered, "--pubkey",
-                                          key_file};
-  io.out << "== caseledger " << absl::StrJoin(check, " ") << "\n";
-  io.out.flush();
-  if (int code = Main(check, io); code != kExitCheckFailed) {
+  if (int code = run_shown({"verify-bundle", altered, "--pubkey", key_file});
+      code != kExitCheckFailed) {
     return Fail(io, "demo",
                 absl::InternalError(absl::StrCat(
                     "verify-bundle exited ", code,

@@ -400,80 +400,94 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     return absl::InvalidArgumentError(absl::StrCat(
         to, " is inside the backup ", from, "; restore outside it"));
   }
+  // The folder is filled in place under its lock, as init fills one, and
+  // every look at what it holds is made under that lock: a restore that
+  // decided on a look taken before it, then verified the backup, copied its
+  // key over the key of a ledger that an init or another restore finished
+  // meanwhile (found by an audit).
+  fs::create_directories(ParentOf(target), ec);
+  if (ec) return IoError("cannot create", ParentOf(target), ec);
+  const bool made = fs::create_directory(target, ec);
+  if (ec) return IoError("cannot create", target, ec);
+  CASELEDGER_ASSIGN_OR_RETURN(
+      const FolderLock lock,
+      FolderLock::Take(target, absl::StrCat("another init or restore into ", to,
+                                            " is running; wait for it "
+                                            "to finish")));
+  // A folder this run made is private, as the key it will hold; it goes
+  // again if the restore fails.
+  if (made) {
+    fs::permissions(target, fs::perms::owner_all, fs::perm_options::replace,
+                    ec);
+    if (ec) return IoError("cannot restrict", target, ec);
+  }
+  auto unmake = [&] {
+    if (made) fs::remove_all(target, ec);
+  };
   if (fs::exists(target / kStoreDir, ec)) {
     return absl::AlreadyExistsError(
         absl::StrCat(to, " already holds a ledger; restore into a new folder"));
   }
-  FolderLock lock;
-  if (fs::is_directory(target, ec)) {
-    CASELEDGER_ASSIGN_OR_RETURN(
-        lock, FolderLock::Take(target,
-                               absl::StrCat("another init or restore into ", to,
-                                            " is running; wait for it "
-                                            "to finish")));
-  }
   // A restore or init into this folder that stopped part way is replaced,
   // as init replaces its own; anything else is someone's data.
   const bool unfinished = LeftUnfinished(target);
-  if (fs::exists(target, ec) && !fs::is_empty(target, ec) && !unfinished) {
+  if (!fs::is_empty(target, ec) && !unfinished) {
     return absl::AlreadyExistsError(
         absl::StrCat(to, " is not empty; restore into a new folder"));
   }
-  CASELEDGER_ASSIGN_OR_RETURN(BackupInfo backup, VerifyBackup(from));
+  absl::StatusOr<BackupInfo> backup = VerifyBackup(from);
+  if (!backup.ok()) {
+    unmake();
+    return backup.status();
+  }
   if (unfinished) CASELEDGER_RETURN_IF_ERROR(RemoveUnfinished(target));
-  // A new folder is built as `to`.partial and renamed. An existing (empty)
-  // one, perhaps a mount point (which cannot be replaced) or on another disk
-  // than its parent, is kept and filled as init fills a ledger folder, the
-  // store renamed from store.partial last.
-  const bool keep = fs::exists(target, ec);
-  const fs::path folder = keep ? target : Partial(target);
-  const fs::path store = keep ? target / kPartialStoreDir : folder / kStoreDir;
   // A copy that cannot fit is refused before it starts, rather than failing
   // part way.
-  const fs::path disk = keep ? target : ParentOf(target);
   CASELEDGER_ASSIGN_OR_RETURN(const uintmax_t needed, SpaceToCopy(source));
-  const std::optional<uintmax_t> available = FreeBytesOn(disk);
+  const std::optional<uintmax_t> available = FreeBytesOn(target);
   if (available && *available < needed) {
+    unmake();
     return absl::ResourceExhaustedError(
         absl::StrCat("the backup needs ", needed, " bytes on the disk of ",
-                     disk.string(), ", which has ", *available,
+                     target.string(), ", which has ", *available,
                      " free; free some space or restore elsewhere"));
   }
-  CASELEDGER_ASSIGN_OR_RETURN(
-      const FolderLock writing,
-      StartPartial(
-          keep ? store : folder,
-          keep ? FolderName(to) / kPartialStoreDir : Partial(FolderName(to))));
+  // The store is copied under another name and renamed last: the folder is
+  // a ledger once `store/` exists, and not before.
+  const fs::path store = target / kPartialStoreDir;
   absl::Status copied = [&]() -> absl::Status {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        const FolderLock writing,
+        StartPartial(store, FolderName(to) / kPartialStoreDir));
     fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
     if (ec) {
       // On a disk that filled up meanwhile, a short write may read as EIO.
-      const std::optional<uintmax_t> left = FreeBytesOn(disk);
+      const std::optional<uintmax_t> left = FreeBytesOn(target);
       return absl::UnavailableError(absl::StrCat(
           "cannot copy the backup into ", store.string(), ": ", ec.message(),
           left ? absl::StrCat(" (", *left, " bytes free on the disk of ",
-                              disk.string(), ")")
+                              target.string(), ")")
                : ""));
     }
-    CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, folder / kKeyFile));
+    CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, target / kKeyFile));
     CASELEDGER_RETURN_IF_ERROR(
-        CopyIfPresent(source / kAccessLog, folder / kAccessLog));
-    return SyncTree(folder);
+        CopyIfPresent(source / kAccessLog, target / kAccessLog));
+    CASELEDGER_RETURN_IF_ERROR(SyncTree(target));
+    return Finish(store, target / kStoreDir);
   }();
   if (!copied.ok()) {
-    // A new folder's failed copy is removed, as a failed backup's is; in a
-    // kept folder, restore again replaces what is left.
-    if (!keep) fs::remove_all(folder, ec);
+    // A folder this run made goes; in one that was there, restore again
+    // replaces what is left.
+    unmake();
     return copied;
   }
-  CASELEDGER_RETURN_IF_ERROR(keep ? Finish(store, target / kStoreDir)
-                                  : Finish(folder, target));
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo restored, VerifyBackup(to));
-  if (restored.tree_size != backup.tree_size || restored.root != backup.root) {
+  if (restored.tree_size != backup->tree_size ||
+      restored.root != backup->root) {
     return absl::DataLossError(absl::StrCat(
         "the restored ledger has ", restored.tree_size, " entries with root ",
-        ToHex(restored.root), " but the backup has ", backup.tree_size,
-        " with root ", ToHex(backup.root)));
+        ToHex(restored.root), " but the backup has ", backup->tree_size,
+        " with root ", ToHex(backup->root)));
   }
   return restored;
 }

@@ -1133,13 +1133,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
           "place (store.partial); run that restore again, or init to start "
           "a new ledger there"));
     }
-    // A backup or restore into a new folder builds DIR.partial beside it.
+    // A backup builds DIR.partial beside DIR (a restore did until
+    // 2026-12-04).
     if (fs::exists(absl::StrCat(dir, ".partial"), ec)) {
       return absl::NotFoundError(absl::StrCat(
           "no ledger at ", dir, " yet: ", dir,
-          ".partial beside it is a backup or restore into it that has not "
-          "finished; if none is running, run that backup or restore again "
-          "(it starts the copy over)"));
+          ".partial beside it is a backup into it that has not finished; if "
+          "none is running, run that backup again (it starts the copy over)"));
     }
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));

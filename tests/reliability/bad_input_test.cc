@@ -115,12 +115,12 @@ std::vector<Case> Cases() {
        "restore again, or init to start a new ledger there",
        "",
        {{"U/store.partial/x", ""}}},
-      {"an unfinished restore into a new folder",
+      {"an unfinished backup into a new folder",
        "read --db R",
        2,
        "caseledger read: no ledger at R yet: R.partial beside it is a backup "
-       "or restore into it that has not finished; if none is running, run "
-       "that backup or restore again (it starts the copy over)",
+       "into it that has not finished; if none is running, run that backup "
+       "again (it starts the copy over)",
        "",
        {{"R.partial/store/x", ""}}},
       {"init without --db", "init --name x.example/l", 2,

@@ -400,6 +400,17 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     return absl::InvalidArgumentError(absl::StrCat(
         to, " is inside the backup ", from, "; restore outside it"));
   }
+  // A ledger in use changes as it is copied: the copy would fail its last
+  // check, yet stand in place as a second ledger with the same key (found by
+  // an audit).
+  if (const std::string writer =
+          internal::WriterOf((source / kStoreDir).string());
+      !writer.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        from, " is a ledger in use, not a backup (", writer,
+        " has it open for writing); take a backup of it ('caseledger backup', "
+        "or the server's Backup) and restore that"));
+  }
   // The folder is filled in place under its lock, as init fills one, and
   // every look at what it holds is made under that lock: a restore that
   // decided on a look taken before it, then verified the backup, copied its

@@ -1,5 +1,8 @@
 #include "ledger/internal/store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdarg>
@@ -10,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -101,6 +105,26 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsIOError()) return absl::UnavailableError(message);
   if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(message);
   return absl::InternalError(message);
+}
+
+// A refused writer's open says who holds the store, and for a server how
+// to reach the ledger through it instead (found by an audit: the bare
+// RocksDB message named neither).
+absl::Status NamingTheWriter(absl::Status refused, const std::string& store) {
+  constexpr absl::string_view kHeld = "open for writing)";
+  const std::string holder = WriterOf(store);
+  if (holder.empty() || !absl::EndsWith(refused.message(), kHeld)) {
+    return refused;
+  }
+  const bool server = absl::StrContains(holder, " serve");
+  std::string message(refused.message());
+  message.pop_back();
+  return absl::Status(
+      refused.code(),
+      absl::StrCat(message, ": ", holder,
+                   server ? "; run the verb through that server with "
+                            "--server HOST:PORT --token-file FILE, or stop it)"
+                          : "; wait for it to finish)"));
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
@@ -459,8 +483,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     rep->db.reset(db);
     if (!options.read_only || ManifestState(path) == manifest_before) {
       if (!s.ok() && !options.create_if_missing) {
-        return NamesAMissingManifest(path).value_or(
-            FromRocks(s, absl::StrCat("opening ", path)));
+        return NamesAMissingManifest(path).value_or(NamingTheWriter(
+            FromRocks(s, absl::StrCat("opening ", path)), path));
       }
       if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
       return std::unique_ptr<Store>(new Store(std::move(rep)));
@@ -777,6 +801,33 @@ absl::Status Store::VerifyChecksums() const {
     }
   }
   return absl::OkStatus();
+}
+
+std::string WriterOf(const std::string& store) {
+  const std::string lock_file =
+      (std::filesystem::path(store) / "LOCK").string();
+  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct flock asked = {};
+  asked.l_type = F_WRLCK;
+  asked.l_whence = SEEK_SET;
+  const bool known = ::fcntl(fd, F_GETLK, &asked) == 0;
+  ::close(fd);
+  if (!known || asked.l_type == F_UNLCK || asked.l_pid <= 0) return "";
+  std::ifstream file(absl::StrCat("/proc/", asked.l_pid, "/cmdline"),
+                     std::ios::binary);
+  std::string argv((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  while (!argv.empty() && argv.back() == '\0') argv.pop_back();
+  constexpr size_t kShown = 200;
+  if (argv.size() > kShown) argv = absl::StrCat(argv.substr(0, kShown), "...");
+  // Arguments are anyone's text: no control byte reaches the terminal.
+  for (char& c : argv) {
+    if (c == '\0') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return argv.empty() ? absl::StrCat("process ", asked.l_pid)
+                      : absl::StrCat("process ", asked.l_pid, ": ", argv);
 }
 
 }  // namespace caseledger::internal

@@ -75,6 +75,11 @@ class Batch {
 
 class FaultInjection;  // fault_injection.h
 
+// The process that holds the store folder `store` open for writing, as
+// "process N: ARGV", or empty when none does (or it cannot be told). RocksDB
+// locks store/LOCK with fcntl, whose F_GETLK names the holder.
+std::string WriterOf(const std::string& store);
+
 struct StoreOptions {
   bool create_if_missing = false;
   bool read_only = false;

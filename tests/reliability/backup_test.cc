@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -303,6 +305,48 @@ TEST_F(BackupTest, ACopyLeftByARestoreThatDiedIsStartedOver) {
   EXPECT_EQ(restored.tree_size, backup.tree_size);
   EXPECT_EQ(restored.root, backup.root);
   EXPECT_FALSE(fs::exists(Restored() + "/store.partial"));
+}
+
+// A ledger some process has open for writing changes as it is copied: it
+// is not a backup, and restore refuses it, naming the process. Before, a
+// restore from a served ledger failed its last check ("the restored ledger
+// has N entries ... but the backup has M") and left the copy in place as a
+// second ledger with the same key (found by an audit).
+TEST_F(BackupTest, RestoreRefusesALedgerOpenForWriting) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  // Another process locks the store as RocksDB's writer does (fcntl locks
+  // are per process, so this one's own would not count).
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const std::string lock_file = Backup() + "/store/LOCK";
+  const pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {
+    const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT, 0644);
+    struct flock lock = {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    const char locked = fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0 ? 'y' : 'n';
+    if (::write(ready[1], &locked, 1) != 1) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  char locked = 0;
+  ASSERT_EQ(::read(ready[0], &locked, 1), 1);
+  auto restored = Ledger::Restore(Backup(), Restored());
+  ::kill(writer, SIGKILL);
+  ::waitpid(writer, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  ASSERT_EQ(locked, 'y');
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kFailedPrecondition)
+      << restored.status();
+  EXPECT_THAT(std::string(restored.status().message()),
+              HasSubstr(absl::StrCat(
+                  "is a ledger in use, not a backup (process ", writer)));
+  EXPECT_FALSE(fs::exists(Restored()));
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
 }
 
 // An init and a restore into one new folder at once: one makes the ledger,

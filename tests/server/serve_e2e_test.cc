@@ -92,6 +92,8 @@ class ServeProcess {
     return "";
   }
 
+  pid_t pid() const { return pid_; }
+
   // Sends `signal` and returns the exit code (-1 unless it exited).
   int Stop(int signal) {
     ::kill(pid_, signal);
@@ -681,8 +683,15 @@ TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
   CliRun r = Cli("append --db " + db + " " + Example("bounce-handled.jsonl"));
   EXPECT_EQ(r.code, 4) << r.err;
   EXPECT_THAT(r.err, StartsWith("caseledger append: "));
+  // The refusal names the server and how to reach the ledger through it.
   EXPECT_THAT(r.err,
-              HasSubstr("(another process has this ledger open for writing)"));
+              HasSubstr(absl::StrCat(
+                  "(another process has this ledger open for writing: process ",
+                  p.pid(), ": ")));
+  EXPECT_THAT(r.err, HasSubstr(" serve --db " + db));
+  EXPECT_THAT(r.err, HasSubstr("; run the verb through that server with "
+                               "--server HOST:PORT --token-file FILE, or stop "
+                               "it)"));
   CliRun read = Cli("read --db " + db);
   EXPECT_EQ(read.code, 0) << read.err;
   EXPECT_EQ(read.out, "");

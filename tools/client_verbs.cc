@@ -312,7 +312,30 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "backup", client.status());
   auto backup = (*client)->Backup(args.Get("to"));
-  if (!backup.ok()) return Fail(io, "backup", backup.status());
+  if (!backup.ok()) {
+    // Cut short, the call leaves the copy's fate on the server unknown (found
+    // by an audit: "Socket closed" said nothing of it).
+    const absl::Status& s = backup.status();
+    if (absl::IsDeadlineExceeded(s) || absl::IsUnavailable(s) ||
+        absl::IsCancelled(s)) {
+      const std::string name = args.Get("to");
+      return Fail(
+          io, "backup",
+          absl::Status(
+              s.code(),
+              absl::StrCat(s.message(),
+                           "; whether the server made the backup "
+                           "is unknown: a finished one is ",
+                           name,
+                           " in its --backup-dir (check it there with backup "
+                           "--verify); a ",
+                           name,
+                           ".partial left there is started over by the "
+                           "next backup --to ",
+                           name)));
+    }
+    return Fail(io, "backup", s);
+  }
   auto info = server::FromWire(*backup);
   if (!info.ok()) return Fail(io, "backup", info.status());
   io.out << "backed up " << DescribeBackup(*info) << " to " << backup->path()

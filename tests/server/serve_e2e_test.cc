@@ -489,6 +489,16 @@ TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
   EXPECT_THAT(testing::FileContents(db + "/access-log.jsonl"),
               HasSubstr(R"("rpc": "Backup", "what": "name=nightly", )"
                         R"("outcome": "OK")"));
+
+  // A call that never got its answer says what may be left on the server.
+  CliRun unanswered = Cli(Remote(address, "admin") + "backup --to weekly");
+  EXPECT_EQ(unanswered.code, 4) << unanswered.err;
+  EXPECT_THAT(unanswered.err,
+              HasSubstr("; whether the server made the backup is unknown: a "
+                        "finished one is weekly in its --backup-dir (check it "
+                        "there with backup --verify); a weekly.partial left "
+                        "there is started over by the next backup --to "
+                        "weekly\n"));
 }
 
 TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {

@@ -164,13 +164,21 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
   absl::StatusOr<v1::AppendResponse> response;
   absl::Duration backoff = absl::Milliseconds(100);
   bool maybe_sent = false;
+  // A call refused for want of a server thread never reached the ledger:
+  // it is retried as one that never got through.
+  auto busy = [](const absl::Status& s) {
+    return absl::IsResourceExhausted(s) &&
+           absl::StartsWith(s.message(), server::kServerBusy);
+  };
   for (int attempt = 0;; ++attempt) {
     response = Call(&v1::Ledger::Stub::Append, request);
-    if (!NeverSent(response.status())) maybe_sent = true;
-    if (!absl::IsUnavailable(response.status()) ||
-        !unanswered(response.status()) || attempt >= options_.append_retries) {
-      break;
+    if (!NeverSent(response.status()) && !busy(response.status())) {
+      maybe_sent = true;
     }
+    const bool again =
+        busy(response.status()) || (absl::IsUnavailable(response.status()) &&
+                                    unanswered(response.status()));
+    if (!again || attempt >= options_.append_retries) break;
     absl::SleepFor(backoff);
     backoff *= 2;
   }
@@ -180,7 +188,10 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
         "was sent: ",
         response.status().message()));
   }
-  if (unanswered(response.status())) {
+  // A busy server's refusal is final only if no earlier attempt may have
+  // been written.
+  if (unanswered(response.status()) ||
+      (busy(response.status()) && maybe_sent)) {
     // The ids this client made up are the caller's only way to retry safely.
     absl::Status unknown(
         response.status().code(),

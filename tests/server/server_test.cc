@@ -977,6 +977,23 @@ TEST_F(ServerTest, ASecondServerCannotListenOnATakenPort) {
             grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
+// gRPC refuses a call no server thread is free to take before any handler
+// runs, in words that say neither; the client's status says both.
+TEST(RpcStatusTest, AServerOutOfThreadsReadsAsBusyWithNothingDone) {
+  const absl::Status busy = server::FromGrpcStatus(grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED, "Server Threadpool Exhausted"));
+  EXPECT_EQ(busy.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(busy.message(),
+            "the server is busy: every one of its threads is at work (gRPC: "
+            "Server Threadpool Exhausted); nothing of this call was done: try "
+            "again shortly");
+  // The ledger's own RESOURCE_EXHAUSTED (a full disk, an oversized message)
+  // keeps its words.
+  const absl::Status full = server::FromGrpcStatus(
+      grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "No space left"));
+  EXPECT_EQ(full.message(), "No space left");
+}
+
 TEST(ListenOptionsTest, AnAddressNeedsAPortFromZeroTo65535) {
   server::ServerOptions options;
   for (const char* bad : {"127.0.0.1", ":7420", "127.0.0.1:", "127.0.0.1:abc",

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "caseledger/v1/service.pb.h"
 
 namespace caseledger::server {
@@ -23,6 +24,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
+  // gRPC's own words for a call no server thread was free to take say
+  // neither that nothing of it ran nor what to do (found by a soak test).
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+      status.error_message() == kThreadsExhausted) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(kServerBusy, " (gRPC: ", kThreadsExhausted,
+                     "); nothing of this call was done: try again shortly"));
+  }
   absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
                    status.error_message());
   v1::RpcStatus rpc;

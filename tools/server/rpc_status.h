@@ -14,7 +14,16 @@
 
 namespace caseledger::server {
 
+// gRPC's message when no server thread was free to take a call, which it
+// refuses before any handler runs.
+inline constexpr char kThreadsExhausted[] = "Server Threadpool Exhausted";
+// How FromGrpcStatus's message for that refusal begins.
+inline constexpr char kServerBusy[] =
+    "the server is busy: every one of its threads is at work";
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
+// gRPC's refusal for want of a thread comes back as RESOURCE_EXHAUSTED with
+// a message that begins with kServerBusy and says that nothing was done.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace caseledger::server

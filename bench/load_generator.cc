@@ -213,8 +213,10 @@ int Main(int argc, char** argv) {
       "latency | p99 latency | max | errors |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int phase = 0;
+  uint64_t failed = 0;
   for (int batch : flags.batches) {
     PhaseResult r = RunPhase(options, flags, batch, phase++);
+    failed += r.errors;
     std::printf(
         "| %d | %d | %.0f | %.0f | %.2f ms | %.2f ms | %.2f ms | %llu "
         "|\n",
@@ -237,6 +239,14 @@ int Main(int argc, char** argv) {
     ledger.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
+  }
+  // A run whose calls failed measured something else than the server's
+  // appends; a script must not take it for a good one.
+  if (failed > 0) {
+    std::fprintf(stderr,
+                 "load generator: %llu calls failed (their errors are above)\n",
+                 static_cast<unsigned long long>(failed));
+    return 1;
   }
   return 0;
 }

@@ -377,6 +377,21 @@ std::vector<Case> Cases() {
        "caseledger read: token file empty.tok is empty",
        "",
        {{"empty.tok", ""}}},
+      {"a token file holding both lines of caseledger token",
+       "--server 127.0.0.1:1 --token-file both.tok read",
+       2,
+       "caseledger read: token file both.tok holds more than one line; it "
+       "must hold the token alone, line 1 of 'caseledger token' (line 2 goes "
+       "into the server's tokens file)",
+       "",
+       {{"both.tok", "clt_0123abcd\nreader r sha256:00ff\n"}}},
+      {"a token with a space in it",
+       "--server 127.0.0.1:1 --token-file space.tok read",
+       2,
+       "caseledger read: token file space.tok: byte 4 (0x20) cannot be part "
+       "of a token, which is printable ASCII without spaces",
+       "",
+       {{"space.tok", "clt 0123abcd\n"}}},
       {"backup verify in client mode",
        "--server 127.0.0.1:1 --token-file t.tok backup --verify B",
        2,

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ledger/sha256.h"
 
@@ -151,6 +152,24 @@ absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
   if (token.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("token file ", path, " is empty"));
+  }
+  // gRPC aborts the process on a header value it cannot send, printing the
+  // value: a file holding both lines of `caseledger token` killed the client
+  // and showed the token on its standard error.
+  if (const size_t line_end = token.find('\n'); line_end != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "token file ", path,
+        " holds more than one line; it must hold the token alone, line 1 of "
+        "'caseledger token' (line 2 goes into the server's tokens file)"));
+  }
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(token[i]);
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "token file %s: byte %d (0x%02x) cannot be part of a token, which "
+          "is printable ASCII without spaces",
+          path, i + 1, c));
+    }
   }
   return token;
 }

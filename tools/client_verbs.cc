@@ -231,6 +231,13 @@ int RemoteProjection(const RemoteFlags& flags, const std::string& verb,
   return kExitOk;
 }
 
+// A call that ended without the server's answer (its deadline, a lost
+// connection, a server stopping): what it did on the server is unknown.
+bool CutShort(const absl::Status& s) {
+  return absl::IsDeadlineExceeded(s) || absl::IsUnavailable(s) ||
+         absl::IsCancelled(s);
+}
+
 // As verbs_bundle.cc's export: the same checks in the same order, the
 // bundle streamed into FILE.partial and renamed to FILE once complete, the
 // same summary line. The requester recorded in the bundle's audit event is
@@ -270,8 +277,7 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
     // The server records the export before it sends the bundle: a call cut
     // short may have left the disclosure on record with no bundle here.
     const absl::Status& s = summary.status();
-    if (absl::IsDeadlineExceeded(s) || absl::IsUnavailable(s) ||
-        absl::IsCancelled(s)) {
+    if (CutShort(s)) {
       return Fail(
           io, "export",
           absl::Status(s.code(),
@@ -316,8 +322,7 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
     // Cut short, the call leaves the copy's fate on the server unknown (found
     // by an audit: "Socket closed" said nothing of it).
     const absl::Status& s = backup.status();
-    if (absl::IsDeadlineExceeded(s) || absl::IsUnavailable(s) ||
-        absl::IsCancelled(s)) {
+    if (CutShort(s)) {
       const std::string name = args.Get("to");
       return Fail(
           io, "backup",

@@ -123,6 +123,9 @@ TEST_F(BackupTest, BackupTakenWhileAppendsGoOnIsAPrefixOfTheLedger) {
   ASSERT_OK(backup);
   EXPECT_GE(backup->tree_size, 20u);
   EXPECT_LE(backup->tree_size, ledger_->Size());
+  // A signature the backup carries covers every entry it holds, those
+  // appended while it was taken included.
+  EXPECT_EQ(backup->checkpoint_size, backup->tree_size);
   // The backup is exactly the first tree_size entries of the live ledger.
   ASSERT_OK_AND_ASSIGN(merkle::Hash live_root,
                        ledger_->RootAt(backup->tree_size));

@@ -994,6 +994,50 @@ TEST(RpcStatusTest, AServerOutOfThreadsReadsAsBusyWithNothingDone) {
   EXPECT_EQ(full.message(), "No space left");
 }
 
+// gRPC refuses a call no server thread is free to take before the service
+// sees it: an append so refused is retried, then reported busy with nothing
+// written; once threads are free again it goes through.
+TEST_F(ServerTest,
+       AnAppendToAServerOutOfThreadsIsReportedBusyAndWritesNothing) {
+  server_.reset();
+  server::ServerOptions options;
+  options.max_threads = 8;
+  StartServer(options);
+  ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("BUSY")}));
+  // Each subscription holds a server thread while it waits for events.
+  struct Held {
+    std::unique_ptr<client::LedgerClient> client;
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader;
+  };
+  std::vector<Held> held;
+  client::ClientOptions once;
+  once.append_retries = 1;
+  auto appender = Client(tokens_.appender, once);
+  absl::Status refused;
+  for (int i = 0; i < 16 && refused.ok(); ++i) {
+    Held h;
+    h.client = Client(tokens_.reader);
+    h.context = h.client->NewContext(absl::Now() + absl::Seconds(30));
+    v1::SubscribeRequest request;
+    h.reader = h.client->stub().Subscribe(h.context.get(), request);
+    v1::SubscribeResponse first;
+    if (!h.reader->Read(&first)) break;  // refused itself: threads are out
+    held.push_back(std::move(h));
+    refused = appender->Append({Note("BUSY", absl::StrCat("n", i))}).status();
+  }
+  const uint64_t size = ledger_->Size();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::StartsWith(server::kServerBusy));
+  for (Held& h : held) h.context->TryCancel();
+  for (Held& h : held) h.reader->Finish();
+  held.clear();
+  EXPECT_EQ(ledger_->Size(), size);
+  ASSERT_OK(Client(tokens_.appender)->Append({Note("BUSY", "after")}));
+  EXPECT_EQ(ledger_->Size(), size + 1);
+}
+
 TEST(ListenOptionsTest, AnAddressNeedsAPortFromZeroTo65535) {
   server::ServerOptions options;
   for (const char* bad : {"127.0.0.1", ":7420", "127.0.0.1:", "127.0.0.1:abc",

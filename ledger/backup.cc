@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/file_sync.h"
 #include "ledger/internal/folder_lock.h"
@@ -437,16 +438,17 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
       FolderLock::Take(target, absl::StrCat("another init or restore into ", to,
                                             " is running; wait for it "
                                             "to finish")));
-  // A folder this run made is private, as the key it will hold; it goes
-  // again if the restore fails.
+  // A folder this run made goes again unless the restore succeeds; in one
+  // that was there, restore again replaces what a failure leaves.
+  absl::Cleanup unmake = [&] {
+    if (made) fs::remove_all(target, ec);
+  };
+  // It is private, as the key it will hold.
   if (made) {
     fs::permissions(target, fs::perms::owner_all, fs::perm_options::replace,
                     ec);
     if (ec) return IoError("cannot restrict", target, ec);
   }
-  auto unmake = [&] {
-    if (made) fs::remove_all(target, ec);
-  };
   if (fs::exists(target / kStoreDir, ec)) {
     return absl::AlreadyExistsError(
         absl::StrCat(to, " already holds a ledger; restore into a new folder"));
@@ -458,18 +460,13 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     return absl::AlreadyExistsError(
         absl::StrCat(to, " is not empty; restore into a new folder"));
   }
-  absl::StatusOr<BackupInfo> backup = VerifyBackup(from);
-  if (!backup.ok()) {
-    unmake();
-    return backup.status();
-  }
+  CASELEDGER_ASSIGN_OR_RETURN(const BackupInfo backup, VerifyBackup(from));
   if (unfinished) CASELEDGER_RETURN_IF_ERROR(RemoveUnfinished(target));
   // A copy that cannot fit is refused before it starts, rather than failing
   // part way.
   CASELEDGER_ASSIGN_OR_RETURN(const uintmax_t needed, SpaceToCopy(source));
   const std::optional<uintmax_t> available = FreeBytesOn(target);
   if (available && *available < needed) {
-    unmake();
     return absl::ResourceExhaustedError(
         absl::StrCat("the backup needs ", needed, " bytes on the disk of ",
                      target.string(), ", which has ", *available,
@@ -478,7 +475,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   // The store is copied under another name and renamed last: the folder is
   // a ledger once `store/` exists, and not before.
   const fs::path store = target / kPartialStoreDir;
-  absl::Status copied = [&]() -> absl::Status {
+  {
     CASELEDGER_ASSIGN_OR_RETURN(
         const FolderLock writing,
         StartPartial(store, FolderName(to) / kPartialStoreDir));
@@ -496,21 +493,16 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     CASELEDGER_RETURN_IF_ERROR(
         CopyIfPresent(source / kAccessLog, target / kAccessLog));
     CASELEDGER_RETURN_IF_ERROR(SyncTree(target));
-    return Finish(store, target / kStoreDir);
-  }();
-  if (!copied.ok()) {
-    // A folder this run made goes; in one that was there, restore again
-    // replaces what is left.
-    unmake();
-    return copied;
+    CASELEDGER_RETURN_IF_ERROR(Finish(store, target / kStoreDir));
   }
+  // A ledger now, kept whatever its check below says.
+  std::move(unmake).Cancel();
   CASELEDGER_ASSIGN_OR_RETURN(BackupInfo restored, VerifyBackup(to));
-  if (restored.tree_size != backup->tree_size ||
-      restored.root != backup->root) {
+  if (restored.tree_size != backup.tree_size || restored.root != backup.root) {
     return absl::DataLossError(absl::StrCat(
         "the restored ledger has ", restored.tree_size, " entries with root ",
-        ToHex(restored.root), " but the backup has ", backup->tree_size,
-        " with root ", ToHex(backup->root)));
+        ToHex(restored.root), " but the backup has ", backup.tree_size,
+        " with root ", ToHex(backup.root)));
   }
   return restored;
 }

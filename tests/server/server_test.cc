@@ -1015,16 +1015,20 @@ TEST_F(ServerTest,
   once.append_retries = 1;
   auto appender = Client(tokens_.appender, once);
   absl::Status refused;
-  for (int i = 0; i < 16 && refused.ok(); ++i) {
+  for (int i = 0; i < 16; ++i) {
+    refused = appender->Append({Note("BUSY", absl::StrCat("n", i))}).status();
+    if (!refused.ok()) break;
     Held h;
     h.client = Client(tokens_.reader);
     h.context = h.client->NewContext(absl::Now() + absl::Seconds(30));
     v1::SubscribeRequest request;
     h.reader = h.client->stub().Subscribe(h.context.get(), request);
     v1::SubscribeResponse first;
-    if (!h.reader->Read(&first)) break;  // refused itself: threads are out
-    held.push_back(std::move(h));
-    refused = appender->Append({Note("BUSY", absl::StrCat("n", i))}).status();
+    if (h.reader->Read(&first)) {
+      held.push_back(std::move(h));
+    } else {
+      h.reader->Finish();  // refused itself: the threads are out already
+    }
   }
   const uint64_t size = ledger_->Size();
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;

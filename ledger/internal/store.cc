@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,10 +14,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ledger/internal/fault_injection.h"
+#include "ledger/internal/info_log.h"
 #include "ledger/internal/wal_tail.h"
 #include "ledger/status_macros.h"
 #include "rocksdb/convenience.h"
@@ -128,62 +127,6 @@ absl::Status NamingTheWriter(absl::Status refused, const std::string& store) {
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-
-// RocksDB's info log (store/LOG), written by this logger rather than
-// RocksDB's own: in Debian's build, RocksDB's logger aborts the process on
-// an assertion when a write to the file fails, as on a full disk, where the
-// ledger must report the error and exit. This one drops lines it cannot
-// write. The log only helps to debug RocksDB. A reader gets none: it would
-// write into a folder it only reads (a backup, a read-only medium).
-class InfoLog final : public rocksdb::Logger {
- public:
-  // Appends to `path` on `fs`; with no file (none could be opened, or
-  // `path` is empty) every line is dropped.
-  InfoLog(rocksdb::FileSystem* fs, const std::string& path)
-      : Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {
-    if (path.empty()) return;
-    // One file across opens, restarted past 16 MiB.
-    uint64_t size = 0;
-    if (fs->GetFileSize(path, rocksdb::IOOptions(), &size, nullptr).ok() &&
-        size > (16 << 20)) {
-      fs->RenameFile(path, path + ".old", rocksdb::IOOptions(), nullptr)
-          .PermitUncheckedError();
-    }
-    if (!fs->ReopenWritableFile(path, rocksdb::FileOptions(), &file_, nullptr)
-             .ok()) {
-      file_.reset();
-    }
-  }
-
-  using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
-    char text[1024];
-    std::string line = absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ", absl::Now(),
-                                        absl::UTCTimeZone());
-    const int n = std::vsnprintf(text, sizeof text, format, ap);
-    if (n < 0) return;
-    line.append(text,
-                std::min<size_t>(static_cast<size_t>(n), sizeof text - 1));
-    if (line.back() != '\n') line.push_back('\n');
-    absl::MutexLock lock(&mu_);
-    if (file_ == nullptr) return;
-    file_->Append(ToSlice(line), rocksdb::IOOptions(), nullptr)
-        .PermitUncheckedError();
-  }
-
- private:
-  rocksdb::Status CloseImpl() override {
-    absl::MutexLock lock(&mu_);
-    if (file_ != nullptr) {
-      file_->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
-      file_.reset();
-    }
-    return rocksdb::Status::OK();
-  }
-
-  absl::Mutex mu_;
-  std::unique_ptr<rocksdb::FSWritableFile> file_ ABSL_GUARDED_BY(mu_);
-};
 
 // The largest write whose buffers a thread keeps for its next one (~900
 // events): any thread that writes keeps up to this much, and a server may
@@ -398,6 +341,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // (docs/performance.md).
   db_options.max_total_wal_size = 64 << 20;
   if (options.faults != nullptr) db_options.env = options.faults->env();
+  // A reader keeps no info log: it would write into a folder it only reads
+  // (a backup, a read-only medium).
   db_options.info_log = std::make_shared<InfoLog>(
       db_options.env->GetFileSystem().get(),
       options.read_only ? "" : (std::filesystem::path(path) / "LOG").string());

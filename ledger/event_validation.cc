@@ -411,22 +411,42 @@ bool IsValidCaseId(std::string_view id) {
 }
 
 bool IsValidEmailAddress(std::string_view address) {
-  if (address.size() > 254) return false;
-  size_t at = address.rfind('@');
+  // Well-formed UTF-8 without control, line-separating or bidirectional
+  // formatting characters: an address that could print as another.
+  if (address.size() > 254 || !IsOneLineOfText(address)) return false;
+  const size_t at = address.rfind('@');
   if (at == std::string_view::npos || at == 0 || at > 64) return false;
-  // Dot-separated atoms, none empty.
-  bool atom_empty = true;
-  for (char c : address.substr(0, at)) {
-    if (c == '.') {
-      if (atom_empty) return false;
-      atom_empty = true;
-    } else if (IsAtext(c)) {
-      atom_empty = false;
-    } else {
-      return false;
+  const std::string_view local = address.substr(0, at);
+  if (local.front() == '"') {
+    // Quoted-string (RFC 5321 §4.1.2): qtextSMTP, quoted pairs, UTF-8.
+    if (local.size() < 2 || local.back() != '"') return false;
+    for (size_t i = 1; i + 1 < local.size(); ++i) {
+      const unsigned char c = local[i];
+      if (c == '\\') {
+        if (i + 2 >= local.size()) return false;
+        const unsigned char quoted = local[++i];
+        if (quoted < 32 || quoted > 126) return false;
+      } else if (c == '"' || c < 32) {
+        return false;
+      }
     }
+  } else {
+    // Dot-atom: atoms of atext or UTF-8 (RFC 6531 §3.3), none empty.
+    bool atom_empty = true;
+    for (char c : local) {
+      if (c == '.') {
+        if (atom_empty) return false;
+        atom_empty = true;
+      } else if (IsAtext(c) || static_cast<unsigned char>(c) >= 0x80) {
+        atom_empty = false;
+      } else {
+        return false;
+      }
+    }
+    if (atom_empty) return false;
   }
-  if (atom_empty) return false;
+  // Labels of letters, digits and hyphens, or U-labels (RFC 5890): at most
+  // 63 bytes each as written, no hyphen at either end.
   std::string_view domain = address.substr(at + 1);
   if (domain.size() > 253) return false;
   size_t labels = 0;
@@ -438,9 +458,8 @@ bool IsValidEmailAddress(std::string_view address) {
       return false;
     }
     for (char c : label) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
-        return false;
-      }
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (!absl::ascii_isalnum(u) && c != '-' && u < 0x80) return false;
     }
     ++labels;
     if (dot == std::string_view::npos) break;

@@ -25,8 +25,12 @@ inline constexpr size_t kMaxEventBytes = 1 << 20;
 
 // True for `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.
 bool IsValidCaseId(std::string_view case_id);
-// A syntactic check of an addr-spec (RFC 5322 dot-atom local part, DNS
-// domain with at least two labels).
+// A syntactic check of a mailbox as SMTP takes it (RFC 5321 §4.1.2: a
+// dot-atom or quoted local part, a domain of two labels or more), with
+// UTF-8 wherever RFC 6531 allows it: applicants write from every country,
+// and anna@müller.de or 李@例子.中国 are addresses an office must be able to
+// record. Address literals (user@[192.0.2.1]) are not taken, nor control,
+// line-separating or bidirectional formatting characters.
 bool IsValidEmailAddress(std::string_view address);
 // True for the 8-4-4-4-12 hex form, in either case.
 bool IsValidUuid(std::string_view id);

@@ -62,7 +62,53 @@ INSTANTIATE_TEST_SUITE_P(
                     false},  // 255 characters
         AddressCase{std::string(60, 'l') + "@" + std::string(63, 'd') + "." +
                         std::string(63, 'd') + "." + std::string(63, 'd'),
-                    true}));
+                    true},
+        // Internationalized (RFC 6531): UTF-8 in the local part and in
+        // domain labels, as applicants write them.
+        AddressCase{"anna@m\u00fcller.de", true},
+        AddressCase{"jos\u00e9.garc\u00eda@correo.example", true},
+        AddressCase{"\u674e@\u4f8b\u5b50.\u4e2d\u56fd", true},
+        AddressCase{"\u0438\u0432\u0430\u043d@\u043f\u043e\u0447\u0442\u0430."
+                    "\u0440\u0444",
+                    true},
+        AddressCase{"a@m\u00fcller-b\u00e4cker.de", true},
+        AddressCase{"a@-m\u00fcller.de", false},  // label starts with '-'
+        AddressCase{"a@m\u00fcller..de", false},  // empty label
+        AddressCase{"a@\u00fc", false},           // one label
+        AddressCase{"\xc3@b.example", false},     // truncated UTF-8
+        AddressCase{"a@\xff.example", false},     // not UTF-8
+        AddressCase{"a\u202e@b.example", false},  // bidirectional override
+        AddressCase{"a\u0085@b.example", false},  // C1 control
+        AddressCase{"a@b\u2028.example", false},  // line separator
+        AddressCase{"a@" + std::string(21, '\xe4') + ".example", false},
+        // 21 three-byte characters: 63 bytes, a label's limit.
+        AddressCase{"a@" +
+                        [] {
+                          std::string label;
+                          for (int i = 0; i < 21; ++i) label += "\u4f8b";
+                          return label;
+                        }() +
+                        ".example",
+                    true},
+        AddressCase{"a@" +
+                        [] {
+                          std::string label;
+                          for (int i = 0; i < 22; ++i) label += "\u4f8b";
+                          return label;
+                        }() +
+                        ".example",
+                    false},  // 66 bytes
+        // Quoted local parts (RFC 5321 §4.1.2).
+        AddressCase{"\"wei li\"@mail.example", true},
+        AddressCase{"\"a@b\"@mail.example", true},
+        AddressCase{"\"a\\\"b\"@mail.example", true},  // quoted pair
+        AddressCase{"\"\u674e \u4f1f\"@mail.example", true},
+        AddressCase{"\"a\"b\"@mail.example", false},  // bare quote inside
+        AddressCase{"\"ab@mail.example", false},      // unterminated
+        AddressCase{"\"@mail.example", false},        // lone quote
+        AddressCase{"\"a\\\"@mail.example", false},   // pair eats the end
+        AddressCase{"\"a\tb\"@mail.example", false},  // control inside
+        AddressCase{"a@[192.0.2.1]", false}));        // address literal
 
 TEST(EventTypeTest, NamesThePayloadAndIsEmptyWithoutOne) {
   v1::Event event;

@@ -3,22 +3,8 @@
 #include <algorithm>
 
 #include "absl/algorithm/container.h"
-#include "absl/strings/ascii.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections::internal {
-
-std::string NormalizeAddress(std::string_view address) {
-  absl::string_view s = absl::StripAsciiWhitespace(Sv(address));
-  const size_t open = s.rfind('<');
-  if (open != absl::string_view::npos) {
-    const size_t close = s.find('>', open);
-    if (close != absl::string_view::npos) {
-      s = absl::StripAsciiWhitespace(s.substr(open + 1, close - open - 1));
-    }
-  }
-  return absl::AsciiStrToLower(s);
-}
 
 bool IsOpen(DeadlineState state) {
   return state == DeadlineState::kPending || state == DeadlineState::kOverdue ||

@@ -20,12 +20,9 @@
 #include "projections/case_state.h"
 #include "projections/deadlines.h"
 #include "projections/evaluation.h"
+#include "projections/internal/email_address.h"
 
 namespace caseledger::projections::internal {
-
-// The comparable form of an email address: trimmed, the part between '<' and
-// '>' when present, ASCII lowercase.
-std::string NormalizeAddress(std::string_view address);
 
 // True for the deadline statuses of a request still awaiting an answer:
 // PENDING, OVERDUE and DELIVERY_FAILED (domain.md §4, case status).

@@ -69,6 +69,18 @@ TEST_F(HeadersAgainstRecordTest, AgreementIsSaidForWhatWasCompared) {
   EXPECT_EQ(Against("just a body"), "");
 }
 
+// A message's header carries an internationalized domain in ASCII when the
+// record has it as the applicant wrote it: the same address.
+TEST_F(HeadersAgainstRecordTest, AnInternationalizedDomainAgreesInEitherForm) {
+  sent_.add_to("anna@m\u00fcller.de");
+  EXPECT_EQ(Against("To: Anna <anna@xn--mller-kva.de>\r\n\r\n"),
+            "The stored message's To: agrees with this record.");
+  EXPECT_EQ(Against("To: anna@m\u00f6ller.de\r\n\r\n"),
+            "The stored message's own headers contradict this record: To: "
+            "names anna@m\u00f6ller.de, where this record names "
+            "anna@m\u00fcller.de.");
+}
+
 TEST_F(HeadersAgainstRecordTest, ContradictionsAreNamed) {
   sent_.add_to("maria@mail.example");
   sent_.add_cc("rep@law.example");

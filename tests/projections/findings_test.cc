@@ -284,6 +284,31 @@ TEST(RecipientMatchesFileTest, ComparesAddressesIgnoringCase) {
       "PASS");
 }
 
+// An internationalized domain in its Unicode and its ASCII spelling is one
+// mailbox; a different Unicode domain is not.
+TEST(RecipientMatchesFileTest, ComparesAnInternationalizedDomainInEitherForm) {
+  for (const char* sent_to : {"anna@xn--mller-kva.de", "Anna@M\u00fcller.de",
+                              "anna@m\u00fcller.de"}) {
+    CaseBuilder b;
+    b.Opened("2012-05-01T09:00:00Z");
+    b.Consent("2012-05-01T09:05:00Z", "anna@m\u00fcller.de");
+    b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z", sent_to);
+    const Findings f = FindingsAt(b, kLater);
+    EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS")
+        << sent_to;
+    EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS")
+        << sent_to;
+  }
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z", "anna@m\u00fcller.de");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "anna@m\u00f6ller.de");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kRecipientMatchesFile, "DOC-1"),
+      "FAIL");
+}
+
 TEST(RecipientMatchesFileTest,
      RepresentativeAddressLeavesWithTheRepresentative) {
   CaseBuilder b;

@@ -1,11 +1,13 @@
 #include "projections/bundle/internal/message_headers.h"
 
-#include <set>
+#include <map>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "projections/internal/email_address.h"
 
 namespace caseledger::bundle::internal {
 
@@ -15,12 +17,16 @@ namespace {
 // whole mailing list must not fill pages of the report.
 constexpr size_t kAddressesNamed = 12;
 
-std::string Listed(const std::set<std::string>& addresses) {
+// Addresses by their comparable form (NormalizeAddress), each with one
+// spelling it was found under, for the sentence.
+using Addresses = std::map<std::string, std::string>;
+
+std::string Listed(const Addresses& addresses) {
   if (addresses.empty()) return "no one";
   std::vector<std::string> named;
-  for (const std::string& a : addresses) {
+  for (const auto& [key, shown] : addresses) {
     if (named.size() == kAddressesNamed) break;
-    named.push_back(a);
+    named.push_back(shown);
   }
   std::string out = absl::StrJoin(named, ", ");
   if (addresses.size() > named.size()) {
@@ -160,18 +166,26 @@ std::string HeadersAgainstRecord(std::string_view message,
       [&](const char* name, const char* field,
           const google::protobuf::RepeatedPtrField<std::string>& in_record) {
         bool present = false;
-        std::set<std::string> in_message, in_event;
+        Addresses in_message, in_event;
         for (const auto& [n, value] : fields) {
           if (n != field) continue;
           present = true;
-          for (std::string& a : AddressesIn(value))
-            in_message.insert(std::move(a));
+          for (std::string& a : AddressesIn(value)) {
+            in_message.emplace(projections::internal::NormalizeAddress(a), a);
+          }
         }
         for (const std::string& a : in_record) {
-          in_event.insert(absl::AsciiStrToLower(absl::StripAsciiWhitespace(a)));
+          in_event.emplace(
+              projections::internal::NormalizeAddress(a),
+              absl::AsciiStrToLower(absl::StripAsciiWhitespace(a)));
         }
         if (!present && in_event.empty()) return;
-        if (in_message == in_event) {
+        auto keys_equal = [](const Addresses& x, const Addresses& y) {
+          return absl::c_equal(x, y, [](const auto& a, const auto& b) {
+            return a.first == b.first;
+          });
+        };
+        if (keys_equal(in_message, in_event)) {
           agreeing.push_back(name);
         } else if (!present) {
           differences.push_back(absl::StrCat("the message has no ", name,

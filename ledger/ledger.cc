@@ -73,11 +73,14 @@ using internal::EncodeU64;
 using internal::Family;
 using internal::FromProto;
 using internal::IdRecord;
+using internal::kEventIdsAsGiven;
+using internal::kEventIdsInLowerCase;
 using internal::kEventIndexPayload;
 using internal::kFormatVersion;
 using internal::kFormatVersionPositionsOnly;
 using internal::kKeyFile;
 using internal::kKeyTempFile;
+using internal::kMetaEventIdSpelling;
 using internal::kMetaFormatVersion;
 using internal::kMetaOrigin;
 using internal::kPartialStoreDir;
@@ -303,28 +306,64 @@ absl::StatusOr<uint64_t> Ledger::Impl::StoredCaseVersion(
 
 absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
     std::string_view id) const {
-  CASELEDGER_ASSIGN_OR_RETURN(auto value, store->Get(Family::kEventIds, id));
+  std::string key(id);
+  CASELEDGER_ASSIGN_OR_RETURN(auto value, store->Get(Family::kEventIds, key));
+  if (!value && ids_may_be_upper_case) {
+    // Stored by an earlier build in the case it was given: found under the
+    // same UUID in upper case, the spelling such clients use.
+    key = absl::AsciiStrToUpper(key);
+    if (key != id) {
+      CASELEDGER_ASSIGN_OR_RETURN(value, store->Get(Family::kEventIds, key));
+    }
+  }
   if (!value) return std::nullopt;
   if (value->size() != 8 + 32) {
     return absl::DataLossError(
-        absl::StrCat("event-id index entry for ", std::string(id), " has ",
+        absl::StrCat("event-id index entry for ", Printable(key), " has ",
                      value->size(), " bytes, expected 40"));
   }
   IdRecord r;
   CASELEDGER_ASSIGN_OR_RETURN(r.position, DecodeU64(*value));
   std::copy(value->begin() + 8, value->end(), r.content.begin());
   const std::string says =
-      absl::StrCat("the event-id index puts event ", Printable(id),
+      absl::StrCat("the event-id index puts event ", Printable(key),
                    " at position ", r.position);
   CASELEDGER_ASSIGN_OR_RETURN(RecordedEvent at, ReadIndexed(*value, says));
-  if (at.event.event_id() != id || Sha256(at.event_bytes) != r.content) {
+  if (at.event.event_id() != key || Sha256(at.event_bytes) != r.content) {
     return IndexDisagrees(
         says,
         absl::StrCat("the event there is ", Printable(at.event.event_id()),
-                     at.event.event_id() == id ? " with other content" : ""));
+                     at.event.event_id() == key ? " with other content" : ""));
+  }
+  if (key != id) {
+    // The event as this build would have stored it, to compare with one
+    // given again (Prepare spells its id in lower case).
+    at.event.set_event_id(std::string(id));
+    std::string bytes;
+    at.event.ByteSizeLong();  // caches the sizes AppendSerialized writes
+    AppendSerialized(at.event, bytes);
+    r.content = Sha256(bytes);
   }
   r.case_version = at.case_version;
   return r;
+}
+
+absl::Status Ledger::Impl::LearnEventIdSpelling() {
+  bool upper = false;
+  CASELEDGER_RETURN_IF_ERROR(store->Scan(
+      Family::kEventIds, "", "",
+      [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+        upper = absl::c_any_of(key, [](char c) {
+          return absl::ascii_isupper(static_cast<unsigned char>(c));
+        });
+        return !upper;
+      }));
+  Batch batch(*store);
+  batch.Put(Family::kMeta, kMetaEventIdSpelling,
+            upper ? kEventIdsAsGiven : kEventIdsInLowerCase);
+  CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  ids_may_be_upper_case = upper;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<RecordedEvent>> Ledger::Impl::StoredSend(
@@ -442,6 +481,9 @@ absl::Status Ledger::Impl::Load() {
         " is not supported by this build (supports ",
         kFormatVersionPositionsOnly, " and ", kFormatVersion, ")"));
   }
+  CASELEDGER_ASSIGN_OR_RETURN(auto spelling,
+                              store->Get(Family::kMeta, kMetaEventIdSpelling));
+  ids_may_be_upper_case = !spelling || *spelling != kEventIdsInLowerCase;
   CASELEDGER_ASSIGN_OR_RETURN(auto name,
                               store->Get(Family::kMeta, kMetaOrigin));
   if (!name) return absl::DataLossError("the ledger has no origin name");
@@ -1093,6 +1135,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     Batch batch(*store);
     batch.Put(Family::kMeta, kMetaFormatVersion, kFormatVersion);
     batch.Put(Family::kMeta, kMetaOrigin, origin);
+    batch.Put(Family::kMeta, kMetaEventIdSpelling, kEventIdsInLowerCase);
     CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
   }
   fs::rename(unfinished, store_dir, ec);
@@ -1186,6 +1229,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
   if (!options.read_only && !impl->case_index_holds_copies) {
     CASELEDGER_RETURN_IF_ERROR(impl->UpgradeCaseIndex());
+  }
+  if (!options.read_only && impl->ids_may_be_upper_case) {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        auto spelling, impl->store->Get(Family::kMeta, kMetaEventIdSpelling));
+    if (!spelling) CASELEDGER_RETURN_IF_ERROR(impl->LearnEventIdSpelling());
   }
   if (!options.read_only) {
     Impl* raw = impl.get();

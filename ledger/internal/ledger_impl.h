@@ -36,6 +36,13 @@ constexpr char kFormatVersion[] = "2";
 constexpr char kFormatVersionPositionsOnly[] = "1";
 constexpr char kMetaFormatVersion[] = "format_version";
 constexpr char kMetaOrigin[] = "origin";
+// How the event-id index spells the UUIDs it holds: "lower", every one in
+// lower case, as builds since 2026-12-01 store them; "as-given", some in
+// the case their appender gave, as earlier builds stored them. Absent in a
+// ledger no build has looked at yet (docs/storage.md, "Event ids").
+constexpr char kMetaEventIdSpelling[] = "event_id_spelling";
+constexpr char kEventIdsInLowerCase[] = "lower";
+constexpr char kEventIdsAsGiven[] = "as-given";
 constexpr char kStoreDir[] = "store";
 // Where init and a restore into an existing folder build the store before
 // renaming it to kStoreDir: a folder is a ledger once store/ exists.
@@ -333,6 +340,13 @@ struct Ledger::Impl {
   // part way leaves a ledger that reads and verifies as before, and the
   // next writable open starts it over.
   absl::Status UpgradeCaseIndex();
+  // True while the event-id index may hold UUIDs in upper case (written by
+  // a build before 2026-12-01): StoredId then also looks an id up in upper
+  // case, so that an event stored then is still found when given again.
+  bool ids_may_be_upper_case = true;
+  // Looks through the event-id index once and records in the store whether
+  // any UUID in it is in upper case (kMetaEventIdSpelling).
+  absl::Status LearnEventIdSpelling();
   // Validates `given` (giving a copy of it an id if it has none) and makes
   // `out` refer to it, with its stored bytes and digests: the part of an
   // append that needs no ledger state, done in the appender's thread.
@@ -350,6 +364,9 @@ struct Ledger::Impl {
   // an append misnumber a case, skip an event as a repeat, or take a
   // request as sent. kDataLoss when they disagree.
   absl::StatusOr<uint64_t> StoredCaseVersion(std::string_view case_id) const;
+  // `id` is in its stored spelling (CanonicalEventId). The record's content
+  // digest is that of the stored event under that spelling, to compare with
+  // the digest of an event given again.
   absl::StatusOr<std::optional<IdRecord>> StoredId(std::string_view id) const;
   // Where request `request_id` of case `case_id` was sent, or nullopt.
   absl::StatusOr<std::optional<RecordedEvent>> StoredSend(

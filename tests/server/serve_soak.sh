@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
 # Soak of the network service: `caseledger serve` on a fresh ledger, driven
 # for MINUTES by the load generator (several clients, singles and batches)
-# while client-mode appenders and readers run beside it. Every 10 s the
-# server's resident memory, open file descriptors and threads are sampled and
-# printed as a table. At the end: SIGTERM must stop it with exit 0 and
-# "stopped; ledger size N", `verify` must pass, every append acknowledged to
-# the client-mode writer must be in the ledger, serve must come up again on
-# the same ledger, and the samples must stay inside bounds that a leak would
+# while client-mode appenders and readers run beside it, and the load
+# generator's subscriber mode follows the ledger with Subscribe streams and
+# watches the health service. Every 10 s the server's resident memory, open
+# file descriptors and threads are sampled and printed as a table. At the
+# end: every subscriber must have received every entry, checked, up to the
+# ledger's size; SIGTERM must stop the server with exit 0 and "stopped;
+# ledger size N", and end every stream and the health Watch with UNAVAILABLE
+# after NOT_SERVING; `verify` must pass, every append acknowledged to the
+# client-mode writer must be in the ledger, serve must come up again on the
+# same ledger, and the samples must stay inside bounds that a leak would
 # cross (see "Bounds" below).
 #
 #   serve_soak.sh CASELEDGER_BINARY LOAD_GENERATOR_BINARY [MINUTES]  (default 10)
 #
 # Environment: SOAK_CLIENTS (load generator clients, default 8),
+# SOAK_SUBSCRIBERS (Subscribe streams over every case, default 4: steady,
+# reconnecting, slow, live; one more follows the writer's case),
 # SOAK_KEEP=1 keeps the scratch folder (it holds GBs after 10 minutes).
 #
-# Not covered: Subscribe and the health service, which no CLI verb calls
-# (client mode has no subscribe verb); tests/server/server_test.cc covers
-# them in process. Only bash, awk, coreutils and /proc are used (no python).
+# Client mode has no subscribe verb: the streams and the health checks are
+# the load generator's (bench/load_generator.cc, "Subscriber mode", which
+# lists what it checks). Only bash, awk, coreutils and /proc are used (no
+# python).
 set -u -o pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -27,19 +34,23 @@ bin="$1"
 loadgen="$2"
 minutes="${3:-10}"
 clients="${SOAK_CLIENTS:-8}"
+subscribers="${SOAK_SUBSCRIBERS:-4}"
 for f in "$bin" "$loadgen"; do
   [[ -x "$f" ]] || { echo "serve_soak: $f is not an executable" >&2; exit 2; }
 done
 [[ "$minutes" =~ ^[1-9][0-9]*$ ]] || { echo "serve_soak: MINUTES must be a whole number >= 1" >&2; exit 2; }
+[[ "$subscribers" =~ ^[1-9][0-9]?$ ]] || { echo "serve_soak: SOAK_SUBSCRIBERS must be 1 to 99" >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/serve-soak.XXXXXX")"
 db="$work/db"
 server=""        # pid of the running serve
 loops=()         # pids of the background client loops
+subscriber=""    # pid of the load generator in subscriber mode
 cleanup() {
   touch "$work/stop"
   # The loops forward TERM to the client they are waiting for (see run_child).
   for p in "${loops[@]}"; do kill "$p" 2> /dev/null; done
+  [[ -n "$subscriber" ]] && kill "$subscriber" 2> /dev/null
   [[ -n "$server" ]] && kill -KILL "$server" 2> /dev/null
   wait 2> /dev/null
   if [[ "${SOAK_KEEP:-0}" == 1 ]]; then
@@ -61,7 +72,7 @@ failure() {
 # A failure that ends the run at once.
 die() {
   echo "serve_soak: FAILED: $*" >&2
-  for f in serve.err load.err; do
+  for f in serve.err load.err sub.err; do
     [[ -s "$work/$f" ]] && { echo "--- last lines of $f:" >&2; tail -n 20 "$work/$f" >&2; }
   done
   exit 1
@@ -168,6 +179,20 @@ note() {  # note CASE N [EVENT_ID]
 cl appender append "$work/export-case.jsonl" > /dev/null 2> "$work/x.err" || die "append of the export case: $(cat "$work/x.err")"
 "$bin" key --db "$db" > "$work/pubkey" 2> "$work/x.err" || die "key: $(cat "$work/x.err")"
 
+# ---- the subscribers --------------------------------------------------------
+
+# The load generator in subscriber mode (reader token): $subscribers streams
+# over every case and one over the writer's case, a health Watch and a health
+# Check every 2 s, each message checked as it comes; it runs until the
+# server stops. Once every client has finished, "SIZE CASE_EVENTS" goes to
+# sub.target and it must print "subscribers: all at size SIZE" (see "stop,
+# verify, restart"). It gives up after the soak's length plus 15 minutes.
+wcase=SOAK-WRITER
+"$loadgen" --server "$addr" --token-file "$work/reader.token" --subscribers "$subscribers" \
+  --subscribe-case "$wcase" --pubkey "$work/pubkey" --target-file "$work/sub.target" \
+  --seconds $((minutes * 60 + 900)) > "$work/sub.out" 2> "$work/sub.err" &
+subscriber=$!
+
 # ---- the background loops -------------------------------------------------
 
 start=$SECONDS
@@ -193,8 +218,7 @@ load_loop() {
 # of our own and --expected-version: each acknowledged id is kept, to be
 # found in the ledger at the end; every 20th is read back at once (an
 # acknowledged append is readable). Stops at its first failure, since its
-# expected version is then unknown.
-wcase=SOAK-WRITER
+# expected version is then unknown. (wcase is set above.)
 : > "$work/acked"
 writer_loop() {
   local v=0 n id ev
@@ -304,6 +328,7 @@ base=""
 while ((SECONDS < end)); do
   sleep 10
   kill -0 "$server" 2> /dev/null || die "serve died during the soak: $(tail -n 20 "$work/serve.err")"
+  kill -0 "$subscriber" 2> /dev/null || die "the subscribers' load generator exited during the soak"
   sample
   # The baseline: the first sample after the first minute of load (caches,
   # memtables, gRPC's thread pool warmed up).
@@ -344,10 +369,39 @@ say "client-mode writer: $acked acknowledged appends"
 # ---- stop, verify, restart --------------------------------------------------
 
 size_before="$(ledger_size)"
+# The subscribers must reach that size (and hold the writer's $acked events)
+# before the stop, which must then end each stream and the Watch.
+echo "$size_before $acked" > "$work/sub.target.tmp"
+mv "$work/sub.target.tmp" "$work/sub.target"
+t0=$SECONDS
+for _ in $(seq 3600); do
+  grep -q '^subscribers: .* at size' "$work/sub.out" && break
+  kill -0 "$subscriber" 2> /dev/null || break
+  sleep 0.1
+done
+say "$(grep -m 1 '^subscribers: .* at size' "$work/sub.out" || echo "subscribers: no answer") ($((SECONDS - t0)) s after the target)"
 stop_server serve
 stopped_size=$stopped_n
 ((stopped_size == size_before)) ||
   failure "serve stopped at ledger size $stopped_size, but the ledger had $size_before entries once every client had finished"
+for _ in $(seq 600); do kill -0 "$subscriber" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$subscriber" 2> /dev/null && die "the subscribers' load generator still runs 60 s after the server stopped"
+wait "$subscriber"
+sub_rc=$?
+subscriber=""
+echo "subscribers (max lag: ledger size minus last position received, sampled every 2 s):"
+sed -n '/^| subscriber/,$p' "$work/sub.out"
+((sub_rc == 0)) ||
+  failure "the subscribers' load generator exited $sub_rc: $(grep -c FAILED "$work/sub.err") failed checks, the first: $(grep -m 3 FAILED "$work/sub.err" | tr '\n' ' ')"
+# Rows: | index | kind | from | streams | events | last position | ...: each
+# stream over all cases ends at the size the server stopped at, the one of
+# the writer's case holds each acknowledged append.
+awk -F'|' -v size="$stopped_size" -v acked="$acked" '$2 ~ /^ *[0-9]+ *$/ {
+    rows++; kind = $3; gsub(/ /, "", kind)
+    if (kind == "case" && $6 + 0 != acked) print "subscriber " $2 + 0 " (case) received " $6 + 0 " events of " acked
+    if (kind != "case" && $7 + 0 != size) print "subscriber " $2 + 0 " (" kind ") ended at position " $7 + 0 ", the ledger at " size
+  } END { if (rows == 0) print "no subscriber rows in sub.out" }' "$work/sub.out" > "$work/x.out"
+[[ -s "$work/x.out" ]] && failure "subscribers: $(tr '\n' ';' < "$work/x.out")"
 
 "$bin" verify --db "$db" > "$work/verify.out" 2> "$work/verify.err" ||
   die "verify failed on the soaked ledger: $(cat "$work/verify.out") $(tail -n 3 "$work/verify.err")"
@@ -395,10 +449,13 @@ restarted_size=$stopped_n
 #   pool with concurrent calls and lets idle threads go (measured: 13-14
 #   idle at start, 16-26 under this load, 16-17 idle at the end); a stream
 #   or call that never ends keeps its thread, which this catches.
-# - RSS at the end under load (the last sample before the load ended): at
-#   most the baseline + 256 MiB + 48 MiB per million entries added since
-#   the baseline. RocksDB keeps each open table's index and bloom filter in
-#   memory (no cache_index_and_filter_blocks, max_open_files -1), which grows
+# - RSS under load, the last sample before the load ended and every one
+#   from the baseline on (so also while the slow subscriber lags by up to
+#   ~200k entries, which the server must not buffer: it reads pages of 256
+#   and blocks on flow control): at most the baseline + 256 MiB + 48 MiB per
+#   million entries added since the baseline. RocksDB keeps each open
+#   table's index and bloom filter in memory (no
+#   cache_index_and_filter_blocks, max_open_files -1), which grows
 #   with the ledger, not with time: an idle serve opened on 5.2 million
 #   entries held 140 MiB against 40 MiB on an empty ledger (~19 MiB per
 #   million). Over two 10-minute soaks (2 cores, ~0.6 to 4.5-5.2 million
@@ -420,6 +477,18 @@ say "end: idle other fds $i_other (limit $((b_other + 16))), idle deleted-file f
 ((i_del <= 8)) || failure "$i_del fds still open on deleted files once idle"
 ((i_threads <= b_threads + 8)) || failure "thread leak? $i_threads threads once idle, $b_threads after the first minute"
 ((l_rss <= rss_limit)) || failure "memory growth: RSS $l_rss MiB at the end, $b_rss MiB after the first minute (limit $rss_limit)"
+# Every loaded sample from the baseline on (the samples file ends with the
+# idle one, which is left out).
+awk -v bt="$(awk '{print $1}' <<< "$base")" -v bs="$b_size" -v br="$b_rss" '$1 >= bt {
+    if (prev != "") {
+      split(prev, f, " "); lim = br + 256 + int(48 * (f[2] - bs) / 1000000)
+      if (f[4] + 0 > max) { max = f[4] + 0; at = f[1] }
+      if (f[4] + 0 > lim && bad == "") bad = "RSS " f[4] " MiB at " f[1] " s, size " f[2] " (limit " lim ")"
+    }
+    prev = $0
+  } END { print (bad != "" ? "BAD " bad : "max " max " MiB at " at " s") }' "$work/samples" > "$work/x.out"
+say "RSS under load from the baseline on: $(sed 's/^BAD //' "$work/x.out")"
+grep -q '^BAD' "$work/x.out" && failure "memory growth under load: $(sed 's/^BAD //' "$work/x.out")"
 
 if [[ -s "$work/failures" ]]; then
   echo "serve_soak: FAILED: $(wc -l < "$work/failures") failure(s); the first ones:" >&2

@@ -431,6 +431,36 @@ TEST_F(TamperTest, AWritableOpenUpgradesAFormatOneLedger) {
   EXPECT_OK(Problem());
 }
 
+// A new ledger says its event ids are in lower case, so its writer never
+// looks an id up twice; a ledger that does not say is looked over at its
+// first writable open, once (docs/storage.md, "Event ids written before
+// 2026-12-01"). A planted upper-case key stands for an id stored as given.
+TEST_F(TamperTest, AWritableOpenLearnsHowTheEventIdsAreSpelledOnce) {
+  EXPECT_EQ(Get(Family::kMeta, "event_id_spelling"), "lower");
+  auto forget = [](internal::Store&, internal::Batch& batch) {
+    batch.Delete(Family::kMeta, "event_id_spelling");
+  };
+  Tamper(forget);
+  LedgerOptions reader;
+  reader.read_only = true;
+  { ASSERT_OK(Ledger::Open(Dir(), reader).status()); }
+  Tamper([](internal::Store& store, internal::Batch&) {
+    auto value = store.Get(Family::kMeta, "event_id_spelling");
+    ASSERT_OK(value);
+    EXPECT_FALSE(value->has_value()) << "a reader wrote it";
+  });
+  { ASSERT_OK(Ledger::Open(Dir()).status()); }
+  EXPECT_EQ(Get(Family::kMeta, "event_id_spelling"), "lower");
+
+  Tamper(forget);
+  Tamper([](internal::Store&, internal::Batch& batch) {
+    batch.Put(Family::kEventIds, "0B6F8D52-6A1C-4E1B-9C0D-3F2A1B4C5D6E",
+              std::string(40, '\0'));
+  });
+  { ASSERT_OK(Ledger::Open(Dir()).status()); }
+  EXPECT_EQ(Get(Family::kMeta, "event_id_spelling"), "as-given");
+}
+
 TEST_F(TamperTest, AnUpgradeReportsItsProgressOnce) {
   MakeFormatOne();
   std::vector<std::pair<uint64_t, uint64_t>> calls;

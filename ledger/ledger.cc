@@ -306,13 +306,15 @@ absl::StatusOr<uint64_t> Ledger::Impl::StoredCaseVersion(
 
 absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
     std::string_view id) const {
-  std::string key(id);
+  std::string_view key = id;
   CASELEDGER_ASSIGN_OR_RETURN(auto value, store->Get(Family::kEventIds, key));
+  std::string upper;
   if (!value && ids_may_be_upper_case) {
     // Stored by an earlier build in the case it was given: found under the
     // same UUID in upper case, the spelling such clients use.
-    key = absl::AsciiStrToUpper(key);
-    if (key != id) {
+    upper = absl::AsciiStrToUpper(absl::string_view(id.data(), id.size()));
+    if (upper != id) {
+      key = upper;
       CASELEDGER_ASSIGN_OR_RETURN(value, store->Get(Family::kEventIds, key));
     }
   }

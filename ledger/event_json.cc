@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -448,23 +449,45 @@ class LenientInputFinder {
   size_t at_ = 0;
 };
 
-// The offset of the first byte below 0x20 inside a double-quoted string,
-// or npos.
-size_t FirstRawControlCharacterInString(std::string_view json) {
+// What is wrong inside the first double-quoted string that breaks RFC 8259
+// §7, or "". protobuf's parser keeps raw control characters, which JSON
+// requires escaped (a NUL or an escape sequence would be stored as the text
+// of a note), and drops the backslash of an escape JSON does not have:
+// "C:\dossiers\anna" was stored as "C:dossiersanna" (found by an audit).
+std::string FirstStringProblem(std::string_view json) {
   bool in_string = false;
   for (size_t i = 0; i < json.size(); ++i) {
     const auto c = static_cast<unsigned char>(json[i]);
     if (!in_string) {
       in_string = c == '"';
     } else if (c < 0x20) {
-      return i;
-    } else if (c == '\\') {
-      ++i;  // the escaped byte, whatever it is, cannot end the string
+      return absl::StrFormat(
+          "byte %d (0x%02x) is a control character inside a string; JSON "
+          "needs it escaped, as \\u%04x",
+          i + 1, c, c);
     } else if (c == '"') {
       in_string = false;
+    } else if (c == '\\') {
+      const char e = i + 1 < json.size() ? json[i + 1] : '\0';
+      bool known =
+          absl::string_view("\"\\/bfnrt").find(e) != absl::string_view::npos;
+      if (e == 'u') {
+        known = i + 5 < json.size() &&
+                absl::c_all_of(json.substr(i + 2, 4), [](char h) {
+                  return absl::ascii_isxdigit(static_cast<unsigned char>(h));
+                });
+      }
+      if (!known) {
+        return absl::StrCat(
+            "byte ", i + 1, ": '",
+            Printable(json.substr(i, e == 'u' ? 6 : 2), 6, Quotes::kKeep),
+            "' is not a JSON escape (RFC 8259: \\\", \\\\, \\/, \\b, \\f, "
+            "\\n, \\r, \\t, \\uXXXX); a backslash in text is written \\\\");
+      }
+      ++i;  // the escaped byte cannot end the string
     }
   }
-  return std::string_view::npos;
+  return "";
 }
 
 }  // namespace
@@ -476,16 +499,8 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
         absl::StrFormat("byte %d (0x%02x) is not UTF-8; an event is UTF-8 text",
                         bad + 1, static_cast<unsigned char>(json[bad])));
   }
-  // protobuf's parser keeps raw control characters inside strings, which
-  // JSON (RFC 8259 §7) requires escaped: a NUL or an escape sequence would
-  // be stored as the text of a note.
-  if (size_t bad = FirstRawControlCharacterInString(json);
-      bad != std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "byte %d (0x%02x) is a control character inside a string; JSON "
-        "needs it escaped, as \\u%04x",
-        bad + 1, static_cast<unsigned char>(json[bad]),
-        static_cast<unsigned char>(json[bad])));
+  if (std::string problem = FirstStringProblem(json); !problem.empty()) {
+    return absl::InvalidArgumentError(problem);
   }
   v1::Event event;
   google::protobuf::util::JsonParseOptions options;

@@ -514,6 +514,11 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: byte 15 (0x01) is a control character "
        "inside a string; JSON needs it escaped, as \\u0001",
        Line2(Officer(kNote, "A\x01"))},
+      {"escape JSON does not have", append, 2,
+       "caseledger append: line 2: byte 143: '\\d' is not a JSON escape "
+       "(RFC 8259: \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t, \\uXXXX); a "
+       "backslash in text is written \\\\",
+       Line2(Officer(R"("officer_note_added": {"text": "C:\dossiers"})"))},
       {"control characters echoed", append, 2,
        "line 2: case_id: 'A\\x1b[31m' does not match "
        "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",

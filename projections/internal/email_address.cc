@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ledger/untrusted_text.h"
+#include "projections/internal/latin_nfc.h"
 #include "projections/internal/strings.h"
 
 namespace caseledger::projections::internal {
@@ -97,6 +98,14 @@ std::string NormalizeAddress(std::string_view address) {
     }
   }
   std::string lower = absl::AsciiStrToLower(s);
+  if (HasNonAscii(lower)) {
+    // One spelling of each accented letter, in lower case: "mu\u0308ller"
+    // and "M\u00dcLLER" are the "m\u00fcller" an IDNA lookup would make of
+    // them (RFC 5895).
+    std::string folded;
+    for (char32_t c : ComposedLatin(lower)) AppendUtf8(LowerCase(c), folded);
+    lower = std::move(folded);
+  }
   const size_t at = lower.rfind('@');
   if (at == std::string::npos || !HasNonAscii(lower.substr(at + 1))) {
     return lower;

@@ -17,10 +17,11 @@
 namespace caseledger::projections::internal {
 
 // The comparable form of an email address: trimmed, the part between '<' and
-// '>' when present, ASCII lowercase, and each domain label holding non-ASCII
-// characters in its ASCII form ("xn--" and its Punycode). Non-ASCII letters
-// keep their case and are not normalized (NFC): no Unicode tables are at
-// hand, and an office copies an address as the applicant wrote it.
+// '>' when present, in lower case, accented Latin letters composed
+// (latin_nfc.h gives the letters and marks), and each domain label holding
+// non-ASCII characters in its ASCII form ("xn--" and its Punycode). Beyond
+// latin_nfc.h's letters, characters are compared as written: no Unicode
+// tables are at hand.
 std::string NormalizeAddress(std::string_view address);
 
 // The Punycode encoding (RFC 3492) of the UTF-8 text `label`, without the

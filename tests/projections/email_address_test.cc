@@ -3,8 +3,11 @@
 // mail software may carry the ASCII form.
 #include "projections/internal/email_address.h"
 
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "projections/internal/latin_nfc.h"
 
 namespace caseledger::projections::internal {
 namespace {
@@ -49,6 +52,35 @@ TEST(NormalizeAddressTest, GivesOneFormForEachMailbox) {
             "jos\u00e9@correo.example");
   EXPECT_NE(NormalizeAddress("anna@m\u00fcller.de"),
             NormalizeAddress("anna@m\u00f6ller.de"));
+  // An accent typed as a combining mark, and upper-case accented letters,
+  // are the same address (found by an audit: both gave a false FAIL).
+  EXPECT_EQ(NormalizeAddress("anna@mu\u0308ller.de"), "anna@xn--mller-kva.de");
+  EXPECT_EQ(NormalizeAddress("anna@M\u00dcLLER.de"), "anna@xn--mller-kva.de");
+  EXPECT_EQ(NormalizeAddress("Jose\u0301@correo.example"),
+            "jos\u00e9@correo.example");
+  EXPECT_EQ(NormalizeAddress("\u0418\u0412\u0410\u041d@\u043f\u043e\u0447"
+                             "\u0442\u0430.\u0420\u0424"),
+            NormalizeAddress("\u0438\u0432\u0430\u043d@\u043f\u043e\u0447"
+                             "\u0442\u0430.\u0440\u0444"));
+}
+
+TEST(LatinNfcTest, ComposesFrenchAccentsAndLowersTheLettersItKnows) {
+  EXPECT_EQ(ComposedLatin("e\u0301e\u0300c\u0327"),
+            (std::vector<char32_t>{0xE9, 0xE8, 0xE7}));
+  // A mark after a letter it does not compose with stays apart.
+  EXPECT_EQ(ComposedLatin("q\u0301"), (std::vector<char32_t>{'q', 0x301}));
+  EXPECT_EQ(LowerCase(0xC9), 0xE9u);    // É
+  EXPECT_EQ(LowerCase(0xD7), 0xD7u);    // × is no letter
+  EXPECT_EQ(LowerCase(0xDF), 0xDFu);    // ß has no simple upper case
+  EXPECT_EQ(LowerCase(0x141), 0x142u);  // Ł
+  EXPECT_EQ(LowerCase(0x142), 0x142u);  // ł
+  EXPECT_EQ(LowerCase(0x160), 0x161u);  // Š
+  EXPECT_EQ(LowerCase(0x17D), 0x17Eu);  // Ž
+  EXPECT_EQ(LowerCase(0x178), 0xFFu);   // Ÿ
+  EXPECT_EQ(LowerCase(0x3A3), 0x3C3u);  // Σ
+  EXPECT_EQ(LowerCase(0x416), 0x436u);  // Ж
+  EXPECT_EQ(LowerCase(0x401), 0x451u);  // Ё
+  EXPECT_EQ(LowerCase(0x4F8B), 0x4F8Bu);
 }
 
 }  // namespace

@@ -287,8 +287,9 @@ TEST(RecipientMatchesFileTest, ComparesAddressesIgnoringCase) {
 // An internationalized domain in its Unicode and its ASCII spelling is one
 // mailbox; a different Unicode domain is not.
 TEST(RecipientMatchesFileTest, ComparesAnInternationalizedDomainInEitherForm) {
-  for (const char* sent_to : {"anna@xn--mller-kva.de", "Anna@M\u00fcller.de",
-                              "anna@m\u00fcller.de"}) {
+  for (const char* sent_to :
+       {"anna@xn--mller-kva.de", "Anna@M\u00fcller.de", "anna@m\u00fcller.de",
+        "anna@mu\u0308ller.de", "ANNA@M\u00dcLLER.DE"}) {
     CaseBuilder b;
     b.Opened("2012-05-01T09:00:00Z");
     b.Consent("2012-05-01T09:05:00Z", "anna@m\u00fcller.de");

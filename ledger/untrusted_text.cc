@@ -104,4 +104,17 @@ std::string Printable(std::string_view s, size_t max_bytes, Quotes quotes) {
   return out;
 }
 
+std::string ForTerminal(std::string_view message) {
+  std::string out;
+  for (size_t start = 0; start <= message.size();) {
+    size_t end = message.find('\n', start);
+    if (end == std::string_view::npos) end = message.size();
+    absl::StrAppend(&out, start == 0 ? "" : "\n",
+                    Printable(message.substr(start, end - start),
+                              std::string_view::npos, Quotes::kKeep));
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace caseledger

@@ -39,6 +39,13 @@ enum class Quotes { kEscape, kKeep };
 std::string Printable(std::string_view s, size_t max_bytes = 64,
                       Quotes quotes = Quotes::kEscape);
 
+// A message for a terminal: its lines as they are, each escaped as Printable
+// escapes (Quotes::kKeep, nothing cut). Values a message quotes are escaped
+// where it is made; this catches any that reach it raw (a case id, a file
+// name), so that no input can move the cursor, recolour or retitle the
+// terminal of the person reading the error.
+std::string ForTerminal(std::string_view message);
+
 }  // namespace caseledger
 
 #endif  // CASELEDGER_LEDGER_UNTRUSTED_TEXT_H_

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger::cli {
 
@@ -154,7 +155,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
 }
 
 int Fail(Io& io, const std::string& verb, const absl::Status& status) {
-  io.err << "caseledger " << verb << ": " << status.message() << "\n";
+  io.err << "caseledger " << verb << ": "
+         << ForTerminal(std::string(status.message())) << "\n";
   return ExitCodeFor(status);
 }
 
@@ -201,7 +203,7 @@ std::string StopSignals::received_name() const {
 }
 
 int UsageError(Io& io, const std::string& verb, const std::string& message) {
-  io.err << "caseledger " << verb << ": " << message << "\n";
+  io.err << "caseledger " << verb << ": " << ForTerminal(message) << "\n";
   return kExitUsage;
 }
 
@@ -397,7 +399,8 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
   RemoteFlags remote;
   auto remote_argv = TakeRemoteFlags(all_argv, verbs, &remote);
   if (!remote_argv.ok()) {
-    io.err << "caseledger: " << remote_argv.status().message() << "\n";
+    io.err << "caseledger: "
+           << ForTerminal(std::string(remote_argv.status().message())) << "\n";
     return kExitUsage;
   }
   const std::vector<std::string>& argv = *remote_argv;
@@ -435,7 +438,7 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     if (remote.active()) return RunRemote(remote, verb.spec.name, *args, io);
     return verb.run(*args, io);
   }
-  io.err << "caseledger: unknown verb '" << argv[0]
+  io.err << "caseledger: unknown verb '" << ForTerminal(argv[0])
          << "' (caseledger --help lists them)\n";
   return kExitUsage;
 }

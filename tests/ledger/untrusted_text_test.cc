@@ -52,6 +52,18 @@ TEST(IsOneLineOfTextTest, RefusesControlCharactersAndBadUtf8) {
   EXPECT_FALSE(IsOneLineOfText("a\xFF"));
 }
 
+TEST(ForTerminalTest, KeepsLinesAndEscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(ForTerminal("no case A\x1b[31m\ngiven:\n  x\xE2\x80\xAEy\xFF"),
+            "no case A\\x1b[31m\ngiven:\n  x\\u202ey\\xff");
+  // Already escaped text, quotes and accents are left as they are; nothing
+  // is cut.
+  const std::string long_line =
+      "'\\x1b' d\xC3\xA9j\xC3\xA0 " + std::string(200, 'a');
+  EXPECT_EQ(ForTerminal(long_line), long_line);
+  EXPECT_EQ(ForTerminal(""), "");
+  EXPECT_EQ(ForTerminal("a\n"), "a\n");
+}
+
 TEST(FirstInvalidUtf8Test, NamesTheOffsetOfTheFirstBadByte) {
   EXPECT_EQ(FirstInvalidUtf8("plain d\xC3\xA9j\xC3\xA0"), std::string::npos);
   EXPECT_EQ(FirstInvalidUtf8("ab\xFF"

@@ -161,6 +161,33 @@ TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(Cli("read").code, 2);               // no --db
 }
 
+// An error quoting input as it came (a case id, a verb) must not hand the
+// terminal an escape sequence or a bidirectional override: a case id from
+// an applicant's portal could recolour or retitle the operator's terminal,
+// or show one id as another (found by an audit).
+TEST_F(CliTest, AnErrorShowsRawInputEscaped) {
+  ASSERT_EQ(Cli("init --db " + Db()).code, 0);
+  // The shell's printf makes the bytes: U+202E, OSC, BEL, ESC, 0xC3A9 (é).
+  CliRun r = Cli(
+      "state --db " + Db() +
+      R"sh( --case "$(printf 'Dos\342\200\256sier\033]0;TITLE\007\033[31m')")sh");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr(R"(no case Dos\u202esier\x1b]0;TITLE\x07\x1b[31m)"));
+  const std::string raw_case = r.err;
+  r = Cli(R"sh("$(printf 'v\303\251rifier\033[31m')")sh");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown verb 'v\u00e9rifier\\x1b[31m'"));
+  const std::string raw_verb = r.err;
+  r = Cli("state --db " + Db() + R"sh( --case "$(printf 'X\377')")sh");
+  EXPECT_THAT(r.err, HasSubstr(R"(no case X\xff)"));
+  for (const std::string& err : {raw_case, raw_verb, r.err}) {
+    EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+    EXPECT_EQ(err.find("\xe2\x80\xae"), std::string::npos) << err;
+    EXPECT_EQ(err.find('\xff'), std::string::npos) << err;
+  }
+}
+
 // A flag given twice is refused only when the two values differ: nothing
 // is written, and nothing is read in place of what was meant.
 TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {

@@ -224,7 +224,10 @@ int RemoteProjection(const RemoteFlags& flags, const std::string& verb,
   if (!client.ok()) return Fail(io, verb, client.status());
   auto document = (*client)->Project(view, *request);
   if (!document.ok()) return Fail(io, verb, document.status());
-  io.out << document->body();
+  io.out << ShownAs(document->body(),
+                    request->format() == v1::ProjectionRequest::JSON
+                        ? projections::OutputFormat::kJson
+                        : projections::OutputFormat::kText);
   if (verb == "findings" && document->has_fail() && args.Has("strict")) {
     return kExitCheckFailed;
   }

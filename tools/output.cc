@@ -207,6 +207,12 @@ absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args) {
   return flags;
 }
 
+std::string ShownAs(std::string_view document,
+                    projections::OutputFormat format) {
+  return format == projections::OutputFormat::kJson ? std::string(document)
+                                                    : ForTerminal(document);
+}
+
 absl::Status NoSuchCase(const std::string& case_id) {
   return absl::NotFoundError(absl::StrCat("no case ", case_id));
 }

@@ -18,6 +18,7 @@
 #include "projections/bundle/bundle.h"
 #include "projections/deadlines.h"
 #include "projections/policy.h"
+#include "projections/queries.h"
 #include "tools/cli.h"
 
 namespace caseledger::cli {
@@ -128,6 +129,13 @@ struct ReadFlags {
 absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args);
 // The error of `read --case C` that finds no event from the first version.
 absl::Status NoSuchCase(const std::string& case_id);
+// A projection's document as printed: JSON as it is (its strings escape
+// control characters already), text with the control and bidirectional
+// characters of free text (a note, a reason) escaped (ForTerminal), so that
+// what an applicant or officer wrote cannot show a verdict or an id as
+// another on the reader's terminal (found by an audit).
+std::string ShownAs(std::string_view document,
+                    projections::OutputFormat format);
 // The flags every projection verb takes.
 struct QueryFlags {
   bool json = false;

@@ -55,7 +55,7 @@ int CaseVerb(const std::string& verb, const Args& args, Io& io,
   if (!ledger.ok()) return Fail(io, verb, ledger.status());
   auto out = run(**ledger, args.Get("case"), *query);
   if (!out.ok()) return Fail(io, verb, out.status());
-  io.out << *out;
+  io.out << ShownAs(*out, query->format);
   return kExitOk;
 }
 
@@ -94,7 +94,7 @@ int Deadlines(const Args& args, Io& io) {
   if (!ledger.ok()) return Fail(io, "deadlines", ledger.status());
   auto out = projections::DeadlinesOutput(**ledger, case_id, *status, *query);
   if (!out.ok()) return Fail(io, "deadlines", out.status());
-  io.out << *out;
+  io.out << ShownAs(*out, query->format);
   return kExitOk;
 }
 

@@ -188,6 +188,29 @@ TEST_F(CliTest, AnErrorShowsRawInputEscaped) {
   }
 }
 
+// Free text shown by a text projection cannot reorder what the reader
+// sees: a note "Refused: U+202E DEVORPPA" would read "Refused: APPROVED"
+// (found by an audit). JSON keeps the text as stored.
+TEST_F(CliTest, TextOutputsShowBidirectionalControlsEscaped) {
+  ASSERT_EQ(Cli("init --db " + Db()).code, 0);
+  const std::string note =
+      R"({"case_id": "T-1", "occurred_at": "2011-01-11T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "officer_note_added": {"text": "Refused: \u202eDEVORPPA"}})";
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " -",
+          absl::StrCat(
+              R"({"case_id": "T-1", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "case_opened": {"office_id": "VO"}})",
+              "\n", note, "\n"))
+          .code,
+      0);
+  CliRun r = Cli("timeline --db " + Db() + " --case T-1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(R"(Officer note: Refused: \u202eDEVORPPA)"));
+  EXPECT_EQ(r.out.find("\xe2\x80\xae"), std::string::npos) << r.out;
+  r = Cli("timeline --db " + Db() + " --case T-1 --format json");
+  EXPECT_THAT(r.out, HasSubstr("Refused: \xe2\x80\xae"
+                               "DEVORPPA"));
+}
+
 // A flag given twice is refused only when the two values differ: nothing
 // is written, and nothing is read in place of what was meant.
 TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {

@@ -174,6 +174,23 @@ absl::Status TakesANewLedger(const std::string& dir) {
 
 // The error of every append after a failed write or sync, until the ledger
 // is reopened; marked so that callers do not retry it before then.
+// A C2SP signed-note key name (non-empty UTF-8 without Unicode spaces or
+// '+') that also shows as what it is: a verifier reads it to know whose
+// signature it checks, so control, bidirectional and invisible characters
+// (U+202E would show "visa.gc.ca/regdel" as another name) are refused too.
+bool IsKeyName(std::string_view name) {
+  if (name.empty() || !IsOneLineOfText(name)) return false;
+  for (size_t i = 0, len = 0; i < name.size(); i += len) {
+    const int32_t r = DecodeUtf8(name, i, &len);
+    if (r == ' ' || r == '+' || r == 0xA0 || r == 0xAD || r == 0x1680 ||
+        (r >= 0x2000 && r <= 0x200F) || r == 0x202F || r == 0x205F ||
+        (r >= 0x2060 && r <= 0x2064) || r == 0x3000 || r == 0xFEFF) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::Status AppendsRefused(absl::StatusCode code, const std::string& message) {
   absl::Status refused(code, message);
   refused.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));
@@ -1060,11 +1077,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   const fs::path store_dir = fs::path(dir) / kStoreDir;
   CASELEDGER_RETURN_IF_ERROR(TakesANewLedger(dir));
   const fs::path unfinished = fs::path(dir) / kPartialStoreDir;
-  if (origin.empty() || origin.find_first_of(" \t\n+") != std::string::npos) {
+  if (!IsKeyName(origin)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "ledger name '", origin,
+        "ledger name '", Printable(origin),
         "' must be non-empty, without spaces or '+' (it is the checkpoint "
-        "origin and key name)"));
+        "origin and key name), nor control, bidirectional or invisible "
+        "characters"));
   }
   fs::create_directories(dir, ec);
   if (ec) {

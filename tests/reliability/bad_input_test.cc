@@ -136,7 +136,14 @@ std::vector<Case> Cases() {
        {{"NE/notes.txt", "minutes of the meeting\n"}}},
       {"ledger name", "init --db L2 --name 'has space'", 2,
        "caseledger init: ledger name 'has space' must be non-empty, without "
-       "spaces or '+' (it is the checkpoint origin and key name)"},
+       "spaces or '+' (it is the checkpoint origin and key name), nor "
+       "control, bidirectional or invisible characters"},
+      {"ledger name that shows as another",
+       "init --db L2 --name "
+       "\"$(printf 'visa.gc.ca/\\342\\200\\256regdel')\"",
+       2,
+       "caseledger init: ledger name 'visa.gc.ca/\\u202eregdel' must be "
+       "non-empty"},
       // 1.3 flag values
       {"count", "read --db L --from -1", 2,
        "caseledger read: --from: '-1' is not a whole number"},

@@ -311,9 +311,27 @@ int AttachFiles(
                                                          " files before it are "
                                                          "stored)"))));
     }
-    io.out << *sha256;
-    if (paths.size() > 1) io.out << "  " << path;
-    io.out << "\n";
+    if (paths.size() == 1) {
+      io.out << *sha256 << "\n";
+      continue;
+    }
+    // As sha256sum writes a name holding a line break or a backslash (which
+    // would otherwise forge a line of the list): escaped, the line marked by
+    // a leading backslash.
+    std::string name;
+    for (char c : path) {
+      if (c == '\n') {
+        name += "\\n";
+      } else if (c == '\r') {
+        name += "\\r";
+      } else if (c == '\\') {
+        name += "\\\\";
+      } else {
+        name += c;
+      }
+    }
+    io.out << (name.size() == path.size() ? "" : "\\") << *sha256 << "  "
+           << name << "\n";
   }
   return kExitOk;
 }

@@ -235,6 +235,28 @@ TEST_F(CliTest, AttachPrintsTheLowercaseSha256) {
       "87a4bd27e5f6e215b9d771b946ef2215f0c036538242be709f6a7faddc76efa6\n");
 }
 
+// Several files: one line each, as sha256sum writes them, so `sha256sum -c`
+// reads the list; a name holding a line break cannot forge a line (found by
+// an audit).
+TEST_F(CliTest, AttachListsSeveralFilesAsSha256sumDoes) {
+  Init();
+  const std::string& dir = dir_.path();
+  Write("avis\n" + std::string(64, '0') + "  forged.eml", "x");
+  Write("a\\b.eml", "y");
+  Write("plain.eml", "z");
+  // The shell's printf makes the line break of the first name.
+  const std::string names = R"sh("$(printf ')sh" + dir + R"sh(/avis\n)sh" +
+                            std::string(64, '0') + R"sh(  forged.eml')" ')sh" +
+                            dir + R"sh(/a\b.eml' )sh" + dir + "/plain.eml";
+  CliRun r = Cli("attach --db " + Db() + " " + names);
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun sum = testing::RunCli("sha256sum", names, dir_);
+  ASSERT_EQ(sum.code, 0) << sum.err;
+  EXPECT_EQ(r.out, sum.out);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
+  EXPECT_THAT(r.out, StartsWith("\\" + ToHex(Sha256("x")) + "  "));
+}
+
 // docs/storage.md, "Upgrading a format-1 ledger": a writing verb upgrades
 // it once, and says so on stderr rather than seem to hang.
 TEST_F(CliTest, AWritingVerbUpgradesAFormatOneLedgerAndSaysSo) {

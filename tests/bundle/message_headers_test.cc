@@ -46,6 +46,26 @@ TEST(AddressesInTest, TakesTheAddressesOutOfEveryMailboxForm) {
   EXPECT_THAT(AddressesIn(""), IsEmpty());
 }
 
+TEST(DecodedWordsTest, DecodesRfc2047WordsAndJoinsAdjacentOnes) {
+  EXPECT_EQ(DecodedWords("=?UTF-8?B?w4lsaXNl?= <d@x.example>"),
+            "\xC3\x89lise <d@x.example>");
+  EXPECT_EQ(DecodedWords("=?iso-8859-1?q?pi=E8ces_jointes?="),
+            "pi\xC3\xA8"
+            "ces jointes");
+  // White space between two encoded words is dropped, not around text.
+  EXPECT_EQ(DecodedWords("Re: =?UTF-8?Q?a?= =?UTF-8?Q?b?= c"), "Re: ab c");
+  EXPECT_EQ(DecodedWords("=?utf-8*fr?Q?=C3=A9t=C3=A9?="), "\xC3\xA9t\xC3\xA9");
+  // Nothing to decode, or nothing this can decode: nullopt, and a word in
+  // an unknown charset or not UTF-8 stays as written beside decoded ones.
+  EXPECT_EQ(DecodedWords("plain subject"), std::nullopt);
+  EXPECT_EQ(DecodedWords("=?KOI8-R?B?8NLJ18XU?="), std::nullopt);
+  EXPECT_EQ(DecodedWords("=?UTF-8?B?/w==?="), std::nullopt);
+  EXPECT_EQ(DecodedWords("=?UTF-8?B?not base64?="), std::nullopt);
+  EXPECT_EQ(DecodedWords("=?KOI8-R?B?8NLJ18XU?= =?UTF-8?Q?ok?="),
+            "=?KOI8-R?B?8NLJ18XU?= ok");
+  EXPECT_EQ(DecodedWords("a =?UTF-8?Q?unterminated"), std::nullopt);
+}
+
 class HeadersAgainstRecordTest : public ::testing::Test {
  protected:
   std::string Against(const std::string& message) {

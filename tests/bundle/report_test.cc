@@ -267,6 +267,32 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
   EXPECT_THAT(example, Not(HasSubstr("contradict this record")));
 }
 
+// A subject or name a mail program wrote in RFC 2047 encoded words is shown
+// decoded under the message, as its recipient read it (found by an audit:
+// the judge saw base64).
+TEST_F(ReportTest, EncodedHeaderFieldsAreShownDecoded) {
+  ASSERT_OK_AND_ASSIGN(
+      std::string sha,
+      ledger_->PutBlob("From: =?UTF-8?B?QnVyZWF1IGRlcyB2aXNhcw==?= "
+                       "<bureau@office.example>\r\n"
+                       "To: helene.cote@mail.example\r\n"
+                       "Subject: =?ISO-8859-1?Q?Demande_de_pi=E8ces?=\r\n"
+                       "\r\nVeuillez fournir les documents.\r\n"));
+  const std::string html = InvestigationReportAfter(
+      "2011-02-03T10:00:00Z",
+      absl::StrCat(
+          R"("document_request_sent": {"request_id": "DOC-2", "channel": )"
+          R"("EMAIL", "to": ["helene.cote@mail.example"], "from_mailbox": )"
+          R"("bureau@office.example", "body_sha256": ")",
+          sha, R"("})"));
+  EXPECT_THAT(html, HasSubstr("Its encoded header fields (RFC 2047)"));
+  EXPECT_THAT(html, HasSubstr("From: Bureau des visas &lt;bureau@office."
+                              "example&gt;\nSubject: Demande de pi\xC3\xA8"
+                              "ces"));
+  // The message itself is still shown as stored.
+  EXPECT_THAT(html, HasSubstr("=?ISO-8859-1?Q?Demande_de_pi=E8ces?="));
+}
+
 // An event dated after the ledger recorded it is in the bundle but not in
 // its projections (domain.md §5): the report says so where the reader
 // starts, naming it, instead of only counting it (found by an audit).

@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/base64.h"
+#include "ledger/untrusted_text.h"
 #include "projections/internal/email_address.h"
 
 namespace caseledger::bundle::internal {
@@ -68,6 +70,100 @@ std::vector<std::pair<std::string, std::string>> HeaderFields(
     value = std::string(absl::StripAsciiWhitespace(value));
   }
   return fields;
+}
+
+std::string FromLatin1(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80) {
+      out.push_back(c);
+    } else {
+      out.push_back(static_cast<char>(0xc0 | (b >> 6)));
+      out.push_back(static_cast<char>(0x80 | (b & 0x3f)));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> DecodedWords(std::string_view value) {
+  std::string out;
+  bool decoded = false;
+  size_t gap_start = std::string::npos;  // white space after an encoded word
+  size_t at = 0;
+  while (at < value.size()) {
+    const size_t open = value.find("=?", at);
+    if (open == std::string_view::npos) break;
+    // =?charset?encoding?text?=
+    const size_t q1 = value.find('?', open + 2);
+    const size_t q2 =
+        q1 == std::string_view::npos ? q1 : value.find('?', q1 + 1);
+    const size_t close =
+        q2 == std::string_view::npos ? q2 : value.find("?=", q2 + 1);
+    if (close == std::string_view::npos || q2 != q1 + 2) {
+      out.append(value.substr(at, open + 2 - at));
+      at = open + 2;
+      gap_start = std::string::npos;
+      continue;
+    }
+    std::string charset = absl::AsciiStrToLower(
+        std::string(value.substr(open + 2, q1 - open - 2)));
+    charset = charset.substr(0, charset.find('*'));  // RFC 2231 language
+    const char encoding =
+        absl::ascii_tolower(static_cast<unsigned char>(value[q1 + 1]));
+    const std::string_view text = value.substr(q2 + 1, close - q2 - 1);
+    std::optional<std::string> bytes;
+    if (encoding == 'b') {
+      if (auto d = Base64Decode(text, "encoded word"); d.ok()) bytes = *d;
+    } else if (encoding == 'q') {
+      auto hex = [](char h) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(h))
+                   ? h - '0'
+                   : (h | 0x20) - 'a' + 10;
+      };
+      bytes.emplace();
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '_') {
+          bytes->push_back(' ');
+        } else if (text[i] == '=' && i + 2 < text.size() &&
+                   absl::ascii_isxdigit(
+                       static_cast<unsigned char>(text[i + 1])) &&
+                   absl::ascii_isxdigit(
+                       static_cast<unsigned char>(text[i + 2]))) {
+          bytes->push_back(
+              static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+          i += 2;
+        } else {
+          bytes->push_back(text[i]);
+        }
+      }
+    }
+    const bool latin1 = charset == "iso-8859-1" || charset == "latin1" ||
+                        charset == "iso-8859-15" || charset == "windows-1252";
+    const bool utf8 = charset == "utf-8" || charset == "us-ascii";
+    if (!bytes || !(latin1 || utf8) ||
+        (utf8 && FirstInvalidUtf8(*bytes) != std::string_view::npos)) {
+      out.append(value.substr(at, close + 2 - at));
+      at = close + 2;
+      gap_start = std::string::npos;
+      continue;
+    }
+    // White space between two encoded words is not part of the text
+    // (RFC 2047 §6.2).
+    const std::string_view before = value.substr(at, open - at);
+    if (gap_start == std::string::npos ||
+        before.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      out.append(before);
+    }
+    out.append(latin1 ? FromLatin1(*bytes) : *bytes);
+    decoded = true;
+    at = close + 2;
+    gap_start = at;
+  }
+  if (!decoded) return std::nullopt;
+  out.append(value.substr(at));
+  return out;
 }
 
 std::vector<std::string> AddressesIn(std::string_view list) {

@@ -13,6 +13,7 @@
 #ifndef CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_MESSAGE_HEADERS_H_
 #define CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_MESSAGE_HEADERS_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,17 @@ std::vector<std::pair<std::string, std::string>> HeaderFields(
 // The addresses an address-list field names (RFC 5322 §3.4), lowercase,
 // in order: display names, comments, quoted text and group names dropped.
 std::vector<std::string> AddressesIn(std::string_view list);
+
+// `bytes` read as ISO 8859-1, in UTF-8 (every byte is the code point of its
+// value).
+std::string FromLatin1(std::string_view bytes);
+
+// The value of a header field with its RFC 2047 encoded words
+// (=?charset?B?...?=, =?charset?Q?...?=) decoded, in UTF-8, US-ASCII or
+// Latin-1, and the white space between two of them dropped; nullopt when it
+// holds none this can decode. A court reads the subject and names as the
+// recipient saw them, not in base64.
+std::optional<std::string> DecodedWords(std::string_view value);
 
 // What the event records of the message it points to.
 struct RecordedSending {

@@ -288,23 +288,6 @@ std::string CharsetOf(std::string_view message) {
   return std::string(rest.substr(0, end));
 }
 
-// `bytes` read as ISO 8859-1, in UTF-8 (every byte is the code point of its
-// value).
-std::string FromLatin1(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) {
-      out.push_back(c);
-    } else {
-      out.push_back(static_cast<char>(0xc0 | (b >> 6)));
-      out.push_back(static_cast<char>(0x80 | (b & 0x3f)));
-    }
-  }
-  return out;
-}
-
 size_t Replacements(std::string_view text) {
   size_t n = 0;
   for (size_t at = text.find("\xEF\xBF\xBD"); at != std::string_view::npos;
@@ -322,6 +305,16 @@ std::string CutAt(absl::string_view text, size_t at, absl::string_view mark) {
   }
   return absl::StrCat(text.substr(0, at), mark);
 }
+
+// The header fields whose RFC 2047 encoded words the report decodes, by
+// their lower-case name, with the name shown.
+struct DecodedField {
+  const char* name;
+  const char* shown;
+};
+constexpr DecodedField kDecodedFields[] = {
+    {"from", "From"}, {"sender", "Sender"}, {"reply-to", "Reply-To"},
+    {"to", "To"},     {"cc", "Cc"},         {"subject", "Subject"}};
 
 // The stored message as the report shows it: lines, cut to a readable
 // length. A message that is not UTF-8 and names a Latin-1 charset is shown
@@ -704,6 +697,21 @@ class ReportBuilder {
                        it->second.size(), " bytes)",
                        how.empty() ? "" : absl::StrCat("; ", how), ":"));
       Add(Block::Kind::kPre, std::move(excerpt));
+      std::vector<std::string> decoded;
+      for (const auto& [name, value] : HeaderFields(it->second)) {
+        for (const DecodedField& field : kDecodedFields) {
+          if (name != field.name) continue;
+          if (auto words = DecodedWords(value)) {
+            decoded.push_back(absl::StrCat(field.shown, ": ", *words));
+          }
+        }
+      }
+      if (!decoded.empty()) {
+        Add(Block::Kind::kNote,
+            "Its encoded header fields (RFC 2047), as the recipient's mail "
+            "program shows them:");
+        Add(Block::Kind::kPre, CleanText(absl::StrJoin(decoded, "\n")));
+      }
       if (auto sending = SendingOf(e.event, sha)) {
         std::string against = HeadersAgainstRecord(it->second, *sending);
         if (!against.empty()) {

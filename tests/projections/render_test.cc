@@ -150,6 +150,31 @@ TEST(RenderTextTest, DeadlinesTextIsAnAlignedTable) {
             "no requests with status OVERDUE\n");
 }
 
+// Columns line up on a terminal whatever the script of a request id: an
+// accented letter takes one column, a Chinese character two.
+TEST(RenderTextTest, DeadlinesTextAlignsColumnsByWhatTheyShow) {
+  CaseBuilder b = KaurCase();
+  b.Email("2012-06-02T10:01:00Z", "DOC-\u00c91", "2012-06-10T23:59:59Z");
+  b.Email("2012-06-02T10:02:00Z", "\u8bf7\u6c42-1", "2012-06-10T23:59:59Z");
+  const std::string text = RenderDeadlinesText(
+      DeadlinesFor(b.model(), Now(kLater), DefaultPolicy()));
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  ASSERT_GE(lines.size(), 4u);
+  // Each line's third column starts after as many columns: an accented
+  // letter is 2 bytes for 1 column, a Chinese character 3 bytes for 2.
+  auto sent_column = [](const std::string& line, int extra_bytes) {
+    return line.find("2012-06-0") - extra_bytes;
+  };
+  const size_t plain = sent_column(lines[1], 0);
+  for (const std::string& line : lines) {
+    if (line.find("DOC-\u00c91") != std::string::npos) {
+      EXPECT_EQ(sent_column(line, 1), plain) << text;
+    } else if (line.find("\u8bf7\u6c42-1") != std::string::npos) {
+      EXPECT_EQ(sent_column(line, 2), plain) << text;
+    }
+  }
+}
+
 TEST(RenderTextTest, FindingsTextCountsByStatus) {
   const std::string text = RenderFindingsText(FindingsFor(
       KaurCase().model(), Now(kLater), DefaultPolicy(), AllStored()));

@@ -503,6 +503,9 @@ absl::Status Ledger::Impl::Load() {
   CASELEDGER_ASSIGN_OR_RETURN(auto spelling,
                               store->Get(Family::kMeta, kMetaEventIdSpelling));
   ids_may_be_upper_case = !spelling || *spelling != kEventIdsInLowerCase;
+  if (!spelling && !options.read_only) {
+    CASELEDGER_RETURN_IF_ERROR(LearnEventIdSpelling());
+  }
   CASELEDGER_ASSIGN_OR_RETURN(auto name,
                               store->Get(Family::kMeta, kMetaOrigin));
   if (!name) return absl::DataLossError("the ledger has no origin name");
@@ -1249,11 +1252,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
   if (!options.read_only && !impl->case_index_holds_copies) {
     CASELEDGER_RETURN_IF_ERROR(impl->UpgradeCaseIndex());
-  }
-  if (!options.read_only && impl->ids_may_be_upper_case) {
-    CASELEDGER_ASSIGN_OR_RETURN(
-        auto spelling, impl->store->Get(Family::kMeta, kMetaEventIdSpelling));
-    if (!spelling) CASELEDGER_RETURN_IF_ERROR(impl->LearnEventIdSpelling());
   }
   if (!options.read_only) {
     Impl* raw = impl.get();

@@ -80,6 +80,23 @@ class ReportTest : public BundleFixture {
     return Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
   }
 
+  // report.html of an investigation bundle of F2011-000123 once `message`
+  // is stored and request DOC-2, emailed to helene.cote@mail.example with
+  // that message and `fields` (JSON members, each followed by ", "), is
+  // appended.
+  std::string ReportOfRequestWith(const std::string& message,
+                                  const std::string& fields = "") {
+    absl::StatusOr<std::string> sha = ledger_->PutBlob(message);
+    EXPECT_OK(sha);
+    return InvestigationReportAfter(
+        "2011-02-03T10:00:00Z",
+        absl::StrCat(
+            R"("document_request_sent": {"request_id": "DOC-2", "channel": )"
+            R"("EMAIL", "to": ["helene.cote@mail.example"], "from_mailbox": )"
+            R"("bureau@office.example", )",
+            fields, R"("body_sha256": ")", sha.value_or(""), R"("})"));
+  }
+
   // Writes the bundle's PDF to a file; returns its path.
   std::string PdfFile(const std::map<std::string, std::string>& members,
                       const std::string& name) {
@@ -242,20 +259,12 @@ TEST_F(ReportTest, AMessageNotInUtf8SaysHowItIsShown) {
 // had to compare header lines by eye (found by an audit). A message that
 // agrees says what was compared.
 TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
-  ASSERT_OK_AND_ASSIGN(
-      std::string sha,
-      ledger_->PutBlob("From: bureau@office.example\r\n"
-                       "To: Helene <helene.cote@other.example>\r\n"
-                       "Message-ID: <DOC-2.F2011-000123@office.example>\r\n"
-                       "\r\nVeuillez fournir les documents.\r\n"));
-  const std::string html = InvestigationReportAfter(
-      "2011-02-03T10:00:00Z",
-      absl::StrCat(
-          R"("document_request_sent": {"request_id": "DOC-2", "channel": )"
-          R"("EMAIL", "to": ["helene.cote@mail.example"], "from_mailbox": )"
-          R"("bureau@office.example", "message_id": )"
-          R"("<DOC-2.F2011-000123@office.example>", "body_sha256": ")",
-          sha, R"("})"));
+  const std::string html = ReportOfRequestWith(
+      "From: bureau@office.example\r\n"
+      "To: Helene <helene.cote@other.example>\r\n"
+      "Message-ID: <DOC-2.F2011-000123@office.example>\r\n"
+      "\r\nVeuillez fournir les documents.\r\n",
+      R"("message_id": "<DOC-2.F2011-000123@office.example>", )");
   EXPECT_THAT(html, HasSubstr("The stored message&#39;s own headers "
                               "contradict this record: To: names "
                               "helene.cote@other.example, where this record "
@@ -271,20 +280,11 @@ TEST_F(ReportTest, AStoredMessageThatContradictsItsRecordSaysSo) {
 // decoded under the message, as its recipient read it (found by an audit:
 // the judge saw base64).
 TEST_F(ReportTest, EncodedHeaderFieldsAreShownDecoded) {
-  ASSERT_OK_AND_ASSIGN(
-      std::string sha,
-      ledger_->PutBlob("From: =?UTF-8?B?QnVyZWF1IGRlcyB2aXNhcw==?= "
-                       "<bureau@office.example>\r\n"
-                       "To: helene.cote@mail.example\r\n"
-                       "Subject: =?ISO-8859-1?Q?Demande_de_pi=E8ces?=\r\n"
-                       "\r\nVeuillez fournir les documents.\r\n"));
-  const std::string html = InvestigationReportAfter(
-      "2011-02-03T10:00:00Z",
-      absl::StrCat(
-          R"("document_request_sent": {"request_id": "DOC-2", "channel": )"
-          R"("EMAIL", "to": ["helene.cote@mail.example"], "from_mailbox": )"
-          R"("bureau@office.example", "body_sha256": ")",
-          sha, R"("})"));
+  const std::string html = ReportOfRequestWith(
+      "From: =?UTF-8?B?QnVyZWF1IGRlcyB2aXNhcw==?= <bureau@office.example>\r\n"
+      "To: helene.cote@mail.example\r\n"
+      "Subject: =?ISO-8859-1?Q?Demande_de_pi=E8ces?=\r\n"
+      "\r\nVeuillez fournir les documents.\r\n");
   EXPECT_THAT(html, HasSubstr("Its encoded header fields (RFC 2047)"));
   EXPECT_THAT(html, HasSubstr("From: Bureau des visas &lt;bureau@office."
                               "example&gt;\nSubject: Demande de pi\xC3\xA8"

@@ -90,7 +90,7 @@ std::string FromLatin1(std::string_view bytes) {
 std::optional<std::string> DecodedWords(std::string_view value) {
   std::string out;
   bool decoded = false;
-  size_t gap_start = std::string::npos;  // white space after an encoded word
+  bool after_word = false;  // the last thing appended was a decoded word
   size_t at = 0;
   while (at < value.size()) {
     const size_t open = value.find("=?", at);
@@ -104,7 +104,7 @@ std::optional<std::string> DecodedWords(std::string_view value) {
     if (close == std::string_view::npos || q2 != q1 + 2) {
       out.append(value.substr(at, open + 2 - at));
       at = open + 2;
-      gap_start = std::string::npos;
+      after_word = false;
       continue;
     }
     std::string charset = absl::AsciiStrToLower(
@@ -146,20 +146,20 @@ std::optional<std::string> DecodedWords(std::string_view value) {
         (utf8 && FirstInvalidUtf8(*bytes) != std::string_view::npos)) {
       out.append(value.substr(at, close + 2 - at));
       at = close + 2;
-      gap_start = std::string::npos;
+      after_word = false;
       continue;
     }
     // White space between two encoded words is not part of the text
     // (RFC 2047 §6.2).
     const std::string_view before = value.substr(at, open - at);
-    if (gap_start == std::string::npos ||
+    if (!after_word ||
         before.find_first_not_of(" \t\r\n") != std::string_view::npos) {
       out.append(before);
     }
     out.append(latin1 ? FromLatin1(*bytes) : *bytes);
     decoded = true;
     at = close + 2;
-    gap_start = at;
+    after_word = true;
   }
   if (!decoded) return std::nullopt;
   out.append(value.substr(at));

@@ -172,8 +172,6 @@ absl::Status TakesANewLedger(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// The error of every append after a failed write or sync, until the ledger
-// is reopened; marked so that callers do not retry it before then.
 // A C2SP signed-note key name (non-empty UTF-8 without Unicode spaces or
 // '+') that also shows as what it is: a verifier reads it to know whose
 // signature it checks, so control, bidirectional and invisible characters
@@ -191,6 +189,8 @@ bool IsKeyName(std::string_view name) {
   return true;
 }
 
+// The error of every append after a failed write or sync, until the ledger
+// is reopened; marked so that callers do not retry it before then.
 absl::Status AppendsRefused(absl::StatusCode code, const std::string& message) {
   absl::Status refused(code, message);
   refused.SetPayload(kAppendsRefusedPayload, absl::Cord("1"));

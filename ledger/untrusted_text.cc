@@ -50,6 +50,14 @@ bool IsControl(int32_t r) {
          (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069);
 }
 
+// Characters that show as nothing, which a message must not hide in a
+// value it quotes (a name that looks like another). The zero-width
+// (non-)joiners are left alone: Indic and Persian text and emoji need them.
+bool IsInvisible(int32_t r) {
+  return r == 0xAD || r == 0x200B || r == 0x200E || r == 0x200F ||
+         (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;
+}
+
 }  // namespace
 
 bool IsOneLineOfText(std::string_view s) {
@@ -92,7 +100,7 @@ std::string Printable(std::string_view s, size_t max_bytes, Quotes quotes) {
       default:
         if (r < 0x80 && IsControl(r)) {
           absl::StrAppendFormat(&out, "\\x%02x", r);
-        } else if (IsControl(r)) {
+        } else if (IsControl(r) || IsInvisible(r)) {
           absl::StrAppendFormat(&out, "\\u%04x", r);
         } else {
           out.append(s.substr(i, len));

@@ -31,7 +31,9 @@ enum class Quotes { kEscape, kKeep };
 
 // `s` as an error message shows it: at most its first `max_bytes` bytes
 // (then "..."), with backslashes, quotes, control characters (C0, DEL, C1, the
-// line and paragraph separators and the bidirectional overrides) and bytes
+// line and paragraph separators and the bidirectional overrides), invisible
+// characters (soft hyphen, zero-width space, the marks, word joiner and
+// byte order mark; not the zero-width joiners) and bytes
 // that are not UTF-8 escaped as \n, \\, \', \", \x1b or \u202e. Other
 // characters, accented letters included, are kept. So a hostile value can
 // neither forge a line of a log, nor move a terminal's cursor, nor flood

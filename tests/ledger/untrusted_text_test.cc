@@ -35,6 +35,19 @@ TEST(PrintableTest, LongTextIsCutAfter64Bytes) {
             std::string(512, 'x') + "...");
 }
 
+// A value that shows as nothing cannot hide in a message: "visa.gc.ca"
+// with a zero-width space looks like "visa.gc.ca". The joiners stay, as
+// Indic and Persian text and emoji sequences need them.
+TEST(PrintableTest, InvisibleCharactersAreEscaped) {
+  EXPECT_EQ(Printable("visa\xE2\x80\x8B.gc.ca"), "visa\\u200b.gc.ca");
+  EXPECT_EQ(Printable("a\xEF\xBB\xBF"
+                      "b\xC2\xAD"
+                      "c"),
+            "a\\ufeffb\\u00adc");
+  EXPECT_EQ(Printable("\xE0\xA4\x95\xE0\xA5\x8D\xE2\x80\x8D"),
+            "\xE0\xA4\x95\xE0\xA5\x8D\xE2\x80\x8D");  // ZWJ kept
+}
+
 TEST(PrintableTest, KeepsQuotesAndBackslashesWhenAsked) {
   EXPECT_EQ(Printable("O'Brien \"x\" a\\b\n", 64, Quotes::kKeep),
             "O'Brien \"x\" a\\b\\n");

@@ -2,49 +2,10 @@
 
 #include <cstdint>
 
+#include "ledger/untrusted_text.h"
+
 namespace caseledger::projections::internal {
 namespace {
-
-// Decodes UTF-8; each byte of an invalid sequence becomes U+FFFD.
-std::vector<char32_t> Decode(std::string_view s) {
-  std::vector<char32_t> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = s[i];
-    int len = 0;
-    char32_t cp = 0;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (int k = 1; ok && k < len; ++k) {
-      const unsigned char cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) {
-        ok = false;
-      } else {
-        cp = (cp << 6) | (cc & 0x3F);
-      }
-    }
-    if (!ok) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    out.push_back(cp);
-    i += len;
-  }
-  return out;
-}
 
 struct Composition {
   char32_t base;
@@ -126,7 +87,10 @@ char32_t Compose(char32_t base, char32_t mark) {
 
 std::vector<char32_t> ComposedLatin(std::string_view s) {
   std::vector<char32_t> chars;
-  for (char32_t c : Decode(s)) {
+  for (size_t i = 0, len = 1; i < s.size(); i += len) {
+    const int32_t r = DecodeUtf8(s, i, &len);
+    if (r < 0) len = 1;  // each byte of a bad sequence
+    const char32_t c = r < 0 ? 0xFFFD : static_cast<char32_t>(r);
     if (!chars.empty()) {
       if (char32_t composed = Compose(chars.back(), c); composed != 0) {
         chars.back() = composed;

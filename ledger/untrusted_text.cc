@@ -50,14 +50,6 @@ bool IsControl(int32_t r) {
          (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069);
 }
 
-// Characters that show as nothing, which a message must not hide in a
-// value it quotes (a name that looks like another). The zero-width
-// (non-)joiners are left alone: Indic and Persian text and emoji need them.
-bool IsInvisible(int32_t r) {
-  return r == 0xAD || r == 0x200B || r == 0x200E || r == 0x200F ||
-         (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;
-}
-
 }  // namespace
 
 bool IsOneLineOfText(std::string_view s) {
@@ -68,6 +60,11 @@ bool IsOneLineOfText(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+bool IsInvisible(int32_t r) {
+  return r == 0xAD || r == 0x200B || r == 0x200E || r == 0x200F ||
+         (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;
 }
 
 std::string Printable(std::string_view s, size_t max_bytes, Quotes quotes) {

@@ -24,6 +24,12 @@ size_t FirstInvalidUtf8(std::string_view s);
 // Printable escapes: text that shows as itself, on one line.
 bool IsOneLineOfText(std::string_view s);
 
+// Whether code point `r` shows as nothing and carries no meaning text needs:
+// soft hyphen, zero-width space, the direction marks, word joiner and the
+// invisible operators, byte order mark. Not the zero-width (non-)joiners,
+// which Indic and Persian text and emoji sequences need.
+bool IsInvisible(int32_t r);
+
 // Whether Printable escapes backslashes and quotes: yes where the result is
 // quoted and must read back unambiguously (error messages), no where text
 // that already quotes is only shown (a verdict's problems).

@@ -1,5 +1,6 @@
 #include "ledger/event_json.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/algorithm/container.h"
@@ -81,12 +82,17 @@ std::string PrintableMessage(absl::string_view s) {
   return Printable(std::string_view(s.data(), s.size()), 512);
 }
 
-// A value protobuf's parser quotes, as the error message shows it: escaped
-// and cut short (Printable), in double quotes when it was a JSON string.
+// The text of a JSON string as an error message shows it: escaped and cut
+// short (Printable), in double quotes.
+std::string Quoted(absl::string_view text) {
+  return absl::StrCat("\"", PrintableText(text), "\"");
+}
+
+// A value protobuf's parser quotes, as the error message shows it: Quoted
+// when it was a JSON string.
 std::string Shown(absl::string_view value) {
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-    value = value.substr(1, value.size() - 2);
-    return absl::StrCat("\"", PrintableText(value), "\"");
+    return Quoted(value.substr(1, value.size() - 2));
   }
   return PrintableText(value);
 }
@@ -200,10 +206,14 @@ std::string ExplainJsonError(absl::string_view message) {
 // - a time written as an object (`"occurred_at": {}` is taken as
 //   1970-01-01T00:00:00Z, `{"seconds": "5"}` as a count of seconds);
 // - a single value where a list belongs (`"to": "a@b.example"`), and null
-//   in a list, which the parser drops.
-// Run on text that protobuf has parsed already, so it trusts the syntax. A
-// field is the same under its proto name and its JSON name (`case_id`,
-// `caseId`), and a key written with escapes is the key it decodes to.
+//   in a list, which the parser drops;
+// - a string for a bool or a number in quotes for an enum: the parser reads
+//   "yes", "t" and "1" as true, "no", "f" and "0" as false (any case), and
+//   `"kind": "1"` as OFFICER.
+// Run on text that protobuf has parsed and FirstSyntaxProblem has passed,
+// so it trusts the syntax (strict RFC 8259). A field is the same under its
+// proto name and its JSON name (`case_id`, `caseId`), and a key written with
+// escapes is the key it decodes to.
 class LenientInputFinder {
  public:
   explicit LenientInputFinder(std::string_view json) : json_(json) {}
@@ -224,7 +234,7 @@ class LenientInputFinder {
     ++at_;  // '{'
     SkipSpace();
     while (at_ < json_.size() && json_[at_] != '}') {
-      std::string key = Key();
+      std::string key = String();  // FirstSyntaxProblem saw it quoted
       const google::protobuf::FieldDescriptor* field = nullptr;
       for (int i = 0; message != nullptr && i < message->field_count(); ++i) {
         const auto* f = message->field(i);
@@ -286,7 +296,7 @@ class LenientInputFinder {
                             " is not a list; write a JSON array, e.g. [",
                             Kind(c) == "a string" ? "\"...\"" : "...", "]");
       }
-      if (IsTime(field) && !null && c != '"' && c != '\'' && c != '[') {
+      if (IsTime(field) && !null && c != '"' && c != '[') {
         return absl::StrCat(path, ": ", Kind(c), " is not ", kATime);
       }
     }
@@ -312,14 +322,29 @@ class LenientInputFinder {
         ++at_;  // ']'
         return "";
       }
-      case '"':
-      case '\'': {
+      case '"': {
+        const std::string text = String();
+        if (field == nullptr) return "";
         // Protobuf's parser also takes a one-digit month, text after an
         // escaped NUL and a tenth fraction digit (found by an audit), which
         // --as-of refuses: one spelling for a time everywhere.
-        const std::string text = String();
-        if (field != nullptr && IsTime(field) && !IsRfc3339Time(text)) {
+        if (IsTime(field) && !IsRfc3339Time(text)) {
           return absl::StrCat(path, ": ", Shown(text), " is not ", kATime);
+        }
+        if (field->cpp_type() ==
+            google::protobuf::FieldDescriptor::CPPTYPE_BOOL) {
+          return absl::StrCat(path, ": ", Quoted(text),
+                              " is a string, not true or false (written "
+                              "without quotes)");
+        }
+        if (field->cpp_type() ==
+                google::protobuf::FieldDescriptor::CPPTYPE_ENUM &&
+            !text.empty() && absl::c_all_of(text, [](char d) {
+              return absl::ascii_isdigit(static_cast<unsigned char>(d)) ||
+                     d == '-';
+            })) {
+          return absl::StrCat(path, ": unknown value ", Quoted(text), " (",
+                              Expected(field), ")");
         }
         return "";
       }
@@ -341,7 +366,6 @@ class LenientInputFinder {
       case '[':
         return "a list";
       case '"':
-      case '\'':
         return "a string";
       case 't':
       case 'f':
@@ -353,24 +377,11 @@ class LenientInputFinder {
     }
   }
 
-  // An object's key: protobuf's parser also takes keys without quotes
-  // (`{case_id: "A"}`) and in single quotes.
-  std::string Key() {
-    if (json_[at_] == '"' || json_[at_] == '\'') return String();
-    const size_t start = at_;
-    while (at_ < json_.size() && json_[at_] != ':' && json_[at_] != ' ' &&
-           json_[at_] != '\t' && json_[at_] != '\n' && json_[at_] != '\r') {
-      ++at_;
-    }
-    return std::string(json_.substr(start, at_ - start));
-  }
-
-  // The string starting at at_, in double quotes or (as protobuf's parser
-  // allows) single ones, escapes decoded.
+  // The string starting at at_, escapes decoded.
   std::string String() {
     std::string out;
-    const char quote = json_[at_++];
-    while (at_ < json_.size() && json_[at_] != quote) {
+    ++at_;  // '"'
+    while (at_ < json_.size() && json_[at_] != '"') {
       char c = json_[at_++];
       if (c != '\\' || at_ >= json_.size()) {
         out += c;
@@ -449,42 +460,87 @@ class LenientInputFinder {
   size_t at_ = 0;
 };
 
-// What is wrong inside the first double-quoted string that breaks RFC 8259
-// §7, or "". protobuf's parser keeps raw control characters, which JSON
-// requires escaped (a NUL or an escape sequence would be stored as the text
-// of a note), and drops the backslash of an escape JSON does not have:
-// "C:\dossiers\anna" was stored as "C:dossiersanna" (found by an audit).
-std::string FirstStringProblem(std::string_view json) {
+// The first byte of `json` that breaks RFC 8259 where protobuf's parser is
+// lenient, and what is wrong with it, or "". Inside strings, the parser keeps
+// raw control characters, which JSON requires escaped (a NUL or an escape
+// sequence would be stored as the text of a note), and drops the backslash
+// of an escape JSON does not have: "C:\dossiers\anna" was stored as
+// "C:dossiersanna" (found by an audit). Between values it takes strings in
+// single quotes, whose escapes it reads the same way and which this check
+// would otherwise not look into (found by the next audit), keys without
+// quotes, a comma before a closing bracket and control characters as white
+// space: a line another JSON reader refuses, or reads otherwise.
+std::string FirstSyntaxProblem(std::string_view json) {
+  constexpr std::string_view kWhiteSpace = " \t\n\r";
   bool in_string = false;
   for (size_t i = 0; i < json.size(); ++i) {
     const auto c = static_cast<unsigned char>(json[i]);
-    if (!in_string) {
-      in_string = c == '"';
-    } else if (c < 0x20) {
+    if (in_string) {
+      if (c < 0x20) {
+        return absl::StrFormat(
+            "byte %d (0x%02x) is a control character inside a string; JSON "
+            "needs it escaped, as \\u%04x",
+            i + 1, c, c);
+      }
+      if (c == '"') {
+        in_string = false;
+      } else if (c == '\\') {
+        const char e = i + 1 < json.size() ? json[i + 1] : '\0';
+        bool known =
+            absl::string_view("\"\\/bfnrt").find(e) != absl::string_view::npos;
+        if (e == 'u') {
+          known = i + 5 < json.size() &&
+                  absl::c_all_of(json.substr(i + 2, 4), [](char h) {
+                    return absl::ascii_isxdigit(static_cast<unsigned char>(h));
+                  });
+        }
+        if (!known) {
+          return absl::StrCat(
+              "byte ", i + 1, ": '",
+              Printable(json.substr(i, e == 'u' ? 6 : 2), 6, Quotes::kKeep),
+              "' is not a JSON escape (RFC 8259: \\\", \\\\, \\/, \\b, "
+              "\\f, \\n, \\r, \\t, \\uXXXX); a backslash in text is written "
+              "\\\\");
+        }
+        ++i;  // the escaped byte cannot end the string
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '\'') {
+      return absl::StrCat("byte ", i + 1,
+                          ": a string in single quotes; JSON writes strings, "
+                          "keys included, in double quotes");
+    } else if (c < 0x20 && kWhiteSpace.find(c) == std::string_view::npos) {
       return absl::StrFormat(
-          "byte %d (0x%02x) is a control character inside a string; JSON "
-          "needs it escaped, as \\u%04x",
-          i + 1, c, c);
-    } else if (c == '"') {
-      in_string = false;
-    } else if (c == '\\') {
-      const char e = i + 1 < json.size() ? json[i + 1] : '\0';
-      bool known =
-          absl::string_view("\"\\/bfnrt").find(e) != absl::string_view::npos;
-      if (e == 'u') {
-        known = i + 5 < json.size() &&
-                absl::c_all_of(json.substr(i + 2, 4), [](char h) {
-                  return absl::ascii_isxdigit(static_cast<unsigned char>(h));
-                });
+          "byte %d (0x%02x) is a control character between values; JSON "
+          "takes only spaces, tabs and line breaks there",
+          i + 1, c);
+    } else if (c == ',') {
+      const size_t next = json.find_first_not_of(kWhiteSpace, i + 1);
+      if (next != std::string_view::npos &&
+          (json[next] == '}' || json[next] == ']')) {
+        return absl::StrCat("byte ", i + 1, ": a comma before '",
+                            std::string(1, json[next]),
+                            "'; JSON has no comma after the last member or "
+                            "element");
       }
-      if (!known) {
+    } else if (c > ' ' &&
+               std::string_view("{}[]:").find(c) == std::string_view::npos) {
+      // A word or a number, up to the next bracket, colon, comma, quote or
+      // space. Numbers are protobuf's to judge; the only words are these.
+      const size_t end =
+          std::min(json.find_first_of(" \t\n\r,:{}[]\"'", i), json.size());
+      const std::string_view word = json.substr(i, end - i);
+      const bool number = c == '-' || absl::ascii_isdigit(c);
+      if (!number && word != "true" && word != "false" && word != "null") {
         return absl::StrCat(
-            "byte ", i + 1, ": '",
-            Printable(json.substr(i, e == 'u' ? 6 : 2), 6, Quotes::kKeep),
-            "' is not a JSON escape (RFC 8259: \\\", \\\\, \\/, \\b, \\f, "
-            "\\n, \\r, \\t, \\uXXXX); a backslash in text is written \\\\");
+            "byte ", i + 1, ": '", Printable(word, 64, Quotes::kKeep),
+            "' is not JSON: keys and text are written in double quotes, and "
+            "the only words without them are true, false and null");
       }
-      ++i;  // the escaped byte cannot end the string
+      i = end - 1;
     }
   }
   return "";
@@ -499,7 +555,7 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
         absl::StrFormat("byte %d (0x%02x) is not UTF-8; an event is UTF-8 text",
                         bad + 1, static_cast<unsigned char>(json[bad])));
   }
-  if (std::string problem = FirstStringProblem(json); !problem.empty()) {
+  if (std::string problem = FirstSyntaxProblem(json); !problem.empty()) {
     return absl::InvalidArgumentError(problem);
   }
   v1::Event event;

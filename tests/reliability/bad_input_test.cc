@@ -420,7 +420,35 @@ std::vector<Case> Cases() {
       {"not json", append, 2,
        "caseledger append: line 2: not valid JSON: Expected : between "
        "key:value pair.",
-       Line2("{not json")},
+       Line2(R"({"case_id" "E2012-000417"})")},
+      {"string in single quotes", append, 2,
+       "caseledger append: line 2: byte 140: a string in single quotes; JSON "
+       "writes strings, keys included, in double quotes",
+       Line2(Officer(R"("officer_note_added": {"text": 'C:\dossiers'})"))},
+      {"key without quotes", append, 2,
+       "caseledger append: line 2: byte 2: 'case_id' is not JSON: keys and "
+       "text are written in double quotes, and the only words without them "
+       "are true, false and null",
+       Line2(R"({case_id: "E2012-000417"})")},
+      {"comma before a closing bracket", append, 2,
+       "caseledger append: line 2: byte 143: a comma before '}'; JSON has no "
+       "comma after the last member or element",
+       Line2(Officer(R"("officer_note_added": {"text": "x",}})"))},
+      {"control character between values", append, 2,
+       "caseledger append: line 2: byte 18 (0x0c) is a control character "
+       "between values; JSON takes only spaces, tabs and line breaks there",
+       Line2(absl::StrCat(R"({"case_id": "E1",)", "\f", R"("x": 1})"))},
+      {"string for a bool", append, 2,
+       "caseledger append: line 2: "
+       "recipient_address_verified.matches_address_on_file: \"no\" is a "
+       "string, not true or false (written without quotes)",
+       Line2(Officer(R"("recipient_address_verified": {"request_id": )"
+                     R"("DOC-9", "matches_address_on_file": "no"})"))},
+      {"number in quotes for an enum", append, 2,
+       "caseledger append: line 2: actor.kind: unknown value \"1\" (one of "
+       "OFFICER, SYSTEM, SERVICE, APPLICANT, REPRESENTATIVE)",
+       Line2(Event(
+           absl::StrCat(R"("actor": {"kind": "1", "id": "o"}, )", kNote)))},
       {"not an object", append, 2,
        "caseledger append: line 2: an event must be a JSON object",
        Line2("[1]")},

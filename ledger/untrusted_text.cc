@@ -42,21 +42,16 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-namespace {
-
-// Characters that change how the text around them is shown.
-bool IsControl(int32_t r) {
+bool IsLayoutControl(int32_t r) {
   return r < 0x20 || (r >= 0x7F && r <= 0x9F) || r == 0x2028 || r == 0x2029 ||
          (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069);
 }
-
-}  // namespace
 
 bool IsOneLineOfText(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     size_t len = 0;
     const int32_t r = DecodeUtf8(s, i, &len);
-    if (r < 0 || IsControl(r)) return false;
+    if (r < 0 || IsLayoutControl(r)) return false;
     i += len;
   }
   return true;
@@ -95,9 +90,9 @@ std::string Printable(std::string_view s, size_t max_bytes, Quotes quotes) {
         out += static_cast<char>(r);
         break;
       default:
-        if (r < 0x80 && IsControl(r)) {
+        if (r < 0x80 && IsLayoutControl(r)) {
           absl::StrAppendFormat(&out, "\\x%02x", r);
-        } else if (IsControl(r) || IsInvisible(r)) {
+        } else if (IsLayoutControl(r) || IsInvisible(r)) {
           absl::StrAppendFormat(&out, "\\u%04x", r);
         } else {
           out.append(s.substr(i, len));

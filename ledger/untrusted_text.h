@@ -24,6 +24,12 @@ size_t FirstInvalidUtf8(std::string_view s);
 // Printable escapes: text that shows as itself, on one line.
 bool IsOneLineOfText(std::string_view s);
 
+// Whether code point `r` changes how the text around it shows: C0 and C1
+// controls, DEL, the line and paragraph separators, and the bidirectional
+// embeddings, overrides and isolates (U+202E shows "exe.live" for
+// "evil.exe").
+bool IsLayoutControl(int32_t r);
+
 // Whether code point `r` shows as nothing and carries no meaning text needs:
 // soft hyphen, zero-width space, the direction marks, word joiner and the
 // invisible operators, byte order mark. Not the zero-width (non-)joiners,

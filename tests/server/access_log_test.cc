@@ -97,5 +97,21 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   EXPECT_EQ(records, 3u);
 }
 
+// A value is written as JSON reads it back, and shows in a terminal as that:
+// controls that move or turn text around and invisible characters escaped,
+// other text (accents, Arabic, emoji, the zero-width joiner) as it is, and a
+// byte that is not UTF-8 (no JSON reader takes one) as U+FFFD.
+TEST_F(AccessLogTest, ValuesShowInATerminalAsJsonReadsThem) {
+  EXPECT_EQ(JsonQuote("case_id=Dos\u202esier"), R"("case_id=Dos\u202esier")");
+  EXPECT_EQ(JsonQuote("a\u200bb\u2066c\u2028d\xc2\x9b["),
+            R"("a\u200bb\u2066c\u2028d\u009b[")");
+  EXPECT_EQ(JsonQuote("\x1b]0;x\x07\x7f"), R"("\u001b]0;x\u0007\u007f")");
+  EXPECT_EQ(JsonQuote("\"q\" \\ \n\t"), R"("\"q\" \\ \n\t")");
+  EXPECT_EQ(
+      JsonQuote("Zoë \u0645\u062d\u0645\u062f \U0001F468\u200d\U0001F469"),
+      "\"Zoë \u0645\u062d\u0645\u062f \U0001F468\u200d\U0001F469\"");
+  EXPECT_EQ(JsonQuote("a\xff" "b\xc3"), R"("a\ufffdb\ufffd")");
+}
+
 }  // namespace
 }  // namespace caseledger::server

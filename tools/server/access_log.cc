@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ledger/sha256.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger::server {
 namespace {
@@ -55,30 +56,29 @@ std::string PrevOf(const std::string& line) {
 
 std::string JsonQuote(std::string_view text) {
   std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+  for (size_t i = 0; i < text.size();) {
+    size_t len = 0;
+    const int32_t r = DecodeUtf8(text, i, &len);
+    if (r < 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
     }
+    if (r == '"' || r == '\\') {
+      out += '\\';
+      out += static_cast<char>(r);
+    } else if (r == '\n') {
+      out += "\\n";
+    } else if (r == '\r') {
+      out += "\\r";
+    } else if (r == '\t') {
+      out += "\\t";
+    } else if (IsLayoutControl(r) || IsInvisible(r)) {
+      absl::StrAppendFormat(&out, "\\u%04x", r);
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
   }
   return out + "\"";
 }

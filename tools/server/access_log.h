@@ -76,7 +76,11 @@ class AccessLog {
 // first line that breaks it. Returns the number of records.
 absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path);
 
-// `text` as a JSON string literal, quotes included.
+// `text` as a JSON string literal, quotes included. Layout controls and
+// invisible characters (ledger/untrusted_text.h) are written as \u escapes,
+// so that the log shows in a terminal or a pager as a JSON reader reads it
+// (a U+202E in a requested case id would turn the rest of its line around);
+// a byte that is not UTF-8, which no JSON reader takes, as \ufffd.
 std::string JsonQuote(std::string_view text);
 
 }  // namespace caseledger::server

@@ -1,7 +1,9 @@
 // Fuzz target: the JSON event decoder and the validator (ledger/event_json.h,
 // ledger/event_validation.h), the path of every `caseledger append` line.
 // Properties: no crash or sanitizer report on any input; an event that
-// parses prints back to JSON that parses to the same event and validates the
+// parses is RFC 8259 JSON (a strict reader, projections/internal/json.h,
+// takes it too) whose every text field holds what that reader decodes;
+// it prints back to JSON that parses to the same event and validates the
 // same way; the JSON Lines reader stops at the first bad line, naming it.
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +17,54 @@
 #include "ledger/event_json.h"
 #include "ledger/event_validation.h"
 #include "ledger/recorded_event.h"
+#include "projections/internal/json.h"
 #include "tests/fuzz/fuzz_check.h"
+
+namespace {
+
+using caseledger::projections::internal::JsonValue;
+using google::protobuf::FieldDescriptor;
+
+// Checks that each string field of `message` holds the text the strict
+// reader decoded for it in `json` (the same object): protobuf's parser once
+// dropped the backslash of "C:\dossiers" where JSON refuses the line.
+void CheckTextAsStrictlyRead(const JsonValue& json,
+                             const google::protobuf::Message& message) {
+  const auto* reflection = message.GetReflection();
+  for (const auto& member : json.members) {
+    const FieldDescriptor* field =
+        message.GetDescriptor()->FindFieldByName(member.key);
+    if (field == nullptr) {
+      field = message.GetDescriptor()->FindFieldByCamelcaseName(member.key);
+    }
+    FUZZ_CHECK(field != nullptr, "a key protobuf took names no field");
+    const JsonValue& value = member.value;
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      if (field->is_repeated()) {
+        FUZZ_CHECK(
+            value.kind == JsonValue::Kind::kArray &&
+                value.elements.size() ==
+                    static_cast<size_t>(reflection->FieldSize(message, field)),
+            absl::StrCat(field->name(), ": not the list read"));
+        for (size_t i = 0; i < value.elements.size(); ++i) {
+          FUZZ_CHECK(reflection->GetRepeatedString(message, field, i) ==
+                         value.elements[i].text,
+                     absl::StrCat(field->name(), "[", i, "] differs"));
+        }
+      } else if (value.kind == JsonValue::Kind::kString) {
+        FUZZ_CHECK(reflection->GetString(message, field) == value.text,
+                   absl::StrCat(field->name(), " differs from ", value.text));
+      }
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+               value.kind == JsonValue::Kind::kObject &&
+               field->message_type()->full_name() !=
+                   "google.protobuf.Timestamp") {
+      CheckTextAsStrictlyRead(value, reflection->GetMessage(message, field));
+    }
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using caseledger::ParseEventJson;
@@ -24,6 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto event = ParseEventJson(text);
   if (event.ok()) {
     FUZZ_CHECK(event->IsInitialized(), "parsed event is not initialized");
+    auto strict = caseledger::projections::internal::ParseJson(text);
+    FUZZ_CHECK(strict.ok(), absl::StrCat("taken, though not RFC 8259 JSON: ",
+                                         strict.status().ToString()));
+    CheckTextAsStrictlyRead(*strict, *event);
     const absl::Status valid = caseledger::ValidateEvent(*event);
     (void)caseledger::RequestIdOf(*event);
     (void)caseledger::EventType(*event);

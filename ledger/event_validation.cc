@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -545,17 +546,29 @@ const PayloadFields& PayloadFieldsOf(int payload_case) {
 }
 
 // An identifier is printable: a line break or an escape sequence in one
-// would reach every text output and report that names it.
+// would reach every text output and report that names it. And each of its
+// characters shows as itself: a report that lists "DOC-1" twice, once with
+// a zero-width space or a no-break space in it, would tell a court the same
+// request was sent twice (found by an audit of text that is not ASCII).
 absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
-  for (size_t i = 0; i < id.size(); ++i) {
+  for (size_t i = 0, len = 1; i < id.size(); i += len) {
     const auto c = static_cast<unsigned char>(id[i]);
-    if (c < 0x20 || c == 0x7f) {
+    len = 1;
+    const int32_t r = c < 0x80 ? c : DecodeUtf8(id, i, &len);
+    if (IsLayoutControl(r)) {
       return Invalid(field, absl::StrCat("'", Printable(id),
                                          "' holds a control "
                                          "character (byte ",
                                          i,
                                          "); an identifier is "
                                          "printable text"));
+    }
+    if (IsInvisible(r) || IsOtherSpace(r)) {
+      return Invalid(
+          field, absl::StrFormat("'%s' holds U+%04X (byte %d), which shows as "
+                                 "nothing or as a plain space; an identifier "
+                                 "shows every character it holds",
+                                 Printable(id), r, i));
     }
   }
   return absl::OkStatus();

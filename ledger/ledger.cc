@@ -180,11 +180,10 @@ bool IsKeyName(std::string_view name) {
   if (name.empty() || !IsOneLineOfText(name)) return false;
   for (size_t i = 0, len = 0; i < name.size(); i += len) {
     const int32_t r = DecodeUtf8(name, i, &len);
-    const bool space = r == ' ' || r == 0xA0 || r == 0x1680 ||
-                       (r >= 0x2000 && r <= 0x200A) || r == 0x202F ||
-                       r == 0x205F || r == 0x3000;
     const bool joiner = r == 0x200C || r == 0x200D;
-    if (space || joiner || r == '+' || IsInvisible(r)) return false;
+    if (r == ' ' || IsOtherSpace(r) || joiner || r == '+' || IsInvisible(r)) {
+      return false;
+    }
   }
   return true;
 }

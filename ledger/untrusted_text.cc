@@ -57,6 +57,11 @@ bool IsOneLineOfText(std::string_view s) {
   return true;
 }
 
+bool IsOtherSpace(int32_t r) {
+  return r == 0xA0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200A) ||
+         r == 0x202F || r == 0x205F || r == 0x3000;
+}
+
 bool IsInvisible(int32_t r) {
   return r == 0xAD || r == 0x200B || r == 0x200E || r == 0x200F ||
          (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;

@@ -36,6 +36,10 @@ bool IsLayoutControl(int32_t r);
 // which Indic and Persian text and emoji sequences need.
 bool IsInvisible(int32_t r);
 
+// Whether code point `r` is a space other than U+0020 (no-break, en, em,
+// thin, ideographic, ...): one that looks like the plain one.
+bool IsOtherSpace(int32_t r);
+
 // Whether Printable escapes backslashes and quotes: yes where the result is
 // quoted and must read back unambiguously (error messages), no where text
 // that already quotes is only shown (a verdict's problems).

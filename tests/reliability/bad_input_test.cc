@@ -585,6 +585,12 @@ std::vector<Case> Cases() {
        "character (byte 3); an identifier is printable text",
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC\n1", )"
                      R"("channel": "POSTAL_MAIL"})"))},
+      {"invisible character in an id", append, 2,
+       "line 2: document_request_sent.request_id: 'DOC\u00a01' holds U+00A0 "
+       "(byte 3), which shows as nothing or as a plain space; an identifier "
+       "shows every character it holds",
+       Line2(Officer(R"("document_request_sent": {"request_id": )"
+                     R"("DOC\u00a01", "channel": "POSTAL_MAIL"})"))},
       {"empty text", append, 2, "line 2: officer_note_added.text: is required",
        Line2(Officer(R"("officer_note_added": {"text": ""})"))},
       {"unset enum", append, 2,

@@ -133,6 +133,21 @@ TEST_F(ReportTest, HtmlHasNoExternalReference) {
   }
 }
 
+// A value in a right-to-left script takes its own direction, as in the PDF,
+// and a field's value is isolated from its label.
+TEST_F(ReportTest, HtmlValuesTakeTheDirectionOfTheirText) {
+  AppendJsonLines(
+      R"({"case_id": "E2012-000417", "occurred_at": "2012-04-21T10:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "officer_note_added": {"text": "\u0644\u0645 \u062a\u0635\u0644 \u0627\u0644\u0631\u0633\u0627\u0644\u0629."}})"
+      "\n");
+  const std::string html =
+      Bundle(kBounceCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr("td, pre, .value { unicode-bidi: plaintext; "
+                              "text-align: start; }"));
+  EXPECT_THAT(html, Not(HasSubstr("text-align: left")));
+  EXPECT_THAT(html, HasSubstr(":</b> <span class=\"value\">"
+                              "\u0644\u0645 \u062a\u0635\u0644"));
+}
+
 TEST_F(ReportTest, HtmlEscapesCaseText) {
   AppendJsonLines(
       R"({"case_id": "E2012-000417", "occurred_at": "2012-04-21T10:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "officer_note_added": {"text": "<script>alert('x')</script> & <img src=http://evil.example/x>"}})"

@@ -71,6 +71,10 @@ const char* ToneClass(Tone t) {
   return "";
 }
 
+// Values (table cells, a field's value, messages) take their direction from
+// their own text, paragraph by paragraph, as the PDF's Pango layouts do: a
+// note in Arabic or Hebrew reads right to left with its full stop at its
+// end and aligns right, instead of taking the English report's direction.
 constexpr char kStyle[] = R"css(
 @page { size: letter; margin: 0.75in; }
 body { font-family: "DejaVu Sans", "Helvetica", "Arial", sans-serif;
@@ -84,11 +88,12 @@ p { margin: 0.3em 0; }
 p.note { font-size: 9pt; color: #555; }
 p.field { white-space: pre-line; }
 p.field b { font-weight: bold; }
+td, pre, .value { unicode-bidi: plaintext; text-align: start; }
 .running { font-size: 8.5pt; color: #666; border-bottom: 1px solid #ccc;
   margin-bottom: 1.5em; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em;
   font-size: 9pt; }
-th, td { border: 1px solid #aaa; padding: 3px 5px; text-align: left;
+th, td { border: 1px solid #aaa; padding: 3px 5px; text-align: start;
   vertical-align: top; white-space: pre-line; }
 th { background: #e6e6e6; }
 td.good { background: #dff0d8; }
@@ -264,7 +269,8 @@ std::string RenderHtml(const Document& doc) {
         break;
       case Block::Kind::kField:
         absl::StrAppend(&out, "<p class=\"field\"", id, "><b>", Escape(b.label),
-                        ":</b> ", Escape(b.text), "</p>\n");
+                        ":</b> <span class=\"value\">", Escape(b.text),
+                        "</span></p>\n");
         break;
       case Block::Kind::kPre:
         absl::StrAppend(&out, "<pre", id, ">", Escape(b.text), "</pre>\n");

@@ -410,6 +410,21 @@ absl::Status CheckAddressSpace() {
       "nothing was done: raise the limit"));
 }
 
+// `code`, unless what the verb printed did not all reach standard output
+// (a full disk under `read > file`, /dev/full): then says so and fails, so
+// that a script does not take a cut-short listing or document for the whole
+// of it. The ledger's side of the command is done by then either way.
+int WithOutputChecked(Io& io, const std::string& verb, int code) {
+  io.out.flush();
+  if (io.out.good()) return code;
+  // No reason is given: errno holds it only when the last write failed, and
+  // a write past C's 4 KiB buffer fails in the middle of the verb.
+  io.err << "caseledger " << verb
+         << ": standard output could not be written; what this command "
+            "printed is cut short (what it did to the ledger stands)\n";
+  return code == kExitOk ? kExitInternal : code;
+}
+
 }  // namespace
 
 int Main(const std::vector<std::string>& all_argv, Io& io) {
@@ -453,8 +468,10 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     if (absl::Status space = CheckAddressSpace(); !space.ok()) {
       return Fail(io, verb.spec.name, space);
     }
-    if (remote.active()) return RunRemote(remote, verb.spec.name, *args, io);
-    return verb.run(*args, io);
+    const int code = remote.active()
+                         ? RunRemote(remote, verb.spec.name, *args, io)
+                         : verb.run(*args, io);
+    return WithOutputChecked(io, verb.spec.name, code);
   }
   io.err << "caseledger: unknown verb '" << ForTerminal(argv[0])
          << "' (caseledger --help lists them)\n";

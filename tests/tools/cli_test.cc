@@ -213,6 +213,36 @@ TEST_F(CliTest, TextOutputsShowBidirectionalControlsEscaped) {
 
 // A flag given twice is refused only when the two values differ: nothing
 // is written, and nothing is read in place of what was meant.
+// Output that does not all reach standard output (a full disk under
+// `read > file`) fails the command instead of leaving a cut-short listing
+// that a script would take for the whole; the append stands.
+TEST_F(CliTest, OutputThatCannotBeWrittenFailsTheCommand) {
+  Init();
+  // /dev/full refuses every write, as a full disk does.
+  auto to_full = [&](const std::string& args, const std::string& in = "") {
+    return testing::RunCli("sh -c '\"$0\" \"$@\" >/dev/full'",
+                           absl::StrCat(CASELEDGER_BINARY, " ", args), dir_,
+                           in);
+  };
+  CliRun append =
+      to_full("append --db " + Db() + " -", OpenedWithNotes("A", 60));
+  EXPECT_EQ(append.code, 4) << append.err;
+  EXPECT_EQ(append.err,
+            "caseledger append: standard output could not be written; what "
+            "this command printed is cut short (what it did to the ledger "
+            "stands)\n");
+  EXPECT_EQ(EventCount(), 61);
+  // A listing past C's 4 KiB buffer fails in the middle of the verb.
+  CliRun read = to_full("read --db " + Db() + " --format json");
+  EXPECT_EQ(read.code, 4) << read.err;
+  EXPECT_THAT(read.err, StartsWith("caseledger read: standard output could "
+                                   "not be written; "));
+  // An error keeps its own code.
+  CliRun missing = to_full("state --db " + Db() + " --case NONE");
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_EQ(Cli("state --db " + Db() + " --case A").code, 0);
+}
+
 TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {
   Init();
   EXPECT_EQ(Cli("read --db " + Db() + " --db " + Db()).code, 0);

@@ -533,6 +533,11 @@ std::string FirstSyntaxProblem(std::string_view json) {
       const size_t end =
           std::min(json.find_first_of(" \t\n\r,:{}[]\"'", i), json.size());
       const std::string_view word = json.substr(i, end - i);
+      if (word.substr(0, 3) == "\xEF\xBB\xBF") {
+        return absl::StrCat("byte ", i + 1,
+                            ": a byte order mark (U+FEFF), which is skipped "
+                            "only where the input opens");
+      }
       const bool number = c == '-' || absl::ascii_isdigit(c);
       if (!number && word != "true" && word != "false" && word != "null") {
         return absl::StrCat(

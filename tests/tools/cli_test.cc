@@ -325,7 +325,8 @@ TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
       "\n\xEF\xBB\xBF" + EventLine("C1", "2011-02-02T00:00:00Z",
                                    R"("officer_note_added": {"text": "x"})"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, HasSubstr("line 2: not valid JSON"));
+  EXPECT_THAT(r.err, HasSubstr("line 2: byte 1: a byte order mark (U+FEFF), "
+                               "which is skipped only where the input opens"));
   EXPECT_EQ(EventCount(), 2);
 }
 

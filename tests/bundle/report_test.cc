@@ -315,9 +315,11 @@ TEST_F(ReportTest, AnEventDatedAfterItWasRecordedIsNamedAsLeftOut) {
   const std::string html = InvestigationReportAfter(
       "2030-01-01T00:00:00Z",
       R"("officer_note_added": {"text": "dated by a wrong clock"})");
-  EXPECT_THAT(html, HasSubstr("<b>Left out of this report:</b> #26 "
-                              "officer_note_added, dated 2030-01-01 00:00:00 "
-                              "UTC, recorded "));
+  EXPECT_THAT(
+      html,
+      HasSubstr("<b>Left out of this report:</b> <span class=\"value\">#26 "
+                "officer_note_added, dated 2030-01-01 00:00:00 "
+                "UTC, recorded "));
   EXPECT_THAT(html, HasSubstr("suggests a wrong clock or time zone"));
   EXPECT_THAT(html, Not(HasSubstr("dated by a wrong clock</p>")));
 }
@@ -362,7 +364,8 @@ TEST_F(ReportTest, TimesKeepTheirSecondsAndFractions) {
   EXPECT_THAT(html, HasSubstr("<td>2011-03-24 23:59:59.4</td>"));
   EXPECT_THAT(html, HasSubstr("<td>2011-02-02 10:01:00</td>"));
   EXPECT_THAT(html,
-              HasSubstr("<b>Occurred:</b> 2011-02-10 09:00:00.25 UTC</p>"));
+              HasSubstr("<b>Occurred:</b> <span class=\"value\">2011-02-10 "
+                        "09:00:00.25 UTC</span></p>"));
 }
 
 // A record of an extension to an earlier date says the deadline in force
@@ -389,9 +392,12 @@ TEST_F(ReportTest, TheSummarySaysWhatAnAsOfLeavesOut) {
   EXPECT_THAT(html, HasSubstr("with what had happened by 2011-02-24 09:00:00 "
                               "UTC (events that occurred later are in the "
                               "bundle but not in this report)"));
-  EXPECT_THAT(html, HasSubstr("Events in this bundle:</b> 7 (case versions "
-                              "1 to 7), of which this report takes the 4 "
-                              "that occurred by 2011-02-24 09:00:00 UTC"));
+  EXPECT_THAT(
+      html,
+      HasSubstr("Events in this bundle:</b> <span class=\"value\">7 (case "
+                "versions "
+                "1 to 7), of which this report takes the 4 "
+                "that occurred by 2011-02-24 09:00:00 UTC"));
   const std::string full =
       Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW)["report.html"];
   EXPECT_THAT(full, Not(HasSubstr("with what had happened by")));

@@ -31,11 +31,14 @@ void InfoLog::Open() {
       .PermitUncheckedError();
 }
 
+void InfoLog::CloseFile() {
+  if (file_ == nullptr) return;
+  file_->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+  file_.reset();
+}
+
 void InfoLog::StartOver() {
-  if (file_ != nullptr) {
-    file_->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
-    file_.reset();
-  }
+  CloseFile();
   fs_->RenameFile(path_, path_ + ".old", rocksdb::IOOptions(), nullptr)
       .PermitUncheckedError();
   Open();
@@ -62,10 +65,7 @@ void InfoLog::Logv(const char* format, va_list ap) {
 
 rocksdb::Status InfoLog::CloseImpl() {
   absl::MutexLock lock(&mu_);
-  if (file_ != nullptr) {
-    file_->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
-    file_.reset();
-  }
+  CloseFile();
   return rocksdb::Status::OK();
 }
 

@@ -40,6 +40,8 @@ class InfoLog final : public rocksdb::Logger {
   // Renames the full log to `path_`.old and opens an empty one at `path_`.
   void StartOver() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Open() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Closes the open log, if any; nothing is written after.
+  void CloseFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   rocksdb::FileSystem* const fs_;
   const std::string path_;

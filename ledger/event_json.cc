@@ -291,6 +291,12 @@ class LenientInputFinder {
       const bool null = c == 'n';
       if (null && element)
         return absl::StrCat(path, ": null is not allowed in a list");
+      // protobuf's parser flattens a list in a list (`"to": [["a", "b"]]`
+      // was stored as ["a", "b"]), and this walk recursed once per bracket:
+      // a line of 20,000 of them overflowed the stack (found by a review).
+      if (c == '[' && element) {
+        return absl::StrCat(path, ": a list is not ", Expected(field));
+      }
       if (field->is_repeated() && !element && !null && c != '[') {
         return absl::StrCat(path, ": ", Kind(c),
                             " is not a list; write a JSON array, e.g. [",
@@ -337,12 +343,12 @@ class LenientInputFinder {
                               " is a string, not true or false (written "
                               "without quotes)");
         }
+        // An enum's name starts with a letter; protobuf reads a string
+        // that starts otherwise ("1", "+1", "-0") as the value's number.
         if (field->cpp_type() ==
                 google::protobuf::FieldDescriptor::CPPTYPE_ENUM &&
-            !text.empty() && absl::c_all_of(text, [](char d) {
-              return absl::ascii_isdigit(static_cast<unsigned char>(d)) ||
-                     d == '-';
-            })) {
+            (text.empty() ||
+             !absl::ascii_isalpha(static_cast<unsigned char>(text[0])))) {
           return absl::StrCat(path, ": unknown value ", Quoted(text), " (",
                               Expected(field), ")");
         }
@@ -460,6 +466,33 @@ class LenientInputFinder {
   size_t at_ = 0;
 };
 
+// Whether `s` is a number as RFC 8259 §6 writes one:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < s.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(s[i])))
+      ++i;
+    return i - from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  const size_t first = i;
+  const size_t whole = digits();
+  if (whole == 0 || (whole > 1 && s[first] == '0')) return false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
 // The first byte of `json` that breaks RFC 8259 where protobuf's parser is
 // lenient, and what is wrong with it, or "". Inside strings, the parser keeps
 // raw control characters, which JSON requires escaped (a NUL or an escape
@@ -472,6 +505,10 @@ class LenientInputFinder {
 // space: a line another JSON reader refuses, or reads otherwise.
 std::string FirstSyntaxProblem(std::string_view json) {
   constexpr std::string_view kWhiteSpace = " \t\n\r";
+  // An event nests four levels at most; the parsers after this check go
+  // down a level per bracket.
+  constexpr int kMaxDepth = 32;
+  int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < json.size(); ++i) {
     const auto c = static_cast<unsigned char>(json[i]);
@@ -508,6 +545,13 @@ std::string FirstSyntaxProblem(std::string_view json) {
     }
     if (c == '"') {
       in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) {
+        return absl::StrCat("byte ", i + 1, ": nested more than ", kMaxDepth,
+                            " levels deep; an event nests a few at most");
+      }
+    } else if (c == '}' || c == ']') {
+      --depth;
     } else if (c == '\'') {
       return absl::StrCat("byte ", i + 1,
                           ": a string in single quotes; JSON writes strings, "
@@ -526,12 +570,15 @@ std::string FirstSyntaxProblem(std::string_view json) {
                             "'; JSON has no comma after the last member or "
                             "element");
       }
-    } else if (c > ' ' &&
-               std::string_view("{}[]:").find(c) == std::string_view::npos) {
-      // A word or a number, up to the next bracket, colon, comma, quote or
-      // space. Numbers are protobuf's to judge; the only words are these.
-      const size_t end =
-          std::min(json.find_first_of(" \t\n\r,:{}[]\"'", i), json.size());
+    } else if (c > ' ' && c != ':') {
+      // A word or a number, up to the next bracket, colon, comma, quote,
+      // space or control character (which protobuf's parser takes as space).
+      size_t end = i;
+      while (end < json.size() && static_cast<unsigned char>(json[end]) > ' ' &&
+             std::string_view(",:{}[]\"'").find(json[end]) ==
+                 std::string_view::npos) {
+        ++end;
+      }
       const std::string_view word = json.substr(i, end - i);
       if (word.substr(0, 3) == "\xEF\xBB\xBF") {
         return absl::StrCat("byte ", i + 1,
@@ -539,6 +586,13 @@ std::string FirstSyntaxProblem(std::string_view json) {
                             "only where the input opens");
       }
       const bool number = c == '-' || absl::ascii_isdigit(c);
+      if (number && !IsJsonNumber(word)) {
+        // protobuf's parser also takes "1.", "-.5" and "0x10".
+        return absl::StrCat("byte ", i + 1, ": '",
+                            Printable(word, 64, Quotes::kKeep),
+                            "' is not a JSON number (RFC 8259: -12, 0, 3.5, "
+                            "1e5; no leading zero, +, bare point or hex)");
+      }
       if (!number && word != "true" && word != "false" && word != "null") {
         return absl::StrCat(
             "byte ", i + 1, ": '", Printable(word, 64, Quotes::kKeep),

@@ -533,7 +533,8 @@ const PayloadFields& PayloadFieldsOf(int payload_case) {
       for (int j = 0; j < payload->message_type()->field_count(); ++j) {
         const FieldDescriptor* f = payload->message_type()->field(j);
         if (f->type() == FieldDescriptor::TYPE_STRING && !f->is_repeated() &&
-            (absl::EndsWith(f->name(), "_id") || f->name() == "resend_of")) {
+            (absl::EndsWith(f->name(), "_id") || f->name() == "resend_of" ||
+             f->name() == "court_file_number" || f->name() == "requested_by")) {
           fields.ids.push_back(f);
         }
       }
@@ -547,29 +548,39 @@ const PayloadFields& PayloadFieldsOf(int payload_case) {
 
 // An identifier is printable: a line break or an escape sequence in one
 // would reach every text output and report that names it. And each of its
-// characters shows as itself: a report that lists "DOC-1" twice, once with
-// a zero-width space or a no-break space in it, would tell a court the same
-// request was sent twice (found by an audit of text that is not ASCII).
+// characters shows: a report that lists "DOC-1" twice, once with a
+// zero-width or no-break space in it, would tell a court the same request
+// was sent twice (found by an audit of text that is not ASCII). The
+// zero-width joiners pass between two characters beyond ASCII, where
+// Persian names and emoji need them; beside ASCII they change nothing seen.
 absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
+  int32_t before = 0;
   for (size_t i = 0, len = 1; i < id.size(); i += len) {
     const auto c = static_cast<unsigned char>(id[i]);
     len = 1;
     const int32_t r = c < 0x80 ? c : DecodeUtf8(id, i, &len);
     if (IsLayoutControl(r)) {
-      return Invalid(field, absl::StrCat("'", Printable(id),
-                                         "' holds a control "
-                                         "character (byte ",
-                                         i,
-                                         "); an identifier is "
-                                         "printable text"));
+      return Invalid(
+          field,
+          absl::StrCat("'", Printable(id), "' holds a control character (byte ",
+                       i + 1, "); an identifier is printable text"));
     }
-    if (IsInvisible(r) || IsOtherSpace(r)) {
+    bool hidden = ShowsAsNothing(r) || IsOtherSpace(r);
+    if (r == 0x200C || r == 0x200D) {
+      size_t next_len = 0;
+      const int32_t after =
+          i + len < id.size() ? DecodeUtf8(id, i + len, &next_len) : 0;
+      hidden = before < 0x80 || after < 0x80 || ShowsAsNothing(before) ||
+               ShowsAsNothing(after);
+    }
+    if (hidden) {
       return Invalid(
           field, absl::StrFormat("'%s' holds U+%04X (byte %d), which shows as "
                                  "nothing or as a plain space; an identifier "
                                  "shows every character it holds",
-                                 Printable(id), r, i));
+                                 Printable(id), r, i + 1));
     }
+    before = r;
   }
   return absl::OkStatus();
 }

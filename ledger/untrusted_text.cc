@@ -57,13 +57,24 @@ bool IsOneLineOfText(std::string_view s) {
   return true;
 }
 
+bool ShowsAsNothing(int32_t r) {
+  // DerivedCoreProperties.txt, Default_Ignorable_Code_Point (Unicode 15).
+  return r == 0xAD || r == 0x34F || r == 0x61C || r == 0x115F || r == 0x1160 ||
+         r == 0x17B4 || r == 0x17B5 || (r >= 0x180B && r <= 0x180F) ||
+         (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
+         (r >= 0x2060 && r <= 0x206F) || r == 0x2800 || r == 0x3164 ||
+         (r >= 0xFE00 && r <= 0xFE0F) || r == 0xFEFF || r == 0xFFA0 ||
+         (r >= 0xFFF0 && r <= 0xFFF8) || (r >= 0x1BCA0 && r <= 0x1BCA3) ||
+         (r >= 0x1D173 && r <= 0x1D17A) || (r >= 0xE0000 && r <= 0xE0FFF);
+}
+
 bool IsOtherSpace(int32_t r) {
   return r == 0xA0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200A) ||
          r == 0x202F || r == 0x205F || r == 0x3000;
 }
 
 bool IsInvisible(int32_t r) {
-  return r == 0xAD || r == 0x200B || r == 0x200E || r == 0x200F ||
+  return r == 0xAD || r == 0x61C || r == 0x200B || r == 0x200E || r == 0x200F ||
          (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;
 }
 

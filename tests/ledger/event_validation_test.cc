@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/recorded_event.h"
 
@@ -148,6 +149,35 @@ TEST(EventSizeTest, AnEventOfOneMebibyteIsTakenAndOneByteMoreIsNot) {
                          text + 1,
                          ": keep documents out of events (caseledger attach "
                          "stores a message beside the log)"));
+}
+
+// Every character of an identifier shows: what shows as nothing or as a
+// plain space is refused, so that two request ids cannot look alike. A
+// zero-width (non-)joiner passes where a script joins letters with it.
+TEST(IdentifierTest, EveryCharacterOfAnIdentifierShows) {
+  auto with_actor = [](const std::string& id) {
+    v1::Event e = NoteOf(4);
+    e.mutable_actor()->set_id(id);
+    return ValidateEvent(e);
+  };
+  for (const char* taken :
+       {"off-17", "Zoë", "علی\u200cرضا",  // Persian, a non-joiner
+        "\U0001F468\u200D\U0001F469",     // an emoji sequence
+        "a b"}) {
+    EXPECT_TRUE(with_actor(taken).ok()) << taken << with_actor(taken);
+  }
+  for (const char* refused :
+       {"off\u200d-17", "\u200doff", "off\u200c", "o\u061cff", "of\ufe0ff",
+        "o\u2800ff", "o\u3164ff", "o\u00a0ff", "o\U000E0041ff", "off\u200b"}) {
+    const absl::Status s = with_actor(refused);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << refused;
+    EXPECT_THAT(std::string(s.message()),
+                ::testing::HasSubstr("which shows as nothing or as a plain "
+                                     "space"))
+        << refused;
+  }
+  EXPECT_THAT(std::string(with_actor("of\u202ef").message()),
+              ::testing::HasSubstr("holds a control character (byte 3)"));
 }
 
 }  // namespace

@@ -421,6 +421,21 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: not valid JSON: Expected : between "
        "key:value pair.",
        Line2(R"({"case_id" "E2012-000417"})")},
+      {"list in a list", append, 2,
+       "caseledger append: line 2: document_request_sent.to[0]: a list is not "
+       "a string",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": [["a@b.example"]]})"))},
+      {"nested too deep", append, 2,
+       "caseledger append: line 2: byte 55: nested more than 32 levels deep; "
+       "an event nests a few at most",
+       Line2(absl::StrCat(R"({"case_id": "E1", "x": )", std::string(40, '['),
+                          std::string(40, ']'), "}"))},
+      {"number JSON does not have", append, 2,
+       "caseledger append: line 2: byte 86: '1.' is not a JSON number (RFC "
+       "8259: -12, 0, 3.5, 1e5; no leading zero, +, bare point or hex)",
+       Line2(Event(
+           absl::StrCat(R"("actor": {"kind": 1., "id": "o"}, )", kNote)))},
       {"string in single quotes", append, 2,
        "caseledger append: line 2: byte 140: a string in single quotes; JSON "
        "writes strings, keys included, in double quotes",
@@ -582,12 +597,12 @@ std::vector<Case> Cases() {
        Line2(Officer(absl::StrCat(R"("event_id": "123", )", kNote)))},
       {"control character in an id", append, 2,
        "line 2: document_request_sent.request_id: 'DOC\\n1' holds a control "
-       "character (byte 3); an identifier is printable text",
+       "character (byte 4); an identifier is printable text",
        Line2(Officer(R"("document_request_sent": {"request_id": "DOC\n1", )"
                      R"("channel": "POSTAL_MAIL"})"))},
       {"invisible character in an id", append, 2,
        "line 2: document_request_sent.request_id: 'DOC\u00a01' holds U+00A0 "
-       "(byte 3), which shows as nothing or as a plain space; an identifier "
+       "(byte 4), which shows as nothing or as a plain space; an identifier "
        "shows every character it holds",
        Line2(Officer(R"("document_request_sent": {"request_id": )"
                      R"("DOC\u00a01", "channel": "POSTAL_MAIL"})"))},

@@ -548,7 +548,7 @@ TEST_F(CliTest, AnActorIdThatWouldForgeARowIsRefused) {
   EXPECT_EQ(import.code, 2) << import.err;
   EXPECT_THAT(import.err,
               HasSubstr("line 1: actor.id: 'o\\n#2 R-1 v2 forged' holds a "
-                        "control character (byte 1)"));
+                        "control character (byte 2)"));
   EXPECT_EQ(EventCount(), 0);
 }
 

@@ -443,7 +443,7 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
   }
   if (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     PrintHelp(verbs, io.out);
-    return kExitOk;
+    return WithOutputChecked(io, "--help", kExitOk);
   }
   for (Verb& verb : verbs) {
     if (verb.spec.name != argv[0]) continue;
@@ -451,7 +451,7 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     for (const std::string& a : rest) {
       if (a == "--help" || a == "-h") {
         PrintVerbHelp(verb.spec, io.out);
-        return kExitOk;
+        return WithOutputChecked(io, verb.spec.name, kExitOk);
       }
     }
     verb.spec.flags.push_back(

@@ -71,10 +71,12 @@ const char* ToneClass(Tone t) {
   return "";
 }
 
-// Values (table cells, a field's value, messages) take their direction from
-// their own text, paragraph by paragraph, as the PDF's Pango layouts do: a
-// note in Arabic or Hebrew reads right to left with its full stop at its
-// end and aligns right, instead of taking the English report's direction.
+// Values take their direction from their own first letters, as the PDF's
+// Pango layouts do: a table cell or a message paragraph by paragraph, and
+// aligned to its start (right for Arabic or Hebrew); a field's value, inline
+// after its label, as a whole, isolated from the label. A note in Arabic
+// then reads right to left with its full stop at its end, instead of taking
+// the English report's direction.
 constexpr char kStyle[] = R"css(
 @page { size: letter; margin: 0.75in; }
 body { font-family: "DejaVu Sans", "Helvetica", "Arial", sans-serif;

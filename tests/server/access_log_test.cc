@@ -110,7 +110,9 @@ TEST_F(AccessLogTest, ValuesShowInATerminalAsJsonReadsThem) {
   EXPECT_EQ(
       JsonQuote("Zoë \u0645\u062d\u0645\u062f \U0001F468\u200d\U0001F469"),
       "\"Zoë \u0645\u062d\u0645\u062f \U0001F468\u200d\U0001F469\"");
-  EXPECT_EQ(JsonQuote("a\xff" "b\xc3"), R"("a\ufffdb\ufffd")");
+  EXPECT_EQ(JsonQuote("a\xff"
+                      "b\xc3"),
+            R"("a\ufffdb\ufffd")");
 }
 
 }  // namespace

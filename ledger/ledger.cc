@@ -180,8 +180,7 @@ bool IsKeyName(std::string_view name) {
   if (name.empty() || !IsOneLineOfText(name)) return false;
   for (size_t i = 0, len = 0; i < name.size(); i += len) {
     const int32_t r = DecodeUtf8(name, i, &len);
-    const bool joiner = r == 0x200C || r == 0x200D;
-    if (r == ' ' || IsOtherSpace(r) || joiner || r == '+' || IsInvisible(r)) {
+    if (r == ' ' || r == '+' || IsOtherSpace(r) || ShowsAsNothing(r)) {
       return false;
     }
   }

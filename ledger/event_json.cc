@@ -503,7 +503,9 @@ bool IsJsonNumber(std::string_view s) {
 // would otherwise not look into (found by the next audit), keys without
 // quotes, a comma before a closing bracket and control characters as white
 // space: a line another JSON reader refuses, or reads otherwise.
-std::string FirstSyntaxProblem(std::string_view json) {
+std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
+  // The byte number an error names, counted from the line's first byte.
+  auto byte = [&](size_t i) { return bytes_before + i + 1; };
   constexpr std::string_view kWhiteSpace = " \t\n\r";
   // An event nests four levels at most; the parsers after this check go
   // down a level per bracket.
@@ -517,7 +519,7 @@ std::string FirstSyntaxProblem(std::string_view json) {
         return absl::StrFormat(
             "byte %d (0x%02x) is a control character inside a string; JSON "
             "needs it escaped, as \\u%04x",
-            i + 1, c, c);
+            byte(i), c, c);
       }
       if (c == '"') {
         in_string = false;
@@ -533,7 +535,7 @@ std::string FirstSyntaxProblem(std::string_view json) {
         }
         if (!known) {
           return absl::StrCat(
-              "byte ", i + 1, ": '",
+              "byte ", byte(i), ": '",
               Printable(json.substr(i, e == 'u' ? 6 : 2), 6, Quotes::kKeep),
               "' is not a JSON escape (RFC 8259: \\\", \\\\, \\/, \\b, "
               "\\f, \\n, \\r, \\t, \\uXXXX); a backslash in text is written "
@@ -547,25 +549,25 @@ std::string FirstSyntaxProblem(std::string_view json) {
       in_string = true;
     } else if (c == '{' || c == '[') {
       if (++depth > kMaxDepth) {
-        return absl::StrCat("byte ", i + 1, ": nested more than ", kMaxDepth,
+        return absl::StrCat("byte ", byte(i), ": nested more than ", kMaxDepth,
                             " levels deep; an event nests a few at most");
       }
     } else if (c == '}' || c == ']') {
       --depth;
     } else if (c == '\'') {
-      return absl::StrCat("byte ", i + 1,
+      return absl::StrCat("byte ", byte(i),
                           ": a string in single quotes; JSON writes strings, "
                           "keys included, in double quotes");
     } else if (c < 0x20 && kWhiteSpace.find(c) == std::string_view::npos) {
       return absl::StrFormat(
           "byte %d (0x%02x) is a control character between values; JSON "
           "takes only spaces, tabs and line breaks there",
-          i + 1, c);
+          byte(i), c);
     } else if (c == ',') {
       const size_t next = json.find_first_not_of(kWhiteSpace, i + 1);
       if (next != std::string_view::npos &&
           (json[next] == '}' || json[next] == ']')) {
-        return absl::StrCat("byte ", i + 1, ": a comma before '",
+        return absl::StrCat("byte ", byte(i), ": a comma before '",
                             std::string(1, json[next]),
                             "'; JSON has no comma after the last member or "
                             "element");
@@ -581,21 +583,21 @@ std::string FirstSyntaxProblem(std::string_view json) {
       }
       const std::string_view word = json.substr(i, end - i);
       if (word.substr(0, 3) == "\xEF\xBB\xBF") {
-        return absl::StrCat("byte ", i + 1,
+        return absl::StrCat("byte ", byte(i),
                             ": a byte order mark (U+FEFF), which is skipped "
                             "only where the input opens");
       }
       const bool number = c == '-' || absl::ascii_isdigit(c);
       if (number && !IsJsonNumber(word)) {
         // protobuf's parser also takes "1.", "-.5" and "0x10".
-        return absl::StrCat("byte ", i + 1, ": '",
+        return absl::StrCat("byte ", byte(i), ": '",
                             Printable(word, 64, Quotes::kKeep),
                             "' is not a JSON number (RFC 8259: -12, 0, 3.5, "
                             "1e5; no leading zero, +, bare point or hex)");
       }
       if (!number && word != "true" && word != "false" && word != "null") {
         return absl::StrCat(
-            "byte ", i + 1, ": '", Printable(word, 64, Quotes::kKeep),
+            "byte ", byte(i), ": '", Printable(word, 64, Quotes::kKeep),
             "' is not JSON: keys and text are written in double quotes, and "
             "the only words without them are true, false and null");
       }
@@ -607,14 +609,16 @@ std::string FirstSyntaxProblem(std::string_view json) {
 
 }  // namespace
 
-absl::StatusOr<v1::Event> ParseEventJson(std::string_view json) {
+absl::StatusOr<v1::Event> ParseEventJson(std::string_view json,
+                                         size_t bytes_before) {
   // protobuf's own message quotes the bytes around the bad one, raw.
   if (size_t bad = FirstInvalidUtf8(json); bad != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("byte %d (0x%02x) is not UTF-8; an event is UTF-8 text",
-                        bad + 1, static_cast<unsigned char>(json[bad])));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "byte %d (0x%02x) is not UTF-8; an event is UTF-8 text",
+        bytes_before + bad + 1, static_cast<unsigned char>(json[bad])));
   }
-  if (std::string problem = FirstSyntaxProblem(json); !problem.empty()) {
+  if (std::string problem = FirstSyntaxProblem(json, bytes_before);
+      !problem.empty()) {
     return absl::InvalidArgumentError(problem);
   }
   v1::Event event;
@@ -647,11 +651,15 @@ absl::StatusOr<EventLine> EventLineReader::Next() {
   while (std::getline(in_, text)) {
     ++line_;
     // Editors on Windows may open a UTF-8 file with a byte order mark.
-    if (line_ == 1 && absl::StartsWith(text, "\xEF\xBB\xBF")) text.erase(0, 3);
+    size_t mark = 0;
+    if (line_ == 1 && absl::StartsWith(text, "\xEF\xBB\xBF")) {
+      text.erase(0, 3);
+      mark = 3;
+    }
     if (absl::StripAsciiWhitespace(text).empty()) continue;
     // Untrimmed, so that a byte named in an error is counted from the
     // line's start.
-    auto event = ParseEventJson(text);
+    auto event = ParseEventJson(text, mark);
     if (!event.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("line ", line_, ": ", event.status().message()));

@@ -17,7 +17,11 @@ namespace caseledger {
 
 // Parses one JSON object into an event. kInvalidArgument naming the field
 // on malformed JSON, unknown fields or enum names, bad timestamps.
-absl::StatusOr<v1::Event> ParseEventJson(std::string_view json);
+// `bytes_before`: bytes of its line before `json` (a byte order mark the
+// reader skipped), so that the byte an error names counts from the line's
+// start.
+absl::StatusOr<v1::Event> ParseEventJson(std::string_view json,
+                                         size_t bytes_before = 0);
 
 // The event as one line of JSON with snake_case field names.
 std::string EventToJson(const v1::Event& event);

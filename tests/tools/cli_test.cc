@@ -328,6 +328,11 @@ TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
   EXPECT_THAT(r.err, HasSubstr("line 2: byte 1: a byte order mark (U+FEFF), "
                                "which is skipped only where the input opens"));
   EXPECT_EQ(EventCount(), 2);
+  // A byte an error names is counted from the line's start, the mark
+  // included.
+  r = Cli("append --db " + Db() + " -", "\xEF\xBB\xBF{\"case_id\": 'x'}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 1: byte 16: a string in single quotes"));
 }
 
 // An event dated after it was appended counts in no projection until its

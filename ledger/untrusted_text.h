@@ -16,6 +16,9 @@ namespace caseledger {
 // above U+10FFFF), matching what Go's decoder rejects.
 int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len);
 
+// Appends the UTF-8 encoding of code point `r` (at most U+10FFFF) to `out`.
+void AppendUtf8(char32_t r, std::string& out);
+
 // The offset of the first byte of `s` that does not belong to well-formed
 // UTF-8, or std::string_view::npos when all of it does.
 size_t FirstInvalidUtf8(std::string_view s);

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/untrusted_text.h"
 #include "projections/findings.h"
 #include "projections/internal/latin_nfc.h"
 #include "projections/internal/strings.h"
@@ -74,7 +75,7 @@ std::string NormalizeNote(std::string_view note) {
   while (end > begin && IsQuote(collapsed[end - 1])) --end;
   trim();
   std::string out;
-  for (size_t i = begin; i < end; ++i) internal::AppendUtf8(collapsed[i], out);
+  for (size_t i = begin; i < end; ++i) AppendUtf8(collapsed[i], out);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/untrusted_text.h"
 #include "projections/internal/strings.h"
 
 namespace caseledger::projections::internal {

@@ -127,9 +127,6 @@ std::string ExplainJsonError(absl::string_view message) {
                         f != nullptr ? Expected(f) : "allowed here");
   }
   absl::ConsumePrefix(&rest, ": ");
-  if (rest == "Root element must be a message.") {
-    return "an event must be a JSON object";
-  }
   if (!absl::ConsumePrefix(&rest, "invalid value ")) {
     // A syntax error: protobuf's text, then the spot on a line of its own
     // with a caret under it. The spot's control characters become '?', one
@@ -210,8 +207,9 @@ std::string ExplainJsonError(absl::string_view message) {
 // - a string for a bool or a number in quotes for an enum: the parser reads
 //   "yes", "t" and "1" as true, "no", "f" and "0" as false (any case), and
 //   `"kind": "1"` as OFFICER.
-// Run on text that protobuf has parsed and FirstSyntaxProblem has passed,
-// so it trusts the syntax (strict RFC 8259). A field is the same under its
+// Run on text that FirstSyntaxProblem has passed, so it trusts the syntax
+// (strict RFC 8259, nested 32 levels at most), before protobuf's parser,
+// whose error paths are less exact. A field is the same under its
 // proto name and its JSON name (`case_id`, `caseId`), and a key written with
 // escapes is the key it decodes to.
 class LenientInputFinder {
@@ -296,6 +294,13 @@ class LenientInputFinder {
       // a line of 20,000 of them overflowed the stack (found by a review).
       if (c == '[' && element) {
         return absl::StrCat(path, ": a list is not ", Expected(field));
+      }
+      // protobuf's parser names an object in a list of strings by the
+      // wrong element (`"to": ["a", "c", {}]` was `to[1].to`).
+      if (c == '{' && !IsTime(field) &&
+          field->cpp_type() !=
+              google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        return absl::StrCat(path, ": an object is not ", Expected(field));
       }
       if (field->is_repeated() && !element && !null && c != '[') {
         return absl::StrCat(path, ": ", Kind(c),
@@ -475,24 +480,80 @@ bool IsJsonNumber(std::string_view s) {
   return i == s.size();
 }
 
-// The first byte of `json` that breaks RFC 8259 where protobuf's parser is
-// lenient, and what is wrong with it, or "". Inside strings, the parser keeps
-// raw control characters, which JSON requires escaped (a NUL or an escape
-// sequence would be stored as the text of a note), and drops the backslash
-// of an escape JSON does not have: "C:\dossiers\anna" was stored as
-// "C:dossiersanna" (found by an audit). Between values it takes strings in
-// single quotes, whose escapes it reads the same way and which this check
-// would otherwise not look into (found by the next audit), keys without
-// quotes, a comma before a closing bracket and control characters as white
-// space: a line another JSON reader refuses, or reads otherwise.
+// What may come next in a line, by RFC 8259's grammar.
+enum class Next {
+  kEvent,       // the event's opening '{'
+  kKeyOrClose,  // just after '{'
+  kKey,         // after a comma in an object
+  kColon,
+  kValue,         // after a colon, or a comma in a list
+  kValueOrClose,  // just after '['
+  kCommaOrClose,  // after a member or an element
+  kNothing,       // after the event's closing '}'
+};
+
+// What `next` asks for, for an error message; `open` is the innermost
+// bracket not yet closed.
+absl::string_view Wanted(Next next, char open) {
+  switch (next) {
+    case Next::kEvent:
+      return "'{' opening the event";
+    case Next::kKeyOrClose:
+      return "a key in double quotes or '}'";
+    case Next::kKey:
+      return "a key in double quotes";
+    case Next::kColon:
+      return "':' after the key";
+    case Next::kValue:
+      return "a value";
+    case Next::kValueOrClose:
+      return "a value or ']'";
+    case Next::kCommaOrClose:
+      return open == '{' ? "',' or '}'" : "',' or ']'";
+    case Next::kNothing:
+      return "the line's end";
+  }
+  return "";
+}
+
+// The first byte of `json` that breaks RFC 8259, and what is wrong with it,
+// or "". Protobuf's parser is lenient where this is not. Inside strings, it
+// keeps raw control characters, which JSON requires escaped (a NUL or an
+// escape sequence would be stored as the text of a note), and drops the
+// backslash of an escape JSON does not have: "C:\dossiers\anna" was stored
+// as "C:dossiersanna" (found by an audit). Between values it takes strings
+// in single quotes, whose escapes it reads the same way (found by the next
+// audit), keys without quotes, a comma before a closing bracket and control
+// characters as white space: a line another JSON reader refuses, or reads
+// otherwise. The grammar is checked whole here, so that what reads the line
+// after this can trust its structure, and every syntax error names its byte.
 std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
   // The byte number an error names, counted from the line's first byte.
   auto byte = [&](size_t i) { return bytes_before + i + 1; };
   constexpr std::string_view kWhiteSpace = " \t\n\r";
   // An event nests four levels at most; the parsers after this check go
   // down a level per bracket.
-  constexpr int kMaxDepth = 32;
-  int depth = 0;
+  constexpr size_t kMaxDepth = 32;
+  std::string open;  // the brackets not yet closed, innermost last
+  Next next = Next::kEvent;
+  auto innermost = [&] { return open.empty() ? '\0' : open.back(); };
+  auto unexpected = [&](size_t i, absl::string_view found) {
+    if (next == Next::kEvent)
+      return std::string("an event must be a JSON object");
+    if (next == Next::kNothing) {
+      return absl::StrCat("byte ", byte(i), ": ", found,
+                          " after the event's closing '}'; a line holds one "
+                          "event");
+    }
+    return absl::StrCat("byte ", byte(i), ": ", found, " where ",
+                        Wanted(next, innermost()), " belongs");
+  };
+  auto value_may_start = [&] {
+    return next == Next::kValue || next == Next::kValueOrClose;
+  };
+  auto value_ended = [&] {
+    next = open.empty() ? Next::kNothing : Next::kCommaOrClose;
+  };
   bool in_string = false;
   for (size_t i = 0; i < json.size(); ++i) {
     const auto c = static_cast<unsigned char>(json[i]);
@@ -528,14 +589,47 @@ std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
       continue;
     }
     if (c == '"') {
+      if (next == Next::kKeyOrClose || next == Next::kKey) {
+        next = Next::kColon;
+      } else if (value_may_start()) {
+        value_ended();
+      } else {
+        return unexpected(i, "a string");
+      }
       in_string = true;
     } else if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth) {
+      if (!value_may_start() && !(next == Next::kEvent && c == '{')) {
+        return unexpected(i, absl::StrCat("'", std::string(1, c), "'"));
+      }
+      open += c;
+      if (open.size() > kMaxDepth) {
         return absl::StrCat("byte ", byte(i), ": nested more than ", kMaxDepth,
                             " levels deep; an event nests a few at most");
       }
+      next = c == '{' ? Next::kKeyOrClose : Next::kValueOrClose;
     } else if (c == '}' || c == ']') {
-      --depth;
+      const char opener = c == '}' ? '{' : '[';
+      const Next empty = c == '}' ? Next::kKeyOrClose : Next::kValueOrClose;
+      if (innermost() != opener ||
+          (next != empty && next != Next::kCommaOrClose)) {
+        return unexpected(i, absl::StrCat("'", std::string(1, c), "'"));
+      }
+      open.pop_back();
+      value_ended();
+    } else if (c == ':') {
+      if (next != Next::kColon) return unexpected(i, "':'");
+      next = Next::kValue;
+    } else if (c == ',') {
+      if (next != Next::kCommaOrClose) return unexpected(i, "','");
+      const size_t after = json.find_first_not_of(kWhiteSpace, i + 1);
+      if (after != std::string_view::npos &&
+          (json[after] == '}' || json[after] == ']')) {
+        return absl::StrCat("byte ", byte(i), ": a comma before '",
+                            std::string(1, json[after]),
+                            "'; JSON has no comma after the last member or "
+                            "element");
+      }
+      next = innermost() == '{' ? Next::kKey : Next::kValue;
     } else if (c == '\'') {
       return absl::StrCat("byte ", byte(i),
                           ": a string in single quotes; JSON writes strings, "
@@ -545,16 +639,7 @@ std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
           "byte %d (0x%02x) is a control character between values; JSON "
           "takes only spaces, tabs and line breaks there",
           byte(i), c);
-    } else if (c == ',') {
-      const size_t next = json.find_first_not_of(kWhiteSpace, i + 1);
-      if (next != std::string_view::npos &&
-          (json[next] == '}' || json[next] == ']')) {
-        return absl::StrCat("byte ", byte(i), ": a comma before '",
-                            std::string(1, json[next]),
-                            "'; JSON has no comma after the last member or "
-                            "element");
-      }
-    } else if (c > ' ' && c != ':') {
+    } else if (c > ' ') {
       // A word or a number, up to the next bracket, colon, comma, quote,
       // space or control character (which protobuf's parser takes as space).
       size_t end = i;
@@ -583,8 +668,23 @@ std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
             "' is not JSON: keys and text are written in double quotes, and "
             "the only words without them are true, false and null");
       }
+      if (!value_may_start()) {
+        return unexpected(
+            i, absl::StrCat("'", Printable(word, 64, Quotes::kKeep), "'"));
+      }
+      value_ended();
       i = end - 1;
     }
+  }
+  if (next == Next::kEvent) return "an event must be a JSON object";
+  // Here the line holds a byte at least: the event's opening '{'.
+  if (in_string) {
+    return absl::StrCat("the line ends after byte ", byte(json.size() - 1),
+                        ", inside a string; its closing quote is missing");
+  }
+  if (next != Next::kNothing) {
+    return absl::StrCat("the line ends after byte ", byte(json.size() - 1),
+                        ", where ", Wanted(next, innermost()), " belongs");
   }
   return "";
 }
@@ -603,6 +703,9 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json,
       !problem.empty()) {
     return absl::InvalidArgumentError(problem);
   }
+  if (std::string found = LenientInputFinder(json).Find(); !found.empty()) {
+    return absl::InvalidArgumentError(found);
+  }
   v1::Event event;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
@@ -612,9 +715,6 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view json,
   if (!status.ok()) {
     return absl::InvalidArgumentError(ExplainJsonError(
         absl::string_view(status.message().data(), status.message().size())));
-  }
-  if (std::string found = LenientInputFinder(json).Find(); !found.empty()) {
-    return absl::InvalidArgumentError(found);
   }
   return event;
 }

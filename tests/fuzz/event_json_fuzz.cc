@@ -2,7 +2,8 @@
 // ledger/event_validation.h), the path of every `caseledger append` line.
 // Properties: no crash or sanitizer report on any input; an event that
 // parses is RFC 8259 JSON (a strict reader, projections/internal/json.h,
-// takes it too) whose every text field holds what that reader decodes;
+// takes it too) whose every text field holds what that reader decodes,
+// and a line that reader takes is never refused as bad JSON;
 // it prints back to JSON that parses to the same event and validates the
 // same way; the JSON Lines reader stops at the first bad line, naming it.
 #include <cstddef>
@@ -97,6 +98,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     FUZZ_CHECK(absl::IsInvalidArgument(event.status()),
                event.status().ToString());
+    // A line a strict reader takes as an object is not refused by the
+    // grammar check, whose messages say where a token belongs, or that the
+    // line ends early or holds more than an object.
+    auto strict = caseledger::projections::internal::ParseJson(text);
+    if (strict.ok() && strict->kind == JsonValue::Kind::kObject) {
+      const absl::string_view message = event.status().message();
+      FUZZ_CHECK(!absl::StartsWith(message, "the line ends") &&
+                     !absl::StartsWith(message, "an event must be") &&
+                     !(absl::StartsWith(message, "byte ") &&
+                       (absl::EndsWith(message, " belongs") ||
+                        absl::EndsWith(message, "a line holds one event"))),
+                 absl::StrCat("valid JSON refused as bad JSON: ", message));
+    }
   }
 
   // The same bytes as JSON Lines.

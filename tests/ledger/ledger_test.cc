@@ -1011,6 +1011,67 @@ TEST_F(LedgerTest, AFieldGivenTwiceInOneObjectIsRejectedNamingIt) {
       R"("case_opened": {"office_id": "X", "program": "x"}})")));
 }
 
+// The grammar is checked whole before protobuf's parser, so that each
+// syntax error names its byte and the walk after it can trust the line.
+TEST_F(LedgerTest, JsonSyntaxErrorsNameTheirByteAndValidFormsPass) {
+  for (const auto& [json, message] : {
+           std::pair{R"({"case_id" "A"})",
+                     "byte 12: a string where ':' after the key belongs"},
+           std::pair{R"({"case_id": "A" "source": "x"})",
+                     "byte 17: a string where ',' or '}' belongs"},
+           std::pair{R"({"case_id": })", "byte 13: '}' where a value belongs"},
+           std::pair{R"({"case_id": "A",, "x": 1})",
+                     "byte 17: ',' where a key in double quotes belongs"},
+           std::pair{R"({"actor": {"id": "o"]})",
+                     "byte 21: ']' where ',' or '}' belongs"},
+           std::pair{R"({"x": [1 2]})",
+                     "byte 10: '2' where ',' or ']' belongs"},
+           std::pair{R"({:1})",
+                     "byte 2: ':' where a key in double quotes or "
+                     "'}' belongs"},
+           std::pair{R"({"case_id": "A"}})",
+                     "byte 17: '}' after the event's closing '}'; a line holds "
+                     "one event"},
+           std::pair{R"({"case_id": "A"} {})",
+                     "byte 18: '{' after the event's closing '}'"},
+           std::pair{R"({"case_id": "A")",
+                     "the line ends after byte 15, where ',' or '}' belongs"},
+           std::pair{R"({"case_id": "A)",
+                     "the line ends after byte 14, inside a string"},
+           std::pair{R"(["case_id"])", "an event must be a JSON object"},
+           std::pair{R"("case_id")", "an event must be a JSON object"},
+       }) {
+    auto e = ParseEventJson(json);
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_THAT(std::string(e.status().message()), HasSubstr(message)) << json;
+  }
+  // White space everywhere JSON allows it, empty lists, escapes in keys,
+  // brackets inside strings: taken.
+  ASSERT_OK_AND_ASSIGN(
+      auto e,
+      ParseEventJson(
+          " \t{ \"case_id\" :\"A]\" "
+          ",\r\n\"actor\":{\"kind\":\"OFFICER\",\"id\":\"o\"}"
+          ",\"occurred_at\":\"2011-01-10T10:00:00Z\",\"document_request_sent\":"
+          "{\"request_\\u0069d\":\"D{1\",\"to\":[ \"a@b.example\" , "
+          "\"c@d.example\"],"
+          "\"cc\":[],\"channel\":\"EMAIL\"} } \r"));
+  EXPECT_EQ(e.case_id(), "A]");
+  EXPECT_EQ(e.document_request_sent().request_id(), "D{1");
+  EXPECT_EQ(e.document_request_sent().to_size(), 2);
+}
+
+// protobuf's parser named an object in a list of strings by the element
+// before it, with the field's name twice ("to[1].to").
+TEST_F(LedgerTest, AValueOfTheWrongKindInAListIsNamedByItsIndex) {
+  auto e = ParseEventJson(
+      R"({"case_id": "A", "actor": {"kind": "OFFICER", "id": "o"}, )"
+      R"("occurred_at": "2011-01-10T10:00:00Z", "document_request_sent": )"
+      R"({"request_id": "D1", "to": ["a@b.example", "c@d.example", {}]}})");
+  EXPECT_EQ(e.status().message(),
+            "document_request_sent.to[2]: an object is not a string");
+}
+
 TEST_F(LedgerTest, EightThreadsRaceExpectedVersionsOneWinnerPerVersion) {
   ASSERT_OK(Append(OpenedCase("A")));
   constexpr int kThreads = 8, kRounds = 25;

@@ -418,9 +418,23 @@ std::vector<Case> Cases() {
        "without --server"},
       // 2.1 JSON syntax
       {"not json", append, 2,
-       "caseledger append: line 2: not valid JSON: Expected : between "
-       "key:value pair.",
+       "caseledger append: line 2: byte 12: a string where ':' after the key "
+       "belongs",
        Line2(R"({"case_id" "E2012-000417"})")},
+      {"line ends early", append, 2,
+       "caseledger append: line 2: the line ends after byte 26, where ',' or "
+       "'}' "
+       "belongs",
+       Line2(R"({"case_id": "E2012-000417")")},
+      {"two events on a line", append, 2,
+       "caseledger append: line 2: byte 28: '{' after the event's closing '}'; "
+       "a line holds one event",
+       Line2(R"({"case_id": "E2012-000417"}{"case_id": "E2012-000418"})")},
+      {"object in a list", append, 2,
+       "caseledger append: line 2: document_request_sent.to[1]: an object is "
+       "not a string",
+       Line2(Officer(R"("document_request_sent": {"request_id": "DOC-9", )"
+                     R"("channel": "EMAIL", "to": ["a@b.example", {}]})"))},
       {"list in a list", append, 2,
        "caseledger append: line 2: document_request_sent.to[0]: a list is not "
        "a string",

@@ -170,6 +170,10 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
   const size_t consent = html.find("Record 3 \xE2\x80\x94 2011-02-01");
   const size_t note = html.find("Record 6 \xE2\x80\x94 2011-03-25");
   const size_t findings = html.find("Findings: the procedure checked");
+  // Rule 17 asks for consecutively numbered pages: printed, the HTML's are
+  // numbered as the PDF's.
+  EXPECT_THAT(html, HasSubstr("@bottom-right { content: \"Page \" "
+                              "counter(page) \" of \" counter(pages);"));
   ASSERT_NE(record, std::string::npos);
   ASSERT_NE(decision, std::string::npos) << html;
   ASSERT_NE(opened, std::string::npos);

@@ -71,6 +71,8 @@ const char* ToneClass(Tone t) {
   return "";
 }
 
+// Printed, pages are numbered as the PDF's are ("Page 3 of 12"), where the
+// browser draws page margin boxes (Chromium since 2024; not Firefox).
 // Values take their direction from their own first letters, as the PDF's
 // Pango layouts do: a table cell or a message paragraph by paragraph, and
 // aligned to its start (right for Arabic or Hebrew); a field's value, inline
@@ -78,7 +80,9 @@ const char* ToneClass(Tone t) {
 // then reads right to left with its full stop at its end, instead of taking
 // the English report's direction.
 constexpr char kStyle[] = R"css(
-@page { size: letter; margin: 0.75in; }
+@page { size: letter; margin: 0.75in;
+  @bottom-right { content: "Page " counter(page) " of " counter(pages);
+    font-family: "DejaVu Sans", sans-serif; font-size: 8.5pt; color: #666; } }
 body { font-family: "DejaVu Sans", "Helvetica", "Arial", sans-serif;
   font-size: 10.5pt; line-height: 1.4; color: #222; max-width: 8in;
   margin: 2em auto; padding: 0 1em; }

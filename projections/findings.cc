@@ -310,7 +310,14 @@ class RuleEvaluator {
       f.Cite(r->sent);
       const std::vector<AddressOnFile> book = a_.AddressesBefore(r->sent);
       std::vector<std::string> on_file_names;
-      for (const AddressOnFile& x : book) on_file_names.push_back(x.address);
+      for (const AddressOnFile& x : book) {
+        // An address on file for two parties is named once.
+        if (absl::c_none_of(on_file_names, [&](const std::string& name) {
+              return NormalizeAddress(name) == NormalizeAddress(x.address);
+            })) {
+          on_file_names.push_back(x.address);
+        }
+      }
       std::vector<std::string> missing;
       std::vector<const CaseEvent*> attested;
       for (const std::string& address : r->request().to()) {

@@ -41,13 +41,36 @@ const std::string* NamedRequest(const v1::Event& e) {
   }
 }
 
-// The entry of `book` for `address` (compared normalized), or end().
+// The first entry of `book` for `address` (compared normalized), or end().
 std::vector<AddressOnFile>::iterator FindAddress(
     std::vector<AddressOnFile>& book, std::string_view address) {
   const std::string key = NormalizeAddress(address);
   return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
     return NormalizeAddress(a.address) == key;
   });
+}
+
+// The entry of `book` for `address` given by `party`, or end(). One address
+// can be on file twice: the applicant's own consent and a representative's
+// for the same mailbox are two consents, and withdrawing the representative
+// ends only theirs.
+std::vector<AddressOnFile>::iterator FindConsent(
+    std::vector<AddressOnFile>& book, std::string_view address,
+    v1::Party::Value party) {
+  const std::string key = NormalizeAddress(address);
+  return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
+    return a.party == party && NormalizeAddress(a.address) == key;
+  });
+}
+
+// Puts `entry` on file, in place of the same party's entry for its address.
+void PutOnFile(std::vector<AddressOnFile>& book, AddressOnFile entry) {
+  auto it = FindConsent(book, entry.address, entry.party);
+  if (it != book.end()) {
+    *it = std::move(entry);
+  } else {
+    book.push_back(std::move(entry));
+  }
 }
 
 // One event applied to the addresses on file and the representatives
@@ -58,24 +81,30 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
   switch (e.payload_case()) {
     case v1::Event::kEmailConsentRecorded: {
       const auto& p = e.email_consent_recorded();
-      AddressOnFile entry{p.address(), p.party(), p.basis(), ce.position};
-      auto it = FindAddress(book, p.address());
-      if (it != book.end()) {
-        *it = std::move(entry);
-      } else {
-        book.push_back(std::move(entry));
-      }
+      PutOnFile(book, {p.address(), p.party(), p.basis(), ce.position});
       break;
     }
     case v1::Event::kEmailConsentWithdrawn: {
-      auto it = FindAddress(book, e.email_consent_withdrawn().address());
-      if (it != book.end()) book.erase(it);
+      // The party's consent for the address ends; a withdrawal whose party
+      // matches no consent for the address ends every consent for it, as
+      // the address is what it names.
+      const auto& p = e.email_consent_withdrawn();
+      auto it = FindConsent(book, p.address(), p.party());
+      if (it != book.end()) {
+        book.erase(it);
+      } else {
+        const std::string key = NormalizeAddress(p.address());
+        std::erase_if(book, [&](const AddressOnFile& a) {
+          return NormalizeAddress(a.address) == key;
+        });
+      }
       break;
     }
     case v1::Event::kContactAddressChanged: {
       const auto& p = e.contact_address_changed();
       std::optional<AddressOnFile> carried;
-      auto old = FindAddress(book, p.old_address());
+      auto old = FindConsent(book, p.old_address(), p.party());
+      if (old == book.end()) old = FindAddress(book, p.old_address());
       if (old != book.end()) {
         carried = *old;
         book.erase(old);
@@ -89,17 +118,11 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
         }
       }
       if (!carried.has_value() || p.new_address().empty()) break;
-      AddressOnFile entry{p.new_address(),
-                          p.party() != v1::Party::PARTY_UNSPECIFIED
-                              ? p.party()
-                              : carried->party,
-                          carried->basis, ce.position};
-      auto existing = FindAddress(book, p.new_address());
-      if (existing != book.end()) {
-        *existing = std::move(entry);
-      } else {
-        book.push_back(std::move(entry));
-      }
+      PutOnFile(book,
+                {p.new_address(),
+                 p.party() != v1::Party::PARTY_UNSPECIFIED ? p.party()
+                                                           : carried->party,
+                 carried->basis, ce.position});
       break;
     }
     case v1::Event::kRepresentativeAppointed: {

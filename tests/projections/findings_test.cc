@@ -144,6 +144,50 @@ TEST(ConsentEstablishedTest, PassesForARepresentativeStillAppointed) {
   EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS");
 }
 
+TEST(ConsentEstablishedTest,
+     TheApplicantsConsentOutlivesARepresentativesForOneAddress) {
+  // The applicant's mailbox also given as the representative's (IMM 5476
+  // repeats it): two consents. Withdrawing the representative ends only
+  // theirs, whichever was recorded first; the address was once kept under
+  // the consent recorded last, so one order gave FAIL and the other PASS.
+  for (const bool applicant_first : {true, false}) {
+    CaseBuilder b;
+    b.Opened("2012-05-01T09:00:00Z");
+    if (applicant_first) b.Consent("2012-05-01T09:05:00Z");
+    b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1",
+                                fixture::kApplicant);
+    if (!applicant_first) b.Consent("2012-05-03T09:05:00Z");
+    b.RepresentativeWithdrawn("2012-05-20T09:00:00Z", "R1");
+    b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+    const Findings f = FindingsAt(b, kLater);
+    EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS")
+        << applicant_first;
+    EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS")
+        << applicant_first;
+    EXPECT_THAT(
+        FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message,
+        HasSubstr("(consent #" + std::to_string(applicant_first ? 2 : 4) +
+                  ", the application form)"))
+        << applicant_first;
+  }
+}
+
+TEST(ConsentEstablishedTest,
+     WithdrawingTheApplicantsConsentLeavesTheRepresentatives) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1",
+                              fixture::kApplicant);
+  b.Withdrawn("2012-05-20T09:00:00Z");  // the applicant's
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.RepresentativeWithdrawn("2012-06-02T09:00:00Z", "R1");
+  b.Email("2012-06-03T10:01:00Z", "DOC-2", "2012-07-16T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-2"), "FAIL");
+}
+
 TEST(ConsentEstablishedTest, FailsWhenNoConsentWasRecordedBeforeTheSend) {
   // Consent given only after the send (here a day later) did not cover it,
   // and the message must not claim that none was ever recorded.

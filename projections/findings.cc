@@ -104,9 +104,14 @@ FindingStatus Worse(FindingStatus a, FindingStatus b) {
 
 class RuleEvaluator {
  public:
+  // `judge_refusals` false leaves REFUSAL_SUPPORTED out: the findings a
+  // refusal rests on, judged for the case as it stood (StandingFor).
   RuleEvaluator(const Analysis& a, const DeadlinePolicy& policy,
-                const MessageStored& message_stored)
-      : a_(a), policy_(policy), message_stored_(message_stored) {}
+                const MessageStored& message_stored, bool judge_refusals = true)
+      : a_(a),
+        policy_(policy),
+        message_stored_(message_stored),
+        judge_refusals_(judge_refusals) {}
 
   std::vector<Finding> Run() {
     ConsentEstablished();
@@ -127,7 +132,7 @@ class RuleEvaluator {
     ExtensionRequestDecided();
     RecordedPromptly();
     // Depends on the request-scoped results above.
-    RefusalSupported();
+    if (judge_refusals_) RefusalSupported();
 
     std::vector<Finding> out;
     for (Rule rule : AllRules()) {
@@ -690,6 +695,60 @@ class RuleEvaluator {
     }
   }
 
+  // The findings refusal `d` of `r` rests on, where they differ from the
+  // case's: judged on the events before the reconsideration that reopened
+  // the case after `d` (from then on the refusal no longer stood, and what
+  // came later belongs to the next decision), and, for a refusal after a
+  // reopening, without the notes and refusals on the request from before it
+  // (they grounded the decision reopened) when a note was made since. Empty
+  // when `d` rests on the case's own findings. An audit found a refusal
+  // reported unsupported for an extension request made after it had been
+  // reopened.
+  std::map<Rule, std::vector<Finding>> StandingFor(const CaseEvent* d,
+                                                   const RequestFacts& r) {
+    const std::vector<const CaseEvent*>& events = a_.events();
+    auto reopens = [](const CaseEvent* e) {
+      return e->event.has_reconsideration_decided() &&
+             e->event.reconsideration_decided().outcome() ==
+                 v1::ReconsiderationOutcome::REOPENED;
+    };
+    std::vector<std::string> family;
+    for (const RequestFacts* m : ChainBefore(r, d)) family.push_back(m->id);
+    for (const RequestFacts* m : a_.Resent(r)) family.push_back(m->id);
+    auto on_request = [&](const CaseEvent* e) {
+      const bool note = e->event.has_non_compliance_recorded();
+      if (!note && !IsNonComplianceRefusal(e)) return false;
+      return absl::c_linear_search(
+          family, note ? e->event.non_compliance_recorded().request_id()
+                       : e->event.case_decided().request_id());
+    };
+    const auto at = absl::c_find(events, d);
+    const auto end = std::find_if(at, events.end(), reopens);
+    auto reopened = events.end();
+    for (auto it = events.begin(); it != at; ++it) {
+      if (reopens(*it)) reopened = it;
+    }
+    const bool noted_since =
+        reopened != events.end() &&
+        std::any_of(reopened, at, [&](const CaseEvent* e) {
+          return e->event.has_non_compliance_recorded() && on_request(e);
+        });
+    if (end == events.end() && !noted_since) return {};
+    std::vector<const CaseEvent*> view;
+    for (auto it = events.begin(); it != end; ++it) {
+      if (noted_since && it < reopened && on_request(*it)) continue;
+      view.push_back(*it);
+    }
+    const Analysis as_it_stood(a_, std::move(view), d->occurred_at);
+    std::map<Rule, std::vector<Finding>> findings;
+    for (Finding& x : RuleEvaluator(as_it_stood, policy_, message_stored_,
+                                    /*judge_refusals=*/false)
+                          .Run()) {
+      findings[x.rule].push_back(std::move(x));
+    }
+    return findings;
+  }
+
   // The requests a non-compliance step on `r` taken at `at` (a note, a
   // refusal) answers for: `r` first, then each resend of it, directly or
   // through another resend, sent before `at`. A resend is the same request
@@ -953,8 +1012,10 @@ class RuleEvaluator {
       std::vector<std::string> reasons;
       const std::vector<const RequestFacts*> chain = ChainBefore(*r, d);
       const std::vector<const RequestFacts*> resent = a_.Resent(*r);
+      std::map<Rule, std::vector<Finding>> standing = StandingFor(d, *r);
       for (Rule rule : kDependencies) {
-        for (const Finding& x : by_rule_[rule]) {
+        for (const Finding& x :
+             standing.empty() ? by_rule_[rule] : standing[rule]) {
           if (x.status != FindingStatus::kFail) continue;
           // The resends the refusal answers for are the request too.
           auto member = absl::c_find_if(chain, [&](const RequestFacts* m) {
@@ -1425,6 +1486,7 @@ class RuleEvaluator {
   const Analysis& a_;
   const DeadlinePolicy& policy_;
   const MessageStored& message_stored_;
+  const bool judge_refusals_;
   std::map<Rule, std::vector<Finding>> by_rule_;
 };
 

@@ -173,7 +173,18 @@ Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
                    [](const CaseEvent* a, const CaseEvent* b) {
                      return OccurredBefore(*a, *b);
                    });
+  Index();
+}
 
+Analysis::Analysis(const Analysis& whole, std::vector<const CaseEvent*> events,
+                   absl::Time judged_at)
+    : case_id_(whole.case_id_),
+      judged_at_(judged_at),
+      events_(std::move(events)) {
+  Index();
+}
+
+void Analysis::Index() {
   for (const CaseEvent* ce : events_) {
     const v1::Event& e = ce->event;
     if (e.has_case_opened() && opened_ == nullptr) opened_ = ce;

@@ -63,6 +63,10 @@ struct RequestFacts {
 class Analysis {
  public:
   Analysis(const CaseModel& model, const Evaluation& evaluation);
+  // Part of `whole`'s events (in its order), judged at `judged_at`: the
+  // case as it stood for a refusal that a reconsideration later reopened.
+  Analysis(const Analysis& whole, std::vector<const CaseEvent*> events,
+           absl::Time judged_at);
   Analysis(const Analysis&) = delete;
   Analysis& operator=(const Analysis&) = delete;
 
@@ -119,6 +123,8 @@ class Analysis {
   CaseStatus status() const { return status_; }
 
  private:
+  // Builds the requests, their facts and the case status from events_.
+  void Index();
   // Replays the case status over the events strictly before `at`.
   void ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
                        std::optional<CaseStatus>* decided_status) const;

@@ -864,6 +864,54 @@ TEST(RefusalSupportedTest, FailsWhenDecidedBeforeTheDeadlinePassed) {
               HasSubstr("had not passed"));
 }
 
+// Each refusal is judged on the case as it stood while it did: a
+// reconsideration that reopens the case ends that, and what follows belongs
+// to the next decision (found by an audit: both refusals read FAIL below).
+TEST(RefusalSupportedTest, EachRefusalIsJudgedOnTheCaseAsItStood) {
+  {
+    // A refusal made by the book, reopened; then an extension request left
+    // undecided and a second refusal.
+    CaseBuilder b = KaurCase();  // refusal #6
+    b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+    b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                             v1::ReconsiderationOutcome::REOPENED);
+    b.ExtensionRequested("2012-08-12T09:00:00Z", "DOC-1",
+                         "2012-10-01T23:59:59Z");  // #9
+    b.Refused("2012-08-20T09:00:00Z", "DOC-1");    // #10
+    const std::vector<Finding> f =
+        FindingsOf(FindingsAt(b, kLater), Rule::kRefusalSupported);
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(FindingStatusName(f[0].status), "PASS") << f[0].message;
+    EXPECT_THAT(f[0].message, HasSubstr("(#6)"));
+    EXPECT_EQ(FindingStatusName(f[1].status), "FAIL") << f[1].message;
+    EXPECT_THAT(f[1].message, HasSubstr("(#10) with DOC-1 is not supported: "
+                                        "EXTENSION_REQUEST_DECIDED"));
+  }
+  {
+    // A premature note and refusal, reopened; the deadline extended, a note
+    // after it and a second refusal, which the premature note does not
+    // undermine.
+    CaseBuilder b = RequestSentByTheBook();
+    b.Note("2012-07-01T09:00:00Z", "DOC-1");     // #5, premature
+    b.Refused("2012-07-02T09:00:00Z", "DOC-1");  // #6
+    b.ReconsiderationRequested("2012-07-10T09:00:00Z");
+    b.ReconsiderationDecided("2012-07-12T09:00:00Z",
+                             v1::ReconsiderationOutcome::REOPENED);
+    b.Extended("2012-07-12T10:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
+    b.Note("2012-09-02T09:00:00Z", "DOC-1");     // #10
+    b.Refused("2012-09-03T09:00:00Z", "DOC-1");  // #11
+    const Findings all = FindingsAt(b, kLater);
+    const std::vector<Finding> f = FindingsOf(all, Rule::kRefusalSupported);
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(FindingStatusName(f[0].status), "FAIL") << f[0].message;
+    EXPECT_THAT(f[0].message, HasSubstr("NON_COMPLIANCE_AFTER_DEADLINE"));
+    EXPECT_EQ(FindingStatusName(f[1].status), "PASS") << f[1].message;
+    // The premature note is still a FAIL of its own rule.
+    EXPECT_EQ(StatusOf(all, Rule::kNonComplianceAfterDeadline, "DOC-1"),
+              "FAIL");
+  }
+}
+
 TEST(RefusalSupportedTest, FailsWhenARuleItRestsOnFails) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

@@ -901,7 +901,10 @@ class RuleEvaluator {
         for (const RequestFacts* m : ChainBefore(*r, n)) {
           f.Cite(m->sent);
           const std::string of = OfResend(*r, m);
-          const std::optional<absl::Time> deadline = a_.DeadlineBefore(*m, n);
+          const CaseEvent* extended_by = nullptr;
+          const std::optional<absl::Time> deadline =
+              a_.DeadlineBefore(*m, n, &extended_by);
+          f.Cite(extended_by);
           const CaseEvent* complete = CompleteBefore(*m, n);
           if (!deadline.has_value()) {
             early = true;
@@ -1047,7 +1050,10 @@ class RuleEvaluator {
       for (const RequestFacts* m : ChainBefore(*r, d)) {
         f.Cite(m->sent);
         const std::string of = OfResend(*r, m);
-        const std::optional<absl::Time> deadline = a_.DeadlineBefore(*m, d);
+        const CaseEvent* extended_by = nullptr;
+        const std::optional<absl::Time> deadline =
+            a_.DeadlineBefore(*m, d, &extended_by);
+        f.Cite(extended_by);
         if (!deadline.has_value()) {
           reasons.push_back(
               m == r ? absl::StrCat(id, " set no deadline")
@@ -1390,14 +1396,21 @@ class RuleEvaluator {
       if (r->extension_requests.empty()) continue;
       FindingBuilder f(Rule::kExtensionRequestDecided, r->id);
       f.Cite(r->sent);
+      // The first extension or refusal of one after `xr` and before
+      // `limit`: an extension granted later does not decide a request
+      // refused first (found by an audit).
       auto decision = [&](const CaseEvent* xr,
                           const CaseEvent* limit) -> const CaseEvent* {
+        const CaseEvent* first = nullptr;
         for (const Events* list : {&r->extensions, &r->extension_refusals}) {
-          for (const CaseEvent* e : *list) {
-            if (Between(xr, e, limit)) return e;
+          auto it = absl::c_find_if(
+              *list, [&](const CaseEvent* e) { return Between(xr, e, limit); });
+          if (it != list->end() &&
+              (first == nullptr || OccurredBefore(**it, *first))) {
+            first = *it;
           }
         }
-        return nullptr;
+        return first;
       };
       FindingStatus status = FindingStatus::kPass;
       std::vector<std::string> sentences;

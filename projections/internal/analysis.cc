@@ -331,9 +331,11 @@ std::optional<AddressOnFile> Analysis::OnFileBefore(std::string_view address,
   return std::move(*it);
 }
 
-std::optional<absl::Time> Analysis::DeadlineBefore(const RequestFacts& r,
-                                                   const CaseEvent* at) const {
+std::optional<absl::Time> Analysis::DeadlineBefore(
+    const RequestFacts& r, const CaseEvent* at,
+    const CaseEvent** extended_by) const {
   std::optional<absl::Time> deadline;
+  if (extended_by != nullptr) *extended_by = nullptr;
   if (r.sent == nullptr) return deadline;
   if (r.request().has_deadline()) deadline = ToTime(r.request().deadline());
   for (const CaseEvent* e : r.extensions) {
@@ -341,7 +343,10 @@ std::optional<absl::Time> Analysis::DeadlineBefore(const RequestFacts& r,
     if (e->event.deadline_extended().has_new_deadline()) {
       const absl::Time extended =
           ToTime(e->event.deadline_extended().new_deadline());
-      if (!deadline.has_value() || extended > *deadline) deadline = extended;
+      if (!deadline.has_value() || extended > *deadline) {
+        deadline = extended;
+        if (extended_by != nullptr) *extended_by = e;
+      }
     }
   }
   return deadline;

@@ -103,9 +103,11 @@ class Analysis {
   // The request's deadline after the extensions before `at` (nullptr: all):
   // the latest of the deadline it was sent with and their new deadlines. An
   // "extension" to an earlier date never shortens the time the applicant
-  // was given.
-  std::optional<absl::Time> DeadlineBefore(const RequestFacts& r,
-                                           const CaseEvent* at) const;
+  // was given. `extended_by`, when given, is set to the deadline_extended
+  // that set it, or nullptr when it is the send's.
+  std::optional<absl::Time> DeadlineBefore(
+      const RequestFacts& r, const CaseEvent* at,
+      const CaseEvent** extended_by = nullptr) const;
   // The case_decided in force just before `at` (nullptr: after every event),
   // or nullptr when the case is undecided then.
   const CaseEvent* DecisionBefore(const CaseEvent* at) const;

@@ -731,6 +731,24 @@ CaseBuilder NotedAt(std::string_view note_at) {
   return b;
 }
 
+TEST(NonComplianceAfterDeadlineTest, CitesTheExtensionThatSetTheDeadline) {
+  // The deadline a finding quotes is supported by the event that set it
+  // (found by an audit: the extension was left out).
+  CaseBuilder b = RequestSentByTheBook();                               // #4
+  b.Extended("2012-07-01T09:00:00Z", "DOC-1", "2012-08-16T23:59:59Z");  // #5
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");                              // #6
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");                           // #7
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* note =
+      FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1");
+  ASSERT_NE(note, nullptr);
+  EXPECT_EQ(FindingStatusName(note->status), "FAIL");
+  EXPECT_THAT(note->message, HasSubstr("2012-08-16T23:59:59Z"));
+  EXPECT_THAT(note->positions, ElementsAre(4, 5, 6));
+  EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->positions,
+              ElementsAre(4, 5, 6, 7));
+}
+
 TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
   const Findings f = FindingsAt(NotedAt("2012-07-10T09:00:00Z"), kLater);
   EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
@@ -1432,6 +1450,25 @@ TEST(DeliveryWarningHeededTest, DeliveredNoticeIsNoSign) {
 
 // ---------------------------------------------------------------------------
 // EXTENSION_REQUEST_DECIDED (Lee, 2024 FC 913)
+
+TEST(ExtensionRequestDecidedTest, EachRequestIsDecidedByWhatAnsweredItFirst) {
+  // A request refused, a second one granted: the first was decided by the
+  // refusal, not by the later extension.
+  CaseBuilder b = RequestSentByTheBook();
+  b.ExtensionRequested("2012-06-10T09:00:00Z", "DOC-1",
+                       "2012-08-16T23:59:59Z");         // #5
+  b.ExtensionRefused("2012-06-11T09:00:00Z", "DOC-1");  // #6
+  b.ExtensionRequested("2012-06-20T09:00:00Z", "DOC-1",
+                       "2012-08-01T23:59:59Z");                         // #7
+  b.Extended("2012-06-21T09:00:00Z", "DOC-1", "2012-08-01T23:59:59Z");  // #8
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* x = FindingOf(f, Rule::kExtensionRequestDecided, "DOC-1");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(FindingStatusName(x->status), "PASS");
+  EXPECT_THAT(x->message, HasSubstr("#5 for DOC-1 was decided (#6, refused)"));
+  EXPECT_THAT(x->message, HasSubstr("#7 for DOC-1 was decided (#8, extended)"));
+  EXPECT_THAT(x->positions, ElementsAre(4, 5, 6, 7, 8));
+}
 
 TEST(ExtensionRequestDecidedTest, FailsWhenRefusedWithExtensionUndecided) {
   CaseBuilder b = RequestSentByTheBook();

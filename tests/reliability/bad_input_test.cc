@@ -430,6 +430,19 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: byte 28: '{' after the event's closing '}'; "
        "a line holds one event",
        Line2(R"({"case_id": "E2012-000417"}{"case_id": "E2012-000418"})")},
+      {"lone surrogate", append, 2,
+       "caseledger append: line 2: officer_note_added.text: \"a\xEF\xBF\xBD\" "
+       "holds a \\u escape of half a UTF-16 surrogate pair without its other "
+       "half (shown as U+FFFD), which no text can hold",
+       Line2(Officer(R"("officer_note_added": {"text": "a\ud800"})"))},
+      {"integer in quotes loosely", append, 2,
+       "caseledger append: line 2: evidence_bundle_exported.tree_size: \"+5\" "
+       "is not an integer",
+       Line2(Officer(R"("evidence_bundle_exported": {"tree_size": "+5"})"))},
+      {"number out of range", append, 2,
+       "caseledger append: line 2: evidence_bundle_exported.tree_size: 1e400 "
+       "is beyond the range of a number",
+       Line2(Officer(R"("evidence_bundle_exported": {"tree_size": 1e400})"))},
       {"object in a list", append, 2,
        "caseledger append: line 2: document_request_sent.to[1]: an object is "
        "not a string",

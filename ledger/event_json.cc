@@ -215,10 +215,14 @@ bool IsJsonNumber(std::string_view s) {
 //   in a list, which the parser drops;
 // - a string for a bool or a number in quotes for an enum: the parser reads
 //   "yes", "t" and "1" as true, "no", "f" and "0" as false (any case), and
-//   `"kind": "1"` as OFFICER.
+//   `"kind": "1"` as OFFICER;
+// - an integer in quotes written loosely ("+5" and "05" are 5 to it), and
+//   half a surrogate pair.
 // Run on text that FirstSyntaxProblem has passed, so it trusts the syntax
 // (strict RFC 8259, nested 32 levels at most), before protobuf's parser,
-// whose error paths are less exact. A field is the same under its
+// whose error paths are less exact: it also names an unknown key, a list or
+// an object where one value belongs, and a value of the wrong kind in a list
+// by its index. A field is the same under its
 // proto name and its JSON name (`case_id`, `caseId`), and a key written with
 // escapes is the key it decodes to.
 class LenientInputFinder {

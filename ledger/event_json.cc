@@ -384,10 +384,11 @@ class LenientInputFinder {
         }
       }
       default: {  // a number, true, false or null
-        const std::string token = Scalar();
+        const absl::string_view token = Scalar();
         at_ += token.size();
+        // A copy only for numbers: strtod needs the terminating NUL.
         if ((c == '-' || absl::ascii_isdigit(static_cast<unsigned char>(c))) &&
-            std::isinf(std::strtod(token.c_str(), nullptr))) {
+            std::isinf(std::strtod(std::string(token).c_str(), nullptr))) {
           return absl::StrCat(path, ": ", token,
                               " is beyond the range of a number");
         }
@@ -397,14 +398,14 @@ class LenientInputFinder {
   }
 
   // The number, true, false or null starting at at_.
-  std::string Scalar() const {
+  absl::string_view Scalar() const {
     size_t end = at_;
     while (end < json_.size() &&
            absl::string_view(",}] \t\r\n").find(json_[end]) ==
                absl::string_view::npos) {
       ++end;
     }
-    return std::string(json_.substr(at_, end - at_));
+    return absl::string_view(json_.data() + at_, end - at_);
   }
 
   // The kind of the JSON value that starts with `c`.

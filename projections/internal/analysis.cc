@@ -93,10 +93,9 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
       if (it != book.end()) {
         book.erase(it);
       } else {
-        const std::string key = NormalizeAddress(p.address());
-        std::erase_if(book, [&](const AddressOnFile& a) {
-          return NormalizeAddress(a.address) == key;
-        });
+        while ((it = FindAddress(book, p.address())) != book.end()) {
+          book.erase(it);
+        }
       }
       break;
     }

@@ -3,6 +3,7 @@
 // certified tribunal record's order for judicial review, French accents.
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "projections/bundle/internal/document.h"
@@ -605,6 +607,66 @@ TEST_F(ReportTest, PdfPagesWithCharactersTheFontsLackSaySo) {
                     "plain.pdf") +
             " -");
   EXPECT_THAT(plain, Not(HasSubstr("Boxes showing a code")));
+}
+
+// The record index prints the page each record lands on, which is known only
+// once the report is laid out: layout runs until the numbers are those of
+// the pages drawn, and the pages are drawn from one more build, each as soon
+// as its lines are laid out (holding every page's lines took ~60 KB per
+// event). A table continued on a page repeats its header row there.
+TEST_F(ReportTest, PdfIndexGivesThePagesTheRecordsLandOn) {
+  auto ev = [](int minute, const std::string& payload) {
+    return absl::StrCat(R"({"case_id": "MANY-1", "occurred_at": ")",
+                        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                         absl::FromUnixSeconds(1294653600) +
+                                             absl::Minutes(minute),
+                                         absl::UTCTimeZone()),
+                        R"(", "actor": {"kind": "OFFICER", "id": "o"}, )",
+                        payload, "}\n");
+  };
+  std::string lines = ev(0, R"("case_opened": {"program": "TRV", "office_id": )"
+                            R"("VO", "office_mailbox": "visa@office.example", )"
+                            R"("applicant_country": "CO", "language": "en"})");
+  for (int i = 1; i <= 90; ++i) {
+    // Notes of different lengths, so that records take different heights.
+    lines += ev(i, absl::StrCat(R"("officer_note_added": {"text": "Note )", i,
+                                std::string(1 + (i * 37) % 300, 'x'), "\"}"));
+  }
+  AppendJsonLines(lines);
+  const std::string text =
+      Shell("pdftotext -layout -enc UTF-8 " +
+            PdfFile(Bundle("MANY-1", v1::BundlePurpose::JUDICIAL_REVIEW),
+                    "many.pdf") +
+            " -");
+  const std::regex heading(R"(^\s*Record (\d+) \S+ \d{4}-\d\d-\d\d)");
+  const std::regex index_row(R"(^\s*(\d+)\s+\d{4}-\d\d-\d\d\s.*\s(\d+)\s*$)");
+  const std::regex index_header(R"(No\.\s+Date \(UTC\)\s+Record\s+Page)");
+  std::map<int, int> landed, indexed;
+  int page = 0, index_pages = 0;
+  for (absl::string_view sheet : absl::StrSplit(text, '\f')) {
+    if (absl::StripAsciiWhitespace(sheet).empty()) continue;
+    ++page;
+    bool has_rows = false;
+    for (absl::string_view line : absl::StrSplit(sheet, '\n')) {
+      const std::string l(line);
+      std::smatch m;
+      if (std::regex_search(l, m, heading)) {
+        landed.emplace(std::stoi(m[1].str()), page);
+      } else if (landed.empty() && std::regex_search(l, m, index_row)) {
+        indexed[std::stoi(m[1].str())] = std::stoi(m[2].str());
+        has_rows = true;
+      }
+    }
+    if (has_rows) {
+      ++index_pages;
+      EXPECT_TRUE(std::regex_search(std::string(sheet), index_header))
+          << "page " << page << " continues the index without its header";
+    }
+  }
+  EXPECT_GE(index_pages, 2);
+  EXPECT_EQ(landed.size(), 91u);
+  EXPECT_EQ(indexed, landed);
+  EXPECT_GT(landed.rbegin()->second, landed.begin()->second + 5);
 }
 
 TEST_F(ReportTest, MissingFontsAreAClearError) {

@@ -19,6 +19,7 @@
 #include <pango/pangocairo.h>
 #include <pango/pangofc-fontmap.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <iterator>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -226,7 +228,10 @@ struct Atom {
   std::string anchor;
   int outline_level = -1;  // 0 or 1 for a PDF outline entry
   std::string outline_text;
-  int repeat_header = -1;  // atom to draw first when this one opens a page
+  // When above 0: the atom this many before, a table's header row, is drawn
+  // first when this one opens a page. Relative, so that a block's atoms do
+  // not depend on where the block stands.
+  int header_back = 0;
   // Holds characters the fonts lack, drawn as boxes with their code: the
   // page says so, or a reader of the paper copy could not tell.
   bool missing_glyphs = false;
@@ -240,14 +245,71 @@ struct Placement {
 };
 using Pages = std::vector<std::vector<Placement>>;
 
+// Makes the atoms of a document, in order, and hands each to `take` as soon
+// as it is made, so that a caller can let its layouts go.
 class Builder {
  public:
-  Builder(Fonts& fonts, const std::map<std::string, int>& pages_of)
-      : fonts_(fonts), pages_of_(pages_of) {}
+  Builder(Fonts& fonts, const std::map<std::string, int>& pages_of,
+          std::function<void(Atom)> take)
+      : fonts_(fonts), pages_of_(pages_of), take_(std::move(take)) {}
 
-  std::vector<Atom> Build(const Document& doc) {
+  void Build(const Document& doc) {
     for (const Block& b : doc.blocks) Add(b);
-    return std::move(atoms_);
+  }
+
+  void Add(const Block& b) {
+    switch (b.kind) {
+      case Block::Kind::kTitle:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 17", kBodyWidth), 0, 0,
+                 0x111111, b, -1);
+        break;
+      case Block::Kind::kHeading:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 13", kBodyWidth), 0,
+                 16, 0x111111, b, 0, 0xffffffff, true);
+        break;
+      case Block::Kind::kSubheading:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 10", kBodyWidth), 0,
+                 10, 0x111111, b, b.anchor.empty() ? -1 : 1, 0xffffffff, true);
+        break;
+      case Block::Kind::kParagraph:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans 9", kBodyWidth), 0, 4,
+                 0x222222, b, -1);
+        break;
+      case Block::Kind::kNote:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans 7.5", kBodyWidth), 0, 3,
+                 0x555555, b, -1);
+        break;
+      case Block::Kind::kField: {
+        LayoutPtr layout = fonts_.Layout(absl::StrCat(b.label, ": ", b.text),
+                                         "DejaVu Sans 9", kBodyWidth);
+        PangoAttrList* attrs = pango_attr_list_new();
+        PangoAttribute* bold = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
+        bold->start_index = 0;
+        bold->end_index = static_cast<guint>(CleanText(b.label).size() + 1);
+        pango_attr_list_insert(attrs, bold);
+        pango_layout_set_attributes(layout.get(), attrs);
+        pango_attr_list_unref(attrs);
+        AddLines(layout, 0, 2, 0x222222, b, -1);
+        break;
+      }
+      case Block::Kind::kPre:
+        AddLines(fonts_.Layout(b.text, "DejaVu Sans Mono 7", kBodyWidth - 8,
+                               /*wrap_anywhere=*/true),
+                 4, 4, 0x222222, b, -1, 0xf4f4f4);
+        break;
+      case Block::Kind::kTable:
+        AddTable(b);
+        break;
+      case Block::Kind::kChart:
+        AddChart(b);
+        break;
+      case Block::Kind::kPageBreak: {
+        Atom a;
+        a.page_break = true;
+        Take(std::move(a));
+        break;
+      }
+    }
   }
 
  private:
@@ -289,7 +351,7 @@ class Builder {
         cairo_move_to(cr, kMarginX + indent + lx, kMarginTop + y + base);
         pango_cairo_show_layout_line(cr, line);
       };
-      atoms_.push_back(std::move(a));
+      Take(std::move(a));
       first = false;
     } while (pango_layout_iter_next_line(it));
     pango_layout_iter_free(it);
@@ -386,16 +448,15 @@ class Builder {
     for (const std::string& c : t.columns) titles.push_back(Cell{c});
     Atom header = row_atom(titles, true);
     header.space_before = 4;
-    header.keep_with_next = true;
+    header.keep_with_next = !t.rows.empty();
     header.anchor = b.anchor;
-    const int header_index = static_cast<int>(atoms_.size());
-    atoms_.push_back(std::move(header));
+    Take(std::move(header));
+    int back = 0;
     for (const std::vector<Cell>& row : t.rows) {
       Atom a = row_atom(row, false);
-      a.repeat_header = header_index;
-      atoms_.push_back(std::move(a));
+      a.header_back = ++back;
+      Take(std::move(a));
     }
-    if (!atoms_.empty()) atoms_.back().keep_with_next = false;
   }
 
   void AddChart(const Block& b) {
@@ -484,68 +545,23 @@ class Builder {
       }
       cairo_restore(cr);
     };
-    atoms_.push_back(std::move(a));
+    Take(std::move(a));
   }
 
-  void Add(const Block& b) {
-    switch (b.kind) {
-      case Block::Kind::kTitle:
-        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 17", kBodyWidth), 0, 0,
-                 0x111111, b, -1);
-        break;
-      case Block::Kind::kHeading:
-        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 13", kBodyWidth), 0,
-                 16, 0x111111, b, 0, 0xffffffff, true);
-        break;
-      case Block::Kind::kSubheading:
-        AddLines(fonts_.Layout(b.text, "DejaVu Sans Bold 10", kBodyWidth), 0,
-                 10, 0x111111, b, b.anchor.empty() ? -1 : 1, 0xffffffff, true);
-        break;
-      case Block::Kind::kParagraph:
-        AddLines(fonts_.Layout(b.text, "DejaVu Sans 9", kBodyWidth), 0, 4,
-                 0x222222, b, -1);
-        break;
-      case Block::Kind::kNote:
-        AddLines(fonts_.Layout(b.text, "DejaVu Sans 7.5", kBodyWidth), 0, 3,
-                 0x555555, b, -1);
-        break;
-      case Block::Kind::kField: {
-        LayoutPtr layout = fonts_.Layout(absl::StrCat(b.label, ": ", b.text),
-                                         "DejaVu Sans 9", kBodyWidth);
-        PangoAttrList* attrs = pango_attr_list_new();
-        PangoAttribute* bold = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
-        bold->start_index = 0;
-        bold->end_index = static_cast<guint>(CleanText(b.label).size() + 1);
-        pango_attr_list_insert(attrs, bold);
-        pango_layout_set_attributes(layout.get(), attrs);
-        pango_attr_list_unref(attrs);
-        AddLines(layout, 0, 2, 0x222222, b, -1);
-        break;
-      }
-      case Block::Kind::kPre:
-        AddLines(fonts_.Layout(b.text, "DejaVu Sans Mono 7", kBodyWidth - 8,
-                               /*wrap_anywhere=*/true),
-                 4, 4, 0x222222, b, -1, 0xf4f4f4);
-        break;
-      case Block::Kind::kTable:
-        AddTable(b);
-        break;
-      case Block::Kind::kChart:
-        AddChart(b);
-        break;
-      case Block::Kind::kPageBreak: {
-        Atom a;
-        a.page_break = true;
-        atoms_.push_back(std::move(a));
-        break;
-      }
-    }
-  }
+  void Take(Atom a) { take_(std::move(a)); }
 
   Fonts& fonts_;
   const std::map<std::string, int>& pages_of_;
-  std::vector<Atom> atoms_;
+  std::function<void(Atom)> take_;
 };
+
+bool PrintsPageNumbers(const Block& b) {
+  return b.kind == Block::Kind::kTable &&
+         absl::c_any_of(b.table.rows, [](const std::vector<Cell>& row) {
+           return absl::c_any_of(
+               row, [](const Cell& c) { return !c.page_of.empty(); });
+         });
+}
 
 // Flows atoms onto pages; fills `pages_of` with the 1-based page of each
 // anchor.
@@ -573,9 +589,10 @@ Pages Paginate(const std::vector<Atom>& atoms,
     }
     if (y > 0 && y + need > kBodyHeight) {
       new_page();
-      if (a.repeat_header >= 0) {
-        pages.back().push_back({static_cast<size_t>(a.repeat_header), 0});
-        y = atoms[a.repeat_header].height;
+      if (a.header_back > 0) {
+        const size_t header = i - a.header_back;
+        pages.back().push_back({header, 0});
+        y = atoms[header].height;
       }
     }
     if (y > 0) y += a.space_before;
@@ -588,6 +605,131 @@ Pages Paginate(const std::vector<Atom>& atoms,
   if (pages.size() > 1 && pages.back().empty()) pages.pop_back();
   return pages;
 }
+
+// Draws each page as soon as the atoms it holds are made, and lets an atom
+// go after the last page it is drawn on, so that a render holds the layouts
+// of about one page (holding every page's took ~60 KB per event: 1.2 GB for
+// a case of 20,000 events). The atoms must be those of the build that
+// `pages` was paginated from, in the same order.
+class PageDrawer {
+ public:
+  PageDrawer(Fonts& fonts, const Document& doc,
+             const std::vector<Atom>& measured, const Pages& pages,
+             cairo_surface_t* surface, cairo_t* cr)
+      : fonts_(fonts),
+        doc_(doc),
+        measured_(measured),
+        pages_(pages),
+        surface_(surface),
+        cr_(cr),
+        needs_(pages.size(), 0),
+        last_page_(measured.size(), -1) {
+    for (size_t p = 0; p < pages.size(); ++p) {
+      for (const Placement& placed : pages[p]) {
+        needs_[p] = std::max(needs_[p], placed.atom + 1);
+        last_page_[placed.atom] = static_cast<int>(p);
+      }
+    }
+  }
+
+  void Take(Atom a) {
+    const size_t i = taken_++;
+    if (!status_.ok()) return;
+    // The build is deterministic; were it not, the pages would cut atoms.
+    if (i >= measured_.size() || a.height != measured_[i].height) {
+      status_ = absl::InternalError(absl::StrCat(
+          "the report's layout changed between passes at piece ", i + 1));
+      return;
+    }
+    if (last_page_[i] >= next_page_) window_.emplace(i, std::move(a));
+    while (next_page_ < static_cast<int>(pages_.size()) &&
+           needs_[next_page_] <= taken_) {
+      DrawPage(next_page_++);
+      std::erase_if(window_, [&](const auto& held) {
+        return last_page_[held.first] < next_page_;
+      });
+    }
+  }
+
+  // Draws what is left (an empty document's one page).
+  absl::Status Finish() {
+    if (status_.ok() && taken_ != measured_.size()) {
+      status_ =
+          absl::InternalError(absl::StrCat("the report's layout made ", taken_,
+                                           " pieces, then ", measured_.size()));
+    }
+    if (!status_.ok()) return status_;
+    while (next_page_ < static_cast<int>(pages_.size())) {
+      DrawPage(next_page_++);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void DrawPage(int p) {
+    cairo_t* cr = cr_;
+    const int total = static_cast<int>(pages_.size());
+    // Running head and page number.
+    LayoutPtr head =
+        fonts_.Layout(doc_.running_head, "DejaVu Sans 7", kBodyWidth);
+    SetColor(cr, 0x666666);
+    cairo_move_to(cr, kMarginX, 30);
+    pango_cairo_show_layout(cr, head.get());
+    cairo_set_line_width(cr, 0.5);
+    SetColor(cr, 0xbbbbbb);
+    cairo_move_to(cr, kMarginX, 44);
+    cairo_line_to(cr, kPageWidth - kMarginX, 44);
+    cairo_stroke(cr);
+    LayoutPtr number = fonts_.Layout(
+        absl::StrCat("Page ", p + 1, " of ", total), "DejaVu Sans 8", 0);
+    SetColor(cr, 0x333333);
+    cairo_move_to(cr, (kPageWidth - Width(number.get())) / 2, kPageHeight - 36);
+    pango_cairo_show_layout(cr, number.get());
+
+    if (absl::c_any_of(pages_[p], [&](const Placement& placed) {
+          return measured_[placed.atom].missing_glyphs;
+        })) {
+      LayoutPtr note = fonts_.Layout(
+          "Boxes showing a code stand for characters this PDF's fonts lack; "
+          "report.html and events.json hold the text as entered.",
+          "DejaVu Sans Oblique 6.5", kBodyWidth);
+      SetColor(cr, 0x666666);
+      cairo_move_to(cr, kMarginX, kPageHeight - kMarginBottom + 6);
+      pango_cairo_show_layout(cr, note.get());
+    }
+    for (const Placement& placed : pages_[p]) {
+      const Atom& a = window_.at(placed.atom);
+      if (a.outline_level >= 0 && !a.outline_text.empty()) {
+        const std::string link = absl::StrFormat(
+            "page=%d pos=[%.2f %.2f]", p + 1, kMarginX, kMarginTop + placed.y);
+        const std::string text = CleanText(a.outline_text);
+        int id = cairo_pdf_surface_add_outline(
+            surface_,
+            a.outline_level == 0 ? CAIRO_PDF_OUTLINE_ROOT : outline_parent_,
+            text.c_str(), link.c_str(),
+            static_cast<cairo_pdf_outline_flags_t>(0));
+        if (a.outline_level == 0) outline_parent_ = id;
+      }
+      a.draw(cr, placed.y);
+    }
+    cairo_show_page(cr);
+  }
+
+  Fonts& fonts_;
+  const Document& doc_;
+  const std::vector<Atom>& measured_;
+  const Pages& pages_;
+  cairo_surface_t* surface_;
+  cairo_t* cr_;
+  // Atoms page p needs made before it is drawn; the last page of each atom.
+  std::vector<size_t> needs_;
+  std::vector<int> last_page_;
+  std::map<size_t, Atom> window_;
+  size_t taken_ = 0;
+  int next_page_ = 0;
+  int outline_parent_ = CAIRO_PDF_OUTLINE_ROOT;
+  absl::Status status_;
+};
 
 cairo_status_t Append(void* closure, const unsigned char* data,
                       unsigned int length) {
@@ -609,21 +751,35 @@ absl::StatusOr<std::string> RenderPdf(const Document& doc,
   if (!fonts_or.ok()) return fonts_or.status();
   Fonts& fonts = **fonts_or;
 
-  // Lay out until the record index shows the pages the records land on.
+  // Lay out until the record index shows the pages the records land on,
+  // keeping of each pass only what pagination needs. Only the blocks that
+  // print page numbers are laid out again in later passes; the pages are
+  // drawn from one more build, with the page numbers of the last pass.
   std::map<std::string, int> pages_of;
-  std::vector<Atom> atoms;
+  std::vector<std::vector<Atom>> by_block(doc.blocks.size());
+  std::vector<Atom> measured;
   Pages pages;
   for (int pass = 0; pass < 4; ++pass) {
-    // The last pass's layouts go first: held while the next pass builds its
-    // own, they doubled the peak memory of an export (two thirds of it were
-    // Pango's glyph strings).
-    atoms = {};
-    atoms = Builder(fonts, pages_of).Build(doc);
+    std::vector<Atom>* into = nullptr;
+    Builder builder(fonts, pages_of, [&](Atom a) {
+      a.draw = nullptr;
+      into->push_back(std::move(a));
+    });
+    measured.clear();
+    for (size_t b = 0; b < doc.blocks.size(); ++b) {
+      if (pass == 0 || PrintsPageNumbers(doc.blocks[b])) {
+        into = &by_block[b];
+        into->clear();
+        builder.Add(doc.blocks[b]);
+      }
+      measured.insert(measured.end(), by_block[b].begin(), by_block[b].end());
+    }
     std::map<std::string, int> landed;
-    pages = Paginate(atoms, &landed);
-    if (landed == pages_of) break;
+    pages = Paginate(measured, &landed);
+    if (landed == pages_of || pass == 3) break;
     pages_of = std::move(landed);
   }
+  by_block = {};
 
   std::string out;
   cairo_surface_t* surface = cairo_pdf_surface_create_for_stream(
@@ -646,58 +802,16 @@ absl::StatusOr<std::string> RenderPdf(const Document& doc,
                                  date.c_str());
   cairo_t* cr = cairo_create(surface);
 
-  const int total = static_cast<int>(pages.size());
-  int outline_parent = CAIRO_PDF_OUTLINE_ROOT;
-  for (int p = 0; p < total; ++p) {
-    // Running head and page number.
-    LayoutPtr head =
-        fonts.Layout(doc.running_head, "DejaVu Sans 7", kBodyWidth);
-    SetColor(cr, 0x666666);
-    cairo_move_to(cr, kMarginX, 30);
-    pango_cairo_show_layout(cr, head.get());
-    cairo_set_line_width(cr, 0.5);
-    SetColor(cr, 0xbbbbbb);
-    cairo_move_to(cr, kMarginX, 44);
-    cairo_line_to(cr, kPageWidth - kMarginX, 44);
-    cairo_stroke(cr);
-    LayoutPtr number = fonts.Layout(absl::StrCat("Page ", p + 1, " of ", total),
-                                    "DejaVu Sans 8", 0);
-    SetColor(cr, 0x333333);
-    cairo_move_to(cr, (kPageWidth - Width(number.get())) / 2, kPageHeight - 36);
-    pango_cairo_show_layout(cr, number.get());
-
-    if (absl::c_any_of(pages[p], [&](const Placement& placed) {
-          return atoms[placed.atom].missing_glyphs;
-        })) {
-      LayoutPtr note = fonts.Layout(
-          "Boxes showing a code stand for characters this PDF's fonts lack; "
-          "report.html and events.json hold the text as entered.",
-          "DejaVu Sans Oblique 6.5", kBodyWidth);
-      SetColor(cr, 0x666666);
-      cairo_move_to(cr, kMarginX, kPageHeight - kMarginBottom + 6);
-      pango_cairo_show_layout(cr, note.get());
-    }
-    for (const Placement& placed : pages[p]) {
-      const Atom& a = atoms[placed.atom];
-      if (a.outline_level >= 0 && !a.outline_text.empty()) {
-        const std::string link = absl::StrFormat(
-            "page=%d pos=[%.2f %.2f]", p + 1, kMarginX, kMarginTop + placed.y);
-        const std::string text = CleanText(a.outline_text);
-        int id = cairo_pdf_surface_add_outline(
-            surface,
-            a.outline_level == 0 ? CAIRO_PDF_OUTLINE_ROOT : outline_parent,
-            text.c_str(), link.c_str(),
-            static_cast<cairo_pdf_outline_flags_t>(0));
-        if (a.outline_level == 0) outline_parent = id;
-      }
-      a.draw(cr, placed.y);
-    }
-    cairo_show_page(cr);
-  }
+  PageDrawer drawer(fonts, doc, measured, pages, surface, cr);
+  Builder(fonts, pages_of, [&](Atom a) {
+    drawer.Take(std::move(a));
+  }).Build(doc);
+  const absl::Status drawn = drawer.Finish();
   cairo_destroy(cr);
   cairo_surface_finish(surface);
   const cairo_status_t status = cairo_surface_status(surface);
   cairo_surface_destroy(surface);
+  if (!drawn.ok()) return drawn;
   if (status != CAIRO_STATUS_SUCCESS) {
     return absl::InternalError(
         absl::StrCat("cairo: ", cairo_status_to_string(status)));

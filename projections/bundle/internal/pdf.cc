@@ -555,6 +555,8 @@ class Builder {
   std::function<void(Atom)> take_;
 };
 
+// Whether `b` prints the pages anchors land on, which can change from one
+// layout pass to the next.
 bool PrintsPageNumbers(const Block& b) {
   return b.kind == Block::Kind::kTable &&
          absl::c_any_of(b.table.rows, [](const std::vector<Cell>& row) {
@@ -654,9 +656,9 @@ class PageDrawer {
   // Draws what is left (an empty document's one page).
   absl::Status Finish() {
     if (status_.ok() && taken_ != measured_.size()) {
-      status_ =
-          absl::InternalError(absl::StrCat("the report's layout made ", taken_,
-                                           " pieces, then ", measured_.size()));
+      status_ = absl::InternalError(
+          absl::StrCat("the report's layout made ", measured_.size(),
+                       " pieces when measured and ", taken_, " when drawn"));
     }
     if (!status_.ok()) return status_;
     while (next_page_ < static_cast<int>(pages_.size())) {

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -425,6 +426,17 @@ int WithOutputChecked(Io& io, const std::string& verb, int code) {
   return code == kExitOk ? kExitInternal : code;
 }
 
+// Whether `word` is `--NAME` or `--NAME=VALUE` for a flag some verb takes.
+bool IsAVerbsFlag(const std::vector<Verb>& verbs, std::string_view word) {
+  if (!word.starts_with("--")) return false;
+  const std::string_view name = word.substr(2, word.find('=') - 2);
+  if (name == "db") return true;
+  return absl::c_any_of(verbs, [&](const Verb& verb) {
+    return absl::c_any_of(verb.spec.flags,
+                          [&](const auto& flag) { return flag.name == name; });
+  });
+}
+
 }  // namespace
 
 int Main(const std::vector<std::string>& all_argv, Io& io) {
@@ -472,6 +484,16 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
                          ? RunRemote(remote, verb.spec.name, *args, io)
                          : verb.run(*args, io);
     return WithOutputChecked(io, verb.spec.name, code);
+  }
+  if (IsAVerbsFlag(verbs, argv[0])) {
+    // `caseledger --db DIR state` read as a verb named "--db" said nothing
+    // of where the flag belongs.
+    io.err << "caseledger: " << ForTerminal(argv[0])
+           << " comes after the verb (caseledger VERB " << ForTerminal(argv[0])
+           << " ...); before it come only the client flags --server, "
+              "--token-file, --tls-ca, --tls-cert and --tls-key "
+              "(caseledger --help)\n";
+    return kExitUsage;
   }
   io.err << "caseledger: unknown verb '" << ForTerminal(argv[0])
          << "' (caseledger --help lists them)\n";

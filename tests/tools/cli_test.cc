@@ -161,6 +161,24 @@ TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(Cli("read").code, 2);               // no --db
 }
 
+// A verb's flag given before the verb was refused as "unknown verb '--db'"
+// (found by an audit of the docs); the error now says where it belongs. A
+// word that is no verb's flag is still an unknown verb.
+TEST_F(CliTest, AVerbsFlagBeforeTheVerbSaysWhereItBelongs) {
+  for (const std::string& flag :
+       std::vector<std::string>{"--db " + Db(), "--db=" + Db(), "--case X",
+                                "--server 127.0.0.1:1 --db x"}) {
+    CliRun r = Cli(flag + " state");
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_THAT(r.err, HasSubstr(" comes after the verb (caseledger VERB --"))
+        << flag;
+    EXPECT_THAT(r.err, Not(HasSubstr("unknown verb"))) << flag;
+  }
+  CliRun r = Cli("--version");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown verb '--version'"));
+}
+
 // An error quoting input as it came (a case id, a verb) must not hand the
 // terminal an escape sequence or a bidirectional override: a case id from
 // an applicant's portal could recolour or retitle the operator's terminal,

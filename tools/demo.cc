@@ -138,8 +138,7 @@ int RunDemo(const Args& args, Io& io) {
   for (auto& l : *lines) events.push_back(std::move(l.event));
   auto appended = (*ledger)->Append(events, ExpectedVersion::NoStream());
   if (!appended.ok()) return Fail(io, "demo", appended.status());
-  io.out << "appended " << appended->events.size() << " events; ledger size "
-         << appended->tree_size << "\n";
+  io.out << AppendResultOutput(*appended, /*json=*/false);
 
   if (auto indexed = projections::DeadlineIndex::CatchUp(**ledger);
       !indexed.ok()) {

@@ -1347,6 +1347,9 @@ TEST_F(CliTest, DemoRecordsARealisticCase) {
   EXPECT_THAT(r.out, HasSubstr("DOC-1 emailed to"));
   EXPECT_THAT(r.out, HasSubstr("Delivery of DOC-1 to"));
   EXPECT_THAT(r.out, HasSubstr("BOUNCE_FOLLOWED_UP"));
+  // Its append prints what `append` prints.
+  EXPECT_THAT(r.out, HasSubstr("\nappended 9 events; positions 1..9; ledger "
+                               "size 9\n"));
   EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
   CliRun again = Cli("demo --db " + Db());
   EXPECT_NE(again.code, 0);  // never over an existing ledger

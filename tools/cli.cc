@@ -477,6 +477,14 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       io.err << "caseledger " << verb.spec.name
              << ": --db is not used: " << verb.spec.opens_no_ledger << "\n";
     }
+    // "has no client mode: run it where the ledger is" misled for a verb
+    // that reads no ledger anywhere.
+    if (remote.active() && !verb.spec.opens_no_ledger.empty()) {
+      return UsageError(
+          io, verb.spec.name,
+          absl::StrCat("reads no ledger, so it runs without --server: ",
+                       verb.spec.opens_no_ledger));
+    }
     if (absl::Status space = CheckAddressSpace(); !space.ok()) {
       return Fail(io, verb.spec.name, space);
     }

@@ -179,6 +179,24 @@ TEST_F(CliTest, AVerbsFlagBeforeTheVerbSaysWhereItBelongs) {
   EXPECT_THAT(r.err, HasSubstr("unknown verb '--version'"));
 }
 
+// `token` and `verify-bundle` read no ledger: with --server they said "has
+// no client mode: run it where the ledger is" (found by an audit of the
+// docs), sending the user to a ledger they do not need.
+TEST_F(CliTest, AVerbThatReadsNoLedgerSaysItRunsWithoutServer) {
+  const std::string server = "--server 127.0.0.1:1 --token-file /dev/null ";
+  CliRun r = Cli(server + "token --role reader --name x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("caseledger token: reads no ledger, so it runs "
+                               "without --server"));
+  r = Cli(server + "verify-bundle b.zip --pubkey k");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("caseledger verify-bundle: reads no ledger"));
+  r = Cli(server + "verify");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("has no client mode: run it where the ledger "
+                               "is"));
+}
+
 // An error quoting input as it came (a case id, a verb) must not hand the
 // terminal an escape sequence or a bidirectional override: a case id from
 // an applicant's portal could recolour or retitle the operator's terminal,

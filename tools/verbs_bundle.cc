@@ -111,7 +111,8 @@ std::vector<Verb> BundleVerbs() {
   return {
       {{"export",
         "export --db DIR --case C --purpose P --out FILE.zip [--tree-size N] "
-        "[--since-checkpoint FILE]",
+        "[--since-checkpoint FILE] [--policy FILE] [--as-of T] [--known-at T] "
+        "[--include-after-decision] [--requested-by NAME]",
         "Write the evidence bundle of one case: a deterministic ZIP with the "
         "case's\nstored events, an inclusion proof of each against a signed "
         "checkpoint, the\nstored messages, state, deadlines, findings and a "

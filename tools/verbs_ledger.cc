@@ -179,7 +179,8 @@ std::vector<Verb> LedgerVerbs() {
         1 << 20},
        Attach},
       {{"append",
-        "append --db DIR FILE|- [--expected-version N|any|no-stream|exists]",
+        "append --db DIR FILE|- [--expected-version N|any|no-stream|exists] "
+        "[--format json|text]",
         "Append JSON Lines events atomically: all of the file or nothing.\n"
         "Events already stored with identical content are skipped; an "
         "event_id reused\nwith other content is a conflict (exit 3). A stop "

@@ -260,8 +260,8 @@ std::vector<Verb> ServiceVerbs() {
   return {
       {{"serve",
         "serve --db DIR --tokens FILE [--listen HOST:PORT] [--backup-dir DIR] "
-        "[--tls-cert F "
-        "--tls-key F [--client-ca F]]",
+        "[--tls-cert F --tls-key F [--client-ca F]] [--access-log FILE] "
+        "[--grace SECONDS] [--index-every SECONDS]",
         "Run the network service (gRPC caseledger.v1.Ledger and the standard "
         "health\nservice) until SIGTERM or SIGINT; prints 'listening on "
         "HOST:PORT' once ready.\nOn a stop signal: no new calls, calls in "

@@ -1,11 +1,17 @@
 #include "tools/server/server.h"
 
 #include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpc/grpc.h"
+#include "grpc/support/log.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -14,6 +20,75 @@
 
 namespace caseledger::server {
 namespace {
+
+// gRPC tells why a port could not be bound in a raw log line on stderr
+// ("E1204 ... chttp2_server.cc:1045] UNKNOWN:No address added ...
+// os_error:\"Address already in use\"..."), before Start can say it in the
+// program's words. While a server is built, what gRPC logs is held: a
+// start that failed for a reason of the system quotes it and drops the
+// lines; otherwise they are passed on as gRPC would have logged them.
+struct HeldLine {
+  std::string file;
+  int line;
+  gpr_log_severity severity;
+  std::string message;
+};
+absl::Mutex held_mu(absl::kConstInit);
+std::vector<HeldLine>& Held() ABSL_EXCLUSIVE_LOCKS_REQUIRED(held_mu) {
+  static auto* held = new std::vector<HeldLine>;
+  return *held;
+}
+
+void HoldGrpcLog(gpr_log_func_args* args) {
+  absl::MutexLock lock(&held_mu);
+  Held().push_back({args->file == nullptr ? "" : args->file, args->line,
+                    args->severity,
+                    args->message == nullptr ? "" : args->message});
+}
+
+class GrpcLogHeld {
+ public:
+  GrpcLogHeld() : one_start_at_a_time_(&start_mu_) {
+    gpr_set_log_function(&HoldGrpcLog);
+  }
+  ~GrpcLogHeld() {
+    gpr_set_log_function(nullptr);  // gRPC's own
+    std::vector<HeldLine> lines;
+    {
+      absl::MutexLock lock(&held_mu);
+      lines.swap(Held());
+    }
+    if (dropped_) return;
+    for (const HeldLine& l : lines) {
+      gpr_log_message(l.file.c_str(), l.line, l.severity, l.message.c_str());
+    }
+  }
+
+  // The system's reason for the last failure gRPC logged, as it quotes it
+  // (os_error:"Address already in use"), and the held lines are dropped:
+  // the caller says what they said. Empty, and the lines kept for gRPC to
+  // log, when it quoted none.
+  std::string TakeReason() {
+    absl::MutexLock lock(&held_mu);
+    constexpr std::string_view kKey = "os_error:\"";
+    for (auto it = Held().rbegin(); it != Held().rend(); ++it) {
+      const size_t at = it->message.rfind(kKey);
+      if (at == std::string::npos) continue;
+      const size_t from = at + kKey.size();
+      const size_t to = it->message.find('"', from);
+      if (to == std::string::npos) continue;
+      dropped_ = true;
+      return it->message.substr(from, to - from);
+    }
+    return "";
+  }
+
+ private:
+  static absl::Mutex start_mu_;
+  absl::MutexLock one_start_at_a_time_;
+  bool dropped_ = false;
+};
+absl::Mutex GrpcLogHeld::start_mu_(absl::kConstInit);
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(
     const ServerOptions& options) {
@@ -122,6 +197,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       };
   server->service_ = std::make_unique<LedgerService>(options.service);
 
+  GrpcLogHeld grpc_log;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, Credentials(options), &port);
@@ -147,10 +223,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     }
   }
   if (server->server_ == nullptr || port == 0) {
+    constexpr char kWhy[] =
+        "the port is taken, or the host is not one of this machine's "
+        "addresses";
+    const std::string reason = grpc_log.TakeReason();
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
-                     ": the port is taken, or the host is not one of this "
-                     "machine's addresses"));
+        reason.empty()
+            ? absl::StrCat("cannot listen on ", options.listen, ": ", kWhy)
+            : absl::StrCat("cannot listen on ", options.listen, ": ", reason,
+                           " (", kWhy, ")"));
   }
   server->port_ = port;
   // CheckListenOptions made sure of the colon.

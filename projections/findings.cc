@@ -1097,8 +1097,10 @@ class RuleEvaluator {
   }
 
   void TransferNoticeGiven() {
+    const CaseEvent* previous = nullptr;  // the transfer before `t`
     for (const CaseEvent* t : a_.events()) {
       if (!t->event.has_case_transferred()) continue;
+      const CaseEvent* earlier = std::exchange(previous, t);
       const auto& transfer = t->event.case_transferred();
       FindingBuilder f(Rule::kTransferNoticeGiven, "");
       f.Cite(t);
@@ -1116,9 +1118,15 @@ class RuleEvaluator {
         if (!n->event.has_transfer_notice_sent()) continue;
         const auto& notice = n->event.transfer_notice_sent();
         if (!notice.new_office_id().empty() &&
-            !transfer.to_office_id().empty() &&
-            notice.new_office_id() != transfer.to_office_id()) {
-          continue;  // about another transfer
+            !transfer.to_office_id().empty()) {
+          if (notice.new_office_id() != transfer.to_office_id()) {
+            continue;  // about another transfer
+          }
+        } else if (earlier != nullptr && !OccurredBefore(*earlier, *n)) {
+          // Naming no office, it announced the transfer it preceded: a
+          // bundle would otherwise say that the CPC3 mailbox, copied for
+          // a first transfer, was the new office's of a second to CPC4.
+          continue;
         }
         bool to_applicant = false;
         for (const std::string& address : notice.to()) {

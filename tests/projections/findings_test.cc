@@ -1164,6 +1164,34 @@ TEST(TransferNoticeGivenTest, FailsWhenNewOfficeNotInCopy) {
               HasSubstr("did not copy the new office's mailbox"));
 }
 
+// A notice naming no office announced the transfer it preceded, not a later
+// one: it passed a second transfer to another office, and the finding said
+// the first office's mailbox, copied, was the new office's (found by an
+// audit of docs/findings.md).
+TEST(TransferNoticeGivenTest,
+     ANoticeNamingNoOfficeAnnouncesOnlyTheNextTransfer) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  auto* notice = b.At("2012-05-02T09:00:00Z").mutable_transfer_notice_sent();
+  notice->add_to(fixture::kApplicant);
+  notice->add_cc("cpc3@office.example");
+  notice->set_from_mailbox(fixture::kOfficeMailbox);
+  notice->set_new_office_mailbox("cpc3@office.example");
+  auto* first = b.At("2012-05-03T09:00:00Z").mutable_case_transferred();
+  first->set_from_office_id("VO-DELHI");
+  first->set_to_office_id("CPC3");
+  auto* second = b.At("2012-05-04T09:00:00Z").mutable_case_transferred();
+  second->set_from_office_id("CPC3");
+  second->set_to_office_id("CPC4");
+  const std::vector<Finding> f =
+      FindingsOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(FindingStatusName(f[0].status), "PASS") << f[0].message;
+  EXPECT_EQ(FindingStatusName(f[1].status), "FAIL") << f[1].message;
+  EXPECT_THAT(f[1].message, HasSubstr("transferred to CPC4 (#5)"));
+}
+
 TEST(TransferNoticeGivenTest, NoticeAfterTheTransferIsTooLate) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

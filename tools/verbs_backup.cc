@@ -90,11 +90,12 @@ std::vector<Verb> BackupVerbs() {
       {{"backup",
         "backup --db DIR (--to BACKUP | --verify BACKUP)",
         "Write a consistent, verified copy of the ledger (store and signing "
-        "key) to a\nnew folder while it stays in use, or check a backup "
-        "without restoring it.\nA backup is a ledger folder: 'verify --db "
-        "BACKUP' reads it too. In client mode\n(--server, an admin token) "
-        "the server writes it: --to NAME is a new folder under\nits "
-        "--backup-dir.",
+        "key) to a\nnew folder, or check a backup without restoring it. "
+        "Readers keep reading\nmeanwhile. A ledger that serve holds is "
+        "backed up through the server: in client\nmode (--server, an admin "
+        "token) the server writes it, --to NAME being a new\nfolder under "
+        "its --backup-dir. A backup is a ledger folder: 'verify --db BACKUP'"
+        "\nreads it too.",
         {{"to", "BACKUP", "the new folder to write the backup to"},
          {"verify", "BACKUP",
           "check this backup: every digest, node, checkpoint, stored "

@@ -90,22 +90,13 @@ class Verifier {
 
   BundleVerdict Run() {
     if (!Archive()) {
-      for (const char* name :
-           {"manifest", "signature", "files", "checkpoint", "events", "proofs",
-            "consistency", "messages", "events.json", "policy", "state",
-            "deadlines", "findings"}) {
-        Skip(name, "the archive cannot be read");
-      }
+      SkipFrom("manifest", "the archive cannot be read");
       return std::move(verdict_);
     }
     const bool manifest_ok = ManifestCheck();
     SignatureCheck();
     if (!manifest_ok) {
-      for (const char* name : {"files", "checkpoint", "events", "proofs",
-                               "consistency", "messages", "events.json",
-                               "policy", "state", "deadlines", "findings"}) {
-        Skip(name, "manifest.json cannot be used");
-      }
+      SkipFrom("files", "manifest.json cannot be used");
       return std::move(verdict_);
     }
     FilesCheck();
@@ -142,6 +133,20 @@ class Verifier {
     c.name = std::move(name);
     verdict_.checks.push_back(std::move(c));
     return verdict_.checks.back();
+  }
+  // Skips `first` and every check after it, in the order checks run: the
+  // lists written out here once put events.json before policy, so a
+  // verdict's lines came in another order when the archive was unreadable.
+  void SkipFrom(std::string_view first, const std::string& why) {
+    static constexpr const char* kChecks[] = {
+        "archive",     "manifest", "signature",   "files",    "checkpoint",
+        "events",      "proofs",   "consistency", "messages", "policy",
+        "events.json", "state",    "deadlines",   "findings"};
+    bool skipping = false;
+    for (const char* name : kChecks) {
+      skipping = skipping || first == name;
+      if (skipping) Skip(name, why);
+    }
   }
   void Skip(std::string name, std::string why) {
     BundleCheck& c = Begin(std::move(name));

@@ -731,6 +731,23 @@ TEST_F(TamperTest, TheVerdictTextShowsTheBundlesBytesOnItsOwnLines) {
   EXPECT_THAT(text, HasSubstr("VERDICT: FAIL bundle.zip"));
 }
 
+// A verdict lists every check, in one order whatever failed: with the archive
+// or the manifest unreadable, events.json came before policy (found by an
+// audit of docs/bundle-format.md, whose table gives the order).
+TEST_F(TamperTest, EveryVerdictListsTheChecksInOneOrder) {
+  auto names = [](const BundleVerdict& v) {
+    std::vector<std::string> out;
+    for (const BundleCheck& c : v.checks) out.push_back(c.name);
+    return out;
+  };
+  const std::vector<std::string> good = names(Verify(bundle_));
+  ASSERT_EQ(good.size(), 14u);
+  EXPECT_EQ(names(Verify("not a zip")), good);
+  std::map<std::string, std::string> files = Members(bundle_);
+  files["manifest.json"] = "{}";
+  EXPECT_EQ(names(Verify(Repack(files))), good);
+}
+
 TEST_F(TamperTest, MalformedKeyIsAnErrorNotAVerdict) {
   EXPECT_EQ(VerifyBundle(bundle_, "not a key").status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -493,6 +493,12 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
                          : verb.run(*args, io);
     return WithOutputChecked(io, verb.spec.name, code);
   }
+  if (remote.active() && (argv[0] == "--db" || argv[0].starts_with("--db="))) {
+    // Moved after the verb, it would be refused for this reason anyway.
+    io.err << "caseledger: --db and --server exclude each other: the server "
+              "has the ledger\n";
+    return kExitUsage;
+  }
   if (IsAVerbsFlag(verbs, argv[0])) {
     // `caseledger --db DIR state` read as a verb named "--db" said nothing
     // of where the flag belongs.

@@ -165,9 +165,9 @@ TEST_F(CliTest, BadUsageExitsTwo) {
 // (found by an audit of the docs); the error now says where it belongs. A
 // word that is no verb's flag is still an unknown verb.
 TEST_F(CliTest, AVerbsFlagBeforeTheVerbSaysWhereItBelongs) {
-  for (const std::string& flag :
-       std::vector<std::string>{"--db " + Db(), "--db=" + Db(), "--case X",
-                                "--server 127.0.0.1:1 --db x"}) {
+  for (const std::string& flag : std::vector<std::string>{
+           "--db " + Db(), "--db=" + Db(), "--case X",
+           "--server 127.0.0.1:1 --token-file t --case X"}) {
     CliRun r = Cli(flag + " state");
     EXPECT_EQ(r.code, 2) << flag;
     EXPECT_THAT(r.err, HasSubstr(" comes after the verb (caseledger VERB --"))
@@ -177,6 +177,14 @@ TEST_F(CliTest, AVerbsFlagBeforeTheVerbSaysWhereItBelongs) {
   CliRun r = Cli("--version");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("unknown verb '--version'"));
+  // With --server, --db is refused wherever it stands, for the same reason.
+  for (const std::string& before :
+       {"--db x state --case X", "state --case X --db x"}) {
+    r = Cli("--server 127.0.0.1:1 --token-file t " + before);
+    EXPECT_EQ(r.code, 2) << before;
+    EXPECT_THAT(r.err, HasSubstr("--db and --server exclude each other"))
+        << before;
+  }
 }
 
 // `token` and `verify-bundle` read no ledger: with --server they said "has

@@ -426,10 +426,15 @@ int WithOutputChecked(Io& io, const std::string& verb, int code) {
   return code == kExitOk ? kExitInternal : code;
 }
 
-// Whether `word` is `--NAME` or `--NAME=VALUE` for a flag some verb takes.
-bool IsAVerbsFlag(const std::vector<Verb>& verbs, std::string_view word) {
-  if (!word.starts_with("--")) return false;
-  const std::string_view name = word.substr(2, word.find('=') - 2);
+// NAME for a `word` that is `--NAME` or `--NAME=VALUE`; empty otherwise.
+std::string_view FlagName(std::string_view word) {
+  if (!word.starts_with("--")) return "";
+  return word.substr(2, word.find('=') - 2);
+}
+
+// Whether `name` names a flag some verb takes.
+bool IsAVerbsFlag(const std::vector<Verb>& verbs, std::string_view name) {
+  if (name.empty()) return false;
   if (name == "db") return true;
   return absl::c_any_of(verbs, [&](const Verb& verb) {
     return absl::c_any_of(verb.spec.flags,
@@ -493,13 +498,13 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
                          : verb.run(*args, io);
     return WithOutputChecked(io, verb.spec.name, code);
   }
-  if (remote.active() && (argv[0] == "--db" || argv[0].starts_with("--db="))) {
+  const std::string_view flag = FlagName(argv[0]);
+  if (remote.active() && flag == "db") {
     // Moved after the verb, it would be refused for this reason anyway.
-    io.err << "caseledger: --db and --server exclude each other: the server "
-              "has the ledger\n";
+    io.err << "caseledger: " << kDbWithServer << "\n";
     return kExitUsage;
   }
-  if (IsAVerbsFlag(verbs, argv[0])) {
+  if (IsAVerbsFlag(verbs, flag)) {
     // `caseledger --db DIR state` read as a verb named "--db" said nothing
     // of where the flag belongs.
     io.err << "caseledger: " << ForTerminal(argv[0])

@@ -164,6 +164,9 @@ struct RemoteFlags {
   std::string server, token_file, tls_ca, tls_cert, tls_key;
   bool active() const { return !server.empty(); }
 };
+// Why --db is refused in client mode, wherever it stands.
+inline constexpr char kDbWithServer[] =
+    "--db and --server exclude each other: the server has the ledger";
 // Removes the client-mode flags from `argv` (before any "--"), filling
 // `flags`; kInvalidArgument for a flag without its value. After the verb
 // (looked up in `verbs`), a flag the verb declares itself stays in argv for

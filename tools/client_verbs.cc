@@ -54,8 +54,7 @@ const VerbSpec* FindVerb(const std::vector<Verb>& verbs,
 absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
     const RemoteFlags& flags, const Args& args, Io& io) {
   if (args.Has("db")) {
-    return absl::InvalidArgumentError(
-        "--db and --server exclude each other: the server has the ledger");
+    return absl::InvalidArgumentError(kDbWithServer);
   }
   client::ClientOptions options;
   options.server = flags.server;

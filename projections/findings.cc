@@ -1120,7 +1120,16 @@ class RuleEvaluator {
         if (!notice.new_office_id().empty() &&
             !transfer.to_office_id().empty()) {
           if (notice.new_office_id() != transfer.to_office_id()) {
-            continue;  // about another transfer
+            // Sent since the transfer before, it can only have meant this
+            // one, and told the applicant the wrong office; an older one
+            // announced another transfer.
+            if (earlier == nullptr || OccurredBefore(*earlier, *n)) {
+              f.Cite(n);
+              problems.push_back(absl::StrCat(
+                  "the notice ", Ref(n), " named the office ",
+                  notice.new_office_id(), ", not ", transfer.to_office_id()));
+            }
+            continue;
           }
         } else if (earlier != nullptr && !OccurredBefore(*earlier, *n)) {
           // Naming no office, it announced the transfer it preceded: a

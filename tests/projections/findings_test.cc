@@ -21,6 +21,7 @@ using fixture::KaurCase;
 using fixture::NothingStored;
 using fixture::RequestSentByTheBook;
 using fixture::StatusOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -1190,6 +1191,51 @@ TEST(TransferNoticeGivenTest,
   EXPECT_EQ(FindingStatusName(f[0].status), "PASS") << f[0].message;
   EXPECT_EQ(FindingStatusName(f[1].status), "FAIL") << f[1].message;
   EXPECT_THAT(f[1].message, HasSubstr("transferred to CPC4 (#5)"));
+}
+
+// A notice naming another office than the transfer's was skipped as if it
+// were about another transfer, so the finding said no notice was given and
+// did not cite the one that told the applicant the wrong office.
+TEST(TransferNoticeGivenTest, ANoticeNamingTheWrongOfficeIsCitedAsSuch) {
+  auto notice_for = [](CaseBuilder& b, const char* at, const char* office) {
+    auto* notice = b.At(at).mutable_transfer_notice_sent();
+    notice->add_to(fixture::kApplicant);
+    notice->add_cc("cpc4@office.example");
+    notice->set_from_mailbox(fixture::kOfficeMailbox);
+    notice->set_new_office_id(office);
+    notice->set_new_office_mailbox("cpc4@office.example");
+  };
+  auto transfer_to = [](CaseBuilder& b, const char* at, const char* office) {
+    auto* transfer = b.At(at).mutable_case_transferred();
+    transfer->set_from_office_id("VO-DELHI");
+    transfer->set_to_office_id(office);
+  };
+  CaseBuilder wrong;
+  wrong.Opened("2012-05-01T09:00:00Z");
+  wrong.Consent("2012-05-01T09:05:00Z");
+  notice_for(wrong, "2012-05-02T09:00:00Z", "CPC4");
+  transfer_to(wrong, "2012-05-03T09:00:00Z", "CPC3");
+  const Findings findings = FindingsAt(wrong, kLater);
+  const Finding* f = FindingOf(findings, Rule::kTransferNoticeGiven);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(FindingStatusName(f->status), "FAIL");
+  EXPECT_THAT(f->message,
+              HasSubstr("(the notice #3 named the office CPC4, not CPC3)"));
+  EXPECT_THAT(f->positions, Contains(3u));
+
+  // Announcing an earlier transfer, it is not this one's problem.
+  CaseBuilder announced;
+  announced.Opened("2012-05-01T09:00:00Z");
+  announced.Consent("2012-05-01T09:05:00Z");
+  notice_for(announced, "2012-05-02T09:00:00Z", "CPC4");
+  transfer_to(announced, "2012-05-03T09:00:00Z", "CPC4");
+  transfer_to(announced, "2012-05-04T09:00:00Z", "CPC3");
+  const std::vector<Finding> both =
+      FindingsOf(FindingsAt(announced, kLater), Rule::kTransferNoticeGiven);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(FindingStatusName(both[0].status), "PASS") << both[0].message;
+  EXPECT_EQ(FindingStatusName(both[1].status), "FAIL") << both[1].message;
+  EXPECT_THAT(both[1].message, Not(HasSubstr("#3")));
 }
 
 TEST(TransferNoticeGivenTest, NoticeAfterTheTransferIsTooLate) {

@@ -7,6 +7,9 @@
 //   --workdir=DIR        scratch folder (default: a new folder in $TMPDIR);
 //                        emptied and removed at exit
 //   --report=FILE        rewrite the generated part of FILE (markdown)
+//   --history=FILE       add a full run's rows to the record of every run
+//                        in FILE (docs/performance-history.md); a --quick
+//                        run, or one with --benchmark_filter, adds none
 //   --command=TEXT       how the run was started, for the report
 //   --source=TEXT        the code measured (bench/run: its git commit)
 //   --fixture_events=N   events in the read fixture (default 1000000)
@@ -26,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -138,7 +142,7 @@ bool Flag(const char* arg, const char* name, std::string* value) {
 int main(int argc, char** argv) {
   using namespace caseledger::bench;
   bool quick = false;
-  std::string workdir, report, command, source, child, child_dir;
+  std::string workdir, report, history, command, source, child, child_dir;
   std::string fixture_events, memory_events, repetitions;
   std::vector<char*> passthrough = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (!Flag(a, "--workdir", &workdir) &&
                !Flag(a, "--report", &report) &&
+               !Flag(a, "--history", &history) &&
                !Flag(a, "--command", &command) &&
                !Flag(a, "--source", &source) && !Flag(a, "--child", &child) &&
                !Flag(a, "--dir", &child_dir) &&
@@ -271,6 +276,20 @@ int main(int argc, char** argv) {
       rc = 1;
     } else {
       std::fprintf(stderr, "wrote %s\n", report.c_str());
+    }
+  }
+  // Only a whole run is a row of the record: a filtered one would leave
+  // most of its cells empty.
+  const bool filtered = absl::c_any_of(passthrough, [](const char* a) {
+    return std::string_view(a).starts_with("--benchmark_filter");
+  });
+  if (!history.empty() && !filtered) {
+    absl::Status recorded = RecordRun(history, input);
+    if (!recorded.ok()) {
+      std::fprintf(stderr, "%s\n", recorded.ToString().c_str());
+      rc = 1;
+    } else if (!quick) {
+      std::fprintf(stderr, "added this run to %s\n", history.c_str());
     }
   }
   std::filesystem::remove_all(workdir, ec);

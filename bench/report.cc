@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -251,6 +253,16 @@ std::vector<Evaluated> Evaluate(const ReportInput& input) {
   return out;
 }
 
+// How a ceiling compares with the requirement and with the ledger: in words
+// for the report, and as "C / L" for the record of every run
+// (docs/performance-history.md), C the ceiling as a share of the
+// requirement, L the ledger's share of the ceiling, and "ᵘ" when C is
+// short of the requirement.
+struct Verdict {
+  std::string text;
+  std::string record;
+};
+
 // What the machine allows for a target, measured in the same run: the
 // target's measure with the ledger replaced by raw RocksDB (or one core's
 // hashing) doing only the work that target cannot avoid. A ceiling below
@@ -259,7 +271,7 @@ struct Ceiling {
   std::string target;
   std::string how;
   std::string ceiling;  // the ceiling, in the target's terms
-  std::string verdict;  // how it compares with the requirement and the ledger
+  Verdict verdict;
 };
 
 std::vector<Ceiling> Ceilings(const ReportInput& input) {
@@ -274,11 +286,15 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
   // `ceiling` and `required` in the target's ratio; `ledger` as a fraction
   // of the ceiling.
   auto bounded = [](double ceiling, double required, double ledger) {
-    return absl::StrFormat(
-        "%s (ceiling %.2f of the requirement); the ledger reaches %.2f of "
-        "the ceiling",
-        ceiling < required ? "**unreachable here**" : "reachable in principle",
-        ceiling / required, ledger);
+    const bool short_of = ceiling < required;
+    return Verdict{
+        absl::StrFormat(
+            "%s (ceiling %.2f of the requirement); the ledger reaches %.2f of "
+            "the ceiling",
+            short_of ? "**unreachable here**" : "reachable in principle",
+            ceiling / required, ledger),
+        absl::StrFormat("%.2f / %.2f%s", ceiling / required, ledger,
+                        short_of ? " ᵘ" : "")};
   };
   // A ceiling that is a rate, for a target that is a ratio to `base`.
   auto ratio_row = [&](std::string target, std::string how, double ceiling,
@@ -528,10 +544,14 @@ std::vector<Ceiling> Ceilings(const ReportInput& input) {
              absl::StrFormat("%.2f ms",
                              median("BM_ReadCaseRawMultiGet", "p99_ms")),
          absl::StrFormat("p99 %.2f ms", raw_p99),
-         absl::StrFormat("%s; the ledger's p99 is %.2f x the raw one",
-                         raw_p99 >= 1 ? "**unreachable here** with this layout"
-                                      : "reachable",
-                         median("BM_ReadCase", "p99_ms") / raw_p99)});
+         Verdict{absl::StrFormat("%s; the ledger's p99 is %.2f x the raw one",
+                                 raw_p99 >= 1
+                                     ? "**unreachable here** with this layout"
+                                     : "reachable",
+                                 median("BM_ReadCase", "p99_ms") / raw_p99),
+                 absl::StrFormat("%.2f / x%.2f%s", 1 / raw_p99,
+                                 median("BM_ReadCase", "p99_ms") / raw_p99,
+                                 raw_p99 >= 1 ? " ᵘ" : "")}});
   }
   return out;
 }
@@ -637,7 +657,7 @@ std::string Generated(const ReportInput& input) {
           "|---|---|---|---|\n";
     for (const Ceiling& c : ceilings) {
       md << "| " << c.target << " | " << c.how << " | " << c.ceiling << " | "
-         << c.verdict << " |\n";
+         << c.verdict.text << " |\n";
     }
   }
 
@@ -720,6 +740,148 @@ std::string Generated(const ReportInput& input) {
   return md.str();
 }
 
+const Evaluated* TargetNamed(const std::vector<Evaluated>& targets,
+                             std::string_view prefix) {
+  for (const Evaluated& e : targets) {
+    if (std::string_view(e.label).starts_with(prefix)) return &e;
+  }
+  return nullptr;
+}
+
+// The tables of docs/performance-history.md that each full run adds a row
+// to, by the start of their header lines.
+constexpr char kEveryRunHeader[] = "| Date (UTC) | Source commit |";
+constexpr char kCeilingsHeader[] = "| Date | 1 appender |";
+
+// This run's row of "Every recorded run": the machine's pace (one sync, one
+// synced put, the scan) beside each target's median, paired in brackets.
+std::string RunRecord(const ReportInput& input) {
+  auto rate = [&](const char* bench) -> std::string {
+    const BenchResult* r = Find(input.results, bench);
+    return r == nullptr || !r->error.empty()
+               ? "-"
+               : Rate(r->Median("items_per_second"));
+  };
+  const std::vector<Evaluated> targets = Evaluate(input);
+  auto ratio = [&](std::string_view target) -> std::string {
+    const Evaluated* e = TargetNamed(targets, target);
+    if (e == nullptr) return "-";
+    return e->paired_ratio == "-"
+               ? e->ratio
+               : absl::StrCat(e->ratio, " (", e->paired_ratio, ")");
+  };
+  auto measured = [&](std::string_view target) -> std::string {
+    const Evaluated* e = TargetNamed(targets, target);
+    if (e == nullptr) return "-";
+    std::string m = e->measured;
+    for (std::string_view unit : {" events/s", " ms"}) {
+      if (std::string_view(m).ends_with(unit)) m.resize(m.size() - unit.size());
+    }
+    return m;
+  };
+  auto peak_mib = [&](const char* what) -> std::string {
+    for (const MemoryCheck& c : input.memory) {
+      if (c.what == what && c.error.empty()) {
+        return absl::StrFormat("%.0f", c.peak_rss_kib / 1024.0);
+      }
+    }
+    return "-";
+  };
+  std::string source = input.source.empty()
+                           ? "-"
+                           : input.source.substr(0, input.source.find(" ("));
+  if (absl::StrContains(input.source, "uncommitted")) {
+    source += " + uncommitted changes";
+  }
+  const std::string model = ReadLineStartingWith("/proc/cpuinfo", "model name");
+  std::string machine = model.empty() ? "-" : model;
+  for (const char* maker : {"AMD", "Intel"}) {
+    if (absl::StrContains(model, maker)) machine = maker;
+  }
+  std::string date = input.started_at;
+  if (std::string_view(date).ends_with(" UTC")) date.resize(date.size() - 4);
+  return absl::StrCat(
+      "| ", date, " | ", source, " | ", machine, " | ",
+      rate("BM_FileSyncWrite"), " | ", rate("BM_RocksDBSyncPut/threads:1"),
+      " | ", rate("BM_RawIterate"), " | ", ratio("1 appender"), " | ",
+      ratio("16 appenders >= 1.5"), " | ", ratio("16 appenders >= 3"), " | ",
+      measured("64 appenders"), " | ", ratio("batches of 100"), " | ",
+      ratio("Verify >="), " | ", measured("Rebuild (all"), " | ",
+      measured("ReadCase"), " | ", peak_mib("Verify"), " / ",
+      peak_mib("Rebuild"), " |");
+}
+
+// This run's row of "The ceilings of each run".
+std::string CeilingRecord(const ReportInput& input) {
+  const std::vector<Ceiling> ceilings = Ceilings(input);
+  std::string row = absl::StrCat("| ", input.started_at, " |");
+  for (const char* target :
+       {"1 appender", "16 appenders >= 1.5", "16 appenders >= 3",
+        "64 appenders", "batches of 100", "Verify", "ReadCase"}) {
+    std::string cell = "-";
+    for (const Ceiling& c : ceilings) {
+      if (std::string_view(c.target).starts_with(target)) {
+        cell = c.verdict.record;
+      }
+    }
+    absl::StrAppend(&row, " ", cell, " |");
+  }
+  return row;
+}
+
+// `text` with `row` after the last row of the table whose header line
+// starts with `header`.
+absl::StatusOr<std::string> WithRowAdded(const std::string& text,
+                                         const std::string& path,
+                                         std::string_view header,
+                                         const std::string& row) {
+  size_t at = 0;
+  while (at < text.size() &&
+         !std::string_view(text).substr(at).starts_with(header)) {
+    at = text.find('\n', at);
+    if (at == std::string::npos) break;
+    ++at;
+  }
+  if (at == std::string::npos || at >= text.size()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " has no table whose header starts with `",
+                     std::string(header), "`; nothing recorded"));
+  }
+  while (at < text.size() && text[at] == '|') {
+    const size_t end = text.find('\n', at);
+    at = end == std::string::npos ? text.size() : end + 1;
+  }
+  std::string with = text.substr(0, at);
+  if (!with.empty() && with.back() != '\n') with += '\n';
+  return absl::StrCat(with, row, "\n", text.substr(at));
+}
+
+// The whole of `path`, or nothing when it cannot be read.
+std::optional<std::string> FileText(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Writes `text` to `path` whole or not at all.
+absl::Status ReplaceFile(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
 constexpr char kSkeleton[] = R"(# Performance
 
 How fast the ledger appends and replays on our machines, measured against
@@ -785,15 +947,7 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
 }
 
 absl::Status WriteReport(const std::string& path, const ReportInput& input) {
-  std::string old;
-  {
-    std::ifstream in(path);
-    if (in) {
-      std::stringstream s;
-      s << in.rdbuf();
-      old = s.str();
-    }
-  }
+  const std::string old = FileText(path).value_or("");
   std::string text;
   size_t begin = old.find(kBegin), end = old.find(kEnd);
   if (begin != std::string::npos && end != std::string::npos && end > begin) {
@@ -805,19 +959,23 @@ absl::Status WriteReport(const std::string& path, const ReportInput& input) {
   } else {
     text = absl::StrCat(old, "\n## Latest results\n\n", Generated(input));
   }
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  return ReplaceFile(path, text);
+}
+
+absl::Status RecordRun(const std::string& path, const ReportInput& input) {
+  if (input.mode != "full") return absl::OkStatus();
+  const std::optional<std::string> old = FileText(path);
+  if (!old) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", path, "; nothing recorded"));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
+  absl::StatusOr<std::string> text =
+      WithRowAdded(*old, path, kEveryRunHeader, RunRecord(input));
+  if (text.ok()) {
+    text = WithRowAdded(*text, path, kCeilingsHeader, CeilingRecord(input));
   }
-  return absl::OkStatus();
+  if (!text.ok()) return text.status();
+  return ReplaceFile(path, *text);
 }
 
 std::string TargetSummary(const ReportInput& input) {
@@ -830,7 +988,7 @@ std::string TargetSummary(const ReportInput& input) {
   }
   absl::StrAppend(&out, "Ceilings (same run):\n");
   for (const Ceiling& c : Ceilings(input)) {
-    absl::StrAppend(&out, "  ", c.target, ": ", c.ceiling, "; ", c.verdict,
+    absl::StrAppend(&out, "  ", c.target, ": ", c.ceiling, "; ", c.verdict.text,
                     "\n");
   }
   return out;

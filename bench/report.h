@@ -66,6 +66,15 @@ struct ReportInput {
 // no markers or does not exist.
 absl::Status WriteReport(const std::string& path, const ReportInput& input);
 
+// Adds a full run's rows to the record of every run at `path`
+// (docs/performance-history.md): one to the table whose header starts
+// "| Date (UTC) | Source commit |" (the machine's pace and each target's
+// median), one to the table starting "| Date | 1 appender |" (each
+// ceiling as a share of its requirement, and the ledger's share of it),
+// each after the table's last row. A --quick run records nothing. Fails,
+// leaving the file as it was, when either table is missing.
+absl::Status RecordRun(const std::string& path, const ReportInput& input);
+
 // The same results as plain text, for the console.
 std::string TargetSummary(const ReportInput& input);
 

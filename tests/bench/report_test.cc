@@ -395,5 +395,90 @@ TEST_F(BenchReportTest, WriteReportCreatesDocumentWhenFileIsMissing) {
   EXPECT_THAT(text, HasSubstr("<!-- bench/run: end -->"));
 }
 
+// The record of every run (docs/performance-history.md), with a row already
+// in each table and text after them that must stay as it is.
+constexpr char kHistory[] =
+    "# Record\n\n"
+    "| Date (UTC) | Source commit | Machine (Intel/AMD) | fdatasync/s | put/s "
+    "| scan | 1 appender | 16 | SQLite | 64 | batches | verify | rebuild | "
+    "p99 | MiB |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    "| 2026-12-04 16:35:37 | `391ebcd` | AMD | 4.5k | 3.2k | 976.5k | 0.75 "
+    "(0.77) | 0.83 | 4.73 | 17.3k | 0.90 (0.77) | 0.11 | 249.8k | 1.300 | "
+    "182 / 272 |\n"
+    "\nA footnote.\n\n## Ceilings\n\n"
+    "| Date | 1 appender | 16 appenders vs RocksDB | 16 vs SQLite | 64 "
+    "appenders | batches of 100 | verify | ReadCase |\n"
+    "|---|---|---|---|---|---|---|---|\n"
+    "| 2026-12-04 16:35:37 UTC | 1.08 / 0.77 | 0.68 / 0.82 ᵘ | 1.93 / 0.82 | "
+    "0.61 / 0.95 ᵘ | 1.48 / 0.76 | 0.71 / 0.31 ᵘ | 2.70 / x3.55 |\n"
+    "\nAfter the ceilings.\n";
+
+class RecordRunTest : public BenchReportTest {
+ protected:
+  RecordRunTest() {
+    input_.mode = "full";
+    input_.started_at = "2026-12-05 10:00:00 UTC";
+    input_.source = "`abc1234` (2026-12-05)";
+  }
+  // The record after RecordRun, or its error.
+  std::string Recorded(const std::string& before) {
+    caseledger::testing::TempFolder folder;
+    const std::string path = folder.Sub("performance-history.md");
+    std::ofstream(path) << before;
+    absl::Status recorded = RecordRun(path, input_);
+    const std::string after = caseledger::testing::FileContents(path);
+    if (!recorded.ok()) {
+      EXPECT_EQ(after, before) << "a failed record changed the file";
+      return recorded.ToString();
+    }
+    return after;
+  }
+};
+
+TEST_F(RecordRunTest, AFullRunAddsItsRowsAfterEachTablesLastRow) {
+  AddOneAppender({4500});
+  Add("BM_Paired/size:1", "ratio", {0.93});
+  AddRate("BM_RocksDBLedgerShaped/size:1", {5000});
+  AddRate("BM_LedgerAppend/threads:64", {31000});
+  AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {28000});
+  Add("BM_ReadCase", "p99_ms", {0.43});
+  Add("BM_ReadCaseRawScan", "p99_ms", {0.2});
+  AddMemory(kTenMillion, 183);
+  const std::string text = Recorded(kHistory);
+  const std::string old_run = "182 / 272 |\n";
+  EXPECT_THAT(text,
+              HasSubstr(old_run + "| 2026-12-05 10:00:00 | `abc1234` | "));
+  EXPECT_THAT(text, HasSubstr(" | - | 5.0k | - | 0.900 (0.93) | - | - | "
+                              "31.0k | - | - | - | 0.430 | 183 / - |\n"
+                              "\nA footnote.\n"));
+  EXPECT_THAT(text, HasSubstr("2.70 / x3.55 |\n| 2026-12-05 10:00:00 UTC | "
+                              "1.11 / 0.90 | - | - | 0.93 / 1.11 ᵘ | - | - | "
+                              "5.00 / x2.15 |\n\nAfter the ceilings.\n"));
+  EXPECT_EQ(
+      text.substr(0, text.find(old_run)),
+      std::string(kHistory).substr(0, std::string(kHistory).find(old_run)));
+}
+
+TEST_F(RecordRunTest, UncommittedChangesAreSaidInTheSourceCell) {
+  input_.source = "`abc1234` (2026-12-05), with uncommitted changes";
+  EXPECT_THAT(Recorded(kHistory),
+              HasSubstr("| `abc1234` + uncommitted changes | "));
+}
+
+TEST_F(RecordRunTest, AQuickRunRecordsNothing) {
+  input_.mode = "--quick";
+  AddOneAppender({4500});
+  EXPECT_EQ(Recorded(kHistory), kHistory);
+}
+
+TEST_F(RecordRunTest, AMissingTableIsNamedAndNothingIsRecorded) {
+  const std::string history(kHistory);
+  const std::string runs_only = history.substr(0, history.find("## Ceilings"));
+  EXPECT_THAT(Recorded(runs_only),
+              HasSubstr("has no table whose header starts with `| Date | 1 "
+                        "appender |`; nothing recorded"));
+}
+
 }  // namespace
 }  // namespace caseledger::bench

@@ -46,10 +46,18 @@ absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
     if (fallback) return *fallback;
     return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
   }
-  std::optional<uint64_t> v = WholeNumber(args.Get(flag));
+  const std::string& text = args.Get(flag);
+  std::optional<uint64_t> v = WholeNumber(text);
   if (!v) {
+    // Digits beyond 64 bits are a whole number all the same (found by an
+    // audit: "'18446744073709551616' is not a whole number").
+    const bool digits = !text.empty() && text.find_first_not_of("0123456789") ==
+                                             std::string::npos;
     return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": '", args.Get(flag), "' is not a whole number"));
+        "--", flag, ": '", text, "' ",
+        digits ? "is more than 18446744073709551615, the largest this flag "
+                 "takes"
+               : "is not a whole number"));
   }
   return *v;
 }

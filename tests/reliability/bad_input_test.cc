@@ -149,6 +149,10 @@ std::vector<Case> Cases() {
        "caseledger read: --from: '-1' is not a whole number"},
       {"count with a sign", "prove --db L --position +3", 2,
        "caseledger prove: --position: '+3' is not a whole number"},
+      {"count beyond 64 bits", "prove --db L --position 18446744073709551616",
+       2,
+       "caseledger prove: --position: '18446744073709551616' is more than "
+       "18446744073709551615, the largest this flag takes"},
       {"flag twice", "read --db L --case A --case B", 2,
        "caseledger read: --case is given twice ('A' and 'B'); give it once"},
       {"read --from 0", "read --db L --from 0", 2,

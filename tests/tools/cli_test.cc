@@ -1032,6 +1032,39 @@ TEST_F(CliTest, VerifyAgainstACheckpointKeptElsewhereFindsARollback) {
   EXPECT_THAT(garbage.err, HasSubstr("--checkpoint"));
 }
 
+// Past the signature the text is the key's word: a checkpoint its key
+// signed for another ledger, or signed text that is no checkpoint, fails
+// the check (exit 1) as a forged one does; it was "bad input", exit 2
+// (found by an audit).
+TEST_F(CliTest, VerifyFailsACheckpointItsOwnKeySignedThatIsNotOneOfItsOwn) {
+  InitWithCheckpointedExample();
+  CliRun note = Cli("checkpoint --db " + Db());
+  ASSERT_EQ(note.code, 0) << note.err;
+  const std::vector<std::string> lines = absl::StrSplit(note.out, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  const std::string& origin = lines[0];
+  const std::string rest = absl::StrCat(lines[1], "\n", lines[2], "\n");
+  ASSERT_OK_AND_ASSIGN(
+      SigningKey key,
+      SigningKey::FromPrivateKeyText(
+          origin, caseledger::testing::FileContents(
+                      (std::filesystem::path(Db()) / "signing-key.pem"))));
+  const std::pair<std::string, std::string> cases[] = {
+      {"other.example/log\n" + rest,
+       "FAIL --checkpoint: a checkpoint of other.example/log, not of this "
+       "ledger"},
+      {absl::StrCat(origin, "\n0", rest),
+       "FAIL --checkpoint: signed by " + origin + ", yet not a checkpoint: "},
+  };
+  for (const auto& [body, says] : cases) {
+    ASSERT_OK_AND_ASSIGN(std::string signed_note, SignNote(body, key));
+    CliRun run = Cli("verify --db " + Db() + " --checkpoint " +
+                     Write("signed.note", signed_note));
+    EXPECT_EQ(run.code, 1) << body << run.out << run.err;
+    EXPECT_THAT(run.out, HasSubstr(says)) << body;
+  }
+}
+
 TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
   Init();
   for (const char* name : {"bounce-handled", "transfer-then-refusal"}) {

@@ -296,6 +296,15 @@ std::vector<Case> Cases() {
        "file or directory",
        "",
        {{"tokens", ""}}},
+      {"access log that is no file",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --access-log "
+       "/dev/full",
+       2,
+       "caseledger serve: access log /dev/full is not a regular file (a "
+       "device, a pipe or a socket keeps no record to continue the chain "
+       "from); give a file",
+       "",
+       {{"tokens", ""}}},
       {"backup dir missing",
        "serve --db L --tokens tokens --listen 127.0.0.1:0 --backup-dir nowhere",
        2,

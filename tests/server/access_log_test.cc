@@ -4,11 +4,13 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/clock.h"
 #include "tests/testing/test_util.h"
@@ -55,6 +57,23 @@ class AccessLogTest : public ::testing::Test {
   const std::string path_ = dir_.Sub("access-log.jsonl");
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
 };
+
+// Only a file keeps records to continue from: reading /dev/full for its
+// last record never ended (the server's start hung, growing, saying
+// nothing), and a FIFO nobody reads would block the open for good (found
+// by an audit).
+TEST_F(AccessLogTest, APathThatIsNoFileIsRefusedAtOnce) {
+  const std::string fifo = dir_.Sub("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {std::string("/dev/full"), fifo}) {
+    auto log = AccessLog::Open(path, &clock_);
+    EXPECT_EQ(log.status().code(), absl::StatusCode::kInvalidArgument)
+        << path << ": " << log.status();
+  }
+  EXPECT_THAT(
+      std::string(AccessLog::Open("/dev/full", &clock_).status().message()),
+      ::testing::HasSubstr("/dev/full is not a regular file"));
+}
 
 TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));

@@ -75,9 +75,11 @@ TEST_F(BackupRpcTest, ANameThatIsNotOneFolderIsRefusedAndWritesNothing) {
       {"", "give the new backup folder's name"},
       {"../escape", "starts with '.'"},
       {".hidden", "starts with '.'"},
-      {"a/b", "'a/b' has / at byte 2"},
-      {"/tmp/x", "has / at byte 1"},
-      {"tab\there", "has \\t at byte 4"},
+      {"a/b", "'a/b' has '/' at byte 2"},
+      {"/tmp/x", "has '/' at byte 1"},
+      {"tab\there", "has '\\t' at byte 4"},
+      // Quoted, a space shows (found by an audit: "'a b' has   at byte 2").
+      {"a b", "'a b' has ' ' at byte 2"},
       {std::string(129, 'n'), "129 bytes; at most 128"},
       {"b5.partial", "ends in '.partial', the mark of a copy in progress"},
   };

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
@@ -1252,6 +1253,80 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   EXPECT_THAT(std::string(broken.status().message()), HasSubstr("line 2"));
 }
 
+// What a projection or an export shows depends on its times and its
+// policy as much as on its case: the access log named the case alone, so it
+// could not tell which view of a case was disclosed (found by an audit).
+TEST_F(ServerTest, AccessLogNamesTheViewOfTheCaseThatWasDisclosed) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("VIEWED")}).status());
+  const std::string policy = R"({"default_minimum_days": 20})";
+  v1::ProjectionRequest view;
+  view.set_case_id("VIEWED");
+  *view.mutable_as_of() =
+      server::ToTimestamp(absl::FromUnixSeconds(1343779200));  // 2012-08-01
+  *view.mutable_known_at() =
+      server::ToTimestamp(absl::FromUnixSeconds(1893456000));  // 2030-01-01
+  view.set_policy_json(policy);
+  auto reader = Client(tokens_.reader);
+  ASSERT_OK(reader->Project(client::LedgerClient::View::kState, view).status());
+  v1::ExportBundleRequest bundle;
+  bundle.set_case_id("VIEWED");
+  bundle.set_purpose(v1::BundlePurpose::JUDICIAL_REVIEW);
+  *bundle.mutable_as_of() = view.as_of();
+  bundle.set_include_after_decision(true);
+  ASSERT_OK(Client(tokens_.exporter)
+                ->ExportBundle(bundle, [](const std::string&) { return true; })
+                .status());
+
+  std::ifstream in(AccessLogPath());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr(absl::StrCat(
+                            "case_id=VIEWED as_of=2012-08-01T00:00:00Z "
+                            "known_at=2030-01-01T00:00:00Z policy_sha256=",
+                            ToHex(Sha256(policy)), "\"")));
+  EXPECT_THAT(lines[1], HasSubstr("case_id=VIEWED purpose=JUDICIAL_REVIEW "
+                                  "tree_size=0 as_of=2012-08-01T00:00:00Z "
+                                  "include_after_decision=true\""));
+}
+
+// An export whose call was cancelled while its bundle was built (the
+// client's deadline passed, or a stopping server's grace ran out) was
+// recorded all the same, a disclosure on record that never happened (found
+// by an audit). The build takes long enough here for the deadline to pass
+// during it.
+TEST_F(ServerTest, AnExportCancelledWhileBuiltIsNotRecorded) {
+  std::vector<v1::Event> events = {CaseOpened("LONG")};
+  for (int i = 0; i < 400; ++i) {
+    events.push_back(Note("LONG", absl::StrCat("note ", i)));
+  }
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append(events).status());
+  const uint64_t size = ledger_->Size();
+  v1::ExportBundleRequest request;
+  request.set_case_id("LONG");
+  request.set_purpose(v1::BundlePurpose::INVESTIGATION);
+  auto exporter = Client(tokens_.exporter);
+  std::unique_ptr<grpc::ClientContext> context =
+      exporter->NewContext(absl::Now() + absl::Milliseconds(300));
+  auto stream = exporter->stub().ExportBundle(context.get(), request);
+  v1::BundleChunk chunk;
+  while (stream->Read(&chunk)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server goes on building; its end record says how the call ended.
+  std::string log;
+  for (int i = 0;
+       i < 300 && !absl::StrContains(log, "\"outcome\": \"CANCELLED\""); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    log = caseledger::testing::FileContents(AccessLogPath());
+  }
+  ASSERT_THAT(log, HasSubstr(R"("rpc": "ExportBundle")"));
+  ASSERT_THAT(log, HasSubstr(R"("outcome": "CANCELLED")"));
+  EXPECT_EQ(ledger_->Size(), size) << "the cancelled export was recorded";
+}
+
 TEST_F(ServerTest, ClientModeMapsCodesBack) {
   grpc::Status in(grpc::StatusCode::ABORTED, "m", "");
   EXPECT_EQ(server::FromGrpcStatus(in).code(), absl::StatusCode::kAborted);
@@ -1314,10 +1389,10 @@ TEST_F(BadRequestTest, BackupsAreRefusedWithoutAFolderOrWithABadName) {
                 "this server takes no backups: start it with --backup-dir DIR");
   StartServerWithBackupDir(dir_.Sub("D"));
   auto admin = Client(tokens_.admin);
-  ExpectRefusal(admin->Backup("a/b").status(),
-                absl::StatusCode::kInvalidArgument,
-                "name: 'a/b' has / at byte 2; a name is one folder of A-Z a-z "
-                "0-9 . _ - (no path), not starting with '.'");
+  ExpectRefusal(
+      admin->Backup("a/b").status(), absl::StatusCode::kInvalidArgument,
+      "name: 'a/b' has '/' at byte 2; a name is one folder of A-Z a-z "
+      "0-9 . _ - (no path), not starting with '.'");
   ASSERT_OK(admin->Backup("nightly").status());
   absl::Status again = admin->Backup("nightly").status();
   ExpectRefusal(again, absl::StatusCode::kAlreadyExists,

@@ -85,8 +85,9 @@ std::string JsonQuote(std::string_view text) {
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
-  int fd =
-      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  // Not blocking: a FIFO nobody reads would hold the start for good.
+  int fd = ::open(path.c_str(),
+                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd < 0) {
     const int error = errno;
     const std::string what = absl::StrCat("cannot open access log ", path, ": ",
@@ -94,10 +95,23 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     // A path that names no writable file is the caller's input to mend
     // (exit 2); anything else is the machine's (exit 4).
     const bool bad_path = error == ENOENT || error == ENOTDIR ||
-                          error == EISDIR || error == EACCES || error == EROFS;
+                          error == EISDIR || error == EACCES ||
+                          error == EROFS || error == ENXIO;
     return bad_path ? absl::InvalidArgumentError(what)
                     : absl::InternalError(what);
   }
+  // Only a file keeps records and gives back the last one: reading
+  // /dev/full for it never ended, the start hung, growing, with nothing said
+  // (found by an audit).
+  struct stat kind;
+  if (::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
+    ::close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "access log ", path,
+        " is not a regular file (a device, a pipe or a socket keeps no "
+        "record to continue the chain from); give a file"));
+  }
+  ::fcntl(fd, F_SETFL, O_APPEND);
   // Continue the chain from the last complete line. A last line without
   // its newline is a record whose write a crash cut short: Record had not
   // returned, so the access it records was never granted, and it goes, as

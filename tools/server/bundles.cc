@@ -21,6 +21,7 @@ class LedgerBundleExporter final : public BundleExporter {
   absl::StatusOr<v1::BundleSummary> Export(
       Ledger& ledger, const v1::ExportBundleRequest& r,
       const std::string& requested_by,
+      const std::function<absl::Status()>& wanted,
       const std::function<bool(std::string_view)>& sink) override {
     bundle::ExportRequest request;
     request.case_id = r.case_id();
@@ -45,7 +46,8 @@ class LedgerBundleExporter final : public BundleExporter {
     request.actor.set_kind(v1::ActorKind::SERVICE);
     request.actor.set_id(requested_by);
     request.source = "caseledger serve";
-    auto result = bundle::ExportBundle(ledger, request);
+    auto result = bundle::ExportBundle(
+        ledger, request, [&](const bundle::ExportResult&) { return wanted(); });
     if (!result.ok()) return result.status();
     std::string_view bytes = result->bytes;
     for (size_t at = 0; at < bytes.size(); at += kChunkBytes) {

@@ -57,8 +57,10 @@ std::string CodeName(absl::StatusCode code) {
 
 // A backup's folder name, checked so that a request can name nothing but a
 // new folder directly under --backup-dir.
+constexpr size_t kMostBackupNameBytes = 128;
+
 absl::Status CheckBackupName(const std::string& name) {
-  constexpr size_t kMostBytes = 128;
+  constexpr size_t kMostBytes = kMostBackupNameBytes;
   if (name.empty()) {
     return absl::InvalidArgumentError(
         "name: give the new backup folder's name (e.g. 2026-12-02)");
@@ -82,12 +84,35 @@ absl::Status CheckBackupName(const std::string& name) {
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "name: '", Printable(name), "' has ",
-          Printable(std::string_view(&name[i], 1)), " at byte ", i + 1, kRule));
+      return absl::InvalidArgumentError(
+          absl::StrCat("name: '", Printable(name), "' has '",
+                       Printable(std::string_view(&name[i], 1)), "' at byte ",
+                       i + 1, kRule));
     }
   }
   return absl::OkStatus();
+}
+
+// What a projection or an export shows depends on more than its case: the
+// times it is seen at, the policy it is judged by. The access log names
+// them all, so that it tells which view of a case was disclosed (it named
+// the case alone; found by an audit). A policy is named by its SHA-256.
+std::string ViewParameters(const google::protobuf::Timestamp* as_of,
+                           const google::protobuf::Timestamp* known_at,
+                           const std::string& policy_json) {
+  std::string out;
+  auto time = [&](const char* name, const google::protobuf::Timestamp* t) {
+    if (t == nullptr) return;
+    absl::StrAppend(&out, " ", name, "=",
+                    absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
+                                     FromTimestamp(*t), absl::UTCTimeZone()));
+  };
+  time("as_of", as_of);
+  time("known_at", known_at);
+  if (!policy_json.empty()) {
+    absl::StrAppend(&out, " policy_sha256=", ToHex(Sha256(policy_json)));
+  }
+  return out;
 }
 
 std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
@@ -402,6 +427,11 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
   if (!request->status().empty()) {
     absl::StrAppend(&what, " status=", request->status());
   }
+  absl::StrAppend(
+      &what,
+      ViewParameters(request->has_as_of() ? &request->as_of() : nullptr,
+                     request->has_known_at() ? &request->known_at() : nullptr,
+                     request->policy_json()));
   auto caller = Authorize(context, Permission::kRead, rpc, what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (options_.projections == nullptr) {
@@ -449,7 +479,17 @@ grpc::Status LedgerService::ExportBundle(
   std::string what = absl::StrCat(
       "case_id=", request->case_id(),
       " purpose=", v1::BundlePurpose::Value_Name(request->purpose()),
-      " tree_size=", request->tree_size());
+      " tree_size=", request->tree_size(),
+      ViewParameters(request->has_as_of() ? &request->as_of() : nullptr,
+                     request->has_known_at() ? &request->known_at() : nullptr,
+                     request->policy_json()));
+  if (!request->since_checkpoint().empty()) {
+    absl::StrAppend(&what, " since_checkpoint_sha256=",
+                    ToHex(Sha256(request->since_checkpoint())));
+  }
+  if (request->include_after_decision()) {
+    absl::StrAppend(&what, " include_after_decision=true");
+  }
   auto caller = Authorize(context, Permission::kExport, "ExportBundle", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (options_.bundles == nullptr) {
@@ -458,8 +498,21 @@ grpc::Status LedgerService::ExportBundle(
         "yet"));
   }
   uint64_t bytes = 0;
+  // Building a large case's bundle takes a while (a minute for 20,000
+  // events). A call cancelled by then (the client left, or the server's
+  // grace ran out while stopping) leaves no record of a disclosure that
+  // never happened (one was appended after the client had been told the
+  // call was cancelled; found by an audit).
+  auto wanted = [&]() -> absl::Status {
+    if (context->IsCancelled()) {
+      return absl::CancelledError(
+          "the call was cancelled while the bundle was built; its export is "
+          "not recorded");
+    }
+    return absl::OkStatus();
+  };
   auto summary = options_.bundles->Export(*options_.ledger, *request,
-                                          caller->principal.name,
+                                          caller->principal.name, wanted,
                                           [&](std::string_view piece) {
                                             v1::BundleChunk chunk;
                                             chunk.set_data(std::string(piece));
@@ -528,7 +581,10 @@ grpc::Status LedgerService::GetConsistencyProof(
 grpc::Status LedgerService::Backup(grpc::ServerContext* context,
                                    const v1::BackupRequest* request,
                                    v1::BackupResponse* response) {
-  std::string what = absl::StrCat("name=", Printable(request->name()));
+  // Cut only past the longest name a backup takes, so that two names the
+  // log shows are two names (it cut at 64 bytes; found by an audit).
+  std::string what =
+      absl::StrCat("name=", Printable(request->name(), kMostBackupNameBytes));
   auto caller = Authorize(context, Permission::kAdminister, "Backup", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::Status s = [&]() -> absl::Status {

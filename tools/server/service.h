@@ -49,10 +49,14 @@ class BundleExporter {
   virtual ~BundleExporter() = default;
   // Writes the bundle of `request` to `sink` in pieces and returns what was
   // exported; `requested_by` names the caller for the bundle's own audit
-  // event. Stops with kCancelled when `sink` returns false.
+  // event. Once the bundle is built and before its export is recorded,
+  // asks `wanted`: an error from it (the caller left, the server is
+  // stopping) is returned, nothing recorded and nothing sent. Stops with
+  // kCancelled when `sink` returns false.
   virtual absl::StatusOr<v1::BundleSummary> Export(
       Ledger& ledger, const v1::ExportBundleRequest& request,
       const std::string& requested_by,
+      const std::function<absl::Status()>& wanted,
       const std::function<bool(std::string_view)>& sink) = 0;
 };
 

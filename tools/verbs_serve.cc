@@ -204,6 +204,21 @@ int Serve(const Args& args, Io& io) {
                  << why.message() << std::endl;
         });
       };
+  // Said once per spell: a refused read is not on record meanwhile, and no
+  // client is told why its reads fail but in its own error (found by an
+  // audit: the server said nothing).
+  options.service.on_access_log = [&io](const absl::Status& now) {
+    if (now.ok()) {
+      io.err << "caseledger serve: the access log takes records again"
+             << std::endl;
+    } else {
+      io.err << "caseledger serve: the access log cannot be written ("
+             << now.message()
+             << "): reads, exports and backups are refused, and refusals go "
+                "unrecorded, until it can"
+             << std::endl;
+    }
+  };
   auto server = server::Server::Start(std::move(options));
   if (!server.ok()) {
     // Nothing was served: a log this start created records nothing.

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "caseledger/v1/service.pb.h"
@@ -1525,6 +1526,17 @@ TEST_F(BadRequestTest, TheHundredTwentyNinthSubscriptionIsRefused) {
 }
 
 TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
+  // The operator is told when the log stops taking records, once (the
+  // server said nothing; found by an audit).
+  absl::Mutex mu;
+  std::vector<absl::Status> told;
+  server_.reset();
+  server::ServerOptions options;
+  options.service.on_access_log = [&](const absl::Status& now) {
+    absl::MutexLock lock(&mu);
+    told.push_back(now);
+  };
+  StartServer(std::move(options));
   ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("LOG")}).status());
   // The access log's file descriptor now writes to /dev/full (ENOSPC).
   const std::string log = std::filesystem::canonical(AccessLogPath());
@@ -1545,6 +1557,14 @@ TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
           ->ReadCase("LOG", 1, 0,
                      [](const RecordedEvent&) { return absl::OkStatus(); }),
       absl::StatusCode::kUnavailable, "the access log cannot be written: ");
+  EXPECT_EQ(
+      Client(tokens_.appender)
+          ->ReadAll(1, 0, [](const RecordedEvent&) { return absl::OkStatus(); })
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_FALSE(told[0].ok());
 }
 
 }  // namespace

@@ -144,7 +144,13 @@ absl::Status LedgerService::RecordAccess(const Caller& caller,
   r.what = what;
   r.outcome = std::string(outcome);
   r.events = events;
-  return options_.access_log->Record(r);
+  absl::Status recorded = options_.access_log->Record(r);
+  const bool failing = !recorded.ok();
+  if (failing != access_log_failing_.exchange(failing) &&
+      options_.on_access_log) {
+    options_.on_access_log(recorded);
+  }
+  return recorded;
 }
 
 absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(

@@ -90,6 +90,11 @@ struct ServiceOptions {
   // appends (Ledger::AcceptsAppends), with its error; may be called more
   // than once. Default: none.
   std::function<void(const absl::Status&)> on_appends_refused;
+  // Called when the access log stops taking records, with the error, and
+  // again with OK when it takes one anew: meanwhile reads, exports and
+  // backups are refused, and refusals go unrecorded, so the operator must
+  // hear of it. Default: none.
+  std::function<void(const absl::Status&)> on_access_log;
 };
 
 class LedgerService final : public v1::Ledger::Service {
@@ -166,6 +171,7 @@ class LedgerService final : public v1::Ledger::Service {
 
   const ServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> access_log_failing_{false};
   std::atomic<int> subscriptions_{0};
   // Set while a backup runs, so that a second one is refused rather than
   // left waiting for the first's copy and verify.

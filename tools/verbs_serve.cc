@@ -208,9 +208,9 @@ int Serve(const Args& args, Io& io) {
                  << why.message() << std::endl;
         });
       };
-  // Said once per spell: a refused read is not on record meanwhile, and no
-  // client is told why its reads fail but in its own error (found by an
-  // audit: the server said nothing).
+  // Said at each change: while the log fails, reads are refused and
+  // refusals go unrecorded, which only the clients' errors showed (found by
+  // an audit).
   options.service.on_access_log = [&io](const absl::Status& now) {
     if (now.ok()) {
       io.err << "caseledger serve: the access log takes records again"

@@ -757,7 +757,9 @@ TEST_F(ServeTest, AnAddressThatCannotBeServedIsRefusedLeavingNothing) {
     CliRun r = Cli("serve --db " + db + " --listen " + c.listen + tokens);
     EXPECT_EQ(r.code, c.code) << c.listen << "\n" << r.err;
     EXPECT_THAT(r.err, HasSubstr(c.message)) << c.listen;
-    if (c.code == 4) EXPECT_EQ(r.err, c.message);
+    if (c.code == 4) {
+      EXPECT_EQ(r.err, c.message);
+    }
     EXPECT_FALSE(std::filesystem::exists(db + "/access-log.jsonl")) << c.listen;
   }
   first.Stop(SIGTERM);

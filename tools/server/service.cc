@@ -60,14 +60,13 @@ std::string CodeName(absl::StatusCode code) {
 constexpr size_t kMostBackupNameBytes = 128;
 
 absl::Status CheckBackupName(const std::string& name) {
-  constexpr size_t kMostBytes = kMostBackupNameBytes;
   if (name.empty()) {
     return absl::InvalidArgumentError(
         "name: give the new backup folder's name (e.g. 2026-12-02)");
   }
-  if (name.size() > kMostBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("name: ", name.size(), " bytes; at most ", kMostBytes));
+  if (name.size() > kMostBackupNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "name: ", name.size(), " bytes; at most ", kMostBackupNameBytes));
   }
   constexpr char kRule[] =
       "; a name is one folder of A-Z a-z 0-9 . _ - (no path), not starting "

@@ -50,9 +50,10 @@ class BundleExporter {
   // Writes the bundle of `request` to `sink` in pieces and returns what was
   // exported; `requested_by` names the caller for the bundle's own audit
   // event. Once the bundle is built and before its export is recorded,
-  // asks `wanted`: an error from it (the caller left, the server is
-  // stopping) is returned, nothing recorded and nothing sent. Stops with
-  // kCancelled when `sink` returns false.
+  // asks `wanted`: an error from it (the call was cancelled: the caller
+  // left, or a stopping server's grace ran out) is returned, nothing
+  // recorded and nothing sent. Stops with kCancelled when `sink` returns
+  // false.
   virtual absl::StatusOr<v1::BundleSummary> Export(
       Ledger& ledger, const v1::ExportBundleRequest& request,
       const std::string& requested_by,

@@ -296,7 +296,7 @@ absl::Status ValidatePayload(const v1::Event& e) {
         CASELEDGER_RETURN_IF_ERROR(CheckAddress(
             "document_request_sent.from_mailbox", p.from_mailbox(), false));
       }
-      if (p.resend_of() == p.request_id()) {
+      if (!p.resend_of().empty() && p.resend_of() == p.request_id()) {
         return Invalid("document_request_sent.resend_of",
                        "a request cannot be a resend of itself");
       }

@@ -1493,6 +1493,14 @@ class RuleEvaluator {
     }
     f.Cite(late);
     f.Cite(after_review);
+    // Named in position order, as `positions` lists them: events are
+    // walked in the order they occurred, which a late record breaks (found
+    // by an audit: "#1, #2, #4, #6, #3, #5").
+    for (Events* named : {&late, &after_review}) {
+      absl::c_sort(*named, [](const CaseEvent* x, const CaseEvent* y) {
+        return x->position < y->position;
+      });
+    }
     std::vector<std::string> sentences;
     if (!late.empty()) {
       sentences.push_back(absl::StrCat(

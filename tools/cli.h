@@ -145,10 +145,16 @@ class StopSignals {
   std::string received_name() const;
   // 128 + the signal: what a shell reports for a process it ended.
   int exit_code() const { return 128 + received(); }
+  // Keeps catching (one signal noted, a second one ending the process) past
+  // this object, to the process's exit: once a write's outcome is printed,
+  // the rest (closing the ledger, the process's teardown) must not end
+  // with 130 or 143 what was reported done (found by an audit).
+  void HoldUntilExit() { hold_until_exit_ = true; }
 
  private:
   struct sigaction previous_int_ {};
   struct sigaction previous_term_ {};
+  bool hold_until_exit_ = false;
 };
 
 // Verb tables of each verbs_*.cc.

@@ -97,23 +97,32 @@ int AppendFailure(Io& io, const absl::Status& status,
 // Runs `work` (an append or an export, and the printing of its outcome)
 // with SIGINT and SIGTERM held off until it returns and its output is
 // flushed, so that the outcome is printed rather than lost with the
-// process; a second signal ends the process at once. Says on err when one
-// came: "caseledger VERB: SIGTERM received while DOING; the VERB was
-// finished first". `stopped`, when given, is set to whether one came.
-template <typename Work>
+// process; a second signal ends the process at once. Then runs `then`,
+// told whether a signal came, still holding them off: the rest of the
+// verb's work (closing the ledger), so that a signal there does not end
+// with exit 130 or 143 a write already reported done (found by an audit).
+// Says on err when one came: "caseledger VERB: SIGTERM received while
+// DOING; the VERB was finished first".
+template <typename Work, typename Then>
 auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
-                    const Work& work, bool* stopped = nullptr) {
+                    const Work& work, const Then& then) {
   StopSignals stop;
+  stop.HoldUntilExit();
   auto result = work();
   io.out.flush();
+  then(stop.received() != 0);
   if (stop.received() != 0) {
     io.err << "caseledger " << verb << ": " << stop.received_name()
            << " received while " << doing << "; the " << verb
            << " was finished first\n";
   }
   io.err.flush();
-  if (stopped != nullptr) *stopped = stop.received() != 0;
   return result;
+}
+template <typename Work>
+auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
+                    const Work& work) {
+  return FinishingFirst(io, verb, doing, work, [](bool) {});
 }
 // What `append` prints for a result (text or JSON), newline included.
 std::string AppendResultOutput(const AppendResult& result, bool json);

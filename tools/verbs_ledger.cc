@@ -50,8 +50,8 @@ int Append(const Args& args, Io& io) {
   if (!input.ok()) return Fail(io, "append", input.status());
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
-  bool stopped = false;
-  const int code = FinishingFirst(
+  bool appended = false;
+  return FinishingFirst(
       io, "append", "appending",
       [&] {
         auto result = (*ledger)->Append(input->Events(), input->expected);
@@ -60,12 +60,16 @@ int Append(const Args& args, Io& io) {
         }
         io.out << AppendResultOutput(*result, input->json);
         WarnOfEventsDatedAhead(*input, "append", io);
+        appended = true;
         return kExitOk;
       },
-      &stopped);
-  // Asked to stop: the index catches up at the next write or read.
-  if (code == kExitOk && !stopped) CatchUpDeadlineIndex(**ledger, "append", io);
-  return code;
+      [&](bool stopped) {
+        // Asked to stop: the index catches up at the next write or read.
+        if (appended && !stopped) {
+          CatchUpDeadlineIndex(**ledger, "append", io);
+        }
+        ledger->reset();
+      });
 }
 
 int Import(const Args& args, Io& io) {
@@ -92,32 +96,35 @@ int Import(const Args& args, Io& io) {
   options.appended = [&ahead](uint64_t line, const v1::Event& event) {
     ahead.Appended(line, event);
   };
-  absl::StatusOr<ImportProgress> result;
-  bool stopped = false;
-  {
-    // Between batches, a stop signal ends the import with what is stored
-    // said; each batch is atomic, so none is cut.
-    StopSignals stop;
-    options.stop_requested = [&stop] { return stop.received() != 0; };
-    result = ImportEventLines(**ledger, path, options);
-    if (stop.received() != 0) {
-      if (absl::IsCancelled(result.status())) {
-        io.err << "caseledger import: " << stop.received_name() << " received; "
-               << result.status().message() << "\n";
-        return stop.exit_code();
-      }
-      io.err << "caseledger import: " << stop.received_name()
-             << " received while the last batch was appended; it was "
-                "finished first\n";
-      stopped = true;
-    }
+  // Between batches, a stop signal ends the import with what is stored
+  // said; each batch is atomic, so none is cut. Held off until the ledger
+  // is closed: once the last batch is in, a signal does not turn the
+  // import's success into exit 130 or 143 (found by an audit).
+  StopSignals stop;
+  stop.HoldUntilExit();
+  options.stop_requested = [&stop] { return stop.received() != 0; };
+  absl::StatusOr<ImportProgress> result =
+      ImportEventLines(**ledger, path, options);
+  if (stop.received() != 0 && absl::IsCancelled(result.status())) {
+    io.err << "caseledger import: " << stop.received_name() << " received; "
+           << result.status().message() << "\n";
+    return stop.exit_code();
   }
+  const bool stopped = stop.received() != 0;
   ahead.Finish();
   if (!result.ok()) return Fail(io, "import", result.status());
   io.out << "imported " << result->appended << " events (" << result->duplicates
          << " already stored, skipped) from " << result->lines
          << " lines; ledger size " << (*ledger)->Size() << "\n";
+  io.out.flush();
   if (!stopped) CatchUpDeadlineIndex(**ledger, "import", io);
+  ledger->reset();
+  if (stop.received() != 0) {
+    io.err << "caseledger import: " << stop.received_name()
+           << (stopped ? " received while the last batch was appended"
+                       : " received once every line was in")
+           << "; the import was finished first\n";
+  }
   return kExitOk;
 }
 

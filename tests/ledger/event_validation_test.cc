@@ -151,6 +151,28 @@ TEST(EventSizeTest, AnEventOfOneMebibyteIsTakenAndOneByteMoreIsNot) {
                          "stores a message beside the log)"));
 }
 
+// A request sent without an id was refused as "a resend of itself" on its
+// resend_of, both being empty (found by an audit): the id is what lacks.
+TEST(RequestIdTest, ARequestWithoutAnIdIsRefusedOnItsId) {
+  for (const char* resend_of : {"", "R-0"}) {
+    v1::Event e = NoteOf(4);
+    auto* request = e.mutable_document_request_sent();
+    request->set_channel(v1::Channel::POSTAL_MAIL);
+    request->set_resend_of(resend_of);
+    const absl::Status refused = ValidateEvent(e);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << resend_of;
+    EXPECT_EQ(refused.message(),
+              "document_request_sent.request_id: is required")
+        << resend_of;
+  }
+  v1::Event itself = NoteOf(4);
+  itself.mutable_document_request_sent()->set_channel(v1::Channel::POSTAL_MAIL);
+  itself.mutable_document_request_sent()->set_request_id("R-1");
+  itself.mutable_document_request_sent()->set_resend_of("R-1");
+  EXPECT_THAT(std::string(ValidateEvent(itself).message()),
+              ::testing::HasSubstr("resend of itself"));
+}
+
 // Every character of an identifier shows: what shows as nothing or as a
 // plain space is refused, so that two request ids cannot look alike. A
 // zero-width (non-)joiner passes where a script joins letters with it.

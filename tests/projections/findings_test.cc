@@ -1638,6 +1638,21 @@ TEST(RecordedPromptlyTest, WarnsWhenRecordedMoreThanSevenDaysLate) {
   EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->positions, ElementsAre(7));
 }
 
+// Walked in the order they occurred, late records were named out of
+// position order ("#1, #2, #4, #6, #3, #5"; found by an audit).
+TEST(RecordedPromptlyTest, NamesLateRecordsInPositionOrder) {
+  CaseBuilder b = KaurCase();
+  b.Alternative("2012-07-20T09:00:00Z", "DOC-1")
+      .RecordedAt("2012-08-20T09:00:00Z");
+  b.Alternative("2012-07-10T09:00:00Z", "DOC-1")
+      .RecordedAt("2012-08-20T09:00:01Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->positions,
+              ElementsAre(7, 8));
+  EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->message,
+              HasSubstr("occurred: #7, #8."));
+}
+
 TEST(RecordedPromptlyTest,
      WarnsWhenRecordedAfterJudicialReviewForEarlierAction) {
   CaseBuilder b = KaurCase();

@@ -1270,6 +1270,22 @@ TEST_F(CliTest, ImportSaysWhenNothingWasImported) {
               HasSubstr("import: 1 line checked, every one well formed"));
 }
 
+// A stop signal once every line is in lets the import finish and exit 0:
+// its success was printed, then the signal ended the process while the
+// ledger closed, exit 143 (found by an audit; a script would import again).
+TEST_F(CliTest, AStopSignalOnceEveryLineIsInLetsTheImportSucceed) {
+  Init();
+  constexpr int kNotes = 2999;
+  const std::string file = Write("all.jsonl", OpenedWithNotes("S", kNotes));
+  const std::string err_path = dir_.Sub("import.err");
+  CliRun finished =
+      StoppedWhenReady(absl::StrCat("import --db ", Db(), " ", file),
+                       "grep -q 'line 3000 of 3000' \"$2\"", err_path);
+  const std::string err = testing::FileContents(err_path);
+  EXPECT_EQ(finished.code, 0) << err;
+  EXPECT_EQ(EventCount(), kNotes + 1);
+}
+
 // SIGTERM (or Ctrl-C) ends an import between batches, never inside one,
 // and says which lines are stored; the same import then resumes. The
 // signal is sent once the first batch is reported, with most to come.

@@ -248,22 +248,34 @@ absl::Status CheckReadable(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io) {
-  std::stringstream buffer;
-  if (path == "-") {
-    buffer << io.in.rdbuf();
-    return buffer.str();
+absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
+                                      uint64_t max_bytes,
+                                      std::string_view over) {
+  std::ifstream file;
+  std::istream* in = &io.in;
+  if (path != "-") {
+    CASELEDGER_RETURN_IF_ERROR(CheckReadable(path));
+    file.open(path, std::ios::binary);
+    if (!file) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+    }
+    in = &file;
   }
-  CASELEDGER_RETURN_IF_ERROR(CheckReadable(path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::string text;
+  char chunk[1 << 16];
+  while (*in) {
+    in->read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<size_t>(in->gcount()));
+    if (text.size() > max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path == "-" ? "standard input" : path, ": more than ",
+                       max_bytes, " bytes", std::string(over)));
+    }
   }
-  buffer << in.rdbuf();
-  if (in.bad()) {
+  if (in->bad()) {
     return absl::InvalidArgumentError(absl::StrCat("error reading ", path));
   }
-  return buffer.str();
+  return text;
 }
 
 absl::Status CheckFilesToAttach(const Args& args) {
@@ -295,7 +307,9 @@ int AttachFiles(
   const std::vector<std::string>& paths = args.positional();
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& path = paths[i];
-    absl::StatusOr<std::string> bytes = ReadInput(path, io);
+    absl::StatusOr<std::string> bytes =
+        ReadInput(path, io, kMaxAttachedMessageBytes,
+                  "; a message stored beside the log holds at most 256 MiB");
     if (bytes.ok() && bytes->empty()) {
       bytes = absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
     }

@@ -101,8 +101,20 @@ int Fail(Io& io, const std::string& verb, const absl::Status& status);
 int UsageError(Io& io, const std::string& verb, const std::string& message);
 // --format json|text (default text).
 absl::StatusOr<bool> WantsJson(const Args& args);
-// Reads a whole file ("-" is standard input).
-absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io);
+// The most ReadInput takes by default: a key, a checkpoint, a policy, a
+// certificate. Inputs that may be large say their own bound.
+inline constexpr uint64_t kMaxSmallInputBytes = 1 << 20;
+// One append's input: an atomic batch (import streams larger inputs).
+inline constexpr uint64_t kMaxAppendInputBytes = 64 << 20;
+// One message `attach` stores (the server takes at most 64 MiB of one).
+inline constexpr uint64_t kMaxAttachedMessageBytes = 256 << 20;
+// Reads a whole file ("-" is standard input) of at most `max_bytes`; more
+// is kInvalidArgument "PATH: more than N bytes" followed by `over`, having
+// read no more than one byte past the bound (an endless /dev/zero or pipe
+// ran the process out of memory; found by an audit).
+absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
+                                      uint64_t max_bytes = kMaxSmallInputBytes,
+                                      std::string_view over = "");
 // ReadInput of the file `--flag` names; its errors begin "--flag: ".
 absl::StatusOr<std::string> ReadFlagFile(const Args& args,
                                          const std::string& flag, Io& io);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "ledger/event_json.h"
+#include "projections/bundle/verify.h"
 #include "projections/deadline_index.h"
 #include "projections/evaluation.h"
 #include "projections/queries.h"
@@ -197,7 +198,7 @@ int RunDemo(const Args& args, Io& io) {
   // finds any change, here one letter of the address DOC-1 went to.
   io.out << "\n== the same bundle with one byte changed: the address DOC-1 "
             "was sent to\n";
-  auto bytes = ReadInput(bundle, io);
+  auto bytes = ReadInput(bundle, io, bundle::kMaxBundleBytes);
   if (!bytes.ok()) return Fail(io, "demo", bytes.status());
   const size_t member = bytes->find("events/4.event");
   const size_t address = bytes->find("amina.diallo@mail.example", member);

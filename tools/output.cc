@@ -113,7 +113,9 @@ absl::StatusOr<AppendInput> ReadAppendInput(const Args& args, Io& io) {
     if (!parsed.ok()) return parsed.status();
     input.expected = *parsed;
   }
-  auto text = ReadInput(args.positional()[0], io);
+  auto text = ReadInput(args.positional()[0], io, kMaxAppendInputBytes,
+                        "; append writes one atomic batch: give larger "
+                        "inputs to `caseledger import`, which streams them");
   if (!text.ok()) return text.status();
   std::istringstream in(*text);
   auto lines = ReadEventLines(in);

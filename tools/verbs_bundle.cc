@@ -88,7 +88,8 @@ int VerifyBundle(const Args& args, Io& io) {
         absl::StrCat(file, " is ", size, " bytes, over the limit of ",
                      bundle::kMaxBundleBytes));
   } else {
-    auto bytes = ReadInput(file, io);
+    auto bytes = ReadInput(file, io, bundle::kMaxBundleBytes,
+                           ", over the limit of a bundle");
     if (!bytes.ok()) {
       verdict = bundle::UnreadableBundle(std::string(bytes.status().message()));
     } else {

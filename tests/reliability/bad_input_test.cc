@@ -168,6 +168,14 @@ std::vector<Case> Cases() {
       {"unreadable input", "append --db L /nonexistent.jsonl", 2,
        "caseledger append: cannot read /nonexistent.jsonl"},
       {"no events", append, 2, "caseledger append: the input holds no events"},
+      // An endless input ran the process out of memory (found by an audit).
+      {"endless input", "append --db L /dev/zero", 2,
+       "caseledger append: /dev/zero: more than 67108864 bytes; append "
+       "writes one atomic batch: give larger inputs to `caseledger import`, "
+       "which streams them"},
+      {"endless message", "attach --db L /dev/zero", 2,
+       "caseledger attach: /dev/zero: more than 268435456 bytes; a message "
+       "stored beside the log holds at most 256 MiB"},
       {"the ledger's own key as a message", "attach --db L L/signing-key.pem",
        2,
        "caseledger attach: the message holds this ledger's private signing "

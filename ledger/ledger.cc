@@ -153,6 +153,12 @@ absl::Status TakesANewLedger(const std::string& dir) {
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " holds a signing key but no store: ", *missing));
   }
+  // A file where the folder would be is the caller's input to mend, not the
+  // machine's failure (it exited 4, "Not a directory"; found by an audit).
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir, " is a file, not a folder: give a new folder's path"));
+  }
   if (!fs::is_directory(dir, ec)) return absl::OkStatus();
   fs::directory_iterator listed(dir, ec);
   if (ec) {
@@ -1087,8 +1093,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   }
   fs::create_directories(dir, ec);
   if (ec) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create ", dir, ": ", ec.message()));
+    const std::string what =
+        absl::StrCat("cannot create ", dir, ": ", ec.message());
+    // A file on the way ("afile/ledger") is the caller's to mend too.
+    return ec == std::errc::not_a_directory ? absl::InvalidArgumentError(what)
+                                            : absl::PermissionDeniedError(what);
   }
   // Another init (or restore) into the folder at the same moment would take
   // this one's store.partial and key for an unfinished init's and replace

@@ -125,6 +125,14 @@ std::vector<Case> Cases() {
        {{"R.partial/store/x", ""}}},
       {"init without --db", "init --name x.example/l", 2,
        "caseledger init: --db DIR is required (or set CASELEDGER_DB)"},
+      // It exited 4, as a storage error (found by an audit).
+      {"init onto a file",
+       "init --db afile",
+       2,
+       "caseledger init: afile is a file, not a folder: give a new folder's "
+       "path",
+       "",
+       {{"afile", "x"}}},
       {"init twice", "init --db L", 3,
        "caseledger init: L already holds a ledger"},
       {"init among other files",

@@ -772,6 +772,17 @@ absl::StatusOr<EventLine> EventLineReader::Next() {
       text.erase(0, 3);
       mark = 3;
     }
+    // UTF-16 (a Windows editor's "Unicode"): said as such, where its first
+    // NUL or its byte order mark would be named as a stray byte (found by
+    // an audit).
+    if (line_ == 1 && text.size() >= 2 &&
+        (absl::StartsWith(text, "\xFF\xFE") ||
+         absl::StartsWith(text, "\xFE\xFF") || text[0] == '\0' ||
+         text[1] == '\0')) {
+      return absl::InvalidArgumentError(
+          "line 1: the input is UTF-16, not UTF-8; save it as UTF-8 (JSON "
+          "Lines is UTF-8, RFC 8259)");
+    }
     // Blank: JSON's white space only. A line of form feeds is refused as
     // they are anywhere else (found by a review).
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;

@@ -176,6 +176,14 @@ std::vector<Case> Cases() {
       {"unreadable input", "append --db L /nonexistent.jsonl", 2,
        "caseledger append: cannot read /nonexistent.jsonl"},
       {"no events", append, 2, "caseledger append: the input holds no events"},
+      // Its byte order mark was named a stray byte (found by an audit).
+      {"UTF-16",
+       "append --db L u16.jsonl",
+       2,
+       "caseledger append: line 1: the input is UTF-16, not UTF-8; save it "
+       "as UTF-8 (JSON Lines is UTF-8, RFC 8259)",
+       "",
+       {{"u16.jsonl", std::string("\xFF\xFE{\0}\0\n\0", 8)}}},
       // An endless input ran the process out of memory (found by an audit).
       {"endless input", "append --db L /dev/zero", 2,
        "caseledger append: /dev/zero: more than 67108864 bytes; append "

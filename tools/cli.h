@@ -110,8 +110,8 @@ inline constexpr uint64_t kMaxAppendInputBytes = 64 << 20;
 inline constexpr uint64_t kMaxAttachedMessageBytes = 256 << 20;
 // Reads a whole file ("-" is standard input) of at most `max_bytes`; more
 // is kInvalidArgument "PATH: more than N bytes" followed by `over`, having
-// read no more than one byte past the bound (an endless /dev/zero or pipe
-// ran the process out of memory; found by an audit).
+// read at most 64 KiB past the bound (an endless /dev/zero or pipe ran the
+// process out of memory; found by an audit).
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
                                       uint64_t max_bytes = kMaxSmallInputBytes,
                                       std::string_view over = "");

@@ -95,12 +95,12 @@ void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io);
 int AppendFailure(Io& io, const absl::Status& status,
                   const std::vector<EventLine>& lines);
 // Runs `work` (an append or an export, and the printing of its outcome)
-// with SIGINT and SIGTERM held off until it returns and its output is
-// flushed, so that the outcome is printed rather than lost with the
-// process; a second signal ends the process at once. Then runs `then`,
-// told whether a signal came, still holding them off: the rest of the
-// verb's work (closing the ledger), so that a signal there does not end
-// with exit 130 or 143 a write already reported done (found by an audit).
+// with SIGINT and SIGTERM held off to the process's exit, so that the
+// outcome is printed rather than lost with the process; a second signal
+// ends the process at once. Then runs `then`, told whether a signal came:
+// the rest of the verb's work (closing the ledger), so that a signal there
+// does not end with exit 130 or 143 a write already reported done (found
+// by an audit).
 // Says on err when one came: "caseledger VERB: SIGTERM received while
 // DOING; the VERB was finished first".
 template <typename Work, typename Then>

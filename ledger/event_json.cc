@@ -9,6 +9,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -289,6 +290,43 @@ class LenientInputFinder {
     return found;
   }
 
+  // "" when the integer `digits` (JSON, no fraction or exponent) fits the
+  // integer type of `field`, else the range it does not fit: protobuf's
+  // parser said "1.8446744073709552e+19 is not an integer" of
+  // 18446744073709551616, naming neither the value written nor the reason
+  // (found by an audit).
+  static std::string RangeMissed(const google::protobuf::FieldDescriptor* field,
+                                 absl::string_view digits) {
+    using google::protobuf::FieldDescriptor;
+    // Minus zero is zero, in any type.
+    if (absl::StartsWith(digits, "-") &&
+        digits.find_first_not_of('0', 1) == absl::string_view::npos) {
+      return "";
+    }
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32: {
+        int32_t v;
+        return absl::SimpleAtoi(digits, &v) ? "" : "-2147483648 to 2147483647";
+      }
+      case FieldDescriptor::CPPTYPE_INT64: {
+        int64_t v;
+        return absl::SimpleAtoi(digits, &v)
+                   ? ""
+                   : "-9223372036854775808 to 9223372036854775807";
+      }
+      case FieldDescriptor::CPPTYPE_UINT32: {
+        uint32_t v;
+        return absl::SimpleAtoi(digits, &v) ? "" : "0 to 4294967295";
+      }
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        uint64_t v;
+        return absl::SimpleAtoi(digits, &v) ? "" : "0 to 18446744073709551615";
+      }
+      default:
+        return "";
+    }
+  }
+
   // The value starting at at_, of `field`, or one element of it when
   // `element`.
   std::string Value(const google::protobuf::FieldDescriptor* field,
@@ -378,6 +416,11 @@ class LenientInputFinder {
               return absl::StrCat(path, ": ", Quoted(text),
                                   " is not an integer");
             }
+            if (std::string range = RangeMissed(field, text); !range.empty()) {
+              return absl::StrCat(path, ": ", Quoted(text),
+                                  " is beyond the range of the field (", range,
+                                  ")");
+            }
             return "";
           default:
             return "";
@@ -391,6 +434,14 @@ class LenientInputFinder {
             std::isinf(std::strtod(std::string(token).c_str(), nullptr))) {
           return absl::StrCat(path, ": ", token,
                               " is beyond the range of a number");
+        }
+        if ((c == '-' || absl::ascii_isdigit(static_cast<unsigned char>(c))) &&
+            token.find_first_of(".eE") == absl::string_view::npos) {
+          if (std::string range = RangeMissed(field, token); !range.empty()) {
+            return absl::StrCat(path, ": ", token,
+                                " is beyond the range of the field (", range,
+                                ")");
+          }
         }
         return "";
       }

@@ -480,6 +480,14 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: evidence_bundle_exported.tree_size: 1e400 "
        "is beyond the range of a number",
        Line2(Officer(R"("evidence_bundle_exported": {"tree_size": 1e400})"))},
+      // protobuf's parser said "1.8446744073709552e+19 is not an integer"
+      // (found by an audit).
+      {"integer beyond its field", append, 2,
+       "caseledger append: line 2: evidence_bundle_exported.tree_size: "
+       "18446744073709551616 is beyond the range of the field (0 to "
+       "18446744073709551615)",
+       Line2(Officer(R"("evidence_bundle_exported": )"
+                     R"({"tree_size": 18446744073709551616})"))},
       {"object in a list", append, 2,
        "caseledger append: line 2: document_request_sent.to[1]: an object is "
        "not a string",

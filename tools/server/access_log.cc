@@ -85,7 +85,8 @@ std::string JsonQuote(std::string_view text) {
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
-  // Not blocking: a FIFO nobody reads would hold the start for good.
+  // Not blocking: a FIFO nobody reads would hold the start for good. (On the
+  // regular file kept below, O_NONBLOCK changes nothing.)
   int fd = ::open(path.c_str(),
                   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd < 0) {
@@ -111,7 +112,6 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
         " is not a regular file (a device, a pipe or a socket keeps no "
         "record to continue the chain from); give a file"));
   }
-  ::fcntl(fd, F_SETFL, O_APPEND);
   // Continue the chain from the last complete line. A last line without
   // its newline is a record whose write a crash cut short: Record had not
   // returned, so the access it records was never granted, and it goes, as

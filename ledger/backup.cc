@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/file_sync.h"
 #include "ledger/internal/folder_lock.h"
+#include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/status_macros.h"
 
@@ -151,14 +152,16 @@ constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
                                                   kAccessLog};
 
 // What a backup or restore writes into its partial copy: the store (and
-// RocksDB's staging folder for its checkpoint), the key, the access log.
+// RocksDB's staging folder for its checkpoint), the key, the access log,
+// and the checkpoint a backup's copy signs, kept beside its store.
 bool HoldsOnlyCopyFiles(const fs::path& dir) {
   static const std::string kStaging = absl::StrCat(kStoreDir, ".tmp");
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name != kStoreDir && name != kStaging && name != kKeyFile &&
-        name != kAccessLog) {
+        name != kAccessLog && name != internal::kKeptCheckpointFile &&
+        name != internal::kKeptCheckpointTempFile) {
       return false;
     }
   }

@@ -34,6 +34,7 @@
 #include "ledger/event_validation.h"
 #include "ledger/internal/file_sync.h"
 #include "ledger/internal/folder_lock.h"
+#include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
@@ -652,6 +653,11 @@ void Ledger::Impl::RunSequencer() {
       // pay a sync of its own (docs/performance.md).
       Checkpoint(/*sync=*/stop || !options.sync).status().IgnoreError();
     }
+    // An automatic checkpoint's write of the kept file waits a second;
+    // at close it waits no longer. A failure is retried at the next open.
+    if (stop && !poisoned_now) {
+      KeepLatestCheckpoint(/*now=*/true).IgnoreError();
+    }
     if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
       SyncCheckpoint();
     }
@@ -1217,6 +1223,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
     return absl::NotFoundError(absl::StrCat(
         "no ledger at ", dir, " (create one with 'caseledger init')"));
   }
+  // Read before the store: every entry it signs was durable before it was
+  // written, so a reader beside a writer finds them all in the store it
+  // opens next.
+  CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> kept,
+                              internal::ReadKeptCheckpoint(dir));
   auto store = Store::Open((fs::path(dir) / kStoreDir).string(),
                            {.create_if_missing = false,
                             .read_only = options.read_only,
@@ -1256,7 +1267,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   // Cheap at open: the last checkpoint's signature and root, and the entries
   // written after it. `verify` checks everything.
   CASELEDGER_RETURN_IF_ERROR(impl->CheckTail());
+  CASELEDGER_RETURN_IF_ERROR(impl->CheckKeptCheckpoint(kept));
   if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
+  // A ledger written by a build before the kept file, or whose file is
+  // behind (an automatic checkpoint's write waits a second).
+  if (!options.read_only) {
+    CASELEDGER_RETURN_IF_ERROR(impl->KeepLatestCheckpoint(/*now=*/true));
+  }
   if (!options.read_only && !impl->case_index_holds_copies) {
     CASELEDGER_RETURN_IF_ERROR(impl->UpgradeCaseIndex());
   }

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/event_validation.h"
+#include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/siphash.h"
 #include "ledger/status_macros.h"
@@ -85,6 +86,7 @@ absl::StatusOr<std::string> Ledger::Impl::Checkpoint(bool sync) {
         absl::MutexLock lock(&mu);
         if (!poisoned.ok()) return poisoned;
       }
+      if (sync) CASELEDGER_RETURN_IF_ERROR(KeepLatestCheckpoint(/*now=*/true));
       return AsSigned(n, *std::move(note));
     }
   }
@@ -127,7 +129,30 @@ absl::StatusOr<std::string> Ledger::Impl::Checkpoint(bool sync) {
   checkpoint_root = root;
   has_checkpoint = true;
   checkpoint_time = clock->Now();
+  // Every entry it signs is durable: synced before it was signed, or with
+  // it when `sync`.
+  CASELEDGER_RETURN_IF_ERROR(KeepLatestCheckpoint(/*now=*/sync));
   return note;
+}
+
+absl::Status Ledger::Impl::KeepLatestCheckpoint(bool now) {
+  if (!has_checkpoint || kept_size >= checkpoint_size) return absl::OkStatus();
+  const absl::Time at = clock->Now();
+  if (!now && at - kept_at < absl::Seconds(1)) return absl::OkStatus();
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::optional<std::string> note,
+      store->Get(Family::kCheckpoints, EncodeU64(checkpoint_size)));
+  if (!note) {
+    return absl::DataLossError(absl::StrCat("the checkpoint of size ",
+                                            checkpoint_size, " is not stored"));
+  }
+  const std::filesystem::path folder(dir);
+  CASELEDGER_RETURN_IF_ERROR(store->ReplaceFile(
+      (folder / internal::kKeptCheckpointFile).string(),
+      (folder / internal::kKeptCheckpointTempFile).string(), *note));
+  kept_size = checkpoint_size;
+  kept_at = at;
+  return absl::OkStatus();
 }
 
 absl::Status Ledger::Impl::CheckTail() {
@@ -198,6 +223,63 @@ absl::Status Ledger::Impl::CheckTail() {
                                         ") does not match the entries"));
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::Impl::CheckKeptCheckpoint(
+    const std::optional<std::string>& kept) {
+  if (!kept) return absl::OkStatus();
+  const std::string file =
+      (std::filesystem::path(dir) / internal::kKeptCheckpointFile).string();
+  auto damaged = [&](std::string_view why) {
+    return absl::DataLossError(absl::StrCat(
+        "the checkpoint kept in ", file, " ", std::string(why),
+        "; if the store is whole (verify --checkpoint with a checkpoint "
+        "kept elsewhere), move the file away and open again"));
+  };
+  absl::StatusOr<::caseledger::Checkpoint> c = ParseCheckpointBody(*kept);
+  if (!c.ok()) {
+    return damaged(absl::StrCat("does not parse: ", c.status().message()));
+  }
+  if (key) {
+    CASELEDGER_ASSIGN_OR_RETURN(VerifierKey verifier,
+                                ParseVerifierKey(key->VerifierKey()));
+    absl::Status signed_ok = VerifyCheckpoint(*kept, verifier).status();
+    if (!signed_ok.ok()) {
+      return damaged(absl::StrCat("does not verify with the ledger's key: ",
+                                  signed_ok.message()));
+    }
+  }
+  if (c->origin != origin) {
+    return damaged(absl::StrCat("is one of ", c->origin, ", not of ", origin));
+  }
+  if (c->tree_size > size) {
+    return Tampered(
+        size.load() + 1,
+        absl::StrCat("missing: the store holds ", size.load(),
+                     " entries, but the checkpoint kept in ", file, " signs ",
+                     c->tree_size,
+                     ": a log file of the store was removed or cut short, "
+                     "and entries ",
+                     size.load() + 1, " to ", c->tree_size,
+                     " with it; restore the last backup "
+                     "('caseledger restore')"));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root,
+                              merkle::RootAt(c->tree_size, Nodes()));
+  if (root != c->root_hash) {
+    return absl::DataLossError(
+        absl::StrCat("the stored tree of size ", c->tree_size, " has root ",
+                     HashHex(root), ", but the checkpoint kept in ", file,
+                     " says ", HashHex(c->root_hash)));
+  }
+  kept_size = c->tree_size;
+  if (!has_checkpoint || c->tree_size > checkpoint_size) {
+    checkpoint_size = c->tree_size;
+    checkpoint_root = c->root_hash;
+    has_checkpoint = true;
+    checkpoint_time = clock->Now();
   }
   return absl::OkStatus();
 }

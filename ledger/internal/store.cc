@@ -689,6 +689,27 @@ absl::Status Store::SyncLog() {
   return FromRocks(rep_->db->SyncWAL(), "syncing the log");
 }
 
+absl::Status Store::ReplaceFile(const std::string& path,
+                                const std::string& temp,
+                                std::string_view bytes) {
+  rocksdb::Env* env = rep_->db->GetEnv();
+  const std::string what = absl::StrCat("writing ", path);
+  std::unique_ptr<rocksdb::WritableFile> file;
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(
+      env->NewWritableFile(temp, &file, rocksdb::EnvOptions()), what));
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(
+      file->Append(rocksdb::Slice(bytes.data(), bytes.size())), what));
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(file->Sync(), what));
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(file->Close(), what));
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(env->RenameFile(temp, path), what));
+  std::unique_ptr<rocksdb::Directory> folder;
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(
+      env->NewDirectory(std::filesystem::path(path).parent_path().string(),
+                        &folder),
+      what));
+  return FromRocks(folder->Fsync(), what);
+}
+
 absl::Status Store::FlushIfOver(uint64_t threshold) {
   if (rep_->read_only) return absl::OkStatus();
   uint64_t held = 0;

@@ -123,6 +123,12 @@ class Store {
   absl::Status Write(Batch& batch, bool sync);
   // Fsyncs the WAL: every write so far is durable.
   absl::Status SyncLog();
+  // Replaces the file `path` (outside the store, beside it) with `bytes`
+  // through the store's file system, so that a test's simulated power loss
+  // covers it: written to `temp`, synced, renamed, its folder synced. After
+  // a power loss the file holds its old bytes or the new ones, whole.
+  absl::Status ReplaceFile(const std::string& path, const std::string& temp,
+                           std::string_view bytes);
   // The value at `key`; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(Family family,
                                                  std::string_view key) const;

@@ -2,6 +2,7 @@
 // the position; proofs built by the ledger check against its checkpoints.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -774,6 +775,94 @@ TEST_F(TamperTest, WriterRefusesToOpenOverAnInconsistentTree) {
   Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
   auto opened = Ledger::Open(Dir());
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
+}
+
+// The checkpoint kept beside the store (ledger/internal/kept_checkpoint.h).
+class KeptCheckpointTest : public TamperTest {
+ protected:
+  std::string Kept() const { return Dir() + "/latest-checkpoint"; }
+
+  void Keep(const std::string& note) {
+    std::ofstream(Kept(), std::ios::binary | std::ios::trunc) << note;
+  }
+
+  // A note of `size` and `root` signed with this ledger's own key.
+  std::string SignedByTheLedger(uint64_t size, const merkle::Hash& root) {
+    auto key = SigningKey::FromPrivateKeyText(
+        "tamper.example/log",
+        testing::FileContents(Dir() + "/signing-key.pem"));
+    EXPECT_OK(key);
+    auto note = SignCheckpoint({"tamper.example/log", size, root}, *key);
+    EXPECT_OK(note);
+    return note.value_or("");
+  }
+};
+
+TEST_F(KeptCheckpointTest, TheLatestCheckpointIsKeptBesideTheStore) {
+  EXPECT_EQ(testing::FileContents(Kept()),
+            Get(Family::kCheckpoints, EncodeU64(kSize)));
+  EXPECT_OK(Problem());
+}
+
+// The store rolled back to its checkpoint of size 20, the later one deleted
+// with the entries it signed, is a consistent smaller ledger: only a
+// checkpoint kept outside the store shows what it held.
+TEST_F(KeptCheckpointTest, AStoreRolledBackPastItIsFound) {
+  Tamper([&](internal::Store&, internal::Batch& b) {
+    for (uint64_t p = kCheckpointed + 1; p <= kSize; ++p) {
+      b.Delete(Family::kEntries, EncodeU64(p));
+      b.Delete(Family::kEvents, EncodeU64(p));
+    }
+    b.Delete(Family::kCheckpoints, EncodeU64(kSize));
+  });
+  ExpectFound(absl::StrCat("position ", kCheckpointed + 1,
+                           ": missing: the store holds ", kCheckpointed,
+                           " entries, but the checkpoint kept in ", Kept(),
+                           " signs ", kSize));
+  auto writer = Ledger::Open(Dir());
+  EXPECT_EQ(writer.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(KeptCheckpointTest, AnAlteredOneIsRefusedNamingItsFile) {
+  std::string note = testing::FileContents(Kept());
+  note[note.size() - 6] = note[note.size() - 6] == 'A' ? 'B' : 'A';
+  Keep(note);
+  ExpectFound(absl::StrCat("the checkpoint kept in ", Kept(),
+                           " does not verify with the ledger's key"));
+  Keep("not a checkpoint\n");
+  ExpectFound(
+      absl::StrCat("the checkpoint kept in ", Kept(), " does not parse"));
+}
+
+// Signed by the ledger's own key, over a root its store does not have.
+TEST_F(KeptCheckpointTest, OneOfAnotherTreeIsRefused) {
+  Keep(SignedByTheLedger(kCheckpointed, merkle::Hash{}));
+  ExpectFound(
+      absl::StrCat("the stored tree of size ", kCheckpointed, " has root "));
+}
+
+// A ledger written before the file existed opens as it is; its writer
+// keeps its latest checkpoint at once.
+TEST_F(KeptCheckpointTest, ALedgerWithoutOneOpensAndItsWriterKeepsOne) {
+  std::filesystem::remove(Kept());
+  EXPECT_OK(Problem());
+  EXPECT_FALSE(std::filesystem::exists(Kept()));
+  { ASSERT_OK(Ledger::Open(Dir())); }
+  EXPECT_EQ(testing::FileContents(Kept()),
+            Get(Family::kCheckpoints, EncodeU64(kSize)));
+}
+
+// After a power loss the store may hold the entries of an automatic
+// checkpoint but not its note, which was not synced yet; the kept one is
+// then the last signed, and the writer signs the same tree again.
+TEST_F(KeptCheckpointTest, OneNewerThanTheStoresOwnIsTakenAsTheLastSigned) {
+  Tamper([&](internal::Store&, internal::Batch& b) {
+    b.Delete(Family::kCheckpoints, EncodeU64(kSize));
+  });
+  EXPECT_OK(Problem());
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+  ASSERT_OK_AND_ASSIGN(std::string signed_again, ledger->SignCheckpoint());
+  EXPECT_THAT(signed_again, HasSubstr(absl::StrCat("\n", kSize, "\n")));
 }
 
 TEST_F(TamperTest, ProofsCheckAgainstTheSignedCheckpoint) {

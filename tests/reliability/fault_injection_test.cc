@@ -320,6 +320,33 @@ TEST_F(FaultInjectionTest, AnAutomaticCheckpointSurvivesPowerLossAfterAPause) {
   ExpectVerifies();
 }
 
+// The checkpoint kept beside the store names only entries that are durable:
+// after a power loss right after an automatic checkpoint, synced or not,
+// the store holds every entry it signs, and opens.
+TEST_F(FaultInjectionTest,
+       TheKeptCheckpointNeverSignsMoreThanAPowerLossLeaves) {
+  for (bool sync : {true, false}) {
+    ledger_.reset();
+    LedgerOptions options = Options(sync);
+    options.checkpoint_every_entries = 4;
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
+    const uint64_t before = ledger_->Size();
+    ASSERT_OK(ledger_->Append(CaseEvents(sync ? "S" : "U", 0, 4)));
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!ledger_->CheckpointAt(before + 4).ok() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ASSERT_OK(ledger_->CheckpointAt(before + 4));
+    ASSERT_OK(ledger_->Append(CaseEvents(sync ? "S2" : "U2", 0, 1)));
+    PowerLoss();
+    ASSERT_NE(ledger_, nullptr) << (sync ? "synced" : "unsynced");
+    EXPECT_GE(ledger_->Size(), before + 4);
+    EXPECT_THAT(testing::FileContents(Dir() + "/latest-checkpoint"),
+                HasSubstr(absl::StrCat("\n", before + 4, "\n")));
+    ExpectVerifies();
+  }
+}
+
 // A checkpoint asked for is durable when it is returned, even when it is an
 // automatic one of the same size still waiting for a sync.
 TEST_F(FaultInjectionTest, ASignedCheckpointIsDurableWhenReturned) {

@@ -136,7 +136,8 @@ std::optional<std::string> MissingStore(const std::string& dir) {
       "its store/ is missing (moved, deleted or not mounted). Put it back, "
       "or restore a backup ('caseledger restore'); 'caseledger init' will "
       "not replace the key its checkpoints are signed with (move ",
-      dir, "/", kKeyFile, " away yourself to start a new ledger there)");
+      dir, "/", kKeyFile, " and ", dir, "/", internal::kKeptCheckpointFile,
+      " away yourself to start a new ledger there)");
 }
 
 // OK when init may make a ledger in `dir`: it does not exist, or holds at
@@ -623,7 +624,9 @@ void Ledger::Impl::RunSequencer() {
                         impl->checkpoint_requested);
               },
               this),
-          checkpoint_unsynced ? kUnsyncedCheckpointWait : tick);
+          checkpoint_unsynced           ? kUnsyncedCheckpointWait
+          : kept_size < checkpoint_size ? internal::kKeptCheckpointEvery
+                                        : tick);
       if (sequencing) continue;  // the tick passed while an appender works
       sequencing = true;
       checkpoint_requested = false;
@@ -653,10 +656,11 @@ void Ledger::Impl::RunSequencer() {
       // pay a sync of its own (docs/performance.md).
       Checkpoint(/*sync=*/stop || !options.sync).status().IgnoreError();
     }
-    // An automatic checkpoint's write of the kept file waits a second;
-    // at close it waits no longer. A failure is retried at the next open.
-    if (stop && !poisoned_now) {
-      KeepLatestCheckpoint(/*now=*/true).IgnoreError();
+    // Once appends pause, or a second after the last write, and at close.
+    // A failure is tried again at the next pass: appends do not wait for
+    // the kept file, which only lets an open find entries lost.
+    if (!poisoned_now) {
+      KeepLatestCheckpoint(/*now=*/idle || stop).IgnoreError();
     }
     if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
       SyncCheckpoint();
@@ -1269,11 +1273,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   CASELEDGER_RETURN_IF_ERROR(impl->CheckTail());
   CASELEDGER_RETURN_IF_ERROR(impl->CheckKeptCheckpoint(kept));
   if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
-  // A ledger written by a build before the kept file, or whose file is
-  // behind (an automatic checkpoint's write waits a second).
-  if (!options.read_only) {
-    CASELEDGER_RETURN_IF_ERROR(impl->KeepLatestCheckpoint(/*now=*/true));
-  }
   if (!options.read_only && !impl->case_index_holds_copies) {
     CASELEDGER_RETURN_IF_ERROR(impl->UpgradeCaseIndex());
   }

@@ -138,7 +138,9 @@ absl::StatusOr<std::string> Ledger::Impl::Checkpoint(bool sync) {
 absl::Status Ledger::Impl::KeepLatestCheckpoint(bool now) {
   if (!has_checkpoint || kept_size >= checkpoint_size) return absl::OkStatus();
   const absl::Time at = clock->Now();
-  if (!now && at - kept_at < absl::Seconds(1)) return absl::OkStatus();
+  if (!now && at - kept_at < internal::kKeptCheckpointEvery) {
+    return absl::OkStatus();
+  }
   CASELEDGER_ASSIGN_OR_RETURN(
       std::optional<std::string> note,
       store->Get(Family::kCheckpoints, EncodeU64(checkpoint_size)));
@@ -254,6 +256,10 @@ absl::Status Ledger::Impl::CheckKeptCheckpoint(
   if (c->origin != origin) {
     return damaged(absl::StrCat("is one of ", c->origin, ", not of ", origin));
   }
+  if (absl::Status one_signature = AsSigned(c->tree_size, *kept).status();
+      !one_signature.ok()) {
+    return damaged(std::string(one_signature.message()));
+  }
   if (c->tree_size > size) {
     return Tampered(
         size.load() + 1,
@@ -264,18 +270,28 @@ absl::Status Ledger::Impl::CheckKeptCheckpoint(
                      "and entries ",
                      size.load() + 1, " to ", c->tree_size,
                      " with it; restore the last backup "
-                     "('caseledger restore')"));
+                     "('caseledger restore')",
+                     key ? ""
+                         : " (its signature was not checked: without the "
+                           "ledger's key it may be another ledger's file)"));
   }
   CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root,
                               merkle::RootAt(c->tree_size, Nodes()));
   if (root != c->root_hash) {
-    return absl::DataLossError(
-        absl::StrCat("the stored tree of size ", c->tree_size, " has root ",
-                     HashHex(root), ", but the checkpoint kept in ", file,
-                     " says ", HashHex(c->root_hash)));
+    return damaged(absl::StrCat("says root ", HashHex(c->root_hash),
+                                " for size ", c->tree_size,
+                                ", but the stored tree has ", HashHex(root)));
   }
   kept_size = c->tree_size;
   if (!has_checkpoint || c->tree_size > checkpoint_size) {
+    // A power loss took the store's copy of an automatic checkpoint, which
+    // had not been synced yet, and left its entries: the writer stores the
+    // note again, so that the store holds every checkpoint it signed.
+    if (!options.read_only && key) {
+      Batch batch(*store);
+      batch.Put(Family::kCheckpoints, EncodeU64(c->tree_size), *kept);
+      CASELEDGER_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+    }
     checkpoint_size = c->tree_size;
     checkpoint_root = c->root_hash;
     has_checkpoint = true;

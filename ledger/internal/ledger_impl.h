@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "caseledger/v1/ledger.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -68,6 +69,10 @@ constexpr size_t kDurableCacheLimit = 1 << 16;
 // At most this much of the log is left to replay at the next open when the
 // writer closes (about 0.1 s of a reader's open); more is flushed to tables.
 constexpr uint64_t kReplayBytesAtOpen = 8 << 20;
+// While appends go on, the kept checkpoint (kept_checkpoint.h) is written
+// at most this often: each write syncs a file and its folder (0.7 ms), and
+// an automatic checkpoint every 1,000 entries would pay that each time.
+constexpr absl::Duration kKeptCheckpointEvery = absl::Seconds(1);
 
 // Case ids cannot hold 0x00, so "case_id 0x00" is a prefix of that case's
 // keys only.
@@ -330,13 +335,14 @@ struct Ledger::Impl {
   // entries than it signs, or another tree (internal/kept_checkpoint.h).
   absl::Status CheckKeptCheckpoint(const std::optional<std::string>& kept);
   // The size of the checkpoint in the kept file, and when it was written.
+  // Sequencer thread only after open, as the last signed checkpoint.
   uint64_t kept_size = 0;
   absl::Time kept_at = absl::InfinitePast();
   // Writes the last signed checkpoint to the kept file if the file is
-  // behind it and `now`, or a second has passed since the last write: an
-  // automatic checkpoint, every 1,000 entries, would pay three syncs
-  // (0.7 ms) each, and a file a second behind still names a size that a
-  // lost log file held.
+  // behind it and `now`, or kKeptCheckpointEvery has passed since the last
+  // write. The sequencer writes it once appends pause, at the latest
+  // kKeptCheckpointEvery later, and at close (a ledger written before the
+  // file existed gets one within that time of its first writable open).
   absl::Status KeepLatestCheckpoint(bool now);
   // Ledger::Verify, checking checkpoint signatures with `verifier` when
   // given (tamper_evidence.cc).

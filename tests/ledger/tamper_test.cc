@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -837,8 +838,9 @@ TEST_F(KeptCheckpointTest, AnAlteredOneIsRefusedNamingItsFile) {
 // Signed by the ledger's own key, over a root its store does not have.
 TEST_F(KeptCheckpointTest, OneOfAnotherTreeIsRefused) {
   Keep(SignedByTheLedger(kCheckpointed, merkle::Hash{}));
-  ExpectFound(
-      absl::StrCat("the stored tree of size ", kCheckpointed, " has root "));
+  ExpectFound(absl::StrCat("the checkpoint kept in ", Kept(), " says root ",
+                           std::string(64, '0'), " for size ", kCheckpointed,
+                           ", but the stored tree has "));
 }
 
 // A ledger written before the file existed opens as it is; its writer
@@ -854,15 +856,61 @@ TEST_F(KeptCheckpointTest, ALedgerWithoutOneOpensAndItsWriterKeepsOne) {
 
 // After a power loss the store may hold the entries of an automatic
 // checkpoint but not its note, which was not synced yet; the kept one is
-// then the last signed, and the writer signs the same tree again.
-TEST_F(KeptCheckpointTest, OneNewerThanTheStoresOwnIsTakenAsTheLastSigned) {
+// then the last signed, and the writer stores it again (it was left out,
+// and the entries it signs were reported as signed by nothing: found by a
+// review).
+TEST_F(KeptCheckpointTest, OneNewerThanTheStoresOwnIsStoredAgain) {
+  const std::string kept = testing::FileContents(Kept());
   Tamper([&](internal::Store&, internal::Batch& b) {
     b.Delete(Family::kCheckpoints, EncodeU64(kSize));
   });
   EXPECT_OK(Problem());
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
-  ASSERT_OK_AND_ASSIGN(std::string signed_again, ledger->SignCheckpoint());
-  EXPECT_THAT(signed_again, HasSubstr(absl::StrCat("\n", kSize, "\n")));
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir()));
+    auto stored = ledger->CheckpointAt(kSize);
+    ASSERT_OK(stored);
+    EXPECT_EQ(*stored, kept);
+  }
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(Ledger::VerifyReport report, reader->Verify());
+  EXPECT_EQ(report.last_signed_size, kSize);
+}
+
+// While appends pause, the file was left behind an automatic checkpoint
+// until the next one (a served ledger's stayed 2,000 entries behind for
+// minutes, and a log cut back to it passed: found by a review).
+TEST_F(KeptCheckpointTest, AnAutomaticCheckpointIsKeptOnceAppendsPause) {
+  LedgerOptions options;
+  options.clock = &clock_;  // it does not move: only the pause counts
+  options.checkpoint_every_entries = 5;
+  options.checkpoint_every = absl::ZeroDuration();
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  for (int c = 0; c < 2; ++c) {
+    std::vector<v1::Event> events;
+    for (int i = 0; i < 5; ++i) {
+      events.push_back(Event(absl::StrCat("LATE-", c), i));
+    }
+    ASSERT_OK(ledger->Append(events));
+  }
+  const std::string size = absl::StrCat("\n", kSize + 10, "\n");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(testing::FileContents(Kept()), size) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(testing::FileContents(Kept()), HasSubstr(size));
+}
+
+// Without the key the file's signature cannot be checked: a file of
+// another ledger of the same name is not taken for proof of a loss.
+TEST_F(KeptCheckpointTest, WithoutTheKeyALossIsReportedAsUnchecked) {
+  Keep(SignedByTheLedger(kSize + 5, merkle::Hash{}));
+  std::filesystem::remove(Dir() + "/signing-key.pem");
+  ExpectFound(
+      "(its signature was not checked: without the ledger's key it may be "
+      "another ledger's file)");
 }
 
 TEST_F(TamperTest, ProofsCheckAgainstTheSignedCheckpoint) {

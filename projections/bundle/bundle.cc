@@ -313,6 +313,10 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
                         " stored messages read, each event proven included in "
                         "tree size ",
                         size, "; evaluating the projections"));
+  auto still_wanted = [&] {
+    return request.still_wanted ? request.still_wanted() : absl::OkStatus();
+  };
+  CASELEDGER_RETURN_IF_ERROR(still_wanted());
 
   CASELEDGER_ASSIGN_OR_RETURN(
       internal::Derived derived,
@@ -342,10 +346,12 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   report.findings = derived.findings;
   report.messages = std::move(messages);
   progress("state, deadlines and findings evaluated; laying out the report");
+  CASELEDGER_RETURN_IF_ERROR(still_wanted());
   internal::Document doc = internal::BuildReport(report);
   files[internal::kReportHtmlFile] = internal::RenderHtml(doc);
-  CASELEDGER_ASSIGN_OR_RETURN(files[internal::kReportPdfFile],
-                              internal::RenderPdf(doc, request.font_dir));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      files[internal::kReportPdfFile],
+      internal::RenderPdf(doc, request.font_dir, request.still_wanted));
   progress(absl::StrCat("report laid out (PDF ",
                         files[internal::kReportPdfFile].size(),
                         " bytes); signing and writing the bundle"));

@@ -78,6 +78,11 @@ struct ExportRequest {
   // out the PDF): a sentence such as "1000 events read, each proven ...".
   // May be null.
   std::function<void(std::string_view step)> progress;
+  // Asked between the steps of the build and every few blocks of the
+  // report's layout: an error from it (the caller went away, a server
+  // stopping) ends the build with that error, and nothing is recorded.
+  // May be null.
+  std::function<absl::Status()> still_wanted;
 
   // ---- The export's own audit event (ExportBundle only) ----
   // Who asked for the bundle (evidence_bundle_exported.requested_by).

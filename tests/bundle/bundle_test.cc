@@ -186,6 +186,49 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   EXPECT_EQ(ledger_->Size(), size);
 }
 
+// An export no longer wanted (its client left, the server is stopping)
+// went on building for as long as the build took (a minute for 20,000
+// events, nearly all of it the report's layout), holding a server's stop
+// and the one render at a time that every export waits for.
+TEST_F(BundleTest, AnExportNoLongerWantedStopsWhileItsReportIsLaidOut) {
+  std::vector<v1::Event> notes(1000);
+  for (v1::Event& note : notes) {
+    note.set_case_id(kBounceCase);
+    note.mutable_occurred_at()->set_seconds(1400000000);
+    note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+    note.mutable_actor()->set_id("o");
+    note.mutable_officer_note_added()->set_text("n");
+  }
+  ASSERT_TRUE(ledger_->Append(notes).ok());
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+  bool laying_out = false;
+  int asked_while_laying_out = 0;
+  r.progress = [&](std::string_view step) {
+    laying_out = step.ends_with("laying out the report");
+  };
+  r.still_wanted = [&] {
+    if (laying_out) ++asked_while_laying_out;
+    return absl::OkStatus();
+  };
+  ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
+  // Asked all through the layout, not only between its steps.
+  ASSERT_GT(asked_while_laying_out, 20);
+
+  const uint64_t size = ledger_->Size();
+  int asked = 0;
+  laying_out = false;
+  r.still_wanted = [&] {
+    if (laying_out && ++asked > asked_while_laying_out / 2) {
+      return absl::CancelledError("the client left");
+    }
+    return absl::OkStatus();
+  };
+  auto result = ExportBundle(*ledger_, r);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(asked, asked_while_laying_out / 2 + 1);
+  EXPECT_EQ(ledger_->Size(), size) << "an export no longer wanted was recorded";
+}
+
 // An export of a large case takes a while (a case of 20,000 events about
 // a minute) and said nothing until it was done (found by an audit): each
 // step is told; a small case's export says nothing.

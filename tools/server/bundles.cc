@@ -46,6 +46,7 @@ class LedgerBundleExporter final : public BundleExporter {
     request.actor.set_kind(v1::ActorKind::SERVICE);
     request.actor.set_id(requested_by);
     request.source = "caseledger serve";
+    request.still_wanted = wanted;
     auto result = bundle::ExportBundle(
         ledger, request, [&](const bundle::ExportResult&) { return wanted(); });
     if (!result.ok()) return result.status();

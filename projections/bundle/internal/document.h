@@ -9,6 +9,7 @@
 #define CASELEDGER_PROJECTIONS_BUNDLE_INTERNAL_DOCUMENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -129,8 +130,12 @@ std::string RenderChartSvg(const Chart& chart);
 // fallback files for the scripts DejaVu lacks, only (a private font
 // configuration, so that the output does not depend on the machine's other
 // fonts). kFailedPrecondition when the DejaVu fonts are missing.
-absl::StatusOr<std::string> RenderPdf(const Document& doc,
-                                      const std::string& font_dir);
+// `still_wanted`, when given, is asked every few blocks: an error from it
+// ends the render with that error (a report of 20,000 events takes about a
+// minute, mostly text shaping).
+absl::StatusOr<std::string> RenderPdf(
+    const Document& doc, const std::string& font_dir,
+    const std::function<absl::Status()>& still_wanted = nullptr);
 
 }  // namespace caseledger::bundle::internal
 

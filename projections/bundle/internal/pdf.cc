@@ -33,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/status_macros.h"
 #include "projections/bundle/internal/document.h"
 
 namespace caseledger::bundle::internal {
@@ -48,6 +49,8 @@ constexpr double kCellPad = 3;
 // HTML report and the bundle's JSON files keep the full text.
 constexpr size_t kMaxCellBytes = 1500;
 constexpr double kMaxCellHeight = kBodyHeight - 72;
+// How often a render asks whether it is still wanted (RenderPdf).
+constexpr size_t kBlocksBetweenAsks = 64;
 
 constexpr const char* kFontFiles[] = {
     "DejaVuSans.ttf",     "DejaVuSans-Bold.ttf",     "DejaVuSans-Oblique.ttf",
@@ -252,10 +255,6 @@ class Builder {
   Builder(Fonts& fonts, const std::map<std::string, int>& pages_of,
           std::function<void(Atom)> take)
       : fonts_(fonts), pages_of_(pages_of), take_(std::move(take)) {}
-
-  void Build(const Document& doc) {
-    for (const Block& b : doc.blocks) Add(b);
-  }
 
   void Add(const Block& b) {
     switch (b.kind) {
@@ -742,8 +741,14 @@ cairo_status_t Append(void* closure, const unsigned char* data,
 
 }  // namespace
 
-absl::StatusOr<std::string> RenderPdf(const Document& doc,
-                                      const std::string& font_dir) {
+absl::StatusOr<std::string> RenderPdf(
+    const Document& doc, const std::string& font_dir,
+    const std::function<absl::Status()>& still_wanted) {
+  // Asked every kBlocksBetweenAsks blocks, a few milliseconds of layout.
+  auto wanted = [&](size_t block) {
+    return block % kBlocksBetweenAsks != 0 || !still_wanted ? absl::OkStatus()
+                                                            : still_wanted();
+  };
   // cairo, pango and fontconfig are thread-safe for separate objects, and
   // every call here makes its own; one render at a time still rules out
   // surprises in their process-wide caches, at no cost at export rates.
@@ -769,6 +774,7 @@ absl::StatusOr<std::string> RenderPdf(const Document& doc,
     });
     measured.clear();
     for (size_t b = 0; b < doc.blocks.size(); ++b) {
+      CASELEDGER_RETURN_IF_ERROR(wanted(b));
       if (pass == 0 || PrintsPageNumbers(doc.blocks[b])) {
         into = &by_block[b];
         into->clear();
@@ -805,10 +811,13 @@ absl::StatusOr<std::string> RenderPdf(const Document& doc,
   cairo_t* cr = cairo_create(surface);
 
   PageDrawer drawer(fonts, doc, measured, pages, surface, cr);
-  Builder(fonts, pages_of, [&](Atom a) {
-    drawer.Take(std::move(a));
-  }).Build(doc);
-  const absl::Status drawn = drawer.Finish();
+  Builder builder(fonts, pages_of, [&](Atom a) { drawer.Take(std::move(a)); });
+  absl::Status drawn;
+  for (size_t b = 0; b < doc.blocks.size() && drawn.ok(); ++b) {
+    drawn = wanted(b);
+    if (drawn.ok()) builder.Add(doc.blocks[b]);
+  }
+  if (drawn.ok()) drawn = drawer.Finish();
   cairo_destroy(cr);
   cairo_surface_finish(surface);
   const cairo_status_t status = cairo_surface_status(surface);

@@ -1510,7 +1510,7 @@ TEST_F(BadRequestTest, TheHundredTwentyNinthSubscriptionIsRefused) {
   EXPECT_FALSE(refused->Read(&message));
   ExpectRefusal(server::FromGrpcStatus(refused->Finish()),
                 absl::StatusCode::kResourceExhausted,
-                "too many subscriptions (at most 128)");
+                "too many subscriptions at once (at most 128)");
   // Its grant is on record, and so is the refusal that ended it.
   std::ifstream log(AccessLogPath());
   std::vector<std::string> records;
@@ -1523,6 +1523,74 @@ TEST_F(BadRequestTest, TheHundredTwentyNinthSubscriptionIsRefused) {
     s.context->TryCancel();
     s.reader->Finish().error_code();
   }
+}
+
+// A reader that opened streams and never read them held a server thread
+// each, without a cap: about 256 of them refused every Append ("Server
+// Threadpool Exhausted") for as long as they stayed open (found by an
+// outside test). Reads share one cap, as do exports and attached messages.
+TEST_F(BadRequestTest, StalledReadsCannotTakeEveryThread) {
+  server::ServerOptions options;
+  options.service.max_reads = 2;
+  StartServer(options);
+  // Enough that a stream nobody reads stays blocked in a send.
+  for (int batch = 0; batch < 5; ++batch) {
+    std::vector<v1::Event> events;
+    for (int i = 0; i < 2000; ++i) {
+      events.push_back(Note("OPENED", std::string(400, 'n')));
+    }
+    if (batch == 0) events.front() = CaseOpened("OPENED");
+    ASSERT_OK(ledger_->Append(events).status());
+  }
+  auto c = Client(tokens_.reader);
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<v1::StoredEvent>> reader;
+  };
+  std::vector<Stream> stalled;
+  for (int i = 0; i < 2; ++i) {
+    Stream s;
+    s.context = c->NewContext(absl::Now() + absl::Seconds(60));
+    s.reader = c->stub().ReadAll(s.context.get(), v1::ReadAllRequest());
+    v1::StoredEvent first;
+    ASSERT_TRUE(s.reader->Read(&first)) << i;  // its handler holds a place
+    stalled.push_back(std::move(s));
+  }
+  auto context = c->NewContext(absl::Now() + absl::Seconds(60));
+  v1::ReadCaseRequest request;
+  request.set_case_id("OPENED");
+  auto refused = c->stub().ReadCase(context.get(), request);
+  v1::StoredEvent event;
+  EXPECT_FALSE(refused->Read(&event));
+  const absl::Status full = server::FromGrpcStatus(refused->Finish());
+  ExpectRefusal(full, absl::StatusCode::kResourceExhausted,
+                "too many streaming reads at once (at most");
+  EXPECT_EQ(full.message(), "too many streaming reads at once (at most 2)");
+  EXPECT_OK(Client(tokens_.appender)->Append({CaseOpened("STILL")}).status());
+  for (Stream& s : stalled) {
+    s.context->TryCancel();
+    s.reader->Finish().error_code();
+  }
+  // The places are given back as the handlers end.
+  absl::Status read = absl::UnknownError("not tried");
+  for (int i = 0; i < 100 && !read.ok(); ++i) {
+    read = c->ReadCase("STILL", 1, 0,
+                       [](const RecordedEvent&) { return absl::OkStatus(); });
+    if (!read.ok()) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_OK(read);
+}
+
+TEST(CallLimitTest, GivesAtMostItsPlacesAndTakesThemBack) {
+  server::CallLimit limit("exports", 2);
+  std::optional<server::CallLimit::Place> first(limit.Take());
+  server::CallLimit::Place second = limit.Take();
+  EXPECT_TRUE(*first);
+  EXPECT_TRUE(second);
+  EXPECT_FALSE(limit.Take());
+  first.reset();
+  EXPECT_TRUE(limit.Take());
+  EXPECT_EQ(limit.Refusal(), "too many exports at once (at most 2)");
 }
 
 TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {

@@ -124,7 +124,23 @@ std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
 }  // namespace
 
 LedgerService::LedgerService(ServiceOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)),
+      subscriptions_("subscriptions", options_.max_subscriptions),
+      reads_("streaming reads", options_.max_reads),
+      exports_("exports", options_.max_exports),
+      attached_messages_("messages being attached",
+                         options_.max_attached_messages) {}
+
+absl::StatusOr<CallLimit::Place> LedgerService::TakePlace(
+    CallLimit& limit, const Caller& caller, std::string_view rpc,
+    const std::string& what) {
+  CallLimit::Place place = limit.Take();
+  if (place) return place;
+  const absl::Status full = absl::ResourceExhaustedError(limit.Refusal());
+  // The grant is on record: close it, as every stream's end is.
+  RecordAccess(caller, rpc, what, CodeName(full.code()), 0).IgnoreError();
+  return full;
+}
 
 void LedgerService::BeginShutdown() { shutting_down_.store(true); }
 
@@ -238,6 +254,8 @@ grpc::Status LedgerService::AttachMessage(
     v1::AttachedMessage* response) {
   auto caller = Authorize(context, Permission::kAppend, "AttachMessage", "");
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto place = TakePlace(attached_messages_, *caller, "AttachMessage", "");
+  if (!place.ok()) return ToGrpcStatus(place.status());
   std::string message;
   v1::MessageChunk chunk;
   while (reader->Read(&chunk)) {
@@ -271,6 +289,8 @@ grpc::Status LedgerService::ReadCase(
                                   " limit=", request->limit());
   auto caller = Authorize(context, Permission::kRead, "ReadCase", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto place = TakePlace(reads_, *caller, "ReadCase", what);
+  if (!place.ok()) return ToGrpcStatus(place.status());
   uint64_t next = std::max<uint64_t>(request->from_version(), 1);
   uint64_t remaining = request->limit() == 0
                            ? std::numeric_limits<uint64_t>::max()
@@ -300,6 +320,8 @@ grpc::Status LedgerService::ReadAll(
                                   " limit=", request->limit());
   auto caller = Authorize(context, Permission::kRead, "ReadAll", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto place = TakePlace(reads_, *caller, "ReadAll", what);
+  if (!place.ok()) return ToGrpcStatus(place.status());
   // Reads what the ledger holds when the call starts, so that the stream
   // ends even while appends go on (Subscribe follows them).
   const uint64_t end = options_.ledger->Size();
@@ -337,15 +359,8 @@ grpc::Status LedgerService::Subscribe(
   }
   auto caller = Authorize(context, Permission::kRead, "Subscribe", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (subscriptions_.fetch_add(1) >= options_.max_subscriptions) {
-    subscriptions_.fetch_sub(1);
-    const absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
-        "too many subscriptions (at most ", options_.max_subscriptions, ")"));
-    // The grant above is on record: close it, as every stream's end is.
-    RecordAccess(*caller, "Subscribe", what, CodeName(full.code()), 0)
-        .IgnoreError();
-    return ToGrpcStatus(full);
-  }
+  auto place = TakePlace(subscriptions_, *caller, "Subscribe", what);
+  if (!place.ok()) return ToGrpcStatus(place.status());
   uint64_t sent = 0;
   absl::Status end = [&]() -> absl::Status {
     Ledger& ledger = *options_.ledger;
@@ -417,7 +432,6 @@ grpc::Status LedgerService::Subscribe(
           ledger.AwaitSize(known_size, absl::Now() + options_.idle_check);
     }
   }();
-  subscriptions_.fetch_sub(1);
   RecordAccess(*caller, "Subscribe", what, CodeName(end.code()), sent)
       .IgnoreError();
   return ToGrpcStatus(end);
@@ -502,6 +516,8 @@ grpc::Status LedgerService::ExportBundle(
         "ExportBundle: evidence bundles are not available in this server "
         "yet"));
   }
+  auto place = TakePlace(exports_, *caller, "ExportBundle", what);
+  if (!place.ok()) return ToGrpcStatus(place.status());
   uint64_t bytes = 0;
   // Building a large case's bundle takes a while (a minute for 20,000
   // events). A call cancelled by then (the client left, or the server's

@@ -27,6 +27,7 @@
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "tools/server/access_log.h"
+#include "tools/server/call_limit.h"
 #include "tools/server/tokens.h"
 
 namespace caseledger::server {
@@ -84,9 +85,20 @@ struct ServiceOptions {
   // How long an idle subscription waits for new events before it checks for
   // cancellation and shutdown again. Default: 200 ms.
   absl::Duration idle_check = absl::Milliseconds(200);
-  // Most concurrent subscriptions; more fail with RESOURCE_EXHAUSTED, so
-  // that streams never take every server thread. Default: 128.
+  // Most calls of each kind that hold a server thread for as long as their
+  // client keeps them open; more fail with RESOURCE_EXHAUSTED, so that
+  // together (with the 32 health watches) they never take every server
+  // thread (256) and an Append still finds one (call_limit.h).
+  // Subscriptions. Default: 128.
   int max_subscriptions = 128;
+  // ReadCase and ReadAll streams. Default: 64.
+  int max_reads = 64;
+  // ExportBundle calls, each of which also holds its bundle in memory (up
+  // to 1 GiB). Default: 4.
+  int max_exports = 4;
+  // AttachMessage streams, each of which also holds its message in memory
+  // (up to max_attached_message_bytes). Default: 16.
+  int max_attached_messages = 16;
   // Called after an Append fails when the ledger has stopped taking
   // appends (Ledger::AcceptsAppends), with its error; may be called more
   // than once. Default: none.
@@ -162,6 +174,12 @@ class LedgerService final : public v1::Ledger::Service {
   absl::StatusOr<Caller> Authorize(grpc::ServerContext* context,
                                    Permission permission, std::string_view rpc,
                                    const std::string& what);
+  // A place in `limit` for a granted call, or RESOURCE_EXHAUSTED, recorded
+  // in the access log as the end of the call.
+  absl::StatusOr<CallLimit::Place> TakePlace(CallLimit& limit,
+                                             const Caller& caller,
+                                             std::string_view rpc,
+                                             const std::string& what);
   absl::Status RecordAccess(const Caller& caller, std::string_view rpc,
                             const std::string& what, std::string_view outcome,
                             uint64_t events, bool authenticated = true);
@@ -173,7 +191,7 @@ class LedgerService final : public v1::Ledger::Service {
   const ServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> access_log_failing_{false};
-  std::atomic<int> subscriptions_{0};
+  CallLimit subscriptions_, reads_, exports_, attached_messages_;
   // Set while a backup runs, so that a second one is refused rather than
   // left waiting for the first's copy and verify.
   std::atomic<bool> backing_up_{false};

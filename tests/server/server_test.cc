@@ -1336,6 +1336,11 @@ TEST_F(ServerTest, ClientModeMapsCodesBack) {
   absl::Status back =
       server::FromGrpcStatus(server::ToGrpcStatus(with_payload));
   EXPECT_EQ(back, with_payload);
+  // As service.md says: only an error with payloads has a details trailer
+  // (every error had one; found by an outside test).
+  EXPECT_EQ(
+      server::ToGrpcStatus(absl::NotFoundError("no case X")).error_details(),
+      "");
 }
 
 // docs/bad-input.md, section 7 (and the gRPC paragraph of section 2.1): each

@@ -14,12 +14,18 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     (*details.mutable_payloads())[std::string(url)] = std::string(payload);
   });
+  const grpc::StatusCode code = static_cast<grpc::StatusCode>(status.code());
+  // Only what the code and message do not say goes in a trailer
+  // (docs/service.md, "Errors"); one was sent with every error.
+  if (details.payloads().empty()) {
+    return grpc::Status(code, std::string(status.message()));
+  }
   v1::RpcStatus rpc;
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(std::string(status.message()));
-  if (!details.payloads().empty()) rpc.add_details()->PackFrom(details);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()), rpc.SerializeAsString());
+  rpc.add_details()->PackFrom(details);
+  return grpc::Status(code, std::string(status.message()),
+                      rpc.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -31,7 +31,21 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class BundleTest : public BundleFixture {};
+class BundleTest : public BundleFixture {
+ protected:
+  // Makes the bounce example's case one of `count` more events.
+  void AddNotes(size_t count) {
+    std::vector<v1::Event> notes(count);
+    for (v1::Event& note : notes) {
+      note.set_case_id(kBounceCase);
+      note.mutable_occurred_at()->set_seconds(1400000000);
+      note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+      note.mutable_actor()->set_id("o");
+      note.mutable_officer_note_added()->set_text("n");
+    }
+    ASSERT_TRUE(ledger_->Append(notes).ok());
+  }
+};
 
 TEST_F(BundleTest, ExportThenVerifyEveryExampleForEveryPurpose) {
   for (const char* c : {kBounceCase, kRefusalCase, kFrenchCase}) {
@@ -191,15 +205,7 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
 // events, nearly all of it the report's layout), holding a server's stop
 // and the one render at a time that every export waits for.
 TEST_F(BundleTest, AnExportNoLongerWantedStopsWhileItsReportIsLaidOut) {
-  std::vector<v1::Event> notes(1000);
-  for (v1::Event& note : notes) {
-    note.set_case_id(kBounceCase);
-    note.mutable_occurred_at()->set_seconds(1400000000);
-    note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
-    note.mutable_actor()->set_id("o");
-    note.mutable_officer_note_added()->set_text("n");
-  }
-  ASSERT_TRUE(ledger_->Append(notes).ok());
+  ASSERT_NO_FATAL_FAILURE(AddNotes(1000));
   ExportRequest r = Request(kBounceCase, v1::BundlePurpose::INVESTIGATION);
   bool laying_out = false;
   int asked_while_laying_out = 0;
@@ -239,15 +245,7 @@ TEST_F(BundleTest, ALargeCasesExportTellsEachStep) {
   ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
   EXPECT_TRUE(steps.empty());
 
-  std::vector<v1::Event> notes(kProgressEvents);
-  for (v1::Event& note : notes) {
-    note.set_case_id(kBounceCase);
-    note.mutable_occurred_at()->set_seconds(1400000000);
-    note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
-    note.mutable_actor()->set_id("o");
-    note.mutable_officer_note_added()->set_text("n");
-  }
-  ASSERT_TRUE(ledger_->Append(notes).ok());
+  ASSERT_NO_FATAL_FAILURE(AddNotes(kProgressEvents));
   ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
   ASSERT_EQ(steps.size(), 3u);
   EXPECT_THAT(steps[0], HasSubstr(" events and 2 stored messages read, each "

@@ -1586,6 +1586,52 @@ TEST_F(BadRequestTest, StalledReadsCannotTakeEveryThread) {
   EXPECT_OK(read);
 }
 
+// An exporter whose exports wait until the test lets them go.
+class HeldExporter final : public server::BundleExporter {
+ public:
+  absl::StatusOr<v1::BundleSummary> Export(
+      Ledger&, const v1::ExportBundleRequest&, const std::string&,
+      const std::function<absl::Status()>&,
+      const std::function<bool(std::string_view)>&) override {
+    started_.Notify();
+    released_.WaitForNotification();
+    return absl::CancelledError("released by the test");
+  }
+  absl::Notification started_, released_;
+};
+
+// Each export holds its bundle in memory (up to 1 GiB): an outside test saw
+// 40 at once take 1 GB, with no cap.
+TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefused) {
+  auto held = std::make_unique<HeldExporter>();
+  HeldExporter& exporter = *held;
+  bundles_ = std::move(held);
+  server::ServerOptions options;
+  options.service.max_exports = 1;
+  StartServer(options);
+  ASSERT_OK(Client(tokens_.admin)->Append({CaseOpened("HELD")}).status());
+  auto c = Client(tokens_.exporter);
+  v1::ExportBundleRequest request;
+  request.set_case_id("HELD");
+  request.set_purpose(v1::BundlePurpose::INVESTIGATION);
+  auto first_context = c->NewContext(absl::Now() + absl::Seconds(60));
+  auto first = c->stub().ExportBundle(first_context.get(), request);
+  ASSERT_TRUE(
+      exporter.started_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  auto context = c->NewContext(absl::Now() + absl::Seconds(60));
+  auto refused = c->stub().ExportBundle(context.get(), request);
+  v1::BundleChunk chunk;
+  EXPECT_FALSE(refused->Read(&chunk));
+  const absl::Status full = server::FromGrpcStatus(refused->Finish());
+  ExpectRefusal(full, absl::StatusCode::kResourceExhausted,
+                "too many exports at once (at most");
+  EXPECT_EQ(full.message(), "too many exports at once (at most 1)");
+  exporter.released_.Notify();
+  while (first->Read(&chunk)) {
+  }
+  EXPECT_EQ(first->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST(CallLimitTest, GivesAtMostItsPlacesAndTakesThemBack) {
   server::CallLimit limit("exports", 2);
   std::optional<server::CallLimit::Place> first(limit.Take());

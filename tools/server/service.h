@@ -50,9 +50,9 @@ class BundleExporter {
   virtual ~BundleExporter() = default;
   // Writes the bundle of `request` to `sink` in pieces and returns what was
   // exported; `requested_by` names the caller for the bundle's own audit
-  // event. Once the bundle is built and before its export is recorded,
-  // asks `wanted`: an error from it (the call was cancelled: the caller
-  // left, or a stopping server's grace ran out) is returned, nothing
+  // event. Asks `wanted` as the bundle is built and once more before its
+  // export is recorded: an error from it (the call was cancelled: the
+  // caller left, or a stopping server's grace ran out) is returned, nothing
   // recorded and nothing sent. Stops with kCancelled when `sink` returns
   // false.
   virtual absl::StatusOr<v1::BundleSummary> Export(

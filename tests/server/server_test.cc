@@ -779,6 +779,42 @@ TEST_F(ServerTest, AHealthWatchSeesTheStopAndEndsWithIt) {
   EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// Watches hold a server thread each, so they are capped like the other
+// streams (service.md, "Limits").
+TEST_F(ServerTest, TheThirtyThirdHealthWatchIsRefused) {
+  auto health =
+      grpc::health::v1::Health::NewStub(Client(tokens_.reader)->channel());
+  grpc::health::v1::HealthCheckRequest request;
+  struct Watch {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>
+        reader;
+  };
+  std::vector<std::unique_ptr<Watch>> open;
+  grpc::health::v1::HealthCheckResponse seen;
+  // Each watch has its first answer once its handler holds its place.
+  for (int i = 0; i < 32; ++i) {
+    auto w = std::make_unique<Watch>();
+    w->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    w->reader = health->Watch(&w->context, request);
+    ASSERT_TRUE(w->reader->Read(&seen)) << i;
+    open.push_back(std::move(w));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  auto refused = health->Watch(&context, request);
+  EXPECT_FALSE(refused->Read(&seen));
+  const grpc::Status status = refused->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.error_message(),
+            "too many health watches at once (at most 32)");
+  for (auto& w : open) {
+    w->context.TryCancel();
+    w->reader->Finish().error_code();
+  }
+}
+
 // An unknown service name: Check says NOT_FOUND; a Watch gets
 // SERVICE_UNKNOWN and stays open, as the health protocol asks.
 TEST_F(ServerTest, AHealthCheckOfAnotherServiceIsUnknown) {

@@ -53,12 +53,12 @@ grpc::Status HealthService::Watch(
     grpc::ServerContext* context,
     const grpc::health::v1::HealthCheckRequest* request,
     grpc::ServerWriter<HealthCheckResponse>* writer) {
-  absl::MutexLock lock(&mu_);
-  if (watches_ == kMaxWatches) {
+  const CallLimit::Place place = watches_.Take();
+  if (!place) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        "too many health watches at once (at most 32)");
+                        watches_.Refusal());
   }
-  ++watches_;
+  absl::MutexLock lock(&mu_);
   std::optional<HealthCheckResponse::ServingStatus> sent;
   grpc::Status ended;
   for (;;) {
@@ -98,7 +98,6 @@ grpc::Status HealthService::Watch(
                              &waiting),
                          kWatchPoll);
   }
-  --watches_;
   return ended;
 }
 

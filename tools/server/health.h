@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tools/server/call_limit.h"
 
 namespace caseledger::server {
 
@@ -49,7 +50,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
   mutable absl::Mutex mu_;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
-  int watches_ ABSL_GUARDED_BY(mu_) = 0;
+  CallLimit watches_{"health watches", kMaxWatches};
 };
 
 }  // namespace caseledger::server

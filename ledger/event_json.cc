@@ -432,15 +432,20 @@ class LenientInputFinder {
         // A copy only for numbers: strtod needs the terminating NUL.
         if ((c == '-' || absl::ascii_isdigit(static_cast<unsigned char>(c))) &&
             std::isinf(std::strtod(std::string(token).c_str(), nullptr))) {
-          return absl::StrCat(path, ": ", token,
-                              " is beyond the range of a number");
+          return absl::StrCat(
+              path, ": ",
+              Printable(std::string_view(token.data(), token.size()), 64,
+                        Quotes::kKeep),
+              " is beyond the range of a number");
         }
         if ((c == '-' || absl::ascii_isdigit(static_cast<unsigned char>(c))) &&
             token.find_first_of(".eE") == absl::string_view::npos) {
           if (std::string range = RangeMissed(field, token); !range.empty()) {
-            return absl::StrCat(path, ": ", token,
-                                " is beyond the range of the field (", range,
-                                ")");
+            return absl::StrCat(
+                path, ": ",
+                Printable(std::string_view(token.data(), token.size()), 64,
+                          Quotes::kKeep),
+                " is beyond the range of the field (", range, ")");
           }
         }
         return "";
@@ -617,9 +622,18 @@ std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
     if (next == Next::kEvent)
       return std::string("an event must be a JSON object");
     if (next == Next::kNothing) {
-      return absl::StrCat("byte ", byte(i), ": ", found,
-                          " after the event's closing '}'; a line holds one "
-                          "event");
+      // Lines ended by a carriage return alone (old Mac files) arrive as one
+      // line, and the second event is the first sign of it.
+      const size_t closing = json.find_last_not_of(kWhiteSpace, i - 1);
+      const bool bare_cr =
+          json.substr(closing + 1, i - closing - 1).find('\r') !=
+          std::string_view::npos;
+      return absl::StrCat(
+          "byte ", byte(i), ": ", found,
+          " after the event's closing '}'; a line holds one event",
+          bare_cr ? ", and a carriage return (0x0d) without a line feed does "
+                    "not end one: end lines with LF or CRLF"
+                  : "");
     }
     return absl::StrCat("byte ", byte(i), ": ", found, " where ",
                         Wanted(next, innermost()), " belongs");

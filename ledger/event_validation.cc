@@ -202,9 +202,14 @@ absl::Status CheckTimestamp(std::string_view field,
   // The JSON parser enforces this range; binary input may not.
   constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01
   constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31
-  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
-      t.nanos() > 999999999) {
-    return Invalid(field, "is not a valid timestamp");
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds) {
+    // A time zone offset can carry 9999-12-31 past the end in UTC.
+    return Invalid(field,
+                   "is outside the times a timestamp holds: "
+                   "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, in UTC");
+  }
+  if (t.nanos() < 0 || t.nanos() > 999999999) {
+    return Invalid(field, "has nanoseconds outside 0 to 999999999");
   }
   return absl::OkStatus();
 }

@@ -463,6 +463,12 @@ std::vector<Case> Cases() {
        "'}' "
        "belongs",
        Line2(R"({"case_id": "E2012-000417")")},
+      {"lines ended by a carriage return alone", append, 2,
+       "caseledger append: line 2: byte 29: '{' after the event's closing "
+       "'}'; a line holds one event, and a carriage return (0x0d) without a "
+       "line feed does not end one: end lines with LF or CRLF",
+       Line2("{\"case_id\": \"E2012-000417\"}\r"
+             "{\"case_id\": \"E2012-000418\"}\r")},
       {"two events on a line", append, 2,
        "caseledger append: line 2: byte 28: '{' after the event's closing '}'; "
        "a line holds one event",
@@ -476,6 +482,13 @@ std::vector<Case> Cases() {
        "caseledger append: line 2: evidence_bundle_exported.tree_size: \"+5\" "
        "is not an integer",
        Line2(Officer(R"("evidence_bundle_exported": {"tree_size": "+5"})"))},
+      // Quoted whole until 2026-12-04: 5,000 digits made a 5,000-byte error.
+      {"long number out of range", append, 2,
+       "caseledger append: line 2: evidence_bundle_exported.tree_size: 1" +
+           std::string(63, '0') + "... is beyond the range of a number",
+       Line2(Officer(absl::StrCat(R"("evidence_bundle_exported": )",
+                                  R"({"tree_size": 1)", std::string(400, '0'),
+                                  "}")))},
       {"number out of range", append, 2,
        "caseledger append: line 2: evidence_bundle_exported.tree_size: 1e400 "
        "is beyond the range of a number",

@@ -1490,7 +1490,8 @@ TEST_F(BadRequestTest, MalformedAppendsAreRefusedNamingTheEvent) {
   std::vector<v1::Event> time = {Note("BAD", "x")};
   time[0].mutable_occurred_at()->set_seconds(253402300800);  // year 10000
   ExpectRefusal(c->Append(time).status(), absl::StatusCode::kInvalidArgument,
-                "occurred_at: is not a valid timestamp");
+                "occurred_at: is outside the times a timestamp holds: "
+                "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, in UTC");
 
   // Over the server's 8 MiB, from a client that sends it anyway (ours
   // refuses before sending: OversizedBatchesAndMessagesAreRefused).

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/rfc3339.h"
@@ -390,6 +391,16 @@ class LenientInputFinder {
         // --as-of refuses: one spelling for a time everywhere.
         if (IsTime(field) && !IsRfc3339Time(text)) {
           return absl::StrCat(path, ": ", Shown(text), " is not ", kATime);
+        }
+        // Protobuf's parser refused year 0000 as "not a time", though the
+        // value is spelled as the message says a time is.
+        if (absl::Time t;
+            IsTime(field) &&
+            absl::ParseTime(absl::RFC3339_full, text, &t, nullptr) &&
+            !IsWithinTimestampRange(t)) {
+          return absl::StrCat(
+              path, ": ", Shown(text),
+              " is outside the times a timestamp holds: ", kTimestampRange);
         }
         switch (field->cpp_type()) {
           case FieldDescriptor::CPPTYPE_BOOL:

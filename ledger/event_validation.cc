@@ -16,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "ledger/rfc3339.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
@@ -199,14 +200,11 @@ absl::Status CheckSha256(std::string_view field, std::string_view value) {
 
 absl::Status CheckTimestamp(std::string_view field,
                             const google::protobuf::Timestamp& t) {
-  // The JSON parser enforces this range; binary input may not.
-  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01
-  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31
-  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds) {
-    // A time zone offset can carry 9999-12-31 past the end in UTC.
+  // The JSON reader enforces this range; binary input may not.
+  if (!IsWithinTimestampRange(absl::FromUnixSeconds(t.seconds()))) {
     return Invalid(field,
-                   "is outside the times a timestamp holds: "
-                   "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, in UTC");
+                   absl::StrCat("is outside the times a timestamp holds: ",
+                                kTimestampRange));
   }
   if (t.nanos() < 0 || t.nanos() > 999999999) {
     return Invalid(field, "has nanoseconds outside 0 to 999999999");

@@ -1,5 +1,7 @@
 #include "ledger/rfc3339.h"
 
+#include <cstdint>
+
 namespace caseledger {
 namespace {
 
@@ -22,6 +24,13 @@ bool StartsWithDate(std::string_view s) {
 }
 
 }  // namespace
+
+bool IsWithinTimestampRange(absl::Time t) {
+  constexpr int64_t kFirstSecond = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kAfterLast = 253402300800;    // 10000-01-01T00:00:00Z
+  return t >= absl::FromUnixSeconds(kFirstSecond) &&
+         t < absl::FromUnixSeconds(kAfterLast);
+}
 
 bool IsRfc3339Date(std::string_view text) {
   return text.size() == 10 && StartsWithDate(text);

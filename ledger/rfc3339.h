@@ -8,6 +8,8 @@
 
 #include <string_view>
 
+#include "absl/time/time.h"
+
 namespace caseledger {
 
 // True when `text` is spelled YYYY-MM-DDTHH:MM:SS, then an optional fraction
@@ -21,6 +23,15 @@ bool IsRfc3339Time(std::string_view text);
 
 // True when `text` is spelled YYYY-MM-DD (RFC 3339 full-date).
 bool IsRfc3339Date(std::string_view text);
+
+// The instants a google.protobuf.Timestamp holds, as messages name them. The
+// spelling allows more: year 0000, and a zone offset that carries
+// 9999-12-31 past the end in UTC.
+inline constexpr char kTimestampRange[] =
+    "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, in UTC";
+
+// True when `t` lies within kTimestampRange.
+bool IsWithinTimestampRange(absl::Time t);
 
 }  // namespace caseledger
 

@@ -51,15 +51,21 @@ absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
   absl::CivilDay day;
   absl::Time t;
   std::string unused_detail;  // Abseil's reason adds nothing to act on
+  bool spelled = false;
   if (IsRfc3339Date(s)) {
-    if (absl::ParseCivilTime(s, &day)) {
-      return absl::FromCivil(day + 1, absl::UTCTimeZone()) -
-             absl::Nanoseconds(1);
-    }
-  } else if (IsRfc3339Time(s) &&
-             absl::ParseTime(absl::RFC3339_full, s, &t, &unused_detail)) {
-    return t;
+    spelled = absl::ParseCivilTime(s, &day);
+    t = absl::FromCivil(day + 1, absl::UTCTimeZone()) - absl::Nanoseconds(1);
+  } else {
+    spelled = IsRfc3339Time(s) &&
+              absl::ParseTime(absl::RFC3339_full, s, &t, &unused_detail);
   }
+  // An event cannot be dated outside the range, so a flag is not either.
+  if (spelled && !IsWithinTimestampRange(t)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        internal::Sv(flag), ": \"", Printable(s),
+        "\" is outside the times a timestamp holds: ", kTimestampRange));
+  }
+  if (spelled) return t;
   return absl::InvalidArgumentError(absl::StrCat(
       internal::Sv(flag), ": \"", Printable(s),
       "\" is neither an RFC 3339 time with a zone nor a date YYYY-MM-DD "

@@ -313,9 +313,9 @@ void EventsDatedAhead::Appended(uint64_t line, const v1::Event& event) {
           << ": occurred_at " << projections::FormatUtc(occurred)
           << " is after the ledger recorded it ("
           << projections::FormatUtc(appended_by)
-          << " or before); it counts in no projection until then, and a "
-             "bundle exported before then leaves it out: check the clock or "
-             "time zone where it was entered\n";
+          << " or before); it counts in no projection until then, and the "
+             "report of a bundle exported before then leaves it out: check "
+             "the clock or time zone where it was entered\n";
 }
 
 void EventsDatedAhead::Finish() {

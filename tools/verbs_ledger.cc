@@ -189,10 +189,12 @@ std::vector<Verb> LedgerVerbs() {
         "append --db DIR FILE|- [--expected-version N|any|no-stream|exists] "
         "[--format json|text]",
         "Append JSON Lines events atomically: all of the file or nothing.\n"
-        "Events already stored with identical content are skipped; an "
-        "event_id reused\nwith other content is a conflict (exit 3). A stop "
-        "signal during the write\nwaits for it, so that its result is "
-        "printed.",
+        "An event whose event_id is already stored with identical content is "
+        "skipped;\nan event_id reused with other content is a conflict (exit "
+        "3). An event\nwithout event_id gets a new random one, so appending "
+        "its file again stores it\nagain: give event_ids to retry safely, or "
+        "use import, which derives them from\nthe content. A stop signal "
+        "during the write waits for it, so that its result\nis printed.",
         {{"expected-version", "N|any|no-stream|exists",
           "the case's version before the append (single-case input only)"},
          kFormatFlag},

@@ -216,6 +216,11 @@ std::vector<Case> Cases() {
        "caseledger timeline: --as-of: \"yesterday\" is neither an RFC 3339 "
        "time with a zone nor a date YYYY-MM-DD (e.g. 2012-05-01T12:00:00Z, "
        "2012-05-01T08:00:00-04:00 or 2012-05-01)"},
+      // Taken until 2026-12-04, though no event can be dated then.
+      {"as-of in year 0", "deadlines --db L --as-of 0000-01-01T00:00:00Z", 2,
+       "caseledger deadlines: --as-of: \"0000-01-01T00:00:00Z\" is outside "
+       "the times a timestamp holds: 0001-01-01T00:00:00Z to "
+       "9999-12-31T23:59:59Z, in UTC"},
       {"deadline status", "deadlines --db L --status LATE", 2,
        "caseledger deadlines: --status: \"LATE\" is not one of SUPERSEDED, "
        "SATISFIED, SATISFIED_LATE, CLOSED, DELIVERY_FAILED, OVERDUE, PENDING"},
@@ -584,6 +589,21 @@ std::vector<Case> Cases() {
        "in capitals, at most 9 fraction digits, seconds up to 59)",
        Line2(absl::StrReplaceAll(Officer(kNote),
                                  {{"2011-02-01T", "2011-2-01T"}}))},
+      // Said "is not a time (RFC 3339 ...)" until 2026-12-04, though spelled
+      // as that asks.
+      {"time in year 0", append, 2,
+       "caseledger append: line 2: occurred_at: 0000-06-01T00:00:00Z is "
+       "outside the times a timestamp holds: 0001-01-01T00:00:00Z to "
+       "9999-12-31T23:59:59Z, in UTC",
+       Line2(absl::StrReplaceAll(Officer(kNote),
+                                 {{"2011-02-01T10", "0000-06-01T00"}}))},
+      {"time past 9999 in UTC", append, 2,
+       "caseledger append: line 2: occurred_at: 9999-12-31T23:00:00-05:00 is "
+       "outside the times a timestamp holds: 0001-01-01T00:00:00Z to "
+       "9999-12-31T23:59:59Z, in UTC",
+       Line2(absl::StrReplaceAll(
+           Officer(kNote),
+           {{"2011-02-01T10:00:00Z", "9999-12-31T23:00:00-05:00"}}))},
       {"time with ten fraction digits", append, 2,
        "caseledger append: line 2: occurred_at: "
        "2011-02-01T10:00:00.1234567891Z "

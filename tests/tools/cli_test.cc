@@ -380,8 +380,9 @@ TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
 }
 
 // An event dated after it was appended counts in no projection until its
-// date, and a bundle exported before then leaves it out (found by an
-// audit): append stores it, and says so on standard error, naming the line.
+// date, and the report of a bundle exported before then leaves it out (found
+// by an audit): append stores it, and says so on standard error, naming the
+// line.
 // Storing a thousand messages took a thousand processes (found by an
 // audit): attach takes several files, prints each SHA-256 with its name,
 // and checks every name before it stores anything.
@@ -422,7 +423,8 @@ TEST_F(CliTest, AppendAndImportWarnOfAnEventDatedAfterItIsRecorded) {
   EXPECT_THAT(r.err, HasSubstr("caseledger append: warning: line 3: "
                                "occurred_at 2099-01-01T00:00:00Z is after the "
                                "ledger recorded it ("));
-  EXPECT_THAT(r.err, HasSubstr("check the clock or time zone"));
+  EXPECT_THAT(r.err, HasSubstr("the report of a bundle exported before then "
+                               "leaves it out: check the clock or time zone"));
   EXPECT_THAT(r.err, Not(HasSubstr("line 2:")));
 
   const std::string past = Write("past.jsonl", OpenedWithNotes("E2", 1));

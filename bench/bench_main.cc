@@ -219,6 +219,11 @@ int main(int argc, char** argv) {
       command.empty() ? absl::StrJoin(argv, argv + argc, " ") : command;
   input.source = source;
   input.mode = quick ? "--quick" : "full";
+  for (const char* a : passthrough) {
+    if (std::string_view(a).starts_with("--benchmark_filter")) {
+      input.mode = quick ? absl::StrCat("--quick ", a) : a;
+    }
+  }
   input.repetitions = reps;
   input.workdir = workdir;
   input.started_at = absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", absl::Now(),

@@ -598,6 +598,19 @@ std::string Generated(const ReportInput& input) {
   md << kBegin << "\n";
   md << "<!-- Written by bench/run; edits between these markers are lost. "
         "-->\n\n";
+  const bool partial = input.mode != "full";
+  if (partial) {
+    // A quick run's verdicts differ from a full run's (a tenth of the read
+    // fixture, fewer and shorter repetitions), and the prose after this
+    // section describes the last full run (found by an outside reading).
+    md << "> **A partial run (`" << input.mode
+       << "`): not the results of record.** Its verdicts are noisier than a "
+          "full run's and some targets may not be measured; the text after "
+          "this section describes the last full run, whose figures are in "
+          "docs/performance-history.md and whose section is in git "
+          "(`git log -p -- docs/performance.md`). `bench/run` without "
+          "arguments writes a full one.\n\n";
+  }
   md << "### Run\n\n";
   struct utsname u;
   uname(&u);
@@ -621,7 +634,8 @@ std::string Generated(const ReportInput& input) {
   md << "| Allocator | " << AllocatorInUse() << " |\n";
   for (const auto& [k, v] : Facts()) md << "| " << k << " | " << v << " |\n";
 
-  md << "\n### Targets\n\n";
+  md << "\n### Targets" << (partial ? " (partial run: not the record)" : "")
+     << "\n\n";
   md << "Met is judged on the medians. *Best* is the same ratio from the best "
         "repetition of each side (for p99, the lowest): the shared disk "
         "switches between fast and slow spells, and a median can land in a "

@@ -50,7 +50,10 @@ struct MemoryCheck {
 struct ReportInput {
   std::string command;  // how the run was started
   std::string source;   // the code measured (git commit), if known
-  std::string mode;     // "quick" or "full"
+  // "full", or what makes the run partial: "--quick", or the filter given
+  // ("--benchmark_filter=Append"); a partial run's section says it is not
+  // the record.
+  std::string mode = "full";
   int repetitions = 0;
   std::string workdir;
   std::string started_at;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -361,6 +362,22 @@ TEST_F(BenchReportTest, RunTableNamesTheCodeMeasuredWhenKnown) {
   input_.source = "`65263b9` (2026-12-01)";
   EXPECT_THAT(WrittenReport(),
               HasSubstr("| Source | `65263b9` (2026-12-01) |\n"));
+}
+
+// A quick run replaced the full run's section unmarked, under text that
+// describes the full run (found by an outside reading).
+TEST_F(BenchReportTest, APartialRunSaysItIsNotTheRecord) {
+  EXPECT_THAT(WrittenReport(), Not(HasSubstr("not the record")));
+  EXPECT_THAT(WrittenReport(), HasSubstr("\n### Targets\n"));
+  for (const char* mode : {"--quick", "--benchmark_filter=Append"}) {
+    input_.mode = mode;
+    const std::string text = WrittenReport();
+    EXPECT_THAT(text,
+                HasSubstr(absl::StrCat("> **A partial run (`", mode,
+                                       "`): not the results of record.**")));
+    EXPECT_THAT(text,
+                HasSubstr("\n### Targets (partial run: not the record)\n"));
+  }
 }
 
 TEST_F(BenchReportTest, WriteReportReplacesOnlyTheTextBetweenTheMarkers) {

@@ -1265,8 +1265,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                        " is unusable: ", key.status().message()));
     }
   } else if (need_key) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read the signing key ", key_path));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read the signing key ", key_path, ": ", std::strerror(errno)));
   }
   // Cheap at open: the last checkpoint's signature and root, and the entries
   // written after it. `verify` checks everything.

@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -241,7 +243,8 @@ absl::Status CheckReadable(const std::string& path) {
         absl::StrCat("cannot read ", path, ": it is a folder"));
   }
   if (::access(path.c_str(), R_OK) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -257,7 +260,8 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
     CASELEDGER_RETURN_IF_ERROR(CheckReadable(path));
     file.open(path, std::ios::binary);
     if (!file) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
     }
     in = &file;
   }
@@ -429,15 +433,19 @@ absl::Status CheckAddressSpace() {
 // `code`, unless what the verb printed did not all reach standard output
 // (a full disk under `read > file`, /dev/full): then says so and fails, so
 // that a script does not take a cut-short listing or document for the whole
-// of it. The ledger's side of the command is done by then either way.
-int WithOutputChecked(Io& io, const std::string& verb, int code) {
+// of it. The ledger's side of the command is done by then either way; what
+// `opened_ledger` says is whether there was one.
+int WithOutputChecked(Io& io, const std::string& verb, int code,
+                      bool opened_ledger) {
   io.out.flush();
   if (io.out.good()) return code;
   // No reason is given: errno holds it only when the last write failed, and
   // a write past C's 4 KiB buffer fails in the middle of the verb.
   io.err << "caseledger " << verb
          << ": standard output could not be written; what this command "
-            "printed is cut short (what it did to the ledger stands)\n";
+            "printed is cut short"
+         << (opened_ledger ? " (what it did to the ledger stands)" : "")
+         << "\n";
   return code == kExitOk ? kExitInternal : code;
 }
 
@@ -475,7 +483,7 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
   }
   if (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     PrintHelp(verbs, io.out);
-    return WithOutputChecked(io, "--help", kExitOk);
+    return WithOutputChecked(io, "--help", kExitOk, false);
   }
   for (Verb& verb : verbs) {
     if (verb.spec.name != argv[0]) continue;
@@ -483,7 +491,7 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     for (const std::string& a : rest) {
       if (a == "--help" || a == "-h") {
         PrintVerbHelp(verb.spec, io.out);
-        return WithOutputChecked(io, verb.spec.name, kExitOk);
+        return WithOutputChecked(io, verb.spec.name, kExitOk, false);
       }
     }
     verb.spec.flags.push_back(
@@ -511,7 +519,8 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     const int code = remote.active()
                          ? RunRemote(remote, verb.spec.name, *args, io)
                          : verb.run(*args, io);
-    return WithOutputChecked(io, verb.spec.name, code);
+    return WithOutputChecked(io, verb.spec.name, code,
+                             verb.spec.opens_no_ledger.empty());
   }
   const std::string_view flag = FlagName(argv[0]);
   if (remote.active() && flag == "db") {

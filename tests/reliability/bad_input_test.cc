@@ -174,7 +174,8 @@ std::vector<Case> Cases() {
        "caseledger append: --expected-version: 'latest' is not a version "
        "number, 'any', 'no-stream' or 'exists'"},
       {"unreadable input", "append --db L /nonexistent.jsonl", 2,
-       "caseledger append: cannot read /nonexistent.jsonl"},
+       "caseledger append: cannot read /nonexistent.jsonl: No such file or "
+       "directory"},
       {"no events", append, 2, "caseledger append: the input holds no events"},
       // Its byte order mark was named a stray byte (found by an audit).
       {"UTF-16",
@@ -419,7 +420,8 @@ std::vector<Case> Cases() {
        "--server ADDR too"},
       {"unreadable token file",
        "--server 127.0.0.1:1 --token-file /nonexistent read", 2,
-       "caseledger read: cannot read token file /nonexistent"},
+       "caseledger read: cannot read token file /nonexistent: No such file or "
+       "directory"},
       {"empty token file",
        "--server 127.0.0.1:1 --token-file empty.tok read",
        2,
@@ -836,7 +838,8 @@ std::vector<Case> Cases() {
        {{"pol.json", "not json"}}},
       {"policy missing",
        "findings --db L --case E2012-000417 --policy /nonexistent.json", 2,
-       "caseledger findings: --policy: cannot read /nonexistent.json"},
+       "caseledger findings: --policy: cannot read /nonexistent.json: No such "
+       "file or directory"},
       {"policy not an object",
        kFindings,
        2,
@@ -909,12 +912,14 @@ std::vector<Case> Cases() {
       {"signing key missing",
        "checkpoint --db L2",
        3,
-       "cannot read the signing key L2/signing-key.pem",
+       "cannot read the signing key L2/signing-key.pem: No such file or "
+       "directory",
        "",
        {},
        "rm L2/signing-key.pem"},
       {"signing key missing, key", "key --db L2", 3,
-       "cannot read the signing key L2/signing-key.pem"},
+       "cannot read the signing key L2/signing-key.pem: No such file or "
+       "directory"},
       {"reading without the signing key", "read --db L2", 0, ""},
       {"verify without the signing key", "verify --db L2", 0,
        "signatures NOT checked (no usable signing-key.pem: give --pubkey "
@@ -1028,7 +1033,8 @@ std::vector<Case> Cases() {
       // 5 signed checkpoints
       {"since-checkpoint missing",
        absl::StrCat(kExport, " --since-checkpoint /nonexistent.note"), 2,
-       "caseledger export: --since-checkpoint: cannot read /nonexistent.note"},
+       "caseledger export: --since-checkpoint: cannot read /nonexistent.note: "
+       "No such file or directory"},
       {"since-checkpoint not a note",
        absl::StrCat(kExport, " --since-checkpoint ck"),
        2,

@@ -285,6 +285,13 @@ TEST_F(CliTest, OutputThatCannotBeWrittenFailsTheCommand) {
   CliRun missing = to_full("state --db " + Db() + " --case NONE");
   EXPECT_EQ(missing.code, 2) << missing.err;
   EXPECT_EQ(Cli("state --db " + Db() + " --case A").code, 0);
+  // A verb that opens no ledger, and help, do not speak of one.
+  for (const std::string verb :
+       {"token --role reader --name x", "--help", "append --help"}) {
+    CliRun r = to_full(verb);
+    EXPECT_EQ(r.code, 4) << verb;
+    EXPECT_THAT(r.err, HasSubstr("printed is cut short\n")) << verb;
+  }
 }
 
 TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {
@@ -393,8 +400,9 @@ TEST_F(CliTest, AttachStoresSeveralFilesAndChecksEveryNameFirst) {
   CliRun r = Cli("attach --db " + Db() + " " + a + " " + dir_.Sub("missing") +
                  " " + b);
   EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.err, absl::StrCat("caseledger attach: cannot read ",
-                                dir_.Sub("missing"), "\n"));
+  EXPECT_EQ(r.err,
+            absl::StrCat("caseledger attach: cannot read ", dir_.Sub("missing"),
+                         ": No such file or directory\n"));
   r = Cli("verify --db " + Db());
   EXPECT_THAT(r.out, HasSubstr(" 0 stored messages"));
 

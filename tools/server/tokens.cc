@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -109,8 +111,8 @@ absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read tokens file ", path));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read tokens file ", path, ": ", std::strerror(errno)));
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -143,8 +145,8 @@ std::string TokenFileLine(Role role, std::string_view name,
 absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read token file ", path));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read token file ", path, ": ", std::strerror(errno)));
   }
   std::stringstream text;
   text << in.rdbuf();

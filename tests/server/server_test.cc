@@ -1669,6 +1669,44 @@ TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefused) {
   EXPECT_EQ(first->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+// Each upload holds its message in memory until its client is done.
+TEST_F(BadRequestTest, AttachedMessagesBeyondTheCapAreRefused) {
+  server::ServerOptions options;
+  options.service.max_attached_messages = 1;
+  StartServer(options);
+  auto c = Client(tokens_.appender);
+  struct Upload {
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::AttachedMessage response;
+    std::unique_ptr<grpc::ClientWriter<v1::MessageChunk>> writer;
+  };
+  // Two uploads at once, neither finished: whichever handler comes second
+  // finds the one place taken, and is refused while the other holds it.
+  std::vector<Upload> uploads(2);
+  for (int i = 0; i < 2; ++i) {
+    Upload& u = uploads[i];
+    u.context = c->NewContext(absl::Now() + absl::Seconds(60));
+    u.writer = c->stub().AttachMessage(u.context.get(), &u.response);
+    v1::MessageChunk chunk;
+    chunk.set_data(absl::StrCat("Subject: upload ", i, "\r\n\r\nbody\r\n"));
+    u.writer->Write(chunk);
+  }
+  std::vector<absl::Status> finished;
+  for (Upload& u : uploads) {
+    u.writer->WritesDone();  // false for the refused one, already closed
+    finished.push_back(server::FromGrpcStatus(u.writer->Finish()));
+  }
+  const int refused = absl::IsResourceExhausted(finished[0]) ? 0 : 1;
+  ExpectRefusal(finished[refused], absl::StatusCode::kResourceExhausted,
+                "too many messages being attached at once (at most");
+  EXPECT_EQ(finished[refused].message(),
+            "too many messages being attached at once (at most 1)");
+  EXPECT_OK(finished[1 - refused]);
+  EXPECT_EQ(uploads[1 - refused].response.sha256().size(), 64u);
+  // The place is given back as the handler ends.
+  EXPECT_OK(c->AttachMessage("Subject: after\r\n\r\nbody\r\n").status());
+}
+
 TEST(CallLimitTest, GivesAtMostItsPlacesAndTakesThemBack) {
   server::CallLimit limit("exports", 2);
   std::optional<server::CallLimit::Place> first(limit.Take());

@@ -1599,8 +1599,62 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
   return out;
 }
 
+namespace {
+
+// Whether the top-level fields of the serialized event `bytes` include one
+// whose number is in `payloads` (a oneof case is its field's number). True
+// also for bytes that do not read as protobuf's wire format, so that the
+// parse that follows reports them.
+bool MayHavePayloadIn(std::string_view bytes,
+                      absl::Span<const v1::Event::PayloadCase> payloads) {
+  size_t at = 0;
+  auto varint = [&](uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+      const auto b = static_cast<uint8_t>(bytes[at++]);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) return true;
+    }
+    return false;
+  };
+  while (at < bytes.size()) {
+    uint64_t tag, length;
+    if (!varint(tag)) return true;
+    if (absl::c_linear_search(payloads,
+                              static_cast<v1::Event::PayloadCase>(tag >> 3))) {
+      return true;
+    }
+    switch (tag & 7) {
+      case 0:  // varint
+        if (!varint(length)) return true;
+        break;
+      case 1:  // 64-bit
+        at += 8;
+        break;
+      case 2:  // length-delimited
+        if (!varint(length) || length > bytes.size() - at) return true;
+        at += length;
+        break;
+      case 5:  // 32-bit
+        at += 4;
+        break;
+      default:  // groups, which Event does not use, or no wire type at all
+        return true;
+    }
+  }
+  return at != bytes.size();
+}
+
+}  // namespace
+
 absl::Status Ledger::ForEach(
     uint64_t from_position,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) const {
+  return ForEachOf({}, from_position, visit);
+}
+
+absl::Status Ledger::ForEachOf(
+    absl::Span<const v1::Event::PayloadCase> payloads, uint64_t from_position,
     const std::function<absl::Status(const RecordedEvent&)>& visit) const {
   auto cursors = impl_->store->NewCursors({Family::kEntries, Family::kEvents});
   internal::Cursor& entries = *cursors[0];
@@ -1620,8 +1674,21 @@ absl::Status Ledger::ForEach(
       return absl::DataLossError(
           absl::StrCat("position ", expected, ": the event bytes are missing"));
     }
+    const std::string_view event_value = events.value();
+    if (!payloads.empty() && event_value.size() >= kSaltSize &&
+        !MayHavePayloadIn(event_value.substr(kSaltSize), payloads)) {
+      char key[8];
+      EncodeU64(expected, key);
+      if (entries.key() != std::string_view(key, sizeof key)) {
+        auto found = DecodeU64(entries.key());
+        return absl::DataLossError(absl::StrCat(
+            "expected position ", expected, ", found ",
+            found.ok() ? absl::StrCat(*found) : "a key that is no position"));
+      }
+      continue;
+    }
     CASELEDGER_RETURN_IF_ERROR(
-        impl_->DecodeInto(entries.value(), events.value(), entry, e));
+        impl_->DecodeInto(entries.value(), event_value, entry, e));
     if (e.position != expected) {
       return absl::DataLossError(
           absl::StrCat("expected position ", expected, ", found ", e.position));

@@ -10,6 +10,9 @@ namespace {
 
 // Writes are grouped so a long catch-up makes steady, resumable progress.
 constexpr size_t kEventsPerWrite = 20000;
+// The events that set a deadline: all KeysOf reads.
+constexpr v1::Event::PayloadCase kPayloadsWithDeadlines[] = {
+    v1::Event::kDocumentRequestSent, v1::Event::kDeadlineExtended};
 // How often Verify reports progress.
 constexpr uint64_t kEventsPerProgress = 20000;
 
@@ -78,29 +81,32 @@ absl::StatusOr<uint64_t> DeadlineIndex::CatchUp(Ledger& ledger,
                                                 const Progress& progress) {
   CASELEDGER_ASSIGN_OR_RETURN(uint64_t applied,
                               ledger.ProjectionPosition(kName));
-  uint64_t target = ledger.Size();
+  const uint64_t target = ledger.Size();
   CASELEDGER_RETURN_IF_ERROR(PositionWithin(applied, target));
   std::vector<Ledger::ProjectionChange> changes;
-  uint64_t position = applied, count = 0;
-  auto flush = [&]() -> absl::Status {
+  uint64_t written = applied;
+  // Every event up to `position` is applied once the changes are written:
+  // the events passed over set no deadline.
+  auto write = [&](uint64_t position) -> absl::Status {
     CASELEDGER_RETURN_IF_ERROR(
         ledger.WriteProjection(kName, changes, position));
     changes.clear();
+    written = position;
     if (progress) progress(position, target);
     return absl::OkStatus();
   };
-  absl::Status s = ledger.ForEach(applied + 1, [&](const RecordedEvent& e) {
-    if (e.position > target) return absl::CancelledError();  // appended since
-    for (std::string& key : KeysOf(e)) {
-      changes.emplace_back(std::move(key), std::string());
-    }
-    position = e.position;
-    if (++count % kEventsPerWrite == 0) return flush();
-    return absl::OkStatus();
-  });
+  absl::Status s = ledger.ForEachOf(
+      kPayloadsWithDeadlines, applied + 1, [&](const RecordedEvent& e) {
+        if (e.position > target) return absl::CancelledError();  // since
+        for (std::string& key : KeysOf(e)) {
+          changes.emplace_back(std::move(key), std::string());
+        }
+        if (e.position - written >= kEventsPerWrite) return write(e.position);
+        return absl::OkStatus();
+      });
   if (!s.ok() && !absl::IsCancelled(s)) return s;
-  if (position != applied) CASELEDGER_RETURN_IF_ERROR(flush());
-  return count;
+  if (written != target) CASELEDGER_RETURN_IF_ERROR(write(target));
+  return target - applied;
 }
 
 absl::StatusOr<uint64_t> DeadlineIndex::Rebuild(Ledger& ledger,
@@ -115,26 +121,31 @@ absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
   CASELEDGER_ASSIGN_OR_RETURN(verified.position,
                               ledger.ProjectionPosition(kName));
   CASELEDGER_RETURN_IF_ERROR(PositionWithin(verified.position, ledger.Size()));
-  absl::Status s = ledger.ForEach(1, [&](const RecordedEvent& e) {
-    if (e.position > verified.position) return absl::CancelledError();
-    for (const std::string& key : KeysOf(e)) {
-      CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                                  ledger.ReadProjection(kName, key));
-      if (!stored) {
-        const KeyParts missing = PartsOf(key);
-        return absl::DataLossError(absl::StrCat(
-            "position ", e.position, ": the deadline index lacks the deadline ",
-            FormatUtc(missing.deadline), " that this ", EventType(e.event),
-            " sets for request ", std::string(missing.request_id), " of case ",
-            std::string(missing.case_id), "; run 'caseledger rebuild'"));
-      }
-      ++verified.deadlines;
-    }
-    if (progress && e.position % kEventsPerProgress == 0) {
-      progress(e.position, verified.position);
-    }
-    return absl::OkStatus();
-  });
+  uint64_t reported = 0;
+  absl::Status s =
+      ledger.ForEachOf(kPayloadsWithDeadlines, 1, [&](const RecordedEvent& e) {
+        if (e.position > verified.position) return absl::CancelledError();
+        for (const std::string& key : KeysOf(e)) {
+          CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                                      ledger.ReadProjection(kName, key));
+          if (!stored) {
+            const KeyParts missing = PartsOf(key);
+            return absl::DataLossError(absl::StrCat(
+                "position ", e.position,
+                ": the deadline index lacks the deadline ",
+                FormatUtc(missing.deadline), " that this ", EventType(e.event),
+                " sets for request ", std::string(missing.request_id),
+                " of case ", std::string(missing.case_id),
+                "; run 'caseledger rebuild'"));
+          }
+          ++verified.deadlines;
+        }
+        if (progress && e.position - reported >= kEventsPerProgress) {
+          progress(e.position, verified.position);
+          reported = e.position;
+        }
+        return absl::OkStatus();
+      });
   if (!s.ok() && !absl::IsCancelled(s)) return s;
   if (progress) progress(verified.position, verified.position);
   return verified;
@@ -158,8 +169,8 @@ absl::StatusOr<std::set<std::string>> DeadlineIndex::CasesWithDeadlineBefore(
         cases.insert(std::string(PartsOf(key).case_id));
         return true;
       }));
-  CASELEDGER_RETURN_IF_ERROR(
-      ledger.ForEach(applied + 1, [&](const RecordedEvent& e) {
+  CASELEDGER_RETURN_IF_ERROR(ledger.ForEachOf(
+      kPayloadsWithDeadlines, applied + 1, [&](const RecordedEvent& e) {
         for (const std::string& key : KeysOf(e)) {
           if (key.substr(0, 8) < end) cases.insert(e.event.case_id());
         }

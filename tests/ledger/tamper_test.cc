@@ -173,6 +173,54 @@ TEST_F(TamperTest, IntactLedgerVerifies) {
   EXPECT_TRUE(report.signatures_checked);
 }
 
+// The positions and case ids ForEachOf(payloads) visits, or its error.
+std::string Walk(const Ledger& ledger,
+                 absl::Span<const v1::Event::PayloadCase> payloads) {
+  std::string walked;
+  absl::Status s = ledger.ForEachOf(payloads, 1, [&](const RecordedEvent& e) {
+    absl::StrAppend(&walked, e.position, ":", e.event.case_id(), " ");
+    return absl::OkStatus();
+  });
+  return s.ok() ? walked : s.ToString();
+}
+
+TEST_F(TamperTest, AWalkOfSomeKindsOfEventVisitsThoseAlone) {
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  EXPECT_EQ(Walk(*ledger, {v1::Event::kCaseOpened}),
+            "1:CASE-0 11:CASE-1 21:CASE-2 ");
+  EXPECT_EQ(Walk(*ledger, {v1::Event::kDocumentRequestSent}), "");
+  std::string all = Walk(*ledger, {});
+  EXPECT_EQ(std::count(all.begin(), all.end(), ' '), kSize) << all;
+}
+
+// The events a walk passes over unparsed still have their gaps and
+// unreadable bytes reported.
+TEST_F(TamperTest, AWalkOfSomeKindsOfEventFindsWhatItPassesOver) {
+  const std::string key = EncodeU64(5);
+  const std::string value = Get(Family::kEvents, key);
+  // A salt, then no protobuf: a field tag whose varint never ends.
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEvents, key, value.substr(0, 16) + "\xff\xff\xff");
+  });
+  LedgerOptions options;
+  options.read_only = true;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+    EXPECT_THAT(Walk(*ledger, {v1::Event::kCaseOpened}),
+                HasSubstr("DATA_LOSS: stored event at position 5 does not "
+                          "parse"));
+  }
+  Tamper([&](auto&, auto& b) {
+    b.Delete(Family::kEntries, key);
+    b.Delete(Family::kEvents, key);
+  });
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  EXPECT_EQ(Walk(*ledger, {v1::Event::kCaseOpened}),
+            "DATA_LOSS: expected position 5, found 6");
+}
+
 TEST_F(TamperTest, AlteredEventBytesAreFound) {
   std::string key = EncodeU64(7);
   std::string value = Get(Family::kEvents, key);

@@ -1699,6 +1699,29 @@ absl::Status Ledger::ForEachOf(
   return events.status();
 }
 
+absl::Status Ledger::ForEachEntry(
+    uint64_t from_position,
+    const std::function<absl::Status(const v1::LedgerEntry&)>& visit) const {
+  auto cursors = impl_->store->NewCursors({Family::kEntries});
+  internal::Cursor& entries = *cursors[0];
+  uint64_t expected = std::max<uint64_t>(from_position, 1);
+  entries.Seek(EncodeU64(expected));
+  v1::LedgerEntry entry;
+  for (; entries.Valid(); entries.Next(), ++expected) {
+    const std::string_view bytes = entries.value();
+    if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::DataLossError(absl::StrCat(
+          "position ", expected, ": the stored entry does not parse"));
+    }
+    if (entry.position() != expected) {
+      return absl::DataLossError(absl::StrCat("expected position ", expected,
+                                              ", found ", entry.position()));
+    }
+    CASELEDGER_RETURN_IF_ERROR(visit(entry));
+  }
+  return entries.status();
+}
+
 absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadAll(
     uint64_t from_position, uint64_t limit) const {
   std::vector<RecordedEvent> out;

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "caseledger/v1/events.pb.h"
+#include "caseledger/v1/ledger.pb.h"
 #include "ledger/checkpoint.h"
 #include "ledger/clock.h"
 #include "ledger/merkle.h"
@@ -203,6 +204,13 @@ class Ledger {
   absl::Status ForEachOf(
       absl::Span<const v1::Event::PayloadCase> payloads, uint64_t from_position,
       const std::function<absl::Status(const RecordedEvent&)>& visit) const;
+  // Calls `visit` with each stored entry from `from_position` on, in order,
+  // reading the entries alone: a walk that needs only whose each position
+  // is (an entry names its case and version, and its digest binds the
+  // event) costs a fraction of one that reads and parses the events.
+  absl::Status ForEachEntry(
+      uint64_t from_position,
+      const std::function<absl::Status(const v1::LedgerEntry&)>& visit) const;
   // One event by id (a UUID in either case); kNotFound when absent.
   absl::StatusOr<RecordedEvent> ReadEvent(std::string_view event_id) const;
   // The case's current version (0 when the case does not exist).

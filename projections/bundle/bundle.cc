@@ -97,16 +97,18 @@ absl::Status CheckCaseIsWhole(const Ledger& ledger, const std::string& case_id,
                               const std::vector<RecordedEvent>& events,
                               uint64_t size) {
   bool past_size = false;
-  absl::Status rest = ledger.ForEach(
-      events.back().position + 1, [&](const RecordedEvent& e) -> absl::Status {
-        if (e.position > size) {
+  // The entries say whose each position is; their events need not be read.
+  absl::Status rest = ledger.ForEachEntry(
+      events.back().position + 1,
+      [&](const v1::LedgerEntry& entry) -> absl::Status {
+        if (entry.position() > size) {
           past_size = true;
           return absl::CancelledError("past the exported size");
         }
-        if (e.event.case_id() == case_id) {
+        if (entry.case_id() == case_id) {
           return absl::DataLossError(absl::StrCat(
-              "case ", case_id, ": position ", e.position, " holds version ",
-              e.case_version,
+              "case ", case_id, ": position ", entry.position(),
+              " holds version ", entry.case_version(),
               " of the case, which the case index does not give; the store "
               "was altered (run verify)"));
         }

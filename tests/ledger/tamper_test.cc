@@ -221,6 +221,31 @@ TEST_F(TamperTest, AWalkOfSomeKindsOfEventFindsWhatItPassesOver) {
             "DATA_LOSS: expected position 5, found 6");
 }
 
+// The positions and case ids ForEachEntry visits from `from`, or its error.
+std::string EntryWalk(const std::string& dir, uint64_t from) {
+  LedgerOptions options;
+  options.read_only = true;
+  auto ledger = Ledger::Open(dir, options);
+  if (!ledger.ok()) return ledger.status().ToString();
+  std::string walked;
+  absl::Status s =
+      (*ledger)->ForEachEntry(from, [&](const v1::LedgerEntry& entry) {
+        absl::StrAppend(&walked, entry.position(), ":", entry.case_id(), " ");
+        return absl::OkStatus();
+      });
+  return s.ok() ? walked : s.ToString();
+}
+
+TEST_F(TamperTest, AWalkOfTheEntriesFindsGapsAndUnreadableEntries) {
+  EXPECT_EQ(EntryWalk(Dir(), 28), "28:CASE-2 29:CASE-2 30:CASE-2 ");
+  const std::string key = EncodeU64(5);
+  Tamper([&](auto&, auto& b) { b.Put(Family::kEntries, key, "\xff\xff"); });
+  EXPECT_EQ(EntryWalk(Dir(), 4),
+            "DATA_LOSS: position 5: the stored entry does not parse");
+  Tamper([&](auto&, auto& b) { b.Delete(Family::kEntries, key); });
+  EXPECT_EQ(EntryWalk(Dir(), 4), "DATA_LOSS: expected position 5, found 6");
+}
+
 TEST_F(TamperTest, AlteredEventBytesAreFound) {
   std::string key = EncodeU64(7);
   std::string value = Get(Family::kEvents, key);

@@ -198,9 +198,9 @@ class Ledger {
       const std::function<absl::Status(const RecordedEvent&)>& visit) const;
   // ForEach for the events whose payload is one of `payloads` (all of them
   // when it is empty); the others are passed over unparsed, their positions
-  // checked from their keys.
-  // Parsing is most of a walk's cost, and a projection that folds a few
-  // kinds of event (the deadline index: two of 24) need not pay it for all.
+  // checked from their keys. Parsing is most of a walk's cost, and a
+  // projection that folds a few kinds of event (the deadline index: two of
+  // 24) need not pay it for all.
   absl::Status ForEachOf(
       absl::Span<const v1::Event::PayloadCase> payloads, uint64_t from_position,
       const std::function<absl::Status(const RecordedEvent&)>& visit) const;

@@ -32,6 +32,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/event_validation.h"
+#include "ledger/internal/event_summary.h"
 #include "ledger/internal/file_sync.h"
 #include "ledger/internal/folder_lock.h"
 #include "ledger/internal/kept_checkpoint.h"
@@ -1599,54 +1600,6 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
   return out;
 }
 
-namespace {
-
-// Whether the top-level fields of the serialized event `bytes` include one
-// whose number is in `payloads` (a oneof case is its field's number). True
-// also for bytes that do not read as protobuf's wire format, so that the
-// parse that follows reports them.
-bool MayHavePayloadIn(std::string_view bytes,
-                      absl::Span<const v1::Event::PayloadCase> payloads) {
-  size_t at = 0;
-  auto varint = [&](uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
-      const auto b = static_cast<uint8_t>(bytes[at++]);
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) return true;
-    }
-    return false;
-  };
-  while (at < bytes.size()) {
-    uint64_t tag, length;
-    if (!varint(tag)) return true;
-    if (absl::c_linear_search(payloads,
-                              static_cast<v1::Event::PayloadCase>(tag >> 3))) {
-      return true;
-    }
-    switch (tag & 7) {
-      case 0:  // varint
-        if (!varint(length)) return true;
-        break;
-      case 1:  // 64-bit
-        at += 8;
-        break;
-      case 2:  // length-delimited
-        if (!varint(length) || length > bytes.size() - at) return true;
-        at += length;
-        break;
-      case 5:  // 32-bit
-        at += 4;
-        break;
-      default:  // groups, which Event does not use, or no wire type at all
-        return true;
-    }
-  }
-  return at != bytes.size();
-}
-
-}  // namespace
-
 absl::Status Ledger::ForEach(
     uint64_t from_position,
     const std::function<absl::Status(const RecordedEvent&)>& visit) const {
@@ -1667,6 +1620,7 @@ absl::Status Ledger::ForEachOf(
   // only for the duration of its call.
   RecordedEvent e;
   v1::LedgerEntry entry;
+  v1::Event scratch;
   for (; entries.Valid(); entries.Next(), events.Next(), ++expected) {
     if (!events.Valid() || events.key() != entries.key()) {
       // A cursor that stopped on a read error reports that error, not a gap.
@@ -1675,17 +1629,21 @@ absl::Status Ledger::ForEachOf(
           absl::StrCat("position ", expected, ": the event bytes are missing"));
     }
     const std::string_view event_value = events.value();
-    if (!payloads.empty() && event_value.size() >= kSaltSize &&
-        !MayHavePayloadIn(event_value.substr(kSaltSize), payloads)) {
-      char key[8];
-      EncodeU64(expected, key);
-      if (entries.key() != std::string_view(key, sizeof key)) {
-        auto found = DecodeU64(entries.key());
-        return absl::DataLossError(absl::StrCat(
-            "expected position ", expected, ", found ",
-            found.ok() ? absl::StrCat(*found) : "a key that is no position"));
+    if (!payloads.empty() && event_value.size() >= kSaltSize) {
+      // Bytes that do not parse are decoded below, which reports them.
+      std::optional<internal::EventSummary> summary =
+          internal::SummarizeEvent(event_value.substr(kSaltSize), scratch);
+      if (summary && !absl::c_linear_search(payloads, summary->payload)) {
+        char key[8];
+        EncodeU64(expected, key);
+        if (entries.key() != std::string_view(key, sizeof key)) {
+          auto found = DecodeU64(entries.key());
+          return absl::DataLossError(absl::StrCat(
+              "expected position ", expected, ", found ",
+              found.ok() ? absl::StrCat(*found) : "a key that is no position"));
+        }
+        continue;
       }
-      continue;
     }
     CASELEDGER_RETURN_IF_ERROR(
         impl_->DecodeInto(entries.value(), event_value, entry, e));

@@ -26,6 +26,8 @@ struct RecordedEvent {
 // The payload's field name, e.g. "document_request_sent"; "" when unset.
 // The name lives as long as the program.
 const std::string& EventType(const v1::Event& event);
+// The same for a payload case.
+const std::string& EventType(v1::Event::PayloadCase payload);
 
 }  // namespace caseledger
 

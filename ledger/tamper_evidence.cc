@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/event_validation.h"
+#include "ledger/internal/event_summary.h"
 #include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/siphash.h"
@@ -620,7 +620,7 @@ absl::StatusOr<LogWalk> WalkLog(
   absl::Time last_recorded = absl::InfinitePast();
   // Reused across entries: parsing into a used message keeps its buffers.
   v1::LedgerEntry entry;
-  v1::Event event;
+  v1::Event scratch;
   EntryIndexItems items;
   std::string pos_key, case_key;
   uint64_t p = 0;
@@ -659,12 +659,13 @@ absl::StatusOr<LogWalk> WalkLog(
                             ToHex(entry.event_digest())));
       }
     }
-    if (!event.ParseFromArray(event_bytes.data(),
-                              static_cast<int>(event_bytes.size()))) {
-      return Tampered(p, "the event bytes do not parse");
-    }
-    if (event.case_id() != entry.case_id() ||
-        EventType(event) != entry.event_type()) {
+    // Only what the indexes are built from is read of the event: its bytes
+    // are bound to the entry by their digest, which finds any change.
+    std::optional<internal::EventSummary> event =
+        internal::SummarizeEvent(event_bytes, scratch);
+    if (!event) return Tampered(p, "the event bytes do not parse");
+    if (event->case_id != entry.case_id() ||
+        EventType(event->payload) != entry.event_type()) {
       return Tampered(p, "the event's case or type differs from its entry");
     }
     absl::Time recorded = FromProto(entry.recorded_at());
@@ -700,16 +701,16 @@ absl::StatusOr<LogWalk> WalkLog(
       });
     }
     IndexItem& by_id = items.Add(Family::kEventIds);
-    by_id.key.append(event.event_id());
+    by_id.key.append(event->event_id);
     by_id.value = pos_key;
     if (exact != nullptr) {
       const Sha256Digest content = Sha256(event_bytes);
       by_id.value.append(reinterpret_cast<const char*>(content.data()),
                          content.size());
     }
-    if (event.has_document_request_sent()) {
+    if (event->payload == v1::Event::kDocumentRequestSent) {
       IndexItem& by_request = items.Add(Family::kRequests);
-      AppendRequestKey(entry.case_id(), RequestIdOf(event), by_request.key);
+      AppendRequestKey(entry.case_id(), event->request_id, by_request.key);
       by_request.value = pos_key;
     }
     for (const auto& node : tree.Append(merkle::LeafHash(entry_bytes))) {

@@ -184,7 +184,7 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
     // Left by an earlier run, or being written by one running now.
     if (!fs::is_directory(fs::symlink_status(partial, ec)) ||
         !HoldsOnlyCopyFiles(partial)) {
-      return absl::AlreadyExistsError(absl::StrCat(
+      return absl::FailedPreconditionError(absl::StrCat(
           shown.string(),
           " exists and is not a copy a backup or restore left (a link, a file, "
           "or a folder holding other files); it is not removed: move it away "

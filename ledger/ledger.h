@@ -339,7 +339,9 @@ class Ledger {
   // or not. A copy that fails is removed; one that does not verify is left
   // in `dir`.partial for inspection. `dir`.partial is locked while it is
   // written: another backup or restore into it is kFailedPrecondition, and
-  // one left by a run that died is started over (docs/reliability.md).
+  // one left by a run that died is started over (docs/reliability.md); a
+  // `dir`.partial that holds anything else is kFailedPrecondition too, and
+  // left as it is.
   absl::StatusOr<BackupInfo> Backup(const std::string& dir);
   // kInvalidArgument when `path` is the ledger folder `ledger_dir` or lies
   // inside it (links resolved), saying `why` it may not: by default that a

@@ -402,9 +402,9 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
          "$CASELEDGER_DB; demo makes\na new folder unless given --db). "
          "verify-bundle and token open no ledger.\n";
   out << "Client mode (docs/service.md): caseledger --server HOST:PORT "
-         "--token-file FILE\n[--tls-ca FILE] VERB ... runs attach, append, "
-         "read, timeline, state, deadlines,\nfindings, export, checkpoint, "
-         "prove or backup against a server.\n";
+         "--token-file FILE\n[--tls-ca FILE [--tls-cert FILE --tls-key FILE]] "
+         "VERB ... runs attach, append, read,\ntimeline, state, deadlines, "
+         "findings, export, checkpoint, prove or backup against\na server.\n";
 }
 
 // The least address space (ulimit -v) a verb is started with. RocksDB and

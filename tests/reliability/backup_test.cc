@@ -444,7 +444,7 @@ TEST_F(BackupTest, APartialNameHoldingSomethingElseIsLeftAlone) {
   fs::create_directories(dir_.Sub("elsewhere/store"));
   fs::create_directory_symlink(dir_.Sub("elsewhere"), Restored() + ".partial");
   const absl::Status refused = ledger_->Backup(Backup()).status();
-  EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists) << refused;
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(std::string(refused.message()),
               HasSubstr(".partial exists and is not a copy a backup or "
                         "restore left"));

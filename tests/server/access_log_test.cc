@@ -4,8 +4,12 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -62,17 +66,31 @@ class AccessLogTest : public ::testing::Test {
 // last record never ended (the server's start hung, growing, saying
 // nothing), and a FIFO nobody reads would block the open for good (found
 // by an audit).
+// A FIFO nobody reads and a socket were refused with the open's own
+// reason, "No such device or address", which named neither (found by an
+// audit).
 TEST_F(AccessLogTest, APathThatIsNoFileIsRefusedAtOnce) {
   const std::string fifo = dir_.Sub("fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  for (const std::string& path : {std::string("/dev/full"), fifo}) {
+  const std::string socket_path = dir_.Sub("socket");
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.size(), sizeof address.sun_path);
+  std::strcpy(address.sun_path, socket_path.c_str());
+  ASSERT_EQ(
+      ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address),
+      0);
+  for (const std::string& path :
+       {std::string("/dev/full"), fifo, socket_path}) {
     auto log = AccessLog::Open(path, &clock_);
     EXPECT_EQ(log.status().code(), absl::StatusCode::kInvalidArgument)
         << path << ": " << log.status();
+    EXPECT_THAT(std::string(log.status().message()),
+                ::testing::HasSubstr(path + " is not a regular file"));
   }
-  EXPECT_THAT(
-      std::string(AccessLog::Open("/dev/full", &clock_).status().message()),
-      ::testing::HasSubstr("/dev/full is not a regular file"));
+  ::close(listener);
 }
 
 TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {

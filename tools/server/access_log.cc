@@ -85,6 +85,20 @@ std::string JsonQuote(std::string_view text) {
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
+  // Only a file keeps records and gives back the last one: reading
+  // /dev/full for it never ended, the start hung, growing, with nothing said
+  // (found by an audit).
+  const absl::Status not_a_file = absl::InvalidArgumentError(absl::StrCat(
+      "access log ", path,
+      " is not a regular file (a device, a pipe or a socket keeps no "
+      "record to continue the chain from); give a file"));
+  // Asked before opening, which fails for a pipe nobody reads and for a
+  // socket with a reason that says neither ("No such device or address").
+  struct stat kind;
+  if (::stat(path.c_str(), &kind) == 0 && !S_ISREG(kind.st_mode) &&
+      !S_ISDIR(kind.st_mode)) {
+    return not_a_file;
+  }
   // Not blocking: a FIFO nobody reads would hold the start for good. (On the
   // regular file kept below, O_NONBLOCK changes nothing.)
   int fd = ::open(path.c_str(),
@@ -101,16 +115,10 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     return bad_path ? absl::InvalidArgumentError(what)
                     : absl::InternalError(what);
   }
-  // Only a file keeps records and gives back the last one: reading
-  // /dev/full for it never ended, the start hung, growing, with nothing said
-  // (found by an audit).
-  struct stat kind;
+  // Checked again on what was opened: the path may have changed between.
   if (::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
     ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "access log ", path,
-        " is not a regular file (a device, a pipe or a socket keeps no "
-        "record to continue the chain from); give a file"));
+    return not_a_file;
   }
   // Continue the chain from the last complete line. A last line without
   // its newline is a record whose write a crash cut short: Record had not

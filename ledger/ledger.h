@@ -291,6 +291,11 @@ class Ledger {
     // The tree size of the largest stored checkpoint (0: none). Entries
     // after it are vouched for by the store alone until one is signed.
     uint64_t last_signed_size = 0;
+    // The size the checkpoint kept beside the store (latest-checkpoint)
+    // signs, when its signature was checked and holds and its root is the
+    // entries' (0 otherwise). It outlives a stored checkpoint lost with a
+    // log file of the store.
+    uint64_t kept_signed_size = 0;
     uint64_t nodes = 0;
     uint64_t messages = 0;  // stored messages (PutBlob), each rehashed
     // False when no key was at hand to check checkpoint signatures with (a

@@ -1030,6 +1030,19 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
     ++report.checkpoints;
     report.last_signed_size = checkpoint_size;
   }
+  // The kept checkpoint, whose root the open compared with the stored nodes;
+  // those are now shown to be the entries', so with its signature checked
+  // it vouches for its entries as a stored one does.
+  CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> kept,
+                              internal::ReadKeptCheckpoint(dir));
+  if (kept && verifier) {
+    auto c = VerifyCheckpoint(*kept, *verifier);
+    if (c.ok() && c->origin == origin && c->tree_size <= p) {
+      CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root,
+                                  merkle::RootAt(c->tree_size, Nodes()));
+      if (root == c->root_hash) report.kept_signed_size = c->tree_size;
+    }
+  }
   // The messages are the proof of what was sent: a key names the bytes, so
   // bytes that no longer hash to it were altered (a block checksum, which
   // VerifyFiles checks, is recomputed by whoever rewrites the block).

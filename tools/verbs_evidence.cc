@@ -1,4 +1,5 @@
 // Verbs of tamper evidence: key, checkpoint, prove, verify.
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -194,7 +195,8 @@ int Verify(const Args& args, Io& io) {
   // Signatures are what the store cannot make by itself: a key given out of
   // band and no checkpoint it signed shows nothing (another ledger's store,
   // or this one's with its checkpoints deleted, passed; found by an audit).
-  if (pubkey && report->entries > 0 && report->checkpoints == 0) {
+  if (pubkey && report->entries > 0 && report->checkpoints == 0 &&
+      report->kept_signed_size == 0) {
     io.out << "FAIL no stored checkpoint is signed by " << pubkey->name
            << ": nothing shows that these " << report->entries
            << " entries are the ledger that key signs (its checkpoints were "
@@ -229,7 +231,8 @@ int Verify(const Args& args, Io& io) {
   // what no signature covers, and delete checkpoints (docs/reliability.md
   // §7). Said, so that OK is not read as more than it is.
   const uint64_t covered =
-      std::max(report->last_signed_size, trusted ? trusted->tree_size : 0);
+      std::max({report->last_signed_size, report->kept_signed_size,
+                trusted ? trusted->tree_size : 0});
   if (covered < report->entries) {
     io.out << "NOTE entries " << covered + 1 << " to " << report->entries
            << " come after the last signed checkpoint"

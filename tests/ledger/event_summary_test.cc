@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ledger/event_json.h"
+#include "ledger/internal/ledger_impl.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger::internal {
@@ -45,13 +46,11 @@ bool ReadFromTheWire(std::string_view bytes) {
   return SummarizeEvent(bytes, scratch) && scratch.source() == "untouched";
 }
 
-std::string Deterministic(const v1::Event& event) {
+// As the ledger stores it.
+std::string Stored(const v1::Event& event) {
   std::string bytes;
-  google::protobuf::io::StringOutputStream out(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&out);
-  coded.SetSerializationDeterministic(true);
-  event.SerializeToCodedStream(&coded);
-  coded.Trim();
+  event.ByteSizeLong();
+  AppendSerialized(event, bytes);
   return bytes;
 }
 
@@ -66,7 +65,7 @@ std::vector<std::string> StoredForms() {
          absl::StrSplit(text, '\n', absl::SkipEmpty())) {
       auto event = ParseEventJson(std::string_view(line.data(), line.size()));
       EXPECT_TRUE(event.ok()) << event.status();
-      if (event.ok()) forms.push_back(Deterministic(*event));
+      if (event.ok()) forms.push_back(Stored(*event));
     }
   }
   EXPECT_GT(forms.size(), 10u);
@@ -82,7 +81,7 @@ std::vector<std::string> StoredForms() {
       request->set_request_id("REQ-1");
       request->add_items("passport");
     }
-    forms.push_back(Deterministic(event));
+    forms.push_back(Stored(event));
   }
   return forms;
 }

@@ -67,6 +67,18 @@ class TamperTest : public ::testing::Test {
     ASSERT_OK(testing::AlterStore(Dir() + "/store", mutate));
   }
 
+  // Readers and the writer alike refuse the ledger, naming `problem`.
+  void ExpectEveryOpenFails(const std::string& problem) {
+    for (bool read_only : {false, true}) {
+      LedgerOptions options;
+      options.read_only = read_only;
+      auto opened = Ledger::Open(Dir(), options);
+      EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss)
+          << read_only;
+      EXPECT_THAT(std::string(opened.status().message()), HasSubstr(problem));
+    }
+  }
+
   std::string Get(Family f, const std::string& key) {
     auto store = internal::Store::Open(
         Dir() + "/store",
@@ -298,15 +310,9 @@ TEST_F(TamperTest, AnAlteredMerkleNodeOverTheUnsignedTailIsFoundAtOpen) {
     b.Put(Family::kMerkle, std::string(1, '\1') + EncodeU64(14),
           std::string(32, 'X'));
   });
-  for (bool read_only : {false, true}) {
-    LedgerOptions options;
-    options.read_only = read_only;
-    auto opened = Ledger::Open(Dir(), options);
-    EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << read_only;
-    EXPECT_THAT(std::string(opened.status().message()),
-                HasSubstr("position 30: the stored Merkle node (level 1, "
-                          "index 14) does not match the entries"));
-  }
+  ExpectEveryOpenFails(
+      "position 30: the stored Merkle node (level 1, index 14) does not match "
+      "the entries");
 }
 
 // A node the tree at a checkpoint ends in is read at every open: one removed
@@ -317,15 +323,8 @@ TEST_F(TamperTest, ARemovedMerkleNodeOfASignedTreeIsDataLoss) {
   Tamper([&](auto&, auto& b) {
     b.Delete(Family::kMerkle, std::string(1, '\4') + EncodeU64(0));
   });
-  for (bool read_only : {false, true}) {
-    LedgerOptions options;
-    options.read_only = read_only;
-    auto opened = Ledger::Open(Dir(), options);
-    EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << read_only;
-    EXPECT_THAT(std::string(opened.status().message()),
-                HasSubstr("position 16: the stored Merkle node (level 4, "
-                          "index 0) is missing"));
-  }
+  ExpectEveryOpenFails(
+      "position 16: the stored Merkle node (level 4, index 0) is missing");
 }
 
 TEST_F(TamperTest, AlteredEntryIsFound) {

@@ -520,19 +520,23 @@ class RuleEvaluator {
     const int minimum = policy_.MinimumDaysFor(country);
     for (const RequestFacts* r : a_.requests()) {
       if (!r->deadline.has_value()) continue;
+      // An extension counts only when it moved the deadline: one to an
+      // earlier date shortens nothing (findings.md), and was said and cited
+      // as "after extension" though the original deadline stood.
+      const bool extended = !r->request().has_deadline() ||
+                            *r->deadline != ToTime(r->request().deadline());
       FindingBuilder f(Rule::kDeadlineReasonable, r->id);
       f.Cite(r->sent);
-      f.Cite(r->extensions);
+      if (extended) f.Cite(r->extensions);
       f.Cite(a_.opened());
       const int64_t days = CalendarDays(r->sent->occurred_at, *r->deadline);
       const std::string where = country.empty()
                                     ? "the applicant's country"
                                     : absl::StrCat("country ", country);
-      const std::string given =
-          absl::StrCat(r->id, " gave ", days, " days (sent ",
-                       FormatUtc(r->sent->occurred_at), ", deadline ",
-                       FormatUtc(*r->deadline),
-                       r->extensions.empty() ? "" : " after extension", ")");
+      const std::string given = absl::StrCat(
+          r->id, " gave ", days, " days (sent ",
+          FormatUtc(r->sent->occurred_at), ", deadline ",
+          FormatUtc(*r->deadline), extended ? " after extension" : "", ")");
       if (days < minimum) {
         Add(f.Build(FindingStatus::kWarn,
                     absl::StrCat(given, ", less than the policy minimum of ",

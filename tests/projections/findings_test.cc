@@ -585,6 +585,30 @@ TEST(DeadlineReasonableTest, ExtensionCanBringTheDeadlineToTheMinimum) {
             "PASS");
 }
 
+// An extension to an earlier date shortens nothing: the finding said
+// "after extension" and cited it, though the original deadline stood (found
+// by an audit).
+TEST(DeadlineReasonableTest, AnExtensionThatMovedNothingIsNotNamed) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-20T23:59:59Z");
+  b.Extended("2012-06-05T10:00:00Z", "DOC-1", "2012-07-01T23:59:59Z");
+  const Findings earlier = FindingsAt(b, kLater);
+  const Finding* f = FindingOf(earlier, Rule::kDeadlineReasonable, "DOC-1");
+  ASSERT_NE(f, nullptr);
+  EXPECT_THAT(f->message, HasSubstr("deadline 2012-07-20T23:59:59Z)"));
+  EXPECT_THAT(f->message, Not(HasSubstr("after extension")));
+  EXPECT_EQ(f->positions.size(), 2u) << "the send and the opening only";
+
+  b.Extended("2012-06-06T10:00:00Z", "DOC-1", "2012-08-01T23:59:59Z");
+  const Findings later = FindingsAt(b, kLater);
+  f = FindingOf(later, Rule::kDeadlineReasonable, "DOC-1");
+  ASSERT_NE(f, nullptr);
+  EXPECT_THAT(f->message,
+              HasSubstr("deadline 2012-08-01T23:59:59Z after extension)"));
+  EXPECT_EQ(f->positions.size(), 4u);
+}
+
 TEST(DeadlineReasonableTest, RequestWithoutDeadlineIsNotJudged) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

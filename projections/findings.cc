@@ -1174,6 +1174,30 @@ class RuleEvaluator {
                          " with the new office's mailbox ",
                          notice.new_office_mailbox(), " in copy.")));
       } else {
+        // A notice of this transfer sent after it is too late; said, so that
+        // the finding does not read as if none was ever sent. One naming no
+        // office, sent before a later transfer, announced that one.
+        std::vector<std::pair<const CaseEvent*, bool>> late;  // names none
+        bool later_transfer = false;
+        for (const CaseEvent* n : a_.events()) {
+          if (!Before(t, n)) continue;
+          if (n->event.has_case_transferred()) {
+            later_transfer = true;
+            break;
+          }
+          if (!n->event.has_transfer_notice_sent()) continue;
+          const std::string& named =
+              n->event.transfer_notice_sent().new_office_id();
+          if (named.empty() || named == transfer.to_office_id()) {
+            late.emplace_back(n, named.empty());
+          }
+        }
+        for (const auto& [n, names_none] : late) {
+          if (names_none && later_transfer) continue;
+          f.Cite(n);
+          problems.push_back(absl::StrCat(
+              "the notice ", Ref(n), " came after the transfer, too late"));
+        }
         Add(f.Build(
             FindingStatus::kFail,
             absl::StrCat(

@@ -1268,8 +1268,37 @@ TEST(TransferNoticeGivenTest, NoticeAfterTheTransferIsTooLate) {
   b.Consent("2012-05-01T09:05:00Z");
   b.Transferred("2012-05-03T09:00:00Z");
   b.TransferNotice("2012-05-04T09:00:00Z");
-  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven),
-            "FAIL");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kTransferNoticeGiven), "FAIL");
+  // Said, so that it does not read as if no notice was ever sent (found by
+  // an audit).
+  EXPECT_THAT(FindingOf(f, Rule::kTransferNoticeGiven)->message,
+              HasSubstr("(the notice #4 came after the transfer, too late)"));
+  EXPECT_EQ(FindingOf(f, Rule::kTransferNoticeGiven)->positions.size(), 2u);
+}
+
+// A notice naming no office after one transfer and before the next
+// announced the next: it is not the first one's late notice.
+TEST(TransferNoticeGivenTest,
+     ANoticeBeforeTheNextTransferIsNotTheLastOnesLate) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Transferred("2012-05-03T09:00:00Z");  // to CPC-OTTAWA
+  auto* notice = b.At("2012-05-04T09:00:00Z").mutable_transfer_notice_sent();
+  notice->add_to(fixture::kApplicant);
+  notice->add_cc("cpc4@office.example");
+  notice->set_from_mailbox(fixture::kOfficeMailbox);
+  notice->set_new_office_mailbox("cpc4@office.example");
+  auto* second = b.At("2012-05-05T09:00:00Z").mutable_case_transferred();
+  second->set_from_office_id("CPC-OTTAWA");
+  second->set_to_office_id("CPC4");
+  const std::vector<Finding> f =
+      FindingsOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(FindingStatusName(f[0].status), "FAIL") << f[0].message;
+  EXPECT_THAT(f[0].message, Not(HasSubstr("too late")));
+  EXPECT_EQ(FindingStatusName(f[1].status), "PASS") << f[1].message;
 }
 
 TEST(TransferNoticeGivenTest, NotApplicableWithoutEmailConsent) {

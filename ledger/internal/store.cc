@@ -121,8 +121,9 @@ absl::Status NamingTheWriter(absl::Status refused, const std::string& store) {
   return absl::Status(
       refused.code(),
       absl::StrCat(message, ": ", holder,
-                   server ? "; run the verb through that server with "
-                            "--server HOST:PORT --token-file FILE, or stop it)"
+                   server ? "; it serves this ledger: reach the ledger "
+                            "through it (--server HOST:PORT --token-file "
+                            "FILE), or stop it first)"
                           : "; wait for it to finish)"));
 }
 

@@ -719,9 +719,9 @@ TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
                   "(another process has this ledger open for writing: process ",
                   p.pid(), ": ")));
   EXPECT_THAT(r.err, HasSubstr(" serve --db " + db));
-  EXPECT_THAT(r.err, HasSubstr("; run the verb through that server with "
-                               "--server HOST:PORT --token-file FILE, or stop "
-                               "it)"));
+  EXPECT_THAT(r.err, HasSubstr("; it serves this ledger: reach the ledger "
+                               "through it (--server HOST:PORT --token-file "
+                               "FILE), or stop it first)"));
   CliRun read = Cli("read --db " + db);
   EXPECT_EQ(read.code, 0) << read.err;
   EXPECT_EQ(read.out, "");

@@ -2,6 +2,7 @@
 // ledger folder: `store/` (a RocksDB checkpoint) and the signing key, so
 // that `caseledger verify --db BACKUP` and VerifyBackup read it in place.
 // Procedure and guarantees: docs/reliability.md.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,11 +52,52 @@ absl::Status SyncTree(const fs::path& root) {
   return SyncPath(root);
 }
 
+// Copies the bytes of `from` to `to` (replaced, with `from`'s permission
+// bits), and keeps the OS's reason when a write fails: std::filesystem's
+// copy takes a short write (a full disk, `ulimit -f`) for "Input/output
+// error", which sent an operator looking for a failing device (found by an
+// audit).
 absl::Status CopyFile(const fs::path& from, const fs::path& to) {
+  const std::string what = absl::StrCat("cannot copy ", from.string(), " to");
+  auto failed = [&](int error) {
+    return IoError(what, to, std::error_code(error, std::generic_category()));
+  };
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return failed(errno);
+  absl::Cleanup close_in = [in] { ::close(in); };
+  struct stat source;
+  if (::fstat(in, &source) != 0) return failed(errno);
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                         source.st_mode & 07777);
+  if (out < 0) return failed(errno);
+  absl::Cleanup close_out = [out] { ::close(out); };
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    const ssize_t got = ::read(in, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return failed(errno);
+    if (got == 0) return absl::OkStatus();
+    for (ssize_t done = 0; done < got;) {
+      const ssize_t put = ::write(out, buffer.data() + done, got - done);
+      if (put < 0 && errno == EINTR) continue;
+      if (put < 0) return failed(errno);
+      done += put;
+    }
+  }
+}
+
+// Copies the folder `from` into the new folder `to`, file by file as
+// CopyFile does.
+absl::Status CopyFolder(const fs::path& from, const fs::path& to) {
   std::error_code ec;
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec)
-    return IoError(absl::StrCat("cannot copy ", from.string(), " to"), to, ec);
+  fs::create_directory(to, ec);
+  if (ec) return IoError("cannot create", to, ec);
+  for (const fs::directory_entry& e : fs::directory_iterator(from, ec)) {
+    const fs::path target = to / e.path().filename();
+    CASELEDGER_RETURN_IF_ERROR(e.is_directory() ? CopyFolder(e.path(), target)
+                                                : CopyFile(e.path(), target));
+  }
+  if (ec) return IoError("cannot list", from, ec);
   return absl::OkStatus();
 }
 
@@ -482,15 +524,17 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     CASELEDGER_ASSIGN_OR_RETURN(
         const FolderLock writing,
         StartPartial(store, FolderName(to) / kPartialStoreDir));
-    fs::copy(source / kStoreDir, store, fs::copy_options::recursive, ec);
-    if (ec) {
-      // On a disk that filled up meanwhile, a short write may read as EIO.
+    if (absl::Status copied = CopyFolder(source / kStoreDir, store);
+        !copied.ok()) {
       const std::optional<uintmax_t> left = FreeBytesOn(target);
-      return absl::UnavailableError(absl::StrCat(
-          "cannot copy the backup into ", store.string(), ": ", ec.message(),
-          left ? absl::StrCat(" (", *left, " bytes free on the disk of ",
-                              target.string(), ")")
-               : ""));
+      return absl::Status(
+          copied.code(),
+          absl::StrCat(
+              "cannot copy the backup into ", store.string(), ": ",
+              copied.message(),
+              left ? absl::StrCat(" (", *left, " bytes free on the disk of ",
+                                  target.string(), ")")
+                   : ""));
     }
     CASELEDGER_RETURN_IF_ERROR(CopyKey(source / kKeyFile, target / kKeyFile));
     CASELEDGER_RETURN_IF_ERROR(

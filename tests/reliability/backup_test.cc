@@ -187,6 +187,25 @@ TEST_F(BackupTest, BackupNeedsTheWriter) {
   EXPECT_FALSE(fs::exists(Backup()));
 }
 
+// A copy cut short by a full disk (here `ulimit -f`) was reported as
+// "Input/output error", sending an operator after a failing device (found
+// by an audit). The OS's reason is given, and nothing is left.
+TEST_F(BackupTest, ARestoreThatRunsOutOfRoomSaysSo) {
+  Fill(20);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  absl::Status restored;
+  {
+    testing::FileSizeLimit limit(16 << 10);
+    restored = Ledger::Restore(Backup(), Restored()).status();
+  }
+  EXPECT_FALSE(restored.ok());
+  EXPECT_THAT(std::string(restored.message()), HasSubstr("File too large"));
+  EXPECT_THAT(std::string(restored.message()),
+              Not(HasSubstr("Input/output error")));
+  EXPECT_FALSE(fs::exists(Restored()));
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
+}
+
 TEST_F(BackupTest, RestoreRefusesToOverwriteALedger) {
   Fill(1);
   ASSERT_OK(ledger_->Backup(Backup()));

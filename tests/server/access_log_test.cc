@@ -32,28 +32,6 @@ AccessRecord ReadOf(const std::string& case_id) {
           .events = 0};
 }
 
-// Limits the size of files this process writes, as a full disk would, and
-// lifts the limit again on destruction. SIGXFSZ is ignored meanwhile, so a
-// write past the limit is cut short instead of killing the process.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
-    rlimit limit = saved_;
-    limit.rlim_cur = bytes;
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    ::signal(SIGXFSZ, old_handler_);
-  }
-
- private:
-  rlimit saved_;
-  sighandler_t old_handler_;
-};
-
 // A log file in a folder of its own, and a clock that stands still.
 class AccessLogTest : public ::testing::Test {
  protected:
@@ -98,7 +76,7 @@ TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   ASSERT_OK(log->Record(ReadOf("A")));
   const std::string before = caseledger::testing::FileContents(path_);
   {
-    FileSizeLimit limit(before.size() + 20);
+    caseledger::testing::FileSizeLimit limit(before.size() + 20);
     absl::Status cut = log->Record(ReadOf("B"));
     EXPECT_FALSE(cut.ok());
     EXPECT_NE(cut.message().find("wrote only 20 of"), std::string::npos) << cut;

@@ -3,6 +3,9 @@
 #ifndef CASELEDGER_TESTS_TESTING_TEST_UTIL_H_
 #define CASELEDGER_TESTS_TESTING_TEST_UTIL_H_
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +65,28 @@ class TempFolder {
 
  private:
   std::string path_;
+};
+
+// Limits the size of files this process writes, as a full disk would, and
+// lifts the limit again on destruction. SIGXFSZ is ignored meanwhile, so a
+// write past the limit is cut short instead of killing the process.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit saved_;
+  sighandler_t old_handler_;
 };
 
 // Every byte of the file at `path`; empty when it cannot be read.

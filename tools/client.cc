@@ -227,21 +227,33 @@ absl::Status LedgerClient::ReadStream(
     const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
         grpc::ClientContext*)>& open,
     const std::function<absl::Status(const RecordedEvent&)>& visit) {
-  auto context = NewContext(absl::Now() + options_.timeout);
-  auto reader = open(context.get());
-  v1::StoredEvent stored;
-  absl::Status visited;
-  while (reader->Read(&stored)) {
-    auto event = server::FromStoredEvent(stored);
-    visited = event.ok() ? visit(*event) : event.status();
-    if (!visited.ok()) {
-      context->TryCancel();
-      break;
+  // A read refused for want of room sent nothing, so trying it again later
+  // shows nothing twice; one that sent events is not tried again.
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (int attempt = 0;; ++attempt) {
+    auto context = NewContext(absl::Now() + options_.timeout);
+    auto reader = open(context.get());
+    v1::StoredEvent stored;
+    absl::Status visited;
+    bool any = false;
+    while (reader->Read(&stored)) {
+      any = true;
+      auto event = server::FromStoredEvent(stored);
+      visited = event.ok() ? visit(*event) : event.status();
+      if (!visited.ok()) {
+        context->TryCancel();
+        break;
+      }
     }
+    absl::Status finished = server::FromGrpcStatus(reader->Finish());
+    if (!visited.ok()) return visited;
+    if (any || !absl::IsResourceExhausted(finished) ||
+        attempt >= options_.read_retries) {
+      return finished;
+    }
+    absl::SleepFor(backoff);
+    backoff *= 2;
   }
-  absl::Status finished = server::FromGrpcStatus(reader->Finish());
-  if (!visited.ok()) return visited;
-  return finished;
 }
 
 absl::Status LedgerClient::ReadCase(

@@ -49,6 +49,10 @@ struct ClientOptions {
   // Appends retried after UNAVAILABLE (the same event ids, so that a retry
   // never appends twice). Default: 4.
   int append_retries = 4;
+  // Streaming reads (ReadCase, ReadAll) retried when the server had no room
+  // for them (RESOURCE_EXHAUSTED: its cap on reads reached, or every thread
+  // at work) before any event came, 100 ms apart and doubling. Default: 4.
+  int read_retries = 4;
 };
 
 class LedgerClient {

@@ -1623,6 +1623,59 @@ TEST_F(BadRequestTest, StalledReadsCannotTakeEveryThread) {
   EXPECT_OK(read);
 }
 
+// A read refused for want of room is worth trying again shortly, and the
+// client does (it exited 4 at once with the cap's message). Without its
+// retries the same read is refused.
+TEST_F(BadRequestTest, TheClientTriesAReadRefusedByTheCapAgain) {
+  server::ServerOptions options;
+  options.service.max_reads = 1;
+  StartServer(options);
+  std::vector<v1::Event> events = {CaseOpened("OPENED")};
+  for (int i = 0; i < 4000; ++i) {
+    events.push_back(Note("OPENED", std::string(1000, 'n')));
+  }
+  ASSERT_OK(ledger_->Append(events).status());
+  auto c = Client(tokens_.reader);
+  // A stream nobody reads holds the one place (once an earlier holder's
+  // handler has ended and given it back).
+  auto hold = [&] {
+    for (int attempt = 1;; ++attempt) {
+      auto context = c->NewContext(absl::Now() + absl::Seconds(60));
+      auto reader = c->stub().ReadAll(context.get(), v1::ReadAllRequest());
+      v1::StoredEvent first;
+      if (reader->Read(&first) || attempt == 100) {
+        EXPECT_LT(attempt, 100);
+        return std::pair(std::move(context), std::move(reader));
+      }
+      reader->Finish().error_code();
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  };
+  auto release = [](auto& held) {
+    held.first->TryCancel();
+    held.second->Finish().error_code();
+  };
+  auto count_read = [](client::LedgerClient& client) {
+    return client.ReadCase(
+        "OPENED", 1, 1, [](const RecordedEvent&) { return absl::OkStatus(); });
+  };
+  client::ClientOptions once;
+  once.read_retries = 0;
+  auto impatient = Client(tokens_.reader, once);
+  {
+    auto held = hold();
+    EXPECT_TRUE(absl::IsResourceExhausted(count_read(*impatient)));
+    release(held);
+  }
+  auto held = hold();
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(250));
+    release(held);
+  });
+  EXPECT_OK(count_read(*c));  // tried at 0, 100 and 300 ms at least
+  releaser.join();
+}
+
 // An exporter whose exports wait until the test lets them go.
 class HeldExporter final : public server::BundleExporter {
  public:

@@ -1756,8 +1756,14 @@ TEST_F(BadRequestTest, AttachedMessagesBeyondTheCapAreRefused) {
             "too many messages being attached at once (at most 1)");
   EXPECT_OK(finished[1 - refused]);
   EXPECT_EQ(uploads[1 - refused].response.sha256().size(), 64u);
-  // The place is given back as the handler ends.
-  EXPECT_OK(c->AttachMessage("Subject: after\r\n\r\nbody\r\n").status());
+  // The place is given back as the handler ends, which may be just after
+  // its answer reached the client (a run under load was refused here).
+  absl::Status again = absl::UnknownError("not tried");
+  for (int i = 0; i < 100 && !again.ok(); ++i) {
+    again = c->AttachMessage("Subject: after\r\n\r\nbody\r\n").status();
+    if (!again.ok()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_OK(again);
 }
 
 TEST(CallLimitTest, GivesAtMostItsPlacesAndTakesThemBack) {

@@ -291,6 +291,26 @@ class CaseBuilder {
     return *this;
   }
 
+  // A transfer notice to the applicant that names no office, copying
+  // `mailbox` as the new office's.
+  CaseBuilder& NoticeNamingNoOffice(std::string_view at,
+                                    const std::string& mailbox) {
+    auto* p = At(at).mutable_transfer_notice_sent();
+    p->add_to(kApplicant);
+    p->add_cc(mailbox);
+    p->set_from_mailbox(kOfficeMailbox);
+    p->set_new_office_mailbox(mailbox);
+    return *this;
+  }
+
+  CaseBuilder& TransferredBetween(std::string_view at, const std::string& from,
+                                  const std::string& to) {
+    auto* p = At(at).mutable_case_transferred();
+    p->set_from_office_id(from);
+    p->set_to_office_id(to);
+    return *this;
+  }
+
   CaseBuilder& Transferred(std::string_view at) {
     auto* p = At(at).mutable_case_transferred();
     p->set_from_office_id("VO-DELHI");

@@ -1198,17 +1198,9 @@ TEST(TransferNoticeGivenTest,
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
   b.Consent("2012-05-01T09:05:00Z");
-  auto* notice = b.At("2012-05-02T09:00:00Z").mutable_transfer_notice_sent();
-  notice->add_to(fixture::kApplicant);
-  notice->add_cc("cpc3@office.example");
-  notice->set_from_mailbox(fixture::kOfficeMailbox);
-  notice->set_new_office_mailbox("cpc3@office.example");
-  auto* first = b.At("2012-05-03T09:00:00Z").mutable_case_transferred();
-  first->set_from_office_id("VO-DELHI");
-  first->set_to_office_id("CPC3");
-  auto* second = b.At("2012-05-04T09:00:00Z").mutable_case_transferred();
-  second->set_from_office_id("CPC3");
-  second->set_to_office_id("CPC4");
+  b.NoticeNamingNoOffice("2012-05-02T09:00:00Z", "cpc3@office.example");
+  b.TransferredBetween("2012-05-03T09:00:00Z", "VO-DELHI", "CPC3");
+  b.TransferredBetween("2012-05-04T09:00:00Z", "CPC3", "CPC4");
   const std::vector<Finding> f =
       FindingsOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven);
   ASSERT_EQ(f.size(), 2u);
@@ -1285,14 +1277,8 @@ TEST(TransferNoticeGivenTest,
   b.Opened("2012-05-01T09:00:00Z");
   b.Consent("2012-05-01T09:05:00Z");
   b.Transferred("2012-05-03T09:00:00Z");  // to CPC-OTTAWA
-  auto* notice = b.At("2012-05-04T09:00:00Z").mutable_transfer_notice_sent();
-  notice->add_to(fixture::kApplicant);
-  notice->add_cc("cpc4@office.example");
-  notice->set_from_mailbox(fixture::kOfficeMailbox);
-  notice->set_new_office_mailbox("cpc4@office.example");
-  auto* second = b.At("2012-05-05T09:00:00Z").mutable_case_transferred();
-  second->set_from_office_id("CPC-OTTAWA");
-  second->set_to_office_id("CPC4");
+  b.NoticeNamingNoOffice("2012-05-04T09:00:00Z", "cpc4@office.example");
+  b.TransferredBetween("2012-05-05T09:00:00Z", "CPC-OTTAWA", "CPC4");
   const std::vector<Finding> f =
       FindingsOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven);
   ASSERT_EQ(f.size(), 2u);

@@ -482,6 +482,23 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     return kExitUsage;
   }
   if (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+    // `caseledger help VERB` is how git and go ask for a verb's help.
+    if (argv.size() > 1 && argv[0] == "help") {
+      auto verb = absl::c_find_if(
+          verbs, [&](const Verb& v) { return v.spec.name == argv[1]; });
+      if (verb == verbs.end()) {
+        io.err << "caseledger help: no verb named '" << ForTerminal(argv[1])
+               << "' (caseledger help lists them)\n";
+        return kExitUsage;
+      }
+      if (argv.size() > 2) {
+        io.err << "caseledger help: give one verb, not " << ForTerminal(argv[2])
+               << " too\n";
+        return kExitUsage;
+      }
+      PrintVerbHelp(verb->spec, io.out);
+      return WithOutputChecked(io, verb->spec.name, kExitOk, false);
+    }
     PrintHelp(verbs, io.out);
     return WithOutputChecked(io, "--help", kExitOk, false);
   }
@@ -492,6 +509,25 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       if (a == "--help" || a == "-h") {
         PrintVerbHelp(verb.spec, io.out);
         return WithOutputChecked(io, verb.spec.name, kExitOk, false);
+      }
+    }
+    // A verb that cannot run here is refused before its arguments are
+    // read: its usage would only mislead.
+    ClientMode client_mode;
+    if (remote.active()) {
+      // "has no client mode: run it where the ledger is" misled for a verb
+      // that reads no ledger anywhere.
+      if (!verb.spec.opens_no_ledger.empty()) {
+        return UsageError(
+            io, verb.spec.name,
+            absl::StrCat("reads no ledger, so it runs without --server: ",
+                         verb.spec.opens_no_ledger));
+      }
+      client_mode = ClientModeOf(verb.spec.name);
+      if (!client_mode) {
+        return UsageError(io, verb.spec.name,
+                          "has no client mode: run it where the ledger is, "
+                          "without --server");
       }
     }
     verb.spec.flags.push_back(
@@ -505,20 +541,11 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       io.err << "caseledger " << verb.spec.name
              << ": --db is not used: " << verb.spec.opens_no_ledger << "\n";
     }
-    // "has no client mode: run it where the ledger is" misled for a verb
-    // that reads no ledger anywhere.
-    if (remote.active() && !verb.spec.opens_no_ledger.empty()) {
-      return UsageError(
-          io, verb.spec.name,
-          absl::StrCat("reads no ledger, so it runs without --server: ",
-                       verb.spec.opens_no_ledger));
-    }
     if (absl::Status space = CheckAddressSpace(); !space.ok()) {
       return Fail(io, verb.spec.name, space);
     }
-    const int code = remote.active()
-                         ? RunRemote(remote, verb.spec.name, *args, io)
-                         : verb.run(*args, io);
+    const int code =
+        client_mode ? client_mode(remote, *args, io) : verb.run(*args, io);
     return WithOutputChecked(io, verb.spec.name, code,
                              verb.spec.opens_no_ledger.empty());
   }

@@ -192,10 +192,10 @@ inline constexpr char kDbWithServer[] =
 absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
     const std::vector<std::string>& argv, const std::vector<Verb>& verbs,
     RemoteFlags* flags);
-// Runs `verb` against the server; a usage error for verbs without client
-// mode.
-int RunRemote(const RemoteFlags& flags, const std::string& verb,
-              const Args& args, Io& io);
+// How `verb` runs against the server; empty for verbs without client mode,
+// which are refused before their arguments are read.
+using ClientMode = std::function<int(const RemoteFlags&, const Args&, Io&)>;
+ClientMode ClientModeOf(const std::string& verb);
 std::vector<Verb> ProjectionVerbs();
 std::vector<Verb> BundleVerbs();  // export, verify-bundle (verbs_bundle.cc)
 

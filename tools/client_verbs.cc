@@ -401,22 +401,21 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
   return rest;
 }
 
-int RunRemote(const RemoteFlags& flags, const std::string& verb,
-              const Args& args, Io& io) {
-  if (verb == "attach") return RemoteAttach(flags, args, io);
-  if (verb == "append") return RemoteAppend(flags, args, io);
-  if (verb == "read") return RemoteRead(flags, args, io);
-  if (verb == "checkpoint") return RemoteCheckpoint(flags, args, io);
-  if (verb == "prove") return RemoteProve(flags, args, io);
-  if (verb == "export") return RemoteExport(flags, args, io);
-  if (verb == "backup") return RemoteBackup(flags, args, io);
+ClientMode ClientModeOf(const std::string& verb) {
+  if (verb == "attach") return RemoteAttach;
+  if (verb == "append") return RemoteAppend;
+  if (verb == "read") return RemoteRead;
+  if (verb == "checkpoint") return RemoteCheckpoint;
+  if (verb == "prove") return RemoteProve;
+  if (verb == "export") return RemoteExport;
+  if (verb == "backup") return RemoteBackup;
   if (verb == "state" || verb == "deadlines" || verb == "findings" ||
       verb == "timeline") {
-    return RemoteProjection(flags, verb, args, io);
+    return [verb](const RemoteFlags& flags, const Args& args, Io& io) {
+      return RemoteProjection(flags, verb, args, io);
+    };
   }
-  return UsageError(io, verb,
-                    "has no client mode: run it where the ledger is, without "
-                    "--server");
+  return nullptr;
 }
 
 }  // namespace caseledger::cli

@@ -203,6 +203,28 @@ TEST_F(CliTest, AVerbThatReadsNoLedgerSaysItRunsWithoutServer) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("has no client mode: run it where the ledger "
                                "is"));
+  // Said before the verb's arguments are read: import's usage, printed
+  // first, sent the user to fix a file name that could not help.
+  r = Cli(server + "import");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, StartsWith("caseledger import: has no client mode"));
+  EXPECT_THAT(r.err, Not(HasSubstr("usage")));
+}
+
+// `caseledger help VERB`, as git and go have it, printed the general help.
+TEST_F(CliTest, HelpNamingAVerbPrintsThatVerbsHelp) {
+  CliRun r = Cli("help prove");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, Cli("prove --help").out);
+  EXPECT_THAT(r.out, StartsWith("usage: caseledger prove"));
+  r = Cli("help frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "caseledger help: no verb named 'frobnicate' (caseledger help "
+            "lists them)\n");
+  r = Cli("help read prove");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("give one verb"));
 }
 
 // An error quoting input as it came (a case id, a verb) must not hand the

@@ -20,7 +20,8 @@ namespace caseledger {
 // An empty event_id is allowed (the ledger generates one).
 absl::Status ValidateEvent(const v1::Event& event);
 
-// The largest event ValidateEvent takes, encoded: 1 MiB.
+// The largest event ValidateEvent takes, encoded with its event_id (the one
+// the ledger will give it, when it has none): 1 MiB.
 inline constexpr size_t kMaxEventBytes = 1 << 20;
 
 // True for `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.

@@ -129,6 +129,7 @@ v1::Event NoteOf(size_t text_bytes) {
   e.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
   e.mutable_actor()->set_id("o");
   e.mutable_officer_note_added()->set_text(std::string(text_bytes, 'a'));
+  e.set_event_id("0f8e3a52-7c1d-4b6e-9a2f-5d4c3b2a1908");
   return e;
 }
 
@@ -136,7 +137,7 @@ v1::Event NoteOf(size_t text_bytes) {
 // by an audit): an event holds at most 1 MiB encoded, and the refusal names
 // the field that makes it large.
 TEST(EventSizeTest, AnEventOfOneMebibyteIsTakenAndOneByteMoreIsNot) {
-  size_t text = kMaxEventBytes - 64;
+  size_t text = kMaxEventBytes - 128;
   while (NoteOf(text + 1).ByteSizeLong() <= kMaxEventBytes) ++text;
   ASSERT_EQ(NoteOf(text).ByteSizeLong(), kMaxEventBytes);
   EXPECT_TRUE(ValidateEvent(NoteOf(text)).ok());
@@ -149,6 +150,28 @@ TEST(EventSizeTest, AnEventOfOneMebibyteIsTakenAndOneByteMoreIsNot) {
                          text + 1,
                          ": keep documents out of events (caseledger attach "
                          "stores a message beside the log)"));
+}
+
+// An event without an id is stored with the one the ledger gives it, and
+// measured so: measured without it, an event just under the bound passed
+// import's check of a whole file, then failed at its append with half the
+// file imported (found by an outside reading).
+TEST(EventSizeTest, AnEventWithoutAnIdIsMeasuredWithTheOneItWillGet) {
+  size_t text = kMaxEventBytes - 128;
+  while (NoteOf(text + 1).ByteSizeLong() <= kMaxEventBytes) ++text;
+  // With an id, one byte over the bound; without it, 37 bytes under.
+  v1::Event without_id = NoteOf(text + 1);
+  without_id.clear_event_id();
+  ASSERT_EQ(without_id.ByteSizeLong(), kMaxEventBytes - 37);
+  const absl::Status over = ValidateEvent(without_id);
+  EXPECT_EQ(over.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(over.message()),
+              ::testing::StartsWith(
+                  "officer_note_added.text: the event comes to 1048577 "
+                  "bytes"))
+      << over;
+  without_id.mutable_officer_note_added()->mutable_text()->resize(text);
+  EXPECT_TRUE(ValidateEvent(without_id).ok());
 }
 
 // A request sent without an id was refused as "a resend of itself" on its

@@ -37,6 +37,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // A small realistic case, one JSON payload per line; "{C}" is the case id.
 constexpr char kOpen[] =
@@ -533,6 +534,38 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
   EXPECT_THAT(dash.status().message(),
               HasSubstr("cannot import standard input ('-')"));
   EXPECT_EQ(ledger_->Size(), 6u);
+}
+
+// A line just under the bound without its id came over it with the id
+// the import gives it: it passed the check of the whole file, then was
+// refused at its append, the lines before it imported (found by an outside
+// reading). The check measures it with its id: nothing is written.
+TEST_F(LedgerTest, AnImportRefusesAnEventTooLargeWithItsIdBeforeWriting) {
+  auto note_line = [](size_t text) {
+    return ImportLine("G", absl::StrCat(R"("officer_note_added": {"text": ")",
+                                        std::string(text, 'a'), "\"}"));
+  };
+  auto event_size = [&](size_t text) -> size_t {
+    const std::string line = note_line(text);
+    auto event = ParseEventJson(line.substr(0, line.size() - 1));
+    return event.ok() ? event->ByteSizeLong() : 0;
+  };
+  // Without an id, 20 bytes under the bound.
+  const size_t wanted = kMaxEventBytes - 20;
+  const size_t text =
+      kMaxEventBytes - 100 + wanted - event_size(kMaxEventBytes - 100);
+  ASSERT_EQ(event_size(text), wanted);
+  const std::string big = note_line(text);
+  const std::string file = dir_.Sub("in.jsonl");
+  std::ofstream(file, std::ios::binary) << ImportLine("G", kOpen) << big;
+  ImportOptions options;
+  options.batch_size = 1;
+  auto refused = ImportEventLines(*ledger_, file, options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("line 2: officer_note_added.text: the event comes to"));
+  EXPECT_THAT(refused.status().message(), Not(HasSubstr("imported")));
+  EXPECT_EQ(ledger_->Size(), 0u);
 }
 
 // A stop request (the CLI's SIGINT or SIGTERM) ends an import between

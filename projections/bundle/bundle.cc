@@ -213,6 +213,13 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
                        "ledger's key: ",
                        since.status().message()));
     }
+    // A key may sign for several ledgers; a bundle naming two origins
+    // never verifies (found by an outside reading).
+    if (since->origin != checkpoint.origin) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--since-checkpoint: a checkpoint of ", since->origin,
+                       ", not of this ledger (", checkpoint.origin, ")"));
+    }
     if (since->tree_size > size) {
       return absl::InvalidArgumentError(
           absl::StrCat("--since-checkpoint: its tree size ", since->tree_size,

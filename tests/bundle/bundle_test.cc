@@ -415,6 +415,17 @@ TEST_F(BundleTest, SinceCheckpointAddsAVerifiedConsistencyProof) {
   r.since_checkpoint = forged;
   EXPECT_EQ(ExportBundle(*ledger_, r).status().code(),
             absl::StatusCode::kInvalidArgument);
+
+  // So is one of another ledger signed with this ledger's key (a key may
+  // serve two ledgers): the bundle, naming two origins, never verified.
+  ASSERT_OK_AND_ASSIGN(r.since_checkpoint,
+                       ledger_->SignNote(CheckpointBody(Checkpoint{
+                           "other.example/log", 0, merkle::EmptyRoot()})));
+  auto refused = ExportBundle(*ledger_, r);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "--since-checkpoint: a checkpoint of other.example/log, not of "
+            "this ledger (bundle.example/log)");
 }
 
 // ---- Tampering ----

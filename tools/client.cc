@@ -13,6 +13,7 @@
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "tools/server/rpc_status.h"
+#include "tools/server/tls_material.h"
 #include "tools/server/wire.h"
 
 namespace caseledger::client {
@@ -64,6 +65,11 @@ absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
     }
     credentials = grpc::InsecureChannelCredentials();
   } else {
+    CASELEDGER_RETURN_IF_ERROR(
+        server::CheckTlsMaterial({{options.tls_cert_pem, "--tls-cert"},
+                                  {options.tls_key_pem, "--tls-key"},
+                                  {options.tls_ca_pem, "--tls-ca"},
+                                  "the client"}));
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = options.tls_ca_pem;
     ssl.pem_cert_chain = options.tls_cert_pem;

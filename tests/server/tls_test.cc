@@ -39,7 +39,9 @@ class TlsTest : public testing::ServerFixture {
         "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
         "-CAcreateserial -out client.pem -days 2 -extfile client.ext; ",
         "openssl req -x509 ", key,
-        " -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue");
+        " -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue; ",
+        "openssl pkey -in server.key -out server-encrypted.key -aes256 "
+        "-passout pass:x");
     std::string command =
         absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1");
     ASSERT_EQ(std::system(command.c_str()), 0)
@@ -139,6 +141,9 @@ TEST_F(TlsTest, BadTlsMaterialIsRefusedNamingTheFile) {
   } cases[] = {
       {"not a certificate", Pem("server.key"), "", "certificate file"},
       {Pem("server.pem"), "not a key", "", "key file"},
+      // OpenSSL asked for its passphrase on the terminal, and waited.
+      {Pem("server.pem"), Pem("server-encrypted.key"), "",
+       "holds an encrypted private key, and serve takes no passphrase"},
       {Pem("server.pem"), Pem("rogue.key"), "", "does not belong"},
       {Pem("server.pem"), Pem("server.key"), "garbage", "client CA file"},
   };
@@ -155,6 +160,40 @@ TEST_F(TlsTest, BadTlsMaterialIsRefusedNamingTheFile) {
     EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument)
         << c.message << ": " << started.status();
     EXPECT_THAT(std::string(started.status().message()), HasSubstr(c.message));
+  }
+}
+
+// The client's TLS flags are read before gRPC is given them: gRPC logged
+// "Invalid private key" lines and the client then said "empty address
+// list"; an encrypted key made OpenSSL ask for a passphrase.
+TEST_F(TlsTest, TheClientNamesTheTlsFlagThatIsWrong) {
+  struct Case {
+    std::string ca, cert, key, message;
+  } cases[] = {
+      {"garbage", "", "", "--tls-ca holds no PEM certificate"},
+      {Pem("ca.pem"), "not a certificate", Pem("client.key"),
+       "--tls-cert holds no PEM certificate"},
+      {Pem("ca.pem"), Pem("client.pem"), "not a key",
+       "--tls-key holds no PEM private key"},
+      {Pem("ca.pem"), Pem("server.pem"), Pem("server-encrypted.key"),
+       "--tls-key holds an encrypted private key, and the client takes no "
+       "passphrase"},
+      {Pem("ca.pem"), Pem("client.pem"), Pem("rogue.key"),
+       "the private key in --tls-key does not belong to the certificate in "
+       "--tls-cert"},
+  };
+  for (const Case& c : cases) {
+    client::ClientOptions options;
+    options.server = "127.0.0.1:1";
+    options.token = "t";
+    options.tls_ca_pem = c.ca;
+    options.tls_cert_pem = c.cert;
+    options.tls_key_pem = c.key;
+    auto connected = client::LedgerClient::Connect(std::move(options));
+    EXPECT_EQ(connected.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.message << ": " << connected.status();
+    EXPECT_THAT(std::string(connected.status().message()),
+                HasSubstr(c.message));
   }
 }
 

@@ -15,8 +15,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
-#include "openssl/pem.h"
-#include "openssl/x509.h"
+#include "tools/server/tls_material.h"
 
 namespace caseledger::server {
 namespace {
@@ -104,53 +103,6 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using Certificate = std::unique_ptr<X509, decltype(&X509_free)>;
-using PrivateKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-Bio PemText(const std::string& pem) {
-  return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-             &BIO_free);
-}
-
-Certificate FirstCertificate(const std::string& pem) {
-  Bio bio = PemText(pem);
-  return Certificate(
-      bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr,
-      &X509_free);
-}
-
-// gRPC only says that it could not build the listener when its TLS
-// material is bad, as when the address is taken; reading the PEM text first
-// tells the operator which file is wrong.
-absl::Status CheckTlsMaterial(const ServerOptions& options) {
-  if (options.tls_cert_pem.empty()) return absl::OkStatus();
-  Certificate cert = FirstCertificate(options.tls_cert_pem);
-  if (!cert) {
-    return absl::InvalidArgumentError(
-        "the TLS certificate file holds no PEM certificate");
-  }
-  Bio bio = PemText(options.tls_key_pem);
-  PrivateKey key(
-      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
-          : nullptr,
-      &EVP_PKEY_free);
-  if (!key) {
-    return absl::InvalidArgumentError(
-        "the TLS key file holds no PEM private key (or it is encrypted)");
-  }
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    return absl::InvalidArgumentError(
-        "the TLS private key does not belong to the TLS certificate");
-  }
-  if (!options.tls_client_ca_pem.empty() &&
-      !FirstCertificate(options.tls_client_ca_pem)) {
-    return absl::InvalidArgumentError(
-        "the client CA file holds no PEM certificate");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status Server::CheckListenOptions(const ServerOptions& options) {
@@ -178,7 +130,10 @@ absl::Status Server::CheckListenOptions(const ServerOptions& options) {
         absl::StrCat("listen address '", options.listen,
                      "' is not HOST:PORT with a port from 0 to 65535"));
   }
-  return CheckTlsMaterial(options);
+  return CheckTlsMaterial({{options.tls_cert_pem, "the TLS certificate file"},
+                           {options.tls_key_pem, "the TLS key file"},
+                           {options.tls_client_ca_pem, "the client CA file"},
+                           "serve"});
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {

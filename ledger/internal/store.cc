@@ -121,9 +121,9 @@ absl::Status NamingTheWriter(absl::Status refused, const std::string& store) {
   return absl::Status(
       refused.code(),
       absl::StrCat(message, ": ", holder,
-                   server ? "; it serves this ledger: reach the ledger "
-                            "through it (--server HOST:PORT --token-file "
-                            "FILE), or stop it first)"
+                   server ? "; it serves this ledger: stop it first, or "
+                            "run a verb that has a client mode through it "
+                            "(--server HOST:PORT --token-file FILE))"
                           : "; wait for it to finish)"));
 }
 

@@ -719,9 +719,10 @@ TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
                   "(another process has this ledger open for writing: process ",
                   p.pid(), ": ")));
   EXPECT_THAT(r.err, HasSubstr(" serve --db " + db));
-  EXPECT_THAT(r.err, HasSubstr("; it serves this ledger: reach the ledger "
-                               "through it (--server HOST:PORT --token-file "
-                               "FILE), or stop it first)"));
+  EXPECT_THAT(r.err,
+              HasSubstr("; it serves this ledger: stop it first, or run a "
+                        "verb that has a client mode through it (--server "
+                        "HOST:PORT --token-file FILE))"));
   CliRun read = Cli("read --db " + db);
   EXPECT_EQ(read.code, 0) << read.err;
   EXPECT_EQ(read.out, "");

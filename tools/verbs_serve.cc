@@ -264,9 +264,8 @@ int Token(const Args& args, Io& io) {
   auto role = server::ParseRole(args.Get("role"));
   if (!role.ok()) return Fail(io, "token", role.status());
   std::string name = args.Get("name");
-  if (name.empty() || name.find_first_of(" \t\r\n#") != std::string::npos) {
-    return UsageError(io, "token",
-                      "--name must be one word (no spaces or '#')");
+  if (absl::Status word = server::CheckHolderName(name); !word.ok()) {
+    return UsageError(io, "token", absl::StrCat("--name: ", word.message()));
   }
   auto token = server::NewToken();
   if (!token.ok()) return Fail(io, "token", token.status());

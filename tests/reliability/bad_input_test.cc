@@ -309,7 +309,13 @@ std::vector<Case> Cases() {
       {"token without name", "token --role reader", 2,
        "caseledger token: --role ROLE and --name NAME are required"},
       {"token name", "token --role reader --name 'two words'", 2,
-       "caseledger token: --name must be one word (no spaces or '#')"},
+       "caseledger token: --name: the name 'two words' is not one word of "
+       "text: no spaces or '#', nor control, bidirectional or invisible "
+       "characters"},
+      {"token name not text", "token --role reader --name evil\x1b[31m", 2,
+       "caseledger token: --name: the name 'evil\\x1b[31m' is not one word "
+       "of text: no spaces or '#', nor control, bidirectional or invisible "
+       "characters"},
       {"serve without tokens", "serve --db L --listen 127.0.0.1:0", 2,
        "caseledger serve: --tokens FILE is required"},
       {"listen address",

@@ -42,6 +42,12 @@ TEST(TokensTest, MalformedLinesNameTheLine) {
       {"reader alice sha256:abcd\n", "line 1: the digest must be 64 hex"},
       {"reader a " + digest + "\nadmin b " + digest + "\n",
        "line 2: this token digest is listed twice"},
+      // The name is shown in the access log.
+      {"reader evil\x1b[31m " + digest + "\n",
+       "line 1: the name 'evil\\x1b[31m' is not one word of text"},
+      {"reader a\xff " + digest + "\n", "line 1: the name 'a\\xff'"},
+      {"reader a\u202eb " + digest + "\n", "line 1: the name 'a\\u202eb'"},
+      {"reader a\u200bb " + digest + "\n", "line 1: the name 'a\\u200bb'"},
   };
   for (const Case& c : cases) {
     auto table = TokenTable::Parse(c.text, "tokens.conf");

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ledger/sha256.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger::server {
 
@@ -64,6 +65,21 @@ bool Allows(Role role, Permission permission) {
   return false;
 }
 
+absl::Status CheckHolderName(std::string_view name) {
+  // Names reached the access log raw, or as U+FFFD for bytes that are not
+  // UTF-8, so that two names logged alike (found by an outside reading).
+  bool word = !name.empty() && IsOneLineOfText(name);
+  for (size_t i = 0, len = 0; word && i < name.size(); i += len) {
+    const int32_t r = DecodeUtf8(name, i, &len);
+    word = r != ' ' && r != '#' && !IsOtherSpace(r) && !ShowsAsNothing(r);
+  }
+  if (word) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("the name '", Printable(name),
+                   "' is not one word of text: no spaces or '#', nor control, "
+                   "bidirectional or invisible characters"));
+}
+
 absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
                                              std::string_view source) {
   TokenTable table;
@@ -86,6 +102,9 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
     }
     auto role = ParseRole(fields[0]);
     if (!role.ok()) return bad(std::string(role.status().message()));
+    if (absl::Status name = CheckHolderName(fields[1]); !name.ok()) {
+      return bad(std::string(name.message()));
+    }
     if (!absl::StartsWith(fields[2], kDigestPrefix)) {
       return bad("the digest must start with 'sha256:'");
     }

@@ -33,6 +33,12 @@ absl::StatusOr<Role> ParseRole(std::string_view name);
 // Returns true when `role` grants `permission`.
 bool Allows(Role role, Permission permission);
 
+// OK when `name` may name a token's holder: one word of text (no white
+// space or '#', which end it in a tokens file), without control,
+// bidirectional or invisible characters (it is shown in the access log).
+// kInvalidArgument saying so otherwise.
+absl::Status CheckHolderName(std::string_view name);
+
 // Who called: the NAME and ROLE of the matching tokens-file line.
 struct Principal {
   std::string name;
@@ -42,8 +48,8 @@ struct Principal {
 class TokenTable {
  public:
   // Parses a tokens file's text. kInvalidArgument naming `source` and the
-  // line for a malformed line, an unknown role, a digest that is not 64 hex
-  // digits, or a digest listed twice.
+  // line for a malformed line, an unknown role, a name CheckHolderName
+  // refuses, a digest that is not 64 hex digits, or a digest listed twice.
   static absl::StatusOr<TokenTable> Parse(std::string_view text,
                                           std::string_view source);
   // Reads and parses the file at `path`.

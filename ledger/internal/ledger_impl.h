@@ -300,10 +300,12 @@ struct Ledger::Impl {
   // because RocksDB's state after a failed sync is unknown.
   absl::Status poisoned ABSL_GUARDED_BY(mu);
   std::thread sequencer;
-  // Prepares the events of large calls on a second thread; started by the
+  // The second core's share of work one caller would otherwise do alone:
+  // preparing a large append, parsing a long case read. Started by the
   // first such call.
-  std::once_flag preparing_started;
-  std::unique_ptr<internal::ParallelLoop> preparing;
+  internal::ParallelLoop& SecondThread() const;
+  mutable std::once_flag second_thread_started;
+  mutable std::unique_ptr<internal::ParallelLoop> second_thread;
   // Callers of SignCheckpoint waiting for the sequencer.
   std::vector<internal::Outcome<absl::StatusOr<std::string>>*>
       checkpoint_waiters ABSL_GUARDED_BY(mu);
@@ -399,8 +401,8 @@ struct Ledger::Impl {
   // Decode into `out`, reusing its buffers and `entry`'s (a replay decodes
   // millions of events; allocating each anew was a third of its cost):
   // CopyStored then ParseStored. A case read copies all its events out of
-  // RocksDB first, then parses them all, which is faster than alternating
-  // (docs/performance.md).
+  // RocksDB first, then parses them all, on two threads when there are
+  // many, which is faster than alternating (docs/performance.md).
   static absl::Status DecodeInto(std::string_view entry_bytes,
                                  std::string_view event_value,
                                  v1::LedgerEntry& entry, RecordedEvent& out);

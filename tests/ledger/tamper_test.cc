@@ -384,6 +384,35 @@ TEST_F(TamperTest, ReadCaseRefusesACopyMovedToAnotherPosition) {
                         "position 4: the stored entry names position 3");
 }
 
+// A long case's events are parsed on two threads; the error is still the
+// first damaged copy's, whichever thread met it.
+TEST_F(TamperTest, ALongCaseReadNamesItsFirstDamagedCopy) {
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+    std::vector<v1::Event> events;
+    for (int i = 0; i < 200; ++i) events.push_back(Event("LONG", i));
+    ASSERT_OK(ledger->Append(events));
+  }
+  // LONG version v is at position 30 + v.
+  const std::vector<std::string> read = CaseAsRead("LONG");
+  ASSERT_EQ(read.size(), 200u);
+  for (size_t v = 1; v <= read.size(); ++v) {
+    EXPECT_TRUE(absl::StartsWith(read[v - 1], absl::StrCat(30 + v, "|"))) << v;
+  }
+  Tamper([&](auto&, auto& b) {
+    for (uint64_t version : {190, 120, 150}) {
+      b.Put(
+          Family::kCaseIndex, CaseKey("LONG", version),
+          EncodeU64(30 + version) +
+              Get(Family::kCaseIndex, CaseKey("LONG", version - 1)).substr(8));
+    }
+  });
+  ExpectReadCaseRefused("LONG",
+                        "position 150: the stored entry names position 149");
+}
+
 TEST_F(TamperTest, ReadCaseRefusesACopyFiledUnderAnotherVersion) {
   // CASE-0 version 3's whole value, position included, under version 4.
   const std::string value = Get(Family::kCaseIndex, CaseKey("CASE-0", 3));

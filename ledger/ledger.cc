@@ -1274,6 +1274,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   // never hides the log, and the key's absence reaches Verify the same way.
   const bool need_key = !options.read_only || options.require_key;
   std::string key_path = (fs::path(dir) / kKeyFile).string();
+  // A folder opens as a stream that reads as empty: "0 bytes" named
+  // neither the folder nor the mistake.
+  std::error_code is_folder_error;
+  if (need_key && fs::is_directory(key_path, is_folder_error)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read the signing key ", key_path, ": it is a folder"));
+  }
   std::ifstream in(key_path, std::ios::binary);
   if (in) {
     std::stringstream pem;

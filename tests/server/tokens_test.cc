@@ -65,6 +65,12 @@ TEST(TokensTest, AFolderIsNotATokensFile) {
   auto table = TokenTable::Load(dir.path());
   EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(table.status().message()), HasSubstr("a folder"));
+  // Nor for a client's token file that is empty.
+  auto token = ReadClientToken(dir.path());
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      token.status().message(),
+      absl::StrCat("cannot read token file ", dir.path(), ": it is a folder"));
 }
 
 TEST(TokensTest, NewTokensAreRandomAndTheirLineMatches) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ledger/sha256.h"
+#include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger::server {
@@ -22,6 +23,26 @@ namespace caseledger::server {
 namespace {
 constexpr char kDigestPrefix[] = "sha256:";
 constexpr char kTokenPrefix[] = "clt_";
+
+// The text of the `what` ("tokens file", "token file") at `path`. A folder
+// opens as a stream that reads as empty: a table of no tokens, or "token
+// file DIR is empty" (found by an outside reading).
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
+                                          absl::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", what, " ", path, ": it is a folder"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read ", what, " ", path, ": ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 }  // namespace
 
 std::string_view RoleName(Role role) {
@@ -122,20 +143,9 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
 }
 
 absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
-  // A folder opens as a stream that reads as empty: a table of no tokens.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read tokens file ", path, ": it is a folder"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot read tokens file ", path, ": ", std::strerror(errno)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return Parse(text.str(), path);
+  CASELEDGER_ASSIGN_OR_RETURN(std::string text,
+                              ReadTokenFile(path, "tokens file"));
+  return Parse(text, path);
 }
 
 std::optional<Principal> TokenTable::Find(std::string_view token) const {
@@ -162,14 +172,9 @@ std::string TokenFileLine(Role role, std::string_view name,
 }
 
 absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot read token file ", path, ": ", std::strerror(errno)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(text.str()));
+  CASELEDGER_ASSIGN_OR_RETURN(std::string text,
+                              ReadTokenFile(path, "token file"));
+  std::string token(absl::StripAsciiWhitespace(text));
   if (token.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("token file ", path, " is empty"));

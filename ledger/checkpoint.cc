@@ -16,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
+#include "ledger/merkle.h"
 #include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
 
@@ -361,6 +362,14 @@ absl::StatusOr<Checkpoint> ParseBody(std::string_view text) {
                      " bytes, want ", c.root_hash.size()));
   }
   std::copy(root.begin(), root.end(), c.root_hash.begin());
+  // No tree of size 0 has another root; verify --checkpoint took one for a
+  // rewrite of "its first 0 entries" (found by an outside reading).
+  if (c.tree_size == 0 && c.root_hash != merkle::EmptyRoot()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint line 3: a tree of size 0 has the empty tree's root ",
+        Base64Encode(DigestBytes(merkle::EmptyRoot())),
+        " (SHA-256 of nothing), not ", std::string(head[2])));
+  }
   // Extension lines carry nothing we use, but must be non-empty.
   for (size_t line = 4; !text.empty(); ++line) {
     if (text.front() == '\n') {
@@ -590,6 +599,10 @@ absl::StatusOr<std::string> SignCheckpoint(const Checkpoint& c,
         "checkpoint origin ", Quote(c.origin), " contains a newline"));
   }
   CASELEDGER_RETURN_IF_ERROR(CheckNoteChars(c.origin, "checkpoint origin"));
+  if (c.tree_size == 0 && c.root_hash != merkle::EmptyRoot()) {
+    return absl::InvalidArgumentError(
+        "a checkpoint of size 0 has the empty tree's root");
+  }
   return SignNote(CheckpointBody(c), key);
 }
 

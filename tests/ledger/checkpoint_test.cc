@@ -24,6 +24,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "ledger/base64.h"
+#include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "tests/testing/test_util.h"
 
@@ -259,7 +260,7 @@ TEST_F(CheckpointTest, SharedKeySignsFromSeveralThreads) {
     threads.emplace_back([this, t, &failures] {
       Checkpoint c = checkpoint_;
       for (int i = 0; i < 50; ++i) {
-        c.tree_size = static_cast<uint64_t>(t * 1000 + i);
+        c.tree_size = static_cast<uint64_t>(t * 1000 + i + 1);
         absl::StatusOr<std::string> note = SignCheckpoint(c, *key_);
         absl::StatusOr<Checkpoint> got =
             note.ok() ? VerifyCheckpoint(*note, verifier_)
@@ -406,6 +407,8 @@ TEST_F(CheckpointTest, EmptyAndLargestTreesRoundTrip) {
   for (uint64_t size :
        {uint64_t{0}, uint64_t{1}, uint64_t{18446744073709551615u}}) {
     checkpoint_.tree_size = size;
+    // Only the empty tree's root is a root of size 0.
+    if (size == 0) checkpoint_.root_hash = merkle::EmptyRoot();
     checkpoint_.origin = "go.sum database tree";  // spaces are fine here
     ASSERT_OK_AND_ASSIGN(const std::string note,
                          SignCheckpoint(checkpoint_, *key_));
@@ -413,6 +416,13 @@ TEST_F(CheckpointTest, EmptyAndLargestTreesRoundTrip) {
                          VerifyCheckpoint(note, verifier_));
     ExpectSameCheckpoint(got, checkpoint_);
   }
+}
+
+TEST_F(CheckpointTest, SignCheckpointRefusesASizeZeroWithAnotherRoot) {
+  checkpoint_.tree_size = 0;
+  EXPECT_ERROR(SignCheckpoint(checkpoint_, *key_),
+               absl::StatusCode::kInvalidArgument,
+               "a checkpoint of size 0 has the empty tree's root");
 }
 
 TEST_F(CheckpointTest, SignCheckpointRefusesOriginsNoVerifierAccepts) {
@@ -586,6 +596,9 @@ TEST_F(CheckpointTest, MalformedBodiesNameTheLine) {
       {"o\n5\n", "body has 2 lines"},
       {"o\n", "body has 1 lines"},
       {"o\n5\n" + root + "\n\next\n", "line 4: extension line is empty"},
+      {"o\n0\n" + root + "\n",
+       "line 3: a tree of size 0 has the empty tree's root "
+       "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= (SHA-256 of nothing)"},
   };
   for (const auto& c : cases) {
     // Through a validly signed note, the body is judged after the signature.

@@ -481,6 +481,10 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     PrintHelp(verbs, io.err);
     return kExitUsage;
   }
+  if (argv[0] == "--version") {
+    io.out << "caseledger " << CASELEDGER_VERSION << "\n";
+    return WithOutputChecked(io, "--version", kExitOk, false);
+  }
   if (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     // `caseledger help VERB` is how git and go ask for a verb's help.
     if (argv.size() > 1 && argv[0] == "help") {

@@ -211,6 +211,14 @@ TEST_F(CliTest, AVerbThatReadsNoLedgerSaysItRunsWithoutServer) {
   EXPECT_THAT(r.err, Not(HasSubstr("usage")));
 }
 
+// The version a bundle's manifest records as its tool_version.
+TEST_F(CliTest, VersionPrintsTheProjectsVersion) {
+  CliRun r = Cli("--version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out,
+              ::testing::MatchesRegex("caseledger [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+}
+
 // `caseledger help VERB`, as git and go have it, printed the general help.
 TEST_F(CliTest, HelpNamingAVerbPrintsThatVerbsHelp) {
   CliRun r = Cli("help prove");

@@ -174,9 +174,9 @@ TEST_F(CliTest, AVerbsFlagBeforeTheVerbSaysWhereItBelongs) {
         << flag;
     EXPECT_THAT(r.err, Not(HasSubstr("unknown verb"))) << flag;
   }
-  CliRun r = Cli("--version");
+  CliRun r = Cli("--verbose");
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, HasSubstr("unknown verb '--version'"));
+  EXPECT_THAT(r.err, HasSubstr("unknown verb '--verbose'"));
   // With --server, --db is refused wherever it stands, for the same reason.
   for (const std::string& before :
        {"--db x state --case X", "state --case X --db x"}) {

@@ -223,15 +223,19 @@ absl::StatusOr<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
   if (text == "any") return Any();
   if (text == "no-stream") return NoStream();
   if (text == "exists") return StreamExists();
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") ==
+                                           std::string_view::npos;
   uint64_t v;
-  if (!text.empty() && absl::SimpleAtoi(std::string(text), &v) &&
-      text.find_first_not_of("0123456789") == std::string_view::npos) {
+  if (digits && absl::SimpleAtoi(std::string(text), &v)) {
     // Version 0 means "no events yet", which is what no-stream says.
     return v == 0 ? NoStream() : Exactly(v);
   }
+  // Digits beyond 64 bits are a number all the same, as the other flags
+  // that take one say (found by an outside reading).
   return absl::InvalidArgumentError(absl::StrCat(
-      "--expected-version: '", std::string(text),
-      "' is not a version number, 'any', 'no-stream' or 'exists'"));
+      "--expected-version: '", Printable(text), "' ",
+      digits ? "is more than 18446744073709551615, the largest version"
+             : "is not a version number, 'any', 'no-stream' or 'exists'"));
 }
 
 std::string ExpectedVersion::ToString() const {

@@ -173,6 +173,10 @@ std::vector<Case> Cases() {
       {"expected version", append + " --expected-version latest", 2,
        "caseledger append: --expected-version: 'latest' is not a version "
        "number, 'any', 'no-stream' or 'exists'"},
+      {"expected version beyond 64 bits",
+       append + " --expected-version 99999999999999999999", 2,
+       "caseledger append: --expected-version: '99999999999999999999' is more "
+       "than 18446744073709551615, the largest version"},
       {"unreadable input", "append --db L /nonexistent.jsonl", 2,
        "caseledger append: cannot read /nonexistent.jsonl: No such file or "
        "directory"},

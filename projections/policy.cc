@@ -1,6 +1,5 @@
 #include "projections/policy.h"
 
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -45,6 +44,10 @@ int DeadlinePolicy::MinimumDaysFor(std::string_view country) const {
 DeadlinePolicy DefaultPolicy() { return DeadlinePolicy{}; }
 
 absl::StatusOr<DeadlinePolicy> ParsePolicy(std::string_view json_text) {
+  // Editors on Windows may start a UTF-8 file with a byte order mark; event
+  // input skips one, and a policy file was refused for it (found by an
+  // outside reading).
+  if (json_text.starts_with("\xEF\xBB\xBF")) json_text.remove_prefix(3);
   absl::StatusOr<JsonValue> doc = internal::ParseJson(json_text);
   if (!doc.ok()) {
     return absl::InvalidArgumentError(

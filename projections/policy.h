@@ -41,7 +41,8 @@ struct DeadlinePolicy {
 // The built-in policy: {"default_minimum_days": 30, "countries": {}}.
 DeadlinePolicy DefaultPolicy();
 
-// Parses a policy file's text. kInvalidArgument naming the field otherwise:
+// Parses a policy file's text, after a byte order mark if it starts with
+// one. kInvalidArgument naming the field otherwise:
 // not JSON, not an object, an unknown key, a missing default_minimum_days, a
 // negative, fractional or too large number of days, or a country code that is
 // not two uppercase letters.

@@ -35,6 +35,16 @@ TEST(PolicyTest, ParsesTheFileFormOfTheSpec) {
   EXPECT_EQ(p.MinimumDaysFor("PH"), 30);
 }
 
+// A byte order mark at the start is skipped, as in event input; one
+// anywhere else is still refused.
+TEST(PolicyTest, AByteOrderMarkAtTheStartIsSkipped) {
+  ASSERT_OK_AND_ASSIGN(
+      const DeadlinePolicy p,
+      ParsePolicy("\xEF\xBB\xBF{\"default_minimum_days\": 45}"));
+  EXPECT_EQ(p.MinimumDaysFor("SY"), 45);
+  EXPECT_FALSE(ParsePolicy("{\xEF\xBB\xBF\"default_minimum_days\": 45}").ok());
+}
+
 TEST(PolicyTest, BuiltInFormParsesToTheDefault) {
   ASSERT_OK_AND_ASSIGN(
       const DeadlinePolicy p,

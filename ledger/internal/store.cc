@@ -101,6 +101,16 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
     return absl::UnavailableError(absl::StrCat(
         message, " (another process has this ledger open for writing)"));
   }
+  // RocksDB's words alone named a LOCK file, not what to do (found by an
+  // outside reading).
+  if (s.IsIOError() &&
+      (s.ToString().find("Permission denied") != std::string::npos ||
+       s.ToString().find("Read-only file system") != std::string::npos)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        message,
+        " (writing needs write access to the ledger's folder; the verbs that "
+        "only read, such as read, verify and state, open it read-only)"));
+  }
   if (s.IsIOError()) return absl::UnavailableError(message);
   if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(message);
   return absl::InternalError(message);

@@ -72,9 +72,18 @@ int VerifyBundle(const Args& args, Io& io) {
   }
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "verify-bundle", json.status());
-  auto key = ReadFlagFile(args, "pubkey", io);
+  auto key_text = ReadFlagFile(args, "pubkey", io);
+  if (!key_text.ok()) {
+    return UsageError(io, "verify-bundle",
+                      std::string(key_text.status().message()));
+  }
+  // Bad usage before the bundle is read: a missing bundle read "FAIL
+  // archive" (exit 1) before a bad key was named (found by an outside
+  // reading).
+  auto key = ParseVerifierKey(*key_text);
   if (!key.ok()) {
-    return UsageError(io, "verify-bundle", std::string(key.status().message()));
+    return UsageError(io, "verify-bundle",
+                      absl::StrCat("--pubkey: ", key.status().message()));
   }
   const std::string& file = args.positional()[0];
   std::optional<bundle::BundleVerdict> verdict;
@@ -93,12 +102,7 @@ int VerifyBundle(const Args& args, Io& io) {
     if (!bytes.ok()) {
       verdict = bundle::UnreadableBundle(std::string(bytes.status().message()));
     } else {
-      auto checked = bundle::VerifyBundle(*bytes, *key);
-      if (!checked.ok()) {
-        return UsageError(io, "verify-bundle",
-                          std::string(checked.status().message()));
-      }
-      verdict = *std::move(checked);
+      verdict = bundle::VerifyBundle(*bytes, *key);
     }
   }
   io.out << (*json ? bundle::RenderVerdictJson(*verdict, file)

@@ -722,7 +722,12 @@ absl::StatusOr<BundleVerdict> VerifyBundle(std::string_view bundle,
     return absl::InvalidArgumentError(
         absl::StrCat("--pubkey: ", key.status().message()));
   }
-  return Verifier(bundle, *std::move(key)).Run();
+  return VerifyBundle(bundle, *key);
+}
+
+BundleVerdict VerifyBundle(std::string_view bundle,
+                           const VerifierKey& verifier_key) {
+  return Verifier(bundle, verifier_key).Run();
 }
 
 BundleVerdict UnreadableBundle(std::string problem) {

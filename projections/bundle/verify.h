@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/checkpoint.h"
 
 namespace caseledger::bundle {
 
@@ -53,6 +54,10 @@ struct BundleVerdict {
 // is malformed; every problem of the bundle is in the verdict.
 absl::StatusOr<BundleVerdict> VerifyBundle(std::string_view bundle,
                                            std::string_view verifier_key_text);
+// The same with the key already parsed (so that a bad key is reported
+// before the bundle is read).
+BundleVerdict VerifyBundle(std::string_view bundle,
+                           const VerifierKey& verifier_key);
 
 // A verdict for a bundle that could not even be read (e.g. the file is
 // missing): one failed "archive" check with `problem`.

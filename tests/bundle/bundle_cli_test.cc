@@ -179,6 +179,14 @@ TEST_F(BundleCliTest, VerifyBundleExitCodes) {
             2);
   EXPECT_EQ(Cli(absl::StrCat("verify-bundle --pubkey ", key_file_), false).code,
             2);  // no FILE
+  // A bad key is bad usage even when the bundle is missing too: it was a
+  // failed check of the archive (exit 1).
+  CliRun both = Cli(absl::StrCat("verify-bundle ", dir_.Sub("missing.zip"),
+                                 " --pubkey ", Write("bad2.txt", "nonsense")),
+                    false);
+  EXPECT_EQ(both.code, 2) << both.out;
+  EXPECT_THAT(both.err, HasSubstr("--pubkey: "));
+  EXPECT_EQ(both.out, "");
   // JSON output.
   CliRun json = Cli(absl::StrCat("verify-bundle ", out, " --pubkey ", key_file_,
                                  " --format json"),

@@ -40,6 +40,21 @@ absl::Status IoError(std::string_view what, const fs::path& path,
       absl::StrCat(std::string(what), " ", path.string(), ": ", ec.message()));
 }
 
+// The folder a backup or restore was told to fill, or a folder on its way:
+// one that cannot be made for want of permission, or for a file on the way,
+// is the caller's to change (exit 2, as init's and export --out's are); a
+// full or failing disk is the machine's (found by an outside reading).
+absl::Status CannotCreateTarget(const fs::path& path,
+                                const std::error_code& ec) {
+  if (ec == std::errc::permission_denied ||
+      ec == std::errc::read_only_file_system ||
+      ec == std::errc::not_a_directory) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create ", path.string(), ": ", ec.message()));
+  }
+  return IoError("cannot create", path, ec);
+}
+
 // Syncs every file and folder under `root`, and `root` itself.
 absl::Status SyncTree(const fs::path& root) {
   std::error_code ec;
@@ -244,12 +259,12 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
     }
   } else {
     fs::create_directories(partial.parent_path(), ec);
-    if (ec) return IoError("cannot create", partial.parent_path(), ec);
+    if (ec) return CannotCreateTarget(partial.parent_path(), ec);
     // Created by another run since the look above: that run is writing it.
     if (!fs::create_directory(partial, ec) && !ec) {
       return absl::FailedPreconditionError(busy);
     }
-    if (ec) return IoError("cannot create", partial, ec);
+    if (ec) return CannotCreateTarget(partial, ec);
     CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(partial, busy));
   }
   fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
@@ -475,9 +490,9 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   // key over the key of a ledger that an init or another restore finished
   // meanwhile (found by an audit).
   fs::create_directories(ParentOf(target), ec);
-  if (ec) return IoError("cannot create", ParentOf(target), ec);
+  if (ec) return CannotCreateTarget(ParentOf(target), ec);
   const bool made = fs::create_directory(target, ec);
-  if (ec) return IoError("cannot create", target, ec);
+  if (ec) return CannotCreateTarget(target, ec);
   CASELEDGER_ASSIGN_OR_RETURN(
       const FolderLock lock,
       FolderLock::Take(target, absl::StrCat("another init or restore into ", to,

@@ -120,6 +120,22 @@ TEST_F(BackupCliTest, BackupVerifyRestoreAndTheSameCheckpointRoot) {
 
 // "B/" and "R/." name the folders B and R: the partial copy goes beside
 // them, not inside, and nothing is left behind.
+// A target that cannot be made where it was asked for (a file on the way;
+// likewise a folder this user may not write) is the caller's to change:
+// exit 2, as export --out's is, where it was a storage error (exit 4).
+TEST_F(BackupCliTest, ATargetBehindAFileIsBadInput) {
+  const std::string file = dir_.Sub("afile");
+  std::ofstream(file) << "x";
+  CliRun b = Cli("backup --db " + Db() + " --to " + file + "/backup");
+  EXPECT_EQ(b.code, 2) << b.err;
+  EXPECT_THAT(b.err, HasSubstr(": Not a directory"));
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  CliRun r = Cli("restore --from " + Backup() + " --db " + file + "/restored");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(": Not a directory"));
+  EXPECT_EQ(testing::FileContents(file), "x");
+}
+
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   CliRun b = Cli("backup --db " + Db() + " --to " + Backup() + "/");
   ASSERT_EQ(b.code, 0) << b.err;

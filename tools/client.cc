@@ -129,7 +129,43 @@ bool NeverSent(const absl::Status& s) {
           absl::StartsWith(s.message(), "DNS resolution failed"));
 }
 
+const absl::Status& StatusOf(const absl::Status& s) { return s; }
+template <typename T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+// Runs `attempt` until it is not refused for want of room on the server
+// (server::RefusedForWantOfRoom), at most `retries` times more, 100 ms
+// apart and doubling. `attempt` sets its argument to false once something
+// came back (an event, a chunk): a refusal then came late, and is final.
+// Refused at once, a call did nothing, so trying it again shows, exports or
+// stores nothing twice.
+template <typename Attempt>
+auto TryWhileTheServerIsFull(int retries, Attempt attempt) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  for (int tried = 0;; ++tried) {
+    bool did_nothing = true;
+    auto result = attempt(&did_nothing);
+    if (!server::RefusedForWantOfRoom(StatusOf(result)) || !did_nothing ||
+        tried >= retries) {
+      return result;
+    }
+    absl::SleepFor(backoff);
+    backoff *= 2;
+  }
+}
+
 }  // namespace
+
+template <typename Response, typename Request>
+absl::StatusOr<Response> LedgerClient::CallChangingNothing(
+    grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
+                                             const Request&, Response*),
+    const Request& request) {
+  return TryWhileTheServerIsFull(options_.busy_retries,
+                                 [&](bool*) { return Call(method, request); });
+}
 
 absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
                                                   ExpectedVersion expected) {
@@ -172,10 +208,7 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
   bool maybe_sent = false;
   // A call refused for want of a server thread never reached the ledger:
   // it is retried as one that never got through.
-  auto busy = [](const absl::Status& s) {
-    return absl::IsResourceExhausted(s) &&
-           absl::StartsWith(s.message(), server::kServerBusy);
-  };
+  auto busy = server::RefusedForWantOfRoom;
   for (int attempt = 0;; ++attempt) {
     response = Call(&v1::Ledger::Stub::Append, request);
     if (!NeverSent(response.status()) && !busy(response.status())) {
@@ -233,17 +266,13 @@ absl::Status LedgerClient::ReadStream(
     const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
         grpc::ClientContext*)>& open,
     const std::function<absl::Status(const RecordedEvent&)>& visit) {
-  // A read refused for want of room sent nothing, so trying it again later
-  // shows nothing twice; one that sent events is not tried again.
-  absl::Duration backoff = absl::Milliseconds(100);
-  for (int attempt = 0;; ++attempt) {
+  return TryWhileTheServerIsFull(options_.busy_retries, [&](bool* did_nothing) {
     auto context = NewContext(absl::Now() + options_.timeout);
     auto reader = open(context.get());
     v1::StoredEvent stored;
     absl::Status visited;
-    bool any = false;
     while (reader->Read(&stored)) {
-      any = true;
+      *did_nothing = false;
       auto event = server::FromStoredEvent(stored);
       visited = event.ok() ? visit(*event) : event.status();
       if (!visited.ok()) {
@@ -252,14 +281,8 @@ absl::Status LedgerClient::ReadStream(
       }
     }
     absl::Status finished = server::FromGrpcStatus(reader->Finish());
-    if (!visited.ok()) return visited;
-    if (any || !absl::IsResourceExhausted(finished) ||
-        attempt >= options_.read_retries) {
-      return finished;
-    }
-    absl::SleepFor(backoff);
-    backoff *= 2;
-  }
+    return visited.ok() ? finished : visited;
+  });
 }
 
 absl::Status LedgerClient::ReadCase(
@@ -292,17 +315,21 @@ absl::Status LedgerClient::ReadAll(
 absl::StatusOr<std::string> LedgerClient::AttachMessage(
     std::string_view message) {
   constexpr size_t kChunkBytes = 1 << 20;
-  auto context = NewContext(absl::Now() + options_.timeout);
   v1::AttachedMessage response;
-  auto writer = stub_->AttachMessage(context.get(), &response);
-  for (size_t at = 0; at < message.size(); at += kChunkBytes) {
-    v1::MessageChunk chunk;
-    chunk.set_data(std::string(message.substr(at, kChunkBytes)));
-    // A failed write means the call ended; Finish says why.
-    if (!writer->Write(chunk)) break;
-  }
-  writer->WritesDone();
-  CASELEDGER_RETURN_IF_ERROR(server::FromGrpcStatus(writer->Finish()));
+  // The server refuses an upload beyond its cap before storing anything.
+  CASELEDGER_RETURN_IF_ERROR(
+      TryWhileTheServerIsFull(options_.busy_retries, [&](bool*) {
+        auto context = NewContext(absl::Now() + options_.timeout);
+        auto writer = stub_->AttachMessage(context.get(), &response);
+        for (size_t at = 0; at < message.size(); at += kChunkBytes) {
+          v1::MessageChunk chunk;
+          chunk.set_data(std::string(message.substr(at, kChunkBytes)));
+          // A failed write means the call ended; Finish says why.
+          if (!writer->Write(chunk)) break;
+        }
+        writer->WritesDone();
+        return server::FromGrpcStatus(writer->Finish());
+      }));
   const std::string sent = ToHex(Sha256(message));
   if (response.sha256() != sent) {
     return absl::DataLossError(
@@ -323,7 +350,7 @@ absl::StatusOr<v1::CheckpointResponse> LedgerClient::GetCheckpoint(
     uint64_t tree_size) {
   v1::GetCheckpointRequest request;
   request.set_tree_size(tree_size);
-  return Call(&v1::Ledger::Stub::GetCheckpoint, request);
+  return CallChangingNothing(&v1::Ledger::Stub::GetCheckpoint, request);
 }
 
 absl::StatusOr<v1::InclusionProof> LedgerClient::GetInclusionProof(
@@ -331,7 +358,7 @@ absl::StatusOr<v1::InclusionProof> LedgerClient::GetInclusionProof(
   v1::GetInclusionProofRequest request;
   request.set_position(position);
   request.set_tree_size(tree_size);
-  return Call(&v1::Ledger::Stub::GetInclusionProof, request);
+  return CallChangingNothing(&v1::Ledger::Stub::GetInclusionProof, request);
 }
 
 absl::StatusOr<v1::ConsistencyProof> LedgerClient::GetConsistencyProof(
@@ -339,20 +366,20 @@ absl::StatusOr<v1::ConsistencyProof> LedgerClient::GetConsistencyProof(
   v1::GetConsistencyProofRequest request;
   request.set_old_size(old_size);
   request.set_new_size(new_size);
-  return Call(&v1::Ledger::Stub::GetConsistencyProof, request);
+  return CallChangingNothing(&v1::Ledger::Stub::GetConsistencyProof, request);
 }
 
 absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
     View view, const v1::ProjectionRequest& request) {
   switch (view) {
     case View::kState:
-      return Call(&v1::Ledger::Stub::GetState, request);
+      return CallChangingNothing(&v1::Ledger::Stub::GetState, request);
     case View::kDeadlines:
-      return Call(&v1::Ledger::Stub::ListDeadlines, request);
+      return CallChangingNothing(&v1::Ledger::Stub::ListDeadlines, request);
     case View::kFindings:
-      return Call(&v1::Ledger::Stub::GetFindings, request);
+      return CallChangingNothing(&v1::Ledger::Stub::GetFindings, request);
     case View::kTimeline:
-      return Call(&v1::Ledger::Stub::GetTimeline, request);
+      return CallChangingNothing(&v1::Ledger::Stub::GetTimeline, request);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown projection view ", static_cast<int>(view)));
@@ -361,22 +388,30 @@ absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
 absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(
     const v1::ExportBundleRequest& request,
     const std::function<bool(const std::string&)>& sink) {
-  auto context = NewContext(absl::Now() + options_.long_timeout);
-  auto reader = stub_->ExportBundle(context.get(), request);
-  v1::BundleChunk chunk;
   std::optional<v1::BundleSummary> summary;
   bool stopped = false;
-  while (reader->Read(&chunk)) {
-    if (chunk.has_summary()) summary = chunk.summary();
-    if (!chunk.data().empty() && !sink(chunk.data())) {
-      stopped = true;
-      context->TryCancel();
-      break;
-    }
-  }
-  absl::Status finished = server::FromGrpcStatus(reader->Finish());
-  if (stopped) return absl::CancelledError("the bundle could not be written");
-  if (!finished.ok()) return finished;
+  // An export refused for want of room recorded nothing: the server
+  // records an export as it sends the bundle.
+  CASELEDGER_RETURN_IF_ERROR(
+      TryWhileTheServerIsFull(options_.busy_retries, [&](bool* did_nothing) {
+        auto context = NewContext(absl::Now() + options_.long_timeout);
+        auto reader = stub_->ExportBundle(context.get(), request);
+        v1::BundleChunk chunk;
+        while (reader->Read(&chunk)) {
+          *did_nothing = false;
+          if (chunk.has_summary()) summary = chunk.summary();
+          if (!chunk.data().empty() && !sink(chunk.data())) {
+            stopped = true;
+            context->TryCancel();
+            break;
+          }
+        }
+        absl::Status finished = server::FromGrpcStatus(reader->Finish());
+        if (stopped) {
+          return absl::CancelledError("the bundle could not be written");
+        }
+        return finished;
+      }));
   if (!summary) {
     return absl::DataLossError("the bundle stream ended without its summary");
   }

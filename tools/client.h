@@ -49,10 +49,12 @@ struct ClientOptions {
   // Appends retried after UNAVAILABLE (the same event ids, so that a retry
   // never appends twice). Default: 4.
   int append_retries = 4;
-  // Streaming reads (ReadCase, ReadAll) retried when the server had no room
-  // for them (RESOURCE_EXHAUSTED: its cap on reads reached, or every thread
-  // at work) before any event came, 100 ms apart and doubling. Default: 4.
-  int read_retries = 4;
+  // Calls other than appends and backups (streaming reads, projections,
+  // checkpoints, proofs, exports, attaches) retried when the server had no
+  // room for them (RESOURCE_EXHAUSTED: a cap on such calls reached, or every
+  // thread at work) and nothing came back, 100 ms apart and doubling: such
+  // a call did nothing. Default: 4.
+  int busy_retries = 4;
 };
 
 class LedgerClient {
@@ -67,7 +69,9 @@ class LedgerClient {
   absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
                                       ExpectedVersion expected = {});
   // Stores `message` (RFC 5322 bytes) beside the log and returns its
-  // lowercase hex SHA-256, checked against the bytes sent.
+  // lowercase hex SHA-256, checked against the bytes sent. Storing it again
+  // stores nothing new, so a call refused for want of room is tried again
+  // (busy_retries).
   absl::StatusOr<std::string> AttachMessage(std::string_view message);
   // Calls `visit` for each event of the case from `from_version`, at most
   // `limit` (0: all); stops at the first error `visit` returns.
@@ -113,6 +117,13 @@ class LedgerClient {
       grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
                                                const Request&, Response*),
       const Request& request, absl::Duration timeout = absl::ZeroDuration());
+  // Call, for a method that changes nothing (a projection, a proof), tried
+  // again while every server thread is at work (busy_retries).
+  template <typename Response, typename Request>
+  absl::StatusOr<Response> CallChangingNothing(
+      grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
+                                               const Request&, Response*),
+      const Request& request);
   absl::Status ReadStream(
       const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
           grpc::ClientContext*)>& open,

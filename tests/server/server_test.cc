@@ -1660,7 +1660,7 @@ TEST_F(BadRequestTest, TheClientTriesAReadRefusedByTheCapAgain) {
         "OPENED", 1, 1, [](const RecordedEvent&) { return absl::OkStatus(); });
   };
   client::ClientOptions once;
-  once.read_retries = 0;
+  once.busy_retries = 0;
   auto impatient = Client(tokens_.reader, once);
   {
     auto held = hold();
@@ -1683,11 +1683,12 @@ class HeldExporter final : public server::BundleExporter {
       Ledger&, const v1::ExportBundleRequest&, const std::string&,
       const std::function<absl::Status()>&,
       const std::function<bool(std::string_view)>&) override {
-    started_.Notify();
+    if (calls_.fetch_add(1) == 0) started_.Notify();
     released_.WaitForNotification();
     return absl::CancelledError("released by the test");
   }
   absl::Notification started_, released_;
+  std::atomic<int> calls_{0};
 };
 
 // Each export holds its bundle in memory (up to 1 GiB): an outside test saw
@@ -1720,6 +1721,80 @@ TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefused) {
   while (first->Read(&chunk)) {
   }
   EXPECT_EQ(first->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// An export refused for want of room recorded nothing: the client tries
+// it again, as it does a read.
+TEST_F(BadRequestTest, TheClientTriesAnExportRefusedByTheCapAgain) {
+  auto held = std::make_unique<HeldExporter>();
+  HeldExporter& exporter = *held;
+  bundles_ = std::move(held);
+  server::ServerOptions options;
+  options.service.max_exports = 1;
+  StartServer(options);
+  ASSERT_OK(Client(tokens_.admin)->Append({CaseOpened("HELD")}).status());
+  v1::ExportBundleRequest request;
+  request.set_case_id("HELD");
+  request.set_purpose(v1::BundlePurpose::INVESTIGATION);
+  auto c = Client(tokens_.exporter);
+  auto first_context = c->NewContext(absl::Now() + absl::Seconds(60));
+  auto first = c->stub().ExportBundle(first_context.get(), request);
+  ASSERT_TRUE(
+      exporter.started_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  auto sink = [](const std::string&) { return true; };
+  client::ClientOptions once;
+  once.busy_retries = 0;
+  EXPECT_TRUE(absl::IsResourceExhausted(
+      Client(tokens_.exporter, once)->ExportBundle(request, sink).status()));
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(250));
+    exporter.released_.Notify();
+  });
+  // Tried again until the first export let its place go: the exporter's
+  // own answer, not the cap's.
+  const absl::Status second = c->ExportBundle(request, sink).status();
+  EXPECT_THAT(std::string(second.message()), HasSubstr("released by the test"))
+      << second;
+  releaser.join();
+  v1::BundleChunk chunk;
+  while (first->Read(&chunk)) {
+  }
+  first->Finish().error_code();
+  EXPECT_EQ(exporter.calls_.load(), 2);
+}
+
+// The same for an attach: storing a message again stores nothing new.
+TEST_F(BadRequestTest, TheClientTriesAnAttachRefusedByTheCapAgain) {
+  server::ServerOptions options;
+  options.service.max_attached_messages = 1;
+  StartServer(options);
+  auto c = Client(tokens_.appender);
+  client::ClientOptions once;
+  once.busy_retries = 0;
+  auto impatient = Client(tokens_.appender, once);
+  // An upload left open holds the one place once its handler runs.
+  auto context = c->NewContext(absl::Now() + absl::Seconds(60));
+  v1::AttachedMessage response;
+  auto writer = c->stub().AttachMessage(context.get(), &response);
+  v1::MessageChunk chunk;
+  chunk.set_data("Subject: held\r\n\r\nbody\r\n");
+  writer->Write(chunk);
+  absl::Status refused;
+  for (int i = 0; i < 100 && !absl::IsResourceExhausted(refused); ++i) {
+    refused =
+        impatient->AttachMessage("Subject: early\r\n\r\nbody\r\n").status();
+    if (!absl::IsResourceExhausted(refused)) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  ASSERT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(250));
+    writer->WritesDone();
+    writer->Finish().error_code();
+  });
+  EXPECT_OK(c->AttachMessage("Subject: after\r\n\r\nbody\r\n").status());
+  releaser.join();
 }
 
 // Each upload holds its message in memory until its client is done.

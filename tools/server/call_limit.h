@@ -45,11 +45,13 @@ class CallLimit {
     return Place(this);
   }
 
-  // Why a call found no place: "too many reads at once (at most 64)".
+  // Why a call found no place: "too many reads at once (at most 64)",
+  // beginning with kNoPlace.
   std::string Refusal() const {
-    return "too many " + name_ + " at once (at most " + std::to_string(most_) +
+    return kNoPlace + name_ + " at once (at most " + std::to_string(most_) +
            ")";
   }
+  static constexpr char kNoPlace[] = "too many ";
 
  private:
   const std::string name_;

@@ -3,8 +3,10 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "caseledger/v1/service.pb.h"
+#include "tools/server/call_limit.h"
 
 namespace caseledger::server {
 
@@ -52,6 +54,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+bool RefusedForWantOfRoom(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) &&
+         (absl::StartsWith(status.message(), kServerBusy) ||
+          absl::StartsWith(status.message(), CallLimit::kNoPlace));
 }
 
 }  // namespace caseledger::server

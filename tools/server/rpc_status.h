@@ -25,6 +25,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // gRPC's refusal for want of a thread comes back as RESOURCE_EXHAUSTED with
 // a message that begins with kServerBusy and says that nothing was done.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+// Whether `status` is a refusal for want of room, made before the call did
+// anything: every server thread at work, or a cap on such calls reached
+// (CallLimit). Not a message over a size limit, also RESOURCE_EXHAUSTED.
+bool RefusedForWantOfRoom(const absl::Status& status);
 
 }  // namespace caseledger::server
 

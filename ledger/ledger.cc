@@ -1555,10 +1555,6 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
   const std::string from =
       CaseKey(case_id, std::max<uint64_t>(from_version, 1));
   std::vector<RecordedEvent> out;
-  // One entry message reused, and each event decoded straight from
-  // RocksDB's blocks into the results: a case read allocates little beyond
-  // its results.
-  v1::LedgerEntry entry;
   // Each event is the one the case index files it as: an index altered to
   // point at another case's event must not put it in this case.
   auto filed_as = [&](const v1::LedgerEntry& stored, const RecordedEvent& e,
@@ -1641,6 +1637,9 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
         return limit == 0 || keys.size() < limit;
       }));
   out.resize(keys.size());
+  // One entry message reused, and each event decoded straight from
+  // RocksDB's blocks into the results.
+  v1::LedgerEntry entry;
   CASELEDGER_RETURN_IF_ERROR(impl_->store->MultiGet(
       {Family::kEntries, Family::kEvents}, keys,
       [&](size_t i, const std::vector<std::optional<std::string_view>>& found) {

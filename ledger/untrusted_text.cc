@@ -75,6 +75,18 @@ bool IsOneLineOfText(std::string_view s) {
   return true;
 }
 
+bool IsOneWordOfText(std::string_view s, std::string_view refused) {
+  if (s.empty() || !IsOneLineOfText(s)) return false;
+  for (size_t i = 0, len = 0; i < s.size(); i += len) {
+    const int32_t r = DecodeUtf8(s, i, &len);
+    if (r == ' ' || IsOtherSpace(r) || ShowsAsNothing(r) ||
+        (r < 0x80 && refused.find(static_cast<char>(r)) != refused.npos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ShowsAsNothing(int32_t r) {
   // DerivedCoreProperties.txt, Default_Ignorable_Code_Point (Unicode 15).
   return r == 0xAD || r == 0x34F || r == 0x61C || r == 0x115F || r == 0x1160 ||

@@ -27,6 +27,12 @@ size_t FirstInvalidUtf8(std::string_view s);
 // Printable escapes: text that shows as itself, on one line.
 bool IsOneLineOfText(std::string_view s);
 
+// Whether `s` is one word that shows every character it holds, as names
+// people compare by eye must be: non-empty, IsOneLineOfText, with no space
+// of any kind, nothing that ShowsAsNothing, and none of the ASCII
+// characters of `refused` (a separator where the name is written).
+bool IsOneWordOfText(std::string_view s, std::string_view refused);
+
 // Whether code point `r` changes how the text around it shows: C0 and C1
 // controls, DEL, the line and paragraph separators, and the bidirectional
 // embeddings, overrides and isolates (U+202E shows "exe.live" for

@@ -87,5 +87,26 @@ TEST(FirstInvalidUtf8Test, NamesTheOffsetOfTheFirstBadByte) {
   EXPECT_EQ(FirstInvalidUtf8("a\xF4\x90\x80\x80"), 1u);  // past U+10FFFF
 }
 
+// Names people compare by eye (a ledger's, a token holder's) show every
+// character they hold, and hold no separator of where they are written.
+TEST(OneWordOfTextTest, RefusesWhatHidesOrSplitsAName) {
+  EXPECT_TRUE(IsOneWordOfText("visa.gc.ca/ledger", "+"));
+  EXPECT_TRUE(IsOneWordOfText("j\xC3\xBCrgen", "#"));  // ü
+  for (const char* bad :
+       {"", "two words", "tab\tbed", "a+b", "esc\x1b[31m", "a\xff",
+        "a\xE2\x80\xAE"
+        "b",  // U+202E
+        "a\xE2\x80\x8B"
+        "b",  // U+200B, zero-width space
+        "a\xC2\xA0"
+        "b",  // U+00A0, no-break space
+        "a\xE3\x80\x80"
+        "b"}) {  // U+3000, ideographic space
+    EXPECT_FALSE(IsOneWordOfText(bad, "+")) << bad;
+  }
+  EXPECT_TRUE(IsOneWordOfText("a#b", "+"));
+  EXPECT_FALSE(IsOneWordOfText("a#b", "#"));
+}
+
 }  // namespace
 }  // namespace caseledger

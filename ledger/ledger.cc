@@ -672,13 +672,23 @@ void Ledger::Impl::RunSequencer() {
       // appends stay durable without it, and verify reports the gap.
       // While appends go on, it rides on the next one's sync rather than
       // pay a sync of its own (docs/performance.md).
-      Checkpoint(/*sync=*/stop || !options.sync).status().IgnoreError();
+      absl::Status signed_now =
+          Checkpoint(/*sync=*/stop || !options.sync).status();
+      // Signed and stored, it may still fail to be kept beside the store:
+      // the kept checkpoint's problem, told below, not this one's.
+      if (has_checkpoint && checkpoint_size == frontier.size()) {
+        signed_now = absl::OkStatus();
+      }
+      TellBackground(automatic_checkpoint_problem, "the automatic checkpoint",
+                     std::move(signed_now));
     }
     // Once appends pause, or a second after the last write, and at close.
     // A failure is tried again at the next pass: appends do not wait for
     // the kept file, which only lets an open find entries lost.
     if (!poisoned_now) {
-      KeepLatestCheckpoint(/*now=*/idle || stop).IgnoreError();
+      TellBackground(kept_checkpoint_problem,
+                     "the kept checkpoint (latest-checkpoint)",
+                     KeepLatestCheckpoint(/*now=*/idle || stop));
     }
     if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
       SyncCheckpoint();
@@ -1320,6 +1330,16 @@ constexpr size_t kSharedParsingMin = 32;
 constexpr size_t kSharedParsingPiece = 8;
 
 }  // namespace
+
+void Ledger::Impl::TellBackground(absl::Status& last, std::string_view task,
+                                  absl::Status now) {
+  // Failing and working again are news; failing again is not.
+  const bool news = now.ok() != last.ok();
+  last = std::move(now);
+  if (news && options.on_background_problem) {
+    options.on_background_problem(task, last);
+  }
+}
 
 internal::ParallelLoop& Ledger::Impl::SecondThread() const {
   std::call_once(second_thread_started, [this] {

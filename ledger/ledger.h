@@ -80,6 +80,14 @@ struct LedgerOptions {
   // format (docs/storage.md, about 4 s per 1M events): with done = 0 first,
   // then every 100,000 events, then with done = total. Default: none.
   std::function<void(uint64_t done, uint64_t total)> upgrade_progress;
+  // Told when a task the writer runs by itself fails, and when it works
+  // again (`status` OK): `task` is "the automatic checkpoint" or "the kept
+  // checkpoint (latest-checkpoint)". Appends go on either way, durable, and
+  // the task is tried again; but signatures, or the copy of the latest one
+  // beside the store, fall behind until it works. Called on the sequencer's
+  // thread, once per change. Default: none.
+  std::function<void(std::string_view task, const absl::Status& status)>
+      on_background_problem;
   // Tests only: storage faults to inject (failed writes and syncs, lost
   // unsynced data). Default: none.
   std::shared_ptr<internal::FaultInjection> faults;

@@ -146,6 +146,18 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io) {
       io.err << "upgrade: done, " << total << " events\n";
     }
   };
+  // A writer's own checkpoints and its kept copy failed unseen until the
+  // next open or `checkpoint` (found by an audit of the notes).
+  options.on_background_problem = [&io](std::string_view task,
+                                        const absl::Status& status) {
+    if (status.ok()) {
+      io.err << "caseledger: " << task << " works again" << std::endl;
+    } else {
+      io.err << "caseledger: warning: " << task << " failed ("
+             << ForTerminal(std::string(status.message()))
+             << "); appends go on, durable, and it is tried again" << std::endl;
+    }
+  };
   return Ledger::Open(*dir, options);
 }
 

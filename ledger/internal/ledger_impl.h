@@ -300,6 +300,11 @@ struct Ledger::Impl {
   // because RocksDB's state after a failed sync is unknown.
   absl::Status poisoned ABSL_GUARDED_BY(mu);
   std::thread sequencer;
+  // The last outcome of each task the sequencer runs by itself, and how it
+  // tells LedgerOptions::on_background_problem of a change.
+  absl::Status automatic_checkpoint_problem, kept_checkpoint_problem;
+  void TellBackground(absl::Status& last, std::string_view task,
+                      absl::Status now);
   // The second core's share of work one caller would otherwise do alone:
   // preparing a large append, parsing a long case read. Started by the
   // first such call.

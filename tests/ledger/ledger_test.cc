@@ -536,6 +536,49 @@ TEST_F(LedgerTest, AnImportAppendsOnlyTheLinesItChecked) {
   EXPECT_EQ(ledger_->Size(), 6u);
 }
 
+// The writer's own checkpoints and its kept copy beside the store failed
+// unseen until the next open or `checkpoint`: it now tells, once when a
+// task fails and once when it works again. A kept copy that cannot be
+// written is not the automatic checkpoint's failure: that is stored.
+TEST_F(LedgerTest, TheWriterTellsWhenItsKeptCheckpointFailsAndWorksAgain) {
+  absl::Mutex mu;
+  std::vector<std::string> told;
+  auto told_now = [&] {
+    absl::MutexLock lock(&mu);
+    return told;
+  };
+  LedgerOptions options;
+  options.checkpoint_every_entries = 1;
+  options.on_background_problem = [&](std::string_view task,
+                                      const absl::Status& status) {
+    absl::MutexLock lock(&mu);
+    told.push_back(
+        absl::StrCat(std::string(task), status.ok() ? ": works" : ": failed"));
+  };
+  const std::string dir = dir_.Sub("told");
+  ASSERT_OK_AND_ASSIGN(auto ledger,
+                       Ledger::Create(dir, "told.example/log", options));
+  // A folder where the file is written first: the write fails.
+  const std::string in_the_way = dir + "/latest-checkpoint.tmp";
+  ASSERT_TRUE(std::filesystem::create_directory(in_the_way));
+  ASSERT_OK(ledger->Append(OpenedCase("T")).status());
+  const std::string failed = "the kept checkpoint (latest-checkpoint): failed";
+  for (int i = 0; i < 500 && told_now().empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(told_now(), ::testing::ElementsAre(failed));
+  ASSERT_TRUE(std::filesystem::remove(in_the_way));
+  ASSERT_OK(ledger->Append({Ev("T", kImportedNote)}).status());
+  for (int i = 0; i < 500 && told_now().size() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(told_now(),
+              ::testing::ElementsAre(
+                  failed, "the kept checkpoint (latest-checkpoint): works"));
+  ledger.reset();
+  EXPECT_EQ(told_now().size(), 2u);
+}
+
 // A line just under the bound without its id came over it with the id
 // the import gives it: it passed the check of the whole file, then was
 // refused at its append, the lines before it imported (found by an outside

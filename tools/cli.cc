@@ -242,6 +242,17 @@ absl::StatusOr<std::string> ReadFlagFile(const Args& args,
   return text;
 }
 
+absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io) {
+  CASELEDGER_ASSIGN_OR_RETURN(std::string text,
+                              ReadFlagFile(args, "pubkey", io));
+  auto key = ParseVerifierKey(text);
+  if (!key.ok()) {
+    return absl::Status(key.status().code(),
+                        absl::StrCat("--pubkey: ", key.status().message()));
+  }
+  return key;
+}
+
 namespace {
 
 // kInvalidArgument unless `path` names something this process may read

@@ -118,6 +118,9 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
 // ReadInput of the file `--flag` names; its errors begin "--flag: ".
 absl::StatusOr<std::string> ReadFlagFile(const Args& args,
                                          const std::string& flag, Io& io);
+// The verifier key the file --pubkey names holds (verify, verify-bundle);
+// errors begin "--pubkey: ".
+absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io);
 // attach: checks that each file named on the command line can be read and
 // is not empty, before a ledger is opened or anything stored (storing a
 // thousand messages took a thousand processes, found by an audit: a wrong

@@ -72,18 +72,12 @@ int VerifyBundle(const Args& args, Io& io) {
   }
   auto json = WantsJson(args);
   if (!json.ok()) return Fail(io, "verify-bundle", json.status());
-  auto key_text = ReadFlagFile(args, "pubkey", io);
-  if (!key_text.ok()) {
-    return UsageError(io, "verify-bundle",
-                      std::string(key_text.status().message()));
-  }
   // Bad usage before the bundle is read: a missing bundle read "FAIL
   // archive" (exit 1) before a bad key was named (found by an outside
   // reading).
-  auto key = ParseVerifierKey(*key_text);
+  auto key = PubkeyFlag(args, io);
   if (!key.ok()) {
-    return UsageError(io, "verify-bundle",
-                      absl::StrCat("--pubkey: ", key.status().message()));
+    return UsageError(io, "verify-bundle", std::string(key.status().message()));
   }
   const std::string& file = args.positional()[0];
   std::optional<bundle::BundleVerdict> verdict;

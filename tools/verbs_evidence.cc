@@ -112,19 +112,11 @@ int Verify(const Args& args, Io& io) {
   // were signed by the ledger they trust, not by whoever holds this folder.
   std::optional<VerifierKey> pubkey;
   if (args.Has("pubkey")) {
-    auto text = ReadInput(args.Get("pubkey"), io);
-    if (text.ok()) {
-      auto parsed =
-          ParseVerifierKey(std::string(absl::StripAsciiWhitespace(*text)));
-      if (!parsed.ok())
-        text = parsed.status();
-      else
-        pubkey = *parsed;
+    auto key = PubkeyFlag(args, io);
+    if (!key.ok()) {
+      return UsageError(io, "verify", std::string(key.status().message()));
     }
-    if (!text.ok()) {
-      return UsageError(io, "verify",
-                        absl::StrCat("--pubkey: ", text.status().message()));
-    }
+    pubkey = *std::move(key);
   }
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) {

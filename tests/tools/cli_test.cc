@@ -178,7 +178,7 @@ TEST_F(CliTest, AVerbsFlagBeforeTheVerbSaysWhereItBelongs) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("unknown verb '--verbose'"));
   // With --server, --db is refused wherever it stands, for the same reason.
-  for (const std::string& before :
+  for (const std::string before :
        {"--db x state --case X", "state --case X --db x"}) {
     r = Cli("--server 127.0.0.1:1 --token-file t " + before);
     EXPECT_EQ(r.code, 2) << before;
@@ -1169,6 +1169,29 @@ TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
                       Write("p.json", R"({"default_minimum_days": "x"})"));
   EXPECT_EQ(policy.code, 2);
   EXPECT_THAT(policy.err, HasSubstr("default_minimum_days"));
+}
+
+// docs/cli.md: every key of state and deadlines is always written, so that
+// a parser need not test for one (found by an outside reading).
+TEST_F(CliTest, StateAndDeadlinesWriteEveryKeyEvenWhenEmpty) {
+  Init();
+  std::string jsonl =
+      EventLine("K-1", "2011-01-01T00:00:00Z",
+                R"("case_opened": {"office_id": "VO"})") +
+      EventLine(
+          "K-1", "2011-02-01T00:00:00Z",
+          R"("document_request_sent": {"request_id": "R1", "channel": "EMAIL", "to": ["x@mail.example"]})");
+  ASSERT_EQ(Cli("append --db " + Db() + " -", jsonl).code, 0);
+  CliRun state = Cli("state --db " + Db() + " --case K-1 --format json");
+  ASSERT_EQ(state.code, 0) << state.err;
+  EXPECT_THAT(state.out, HasSubstr("\"deadline\": \"\""));
+  EXPECT_THAT(state.out, HasSubstr("\"representative\": null"));
+  EXPECT_THAT(state.out, HasSubstr("\"judicial_review\": \"\""));
+  CliRun deadlines =
+      Cli("deadlines --db " + Db() + " --case K-1 --format json");
+  ASSERT_EQ(deadlines.code, 0) << deadlines.err;
+  EXPECT_THAT(deadlines.out, HasSubstr("\"deadline\": \"\""));
+  EXPECT_THAT(deadlines.out, HasSubstr("\"flags\": ["));
 }
 
 TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {

@@ -79,18 +79,25 @@ int VerifyBundle(const Args& args, Io& io) {
   if (!key.ok()) {
     return UsageError(io, "verify-bundle", std::string(key.status().message()));
   }
+  // "-" is standard input, as for append: a bundle fetched by another
+  // program is checked without a file (curl ... | caseledger verify-bundle -).
   const std::string& file = args.positional()[0];
+  const bool from_stdin = file == "-";
   std::optional<bundle::BundleVerdict> verdict;
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(file, ec);
-  if (ec) {
-    verdict = bundle::UnreadableBundle(
-        absl::StrCat("cannot read ", file, ": ", ec.message()));
-  } else if (size > bundle::kMaxBundleBytes) {
-    verdict = bundle::UnreadableBundle(
-        absl::StrCat(file, " is ", size, " bytes, over the limit of ",
-                     bundle::kMaxBundleBytes));
-  } else {
+  if (!from_stdin) {
+    // A file over the limit is refused unread.
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(file, ec);
+    if (ec) {
+      verdict = bundle::UnreadableBundle(
+          absl::StrCat("cannot read ", file, ": ", ec.message()));
+    } else if (size > bundle::kMaxBundleBytes) {
+      verdict = bundle::UnreadableBundle(
+          absl::StrCat(file, " is ", size, " bytes, over the limit of ",
+                       bundle::kMaxBundleBytes));
+    }
+  }
+  if (!verdict) {
     auto bytes = ReadInput(file, io, bundle::kMaxBundleBytes,
                            ", over the limit of a bundle");
     if (!bytes.ok()) {
@@ -99,8 +106,9 @@ int VerifyBundle(const Args& args, Io& io) {
       verdict = bundle::VerifyBundle(*bytes, *key);
     }
   }
-  io.out << (*json ? bundle::RenderVerdictJson(*verdict, file)
-                   : bundle::RenderVerdictText(*verdict, file));
+  const std::string shown = from_stdin ? "standard input" : file;
+  io.out << (*json ? bundle::RenderVerdictJson(*verdict, shown)
+                   : bundle::RenderVerdictText(*verdict, shown));
   return verdict->ok() ? kExitOk : kExitCheckFailed;
 }
 
@@ -147,14 +155,14 @@ std::vector<Verb> BundleVerbs() {
         0},
        Export},
       {{"verify-bundle",
-        "verify-bundle FILE --pubkey KEYFILE [--format json|text]",
+        "verify-bundle FILE|- --pubkey KEYFILE [--format json|text]",
         "Check an evidence bundle offline with nothing but the ledger's "
         "public key:\nthe manifest's signature and digests, the checkpoint's "
         "signature, every\nevent's digest and inclusion proof, the messages, "
         "and the state, deadlines\nand findings recomputed from the events. "
         "Prints a verdict per check; exit 0\nwhen all hold, 1 when any fails "
         "(corrupt or unreadable bundles included),\n2 for bad usage. Opens "
-        "no ledger.",
+        "no ledger. '-' reads the bundle from standard input.",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key (one line, as `caseledger key` prints)"},
          {"format", "json|text", "output format (default: text)"}},

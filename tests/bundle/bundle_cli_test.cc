@@ -195,6 +195,25 @@ TEST_F(BundleCliTest, VerifyBundleExitCodes) {
   EXPECT_THAT(json.out, HasSubstr("\"ok\": true"));
 }
 
+// "-" reads the bundle from standard input: a bundle fetched by another
+// program is checked without a file, and one cut short fails.
+TEST_F(BundleCliTest, VerifyBundleReadsStandardInput) {
+  const std::string out = dir_.Sub("s.zip");
+  ASSERT_EQ(
+      Cli("export --case E2012-000417 --purpose reconsideration --out " + out)
+          .code,
+      0);
+  const std::string bundle = testing::FileContents(out);
+  const std::string args = absl::StrCat("verify-bundle - --pubkey ", key_file_);
+  CliRun whole = testing::RunCli(CASELEDGER_BINARY, args, dir_, bundle);
+  EXPECT_EQ(whole.code, 0) << whole.out << whole.err;
+  EXPECT_THAT(whole.out, HasSubstr("VERDICT: OK standard input"));
+  CliRun cut = testing::RunCli(CASELEDGER_BINARY, args, dir_,
+                               bundle.substr(0, bundle.size() / 2));
+  EXPECT_EQ(cut.code, 1) << cut.out;
+  EXPECT_THAT(cut.out, HasSubstr("VERDICT: FAIL standard input"));
+}
+
 TEST_F(BundleCliTest, ExportUsageErrors) {
   const std::string out = dir_.Sub("e.zip");
   EXPECT_EQ(Cli("export --purpose investigation --out " + out).code, 2);

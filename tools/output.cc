@@ -356,6 +356,15 @@ absl::Status OutputFile::Open() {
     return absl::InvalidArgumentError(
         "--out: give the name of the file to write");
   }
+  // Where verbs read, '-' is standard input; here it would quietly name a
+  // file, and a bundle is not written to a stream: it must be whole and
+  // synced before the export is reported.
+  if (path_ == "-") {
+    return absl::InvalidArgumentError(
+        "--out: '-' is not standard output here: a bundle is written to a "
+        "file, whole and synced, before the export is reported (write ./- "
+        "for a file of that name)");
+  }
   std::error_code ec;
   if (std::filesystem::is_directory(path_, ec)) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -238,6 +238,12 @@ TEST_F(BundleCliTest, ExportUsageErrors) {
           dir_.Sub("no/such/dir/x.zip"));
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Cli("read --case E2012-000417").out, before.out);
+  // '-' names no file here: it is refused, not taken for a file named '-'.
+  r = Cli("export --case E2012-000417 --purpose investigation --out -");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("'-' is not standard output"));
+  EXPECT_FALSE(std::filesystem::exists("-"));
+  EXPECT_EQ(Cli("read --case E2012-000417").out, before.out);
   EXPECT_EQ(Cli("export --help", false).code, 0);
   EXPECT_EQ(Cli("verify-bundle --help", false).code, 0);
 }

@@ -267,6 +267,11 @@ std::vector<Case> Cases() {
       {"export without a name",
        "export --db L --case E2012-000417 --purpose judicial-review --out ''",
        2, "caseledger export: --out: give the name of the file to write"},
+      {"export to '-'",
+       "export --db L --case E2012-000417 --purpose judicial-review --out -", 2,
+       "caseledger export: --out: '-' is not standard output here: a bundle "
+       "is written to a file, whole and synced, before the export is "
+       "reported (write ./- for a file of that name)"},
       {"export over a planted link",
        "export --db L --case E2012-000417 --purpose judicial-review --out "
        "p.zip",

@@ -63,6 +63,11 @@ absl::Status CheckProven(const RecordedEvent& e, uint64_t size,
 // when `size` is 0, else the stored one of exactly `size`.
 absl::StatusOr<std::string> ExportCheckpoint(Ledger& ledger, uint64_t size) {
   if (size == 0) return ledger.SignCheckpoint();
+  if (size > ledger.Size()) {
+    return absl::NotFoundError(absl::StrCat("--tree-size ", size,
+                                            ": the ledger holds only ",
+                                            ledger.Size(), " entries"));
+  }
   auto note = ledger.CheckpointAt(size);
   if (note.ok() || note.status().code() != absl::StatusCode::kNotFound) {
     return note;

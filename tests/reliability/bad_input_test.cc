@@ -305,6 +305,9 @@ std::vector<Case> Cases() {
        "caseledger export: --tree-size 3: the ledger stores no checkpoint of "
        "that size (a bundle is exported only at a checkpointed size; 1 is "
        "stored, nearby: 10)"},
+      {"export tree size beyond the ledger",
+       absl::StrCat(kExport, " --tree-size 99"), 2,
+       "caseledger export: --tree-size 99: the ledger holds only 10 entries"},
       {"verify-bundle without pubkey",
        "verify-bundle x.zip",
        2,

@@ -453,6 +453,28 @@ absl::Status CheckAddressSpace() {
       "nothing was done: raise the limit"));
 }
 
+// kInvalidArgument when '-' (standard input) is given for two inputs of
+// one verb (--pubkey - --checkpoint -): the first would read it all and the
+// second blame its own empty input. Said before anything is read.
+absl::Status StandardInputGivenOnce(const VerbSpec& spec, const Args& args,
+                                    const RemoteFlags& remote) {
+  std::vector<std::string> readers;
+  if (remote.token_file == "-") readers.push_back("--token-file");
+  if (absl::c_linear_search(args.positional(), "-")) readers.push_back("FILE");
+  for (const FlagSpec& flag : spec.flags) {
+    // --out and --access-log are written, not read.
+    const bool read = absl::EndsWith(flag.value_name, "FILE") &&
+                      flag.name != "out" && flag.name != "access-log";
+    if (read && args.Get(flag.name) == "-") {
+      readers.push_back(absl::StrCat("--", flag.name));
+    }
+  }
+  if (readers.size() < 2) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'-' (standard input) is given for ", absl::StrJoin(readers, " and "),
+      ", and it can be read only once: give all but one as files"));
+}
+
 // `code`, unless what the verb printed did not all reach standard output
 // (a full disk under `read > file`, /dev/full): then says so and fails, so
 // that a script does not take a cut-short listing or document for the whole
@@ -567,6 +589,10 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     if (args->Has("db") && !verb.spec.opens_no_ledger.empty()) {
       io.err << "caseledger " << verb.spec.name
              << ": --db is not used: " << verb.spec.opens_no_ledger << "\n";
+    }
+    if (absl::Status once = StandardInputGivenOnce(verb.spec, *args, remote);
+        !once.ok()) {
+      return UsageError(io, verb.spec.name, std::string(once.message()));
     }
     if (absl::Status space = CheckAddressSpace(); !space.ok()) {
       return Fail(io, verb.spec.name, space);

@@ -108,10 +108,11 @@ inline constexpr uint64_t kMaxSmallInputBytes = 1 << 20;
 inline constexpr uint64_t kMaxAppendInputBytes = 64 << 20;
 // One message `attach` stores (the server takes at most 64 MiB of one).
 inline constexpr uint64_t kMaxAttachedMessageBytes = 256 << 20;
-// Reads a whole file ("-" is standard input) of at most `max_bytes`; more
-// is kInvalidArgument "PATH: more than N bytes" followed by `over`, having
-// read at most 64 KiB past the bound (an endless /dev/zero or pipe ran the
-// process out of memory; found by an audit).
+// Reads a whole file ("-" is standard input, which Main lets one input of
+// a verb name) of at most `max_bytes`; more is kInvalidArgument "PATH:
+// more than N bytes" followed by `over`, having read at most 64 KiB past
+// the bound (an endless /dev/zero or pipe ran the process out of memory;
+// found by an audit).
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
                                       uint64_t max_bytes = kMaxSmallInputBytes,
                                       std::string_view over = "");

@@ -971,6 +971,11 @@ std::vector<Case> Cases() {
        "id>+<base64 key>",
        "",
        {{"pk", "garbage\n"}}},
+      {"standard input for two inputs",
+       "verify --db L --pubkey - --checkpoint -", 2,
+       "caseledger verify: '-' (standard input) is given for --pubkey and "
+       "--checkpoint, and it can be read only once: give all but one as "
+       "files"},
       {"verify against a checkpoint that is not one",
        "verify --db L --checkpoint cp",
        2,

@@ -1,6 +1,7 @@
 #include "projections/queries.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ledger/status_macros.h"
 #include "projections/case_state.h"
 #include "projections/deadline_index.h"
@@ -34,6 +35,36 @@ absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
   return model;
 }
 
+// The first line of a text output evaluated at another point than now, so
+// that a reader does not take a past state for the present one (found by an
+// outside reading); empty when evaluated now. JSON carries no such line:
+// the program that asked knows what it asked.
+std::string EvaluationHeading(const Evaluation& evaluation) {
+  std::vector<std::string> points;
+  if (evaluation.as_of != absl::InfiniteFuture()) {
+    points.push_back(absl::StrCat("as of ", FormatUtc(evaluation.as_of),
+                                  " (the events that occurred by then)"));
+  }
+  if (evaluation.known_at != absl::InfiniteFuture()) {
+    points.push_back(absl::StrCat("as known at ",
+                                  FormatUtc(evaluation.known_at),
+                                  " (the events recorded by then)"));
+  }
+  if (points.empty()) return "";
+  // Without --as-of, deadlines are judged at another instant than either.
+  return absl::StrCat("Evaluated ", absl::StrJoin(points, " and "),
+                      evaluation.as_of == absl::InfiniteFuture()
+                          ? absl::StrCat("; deadlines judged at ",
+                                         FormatUtc(evaluation.JudgedAt()))
+                          : "",
+                      "\n");
+}
+
+// `rendered` as text, after the heading of `query`'s evaluation point.
+std::string Text(const Query& query, std::string rendered) {
+  return absl::StrCat(EvaluationHeading(query.evaluation), rendered);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
@@ -42,8 +73,9 @@ absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
                               LoadOpenCase(ledger, case_id, query.evaluation));
   CaseState state = CaseStateFor(model, query.evaluation);
-  return query.format == OutputFormat::kJson ? RenderStateJson(state)
-                                             : RenderStateText(state);
+  return query.format == OutputFormat::kJson
+             ? RenderStateJson(state)
+             : Text(query, RenderStateText(state));
 }
 
 absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
@@ -55,7 +87,7 @@ absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
       TimelineFor(model, query.evaluation, query.policy);
   return query.format == OutputFormat::kJson
              ? RenderTimelineJson(case_id, entries)
-             : RenderTimelineText(entries);
+             : Text(query, RenderTimelineText(entries));
 }
 
 absl::StatusOr<std::string> DeadlinesOutput(
@@ -86,7 +118,7 @@ absl::StatusOr<std::string> DeadlinesOutput(
   }
   return query.format == OutputFormat::kJson
              ? RenderDeadlinesJson(rows)
-             : RenderDeadlinesText(rows, status);
+             : Text(query, RenderDeadlinesText(rows, status));
 }
 
 absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
@@ -101,7 +133,7 @@ absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
       [&](std::string_view sha256) { return ledger.GetBlob(sha256).status(); });
   return FindingsResult{query.format == OutputFormat::kJson
                             ? RenderFindingsJson(findings)
-                            : RenderFindingsText(findings),
+                            : Text(query, RenderFindingsText(findings)),
                         findings.HasFail()};
 }
 

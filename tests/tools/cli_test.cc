@@ -1194,6 +1194,39 @@ TEST_F(CliTest, StateAndDeadlinesWriteEveryKeyEvenWhenEmpty) {
   EXPECT_THAT(deadlines.out, HasSubstr("\"flags\": ["));
 }
 
+// docs/cli.md: a text output evaluated at another point than now says so
+// on its first line, so that a past state is not read for the present one
+// (found by an outside reading); evaluated now, or in JSON, it does not.
+TEST_F(CliTest, TextEvaluatedInThePastSaysWhenOnItsFirstLine) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("transfer-then-refusal.jsonl"))
+          .code,
+      0);
+  const std::string c = " --db " + Db() + " --case E2012-000952";
+  for (const char* verb : {"state", "timeline", "deadlines", "findings"}) {
+    CliRun past = Cli(absl::StrCat(verb, c, " --as-of 2012-07-01"));
+    ASSERT_EQ(past.code, 0) << verb << past.err;
+    EXPECT_THAT(past.out, ::testing::StartsWith(
+                              "Evaluated as of 2012-07-01T23:59:59.999999999Z "
+                              "(the events that occurred by then)\n"))
+        << verb;
+    CliRun known = Cli(absl::StrCat(verb, c, " --known-at 2030-01-01"));
+    EXPECT_THAT(known.out,
+                ::testing::StartsWith(
+                    "Evaluated as known at 2030-01-01T23:59:59.999999999Z "
+                    "(the events recorded by then); deadlines judged at "))
+        << verb;
+    EXPECT_THAT(Cli(absl::StrCat(verb, c)).out,
+                ::testing::Not(HasSubstr("Evaluated")))
+        << verb;
+    EXPECT_THAT(
+        Cli(absl::StrCat(verb, c, " --as-of 2012-07-01 --format json")).out,
+        ::testing::Not(HasSubstr("Evaluated")))
+        << verb;
+  }
+}
+
 TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {
   Init();
   // A refusal resting on a request that went to an address without consent.

@@ -86,10 +86,8 @@ std::string ChannelVerb(v1::Channel::Value channel) {
 std::string DescribeRequest(const v1::Event& e, int minimum_days) {
   const auto& p = e.document_request_sent();
   std::string s = absl::StrCat(p.request_id(), " ", ChannelVerb(p.channel()));
-  if (!p.to().empty()) absl::StrAppend(&s, " to ", absl::StrJoin(p.to(), ", "));
-  if (!p.cc().empty()) {
-    absl::StrAppend(&s, ", copy to ", absl::StrJoin(p.cc(), ", "));
-  }
+  // The sender before the recipients: after a copy list, "from" read as
+  // the copy's sender (found by an outside reading).
   if (p.channel() == v1::Channel::EMAIL) {
     if (p.organizational_mailbox()) {
       absl::StrAppend(&s, " from the office mailbox");
@@ -99,6 +97,10 @@ std::string DescribeRequest(const v1::Event& e, int minimum_days) {
     } else {
       absl::StrAppend(&s, " from a mailbox that is not the office's");
     }
+  }
+  if (!p.to().empty()) absl::StrAppend(&s, " to ", absl::StrJoin(p.to(), ", "));
+  if (!p.cc().empty()) {
+    absl::StrAppend(&s, ", copy to ", absl::StrJoin(p.cc(), ", "));
   }
   if (p.has_deadline()) {
     const absl::Time deadline = ToTime(p.deadline());
@@ -225,8 +227,8 @@ std::string Sentence(const v1::Event& e, int minimum_days,
     case v1::Event::kAlternativeChannelConsidered: {
       const auto& p = e.alternative_channel_considered();
       return absl::StrCat("Another channel considered for ", p.request_id(),
-                          ": ", Lower(v1::Channel::Value_Name(p.channel())),
-                          p.used() ? ", used" : ", not used",
+                          ", ", Lower(v1::Channel::Value_Name(p.channel())),
+                          p.used() ? ", and used" : ", and not used",
                           Colon(p.rationale()));
     }
     case v1::Event::kDocumentsReceived: {
@@ -338,8 +340,8 @@ std::string Sentence(const v1::Event& e, int minimum_days,
     case v1::Event::kReconsiderationDecided: {
       const auto& p = e.reconsideration_decided();
       std::string s = absl::StrCat(
-          "Reconsideration decided: ",
-          Lower(v1::ReconsiderationOutcome::Value_Name(p.outcome())),
+          "Reconsideration decided (",
+          Lower(v1::ReconsiderationOutcome::Value_Name(p.outcome())), ")",
           Colon(p.reasons()));
       if (!p.circumstances_considered().empty()) {
         absl::StrAppend(&s, " (considered: ",

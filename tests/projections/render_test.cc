@@ -193,8 +193,8 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
       TimelineLines(b.model(), Now(kLater), DefaultPolicy());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2],
-            "#3 v3 2011-02-01T10:00:00Z R1 emailed to a@b.example from the "
-            "office mailbox, deadline 2011-03-03T23:59:59Z (30 days), refusal "
+            "#3 v3 2011-02-01T10:00:00Z R1 emailed from the office mailbox "
+            "to a@b.example, deadline 2011-03-03T23:59:59Z (30 days), refusal "
             "warning included");
 }
 
@@ -274,7 +274,8 @@ TEST(TimelineTest, FollowsBusinessTimeAndTheEvaluation) {
       TimelineLines(b.model(), Now(kLater), DefaultPolicy());
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_THAT(lines[4], HasSubstr("#7 v7 2012-06-10T09:00:00Z Another channel "
-                                  "considered for DOC-1: postal mail, used"));
+                                  "considered for DOC-1, postal mail, and "
+                                  "used"));
   auto early = TimelineLines(b.events(), fixture::AsOf("2012-06-01T10:00:00Z"),
                              DefaultPolicy());
   ASSERT_TRUE(early.ok());

@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -178,18 +180,41 @@ int Fail(Io& io, const std::string& verb, const absl::Status& status) {
 namespace {
 
 volatile std::sig_atomic_t stop_signal = 0;
+// When the first stop signal came, in milliseconds of CLOCK_MONOTONIC.
+std::atomic<int64_t> first_stop_ms{0};
+static_assert(std::atomic<int64_t>::is_always_lock_free,
+              "a signal handler may only use lock-free atomics");
+
+// A later signal is the user insisting, and ends the process. One sent
+// twice at once is not: `timeout` signals the process and then its group,
+// and the second copy, caught by another thread, ended with exit 143 an
+// append already stored and printed (found by an outside reading).
+constexpr int64_t kInsistingAfterMs = 500;
+
+int64_t MonotonicMs() {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
+  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
+}
 
 void CatchStopSignal(int signal_number) {
-  stop_signal = signal_number;
-  // The next one is the user insisting: let it end the process.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  const int64_t now = MonotonicMs();
+  // Two threads may catch the two copies at once: one of them is first.
+  int64_t first = 0;
+  if (first_stop_ms.compare_exchange_strong(first, now)) {
+    stop_signal = signal_number;
+    return;
+  }
+  if (now - first < kInsistingAfterMs) return;
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
 }
 
 }  // namespace
 
 StopSignals::StopSignals() {
   stop_signal = 0;
+  first_stop_ms = 0;
   struct sigaction catching {};
   catching.sa_handler = CatchStopSignal;
   sigemptyset(&catching.sa_mask);

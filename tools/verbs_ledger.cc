@@ -84,13 +84,25 @@ int Import(const Args& args, Io& io) {
     // The rate counts appends only.
     if (done) start = SystemClock().Now();
   };
+  absl::Time last_said = absl::InfinitePast();
   options.progress = [&](const ImportProgress& p) {
-    double seconds = absl::ToDoubleSeconds(SystemClock().Now() - start);
-    io.err << "import: line " << p.lines << " of " << p.total_lines << ", "
-           << p.appended << " appended, " << p.duplicates << " already stored ("
-           << static_cast<uint64_t>((p.appended + p.duplicates) /
-                                    std::max(seconds, 1e-3))
-           << " events/s)\n";
+    // At most a line a second, and the last: a batch of 1,000 lines takes
+    // a fraction of one, and 200 lines of progress hid the rest.
+    const absl::Time now = SystemClock().Now();
+    if (now - last_said < absl::Seconds(1) && p.lines < p.total_lines) return;
+    last_said = now;
+    const double seconds = std::max(absl::ToDoubleSeconds(now - start), 1e-3);
+    const double per_second = (p.appended + p.duplicates) / seconds;
+    // How far, and how long to go at the rate so far (found by an outside
+    // reading: a count alone told neither).
+    io.err << "import: line " << p.lines << " of " << p.total_lines << " ("
+           << p.lines * 100 / std::max<uint64_t>(p.total_lines, 1) << "%), "
+           << p.appended << " appended, " << p.duplicates << " already stored; "
+           << static_cast<uint64_t>(seconds) << " s, "
+           << static_cast<uint64_t>(per_second) << " events/s, about "
+           << static_cast<uint64_t>((p.total_lines - p.lines) /
+                                    std::max(per_second, 1.0))
+           << " s left\n";
   };
   EventsDatedAhead ahead("import", io);
   options.appended = [&ahead](uint64_t line, const v1::Event& event) {
@@ -113,9 +125,10 @@ int Import(const Args& args, Io& io) {
   const bool stopped = stop.received() != 0;
   ahead.Finish();
   if (!result.ok()) return Fail(io, "import", result.status());
-  io.out << "imported " << result->appended << " events (" << result->duplicates
-         << " already stored, skipped) from " << result->lines
-         << " lines; ledger size " << (*ledger)->Size() << "\n";
+  io.out << "imported " << Counted(result->appended, "event", "events") << " ("
+         << result->duplicates << " already stored, skipped) from "
+         << Counted(result->lines, "line", "lines") << "; ledger size "
+         << (*ledger)->Size() << "\n";
   io.out.flush();
   if (!stopped) CatchUpDeadlineIndex(**ledger, "import", io);
   ledger->reset();
@@ -193,8 +206,9 @@ std::vector<Verb> LedgerVerbs() {
         "skipped;\nan event_id reused with other content is a conflict (exit "
         "3). An event\nwithout event_id gets a new random one, so appending "
         "its file again stores it\nagain: give event_ids to retry safely, or "
-        "use import, which derives them from\nthe content. A stop signal "
-        "during the write waits for it, so that its result\nis printed.",
+        "use import, which derives them from\nthe content. At most 64 MiB of "
+        "input (larger files: import). A stop signal\nduring the write waits "
+        "for it, so that its result is printed.",
         {{"expected-version", "N|any|no-stream|exists",
           "the case's version before the append (single-case input only)"},
          kFormatFlag},
@@ -210,7 +224,8 @@ std::vector<Verb> LedgerVerbs() {
         "before it stored. Events\nwithout an event_id get one derived from "
         "their content (and how many identical\nlines come before them), so "
         "running the same file again, even with lines\nadded or moved to fix "
-        "it, skips what is stored and resumes after it. FILE\n"
+        "it, skips what is stored and resumes after it (a line\nchanged "
+        "once it is stored is a new event, stored too). FILE\n"
         "must be a regular file, read once to check and once to append: a "
         "pipe is\n"
         "refused (use append), and a file that grows or shrinks meanwhile "

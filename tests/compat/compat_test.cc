@@ -234,11 +234,11 @@ TEST_P(CompatTest, ItsLastCheckpointIsTheOneItsWriterPrinted) {
   EXPECT_EQ(signed_by_writer.tree_size, f.entries);
   EXPECT_EQ(ToHex(signed_by_writer.root_hash), f.root_hex);
 
+  LedgerOptions reader_with_key;
+  reader_with_key.read_only = true;
+  reader_with_key.require_key = true;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Ledger> ledger,
-                       Ledger::Open(Db(), {.read_only = true,
-                                           .require_key = true,
-                                           .upgrade_progress = nullptr,
-                                           .faults = nullptr}));
+                       Ledger::Open(Db(), reader_with_key));
   ASSERT_OK_AND_ASSIGN(std::string stored, ledger->LatestCheckpoint());
   EXPECT_EQ(stored, printed);
   ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> sizes, ledger->CheckpointSizes());
@@ -431,11 +431,10 @@ TEST_P(CompatTest, EachEventGivenAgainUnderItsIdIsADuplicate) {
   // An event read by its id in either case (RFC 9562), by a reader and,
   // below, after a writer has looked the ids over.
   auto read_by_id = [&] {
+    LedgerOptions reader;
+    reader.read_only = true;
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Ledger> ledger,
-                         Ledger::Open(Db(), {.read_only = true,
-                                             .require_key = false,
-                                             .upgrade_progress = nullptr,
-                                             .faults = nullptr}));
+                         Ledger::Open(Db(), reader));
     for (const char* id : {"c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b",
                            "C3D4E5F6-0718-4293-A4B5-C6D7E8F90A1B"}) {
       ASSERT_OK_AND_ASSIGN(RecordedEvent e, ledger->ReadEvent(id));

@@ -173,7 +173,7 @@ TEST(EventSummaryTest, AlteredBytesAreSummarizedAsTheyParse) {
         default:
           bytes.insert(at, 1, static_cast<char>(random()));
       }
-      if (bytes.empty()) bytes = "x";
+      if (bytes.empty()) bytes.push_back('x');
     }
     // Where the parse fails the summary may still be given (nested bytes
     // are not read); nothing is asserted there.

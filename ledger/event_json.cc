@@ -844,6 +844,7 @@ std::string EventToJson(const v1::Event& event) {
 }
 
 absl::StatusOr<EventLine> EventLineReader::Next() {
+  if (ended_) return absl::OutOfRangeError("end of input");
   std::string text;
   while (std::getline(in_, text)) {
     ++line_;
@@ -860,6 +861,7 @@ absl::StatusOr<EventLine> EventLineReader::Next() {
         (absl::StartsWith(text, "\xFF\xFE") ||
          absl::StartsWith(text, "\xFE\xFF") || text[0] == '\0' ||
          text[1] == '\0')) {
+      ended_ = true;  // every line would be refused for the same reason
       return absl::InvalidArgumentError(
           "line 1: the input is UTF-16, not UTF-8; save it as UTF-8 (JSON "
           "Lines is UTF-8, RFC 8259)");
@@ -876,6 +878,7 @@ absl::StatusOr<EventLine> EventLineReader::Next() {
     }
     return EventLine{line_, *std::move(event)};
   }
+  ended_ = true;
   if (in_.bad()) {
     return absl::DataLossError(absl::StrCat("read error after line ", line_));
   }

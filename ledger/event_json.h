@@ -40,13 +40,17 @@ absl::StatusOr<std::vector<EventLine>> ReadEventLines(std::istream& in);
 class EventLineReader {
  public:
   explicit EventLineReader(std::istream& in) : in_(in) {}
-  // The next event; kOutOfRange at the end of the input.
+  // The next event; kOutOfRange at the end of the input. After a line that
+  // does not parse (kInvalidArgument "line N: ..."), the next call reads on
+  // from the line after it; after an input refused whole (UTF-16) or a read
+  // error, every call ends the input.
   absl::StatusOr<EventLine> Next();
   uint64_t line() const { return line_; }
 
  private:
   std::istream& in_;
   uint64_t line_ = 0;
+  bool ended_ = false;
 };
 
 }  // namespace caseledger

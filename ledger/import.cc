@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "ledger/event_json.h"
 #include "ledger/event_validation.h"
@@ -86,6 +87,7 @@ absl::StatusOr<std::ifstream> OpenInput(const std::string& path) {
 }
 
 constexpr uint64_t kLinesPerCheckReport = 100000;
+constexpr size_t kMostRefusalsNamed = 20;
 
 }  // namespace
 
@@ -109,9 +111,17 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   {
     EventLineReader reader(in);
     uint64_t events = 0;
-    while (true) {
+    // Every refused line up to kMostRefusalsNamed, so that a file with
+    // several mistakes is not fixed one whole check pass at a time (found
+    // by an outside reading).
+    std::vector<std::string> refusals;
+    while (refusals.size() < kMostRefusalsNamed) {
       auto next = reader.Next();
       if (absl::IsOutOfRange(next.status())) break;
+      if (absl::IsInvalidArgument(next.status())) {
+        refusals.emplace_back(next.status().message());
+        continue;
+      }
       if (!next.ok()) return next.status();
       if (stop_requested()) {
         return absl::CancelledError(absl::StrCat("stopped while checking line ",
@@ -125,10 +135,19 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       if (absl::Status valid = ValidateEvent(next->event); !valid.ok()) {
         const std::string& id = next->event.event_id();
         if (id.empty() || !ledger.ReadEvent(id).ok()) {
-          return absl::InvalidArgumentError(
+          refusals.push_back(
               absl::StrCat("line ", next->line, ": ", valid.message()));
         }
       }
+    }
+    if (refusals.size() == 1) return absl::InvalidArgumentError(refusals[0]);
+    if (!refusals.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          refusals.size() < kMostRefusalsNamed
+              ? absl::StrCat(refusals.size(), " lines are refused")
+              : absl::StrCat("the check stopped at ", kMostRefusalsNamed,
+                             " refused lines"),
+          ", and nothing is written:\n  ", absl::StrJoin(refusals, "\n  ")));
     }
     if (events == 0) {
       return absl::InvalidArgumentError("the input holds no events");

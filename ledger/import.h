@@ -48,8 +48,9 @@ struct ImportOptions {
   std::function<bool()> stop_requested;
 };
 
-// Imports the JSON Lines file at `path`. Errors name the line: a malformed
-// line stops the import before anything is written, unless its event_id is
+// Imports the JSON Lines file at `path`. Errors name the line: malformed
+// lines (each named, up to 20) stop the import before anything is written,
+// each unless its event_id is
 // stored (idempotency comes first: it is skipped if identical, else a
 // conflict); a line the ledger refuses (e.g. a request never sent, an id
 // stored with other content) stops it at that line's batch, with every

@@ -1292,6 +1292,46 @@ TEST_F(CliTest, ACaseIsNotDescribedBeforeItWasOpened) {
   }
 }
 
+// A file with several mistakes is not fixed one whole check pass at a
+// time: the check names every refused line, up to 20, and writes nothing
+// (found by an outside reading).
+TEST_F(CliTest, ImportNamesEveryRefusedLineUpToTwenty) {
+  Init();
+  std::string jsonl;
+  for (int c = 0; c < 30; ++c) {
+    const bool bad = c % 10 == 3;
+    absl::StrAppend(
+        &jsonl, R"({"case_id": "M-)", c,
+        R"(", "occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "case_opened": {"office_id": "X", "language": ")",
+        bad ? "de" : "en", R"("}})", "\n");
+  }
+  jsonl += "{not json\n";
+  CliRun three = Cli("import --db " + Db() + " " + Write("three.jsonl", jsonl));
+  EXPECT_EQ(three.code, 2);
+  EXPECT_THAT(three.err,
+              HasSubstr("caseledger import: 4 lines are refused, and nothing "
+                        "is written:\n  line 4: case_opened.language: must be "
+                        "\"en\" or \"fr\"\n  line 14: "));
+  EXPECT_THAT(three.err, HasSubstr("\n  line 31: byte 2: 'not' is not JSON"));
+
+  std::string many;
+  for (int c = 0; c < 25; ++c) many += "{\n";
+  CliRun capped = Cli("import --db " + Db() + " " + Write("many.jsonl", many));
+  EXPECT_EQ(capped.code, 2);
+  EXPECT_THAT(capped.err, HasSubstr("the check stopped at 20 refused lines"));
+  EXPECT_THAT(capped.err, HasSubstr("\n  line 20: "));
+  EXPECT_THAT(capped.err, Not(HasSubstr("line 21: ")));
+
+  CliRun one = Cli("import --db " + Db() + " " +
+                   Write("one.jsonl", jsonl.substr(0, jsonl.find("\n") + 1) +
+                                          "{not json\n"));
+  EXPECT_EQ(one.code, 2);
+  EXPECT_THAT(one.err, ::testing::StartsWith(
+                           "caseledger import: line 2: byte 2: 'not' is not "
+                           "JSON"));
+  EXPECT_EQ(EventCount(), 0);
+}
+
 TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   Init();
   // No event ids: the import derives them, so a second run adds nothing.

@@ -718,17 +718,23 @@ std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
       }
     }
     std::string sentence = DescribeEvent(e->event, minimum, deadline_in_force);
-    entries.push_back(TimelineEntry{e->position, e->case_version,
-                                    e->occurred_at, e->recorded_at,
-                                    EventType(e->event), std::move(sentence)});
+    const v1::Actor& actor = e->event.actor();
+    entries.push_back(TimelineEntry{
+        e->position, e->case_version, e->occurred_at, e->recorded_at,
+        EventType(e->event),
+        absl::StrCat(Lower(v1::ActorKind::Value_Name(actor.kind())), " ",
+                     OneLine(actor.id())),
+        std::move(sentence)});
   }
   return entries;
 }
 
 namespace {
+// Who acted comes before what they did: an investigator explaining a case
+// names the officer (found by an outside reading).
 std::string TimelineLine(const TimelineEntry& e) {
   return absl::StrCat("#", e.position, " v", e.case_version, " ",
-                      FormatUtc(e.occurred_at), " ", e.sentence);
+                      FormatUtc(e.occurred_at), " ", e.actor, ": ", e.sentence);
 }
 }  // namespace
 

@@ -70,6 +70,8 @@ struct TimelineEntry {
   absl::Time recorded_at;
   // The payload's field name, e.g. "document_request_sent".
   std::string event_type;
+  // Who acted, as the text output names them: "officer off-17".
+  std::string actor;
   // The event in the domain's words (DescribeEvent()).
   std::string sentence;
 

@@ -193,9 +193,9 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
       TimelineLines(b.model(), Now(kLater), DefaultPolicy());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2],
-            "#3 v3 2011-02-01T10:00:00Z R1 emailed from the office mailbox "
-            "to a@b.example, deadline 2011-03-03T23:59:59Z (30 days), refusal "
-            "warning included");
+            "#3 v3 2011-02-01T10:00:00Z officer off-17: R1 emailed from the "
+            "office mailbox to a@b.example, deadline 2011-03-03T23:59:59Z (30 "
+            "days), refusal warning included");
 }
 
 // Validation refuses control characters in identifiers now, but a ledger
@@ -221,7 +221,7 @@ TEST(RenderTextTest, NoFieldCanForgeALineOfTheTextOutputs) {
   const std::string timeline_text = RenderTimelineText(timeline);
   EXPECT_EQ(std::count(timeline_text.begin(), timeline_text.end(), '\n'), 3);
   EXPECT_THAT(timeline_text,
-              HasSubstr("#3 v3 2011-02-01T10:00:00Z R1 #9 v9 "
+              HasSubstr("#3 v3 2011-02-01T10:00:00Z officer off-17: R1 #9 v9 "
                         "2011-01-01T00:00:00Z forged   emailed"));
   no_forged_line(timeline_text);
   const std::string deadlines = RenderDeadlinesText(
@@ -273,9 +273,9 @@ TEST(TimelineTest, FollowsBusinessTimeAndTheEvaluation) {
   const std::vector<std::string> lines =
       TimelineLines(b.model(), Now(kLater), DefaultPolicy());
   ASSERT_EQ(lines.size(), 7u);
-  EXPECT_THAT(lines[4], HasSubstr("#7 v7 2012-06-10T09:00:00Z Another channel "
-                                  "considered for DOC-1, postal mail, and "
-                                  "used"));
+  EXPECT_THAT(lines[4], HasSubstr("#7 v7 2012-06-10T09:00:00Z officer off-17: "
+                                  "Another channel considered for DOC-1, "
+                                  "postal mail, and used"));
   auto early = TimelineLines(b.events(), fixture::AsOf("2012-06-01T10:00:00Z"),
                              DefaultPolicy());
   ASSERT_TRUE(early.ok());

@@ -16,6 +16,7 @@
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
+#include "tools/server/page_length.h"
 #include "tools/server/rpc_status.h"
 #include "tools/server/wire.h"
 
@@ -296,10 +297,12 @@ grpc::Status LedgerService::ReadCase(
                            ? std::numeric_limits<uint64_t>::max()
                            : request->limit();
   uint64_t sent = 0;
+  PageLength length(options_.page_size);
   while (remaining > 0 && !context->IsCancelled()) {
-    uint64_t n = std::min(remaining, options_.page_size);
+    uint64_t n = std::min(remaining, length.Next());
     auto page = options_.ledger->ReadCase(request->case_id(), next, n);
     if (!page.ok()) return ToGrpcStatus(page.status());
+    length.After(*page);
     for (const RecordedEvent& e : *page) {
       if (!writer->Write(ToStoredEvent(e))) {
         return grpc::Status(grpc::StatusCode::CANCELLED, "the client left");
@@ -331,10 +334,12 @@ grpc::Status LedgerService::ReadAll(
       request->limit() - 1 < end - next) {
     last = next + request->limit() - 1;
   }
+  PageLength length(options_.page_size);
   while (next <= last && !context->IsCancelled()) {
-    uint64_t n = std::min(last - next + 1, options_.page_size);
+    uint64_t n = std::min(last - next + 1, length.Next());
     auto page = options_.ledger->ReadAll(next, n);
     if (!page.ok()) return ToGrpcStatus(page.status());
+    length.After(*page);
     if (page->empty()) {
       return ToGrpcStatus(absl::InternalError(
           absl::StrCat("position ", next, " is missing from the store")));
@@ -371,6 +376,7 @@ grpc::Status LedgerService::Subscribe(
     bool caught_up = false;
     uint64_t checkpoint_sent = 0;
     uint64_t known_size = ledger.Size();
+    PageLength length(options_.page_size);
     while (true) {
       if (shutting_down_.load()) {
         return absl::UnavailableError("the server is shutting down");
@@ -379,9 +385,10 @@ grpc::Status LedgerService::Subscribe(
         return absl::CancelledError("the client cancelled");
       }
       if (next <= known_size) {
-        uint64_t n = std::min(known_size - next + 1, options_.page_size);
+        uint64_t n = std::min(known_size - next + 1, length.Next());
         CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
                                     ledger.ReadAll(next, n));
+        length.After(page);
         if (page.empty()) {
           return absl::InternalError(
               absl::StrCat("position ", next, " is missing from the store"));

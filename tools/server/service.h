@@ -80,7 +80,8 @@ struct ServiceOptions {
   // Largest message AttachMessage stores, in bytes: the whole message is
   // held in memory to be hashed and written at once. Default: 64 MiB.
   size_t max_attached_message_bytes = 64 << 20;
-  // Events read from the store at a time by streams. Default: 256.
+  // Most events read from the store at a time by streams; fewer when they
+  // are large (PageLength). Default: 256.
   uint64_t page_size = 256;
   // How long an idle subscription waits for new events before it checks for
   // cancellation and shutdown again. Default: 200 ms.

@@ -24,7 +24,7 @@ TEST(PageLengthTest, TheFirstPageIsSmallAndTheNextFollowsTheSizeSeen) {
   PageLength length(256);
   EXPECT_EQ(length.Next(), PageLength::kFirstPage);
   // Events of ~1 KB: the whole 256 the options allow.
-  length.After(EventsOf(16, 924));
+  length.After(EventsOf(4, 924));
   EXPECT_EQ(length.Next(), 256u);
   // Events of 1 MiB: four of them make a page of 4 MiB.
   length.After(EventsOf(256, (1 << 20) - 100));

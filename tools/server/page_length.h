@@ -22,7 +22,7 @@ class PageLength {
   // Stored bytes (event and entry) a page aims at.
   static constexpr uint64_t kPageBytes = uint64_t{4} << 20;
   // Events in the first page, before any size is known.
-  static constexpr uint64_t kFirstPage = 16;
+  static constexpr uint64_t kFirstPage = 4;
 
   explicit PageLength(uint64_t most)
       : most_(std::max<uint64_t>(most, 1)),

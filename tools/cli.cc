@@ -478,19 +478,25 @@ absl::Status CheckAddressSpace() {
       "nothing was done: raise the limit"));
 }
 
-// kInvalidArgument when '-' (standard input) is given for two inputs of
-// one verb (--pubkey - --checkpoint -): the first would read it all and the
-// second blame its own empty input. Said before anything is read.
-absl::Status StandardInputGivenOnce(const VerbSpec& spec, const Args& args,
-                                    const RemoteFlags& remote) {
+// kInvalidArgument when '-' is given where it cannot stand for a standard
+// stream: as a folder (--db -, backup --to -) it would quietly make or open
+// one named '-'; for two inputs of one verb (--pubkey - --checkpoint -) the
+// first would read standard input whole and the second blame its own empty
+// input. Said before anything is read or made.
+absl::Status DashUsedAsMeant(const VerbSpec& spec, const Args& args,
+                             const RemoteFlags& remote) {
   std::vector<std::string> readers;
   if (remote.token_file == "-") readers.push_back("--token-file");
   if (absl::c_linear_search(args.positional(), "-")) readers.push_back("FILE");
   for (const FlagSpec& flag : spec.flags) {
-    // --out and --access-log are written, not read.
-    const bool read = absl::EndsWith(flag.value_name, "FILE") &&
-                      flag.name != "out" && flag.name != "access-log";
-    if (read && args.Get(flag.name) == "-") {
+    if (args.Get(flag.name) != "-") continue;
+    if (flag.value_name == "DIR" || flag.value_name == "BACKUP") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag.name,
+          ": '-' would name a folder called '-', not standard input or "
+          "output; give the folder (./- if that is its name)"));
+    }
+    if (absl::EndsWith(flag.value_name, "FILE") && !flag.written) {
       readers.push_back(absl::StrCat("--", flag.name));
     }
   }
@@ -615,9 +621,9 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       io.err << "caseledger " << verb.spec.name
              << ": --db is not used: " << verb.spec.opens_no_ledger << "\n";
     }
-    if (absl::Status once = StandardInputGivenOnce(verb.spec, *args, remote);
-        !once.ok()) {
-      return UsageError(io, verb.spec.name, std::string(once.message()));
+    if (absl::Status dash = DashUsedAsMeant(verb.spec, *args, remote);
+        !dash.ok()) {
+      return UsageError(io, verb.spec.name, std::string(dash.message()));
     }
     if (absl::Status space = CheckAddressSpace(); !space.ok()) {
       return Fail(io, verb.spec.name, space);

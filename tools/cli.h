@@ -37,6 +37,8 @@ struct FlagSpec {
   std::string name;        // without "--"
   std::string value_name;  // empty for a boolean flag
   std::string help;
+  // A FILE the verb writes: '-' there is no standard input to share.
+  bool written = false;
 };
 
 struct VerbSpec {

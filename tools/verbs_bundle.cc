@@ -132,7 +132,8 @@ std::vector<Verb> BundleVerbs() {
           "names)"},
          {"out", "FILE",
           "where to write the ZIP: a new file, outside the ledger folder "
-          "(nothing is overwritten)"},
+          "(nothing is overwritten)",
+          /*written=*/true},
          {"tree-size", "N",
           "export as of this earlier checkpointed size (default: sign a "
           "checkpoint of the current tree)"},

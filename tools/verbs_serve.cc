@@ -298,7 +298,8 @@ std::vector<Verb> ServiceVerbs() {
           "require client certificates signed by these CAs (mutual TLS)"},
          {"access-log", "FILE",
           "where reads, exports and backups are recorded (default: "
-          "DIR/access-log.jsonl)"},
+          "DIR/access-log.jsonl)",
+          /*written=*/true},
          {"backup-dir", "DIR",
           "an existing folder outside the ledger's where an admin's "
           "'backup --to NAME' writes (default: none; backups over the "

@@ -976,6 +976,13 @@ std::vector<Case> Cases() {
        "caseledger verify: '-' (standard input) is given for --pubkey and "
        "--checkpoint, and it can be read only once: give all but one as "
        "files"},
+      {"standard output as a backup folder", "backup --db L --to -", 2,
+       "caseledger backup: --to: '-' would name a folder called '-', not "
+       "standard input or output; give the folder (./- if that is its name)"},
+      {"standard input as the ledger folder",
+       "init --db - --name x.example/log", 2,
+       "caseledger init: --db: '-' would name a folder called '-', not "
+       "standard input or output; give the folder (./- if that is its name)"},
       {"verify against a checkpoint that is not one",
        "verify --db L --checkpoint cp",
        2,

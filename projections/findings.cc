@@ -1506,7 +1506,7 @@ class RuleEvaluator {
       if (e->event.has_judicial_review_filed()) reviews.push_back(e);
     }
     for (const CaseEvent* e : a_.events()) {
-      if (e->recorded_at - e->occurred_at > absl::Hours(24 * 7)) {
+      if (e->recorded_at - e->occurred_at > kLateRecording) {
         late.push_back(e);
       }
       for (const CaseEvent* jr : reviews) {

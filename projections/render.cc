@@ -731,10 +731,20 @@ std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
 
 namespace {
 // Who acted comes before what they did: an investigator explaining a case
-// names the officer (found by an outside reading).
+// names the officer (found by an outside reading). A record made long after
+// the fact carries less weight, so the row says when it was made, as
+// RECORDED_PROMPTLY would.
 std::string TimelineLine(const TimelineEntry& e) {
-  return absl::StrCat("#", e.position, " v", e.case_version, " ",
-                      FormatUtc(e.occurred_at), " ", e.actor, ": ", e.sentence);
+  std::string line =
+      absl::StrCat("#", e.position, " v", e.case_version, " ",
+                   FormatUtc(e.occurred_at), " ", e.actor, ": ", e.sentence);
+  absl::Duration delay = e.recorded_at - e.occurred_at;
+  if (delay > internal::kLateRecording) {
+    const int64_t days = absl::IDivDuration(delay, absl::Hours(24), &delay);
+    absl::StrAppend(&line, " (recorded ", FormatUtc(e.recorded_at), ", ", days,
+                    " days later)");
+  }
+  return line;
 }
 }  // namespace
 

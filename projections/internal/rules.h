@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "absl/time/time.h"
 #include "projections/findings.h"
 #include "projections/internal/analysis.h"
 #include "projections/policy.h"
@@ -16,6 +17,10 @@ namespace caseledger::projections::internal {
 std::vector<Finding> EvaluateRules(const Analysis& analysis,
                                    const DeadlinePolicy& policy,
                                    const MessageStored& message_stored);
+
+// RECORDED_PROMPTLY warns of an event recorded more than this after it
+// occurred, and the timeline marks such an event where it lists it.
+inline constexpr absl::Duration kLateRecording = absl::Hours(24 * 7);
 
 // Calendar days (UTC) from the day of `from` to the day of `to`.
 int64_t CalendarDays(absl::Time from, absl::Time to);

@@ -198,6 +198,30 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
             "days), refusal warning included");
 }
 
+// A record made long after the fact carries less weight (RECORDED_PROMPTLY),
+// and the row says so where an investigator reads it; 7 days is not yet late.
+TEST(TimelineTest, ARowRecordedMoreThanSevenDaysLaterSaysWhen) {
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z").RecordedAt("2011-01-17T10:00:00Z");
+  b.Consent("2011-01-10T10:05:00Z", "a@b.example")
+      .RecordedAt("2011-01-17T10:05:01Z");
+  b.ApplicantEmail("2011-01-11T09:00:00Z", /*reports_problem=*/false)
+      .RecordedAt("2011-03-01T08:00:00Z");
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), DefaultPolicy());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], ::testing::Not(HasSubstr("days later")))
+      << "7 days exactly is prompt enough";
+  EXPECT_THAT(lines[1], ::testing::EndsWith(
+                            " (recorded 2011-01-17T10:05:01Z, 7 days later)"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith(
+                            " (recorded 2011-03-01T08:00:00Z, 48 days later)"));
+  EXPECT_THAT(RenderTimelineJson(
+                  "C-1", TimelineFor(b.model(), Now(kLater), DefaultPolicy())),
+              ::testing::Not(HasSubstr("days later")))
+      << "the JSON has recorded_at already";
+}
+
 // Validation refuses control characters in identifiers now, but a ledger
 // written before that check may hold them (a request id, an office), and
 // codes and addresses may: quoted in a text output, a line break there would

@@ -94,16 +94,24 @@ absl::StatusOr<std::string> DeadlinesOutput(
     const Ledger& ledger, const std::optional<std::string>& case_id,
     const std::optional<DeadlineState>& status, const Query& query) {
   std::vector<DeadlineStatus> rows;
-  auto add_case = [&](const std::string& c) -> absl::Status {
-    CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, c));
+  auto add_rows = [&](const CaseModel& model) {
     for (DeadlineStatus& row :
          DeadlinesFor(model, query.evaluation, query.policy)) {
       if (!status || row.status == *status) rows.push_back(std::move(row));
     }
+  };
+  // Across cases, one not open yet at the evaluation point has no rows.
+  auto add_case = [&](const std::string& c) -> absl::Status {
+    CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, c));
+    add_rows(model);
     return absl::OkStatus();
   };
   if (case_id) {
-    CASELEDGER_RETURN_IF_ERROR(add_case(*case_id));
+    // Asked for by name, as `state` is: "no requests" would describe a case
+    // that did not exist yet.
+    CASELEDGER_ASSIGN_OR_RETURN(
+        CaseModel model, LoadOpenCase(ledger, *case_id, query.evaluation));
+    add_rows(model);
   } else if (status == DeadlineState::kOverdue) {
     CASELEDGER_ASSIGN_OR_RETURN(std::set<std::string> cases,
                                 DeadlineIndex::CasesWithDeadlineBefore(

@@ -1277,7 +1277,7 @@ TEST_F(CliTest, ACaseIsNotDescribedBeforeItWasOpened) {
   Init();
   ASSERT_EQ(Cli("append --db " + Db() + " -", OpenedWithRequest("EARLY")).code,
             0);
-  for (const char* verb : {"state", "timeline", "findings"}) {
+  for (const char* verb : {"state", "timeline", "findings", "deadlines"}) {
     for (const char* point : {"--as-of 2010-12-31", "--known-at 2010-12-31"}) {
       CliRun r =
           Cli(absl::StrCat(verb, " --db ", Db(), " --case EARLY ", point));
@@ -1290,6 +1290,10 @@ TEST_F(CliTest, ACaseIsNotDescribedBeforeItWasOpened) {
         absl::StrCat(verb, " --db ", Db(), " --case EARLY --as-of 2011-01-01"));
     EXPECT_EQ(opened.code, 0) << verb << "\n" << opened.err;
   }
+  // Across cases, one not yet open is simply not there.
+  CliRun all = Cli("deadlines --db " + Db() + " --as-of 2010-12-31");
+  EXPECT_EQ(all.code, 0) << all.err;
+  EXPECT_THAT(all.out, HasSubstr("no requests"));
 }
 
 // A file with several mistakes is not fixed one whole check pass at a

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
@@ -35,6 +36,12 @@ std::string IdOf(uint64_t occurrence, std::string_view bytes) {
   return UuidText(DigestBytes(d), 8);
 }
 
+uint64_t First64Bits(const Sha256Digest& d) {
+  uint64_t bits = 0;
+  for (int i = 0; i < 8; ++i) bits = bits << 8 | d[i];
+  return bits;
+}
+
 // Counts the identical events of one input. Keyed by 64 bits of their
 // digest to keep ~16 bytes per line: two different events that share them
 // (about one chance in 10^7 for 10^7 lines) only number the later one as a
@@ -42,9 +49,7 @@ std::string IdOf(uint64_t occurrence, std::string_view bytes) {
 class Occurrences {
  public:
   uint64_t Next(std::string_view bytes) {
-    const Sha256Digest d = Sha256(bytes);
-    uint64_t key = 0;
-    for (int i = 0; i < 8; ++i) key = key << 8 | d[i];
+    const uint64_t key = First64Bits(Sha256(bytes));
     if (seen_.insert(key).second) return 0;
     return ++repeats_[key];
   }
@@ -52,6 +57,92 @@ class Occurrences {
  private:
   absl::flat_hash_set<uint64_t> seen_;
   absl::flat_hash_map<uint64_t, uint64_t> repeats_;
+};
+
+// The event's id as the ledger stores it, and the digest of its content
+// under that id: two lines the ledger would take for one event have equal
+// ones.
+std::pair<std::string, Sha256Digest> StoredIdAndContent(
+    const v1::Event& event) {
+  std::string id = CanonicalEventId(event.event_id());
+  std::string bytes;
+  if (id == event.event_id()) {
+    event.SerializeToString(&bytes);
+  } else {
+    v1::Event canonical = event;
+    canonical.set_event_id(id);
+    canonical.SerializeToString(&bytes);
+  }
+  return {std::move(id), Sha256(bytes)};
+}
+
+// The event_ids an input gives, so that an id given twice with other
+// content is refused by the check, before anything is written, as append
+// refuses it within one call (the import's batches found it only when
+// writing the second line's, with the first's stored). Kept as 64 bits of
+// the id's digest, 64 of the content's and the line, 25 to 55 bytes per line
+// that gives an id; two ids that share those 64 bits are told apart by
+// reading both lines again (Confirm).
+class GivenIds {
+ public:
+  void Add(const v1::Event& event, uint64_t line) {
+    const auto [id, content] = StoredIdAndContent(event);
+    const Given given{First64Bits(content), line};
+    auto [it, first] = first_.try_emplace(First64Bits(Sha256(id)), given);
+    if (!first && it->second.content != given.content &&
+        suspects_.size() < kMostSuspects) {
+      suspects_.push_back({it->second.line, line});
+    }
+  }
+
+  // "line L: ..." for each line that gives the id of an earlier line with
+  // other content, in line order: `in` is read again from its start, when
+  // any pair of lines is suspected.
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> Confirm(
+      std::istream& in) const {
+    std::vector<std::pair<uint64_t, std::string>> conflicts;
+    if (suspects_.empty()) return conflicts;
+    absl::flat_hash_map<uint64_t, std::pair<std::string, Sha256Digest>> read;
+    for (const auto& [earlier, later] : suspects_) {
+      read[earlier];
+      read[later];
+    }
+    in.clear();
+    if (!in.seekg(0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read the input again: ", std::strerror(errno)));
+    }
+    EventLineReader reader(in);
+    while (true) {
+      auto next = reader.Next();
+      if (absl::IsOutOfRange(next.status())) break;
+      if (!next.ok()) continue;  // refused already, or ends the input
+      auto it = read.find(next->line);
+      if (it != read.end()) it->second = StoredIdAndContent(next->event);
+    }
+    for (const auto& [earlier, later] : suspects_) {
+      const auto& [id, content] = read.at(later);
+      if (id != read.at(earlier).first || content == read.at(earlier).second) {
+        continue;  // two ids sharing 64 bits, or a line changed meanwhile
+      }
+      conflicts.emplace_back(
+          later,
+          absl::StrCat("line ", later, ": event_id ", id, " is given on line ",
+                       earlier, " too, with other content"));
+    }
+    return conflicts;
+  }
+
+ private:
+  // Enough to name the first refusals; a file that gives more ids twice is
+  // refused for those, and any beyond still when written.
+  static constexpr size_t kMostSuspects = 100;
+  struct Given {
+    uint64_t content;
+    uint64_t line;
+  };
+  absl::flat_hash_map<uint64_t, Given> first_;
+  std::vector<std::pair<uint64_t, uint64_t>> suspects_;
 };
 
 constexpr char kReadTwice[] =
@@ -114,12 +205,17 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     // Every refused line up to kMostRefusalsNamed, so that a file with
     // several mistakes is not fixed one whole check pass at a time (found
     // by an outside reading).
-    std::vector<std::string> refusals;
+    std::vector<std::pair<uint64_t, std::string>> refusals;
+    GivenIds given_ids;
+    bool read_to_the_end = false;
     while (refusals.size() < kMostRefusalsNamed) {
       auto next = reader.Next();
-      if (absl::IsOutOfRange(next.status())) break;
+      if (absl::IsOutOfRange(next.status())) {
+        read_to_the_end = true;
+        break;
+      }
       if (absl::IsInvalidArgument(next.status())) {
-        refusals.emplace_back(next.status().message());
+        refusals.emplace_back(reader.line(), next.status().message());
         continue;
       }
       if (!next.ok()) return next.status();
@@ -135,19 +231,36 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       if (absl::Status valid = ValidateEvent(next->event); !valid.ok()) {
         const std::string& id = next->event.event_id();
         if (id.empty() || !ledger.ReadEvent(id).ok()) {
-          refusals.push_back(
+          refusals.emplace_back(
+              next->line,
               absl::StrCat("line ", next->line, ": ", valid.message()));
         }
+      } else if (!next->event.event_id().empty()) {
+        given_ids.Add(next->event, next->line);
       }
     }
-    if (refusals.size() == 1) return absl::InvalidArgumentError(refusals[0]);
+    CASELEDGER_ASSIGN_OR_RETURN(auto conflicts, given_ids.Confirm(in));
+    if (!conflicts.empty()) {
+      refusals.insert(refusals.end(), conflicts.begin(), conflicts.end());
+      absl::c_stable_sort(refusals, [](const auto& a, const auto& b) {
+        return a.first < b.first;
+      });
+      if (refusals.size() > kMostRefusalsNamed) {
+        refusals.resize(kMostRefusalsNamed);
+        read_to_the_end = false;
+      }
+    }
+    if (refusals.size() == 1) {
+      return absl::InvalidArgumentError(refusals[0].second);
+    }
     if (!refusals.empty()) {
+      std::vector<std::string> named;
+      for (auto& [line, refusal] : refusals) named.push_back(refusal);
       return absl::InvalidArgumentError(absl::StrCat(
-          refusals.size() < kMostRefusalsNamed
-              ? absl::StrCat(refusals.size(), " lines are refused")
-              : absl::StrCat("the check stopped at ", kMostRefusalsNamed,
-                             " refused lines"),
-          ", and nothing is written:\n  ", absl::StrJoin(refusals, "\n  ")));
+          read_to_the_end ? absl::StrCat(refusals.size(), " lines are refused")
+                          : absl::StrCat("the check stopped at ",
+                                         kMostRefusalsNamed, " refused lines"),
+          ", and nothing is written:\n  ", absl::StrJoin(named, "\n  ")));
     }
     if (events == 0) {
       return absl::InvalidArgumentError("the input holds no events");

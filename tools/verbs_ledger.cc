@@ -217,20 +217,24 @@ std::vector<Verb> LedgerVerbs() {
        Append},
       {{"import",
         "import --db DIR FILE",
-        "Bulk-append a large JSON Lines file in batches, with progress. "
-        "Every line is\nvalidated on its own before anything is written "
-        "(each refused line is named,\nup to 20); what needs the ledger (the "
-        "case exists, the request was sent) is\nchecked batch by batch, and "
-        "a line refused then stops the import with the\nbatches before it "
-        "stored. Events without an event_id get one derived from\ntheir "
-        "content (and how many identical lines come before them), so running "
-        "the\nsame file again, even with lines added or moved to fix it, "
-        "skips what is\nstored and resumes after it (a line changed once it "
-        "is stored is a new event,\nstored too). FILE must be a regular "
-        "file, read once to check and once to\nappend: a pipe is refused "
-        "(use append), and a file that grows or shrinks\nmeanwhile stops the "
-        "import. SIGINT (Ctrl-C) or SIGTERM stops it between\nbatches, "
-        "saying which lines are stored (exit 130 or 143).",
+        "Bulk-append a large JSON Lines file in batches, with progress. Every "
+        "line is\nvalidated on its own, and an event_id given on two lines "
+        "must name the same\nevent, before anything is written (each refused "
+        "line is named, up to 20); what\nneeds the ledger (the case exists, "
+        "the request was sent) is checked batch by\nbatch, and a line refused "
+        "then stops the import with the batches before it\nstored. Events "
+        "without "
+        "an event_id get one derived from their content (and how\nmany "
+        "identical "
+        "lines come before them), so running the same file again, even\nwith "
+        "lines added or moved to fix it, skips what is stored and resumes "
+        "after "
+        "it\n(a line changed once it is stored is a new event, stored too). "
+        "FILE must be a\nregular file, read once to check and once to append: "
+        "a pipe is refused (use\nappend), and a file that grows or shrinks "
+        "meanwhile stops the import. SIGINT\n(Ctrl-C) or SIGTERM stops it "
+        "between "
+        "batches, saying which lines are stored\n(exit 130 or 143).",
         {},
         1,
         1},

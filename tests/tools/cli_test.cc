@@ -1336,6 +1336,43 @@ TEST_F(CliTest, ImportNamesEveryRefusedLineUpToTwenty) {
   EXPECT_EQ(EventCount(), 0);
 }
 
+// An event_id given twice with other content is a conflict the file holds
+// on its own: the check refuses it, naming both lines, before anything is
+// written; it was found only when the later line's batch was written, with
+// the batches before it stored. The same event given twice is one event,
+// whichever case its UUID is spelled in.
+TEST_F(CliTest, ImportRefusesAnIdGivenTwiceWithOtherContentBeforeWriting) {
+  Init();
+  const std::string id = "0b6f6c1e-1d2a-4f3b-9c4d-5e6f7a8b9c0d";
+  const auto line = [](const std::string& c, const std::string& event_id,
+                       const std::string& office) {
+    return absl::StrCat(
+        R"({"case_id": ")", c, R"(", )",
+        event_id.empty() ? ""
+                         : absl::StrCat(R"("event_id": ")", event_id, R"(", )"),
+        R"("occurred_at": "2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": "o"}, "case_opened": {"office_id": ")",
+        office, R"("}})", "\n");
+  };
+  std::string jsonl = line("D-0", id, "X");
+  // Beyond the first batch of 1,000.
+  for (int c = 1; c <= 1500; ++c) jsonl += line(absl::StrCat("D-", c), "", "X");
+  jsonl += line("D-0", absl::AsciiStrToUpper(id), "X");  // the same event
+  jsonl += line("D-0", id, "Y");
+  CliRun refused =
+      Cli("import --db " + Db() + " " + Write("twice.jsonl", jsonl));
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_THAT(refused.err, ::testing::StartsWith(absl::StrCat(
+                               "caseledger import: line 1503: event_id ", id,
+                               " is given on line 1 too, with other content")));
+  EXPECT_EQ(EventCount(), 0);
+
+  jsonl.resize(jsonl.size() - line("D-0", id, "Y").size());
+  CliRun imported =
+      Cli("import --db " + Db() + " " + Write("once.jsonl", jsonl));
+  EXPECT_EQ(imported.code, 0) << imported.err;
+  EXPECT_EQ(EventCount(), 1501);
+}
+
 TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   Init();
   // No event ids: the import derives them, so a second run adds nothing.

@@ -741,8 +741,12 @@ std::string TimelineLine(const TimelineEntry& e) {
   absl::Duration delay = e.recorded_at - e.occurred_at;
   if (delay > internal::kLateRecording) {
     const int64_t days = absl::IDivDuration(delay, absl::Hours(24), &delay);
-    absl::StrAppend(&line, " (recorded ", FormatUtc(e.recorded_at), ", ", days,
-                    " days later)");
+    // The day is enough beside a count of days, and keeps a case imported
+    // years after the fact readable, every row of it late.
+    absl::StrAppend(
+        &line, " (recorded ",
+        absl::FormatTime("%Y-%m-%d", e.recorded_at, absl::UTCTimeZone()), ", ",
+        days, " days later)");
   }
   return line;
 }

@@ -218,6 +218,24 @@ class RuleEvaluator {
     return last;
   }
 
+  // Why `address`, once on file, was not at `at`: "consent ended at #N", or
+  // "given as a new address at #N, with no consent to carry to it" (an
+  // address change carries consent only from an address on file); "" when
+  // nothing before `at` named it. Cites the event it names.
+  std::string WhyNotOnFile(std::string_view address, const CaseEvent* at,
+                           FindingBuilder& f) const {
+    const CaseEvent* last = LastAddressEventBefore(address, at);
+    if (last == nullptr) return "";
+    f.Cite(last);
+    const bool given_as_new =
+        last->event.has_contact_address_changed() &&
+        NormalizeAddress(last->event.contact_address_changed().new_address()) ==
+            NormalizeAddress(address);
+    return given_as_new ? absl::StrCat("given as a new address at ", Ref(last),
+                                       ", with no consent to carry to it")
+                        : absl::StrCat("consent ended at ", Ref(last));
+  }
+
   // Judges the recipients `to` of an email sent at `sent` (a request or a
   // transfer notice) for CONSENT_ESTABLISHED.
   void JudgeConsent(const CaseEvent* sent, const std::string& what,
@@ -235,23 +253,10 @@ class RuleEvaluator {
                                     on_file->position, ", ",
                                     BasisName(on_file->basis), ")"));
       } else {
-        const CaseEvent* last = LastAddressEventBefore(address, sent);
-        f.Cite(last);
-        // An address change to it carries consent only from an address on
-        // file; with none, nothing ended there.
-        const bool given_as_new =
-            last != nullptr && last->event.has_contact_address_changed() &&
-            NormalizeAddress(
-                last->event.contact_address_changed().new_address()) ==
-                NormalizeAddress(address);
-        without.push_back(
-            last == nullptr
-                ? absl::StrCat(address,
-                               " (no consent recorded before the send)")
-            : given_as_new
-                ? absl::StrCat(address, " (given as a new address at ",
-                               Ref(last), ", with no consent to carry to it)")
-                : absl::StrCat(address, " (consent ended at ", Ref(last), ")"));
+        const std::string why = WhyNotOnFile(address, sent, f);
+        without.push_back(absl::StrCat(
+            address, " (",
+            why.empty() ? "no consent recorded before the send" : why, ")"));
       }
     }
     if (!without.empty()) {
@@ -335,7 +340,11 @@ class RuleEvaluator {
           f.Cite(it->position);
           continue;
         }
-        missing.push_back(address);
+        // Said where the address left the file, which the send alone does
+        // not show (found by an outside reading).
+        const std::string why = WhyNotOnFile(address, r->sent, f);
+        missing.push_back(why.empty() ? address
+                                      : absl::StrCat(address, " (", why, ")"));
         for (const CaseEvent* v : r->verifications) {
           const auto& p = v->event.recipient_address_verified();
           if (Before(v, r->sent) && p.matches_address_on_file() &&
@@ -427,10 +436,9 @@ class RuleEvaluator {
       } else {
         Add(f.Build(
             FindingStatus::kPass,
-            absl::StrCat("The officer checked every recipient of ", r->id,
-                         " against the address on file before the "
-                         "send (",
-                         Ref(r->sent), ").")));
+            absl::StrCat("Before the send (", Ref(r->sent),
+                         "), the officer recorded that every address ", r->id,
+                         " went to (to) matched the address on file.")));
       }
     }
   }
@@ -680,8 +688,9 @@ class RuleEvaluator {
           sentences.push_back(absl::StrCat(
               "The bounce ", Ref(b), " of ", r->id, " came after the refusal ",
               Ref(standing), NamedThroughAResend(*r, {standing}),
-              ", which relies on it, and was not followed up (missing: ",
-              MissingSteps(steps), ")."));
+              ", which relies on ", r->id,
+              ", and was not followed up (missing: ", MissingSteps(steps),
+              ")."));
         } else if (!steps.resolved()) {
           status = Worse(status, FindingStatus::kWarn);
           sentences.push_back(absl::StrCat("The bounce ", Ref(b), " of ", r->id,
@@ -1415,9 +1424,8 @@ class RuleEvaluator {
           status = Worse(status, FindingStatus::kFail);
           sentences.push_back(absl::StrCat(
               what, " for ", r->id, " came after the refusal ", Ref(standing),
-              NamedThroughAResend(*r, {standing}),
-              ", which relies on it, and neither a resend nor another channel "
-              "was considered after it."));
+              NamedThroughAResend(*r, {standing}), ", which relies on ", r->id,
+              ", and no resend or other channel was considered since."));
         } else if (heeded == nullptr) {
           status = Worse(status, FindingStatus::kWarn);
           sentences.push_back(absl::StrCat(

@@ -370,18 +370,30 @@ TEST(RecipientMatchesFileTest,
       ->set_representative_id("R-9");
   b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
           "counsel@law.example");
-  EXPECT_EQ(
-      StatusOf(FindingsAt(b, kLater), Rule::kRecipientMatchesFile, "DOC-1"),
-      "FAIL");
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* matches = FindingOf(f, Rule::kRecipientMatchesFile, "DOC-1");
+  ASSERT_NE(matches, nullptr);
+  EXPECT_EQ(FindingStatusName(matches->status), "FAIL");
+  // Where the address left the file, which the send alone does not show.
+  EXPECT_THAT(matches->message,
+              HasSubstr("was emailed to counsel@law.example (consent ended at "
+                        "#4), not an address on file at the send"));
+  EXPECT_THAT(matches->positions, ElementsAre(4, 5));
 }
 
 // ---------------------------------------------------------------------------
 // RECIPIENT_VERIFIED
 
 TEST(RecipientVerifiedTest, PassesWithMatchingCheckBeforeSend) {
-  EXPECT_EQ(StatusOf(FindingsAt(KaurCase(), kLater), Rule::kRecipientVerified,
-                     "DOC-1"),
-            "PASS");
+  const Findings f = FindingsAt(KaurCase(), kLater);
+  const Finding* verified = FindingOf(f, Rule::kRecipientVerified, "DOC-1");
+  ASSERT_NE(verified, nullptr);
+  EXPECT_EQ(FindingStatusName(verified->status), "PASS");
+  // What the officer recorded, of the To addresses the rule judges: "the
+  // officer checked every recipient" overstated both.
+  EXPECT_THAT(verified->message,
+              HasSubstr("the officer recorded that every address DOC-1 went to "
+                        "(to) matched the address on file."));
 }
 
 TEST(RecipientVerifiedTest, WarnsWithoutCheck) {
@@ -727,7 +739,10 @@ TEST(BounceFollowedUpTest, ABounceAfterTheRefusalFailsUntilFollowedUp) {
   const Finding* bounce = FindingOf(f, Rule::kBounceFollowedUp, "DOC-1");
   ASSERT_NE(bounce, nullptr);
   EXPECT_EQ(FindingStatusName(bounce->status), "FAIL");
-  EXPECT_THAT(bounce->message, HasSubstr("came after the refusal #6"));
+  // "which relies on it" read as if the refusal relied on the later bounce.
+  EXPECT_THAT(bounce->message,
+              HasSubstr("came after the refusal #6, which relies on DOC-1, and "
+                        "was not followed up"));
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
   b.Verified("2012-08-02T09:00:00Z", "DOC-2");
   b.Email("2012-08-02T09:01:00Z", "DOC-2", "2012-09-17T23:59:59Z")
@@ -1460,6 +1475,9 @@ TEST(DeliveryWarningHeededTest, ReportAfterARefusalOnTheRequestFailsUnheeded) {
   ASSERT_NE(heeded, nullptr);
   EXPECT_EQ(FindingStatusName(heeded->status), "FAIL");
   EXPECT_THAT(heeded->positions, ElementsAre(4, 6, 7));
+  EXPECT_THAT(heeded->message,
+              HasSubstr("came after the refusal #6, which relies on DOC-1, and "
+                        "no resend or other channel was considered since."));
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
   EXPECT_EQ(fixture::StateOf(b, "DOC-1", fixture::Now(kLater)), "OVERDUE");
 }

@@ -1,7 +1,5 @@
 #include "tools/client.h"
 
-#include <openssl/rand.h>
-
 #include <optional>
 #include <utility>
 
@@ -10,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "ledger/event_validation.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "tools/server/rpc_status.h"
@@ -27,19 +26,6 @@ constexpr int kMaxResponseBytes = 64 << 20;
 constexpr int kMaxStatusMetadataBytes = 4 << 20;
 
 }  // namespace
-
-absl::StatusOr<std::string> NewEventId() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) {
-    return absl::InternalError("the OS random generator failed");
-  }
-  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
-  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  std::string hex = ToHex(std::string_view(reinterpret_cast<char*>(b), 16));
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20));
-}
 
 LedgerClient::LedgerClient(ClientOptions options)
     : options_(std::move(options)) {}

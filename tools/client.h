@@ -134,9 +134,6 @@ class LedgerClient {
   std::unique_ptr<v1::Ledger::Stub> stub_;
 };
 
-// A random (version 4) UUID in lowercase, as the ledger generates.
-absl::StatusOr<std::string> NewEventId();
-
 }  // namespace caseledger::client
 
 #endif  // CASELEDGER_TOOLS_CLIENT_H_

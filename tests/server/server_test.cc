@@ -160,7 +160,7 @@ TEST_F(ServerTest, RetriedAppendIsIdempotent) {
   auto c = Client(tokens_.appender);
   std::vector<v1::Event> events = CaseWithNotes("IDEM", 2);
   for (v1::Event& e : events) {
-    ASSERT_OK_AND_ASSIGN(std::string id, client::NewEventId());
+    ASSERT_OK_AND_ASSIGN(std::string id, NewEventId());
     e.set_event_id(id);
   }
   ASSERT_OK_AND_ASSIGN(AppendResult first, c->Append(events));

@@ -15,7 +15,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/internal/file_sync.h"
+#include "ledger/file_sync.h"
 #include "ledger/internal/folder_lock.h"
 #include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
@@ -28,7 +28,6 @@ using internal::kKeyFile;
 using internal::kKeyTempFile;
 using internal::kPartialStoreDir;
 using internal::kStoreDir;
-using internal::SyncPath;
 
 namespace {
 
@@ -168,8 +167,16 @@ fs::path FolderName(const fs::path& dir) {
   return p;
 }
 
+// Without a working folder to resolve against (it was removed), `dir` as
+// given: std::filesystem would throw.
+fs::path Absolute(const fs::path& dir) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(dir, ec);
+  return ec ? dir : absolute;
+}
+
 fs::path FolderPath(const std::string& dir) {
-  return FolderName(fs::absolute(dir));
+  return FolderName(Absolute(dir));
 }
 
 // True when `path` is `folder` or lies inside it, links resolved.
@@ -200,7 +207,7 @@ fs::path Partial(const fs::path& dir) {
 }
 
 fs::path ParentOf(const fs::path& dir) {
-  fs::path parent = fs::absolute(dir).parent_path();
+  fs::path parent = Absolute(dir).parent_path();
   return parent.empty() ? fs::path(".") : parent;
 }
 

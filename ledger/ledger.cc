@@ -32,8 +32,8 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/event_validation.h"
+#include "ledger/file_sync.h"
 #include "ledger/internal/event_summary.h"
-#include "ledger/internal/file_sync.h"
 #include "ledger/internal/folder_lock.h"
 #include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
@@ -1160,7 +1160,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
                      " anew: ", ec.message()));
   }
   // store.partial/ exists on disk before the key does (see above).
-  CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(dir));
+  CASELEDGER_RETURN_IF_ERROR(SyncPath(dir));
   CASELEDGER_ASSIGN_OR_RETURN(SigningKey key, SigningKey::Generate(origin));
   CASELEDGER_ASSIGN_OR_RETURN(std::string pem, key.PrivateKeyText());
   {
@@ -1186,13 +1186,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
     // The key's bytes reach the disk before its name does, and its name
     // before the store's: after a power loss the folder holds either no
     // store, which init replaces, or a store with its whole key.
-    CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(tmp));
+    CASELEDGER_RETURN_IF_ERROR(SyncPath(tmp));
     fs::rename(tmp, key_path, ec);
     if (ec) {
       return absl::PermissionDeniedError(
           absl::StrCat("cannot install ", key_path, ": ", ec.message()));
     }
-    CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(dir));
+    CASELEDGER_RETURN_IF_ERROR(SyncPath(dir));
   }
   {
     CASELEDGER_ASSIGN_OR_RETURN(
@@ -1212,7 +1212,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
         absl::StrCat("cannot rename ", unfinished.string(), " to ",
                      store_dir.string(), ": ", ec.message()));
   }
-  CASELEDGER_RETURN_IF_ERROR(internal::SyncPath(dir));
+  CASELEDGER_RETURN_IF_ERROR(SyncPath(dir));
   return Open(dir, options);
 }
 
@@ -1265,7 +1265,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                             .read_only = options.read_only,
                             .faults = options.faults});
   if (absl::IsNotFound(store.status()) &&
-      fs::exists(fs::path(dir) / kKeyFile)) {
+      fs::exists(fs::path(dir) / kKeyFile, ec)) {
     return absl::DataLossError(absl::StrCat(
         store.status().message(), ", though ", dir,
         " holds a signing key: the store's files were deleted; restore a "

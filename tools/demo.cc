@@ -93,7 +93,8 @@ int RunDemo(const Args& args, Io& io) {
   // The bundle and the key to check it with go beside the ledger: a bundle
   // inside its folder would be taken for one of its files.
   const std::string evidence = dir + "-evidence";
-  if (std::filesystem::exists(evidence)) {
+  std::error_code ec;
+  if (std::filesystem::exists(evidence, ec)) {
     return Fail(io, "demo",
                 absl::AlreadyExistsError(absl::StrCat(
                     evidence, " exists; remove it or give another --db")));
@@ -101,7 +102,7 @@ int RunDemo(const Args& args, Io& io) {
   auto ledger = Ledger::Create(dir, "caseledger.demo/ledger");
   if (!ledger.ok()) return Fail(io, "demo", ledger.status());
   io.out << "== created ledger caseledger.demo/ledger in "
-         << std::filesystem::absolute(dir).string() << "\n\n";
+         << std::filesystem::absolute(dir, ec).string() << "\n\n";
   std::error_code made;
   std::filesystem::create_directory(evidence, made);
   if (made) {

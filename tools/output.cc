@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "ledger/base64.h"
 #include "ledger/clock.h"
+#include "ledger/file_sync.h"
 #include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
@@ -423,6 +424,22 @@ bool OutputFile::Write(std::string_view bytes) {
   return write_error_ == 0;
 }
 
+namespace {
+// The rename is durable only once the folder holding PATH is synced; until
+// then a power loss can take the bundle's name away while its export stays
+// on record.
+absl::Status SyncFolderOf(const std::string& path) {
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  absl::Status synced = SyncPath(folder);
+  if (synced.ok()) return synced;
+  return absl::Status(
+      synced.code(),
+      absl::StrCat(synced.message(), "; the bundle is written as ", path,
+                   ", but a power loss now could still lose its name"));
+}
+}  // namespace
+
 absl::Status OutputFile::Commit() {
   if (write_error_ == 0 && ::fdatasync(fd_) != 0) write_error_ = errno;
   if (::close(fd_) != 0 && write_error_ == 0) write_error_ = errno;
@@ -435,13 +452,14 @@ absl::Status OutputFile::Commit() {
   if (::renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, path_.c_str(),
                   RENAME_NOREPLACE) != 0) {
     int error = errno;
-    // A file system without RENAME_NOREPLACE: the check above, then a rename
-    // that a file appearing in between would lose to.
+    // A file system without RENAME_NOREPLACE: PATH checked free, then a
+    // rename that a file appearing in between would lose to.
+    std::error_code ec;
     if (error == EINVAL &&
-        !std::filesystem::exists(std::filesystem::symlink_status(path_))) {
+        !std::filesystem::exists(std::filesystem::symlink_status(path_, ec))) {
       if (std::rename(partial_.c_str(), path_.c_str()) == 0) {
         done_ = true;
-        return absl::OkStatus();
+        return SyncFolderOf(path_);
       }
       error = errno;
     } else if (error == EINVAL) {
@@ -459,7 +477,7 @@ absl::Status OutputFile::Commit() {
                                             path_, ": ", std::strerror(error)));
   }
   done_ = true;
-  return absl::OkStatus();
+  return SyncFolderOf(path_);
 }
 
 }  // namespace caseledger::cli

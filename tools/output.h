@@ -174,11 +174,11 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(const Args& args, Io& io,
 // Where a bundle goes: a new file, written as PATH.partial beside it, opened
 // before the export (so that a bad --out fails before anything is
 // recorded) and renamed into place once complete and synced (so that no
-// reader sees half a bundle). Removed unless committed. Never overwrites:
-// PATH must not exist, PATH.partial is created anew and never followed as
-// a link, and the rename does not replace a PATH that appeared meanwhile.
-// A bundle written over a file (the ledger's own key, another bundle) would
-// be a loss no message can undo.
+// reader sees half a bundle), the rename then synced with its folder. Removed
+// unless committed. Never overwrites: PATH must not exist, PATH.partial is
+// created anew and never followed as a link, and the rename does not replace a
+// PATH that appeared meanwhile. A bundle written over a file (the ledger's own
+// key, another bundle) would be a loss no message can undo.
 class OutputFile {
  public:
   explicit OutputFile(std::string path);

@@ -743,7 +743,12 @@ absl::Status Store::Backup(const std::string& dir) {
   if (!s.ok()) return FromRocks(s, "starting a backup");
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // RocksDB wants an absolute path; the default flushes memtables first.
-  std::string absolute = std::filesystem::absolute(dir).string();
+  std::error_code ec;
+  const std::string absolute = std::filesystem::absolute(dir, ec).string();
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot back up to ", dir, ": ", ec.message()));
+  }
   return FromRocks(checkpoint->CreateCheckpoint(absolute),
                    absl::StrCat("backing up to ", dir));
 }

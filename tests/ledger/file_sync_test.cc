@@ -1,7 +1,7 @@
 // SyncPath is how init, backup and restore make a new file or a rename
 // durable; a path it cannot sync must be an error naming the path, never a
 // silent success.
-#include "ledger/internal/file_sync.h"
+#include "ledger/file_sync.h"
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/test_util.h"
 
-namespace caseledger::internal {
+namespace caseledger {
 namespace {
 
 namespace fs = std::filesystem;
@@ -32,4 +32,4 @@ TEST(FileSyncTest, AMissingPathIsAnErrorNamingIt) {
 }
 
 }  // namespace
-}  // namespace caseledger::internal
+}  // namespace caseledger

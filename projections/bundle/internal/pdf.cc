@@ -105,7 +105,8 @@ class Fonts {
  public:
   static absl::StatusOr<std::unique_ptr<Fonts>> Load(const std::string& dir) {
     for (const char* f : kRequiredFontFiles) {
-      if (!std::filesystem::exists(std::filesystem::path(dir) / f)) {
+      std::error_code ec;
+      if (!std::filesystem::exists(std::filesystem::path(dir) / f, ec)) {
         return absl::FailedPreconditionError(absl::StrCat(
             "the PDF report needs the DejaVu fonts (Debian package "
             "fonts-dejavu-core): ",
@@ -123,7 +124,8 @@ class Fonts {
     paths.insert(paths.end(), std::begin(kFallbackFontFiles),
                  std::end(kFallbackFontFiles));
     for (const std::string& path : paths) {
-      if (!std::filesystem::exists(path)) continue;
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) continue;
       if (!FcConfigAppFontAddFile(
               config, reinterpret_cast<const FcChar8*>(path.c_str()))) {
         FcConfigDestroy(config);

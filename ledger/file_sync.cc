@@ -1,4 +1,4 @@
-#include "ledger/internal/file_sync.h"
+#include "ledger/file_sync.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace caseledger::internal {
+namespace caseledger {
 
 absl::Status SyncPath(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -26,4 +26,4 @@ absl::Status SyncPath(const std::filesystem::path& path) {
   return absl::OkStatus();
 }
 
-}  // namespace caseledger::internal
+}  // namespace caseledger

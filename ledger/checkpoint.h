@@ -35,9 +35,8 @@ class SigningKey {
  public:
   // Makes a new random key.
   static absl::StatusOr<SigningKey> Generate(std::string name);
-  // Reads a key written by WritePrivateKeyFile. kInvalidArgument when the
-  // file is not such a key; kPermissionDenied-free: the mode is checked by
-  // the caller.
+  // Parses the PKCS#8 PEM text PrivateKeyText() writes. kInvalidArgument
+  // when it is not such a key. Reads no file, so checks no permissions.
   static absl::StatusOr<SigningKey> FromPrivateKeyText(std::string name,
                                                        std::string_view pem);
 
@@ -74,9 +73,10 @@ struct VerifierKey {
 absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
 
 // Signs any note body (text ending in a newline, no empty line) as a C2SP
-// signed note. Bodies of other statements than checkpoints must start with
-// a line no checkpoint origin could be (e.g. "caseledger-bundle/v1 ..."), so
-// one statement can never be taken for another.
+// signed note. The body of any other statement than a checkpoint must not
+// parse as a checkpoint body, so that one statement can never be taken for
+// another (a bundle manifest's second line, 64 hex digits, is no tree
+// size).
 absl::StatusOr<std::string> SignNote(std::string_view body,
                                      const SigningKey& key);
 // Verifies a signed note as VerifyCheckpoint does and returns its body.

@@ -18,7 +18,8 @@ class Clock {
   virtual absl::Time Now() = 0;
 };
 
-// The wall clock. The only place in the library that reads it.
+// The wall clock. The only reading of it that reaches the ledger's data;
+// the RocksDB info log (internal/info_log.h) stamps its own lines.
 Clock& SystemClock();
 
 // A clock that stands still until told to move; for tests and replays.

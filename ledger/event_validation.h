@@ -46,9 +46,8 @@ std::string UuidText(std::string_view sixteen_bytes, int version);
 // Clients that retry appends give each event its id before the first try.
 absl::StatusOr<std::string> NewEventId();
 
-// The request a payload is about ("" when none), and whether the payload is
-// request-scoped (must name a request already sent in its case). Refers to
-// `event`'s own field: valid while `event` is neither changed nor gone.
+// The request a payload is about ("" when none). Refers to `event`'s own
+// field: valid while `event` is neither changed nor gone.
 const std::string& RequestIdOf(const v1::Event& event);
 
 }  // namespace caseledger

@@ -2,11 +2,13 @@
 // on RocksDB. Guarantees and byte formats: ../../shared/spec/architecture.md,
 // docs/storage.md.
 //
-// Appends go through one sequencer thread. Every Append() call is validated
-// and sequenced in arrival order; the sequencer writes everything queued
-// since its last write as one RocksDB WriteBatch, synced once (group commit),
-// and only then acknowledges each caller. A call appends all of its events
-// or none.
+// Appends are sequenced by one thread at a time, in arrival order: the
+// sequencer thread, or an appender that finds the ledger idle and
+// sequences its own call (sparing a lone appender two thread hand-offs).
+// Events are validated in the caller's thread (and a second one for large
+// calls); the sequencing thread writes everything queued since its last
+// write as one RocksDB WriteBatch, synced once (group commit), and only
+// then acknowledges each caller. A call appends all of its events or none.
 //
 // Thread safety: a Ledger may be used from many threads at once.
 // One process may open a ledger for writing (RocksDB's lock enforces it);
@@ -180,7 +182,7 @@ class Ledger {
   // Counters since open, for tests and benchmarks: how well appends share
   // syncs.
   struct Stats {
-    uint64_t writes = 0;   // synced WriteBatches written by the sequencer
+    uint64_t writes = 0;   // WriteBatches written (synced unless sync=false)
     uint64_t appends = 0;  // Append calls acknowledged
     uint64_t events = 0;   // events written (duplicates excluded)
   };

@@ -1,4 +1,5 @@
-// SHA-256 through OpenSSL, and the hex and base64 spellings the formats use.
+// SHA-256 through OpenSSL, and the hex spelling the formats use (base64 is
+// ledger/base64.h).
 #ifndef CASELEDGER_LEDGER_SHA256_H_
 #define CASELEDGER_LEDGER_SHA256_H_
 

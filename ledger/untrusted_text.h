@@ -48,7 +48,7 @@ bool IsInvisible(int32_t r);
 
 // Whether code point `r` shows as nothing: Unicode's default-ignorable code
 // points (the invisible characters above, the zero-width joiners, the
-// Arabic letter mark, variation selectors, tags, fillers, ...) and the
+// variation selectors, tags, fillers, ...) and the
 // braille blank. Wider than IsInvisible, for text that must show every
 // character it holds (identifiers), not text that is only displayed.
 bool ShowsAsNothing(int32_t r);

@@ -15,8 +15,10 @@
 // one inherits the basis of another address of the same party on file, and
 // without one it does not go on file (there is no consent to carry);
 // representative_withdrawn takes every REPRESENTATIVE address off.
-// Addresses compare case-insensitively (ASCII), after trimming and taking the
-// part between '<' and '>' when present.
+// Addresses compare as NormalizeAddress() makes them
+// (internal/email_address.h): trimmed, the part between '<' and '>' when
+// present, letters lower-cased and composed, a Unicode domain in its
+// Punycode form.
 //
 // Thread safety: plain values; the functions are pure and thread-safe.
 #ifndef CASELEDGER_PROJECTIONS_CASE_STATE_H_

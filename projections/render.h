@@ -84,7 +84,9 @@ std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
                                        const Evaluation& evaluation,
                                        const DeadlinePolicy& policy);
 
-// One line per entry: "#<position> v<version> <occurred_at> <sentence>".
+// One line per entry: "#<position> v<version> <occurred_at> <actor>:
+// <sentence>", then " (recorded <day>, <N> days later)" for an event recorded
+// more than internal::kLateRecording after it occurred (docs/cli.md).
 std::vector<std::string> TimelineLines(const CaseModel& model,
                                        const Evaluation& evaluation,
                                        const DeadlinePolicy& policy);

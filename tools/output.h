@@ -138,11 +138,13 @@ struct ReadFlags {
 absl::StatusOr<ReadFlags> ParseReadFlags(const Args& args);
 // The error of `read --case C` that finds no event from the first version.
 absl::Status NoSuchCase(const std::string& case_id);
-// A projection's document as printed: JSON as it is (its strings escape
-// control characters already), text with the control and bidirectional
-// characters of free text (a note, a reason) escaped (ForTerminal), so that
-// what an applicant or officer wrote cannot show a verdict or an id as
-// another on the reader's terminal (found by an audit).
+// A projection's document as printed: text with the control and
+// bidirectional characters of free text (a note, a reason) escaped
+// (ForTerminal), so that what an applicant or officer wrote cannot show a
+// verdict or an id as another on the reader's terminal (found by an audit);
+// JSON as it is, for programs: its strings escape C0 controls only, and
+// carry DEL, C1 and bidirectional controls as the characters themselves,
+// byte for byte what a bundle holds (docs/cli.md).
 std::string ShownAs(std::string_view document,
                     projections::OutputFormat format);
 // The flags every projection verb takes.

@@ -315,7 +315,9 @@ struct Ledger::Impl {
   std::vector<internal::Outcome<absl::StatusOr<std::string>>*>
       checkpoint_waiters ABSL_GUARDED_BY(mu);
 
-  // The last signed checkpoint (sequencer thread only after open).
+  // The last signed checkpoint. After open, written only by the sequencer
+  // thread while it holds `sequencing`; read by it, or by an appender
+  // holding `sequencing` (CheckpointDue).
   uint64_t checkpoint_size = 0;
   merkle::Hash checkpoint_root{};
   bool has_checkpoint = false;
@@ -342,7 +344,7 @@ struct Ledger::Impl {
   // entries than it signs, or another tree (internal/kept_checkpoint.h).
   absl::Status CheckKeptCheckpoint(const std::optional<std::string>& kept);
   // The size of the checkpoint in the kept file, and when it was written.
-  // Sequencer thread only after open, as the last signed checkpoint.
+  // Sequencer thread only after open.
   uint64_t kept_size = 0;
   absl::Time kept_at = absl::InfinitePast();
   // Writes the last signed checkpoint to the kept file if the file is

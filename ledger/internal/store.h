@@ -1,6 +1,8 @@
 // The one wrapper around RocksDB: column families, batches, reads, and the
-// conversion of RocksDB statuses to absl::Status. No other file includes
-// RocksDB headers. Layout and key encodings: docs/storage.md.
+// conversion of RocksDB statuses to absl::Status. The ledger's other code
+// reaches RocksDB only through it; info_log.* and fault_injection.cc also
+// include RocksDB headers, to implement its Logger and FileSystem
+// interfaces. Layout and key encodings: docs/storage.md.
 //
 // Thread safety: Store is thread-safe (as rocksdb::DB is); a Batch is not.
 #ifndef CASELEDGER_LEDGER_INTERNAL_STORE_H_
@@ -167,8 +169,8 @@ class Store {
   // copied). Needs the writer: a read-only store cannot do it.
   absl::Status Backup(const std::string& dir);
   // Reads every block of every table file and checks its checksum, the
-  // families that Ledger::Verify's walk does not read (messages,
-  // projections) included. kDataLoss naming the file on a mismatch.
+  // family that Ledger::Verify's walk does not read (projections)
+  // included. kDataLoss naming the file on a mismatch.
   absl::Status VerifyChecksums() const;
 
  private:

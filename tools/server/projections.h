@@ -13,8 +13,9 @@
 
 namespace caseledger::server {
 
-// Deadlines are judged at `clock`'s now unless the request gives as_of or
-// known_at. `clock` is not owned.
+// Deadlines are judged at Evaluation::JudgedAt(), with `clock`'s now as the
+// current time (so a known_at in the future is judged now). `clock` is not
+// owned.
 std::unique_ptr<ProjectionRenderer> NewProjectionRenderer(Clock* clock);
 
 }  // namespace caseledger::server

@@ -7,9 +7,10 @@
 // the ledger's absl::Status to the same gRPC code. Reads of case data and
 // exports are written to the access log before any data is sent.
 //
-// Streams read the store in pages of `page_size` events and write them with
-// gRPC's flow control, so a slow reader holds at most one page in memory and
-// never delays appends.
+// Streams read the store in pages (PageLength: a few events first, then as
+// many as fit 4 MiB, at most `page_size`) and write them with gRPC's flow
+// control, so a slow reader holds at most one page in memory and never
+// delays appends.
 //
 // Thread safety: gRPC calls the handlers from many threads at once.
 #ifndef CASELEDGER_TOOLS_SERVER_SERVICE_H_

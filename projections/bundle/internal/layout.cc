@@ -245,11 +245,12 @@ absl::StatusOr<Manifest> ParseManifest(std::string_view json) {
                                 "\", not \"", kFormatName, "\""));
   }
   CASELEDGER_ASSIGN_OR_RETURN(uint64_t version, o.U64("format_version"));
-  if (version != 1) {
+  if (version != kBundleFormatVersion) {
     return Invalid(absl::StrCat("manifest.json: format_version ", version,
-                                " is not supported (this verifier reads 1)"));
+                                " is not supported (this verifier reads ",
+                                kBundleFormatVersion, ")"));
   }
-  m.format_version = 1;
+  m.format_version = kBundleFormatVersion;
   CASELEDGER_ASSIGN_OR_RETURN(m.case_id, o.String("case_id"));
   CASELEDGER_ASSIGN_OR_RETURN(std::string purpose, o.String("purpose"));
   if (!v1::BundlePurpose::Value_Parse(purpose, &m.purpose) ||

@@ -41,16 +41,16 @@ bool IsLayoutControl(int32_t r);
 
 // Whether code point `r` shows as nothing and carries no meaning text needs:
 // soft hyphen, zero-width space, the direction marks (the Arabic letter mark
-// too), word joiner and the
-// invisible operators, byte order mark. Not the zero-width (non-)joiners,
-// which Indic and Persian text and emoji sequences need.
+// too), word joiner and the invisible operators, byte order mark. Not the
+// zero-width (non-)joiners, which Indic and Persian text and emoji sequences
+// need.
 bool IsInvisible(int32_t r);
 
 // Whether code point `r` shows as nothing: Unicode's default-ignorable code
 // points (the invisible characters above, the zero-width joiners, the
-// variation selectors, tags, fillers, ...) and the
-// braille blank. Wider than IsInvisible, for text that must show every
-// character it holds (identifiers), not text that is only displayed.
+// variation selectors, tags, fillers, ...) and the braille blank. Wider than
+// IsInvisible, for text that must show every character it holds
+// (identifiers), not text that is only displayed.
 bool ShowsAsNothing(int32_t r);
 
 // Whether code point `r` is a space other than U+0020 (no-break, en, em,

@@ -1744,14 +1744,17 @@ absl::Status Ledger::ForEachEntry(
 absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadAll(
     uint64_t from_position, uint64_t limit) const {
   std::vector<RecordedEvent> out;
+  // Our own stop, told apart from a kCancelled the scan itself might give.
+  bool enough = false;
   absl::Status s = ForEach(from_position, [&](const RecordedEvent& e) {
     if (limit != 0 && out.size() >= limit) {
-      return absl::CancelledError();  // enough: stop the scan
+      enough = true;
+      return absl::CancelledError();
     }
     out.push_back(e);
     return absl::OkStatus();
   });
-  if (!s.ok() && !absl::IsCancelled(s)) return s;
+  if (!s.ok() && !enough) return s;
   return out;
 }
 

@@ -95,16 +95,21 @@ absl::StatusOr<uint64_t> DeadlineIndex::CatchUp(Ledger& ledger,
     if (progress) progress(position, target);
     return absl::OkStatus();
   };
+  // Our own stop at `target`, told apart from a kCancelled of the walk.
+  bool reached = false;
   absl::Status s = ledger.ForEachOf(
       kPayloadsWithDeadlines, applied + 1, [&](const RecordedEvent& e) {
-        if (e.position > target) return absl::CancelledError();  // since
+        if (e.position > target) {  // appended since
+          reached = true;
+          return absl::CancelledError();
+        }
         for (std::string& key : KeysOf(e)) {
           changes.emplace_back(std::move(key), std::string());
         }
         if (e.position - written >= kEventsPerWrite) return write(e.position);
         return absl::OkStatus();
       });
-  if (!s.ok() && !absl::IsCancelled(s)) return s;
+  if (!s.ok() && !reached) return s;
   if (written != target) CASELEDGER_RETURN_IF_ERROR(write(target));
   return target - applied;
 }
@@ -122,9 +127,13 @@ absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
                               ledger.ProjectionPosition(kName));
   CASELEDGER_RETURN_IF_ERROR(PositionWithin(verified.position, ledger.Size()));
   uint64_t reported = 0;
+  bool reached = false;  // our own stop, as in CatchUp
   absl::Status s =
       ledger.ForEachOf(kPayloadsWithDeadlines, 1, [&](const RecordedEvent& e) {
-        if (e.position > verified.position) return absl::CancelledError();
+        if (e.position > verified.position) {
+          reached = true;
+          return absl::CancelledError();
+        }
         for (const std::string& key : KeysOf(e)) {
           CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> stored,
                                       ledger.ReadProjection(kName, key));
@@ -146,7 +155,7 @@ absl::StatusOr<DeadlineIndex::Verified> DeadlineIndex::Verify(
         }
         return absl::OkStatus();
       });
-  if (!s.ok() && !absl::IsCancelled(s)) return s;
+  if (!s.ok() && !reached) return s;
   if (progress) progress(verified.position, verified.position);
   return verified;
 }

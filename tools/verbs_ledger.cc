@@ -161,15 +161,17 @@ int Read(const Args& args, Io& io) {
     return kExitOk;
   }
   uint64_t printed = 0;
+  bool enough = false;  // our own stop, not a kCancelled of the scan
   absl::Status s = (*ledger)->ForEach(read->from, [&](const RecordedEvent& e) {
     if (read->limit != 0 && printed >= read->limit) {
+      enough = true;
       return absl::CancelledError();
     }
     print(e);
     ++printed;
     return absl::OkStatus();
   });
-  if (!s.ok() && !absl::IsCancelled(s)) return Fail(io, "read", s);
+  if (!s.ok() && !enough) return Fail(io, "read", s);
   return kExitOk;
 }
 

@@ -10,6 +10,9 @@
 
 namespace caseledger::projections {
 
+namespace {
+
+// Folds a case from the ledger; kNotFound when it has no events.
 absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
                                    const std::string& case_id) {
   CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
@@ -19,8 +22,6 @@ absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
   }
   return FoldCase(events);
 }
-
-namespace {
 
 // The case, if it was open at the evaluation point (CheckOpenAt).
 absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,

@@ -25,10 +25,6 @@ struct Query {
   OutputFormat format = OutputFormat::kText;
 };
 
-// Folds a case from the ledger; kNotFound when it has no events.
-absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
-                                   const std::string& case_id);
-
 // `state --case C`.
 absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
                                         const std::string& case_id,

@@ -41,6 +41,21 @@ std::string ExportedLine(const v1::BundleSummary& summary,
                       summary.audit_position(), "\n");
 }
 
+namespace {
+// `text` as a whole number written in digits alone (no sign, no spaces);
+// nullopt otherwise, or past 2^64 - 1.
+std::optional<uint64_t> WholeNumber(std::string_view text) {
+  // Digits only: SimpleAtoi alone would also take a sign and spaces.
+  uint64_t v;
+  if (text.empty() ||
+      text.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &v)) {
+    return std::nullopt;
+  }
+  return v;
+}
+}  // namespace
+
 absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                                    std::optional<uint64_t> fallback) {
   if (!args.Has(flag)) {
@@ -61,17 +76,6 @@ absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                : "is not a whole number"));
   }
   return *v;
-}
-
-std::optional<uint64_t> WholeNumber(std::string_view text) {
-  // Digits only: SimpleAtoi alone would also take a sign and spaces.
-  uint64_t v;
-  if (text.empty() ||
-      text.find_first_not_of("0123456789") != std::string_view::npos ||
-      !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &v)) {
-    return std::nullopt;
-  }
-  return v;
 }
 
 absl::Status CheckProveFlags(const Args& args) {
@@ -228,6 +232,8 @@ absl::Status NoSuchCase(const std::string& case_id) {
   return absl::NotFoundError(absl::StrCat("no case ", case_id));
 }
 
+namespace {
+// The file --policy names, read into `text` and parsed; errors name the flag.
 absl::StatusOr<projections::DeadlinePolicy> PolicyFlag(const Args& args, Io& io,
                                                        std::string* text) {
   CASELEDGER_ASSIGN_OR_RETURN(*text, ReadFlagFile(args, "policy", io));
@@ -238,6 +244,7 @@ absl::StatusOr<projections::DeadlinePolicy> PolicyFlag(const Args& args, Io& io,
   }
   return policy;
 }
+}  // namespace
 
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io) {
   QueryFlags flags;

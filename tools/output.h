@@ -36,10 +36,6 @@ std::string ExportedLine(const v1::BundleSummary& summary,
 absl::StatusOr<uint64_t> CountFlag(const Args& args, const std::string& flag,
                                    std::optional<uint64_t> fallback);
 
-// `text` as a whole number written in digits alone (no sign, no spaces);
-// nullopt otherwise, or past 2^64 - 1.
-std::optional<uint64_t> WholeNumber(std::string_view text);
-
 // prove's flags other than the numbers: exactly one of --position and
 // --from-size, and --format json if any (a proof is data for programs,
 // printed as JSON only).
@@ -157,9 +153,6 @@ struct QueryFlags {
   projections::DeadlinePolicy policy = projections::DefaultPolicy();
 };
 absl::StatusOr<QueryFlags> ParseQueryFlags(const Args& args, Io& io);
-// The file --policy names, read into `text` and parsed; errors name the flag.
-absl::StatusOr<projections::DeadlinePolicy> PolicyFlag(const Args& args, Io& io,
-                                                       std::string* text);
 // The `--status S` of `deadlines`, if given.
 absl::StatusOr<std::optional<projections::DeadlineState>> DeadlineStatusFlag(
     const Args& args);

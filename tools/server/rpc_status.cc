@@ -10,6 +10,12 @@
 
 namespace caseledger::server {
 
+namespace {
+// gRPC's message when no server thread was free to take a call, which it
+// refuses before any handler runs.
+constexpr char kThreadsExhausted[] = "Server Threadpool Exhausted";
+}  // namespace
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   v1::ErrorDetails details;

@@ -14,9 +14,6 @@
 
 namespace caseledger::server {
 
-// gRPC's message when no server thread was free to take a call, which it
-// refuses before any handler runs.
-inline constexpr char kThreadsExhausted[] = "Server Threadpool Exhausted";
 // How FromGrpcStatus's message for that refusal begins.
 inline constexpr char kServerBusy[] =
     "the server is busy: every one of its threads is at work";

@@ -1129,13 +1129,23 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
         "origin and key name), nor control, bidirectional or invisible "
         "characters"));
   }
-  fs::create_directories(dir, ec);
+  const bool made = !fs::exists(dir, ec) && fs::create_directories(dir, ec);
   if (ec) {
     const std::string what =
         absl::StrCat("cannot create ", dir, ": ", ec.message());
     // A file on the way ("afile/ledger") is the caller's to mend too.
     return ec == std::errc::not_a_directory ? absl::InvalidArgumentError(what)
                                             : absl::PermissionDeniedError(what);
+  }
+  // A folder made here is private, as restore makes one: it will hold the
+  // key and applicants' personal data. One that was there keeps the modes
+  // its owner chose (a group of investigators reading it, say).
+  if (made) {
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot make ", dir, " private: ", ec.message()));
+    }
   }
   // Another init (or restore) into the folder at the same moment would take
   // this one's store.partial and key for an unfinished init's and replace

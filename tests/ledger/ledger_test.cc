@@ -173,6 +173,24 @@ TEST(LedgerCreateTest, InitLeavesAFolderBeingFilledAlone) {
   ASSERT_OK(Ledger::Create(folder, "race.example/log"));
 }
 
+// The folder init makes will hold the key and applicants' personal data:
+// private, as restore makes one. A folder that was there keeps its modes.
+TEST(LedgerCreateTest, AFolderInitMakesIsPrivateOneGivenKeepsItsModes) {
+  namespace fs = std::filesystem;
+  testing::TempFolder dir;
+  ASSERT_OK(Ledger::Create(dir.Sub("made/l"), "private.example/log"));
+  EXPECT_EQ(fs::status(dir.Sub("made/l")).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  fs::create_directory(dir.Sub("given"));
+  fs::permissions(dir.Sub("given"), fs::perms::owner_all |
+                                        fs::perms::group_read |
+                                        fs::perms::group_exec);
+  ASSERT_OK(Ledger::Create(dir.Sub("given"), "private.example/log"));
+  EXPECT_EQ(
+      fs::status(dir.Sub("given")).permissions() & fs::perms::all,
+      fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+}
+
 TEST_F(LedgerTest, PositionsAndCaseVersionsAreDense) {
   ASSERT_OK(Append(OpenedCase("A")));
   ASSERT_OK(Append(OpenedCase("B")));

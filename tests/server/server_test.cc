@@ -1241,6 +1241,9 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
           ->ReadAll(1, 0, [](const RecordedEvent&) { return absl::OkStatus(); })
           .code(),
       absl::StatusCode::kPermissionDenied);
+  // Refused appends are recorded too: they are nowhere in the ledger.
+  EXPECT_EQ(reader->Append({CaseOpened("NOT-MINE")}).status().code(),
+            absl::StatusCode::kPermissionDenied);
   v1::ExportBundleRequest request;
   request.set_case_id("LOGGED");
   auto exporter = Client(tokens_.exporter);
@@ -1251,7 +1254,7 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   std::ifstream in(AccessLogPath());
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 4u);
+  ASSERT_EQ(lines.size(), 5u);
   EXPECT_THAT(lines[0], HasSubstr(R"("who": "reader", "role": "reader")"));
   EXPECT_THAT(lines[0], HasSubstr(R"("rpc": "ReadCase")"));
   EXPECT_THAT(lines[0], HasSubstr("case_id=LOGGED"));
@@ -1259,15 +1262,18 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   EXPECT_THAT(lines[0], HasSubstr(R"("peer": "ipv4:127.0.0.1:)"));
   EXPECT_THAT(lines[1], HasSubstr(R"("who": "appender")"));
   EXPECT_THAT(lines[1], HasSubstr(R"("outcome": "PERMISSION_DENIED")"));
-  EXPECT_THAT(lines[2], HasSubstr(R"("rpc": "ExportBundle")"));
-  EXPECT_THAT(lines[2], HasSubstr(R"("outcome": "granted")"));
-  // The end of a stream is recorded with its outcome.
+  EXPECT_THAT(lines[2], HasSubstr(R"("who": "reader")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("rpc": "Append")"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("outcome": "PERMISSION_DENIED")"));
   EXPECT_THAT(lines[3], HasSubstr(R"("rpc": "ExportBundle")"));
-  EXPECT_THAT(lines[3], HasSubstr(R"("outcome": "OK")"));
-  EXPECT_THAT(lines[3], HasSubstr(R"("events": 1,)"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("outcome": "granted")"));
+  // The end of a stream is recorded with its outcome.
+  EXPECT_THAT(lines[4], HasSubstr(R"("rpc": "ExportBundle")"));
+  EXPECT_THAT(lines[4], HasSubstr(R"("outcome": "OK")"));
+  EXPECT_THAT(lines[4], HasSubstr(R"("events": 1,)"));
   ASSERT_OK_AND_ASSIGN(uint64_t records,
                        server::VerifyAccessLog(AccessLogPath()));
-  EXPECT_EQ(records, 4u);
+  EXPECT_EQ(records, 5u);
 
   // Reopening continues the chain.
   access_log_.reset();
@@ -1275,7 +1281,7 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
       access_log_, server::AccessLog::Open(AccessLogPath(), &SystemClock()));
   ASSERT_OK(
       access_log_->Record({"x", "reader", "p", "ReadAll", "", "granted", 0}));
-  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath()).value_or(0), 5u);
+  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath()).value_or(0), 6u);
 
   // Editing a record breaks the chain at the next one.
   std::string text;

@@ -1,6 +1,6 @@
 // The access log: an append-only, hash-chained record of who read which case
 // data and who exported what, through the server (docs/service.md, "Access
-// log"). Denied reads, exports and backups are recorded too.
+// log"). Every refused call is recorded too, whatever its RPC.
 //
 // Format: JSON Lines, one object per record:
 //   {"seq": N, "time": RFC 3339 UTC, "who": token name, "role": role,

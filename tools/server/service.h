@@ -170,9 +170,9 @@ class LedgerService final : public v1::Ledger::Service {
     Principal principal;
     std::string peer;
   };
-  // Authenticates the call and checks `permission`. Denials of reads,
-  // exports and backups are recorded in the access log, and so is every
-  // granted one (with `what`), before any data is sent or copied.
+  // Authenticates the call and checks `permission`. Every denial is
+  // recorded in the access log, and so is every granted read, export and
+  // backup (with `what`), before any data is sent or copied.
   absl::StatusOr<Caller> Authorize(grpc::ServerContext* context,
                                    Permission permission, std::string_view rpc,
                                    const std::string& what);

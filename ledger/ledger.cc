@@ -39,6 +39,7 @@
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger {
@@ -73,7 +74,6 @@ using internal::CasePrefix;
 using internal::DecodeU64;
 using internal::EncodeU64;
 using internal::Family;
-using internal::FromProto;
 using internal::IdRecord;
 using internal::kEventIdsAsGiven;
 using internal::kEventIdsInLowerCase;
@@ -94,9 +94,14 @@ using internal::PendingAppend;
 using internal::PreparedEvent;
 using internal::RequestKey;
 using internal::Store;
-using internal::ToProto;
 
 namespace {
+// recorded_at as the ledger stamps it: to the microsecond. Its bytes are
+// hashed into the entry and can never change.
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return ToTimestamp(absl::FromUnixMicros(absl::ToUnixMicros(t)));
+}
+
 absl::Status RandomBytes(uint8_t* out, size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     return absl::InternalError("the system random generator failed");
@@ -445,7 +450,7 @@ absl::Status Ledger::Impl::ParseStored(v1::LedgerEntry& entry,
   }
   out.position = entry.position();
   out.case_version = entry.case_version();
-  out.recorded_at = FromProto(entry.recorded_at());
+  out.recorded_at = FromTimestamp(entry.recorded_at());
   if (!out.event.ParseFromString(out.event_bytes)) {
     return absl::DataLossError(absl::StrCat(
         "stored event at position ", entry.position(), " does not parse"));
@@ -526,7 +531,7 @@ absl::Status Ledger::Impl::Load() {
           absl::StrCat("the last entry (position ", n, ") is unreadable"));
     }
     size = n;
-    last_recorded = FromProto(entry.recorded_at());
+    last_recorded = FromTimestamp(entry.recorded_at());
   }
   if (!options.read_only) {
     CASELEDGER_ASSIGN_OR_RETURN(frontier,
@@ -901,7 +906,7 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
         auto original = sent_at(c, send.resend_of(), i);
         if (!original.ok()) return original.status();
         if (original->has_value() &&
-            FromProto(**original) > FromProto(e.event->occurred_at())) {
+            FromTimestamp(**original) > FromTimestamp(e.event->occurred_at())) {
           using google::protobuf::util::TimeUtil;
           return absl::InvalidArgumentError(absl::StrCat(
               "document_request_sent.resend_of: request ",

@@ -16,6 +16,7 @@
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/siphash.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 
 namespace caseledger {
 
@@ -28,7 +29,6 @@ using internal::Batch;
 using internal::DecodeU64;
 using internal::EncodeU64;
 using internal::Family;
-using internal::FromProto;
 using internal::kSaltSize;
 
 namespace {
@@ -668,7 +668,7 @@ absl::StatusOr<LogWalk> WalkLog(
         EventType(event->payload) != entry.event_type()) {
       return Tampered(p, "the event's case or type differs from its entry");
     }
-    absl::Time recorded = FromProto(entry.recorded_at());
+    absl::Time recorded = FromTimestamp(entry.recorded_at());
     if (recorded < last_recorded) {
       return Tampered(p, "recorded_at decreases");
     }

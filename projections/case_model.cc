@@ -3,12 +3,9 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/timestamp.h"
 
 namespace caseledger::projections {
-
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 bool OccurredBefore(const CaseEvent& a, const CaseEvent& b) {
   return std::tie(a.occurred_at, a.case_version) <
@@ -35,7 +32,7 @@ absl::Status CaseModel::Apply(const RecordedEvent& event) {
   CaseEvent e;
   e.position = event.position;
   e.case_version = event.case_version;
-  e.occurred_at = ToTime(event.event.occurred_at());
+  e.occurred_at = FromTimestamp(event.event.occurred_at());
   e.recorded_at = event.recorded_at;
   e.event = event.event;
   if (events_.empty()) case_id_ = case_id;

@@ -67,9 +67,6 @@ class CaseModel {
 // for CaseModel::Apply, naming the position.
 absl::StatusOr<CaseModel> FoldCase(absl::Span<const RecordedEvent> events);
 
-// Converts a protobuf Timestamp to absl::Time.
-absl::Time ToTime(const google::protobuf::Timestamp& ts);
-
 }  // namespace caseledger::projections
 
 #endif  // CASELEDGER_PROJECTIONS_CASE_MODEL_H_

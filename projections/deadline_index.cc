@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 #include "projections/case_model.h"
 #include "projections/evaluation.h"
 
@@ -66,12 +67,12 @@ std::vector<std::string> DeadlineIndex::KeysOf(const RecordedEvent& e) {
   const v1::Event& event = e.event;
   if (event.has_document_request_sent() &&
       event.document_request_sent().has_deadline()) {
-    return {Key(ToTime(event.document_request_sent().deadline()),
+    return {Key(FromTimestamp(event.document_request_sent().deadline()),
                 event.case_id(), event.document_request_sent().request_id())};
   }
   if (event.has_deadline_extended() &&
       event.deadline_extended().has_new_deadline()) {
-    return {Key(ToTime(event.deadline_extended().new_deadline()),
+    return {Key(FromTimestamp(event.deadline_extended().new_deadline()),
                 event.case_id(), event.deadline_extended().request_id())};
   }
   return {};

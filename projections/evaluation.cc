@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "ledger/rfc3339.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
 #include "projections/internal/strings.h"
@@ -26,7 +27,7 @@ bool Evaluation::Includes(absl::Time occurred_at,
 }
 
 bool Evaluation::Includes(const RecordedEvent& event) const {
-  return Includes(ToTime(event.event.occurred_at()), event.recorded_at);
+  return Includes(FromTimestamp(event.event.occurred_at()), event.recorded_at);
 }
 
 absl::Status CheckOpenAt(const Evaluation& evaluation, std::string_view case_id,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "ledger/timestamp.h"
 #include "projections/internal/analysis.h"
 #include "projections/internal/rules.h"
 
@@ -458,11 +459,11 @@ class RuleEvaluator {
       } else {
         Add(f.Build(
             FindingStatus::kPass,
-            absl::StrCat(r->id, " (", Ref(r->sent), ") records its recipient (",
-                         absl::StrJoin(r->request().to(), ", "),
-                         "), send time (", FormatUtc(r->sent->occurred_at),
-                         ") and deadline (",
-                         FormatUtc(ToTime(r->request().deadline())), ").")));
+            absl::StrCat(
+                r->id, " (", Ref(r->sent), ") records its recipient (",
+                absl::StrJoin(r->request().to(), ", "), "), send time (",
+                FormatUtc(r->sent->occurred_at), ") and deadline (",
+                FormatUtc(FromTimestamp(r->request().deadline())), ").")));
       }
     }
   }
@@ -531,8 +532,9 @@ class RuleEvaluator {
       // An extension counts only when it moved the deadline: one to an
       // earlier date shortens nothing (findings.md), and was said and cited
       // as "after extension" though the original deadline stood.
-      const bool extended = !r->request().has_deadline() ||
-                            *r->deadline != ToTime(r->request().deadline());
+      const bool extended =
+          !r->request().has_deadline() ||
+          *r->deadline != FromTimestamp(r->request().deadline());
       FindingBuilder f(Rule::kDeadlineReasonable, r->id);
       f.Cite(r->sent);
       if (extended) f.Cite(r->extensions);

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/internal/analysis.h"
 #include "projections/internal/json.h"
@@ -103,9 +104,9 @@ std::string DescribeRequest(const v1::Event& e, int minimum_days) {
     absl::StrAppend(&s, ", copy to ", absl::StrJoin(p.cc(), ", "));
   }
   if (p.has_deadline()) {
-    const absl::Time deadline = ToTime(p.deadline());
+    const absl::Time deadline = FromTimestamp(p.deadline());
     const int64_t days =
-        internal::CalendarDays(ToTime(e.occurred_at()), deadline);
+        internal::CalendarDays(FromTimestamp(e.occurred_at()), deadline);
     absl::StrAppend(&s, ", deadline ", FormatUtc(deadline), " (", days,
                     " days");
     if (days < minimum_days) {
@@ -249,7 +250,8 @@ std::string Sentence(const v1::Event& e, int minimum_days,
       return absl::StrCat(
           "Extension of ", p.request_id(), " requested",
           p.has_requested_deadline()
-              ? absl::StrCat(" to ", FormatUtc(ToTime(p.requested_deadline())))
+              ? absl::StrCat(" to ",
+                             FormatUtc(FromTimestamp(p.requested_deadline())))
               : "",
           Colon(p.reason()));
     }
@@ -260,10 +262,10 @@ std::string Sentence(const v1::Event& e, int minimum_days,
       // as if the deadline moved (found by an audit).
       const bool earlier = p.has_new_deadline() &&
                            deadline_in_force.has_value() &&
-                           ToTime(p.new_deadline()) < *deadline_in_force;
+                           FromTimestamp(p.new_deadline()) < *deadline_in_force;
       return absl::StrCat(
           "Deadline of ", p.request_id(), " extended to ",
-          p.has_new_deadline() ? FormatUtc(ToTime(p.new_deadline()))
+          p.has_new_deadline() ? FormatUtc(FromTimestamp(p.new_deadline()))
                                : "an unrecorded date",
           earlier
               ? absl::StrCat(" (earlier than the deadline in force, ",

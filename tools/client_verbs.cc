@@ -194,9 +194,9 @@ absl::StatusOr<v1::ProjectionRequest> ProjectionQuery(const Args& args,
   request.set_format(flags->json ? v1::ProjectionRequest::JSON
                                  : v1::ProjectionRequest::TEXT);
   if (flags->as_of)
-    *request.mutable_as_of() = server::ToTimestamp(*flags->as_of);
+    *request.mutable_as_of() = ToTimestamp(*flags->as_of);
   if (flags->known_at) {
-    *request.mutable_known_at() = server::ToTimestamp(*flags->known_at);
+    *request.mutable_known_at() = ToTimestamp(*flags->known_at);
   }
   if (flags->policy_json) request.set_policy_json(*flags->policy_json);
   return request;
@@ -262,9 +262,9 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
   }
   request.set_policy_json(policy_text);
   if (parsed->as_of)
-    *request.mutable_as_of() = server::ToTimestamp(*parsed->as_of);
+    *request.mutable_as_of() = ToTimestamp(*parsed->as_of);
   if (parsed->known_at) {
-    *request.mutable_known_at() = server::ToTimestamp(*parsed->known_at);
+    *request.mutable_known_at() = ToTimestamp(*parsed->known_at);
   }
   request.set_include_after_decision(parsed->include_after_decision);
 

@@ -18,6 +18,7 @@
 #include "ledger/clock.h"
 #include "ledger/file_sync.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
 #include "projections/deadline_index.h"
@@ -314,7 +315,7 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
 }
 
 void EventsDatedAhead::Appended(uint64_t line, const v1::Event& event) {
-  const absl::Time occurred = projections::ToTime(event.occurred_at());
+  const absl::Time occurred = FromTimestamp(event.occurred_at());
   const absl::Time appended_by = SystemClock().Now();
   if (occurred <= appended_by || ++ahead_ > kNamed) return;
   io_.err << "caseledger " << verb_ << ": warning: line " << line

@@ -157,23 +157,6 @@ inline void AppendSerialized(const google::protobuf::MessageLite& m,
   m.SerializeWithCachedSizes(&coded);
 }
 
-inline google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000, rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rest * 1000));
-  return ts;
-}
-
-inline absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 // What the ledger knows of an event id: where it is and what it holds.
 struct IdRecord {
   uint64_t position = 0;

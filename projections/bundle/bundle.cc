@@ -12,6 +12,7 @@
 #include "ledger/proof_json.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/bundle/internal/document.h"
 #include "projections/bundle/internal/layout.h"
@@ -282,7 +283,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   for (const RecordedEvent& e : events) {
     if (!e.event.has_case_opened()) continue;
     CASELEDGER_RETURN_IF_ERROR(projections::CheckOpenAt(
-        evaluation, request.case_id, projections::ToTime(e.event.occurred_at()),
+        evaluation, request.case_id, FromTimestamp(e.event.occurred_at()),
         e.recorded_at));
   }
 

@@ -14,6 +14,7 @@
 #include "ledger/merkle.h"
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/internal/report.h"
@@ -382,8 +383,7 @@ class Verifier {
       RecordedEvent e;
       e.position = p;
       e.case_version = entry.case_version();
-      e.recorded_at = absl::FromUnixSeconds(entry.recorded_at().seconds()) +
-                      absl::Nanoseconds(entry.recorded_at().nanos());
+      e.recorded_at = FromTimestamp(entry.recorded_at());
       e.entry_bytes = std::string(*entry_bytes);
       e.salt = std::string(event_file->substr(0, internal::kSaltBytes));
       e.event_bytes = std::string(event_file->substr(internal::kSaltBytes));

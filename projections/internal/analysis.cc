@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/algorithm/container.h"
+#include "ledger/timestamp.h"
 
 namespace caseledger::projections::internal {
 
@@ -336,12 +337,13 @@ std::optional<absl::Time> Analysis::DeadlineBefore(
   std::optional<absl::Time> deadline;
   if (extended_by != nullptr) *extended_by = nullptr;
   if (r.sent == nullptr) return deadline;
-  if (r.request().has_deadline()) deadline = ToTime(r.request().deadline());
+  if (r.request().has_deadline())
+    deadline = FromTimestamp(r.request().deadline());
   for (const CaseEvent* e : r.extensions) {
     if (!IsBefore(e, at)) break;
     if (e->event.deadline_extended().has_new_deadline()) {
       const absl::Time extended =
-          ToTime(e->event.deadline_extended().new_deadline());
+          FromTimestamp(e->event.deadline_extended().new_deadline());
       if (!deadline.has_value() || extended > *deadline) {
         deadline = extended;
         if (extended_by != nullptr) *extended_by = e;

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
+#include "ledger/timestamp.h"
 #include "projections/case_model.h"
 #include "projections/case_state.h"
 #include "projections/deadlines.h"
@@ -418,7 +419,7 @@ inline std::vector<RecordedEvent> LoadExample(std::string_view name) {
     EXPECT_TRUE(status.ok()) << path << ": " << status.ToString();
     r.position = events.size() + 1;
     r.case_version = events.size() + 1;
-    r.recorded_at = ToTime(r.event.occurred_at()) + absl::Minutes(1);
+    r.recorded_at = FromTimestamp(r.event.occurred_at()) + absl::Minutes(1);
     events.push_back(std::move(r));
   }
   return events;

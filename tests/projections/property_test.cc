@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/timestamp.h"
 #include "projections/case_state.h"
 #include "projections/deadlines.h"
 #include "projections/findings.h"
@@ -300,7 +301,7 @@ class HistoryGenerator {
 absl::Time LastOccurred(const std::vector<RecordedEvent>& events) {
   absl::Time t = absl::InfinitePast();
   for (const RecordedEvent& e : events) {
-    t = std::max(t, ToTime(e.event.occurred_at()));
+    t = std::max(t, FromTimestamp(e.event.occurred_at()));
   }
   return t;
 }
@@ -354,10 +355,10 @@ TEST(FoldPropertyTest, AsOfEqualsTheFoldOfWhatHadOccurred) {
     ASSERT_OK_AND_ASSIGN(const CaseModel full, FoldCase(events));
     const RecordedEvent& pivot = events[std::uniform_int_distribution<size_t>(
         0, events.size() - 1)(rng)];
-    const absl::Time t = ToTime(pivot.event.occurred_at());
+    const absl::Time t = FromTimestamp(pivot.event.occurred_at());
     std::vector<RecordedEvent> occurred;
     for (const RecordedEvent& e : events) {
-      if (ToTime(e.event.occurred_at()) <= t) occurred.push_back(e);
+      if (FromTimestamp(e.event.occurred_at()) <= t) occurred.push_back(e);
     }
     ASSERT_OK_AND_ASSIGN(const CaseModel prefix, FoldCase(occurred));
     Evaluation as_of;

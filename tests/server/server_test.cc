@@ -35,6 +35,7 @@
 #include "ledger/event_validation.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
+#include "ledger/timestamp.h"
 #include "projections/bundle/verify.h"
 #include "projections/queries.h"
 #include "tests/server/server_fixture.h"
@@ -618,7 +619,7 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   v1::ProjectionRequest request;
   request.set_case_id(case_id);
   request.set_format(v1::ProjectionRequest::JSON);
-  *request.mutable_as_of() = server::ToTimestamp(query.evaluation.as_of);
+  *request.mutable_as_of() = ToTimestamp(query.evaluation.as_of);
 
   ASSERT_OK_AND_ASSIGN(std::string state,
                        projections::StateOutput(*ledger_, case_id, query));
@@ -1306,9 +1307,9 @@ TEST_F(ServerTest, AccessLogNamesTheViewOfTheCaseThatWasDisclosed) {
   v1::ProjectionRequest view;
   view.set_case_id("VIEWED");
   *view.mutable_as_of() =
-      server::ToTimestamp(absl::FromUnixSeconds(1343779200));  // 2012-08-01
+      ToTimestamp(absl::FromUnixSeconds(1343779200));  // 2012-08-01
   *view.mutable_known_at() =
-      server::ToTimestamp(absl::FromUnixSeconds(1893456000));  // 2030-01-01
+      ToTimestamp(absl::FromUnixSeconds(1893456000));  // 2030-01-01
   view.set_policy_json(policy);
   auto reader = Client(tokens_.reader);
   ASSERT_OK(reader->Project(client::LedgerClient::View::kState, view).status());

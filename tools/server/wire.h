@@ -11,6 +11,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "ledger/ledger.h"
 #include "ledger/recorded_event.h"
+#include "ledger/timestamp.h"
 #include "projections/bundle/bundle.h"
 
 namespace caseledger::server {
@@ -31,9 +32,6 @@ v1::BackupResponse ToWire(const Ledger::BackupInfo& info,
 absl::StatusOr<Ledger::BackupInfo> FromWire(const v1::BackupResponse& backup);
 
 v1::BundleSummary ToWire(const bundle::ExportResult& exported);
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
 
 }  // namespace caseledger::server
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
+#include "ledger/timestamp.h"
 #include "projections/bundle/internal/chart.h"
 #include "projections/bundle/internal/message_headers.h"
 #include "projections/render.h"
@@ -257,8 +258,7 @@ std::vector<std::pair<std::string, std::string>> FreeText(const v1::Event& e) {
       add("From", p.from_mailbox());
       add("Subject", p.subject());
       add("Message-ID", p.message_id());
-      if (p.has_deadline())
-        add("Deadline", When(projections::ToTime(p.deadline())));
+      if (p.has_deadline()) add("Deadline", When(FromTimestamp(p.deadline())));
       add("Documents asked for", absl::StrJoin(p.items(), "; "));
       break;
     }

@@ -1886,7 +1886,7 @@ absl::Status Ledger::DropProjection(std::string_view name) {
   return impl_->store->Write(batch, impl_->options.sync);
 }
 
-absl::StatusOr<std::string> Ledger::PutBlob(std::string_view bytes) {
+absl::StatusOr<std::string> Ledger::StoreMessage(std::string_view bytes) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError("the ledger is open read-only");
   }
@@ -1907,7 +1907,7 @@ absl::StatusOr<std::string> Ledger::PutBlob(std::string_view bytes) {
   }
   Sha256Digest digest = Sha256(bytes);
   std::string hex = ToHex(digest);
-  CASELEDGER_ASSIGN_OR_RETURN(bool present, HasBlob(hex));
+  CASELEDGER_ASSIGN_OR_RETURN(bool present, HasMessage(hex));
   if (present) return hex;
   Batch batch(*impl_->store);
   batch.Put(Family::kBlobs, DigestBytes(digest), bytes);
@@ -1915,7 +1915,8 @@ absl::StatusOr<std::string> Ledger::PutBlob(std::string_view bytes) {
   return hex;
 }
 
-absl::StatusOr<std::string> Ledger::GetBlob(std::string_view sha256_hex) const {
+absl::StatusOr<std::string> Ledger::ReadMessage(
+    std::string_view sha256_hex) const {
   CASELEDGER_ASSIGN_OR_RETURN(Sha256Digest digest,
                               DigestFromHex(sha256_hex, "sha256"));
   CASELEDGER_ASSIGN_OR_RETURN(
@@ -1932,7 +1933,7 @@ absl::StatusOr<std::string> Ledger::GetBlob(std::string_view sha256_hex) const {
   return *std::move(value);
 }
 
-absl::StatusOr<bool> Ledger::HasBlob(std::string_view sha256_hex) const {
+absl::StatusOr<bool> Ledger::HasMessage(std::string_view sha256_hex) const {
   CASELEDGER_ASSIGN_OR_RETURN(Sha256Digest digest,
                               DigestFromHex(sha256_hex, "sha256"));
   CASELEDGER_ASSIGN_OR_RETURN(

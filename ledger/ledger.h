@@ -307,7 +307,7 @@ class Ledger {
     // log file of the store.
     uint64_t kept_signed_size = 0;
     uint64_t nodes = 0;
-    uint64_t messages = 0;  // stored messages (PutBlob), each rehashed
+    uint64_t messages = 0;  // stored messages (StoreMessage), each rehashed
     // False when no key was at hand to check checkpoint signatures with (a
     // reader whose signing-key.pem is missing or damaged, and no verifier
     // key given): their roots were checked, their signatures were not.
@@ -383,10 +383,10 @@ class Ledger {
 
   // Stores a message or notice; returns its SHA-256 in lowercase hex.
   // Storing the same bytes twice is harmless.
-  absl::StatusOr<std::string> PutBlob(std::string_view bytes);
+  absl::StatusOr<std::string> StoreMessage(std::string_view bytes);
   // The stored bytes with that SHA-256; kNotFound when absent.
-  absl::StatusOr<std::string> GetBlob(std::string_view sha256_hex) const;
-  absl::StatusOr<bool> HasBlob(std::string_view sha256_hex) const;
+  absl::StatusOr<std::string> ReadMessage(std::string_view sha256_hex) const;
+  absl::StatusOr<bool> HasMessage(std::string_view sha256_hex) const;
 
  private:
   struct Impl;

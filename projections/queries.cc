@@ -137,9 +137,10 @@ absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
                               LoadOpenCase(ledger, case_id, query.evaluation));
   // Each message is read and rehashed, so that one altered under its name
   // counts as not preserved, and the finding says it was altered.
-  Findings findings = FindingsFor(
-      model, query.evaluation, query.policy,
-      [&](std::string_view sha256) { return ledger.GetBlob(sha256).status(); });
+  Findings findings = FindingsFor(model, query.evaluation, query.policy,
+                                  [&](std::string_view sha256) {
+                                    return ledger.ReadMessage(sha256).status();
+                                  });
   return FindingsResult{query.format == OutputFormat::kJson
                             ? RenderFindingsJson(findings)
                             : Text(query, RenderFindingsText(findings)),

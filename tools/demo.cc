@@ -112,10 +112,10 @@ int RunDemo(const Args& args, Io& io) {
   }
 
   io.out << "== caseledger attach: storing the sent messages and the bounce\n";
-  struct Blob {
+  struct Message {
     std::string placeholder, label, bytes;
   };
-  std::vector<Blob> blobs = {
+  std::vector<Message> messages = {
       {"{SHA_DOC1}", "request DOC-1 as sent",
        RequestMessage("DOC-1", "Tue, 01 Mar 2011 14:02:00 +0000",
                       "15 April 2011")},
@@ -125,8 +125,8 @@ int RunDemo(const Args& args, Io& io) {
                       "16 April 2011")},
   };
   std::vector<std::pair<std::string, std::string>> digests;
-  for (const Blob& b : blobs) {
-    auto hex = (*ledger)->PutBlob(b.bytes);
+  for (const Message& b : messages) {
+    auto hex = (*ledger)->StoreMessage(b.bytes);
     if (!hex.ok()) return Fail(io, "demo", hex.status());
     io.out << *hex << "  " << b.label << "\n";
     digests.emplace_back(b.placeholder, *hex);

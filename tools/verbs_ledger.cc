@@ -41,7 +41,7 @@ int Attach(const Args& args, Io& io) {
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "attach", ledger.status());
   return AttachFiles(args, io, [&](std::string_view bytes) {
-    return (*ledger)->PutBlob(bytes);
+    return (*ledger)->StoreMessage(bytes);
   });
 }
 

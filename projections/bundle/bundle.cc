@@ -301,9 +301,9 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
         merkle::InclusionProofJson(e.position - 1, size, proof);
     for (const std::string& sha : internal::MessageReferences(e.event)) {
       if (messages.count(sha)) continue;
-      CASELEDGER_ASSIGN_OR_RETURN(bool stored, ledger.HasBlob(sha));
+      CASELEDGER_ASSIGN_OR_RETURN(bool stored, ledger.HasMessage(sha));
       if (!stored) continue;
-      CASELEDGER_ASSIGN_OR_RETURN(std::string blob, ledger.GetBlob(sha));
+      CASELEDGER_ASSIGN_OR_RETURN(std::string blob, ledger.ReadMessage(sha));
       if (ToHex(Sha256(blob)) != sha) {
         return absl::DataLossError(
             absl::StrCat("stored message ", sha, " does not hash to its name"));

@@ -68,7 +68,7 @@ class BundleFixture : public ::testing::Test {
     for (const char* eml :
          {"bounce-handled-DOC-1.eml", "bounce-handled-DOC-2.eml",
           "transfer-then-refusal-DOC-1.eml"}) {
-      ASSERT_OK(ledger_->PutBlob(testing::FileContents(Example(eml))));
+      ASSERT_OK(ledger_->StoreMessage(testing::FileContents(Example(eml))));
     }
     AppendJsonLines(testing::FileContents(Example("bounce-handled.jsonl")));
     AppendJsonLines(

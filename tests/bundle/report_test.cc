@@ -88,7 +88,7 @@ class ReportTest : public BundleFixture {
   // appended.
   std::string ReportOfRequestWith(const std::string& message,
                                   const std::string& fields = "") {
-    absl::StatusOr<std::string> sha = ledger_->PutBlob(message);
+    absl::StatusOr<std::string> sha = ledger_->StoreMessage(message);
     EXPECT_OK(sha);
     return InvestigationReportAfter(
         "2011-02-03T10:00:00Z",
@@ -257,7 +257,7 @@ TEST_F(ReportTest, AMessageNotInUtf8SaysHowItIsShown) {
       "From: helene.cote@mail.example\r\n\r\nOctet \xFE seul.\r\n";
   std::string lines;
   for (const std::string* m : {&latin1, &unknown}) {
-    ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->PutBlob(*m));
+    ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->StoreMessage(*m));
     lines += FrenchCaseEvent(
         "2011-03-10T09:00:00Z",
         absl::StrCat(R"("applicant_email_received": {"from_address": )"

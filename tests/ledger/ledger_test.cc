@@ -1458,15 +1458,15 @@ TEST_F(LedgerTest, ProjectionStateAndPositionAreWrittenTogether) {
   EXPECT_EQ(at, 2u);
 }
 
-TEST_F(LedgerTest, BlobsAreStoredByTheirSha256) {
+TEST_F(LedgerTest, MessagesAreStoredByTheirSha256) {
   std::string message = "From: a@b.example\r\n\r\nhello\r\n";
-  ASSERT_OK_AND_ASSIGN(std::string hex, ledger_->PutBlob(message));
+  ASSERT_OK_AND_ASSIGN(std::string hex, ledger_->StoreMessage(message));
   EXPECT_EQ(hex, ToHex(Sha256(message)));
-  ASSERT_OK_AND_ASSIGN(std::string back, ledger_->GetBlob(hex));
+  ASSERT_OK_AND_ASSIGN(std::string back, ledger_->ReadMessage(hex));
   EXPECT_EQ(back, message);
-  EXPECT_EQ(ledger_->GetBlob(ToHex(Sha256("other"))).status().code(),
+  EXPECT_EQ(ledger_->ReadMessage(ToHex(Sha256("other"))).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(ledger_->GetBlob("zz").status().code(),
+  EXPECT_EQ(ledger_->ReadMessage("zz").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

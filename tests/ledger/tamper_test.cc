@@ -787,7 +787,7 @@ std::string StoreMessage(const std::string& dir, const std::string& bytes) {
   auto ledger = Ledger::Open(dir);
   EXPECT_OK(ledger);
   if (!ledger.ok()) return "";
-  auto sha = (*ledger)->PutBlob(bytes);
+  auto sha = (*ledger)->StoreMessage(bytes);
   EXPECT_OK(sha);
   return sha.value_or("");
 }

@@ -70,7 +70,7 @@ class BackupTest : public ::testing::Test {
 
 TEST_F(BackupTest, RestoredLedgerVerifiesAndHasTheCheckpointRootOfTheBackup) {
   Fill(5);
-  ASSERT_OK(ledger_->PutBlob(kMessage));
+  ASSERT_OK(ledger_->StoreMessage(kMessage));
   ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
   EXPECT_EQ(backup.origin, "backup.example/log");
   EXPECT_EQ(backup.tree_size, 20u);
@@ -91,7 +91,7 @@ TEST_F(BackupTest, RestoredLedgerVerifiesAndHasTheCheckpointRootOfTheBackup) {
   EXPECT_EQ(note, live_note);  // the very same signed bytes
   EXPECT_EQ(RootOf(note), live_root);
   ASSERT_OK_AND_ASSIGN(std::string message,
-                       ledger->GetBlob(ToHex(Sha256(kMessage))));
+                       ledger->ReadMessage(ToHex(Sha256(kMessage))));
   EXPECT_EQ(message, kMessage);
   ASSERT_OK_AND_ASSIGN(auto key, ledger->VerifierKeyText());
   ASSERT_OK_AND_ASSIGN(auto live_key, ledger_->VerifierKeyText());

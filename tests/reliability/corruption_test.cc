@@ -78,7 +78,7 @@ class CorruptionTest : public ::testing::Test {
               CaseEvents(absl::StrCat("CASE-", c), batch * 5, 5)));
         }
       }
-      ASSERT_OK_AND_ASSIGN(blob_, (*ledger)->PutBlob(kBlob));
+      ASSERT_OK_AND_ASSIGN(blob_, (*ledger)->StoreMessage(kBlob));
       ASSERT_OK_AND_ASSIGN(auto all, (*ledger)->ReadAll(1, 0));
       for (const RecordedEvent& e : all) {
         reference_.push_back(
@@ -156,7 +156,7 @@ class CorruptionTest : public ::testing::Test {
                 absl::StrCat("position ", i + 1, " differs")};
       }
     }
-    auto blob = (*ledger)->GetBlob(blob_);
+    auto blob = (*ledger)->ReadMessage(blob_);
     if (!blob.ok()) return {Outcome::kReportedByRead, blob.status(), ""};
     if (*blob != kBlob) {
       return {Outcome::kServedBadData, absl::OkStatus(), "the message differs"};

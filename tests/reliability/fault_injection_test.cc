@@ -184,15 +184,15 @@ TEST_F(FaultInjectionTest, FailedCheckpointSyncRefusesLaterAppends) {
   ExpectVerifies();
 }
 
-TEST_F(FaultInjectionTest, FailedBlobWriteIsReportedAndNothingIsStored) {
+TEST_F(FaultInjectionTest, FailedMessageWriteIsReportedAndNothingIsStored) {
   Fail(Op::kWrite, Error::kNoSpace, Files::kWal);
-  auto hex = ledger_->PutBlob("From: a@b.example\r\n\r\nbody\r\n");
+  auto hex = ledger_->StoreMessage("From: a@b.example\r\n\r\nbody\r\n");
   ASSERT_FALSE(hex.ok());
   EXPECT_EQ(hex.status().code(), absl::StatusCode::kResourceExhausted);
   faults_->Clear();
   Reopen();
   auto has =
-      ledger_->HasBlob(ToHex(Sha256("From: a@b.example\r\n\r\nbody\r\n")));
+      ledger_->HasMessage(ToHex(Sha256("From: a@b.example\r\n\r\nbody\r\n")));
   ASSERT_OK(has);
   EXPECT_FALSE(*has);
 }

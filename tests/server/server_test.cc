@@ -286,7 +286,7 @@ TEST_F(ServerTest, AttachMessageStoresTheBytesUnderTheirSha256) {
   while (message.size() < (3u << 20)) absl::StrAppend(&message, message.size());
   ASSERT_OK_AND_ASSIGN(std::string sha256, appender->AttachMessage(message));
   EXPECT_EQ(sha256, ToHex(Sha256(message)));
-  ASSERT_OK_AND_ASSIGN(std::string stored, ledger_->GetBlob(sha256));
+  ASSERT_OK_AND_ASSIGN(std::string stored, ledger_->ReadMessage(sha256));
   EXPECT_EQ(stored, message);
   // Again: the same digest, nothing new.
   ASSERT_OK_AND_ASSIGN(std::string again, appender->AttachMessage(message));
@@ -304,7 +304,7 @@ TEST_F(ServerTest, AttachMessageRefusesAMessageOverItsLimitAndStoresNothing) {
   absl::Status s = Client(tokens_.appender)->AttachMessage(message).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("caseledger attach --db"));
-  EXPECT_EQ(ledger_->GetBlob(ToHex(Sha256(message))).status().code(),
+  EXPECT_EQ(ledger_->ReadMessage(ToHex(Sha256(message))).status().code(),
             absl::StatusCode::kNotFound);
 }
 

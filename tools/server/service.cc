@@ -274,7 +274,7 @@ grpc::Status LedgerService::AttachMessage(
   if (message.empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("the message is empty"));
   }
-  auto sha256 = options_.ledger->PutBlob(message);
+  auto sha256 = options_.ledger->StoreMessage(message);
   if (!sha256.ok()) return ToGrpcStatus(sha256.status());
   response->set_sha256(*sha256);
   response->set_bytes(message.size());

@@ -96,7 +96,7 @@ class ServerFixture : public ::testing::Test {
     options.service.clock = &SystemClock();
     options.service.projections = projections_.get();
     options.service.bundles = bundles_.get();
-    options.service.page_size = page_size_;
+    options.service.most_events_per_page = most_events_per_page_;
     auto server = server::Server::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -126,7 +126,7 @@ class ServerFixture : public ::testing::Test {
 
   // Set before SetUp() (in a derived constructor) to change them.
   uint64_t checkpoint_every_ = 1000;
-  uint64_t page_size_ = 256;
+  uint64_t most_events_per_page_ = 256;
   bool start_server_ = true;
   // Storage faults under the ledger (tests only); none when null.
   std::shared_ptr<internal::FaultInjection> faults_;

@@ -430,7 +430,8 @@ Subscription Follow(client::LedgerClient& c, uint64_t from,
 class SubscribeTest : public testing::ServerFixture {
  protected:
   SubscribeTest() {
-    page_size_ = 16;  // many pages, so catch-up crosses page boundaries
+    most_events_per_page_ =
+        16;  // many pages, so catch-up crosses page boundaries
     checkpoint_every_ = 100;
   }
 };

@@ -296,7 +296,7 @@ grpc::Status LedgerService::ReadCase(
                            ? std::numeric_limits<uint64_t>::max()
                            : request->limit();
   uint64_t sent = 0;
-  PageLength length(options_.page_size);
+  PageLength length(options_.most_events_per_page);
   while (remaining > 0 && !context->IsCancelled()) {
     uint64_t n = std::min(remaining, length.Next());
     auto page = options_.ledger->ReadCase(request->case_id(), next, n);
@@ -333,7 +333,7 @@ grpc::Status LedgerService::ReadAll(
       request->limit() - 1 < end - next) {
     last = next + request->limit() - 1;
   }
-  PageLength length(options_.page_size);
+  PageLength length(options_.most_events_per_page);
   while (next <= last && !context->IsCancelled()) {
     uint64_t n = std::min(last - next + 1, length.Next());
     auto page = options_.ledger->ReadAll(next, n);
@@ -375,7 +375,7 @@ grpc::Status LedgerService::Subscribe(
     bool caught_up = false;
     uint64_t checkpoint_sent = 0;
     uint64_t known_size = ledger.Size();
-    PageLength length(options_.page_size);
+    PageLength length(options_.most_events_per_page);
     while (true) {
       if (shutting_down_.load()) {
         return absl::UnavailableError("the server is shutting down");

@@ -8,8 +8,8 @@
 // exports are written to the access log before any data is sent.
 //
 // Streams read the store in pages (PageLength: a few events first, then as
-// many as fit 4 MiB, at most `page_size`) and write them with gRPC's flow
-// control, so a slow reader holds at most one page in memory and never
+// many as fit 4 MiB, at most `most_events_per_page`) and write them with gRPC's
+// flow control, so a slow reader holds at most one page in memory and never
 // delays appends.
 //
 // Thread safety: gRPC calls the handlers from many threads at once.
@@ -83,7 +83,7 @@ struct ServiceOptions {
   size_t max_attached_message_bytes = 64 << 20;
   // Most events read from the store at a time by streams; fewer when they
   // are large (PageLength). Default: 256.
-  uint64_t page_size = 256;
+  uint64_t most_events_per_page = 256;
   // How long an idle subscription waits for new events before it checks for
   // cancellation and shutdown again. Default: 200 ms.
   absl::Duration idle_check = absl::Milliseconds(200);

@@ -193,8 +193,7 @@ absl::StatusOr<v1::ProjectionRequest> ProjectionQuery(const Args& args,
   v1::ProjectionRequest request;
   request.set_format(flags->json ? v1::ProjectionRequest::JSON
                                  : v1::ProjectionRequest::TEXT);
-  if (flags->as_of)
-    *request.mutable_as_of() = ToTimestamp(*flags->as_of);
+  if (flags->as_of) *request.mutable_as_of() = ToTimestamp(*flags->as_of);
   if (flags->known_at) {
     *request.mutable_known_at() = ToTimestamp(*flags->known_at);
   }
@@ -261,8 +260,7 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
     request.set_since_checkpoint(*parsed->since_checkpoint);
   }
   request.set_policy_json(policy_text);
-  if (parsed->as_of)
-    *request.mutable_as_of() = ToTimestamp(*parsed->as_of);
+  if (parsed->as_of) *request.mutable_as_of() = ToTimestamp(*parsed->as_of);
   if (parsed->known_at) {
     *request.mutable_known_at() = ToTimestamp(*parsed->known_at);
   }

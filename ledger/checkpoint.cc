@@ -18,6 +18,7 @@
 #include "ledger/base64.h"
 #include "ledger/merkle.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger {
@@ -37,11 +38,6 @@ constexpr size_t kMaxNoteBytes = 1 << 20;
 constexpr size_t kMaxSignatures = 100;
 // A PKCS#8 Ed25519 key is about 120 bytes of PEM.
 constexpr size_t kMaxPemBytes = 64 << 10;
-
-// This Abseil is built with its own string_view type, distinct from std's.
-absl::string_view AbslView(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
 
 struct PkeyDeleter {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }

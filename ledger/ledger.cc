@@ -39,6 +39,7 @@
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 
@@ -340,7 +341,7 @@ absl::StatusOr<std::optional<IdRecord>> Ledger::Impl::StoredId(
   if (!value && ids_may_be_upper_case) {
     // Stored by an earlier build in the case it was given: found under the
     // same UUID in upper case, the spelling such clients use.
-    upper = absl::AsciiStrToUpper(absl::string_view(id.data(), id.size()));
+    upper = absl::AsciiStrToUpper(AbslView(id));
     if (upper != id) {
       key = upper;
       CASELEDGER_ASSIGN_OR_RETURN(value, store->Get(Family::kEventIds, key));

@@ -6,11 +6,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 #include "projections/findings.h"
 #include "projections/internal/analysis.h"
 #include "projections/internal/rules.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections {
 namespace {
@@ -61,7 +61,7 @@ absl::StatusOr<DeadlineState> ParseDeadlineState(std::string_view name,
     names.emplace_back(DeadlineStateName(s));
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(internal::Sv(field), ": \"", Printable(name),
+      absl::StrCat(AbslView(field), ": \"", Printable(name),
                    "\" is not one of ", absl::StrJoin(names, ", ")));
 }
 

@@ -5,10 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "ledger/rfc3339.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections {
 
@@ -63,12 +63,12 @@ absl::StatusOr<absl::Time> ParseEvaluationTime(std::string_view text,
   // An event cannot be dated outside the range, so a flag is not either.
   if (spelled && !IsWithinTimestampRange(t)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        internal::Sv(flag), ": \"", Printable(s),
+        AbslView(flag), ": \"", Printable(s),
         "\" is outside the times a timestamp holds: ", kTimestampRange));
   }
   if (spelled) return t;
   return absl::InvalidArgumentError(absl::StrCat(
-      internal::Sv(flag), ": \"", Printable(s),
+      AbslView(flag), ": \"", Printable(s),
       "\" is neither an RFC 3339 time with a zone nor a date YYYY-MM-DD "
       "(e.g. 2012-05-01T12:00:00Z, 2012-05-01T08:00:00-04:00 or 2012-05-01)"));
 }

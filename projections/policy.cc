@@ -4,8 +4,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/string_view.h"
 #include "projections/internal/json.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections {
 namespace {
@@ -18,11 +18,11 @@ absl::StatusOr<int> ParseDays(const JsonValue& v, std::string_view field) {
   int days = 0;
   if (v.kind != JsonValue::Kind::kNumber || !absl::SimpleAtoi(v.text, &days)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "policy: ", internal::Sv(field), " must be a whole number of days"));
+        "policy: ", AbslView(field), " must be a whole number of days"));
   }
   if (days < 0 || days > kMaxDays) {
     return absl::InvalidArgumentError(
-        absl::StrCat("policy: ", internal::Sv(field), " must be between 0 and ",
+        absl::StrCat("policy: ", AbslView(field), " must be between 0 and ",
                      kMaxDays, " days, not ", v.text));
   }
   return days;

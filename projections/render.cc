@@ -6,12 +6,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/internal/analysis.h"
 #include "projections/internal/json.h"
 #include "projections/internal/rules.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections {
 namespace {
@@ -22,7 +22,7 @@ using internal::JsonWriter;
 // spaces, so that no field, whatever a client put in it, can end a line of
 // the text outputs and forge the next one.
 std::string OneLine(std::string_view text) {
-  std::string out(absl::StripAsciiWhitespace(internal::Sv(text)));
+  std::string out(absl::StripAsciiWhitespace(AbslView(text)));
   for (char& c : out) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
@@ -578,10 +578,10 @@ std::string RenderStateText(const CaseState& state) {
   lines.Add("representative", std::move(representative));
   std::vector<std::string> open;
   for (const OpenRequest& r : state.open_requests) {
-    open.push_back(absl::StrCat(
-        r.request_id, " ", internal::Sv(DeadlineStateName(r.status)), ", sent ",
-        FormatUtc(r.sent_at), ", deadline ",
-        r.deadline.has_value() ? FormatUtc(*r.deadline) : "none"));
+    open.push_back(
+        absl::StrCat(r.request_id, " ", AbslView(DeadlineStateName(r.status)),
+                     ", sent ", FormatUtc(r.sent_at), ", deadline ",
+                     r.deadline.has_value() ? FormatUtc(*r.deadline) : "none"));
   }
   lines.Add("open requests", std::move(open));
   std::vector<std::string> transfers;

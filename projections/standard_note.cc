@@ -4,10 +4,10 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 #include "projections/findings.h"
 #include "projections/internal/latin_nfc.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections {
 

@@ -18,6 +18,7 @@
 #include "ledger/clock.h"
 #include "ledger/file_sync.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "projections/case_model.h"
@@ -50,7 +51,7 @@ std::optional<uint64_t> WholeNumber(std::string_view text) {
   uint64_t v;
   if (text.empty() ||
       text.find_first_not_of("0123456789") != std::string_view::npos ||
-      !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &v)) {
+      !absl::SimpleAtoi(AbslView(text), &v)) {
     return std::nullopt;
   }
   return v;

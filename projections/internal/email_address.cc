@@ -6,9 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 #include "projections/internal/latin_nfc.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections::internal {
 namespace {
@@ -89,7 +89,7 @@ std::optional<std::string> Punycode(std::string_view label) {
 }
 
 std::string NormalizeAddress(std::string_view address) {
-  absl::string_view s = absl::StripAsciiWhitespace(Sv(address));
+  absl::string_view s = absl::StripAsciiWhitespace(AbslView(address));
   const size_t open = s.rfind('<');
   if (open != absl::string_view::npos) {
     const size_t close = s.find('>', open);

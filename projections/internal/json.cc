@@ -5,8 +5,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
-#include "projections/internal/strings.h"
 
 namespace caseledger::projections::internal {
 
@@ -157,7 +157,7 @@ class Parser {
 
   absl::Status Error(std::string_view what) const {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at byte ", pos_, ": ", Sv(what)));
+        absl::StrCat("invalid JSON at byte ", pos_, ": ", AbslView(what)));
   }
 
   void SkipSpace() {

@@ -667,7 +667,7 @@ void Ledger::Impl::RunSequencer() {
       poisoned_now = !poisoned.ok();
     }
     if (!waiters.empty()) {
-      absl::StatusOr<std::string> note = Checkpoint(/*sync=*/true);
+      absl::StatusOr<std::string> note = SignAndStoreCheckpoint(/*sync=*/true);
       for (auto* w : waiters) w->Set(note);
       waiters.clear();
     } else if (!poisoned_now && (CheckpointDue(clock->Now()) ||
@@ -679,7 +679,7 @@ void Ledger::Impl::RunSequencer() {
       // While appends go on, it rides on the next one's sync rather than
       // pay a sync of its own (docs/performance.md).
       absl::Status signed_now =
-          Checkpoint(/*sync=*/stop || !options.sync).status();
+          SignAndStoreCheckpoint(/*sync=*/stop || !options.sync).status();
       // Signed and stored, it may still fail to be kept beside the store:
       // the kept checkpoint's problem, told below, not this one's.
       if (has_checkpoint && checkpoint_size == frontier.size()) {

@@ -71,7 +71,7 @@ bool Ledger::Impl::CheckpointDue(absl::Time now) const {
          now - checkpoint_time >= options.checkpoint_every;
 }
 
-absl::StatusOr<std::string> Ledger::Impl::Checkpoint(bool sync) {
+absl::StatusOr<std::string> Ledger::Impl::SignAndStoreCheckpoint(bool sync) {
   {
     absl::MutexLock lock(&mu);
     if (!poisoned.ok()) return poisoned;

@@ -308,7 +308,7 @@ struct Ledger::Impl {
 
   // Signs and stores a checkpoint of the current tree (sequencer thread).
   // Without `sync` the note is durable once the log is next synced.
-  absl::StatusOr<std::string> Checkpoint(bool sync);
+  absl::StatusOr<std::string> SignAndStoreCheckpoint(bool sync);
   // An automatic checkpoint was stored without a sync of its own: the next
   // synced append makes it durable (RocksDB syncs its log in order), or the
   // sequencer syncs the log once appends pause. Written by the thread that

@@ -372,7 +372,7 @@ absl::Status Ledger::CheckOutsideLedger(const std::string& path,
                    "; ", std::string(why)));
 }
 
-absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
+absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError(
         "a backup needs the ledger open for writing (a read-only open cannot "
@@ -432,7 +432,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& dir) {
   return info;
 }
 
-absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
+absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyBackup(
     const std::string& dir) {
   // Open's own word for a folder without a ledger suggests init, which is
   // no answer for a backup that is not where it was looked for.
@@ -455,7 +455,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
   }
   CASELEDGER_RETURN_IF_ERROR(ledger->Verify().status());
   CASELEDGER_RETURN_IF_ERROR(ledger->VerifyFiles());
-  BackupInfo info;
+  BackupSummary info;
   info.origin = ledger->origin();
   info.tree_size = ledger->Size();
   CASELEDGER_ASSIGN_OR_RETURN(info.root, ledger->RootAt(info.tree_size));
@@ -465,8 +465,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::VerifyBackup(
   return info;
 }
 
-absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
-                                                   const std::string& to) {
+absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
+                                                      const std::string& to) {
   const fs::path source(from), target = FolderPath(to);
   std::error_code ec;
   if (TakenByAnything(target) && !fs::is_directory(target, ec)) {
@@ -527,7 +527,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
     return absl::AlreadyExistsError(
         absl::StrCat(to, " is not empty; restore into a new folder"));
   }
-  CASELEDGER_ASSIGN_OR_RETURN(const BackupInfo backup, VerifyBackup(from));
+  CASELEDGER_ASSIGN_OR_RETURN(const BackupSummary backup, VerifyBackup(from));
   if (unfinished) CASELEDGER_RETURN_IF_ERROR(RemoveUnfinished(target));
   // A copy that cannot fit is refused before it starts, rather than failing
   // part way.
@@ -566,7 +566,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& from,
   }
   // A ledger now, kept whatever its check below says.
   std::move(unmake).Cancel();
-  CASELEDGER_ASSIGN_OR_RETURN(BackupInfo restored, VerifyBackup(to));
+  CASELEDGER_ASSIGN_OR_RETURN(BackupSummary restored, VerifyBackup(to));
   if (restored.tree_size != backup.tree_size || restored.root != backup.root) {
     return absl::DataLossError(absl::StrCat(
         "the restored ledger has ", restored.tree_size, " entries with root ",

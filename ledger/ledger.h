@@ -338,7 +338,7 @@ class Ledger {
   // ---- Backup and restore (docs/reliability.md) ----
 
   // What a backup holds.
-  struct BackupInfo {
+  struct BackupSummary {
     std::string origin;
     uint64_t tree_size = 0;        // entries
     merkle::Hash root{};           // the Merkle root of those entries
@@ -357,7 +357,7 @@ class Ledger {
   // one left by a run that died is started over (docs/reliability.md); a
   // `dir`.partial that holds anything else is kFailedPrecondition too, and
   // left as it is.
-  absl::StatusOr<BackupInfo> Backup(const std::string& dir);
+  absl::StatusOr<BackupSummary> Backup(const std::string& dir);
   // kInvalidArgument when `path` is the ledger folder `ledger_dir` or lies
   // inside it (links resolved), saying `why` it may not: by default that a
   // backup there is lost with the ledger.
@@ -367,7 +367,7 @@ class Ledger {
   // Checks a backup, or any ledger folder, without restoring it: opens it
   // read-only and runs Verify and VerifyFiles; requires the signing key.
   // kDataLoss on any damage.
-  static absl::StatusOr<BackupInfo> VerifyBackup(const std::string& dir);
+  static absl::StatusOr<BackupSummary> VerifyBackup(const std::string& dir);
   // Restores the backup in `from` into `to`, which must not exist or be
   // empty: verifies the backup, copies it, and verifies that the copy has
   // the backup's size and root. A new `to` is built as `to`.partial and
@@ -378,8 +378,8 @@ class Ledger {
   // kInvalidArgument when `to` lies inside `from`; kAlreadyExists when it is
   // a file or a link to nowhere. A new folder's failed copy is removed; one
   // left by a run that died is started over, as Backup's is.
-  static absl::StatusOr<BackupInfo> Restore(const std::string& from,
-                                            const std::string& to);
+  static absl::StatusOr<BackupSummary> Restore(const std::string& from,
+                                               const std::string& to);
 
   // Stores a message or notice; returns its SHA-256 in lowercase hex.
   // Storing the same bytes twice is harmless.

@@ -139,7 +139,7 @@ int AttachFiles(
         store);
 // "N entries of ORIGIN, root B64, last checkpoint at size K": what backup,
 // backup --verify and restore print of a backup.
-std::string DescribeBackup(const Ledger::BackupInfo& info);
+std::string DescribeBackup(const Ledger::BackupSummary& info);
 // Checks the stored deadline index against the log, progress on err. On
 // success sets `ok_line` to the line to print ("" when the index has applied
 // nothing) and returns kExitOk; otherwise prints a FAIL line (a missing

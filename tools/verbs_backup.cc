@@ -8,7 +8,7 @@
 
 namespace caseledger::cli {
 
-std::string DescribeBackup(const Ledger::BackupInfo& info) {
+std::string DescribeBackup(const Ledger::BackupSummary& info) {
   return absl::StrCat(Counted(info.tree_size, "entry", "entries"), " of ",
                       info.origin, ", root ",
                       Base64Encode(DigestBytes(info.root)),

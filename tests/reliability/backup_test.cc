@@ -71,7 +71,7 @@ class BackupTest : public ::testing::Test {
 TEST_F(BackupTest, RestoredLedgerVerifiesAndHasTheCheckpointRootOfTheBackup) {
   Fill(5);
   ASSERT_OK(ledger_->StoreMessage(kMessage));
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary backup, ledger_->Backup(Backup()));
   EXPECT_EQ(backup.origin, "backup.example/log");
   EXPECT_EQ(backup.tree_size, 20u);
   EXPECT_EQ(backup.checkpoint_size, 20u);
@@ -79,7 +79,7 @@ TEST_F(BackupTest, RestoredLedgerVerifiesAndHasTheCheckpointRootOfTheBackup) {
   EXPECT_EQ(backup.root, live_root);
   ASSERT_OK_AND_ASSIGN(std::string live_note, ledger_->CheckpointAt(20));
 
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo restored,
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary restored,
                        Ledger::Restore(Backup(), Restored()));
   EXPECT_EQ(restored.tree_size, 20u);
   EXPECT_EQ(restored.root, live_root);
@@ -226,10 +226,10 @@ TEST_F(BackupTest, RestoreIntoAnEmptyFolderWorks) {
 // through the link, which stays a link.
 TEST_F(BackupTest, RestoreThroughALinkToAnEmptyFolderWorks) {
   Fill(1);
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary backup, ledger_->Backup(Backup()));
   fs::create_directories(dir_.Sub("disk"));
   fs::create_directory_symlink(dir_.Sub("disk"), Restored());
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo restored,
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary restored,
                        Ledger::Restore(Backup(), Restored()));
   EXPECT_EQ(restored.root, backup.root);
   EXPECT_TRUE(fs::is_symlink(Restored()));
@@ -302,11 +302,11 @@ TEST_F(BackupTest, ACopyLeftByABackupThatDiedIsStartedOver) {
   ASSERT_OK(ledger_->Backup(dir_.Sub("earlier")));
   LeaveAPartialCopy(dir_.Sub("earlier"), Backup());
   ASSERT_OK(ledger_->Append(CaseEvents("LATER", 0, 4)));
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary backup, ledger_->Backup(Backup()));
   EXPECT_EQ(backup.tree_size, 12u);
   EXPECT_FALSE(fs::exists(Backup() + ".partial"));
   EXPECT_FALSE(fs::exists(Backup() + "/store.tmp"));
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo verified,
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary verified,
                        Ledger::VerifyBackup(Backup()));
   EXPECT_EQ(verified.root, backup.root);
 }
@@ -315,14 +315,14 @@ TEST_F(BackupTest, ACopyLeftByABackupThatDiedIsStartedOver) {
 // leaves part of the store in store.partial and the key beside it.
 TEST_F(BackupTest, ACopyLeftByARestoreThatDiedIsStartedOver) {
   Fill(2);
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo backup, ledger_->Backup(Backup()));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary backup, ledger_->Backup(Backup()));
   LeaveAPartialCopy(Backup(), Restored());
   fs::create_directories(Restored());
   fs::rename(Restored() + ".partial/store", Restored() + "/store.partial");
   fs::rename(Restored() + ".partial/signing-key.pem",
              Restored() + "/signing-key.pem");
   fs::remove_all(Restored() + ".partial");
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo restored,
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary restored,
                        Ledger::Restore(Backup(), Restored()));
   EXPECT_EQ(restored.tree_size, backup.tree_size);
   EXPECT_EQ(restored.root, backup.root);
@@ -386,7 +386,8 @@ TEST_F(BackupTest, AnInitBesideARestoreLeavesOneLedgerWithItsOwnKey) {
   // following after a delay that grows with the round.
   for (int round = 0; round < 12; ++round) {
     const std::string target = dir_.Sub(absl::StrCat("race-", round));
-    absl::StatusOr<Ledger::BackupInfo> restored = absl::UnknownError("not run");
+    absl::StatusOr<Ledger::BackupSummary> restored =
+        absl::UnknownError("not run");
     absl::StatusOr<std::unique_ptr<Ledger>> made =
         absl::UnknownError("not run");
     auto restore = [&] { restored = Ledger::Restore(Backup(), target); };

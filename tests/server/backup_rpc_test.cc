@@ -53,7 +53,8 @@ TEST_F(BackupRpcTest, WritesAVerifiedCopyWhileTheServerHoldsTheLedger) {
   EXPECT_EQ(backup.checkpoint_size(), 2u);
   ASSERT_OK_AND_ASSIGN(merkle::Hash root, ledger_->RootAt(2));
   EXPECT_EQ(backup.root(), DigestBytes(root));
-  ASSERT_OK_AND_ASSIGN(Ledger::BackupInfo verified, Ledger::VerifyBackup(path));
+  ASSERT_OK_AND_ASSIGN(Ledger::BackupSummary verified,
+                       Ledger::VerifyBackup(path));
   EXPECT_EQ(verified.tree_size, 2u);
   EXPECT_EQ(verified.root, root);
   // The server goes on: appends land in the ledger, not in the backup.

@@ -627,7 +627,7 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
     absl::Cleanup finished = [this] { backing_up_.store(false); };
     const std::string path =
         (std::filesystem::path(options_.backup_dir) / request->name()).string();
-    CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupInfo info,
+    CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupSummary info,
                                 options_.ledger->Backup(path));
     *response = ToWire(info, path);
     return absl::OkStatus();

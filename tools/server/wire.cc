@@ -68,7 +68,7 @@ absl::StatusOr<ExpectedVersion> FromWire(const v1::ExpectedVersion& expected) {
   }
 }
 
-v1::BackupResponse ToWire(const Ledger::BackupInfo& info,
+v1::BackupResponse ToWire(const Ledger::BackupSummary& info,
                           const std::string& path) {
   v1::BackupResponse out;
   out.set_path(path);
@@ -79,14 +79,15 @@ v1::BackupResponse ToWire(const Ledger::BackupInfo& info,
   return out;
 }
 
-absl::StatusOr<Ledger::BackupInfo> FromWire(const v1::BackupResponse& backup) {
+absl::StatusOr<Ledger::BackupSummary> FromWire(
+    const v1::BackupResponse& backup) {
   std::optional<merkle::Hash> root = DigestFromBytes(backup.root());
   if (!root) {
     return absl::InternalError(absl::StrCat("the server sent a root ",
                                             backup.root().size(),
                                             " bytes long, not 32"));
   }
-  Ledger::BackupInfo info;
+  Ledger::BackupSummary info;
   info.origin = backup.origin();
   info.tree_size = backup.tree_size();
   info.root = *root;

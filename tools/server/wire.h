@@ -27,9 +27,10 @@ absl::StatusOr<ExpectedVersion> FromWire(const v1::ExpectedVersion& expected);
 // A backup made at `path` on the server's machine, and back; FromWire
 // refuses a root that is not 32 bytes (kInternal: the server's answer is
 // broken).
-v1::BackupResponse ToWire(const Ledger::BackupInfo& info,
+v1::BackupResponse ToWire(const Ledger::BackupSummary& info,
                           const std::string& path);
-absl::StatusOr<Ledger::BackupInfo> FromWire(const v1::BackupResponse& backup);
+absl::StatusOr<Ledger::BackupSummary> FromWire(
+    const v1::BackupResponse& backup);
 
 v1::BundleSummary ToWire(const bundle::ExportResult& exported);
 

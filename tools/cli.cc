@@ -119,16 +119,21 @@ std::string DbDir(const Args& args) {
   return env != nullptr ? env : "";
 }
 
-namespace {
 absl::StatusOr<std::string> RequireDb(const Args& args) {
   std::string dir = DbDir(args);
   if (dir.empty()) {
     return absl::InvalidArgumentError(
-        "--db DIR is required (or set CASELEDGER_DB)");
+        args.Has("db") ? "--db: give the ledger folder (it is empty)"
+                       : "--db DIR is required (or set CASELEDGER_DB)");
+  }
+  // As for --db - (DashUsedAsMeant), which checks the flag alone.
+  if (dir == "-") {
+    return absl::InvalidArgumentError(
+        "CASELEDGER_DB: '-' would name a folder called '-', not standard "
+        "input or output; give the folder (./- if that is its name)");
   }
   return dir;
 }
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io) {
   auto dir = RequireDb(args);

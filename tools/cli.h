@@ -93,6 +93,8 @@ int Main(const std::vector<std::string>& argv, Io& io);
 
 // Helpers shared by verbs.
 std::string DbDir(const Args& args);  // --db, else $CASELEDGER_DB
+// DbDir, or kInvalidArgument when it is empty or '-'.
+absl::StatusOr<std::string> RequireDb(const Args& args);
 // For writing; says on err when the open upgrades an older storage format.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io);
 // Read-only, with `options` otherwise.

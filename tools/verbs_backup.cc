@@ -65,11 +65,11 @@ int Restore(const Args& args, Io& io) {
   if (!args.Has("from") || args.Get("from").empty()) {
     return UsageError(io, "restore", "--from DIR is required");
   }
-  std::string to = DbDir(args);
-  if (to.empty()) {
-    return UsageError(io, "restore",
-                      "--db DIR (the new ledger folder) is required");
+  absl::StatusOr<std::string> db = RequireDb(args);
+  if (!db.ok()) {
+    return UsageError(io, "restore", std::string(db.status().message()));
   }
+  const std::string& to = *db;
   auto info = Ledger::Restore(args.Get("from"), to);
   if (!info.ok()) return Fail(io, "restore", info.status());
   io.out << "restored " << DescribeBackup(*info) << " into " << to

@@ -22,15 +22,13 @@ const FlagSpec kFormatFlag{"format", "json|text",
                            "output format (default: text)"};
 
 int Init(const Args& args, Io& io) {
-  std::string dir = DbDir(args);
-  if (dir.empty()) {
-    return UsageError(io, "init",
-                      "--db DIR is required (or set CASELEDGER_DB)");
-  }
+  absl::StatusOr<std::string> dir = RequireDb(args);
+  if (!dir.ok())
+    return UsageError(io, "init", std::string(dir.status().message()));
   std::string name = args.Get("name", "caseledger.local/ledger");
-  auto ledger = Ledger::Create(dir, name);
+  auto ledger = Ledger::Create(*dir, name);
   if (!ledger.ok()) return Fail(io, "init", ledger.status());
-  io.out << "created ledger " << name << " in " << dir << "\n";
+  io.out << "created ledger " << name << " in " << *dir << "\n";
   return kExitOk;
 }
 

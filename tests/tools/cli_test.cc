@@ -1310,6 +1310,25 @@ TEST_F(CliTest, ACaseIsNotDescribedBeforeItWasOpened) {
   }
 }
 
+// '-' in CASELEDGER_DB made a folder named '-', as --db - did (found by an
+// outside reading); an empty --db was told it was missing.
+TEST_F(CliTest, NoLedgerFolderNamedDashFromTheEnvironment) {
+  ::setenv("CASELEDGER_DB", "-", 1);
+  CliRun dash = Cli("init");
+  CliRun restore = Cli("restore --from nowhere");
+  ::unsetenv("CASELEDGER_DB");
+  for (const CliRun& r : {dash, restore}) {
+    EXPECT_EQ(r.code, 2);
+    EXPECT_THAT(r.err, HasSubstr("CASELEDGER_DB: '-' would name a folder "
+                                 "called '-', not standard input or output"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("-")));
+  CliRun empty = Cli("init --db ''");
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_THAT(empty.err,
+              HasSubstr("--db: give the ledger folder (it is empty)"));
+}
+
 // A file with several mistakes is not fixed one whole check pass at a
 // time: the check names every refused line, up to 20, and writes nothing
 // (found by an outside reading).

@@ -240,6 +240,11 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       }
     }
     CASELEDGER_ASSIGN_OR_RETURN(auto conflicts, given_ids.Confirm(in));
+    // An id reused with other content is a conflict (domain.md §6, exit 3),
+    // as append says of it; with any malformed line, bad input comes first.
+    const absl::StatusCode code = !conflicts.empty() && refusals.empty()
+                                      ? absl::StatusCode::kAlreadyExists
+                                      : absl::StatusCode::kInvalidArgument;
     if (!conflicts.empty()) {
       refusals.insert(refusals.end(), conflicts.begin(), conflicts.end());
       absl::c_stable_sort(refusals, [](const auto& a, const auto& b) {
@@ -250,17 +255,18 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
         read_to_the_end = false;
       }
     }
-    if (refusals.size() == 1) {
-      return absl::InvalidArgumentError(refusals[0].second);
-    }
+    if (refusals.size() == 1) return absl::Status(code, refusals[0].second);
     if (!refusals.empty()) {
       std::vector<std::string> named;
       for (auto& [line, refusal] : refusals) named.push_back(refusal);
-      return absl::InvalidArgumentError(absl::StrCat(
-          read_to_the_end ? absl::StrCat(refusals.size(), " lines are refused")
-                          : absl::StrCat("the check stopped at ",
-                                         kMostRefusalsNamed, " refused lines"),
-          ", and nothing is written:\n  ", absl::StrJoin(named, "\n  ")));
+      return absl::Status(
+          code,
+          absl::StrCat(read_to_the_end
+                           ? absl::StrCat(refusals.size(), " lines are refused")
+                           : absl::StrCat("the check stopped at ",
+                                          kMostRefusalsNamed, " refused lines"),
+                       ", and nothing is written:\n  ",
+                       absl::StrJoin(named, "\n  ")));
     }
     if (events == 0) {
       return absl::InvalidArgumentError("the input holds no events");

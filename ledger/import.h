@@ -49,13 +49,13 @@ struct ImportOptions {
 };
 
 // Imports the JSON Lines file at `path`. Errors name the line: malformed
-// lines, and lines giving the event_id of an earlier line with other
-// content (each named, up to 20), stop the import before anything is
-// written, except a malformed one whose event_id is stored (idempotency
-// comes first: it is skipped if identical, else a conflict); a line the
-// ledger refuses (e.g. a request never sent, an id stored with other
-// content) stops it at that line's batch, with every earlier batch durable
-// (re-run after fixing the line).
+// lines (kInvalidArgument), and lines giving the event_id of an earlier line
+// with other content (kAlreadyExists when there are only those; each named,
+// up to 20), stop the import before anything is written, except a malformed one
+// whose event_id is stored (idempotency comes first: it is skipped if
+// identical, else a conflict); a line the ledger refuses (e.g. a request never
+// sent, an id stored with other content) stops it at that line's batch, with
+// every earlier batch durable (re-run after fixing the line).
 absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                                                 const std::string& path,
                                                 const ImportOptions& options);

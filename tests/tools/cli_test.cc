@@ -1393,7 +1393,7 @@ TEST_F(CliTest, ImportRefusesAnIdGivenTwiceWithOtherContentBeforeWriting) {
   jsonl += line("D-0", id, "Y");
   CliRun refused =
       Cli("import --db " + Db() + " " + Write("twice.jsonl", jsonl));
-  EXPECT_EQ(refused.code, 2);
+  EXPECT_EQ(refused.code, 3) << "a conflict, as append says of it";
   EXPECT_THAT(refused.err, ::testing::StartsWith(absl::StrCat(
                                "caseledger import: line 1503: event_id ", id,
                                " is given on line 1 too, with other content")));

@@ -363,10 +363,15 @@ class RuleEvaluator {
         continue;
       }
       f.Cite(attested);
+      // With several, "not an address on file" read as if it were said of
+      // the last one alone (found by an outside reading).
       std::string message = absl::StrCat(
           r->id, " (", Ref(r->sent), ") was emailed to ",
           absl::StrJoin(missing, ", "),
-          ", not an address on file at the send; on file then: ",
+          missing.size() == 1
+              ? ", not an address on file at the send; on file then: "
+              : ", none of them an address on file at the send; on file "
+                "then: ",
           on_file_names.empty() ? "none" : absl::StrJoin(on_file_names, ", "),
           ".");
       if (!attested.empty()) {

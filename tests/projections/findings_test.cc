@@ -318,6 +318,23 @@ TEST(RecipientMatchesFileTest, FailsOnTypoWhateverTheOfficerAttested) {
               ElementsAre(3, 4));
 }
 
+// With several addresses off the file, the sentence says it of each.
+TEST(RecipientMatchesFileTest, SaysOfEveryAddressItNamesThatItIsOffTheFile) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "a@mail.example")
+      .add_to("b@mail.example");
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* matches = FindingOf(f, Rule::kRecipientMatchesFile, "DOC-1");
+  ASSERT_NE(matches, nullptr);
+  EXPECT_THAT(
+      matches->message,
+      HasSubstr("was emailed to a@mail.example, b@mail.example, none of "
+                "them an address on file at the send"));
+}
+
 TEST(RecipientMatchesFileTest, ComparesAddressesIgnoringCase) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger::cli {
@@ -119,6 +120,17 @@ std::string DbDir(const Args& args) {
   return env != nullptr ? env : "";
 }
 
+namespace {
+// '-' where a folder is named (`source`: "--db", "CASELEDGER_DB") would
+// quietly make or open one called '-'.
+absl::Status DashIsNoFolder(std::string_view source) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      AbslView(source),
+      ": '-' would name a folder called '-', not standard input or output; "
+      "give the folder (./- if that is its name)"));
+}
+}  // namespace
+
 absl::StatusOr<std::string> RequireDb(const Args& args) {
   std::string dir = DbDir(args);
   if (dir.empty()) {
@@ -127,11 +139,7 @@ absl::StatusOr<std::string> RequireDb(const Args& args) {
                        : "--db DIR is required (or set CASELEDGER_DB)");
   }
   // As for --db - (DashUsedAsMeant), which checks the flag alone.
-  if (dir == "-") {
-    return absl::InvalidArgumentError(
-        "CASELEDGER_DB: '-' would name a folder called '-', not standard "
-        "input or output; give the folder (./- if that is its name)");
-  }
+  if (dir == "-") return DashIsNoFolder("CASELEDGER_DB");
   return dir;
 }
 
@@ -496,10 +504,7 @@ absl::Status DashUsedAsMeant(const VerbSpec& spec, const Args& args,
   for (const FlagSpec& flag : spec.flags) {
     if (args.Get(flag.name) != "-") continue;
     if (flag.value_name == "DIR" || flag.value_name == "BACKUP") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag.name,
-          ": '-' would name a folder called '-', not standard input or "
-          "output; give the folder (./- if that is its name)"));
+      return DashIsNoFolder(absl::StrCat("--", flag.name));
     }
     if (absl::EndsWith(flag.value_name, "FILE") && !flag.written) {
       readers.push_back(absl::StrCat("--", flag.name));

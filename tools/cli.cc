@@ -97,6 +97,12 @@ absl::StatusOr<Args> Args::Parse(const VerbSpec& spec,
       }
       value = argv[++i];
     }
+    // No flag takes an empty value, and some read one as no flag at all
+    // (a server took `deadlines --case ''` for every case).
+    if (value.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", name, ": the value is empty; give ", f->value_name));
+    }
     // Which of two values was meant cannot be known: an export of the
     // wrong case must not follow from a retyped command line.
     if (auto [it, first] = args.values_.try_emplace(name, value);
@@ -135,8 +141,7 @@ absl::StatusOr<std::string> RequireDb(const Args& args) {
   std::string dir = DbDir(args);
   if (dir.empty()) {
     return absl::InvalidArgumentError(
-        args.Has("db") ? "--db: give the ledger folder (it is empty)"
-                       : "--db DIR is required (or set CASELEDGER_DB)");
+        "--db DIR is required (or set CASELEDGER_DB)");
   }
   // As for --db - (DashUsedAsMeant), which checks the flag alone.
   if (dir == "-") return DashIsNoFolder("CASELEDGER_DB");

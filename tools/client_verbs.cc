@@ -310,7 +310,7 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
                       "--verify reads a backup folder: run it where the "
                       "backup is, without --server");
   }
-  if (!args.Has("to") || args.Get("to").empty()) {
+  if (!args.Has("to")) {
     return UsageError(io, "backup",
                       "--to NAME is required: the new folder under the "
                       "server's --backup-dir");

@@ -49,9 +49,6 @@ int Backup(const Args& args, Io& io) {
                       "--verify DIR (check one)");
   }
   if (args.Has("verify")) return VerifyBackupVerb(args.Get("verify"), io);
-  if (args.Get("to").empty()) {
-    return UsageError(io, "backup", "--to needs a folder");
-  }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "backup", ledger.status());
   auto info = (*ledger)->Backup(args.Get("to"));
@@ -62,7 +59,7 @@ int Backup(const Args& args, Io& io) {
 }
 
 int Restore(const Args& args, Io& io) {
-  if (!args.Has("from") || args.Get("from").empty()) {
+  if (!args.Has("from")) {
     return UsageError(io, "restore", "--from DIR is required");
   }
   absl::StatusOr<std::string> db = RequireDb(args);

@@ -93,6 +93,11 @@ std::vector<Case> Cases() {
        "caseledger read: --format: 'xml' is not json or text"},
       {"value for a switch", "findings --db L --case E2012-000417 --strict=yes",
        2, "caseledger findings: --strict takes no value"},
+      {"an empty value", "deadlines --db L --case ''", 2,
+       "caseledger deadlines: --case: the value is empty; give C"},
+      {"an empty value in client mode",
+       "--server 127.0.0.1:1 --token-file /nonexistent deadlines --case ''", 2,
+       "caseledger deadlines: --case: the value is empty; give C"},
       // 1.2 the ledger folder
       {"no --db", "read", 2,
        "caseledger read: --db DIR is required (or set CASELEDGER_DB)"},
@@ -266,7 +271,7 @@ std::vector<Case> Cases() {
        {{"outdir/x", ""}}},
       {"export without a name",
        "export --db L --case E2012-000417 --purpose judicial-review --out ''",
-       2, "caseledger export: --out: give the name of the file to write"},
+       2, "caseledger export: --out: the value is empty; give FILE"},
       {"export to '-'",
        "export --db L --case E2012-000417 --purpose judicial-review --out -", 2,
        "caseledger export: --out: '-' is not standard output here: a bundle "

@@ -1325,8 +1325,7 @@ TEST_F(CliTest, NoLedgerFolderNamedDashFromTheEnvironment) {
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("-")));
   CliRun empty = Cli("init --db ''");
   EXPECT_EQ(empty.code, 2);
-  EXPECT_THAT(empty.err,
-              HasSubstr("--db: give the ledger folder (it is empty)"));
+  EXPECT_THAT(empty.err, HasSubstr("--db: the value is empty; give DIR"));
 }
 
 // A file with several mistakes is not fixed one whole check pass at a

@@ -49,6 +49,7 @@ namespace {
 
 using testing::CaseOpened;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using testing::Note;
 
 std::vector<v1::Event> CaseWithNotes(const std::string& case_id, int notes) {
@@ -676,6 +677,37 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   EXPECT_EQ(unknown_format.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(unknown_format.message(),
             "format: unknown value 7 (TEXT = 0 or JSON = 1)");
+}
+
+// A document over the answer's limit was refused by gRPC after the handler
+// returned, in its own words ("Sent message larger than max"), which named
+// neither the answer nor a way round; any appender could make one case's
+// timeline unreadable that way (found by an outside reading).
+TEST_F(ServerTest, ADocumentTooLargeToSendSaysHowToNarrowIt) {
+  server_.reset();
+  server::ServerOptions options;
+  options.service.max_response_bytes = 64 << 10;
+  StartServer(options);
+  std::vector<v1::Event> events = {CaseOpened("LONG")};
+  for (int i = 0; i < 40; ++i) {
+    events.push_back(Note("LONG", std::string(4000, 'n')));
+  }
+  ASSERT_OK(ledger_->Append(events).status());
+  ASSERT_OK(ledger_->Append({CaseOpened("SHORT")}).status());
+  auto c = Client(tokens_.reader);
+  v1::ProjectionRequest request;
+  request.set_case_id("LONG");
+  const absl::Status timeline =
+      c->Project(client::LedgerClient::View::kTimeline, request).status();
+  EXPECT_EQ(timeline.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(timeline.message()),
+              MatchesRegex("the answer would be [0-9]+ bytes, more than the "
+                           "65536 one answer may carry: narrow it with "
+                           "--as-of, or run it where the ledger is \\(without "
+                           "--server\\)"));
+  request.set_case_id("SHORT");
+  EXPECT_OK(
+      c->Project(client::LedgerClient::View::kTimeline, request).status());
 }
 
 TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {

@@ -162,7 +162,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(server->service_.get());
   builder.RegisterService(&server->health_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_response_bytes);
+  builder.SetMaxSendMessageSize(options.service.max_response_bytes);
   grpc::ResourceQuota quota("caseledger-serve");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);

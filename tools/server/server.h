@@ -31,11 +31,6 @@ struct ServerOptions {
   std::string tls_client_ca_pem;
   // Largest request received, in bytes. Default: 8 MiB.
   int max_message_bytes = 8 << 20;
-  // Largest message sent, in bytes: more than a request may hold, since a
-  // read sends a stored event twice (parsed, and its exact bytes) and one
-  // rendered document (every case's deadlines) grows with the ledger.
-  // Default: 64 MiB.
-  int max_response_bytes = 64 << 20;
   // Most threads serving calls. Default: 256.
   int max_threads = 256;
   ServiceOptions service;

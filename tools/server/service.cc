@@ -466,6 +466,18 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
   auto document =
       options_.projections->Render(view, *options_.ledger, *request);
   if (!document.ok()) return ToGrpcStatus(document.status());
+  // gRPC would refuse to send it in words that name neither what was too
+  // large nor a way round (found by an outside reading).
+  if (const size_t bytes = document->ByteSizeLong();
+      bytes > static_cast<size_t>(options_.max_response_bytes)) {
+    return ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("the answer would be ", bytes, " bytes, more than the ",
+                     options_.max_response_bytes, " one answer may carry: ",
+                     view == ProjectionRenderer::View::kDeadlines
+                         ? "narrow it with --case or --status"
+                         : "narrow it with --as-of",
+                     ", or run it where the ledger is (without --server)")));
+  }
   *response = std::move(*document);
   return grpc::Status::OK;
 }

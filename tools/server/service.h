@@ -81,6 +81,12 @@ struct ServiceOptions {
   // Largest message AttachMessage stores, in bytes: the whole message is
   // held in memory to be hashed and written at once. Default: 64 MiB.
   size_t max_attached_message_bytes = 64 << 20;
+  // Largest message sent, in bytes: more than a request may hold, since a
+  // read sends a stored event twice (parsed, and its exact bytes) and one
+  // rendered document (every case's deadlines, a long case's timeline)
+  // grows with the ledger; a larger document is refused with
+  // RESOURCE_EXHAUSTED, saying how to narrow it. Default: 64 MiB.
+  int max_response_bytes = 64 << 20;
   // Most events read from the store at a time by streams; fewer when they
   // are large (PageLength). Default: 256.
   uint64_t most_events_per_page = 256;

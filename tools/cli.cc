@@ -504,7 +504,13 @@ absl::Status CheckAddressSpace() {
 absl::Status DashUsedAsMeant(const VerbSpec& spec, const Args& args,
                              const RemoteFlags& remote) {
   std::vector<std::string> readers;
-  if (remote.token_file == "-") readers.push_back("--token-file");
+  for (const auto& [flag, value] :
+       {std::pair{"--token-file", &remote.token_file},
+        std::pair{"--tls-ca", &remote.tls_ca},
+        std::pair{"--tls-cert", &remote.tls_cert},
+        std::pair{"--tls-key", &remote.tls_key}}) {
+    if (*value == "-") readers.push_back(flag);
+  }
   if (absl::c_linear_search(args.positional(), "-")) readers.push_back("FILE");
   for (const FlagSpec& flag : spec.flags) {
     if (args.Get(flag.name) != "-") continue;

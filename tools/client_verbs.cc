@@ -62,7 +62,15 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
     return absl::InvalidArgumentError(
         "--server needs --token-file FILE (the token alone)");
   }
-  auto token = server::ReadClientToken(flags.token_file);
+  // '-' keeps the token out of files and command lines.
+  absl::StatusOr<std::string> token;
+  if (flags.token_file == "-") {
+    auto text = ReadInput("-", io);
+    if (!text.ok()) return text.status();
+    token = server::ClientTokenFrom(*text, "the token on standard input");
+  } else {
+    token = server::ReadClientToken(flags.token_file);
+  }
   if (!token.ok()) return token.status();
   options.token = *token;
   for (auto [path, pem] : {std::pair{&flags.tls_ca, &options.tls_ca_pem},

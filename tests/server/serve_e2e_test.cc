@@ -258,6 +258,14 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
             "appended 0 events (10 already stored, skipped); positions 1..10; "
             "ledger size 10\n");
   std::string case_id = "E2012-000417";
+  // The token may come on standard input rather than from a file (it was
+  // opened as a file named '-').
+  CliRun piped =
+      Cli("--server " + address + " --token-file - read --format json",
+          testing::FileContents(dir_.Sub("reader.token")));
+  EXPECT_EQ(piped.code, 0) << piped.err;
+  EXPECT_EQ(piped.out, Cli(reader + "read --format json").out);
+  EXPECT_THAT(piped.out, HasSubstr(case_id));
 
   // The same verbs, locally (read-only, beside the server) and remotely.
   struct Case {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger::server {
@@ -24,11 +25,13 @@ namespace {
 constexpr char kDigestPrefix[] = "sha256:";
 constexpr char kTokenPrefix[] = "clt_";
 
-// The text of the `what` ("tokens file", "token file") at `path`. A folder
-// opens as a stream that reads as empty: a table of no tokens, or "token
-// file DIR is empty" (found by an outside reading).
+// The text of the `what` ("tokens file", "token file") at `path`, at most
+// `max_bytes` of it. A folder opens as a stream that reads as empty: a
+// table of no tokens, or "token file DIR is empty" (found by an outside
+// reading); /dev/zero would be read until memory ran out.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
-                                          absl::string_view what) {
+                                          absl::string_view what,
+                                          size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return absl::InvalidArgumentError(
@@ -39,10 +42,25 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot read ", what, " ", path, ": ", std::strerror(errno)));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text(max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read ", what, " ", path, ": ", std::strerror(errno)));
+  }
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " ", path, " is larger than ", max_bytes, " bytes"));
+  }
+  return text;
 }
+
+// A tokens file of a million lines is ~100 MB; a token is 68 bytes
+// ('caseledger token'), and gRPC refuses a header of more than 8 KiB.
+constexpr size_t kMaxTokensFileBytes = size_t{256} << 20;
+constexpr size_t kMaxTokenFileBytes = size_t{1} << 20;
+constexpr size_t kMaxTokenBytes = 4096;
 }  // namespace
 
 std::string_view RoleName(Role role) {
@@ -138,8 +156,9 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text,
 }
 
 absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
-  CASELEDGER_ASSIGN_OR_RETURN(std::string text,
-                              ReadTokenFile(path, "tokens file"));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::string text,
+      ReadTokenFile(path, "tokens file", kMaxTokensFileBytes));
   return Parse(text, path);
 }
 
@@ -167,19 +186,31 @@ std::string TokenFileLine(Role role, std::string_view name,
 }
 
 absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
-  CASELEDGER_ASSIGN_OR_RETURN(std::string text,
-                              ReadTokenFile(path, "token file"));
-  std::string token(absl::StripAsciiWhitespace(text));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      std::string text, ReadTokenFile(path, "token file", kMaxTokenFileBytes));
+  return ClientTokenFrom(text, absl::StrCat("token file ", path));
+}
+
+absl::StatusOr<std::string> ClientTokenFrom(std::string_view text,
+                                            std::string_view source_text) {
+  const absl::string_view source = AbslView(source_text);
+  std::string token(absl::StripAsciiWhitespace(AbslView(text)));
   if (token.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token file ", path, " is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(source, " is empty"));
+  }
+  // The server would refuse the header without reading it, and record
+  // nothing (found by an outside reading).
+  if (token.size() > kMaxTokenBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, " holds ", token.size(), " bytes; a token is at most ",
+        kMaxTokenBytes, " ('caseledger token' makes them of 68)"));
   }
   // gRPC aborts the process on a header value it cannot send, printing the
   // value: a file holding both lines of `caseledger token` killed the client
   // and showed the token on its standard error.
   if (const size_t line_end = token.find('\n'); line_end != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "token file ", path,
+        source,
         " holds more than one line; it must hold the token alone, line 1 of "
         "'caseledger token' (line 2 goes into the server's tokens file)"));
   }
@@ -187,9 +218,9 @@ absl::StatusOr<std::string> ReadClientToken(const std::string& path) {
     const unsigned char c = static_cast<unsigned char>(token[i]);
     if (c < 0x21 || c > 0x7e) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "token file %s: byte %d (0x%02x) cannot be part of a token, which "
+          "%s: byte %d (0x%02x) cannot be part of a token, which "
           "is printable ASCII without spaces",
-          path, i + 1, c));
+          source, i + 1, c));
     }
   }
   return token;

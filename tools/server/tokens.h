@@ -71,6 +71,10 @@ std::string TokenFileLine(Role role, std::string_view name,
 // Reads a client's token file: the token alone, surrounding white space
 // trimmed. kInvalidArgument when unreadable or empty.
 absl::StatusOr<std::string> ReadClientToken(const std::string& path);
+// The same check of a token's `text` read elsewhere (standard input);
+// `source` names it in errors, e.g. "token file F".
+absl::StatusOr<std::string> ClientTokenFrom(std::string_view text,
+                                            std::string_view source);
 
 }  // namespace caseledger::server
 

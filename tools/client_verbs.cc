@@ -115,8 +115,16 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
     absl::Status s =
         (*client)->ReadCase(args.Get("case"), read->from, read->limit, print);
     if (!s.ok()) return Fail(io, "read", s);
-    if (printed == 0 && read->from <= 1) {
-      return Fail(io, "read", NoSuchCase(args.Get("case")));
+    // As a local read says it (verbs_ledger.cc).
+    if (printed == 0) {
+      bool held = false;
+      s = (*client)->ReadCase(args.Get("case"), 1, 1,
+                              [&](const RecordedEvent&) {
+                                held = true;
+                                return absl::OkStatus();
+                              });
+      if (!s.ok()) return Fail(io, "read", s);
+      if (!held) return Fail(io, "read", NoSuchCase(args.Get("case")));
     }
     return kExitOk;
   }

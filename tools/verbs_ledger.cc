@@ -152,8 +152,12 @@ int Read(const Args& args, Io& io) {
     auto events =
         (*ledger)->ReadCase(args.Get("case"), read->from, read->limit);
     if (!events.ok()) return Fail(io, "read", events.status());
-    if (events->empty() && read->from <= 1) {
-      return Fail(io, "read", NoSuchCase(args.Get("case")));
+    // Past a case's last version there is nothing to print; a case the
+    // ledger does not hold is an error whatever --from says.
+    if (events->empty()) {
+      auto first = (*ledger)->ReadCase(args.Get("case"), 1, 1);
+      if (!first.ok()) return Fail(io, "read", first.status());
+      if (first->empty()) return Fail(io, "read", NoSuchCase(args.Get("case")));
     }
     for (const auto& e : *events) print(e);
     return kExitOk;

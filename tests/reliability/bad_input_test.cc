@@ -175,6 +175,8 @@ std::vector<Case> Cases() {
        "read every event"},
       {"no case", "read --db L --case NOPE", 2,
        "caseledger read: no case NOPE"},
+      {"an unknown case from a later version",
+       "read --db L --case NOPE --from 3", 2, "caseledger read: no case NOPE"},
       {"expected version", append + " --expected-version latest", 2,
        "caseledger append: --expected-version: 'latest' is not a version "
        "number, 'any', 'no-stream' or 'exists'"},

@@ -292,6 +292,8 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
       {"prove --from-size 2 --size 7", 0},
       // Errors too: same message, same exit code.
       {"read --case NOPE", 2},
+      {"read --case NOPE --from 3", 2},
+      {"deadlines --case ''", 2},
       {"state --case NOPE", 2},
       {"state", 2},
       {"deadlines --status LATE", 2},

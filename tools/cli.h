@@ -148,6 +148,12 @@ std::string DescribeBackup(const Ledger::BackupSummary& info);
 // deadline) or the error, and returns the exit code.
 int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
                        std::string* ok_line);
+// Checks the hash chain and sequence of the server's access log at `path`
+// (docs/service.md). `given`: named by --access-log, so that a missing file
+// is an error; otherwise (DIR/access-log.jsonl) a ledger never served has
+// none, and `ok_line` stays empty. Returns as CheckDeadlineIndex does.
+int CheckAccessLog(const std::string& path, bool given, const std::string& verb,
+                   Io& io, std::string* ok_line);
 
 // Catches SIGINT and SIGTERM while it lives, so that a verb can finish the
 // write in hand and say what is stored instead of dying mid-way; a second

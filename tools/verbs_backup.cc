@@ -1,10 +1,13 @@
 // Verbs of backup and restore: backup --to, backup --verify, restore --from.
 // The work and its guarantees are in Ledger::Backup / VerifyBackup / Restore
 // (docs/reliability.md).
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
 #include "tools/cli.h"
 #include "tools/output.h"
+#include "tools/server/access_log.h"
 
 namespace caseledger::cli {
 
@@ -37,8 +40,16 @@ int VerifyBackupVerb(const std::string& dir, Io& io) {
       code != kExitOk) {
     return code;
   }
+  // A backup carries the access log when the ledger had one.
+  std::string access_log;
+  if (int code = CheckAccessLog(
+          (std::filesystem::path(dir) / server::kAccessLogFile).string(),
+          /*given=*/false, "backup", io, &access_log);
+      code != kExitOk) {
+    return code;
+  }
   io.out << "OK backup in " << dir << ": " << DescribeBackup(*info) << "\n"
-         << deadlines;
+         << deadlines << access_log;
   return kExitOk;
 }
 

@@ -1,5 +1,6 @@
 // Verbs of tamper evidence: key, checkpoint, prove, verify.
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +13,7 @@
 #include "projections/deadline_index.h"
 #include "tools/cli.h"
 #include "tools/output.h"
+#include "tools/server/access_log.h"
 
 namespace caseledger::cli {
 namespace {
@@ -201,6 +203,15 @@ int Verify(const Args& args, Io& io) {
       code != kExitOk) {
     return code;
   }
+  std::string access_log;
+  if (int code = CheckAccessLog(
+          args.Get("access-log",
+                   (std::filesystem::path(DbDir(args)) / server::kAccessLogFile)
+                       .string()),
+          args.Has("access-log"), "verify", io, &access_log);
+      code != kExitOk) {
+    return code;
+  }
   io.out << "OK " << Counted(report->entries, "entry", "entries") << ", "
          << Counted(report->cases, "case", "cases") << ", "
          << Counted(report->nodes, "Merkle node", "Merkle nodes") << ", "
@@ -233,7 +244,7 @@ int Verify(const Args& args, Io& io) {
               "deleted from it; a checkpoint kept elsewhere (--checkpoint "
               "FILE) shows whether they were rewritten\n";
   }
-  io.out << deadlines;
+  io.out << deadlines << access_log;
   return kExitOk;
 }
 
@@ -262,6 +273,32 @@ int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
                      Counted(deadlines->deadlines, "deadline", "deadlines"),
                      " set up to position ", deadlines->position, "\n");
   }
+  return kExitOk;
+}
+
+int CheckAccessLog(const std::string& path, bool given, const std::string& verb,
+                   Io& io, std::string* ok_line) {
+  ok_line->clear();
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::not_found && !given) return kExitOk;
+  if (type != std::filesystem::file_type::regular) {
+    return UsageError(io, verb,
+                      absl::StrCat("--access-log: cannot read ", path, ": ",
+                                   type == std::filesystem::file_type::not_found
+                                       ? "No such file or directory"
+                                       : "it is not a regular file"));
+  }
+  auto records = server::VerifyAccessLog(path);
+  if (absl::IsDataLoss(records.status())) {
+    io.out << "FAIL " << records.status().message()
+           << ": a record was edited, removed or moved\n";
+    return kExitCheckFailed;
+  }
+  if (!records.ok()) return Fail(io, verb, records.status());
+  *ok_line = absl::StrCat("OK access log ", path, ": ",
+                          Counted(*records, "record", "records"),
+                          ", each chained to the one before\n");
   return kExitOk;
 }
 
@@ -299,7 +336,8 @@ std::vector<Verb> EvidenceVerbs() {
         0},
        Prove},
       {{"verify",
-        "verify --db DIR [--pubkey KEYFILE] [--checkpoint FILE]",
+        "verify --db DIR [--pubkey KEYFILE] [--checkpoint FILE] "
+        "[--access-log FILE]",
         "Check the whole ledger: every digest, leaf, Merkle node and "
         "checkpoint\nsignature, dense positions and versions, the "
         "indexes, every stored message's\nSHA-256, the deadline index "
@@ -314,13 +352,19 @@ std::vector<Verb> EvidenceVerbs() {
         "rewritten before it fails. A NOTE line\nnames the entries no "
         "signature covers yet: anyone who can write the store\ncould "
         "have rewritten them, and only a checkpoint kept elsewhere can "
-        "tell.",
+        "tell.\nThe server's access log, when there is one, must be a "
+        "chain of records none\nof which was edited, removed or moved (its "
+        "last records can be removed\nwithout trace: keep copies elsewhere, "
+        "or 'chattr +a' it).",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key from a trusted source (as `caseledger "
           "key` prints it)"},
          {"checkpoint", "FILE",
           "a checkpoint of this ledger kept elsewhere (as `caseledger "
-          "checkpoint` prints it)"}},
+          "checkpoint` prints it)"},
+         {"access-log", "FILE",
+          "the access log of a server started with --access-log FILE "
+          "(default: DIR/access-log.jsonl, when there is one)"}},
         0,
         0},
        Verify},

@@ -28,7 +28,6 @@ namespace caseledger::cli {
 namespace {
 
 constexpr char kDefaultListen[] = "127.0.0.1:7420";
-constexpr char kAccessLogFile[] = "access-log.jsonl";
 
 absl::StatusOr<std::string> ReadPem(const Args& args, const std::string& flag,
                                     Io& io) {
@@ -183,9 +182,9 @@ int Serve(const Args& args, Io& io) {
   // in the events past it); a server killed before its own catch-up below
   // leaves that tail, which this one takes up before serving.
   CatchUpDeadlineIndex(**ledger, "serve", io);
-  std::string log_path =
-      args.Get("access-log",
-               (std::filesystem::path(DbDir(args)) / kAccessLogFile).string());
+  std::string log_path = args.Get(
+      "access-log",
+      (std::filesystem::path(DbDir(args)) / server::kAccessLogFile).string());
   std::error_code ec;
   const bool log_existed = std::filesystem::exists(log_path, ec);
   auto access_log = server::AccessLog::Open(log_path, &SystemClock());

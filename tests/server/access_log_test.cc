@@ -105,6 +105,9 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   const std::string whole = caseledger::testing::FileContents(path_);
   std::ofstream(path_, std::ios::app | std::ios::binary)
       << R"({"seq": 3, "time": "2023-11-14T22:13)";
+  // Nor is it counted, or taken for an edit, by a check meanwhile.
+  ASSERT_OK_AND_ASSIGN(uint64_t before_open, VerifyAccessLog(path_));
+  EXPECT_EQ(before_open, 2u);
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
   EXPECT_EQ(caseledger::testing::FileContents(path_), whole);
   ASSERT_OK(log->Record(ReadOf("C")));

@@ -34,6 +34,7 @@ namespace caseledger {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -560,6 +561,70 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
       << testing::FileContents(dir_.Sub("serve.err"));
   EXPECT_THAT(testing::FileContents(db + "/access-log.jsonl"),
               HasSubstr("tls:e2e-client"));
+}
+
+// The access log's chain was checked by a library function no verb ran:
+// an edited record went unnoticed by every command (found by an outside
+// reading). verify and backup --verify check it now.
+TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
+  const std::string db = dir_.Sub("ledger");
+  const std::string backups = dir_.Sub("backups");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  std::filesystem::create_directory(backups);
+  ServeProcess server;
+  std::string address =
+      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                    dir_.Sub("tokens"), "--backup-dir", backups},
+                   dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  ASSERT_EQ(Cli(Remote(address, "appender") + "append " +
+                Example("bounce-handled.jsonl"))
+                .code,
+            0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Cli(Remote(address, "reader") + "read").code, 0);
+  }
+  CliRun backed_up = Cli(Remote(address, "admin") + "backup --to copy");
+  ASSERT_EQ(backed_up.code, 0) << backed_up.err;
+  EXPECT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
+  const std::string log = db + "/access-log.jsonl";
+  CliRun intact = Cli("verify --db " + db);
+  EXPECT_EQ(intact.code, 0) << intact.out << intact.err;
+  EXPECT_THAT(intact.out, HasSubstr("OK access log " + log + ": "));
+  EXPECT_THAT(intact.out,
+              HasSubstr(" records, each chained to the one before"));
+
+  std::string text = testing::FileContents(log);
+  const size_t second = text.find('\n') + 1;
+  const size_t what = text.find("from_position=1", second);
+  ASSERT_NE(what, std::string::npos) << text;
+  text.replace(what, 15, "from_position=9");
+  std::ofstream(log, std::ios::binary | std::ios::trunc) << text;
+  CliRun edited = Cli("verify --db " + db);
+  EXPECT_EQ(edited.code, 1) << edited.out << edited.err;
+  EXPECT_THAT(edited.out,
+              MatchesRegex("FAIL access log " + log +
+                           " line [0-9]+: prev does not match the SHA-256 of "
+                           "line [0-9]+: a record was edited, removed or "
+                           "moved\n"));
+  // Kept elsewhere (serve --access-log FILE), it is named.
+  std::filesystem::rename(log, dir_.Sub("elsewhere.jsonl"));
+  CliRun elsewhere =
+      Cli("verify --db " + db + " --access-log " + dir_.Sub("elsewhere.jsonl"));
+  EXPECT_EQ(elsewhere.code, 1) << elsewhere.out << elsewhere.err;
+  CliRun missing = Cli("verify --db " + db + " --access-log nowhere.jsonl");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err,
+              HasSubstr("caseledger verify: --access-log: cannot read "
+                        "nowhere.jsonl: No such file or directory"));
+
+  // The backup carries the log as it was when copied.
+  const std::string backup = backups + "/copy";
+  CliRun copy = Cli("backup --verify " + backup);
+  EXPECT_EQ(copy.code, 0) << copy.out << copy.err;
+  EXPECT_THAT(copy.out,
+              HasSubstr("OK access log " + backup + "/access-log.jsonl: "));
 }
 
 // The terminal a server runs in closing stops it as SIGTERM does: drained,

@@ -29,6 +29,10 @@
 
 namespace caseledger::server {
 
+// Where serve keeps the access log unless told otherwise: in the ledger
+// folder, beside store/.
+inline constexpr char kAccessLogFile[] = "access-log.jsonl";
+
 struct AccessRecord {
   std::string who;   // the token's NAME; "-" when unauthenticated
   std::string role;  // "-" when unauthenticated
@@ -73,7 +77,8 @@ class AccessLog {
 };
 
 // Checks a whole access log's hash chain and sequence; kDataLoss naming the
-// first line that breaks it. Returns the number of records.
+// first line that breaks it. Returns the number of records; a last line
+// without its newline (being written, or cut short by a crash) is not one.
 absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path);
 
 // `text` as a JSON string literal, quotes included. Layout controls and

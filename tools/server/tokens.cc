@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -42,16 +41,19 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot read ", what, " ", path, ": ", std::strerror(errno)));
   }
-  std::string text(max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  std::string text;
+  char chunk[1 << 16];
+  while (in) {
+    in.read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+    if (text.size() > max_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " ", path, " is larger than ", max_bytes, " bytes"));
+    }
+  }
   if (in.bad()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot read ", what, " ", path, ": ", std::strerror(errno)));
-  }
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, " is larger than ", max_bytes, " bytes"));
   }
   return text;
 }

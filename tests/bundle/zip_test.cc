@@ -178,11 +178,33 @@ TEST(ZipTest, ErrorsShowCodesInHexAndCountsInDecimal) {
             absl::StrCat("not a bundle archive: offset ", end,
                          ": end record signature is 0x06054b51, expected "
                          "0x06054b50"));
+  // Of two fields that must agree, both are named: which one was changed
+  // cannot be told.
+  for (size_t changed : {end + 8, end + 10}) {
+    bad = zip;
+    bad[changed] = 2;
+    EXPECT_EQ(ReadZip(bad).status().message(),
+              absl::StrCat("not a bundle archive: offset ", end + 8,
+                           ": the entry count on this disk is ",
+                           changed == end + 8 ? 2 : 1,
+                           " and the total entry count (offset ", end + 10,
+                           ") is ", changed == end + 8 ? 1 : 2,
+                           "; a bundle gives one count twice"));
+  }
   bad = zip;
-  bad[end + 10] = 2;  // the end record's total count, against 1 on this disk
+  bad[end + 16] =
+      static_cast<char>(bad[end + 16] + 1);  // the directory's offset
   EXPECT_EQ(ReadZip(bad).status().message(),
-            absl::StrCat("not a bundle archive: offset ", end + 10,
-                         ": total entry count is 2, expected 1"));
+            absl::StrCat("not a bundle archive: offset ", end + 12,
+                         ": a central directory of ", end - central,
+                         " bytes from offset ", central + 1, " (offset ",
+                         end + 16, ") does not end at the end record"));
+  bad = zip;
+  bad[end + 8] = bad[end + 10] = 0;  // no members, with the one still there
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", end + 8,
+                         ": the end record counts no members, yet ", central,
+                         " bytes come before the central directory"));
 }
 
 TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {

@@ -494,6 +494,15 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text) {
   while (!text.empty() && absl::ascii_isspace(text.back())) {
     text.remove_suffix(1);
   }
+  // Two keys in one file (`caseledger key >> FILE` run twice) read as one
+  // with a long key: "base64 length 115 is not a multiple of 4" named
+  // neither the file's second line nor the fix (found by an outside
+  // reading).
+  if (text.find('\n') != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "verifier key text holds more than one line; give the one line "
+        "'caseledger key' prints");
+  }
   // The base64 key may itself contain '+', so only the first two split.
   const size_t plus1 = text.find('+');
   const size_t plus2 = plus1 == std::string_view::npos

@@ -1100,6 +1100,14 @@ std::vector<Case> Cases() {
        "<name>+<key id>+<base64 key>",
        "",
        {{"pk", "garbage\n"}, {"x.zip", ""}}},
+      {"pubkey on two lines",
+       "verify-bundle x.zip --pubkey pk2",
+       2,
+       "caseledger verify-bundle: --pubkey: verifier key text holds more than "
+       "one line; give the one line 'caseledger key' prints",
+       "",
+       {{"x.zip", ""}},
+       absl::StrCat(kBin, "key --db L >pk2 && ", kBin, "key --db L >>pk2")},
       // 5 signed checkpoints
       {"since-checkpoint missing",
        absl::StrCat(kExport, " --since-checkpoint /nonexistent.note"), 2,

@@ -735,6 +735,32 @@ TEST_F(TamperTest, DroppedEventLeavesAGapInCaseVersions) {
   EXPECT_TRUE(Mentions(v, "case version")) << Describe(v);
 }
 
+// One signed manifest, two readings: a verifier keeping a key's first value
+// and one keeping its last would see different bundles (another origin,
+// fewer events), so a key given twice fails even when signed with the
+// ledger's key (bundle-format.md §4, "each once"; an outside reading
+// suspected it passed).
+TEST_F(TamperTest, AManifestKeyGivenTwiceFailsEvenSigned) {
+  for (const std::string key : {"origin", "positions"}) {
+    auto members = Members(bundle_);
+    std::string& json = members["manifest.json"];
+    const size_t at = json.find(absl::StrCat("\"", key, "\""));
+    ASSERT_NE(at, std::string::npos) << key;
+    json.insert(at,
+                absl::StrCat("\"", key, "\": ",
+                             key == "origin" ? "\"evil.example/log\"" : "[1]",
+                             ",\n  "));
+    auto sig = ledger_->SignNote(internal::ManifestStatement(json));
+    ASSERT_TRUE(sig.ok()) << sig.status();
+    members["manifest.sig"] = *sig;
+    BundleVerdict v = Verify(Repack(members));
+    EXPECT_FALSE(v.ok()) << key;
+    EXPECT_TRUE(FailedChecks(v).count("manifest")) << Describe(v);
+    EXPECT_TRUE(Mentions(v, absl::StrCat("duplicate key \"", key, "\"")))
+        << Describe(v);
+  }
+}
+
 TEST_F(TamperTest, RandomCorruptionIsAlwaysAFailedCheckNeverACrash) {
   std::mt19937 rng(265);
   for (int i = 0; i < 400; ++i) {

@@ -84,9 +84,12 @@ int VerifyBundle(const Args& args, Io& io) {
   const std::string& file = args.positional()[0];
   const bool from_stdin = file == "-";
   std::optional<bundle::BundleVerdict> verdict;
-  if (!from_stdin) {
-    // A file over the limit is refused unread.
-    std::error_code ec;
+  // A file over the limit is refused unread. A pipe (<(curl ...), a named
+  // one) has no size to ask: it is read up to the limit, as standard input
+  // is (it failed as "Operation not supported"; found by an outside
+  // reading).
+  std::error_code ec;
+  if (!from_stdin && std::filesystem::is_regular_file(file, ec)) {
     const uintmax_t size = std::filesystem::file_size(file, ec);
     if (ec) {
       verdict = bundle::UnreadableBundle(

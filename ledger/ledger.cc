@@ -1334,6 +1334,20 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
 
+absl::Status Ledger::CheckKeyIsPrivate() const {
+  const std::string path =
+      (std::filesystem::path(impl_->dir) / kKeyFile).string();
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "the signing key %s has mode %04o: others than its owner can read or "
+      "change it, and whoever reads it can sign checkpoints as this ledger "
+      "(chmod 600 %s)",
+      path, st.st_mode & 07777, path));
+}
+
 namespace {
 
 // Calls of at least this many events are prepared on two threads, in pieces

@@ -330,6 +330,12 @@ class Ledger {
   absl::StatusOr<VerifyReport> Verify(
       const VerifierKey& verifier,
       const std::function<void(uint64_t, uint64_t)>& progress = nullptr) const;
+  // kFailedPrecondition, naming the file and its mode, when the signing
+  // key's file lets others than its owner read or write it (a copy made
+  // with loose modes): whoever can read it can sign checkpoints as this
+  // ledger. OK when it is private or there is none. Nothing is refused for
+  // it, since some file systems keep no Unix modes; callers warn.
+  absl::Status CheckKeyIsPrivate() const;
   // Checks the checksum of every block of every RocksDB table file, the
   // family that Verify does not read (projections) included. kDataLoss naming
   // the file on a mismatch.

@@ -178,7 +178,14 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io) {
              << "); appends go on, durable, and it is tried again" << std::endl;
     }
   };
-  return Ledger::Open(*dir, options);
+  auto ledger = Ledger::Open(*dir, options);
+  if (ledger.ok()) {
+    if (absl::Status key = (*ledger)->CheckKeyIsPrivate(); !key.ok()) {
+      io.err << "caseledger: warning: "
+             << ForTerminal(std::string(key.message())) << "\n";
+    }
+  }
+  return ledger;
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,

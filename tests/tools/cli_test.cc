@@ -732,6 +732,30 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
 // "0 checkpoints verified" (found by an audit). With a key given out of
 // band, a ledger none of whose checkpoints that key signed fails; without
 // one, verify says what no signature covers.
+// A signing key others can read lets them sign checkpoints as the ledger;
+// nothing said so when a copy left it 0644. A verb that writes warns, and
+// goes on (some file systems keep no modes).
+TEST_F(CliTest, AWriterWarnsOfASigningKeyOthersCanRead) {
+  Init();
+  const std::string key = Db() + "/signing-key.pem";
+  CliRun private_key = Cli("checkpoint --db " + Db());
+  EXPECT_EQ(private_key.code, 0) << private_key.err;
+  EXPECT_THAT(private_key.err, Not(HasSubstr("warning")));
+  std::filesystem::permissions(
+      key,
+      std::filesystem::perms::group_read | std::filesystem::perms::others_read,
+      std::filesystem::perm_options::add);
+  CliRun open_key = Cli("checkpoint --db " + Db());
+  EXPECT_EQ(open_key.code, 0) << open_key.err;
+  EXPECT_THAT(open_key.err,
+              HasSubstr("caseledger: warning: the signing key " + key +
+                        " has mode 0644: others than its owner can read or "
+                        "change it, and whoever reads it can sign "
+                        "checkpoints as this ledger (chmod 600 " +
+                        key + ")"));
+  EXPECT_THAT(open_key.out, HasSubstr("\n\u2014 cli.example/log "));
+}
+
 TEST_F(CliTest, VerifySaysWhatNoSignatureCovers) {
   InitWithCheckpointedExample();
   const std::string pub = Write("ledger.pub", Cli("key --db " + Db()).out);

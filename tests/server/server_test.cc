@@ -1828,6 +1828,9 @@ TEST_F(BadRequestTest, AttachedMessagesBeyondTheCapAreRefused) {
   };
   // Two uploads at once, neither finished: whichever handler comes second
   // finds the one place taken, and is refused while the other holds it.
+  // Both are kept open until the refused one is closed by the server: one
+  // finished before the other's handler ran left the place free for it (a
+  // run on a fast machine saw both succeed).
   std::vector<Upload> uploads(2);
   for (int i = 0; i < 2; ++i) {
     Upload& u = uploads[i];
@@ -1836,6 +1839,12 @@ TEST_F(BadRequestTest, AttachedMessagesBeyondTheCapAreRefused) {
     v1::MessageChunk chunk;
     chunk.set_data(absl::StrCat("Subject: upload ", i, "\r\n\r\nbody\r\n"));
     u.writer->Write(chunk);
+  }
+  v1::MessageChunk more;
+  more.set_data("more\r\n");
+  for (bool both_open = true; both_open;) {
+    absl::SleepFor(absl::Milliseconds(10));
+    for (Upload& u : uploads) both_open = both_open && u.writer->Write(more);
   }
   std::vector<absl::Status> finished;
   for (Upload& u : uploads) {

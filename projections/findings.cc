@@ -473,6 +473,29 @@ class RuleEvaluator {
     }
   }
 
+  // The office mailboxes the case records before `sent`: the one it was
+  // opened with, and each transfer notice's new office's, with the event
+  // giving each, in business-time order.
+  std::vector<std::pair<std::string, const CaseEvent*>> OfficeMailboxesBefore(
+      const CaseEvent* sent) const {
+    std::vector<std::pair<std::string, const CaseEvent*>> mailboxes;
+    for (const CaseEvent* e : a_.events()) {
+      if (!OccurredBefore(*e, *sent)) continue;
+      std::string mailbox;
+      if (e->event.has_case_opened()) {
+        mailbox = e->event.case_opened().office_mailbox();
+      } else if (e->event.has_transfer_notice_sent()) {
+        mailbox = e->event.transfer_notice_sent().new_office_mailbox();
+      }
+      if (!mailbox.empty()) mailboxes.emplace_back(std::move(mailbox), e);
+    }
+    return mailboxes;
+  }
+
+  // Judged on the request's own flag (domain.md); the message says where
+  // the ledger's record of the office's mailboxes contradicts it, rather
+  // than repeat the flag over it (an outside reading found a Gmail address
+  // called the organisation's monitored mailbox).
   void OrganizationalMailbox() {
     for (const RequestFacts* r : a_.requests()) {
       if (!r->is_email()) continue;
@@ -481,12 +504,41 @@ class RuleEvaluator {
       const std::string from = r->request().from_mailbox().empty()
                                    ? "an unrecorded mailbox"
                                    : r->request().from_mailbox();
-      if (r->request().organizational_mailbox()) {
+      const auto mailboxes = OfficeMailboxesBefore(r->sent);
+      const CaseEvent* on_record = nullptr;
+      for (const auto& [mailbox, e] : mailboxes) {
+        if (NormalizeAddress(mailbox) ==
+            NormalizeAddress(r->request().from_mailbox())) {
+          on_record = e;
+        }
+      }
+      const bool recorded_unknown = !r->request().from_mailbox().empty() &&
+                                    on_record == nullptr && !mailboxes.empty();
+      if (r->request().organizational_mailbox() && recorded_unknown) {
+        const auto& [office, given_by] = mailboxes.back();
+        f.Cite(given_by);
+        Add(f.Build(
+            FindingStatus::kPass,
+            absl::StrCat(r->id, " was sent from ", from, " (", Ref(r->sent),
+                         "), which the request records as the "
+                         "organisation's monitored mailbox, though "
+                         "the office mailbox on record is ",
+                         office, " (", Ref(given_by), ").")));
+      } else if (r->request().organizational_mailbox()) {
         Add(f.Build(FindingStatus::kPass,
                     absl::StrCat(r->id,
                                  " was sent from the organisation's "
                                  "monitored mailbox ",
                                  from, " (", Ref(r->sent), ").")));
+      } else if (on_record != nullptr) {
+        f.Cite(on_record);
+        Add(f.Build(
+            FindingStatus::kWarn,
+            absl::StrCat(r->id, " was sent from ", from, " (", Ref(r->sent),
+                         "), the office mailbox on record (", Ref(on_record),
+                         "), but the request records it as not the "
+                         "organisation's monitored mailbox, so a "
+                         "bounce may go unseen.")));
       } else {
         Add(f.Build(
             FindingStatus::kWarn,

@@ -89,15 +89,16 @@ std::string DescribeRequest(const v1::Event& e, int minimum_days) {
   std::string s = absl::StrCat(p.request_id(), " ", ChannelVerb(p.channel()));
   // The sender before the recipients: after a copy list, "from" read as
   // the copy's sender (found by an outside reading).
+  // What the request records, the address first: "from the office
+  // mailbox" alone called a personal address that (found by an outside
+  // reading); ORGANIZATIONAL_MAILBOX compares it with the case's.
   if (p.channel() == v1::Channel::EMAIL) {
-    if (p.organizational_mailbox()) {
-      absl::StrAppend(&s, " from the office mailbox");
-    } else if (!p.from_mailbox().empty()) {
-      absl::StrAppend(&s, " from ", p.from_mailbox(),
-                      " (not the office mailbox)");
-    } else {
-      absl::StrAppend(&s, " from a mailbox that is not the office's");
-    }
+    const std::string from =
+        p.from_mailbox().empty() ? "an unrecorded mailbox" : p.from_mailbox();
+    absl::StrAppend(&s, " from ", from,
+                    p.organizational_mailbox()
+                        ? " (recorded as the office mailbox)"
+                        : " (recorded as not the office mailbox)");
   }
   if (!p.to().empty()) absl::StrAppend(&s, " to ", absl::StrJoin(p.to(), ", "));
   if (!p.cc().empty()) {

@@ -522,6 +522,44 @@ TEST(OrganizationalMailboxTest, WarnsFromAPersonalMailbox) {
               HasSubstr("j.officer@office.example"));
 }
 
+// The status follows the request's own flag (domain.md), but the message
+// said "sent from the organisation's monitored mailbox" of a Gmail address,
+// and "not the organisation's monitored mailbox" of the very mailbox the
+// case was opened with (found by an outside reading). It says where the
+// case's record of the office mailbox contradicts the flag, citing it.
+TEST(OrganizationalMailboxTest,
+     SaysWhereTheCasesOfficeMailboxContradictsTheFlag) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_from_mailbox("officer.smith@gmail.example");
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_organizational_mailbox(false);
+  const Findings f = FindingsAt(b, kLater);
+  const Finding* personal = FindingOf(f, Rule::kOrganizationalMailbox, "DOC-1");
+  ASSERT_NE(personal, nullptr);
+  EXPECT_EQ(StatusOf(f, Rule::kOrganizationalMailbox, "DOC-1"), "PASS");
+  EXPECT_EQ(personal->message,
+            "DOC-1 was sent from officer.smith@gmail.example (#3), which the "
+            "request records as the organisation's monitored mailbox, though "
+            "the office mailbox on record is visa-office@office.example "
+            "(#1).");
+  EXPECT_THAT(personal->positions, ElementsAre(1, 3));
+  const Finding* office = FindingOf(f, Rule::kOrganizationalMailbox, "DOC-2");
+  ASSERT_NE(office, nullptr);
+  EXPECT_EQ(StatusOf(f, Rule::kOrganizationalMailbox, "DOC-2"), "WARN");
+  EXPECT_EQ(office->message,
+            "DOC-2 was sent from visa-office@office.example (#4), the office "
+            "mailbox on record (#1), but the request records it as not the "
+            "organisation's monitored mailbox, so a bounce may go unseen.");
+  // Sent from the office mailbox and flagged so: as before.
+  EXPECT_EQ(FindingOf(FindingsAt(KaurCase(), kLater),
+                      Rule::kOrganizationalMailbox, "DOC-1")
+                ->message.find("though"),
+            std::string::npos);
+}
+
 // ---------------------------------------------------------------------------
 // REFUSAL_WARNING_GIVEN
 

@@ -193,9 +193,33 @@ TEST(TimelineTest, OneLinePerEventInTheDomainsWords) {
       TimelineLines(b.model(), Now(kLater), DefaultPolicy());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2],
-            "#3 v3 2011-02-01T10:00:00Z officer off-17: R1 emailed from the "
-            "office mailbox to a@b.example, deadline 2011-03-03T23:59:59Z (30 "
-            "days), refusal warning included");
+            "#3 v3 2011-02-01T10:00:00Z officer off-17: R1 emailed from "
+            "visa-office@office.example (recorded as the office mailbox) to "
+            "a@b.example, deadline 2011-03-03T23:59:59Z (30 days), refusal "
+            "warning included");
+}
+
+// The row said "from the office mailbox" for whatever address the request
+// flagged as the office's, a personal one included, and named no address
+// (found by an outside reading). It names the address and says the flag
+// is the request's record.
+TEST(TimelineTest, ARequestRowNamesTheMailboxItWasSentFrom) {
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z");
+  b.Consent("2011-01-10T10:05:00Z", "a@b.example");
+  b.Email("2011-02-01T10:00:00Z", "R1", "2011-03-03T23:59:59Z", "a@b.example")
+      .set_from_mailbox("officer.smith@gmail.example");
+  auto& unflagged = b.Email("2011-02-02T10:00:00Z", "R2",
+                            "2011-03-04T23:59:59Z", "a@b.example");
+  unflagged.set_organizational_mailbox(false);
+  unflagged.clear_from_mailbox();
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), DefaultPolicy());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[2], HasSubstr("R1 emailed from officer.smith@gmail.example "
+                                  "(recorded as the office mailbox) to "));
+  EXPECT_THAT(lines[3], HasSubstr("R2 emailed from an unrecorded mailbox "
+                                  "(recorded as not the office mailbox) to "));
 }
 
 // A record made long after the fact carries less weight (RECORDED_PROMPTLY),

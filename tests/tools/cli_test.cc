@@ -1668,7 +1668,8 @@ TEST_F(CliTest, ImportRefusesAChangedStoredEventAsAConflictEvenWhenInvalid) {
 TEST_F(CliTest, DemoRecordsARealisticCase) {
   CliRun r = Cli("demo --db " + Db());
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("DOC-1 emailed from the office mailbox to"));
+  EXPECT_THAT(r.out, HasSubstr("DOC-1 emailed from visa-office@office.example "
+                               "(recorded as the office mailbox) to"));
   EXPECT_THAT(r.out, HasSubstr("Delivery of DOC-1 to"));
   EXPECT_THAT(r.out, HasSubstr("BOUNCE_FOLLOWED_UP"));
   // Its append prints what `append` prints.

@@ -793,6 +793,10 @@ std::string RenderTimelineJson(std::string_view case_id,
     w.String(FormatUtc(e.recorded_at));
     w.Key("event_type");
     w.String(e.event_type);
+    // Who acted, which the text rows name and the JSON left out (found by
+    // an outside reading).
+    w.Key("actor");
+    w.String(e.actor);
     w.Key("text");
     w.String(e.sentence);
     w.EndObject();

@@ -350,8 +350,10 @@ TEST(TimelineTest, JsonCarriesTypeAndText) {
   const JsonValue& first = Member(v, "timeline").elements.at(0);
   EXPECT_THAT(Keys(first),
               ElementsAre("position", "case_version", "occurred_at",
-                          "recorded_at", "event_type", "text"));
+                          "recorded_at", "event_type", "actor", "text"));
   EXPECT_EQ(Member(first, "event_type").text, "case_opened");
+  // Who acted, as the text row names them (the JSON left it out).
+  EXPECT_EQ(Member(first, "actor").text, "officer off-17");
   EXPECT_EQ(Member(first, "recorded_at").text, "2012-05-01T09:01:00Z");
 }
 

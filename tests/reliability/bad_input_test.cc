@@ -504,6 +504,10 @@ std::vector<Case> Cases() {
       {"no client mode", "--server localhost:1 verify --db L", 2,
        "caseledger verify: has no client mode: run it where the ledger is, "
        "without --server"},
+      {"import in client mode", "--server localhost:1 import x.jsonl", 2,
+       "caseledger import: has no client mode: run it where the ledger is, "
+       "without --server (the server stopped), or send the events through the "
+       "server with append, at most 8 MiB of them per call"},
       // 2.1 JSON syntax
       {"not json", append, 2,
        "caseledger append: line 2: byte 12: a string where ':' after the key "

@@ -209,6 +209,10 @@ TEST_F(CliTest, AVerbThatReadsNoLedgerSaysItRunsWithoutServer) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, StartsWith("caseledger import: has no client mode"));
   EXPECT_THAT(r.err, Not(HasSubstr("usage")));
+  // A server holding the ledger sends local users to client mode: import
+  // says what reaches the ledger through it.
+  EXPECT_THAT(r.err, HasSubstr("or send the events through the server with "
+                               "append, at most 8 MiB of them per call"));
 }
 
 // The version a bundle's manifest records as its tool_version.

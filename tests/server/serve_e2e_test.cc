@@ -149,6 +149,14 @@ class ServeTest : public ::testing::Test {
         {"--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens")},
         dir_.Sub("serve.err"));
   }
+  // The same with `backups` (made here) as its --backup-dir.
+  std::string ServeWithBackups(ServeProcess& p, const std::string& db,
+                               const std::string& backups) {
+    std::filesystem::create_directory(backups);
+    return p.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                    dir_.Sub("tokens"), "--backup-dir", backups},
+                   dir_.Sub("serve.err"));
+  }
 
   std::string Example(const std::string& name) const {
     return testing::SharedDir() + "/examples/" + name;
@@ -457,12 +465,8 @@ TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
   const std::string db = dir_.Sub("served");
   const std::string backups = dir_.Sub("backups");
   ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
-  std::filesystem::create_directory(backups);
   ServeProcess server;
-  std::string address =
-      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
-                    dir_.Sub("tokens"), "--backup-dir", backups},
-                   dir_.Sub("serve.err"));
+  std::string address = ServeWithBackups(server, db, backups);
   ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
   ASSERT_EQ(Cli(Remote(address, "admin") + "append " +
                 Example("bounce-handled.jsonl"))
@@ -570,12 +574,8 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   const std::string db = dir_.Sub("ledger");
   const std::string backups = dir_.Sub("backups");
   ASSERT_EQ(Cli("init --db " + db).code, 0);
-  std::filesystem::create_directory(backups);
   ServeProcess server;
-  std::string address =
-      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
-                    dir_.Sub("tokens"), "--backup-dir", backups},
-                   dir_.Sub("serve.err"));
+  std::string address = ServeWithBackups(server, db, backups);
   ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
   ASSERT_EQ(Cli(Remote(address, "appender") + "append " +
                 Example("bounce-handled.jsonl"))

@@ -284,7 +284,8 @@ int CheckAccessLog(const std::string& path, bool given, const std::string& verb,
   if (type == std::filesystem::file_type::not_found && !given) return kExitOk;
   if (type != std::filesystem::file_type::regular) {
     return UsageError(io, verb,
-                      absl::StrCat("--access-log: cannot read ", path, ": ",
+                      absl::StrCat(given ? "--access-log: " : "",
+                                   "cannot read the access log ", path, ": ",
                                    type == std::filesystem::file_type::not_found
                                        ? "No such file or directory"
                                        : "it is not a regular file"));

@@ -616,8 +616,9 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   CliRun missing = Cli("verify --db " + db + " --access-log nowhere.jsonl");
   EXPECT_EQ(missing.code, 2);
   EXPECT_THAT(missing.err,
-              HasSubstr("caseledger verify: --access-log: cannot read "
-                        "nowhere.jsonl: No such file or directory"));
+              HasSubstr("caseledger verify: --access-log: cannot read the "
+                        "access log nowhere.jsonl: No such file or "
+                        "directory"));
 
   // The backup carries the log as it was when copied.
   const std::string backup = backups + "/copy";

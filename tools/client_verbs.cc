@@ -404,6 +404,14 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, " needs a value"));
     }
+    // As Args::Parse refuses an empty value: an empty --server ran the verb
+    // on the local ledger, writes included, and an empty --tls-ca
+    // connected in plaintext (found by an outside reading).
+    if (field->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": the value is empty; give ",
+                       name == "server" ? "HOST:PORT" : "FILE"));
+    }
   }
   if (flags->server.empty() &&
       !(flags->token_file.empty() && flags->tls_ca.empty() &&

@@ -431,6 +431,11 @@ std::vector<Case> Cases() {
       // 1.4 client mode
       {"server without value", "--server", 2,
        "caseledger: --server needs a value"},
+      {"an empty server", "--server '' read --db L", 2,
+       "caseledger: --server: the value is empty; give HOST:PORT"},
+      {"an empty tls file",
+       "--server 127.0.0.1:1 --token-file t.tok --tls-ca= read", 2,
+       "caseledger: --tls-ca: the value is empty; give FILE"},
       {"server without token", "--server localhost:1 read", 2,
        "caseledger read: --server needs --token-file FILE (the token alone)"},
       {"token file without server",

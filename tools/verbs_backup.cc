@@ -78,6 +78,18 @@ int Restore(const Args& args, Io& io) {
     return UsageError(io, "restore", std::string(db.status().message()));
   }
   const std::string& to = *db;
+  // The access log is part of the record the backup carries: restoring one
+  // whose chain is broken said the restored ledger verifies, and verify
+  // then failed on it (found by an outside reading).
+  std::string access_log;
+  if (int code = CheckAccessLog(
+          (std::filesystem::path(args.Get("from")) / server::kAccessLogFile)
+              .string(),
+          /*given=*/false, "restore", io, &access_log);
+      code != kExitOk) {
+    io.err << "caseledger restore: nothing was restored\n";
+    return code;
+  }
   auto info = Ledger::Restore(args.Get("from"), to);
   if (!info.ok()) return Fail(io, "restore", info.status());
   io.out << "restored " << DescribeBackup(*info) << " into " << to

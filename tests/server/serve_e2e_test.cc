@@ -626,6 +626,22 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   EXPECT_EQ(copy.code, 0) << copy.out << copy.err;
   EXPECT_THAT(copy.out,
               HasSubstr("OK access log " + backup + "/access-log.jsonl: "));
+  // A backup whose access log was edited is not restored: it said the
+  // restored ledger verifies, and verify then failed on it.
+  const std::string copied_log = backup + "/access-log.jsonl";
+  std::string copied = testing::FileContents(copied_log);
+  const size_t read_call = copied.find("from_position=1", copied.find('\n'));
+  ASSERT_NE(read_call, std::string::npos) << copied;
+  copied.replace(read_call, 15, "from_position=9");
+  std::ofstream(copied_log, std::ios::binary | std::ios::trunc) << copied;
+  EXPECT_EQ(Cli("backup --verify " + backup).code, 1);
+  CliRun restored =
+      Cli("restore --db " + dir_.Sub("restored") + " --from " + backup);
+  EXPECT_EQ(restored.code, 1) << restored.out << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr("FAIL access log " + copied_log));
+  EXPECT_THAT(restored.err,
+              HasSubstr("caseledger restore: nothing was restored"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("restored")));
 }
 
 // The terminal a server runs in closing stops it as SIGTERM does: drained,

@@ -282,13 +282,20 @@ int CheckAccessLog(const std::string& path, bool given, const std::string& verb,
   std::error_code ec;
   const auto type = std::filesystem::status(path, ec).type();
   if (type == std::filesystem::file_type::not_found && !given) return kExitOk;
+  if (type != std::filesystem::file_type::regular && given) {
+    return UsageError(
+        io, verb,
+        absl::StrCat("--access-log: cannot read the access log ", path, ": ",
+                     type == std::filesystem::file_type::not_found
+                         ? "No such file or directory"
+                         : "it is not a regular file"));
+  }
+  // In the ledger folder, something else in its place is damage to the
+  // record, not a mistyped flag.
   if (type != std::filesystem::file_type::regular) {
-    return UsageError(io, verb,
-                      absl::StrCat(given ? "--access-log: " : "",
-                                   "cannot read the access log ", path, ": ",
-                                   type == std::filesystem::file_type::not_found
-                                       ? "No such file or directory"
-                                       : "it is not a regular file"));
+    io.out << "FAIL access log " << path
+           << " is not a regular file: the server writes its records there\n";
+    return kExitCheckFailed;
   }
   auto records = server::VerifyAccessLog(path);
   if (absl::IsDataLoss(records.status())) {
@@ -355,8 +362,8 @@ std::vector<Verb> EvidenceVerbs() {
         "have rewritten them, and only a checkpoint kept elsewhere can "
         "tell.\nThe server's access log, when there is one, must be a "
         "chain of records none\nof which was edited, removed or moved (its "
-        "last records can be removed\nwithout trace: keep copies elsewhere, "
-        "or 'chattr +a' it).",
+        "last record can be changed, and\nits last records removed, without "
+        "trace: keep copies elsewhere, or\n'chattr +a' it).",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key from a trusted source (as `caseledger "
           "key` prints it)"},

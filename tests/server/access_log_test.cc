@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/clock.h"
@@ -91,6 +92,31 @@ TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   ASSERT_OK(log->Record(ReadOf("D")));
   ASSERT_OK_AND_ASSIGN(records, VerifyAccessLog(path_));
   EXPECT_EQ(records, 3u);
+}
+
+// A line that is no record, or whose line end was changed, was reported
+// as "expected seq N", of a line that may hold seq N (found by an outside
+// reading). Each damage is named for what it is.
+TEST_F(AccessLogTest, TheCheckNamesWhatIsWrongWithALine) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
+    ASSERT_OK(log->Record(ReadOf("A")));
+    ASSERT_OK(log->Record(ReadOf("B")));
+  }
+  const std::string whole = caseledger::testing::FileContents(path_);
+  const size_t second = whole.find('\n') + 1;
+  auto check = [&](const std::string& text) {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
+    return std::string(VerifyAccessLog(path_).status().message());
+  };
+  const std::string at = absl::StrCat("access log ", path_, " line ");
+  EXPECT_EQ(check(whole + "garbage\n"), at + "3: not an access-log record");
+  EXPECT_EQ(check(whole.substr(0, second - 1) + "\r\n" + whole.substr(second)),
+            at + "1: ends with a carriage return: the file's line ends were "
+                 "changed");
+  EXPECT_EQ(check(whole.substr(0, second) + whole.substr(0, second)),
+            at + "2: seq 1 where 2 belongs");
+  EXPECT_EQ(check(whole), "");
 }
 
 // A crash during a write leaves the last record without its newline; the

@@ -613,6 +613,13 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   CliRun elsewhere =
       Cli("verify --db " + db + " --access-log " + dir_.Sub("elsewhere.jsonl"));
   EXPECT_EQ(elsewhere.code, 1) << elsewhere.out << elsewhere.err;
+  // Something else in its place in the ledger folder is damage, not usage.
+  std::filesystem::create_directory(log);
+  CliRun folder = Cli("verify --db " + db);
+  EXPECT_EQ(folder.code, 1) << folder.out << folder.err;
+  EXPECT_THAT(folder.out,
+              HasSubstr("FAIL access log " + log + " is not a regular file"));
+  std::filesystem::remove(log);
   CliRun missing = Cli("verify --db " + db + " --access-log nowhere.jsonl");
   EXPECT_EQ(missing.code, 2);
   EXPECT_THAT(missing.err,

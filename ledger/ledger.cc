@@ -1337,15 +1337,24 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
 absl::Status Ledger::CheckKeyIsPrivate() const {
   const std::string path =
       (std::filesystem::path(impl_->dir) / kKeyFile).string();
+  // Execute bits on a key file give nobody the key.
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) {
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 066) == 0) {
     return absl::OkStatus();
   }
+  const bool readable = (st.st_mode & 044) != 0;
+  const bool writable = (st.st_mode & 022) != 0;
   return absl::FailedPreconditionError(absl::StrFormat(
-      "the signing key %s has mode %04o: others than its owner can read or "
-      "change it, and whoever reads it can sign checkpoints as this ledger "
+      "the signing key %s has mode %04o: others than its owner can %s it%s "
       "(chmod 600 %s)",
-      path, st.st_mode & 07777, path));
+      path, st.st_mode & 07777,
+      readable && writable ? "read or change"
+      : readable           ? "read"
+                           : "change",
+      readable ? ", and whoever reads it can sign checkpoints as this ledger"
+               : ", and whoever changes it makes the ledger sign with "
+                 "another key",
+      path));
 }
 
 namespace {

@@ -753,10 +753,19 @@ TEST_F(CliTest, AWriterWarnsOfASigningKeyOthersCanRead) {
   EXPECT_EQ(open_key.code, 0) << open_key.err;
   EXPECT_THAT(open_key.err,
               HasSubstr("caseledger: warning: the signing key " + key +
-                        " has mode 0644: others than its owner can read or "
-                        "change it, and whoever reads it can sign "
-                        "checkpoints as this ledger (chmod 600 " +
+                        " has mode 0644: others than its owner can read it, "
+                        "and whoever reads it can sign checkpoints as this "
+                        "ledger (chmod 600 " +
                         key + ")"));
+  // Execute bits give nobody the key.
+  std::filesystem::permissions(key,
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::owner_write |
+                                   std::filesystem::perms::others_exec,
+                               std::filesystem::perm_options::replace);
+  CliRun exec_bit = Cli("checkpoint --db " + Db());
+  EXPECT_EQ(exec_bit.code, 0) << exec_bit.err;
+  EXPECT_THAT(exec_bit.err, Not(HasSubstr("warning")));
   EXPECT_THAT(open_key.out, HasSubstr("\n\u2014 cli.example/log "));
 }
 

@@ -515,15 +515,20 @@ class RuleEvaluator {
       const bool recorded_unknown = !r->request().from_mailbox().empty() &&
                                     on_record == nullptr && !mailboxes.empty();
       if (r->request().organizational_mailbox() && recorded_unknown) {
-        const auto& [office, given_by] = mailboxes.back();
-        f.Cite(given_by);
+        std::vector<std::string> offices;
+        for (const auto& [mailbox, given_by] : mailboxes) {
+          f.Cite(given_by);
+          offices.push_back(absl::StrCat(mailbox, " (", Ref(given_by), ")"));
+        }
         Add(f.Build(
             FindingStatus::kPass,
             absl::StrCat(r->id, " was sent from ", from, " (", Ref(r->sent),
                          "), which the request records as the "
-                         "organisation's monitored mailbox, though "
-                         "the office mailbox on record is ",
-                         office, " (", Ref(given_by), ").")));
+                         "organisation's monitored mailbox, though the "
+                         "office ",
+                         offices.size() == 1 ? "mailbox on record is "
+                                             : "mailboxes on record are ",
+                         absl::StrJoin(offices, " and "), ".")));
       } else if (r->request().organizational_mailbox()) {
         Add(f.Build(FindingStatus::kPass,
                     absl::StrCat(r->id,

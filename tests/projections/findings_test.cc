@@ -553,6 +553,19 @@ TEST(OrganizationalMailboxTest,
             "DOC-2 was sent from visa-office@office.example (#4), the office "
             "mailbox on record (#1), but the request records it as not the "
             "organisation's monitored mailbox, so a bounce may go unseen.");
+  // After a transfer, both offices' mailboxes are on record.
+  CaseBuilder moved;
+  moved.Opened("2012-05-01T09:00:00Z");
+  moved.Consent("2012-05-01T09:05:00Z");
+  moved.TransferNotice("2012-05-02T09:00:00Z");
+  moved.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_from_mailbox("officer.smith@gmail.example");
+  EXPECT_THAT(FindingOf(FindingsAt(moved, kLater), Rule::kOrganizationalMailbox,
+                        "DOC-1")
+                  ->message,
+              HasSubstr("though the office mailboxes on record are "
+                        "visa-office@office.example (#1) and "
+                        "ottawa-cpc@office.example (#3)."));
   // Sent from the office mailbox and flagged so: as before.
   EXPECT_EQ(FindingOf(FindingsAt(KaurCase(), kLater),
                       Rule::kOrganizationalMailbox, "DOC-1")

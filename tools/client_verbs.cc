@@ -65,7 +65,8 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
   // '-' keeps the token out of files and command lines.
   absl::StatusOr<std::string> token;
   if (flags.token_file == "-") {
-    auto text = ReadInput("-", io);
+    auto text = ReadInput("-", io, kMaxSmallInputBytes,
+                          ", far more than a token (--token-file -)");
     if (!text.ok()) return text.status();
     token = server::ClientTokenFrom(*text, "the token on standard input");
   } else {

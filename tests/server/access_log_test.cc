@@ -84,14 +84,14 @@ TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   }
   EXPECT_EQ(caseledger::testing::FileContents(path_), before);
   ASSERT_OK(log->Record(ReadOf("C")));
-  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path_));
-  EXPECT_EQ(records, 2u);
+  ASSERT_OK_AND_ASSIGN(AccessLogCheck checked, VerifyAccessLog(path_));
+  EXPECT_EQ(checked.records, 2u);
   // A server started on the log later continues the same chain.
   log.reset();
   ASSERT_OK_AND_ASSIGN(log, AccessLog::Open(path_, &clock_));
   ASSERT_OK(log->Record(ReadOf("D")));
-  ASSERT_OK_AND_ASSIGN(records, VerifyAccessLog(path_));
-  EXPECT_EQ(records, 3u);
+  ASSERT_OK_AND_ASSIGN(checked, VerifyAccessLog(path_));
+  EXPECT_EQ(checked.records, 3u);
 }
 
 // A line that is no record, or whose line end was changed, was reported
@@ -132,13 +132,15 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   std::ofstream(path_, std::ios::app | std::ios::binary)
       << R"({"seq": 3, "time": "2023-11-14T22:13)";
   // Nor is it counted, or taken for an edit, by a check meanwhile.
-  ASSERT_OK_AND_ASSIGN(uint64_t before_open, VerifyAccessLog(path_));
-  EXPECT_EQ(before_open, 2u);
+  ASSERT_OK_AND_ASSIGN(AccessLogCheck before_open, VerifyAccessLog(path_));
+  EXPECT_EQ(before_open.records, 2u);
+  EXPECT_EQ(before_open.unfinished_bytes, 36u);
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
   EXPECT_EQ(caseledger::testing::FileContents(path_), whole);
   ASSERT_OK(log->Record(ReadOf("C")));
-  ASSERT_OK_AND_ASSIGN(uint64_t records, VerifyAccessLog(path_));
-  EXPECT_EQ(records, 3u);
+  ASSERT_OK_AND_ASSIGN(AccessLogCheck after, VerifyAccessLog(path_));
+  EXPECT_EQ(after.records, 3u);
+  EXPECT_EQ(after.unfinished_bytes, 0u);
 }
 
 // A value is written as JSON reads it back, and shows in a terminal as that:

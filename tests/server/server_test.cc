@@ -1305,9 +1305,9 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   EXPECT_THAT(lines[4], HasSubstr(R"("rpc": "ExportBundle")"));
   EXPECT_THAT(lines[4], HasSubstr(R"("outcome": "OK")"));
   EXPECT_THAT(lines[4], HasSubstr(R"("events": 1,)"));
-  ASSERT_OK_AND_ASSIGN(uint64_t records,
+  ASSERT_OK_AND_ASSIGN(server::AccessLogCheck checked,
                        server::VerifyAccessLog(AccessLogPath()));
-  EXPECT_EQ(records, 5u);
+  EXPECT_EQ(checked.records, 5u);
 
   // Reopening continues the chain.
   access_log_.reset();
@@ -1315,7 +1315,10 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
       access_log_, server::AccessLog::Open(AccessLogPath(), &SystemClock()));
   ASSERT_OK(
       access_log_->Record({"x", "reader", "p", "ReadAll", "", "granted", 0}));
-  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath()).value_or(0), 6u);
+  EXPECT_EQ(server::VerifyAccessLog(AccessLogPath())
+                .value_or(server::AccessLogCheck{})
+                .records,
+            6u);
 
   // Editing a record breaks the chain at the next one.
   std::string text;

@@ -211,7 +211,7 @@ absl::Status AccessLog::Record(const AccessRecord& r) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path) {
+absl::StatusOr<AccessLogCheck> VerifyAccessLog(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read access log ", path));
@@ -264,9 +264,7 @@ absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path) {
     return absl::UnavailableError(absl::StrCat("cannot read access log ", path,
                                                ": ", std::strerror(errno)));
   }
-  // What follows the last newline is a record being written, or one a crash
-  // cut short, which the server cuts off when it starts again.
-  return n;
+  return AccessLogCheck{n, line.size()};
 }
 
 }  // namespace caseledger::server

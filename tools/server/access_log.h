@@ -76,10 +76,17 @@ class AccessLog {
   absl::Status damaged_ ABSL_GUARDED_BY(mu_);
 };
 
+// What VerifyAccessLog found.
+struct AccessLogCheck {
+  uint64_t records = 0;
+  // Bytes after the last newline: a record being written, or one a crash
+  // cut short (which the server cuts off when it starts again); not checked.
+  uint64_t unfinished_bytes = 0;
+};
+
 // Checks a whole access log's hash chain and sequence; kDataLoss naming the
-// first line that breaks it. Returns the number of records; a last line
-// without its newline (being written, or cut short by a crash) is not one.
-absl::StatusOr<uint64_t> VerifyAccessLog(const std::string& path);
+// first line that breaks it.
+absl::StatusOr<AccessLogCheck> VerifyAccessLog(const std::string& path);
 
 // `text` as a JSON string literal, quotes included. Layout controls and
 // invisible characters (ledger/untrusted_text.h) are written as \u escapes,

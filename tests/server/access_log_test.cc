@@ -23,6 +23,8 @@
 namespace caseledger::server {
 namespace {
 
+using ::testing::HasSubstr;
+
 AccessRecord ReadOf(const std::string& case_id) {
   return {.who = "reader",
           .role = "reader",
@@ -116,7 +118,20 @@ TEST_F(AccessLogTest, TheCheckNamesWhatIsWrongWithALine) {
                  "changed");
   EXPECT_EQ(check(whole.substr(0, second) + whole.substr(0, second)),
             at + "2: seq 1 where 2 belongs");
+  // A record cut short with its newline kept, or stripped of its prev.
+  EXPECT_EQ(check(whole.substr(0, second) + whole.substr(second, 40) + "\n"),
+            at + "2: not an access-log record");
+  const size_t prev = whole.rfind(", \"prev\"");
+  EXPECT_EQ(check(whole.substr(0, prev) + "}\n"),
+            at + "2: not an access-log record");
   EXPECT_EQ(check(whole), "");
+  // The server does not chain new records to such a line.
+  std::ofstream(path_, std::ios::binary | std::ios::trunc)
+      << whole.substr(0, second) << whole.substr(second, 40) << "\n";
+  auto reopened = AccessLog::Open(path_, &clock_);
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(reopened.status().message()),
+              HasSubstr("the last line is not a record"));
 }
 
 // A crash during a write leaves the last record without its newline; the

@@ -10,6 +10,9 @@
 #include <optional>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -50,6 +53,21 @@ std::string PrevOf(const std::string& line) {
   size_t at = line.rfind(kKey);
   if (at == std::string::npos) return "";
   return line.substr(at + sizeof(kKey) - 1, 64);
+}
+
+// Whether `line` has a record's frame: it starts with its seq and ends with
+// its prev (64 lowercase hex digits), as Record writes them. A line cut
+// short, or stripped of its prev, has not.
+bool IsRecord(const std::string& line) {
+  constexpr absl::string_view kEnd = "\"}";
+  const std::string prev = PrevOf(line);
+  return SeqOf(line).has_value() && prev.size() == 64 &&
+         absl::c_all_of(prev,
+                        [](char c) {
+                          return absl::ascii_isdigit(c) ||
+                                 (c >= 'a' && c <= 'f');
+                        }) &&
+         absl::EndsWith(line, absl::StrCat(prev, kEnd));
 }
 
 }  // namespace
@@ -135,7 +153,9 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   std::string prev = kZeroHash;
   if (!last.empty()) {
     std::optional<uint64_t> s = SeqOf(last);
-    if (!s) {
+    // One cut short with its newline kept, or without its prev, would have
+    // every later record chained to a line no check passes.
+    if (!s || !IsRecord(last)) {
       ::close(fd);
       return absl::DataLossError(absl::StrCat(
           "access log ", path, ": the last line is not a record: ", last));
@@ -248,7 +268,7 @@ absl::StatusOr<AccessLogCheck> VerifyAccessLog(const std::string& path) {
             "changed");
       }
       std::optional<uint64_t> seq = SeqOf(line);
-      if (!seq) return damaged("not an access-log record");
+      if (!seq || !IsRecord(line)) return damaged("not an access-log record");
       if (*seq != n) {
         return damaged(absl::StrCat("seq ", *seq, " where ", n, " belongs"));
       }

@@ -397,14 +397,23 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
       rest.push_back(a);
       continue;
     }
+    std::string value;
     if (size_t eq = a.find('='); eq != std::string::npos) {
-      *field = a.substr(eq + 1);
+      value = a.substr(eq + 1);
     } else if (i + 1 < argv.size()) {
-      *field = argv[++i];
+      value = argv[++i];
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, " needs a value"));
     }
+    // As Args::Parse says of a verb's flags: the last of two servers or
+    // tokens was taken in silence (found by an outside reading).
+    if (!field->empty() && *field != value) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " is given twice ('", *field, "' and '",
+                       value, "'); give it once"));
+    }
+    *field = std::move(value);
     // As Args::Parse refuses an empty value: an empty --server ran the verb
     // on the local ledger, writes included, and an empty --tls-ca
     // connected in plaintext (found by an outside reading).

@@ -431,6 +431,9 @@ std::vector<Case> Cases() {
       // 1.4 client mode
       {"server without value", "--server", 2,
        "caseledger: --server needs a value"},
+      {"two servers", "--server 127.0.0.1:1 read --server 127.0.0.1:2", 2,
+       "caseledger: --server is given twice ('127.0.0.1:1' and "
+       "'127.0.0.1:2'); give it once"},
       {"an empty server", "--server '' read --db L", 2,
        "caseledger: --server: the value is empty; give HOST:PORT"},
       {"an empty tls file",

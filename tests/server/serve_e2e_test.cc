@@ -644,8 +644,9 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   EXPECT_EQ(copy.code, 0) << copy.out << copy.err;
   EXPECT_THAT(copy.out,
               HasSubstr("OK access log " + backup + "/access-log.jsonl: "));
-  // A backup whose access log was edited is not restored: it said the
-  // restored ledger verifies, and verify then failed on it.
+  // A backup whose access log was edited said the restored ledger verifies,
+  // and verify then failed on it. The store is restored, and the log as it
+  // is, and the restore fails naming it; so does a backup of such a ledger.
   const std::string copied_log = backup + "/access-log.jsonl";
   std::string copied = testing::FileContents(copied_log);
   const size_t read_call = copied.find("from_position=1", copied.find('\n'));
@@ -653,13 +654,22 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   copied.replace(read_call, 15, "from_position=9");
   std::ofstream(copied_log, std::ios::binary | std::ios::trunc) << copied;
   EXPECT_EQ(Cli("backup --verify " + backup).code, 1);
-  CliRun restored =
-      Cli("restore --db " + dir_.Sub("restored") + " --from " + backup);
+  const std::string restored_db = dir_.Sub("restored");
+  CliRun restored = Cli("restore --db " + restored_db + " --from " + backup);
   EXPECT_EQ(restored.code, 1) << restored.out << restored.err;
-  EXPECT_THAT(restored.out, HasSubstr("FAIL access log " + copied_log));
+  EXPECT_THAT(restored.out, HasSubstr("; the restored ledger verifies\n"));
+  EXPECT_THAT(restored.out, HasSubstr("FAIL access log " + restored_db +
+                                      "/access-log.jsonl"));
   EXPECT_THAT(restored.err,
-              HasSubstr("caseledger restore: nothing was restored"));
-  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("restored")));
+              HasSubstr("caseledger restore: the store in " + restored_db +
+                        " verifies, but the access log copied with it fails "
+                        "its check (above), as the original's does"));
+  EXPECT_EQ(testing::FileContents(restored_db + "/access-log.jsonl"), copied);
+  CliRun again =
+      Cli("backup --db " + restored_db + " --to " + dir_.Sub("again"));
+  EXPECT_EQ(again.code, 1) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("; the copy verifies\n"));
+  EXPECT_THAT(again.err, HasSubstr("caseledger backup: the store in "));
 }
 
 // The terminal a server runs in closing stops it as SIGTERM does: drained,

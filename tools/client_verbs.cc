@@ -426,6 +426,16 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
   if (flags->server.empty() &&
       !(flags->token_file.empty() && flags->tls_ca.empty() &&
         flags->tls_cert.empty() && flags->tls_key.empty())) {
+    // Before `serve`, its own TLS flags read as the client's, and "give
+    // --server" could not help (found by an outside reading).
+    if (verb != nullptr && HasFlag(*verb, "tls-cert") &&
+        flags->token_file.empty() && flags->tls_ca.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(verb->name,
+                       "'s own --tls-cert and --tls-key go after it: "
+                       "caseledger ",
+                       verb->name, " --tls-cert FILE --tls-key FILE ..."));
+    }
     return absl::InvalidArgumentError(
         "--token-file and --tls-* are for client mode: give --server ADDR "
         "too");

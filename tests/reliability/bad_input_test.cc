@@ -431,6 +431,10 @@ std::vector<Case> Cases() {
       // 1.4 client mode
       {"server without value", "--server", 2,
        "caseledger: --server needs a value"},
+      {"serve's tls flags before it", "--tls-cert c.pem --tls-key k.pem serve",
+       2,
+       "caseledger: serve's own --tls-cert and --tls-key go after it: "
+       "caseledger serve --tls-cert FILE --tls-key FILE ..."},
       {"two servers", "--server 127.0.0.1:1 read --server 127.0.0.1:2", 2,
        "caseledger: --server is given twice ('127.0.0.1:1' and "
        "'127.0.0.1:2'); give it once"},

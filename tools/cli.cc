@@ -49,6 +49,20 @@ std::string Args::Get(const std::string& flag,
   return it == values_.end() ? fallback : it->second;
 }
 
+absl::Status EmptyFlagValue(std::string_view flag,
+                            std::string_view value_name) {
+  return absl::InvalidArgumentError(absl::StrCat("--", AbslView(flag),
+                                                 ": the value is empty; give ",
+                                                 AbslView(value_name)));
+}
+
+absl::Status FlagGivenTwice(std::string_view flag, std::string_view first,
+                            std::string_view second) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", AbslView(flag), " is given twice ('", AbslView(first),
+                   "' and '", AbslView(second), "'); give it once"));
+}
+
 absl::StatusOr<Args> Args::Parse(const VerbSpec& spec,
                                  const std::vector<std::string>& argv) {
   Args args;
@@ -99,17 +113,12 @@ absl::StatusOr<Args> Args::Parse(const VerbSpec& spec,
     }
     // No flag takes an empty value, and some read one as no flag at all
     // (a server took `deadlines --case ''` for every case).
-    if (value.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", name, ": the value is empty; give ", f->value_name));
-    }
+    if (value.empty()) return EmptyFlagValue(name, f->value_name);
     // Which of two values was meant cannot be known: an export of the
     // wrong case must not follow from a retyped command line.
     if (auto [it, first] = args.values_.try_emplace(name, value);
         !first && it->second != value) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " is given twice ('", it->second, "' and '",
-                       value, "'); give it once"));
+      return FlagGivenTwice(name, it->second, value);
     }
   }
   int n = static_cast<int>(args.positional_.size());

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -53,6 +54,12 @@ struct VerbSpec {
   // user believe that ledger was used, so the verb says so on stderr.
   std::string opens_no_ledger = "";
 };
+
+// The refusals of a flag given an empty value, or two different values,
+// worded alike for a verb's flags and the client's (kInvalidArgument).
+absl::Status EmptyFlagValue(std::string_view flag, std::string_view value_name);
+absl::Status FlagGivenTwice(std::string_view flag, std::string_view first,
+                            std::string_view second);
 
 // Parsed flags and positional arguments of one verb.
 class Args {
@@ -148,12 +155,12 @@ std::string DescribeBackup(const Ledger::BackupSummary& info);
 // deadline) or the error, and returns the exit code.
 int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
                        std::string* ok_line);
-// Checks the hash chain and sequence of the server's access log at `path`
-// (docs/service.md). `given`: named by --access-log, so that a missing file
-// is an error; otherwise (DIR/access-log.jsonl) a ledger never served has
-// none, and `ok_line` stays empty. Returns as CheckDeadlineIndex does.
-int CheckAccessLog(const std::string& path, bool given, const std::string& verb,
-                   Io& io, std::string* ok_line);
+// Checks the hash chain and sequence of the server's access log: the file
+// `given` names (--access-log; a missing one is an error), or else the one
+// in the ledger folder `dir`, where a ledger never served has none and
+// `ok_line` stays empty. Returns as CheckDeadlineIndex does.
+int CheckAccessLog(const std::string& dir, const std::string& given,
+                   const std::string& verb, Io& io, std::string* ok_line);
 
 // Catches SIGINT and SIGTERM while it lives, so that a verb can finish the
 // write in hand and say what is stored instead of dying mid-way; a second

@@ -409,18 +409,14 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
     // As Args::Parse says of a verb's flags: the last of two servers or
     // tokens was taken in silence (found by an outside reading).
     if (!field->empty() && *field != value) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " is given twice ('", *field, "' and '",
-                       value, "'); give it once"));
+      return FlagGivenTwice(name, *field, value);
     }
     *field = std::move(value);
     // As Args::Parse refuses an empty value: an empty --server ran the verb
     // on the local ledger, writes included, and an empty --tls-ca
     // connected in plaintext (found by an outside reading).
     if (field->empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, ": the value is empty; give ",
-                       name == "server" ? "HOST:PORT" : "FILE"));
+      return EmptyFlagValue(name, name == "server" ? "HOST:PORT" : "FILE");
     }
   }
   if (flags->server.empty() &&

@@ -1,13 +1,10 @@
 // Verbs of backup and restore: backup --to, backup --verify, restore --from.
 // The work and its guarantees are in Ledger::Backup / VerifyBackup / Restore
 // (docs/reliability.md).
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
 #include "tools/cli.h"
 #include "tools/output.h"
-#include "tools/server/access_log.h"
 
 namespace caseledger::cli {
 
@@ -42,9 +39,7 @@ int VerifyBackupVerb(const std::string& dir, Io& io) {
   }
   // A backup carries the access log when the ledger had one.
   std::string access_log;
-  if (int code = CheckAccessLog(
-          (std::filesystem::path(dir) / server::kAccessLogFile).string(),
-          /*given=*/false, "backup", io, &access_log);
+  if (int code = CheckAccessLog(dir, "", "backup", io, &access_log);
       code != kExitOk) {
     return code;
   }
@@ -60,9 +55,7 @@ int VerifyBackupVerb(const std::string& dir, Io& io) {
 // without undoing the copy of the store, which verifies.
 int AccessLogOfCopy(const std::string& dir, const std::string& verb, Io& io) {
   std::string ok_line;
-  const int code = CheckAccessLog(
-      (std::filesystem::path(dir) / server::kAccessLogFile).string(),
-      /*given=*/false, verb, io, &ok_line);
+  const int code = CheckAccessLog(dir, "", verb, io, &ok_line);
   io.out << ok_line;
   if (code == kExitCheckFailed) {
     io.err << "caseledger " << verb << ": the store in " << dir

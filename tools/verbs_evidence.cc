@@ -204,11 +204,8 @@ int Verify(const Args& args, Io& io) {
     return code;
   }
   std::string access_log;
-  if (int code = CheckAccessLog(
-          args.Get("access-log",
-                   (std::filesystem::path(DbDir(args)) / server::kAccessLogFile)
-                       .string()),
-          args.Has("access-log"), "verify", io, &access_log);
+  if (int code = CheckAccessLog(DbDir(args), args.Get("access-log"), "verify",
+                                io, &access_log);
       code != kExitOk) {
     return code;
   }
@@ -276,13 +273,19 @@ int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
   return kExitOk;
 }
 
-int CheckAccessLog(const std::string& path, bool given, const std::string& verb,
-                   Io& io, std::string* ok_line) {
+int CheckAccessLog(const std::string& dir, const std::string& given,
+                   const std::string& verb, Io& io, std::string* ok_line) {
   ok_line->clear();
+  const std::string path =
+      !given.empty()
+          ? given
+          : (std::filesystem::path(dir) / server::kAccessLogFile).string();
   std::error_code ec;
   const auto type = std::filesystem::status(path, ec).type();
-  if (type == std::filesystem::file_type::not_found && !given) return kExitOk;
-  if (type != std::filesystem::file_type::regular && given) {
+  if (type == std::filesystem::file_type::not_found && given.empty()) {
+    return kExitOk;
+  }
+  if (type != std::filesystem::file_type::regular && !given.empty()) {
     return UsageError(
         io, verb,
         absl::StrCat("--access-log: cannot read the access log ", path, ": ",

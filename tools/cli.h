@@ -161,6 +161,14 @@ int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
 // `ok_line` stays empty. Returns as CheckDeadlineIndex does.
 int CheckAccessLog(const std::string& dir, const std::string& given,
                    const std::string& verb, Io& io, std::string* ok_line);
+// The FAIL line of an access log whose check found `problem` (as
+// VerifyAccessLog words it).
+std::string AccessLogFailLine(std::string_view problem);
+// After a backup or restore into `dir` whose copied access log failed its
+// check (its FAIL line printed): says on err that the store verifies all
+// the same and the log is kept as it is. Returns kExitCheckFailed.
+int KeptBrokenAccessLog(const std::string& dir, const std::string& verb,
+                        Io& io);
 
 // Catches SIGINT and SIGTERM while it lives, so that a verb can finish the
 // write in hand and say what is stored instead of dying mid-way; a second

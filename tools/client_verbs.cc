@@ -362,6 +362,10 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!info.ok()) return Fail(io, "backup", info.status());
   io.out << "backed up " << DescribeBackup(*info) << " to " << backup->path()
          << "; the copy verifies\n";
+  if (!backup->access_log_problem().empty()) {
+    io.out << AccessLogFailLine(backup->access_log_problem());
+    return KeptBrokenAccessLog(backup->path(), "backup", io);
+  }
   return kExitOk;
 }
 

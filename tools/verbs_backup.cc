@@ -8,6 +8,14 @@
 
 namespace caseledger::cli {
 
+int KeptBrokenAccessLog(const std::string& dir, const std::string& verb,
+                        Io& io) {
+  io.err << "caseledger " << verb << ": the store in " << dir
+         << " verifies, but the access log copied with it fails its check "
+            "(above), as the original's does: it is kept as it is\n";
+  return kExitCheckFailed;
+}
+
 std::string DescribeBackup(const Ledger::BackupSummary& info) {
   return absl::StrCat(Counted(info.tree_size, "entry", "entries"), " of ",
                       info.origin, ", root ",
@@ -57,12 +65,7 @@ int AccessLogOfCopy(const std::string& dir, const std::string& verb, Io& io) {
   std::string ok_line;
   const int code = CheckAccessLog(dir, "", verb, io, &ok_line);
   io.out << ok_line;
-  if (code == kExitCheckFailed) {
-    io.err << "caseledger " << verb << ": the store in " << dir
-           << " verifies, but the access log copied with it fails its check "
-              "(above), as the original's does: it is kept as it is\n";
-  }
-  return code;
+  return code == kExitCheckFailed ? KeptBrokenAccessLog(dir, verb, io) : code;
 }
 
 int Backup(const Args& args, Io& io) {

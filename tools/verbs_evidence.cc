@@ -10,6 +10,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/proof_json.h"
 #include "ledger/sha256.h"
+#include "ledger/string_view.h"
 #include "projections/deadline_index.h"
 #include "tools/cli.h"
 #include "tools/output.h"
@@ -273,6 +274,11 @@ int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
   return kExitOk;
 }
 
+std::string AccessLogFailLine(std::string_view problem) {
+  return absl::StrCat("FAIL ", AbslView(problem),
+                      ": a record was edited, removed or moved\n");
+}
+
 int CheckAccessLog(const std::string& dir, const std::string& given,
                    const std::string& verb, Io& io, std::string* ok_line) {
   ok_line->clear();
@@ -302,8 +308,7 @@ int CheckAccessLog(const std::string& dir, const std::string& given,
   }
   auto checked = server::VerifyAccessLog(path);
   if (absl::IsDataLoss(checked.status())) {
-    io.out << "FAIL " << checked.status().message()
-           << ": a record was edited, removed or moved\n";
+    io.out << AccessLogFailLine(std::string(checked.status().message()));
     return kExitCheckFailed;
   }
   if (!checked.ok()) return Fail(io, verb, checked.status());

@@ -672,6 +672,47 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   EXPECT_THAT(again.err, HasSubstr("caseledger backup: the store in "));
 }
 
+// A backup through the server checks the access log it copies, as a local
+// one does: it said the copy verifies, and backup --verify then failed it
+// (found by an outside reading).
+TEST_F(ServeTest, ABackupThroughTheServerChecksTheAccessLogItCopies) {
+  const std::string db = dir_.Sub("ledger");
+  const std::string backups = dir_.Sub("backups");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  {
+    ServeProcess server;
+    std::string address = ServeWithBackups(server, db, backups);
+    ASSERT_FALSE(address.empty())
+        << testing::FileContents(dir_.Sub("serve.err"));
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(Cli(Remote(address, "reader") + "read").code, 0);
+    }
+    EXPECT_EQ(server.Stop(SIGTERM), 0);
+  }
+  const std::string log = db + "/access-log.jsonl";
+  std::string text = testing::FileContents(log);
+  const size_t what = text.find("from_position=1", text.find('\n'));
+  ASSERT_NE(what, std::string::npos) << text;
+  text.replace(what, 15, "from_position=9");
+  std::ofstream(log, std::ios::binary | std::ios::trunc) << text;
+
+  ServeProcess server;
+  std::string address = ServeWithBackups(server, db, backups);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  CliRun copy = Cli(Remote(address, "admin") + "backup --to copy");
+  EXPECT_EQ(copy.code, 1) << copy.out << copy.err;
+  const std::string copied = backups + "/copy";
+  EXPECT_THAT(copy.out, HasSubstr("; the copy verifies\n"));
+  EXPECT_THAT(copy.out, HasSubstr("FAIL access log " + copied +
+                                  "/access-log.jsonl line 3: prev does not "
+                                  "match the SHA-256 of line 2"));
+  EXPECT_THAT(copy.err, HasSubstr("caseledger backup: the store in " + copied +
+                                  " verifies, but the access log "
+                                  "copied with it fails its check"));
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  EXPECT_EQ(Cli("backup --verify " + copied).code, 1);
+}
+
 // The terminal a server runs in closing stops it as SIGTERM does: drained,
 // its index taken up, a final checkpoint signed, exit 0 (it exited 129 at
 // once; found by an audit).

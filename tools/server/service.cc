@@ -642,6 +642,18 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
     CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupSummary info,
                                 options_.ledger->Backup(path));
     *response = ToWire(info, path);
+    // As a local backup checks the log it copies (found by an outside
+    // reading: the copy said it verifies, and backup --verify failed it).
+    const std::string copied_log =
+        (std::filesystem::path(path) / kAccessLogFile).string();
+    std::error_code ec;
+    if (std::filesystem::exists(copied_log, ec)) {
+      if (absl::StatusOr<AccessLogCheck> checked = VerifyAccessLog(copied_log);
+          !checked.ok()) {
+        response->set_access_log_problem(
+            std::string(checked.status().message()));
+      }
+    }
     return absl::OkStatus();
   }();
   RecordAccess(*caller, "Backup", what, CodeName(s.code()), 0).IgnoreError();

@@ -149,6 +149,17 @@ class ServeTest : public ::testing::Test {
         {"--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens")},
         dir_.Sub("serve.err"));
   }
+  // Changes the second record of the access log at `path` (a read's
+  // from_position), which breaks the chain at the third; returns the text
+  // written.
+  std::string EditSecondRecord(const std::string& path) {
+    std::string text = testing::FileContents(path);
+    const size_t what = text.find("from_position=1", text.find('\n'));
+    EXPECT_NE(what, std::string::npos) << text;
+    if (what != std::string::npos) text.replace(what, 15, "from_position=9");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    return text;
+  }
   // The same with `backups` (made here) as its --backup-dir.
   std::string ServeWithBackups(ServeProcess& p, const std::string& db,
                                const std::string& backups) {
@@ -606,12 +617,7 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
                         " ends with 9 bytes after its last whole record"));
   std::ofstream(log, std::ios::binary | std::ios::trunc) << whole_log;
 
-  std::string text = testing::FileContents(log);
-  const size_t second = text.find('\n') + 1;
-  const size_t what = text.find("from_position=1", second);
-  ASSERT_NE(what, std::string::npos) << text;
-  text.replace(what, 15, "from_position=9");
-  std::ofstream(log, std::ios::binary | std::ios::trunc) << text;
+  EditSecondRecord(log);
   CliRun edited = Cli("verify --db " + db);
   EXPECT_EQ(edited.code, 1) << edited.out << edited.err;
   EXPECT_THAT(edited.out,
@@ -648,11 +654,7 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   // and verify then failed on it. The store is restored, and the log as it
   // is, and the restore fails naming it; so does a backup of such a ledger.
   const std::string copied_log = backup + "/access-log.jsonl";
-  std::string copied = testing::FileContents(copied_log);
-  const size_t read_call = copied.find("from_position=1", copied.find('\n'));
-  ASSERT_NE(read_call, std::string::npos) << copied;
-  copied.replace(read_call, 15, "from_position=9");
-  std::ofstream(copied_log, std::ios::binary | std::ios::trunc) << copied;
+  const std::string copied = EditSecondRecord(copied_log);
   EXPECT_EQ(Cli("backup --verify " + backup).code, 1);
   const std::string restored_db = dir_.Sub("restored");
   CliRun restored = Cli("restore --db " + restored_db + " --from " + backup);
@@ -689,12 +691,7 @@ TEST_F(ServeTest, ABackupThroughTheServerChecksTheAccessLogItCopies) {
     }
     EXPECT_EQ(server.Stop(SIGTERM), 0);
   }
-  const std::string log = db + "/access-log.jsonl";
-  std::string text = testing::FileContents(log);
-  const size_t what = text.find("from_position=1", text.find('\n'));
-  ASSERT_NE(what, std::string::npos) << text;
-  text.replace(what, 15, "from_position=9");
-  std::ofstream(log, std::ios::binary | std::ios::trunc) << text;
+  EditSecondRecord(db + "/access-log.jsonl");
 
   ServeProcess server;
   std::string address = ServeWithBackups(server, db, backups);

@@ -646,18 +646,14 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       }
       client_mode = ClientModeOf(verb.spec.name);
       if (!client_mode) {
-        // A server holding the ledger sends its local users to client
-        // mode, and import has none: say what does reach the ledger, or
-        // the two refusals send the user round in a circle.
         return UsageError(
             io, verb.spec.name,
             absl::StrCat("has no client mode: run it where the ledger is, "
                          "without --server",
-                         verb.spec.name == "import"
-                             ? " (the server stopped), or send the events "
-                               "through the server with append, at most "
-                               "8 MiB of them per call"
-                             : ""));
+                         verb.spec.through_a_server.empty()
+                             ? ""
+                             : absl::StrCat(" (the server stopped), or ",
+                                            verb.spec.through_a_server)));
       }
     }
     verb.spec.flags.push_back(

@@ -241,7 +241,10 @@ std::vector<Verb> LedgerVerbs() {
         "batches, saying which lines are stored\n(exit 130 or 143).",
         {},
         1,
-        1},
+        1,
+        "",
+        "send the events through the server with append, at most 8 MiB of "
+        "them per call"},
        Import},
       {{"read",
         "read --db DIR [--case C] [--from N] [--limit N] [--format json|text]",

@@ -1910,25 +1910,29 @@ absl::Status Ledger::DropProjection(std::string_view name) {
   return impl_->store->Write(batch, impl_->options.sync);
 }
 
+absl::Status Ledger::CheckMessage(std::string_view bytes) const {
+  // A stored message may go into a bundle, to anyone: the ledger's own
+  // private key, attached by mistake (the key file is beside the store),
+  // would go with it.
+  if (!impl_->key) return absl::OkStatus();
+  CASELEDGER_ASSIGN_OR_RETURN(std::string pem, impl_->key->PrivateKeyText());
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(pem, '\n', absl::SkipEmpty()))) {
+    if (!absl::StartsWith(line, "-----") &&
+        bytes.find(line) != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          "the message holds this ledger's private signing key; it is "
+          "never stored (a bundle would disclose it)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> Ledger::StoreMessage(std::string_view bytes) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError("the ledger is open read-only");
   }
-  // A stored message may go into a bundle, to anyone: the ledger's own
-  // private key, attached by mistake (the key file is beside the store),
-  // would go with it.
-  if (impl_->key) {
-    CASELEDGER_ASSIGN_OR_RETURN(std::string pem, impl_->key->PrivateKeyText());
-    for (const std::string& line : std::vector<std::string>(
-             absl::StrSplit(pem, '\n', absl::SkipEmpty()))) {
-      if (!absl::StartsWith(line, "-----") &&
-          bytes.find(line) != std::string_view::npos) {
-        return absl::InvalidArgumentError(
-            "the message holds this ledger's private signing key; it is "
-            "never stored (a bundle would disclose it)");
-      }
-    }
-  }
+  CASELEDGER_RETURN_IF_ERROR(CheckMessage(bytes));
   Sha256Digest digest = Sha256(bytes);
   std::string hex = ToHex(digest);
   CASELEDGER_ASSIGN_OR_RETURN(bool present, HasMessage(hex));

@@ -388,8 +388,12 @@ class Ledger {
                                                const std::string& to);
 
   // Stores a message or notice; returns its SHA-256 in lowercase hex.
-  // Storing the same bytes twice is harmless.
+  // Storing the same bytes twice is harmless. Refuses what CheckMessage does.
   absl::StatusOr<std::string> StoreMessage(std::string_view bytes);
+  // Whether StoreMessage would take `bytes`: kInvalidArgument when they hold
+  // this ledger's private signing key. For checking several messages before
+  // storing any.
+  absl::Status CheckMessage(std::string_view bytes) const;
   // The stored bytes with that SHA-256; kNotFound when absent.
   absl::StatusOr<std::string> ReadMessage(std::string_view sha256_hex) const;
   absl::StatusOr<bool> HasMessage(std::string_view sha256_hex) const;

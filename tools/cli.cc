@@ -392,31 +392,64 @@ absl::Status CheckFilesToAttach(const Args& args) {
 
 int AttachFiles(
     const Args& args, Io& io,
+    const std::function<absl::Status(std::string_view bytes)>& check,
     const std::function<absl::StatusOr<std::string>(std::string_view bytes)>&
         store) {
   const std::vector<std::string>& paths = args.positional();
-  for (size_t i = 0; i < paths.size(); ++i) {
-    const std::string& path = paths[i];
+  // "PATH: problem" when there are several files, to say which one.
+  auto named = [&](const std::string& path, const absl::Status& status) {
+    return paths.size() == 1
+               ? status
+               : absl::Status(status.code(),
+                              absl::StrCat(path, ": ", status.message()));
+  };
+  // Every file is read and checked before any is stored, so that a refused
+  // one leaves nothing stored (a device read empty, or the ledger's key, was
+  // found only after the files before it were stored: an outside reading).
+  std::vector<std::string> messages;
+  uint64_t total = 0;
+  for (const std::string& path : paths) {
     absl::StatusOr<std::string> bytes =
         ReadInput(path, io, kMaxAttachedMessageBytes,
                   "; a message stored beside the log holds at most 256 MiB");
-    if (bytes.ok() && bytes->empty()) {
-      bytes = absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
-    }
-    absl::StatusOr<std::string> sha256 =
-        bytes.ok() ? store(*bytes) : bytes.status();
-    if (!sha256.ok()) {
+    if (!bytes.ok()) return Fail(io, "attach", bytes.status());
+    if (bytes->empty()) {
       return Fail(io, "attach",
-                  i == 0 ? sha256.status()
+                  absl::InvalidArgumentError(absl::StrCat(path, " is empty")));
+    }
+    total += bytes->size();
+    if (total > kMaxAttachedBytesInAll) {
+      return Fail(io, "attach",
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "the files up to ", path, " come to more than ",
+                      kMaxAttachedBytesInAll,
+                      " bytes, more than one attach holds in memory: attach "
+                      "them in several calls")));
+    }
+    if (absl::Status ok = check(*bytes); !ok.ok()) {
+      return Fail(io, "attach", named(path, ok));
+    }
+    messages.push_back(*std::move(bytes));
+  }
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
+    absl::StatusOr<std::string> sha256 = store(messages[i]);
+    // Only what no check before could see: a server's refusal, a failed
+    // write.
+    if (!sha256.ok()) {
+      absl::Status failed = named(path, sha256.status());
+      return Fail(io, "attach",
+                  i == 0 ? failed
                          : absl::Status(
-                               sha256.status().code(),
+                               failed.code(),
                                absl::StrCat(
-                                   path, ": ", sha256.status().message(),
+                                   failed.message(),
                                    i == 1 ? " (the file before it is stored)"
                                           : absl::StrCat(" (the ", i,
                                                          " files before it are "
                                                          "stored)"))));
     }
+    std::string().swap(messages[i]);
     if (paths.size() == 1) {
       io.out << *sha256 << "\n";
       continue;

@@ -140,9 +140,11 @@ int RemoteAttach(const RemoteFlags& flags, const Args& args, Io& io) {
   }
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "attach", client.status());
-  return AttachFiles(args, io, [&](std::string_view bytes) {
-    return (*client)->AttachMessage(bytes);
-  });
+  // The server checks what it is sent: a file it refuses stops the verb
+  // with the files before it stored.
+  return AttachFiles(
+      args, io, [](std::string_view) { return absl::OkStatus(); },
+      [&](std::string_view bytes) { return (*client)->AttachMessage(bytes); });
 }
 
 int RemoteCheckpoint(const RemoteFlags& flags, const Args& args, Io& io) {

@@ -38,9 +38,10 @@ int Attach(const Args& args, Io& io) {
   }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "attach", ledger.status());
-  return AttachFiles(args, io, [&](std::string_view bytes) {
-    return (*ledger)->StoreMessage(bytes);
-  });
+  return AttachFiles(
+      args, io,
+      [&](std::string_view bytes) { return (*ledger)->CheckMessage(bytes); },
+      [&](std::string_view bytes) { return (*ledger)->StoreMessage(bytes); });
 }
 
 int Append(const Args& args, Io& io) {

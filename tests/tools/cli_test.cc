@@ -420,13 +420,9 @@ TEST_F(CliTest, AByteOrderMarkOpeningTheInputIsSkipped) {
   EXPECT_THAT(r.err, HasSubstr("line 1: byte 16: a string in single quotes"));
 }
 
-// An event dated after it was appended counts in no projection until its
-// date, and the report of a bundle exported before then leaves it out (found
-// by an audit): append stores it, and says so on standard error, naming the
-// line.
 // Storing a thousand messages took a thousand processes (found by an
 // audit): attach takes several files, prints each SHA-256 with its name,
-// and checks every name before it stores anything.
+// and checks every file before it stores anything.
 TEST_F(CliTest, AttachStoresSeveralFilesAndChecksEveryNameFirst) {
   Init();
   const std::string a = Write("a.eml", "Subject: a\r\n\r\na\r\n");
@@ -437,6 +433,21 @@ TEST_F(CliTest, AttachStoresSeveralFilesAndChecksEveryNameFirst) {
   EXPECT_EQ(r.err,
             absl::StrCat("caseledger attach: cannot read ", dir_.Sub("missing"),
                          ": No such file or directory\n"));
+  r = Cli("verify --db " + Db());
+  EXPECT_THAT(r.out, HasSubstr(" 0 stored messages"));
+  // What only reading finds, a device read empty or the ledger's own key,
+  // stored the files before it (found by an outside reading).
+  r = Cli("attach --db " + Db() + " " + a + " /dev/null " + b);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "caseledger attach: /dev/null is empty\n");
+  EXPECT_EQ(r.out, "");
+  const std::string key = Db() + "/signing-key.pem";
+  r = Cli("attach --db " + Db() + " " + a + " " + key);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, absl::StrCat("caseledger attach: ", key,
+                                ": the message holds this ledger's private "
+                                "signing key; it is never stored (a bundle "
+                                "would disclose it)\n"));
   r = Cli("verify --db " + Db());
   EXPECT_THAT(r.out, HasSubstr(" 0 stored messages"));
 
@@ -452,6 +463,10 @@ TEST_F(CliTest, AttachStoresSeveralFilesAndChecksEveryNameFirst) {
   EXPECT_EQ(r.out, ToHex(Sha256(testing::FileContents(a))) + "\n");
 }
 
+// An event dated after it was appended counts in no projection until its
+// date, and the report of a bundle exported before then leaves it out (found
+// by an audit): append stores it, and says so on standard error, naming the
+// line.
 TEST_F(CliTest, AppendAndImportWarnOfAnEventDatedAfterItIsRecorded) {
   Init();
   const std::string path =

@@ -84,6 +84,30 @@ std::string FirstDifference(std::string_view bundled,
   return "they differ";
 }
 
+void SkipCheck(BundleVerdict& verdict, std::string name, std::string why) {
+  BundleCheck c;
+  c.name = std::move(name);
+  c.status = Status::kSkipped;
+  c.detail = std::move(why);
+  verdict.checks.push_back(std::move(c));
+}
+
+// Skips `first` and every check after it, in the order checks run: the
+// lists written out here once put events.json before policy, so a
+// verdict's lines came in another order when the archive was unreadable.
+void SkipChecksFrom(BundleVerdict& verdict, std::string_view first,
+                    const std::string& why) {
+  static constexpr const char* kChecks[] = {
+      "archive",     "manifest", "signature",   "files",    "checkpoint",
+      "events",      "proofs",   "consistency", "messages", "policy",
+      "events.json", "state",    "deadlines",   "findings"};
+  bool skipping = false;
+  for (const char* name : kChecks) {
+    skipping = skipping || first == name;
+    if (skipping) SkipCheck(verdict, name, why);
+  }
+}
+
 class Verifier {
  public:
   Verifier(std::string_view bundle, VerifierKey key)
@@ -135,24 +159,11 @@ class Verifier {
     verdict_.checks.push_back(std::move(c));
     return verdict_.checks.back();
   }
-  // Skips `first` and every check after it, in the order checks run: the
-  // lists written out here once put events.json before policy, so a
-  // verdict's lines came in another order when the archive was unreadable.
   void SkipFrom(std::string_view first, const std::string& why) {
-    static constexpr const char* kChecks[] = {
-        "archive",     "manifest", "signature",   "files",    "checkpoint",
-        "events",      "proofs",   "consistency", "messages", "policy",
-        "events.json", "state",    "deadlines",   "findings"};
-    bool skipping = false;
-    for (const char* name : kChecks) {
-      skipping = skipping || first == name;
-      if (skipping) Skip(name, why);
-    }
+    SkipChecksFrom(verdict_, first, why);
   }
   void Skip(std::string name, std::string why) {
-    BundleCheck& c = Begin(std::move(name));
-    c.status = Status::kSkipped;
-    c.detail = std::move(why);
+    SkipCheck(verdict_, std::move(name), std::move(why));
   }
   // Sets the check's status from its problems; returns true when none.
   static bool Finish(BundleCheck& c, std::string ok_detail) {
@@ -738,6 +749,9 @@ BundleVerdict UnreadableBundle(std::string problem) {
   c.detail = "1 problem";
   c.problems.push_back(std::move(problem));
   v.checks.push_back(std::move(c));
+  // Every check is listed, as for a file that is no archive: a reader of
+  // the JSON finds each check's line whatever stopped the rest.
+  SkipChecksFrom(v, "manifest", "the archive cannot be read");
   return v;
 }
 

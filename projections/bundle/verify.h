@@ -60,7 +60,8 @@ BundleVerdict VerifyBundle(std::string_view bundle,
                            const VerifierKey& verifier_key);
 
 // A verdict for a bundle that could not even be read (e.g. the file is
-// missing): one failed "archive" check with `problem`.
+// missing): a failed "archive" check with `problem`, every other check
+// skipped.
 BundleVerdict UnreadableBundle(std::string problem);
 
 // "OK   name  detail" lines (problems indented under a FAIL), then

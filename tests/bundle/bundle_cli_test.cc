@@ -10,9 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/sha256.h"
@@ -160,6 +163,25 @@ TEST_F(BundleCliTest, VerifyBundleExitCodes) {
   EXPECT_EQ(VerifyBundle(dir_.Sub("missing.zip")).code, 1);
   EXPECT_EQ(VerifyBundle(Write("garbage.zip", "not a zip at all")).code, 1);
   EXPECT_EQ(VerifyBundle(Write("empty.zip", "")).code, 1);
+  // Both list every check, the ones after the archive skipped: a file that
+  // could not be read listed the archive alone (found by an outside reading),
+  // so a reader of the JSON missed the other checks' entries.
+  const auto checks = [](const std::string& verdict) {
+    std::vector<std::string> names;
+    for (absl::string_view line : absl::StrSplit(verdict, '\n')) {
+      std::vector<absl::string_view> words =
+          absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (words.size() >= 2 && words[0] != "-" && words[0] != "VERDICT:") {
+        names.push_back(absl::StrCat(words[0], " ", words[1]));
+      }
+    }
+    return names;
+  };
+  const std::vector<std::string> unreadable =
+      checks(VerifyBundle(dir_.Sub("missing.zip")).out);
+  EXPECT_EQ(unreadable.size(), 14u);
+  EXPECT_EQ(unreadable, checks(VerifyBundle(dir_.Sub("garbage.zip")).out));
+  EXPECT_EQ(unreadable.back(), "SKIP findings");
   // Another ledger's key: 1.
   ASSERT_EQ(Cli(absl::StrCat("init --db ", dir_.Sub("other"),
                              " --name other.example/log"),

@@ -19,6 +19,7 @@
 #include "ledger/rfc3339.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger {
@@ -196,20 +197,6 @@ absl::Status CheckEnumSet(std::string_view field, Enum value) {
 absl::Status CheckSha256(std::string_view field, std::string_view value) {
   if (value.empty() || IsLowerHexSha256(value)) return absl::OkStatus();
   return Invalid(field, "must be 64 lowercase hex digits (SHA-256)");
-}
-
-absl::Status CheckTimestamp(std::string_view field,
-                            const google::protobuf::Timestamp& t) {
-  // The JSON reader enforces this range; binary input may not.
-  if (!IsWithinTimestampRange(absl::FromUnixSeconds(t.seconds()))) {
-    return Invalid(field,
-                   absl::StrCat("is outside the times a timestamp holds: ",
-                                kTimestampRange));
-  }
-  if (t.nanos() < 0 || t.nanos() > 999999999) {
-    return Invalid(field, "has nanoseconds outside 0 to 999999999");
-  }
-  return absl::OkStatus();
 }
 
 bool After(const google::protobuf::Timestamp& a,

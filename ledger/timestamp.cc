@@ -1,6 +1,10 @@
 #include "ledger/timestamp.h"
 
 #include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/rfc3339.h"
 
 namespace caseledger {
 
@@ -15,6 +19,20 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   ts.set_nanos(static_cast<int32_t>(
       absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
   return ts;
+}
+
+absl::Status CheckTimestamp(std::string_view field,
+                            const google::protobuf::Timestamp& ts) {
+  if (!IsWithinTimestampRange(absl::FromUnixSeconds(ts.seconds()))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(field),
+        ": is outside the times a timestamp holds: ", kTimestampRange));
+  }
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(field), ": has nanoseconds outside 0 to 999999999"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace caseledger

@@ -764,6 +764,63 @@ TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
             absl::StatusCode::kNotFound);
 }
 
+// A time no flag or JSON input can give reached the renderers: a bundle
+// exported at 10000-01-01 was recorded as disclosed and failed its own
+// verification ("as_of is not an RFC 3339 UTC time"), a state was rendered
+// "as of 10000-01-01" (found by an outside reading). A status filter on a
+// view that has none was ignored as if applied.
+TEST_F(ServerTest, ViewTimesOutOfRangeAreRefusedNamingTheField) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       ExampleEvents("bounce-handled.jsonl"));
+  ASSERT_OK(admin->Append(events).status());
+  const std::string case_id = events[0].case_id();
+  const uint64_t size_before = ledger_->Size();
+
+  v1::ExportBundleRequest export_request;
+  export_request.set_case_id(case_id);
+  export_request.set_purpose(v1::BundlePurpose::RECONSIDERATION);
+  export_request.mutable_as_of()->set_seconds(253402300800);  // 10000-01-01
+  const absl::Status exported =
+      admin
+          ->ExportBundle(export_request,
+                         [](const std::string&) { return true; })
+          .status();
+  EXPECT_EQ(exported.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(exported.message(),
+            "as_of: is outside the times a timestamp holds: "
+            "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, in UTC");
+  EXPECT_EQ(ledger_->Size(), size_before);
+
+  v1::ProjectionRequest request;
+  request.set_case_id(case_id);
+  request.mutable_known_at()->set_seconds(1335830400);
+  request.mutable_known_at()->set_nanos(-1);
+  const absl::Status state =
+      admin->Project(client::LedgerClient::View::kState, request).status();
+  EXPECT_EQ(state.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.message(),
+            "known_at: has nanoseconds outside 0 to 999999999");
+  request.clear_known_at();
+  request.mutable_as_of()->set_seconds(-62135596801);  // year 0
+  EXPECT_THAT(
+      std::string(admin->Project(client::LedgerClient::View::kTimeline, request)
+                      .status()
+                      .message()),
+      HasSubstr("as_of: is outside the times"));
+  // The last instant of the range is a time like any other.
+  request.mutable_as_of()->set_seconds(253402300799);
+  request.mutable_as_of()->set_nanos(999999999);
+  EXPECT_OK(
+      admin->Project(client::LedgerClient::View::kState, request).status());
+
+  request.set_status("OVERDUE");
+  const absl::Status filtered =
+      admin->Project(client::LedgerClient::View::kFindings, request).status();
+  EXPECT_EQ(filtered.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(filtered.message(), "status: only ListDeadlines filters by status");
+}
+
 // The status the health service gives for `service` ("": the server).
 grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
     const std::shared_ptr<grpc::Channel>& channel,

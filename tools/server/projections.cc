@@ -41,6 +41,11 @@ class QueryRenderer final : public ProjectionRenderer {
     if (view != View::kDeadlines && r.case_id().empty()) {
       return absl::InvalidArgumentError("case_id is required");
     }
+    // Ignored, it would read as a filter the answer had applied.
+    if (view != View::kDeadlines && !r.status().empty()) {
+      return absl::InvalidArgumentError(
+          "status: only ListDeadlines filters by status");
+    }
     v1::RenderedDocument document;
     switch (view) {
       case View::kState: {

@@ -15,6 +15,7 @@
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
 #include "tools/server/page_length.h"
 #include "tools/server/rpc_status.h"
@@ -113,6 +114,20 @@ std::string ViewParameters(const google::protobuf::Timestamp* as_of,
     absl::StrAppend(&out, " policy_sha256=", ToHex(Sha256(policy_json)));
   }
   return out;
+}
+
+// Checked as an event's times are: out of range, one reached a bundle's
+// manifest, whose reader refuses it, after the export was recorded (found
+// by an outside reading).
+absl::Status CheckViewTimes(const google::protobuf::Timestamp* as_of,
+                            const google::protobuf::Timestamp* known_at) {
+  if (as_of != nullptr) {
+    CASELEDGER_RETURN_IF_ERROR(CheckTimestamp("as_of", *as_of));
+  }
+  if (known_at != nullptr) {
+    CASELEDGER_RETURN_IF_ERROR(CheckTimestamp("known_at", *known_at));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
@@ -448,17 +463,20 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
                                     grpc::ServerContext* context,
                                     const v1::ProjectionRequest* request,
                                     v1::RenderedDocument* response) {
+  const auto* as_of = request->has_as_of() ? &request->as_of() : nullptr;
+  const auto* known_at =
+      request->has_known_at() ? &request->known_at() : nullptr;
   std::string what = absl::StrCat("case_id=", request->case_id());
   if (!request->status().empty()) {
     absl::StrAppend(&what, " status=", request->status());
   }
-  absl::StrAppend(
-      &what,
-      ViewParameters(request->has_as_of() ? &request->as_of() : nullptr,
-                     request->has_known_at() ? &request->known_at() : nullptr,
-                     request->policy_json()));
+  absl::StrAppend(&what,
+                  ViewParameters(as_of, known_at, request->policy_json()));
   auto caller = Authorize(context, Permission::kRead, rpc, what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status times = CheckViewTimes(as_of, known_at); !times.ok()) {
+    return ToGrpcStatus(times);
+  }
   if (options_.projections == nullptr) {
     return ToGrpcStatus(absl::UnimplementedError(
         absl::StrCat(std::string(rpc), " is not available in this server")));
@@ -513,13 +531,14 @@ grpc::Status LedgerService::GetTimeline(grpc::ServerContext* context,
 grpc::Status LedgerService::ExportBundle(
     grpc::ServerContext* context, const v1::ExportBundleRequest* request,
     grpc::ServerWriter<v1::BundleChunk>* writer) {
+  const auto* as_of = request->has_as_of() ? &request->as_of() : nullptr;
+  const auto* known_at =
+      request->has_known_at() ? &request->known_at() : nullptr;
   std::string what = absl::StrCat(
       "case_id=", request->case_id(),
       " purpose=", v1::BundlePurpose::Value_Name(request->purpose()),
       " tree_size=", request->tree_size(),
-      ViewParameters(request->has_as_of() ? &request->as_of() : nullptr,
-                     request->has_known_at() ? &request->known_at() : nullptr,
-                     request->policy_json()));
+      ViewParameters(as_of, known_at, request->policy_json()));
   if (!request->since_checkpoint().empty()) {
     absl::StrAppend(&what, " since_checkpoint_sha256=",
                     ToHex(Sha256(request->since_checkpoint())));
@@ -529,6 +548,9 @@ grpc::Status LedgerService::ExportBundle(
   }
   auto caller = Authorize(context, Permission::kExport, "ExportBundle", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status times = CheckViewTimes(as_of, known_at); !times.ok()) {
+    return ToGrpcStatus(times);
+  }
   if (options_.bundles == nullptr) {
     return ToGrpcStatus(absl::UnimplementedError(
         "ExportBundle: evidence bundles are not available in this server "

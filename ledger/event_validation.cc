@@ -570,6 +570,19 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
                                  "shows every character it holds",
                                  Printable(id), r, i + 1));
     }
+    // NFD text (macOS, some mail clients) spells "DOC-é" in other bytes
+    // than NFC does: one request would be two, documents received for one
+    // and a refusal judged on the other (found by an outside reading).
+    if (IsCombiningDiacritic(r)) {
+      return Invalid(
+          field,
+          absl::StrFormat("'%s' holds the combining mark U+%04X (byte %d), an "
+                          "accent written apart from its letter; an "
+                          "identifier writes each accented letter as one "
+                          "character (Unicode NFC), so that it has one "
+                          "spelling",
+                          Printable(id), r, i + 1));
+    }
     before = r;
   }
   return absl::OkStatus();

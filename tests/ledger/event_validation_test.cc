@@ -225,5 +225,29 @@ TEST(IdentifierTest, EveryCharacterOfAnIdentifierShows) {
               ::testing::HasSubstr("holds a control character (byte 3)"));
 }
 
+// An accent written apart from its letter (NFD) spells an identifier in
+// other bytes than the composed letter (NFC) does: two request ids that
+// look the same. The composed spelling passes.
+TEST(IdentifierTest, AnAccentWrittenApartFromItsLetterIsRefused) {
+  v1::Event e = NoteOf(4);
+  e.mutable_actor()->set_id("Zo\u00eb");
+  EXPECT_TRUE(ValidateEvent(e).ok());
+  for (const char* refused :
+       {"Zoe\u0308", "e\u0301", "a\u1ab0", "a\u1dc0", "a\u20d7", "a\ufe20"}) {
+    e.mutable_actor()->set_id(refused);
+    const absl::Status s = ValidateEvent(e);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << refused;
+    EXPECT_THAT(std::string(s.message()),
+                ::testing::HasSubstr("an accent written apart from its letter"))
+        << refused;
+  }
+  e.mutable_actor()->set_id("Zoe\u0308");
+  EXPECT_EQ(ValidateEvent(e).message(),
+            "actor.id: 'Zoe\u0308' holds the combining mark U+0308 (byte 4), "
+            "an accent written apart from its letter; an identifier writes "
+            "each accented letter as one character (Unicode NFC), so that it "
+            "has one spelling");
+}
+
 }  // namespace
 }  // namespace caseledger

@@ -39,21 +39,6 @@ absl::Status IoError(std::string_view what, const fs::path& path,
       absl::StrCat(std::string(what), " ", path.string(), ": ", ec.message()));
 }
 
-// The folder a backup or restore was told to fill, or a folder on its way:
-// one that cannot be made for want of permission, or for a file on the way,
-// is the caller's to change (exit 2, as init's and export --out's are); a
-// full or failing disk is the machine's (found by an outside reading).
-absl::Status CannotCreateTarget(const fs::path& path,
-                                const std::error_code& ec) {
-  if (ec == std::errc::permission_denied ||
-      ec == std::errc::read_only_file_system ||
-      ec == std::errc::not_a_directory) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create ", path.string(), ": ", ec.message()));
-  }
-  return IoError("cannot create", path, ec);
-}
-
 // Syncs every file and folder under `root`, and `root` itself.
 absl::Status SyncTree(const fs::path& root) {
   std::error_code ec;
@@ -266,12 +251,12 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
     }
   } else {
     fs::create_directories(partial.parent_path(), ec);
-    if (ec) return CannotCreateTarget(partial.parent_path(), ec);
+    if (ec) return internal::CannotCreateFolder(partial.parent_path(), ec);
     // Created by another run since the look above: that run is writing it.
     if (!fs::create_directory(partial, ec) && !ec) {
       return absl::FailedPreconditionError(busy);
     }
-    if (ec) return CannotCreateTarget(partial, ec);
+    if (ec) return internal::CannotCreateFolder(partial, ec);
     CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(partial, busy));
   }
   fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
@@ -384,6 +369,18 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
         absl::StrCat(dir, " already exists; a backup goes to a new folder"));
   }
   CASELEDGER_RETURN_IF_ERROR(CheckOutsideLedger(dir, impl_->dir));
+  // The folders on the way are not made: those of a backup disk that came
+  // unmounted were made on the disk below it, and the backup reported made
+  // where nobody looks for it (found by an outside reading). A file on the
+  // way is found by the creation below, as restore's is.
+  std::error_code ec;
+  if (const fs::path holder = target.parent_path();
+      !fs::exists(fs::symlink_status(holder, ec))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the folder ", holder.string(),
+        " that would hold the backup does not exist: create it (or mount the "
+        "disk it is on), then back up again"));
+  }
   const fs::path partial = Partial(target);
   CASELEDGER_ASSIGN_OR_RETURN(const FolderLock writing,
                               StartPartial(partial, Partial(FolderName(dir))));
@@ -497,9 +494,9 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   // key over the key of a ledger that an init or another restore finished
   // meanwhile (found by an audit).
   fs::create_directories(ParentOf(target), ec);
-  if (ec) return CannotCreateTarget(ParentOf(target), ec);
+  if (ec) return internal::CannotCreateFolder(ParentOf(target), ec);
   const bool made = fs::create_directory(target, ec);
-  if (ec) return CannotCreateTarget(target, ec);
+  if (ec) return internal::CannotCreateFolder(target, ec);
   CASELEDGER_ASSIGN_OR_RETURN(
       const FolderLock lock,
       FolderLock::Take(target, absl::StrCat("another init or restore into ", to,
@@ -575,5 +572,22 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   }
   return restored;
 }
+
+namespace internal {
+
+absl::Status CannotCreateFolder(const fs::path& path,
+                                const std::error_code& ec) {
+  // Found by an outside reading: a read-only target was "internal or
+  // storage" (exit 4) for init and bad input (exit 2) for backup.
+  if (ec == std::errc::permission_denied ||
+      ec == std::errc::read_only_file_system ||
+      ec == std::errc::not_a_directory) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create ", path.string(), ": ", ec.message()));
+  }
+  return IoError("cannot create", path, ec);
+}
+
+}  // namespace internal
 
 }  // namespace caseledger

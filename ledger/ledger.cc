@@ -1136,13 +1136,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
         "characters"));
   }
   const bool made = !fs::exists(dir, ec) && fs::create_directories(dir, ec);
-  if (ec) {
-    const std::string what =
-        absl::StrCat("cannot create ", dir, ": ", ec.message());
-    // A file on the way ("afile/ledger") is the caller's to mend too.
-    return ec == std::errc::not_a_directory ? absl::InvalidArgumentError(what)
-                                            : absl::PermissionDeniedError(what);
-  }
+  if (ec) return internal::CannotCreateFolder(dir, ec);
   // A folder made here is private, as restore makes one: it will hold the
   // key and applicants' personal data. One that was there keeps the modes
   // its owner chose (a group of investigators reading it, say).

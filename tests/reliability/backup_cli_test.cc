@@ -136,6 +136,22 @@ TEST_F(BackupCliTest, ATargetBehindAFileIsBadInput) {
   EXPECT_EQ(testing::FileContents(file), "x");
 }
 
+// A backup made the folders on its way: those of a backup disk that came
+// unmounted were made on the disk below it, and the backup said made (found
+// by an outside reading). A missing folder is named, and nothing is made.
+TEST_F(BackupCliTest, AMissingFolderOnTheWayIsNotMade) {
+  const std::string missing = dir_.Sub("unmounted");
+  CliRun b = Cli("backup --db " + Db() + " --to " + missing + "/nightly");
+  EXPECT_EQ(b.code, 3) << b.err;
+  EXPECT_THAT(b.err, HasSubstr("/unmounted that would hold the backup does "
+                               "not exist: create it (or mount the disk it is "
+                               "on), then back up again\n"));
+  EXPECT_FALSE(fs::exists(missing));
+  fs::create_directory(missing);
+  EXPECT_EQ(Cli("backup --db " + Db() + " --to " + missing + "/nightly").code,
+            0);
+}
+
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   CliRun b = Cli("backup --db " + Db() + " --to " + Backup() + "/");
   ASSERT_EQ(b.code, 0) << b.err;

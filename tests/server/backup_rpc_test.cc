@@ -131,6 +131,21 @@ TEST_F(BackupRpcTest, AServerWithoutABackupDirTakesNoBackups) {
   EXPECT_TRUE(Listed(Backups()).empty());
 }
 
+// A --backup-dir removed while the server runs (its disk came unmounted)
+// was made again on the disk below, and the backup reported made there
+// (found by an outside reading).
+TEST_F(BackupRpcTest, ABackupDirGoneWhileServingIsNotMadeAgain) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("BK")}).status());
+  fs::remove_all(Backups());
+  absl::Status s = admin->Backup("nightly").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("/backups that would hold the backup does not exist: "
+                        "create it (or mount the disk it is on)"));
+  EXPECT_FALSE(fs::exists(Backups()));
+}
+
 // A second request while a backup runs is refused at once, rather than
 // left waiting for the first one's copy and verify. The first is held in
 // its flush (the copy flushes the memtable first, and RocksDB opens the new

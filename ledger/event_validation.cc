@@ -588,33 +588,39 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
   return absl::OkStatus();
 }
 
-// The path and length of the longest string of `message`, at any depth,
-// into `path` and `bytes`; for naming what makes an event too large.
-void LongestString(const Message& message, const std::string& prefix,
-                   std::string* path, size_t* bytes) {
+// The field of `message`, at any depth, that holds the most bytes: a
+// string, or a list counted whole (60,000 short addresses were blamed on the
+// 36-byte event id, the longest single string; found by an outside reading).
+struct LargestField {
+  std::string path = "event";
+  size_t bytes = 0;
+  int entries = 0;  // of a list; 0 for a single value
+};
+
+void FindLargestField(const Message& message, const std::string& prefix,
+                      LargestField* largest) {
   std::vector<const FieldDescriptor*> fields;
-  message.GetReflection()->ListFields(message, &fields);
+  const auto* r = message.GetReflection();
+  r->ListFields(message, &fields);
   for (const FieldDescriptor* f : fields) {
     const std::string here =
         prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
-    const auto* r = message.GetReflection();
-    const int n = f->is_repeated() ? r->FieldSize(message, f) : 1;
-    for (int i = 0; i < n; ++i) {
-      const std::string at =
-          f->is_repeated() ? absl::StrCat(here, "[", i, "]") : here;
-      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        LongestString(f->is_repeated() ? r->GetRepeatedMessage(message, f, i)
-                                       : r->GetMessage(message, f),
-                      at, path, bytes);
-      } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-        const size_t size = f->is_repeated()
-                                ? r->GetRepeatedString(message, f, i).size()
-                                : r->GetString(message, f).size();
-        if (size > *bytes) {
-          *path = at;
-          *bytes = size;
+    size_t bytes = 0;
+    if (f->is_repeated()) {
+      const int n = r->FieldSize(message, f);
+      for (int i = 0; i < n; ++i) {
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          bytes += r->GetRepeatedMessage(message, f, i).ByteSizeLong();
+        } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+          bytes += r->GetRepeatedString(message, f, i).size();
         }
       }
+      if (bytes > largest->bytes) *largest = {here, bytes, n};
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      FindLargestField(r->GetMessage(message, f), here, largest);
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      bytes = r->GetString(message, f).size();
+      if (bytes > largest->bytes) *largest = {here, bytes, 0};
     }
   }
 }
@@ -633,15 +639,18 @@ absl::Status CheckSize(const v1::Event& event) {
   const size_t size =
       event.ByteSizeLong() + (event.event_id().empty() ? kGivenIdBytes : 0);
   if (size <= kMaxEventBytes) return absl::OkStatus();
-  std::string path = "event";
-  size_t longest = 0;
-  LongestString(event, "", &path, &longest);
+  LargestField largest;
+  FindLargestField(event, "", &largest);
   return Invalid(
-      path, absl::StrCat("the event comes to ", size,
-                         " bytes, and an event holds at most ", kMaxEventBytes,
-                         " (1 MiB); this field holds ", longest,
-                         ": keep documents out of events (caseledger attach "
-                         "stores a message beside the log)"));
+      largest.path,
+      absl::StrCat(
+          "the event comes to ", size, " bytes, and an event holds at most ",
+          kMaxEventBytes, " (1 MiB); this field holds ",
+          largest.entries > 0 ? absl::StrCat(largest.entries, " entries, ",
+                                             largest.bytes, " bytes in all")
+                              : absl::StrCat(largest.bytes),
+          ": keep documents out of events (caseledger attach "
+          "stores a message beside the log)"));
 }
 
 }  // namespace

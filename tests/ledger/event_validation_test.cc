@@ -174,6 +174,27 @@ TEST(EventSizeTest, AnEventWithoutAnIdIsMeasuredWithTheOneItWillGet) {
   EXPECT_TRUE(ValidateEvent(without_id).ok());
 }
 
+// An event made large by a list of short entries was blamed on its 36-byte
+// event id, the longest single string (found by an outside reading): a list
+// is counted whole.
+TEST(EventSizeTest, AListOfShortEntriesIsNamedAsAWhole) {
+  v1::Event e = NoteOf(0);
+  e.clear_officer_note_added();
+  auto* sent = e.mutable_document_request_sent();
+  sent->set_request_id("R-1");
+  sent->set_channel(v1::Channel::POSTAL_MAIL);
+  for (int i = 0; i < 100000; ++i) sent->add_to("a@b.example");
+  const absl::Status over = ValidateEvent(e);
+  EXPECT_EQ(over.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(over.message()),
+              ::testing::MatchesRegex(
+                  "document_request_sent.to: the event comes to [0-9]+ bytes, "
+                  "and an event holds at most 1048576 \\(1 MiB\\); this "
+                  "field holds 100000 entries, 1100000 bytes in all: keep "
+                  "documents out of events .*"))
+      << over;
+}
+
 // A request sent without an id was refused as "a resend of itself" on its
 // resend_of, both being empty (found by an audit): the id is what lacks.
 TEST(RequestIdTest, ARequestWithoutAnIdIsRefusedOnItsId) {

@@ -1521,6 +1521,20 @@ TEST_F(BadRequestTest, UnauthenticatedAndUnauthorizedCallsAreRefused) {
                 "<token>')");
   ExpectRefusal(Client("clt_not-a-real-token")->GetCheckpoint(0).status(),
                 absl::StatusCode::kUnauthenticated, "unknown token");
+  // Two tokens: the first was taken, the second ignored (found by a raw
+  // gRPC client); neither is.
+  {
+    grpc::ClientContext two;
+    two.AddMetadata("authorization", "Bearer " + tokens_.admin);
+    two.AddMetadata("authorization", "Bearer clt_not-a-real-token");
+    v1::AppendRequest append;
+    *append.add_events() = Note("AUTH", "x");
+    v1::AppendResponse appended;
+    ExpectRefusal(
+        server::FromGrpcStatus(admin->stub().Append(&two, append, &appended)),
+        absl::StatusCode::kUnauthenticated,
+        "the call carries 2 authorization headers; send one bearer token");
+  }
   ExpectRefusal(Client(tokens_.reader)->Append({Note("AUTH", "x")}).status(),
                 absl::StatusCode::kPermissionDenied,
                 "role reader may not call Append");

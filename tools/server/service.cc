@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -28,10 +29,18 @@ constexpr char kAuthorization[] = "authorization";
 constexpr char kBearer[] = "bearer ";
 
 // The bearer token of the call, or "" when there is none.
-std::string BearerToken(const grpc::ServerContext& context) {
+// "" when the call carries none. Two are refused rather than one of them
+// taken: the first was, so a client's header overrode the one a proxy adds
+// after it (found by a raw gRPC client).
+absl::StatusOr<std::string> BearerToken(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find(kAuthorization);
-  if (it == metadata.end()) return "";
+  const auto [it, end] = metadata.equal_range(kAuthorization);
+  if (it == end) return "";
+  if (std::next(it) != end) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the call carries ", std::distance(it, end),
+                     " authorization headers; send one bearer token"));
+  }
   std::string value(it->second.data(), it->second.size());
   if (value.size() <= sizeof(kBearer) - 1 ||
       !absl::StartsWithIgnoreCase(value, kBearer)) {
@@ -195,10 +204,13 @@ absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
                        permission == Permission::kAdminister;
   Caller caller;
   caller.peer = PeerOf(*context);
-  std::string token = BearerToken(*context);
-  std::optional<Principal> principal = options_.tokens->Find(token);
+  absl::StatusOr<std::string> token = BearerToken(*context);
+  std::optional<Principal> principal =
+      token.ok() ? options_.tokens->Find(*token) : std::nullopt;
   absl::Status denied;
-  if (token.empty()) {
+  if (!token.ok()) {
+    denied = token.status();
+  } else if (token->empty()) {
     denied = absl::UnauthenticatedError(
         "missing bearer token (metadata 'authorization: Bearer <token>')");
   } else if (!principal) {

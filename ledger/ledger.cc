@@ -36,6 +36,7 @@
 #include "ledger/internal/event_summary.h"
 #include "ledger/internal/folder_lock.h"
 #include "ledger/internal/kept_checkpoint.h"
+#include "ledger/internal/key_in_message.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "ledger/status_macros.h"
@@ -1907,17 +1908,14 @@ absl::Status Ledger::DropProjection(std::string_view name) {
 absl::Status Ledger::CheckMessage(std::string_view bytes) const {
   // A stored message may go into a bundle, to anyone: the ledger's own
   // private key, attached by mistake (the key file is beside the store),
-  // would go with it.
+  // would go with it, as itself or attached to an email (found by a raw
+  // gRPC client: only the PEM's own lines were looked for).
   if (!impl_->key) return absl::OkStatus();
   CASELEDGER_ASSIGN_OR_RETURN(std::string pem, impl_->key->PrivateKeyText());
-  for (const std::string& line :
-       std::vector<std::string>(absl::StrSplit(pem, '\n', absl::SkipEmpty()))) {
-    if (!absl::StartsWith(line, "-----") &&
-        bytes.find(line) != std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          "the message holds this ledger's private signing key; it is "
-          "never stored (a bundle would disclose it)");
-    }
+  if (internal::CarriesPrivateKey(bytes, pem)) {
+    return absl::InvalidArgumentError(
+        "the message holds this ledger's private signing key; it is "
+        "never stored (a bundle would disclose it)");
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,95 @@
+#include "ledger/internal/key_in_message.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ledger/base64.h"
+
+namespace caseledger::internal {
+namespace {
+
+// The value of each base64 character (standard alphabet), -1 for others.
+constexpr std::array<int8_t, 256> kValues = [] {
+  std::array<int8_t, 256> v{};
+  for (int8_t& x : v) x = -1;
+  constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(kAlphabet[i])] = i;
+  return v;
+}();
+
+// `run` (base64 characters only) decoded from its start; a last group of
+// two or three characters gives its one or two bytes, as unpadded base64.
+std::string Decoded(std::string_view run) {
+  std::string out;
+  out.reserve(run.size() / 4 * 3 + 2);
+  for (size_t i = 0; i + 2 <= run.size(); i += 4) {
+    const size_t n = std::min<size_t>(4, run.size() - i);
+    uint32_t group = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      group <<= 6;
+      if (j < n) group |= kValues[static_cast<unsigned char>(run[i + j])];
+    }
+    out.push_back(static_cast<char>(group >> 16));
+    if (n >= 3) out.push_back(static_cast<char>(group >> 8 & 0xFF));
+    if (n == 4) out.push_back(static_cast<char>(group & 0xFF));
+  }
+  return out;
+}
+
+bool HoldsAny(std::string_view text, const std::vector<std::string>& needles) {
+  for (const std::string& needle : needles) {
+    if (!needle.empty() && text.find(needle) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
+  std::vector<std::string> needles;
+  std::string body;
+  for (size_t start = 0; start < pem.size();) {
+    size_t end = pem.find('\n', start);
+    if (end == std::string_view::npos) end = pem.size();
+    const std::string_view line = pem.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line.substr(0, 5) == "-----") continue;
+    needles.emplace_back(line);
+    body.append(line);
+  }
+  // The seed ends the DER of an Ed25519 PKCS#8 key.
+  if (absl::StatusOr<std::string> der = Base64Decode(body, "key");
+      der.ok() && der->size() >= 32) {
+    needles.push_back(der->substr(der->size() - 32));
+  }
+  if (HoldsAny(message, needles)) return true;
+  // The shortest run worth decoding: the seed's own base64, unpadded.
+  constexpr size_t kShortestRun = 43;
+  std::string run;
+  auto carried = [&] {
+    for (size_t skip = 0; run.size() >= kShortestRun + skip && skip < 4;
+         ++skip) {
+      if (HoldsAny(Decoded(std::string_view(run).substr(skip)), needles)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (char c : message) {
+    if (kValues[static_cast<unsigned char>(c)] >= 0) {
+      run.push_back(c);
+    } else if (c != '\r' && c != '\n') {
+      if (carried()) return true;
+      run.clear();
+    }
+  }
+  return carried();
+}
+
+}  // namespace caseledger::internal

@@ -1,0 +1,25 @@
+// Whether a message about to be stored carries the ledger's private key. A
+// stored message may go into a bundle, to anyone; the key file sits beside
+// the store, where it can be attached by mistake, as itself or inside an
+// email (a MIME attachment is base64 wrapped in lines).
+//
+// Thread safety: a pure function.
+#ifndef CASELEDGER_LEDGER_INTERNAL_KEY_IN_MESSAGE_H_
+#define CASELEDGER_LEDGER_INTERNAL_KEY_IN_MESSAGE_H_
+
+#include <string_view>
+
+namespace caseledger::internal {
+
+// True when `message` holds, for the Ed25519 private key whose PKCS#8 PEM is
+// `pem`: a line of the PEM's base64 body, or the key's raw 32-byte seed, as
+// they are or inside a run of base64 text (line breaks in it skipped, read
+// from each of its first four characters, so that a run that begins with the
+// word before the encoded part is read too). The seed's own base64 is such a
+// run. Not found: other encodings (hex, quoted-printable of a wrapped body,
+// compressed or encrypted attachments).
+bool CarriesPrivateKey(std::string_view message, std::string_view pem);
+
+}  // namespace caseledger::internal
+
+#endif  // CASELEDGER_LEDGER_INTERNAL_KEY_IN_MESSAGE_H_

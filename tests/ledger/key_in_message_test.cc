@@ -1,0 +1,91 @@
+// A message that carries the ledger's private key is never stored: as the
+// PEM file, as its raw bytes, or attached to an email in base64 (which an
+// outside reading stored, and a bundle then disclosed).
+#include "ledger/internal/key_in_message.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
+
+namespace caseledger::internal {
+namespace {
+
+std::string PemOf(const SigningKey& key) {
+  absl::StatusOr<std::string> pem = key.PrivateKeyText();
+  EXPECT_TRUE(pem.ok()) << pem.status();
+  return pem.ok() ? *pem : "";
+}
+
+// The base64 of `bytes` in lines of 76 characters, as MIME writes it.
+std::string MimeBase64(const std::string& bytes) {
+  const std::string text = Base64Encode(bytes);
+  std::string out;
+  for (size_t i = 0; i < text.size(); i += 76) {
+    absl::StrAppend(&out, text.substr(i, 76), "\r\n");
+  }
+  return out;
+}
+
+std::string Email(const std::string& attachment_part) {
+  return absl::StrCat(
+      "From: officer@office.example\r\nTo: it@office.example\r\n"
+      "Subject: the key\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nHere it is.\r\n--b\r\n"
+      "Content-Type: application/octet-stream; name=\"signing-key.pem\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n",
+      attachment_part, "--b--\r\n");
+}
+
+class KeyInMessageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<SigningKey> key = SigningKey::Generate("test.example/log");
+    ASSERT_TRUE(key.ok()) << key.status();
+    pem_ = PemOf(*key);
+    const size_t begin = pem_.find('\n') + 1;
+    const std::string body = pem_.substr(begin, pem_.find('\n', begin) - begin);
+    absl::StatusOr<std::string> der = Base64Decode(body, "body");
+    ASSERT_TRUE(der.ok()) << der.status();
+    der_ = *der;
+    seed_ = der_.substr(der_.size() - 32);
+  }
+  std::string pem_, der_, seed_;
+};
+
+TEST_F(KeyInMessageTest, TheKeyIsFoundHoweverItIsCarried) {
+  EXPECT_TRUE(CarriesPrivateKey(pem_, pem_));
+  EXPECT_TRUE(CarriesPrivateKey(Email(MimeBase64(pem_)), pem_));
+  EXPECT_TRUE(CarriesPrivateKey(Email(MimeBase64(der_)), pem_));
+  EXPECT_TRUE(CarriesPrivateKey(der_, pem_));
+  EXPECT_TRUE(CarriesPrivateKey(absl::StrCat("x", seed_, "y"), pem_));
+  EXPECT_TRUE(CarriesPrivateKey(Base64Encode(seed_), pem_));
+  // A run of base64 that begins with the word before the encoded part
+  // ("base64" then a blank line) is read from each of its first characters.
+  for (const char* before : {"base64", "abc", "ab", "a"}) {
+    EXPECT_TRUE(CarriesPrivateKey(
+        absl::StrCat("encoded as ", before, "\r\n\r\n", MimeBase64(pem_)),
+        pem_))
+        << before;
+  }
+}
+
+TEST_F(KeyInMessageTest, OtherMessagesAndOtherKeysPass) {
+  std::string attachment;
+  for (int i = 0; i < 20000; ++i)
+    attachment.push_back(static_cast<char>(i * 7));
+  EXPECT_FALSE(CarriesPrivateKey(Email(MimeBase64(attachment)), pem_));
+  EXPECT_FALSE(
+      CarriesPrivateKey("Subject: a\r\n\r\nDocuments, please.\r\n", pem_));
+  absl::StatusOr<SigningKey> other = SigningKey::Generate("other.example/log");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(CarriesPrivateKey(Email(MimeBase64(PemOf(*other))), pem_));
+  // The public key is no secret.
+  EXPECT_FALSE(CarriesPrivateKey(Email(MimeBase64(other->public_key())), pem_));
+}
+
+}  // namespace
+}  // namespace caseledger::internal

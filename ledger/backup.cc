@@ -436,10 +436,14 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyBackup(
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / kStoreDir, ec) &&
       !fs::exists(fs::path(dir) / kKeyFile, ec) && !LeftUnfinished(dir)) {
-    return absl::NotFoundError(absl::StrCat("no backup at ", dir,
-                                            fs::is_directory(dir, ec)
-                                                ? ": the folder holds no ledger"
-                                                : ": no such folder"));
+    // A file was called a missing folder (found by an outside reading).
+    const fs::file_type type = fs::status(dir, ec).type();
+    return absl::NotFoundError(absl::StrCat(
+        "no backup at ", dir,
+        type == fs::file_type::directory ? ": the folder holds no ledger"
+        : type == fs::file_type::not_found
+            ? ": no such folder"
+            : ": it is a file, not a folder (a backup is a ledger folder)"));
   }
   LedgerOptions options;
   options.read_only = true;

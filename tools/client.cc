@@ -103,8 +103,6 @@ absl::StatusOr<Response> LedgerClient::Call(
   return response;
 }
 
-namespace {
-
 // gRPC (1.51) fails a call with these, before sending it, when it could
 // not resolve the server's name or connect to it. A wording that changed
 // with gRPC's version only leaves such a call's outcome "unknown" again,
@@ -114,6 +112,8 @@ bool NeverSent(const absl::Status& s) {
          (absl::StartsWith(s.message(), "failed to connect to all addresses") ||
           absl::StartsWith(s.message(), "DNS resolution failed"));
 }
+
+namespace {
 
 const absl::Status& StatusOf(const absl::Status& s) { return s; }
 template <typename T>

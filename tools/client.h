@@ -57,6 +57,10 @@ struct ClientOptions {
   int busy_retries = 4;
 };
 
+// Whether a call failed before it was sent: gRPC could not resolve the
+// server's name or connect to it, so the call did nothing on the server.
+bool NeverSent(const absl::Status& s);
+
 class LedgerClient {
  public:
   // Creates the channel (connecting lazily). kInvalidArgument when the

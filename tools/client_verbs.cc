@@ -341,6 +341,16 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
     // Cut short, the call leaves the copy's fate on the server unknown (found
     // by an audit: "Socket closed" said nothing of it).
     const absl::Status& s = backup.status();
+    // It was said unknown of a server that was never reached (found by an
+    // outside reading), as an append's is not.
+    if (client::NeverSent(s)) {
+      return Fail(io, "backup",
+                  absl::Status(s.code(),
+                               absl::StrCat("backup not made: the server could "
+                                            "not be reached, so nothing was "
+                                            "sent: ",
+                                            s.message())));
+    }
     if (CutShort(s)) {
       const std::string name = args.Get("to");
       return Fail(

@@ -1280,7 +1280,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
     return absl::DataLossError(absl::StrCat(
         store.status().message(), ", though ", dir,
         " holds a signing key: the store's files were deleted; restore a "
-        "backup ('caseledger restore')"));
+        "backup into a new folder ('caseledger restore --from BACKUP --db "
+        "NEW'), keeping this one as it is for inspection"));
   }
   if (!store.ok()) return store.status();
   impl->store = *std::move(store);

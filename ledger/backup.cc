@@ -174,8 +174,24 @@ bool Within(const fs::path& path, const fs::path& folder) {
   };
   const fs::path inner = resolved(path), outer = resolved(folder);
   if (ec) return false;
-  return std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end())
-             .first == outer.end();
+  if (std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end())
+          .first == outer.end()) {
+    return true;
+  }
+  // A bind mount shows the folder under another name, which no path
+  // comparison sees (found by an outside reading); it is the same folder on
+  // the same device. Only the folders that exist on the way can be it.
+  struct stat folder_stat;
+  if (::stat(outer.c_str(), &folder_stat) != 0) return false;
+  for (fs::path p = inner; !p.empty(); p = p.parent_path()) {
+    struct stat s;
+    if (::stat(p.c_str(), &s) == 0 && s.st_dev == folder_stat.st_dev &&
+        s.st_ino == folder_stat.st_ino) {
+      return true;
+    }
+    if (p == p.parent_path()) break;
+  }
+  return false;
 }
 
 // A link to nowhere is there too: a copy renamed onto it fails only after

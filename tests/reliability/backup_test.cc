@@ -3,18 +3,22 @@
 // verifies, has the backup's root and signs on; damaged backups are refused.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -174,6 +178,25 @@ TEST_F(BackupTest, BackupRefusesAnExistingFolder) {
   auto backup = ledger_->Backup(Backup());
   EXPECT_EQ(backup.status().code(), absl::StatusCode::kAlreadyExists)
       << backup.status();
+}
+
+// A bind mount of the ledger folder shows it under another name: a backup
+// through it went into the ledger, key and all (found by an outside
+// reading). Needs the right to mount (root, outside most containers).
+TEST_F(BackupTest, ABindMountOfTheLedgerIsInsideIt) {
+  const std::string view = dir_.Sub("view");
+  fs::create_directory(view);
+  if (::mount(Live().c_str(), view.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    GTEST_SKIP() << "cannot bind-mount here: " << std::strerror(errno);
+  }
+  absl::Cleanup unmount = [&] { ::umount2(view.c_str(), MNT_DETACH); };
+  const absl::Status inside =
+      ledger_->Backup(absl::StrCat(view, "/nightly")).status();
+  EXPECT_EQ(inside.code(), absl::StatusCode::kInvalidArgument) << inside;
+  EXPECT_THAT(std::string(inside.message()),
+              ::testing::HasSubstr("is inside the ledger folder"));
+  EXPECT_FALSE(fs::exists(absl::StrCat(Live(), "/nightly.partial")));
+  EXPECT_FALSE(fs::exists(absl::StrCat(Live(), "/nightly")));
 }
 
 TEST_F(BackupTest, BackupNeedsTheWriter) {

@@ -766,6 +766,25 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
     return sent->event.occurred_at();
   };
 
+  // Event i follows the send of request `r` of its case in business time
+  // too, since the projections judge by it; `what` names event i in the
+  // refusal.
+  auto sent_before = [&](size_t i, std::string_view r, std::string_view field,
+                         std::string_view what) -> absl::Status {
+    const v1::Event& event = *p.events[i].event;
+    auto original = sent_at(event.case_id(), r, i);
+    if (!original.ok()) return original.status();
+    if (original->has_value() &&
+        FromTimestamp(**original) > FromTimestamp(event.occurred_at())) {
+      using google::protobuf::util::TimeUtil;
+      return absl::InvalidArgumentError(absl::StrCat(
+          AbslView(field), ": request ", Printable(r), " was sent at ",
+          TimeUtil::ToString(**original), ", after this ", AbslView(what), " (",
+          TimeUtil::ToString(event.occurred_at()), ")"));
+    }
+    return absl::OkStatus();
+  };
+
   // Idempotency comes first: an identical event already stored is skipped.
   const size_t n = p.events.size();
   std::vector<std::optional<IdRecord>> known(n);
@@ -904,18 +923,8 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
               "document_request_sent.resend_of: no request ",
               Printable(send.resend_of()), " was sent earlier in case ", c));
         }
-        // Earlier in business time too: the projections judge by it.
-        auto original = sent_at(c, send.resend_of(), i);
-        if (!original.ok()) return original.status();
-        if (original->has_value() &&
-            FromTimestamp(**original) > FromTimestamp(e.event->occurred_at())) {
-          using google::protobuf::util::TimeUtil;
-          return absl::InvalidArgumentError(absl::StrCat(
-              "document_request_sent.resend_of: request ",
-              Printable(send.resend_of()), " was sent at ",
-              TimeUtil::ToString(**original), ", after this resend (",
-              TimeUtil::ToString(e.event->occurred_at()), ")"));
-        }
+        CASELEDGER_RETURN_IF_ERROR(sent_before(
+            i, send.resend_of(), "document_request_sent.resend_of", "resend"));
       }
     } else if (!e.request_id->empty() &&
                !e.event->has_recipient_address_verified()) {
@@ -925,6 +934,13 @@ absl::Status Ledger::Impl::Sequence(PendingAppend& p, Overlay& group,
         return absl::InvalidArgumentError(
             absl::StrCat(*e.type, ".request_id: no request ",
                          Printable(*e.request_id), " was sent in case ", c));
+      }
+      // An extension dated before the send had nothing to extend, and made
+      // a too-short deadline read as a reasonable one (found by an outside
+      // reading).
+      if (e.event->has_deadline_extended()) {
+        CASELEDGER_RETURN_IF_ERROR(sent_before(
+            i, *e.request_id, "deadline_extended.request_id", "extension"));
       }
     }
 

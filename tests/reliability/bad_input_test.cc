@@ -873,6 +873,12 @@ std::vector<Case> Cases() {
        "line 2: document_request_sent.resend_of: request DOC-1 was sent at "
        "2012-03-01T14:02:00Z, after this resend (2011-02-01T10:00:00Z)",
        ResendOf("DOC-1")},
+      {"extension before its request", append, 2,
+       "line 2: deadline_extended.request_id: request DOC-1 was sent at "
+       "2012-03-01T14:02:00Z, after this extension (2011-02-01T10:00:00Z)",
+       Line2(Officer(R"("deadline_extended": {"request_id": "DOC-1", )"
+                     R"("new_deadline": "2012-05-01T00:00:00Z", )"
+                     R"("reason": "asked"})"))},
       // 2.4 conflicts (these append: they come after the cases that count)
       {"id stored", append, 0, "",
        Officer(

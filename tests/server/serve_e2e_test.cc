@@ -516,15 +516,13 @@ TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
               HasSubstr(R"("rpc": "Backup", "what": "name=nightly", )"
                         R"("outcome": "OK")"));
 
-  // A call that never got its answer says what may be left on the server.
+  // A server that is gone got nothing: the call says so, rather than that
+  // what it left is unknown (found by an outside reading).
   CliRun unanswered = Cli(Remote(address, "admin") + "backup --to weekly");
   EXPECT_EQ(unanswered.code, 4) << unanswered.err;
   EXPECT_THAT(unanswered.err,
-              HasSubstr("; whether the server made the backup is unknown: a "
-                        "finished one is weekly in its --backup-dir (check it "
-                        "there with backup --verify); a weekly.partial left "
-                        "there is started over by the next backup --to "
-                        "weekly\n"));
+              HasSubstr("caseledger backup: backup not made: the server could "
+                        "not be reached, so nothing was sent: "));
 }
 
 TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {

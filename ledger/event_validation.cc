@@ -16,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "ledger/internal/nfc.h"
 #include "ledger/rfc3339.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
@@ -570,20 +571,21 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
                                  "shows every character it holds",
                                  Printable(id), r, i + 1));
     }
-    // NFD text (macOS, some mail clients) spells "DOC-é" in other bytes
-    // than NFC does: one request would be two, documents received for one
-    // and a refusal judged on the other (found by an outside reading).
-    if (IsCombiningDiacritic(r)) {
-      return Invalid(
-          field,
-          absl::StrFormat("'%s' holds the combining mark U+%04X (byte %d), an "
-                          "accent written apart from its letter; an "
-                          "identifier writes each accented letter as one "
-                          "character (Unicode NFC), so that it has one "
-                          "spelling",
-                          Printable(id), r, i + 1));
-    }
     before = r;
+  }
+  // NFD text (macOS, some mail clients) spells "DOC-é" in other bytes than
+  // NFC does: one request was two, documents received for one and a refusal
+  // judged on the other (found by an outside reading).
+  if (const std::optional<internal::NotNfc> apart = internal::FirstNotNfc(id)) {
+    return Invalid(
+        field, absl::StrFormat(
+                   "'%s' is not in Unicode NFC from U+%04X (byte %d) on (NFC "
+                   "writes a letter and an accent written apart as one "
+                   "character, puts marks in one order and replaces a few "
+                   "characters); an identifier is written in NFC, as most "
+                   "keyboards write it, so that it has one spelling",
+                   Printable(id), static_cast<uint32_t>(apart->code_point),
+                   apart->byte + 1));
   }
   return absl::OkStatus();
 }

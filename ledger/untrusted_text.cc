@@ -103,12 +103,6 @@ bool IsOtherSpace(int32_t r) {
          r == 0x202F || r == 0x205F || r == 0x3000;
 }
 
-bool IsCombiningDiacritic(int32_t r) {
-  return (r >= 0x300 && r <= 0x36F) || (r >= 0x1AB0 && r <= 0x1AFF) ||
-         (r >= 0x1DC0 && r <= 0x1DFF) || (r >= 0x20D0 && r <= 0x20FF) ||
-         (r >= 0xFE20 && r <= 0xFE2F);
-}
-
 bool IsInvisible(int32_t r) {
   return r == 0xAD || r == 0x61C || r == 0x200B || r == 0x200E || r == 0x200F ||
          (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;

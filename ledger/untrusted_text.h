@@ -53,11 +53,6 @@ bool IsInvisible(int32_t r);
 // (identifiers), not text that is only displayed.
 bool ShowsAsNothing(int32_t r);
 
-// Whether code point `r` is a combining mark of Unicode's general blocks
-// (U+0300-036F, U+1AB0-1AFF, U+1DC0-1DFF, U+20D0-20FF, U+FE20-FE2F): an
-// accent written apart from the letter before it, as NFD text writes é.
-bool IsCombiningDiacritic(int32_t r);
-
 // Whether code point `r` is a space other than U+0020 (no-break, en, em,
 // thin, ideographic, ...): one that looks like the plain one.
 bool IsOtherSpace(int32_t r);

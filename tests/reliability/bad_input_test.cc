@@ -788,10 +788,11 @@ std::vector<Case> Cases() {
        Line2(Officer(R"("document_request_sent": {"request_id": )"
                      R"("DOC\u00a01", "channel": "POSTAL_MAIL"})"))},
       {"accent written apart in an id", append, 2,
-       "line 2: document_request_sent.request_id: 'DOC-e\u0301' holds the "
-       "combining mark U+0301 (byte 6), an accent written apart from its "
-       "letter; an identifier writes each accented letter as one character "
-       "(Unicode NFC), so that it has one spelling",
+       "line 2: document_request_sent.request_id: 'DOC-e\u0301' is not in "
+       "Unicode NFC from U+0065 (byte 5) on (NFC writes a letter and an "
+       "accent written apart as one character, puts marks in one order and "
+       "replaces a few characters); an identifier is written in NFC, as most "
+       "keyboards write it, so that it has one spelling",
        Line2(Officer(R"("document_request_sent": {"request_id": )"
                      R"("DOC-e\u0301", "channel": "POSTAL_MAIL"})"))},
       {"empty text", append, 2, "line 2: officer_note_added.text: is required",

@@ -14,12 +14,14 @@
 
 #include "absl/algorithm/container.h"
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/file_sync.h"
 #include "ledger/internal/folder_lock.h"
 #include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 
 namespace caseledger {
 
@@ -380,6 +382,14 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
         "take a consistent copy)");
   }
   const fs::path target = FolderPath(dir);
+  // Its copy would be NAME.partial.partial, and the finished backup read as
+  // an unfinished one (found by a review).
+  if (absl::EndsWith(AbslView(target.filename().string()), ".partial")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", dir,
+                     "' ends in '.partial', the mark of a copy in progress; "
+                     "a backup goes to a folder named otherwise"));
+  }
   if (TakenByAnything(target)) {
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already exists; a backup goes to a new folder"));
@@ -456,10 +466,11 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyBackup(
     const fs::file_type type = fs::status(dir, ec).type();
     return absl::NotFoundError(absl::StrCat(
         "no backup at ", dir,
-        type == fs::file_type::directory ? ": the folder holds no ledger"
-        : type == fs::file_type::not_found
-            ? ": no such folder"
-            : ": it is a file, not a folder (a backup is a ledger folder)"));
+        type == fs::file_type::directory   ? ": the folder holds no ledger"
+        : type == fs::file_type::not_found ? ": no such folder"
+        : type == fs::file_type::regular
+            ? ": it is a file, not a folder (a backup is a ledger folder)"
+            : ": it is not a folder (a backup is a ledger folder)"));
   }
   LedgerOptions options;
   options.read_only = true;

@@ -591,7 +591,7 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
 }
 
 // The field of `message`, at any depth, that holds the most bytes: a
-// string, or a list counted whole (60,000 short addresses were blamed on the
+// string, or a list counted whole (100,000 short addresses were blamed on the
 // 36-byte event id, the longest single string; found by an outside reading).
 struct LargestField {
   std::string path = "event";
@@ -648,9 +648,11 @@ absl::Status CheckSize(const v1::Event& event) {
       absl::StrCat(
           "the event comes to ", size, " bytes, and an event holds at most ",
           kMaxEventBytes, " (1 MiB); this field holds ",
-          largest.entries > 0 ? absl::StrCat(largest.entries, " entries, ",
-                                             largest.bytes, " bytes in all")
-                              : absl::StrCat(largest.bytes),
+          largest.entries > 0
+              ? absl::StrCat(largest.entries,
+                             largest.entries == 1 ? " entry, " : " entries, ",
+                             largest.bytes, " bytes in all")
+              : absl::StrCat(largest.bytes),
           ": keep documents out of events (caseledger attach "
           "stores a message beside the log)"));
 }

@@ -142,8 +142,10 @@ std::optional<std::string> MissingStore(const std::string& dir) {
   }
   return absl::StrCat(
       "its store/ is missing (moved, deleted or not mounted). Put it back, "
-      "or restore a backup ('caseledger restore'); 'caseledger init' will "
-      "not replace the key its checkpoints are signed with (move ",
+      "or ",
+      internal::kRestoreIntoANewFolder,
+      "; 'caseledger init' will not replace the key its checkpoints are signed "
+      "with (move ",
       dir, "/", kKeyFile, " and ", dir, "/", internal::kKeptCheckpointFile,
       " away yourself to start a new ledger there)");
 }
@@ -1293,11 +1295,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                             .faults = options.faults});
   if (absl::IsNotFound(store.status()) &&
       fs::exists(fs::path(dir) / kKeyFile, ec)) {
-    return absl::DataLossError(absl::StrCat(
-        store.status().message(), ", though ", dir,
-        " holds a signing key: the store's files were deleted; restore a "
-        "backup into a new folder ('caseledger restore --from BACKUP --db "
-        "NEW'), keeping this one as it is for inspection"));
+    return absl::DataLossError(
+        absl::StrCat(store.status().message(), ", though ", dir,
+                     " holds a signing key: the store's files were deleted; ",
+                     internal::kRestoreIntoANewFolder));
   }
   if (!store.ok()) return store.status();
   impl->store = *std::move(store);

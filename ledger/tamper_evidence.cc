@@ -268,9 +268,8 @@ absl::Status Ledger::Impl::CheckKeptCheckpoint(
                      c->tree_size,
                      ": a log file of the store was removed or cut short, "
                      "and entries ",
-                     size.load() + 1, " to ", c->tree_size,
-                     " with it; restore the last backup "
-                     "('caseledger restore')",
+                     size.load() + 1, " to ", c->tree_size, " with it; ",
+                     internal::kRestoreIntoANewFolder,
                      key ? ""
                          : " (its signature was not checked: without the "
                            "ledger's key it may be another ledger's file)"));

@@ -1,8 +1,8 @@
 // Verbs of backup and restore: backup --to, backup --verify, restore --from.
 // The work and its guarantees are in Ledger::Backup / VerifyBackup / Restore
 // (docs/reliability.md).
+#include <filesystem>
 #include <string>
-#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -34,9 +34,11 @@ namespace {
 // verifies once its store and key are copied, though what is copied after
 // them may be missing; nothing said so (found by an outside reading).
 std::string UnfinishedCopyNote(const std::string& dir) {
-  std::string_view name = dir;
-  while (name.size() > 1 && name.back() == '/') name.remove_suffix(1);
-  if (!absl::EndsWith(AbslView(name), ".partial")) return "";
+  std::filesystem::path folder = std::filesystem::path(dir).lexically_normal();
+  if (!folder.has_filename()) folder = folder.parent_path();
+  if (!absl::EndsWith(AbslView(folder.filename().string()), ".partial")) {
+    return "";
+  }
   return absl::StrCat(
       "NOTE ", dir,
       " is named as the unfinished copy of a backup that stopped before it "

@@ -278,8 +278,9 @@ int CheckDeadlineIndex(const Ledger& ledger, const std::string& verb, Io& io,
     absl::StrAppend(ok_line, "NOTE the deadline index has taken up ",
                     deadlines->position, " of the ", size,
                     " entries: readers fold in the others as they read; the "
-                    "next write here, or 'caseledger rebuild', takes them "
-                    "up\n");
+                    "ledger's writer takes them up (a server every "
+                    "--index-every seconds, a local write as it ends; "
+                    "'caseledger rebuild' when none holds the ledger)\n");
   }
   return kExitOk;
 }

@@ -51,6 +51,13 @@ constexpr char kStoreDir[] = "store";
 // renaming it to kStoreDir: a folder is a ledger once store/ exists.
 constexpr char kPartialStoreDir[] = "store.partial";
 constexpr char kKeyFile[] = "signing-key.pem";
+// What a damaged or missing store's message says to do: restore refuses a
+// folder that holds a ledger's files, so a restore goes to a new one (the
+// advice said only 'restore', and restore then refused the folder; found by
+// an outside reading).
+constexpr char kRestoreIntoANewFolder[] =
+    "restore a backup into a new folder ('caseledger restore --from BACKUP "
+    "--db NEW'), keeping this one as it is for inspection";
 // Where init writes the key before renaming it to kKeyFile.
 constexpr char kKeyTempFile[] = "signing-key.pem.tmp";
 
@@ -66,8 +73,8 @@ bool LeftUnfinished(const std::filesystem::path& dir);
 // Why the folder `path`, one a caller named or one on its way, could not be
 // made (backup.cc): for want of permission, on a read-only file system or
 // for a file on the way, kInvalidArgument (the caller's to change: exit 2,
-// as export --out's is); a full or failing disk, kUnavailable (the
-// machine's).
+// as export --out's is); anything else (a full or failing disk, a name too
+// long, a loop of links), kUnavailable.
 absl::Status CannotCreateFolder(const std::filesystem::path& path,
                                 const std::error_code& ec);
 constexpr size_t kSaltSize = 16;

@@ -165,6 +165,8 @@ TEST_F(BackupCliTest, AnUnfinishedCopyIsSaidToBeOne) {
   CliRun v = Cli("backup --verify " + partial + "/");
   EXPECT_EQ(v.code, 0) << v.err;
   EXPECT_THAT(v.out, HasSubstr("NOTE " + partial + "/" + note));
+  EXPECT_THAT(Cli("backup --verify " + partial + "/.").out,
+              HasSubstr("NOTE " + partial + "/." + note));
   CliRun r = Cli("restore --from " + partial + " --db " + Restored());
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("NOTE " + partial + note));

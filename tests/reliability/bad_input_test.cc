@@ -404,6 +404,10 @@ std::vector<Case> Cases() {
        {{"f", ""}, {"B/x", ""}}},
       {"restore from nowhere", "restore --from nowhere --db R", 2,
        "caseledger restore: no backup at nowhere: no such folder"},
+      {"back up to a name of a copy in progress",
+       "backup --db L --to nightly.partial", 2,
+       "caseledger backup: 'nightly.partial' ends in '.partial', the mark of "
+       "a copy in progress; a backup goes to a folder named otherwise"},
       {"verify a file as a backup",
        "backup --verify f",
        2,

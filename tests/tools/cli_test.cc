@@ -739,8 +739,9 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
   EXPECT_THAT(behind.out,
               HasSubstr("\nNOTE the deadline index has taken up 10 of the 11 "
                         "entries: readers fold in the others as they read; "
-                        "the next write here, or 'caseledger rebuild', takes "
-                        "them up\n"));
+                        "the ledger's writer takes them up (a server every "
+                        "--index-every seconds, a local write as it ends; "
+                        "'caseledger rebuild' when none holds the ledger)\n"));
 
   ASSERT_OK(testing::RemoveTheFirstDeadline(Db(), 10));
   CliRun missing = Cli("verify --db " + Db());

@@ -28,10 +28,9 @@ namespace {
 constexpr char kAuthorization[] = "authorization";
 constexpr char kBearer[] = "bearer ";
 
-// The bearer token of the call, or "" when there is none.
-// "" when the call carries none. Two are refused rather than one of them
-// taken: the first was, so a client's header overrode the one a proxy adds
-// after it (found by a raw gRPC client).
+// The bearer token of the call, or "" when it carries none. Two are refused
+// rather than one of them taken: the first was, so a client's header overrode
+// the one a proxy adds after it (found by a raw gRPC client).
 absl::StatusOr<std::string> BearerToken(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
   const auto [it, end] = metadata.equal_range(kAuthorization);

@@ -66,6 +66,25 @@ TEST(DecodedWordsTest, DecodesRfc2047WordsAndJoinsAdjacentOnes) {
   EXPECT_EQ(DecodedWords("a =?UTF-8?Q?unterminated"), std::nullopt);
 }
 
+// windows-1252 and ISO 8859-15 were read as ISO 8859-1: a euro sign became
+// a control character, shown as a space, and "Fee €500" read "Fee  500"
+// (found by an outside reading).
+TEST(DecodedWordsTest, EachLatinCharsetIsReadAsItself) {
+  EXPECT_EQ(DecodedWords("=?windows-1252?Q?Fee_=80500_=93paid=94_=96_it=92s?="),
+            "Fee \u20AC500 \u201Cpaid\u201D \u2013 it\u2019s");
+  EXPECT_EQ(DecodedWords("=?iso-8859-15?Q?=A4500_=BD?="), "\u20AC500 \u0153");
+  EXPECT_EQ(DecodedWords("=?iso-8859-1?Q?=A4500_=BD?="), "\u00A4500 \u00BD");
+  EXPECT_EQ(FromLatinCharset("\x81\x80", "windows-1252"), "\u0081\u20AC");
+}
+
+// A line break encoded in a word forged a header line of its own under the
+// field in the report (found by an outside reading): one field is one line.
+TEST(DecodedWordsTest, AnEncodedLineBreakIsShownAsASpace) {
+  EXPECT_EQ(
+      DecodedWords("=?UTF-8?Q?Your_request=0D=0ATo:_forged@evil.example?="),
+      "Your request  To: forged@evil.example");
+}
+
 class HeadersAgainstRecordTest : public ::testing::Test {
  protected:
   std::string Against(const std::string& message) {

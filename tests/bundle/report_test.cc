@@ -369,6 +369,10 @@ TEST_F(ReportTest, TimesKeepTheirSecondsAndFractions) {
       R"("2011-03-24T23:59:59.4Z", "reason": "saisie"})");
   EXPECT_THAT(html, HasSubstr("<td>2011-03-24 23:59:59.4</td>"));
   EXPECT_THAT(html, HasSubstr("<td>2011-02-02 10:01:00</td>"));
+  // The deadline table's columns say their zone, as every other time of
+  // the report does (they did not; found by an outside reading).
+  EXPECT_THAT(html, HasSubstr(">Sent (UTC)</th><th style=\"width:17.00%\">"
+                              "Deadline (UTC)</th>"));
   EXPECT_THAT(html,
               HasSubstr("<b>Occurred:</b> <span class=\"value\">2011-02-10 "
                         "09:00:00.25 UTC</span></p>"));

@@ -95,6 +95,7 @@ p.note { font-size: 9pt; color: #555; }
 p.field { white-space: pre-line; }
 p.field b { font-weight: bold; }
 td, pre, .value { unicode-bidi: plaintext; text-align: start; }
+td, .value, p.field { overflow-wrap: anywhere; }
 .running { font-size: 8.5pt; color: #666; border-bottom: 1px solid #ccc;
   margin-bottom: 1.5em; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em;

@@ -1,5 +1,6 @@
 #include "projections/bundle/internal/message_headers.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/algorithm/container.h"
@@ -72,17 +73,58 @@ std::vector<std::pair<std::string, std::string>> HeaderFields(
   return fields;
 }
 
-std::string FromLatin1(std::string_view bytes) {
+bool IsLatinCharset(std::string_view charset) {
+  return charset == "iso-8859-1" || charset == "latin1" ||
+         charset == "iso-8859-15" || charset == "windows-1252";
+}
+
+std::string FromLatinCharset(std::string_view bytes, std::string_view charset) {
+  // windows-1252's 0x80-0x9F; 0 where it assigns nothing.
+  static constexpr char16_t kWindows1252[32] = {
+      0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+  const bool windows = charset == "windows-1252";
+  const bool latin9 = charset == "iso-8859-15";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (char c : bytes) {
     const auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) {
-      out.push_back(c);
-    } else {
-      out.push_back(static_cast<char>(0xc0 | (b >> 6)));
-      out.push_back(static_cast<char>(0x80 | (b & 0x3f)));
+    char32_t r = b;
+    if (windows && b >= 0x80 && b < 0xA0 && kWindows1252[b - 0x80] != 0) {
+      r = kWindows1252[b - 0x80];
+    } else if (latin9) {
+      switch (b) {
+        case 0xA4:
+          r = 0x20AC;
+          break;
+        case 0xA6:
+          r = 0x0160;
+          break;
+        case 0xA8:
+          r = 0x0161;
+          break;
+        case 0xB4:
+          r = 0x017D;
+          break;
+        case 0xB8:
+          r = 0x017E;
+          break;
+        case 0xBC:
+          r = 0x0152;
+          break;
+        case 0xBD:
+          r = 0x0153;
+          break;
+        case 0xBE:
+          r = 0x0178;
+          break;
+        default:
+          break;
+      }
     }
+    AppendUtf8(r, out);
   }
   return out;
 }
@@ -139,8 +181,7 @@ std::optional<std::string> DecodedWords(std::string_view value) {
         }
       }
     }
-    const bool latin1 = charset == "iso-8859-1" || charset == "latin1" ||
-                        charset == "iso-8859-15" || charset == "windows-1252";
+    const bool latin1 = IsLatinCharset(charset);
     const bool utf8 = charset == "utf-8" || charset == "us-ascii";
     if (!bytes || !(latin1 || utf8) ||
         (utf8 && FirstInvalidUtf8(*bytes) != std::string_view::npos)) {
@@ -156,7 +197,14 @@ std::optional<std::string> DecodedWords(std::string_view value) {
         before.find_first_not_of(" \t\r\n") != std::string_view::npos) {
       out.append(before);
     }
-    out.append(latin1 ? FromLatin1(*bytes) : *bytes);
+    std::string word = latin1 ? FromLatinCharset(*bytes, charset) : *bytes;
+    // One field is one line, as a mail program shows it: an encoded line
+    // break showed a "To:" line of its own under a Subject (found by an
+    // outside reading).
+    std::replace_if(
+        word.begin(), word.end(), [](char c) { return c == '\r' || c == '\n'; },
+        ' ');
+    out.append(word);
     decoded = true;
     at = close + 2;
     after_word = true;

@@ -32,14 +32,21 @@ std::vector<std::pair<std::string, std::string>> HeaderFields(
 // in order: display names, comments, quoted text and group names dropped.
 std::vector<std::string> AddressesIn(std::string_view list);
 
-// `bytes` read as ISO 8859-1, in UTF-8 (every byte is the code point of its
-// value).
-std::string FromLatin1(std::string_view bytes);
+// Whether FromLatinCharset reads `charset` (lowercase): ISO 8859-1
+// ("latin1"), ISO 8859-15 or windows-1252.
+bool IsLatinCharset(std::string_view charset);
+// `bytes` read in `charset`, one of those, in UTF-8. Each is read as itself:
+// windows-1252's 0x80-0x9F (the euro, curly quotes, dashes) and ISO 8859-15's
+// eight letters and the euro were read as ISO 8859-1's, which shows a euro
+// sign as a control character, so a sum lost it (found by an outside
+// reading). windows-1252's five unassigned bytes are read as ISO 8859-1's.
+std::string FromLatinCharset(std::string_view bytes, std::string_view charset);
 
 // The value of a header field with its RFC 2047 encoded words
 // (=?charset?B?...?=, =?charset?Q?...?=) decoded, in UTF-8, US-ASCII or
-// Latin-1, and the white space between two of them dropped; nullopt when it
-// holds none this can decode. A court reads the subject and names as the
+// Latin-1, and the white space between two of them dropped, a line break
+// encoded in one shown as a space; nullopt when it holds none this can
+// decode. A court reads the subject and names as the
 // recipient saw them, not in base64.
 std::optional<std::string> DecodedWords(std::string_view value);
 

@@ -336,9 +336,8 @@ std::string MessageExcerpt(const std::string& bytes, std::string* how) {
   how->clear();
   if (Replacements(text) > Replacements(unix_lines)) {
     const std::string charset = CharsetOf(unix_lines);
-    if (charset == "iso-8859-1" || charset == "latin1" ||
-        charset == "iso-8859-15" || charset == "windows-1252") {
-      text = CleanText(FromLatin1(unix_lines));
+    if (IsLatinCharset(charset)) {
+      text = CleanText(FromLatinCharset(unix_lines, charset));
       *how = absl::StrCat("shown decoded from ", charset,
                           "; the file holds the bytes as sent");
     } else {
@@ -535,8 +534,9 @@ class ReportBuilder {
               ? "Findings (caseledger's analysis, not part of the tribunal's "
                 "record)"
               : "Findings",
-          absl::StrCat(counts[1], " not met, ", counts[2], " concerns, ",
-                       counts[0], " met, ", counts[3], " not applicable"));
+          absl::StrCat(counts[1], " not met, ", counts[2],
+                       counts[2] == 1 ? " concern, " : " concerns, ", counts[0],
+                       " met, ", counts[3], " not applicable"));
   }
 
   // The decision under review: the last case_decided or
@@ -780,7 +780,11 @@ class ReportBuilder {
       return;
     }
     Block& t = Add(Block::Kind::kTable, "");
-    t.table.columns = {"Request", "Sent", "Deadline", "Status", "Flags"};
+    // Times in UTC, as everywhere in the report: a deadline given at -05:00
+    // shows the next day here, which a bare time let pass for the date the
+    // applicant was given (found by an outside reading).
+    t.table.columns = {"Request", "Sent (UTC)", "Deadline (UTC)", "Status",
+                       "Flags"};
     t.table.widths = {0.12, 0.17, 0.17, 0.26, 0.28};
     for (const auto& row : in_.deadlines) {
       auto [status, tone] = DeadlineResult(row.status);

@@ -176,6 +176,13 @@ class Fonts {
                              static_cast<int>(width * PANGO_SCALE));
       pango_layout_set_wrap(
           layout.get(), wrap_anywhere ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
+      // A word broken to fit is broken without a hyphen: Pango's own was
+      // read as part of a token or an address, and inside a message shown
+      // as sent (found by an outside reading).
+      PangoAttrList* attrs = pango_attr_list_new();
+      pango_attr_list_insert(attrs, pango_attr_insert_hyphens_new(FALSE));
+      pango_layout_set_attributes(layout.get(), attrs);
+      pango_attr_list_unref(attrs);
     }
     const std::string clean = CleanText(text);
     pango_layout_set_text(layout.get(), clean.data(),
@@ -283,7 +290,11 @@ class Builder {
       case Block::Kind::kField: {
         LayoutPtr layout = fonts_.Layout(absl::StrCat(b.label, ": ", b.text),
                                          "DejaVu Sans 9", kBodyWidth);
-        PangoAttrList* attrs = pango_attr_list_new();
+        // Added to the layout's own attributes (no hyphens), not in their
+        // place.
+        PangoAttrList* attrs =
+            pango_attr_list_copy(pango_layout_get_attributes(layout.get()));
+        if (attrs == nullptr) attrs = pango_attr_list_new();
         PangoAttribute* bold = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
         bold->start_index = 0;
         bold->end_index = static_cast<guint>(CleanText(b.label).size() + 1);

@@ -12,12 +12,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
@@ -406,36 +408,62 @@ int AttachFiles(
   // Every file is read and checked before any is stored, so that a refused
   // one leaves nothing stored (a device read empty, or the ledger's key, was
   // found only after the files before it were stored: an outside reading).
-  std::vector<std::string> messages;
-  uint64_t total = 0;
-  for (const std::string& path : paths) {
-    absl::StatusOr<std::string> bytes =
-        ReadInput(path, io, kMaxAttachedMessageBytes,
-                  "; a message stored beside the log holds at most 256 MiB");
+  // A file is read again to be stored, and must not have changed: what
+  // can be read only once (standard input, a pipe, a device) is held, up to
+  // kMaxAttachedBytesInAll in all, so that memory holds one file, not all.
+  auto read = [&](const std::string& path) {
+    return ReadInput(path, io, kMaxAttachedMessageBytes,
+                     "; a message stored beside the log holds at most 256 "
+                     "MiB");
+  };
+  struct Checked {
+    std::optional<Sha256Digest> file_digest;  // a file, to be read again
+    std::string held;                         // what is read only once
+  };
+  std::vector<Checked> checked(paths.size());
+  uint64_t held = 0;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
+    absl::StatusOr<std::string> bytes = read(path);
     if (!bytes.ok()) return Fail(io, "attach", bytes.status());
     if (bytes->empty()) {
       return Fail(io, "attach",
                   absl::InvalidArgumentError(absl::StrCat(path, " is empty")));
     }
-    total += bytes->size();
-    if (total > kMaxAttachedBytesInAll) {
-      return Fail(io, "attach",
-                  absl::InvalidArgumentError(absl::StrCat(
-                      "the files up to ", path, " come to more than ",
-                      kMaxAttachedBytesInAll,
-                      " bytes, more than one attach holds in memory: attach "
-                      "them in several calls")));
-    }
     if (absl::Status ok = check(*bytes); !ok.ok()) {
       return Fail(io, "attach", named(path, ok));
     }
-    messages.push_back(*std::move(bytes));
+    std::error_code ec;
+    if (path != "-" && std::filesystem::is_regular_file(path, ec)) {
+      checked[i].file_digest = Sha256(*bytes);
+      continue;
+    }
+    held += bytes->size();
+    if (held > kMaxAttachedBytesInAll) {
+      return Fail(io, "attach",
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "the pipes and devices up to ", path,
+                      " come to more than ", kMaxAttachedBytesInAll,
+                      " bytes, more than one attach holds in memory (files "
+                      "are read again, not held): attach them in several "
+                      "calls")));
+    }
+    checked[i].held = *std::move(bytes);
   }
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& path = paths[i];
-    absl::StatusOr<std::string> sha256 = store(messages[i]);
+    absl::StatusOr<std::string> sha256 = [&]() -> absl::StatusOr<std::string> {
+      if (!checked[i].file_digest) return store(checked[i].held);
+      CASELEDGER_ASSIGN_OR_RETURN(std::string bytes, read(path));
+      if (Sha256(bytes) != *checked[i].file_digest) {
+        return absl::FailedPreconditionError(
+            "the file changed between its check and its storing; attach it "
+            "again once nothing writes it");
+      }
+      return store(bytes);
+    }();
     // Only what no check before could see: a server's refusal, a failed
-    // write.
+    // write, a file changed meanwhile.
     if (!sha256.ok()) {
       absl::Status failed = named(path, sha256.status());
       return Fail(io, "attach",
@@ -449,7 +477,7 @@ int AttachFiles(
                                                          " files before it are "
                                                          "stored)"))));
     }
-    std::string().swap(messages[i]);
+    std::string().swap(checked[i].held);
     if (paths.size() == 1) {
       io.out << *sha256 << "\n";
       continue;

@@ -143,15 +143,16 @@ absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io);
 // thousand messages took a thousand processes, found by an audit: a wrong
 // name among them is found first). "-" (standard input) must be alone.
 absl::Status CheckFilesToAttach(const Args& args);
-// At most this many bytes of messages in one attach, all held in memory
-// until every file is checked.
+// At most this many bytes of what attach reads only once (standard input,
+// pipes, devices), held in memory until every input is checked.
 inline constexpr uint64_t kMaxAttachedBytesInAll = uint64_t{1} << 30;
 // attach: reads every file named on the command line and checks each with
 // `check`, then stores each with `store`, in order, and prints its SHA-256
 // (followed by two spaces and the file's name when there are several, as
 // sha256sum does). A file that cannot be read, is empty or fails `check`
-// stops the verb before anything is stored; one that `store` refuses stops
-// it there, with the files before it stored and printed.
+// stops the verb before anything is stored; one that `store` refuses, or a
+// file that changed since its check (files are read again to be stored,
+// not held), stops it there, with the files before it stored and printed.
 int AttachFiles(
     const Args& args, Io& io,
     const std::function<absl::Status(std::string_view bytes)>& check,

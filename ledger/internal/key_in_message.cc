@@ -11,15 +11,25 @@
 namespace caseledger::internal {
 namespace {
 
-// The value of each base64 character (standard alphabet), -1 for others.
+// The value of each base64 character, -1 for others: the standard alphabet
+// and the URL-safe one's '-' and '_' (RFC 4648 §5) alike.
 constexpr std::array<int8_t, 256> kValues = [] {
   std::array<int8_t, 256> v{};
   for (int8_t& x : v) x = -1;
   constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(kAlphabet[i])] = i;
+  v['-'] = 62;
+  v['_'] = 63;
   return v;
 }();
+
+// What a run of base64 text skips, as a MIME decoder does: line breaks,
+// white space, and the '>' of a quoted reply (found by a review: a key
+// attached with trailing spaces, indented, or quoted was stored).
+bool Skipped(char c) {
+  return c == '\r' || c == '\n' || c == ' ' || c == '\t' || c == '>';
+}
 
 // `run` (base64 characters only) decoded from its start; a last group of
 // two or three characters gives its one or two bytes, as unpadded base64.
@@ -63,9 +73,10 @@ bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
     needles.emplace_back(line);
     body.append(line);
   }
-  // The seed ends the DER of an Ed25519 PKCS#8 key.
+  // The seed ends the DER of an Ed25519 PKCS#8 key (version 1, 48 bytes,
+  // as the ledger writes it; a version 2 key ends with its public key).
   if (absl::StatusOr<std::string> der = Base64Decode(body, "key");
-      der.ok() && der->size() >= 32) {
+      der.ok() && der->size() == 48) {
     needles.push_back(der->substr(der->size() - 32));
   }
   if (HoldsAny(message, needles)) return true;
@@ -73,6 +84,8 @@ bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
   constexpr size_t kShortestRun = 43;
   std::string run;
   auto carried = [&] {
+    // The PEM's lines as they are, rewrapped or quoted.
+    if (run.size() >= kShortestRun && HoldsAny(run, needles)) return true;
     for (size_t skip = 0; run.size() >= kShortestRun + skip && skip < 4;
          ++skip) {
       if (HoldsAny(Decoded(std::string_view(run).substr(skip)), needles)) {
@@ -81,10 +94,17 @@ bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
     }
     return false;
   };
-  for (char c : message) {
+  for (size_t i = 0; i < message.size(); ++i) {
+    const char c = message[i];
     if (kValues[static_cast<unsigned char>(c)] >= 0) {
       run.push_back(c);
-    } else if (c != '\r' && c != '\n') {
+    } else if (Skipped(c)) {
+      continue;
+    } else if (c == '=' && (message.substr(i + 1, 2) == "\r\n" ||
+                            message.substr(i + 1, 1) == "\n")) {
+      // A quoted-printable soft line break: the line goes on.
+      continue;
+    } else {
       if (carried()) return true;
       run.clear();
     }

@@ -13,11 +13,13 @@ namespace caseledger::internal {
 
 // True when `message` holds, for the Ed25519 private key whose PKCS#8 PEM is
 // `pem`: a line of the PEM's base64 body, or the key's raw 32-byte seed, as
-// they are or inside a run of base64 text (line breaks in it skipped, read
-// from each of its first four characters, so that a run that begins with the
-// word before the encoded part is read too). The seed's own base64 is such a
-// run. Not found: other encodings (hex, quoted-printable of a wrapped body,
-// compressed or encrypted attachments).
+// they are or inside a run of base64 text, standard or URL-safe (line
+// breaks, white space, a quoted reply's '>' and quoted-printable soft line
+// breaks skipped; decoded from each of its first four characters, so that a
+// run that begins with the word before the encoded part is read too). The
+// seed's own base64 is such a run. Not found: other encodings (hex,
+// compressed or encrypted attachments), and a key split across two MIME
+// parts, whose headers come between its halves.
 bool CarriesPrivateKey(std::string_view message, std::string_view pem);
 
 }  // namespace caseledger::internal

@@ -73,6 +73,39 @@ TEST_F(KeyInMessageTest, TheKeyIsFoundHoweverItIsCarried) {
   }
 }
 
+// Shapes a mail program gives base64 text, which a run of it skips, as a
+// MIME decoder does (found by a review: each of these was stored).
+TEST_F(KeyInMessageTest, TheKeyIsFoundInTheShapesMailGivesIt) {
+  const std::string lines = MimeBase64(pem_);
+  auto each_line = [&](const std::string& before, const std::string& after) {
+    std::string out;
+    size_t start = 0;
+    for (size_t end; (end = lines.find("\r\n", start)) != std::string::npos;
+         start = end + 2) {
+      absl::StrAppend(&out, before, lines.substr(start, end - start), after,
+                      "\r\n");
+    }
+    return out;
+  };
+  EXPECT_TRUE(CarriesPrivateKey(Email(each_line("", "  ")), pem_));
+  EXPECT_TRUE(CarriesPrivateKey(Email(each_line("\t", "")), pem_));
+  EXPECT_TRUE(CarriesPrivateKey(each_line("> ", ""), pem_));
+  EXPECT_TRUE(CarriesPrivateKey(each_line("> > ", ""), pem_));
+  // Quoted-printable's soft line breaks inside the base64 of the key file.
+  EXPECT_TRUE(CarriesPrivateKey(each_line("", "="), pem_));
+  // The PEM itself, quoted in a reply.
+  std::string quoted;
+  for (char c : pem_) {
+    quoted.push_back(c);
+    if (c == '\n') quoted += "> ";
+  }
+  EXPECT_TRUE(CarriesPrivateKey("> " + quoted, pem_));
+  // The seed in URL-safe base64.
+  std::string url = Base64Encode(seed_);
+  for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  EXPECT_TRUE(CarriesPrivateKey(absl::StrCat("token: ", url, "\n"), pem_));
+}
+
 TEST_F(KeyInMessageTest, OtherMessagesAndOtherKeysPass) {
   std::string attachment;
   for (int i = 0; i < 20000; ++i)
@@ -80,6 +113,13 @@ TEST_F(KeyInMessageTest, OtherMessagesAndOtherKeysPass) {
   EXPECT_FALSE(CarriesPrivateKey(Email(MimeBase64(attachment)), pem_));
   EXPECT_FALSE(
       CarriesPrivateKey("Subject: a\r\n\r\nDocuments, please.\r\n", pem_));
+  // Ordinary text, read as one long run of base64 with its spaces skipped.
+  std::string letter;
+  for (int i = 0; i < 2000; ++i) {
+    absl::StrAppend(&letter, "Dear applicant, please send the documents ", i,
+                    " > quoted = text\r\n");
+  }
+  EXPECT_FALSE(CarriesPrivateKey(letter, pem_));
   absl::StatusOr<SigningKey> other = SigningKey::Generate("other.example/log");
   ASSERT_TRUE(other.ok());
   EXPECT_FALSE(CarriesPrivateKey(Email(MimeBase64(PemOf(*other))), pem_));

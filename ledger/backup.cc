@@ -398,10 +398,11 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
   // The folders on the way are not made: those of a backup disk that came
   // unmounted were made on the disk below it, and the backup reported made
   // where nobody looks for it (found by an outside reading). A file on the
-  // way is found by the creation below, as restore's is.
+  // way is found by the creation below, as restore's is; a link to a
+  // folder gone is a folder gone.
   std::error_code ec;
   if (const fs::path holder = target.parent_path();
-      !fs::exists(fs::symlink_status(holder, ec))) {
+      fs::status(holder, ec).type() == fs::file_type::not_found) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the folder ", holder.string(),
         " that would hold the backup does not exist: create it (or mount the "

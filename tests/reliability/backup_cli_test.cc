@@ -147,6 +147,13 @@ TEST_F(BackupCliTest, AMissingFolderOnTheWayIsNotMade) {
                                "not exist: create it (or mount the disk it is "
                                "on), then back up again\n"));
   EXPECT_FALSE(fs::exists(missing));
+  // Through a link to a folder gone, as well.
+  const std::string link = dir_.Sub("link");
+  fs::create_directory_symlink(missing, link);
+  b = Cli("backup --db " + Db() + " --to " + link + "/nightly");
+  EXPECT_EQ(b.code, 3) << b.err;
+  EXPECT_THAT(b.err, HasSubstr("/link that would hold the backup does not "
+                               "exist"));
   fs::create_directory(missing);
   EXPECT_EQ(Cli("backup --db " + Db() + " --to " + missing + "/nightly").code,
             0);

@@ -1,10 +1,15 @@
 // Backup over the network: an admin has the server write a verified backup
 // of the ledger it holds into its --backup-dir, the one way to back up a
 // ledger while `caseledger serve` has it open.
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
@@ -144,6 +149,26 @@ TEST_F(BackupRpcTest, ABackupDirGoneWhileServingIsNotMadeAgain) {
               HasSubstr("/backups that would hold the backup does not exist: "
                         "create it (or mount the disk it is on)"));
   EXPECT_FALSE(fs::exists(Backups()));
+}
+
+// A disk mounted at --backup-dir that comes unmounted leaves an empty
+// folder of the disk below, where backups went unnoticed (found by a
+// review). Here the other way round, a tmpfs mounted over the folder: it is
+// on another device than when the server started. Needs the right to mount.
+TEST_F(BackupRpcTest, ABackupDirOnAnotherDeviceIsRefused) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("BK")}).status());
+  if (::mount("tmpfs", Backups().c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount here: " << std::strerror(errno);
+  }
+  absl::Cleanup unmount = [&] { ::umount2(Backups().c_str(), MNT_DETACH); };
+  absl::Status s = admin->Backup("nightly").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("/backups is on another device than when the server "
+                        "started (its disk unmounted, or another mounted "
+                        "there): the backup is not made"));
+  EXPECT_TRUE(Listed(Backups()).empty());
 }
 
 // A second request while a backup runs is refused at once, rather than

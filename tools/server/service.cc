@@ -1,5 +1,7 @@
 #include "tools/server/service.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
@@ -153,7 +155,12 @@ LedgerService::LedgerService(ServiceOptions options)
       reads_("streaming reads", options_.max_reads),
       exports_("exports", options_.max_exports),
       attached_messages_("messages being attached",
-                         options_.max_attached_messages) {}
+                         options_.max_attached_messages) {
+  if (struct stat st; !options_.backup_dir.empty() &&
+                      ::stat(options_.backup_dir.c_str(), &st) == 0) {
+    backup_dir_device_ = st.st_dev;
+  }
+}
 
 absl::StatusOr<CallLimit::Place> LedgerService::TakePlace(
     CallLimit& limit, const Caller& caller, std::string_view rpc,
@@ -670,6 +677,19 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
           "another backup is running; ask again once it has finished");
     }
     absl::Cleanup finished = [this] { backing_up_.store(false); };
+    // A disk unmounted under a running server leaves its mount point, an
+    // empty folder of the disk below, where the backup would go unnoticed
+    // (found by a review: only a folder gone altogether was refused).
+    if (struct stat st; backup_dir_device_ &&
+                        ::stat(options_.backup_dir.c_str(), &st) == 0 &&
+                        st.st_dev != *backup_dir_device_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the backup folder ", options_.backup_dir,
+          " is on another device than when the server started (its disk "
+          "unmounted, or another mounted there): the backup is not made; "
+          "mount the disk, or restart the server to take the folder as it "
+          "is"));
+    }
     const std::string path =
         (std::filesystem::path(options_.backup_dir) / request->name()).string();
     CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupSummary info,

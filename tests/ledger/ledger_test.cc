@@ -942,7 +942,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "{C}",
                 "2012-02-01T00:00:00Z") R"(, "deadline_extended": {"request_id": "DOC-1", "new_deadline": "2012-06-01T00:00:00Z", "reason": "asked"}})",
             "deadline_extended.request_id: request DOC-1 was sent at "
-            "2012-03-01T14:00:00Z, after this extension (2012-02-01T00:00:00Z)"},
+            "2012-03-01T14:00:00Z, after this extension "
+            "(2012-02-01T00:00:00Z)"},
         BadEventCase{
             "UnknownField",
             EVENT(R"("officer_note_added": {"text": "x", "mood": "grim"})"),

@@ -84,21 +84,36 @@ char32_t Composed(char32_t first, char32_t second) {
 // Unicode §3.11 and UAX #15: decomposed, marks in canonical order, then
 // composed.
 std::vector<char32_t> Nfc(const std::vector<char32_t>& text) {
-  std::vector<char32_t> d;
-  for (char32_t r : text) AppendDecomposed(r, d);
-  for (size_t i = 1; i < d.size(); ++i) {
-    // Canonical order: a stable sort of each run of marks by class.
-    for (size_t j = i; j > 0; --j) {
-      const uint8_t here = ClassOf(d[j]), before = ClassOf(d[j - 1]);
-      if (here == 0 || before <= here) break;
-      std::swap(d[j], d[j - 1]);
+  struct Classed {
+    char32_t r;
+    uint8_t cls;
+  };
+  std::vector<Classed> d;
+  {
+    std::vector<char32_t> decomposed;
+    for (char32_t r : text) AppendDecomposed(r, decomposed);
+    d.reserve(decomposed.size());
+    for (char32_t r : decomposed) d.push_back({r, ClassOf(r)});
+  }
+  // Canonical order: a stable sort of each run of marks by class, in
+  // O(n log n) (an insertion sort let a run of alternating marks cost
+  // minutes per identifier; found by a review).
+  for (size_t i = 0; i < d.size();) {
+    if (d[i].cls == 0) {
+      ++i;
+      continue;
     }
+    size_t end = i;
+    while (end < d.size() && d[end].cls != 0) ++end;
+    std::stable_sort(
+        d.begin() + i, d.begin() + end,
+        [](const Classed& a, const Classed& b) { return a.cls < b.cls; });
+    i = end;
   }
   std::vector<char32_t> out;
   std::optional<size_t> starter;
   int last_class = -1;  // of what follows the starter; -1: nothing yet
-  for (char32_t r : d) {
-    const uint8_t cls = ClassOf(r);
+  for (const auto [r, cls] : d) {
     const bool blocked =
         last_class != -1 && (last_class == 0 || last_class >= cls);
     if (starter && !blocked) {

@@ -74,6 +74,11 @@ TEST(DecodedWordsTest, EachLatinCharsetIsReadAsItself) {
             "Fee \u20AC500 \u201Cpaid\u201D \u2013 it\u2019s");
   EXPECT_EQ(DecodedWords("=?iso-8859-15?Q?=A4500_=BD?="), "\u20AC500 \u0153");
   EXPECT_EQ(DecodedWords("=?iso-8859-1?Q?=A4500_=BD?="), "\u00A4500 \u00BD");
+  // ISO 8859-1's label, and US-ASCII's with bytes beyond it, are read as
+  // windows-1252, as mail programs read them (a review found the euro lost
+  // under the commonest label); aliases are known.
+  EXPECT_EQ(DecodedWords("=?iso-8859-1?Q?=80500?="), "\u20AC500");
+  EXPECT_EQ(DecodedWords("=?cp1252?Q?=80?= =?latin9?Q?=A4?="), "\u20AC\u20AC");
   EXPECT_EQ(FromLatinCharset("\x81\x80", "windows-1252"), "\u0081\u20AC");
 }
 
@@ -83,6 +88,10 @@ TEST(DecodedWordsTest, AnEncodedLineBreakIsShownAsASpace) {
   EXPECT_EQ(
       DecodedWords("=?UTF-8?Q?Your_request=0D=0ATo:_forged@evil.example?="),
       "Your request  To: forged@evil.example");
+  // So are the line and paragraph separators and NEL, at which Pango and
+  // browsers break a line too (found by a review).
+  EXPECT_EQ(DecodedWords("=?UTF-8?Q?a=E2=80=A8To:_b=E2=80=A9c=C2=85d=0Be?="),
+            "a To: b c d e");
 }
 
 class HeadersAgainstRecordTest : public ::testing::Test {

@@ -268,7 +268,9 @@ TEST_F(ReportTest, AMessageNotInUtf8SaysHowItIsShown) {
   const std::string html =
       Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
   EXPECT_THAT(html, HasSubstr("Je n&#39;ai jamais re\xC3\xA7u le courriel."));
-  EXPECT_THAT(html, HasSubstr(" bytes); shown decoded from iso-8859-1; the "
+  // Read as windows-1252, as mail programs read ISO 8859-1's label.
+  EXPECT_THAT(html, HasSubstr(" bytes); shown decoded from iso-8859-1 (read "
+                              "as windows-1252, as mail programs do); the "
                               "file holds the bytes as sent:"));
   EXPECT_THAT(html, HasSubstr("Octet \xEF\xBF\xBD seul."));
   EXPECT_THAT(html, HasSubstr(" bytes); bytes that are not UTF-8 are shown "

@@ -73,9 +73,35 @@ std::vector<std::pair<std::string, std::string>> HeaderFields(
   return fields;
 }
 
-bool IsLatinCharset(std::string_view charset) {
-  return charset == "iso-8859-1" || charset == "latin1" ||
-         charset == "iso-8859-15" || charset == "windows-1252";
+std::string_view LatinCharsetOf(std::string_view label) {
+  static constexpr std::string_view kWindows1252[] = {
+      "windows-1252", "cp1252",     "x-cp1252",   "iso-8859-1",
+      "iso8859-1",    "iso_8859-1", "iso-ir-100", "latin1",
+      "l1",           "us-ascii",   "ascii"};
+  static constexpr std::string_view kLatin9[] = {
+      "iso-8859-15", "iso8859-15", "iso_8859-15", "latin-9", "latin9", "l9"};
+  for (std::string_view name : kWindows1252) {
+    if (label == name) return "windows-1252";
+  }
+  for (std::string_view name : kLatin9) {
+    if (label == name) return "iso-8859-15";
+  }
+  return "";
+}
+
+std::string OneLine(std::string text) {
+  // C0's line breaks, then NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR,
+  // which Pango and browsers break a line at too (found by a review).
+  std::replace_if(
+      text.begin(), text.end(),
+      [](char c) { return c == '\r' || c == '\n' || c == '\v' || c == '\f'; },
+      ' ');
+  for (std::string_view mark : {"\xC2\x85", "\xE2\x80\xA8", "\xE2\x80\xA9"}) {
+    for (size_t at; (at = text.find(mark)) != std::string::npos;) {
+      text.replace(at, mark.size(), " ");
+    }
+  }
+  return text;
 }
 
 std::string FromLatinCharset(std::string_view bytes, std::string_view charset) {
@@ -85,8 +111,8 @@ std::string FromLatinCharset(std::string_view bytes, std::string_view charset) {
       0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
       0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
       0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-  const bool windows = charset == "windows-1252";
-  const bool latin9 = charset == "iso-8859-15";
+  const bool windows = LatinCharsetOf(charset) == "windows-1252";
+  const bool latin9 = LatinCharsetOf(charset) == "iso-8859-15";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (char c : bytes) {
@@ -181,10 +207,14 @@ std::optional<std::string> DecodedWords(std::string_view value) {
         }
       }
     }
-    const bool latin1 = IsLatinCharset(charset);
-    const bool utf8 = charset == "utf-8" || charset == "us-ascii";
-    if (!bytes || !(latin1 || utf8) ||
-        (utf8 && FirstInvalidUtf8(*bytes) != std::string_view::npos)) {
+    // UTF-8 as it is (US-ASCII is in it); anything else that mail programs
+    // read as windows-1252 or ISO 8859-15, read so.
+    const bool utf8 = (charset == "utf-8" || charset == "utf8" ||
+                       charset == "us-ascii" || charset == "ascii") &&
+                      bytes &&
+                      FirstInvalidUtf8(*bytes) == std::string_view::npos;
+    const bool latin = !utf8 && !LatinCharsetOf(charset).empty();
+    if (!bytes || !(latin || utf8)) {
       out.append(value.substr(at, close + 2 - at));
       at = close + 2;
       after_word = false;
@@ -197,14 +227,10 @@ std::optional<std::string> DecodedWords(std::string_view value) {
         before.find_first_not_of(" \t\r\n") != std::string_view::npos) {
       out.append(before);
     }
-    std::string word = latin1 ? FromLatinCharset(*bytes, charset) : *bytes;
     // One field is one line, as a mail program shows it: an encoded line
     // break showed a "To:" line of its own under a Subject (found by an
     // outside reading).
-    std::replace_if(
-        word.begin(), word.end(), [](char c) { return c == '\r' || c == '\n'; },
-        ' ');
-    out.append(word);
+    out.append(OneLine(latin ? FromLatinCharset(*bytes, charset) : *bytes));
     decoded = true;
     at = close + 2;
     after_word = true;

@@ -32,22 +32,26 @@ std::vector<std::pair<std::string, std::string>> HeaderFields(
 // in order: display names, comments, quoted text and group names dropped.
 std::vector<std::string> AddressesIn(std::string_view list);
 
-// Whether FromLatinCharset reads `charset` (lowercase): ISO 8859-1
-// ("latin1"), ISO 8859-15 or windows-1252.
-bool IsLatinCharset(std::string_view charset);
-// `bytes` read in `charset`, one of those, in UTF-8. Each is read as itself:
-// windows-1252's 0x80-0x9F (the euro, curly quotes, dashes) and ISO 8859-15's
-// eight letters and the euro were read as ISO 8859-1's, which shows a euro
-// sign as a control character, so a sum lost it (found by an outside
-// reading). windows-1252's five unassigned bytes are read as ISO 8859-1's.
+// The charset FromLatinCharset reads a message labelled `label` (lowercase)
+// in: "windows-1252" for its own labels and for ISO 8859-1's and US-ASCII's,
+// which mail programs read as windows-1252 (as the WHATWG Encoding standard
+// does: a euro sign under "iso-8859-1" is common); "iso-8859-15" for its
+// labels; "" for any other.
+std::string_view LatinCharsetOf(std::string_view label);
+// `bytes` read in the charset LatinCharsetOf(`charset`) names, in UTF-8.
+// Each is read as itself: windows-1252's 0x80-0x9F (the euro, curly quotes,
+// dashes) and ISO 8859-15's eight letters and the euro were read as
+// ISO 8859-1's, which shows a euro sign as a control character, so a sum lost
+// it (found by an outside reading). windows-1252's five unassigned bytes are
+// read as ISO 8859-1's.
 std::string FromLatinCharset(std::string_view bytes, std::string_view charset);
 
 // The value of a header field with its RFC 2047 encoded words
 // (=?charset?B?...?=, =?charset?Q?...?=) decoded, in UTF-8, US-ASCII or
-// Latin-1, and the white space between two of them dropped, a line break
-// encoded in one shown as a space; nullopt when it holds none this can
-// decode. A court reads the subject and names as the
-// recipient saw them, not in base64.
+// Latin-1 (LatinCharsetOf), and the white space between two of them
+// dropped, a line break encoded in one (C0's, NEL, U+2028, U+2029) shown as a
+// space; nullopt when it holds none this can decode. A court reads the subject
+// and names as the recipient saw them, not in base64.
 std::optional<std::string> DecodedWords(std::string_view value);
 
 // What the event records of the message it points to.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 #include "projections/bundle/internal/chart.h"
 #include "projections/bundle/internal/message_headers.h"
@@ -336,9 +337,14 @@ std::string MessageExcerpt(const std::string& bytes, std::string* how) {
   how->clear();
   if (Replacements(text) > Replacements(unix_lines)) {
     const std::string charset = CharsetOf(unix_lines);
-    if (IsLatinCharset(charset)) {
+    if (const std::string_view read_as = LatinCharsetOf(charset);
+        !read_as.empty()) {
       text = CleanText(FromLatinCharset(unix_lines, charset));
       *how = absl::StrCat("shown decoded from ", charset,
+                          read_as == charset
+                              ? ""
+                              : absl::StrCat(" (read as ", AbslView(read_as),
+                                             ", as mail programs do)"),
                           "; the file holds the bytes as sent");
     } else {
       *how =

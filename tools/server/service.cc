@@ -140,6 +140,15 @@ absl::Status CheckViewTimes(const google::protobuf::Timestamp* as_of,
   return absl::OkStatus();
 }
 
+// Whether `dir` is where a file system is mounted: on another device than
+// its parent. A bind mount within one file system is not seen.
+bool IsMountPoint(const std::string& dir) {
+  struct stat here, parent;
+  return ::stat(dir.c_str(), &here) == 0 &&
+         ::stat((std::filesystem::path(dir) / "..").c_str(), &parent) == 0 &&
+         here.st_dev != parent.st_dev;
+}
+
 std::vector<std::string> HashBytes(const std::vector<merkle::Hash>& hashes) {
   std::vector<std::string> out;
   out.reserve(hashes.size());
@@ -156,10 +165,8 @@ LedgerService::LedgerService(ServiceOptions options)
       exports_("exports", options_.max_exports),
       attached_messages_("messages being attached",
                          options_.max_attached_messages) {
-  if (struct stat st; !options_.backup_dir.empty() &&
-                      ::stat(options_.backup_dir.c_str(), &st) == 0) {
-    backup_dir_device_ = st.st_dev;
-  }
+  backup_dir_was_mount_point_ =
+      !options_.backup_dir.empty() && IsMountPoint(options_.backup_dir);
 }
 
 absl::StatusOr<CallLimit::Place> LedgerService::TakePlace(
@@ -679,16 +686,15 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
     absl::Cleanup finished = [this] { backing_up_.store(false); };
     // A disk unmounted under a running server leaves its mount point, an
     // empty folder of the disk below, where the backup would go unnoticed
-    // (found by a review: only a folder gone altogether was refused).
-    if (struct stat st; backup_dir_device_ &&
-                        ::stat(options_.backup_dir.c_str(), &st) == 0 &&
-                        st.st_dev != *backup_dir_device_) {
+    // (found by a review: only a folder gone altogether was refused). A
+    // disk mounted after the server started, or mounted again on another
+    // device number, is taken.
+    if (backup_dir_was_mount_point_ && !IsMountPoint(options_.backup_dir)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the backup folder ", options_.backup_dir,
-          " is on another device than when the server started (its disk "
-          "unmounted, or another mounted there): the backup is not made; "
-          "mount the disk, or restart the server to take the folder as it "
-          "is"));
+          " was a mount point when the server started and is not one now "
+          "(its disk unmounted?): the backup is not made; mount the disk, or "
+          "restart the server to take the folder as it is"));
     }
     const std::string path =
         (std::filesystem::path(options_.backup_dir) / request->name()).string();

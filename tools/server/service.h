@@ -19,7 +19,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,9 +73,9 @@ struct ServiceOptions {
   ProjectionRenderer* projections = nullptr;
   BundleExporter* bundles = nullptr;
   // The folder Backup writes into (each backup a new folder in it, named by
-  // the request). Empty: Backup fails with FAILED_PRECONDITION. Its device
-  // is noted when the service is made: a backup finding the folder on
-  // another (its disk unmounted) is refused. Default: empty.
+  // the request). Empty: Backup fails with FAILED_PRECONDITION. A folder
+  // that is a mount point when the service is made and no longer one at a
+  // backup (its disk unmounted) refuses it. Default: empty.
   std::string backup_dir;
   // Most events in one Append. Default: 10,000.
   size_t max_batch_events = 10000;
@@ -205,8 +204,8 @@ class LedgerService final : public v1::Ledger::Service {
   // Set while a backup runs, so that a second one is refused rather than
   // left waiting for the first's copy and verify.
   std::atomic<bool> backing_up_{false};
-  // The device of backup_dir when the service was made, if it could be read.
-  std::optional<uint64_t> backup_dir_device_;
+  // Whether backup_dir was a mount point when the service was made.
+  bool backup_dir_was_mount_point_ = false;
 };
 
 }  // namespace caseledger::server

@@ -403,8 +403,13 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
   std::error_code ec;
   if (const fs::path holder = target.parent_path();
       fs::status(holder, ec).type() == fs::file_type::not_found) {
+    const fs::path target_of_link =
+        fs::is_symlink(holder, ec) ? fs::read_symlink(holder, ec) : fs::path();
     return absl::FailedPreconditionError(absl::StrCat(
         "the folder ", holder.string(),
+        target_of_link.empty()
+            ? ""
+            : absl::StrCat(" (a link to ", target_of_link.string(), ")"),
         " that would hold the backup does not exist: create it (or mount the "
         "disk it is on), then back up again"));
   }

@@ -433,8 +433,11 @@ int AttachFiles(
     if (absl::Status ok = check(*bytes); !ok.ok()) {
       return Fail(io, "attach", named(path, ok));
     }
+    // The last file is kept as read: holding it costs no more than reading
+    // it again would.
     std::error_code ec;
-    if (path != "-" && std::filesystem::is_regular_file(path, ec)) {
+    if (i + 1 < paths.size() && path != "-" &&
+        std::filesystem::is_regular_file(path, ec)) {
       checked[i].file_digest = Sha256(*bytes);
       continue;
     }

@@ -152,8 +152,8 @@ TEST_F(BackupCliTest, AMissingFolderOnTheWayIsNotMade) {
   fs::create_directory_symlink(missing, link);
   b = Cli("backup --db " + Db() + " --to " + link + "/nightly");
   EXPECT_EQ(b.code, 3) << b.err;
-  EXPECT_THAT(b.err, HasSubstr("/link that would hold the backup does not "
-                               "exist"));
+  EXPECT_THAT(b.err, HasSubstr("/link (a link to " + missing +
+                               ") that would hold the backup does not exist"));
   fs::create_directory(missing);
   EXPECT_EQ(Cli("backup --db " + Db() + " --to " + missing + "/nightly").code,
             0);

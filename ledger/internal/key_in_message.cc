@@ -59,26 +59,25 @@ bool HoldsAny(std::string_view text, const std::vector<std::string>& needles) {
   return false;
 }
 
-}  // namespace
+// Whether decoded bytes read as text (tabs, line breaks and printable
+// ASCII, nearly all): a message or file in base64 inside another, worth
+// reading for runs of its own. The wrong alignments of a run decode to
+// bytes that do not.
+bool LooksLikeText(std::string_view bytes) {
+  size_t text = 0;
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    text += b == '\t' || b == '\n' || b == '\r' || (b >= 0x20 && b < 0x7F);
+  }
+  return text >= bytes.size() - bytes.size() / 20;
+}
 
-bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
-  std::vector<std::string> needles;
-  std::string body;
-  for (size_t start = 0; start < pem.size();) {
-    size_t end = pem.find('\n', start);
-    if (end == std::string_view::npos) end = pem.size();
-    const std::string_view line = pem.substr(start, end - start);
-    start = end + 1;
-    if (line.empty() || line.substr(0, 5) == "-----") continue;
-    needles.emplace_back(line);
-    body.append(line);
-  }
-  // The seed ends the DER of an Ed25519 PKCS#8 key (version 1, 48 bytes,
-  // as the ledger writes it; a version 2 key ends with its public key).
-  if (absl::StatusOr<std::string> der = Base64Decode(body, "key");
-      der.ok() && der->size() == 48) {
-    needles.push_back(der->substr(der->size() - 32));
-  }
+// A message forwarded as an attachment holds its own attachments in base64
+// inside base64 (found by a second review); deeper is not looked into.
+constexpr int kNestedLevels = 2;
+
+bool Carries(std::string_view message, const std::vector<std::string>& needles,
+             int levels) {
   if (HoldsAny(message, needles)) return true;
   // The shortest run worth decoding: the seed's own base64, unpadded.
   constexpr size_t kShortestRun = 43;
@@ -88,7 +87,10 @@ bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
     if (run.size() >= kShortestRun && HoldsAny(run, needles)) return true;
     for (size_t skip = 0; run.size() >= kShortestRun + skip && skip < 4;
          ++skip) {
-      if (HoldsAny(Decoded(std::string_view(run).substr(skip)), needles)) {
+      const std::string decoded = Decoded(std::string_view(run).substr(skip));
+      if (HoldsAny(decoded, needles)) return true;
+      if (levels > 1 && LooksLikeText(decoded) &&
+          Carries(decoded, needles, levels - 1)) {
         return true;
       }
     }
@@ -110,6 +112,29 @@ bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
     }
   }
   return carried();
+}
+
+}  // namespace
+
+bool CarriesPrivateKey(std::string_view message, std::string_view pem) {
+  std::vector<std::string> needles;
+  std::string body;
+  for (size_t start = 0; start < pem.size();) {
+    size_t end = pem.find('\n', start);
+    if (end == std::string_view::npos) end = pem.size();
+    const std::string_view line = pem.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line.substr(0, 5) == "-----") continue;
+    needles.emplace_back(line);
+    body.append(line);
+  }
+  // The seed ends the DER of an Ed25519 PKCS#8 key (version 1, 48 bytes,
+  // as the ledger writes it; a version 2 key ends with its public key).
+  if (absl::StatusOr<std::string> der = Base64Decode(body, "key");
+      der.ok() && der->size() == 48) {
+    needles.push_back(der->substr(der->size() - 32));
+  }
+  return Carries(message, needles, kNestedLevels);
 }
 
 }  // namespace caseledger::internal

@@ -17,9 +17,11 @@ namespace caseledger::internal {
 // breaks, white space, a quoted reply's '>' and quoted-printable soft line
 // breaks skipped; decoded from each of its first four characters, so that a
 // run that begins with the word before the encoded part is read too). The
-// seed's own base64 is such a run. Not found: other encodings (hex,
-// compressed or encrypted attachments), and a key split across two MIME
-// parts, whose headers come between its halves.
+// seed's own base64 is such a run, and a run that decodes to text (a
+// message forwarded as an attachment) is read for runs of its own, one
+// level down. Not found: other encodings (hex, compressed or encrypted
+// attachments), deeper nesting, and a key split across two MIME parts,
+// whose headers come between its halves.
 bool CarriesPrivateKey(std::string_view message, std::string_view pem);
 
 }  // namespace caseledger::internal

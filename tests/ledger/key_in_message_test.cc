@@ -100,6 +100,10 @@ TEST_F(KeyInMessageTest, TheKeyIsFoundInTheShapesMailGivesIt) {
     if (c == '\n') quoted += "> ";
   }
   EXPECT_TRUE(CarriesPrivateKey("> " + quoted, pem_));
+  // A message forwarded as an attachment, the key attached to it: base64
+  // inside base64 (found by a second review).
+  const std::string forwarded = Email(MimeBase64(pem_));
+  EXPECT_TRUE(CarriesPrivateKey(Email(MimeBase64(forwarded)), pem_));
   // The seed in URL-safe base64.
   std::string url = Base64Encode(seed_);
   for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;

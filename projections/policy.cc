@@ -16,11 +16,18 @@ constexpr int kMaxDays = 3650;
 
 absl::StatusOr<int> ParseDays(const JsonValue& v, std::string_view field) {
   int days = 0;
-  if (v.kind != JsonValue::Kind::kNumber || !absl::SimpleAtoi(v.text, &days)) {
+  // A whole number too large for an int is out of range, not "not whole"
+  // (found by an outside reading).
+  const std::string_view digits =
+      std::string_view(v.text).substr(v.text.starts_with('-') ? 1 : 0);
+  const bool whole =
+      v.kind == JsonValue::Kind::kNumber && !digits.empty() &&
+      digits.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!whole) {
     return absl::InvalidArgumentError(absl::StrCat(
         "policy: ", AbslView(field), " must be a whole number of days"));
   }
-  if (days < 0 || days > kMaxDays) {
+  if (!absl::SimpleAtoi(v.text, &days) || days < 0 || days > kMaxDays) {
     return absl::InvalidArgumentError(
         absl::StrCat("policy: ", AbslView(field), " must be between 0 and ",
                      kMaxDays, " days, not ", v.text));

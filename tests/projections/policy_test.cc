@@ -96,6 +96,13 @@ TEST(PolicyTest, RejectsNonIntegerDays) {
 TEST(PolicyTest, RejectsAbsurdlyLongMinimum) {
   EXPECT_THAT(ErrorOf(R"({"default_minimum_days": 99999})"),
               HasSubstr("between 0 and 3650"));
+  // Past an int too: out of range, not "not whole" (found by an outside
+  // reading).
+  EXPECT_THAT(
+      ErrorOf(R"({"default_minimum_days": 99999999999999999999999})"),
+      HasSubstr("between 0 and 3650 days, not 99999999999999999999999"));
+  EXPECT_THAT(ErrorOf(R"({"default_minimum_days": -99999999999999999999})"),
+              HasSubstr("between 0 and 3650"));
 }
 
 TEST(PolicyTest, RejectsCountryCodesNotTwoUppercaseLetters) {

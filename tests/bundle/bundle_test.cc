@@ -355,6 +355,31 @@ TEST_F(AlteredIndexTest, AVersionMissingInTheMiddleIsFound) {
               HasSubstr("gives version 4 where version 3 belongs"));
 }
 
+// Rows deleted in the middle, then an append to the case: the writer gave
+// the lost versions again, and the index, dense once more, left the lost
+// events out of a bundle that verified (found by an adversarial reading).
+TEST_F(AlteredIndexTest, EventsLostFromTheIndexAndOverwrittenAreFound) {
+  ASSERT_OK_AND_ASSIGN(const uint64_t last, ledger_->CaseVersion(kBounceCase));
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> before,
+                       ledger_->ReadCase(kBounceCase));
+  std::vector<uint64_t> all_but_the_first;
+  for (uint64_t v = 2; v <= last; ++v) all_but_the_first.push_back(v);
+  DeleteIndexRows(kBounceCase, all_but_the_first);
+  v1::Event note;
+  note.set_case_id(kBounceCase);
+  note.mutable_occurred_at()->set_seconds(1340000000);
+  note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+  note.mutable_actor()->set_id("off-17");
+  note.mutable_officer_note_added()->set_text("a later note");
+  ASSERT_OK(ledger_->Append({note}).status());
+  absl::Status s = Exported(kBounceCase);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr(absl::StrCat("position ", before[1].position,
+                                     " holds version 2 of the case, which the "
+                                     "case index does not give")));
+}
+
 TEST_F(BundleTest, PurposeAcceptsBothSpellings) {
   EXPECT_EQ(*ParsePurpose("judicial-review"),
             v1::BundlePurpose::JUDICIAL_REVIEW);

@@ -175,7 +175,11 @@ absl::StatusOr<std::set<std::string>> DeadlineIndex::CasesWithDeadlineBefore(
   CASELEDGER_RETURN_IF_ERROR(ledger.ScanProjection(
       kName, "", "",
       [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
-        if (key.size() < 8 || key.substr(0, 8) >= end) return false;
+        // A key the index never writes (shorter than a time) is passed
+        // over: it sorts first, and stopping at it hid every overdue
+        // request (found by an adversarial reading).
+        if (key.size() < 8) return true;
+        if (key.substr(0, 8) >= end) return false;
         cases.insert(std::string(PartsOf(key).case_id));
         return true;
       }));

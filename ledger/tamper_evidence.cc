@@ -495,6 +495,22 @@ class EntryIndexItems {
   size_t used_ = 0;
 };
 
+// Whether the log's entry at `position` is of the case and version the case
+// index key `case_key` names.
+bool HoldsTheSameVersion(const internal::Store& store, uint64_t position,
+                         std::string_view case_key) {
+  char pos[8];
+  EncodeU64(position, pos);
+  auto bytes = store.Get(Family::kEntries, std::string_view(pos, sizeof pos));
+  v1::LedgerEntry entry;
+  if (!bytes.ok() || !bytes->has_value() || !entry.ParseFromString(**bytes)) {
+    return false;
+  }
+  std::string key;
+  AppendCaseKey(entry.case_id(), entry.case_version(), key);
+  return key == case_key;
+}
+
 // "the case index entry for case C version V", and the like.
 std::string DescribeIndexItem(Family family, std::string_view key) {
   const size_t nul = key.find('\0');
@@ -973,6 +989,27 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
                                     store->Get(item.family, item.key));
         if (!stored || ComparedPart(item.family, *stored,
                                     case_index_holds_copies) != item.value) {
+          // Rows deleted, then an append: the writer gave their versions
+          // again, and the log holds one version twice, which no rebuild
+          // mends ("differs" named derived data; found by an adversarial
+          // reading).
+          if (auto other = stored && item.family == Family::kCaseIndex &&
+                                   stored->size() >= 8
+                               ? DecodeU64(stored->substr(0, 8))
+                               : absl::StatusOr<uint64_t>(0);
+              other.ok() && *other != 0 && *other != position &&
+              HoldsTheSameVersion(*store, *other, item.key)) {
+            return Tampered(
+                position,
+                absl::StrCat(DescribeIndexItem(item.family, item.key),
+                             " gives position ", *other,
+                             ", which holds that version of the case too: "
+                             "the log holds it twice (rows of the case "
+                             "index were deleted, and later appends were "
+                             "given their versions again); the log itself "
+                             "records it, and 'caseledger rebuild' cannot "
+                             "mend it"));
+          }
           return Tampered(position,
                           absl::StrCat(DescribeIndexItem(item.family, item.key),
                                        stored ? " differs" : " is missing"));

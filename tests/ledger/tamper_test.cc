@@ -513,6 +513,30 @@ TEST_F(TamperTest, AlteredCaseIndexIsFound) {
   }
 }
 
+// Rows of a case deleted, then an append to it: the writer gives the lost
+// versions again, and the signed log holds one version twice. verify said
+// the index entry "differs", as for derived data rebuild mends (found by an
+// adversarial reading); it names the two positions.
+TEST_F(TamperTest, AVersionGivenTwiceIsNamedAsSuch) {
+  Tamper([&](auto&, auto& b) {
+    for (uint64_t v = 2; v <= 10; ++v) {
+      b.Delete(Family::kCaseIndex, CaseKey("CASE-0", v));
+    }
+  });
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    ASSERT_OK_AND_ASSIGN(auto writer, Ledger::Open(Dir(), options));
+    ASSERT_OK_AND_ASSIGN(auto appended, writer->Append({Event("CASE-0", 11)}));
+    ASSERT_EQ(appended.events[0].case_version, 2u);  // given again
+    ASSERT_EQ(appended.events[0].position, 31u);
+  }
+  ExpectFound(
+      "position 2: the case index entry for case CASE-0 version 2 gives "
+      "position 31, which holds that version of the case too: the log holds "
+      "it twice");
+}
+
 TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {
   std::string v2 = CaseKey("CASE-0", 2);
   std::string v3 = CaseKey("CASE-0", 3);

@@ -496,14 +496,17 @@ class EntryIndexItems {
 };
 
 // Whether the log's entry at `position` is of the case and version the case
-// index key `case_key` names.
+// index key `case_key` names, and says it stands at `position` (bytes of
+// another entry copied there do not make the version held twice; found by a
+// review).
 bool HoldsTheSameVersion(const internal::Store& store, uint64_t position,
                          std::string_view case_key) {
   char pos[8];
   EncodeU64(position, pos);
   auto bytes = store.Get(Family::kEntries, std::string_view(pos, sizeof pos));
   v1::LedgerEntry entry;
-  if (!bytes.ok() || !bytes->has_value() || !entry.ParseFromString(**bytes)) {
+  if (!bytes.ok() || !bytes->has_value() || !entry.ParseFromString(**bytes) ||
+      entry.position() != position) {
     return false;
   }
   std::string key;

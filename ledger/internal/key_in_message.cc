@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/base64.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger::internal {
 namespace {
@@ -59,15 +60,21 @@ bool HoldsAny(std::string_view text, const std::vector<std::string>& needles) {
   return false;
 }
 
-// Whether decoded bytes read as text (tabs, line breaks and printable
-// ASCII, nearly all): a message or file in base64 inside another, worth
-// reading for runs of its own. The wrong alignments of a run decode to
-// bytes that do not.
+// Whether decoded bytes read as text (tabs, line breaks, printable ASCII
+// and well-formed UTF-8 beyond it, nearly all): a message or file in base64
+// inside another, worth reading for runs of its own. The wrong alignments of
+// a run decode to bytes that do not. (A forwarded message in Japanese or
+// Arabic was ASCII for only a quarter of its bytes; found by a review.)
 bool LooksLikeText(std::string_view bytes) {
   size_t text = 0;
-  for (char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    text += b == '\t' || b == '\n' || b == '\r' || (b >= 0x20 && b < 0x7F);
+  for (size_t i = 0, len = 1; i < bytes.size(); i += len) {
+    len = 1;
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    if (b < 0x80) {
+      text += b == '\t' || b == '\n' || b == '\r' || b >= 0x20;
+    } else if (DecodeUtf8(bytes, i, &len) >= 0) {
+      text += len;
+    }
   }
   return text >= bytes.size() - bytes.size() / 20;
 }

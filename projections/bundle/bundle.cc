@@ -1,5 +1,6 @@
 #include "projections/bundle/bundle.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -96,36 +97,42 @@ absl::StatusOr<std::string> ExportCheckpoint(Ledger& ledger, uint64_t size) {
 // The bundle's manifest, signed with the ledger's key, says the case's
 // events are all there (docs/bundle-format.md §1); they come from the case
 // index, which no Merkle tree covers. ReadCase finds a version missing
-// among them; the log decides the rest: every entry of the case, from its
-// first event up to the exported size, is one the index gives. An index that
-// lost the case's last rows would otherwise give a bundle that verifies; one
-// that lost rows in the middle, with the writer then giving their versions
-// again to new events, gave a dense list of versions that left the lost
-// events out, and verified too (found by an adversarial reading).
+// among them; the log decides the rest: every entry of the case, from the
+// start of the log up to the exported size, is one the index gives. An index
+// that lost the case's last rows would otherwise give a bundle that
+// verifies; one that lost rows, with the writer then giving their versions
+// again to new events (version 1 too, to a new case_opened), gave a dense
+// list of versions that left the lost events out, and verified too (found by
+// an adversarial reading and two reviews). The walk reads entries alone,
+// ~0.25 s per million.
 absl::Status CheckCaseIsWhole(const Ledger& ledger, const std::string& case_id,
                               const std::vector<RecordedEvent>& events,
                               uint64_t size) {
   bool past_size = false;
   size_t next = 0;  // the first of `events` not yet met in the log
-  // The entries say whose each position is; their events need not be read.
-  absl::Status rest = ledger.ForEachEntry(
-      events.front().position,
-      [&](const v1::LedgerEntry& entry) -> absl::Status {
+  absl::Status rest =
+      ledger.ForEachEntry(1, [&](const v1::LedgerEntry& entry) -> absl::Status {
         if (entry.position() > size) {
           past_size = true;
           return absl::CancelledError("past the exported size");
         }
         if (entry.case_id() != case_id) return absl::OkStatus();
-        if (next < events.size() &&
-            events[next].position == entry.position()) {
+        if (next < events.size() && events[next].position == entry.position()) {
           ++next;
           return absl::OkStatus();
         }
+        const auto given = std::find_if(
+            events.begin(), events.end(), [&](const RecordedEvent& e) {
+              return e.case_version == entry.case_version();
+            });
         return absl::DataLossError(absl::StrCat(
             "case ", case_id, ": position ", entry.position(),
-            " holds version ", entry.case_version(),
-            " of the case, which the case index does not give; the store "
-            "was altered (run verify)"));
+            " holds version ", entry.case_version(), " of the case, which ",
+            given == events.end()
+                ? "the case index does not give"
+                : absl::StrCat("the case index gives at position ",
+                               given->position, ": the log holds it twice"),
+            "; the store was altered (run verify)"));
       });
   return past_size ? absl::OkStatus() : rest;
 }

@@ -104,6 +104,14 @@ TEST_F(KeyInMessageTest, TheKeyIsFoundInTheShapesMailGivesIt) {
   // inside base64 (found by a second review).
   const std::string forwarded = Email(MimeBase64(pem_));
   EXPECT_TRUE(CarriesPrivateKey(Email(MimeBase64(forwarded)), pem_));
+  // Its body in Japanese: UTF-8 beyond ASCII is text too (found by a
+  // review: only ASCII was).
+  std::string japanese;
+  for (int i = 0; i < 300; ++i)
+    japanese += "\u66f8\u985e\u3092\u9001\u3063\u3066";
+  const std::string forwarded_jp = absl::StrCat(
+      "Subject: Fwd\r\n\r\n", japanese, "\r\n", Email(MimeBase64(pem_)));
+  EXPECT_TRUE(CarriesPrivateKey(Email(MimeBase64(forwarded_jp)), pem_));
   // The seed in URL-safe base64.
   std::string url = Base64Encode(seed_);
   for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;

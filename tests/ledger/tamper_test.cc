@@ -537,6 +537,20 @@ TEST_F(TamperTest, AVersionGivenTwiceIsNamedAsSuch) {
       "it twice");
 }
 
+// Another entry's bytes copied to the position the index points at do not
+// make a version held twice: that entry says it stands elsewhere (found by
+// a review).
+TEST_F(TamperTest, ACopiedEntryIsNotAVersionHeldTwice) {
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEntries, EncodeU64(5), Get(Family::kEntries, EncodeU64(2)));
+    b.Put(
+        Family::kCaseIndex, CaseKey("CASE-0", 2),
+        EncodeU64(5) + Get(Family::kCaseIndex, CaseKey("CASE-0", 2)).substr(8));
+  });
+  ExpectFound(
+      "position 2: the case index entry for case CASE-0 version 2 differs");
+}
+
 TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {
   std::string v2 = CaseKey("CASE-0", 2);
   std::string v3 = CaseKey("CASE-0", 3);

@@ -305,6 +305,30 @@ class AlteredIndexTest : public BundleFixture {
                        Request(case_id, v1::BundlePurpose::JUDICIAL_REVIEW))
         .status();
   }
+
+  // Deletes the bounce case's index rows from version `first_lost` on, then
+  // appends a copy of that version's event under a new id, which the writer
+  // gives that version again: the export names the position that held it.
+  void ExpectLostRowsGivenAgainAreFound(uint64_t first_lost) {
+    ASSERT_OK_AND_ASSIGN(const uint64_t last,
+                         ledger_->CaseVersion(kBounceCase));
+    ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> before,
+                         ledger_->ReadCase(kBounceCase));
+    std::vector<uint64_t> lost;
+    for (uint64_t v = first_lost; v <= last; ++v) lost.push_back(v);
+    DeleteIndexRows(kBounceCase, lost);
+    v1::Event again = before[first_lost - 1].event;
+    again.clear_event_id();
+    ASSERT_OK(ledger_->Append({again}).status());
+    absl::Status s = Exported(kBounceCase);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_THAT(
+        std::string(s.message()),
+        HasSubstr(absl::StrCat(
+            "position ", before[first_lost - 1].position, " holds version ",
+            first_lost, " of the case, which the case index gives at position ",
+            ledger_->Size(), ": the log holds it twice")));
+  }
 };
 
 TEST_F(AlteredIndexTest, TheCasesLastEventsMissingFromTheIndexAreFound) {
@@ -355,52 +379,18 @@ TEST_F(AlteredIndexTest, AVersionMissingInTheMiddleIsFound) {
               HasSubstr("gives version 4 where version 3 belongs"));
 }
 
-// Rows deleted in the middle, then an append to the case: the writer gave
-// the lost versions again, and the index, dense once more, left the lost
-// events out of a bundle that verified (found by an adversarial reading).
+// Rows deleted, then an append to the case: the writer gave the lost
+// versions again, and the index, dense once more, left the lost events out
+// of a bundle that verified (found by an adversarial reading).
 TEST_F(AlteredIndexTest, EventsLostFromTheIndexAndOverwrittenAreFound) {
-  ASSERT_OK_AND_ASSIGN(const uint64_t last, ledger_->CaseVersion(kBounceCase));
-  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> before,
-                       ledger_->ReadCase(kBounceCase));
-  std::vector<uint64_t> all_but_the_first;
-  for (uint64_t v = 2; v <= last; ++v) all_but_the_first.push_back(v);
-  DeleteIndexRows(kBounceCase, all_but_the_first);
-  v1::Event note;
-  note.set_case_id(kBounceCase);
-  note.mutable_occurred_at()->set_seconds(1340000000);
-  note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
-  note.mutable_actor()->set_id("off-17");
-  note.mutable_officer_note_added()->set_text("a later note");
-  ASSERT_OK(ledger_->Append({note}).status());
-  absl::Status s = Exported(kBounceCase);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_THAT(
-      std::string(s.message()),
-      HasSubstr(absl::StrCat("position ", before[1].position,
-                             " holds version 2 of the case, which the "
-                             "case index gives at position ",
-                             ledger_->Size(), ": the log holds it twice")));
+  ExpectLostRowsGivenAgainAreFound(2);
 }
 
-// Every row deleted, the first too: the writer took a new case_opened as
-// version 1, and the walk, which began at the index's first event, never
-// met the lost ones (found by a review).
+// With the first row lost too, a new case_opened became version 1, and a
+// walk that began at the index's first event never met the lost ones (found
+// by a review).
 TEST_F(AlteredIndexTest, EventsLostWithTheFirstAreFound) {
-  ASSERT_OK_AND_ASSIGN(const uint64_t last, ledger_->CaseVersion(kBounceCase));
-  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> before,
-                       ledger_->ReadCase(kBounceCase));
-  std::vector<uint64_t> every;
-  for (uint64_t v = 1; v <= last; ++v) every.push_back(v);
-  DeleteIndexRows(kBounceCase, every);
-  v1::Event opened = before[0].event;
-  opened.clear_event_id();
-  ASSERT_OK(ledger_->Append({opened}).status());
-  absl::Status s = Exported(kBounceCase);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_THAT(std::string(s.message()),
-              HasSubstr(absl::StrCat("position ", before[0].position,
-                                     " holds version 1 of the case, which the "
-                                     "case index gives at position ")));
+  ExpectLostRowsGivenAgainAreFound(1);
 }
 
 TEST_F(BundleTest, PurposeAcceptsBothSpellings) {

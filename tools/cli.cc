@@ -436,12 +436,12 @@ int AttachFiles(
     // The last file is kept as read: holding it costs no more than reading
     // it again would.
     std::error_code ec;
-    if (i + 1 < paths.size() && path != "-" &&
-        std::filesystem::is_regular_file(path, ec)) {
+    const bool file = path != "-" && std::filesystem::is_regular_file(path, ec);
+    if (file && i + 1 < paths.size()) {
       checked[i].file_digest = Sha256(*bytes);
       continue;
     }
-    held += bytes->size();
+    if (!file) held += bytes->size();
     if (held > kMaxAttachedBytesInAll) {
       return Fail(io, "attach",
                   absl::InvalidArgumentError(absl::StrCat(

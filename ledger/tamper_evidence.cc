@@ -10,6 +10,8 @@
 #include <optional>
 #include <thread>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/internal/event_summary.h"
 #include "ledger/internal/kept_checkpoint.h"
@@ -17,6 +19,7 @@
 #include "ledger/internal/siphash.h"
 #include "ledger/status_macros.h"
 #include "ledger/timestamp.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger {
 
@@ -784,6 +787,12 @@ struct IndexScan {
   // positions. The tally proves the index is exactly what the entries say,
   // so this is a check of the entries' case versions too.
   absl::Status case_versions;
+  // The first event id in upper case when the meta record says every id is
+  // stored in lower case: then a retry of that event would be looked up in
+  // lower case, missed, and appended again. The tally compares ids as
+  // stored, which the meta record does not touch (found by an adversarial
+  // reading: the flag flipped, verify passed).
+  absl::Status id_spelling;
 };
 
 void CheckCaseIndexKey(std::string_view key, std::string_view value,
@@ -822,7 +831,8 @@ void CheckCaseIndexKey(std::string_view key, std::string_view value,
 void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
                  internal::Cursor& event_ids, internal::Cursor& requests,
                  internal::Cursor& merkle_nodes, bool case_index_holds_copies,
-                 const std::atomic<bool>& stop, IndexScan& scan) {
+                 bool ids_in_lower_case, const std::atomic<bool>& stop,
+                 IndexScan& scan) {
   uint64_t n = 0;
   auto stopped = [&] {
     return ++n % 4096 == 0 && stop.load(std::memory_order_relaxed);
@@ -886,6 +896,16 @@ void ScanIndexes(internal::Cursor& events, internal::Cursor& case_index,
     // position(8) || SHA-256(event bytes), compared in two halves; a record
     // of any other length cannot match both.
     std::string_view record = event_ids.value();
+    if (ids_in_lower_case && scan.id_spelling.ok() &&
+        absl::c_any_of(event_ids.key(), [](char c) {
+          return absl::ascii_isupper(static_cast<unsigned char>(c));
+        })) {
+      scan.id_spelling = absl::DataLossError(absl::StrCat(
+          "the event-id index holds ", Printable(event_ids.key()),
+          " in upper case, though the ledger's meta record says every id is "
+          "stored in lower case (event_id_spelling): a retry of that event "
+          "would be appended again; the meta record was altered"));
+    }
     const size_t split = std::min<size_t>(8, record.size());
     scan.stored.Add(Tallied::kIdPositions, event_ids.key(),
                     record.substr(0, split));
@@ -954,7 +974,8 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   std::atomic<bool> stop_scan{false};
   std::thread scanner([&] {
     ScanIndexes(*cursors[2], *cursors[3], *cursors[4], *cursors[5], *cursors[6],
-                case_index_holds_copies, stop_scan, scan);
+                case_index_holds_copies, !ids_may_be_upper_case, stop_scan,
+                scan);
   });
   IndexTally expected(tally_key);
   const uint64_t total = size.load();
@@ -1040,6 +1061,7 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
       }
     }
   }
+  CASELEDGER_RETURN_IF_ERROR(scan.id_spelling);
   const uint64_t p = walk->entries;
   report.entries = p;
   report.cases = walk->cases;

@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "ledger/sha256.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/storage_format.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -469,6 +470,31 @@ TEST_P(CompatTest, EachEventGivenAgainUnderItsIdIsADuplicate) {
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("OK ", f.entries, " entries")));
   read_by_id();
+}
+
+// A ledger holding ids in upper case, whose meta record is flipped to say
+// every id is in lower case, would append a retry of such an event again;
+// verify compared the ids as stored and passed (found by an adversarial
+// reading). It names the id and the record.
+TEST_P(CompatTest, AnIdSpellingRecordFlippedToLowerCaseFails) {
+  if (!GetParam().ids_kept_as_given) GTEST_SKIP() << "no upper-case id";
+  CliRun opened = Cli("verify --db " + Db() + PubKey());
+  ASSERT_EQ(opened.code, 0) << opened.out << opened.err;
+  {  // a writable open learns "as-given"
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Ledger> writer, Ledger::Open(Db()));
+  }
+  ASSERT_OK(testing::AlterStore(
+      Db() + "/store", [](internal::Store&, internal::Batch& batch) {
+        batch.Put(internal::Family::kMeta, "event_id_spelling", "lower");
+      }));
+  CliRun r = Cli("verify --db " + Db() + PubKey());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("the event-id index holds 0B6F8D52-"));
+  EXPECT_THAT(r.out,
+              HasSubstr("in upper case, though the ledger's meta record says "
+                        "every id is stored in lower case (event_id_spelling)"
+                        ": a retry of that event would be appended again; the "
+                        "meta record was altered"));
 }
 
 INSTANTIATE_TEST_SUITE_P(compat, CompatTest,

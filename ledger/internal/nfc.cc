@@ -136,18 +136,22 @@ std::vector<char32_t> Nfc(const std::vector<char32_t>& text) {
 }  // namespace
 
 std::optional<NotNfc> FirstNotNfc(std::string_view text) {
+  // ASCII is in NFC, and nearly every identifier is ASCII: it is checked on
+  // every append, so without allocating.
+  if (std::all_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x80;
+      })) {
+    return std::nullopt;
+  }
   std::vector<char32_t> code_points;
   std::vector<size_t> offsets;
-  bool ascii = true;
   for (size_t i = 0, len = 1; i < text.size(); i += len) {
     len = 1;
     const auto c = static_cast<unsigned char>(text[i]);
-    ascii = ascii && c < 0x80;
     code_points.push_back(
         c < 0x80 ? c : static_cast<char32_t>(DecodeUtf8(text, i, &len)));
     offsets.push_back(i);
   }
-  if (ascii) return std::nullopt;
   const std::vector<char32_t> nfc = Nfc(code_points);
   const auto [at, _] = std::mismatch(code_points.begin(), code_points.end(),
                                      nfc.begin(), nfc.end());

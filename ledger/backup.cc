@@ -366,6 +366,11 @@ absl::Status Ledger::VerifyFiles() const {
   return impl_->store->VerifyChecksums();
 }
 
+bool Ledger::NamedAsUnfinishedCopy(const std::string& dir) {
+  return absl::EndsWith(AbslView(FolderName(dir).filename().string()),
+                        ".partial");
+}
+
 absl::Status Ledger::CheckOutsideLedger(const std::string& path,
                                         const std::string& ledger_dir,
                                         std::string_view why) {
@@ -384,7 +389,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
   const fs::path target = FolderPath(dir);
   // Its copy would be NAME.partial.partial, and the finished backup read as
   // an unfinished one (found by a review).
-  if (absl::EndsWith(AbslView(target.filename().string()), ".partial")) {
+  if (NamedAsUnfinishedCopy(dir)) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", dir,
                      "' ends in '.partial', the mark of a copy in progress; "

@@ -364,6 +364,9 @@ class Ledger {
   // `dir`.partial that holds anything else is kFailedPrecondition too, and
   // left as it is.
   absl::StatusOr<BackupSummary> Backup(const std::string& dir);
+  // Whether the folder `dir` ("B/" and "B/." name B) is named as the copy a
+  // Backup or Restore builds before renaming it: NAME.partial.
+  static bool NamedAsUnfinishedCopy(const std::string& dir);
   // kInvalidArgument when `path` is the ledger folder `ledger_dir` or lies
   // inside it (links resolved), saying `why` it may not: by default that a
   // backup there is lost with the ledger.

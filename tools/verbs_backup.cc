@@ -1,13 +1,10 @@
 // Verbs of backup and restore: backup --to, backup --verify, restore --from.
 // The work and its guarantees are in Ledger::Backup / VerifyBackup / Restore
 // (docs/reliability.md).
-#include <filesystem>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
-#include "ledger/string_view.h"
 #include "tools/cli.h"
 #include "tools/output.h"
 
@@ -34,11 +31,7 @@ namespace {
 // verifies once its store and key are copied, though what is copied after
 // them may be missing; nothing said so (found by an outside reading).
 std::string UnfinishedCopyNote(const std::string& dir) {
-  std::filesystem::path folder = std::filesystem::path(dir).lexically_normal();
-  if (!folder.has_filename()) folder = folder.parent_path();
-  if (!absl::EndsWith(AbslView(folder.filename().string()), ".partial")) {
-    return "";
-  }
+  if (!Ledger::NamedAsUnfinishedCopy(dir)) return "";
   return absl::StrCat(
       "NOTE ", dir,
       " is named as the unfinished copy of a backup that stopped before it "

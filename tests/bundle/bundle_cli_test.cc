@@ -65,6 +65,15 @@ class BundleCliTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << bytes;
     return path;
   }
+  // The path of a reconsideration bundle of E2012-000417 exported to
+  // `name` in the test's folder.
+  std::string ExportedBundle(const std::string& name) {
+    const std::string out = dir_.Sub(name);
+    CliRun r = Cli(
+        "export --case E2012-000417 --purpose reconsideration --out " + out);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return out;
+  }
   CliRun VerifyBundle(const std::string& file) {
     return Cli(absl::StrCat("verify-bundle ", file, " --pubkey ", key_file_),
                /*with_db=*/false);
@@ -159,11 +168,8 @@ TEST_F(BundleCliTest, VerifyBundleFailsNamingTheAlteredFile) {
 }
 
 TEST_F(BundleCliTest, VerifyBundleExitCodes) {
-  const std::string out = dir_.Sub("d.zip");
-  ASSERT_EQ(
-      Cli("export --case E2012-000417 --purpose reconsideration --out " + out)
-          .code,
-      0);
+  const std::string out = ExportedBundle("d.zip");
+  ASSERT_FALSE(HasFailure());
   // Unreadable or corrupt bundles fail the check: 1.
   EXPECT_EQ(VerifyBundle(dir_.Sub("missing.zip")).code, 1);
   EXPECT_EQ(VerifyBundle(Write("garbage.zip", "not a zip at all")).code, 1);
@@ -232,11 +238,8 @@ TEST_F(BundleCliTest, VerifyBundleExitCodes) {
 // "-" reads the bundle from standard input: a bundle fetched by another
 // program is checked without a file, and one cut short fails.
 TEST_F(BundleCliTest, VerifyBundleReadsStandardInput) {
-  const std::string out = dir_.Sub("s.zip");
-  ASSERT_EQ(
-      Cli("export --case E2012-000417 --purpose reconsideration --out " + out)
-          .code,
-      0);
+  const std::string out = ExportedBundle("s.zip");
+  ASSERT_FALSE(HasFailure());
   const std::string bundle = testing::FileContents(out);
   const std::string args = absl::StrCat("verify-bundle - --pubkey ", key_file_);
   CliRun whole = testing::RunCli(CASELEDGER_BINARY, args, dir_, bundle);
@@ -253,11 +256,8 @@ TEST_F(BundleCliTest, VerifyBundleReadsStandardInput) {
 // bundle reported bad (found by an outside reading). It is read up to the
 // limit, as standard input is.
 TEST_F(BundleCliTest, VerifyBundleReadsANamedPipe) {
-  const std::string out = dir_.Sub("p.zip");
-  ASSERT_EQ(
-      Cli("export --case E2012-000417 --purpose reconsideration --out " + out)
-          .code,
-      0);
+  const std::string out = ExportedBundle("p.zip");
+  ASSERT_FALSE(HasFailure());
   const std::string bundle = testing::FileContents(out);
   const std::string pipe = dir_.Sub("bundle.pipe");
   ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);

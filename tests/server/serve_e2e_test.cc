@@ -173,6 +173,29 @@ class ServeTest : public ::testing::Test {
     return testing::SharedDir() + "/examples/" + name;
   }
 
+  // A new ledger in `db`, served with `backups` as its backup folder and
+  // holding the bounce-handled example, appended through the server: its
+  // address, or "" (with a failure recorded) when any step failed.
+  std::string ServeTheExample(ServeProcess& p, const std::string& db,
+                              const std::string& backups) {
+    if (Cli("init --db " + db + " --name e2e.test/log").code != 0) {
+      ADD_FAILURE() << "init failed";
+      return "";
+    }
+    std::string address = ServeWithBackups(p, db, backups);
+    if (address.empty()) {
+      ADD_FAILURE() << testing::FileContents(dir_.Sub("serve.err"));
+      return "";
+    }
+    if (Cli(Remote(address, "appender") + "append " +
+            Example("bounce-handled.jsonl"))
+            .code != 0) {
+      ADD_FAILURE() << "append through the server failed";
+      return "";
+    }
+    return address;
+  }
+
   testing::TempFolder dir_;
   std::map<std::string, std::string> token_;
 };
@@ -475,14 +498,9 @@ TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
 TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
   const std::string db = dir_.Sub("served");
   const std::string backups = dir_.Sub("backups");
-  ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
   ServeProcess server;
-  std::string address = ServeWithBackups(server, db, backups);
-  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
-  ASSERT_EQ(Cli(Remote(address, "admin") + "append " +
-                Example("bounce-handled.jsonl"))
-                .code,
-            0);
+  const std::string address = ServeTheExample(server, db, backups);
+  ASSERT_FALSE(address.empty());
   CliRun local = Cli("backup --db " + db + " --to " + dir_.Sub("local"));
   EXPECT_EQ(local.code, 4) << local.err;  // the server holds the writer
 
@@ -582,14 +600,9 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
 TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   const std::string db = dir_.Sub("ledger");
   const std::string backups = dir_.Sub("backups");
-  ASSERT_EQ(Cli("init --db " + db).code, 0);
   ServeProcess server;
-  std::string address = ServeWithBackups(server, db, backups);
-  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
-  ASSERT_EQ(Cli(Remote(address, "appender") + "append " +
-                Example("bounce-handled.jsonl"))
-                .code,
-            0);
+  const std::string address = ServeTheExample(server, db, backups);
+  ASSERT_FALSE(address.empty());
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(Cli(Remote(address, "reader") + "read").code, 0);
   }

@@ -1923,7 +1923,7 @@ absl::Status Ledger::DropProjection(std::string_view name) {
   return impl_->store->Write(batch, impl_->options.sync);
 }
 
-absl::Status Ledger::CheckMessage(std::string_view bytes) const {
+absl::Status Ledger::CheckForKey(std::string_view bytes) const {
   // A stored message may go into a bundle, to anyone: the ledger's own
   // private key, attached by mistake (the key file is beside the store),
   // would go with it, as itself or attached to an email (found by a raw
@@ -1938,12 +1938,25 @@ absl::Status Ledger::CheckMessage(std::string_view bytes) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Ledger::CheckedMessage> Ledger::CheckMessage(
+    std::string_view bytes) const {
+  CASELEDGER_RETURN_IF_ERROR(CheckForKey(bytes));
+  return CheckedMessage(this, Sha256(bytes));
+}
+
 absl::StatusOr<std::string> Ledger::StoreMessage(std::string_view bytes) {
+  return StoreMessage(bytes, CheckedMessage(nullptr, Sha256Digest{}));
+}
+
+absl::StatusOr<std::string> Ledger::StoreMessage(
+    std::string_view bytes, const CheckedMessage& checked) {
   if (impl_->options.read_only) {
     return absl::FailedPreconditionError("the ledger is open read-only");
   }
-  CASELEDGER_RETURN_IF_ERROR(CheckMessage(bytes));
   Sha256Digest digest = Sha256(bytes);
+  if (checked.ledger_ != this || checked.sha256_ != digest) {
+    CASELEDGER_RETURN_IF_ERROR(CheckForKey(bytes));
+  }
   std::string hex = ToHex(digest);
   CASELEDGER_ASSIGN_OR_RETURN(bool present, HasMessage(hex));
   if (present) return hex;

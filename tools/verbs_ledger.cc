@@ -1,4 +1,5 @@
 // Verbs that write and read the log itself: init, attach, append, read.
+#include <deque>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
@@ -8,6 +9,7 @@
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
 #include "ledger/import.h"
+#include "ledger/status_macros.h"
 #include "projections/evaluation.h"
 #include "tools/cli.h"
 #include "tools/output.h"
@@ -38,10 +40,21 @@ int Attach(const Args& args, Io& io) {
   }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "attach", ledger.status());
+  // AttachFiles stores the files in the order it checked them.
+  std::deque<Ledger::CheckedMessage> checked;
   return AttachFiles(
       args, io,
-      [&](std::string_view bytes) { return (*ledger)->CheckMessage(bytes); },
-      [&](std::string_view bytes) { return (*ledger)->StoreMessage(bytes); });
+      [&](std::string_view bytes) -> absl::Status {
+        CASELEDGER_ASSIGN_OR_RETURN(auto message,
+                                    (*ledger)->CheckMessage(bytes));
+        checked.push_back(message);
+        return absl::OkStatus();
+      },
+      [&](std::string_view bytes) {
+        auto sha256 = (*ledger)->StoreMessage(bytes, checked.front());
+        checked.pop_front();
+        return sha256;
+      });
 }
 
 int Append(const Args& args, Io& io) {

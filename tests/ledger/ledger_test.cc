@@ -1478,5 +1478,33 @@ TEST_F(LedgerTest, MessagesAreStoredByTheirSha256) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A message checked once is not searched for the key again when stored;
+// anything but the bytes this ledger checked still is.
+TEST_F(LedgerTest, AMessageIsStoredUncheckedOnlyAsTheBytesThisLedgerChecked) {
+  const std::string key = testing::FileContents(
+      std::filesystem::path(dir_.Sub("l")) / "signing-key.pem");
+  const std::string clean = "From: a@b.example\r\n\r\nhello\r\n";
+  const std::string holding_key = "From: a@b.example\r\n\r\n" + key;
+  ASSERT_OK_AND_ASSIGN(Ledger::CheckedMessage checked,
+                       ledger_->CheckMessage(clean));
+  EXPECT_EQ(ledger_->CheckMessage(holding_key).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Other bytes than those checked.
+  EXPECT_EQ(ledger_->StoreMessage(holding_key, checked).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Checked by another ledger, for whom this key is no secret.
+  testing::TempFolder other_dir;
+  ASSERT_OK_AND_ASSIGN(auto other,
+                       Ledger::Create(other_dir.Sub("o"), "other.example/log"));
+  ASSERT_OK_AND_ASSIGN(Ledger::CheckedMessage checked_elsewhere,
+                       other->CheckMessage(holding_key));
+  EXPECT_EQ(
+      ledger_->StoreMessage(holding_key, checked_elsewhere).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(std::string hex, ledger_->StoreMessage(clean, checked));
+  EXPECT_EQ(hex, ToHex(Sha256(clean)));
+  EXPECT_FALSE(*ledger_->HasMessage(ToHex(Sha256(holding_key))));
+}
+
 }  // namespace
 }  // namespace caseledger

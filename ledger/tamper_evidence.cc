@@ -597,6 +597,44 @@ class IndexTally {
 };
 
 // What a walk over the log computed.
+// A format-1 ledger's case-index values that hold more than a position
+// were written by an upgrade stopped before its last batch, and copy the
+// log. Reads ignore them, and the next writable open writes them again, but
+// a changed byte is reported wherever it is. Their first 8 bytes were
+// checked with the rest of the index. (Until 2026-12-05 they were not read:
+// a format_version set back from 2 to 1 let every copy be changed and
+// verify pass; found by an adversarial reading.)
+absl::Status CheckCopiesOfAStoppedUpgrade(internal::Store& store) {
+  std::string expected;
+  return store.Scan(
+      Family::kCaseIndex, "", "",
+      [&](std::string_view key,
+          std::string_view value) -> absl::StatusOr<bool> {
+        if (value.size() <= 8) return true;
+        CASELEDGER_ASSIGN_OR_RETURN(uint64_t position,
+                                    DecodeU64(value.substr(0, 8)));
+        const std::string pos_key(value.substr(0, 8));
+        CASELEDGER_ASSIGN_OR_RETURN(auto entry,
+                                    store.Get(Family::kEntries, pos_key));
+        CASELEDGER_ASSIGN_OR_RETURN(auto event,
+                                    store.Get(Family::kEvents, pos_key));
+        expected.clear();
+        if (entry && event) {
+          AppendCaseIndexValue(pos_key, *entry, *event, expected);
+        }
+        if (value != expected) {
+          return Tampered(
+              position,
+              absl::StrCat(DescribeIndexItem(Family::kCaseIndex, key),
+                           " holds copies of the entry and event that differ "
+                           "from the log's: they were changed, or the "
+                           "ledger's format_version was set back from 2 to "
+                           "1 (format 1 reads ignore the copies)"));
+        }
+        return true;
+      });
+}
+
 struct LogWalk {
   uint64_t entries = 0;
   uint64_t cases = 0;
@@ -1062,6 +1100,9 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
     }
   }
   CASELEDGER_RETURN_IF_ERROR(scan.id_spelling);
+  if (!case_index_holds_copies) {
+    CASELEDGER_RETURN_IF_ERROR(CheckCopiesOfAStoppedUpgrade(*store));
+  }
   const uint64_t p = walk->entries;
   report.entries = p;
   report.cases = walk->cases;

@@ -647,6 +647,26 @@ TEST_F(TamperTest, AnUpgradeStoppedPartWayReadsAsFormatOneThenFinishes) {
   EXPECT_OK(Problem());
 }
 
+// A format 2 set back to 1 reads as an upgrade stopped before its last
+// batch, which it is indistinguishable from; the copies a format-1 read
+// ignores must still be the log's (they were not looked at: a changed copy
+// passed verify; found by an adversarial reading).
+TEST_F(TamperTest, ACopyChangedUnderAFormatSetBackToOneIsFound) {
+  Tamper([](internal::Store&, internal::Batch& batch) {
+    batch.Put(Family::kMeta, "format_version", "1");
+  });
+  EXPECT_OK(Problem());
+  const std::string key = CaseKey("CASE-1", 4);
+  std::string changed = Get(Family::kCaseIndex, key);
+  changed.back() ^= 1;
+  Tamper([&](internal::Store&, internal::Batch& batch) {
+    batch.Put(Family::kCaseIndex, key, changed);
+  });
+  ExpectFound(
+      "position 14: the case index entry for case CASE-1 version 4 holds "
+      "copies of the entry and event that differ from the log's");
+}
+
 // The upgrade copies only what the digests vouch for. It named the key after
 // a missing entry, and copied an event cut short or an entry replaced into
 // the case index, where every later case read blamed the index (found by an

@@ -560,6 +560,34 @@ TEST_F(TamperTest, AnAlteredEventDoesNotPutTheBlameOnItsMessage) {
   EXPECT_FALSE(FailedChecks(v).count("messages")) << Describe(v);
 }
 
+// The same with the event's file gone: its message, intact, was reported
+// as referred to by no event (found by an adversarial reading).
+TEST_F(TamperTest, AMissingEventDoesNotPutTheBlameOnItsMessage) {
+  auto members = Members(bundle_);
+  std::string dropped;
+  for (const auto& [name, data] : members) {
+    if (!absl::StartsWith(name, "messages/")) continue;
+    const std::string sha = name.substr(9, 64);
+    for (const auto& [event_name, event] : members) {
+      if (absl::StartsWith(event_name, "events/") &&
+          absl::EndsWith(event_name, ".event") &&
+          event.find(sha) != std::string::npos) {
+        dropped = event_name;
+        break;
+      }
+    }
+    if (!dropped.empty()) break;
+  }
+  ASSERT_FALSE(dropped.empty());
+  members.erase(dropped);
+  BundleVerdict v = Verify(Repack(members));
+  EXPECT_TRUE(FailedChecks(v).count("events")) << Describe(v);
+  EXPECT_FALSE(FailedChecks(v).count("messages")) << Describe(v);
+  EXPECT_THAT(Describe(v),
+              HasSubstr("1 message no event read refers to, not judged: the "
+                        "events failed their check"));
+}
+
 TEST_F(TamperTest, EveryArchiveHeaderByteMatters) {
   std::vector<bool> is_data(bundle_.size(), false);
   auto members = internal::ReadZip(bundle_);

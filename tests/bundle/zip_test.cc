@@ -2,6 +2,8 @@
 // accepts exactly what it writes, bounds-checked.
 #include "projections/bundle/internal/zip.h"
 
+#include <zlib.h>
+
 #include <map>
 #include <random>
 #include <string>
@@ -164,13 +166,15 @@ TEST(ZipTest, ErrorsShowCodesInHexAndCountsInDecimal) {
   bad[4] = 20;  // the local header's "version needed", 10 (1.0)
   EXPECT_EQ(
       ReadZip(bad).status().message(),
-      "not a bundle archive: offset 4: version needed is 20, expected 10");
+      "not a bundle archive: offset 4, the local header of 'a' (member 1 of "
+      "1): version needed is 20, expected 10");
   bad = zip;
   const size_t central = 30 + 1 + 1;  // after the local header, "a" and "x"
   bad[central + 4] = 0x0a;            // "version made by", 0x0314 (Unix, 2.0)
   EXPECT_EQ(ReadZip(bad).status().message(),
             absl::StrCat("not a bundle archive: offset ", central + 4,
-                         ": version made by is 0x030a, expected 0x0314"));
+                         ", the central header of member 1 of 1: version "
+                         "made by is 0x030a, expected 0x0314"));
   bad = zip;
   const size_t end = zip.size() - 22;
   bad[end] = 'Q';  // the end record's signature, "PK\5\6"
@@ -205,6 +209,49 @@ TEST(ZipTest, ErrorsShowCodesInHexAndCountsInDecimal) {
             absl::StrCat("not a bundle archive: offset ", end + 8,
                          ": the end record counts no members, yet ", central,
                          " bytes come before the central directory"));
+}
+
+uint32_t Crc32Of(std::string_view data) {
+  return static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(data.data()),
+            static_cast<uInt>(data.size())));
+}
+
+// A local field that repeats a central one names both, and which member it
+// is; a lowered count names the count, not the bytes it leaves over (the
+// local header was blamed for a changed central CRC-32, and a member was
+// never named: found by an adversarial reading).
+TEST(ZipTest, ErrorsNameTheMemberAndBothCopiesOfAField) {
+  ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip({{"a", "x"}, {"b", "y"}}));
+  const size_t central = 2 * (30 + 1 + 1);
+  const size_t second_central = central + 46 + 1;
+  const size_t end = zip.size() - 22;
+  std::string bad = zip;
+  bad[second_central + 16] ^= 1;  // the second member's central CRC-32
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", 32 + 14,
+                         ", the local header of 'b' (member 2 of 2): CRC-32 "
+                         "is 0x",
+                         absl::Hex(Crc32Of("y"), absl::kZeroPad8),
+                         " where the central directory's (offset ",
+                         second_central + 16, ") is 0x",
+                         absl::Hex(Crc32Of("y") ^ 1, absl::kZeroPad8),
+                         "; a bundle gives them alike"));
+  bad = zip;
+  bad[second_central + 46] = 'c';  // the second member's central name
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", 32 + 30,
+                         ", the local header of 'c' (member 2 of 2): the "
+                         "local name 'b' differs from the central "
+                         "directory's (offset ",
+                         second_central + 46, ")"));
+  bad = zip;
+  bad[end + 8] = bad[end + 10] = 1;  // one member counted of two
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", second_central,
+                         ": the central directory holds more than the 1 "
+                         "members the end record counts (offset ",
+                         end + 8, ")"));
 }
 
 TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {

@@ -74,9 +74,14 @@ class Reader {
   std::string_view bytes_;
 };
 
-absl::Status Bad(uint64_t offset, std::string_view what) {
+// `where` names the header being read ("the local header of 'state.json'"),
+// empty in the end record: an offset alone left the reader to find which
+// member it fell in (found by an adversarial reading).
+absl::Status Bad(uint64_t offset, std::string_view where,
+                 std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "not a bundle archive: offset ", offset, ": ", std::string(what)));
+      "not a bundle archive: offset ", offset, where.empty() ? "" : ", ",
+      std::string(where), ": ", std::string(what)));
 }
 
 // How a field's value reads best in an error: sizes, counts, offsets and
@@ -85,25 +90,41 @@ absl::Status Bad(uint64_t offset, std::string_view what) {
 // specification (APPNOTE.TXT) and hex dumps show them.
 enum class Shown { kNumber, kCode };
 
-absl::Status Unexpected(uint64_t offset, std::string_view what, uint64_t found,
-                        uint64_t expected, Shown shown, size_t field_bytes) {
-  const auto show = [&](uint64_t v) {
-    if (shown == Shown::kNumber) return absl::StrCat(v);
-    return absl::StrCat("0x", absl::Hex(v, field_bytes == 2 ? absl::kZeroPad4
-                                                            : absl::kZeroPad8));
-  };
-  return Bad(offset, absl::StrCat(std::string(what), " is ", show(found),
-                                  ", expected ", show(expected)));
+std::string Show(uint64_t v, Shown shown, size_t field_bytes) {
+  if (shown == Shown::kNumber) return absl::StrCat(v);
+  return absl::StrCat(
+      "0x", absl::Hex(v, field_bytes == 2 ? absl::kZeroPad4 : absl::kZeroPad8));
 }
 
-// Checks a 16- or 32-bit field against the value the writer writes.
-#define ZIP_EXPECT(shown, reader_call, offset, expected, what)             \
-  do {                                                                     \
-    const uint64_t found = (reader_call);                                  \
-    if (found != (expected)) {                                             \
-      return Unexpected((offset), (what), found, (expected), Shown::shown, \
-                        sizeof(reader_call));                              \
-    }                                                                      \
+// Checks a 16- or 32-bit field against the value the writer writes; the
+// error names the header through `where`, a string in the caller's scope.
+#define ZIP_EXPECT(shown, reader_call, offset, expected, what)                 \
+  do {                                                                         \
+    const uint64_t found = (reader_call);                                      \
+    if (found != (expected)) {                                                 \
+      const size_t bytes = sizeof(reader_call);                                \
+      return Bad(                                                              \
+          (offset), where,                                                     \
+          absl::StrCat(what, " is ", Show(found, Shown::shown, bytes),         \
+                       ", expected ", Show((expected), Shown::shown, bytes))); \
+    }                                                                          \
+  } while (false)
+
+// Checks a local header field against the central directory's copy, both
+// named: which of the two was altered cannot be told from them alone (the
+// local one was blamed for a changed central one; an adversarial reading).
+#define ZIP_AGREE(shown, reader_call, offset, central, central_offset, what)  \
+  do {                                                                        \
+    const uint64_t found = (reader_call);                                     \
+    if (found != (central)) {                                                 \
+      const size_t bytes = sizeof(reader_call);                               \
+      return Bad((offset), where,                                             \
+                 absl::StrCat(what, " is ", Show(found, Shown::shown, bytes), \
+                              " where the central directory's (offset ",      \
+                              (central_offset), ") is ",                      \
+                              Show((central), Shown::shown, bytes),           \
+                              "; a bundle gives them alike"));                \
+    }                                                                         \
   } while (false)
 
 }  // namespace
@@ -204,12 +225,14 @@ absl::StatusOr<std::string> WriteZip(
 
 absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   Reader r(archive);
+  std::string where;  // the end record: named by its fields alone
   if (r.size() > kMaxArchiveBytes) {
-    return Bad(
-        0, absl::StrCat("archive of ", r.size(), " bytes is over the limit of ",
-                        kMaxArchiveBytes));
+    return Bad(0, where,
+               absl::StrCat("archive of ", r.size(),
+                            " bytes is over the limit of ", kMaxArchiveBytes));
   }
-  if (r.size() < kEndSize) return Bad(0, "too short for a ZIP end record");
+  if (r.size() < kEndSize)
+    return Bad(0, where, "too short for a ZIP end record");
   const uint64_t end = r.size() - kEndSize;
   if (r.U32(end) != kEndSignature) {
     // An archive comment, or bytes appended to the file, put the end record
@@ -219,7 +242,7 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     const size_t from = end > 0xffff ? end - 0xffff : 0;
     const size_t found = whole.rfind("PK\x05\x06", end);
     if (found != std::string_view::npos && found >= from) {
-      return Bad(found + kEndSize,
+      return Bad(found + kEndSize, where,
                  absl::StrCat(end - found,
                               " bytes follow the end record (an archive "
                               "comment or data appended to the file); a "
@@ -235,16 +258,17 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   const uint16_t count = r.U16(end + 8);
   const uint16_t total = r.U16(end + 10);
   if (total != count) {
-    return Bad(end + 8, absl::StrCat("the entry count on this disk is ", count,
-                                     " and the total entry count (offset ",
-                                     end + 10, ") is ", total,
-                                     "; a bundle gives one count twice"));
+    return Bad(
+        end + 8, where,
+        absl::StrCat("the entry count on this disk is ", count,
+                     " and the total entry count (offset ", end + 10, ") is ",
+                     total, "; a bundle gives one count twice"));
   }
   const uint32_t cd_size = r.U32(end + 12);
   const uint32_t cd_offset = r.U32(end + 16);
   ZIP_EXPECT(kNumber, r.U16(end + 20), end + 20, 0, "archive comment length");
   if (uint64_t{cd_offset} + cd_size != end) {
-    return Bad(end + 12,
+    return Bad(end + 12, where,
                absl::StrCat("a central directory of ", cd_size,
                             " bytes from offset ", cd_offset, " (offset ",
                             end + 16, ") does not end at the end record"));
@@ -258,8 +282,10 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   uint64_t cd = cd_offset;
   uint64_t next_local = 0;  // members are laid out back to back from 0
   for (uint16_t i = 0; i < count; ++i) {
+    const std::string nth = absl::StrCat("member ", i + 1, " of ", count);
+    where = absl::StrCat("the central header of ", nth);
     if (!r.Has(cd, kCentralHeaderSize)) {
-      return Bad(cd, "central directory header runs past its end");
+      return Bad(cd, where, "the header runs past the central directory");
     }
     ZIP_EXPECT(kCode, r.U32(cd), cd, kCentralSignature,
                "central header signature");
@@ -283,26 +309,29 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     const uint32_t local = r.U32(cd + 42);
     ZIP_EXPECT(kNumber, local, cd + 42, next_local, "local header offset");
     if (!r.Has(cd + kCentralHeaderSize, name_len)) {
-      return Bad(cd + 28, "name runs past the central directory");
+      return Bad(cd + 28, where, "name runs past the central directory");
     }
     const std::string_view name = r.Slice(cd + kCentralHeaderSize, name_len);
     if (!IsValidMemberName(name)) {
-      return Bad(cd + kCentralHeaderSize,
+      return Bad(cd + kCentralHeaderSize, where,
                  absl::StrCat("member name '", std::string(name),
                               "' is not a bundle path"));
     }
     if (!members.empty() && !(members.back().name < name)) {
-      return Bad(cd + kCentralHeaderSize,
+      return Bad(cd + kCentralHeaderSize, where,
                  absl::StrCat("member '", std::string(name),
                               names.count(name) ? "' appears twice"
                                                 : "' is out of order"));
     }
     names.insert(name);
+    const uint64_t central = cd;
     cd += kCentralHeaderSize + name_len;
 
     // The local header repeats the central one.
+    where = absl::StrCat("the local header of '", std::string(name), "' (", nth,
+                         ")");
     if (!r.Has(local, kLocalHeaderSize)) {
-      return Bad(local, "local header runs past the archive");
+      return Bad(local, where, "the header runs past the archive");
     }
     ZIP_EXPECT(kCode, r.U32(local), local, kLocalSignature,
                "local header signature");
@@ -314,21 +343,29 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
                "modification time");
     ZIP_EXPECT(kCode, r.U16(local + 12), local + 12, kDosDate,
                "modification date");
-    ZIP_EXPECT(kCode, r.U32(local + 14), local + 14, crc, "CRC-32");
-    ZIP_EXPECT(kNumber, r.U32(local + 18), local + 18, size, "compressed size");
-    ZIP_EXPECT(kNumber, r.U32(local + 22), local + 22, size,
-               "uncompressed size");
-    ZIP_EXPECT(kNumber, r.U16(local + 26), local + 26, name_len, "name length");
+    ZIP_AGREE(kCode, r.U32(local + 14), local + 14, crc, central + 16,
+              "CRC-32");
+    ZIP_AGREE(kNumber, r.U32(local + 18), local + 18, size, central + 20,
+              "compressed size");
+    ZIP_AGREE(kNumber, r.U32(local + 22), local + 22, size, central + 24,
+              "uncompressed size");
+    ZIP_AGREE(kNumber, r.U16(local + 26), local + 26, name_len, central + 28,
+              "name length");
     ZIP_EXPECT(kNumber, r.U16(local + 28), local + 28, 0, "extra field length");
     const uint64_t data_offset = uint64_t{local} + kLocalHeaderSize + name_len;
     if (!r.Has(local + kLocalHeaderSize, name_len) ||
         r.Slice(local + kLocalHeaderSize, name_len) != name) {
-      return Bad(local + kLocalHeaderSize,
-                 "local name differs from the central directory");
+      return Bad(
+          local + kLocalHeaderSize, where,
+          absl::StrCat("the local name '",
+                       std::string(r.Slice(local + kLocalHeaderSize, name_len)),
+                       "' differs from the central directory's (offset ",
+                       central + kCentralHeaderSize, ")"));
     }
     if (data_offset + size > cd_offset) {
-      return Bad(local + 18, absl::StrCat("data of '", std::string(name),
-                                          "' runs into the central directory"));
+      return Bad(local + 18, where,
+                 absl::StrCat("data of '", std::string(name),
+                              "' runs into the central directory"));
     }
     ZipMember m;
     m.name = std::string(name);
@@ -337,21 +374,31 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     members.push_back(std::move(m));
     next_local = data_offset + size;
   }
+  where.clear();
   if (members.empty() && cd_offset > 0) {
-    return Bad(end + 8,
+    return Bad(end + 8, where,
                absl::StrCat("the end record counts no members, yet ", cd_offset,
                             " bytes come before the central "
                             "directory"));
   }
+  // More central headers than the count first: the bytes they leave before
+  // the central directory would otherwise be blamed (a lowered count read
+  // "bytes between the last member and the central directory").
+  if (cd != end) {
+    return Bad(
+        cd, where,
+        absl::StrCat("the central directory holds more than the ", count,
+                     " members the end record counts (offset ", end + 8, ")"));
+  }
   if (next_local != cd_offset) {
-    return Bad(next_local,
+    return Bad(next_local, where,
                "bytes between the last member and the central "
                "directory");
   }
-  if (cd != end) return Bad(cd, "central directory holds more than its count");
   return members;
 }
 
 #undef ZIP_EXPECT
+#undef ZIP_AGREE
 
 }  // namespace caseledger::bundle::internal

@@ -1,7 +1,10 @@
 // Verbs of evidence bundles: export and verify-bundle (domain.md §5,
 // docs/bundle-format.md). Thin: flags in, projections/bundle out.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -67,6 +70,22 @@ int Export(const Args& args, Io& io) {
                         [&] { return RecordAndWriteBundle(args, io); });
 }
 
+// A file whose last bytes end no bundle, refused before the rest is read;
+// an archive comment is at most 65,535 bytes, so the end record, if any,
+// lies in the last 65,557.
+std::optional<bundle::BundleVerdict> FileRefusedByItsEnd(
+    const std::string& file, uint64_t size) {
+  const uint64_t tail_size = std::min<uint64_t>(size, 0xffff + 22);
+  std::ifstream in(file, std::ios::binary);
+  std::string tail(tail_size, '\0');
+  if (!in.seekg(static_cast<std::streamoff>(size - tail_size)) ||
+      !in.read(tail.data(), static_cast<std::streamsize>(tail_size))) {
+    // Read as a whole below, which reports what is wrong.
+    return std::nullopt;
+  }
+  return bundle::RefusedByItsEnd(tail, size);
+}
+
 int VerifyBundle(const Args& args, Io& io) {
   if (!args.Has("pubkey")) {
     return UsageError(io, "verify-bundle",
@@ -101,6 +120,8 @@ int VerifyBundle(const Args& args, Io& io) {
       verdict = bundle::UnreadableBundle(
           absl::StrCat(file, " is ", size, " bytes, over the limit of ",
                        bundle::kMaxBundleBytes));
+    } else {
+      verdict = FileRefusedByItsEnd(file, size);
     }
   }
   if (!verdict) {

@@ -771,6 +771,13 @@ BundleVerdict UnreadableBundle(std::string problem) {
   return v;
 }
 
+std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,
+                                             uint64_t size) {
+  auto end = internal::ReadEndRecord(tail, size);
+  if (end.ok()) return std::nullopt;
+  return UnreadableBundle(std::string(end.status().message()));
+}
+
 std::string RenderVerdictText(const BundleVerdict& verdict,
                               std::string_view file) {
   // Problems quote paths, ids and hashes from the bundle, which anyone may

@@ -13,6 +13,7 @@
 #define CASELEDGER_PROJECTIONS_BUNDLE_VERIFY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,14 @@ BundleVerdict VerifyBundle(std::string_view bundle,
 // missing): a failed "archive" check with `problem`, every other check
 // skipped.
 BundleVerdict UnreadableBundle(std::string problem);
+
+// The verdict on a file refused by its last bytes, `tail` (at least its
+// last 22 of `size`, or all of it), before the rest is read: a large file
+// that is no bundle was read whole first (1 GB of zeros held 1.08 GB and
+// took 4.6 s to refuse; an adversarial reading). nullopt when they may end
+// a bundle.
+std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,
+                                             uint64_t size);
 
 // "OK   name  detail" lines (problems indented under a FAIL), then
 // "VERDICT: OK <file>" or "VERDICT: FAIL <file> (n checks failed)".

@@ -235,6 +235,21 @@ TEST_F(BundleCliTest, VerifyBundleExitCodes) {
   EXPECT_THAT(json.out, HasSubstr("\"ok\": true"));
 }
 
+// A large file that is no bundle is refused by its last bytes: it was read
+// whole first, and under a memory limit below its size the program died of
+// std::bad_alloc (found by an adversarial reading).
+TEST_F(BundleCliTest, ALargeFileThatIsNoBundleIsRefusedByItsEnd) {
+  const std::string zeros = dir_.Sub("zeros.zip");
+  std::filesystem::resize_file(Write("zeros.zip", ""), 1000u << 20);  // sparse
+  CliRun r = testing::RunCli(
+      "ulimit -v 700000; " CASELEDGER_BINARY,
+      absl::StrCat("verify-bundle ", zeros, " --pubkey ", key_file_), dir_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         "- not a bundle archive: offset ", (1000u << 20) - 22,
+                         ": end record signature is 0x00000000")));
+}
+
 // "-" reads the bundle from standard input: a bundle fetched by another
 // program is checked without a file, and one cut short fails.
 TEST_F(BundleCliTest, VerifyBundleReadsStandardInput) {

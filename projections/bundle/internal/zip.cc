@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
 
 namespace caseledger::bundle::internal {
 namespace {
@@ -223,56 +224,80 @@ absl::StatusOr<std::string> WriteZip(
   return out;
 }
 
-absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
-  Reader r(archive);
-  std::string where;  // the end record: named by its fields alone
-  if (r.size() > kMaxArchiveBytes) {
+absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
+                                        uint64_t archive_size) {
+  if (tail.size() > archive_size) {
+    return absl::InvalidArgumentError("the tail is longer than the archive");
+  }
+  Reader r(tail);
+  const std::string where;  // the end record: named by its fields alone
+  // Offsets in errors are the archive's: `base` is where the tail starts.
+  const uint64_t base = archive_size - tail.size();
+  if (archive_size > kMaxArchiveBytes) {
     return Bad(0, where,
-               absl::StrCat("archive of ", r.size(),
+               absl::StrCat("archive of ", archive_size,
                             " bytes is over the limit of ", kMaxArchiveBytes));
   }
-  if (r.size() < kEndSize)
+  if (archive_size < kEndSize) {
     return Bad(0, where, "too short for a ZIP end record");
-  const uint64_t end = r.size() - kEndSize;
-  if (r.U32(end) != kEndSignature) {
+  }
+  if (tail.size() < kEndSize) {
+    return absl::InvalidArgumentError("the tail is shorter than an end record");
+  }
+  const uint64_t at = r.size() - kEndSize;  // in the tail
+  const uint64_t end = base + at;           // in the archive
+  if (r.U32(at) != kEndSignature) {
     // An archive comment, or bytes appended to the file, put the end record
     // elsewhere; say so rather than show the signature of what is there
     // (found by an audit). A comment is at most 65,535 bytes.
     const std::string_view whole = r.Slice(0, r.size());
-    const size_t from = end > 0xffff ? end - 0xffff : 0;
-    const size_t found = whole.rfind("PK\x05\x06", end);
+    const size_t from = at > 0xffff ? at - 0xffff : 0;
+    const size_t found = whole.rfind("PK\x05\x06", at);
     if (found != std::string_view::npos && found >= from) {
-      return Bad(found + kEndSize, where,
-                 absl::StrCat(end - found,
+      return Bad(base + found + kEndSize, where,
+                 absl::StrCat(at - found,
                               " bytes follow the end record (an archive "
                               "comment or data appended to the file); a "
                               "bundle ends with its end record"));
     }
   }
-  ZIP_EXPECT(kCode, r.U32(end), end, kEndSignature, "end record signature");
-  ZIP_EXPECT(kNumber, r.U16(end + 4), end + 4, 0, "disk number");
-  ZIP_EXPECT(kNumber, r.U16(end + 6), end + 6, 0, "central directory disk");
+  ZIP_EXPECT(kCode, r.U32(at), end, kEndSignature, "end record signature");
+  ZIP_EXPECT(kNumber, r.U16(at + 4), end + 4, 0, "disk number");
+  ZIP_EXPECT(kNumber, r.U16(at + 6), end + 6, 0, "central directory disk");
   // Which of two fields that must agree is the altered one cannot be told:
   // each is named (found by an outside reading, which saw the total blamed
   // for a changed count on this disk).
-  const uint16_t count = r.U16(end + 8);
-  const uint16_t total = r.U16(end + 10);
-  if (total != count) {
+  EndRecord record;
+  record.count = r.U16(at + 8);
+  const uint16_t total = r.U16(at + 10);
+  if (total != record.count) {
     return Bad(
         end + 8, where,
-        absl::StrCat("the entry count on this disk is ", count,
+        absl::StrCat("the entry count on this disk is ", record.count,
                      " and the total entry count (offset ", end + 10, ") is ",
                      total, "; a bundle gives one count twice"));
   }
-  const uint32_t cd_size = r.U32(end + 12);
-  const uint32_t cd_offset = r.U32(end + 16);
-  ZIP_EXPECT(kNumber, r.U16(end + 20), end + 20, 0, "archive comment length");
-  if (uint64_t{cd_offset} + cd_size != end) {
-    return Bad(end + 12, where,
-               absl::StrCat("a central directory of ", cd_size,
-                            " bytes from offset ", cd_offset, " (offset ",
-                            end + 16, ") does not end at the end record"));
+  record.cd_size = r.U32(at + 12);
+  record.cd_offset = r.U32(at + 16);
+  ZIP_EXPECT(kNumber, r.U16(at + 20), end + 20, 0, "archive comment length");
+  if (uint64_t{record.cd_offset} + record.cd_size != end) {
+    return Bad(
+        end + 12, where,
+        absl::StrCat("a central directory of ", record.cd_size,
+                     " bytes from offset ", record.cd_offset, " (offset ",
+                     end + 16, ") does not end at the end record"));
   }
+  return record;
+}
+
+absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
+  Reader r(archive);
+  CASELEDGER_ASSIGN_OR_RETURN(const EndRecord record,
+                              ReadEndRecord(archive, archive.size()));
+  const uint64_t end = r.size() - kEndSize;
+  const uint16_t count = record.count;
+  const uint32_t cd_offset = record.cd_offset;
+  std::string where;
   // A 16-bit count cannot pass kMaxMembers.
   static_assert(kMaxMembers >= 0xffff);
 

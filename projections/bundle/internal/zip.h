@@ -52,6 +52,19 @@ struct ZipMember {
   bool crc_ok = true;
 };
 
+// What the end record says of the central directory.
+struct EndRecord {
+  uint16_t count = 0;  // members
+  uint32_t cd_size = 0;
+  uint32_t cd_offset = 0;
+};
+// Reads the end record from `tail`, the last bytes (at least 22) of an
+// archive of `archive_size` bytes, with ReadZip's errors and offsets: a
+// file can be refused from its last bytes before all of it is read. Only
+// its own fields and the size are checked; ReadZip checks the rest.
+absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
+                                        uint64_t archive_size);
+
 // Parses an archive written by WriteZip. Members come in archive order
 // (ascending names). kInvalidArgument naming the offset and field for any
 // departure from the layout; never reads outside `archive`.

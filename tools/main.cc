@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/stubs/logging.h"
 #include "tools/cli.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,20 @@ int main(int argc, char** argv) {
   // error each writer reports as on a full disk, instead of killing the
   // process mid-command with no word of what was written.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Protobuf logs a parse of bad bytes (invalid UTF-8 in a string field) to
+  // standard error, beside the verdict or error that already names them:
+  // "[libprotobuf ERROR ...]" lines in verify-bundle's output, and one per
+  // such request in a server's log, from any client (an adversarial
+  // reading). Every parse failure is reported by the caller; what ends the
+  // process is still said.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level,
+                                     const char* file, int line,
+                                     const std::string& message) {
+    if (level == google::protobuf::LOGLEVEL_FATAL) {
+      std::cerr << "[libprotobuf FATAL " << file << ":" << line << "] "
+                << message << std::endl;
+    }
+  });
   std::vector<std::string> args(argv + 1, argv + argc);
   caseledger::cli::Io io{std::cin, std::cout, std::cerr};
   int code = caseledger::cli::Main(args, io);

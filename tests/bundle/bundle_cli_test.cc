@@ -167,6 +167,26 @@ TEST_F(BundleCliTest, VerifyBundleFailsNamingTheAlteredFile) {
   EXPECT_THAT(v.out, HasSubstr("VERDICT: FAIL"));
 }
 
+// An event whose string holds bytes that are not UTF-8 is named in the
+// verdict, and nothing else is said: protobuf's own log line came first,
+// "[libprotobuf ERROR ...]" (found by an adversarial reading).
+TEST_F(BundleCliTest, AnEventThatIsNotUtf8IsNamedInTheVerdictAlone) {
+  std::string bytes = testing::FileContents(ExportedBundle("u.zip"));
+  // The member's local header: its signature, 26 bytes, then its name.
+  size_t event = 0;
+  do {
+    event = bytes.find("events/1.event", event + 1);
+    ASSERT_NE(event, std::string::npos);
+  } while (event < 30 || bytes.compare(event - 30, 4, "PK\x03\x04") != 0);
+  const size_t case_id = bytes.find("E2012-000417", event);
+  ASSERT_NE(case_id, std::string::npos);
+  bytes[case_id] = '\xff';
+  CliRun v = VerifyBundle(Write("altered.zip", bytes));
+  EXPECT_EQ(v.code, 1) << v.out;
+  EXPECT_THAT(v.out, HasSubstr("the event bytes are not an Event"));
+  EXPECT_EQ(v.err, "");
+}
+
 TEST_F(BundleCliTest, VerifyBundleExitCodes) {
   const std::string out = ExportedBundle("d.zip");
   ASSERT_FALSE(HasFailure());

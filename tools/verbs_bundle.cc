@@ -74,7 +74,7 @@ int Export(const Args& args, Io& io) {
 // an archive comment is at most 65,535 bytes, so the end record, if any,
 // lies in the last 65,557.
 std::optional<bundle::BundleVerdict> FileRefusedByItsEnd(
-    const std::string& file, uint64_t size) {
+    const std::string& file, uint64_t size, bool kept_given) {
   const uint64_t tail_size = std::min<uint64_t>(size, 0xffff + 22);
   std::ifstream in(file, std::ios::binary);
   std::string tail(tail_size, '\0');
@@ -83,7 +83,7 @@ std::optional<bundle::BundleVerdict> FileRefusedByItsEnd(
     // Read as a whole below, which reports what is wrong.
     return std::nullopt;
   }
-  return bundle::RefusedByItsEnd(tail, size);
+  return bundle::RefusedByItsEnd(tail, size, kept_given);
 }
 
 int VerifyBundle(const Args& args, Io& io) {
@@ -101,6 +101,24 @@ int VerifyBundle(const Args& args, Io& io) {
   if (!key.ok()) {
     return UsageError(io, "verify-bundle", std::string(key.status().message()));
   }
+  // A checkpoint the reader kept, checked before the bundle is read: bad
+  // usage when it is not one of this key's.
+  std::optional<Checkpoint> kept;
+  if (args.Has("checkpoint")) {
+    auto note = ReadFlagFile(args, "checkpoint", io);
+    if (!note.ok()) {
+      return UsageError(io, "verify-bundle",
+                        std::string(note.status().message()));
+    }
+    auto checked = VerifyCheckpoint(*note, *key);
+    if (!checked.ok()) {
+      return UsageError(io, "verify-bundle",
+                        absl::StrCat("--checkpoint ", args.Get("checkpoint"),
+                                     ": ", checked.status().message()));
+    }
+    kept = *std::move(checked);
+  }
+  const bool kept_given = kept.has_value();
   // "-" is standard input, as for append: a bundle fetched by another
   // program is checked without a file (curl ... | caseledger verify-bundle -).
   const std::string& file = args.positional()[0];
@@ -115,22 +133,24 @@ int VerifyBundle(const Args& args, Io& io) {
     const uintmax_t size = std::filesystem::file_size(file, ec);
     if (ec) {
       verdict = bundle::UnreadableBundle(
-          absl::StrCat("cannot read ", file, ": ", ec.message()));
+          absl::StrCat("cannot read ", file, ": ", ec.message()), kept_given);
     } else if (size > bundle::kMaxBundleBytes) {
       verdict = bundle::UnreadableBundle(
           absl::StrCat(file, " is ", size, " bytes, over the limit of ",
-                       bundle::kMaxBundleBytes));
+                       bundle::kMaxBundleBytes),
+          kept_given);
     } else {
-      verdict = FileRefusedByItsEnd(file, size);
+      verdict = FileRefusedByItsEnd(file, size, kept_given);
     }
   }
   if (!verdict) {
     auto bytes = ReadInput(file, io, bundle::kMaxBundleBytes,
                            ", over the limit of a bundle");
     if (!bytes.ok()) {
-      verdict = bundle::UnreadableBundle(std::string(bytes.status().message()));
+      verdict = bundle::UnreadableBundle(std::string(bytes.status().message()),
+                                         kept_given);
     } else {
-      verdict = bundle::VerifyBundle(*bytes, *key);
+      verdict = bundle::VerifyBundle(*bytes, *key, kept ? &*kept : nullptr);
     }
   }
   const std::string shown = from_stdin ? "standard input" : file;
@@ -183,16 +203,24 @@ std::vector<Verb> BundleVerbs() {
         0},
        Export},
       {{"verify-bundle",
-        "verify-bundle FILE|- --pubkey KEYFILE [--format json|text]",
+        "verify-bundle FILE|- --pubkey KEYFILE [--checkpoint FILE] "
+        "[--format json|text]",
         "Check an evidence bundle offline with nothing but the ledger's "
         "public key:\nthe manifest's signature and digests, the checkpoint's "
         "signature, every\nevent's digest and inclusion proof, the messages, "
         "and the state, deadlines\nand findings recomputed from the events. "
         "Prints a verdict per check; exit 0\nwhen all hold, 1 when any fails "
         "(corrupt or unreadable bundles included),\n2 for bad usage. Opens "
-        "no ledger. '-' reads the bundle from standard input.",
+        "no ledger. '-' reads the bundle from standard input.\nWith "
+        "--checkpoint, a checkpoint you kept, it also checks that the "
+        "bundle is\nno older than it and of the same tree (a last check, "
+        "kept-checkpoint).",
         {{"pubkey", "KEYFILE",
           "the ledger's verifier key (one line, as `caseledger key` prints)"},
+         {"checkpoint", "FILE",
+          "a checkpoint of the ledger you kept (as `caseledger checkpoint` "
+          "prints): the bundle must be at it, or prove its tree extends it "
+          "(an export with --since-checkpoint of it)"},
          {"format", "json|text", "output format (default: text)"}},
         1,
         1,

@@ -84,6 +84,17 @@ std::string FirstDifference(std::string_view bundled,
   return "they differ";
 }
 
+// The signature lines of a signed note: those after its last blank line.
+size_t SignatureLines(std::string_view note) {
+  const size_t blank = note.rfind("\n\n");
+  if (blank == std::string_view::npos) return 0;
+  size_t lines = 0;
+  for (size_t at = blank + 2; at < note.size(); ++at) {
+    lines += note[at] == '\n';
+  }
+  return lines;
+}
+
 void SkipCheck(BundleVerdict& verdict, std::string name, std::string why) {
   BundleCheck c;
   c.name = std::move(name);
@@ -110,22 +121,32 @@ void SkipChecksFrom(BundleVerdict& verdict, std::string_view first,
 
 class Verifier {
  public:
-  Verifier(std::string_view bundle, VerifierKey key)
-      : bundle_(bundle), key_(std::move(key)) {}
+  Verifier(std::string_view bundle, VerifierKey key, const Checkpoint* kept)
+      : bundle_(bundle), key_(std::move(key)), kept_(kept) {}
 
   BundleVerdict Run() {
+    RunBundleChecks();
+    if (kept_ != nullptr) KeptCheckpointCheck();
+    return std::move(verdict_);
+  }
+
+ private:
+  // The checks of the bundle alone, in order; the ones that cannot run
+  // skipped.
+  void RunBundleChecks() {
     if (!Archive()) {
       SkipFrom("manifest", "the archive cannot be read");
-      return std::move(verdict_);
+      return;
     }
     const bool manifest_ok = ManifestCheck();
     SignatureCheck();
     if (!manifest_ok) {
       SkipFrom("files", "manifest.json cannot be used");
-      return std::move(verdict_);
+      return;
     }
     FilesCheck();
-    const bool checkpoint_ok = CheckpointCheck();
+    checkpoint_ok_ = CheckpointCheck();
+    const bool checkpoint_ok = checkpoint_ok_;
     const bool events_ok = EventsCheck();
     if (checkpoint_ok) {
       ProofsCheck();
@@ -149,10 +170,8 @@ class Verifier {
                              : "the events failed their check");
       }
     }
-    return std::move(verdict_);
   }
 
- private:
   BundleCheck& Begin(std::string name) {
     BundleCheck c;
     c.name = std::move(name);
@@ -255,7 +274,21 @@ class Verifier {
             ToHex(Sha256(*json)), ")"));
       }
     }
-    Finish(c, absl::StrCat("manifest.json is signed by ", key_.name));
+    std::string detail = absl::StrCat("manifest.json is signed by ", key_.name);
+    // Lines of other keys are allowed (a co-signer's) but not checked; said,
+    // so that a line claiming a court's name lends the bundle nothing
+    // unseen. Such a line also changes the file's SHA-256 from the one the
+    // export recorded (an adversarial reading).
+    if (sig != nullptr && c.problems.empty()) {
+      const size_t others = SignatureLines(*sig) - 1;
+      if (others > 0) {
+        absl::StrAppend(&detail, "; ", others,
+                        others == 1 ? " other signature line, not checked"
+                                    : " other signature lines, not checked",
+                        " (only the --pubkey key's is)");
+      }
+    }
+    Finish(c, detail);
   }
 
   void FilesCheck() {
@@ -557,8 +590,69 @@ class Verifier {
         c.problems.push_back(absl::StrCat("consistency.json: ", s.message()));
       }
     }
-    Finish(c, absl::StrCat("the checkpoint of tree size ", manifest_.tree_size,
-                           " extends the earlier one of size ", old_size));
+    if (Finish(c,
+               absl::StrCat("the checkpoint of tree size ", manifest_.tree_size,
+                            " extends the earlier one of size ", old_size,
+                            ", root ", ToHex(since->root_hash)))) {
+      extended_ = *since;
+    }
+  }
+
+  // The bundle against a checkpoint the reader kept: the same tree, or one
+  // the bundle proves extends it. Without it, a bundle exported at an older
+  // size passed as current, and the earlier checkpoint of its consistency
+  // proof was the exporter's choice (an adversarial reading).
+  void KeptCheckpointCheck() {
+    constexpr char kName[] = "kept-checkpoint";
+    if (!checkpoint_ok_) {
+      Skip(kName, "no verified checkpoint in the bundle to compare");
+      return;
+    }
+    BundleCheck& c = Begin(kName);
+    const Checkpoint& kept = *kept_;
+    const uint64_t n = manifest_.tree_size;
+    if (kept.origin != manifest_.origin) {
+      c.problems.push_back(absl::StrCat("--checkpoint is of \"", kept.origin,
+                                        "\", the bundle of \"",
+                                        manifest_.origin, "\""));
+    } else if (kept.tree_size == n) {
+      if (kept.root_hash != root_) {
+        c.problems.push_back(absl::StrCat(
+            "--checkpoint of tree size ", n, " has root ",
+            ToHex(kept.root_hash), ", the bundle's ", ToHex(root_),
+            ": the key signed two different trees of that size (the log "
+            "was forked or rewritten)"));
+      }
+    } else if (kept.tree_size > n) {
+      c.problems.push_back(absl::StrCat(
+          "the bundle is of tree size ", n, ", older than --checkpoint's ",
+          kept.tree_size,
+          ": events recorded after that size, of this case or any other, "
+          "are not in it; ask for an export at tree size ",
+          kept.tree_size, " or later"));
+    } else if (!extended_ || extended_->tree_size != kept.tree_size) {
+      c.problems.push_back(absl::StrCat(
+          "the bundle does not prove that its tree of size ", n,
+          " extends --checkpoint's of size ", kept.tree_size,
+          extended_ ? absl::StrCat(" (it proves it extends one of size ",
+                                   extended_->tree_size, ")")
+                    : std::string(),
+          "; ask for an export with --since-checkpoint of that checkpoint"));
+    } else if (extended_->root_hash != kept.root_hash) {
+      c.problems.push_back(absl::StrCat(
+          "since-checkpoint.txt of tree size ", kept.tree_size, " has root ",
+          ToHex(extended_->root_hash), ", --checkpoint's ",
+          ToHex(kept.root_hash),
+          ": the key signed two different trees of that size (the log was "
+          "forked or rewritten)"));
+    }
+    Finish(c, kept.tree_size == n
+                  ? absl::StrCat("the bundle's checkpoint is --checkpoint's, "
+                                 "tree size ",
+                                 n)
+                  : absl::StrCat("the bundle's tree of size ", n,
+                                 " extends --checkpoint's of size ",
+                                 kept.tree_size));
   }
 
   // A message no event refers to is a problem only when every event was
@@ -701,7 +795,11 @@ class Verifier {
 
   std::string_view bundle_;
   VerifierKey key_;
+  const Checkpoint* kept_;  // the reader's, or nullptr
   BundleVerdict verdict_;
+  bool checkpoint_ok_ = false;
+  // The earlier checkpoint the consistency check proved the tree extends.
+  std::optional<Checkpoint> extended_;
   std::map<std::string, std::string_view> members_;
   Manifest manifest_;
   merkle::Hash root_{};
@@ -753,11 +851,12 @@ absl::StatusOr<BundleVerdict> VerifyBundle(std::string_view bundle,
 }
 
 BundleVerdict VerifyBundle(std::string_view bundle,
-                           const VerifierKey& verifier_key) {
-  return Verifier(bundle, verifier_key).Run();
+                           const VerifierKey& verifier_key,
+                           const Checkpoint* kept) {
+  return Verifier(bundle, verifier_key, kept).Run();
 }
 
-BundleVerdict UnreadableBundle(std::string problem) {
+BundleVerdict UnreadableBundle(std::string problem, bool kept_given) {
   BundleVerdict v;
   BundleCheck c;
   c.name = "archive";
@@ -768,14 +867,17 @@ BundleVerdict UnreadableBundle(std::string problem) {
   // Every check is listed, as for a file that is no archive: a reader of
   // the JSON finds each check's line whatever stopped the rest.
   SkipChecksFrom(v, "manifest", "the archive cannot be read");
+  if (kept_given) {
+    SkipCheck(v, "kept-checkpoint", "the archive cannot be read");
+  }
   return v;
 }
 
 std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,
-                                             uint64_t size) {
+                                             uint64_t size, bool kept_given) {
   auto end = internal::ReadEndRecord(tail, size);
   if (end.ok()) return std::nullopt;
-  return UnreadableBundle(std::string(end.status().message()));
+  return UnreadableBundle(std::string(end.status().message()), kept_given);
 }
 
 std::string RenderVerdictText(const BundleVerdict& verdict,

@@ -56,14 +56,19 @@ struct BundleVerdict {
 absl::StatusOr<BundleVerdict> VerifyBundle(std::string_view bundle,
                                            std::string_view verifier_key_text);
 // The same with the key already parsed (so that a bad key is reported
-// before the bundle is read).
+// before the bundle is read). With `kept`, a checkpoint of the ledger the
+// reader kept (its signature already checked), a last check,
+// "kept-checkpoint", passes when the bundle's checkpoint is that one, or
+// the bundle proves its tree extends it (exported with --since-checkpoint
+// of it): a bundle older than it, or of another tree of its size, fails.
 BundleVerdict VerifyBundle(std::string_view bundle,
-                           const VerifierKey& verifier_key);
+                           const VerifierKey& verifier_key,
+                           const Checkpoint* kept = nullptr);
 
 // A verdict for a bundle that could not even be read (e.g. the file is
 // missing): a failed "archive" check with `problem`, every other check
-// skipped.
-BundleVerdict UnreadableBundle(std::string problem);
+// skipped ("kept-checkpoint" too when `kept_given`).
+BundleVerdict UnreadableBundle(std::string problem, bool kept_given = false);
 
 // The verdict on a file refused by its last bytes, `tail` (at least its
 // last 22 of `size`, or all of it), before the rest is read: a large file
@@ -71,7 +76,8 @@ BundleVerdict UnreadableBundle(std::string problem);
 // took 4.6 s to refuse; an adversarial reading). nullopt when they may end
 // a bundle.
 std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,
-                                             uint64_t size);
+                                             uint64_t size,
+                                             bool kept_given = false);
 
 // "OK   name  detail" lines (problems indented under a FAIL), then
 // "VERDICT: OK <file>" or "VERDICT: FAIL <file> (n checks failed)".

@@ -18,6 +18,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
 #include "ledger/sha256.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/test_util.h"
@@ -370,6 +372,72 @@ TEST_F(BundleCliTest, SinceCheckpointIsProvenConsistent) {
   CliRun v = VerifyBundle(out);
   EXPECT_EQ(v.code, 0) << v.out;
   EXPECT_THAT(v.out, HasSubstr("OK   consistency"));
+}
+
+// A checkpoint the reader kept: the bundle must be at it or prove it
+// extends it. A bundle exported at an older size passed as current, and
+// the earlier checkpoint of its consistency proof was the exporter's
+// choice (found by an adversarial reading).
+TEST_F(BundleCliTest, AKeptCheckpointMustBeTheBundlesOrOneItExtends) {
+  const std::string kept = Write("kept.txt", Cli("checkpoint").out);
+  const auto verify_against = [&](const std::string& bundle,
+                                  const std::string& checkpoint) {
+    return Cli(absl::StrCat("verify-bundle ", bundle, " --pubkey ", key_file_,
+                            " --checkpoint ", checkpoint),
+               /*with_db=*/false);
+  };
+  // At the kept size (the export signs the same tree).
+  const std::string at = ExportedBundle("at.zip");
+  CliRun same = verify_against(at, kept);
+  EXPECT_EQ(same.code, 0) << same.out;
+  EXPECT_THAT(same.out, HasSubstr("OK   kept-checkpoint the bundle's "
+                                  "checkpoint is --checkpoint's, tree size"));
+  // Newer than the kept one, with and without the proof from it.
+  const std::string later = ExportedBundle("later.zip");
+  CliRun unproven = verify_against(later, kept);
+  EXPECT_EQ(unproven.code, 1) << unproven.out;
+  EXPECT_THAT(unproven.out, HasSubstr("; ask for an export with "
+                                      "--since-checkpoint of that checkpoint"));
+  const std::string proven = dir_.Sub("proven.zip");
+  ASSERT_EQ(Cli(absl::StrCat("export --case E2012-000417 --purpose "
+                             "reconsideration --since-checkpoint ",
+                             kept, " --out ", proven))
+                .code,
+            0);
+  CliRun extends = verify_against(proven, kept);
+  EXPECT_EQ(extends.code, 0) << extends.out;
+  EXPECT_THAT(extends.out, HasSubstr("OK   kept-checkpoint the bundle's tree "
+                                     "of size "));
+  // Older than the kept one: what came after is not in it.
+  const std::string newer = Write("newer.txt", Cli("checkpoint").out);
+  CliRun stale = verify_against(at, newer);
+  EXPECT_EQ(stale.code, 1) << stale.out;
+  EXPECT_THAT(stale.out, HasSubstr(", older than --checkpoint's "));
+  // Another tree of the same size under the ledger's key: a fork.
+  const std::vector<std::string> lines =
+      absl::StrSplit(testing::FileContents(kept), '\n');
+  ASSERT_OK_AND_ASSIGN(
+      SigningKey key,
+      SigningKey::FromPrivateKeyText(
+          lines[0], testing::FileContents(dir_.Sub("ledger/signing-key.pem"))));
+  ASSERT_OK_AND_ASSIGN(
+      std::string forked,
+      SignNote(absl::StrCat(lines[0], "\n", lines[1], "\n",
+                            Base64Encode(std::string(32, 'x')), "\n"),
+               key));
+  CliRun fork = verify_against(at, Write("forked.txt", forked));
+  EXPECT_EQ(fork.code, 1) << fork.out;
+  EXPECT_THAT(fork.out, HasSubstr("the key signed two different trees of "
+                                  "that size"));
+  // Not a checkpoint of this key's: bad usage, before the bundle is read.
+  CliRun bad = verify_against(dir_.Sub("missing.zip"), key_file_);
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_THAT(bad.err, HasSubstr("--checkpoint "));
+  // An unreadable bundle lists the check, skipped.
+  CliRun unreadable = verify_against(dir_.Sub("missing.zip"), kept);
+  EXPECT_EQ(unreadable.code, 1);
+  EXPECT_THAT(unreadable.out,
+              HasSubstr("SKIP kept-checkpoint the archive cannot be read"));
 }
 
 }  // namespace

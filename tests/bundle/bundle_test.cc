@@ -666,7 +666,13 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
     members["manifest.sig"] = sig;
     return Verify(Repack(members));
   };
-  EXPECT_TRUE(with_others(96).ok());
+  BundleVerdict co_signed = with_others(96);
+  EXPECT_TRUE(co_signed.ok());
+  EXPECT_THAT(Describe(co_signed),
+              HasSubstr("; 96 other signature lines, not checked (only the "
+                        "--pubkey key's is)"));
+  EXPECT_THAT(Describe(Verify(bundle_)),
+              Not(HasSubstr("other signature line")));
   BundleVerdict many = with_others(101);
   EXPECT_TRUE(Mentions(many, "manifest.sig: signed note line "))
       << Describe(many);

@@ -849,6 +849,10 @@ std::vector<Case> Cases() {
        "line 2: case_opened.applicant_country: must be an ISO 3166-1 alpha-2 "
        "code such as \"PH\"",
        Line2(Officer(R"("case_opened": {"applicant_country": "Phil"})"))},
+      {"unassigned country", append, 2,
+       "line 2: case_opened.applicant_country: \"UK\" is no country's ISO "
+       "3166-1 alpha-2 code (the United Kingdom's is \"GB\")",
+       Line2(Officer(R"("case_opened": {"applicant_country": "UK"})"))},
       {"language", append, 2,
        "line 2: case_opened.language: must be \"en\" or \"fr\"",
        Line2(Officer(R"("case_opened": {"language": "de"})"))},

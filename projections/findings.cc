@@ -1289,6 +1289,7 @@ class RuleEvaluator {
 
   void ReconsiderationAddressed() {
     const Events& events = a_.events();
+    std::set<const CaseEvent*> answering;  // decisions answering a request
     for (size_t i = 0; i < events.size(); ++i) {
       const CaseEvent* q = events[i];
       if (!q->event.has_reconsideration_requested()) continue;
@@ -1308,6 +1309,7 @@ class RuleEvaluator {
         continue;
       }
       f.Cite(decided);
+      answering.insert(decided);
       const auto& p = decided->event.reconsideration_decided();
       const std::string outcome =
           v1::ReconsiderationOutcome::Value_Name(p.outcome());
@@ -1330,6 +1332,29 @@ class RuleEvaluator {
                           ", considering ",
                           absl::StrJoin(p.circumstances_considered(), ", ")),
                 ".")));
+      }
+    }
+    // A decision no request came before (on the office's own motion, or
+    // recorded before its request) is judged too: one without reasons was
+    // NOT_APPLICABLE when no request was on record (a reading against
+    // domain.md §4: "FAIL when decided without reasons").
+    for (const CaseEvent* d : events) {
+      if (!d->event.has_reconsideration_decided() || answering.count(d)) {
+        continue;
+      }
+      FindingBuilder f(Rule::kReconsiderationAddressed, "");
+      f.Cite(d);
+      const auto& p = d->event.reconsideration_decided();
+      const std::string decision =
+          absl::StrCat("The reconsideration decision ", Ref(d), " (",
+                       v1::ReconsiderationOutcome::Value_Name(p.outcome()),
+                       "), which answers no request on record before it,");
+      if (NormalizeNote(p.reasons()).empty()) {
+        Add(f.Build(FindingStatus::kFail,
+                    absl::StrCat(decision, " gives no reasons.")));
+      } else {
+        Add(f.Build(FindingStatus::kPass,
+                    absl::StrCat(decision, " gives reasons.")));
       }
     }
   }

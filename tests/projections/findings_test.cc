@@ -1405,6 +1405,21 @@ TEST(ReconsiderationAddressedTest, FailsWhenDecidedWithoutReasons) {
   }
 }
 
+// A decision no request came before is judged too: without reasons it was
+// NOT_APPLICABLE, "no reconsideration was requested" (a reading against
+// domain.md §4).
+TEST(ReconsiderationAddressedTest, JudgesADecisionNoRequestCameBefore) {
+  for (const char* reasons : {"", "The address on file was outdated."}) {
+    CaseBuilder b = KaurCase();
+    b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                             v1::ReconsiderationOutcome::REFUSAL_MAINTAINED,
+                             reasons);
+    EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kReconsiderationAddressed),
+              *reasons ? "PASS" : "FAIL")
+        << reasons;
+  }
+}
+
 TEST(ReconsiderationAddressedTest, WarnsWhileUndecided) {
   CaseBuilder b = KaurCase();
   b.ReconsiderationRequested("2012-08-01T09:00:00Z");

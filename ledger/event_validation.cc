@@ -16,7 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "ledger/internal/nfc.h"
+#include "ledger/nfc.h"
 #include "ledger/rfc3339.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
@@ -616,7 +616,7 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
   // NFD text (macOS, some mail clients) spells "DOC-é" in other bytes than
   // NFC does: one request was two, documents received for one and a refusal
   // judged on the other (found by an outside reading).
-  if (const std::optional<internal::NotNfc> apart = internal::FirstNotNfc(id)) {
+  if (const std::optional<NotNfc> apart = FirstNotNfc(id)) {
     return Invalid(
         field, absl::StrFormat(
                    "'%s' is not in Unicode NFC from U+%04X (byte %d) on (NFC "

@@ -4,10 +4,10 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/nfc.h"
 #include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
 #include "projections/findings.h"
-#include "projections/internal/latin_nfc.h"
 
 namespace caseledger::projections {
 
@@ -51,8 +51,8 @@ bool IsQuote(char32_t c) { return c == '"' || c == '\''; }
 }  // namespace
 
 std::string NormalizeNote(std::string_view note) {
-  // 1. NFC (the subset above), 2. quotes to ASCII.
-  std::vector<char32_t> chars = internal::ComposedLatin(note);
+  // 1. NFC, 2. quotes to ASCII.
+  std::vector<char32_t> chars = NfcCodePoints(note);
   for (char32_t& c : chars) c = MapQuote(c);
   // 3. Collapse white space, trim, strip surrounding quotes, trim again.
   std::vector<char32_t> collapsed;

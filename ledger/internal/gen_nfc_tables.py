@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes nfc_tables.inc: the Unicode data FirstNotNfc (nfc.cc) needs, from
+"""Writes nfc_tables.inc: the Unicode data ledger/nfc.cc needs, from
 Python's unicodedata. Run from this folder when moving to a newer Unicode:
     python3 gen_nfc_tables.py > nfc_tables.inc
 """

@@ -6,9 +6,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ledger/nfc.h"
 #include "ledger/string_view.h"
 #include "ledger/untrusted_text.h"
-#include "projections/internal/latin_nfc.h"
+#include "projections/internal/lower_case.h"
 
 namespace caseledger::projections::internal {
 namespace {
@@ -103,7 +104,7 @@ std::string NormalizeAddress(std::string_view address) {
     // and "M\u00dcLLER" are the "m\u00fcller" an IDNA lookup would make of
     // them (RFC 5895).
     std::string folded;
-    for (char32_t c : ComposedLatin(lower)) AppendUtf8(LowerCase(c), folded);
+    for (char32_t c : NfcCodePoints(lower)) AppendUtf8(LowerCase(c), folded);
     lower = std::move(folded);
   }
   const size_t at = lower.rfind('@');

@@ -17,11 +17,9 @@
 namespace caseledger::projections::internal {
 
 // The comparable form of an email address: trimmed, the part between '<' and
-// '>' when present, in lower case, accented Latin letters composed
-// (latin_nfc.h gives the letters and marks), and each domain label holding
-// non-ASCII characters in its ASCII form ("xn--" and its Punycode). Beyond
-// latin_nfc.h's letters, characters are compared as written: no Unicode
-// tables are at hand.
+// '>' when present, in NFC (ledger/nfc.h), in lower case (lower_case.h's
+// letters: beyond them, case is compared as written), and each domain label
+// holding non-ASCII characters in its ASCII form ("xn--" and its Punycode).
 std::string NormalizeAddress(std::string_view address);
 
 // The Punycode encoding (RFC 3492) of the UTF-8 text `label`, without the

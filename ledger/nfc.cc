@@ -1,4 +1,4 @@
-#include "ledger/internal/nfc.h"
+#include "ledger/nfc.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 #include "ledger/untrusted_text.h"
 
-namespace caseledger::internal {
+namespace caseledger {
 namespace {
 
 struct Composition {
@@ -165,4 +165,14 @@ std::optional<NotNfc> FirstNotNfc(std::string_view text) {
   return NotNfc{offsets[i], code_points[i]};
 }
 
-}  // namespace caseledger::internal
+std::vector<char32_t> NfcCodePoints(std::string_view text) {
+  std::vector<char32_t> code_points;
+  for (size_t i = 0, len = 1; i < text.size(); i += len) {
+    const int32_t r = DecodeUtf8(text, i, &len);
+    if (r < 0) len = 1;  // each byte of a bad sequence
+    code_points.push_back(r < 0 ? 0xFFFD : static_cast<char32_t>(r));
+  }
+  return Nfc(code_points);
+}
+
+}  // namespace caseledger

@@ -167,12 +167,16 @@ std::optional<NotNfc> FirstNotNfc(std::string_view text) {
 
 std::vector<char32_t> NfcCodePoints(std::string_view text) {
   std::vector<char32_t> code_points;
+  code_points.reserve(text.size());
+  bool ascii = true;
   for (size_t i = 0, len = 1; i < text.size(); i += len) {
     const int32_t r = DecodeUtf8(text, i, &len);
     if (r < 0) len = 1;  // each byte of a bad sequence
     code_points.push_back(r < 0 ? 0xFFFD : static_cast<char32_t>(r));
+    ascii = ascii && code_points.back() < 0x80;
   }
-  return Nfc(code_points);
+  // ASCII is its own NFC: most notes are, and need no table look-ups.
+  return ascii ? code_points : Nfc(code_points);
 }
 
 }  // namespace caseledger

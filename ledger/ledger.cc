@@ -530,9 +530,16 @@ absl::Status Ledger::Impl::Load() {
   if (last) {
     CASELEDGER_ASSIGN_OR_RETURN(uint64_t n, DecodeU64(last->first));
     v1::LedgerEntry entry;
-    if (!entry.ParseFromString(last->second) || entry.position() != n) {
+    if (!entry.ParseFromString(last->second)) {
       return absl::DataLossError(
           absl::StrCat("the last entry (position ", n, ") is unreadable"));
+    }
+    // A moved entry parses: say so, where "unreadable" sent the reader to
+    // the disk (found by an adversarial reading, two entries swapped).
+    if (entry.position() != n) {
+      return absl::DataLossError(absl::StrCat(
+          "the last entry, stored at position ", n, ", says position ",
+          entry.position(), ": entries were moved or replaced"));
     }
     size = n;
     last_recorded = FromTimestamp(entry.recorded_at());

@@ -353,6 +353,25 @@ TEST_F(TamperTest, SwappedEventsAreFound) {
   ExpectFound("position 3:");
 }
 
+// The last two entries and events swapped: the last one parses, and was
+// called "unreadable" (found by an adversarial reading); every open names
+// the move.
+TEST_F(TamperTest, ALastEntryMovedIsNamedAsMoved) {
+  Tamper([&](internal::Store& store, internal::Batch& batch) {
+    for (Family family : {Family::kEntries, Family::kEvents}) {
+      auto last = store.Get(family, EncodeU64(kSize));
+      auto before = store.Get(family, EncodeU64(kSize - 1));
+      ASSERT_OK(last);
+      ASSERT_OK(before);
+      batch.Put(family, EncodeU64(kSize), **before);
+      batch.Put(family, EncodeU64(kSize - 1), **last);
+    }
+  });
+  ExpectEveryOpenFails(absl::StrCat("the last entry, stored at position ",
+                                    kSize, ", says position ", kSize - 1,
+                                    ": entries were moved or replaced"));
+}
+
 TEST_F(TamperTest, TruncatedTailIsFound) {
   Tamper([&](internal::Store&, internal::Batch& b) {
     for (uint64_t p = 28; p <= kSize; ++p) {

@@ -269,8 +269,9 @@ absl::Status Ledger::Impl::CheckKeptCheckpoint(
         absl::StrCat("missing: the store holds ", size.load(),
                      " entries, but the checkpoint kept in ", file, " signs ",
                      c->tree_size,
-                     ": a log file of the store was removed or cut short, "
-                     "and entries ",
+                     ": the store lost its last entries (a log file removed "
+                     "or cut short) or is an older copy put in its place "
+                     "(a rollback), and entries ",
                      size.load() + 1, " to ", c->tree_size, " with it; ",
                      internal::kRestoreIntoANewFolder,
                      key ? ""

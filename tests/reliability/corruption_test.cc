@@ -352,7 +352,8 @@ TEST_F(CorruptionTest, ALogFileRemovedOrCutShortIsReportedAtOpen) {
                   ::testing::HasSubstr(absl::StrCat(
                       " entries, but the checkpoint kept in ", copy,
                       "/latest-checkpoint signs ", reference_.size(),
-                      ": a log file of the store was removed or cut short")))
+                      ": the store lost its last entries (a log file removed "
+                      "or cut short) or is an older copy put in its place")))
           << damage;
     }
   }

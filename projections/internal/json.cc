@@ -12,7 +12,21 @@ namespace caseledger::projections::internal {
 
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (const char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    // JSON is UTF-8: a byte of a sequence that is not becomes U+FFFD, so
+    // that what quotes untrusted bytes (a bundle's member names in a
+    // verdict) still parses (a review found a verdict no JSON reader took).
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      size_t len = 1;
+      if (DecodeUtf8(s, i, &len) < 0) {
+        out->append("\xEF\xBF\xBD");
+      } else {
+        out->append(s.substr(i, len));
+        i += len - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out->append("\\\"");

@@ -246,11 +246,19 @@ TEST(ZipTest, ErrorsNameTheMemberAndBothCopiesOfAField) {
                          "directory's (offset ",
                          second_central + 46, ")"));
   bad = zip;
+  bad[32 + 30] = '\xff';  // the second member's local name, not UTF-8
+  EXPECT_EQ(ReadZip(bad).status().message(),
+            absl::StrCat("not a bundle archive: offset ", 32 + 30,
+                         ", the local header of 'b' (member 2 of 2): the "
+                         "local name '\\xff' differs from the central "
+                         "directory's (offset ",
+                         second_central + 46, ")"));
+  bad = zip;
   bad[end + 8] = bad[end + 10] = 1;  // one member counted of two
   EXPECT_EQ(ReadZip(bad).status().message(),
             absl::StrCat("not a bundle archive: offset ", second_central,
-                         ": the central directory holds more than the 1 "
-                         "members the end record counts (offset ",
+                         ": the central directory holds more members than "
+                         "the 1 the end record counts (offset ",
                          end + 8, ")"));
 }
 

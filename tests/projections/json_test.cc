@@ -15,6 +15,16 @@ TEST(JsonWriterTest, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001 é\"");
 }
 
+// JSON is UTF-8: a verdict quoting a bundle's bytes printed them raw, and
+// no JSON reader took it (found by a review).
+TEST(JsonWriterTest, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  std::string out;
+  AppendJsonString("a\xff\xc3 \xe2\x82\xac \xed\xa0\x80", &out);
+  EXPECT_EQ(out,
+            "\"a\xef\xbf\xbd\xef\xbf\xbd \xe2\x82\xac "
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
 TEST(JsonWriterTest, WritesIndentedObjectsAndInlineArrays) {
   JsonWriter w;
   w.BeginObject();

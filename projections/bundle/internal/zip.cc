@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger::bundle::internal {
 namespace {
@@ -339,7 +340,7 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     const std::string_view name = r.Slice(cd + kCentralHeaderSize, name_len);
     if (!IsValidMemberName(name)) {
       return Bad(cd + kCentralHeaderSize, where,
-                 absl::StrCat("member name '", std::string(name),
+                 absl::StrCat("member name '", Printable(name, kMaxNameBytes),
                               "' is not a bundle path"));
     }
     if (!members.empty() && !(members.back().name < name)) {
@@ -383,7 +384,8 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
       return Bad(
           local + kLocalHeaderSize, where,
           absl::StrCat("the local name '",
-                       std::string(r.Slice(local + kLocalHeaderSize, name_len)),
+                       Printable(r.Slice(local + kLocalHeaderSize, name_len),
+                                 kMaxNameBytes),
                        "' differs from the central directory's (offset ",
                        central + kCentralHeaderSize, ")"));
     }
@@ -412,8 +414,8 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   if (cd != end) {
     return Bad(
         cd, where,
-        absl::StrCat("the central directory holds more than the ", count,
-                     " members the end record counts (offset ", end + 8, ")"));
+        absl::StrCat("the central directory holds more members than the ",
+                     count, " the end record counts (offset ", end + 8, ")"));
   }
   if (next_local != cd_offset) {
     return Bad(next_local, where,

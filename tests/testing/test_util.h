@@ -46,6 +46,20 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
   return s.status();
 }
 
+// Whether this build runs under AddressSanitizer, which needs more address
+// space than any `ulimit -v` a test sets.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 // A new empty folder under the test's temp dir, removed at destruction.
 class TempFolder {
  public:

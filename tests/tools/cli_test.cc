@@ -1061,13 +1061,9 @@ TEST_F(CliTest, ServeTakesTheFileDescriptorsItMayAndWarnsWhenFew) {
 // printed "appended" (found by an audit). The verb is refused before it
 // opens anything.
 TEST_F(CliTest, AnAddressSpaceTooSmallIsRefusedBeforeAnythingIsDone) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer needs more address space than any limit";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  GTEST_SKIP() << "AddressSanitizer needs more address space than any limit";
-#endif
-#endif
+  if (testing::kAddressSanitizer) {
+    GTEST_SKIP() << "AddressSanitizer needs more address space than any limit";
+  }
   Init();
   const std::string append =
       "append --db " + Db() + " " + Example("bounce-handled.jsonl");

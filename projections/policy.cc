@@ -4,6 +4,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/event_validation.h"
+#include "ledger/status_macros.h"
 #include "ledger/string_view.h"
 #include "projections/internal/json.h"
 
@@ -97,6 +99,17 @@ absl::StatusOr<DeadlinePolicy> ParsePolicy(std::string_view json_text) {
   if (!has_default) {
     return absl::InvalidArgumentError(
         "policy: default_minimum_days is required");
+  }
+  return policy;
+}
+
+absl::StatusOr<DeadlinePolicy> ParseGivenPolicy(std::string_view json_text) {
+  CASELEDGER_ASSIGN_OR_RETURN(DeadlinePolicy policy, ParsePolicy(json_text));
+  for (const auto& [code, days] : policy.countries) {
+    if (absl::Status assigned = CheckCountryCode(code); !assigned.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy: countries.", code, ": ", assigned.message()));
+    }
   }
   return policy;
 }

@@ -47,6 +47,12 @@ DeadlinePolicy DefaultPolicy();
 // negative, fractional or too large number of days, or a country code that is
 // not two uppercase letters.
 absl::StatusOr<DeadlinePolicy> ParsePolicy(std::string_view json_text);
+// ParsePolicy, and every country code must be one some country has: a
+// policy naming "UK" was taken and matched no case, whose country must be
+// "GB" since 2026-12-05 (found by a review). For a policy given to a
+// command; a bundle's own is read by ParsePolicy, since one exported before
+// may name such a code.
+absl::StatusOr<DeadlinePolicy> ParseGivenPolicy(std::string_view json_text);
 
 // The policy in its file form (keys in a fixed order), followed by a newline.
 std::string PolicyJson(const DeadlinePolicy& policy);

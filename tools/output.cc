@@ -239,7 +239,7 @@ namespace {
 absl::StatusOr<projections::DeadlinePolicy> PolicyFlag(const Args& args, Io& io,
                                                        std::string* text) {
   CASELEDGER_ASSIGN_OR_RETURN(*text, ReadFlagFile(args, "policy", io));
-  auto policy = projections::ParsePolicy(*text);
+  auto policy = projections::ParseGivenPolicy(*text);
   if (!policy.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--policy ", args.Get("policy"), ": ", policy.status().message()));

@@ -30,7 +30,7 @@ class LedgerBundleExporter final : public BundleExporter {
     if (r.has_as_of()) request.as_of = FromTimestamp(r.as_of());
     if (r.has_known_at()) request.known_at = FromTimestamp(r.known_at());
     if (!r.policy_json().empty()) {
-      auto policy = projections::ParsePolicy(r.policy_json());
+      auto policy = projections::ParseGivenPolicy(r.policy_json());
       if (!policy.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("policy_json: ", policy.status().message()));

@@ -31,7 +31,7 @@ class QueryRenderer final : public ProjectionRenderer {
       query.evaluation.known_at = FromTimestamp(r.known_at());
     }
     if (!r.policy_json().empty()) {
-      auto policy = projections::ParsePolicy(r.policy_json());
+      auto policy = projections::ParseGivenPolicy(r.policy_json());
       if (!policy.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("policy_json: ", policy.status().message()));

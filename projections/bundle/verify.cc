@@ -1,5 +1,6 @@
 #include "projections/bundle/verify.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -10,6 +11,7 @@
 #include "caseledger/v1/ledger.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/recorded_event.h"
@@ -84,15 +86,33 @@ std::string FirstDifference(std::string_view bundled,
   return "they differ";
 }
 
-// The signature lines of a signed note: those after its last blank line.
-size_t SignatureLines(std::string_view note) {
+// The signature lines of a signed note (those after its last blank line)
+// by another key than `key`: another name, or another key id under its
+// name. Called on a note VerifyNote took, so every line is well formed.
+size_t OtherKeysLines(std::string_view note, const VerifierKey& key) {
   const size_t blank = note.rfind("\n\n");
   if (blank == std::string_view::npos) return 0;
-  size_t lines = 0;
-  for (size_t at = blank + 2; at < note.size(); ++at) {
-    lines += note[at] == '\n';
+  size_t others = 0;
+  for (size_t at = blank + 2; at < note.size();) {
+    const size_t end = std::min(note.find('\n', at), note.size());
+    // "— NAME BASE64": the signature's first 4 bytes are the key id.
+    const std::string_view line = note.substr(at, end - at);
+    at = end + 1;
+    const size_t name_at = line.find(' ');
+    const size_t base64_at = line.rfind(' ');
+    if (name_at == std::string_view::npos || base64_at <= name_at) continue;
+    const std::string_view name =
+        line.substr(name_at + 1, base64_at - name_at - 1);
+    auto signature = Base64Decode(line.substr(base64_at + 1), "signature");
+    const auto byte = [&](size_t i) {
+      return uint32_t{static_cast<uint8_t>((*signature)[i])};
+    };
+    const bool ours =
+        name == key.name && signature.ok() && signature->size() >= 4 &&
+        (byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3)) == key.key_id;
+    others += !ours;
   }
-  return lines;
+  return others;
 }
 
 void SkipCheck(BundleVerdict& verdict, std::string name, std::string why) {
@@ -280,7 +300,7 @@ class Verifier {
     // unseen. Such a line also changes the file's SHA-256 from the one the
     // export recorded (an adversarial reading).
     if (sig != nullptr && c.problems.empty()) {
-      const size_t others = SignatureLines(*sig) - 1;
+      const size_t others = OtherKeysLines(*sig, key_);
       if (others > 0) {
         absl::StrAppend(&detail, "; ", others,
                         others == 1 ? " other signature line, not checked"

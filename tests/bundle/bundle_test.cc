@@ -673,6 +673,13 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
                         "--pubkey key's is)"));
   EXPECT_THAT(Describe(Verify(bundle_)),
               Not(HasSubstr("other signature line")));
+  // The ledger's own line twice is checked twice, and is no other key's
+  // (it was counted as one: found by a review).
+  members["manifest.sig"] =
+      genuine + genuine.substr(genuine.rfind("\xE2\x80\x94 "));
+  BundleVerdict twice = Verify(Repack(members));
+  EXPECT_TRUE(twice.ok()) << Describe(twice);
+  EXPECT_THAT(Describe(twice), Not(HasSubstr("other signature line")));
   BundleVerdict many = with_others(101);
   EXPECT_TRUE(Mentions(many, "manifest.sig: signed note line "))
       << Describe(many);

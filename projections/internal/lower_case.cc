@@ -5,6 +5,9 @@
 namespace caseledger::projections::internal {
 
 char32_t LowerCase(char32_t c) {
+  // ASCII too: NFC makes some letters ASCII (the Kelvin sign, U+212A, is
+  // "K"), after the address was lowered as ASCII (found by a review).
+  if (c >= 'A' && c <= 'Z') return c + 0x20;
   if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) ||     // À..Þ but ×
       (c >= 0x391 && c <= 0x3AB && c != 0x3A2) ||  // Greek Α..Ϋ
       (c >= 0x410 && c <= 0x42F)) {                // Cyrillic А..Я

@@ -8,8 +8,9 @@
 
 namespace caseledger::projections::internal {
 
-// `c` in lower case for the letters of Latin-1, Latin Extended-A, Greek and
-// Cyrillic (Unicode's simple mappings); any other code point as it is.
+// `c` in lower case for the letters of ASCII, Latin-1, Latin Extended-A,
+// Greek and Cyrillic (Unicode's simple mappings); any other code point as
+// it is.
 char32_t LowerCase(char32_t c);
 
 }  // namespace caseledger::projections::internal

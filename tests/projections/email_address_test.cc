@@ -71,6 +71,8 @@ TEST(EmailAddressTest, AddressesCompareInNfc) {
             NormalizeAddress("nguye\u0302\u0303n@mail.example"));
   EXPECT_EQ(NormalizeAddress("ti\u1ec7p@mail.example"),
             NormalizeAddress("tie\u0323\u0302p@mail.example"));
+  // NFC's ASCII is lowered too: the Kelvin sign is "K" (found by a review).
+  EXPECT_EQ(NormalizeAddress("\u212aaur@example.com"), "kaur@example.com");
 }
 
 TEST(LowerCaseTest, LowersTheLettersItKnows) {

@@ -1338,17 +1338,22 @@ class RuleEvaluator {
     // recorded before its request) is judged too: one without reasons was
     // NOT_APPLICABLE when no request was on record (a reading against
     // domain.md §4: "FAIL when decided without reasons").
+    bool requested_before = false;
     for (const CaseEvent* d : events) {
+      requested_before =
+          requested_before || d->event.has_reconsideration_requested();
       if (!d->event.has_reconsideration_decided() || answering.count(d)) {
         continue;
       }
       FindingBuilder f(Rule::kReconsiderationAddressed, "");
       f.Cite(d);
       const auto& p = d->event.reconsideration_decided();
-      const std::string decision =
-          absl::StrCat("The reconsideration decision ", Ref(d), " (",
-                       v1::ReconsiderationOutcome::Value_Name(p.outcome()),
-                       "), which answers no request on record before it,");
+      const std::string decision = absl::StrCat(
+          "The reconsideration decision ", Ref(d), " (",
+          v1::ReconsiderationOutcome::Value_Name(p.outcome()), "), which ",
+          requested_before ? "answers no request of its own (an earlier "
+                             "decision answered those before it),"
+                           : "answers no request on record before it,");
       if (NormalizeNote(p.reasons()).empty()) {
         Add(f.Build(FindingStatus::kFail,
                     absl::StrCat(decision, " gives no reasons.")));

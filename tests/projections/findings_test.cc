@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/projections/case_builder.h"
@@ -1418,6 +1419,30 @@ TEST(ReconsiderationAddressedTest, JudgesADecisionNoRequestCameBefore) {
               *reasons ? "PASS" : "FAIL")
         << reasons;
   }
+}
+
+// A second decision after one request answers none of its own; it was said
+// to answer "no request on record before it" (found by a review).
+TEST(ReconsiderationAddressedTest, ASecondDecisionIsJudgedOnItsOwn) {
+  CaseBuilder b = KaurCase();
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                           v1::ReconsiderationOutcome::REOPENED);
+  b.ReconsiderationDecided("2012-08-20T09:00:00Z",
+                           v1::ReconsiderationOutcome::REFUSAL_MAINTAINED, "");
+  std::vector<std::string> messages;
+  for (const Finding& f : FindingsAt(b, kLater).findings) {
+    if (f.rule == Rule::kReconsiderationAddressed) {
+      messages.push_back(std::string(FindingStatusName(f.status)) + " " +
+                         f.message);
+    }
+  }
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_THAT(messages[0], HasSubstr("PASS The reconsideration request"));
+  EXPECT_THAT(messages[1], HasSubstr("FAIL The reconsideration decision #"));
+  EXPECT_THAT(messages[1],
+              HasSubstr("answers no request of its own (an earlier decision "
+                        "answered those before it), gives no reasons."));
 }
 
 TEST(ReconsiderationAddressedTest, WarnsWhileUndecided) {

@@ -1,4 +1,5 @@
 // caseledger: the command line. See docs/cli.md or `caseledger --help`.
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -16,15 +17,19 @@ int main(int argc, char** argv) {
   // standard error, beside the verdict or error that already names them:
   // "[libprotobuf ERROR ...]" lines in verify-bundle's output, and one per
   // such request in a server's log, from any client (an adversarial
-  // reading). Every parse failure is reported by the caller; what ends the
-  // process is still said.
+  // reading). Those lines are dropped, every such failure being reported by
+  // its caller; any other is written as protobuf writes it.
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel level,
                                      const char* file, int line,
                                      const std::string& message) {
-    if (level == google::protobuf::LOGLEVEL_FATAL) {
-      std::cerr << "[libprotobuf FATAL " << file << ":" << line << "] "
-                << message << std::endl;
+    if (level != google::protobuf::LOGLEVEL_FATAL &&
+        message.find("contains invalid UTF-8 data when parsing") !=
+            std::string::npos) {
+      return;
     }
+    static const char* const kLevels[] = {"INFO", "WARNING", "ERROR", "FATAL"};
+    std::cerr << "[libprotobuf " << kLevels[std::clamp<int>(level, 0, 3)] << " "
+              << file << ":" << line << "] " << message << std::endl;
   });
   std::vector<std::string> args(argv + 1, argv + argc);
   caseledger::cli::Io io{std::cin, std::cout, std::cerr};

@@ -597,14 +597,16 @@ class IndexTally {
   std::array<uint64_t, kTalliedCount> sum_{};
 };
 
-// What a walk over the log computed.
 // A format-1 ledger's case-index values that hold more than a position
 // were written by an upgrade stopped before its last batch, and copy the
 // log. Reads ignore them, and the next writable open writes them again, but
 // a changed byte is reported wherever it is. Their first 8 bytes were
-// checked with the rest of the index. (Until 2026-12-05 they were not read:
-// a format_version set back from 2 to 1 let every copy be changed and
-// verify pass; found by an adversarial reading.)
+// checked with the rest of the index. Read after the walk, outside its
+// snapshot: a writer beside it writes a value and its log entry in one
+// batch, so it cannot make them differ. The first bad value in case-key
+// order is named. (Until 2026-12-05 they were not read: a format_version
+// set back from 2 to 1 let every copy be changed and verify pass; found by
+// an adversarial reading.)
 absl::Status CheckCopiesOfAStoppedUpgrade(internal::Store& store) {
   std::string expected;
   return store.Scan(
@@ -636,6 +638,7 @@ absl::Status CheckCopiesOfAStoppedUpgrade(internal::Store& store) {
       });
 }
 
+// What a walk over the log computed.
 struct LogWalk {
   uint64_t entries = 0;
   uint64_t cases = 0;

@@ -1948,11 +1948,11 @@ absl::Status Ledger::CheckForKey(std::string_view bytes) const {
 absl::StatusOr<Ledger::CheckedMessage> Ledger::CheckMessage(
     std::string_view bytes) const {
   CASELEDGER_RETURN_IF_ERROR(CheckForKey(bytes));
-  return CheckedMessage(this, Sha256(bytes));
+  return CheckedMessage(impl_->instance, Sha256(bytes));
 }
 
 absl::StatusOr<std::string> Ledger::StoreMessage(std::string_view bytes) {
-  return StoreMessage(bytes, CheckedMessage(nullptr, Sha256Digest{}));
+  return StoreMessage(bytes, CheckedMessage(0, Sha256Digest{}));
 }
 
 absl::StatusOr<std::string> Ledger::StoreMessage(
@@ -1961,7 +1961,7 @@ absl::StatusOr<std::string> Ledger::StoreMessage(
     return absl::FailedPreconditionError("the ledger is open read-only");
   }
   Sha256Digest digest = Sha256(bytes);
-  if (checked.ledger_ != this || checked.sha256_ != digest) {
+  if (checked.ledger_ != impl_->instance || checked.sha256_ != digest) {
     CASELEDGER_RETURN_IF_ERROR(CheckForKey(bytes));
   }
   std::string hex = ToHex(digest);

@@ -396,14 +396,14 @@ class Ledger {
   absl::StatusOr<std::string> StoreMessage(std::string_view bytes);
   // A message this ledger has checked: its SHA-256, so that storing the
   // same bytes does not search them for the key again (a second search of
-  // 100 MB of base64 took a second; found on re-reading attach). Good while
-  // the ledger that made it is open.
+  // 100 MB of base64 took a second; found on re-reading attach). Only the
+  // ledger object that made it takes it.
   class CheckedMessage {
    private:
     friend class Ledger;
-    CheckedMessage(const Ledger* ledger, const Sha256Digest& sha256)
+    CheckedMessage(uint64_t ledger, const Sha256Digest& sha256)
         : ledger_(ledger), sha256_(sha256) {}
-    const Ledger* ledger_;
+    uint64_t ledger_;  // Impl::instance of the ledger that checked
     Sha256Digest sha256_;
   };
   // Whether StoreMessage would take `bytes`: kInvalidArgument when they hold

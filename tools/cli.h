@@ -147,7 +147,8 @@ absl::Status CheckFilesToAttach(const Args& args);
 // pipes, devices), held in memory until every input is checked.
 inline constexpr uint64_t kMaxAttachedBytesInAll = uint64_t{1} << 30;
 // attach: reads every file named on the command line and checks each with
-// `check`, then stores each with `store`, in order, and prints its SHA-256
+// `check`, then stores each with `store`, in order (one `store` per file
+// `check` took, in the same order), and prints its SHA-256
 // (followed by two spaces and the file's name when there are several, as
 // sha256sum does). A file that cannot be read, is empty or fails `check`
 // stops the verb before anything is stored; one that `store` refuses, or a

@@ -50,7 +50,9 @@ int Attach(const Args& args, Io& io) {
         checked.push_back(message);
         return absl::OkStatus();
       },
-      [&](std::string_view bytes) {
+      [&](std::string_view bytes) -> absl::StatusOr<std::string> {
+        // A store with no check before it is checked as it is stored.
+        if (checked.empty()) return (*ledger)->StoreMessage(bytes);
         auto sha256 = (*ledger)->StoreMessage(bytes, checked.front());
         checked.pop_front();
         return sha256;

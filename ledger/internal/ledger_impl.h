@@ -235,6 +235,13 @@ struct Overlay {
 }  // namespace internal
 
 struct Ledger::Impl {
+  // This object among every ledger opened in the process, from 1: what a
+  // CheckedMessage names (a pointer may be reused by the next one opened;
+  // found by a review).
+  const uint64_t instance = [] {
+    static std::atomic<uint64_t> opened{0};
+    return ++opened;
+  }();
   using Overlay = internal::Overlay;
   using PendingAppend = internal::PendingAppend;
   using IdRecord = internal::IdRecord;

@@ -30,7 +30,8 @@ inline constexpr uint64_t kMaxBundleBytes = uint64_t{1} << 30;
 struct BundleCheck {
   enum class Status { kOk, kFail, kSkipped };
   // One of: archive, manifest, signature, files, checkpoint, events, proofs,
-  // consistency, messages, events.json, policy, state, deadlines, findings.
+  // consistency, messages, policy, events.json, state, deadlines, findings,
+  // and kept-checkpoint when a kept checkpoint is given.
   std::string name;
   Status status = Status::kOk;
   // One line: what was checked, or why it was skipped.

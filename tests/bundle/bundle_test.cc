@@ -499,6 +499,25 @@ class TamperTest : public BundleFixture {
     return Repack(members);
   }
 
+  // The name of an event file that refers to a stored message and holds an
+  // address at mail.example; "" when none does.
+  static std::string EventOfAStoredMessage(
+      const std::map<std::string, std::string>& members) {
+    for (const auto& [name, data] : members) {
+      if (!absl::StartsWith(name, "messages/")) continue;
+      const std::string sha = name.substr(9, 64);
+      for (const auto& [event_name, event] : members) {
+        if (absl::StartsWith(event_name, "events/") &&
+            absl::EndsWith(event_name, ".event") &&
+            event.find(sha) != std::string::npos &&
+            event.find("@mail.example") != std::string::npos) {
+          return event_name;
+        }
+      }
+    }
+    return "";
+  }
+
   std::string bundle_;
 };
 
@@ -535,25 +554,11 @@ TEST_F(TamperTest, AlteredMemberWithAValidArchiveFailsTheDigestCheck) {
 // the message was intact (found by an audit).
 TEST_F(TamperTest, AnAlteredEventDoesNotPutTheBlameOnItsMessage) {
   auto members = Members(bundle_);
-  std::string altered_event;
-  for (const auto& [name, data] : members) {
-    if (!absl::StartsWith(name, "messages/")) continue;
-    const std::string sha = name.substr(9, 64);
-    for (auto& [event_name, event] : members) {
-      if (!absl::StartsWith(event_name, "events/") ||
-          !absl::EndsWith(event_name, ".event") ||
-          event.find(sha) == std::string::npos) {
-        continue;
-      }
-      const size_t at = event.find("@mail.example");
-      if (at == std::string::npos) continue;
-      event[at - 1] = event[at - 1] == 'z' ? 'y' : 'z';
-      altered_event = event_name;
-      break;
-    }
-    if (!altered_event.empty()) break;
-  }
+  const std::string altered_event = EventOfAStoredMessage(members);
   ASSERT_FALSE(altered_event.empty());
+  std::string& event = members[altered_event];
+  const size_t at = event.find("@mail.example");
+  event[at - 1] = event[at - 1] == 'z' ? 'y' : 'z';
   BundleVerdict v = Verify(Repack(members));
   EXPECT_TRUE(FailedChecks(v).count("events")) << Describe(v);
   EXPECT_TRUE(Mentions(v, altered_event)) << Describe(v);
@@ -564,20 +569,7 @@ TEST_F(TamperTest, AnAlteredEventDoesNotPutTheBlameOnItsMessage) {
 // as referred to by no event (found by an adversarial reading).
 TEST_F(TamperTest, AMissingEventDoesNotPutTheBlameOnItsMessage) {
   auto members = Members(bundle_);
-  std::string dropped;
-  for (const auto& [name, data] : members) {
-    if (!absl::StartsWith(name, "messages/")) continue;
-    const std::string sha = name.substr(9, 64);
-    for (const auto& [event_name, event] : members) {
-      if (absl::StartsWith(event_name, "events/") &&
-          absl::EndsWith(event_name, ".event") &&
-          event.find(sha) != std::string::npos) {
-        dropped = event_name;
-        break;
-      }
-    }
-    if (!dropped.empty()) break;
-  }
+  const std::string dropped = EventOfAStoredMessage(members);
   ASSERT_FALSE(dropped.empty());
   members.erase(dropped);
   BundleVerdict v = Verify(Repack(members));

@@ -237,22 +237,24 @@ TEST(ZipTest, ErrorsNameTheMemberAndBothCopiesOfAField) {
                          second_central + 16, ") is 0x",
                          absl::Hex(Crc32Of("y") ^ 1, absl::kZeroPad8),
                          "; a bundle gives them alike"));
-  bad = zip;
-  bad[second_central + 46] = 'c';  // the second member's central name
-  EXPECT_EQ(ReadZip(bad).status().message(),
-            absl::StrCat("not a bundle archive: offset ", 32 + 30,
-                         ", the local header of 'c' (member 2 of 2): the "
-                         "local name 'b' differs from the central "
-                         "directory's (offset ",
-                         second_central + 46, ")"));
-  bad = zip;
-  bad[32 + 30] = '\xff';  // the second member's local name, not UTF-8
-  EXPECT_EQ(ReadZip(bad).status().message(),
-            absl::StrCat("not a bundle archive: offset ", 32 + 30,
-                         ", the local header of 'b' (member 2 of 2): the "
-                         "local name '\\xff' differs from the central "
-                         "directory's (offset ",
-                         second_central + 46, ")"));
+  // The second member renamed in the central directory, or in its local
+  // header with a byte that is not UTF-8 (escaped, as every quoted name).
+  struct Renamed {
+    size_t at;
+    char byte;
+    std::string named, local;
+  };
+  for (const Renamed& r : {Renamed{second_central + 46, 'c', "c", "b"},
+                           Renamed{32 + 30, '\xff', "b", "\\xff"}}) {
+    bad = zip;
+    bad[r.at] = r.byte;
+    EXPECT_EQ(ReadZip(bad).status().message(),
+              absl::StrCat("not a bundle archive: offset ", 32 + 30,
+                           ", the local header of '", r.named,
+                           "' (member 2 of 2): the local name '", r.local,
+                           "' differs from the central directory's (offset ",
+                           second_central + 46, ")"));
+  }
   bad = zip;
   bad[end + 8] = bad[end + 10] = 1;  // one member counted of two
   EXPECT_EQ(ReadZip(bad).status().message(),

@@ -92,6 +92,10 @@ TEST(JsonReaderTest, RejectsMalformedInput) {
         "\"a\nb\"", "{\"a\":1,\"a\":2}", "[1] 2"}) {
     EXPECT_FALSE(ParseJson(bad).ok()) << bad;
   }
+  // Not UTF-8: a bad byte was taken, and became U+FFFD when written again
+  // (found by a review).
+  EXPECT_EQ(ParseJson("{\"a\": \"b\xff\"}").status().message(),
+            "byte 9 (0xff) is not UTF-8; JSON is UTF-8 text");
 }
 
 TEST(JsonReaderTest, RejectsDeepNesting) {

@@ -619,7 +619,8 @@ absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
 }
 
 absl::StatusOr<std::string> VerifyNote(std::string_view note,
-                                       const VerifierKey& key) {
+                                       const VerifierKey& key,
+                                       size_t* other_keys_lines) {
   CASELEDGER_RETURN_IF_ERROR(CheckKeyName(key.name, "verifier key name"));
   if (key.public_key.size() != kPublicKeySize) {
     return absl::InvalidArgumentError(
@@ -639,8 +640,12 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
   // Lines from other keys (witnesses, a rotated key) are ignored, as the
   // spec requires; every line claiming to be ours must verify.
   bool verified = false;
+  size_t others = 0;
   for (const SignatureLine& sig : parsed.signatures) {
-    if (sig.name != key.name || sig.key_id != key.key_id) continue;
+    if (sig.name != key.name || sig.key_id != key.key_id) {
+      ++others;
+      continue;
+    }
     if (sig.signature.size() != kSignatureSize) {
       return absl::DataLossError(absl::StrCat(
           "signed note line ", sig.line, ": signature by ", key.name, " has ",
@@ -660,6 +665,7 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
     return absl::DataLossError(absl::StrCat(
         "no signature by ", key.name, " (key id ", KeyIdHex(key.key_id), ")"));
   }
+  if (other_keys_lines != nullptr) *other_keys_lines = others;
   return std::string(parsed.text);
 }
 

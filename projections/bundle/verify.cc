@@ -86,35 +86,6 @@ std::string FirstDifference(std::string_view bundled,
   return "they differ";
 }
 
-// The signature lines of a signed note (those after its last blank line)
-// by another key than `key`: another name, or another key id under its
-// name. Called on a note VerifyNote took, so every line is well formed.
-size_t OtherKeysLines(std::string_view note, const VerifierKey& key) {
-  const size_t blank = note.rfind("\n\n");
-  if (blank == std::string_view::npos) return 0;
-  size_t others = 0;
-  for (size_t at = blank + 2; at < note.size();) {
-    const size_t end = std::min(note.find('\n', at), note.size());
-    // "— NAME BASE64": the signature's first 4 bytes are the key id.
-    const std::string_view line = note.substr(at, end - at);
-    at = end + 1;
-    const size_t name_at = line.find(' ');
-    const size_t base64_at = line.rfind(' ');
-    if (name_at == std::string_view::npos || base64_at <= name_at) continue;
-    const std::string_view name =
-        line.substr(name_at + 1, base64_at - name_at - 1);
-    auto signature = Base64Decode(line.substr(base64_at + 1), "signature");
-    const auto byte = [&](size_t i) {
-      return uint32_t{static_cast<uint8_t>((*signature)[i])};
-    };
-    const bool ours =
-        name == key.name && signature.ok() && signature->size() >= 4 &&
-        (byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3)) == key.key_id;
-    others += !ours;
-  }
-  return others;
-}
-
 void SkipCheck(BundleVerdict& verdict, std::string name, std::string why) {
   BundleCheck c;
   c.name = std::move(name);
@@ -274,12 +245,13 @@ class Verifier {
 
   void SignatureCheck() {
     BundleCheck& c = Begin("signature");
+    size_t other_keys_lines = 0;
     const std::string_view* json = Member(internal::kManifestFile);
     const std::string_view* sig = Member(internal::kManifestSigFile);
     if (sig == nullptr) {
       c.problems.push_back("manifest.sig is missing from the archive");
     } else {
-      auto body = VerifyNote(*sig, key_);
+      auto body = VerifyNote(*sig, key_, &other_keys_lines);
       if (!body.ok()) {
         // The note's own words: "no signature by K", or the line that
         // failed (a second line claiming K, the 101st signature), where "not
@@ -299,14 +271,12 @@ class Verifier {
     // so that a line claiming a court's name lends the bundle nothing
     // unseen. Such a line also changes the file's SHA-256 from the one the
     // export recorded (an adversarial reading).
-    if (sig != nullptr && c.problems.empty()) {
-      const size_t others = OtherKeysLines(*sig, key_);
-      if (others > 0) {
-        absl::StrAppend(&detail, "; ", others,
-                        others == 1 ? " other signature line, not checked"
-                                    : " other signature lines, not checked",
-                        " (only the --pubkey key's is)");
-      }
+    if (c.problems.empty() && other_keys_lines > 0) {
+      absl::StrAppend(&detail, "; ", other_keys_lines,
+                      other_keys_lines == 1
+                          ? " other signature line, not checked"
+                          : " other signature lines, not checked",
+                      " (only the --pubkey key's is)");
     }
     Finish(c, detail);
   }

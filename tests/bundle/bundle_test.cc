@@ -672,6 +672,19 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
   BundleVerdict twice = Verify(Repack(members));
   EXPECT_TRUE(twice.ok()) << Describe(twice);
   EXPECT_THAT(Describe(twice), Not(HasSubstr("other signature line")));
+  // A line under the ledger's name with another key id is another key's.
+  const std::string own = genuine.substr(genuine.rfind("\xE2\x80\x94 "));
+  const size_t base64_at = own.rfind(' ') + 1;
+  auto signature = Base64Decode(
+      own.substr(base64_at, own.size() - base64_at - 1), "signature");
+  ASSERT_TRUE(signature.ok()) << signature.status();
+  (*signature)[0] ^= 1;  // the key id's first byte
+  members["manifest.sig"] = absl::StrCat(genuine, own.substr(0, base64_at),
+                                         Base64Encode(*signature), "\n");
+  BundleVerdict renamed = Verify(Repack(members));
+  EXPECT_TRUE(renamed.ok()) << Describe(renamed);
+  EXPECT_THAT(Describe(renamed),
+              HasSubstr("; 1 other signature line, not checked"));
   BundleVerdict many = with_others(101);
   EXPECT_TRUE(Mentions(many, "manifest.sig: signed note line "))
       << Describe(many);

@@ -29,6 +29,7 @@ inline constexpr size_t kMaxEventBytes = 1 << 20;
 // otherwise kInvalidArgument: "\"UK\" is no country's ISO 3166-1 alpha-2
 // code (the United Kingdom's is \"GB\")".
 absl::Status CheckCountryCode(std::string_view code);
+
 // True for `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.
 bool IsValidCaseId(std::string_view case_id);
 // A syntactic check of a mailbox as SMTP takes it (RFC 5321 §4.1.2: a

@@ -51,7 +51,8 @@ int Attach(const Args& args, Io& io) {
         return absl::OkStatus();
       },
       [&](std::string_view bytes) -> absl::StatusOr<std::string> {
-        // A store with no check before it is checked as it is stored.
+        // AttachFiles stores no file it did not check; were it ever to,
+        // the message would be checked as it is stored, never unchecked.
         if (checked.empty()) return (*ledger)->StoreMessage(bytes);
         auto sha256 = (*ledger)->StoreMessage(bytes, checked.front());
         checked.pop_front();

@@ -246,10 +246,6 @@ TEST(IdentifierTest, EveryCharacterOfAnIdentifierShows) {
               ::testing::HasSubstr("holds a control character (byte 3)"));
 }
 
-// An identifier in another form than NFC spells the same name in other
-// bytes: two request ids that look the same (found by an outside reading).
-// What NFC itself keeps apart, a mark no character composes with, passes:
-// Yoruba's Ọ̀ (U+1ECC U+0300), a syllabic m with a grave, Navajo's ą́.
 // Codes some country has, Kosovo's user-assigned XK among them; the table
 // is searched by halves, so its ends and a code between two are tried.
 TEST(CountryCodeTest, OnlyCodesSomeCountryHasAreTaken) {
@@ -265,6 +261,10 @@ TEST(CountryCodeTest, OnlyCodesSomeCountryHasAreTaken) {
             "Kingdom's is \"GB\")");
 }
 
+// An identifier in another form than NFC spells the same name in other
+// bytes: two request ids that look the same (found by an outside reading).
+// What NFC itself keeps apart, a mark no character composes with, passes:
+// Yoruba's Ọ̀ (U+1ECC U+0300), a syllabic m with a grave, Navajo's ą́.
 TEST(IdentifierTest, AnIdentifierIsWrittenInNfc) {
   v1::Event e = NoteOf(4);
   for (const char* taken :

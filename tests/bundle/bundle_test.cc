@@ -22,6 +22,7 @@
 #include "ledger/sha256.h"
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/verify.h"
+#include "projections/policy.h"
 #include "tests/bundle/bundle_fixture.h"
 #include "tests/testing/storage_format.h"
 
@@ -700,6 +701,19 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
   EXPECT_TRUE(FailedChecks(claimed).count("signature")) << Describe(claimed);
   EXPECT_TRUE(Mentions(claimed, "does not verify")) << Describe(claimed);
   EXPECT_FALSE(Mentions(claimed, "not signed by")) << Describe(claimed);
+}
+
+// A policy naming a code no country has is refused when given to a command
+// since 2026-12-05; a bundle exported before with one still verifies, its
+// policy read as exported.
+TEST_F(TamperTest, ABundlesPolicyNamingNoCountrysCodeStillVerifies) {
+  auto members = Members(bundle_);
+  projections::DeadlinePolicy policy;
+  policy.countries["UK"] = 60;
+  members["policy.json"] = projections::PolicyJson(policy);
+  EXPECT_FALSE(projections::ParseGivenPolicy(members["policy.json"]).ok());
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_TRUE(v.ok()) << Describe(v);
 }
 
 // An earlier checkpoint the ledger's key signed for another origin extends

@@ -662,6 +662,15 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   EXPECT_EQ(
       c->Project(client::LedgerClient::View::kState, request).status().code(),
       absl::StatusCode::kInvalidArgument);
+  // A code no country has matches no case: refused as --policy refuses it.
+  request.set_policy_json(
+      R"({"default_minimum_days": 30, "countries": {"UK": 60}})");
+  const absl::Status no_country =
+      c->Project(client::LedgerClient::View::kState, request).status();
+  EXPECT_EQ(no_country.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(no_country.message()),
+              HasSubstr("policy_json: policy: countries.UK: \"UK\" is no "
+                        "country's ISO 3166-1 alpha-2 code"));
   // A view the client does not know is refused, not answered with an
   // empty document.
   request.clear_policy_json();

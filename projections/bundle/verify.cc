@@ -691,14 +691,15 @@ class Verifier {
                                     "record");
     // Only a sent request's missing message is a finding's concern
     // (SENT_MESSAGE_PRESERVED); a notice or an applicant's email that was
-    // never stored is no fault of the office's.
+    // never stored is no fault of the office's. Said of the export: a
+    // message attached since is in a later export (an adversarial reading).
     if (missing > 0) {
       absl::StrAppend(&detail, "; ",
                       missing == 1
-                          ? "1 message referred to is"
-                          : absl::StrCat(missing, " messages referred to are"),
-                      " not stored in the ledger (SENT_MESSAGE_PRESERVED "
-                      "judges a sent request's)");
+                          ? "1 message referred to was"
+                          : absl::StrCat(missing, " messages referred to were"),
+                      " not stored in the ledger at export "
+                      "(SENT_MESSAGE_PRESERVED judges a sent request's)");
     }
     if (unjudged > 0) {
       absl::StrAppend(

@@ -940,8 +940,8 @@ TEST_F(TamperTest, TheMessagesCheckCountsWhatIsNotStored) {
   // The fixture stores both sent messages, not the bounce notice.
   EXPECT_EQ(messages->detail,
             "2 messages match the SHA-256 their events record; 1 message "
-            "referred to is not stored in the ledger (SENT_MESSAGE_PRESERVED "
-            "judges a sent request's)");
+            "referred to was not stored in the ledger at export "
+            "(SENT_MESSAGE_PRESERVED judges a sent request's)");
 }
 
 TEST_F(TamperTest, VerdictRendersEveryCheck) {

@@ -703,6 +703,23 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
   EXPECT_FALSE(Mentions(claimed, "not signed by")) << Describe(claimed);
 }
 
+// A whole number past 64 bits is out of range, not "not a whole number"
+// (found by an adversarial reading).
+TEST_F(TamperTest, ATreeSizePast64BitsIsOutOfRange) {
+  auto members = Members(bundle_);
+  std::string& manifest = members["manifest.json"];
+  const size_t at = manifest.find("\"tree_size\": ");
+  ASSERT_NE(at, std::string::npos);
+  const size_t digits = at + std::string("\"tree_size\": ").size();
+  manifest.replace(digits,
+                   manifest.find_first_not_of("0123456789", digits) - digits,
+                   "18446744073709551616");
+  auto parsed = internal::ParseManifest(manifest);
+  EXPECT_THAT(std::string(parsed.status().message()),
+              HasSubstr("\"tree_size\" is 18446744073709551616, beyond "
+                        "18446744073709551615"));
+}
+
 // A policy naming a code no country has is refused when given to a command
 // since 2026-12-05; a bundle exported before with one still verifies, its
 // policy read as exported.

@@ -39,8 +39,15 @@ absl::StatusOr<uint64_t> U64Of(const JsonValue& v, std::string_view what) {
       std::all_of(t.begin(), t.end(),
                   [](char c) { return c >= '0' && c <= '9'; }) &&
       (t == "0" || t[0] != '0');
-  if (!canonical || !absl::SimpleAtoi(t, &n)) {
+  if (!canonical) {
     return Invalid(absl::StrCat(std::string(what), " is not a whole number"));
+  }
+  // A whole number past 64 bits is out of range, not "not whole" (an
+  // adversarial reading).
+  if (!absl::SimpleAtoi(t, &n)) {
+    return Invalid(absl::StrCat(std::string(what), " is ",
+                                t.size() > 64 ? t.substr(0, 64) + "..." : t,
+                                ", beyond 18446744073709551615"));
   }
   return n;
 }

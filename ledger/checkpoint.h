@@ -80,8 +80,9 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
 absl::StatusOr<std::string> SignNote(std::string_view body,
                                      const SigningKey& key);
 // Verifies a signed note as VerifyCheckpoint does and returns its body.
-// `other_keys_lines`, when given, is set to the number of signature lines
-// by other keys (another name, or another key id): skipped, not checked.
+// `other_keys_lines`, when given, is set on success to the number of
+// signature lines by other keys (another name, or another key id): skipped,
+// not checked.
 absl::StatusOr<std::string> VerifyNote(std::string_view note,
                                        const VerifierKey& key,
                                        size_t* other_keys_lines = nullptr);

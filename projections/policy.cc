@@ -56,8 +56,9 @@ absl::StatusOr<DeadlinePolicy> ParsePolicy(std::string_view json_text) {
   // Editors on Windows may start a UTF-8 file with a byte order mark; event
   // input skips one, and a policy file was refused for it (found by an
   // outside reading).
-  if (json_text.starts_with("\xEF\xBB\xBF")) json_text.remove_prefix(3);
-  absl::StatusOr<JsonValue> doc = internal::ParseJson(json_text);
+  // Skipped in place, so that the offsets errors give are the file's.
+  absl::StatusOr<JsonValue> doc = internal::ParseJson(
+      json_text, json_text.starts_with("\xEF\xBB\xBF") ? 3 : 0);
   if (!doc.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("policy: ", doc.status().message()));

@@ -11,7 +11,6 @@
 #include "caseledger/v1/ledger.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/recorded_event.h"

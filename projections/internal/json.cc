@@ -156,7 +156,7 @@ namespace {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, size_t first) : text_(text), pos_(first) {}
 
   absl::StatusOr<JsonValue> Document() {
     JsonValue v;
@@ -377,17 +377,19 @@ class Parser {
 
 }  // namespace
 
-absl::StatusOr<JsonValue> ParseJson(std::string_view text) {
+absl::StatusOr<JsonValue> ParseJson(std::string_view text, size_t first) {
   // JSON is UTF-8 (RFC 8259 §8.1). Taken, a bad byte in a string became
   // U+FFFD when the value was written again, and a bundle's events.json
   // holding one passed as saying what the event files hold (a review).
-  if (const size_t bad = FirstInvalidUtf8(text); bad != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "byte ", bad + 1, " (0x",
-        absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2),
-        ") is not UTF-8; JSON is UTF-8 text"));
+  if (const size_t bad = FirstInvalidUtf8(text.substr(first));
+      bad != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid JSON at byte ", first + bad, ": 0x",
+                     absl::Hex(static_cast<unsigned char>(text[first + bad]),
+                               absl::kZeroPad2),
+                     " is not UTF-8 (JSON is UTF-8 text)"));
   }
-  return Parser(text).Document();
+  return Parser(text, first).Document();
 }
 
 }  // namespace caseledger::projections::internal

@@ -82,8 +82,11 @@ struct JsonMember {
   JsonValue value;
 };
 
-// Parses one JSON document. kInvalidArgument with the byte offset on error.
-absl::StatusOr<JsonValue> ParseJson(std::string_view text);
+// Parses one JSON document, from byte `first` of `text` (past a byte order
+// mark the caller takes). kInvalidArgument on error, "invalid JSON at byte
+// N: ...", N the offset in `text` from 0; text that is not UTF-8 is an
+// error too.
+absl::StatusOr<JsonValue> ParseJson(std::string_view text, size_t first = 0);
 
 }  // namespace caseledger::projections::internal
 

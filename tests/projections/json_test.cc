@@ -95,7 +95,7 @@ TEST(JsonReaderTest, RejectsMalformedInput) {
   // Not UTF-8: a bad byte was taken, and became U+FFFD when written again
   // (found by a review).
   EXPECT_EQ(ParseJson("{\"a\": \"b\xff\"}").status().message(),
-            "byte 9 (0xff) is not UTF-8; JSON is UTF-8 text");
+            "invalid JSON at byte 8: 0xff is not UTF-8 (JSON is UTF-8 text)");
 }
 
 TEST(JsonReaderTest, RejectsDeepNesting) {

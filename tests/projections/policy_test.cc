@@ -43,6 +43,13 @@ TEST(PolicyTest, AByteOrderMarkAtTheStartIsSkipped) {
       ParsePolicy("\xEF\xBB\xBF{\"default_minimum_days\": 45}"));
   EXPECT_EQ(p.MinimumDaysFor("SY"), 45);
   EXPECT_FALSE(ParsePolicy("{\xEF\xBB\xBF\"default_minimum_days\": 45}").ok());
+  // The offsets errors give are the file's, the mark counted (they were 3
+  // short; found by a review), and a byte that is not UTF-8 is named.
+  EXPECT_EQ(ParsePolicy("\xEF\xBB\xBFnope").status().message(),
+            "policy: invalid JSON at byte 3: unexpected character 'n'");
+  EXPECT_EQ(ParsePolicy("\xEF\xBB\xBF{\"a\xe9\": 1}").status().message(),
+            "policy: invalid JSON at byte 6: 0xe9 is not UTF-8 (JSON is UTF-8 "
+            "text)");
 }
 
 TEST(PolicyTest, BuiltInFormParsesToTheDefault) {

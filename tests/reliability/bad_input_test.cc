@@ -975,6 +975,13 @@ std::vector<Case> Cases() {
        "",
        {{"pol.json",
          R"({"default_minimum_days": 30, "countries": {"sy": 60}})"}}},
+      {"policy not UTF-8",
+       "findings --db L --case E2012-000417 --policy pol.json",
+       2,
+       "pol.json: policy: invalid JSON at byte 26: 0xe9 is not UTF-8 (JSON "
+       "is UTF-8 text)",
+       "",
+       {{"pol.json", "{\"default_minimum_days\": \"\xe9\"}"}}},
       {"policy country no country has",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,

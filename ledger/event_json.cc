@@ -857,10 +857,7 @@ absl::StatusOr<EventLine> EventLineReader::Next() {
     // UTF-16 (a Windows editor's "Unicode"): said as such, where its first
     // NUL or its byte order mark would be named as a stray byte (found by
     // an audit).
-    if (line_ == 1 && text.size() >= 2 &&
-        (absl::StartsWith(text, "\xFF\xFE") ||
-         absl::StartsWith(text, "\xFE\xFF") || text[0] == '\0' ||
-         text[1] == '\0')) {
+    if (line_ == 1 && LooksLikeUtf16(text)) {
       ended_ = true;  // every line would be refused for the same reason
       return absl::InvalidArgumentError(
           "line 1: the input is UTF-16, not UTF-8; save it as UTF-8 (JSON "

@@ -51,6 +51,12 @@ void AppendUtf8(char32_t r, std::string& out) {
   }
 }
 
+bool LooksLikeUtf16(std::string_view text) {
+  return text.size() >= 2 &&
+         (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") ||
+          text[0] == '\0' || text[1] == '\0');
+}
+
 size_t FirstInvalidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     size_t len = 0;

@@ -19,6 +19,11 @@ int32_t DecodeUtf8(std::string_view s, size_t i, size_t* len);
 // Appends the UTF-8 encoding of code point `r` (at most U+10FFFF) to `out`.
 void AppendUtf8(char32_t r, std::string& out);
 
+// Whether `text` begins as UTF-16 text does (a Windows editor's "Unicode"):
+// a byte order mark FF FE or FE FF, or a NUL in one of its first two bytes.
+// Said as such, where its mark or first NUL would be named a stray byte.
+bool LooksLikeUtf16(std::string_view text);
+
 // The offset of the first byte of `s` that does not belong to well-formed
 // UTF-8, or std::string_view::npos when all of it does.
 size_t FirstInvalidUtf8(std::string_view s);

@@ -7,6 +7,7 @@
 #include "ledger/event_validation.h"
 #include "ledger/status_macros.h"
 #include "ledger/string_view.h"
+#include "ledger/untrusted_text.h"
 #include "projections/internal/json.h"
 
 namespace caseledger::projections {
@@ -56,6 +57,11 @@ absl::StatusOr<DeadlinePolicy> ParsePolicy(std::string_view json_text) {
   // Editors on Windows may start a UTF-8 file with a byte order mark; event
   // input skips one, and a policy file was refused for it (found by an
   // outside reading).
+  if (LooksLikeUtf16(json_text)) {
+    return absl::InvalidArgumentError(
+        "policy: the file is UTF-16, not UTF-8; save it as UTF-8 (JSON is "
+        "UTF-8, RFC 8259)");
+  }
   // Skipped in place, so that the offsets errors give are the file's.
   absl::StatusOr<JsonValue> doc = internal::ParseJson(
       json_text, json_text.starts_with("\xEF\xBB\xBF") ? 3 : 0);

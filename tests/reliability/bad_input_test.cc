@@ -975,6 +975,13 @@ std::vector<Case> Cases() {
        "",
        {{"pol.json",
          R"({"default_minimum_days": 30, "countries": {"sy": 60}})"}}},
+      {"policy in UTF-16",
+       "findings --db L --case E2012-000417 --policy pol.json",
+       2,
+       "pol.json: policy: the file is UTF-16, not UTF-8; save it as UTF-8 "
+       "(JSON is UTF-8, RFC 8259)",
+       "",
+       {{"pol.json", "\xFF\xFE{"}}},
       {"policy not UTF-8",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,

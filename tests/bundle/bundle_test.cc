@@ -703,6 +703,28 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
   EXPECT_FALSE(Mentions(claimed, "not signed by")) << Describe(claimed);
 }
 
+// events.json is read as UTF-8: a byte that is not, where the event holds
+// U+FFFD, became U+FFFD when read and passed as saying what the event says
+// (found by a review; re-signed, as only the key holder could).
+TEST_F(TamperTest, AnEventsJsonThatIsNotUtf8Fails) {
+  v1::Event note;
+  note.set_case_id(kBounceCase);
+  note.mutable_occurred_at()->set_seconds(1400000000);
+  note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+  note.mutable_actor()->set_id("o");
+  note.mutable_officer_note_added()->set_text("a\uFFFDb");
+  ASSERT_OK(ledger_->Append({note}).status());
+  auto members =
+      Members(Export(kBounceCase, v1::BundlePurpose::JUDICIAL_REVIEW).bytes);
+  std::string& events_json = members["events.json"];
+  const size_t at = events_json.find("a\uFFFDb");
+  ASSERT_NE(at, std::string::npos);
+  events_json.replace(at, 5, "a\xFF  b");
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_TRUE(FailedChecks(v).count("events.json")) << Describe(v);
+  EXPECT_TRUE(Mentions(v, "is not UTF-8")) << Describe(v);
+}
+
 // A whole number past 64 bits is out of range, not "not a whole number"
 // (found by an adversarial reading).
 TEST_F(TamperTest, ATreeSizePast64BitsIsOutOfRange) {

@@ -85,6 +85,9 @@ std::string FirstDifference(std::string_view bundled,
   return "they differ";
 }
 
+// The last check, run only against a checkpoint the reader kept.
+constexpr char kKeptCheckpointCheck[] = "kept-checkpoint";
+
 void SkipCheck(BundleVerdict& verdict, std::string name, std::string why) {
   BundleCheck c;
   c.name = std::move(name);
@@ -592,12 +595,12 @@ class Verifier {
   // size passed as current, and the earlier checkpoint of its consistency
   // proof was the exporter's choice (an adversarial reading).
   void KeptCheckpointCheck() {
-    constexpr char kName[] = "kept-checkpoint";
     if (!checkpoint_ok_) {
-      Skip(kName, "no verified checkpoint in the bundle to compare");
+      Skip(kKeptCheckpointCheck,
+           "no verified checkpoint in the bundle to compare");
       return;
     }
-    BundleCheck& c = Begin(kName);
+    BundleCheck& c = Begin(kKeptCheckpointCheck);
     const Checkpoint& kept = *kept_;
     const uint64_t n = manifest_.tree_size;
     if (kept.origin != manifest_.origin) {
@@ -858,7 +861,7 @@ BundleVerdict UnreadableBundle(std::string problem, bool kept_given) {
   // the JSON finds each check's line whatever stopped the rest.
   SkipChecksFrom(v, "manifest", "the archive cannot be read");
   if (kept_given) {
-    SkipCheck(v, "kept-checkpoint", "the archive cannot be read");
+    SkipCheck(v, kKeptCheckpointCheck, "the archive cannot be read");
   }
   return v;
 }

@@ -325,12 +325,17 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
       messages[sha] = std::move(blob);
     }
   }
+  // Each message is held once, in `files`; the report reads it there.
   std::set<std::string> stored;
+  std::map<std::string, std::string_view> stored_bytes;
   for (auto& [sha, blob] : messages) {
     stored.insert(sha);
     manifest.messages.push_back(sha);
-    files[internal::MessagePath(sha)] = blob;
+    std::string& member = files[internal::MessagePath(sha)];
+    member = std::move(blob);
+    stored_bytes[sha] = member;
   }
+  messages.clear();
   CASELEDGER_RETURN_IF_ERROR(
       CheckFitsInABundle(request.case_id, size, events.size(), files));
   auto progress = [&](const std::string& step) {
@@ -338,7 +343,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
       request.progress(step);
     }
   };
-  progress(absl::StrCat(events.size(), " events and ", messages.size(),
+  progress(absl::StrCat(events.size(), " events and ", stored.size(),
                         " stored messages read, each event proven included in "
                         "tree size ",
                         size, "; evaluating the projections"));
@@ -373,7 +378,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   report.state = derived.state;
   report.deadlines = derived.deadlines;
   report.findings = derived.findings;
-  report.messages = std::move(messages);
+  report.messages = std::move(stored_bytes);
   progress("state, deadlines and findings evaluated; laying out the report");
   CASELEDGER_RETURN_IF_ERROR(still_wanted());
   internal::Document doc = internal::BuildReport(report);
@@ -397,7 +402,9 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   files[internal::kManifestFile] = manifest_json;
   files[internal::kManifestSigFile] = std::move(signature);
 
-  CASELEDGER_ASSIGN_OR_RETURN(std::string zip, internal::WriteZip(files));
+  const size_t members = files.size();
+  CASELEDGER_ASSIGN_OR_RETURN(std::string zip,
+                              internal::WriteZip(std::move(files)));
   ExportResult result;
   result.sha256_hex = ToHex(Sha256(zip));
   result.bytes = std::move(zip);
@@ -405,7 +412,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   result.purpose = request.purpose;
   result.tree_size = size;
   result.events = events.size();
-  result.members = files.size();
+  result.members = members;
   return result;
 }
 

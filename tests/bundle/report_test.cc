@@ -277,6 +277,42 @@ TEST_F(ReportTest, AMessageNotInUtf8SaysHowItIsShown) {
                               "as \xEF\xBF\xBD; the file holds them as sent:"));
 }
 
+// A long message is shown from its start, cut; whether it is UTF-8, and
+// the charset it names, are still its whole self's: here a second part,
+// past the cut, names ISO 8859-15 and holds its one byte that is not UTF-8.
+TEST_F(ReportTest, ALongMessageIsCutButJudgedWhole) {
+  std::string message =
+      "From: helene.cote@mail.example\r\nContent-Type: multipart/mixed; "
+      "boundary=b\r\n\r\n--b\r\n\r\n";
+  for (int i = 1; i <= 3000; ++i) {
+    absl::StrAppend(&message, "Ligne ", i,
+                    " de la pi\xC3\xA8"
+                    "ce\r\n");
+  }
+  absl::StrAppend(&message,
+                  "--b\r\nContent-Type: text/plain; charset=ISO-8859-15\r\n"
+                  "\r\nFrais : 500 \xA4\r\n--b--\r\n");
+  ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->StoreMessage(message));
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-03-10T09:00:00Z",
+      absl::StrCat(R"("applicant_email_received": {"from_address": )"
+                   R"("helene.cote@mail.example", "body_sha256": ")",
+                   sha, R"("})")));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr(absl::StrCat(
+                        " bytes); shown decoded from iso-8859-15; the file "
+                        "holds the bytes as sent:")));
+  // Read as ISO 8859-15, the UTF-8 of the lines shown is two Latin letters.
+  EXPECT_THAT(html, HasSubstr("Ligne 1 de la pi\xC3\x83\xC5\xA1"
+                              "ce\n"));
+  EXPECT_THAT(html, HasSubstr("Ligne 140 de la"));
+  EXPECT_THAT(html, HasSubstr("[... cut here in the report; the whole message "
+                              "is in the bundle]"));
+  EXPECT_THAT(html, Not(HasSubstr("Ligne 160 de la")));
+  EXPECT_THAT(html, Not(HasSubstr("Frais")));
+}
+
 // A request whose stored message went to another address than the event
 // records: the report says so under the message, where a reader would have
 // had to compare header lines by eye (found by an audit). A message that

@@ -14,6 +14,7 @@
 #include "ledger/sha256.h"
 #include "ledger/string_view.h"
 #include "ledger/timestamp.h"
+#include "ledger/untrusted_text.h"
 #include "projections/bundle/internal/chart.h"
 #include "projections/bundle/internal/message_headers.h"
 #include "projections/render.h"
@@ -280,22 +281,15 @@ std::vector<std::pair<std::string, std::string>> FreeText(const v1::Event& e) {
 // The first charset a message names (its own, or its first MIME part's),
 // lowercase, or "".
 std::string CharsetOf(std::string_view message) {
-  const std::string lower = absl::AsciiStrToLower(std::string(message));
-  const size_t at = lower.find("charset=");
-  if (at == std::string::npos) return "";
-  std::string_view rest = std::string_view(lower).substr(at + 8);
+  constexpr std::string_view kName = "charset=";
+  const auto at =
+      std::search(message.begin(), message.end(), kName.begin(), kName.end(),
+                  [](char a, char b) { return absl::ascii_tolower(a) == b; });
+  if (at == message.end()) return "";
+  std::string_view rest = message.substr(at - message.begin() + kName.size());
   if (!rest.empty() && rest.front() == '"') rest.remove_prefix(1);
-  const size_t end = rest.find_first_of("\"; \t\r\n");
-  return std::string(rest.substr(0, end));
-}
-
-size_t Replacements(std::string_view text) {
-  size_t n = 0;
-  for (size_t at = text.find("\xEF\xBF\xBD"); at != std::string_view::npos;
-       at = text.find("\xEF\xBF\xBD", at + 3)) {
-    ++n;
-  }
-  return n;
+  return absl::AsciiStrToLower(
+      AbslView(rest.substr(0, rest.find_first_of("\"; \t\r\n"))));
 }
 
 // `text` cut at byte `at`, moved back to the start of a UTF-8 character,
@@ -321,22 +315,30 @@ constexpr DecodedField kDecodedFields[] = {
 // length. A message that is not UTF-8 and names a Latin-1 charset is shown
 // decoded; `how` then says so, or says that bytes were replaced, since the
 // report must not pass either off as the bytes sent.
-std::string MessageExcerpt(const std::string& bytes, std::string* how) {
+std::string MessageExcerpt(std::string_view bytes, std::string* how) {
+  // Whether bytes are not UTF-8, and the charset named, are the whole
+  // message's; the shown lines are read from its start alone, since a
+  // message of up to 256 MiB was copied three times to show 16,000 bytes of
+  // it. Twice as many bytes as are shown are enough (a CRLF or a C1 control,
+  // two bytes, shows as one), and a character cut at their end falls past
+  // the cut.
+  const bool utf8 = FirstInvalidUtf8(bytes) == std::string_view::npos;
+  const std::string_view start = bytes.substr(0, 2 * kMaxMessageBytes + 64);
   // RFC 5322 lines end in CRLF; show them as lines.
   std::string unix_lines;
-  unix_lines.reserve(bytes.size());
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] == '\r') {
+  unix_lines.reserve(start.size());
+  for (size_t i = 0; i < start.size(); ++i) {
+    if (start[i] == '\r') {
       unix_lines.push_back('\n');
-      if (i + 1 < bytes.size() && bytes[i + 1] == '\n') ++i;
+      if (i + 1 < start.size() && start[i + 1] == '\n') ++i;
     } else {
-      unix_lines.push_back(bytes[i]);
+      unix_lines.push_back(start[i]);
     }
   }
   std::string text = CleanText(unix_lines);
   how->clear();
-  if (Replacements(text) > Replacements(unix_lines)) {
-    const std::string charset = CharsetOf(unix_lines);
+  if (!utf8) {
+    const std::string charset = CharsetOf(bytes);
     if (const std::string_view read_as = LatinCharsetOf(charset);
         !read_as.empty()) {
       text = CleanText(FromLatinCharset(unix_lines, charset));

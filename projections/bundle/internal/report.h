@@ -50,8 +50,9 @@ struct ReportInput {
   projections::CaseState state;
   std::vector<projections::DeadlineStatus> deadlines;
   projections::Findings findings;
-  // Stored messages of the case: SHA-256 hex -> bytes.
-  std::map<std::string, std::string> messages;
+  // Stored messages of the case: SHA-256 hex -> bytes, not owned (a bundle
+  // holds messages of up to 256 MiB; they must outlive the call).
+  std::map<std::string, std::string_view> messages;
 };
 
 // Builds the report. The date of the PDF is the evaluation time, never the

@@ -152,7 +152,7 @@ bool IsValidMemberName(std::string_view name) {
 }
 
 absl::StatusOr<std::string> WriteZip(
-    const std::map<std::string, std::string>& members) {
+    std::map<std::string, std::string> members) {
   if (members.size() > kMaxMembers) {
     return absl::InvalidArgumentError(
         absl::StrCat("a bundle holds at most ", kMaxMembers, " files"));
@@ -173,7 +173,7 @@ absl::StatusOr<std::string> WriteZip(
   }
   std::string out, central;
   out.reserve(total);
-  for (const auto& [name, data] : members) {
+  for (auto& [name, data] : members) {
     const uint32_t crc = Crc32(data);
     const auto size = static_cast<uint32_t>(data.size());
     const auto offset = static_cast<uint32_t>(out.size());
@@ -191,6 +191,7 @@ absl::StatusOr<std::string> WriteZip(
     Put16(&out, 0);  // extra field length
     out += name;
     out += data;
+    std::string().swap(data);
 
     Put32(&central, kCentralSignature);
     Put16(&central, kVersionMadeBy);

@@ -40,9 +40,12 @@ bool IsValidMemberName(std::string_view name);
 
 // Returns the archive holding `members` (name -> bytes; the map's order is
 // the byte order of the names). kInvalidArgument for a bad name or when the
-// archive would pass kMaxArchiveBytes or kMaxMembers.
+// archive would pass kMaxArchiveBytes or kMaxMembers. Each member's bytes
+// are freed once copied into the archive: a caller that moves its map in
+// holds the archive and one member, not two copies of a bundle of up to
+// 1 GiB.
 absl::StatusOr<std::string> WriteZip(
-    const std::map<std::string, std::string>& members);
+    std::map<std::string, std::string> members);
 
 struct ZipMember {
   std::string name;

@@ -1161,7 +1161,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
         "origin and key name), nor control, bidirectional or invisible "
         "characters"));
   }
-  const bool made = !fs::exists(dir, ec) && fs::create_directories(dir, ec);
+  const bool made = !fs::exists(dir, ec) && CreateFoldersDurably(dir, ec);
   if (ec) return internal::CannotCreateFolder(dir, ec);
   // A folder made here is private, as restore makes one: it will hold the
   // key and applicants' personal data. One that was there keeps the modes

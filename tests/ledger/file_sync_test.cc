@@ -31,5 +31,22 @@ TEST(FileSyncTest, AMissingPathIsAnErrorNamingIt) {
       << s.message();
 }
 
+// The folders on the way are made as create_directories makes them, and
+// what it says is kept: whether the last was made, and its error.
+TEST(FileSyncTest, CreateFoldersDurablyMakesEveryFolderOnTheWay) {
+  caseledger::testing::TempFolder dir;
+  const fs::path deep = fs::path(dir.path()) / "a" / "b" / "c";
+  std::error_code ec;
+  EXPECT_TRUE(CreateFoldersDurably(deep.string() + "/", ec));
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(fs::is_directory(deep));
+  EXPECT_FALSE(CreateFoldersDurably(deep, ec));
+  EXPECT_FALSE(ec) << ec.message();
+  std::ofstream(fs::path(dir.path()) / "file") << "x";
+  EXPECT_FALSE(CreateFoldersDurably(fs::path(dir.path()) / "file" / "d", ec));
+  EXPECT_TRUE(ec);
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "file" / "d"));
+}
+
 }  // namespace
 }  // namespace caseledger

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -53,12 +55,29 @@ absl::Status SyncTree(const fs::path& root) {
   return SyncPath(root);
 }
 
+// The entries of the folder `dir`. A range-for over a directory_iterator,
+// or an entry's type asked without an error code, throws on an error (a
+// link loop, a folder removed meanwhile), and nothing above catches it: the
+// program died with exit 134 (found by a review).
+absl::StatusOr<std::vector<fs::directory_entry>> EntriesOf(
+    const fs::path& dir) {
+  std::vector<fs::directory_entry> entries;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    entries.push_back(*it);
+  }
+  if (ec) return IoError("cannot list", dir, ec);
+  return entries;
+}
+
 // Copies the bytes of `from` to `to` (replaced, with `from`'s permission
-// bits), and keeps the OS's reason when a write fails: std::filesystem's
-// copy takes a short write (a full disk, `ulimit -f`) for "Input/output
-// error", which sent an operator looking for a failing device (found by an
-// audit).
-absl::Status CopyFile(const fs::path& from, const fs::path& to) {
+// bits unless `mode` is given), and keeps the OS's reason when a write fails:
+// std::filesystem's copy takes a short write (a full disk, `ulimit -f`) for
+// "Input/output error", which sent an operator looking for a failing device
+// (found by an audit).
+absl::Status CopyFile(const fs::path& from, const fs::path& to,
+                      std::optional<mode_t> mode = std::nullopt) {
   const std::string what = absl::StrCat("cannot copy ", from.string(), " to");
   auto failed = [&](int error) {
     return IoError(what, to, std::error_code(error, std::generic_category()));
@@ -69,7 +88,7 @@ absl::Status CopyFile(const fs::path& from, const fs::path& to) {
   struct stat source;
   if (::fstat(in, &source) != 0) return failed(errno);
   const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                         source.st_mode & 07777);
+                         mode.value_or(source.st_mode & 07777));
   if (out < 0) return failed(errno);
   absl::Cleanup close_out = [out] { ::close(out); };
   std::vector<char> buffer(1 << 20);
@@ -93,12 +112,15 @@ absl::Status CopyFolder(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::create_directory(to, ec);
   if (ec) return IoError("cannot create", to, ec);
-  for (const fs::directory_entry& e : fs::directory_iterator(from, ec)) {
+  CASELEDGER_ASSIGN_OR_RETURN(const std::vector<fs::directory_entry> entries,
+                              EntriesOf(from));
+  for (const fs::directory_entry& e : entries) {
     const fs::path target = to / e.path().filename();
-    CASELEDGER_RETURN_IF_ERROR(e.is_directory() ? CopyFolder(e.path(), target)
-                                                : CopyFile(e.path(), target));
+    const bool folder = e.is_directory(ec);
+    if (ec) return IoError("cannot read", e.path(), ec);
+    CASELEDGER_RETURN_IF_ERROR(folder ? CopyFolder(e.path(), target)
+                                      : CopyFile(e.path(), target));
   }
-  if (ec) return IoError("cannot list", from, ec);
   return absl::OkStatus();
 }
 
@@ -107,29 +129,32 @@ absl::Status CopyFolder(const fs::path& from, const fs::path& to) {
 // damage to both), so each link becomes a copy of its own.
 absl::Status BreakHardLinks(const fs::path& dir) {
   std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    if (!e.is_regular_file() || e.hard_link_count() <= 1) continue;
+  CASELEDGER_ASSIGN_OR_RETURN(const std::vector<fs::directory_entry> entries,
+                              EntriesOf(dir));
+  for (const fs::directory_entry& e : entries) {
+    const bool file = e.is_regular_file(ec);
+    const uintmax_t links = file ? e.hard_link_count(ec) : 1;
+    if (ec) return IoError("cannot read", e.path(), ec);
+    if (links <= 1) continue;
     fs::path copy = e.path();
     copy += ".copy";
     CASELEDGER_RETURN_IF_ERROR(CopyFile(e.path(), copy));
     fs::rename(copy, e.path(), ec);
     if (ec) return IoError("cannot replace", e.path(), ec);
   }
-  if (ec) return IoError("cannot list", dir, ec);
   return absl::OkStatus();
 }
 
-// Copies the signing key with mode 0600 from the start.
+// Copies the signing key with mode 0600 from the start (given to open(2):
+// the process's umask, which a server's other threads share, is left as it
+// is).
 absl::Status CopyKey(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   if (!fs::exists(from, ec)) {
     return absl::FailedPreconditionError(
         absl::StrCat("the signing key ", from.string(), " is missing"));
   }
-  mode_t old = ::umask(077);
-  absl::Status copied = CopyFile(from, to);
-  ::umask(old);
-  CASELEDGER_RETURN_IF_ERROR(copied);
+  CASELEDGER_RETURN_IF_ERROR(CopyFile(from, to, 0600));
   fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write,
                   fs::perm_options::replace, ec);
   if (ec) return IoError("cannot restrict", to, ec);
@@ -140,9 +165,14 @@ absl::Status CopyKey(const fs::path& from, const fs::path& to) {
 // part of the record, so a backup carries it when there is one.
 constexpr char kAccessLog[] = "access-log.jsonl";
 
+// Only a log that is not there is left out: one that cannot be read (a link
+// to nowhere, no permission) fails the copy, which was made without it and
+// reported made (found by a review).
 absl::Status CopyIfPresent(const fs::path& from, const fs::path& to) {
   std::error_code ec;
-  if (!fs::exists(from, ec)) return absl::OkStatus();
+  if (fs::symlink_status(from, ec).type() == fs::file_type::not_found) {
+    return absl::OkStatus();
+  }
   return CopyFile(from, to);
 }
 
@@ -218,21 +248,50 @@ fs::path ParentOf(const fs::path& dir) {
 constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
                                                   kAccessLog};
 
-// What a backup or restore writes into its partial copy: the store (and
-// RocksDB's staging folder for its checkpoint), the key, the access log,
-// and the checkpoint a backup's copy signs, kept beside its store.
-bool HoldsOnlyCopyFiles(const fs::path& dir) {
+// The file a backup or restore writes first into a folder it makes for a
+// copy, and removes last, before the folder is renamed into place. A
+// folder is emptied as a copy left unfinished only when it holds this
+// file: a ledger named `B.partial`, even one being written, holds
+// nothing else a copy does not, and a backup to B emptied it, key
+// included (found by a review).
+constexpr char kUnfinishedCopyMark[] = "unfinished-copy";
+
+// An empty folder, or one a backup or restore left: its mark, and what it
+// writes after it (the store, RocksDB's staging folder for its checkpoint,
+// the key, the access log, and the checkpoint a backup's copy signs, kept
+// beside its store).
+bool LeftByACopy(const fs::path& dir) {
   static const std::string kStaging = absl::StrCat(kStoreDir, ".tmp");
-  std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+  absl::StatusOr<std::vector<fs::directory_entry>> entries = EntriesOf(dir);
+  if (!entries.ok()) return false;
+  bool marked = false;
+  for (const fs::directory_entry& e : *entries) {
     const std::string name = e.path().filename().string();
-    if (name != kStoreDir && name != kStaging && name != kKeyFile &&
-        name != kAccessLog && name != internal::kKeptCheckpointFile &&
-        name != internal::kKeptCheckpointTempFile) {
+    if (name == kUnfinishedCopyMark) {
+      marked = true;
+    } else if (name != kStoreDir && name != kStaging && name != kKeyFile &&
+               name != kAccessLog && name != internal::kKeptCheckpointFile &&
+               name != internal::kKeptCheckpointTempFile) {
       return false;
     }
   }
-  return !ec;
+  return marked || entries->empty();
+}
+
+absl::Status MarkUnfinished(const fs::path& partial) {
+  const fs::path mark = partial / kUnfinishedCopyMark;
+  {
+    std::ofstream out(mark, std::ios::trunc);
+    out << "A copy that caseledger backup or restore is writing, or left "
+           "unfinished; the next one to this name empties this folder.\n";
+    out.close();
+    if (!out) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot write ", mark.string()));
+    }
+  }
+  CASELEDGER_RETURN_IF_ERROR(SyncPath(mark));
+  return SyncPath(partial);
 }
 
 // Makes `partial` (a folder for a new copy, `shown` in messages) private and
@@ -250,22 +309,25 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
   if (TakenByAnything(partial)) {
     // Left by an earlier run, or being written by one running now.
     if (!fs::is_directory(fs::symlink_status(partial, ec)) ||
-        !HoldsOnlyCopyFiles(partial)) {
+        !LeftByACopy(partial)) {
       return absl::FailedPreconditionError(absl::StrCat(
           shown.string(),
           " exists and is not a copy a backup or restore left (a link, a file, "
-          "or a folder holding other files); it is not removed: move it away "
-          "and try again"));
+          "or a folder without the '",
+          kUnfinishedCopyMark,
+          "' file those write first, or holding other files); it is not "
+          "removed: move it away and try again"));
     }
     CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(partial, busy));
-    std::vector<fs::path> left;
-    for (const fs::directory_entry& e : fs::directory_iterator(partial, ec)) {
-      left.push_back(e.path());
-    }
-    if (ec) return IoError("cannot list", partial, ec);
-    for (const fs::path& path : left) {
-      fs::remove_all(path, ec);
-      if (ec) return IoError("cannot remove", path, ec);
+    // Looked at again under the lock: a run that held it may have finished
+    // meanwhile, and someone else's folder taken this name.
+    if (!LeftByACopy(partial)) return absl::FailedPreconditionError(busy);
+    CASELEDGER_ASSIGN_OR_RETURN(const std::vector<fs::directory_entry> left,
+                                EntriesOf(partial));
+    for (const fs::directory_entry& e : left) {
+      if (e.path().filename() == kUnfinishedCopyMark) continue;
+      fs::remove_all(e.path(), ec);
+      if (ec) return IoError("cannot remove", e.path(), ec);
     }
   } else {
     fs::create_directories(partial.parent_path(), ec);
@@ -279,6 +341,7 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
   }
   fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) return IoError("cannot restrict", partial, ec);
+  CASELEDGER_RETURN_IF_ERROR(MarkUnfinished(partial));
   return lock;
 }
 
@@ -325,13 +388,31 @@ std::optional<uintmax_t> FreeBytesOn(const fs::path& dir) {
   return space.available;
 }
 
-// Renames the finished `partial` to `dir` durably.
+// Renames the finished `partial` to `dir` durably, its mark removed first.
+// rename(2) would replace an empty folder made at `dir` meanwhile.
 absl::Status Finish(const fs::path& partial, const fs::path& dir) {
   std::error_code ec;
-  fs::rename(partial, dir, ec);
-  if (ec)
+  fs::remove(partial / kUnfinishedCopyMark, ec);
+  if (ec) return IoError("cannot remove", partial / kUnfinishedCopyMark, ec);
+  CASELEDGER_RETURN_IF_ERROR(SyncPath(partial));
+  int renamed = ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, dir.c_str(),
+                            RENAME_NOREPLACE);
+  // Network file systems (NFS, SMB) take no flags: the look is as close as
+  // they allow.
+  if (renamed != 0 && errno == EINVAL) {
+    if (TakenByAnything(dir)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(dir.string(),
+                       " was made while the copy was written; the copy is "
+                       "left in ",
+                       partial.string()));
+    }
+    renamed = ::rename(partial.c_str(), dir.c_str());
+  }
+  if (renamed != 0) {
     return IoError(absl::StrCat("cannot rename ", partial.string(), " to"), dir,
-                   ec);
+                   std::error_code(errno, std::generic_category()));
+  }
   return SyncPath(ParentOf(dir));
 }
 
@@ -342,16 +423,14 @@ absl::Status Finish(const fs::path& partial, const fs::path& dir) {
 // ledger, and nothing in it is the only copy of anything: the store never
 // held an appended event, and its key signed nothing outside it.
 bool internal::HoldsOnlyLedgerFiles(const fs::path& dir) {
-  std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+  absl::StatusOr<std::vector<fs::directory_entry>> entries = EntriesOf(dir);
+  if (!entries.ok()) return false;
+  return absl::c_all_of(*entries, [](const fs::directory_entry& e) {
     const fs::path name = e.path().filename();
-    if (name != kPartialStoreDir &&
-        absl::c_none_of(kWrittenBeforeTheStore,
-                        [&](const char* file) { return name == file; })) {
-      return false;
-    }
-  }
-  return !ec;
+    return name == kPartialStoreDir ||
+           absl::c_any_of(kWrittenBeforeTheStore,
+                          [&](const char* file) { return name == file; });
+  });
 }
 
 bool internal::LeftUnfinished(const fs::path& dir) {
@@ -419,6 +498,13 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
         "disk it is on), then back up again"));
   }
   const fs::path partial = Partial(target);
+  if (Within(impl_->dir, partial)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a backup to ", dir, " is written in ",
+                     Partial(FolderName(dir)).string(),
+                     " before it is renamed, and the ledger is there (",
+                     impl_->dir, "); back up to another name"));
+  }
   CASELEDGER_ASSIGN_OR_RETURN(const FolderLock writing,
                               StartPartial(partial, Partial(FolderName(dir))));
   absl::Status copied = [&]() -> absl::Status {
@@ -535,9 +621,9 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   // decided on a look taken before it, then verified the backup, copied its
   // key over the key of a ledger that an init or another restore finished
   // meanwhile (found by an audit).
-  fs::create_directories(ParentOf(target), ec);
+  CreateFoldersDurably(ParentOf(target), ec);
   if (ec) return internal::CannotCreateFolder(ParentOf(target), ec);
-  const bool made = fs::create_directory(target, ec);
+  const bool made = CreateFoldersDurably(target, ec);
   if (ec) return internal::CannotCreateFolder(target, ec);
   CASELEDGER_ASSIGN_OR_RETURN(
       const FolderLock lock,
@@ -603,15 +689,42 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
     CASELEDGER_RETURN_IF_ERROR(SyncTree(target));
     CASELEDGER_RETURN_IF_ERROR(Finish(store, target / kStoreDir));
   }
-  // A ledger now, kept whatever its check below says.
-  std::move(unmake).Cancel();
-  CASELEDGER_ASSIGN_OR_RETURN(BackupSummary restored, VerifyBackup(to));
-  if (restored.tree_size != backup.tree_size || restored.root != backup.root) {
-    return absl::DataLossError(absl::StrCat(
-        "the restored ledger has ", restored.tree_size, " entries with root ",
-        ToHex(restored.root), " but the backup has ", backup.tree_size,
+  absl::StatusOr<BackupSummary> restored = VerifyBackup(to);
+  if (restored.ok() && (restored->tree_size != backup.tree_size ||
+                        restored->root != backup.root)) {
+    restored = absl::DataLossError(absl::StrCat(
+        "the restored ledger has ", restored->tree_size, " entries with root ",
+        ToHex(restored->root), " but the backup has ", backup.tree_size,
         " with root ", ToHex(backup.root)));
   }
+  if (!restored.ok()) {
+    // Set back to an unfinished copy, which no command opens as a ledger
+    // and the next restore here replaces (the folder goes if this run made
+    // it): kept as `store/`, a copy that failed its check stood as a second
+    // ledger with the backup's key (found by a review).
+    if (made) {
+      return absl::Status(
+          restored.status().code(),
+          absl::StrCat(restored.status().message(), "; ", target.string(),
+                       ", made by this restore, was removed: restore again"));
+    }
+    const fs::path set_aside = target / kPartialStoreDir;
+    if (::renameat2(AT_FDCWD, (target / kStoreDir).c_str(), AT_FDCWD,
+                    set_aside.c_str(), RENAME_NOREPLACE) != 0 ||
+        !SyncPath(target).ok()) {
+      return absl::Status(
+          restored.status().code(),
+          absl::StrCat(restored.status().message(), "; the copy in ",
+                       target.string(),
+                       " could not be set aside as unfinished: do not use "
+                       "it, restore again"));
+    }
+    return absl::Status(restored.status().code(),
+                        absl::StrCat(restored.status().message(),
+                                     "; the copy was set aside as unfinished (",
+                                     set_aside.string(), "): restore again"));
+  }
+  std::move(unmake).Cancel();
   return restored;
 }
 

@@ -304,11 +304,13 @@ TEST_F(BackupTest, ARestoreRunningIntoAFolderKeepsASecondOneOut) {
 }
 
 // What a backup or restore into a new folder leaves when it is killed part
-// way: `folder`.partial with part of a copy (a real backup, one table cut in
-// half, and RocksDB's staging folder for a checkpoint).
+// way: `folder`.partial with the mark it writes first and part of a copy (a
+// real backup, one table cut in half, and RocksDB's staging folder for a
+// checkpoint).
 void LeaveAPartialCopy(const std::string& backup, const std::string& folder) {
   const std::string partial = folder + ".partial";
   fs::copy(backup, partial, fs::copy_options::recursive);
+  std::ofstream(partial + "/unfinished-copy") << "";
   for (const auto& f : fs::directory_iterator(partial + "/store")) {
     if (f.path().extension() != ".sst") continue;
     fs::resize_file(f.path(), f.file_size() / 2);
@@ -457,6 +459,7 @@ TEST_F(BackupTest, ACopyBeingWrittenKeepsASecondRunOut) {
   ASSERT_OK(ledger_->Backup(dir_.Sub("source")));
   const std::string partial = Backup() + ".partial";
   fs::create_directories(partial + "/store");
+  std::ofstream(partial + "/unfinished-copy") << "";
   std::ofstream(partial + "/store/000009.sst") << "being written";
   const int first = ::open(partial.c_str(), O_RDONLY | O_DIRECTORY);
   ASSERT_GE(first, 0);
@@ -497,6 +500,40 @@ TEST_F(BackupTest, APartialNameHoldingSomethingElseIsLeftAlone) {
   ASSERT_OK(Ledger::Restore(dir_.Sub("source"), Restored()));
   EXPECT_TRUE(fs::is_symlink(Restored() + ".partial"));
   EXPECT_TRUE(fs::is_directory(dir_.Sub("elsewhere/store")));
+}
+
+// A ledger folder named B.partial holds nothing a copy does not: a backup
+// to B emptied it, key included, though a process was writing it. Only a
+// folder with the mark a copy writes first, or an empty one, is started
+// over; backing a ledger up under its own partial name is refused.
+TEST_F(BackupTest, ALedgerNamedLikeAPartialCopyIsNeverEmptied) {
+  Fill(1);
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Ledger> other,
+      Ledger::Create(Backup() + ".partial", "other.example/log", Options()));
+  ASSERT_OK(other->Append(CaseEvents("OTHER", 0, 3)));
+  const absl::Status refused = ledger_->Backup(Backup()).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("without the 'unfinished-copy' file those write "
+                        "first"));
+  EXPECT_EQ(other->Size(), 3u);
+  EXPECT_TRUE(fs::exists(Backup() + ".partial/signing-key.pem"));
+
+  const absl::Status beside = other->Backup(Backup()).status();
+  EXPECT_EQ(beside.code(), absl::StatusCode::kInvalidArgument) << beside;
+  EXPECT_THAT(std::string(beside.message()),
+              HasSubstr("back up to another name"));
+  other.reset();
+  ASSERT_OK_AND_ASSIGN(other, Ledger::Open(Backup() + ".partial", Options()));
+  EXPECT_EQ(other->Size(), 3u);
+  EXPECT_FALSE(fs::exists(Backup()));
+
+  // Made, but killed before its mark was written: empty, and taken.
+  fs::create_directory(Live() + "-copy.partial");
+  ASSERT_OK(ledger_->Backup(Live() + "-copy"));
+  EXPECT_FALSE(fs::exists(Live() + "-copy/unfinished-copy"));
+  EXPECT_FALSE(fs::exists(Live() + "-copy.partial"));
 }
 
 TEST_F(BackupTest, RestoreLeavesAnUnfinishedStoreAloneBesideOtherFiles) {

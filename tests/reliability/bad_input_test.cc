@@ -388,10 +388,19 @@ std::vector<Case> Cases() {
        "backup --db L --to N",
        3,
        "caseledger backup: N.partial exists and is not a copy a backup or "
-       "restore left (a link, a file, or a folder holding other files); it is "
-       "not removed: move it away and try again",
+       "restore left (a link, a file, or a folder without the "
+       "'unfinished-copy' file those write first, or holding other files); it "
+       "is not removed: move it away and try again",
        "",
        {{"N.partial/notes.txt", "mine"}}},
+      {"backup of a ledger under its own partial name",
+       "backup --db M.partial --to M",
+       2,
+       "caseledger backup: a backup to M is written in M.partial before it is "
+       "renamed, and the ledger is there (M.partial); back up to another name",
+       "",
+       {},
+       absl::StrCat(kBin, "init --db M.partial")},
       {"backup inside the ledger", "backup --db L --to L/bk", 2,
        "caseledger backup: 'L/bk' is inside the ledger folder L; a backup "
        "there is lost with it"},

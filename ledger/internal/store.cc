@@ -324,9 +324,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   }
   // What the replay below would take for a crash's cut-short record must be
   // one (wal_tail.h).
-  for (const auto& file : std::filesystem::directory_iterator(path, ec)) {
-    if (file.path().extension() == ".log") {
-      CASELEDGER_RETURN_IF_ERROR(CheckWalTail(file.path().string()));
+  // Moved on with an error code: a range-for would throw on an error.
+  for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().extension() == ".log") {
+      CASELEDGER_RETURN_IF_ERROR(CheckWalTail(it->path().string()));
     }
   }
   rocksdb::DBOptions db_options;

@@ -12,6 +12,7 @@
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
 #include "tools/server/rpc_status.h"
+#include "tools/server/server.h"
 #include "tools/server/tls_material.h"
 #include "tools/server/wire.h"
 
@@ -34,6 +35,11 @@ absl::StatusOr<std::unique_ptr<LedgerClient>> LedgerClient::Connect(
     ClientOptions options) {
   if (options.server.empty()) {
     return absl::InvalidArgumentError("--server ADDR is required");
+  }
+  if (absl::Status address = server::CheckHostAndPort(options.server, 1);
+      !address.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--server ", address.message()));
   }
   if (options.token.empty()) {
     return absl::InvalidArgumentError(

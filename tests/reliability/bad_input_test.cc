@@ -470,6 +470,14 @@ std::vector<Case> Cases() {
       {"an empty tls file",
        "--server 127.0.0.1:1 --token-file t.tok --tls-ca= read", 2,
        "caseledger: --tls-ca: the value is empty; give FILE"},
+      {"server port out of range",
+       "--server 127.0.0.1:99999 --token-file t "
+       "read --case X",
+       2,
+       "caseledger read: --server '127.0.0.1:99999' is not HOST:PORT with a "
+       "port from 1 to 65535",
+       "",
+       {{"t", "token"}}},
       {"server without token", "--server localhost:1 read", 2,
        "caseledger read: --server needs --token-file FILE (the token alone)"},
       {"token file without server",

@@ -15,6 +15,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "ledger/string_view.h"
 #include "tools/server/tls_material.h"
 
 namespace caseledger::server {
@@ -105,6 +106,24 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
 
 }  // namespace
 
+absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
+  const size_t colon = address.rfind(':');
+  const std::string_view port = colon == std::string_view::npos
+                                    ? std::string_view()
+                                    : address.substr(colon + 1);
+  uint32_t number = 0;
+  if (colon == std::string_view::npos || colon == 0 || port.empty() ||
+      port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(AbslView(port), &number) || number > 65535 ||
+      number < lowest) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", AbslView(address), "' is not HOST:PORT with a port from ", lowest,
+        " to 65535"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Server::CheckListenOptions(const ServerOptions& options) {
   if (options.tls_cert_pem.empty() != options.tls_key_pem.empty()) {
     return absl::InvalidArgumentError(
@@ -114,21 +133,10 @@ absl::Status Server::CheckListenOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         "mutual TLS (a client CA) needs the server's certificate and key");
   }
-  // gRPC would take a port past 65535 modulo 65536, listening elsewhere
-  // than asked.
-  size_t colon = options.listen.rfind(':');
-  std::string_view port =
-      colon == std::string::npos
-          ? std::string_view()
-          : std::string_view(options.listen).substr(colon + 1);
-  uint32_t number = 0;
-  if (colon == std::string::npos || colon == 0 || port.empty() ||
-      port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string_view::npos ||
-      !absl::SimpleAtoi(std::string(port), &number) || number > 65535) {
+  if (absl::Status address = CheckHostAndPort(options.listen, 0);
+      !address.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("listen address '", options.listen,
-                     "' is not HOST:PORT with a port from 0 to 65535"));
+        absl::StrCat("listen address ", address.message()));
   }
   return CheckTlsMaterial({{options.tls_cert_pem, "the TLS certificate file"},
                            {options.tls_key_pem, "the TLS key file"},

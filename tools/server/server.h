@@ -6,8 +6,10 @@
 #ifndef CASELEDGER_TOOLS_SERVER_SERVER_H_
 #define CASELEDGER_TOOLS_SERVER_SERVER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -35,6 +37,12 @@ struct ServerOptions {
   int max_threads = 256;
   ServiceOptions service;
 };
+
+// kInvalidArgument "'ADDRESS' is not HOST:PORT with a port from `lowest` to
+// 65535" unless `address` is one. gRPC takes a port past 65535 modulo
+// 65536 and one left out as 0 or 443: a server listened, and a client
+// connected, elsewhere than asked.
+absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest);
 
 class Server {
  public:

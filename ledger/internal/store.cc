@@ -83,6 +83,28 @@ std::optional<absl::Status> NamesAMissingManifest(const std::string& path) {
                                           name, ", which is missing"));
 }
 
+// RocksDB's refusal of a damaged log, "Corruption: checksum mismatch",
+// names neither the file nor the byte: the first damaged record of the
+// store's logs, found again, with RocksDB's words after it. OK when no log
+// record is damaged (the damage is elsewhere, and RocksDB's words stand).
+absl::Status NamingTheDamagedLog(const std::string& path,
+                                 const rocksdb::Status& refusal) {
+  std::error_code ec;
+  std::vector<std::string> logs;
+  for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().extension() == ".log") logs.push_back(it->path().string());
+  }
+  std::sort(logs.begin(), logs.end());
+  for (const std::string& log : logs) {
+    if (absl::Status damaged = FindDamagedWalRecord(log); !damaged.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          damaged.message(), " (RocksDB: ", refusal.ToString(), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(std::string(what), ": ", s.ToString());
@@ -440,6 +462,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
             : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
     rep->db.reset(db);
     if (!options.read_only || ManifestState(path) == manifest_before) {
+      if (s.IsCorruption()) {
+        CASELEDGER_RETURN_IF_ERROR(NamingTheDamagedLog(path, s));
+      }
       if (!s.ok() && !options.create_if_missing) {
         return NamesAMissingManifest(path).value_or(NamingTheWriter(
             FromRocks(s, absl::StrCat("opening ", path)), path));

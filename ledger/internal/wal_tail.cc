@@ -3,8 +3,10 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/string_view.h"
 
 namespace caseledger::internal {
 namespace {
@@ -99,6 +101,52 @@ absl::Status CheckWalTail(const std::string& path) {
       crc = Crc32c(std::string_view(&block[end], 1), crc);
     }
     return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FindDamagedWalRecord(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  auto damaged = [&](uint64_t at, std::string_view what) {
+    return absl::DataLossError(absl::StrCat(
+        "the write-ahead log ", path, " is damaged: the record at byte ", at,
+        " ", AbslView(what),
+        "; the appends in it and in the records after it cannot be read "
+        "back: restore the ledger from a backup"));
+  };
+  for (uint64_t block_start = 0; block_start < bytes.size();
+       block_start += kBlockBytes) {
+    const std::string_view block =
+        std::string_view(bytes).substr(block_start, kBlockBytes);
+    const bool last = block_start + kBlockBytes >= bytes.size();
+    size_t at = 0;
+    while (at + kHeaderBytes <= block.size()) {
+      const uint32_t stored = Little(block, at, 4);
+      const size_t length = Little(block, at + 4, 2);
+      const auto type = static_cast<uint8_t>(block[at + 6]);
+      // A block's end, or space written ahead, holds zeros.
+      if (stored == 0 && length == 0 && type == 0) break;
+      const size_t payload = at + kHeaderBytes;
+      if (payload + length > block.size()) {
+        if (last) break;
+        return damaged(block_start + at,
+                       absl::StrCat("claims ", length,
+                                    " bytes, past the end of its 32 KiB "
+                                    "block"));
+      }
+      const uint32_t crc = Crc32c(block.substr(payload, length),
+                                  Crc32c(block.substr(at + 6, 1)));
+      if (Masked(crc) != stored) {
+        return damaged(
+            block_start + at,
+            absl::StrCat("(to byte ", block_start + payload + length - 1,
+                         ") does not match its checksum"));
+      }
+      if (!HasShortHeader(type)) return absl::OkStatus();  // RocksDB judges it
+      at = payload + length;
+    }
   }
   return absl::OkStatus();
 }

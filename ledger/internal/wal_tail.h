@@ -34,6 +34,14 @@ uint32_t Crc32c(std::string_view bytes, uint32_t crc = 0);
 // damaged); OK when the file ends in whole records or in a record cut short.
 absl::Status CheckWalTail(const std::string& path);
 
+// Reads every record of the log file at `path` against its checksum:
+// kDataLoss naming the file and byte of the first that does not match, or
+// that runs past its block before the last one. RocksDB's own refusal says
+// "Corruption: checksum mismatch" and names neither, and reliability.md
+// promises both (found by an outside reading). OK otherwise, a record cut
+// short at the end included (CheckWalTail's to judge).
+absl::Status FindDamagedWalRecord(const std::string& path);
+
 }  // namespace caseledger::internal
 
 #endif  // CASELEDGER_LEDGER_INTERNAL_WAL_TAIL_H_

@@ -1,6 +1,7 @@
 #include "ledger/internal/store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -244,8 +246,44 @@ struct Store::Rep {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   bool read_only = false;
+  std::string path;
+  // The writer's store folder as opened (device, inode). Removed or
+  // replaced under a writer (rm -rf, a restore into the same path), the
+  // folder took every synced write with it, and RocksDB, which makes and
+  // deletes its files by path, flushed and purged into the folder now at
+  // that name: a ledger restored there no longer opened (found by an
+  // outside reading).
+  std::optional<std::pair<dev_t, ino_t>> folder;
+  bool lost_folder = false;
+
+  // kDataLoss once the folder at `path` is no longer the one opened; from
+  // then on RocksDB does no background work, and the database is not
+  // closed (a close flushes and purges by path too).
+  absl::Status CheckFolder() {
+    struct stat now;
+    if (!folder ||
+        (::stat(path.c_str(), &now) == 0 && now.st_dev == folder->first &&
+         now.st_ino == folder->second)) {
+      return absl::OkStatus();
+    }
+    if (!lost_folder) {
+      lost_folder = true;
+      db->PauseBackgroundWork().PermitUncheckedError();
+    }
+    return absl::DataLossError(absl::StrCat(
+        "the store folder ", path,
+        " was removed or replaced while this process had it open for "
+        "writing: what it wrote since is not on the disk under that name, "
+        "and it writes nothing more there; stop it, then verify the ledger "
+        "now at that path or restore a backup"));
+  }
 
   ~Rep() {
+    if (folder && !CheckFolder().ok()) {
+      // Left open, and so untouched, until the process ends.
+      db.release();
+      return;
+    }
     for (auto* h : handles) {
       if (db != nullptr)
         db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -461,6 +499,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            &rep->handles, &db)
             : rocksdb::DB::Open(db_options, path, families, &rep->handles, &db);
     rep->db.reset(db);
+    rep->path = path;
+    if (s.ok() && !options.read_only) {
+      struct stat opened;
+      if (::stat(path.c_str(), &opened) == 0) {
+        rep->folder = std::make_pair(opened.st_dev, opened.st_ino);
+      }
+    }
     if (!options.read_only || ManifestState(path) == manifest_before) {
       if (s.IsCorruption()) {
         CASELEDGER_RETURN_IF_ERROR(NamingTheDamagedLog(path, s));
@@ -565,6 +610,9 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     write = rocksdb::WriteBatch();
     order = {};
   }
+  // A synced write is acknowledged as durable: only if it went to the
+  // folder that has the ledger's name (one stat, beside a sync's ~200 us).
+  if (written.ok() && sync) written = rep_->CheckFolder();
   return written;
 }
 

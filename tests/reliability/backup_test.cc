@@ -536,6 +536,34 @@ TEST_F(BackupTest, ALedgerNamedLikeAPartialCopyIsNeverEmptied) {
   EXPECT_FALSE(fs::exists(Live() + "-copy.partial"));
 }
 
+// A ledger folder removed under its writer (rm -rf) took every synced
+// write with it, yet the writer acknowledged appends; at its close RocksDB
+// flushed and purged by path into the ledger restored there meanwhile,
+// which then no longer opened (found by an outside reading). The first
+// synced write after is refused, and the folder now at that name is left
+// alone.
+TEST_F(BackupTest, AFolderRemovedUnderItsWriterTakesNoAppendAndIsNotTouched) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  fs::remove_all(Live());
+  const absl::Status lost = ledger_->Append(CaseEvents("AFTER", 0, 3)).status();
+  EXPECT_EQ(lost.code(), absl::StatusCode::kDataLoss) << lost;
+  EXPECT_THAT(std::string(lost.message()),
+              HasSubstr("was removed or replaced while this process had it "
+                        "open for writing"));
+  ASSERT_OK(Ledger::Restore(Backup(), Live()));
+  ledger_.reset();
+  // Read-only: the lost writer's lock on that path stays with this process
+  // until it ends (another process may open it for writing).
+  LedgerOptions reading = Options();
+  reading.read_only = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Ledger> restored,
+                       Ledger::Open(Live(), reading));
+  EXPECT_EQ(restored->Size(), 4u);
+  EXPECT_OK(restored->Verify().status());
+  EXPECT_OK(restored->VerifyFiles());
+}
+
 TEST_F(BackupTest, RestoreLeavesAnUnfinishedStoreAloneBesideOtherFiles) {
   Fill(1);
   ASSERT_OK(ledger_->Backup(Backup()));

@@ -176,6 +176,12 @@ int Serve(const Args& args, Io& io) {
   auto backup_dir = BackupDir(args);
   if (!backup_dir.ok()) return Fail(io, "serve", backup_dir.status());
   options.service.backup_dir = *backup_dir;
+  if (args.Has("access-log")) {
+    if (absl::Status s = server::AccessLog::CheckPath(args.Get("access-log"));
+        !s.ok()) {
+      return Fail(io, "serve", s);
+    }
+  }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
   // The server appends without advancing the deadline index (readers fold

@@ -1409,6 +1409,34 @@ TEST_F(BadInputTest, HelpAnywhereAfterTheVerbPrintsItsUsageAndExitsZero) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// A refused serve leaves the store's files as they were too: its access
+// log was opened after the ledger, whose open as the writer wrote a new
+// log file, MANIFEST and OPTIONS (found by an outside reading), which the
+// snapshot of the catalogue rows does not look at.
+TEST_F(BadInputTest, AnAccessLogServeCannotOpenLeavesTheStoreAsItWas) {
+  std::ofstream(dir_.Sub("tokens")) << "";
+  auto store_files = [&] {
+    std::vector<std::string> names;
+    for (const auto& f :
+         std::filesystem::directory_iterator(dir_.Sub("L/store"))) {
+      names.push_back(f.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return absl::StrJoin(names, " ");
+  };
+  const std::string before = store_files();
+  for (const char* log : {"nowhere/log.jsonl", "L"}) {
+    Result r = Run(absl::StrCat("serve --db L --tokens tokens --listen "
+                                "127.0.0.1:0 --access-log ",
+                                log),
+                   "");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("cannot open access log"), std::string::npos)
+        << r.output;
+    EXPECT_EQ(store_files(), before) << log;
+  }
+}
+
 TEST_F(BadInputTest, ALedgerOfANewerStorageFormatIsRefused) {
   const std::string message =
       "L2: storage format version 3 is not supported by this build (supports "

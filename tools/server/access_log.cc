@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -70,6 +71,36 @@ bool IsRecord(const std::string& line) {
          absl::EndsWith(line, absl::StrCat(prev, kEnd));
 }
 
+// Only a file keeps records and gives back the last one: reading /dev/full
+// for it never ended, the start hung, growing, with nothing said (found by
+// an audit).
+absl::Status NotAFile(const std::string& path) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "access log ", path,
+      " is not a regular file (a device, a pipe or a socket keeps no "
+      "record to continue the chain from); give a file"));
+}
+
+absl::Status CannotOpen(const std::string& path, int error) {
+  const std::string what =
+      absl::StrCat("cannot open access log ", path, ": ", std::strerror(error));
+  // A path that names no writable file is the caller's input to mend
+  // (exit 2); anything else is the machine's (exit 4).
+  const bool bad_path = error == ENOENT || error == ENOTDIR ||
+                        error == EISDIR || error == EACCES || error == EROFS ||
+                        error == ENXIO;
+  return bad_path ? absl::InvalidArgumentError(what)
+                  : absl::InternalError(what);
+}
+
+// Asked before opening, which fails for a pipe nobody reads and for a
+// socket with a reason that says neither ("No such device or address").
+bool NeitherFileNorFolder(const std::string& path) {
+  struct stat kind;
+  return ::stat(path.c_str(), &kind) == 0 && !S_ISREG(kind.st_mode) &&
+         !S_ISDIR(kind.st_mode);
+}
+
 }  // namespace
 
 std::string JsonQuote(std::string_view text) {
@@ -101,39 +132,38 @@ std::string JsonQuote(std::string_view text) {
   return out + "\"";
 }
 
+absl::Status AccessLog::CheckPath(const std::string& path) {
+  if (NeitherFileNorFolder(path)) return NotAFile(path);
+  struct stat kind;
+  if (::stat(path.c_str(), &kind) == 0) {
+    if (S_ISDIR(kind.st_mode)) return CannotOpen(path, EISDIR);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) return CannotOpen(path, errno);
+    ::close(fd);
+    return absl::OkStatus();
+  }
+  if (errno != ENOENT) return CannotOpen(path, errno);
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  if (::stat(folder.c_str(), &kind) != 0) return CannotOpen(path, errno);
+  if (!S_ISDIR(kind.st_mode)) return CannotOpen(path, ENOTDIR);
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return CannotOpen(path, errno);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
-  // Only a file keeps records and gives back the last one: reading
-  // /dev/full for it never ended, the start hung, growing, with nothing said
-  // (found by an audit).
-  const absl::Status not_a_file = absl::InvalidArgumentError(absl::StrCat(
-      "access log ", path,
-      " is not a regular file (a device, a pipe or a socket keeps no "
-      "record to continue the chain from); give a file"));
-  // Asked before opening, which fails for a pipe nobody reads and for a
-  // socket with a reason that says neither ("No such device or address").
-  struct stat kind;
-  if (::stat(path.c_str(), &kind) == 0 && !S_ISREG(kind.st_mode) &&
-      !S_ISDIR(kind.st_mode)) {
-    return not_a_file;
-  }
+  const absl::Status not_a_file = NotAFile(path);
+  if (NeitherFileNorFolder(path)) return not_a_file;
   // Not blocking: a FIFO nobody reads would hold the start for good. (On the
   // regular file kept below, O_NONBLOCK changes nothing.)
   int fd = ::open(path.c_str(),
                   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
-  if (fd < 0) {
-    const int error = errno;
-    const std::string what = absl::StrCat("cannot open access log ", path, ": ",
-                                          std::strerror(error));
-    // A path that names no writable file is the caller's input to mend
-    // (exit 2); anything else is the machine's (exit 4).
-    const bool bad_path = error == ENOENT || error == ENOTDIR ||
-                          error == EISDIR || error == EACCES ||
-                          error == EROFS || error == ENXIO;
-    return bad_path ? absl::InvalidArgumentError(what)
-                    : absl::InternalError(what);
-  }
+  if (fd < 0) return CannotOpen(path, errno);
   // Checked again on what was opened: the path may have changed between.
+  struct stat kind;
   if (::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
     ::close(fd);
     return not_a_file;

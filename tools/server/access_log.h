@@ -50,6 +50,10 @@ class AccessLog {
   // must outlive the log.
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(
       const std::string& path, Clock* clock);
+  // What Open would refuse of `path` alone, with its errors, writing
+  // nothing: a server asks before it opens its ledger, whose open writes a
+  // new log file and MANIFEST (found by an outside reading).
+  static absl::Status CheckPath(const std::string& path);
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;

@@ -315,14 +315,18 @@ absl::Status ValidatePayload(const v1::Event& e) {
         return Invalid("document_request_sent.to",
                        "an EMAIL request needs at least one recipient");
       }
+      // Another channel's recipients are whatever it reaches (a postal
+      // address, a fax number, a portal account); the office's mailbox is
+      // a mailbox whatever the channel (found by an outside reading:
+      // "bob@" was stored for a portal request's).
       if (p.channel() == v1::Channel::EMAIL) {
         CASELEDGER_RETURN_IF_ERROR(
             CheckAddresses("document_request_sent.to", p.to()));
         CASELEDGER_RETURN_IF_ERROR(
             CheckAddresses("document_request_sent.cc", p.cc()));
-        CASELEDGER_RETURN_IF_ERROR(CheckAddress(
-            "document_request_sent.from_mailbox", p.from_mailbox(), false));
       }
+      CASELEDGER_RETURN_IF_ERROR(CheckAddress(
+          "document_request_sent.from_mailbox", p.from_mailbox(), false));
       if (!p.resend_of().empty() && p.resend_of() == p.request_id()) {
         return Invalid("document_request_sent.resend_of",
                        "a request cannot be a resend of itself");

@@ -217,6 +217,30 @@ TEST(RequestIdTest, ARequestWithoutAnIdIsRefusedOnItsId) {
               ::testing::HasSubstr("resend of itself"));
 }
 
+// A request by another channel than email names its recipients as that
+// channel reaches them, unchecked; the office's mailbox it was sent from is
+// a mailbox whatever the channel ("bob@" was stored for a portal request's,
+// found by an outside reading).
+TEST(RequestAddressTest, TheOfficesMailboxIsCheckedWhateverTheChannel) {
+  for (v1::Channel::Value channel :
+       {v1::Channel::PORTAL, v1::Channel::POSTAL_MAIL, v1::Channel::EMAIL}) {
+    v1::Event e = NoteOf(4);
+    auto* request = e.mutable_document_request_sent();
+    request->set_request_id("R-1");
+    request->set_channel(channel);
+    request->add_to(channel == v1::Channel::EMAIL ? "a@b.example"
+                                                  : "12 rue Principale");
+    EXPECT_TRUE(ValidateEvent(e).ok()) << channel << ValidateEvent(e);
+    request->set_from_mailbox("bob@");
+    const absl::Status refused = ValidateEvent(e);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << channel;
+    EXPECT_EQ(refused.message(),
+              "document_request_sent.from_mailbox: 'bob@' is not a valid email "
+              "address")
+        << channel;
+  }
+}
+
 // Every character of an identifier shows: what shows as nothing or as a
 // plain space is refused, so that two request ids cannot look alike. A
 // zero-width (non-)joiner passes where a script joins letters with it.

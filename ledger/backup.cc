@@ -286,8 +286,8 @@ absl::Status MarkUnfinished(const fs::path& partial) {
            "unfinished; the next one to this name empties this folder.\n";
     out.close();
     if (!out) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot write ", mark.string()));
+      return IoError("cannot write", mark,
+                     std::error_code(errno, std::generic_category()));
     }
   }
   CASELEDGER_RETURN_IF_ERROR(SyncPath(mark));
@@ -388,32 +388,37 @@ std::optional<uintmax_t> FreeBytesOn(const fs::path& dir) {
   return space.available;
 }
 
-// Renames the finished `partial` to `dir` durably, its mark removed first.
-// rename(2) would replace an empty folder made at `dir` meanwhile.
-absl::Status Finish(const fs::path& partial, const fs::path& dir) {
-  std::error_code ec;
-  fs::remove(partial / kUnfinishedCopyMark, ec);
-  if (ec) return IoError("cannot remove", partial / kUnfinishedCopyMark, ec);
-  CASELEDGER_RETURN_IF_ERROR(SyncPath(partial));
-  int renamed = ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, dir.c_str(),
+// Renames `from` to `to`, which must not exist: rename(2) would replace an
+// empty folder made at `to` meanwhile. Network file systems (NFS, SMB) take
+// no flags, and get a look first, as close as they allow.
+absl::Status RenameNoReplace(const fs::path& from, const fs::path& to) {
+  int renamed = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(),
                             RENAME_NOREPLACE);
-  // Network file systems (NFS, SMB) take no flags: the look is as close as
-  // they allow.
   if (renamed != 0 && errno == EINVAL) {
-    if (TakenByAnything(dir)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat(dir.string(),
-                       " was made while the copy was written; the copy is "
-                       "left in ",
-                       partial.string()));
+    if (TakenByAnything(to)) {
+      errno = EEXIST;
+    } else {
+      renamed = ::rename(from.c_str(), to.c_str());
     }
-    renamed = ::rename(partial.c_str(), dir.c_str());
   }
   if (renamed != 0) {
-    return IoError(absl::StrCat("cannot rename ", partial.string(), " to"), dir,
+    return IoError(absl::StrCat("cannot rename ", from.string(), " to"), to,
                    std::error_code(errno, std::generic_category()));
   }
-  return SyncPath(ParentOf(dir));
+  return absl::OkStatus();
+}
+
+// Renames the finished `partial` to `dir` durably, then removes its mark. A
+// crash between leaves a finished copy with a stray mark, which nothing
+// reads; the mark removed first left a finished copy that no run took or
+// started over (found by a review).
+absl::Status Finish(const fs::path& partial, const fs::path& dir) {
+  CASELEDGER_RETURN_IF_ERROR(RenameNoReplace(partial, dir));
+  CASELEDGER_RETURN_IF_ERROR(SyncPath(ParentOf(dir)));
+  std::error_code ec;
+  fs::remove(dir / kUnfinishedCopyMark, ec);
+  if (ec) return IoError("cannot remove", dir / kUnfinishedCopyMark, ec);
+  return SyncPath(dir);
 }
 
 }  // namespace
@@ -697,35 +702,56 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
         ToHex(restored->root), " but the backup has ", backup.tree_size,
         " with root ", ToHex(backup.root)));
   }
-  if (!restored.ok()) {
-    // Set back to an unfinished copy, which no command opens as a ledger
-    // and the next restore here replaces (the folder goes if this run made
-    // it): kept as `store/`, a copy that failed its check stood as a second
-    // ledger with the backup's key (found by a review).
-    if (made) {
-      return absl::Status(
-          restored.status().code(),
-          absl::StrCat(restored.status().message(), "; ", target.string(),
-                       ", made by this restore, was removed: restore again"));
-    }
-    const fs::path set_aside = target / kPartialStoreDir;
-    if (::renameat2(AT_FDCWD, (target / kStoreDir).c_str(), AT_FDCWD,
-                    set_aside.c_str(), RENAME_NOREPLACE) != 0 ||
-        !SyncPath(target).ok()) {
-      return absl::Status(
-          restored.status().code(),
-          absl::StrCat(restored.status().message(), "; the copy in ",
-                       target.string(),
-                       " could not be set aside as unfinished: do not use "
-                       "it, restore again"));
-    }
-    return absl::Status(restored.status().code(),
-                        absl::StrCat(restored.status().message(),
-                                     "; the copy was set aside as unfinished (",
-                                     set_aside.string(), "): restore again"));
-  }
   std::move(unmake).Cancel();
-  return restored;
+  if (restored.ok()) return restored;
+  // Set back to an unfinished copy, which no command opens as a ledger and
+  // the next restore here replaces, or removed with the folder this run
+  // made: kept as `store/`, a copy that failed its check stood as a second
+  // ledger with the backup's key (found by a review).
+  auto failed = [&](std::string_view then) {
+    return absl::Status(
+        restored.status().code(),
+        absl::StrCat(restored.status().message(), "; ", AbslView(then)));
+  };
+  // Open takes no folder lock: a process may have opened the ledger since
+  // its store was renamed into place, and what it appended would go with
+  // the copy.
+  if (const std::string writer =
+          internal::WriterOf((target / kStoreDir).string());
+      !writer.empty()) {
+    return failed(
+        absl::StrCat(writer,
+                     " opened the restored ledger meanwhile, so it is left in "
+                     "place: stop it, and verify the ledger before using it"));
+  }
+  if (made) {
+    fs::remove_all(target, ec);
+    if (ec) {
+      return failed(absl::StrCat(target.string(),
+                                 ", made by this restore, could not be "
+                                 "removed (",
+                                 ec.message(),
+                                 "): do not use it; remove it, then restore "
+                                 "again"));
+    }
+    return failed(absl::StrCat(
+        target.string(), ", made by this restore, was removed: restore again"));
+  }
+  const fs::path set_aside = target / kPartialStoreDir;
+  absl::Status aside = RenameNoReplace(target / kStoreDir, set_aside);
+  if (!aside.ok()) {
+    return failed(absl::StrCat("the copy in ", target.string(),
+                               " could not be set aside as unfinished (",
+                               aside.message(),
+                               "): do not use it, restore again"));
+  }
+  if (absl::Status synced = SyncPath(target); !synced.ok()) {
+    return failed(absl::StrCat("the copy was set aside as unfinished (",
+                               set_aside.string(), ") but not synced (",
+                               synced.message(), "): restore again"));
+  }
+  return failed(absl::StrCat("the copy was set aside as unfinished (",
+                             set_aside.string(), "): restore again"));
 }
 
 namespace internal {

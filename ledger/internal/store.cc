@@ -280,8 +280,10 @@ struct Store::Rep {
 
   ~Rep() {
     if (folder && !CheckFolder().ok()) {
-      // Left open, and so untouched, until the process ends.
+      // Left open, and so untouched, until the process ends, with the Env
+      // it runs on; this process cannot open that path for writing again.
       db.release();
+      static_cast<void>(new std::shared_ptr<FaultInjection>(faults));
       return;
     }
     for (auto* h : handles) {
@@ -538,6 +540,7 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     return absl::FailedPreconditionError("ledger is open read-only");
   }
   SkipPerfCounters();
+  if (sync) CASELEDGER_RETURN_IF_ERROR(rep_->CheckFolder());
   rocksdb::WriteOptions options;
   options.sync = sync;
   Batch::Rep& rep = *batch.rep_;
@@ -612,6 +615,8 @@ absl::Status Store::Write(Batch& batch, bool sync) {
   }
   // A synced write is acknowledged as durable: only if it went to the
   // folder that has the ledger's name (one stat, beside a sync's ~200 us).
+  // Asked before too: the write can switch to a new log file, which RocksDB
+  // makes by path.
   if (written.ok() && sync) written = rep_->CheckFolder();
   return written;
 }

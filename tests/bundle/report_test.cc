@@ -300,9 +300,8 @@ TEST_F(ReportTest, ALongMessageIsCutButJudgedWhole) {
                    sha, R"("})")));
   const std::string html =
       Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
-  EXPECT_THAT(html, HasSubstr(absl::StrCat(
-                        " bytes); shown decoded from iso-8859-15; the file "
-                        "holds the bytes as sent:")));
+  EXPECT_THAT(html, HasSubstr(" bytes); shown decoded from iso-8859-15; the "
+                              "file holds the bytes as sent:"));
   // Read as ISO 8859-15, the UTF-8 of the lines shown is two Latin letters.
   EXPECT_THAT(html, HasSubstr("Ligne 1 de la pi\xC3\x83\xC5\xA1"
                               "ce\n"));
@@ -311,6 +310,29 @@ TEST_F(ReportTest, ALongMessageIsCutButJudgedWhole) {
                               "is in the bundle]"));
   EXPECT_THAT(html, Not(HasSubstr("Ligne 160 de la")));
   EXPECT_THAT(html, Not(HasSubstr("Frais")));
+}
+
+// The excerpt is read from the message's first 31,808 bytes: enough for the
+// 15,872 bytes shown even when every two bytes show as one (a C1 control
+// is a space, a CRLF one line break), and the mark of the cut is shown
+// after them (it was cut off, and the event blamed for the cut).
+TEST_F(ReportTest, AMessageOfCharactersShownShorterIsStillCutByItsBytes) {
+  std::string message = "From: helene.cote@mail.example\r\n\r\n";
+  for (int i = 0; i < 20000; ++i) message += "\xC2\x85";
+  message += "FIN";
+  ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->StoreMessage(message));
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-03-10T09:00:00Z",
+      absl::StrCat(R"("applicant_email_received": {"from_address": )"
+                   R"("helene.cote@mail.example", "body_sha256": ")",
+                   sha, R"("})")));
+  const std::string html =
+      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  EXPECT_THAT(html, HasSubstr(absl::StrCat(
+                        std::string(200, ' '),
+                        "\n[... cut here in the report; the whole message is "
+                        "in the bundle]")));
+  EXPECT_THAT(html, Not(HasSubstr("FIN")));
 }
 
 // A request whose stored message went to another address than the event

@@ -478,6 +478,13 @@ std::vector<Case> Cases() {
        "port from 1 to 65535",
        "",
        {{"t", "token"}}},
+      {"server IPv6 address without brackets",
+       "--server ::1:7420 --token-file t read --case X",
+       2,
+       "caseledger read: --server '::1:7420' is not HOST:PORT: an IPv6 "
+       "address goes in brackets ([::1]:PORT)",
+       "",
+       {{"t", "token"}}},
       {"server without token", "--server localhost:1 read", 2,
        "caseledger read: --server needs --token-file FILE (the token alone)"},
       {"token file without server",

@@ -137,7 +137,8 @@ absl::Status AccessLog::CheckPath(const std::string& path) {
   struct stat kind;
   if (::stat(path.c_str(), &kind) == 0) {
     if (S_ISDIR(kind.st_mode)) return CannotOpen(path, EISDIR);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return CannotOpen(path, errno);
     ::close(fd);
     return absl::OkStatus();

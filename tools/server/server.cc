@@ -121,6 +121,15 @@ absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
         "'", AbslView(address), "' is not HOST:PORT with a port from ", lowest,
         " to 65535"));
   }
+  // "::1:7420" is not [::1]:7420: gRPC read it as another address.
+  const std::string_view host = address.substr(0, colon);
+  if (host.find(':') != std::string_view::npos &&
+      !(host.front() == '[' && host.back() == ']')) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", AbslView(address),
+                     "' is not HOST:PORT: an IPv6 address goes in brackets "
+                     "([::1]:PORT)"));
+  }
   return absl::OkStatus();
 }
 

@@ -282,8 +282,11 @@ absl::Status MarkUnfinished(const fs::path& partial) {
   const fs::path mark = partial / kUnfinishedCopyMark;
   {
     std::ofstream out(mark, std::ios::trunc);
-    out << "A copy that caseledger backup or restore is writing, or left "
-           "unfinished; the next one to this name empties this folder.\n";
+    out << "Written first into a copy caseledger backup or restore makes, "
+           "and removed once the copy is in place. In a folder named "
+           "NAME.partial: an unfinished copy, which the next run to NAME "
+           "empties. Anywhere else: a copy in place, this file left by a "
+           "crash; it means nothing more.\n";
     out.close();
     if (!out) {
       return IoError("cannot write", mark,
@@ -388,6 +391,32 @@ std::optional<uintmax_t> FreeBytesOn(const fs::path& dir) {
   return space.available;
 }
 
+// Locks the store `store`'s LOCK file as RocksDB's writer does, so that no
+// writer opens it until the returned descriptor is closed: `Open` takes no
+// folder lock, and a writer that opened a restored ledger before its last
+// check appended to a copy the check then removed or set aside (found by a
+// review). An open file description's lock, which a process-associated
+// one would conflict with as well, since WriterOf closes a descriptor of
+// that file and would drop a lock of this process's.
+absl::StatusOr<int> KeepWritersOut(const fs::path& store) {
+  const fs::path lock_file = store / "LOCK";
+  const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return IoError("cannot open", lock_file,
+                   std::error_code(errno, std::generic_category()));
+  }
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return IoError("cannot lock", lock_file,
+                   std::error_code(error, std::generic_category()));
+  }
+  return fd;
+}
+
 // Renames `from` to `to`, which must not exist: rename(2) would replace an
 // empty folder made at `to` meanwhile. Network file systems (NFS, SMB) take
 // no flags, and get a look first, as close as they allow.
@@ -408,17 +437,19 @@ absl::Status RenameNoReplace(const fs::path& from, const fs::path& to) {
   return absl::OkStatus();
 }
 
-// Renames the finished `partial` to `dir` durably, then removes its mark. A
-// crash between leaves a finished copy with a stray mark, which nothing
-// reads; the mark removed first left a finished copy that no run took or
-// started over (found by a review).
+// Renames the finished `partial` to `dir` durably, then removes its mark,
+// as far as it can: a mark left in a copy in place (a crash between, a
+// failed removal) is read by nothing and says so itself; the mark removed
+// first left a finished copy that no run took or started over, and a
+// failed removal reported a copy in place as failed (found by reviews).
 absl::Status Finish(const fs::path& partial, const fs::path& dir) {
   CASELEDGER_RETURN_IF_ERROR(RenameNoReplace(partial, dir));
   CASELEDGER_RETURN_IF_ERROR(SyncPath(ParentOf(dir)));
   std::error_code ec;
-  fs::remove(dir / kUnfinishedCopyMark, ec);
-  if (ec) return IoError("cannot remove", dir / kUnfinishedCopyMark, ec);
-  return SyncPath(dir);
+  if (fs::remove(dir / kUnfinishedCopyMark, ec)) {
+    SyncPath(dir).IgnoreError();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -672,6 +703,12 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   // The store is copied under another name and renamed last: the folder is
   // a ledger once `store/` exists, and not before.
   const fs::path store = target / kPartialStoreDir;
+  // Held from before that rename to the end of the last check.
+  int held_from_writers = -1;
+  absl::Status renamed;
+  absl::Cleanup release = [&] {
+    if (held_from_writers >= 0) ::close(held_from_writers);
+  };
   {
     CASELEDGER_ASSIGN_OR_RETURN(
         const FolderLock writing,
@@ -692,9 +729,13 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
     CASELEDGER_RETURN_IF_ERROR(
         CopyIfPresent(source / kAccessLog, target / kAccessLog));
     CASELEDGER_RETURN_IF_ERROR(SyncTree(target));
-    CASELEDGER_RETURN_IF_ERROR(Finish(store, target / kStoreDir));
+    CASELEDGER_ASSIGN_OR_RETURN(held_from_writers, KeepWritersOut(store));
+    renamed = Finish(store, target / kStoreDir);
+    // Not renamed, the copy is still an unfinished one.
+    if (!renamed.ok() && !fs::exists(target / kStoreDir, ec)) return renamed;
   }
-  absl::StatusOr<BackupSummary> restored = VerifyBackup(to);
+  absl::StatusOr<BackupSummary> restored =
+      renamed.ok() ? VerifyBackup(to) : renamed;
   if (restored.ok() && (restored->tree_size != backup.tree_size ||
                         restored->root != backup.root)) {
     restored = absl::DataLossError(absl::StrCat(
@@ -713,17 +754,6 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
         restored.status().code(),
         absl::StrCat(restored.status().message(), "; ", AbslView(then)));
   };
-  // Open takes no folder lock: a process may have opened the ledger since
-  // its store was renamed into place, and what it appended would go with
-  // the copy.
-  if (const std::string writer =
-          internal::WriterOf((target / kStoreDir).string());
-      !writer.empty()) {
-    return failed(
-        absl::StrCat(writer,
-                     " opened the restored ledger meanwhile, so it is left in "
-                     "place: stop it, and verify the ledger before using it"));
-  }
   if (made) {
     fs::remove_all(target, ec);
     if (ec) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -107,6 +108,16 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
 }  // namespace
 
 absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
+  // gRPC's own target names would be told their IPv6 address lacks brackets.
+  for (std::string_view scheme :
+       {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
+    if (absl::StartsWith(AbslView(address), AbslView(scheme))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", AbslView(address),
+                       "' is not HOST:PORT (gRPC target names such as "
+                       "dns:///HOST:PORT or unix:PATH are not taken)"));
+    }
+  }
   const size_t colon = address.rfind(':');
   const std::string_view port = colon == std::string_view::npos
                                     ? std::string_view()
@@ -123,8 +134,10 @@ absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
   }
   // "::1:7420" is not [::1]:7420: gRPC read it as another address.
   const std::string_view host = address.substr(0, colon);
-  if (host.find(':') != std::string_view::npos &&
-      !(host.front() == '[' && host.back() == ']')) {
+  const bool bracketed =
+      host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if ((host.find(':') != std::string_view::npos && !bracketed) ||
+      host == "[]") {
     return absl::InvalidArgumentError(
         absl::StrCat("'", AbslView(address),
                      "' is not HOST:PORT: an IPv6 address goes in brackets "

@@ -74,6 +74,18 @@ class ReportTest : public BundleFixture {
     return result.ok() ? Members(result->bytes)
                        : std::map<std::string, std::string>{};
   }
+  // report.html of an investigation bundle of F2011-000123 once the
+  // applicant's email `message` is stored and its receipt recorded.
+  std::string ReportOfAnEmailReceived(const std::string& message) {
+    auto sha = ledger_->StoreMessage(message);
+    EXPECT_TRUE(sha.ok()) << sha.status();
+    AppendJsonLines(FrenchCaseEvent(
+        "2011-03-10T09:00:00Z",
+        absl::StrCat(R"("applicant_email_received": {"from_address": )"
+                     R"("helene.cote@mail.example", "body_sha256": ")",
+                     sha.value_or(""), R"("})")));
+    return Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  }
   // report.html of an investigation bundle of F2011-000123 once `payload`,
   // by the officer at `when`, is appended.
   std::string InvestigationReportAfter(const std::string& when,
@@ -292,14 +304,7 @@ TEST_F(ReportTest, ALongMessageIsCutButJudgedWhole) {
   absl::StrAppend(&message,
                   "--b\r\nContent-Type: text/plain; charset=ISO-8859-15\r\n"
                   "\r\nFrais : 500 \xA4\r\n--b--\r\n");
-  ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->StoreMessage(message));
-  AppendJsonLines(FrenchCaseEvent(
-      "2011-03-10T09:00:00Z",
-      absl::StrCat(R"("applicant_email_received": {"from_address": )"
-                   R"("helene.cote@mail.example", "body_sha256": ")",
-                   sha, R"("})")));
-  const std::string html =
-      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  const std::string html = ReportOfAnEmailReceived(message);
   EXPECT_THAT(html, HasSubstr(" bytes); shown decoded from iso-8859-15; the "
                               "file holds the bytes as sent:"));
   // Read as ISO 8859-15, the UTF-8 of the lines shown is two Latin letters.
@@ -320,14 +325,7 @@ TEST_F(ReportTest, AMessageOfCharactersShownShorterIsStillCutByItsBytes) {
   std::string message = "From: helene.cote@mail.example\r\n\r\n";
   for (int i = 0; i < 20000; ++i) message += "\xC2\x85";
   message += "FIN";
-  ASSERT_OK_AND_ASSIGN(std::string sha, ledger_->StoreMessage(message));
-  AppendJsonLines(FrenchCaseEvent(
-      "2011-03-10T09:00:00Z",
-      absl::StrCat(R"("applicant_email_received": {"from_address": )"
-                   R"("helene.cote@mail.example", "body_sha256": ")",
-                   sha, R"("})")));
-  const std::string html =
-      Bundle(kFrenchCase, v1::BundlePurpose::INVESTIGATION)["report.html"];
+  const std::string html = ReportOfAnEmailReceived(message);
   EXPECT_THAT(html, HasSubstr(absl::StrCat(
                         std::string(200, ' '),
                         "\n[... cut here in the report; the whole message is "

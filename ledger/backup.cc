@@ -107,7 +107,9 @@ absl::Status CopyFile(const fs::path& from, const fs::path& to,
 }
 
 // Copies the folder `from` into the new folder `to`, file by file as
-// CopyFile does.
+// CopyFile does, each copy writable by its owner: restored from a backup
+// made read-only (chmod -R a-w), a ledger could not be appended to, RocksDB
+// opening its LOCK file for writing (found by a review).
 absl::Status CopyFolder(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::create_directory(to, ec);
@@ -116,10 +118,13 @@ absl::Status CopyFolder(const fs::path& from, const fs::path& to) {
                               EntriesOf(from));
   for (const fs::directory_entry& e : entries) {
     const fs::path target = to / e.path().filename();
-    const bool folder = e.is_directory(ec);
+    const fs::file_status status = e.status(ec);
     if (ec) return IoError("cannot read", e.path(), ec);
-    CASELEDGER_RETURN_IF_ERROR(folder ? CopyFolder(e.path(), target)
-                                      : CopyFile(e.path(), target));
+    CASELEDGER_RETURN_IF_ERROR(
+        fs::is_directory(status)
+            ? CopyFolder(e.path(), target)
+            : CopyFile(e.path(), target,
+                       static_cast<mode_t>(status.permissions()) | S_IWUSR));
   }
   return absl::OkStatus();
 }
@@ -282,11 +287,12 @@ absl::Status MarkUnfinished(const fs::path& partial) {
   const fs::path mark = partial / kUnfinishedCopyMark;
   {
     std::ofstream out(mark, std::ios::trunc);
-    out << "Written first into a copy caseledger backup or restore makes, "
-           "and removed once the copy is in place. In a folder named "
-           "NAME.partial: an unfinished copy, which the next run to NAME "
-           "empties. Anywhere else: a copy in place, this file left by a "
-           "crash; it means nothing more.\n";
+    out << "Written first into a copy that caseledger backup or restore "
+           "makes, and removed once the copy is in place. In a backup's "
+           "NAME.partial, or a restore's store.partial: an unfinished copy, "
+           "which the next backup to NAME, or restore into that folder, "
+           "replaces. Anywhere else: a copy put in place, this file left "
+           "behind (a crash, a failed removal); it means nothing more.\n";
     out.close();
     if (!out) {
       return IoError("cannot write", mark,
@@ -395,18 +401,20 @@ std::optional<uintmax_t> FreeBytesOn(const fs::path& dir) {
 // writer opens it until the returned descriptor is closed: `Open` takes no
 // folder lock, and a writer that opened a restored ledger before its last
 // check appended to a copy the check then removed or set aside (found by a
-// review). An open file description's lock, which a process-associated
-// one would conflict with as well, since WriterOf closes a descriptor of
-// that file and would drop a lock of this process's.
+// review). A read lock, which the writer's lock conflicts with as much,
+// needs no permission to write; an open file description's, rather than a
+// process-associated one, since WriterOf closes a descriptor of that file,
+// which would drop a lock of this process's.
 absl::StatusOr<int> KeepWritersOut(const fs::path& store) {
   const fs::path lock_file = store / "LOCK";
-  const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const int fd =
+      ::open(lock_file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return IoError("cannot open", lock_file,
                    std::error_code(errno, std::generic_category()));
   }
   struct flock lock = {};
-  lock.l_type = F_WRLCK;
+  lock.l_type = F_RDLCK;
   lock.l_whence = SEEK_SET;
   if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
     const int error = errno;
@@ -770,10 +778,11 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   const fs::path set_aside = target / kPartialStoreDir;
   absl::Status aside = RenameNoReplace(target / kStoreDir, set_aside);
   if (!aside.ok()) {
-    return failed(absl::StrCat("the copy in ", target.string(),
-                               " could not be set aside as unfinished (",
-                               aside.message(),
-                               "): do not use it, restore again"));
+    return failed(absl::StrCat(
+        "the copy in ", target.string(),
+        " could not be set aside as unfinished (", aside.message(),
+        "): do not use it; remove its store, key and access log (", kStoreDir,
+        ", ", kKeyFile, ", ", kAccessLog, "), then restore again"));
   }
   if (absl::Status synced = SyncPath(target); !synced.ok()) {
     return failed(absl::StrCat("the copy was set aside as unfinished (",

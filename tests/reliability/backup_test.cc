@@ -238,6 +238,30 @@ TEST_F(BackupTest, RestoreRefusesToOverwriteALedger) {
               HasSubstr("already holds a ledger"));
 }
 
+// Restored from a backup made read-only (chmod -R a-w), a ledger kept the
+// modes and could not be appended to by its owner unless root: RocksDB
+// opens its LOCK for writing (found by a review running as nobody). Each
+// copied file is writable by its owner.
+TEST_F(BackupTest, AReadOnlyBackupRestoresAWritableLedger) {
+  Fill(1);
+  ASSERT_OK(ledger_->Backup(Backup()));
+  for (const auto& f : fs::recursive_directory_iterator(Backup())) {
+    fs::permissions(f.path(),
+                    fs::perms::owner_write | fs::perms::group_write |
+                        fs::perms::others_write,
+                    fs::perm_options::remove);
+  }
+  ASSERT_OK(Ledger::Restore(Backup(), Restored()));
+  int files = 0;
+  for (const auto& f : fs::directory_iterator(Restored() + "/store")) {
+    ++files;
+    EXPECT_NE(f.status().permissions() & fs::perms::owner_write,
+              fs::perms::none)
+        << f.path();
+  }
+  EXPECT_GT(files, 3);
+}
+
 TEST_F(BackupTest, RestoreIntoAnEmptyFolderWorks) {
   Fill(1);
   ASSERT_OK(ledger_->Backup(Backup()));

@@ -485,6 +485,14 @@ std::vector<Case> Cases() {
        "address goes in brackets ([::1]:PORT)",
        "",
        {{"t", "token"}}},
+      {"server given as a gRPC target name",
+       "--server dns:///localhost:7420 --token-file t read --case X",
+       2,
+       "caseledger read: --server 'dns:///localhost:7420' is not HOST:PORT "
+       "(gRPC target names such as dns:///HOST:PORT or unix:PATH are not "
+       "taken)",
+       "",
+       {{"t", "token"}}},
       {"server without token", "--server localhost:1 read", 2,
        "caseledger read: --server needs --token-file FILE (the token alone)"},
       {"token file without server",

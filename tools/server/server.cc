@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -109,14 +110,16 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
 
 absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
   // gRPC's own target names would be told their IPv6 address lacks brackets.
-  for (std::string_view scheme :
-       {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
-    if (absl::StartsWith(AbslView(address), AbslView(scheme))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", AbslView(address),
-                       "' is not HOST:PORT (gRPC target names such as "
-                       "dns:///HOST:PORT or unix:PATH are not taken)"));
-    }
+  constexpr std::string_view kSchemes[] = {
+      "dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:", "xds:"};
+  if (absl::StrContains(AbslView(address), "://") ||
+      absl::c_any_of(kSchemes, [&](std::string_view scheme) {
+        return absl::StartsWithIgnoreCase(AbslView(address), AbslView(scheme));
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", AbslView(address),
+                     "' is not HOST:PORT (gRPC target names such as "
+                     "dns:///HOST:PORT or unix:PATH are not taken)"));
   }
   const size_t colon = address.rfind(':');
   const std::string_view port = colon == std::string_view::npos
@@ -134,10 +137,12 @@ absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
   }
   // "::1:7420" is not [::1]:7420: gRPC read it as another address.
   const std::string_view host = address.substr(0, colon);
-  const bool bracketed =
-      host.size() > 2 && host.front() == '[' && host.back() == ']';
-  if ((host.find(':') != std::string_view::npos && !bracketed) ||
-      host == "[]") {
+  if (host == "[]") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", AbslView(address), "' is not HOST:PORT: its brackets are empty"));
+  }
+  const bool bracketed = host.front() == '[' && host.back() == ']';
+  if (host.find(':') != std::string_view::npos && !bracketed) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", AbslView(address),
                      "' is not HOST:PORT: an IPv6 address goes in brackets "

@@ -875,7 +875,11 @@ std::string WriterOf(const std::string& store) {
   asked.l_whence = SEEK_SET;
   const bool known = ::fcntl(fd, F_GETLK, &asked) == 0;
   ::close(fd);
-  if (!known || asked.l_type == F_UNLCK || asked.l_pid <= 0) return "";
+  if (!known || asked.l_type == F_UNLCK) return "";
+  // An open file description's lock has no process: restore's, which keeps
+  // writers out of the store it has just put in place until it is checked.
+  if (asked.l_pid == -1) return "a restore into this folder, checking its copy";
+  if (asked.l_pid <= 0) return "";
   std::ifstream file(absl::StrCat("/proc/", asked.l_pid, "/cmdline"),
                      std::ios::binary);
   std::string argv((std::istreambuf_iterator<char>(file)),

@@ -79,7 +79,8 @@ class FaultInjection;  // fault_injection.h
 
 // The process that holds the store folder `store` open for writing, as
 // "process N: ARGV", or empty when none does (or it cannot be told). RocksDB
-// locks store/LOCK with fcntl, whose F_GETLK names the holder.
+// locks store/LOCK with fcntl, whose F_GETLK names the holder. A restore
+// still checking the store it put there holds it too, and is named as such.
 std::string WriterOf(const std::string& store);
 
 struct StoreOptions {

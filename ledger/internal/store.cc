@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -254,7 +255,9 @@ struct Store::Rep {
   // that name: a ledger restored there no longer opened (found by an
   // outside reading).
   std::optional<std::pair<dev_t, ino_t>> folder;
-  bool lost_folder = false;
+  // Writes may come from more than one thread (the sequencer, a backup's
+  // checkpoint).
+  std::atomic<bool> lost_folder{false};
 
   // kDataLoss once the folder at `path` is no longer the one opened; from
   // then on RocksDB does no background work, and the database is not
@@ -266,8 +269,7 @@ struct Store::Rep {
          now.st_ino == folder->second)) {
       return absl::OkStatus();
     }
-    if (!lost_folder) {
-      lost_folder = true;
+    if (!lost_folder.exchange(true)) {
       db->PauseBackgroundWork().PermitUncheckedError();
     }
     return absl::DataLossError(absl::StrCat(

@@ -255,8 +255,8 @@ struct Store::Rep {
   // that name: a ledger restored there no longer opened (found by an
   // outside reading).
   std::optional<std::pair<dev_t, ino_t>> folder;
-  // Writes may come from more than one thread (the sequencer, a backup's
-  // checkpoint).
+  // Writes come from more than one thread (the sequencer; a stored message
+  // or a projection from its caller's).
   std::atomic<bool> lost_folder{false};
 
   // kDataLoss once the folder at `path` is no longer the one opened; from

@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ledger/internal/fault_injection.h"
@@ -217,6 +218,16 @@ absl::StatusOr<Int> DecodeBigEndian(std::string_view bytes) {
   }
   return v;
 }
+
+// Keeps `objects` for the life of the process, reachable (LeakSanitizer
+// tells a kept object from a lost one by that).
+void KeepUntilExit(std::vector<std::shared_ptr<void>> objects) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* kept = new std::vector<std::shared_ptr<void>>();
+  absl::MutexLock lock(&mu);
+  for (auto& o : objects) kept->push_back(std::move(o));
+}
+
 }  // namespace
 
 void EncodeU64(uint64_t v, char (&out)[8]) { EncodeBigEndian(v, out); }
@@ -282,10 +293,15 @@ struct Store::Rep {
 
   ~Rep() {
     if (folder && !CheckFolder().ok()) {
-      // Left open, and so untouched, until the process ends, with the Env
-      // it runs on; this process cannot open that path for writing again.
-      db.release();
-      static_cast<void>(new std::shared_ptr<FaultInjection>(faults));
+      // Left open, and so untouched, until the process ends, with its
+      // handles and the Env it runs on; this process cannot open that path
+      // for writing again.
+      std::vector<std::shared_ptr<void>> kept = {
+          std::shared_ptr<rocksdb::DB>(std::move(db)), faults};
+      for (auto* h : handles) {
+        kept.push_back(std::shared_ptr<rocksdb::ColumnFamilyHandle>(h));
+      }
+      KeepUntilExit(std::move(kept));
       return;
     }
     for (auto* h : handles) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "ledger/untrusted_text.h"
 #include "projections/deadline_index.h"
 #include "tools/cli.h"
 #include "tools/output.h"
@@ -255,10 +256,19 @@ int Serve(const Args& args, Io& io) {
   index_keeps_up.reset();
   CatchUpDeadlineIndex(**ledger, "serve", io);
   uint64_t size = (*ledger)->Size();
+  const absl::Status accepts = (*ledger)->AcceptsAppends();
   // Closing the ledger drains the sequencer (every acknowledged append was
   // synced before its acknowledgment) and signs a final checkpoint.
   ledger->reset();
   io.err << "caseledger serve: stopped; ledger size " << size << "\n";
+  // A server whose ledger refused appends since a failed write (its folder
+  // removed under it, a full disk) stopped in that state: exit 0 told a
+  // service manager all was well (found by an outside reading).
+  if (!accepts.ok()) {
+    io.err << "caseledger serve: the ledger refused appends when it stopped: "
+           << ForTerminal(std::string(accepts.message())) << "\n";
+    return ExitCodeFor(accepts);
+  }
   return kExitOk;
 }
 

@@ -741,6 +741,28 @@ TEST_F(ServeTest, SighupStopsTheServerAsSigtermDoes) {
   EXPECT_EQ(Cli("verify --db " + db).code, 0);
 }
 
+// A server whose ledger folder was removed under it refuses the next
+// append, and its stop says so with the exit code of data loss: it went on
+// acknowledging appends into the removed folder, and stopped with exit 0
+// (found by an outside reading).
+TEST_F(ServeTest, AServerWhoseLedgerWasRemovedSaysSoAtItsStop) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  ServeProcess server;
+  std::string address = Serve(server, db);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  std::filesystem::remove_all(db);
+  CliRun appended = Cli(Remote(address, "appender") + "append " +
+                        Example("bounce-handled.jsonl"));
+  EXPECT_EQ(appended.code, 1) << appended.err;
+  EXPECT_THAT(appended.err, HasSubstr("append outcome unknown"));
+  EXPECT_EQ(server.Stop(SIGTERM), 1)
+      << testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+              HasSubstr("caseledger serve: the ledger refused appends when it "
+                        "stopped: append not written"));
+}
+
 TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
   const std::string db = dir_.Sub("ledger");
   ASSERT_EQ(Cli("init --db " + db).code, 0);

@@ -133,10 +133,10 @@ std::string JsonQuote(std::string_view text) {
 }
 
 absl::Status AccessLog::CheckPath(const std::string& path) {
-  if (NeitherFileNorFolder(path)) return NotAFile(path);
   struct stat kind;
   if (::stat(path.c_str(), &kind) == 0) {
     if (S_ISDIR(kind.st_mode)) return CannotOpen(path, EISDIR);
+    if (!S_ISREG(kind.st_mode)) return NotAFile(path);
     const int fd =
         ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return CannotOpen(path, errno);
@@ -156,8 +156,7 @@ absl::Status AccessLog::CheckPath(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
     const std::string& path, Clock* clock) {
-  const absl::Status not_a_file = NotAFile(path);
-  if (NeitherFileNorFolder(path)) return not_a_file;
+  if (NeitherFileNorFolder(path)) return NotAFile(path);
   // Not blocking: a FIFO nobody reads would hold the start for good. (On the
   // regular file kept below, O_NONBLOCK changes nothing.)
   int fd = ::open(path.c_str(),
@@ -167,7 +166,7 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   struct stat kind;
   if (::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
     ::close(fd);
-    return not_a_file;
+    return NotAFile(path);
   }
   // Continue the chain from the last complete line. A last line without
   // its newline is a record whose write a crash cut short: Record had not

@@ -87,12 +87,10 @@ std::optional<absl::Status> NamesAMissingManifest(const std::string& path) {
                                           name, ", which is missing"));
 }
 
-// RocksDB's refusal of a damaged log, "Corruption: checksum mismatch",
-// names neither the file nor the byte: the first damaged record of the
-// store's logs, found again, with RocksDB's words after it. OK when no log
-// record is damaged (the damage is elsewhere, and RocksDB's words stand).
-absl::Status NamingTheDamagedLog(const std::string& path,
-                                 const rocksdb::Status& refusal) {
+// The write-ahead log files of the store at `path`, oldest first. Listed
+// with an error code: a range-for over the folder would throw on an error;
+// a folder that cannot be listed is left to RocksDB's open to report.
+std::vector<std::string> LogFilesOf(const std::string& path) {
   std::error_code ec;
   std::vector<std::string> logs;
   for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
@@ -100,7 +98,16 @@ absl::Status NamingTheDamagedLog(const std::string& path,
     if (it->path().extension() == ".log") logs.push_back(it->path().string());
   }
   std::sort(logs.begin(), logs.end());
-  for (const std::string& log : logs) {
+  return logs;
+}
+
+// RocksDB's refusal of a damaged log, "Corruption: checksum mismatch",
+// names neither the file nor the byte: the first damaged record of the
+// store's logs, found again, with RocksDB's words after it. OK when no log
+// record is damaged (the damage is elsewhere, and RocksDB's words stand).
+absl::Status NamingTheDamagedLog(const std::string& path,
+                                 const rocksdb::Status& refusal) {
+  for (const std::string& log : LogFilesOf(path)) {
     if (absl::Status damaged = FindDamagedWalRecord(log); !damaged.ok()) {
       return absl::DataLossError(absl::StrCat(
           damaged.message(), " (RocksDB: ", refusal.ToString(), ")"));
@@ -404,12 +411,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   }
   // What the replay below would take for a crash's cut-short record must be
   // one (wal_tail.h).
-  // Moved on with an error code: a range-for would throw on an error.
-  for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->path().extension() == ".log") {
-      CASELEDGER_RETURN_IF_ERROR(CheckWalTail(it->path().string()));
-    }
+  for (const std::string& log : LogFilesOf(path)) {
+    CASELEDGER_RETURN_IF_ERROR(CheckWalTail(log));
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;

@@ -108,7 +108,8 @@ std::vector<std::string> LogFilesOf(const std::string& path) {
 absl::Status NamingTheDamagedLog(const std::string& path,
                                  const rocksdb::Status& refusal) {
   for (const std::string& log : LogFilesOf(path)) {
-    if (absl::Status damaged = FindDamagedWalRecord(log); !damaged.ok()) {
+    if (absl::Status damaged = FindDamagedWalRecord(log, WalCheck::kChecksums);
+        !damaged.ok()) {
       return absl::DataLossError(absl::StrCat(
           damaged.message(), " (RocksDB: ", refusal.ToString(), ")"));
     }
@@ -410,9 +411,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     return absl::NotFoundError(absl::StrCat("no ledger store at ", path));
   }
   // What the replay below would take for a crash's cut-short record must be
-  // one (wal_tail.h).
+  // one, and what it would skip as space written ahead must be at the end
+  // (wal_tail.h).
   for (const std::string& log : LogFilesOf(path)) {
     CASELEDGER_RETURN_IF_ERROR(CheckWalTail(log));
+    CASELEDGER_RETURN_IF_ERROR(FindDamagedWalRecord(log, WalCheck::kHeaders));
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;

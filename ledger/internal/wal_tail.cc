@@ -3,7 +3,6 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/string_view.h"
@@ -105,10 +104,15 @@ absl::Status CheckWalTail(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status FindDamagedWalRecord(const std::string& path) {
+absl::Status FindDamagedWalRecord(const std::string& path, WalCheck check) {
+  // A block at a time: a log is up to 64 MiB, and a reader opens beside a
+  // writer whose log grows meanwhile (the bytes read are judged).
   std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
+  std::string buffer(kBlockBytes, '\0');
+  auto read_block = [&] {
+    in.read(buffer.data(), kBlockBytes);
+    return std::string_view(buffer.data(), static_cast<size_t>(in.gcount()));
+  };
   auto damaged = [&](uint64_t at, std::string_view what) {
     return absl::DataLossError(absl::StrCat(
         "the write-ahead log ", path, " is damaged: the record at byte ", at,
@@ -116,21 +120,34 @@ absl::Status FindDamagedWalRecord(const std::string& path) {
         "; the appends in it and in the records after it cannot be read "
         "back: restore the ledger from a backup"));
   };
-  for (uint64_t block_start = 0; block_start < bytes.size();
-       block_start += kBlockBytes) {
-    const std::string_view block =
-        std::string_view(bytes).substr(block_start, kBlockBytes);
-    const bool last = block_start + kBlockBytes >= bytes.size();
+  uint64_t block_start = 0;
+  for (std::string_view block = read_block(); !block.empty();
+       block_start += kBlockBytes, block = read_block()) {
+    const bool last = block.size() < kBlockBytes ||
+                      in.peek() == std::ifstream::traits_type::eof();
     size_t at = 0;
     while (at + kHeaderBytes <= block.size()) {
       const uint32_t stored = Little(block, at, 4);
       const size_t length = Little(block, at + 4, 2);
       const auto type = static_cast<uint8_t>(block[at + 6]);
-      // A block's end, or space written ahead, holds zeros.
-      if (stored == 0 && length == 0 && type == 0) break;
+      // RocksDB takes a length and type of zero for space written ahead of
+      // the log and skips the rest of the block without a word, whatever
+      // the checksum: records after it in the file mean appends dropped.
+      if (length == 0 && type == 0) {
+        const uint64_t zeros = block_start + at;
+        for (size_t from = at + 4;; from = 0) {
+          if (block.find_first_not_of('\0', from) != std::string_view::npos) {
+            return damaged(zeros,
+                           "has zeros for its length and type, as space "
+                           "written ahead of the log has, yet records "
+                           "follow it");
+          }
+          if ((block = read_block()).empty()) return absl::OkStatus();
+        }
+      }
       const size_t payload = at + kHeaderBytes;
       if (payload + length > block.size()) {
-        if (last) break;
+        if (last || check == WalCheck::kHeaders) break;
         return damaged(block_start + at,
                        absl::StrCat("claims ", length,
                                     " bytes, past the end of its 32 KiB "
@@ -139,13 +156,15 @@ absl::Status FindDamagedWalRecord(const std::string& path) {
       // A recyclable record's header is longer, and its checksum covers
       // more: RocksDB judges it (the store never recycles logs).
       if (!HasShortHeader(type)) return absl::OkStatus();
-      const uint32_t crc = Crc32c(block.substr(payload, length),
-                                  Crc32c(block.substr(at + 6, 1)));
-      if (Masked(crc) != stored) {
-        return damaged(
-            block_start + at,
-            absl::StrCat("(to byte ", block_start + payload + length - 1,
-                         ") does not match its checksum"));
+      if (check == WalCheck::kChecksums) {
+        const uint32_t crc = Crc32c(block.substr(payload, length),
+                                    Crc32c(block.substr(at + 6, 1)));
+        if (Masked(crc) != stored) {
+          return damaged(
+              block_start + at,
+              absl::StrCat("(to byte ", block_start + payload + length - 1,
+                           ") does not match its checksum"));
+        }
       }
       at = payload + length;
     }

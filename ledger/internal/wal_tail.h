@@ -34,13 +34,23 @@ uint32_t Crc32c(std::string_view bytes, uint32_t crc = 0);
 // damaged); OK when the file ends in whole records or in a record cut short.
 absl::Status CheckWalTail(const std::string& path);
 
-// Reads every record of the log file at `path` against its checksum:
-// kDataLoss naming the file and byte of the first that does not match, or
-// that runs past its block before the last one. RocksDB's own refusal says
-// "Corruption: checksum mismatch" and names neither, and reliability.md
-// promises both (found by an outside reading). OK otherwise, a record cut
+enum class WalCheck {
+  // Only what RocksDB's replay passes over without a word: a header whose
+  // length and type are zero (RocksDB's mark of space written ahead), which
+  // drops the rest of its 32 KiB block, with records after it in the file.
+  // Run before every open; reads the headers, not the checksums.
+  kHeaders,
+  // That, and every record against its checksum, and no record running past
+  // its block before the last: to name what RocksDB refused. RocksDB's own
+  // refusal says "Corruption: checksum mismatch" and names neither file nor
+  // byte, and reliability.md promises both (found by an outside reading).
+  kChecksums,
+};
+
+// Reads the records of the log file at `path`: kDataLoss naming the file
+// and byte of the first found damaged by `check`. OK otherwise, a record cut
 // short at the end included (CheckWalTail's to judge).
-absl::Status FindDamagedWalRecord(const std::string& path);
+absl::Status FindDamagedWalRecord(const std::string& path, WalCheck check);
 
 }  // namespace caseledger::internal
 

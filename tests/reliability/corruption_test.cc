@@ -285,6 +285,68 @@ std::vector<uint64_t> RecordsOfLastBlock(const std::string& path) {
   return starts;
 }
 
+// RocksDB takes a length and type of zero for space written ahead of the
+// log and skips the rest of the block without a word. A zeroed page of the
+// file does that where it covers a header: in the last block, the appends
+// after it since the last checkpoint were dropped, the ledger opened
+// smaller, verified, and handed their positions out again.
+TEST_F(CorruptionTest, AHeaderWipedOutMidLogIsNamedWithItsRecord) {
+  Build(/*flush=*/false);
+  // The ledger as a power loss leaves it while appends go on: every append
+  // synced, the checkpoint kept beside the store from before them.
+  const std::string crashed = dir_.Sub("crashed");
+  std::string log;
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Original(), options));
+    for (int batch = 3; batch < 9; ++batch) {
+      ASSERT_OK(ledger->Append(CaseEvents("CASE-0", batch * 5, 5)));
+    }
+    log = StoreFiles(".log").back();  // the open began a new one
+    ASSERT_OK_AND_ASSIGN(auto all, ledger->ReadAll(1, 0));
+    reference_.clear();
+    for (const RecordedEvent& e : all) {
+      reference_.push_back(
+          absl::StrCat(e.entry_bytes, "|", e.salt, "|", e.event_bytes));
+    }
+    fs::copy(Original(), crashed, fs::copy_options::recursive);
+  }
+  const std::vector<uint64_t> records =
+      RecordsOfLastBlock(crashed + "/store/" + log);
+  ASSERT_GE(records.size(), 3u);
+  const uint64_t wiped = records[records.size() / 2];
+  for (bool writer_open : {false, true}) {
+    const std::string copy = dir_.Sub(absl::StrCat("wiped-", ++copies_));
+    fs::copy(crashed, copy, fs::copy_options::recursive);
+    {
+      std::fstream f(copy + "/store/" + log,
+                     std::ios::in | std::ios::out | std::ios::binary);
+      // The length and type; the checksum is not looked at.
+      f.seekp(static_cast<std::streamoff>(wiped + 4));
+      f.write(std::string(3, '\0').data(), 3);
+    }
+    Outcome o = Read(copy, writer_open);
+    EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+        << KindName(o.kind) << " " << o.status << " " << o.detail;
+    EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+    EXPECT_THAT(std::string(o.status.message()),
+                ::testing::HasSubstr(absl::StrCat(
+                    "the write-ahead log ", copy, "/store/", log,
+                    " is damaged: the record at byte ", wiped,
+                    " has zeros for its length and type, as space written "
+                    "ahead of the log has, yet records follow it")));
+  }
+  // Zeros after the last record are space written ahead: nothing follows.
+  const std::string padded = dir_.Sub("padded");
+  fs::copy(crashed, padded, fs::copy_options::recursive);
+  std::ofstream(padded + "/store/" + log, std::ios::binary | std::ios::app)
+      << std::string(40000, '\0');
+  Outcome o = Read(padded, /*writer_open=*/false);
+  EXPECT_EQ(o.kind, Outcome::kHarmless)
+      << KindName(o.kind) << " " << o.status << " " << o.detail;
+}
+
 // A record whose length field was altered to run past the end of the file
 // looks to RocksDB like the record a crash cut short, and was dropped with
 // every acknowledged append after it: the ledger opened, smaller, and

@@ -343,6 +343,13 @@ std::vector<Case> Cases() {
        "caseledger serve: listen address 'nowhere' is not HOST:PORT",
        "",
        {{"tokens", ""}}},
+      {"listen address of digits that is no IPv4 address",
+       "serve --db L --tokens tokens --listen 999.1.1.1:0",
+       2,
+       "caseledger serve: listen address '999.1.1.1:0' is not HOST:PORT: "
+       "999.1.1.1 is not an IPv4 address (four numbers of 0 to 255)",
+       "",
+       {{"tokens", ""}}},
       {"access log path",
        "serve --db L --tokens tokens --listen 127.0.0.1:0 --access-log "
        "nowhere/log.jsonl",
@@ -491,6 +498,21 @@ std::vector<Case> Cases() {
        "caseledger read: --server 'dns:///localhost:7420' is not HOST:PORT "
        "(gRPC target names such as dns:///HOST:PORT or unix:PATH are not "
        "taken)",
+       "",
+       {{"t", "token"}}},
+      {"server in brackets but no IPv6 address",
+       "--server [x]:7420 --token-file t read --case X",
+       2,
+       "caseledger read: --server '[x]:7420' is not HOST:PORT: what is in "
+       "brackets is not an IPv6 address",
+       "",
+       {{"t", "token"}}},
+      {"server host name with a space",
+       "--server 'local host:7420' --token-file t read --case X",
+       2,
+       "caseledger read: --server 'local host:7420' is not HOST:PORT: a host "
+       "name holds only letters, digits, '.', '-' and '_' (byte 6 of the "
+       "host is none of them)",
        "",
        {{"t", "token"}}},
       {"server without token", "--server localhost:1 read", 2,

@@ -1,5 +1,7 @@
 #include "tools/server/server.h"
 
+#include <arpa/inet.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -137,16 +139,44 @@ absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
   }
   // "::1:7420" is not [::1]:7420: gRPC read it as another address.
   const std::string_view host = address.substr(0, colon);
-  if (host == "[]") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", AbslView(address), "' is not HOST:PORT: its brackets are empty"));
-  }
   const bool bracketed = host.front() == '[' && host.back() == ']';
   if (host.find(':') != std::string_view::npos && !bracketed) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", AbslView(address),
                      "' is not HOST:PORT: an IPv6 address goes in brackets "
                      "([::1]:PORT)"));
+  }
+  // gRPC takes anything here and fails only when it connects or binds, with
+  // a log line and exit 4 where the address itself is wrong.
+  if (bracketed) {
+    // A zone ("[fe80::1%eth0]") names the interface; inet_pton knows none.
+    std::string_view inside = host.substr(1, host.size() - 2);
+    inside = inside.substr(0, inside.find('%'));
+    in6_addr ipv6;
+    if (inet_pton(AF_INET6, std::string(inside).c_str(), &ipv6) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", AbslView(address),
+          "' is not HOST:PORT: what is in brackets is not an IPv6 address"));
+    }
+    return absl::OkStatus();
+  }
+  if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
+    in_addr ipv4;
+    if (inet_pton(AF_INET, std::string(host).c_str(), &ipv4) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", AbslView(address), "' is not HOST:PORT: ", AbslView(host),
+          " is not an IPv4 address (four numbers of 0 to 255)"));
+    }
+    return absl::OkStatus();
+  }
+  const size_t odd = host.find_first_not_of(
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+  if (odd != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", AbslView(address),
+                     "' is not HOST:PORT: a host name holds only "
+                     "letters, digits, '.', '-' and '_' (byte ",
+                     odd + 1, " of the host is none of them)"));
   }
   return absl::OkStatus();
 }

@@ -38,10 +38,12 @@ struct ServerOptions {
   ServiceOptions service;
 };
 
-// kInvalidArgument "'ADDRESS' is not HOST:PORT with a port from `lowest` to
-// 65535" unless `address` is one. gRPC takes a port past 65535 modulo
-// 65536 and one left out as 0 or 443: a server listened, and a client
-// connected, elsewhere than asked.
+// kInvalidArgument "'ADDRESS' is not HOST:PORT ..." unless `address` is a
+// host name, an IPv4 address or a bracketed IPv6 one, then a port from
+// `lowest` to 65535. gRPC takes a port past 65535 modulo 65536 and one left
+// out as 0 or 443: a server listened, and a client connected, elsewhere than
+// asked; a host that is no address it finds wrong only when it binds or
+// connects.
 absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest);
 
 class Server {

@@ -22,7 +22,7 @@
 #include "absl/time/time.h"
 #include "ledger/internal/fault_injection.h"
 #include "ledger/internal/info_log.h"
-#include "ledger/internal/wal_tail.h"
+#include "ledger/internal/log_records.h"
 #include "ledger/status_macros.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
@@ -52,15 +52,22 @@ static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
 // docs/storage.md).
 constexpr int kReaderOpenAttempts = 10;
 
+// The first line of the store's CURRENT, which names its MANIFEST; empty
+// when there is none to read.
+std::string CurrentNames(const std::string& path) {
+  std::ifstream current(std::filesystem::path(path) / "CURRENT");
+  std::string name;
+  std::getline(current, name);
+  return name;
+}
+
 // Which MANIFEST the store in `path` uses and how long it is: what a
 // reader's open depends on. CURRENT names the MANIFEST, which grows with
 // every flush and compaction and is replaced (CURRENT renamed over) when it
 // is rewritten. An unreadable file reads as its error, so that an open
 // racing a rewrite counts as changed.
 std::string ManifestState(const std::string& path) {
-  std::ifstream current(std::filesystem::path(path) / "CURRENT");
-  std::string name;
-  std::getline(current, name);
+  const std::string name = CurrentNames(path);
   std::error_code ec;
   uint64_t size =
       std::filesystem::file_size(std::filesystem::path(path) / name, ec);
@@ -70,9 +77,8 @@ std::string ManifestState(const std::string& path) {
 // Why an open failed when the store's CURRENT names no MANIFEST that is
 // there: RocksDB reports it as an I/O error, but the store is damaged.
 std::optional<absl::Status> NamesAMissingManifest(const std::string& path) {
-  std::ifstream current(std::filesystem::path(path) / "CURRENT");
-  std::string name;
-  if (!std::getline(current, name)) return std::nullopt;  // as RocksDB says
+  const std::string name = CurrentNames(path);
+  if (name.empty()) return std::nullopt;  // as RocksDB says
   std::error_code ec;
   if (name.rfind("MANIFEST-", 0) != 0 || name.find('/') != std::string::npos) {
     return absl::DataLossError(
@@ -87,28 +93,36 @@ std::optional<absl::Status> NamesAMissingManifest(const std::string& path) {
                                           name, ", which is missing"));
 }
 
-// The write-ahead log files of the store at `path`, oldest first. Listed
-// with an error code: a range-for over the folder would throw on an error;
-// a folder that cannot be listed is left to RocksDB's open to report.
-std::vector<std::string> LogFilesOf(const std::string& path) {
+// The files of the store at `path` in RocksDB's log format: its
+// write-ahead logs, oldest first, then the MANIFEST its CURRENT names.
+// Listed with an error code: a range-for over the folder would throw on an
+// error; a folder that cannot be listed, or a CURRENT that names no
+// MANIFEST, is left to RocksDB's open to report.
+std::vector<std::string> FilesInLogFormat(const std::string& path) {
   std::error_code ec;
-  std::vector<std::string> logs;
+  std::vector<std::string> files;
   for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
        it.increment(ec)) {
-    if (it->path().extension() == ".log") logs.push_back(it->path().string());
+    if (it->path().extension() == ".log") files.push_back(it->path().string());
   }
-  std::sort(logs.begin(), logs.end());
-  return logs;
+  std::sort(files.begin(), files.end());
+  const std::string manifest = CurrentNames(path);
+  if (manifest.starts_with("MANIFEST-") &&
+      manifest.find('/') == std::string::npos) {
+    files.push_back((std::filesystem::path(path) / manifest).string());
+  }
+  return files;
 }
 
-// RocksDB's refusal of a damaged log, "Corruption: checksum mismatch",
-// names neither the file nor the byte: the first damaged record of the
-// store's logs, found again, with RocksDB's words after it. OK when no log
-// record is damaged (the damage is elsewhere, and RocksDB's words stand).
+// RocksDB's refusal of a damaged log or MANIFEST, "Corruption: checksum
+// mismatch", names neither the file nor the byte: the first damaged record
+// of the store's files in log format, found again, with RocksDB's words
+// after it. OK when no record is damaged (the damage is elsewhere, and
+// RocksDB's words stand).
 absl::Status NamingTheDamagedLog(const std::string& path,
                                  const rocksdb::Status& refusal) {
-  for (const std::string& log : LogFilesOf(path)) {
-    if (absl::Status damaged = FindDamagedWalRecord(log, WalCheck::kChecksums);
+  for (const std::string& file : FilesInLogFormat(path)) {
+    if (absl::Status damaged = FindDamagedLogRecord(file, LogCheck::kChecksums);
         !damaged.ok()) {
       return absl::DataLossError(absl::StrCat(
           damaged.message(), " (RocksDB: ", refusal.ToString(), ")"));
@@ -410,19 +424,19 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     }
     return absl::NotFoundError(absl::StrCat("no ledger store at ", path));
   }
-  // What the replay below would take for a crash's cut-short record must be
-  // one, and what it would skip as space written ahead must be at the end
-  // (wal_tail.h).
-  for (const std::string& log : LogFilesOf(path)) {
-    CASELEDGER_RETURN_IF_ERROR(CheckWalTail(log));
-    CASELEDGER_RETURN_IF_ERROR(FindDamagedWalRecord(log, WalCheck::kHeaders));
+  // What the open below would take for a crash's cut-short record, in the
+  // logs or the MANIFEST, must be one, and what it would skip as space
+  // written ahead must be at the end (log_records.h).
+  for (const std::string& file : FilesInLogFormat(path)) {
+    CASELEDGER_RETURN_IF_ERROR(CheckLogTail(file));
+    CASELEDGER_RETURN_IF_ERROR(FindDamagedLogRecord(file, LogCheck::kHeaders));
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
   // Replaying the WAL tolerates only an incomplete last record (a write cut
-  // short by a crash; CheckWalTail above makes sure it is one) and refuses
+  // short by a crash; CheckLogTail above makes sure it is one) and refuses
   // to open on any other damage. The default,
   // kPointInTimeRecovery, stops at the first bad record and silently drops
   // every acknowledged append after it (tests/reliability/corruption_test).

@@ -22,7 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/internal/fault_injection.h"
-#include "ledger/internal/wal_tail.h"
+#include "ledger/internal/log_records.h"
 #include "ledger/status_macros.h"
 #include "rocksdb/perf_level.h"
 #include "tests/testing/test_util.h"

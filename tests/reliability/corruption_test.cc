@@ -441,6 +441,55 @@ TEST_F(CorruptionTest, ALogFileRemovedOrCutShortIsReportedAtOpen) {
   }
 }
 
+// RocksDB reads its MANIFEST as it reads a log: a length altered to run
+// past the end, or zeros over a header, dropped the record of a flush and
+// its table file with it (events or stored messages gone, reported later as
+// missing Merkle nodes or messages, or not at all; found on 2026-12-05).
+TEST_F(CorruptionTest, ADamagedManifestRecordIsNamedAtOpen) {
+  Build(/*flush=*/true);
+  const std::string manifest = StoreFiles("MANIFEST-", true).back();
+  const std::vector<uint64_t> records =
+      RecordsOfLastBlock(Original() + "/store/" + manifest);
+  ASSERT_GE(records.size(), 3u);
+  struct Damage {
+    uint64_t at;
+    std::string bytes;  // written at `at`
+    std::string named;
+  };
+  const uint64_t last = records.back();
+  const uint64_t middle = records[records.size() / 2];
+  for (const Damage& d : {
+           Damage{middle + 4, std::string(3, '\0'),
+                  absl::StrCat("the record at byte ", middle,
+                               " has zeros for its length and type")},
+           Damage{last + 4, std::string(3, '\0'),
+                  absl::StrCat("the record at byte ", last,
+                               " has zeros for its length and type")},
+           Damage{last + 5, std::string(1, '\x40'),
+                  absl::StrCat("the record at byte ", last, " claims ")},
+       }) {
+    for (bool writer_open : {false, true}) {
+      const std::string copy = dir_.Sub(absl::StrCat("manifest-", ++copies_));
+      fs::copy(Original(), copy, fs::copy_options::recursive);
+      {
+        std::fstream f(copy + "/store/" + manifest,
+                       std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(d.at));
+        f.write(d.bytes.data(), static_cast<std::streamsize>(d.bytes.size()));
+      }
+      Outcome o = Read(copy, writer_open);
+      EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+          << d.named << ": " << KindName(o.kind) << " " << o.status << " "
+          << o.detail;
+      EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+      EXPECT_THAT(std::string(o.status.message()),
+                  ::testing::HasSubstr(absl::StrCat("the MANIFEST ", copy,
+                                                    "/store/", manifest,
+                                                    " is damaged: ", d.named)));
+    }
+  }
+}
+
 TEST_F(CorruptionTest, FlippedBytesInTheManifestAreReportedAtOpen) {
   Build(/*flush=*/true);
   std::vector<std::string> manifests = StoreFiles("MANIFEST-", true);

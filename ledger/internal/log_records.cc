@@ -1,4 +1,4 @@
-#include "ledger/internal/wal_tail.h"
+#include "ledger/internal/log_records.h"
 
 #include <array>
 #include <filesystem>
@@ -46,6 +46,30 @@ uint32_t Little(std::string_view bytes, size_t at, size_t width) {
   return v;
 }
 
+// What a damaged record of the file at `path` costs, by the kind of file:
+// its name in messages, what is lost when a record cannot be read, and what
+// reading on would drop without a word.
+struct KindOfFile {
+  std::string_view name;
+  std::string_view lost;
+  std::string_view dropped;
+};
+
+KindOfFile KindOf(const std::string& path) {
+  if (std::filesystem::path(path).filename().string().starts_with(
+          "MANIFEST-")) {
+    return {"the MANIFEST",
+            "the table files it and the records after it list are lost to "
+            "the store",
+            "reading it would silently drop it and every record after it, "
+            "and the table files they list"};
+  }
+  return {"the write-ahead log",
+          "the appends in it and in the records after it cannot be read back",
+          "replaying the log would silently drop it and every append after "
+          "it"};
+}
+
 }  // namespace
 
 uint32_t Crc32c(std::string_view bytes, uint32_t crc) {
@@ -57,7 +81,7 @@ uint32_t Crc32c(std::string_view bytes, uint32_t crc) {
   return ~crc;
 }
 
-absl::Status CheckWalTail(const std::string& path) {
+absl::Status CheckLogTail(const std::string& path) {
   std::error_code ec;
   const uint64_t size = std::filesystem::file_size(path, ec);
   if (ec || size == 0) return absl::OkStatus();  // RocksDB reports what it must
@@ -86,15 +110,16 @@ absl::Status CheckWalTail(const std::string& path) {
         Crc32c(std::string_view(reinterpret_cast<const char*>(&type), 1));
     for (size_t end = payload;; ++end) {
       if (Masked(crc) == stored) {
+        const KindOfFile kind = KindOf(path);
         return absl::DataLossError(absl::StrCat(
-            "the write-ahead log ", path, " is damaged: the record at byte ",
+            AbslView(kind.name), " ", path, " is damaged: the record at byte ",
             block_start + at, " claims ", length,
             " bytes and runs past the end of the file, yet its checksum "
             "matches the ",
             end - payload,
             " bytes that follow its header: its length was altered, not cut "
-            "short by a crash, and replaying the log would silently drop it "
-            "and every append after it; restore the ledger from a backup"));
+            "short by a crash, and ",
+            AbslView(kind.dropped), "; restore the ledger from a backup"));
       }
       if (end == block.size()) break;
       crc = Crc32c(std::string_view(&block[end], 1), crc);
@@ -104,7 +129,7 @@ absl::Status CheckWalTail(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status FindDamagedWalRecord(const std::string& path, WalCheck check) {
+absl::Status FindDamagedLogRecord(const std::string& path, LogCheck check) {
   // A block at a time: a log is up to 64 MiB, and a reader opens beside a
   // writer whose log grows meanwhile (the bytes read are judged).
   std::ifstream in(path, std::ios::binary);
@@ -114,11 +139,11 @@ absl::Status FindDamagedWalRecord(const std::string& path, WalCheck check) {
     return std::string_view(buffer.data(), static_cast<size_t>(in.gcount()));
   };
   auto damaged = [&](uint64_t at, std::string_view what) {
+    const KindOfFile kind = KindOf(path);
     return absl::DataLossError(absl::StrCat(
-        "the write-ahead log ", path, " is damaged: the record at byte ", at,
-        " ", AbslView(what),
-        "; the appends in it and in the records after it cannot be read "
-        "back: restore the ledger from a backup"));
+        AbslView(kind.name), " ", path, " is damaged: the record at byte ", at,
+        " ", AbslView(what), "; ", AbslView(kind.lost),
+        ": restore the ledger from a backup"));
   };
   uint64_t block_start = 0;
   for (std::string_view block = read_block(); !block.empty();
@@ -147,7 +172,7 @@ absl::Status FindDamagedWalRecord(const std::string& path, WalCheck check) {
       }
       const size_t payload = at + kHeaderBytes;
       if (payload + length > block.size()) {
-        if (last || check == WalCheck::kHeaders) break;
+        if (last || check == LogCheck::kHeaders) break;
         return damaged(block_start + at,
                        absl::StrCat("claims ", length,
                                     " bytes, past the end of its 32 KiB "
@@ -156,7 +181,7 @@ absl::Status FindDamagedWalRecord(const std::string& path, WalCheck check) {
       // A recyclable record's header is longer, and its checksum covers
       // more: RocksDB judges it (the store never recycles logs).
       if (!HasShortHeader(type)) return absl::OkStatus();
-      if (check == WalCheck::kChecksums) {
+      if (check == LogCheck::kChecksums) {
         const uint32_t crc = Crc32c(block.substr(payload, length),
                                     Crc32c(block.substr(at + 6, 1)));
         if (Masked(crc) != stored) {

@@ -286,11 +286,12 @@ std::vector<uint64_t> RecordsOfLastBlock(const std::string& path) {
 }
 
 // RocksDB takes a length and type of zero for space written ahead of the
-// log and skips the rest of the block without a word. A zeroed page of the
-// file does that where it covers a header: in the last block, the appends
-// after it since the last checkpoint were dropped, the ledger opened
-// smaller, verified, and handed their positions out again.
-TEST_F(CorruptionTest, AHeaderWipedOutMidLogIsNamedWithItsRecord) {
+// log and skips the rest of the block without a word; it takes a type of 5
+// to 8 for a record of a recycled log and stops reading. A zeroed page of
+// the file, or one flipped bit of a type, does that: in the last block, the
+// appends after it since the last checkpoint were dropped, the ledger
+// opened smaller, verified, and handed their positions out again.
+TEST_F(CorruptionTest, DamagedLogHeadersAreNamedWithTheirRecord) {
   Build(/*flush=*/false);
   // The ledger as a power loss leaves it while appends go on: every append
   // synced, the checkpoint kept beside the store from before them.
@@ -315,27 +316,48 @@ TEST_F(CorruptionTest, AHeaderWipedOutMidLogIsNamedWithItsRecord) {
   const std::vector<uint64_t> records =
       RecordsOfLastBlock(crashed + "/store/" + log);
   ASSERT_GE(records.size(), 3u);
-  const uint64_t wiped = records[records.size() / 2];
-  for (bool writer_open : {false, true}) {
-    const std::string copy = dir_.Sub(absl::StrCat("wiped-", ++copies_));
-    fs::copy(crashed, copy, fs::copy_options::recursive);
-    {
-      std::fstream f(copy + "/store/" + log,
-                     std::ios::in | std::ios::out | std::ios::binary);
-      // The length and type; the checksum is not looked at.
-      f.seekp(static_cast<std::streamoff>(wiped + 4));
-      f.write(std::string(3, '\0').data(), 3);
+  const uint64_t first = records.front();
+  const uint64_t middle = records[records.size() / 2];
+  struct Damage {
+    uint64_t at;
+    std::string bytes;  // written at `at`
+    std::string named;
+  };
+  for (const Damage& d : {
+           // The length and type; the checksum is not looked at.
+           Damage{middle + 4, std::string(3, '\0'),
+                  absl::StrCat("the record at byte ", middle,
+                               " has zeros for its length and type, as space "
+                               "written ahead of the log has, yet records "
+                               "follow it")},
+           Damage{middle + 6, "\x05",
+                  absl::StrCat("the record at byte ", middle,
+                               " has type 5, which no record the store writes "
+                               "has")},
+           // Read past, its payload's zeros would pass for a header.
+           Damage{first + 4, std::string("\x05\0", 2),
+                  absl::StrCat("the record at byte ", first, " (to byte ",
+                               first + 11, ") does not match its checksum")},
+       }) {
+    for (bool writer_open : {false, true}) {
+      const std::string copy = dir_.Sub(absl::StrCat("wiped-", ++copies_));
+      fs::copy(crashed, copy, fs::copy_options::recursive);
+      {
+        std::fstream f(copy + "/store/" + log,
+                       std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(d.at));
+        f.write(d.bytes.data(), static_cast<std::streamsize>(d.bytes.size()));
+      }
+      Outcome o = Read(copy, writer_open);
+      EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+          << d.named << ": " << KindName(o.kind) << " " << o.status << " "
+          << o.detail;
+      EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+      EXPECT_THAT(std::string(o.status.message()),
+                  ::testing::HasSubstr(absl::StrCat("the write-ahead log ",
+                                                    copy, "/store/", log,
+                                                    " is damaged: ", d.named)));
     }
-    Outcome o = Read(copy, writer_open);
-    EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
-        << KindName(o.kind) << " " << o.status << " " << o.detail;
-    EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
-    EXPECT_THAT(std::string(o.status.message()),
-                ::testing::HasSubstr(absl::StrCat(
-                    "the write-ahead log ", copy, "/store/", log,
-                    " is damaged: the record at byte ", wiped,
-                    " has zeros for its length and type, as space written "
-                    "ahead of the log has, yet records follow it")));
   }
   // Zeros after the last record are space written ahead: nothing follows.
   const std::string padded = dir_.Sub("padded");
@@ -467,6 +489,8 @@ TEST_F(CorruptionTest, ADamagedManifestRecordIsNamedAtOpen) {
                                " has zeros for its length and type")},
            Damage{last + 5, std::string(1, '\x40'),
                   absl::StrCat("the record at byte ", last, " claims ")},
+           Damage{middle + 6, "\x05",
+                  absl::StrCat("the record at byte ", middle, " has type 5")},
        }) {
     for (bool writer_open : {false, true}) {
       const std::string copy = dir_.Sub(absl::StrCat("manifest-", ++copies_));

@@ -424,19 +424,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     }
     return absl::NotFoundError(absl::StrCat("no ledger store at ", path));
   }
-  // What the open below would take for a crash's cut-short record, in the
-  // logs or the MANIFEST, must be one, and what it would skip as space
-  // written ahead must be at the end (log_records.h).
-  for (const std::string& file : FilesInLogFormat(path)) {
-    CASELEDGER_RETURN_IF_ERROR(CheckLogTail(file));
-    CASELEDGER_RETURN_IF_ERROR(FindDamagedLogRecord(file, LogCheck::kHeaders));
-  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
   // Replaying the WAL tolerates only an incomplete last record (a write cut
-  // short by a crash; CheckLogTail above makes sure it is one) and refuses
+  // short by a crash; CheckLogTail below makes sure it is one) and refuses
   // to open on any other damage. The default,
   // kPointInTimeRecovery, stops at the first bad record and silently drops
   // every acknowledged append after it (tests/reliability/corruption_test).
@@ -529,6 +522,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   for (int attempt = 1;; ++attempt) {
     const std::string manifest_before =
         options.read_only ? ManifestState(path) : "";
+    // What the open below would take for a crash's cut-short record, in the
+    // logs or the MANIFEST, must be one, and what it would skip without a
+    // word must be nothing (log_records.h). Again at each attempt: the
+    // writer beside a reader may have begun a new MANIFEST.
+    for (const std::string& file : FilesInLogFormat(path)) {
+      CASELEDGER_RETURN_IF_ERROR(CheckLogTail(file));
+      CASELEDGER_RETURN_IF_ERROR(
+          FindDamagedLogRecord(file, LogCheck::kHeaders));
+    }
     auto rep = std::make_unique<Rep>();
     rep->faults = options.faults;
     rep->read_only = options.read_only;

@@ -347,7 +347,8 @@ std::vector<Case> Cases() {
        "serve --db L --tokens tokens --listen 999.1.1.1:0",
        2,
        "caseledger serve: listen address '999.1.1.1:0' is not HOST:PORT: "
-       "999.1.1.1 is not an IPv4 address (four numbers of 0 to 255)",
+       "999.1.1.1 is not an IPv4 address (four decimal numbers of 0 to 255, "
+       "without leading zeros)",
        "",
        {{"tokens", ""}}},
       {"access log path",
@@ -513,6 +514,14 @@ std::vector<Case> Cases() {
        "caseledger read: --server 'local host:7420' is not HOST:PORT: a host "
        "name holds only letters, digits, '.', '-' and '_' (byte 6 of the "
        "host is none of them)",
+       "",
+       {{"t", "token"}}},
+      {"server host name with an empty part",
+       "--server a..example:7420 --token-file t read --case X",
+       2,
+       "caseledger read: --server 'a..example:7420' is not HOST:PORT: a host "
+       "name is parts of 1 to 63 letters, digits, '-' or '_' between dots, "
+       "none beginning or ending with '-'",
        "",
        {{"t", "token"}}},
       {"server without token", "--server localhost:1 read", 2,

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpc/grpc.h"
@@ -108,6 +110,66 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// Why `host` (the part before ":PORT", not empty) is no host gRPC can
+// reach or listen on, or nullopt. gRPC takes anything and fails only when it
+// connects or binds, with a log line and exit 4 where the address itself
+// was wrong.
+std::optional<std::string> WhatIsWrongWithHost(std::string_view host) {
+  constexpr std::string_view kNameBytes =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+  if (host.front() == '[' || host.back() == ']') {
+    if (host.front() != '[' || host.back() != ']') {
+      return "the brackets go around the IPv6 address alone ([::1]:PORT)";
+    }
+    // A zone ("[fe80::1%eth0]") names the interface; inet_pton knows none.
+    std::string_view inside = host.substr(1, host.size() - 2);
+    const size_t percent = inside.find('%');
+    in6_addr ipv6;
+    if (inet_pton(AF_INET6, std::string(inside.substr(0, percent)).c_str(),
+                  &ipv6) != 1) {
+      return "what is in brackets is not an IPv6 address";
+    }
+    if (percent != std::string_view::npos &&
+        (percent + 1 == inside.size() ||
+         inside.find_first_not_of(kNameBytes, percent + 1) !=
+             std::string_view::npos)) {
+      return "the zone after '%' is not an interface's name or number";
+    }
+    return std::nullopt;
+  }
+  if (host.find(':') != std::string_view::npos) {
+    return "an IPv6 address goes in brackets ([::1]:PORT)";
+  }
+  if (host.find_first_not_of("0123456789.") == std::string_view::npos &&
+      host.find_first_of("0123456789") != std::string_view::npos) {
+    in_addr ipv4;
+    if (inet_pton(AF_INET, std::string(host).c_str(), &ipv4) != 1) {
+      return absl::StrCat(AbslView(host),
+                          " is not an IPv4 address (four decimal numbers of 0 "
+                          "to 255, without leading zeros)");
+    }
+    return std::nullopt;
+  }
+  const size_t odd =
+      host.find_first_not_of(absl::StrCat(AbslView(kNameBytes), "."));
+  if (odd != std::string_view::npos) {
+    return absl::StrCat(
+        "a host name holds only letters, digits, '.', '-' and '_' (byte ",
+        odd + 1, " of the host is none of them)");
+  }
+  // One trailing dot marks a name as complete (RFC 1034).
+  std::string_view name = host;
+  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+  for (absl::string_view label : absl::StrSplit(AbslView(name), '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' ||
+        label.back() == '-') {
+      return "a host name is parts of 1 to 63 letters, digits, '-' or '_' "
+             "between dots, none beginning or ending with '-'";
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
@@ -139,44 +201,9 @@ absl::Status CheckHostAndPort(std::string_view address, uint32_t lowest) {
   }
   // "::1:7420" is not [::1]:7420: gRPC read it as another address.
   const std::string_view host = address.substr(0, colon);
-  const bool bracketed = host.front() == '[' && host.back() == ']';
-  if (host.find(':') != std::string_view::npos && !bracketed) {
+  if (std::optional<std::string> wrong = WhatIsWrongWithHost(host)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", AbslView(address),
-                     "' is not HOST:PORT: an IPv6 address goes in brackets "
-                     "([::1]:PORT)"));
-  }
-  // gRPC takes anything here and fails only when it connects or binds, with
-  // a log line and exit 4 where the address itself is wrong.
-  if (bracketed) {
-    // A zone ("[fe80::1%eth0]") names the interface; inet_pton knows none.
-    std::string_view inside = host.substr(1, host.size() - 2);
-    inside = inside.substr(0, inside.find('%'));
-    in6_addr ipv6;
-    if (inet_pton(AF_INET6, std::string(inside).c_str(), &ipv6) != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", AbslView(address),
-          "' is not HOST:PORT: what is in brackets is not an IPv6 address"));
-    }
-    return absl::OkStatus();
-  }
-  if (host.find_first_not_of("0123456789.") == std::string_view::npos) {
-    in_addr ipv4;
-    if (inet_pton(AF_INET, std::string(host).c_str(), &ipv4) != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", AbslView(address), "' is not HOST:PORT: ", AbslView(host),
-          " is not an IPv4 address (four numbers of 0 to 255)"));
-    }
-    return absl::OkStatus();
-  }
-  const size_t odd = host.find_first_not_of(
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
-  if (odd != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", AbslView(address),
-                     "' is not HOST:PORT: a host name holds only "
-                     "letters, digits, '.', '-' and '_' (byte ",
-                     odd + 1, " of the host is none of them)"));
+        absl::StrCat("'", AbslView(address), "' is not HOST:PORT: ", *wrong));
   }
   return absl::OkStatus();
 }

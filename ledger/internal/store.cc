@@ -32,6 +32,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/sst_file_reader.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -114,18 +115,43 @@ std::vector<std::string> FilesInLogFormat(const std::string& path) {
   return files;
 }
 
-// RocksDB's refusal of a damaged log or MANIFEST, "Corruption: checksum
-// mismatch", names neither the file nor the byte: the first damaged record
-// of the store's files in log format, found again, with RocksDB's words
-// after it. OK when no record is damaged (the damage is elsewhere, and
-// RocksDB's words stand).
-absl::Status NamingTheDamagedLog(const std::string& path,
-                                 const rocksdb::Status& refusal) {
+// RocksDB's refusal of a damaged file at open often names no file, or the
+// MANIFEST for a table file: "Corruption: checksum mismatch" for a log
+// record, "properties unsorted in file .../MANIFEST-000089" for a table's
+// properties block (found by a sweep of zeroed pages). The first damaged
+// record of the store's files in log format, or the first table file that
+// does not open on its own, found again, with RocksDB's words after it. OK
+// when none is found (RocksDB's words stand).
+absl::Status NamingTheDamagedFile(const std::string& path,
+                                  const rocksdb::Status& refusal) {
   for (const std::string& file : FilesInLogFormat(path)) {
     if (absl::Status damaged = FindDamagedLogRecord(file, LogCheck::kChecksums);
         !damaged.ok()) {
       return absl::DataLossError(absl::StrCat(
           damaged.message(), " (RocksDB: ", refusal.ToString(), ")"));
+    }
+  }
+  std::error_code ec;
+  std::vector<std::string> tables;
+  for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::filesystem::path& file = it->path();
+    if (file.extension() == ".sst" || file.extension() == ".ldb") {
+      tables.push_back(file.string());
+    }
+  }
+  std::sort(tables.begin(), tables.end());
+  // Opening a table reads its footer, index and properties, what an open of
+  // the store checks of each; its data blocks are read as they are needed.
+  rocksdb::Options options;
+  options.paranoid_checks = true;
+  for (const std::string& table : tables) {
+    rocksdb::SstFileReader reader(options);
+    if (rocksdb::Status opened = reader.Open(table); !opened.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "the table file ", table, " is damaged: ", opened.ToString(),
+          "; restore the ledger from a backup (RocksDB: ", refusal.ToString(),
+          ")"));
     }
   }
   return absl::OkStatus();
@@ -550,7 +576,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     }
     if (!options.read_only || ManifestState(path) == manifest_before) {
       if (s.IsCorruption()) {
-        CASELEDGER_RETURN_IF_ERROR(NamingTheDamagedLog(path, s));
+        CASELEDGER_RETURN_IF_ERROR(NamingTheDamagedFile(path, s));
       }
       if (!s.ok() && !options.create_if_missing) {
         return NamesAMissingManifest(path).value_or(NamingTheWriter(

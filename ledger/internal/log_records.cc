@@ -12,6 +12,9 @@ namespace {
 
 constexpr uint64_t kBlockBytes = 32768;
 constexpr size_t kHeaderBytes = 7;
+constexpr uint8_t kWholeRecord = 1;
+constexpr uint8_t kFirstPart = 2;
+constexpr uint8_t kLastPart = 4;
 // Record types with the 7-byte header: full, first, middle, last, and the
 // compression and timestamp-size records. The recyclable types (5 to 8,
 // and 11 on) carry a log number as well; the store never recycles logs.
@@ -148,6 +151,11 @@ absl::Status WalkRecords(const std::string& path, LogCheck check) {
         " ", AbslView(what), "; ", AbslView(kind.lost),
         ": restore the ledger from a backup"));
   };
+  // Where the record whose first part was read last begins, until its last
+  // part is read: RocksDB writes a record longer than the rest of a block
+  // in parts, one per block.
+  bool unfinished = false;
+  uint64_t unfinished_at = 0;
   uint64_t block_start = 0;
   for (std::string_view block = read_block(); !block.empty();
        block_start += kBlockBytes, block = read_block()) {
@@ -170,8 +178,15 @@ absl::Status WalkRecords(const std::string& path, LogCheck check) {
                            "written ahead of the log has, yet records "
                            "follow it");
           }
-          if ((block = read_block()).empty()) return absl::OkStatus();
+          if ((block = read_block()).empty()) break;
         }
+        // RocksDB refuses that ("error in middle of record"), naming nothing.
+        if (unfinished && check == LogCheck::kChecksums) {
+          return damaged(unfinished_at,
+                         "is the first part of a record whose next part is "
+                         "zeros, to the end of the file");
+        }
+        return absl::OkStatus();
       }
       const size_t payload = at + kHeaderBytes;
       if (payload + length > block.size()) {
@@ -202,6 +217,9 @@ absl::Status WalkRecords(const std::string& path, LogCheck check) {
                            ") does not match its checksum"));
         }
       }
+      if (type == kFirstPart) unfinished_at = block_start + at;
+      unfinished = type == kFirstPart ||
+                   (unfinished && type != kWholeRecord && type != kLastPart);
       at = payload + length;
     }
   }

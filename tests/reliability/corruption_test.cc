@@ -403,6 +403,56 @@ TEST_F(CorruptionTest, DamagedLogHeadersAreNamedWithTheirRecord) {
       << KindName(o.kind) << " " << o.status << " " << o.detail;
 }
 
+// An append too long for the rest of a block is written in parts, one per
+// block. Zeros from a block's start to the end of the file, after a first
+// part, RocksDB refuses as "error in middle of record", naming nothing.
+TEST_F(CorruptionTest, ARecordWhosePartsAreZeroedIsNamed) {
+  Build(/*flush=*/false);
+  const std::string crashed = dir_.Sub("crashed");
+  std::string log;
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Original(), options));
+    ASSERT_OK(ledger->Append(CaseEvents("CASE-LONG", 0, 60)));
+    log = StoreFiles(".log").back();  // the open began a new one
+    fs::copy(Original(), crashed, fs::copy_options::recursive);
+  }
+  const std::string path = crashed + "/store/" + log;
+  ASSERT_GT(fs::file_size(path), 32768u) << "the append fits one block";
+  // The append's first part: the record of type 2 in the first block.
+  std::ifstream in(path, std::ios::binary);
+  std::string block(32768, '\0');
+  in.read(block.data(), 32768);
+  uint64_t first_part = 0;
+  for (uint64_t at = 0; at + 7 <= 32768 && block[at + 6] != 2;) {
+    at += 7 + (static_cast<uint8_t>(block[at + 4]) |
+               static_cast<uint8_t>(block[at + 5]) << 8);
+    first_part = at;
+  }
+  ASSERT_EQ(block[first_part + 6], 2) << "no first part in the first block";
+  for (bool writer_open : {false, true}) {
+    const std::string copy = dir_.Sub(absl::StrCat("parts-", ++copies_));
+    fs::copy(crashed, copy, fs::copy_options::recursive);
+    const std::string copied = copy + "/store/" + log;
+    {
+      std::fstream f(copied, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(32768);
+      const std::string zeros(fs::file_size(copied) - 32768, '\0');
+      f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    }
+    Outcome o = Read(copy, writer_open);
+    EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+        << KindName(o.kind) << " " << o.status << " " << o.detail;
+    EXPECT_THAT(std::string(o.status.message()),
+                ::testing::HasSubstr(absl::StrCat(
+                    "the write-ahead log ", copied,
+                    " is damaged: the record at byte ", first_part,
+                    " is the first part of a record whose next part is "
+                    "zeros, to the end of the file")));
+  }
+}
+
 // A record whose length field was altered to run past the end of the file
 // looks to RocksDB like the record a crash cut short, and was dropped with
 // every acknowledged append after it: the ledger opened, smaller, and

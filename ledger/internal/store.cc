@@ -154,6 +154,27 @@ absl::Status NamingTheDamagedFile(const std::string& path,
           ")"));
     }
   }
+  // A table the MANIFEST lists and the folder lacks: RocksDB blames the
+  // file, though a MANIFEST cut back past its record of the table's
+  // replacement lists one compacted away long ago (found by a sweep).
+  const std::string said = refusal.ToString();
+  constexpr std::string_view kOpening = "While open a file for random read: ";
+  const size_t from = said.find(kOpening);
+  const size_t to = said.find(": No such file", from);
+  if (from != std::string::npos && to != std::string::npos) {
+    std::string missing =
+        said.substr(from + kOpening.size(), to - from - kOpening.size());
+    // RocksDB looks for a table under its old name (.ldb) when the one it
+    // writes (.sst) is not there, and names the last it tried.
+    if (missing.ends_with(".ldb"))
+      missing.replace(missing.size() - 3, 3, "sst");
+    return absl::DataLossError(absl::StrCat(
+        "the store's MANIFEST lists the table file ", missing,
+        ", which is not there: the file was removed, or the MANIFEST lost "
+        "its later records (cut short or damaged), which said what replaced "
+        "it; restore the ledger from a backup (RocksDB: ",
+        said, ")"));
+  }
   return absl::OkStatus();
 }
 

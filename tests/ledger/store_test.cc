@@ -301,6 +301,35 @@ TEST(StoreReaderTest, TablesRemovedByTheWriterAfterAReaderOpenedAreNoDamage) {
   EXPECT_EQ(logged, std::optional<std::string>("2"));
 }
 
+// RocksDB blames the missing file, though a MANIFEST cut back past its
+// record of a compaction lists a table long gone: the refusal says both.
+TEST(StoreOpenTest, ATableTheManifestListsAndTheFolderLacksIsNamed) {
+  WriterWithALoggedWrite store;
+  ASSERT_OK(store.Make());
+  ASSERT_OK(store.writer->FlushIfOver(0));
+  store.writer.reset();
+  std::filesystem::path removed;
+  for (const auto& f :
+       std::filesystem::directory_iterator(store.dir.Sub("store"))) {
+    if (f.path().extension() == ".sst") removed = f.path();
+  }
+  ASSERT_FALSE(removed.empty());
+  std::filesystem::remove(removed);
+  for (bool read_only : {true, false}) {
+    auto reopened = Store::Open(store.dir.Sub("store"),
+                                {.create_if_missing = false,
+                                 .read_only = read_only,
+                                 .faults = nullptr});
+    EXPECT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(reopened.status().message()),
+                ::testing::HasSubstr(absl::StrCat(
+                    "the store's MANIFEST lists the table file ",
+                    removed.string(),
+                    ", which is not there: the file was removed, or the "
+                    "MANIFEST lost its later records")));
+  }
+}
+
 // RocksDB keeps per-thread counters of its work unless told not to, and
 // nothing reads them. A cursor handed to a thread that has used no other
 // Store operation (verify's index scan) must turn them off there too.

@@ -213,6 +213,15 @@ struct WriterWithALoggedWrite {
     batch.Put(Family::kEntries, "logged", "2");
     return writer->Write(batch, /*sync=*/true);
   }
+  // A table file of the store, or empty when there is none.
+  std::filesystem::path ATable() const {
+    std::filesystem::path table;
+    for (const auto& f :
+         std::filesystem::directory_iterator(dir.Sub("store"))) {
+      if (f.path().extension() == ".sst") table = f.path();
+    }
+    return table;
+  }
   // Flushes the writer's memtables and waits until the log that held them
   // is gone, as it is once RocksDB clears obsolete files.
   bool FlushAndDropTheLog() {
@@ -289,11 +298,7 @@ TEST(StoreReaderTest, TablesRemovedByTheWriterAfterAReaderOpenedAreNoDamage) {
                                                  .read_only = true,
                                                  .faults = nullptr}));
   ASSERT_OK(reader->VerifyChecksums());
-  std::filesystem::path removed;
-  for (const auto& f :
-       std::filesystem::directory_iterator(store.dir.Sub("store"))) {
-    if (f.path().extension() == ".sst") removed = f.path();
-  }
+  const std::filesystem::path removed = store.ATable();
   ASSERT_FALSE(removed.empty());
   std::filesystem::remove(removed);
   EXPECT_OK(reader->VerifyChecksums());
@@ -308,25 +313,21 @@ TEST(StoreOpenTest, ATableTheManifestListsAndTheFolderLacksIsNamed) {
   ASSERT_OK(store.Make());
   ASSERT_OK(store.writer->FlushIfOver(0));
   store.writer.reset();
-  std::filesystem::path removed;
-  for (const auto& f :
-       std::filesystem::directory_iterator(store.dir.Sub("store"))) {
-    if (f.path().extension() == ".sst") removed = f.path();
-  }
+  const std::filesystem::path removed = store.ATable();
   ASSERT_FALSE(removed.empty());
   std::filesystem::remove(removed);
   for (bool read_only : {true, false}) {
-    auto reopened = Store::Open(store.dir.Sub("store"),
-                                {.create_if_missing = false,
-                                 .read_only = read_only,
-                                 .faults = nullptr});
+    auto reopened =
+        Store::Open(store.dir.Sub("store"), {.create_if_missing = false,
+                                             .read_only = read_only,
+                                             .faults = nullptr});
     EXPECT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
-    EXPECT_THAT(std::string(reopened.status().message()),
-                ::testing::HasSubstr(absl::StrCat(
-                    "the store's MANIFEST lists the table file ",
-                    removed.string(),
-                    ", which is not there: the file was removed, or the "
-                    "MANIFEST lost its later records")));
+    EXPECT_THAT(
+        std::string(reopened.status().message()),
+        ::testing::HasSubstr(absl::StrCat(
+            "the store's MANIFEST lists the table file ", removed.string(),
+            ", which is not there: the file was removed, or the "
+            "MANIFEST lost its later records")));
   }
 }
 

@@ -1008,6 +1008,18 @@ class KeptCheckpointTest : public TamperTest {
  protected:
   std::string Kept() const { return Dir() + "/latest-checkpoint"; }
 
+  // The kept file once it signs `size`, or after 10 s: the sequencer keeps
+  // it by itself.
+  std::string KeptOnceItSigns(uint64_t size) const {
+    const std::string line = absl::StrCat("\n", size, "\n");
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!absl::StrContains(testing::FileContents(Kept()), line) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return testing::FileContents(Kept());
+  }
+
   void Keep(const std::string& note) {
     std::ofstream(Kept(), std::ios::binary | std::ios::trunc) << note;
   }
@@ -1119,13 +1131,8 @@ TEST_F(KeptCheckpointTest, AnAutomaticCheckpointIsKeptOnceAppendsPause) {
     }
     ASSERT_OK(ledger->Append(events));
   }
-  const std::string size = absl::StrCat("\n", kSize + 10, "\n");
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!absl::StrContains(testing::FileContents(Kept()), size) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_THAT(testing::FileContents(Kept()), HasSubstr(size));
+  EXPECT_THAT(KeptOnceItSigns(kSize + 10),
+              HasSubstr(absl::StrCat("\n", kSize + 10, "\n")));
 }
 
 // Appends no automatic checkpoint was due for (fewer than 1,000 entries,
@@ -1141,13 +1148,8 @@ TEST_F(KeptCheckpointTest, AppendsThatPauseAreSignedAndKept) {
   std::vector<v1::Event> events;
   for (int i = 0; i < 3; ++i) events.push_back(Event("PAUSED", i));
   ASSERT_OK(ledger->Append(events));
-  const std::string size = absl::StrCat("\n", kSize + 3, "\n");
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!absl::StrContains(testing::FileContents(Kept()), size) &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_THAT(testing::FileContents(Kept()), HasSubstr(size));
+  EXPECT_THAT(KeptOnceItSigns(kSize + 3),
+              HasSubstr(absl::StrCat("\n", kSize + 3, "\n")));
   ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> sizes, ledger->CheckpointSizes());
   EXPECT_EQ(sizes.back(), kSize + 3);
 }

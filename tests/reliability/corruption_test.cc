@@ -61,8 +61,43 @@ const char* KindName(Outcome::Kind k) {
   return "?";
 }
 
+// Bytes written over part of a store file, and the words that must name
+// the damage.
+struct Damage {
+  uint64_t at;
+  std::string bytes;
+  std::string named;
+};
+
 class CorruptionTest : public ::testing::Test {
  protected:
+  // Copies the ledger at `source`, writes `d` over its store file `name` in
+  // the copy, and expects a reader's and a writer's open to refuse it with
+  // DATA_LOSS naming `what` ("the MANIFEST"), the file and `d.named`.
+  void ExpectRefusedNaming(const std::string& source, const std::string& name,
+                           std::string_view what, const Damage& d) {
+    for (bool writer_open : {false, true}) {
+      const std::string copy = dir_.Sub(absl::StrCat("damaged-", ++copies_));
+      fs::copy(source, copy, fs::copy_options::recursive);
+      {
+        std::fstream f(copy + "/store/" + name,
+                       std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(d.at));
+        f.write(d.bytes.data(), static_cast<std::streamsize>(d.bytes.size()));
+      }
+      Outcome o = Read(copy, writer_open);
+      EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+          << d.named << ": " << KindName(o.kind) << " " << o.status << " "
+          << o.detail;
+      EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+      EXPECT_THAT(std::string(o.status.message()),
+                  ::testing::HasSubstr(absl::StrCat(std::string(what), " ",
+                                                    copy, "/store/", name,
+                                                    " is damaged: ", d.named)));
+      fs::remove_all(copy);
+    }
+  }
+
   // A ledger of 3 cases and 45 events, a stored message, and checkpoints;
   // `flush` moves everything from the WAL into table files.
   void Build(bool flush) {
@@ -79,11 +114,7 @@ class CorruptionTest : public ::testing::Test {
         }
       }
       ASSERT_OK_AND_ASSIGN(blob_, (*ledger)->StoreMessage(kBlob));
-      ASSERT_OK_AND_ASSIGN(auto all, (*ledger)->ReadAll(1, 0));
-      for (const RecordedEvent& e : all) {
-        reference_.push_back(
-            absl::StrCat(e.entry_bytes, "|", e.salt, "|", e.event_bytes));
-      }
+      ASSERT_NO_FATAL_FAILURE(TakeReference(**ledger));
       ASSERT_OK_AND_ASSIGN(checkpoint_, (*ledger)->SignCheckpoint());
     }
     if (flush) {
@@ -91,6 +122,31 @@ class CorruptionTest : public ::testing::Test {
       ASSERT_OK(store);
       ASSERT_OK((*store)->FlushIfOver(0));
     }
+  }
+
+  // What `ledger` holds, as reads of a damaged copy are compared with.
+  void TakeReference(Ledger& ledger) {
+    ASSERT_OK_AND_ASSIGN(auto all, ledger.ReadAll(1, 0));
+    reference_.clear();
+    for (const RecordedEvent& e : all) {
+      reference_.push_back(
+          absl::StrCat(e.entry_bytes, "|", e.salt, "|", e.event_bytes));
+    }
+  }
+
+  // The original (built without a flush) with `batches` appended by a new
+  // writer, copied to `crashed` while that writer holds it: what a power
+  // loss leaves, every append synced, the checkpoint kept beside the store
+  // from before them. `log` is set to the log that holds them.
+  void CrashImage(const std::vector<std::vector<v1::Event>>& batches,
+                  const std::string& crashed, std::string& log) {
+    LedgerOptions options;
+    options.clock = &clock_;
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Original(), options));
+    for (const auto& batch : batches) ASSERT_OK(ledger->Append(batch));
+    log = StoreFiles(".log").back();  // the open began a new one
+    ASSERT_NO_FATAL_FAILURE(TakeReference(*ledger));
+    fs::copy(Original(), crashed, fs::copy_options::recursive);
   }
 
   std::string Original() const { return dir_.Sub("original"); }
@@ -327,36 +383,18 @@ std::vector<uint64_t> RecordsOfLastBlock(const std::string& path) {
 // opened smaller, verified, and handed their positions out again.
 TEST_F(CorruptionTest, DamagedLogHeadersAreNamedWithTheirRecord) {
   Build(/*flush=*/false);
-  // The ledger as a power loss leaves it while appends go on: every append
-  // synced, the checkpoint kept beside the store from before them.
   const std::string crashed = dir_.Sub("crashed");
   std::string log;
-  {
-    LedgerOptions options;
-    options.clock = &clock_;
-    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Original(), options));
-    for (int batch = 3; batch < 9; ++batch) {
-      ASSERT_OK(ledger->Append(CaseEvents("CASE-0", batch * 5, 5)));
-    }
-    log = StoreFiles(".log").back();  // the open began a new one
-    ASSERT_OK_AND_ASSIGN(auto all, ledger->ReadAll(1, 0));
-    reference_.clear();
-    for (const RecordedEvent& e : all) {
-      reference_.push_back(
-          absl::StrCat(e.entry_bytes, "|", e.salt, "|", e.event_bytes));
-    }
-    fs::copy(Original(), crashed, fs::copy_options::recursive);
+  std::vector<std::vector<v1::Event>> batches;
+  for (int batch = 3; batch < 9; ++batch) {
+    batches.push_back(CaseEvents("CASE-0", batch * 5, 5));
   }
+  ASSERT_NO_FATAL_FAILURE(CrashImage(batches, crashed, log));
   const std::vector<uint64_t> records =
       RecordsOfLastBlock(crashed + "/store/" + log);
   ASSERT_GE(records.size(), 3u);
   const uint64_t first = records.front();
   const uint64_t middle = records[records.size() / 2];
-  struct Damage {
-    uint64_t at;
-    std::string bytes;  // written at `at`
-    std::string named;
-  };
   for (const Damage& d : {
            // The length and type; the checksum is not looked at.
            Damage{middle + 4, std::string(3, '\0'),
@@ -373,25 +411,7 @@ TEST_F(CorruptionTest, DamagedLogHeadersAreNamedWithTheirRecord) {
                   absl::StrCat("the record at byte ", first, " (to byte ",
                                first + 11, ") does not match its checksum")},
        }) {
-    for (bool writer_open : {false, true}) {
-      const std::string copy = dir_.Sub(absl::StrCat("wiped-", ++copies_));
-      fs::copy(crashed, copy, fs::copy_options::recursive);
-      {
-        std::fstream f(copy + "/store/" + log,
-                       std::ios::in | std::ios::out | std::ios::binary);
-        f.seekp(static_cast<std::streamoff>(d.at));
-        f.write(d.bytes.data(), static_cast<std::streamsize>(d.bytes.size()));
-      }
-      Outcome o = Read(copy, writer_open);
-      EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
-          << d.named << ": " << KindName(o.kind) << " " << o.status << " "
-          << o.detail;
-      EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
-      EXPECT_THAT(std::string(o.status.message()),
-                  ::testing::HasSubstr(absl::StrCat("the write-ahead log ",
-                                                    copy, "/store/", log,
-                                                    " is damaged: ", d.named)));
-    }
+    ExpectRefusedNaming(crashed, log, "the write-ahead log", d);
   }
   // Zeros after the last record are space written ahead: nothing follows.
   const std::string padded = dir_.Sub("padded");
@@ -410,14 +430,8 @@ TEST_F(CorruptionTest, ARecordWhosePartsAreZeroedIsNamed) {
   Build(/*flush=*/false);
   const std::string crashed = dir_.Sub("crashed");
   std::string log;
-  {
-    LedgerOptions options;
-    options.clock = &clock_;
-    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Original(), options));
-    ASSERT_OK(ledger->Append(CaseEvents("CASE-LONG", 0, 60)));
-    log = StoreFiles(".log").back();  // the open began a new one
-    fs::copy(Original(), crashed, fs::copy_options::recursive);
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      CrashImage({CaseEvents("CASE-LONG", 0, 60)}, crashed, log));
   const std::string path = crashed + "/store/" + log;
   ASSERT_GT(fs::file_size(path), 32768u) << "the append fits one block";
   // The append's first part: the record of type 2 in the first block.
@@ -557,11 +571,6 @@ TEST_F(CorruptionTest, ADamagedManifestRecordIsNamedAtOpen) {
   const std::vector<uint64_t> records =
       RecordsOfLastBlock(Original() + "/store/" + manifest);
   ASSERT_GE(records.size(), 3u);
-  struct Damage {
-    uint64_t at;
-    std::string bytes;  // written at `at`
-    std::string named;
-  };
   const uint64_t last = records.back();
   const uint64_t middle = records[records.size() / 2];
   for (const Damage& d : {
@@ -576,25 +585,7 @@ TEST_F(CorruptionTest, ADamagedManifestRecordIsNamedAtOpen) {
            Damage{middle + 6, "\x05",
                   absl::StrCat("the record at byte ", middle, " has type 5")},
        }) {
-    for (bool writer_open : {false, true}) {
-      const std::string copy = dir_.Sub(absl::StrCat("manifest-", ++copies_));
-      fs::copy(Original(), copy, fs::copy_options::recursive);
-      {
-        std::fstream f(copy + "/store/" + manifest,
-                       std::ios::in | std::ios::out | std::ios::binary);
-        f.seekp(static_cast<std::streamoff>(d.at));
-        f.write(d.bytes.data(), static_cast<std::streamsize>(d.bytes.size()));
-      }
-      Outcome o = Read(copy, writer_open);
-      EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
-          << d.named << ": " << KindName(o.kind) << " " << o.status << " "
-          << o.detail;
-      EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
-      EXPECT_THAT(std::string(o.status.message()),
-                  ::testing::HasSubstr(absl::StrCat("the MANIFEST ", copy,
-                                                    "/store/", manifest,
-                                                    " is damaged: ", d.named)));
-    }
+    ExpectRefusedNaming(Original(), manifest, "the MANIFEST", d);
   }
 }
 

@@ -642,15 +642,6 @@ void Ledger::Impl::RunSequencer() {
   absl::Duration tick = options.checkpoint_every > absl::ZeroDuration()
                             ? options.checkpoint_every
                             : absl::Hours(1);
-  const bool after_pause =
-      options.checkpoint_after_pause > absl::ZeroDuration();
-  if (after_pause) tick = std::min(tick, options.checkpoint_after_pause);
-  // The log's size, and when the sequencer first saw it so: unchanged for
-  // checkpoint_after_pause, appends have paused. Appenders that sequence
-  // their own appends do not wake the sequencer, so the size is what tells;
-  // it wakes at least every `tick`.
-  uint64_t size_seen = frontier.size();
-  absl::Time size_seen_at = absl::Now();
   while (true) {
     bool stop = false;
     bool idle = false;
@@ -685,22 +676,14 @@ void Ledger::Impl::RunSequencer() {
       absl::MutexLock lock(&mu);
       poisoned_now = !poisoned.ok();
     }
-    if (frontier.size() != size_seen) {
-      size_seen = frontier.size();
-      size_seen_at = absl::Now();
-    }
-    const bool paused =
-        after_pause && size_seen > checkpoint_size &&
-        absl::Now() - size_seen_at >= options.checkpoint_after_pause;
     if (!waiters.empty()) {
       absl::StatusOr<std::string> note = SignAndStoreCheckpoint(/*sync=*/true);
       for (auto* w : waiters) w->Set(note);
       waiters.clear();
-    } else if (!poisoned_now && (CheckpointDue(clock->Now()) || paused ||
+    } else if (!poisoned_now && (CheckpointDue(clock->Now()) ||
                                  (stop && frontier.size() > checkpoint_size))) {
       // On close too, so that every session's appends end under a
-      // signed checkpoint, and once appends pause, so that the kept
-      // checkpoint signs them.
+      // signed checkpoint.
       // A failed automatic checkpoint is retried at the next opportunity;
       // appends stay durable without it, and verify reports the gap.
       // While appends go on, it rides on the next one's sync rather than

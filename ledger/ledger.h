@@ -79,12 +79,6 @@ struct LedgerOptions {
   uint64_t checkpoint_every_entries = 1000;
   // Also sign one when this much time has passed since the last. Default: 60 s.
   absl::Duration checkpoint_every = absl::Seconds(60);
-  // Also sign one once appends have paused this long with entries that no
-  // checkpoint signs yet (zero: never). The checkpoint kept beside the store
-  // then covers them, so that a log cut or zeroed back past them is found at
-  // open rather than read as appends never made (docs/reliability.md).
-  // Default: 1 s.
-  absl::Duration checkpoint_after_pause = absl::Seconds(1);
   // Called while a writable open upgrades a ledger of an older storage
   // format (docs/storage.md, about 4 s per 1M events): with done = 0 first,
   // then every 100,000 events, then with done = total. Default: none.

@@ -1135,25 +1135,6 @@ TEST_F(KeptCheckpointTest, AnAutomaticCheckpointIsKeptOnceAppendsPause) {
               HasSubstr(absl::StrCat("\n", kSize + 10, "\n")));
 }
 
-// Appends no automatic checkpoint was due for (fewer than 1,000 entries,
-// less than a minute) were signed by nothing, and the kept file did not
-// cover them: a log cut or zeroed back past them opened as a ledger that
-// never had them, and verify passed (found by a sweep of zeroed pages: a
-// server's first appends after its start lost with the log's one page).
-TEST_F(KeptCheckpointTest, AppendsThatPauseAreSignedAndKept) {
-  LedgerOptions options;
-  options.clock = &clock_;  // it does not move: only the pause counts
-  options.checkpoint_after_pause = absl::Milliseconds(100);
-  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
-  std::vector<v1::Event> events;
-  for (int i = 0; i < 3; ++i) events.push_back(Event("PAUSED", i));
-  ASSERT_OK(ledger->Append(events));
-  EXPECT_THAT(KeptOnceItSigns(kSize + 3),
-              HasSubstr(absl::StrCat("\n", kSize + 3, "\n")));
-  ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> sizes, ledger->CheckpointSizes());
-  EXPECT_EQ(sizes.back(), kSize + 3);
-}
-
 // Without the key the file's signature cannot be checked: a file of
 // another ledger of the same name is not taken for proof of a loss.
 TEST_F(KeptCheckpointTest, WithoutTheKeyALossIsReportedAsUnchecked) {

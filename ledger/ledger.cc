@@ -658,9 +658,11 @@ void Ledger::Impl::RunSequencer() {
                         impl->checkpoint_requested);
               },
               this),
-          checkpoint_unsynced           ? kUnsyncedCheckpointWait
-          : kept_size < checkpoint_size ? internal::kKeptCheckpointEvery
-                                        : tick);
+          // A poisoned ledger syncs nothing more: its unsynced checkpoint
+          // would wake the sequencer every 2 ms until reopened.
+          checkpoint_unsynced && poisoned.ok() ? kUnsyncedCheckpointWait
+          : kept_size < checkpoint_size        ? internal::kKeptCheckpointEvery
+                                               : tick);
       if (sequencing) continue;  // the tick passed while an appender works
       sequencing = true;
       checkpoint_requested = false;

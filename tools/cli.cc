@@ -159,10 +159,12 @@ absl::StatusOr<std::string> RequireDb(const Args& args) {
   return dir;
 }
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io) {
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
+    const Args& args, Io& io, std::optional<absl::Duration> checkpoint_every) {
   auto dir = RequireDb(args);
   if (!dir.ok()) return dir.status();
   LedgerOptions options;
+  if (checkpoint_every) options.checkpoint_every = *checkpoint_every;
   // A one-time rewrite that can take a while on a large ledger: say so
   // rather than seem to hang (docs/storage.md, "Upgrading").
   options.upgrade_progress = [&io, dir = *dir, started = false](

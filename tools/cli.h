@@ -108,7 +108,11 @@ std::string DbDir(const Args& args);  // --db, else $CASELEDGER_DB
 // DbDir, or kInvalidArgument when it is empty or '-'.
 absl::StatusOr<std::string> RequireDb(const Args& args);
 // For writing; says on err when the open upgrades an older storage format.
-absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(const Args& args, Io& io);
+// `checkpoint_every`, when given, replaces LedgerOptions' (serve's
+// --checkpoint-every).
+absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
+    const Args& args, Io& io,
+    std::optional<absl::Duration> checkpoint_every = std::nullopt);
 // Read-only, with `options` otherwise.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
                                                     LedgerOptions options = {});

@@ -86,7 +86,9 @@ absl::StatusOr<absl::Duration> SecondsFlag(const Args& args, const char* flag,
                          !std::isfinite(seconds) || seconds < least)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--", flag, ": '", args.Get(flag), "' is not ",
-        least > 0 ? "a positive number of seconds" : "a number of seconds"));
+        least >= 1  ? absl::StrCat("a number of seconds from ", least)
+        : least > 0 ? "a positive number of seconds"
+                    : "a number of seconds"));
   }
   return absl::Seconds(seconds);
 }
@@ -168,6 +170,12 @@ int Serve(const Args& args, Io& io) {
   if (!index_every.ok()) {
     return UsageError(io, "serve", std::string(index_every.status().message()));
   }
+  // At most one a second: each is a note the store keeps and verify reads.
+  auto checkpoint_every = SecondsFlag(args, "checkpoint-every", 60, 1);
+  if (!checkpoint_every.ok()) {
+    return UsageError(io, "serve",
+                      std::string(checkpoint_every.status().message()));
+  }
 
   // Bad flags are refused before the ledger and its access log are opened,
   // so that they leave nothing behind.
@@ -183,7 +191,7 @@ int Serve(const Args& args, Io& io) {
       return Fail(io, "serve", s);
     }
   }
-  auto ledger = OpenForWrite(args, io);
+  auto ledger = OpenForWrite(args, io, *checkpoint_every);
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
   // The server appends without advancing the deadline index (readers fold
   // in the events past it); a server killed before its own catch-up below
@@ -296,7 +304,8 @@ std::vector<Verb> ServiceVerbs() {
       {{"serve",
         "serve --db DIR --tokens FILE [--listen HOST:PORT] [--backup-dir DIR] "
         "[--tls-cert F --tls-key F [--client-ca F]] [--access-log FILE] "
-        "[--grace SECONDS] [--index-every SECONDS]",
+        "[--grace SECONDS] [--index-every SECONDS] "
+        "[--checkpoint-every SECONDS]",
         "Run the network service (gRPC caseledger.v1.Ledger and the standard "
         "health\nservice) until SIGTERM, SIGINT or SIGHUP; prints 'listening "
         "on "
@@ -324,7 +333,10 @@ std::vector<Verb> ServiceVerbs() {
           "30)"},
          {"index-every", "SECONDS",
           "how often the deadline index takes up what was appended "
-          "(default: 10)"}},
+          "(default: 10)"},
+         {"checkpoint-every", "SECONDS",
+          "sign a checkpoint over new appends at most this long after the "
+          "last, and keep it beside the store (default: 60; at least 1)"}},
         0,
         0},
        Serve},

@@ -893,6 +893,49 @@ TEST_F(ServeTest, AnIndexIntervalThatIsNotPositiveIsRefused) {
   }
 }
 
+// --checkpoint-every takes a number of seconds from 1; anything else is
+// refused before the ledger is opened.
+TEST_F(ServeTest, ACheckpointIntervalUnderASecondIsRefused) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  for (const char* every : {"0", "0.5", "-1", "soon", "inf"}) {
+    CliRun r =
+        Cli(absl::StrCat("serve --db ", db, " --tokens ", dir_.Sub("tokens"),
+                         " --checkpoint-every ", every));
+    EXPECT_EQ(r.code, 2) << every;
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("--checkpoint-every: '", every,
+                                              "' is not a number of seconds "
+                                              "from 1")));
+  }
+}
+
+// With the default, appends under 1,000 entries wait up to a minute for a
+// checkpoint to sign them and for the copy beside the store that finds a
+// log cut back past them; --checkpoint-every shortens that.
+TEST_F(ServeTest, ACheckpointIntervalSignsAndKeepsAppendsThatSoon) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  ServeProcess server;
+  std::string address =
+      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                    dir_.Sub("tokens"), "--checkpoint-every", "1"},
+                   dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  CliRun appended = Cli(Remote(address, "appender") + "append " +
+                        Example("bounce-handled.jsonl"));
+  ASSERT_EQ(appended.code, 0) << appended.err;
+  const std::string size = "\n10\n";  // the example's 10 events
+  std::string kept;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(20);
+       absl::Now() < give_up && !absl::StrContains(kept, size);
+       absl::SleepFor(absl::Milliseconds(50))) {
+    kept = testing::FileContents(db + "/latest-checkpoint");
+  }
+  EXPECT_THAT(kept, HasSubstr(size));
+  EXPECT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
+}
+
 // docs/bad-input.md, section 1.2: a writing verb on a ledger that `serve`
 // holds is refused (exit 4) and writes nothing.
 TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {

@@ -111,6 +111,23 @@ class ServeProcess {
 
 class ServeTest : public ::testing::Test {
  protected:
+  // Makes a ledger at `db`, serves it with `flags` besides the usual, and
+  // appends the bounce-handled example (10 events) through the server.
+  void ServeTheExample(ServeProcess& server, const std::string& db,
+                       const std::vector<std::string>& flags,
+                       std::string& address) {
+    ASSERT_EQ(Cli("init --db " + db).code, 0);
+    std::vector<std::string> args = {
+        "--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens")};
+    args.insert(args.end(), flags.begin(), flags.end());
+    address = server.Start(args, dir_.Sub("serve.err"));
+    ASSERT_FALSE(address.empty())
+        << testing::FileContents(dir_.Sub("serve.err"));
+    CliRun appended = Cli(Remote(address, "appender") + "append " +
+                          Example("bounce-handled.jsonl"));
+    ASSERT_EQ(appended.code, 0) << appended.err;
+  }
+
   void SetUp() override {
     // One token per role; the server's tokens file has their digests.
     std::string table = "# tokens of the test\n";
@@ -844,16 +861,10 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
 // such query folding in all it had appended (found by an audit).
 TEST_F(ServeTest, TheDeadlineIndexTakesUpAppendsWhileServing) {
   const std::string db = dir_.Sub("ledger");
-  ASSERT_EQ(Cli("init --db " + db).code, 0);
   ServeProcess server;
-  std::string address =
-      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
-                    dir_.Sub("tokens"), "--index-every", "0.1"},
-                   dir_.Sub("serve.err"));
-  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
-  CliRun appended = Cli(Remote(address, "appender") + "append " +
-                        Example("bounce-handled.jsonl"));
-  ASSERT_EQ(appended.code, 0) << appended.err;
+  std::string address;
+  ASSERT_NO_FATAL_FAILURE(
+      ServeTheExample(server, db, {"--index-every", "0.1"}, address));
 
   LedgerOptions read_only;
   read_only.read_only = true;
@@ -878,34 +889,30 @@ TEST_F(ServeTest, TheDeadlineIndexTakesUpAppendsWhileServing) {
       << testing::FileContents(dir_.Sub("serve.err"));
 }
 
-// --index-every takes a positive number of seconds; anything else is refused
-// before the ledger is opened.
-TEST_F(ServeTest, AnIndexIntervalThatIsNotPositiveIsRefused) {
+// --index-every takes a positive number of seconds, --checkpoint-every one
+// from 1; anything else is refused before the ledger is opened.
+TEST_F(ServeTest, IntervalsOutOfTheirRangeAreRefused) {
   const std::string db = dir_.Sub("ledger");
   ASSERT_EQ(Cli("init --db " + db).code, 0);
-  for (const char* every : {"0", "-1", "soon", "nan"}) {
-    CliRun r = Cli(absl::StrCat("serve --db ", db, " --tokens ",
-                                dir_.Sub("tokens"), " --index-every ", every));
-    EXPECT_EQ(r.code, 2) << every;
-    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("--index-every: '", every,
-                                              "' is not a positive number of "
-                                              "seconds")));
-  }
-}
-
-// --checkpoint-every takes a number of seconds from 1; anything else is
-// refused before the ledger is opened.
-TEST_F(ServeTest, ACheckpointIntervalUnderASecondIsRefused) {
-  const std::string db = dir_.Sub("ledger");
-  ASSERT_EQ(Cli("init --db " + db).code, 0);
-  for (const char* every : {"0", "0.5", "-1", "soon", "inf"}) {
-    CliRun r =
-        Cli(absl::StrCat("serve --db ", db, " --tokens ", dir_.Sub("tokens"),
-                         " --checkpoint-every ", every));
-    EXPECT_EQ(r.code, 2) << every;
-    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("--checkpoint-every: '", every,
-                                              "' is not a number of seconds "
-                                              "from 1")));
+  struct Interval {
+    const char* flag;
+    std::vector<const char*> refused;
+    const char* range;
+  };
+  for (const Interval& interval :
+       {Interval{"index-every", {"0", "-1", "soon", "nan"}, "a positive"},
+        Interval{"checkpoint-every",
+                 {"0", "0.5", "-1", "soon", "inf"},
+                 "a number of seconds from 1"}}) {
+    for (const char* every : interval.refused) {
+      CliRun r =
+          Cli(absl::StrCat("serve --db ", db, " --tokens ", dir_.Sub("tokens"),
+                           " --", interval.flag, " ", every));
+      EXPECT_EQ(r.code, 2) << interval.flag << " " << every;
+      EXPECT_THAT(r.err,
+                  HasSubstr(absl::StrCat("--", interval.flag, ": '", every,
+                                         "' is not ", interval.range)));
+    }
   }
 }
 
@@ -914,16 +921,10 @@ TEST_F(ServeTest, ACheckpointIntervalUnderASecondIsRefused) {
 // log cut back past them; --checkpoint-every shortens that.
 TEST_F(ServeTest, ACheckpointIntervalSignsAndKeepsAppendsThatSoon) {
   const std::string db = dir_.Sub("ledger");
-  ASSERT_EQ(Cli("init --db " + db).code, 0);
   ServeProcess server;
-  std::string address =
-      server.Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
-                    dir_.Sub("tokens"), "--checkpoint-every", "1"},
-                   dir_.Sub("serve.err"));
-  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
-  CliRun appended = Cli(Remote(address, "appender") + "append " +
-                        Example("bounce-handled.jsonl"));
-  ASSERT_EQ(appended.code, 0) << appended.err;
+  std::string address;
+  ASSERT_NO_FATAL_FAILURE(
+      ServeTheExample(server, db, {"--checkpoint-every", "1"}, address));
   const std::string size = "\n10\n";  // the example's 10 events
   std::string kept;
   for (absl::Time give_up = absl::Now() + absl::Seconds(20);

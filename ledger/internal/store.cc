@@ -115,22 +115,23 @@ std::vector<std::string> FilesInLogFormat(const std::string& path) {
   return files;
 }
 
-// RocksDB's refusal of a damaged file at open often names no file, or the
-// MANIFEST for a table file: "Corruption: checksum mismatch" for a log
-// record, "properties unsorted in file .../MANIFEST-000089" for a table's
-// properties block (found by a sweep of zeroed pages). The first damaged
-// record of the store's files in log format, or the first table file that
-// does not open on its own, found again, with RocksDB's words after it. OK
-// when none is found (RocksDB's words stand).
-absl::Status NamingTheDamagedFile(const std::string& path,
-                                  const rocksdb::Status& refusal) {
+// RocksDB's refusal of a damaged log record, "Corruption: checksum
+// mismatch", names neither the file nor the byte: the first damaged record
+// of the store's files in log format, found again. OK when there is none.
+absl::Status FindDamagedLogOrManifest(const std::string& path) {
   for (const std::string& file : FilesInLogFormat(path)) {
-    if (absl::Status damaged = FindDamagedLogRecord(file, LogCheck::kChecksums);
-        !damaged.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          damaged.message(), " (RocksDB: ", refusal.ToString(), ")"));
-    }
+    CASELEDGER_RETURN_IF_ERROR(
+        FindDamagedLogRecord(file, LogCheck::kChecksums));
   }
+  return absl::OkStatus();
+}
+
+// RocksDB's refusal of a table whose properties block is damaged names the
+// MANIFEST ("properties unsorted in file .../MANIFEST-000089", found by a
+// sweep of zeroed pages): the first table file that does not open on its
+// own. Opening a table reads its footer, index and properties, what an
+// open of the store checks of each. OK when every table opens.
+absl::Status FindDamagedTable(const std::string& path) {
   std::error_code ec;
   std::vector<std::string> tables;
   for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
@@ -141,8 +142,6 @@ absl::Status NamingTheDamagedFile(const std::string& path,
     }
   }
   std::sort(tables.begin(), tables.end());
-  // Opening a table reads its footer, index and properties, what an open of
-  // the store checks of each; its data blocks are read as they are needed.
   rocksdb::Options options;
   options.paranoid_checks = true;
   for (const std::string& table : tables) {
@@ -150,30 +149,46 @@ absl::Status NamingTheDamagedFile(const std::string& path,
     if (rocksdb::Status opened = reader.Open(table); !opened.ok()) {
       return absl::DataLossError(absl::StrCat(
           "the table file ", table, " is damaged: ", opened.ToString(),
-          "; restore the ledger from a backup (RocksDB: ", refusal.ToString(),
-          ")"));
+          "; restore the ledger from a backup"));
     }
   }
-  // A table the MANIFEST lists and the folder lacks: RocksDB blames the
-  // file, though a MANIFEST cut back past its record of the table's
-  // replacement lists one compacted away long ago (found by a sweep).
-  const std::string said = refusal.ToString();
+  return absl::OkStatus();
+}
+
+// RocksDB's refusal of a table the MANIFEST lists and the folder lacks
+// blames the file, though a MANIFEST cut back past its record of the
+// table's replacement lists one compacted away long ago (found by a
+// sweep); and it names the table by its old name (.ldb), the last it
+// tried. OK when `refusal` is not that.
+absl::Status NamingAMissingTable(const std::string& refusal) {
   constexpr std::string_view kOpening = "While open a file for random read: ";
-  const size_t from = said.find(kOpening);
-  const size_t to = said.find(": No such file", from);
-  if (from != std::string::npos && to != std::string::npos) {
-    std::string missing =
-        said.substr(from + kOpening.size(), to - from - kOpening.size());
-    // RocksDB looks for a table under its old name (.ldb) when the one it
-    // writes (.sst) is not there, and names the last it tried.
-    if (missing.ends_with(".ldb"))
-      missing.replace(missing.size() - 3, 3, "sst");
-    return absl::DataLossError(absl::StrCat(
-        "the store's MANIFEST lists the table file ", missing,
-        ", which is not there: the file was removed, or the MANIFEST lost "
-        "its later records (cut short or damaged), which said what replaced "
-        "it; restore the ledger from a backup (RocksDB: ",
-        said, ")"));
+  const size_t from = refusal.find(kOpening);
+  const size_t to = refusal.find(": No such file", from);
+  if (from == std::string::npos || to == std::string::npos) {
+    return absl::OkStatus();
+  }
+  std::string missing =
+      refusal.substr(from + kOpening.size(), to - from - kOpening.size());
+  if (missing.ends_with(".ldb")) missing.replace(missing.size() - 3, 3, "sst");
+  return absl::DataLossError(absl::StrCat(
+      "the store's MANIFEST lists the table file ", missing,
+      ", which is not there: the file was removed, or the MANIFEST lost its "
+      "later records (cut short or damaged), which said what replaced it; "
+      "restore the ledger from a backup"));
+}
+
+// RocksDB's refusal of a damaged store at open (`refusal`), named by the
+// file at fault where one of the above finds it, with RocksDB's words
+// after it. OK when none does (RocksDB's words stand).
+absl::Status NamingTheDamagedFile(const std::string& path,
+                                  const rocksdb::Status& refusal) {
+  const std::string said = refusal.ToString();
+  absl::Status found = FindDamagedLogOrManifest(path);
+  if (found.ok()) found = FindDamagedTable(path);
+  if (found.ok()) found = NamingAMissingTable(said);
+  if (!found.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(found.message(), " (RocksDB: ", said, ")"));
   }
   return absl::OkStatus();
 }

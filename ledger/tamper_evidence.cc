@@ -643,7 +643,9 @@ struct LogWalk {
   uint64_t entries = 0;
   uint64_t cases = 0;
   uint64_t nodes = 0;
-  std::map<uint64_t, merkle::Hash> roots;  // at each checkpointed size
+  // The root at each of the checkpointed sizes the walk was given, in their
+  // order; zero where the log does not reach one.
+  std::vector<merkle::Hash> roots;
 };
 
 using IndexItemCheck =
@@ -672,11 +674,13 @@ std::string_view ComparedPart(Family family, std::string_view stored,
 // The first problem is kDataLoss "position P: ...".
 absl::StatusOr<LogWalk> WalkLog(
     internal::Cursor& entries, internal::Cursor& events,
-    const std::map<uint64_t, std::string>& notes, uint64_t total,
+    const std::vector<uint64_t>& checkpoint_sizes, uint64_t total,
     bool case_index_holds_copies, IndexTally* expected,
     const IndexItemCheck* exact,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   LogWalk walk;
+  walk.roots.resize(checkpoint_sizes.size());
+  size_t next_checkpoint = 0;
   entries.Seek("");
   events.Seek("");
   merkle::MerkleFrontier tree;
@@ -801,7 +805,14 @@ absl::StatusOr<LogWalk> WalkLog(
         }
       }
     }
-    if (notes.count(p)) walk.roots[p] = tree.Root();
+    while (next_checkpoint < checkpoint_sizes.size() &&
+           checkpoint_sizes[next_checkpoint] < p) {
+      ++next_checkpoint;
+    }
+    if (next_checkpoint < checkpoint_sizes.size() &&
+        checkpoint_sizes[next_checkpoint] == p) {
+      walk.roots[next_checkpoint] = tree.Root();
+    }
     if (progress && p % 100000 == 0) progress(p, total);
   }
   CASELEDGER_RETURN_IF_ERROR(entries.status());
@@ -990,17 +1001,6 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   VerifyReport report;
   report.signatures_checked = verifier != nullptr;
 
-  // Checkpoints first (few): their sizes tell the walk where to note roots.
-  std::map<uint64_t, std::string> notes;
-  CASELEDGER_RETURN_IF_ERROR(
-      store->Scan(Family::kCheckpoints, "", "",
-                  [&](std::string_view key,
-                      std::string_view value) -> absl::StatusOr<bool> {
-                    CASELEDGER_ASSIGN_OR_RETURN(uint64_t s, DecodeU64(key));
-                    notes[s] = std::string(value);
-                    return true;
-                  }));
-
   internal::SipHashKey tally_key;
   if (RAND_bytes(tally_key.data(), static_cast<int>(tally_key.size())) != 1) {
     return absl::InternalError("cannot draw a random key for verify");
@@ -1009,9 +1009,21 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   // hashes the events and reads the index families: each reads its
   // families once, in key order (the index thread reads the events only
   // in a format-1 ledger, whose case index holds no copies of them).
-  auto cursors = store->NewCursors(
-      {Family::kEntries, Family::kEvents, Family::kEvents, Family::kCaseIndex,
-       Family::kEventIds, Family::kRequests, Family::kMerkle});
+  auto cursors = store->NewCursors({Family::kEntries, Family::kEvents,
+                                    Family::kEvents, Family::kCaseIndex,
+                                    Family::kEventIds, Family::kRequests,
+                                    Family::kMerkle, Family::kCheckpoints});
+  // The checkpoints' sizes tell the walk where to note roots; their notes
+  // are read again after it, in the same snapshot, so that the walk holds
+  // 40 bytes of each (a checkpoint a minute is half a million a year), not
+  // the note.
+  internal::Cursor& checkpoints = *cursors[7];
+  std::vector<uint64_t> checkpoint_sizes;
+  for (checkpoints.Seek(""); checkpoints.Valid(); checkpoints.Next()) {
+    CASELEDGER_ASSIGN_OR_RETURN(uint64_t s, DecodeU64(checkpoints.key()));
+    checkpoint_sizes.push_back(s);
+  }
+  CASELEDGER_RETURN_IF_ERROR(checkpoints.status());
   IndexScan scan(tally_key);
   std::atomic<bool> stop_scan{false};
   std::thread scanner([&] {
@@ -1021,7 +1033,7 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   });
   IndexTally expected(tally_key);
   const uint64_t total = size.load();
-  auto walk = WalkLog(*cursors[0], *cursors[1], notes, total,
+  auto walk = WalkLog(*cursors[0], *cursors[1], checkpoint_sizes, total,
                       case_index_holds_copies, &expected,
                       /*exact=*/nullptr, progress);
   if (!walk.ok()) stop_scan = true;
@@ -1030,10 +1042,11 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
 
   // A checkpoint beyond the end says the tail was cut off: the most direct
   // account of a truncated log, whose indexes then disagree too.
-  if (walk.ok() && !notes.empty() && notes.rbegin()->first > walk->entries) {
+  if (walk.ok() && !checkpoint_sizes.empty() &&
+      checkpoint_sizes.back() > walk->entries) {
     return Tampered(
         walk->entries + 1,
-        absl::StrCat("missing: a checkpoint of size ", notes.rbegin()->first,
+        absl::StrCat("missing: a checkpoint of size ", checkpoint_sizes.back(),
                      " was signed but the ledger has only ", walk->entries,
                      " entries; entries were removed"));
   }
@@ -1083,8 +1096,8 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
       }
       return absl::OkStatus();
     };
-    CASELEDGER_RETURN_IF_ERROR(WalkLog(*again[0], *again[1], notes, total,
-                                       case_index_holds_copies,
+    CASELEDGER_RETURN_IF_ERROR(WalkLog(*again[0], *again[1], checkpoint_sizes,
+                                       total, case_index_holds_copies,
                                        /*expected=*/nullptr, &look_up, nullptr)
                                    .status());
     CASELEDGER_RETURN_IF_ERROR(walk.status());
@@ -1112,7 +1125,16 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   report.cases = walk->cases;
   report.nodes = walk->nodes;
 
-  for (const auto& [checkpoint_size, note] : notes) {
+  size_t i = 0;
+  for (checkpoints.Seek(""); checkpoints.Valid(); checkpoints.Next(), ++i) {
+    CASELEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint_size,
+                                DecodeU64(checkpoints.key()));
+    if (i >= checkpoint_sizes.size() ||
+        checkpoint_sizes[i] != checkpoint_size) {
+      // One snapshot: the same keys as before the walk.
+      return absl::InternalError("the checkpoints changed under verify");
+    }
+    const std::string note(checkpoints.value());
     auto parsed = verifier ? VerifyCheckpoint(note, *verifier)
                            : ParseCheckpointBody(note);
     if (!parsed.ok()) {
@@ -1125,8 +1147,8 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
           "checkpoint stored under size ", checkpoint_size, " is for size ",
           parsed->tree_size, " of ", parsed->origin));
     }
-    merkle::Hash root = checkpoint_size == 0 ? merkle::EmptyRoot()
-                                             : walk->roots.at(checkpoint_size);
+    merkle::Hash root =
+        checkpoint_size == 0 ? merkle::EmptyRoot() : walk->roots[i];
     if (parsed->root_hash != root) {
       return absl::DataLossError(absl::StrCat(
           "checkpoint of size ", checkpoint_size, " signs root ",
@@ -1136,6 +1158,7 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
     ++report.checkpoints;
     report.last_signed_size = checkpoint_size;
   }
+  CASELEDGER_RETURN_IF_ERROR(checkpoints.status());
   // The kept checkpoint, whose root the open compared with the stored nodes;
   // those are now shown to be the entries', so with its signature checked
   // it vouches for its entries as a stored one does.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -643,9 +644,100 @@ struct LogWalk {
   uint64_t entries = 0;
   uint64_t cases = 0;
   uint64_t nodes = 0;
-  // The root at each of the checkpointed sizes the walk was given, in their
-  // order; zero where the log does not reach one.
-  std::vector<merkle::Hash> roots;
+};
+
+// Checks each stored checkpoint against the root the walk computes at its
+// size, reading the notes from a cursor in the walk's snapshot as the walk
+// reaches them: verify holds one note at a time, however many were signed
+// (one a minute is half a million a year; `--checkpoint-every 1` under a
+// steady trickle, thirty million). The first checkpoint that fails is kept
+// and reported after the log and its indexes are checked: their damage
+// explains a wrong root better than the root does.
+class CheckpointComparison {
+ public:
+  CheckpointComparison(internal::Cursor& cursor, const VerifierKey* verifier,
+                       std::string_view origin)
+      : cursor_(cursor), verifier_(verifier), origin_(origin) {
+    cursor_.Seek("");
+  }
+
+  // Whether a tree of `size` entries has reached the next checkpoint: its
+  // root is wanted (computing it at every size would cost the walk).
+  bool Reached(uint64_t size) const { return size >= next_size_; }
+
+  // The walk's tree has `size` entries and root `root`. Fails only when the
+  // checkpoints cannot be read; a checkpoint that does not hold is kept for
+  // FirstFailure.
+  absl::Status At(uint64_t size, const merkle::Hash& root) {
+    while (cursor_.Valid()) {
+      CASELEDGER_ASSIGN_OR_RETURN(next_size_, DecodeU64(cursor_.key()));
+      if (next_size_ > size) return absl::OkStatus();
+      // Below `size` only at 0: the walk reports every size from 1 on.
+      Compare(next_size_, next_size_ == size ? root : merkle::EmptyRoot());
+      cursor_.Next();
+    }
+    next_size_ = std::numeric_limits<uint64_t>::max();
+    return cursor_.status();
+  }
+
+  // After a walk of `entries` entries: a checkpoint beyond them says the
+  // tail was cut off, the most direct account of a truncated log (whose
+  // indexes then disagree too).
+  absl::Status CheckNoneBeyond(uint64_t entries) {
+    if (entries == 0) CASELEDGER_RETURN_IF_ERROR(At(0, merkle::EmptyRoot()));
+    if (!cursor_.Valid()) return cursor_.status();
+    uint64_t last = next_size_;
+    for (; cursor_.Valid(); cursor_.Next()) {
+      CASELEDGER_ASSIGN_OR_RETURN(last, DecodeU64(cursor_.key()));
+    }
+    CASELEDGER_RETURN_IF_ERROR(cursor_.status());
+    return Tampered(entries + 1,
+                    absl::StrCat("missing: a checkpoint of size ", last,
+                                 " was signed but the ledger has only ",
+                                 entries, " entries; entries were removed"));
+  }
+
+  const absl::Status& FirstFailure() const { return first_failure_; }
+  uint64_t checked() const { return checked_; }
+  uint64_t last_size() const { return last_size_; }
+
+ private:
+  void Compare(uint64_t size, const merkle::Hash& root) {
+    if (!first_failure_.ok()) return;
+    first_failure_ = Check(size, root, cursor_.value());
+    if (!first_failure_.ok()) return;
+    ++checked_;
+    last_size_ = size;
+  }
+
+  absl::Status Check(uint64_t size, const merkle::Hash& root,
+                     std::string_view note) const {
+    auto parsed = verifier_ ? VerifyCheckpoint(note, *verifier_)
+                            : ParseCheckpointBody(note);
+    if (!parsed.ok()) {
+      return absl::DataLossError(absl::StrCat("checkpoint of size ", size, ": ",
+                                              parsed.status().message()));
+    }
+    if (parsed->tree_size != size || parsed->origin != origin_) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint stored under size ", size, " is for size ",
+                       parsed->tree_size, " of ", parsed->origin));
+    }
+    if (parsed->root_hash != root) {
+      return absl::DataLossError(absl::StrCat(
+          "checkpoint of size ", size, " signs root ",
+          HashHex(parsed->root_hash), " but the entries give ", HashHex(root)));
+    }
+    return AsSigned(size, std::string(note)).status();
+  }
+
+  internal::Cursor& cursor_;
+  const VerifierKey* verifier_;
+  std::string_view origin_;
+  uint64_t next_size_ = 0;
+  absl::Status first_failure_;
+  uint64_t checked_ = 0;
+  uint64_t last_size_ = 0;
 };
 
 using IndexItemCheck =
@@ -674,13 +766,11 @@ std::string_view ComparedPart(Family family, std::string_view stored,
 // The first problem is kDataLoss "position P: ...".
 absl::StatusOr<LogWalk> WalkLog(
     internal::Cursor& entries, internal::Cursor& events,
-    const std::vector<uint64_t>& checkpoint_sizes, uint64_t total,
+    CheckpointComparison* checkpoints, uint64_t total,
     bool case_index_holds_copies, IndexTally* expected,
     const IndexItemCheck* exact,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   LogWalk walk;
-  walk.roots.resize(checkpoint_sizes.size());
-  size_t next_checkpoint = 0;
   entries.Seek("");
   events.Seek("");
   merkle::MerkleFrontier tree;
@@ -805,13 +895,8 @@ absl::StatusOr<LogWalk> WalkLog(
         }
       }
     }
-    while (next_checkpoint < checkpoint_sizes.size() &&
-           checkpoint_sizes[next_checkpoint] < p) {
-      ++next_checkpoint;
-    }
-    if (next_checkpoint < checkpoint_sizes.size() &&
-        checkpoint_sizes[next_checkpoint] == p) {
-      walk.roots[next_checkpoint] = tree.Root();
+    if (checkpoints != nullptr && checkpoints->Reached(p)) {
+      CASELEDGER_RETURN_IF_ERROR(checkpoints->At(p, tree.Root()));
     }
     if (progress && p % 100000 == 0) progress(p, total);
   }
@@ -1013,17 +1098,7 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
                                     Family::kEvents, Family::kCaseIndex,
                                     Family::kEventIds, Family::kRequests,
                                     Family::kMerkle, Family::kCheckpoints});
-  // The checkpoints' sizes tell the walk where to note roots; their notes
-  // are read again after it, in the same snapshot, so that the walk holds
-  // 40 bytes of each (a checkpoint a minute is half a million a year), not
-  // the note.
-  internal::Cursor& checkpoints = *cursors[7];
-  std::vector<uint64_t> checkpoint_sizes;
-  for (checkpoints.Seek(""); checkpoints.Valid(); checkpoints.Next()) {
-    CASELEDGER_ASSIGN_OR_RETURN(uint64_t s, DecodeU64(checkpoints.key()));
-    checkpoint_sizes.push_back(s);
-  }
-  CASELEDGER_RETURN_IF_ERROR(checkpoints.status());
+  CheckpointComparison checkpoints(*cursors[7], verifier, origin);
   IndexScan scan(tally_key);
   std::atomic<bool> stop_scan{false};
   std::thread scanner([&] {
@@ -1033,22 +1108,15 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   });
   IndexTally expected(tally_key);
   const uint64_t total = size.load();
-  auto walk = WalkLog(*cursors[0], *cursors[1], checkpoint_sizes, total,
+  auto walk = WalkLog(*cursors[0], *cursors[1], &checkpoints, total,
                       case_index_holds_copies, &expected,
                       /*exact=*/nullptr, progress);
   if (!walk.ok()) stop_scan = true;
   scanner.join();
   expected.Merge(scan.derived);
 
-  // A checkpoint beyond the end says the tail was cut off: the most direct
-  // account of a truncated log, whose indexes then disagree too.
-  if (walk.ok() && !checkpoint_sizes.empty() &&
-      checkpoint_sizes.back() > walk->entries) {
-    return Tampered(
-        walk->entries + 1,
-        absl::StrCat("missing: a checkpoint of size ", checkpoint_sizes.back(),
-                     " was signed but the ledger has only ", walk->entries,
-                     " entries; entries were removed"));
+  if (walk.ok()) {
+    CASELEDGER_RETURN_IF_ERROR(checkpoints.CheckNoneBeyond(walk->entries));
   }
 
   bool all_agree = walk.ok() && scan.read.ok() && scan.case_versions.ok();
@@ -1096,8 +1164,9 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
       }
       return absl::OkStatus();
     };
-    CASELEDGER_RETURN_IF_ERROR(WalkLog(*again[0], *again[1], checkpoint_sizes,
-                                       total, case_index_holds_copies,
+    CASELEDGER_RETURN_IF_ERROR(WalkLog(*again[0], *again[1],
+                                       /*checkpoints=*/nullptr, total,
+                                       case_index_holds_copies,
                                        /*expected=*/nullptr, &look_up, nullptr)
                                    .status());
     CASELEDGER_RETURN_IF_ERROR(walk.status());
@@ -1125,40 +1194,9 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
   report.cases = walk->cases;
   report.nodes = walk->nodes;
 
-  size_t i = 0;
-  for (checkpoints.Seek(""); checkpoints.Valid(); checkpoints.Next(), ++i) {
-    CASELEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint_size,
-                                DecodeU64(checkpoints.key()));
-    if (i >= checkpoint_sizes.size() ||
-        checkpoint_sizes[i] != checkpoint_size) {
-      // One snapshot: the same keys as before the walk.
-      return absl::InternalError("the checkpoints changed under verify");
-    }
-    const std::string note(checkpoints.value());
-    auto parsed = verifier ? VerifyCheckpoint(note, *verifier)
-                           : ParseCheckpointBody(note);
-    if (!parsed.ok()) {
-      return absl::DataLossError(absl::StrCat("checkpoint of size ",
-                                              checkpoint_size, ": ",
-                                              parsed.status().message()));
-    }
-    if (parsed->tree_size != checkpoint_size || parsed->origin != origin) {
-      return absl::DataLossError(absl::StrCat(
-          "checkpoint stored under size ", checkpoint_size, " is for size ",
-          parsed->tree_size, " of ", parsed->origin));
-    }
-    merkle::Hash root =
-        checkpoint_size == 0 ? merkle::EmptyRoot() : walk->roots[i];
-    if (parsed->root_hash != root) {
-      return absl::DataLossError(absl::StrCat(
-          "checkpoint of size ", checkpoint_size, " signs root ",
-          HashHex(parsed->root_hash), " but the entries give ", HashHex(root)));
-    }
-    CASELEDGER_RETURN_IF_ERROR(AsSigned(checkpoint_size, note).status());
-    ++report.checkpoints;
-    report.last_signed_size = checkpoint_size;
-  }
-  CASELEDGER_RETURN_IF_ERROR(checkpoints.status());
+  CASELEDGER_RETURN_IF_ERROR(checkpoints.FirstFailure());
+  report.checkpoints = checkpoints.checked();
+  report.last_signed_size = checkpoints.last_size();
   // The kept checkpoint, whose root the open compared with the stored nodes;
   // those are now shown to be the entries', so with its signature checked
   // it vouches for its entries as a stored one does.

@@ -169,6 +169,17 @@ class TamperTest : public ::testing::Test {
     EXPECT_EQ(ledger->Size(), kSize);
   }
 
+  // A note of `size` and `root` signed with this ledger's own key.
+  std::string SignedByTheLedger(uint64_t size, const merkle::Hash& root) {
+    auto key = SigningKey::FromPrivateKeyText(
+        "tamper.example/log",
+        testing::FileContents(Dir() + "/signing-key.pem"));
+    EXPECT_OK(key);
+    auto note = SignCheckpoint({"tamper.example/log", size, root}, *key);
+    EXPECT_OK(note);
+    return note.value_or("");
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   testing::TempFolder dir_;
 };
@@ -389,6 +400,59 @@ TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
     b.Put(Family::kCheckpoints, EncodeU64(kCheckpointed), note);
   });
   ExpectFound(absl::StrCat("checkpoint of size ", kCheckpointed));
+}
+
+// Every stored checkpoint is compared with the root at its size as the
+// walk reaches it, not only the last (which the open compares too).
+TEST_F(TamperTest, AnEarlierCheckpointOfAnotherTreeIsFound) {
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, EncodeU64(10),
+          SignedByTheLedger(10, merkle::Hash{}));
+  });
+  ExpectFound(absl::StrCat("checkpoint of size 10 signs root ",
+                           std::string(64, '0'), " but the entries give "));
+}
+
+TEST_F(TamperTest, ACheckpointFiledUnderAnotherSizeIsFound) {
+  const std::string note = Get(Family::kCheckpoints, EncodeU64(kCheckpointed));
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, EncodeU64(10), note);
+  });
+  ExpectFound(
+      "checkpoint stored under size 10 is for size 20 of tamper.example/log");
+}
+
+TEST_F(TamperTest, TheFirstCheckpointThatFailsIsNamed) {
+  std::string note = Get(Family::kCheckpoints, EncodeU64(kCheckpointed));
+  note[note.size() - 6] = note[note.size() - 6] == 'A' ? 'B' : 'A';
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, EncodeU64(kCheckpointed), note);
+    b.Put(Family::kCheckpoints, EncodeU64(10),
+          SignedByTheLedger(10, merkle::Hash{}));
+  });
+  ExpectFound("checkpoint of size 10 signs root ");
+}
+
+// Size 0 comes before any entry the walk reaches: its root is the empty
+// tree's (no key signs another root for it).
+TEST_F(TamperTest, ACheckpointOfTheEmptyTreeIsChecked) {
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, EncodeU64(0),
+          SignedByTheLedger(0, merkle::EmptyRoot()));
+  });
+  LedgerOptions options;
+  options.read_only = true;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+    ASSERT_OK_AND_ASSIGN(Ledger::VerifyReport report, ledger->Verify());
+    EXPECT_EQ(report.checkpoints, 3u);
+    EXPECT_EQ(report.last_signed_size, kSize);
+  }
+  const std::string note = Get(Family::kCheckpoints, EncodeU64(kCheckpointed));
+  Tamper(
+      [&](auto&, auto& b) { b.Put(Family::kCheckpoints, EncodeU64(0), note); });
+  ExpectFound(
+      "checkpoint stored under size 0 is for size 20 of tamper.example/log");
 }
 
 TEST_F(TamperTest, ReadCaseRefusesACopyMovedToAnotherPosition) {
@@ -1022,17 +1086,6 @@ class KeptCheckpointTest : public TamperTest {
 
   void Keep(const std::string& note) {
     std::ofstream(Kept(), std::ios::binary | std::ios::trunc) << note;
-  }
-
-  // A note of `size` and `root` signed with this ledger's own key.
-  std::string SignedByTheLedger(uint64_t size, const merkle::Hash& root) {
-    auto key = SigningKey::FromPrivateKeyText(
-        "tamper.example/log",
-        testing::FileContents(Dir() + "/signing-key.pem"));
-    EXPECT_OK(key);
-    auto note = SignCheckpoint({"tamper.example/log", size, root}, *key);
-    EXPECT_OK(note);
-    return note.value_or("");
   }
 };
 

@@ -340,12 +340,12 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
     }
   } else {
     fs::create_directories(partial.parent_path(), ec);
-    if (ec) return internal::CannotCreateFolder(partial.parent_path(), ec);
+    if (ec) return CannotCreateFolder(partial.parent_path(), ec);
     // Created by another run since the look above: that run is writing it.
     if (!fs::create_directory(partial, ec) && !ec) {
       return absl::FailedPreconditionError(busy);
     }
-    if (ec) return internal::CannotCreateFolder(partial, ec);
+    if (ec) return CannotCreateFolder(partial, ec);
     CASELEDGER_ASSIGN_OR_RETURN(lock, FolderLock::Take(partial, busy));
   }
   fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
@@ -665,10 +665,8 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   // decided on a look taken before it, then verified the backup, copied its
   // key over the key of a ledger that an init or another restore finished
   // meanwhile (found by an audit).
-  CreateFoldersDurably(ParentOf(target), ec);
-  if (ec) return internal::CannotCreateFolder(ParentOf(target), ec);
-  const bool made = CreateFoldersDurably(target, ec);
-  if (ec) return internal::CannotCreateFolder(target, ec);
+  CASELEDGER_RETURN_IF_ERROR(CreateFoldersDurably(ParentOf(target)).status());
+  CASELEDGER_ASSIGN_OR_RETURN(const bool made, CreateFoldersDurably(target));
   CASELEDGER_ASSIGN_OR_RETURN(
       const FolderLock lock,
       FolderLock::Take(target, absl::StrCat("another init or restore into ", to,
@@ -792,22 +790,5 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
   return failed(absl::StrCat("the copy was set aside as unfinished (",
                              set_aside.string(), "): restore again"));
 }
-
-namespace internal {
-
-absl::Status CannotCreateFolder(const fs::path& path,
-                                const std::error_code& ec) {
-  // Found by an outside reading: a read-only target was "internal or
-  // storage" (exit 4) for init and bad input (exit 2) for backup.
-  if (ec == std::errc::permission_denied ||
-      ec == std::errc::read_only_file_system ||
-      ec == std::errc::not_a_directory) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create ", path.string(), ": ", ec.message()));
-  }
-  return IoError("cannot create", path, ec);
-}
-
-}  // namespace internal
 
 }  // namespace caseledger

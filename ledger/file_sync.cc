@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
 
 namespace caseledger {
 
@@ -27,13 +28,13 @@ absl::Status SyncPath(const std::filesystem::path& path) {
   return absl::OkStatus();
 }
 
-bool CreateFoldersDurably(const std::filesystem::path& dir,
-                          std::error_code& ec) {
+absl::StatusOr<bool> CreateFoldersDurably(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
+  std::error_code ec;
   // The folders missing now, deepest first; what create_directories makes.
   std::vector<fs::path> missing;
   fs::path p = fs::absolute(dir, ec).lexically_normal();
-  if (ec) return false;
+  if (ec) return CannotCreateFolder(dir, ec);
   if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();
   while (fs::status(p, ec).type() == fs::file_type::not_found &&
          p.has_parent_path() && p.parent_path() != p) {
@@ -42,18 +43,25 @@ bool CreateFoldersDurably(const std::filesystem::path& dir,
   }
   ec.clear();
   const bool made = fs::create_directories(dir, ec);
-  if (ec) return false;
+  if (ec) return CannotCreateFolder(dir, ec);
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    const int fd =
-        ::open(it->parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
-      ec.assign(errno, std::generic_category());
-      if (fd >= 0) ::close(fd);
-      return false;
-    }
-    ::close(fd);
+    CASELEDGER_RETURN_IF_ERROR(SyncPath(it->parent_path()));
   }
   return made;
+}
+
+absl::Status CannotCreateFolder(const std::filesystem::path& path,
+                                const std::error_code& ec) {
+  // Found by an outside reading: a read-only target was "internal or
+  // storage" (exit 4) for init and bad input (exit 2) for backup.
+  const std::string why =
+      absl::StrCat("cannot create ", path.string(), ": ", ec.message());
+  if (ec == std::errc::permission_denied ||
+      ec == std::errc::read_only_file_system ||
+      ec == std::errc::not_a_directory) {
+    return absl::InvalidArgumentError(why);
+  }
+  return absl::UnavailableError(why);
 }
 
 }  // namespace caseledger

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace caseledger {
 
@@ -14,12 +15,19 @@ namespace caseledger {
 // that a rename or a new file inside it is durable).
 absl::Status SyncPath(const std::filesystem::path& path);
 
-// std::filesystem::create_directories(dir, ec), then the folder holding each
+// std::filesystem::create_directories(dir), then the folder holding each
 // folder it made is synced, so that a folder made for a ledger is still
-// there after a power loss that the files synced inside it survive. A
-// failed sync sets `ec` to its error. Returns whether `dir` itself was made.
-bool CreateFoldersDurably(const std::filesystem::path& dir,
-                          std::error_code& ec);
+// there after a power loss that the files synced inside it survive.
+// Whether `dir` itself was made; CannotCreateFolder's errors otherwise.
+absl::StatusOr<bool> CreateFoldersDurably(const std::filesystem::path& dir);
+
+// Why the folder `path`, one a caller named or one on its way, could not be
+// made: for want of permission, on a read-only file system or for a file on
+// the way, kInvalidArgument (the caller's to change: exit 2, as export
+// --out's is); anything else (a full or failing disk, a name too long, a
+// loop of links), kUnavailable.
+absl::Status CannotCreateFolder(const std::filesystem::path& path,
+                                const std::error_code& ec);
 
 }  // namespace caseledger
 

@@ -1163,8 +1163,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
         "origin and key name), nor control, bidirectional or invisible "
         "characters"));
   }
-  const bool made = !fs::exists(dir, ec) && CreateFoldersDurably(dir, ec);
-  if (ec) return internal::CannotCreateFolder(dir, ec);
+  bool made = false;
+  if (!fs::exists(dir, ec)) {
+    CASELEDGER_ASSIGN_OR_RETURN(made, CreateFoldersDurably(dir));
+  }
   // A folder made here is private, as restore makes one: it will hold the
   // key and applicants' personal data. One that was there keeps the modes
   // its owner chose (a group of investigators reading it, say).

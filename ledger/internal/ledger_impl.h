@@ -70,13 +70,6 @@ bool HoldsOnlyLedgerFiles(const std::filesystem::path& dir);
 // stopped before renaming store.partial/ to store/: store.partial/ and
 // nothing but ledger files.
 bool LeftUnfinished(const std::filesystem::path& dir);
-// Why the folder `path`, one a caller named or one on its way, could not be
-// made (backup.cc): for want of permission, on a read-only file system or
-// for a file on the way, kInvalidArgument (the caller's to change: exit 2,
-// as export --out's is); anything else (a full or failing disk, a name too
-// long, a loop of links), kUnavailable.
-absl::Status CannotCreateFolder(const std::filesystem::path& path,
-                                const std::error_code& ec);
 constexpr size_t kSaltSize = 16;
 constexpr char kEventIndexPayload[] = "caseledger.dev/event-index";
 // How many cases (and, separately, requests) the sequencer remembers the

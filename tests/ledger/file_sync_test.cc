@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_util.h"
 
@@ -32,20 +33,25 @@ TEST(FileSyncTest, AMissingPathIsAnErrorNamingIt) {
 }
 
 // The folders on the way are made as create_directories makes them, and
-// what it says is kept: whether the last was made, and its error.
+// what it says is kept: whether the last was made, and its error, naming
+// the folder asked for.
 TEST(FileSyncTest, CreateFoldersDurablyMakesEveryFolderOnTheWay) {
   caseledger::testing::TempFolder dir;
   const fs::path deep = fs::path(dir.path()) / "a" / "b" / "c";
-  std::error_code ec;
-  EXPECT_TRUE(CreateFoldersDurably(deep.string() + "/", ec));
-  EXPECT_FALSE(ec) << ec.message();
+  ASSERT_OK_AND_ASSIGN(bool made, CreateFoldersDurably(deep.string() + "/"));
+  EXPECT_TRUE(made);
   EXPECT_TRUE(fs::is_directory(deep));
-  EXPECT_FALSE(CreateFoldersDurably(deep, ec));
-  EXPECT_FALSE(ec) << ec.message();
+  ASSERT_OK_AND_ASSIGN(made, CreateFoldersDurably(deep));
+  EXPECT_FALSE(made);
   std::ofstream(fs::path(dir.path()) / "file") << "x";
-  EXPECT_FALSE(CreateFoldersDurably(fs::path(dir.path()) / "file" / "d", ec));
-  EXPECT_TRUE(ec);
-  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "file" / "d"));
+  const fs::path under_a_file = fs::path(dir.path()) / "file" / "d";
+  absl::StatusOr<bool> refused = CreateFoldersDurably(under_a_file);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument)
+      << refused.status();
+  EXPECT_EQ(refused.status().message(),
+            absl::StrCat("cannot create ", under_a_file.string(),
+                         ": Not a directory"));
+  EXPECT_FALSE(fs::exists(under_a_file));
 }
 
 }  // namespace

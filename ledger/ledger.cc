@@ -642,6 +642,14 @@ void Ledger::Impl::RunSequencer() {
   absl::Duration tick = options.checkpoint_every > absl::ZeroDuration()
                             ? options.checkpoint_every
                             : absl::Hours(1);
+  const absl::Duration pause = options.kept_checkpoint_after_pause;
+  if (pause > absl::ZeroDuration()) tick = std::min(tick, pause);
+  // The log's size as the sequencer last saw it, and since when: appenders
+  // that sequence their own appends do not wake it, so a size unchanged for
+  // `pause` is how it knows that appends paused. Read only while it owns
+  // the state.
+  uint64_t size_seen = 0;
+  absl::Time size_seen_since = absl::InfinitePast();
   while (true) {
     bool stop = false;
     bool idle = false;
@@ -700,13 +708,24 @@ void Ledger::Impl::RunSequencer() {
       TellBackground(automatic_checkpoint_problem, "the automatic checkpoint",
                      std::move(signed_now));
     }
-    // Once appends pause, or a second after the last write, and at close.
+    const absl::Time now = absl::Now();
+    if (frontier.size() != size_seen) {
+      size_seen = frontier.size();
+      size_seen_since = now;
+    }
+    // Once appends pause, or a second after the last write, and at close;
+    // once they have paused for `pause`, over whatever no checkpoint signs.
     // A failure is tried again at the next pass: appends do not wait for
     // the kept file, which only lets an open find entries lost.
     if (!poisoned_now) {
+      absl::Status kept = KeepLatestCheckpoint(/*now=*/idle || stop);
+      if (kept.ok() && !stop && pause > absl::ZeroDuration() &&
+          now - size_seen_since >= pause) {
+        kept = KeepTheTreeSigned();
+      }
       TellBackground(kept_checkpoint_problem,
                      "the kept checkpoint (latest-checkpoint)",
-                     KeepLatestCheckpoint(/*now=*/idle || stop));
+                     std::move(kept));
     }
     if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
       SyncCheckpoint();

@@ -95,6 +95,23 @@ absl::StatusOr<std::string> Ledger::Impl::SignAndStoreCheckpoint(bool sync) {
     }
   }
   merkle::Hash root = frontier.Root();
+  CASELEDGER_ASSIGN_OR_RETURN(std::string note, SignTree(n, root));
+  Batch batch(*store);
+  batch.Put(Family::kCheckpoints, EncodeU64(n), note);
+  CASELEDGER_RETURN_IF_ERROR(store->Write(batch, sync));
+  checkpoint_unsynced = !sync;
+  checkpoint_size = n;
+  checkpoint_root = root;
+  has_checkpoint = true;
+  checkpoint_time = clock->Now();
+  // Every entry it signs is durable: synced before it was signed, or with
+  // it when `sync`.
+  CASELEDGER_RETURN_IF_ERROR(KeepLatestCheckpoint(/*now=*/sync));
+  return note;
+}
+
+absl::StatusOr<std::string> Ledger::Impl::SignTree(uint64_t n,
+                                                   const merkle::Hash& root) {
   // The stored nodes, not just the in-memory frontier, must agree with what
   // we sign and with what we signed before: a ledger never signs two
   // checkpoints that are inconsistent with each other.
@@ -123,26 +140,35 @@ absl::StatusOr<std::string> Ledger::Impl::SignAndStoreCheckpoint(bool sync) {
     }
   }
   if (!key) return absl::FailedPreconditionError("no signing key loaded");
-  CASELEDGER_ASSIGN_OR_RETURN(
-      std::string note, caseledger::SignCheckpoint({origin, n, root}, *key));
-  Batch batch(*store);
-  batch.Put(Family::kCheckpoints, EncodeU64(n), note);
-  CASELEDGER_RETURN_IF_ERROR(store->Write(batch, sync));
-  checkpoint_unsynced = !sync;
-  checkpoint_size = n;
-  checkpoint_root = root;
-  has_checkpoint = true;
-  checkpoint_time = clock->Now();
-  // Every entry it signs is durable: synced before it was signed, or with
-  // it when `sync`.
-  CASELEDGER_RETURN_IF_ERROR(KeepLatestCheckpoint(/*now=*/sync));
-  return note;
+  return caseledger::SignCheckpoint({origin, n, root}, *key);
+}
+
+absl::Status Ledger::Impl::KeepTheTreeSigned() {
+  const uint64_t n = frontier.size();
+  if (n <= std::max(checkpoint_size, kept_size)) return absl::OkStatus();
+  if (!options.sync) {
+    // The kept file must sign nothing a power loss can take.
+    SyncCheckpoint();
+    absl::MutexLock lock(&mu);
+    if (!poisoned.ok()) return poisoned;
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(std::string note, SignTree(n, frontier.Root()));
+  return Keep(note, n);
+}
+
+absl::Status Ledger::Impl::Keep(const std::string& note, uint64_t size) {
+  const std::filesystem::path folder(dir);
+  CASELEDGER_RETURN_IF_ERROR(store->ReplaceFile(
+      (folder / internal::kKeptCheckpointFile).string(),
+      (folder / internal::kKeptCheckpointTempFile).string(), note));
+  kept_size = size;
+  kept_at = clock->Now();
+  return absl::OkStatus();
 }
 
 absl::Status Ledger::Impl::KeepLatestCheckpoint(bool now) {
   if (!has_checkpoint || kept_size >= checkpoint_size) return absl::OkStatus();
-  const absl::Time at = clock->Now();
-  if (!now && at - kept_at < internal::kKeptCheckpointEvery) {
+  if (!now && clock->Now() - kept_at < internal::kKeptCheckpointEvery) {
     return absl::OkStatus();
   }
   CASELEDGER_ASSIGN_OR_RETURN(
@@ -152,13 +178,7 @@ absl::Status Ledger::Impl::KeepLatestCheckpoint(bool now) {
     return absl::DataLossError(absl::StrCat("the checkpoint of size ",
                                             checkpoint_size, " is not stored"));
   }
-  const std::filesystem::path folder(dir);
-  CASELEDGER_RETURN_IF_ERROR(store->ReplaceFile(
-      (folder / internal::kKeptCheckpointFile).string(),
-      (folder / internal::kKeptCheckpointTempFile).string(), *note));
-  kept_size = checkpoint_size;
-  kept_at = at;
-  return absl::OkStatus();
+  return Keep(*note, checkpoint_size);
 }
 
 absl::Status Ledger::Impl::CheckTail() {

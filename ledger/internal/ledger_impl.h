@@ -352,6 +352,17 @@ struct Ledger::Impl {
   // kKeptCheckpointEvery later, and at close (a ledger written before the
   // file existed gets one within that time of its first writable open).
   absl::Status KeepLatestCheckpoint(bool now);
+  // The note signing the tree as it stands, `n` entries with root `root`,
+  // once the stored nodes give that root and it extends the last stored
+  // checkpoint: a ledger never signs two checkpoints inconsistent with each
+  // other.
+  absl::StatusOr<std::string> SignTree(uint64_t n, const merkle::Hash& root);
+  // Signs the tree as it stands and writes the note to the kept file alone
+  // (LedgerOptions::kept_checkpoint_after_pause), its entries made durable
+  // first.
+  absl::Status KeepTheTreeSigned();
+  // Replaces the kept file with `note`, which signs `size` entries.
+  absl::Status Keep(const std::string& note, uint64_t size);
   // Ledger::Verify, checking checkpoint signatures with `verifier` when
   // given (tamper_evidence.cc).
   absl::StatusOr<VerifyReport> Verify(

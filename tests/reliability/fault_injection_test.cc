@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -47,6 +48,7 @@ class FaultInjectionTest : public ::testing::Test {
     options.sync = sync;
     options.checkpoint_every_entries = 0;  // explicit checkpoints only
     options.checkpoint_every = absl::ZeroDuration();
+    options.kept_checkpoint_after_pause = absl::ZeroDuration();
     options.faults = faults_;
     return options;
   }
@@ -343,6 +345,34 @@ TEST_F(FaultInjectionTest,
     EXPECT_GE(ledger_->Size(), before + 4);
     EXPECT_THAT(testing::FileContents(Dir() + "/latest-checkpoint"),
                 HasSubstr(absl::StrCat("\n", before + 4, "\n")));
+    ExpectVerifies();
+  }
+}
+
+// Once appends pause, the kept file signs them; an unsynced ledger syncs
+// them first, so that the file never signs what a power loss takes (the
+// ledger would then refuse to open, its entries "missing").
+TEST_F(FaultInjectionTest,
+       TheKeptCheckpointSignedAfterAPauseSurvivesAPowerLoss) {
+  for (bool sync : {true, false}) {
+    ledger_.reset();
+    LedgerOptions options = Options(sync);
+    options.kept_checkpoint_after_pause = absl::Milliseconds(50);
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
+    const uint64_t before = ledger_->Size();
+    ASSERT_OK(ledger_->Append(CaseEvents(sync ? "S" : "U", 0, 3)));
+    const std::string signs = absl::StrCat("\n", before + 3, "\n");
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!absl::StrContains(
+               testing::FileContents(Dir() + "/latest-checkpoint"), signs) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_THAT(testing::FileContents(Dir() + "/latest-checkpoint"),
+                HasSubstr(signs));
+    PowerLoss();
+    ASSERT_NE(ledger_, nullptr) << (sync ? "synced" : "unsynced");
+    EXPECT_EQ(ledger_->Size(), before + 3);
     ExpectVerifies();
   }
 }

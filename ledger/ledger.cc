@@ -642,14 +642,9 @@ void Ledger::Impl::RunSequencer() {
   absl::Duration tick = options.checkpoint_every > absl::ZeroDuration()
                             ? options.checkpoint_every
                             : absl::Hours(1);
-  const absl::Duration pause = options.kept_checkpoint_after_pause;
-  if (pause > absl::ZeroDuration()) tick = std::min(tick, pause);
-  // The log's size as the sequencer last saw it, and since when: appenders
-  // that sequence their own appends do not wake it, so a size unchanged for
-  // `pause` is how it knows that appends paused. Read only while it owns
-  // the state.
-  uint64_t size_seen = 0;
-  absl::Time size_seen_since = absl::InfinitePast();
+  if (options.keep_signed_within > absl::ZeroDuration()) {
+    tick = std::min(tick, options.keep_signed_within);
+  }
   while (true) {
     bool stop = false;
     bool idle = false;
@@ -708,24 +703,18 @@ void Ledger::Impl::RunSequencer() {
       TellBackground(automatic_checkpoint_problem, "the automatic checkpoint",
                      std::move(signed_now));
     }
-    const absl::Time now = absl::Now();
-    if (frontier.size() != size_seen) {
-      size_seen = frontier.size();
-      size_seen_since = now;
-    }
-    // Once appends pause, or a second after the last write, and at close;
-    // once they have paused for `pause`, over whatever no checkpoint signs.
-    // A failure is tried again at the next pass: appends do not wait for
-    // the kept file, which only lets an open find entries lost.
+    // The tree as it stands, over entries no checkpoint signs, within
+    // keep_signed_within of their append (it covers the latest checkpoint
+    // too); otherwise the latest checkpoint, once appends pause, or a second
+    // after the last write, and at close. A failure is tried again at the
+    // next pass: appends do not wait for the kept file, which only lets an
+    // open find entries lost.
     if (!poisoned_now) {
-      absl::Status kept = KeepLatestCheckpoint(/*now=*/idle || stop);
-      if (kept.ok() && !stop && pause > absl::ZeroDuration() &&
-          now - size_seen_since >= pause) {
-        kept = KeepTheTreeSigned();
-      }
       TellBackground(kept_checkpoint_problem,
                      "the kept checkpoint (latest-checkpoint)",
-                     std::move(kept));
+                     !stop && TreeKeepDue(absl::Now())
+                         ? KeepTheTreeSigned()
+                         : KeepLatestCheckpoint(/*now=*/idle || stop));
     }
     if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
       SyncCheckpoint();
@@ -1549,7 +1538,9 @@ absl::StatusOr<AppendResult> Ledger::AppendEvents(
   auto sequence_here = [&] {
     std::vector<PendingAppend*> group = {pending.get()};
     impl_->SequenceGroup(group);
-    bool checkpoint_due = impl_->CheckpointDue(impl_->clock->Now());
+    // The sequencer thread signs them; it is not woken by appends made here.
+    bool checkpoint_due = impl_->CheckpointDue(impl_->clock->Now()) ||
+                          impl_->TreeKeepDue(absl::Now());
     absl::MutexLock lock(&impl_->mu);
     if (checkpoint_due && impl_->poisoned.ok()) {
       impl_->checkpoint_requested = true;

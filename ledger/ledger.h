@@ -79,15 +79,15 @@ struct LedgerOptions {
   uint64_t checkpoint_every_entries = 1000;
   // Also sign one when this much time has passed since the last. Default: 60 s.
   absl::Duration checkpoint_every = absl::Seconds(60);
-  // Once appends have paused this long with entries that no checkpoint
-  // signs yet, sign them and keep the note beside the store (the kept
-  // checkpoint, latest-checkpoint) but not in it (zero: never): an open
-  // then finds them lost if a log is cut or zeroed back past them, where
-  // it would read them as never appended, while the store gains no note
-  // per pause (a trickle of appends seconds apart would add one per
-  // append). The next writable open stores the note if the store's own
+  // Entries that no checkpoint signs yet are signed within about this long
+  // of their append (at most once per this interval), in a note kept
+  // beside the store (the kept checkpoint, latest-checkpoint) but not in it
+  // (zero: never): an open then finds them lost if a log is cut or zeroed
+  // back past them, where it would read them as never appended, while the
+  // store gains no note (a trickle of appends seconds apart would add one
+  // per append). The next writable open stores the note if the store's own
   // checkpoints are older. Default: 1 s.
-  absl::Duration kept_checkpoint_after_pause = absl::Seconds(1);
+  absl::Duration keep_signed_within = absl::Seconds(1);
   // Called while a writable open upgrades a ledger of an older storage
   // format (docs/storage.md, about 4 s per 1M events): with done = 0 first,
   // then every 100,000 events, then with done = total. Default: none.

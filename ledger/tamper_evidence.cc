@@ -143,9 +143,18 @@ absl::StatusOr<std::string> Ledger::Impl::SignTree(uint64_t n,
   return caseledger::SignCheckpoint({origin, n, root}, *key);
 }
 
+bool Ledger::Impl::TreeKeepDue(absl::Time now) const {
+  return options.keep_signed_within > absl::ZeroDuration() &&
+         frontier.size() > std::max(checkpoint_size, kept_size) &&
+         now - tree_kept_at >= options.keep_signed_within;
+}
+
 absl::Status Ledger::Impl::KeepTheTreeSigned() {
   const uint64_t n = frontier.size();
   if (n <= std::max(checkpoint_size, kept_size)) return absl::OkStatus();
+  // Tried once per interval, failing or not: a folder the writer cannot
+  // write is not tried again at every group.
+  tree_kept_at = absl::Now();
   if (!options.sync) {
     // The kept file must sign nothing a power loss can take.
     SyncCheckpoint();

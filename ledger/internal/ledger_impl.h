@@ -357,9 +357,14 @@ struct Ledger::Impl {
   // checkpoint: a ledger never signs two checkpoints inconsistent with each
   // other.
   absl::StatusOr<std::string> SignTree(uint64_t n, const merkle::Hash& root);
-  // Signs the tree as it stands and writes the note to the kept file alone
-  // (LedgerOptions::kept_checkpoint_after_pause), its entries made durable
-  // first.
+  // Whether the tree as it stands is due to be signed in the kept file
+  // (LedgerOptions::keep_signed_within): it holds entries neither the last
+  // checkpoint nor the kept file signs, and the interval has passed since
+  // the last time it was, by the real clock (`now`).
+  bool TreeKeepDue(absl::Time now) const;
+  absl::Time tree_kept_at = absl::InfinitePast();
+  // Signs the tree as it stands and writes the note to the kept file alone,
+  // its entries made durable first.
   absl::Status KeepTheTreeSigned();
   // Replaces the kept file with `note`, which signs `size` entries.
   absl::Status Keep(const std::string& note, uint64_t size);

@@ -1178,7 +1178,7 @@ TEST_F(KeptCheckpointTest, AnAutomaticCheckpointIsKeptOnceAppendsPause) {
   options.clock = &clock_;  // it does not move: only the pause counts
   options.checkpoint_every_entries = 5;
   options.checkpoint_every = absl::ZeroDuration();
-  options.kept_checkpoint_after_pause = absl::ZeroDuration();
+  options.keep_signed_within = absl::ZeroDuration();
   ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
   for (int c = 0; c < 2; ++c) {
     std::vector<v1::Event> events;
@@ -1195,12 +1195,12 @@ TEST_F(KeptCheckpointTest, AnAutomaticCheckpointIsKeptOnceAppendsPause) {
 // less than a minute) were signed by nothing, and the kept file did not
 // cover them: a log cut or zeroed back past them opened as a ledger that
 // never had them (found by a sweep of zeroed pages: a server's first
-// appends after its start, lost with the log's one page). Once appends
-// pause they are signed in the kept file, and the store gains no note.
-TEST_F(KeptCheckpointTest, AppendsThatPauseAreSignedInTheKeptFileAlone) {
+// appends after its start, lost with the log's one page). They are signed
+// in the kept file within keep_signed_within, and the store gains no note.
+TEST_F(KeptCheckpointTest, AppendsAreSignedInTheKeptFileAlone) {
   LedgerOptions options;
-  options.clock = &clock_;  // it does not move: only the pause counts
-  options.kept_checkpoint_after_pause = absl::Milliseconds(100);
+  options.clock = &clock_;  // it does not move: the real clock counts
+  options.keep_signed_within = absl::Milliseconds(100);
   ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
   std::vector<v1::Event> events;
   for (int i = 0; i < 3; ++i) events.push_back(Event("PAUSED", i));
@@ -1222,6 +1222,28 @@ TEST_F(KeptCheckpointTest, AppendsThatPauseAreSignedInTheKeptFileAlone) {
   ASSERT_OK_AND_ASSIGN(auto reader, Ledger::Open(Dir(), reading));
   ASSERT_OK_AND_ASSIGN(Ledger::VerifyReport report, reader->Verify());
   EXPECT_EQ(report.kept_signed_size, kSize + 3);
+}
+
+// While appends go on without a pause, the kept file signs them too, at
+// most keep_signed_within after they were made: an appender sequencing its
+// own appends wakes the sequencer thread for it.
+TEST_F(KeptCheckpointTest, AppendsThatGoOnAreSignedInTheKeptFile) {
+  LedgerOptions options;
+  options.clock = &clock_;
+  options.checkpoint_every_entries = 0;  // no automatic checkpoint to keep
+  options.keep_signed_within = absl::Milliseconds(100);
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  const std::string signed_then = testing::FileContents(Kept());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int appends = 0;
+  while (testing::FileContents(Kept()) == signed_then &&
+         absl::Now() < deadline) {
+    ASSERT_OK(ledger->Append({Event("GOING-ON", appends++)}));
+  }
+  ASSERT_OK_AND_ASSIGN(Checkpoint kept,
+                       ParseCheckpointBody(testing::FileContents(Kept())));
+  EXPECT_GT(kept.tree_size, kSize);
+  EXPECT_LE(kept.tree_size, kSize + appends);
 }
 
 // Without the key the file's signature cannot be checked: a file of

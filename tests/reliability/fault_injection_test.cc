@@ -48,7 +48,7 @@ class FaultInjectionTest : public ::testing::Test {
     options.sync = sync;
     options.checkpoint_every_entries = 0;  // explicit checkpoints only
     options.checkpoint_every = absl::ZeroDuration();
-    options.kept_checkpoint_after_pause = absl::ZeroDuration();
+    options.keep_signed_within = absl::ZeroDuration();
     options.faults = faults_;
     return options;
   }
@@ -349,15 +349,14 @@ TEST_F(FaultInjectionTest,
   }
 }
 
-// Once appends pause, the kept file signs them; an unsynced ledger syncs
-// them first, so that the file never signs what a power loss takes (the
-// ledger would then refuse to open, its entries "missing").
-TEST_F(FaultInjectionTest,
-       TheKeptCheckpointSignedAfterAPauseSurvivesAPowerLoss) {
+// The kept file signs the entries no checkpoint signs yet; an unsynced
+// ledger syncs them first, so that the file never signs what a power loss
+// takes (the ledger would then refuse to open, its entries "missing").
+TEST_F(FaultInjectionTest, TheTreeSignedInTheKeptFileSurvivesAPowerLoss) {
   for (bool sync : {true, false}) {
     ledger_.reset();
     LedgerOptions options = Options(sync);
-    options.kept_checkpoint_after_pause = absl::Milliseconds(50);
+    options.keep_signed_within = absl::Milliseconds(50);
     ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
     const uint64_t before = ledger_->Size();
     ASSERT_OK(ledger_->Append(CaseEvents(sync ? "S" : "U", 0, 3)));

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
 #include "ledger/string_view.h"
 
 namespace caseledger::internal {
@@ -58,9 +59,13 @@ struct KindOfFile {
   std::string_view dropped;
 };
 
+bool IsManifest(const std::string& path) {
+  return std::filesystem::path(path).filename().string().starts_with(
+      "MANIFEST-");
+}
+
 KindOfFile KindOf(const std::string& path) {
-  if (std::filesystem::path(path).filename().string().starts_with(
-          "MANIFEST-")) {
+  if (IsManifest(path)) {
     return {"the MANIFEST",
             "the table files it and the records after it list are lost to "
             "the store",
@@ -226,9 +231,36 @@ absl::Status WalkRecords(const std::string& path, LogCheck check) {
   return absl::OkStatus();
 }
 
+// A MANIFEST begins with a record (RocksDB names a new one in CURRENT only
+// once that record is synced): one that holds none was emptied or zeroed,
+// and RocksDB says only that it lacks "log_file_number" entries.
+absl::Status ManifestHoldsARecord(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(kBlockBytes, '\0');
+  uint64_t size = 0;
+  while (in.read(bytes.data(), kBlockBytes) || in.gcount() > 0) {
+    const auto read = static_cast<size_t>(in.gcount());
+    if (std::string_view(bytes.data(), read).find_first_not_of('\0') !=
+        std::string_view::npos) {
+      return absl::OkStatus();
+    }
+    size += read;
+  }
+  if (!in.eof()) return absl::OkStatus();  // unreadable: RocksDB's to say
+  return absl::DataLossError(absl::StrCat(
+      "the MANIFEST ", path, " is damaged: ",
+      size == 0 ? "it is empty, cut to nothing"
+                : absl::StrCat("its ", size, " bytes are all zeros"),
+      ", so it holds no record, and the list of the store's table files is "
+      "lost with it: restore the ledger from a backup"));
+}
+
 }  // namespace
 
 absl::Status FindDamagedLogRecord(const std::string& path, LogCheck check) {
+  if (check == LogCheck::kChecksums && IsManifest(path)) {
+    CASELEDGER_RETURN_IF_ERROR(ManifestHoldsARecord(path));
+  }
   absl::Status found = WalkRecords(path, check);
   // Past a record whose length was damaged, the walk of the headers reads
   // its payload as headers: the checksums name the record itself.

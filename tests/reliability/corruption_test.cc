@@ -589,6 +589,23 @@ TEST_F(CorruptionTest, ADamagedManifestRecordIsNamedAtOpen) {
   }
 }
 
+// An emptied or zeroed MANIFEST got RocksDB's words alone ("no
+// log_file_number, next_file_number, last_sequence entry in MANIFEST").
+TEST_F(CorruptionTest, AManifestEmptiedOrZeroedIsNamed) {
+  Build(/*flush=*/true);
+  const std::string manifest = StoreFiles("MANIFEST-", true).back();
+  const std::string path = Original() + "/store/" + manifest;
+  const auto size = static_cast<size_t>(fs::file_size(path));
+  ExpectRefusedNaming(Original(), manifest, "the MANIFEST",
+                      Damage{0, std::string(size, '\0'),
+                             absl::StrCat("its ", size,
+                                          " bytes are all zeros, so it holds "
+                                          "no record")});
+  fs::resize_file(path, 0);
+  ExpectRefusedNaming(Original(), manifest, "the MANIFEST",
+                      Damage{0, "", "it is empty, cut to nothing"});
+}
+
 TEST_F(CorruptionTest, FlippedBytesInTheManifestAreReportedAtOpen) {
   Build(/*flush=*/true);
   std::vector<std::string> manifests = StoreFiles("MANIFEST-", true);

@@ -126,6 +126,29 @@ absl::Status FindDamagedLogOrManifest(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Why RocksDB cannot read the table file at `path` when its last 8 bytes
+// are not a table's magic number: RocksDB reads a table cut short as
+// "Corrupt or unsupported format_version". None otherwise.
+std::optional<std::string> WithoutAFooter(const std::string& path) {
+  // kBlockBasedTableMagicNumber, stored little-endian at the very end.
+  constexpr uint64_t kTableMagic = 0x88e241b785f4cff7ull;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return std::nullopt;
+  uint64_t last = 0;
+  if (size >= 8) {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(size - 8));
+    unsigned char bytes[8];
+    if (!in.read(reinterpret_cast<char*>(bytes), 8)) return std::nullopt;
+    for (int i = 7; i >= 0; --i) last = (last << 8) | bytes[i];
+  }
+  if (last == kTableMagic) return std::nullopt;
+  return absl::StrCat("it does not end in a table's footer (its ", size,
+                      " bytes do not end in RocksDB's table magic number): it "
+                      "was cut short, or its end overwritten");
+}
+
 // RocksDB's refusal of a table whose properties block is damaged names the
 // MANIFEST ("properties unsorted in file .../MANIFEST-000089", found by a
 // sweep of zeroed pages): the first table file that does not open on its
@@ -148,7 +171,8 @@ absl::Status FindDamagedTable(const std::string& path) {
     rocksdb::SstFileReader reader(options);
     if (rocksdb::Status opened = reader.Open(table); !opened.ok()) {
       return absl::DataLossError(absl::StrCat(
-          "the table file ", table, " is damaged: ", opened.ToString(),
+          "the table file ", table,
+          " is damaged: ", WithoutAFooter(table).value_or(opened.ToString()),
           "; restore the ledger from a backup"));
     }
   }

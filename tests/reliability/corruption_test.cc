@@ -320,6 +320,30 @@ TEST_F(CorruptionTest, ATableRefusedAtOpenIsNamed) {
   EXPECT_GT(refused, 0);
 }
 
+// A table cut short was named with RocksDB's reading of it, "Corrupt or
+// unsupported format_version".
+TEST_F(CorruptionTest, ATableCutShortIsNamedAsCut) {
+  Build(/*flush=*/true);
+  const std::string table = StoreFiles(".sst").front();
+  for (bool writer_open : {false, true}) {
+    const std::string copy = dir_.Sub(absl::StrCat("cut-", ++copies_));
+    fs::copy(Original(), copy, fs::copy_options::recursive);
+    const std::string path = copy + "/store/" + table;
+    const uintmax_t half = fs::file_size(path) / 2;
+    fs::resize_file(path, half);
+    Outcome o = Read(copy, writer_open);
+    EXPECT_EQ(o.kind, Outcome::kReportedAtOpen) << KindName(o.kind);
+    EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+    EXPECT_THAT(
+        std::string(o.status.message()),
+        ::testing::HasSubstr(absl::StrCat(
+            "the table file ", path,
+            " is damaged: it does not end in a table's footer (its ", half,
+            " bytes do not end in RocksDB's table magic number): "
+            "it was cut short, or its end overwritten")));
+  }
+}
+
 TEST_F(CorruptionTest, FlippedBytesInTheWalAreReportedAtOpen) {
   Build(/*flush=*/false);
   std::vector<std::string> logs = StoreFiles(".log");

@@ -516,6 +516,14 @@ std::vector<Case> Cases() {
        "host is none of them)",
        "",
        {{"t", "token"}}},
+      {"server host name ending in a number",
+       "--server 0x7f.0.0.1:7420 --token-file t read --case X",
+       2,
+       "caseledger read: --server '0x7f.0.0.1:7420' is not HOST:PORT: "
+       "0x7f.0.0.1 is not an IPv4 address (four decimal numbers of 0 to 255, "
+       "without leading zeros), and no host name ends in a number",
+       "",
+       {{"t", "token"}}},
       {"server host name with an empty part",
        "--server a..example:7420 --token-file t read --case X",
        2,

@@ -160,12 +160,24 @@ std::optional<std::string> WhatIsWrongWithHost(std::string_view host) {
   // One trailing dot marks a name as complete (RFC 1034).
   std::string_view name = host;
   if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+  absl::string_view last;
   for (absl::string_view label : absl::StrSplit(AbslView(name), '.')) {
     if (label.empty() || label.size() > 63 || label.front() == '-' ||
         label.back() == '-') {
       return "a host name is parts of 1 to 63 letters, digits, '-' or '_' "
              "between dots, none beginning or ending with '-'";
     }
+    last = label;
+  }
+  // No name ends in a number (RFC 3696, section 2): the system's resolver
+  // reads "0x7f.0.0.1" as the address 127.0.0.1, which no name check sees.
+  const bool hex = absl::StartsWithIgnoreCase(last, "0x") && last.size() > 2;
+  if (last.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789",
+                             hex ? 2 : 0) == absl::string_view::npos) {
+    return absl::StrCat(AbslView(host),
+                        " is not an IPv4 address (four decimal numbers of 0 "
+                        "to 255, without leading zeros), and no host name "
+                        "ends in a number");
   }
   return std::nullopt;
 }

@@ -642,8 +642,8 @@ void Ledger::Impl::RunSequencer() {
   absl::Duration tick = options.checkpoint_every > absl::ZeroDuration()
                             ? options.checkpoint_every
                             : absl::Hours(1);
-  if (options.keep_signed_within > absl::ZeroDuration()) {
-    tick = std::min(tick, options.keep_signed_within);
+  if (KeepSignedWithin() > absl::ZeroDuration()) {
+    tick = std::min(tick, KeepSignedWithin());
   }
   while (true) {
     bool stop = false;
@@ -710,11 +710,10 @@ void Ledger::Impl::RunSequencer() {
     // next pass: appends do not wait for the kept file, which only lets an
     // open find entries lost.
     if (!poisoned_now) {
-      TellBackground(kept_checkpoint_problem,
-                     "the kept checkpoint (latest-checkpoint)",
-                     !stop && TreeKeepDue(absl::Now())
-                         ? KeepTheTreeSigned()
-                         : KeepLatestCheckpoint(/*now=*/idle || stop));
+      TellBackground(
+          kept_checkpoint_problem, "the kept checkpoint (latest-checkpoint)",
+          !stop && TreeKeepDue() ? KeepTheTreeSigned()
+                                 : KeepLatestCheckpoint(/*now=*/idle || stop));
     }
     if (checkpoint_unsynced && (idle || stop) && !poisoned_now) {
       SyncCheckpoint();
@@ -1539,8 +1538,8 @@ absl::StatusOr<AppendResult> Ledger::AppendEvents(
     std::vector<PendingAppend*> group = {pending.get()};
     impl_->SequenceGroup(group);
     // The sequencer thread signs them; it is not woken by appends made here.
-    bool checkpoint_due = impl_->CheckpointDue(impl_->clock->Now()) ||
-                          impl_->TreeKeepDue(absl::Now());
+    bool checkpoint_due =
+        impl_->CheckpointDue(impl_->clock->Now()) || impl_->TreeKeepDue();
     absl::MutexLock lock(&impl_->mu);
     if (checkpoint_due && impl_->poisoned.ok()) {
       impl_->checkpoint_requested = true;

@@ -143,10 +143,19 @@ absl::StatusOr<std::string> Ledger::Impl::SignTree(uint64_t n,
   return caseledger::SignCheckpoint({origin, n, root}, *key);
 }
 
-bool Ledger::Impl::TreeKeepDue(absl::Time now) const {
-  return options.keep_signed_within > absl::ZeroDuration() &&
+absl::Duration Ledger::Impl::KeepSignedWithin() const {
+  if (options.keep_signed_within <= absl::ZeroDuration()) {
+    return absl::ZeroDuration();
+  }
+  return std::max(options.keep_signed_within, absl::Milliseconds(10));
+}
+
+bool Ledger::Impl::TreeKeepDue() const {
+  const absl::Duration within = KeepSignedWithin();
+  return within > absl::ZeroDuration() &&
          frontier.size() > std::max(checkpoint_size, kept_size) &&
-         now - tree_kept_at >= options.keep_signed_within;
+         (!tree_kept_at || absl::FromChrono(std::chrono::steady_clock::now() -
+                                            *tree_kept_at) >= within);
 }
 
 absl::Status Ledger::Impl::KeepTheTreeSigned() {
@@ -154,7 +163,7 @@ absl::Status Ledger::Impl::KeepTheTreeSigned() {
   if (n <= std::max(checkpoint_size, kept_size)) return absl::OkStatus();
   // Tried once per interval, failing or not: a folder the writer cannot
   // write is not tried again at every group.
-  tree_kept_at = absl::Now();
+  tree_kept_at = std::chrono::steady_clock::now();
   if (!options.sync) {
     // The kept file must sign nothing a power loss can take.
     SyncCheckpoint();
@@ -686,8 +695,18 @@ class CheckpointComparison {
  public:
   CheckpointComparison(internal::Cursor& cursor, const VerifierKey* verifier,
                        std::string_view origin)
-      : cursor_(cursor), verifier_(verifier), origin_(origin) {
+      : cursor_(cursor), verifier_(verifier), origin_(origin) {}
+
+  // Before the walk: every key must decode. One that does not is reported
+  // before anything the walk finds, as when the sizes were read first (the
+  // notes are read twice for it, not held).
+  absl::Status Start() {
+    for (cursor_.Seek(""); cursor_.Valid(); cursor_.Next()) {
+      CASELEDGER_RETURN_IF_ERROR(DecodeU64(cursor_.key()).status());
+    }
+    CASELEDGER_RETURN_IF_ERROR(cursor_.status());
     cursor_.Seek("");
+    return absl::OkStatus();
   }
 
   // Whether a tree of `size` entries has reached the next checkpoint: its
@@ -1128,6 +1147,7 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
                                     Family::kEventIds, Family::kRequests,
                                     Family::kMerkle, Family::kCheckpoints});
   CheckpointComparison checkpoints(*cursors[7], verifier, origin);
+  CASELEDGER_RETURN_IF_ERROR(checkpoints.Start());
   IndexScan scan(tally_key);
   std::atomic<bool> stop_scan{false};
   std::thread scanner([&] {

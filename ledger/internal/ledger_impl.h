@@ -5,6 +5,7 @@
 #define CASELEDGER_LEDGER_INTERNAL_LEDGER_IMPL_H_
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -357,12 +358,15 @@ struct Ledger::Impl {
   // checkpoint: a ledger never signs two checkpoints inconsistent with each
   // other.
   absl::StatusOr<std::string> SignTree(uint64_t n, const merkle::Hash& root);
-  // Whether the tree as it stands is due to be signed in the kept file
-  // (LedgerOptions::keep_signed_within): it holds entries neither the last
-  // checkpoint nor the kept file signs, and the interval has passed since
-  // the last time it was, by the real clock (`now`).
-  bool TreeKeepDue(absl::Time now) const;
-  absl::Time tree_kept_at = absl::InfinitePast();
+  // LedgerOptions::keep_signed_within, at least 10 ms (zero: never):
+  // shorter, an idle writer would spin on its wakes.
+  absl::Duration KeepSignedWithin() const;
+  // Whether the tree as it stands is due to be signed in the kept file: it
+  // holds entries neither the last checkpoint nor the kept file signs, and
+  // KeepSignedWithin() has passed since the last time it was, by a clock
+  // that is not set back (the clock of `recorded_at` may be).
+  bool TreeKeepDue() const;
+  std::optional<std::chrono::steady_clock::time_point> tree_kept_at;
   // Signs the tree as it stands and writes the note to the kept file alone,
   // its entries made durable first.
   absl::Status KeepTheTreeSigned();

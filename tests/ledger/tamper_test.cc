@@ -435,6 +435,16 @@ TEST_F(TamperTest, TheFirstCheckpointThatFailsIsNamed) {
   ExpectFound("checkpoint of size 10 signs root ");
 }
 
+// A checkpoint key that is no size is named before damage the walk finds
+// in the log, however far along it is.
+TEST_F(TamperTest, ACheckpointKeyThatIsNoSizeIsNamedFirst) {
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, std::string(7, '\0'), "x");
+    b.Put(Family::kEntries, EncodeU64(25), "garbage");
+  });
+  ExpectFound("bytes of big-endian integer, got 7");
+}
+
 // Size 0 comes before any entry the walk reaches: its root is the empty
 // tree's (no key signs another root for it).
 TEST_F(TamperTest, ACheckpointOfTheEmptyTreeIsChecked) {

@@ -86,7 +86,7 @@ struct LedgerOptions {
   // back past them, where it would read them as never appended, while the
   // store gains no note (a trickle of appends seconds apart would add one
   // per append). The next writable open stores the note if the store's own
-  // checkpoints are older. Default: 1 s.
+  // checkpoints are older. Under 10 ms is taken as 10 ms. Default: 1 s.
   absl::Duration keep_signed_within = absl::Seconds(1);
   // Called while a writable open upgrades a ledger of an older storage
   // format (docs/storage.md, about 4 s per 1M events): with done = 0 first,

@@ -1329,6 +1329,37 @@ TEST_F(ServerTest, RoleMatrix) {
       grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// The export records a disclosure itself; an Append claiming one, whatever
+// the caller's role, would put on record a disclosure that never happened:
+// refused, recorded, nothing appended.
+TEST_F(ServerTest, AnAppendMayNotClaimADisclosure) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("CLAIMED")}).status());
+  v1::Event claim = Note("CLAIMED", "x");
+  claim.clear_officer_note_added();
+  v1::EvidenceBundleExported* exported =
+      claim.mutable_evidence_bundle_exported();
+  exported->set_purpose(v1::BundlePurpose::RECONSIDERATION);
+  exported->set_bundle_sha256(std::string(64, 'a'));
+  exported->set_tree_size(1);
+  exported->set_requested_by("someone");
+  for (const std::string& token : {tokens_.appender, tokens_.admin}) {
+    absl::Status refused =
+        Client(token)->Append({Note("CLAIMED", "first"), claim}).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+    EXPECT_THAT(std::string(refused.message()),
+                HasSubstr("event 1: evidence_bundle_exported is appended by "
+                          "ExportBundle itself"));
+  }
+  EXPECT_EQ(ledger_->Size(), 1u);
+  std::ifstream log(AccessLogPath());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_THAT(text.str(),
+              HasSubstr(R"("rpc": "Append", "what": "case_id=CLAIMED", )"
+                        R"("outcome": "PERMISSION_DENIED")"));
+}
+
 TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   auto admin = Client(tokens_.admin);
   ASSERT_OK(admin->Append({CaseOpened("LOGGED")}).status());

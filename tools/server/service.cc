@@ -268,6 +268,22 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
         "the batch holds ", request->events_size(), " events; at most ",
         options_.max_batch_events, " per Append")));
   }
+  // A disclosure is on record because the export records it (the spec:
+  // "appended by the export itself"); one appended by a caller would put
+  // on record a disclosure that never happened. Refused whatever the role,
+  // and recorded as refusals are.
+  for (int i = 0; i < request->events_size(); ++i) {
+    if (!request->events(i).has_evidence_bundle_exported()) continue;
+    absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
+        "event ", i,
+        ": evidence_bundle_exported is appended by ExportBundle itself, "
+        "when it discloses a bundle; an Append may not claim a disclosure"));
+    RecordAccess(*caller, "Append",
+                 absl::StrCat("case_id=", request->events(i).case_id()),
+                 CodeName(denied.code()), 0)
+        .IgnoreError();
+    return ToGrpcStatus(denied);
+  }
   auto expected = FromWire(request->expected_version());
   if (!expected.ok()) return ToGrpcStatus(expected.status());
   auto result = options_.ledger->Append(request->events(), *expected);

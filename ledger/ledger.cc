@@ -212,10 +212,7 @@ absl::Status WithEventIndex(absl::Status status, size_t index) {
   if (!absl::IsInvalidArgument(status) && !absl::IsAlreadyExists(status)) {
     return status;
   }
-  absl::Status out(status.code(),
-                   absl::StrCat("event ", index, ": ", status.message()));
-  out.SetPayload(kEventIndexPayload, absl::Cord(absl::StrCat(index)));
-  return out;
+  return AboutEvent(status, index);
 }
 }  // namespace
 
@@ -250,6 +247,13 @@ std::string ExpectedVersion::ToString() const {
       return absl::StrCat(version);
   }
   return "?";
+}
+
+absl::Status AboutEvent(const absl::Status& status, size_t index) {
+  absl::Status out(status.code(),
+                   absl::StrCat("event ", index, ": ", status.message()));
+  out.SetPayload(kEventIndexPayload, absl::Cord(absl::StrCat(index)));
+  return out;
 }
 
 std::optional<size_t> FailedEventIndex(const absl::Status& status) {

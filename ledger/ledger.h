@@ -124,6 +124,9 @@ struct AppendResult {
 // 0-based index in the call. Such errors' messages start with
 // "event <index>: "; a store error never names an event.
 std::optional<size_t> FailedEventIndex(const absl::Status& status);
+// `status`, about the event at 0-based `index` of an Append, as
+// FailedEventIndex reads it: its message prefixed "event <index>: ".
+absl::Status AboutEvent(const absl::Status& status, size_t index);
 
 // The status payload of an Append whose write failed: the call's event ids
 // in order, one per line (the gRPC service passes payloads on).

@@ -1350,6 +1350,8 @@ TEST_F(ServerTest, AnAppendMayNotClaimADisclosure) {
     EXPECT_THAT(std::string(refused.message()),
                 HasSubstr("event 1: evidence_bundle_exported is appended by "
                           "ExportBundle itself"));
+    // The client names the line of its file from it.
+    EXPECT_EQ(FailedEventIndex(refused), 1u);
   }
   EXPECT_EQ(ledger_->Size(), 1u);
   std::ifstream log(AccessLogPath());

@@ -274,10 +274,12 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   // and recorded as refusals are.
   for (int i = 0; i < request->events_size(); ++i) {
     if (!request->events(i).has_evidence_bundle_exported()) continue;
-    absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
-        "event ", i,
-        ": evidence_bundle_exported is appended by ExportBundle itself, "
-        "when it discloses a bundle; an Append may not claim a disclosure"));
+    const absl::Status denied = AboutEvent(
+        absl::PermissionDeniedError(
+            "evidence_bundle_exported is appended by ExportBundle itself, "
+            "when it discloses a bundle; an Append may not claim a "
+            "disclosure"),
+        i);
     RecordAccess(*caller, "Append",
                  absl::StrCat("case_id=", request->events(i).case_id()),
                  CodeName(denied.code()), 0)

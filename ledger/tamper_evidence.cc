@@ -303,19 +303,25 @@ absl::Status Ledger::Impl::CheckKeptCheckpoint(
     return damaged(std::string(one_signature.message()));
   }
   if (c->tree_size > size) {
+    // What the file signs is lost for sure; what came after it, unknown.
+    const uint64_t first_lost = size.load() + 1;
     return Tampered(
-        size.load() + 1,
-        absl::StrCat("missing: the store holds ", size.load(),
-                     " entries, but the checkpoint kept in ", file, " signs ",
-                     c->tree_size,
-                     ": the store lost its last entries (a log file removed "
-                     "or cut short) or is an older copy put in its place "
-                     "(a rollback), and entries ",
-                     size.load() + 1, " to ", c->tree_size, " with it; ",
-                     internal::kRestoreIntoANewFolder,
-                     key ? ""
-                         : " (its signature was not checked: without the "
-                           "ledger's key it may be another ledger's file)"));
+        first_lost,
+        absl::StrCat(
+            "missing: the store holds ", size.load(),
+            " entries, but the checkpoint kept in ", file, " signs ",
+            c->tree_size,
+            ": the store lost its last entries (a log file removed "
+            "or cut short) or is an older copy put in its place "
+            "(a rollback), and with it ",
+            first_lost == c->tree_size
+                ? absl::StrCat("entry ", first_lost)
+                : absl::StrCat("entries ", first_lost, " to ", c->tree_size),
+            " (and any appended after ", c->tree_size, "); ",
+            internal::kRestoreIntoANewFolder,
+            key ? ""
+                : " (its signature was not checked: without the "
+                  "ledger's key it may be another ledger's file)"));
   }
   CASELEDGER_ASSIGN_OR_RETURN(merkle::Hash root,
                               merkle::RootAt(c->tree_size, Nodes()));

@@ -1122,8 +1122,15 @@ TEST_F(KeptCheckpointTest, AStoreRolledBackPastItIsFound) {
                            ": missing: the store holds ", kCheckpointed,
                            " entries, but the checkpoint kept in ", Kept(),
                            " signs ", kSize));
+  ExpectFound(absl::StrCat("and with it entries ", kCheckpointed + 1, " to ",
+                           kSize, " (and any appended after ", kSize, ")"));
   auto writer = Ledger::Open(Dir());
   EXPECT_EQ(writer.status().code(), absl::StatusCode::kDataLoss);
+  // One entry is named as one.
+  Keep(SignedByTheLedger(kCheckpointed + 1, merkle::Hash{}));
+  ExpectFound(absl::StrCat("and with it entry ", kCheckpointed + 1,
+                           " (and any appended after ", kCheckpointed + 1,
+                           ")"));
 }
 
 TEST_F(KeptCheckpointTest, AnAlteredOneIsRefusedNamingItsFile) {

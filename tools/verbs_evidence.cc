@@ -224,6 +224,13 @@ int Verify(const Args& args, Io& io) {
            << " verified; signatures NOT checked (no usable signing-key.pem: "
               "give --pubkey KEYFILE)\n";
   }
+  // Signed beyond the stored checkpoints (the writer keeps the entries it
+  // has not stored a checkpoint for signed in the file): said, since the
+  // count above does not include it.
+  if (report->kept_signed_size > report->last_signed_size) {
+    io.out << "OK the kept checkpoint (latest-checkpoint) signs "
+           << Counted(report->kept_signed_size, "entry", "entries") << "\n";
+  }
   if (trusted) {
     io.out << "OK extends the trusted checkpoint of size " << trusted->tree_size
            << "\n";
@@ -384,10 +391,12 @@ std::vector<Verb> EvidenceVerbs() {
         "--pubkey, a ledger none of whose checkpoints that key "
         "signed\nfails. With --checkpoint, the ledger must also extend "
         "that checkpoint, kept\noutside it: a store rolled back or "
-        "rewritten before it fails. A NOTE line\nnames the entries no "
-        "signature covers yet: anyone who can write the store\ncould "
-        "have rewritten them, and only a checkpoint kept elsewhere can "
-        "tell.\nThe server's access log, when there is one, must be a "
+        "rewritten before it fails. The\ncheckpoint kept beside the store "
+        "(latest-checkpoint) is checked too, and\nnamed when it signs more "
+        "than the stored ones. A NOTE line names the\nentries no signature "
+        "covers yet: anyone who can write the store could\nhave rewritten "
+        "them, and only a checkpoint kept elsewhere can tell.\nThe "
+        "server's access log, when there is one, must be a "
         "chain of records none\nof which was edited, removed or moved (its "
         "last record can be changed, and\nits last records removed, without "
         "trace: keep copies elsewhere, or\n'chattr +a' it).",

@@ -810,6 +810,8 @@ TEST_F(CliTest, VerifySaysWhatNoSignatureCovers) {
   CliRun signed_all = Cli("verify --db " + Db() + " --pubkey " + pub);
   ASSERT_EQ(signed_all.code, 0) << signed_all.out << signed_all.err;
   EXPECT_THAT(signed_all.out, Not(HasSubstr("NOTE")));
+  // The kept file signs what the stored checkpoints sign: nothing to add.
+  EXPECT_THAT(signed_all.out, Not(HasSubstr("OK the kept checkpoint")));
 
   ASSERT_OK(testing::AlterStore(Db() + "/store", [&](internal::Store& store,
                                                      internal::Batch& b) {
@@ -828,6 +830,10 @@ TEST_F(CliTest, VerifySaysWhatNoSignatureCovers) {
     CliRun kept = Cli("verify --db " + Db() + key);
     EXPECT_EQ(kept.code, 0) << kept.out << kept.err;
     EXPECT_THAT(kept.out, Not(HasSubstr("NOTE"))) << key;
+    // Said, since "0 checkpoints verified" does not count it.
+    EXPECT_THAT(kept.out, HasSubstr("OK the kept checkpoint "
+                                    "(latest-checkpoint) signs 10 entries\n"))
+        << key;
   }
 
   std::filesystem::remove(Db() + "/latest-checkpoint");

@@ -339,8 +339,8 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
       if (ec) return IoError("cannot remove", e.path(), ec);
     }
   } else {
-    fs::create_directories(partial.parent_path(), ec);
-    if (ec) return CannotCreateFolder(partial.parent_path(), ec);
+    CASELEDGER_RETURN_IF_ERROR(
+        CreateFoldersDurably(partial.parent_path()).status());
     // Created by another run since the look above: that run is writing it.
     if (!fs::create_directory(partial, ec) && !ec) {
       return absl::FailedPreconditionError(busy);

@@ -631,11 +631,19 @@ void Ledger::Impl::SyncCheckpoint() {
     checkpoint_unsynced = false;
     return;
   }
-  absl::MutexLock lock(&mu);
-  poisoned = AppendsRefused(
+  const absl::Status refused = AppendsRefused(
       s.code(), absl::StrCat("the log could not be synced (the ledger refuses "
                              "further appends until reopened): ",
                              s.message()));
+  {
+    absl::MutexLock lock(&mu);
+    poisoned = refused;
+  }
+  // No append met this failure to report it, and none is tried again: a
+  // poisoned ledger syncs nothing more.
+  if (options.on_background_problem) {
+    options.on_background_problem("appends", refused);
+  }
 }
 
 void Ledger::Impl::RunSequencer() {
@@ -1407,6 +1415,7 @@ constexpr size_t kSharedParsingPiece = 8;
 
 void Ledger::Impl::TellBackground(absl::Status& last, std::string_view task,
                                   absl::Status now) {
+  if (now.GetPayload(kAppendsRefusedPayload)) return;
   // Failing and working again are news; failing again is not.
   const bool news = now.ok() != last.ok();
   last = std::move(now);

@@ -160,7 +160,8 @@ absl::StatusOr<std::string> RequireDb(const Args& args) {
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
-    const Args& args, Io& io, std::optional<absl::Duration> checkpoint_every) {
+    const Args& args, Io& io, std::optional<absl::Duration> checkpoint_every,
+    std::function<void(const absl::Status&)> on_appends_refused) {
   auto dir = RequireDb(args);
   if (!dir.ok()) return dir.status();
   LedgerOptions options;
@@ -181,9 +182,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
   };
   // A writer's own checkpoints and its kept copy failed unseen until the
   // next open or `checkpoint` (found by an audit of the notes).
-  options.on_background_problem = [&io](std::string_view task,
+  options.on_background_problem = [&io, on_appends_refused](
+                                        std::string_view task,
                                         const absl::Status& status) {
-    if (status.ok()) {
+    if (status.GetPayload(kAppendsRefusedPayload) && on_appends_refused) {
+      on_appends_refused(status);
+    } else if (status.GetPayload(kAppendsRefusedPayload)) {
+      io.err << "caseledger: error: "
+             << ForTerminal(std::string(status.message())) << std::endl;
+    } else if (status.ok()) {
       io.err << "caseledger: " << task << " works again" << std::endl;
     } else {
       io.err << "caseledger: warning: " << task << " failed ("

@@ -107,12 +107,16 @@ int Main(const std::vector<std::string>& argv, Io& io);
 std::string DbDir(const Args& args);  // --db, else $CASELEDGER_DB
 // DbDir, or kInvalidArgument when it is empty or '-'.
 absl::StatusOr<std::string> RequireDb(const Args& args);
-// For writing; says on err when the open upgrades an older storage format.
+// For writing; says on err when the open upgrades an older storage format,
+// and when a task the writer runs by itself fails or works again.
 // `checkpoint_every`, when given, replaces LedgerOptions' (serve's
-// --checkpoint-every).
+// --checkpoint-every). `on_appends_refused`, when given, is told instead
+// of err when the writer comes to refuse appends by itself (a failed sync
+// of its log outside any append).
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
     const Args& args, Io& io,
-    std::optional<absl::Duration> checkpoint_every = std::nullopt);
+    std::optional<absl::Duration> checkpoint_every = std::nullopt,
+    std::function<void(const absl::Status&)> on_appends_refused = nullptr);
 // Read-only, with `options` otherwise.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForRead(const Args& args,
                                                     LedgerOptions options = {});

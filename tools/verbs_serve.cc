@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -191,7 +193,16 @@ int Serve(const Args& args, Io& io) {
       return Fail(io, "serve", s);
     }
   }
-  auto ledger = OpenForWrite(args, io, *checkpoint_every);
+  // The ledger may come to refuse appends outside any call (its own sync of
+  // the log failed): the health service says so then, not at the next
+  // append. Before the server starts, Start reads it from the ledger.
+  std::atomic<server::Server*> serving{nullptr};
+  auto ledger = OpenForWrite(args, io, *checkpoint_every,
+                             [&serving](const absl::Status& why) {
+                               if (server::Server* s = serving.load()) {
+                                 s->AppendsRefused(why);
+                               }
+                             });
   if (!ledger.ok()) return Fail(io, "serve", ledger.status());
   // The server appends without advancing the deadline index (readers fold
   // in the events past it); a server killed before its own catch-up below
@@ -243,6 +254,13 @@ int Serve(const Args& args, Io& io) {
     access_log->reset();
     if (!log_existed) std::filesystem::remove(log_path, ec);
     return Fail(io, "serve", server.status());
+  }
+  serving.store(server->get());
+  // Cleared before the server goes (it is destroyed before the ledger).
+  absl::Cleanup forget_server = [&serving] { serving.store(nullptr); };
+  // Refused between Start's look and the line above, it was told nowhere.
+  if (absl::Status refused = (*ledger)->AcceptsAppends(); !refused.ok()) {
+    (*server)->AppendsRefused(refused);
   }
   io.err << "caseledger serve: ledger " << DbDir(args) << " ("
          << Counted((*ledger)->Size(), "entry", "entries") << "), "

@@ -301,7 +301,9 @@ struct Ledger::Impl {
   absl::Status poisoned ABSL_GUARDED_BY(mu);
   std::thread sequencer;
   // The last outcome of each task the sequencer runs by itself, and how it
-  // tells LedgerOptions::on_background_problem of a change.
+  // tells LedgerOptions::on_background_problem of a change. A task stopped
+  // because the ledger refuses appends is no failure of its own: that
+  // refusal is told by SyncCheckpoint, or to the append that met it.
   absl::Status automatic_checkpoint_problem, kept_checkpoint_problem;
   void TellBackground(absl::Status& last, std::string_view task,
                       absl::Status now);
@@ -331,8 +333,9 @@ struct Ledger::Impl {
   // sequencer syncs the log once appends pause. Written by the thread that
   // holds `sequencing`; atomic so that the idle sequencer may look.
   std::atomic<bool> checkpoint_unsynced{false};
-  // Syncs the log for such a checkpoint; a failure poisons the ledger, as a
-  // failed append does.
+  // Syncs the log for such a checkpoint, or before the tree is signed into
+  // the kept file; a failure poisons the ledger, as a failed append does,
+  // and is told to LedgerOptions::on_background_problem.
   void SyncCheckpoint();
   // Whether an automatic checkpoint is due.
   bool CheckpointDue(absl::Time now) const;

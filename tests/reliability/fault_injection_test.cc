@@ -7,9 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -27,7 +31,9 @@ namespace {
 using internal::FaultInjection;
 using testing::CaseEvent;
 using testing::CaseEvents;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 using Op = FaultInjection::Op;
 using Error = FaultInjection::Error;
@@ -373,6 +379,67 @@ TEST_F(FaultInjectionTest, TheTreeSignedInTheKeptFileSurvivesAPowerLoss) {
     ASSERT_NE(ledger_, nullptr) << (sync ? "synced" : "unsynced");
     EXPECT_EQ(ledger_->Size(), before + 3);
     ExpectVerifies();
+  }
+}
+
+// The writer syncs its log by itself: an unsynced ledger before it signs the
+// tree into the kept file, a synced one once appends pause after an
+// automatic checkpoint stored without a sync. When that sync fails the
+// ledger refuses appends until reopened; that was told as the kept
+// checkpoint's failure, with "appends go on", or not at all.
+TEST_F(FaultInjectionTest, ALogSyncFailingOutsideAnAppendIsToldAsAppendsRefused) {
+  struct Told {
+    absl::Mutex mu;
+    std::vector<std::string> lines;
+    std::vector<std::string> Now() {
+      absl::MutexLock lock(&mu);
+      return lines;
+    }
+  };
+  // The kept file's sync, then the pause's.
+  for (const bool keep : {true, false}) {
+    SCOPED_TRACE(keep ? "before the kept file" : "once appends pause");
+    auto told = std::make_shared<Told>();
+    ledger_.reset();
+    faults_->Clear();
+    LedgerOptions options = Options(/*sync=*/!keep);
+    options.keep_signed_within =
+        keep ? absl::Milliseconds(10) : absl::ZeroDuration();
+    options.checkpoint_every_entries = keep ? 0 : 1;
+    options.on_background_problem = [told](std::string_view task,
+                                           const absl::Status& status) {
+      absl::MutexLock lock(&told->mu);
+      told->lines.push_back(absl::StrCat(
+          std::string(task),
+          status.GetPayload(kAppendsRefusedPayload) ? " refused: " : ": ",
+          status.message()));
+    };
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
+    // A synced ledger's append syncs the log first.
+    faults_->Add({.op = Op::kSync,
+                  .files = Files::kWal,
+                  .skip = keep ? 0u : 1u,
+                  .count = -1});
+    ASSERT_OK(ledger_->Append(CaseEvents(keep ? "K" : "P", 0, 2)));
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (told->Now().empty() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_EQ(told->Now().size(), 1u);
+    EXPECT_THAT(told->Now()[0],
+                AllOf(StartsWith("appends refused: the log could not be synced "
+                                 "(the ledger refuses further appends until "
+                                 "reopened)"),
+                      HasSubstr("injected")));
+    auto refused = ledger_->Append(CaseEvents(keep ? "K2" : "P2", 0, 1));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload));
+    // Told once, and no task's failure besides.
+    absl::SleepFor(absl::Milliseconds(50));
+    ledger_.reset();
+    EXPECT_EQ(told->Now().size(), 1u) << absl::StrJoin(told->Now(), "\n");
+    faults_->Clear();
+    Reopen();
   }
 }
 

@@ -993,6 +993,57 @@ TEST_F(FailedWriteTest,
   EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload).has_value());
 }
 
+// The ledger's own sync of its log, once appends pause after an automatic
+// checkpoint, failed outside any call: health said SERVING until the next
+// append was refused. Wired as `serve` wires it (verbs_serve.cc).
+TEST_F(FailedWriteTest, ALedgerThatStopsTakingAppendsByItselfStopsServing) {
+  server_.reset();
+  ledger_.reset();
+  std::atomic<server::Server*> serving{nullptr};
+  LedgerOptions options;
+  options.faults = faults_;
+  options.checkpoint_every_entries = 1;
+  options.keep_signed_within = absl::ZeroDuration();
+  options.on_background_problem = [&serving](std::string_view,
+                                             const absl::Status& status) {
+    server::Server* s = serving.load();
+    if (s != nullptr && status.GetPayload(kAppendsRefusedPayload)) {
+      s->AppendsRefused(status);
+    }
+  };
+  ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("ledger"), options));
+  absl::Mutex mu;
+  std::vector<std::string> told;
+  server::ServerOptions server_options;
+  server_options.service.on_appends_refused = [&](const absl::Status& why) {
+    absl::MutexLock lock(&mu);
+    told.emplace_back(why.message());
+  };
+  StartServer(std::move(server_options));
+  serving.store(server_.get());
+  auto c = Client(tokens_.appender);
+  // The append's own sync passes; the one after its checkpoint fails.
+  faults_->Add({.op = internal::FaultInjection::Op::kSync,
+                .files = internal::FaultInjection::Files::kWal,
+                .skip = 1,
+                .count = -1});
+  ASSERT_OK(c->Append(CaseWithNotes("BG", 1)));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (HealthOf(c->channel()) !=
+             grpc::health::v1::HealthCheckResponse::NOT_SERVING &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(HealthOf(c->channel()),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_THAT(told[0], ::testing::StartsWith("the log could not be synced"));
+  }
+  serving.store(nullptr);
+}
+
 // The ids of a large call's events outgrow gRPC's default 8 KiB of
 // metadata, which the client then reported as "received initial metadata
 // size exceeds limit", with neither the cause nor the ids (found by an

@@ -248,12 +248,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         "the service needs a ledger, tokens and a clock");
   }
   std::unique_ptr<Server> server(new Server());
-  options.service.on_appends_refused =
+  server->appends_refused_ =
       [s = server.get(), told = std::move(options.service.on_appends_refused)](
           const absl::Status& why) {
         s->StopServingHealth();
         if (told) told(why);
       };
+  options.service.on_appends_refused = [s = server.get()](
+                                           const absl::Status& why) {
+    s->AppendsRefused(why);
+  };
   server->service_ = std::make_unique<LedgerService>(options.service);
 
   GrpcLogHeld grpc_log;
@@ -306,6 +310,8 @@ void Server::StopServingHealth() {
   not_serving_ = true;
   health_.SetServing(false);
 }
+
+void Server::AppendsRefused(const absl::Status& why) { appends_refused_(why); }
 
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 

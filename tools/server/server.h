@@ -7,6 +7,7 @@
 #define CASELEDGER_TOOLS_SERVER_SERVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,11 +74,17 @@ class Server {
   // untouched: the caller closes it afterwards.
   void Shutdown(absl::Duration grace);
 
+  // The ledger came to refuse appends outside any call (a failed sync of
+  // its log): reports NOT_SERVING, as after an append refused, and tells
+  // ServiceOptions::on_appends_refused.
+  void AppendsRefused(const absl::Status& why);
+
  private:
   Server() = default;
   void StopServingHealth();
 
   std::unique_ptr<LedgerService> service_;
+  std::function<void(const absl::Status&)> appends_refused_;
   HealthService health_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;

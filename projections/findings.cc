@@ -238,10 +238,16 @@ class RuleEvaluator {
   }
 
   // Judges the recipients `to` of an email sent at `sent` (a request or a
-  // transfer notice) for CONSENT_ESTABLISHED.
-  void JudgeConsent(const CaseEvent* sent, const std::string& what,
-                    const std::string& request_id,
-                    const google::protobuf::RepeatedPtrField<std::string>& to) {
+  // transfer notice) for CONSENT_ESTABLISHED. A request's `cc` is not
+  // judged (docs/findings.md) but named: a PASS said the email went "only"
+  // to addresses with consent while it was copied to one without (found by
+  // a domain audit). A transfer notice's `cc` is the new office, which
+  // TRANSFER_NOTICE_GIVEN requires; `unjudged_cc` is empty for it.
+  void JudgeConsent(
+      const CaseEvent* sent, const std::string& what,
+      const std::string& request_id,
+      const google::protobuf::RepeatedPtrField<std::string>& to,
+      const google::protobuf::RepeatedPtrField<std::string>& unjudged_cc) {
     if (to.empty()) return;  // REQUEST_RECORDED judges a missing recipient.
     FindingBuilder f(Rule::kConsentEstablished, request_id);
     f.Cite(sent);
@@ -267,11 +273,17 @@ class RuleEvaluator {
                                "in force at the send: ",
                                absl::StrJoin(without, ", "), ".")));
     } else {
-      Add(f.Build(FindingStatus::kPass,
-                  absl::StrCat(what, " (", Ref(sent),
-                               ") went by email only to addresses with "
-                               "consent in force: ",
-                               absl::StrJoin(with, ", "), ".")));
+      Add(f.Build(
+          FindingStatus::kPass,
+          absl::StrCat(
+              what, " (", Ref(sent), ") went by email ",
+              unjudged_cc.empty() ? "only " : "", "to addresses with ",
+              "consent in force: ", absl::StrJoin(with, ", "), ".",
+              unjudged_cc.empty()
+                  ? ""
+                  : absl::StrCat(" Its copy (cc) to ",
+                                 absl::StrJoin(unjudged_cc, ", "),
+                                 " is not judged."))));
     }
   }
 
@@ -280,12 +292,12 @@ class RuleEvaluator {
     for (const RequestFacts* r : a_.requests()) {
       if (!r->is_email()) continue;
       JudgeConsent(r->sent, absl::StrCat("Request ", r->id), r->id,
-                   r->request().to());
+                   r->request().to(), r->request().cc());
     }
     for (const CaseEvent* e : a_.events()) {
       if (!e->event.has_transfer_notice_sent()) continue;
       JudgeConsent(e, "The transfer notice", "",
-                   e->event.transfer_notice_sent().to());
+                   e->event.transfer_notice_sent().to(), {});
     }
   }
 

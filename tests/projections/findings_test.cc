@@ -102,6 +102,31 @@ TEST(ConsentEstablishedTest, PassesForAddressOnFile) {
               ElementsAre(2, 4));
 }
 
+// A copy to counsel whose consent had ended passed as an email "only to
+// addresses with consent in force": the copy is named as not judged.
+TEST(ConsentEstablishedTest, APassNamesTheCopyItDoesNotJudge) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "r@law.example");
+  b.RepresentativeWithdrawn("2012-05-20T09:00:00Z", "R1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .add_cc("r@law.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "PASS");
+  const std::string& message =
+      FindingOf(f, Rule::kConsentEstablished, "DOC-1")->message;
+  EXPECT_THAT(message, HasSubstr("went by email to addresses with consent"));
+  EXPECT_THAT(message, ::testing::EndsWith(
+                           " Its copy (cc) to r@law.example is not judged."));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("only")));
+  // Without a copy, as before.
+  EXPECT_THAT(FindingOf(FindingsAt(KaurCase(), kLater),
+                        Rule::kConsentEstablished, "DOC-1")
+                  ->message,
+              HasSubstr("went by email only to addresses with consent"));
+}
+
 TEST(ConsentEstablishedTest, FailsWhenConsentWithdrawnBeforeSend) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -641,8 +642,14 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
   // spec requires; every line claiming to be ours must verify.
   bool verified = false;
   size_t others = 0;
+  // Another ledger's note under the same name (two made by `demo`, or by
+  // init's default name) read as bearing no signature at all.
+  std::optional<uint32_t> same_name_other_key;
   for (const SignatureLine& sig : parsed.signatures) {
     if (sig.name != key.name || sig.key_id != key.key_id) {
+      if (sig.name == key.name && !same_name_other_key) {
+        same_name_other_key = sig.key_id;
+      }
       ++others;
       continue;
     }
@@ -663,7 +670,11 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
   }
   if (!verified) {
     return absl::DataLossError(absl::StrCat(
-        "no signature by ", key.name, " (key id ", KeyIdHex(key.key_id), ")"));
+        "no signature by ", key.name, " (key id ", KeyIdHex(key.key_id), ")",
+        same_name_other_key
+            ? absl::StrCat(", only by another key of that name (key id ",
+                           KeyIdHex(*same_name_other_key), ")")
+            : ""));
   }
   if (other_keys_lines != nullptr) *other_keys_lines = others;
   return std::string(parsed.text);

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,8 +16,10 @@
 #include "ledger/merkle.h"
 #include "ledger/recorded_event.h"
 #include "ledger/sha256.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
+#include "projections/bundle/bundle.h"
 #include "projections/bundle/internal/layout.h"
 #include "projections/bundle/internal/report.h"
 #include "projections/bundle/internal/zip.h"
@@ -245,6 +248,30 @@ class Verifier {
     return true;  // usable, even if its origin is wrong (reported)
   }
 
+  // What manifest.sig's signed text `body` is, when it is not the statement
+  // of `json`: another manifest's statement, or no statement at all (a
+  // checkpoint signed by the same key, say), which read alike before.
+  static std::string SignsAnotherThing(std::string_view body,
+                                       std::string_view json) {
+    const std::string ours = ToHex(Sha256(json));
+    const std::string prefix = absl::StrCat(kManifestStatementLine, "\n");
+    if (body.starts_with(prefix) && body.ends_with('\n')) {
+      const std::string_view digest =
+          body.substr(prefix.size(), body.size() - prefix.size() - 1);
+      if (IsLowerHexSha256(digest)) {
+        return absl::StrCat("manifest.sig signs another manifest (SHA-256 ",
+                            AbslView(digest), ") than manifest.json (SHA-256 ",
+                            ours, ")");
+      }
+    }
+    const std::string_view first = body.substr(0, body.find('\n'));
+    return absl::StrCat(
+        "manifest.sig signs no bundle manifest: its signed text is not \"",
+        kManifestStatementLine,
+        "\" and a lowercase SHA-256 on the next line (manifest.json's is ",
+        ours, "), but begins \"", Printable(first), "\"");
+  }
+
   void SignatureCheck() {
     BundleCheck& c = Begin("signature");
     size_t other_keys_lines = 0;
@@ -261,11 +288,15 @@ class Verifier {
         // audit).
         c.problems.push_back(
             absl::StrCat("manifest.sig: ", body.status().message()));
-      } else if (json != nullptr &&
-                 *body != internal::ManifestStatement(*json)) {
-        c.problems.push_back(absl::StrCat(
-            "manifest.sig signs another manifest than manifest.json (SHA-256 ",
-            ToHex(Sha256(*json)), ")"));
+      } else if (json == nullptr) {
+        // Signed, but nothing here to hold it against: an OK line said
+        // "manifest.json is signed" of a manifest the archive lacks (found
+        // by an adversarial reading).
+        c.problems.push_back(
+            "manifest.json is missing: manifest.sig signs a manifest the "
+            "archive does not hold");
+      } else if (*body != internal::ManifestStatement(*json)) {
+        c.problems.push_back(SignsAnotherThing(*body, *json));
       }
     }
     std::string detail = absl::StrCat("manifest.json is signed by ", key_.name);

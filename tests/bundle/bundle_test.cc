@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -701,6 +702,54 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
   EXPECT_TRUE(FailedChecks(claimed).count("signature")) << Describe(claimed);
   EXPECT_TRUE(Mentions(claimed, "does not verify")) << Describe(claimed);
   EXPECT_FALSE(Mentions(claimed, "not signed by")) << Describe(claimed);
+}
+
+// What manifest.sig signs, when it is not manifest.json's statement: every
+// case read "signs another manifest than manifest.json", and a bundle
+// without manifest.json had its signature called OK (found by an
+// adversarial reading).
+TEST_F(TamperTest, ASignatureOfSomethingElseIsNamed) {
+  auto members = Members(bundle_);
+  const std::string ours = ToHex(Sha256(members["manifest.json"]));
+  auto signature_problem = [&](const std::string& sig) {
+    members["manifest.sig"] = sig;
+    BundleVerdict v = Verify(Repack(members));
+    EXPECT_TRUE(FailedChecks(v).count("signature")) << Describe(v);
+    return Describe(v);
+  };
+  ASSERT_OK_AND_ASSIGN(const std::string other_statement,
+                       ledger_->SignNote(internal::ManifestStatement("{}")));
+  EXPECT_THAT(signature_problem(other_statement),
+              HasSubstr(absl::StrCat("manifest.sig signs another manifest "
+                                     "(SHA-256 ",
+                                     ToHex(Sha256("{}")),
+                                     ") than manifest.json (SHA-256 ", ours,
+                                     ")")));
+  ASSERT_OK_AND_ASSIGN(const std::string checkpoint,
+                       ledger_->SignCheckpoint());
+  EXPECT_THAT(
+      signature_problem(checkpoint),
+      HasSubstr(absl::StrCat(
+          "manifest.sig signs no bundle manifest: its signed text is not "
+          "\"caseledger-bundle/v1\" and a lowercase SHA-256 on the next line "
+          "(manifest.json's is ",
+          ours, "), but begins \"", ledger_->origin(), "\"")));
+  ASSERT_OK_AND_ASSIGN(
+      const std::string upper,
+      ledger_->SignNote(absl::StrCat("caseledger-bundle/v1\n",
+                                     absl::AsciiStrToUpper(ours), "\n")));
+  EXPECT_THAT(signature_problem(upper),
+              HasSubstr("manifest.sig signs no bundle manifest"));
+
+  members = Members(bundle_);
+  members.erase("manifest.json");
+  BundleVerdict without = Verify(Repack(members));
+  EXPECT_TRUE(FailedChecks(without).count("signature")) << Describe(without);
+  EXPECT_TRUE(Mentions(without,
+                       "manifest.json is missing: manifest.sig signs a "
+                       "manifest the archive does not hold"))
+      << Describe(without);
+  EXPECT_THAT(Describe(without), Not(HasSubstr("manifest.json is signed by")));
 }
 
 // events.json is read as UTF-8: a byte that is not, where the event holds

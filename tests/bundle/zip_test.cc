@@ -278,6 +278,23 @@ TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
                          ": 10 bytes follow the end record (an archive "
                          "comment or data appended to the file); a bundle "
                          "ends with its end record"));
+  EXPECT_THAT(std::string(ReadZip(zip + "x").status().message()),
+              ::testing::HasSubstr(": 1 byte follows the end record"));
+  // Bytes before it, or a whole archive (two bundles in one file), move
+  // the central directory off its recorded offset by their length.
+  const size_t end = zip.size() - 22;
+  const uint32_t cd_size = static_cast<uint8_t>(zip[end + 12]) |
+                           static_cast<uint8_t>(zip[end + 13]) << 8;
+  for (const std::string& before : {std::string("#!/bin/sh\n"), zip}) {
+    const size_t moved_end = before.size() + end;
+    EXPECT_EQ(ReadZip(before + zip).status().message(),
+              absl::StrCat("not a bundle archive: offset ", moved_end + 16,
+                           ": the central directory stands ", before.size(),
+                           " bytes after the offset the end record gives (",
+                           end - cd_size,
+                           "): data before the archive in the file (another "
+                           "archive, say), or an altered offset"));
+  }
 }
 
 TEST(ZipTest, RandomGarbageNeverCrashes) {

@@ -256,11 +256,12 @@ absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
     const size_t from = at > 0xffff ? at - 0xffff : 0;
     const size_t found = whole.rfind("PK\x05\x06", at);
     if (found != std::string_view::npos && found >= from) {
+      const size_t after = at - found;
       return Bad(base + found + kEndSize, where,
-                 absl::StrCat(at - found,
-                              " bytes follow the end record (an archive "
-                              "comment or data appended to the file); a "
-                              "bundle ends with its end record"));
+                 absl::StrCat(after, after == 1 ? " byte follows" : " bytes follow",
+                              " the end record (an archive comment or data "
+                              "appended to the file); a bundle ends with its "
+                              "end record"));
     }
   }
   ZIP_EXPECT(kCode, r.U32(at), end, kEndSignature, "end record signature");
@@ -282,7 +283,23 @@ absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
   record.cd_size = r.U32(at + 12);
   record.cd_offset = r.U32(at + 16);
   ZIP_EXPECT(kNumber, r.U16(at + 20), end + 20, 0, "archive comment length");
-  if (uint64_t{record.cd_offset} + record.cd_size != end) {
+  const uint64_t cd_end = uint64_t{record.cd_offset} + record.cd_size;
+  // Bytes put before the archive (another archive, a script) move the
+  // central directory off the offset the end record gives by their length:
+  // said so, where the offsets alone left the reader to work it out (found
+  // by an adversarial reading). A lowered offset reads the same.
+  if (cd_end < end && at >= record.cd_size &&
+      r.U32(at - record.cd_size) == kCentralSignature) {
+    const uint64_t before = end - cd_end;
+    return Bad(end + 16, where,
+               absl::StrCat("the central directory stands ", before,
+                            before == 1 ? " byte" : " bytes",
+                            " after the offset the end record gives (",
+                            record.cd_offset,
+                            "): data before the archive in the file (another "
+                            "archive, say), or an altered offset"));
+  }
+  if (cd_end != end) {
     return Bad(
         end + 12, where,
         absl::StrCat("a central directory of ", record.cd_size,
@@ -312,7 +329,7 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     const std::string nth = absl::StrCat("member ", i + 1, " of ", count);
     where = absl::StrCat("the central header of ", nth);
     if (!r.Has(cd, kCentralHeaderSize)) {
-      return Bad(cd, where, "the header runs past the central directory");
+      return Bad(cd, where, "the header runs past the end of the archive");
     }
     ZIP_EXPECT(kCode, r.U32(cd), cd, kCentralSignature,
                "central header signature");
@@ -336,7 +353,9 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
     const uint32_t local = r.U32(cd + 42);
     ZIP_EXPECT(kNumber, local, cd + 42, next_local, "local header offset");
     if (!r.Has(cd + kCentralHeaderSize, name_len)) {
-      return Bad(cd + 28, where, "name runs past the central directory");
+      return Bad(cd + 28, where,
+                 absl::StrCat("the name (", name_len,
+                              " bytes) runs past the end of the archive"));
     }
     const std::string_view name = r.Slice(cd + kCentralHeaderSize, name_len);
     if (!IsValidMemberName(name)) {

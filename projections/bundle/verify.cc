@@ -476,9 +476,22 @@ class Verifier {
       }
       previous = e.recorded_at;
       if (entry.event_digest() != digest) {
-        c.problems.push_back(absl::StrCat(
-            event_path, ": SHA-256(salt || event) is ", ToHex(digest),
-            ", but the entry's event_digest is ", ToHex(entry.event_digest())));
+        // Which of the two was altered: an entry the checkpoint still signs
+        // is not (the entry was blamed on the event, found by an
+        // adversarial reading).
+        if (checkpoint_ok_ && !ProveEntry(p).ok()) {
+          c.problems.push_back(absl::StrCat(
+              entry_path, ": its event_digest is ", ToHex(entry.event_digest()),
+              ", but SHA-256(salt || event) of ", event_path, " is ",
+              ToHex(digest),
+              ", and the entry does not lead to the checkpoint's root: the "
+              "entry was altered"));
+        } else {
+          c.problems.push_back(
+              absl::StrCat(event_path, ": SHA-256(salt || event) is ",
+                           ToHex(digest), ", but the entry's event_digest is ",
+                           ToHex(entry.event_digest())));
+        }
       }
       const bool parsed = e.event.ParseFromString(e.event_bytes);
       if (!parsed) {
@@ -522,36 +535,46 @@ class Verifier {
                                events_.size(), " with none missing"));
   }
 
+  // Whether events/P.entry leads through proofs/P.json to the verified
+  // checkpoint's root; the problem, naming the proof, otherwise.
+  absl::Status ProveEntry(uint64_t p) const {
+    const std::string path = internal::ProofPath(p);
+    const std::string_view* json = Member(path);
+    const std::string_view* entry = Member(internal::EntryPath(p));
+    if (json == nullptr || entry == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          path, ": cannot be checked, ",
+          json == nullptr ? path : internal::EntryPath(p), " is missing"));
+    }
+    auto proof = internal::ParseProofJson(*json, "leaf_index", "tree_size");
+    if (!proof.ok()) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": ", proof.status().message()));
+    }
+    if (proof->first != p - 1 || proof->second != manifest_.tree_size) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": proves leaf ", proof->first, " in tree size ",
+                       proof->second, ", not leaf ", p - 1, " in tree size ",
+                       manifest_.tree_size));
+    }
+    absl::Status s =
+        merkle::VerifyInclusion(merkle::LeafHash(*entry), p - 1,
+                                manifest_.tree_size, proof->hashes, root_);
+    if (!s.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": the leaf of ", internal::EntryPath(p),
+          " does not lead through it to the checkpoint's root (the entry or "
+          "the proof was altered): ",
+          s.message()));
+    }
+    return absl::OkStatus();
+  }
+
   void ProofsCheck() {
     BundleCheck& c = Begin("proofs");
     for (uint64_t p : manifest_.positions) {
-      const std::string path = internal::ProofPath(p);
-      const std::string_view* json = Member(path);
-      const std::string_view* entry = Member(internal::EntryPath(p));
-      if (json == nullptr || entry == nullptr) {
-        c.problems.push_back(absl::StrCat(
-            path, ": cannot be checked, ",
-            json == nullptr ? path : internal::EntryPath(p), " is missing"));
-        continue;
-      }
-      auto proof = internal::ParseProofJson(*json, "leaf_index", "tree_size");
-      if (!proof.ok()) {
-        c.problems.push_back(
-            absl::StrCat(path, ": ", proof.status().message()));
-        continue;
-      }
-      if (proof->first != p - 1 || proof->second != manifest_.tree_size) {
-        c.problems.push_back(
-            absl::StrCat(path, ": proves leaf ", proof->first, " in tree size ",
-                         proof->second, ", not leaf ", p - 1, " in tree size ",
-                         manifest_.tree_size));
-        continue;
-      }
-      absl::Status s =
-          merkle::VerifyInclusion(merkle::LeafHash(*entry), p - 1,
-                                  manifest_.tree_size, proof->hashes, root_);
-      if (!s.ok()) {
-        c.problems.push_back(absl::StrCat(path, ": ", s.message()));
+      if (absl::Status proved = ProveEntry(p); !proved.ok()) {
+        c.problems.emplace_back(proved.message());
       }
     }
     Finish(c, absl::StrCat(manifest_.positions.size(),

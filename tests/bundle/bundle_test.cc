@@ -642,6 +642,32 @@ TEST_F(TamperTest, AnEntryOrEventNotInTheLedgersEncodingFails) {
   EXPECT_FALSE(Mentions(v, "events/3.")) << Describe(v);
 }
 
+// An entry and its event disagree on the event's digest: the one the
+// checkpoint no longer signs is named. An altered entry was blamed on its
+// intact event, and its proof's failure named neither (found by an
+// adversarial reading). Re-signed, so that only these checks can tell.
+TEST_F(TamperTest, OfAnEntryAndItsEventTheAlteredOneIsNamed) {
+  auto members = Members(bundle_);
+  members["events/2.entry"].back() ^= 1;  // the end of its event_digest
+  BundleVerdict entry = Verify(ResignedWith(members));
+  EXPECT_TRUE(Mentions(entry, "events/2.entry: its event_digest is "))
+      << Describe(entry);
+  EXPECT_TRUE(Mentions(entry, "the entry was altered")) << Describe(entry);
+  EXPECT_TRUE(Mentions(entry,
+                       "proofs/2.json: the leaf of events/2.entry does not "
+                       "lead through it to the checkpoint's root"))
+      << Describe(entry);
+  EXPECT_FALSE(Mentions(entry, "events/2.event: ")) << Describe(entry);
+
+  members = Members(bundle_);
+  members["events/2.event"].back() ^= 1;
+  BundleVerdict event = Verify(ResignedWith(members));
+  EXPECT_TRUE(Mentions(event, "events/2.event: SHA-256(salt || event) is "))
+      << Describe(event);
+  EXPECT_EQ(FailedChecks(event).count("proofs"), 0u) << Describe(event);
+  EXPECT_FALSE(Mentions(event, "events/2.entry: ")) << Describe(event);
+}
+
 // manifest.sig is covered by no digest, so anyone may add lines to it.
 // Lines by other keys are ignored up to the note's limit of 100 signatures;
 // a second line claiming the ledger's key must verify. Either failure names

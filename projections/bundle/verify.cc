@@ -346,12 +346,14 @@ class Verifier {
       }
       const std::string_view* data = Member(f.path);
       if (data == nullptr) {
+        failed_inputs_.insert(f.path);
         c.problems.push_back(absl::StrCat(
             f.path, ": listed in manifest.json but missing from the archive"));
         continue;
       }
       const std::string actual = ToHex(Sha256(*data));
       if (data->size() != f.size || actual != f.sha256) {
+        failed_inputs_.insert(f.path);
         c.problems.push_back(absl::StrCat(f.path, ": SHA-256 ", Short(actual),
                                           "... and size ", data->size(),
                                           " differ from the manifest's ",
@@ -717,11 +719,13 @@ class Verifier {
       const std::string path = internal::MessagePath(h);
       const std::string_view* data = Member(path);
       if (data == nullptr) {
+        failed_inputs_.insert(path);
         c.problems.push_back(absl::StrCat(path, ": missing from the archive"));
         continue;
       }
       const std::string actual = ToHex(Sha256(*data));
       if (actual != h) {
+        failed_inputs_.insert(path);
         c.problems.push_back(absl::StrCat(path, ": its SHA-256 is ", actual,
                                           ", not the name it is filed under"));
         continue;
@@ -803,6 +807,27 @@ class Verifier {
     Finish(c, "says what the event files hold");
   }
 
+  // The projections are recomputed from the policy and the messages as the
+  // bundle holds them: when those failed a check above, an intact
+  // findings.json read as altered (found by an adversarial reading).
+  std::string InputsInDoubt() const {
+    std::vector<std::string> read;
+    if (failed_inputs_.count(internal::kPolicyFile)) {
+      read.push_back(internal::kPolicyFile);
+    }
+    const size_t messages = std::count_if(
+        failed_inputs_.begin(), failed_inputs_.end(),
+        [](const std::string& path) { return path.starts_with("messages/"); });
+    if (messages > 0) {
+      read.push_back(messages == 1 ? "1 message"
+                                   : absl::StrCat(messages, " messages"));
+    }
+    if (read.empty()) return "";
+    return absl::StrCat(" (recomputed with ", absl::StrJoin(read, " and "),
+                        " that failed a check above: the difference may "
+                        "follow from that alone)");
+  }
+
   void ProjectionChecks() {
     projections::Evaluation evaluation;
     evaluation.as_of = manifest_.as_of;
@@ -832,9 +857,9 @@ class Verifier {
         c.problems.push_back(
             absl::StrCat(file, " is missing from the archive"));
       } else if (*bundled != recomputed) {
-        c.problems.push_back(
-            absl::StrCat(file, " differs from the ", name, " ", when, ": ",
-                         FirstDifference(*bundled, recomputed)));
+        c.problems.push_back(absl::StrCat(
+            file, " differs from the ", name, " ", when, ": ",
+            FirstDifference(*bundled, recomputed), InputsInDoubt()));
       }
       Finish(c, absl::StrCat(file, " matches the ", name, " ", when));
     }
@@ -848,6 +873,8 @@ class Verifier {
   // The earlier checkpoint the consistency check proved the tree extends.
   std::optional<Checkpoint> extended_;
   std::map<std::string, std::string_view> members_;
+  // Members the files or messages check found missing or altered.
+  std::set<std::string> failed_inputs_;
   Manifest manifest_;
   merkle::Hash root_{};
   std::vector<RecordedEvent> events_;

@@ -668,6 +668,31 @@ TEST_F(TamperTest, OfAnEntryAndItsEventTheAlteredOneIsNamed) {
   EXPECT_FALSE(Mentions(event, "events/2.entry: ")) << Describe(event);
 }
 
+// A message gone from the archive changes what the findings recompute to
+// (SENT_MESSAGE_PRESERVED): the intact findings.json read as altered, with
+// no word of why (found by an adversarial reading).
+TEST_F(TamperTest, AProjectionThatDiffersForAFailedInputSaysSo) {
+  auto members = Members(bundle_);
+  std::string message;
+  for (const auto& [name, data] : members) {
+    if (name.starts_with("messages/")) message = name;
+  }
+  ASSERT_FALSE(message.empty());
+  members.erase(message);
+  BundleVerdict v = Verify(Repack(members));
+  ASSERT_TRUE(FailedChecks(v).count("findings")) << Describe(v);
+  EXPECT_TRUE(Mentions(v,
+                       "(recomputed with 1 message that failed a check above: "
+                       "the difference may follow from that alone)"))
+      << Describe(v);
+  // Re-signed with a state.json of its own, nothing else in doubt.
+  members = Members(bundle_);
+  members["state.json"] += " ";
+  BundleVerdict state = Verify(ResignedWith(members));
+  ASSERT_TRUE(FailedChecks(state).count("state")) << Describe(state);
+  EXPECT_FALSE(Mentions(state, "recomputed with")) << Describe(state);
+}
+
 // manifest.sig is covered by no digest, so anyone may add lines to it.
 // Lines by other keys are ignored up to the note's limit of 100 signatures;
 // a second line claiming the ledger's key must verify. Either failure names

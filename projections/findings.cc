@@ -275,15 +275,14 @@ class RuleEvaluator {
     } else {
       Add(f.Build(
           FindingStatus::kPass,
-          absl::StrCat(
-              what, " (", Ref(sent), ") went by email ",
-              unjudged_cc.empty() ? "only " : "", "to addresses with ",
-              "consent in force: ", absl::StrJoin(with, ", "), ".",
-              unjudged_cc.empty()
-                  ? ""
-                  : absl::StrCat(" Its copy (cc) to ",
-                                 absl::StrJoin(unjudged_cc, ", "),
-                                 " is not judged."))));
+          absl::StrCat(what, " (", Ref(sent), ") went by email ",
+                       unjudged_cc.empty() ? "only " : "", "to addresses with ",
+                       "consent in force: ", absl::StrJoin(with, ", "), ".",
+                       unjudged_cc.empty()
+                           ? ""
+                           : absl::StrCat(" Its copy (cc) to ",
+                                          absl::StrJoin(unjudged_cc, ", "),
+                                          " is not judged."))));
     }
   }
 

@@ -183,8 +183,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
   // A writer's own checkpoints and its kept copy failed unseen until the
   // next open or `checkpoint` (found by an audit of the notes).
   options.on_background_problem = [&io, on_appends_refused](
-                                        std::string_view task,
-                                        const absl::Status& status) {
+                                      std::string_view task,
+                                      const absl::Status& status) {
     if (status.GetPayload(kAppendsRefusedPayload) && on_appends_refused) {
       on_appends_refused(status);
     } else if (status.GetPayload(kAppendsRefusedPayload)) {

@@ -554,10 +554,9 @@ class Verifier {
           absl::StrCat(path, ": ", proof.status().message()));
     }
     if (proof->first != p - 1 || proof->second != manifest_.tree_size) {
-      return absl::DataLossError(
-          absl::StrCat(path, ": proves leaf ", proof->first, " in tree size ",
-                       proof->second, ", not leaf ", p - 1, " in tree size ",
-                       manifest_.tree_size));
+      return absl::DataLossError(absl::StrCat(
+          path, ": proves leaf ", proof->first, " in tree size ", proof->second,
+          ", not leaf ", p - 1, " in tree size ", manifest_.tree_size));
     }
     absl::Status s =
         merkle::VerifyInclusion(merkle::LeafHash(*entry), p - 1,

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -770,14 +770,13 @@ TEST_F(TamperTest, ASignatureOfSomethingElseIsNamed) {
   };
   ASSERT_OK_AND_ASSIGN(const std::string other_statement,
                        ledger_->SignNote(internal::ManifestStatement("{}")));
-  EXPECT_THAT(signature_problem(other_statement),
-              HasSubstr(absl::StrCat("manifest.sig signs another manifest "
-                                     "(SHA-256 ",
-                                     ToHex(Sha256("{}")),
-                                     ") than manifest.json (SHA-256 ", ours,
-                                     ")")));
-  ASSERT_OK_AND_ASSIGN(const std::string checkpoint,
-                       ledger_->SignCheckpoint());
+  EXPECT_THAT(
+      signature_problem(other_statement),
+      HasSubstr(absl::StrCat("manifest.sig signs another manifest "
+                             "(SHA-256 ",
+                             ToHex(Sha256("{}")),
+                             ") than manifest.json (SHA-256 ", ours, ")")));
+  ASSERT_OK_AND_ASSIGN(const std::string checkpoint, ledger_->SignCheckpoint());
   EXPECT_THAT(
       signature_problem(checkpoint),
       HasSubstr(absl::StrCat(

@@ -1169,8 +1169,7 @@ std::vector<Case> Cases() {
        absl::StrCat("FAIL --checkpoint: not a checkpoint signed by "
                     "bad.example/log: no signature by bad.example/log (key "
                     "id ",
-                    kPageKeyId,
-                    "), only by another key of that name (key id "),
+                    kPageKeyId, "), only by another key of that name (key id "),
        "",
        {},
        absl::StrCat(kBin, "init --db L6 --name bad.example/log && ", kBin,

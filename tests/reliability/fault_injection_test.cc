@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/import.h"
@@ -29,9 +29,9 @@ namespace caseledger {
 namespace {
 
 using internal::FaultInjection;
+using ::testing::AllOf;
 using testing::CaseEvent;
 using testing::CaseEvents;
-using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -387,7 +387,8 @@ TEST_F(FaultInjectionTest, TheTreeSignedInTheKeptFileSurvivesAPowerLoss) {
 // automatic checkpoint stored without a sync. When that sync fails the
 // ledger refuses appends until reopened; that was told as the kept
 // checkpoint's failure, with "appends go on", or not at all.
-TEST_F(FaultInjectionTest, ALogSyncFailingOutsideAnAppendIsToldAsAppendsRefused) {
+TEST_F(FaultInjectionTest,
+       ALogSyncFailingOutsideAnAppendIsToldAsAppendsRefused) {
   struct Told {
     absl::Mutex mu;
     std::vector<std::string> lines;

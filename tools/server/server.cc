@@ -254,10 +254,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         s->StopServingHealth();
         if (told) told(why);
       };
-  options.service.on_appends_refused = [s = server.get()](
-                                           const absl::Status& why) {
-    s->AppendsRefused(why);
-  };
+  options.service.on_appends_refused =
+      [s = server.get()](const absl::Status& why) { s->AppendsRefused(why); };
   server->service_ = std::make_unique<LedgerService>(options.service);
 
   GrpcLogHeld grpc_log;

@@ -257,11 +257,12 @@ absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
     const size_t found = whole.rfind("PK\x05\x06", at);
     if (found != std::string_view::npos && found >= from) {
       const size_t after = at - found;
-      return Bad(base + found + kEndSize, where,
-                 absl::StrCat(after, after == 1 ? " byte follows" : " bytes follow",
-                              " the end record (an archive comment or data "
-                              "appended to the file); a bundle ends with its "
-                              "end record"));
+      return Bad(
+          base + found + kEndSize, where,
+          absl::StrCat(after, after == 1 ? " byte follows" : " bytes follow",
+                       " the end record (an archive comment or data "
+                       "appended to the file); a bundle ends with its "
+                       "end record"));
     }
   }
   ZIP_EXPECT(kCode, r.U32(at), end, kEndSignature, "end record signature");

@@ -377,6 +377,23 @@ struct Store::Rep {
   // Writes come from more than one thread (the sequencer; a stored message
   // or a projection from its caller's).
   std::atomic<bool> lost_folder{false};
+  // The first write or sync of the log that failed on an I/O error. RocksDB
+  // refuses later writes by itself, but its SyncWAL goes to the log file,
+  // whose writer then aborts the process (an assertion in Debian's build):
+  // SyncLog answers with this instead (found by a review with fsync failing
+  // under LD_PRELOAD).
+  absl::Mutex failed_mu;
+  absl::Status failed_log ABSL_GUARDED_BY(failed_mu);
+  absl::Status FailedLog() {
+    absl::MutexLock lock(&failed_mu);
+    return failed_log;
+  }
+  void RememberIfTheLogFailed(const rocksdb::Status& s,
+                              const absl::Status& told) {
+    if (!s.IsIOError()) return;
+    absl::MutexLock lock(&failed_mu);
+    if (failed_log.ok()) failed_log = told;
+  }
 
   // kDataLoss once the folder at `path` is no longer the one opened; from
   // then on RocksDB does no background work, and the database is not
@@ -734,7 +751,9 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     }
     if (!s.ok()) return FromRocks(s, "collecting the writes");
   }
-  absl::Status written = FromRocks(rep_->db->Write(options, &write), "writing");
+  const rocksdb::Status rocks_written = rep_->db->Write(options, &write);
+  absl::Status written = FromRocks(rocks_written, "writing");
+  rep_->RememberIfTheLogFailed(rocks_written, written);
   if (write.GetDataSize() > kKeptWriteBytes) {
     write = rocksdb::WriteBatch();
     order = {};
@@ -902,8 +921,17 @@ std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
 
 absl::Status Store::SyncLog() {
   if (rep_->read_only) return absl::OkStatus();
+  if (absl::Status failed = rep_->FailedLog(); !failed.ok()) {
+    return absl::Status(
+        failed.code(),
+        absl::StrCat("syncing the log: not tried, after a write that failed: ",
+                     failed.message()));
+  }
   SkipPerfCounters();
-  return FromRocks(rep_->db->SyncWAL(), "syncing the log");
+  const rocksdb::Status s = rep_->db->SyncWAL();
+  absl::Status synced = FromRocks(s, "syncing the log");
+  rep_->RememberIfTheLogFailed(s, synced);
+  return synced;
 }
 
 absl::Status Store::ReplaceFile(const std::string& path,

@@ -185,11 +185,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
   options.on_background_problem = [&io, on_appends_refused](
                                       std::string_view task,
                                       const absl::Status& status) {
-    if (status.GetPayload(kAppendsRefusedPayload) && on_appends_refused) {
-      on_appends_refused(status);
-    } else if (status.GetPayload(kAppendsRefusedPayload)) {
-      io.err << "caseledger: error: "
-             << ForTerminal(std::string(status.message())) << std::endl;
+    if (status.GetPayload(kAppendsRefusedPayload)) {
+      // A one-shot verb's next append meets the refusal and reports it;
+      // printed here too, it said the same twice, or, at close, that
+      // appends are refused to a verb whose appends were all synced (found
+      // by a review).
+      if (on_appends_refused) on_appends_refused(status);
     } else if (status.ok()) {
       io.err << "caseledger: " << task << " works again" << std::endl;
     } else {

@@ -110,9 +110,9 @@ absl::StatusOr<std::string> RequireDb(const Args& args);
 // For writing; says on err when the open upgrades an older storage format,
 // and when a task the writer runs by itself fails or works again.
 // `checkpoint_every`, when given, replaces LedgerOptions' (serve's
-// --checkpoint-every). `on_appends_refused`, when given, is told instead
-// of err when the writer comes to refuse appends by itself (a failed sync
-// of its log outside any append).
+// --checkpoint-every). `on_appends_refused`, when given, is told when the
+// writer comes to refuse appends by itself (a failed sync of its log
+// outside any append); otherwise the verb's next append meets the refusal.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
     const Args& args, Io& io,
     std::optional<absl::Duration> checkpoint_every = std::nullopt,

@@ -265,6 +265,16 @@ class Verifier {
       }
     }
     const std::string_view first = body.substr(0, body.find('\n'));
+    if (first == kManifestStatementLine) {
+      std::string_view second = body.substr(first.size() + 1);
+      second = second.substr(0, second.find('\n'));
+      return absl::StrCat(
+          "manifest.sig signs no bundle manifest: the line "
+          "after \"",
+          kManifestStatementLine,
+          "\" is not a lowercase SHA-256 (manifest.json's is ", ours,
+          ") but \"", Printable(second), "\"");
+    }
     return absl::StrCat(
         "manifest.sig signs no bundle manifest: its signed text is not \"",
         kManifestStatementLine,
@@ -480,19 +490,31 @@ class Verifier {
       if (entry.event_digest() != digest) {
         // Which of the two was altered: an entry the checkpoint still signs
         // is not (the entry was blamed on the event, found by an
-        // adversarial reading).
-        if (checkpoint_ok_ && !ProveEntry(p).ok()) {
-          c.problems.push_back(absl::StrCat(
-              entry_path, ": its event_digest is ", ToHex(entry.event_digest()),
-              ", but SHA-256(salt || event) of ", event_path, " is ",
-              ToHex(digest),
-              ", and the entry does not lead to the checkpoint's root: the "
-              "entry was altered"));
-        } else {
+        // adversarial reading). Told only by a proof that is itself sound.
+        const std::string proof_path = internal::ProofPath(p);
+        const absl::Status proved =
+            checkpoint_ok_ && !failed_inputs_.count(proof_path)
+                ? ProveEntry(p)
+                : absl::UnknownError("no proof to tell by");
+        if (proved.ok()) {
           c.problems.push_back(
               absl::StrCat(event_path, ": SHA-256(salt || event) is ",
                            ToHex(digest), ", but the entry's event_digest is ",
                            ToHex(entry.event_digest())));
+        } else if (absl::IsDataLoss(proved)) {
+          c.problems.push_back(absl::StrCat(
+              entry_path, ": its event_digest is ", ToHex(entry.event_digest()),
+              ", but SHA-256(salt || event) of ", event_path, " is ",
+              ToHex(digest), ", and the entry does not lead through ",
+              proof_path,
+              " to the checkpoint's root: the entry was altered (or the "
+              "proof with it)"));
+        } else {
+          c.problems.push_back(absl::StrCat(
+              event_path, " and ", entry_path,
+              " disagree: SHA-256(salt || event) is ", ToHex(digest),
+              ", but the entry's event_digest is ", ToHex(entry.event_digest()),
+              "; which of the two was altered, ", proof_path, " cannot tell"));
         }
       }
       const bool parsed = e.event.ParseFromString(e.event_bytes);
@@ -538,7 +560,8 @@ class Verifier {
   }
 
   // Whether events/P.entry leads through proofs/P.json to the verified
-  // checkpoint's root; the problem, naming the proof, otherwise.
+  // checkpoint's root; the problem, naming the proof, otherwise: kDataLoss
+  // when a well-formed proof of the right leaf does not lead there.
   absl::Status ProveEntry(uint64_t p) const {
     const std::string path = internal::ProofPath(p);
     const std::string_view* json = Member(path);
@@ -550,11 +573,11 @@ class Verifier {
     }
     auto proof = internal::ParseProofJson(*json, "leaf_index", "tree_size");
     if (!proof.ok()) {
-      return absl::DataLossError(
+      return absl::InvalidArgumentError(
           absl::StrCat(path, ": ", proof.status().message()));
     }
     if (proof->first != p - 1 || proof->second != manifest_.tree_size) {
-      return absl::DataLossError(absl::StrCat(
+      return absl::InvalidArgumentError(absl::StrCat(
           path, ": proves leaf ", proof->first, " in tree size ", proof->second,
           ", not leaf ", p - 1, " in tree size ", manifest_.tree_size));
     }
@@ -806,17 +829,22 @@ class Verifier {
     Finish(c, "says what the event files hold");
   }
 
-  // The projections are recomputed from the policy and the messages as the
-  // bundle holds them: when those failed a check above, an intact
-  // findings.json read as altered (found by an adversarial reading).
-  std::string InputsInDoubt() const {
+  // The deadlines and findings are recomputed from the policy, and the
+  // findings from the messages, as the bundle holds them: when those failed
+  // a check above, an intact findings.json read as altered (found by an
+  // adversarial reading). The state reads neither.
+  std::string InputsInDoubt(bool reads_policy, bool reads_messages) const {
     std::vector<std::string> read;
-    if (failed_inputs_.count(internal::kPolicyFile)) {
+    if (reads_policy && failed_inputs_.count(internal::kPolicyFile)) {
       read.push_back(internal::kPolicyFile);
     }
-    const size_t messages = std::count_if(
-        failed_inputs_.begin(), failed_inputs_.end(),
-        [](const std::string& path) { return path.starts_with("messages/"); });
+    const size_t messages =
+        !reads_messages
+            ? 0
+            : std::count_if(failed_inputs_.begin(), failed_inputs_.end(),
+                            [](const std::string& path) {
+                              return path.starts_with("messages/");
+                            });
     if (messages > 0) {
       read.push_back(messages == 1 ? "1 message"
                                    : absl::StrCat(messages, " messages"));
@@ -856,9 +884,11 @@ class Verifier {
         c.problems.push_back(
             absl::StrCat(file, " is missing from the archive"));
       } else if (*bundled != recomputed) {
-        c.problems.push_back(absl::StrCat(
-            file, " differs from the ", name, " ", when, ": ",
-            FirstDifference(*bundled, recomputed), InputsInDoubt()));
+        c.problems.push_back(
+            absl::StrCat(file, " differs from the ", name, " ", when, ": ",
+                         FirstDifference(*bundled, recomputed),
+                         InputsInDoubt(/*reads_policy=*/name != "state",
+                                       /*reads_messages=*/name == "findings")));
       }
       Finish(c, absl::StrCat(file, " matches the ", name, " ", when));
     }

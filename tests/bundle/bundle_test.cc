@@ -666,6 +666,22 @@ TEST_F(TamperTest, OfAnEntryAndItsEventTheAlteredOneIsNamed) {
       << Describe(event);
   EXPECT_EQ(FailedChecks(event).count("proofs"), 0u) << Describe(event);
   EXPECT_FALSE(Mentions(event, "events/2.entry: ")) << Describe(event);
+
+  // The event and the proof altered, the entry intact: a proof that fails
+  // its own digest tells nothing of the entry.
+  members = Members(bundle_);
+  members["events/2.event"].back() ^= 1;
+  std::string& proof = members["proofs/2.json"];
+  const size_t hash = proof.find("\"hashes\": [\"") + 12;
+  ASSERT_NE(hash, std::string::npos + 12);
+  proof[hash] = proof[hash] == 'A' ? 'B' : 'A';
+  BundleVerdict both = Verify(Repack(members));
+  EXPECT_TRUE(Mentions(both,
+                       "events/2.event and events/2.entry disagree: "
+                       "SHA-256(salt || event) is "))
+      << Describe(both);
+  EXPECT_TRUE(Mentions(both, "proofs/2.json cannot tell")) << Describe(both);
+  EXPECT_FALSE(Mentions(both, "the entry was altered")) << Describe(both);
 }
 
 // A message gone from the archive changes what the findings recompute to
@@ -679,12 +695,23 @@ TEST_F(TamperTest, AProjectionThatDiffersForAFailedInputSaysSo) {
   }
   ASSERT_FALSE(message.empty());
   members.erase(message);
+  // The state reads no message: its own alteration is not excused.
+  const size_t office = members["state.json"].find("VO-");
+  ASSERT_NE(office, std::string::npos);
+  members["state.json"][office] = 'X';
   BundleVerdict v = Verify(Repack(members));
   ASSERT_TRUE(FailedChecks(v).count("findings")) << Describe(v);
-  EXPECT_TRUE(Mentions(v,
-                       "(recomputed with 1 message that failed a check above: "
-                       "the difference may follow from that alone)"))
-      << Describe(v);
+  ASSERT_TRUE(FailedChecks(v).count("state")) << Describe(v);
+  const std::string hint =
+      "(recomputed with 1 message that failed a check above: the difference "
+      "may follow from that alone)";
+  for (const BundleCheck& c : v.checks) {
+    for (const std::string& problem : c.problems) {
+      EXPECT_EQ(absl::StrContains(problem, hint), c.name == "findings")
+          << c.name << ": " << problem;
+    }
+  }
+  EXPECT_TRUE(Mentions(v, hint)) << Describe(v);
   // Re-signed with a state.json of its own, nothing else in doubt.
   members = Members(bundle_);
   members["state.json"] += " ";
@@ -789,7 +816,11 @@ TEST_F(TamperTest, ASignatureOfSomethingElseIsNamed) {
       ledger_->SignNote(absl::StrCat("caseledger-bundle/v1\n",
                                      absl::AsciiStrToUpper(ours), "\n")));
   EXPECT_THAT(signature_problem(upper),
-              HasSubstr("manifest.sig signs no bundle manifest"));
+              HasSubstr(absl::StrCat(
+                  "manifest.sig signs no bundle manifest: the line after "
+                  "\"caseledger-bundle/v1\" is not a lowercase SHA-256 "
+                  "(manifest.json's is ",
+                  ours, ") but \"", absl::AsciiStrToUpper(ours), "\"")));
 
   members = Members(bundle_);
   members.erase("manifest.json");

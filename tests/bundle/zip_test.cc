@@ -295,6 +295,17 @@ TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
                            "): data before the archive in the file (another "
                            "archive, say), or an altered offset"));
   }
+  // A size lowered by the first central header's length lands on a central
+  // header too; its offset, which still holds the first, is not blamed.
+  std::string lowered = zip;
+  const uint32_t first_header = 46 + std::string("README.txt").size();
+  lowered[end + 12] = static_cast<char>((cd_size - first_header) & 0xff);
+  lowered[end + 13] = static_cast<char>((cd_size - first_header) >> 8);
+  EXPECT_THAT(std::string(ReadZip(lowered).status().message()),
+              ::testing::HasSubstr(absl::StrCat(
+                  ": a central directory of ", cd_size - first_header,
+                  " bytes from offset ", end - cd_size, " (offset ", end + 16,
+                  ") does not end at the end record")));
 }
 
 TEST(ZipTest, RandomGarbageNeverCrashes) {

@@ -288,10 +288,19 @@ absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
   // Bytes put before the archive (another archive, a script) move the
   // central directory off the offset the end record gives by their length:
   // said so, where the offsets alone left the reader to work it out (found
-  // by an adversarial reading). A lowered offset reads the same.
+  // by an adversarial reading). A lowered offset reads the same. A lowered
+  // size does not: its offset still holds a central header, as it does in
+  // two bundles in one file, where the first one's end record ends where
+  // the second begins.
+  auto holds = [&](uint64_t offset, uint32_t signature) {
+    return offset >= base && r.Has(offset - base, 4) &&
+           r.U32(offset - base) == signature;
+  };
+  const uint64_t before = end - std::min(cd_end, end);
   if (cd_end < end && at >= record.cd_size &&
-      r.U32(at - record.cd_size) == kCentralSignature) {
-    const uint64_t before = end - cd_end;
+      r.U32(at - record.cd_size) == kCentralSignature &&
+      (!holds(record.cd_offset, kCentralSignature) ||
+       (before >= kEndSize && holds(before - kEndSize, kEndSignature)))) {
     return Bad(end + 16, where,
                absl::StrCat("the central directory stands ", before,
                             before == 1 ? " byte" : " bytes",
@@ -329,8 +338,10 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   for (uint16_t i = 0; i < count; ++i) {
     const std::string nth = absl::StrCat("member ", i + 1, " of ", count);
     where = absl::StrCat("the central header of ", nth);
-    if (!r.Has(cd, kCentralHeaderSize)) {
-      return Bad(cd, where, "the header runs past the end of the archive");
+    // The end record's count, or an earlier header's lengths, ran the
+    // reading past the directory that ends where the end record starts.
+    if (cd + kCentralHeaderSize > end) {
+      return Bad(cd, where, "the header runs past the central directory");
     }
     ZIP_EXPECT(kCode, r.U32(cd), cd, kCentralSignature,
                "central header signature");
@@ -353,10 +364,10 @@ absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
                "external attributes");
     const uint32_t local = r.U32(cd + 42);
     ZIP_EXPECT(kNumber, local, cd + 42, next_local, "local header offset");
-    if (!r.Has(cd + kCentralHeaderSize, name_len)) {
+    if (cd + kCentralHeaderSize + name_len > end) {
       return Bad(cd + 28, where,
                  absl::StrCat("the name (", name_len,
-                              " bytes) runs past the end of the archive"));
+                              " bytes) runs past the central directory"));
     }
     const std::string_view name = r.Slice(cd + kCentralHeaderSize, name_len);
     if (!IsValidMemberName(name)) {

@@ -11,7 +11,6 @@
 #include <optional>
 #include <thread>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -256,8 +255,6 @@ int Serve(const Args& args, Io& io) {
     return Fail(io, "serve", server.status());
   }
   serving.store(server->get());
-  // Cleared before the server goes (it is destroyed before the ledger).
-  absl::Cleanup forget_server = [&serving] { serving.store(nullptr); };
   // Refused between Start's look and the line above, it was told nowhere.
   if (absl::Status refused = (*ledger)->AcceptsAppends(); !refused.ok()) {
     (*server)->AppendsRefused(refused);
@@ -278,6 +275,8 @@ int Serve(const Args& args, Io& io) {
                                        : "SIGINT")
          << ": no new calls; finishing the calls in flight\n";
   (*server)->Shutdown(*grace);
+  // What the ledger's close meets is not the stopped server's to tell.
+  serving.store(nullptr);
   // What the last calls appended, once no call can append more.
   index_keeps_up.reset();
   CatchUpDeadlineIndex(**ledger, "serve", io);

@@ -1041,7 +1041,9 @@ TEST_F(FailedWriteTest, ALedgerThatStopsTakingAppendsByItselfStopsServing) {
     ASSERT_EQ(told.size(), 1u);
     EXPECT_THAT(told[0], ::testing::StartsWith("the log could not be synced"));
   }
-  serving.store(nullptr);
+  // Closed while `serving` and `told`, which its callbacks reach, live.
+  server_.reset();
+  ledger_.reset();
 }
 
 // The ids of a large call's events outgrow gRPC's default 8 KiB of

@@ -241,14 +241,22 @@ class RuleEvaluator {
   // transfer notice) for CONSENT_ESTABLISHED. A request's `cc` is not
   // judged (docs/findings.md) but named: a PASS said the email went "only"
   // to addresses with consent while it was copied to one without (found by
-  // a domain audit). A transfer notice's `cc` is the new office, which
-  // TRANSFER_NOTICE_GIVEN requires; `unjudged_cc` is empty for it.
-  void JudgeConsent(
-      const CaseEvent* sent, const std::string& what,
-      const std::string& request_id,
-      const google::protobuf::RepeatedPtrField<std::string>& to,
-      const google::protobuf::RepeatedPtrField<std::string>& unjudged_cc) {
+  // a domain audit); one that is also a `to` is judged as that. A transfer
+  // notice's `cc` is the new office, which TRANSFER_NOTICE_GIVEN requires;
+  // `cc` is empty for it.
+  void JudgeConsent(const CaseEvent* sent, const std::string& what,
+                    const std::string& request_id,
+                    const google::protobuf::RepeatedPtrField<std::string>& to,
+                    const google::protobuf::RepeatedPtrField<std::string>& cc) {
     if (to.empty()) return;  // REQUEST_RECORDED judges a missing recipient.
+    std::vector<std::string> unjudged_cc;
+    for (const std::string& copy : cc) {
+      if (absl::c_none_of(to, [&](const std::string& address) {
+            return NormalizeAddress(address) == NormalizeAddress(copy);
+          })) {
+        unjudged_cc.push_back(copy);
+      }
+    }
     FindingBuilder f(Rule::kConsentEstablished, request_id);
     f.Cite(sent);
     std::vector<std::string> without, with;

@@ -120,11 +120,22 @@ TEST(ConsentEstablishedTest, APassNamesTheCopyItDoesNotJudge) {
   EXPECT_THAT(message, ::testing::EndsWith(
                            " Its copy (cc) to r@law.example is not judged."));
   EXPECT_THAT(message, ::testing::Not(HasSubstr("only")));
-  // Without a copy, as before.
+  // Without a copy, as before; a copy to a `to` is judged as that.
   EXPECT_THAT(FindingOf(FindingsAt(KaurCase(), kLater),
                         Rule::kConsentEstablished, "DOC-1")
                   ->message,
               HasSubstr("went by email only to addresses with consent"));
+  CaseBuilder repeated;
+  repeated.Opened("2012-05-01T09:00:00Z");
+  repeated.Consent("2012-05-01T09:05:00Z");
+  repeated.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .add_cc(std::string(fixture::kApplicant));
+  EXPECT_THAT(FindingOf(FindingsAt(repeated, kLater), Rule::kConsentEstablished,
+                        "DOC-1")
+                  ->message,
+              ::testing::AllOf(
+                  HasSubstr("went by email only to addresses with consent"),
+                  ::testing::Not(HasSubstr("(cc)"))));
 }
 
 TEST(ConsentEstablishedTest, FailsWhenConsentWithdrawnBeforeSend) {

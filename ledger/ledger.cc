@@ -631,19 +631,27 @@ void Ledger::Impl::SyncCheckpoint() {
     checkpoint_unsynced = false;
     return;
   }
-  const absl::Status refused = AppendsRefused(
-      s.code(), absl::StrCat("the log could not be synced (the ledger refuses "
-                             "further appends until reopened): ",
-                             s.message()));
+  RefuseAppends(s.code(), absl::StrCat("the log could not be synced (the "
+                                       "ledger refuses further appends until "
+                                       "reopened): ",
+                                       s.message()))
+      .IgnoreError();  // the callers read `poisoned`
+}
+
+absl::Status Ledger::Impl::RefuseAppends(absl::StatusCode code,
+                                         const std::string& message) {
+  const absl::Status refused = AppendsRefused(code, message);
   {
     absl::MutexLock lock(&mu);
+    if (!poisoned.ok()) return poisoned;
     poisoned = refused;
   }
   // No append met this failure to report it, and none is tried again: a
-  // poisoned ledger syncs nothing more.
+  // poisoned ledger writes and syncs nothing more.
   if (options.on_background_problem) {
     options.on_background_problem("appends", refused);
   }
+  return refused;
 }
 
 void Ledger::Impl::RunSequencer() {
@@ -711,6 +719,15 @@ void Ledger::Impl::RunSequencer() {
       // the kept checkpoint's problem, told below, not this one's.
       if (has_checkpoint && checkpoint_size == frontier.size()) {
         signed_now = absl::OkStatus();
+      }
+      // Its write failed on the disk: RocksDB refuses every write since,
+      // appends included, and it is not tried again.
+      if (!signed_now.ok() && !store->LogFailure().ok()) {
+        signed_now = RefuseAppends(
+            signed_now.code(),
+            absl::StrCat("the automatic checkpoint could not be stored (the "
+                         "ledger refuses further appends until reopened): ",
+                         signed_now.message()));
       }
       TellBackground(automatic_checkpoint_problem, "the automatic checkpoint",
                      std::move(signed_now));
@@ -1065,6 +1082,17 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
   absl::Status poison;
   {
     absl::MutexLock lock(&mu);
+    // A write other than an append (the deadline index's) failed: RocksDB
+    // refuses every write since, and the append's own write was told as of
+    // unknown outcome, where it was never made.
+    if (absl::Status failed = store->LogFailure();
+        poisoned.ok() && !failed.ok()) {
+      poisoned = AppendsRefused(
+          failed.code(),
+          absl::StrCat("append not written: the ledger refuses further "
+                       "appends until reopened, after a failed write: ",
+                       failed.message()));
+    }
     poison = poisoned;
   }
   if (!poison.ok()) {

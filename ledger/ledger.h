@@ -96,12 +96,12 @@ struct LedgerOptions {
   // again (`status` OK): `task` is "the automatic checkpoint" or "the kept
   // checkpoint (latest-checkpoint)". Appends go on either way, durable, and
   // the task is tried again; but signatures, or the copy of the latest one
-  // beside the store, fall behind until it works. Also told, once, when the
-  // writer's own sync of its log fails outside any append (before the tree
-  // is signed into the kept file, or for an automatic checkpoint once
-  // appends pause): `task` "appends", `status` carrying
-  // kAppendsRefusedPayload; nothing more is appended or signed until the
-  // ledger is reopened. Called on the sequencer's thread, once per change.
+  // beside the store, fall behind until it works. Also told, once, when a
+  // write or sync of the log the writer makes by itself fails on the disk
+  // (an automatic checkpoint stored, the log synced before the tree is
+  // signed into the kept file or once appends pause): `task` "appends",
+  // `status` carrying kAppendsRefusedPayload; nothing more is appended or
+  // signed until the ledger is reopened. Called on the sequencer's thread, once per change.
   // Default: none.
   std::function<void(std::string_view task, const absl::Status& status)>
       on_background_problem;

@@ -334,9 +334,12 @@ struct Ledger::Impl {
   // holds `sequencing`; atomic so that the idle sequencer may look.
   std::atomic<bool> checkpoint_unsynced{false};
   // Syncs the log for such a checkpoint, or before the tree is signed into
-  // the kept file; a failure poisons the ledger, as a failed append does,
-  // and is told to LedgerOptions::on_background_problem.
+  // the kept file; a failure poisons the ledger, as a failed append does.
   void SyncCheckpoint();
+  // Poisons the ledger after a write or sync of its own failed, one no
+  // append meets, and tells LedgerOptions::on_background_problem ("appends")
+  // once. Returns the refusal appends now get (an earlier one if poisoned).
+  absl::Status RefuseAppends(absl::StatusCode code, const std::string& message);
   // Whether an automatic checkpoint is due.
   bool CheckpointDue(absl::Time now) const;
   // Loads the last checkpoint and checks the tail written after it.

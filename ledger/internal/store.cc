@@ -919,6 +919,8 @@ std::vector<std::unique_ptr<Cursor>> Store::NewCursors(
   return out;
 }
 
+absl::Status Store::LogFailure() const { return rep_->FailedLog(); }
+
 absl::Status Store::SyncLog() {
   if (rep_->read_only) return absl::OkStatus();
   if (absl::Status failed = rep_->FailedLog(); !failed.ok()) {

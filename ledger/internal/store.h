@@ -124,8 +124,12 @@ class Store {
   // Writes the batch atomically; with `sync`, fsyncs the WAL first (all of
   // it: earlier unsynced writes become durable too).
   absl::Status Write(Batch& batch, bool sync);
-  // Fsyncs the WAL: every write so far is durable.
+  // Fsyncs the WAL: every write so far is durable. After a write or sync of
+  // the log that failed on an I/O error, not tried: that failure.
   absl::Status SyncLog();
+  // That failure, once a write or sync of the log failed on an I/O error
+  // (RocksDB then refuses every write); OK before.
+  absl::Status LogFailure() const;
   // Replaces the file `path` (outside the store, beside it) with `bytes`
   // through the store's file system, so that a test's simulated power loss
   // covers it: written to `temp`, synced, renamed, its folder synced. After

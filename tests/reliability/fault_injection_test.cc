@@ -382,6 +382,29 @@ TEST_F(FaultInjectionTest, TheTreeSignedInTheKeptFileSurvivesAPowerLoss) {
   }
 }
 
+// What LedgerOptions::on_background_problem was told, a line each: "task:
+// message", or "task refused: message" for the ledger's refusal of appends.
+struct BackgroundTold {
+  absl::Mutex mu;
+  std::vector<std::string> lines;
+  std::vector<std::string> Now() {
+    absl::MutexLock lock(&mu);
+    return lines;
+  }
+};
+std::shared_ptr<BackgroundTold> ListenToBackground(LedgerOptions& options) {
+  auto told = std::make_shared<BackgroundTold>();
+  options.on_background_problem = [told](std::string_view task,
+                                         const absl::Status& status) {
+    absl::MutexLock lock(&told->mu);
+    told->lines.push_back(absl::StrCat(
+        std::string(task),
+        status.GetPayload(kAppendsRefusedPayload) ? " refused: " : ": ",
+        status.message()));
+  };
+  return told;
+}
+
 // The writer syncs its log by itself: an unsynced ledger before it signs the
 // tree into the kept file, a synced one once appends pause after an
 // automatic checkpoint stored without a sync. When that sync fails the
@@ -389,32 +412,16 @@ TEST_F(FaultInjectionTest, TheTreeSignedInTheKeptFileSurvivesAPowerLoss) {
 // checkpoint's failure, with "appends go on", or not at all.
 TEST_F(FaultInjectionTest,
        ALogSyncFailingOutsideAnAppendIsToldAsAppendsRefused) {
-  struct Told {
-    absl::Mutex mu;
-    std::vector<std::string> lines;
-    std::vector<std::string> Now() {
-      absl::MutexLock lock(&mu);
-      return lines;
-    }
-  };
   // The kept file's sync, then the pause's.
   for (const bool keep : {true, false}) {
     SCOPED_TRACE(keep ? "before the kept file" : "once appends pause");
-    auto told = std::make_shared<Told>();
     ledger_.reset();
     faults_->Clear();
     LedgerOptions options = Options(/*sync=*/!keep);
     options.keep_signed_within =
         keep ? absl::Milliseconds(10) : absl::ZeroDuration();
     options.checkpoint_every_entries = keep ? 0 : 1;
-    options.on_background_problem = [told](std::string_view task,
-                                           const absl::Status& status) {
-      absl::MutexLock lock(&told->mu);
-      told->lines.push_back(absl::StrCat(
-          std::string(task),
-          status.GetPayload(kAppendsRefusedPayload) ? " refused: " : ": ",
-          status.message()));
-    };
+    auto told = ListenToBackground(options);
     ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
     // A synced ledger's append syncs the log first.
     faults_->Add({.op = Op::kSync,
@@ -469,6 +476,52 @@ TEST_F(FaultInjectionTest, ASyncAfterAFailedWriteIsRefusedNotACrash) {
   store.reset();
   faults_->Clear();
   Reopen();
+  ExpectVerifies();
+}
+
+// The close's automatic checkpoint, stored with a sync that fails: told as
+// "the automatic checkpoint failed ...; appends go on, durable, and it is
+// tried again", though RocksDB refuses every write since. Told as the
+// refusal of appends it is.
+TEST_F(FaultInjectionTest, AStoredCheckpointsFailedSyncIsToldAsAppendsRefused) {
+  ledger_.reset();
+  LedgerOptions options = Options();
+  auto told = ListenToBackground(options);
+  ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
+  ASSERT_OK(ledger_->Append(CaseEvents("C", 0, 2)));
+  Fail(Op::kSync, Error::kIoError, Files::kWal, /*count=*/-1);
+  ledger_.reset();
+  ASSERT_EQ(told->Now().size(), 1u) << absl::StrJoin(told->Now(), "\n");
+  EXPECT_THAT(told->Now()[0],
+              AllOf(StartsWith("appends refused: the automatic checkpoint "
+                               "could not be stored (the ledger refuses "
+                               "further appends until reopened)"),
+                    HasSubstr("injected")));
+  faults_->Clear();
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), 2u);
+  ExpectVerifies();
+}
+
+// After another write failed (the deadline index's), RocksDB refuses every
+// write: an append was told "append outcome unknown ... may or may not be
+// found after a reopen" for a write never made. It is refused unwritten,
+// as appends after a failed append are.
+TEST_F(FaultInjectionTest, AnAppendAfterAFailedProjectionWriteIsRefusedUnwritten) {
+  ASSERT_OK(ledger_->Append(CaseEvents("W", 0, 2)));
+  Fail(Op::kSync, Error::kIoError, Files::kWal);
+  EXPECT_FALSE(ledger_->WriteProjection("p", {{"k", "v"}}, 2).ok());
+  auto refused = ledger_->Append(CaseEvents("W2", 0, 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              AllOf(StartsWith("append not written: the ledger refuses further "
+                               "appends until reopened, after a failed write: "),
+                    HasSubstr("injected")));
+  EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload));
+  EXPECT_FALSE(ledger_->AcceptsAppends().ok());
+  faults_->Clear();
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), 2u);
   ExpectVerifies();
 }
 

@@ -101,8 +101,8 @@ struct LedgerOptions {
   // (an automatic checkpoint stored, the log synced before the tree is
   // signed into the kept file or once appends pause): `task` "appends",
   // `status` carrying kAppendsRefusedPayload; nothing more is appended or
-  // signed until the ledger is reopened. Called on the sequencer's thread, once per change.
-  // Default: none.
+  // signed until the ledger is reopened. Called on the sequencer's thread,
+  // once per change. Default: none.
   std::function<void(std::string_view task, const absl::Status& status)>
       on_background_problem;
   // Tests only: storage faults to inject (failed writes and syncs, lost

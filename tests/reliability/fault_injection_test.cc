@@ -507,16 +507,18 @@ TEST_F(FaultInjectionTest, AStoredCheckpointsFailedSyncIsToldAsAppendsRefused) {
 // write: an append was told "append outcome unknown ... may or may not be
 // found after a reopen" for a write never made. It is refused unwritten,
 // as appends after a failed append are.
-TEST_F(FaultInjectionTest, AnAppendAfterAFailedProjectionWriteIsRefusedUnwritten) {
+TEST_F(FaultInjectionTest,
+       AnAppendAfterAFailedProjectionWriteIsRefusedUnwritten) {
   ASSERT_OK(ledger_->Append(CaseEvents("W", 0, 2)));
   Fail(Op::kSync, Error::kIoError, Files::kWal);
   EXPECT_FALSE(ledger_->WriteProjection("p", {{"k", "v"}}, 2).ok());
   auto refused = ledger_->Append(CaseEvents("W2", 0, 1));
   ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(std::string(refused.status().message()),
-              AllOf(StartsWith("append not written: the ledger refuses further "
-                               "appends until reopened, after a failed write: "),
-                    HasSubstr("injected")));
+  EXPECT_THAT(
+      std::string(refused.status().message()),
+      AllOf(StartsWith("append not written: the ledger refuses further "
+                       "appends until reopened, after a failed write: "),
+            HasSubstr("injected")));
   EXPECT_TRUE(refused.status().GetPayload(kAppendsRefusedPayload));
   EXPECT_FALSE(ledger_->AcceptsAppends().ok());
   faults_->Clear();

@@ -51,14 +51,19 @@ class ServeProcess {
     if (out_fd_ >= 0) ::close(out_fd_);
   }
 
-  // Starts it and waits (at most 30 s) for "listening on HOST:PORT";
-  // returns HOST:PORT, or "" when it did not come.
-  std::string Start(const std::vector<std::string>& args,
-                    const std::string& err_path) {
+  // Starts it, with `env` (NAME, value) added to its environment, and waits
+  // (at most 30 s) for "listening on HOST:PORT"; returns HOST:PORT, or ""
+  // when it did not come.
+  std::string Start(
+      const std::vector<std::string>& args, const std::string& err_path,
+      const std::vector<std::pair<std::string, std::string>>& env = {}) {
     int out[2];
     if (::pipe(out) != 0) return "";
     pid_ = ::fork();
     if (pid_ == 0) {
+      for (const auto& [name, value] : env) {
+        ::setenv(name.c_str(), value.c_str(), 1);
+      }
       ::dup2(out[1], 1);
       int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(err, 2);
@@ -145,12 +150,14 @@ class ServeTest : public ::testing::Test {
   }
 
   // Serves `db` on a free port with the test's tokens and `flags` besides.
-  std::string Serve(ServeProcess& p, const std::string& db,
-                    const std::vector<std::string>& flags = {}) {
+  std::string Serve(
+      ServeProcess& p, const std::string& db,
+      const std::vector<std::string>& flags = {},
+      const std::vector<std::pair<std::string, std::string>>& env = {}) {
     std::vector<std::string> args = {
         "--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens")};
     args.insert(args.end(), flags.begin(), flags.end());
-    return p.Start(args, dir_.Sub("serve.err"));
+    return p.Start(args, dir_.Sub("serve.err"), env);
   }
   // Changes the second record of the access log at `path` (a read's
   // from_position), which breaks the chain at the third; returns the text
@@ -1000,6 +1007,87 @@ TEST_F(ServeTest, ATokensFileWithoutTokensStartsWithAWarning) {
                                      " lists no tokens; every call will be "
                                      "refused")));
   p.Stop(SIGTERM);
+}
+
+// The binary on a disk whose log syncs fail from the `from`th on
+// (fsync_fails.cc, preloaded). A sanitized build's runtime would refuse to
+// come second in the library list.
+std::vector<std::pair<std::string, std::string>> LogSyncsFailFrom(int from) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return {{"LD_PRELOAD", CASELEDGER_FSYNC_FAILS},
+          {"CASELEDGER_TEST_FAIL_LOG_SYNC_FROM", std::to_string(from)},
+          {"ASAN_OPTIONS", absl::StrCat(asan == nullptr ? "" : asan,
+                                        ":verify_asan_link_order=0")}};
+}
+
+// A sync of the log the server makes by itself between calls (its
+// automatic checkpoint's, once appends pause) fails: the ledger refuses
+// appends from then on, and serve said nothing of it (health SERVING)
+// until the next append was refused. It says so at once, and exits
+// non-zero at SIGTERM.
+TEST_F(ServeTest, AFailedSyncOfTheLogBetweenCallsIsToldAtOnce) {
+  const std::string db = dir_.Sub("failing-disk");
+  ASSERT_EQ(Cli("init --db " + db + " --name disk.example/log").code, 0);
+  ServeProcess p;
+  // The append's own sync passes; the checkpoint's, a second later, fails.
+  const std::string address =
+      Serve(p, db, {"--checkpoint-every", "1"}, LogSyncsFailFrom(2));
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  ASSERT_EQ(Cli(Remote(address, "appender") + "append " +
+                Example("bounce-handled.jsonl"))
+                .code,
+            0);
+  const std::string told =
+      "caseledger serve: the ledger refuses appends until the server is "
+      "restarted (health: NOT_SERVING): ";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!absl::StrContains(testing::FileContents(dir_.Sub("serve.err")),
+                            told) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")), HasSubstr(told));
+  EXPECT_NE(p.Stop(SIGTERM), 0);
+  const std::string err = testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(err, HasSubstr("the ledger refused appends when it stopped"));
+  EXPECT_EQ(err.find(told), err.rfind(told)) << err;  // once
+  CliRun verified = Cli("verify --db " + db);
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+}
+
+// After a synced write of the deadline index failed, the writer's own sync
+// of the log at close went into RocksDB's SyncWAL, whose assertion aborted
+// the process (exit 134) once an automatic checkpoint waited for a sync
+// (found by a review with fsync failing under LD_PRELOAD).
+TEST_F(ServeTest, AnAppendWhoseLaterSyncsFailDoesNotAbort) {
+  const std::string db = dir_.Sub("failing-append");
+  ASSERT_EQ(Cli("init --db " + db + " --name disk.example/log").code, 0);
+  // Past the 1,000 entries after which the writer stores a checkpoint.
+  std::string lines = absl::StrCat(
+      R"({"case_id": "DISK-1", "occurred_at": "2011-02-01T09:00:00Z", )",
+      R"("actor": {"kind": "OFFICER", "id": "off-17"}, "source": "t", )",
+      R"("case_opened": {"program": "TRV", "office_id": "VO-DAKAR", )",
+      R"("office_mailbox": "visa-office@office.example", )",
+      R"("applicant_country": "SN", "language": "fr"}})", "\n");
+  for (int i = 0; i < 1100; ++i) {
+    absl::StrAppend(
+        &lines,
+        R"({"case_id": "DISK-1", "occurred_at": "2011-02-01T10:00:00Z", )",
+        R"("actor": {"kind": "OFFICER", "id": "off-17"}, "source": "t", )",
+        R"("officer_note_added": {"text": "note"}})", "\n");
+  }
+  const std::string file = Write("many.jsonl", lines);
+  std::string env;
+  for (const auto& [name, value] : LogSyncsFailFrom(2)) {
+    absl::StrAppend(&env, name, "='", value, "' ");
+  }
+  CliRun r = testing::RunCli(absl::StrCat("env ", env, CASELEDGER_BINARY),
+                             "append --db " + db + " " + file, dir_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("appended 1101 events"));
+  EXPECT_THAT(r.err, Not(HasSubstr("Assertion")));
+  CliRun verified = Cli("verify --db " + db);
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
 }
 
 }  // namespace

@@ -1,0 +1,56 @@
+// Preloaded into `caseledger` by tests (LD_PRELOAD): fsync and fdatasync of
+// a RocksDB log file (*.log) fail with EIO from the Nth call on, N being
+// CASELEDGER_TEST_FAIL_LOG_SYNC_FROM, as a failing disk's would. What the
+// fault injection of the ledger's own tests does inside one process, for
+// the built binary: its serve wiring and its exit codes.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+std::atomic<long> log_syncs{0};
+
+bool IsLogFile(int fd) {
+  char target[4096];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+  if (n < 4) return false;
+  return std::string(target, n).ends_with(".log");
+}
+
+// Whether this sync fails.
+bool Fails(int fd) {
+  const char* from = std::getenv("CASELEDGER_TEST_FAIL_LOG_SYNC_FROM");
+  if (from == nullptr || !IsLogFile(fd)) return false;
+  return ++log_syncs >= std::atol(from);
+}
+
+template <typename Sync>
+Sync Next(const char* name) {
+  return reinterpret_cast<Sync>(::dlsym(RTLD_NEXT, name));
+}
+
+}  // namespace
+
+extern "C" int fsync(int fd) {
+  if (Fails(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  static const auto next = Next<int (*)(int)>("fsync");
+  return next(fd);
+}
+
+extern "C" int fdatasync(int fd) {
+  if (Fails(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  static const auto next = Next<int (*)(int)>("fdatasync");
+  return next(fd);
+}

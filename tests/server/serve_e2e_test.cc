@@ -1041,9 +1041,9 @@ TEST_F(ServeTest, AFailedSyncOfTheLogBetweenCallsIsToldAtOnce) {
       "caseledger serve: the ledger refuses appends until the server is "
       "restarted (health: NOT_SERVING): ";
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (!absl::StrContains(testing::FileContents(dir_.Sub("serve.err")),
-                            told) &&
-         absl::Now() < deadline) {
+  while (
+      !absl::StrContains(testing::FileContents(dir_.Sub("serve.err")), told) &&
+      absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")), HasSubstr(told));

@@ -24,6 +24,7 @@
 #include "ledger/internal/info_log.h"
 #include "ledger/internal/log_records.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -377,16 +378,24 @@ struct Store::Rep {
   // Writes come from more than one thread (the sequencer; a stored message
   // or a projection from its caller's).
   std::atomic<bool> lost_folder{false};
-  // The first write or sync of the log that failed on an I/O error. RocksDB
-  // refuses later writes by itself, but its SyncWAL goes to the log file,
-  // whose writer then aborts the process (an assertion in Debian's build):
-  // SyncLog answers with this instead (found by a review with fsync failing
-  // under LD_PRELOAD).
+  // The first write or sync of the log that failed on an I/O error. The
+  // log file's writer is then in error, and the next write or sync that
+  // reaches it aborts the process (an assertion Debian's RocksDB keeps;
+  // found by a review with fsync failing under LD_PRELOAD): every write,
+  // sync, flush and backup after it answers with this instead, untried.
   absl::Mutex failed_mu;
   absl::Status failed_log ABSL_GUARDED_BY(failed_mu);
   absl::Status FailedLog() {
     absl::MutexLock lock(&failed_mu);
     return failed_log;
+  }
+  absl::Status NotTriedAfterAFailedLog(std::string_view doing) {
+    absl::Status failed = FailedLog();
+    if (failed.ok()) return failed;
+    return absl::Status(failed.code(),
+                        absl::StrCat(AbslView(doing),
+                                     ": not tried, after a write that failed: ",
+                                     failed.message()));
   }
   void RememberIfTheLogFailed(const rocksdb::Status& s,
                               const absl::Status& told) {
@@ -683,6 +692,7 @@ absl::Status Store::Write(Batch& batch, bool sync) {
     return absl::FailedPreconditionError("ledger is open read-only");
   }
   SkipPerfCounters();
+  CASELEDGER_RETURN_IF_ERROR(rep_->NotTriedAfterAFailedLog("writing"));
   if (sync) CASELEDGER_RETURN_IF_ERROR(rep_->CheckFolder());
   rocksdb::WriteOptions options;
   options.sync = sync;
@@ -923,12 +933,7 @@ absl::Status Store::LogFailure() const { return rep_->FailedLog(); }
 
 absl::Status Store::SyncLog() {
   if (rep_->read_only) return absl::OkStatus();
-  if (absl::Status failed = rep_->FailedLog(); !failed.ok()) {
-    return absl::Status(
-        failed.code(),
-        absl::StrCat("syncing the log: not tried, after a write that failed: ",
-                     failed.message()));
-  }
+  CASELEDGER_RETURN_IF_ERROR(rep_->NotTriedAfterAFailedLog("syncing the log"));
   SkipPerfCounters();
   const rocksdb::Status s = rep_->db->SyncWAL();
   absl::Status synced = FromRocks(s, "syncing the log");
@@ -965,6 +970,7 @@ absl::Status Store::FlushIfOver(uint64_t threshold) {
       held <= threshold) {
     return absl::OkStatus();
   }
+  CASELEDGER_RETURN_IF_ERROR(rep_->NotTriedAfterAFailedLog("flushing"));
   rocksdb::FlushOptions flush;
   return FromRocks(rep_->db->Flush(flush, rep_->handles), "flushing");
 }
@@ -974,6 +980,8 @@ absl::Status Store::Backup(const std::string& dir) {
     return absl::FailedPreconditionError(
         "a backup needs the ledger open for writing");
   }
+  CASELEDGER_RETURN_IF_ERROR(
+      rep_->NotTriedAfterAFailedLog(absl::StrCat("backing up to ", dir)));
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(rep_->db.get(), &raw);
   if (!s.ok()) return FromRocks(s, "starting a backup");

@@ -474,6 +474,28 @@ TEST_F(FaultInjectionTest, ASyncAfterAFailedWriteIsRefusedNotACrash) {
   EXPECT_THAT(std::string(sync.message()),
               AllOf(HasSubstr("syncing the log"), HasSubstr("injected")));
   store.reset();
+
+  // The other way round: the writer's own sync fails first, then a synced
+  // write reached the log's writer, in error, and aborted (seen under
+  // ASan's timing, where the sequencer's sync came before the deadline
+  // index's write). A flush, which switches logs, is refused too.
+  faults_->Clear();
+  ASSERT_OK_AND_ASSIGN(
+      store, internal::Store::Open(Dir() + "/store", {.faults = faults_}));
+  internal::Batch first(*store);
+  first.Put(internal::Family::kProjections, "c", "3");
+  ASSERT_OK(store->Write(first, /*sync=*/false));
+  Fail(Op::kSync, Error::kIoError, Files::kWal);
+  EXPECT_FALSE(store->SyncLog().ok());
+  internal::Batch after(*store);
+  after.Put(internal::Family::kProjections, "d", "4");
+  const absl::Status written = store->Write(after, /*sync=*/true);
+  EXPECT_THAT(std::string(written.message()),
+              AllOf(StartsWith("writing: not tried, after a write that "
+                               "failed: syncing the log: "),
+                    HasSubstr("injected")));
+  EXPECT_FALSE(store->FlushIfOver(0).ok());
+  store.reset();
   faults_->Clear();
   Reopen();
   ExpectVerifies();

@@ -128,7 +128,7 @@ class Store {
   // the log that failed on an I/O error, not tried: that failure.
   absl::Status SyncLog();
   // That failure, once a write or sync of the log failed on an I/O error
-  // (RocksDB then refuses every write); OK before.
+  // (every write, sync, flush and backup after it is refused); OK before.
   absl::Status LogFailure() const;
   // Replaces the file `path` (outside the store, beside it) with `bytes`
   // through the store's file system, so that a test's simulated power loss

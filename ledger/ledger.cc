@@ -204,6 +204,15 @@ absl::Status AppendsRefused(absl::StatusCode code, const std::string& message) {
   return refused;
 }
 
+// That error after the write that `failed`, an append's or another's.
+absl::Status AppendsRefusedAfter(const absl::Status& failed) {
+  return AppendsRefused(
+      failed.code(),
+      absl::StrCat("append not written: the ledger refuses further appends "
+                   "until reopened, after a failed write: ",
+                   failed.message()));
+}
+
 // Names event `index` in an error about it: bad input or a conflict. A
 // store error met while handling the event (a failed read, say) is not
 // about the event, and naming it would send the caller to fix an event
@@ -1087,11 +1096,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
     // unknown outcome, where it was never made.
     if (absl::Status failed = store->LogFailure();
         poisoned.ok() && !failed.ok()) {
-      poisoned = AppendsRefused(
-          failed.code(),
-          absl::StrCat("append not written: the ledger refuses further "
-                       "appends until reopened, after a failed write: ",
-                       failed.message()));
+      poisoned = AppendsRefusedAfter(failed);
     }
     poison = poisoned;
   }
@@ -1144,11 +1149,7 @@ void Ledger::Impl::SequenceGroup(std::vector<PendingAppend*>& group) {
                        s.message()));
       {
         absl::MutexLock lock(&mu);
-        poisoned = AppendsRefused(
-            s.code(), absl::StrCat("append not written: the ledger refuses "
-                                   "further appends until reopened, after a "
-                                   "failed write: ",
-                                   s.message()));
+        poisoned = AppendsRefusedAfter(s);
       }
       for (PendingAppend* p : accepted) {
         absl::Status told = failure;

@@ -30,27 +30,18 @@ bool Fails(int fd) {
   return ++log_syncs >= std::atol(from);
 }
 
-template <typename Sync>
-Sync Next(const char* name) {
-  return reinterpret_cast<Sync>(::dlsym(RTLD_NEXT, name));
+// EIO when this sync fails; otherwise the C library's `name` (fsync or
+// fdatasync) of `fd`.
+int SyncOrFail(int fd, const char* name) {
+  if (Fails(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  using Sync = int (*)(int);
+  return reinterpret_cast<Sync>(::dlsym(RTLD_NEXT, name))(fd);
 }
 
 }  // namespace
 
-extern "C" int fsync(int fd) {
-  if (Fails(fd)) {
-    errno = EIO;
-    return -1;
-  }
-  static const auto next = Next<int (*)(int)>("fsync");
-  return next(fd);
-}
-
-extern "C" int fdatasync(int fd) {
-  if (Fails(fd)) {
-    errno = EIO;
-    return -1;
-  }
-  static const auto next = Next<int (*)(int)>("fdatasync");
-  return next(fd);
-}
+extern "C" int fsync(int fd) { return SyncOrFail(fd, "fsync"); }
+extern "C" int fdatasync(int fd) { return SyncOrFail(fd, "fdatasync"); }

@@ -7,8 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
@@ -118,8 +122,6 @@ TEST_F(BackupCliTest, BackupVerifyRestoreAndTheSameCheckpointRoot) {
   EXPECT_EQ(Cli("key --db " + Db()).out, Cli("key --db " + Restored()).out);
 }
 
-// "B/" and "R/." name the folders B and R: the partial copy goes beside
-// them, not inside, and nothing is left behind.
 // A target that cannot be made where it was asked for (a file on the way;
 // likewise a folder this user may not write) is the caller's to change:
 // exit 2, as export --out's is, where it was a storage error (exit 4).
@@ -180,6 +182,91 @@ TEST_F(BackupCliTest, AnUnfinishedCopyIsSaidToBeOne) {
   fs::rename(partial, Backup());
   EXPECT_THAT(Cli("backup --verify " + Backup()).out,
               ::testing::Not(HasSubstr("unfinished")));
+}
+
+// "B/" and "R/." name the folders B and R: the partial copy goes beside
+// them, not inside, and nothing is left behind.
+// Restore run with after_restore_rename.cc preloaded, `what` saying what
+// it does once the copy is renamed into place (damage, hold:DIR).
+std::string RestoreThat(const std::string& what) {
+  std::vector<std::pair<std::string, std::string>> env =
+      testing::Preloading(CASELEDGER_AFTER_RESTORE_RENAME);
+  env.emplace_back("CASELEDGER_TEST_AFTER_RESTORE_RENAME", what);
+  return testing::WithEnvironment(env, CASELEDGER_BINARY);
+}
+
+// A copy that fails restore's last check, made after it is renamed into
+// place, is no ledger: set back to an unfinished copy in a folder that was
+// there, which the next restore replaces, and removed with a folder the
+// restore made; kept as `store/`, it stood as a second ledger with the
+// backup's key.
+TEST_F(BackupCliTest, ACopyThatFailsItsLastCheckIsNoLedger) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  fs::create_directory(Restored());
+  const std::string restore =
+      "restore --from " + Backup() + " --db " + Restored();
+  CliRun r = testing::RunCli(RestoreThat("damage"), restore, dir_);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("is damaged"));
+  EXPECT_THAT(r.err, HasSubstr("; the copy was set aside as unfinished ("));
+  EXPECT_THAT(r.err, HasSubstr("/restored/store.partial): restore again\n"));
+  EXPECT_FALSE(fs::exists(Restored() + "/store"));
+  EXPECT_NE(Cli("verify --db " + Restored()).code, 0);
+  CliRun again = Cli(restore);
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_FALSE(fs::exists(Restored() + "/store.partial"));
+  EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
+
+  const std::string made = dir_.Sub("made");
+  r = testing::RunCli(RestoreThat("damage"),
+                      "restore --from " + Backup() + " --db " + made, dir_);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("/made, made by this restore, was removed: restore again\n"));
+  EXPECT_FALSE(fs::exists(made));
+}
+
+// A writer that opened the copy between its rename and restore's last
+// check appended to a ledger the check could then remove (found by a
+// review): restore keeps writers out until the check ends.
+TEST_F(BackupCliTest, NoWriterOpensACopyBeforeRestoreHasCheckedIt) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string hold = dir_.Sub("hold");
+  fs::create_directory(hold);
+  // In the background: the restore waits, once renamed, for hold/go.
+  ASSERT_EQ(
+      std::system(absl::StrCat("(", RestoreThat("hold:" + hold),
+                               " restore --from ", Backup(), " --db ",
+                               Restored(), " >", hold, "/out 2>&1; echo $? >",
+                               hold, "/code.partial; mv ", hold,
+                               "/code.partial ", hold, "/code) &")
+                      .c_str()),
+      0);
+  auto wait_for = [&](const std::string& file) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (!fs::exists(file) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return fs::exists(file);
+  };
+  ASSERT_TRUE(wait_for(hold + "/renamed"));
+  const std::string events =
+      testing::SharedDir() + "/examples/bounce-handled.jsonl";
+  CliRun early = Cli("append --db " + Restored() + " " + events);
+  std::ofstream(hold + "/go") << "go\n";
+  ASSERT_TRUE(wait_for(hold + "/code")) << testing::FileContents(hold + "/out");
+  EXPECT_EQ(early.code, 4) << early.err;
+  EXPECT_THAT(early.err, HasSubstr("another process has this ledger open for "
+                                   "writing: a restore into this folder, "
+                                   "checking its copy; wait for it to "
+                                   "finish"));
+  EXPECT_EQ(testing::FileContents(hold + "/code"), "0\n")
+      << testing::FileContents(hold + "/out");
+  CliRun later = Cli("append --db " + Restored() + " " + events);
+  EXPECT_EQ(later.code, 0) << later.err;
+  EXPECT_THAT(later.out, HasSubstr("(10 already stored, skipped)"));
+  EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
 }
 
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {

@@ -1010,14 +1010,12 @@ TEST_F(ServeTest, ATokensFileWithoutTokensStartsWithAWarning) {
 }
 
 // The binary on a disk whose log syncs fail from the `from`th on
-// (fsync_fails.cc, preloaded). A sanitized build's runtime would refuse to
-// come second in the library list.
+// (fsync_fails.cc, preloaded).
 std::vector<std::pair<std::string, std::string>> LogSyncsFailFrom(int from) {
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  return {{"LD_PRELOAD", CASELEDGER_FSYNC_FAILS},
-          {"CASELEDGER_TEST_FAIL_LOG_SYNC_FROM", std::to_string(from)},
-          {"ASAN_OPTIONS", absl::StrCat(asan == nullptr ? "" : asan,
-                                        ":verify_asan_link_order=0")}};
+  std::vector<std::pair<std::string, std::string>> env =
+      testing::Preloading(CASELEDGER_FSYNC_FAILS);
+  env.emplace_back("CASELEDGER_TEST_FAIL_LOG_SYNC_FROM", std::to_string(from));
+  return env;
 }
 
 // A sync of the log the server makes by itself between calls (its
@@ -1077,12 +1075,9 @@ TEST_F(ServeTest, AnAppendWhoseLaterSyncsFailDoesNotAbort) {
         R"("officer_note_added": {"text": "note"}})", "\n");
   }
   const std::string file = Write("many.jsonl", lines);
-  std::string env;
-  for (const auto& [name, value] : LogSyncsFailFrom(2)) {
-    absl::StrAppend(&env, name, "='", value, "' ");
-  }
-  CliRun r = testing::RunCli(absl::StrCat("env ", env, CASELEDGER_BINARY),
-                             "append --db " + db + " " + file, dir_);
+  CliRun r = testing::RunCli(
+      testing::WithEnvironment(LogSyncsFailFrom(2), CASELEDGER_BINARY),
+      "append --db " + db + " " + file, dir_);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("appended 1101 events"));
   EXPECT_THAT(r.err, Not(HasSubstr("Assertion")));

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/test_util.h"
@@ -37,6 +39,28 @@ inline CliRun RunCli(const std::string& program, const std::string& args,
   r.out = FileContents(out);
   r.err = FileContents(err);
   return r;
+}
+
+// The environment that preloads `module` (LD_PRELOAD) into a program of the
+// project, a shared library the tests build to act inside it. A sanitized
+// build's runtime would refuse to come second in the library list.
+inline std::vector<std::pair<std::string, std::string>> Preloading(
+    const std::string& module) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return {{"LD_PRELOAD", module},
+          {"ASAN_OPTIONS", absl::StrCat(asan == nullptr ? "" : asan,
+                                        ":verify_asan_link_order=0")}};
+}
+
+// `program` run with `settings` added to its environment, for RunCli.
+inline std::string WithEnvironment(
+    const std::vector<std::pair<std::string, std::string>>& settings,
+    const std::string& program) {
+  std::string command = "env ";
+  for (const auto& [name, value] : settings) {
+    absl::StrAppend(&command, name, "='", value, "' ");
+  }
+  return command + program;
 }
 
 }  // namespace caseledger::testing

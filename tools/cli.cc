@@ -190,7 +190,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
       // printed here too, it said the same twice, or, at close, that
       // appends are refused to a verb whose appends were all synced (found
       // by a review).
-      if (on_appends_refused) on_appends_refused(status);
+      if (on_appends_refused) {
+        on_appends_refused(status);
+      } else {
+        io.appends_refused_unmet = status;
+      }
     } else if (status.ok()) {
       io.err << "caseledger: " << task << " works again" << std::endl;
     } else {
@@ -758,6 +762,16 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     }
     const int code =
         client_mode ? client_mode(remote, *args, io) : verb.run(*args, io);
+    // A verb that failed reported the refusal, or failed before it; one
+    // that succeeded said nothing of a disk that failed it at the end.
+    if (code == kExitOk && io.appends_refused_unmet) {
+      io.err << "caseledger " << verb.spec.name
+             << ": warning: a write failed after this command's appends "
+                "were stored: "
+             << ForTerminal(std::string(io.appends_refused_unmet->message()))
+             << "; they are durable, and the next open takes the ledger as "
+                "it is, but check the disk\n";
+    }
     return WithOutputChecked(io, verb.spec.name, code,
                              verb.spec.opens_no_ledger.empty());
   }

@@ -91,6 +91,10 @@ struct Io {
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
+  // Set when a one-shot verb's writer came to refuse appends by itself (a
+  // sync of its log failed after the verb's last append, or at close),
+  // which no append of the verb met to report; Main warns of it.
+  std::optional<absl::Status> appends_refused_unmet;
 };
 
 using VerbFn = std::function<int(const Args&, Io&)>;
@@ -112,7 +116,8 @@ absl::StatusOr<std::string> RequireDb(const Args& args);
 // `checkpoint_every`, when given, replaces LedgerOptions' (serve's
 // --checkpoint-every). `on_appends_refused`, when given, is told when the
 // writer comes to refuse appends by itself (a failed sync of its log
-// outside any append); otherwise the verb's next append meets the refusal.
+// outside any append); otherwise the verb's next append meets the refusal,
+// or, none coming, Main warns of it (Io::appends_refused_unmet).
 absl::StatusOr<std::unique_ptr<Ledger>> OpenForWrite(
     const Args& args, Io& io,
     std::optional<absl::Duration> checkpoint_every = std::nullopt,

@@ -1085,5 +1085,27 @@ TEST_F(ServeTest, AnAppendWhoseLaterSyncsFailDoesNotAbort) {
   EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
 }
 
+// A one-shot append whose appends were synced, and whose writer's own sync
+// of the log failed after them (its checkpoint at close), exited 0 saying
+// nothing of the failing disk. It warns; its appends are durable.
+TEST_F(ServeTest, AOneShotVerbWarnsOfAWriteThatFailedAfterItsAppends) {
+  const std::string db = dir_.Sub("failing-close");
+  ASSERT_EQ(Cli("init --db " + db + " --name disk.example/log").code, 0);
+  // The append's sync and the deadline index's pass; the third fails.
+  CliRun r = testing::RunCli(
+      testing::WithEnvironment(LogSyncsFailFrom(3), CASELEDGER_BINARY),
+      "append --db " + db + " " + Example("bounce-handled.jsonl"), dir_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("appended 10 events"));
+  EXPECT_THAT(r.err, HasSubstr("caseledger append: warning: a write failed "
+                               "after this command's appends were stored: "));
+  EXPECT_THAT(r.err, HasSubstr("Input/output error; they are durable, and the "
+                               "next open takes the ledger as it is, but "
+                               "check the disk\n"));
+  CliRun verified = Cli("verify --db " + db);
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("OK 10 entries"));
+}
+
 }  // namespace
 }  // namespace caseledger

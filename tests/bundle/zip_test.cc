@@ -308,6 +308,33 @@ TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
                   ") does not end at the end record")));
 }
 
+// A file is first judged by its last 65,557 bytes (where an end record
+// must lie); a central directory longer than that, after data put before
+// the archive, was refused from the tail as one that "does not end at the
+// end record", where the same bytes read whole were named as data before
+// the archive. The tail leaves it to the whole.
+TEST(ZipTest, ATailShorterThanTheDirectoryLeavesItToTheWhole) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 1200; ++i) {
+    files[absl::StrCat("events/", 100000 + i, ".entry")] = "e";
+  }
+  ASSERT_OK_AND_ASSIGN(const std::string zip, WriteZip(files));
+  const std::string moved = "#!/bin/sh\n" + zip;
+  const size_t tail_size = 0xffff + 22;
+  ASSERT_GT(1200u * (46 + 19), tail_size);  // the directory is longer
+  EXPECT_OK(ReadEndRecord(moved.substr(moved.size() - tail_size), moved.size())
+                .status());
+  EXPECT_THAT(std::string(ReadZip(moved).status().message()),
+              ::testing::HasSubstr(
+                  ": the central directory stands 10 bytes after the offset "
+                  "the end record gives"));
+  // A tail that holds the whole directory still judges it.
+  const std::string small = "#!/bin/sh\n" + WriteZip(kFiles).value();
+  EXPECT_THAT(
+      std::string(ReadEndRecord(small, small.size()).status().message()),
+      ::testing::HasSubstr(": the central directory stands 10 bytes"));
+}
+
 TEST(ZipTest, RandomGarbageNeverCrashes) {
   std::mt19937 rng(20110121);
   ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));

@@ -296,6 +296,12 @@ absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
     return offset >= base && r.Has(offset - base, 4) &&
            r.U32(offset - base) == signature;
   };
+  // A tail that does not reach back to where the directory begins cannot
+  // tell the two apart: ReadZip does, from the whole archive (a file's tail
+  // said "does not end at the end record" where standard input, read
+  // whole, said "data before the archive"; found by an adversarial
+  // reading).
+  if (cd_end != end && base > 0 && at < record.cd_size) return record;
   const uint64_t before = end - std::min(cd_end, end);
   if (cd_end < end && at >= record.cd_size &&
       r.U32(at - record.cd_size) == kCentralSignature &&

@@ -64,7 +64,8 @@ struct EndRecord {
 // Reads the end record from `tail`, the last bytes (at least 22) of an
 // archive of `archive_size` bytes, with ReadZip's errors and offsets: a
 // file can be refused from its last bytes before all of it is read. Only
-// its own fields and the size are checked; ReadZip checks the rest.
+// its own fields and the size are checked, and where the directory ends
+// when `tail` holds all of it; ReadZip checks the rest.
 absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
                                         uint64_t archive_size);
 

@@ -621,7 +621,7 @@ absl::StatusOr<Checkpoint> VerifyCheckpoint(std::string_view note,
 
 absl::StatusOr<std::string> VerifyNote(std::string_view note,
                                        const VerifierKey& key,
-                                       size_t* other_keys_lines) {
+                                       SkippedSignatures* skipped) {
   CASELEDGER_RETURN_IF_ERROR(CheckKeyName(key.name, "verifier key name"));
   if (key.public_key.size() != kPublicKeySize) {
     return absl::InvalidArgumentError(
@@ -641,16 +641,17 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
   // Lines from other keys (witnesses, a rotated key) are ignored, as the
   // spec requires; every line claiming to be ours must verify.
   bool verified = false;
-  size_t others = 0;
+  SkippedSignatures others;
   // Another ledger's note under the same name (two made by `demo`, or by
   // init's default name) read as bearing no signature at all.
   std::optional<uint32_t> same_name_other_key;
   for (const SignatureLine& sig : parsed.signatures) {
     if (sig.name != key.name || sig.key_id != key.key_id) {
-      if (sig.name == key.name && !same_name_other_key) {
-        same_name_other_key = sig.key_id;
+      if (sig.name == key.name) {
+        if (!same_name_other_key) same_name_other_key = sig.key_id;
+        ++others.under_its_name;
       }
-      ++others;
+      ++others.lines;
       continue;
     }
     if (sig.signature.size() != kSignatureSize) {
@@ -676,7 +677,7 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
                            KeyIdHex(*same_name_other_key), ")")
             : ""));
   }
-  if (other_keys_lines != nullptr) *other_keys_lines = others;
+  if (skipped != nullptr) *skipped = others;
   return std::string(parsed.text);
 }
 

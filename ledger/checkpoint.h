@@ -79,13 +79,19 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
 // size).
 absl::StatusOr<std::string> SignNote(std::string_view body,
                                      const SigningKey& key);
+// The signature lines of a note that are by other keys than the verifier's
+// (another name, or another key id): skipped, not checked.
+struct SkippedSignatures {
+  size_t lines = 0;
+  // Of them, those under the verifier key's own name: another ledger's of
+  // that name, or a line made to pass for the ledger's.
+  size_t under_its_name = 0;
+};
 // Verifies a signed note as VerifyCheckpoint does and returns its body.
-// `other_keys_lines`, when given, is set on success to the number of
-// signature lines by other keys (another name, or another key id): skipped,
-// not checked.
+// `skipped`, when given, is set on success to the lines it skipped.
 absl::StatusOr<std::string> VerifyNote(std::string_view note,
                                        const VerifierKey& key,
-                                       size_t* other_keys_lines = nullptr);
+                                       SkippedSignatures* skipped = nullptr);
 
 // The checkpoint body: "<origin>\n<size>\n<base64 root>\n".
 std::string CheckpointBody(const Checkpoint& c);

@@ -284,13 +284,13 @@ class Verifier {
 
   void SignatureCheck() {
     BundleCheck& c = Begin("signature");
-    size_t other_keys_lines = 0;
+    SkippedSignatures others;
     const std::string_view* json = Member(internal::kManifestFile);
     const std::string_view* sig = Member(internal::kManifestSigFile);
     if (sig == nullptr) {
       c.problems.push_back("manifest.sig is missing from the archive");
     } else {
-      auto body = VerifyNote(*sig, key_, &other_keys_lines);
+      auto body = VerifyNote(*sig, key_, &others);
       if (!body.ok()) {
         // The note's own words: "no signature by K", or the line that
         // failed (a second line claiming K, the 101st signature), where "not
@@ -314,12 +314,23 @@ class Verifier {
     // so that a line claiming a court's name lends the bundle nothing
     // unseen. Such a line also changes the file's SHA-256 from the one the
     // export recorded (an adversarial reading).
-    if (c.problems.empty() && other_keys_lines > 0) {
-      absl::StrAppend(&detail, "; ", other_keys_lines,
-                      other_keys_lines == 1
-                          ? " other signature line, not checked"
-                          : " other signature lines, not checked",
+    if (c.problems.empty() && others.lines > 0) {
+      absl::StrAppend(&detail, "; ", others.lines,
+                      others.lines == 1 ? " other signature line, not checked"
+                                        : " other signature lines, not checked",
                       " (only the --pubkey key's is)");
+      // One under the ledger's own name passes for the ledger's at a
+      // glance: said so, where it was counted as any other (found by an
+      // adversarial reading).
+      if (others.under_its_name > 0) {
+        absl::StrAppend(
+            &detail, "; ",
+            others.lines == 1
+                ? "it claims"
+                : absl::StrCat(others.under_its_name, " of them ",
+                               others.under_its_name == 1 ? "claims" : "claim"),
+            " the name ", key_.name, " with another key id");
+      }
     }
     Finish(c, detail);
   }

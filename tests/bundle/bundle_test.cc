@@ -763,8 +763,18 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
                                          Base64Encode(*signature), "\n");
   BundleVerdict renamed = Verify(Repack(members));
   EXPECT_TRUE(renamed.ok()) << Describe(renamed);
-  EXPECT_THAT(Describe(renamed),
-              HasSubstr("; 1 other signature line, not checked"));
+  EXPECT_THAT(
+      Describe(renamed),
+      HasSubstr(absl::StrCat("; 1 other signature line, not checked "
+                             "(only the --pubkey key's is); it claims "
+                             "the name ",
+                             ledger_->origin(), " with another key id")));
+  EXPECT_THAT(Describe(co_signed), Not(HasSubstr("claim")));
+  members["manifest.sig"] +=
+      "\xE2\x80\x94 k.example/x " + Base64Encode(std::string(68, 'k')) + "\n";
+  EXPECT_THAT(Describe(Verify(Repack(members))),
+              HasSubstr("; 2 other signature lines, not checked (only the "
+                        "--pubkey key's is); 1 of them claims the name "));
   BundleVerdict many = with_others(101);
   EXPECT_TRUE(Mentions(many, "manifest.sig: signed note line "))
       << Describe(many);

@@ -231,7 +231,8 @@ std::vector<Verb> LedgerVerbs() {
         "input (larger files: import). A stop signal\nduring the write waits "
         "for it, so that its result is printed.",
         {{"expected-version", "N|any|no-stream|exists",
-          "the case's version before the append (single-case input only)"},
+          "the case's version before the append (N, no-stream, exists: "
+          "single-case input only; any, the default, checks nothing)"},
          kFormatFlag},
         1,
         1},

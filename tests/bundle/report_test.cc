@@ -1,11 +1,14 @@
 // The report of a bundle for people: self-contained HTML, a PDF that opens
 // with searchable text (poppler's pdfinfo and pdftotext read it), the
 // certified tribunal record's order for judicial review, French accents.
+#include <zlib.h>
+
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -52,6 +55,38 @@ std::string Flat(const std::string& text) {
     out.push_back(space ? ' ' : c);
   }
   return out;
+}
+
+// The ActualText of each marked span in the deflated streams of `pdf`, as
+// cairo spells it ("<feff...>", UTF-16BE in hex). Cairo marks a span whose
+// glyphs are not one per character (a ligature, a hyphen Pango added),
+// with the characters they stand for: what pdftotext prints of it.
+std::vector<std::string> ActualTexts(const std::string& pdf) {
+  std::vector<std::string> texts;
+  for (size_t at = pdf.find("stream\n"); at != std::string::npos;
+       at = pdf.find("stream\n", at + 1)) {
+    z_stream z = {};
+    if (inflateInit(&z) != Z_OK) break;
+    z.next_in =
+        reinterpret_cast<Bytef*>(const_cast<char*>(pdf.data())) + at + 7;
+    z.avail_in = static_cast<uInt>(pdf.size() - at - 7);
+    std::string content;
+    char chunk[1 << 14];
+    int result = Z_OK;
+    while (result == Z_OK) {
+      z.next_out = reinterpret_cast<Bytef*>(chunk);
+      z.avail_out = sizeof chunk;
+      result = inflate(&z, Z_NO_FLUSH);
+      content.append(chunk, sizeof chunk - z.avail_out);
+    }
+    inflateEnd(&z);
+    static const std::regex kSpan(R"(/ActualText\s*(<[0-9a-fA-F]*>))");
+    for (std::sregex_iterator it(content.begin(), content.end(), kSpan), end;
+         it != end; ++it) {
+      texts.push_back((*it)[1]);
+    }
+  }
+  return texts;
 }
 
 // F2011-000123 plus `payload` by the officer at `when`.
@@ -609,6 +644,36 @@ TEST_F(ReportTest, PdfRowsTallerThanAPageAreCutAboveTheFoot) {
         << "page " << page;
   }
   EXPECT_GE(page, 3);
+}
+
+// A word too long for its column is broken without a hyphen: Pango's own
+// was read as part of a token, an address or a message shown as sent,
+// where a reader cannot tell it from a real one (found by an outside
+// reading). pdftotext leaves such a hyphen out; the span cairo marks for
+// it, one letter drawn as two glyphs, does not.
+TEST_F(ReportTest, PdfBreaksALongWordWithoutAHyphen) {
+  std::string word = "Ref";
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&word, "abcdefghijklmnopqrstuvwxyz");
+  }
+  AppendJsonLines(FrenchCaseEvent(
+      "2011-03-25T10:00:00Z",
+      absl::StrCat(R"("officer_note_added": {"text": ")", word, R"("})")));
+  const std::map<std::string, std::string> members =
+      Bundle(kFrenchCase, v1::BundlePurpose::JUDICIAL_REVIEW);
+  const std::string text =
+      Shell("pdftotext -enc UTF-8 " + PdfFile(members, "long-word.pdf") + " -");
+  // Broken over lines, as the test needs.
+  EXPECT_THAT(text, Not(HasSubstr(word))) << text;
+  EXPECT_THAT(Flat(text), HasSubstr(word.substr(0, 40)));
+  const std::vector<std::string> spans = ActualTexts(members.at("report.pdf"));
+  EXPECT_THAT(spans,
+              ::testing::Contains("<feff00660069>"));  // "fi", drawn as one
+  for (const std::string& span : spans) {
+    EXPECT_FALSE(
+        std::regex_match(span, std::regex("<feff00(6[1-9a-f]|7[0-9a])>")))
+        << span << ": a letter drawn as two glyphs, itself and a hyphen";
+  }
 }
 
 // Names, subjects and notes come in the applicants' scripts. DejaVu lacks

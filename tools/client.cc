@@ -115,7 +115,7 @@ absl::StatusOr<Response> LedgerClient::Call(
 // which is cautious, not wrong.
 bool NeverSent(const absl::Status& s) {
   return absl::IsUnavailable(s) &&
-         (absl::StartsWith(s.message(), "failed to connect to all addresses") ||
+         (absl::StartsWith(s.message(), server::kNoServerReached) ||
           absl::StartsWith(s.message(), "DNS resolution failed"));
 }
 

@@ -1185,6 +1185,25 @@ TEST(RpcStatusTest, AServerOutOfThreadsReadsAsBusyWithNothingDone) {
   EXPECT_EQ(full.message(), "No space left");
 }
 
+// gRPC names an IPv6 server it could not reach with its brackets encoded;
+// the client shows the address as it was given.
+TEST(RpcStatusTest, AnIpv6ServerNotReachedIsNamedAsGiven) {
+  const absl::Status refused = server::FromGrpcStatus(grpc::Status(
+      grpc::StatusCode::UNAVAILABLE,
+      "failed to connect to all addresses; last error: UNKNOWN: "
+      "ipv6:%5B::1%5D:7499: Failed to connect to remote host: Connection "
+      "refused"));
+  EXPECT_EQ(refused.message(),
+            "failed to connect to all addresses; last error: UNKNOWN: "
+            "ipv6:[::1]:7499: Failed to connect to remote host: Connection "
+            "refused");
+  // A server's own message keeps every byte.
+  EXPECT_EQ(server::FromGrpcStatus(
+                grpc::Status(grpc::StatusCode::UNAVAILABLE, "note %5B"))
+                .message(),
+            "note %5B");
+}
+
 // gRPC refuses a call no server thread is free to take before the service
 // sees it: an append so refused is retried, then reported busy with nothing
 // written; once threads are free again it goes through.

@@ -5,6 +5,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "caseledger/v1/service.pb.h"
 #include "tools/server/call_limit.h"
 
@@ -46,8 +47,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
         absl::StrCat(kServerBusy, " (gRPC: ", kThreadsExhausted,
                      "); nothing of this call was done: try again shortly"));
   }
-  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
-                   status.error_message());
+  std::string message = status.error_message();
+  // gRPC names an IPv6 server it could not reach as a URI, its brackets
+  // encoded ("ipv6:%5B::1%5D:7420"): shown as the address was given.
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      absl::StartsWith(message, kNoServerReached)) {
+    message = absl::StrReplaceAll(message, {{"%5B", "["}, {"%5D", "]"}});
+  }
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), message);
   v1::RpcStatus rpc;
   if (!status.error_details().empty() &&
       rpc.ParseFromString(status.error_details())) {

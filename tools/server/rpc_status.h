@@ -18,9 +18,14 @@ namespace caseledger::server {
 inline constexpr char kServerBusy[] =
     "the server is busy: every one of its threads is at work";
 
+// How gRPC's message begins when a call found no server to connect to
+// (UNAVAILABLE, before anything was sent).
+inline constexpr char kNoServerReached[] = "failed to connect to all addresses";
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // gRPC's refusal for want of a thread comes back as RESOURCE_EXHAUSTED with
 // a message that begins with kServerBusy and says that nothing was done.
+// An IPv6 address gRPC could not reach is shown as given, not URI-encoded.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 // Whether `status` is a refusal for want of room, made before the call did
 // anything: every server thread at work, or a cap on such calls reached

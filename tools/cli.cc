@@ -766,11 +766,11 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
     // that succeeded said nothing of a disk that failed it at the end.
     if (code == kExitOk && io.appends_refused_unmet) {
       io.err << "caseledger " << verb.spec.name
-             << ": warning: a write failed after this command's appends "
-                "were stored: "
+             << ": warning: a write failed after this command's work was "
+                "stored: "
              << ForTerminal(std::string(io.appends_refused_unmet->message()))
-             << "; they are durable, and the next open takes the ledger as "
-                "it is, but check the disk\n";
+             << "; its work is durable, and the next open takes the ledger "
+                "as it is, but check the disk\n";
     }
     return WithOutputChecked(io, verb.spec.name, code,
                              verb.spec.opens_no_ledger.empty());

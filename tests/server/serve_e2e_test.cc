@@ -1098,9 +1098,9 @@ TEST_F(ServeTest, AOneShotVerbWarnsOfAWriteThatFailedAfterItsAppends) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("appended 10 events"));
   EXPECT_THAT(r.err, HasSubstr("caseledger append: warning: a write failed "
-                               "after this command's appends were stored: "));
-  EXPECT_THAT(r.err, HasSubstr("Input/output error; they are durable, and the "
-                               "next open takes the ledger as it is, but "
+                               "after this command's work was stored: "));
+  EXPECT_THAT(r.err, HasSubstr("Input/output error; its work is durable, and "
+                               "the next open takes the ledger as it is, but "
                                "check the disk\n"));
   CliRun verified = Cli("verify --db " + db);
   EXPECT_EQ(verified.code, 0) << verified.out << verified.err;

@@ -1,5 +1,9 @@
 // caseledger: the command line. See docs/cli.md or `caseledger --help`.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -8,7 +12,29 @@
 #include "google/protobuf/stubs/logging.h"
 #include "tools/cli.h"
 
+namespace {
+
+// A standard descriptor the caller closed (`>&-`) is the next one a file
+// opens: RocksDB's info log took descriptor 1, and append's result and
+// import's progress went into the ledger's folder, exit 0 (found by an
+// adversarial reading); a store file could as well. Each is taken by
+// /dev/null opened the other way, so that no file gets it and its use
+// fails as on a closed one: standard output's failure is then reported.
+void HoldClosedStandardDescriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int held = ::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    if (held >= 0 && held != fd) {
+      ::dup2(held, fd);
+      ::close(held);
+    }
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  HoldClosedStandardDescriptors();
   // A write past the file-size limit (ulimit -f) then fails with EFBIG, an
   // error each writer reports as on a full disk, instead of killing the
   // process mid-command with no word of what was written.

@@ -289,8 +289,6 @@ TEST_F(CliTest, TextOutputsShowBidirectionalControlsEscaped) {
                                "DEVORPPA"));
 }
 
-// A flag given twice is refused only when the two values differ: nothing
-// is written, and nothing is read in place of what was meant.
 // Output that does not all reach standard output (a full disk under
 // `read > file`) fails the command instead of leaving a cut-short listing
 // that a script would take for the whole; the append stands.
@@ -325,6 +323,43 @@ TEST_F(CliTest, OutputThatCannotBeWrittenFailsTheCommand) {
     CliRun r = to_full(verb);
     EXPECT_EQ(r.code, 4) << verb;
     EXPECT_THAT(r.err, HasSubstr("printed is cut short\n")) << verb;
+  }
+}
+
+// A flag given twice is refused only when the two values differ: nothing
+// is written, and nothing is read in place of what was meant.
+// A standard stream closed by the caller (`>&-`) left its descriptor to
+// the next file opened: RocksDB's info log took it, and append's result
+// went into the ledger's folder, exit 0. Closed standard output is now a
+// failed one, and nothing the verb prints lands in a file of the ledger.
+TEST_F(CliTest, AClosedStandardStreamIsNoFileOfTheLedger) {
+  Init();
+  auto closed = [&](const std::string& stream, const std::string& args) {
+    return testing::RunCli(
+        absl::StrCat("sh -c '\"$0\" \"$@\" ", stream, ">&-'"),
+        absl::StrCat(CASELEDGER_BINARY, " ", args), dir_);
+  };
+  CliRun out_closed = closed("", "append --db " + Db() + " " +
+                                     Write("a.jsonl", OpenedWithNotes("A", 3)));
+  EXPECT_EQ(out_closed.code, 4) << out_closed.err;
+  EXPECT_THAT(out_closed.err, HasSubstr("caseledger append: standard output "
+                                        "could not be written; "));
+  // Dated in the future, so that the append warns on standard error.
+  CliRun err_closed = closed(
+      "2", "append --db " + Db() + " " +
+               Write("b.jsonl",
+                     OpenedWithNotes("B", 2) +
+                         EventLine("B", "2099-01-01T00:00:00Z",
+                                   R"("officer_note_added": {"text": "n"})")));
+  EXPECT_EQ(err_closed.code, 0);
+  EXPECT_THAT(err_closed.out, HasSubstr("appended 4 events"));
+  EXPECT_EQ(EventCount(), 8);
+  for (const auto& file :
+       std::filesystem::directory_iterator(Db() + "/store")) {
+    const std::string bytes = testing::FileContents(file.path().string());
+    EXPECT_THAT(bytes, Not(HasSubstr("appended 4 events"))) << file.path();
+    EXPECT_THAT(bytes, Not(HasSubstr("is after the ledger recorded it")))
+        << file.path();
   }
 }
 

@@ -285,11 +285,19 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   bool first_batch = true;
   std::vector<v1::Event> batch;
   std::vector<uint64_t> lines;
+  // Whether the last batch written was stored already, every line of it: a
+  // run again after a stop, still passing over what an earlier run stored.
+  bool passing_over_stored = false;
   // What is stored once the batch in hand is not: every batch before it is,
-  // and a batch is written whole or not at all.
+  // and a batch is written whole or not at all. Lines after it may be too,
+  // by an earlier run: "stopped before line 4001" read as the first line
+  // not imported when 50,000 were (found by an adversarial reading).
   auto imported_before = [&](uint64_t first_unstored) -> std::string {
     if (first_batch) return "this run wrote nothing";
-    return absl::StrCat("the lines before ", first_unstored, " are imported");
+    return absl::StrCat("the lines before ", first_unstored, " are imported",
+                        passing_over_stored
+                            ? ", and later ones may be, by an earlier run"
+                            : "");
   };
   auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
@@ -336,8 +344,10 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
               "skipped)"));
     }
     first_batch = false;
+    passing_over_stored = true;
     for (const auto& e : result->events) {
       ++(e.duplicate ? progress.duplicates : progress.appended);
+      passing_over_stored = passing_over_stored && e.duplicate;
     }
     lines.clear();
     if (options.progress) options.progress(progress);

@@ -660,6 +660,16 @@ TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
             "stopped before line 3: the lines before 3 are imported; run the "
             "same import again to resume");
   EXPECT_EQ(version(), 2u);
+  // Run again, and stopped while passing over what the first run stored:
+  // the lines after it may be stored too (it read as the first line not
+  // imported).
+  stop = false;
+  auto again = ImportEventLines(*ledger_, file, options);
+  EXPECT_EQ(again.status().message(),
+            "stopped before line 3: the lines before 3 are imported, and "
+            "later ones may be, by an earlier run; run the same import again "
+            "to resume");
+  EXPECT_EQ(version(), 2u);
 
   stop = false;
   options.progress = nullptr;

@@ -310,7 +310,7 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
     auto result = ledger.Append(batch);
     if (result.ok() && options.appended) {
       for (size_t i = 0; i < batch.size(); ++i) {
-        options.appended(lines[i], batch[i]);
+        if (!result->events[i].duplicate) options.appended(lines[i], batch[i]);
       }
     }
     batch.clear();

@@ -38,8 +38,8 @@ struct ImportOptions {
   // 100,000 lines, and once at the end with every line checked. May be
   // null.
   std::function<void(uint64_t lines_checked, bool done)> checked;
-  // Called for each event of a batch once the batch is written (or found
-  // stored already), with its input line. May be null.
+  // Called for each event a batch newly wrote, once the batch is written,
+  // with its input line (not for one found stored already). May be null.
   std::function<void(uint64_t line, const v1::Event& event)> appended;
   // Asked before each line is checked and before each batch is appended;
   // once it returns true the import stops there with kCancelled, saying

@@ -96,7 +96,7 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
     auto result = (*client)->Append(input->Events(), input->expected);
     if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
     io.out << AppendResultOutput(*result, input->json);
-    WarnOfEventsDatedAhead(*input, "append", io);
+    WarnOfEventsDatedAhead(*input, *result, "append", io);
     return kExitOk;
   });
 }

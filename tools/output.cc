@@ -335,10 +335,14 @@ void EventsDatedAhead::Finish() {
   }
 }
 
-void WarnOfEventsDatedAhead(const AppendInput& input, const std::string& verb,
+void WarnOfEventsDatedAhead(const AppendInput& input,
+                            const AppendResult& result, const std::string& verb,
                             Io& io) {
   EventsDatedAhead ahead(verb, io);
-  for (const EventLine& l : input.lines) ahead.Appended(l.line, l.event);
+  for (size_t i = 0; i < input.lines.size(); ++i) {
+    if (i < result.events.size() && result.events[i].duplicate) continue;
+    ahead.Appended(input.lines[i].line, input.lines[i].event);
+  }
   ahead.Finish();
 }
 

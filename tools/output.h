@@ -74,8 +74,11 @@ class EventsDatedAhead {
   Io& io_;
   size_t ahead_ = 0;
 };
-// Appended() for every line of `input`, then Finish().
-void WarnOfEventsDatedAhead(const AppendInput& input, const std::string& verb,
+// Appended() for every line of `input` that `result` newly stored, then
+// Finish(). One found stored already was warned of when it was stored: a
+// run again warned anew, with its own time for when it was recorded.
+void WarnOfEventsDatedAhead(const AppendInput& input,
+                            const AppendResult& result, const std::string& verb,
                             Io& io);
 
 // Brings the stored deadline index up to the ledger's size, after a write or

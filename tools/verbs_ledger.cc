@@ -74,7 +74,7 @@ int Append(const Args& args, Io& io) {
           return AppendFailure(io, result.status(), input->lines);
         }
         io.out << AppendResultOutput(*result, input->json);
-        WarnOfEventsDatedAhead(*input, "append", io);
+        WarnOfEventsDatedAhead(*input, *result, "append", io);
         appended = true;
         return kExitOk;
       },

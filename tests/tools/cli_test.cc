@@ -539,6 +539,24 @@ TEST_F(CliTest, AppendAndImportWarnOfAnEventDatedAfterItIsRecorded) {
   EXPECT_THAT(r.err, Not(HasSubstr("warning: line 7: ")));
   EXPECT_THAT(r.err, HasSubstr("caseledger import: warning: 2 more lines are "
                                "dated after the ledger recorded them\n"));
+  // Run again, they are skipped as stored already: warned of when they
+  // were stored, not again with this run's time.
+  r = Cli("import --db " + Db() + " " + dir_.Sub("ahead-import.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("8 already stored"));
+  EXPECT_THAT(r.err, Not(HasSubstr("warning")));
+  const std::string with_ids =
+      Write("ahead-ids.jsonl",
+            absl::StrCat(R"({"event_id": "0b7e6a1c-3f1d-4c2a-9a57-5d2b8e4f6a10", )",
+                         EventLine("E1", "2099-01-01T00:00:00Z",
+                                   R"("officer_note_added": {"text": "x"})")
+                             .substr(1)));
+  ASSERT_THAT(Cli("append --db " + Db() + " " + with_ids).err,
+              HasSubstr("warning: line 1: "));
+  r = Cli("append --db " + Db() + " " + with_ids);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 already stored"));
+  EXPECT_EQ(r.err, "");
 }
 
 TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {

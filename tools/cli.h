@@ -88,6 +88,8 @@ class Args {
 
 // Where a verb writes. Tests pass string streams.
 struct Io {
+  Io(std::istream& in, std::ostream& out, std::ostream& err)
+      : in(in), out(out), err(err) {}
   std::istream& in;
   std::ostream& out;
   std::ostream& err;

@@ -1107,5 +1107,27 @@ TEST_F(ServeTest, AOneShotVerbWarnsOfAWriteThatFailedAfterItsAppends) {
   EXPECT_THAT(verified.out, HasSubstr("OK 10 entries"));
 }
 
+// gRPC's default poller (epoll1) held a stop seconds past --grace, in its
+// teardown, when clients had stopped reading (docs/service.md, stop step 3):
+// the binary selects poll(2), unless the environment names a poller.
+TEST_F(ServeTest, TheServerPollsWithPollUnlessToldOtherwise) {
+  const std::string db = dir_.Sub("poller");
+  ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
+  for (const auto& [given, used] :
+       {std::pair<std::string, std::string>{"", "poll"},
+        {"epoll1", "epoll1"}}) {
+    ServeProcess p;
+    ASSERT_FALSE(
+        Serve(p, db, {},
+              {{"GRPC_POLL_STRATEGY", given}, {"GRPC_VERBOSITY", "debug"}})
+            .empty())
+        << testing::FileContents(dir_.Sub("serve.err"));
+    EXPECT_EQ(p.Stop(SIGTERM), 0);
+    EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+                HasSubstr("Using polling engine: " + used + "\n"))
+        << given;
+  }
+}
+
 }  // namespace
 }  // namespace caseledger

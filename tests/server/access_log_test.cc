@@ -158,6 +158,27 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   EXPECT_EQ(after.unfinished_bytes, 0u);
 }
 
+// Two servers given one file (--access-log naming another ledger's) wrote
+// two interleaved chains, which verify failed for good: the second open is
+// refused while the first holds the log, and writes nothing.
+TEST_F(AccessLogTest, OneLogIsKeptByOneServerAtATime) {
+  ASSERT_OK_AND_ASSIGN(auto first, AccessLog::Open(path_, &clock_));
+  ASSERT_OK(first->Record(ReadOf("A")));
+  absl::StatusOr<std::unique_ptr<AccessLog>> second =
+      AccessLog::Open(path_, &clock_);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(second.status().message(),
+            absl::StrCat("access log ", path_,
+                         " is kept by another running server; each server "
+                         "keeps its own (--access-log FILE)"));
+  ASSERT_OK(first->Record(ReadOf("B")));
+  first.reset();
+  ASSERT_OK_AND_ASSIGN(auto after, AccessLog::Open(path_, &clock_));
+  ASSERT_OK(after->Record(ReadOf("C")));
+  ASSERT_OK_AND_ASSIGN(AccessLogCheck check, VerifyAccessLog(path_));
+  EXPECT_EQ(check.records, 3u);
+}
+
 // A value is written as JSON reads it back, and shows in a terminal as that:
 // controls that move or turn text around and invisible characters escaped,
 // other text (accents, Arabic, emoji, the zero-width joiner) as it is, and a

@@ -1,6 +1,7 @@
 #include "tools/server/access_log.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +168,22 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   if (::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
     ::close(fd);
     return NotAFile(path);
+  }
+  // One server per log: two servers given one file (--access-log naming
+  // another ledger's) wrote two interleaved chains, which verify then
+  // failed for good (found by an adversarial test). Held until the log is
+  // closed; flock's lock belongs to this open file, not the process, so the
+  // reads below, through other descriptors, do not drop it.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat(
+          "access log ", path,
+          " is kept by another running server; each server keeps its own "
+          "(--access-log FILE)"));
+    }
+    return CannotOpen(path, error);
   }
   // Continue the chain from the last complete line. A last line without
   // its newline is a record whose write a crash cut short: Record had not

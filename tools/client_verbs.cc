@@ -17,6 +17,7 @@
 #include "tools/cli.h"
 #include "tools/client.h"
 #include "tools/output.h"
+#include "tools/server/rpc_status.h"
 #include "tools/server/tokens.h"
 #include "tools/server/wire.h"
 
@@ -351,7 +352,7 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
                                             "sent: ",
                                             s.message())));
     }
-    if (CutShort(s)) {
+    if (CutShort(s) && !s.GetPayload(server::kNothingDonePayload)) {
       const std::string name = args.Get("to");
       return Fail(
           io, "backup",

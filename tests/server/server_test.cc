@@ -2102,11 +2102,21 @@ TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
   }
   ::close(full);
   ASSERT_TRUE(replaced) << "no open file descriptor of " << log;
-  ExpectRefusal(
-      Client(tokens_.reader)
-          ->ReadCase("LOG", 1, 0,
-                     [](const RecordedEvent&) { return absl::OkStatus(); }),
-      absl::StatusCode::kUnavailable, "the access log cannot be written: ");
+  const absl::Status read =
+      Client(tokens_.reader)->ReadCase("LOG", 1, 0, [](const RecordedEvent&) {
+        return absl::OkStatus();
+      });
+  ExpectRefusal(read, absl::StatusCode::kUnavailable,
+                "the access log cannot be written: ");
+  // Refused before anything was done, and marked so: a backup so refused
+  // was told its outcome was unknown (found by an adversarial test).
+  EXPECT_THAT(std::string(read.message()),
+              HasSubstr("; nothing of this call was done"));
+  EXPECT_TRUE(read.GetPayload(server::kNothingDonePayload).has_value());
+  const absl::Status backup = Client(tokens_.admin)->Backup("b1").status();
+  EXPECT_EQ(backup.code(), absl::StatusCode::kUnavailable) << backup;
+  EXPECT_TRUE(backup.GetPayload(server::kNothingDonePayload).has_value())
+      << backup;
   EXPECT_EQ(
       Client(tokens_.appender)
           ->ReadAll(1, 0, [](const RecordedEvent&) { return absl::OkStatus(); })

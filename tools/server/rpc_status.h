@@ -22,6 +22,11 @@ inline constexpr char kServerBusy[] =
 // (UNAVAILABLE, before anything was sent).
 inline constexpr char kNoServerReached[] = "failed to connect to all addresses";
 
+// Carried by a refusal the server makes before the call does anything (its
+// access log cannot be written): the outcome is known, where UNAVAILABLE
+// alone reads as a call that may have been done.
+inline constexpr char kNothingDonePayload[] = "caseledger.dev/nothing-done";
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // gRPC's refusal for want of a thread comes back as RESOURCE_EXHAUSTED with
 // a message that begins with kServerBusy and says that nothing was done.

@@ -247,8 +247,11 @@ absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
     absl::Status logged = RecordAccess(caller, rpc, what, "granted", 0);
     if (!logged.ok()) {
       // No unrecorded disclosure: refuse when the access log fails.
-      return absl::UnavailableError(
-          absl::StrCat("the access log cannot be written: ", logged.message()));
+      absl::Status refused = absl::UnavailableError(
+          absl::StrCat("the access log cannot be written: ", logged.message(),
+                       "; nothing of this call was done"));
+      refused.SetPayload(kNothingDonePayload, absl::Cord(""));
+      return refused;
     }
   }
   return caller;

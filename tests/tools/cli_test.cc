@@ -545,12 +545,12 @@ TEST_F(CliTest, AppendAndImportWarnOfAnEventDatedAfterItIsRecorded) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("8 already stored"));
   EXPECT_THAT(r.err, Not(HasSubstr("warning")));
-  const std::string with_ids =
-      Write("ahead-ids.jsonl",
-            absl::StrCat(R"({"event_id": "0b7e6a1c-3f1d-4c2a-9a57-5d2b8e4f6a10", )",
-                         EventLine("E1", "2099-01-01T00:00:00Z",
-                                   R"("officer_note_added": {"text": "x"})")
-                             .substr(1)));
+  const std::string with_ids = Write(
+      "ahead-ids.jsonl",
+      absl::StrCat(R"({"event_id": "0b7e6a1c-3f1d-4c2a-9a57-5d2b8e4f6a10", )",
+                   EventLine("E1", "2099-01-01T00:00:00Z",
+                             R"("officer_note_added": {"text": "x"})")
+                       .substr(1)));
   ASSERT_THAT(Cli("append --db " + Db() + " " + with_ids).err,
               HasSubstr("warning: line 1: "));
   r = Cli("append --db " + Db() + " " + with_ids);

@@ -1429,9 +1429,10 @@ TEST_F(ServerTest, AnAppendMayNotClaimADisclosure) {
   std::ifstream log(AccessLogPath());
   std::stringstream text;
   text << log.rdbuf();
-  EXPECT_THAT(text.str(),
-              HasSubstr(R"("rpc": "Append", "what": "case_id=CLAIMED", )"
-                        R"("outcome": "PERMISSION_DENIED")"));
+  EXPECT_THAT(
+      text.str(),
+      HasSubstr(R"("rpc": "Append", "what": "case_id=CLAIMED events=2", )"
+                R"("outcome": "PERMISSION_DENIED")"));
 }
 
 TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
@@ -1446,8 +1447,14 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
           ->ReadAll(1, 0, [](const RecordedEvent&) { return absl::OkStatus(); })
           .code(),
       absl::StatusCode::kPermissionDenied);
-  // Refused appends are recorded too: they are nowhere in the ledger.
-  EXPECT_EQ(reader->Append({CaseOpened("NOT-MINE")}).status().code(),
+  // Refused appends are recorded too, with the cases they would have
+  // written: they are nowhere in the ledger.
+  const std::string too_long(70, 'L');
+  EXPECT_EQ(reader
+                ->Append({CaseOpened("NOT-MINE"), Note("NOT-MINE", "x"),
+                          CaseOpened("NOR-THIS"), CaseOpened(too_long)})
+                .status()
+                .code(),
             absl::StatusCode::kPermissionDenied);
   v1::ExportBundleRequest request;
   request.set_case_id("LOGGED");
@@ -1468,7 +1475,10 @@ TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   EXPECT_THAT(lines[1], HasSubstr(R"("who": "appender")"));
   EXPECT_THAT(lines[1], HasSubstr(R"("outcome": "PERMISSION_DENIED")"));
   EXPECT_THAT(lines[2], HasSubstr(R"("who": "reader")"));
-  EXPECT_THAT(lines[2], HasSubstr(R"("rpc": "Append")"));
+  EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(R"("rpc": "Append", "what": )",
+                                               R"("case_id=NOT-MINE,NOR-THIS,)",
+                                               std::string(64, 'L'),
+                                               R"(... events=4")")));
   EXPECT_THAT(lines[2], HasSubstr(R"("outcome": "PERMISSION_DENIED")"));
   EXPECT_THAT(lines[3], HasSubstr(R"("rpc": "ExportBundle")"));
   EXPECT_THAT(lines[3], HasSubstr(R"("outcome": "granted")"));

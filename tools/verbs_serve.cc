@@ -266,6 +266,13 @@ int Serve(const Args& args, Io& io) {
   std::optional<DeadlineIndexTakesUpAppends> index_keeps_up;
   index_keeps_up.emplace(**ledger, *index_every, io);
   io.out << "listening on " << (*server)->address() << std::endl;
+  // What waits for that line (a script, a supervisor) would wait forever
+  // for a server that runs (found by an adversarial test).
+  if (!io.out) {
+    io.err << "caseledger serve: standard output could not be written; "
+              "listening on "
+           << (*server)->address() << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

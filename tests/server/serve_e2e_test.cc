@@ -53,10 +53,12 @@ class ServeProcess {
 
   // Starts it, with `env` (NAME, value) added to its environment, and waits
   // (at most 30 s) for "listening on HOST:PORT"; returns HOST:PORT, or ""
-  // when it did not come.
+  // when it did not come. With `stdout_full`, its standard output is
+  // /dev/full, and the line is looked for in its standard error.
   std::string Start(
       const std::vector<std::string>& args, const std::string& err_path,
-      const std::vector<std::pair<std::string, std::string>>& env = {}) {
+      const std::vector<std::pair<std::string, std::string>>& env = {},
+      bool stdout_full = false) {
     int out[2];
     if (::pipe(out) != 0) return "";
     pid_ = ::fork();
@@ -64,7 +66,7 @@ class ServeProcess {
       for (const auto& [name, value] : env) {
         ::setenv(name.c_str(), value.c_str(), 1);
       }
-      ::dup2(out[1], 1);
+      ::dup2(stdout_full ? ::open("/dev/full", O_WRONLY) : out[1], 1);
       int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(err, 2);
       ::close(out[0]);
@@ -78,8 +80,19 @@ class ServeProcess {
     }
     ::close(out[1]);
     out_fd_ = out[0];
-    std::string line;
     absl::Time deadline = absl::Now() + absl::Seconds(30);
+    if (stdout_full) {
+      for (; absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(20))) {
+        const std::string err = testing::FileContents(err_path);
+        const size_t at = err.find("listening on ");
+        const size_t end = err.find('\n', at);
+        if (end != std::string::npos && at != std::string::npos) {
+          return err.substr(at + 13, end - at - 13);
+        }
+      }
+      return "";
+    }
+    std::string line;
     while (absl::Now() < deadline) {
       pollfd p{out_fd_, POLLIN, 0};
       int ready = ::poll(&p, 1, 1000);
@@ -768,6 +781,27 @@ TEST_F(ServeTest, AServerWhoseLedgerWasRemovedSaysSoAtItsStop) {
   EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
               HasSubstr("caseledger serve: the ledger refused appends when it "
                         "stopped: append not written"));
+}
+
+// What waits for the "listening on" line learns the address from standard
+// error when standard output cannot take it: the server ran on, its line
+// lost (found by an adversarial test).
+TEST_F(ServeTest, AServerWhoseOutputFailsNamesItsAddressOnStandardError) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  ServeProcess server;
+  const std::string address = server.Start(
+      {"--db", db, "--listen", "127.0.0.1:0", "--tokens", dir_.Sub("tokens")},
+      dir_.Sub("serve.err"), {}, /*stdout_full=*/true);
+  const std::string err = testing::FileContents(dir_.Sub("serve.err"));
+  ASSERT_FALSE(address.empty()) << err;
+  EXPECT_THAT(err, HasSubstr("caseledger serve: standard output could not be "
+                             "written; listening on 127.0.0.1:"));
+  CliRun appended = Cli(Remote(address, "appender") + "append " +
+                        Example("bounce-handled.jsonl"));
+  EXPECT_EQ(appended.code, 0) << appended.err;
+  // The lost line is a failed output, told again at the stop.
+  EXPECT_EQ(server.Stop(SIGTERM), 4);
 }
 
 TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {

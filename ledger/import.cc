@@ -186,7 +186,24 @@ std::string DerivedEventId(uint64_t occurrence, const v1::Event& event) {
   return IdOf(occurrence, BytesWithoutId(event));
 }
 
+ImportTarget IntoLedger(Ledger& ledger) {
+  ImportTarget target;
+  target.append = [&ledger](absl::Span<const v1::Event> batch) {
+    return ledger.Append(batch);
+  };
+  target.stores = [&ledger](const std::string& event_id) {
+    return ledger.ReadEvent(event_id).ok();
+  };
+  return target;
+}
+
 absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
+                                                const std::string& path,
+                                                const ImportOptions& options) {
+  return ImportEventLines(IntoLedger(ledger), path, options);
+}
+
+absl::StatusOr<ImportProgress> ImportEventLines(const ImportTarget& target,
                                                 const std::string& path,
                                                 const ImportOptions& options) {
   // Pass 1: every line parses and is well formed, or nothing is written.
@@ -230,7 +247,7 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       }
       if (absl::Status valid = ValidateEvent(next->event); !valid.ok()) {
         const std::string& id = next->event.event_id();
-        if (id.empty() || !ledger.ReadEvent(id).ok()) {
+        if (id.empty() || !target.stores || !target.stores(id)) {
           refusals.emplace_back(
               next->line,
               absl::StrCat("line ", next->line, ": ", valid.message()));
@@ -284,6 +301,7 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
   Occurrences occurrences;
   bool first_batch = true;
   std::vector<v1::Event> batch;
+  size_t batch_bytes = 0;
   std::vector<uint64_t> lines;
   // Whether the last batch written was stored already, every line of it: a
   // run again after a stop, still passing over what an earlier run stored.
@@ -307,26 +325,32 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                        imported_before(lines.front()),
                        "; run the same import again to resume"));
     }
-    auto result = ledger.Append(batch);
+    auto result = target.append(batch);
     if (result.ok() && options.appended) {
       for (size_t i = 0; i < batch.size(); ++i) {
         if (!result->events[i].duplicate) options.appended(lines[i], batch[i]);
       }
     }
     batch.clear();
+    batch_bytes = 0;
     if (!result.ok()) {
       std::optional<size_t> index = FailedEventIndex(result.status());
       if (!index || *index >= lines.size()) {
-        // The store failed (a full disk, say), not a line: say where to
-        // resume, keeping the status's payloads.
+        // The store failed (a full disk, say), or the server could not be
+        // reached, not a line: say where to resume, keeping the status's
+        // payloads. Only a write that was tried leaves its batch unknown:
+        // "may or may not be" contradicted a call never sent.
+        const bool unknown =
+            result.status().GetPayload(kEventIdsPayload).has_value();
         absl::Status failed(
             result.status().code(),
-            absl::StrCat(result.status().message(), " (",
-                         imported_before(lines.front()), "; lines ",
-                         lines.front(), " to ", lines.back(),
-                         " may or may not be; once the ledger can be written "
-                         "again, run the same import again: it stores each "
-                         "line once)"));
+            absl::StrCat(
+                result.status().message(), " (", imported_before(lines.front()),
+                unknown ? absl::StrCat("; lines ", lines.front(), " to ",
+                                       lines.back(), " may or may not be")
+                        : "",
+                "; once the ledger can be written again, run the "
+                "same import again: it stores each line once)"));
         result.status().ForEachPayload(
             [&](absl::string_view url, const absl::Cord& payload) {
               failed.SetPayload(url, payload);
@@ -344,6 +368,7 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
               "skipped)"));
     }
     first_batch = false;
+    progress.ledger_size = result->tree_size;
     passing_over_stored = true;
     for (const auto& e : result->events) {
       ++(e.duplicate ? progress.duplicates : progress.appended);
@@ -385,6 +410,12 @@ absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
       const std::string bytes = BytesWithoutId(next->event);
       next->event.set_event_id(IdOf(occurrences.Next(bytes), bytes));
     }
+    const size_t bytes = next->event.ByteSizeLong();
+    if (options.batch_bytes != 0 && !batch.empty() &&
+        batch_bytes + bytes > options.batch_bytes) {
+      CASELEDGER_RETURN_IF_ERROR(flush());
+    }
+    batch_bytes += bytes;
     batch.push_back(std::move(next->event));
     lines.push_back(next->line);
     if (batch.size() >= std::max<size_t>(options.batch_size, 1)) {

@@ -27,11 +27,30 @@ struct ImportProgress {
   uint64_t total_lines = 0;  // lines in the input (known once it is checked)
   uint64_t appended = 0;     // events newly written
   uint64_t duplicates = 0;   // events already stored, skipped
+  uint64_t ledger_size = 0;  // the ledger's size after the last batch
 };
+
+// Where an import appends: a ledger opened here, or a server that holds one
+// (client mode, whose calls carry at most 8 MiB).
+struct ImportTarget {
+  // Appends one batch atomically, every event with its event_id given.
+  std::function<absl::StatusOr<AppendResult>(absl::Span<const v1::Event>)>
+      append;
+  // Whether an event with this id is stored. Null where that cannot be
+  // asked: a malformed line is then refused whether or not its id is
+  // stored.
+  std::function<bool(const std::string& event_id)> stores;
+};
+
+// `ledger` as an import's target.
+ImportTarget IntoLedger(Ledger& ledger);
 
 struct ImportOptions {
   // Events per Append call. Default: 1000.
   size_t batch_size = 1000;
+  // A batch is cut before an event that would take its events (serialized)
+  // past this many bytes; 0: no limit. One event is never cut.
+  size_t batch_bytes = 0;
   // Called after each batch. May be null.
   std::function<void(const ImportProgress&)> progress;
   // Called while the input is checked, before anything is written: every
@@ -56,6 +75,10 @@ struct ImportOptions {
 // identical, else a conflict); a line the ledger refuses (e.g. a request never
 // sent, an id stored with other content) stops it at that line's batch, with
 // every earlier batch durable (re-run after fixing the line).
+absl::StatusOr<ImportProgress> ImportEventLines(const ImportTarget& target,
+                                                const std::string& path,
+                                                const ImportOptions& options);
+// The same into `ledger`.
 absl::StatusOr<ImportProgress> ImportEventLines(Ledger& ledger,
                                                 const std::string& path,
                                                 const ImportOptions& options);

@@ -575,8 +575,9 @@ void PrintHelp(const std::vector<Verb>& verbs, std::ostream& out) {
          "verify-bundle and token open no ledger.\n";
   out << "Client mode (docs/service.md): caseledger --server HOST:PORT "
          "--token-file FILE\n[--tls-ca FILE [--tls-cert FILE --tls-key FILE]] "
-         "VERB ... runs attach, append, read,\ntimeline, state, deadlines, "
-         "findings, export, checkpoint, prove or backup against\na server.\n";
+         "VERB ... runs attach, append, import,\nread, timeline, state, "
+         "deadlines, findings, export, checkpoint, prove or backup\nagainst a "
+         "server.\n";
 }
 
 // The least address space (ulimit -v) a verb is started with. RocksDB and
@@ -734,12 +735,8 @@ int Main(const std::vector<std::string>& all_argv, Io& io) {
       if (!client_mode) {
         return UsageError(
             io, verb.spec.name,
-            absl::StrCat("has no client mode: run it where the ledger is, "
-                         "without --server",
-                         verb.spec.through_a_server.empty()
-                             ? ""
-                             : absl::StrCat(" (the server stopped), or ",
-                                            verb.spec.through_a_server)));
+            "has no client mode: run it where the ledger is, without "
+            "--server");
       }
     }
     verb.spec.flags.push_back(

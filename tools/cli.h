@@ -53,11 +53,6 @@ struct VerbSpec {
   // domain.md gives every verb `--db`, but taken in silence it would let a
   // user believe that ledger was used, so the verb says so on stderr.
   std::string opens_no_ledger = "";
-  // For a verb without a client mode, what reaches a ledger a server holds
-  // instead, said when it is run with --server: the server sends its local
-  // users to client mode, and the two refusals must not send them round in
-  // a circle. Empty: nothing does.
-  std::string through_a_server = "";
 };
 
 // The refusals of a flag given an empty value, or two different values,

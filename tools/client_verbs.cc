@@ -102,6 +102,23 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   });
 }
 
+// Half of what one call carries (8 MiB), an event being at most 1 MiB.
+constexpr size_t kImportBatchBytes = 4 << 20;
+
+int RemoteImport(const RemoteFlags& flags, const Args& args, Io& io) {
+  auto client = Connect(flags, args, io);
+  if (!client.ok()) return Fail(io, "import", client.status());
+  ImportTarget target;
+  target.append = [&client](absl::Span<const v1::Event> batch) {
+    return (*client)->Append(
+        std::vector<v1::Event>(batch.begin(), batch.end()));
+  };
+  // No call asks the server whether an id is stored: a malformed line is
+  // refused even when it is (docs/service.md).
+  return ImportLines(args.positional()[0], target, kImportBatchBytes, io,
+                     [](bool) {});
+}
+
 int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
   auto read = ParseReadFlags(args);
   if (!read.ok()) return Fail(io, "read", read.status());
@@ -459,6 +476,7 @@ absl::StatusOr<std::vector<std::string>> TakeRemoteFlags(
 ClientMode ClientModeOf(const std::string& verb) {
   if (verb == "attach") return RemoteAttach;
   if (verb == "append") return RemoteAppend;
+  if (verb == "import") return RemoteImport;
   if (verb == "read") return RemoteRead;
   if (verb == "checkpoint") return RemoteCheckpoint;
   if (verb == "prove") return RemoteProve;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "caseledger/v1/service.pb.h"
 #include "ledger/event_json.h"
+#include "ledger/import.h"
 #include "ledger/ledger.h"
 #include "projections/bundle/bundle.h"
 #include "projections/deadlines.h"
@@ -86,6 +88,18 @@ void WarnOfEventsDatedAhead(const AppendInput& input,
 // written events are durable, and a lagging index only costs readers a
 // longer tail to fold).
 void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io);
+
+// import's run in both modes: the JSON Lines file at `path` into `target`
+// in batches (of at most `batch_bytes` bytes of events, 0: no limit), with
+// progress on err, the warning of events dated ahead, and SIGINT or SIGTERM
+// stopping it between batches (exit 130 or 143, saying which lines are
+// stored); prints its outcome. Once the import succeeded, runs `then`, told
+// whether a stop signal came while its last batch was appended (the local
+// verb catches up the deadline index and closes the ledger). Returns the
+// exit code.
+int ImportLines(const std::string& path, const ImportTarget& target,
+                size_t batch_bytes, Io& io,
+                const std::function<void(bool stopped)>& then);
 
 // Reports an Append error, turning the ledger's "event 3: ..." into the
 // user's "line 7: ...". When the outcome is unknown (kEventIdsPayload) it

@@ -88,72 +88,16 @@ int Append(const Args& args, Io& io) {
 }
 
 int Import(const Args& args, Io& io) {
-  const std::string& path = args.positional()[0];
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "import", ledger.status());
-  absl::Time start = SystemClock().Now();
-  ImportOptions options;
-  options.checked = [&](uint64_t lines, bool done) {
-    io.err << "import: " << Counted(lines, "line", "lines") << " checked"
-           << (done ? ", every one well formed; appending" : "") << "\n";
-    // The rate counts appends only.
-    if (done) start = SystemClock().Now();
-  };
-  absl::Time last_said = absl::InfinitePast();
-  options.progress = [&](const ImportProgress& p) {
-    // At most a line a second, and the last: a batch of 1,000 lines takes
-    // a fraction of one, and 200 lines of progress hid the rest.
-    const absl::Time now = SystemClock().Now();
-    if (now - last_said < absl::Seconds(1) && p.lines < p.total_lines) return;
-    last_said = now;
-    const double seconds = std::max(absl::ToDoubleSeconds(now - start), 1e-3);
-    const double per_second = (p.appended + p.duplicates) / seconds;
-    // How far, and how long to go at the rate so far (found by an outside
-    // reading: a count alone told neither).
-    io.err << "import: line " << p.lines << " of " << p.total_lines << " ("
-           << p.lines * 100 / std::max<uint64_t>(p.total_lines, 1) << "%), "
-           << p.appended << " appended, " << p.duplicates << " already stored; "
-           << static_cast<uint64_t>(seconds) << " s, "
-           << static_cast<uint64_t>(per_second) << " events/s, about "
-           << static_cast<uint64_t>((p.total_lines - p.lines) /
-                                    std::max(per_second, 1.0))
-           << " s left\n";
-  };
-  EventsDatedAhead ahead("import", io);
-  options.appended = [&ahead](uint64_t line, const v1::Event& event) {
-    ahead.Appended(line, event);
-  };
-  // Between batches, a stop signal ends the import with what is stored
-  // said; each batch is atomic, so none is cut. Held off until the ledger
-  // is closed: once the last batch is in, a signal does not turn the
-  // import's success into exit 130 or 143 (found by an audit).
-  StopSignals stop;
-  stop.HoldUntilExit();
-  options.stop_requested = [&stop] { return stop.received() != 0; };
-  absl::StatusOr<ImportProgress> result =
-      ImportEventLines(**ledger, path, options);
-  if (stop.received() != 0 && absl::IsCancelled(result.status())) {
-    io.err << "caseledger import: " << stop.received_name() << " received; "
-           << result.status().message() << "\n";
-    return stop.exit_code();
-  }
-  const bool stopped = stop.received() != 0;
-  ahead.Finish();
-  if (!result.ok()) return Fail(io, "import", result.status());
-  io.out << "imported " << Counted(result->appended, "event", "events") << " ("
-         << result->duplicates << " already stored, skipped) from "
-         << Counted(result->lines, "line", "lines") << "; ledger size "
-         << (*ledger)->Size() << "\n";
-  io.out.flush();
-  if (!stopped) CatchUpDeadlineIndex(**ledger, "import", io);
-  ledger->reset();
-  if (stop.received() != 0) {
-    io.err << "caseledger import: " << stop.received_name()
-           << (stopped ? " received while the last batch was appended"
-                       : " received once every line was in")
-           << "; the import was finished first\n";
-  }
-  return kExitOk;
+  return ImportLines(args.positional()[0], IntoLedger(**ledger), 0, io,
+                     [&](bool stopped) {
+                       // Asked to stop: the index catches up at the next write
+                       // or read.
+                       if (!stopped)
+                         CatchUpDeadlineIndex(**ledger, "import", io);
+                       ledger->reset();
+                     });
 }
 
 int Read(const Args& args, Io& io) {
@@ -259,10 +203,7 @@ std::vector<Verb> LedgerVerbs() {
         "batches, saying which lines are stored\n(exit 130 or 143).",
         {},
         1,
-        1,
-        "",
-        "send the events through the server with append, at most 8 MiB of "
-        "them per call"},
+        1},
        Import},
       {{"read",
         "read --db DIR [--case C] [--from N] [--limit N] [--format json|text]",

@@ -605,10 +605,16 @@ std::vector<Case> Cases() {
       {"no client mode", "--server localhost:1 verify --db L", 2,
        "caseledger verify: has no client mode: run it where the ledger is, "
        "without --server"},
-      {"import in client mode", "--server localhost:1 import x.jsonl", 2,
-       "caseledger import: has no client mode: run it where the ledger is, "
-       "without --server (the server stopped), or send the events through the "
-       "server with append, at most 8 MiB of them per call"},
+      {"import in client mode, no server there",
+       "--server 127.0.0.1:1 --token-file t.tok import x.jsonl",
+       4,
+       "so nothing was sent: failed to connect to all addresses; last error: "
+       "UNKNOWN: ipv4:127.0.0.1:1: Failed to connect to remote host: "
+       "Connection refused (this run wrote nothing; once the ledger can be "
+       "written again, run the same import again: it stores each line once)",
+       "",
+       {{"t.tok", "clt_x\n"},
+        {"x.jsonl", Officer(R"("officer_note_added": {"text": "n"})") + "\n"}}},
       // 2.1 JSON syntax
       {"not json", append, 2,
        "caseledger append: line 2: byte 12: a string where ':' after the key "

@@ -474,6 +474,77 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 // client mode with --tls-ca, --tls-cert and --tls-key against it.
 // Before, attach had no client mode: a ledger behind `serve` could store no
 // message, and every email request's SENT_MESSAGE_PRESERVED warned.
+// A server holds its ledger's write lock, so a file too large for one
+// append reached it only split by hand (import had no client mode).
+// Through the server an import checks, batches within what a call carries,
+// resumes, and prints what it prints locally.
+TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {
+  // The example, then 10 notes of 950,000 bytes: over 9 MiB, more than
+  // one call carries, in the 1,000 events of one batch.
+  std::string text = testing::FileContents(Example("bounce-handled.jsonl"));
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&text,
+                    R"({"case_id": "E2012-000417", "occurred_at": )"
+                    R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", )"
+                    R"("id": "o"}, "officer_note_added": {"text": ")",
+                    std::string(950000, 'a' + i), "\"}}\n");
+  }
+  const std::string file = Write("large.jsonl", text);
+  const std::string local_db = dir_.Sub("local"),
+                    served_db = dir_.Sub("served");
+  for (const std::string& db : {local_db, served_db}) {
+    ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
+  }
+  CliRun local = Cli("import --db " + local_db + " " + file);
+  ASSERT_EQ(local.code, 0) << local.err;
+  ServeProcess server;
+  const std::string address = Serve(server, served_db);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  const std::string appender = Remote(address, "appender");
+
+  CliRun remote = Cli(appender + "import " + file);
+  ASSERT_EQ(remote.code, 0) << remote.err;
+  EXPECT_EQ(remote.out,
+            "imported 20 events (0 already stored, skipped) from 20 lines; "
+            "ledger size 20\n");
+  EXPECT_EQ(remote.out, local.out);
+  EXPECT_THAT(remote.err, HasSubstr("import: line 20 of 20 (100%), 20 "
+                                    "appended, 0 already stored"));
+  CliRun again = Cli(appender + "import " + file);
+  EXPECT_EQ(again.out,
+            "imported 0 events (20 already stored, skipped) from 20 lines; "
+            "ledger size 20\n");
+  // The same events under the same derived ids, in the same order.
+  const std::string reader = Remote(address, "reader");
+  CliRun served = Cli(reader + "read --format json");
+  CliRun stored = Cli("read --format json --db " + local_db);
+  ASSERT_EQ(served.code, 0) << served.err;
+  auto ids = [](const std::string& rows) {
+    std::vector<std::string> out;
+    for (absl::string_view row :
+         absl::StrSplit(rows, '\n', absl::SkipEmpty())) {
+      const size_t at = row.find(R"("event_id": ")");
+      out.emplace_back(row.substr(at + 13, 36));
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(served.out), ids(stored.out));
+  EXPECT_EQ(ids(served.out).size(), 20u);
+
+  // A malformed line is refused before anything is written, as locally.
+  Write("bad.jsonl", R"({"case_id": "E2012-000417"})"
+                     "\n");
+  CliRun bad = Cli(appender + "import " + dir_.Sub("bad.jsonl"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("caseledger import: line 1: "));
+  // Roles apply: a reader may not import.
+  CliRun denied = Cli(reader + "import " + file);
+  EXPECT_EQ(denied.code, 4);
+  EXPECT_THAT(denied.err, HasSubstr("role reader may not call Append"));
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  EXPECT_EQ(Cli("verify --db " + served_db).code, 0);
+}
+
 TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
   const std::string db = dir_.Sub("served");
   ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);

@@ -203,16 +203,13 @@ TEST_F(CliTest, AVerbThatReadsNoLedgerSaysItRunsWithoutServer) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("has no client mode: run it where the ledger "
                                "is"));
-  // Said before the verb's arguments are read: import's usage, printed
-  // first, sent the user to fix a file name that could not help.
-  r = Cli(server + "import");
+  // Said before the verb's arguments are read: a usage printed first
+  // (import's, before it had a client mode) sent the user to fix arguments
+  // that could not help.
+  r = Cli(server + "restore");
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, StartsWith("caseledger import: has no client mode"));
+  EXPECT_THAT(r.err, StartsWith("caseledger restore: has no client mode"));
   EXPECT_THAT(r.err, Not(HasSubstr("usage")));
-  // A server holding the ledger sends local users to client mode: import
-  // says what reaches the ledger through it.
-  EXPECT_THAT(r.err, HasSubstr("or send the events through the server with "
-                               "append, at most 8 MiB of them per call"));
 }
 
 // The version a bundle's manifest records as its tool_version.

@@ -1005,7 +1005,7 @@ void CheckCaseIndexKey(std::string_view key, std::string_view value,
   if (*version != (same_case ? last_version + 1 : 1) ||
       (same_case && *position <= last_position)) {
     problem = absl::DataLossError(
-        absl::StrCat("the case index gives case ", std::string(case_id),
+        absl::StrCat("the case index gives case ", Printable(case_id),
                      " version ", *version, " at position ", *position,
                      same_case ? absl::StrCat(" after version ", last_version,
                                               " at position ", last_position)

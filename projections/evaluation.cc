@@ -36,7 +36,7 @@ absl::Status CheckOpenAt(const Evaluation& evaluation, std::string_view case_id,
     return absl::OkStatus();
   }
   return absl::NotFoundError(
-      absl::StrCat("case ", std::string(case_id),
+      absl::StrCat("case ", Printable(case_id),
                    " was not open yet at that point: it was opened at ",
                    FormatUtc(opened_at), " (recorded at ",
                    FormatUtc(opened_recorded_at), ")"));

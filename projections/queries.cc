@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ledger/status_macros.h"
+#include "ledger/untrusted_text.h"
 #include "projections/case_state.h"
 #include "projections/deadline_index.h"
 #include "projections/findings.h"
@@ -18,7 +19,7 @@ absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
   CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
                               ledger.ReadCase(case_id));
   if (events.empty()) {
-    return absl::NotFoundError(absl::StrCat("no case ", case_id));
+    return absl::NotFoundError(absl::StrCat("no case ", Printable(case_id)));
   }
   return FoldCase(events);
 }

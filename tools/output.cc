@@ -231,7 +231,7 @@ std::string ShownAs(std::string_view document,
 }
 
 absl::Status NoSuchCase(const std::string& case_id) {
-  return absl::NotFoundError(absl::StrCat("no case ", case_id));
+  return absl::NotFoundError(absl::StrCat("no case ", Printable(case_id)));
 }
 
 namespace {

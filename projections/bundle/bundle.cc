@@ -201,7 +201,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
                               VerifyCheckpoint(note, key));
   const uint64_t size = checkpoint.tree_size;
   if (size == 0) {
-    return absl::NotFoundError(absl::StrCat("case ", request.case_id,
+    return absl::NotFoundError(absl::StrCat("case ", Printable(request.case_id),
                                             " has no events: the ledger "
                                             "is empty"));
   }
@@ -272,8 +272,9 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
     if (e.position <= size) events.push_back(std::move(e));
   }
   if (events.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "case ", request.case_id, " has no events at tree size ", size));
+    return absl::NotFoundError(absl::StrCat("case ", Printable(request.case_id),
+                                            " has no events at tree size ",
+                                            size));
   }
   CASELEDGER_RETURN_IF_ERROR(
       CheckCaseIsWhole(ledger, request.case_id, events, size));

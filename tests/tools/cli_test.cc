@@ -212,6 +212,22 @@ TEST_F(CliTest, AVerbThatReadsNoLedgerSaysItRunsWithoutServer) {
   EXPECT_THAT(r.err, Not(HasSubstr("usage")));
 }
 
+// A case id asked for is the user's text: a line break in it printed a
+// second line of its own, which could pass for another message (found by
+// an adversarial test); it is escaped as every other value is.
+TEST_F(CliTest, ACaseIdNamedInAnErrorStaysOnItsLine) {
+  InitWithCheckpointedExample();
+  const std::vector<std::string> verbs = {
+      "state",    "timeline", "deadlines",
+      "findings", "read",     "export --purpose investigation --out b.zip"};
+  for (const std::string& verb : verbs) {
+    CliRun r = Cli(verb + " --db " + Db() + " --case 'a\nb\"'");
+    EXPECT_EQ(r.code, 2) << verb;
+    EXPECT_THAT(r.err, HasSubstr(R"(case a\nb\")")) << verb;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 // The version a bundle's manifest records as its tool_version.
 TEST_F(CliTest, VersionPrintsTheProjectsVersion) {
   CliRun r = Cli("--version");

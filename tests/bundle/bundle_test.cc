@@ -168,7 +168,10 @@ TEST_F(BundleTest, TreeSizeWithoutCheckpointIsRefused) {
 // A case past the archive's 65,535 files is refused once its events are
 // read, with its size and the limit named, and nothing recorded: it was
 // refused only by the archive writer, after a minute and 2 GiB of building
-// for a case of 22,000 events (found by an audit).
+// for a case of 22,000 events (found by an audit). The files still to come
+// count: this case's events and messages make 65,535 files, its bundle
+// 65,545, and it was let through to the writer's refusal (found by an
+// adversarial test).
 TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   const uint64_t before = ledger_->Size();
   std::vector<v1::Event> batch;
@@ -178,7 +181,7 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
   note.mutable_actor()->set_id("o");
   note.mutable_officer_note_added()->set_text("n");
-  constexpr int kNotes = 21840;  // with the case's own, 65,538 files or more
+  constexpr int kNotes = 21834;  // with the case's 10 events, 21,844
   for (int i = 0; i < kNotes; ++i) {
     batch.push_back(note);
     if (batch.size() == 1000 || i + 1 == kNotes) {
@@ -195,6 +198,8 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr(absl::StrCat("case ", kBounceCase, " at tree size ",
                                      size, " has ")));
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("its bundle would hold at least 65545 files and "));
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr("and a bundle holds at most 65535 files (three per "
                         "event, one per stored message) and 1073741824 bytes "

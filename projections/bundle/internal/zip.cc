@@ -22,7 +22,7 @@ constexpr uint16_t kDosDate = (1 << 5) | 1;               // 1980-01-01
 constexpr uint32_t kExternalAttributes = 0100644u << 16;  // -rw-r--r--
 constexpr size_t kLocalHeaderSize = 30;
 constexpr size_t kCentralHeaderSize = 46;
-constexpr size_t kEndSize = 22;
+constexpr size_t kEndSize = kZipEndBytes;
 
 void Put16(std::string* out, uint16_t v) {
   out->push_back(static_cast<char>(v & 0xff));
@@ -151,6 +151,10 @@ bool IsValidMemberName(std::string_view name) {
   return true;
 }
 
+uint64_t ZipMemberBytes(std::string_view name, uint64_t data_bytes) {
+  return kLocalHeaderSize + kCentralHeaderSize + 2 * name.size() + data_bytes;
+}
+
 absl::StatusOr<std::string> WriteZip(
     std::map<std::string, std::string> members) {
   if (members.size() > kMaxMembers) {
@@ -163,8 +167,7 @@ absl::StatusOr<std::string> WriteZip(
       return absl::InvalidArgumentError(
           absl::StrCat("bad bundle member name '", name, "'"));
     }
-    total +=
-        kLocalHeaderSize + kCentralHeaderSize + 2 * name.size() + data.size();
+    total += ZipMemberBytes(name, data.size());
   }
   if (total > kMaxArchiveBytes) {
     return absl::InvalidArgumentError(

@@ -38,6 +38,11 @@ inline constexpr size_t kMaxNameBytes = 200;
 // kMaxNameBytes bytes.
 bool IsValidMemberName(std::string_view name);
 
+// What a member named `name` holding `data_bytes` adds to the archive
+// (headers included), and what the archive adds besides its members.
+uint64_t ZipMemberBytes(std::string_view name, uint64_t data_bytes);
+inline constexpr uint64_t kZipEndBytes = 22;
+
 // Returns the archive holding `members` (name -> bytes; the map's order is
 // the byte order of the names). kInvalidArgument for a bad name or when the
 // archive would pass kMaxArchiveBytes or kMaxMembers. Each member's bytes

@@ -306,13 +306,38 @@ absl::StatusOr<bool> WantsJson(const Args& args) {
       absl::StrCat("--format: '", f, "' is not json or text"));
 }
 
-absl::StatusOr<std::string> ReadFlagFile(const Args& args,
-                                         const std::string& flag, Io& io) {
-  auto text = ReadInput(args.Get(flag), io);
+namespace {
+
+absl::StatusOr<std::string> ReadFlagPath(const std::string& flag,
+                                         const std::string& path, Io& io) {
+  auto text = ReadInput(path, io);
   if (!text.ok()) {
     return absl::Status(
         text.status().code(),
         absl::StrCat("--", flag, ": ", text.status().message()));
+  }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFlagFile(const Args& args,
+                                         const std::string& flag, Io& io) {
+  return ReadFlagPath(flag, args.Get(flag), io);
+}
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& flag,
+                                        const std::string& path, Io& io) {
+  auto text = ReadFlagPath(flag, path, io);
+  if (!text.ok()) return text.status();
+  // An empty certificate or CA file left TLS, or the client's check, off
+  // without a word, and a client sent its token in the clear (found by an
+  // adversarial test).
+  if (text->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": ", path == "-" ? "standard input" : path,
+        " is empty; it must hold PEM text (TLS is not left off for an empty "
+        "file)"));
   }
   return text;
 }

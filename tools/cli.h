@@ -145,6 +145,11 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
 // ReadInput of the file `--flag` names; its errors begin "--flag: ".
 absl::StatusOr<std::string> ReadFlagFile(const Args& args,
                                          const std::string& flag, Io& io);
+// The same for TLS material (PEM) at `path`, given to `--flag`, in serve or
+// client mode. An empty file is refused (kInvalidArgument): to gRPC's
+// options and ours, empty text is TLS not asked for.
+absl::StatusOr<std::string> ReadPemFile(const std::string& flag,
+                                        const std::string& path, Io& io);
 // The verifier key the file --pubkey names holds (verify, verify-bundle);
 // errors begin "--pubkey: ".
 absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io);

@@ -4,6 +4,7 @@
 // end-to-end tests in tests/server compare both modes byte for byte.
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -75,11 +76,12 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
   }
   if (!token.ok()) return token.status();
   options.token = *token;
-  for (auto [path, pem] : {std::pair{&flags.tls_ca, &options.tls_ca_pem},
-                           std::pair{&flags.tls_cert, &options.tls_cert_pem},
-                           std::pair{&flags.tls_key, &options.tls_key_pem}}) {
+  for (auto [flag, path, pem] :
+       {std::tuple{"tls-ca", &flags.tls_ca, &options.tls_ca_pem},
+        std::tuple{"tls-cert", &flags.tls_cert, &options.tls_cert_pem},
+        std::tuple{"tls-key", &flags.tls_key, &options.tls_key_pem}}) {
     if (path->empty()) continue;
-    auto text = ReadInput(*path, io);
+    auto text = ReadPemFile(flag, *path, io);
     if (!text.ok()) return text.status();
     *pem = *text;
   }

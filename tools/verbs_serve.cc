@@ -34,7 +34,7 @@ constexpr char kDefaultListen[] = "127.0.0.1:7420";
 absl::StatusOr<std::string> ReadPem(const Args& args, const std::string& flag,
                                     Io& io) {
   if (!args.Has(flag)) return std::string();
-  return ReadFlagFile(args, flag, io);
+  return ReadPemFile(flag, args.Get(flag), io);
 }
 
 // File descriptors below which serve warns: the ledger's files take a few
@@ -247,6 +247,13 @@ int Serve(const Args& args, Io& io) {
              << std::endl;
     }
   };
+  // Said, so that TLS left off by mistake shows (found by an adversarial
+  // test: nothing told the modes apart).
+  const char* transport = options.tls_cert_pem.empty() ? "plaintext (no TLS)"
+                          : options.tls_client_ca_pem.empty()
+                              ? "TLS"
+                              : "mutual TLS (client certificates "
+                                "required)";
   auto server = server::Server::Start(std::move(options));
   if (!server.ok()) {
     // Nothing was served: a log this start created records nothing.
@@ -262,7 +269,7 @@ int Serve(const Args& args, Io& io) {
   io.err << "caseledger serve: ledger " << DbDir(args) << " ("
          << Counted((*ledger)->Size(), "entry", "entries") << "), "
          << Counted(tokens->size(), "token", "tokens") << ", access log "
-         << log_path << "\n";
+         << log_path << ", " << transport << "\n";
   std::optional<DeadlineIndexTakesUpAppends> index_keeps_up;
   index_keeps_up.emplace(**ledger, *index_every, io);
   io.out << "listening on " << (*server)->address() << std::endl;

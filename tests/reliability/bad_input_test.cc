@@ -478,6 +478,13 @@ std::vector<Case> Cases() {
       {"an empty tls file",
        "--server 127.0.0.1:1 --token-file t.tok --tls-ca= read", 2,
        "caseledger: --tls-ca: the value is empty; give FILE"},
+      {"a tls file that is empty",
+       "--server 127.0.0.1:1 --token-file t.tok --tls-ca /dev/null read",
+       2,
+       "caseledger read: --tls-ca: /dev/null is empty; it must hold PEM text "
+       "(TLS is not left off for an empty file)",
+       "",
+       {{"t.tok", "clt_x\n"}}},
       {"server port out of range",
        "--server 127.0.0.1:99999 --token-file t "
        "read --case X",
@@ -1236,6 +1243,14 @@ std::vector<Case> Cases() {
        "TLS needs both a certificate and its private key",
        "",
        {{"tokens", ""}, {"x.pem", "x\n"}}},
+      {"serve's tls files empty",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --tls-cert e.pem "
+       "--tls-key e.pem",
+       2,
+       "caseledger serve: --tls-cert: e.pem is empty; it must hold PEM text "
+       "(TLS is not left off for an empty file)",
+       "",
+       {{"tokens", ""}, {"e.pem", ""}}},
       {"tls key without certificate",
        "serve --db L --tokens tokens --listen 127.0.0.1:0 --tls-key x.pem", 2,
        "TLS needs both a certificate and its private key"},

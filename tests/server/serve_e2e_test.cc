@@ -686,6 +686,17 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
       << testing::FileContents(dir_.Sub("serve.err"));
   EXPECT_THAT(testing::FileContents(db + "/access-log.jsonl"),
               HasSubstr("tls:e2e-client"));
+  // The start line names the transport, so that TLS left off shows.
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+              HasSubstr(", mutual TLS (client certificates required)\n"));
+  ASSERT_FALSE(server
+                   .Start({"--db", db, "--listen", "127.0.0.1:0", "--tokens",
+                           dir_.Sub("tokens")},
+                          dir_.Sub("serve.err"))
+                   .empty());
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+              HasSubstr(", plaintext (no TLS)\n"));
 }
 
 // The access log's chain was checked by a library function no verb ran:

@@ -89,7 +89,7 @@ class ServerFixture : public ::testing::Test {
 
   // Starts the server with `options` (its service part is filled in here).
   void StartServer(server::ServerOptions options = {}) {
-    options.listen = "127.0.0.1:0";
+    options.listen = listen_;
     options.service.ledger = ledger_.get();
     options.service.tokens = &token_table_;
     options.service.access_log = access_log_.get();
@@ -128,6 +128,7 @@ class ServerFixture : public ::testing::Test {
   uint64_t checkpoint_every_ = 1000;
   uint64_t most_events_per_page_ = 256;
   bool start_server_ = true;
+  std::string listen_ = "127.0.0.1:0";
   // Storage faults under the ledger (tests only); none when null.
   std::shared_ptr<internal::FaultInjection> faults_;
 

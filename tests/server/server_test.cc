@@ -428,6 +428,32 @@ Subscription Follow(client::LedgerClient& c, uint64_t from,
   return s;
 }
 
+// A server on the IPv6 loopback, where the machine has one.
+class Ipv6ServerTest : public testing::ServerFixture {
+ protected:
+  Ipv6ServerTest() {
+    listen_ = "[::1]:0";
+    const int s = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 loopback{};
+    loopback.sin6_family = AF_INET6;
+    loopback.sin6_addr = in6addr_loopback;
+    start_server_ = s >= 0 && ::bind(s, reinterpret_cast<sockaddr*>(&loopback),
+                                     sizeof(loopback)) == 0;
+    if (s >= 0) ::close(s);
+  }
+};
+
+// gRPC gives an IPv6 peer as a URI, its brackets encoded: the access log
+// read "ipv6:%5B::1%5D:54438" (found by an adversarial test).
+TEST_F(Ipv6ServerTest, TheAccessLogWritesAnIpv6PeerAsAnAddress) {
+  if (server_ == nullptr) GTEST_SKIP() << "no IPv6 loopback here";
+  ASSERT_OK(Client(tokens_.reader)->ReadAll(1, 0, [](const RecordedEvent&) {
+    return absl::OkStatus();
+  }));
+  EXPECT_THAT(testing::FileContents(AccessLogPath()),
+              HasSubstr(R"("peer": "ipv6:[::1]:)"));
+}
+
 class SubscribeTest : public testing::ServerFixture {
  protected:
   SubscribeTest() {

@@ -40,8 +40,29 @@ class TlsTest : public testing::ServerFixture {
         "-CAcreateserial -out client.pem -days 2 -extfile client.ext; ",
         "openssl req -x509 ", key,
         " -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue; ",
+        // A common name with a space, and no other name.
+        "openssl req ", key,
+        " -nodes -keyout spaced.key -out spaced.csr "
+        "-subj \"/CN=x tls:admin.example\"; ",
+        "openssl x509 -req -in spaced.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out spaced.pem -days 2; ",
         "openssl pkey -in server.key -out server-encrypted.key -aes256 "
-        "-passout pass:x");
+        "-passout pass:x; ",
+        // Certificates no peer would take: a key OpenSSL finds too small,
+        // a curve TLS does not sign with, dates long past.
+        "openssl req -x509 -newkey rsa:1024 -nodes -keyout small.key "
+        "-out small.pem -days 2 -subj /CN=small; ",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp256k1 "
+        "-nodes -keyout k1.key -out k1.pem -days 2 -subj /CN=k1; ",
+        "mkdir cadb; : >cadb/index.txt; echo 01 >cadb/serial; ",
+        "printf \"[ca]\\ndefault_ca=d\\n[d]\\ndatabase=cadb/index.txt\\n"
+        "new_certs_dir=cadb\\nserial=cadb/serial\\ndefault_md=sha256\\n"
+        "policy=p\\n[p]\\ncommonName=supplied\\n\" >ca.cnf; ",
+        "openssl req ", key,
+        " -nodes -keyout expired.key -out expired.csr -subj /CN=expired; ",
+        "openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key "
+        "-in expired.csr -out expired.pem -startdate 20200101000000Z "
+        "-enddate 20210101000000Z");
     std::string command =
         absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1");
     ASSERT_EQ(std::system(command.c_str()), 0)
@@ -117,6 +138,16 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
                 }));
   EXPECT_THAT(testing::FileContents(AccessLogPath()),
               HasSubstr("tls:ingest-service"));
+  // One name is one word: a space in it passed for two names.
+  client::ClientOptions spaced = no_cert;
+  spaced.tls_cert_pem = Pem("spaced.pem");
+  spaced.tls_key_pem = Pem("spaced.key");
+  ASSERT_OK(
+      Client(tokens_.reader, spaced)->ReadAll(1, 0, [](const RecordedEvent&) {
+        return absl::OkStatus();
+      }));
+  EXPECT_THAT(testing::FileContents(AccessLogPath()),
+              HasSubstr(" tls:x%20tls:admin.example\""));
 }
 
 TEST_F(TlsTest, HalfConfiguredTlsIsRefused) {
@@ -146,6 +177,18 @@ TEST_F(TlsTest, BadTlsMaterialIsRefusedNamingTheFile) {
        "holds an encrypted private key, and serve takes no passphrase"},
       {Pem("server.pem"), Pem("rogue.key"), "", "does not belong"},
       {Pem("server.pem"), Pem("server.key"), "garbage", "client CA file"},
+      // Taken, then refused by gRPC's own load: "cannot listen on ...: the
+      // port is taken", after the ledger was opened.
+      {Pem("small.pem"), Pem("small.key"), "",
+       "the certificate chain in the TLS certificate file is refused by TLS "
+       "at this machine's security level (ee key too small)"},
+      // Taken, then no client could agree on a signature with it.
+      {Pem("k1.pem"), Pem("k1.key"), "",
+       "the TLS key file holds an EC key on the curve secp256k1, which TLS "
+       "does not sign with"},
+      {Pem("expired.pem"), Pem("expired.key"), "",
+       "the certificate in the TLS certificate file expired on Jan  1 "
+       "00:00:00 2021 GMT; no peer would accept it"},
   };
   for (const Case& c : cases) {
     server::ServerOptions options;
@@ -181,6 +224,8 @@ TEST_F(TlsTest, TheClientNamesTheTlsFlagThatIsWrong) {
       {Pem("ca.pem"), Pem("client.pem"), Pem("rogue.key"),
        "the private key in --tls-key does not belong to the certificate in "
        "--tls-cert"},
+      {Pem("ca.pem"), Pem("expired.pem"), Pem("expired.key"),
+       "the certificate in --tls-cert expired on "},
   };
   for (const Case& c : cases) {
     client::ClientOptions options;

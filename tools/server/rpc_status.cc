@@ -52,7 +52,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   // encoded ("ipv6:%5B::1%5D:7420"): shown as the address was given.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
       absl::StartsWith(message, kNoServerReached)) {
-    message = absl::StrReplaceAll(message, {{"%5B", "["}, {"%5D", "]"}});
+    message = AddressAsWritten(std::move(message));
   }
   absl::Status out(static_cast<absl::StatusCode>(status.error_code()), message);
   v1::RpcStatus rpc;
@@ -67,6 +67,10 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+std::string AddressAsWritten(std::string text) {
+  return absl::StrReplaceAll(text, {{"%5B", "["}, {"%5D", "]"}});
 }
 
 bool RefusedForWantOfRoom(const absl::Status& status) {

@@ -9,6 +9,8 @@
 #ifndef CASELEDGER_TOOLS_SERVER_RPC_STATUS_H_
 #define CASELEDGER_TOOLS_SERVER_RPC_STATUS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
 
@@ -36,6 +38,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // anything: every server thread at work, or a cap on such calls reached
 // (CallLimit). Not a message over a size limit, also RESOURCE_EXHAUSTED.
 bool RefusedForWantOfRoom(const absl::Status& status);
+// gRPC's text of an address, with an IPv6 address's brackets URI-encoded
+// ("ipv6:%5B::1%5D:7420"), as an address is written ("ipv6:[::1]:7420").
+std::string AddressAsWritten(std::string text);
 
 }  // namespace caseledger::server
 

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -54,11 +55,16 @@ absl::StatusOr<std::string> BearerToken(const grpc::ServerContext& context) {
 
 // The peer address, and the TLS client identity when mutual TLS is on.
 std::string PeerOf(const grpc::ServerContext& context) {
-  std::string peer = context.peer();
+  std::string peer = AddressAsWritten(context.peer());
   auto auth = context.auth_context();
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    // A name holding a space would read as two (a common name "x
+    // tls:admin.example" as the names x and admin.example; found by an
+    // adversarial test): spaces and '%' are percent-encoded.
     for (const auto& id : auth->GetPeerIdentity()) {
-      absl::StrAppend(&peer, " tls:", std::string(id.data(), id.size()));
+      absl::StrAppend(&peer, " tls:",
+                      absl::StrReplaceAll(std::string(id.data(), id.size()),
+                                          {{"%", "%25"}, {" ", "%20"}}));
     }
   }
   return peer;

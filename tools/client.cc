@@ -94,6 +94,40 @@ std::unique_ptr<grpc::ClientContext> LedgerClient::NewContext(
   return context;
 }
 
+absl::Status LedgerClient::Received(const grpc::Status& status) const {
+  absl::Status s = server::FromGrpcStatus(status);
+  if (!(absl::IsUnavailable(s) || absl::IsUnknown(s)) ||
+      !absl::StartsWith(s.message(), server::kNoServerReached)) {
+    return s;
+  }
+  // gRPC says why a TLS connection failed in OpenSSL's words, or only that
+  // the server closed it: what to check is added (found by an adversarial
+  // test: a plaintext client, or one without a certificate, got "Socket
+  // closed" alone).
+  const char* hint = "";
+  const bool tls = !options_.tls_ca_pem.empty();
+  if (absl::StrContains(s.message(), "wrong version number")) {
+    hint = "the server does not seem to speak TLS: leave out --tls-ca";
+  } else if (absl::StrContains(s.message(), "certificate verify failed")) {
+    hint =
+        "the server's certificate is not signed by a CA of --tls-ca, or "
+        "is out of its dates";
+  } else if (absl::StrContains(s.message(), "Socket closed")) {
+    hint = !tls ? "the server may speak TLS: give --tls-ca FILE"
+           : options_.tls_cert_pem.empty()
+               ? "the server may require a client certificate: give "
+                 "--tls-cert FILE --tls-key FILE"
+               : "the server may not take this client certificate: is it "
+                 "signed by a CA of the server's --client-ca?";
+  }
+  if (*hint == '\0') return s;
+  absl::Status hinted(s.code(), absl::StrCat(s.message(), " (", hint, ")"));
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    hinted.SetPayload(url, payload);
+  });
+  return hinted;
+}
+
 template <typename Response, typename Request>
 absl::StatusOr<Response> LedgerClient::Call(
     grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
@@ -103,8 +137,8 @@ absl::StatusOr<Response> LedgerClient::Call(
   auto context = NewContext(absl::Now() + (timeout == absl::ZeroDuration()
                                                ? options_.timeout
                                                : timeout));
-  absl::Status s = server::FromGrpcStatus(
-      (stub_.get()->*method)(context.get(), request, &response));
+  absl::Status s =
+      Received((stub_.get()->*method)(context.get(), request, &response));
   if (!s.ok()) return s;
   return response;
 }
@@ -272,7 +306,7 @@ absl::Status LedgerClient::ReadStream(
         break;
       }
     }
-    absl::Status finished = server::FromGrpcStatus(reader->Finish());
+    absl::Status finished = Received(reader->Finish());
     return visited.ok() ? finished : visited;
   });
 }
@@ -320,7 +354,7 @@ absl::StatusOr<std::string> LedgerClient::AttachMessage(
           if (!writer->Write(chunk)) break;
         }
         writer->WritesDone();
-        return server::FromGrpcStatus(writer->Finish());
+        return Received(writer->Finish());
       }));
   const std::string sent = ToHex(Sha256(message));
   if (response.sha256() != sent) {
@@ -398,7 +432,7 @@ absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(
             break;
           }
         }
-        absl::Status finished = server::FromGrpcStatus(reader->Finish());
+        absl::Status finished = Received(reader->Finish());
         if (stopped) {
           return absl::CancelledError("the bundle could not be written");
         }

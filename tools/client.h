@@ -114,6 +114,8 @@ class LedgerClient {
 
  private:
   explicit LedgerClient(ClientOptions options);
+  // FromGrpcStatus, with what to check added to a failed TLS connection.
+  absl::Status Received(const grpc::Status& status) const;
   // One unary call of `method` (a member of v1::Ledger::Stub) with a fresh
   // context: the token and `timeout` (0: options_.timeout).
   template <typename Response, typename Request>

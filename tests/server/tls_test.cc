@@ -101,12 +101,19 @@ TEST_F(TlsTest, ServerWithTlsServesOnlyClientsThatTrustIt) {
   trusted.tls_ca_pem = Pem("ca.pem");
   EXPECT_OK(Ping(tokens_.reader, trusted));
 
-  EXPECT_EQ(Ping(tokens_.reader, {}).code(), absl::StatusCode::kUnavailable)
+  // What to check is said: gRPC's words were "Socket closed" alone.
+  const absl::Status plaintext = Ping(tokens_.reader, {});
+  EXPECT_EQ(plaintext.code(), absl::StatusCode::kUnavailable)
       << "plaintext to a TLS port";
+  EXPECT_THAT(std::string(plaintext.message()),
+              HasSubstr("(the server may speak TLS: give --tls-ca FILE)"));
   client::ClientOptions wrong_ca;
   wrong_ca.tls_ca_pem = Pem("other-ca.pem");
-  EXPECT_EQ(Ping(tokens_.reader, wrong_ca).code(),
-            absl::StatusCode::kUnavailable);
+  const absl::Status untrusted = Ping(tokens_.reader, wrong_ca);
+  EXPECT_EQ(untrusted.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(untrusted.message()),
+              HasSubstr("(the server's certificate is not signed by a CA of "
+                        "--tls-ca, or is out of its dates)"));
   // TLS does not replace tokens.
   EXPECT_EQ(Ping("clt_unknown", trusted).code(),
             absl::StatusCode::kUnauthenticated);
@@ -122,8 +129,11 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
 
   client::ClientOptions no_cert;
   no_cert.tls_ca_pem = Pem("ca.pem");
-  EXPECT_EQ(Ping(tokens_.reader, no_cert).code(),
-            absl::StatusCode::kUnavailable);
+  const absl::Status refused = Ping(tokens_.reader, no_cert);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("(the server may require a client certificate: give "
+                        "--tls-cert FILE --tls-key FILE)"));
   client::ClientOptions rogue = no_cert;
   rogue.tls_cert_pem = Pem("rogue.pem");
   rogue.tls_key_pem = Pem("rogue.key");

@@ -315,7 +315,12 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!summary.ok()) {
     // The server records the export before it sends the bundle: a call cut
     // short may have left the disclosure on record with no bundle here.
-    const absl::Status& s = summary.status();
+    // Cut short by a failed write here, the write's error says why (it was
+    // "the bundle could not be written"; found by an adversarial test).
+    absl::Status s = summary.status();
+    if (absl::Status written = file.WriteError(); !written.ok()) {
+      s = absl::Status(s.code(), written.message());
+    }
     if (CutShort(s)) {
       return Fail(
           io, "export",

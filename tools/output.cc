@@ -521,14 +521,17 @@ absl::Status SyncFolderOf(const std::string& path) {
 }
 }  // namespace
 
+absl::Status OutputFile::WriteError() const {
+  if (write_error_ == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("error writing ", partial_, ": ",
+                                          std::strerror(write_error_)));
+}
+
 absl::Status OutputFile::Commit() {
   if (write_error_ == 0 && ::fdatasync(fd_) != 0) write_error_ = errno;
   if (::close(fd_) != 0 && write_error_ == 0) write_error_ = errno;
   fd_ = -1;
-  if (write_error_ != 0) {
-    return absl::InternalError(absl::StrCat("error writing ", partial_, ": ",
-                                            std::strerror(write_error_)));
-  }
+  CASELEDGER_RETURN_IF_ERROR(WriteError());
   // Not over a PATH that appeared while the bundle was written.
   if (::renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, path_.c_str(),
                   RENAME_NOREPLACE) != 0) {

@@ -206,8 +206,10 @@ class OutputFile {
   // of space (or past ulimit -f). kResourceExhausted when the disk lacks
   // them, naming the file and the size.
   absl::Status Reserve(uint64_t size);
-  // False once a write failed; Commit then says so.
+  // False once a write failed; Commit then says so, as WriteError does.
   bool Write(std::string_view bytes);
+  // kInternal "error writing PATH.partial: ..." once a write failed, else OK.
+  absl::Status WriteError() const;
   absl::Status Commit();
 
  private:

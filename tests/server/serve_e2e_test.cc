@@ -831,6 +831,31 @@ TEST_F(ServeTest, ABackupThroughTheServerChecksTheAccessLogItCopies) {
 // The terminal a server runs in closing stops it as SIGTERM does: drained,
 // its index taken up, a final checkpoint signed, exit 0 (it exited 129 at
 // once; found by an audit).
+// The server records an export before it sends the bundle; one the client
+// could not write said "the bundle could not be written", not why (found
+// by an adversarial test).
+TEST_F(ServeTest, AClientModeExportThatCannotBeWrittenSaysWhy) {
+  const std::string db = dir_.Sub("ledger");
+  ServeProcess server;
+  const std::string address = ServeTheExample(server, db, {});
+  ASSERT_FALSE(address.empty());
+  // Files of at most 16 blocks of 512 bytes: the bundle is larger.
+  CliRun r = testing::RunCli(absl::StrCat("ulimit -f 16; ", CASELEDGER_BINARY),
+                             Remote(address, "admin") +
+                                 "export --case E2012-000417 --purpose "
+                                 "investigation --out " +
+                                 dir_.Sub("b.zip"),
+                             dir_);
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_THAT(
+      r.err, HasSubstr("caseledger export: error writing " + dir_.Sub("b.zip") +
+                       ".partial: File too large; no bundle was "
+                       "written, but the server may have recorded "
+                       "the export"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("b.zip.partial")));
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
 TEST_F(ServeTest, SighupStopsTheServerAsSigtermDoes) {
   const std::string db = dir_.Sub("ledger");
   ServeProcess server;

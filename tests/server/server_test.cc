@@ -934,7 +934,8 @@ TEST_F(ServerTest, TheThirtyThirdHealthWatchIsRefused) {
   const grpc::Status status = refused->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(status.error_message(),
-            "too many health watches at once (at most 32)");
+            "too many health watches at once (at most 32); nothing of this "
+            "call was done: try again once one has ended");
   for (auto& w : open) {
     w->context.TryCancel();
     w->reader->Finish().error_code();
@@ -1873,7 +1874,9 @@ TEST_F(BadRequestTest, StalledReadsCannotTakeEveryThread) {
   const absl::Status full = server::FromGrpcStatus(refused->Finish());
   ExpectRefusal(full, absl::StatusCode::kResourceExhausted,
                 "too many streaming reads at once (at most");
-  EXPECT_EQ(full.message(), "too many streaming reads at once (at most 2)");
+  EXPECT_EQ(full.message(),
+            "too many streaming reads at once (at most 2); nothing of this "
+            "call was done: try again once one has ended");
   EXPECT_OK(Client(tokens_.appender)->Append({CaseOpened("STILL")}).status());
   for (Stream& s : stalled) {
     s.context->TryCancel();
@@ -1983,7 +1986,9 @@ TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefusedAndTriedAgain) {
   const absl::Status full = server::FromGrpcStatus(refused->Finish());
   ExpectRefusal(full, absl::StatusCode::kResourceExhausted,
                 "too many exports at once (at most");
-  EXPECT_EQ(full.message(), "too many exports at once (at most 1)");
+  EXPECT_EQ(full.message(),
+            "too many exports at once (at most 1); nothing of this call was "
+            "done: try again once one has ended");
   auto sink = [](const std::string&) { return true; };
   client::ClientOptions once;
   once.busy_retries = 0;
@@ -2086,7 +2091,8 @@ TEST_F(BadRequestTest, AttachedMessagesBeyondTheCapAreRefused) {
   ExpectRefusal(finished[refused], absl::StatusCode::kResourceExhausted,
                 "too many messages being attached at once (at most");
   EXPECT_EQ(finished[refused].message(),
-            "too many messages being attached at once (at most 1)");
+            "too many messages being attached at once (at most 1); nothing of "
+            "this call was done: try again once one has ended");
   EXPECT_OK(finished[1 - refused]);
   EXPECT_EQ(uploads[1 - refused].response.sha256().size(), 64u);
   // The place is given back as the handler ends, which may be just after
@@ -2108,7 +2114,9 @@ TEST(CallLimitTest, GivesAtMostItsPlacesAndTakesThemBack) {
   EXPECT_FALSE(limit.Take());
   first.reset();
   EXPECT_TRUE(limit.Take());
-  EXPECT_EQ(limit.Refusal(), "too many exports at once (at most 2)");
+  EXPECT_EQ(limit.Refusal(),
+            "too many exports at once (at most 2); nothing of this call was "
+            "done: try again once one has ended");
 }
 
 TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {

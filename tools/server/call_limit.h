@@ -48,8 +48,10 @@ class CallLimit {
   // Why a call found no place: "too many reads at once (at most 64)",
   // beginning with kNoPlace.
   std::string Refusal() const {
+    // Said, so that a client that gave up retrying knows it may try again
+    // and that nothing was recorded (found by an adversarial test).
     return kNoPlace + name_ + " at once (at most " + std::to_string(most_) +
-           ")";
+           "); nothing of this call was done: try again once one has ended";
   }
   static constexpr char kNoPlace[] = "too many ";
 

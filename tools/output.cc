@@ -289,12 +289,15 @@ absl::StatusOr<bundle::ExportRequest> ReadExportFlags(
   CASELEDGER_ASSIGN_OR_RETURN(request.purpose,
                               bundle::ParsePurpose(args.Get("purpose")));
   if (args.Has("tree-size")) {
-    request.tree_size = WholeNumber(args.Get("tree-size")).value_or(0);
-  }
-  if (args.Has("tree-size") && request.tree_size == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--tree-size: '", args.Get("tree-size"),
-                     "' is not a tree size (1 or more)"));
+    // Beyond 64 bits was "not a tree size (1 or more)" (found by an
+    // adversarial test): CountFlag says it is too large.
+    CASELEDGER_ASSIGN_OR_RETURN(request.tree_size,
+                                CountFlag(args, "tree-size", std::nullopt));
+    if (request.tree_size == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tree-size: '", args.Get("tree-size"),
+                       "' is not a tree size (1 or more)"));
+    }
   }
   if (args.Has("since-checkpoint")) {
     CASELEDGER_ASSIGN_OR_RETURN(request.since_checkpoint,

@@ -308,6 +308,10 @@ std::vector<Case> Cases() {
        absl::StrCat(kExport, " --as-of 2000-01-01"), 2,
        "caseledger export: case E2012-000417 was not open yet at that point: "
        "it was opened at "},
+      {"export tree size beyond 64 bits",
+       absl::StrCat(kExport, " --tree-size 18446744073709551616"), 2,
+       "caseledger export: --tree-size: '18446744073709551616' is more than "
+       "18446744073709551615, the largest this flag takes"},
       {"export tree size", absl::StrCat(kExport, " --tree-size 3"), 2,
        "caseledger export: --tree-size 3: the ledger stores no checkpoint of "
        "that size (a bundle is exported only at a checkpointed size; 1 is "

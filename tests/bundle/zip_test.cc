@@ -316,7 +316,7 @@ TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
 TEST(ZipTest, ATailShorterThanTheDirectoryLeavesItToTheWhole) {
   std::map<std::string, std::string> files;
   for (int i = 0; i < 1200; ++i) {
-    files[absl::StrCat("events/", 100000 + i, ".entry")] = "e";
+    files.emplace(absl::StrCat("events/", 100000 + i, ".entry"), "e");
   }
   ASSERT_OK_AND_ASSIGN(const std::string zip, WriteZip(files));
   const std::string moved = "#!/bin/sh\n" + zip;

@@ -629,6 +629,67 @@ TEST_F(LedgerTest, AnImportRefusesAnEventTooLargeWithItsIdBeforeWriting) {
   EXPECT_EQ(ledger_->Size(), 0u);
 }
 
+// Through a server a call carries at most 8 MiB: a batch is cut before
+// the event that would take it past ImportOptions::batch_bytes, and one
+// event larger than that still goes alone. A target that cannot say
+// whether an id is stored refuses a malformed line whatever is stored.
+TEST_F(LedgerTest, AnImportCutsItsBatchesAtTheBytesGiven) {
+  auto note = [](size_t text) {
+    return ImportLine("B", absl::StrCat(R"("officer_note_added": {"text": ")",
+                                        std::string(text, 'a'), "\"}"));
+  };
+  const std::string file = dir_.Sub("in.jsonl");
+  std::ofstream(file, std::ios::binary)
+      << ImportLine("B", kOpen) << note(400) << note(401) << note(2000)
+      << note(402) << note(403);
+  ImportTarget target = IntoLedger(*ledger_);
+  std::vector<std::vector<size_t>> batches;  // each event's bytes
+  ImportTarget counted;
+  counted.append = [&](absl::Span<const v1::Event> batch) {
+    std::vector<size_t> sizes;
+    for (const v1::Event& e : batch) sizes.push_back(e.ByteSizeLong());
+    batches.push_back(sizes);
+    return target.append(batch);
+  };
+  ImportOptions options;
+  options.batch_bytes = 1100;  // the opening (110 bytes) and two notes (~465)
+  ASSERT_OK_AND_ASSIGN(ImportProgress imported,
+                       ImportEventLines(counted, file, options));
+  EXPECT_EQ(imported.appended, 6u);
+  EXPECT_EQ(imported.ledger_size, 6u);
+  // The opening and two notes; the large note alone; the last two.
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0].size(), 3u);
+  EXPECT_EQ(batches[1].size(), 1u);
+  EXPECT_EQ(batches[2].size(), 2u);
+  for (const auto& sizes : batches) {
+    size_t bytes = 0;
+    for (size_t b : sizes) bytes += b;
+    EXPECT_TRUE(sizes.size() == 1 || bytes <= 1100) << bytes;
+  }
+
+  // A malformed line giving a stored id is left to the ledger's append
+  // (a conflict here, its content being other), and refused by the check
+  // of a target that cannot ask.
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> stored,
+                       ledger_->ReadCase("B", 1, 1));
+  ASSERT_EQ(stored.size(), 1u);
+  std::ofstream(dir_.Sub("bad.jsonl"), std::ios::binary)
+      << R"({"event_id": ")" << stored[0].event.event_id()
+      << R"(", "case_id": "not a case id", "occurred_at": )"
+         R"("2011-01-10T10:00:00Z", "actor": {"kind": "OFFICER", "id": )"
+         R"("o"}, "officer_note_added": {"text": "n"}})"
+      << "\n";
+  EXPECT_EQ(
+      ImportEventLines(target, dir_.Sub("bad.jsonl"), options).status().code(),
+      absl::StatusCode::kAlreadyExists);
+  const absl::Status refused =
+      ImportEventLines(counted, dir_.Sub("bad.jsonl"), options).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("line 1: case_id"));
+  EXPECT_EQ(ledger_->Size(), 6u);
+}
+
 // A stop request (the CLI's SIGINT or SIGTERM) ends an import between
 // batches, saying which lines are stored; running it again resumes. A line
 // changed in place after the check is named, with what is stored.

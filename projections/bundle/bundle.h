@@ -78,6 +78,9 @@ struct ExportRequest {
   // out the PDF): a sentence such as "1000 events read, each proven ...".
   // May be null.
   std::function<void(std::string_view step)> progress;
+  // While the report is laid out, `progress` is also told, this often,
+  // how long it has taken so far ("laying out the report: 10 s so far").
+  absl::Duration progress_every = absl::Seconds(10);
   // Asked between the steps of the build and every few blocks of the
   // report's layout: an error from it (the caller went away, a server
   // stopping) ends the build with that error, and nothing is recorded.

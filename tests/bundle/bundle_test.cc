@@ -32,6 +32,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 
 class BundleTest : public BundleFixture {
  protected:
@@ -260,6 +261,17 @@ TEST_F(BundleTest, ALargeCasesExportTellsEachStep) {
   EXPECT_EQ(steps[1],
             "state, deadlines and findings evaluated; laying out the report");
   EXPECT_THAT(steps[2], HasSubstr("report laid out (PDF "));
+
+  // The layout, most of a large export's time, tells how long it has
+  // taken, here at every ask.
+  steps.clear();
+  r.progress_every = absl::ZeroDuration();
+  ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
+  ASSERT_GT(steps.size(), 5u);
+  EXPECT_EQ(steps[1],
+            "state, deadlines and findings evaluated; laying out the report");
+  EXPECT_THAT(steps[2], MatchesRegex("laying out the report: [0-9]+ s so far"));
+  EXPECT_THAT(steps.back(), HasSubstr("report laid out (PDF "));
 }
 
 TEST_F(BundleTest, UnknownCaseAndMissingFieldsAreRefused) {

@@ -413,7 +413,8 @@ absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
 
 absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(
     const v1::ExportBundleRequest& request,
-    const std::function<bool(const std::string&)>& sink) {
+    const std::function<bool(const std::string&)>& sink,
+    const std::function<void(const std::string& step)>& progress) {
   std::optional<v1::BundleSummary> summary;
   bool stopped = false;
   // An export refused for want of room recorded nothing: the server
@@ -426,6 +427,7 @@ absl::StatusOr<v1::BundleSummary> LedgerClient::ExportBundle(
         while (reader->Read(&chunk)) {
           *did_nothing = false;
           if (chunk.has_summary()) summary = chunk.summary();
+          if (!chunk.progress().empty() && progress) progress(chunk.progress());
           if (!chunk.data().empty() && !sink(chunk.data())) {
             stopped = true;
             context->TryCancel();

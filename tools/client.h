@@ -97,10 +97,12 @@ class LedgerClient {
   absl::StatusOr<v1::RenderedDocument> Project(
       View view, const v1::ProjectionRequest& request);
   // Streams the bundle to `sink` and returns what was exported; kCancelled
-  // when `sink` returns false.
+  // when `sink` returns false. Tells `progress` (may be null) each step the
+  // server tells of a large case's build.
   absl::StatusOr<v1::BundleSummary> ExportBundle(
       const v1::ExportBundleRequest& request,
-      const std::function<bool(const std::string&)>& sink);
+      const std::function<bool(const std::string&)>& sink,
+      const std::function<void(const std::string& step)>& progress = nullptr);
 
   // Has the server write a verified backup of its ledger into the folder
   // `name` under its --backup-dir (admin only).

@@ -311,7 +311,8 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "export", client.status());
   auto summary = (*client)->ExportBundle(
-      request, [&](const std::string& chunk) { return file.Write(chunk); });
+      request, [&](const std::string& chunk) { return file.Write(chunk); },
+      [&io](const std::string& step) { TellExportStep(io, step); });
   if (!summary.ok()) {
     // The server records the export before it sends the bundle: a call cut
     // short may have left the disclosure on record with no bundle here.

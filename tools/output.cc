@@ -31,6 +31,10 @@ std::string Counted(uint64_t n, std::string_view one, std::string_view many) {
   return absl::StrCat(n, " ", std::string(n == 1 ? one : many));
 }
 
+void TellExportStep(Io& io, std::string_view step) {
+  io.err << "export: " << step << "\n";
+}
+
 std::string ExportedLine(const v1::BundleSummary& summary,
                          const std::string& out) {
   return absl::StrCat("exported case ", summary.case_id(), " for ",

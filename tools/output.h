@@ -28,6 +28,9 @@ namespace caseledger::cli {
 // "1 entry", "2 entries": `n` and the noun that agrees with it.
 std::string Counted(uint64_t n, std::string_view one, std::string_view many);
 
+// A step of a large case's export, on err ("export: STEP"), told as the
+// bundle is built, locally and in client mode.
+void TellExportStep(Io& io, std::string_view step);
 // What `export` prints of a bundle written to `out`, locally and in client
 // mode.
 std::string ExportedLine(const v1::BundleSummary& summary,

@@ -29,9 +29,7 @@ int RecordAndWriteBundle(const Args& args, Io& io) {
   // "Now" is read once, here, at the edge: it dates the audit event only;
   // nothing in the bundle depends on it.
   request.now = SystemClock().Now();
-  request.progress = [&io](std::string_view step) {
-    io.err << "export: " << step << "\n";
-  };
+  request.progress = [&io](std::string_view step) { TellExportStep(io, step); };
 
   const std::string out = args.Get("out");
   if (absl::Status outside = Ledger::CheckOutsideLedger(

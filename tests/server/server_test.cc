@@ -745,6 +745,42 @@ TEST_F(ServerTest, ADocumentTooLargeToSendSaysHowToNarrowIt) {
       c->Project(client::LedgerClient::View::kTimeline, request).status());
 }
 
+// A large case's export tells its steps through the server as a local
+// one tells them: the client printed nothing for a minute.
+TEST_F(ServerTest, ALargeCasesExportTellsItsStepsToTheClient) {
+  std::vector<v1::Event> events = {CaseOpened("LARGE")};
+  for (size_t i = 1; i < bundle::kProgressEvents; ++i) {
+    events.push_back(Note("LARGE", "n"));
+  }
+  ASSERT_OK(ledger_->Append(events).status());
+  v1::ExportBundleRequest request;
+  request.set_case_id("LARGE");
+  request.set_purpose(v1::BundlePurpose::INVESTIGATION);
+  std::vector<std::string> steps;
+  std::string bytes;
+  ASSERT_OK(Client(tokens_.exporter)
+                ->ExportBundle(
+                    request,
+                    [&](const std::string& chunk) {
+                      // Told while it is built, before any byte of it.
+                      EXPECT_EQ(steps.size(), 3u);
+                      bytes += chunk;
+                      return true;
+                    },
+                    [&](const std::string& step) { steps.push_back(step); })
+                .status());
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0], absl::StrCat(bundle::kProgressEvents,
+                                   " events and 0 stored messages read, each "
+                                   "event proven included in tree size ",
+                                   bundle::kProgressEvents,
+                                   "; evaluating the projections"));
+  EXPECT_EQ(steps[1],
+            "state, deadlines and findings evaluated; laying out the report");
+  EXPECT_THAT(steps[2], HasSubstr("report laid out (PDF "));
+  EXPECT_EQ(bytes.substr(0, 2), "PK");
+}
+
 TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
   auto admin = Client(tokens_.admin);
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
@@ -1951,7 +1987,8 @@ class HeldExporter final : public server::BundleExporter {
   absl::StatusOr<v1::BundleSummary> Export(
       Ledger&, const v1::ExportBundleRequest&, const std::string&,
       const std::function<absl::Status()>&,
-      const std::function<bool(std::string_view)>&) override {
+      const std::function<bool(std::string_view)>&,
+      const std::function<void(std::string_view)>&) override {
     if (calls_.fetch_add(1) == 0) started_.Notify();
     released_.WaitForNotification();
     return absl::CancelledError("released by the test");

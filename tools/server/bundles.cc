@@ -22,7 +22,8 @@ class LedgerBundleExporter final : public BundleExporter {
       Ledger& ledger, const v1::ExportBundleRequest& r,
       const std::string& requested_by,
       const std::function<absl::Status()>& wanted,
-      const std::function<bool(std::string_view)>& sink) override {
+      const std::function<bool(std::string_view)>& sink,
+      const std::function<void(std::string_view step)>& progress) override {
     bundle::ExportRequest request;
     request.case_id = r.case_id();
     request.purpose = r.purpose();
@@ -47,6 +48,7 @@ class LedgerBundleExporter final : public BundleExporter {
     request.actor.set_id(requested_by);
     request.source = "caseledger serve";
     request.still_wanted = wanted;
+    request.progress = progress;
     auto result = bundle::ExportBundle(
         ledger, request, [&](const bundle::ExportResult&) { return wanted(); });
     if (!result.ok()) return result.status();

@@ -660,14 +660,22 @@ grpc::Status LedgerService::ExportBundle(
     }
     return absl::OkStatus();
   };
-  auto summary = options_.bundles->Export(*options_.ledger, *request,
-                                          caller->principal.name, wanted,
-                                          [&](std::string_view piece) {
-                                            v1::BundleChunk chunk;
-                                            chunk.set_data(std::string(piece));
-                                            bytes += piece.size();
-                                            return writer->Write(chunk);
-                                          });
+  auto send = [&](std::string_view piece) {
+    v1::BundleChunk chunk;
+    chunk.set_data(std::string(piece));
+    bytes += piece.size();
+    return writer->Write(chunk);
+  };
+  // The client tells them as a local export does (a large case's export
+  // said nothing through the server for a minute).
+  auto progress = [&](std::string_view step) {
+    v1::BundleChunk told;
+    told.set_progress(std::string(step));
+    writer->Write(told);  // a client gone is found by `wanted`
+  };
+  auto summary =
+      options_.bundles->Export(*options_.ledger, *request,
+                               caller->principal.name, wanted, send, progress);
   absl::Status s = summary.status();
   if (s.ok()) {
     v1::BundleChunk last;

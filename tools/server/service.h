@@ -55,12 +55,14 @@ class BundleExporter {
   // export is recorded: an error from it (the call was cancelled: the
   // caller left, or a stopping server's grace ran out) is returned, nothing
   // recorded and nothing sent. Stops with kCancelled when `sink` returns
-  // false.
+  // false. Tells `progress` (may be null) each step of a large case's
+  // build, as a local export tells them.
   virtual absl::StatusOr<v1::BundleSummary> Export(
       Ledger& ledger, const v1::ExportBundleRequest& request,
       const std::string& requested_by,
       const std::function<absl::Status()>& wanted,
-      const std::function<bool(std::string_view)>& sink) = 0;
+      const std::function<bool(std::string_view)>& sink,
+      const std::function<void(std::string_view step)>& progress) = 0;
 };
 
 struct ServiceOptions {

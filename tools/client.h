@@ -11,6 +11,7 @@
 #ifndef CASELEDGER_TOOLS_CLIENT_H_
 #define CASELEDGER_TOOLS_CLIENT_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -69,7 +70,11 @@ class LedgerClient {
       ClientOptions options);
 
   // Appends `events` atomically. Events without an event_id get a fresh
-  // UUID here, so that retries after UNAVAILABLE are idempotent.
+  // UUID here, so that retries after UNAVAILABLE are idempotent. An event
+  // the answer calls a duplicate is reported as this call's own append
+  // (`duplicate` false) when an unanswered attempt of this call may have
+  // stored it: its id was made here, or it stands past the largest tree
+  // size an earlier Append of this client was told.
   absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
                                       ExpectedVersion expected = {});
   // Stores `message` (RFC 5322 bytes) beside the log and returns its
@@ -140,6 +145,8 @@ class LedgerClient {
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Ledger::Stub> stub_;
+  // The largest tree size an Append's answer gave; 0 before the first.
+  std::atomic<uint64_t> size_told_{0};
 };
 
 }  // namespace caseledger::client

@@ -213,6 +213,14 @@ absl::StatusOr<ImportProgress> ImportEventLines(const ImportTarget& target,
   // One open file for both passes: a file put in its place meanwhile is not
   // read, and one that grows or shrinks is noticed by its line count.
   CASELEDGER_ASSIGN_OR_RETURN(std::ifstream in, OpenInput(path));
+  if (target.ready) {
+    if (absl::Status ready = target.ready(); !ready.ok()) {
+      return absl::Status(ready.code(),
+                          absl::StrCat(ready.message(),
+                                       " (nothing is imported; the input "
+                                       "is not read)"));
+    }
+  }
   auto stop_requested = [&options] {
     return options.stop_requested && options.stop_requested();
   };
@@ -252,8 +260,18 @@ absl::StatusOr<ImportProgress> ImportEventLines(const ImportTarget& target,
               next->line,
               absl::StrCat("line ", next->line, ": ", valid.message()));
         }
-      } else if (!next->event.event_id().empty()) {
-        given_ids.Add(next->event, next->line);
+      } else {
+        if (target.refuses) {
+          if (absl::Status refused = target.refuses(next->event);
+              !refused.ok()) {
+            refusals.emplace_back(
+                next->line,
+                absl::StrCat("line ", next->line, ": ", refused.message()));
+          }
+        }
+        if (!next->event.event_id().empty()) {
+          given_ids.Add(next->event, next->line);
+        }
       }
     }
     CASELEDGER_ASSIGN_OR_RETURN(auto conflicts, given_ids.Confirm(in));
@@ -349,8 +367,9 @@ absl::StatusOr<ImportProgress> ImportEventLines(const ImportTarget& target,
                 unknown ? absl::StrCat("; lines ", lines.front(), " to ",
                                        lines.back(), " may or may not be")
                         : "",
-                "; once the ledger can be written again, run the "
-                "same import again: it stores each line once)"));
+                "; once the ledger takes appends again (its disk, or the "
+                "server that holds it), run the same import again: it stores "
+                "each line once)"));
         result.status().ForEachPayload(
             [&](absl::string_view url, const absl::Cord& payload) {
               failed.SetPayload(url, payload);

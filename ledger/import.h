@@ -40,6 +40,16 @@ struct ImportTarget {
   // asked: a malformed line is then refused whether or not its id is
   // stored.
   std::function<bool(const std::string& event_id)> stores;
+  // Asked once, before the input is checked: an error (a server that
+  // cannot be reached, a token that may not append) ends the import with
+  // nothing read or written, where it came only after a whole file's
+  // check. May be null.
+  std::function<absl::Status()> ready;
+  // Asked of each well-formed event as the input is checked: an error is
+  // that line's refusal, for an event the target refuses whatever the
+  // ledger holds (a server takes no evidence_bundle_exported from a
+  // caller), so that nothing is written. May be null.
+  std::function<absl::Status(const v1::Event& event)> refuses;
 };
 
 // `ledger` as an import's target.

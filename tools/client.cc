@@ -304,6 +304,17 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
   return result;
 }
 
+absl::Status LedgerClient::CheckMayAppend() {
+  const absl::Status s =
+      Call(&v1::Ledger::Stub::Append, v1::AppendRequest()).status();
+  if (NeverSent(s)) {
+    return absl::UnavailableError(
+        absl::StrCat("the server could not be reached: ", s.message()));
+  }
+  if (absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s)) return s;
+  return absl::OkStatus();  // refused as empty, or for another reason
+}
+
 absl::Status LedgerClient::ReadStream(
     const std::function<std::unique_ptr<grpc::ClientReader<v1::StoredEvent>>(
         grpc::ClientContext*)>& open,

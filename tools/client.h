@@ -77,6 +77,11 @@ class LedgerClient {
   // size an earlier Append of this client was told.
   absl::StatusOr<AppendResult> Append(std::vector<v1::Event> events,
                                       ExpectedVersion expected = {});
+  // OK when the server can be reached and the token may append: an empty
+  // Append, which the server refuses as such once the token is checked.
+  // The refusal otherwise (UNAUTHENTICATED, PERMISSION_DENIED), or
+  // kUnavailable "the server could not be reached: ...".
+  absl::Status CheckMayAppend();
   // Stores `message` (RFC 5322 bytes) beside the log and returns its
   // lowercase hex SHA-256, checked against the bytes sent. Storing it again
   // stores nothing new, so a call refused for want of room is tried again

@@ -116,7 +116,18 @@ int RemoteImport(const RemoteFlags& flags, const Args& args, Io& io) {
         std::vector<v1::Event>(batch.begin(), batch.end()));
   };
   // No call asks the server whether an id is stored: a malformed line is
-  // refused even when it is (docs/service.md).
+  // refused even when it is (docs/service.md). What the server refuses
+  // whatever it holds is found before anything is read or written (found
+  // by an adversarial test: a reader's token, after a whole file's check;
+  // a disclosure, with the batches before it stored).
+  target.ready = [&client] { return (*client)->CheckMayAppend(); };
+  target.refuses = [](const v1::Event& event) {
+    return event.has_evidence_bundle_exported()
+               ? absl::InvalidArgumentError(absl::StrCat(
+                     server::kDisclosureNotAppended,
+                     " (through a server; import it where the ledger is)"))
+               : absl::OkStatus();
+  };
   return ImportLines(args.positional()[0], target, kImportBatchBytes, io,
                      [](bool) {});
 }

@@ -619,10 +619,10 @@ std::vector<Case> Cases() {
       {"import in client mode, no server there",
        "--server 127.0.0.1:1 --token-file t.tok import x.jsonl",
        4,
-       "so nothing was sent: failed to connect to all addresses; last error: "
-       "UNKNOWN: ipv4:127.0.0.1:1: Failed to connect to remote host: "
-       "Connection refused (this run wrote nothing; once the ledger can be "
-       "written again, run the same import again: it stores each line once)",
+       "caseledger import: the server could not be reached: failed to "
+       "connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: "
+       "Failed to connect to remote host: Connection refused (nothing is "
+       "imported; the input is not read)",
        "",
        {{"t.tok", "clt_x\n"},
         {"x.jsonl", Officer(R"("officer_note_added": {"text": "n"})") + "\n"}}},

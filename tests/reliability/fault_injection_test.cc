@@ -711,9 +711,9 @@ TEST_F(FaultInjectionTest, AnImportStoppedByTheStoreSaysWhereToResume) {
       << failed.status();
   EXPECT_THAT(std::string(failed.status().message()),
               HasSubstr("(the lines before 3 are imported; lines 3 to 4 may "
-                        "or may not be; once the ledger can be written again, "
-                        "run the same import again: it stores each line "
-                        "once)"));
+                        "or may not be; once the ledger takes appends again "
+                        "(its disk, or the server that holds it), run the "
+                        "same import again: it stores each line once)"));
   faults_->Clear();
   Reopen();
   options.progress = nullptr;

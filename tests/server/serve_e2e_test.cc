@@ -537,10 +537,33 @@ TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {
   CliRun bad = Cli(appender + "import " + dir_.Sub("bad.jsonl"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_THAT(bad.err, HasSubstr("caseledger import: line 1: "));
-  // Roles apply: a reader may not import.
+  // Roles apply: a reader may not import, which is found before the
+  // input is read (it was found after a whole file's check).
   CliRun denied = Cli(reader + "import " + file);
   EXPECT_EQ(denied.code, 4);
-  EXPECT_THAT(denied.err, HasSubstr("role reader may not call Append"));
+  EXPECT_EQ(denied.err,
+            "caseledger import: role reader may not call Append (nothing is "
+            "imported; the input is not read)\n");
+  // A disclosure, which the server takes from no caller, is refused with
+  // the bad input, nothing written (it stopped the import at its batch).
+  Write("disclosure.jsonl",
+        absl::StrCat(
+            R"({"case_id": "E2012-000417", "occurred_at": )"
+            R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": )"
+            R"("o"}, "officer_note_added": {"text": "before"}})"
+            "\n",
+            R"({"case_id": "E2012-000417", "occurred_at": )"
+            R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", "id": )"
+            R"("o"}, "evidence_bundle_exported": {"purpose": )"
+            R"("RECONSIDERATION", "bundle_sha256": ")",
+            std::string(64, 'a'),
+            R"(", "tree_size": 1, "requested_by": "x"}})"
+            "\n"));
+  CliRun disclosure = Cli(appender + "import " + dir_.Sub("disclosure.jsonl"));
+  EXPECT_EQ(disclosure.code, 2);
+  EXPECT_THAT(disclosure.err,
+              HasSubstr("caseledger import: line 2: evidence_bundle_exported "
+                        "is appended by ExportBundle itself"));
   EXPECT_EQ(server.Stop(SIGTERM), 0);
   EXPECT_EQ(Cli("verify --db " + served_db).code, 0);
 }

@@ -29,6 +29,12 @@ inline constexpr char kNoServerReached[] = "failed to connect to all addresses";
 // alone reads as a call that may have been done.
 inline constexpr char kNothingDonePayload[] = "caseledger.dev/nothing-done";
 
+// Why Append refuses an evidence_bundle_exported event whatever the
+// caller's role (PERMISSION_DENIED), which a client can foresee.
+inline constexpr char kDisclosureNotAppended[] =
+    "evidence_bundle_exported is appended by ExportBundle itself, when it "
+    "discloses a bundle; an Append may not claim a disclosure";
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // gRPC's refusal for want of a thread comes back as RESOURCE_EXHAUSTED with
 // a message that begins with kServerBusy and says that nothing was done.

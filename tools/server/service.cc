@@ -163,9 +163,11 @@ std::string AppendParameters(const v1::AppendRequest& request) {
     }
     cases.append(id.substr(0, cut)).append("...");
   }
-  std::string out = absl::StrCat("case_id=", cases);
+  std::string out;
+  if (!cases.empty()) absl::StrAppend(&out, "case_id=", cases);
   if (unlisted > 0) absl::StrAppend(&out, " and ", unlisted, " more cases");
-  absl::StrAppend(&out, " events=", request.events_size());
+  absl::StrAppend(&out, out.empty() ? "" : " ",
+                  "events=", request.events_size());
   return out;
 }
 
@@ -321,12 +323,8 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   // and recorded as refusals are.
   for (int i = 0; i < request->events_size(); ++i) {
     if (!request->events(i).has_evidence_bundle_exported()) continue;
-    const absl::Status denied = AboutEvent(
-        absl::PermissionDeniedError(
-            "evidence_bundle_exported is appended by ExportBundle itself, "
-            "when it discloses a bundle; an Append may not claim a "
-            "disclosure"),
-        i);
+    const absl::Status denied =
+        AboutEvent(absl::PermissionDeniedError(kDisclosureNotAppended), i);
     RecordAccess(*caller, "Append", what, CodeName(denied.code()), 0)
         .IgnoreError();
     return ToGrpcStatus(denied);

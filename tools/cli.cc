@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -247,12 +248,26 @@ int64_t MonotonicMs() {
   return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
 }
 
+// What the first signal says (SayWhenCaught), one line for each signal,
+// written whole by the handler with write(2), which is async-signal-safe.
+struct CaughtLine {
+  char text[512];
+  std::atomic<size_t> length{0};  // 0: nothing to say
+};
+CaughtLine caught_int, caught_term;
+
 void CatchStopSignal(int signal_number) {
   const int64_t now = MonotonicMs();
   // Two threads may catch the two copies at once: one of them is first.
   int64_t first = 0;
   if (first_stop_ms.compare_exchange_strong(first, now)) {
     stop_signal = signal_number;
+    const CaughtLine& line =
+        signal_number == SIGTERM ? caught_term : caught_int;
+    if (const size_t length = line.length.load(); length > 0) {
+      const ssize_t written = ::write(STDERR_FILENO, line.text, length);
+      (void)written;  // nothing to be done about a failed write here
+    }
     return;
   }
   if (now - first < kInsistingAfterMs) return;
@@ -265,6 +280,8 @@ void CatchStopSignal(int signal_number) {
 StopSignals::StopSignals() {
   stop_signal = 0;
   first_stop_ms = 0;
+  caught_int.length = 0;
+  caught_term.length = 0;
   struct sigaction catching {};
   catching.sa_handler = CatchStopSignal;
   sigemptyset(&catching.sa_mask);
@@ -288,6 +305,19 @@ StopSignals::~StopSignals() {
 }
 
 int StopSignals::received() const { return stop_signal; }
+
+void StopSignals::SayWhenCaught(std::string_view verb, std::string_view doing) {
+  for (auto [line, name] :
+       {std::pair{&caught_int, "SIGINT"}, std::pair{&caught_term, "SIGTERM"}}) {
+    const std::string text =
+        absl::StrCat("caseledger ", AbslView(verb), ": ", name, " received; ",
+                     AbslView(doing), "\n");
+    line->length = 0;
+    const size_t length = std::min(text.size(), sizeof(line->text));
+    std::memcpy(line->text, text.data(), length);
+    line->length = length;
+  }
+}
 
 std::string StopSignals::received_name() const {
   return received() == SIGTERM ? "SIGTERM" : "SIGINT";

@@ -219,6 +219,11 @@ class StopSignals {
   // the rest (closing the ledger, the process's teardown) must not end
   // with 130 or 143 what was reported done (found by an audit).
   void HoldUntilExit() { hold_until_exit_ = true; }
+  // Has the first signal said at once on standard error, from its handler:
+  // "caseledger VERB: SIGTERM received; DOING". A stop that waits for a call
+  // in flight, up to its deadline (a minute, against a server that hangs),
+  // said nothing meanwhile (found by an adversarial test).
+  void SayWhenCaught(std::string_view verb, std::string_view doing);
 
  private:
   struct sigaction previous_int_ {};

@@ -395,6 +395,10 @@ int ImportLines(const std::string& path, const ImportTarget& target,
   // import's success into exit 130 or 143 (found by an audit).
   StopSignals stop;
   stop.HoldUntilExit();
+  stop.SayWhenCaught("import",
+                     "stopping where nothing is cut, between lines checked or "
+                     "once the batch in hand is appended (a second signal "
+                     "ends it at once)");
   options.stop_requested = [&stop] { return stop.received() != 0; };
   absl::StatusOr<ImportProgress> result =
       ImportEventLines(target, path, options);

@@ -124,6 +124,8 @@ auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
                     const Work& work, const Then& then) {
   StopSignals stop;
   stop.HoldUntilExit();
+  stop.SayWhenCaught(verb, "finishing the " + std::string(verb) +
+                               " first (a second signal ends it at once)");
   auto result = work();
   io.out.flush();
   then(stop.received() != 0);

@@ -2,9 +2,12 @@
 // finish; the user insisting, a signal later, ends the process; two copies
 // of one signal (as `timeout` sends them, to the process and to its group)
 // are one stop.
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -44,6 +47,35 @@ TEST(StopSignalsTest, EachStopStartsAgainFromNoSignal) {
   EXPECT_EQ(second.received(), 0);
   std::raise(SIGTERM);
   EXPECT_EQ(second.received(), SIGTERM);
+}
+
+// A stop that waits for a call in flight says at once that it heard the
+// signal: against a server that hangs, the wait lasts up to the call's
+// deadline, and nothing was said meanwhile.
+TEST(StopSignalsTest, TheFirstSignalIsSaidAtOnce) {
+  char path[] = "/tmp/stop_signals_test_XXXXXX";
+  const int file = ::mkstemp(path);
+  ASSERT_GE(file, 0);
+  const int saved = ::dup(STDERR_FILENO);
+  ::dup2(file, STDERR_FILENO);
+  {
+    StopSignals stop;
+    stop.SayWhenCaught("import", "stopping between batches");
+    std::raise(SIGTERM);
+    std::raise(SIGTERM);  // a copy: said once
+  }
+  {
+    StopSignals quiet;  // says nothing unless asked
+    std::raise(SIGINT);
+  }
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  char text[256] = {};
+  const ssize_t n = ::pread(file, text, sizeof(text) - 1, 0);
+  ::close(file);
+  ::unlink(path);
+  EXPECT_EQ(std::string(text, n > 0 ? n : 0),
+            "caseledger import: SIGTERM received; stopping between batches\n");
 }
 
 }  // namespace

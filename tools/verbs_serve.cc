@@ -23,6 +23,7 @@
 #include "tools/server/bundles.h"
 #include "tools/server/projections.h"
 #include "tools/server/server.h"
+#include "tools/server/tls_material.h"
 #include "tools/server/tokens.h"
 
 namespace caseledger::cli {
@@ -179,7 +180,21 @@ int Serve(const Args& args, Io& io) {
   }
 
   // Bad flags are refused before the ledger and its access log are opened,
-  // so that they leave nothing behind.
+  // so that they leave nothing behind. The TLS files are named by flag and
+  // path first (Start names them by what they are, "the TLS key file").
+  if (!options.tls_cert_pem.empty() && !options.tls_key_pem.empty()) {
+    auto named = [&args](const char* flag) {
+      return absl::StrCat("--", flag, " ", args.Get(flag));
+    };
+    if (absl::Status s = server::CheckTlsMaterial(
+            {{options.tls_cert_pem, named("tls-cert")},
+             {options.tls_key_pem, named("tls-key")},
+             {options.tls_client_ca_pem, named("client-ca")},
+             "serve"});
+        !s.ok()) {
+      return Fail(io, "serve", s);
+    }
+  }
   if (absl::Status s = server::Server::CheckListenOptions(options); !s.ok()) {
     return Fail(io, "serve", s);
   }

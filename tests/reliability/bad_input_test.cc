@@ -1255,6 +1255,13 @@ std::vector<Case> Cases() {
        "(TLS is not left off for an empty file)",
        "",
        {{"tokens", ""}, {"e.pem", ""}}},
+      {"serve's tls certificate not pem",
+       "serve --db L --tokens tokens --listen 127.0.0.1:0 --tls-cert srv.pem "
+       "--tls-key srv.key",
+       2,
+       "--tls-cert srv.pem holds no PEM certificate",
+       "",
+       {{"tokens", ""}, {"srv.pem", "x\n"}, {"srv.key", "x\n"}}},
       {"tls key without certificate",
        "serve --db L --tokens tokens --listen 127.0.0.1:0 --tls-key x.pem", 2,
        "TLS needs both a certificate and its private key"},

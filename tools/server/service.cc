@@ -254,6 +254,12 @@ absl::Status LedgerService::RecordAccess(const Caller& caller,
 absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
     grpc::ServerContext* context, Permission permission, std::string_view rpc,
     const std::string& what) {
+  return Authorize(context, permission, rpc, [&what] { return what; });
+}
+
+absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
+    grpc::ServerContext* context, Permission permission, std::string_view rpc,
+    absl::FunctionRef<std::string()> what) {
   // A backup discloses every case, and the signing key with them. Every
   // refusal is recorded, whatever the call: a stolen reader token tried on
   // Append, or tokens guessed against proofs, are what an audit looks for.
@@ -283,13 +289,13 @@ absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
     Caller who = caller;
     if (!principal) who.principal.name.assign(1, '-');
     // The denial stands whether or not it could be recorded.
-    RecordAccess(who, rpc, what, CodeName(denied.code()), 0,
+    RecordAccess(who, rpc, what(), CodeName(denied.code()), 0,
                  /*authenticated=*/principal.has_value())
         .IgnoreError();
     return denied;
   }
   if (audited) {
-    absl::Status logged = RecordAccess(caller, rpc, what, "granted", 0);
+    absl::Status logged = RecordAccess(caller, rpc, what(), "granted", 0);
     if (!logged.ok()) {
       // No unrecorded disclosure: refuse when the access log fails.
       absl::Status refused = absl::UnavailableError(
@@ -305,7 +311,7 @@ absl::StatusOr<LedgerService::Caller> LedgerService::Authorize(
 grpc::Status LedgerService::Append(grpc::ServerContext* context,
                                    const v1::AppendRequest* request,
                                    v1::AppendResponse* response) {
-  const std::string what = AppendParameters(*request);
+  auto what = [request] { return AppendParameters(*request); };
   auto caller = Authorize(context, Permission::kAppend, "Append", what);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (request->events().empty()) {
@@ -325,7 +331,7 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
     if (!request->events(i).has_evidence_bundle_exported()) continue;
     const absl::Status denied =
         AboutEvent(absl::PermissionDeniedError(kDisclosureNotAppended), i);
-    RecordAccess(*caller, "Append", what, CodeName(denied.code()), 0)
+    RecordAccess(*caller, "Append", what(), CodeName(denied.code()), 0)
         .IgnoreError();
     return ToGrpcStatus(denied);
   }

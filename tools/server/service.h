@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/service.grpc.pb.h"
@@ -185,6 +186,11 @@ class LedgerService final : public v1::Ledger::Service {
   absl::StatusOr<Caller> Authorize(grpc::ServerContext* context,
                                    Permission permission, std::string_view rpc,
                                    const std::string& what);
+  // The same with `what` made only when a record needs it: an Append's
+  // names every case of its batch, and is recorded only when refused.
+  absl::StatusOr<Caller> Authorize(grpc::ServerContext* context,
+                                   Permission permission, std::string_view rpc,
+                                   absl::FunctionRef<std::string()> what);
   // A place in `limit` for a granted call, or RESOURCE_EXHAUSTED, recorded
   // in the access log as the end of the call.
   absl::StatusOr<CallLimit::Place> TakePlace(CallLimit& limit,

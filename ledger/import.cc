@@ -429,12 +429,13 @@ absl::StatusOr<ImportProgress> ImportEventLines(const ImportTarget& target,
       const std::string bytes = BytesWithoutId(next->event);
       next->event.set_event_id(IdOf(occurrences.Next(bytes), bytes));
     }
-    const size_t bytes = next->event.ByteSizeLong();
-    if (options.batch_bytes != 0 && !batch.empty() &&
-        batch_bytes + bytes > options.batch_bytes) {
-      CASELEDGER_RETURN_IF_ERROR(flush());
+    if (options.batch_bytes != 0) {  // sized only where a call is bounded
+      const size_t bytes = next->event.ByteSizeLong();
+      if (!batch.empty() && batch_bytes + bytes > options.batch_bytes) {
+        CASELEDGER_RETURN_IF_ERROR(flush());
+      }
+      batch_bytes += bytes;
     }
-    batch_bytes += bytes;
     batch.push_back(std::move(next->event));
     lines.push_back(next->line);
     if (batch.size() >= std::max<size_t>(options.batch_size, 1)) {

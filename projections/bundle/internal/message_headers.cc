@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "ledger/base64.h"
 #include "ledger/untrusted_text.h"
 #include "projections/internal/email_address.h"
@@ -96,12 +97,8 @@ std::string OneLine(std::string text) {
       text.begin(), text.end(),
       [](char c) { return c == '\r' || c == '\n' || c == '\v' || c == '\f'; },
       ' ');
-  for (std::string_view mark : {"\xC2\x85", "\xE2\x80\xA8", "\xE2\x80\xA9"}) {
-    for (size_t at; (at = text.find(mark)) != std::string::npos;) {
-      text.replace(at, mark.size(), " ");
-    }
-  }
-  return text;
+  return absl::StrReplaceAll(
+      text, {{"\xC2\x85", " "}, {"\xE2\x80\xA8", " "}, {"\xE2\x80\xA9", " "}});
 }
 
 std::string FromLatinCharset(std::string_view bytes, std::string_view charset) {

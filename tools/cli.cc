@@ -254,7 +254,14 @@ struct CaughtLine {
   char text[512];
   std::atomic<size_t> length{0};  // 0: nothing to say
 };
-CaughtLine caught_int, caught_term;
+CaughtLine caught_int, caught_term, caught_again;
+
+void Say(const CaughtLine& line) {
+  if (const size_t length = line.length.load(); length > 0) {
+    const ssize_t written = ::write(STDERR_FILENO, line.text, length);
+    (void)written;  // nothing to be done about a failed write here
+  }
+}
 
 void CatchStopSignal(int signal_number) {
   const int64_t now = MonotonicMs();
@@ -262,15 +269,11 @@ void CatchStopSignal(int signal_number) {
   int64_t first = 0;
   if (first_stop_ms.compare_exchange_strong(first, now)) {
     stop_signal = signal_number;
-    const CaughtLine& line =
-        signal_number == SIGTERM ? caught_term : caught_int;
-    if (const size_t length = line.length.load(); length > 0) {
-      const ssize_t written = ::write(STDERR_FILENO, line.text, length);
-      (void)written;  // nothing to be done about a failed write here
-    }
+    Say(signal_number == SIGTERM ? caught_term : caught_int);
     return;
   }
   if (now - first < kInsistingAfterMs) return;
+  Say(caught_again);
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
 }
@@ -282,6 +285,7 @@ StopSignals::StopSignals() {
   first_stop_ms = 0;
   caught_int.length = 0;
   caught_term.length = 0;
+  caught_again.length = 0;
   struct sigaction catching {};
   catching.sa_handler = CatchStopSignal;
   sigemptyset(&catching.sa_mask);
@@ -306,17 +310,22 @@ StopSignals::~StopSignals() {
 
 int StopSignals::received() const { return stop_signal; }
 
-void StopSignals::SayWhenCaught(std::string_view verb, std::string_view doing) {
+void StopSignals::SayWhenCaught(std::string_view verb, std::string_view doing,
+                                std::string_view left) {
+  auto keep = [](CaughtLine& line, const std::string& text) {
+    line.length = 0;
+    const size_t length = std::min(text.size(), sizeof(line.text));
+    std::memcpy(line.text, text.data(), length);
+    line.length = length;
+  };
   for (auto [line, name] :
        {std::pair{&caught_int, "SIGINT"}, std::pair{&caught_term, "SIGTERM"}}) {
-    const std::string text =
-        absl::StrCat("caseledger ", AbslView(verb), ": ", name, " received; ",
-                     AbslView(doing), "\n");
-    line->length = 0;
-    const size_t length = std::min(text.size(), sizeof(line->text));
-    std::memcpy(line->text, text.data(), length);
-    line->length = length;
+    keep(*line, absl::StrCat("caseledger ", AbslView(verb), ": ", name,
+                             " received; ", AbslView(doing), "\n"));
   }
+  keep(caught_again,
+       absl::StrCat("caseledger ", AbslView(verb),
+                    ": ended by a second stop signal; ", AbslView(left), "\n"));
 }
 
 std::string StopSignals::received_name() const {

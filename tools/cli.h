@@ -222,8 +222,11 @@ class StopSignals {
   // Has the first signal said at once on standard error, from its handler:
   // "caseledger VERB: SIGTERM received; DOING". A stop that waits for a call
   // in flight, up to its deadline (a minute, against a server that hangs),
-  // said nothing meanwhile (found by an adversarial test).
-  void SayWhenCaught(std::string_view verb, std::string_view doing);
+  // said nothing meanwhile (found by an adversarial test). The second,
+  // which ends the process, says "caseledger VERB: ended by a second stop
+  // signal; LEFT": what the user is left to check.
+  void SayWhenCaught(std::string_view verb, std::string_view doing,
+                     std::string_view left);
 
  private:
   struct sigaction previous_int_ {};

@@ -398,7 +398,9 @@ int ImportLines(const std::string& path, const ImportTarget& target,
   stop.SayWhenCaught("import",
                      "stopping where nothing is cut, between lines checked or "
                      "once the batch in hand is appended (a second signal "
-                     "ends it at once)");
+                     "ends it at once)",
+                     "each batch is stored whole or not at all: run the same "
+                     "import again to resume (it stores each line once)");
   options.stop_requested = [&stop] { return stop.received() != 0; };
   absl::StatusOr<ImportProgress> result =
       ImportEventLines(target, path, options);

@@ -118,14 +118,23 @@ int AppendFailure(Io& io, const absl::Status& status,
 // does not end with exit 130 or 143 a write already reported done (found
 // by an audit).
 // Says on err when one came: "caseledger VERB: SIGTERM received while
-// DOING; the VERB was finished first".
+// DOING; the VERB was finished first"; a second signal, ending the process,
+// says what is left unknown: whether the append was written, whether the
+// export was recorded.
 template <typename Work, typename Then>
 auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
                     const Work& work, const Then& then) {
   StopSignals stop;
   stop.HoldUntilExit();
-  stop.SayWhenCaught(verb, "finishing the " + std::string(verb) +
-                               " first (a second signal ends it at once)");
+  stop.SayWhenCaught(
+      verb,
+      "finishing the " + std::string(verb) +
+          " first (a second signal ends it at once)",
+      verb == "export"
+          ? "the export may be recorded with no bundle written: read the "
+            "case to see"
+          : "whether the " + std::string(verb) +
+                " was written is unknown: read the case to see");
   auto result = work();
   io.out.flush();
   then(stop.received() != 0);

@@ -37,6 +37,23 @@ TEST(StopSignalsDeathTest, ASignalHalfASecondAfterTheFirstEndsTheProcess) {
       ::testing::KilledBySignal(SIGINT), "");
 }
 
+TEST(StopSignalsDeathTest, TheSecondSignalSaysWhatItLeaves) {
+  EXPECT_EXIT(
+      {
+        StopSignals stop;
+        stop.SayWhenCaught("import", "stopping between batches",
+                           "run the same import again");
+        std::raise(SIGINT);
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        std::raise(SIGINT);
+        std::exit(0);
+      },
+      ::testing::KilledBySignal(SIGINT),
+      "caseledger import: SIGINT received; stopping between batches\n"
+      "caseledger import: ended by a second stop signal; run the same "
+      "import again\n");
+}
+
 TEST(StopSignalsTest, EachStopStartsAgainFromNoSignal) {
   {
     StopSignals first;
@@ -60,7 +77,7 @@ TEST(StopSignalsTest, TheFirstSignalIsSaidAtOnce) {
   ::dup2(file, STDERR_FILENO);
   {
     StopSignals stop;
-    stop.SayWhenCaught("import", "stopping between batches");
+    stop.SayWhenCaught("import", "stopping between batches", "run it again");
     std::raise(SIGTERM);
     std::raise(SIGTERM);  // a copy: said once
   }

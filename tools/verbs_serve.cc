@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,6 @@
 #include "tools/server/bundles.h"
 #include "tools/server/projections.h"
 #include "tools/server/server.h"
-#include "tools/server/tls_material.h"
 #include "tools/server/tokens.h"
 
 namespace caseledger::cli {
@@ -156,13 +156,15 @@ int Serve(const Args& args, Io& io) {
   }
   server::ServerOptions options;
   options.listen = args.Get("listen", kDefaultListen);
-  for (auto [flag, pem] :
-       {std::pair{"tls-cert", &options.tls_cert_pem},
-        std::pair{"tls-key", &options.tls_key_pem},
-        std::pair{"client-ca", &options.tls_client_ca_pem}}) {
+  for (auto [flag, pem, named] :
+       {std::tuple{"tls-cert", &options.tls_cert_pem, &options.tls_cert_named},
+        std::tuple{"tls-key", &options.tls_key_pem, &options.tls_key_named},
+        std::tuple{"client-ca", &options.tls_client_ca_pem,
+                   &options.tls_client_ca_named}}) {
     auto text = ReadPem(args, flag, io);
     if (!text.ok()) return Fail(io, "serve", text.status());
     *pem = *text;
+    if (args.Has(flag)) *named = absl::StrCat("--", flag, " ", args.Get(flag));
   }
   auto grace = SecondsFlag(args, "grace", 30, 0);
   if (!grace.ok()) {
@@ -180,21 +182,7 @@ int Serve(const Args& args, Io& io) {
   }
 
   // Bad flags are refused before the ledger and its access log are opened,
-  // so that they leave nothing behind. The TLS files are named by flag and
-  // path first (Start names them by what they are, "the TLS key file").
-  if (!options.tls_cert_pem.empty() && !options.tls_key_pem.empty()) {
-    auto named = [&args](const char* flag) {
-      return absl::StrCat("--", flag, " ", args.Get(flag));
-    };
-    if (absl::Status s = server::CheckTlsMaterial(
-            {{options.tls_cert_pem, named("tls-cert")},
-             {options.tls_key_pem, named("tls-key")},
-             {options.tls_client_ca_pem, named("client-ca")},
-             "serve"});
-        !s.ok()) {
-      return Fail(io, "serve", s);
-    }
-  }
+  // so that they leave nothing behind.
   if (absl::Status s = server::Server::CheckListenOptions(options); !s.ok()) {
     return Fail(io, "serve", s);
   }

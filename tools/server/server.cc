@@ -234,10 +234,11 @@ absl::Status Server::CheckListenOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("listen address ", address.message()));
   }
-  return CheckTlsMaterial({{options.tls_cert_pem, "the TLS certificate file"},
-                           {options.tls_key_pem, "the TLS key file"},
-                           {options.tls_client_ca_pem, "the client CA file"},
-                           "serve"});
+  return CheckTlsMaterial(
+      {{options.tls_cert_pem, options.tls_cert_named},
+       {options.tls_key_pem, options.tls_key_named},
+       {options.tls_client_ca_pem, options.tls_client_ca_named},
+       "serve"});
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {

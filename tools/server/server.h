@@ -32,6 +32,11 @@ struct ServerOptions {
   // turns on mutual TLS (a client without a valid certificate cannot
   // connect). Bearer tokens are required either way. Default: empty.
   std::string tls_client_ca_pem;
+  // How errors name where each of the three came from (serve: "--tls-cert
+  // FILE"). Default: what each is ("the TLS certificate file", ...).
+  std::string tls_cert_named = "the TLS certificate file";
+  std::string tls_key_named = "the TLS key file";
+  std::string tls_client_ca_named = "the client CA file";
   // Largest request received, in bytes. Default: 8 MiB.
   int max_message_bytes = 8 << 20;
   // Most threads serving calls. Default: 256.

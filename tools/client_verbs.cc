@@ -95,7 +95,7 @@ int RemoteAppend(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!client.ok()) return Fail(io, "append", client.status());
   // The server may write the call whatever becomes of this process; a
   // client that died with it would leave the user to guess.
-  return FinishingFirst(io, "append", "appending", [&] {
+  return FinishingFirst(io, "append", "appending", kAppendLeftUnknown, [&] {
     auto result = (*client)->Append(input->Events(), input->expected);
     if (!result.ok()) return AppendFailure(io, result.status(), input->lines);
     io.out << AppendResultOutput(*result, input->json);
@@ -354,7 +354,7 @@ int ReceiveBundle(const RemoteFlags& flags, const Args& args, Io& io) {
 // that died before the rename would leave a disclosure on record and no
 // bundle.
 int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
-  return FinishingFirst(io, "export", "exporting",
+  return FinishingFirst(io, "export", "exporting", kExportLeftUnknown,
                         [&] { return ReceiveBundle(flags, args, io); });
 }
 

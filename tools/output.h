@@ -119,22 +119,16 @@ int AppendFailure(Io& io, const absl::Status& status,
 // by an audit).
 // Says on err when one came: "caseledger VERB: SIGTERM received while
 // DOING; the VERB was finished first"; a second signal, ending the process,
-// says what is left unknown: whether the append was written, whether the
-// export was recorded.
+// says LEFT, what it leaves unknown (kAppendLeftUnknown, kExportLeftUnknown).
 template <typename Work, typename Then>
 auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
-                    const Work& work, const Then& then) {
+                    std::string_view left, const Work& work, const Then& then) {
   StopSignals stop;
   stop.HoldUntilExit();
-  stop.SayWhenCaught(
-      verb,
-      "finishing the " + std::string(verb) +
-          " first (a second signal ends it at once)",
-      verb == "export"
-          ? "the export may be recorded with no bundle written: read the "
-            "case to see"
-          : "whether the " + std::string(verb) +
-                " was written is unknown: read the case to see");
+  stop.SayWhenCaught(verb,
+                     "finishing the " + std::string(verb) +
+                         " first (a second signal ends it at once)",
+                     left);
   auto result = work();
   io.out.flush();
   then(stop.received() != 0);
@@ -148,9 +142,13 @@ auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
 }
 template <typename Work>
 auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
-                    const Work& work) {
-  return FinishingFirst(io, verb, doing, work, [](bool) {});
+                    std::string_view left, const Work& work) {
+  return FinishingFirst(io, verb, doing, left, work, [](bool) {});
 }
+inline constexpr char kAppendLeftUnknown[] =
+    "whether the append was written is unknown: read the case to see";
+inline constexpr char kExportLeftUnknown[] =
+    "the export may be recorded with no bundle written: read the case to see";
 // What `append` prints for a result (text or JSON), newline included.
 std::string AppendResultOutput(const AppendResult& result, bool json);
 // One row of `read`, without the newline.

@@ -64,7 +64,7 @@ int RecordAndWriteBundle(const Args& args, Io& io) {
 // A signal after the audit event is appended and before the rename would
 // leave a disclosure on record and no bundle.
 int Export(const Args& args, Io& io) {
-  return FinishingFirst(io, "export", "exporting",
+  return FinishingFirst(io, "export", "exporting", kExportLeftUnknown,
                         [&] { return RecordAndWriteBundle(args, io); });
 }
 

@@ -67,7 +67,7 @@ int Append(const Args& args, Io& io) {
   if (!ledger.ok()) return Fail(io, "append", ledger.status());
   bool appended = false;
   return FinishingFirst(
-      io, "append", "appending",
+      io, "append", "appending", kAppendLeftUnknown,
       [&] {
         auto result = (*ledger)->Append(input->Events(), input->expected);
         if (!result.ok()) {

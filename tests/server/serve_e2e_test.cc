@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -704,6 +705,19 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
   // is refused (exit 4, UNAVAILABLE).
   EXPECT_EQ(Cli(trusting + "read").code, 4);
   EXPECT_EQ(Cli(Remote(address, "reader") + "read").code, 4);
+  // A server the client does not trust: the verb's one line says so and
+  // what to check; gRPC's own log line of the handshake, which said the
+  // same before it, is left out.
+  CliRun untrusted = Cli(Remote(address, "reader") + "--tls-ca " +
+                         dir_.Sub("client.pem") + " read");
+  EXPECT_EQ(untrusted.code, 4);
+  EXPECT_THAT(untrusted.err, StartsWith("caseledger read: "));
+  EXPECT_THAT(untrusted.err,
+              HasSubstr("certificate verify failed (the server's certificate "
+                        "is not signed by a CA of --tls-ca, or is out of its "
+                        "dates)\n"));
+  EXPECT_EQ(std::count(untrusted.err.begin(), untrusted.err.end(), '\n'), 1)
+      << untrusted.err;
 
   EXPECT_EQ(server.Stop(SIGTERM), 0)
       << testing::FileContents(dir_.Sub("serve.err"));

@@ -117,12 +117,23 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
           }
         }
       }
+      const v1::Party::Value party =
+          p.party() != v1::Party::PARTY_UNSPECIFIED || !carried.has_value()
+              ? p.party()
+              : carried->party;
+      // A representative's new address is theirs: a later withdrawal of
+      // another representative took it off as matching no one appointed
+      // (found by a domain audit), and the state showed the old one.
+      if (party == v1::Party::REPRESENTATIVE && !p.new_address().empty()) {
+        const std::string old_key = NormalizeAddress(p.old_address());
+        for (Representative& r : file.representatives) {
+          if (!r.email.empty() && NormalizeAddress(r.email) == old_key) {
+            r.email = p.new_address();
+          }
+        }
+      }
       if (!carried.has_value() || p.new_address().empty()) break;
-      PutOnFile(book,
-                {p.new_address(),
-                 p.party() != v1::Party::PARTY_UNSPECIFIED ? p.party()
-                                                           : carried->party,
-                 carried->basis, ce.position});
+      PutOnFile(book, {p.new_address(), party, carried->basis, ce.position});
       break;
     }
     case v1::Event::kRepresentativeAppointed: {

@@ -165,10 +165,11 @@ class CaseBuilder {
     return *this;
   }
 
-  CaseBuilder& AddressChanged(std::string_view at, std::string old_address,
-                              std::string new_address) {
+  CaseBuilder& AddressChanged(
+      std::string_view at, std::string old_address, std::string new_address,
+      v1::Party::Value party = v1::Party::APPLICANT) {
     auto* p = At(at).mutable_contact_address_changed();
-    p->set_party(v1::Party::APPLICANT);
+    p->set_party(party);
     p->set_old_address(old_address);
     p->set_new_address(new_address);
     p->set_evidence_ref("applicant's email");

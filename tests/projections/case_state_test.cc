@@ -235,6 +235,35 @@ TEST(AddressesOnFileTest, WithdrawingOneRepresentativeKeepsAnother) {
                                         "APPLICANT APPLICATION_FORM"));
 }
 
+// A representative's changed address stays theirs: withdrawing another
+// representative took it off the file, as matching no one appointed, and
+// the state named the old address (found by a domain audit).
+TEST(AddressesOnFileTest, ARepresentativesNewAddressOutlivesAnothersWithdrawal) {
+  CaseBuilder b = Opened();
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "old@law.example");
+  b.AddressChanged("2012-05-05T09:00:00Z", "OLD@law.example", "new@law.example",
+                   v1::Party::REPRESENTATIVE);
+  b.RepresentativeWithConsent("2012-05-06T09:00:00Z", "R2", "r2@law.example");
+  b.RepresentativeWithdrawn("2012-05-20T09:00:00Z", "R2");
+  const CaseState s = StateAt(b, Now(kLater));
+  ASSERT_TRUE(s.representative.has_value());
+  EXPECT_EQ(s.representative->representative_id, "R1");
+  EXPECT_EQ(s.representative->email, "new@law.example");
+  EXPECT_THAT(
+      Addresses(s),
+      ElementsAre("maria.santos@mail.example APPLICANT APPLICATION_FORM",
+                  "new@law.example REPRESENTATIVE REPRESENTATIVE_FORM"));
+  // The applicant's change of an address a representative also gave is
+  // the applicant's: the representative keeps theirs.
+  CaseBuilder applicant = Opened();
+  applicant.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1",
+                                      fixture::kApplicant);
+  applicant.AddressChanged("2012-05-05T09:00:00Z", fixture::kApplicant,
+                           "new@mail.example");
+  EXPECT_EQ(StateAt(applicant, Now(kLater)).representative->email,
+            fixture::kApplicant);
+}
+
 TEST(CaseStateTest, TransfersMoveTheOffice) {
   CaseBuilder b = Opened();
   b.TransferNotice("2012-05-02T09:00:00Z");

@@ -219,8 +219,9 @@ std::string Sentence(const v1::Event& e, int minimum_days,
       return absl::StrCat("Recipient address ", p.address(), " checked for ",
                           p.request_id(), ": ",
                           p.matches_address_on_file()
-                              ? "matches the address on file"
-                              : "does NOT match the address on file");
+                              ? "recorded as matching the address on file"
+                              : "recorded as NOT matching the address on "
+                                "file");
     }
     case v1::Event::kDocumentRequestSent:
       return DescribeRequest(e, minimum_days);

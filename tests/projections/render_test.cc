@@ -222,6 +222,27 @@ TEST(TimelineTest, ARequestRowNamesTheMailboxItWasSentFrom) {
                                   "(recorded as not the office mailbox) to "));
 }
 
+// The row stated the officer's step-3 check as a fact ("matches the
+// address on file") for an address the ledger had taken off the file, where
+// RECIPIENT_MATCHES_FILE says the ledger's comparison prevails (found by a
+// domain audit): it says what was recorded.
+TEST(TimelineTest, ARecipientCheckRowSaysWhatTheOfficerRecorded) {
+  CaseBuilder b;
+  b.Opened("2011-01-10T10:00:00Z");
+  b.Consent("2011-01-10T10:05:00Z", "a@b.example");
+  b.Verified("2011-02-01T09:00:00Z", "R1", "x@b.example");
+  b.Verified("2011-02-01T09:01:00Z", "R1", "y@b.example", /*matches=*/false);
+  const std::vector<std::string> lines =
+      TimelineLines(b.model(), Now(kLater), DefaultPolicy());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[2],
+              ::testing::EndsWith("Recipient address x@b.example checked for "
+                                  "R1: recorded as matching the address on "
+                                  "file"));
+  EXPECT_THAT(lines[3], ::testing::EndsWith(": recorded as NOT matching the "
+                                            "address on file"));
+}
+
 // A record made long after the fact carries less weight (RECORDED_PROMPTLY),
 // and the row says so where an investigator reads it; 7 days is not yet late.
 TEST(TimelineTest, ARowRecordedMoreThanSevenDaysLaterSaysWhen) {

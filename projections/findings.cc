@@ -981,10 +981,39 @@ class RuleEvaluator {
     return m == &r ? "" : absl::StrCat(" ", word, " its resend ", m->id);
   }
 
-  void NonComplianceAfterDeadline() {
+  // The requests a non-compliance note names: the sent ones in send order,
+  // then those not sent by the evaluation point in the order of their first
+  // note (a note dated before the send, seen as of a time between them).
+  // Those were left out, and the note rules said "No non-compliance note
+  // was recorded" beside it (found by a domain audit).
+  std::vector<const RequestFacts*> NotedRequests() const {
+    std::vector<const RequestFacts*> noted;
     for (const RequestFacts* r : a_.requests()) {
-      if (r->notes.empty()) continue;
+      if (!r->notes.empty()) noted.push_back(r);
+    }
+    for (const CaseEvent* e : a_.events()) {
+      if (!e->event.has_non_compliance_recorded()) continue;
+      const RequestFacts* r =
+          a_.Find(e->event.non_compliance_recorded().request_id());
+      if (r != nullptr && r->sent == nullptr &&
+          !absl::c_linear_search(noted, r)) {
+        noted.push_back(r);
+      }
+    }
+    return noted;
+  }
+
+  void NonComplianceAfterDeadline() {
+    for (const RequestFacts* r : NotedRequests()) {
       FindingBuilder f(Rule::kNonComplianceAfterDeadline, r->id);
+      if (r->sent == nullptr) {
+        f.Cite(r->notes);
+        Add(f.Build(
+            FindingStatus::kFail,
+            absl::StrCat("The note ", Refs(r->notes), " names request \"",
+                         r->id, "\", which was not sent.")));
+        continue;
+      }
       f.Cite(r->sent);
       FindingStatus status = FindingStatus::kPass;
       std::vector<std::string> sentences;
@@ -1054,8 +1083,7 @@ class RuleEvaluator {
   void StandardNoteUsed() {
     const std::string en = NormalizeNote(kStandardNoteEnglish);
     const std::string fr = NormalizeNote(kStandardNoteFrench);
-    for (const RequestFacts* r : a_.requests()) {
-      if (r->notes.empty()) continue;
+    for (const RequestFacts* r : NotedRequests()) {
       FindingBuilder f(Rule::kStandardNoteUsed, r->id);
       f.Cite(r->notes);
       Events different;

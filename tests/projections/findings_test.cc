@@ -901,6 +901,29 @@ TEST(NonComplianceAfterDeadlineTest, FailsBeforeTheDeadline) {
               HasSubstr("before the deadline 2012-07-16T23:59:59Z"));
 }
 
+// A note dated before its request's send, seen as of a time between them:
+// the note rules said "No non-compliance note was recorded" beside it
+// (found by a domain audit). It names a request not sent.
+TEST(NonComplianceAfterDeadlineTest, FailsForANoteOnARequestNotYetSent) {
+  const CaseBuilder b = NotedAt("2012-05-20T09:00:00Z");
+  const Findings f =
+      FindingsFor(b.model(), fixture::AsOf("2012-05-25T00:00:00Z"),
+                  DefaultPolicy(), AllStored());
+  const Finding* note =
+      FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1");
+  ASSERT_NE(note, nullptr);
+  EXPECT_EQ(FindingStatusName(note->status), "FAIL");
+  EXPECT_EQ(note->message,
+            "The note #4 names request \"DOC-1\", which was not sent.");
+  EXPECT_THAT(note->positions, ElementsAre(4));
+  EXPECT_EQ(StatusOf(f, Rule::kStandardNoteUsed, "DOC-1"), "PASS");
+  // With the send, the note is judged against its deadline.
+  EXPECT_THAT(FindingOf(FindingsAt(b, kLater),
+                        Rule::kNonComplianceAfterDeadline, "DOC-1")
+                  ->message,
+              HasSubstr("before the deadline 2012-07-16T23:59:59Z"));
+}
+
 // An "extension" to an earlier date does not shorten the time the applicant
 // was given: before, it moved the deadline to 2012-06-05 and a refusal seven
 // weeks before the deadline of the email passed (found by an audit against

@@ -1468,6 +1468,26 @@ class RuleEvaluator {
     }
   }
 
+  // For a reconsideration requested on the ground that the email was not
+  // received, the reconsideration decided next when it reopened the case;
+  // otherwise nullptr.
+  const CaseEvent* ReopeningOnNonReceipt(const CaseEvent* e) const {
+    if (!e->event.has_reconsideration_requested() ||
+        e->event.reconsideration_requested().ground() !=
+            v1::ReconsiderationGround::EMAIL_NOT_RECEIVED) {
+      return nullptr;
+    }
+    for (const CaseEvent* d : a_.events()) {
+      if (OccurredBefore(*e, *d) && d->event.has_reconsideration_decided()) {
+        return d->event.reconsideration_decided().outcome() ==
+                       v1::ReconsiderationOutcome::REOPENED
+                   ? d
+                   : nullptr;
+      }
+    }
+    return nullptr;
+  }
+
   void DeliveryWarningHeeded() {
     for (const RequestFacts* r : a_.requests()) {
       const Events refusals = DecisionsRelyingOn(*r, IsRefusal);
@@ -1492,13 +1512,20 @@ class RuleEvaluator {
         }
       }
       for (const CaseEvent* e : a_.events()) {
-        // A report concerns the requests open when it came, and the one a
+        // The applicant reported a delivery problem; or said in asking for
+        // reconsideration that the email never arrived, and the office
+        // reopened the case (a refusal maintained is the officer's weighing,
+        // RECONSIDERATION_ADDRESSED): the same request refused again without
+        // a resend or another channel passed (found by a domain audit).
+        const bool report =
+            e->event.has_applicant_email_received() &&
+            e->event.applicant_email_received().reports_delivery_problem();
+        if (!report && ReopeningOnNonReceipt(e) == nullptr) continue;
+        // Either concerns the requests open when it came, and the one a
         // standing refusal relies on (not one a resend had superseded).
-        if (e->event.has_applicant_email_received() &&
-            e->event.applicant_email_received().reports_delivery_problem() &&
-            (a_.OpenBefore(*r, e) ||
-             (standing_refusal(e) != nullptr &&
-              a_.StateBefore(*r, e) != DeadlineState::kSuperseded))) {
+        if (a_.OpenBefore(*r, e) ||
+            (standing_refusal(e) != nullptr &&
+             a_.StateBefore(*r, e) != DeadlineState::kSuperseded)) {
           signs.push_back(e);
         }
       }
@@ -1537,6 +1564,10 @@ class RuleEvaluator {
                       absl::AsciiStrToLower(v1::DeliveryAction::Value_Name(
                           s->event.delivery_notice_received().action())),
                       " notice ", Ref(s))
+            : s->event.has_reconsideration_requested()
+                ? absl::StrCat("The reconsideration request ", Ref(s),
+                               " (email not received, reopened at ",
+                               Ref(ReopeningOnNonReceipt(s)), ")")
                 : absl::StrCat("The applicant's report of a delivery problem ",
                                Ref(s));
         const CaseEvent* refusal_without_heed = nullptr;
@@ -1550,7 +1581,13 @@ class RuleEvaluator {
         f.Cite(heeded);
         // A sign after a refusal that relies on `r` and still stands: only a
         // heed after the sign answers it.
-        const CaseEvent* standing = standing_refusal(s);
+        // The refusal a reopened reconsideration contested stands no more.
+        const CaseEvent* standing = nullptr;
+        if (s->event.has_reconsideration_requested()) {
+          f.Cite(ReopeningOnNonReceipt(s));
+        } else {
+          standing = standing_refusal(s);
+        }
         if (refusal_without_heed != nullptr) {
           f.Cite(refusal_without_heed);
           status = Worse(status, FindingStatus::kFail);

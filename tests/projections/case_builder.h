@@ -165,9 +165,9 @@ class CaseBuilder {
     return *this;
   }
 
-  CaseBuilder& AddressChanged(
-      std::string_view at, std::string old_address, std::string new_address,
-      v1::Party::Value party = v1::Party::APPLICANT) {
+  CaseBuilder& AddressChanged(std::string_view at, std::string old_address,
+                              std::string new_address,
+                              v1::Party::Value party = v1::Party::APPLICANT) {
     auto* p = At(at).mutable_contact_address_changed();
     p->set_party(party);
     p->set_old_address(old_address);
@@ -339,9 +339,11 @@ class CaseBuilder {
                    v1::DecisionGround::NON_COMPLIANCE, request);
   }
 
-  CaseBuilder& ReconsiderationRequested(std::string_view at) {
+  CaseBuilder& ReconsiderationRequested(
+      std::string_view at, v1::ReconsiderationGround::Value ground =
+                               v1::ReconsiderationGround::EMAIL_NOT_RECEIVED) {
     auto* p = At(at).mutable_reconsideration_requested();
-    p->set_ground(v1::ReconsiderationGround::EMAIL_NOT_RECEIVED);
+    p->set_ground(ground);
     p->set_statement("I never received the email.");
     return *this;
   }

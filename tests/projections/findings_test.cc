@@ -1053,12 +1053,15 @@ TEST(RefusalSupportedTest, FailsWhenDecidedBeforeTheDeadlinePassed) {
 // Each refusal is judged on the case as it stood while it did: a
 // reconsideration that reopens the case ends that, and what follows belongs
 // to the next decision (found by an audit: both refusals read FAIL below).
+// Reopened on a ground other than non-receipt, which would make the second
+// refusals fail DELIVERY_WARNING_HEEDED without a resend.
 TEST(RefusalSupportedTest, EachRefusalIsJudgedOnTheCaseAsItStood) {
+  constexpr auto kOther = v1::ReconsiderationGround::OTHER;
   {
     // A refusal made by the book, reopened; then an extension request left
     // undecided and a second refusal.
     CaseBuilder b = KaurCase();  // refusal #6
-    b.ReconsiderationRequested("2012-08-01T09:00:00Z");
+    b.ReconsiderationRequested("2012-08-01T09:00:00Z", kOther);
     b.ReconsiderationDecided("2012-08-10T09:00:00Z",
                              v1::ReconsiderationOutcome::REOPENED);
     b.ExtensionRequested("2012-08-12T09:00:00Z", "DOC-1",
@@ -1080,7 +1083,7 @@ TEST(RefusalSupportedTest, EachRefusalIsJudgedOnTheCaseAsItStood) {
     CaseBuilder b = RequestSentByTheBook();
     b.Note("2012-07-01T09:00:00Z", "DOC-1");     // #5, premature
     b.Refused("2012-07-02T09:00:00Z", "DOC-1");  // #6
-    b.ReconsiderationRequested("2012-07-10T09:00:00Z");
+    b.ReconsiderationRequested("2012-07-10T09:00:00Z", kOther);
     b.ReconsiderationDecided("2012-07-12T09:00:00Z",
                              v1::ReconsiderationOutcome::REOPENED);
     b.Extended("2012-07-12T10:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
@@ -1623,6 +1626,69 @@ TEST(DeliveryWarningHeededTest, WarnsWhenApplicantReportsProblemWhileOpen) {
   EXPECT_EQ(
       StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded, "DOC-1"),
       "WARN");
+}
+
+// The applicant said the email never arrived (#7) and the office reopened
+// the refusal (#8): refusing again on the same request (#9), with neither a
+// resend nor another channel, passed every rule (found by a domain audit).
+// A refusal maintained is the officer's weighing: no sign.
+TEST(DeliveryWarningHeededTest, ARefusalAgainAfterReopeningOnNonReceiptFails) {
+  CaseBuilder b = KaurCase();                          // DOC-1 #4, refused #6
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z");  // #7
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",     // #8
+                           v1::ReconsiderationOutcome::REOPENED);
+  const Findings reopened = FindingsAt(b, kLater);
+  const Finding* waiting =
+      FindingOf(reopened, Rule::kDeliveryWarningHeeded, "DOC-1");
+  ASSERT_NE(waiting, nullptr);
+  EXPECT_EQ(FindingStatusName(waiting->status), "WARN");
+  EXPECT_EQ(waiting->message,
+            "The reconsideration request #7 (email not received, reopened at "
+            "#8) for DOC-1 has no resend or alternative channel after it yet.");
+  EXPECT_THAT(waiting->positions, ElementsAre(4, 7, 8));
+
+  CaseBuilder again = b;
+  again.Refused("2012-08-11T09:00:00Z", "DOC-1");  // #9
+  Findings f = FindingsAt(again, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "FAIL");
+  std::vector<std::string> refusals;
+  for (const Finding& x : FindingsOf(f, Rule::kRefusalSupported)) {
+    refusals.push_back(std::string(FindingStatusName(x.status)));
+  }
+  EXPECT_THAT(refusals, ElementsAre("PASS", "FAIL"))
+      << "the refusal reopened stood on the case before the request";
+
+  // A new deadline without a resend reaches no one who never got the email;
+  // the refusal is judged without the notes before the reopening, and
+  // still fails.
+  CaseBuilder extended = b;
+  extended.Extended("2012-08-11T09:00:00Z", "DOC-1", "2012-09-30T23:59:59Z");
+  extended.Note("2012-10-02T09:00:00Z", "DOC-1");
+  extended.Refused("2012-10-03T09:00:00Z", "DOC-1");
+  refusals.clear();
+  for (const Finding& x :
+       FindingsOf(FindingsAt(extended, kLater), Rule::kRefusalSupported)) {
+    refusals.push_back(std::string(FindingStatusName(x.status)));
+  }
+  EXPECT_THAT(refusals, ElementsAre("PASS", "FAIL"));
+
+  // Resent with a new deadline after the reopening: heeded.
+  CaseBuilder resent = b;
+  resent.Email("2012-08-12T09:00:00Z", "DOC-2", "2012-09-30T23:59:59Z")
+      .set_resend_of("DOC-1");
+  resent.Note("2012-10-02T09:00:00Z", "DOC-2");
+  resent.Refused("2012-10-03T09:00:00Z", "DOC-2");
+  f = FindingsAt(resent, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-2"), "PASS");
+
+  CaseBuilder maintained = KaurCase();
+  maintained.ReconsiderationRequested("2012-08-01T09:00:00Z");
+  maintained.ReconsiderationDecided(
+      "2012-08-10T09:00:00Z", v1::ReconsiderationOutcome::REFUSAL_MAINTAINED);
+  EXPECT_EQ(
+      StatusOf(FindingsAt(maintained, kLater), Rule::kDeliveryWarningHeeded),
+      "NOT_APPLICABLE");
 }
 
 // A NON_COMPLIANCE refusal on DOC-1 (#6) leaves it open (OVERDUE, listed in

@@ -283,7 +283,10 @@ TEST(StoreReaderTest, AReaderGivesUpOnAWriterThatChangesDuringEveryOpen) {
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(reader.status().message(),
               ::testing::HasSubstr("flushed or compacted during each of 10"));
-  EXPECT_EQ(flushes, 10);
+  // At least one flush per attempt. An attempt can read more than one table
+  // (the writer's compaction runs when it will), each read flushing again:
+  // under load the count was 11 to 16, and an exact 10 failed the suite.
+  EXPECT_GE(flushes, 10);
 }
 
 // A table that the writer compacts away after a reader opened is no longer

@@ -1080,12 +1080,48 @@ class RuleEvaluator {
     }
   }
 
+  // The NON_COMPLIANCE refusals on `r` with no non-compliance note before
+  // them on the request, a resend of it sent before the refusal, or a
+  // request it resends.
+  Events RefusalsWithoutANote(const RequestFacts& r) const {
+    Events unnoted;
+    for (const CaseEvent* d : r.decisions) {
+      if (!IsNonComplianceRefusal(d)) continue;
+      std::vector<const RequestFacts*> family = ChainBefore(r, d);
+      for (const RequestFacts* m : a_.Resent(r)) family.push_back(m);
+      const bool noted = absl::c_any_of(family, [&](const RequestFacts* m) {
+        return absl::c_any_of(m->notes,
+                              [&](const CaseEvent* n) { return Before(n, d); });
+      });
+      if (!noted) unnoted.push_back(d);
+    }
+    return unnoted;
+  }
+
+  // Judges each note's text, and each refusal for non-compliance made
+  // without one: step 4 has the officer enter the standard note when no
+  // reply came, and a refusal with no note passed every rule, the note rules
+  // saying only that no note was recorded (found by a domain audit).
   void StandardNoteUsed() {
     const std::string en = NormalizeNote(kStandardNoteEnglish);
     const std::string fr = NormalizeNote(kStandardNoteFrench);
+    std::vector<const RequestFacts*> judged;
     for (const RequestFacts* r : NotedRequests()) {
+      if (r->sent != nullptr) judged.push_back(r);
+    }
+    for (const RequestFacts* r : a_.requests()) {
+      if (r->notes.empty() && !RefusalsWithoutANote(*r).empty()) {
+        judged.push_back(r);
+      }
+    }
+    for (const RequestFacts* r : NotedRequests()) {
+      if (r->sent == nullptr) judged.push_back(r);
+    }
+    for (const RequestFacts* r : judged) {
       FindingBuilder f(Rule::kStandardNoteUsed, r->id);
       f.Cite(r->notes);
+      FindingStatus status = FindingStatus::kPass;
+      std::vector<std::string> sentences;
       Events different;
       std::vector<std::string> languages;
       for (const CaseEvent* n : r->notes) {
@@ -1100,17 +1136,30 @@ class RuleEvaluator {
         }
       }
       if (!different.empty()) {
-        Add(f.Build(FindingStatus::kWarn,
-                    absl::StrCat("The non-compliance note ", Refs(different),
-                                 " on ", r->id,
-                                 " differs from the standard text of the "
-                                 "bulletin (English or French).")));
-      } else {
-        Add(f.Build(FindingStatus::kPass,
-                    absl::StrCat("The non-compliance note on ", r->id,
-                                 " is the standard text (",
-                                 absl::StrJoin(languages, ", "), ").")));
+        status = FindingStatus::kWarn;
+        sentences.push_back(absl::StrCat(
+            "The non-compliance note ", Refs(different), " on ", r->id,
+            " differs from the standard text of the bulletin (English or "
+            "French)."));
+      } else if (!r->notes.empty()) {
+        sentences.push_back(absl::StrCat("The non-compliance note on ", r->id,
+                                         " is the standard text (",
+                                         absl::StrJoin(languages, ", "), ")."));
       }
+      const Events unnoted = RefusalsWithoutANote(*r);
+      if (!unnoted.empty()) {
+        f.Cite(unnoted);
+        status = FindingStatus::kWarn;
+        sentences.push_back(absl::StrCat(
+            unnoted.size() == 1 ? "The refusal " : "The refusals ",
+            Refs(unnoted), " for non-compliance with ", r->id,
+            unnoted.size() == 1 ? " was" : " were",
+            " made with no non-compliance note before ",
+            unnoted.size() == 1 ? "it" : "them",
+            " (step 4: the officer enters the standard note when no reply "
+            "came by the deadline)."));
+      }
+      Add(f.Build(status, absl::StrJoin(sentences, " ")));
     }
   }
 

@@ -1038,6 +1038,48 @@ TEST(StandardNoteUsedTest, WarnsWhenTheNoteIsFreeText) {
             "WARN");
 }
 
+// Step 4 has the officer enter the standard note when no reply came; a
+// refusal for non-compliance without one passed every rule, the note rules
+// saying only that no note was recorded (found by a domain audit). A note
+// on a resend of the request counts.
+TEST(StandardNoteUsedTest, WarnsWhenARefusalHasNoNoteBeforeIt) {
+  CaseBuilder b = RequestSentByTheBook();      // DOC-1 #4
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");  // #5
+  Findings f = FindingsAt(b, kLater);
+  const Finding* warned = FindingOf(f, Rule::kStandardNoteUsed, "DOC-1");
+  ASSERT_NE(warned, nullptr);
+  EXPECT_EQ(FindingStatusName(warned->status), "WARN");
+  EXPECT_EQ(warned->message,
+            "The refusal #5 for non-compliance with DOC-1 was made with no "
+            "non-compliance note before it (step 4: the officer enters the "
+            "standard note when no reply came by the deadline).");
+  EXPECT_THAT(warned->positions, ElementsAre(5));
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS")
+      << "a warning does not undermine the refusal";
+
+  // A note after the refusal does not make it one made on a note.
+  CaseBuilder late = b;
+  late.Note("2012-07-22T09:00:00Z", "DOC-1");
+  f = FindingsAt(late, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kStandardNoteUsed, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kStandardNoteUsed, "DOC-1")->message,
+              HasSubstr("is the standard text (#6 in English). The refusal "
+                        "#5 for non-compliance"));
+
+  CaseBuilder resent = RequestSentByTheBook();
+  resent.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  resent.Note("2012-07-20T09:00:00Z", "DOC-2");
+  resent.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  f = FindingsAt(resent, kLater);
+  std::vector<std::string> judged;
+  for (const Finding& x : FindingsOf(f, Rule::kStandardNoteUsed)) {
+    judged.push_back(x.request_id + " " +
+                     std::string(FindingStatusName(x.status)));
+  }
+  EXPECT_THAT(judged, ElementsAre("DOC-2 PASS"));
+}
+
 // ---------------------------------------------------------------------------
 // REFUSAL_SUPPORTED
 

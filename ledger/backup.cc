@@ -32,6 +32,8 @@ using internal::kKeyFile;
 using internal::kKeyTempFile;
 using internal::kPartialStoreDir;
 using internal::kStoreDir;
+using internal::kUncheckedRestoreMark;
+using internal::kUnfinishedCopyMark;
 
 namespace {
 
@@ -250,16 +252,13 @@ fs::path ParentOf(const fs::path& dir) {
 }
 
 // What init and restore write into a ledger folder before its store.
-constexpr const char* kWrittenBeforeTheStore[] = {kKeyFile, kKeyTempFile,
-                                                  kAccessLog};
+constexpr const char* kWrittenBeforeTheStore[] = {
+    kKeyFile, kKeyTempFile, kAccessLog, kUncheckedRestoreMark};
 
-// The file a backup or restore writes first into a folder it makes for a
-// copy, and removes last, before the folder is renamed into place. A
-// folder is emptied as a copy left unfinished only when it holds this
-// file: a ledger named `B.partial`, even one being written, holds
-// nothing else a copy does not, and a backup to B emptied it, key
+// A folder is emptied as a copy left unfinished only when it holds
+// kUnfinishedCopyMark: a ledger named `B.partial`, even one being written,
+// holds nothing else a copy does not, and a backup to B emptied it, key
 // included (found by a review).
-constexpr char kUnfinishedCopyMark[] = "unfinished-copy";
 
 // An empty folder, or one a backup or restore left: its mark, and what it
 // writes after it (the store, RocksDB's staging folder for its checkpoint,
@@ -283,16 +282,25 @@ bool LeftByACopy(const fs::path& dir) {
   return marked || entries->empty();
 }
 
-absl::Status MarkUnfinished(const fs::path& partial) {
-  const fs::path mark = partial / kUnfinishedCopyMark;
+constexpr char kUnfinishedCopyText[] =
+    "Written first into a copy that caseledger backup or restore makes, and "
+    "removed once the copy is in place. In a backup's NAME.partial, or a "
+    "restore's store.partial: an unfinished copy, which the next backup to "
+    "NAME, or restore into that folder, replaces. Anywhere else: a copy put "
+    "in place, this file left behind (a crash, a failed removal); it means "
+    "nothing more.\n";
+constexpr char kUncheckedRestoreText[] =
+    "Written by caseledger restore before it put this ledger's store in "
+    "place, and removed once the restored ledger passed its last check (the "
+    "backup's size and root). While it is here no command opens the ledger: "
+    "the restore stopped before that check. Run the same restore again, "
+    "which replaces the copy.\n";
+
+// Writes `text` to the file `mark`, durably (the file and its folder).
+absl::Status WriteMark(const fs::path& mark, const char* text) {
   {
     std::ofstream out(mark, std::ios::trunc);
-    out << "Written first into a copy that caseledger backup or restore "
-           "makes, and removed once the copy is in place. In a backup's "
-           "NAME.partial, or a restore's store.partial: an unfinished copy, "
-           "which the next backup to NAME, or restore into that folder, "
-           "replaces. Anywhere else: a copy put in place, this file left "
-           "behind (a crash, a failed removal); it means nothing more.\n";
+    out << text;
     out.close();
     if (!out) {
       return IoError("cannot write", mark,
@@ -300,7 +308,7 @@ absl::Status MarkUnfinished(const fs::path& partial) {
     }
   }
   CASELEDGER_RETURN_IF_ERROR(SyncPath(mark));
-  return SyncPath(partial);
+  return SyncPath(ParentOf(mark));
 }
 
 // Makes `partial` (a folder for a new copy, `shown` in messages) private and
@@ -350,7 +358,8 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
   }
   fs::permissions(partial, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) return IoError("cannot restrict", partial, ec);
-  CASELEDGER_RETURN_IF_ERROR(MarkUnfinished(partial));
+  CASELEDGER_RETURN_IF_ERROR(
+      WriteMark(partial / kUnfinishedCopyMark, kUnfinishedCopyText));
   return lock;
 }
 
@@ -483,6 +492,37 @@ bool internal::LeftUnfinished(const fs::path& dir) {
          HoldsOnlyLedgerFiles(dir);
 }
 
+absl::Status internal::RefuseUnfinishedCopy(const fs::path& dir,
+                                            bool read_only) {
+  std::error_code ec;
+  if (fs::exists(dir / kUncheckedRestoreMark, ec) &&
+      fs::exists(dir / kStoreDir, ec)) {
+    // The restore holds the store's lock until its check ends.
+    if (const std::string holder = WriterOf((dir / kStoreDir).string());
+        !holder.empty()) {
+      return absl::UnavailableError(absl::StrCat(
+          dir.string(), ": another process has this ledger open for writing: ",
+          holder, "; wait for it to finish"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir.string(),
+        " holds a restore that stopped before its last check (the file ",
+        kUncheckedRestoreMark,
+        " is there): no command opens it; run the same restore again, which "
+        "replaces the copy"));
+  }
+  if (!read_only && Ledger::NamedAsUnfinishedCopy(dir.string()) &&
+      fs::exists(FolderName(dir.string()) / kUnfinishedCopyMark, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir.string(),
+        " is a backup's copy in progress or left unfinished (it holds ",
+        kUnfinishedCopyMark,
+        "), which the next backup to its name starts over: it is not written "
+        "to; restore it into a new folder to use it"));
+  }
+  return absl::OkStatus();
+}
+
 using internal::LeftUnfinished;
 
 absl::Status Ledger::VerifyFiles() const {
@@ -571,7 +611,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
       LedgerOptions options;
       options.clock = impl_->options.clock;
       CASELEDGER_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> copy,
-                                  Open(partial.string(), options));
+                                  OpenCopy(partial.string(), options));
       CASELEDGER_RETURN_IF_ERROR(copy->SignCheckpoint().status());
     }
     return SyncTree(partial);
@@ -583,7 +623,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
     fs::remove_all(partial, ec);
     return copied;
   }
-  auto info = VerifyBackup(partial.string());
+  auto info = VerifyCopy(partial.string());
   if (!info.ok()) {
     // Left in place for inspection (the name says it is unfinished) until
     // the next backup to this name starts it over.
@@ -597,6 +637,13 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
 }
 
 absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyBackup(
+    const std::string& dir) {
+  CASELEDGER_RETURN_IF_ERROR(
+      internal::RefuseUnfinishedCopy(dir, /*read_only=*/true));
+  return VerifyCopy(dir);
+}
+
+absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyCopy(
     const std::string& dir) {
   // Open's own word for a folder without a ledger suggests init, which is
   // no answer for a backup that is not where it was looked for.
@@ -616,7 +663,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyBackup(
   LedgerOptions options;
   options.read_only = true;
   CASELEDGER_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger,
-                              Open(dir, options));
+                              OpenCopy(dir, options));
   if (!ledger->impl_->key) {
     return absl::DataLossError(
         absl::StrCat(dir, " holds no readable signing key (", kKeyFile,
@@ -684,8 +731,15 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
     if (ec) return IoError("cannot restrict", target, ec);
   }
   if (fs::exists(target / kStoreDir, ec)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(to, " already holds a ledger; restore into a new folder"));
+    if (!fs::exists(target / kUncheckedRestoreMark, ec)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          to, " already holds a ledger; restore into a new folder"));
+    }
+    // A restore stopped before its last check: its copy, which no verb
+    // opens, is set aside as unfinished and replaced below.
+    CASELEDGER_RETURN_IF_ERROR(
+        RenameNoReplace(target / kStoreDir, target / kPartialStoreDir));
+    CASELEDGER_RETURN_IF_ERROR(SyncPath(target));
   }
   // A restore or init into this folder that stopped part way is replaced,
   // as init replaces its own; anything else is someone's data.
@@ -736,18 +790,36 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
         CopyIfPresent(source / kAccessLog, target / kAccessLog));
     CASELEDGER_RETURN_IF_ERROR(SyncTree(target));
     CASELEDGER_ASSIGN_OR_RETURN(held_from_writers, KeepWritersOut(store));
+    CASELEDGER_RETURN_IF_ERROR(
+        WriteMark(target / kUncheckedRestoreMark, kUncheckedRestoreText));
     renamed = Finish(store, target / kStoreDir);
     // Not renamed, the copy is still an unfinished one.
     if (!renamed.ok() && !fs::exists(target / kStoreDir, ec)) return renamed;
   }
   absl::StatusOr<BackupSummary> restored =
-      renamed.ok() ? VerifyBackup(to) : renamed;
+      renamed.ok() ? VerifyCopy(to) : renamed;
   if (restored.ok() && (restored->tree_size != backup.tree_size ||
                         restored->root != backup.root)) {
     restored = absl::DataLossError(absl::StrCat(
         "the restored ledger has ", restored->tree_size, " entries with root ",
         ToHex(restored->root), " but the backup has ", backup.tree_size,
         " with root ", ToHex(backup.root)));
+  }
+  if (restored.ok()) {
+    fs::remove(target / kUncheckedRestoreMark, ec);
+    absl::Status unmarked =
+        ec ? IoError("cannot remove", target / kUncheckedRestoreMark, ec)
+           : SyncPath(target);
+    if (!unmarked.ok()) {
+      std::move(unmake).Cancel();
+      return absl::Status(
+          unmarked.code(),
+          absl::StrCat("the restored ledger in ", to,
+                       " passed its check, but its mark could not be taken "
+                       "away: ",
+                       unmarked.message(), "; remove ", to, "/",
+                       kUncheckedRestoreMark, " yourself to use it"));
+    }
   }
   std::move(unmake).Cancel();
   if (restored.ok()) return restored;

@@ -1306,6 +1306,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                                                      LedgerOptions options) {
+  CASELEDGER_RETURN_IF_ERROR(
+      internal::RefuseUnfinishedCopy(dir, options.read_only));
+  return OpenCopy(dir, std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenCopy(
+    const std::string& dir, LedgerOptions options) {
   namespace fs = std::filesystem;
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;

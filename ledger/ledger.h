@@ -438,6 +438,13 @@ class Ledger {
  private:
   struct Impl;
   explicit Ledger(std::unique_ptr<Impl> impl);
+  // Open and VerifyBackup without their refusal of an unfinished copy: for
+  // Backup, which signs its copy's size in NAME.partial and checks it
+  // there, and Restore, which checks the ledger it restored before taking
+  // its mark away.
+  static absl::StatusOr<std::unique_ptr<Ledger>> OpenCopy(
+      const std::string& dir, LedgerOptions options);
+  static absl::StatusOr<BackupSummary> VerifyCopy(const std::string& dir);
   // kInvalidArgument when `bytes` hold this ledger's private signing key.
   absl::Status CheckForKey(std::string_view bytes) const;
   // Both Appends: `n` events, the i-th read through `event`.

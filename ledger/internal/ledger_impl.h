@@ -61,6 +61,22 @@ constexpr char kRestoreIntoANewFolder[] =
     "--db NEW'), keeping this one as it is for inspection";
 // Where init writes the key before renaming it to kKeyFile.
 constexpr char kKeyTempFile[] = "signing-key.pem.tmp";
+// The file a backup or restore writes first into a folder it makes for a
+// copy, and removes last, once the folder is renamed into place
+// (backup.cc).
+constexpr char kUnfinishedCopyMark[] = "unfinished-copy";
+// The file a restore writes into its ledger folder before renaming
+// store.partial/ to store/, and removes once the restored ledger has passed
+// its last check: a restore killed in between left a ledger every verb used
+// though nothing had checked it (found by an outside test).
+constexpr char kUncheckedRestoreMark[] = "restore-unchecked";
+// kFailedPrecondition when `dir` holds a store with kUncheckedRestoreMark
+// beside it, or, for a writer (`read_only` false), when it is a backup's
+// copy in progress or left unfinished (NAME.partial holding
+// kUnfinishedCopyMark): appends there were erased, unsaid, by the next
+// backup to NAME (found by an outside test).
+absl::Status RefuseUnfinishedCopy(const std::filesystem::path& dir,
+                                  bool read_only);
 
 // Whether every entry of `dir`, which holds no store/, is one that init or
 // a restore writes into a ledger folder before renaming store.partial/ to

@@ -5,9 +5,12 @@
 // - "damage": a byte in the middle of each table file (*.sst) of the copy
 //   is flipped, as a disk that lost it would, so the check fails;
 // - "hold:DIR": DIR/renamed is made, and the rename returns once DIR/go
-//   exists (or after 60 s), so a test can try a writer in between.
+//   exists (or after 60 s), so a test can try a writer in between;
+// - "die": the process ends at once (SIGKILL), as a restore killed before
+//   its check ended.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -64,5 +67,6 @@ extern "C" int renameat2(int olddirfd, const char* oldpath, int newdirfd,
   const std::string_view told(what);
   if (told == "damage") FlipTheMiddleByteOfEachTable(newpath);
   if (told.starts_with("hold:")) HoldUntilToldToGoOn(told.substr(5));
+  if (told == "die") ::kill(::getpid(), SIGKILL);
   return renamed;
 }

@@ -269,6 +269,73 @@ TEST_F(BackupCliTest, NoWriterOpensACopyBeforeRestoreHasCheckedIt) {
   EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
 }
 
+// A restore killed after putting its copy in place, before its last check
+// ended, left a ledger every verb used though nothing had checked it, and
+// the same restore again refused it as a ledger (found by an outside
+// test). The copy is marked until the check passes: no verb opens it, and
+// the same restore replaces it.
+TEST_F(BackupCliTest, ARestoreKilledBeforeItsCheckLeavesNoLedgerInUse) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string restore =
+      "restore --from " + Backup() + " --db " + Restored();
+  CliRun killed = testing::RunCli(RestoreThat("die"), restore, dir_);
+  ASSERT_NE(killed.code, 0);
+  ASSERT_TRUE(fs::exists(Restored() + "/store"));
+  ASSERT_TRUE(fs::exists(Restored() + "/restore-unchecked"));
+  const std::string events =
+      testing::SharedDir() + "/examples/bounce-handled.jsonl";
+  for (const std::string& verb :
+       {"read --db " + Restored(), "verify --db " + Restored(),
+        "append --db " + Restored() + " " + events,
+        "backup --verify " + Restored()}) {
+    CliRun refused = Cli(verb);
+    EXPECT_EQ(refused.code, 3) << verb << ": " << refused.err;
+    EXPECT_THAT(refused.err,
+                HasSubstr(" holds a restore that stopped before its last check "
+                          "(the file restore-unchecked is there): no command "
+                          "opens it; run the same restore again, which "
+                          "replaces the copy\n"))
+        << verb;
+  }
+  CliRun again = Cli(restore);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_FALSE(fs::exists(Restored() + "/restore-unchecked"));
+  EXPECT_FALSE(fs::exists(Restored() + "/store.partial"));
+  EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
+  EXPECT_EQ(Cli("append --db " + Restored() + " " + events).code, 0);
+  // A restored ledger is refused as before.
+  EXPECT_EQ(Cli(restore).code, 3);
+}
+
+// An unfinished backup (NAME.partial holding its mark) took appends and
+// signed checkpoints, which the next backup to NAME erased without a word
+// (found by an outside test). It is read, not written.
+TEST_F(BackupCliTest, ABackupsUnfinishedCopyIsNotWritten) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string partial = Backup() + ".partial";
+  fs::rename(Backup(), partial);
+  std::ofstream(partial + "/unfinished-copy") << "as a killed backup left it\n";
+  const std::string events =
+      testing::SharedDir() + "/examples/bounce-handled.jsonl";
+  for (const std::string& verb : {"append --db " + partial + " " + events,
+                                  "checkpoint --db " + partial}) {
+    CliRun refused = Cli(verb);
+    EXPECT_EQ(refused.code, 3) << verb << ": " << refused.err;
+    EXPECT_THAT(refused.err,
+                HasSubstr(".partial is a backup's copy in progress or left "
+                          "unfinished (it holds unfinished-copy), which the "
+                          "next backup to its name starts over: it is not "
+                          "written to; restore it into a new folder to use "
+                          "it\n"))
+        << verb;
+  }
+  EXPECT_EQ(Cli("read --db " + partial).code, 0);
+  EXPECT_EQ(Cli("backup --verify " + partial).code, 0);
+  CliRun restored = Cli("restore --from " + partial + " --db " + Restored());
+  EXPECT_EQ(restored.code, 0) << restored.err;
+  EXPECT_EQ(Cli("append --db " + Restored() + " " + events).code, 0);
+}
+
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   CliRun b = Cli("backup --db " + Db() + " --to " + Backup() + "/");
   ASSERT_EQ(b.code, 0) << b.err;

@@ -637,14 +637,14 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
 }
 
 absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyBackup(
-    const std::string& dir) {
+    const std::string& dir, const VerifierKey* trusted) {
   CASELEDGER_RETURN_IF_ERROR(
       internal::RefuseUnfinishedCopy(dir, /*read_only=*/true));
-  return VerifyCopy(dir);
+  return VerifyCopy(dir, trusted);
 }
 
 absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyCopy(
-    const std::string& dir) {
+    const std::string& dir, const VerifierKey* trusted) {
   // Open's own word for a folder without a ledger suggests init, which is
   // no answer for a backup that is not where it was looked for.
   std::error_code ec;
@@ -669,7 +669,19 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyCopy(
         absl::StrCat(dir, " holds no readable signing key (", kKeyFile,
                      "); a restored ledger could not sign checkpoints"));
   }
-  CASELEDGER_RETURN_IF_ERROR(ledger->Verify().status());
+  CASELEDGER_ASSIGN_OR_RETURN(
+      const VerifyReport report,
+      trusted != nullptr ? ledger->Verify(*trusted) : ledger->Verify());
+  // A signature is what a folder cannot make for itself (a forged backup
+  // re-signed with a key of the same name passed; found by an outside
+  // test), and a store with none shows nothing.
+  if (trusted != nullptr && report.entries > 0 && report.checkpoints == 0 &&
+      report.kept_signed_size == 0) {
+    return absl::DataLossError(
+        absl::StrCat("no checkpoint in ", dir, " is signed by ", trusted->name,
+                     ": nothing shows that its ", report.entries,
+                     " entries are the ledger that key signs"));
+  }
   CASELEDGER_RETURN_IF_ERROR(ledger->VerifyFiles());
   BackupSummary info;
   info.origin = ledger->origin();
@@ -681,8 +693,9 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyCopy(
   return info;
 }
 
-absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
-                                                      const std::string& to) {
+absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(
+    const std::string& from, const std::string& to,
+    const VerifierKey* trusted) {
   const fs::path source(from), target = FolderPath(to);
   std::error_code ec;
   if (TakenByAnything(target) && !fs::is_directory(target, ec)) {
@@ -748,7 +761,8 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(const std::string& from,
     return absl::AlreadyExistsError(
         absl::StrCat(to, " is not empty; restore into a new folder"));
   }
-  CASELEDGER_ASSIGN_OR_RETURN(const BackupSummary backup, VerifyBackup(from));
+  CASELEDGER_ASSIGN_OR_RETURN(const BackupSummary backup,
+                              VerifyBackup(from, trusted));
   if (unfinished) CASELEDGER_RETURN_IF_ERROR(RemoveUnfinished(target));
   // A copy that cannot fit is refused before it starts, rather than failing
   // part way.

@@ -393,8 +393,12 @@ class Ledger {
       std::string_view why = "a backup there is lost with it");
   // Checks a backup, or any ledger folder, without restoring it: opens it
   // read-only and runs Verify and VerifyFiles; requires the signing key.
-  // kDataLoss on any damage.
-  static absl::StatusOr<BackupSummary> VerifyBackup(const std::string& dir);
+  // kDataLoss on any damage. With `trusted` (a key obtained out of band),
+  // checkpoint signatures are checked with it rather than the key the
+  // folder holds, and a backup with entries but no checkpoint it signed is
+  // kDataLoss: anyone can make a folder whose own key vouches for it.
+  static absl::StatusOr<BackupSummary> VerifyBackup(
+      const std::string& dir, const VerifierKey* trusted = nullptr);
   // Restores the backup in `from` into `to`, which must not exist or be
   // empty: verifies the backup, copies it, and verifies that the copy has
   // the backup's size and root. A new `to` is built as `to`.partial and
@@ -405,8 +409,10 @@ class Ledger {
   // kInvalidArgument when `to` lies inside `from`; kAlreadyExists when it is
   // a file or a link to nowhere. A new folder's failed copy is removed; one
   // left by a run that died is started over, as Backup's is.
-  static absl::StatusOr<BackupSummary> Restore(const std::string& from,
-                                               const std::string& to);
+  // `trusted`, when given, checks the backup as VerifyBackup does.
+  static absl::StatusOr<BackupSummary> Restore(
+      const std::string& from, const std::string& to,
+      const VerifierKey* trusted = nullptr);
 
   // Stores a message or notice; returns its SHA-256 in lowercase hex.
   // Storing the same bytes twice is harmless. Refuses what CheckMessage does.
@@ -444,7 +450,8 @@ class Ledger {
   // its mark away.
   static absl::StatusOr<std::unique_ptr<Ledger>> OpenCopy(
       const std::string& dir, LedgerOptions options);
-  static absl::StatusOr<BackupSummary> VerifyCopy(const std::string& dir);
+  static absl::StatusOr<BackupSummary> VerifyCopy(
+      const std::string& dir, const VerifierKey* trusted = nullptr);
   // kInvalidArgument when `bytes` hold this ledger's private signing key.
   absl::Status CheckForKey(std::string_view bytes) const;
   // Both Appends: `n` events, the i-th read through `event`.

@@ -380,10 +380,14 @@ int RemoteExport(const RemoteFlags& flags, const Args& args, Io& io) {
 // As verbs_backup.cc's backup --to, written by the server into its
 // --backup-dir; backup --verify reads a folder, so it runs where that is.
 int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
-  if (args.Has("verify")) {
+  if (args.Has("verify") || args.Has("pubkey")) {
     return UsageError(io, "backup",
-                      "--verify reads a backup folder: run it where the "
-                      "backup is, without --server");
+                      args.Has("verify")
+                          ? "--verify reads a backup folder: run it where the "
+                            "backup is, without --server"
+                          : "--pubkey checks a backup folder (--verify "
+                            "BACKUP): run it where the backup is, without "
+                            "--server");
   }
   if (!args.Has("to")) {
     return UsageError(io, "backup",

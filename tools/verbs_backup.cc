@@ -1,6 +1,7 @@
 // Verbs of backup and restore: backup --to, backup --verify, restore --from.
 // The work and its guarantees are in Ledger::Backup / VerifyBackup / Restore
 // (docs/reliability.md).
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -39,8 +40,26 @@ std::string UnfinishedCopyNote(const std::string& dir) {
       "missing from it; a finished backup is the better record\n");
 }
 
-int VerifyBackupVerb(const std::string& dir, Io& io) {
-  auto info = Ledger::VerifyBackup(dir);
+// The key --pubkey names, for a check that the backup's checkpoints are
+// signed by the ledger trusted, not by whoever wrote the folder.
+absl::StatusOr<std::optional<VerifierKey>> TrustedKey(const Args& args,
+                                                      Io& io) {
+  if (!args.Has("pubkey")) return std::nullopt;
+  auto key = PubkeyFlag(args, io);
+  if (!key.ok()) return key.status();
+  return std::optional<VerifierKey>(*std::move(key));
+}
+
+const VerifierKey* OrNull(const std::optional<VerifierKey>& key) {
+  return key ? &*key : nullptr;
+}
+
+int VerifyBackupVerb(const std::string& dir, const Args& args, Io& io) {
+  auto trusted = TrustedKey(args, io);
+  if (!trusted.ok()) {
+    return UsageError(io, "backup", std::string(trusted.status().message()));
+  }
+  auto info = Ledger::VerifyBackup(dir, OrNull(*trusted));
   if (!info.ok()) {
     // No backup there, or a restore's copy not yet checked: no check ran.
     if (absl::IsNotFound(info.status()) ||
@@ -90,7 +109,14 @@ int Backup(const Args& args, Io& io) {
                       "give exactly one of --to DIR (make a backup) or "
                       "--verify DIR (check one)");
   }
-  if (args.Has("verify")) return VerifyBackupVerb(args.Get("verify"), io);
+  if (args.Has("verify")) {
+    return VerifyBackupVerb(args.Get("verify"), args, io);
+  }
+  if (args.Has("pubkey")) {
+    return UsageError(io, "backup",
+                      "--pubkey checks a backup (--verify BACKUP); a backup "
+                      "being made is signed by this ledger's own key");
+  }
   auto ledger = OpenForWrite(args, io);
   if (!ledger.ok()) return Fail(io, "backup", ledger.status());
   auto info = (*ledger)->Backup(args.Get("to"));
@@ -109,7 +135,11 @@ int Restore(const Args& args, Io& io) {
     return UsageError(io, "restore", std::string(db.status().message()));
   }
   const std::string& to = *db;
-  auto info = Ledger::Restore(args.Get("from"), to);
+  auto trusted = TrustedKey(args, io);
+  if (!trusted.ok()) {
+    return UsageError(io, "restore", std::string(trusted.status().message()));
+  }
+  auto info = Ledger::Restore(args.Get("from"), to, OrNull(*trusted));
   if (!info.ok()) return Fail(io, "restore", info.status());
   io.out << "restored " << DescribeBackup(*info) << " into " << to
          << "; the restored ledger verifies\n"
@@ -117,10 +147,14 @@ int Restore(const Args& args, Io& io) {
   const int access_log = AccessLogOfCopy(to, "restore", io);
   // Both copies hold the same key and name: written to side by side they
   // would sign checkpoints of one ledger that contradict each other.
-  io.err << "caseledger restore: " << to
-         << " signs with the original ledger's key; append to one of the "
-            "two only (retire the other), or their checkpoints will "
-            "contradict each other\n";
+  // Without --pubkey the backup vouched for itself with the key it holds.
+  io.err << "caseledger restore: " << to << " signs with the key of "
+         << info->origin
+         << (*trusted ? " you trusted (--pubkey)"
+                      : " that the backup holds (check it against a key you "
+                        "trust: --pubkey KEYFILE)")
+         << "; append to one of the two ledgers only (retire the other), or "
+            "their checkpoints will contradict each other\n";
   return access_log;
 }
 
@@ -129,7 +163,7 @@ int Restore(const Args& args, Io& io) {
 std::vector<Verb> BackupVerbs() {
   return {
       {{"backup",
-        "backup --db DIR (--to BACKUP | --verify BACKUP)",
+        "backup --db DIR (--to BACKUP | --verify BACKUP [--pubkey KEYFILE])",
         "Write a consistent, verified copy of the ledger (store and signing "
         "key) to a\nnew folder, or check a backup without restoring it. "
         "Readers keep reading\nmeanwhile. A ledger that serve holds is "
@@ -140,15 +174,23 @@ std::vector<Verb> BackupVerbs() {
         {{"to", "BACKUP", "the new folder to write the backup to"},
          {"verify", "BACKUP",
           "check this backup: every digest, node, checkpoint, stored "
-          "message and table checksum, and the deadline index"}},
+          "message and table checksum, and the deadline index"},
+         {"pubkey", "KEYFILE",
+          "with --verify: check its checkpoints with the ledger's verifier "
+          "key from a trusted source (as `caseledger key` prints it), not "
+          "the key the backup holds"}},
         0,
         0},
        Backup},
       {{"restore",
-        "restore --from BACKUP --db DIR",
+        "restore --from BACKUP --db DIR [--pubkey KEYFILE]",
         "Restore a backup into DIR (new or empty): the backup is verified, "
         "copied, and\nthe copy verified to have the backup's size and root.",
-        {{"from", "BACKUP", "the backup folder to restore"}},
+        {{"from", "BACKUP", "the backup folder to restore"},
+         {"pubkey", "KEYFILE",
+          "check the backup's checkpoints with the ledger's verifier key "
+          "from a trusted source (as `caseledger key` prints it), not the "
+          "key the backup holds"}},
         0,
         0},
        Restore},

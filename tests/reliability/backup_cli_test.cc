@@ -106,7 +106,8 @@ TEST_F(BackupCliTest, BackupVerifyRestoreAndTheSameCheckpointRoot) {
   CliRun r = Cli("restore --from " + Backup() + " --db " + Restored());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("restored "));
-  EXPECT_THAT(r.err, HasSubstr("signs with the original ledger's key"));
+  EXPECT_THAT(r.err, HasSubstr("signs with the key of cli.example/log that "
+                               "the backup holds"));
   EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
 
   CliRun original = Cli("checkpoint --db " + Db());
@@ -334,6 +335,48 @@ TEST_F(BackupCliTest, ABackupsUnfinishedCopyIsNotWritten) {
   CliRun restored = Cli("restore --from " + partial + " --db " + Restored());
   EXPECT_EQ(restored.code, 0) << restored.err;
   EXPECT_EQ(Cli("append --db " + Restored() + " " + events).code, 0);
+}
+
+// A backup vouched for itself with the key it holds: another ledger of the
+// same name, its events altered, was verified and restored, and restore
+// said the copy "signs with the original ledger's key" (found by an
+// outside test). With --pubkey the key trusted checks its checkpoints.
+TEST_F(BackupCliTest, APubkeyTellsAForgedBackupFromTheLedgers) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  CliRun key = Cli("key --db " + Db());
+  ASSERT_EQ(key.code, 0);
+  std::ofstream(dir_.Sub("trusted.pub")) << key.out;
+  const std::string forged = dir_.Sub("forged"), copy = dir_.Sub("copy");
+  ASSERT_EQ(Cli("init --db " + forged + " --name cli.example/log").code, 0);
+  ASSERT_EQ(Cli("append --db " + forged + " " + testing::SharedDir() +
+                "/examples/transfer-then-refusal.jsonl")
+                .code,
+            0);
+  ASSERT_EQ(Cli("backup --db " + forged + " --to " + copy).code, 0);
+  const std::string trusted = " --pubkey " + dir_.Sub("trusted.pub");
+  ASSERT_EQ(Cli("backup --verify " + copy).code, 0) << "its own key vouches";
+
+  CliRun checked = Cli("backup --verify " + copy + trusted);
+  EXPECT_EQ(checked.code, 1) << checked.err;
+  EXPECT_THAT(checked.out, HasSubstr("only by another key of that name"));
+  CliRun refused =
+      Cli("restore --from " + copy + " --db " + Restored() + trusted);
+  EXPECT_EQ(refused.code, 1) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("only by another key of that name"));
+  EXPECT_FALSE(fs::exists(Restored()));
+
+  EXPECT_EQ(Cli("backup --verify " + Backup() + trusted).code, 0);
+  CliRun restored =
+      Cli("restore --from " + Backup() + " --db " + Restored() + trusted);
+  ASSERT_EQ(restored.code, 0) << restored.err;
+  EXPECT_THAT(restored.err, HasSubstr(" signs with the key of cli.example/log "
+                                      "you trusted (--pubkey); "));
+  CliRun unchecked = Cli("restore --from " + copy + " --db " + dir_.Sub("r2"));
+  EXPECT_EQ(unchecked.code, 0);
+  EXPECT_THAT(unchecked.err,
+              HasSubstr(" signs with the key of cli.example/log that the "
+                        "backup holds (check it against a key you trust: "
+                        "--pubkey KEYFILE); "));
 }
 
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {

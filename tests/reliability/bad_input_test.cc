@@ -606,6 +606,13 @@ std::vector<Case> Cases() {
        "backup is, without --server",
        "",
        {{"t.tok", "clt_x\n"}}},
+      {"backup pubkey in client mode",
+       "--server 127.0.0.1:1 --token-file t.tok backup --to B --pubkey k.pub",
+       2,
+       "caseledger backup: --pubkey checks a backup folder (--verify BACKUP): "
+       "run it where the backup is, without --server",
+       "",
+       {{"t.tok", "clt_x\n"}}},
       {"backup without to in client mode",
        "--server 127.0.0.1:1 --token-file t.tok backup",
        2,

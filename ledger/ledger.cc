@@ -1788,8 +1788,39 @@ absl::Status Ledger::ForEach(
   return ForEachOf({}, from_position, visit);
 }
 
+absl::Status Ledger::Impl::BlameDamagedTable(absl::Status found) const {
+  // RocksDB's own report of the damage names it already.
+  if (absl::StrContains(found.message(), "Corruption:")) return found;
+  absl::Status tables = store->VerifyChecksums();
+  if (tables.ok()) return found;
+  return absl::DataLossError(absl::StrCat(
+      tables.message(),
+      " (a scan of the store, which goes on past a block it cannot read, "
+      "found: ",
+      found.message(), ")"));
+}
+
 absl::Status Ledger::ForEachOf(
     absl::Span<const v1::Event::PayloadCase> payloads, uint64_t from_position,
+    const std::function<absl::Status(const RecordedEvent&)>& visit) const {
+  // Read before the scan's snapshot, which holds at least these entries.
+  const uint64_t size = impl_->size.load();
+  bool visit_failed = false;
+  absl::Status scanned =
+      ScanFrom(payloads, from_position, size, [&](const RecordedEvent& e) {
+        absl::Status s = visit(e);
+        visit_failed = !s.ok();
+        return s;
+      });
+  if (!visit_failed && absl::IsDataLoss(scanned)) {
+    return impl_->BlameDamagedTable(scanned);
+  }
+  return scanned;
+}
+
+absl::Status Ledger::ScanFrom(
+    absl::Span<const v1::Event::PayloadCase> payloads, uint64_t from_position,
+    uint64_t size,
     const std::function<absl::Status(const RecordedEvent&)>& visit) const {
   auto cursors = impl_->store->NewCursors({Family::kEntries, Family::kEvents});
   internal::Cursor& entries = *cursors[0];
@@ -1836,7 +1867,14 @@ absl::Status Ledger::ForEachOf(
     CASELEDGER_RETURN_IF_ERROR(visit(e));
   }
   CASELEDGER_RETURN_IF_ERROR(entries.status());
-  return events.status();
+  CASELEDGER_RETURN_IF_ERROR(events.status());
+  // The scan ended short of entries the ledger holds.
+  if (expected <= size) {
+    return absl::DataLossError(absl::StrCat(
+        "position ", expected, ": missing: the ledger holds ", size,
+        " entries, the scan ended at position ", expected - 1));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Ledger::ForEachEntry(

@@ -444,6 +444,11 @@ class Ledger {
  private:
   struct Impl;
   explicit Ledger(std::unique_ptr<Impl> impl);
+  // ForEachOf's scan, `size` the entries the ledger held before it began.
+  absl::Status ScanFrom(
+      absl::Span<const v1::Event::PayloadCase> payloads, uint64_t from_position,
+      uint64_t size,
+      const std::function<absl::Status(const RecordedEvent&)>& visit) const;
   // Open and VerifyBackup without their refusal of an unfinished copy: for
   // Backup, which signs its copy's size in NAME.partial and checks it
   // there, and Restore, which checks the ledger it restored before taking

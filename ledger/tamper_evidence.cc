@@ -1137,6 +1137,16 @@ absl::StatusOr<Ledger::VerifyReport> Ledger::Verify(
 absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::Verify(
     const VerifierKey* verifier,
     const std::function<void(uint64_t, uint64_t)>& progress) const {
+  absl::StatusOr<VerifyReport> report = VerifyWalk(verifier, progress);
+  if (absl::IsDataLoss(report.status())) {
+    return BlameDamagedTable(report.status());
+  }
+  return report;
+}
+
+absl::StatusOr<Ledger::VerifyReport> Ledger::Impl::VerifyWalk(
+    const VerifierKey* verifier,
+    const std::function<void(uint64_t, uint64_t)>& progress) const {
   VerifyReport report;
   report.signatures_checked = verifier != nullptr;
 

@@ -975,6 +975,20 @@ absl::Status Store::FlushIfOver(uint64_t threshold) {
   return FromRocks(rep_->db->Flush(flush, rep_->handles), "flushing");
 }
 
+absl::Status Store::CompactAll() {
+  // Tables already in the last level are left as they are: a newer one
+  // goes beside them, as a store's compactions put them.
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kSkip;
+  for (rocksdb::ColumnFamilyHandle* family : rep_->handles) {
+    CASELEDGER_RETURN_IF_ERROR(
+        FromRocks(rep_->db->CompactRange(compact, family, nullptr, nullptr),
+                  "compacting"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Store::Backup(const std::string& dir) {
   if (rep_->read_only) {
     return absl::FailedPreconditionError(

@@ -166,6 +166,31 @@ TEST_F(BundleTest, TreeSizeWithoutCheckpointIsRefused) {
   EXPECT_EQ(ledger_->Size(), 25u);  // nothing recorded
 }
 
+// The sizes near the one asked for are the three stored on each side: all
+// within 1,000 were listed, 477 of them for a ledger fed by small appends
+// (found by an outside test).
+TEST_F(BundleTest, ARefusedTreeSizeNamesTheStoredSizesNextToIt) {
+  std::vector<v1::Event> notes;
+  for (int i = 0; i < 12; ++i) {
+    v1::Event note;
+    note.set_case_id(kBounceCase);
+    note.mutable_occurred_at()->set_seconds(1400000000 + i);
+    note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
+    note.mutable_actor()->set_id("o");
+    note.mutable_officer_note_added()->set_text("a note");
+    ASSERT_OK(ledger_->Append({note}));
+    ASSERT_OK(ledger_->Append({note}));
+    ASSERT_OK(ledger_->SignCheckpoint());  // sizes 27, 29, ..., 49
+  }
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::RECONSIDERATION);
+  r.tree_size = 40;
+  auto result = ExportBundle(*ledger_, r);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()),
+              ::testing::EndsWith(" are stored, nearby: 35, 37, 39, 41, 43, "
+                                  "45)"));
+}
+
 // A case past the archive's 65,535 files is refused once its events are
 // read, with its size and the limit named, and nothing recorded: it was
 // refused only by the archive writer, after a minute and 2 GiB of building

@@ -88,6 +88,16 @@ class BackupCliTest : public ::testing::Test {
                           dir_.Sub("mounted.log"));
   }
 
+  // Each of `verbs` ends with exit 3 (a conflict), saying `message`.
+  void ExpectEachRefused(const std::vector<std::string>& verbs,
+                         const std::string& message) {
+    for (const std::string& verb : verbs) {
+      CliRun refused = Cli(verb);
+      EXPECT_EQ(refused.code, 3) << verb << ": " << refused.err;
+      EXPECT_THAT(refused.err, HasSubstr(message)) << verb;
+    }
+  }
+
   testing::TempFolder dir_;
 };
 
@@ -285,19 +295,12 @@ TEST_F(BackupCliTest, ARestoreKilledBeforeItsCheckLeavesNoLedgerInUse) {
   ASSERT_TRUE(fs::exists(Restored() + "/restore-unchecked"));
   const std::string events =
       testing::SharedDir() + "/examples/bounce-handled.jsonl";
-  for (const std::string& verb :
-       {"read --db " + Restored(), "verify --db " + Restored(),
-        "append --db " + Restored() + " " + events,
-        "backup --verify " + Restored()}) {
-    CliRun refused = Cli(verb);
-    EXPECT_EQ(refused.code, 3) << verb << ": " << refused.err;
-    EXPECT_THAT(refused.err,
-                HasSubstr(" holds a restore that stopped before its last check "
-                          "(the file restore-unchecked is there): no command "
-                          "opens it; run the same restore again, which "
-                          "replaces the copy\n"))
-        << verb;
-  }
+  ExpectEachRefused({"read --db " + Restored(), "verify --db " + Restored(),
+                     "append --db " + Restored() + " " + events,
+                     "backup --verify " + Restored()},
+                    " holds a restore that stopped before its last check (the "
+                    "file restore-unchecked is there): no command opens it; "
+                    "run the same restore again, which replaces the copy\n");
   CliRun again = Cli(restore);
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_FALSE(fs::exists(Restored() + "/restore-unchecked"));
@@ -318,18 +321,11 @@ TEST_F(BackupCliTest, ABackupsUnfinishedCopyIsNotWritten) {
   std::ofstream(partial + "/unfinished-copy") << "as a killed backup left it\n";
   const std::string events =
       testing::SharedDir() + "/examples/bounce-handled.jsonl";
-  for (const std::string& verb : {"append --db " + partial + " " + events,
-                                  "checkpoint --db " + partial}) {
-    CliRun refused = Cli(verb);
-    EXPECT_EQ(refused.code, 3) << verb << ": " << refused.err;
-    EXPECT_THAT(refused.err,
-                HasSubstr(".partial is a backup's copy in progress or left "
-                          "unfinished (it holds unfinished-copy), which the "
-                          "next backup to its name starts over: it is not "
-                          "written to; restore it into a new folder to use "
-                          "it\n"))
-        << verb;
-  }
+  ExpectEachRefused(
+      {"append --db " + partial + " " + events, "checkpoint --db " + partial},
+      ".partial is a backup's copy in progress or left unfinished (it holds "
+      "unfinished-copy), which the next backup to its name starts over: it is "
+      "not written to; restore it into a new folder to use it\n");
   EXPECT_EQ(Cli("read --db " + partial).code, 0);
   EXPECT_EQ(Cli("backup --verify " + partial).code, 0);
   CliRun restored = Cli("restore --from " + partial + " --db " + Restored());

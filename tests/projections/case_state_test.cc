@@ -238,7 +238,8 @@ TEST(AddressesOnFileTest, WithdrawingOneRepresentativeKeepsAnother) {
 // A representative's changed address stays theirs: withdrawing another
 // representative took it off the file, as matching no one appointed, and
 // the state named the old address (found by a domain audit).
-TEST(AddressesOnFileTest, ARepresentativesNewAddressOutlivesAnothersWithdrawal) {
+TEST(AddressesOnFileTest,
+     ARepresentativesNewAddressOutlivesAnothersWithdrawal) {
   CaseBuilder b = Opened();
   b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "old@law.example");
   b.AddressChanged("2012-05-05T09:00:00Z", "OLD@law.example", "new@law.example",

@@ -1710,6 +1710,26 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
         " belongs; the store was altered or damaged (caseledger verify finds "
         "it)"));
   };
+  // RocksDB's scan goes on past a table block it cannot read, its status OK
+  // (docs/reliability.md, "Corruption"): a case whose last rows sat in one
+  // ended early without a word. A point read of the next version reads that
+  // block, and fails on it; a row appended since the read began is past
+  // `size`.
+  const uint64_t size = impl_->size.load();
+  auto nothing_past_the_scan = [&]() -> absl::Status {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        std::optional<std::string> next,
+        impl_->store->Get(Family::kCaseIndex,
+                          CaseKey(case_id, expected_version)));
+    if (!next) return absl::OkStatus();
+    absl::StatusOr<uint64_t> position = DecodeU64(next->substr(0, 8));
+    if (position.ok() && *position > size) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat(
+        "case ", std::string(case_id), ": the case index holds version ",
+        expected_version,
+        ", which a scan of it did not give: a block of the store could not "
+        "be read (caseledger verify names the file)"));
+  };
   if (impl_->case_index_holds_copies) {
     // The case's keys are adjacent, and each holds its entry and event: one
     // short scan copies the whole case out (docs/storage.md), then its
@@ -1729,6 +1749,9 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
                            out.emplace_back());
           return limit == 0 || out.size() < limit;
         }));
+    if (limit == 0 || out.size() < limit) {
+      CASELEDGER_RETURN_IF_ERROR(nothing_past_the_scan());
+    }
     // Parsing is most of a long read's time; a second core halves it.
     std::vector<absl::Status> failures(out.size());
     auto parse = [&](size_t begin, size_t end) {
@@ -1768,6 +1791,9 @@ absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadCase(
         keys.push_back(EncodeU64(position));
         return limit == 0 || keys.size() < limit;
       }));
+  if (limit == 0 || keys.size() < limit) {
+    CASELEDGER_RETURN_IF_ERROR(nothing_past_the_scan());
+  }
   out.resize(keys.size());
   // One entry message reused, and each event decoded straight from
   // RocksDB's blocks into the results.

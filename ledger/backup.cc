@@ -511,8 +511,12 @@ absl::Status internal::RefuseUnfinishedCopy(const fs::path& dir,
         " is there): no command opens it; run the same restore again, which "
         "replaces the copy"));
   }
-  if (!read_only && Ledger::NamedAsUnfinishedCopy(dir.string()) &&
-      fs::exists(FolderName(dir.string()) / kUnfinishedCopyMark, ec)) {
+  // By the folder's own name: a link to it, or `--db .` inside it, took
+  // appends that the next backup erased (found by an outside test).
+  fs::path real = fs::weakly_canonical(Absolute(dir), ec);
+  if (ec) real = FolderName(dir);
+  if (!read_only && Ledger::NamedAsUnfinishedCopy(real.string()) &&
+      fs::exists(real / kUnfinishedCopyMark, ec)) {
     return absl::FailedPreconditionError(absl::StrCat(
         dir.string(),
         " is a backup's copy in progress or left unfinished (it holds ",
@@ -669,6 +673,23 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyCopy(
         absl::StrCat(dir, " holds no readable signing key (", kKeyFile,
                      "); a restored ledger could not sign checkpoints"));
   }
+  // The key the copy signs with must be the one trusted: a ledger with no
+  // checkpoint to check was restored as signing "with the key you trusted"
+  // with another (found by an outside test).
+  if (trusted != nullptr) {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        const VerifierKey own,
+        ParseVerifierKey(ledger->impl_->key->VerifierKey()));
+    if (own.name != trusted->name || own.key_id != trusted->key_id ||
+        own.public_key != trusted->public_key) {
+      return absl::DataLossError(absl::StrCat(
+          "the signing key in ", dir, " (", kKeyFile, ") is ", own.name,
+          " (key id ", absl::Hex(own.key_id, absl::kZeroPad8),
+          "), not the key given (", trusted->name, ", key id ",
+          absl::Hex(trusted->key_id, absl::kZeroPad8),
+          "): a ledger restored from it would sign with another key"));
+    }
+  }
   CASELEDGER_ASSIGN_OR_RETURN(
       const VerifyReport report,
       trusted != nullptr ? ledger->Verify(*trusted) : ledger->Verify());
@@ -690,6 +711,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::VerifyCopy(
   CASELEDGER_ASSIGN_OR_RETURN(std::vector<uint64_t> sizes,
                               ledger->CheckpointSizes());
   if (!sizes.empty()) info.checkpoint_size = sizes.back();
+  info.signed_size = std::max(report.last_signed_size, report.kept_signed_size);
   return info;
 }
 

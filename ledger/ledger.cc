@@ -1240,7 +1240,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   // stopped part way (killed, a full disk) leaves a key and an unfinished
   // store that never held an event, which this init replaces, instead of a
   // folder that neither opens nor can be initialised again.
-  fs::remove_all(unfinished, ec);
+  // What an unfinished restore left is replaced too, its mark first: left,
+  // it refused the new ledger once made (found by an outside test).
+  fs::remove(fs::path(dir) / internal::kUncheckedRestoreMark, ec);
+  if (!ec) fs::remove_all(unfinished, ec);
   if (!ec) fs::create_directory(unfinished, ec);
   if (ec) {
     return absl::PermissionDeniedError(

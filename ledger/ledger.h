@@ -367,6 +367,9 @@ class Ledger {
     uint64_t tree_size = 0;        // entries
     merkle::Hash root{};           // the Merkle root of those entries
     uint64_t checkpoint_size = 0;  // the newest signed checkpoint in it
+    // The entries a checkpoint signature checked covers (stored, or kept
+    // beside the store); entries past it only the store vouches for.
+    uint64_t signed_size = 0;
   };
   // Writes a consistent copy of the ledger to `dir` (which must not exist)
   // while appends go on: signs a checkpoint, copies the store as of one

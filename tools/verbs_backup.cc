@@ -28,6 +28,19 @@ std::string DescribeBackup(const Ledger::BackupSummary& info) {
 
 namespace {
 
+// Entries no checked signature covers: anyone who wrote the folder could
+// have written them (--pubkey said nothing of them; found by an outside
+// test).
+std::string UnsignedTailNote(const Ledger::BackupSummary& info) {
+  if (info.signed_size >= info.tree_size) return "";
+  return absl::StrCat("NOTE entries ", info.signed_size + 1, " to ",
+                      info.tree_size, " come after the last signed checkpoint",
+                      info.signed_size == 0
+                          ? ""
+                          : absl::StrCat(" (size ", info.signed_size, ")"),
+                      ": only the backup vouches for them\n");
+}
+
 // A backup stopped before its copy was renamed leaves NAME.partial, which
 // verifies once its store and key are copied, though what is copied after
 // them may be missing; nothing said so (found by an outside reading).
@@ -87,7 +100,8 @@ int VerifyBackupVerb(const std::string& dir, const Args& args, Io& io) {
     return code;
   }
   io.out << "OK backup in " << dir << ": " << DescribeBackup(*info) << "\n"
-         << deadlines << access_log << UnfinishedCopyNote(dir);
+         << UnsignedTailNote(*info) << deadlines << access_log
+         << UnfinishedCopyNote(dir);
   return kExitOk;
 }
 
@@ -143,7 +157,7 @@ int Restore(const Args& args, Io& io) {
   if (!info.ok()) return Fail(io, "restore", info.status());
   io.out << "restored " << DescribeBackup(*info) << " into " << to
          << "; the restored ledger verifies\n"
-         << UnfinishedCopyNote(args.Get("from"));
+         << UnsignedTailNote(*info) << UnfinishedCopyNote(args.Get("from"));
   const int access_log = AccessLogOfCopy(to, "restore", io);
   // Both copies hold the same key and name: written to side by side they
   // would sign checkpoints of one ledger that contradict each other.

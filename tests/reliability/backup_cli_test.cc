@@ -301,6 +301,19 @@ TEST_F(BackupCliTest, ARestoreKilledBeforeItsCheckLeavesNoLedgerInUse) {
                     " holds a restore that stopped before its last check (the "
                     "file restore-unchecked is there): no command opens it; "
                     "run the same restore again, which replaces the copy\n");
+  // init may replace what it leaves, as it does an unfinished init: the
+  // mark was left, and refused the new ledger once made.
+  const std::string other = dir_.Sub("other");
+  fs::create_directory(other);
+  for (const char* file : {"restore-unchecked", "signing-key.pem"}) {
+    fs::copy(Restored() + "/" + file, other + "/" + file);
+  }
+  fs::create_directory(other + "/store.partial");
+  CliRun init = Cli("init --db " + other);
+  EXPECT_EQ(init.code, 0) << init.err;
+  EXPECT_FALSE(fs::exists(other + "/restore-unchecked"));
+  EXPECT_EQ(Cli("verify --db " + other).code, 0);
+
   CliRun again = Cli(restore);
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_FALSE(fs::exists(Restored() + "/restore-unchecked"));
@@ -326,6 +339,12 @@ TEST_F(BackupCliTest, ABackupsUnfinishedCopyIsNotWritten) {
       ".partial is a backup's copy in progress or left unfinished (it holds "
       "unfinished-copy), which the next backup to its name starts over: it is "
       "not written to; restore it into a new folder to use it\n");
+  // Nor by another name: a link to it, or `--db .` inside it, took appends.
+  const std::string link = dir_.Sub("link");
+  fs::create_directory_symlink(partial, link);
+  ExpectEachRefused({"append --db " + link + " " + events,
+                     "checkpoint --db " + partial + "/store/.."},
+                    "is a backup's copy in progress or left unfinished");
   EXPECT_EQ(Cli("read --db " + partial).code, 0);
   EXPECT_EQ(Cli("backup --verify " + partial).code, 0);
   CliRun restored = Cli("restore --from " + partial + " --db " + Restored());
@@ -342,7 +361,7 @@ TEST_F(BackupCliTest, APubkeyTellsAForgedBackupFromTheLedgers) {
   CliRun key = Cli("key --db " + Db());
   ASSERT_EQ(key.code, 0);
   std::ofstream(dir_.Sub("trusted.pub")) << key.out;
-  const std::string forged = dir_.Sub("forged"), copy = dir_.Sub("copy");
+  const std::string forged = dir_.Sub("forged"), copy = dir_.Sub("forged-copy");
   ASSERT_EQ(Cli("init --db " + forged + " --name cli.example/log").code, 0);
   ASSERT_EQ(Cli("append --db " + forged + " " + testing::SharedDir() +
                 "/examples/transfer-then-refusal.jsonl")
@@ -354,12 +373,26 @@ TEST_F(BackupCliTest, APubkeyTellsAForgedBackupFromTheLedgers) {
 
   CliRun checked = Cli("backup --verify " + copy + trusted);
   EXPECT_EQ(checked.code, 1) << checked.err;
-  EXPECT_THAT(checked.out, HasSubstr("only by another key of that name"));
+  EXPECT_THAT(checked.out, HasSubstr("/forged-copy (signing-key.pem) is "
+                                     "cli.example/log (key id "));
+  EXPECT_THAT(checked.out, HasSubstr("), not the key given (cli.example/log, "
+                                     "key id "));
   CliRun refused =
       Cli("restore --from " + copy + " --db " + Restored() + trusted);
   EXPECT_EQ(refused.code, 1) << refused.err;
-  EXPECT_THAT(refused.err, HasSubstr("only by another key of that name"));
+  EXPECT_THAT(refused.err, HasSubstr("a ledger restored from it would sign "
+                                     "with another key"));
   EXPECT_FALSE(fs::exists(Restored()));
+  // With no checkpoint to check, the key itself is compared: an empty
+  // ledger of the same name was restored as signing "with the key you
+  // trusted".
+  const std::string empty = dir_.Sub("empty"), empty_copy = dir_.Sub("e-copy");
+  ASSERT_EQ(Cli("init --db " + empty + " --name cli.example/log").code, 0);
+  ASSERT_EQ(Cli("backup --db " + empty + " --to " + empty_copy).code, 0);
+  EXPECT_EQ(
+      Cli("restore --from " + empty_copy + " --db " + dir_.Sub("r3") + trusted)
+          .code,
+      1);
 
   EXPECT_EQ(Cli("backup --verify " + Backup() + trusted).code, 0);
   CliRun restored =

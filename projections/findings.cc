@@ -1106,11 +1106,8 @@ class RuleEvaluator {
     const std::string en = NormalizeNote(kStandardNoteEnglish);
     const std::string fr = NormalizeNote(kStandardNoteFrench);
     std::vector<const RequestFacts*> judged;
-    for (const RequestFacts* r : NotedRequests()) {
-      if (r->sent != nullptr) judged.push_back(r);
-    }
     for (const RequestFacts* r : a_.requests()) {
-      if (r->notes.empty() && !RefusalsWithoutANote(*r).empty()) {
+      if (!r->notes.empty() || !RefusalsWithoutANote(*r).empty()) {
         judged.push_back(r);
       }
     }

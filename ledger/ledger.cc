@@ -1817,7 +1817,21 @@ absl::Status Ledger::ForEach(
   return ForEachOf({}, from_position, visit);
 }
 
+namespace {
+
+// OK when a scan of the log that ended before position `expected` met
+// every entry of the `size` the ledger held when it began.
+absl::Status ScannedToTheEnd(uint64_t expected, uint64_t size) {
+  if (expected > size) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("position ", expected, ": missing: the ledger holds ", size,
+                   " entries, the scan ended at position ", expected - 1));
+}
+
+}  // namespace
+
 absl::Status Ledger::Impl::BlameDamagedTable(absl::Status found) const {
+  if (found.ok()) return found;
   // RocksDB's own report of the damage names it already.
   if (absl::StrContains(found.message(), "Corruption:")) return found;
   absl::Status tables = store->VerifyChecksums();
@@ -1897,18 +1911,15 @@ absl::Status Ledger::ScanFrom(
   }
   CASELEDGER_RETURN_IF_ERROR(entries.status());
   CASELEDGER_RETURN_IF_ERROR(events.status());
-  // The scan ended short of entries the ledger holds.
-  if (expected <= size) {
-    return absl::DataLossError(absl::StrCat(
-        "position ", expected, ": missing: the ledger holds ", size,
-        " entries, the scan ended at position ", expected - 1));
-  }
-  return absl::OkStatus();
+  return ScannedToTheEnd(expected, size);
 }
 
 absl::Status Ledger::ForEachEntry(
     uint64_t from_position,
     const std::function<absl::Status(const v1::LedgerEntry&)>& visit) const {
+  // As ForEachOf: what the scan finds wrong is blamed on a damaged table
+  // when one is, and a scan that ends short of the ledger's size fails.
+  const uint64_t size = impl_->size.load();
   auto cursors = impl_->store->NewCursors({Family::kEntries});
   internal::Cursor& entries = *cursors[0];
   uint64_t expected = std::max<uint64_t>(from_position, 1);
@@ -1917,16 +1928,17 @@ absl::Status Ledger::ForEachEntry(
   for (; entries.Valid(); entries.Next(), ++expected) {
     const std::string_view bytes = entries.value();
     if (!entry.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return absl::DataLossError(absl::StrCat(
-          "position ", expected, ": the stored entry does not parse"));
+      return impl_->BlameDamagedTable(absl::DataLossError(absl::StrCat(
+          "position ", expected, ": the stored entry does not parse")));
     }
     if (entry.position() != expected) {
-      return absl::DataLossError(absl::StrCat("expected position ", expected,
-                                              ", found ", entry.position()));
+      return impl_->BlameDamagedTable(absl::DataLossError(absl::StrCat(
+          "expected position ", expected, ", found ", entry.position())));
     }
     CASELEDGER_RETURN_IF_ERROR(visit(entry));
   }
-  return entries.status();
+  CASELEDGER_RETURN_IF_ERROR(entries.status());
+  return impl_->BlameDamagedTable(ScannedToTheEnd(expected, size));
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> Ledger::ReadAll(

@@ -731,6 +731,16 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(
     return absl::InvalidArgumentError(absl::StrCat(
         to, " is inside the backup ", from, "; restore outside it"));
   }
+  // A backup's copy still being written changes as it is read: the restore
+  // failed on a file that went or a key not yet there, a different reason
+  // each time (found by an outside test).
+  if (NamedAsUnfinishedCopy(from) && fs::is_directory(source, ec)) {
+    CASELEDGER_RETURN_IF_ERROR(
+        FolderLock::Take(source, absl::StrCat("a backup is writing ", from,
+                                              "; wait for it to finish, then "
+                                              "restore the finished backup"))
+            .status());
+  }
   // A ledger in use changes as it is copied: the copy would fail its last
   // check, yet stand in place as a second ledger with the same key (found by
   // an audit).

@@ -347,6 +347,27 @@ TEST_F(BackupCliTest, ABackupsUnfinishedCopyIsNotWritten) {
                     "is a backup's copy in progress or left unfinished");
   EXPECT_EQ(Cli("read --db " + partial).code, 0);
   EXPECT_EQ(Cli("backup --verify " + partial).code, 0);
+  // One a backup is still writing (its lock held, here by flock(1)) is not
+  // restored: it failed on a file that went, or a key not yet there.
+  const std::string held = dir_.Sub("held"), done = dir_.Sub("done");
+  ASSERT_EQ(std::system(absl::StrCat("flock ", partial, " -c 'touch ", held,
+                                     "; sleep 2; touch ", done, "' &")
+                            .c_str()),
+            0);
+  auto wait_for = [](const std::string& file) {
+    for (int i = 0; i < 500 && !fs::exists(file); ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return fs::exists(file);
+  };
+  ASSERT_TRUE(wait_for(held));
+  CliRun busy = Cli("restore --from " + partial + " --db " + Restored());
+  EXPECT_EQ(busy.code, 3) << busy.err;
+  EXPECT_THAT(busy.err, HasSubstr("a backup is writing " + partial +
+                                  "; wait for it to finish, then restore the "
+                                  "finished backup"));
+  EXPECT_FALSE(fs::exists(Restored()));
+  ASSERT_TRUE(wait_for(done));
   CliRun restored = Cli("restore --from " + partial + " --db " + Restored());
   EXPECT_EQ(restored.code, 0) << restored.err;
   EXPECT_EQ(Cli("append --db " + Restored() + " " + events).code, 0);

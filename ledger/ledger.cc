@@ -156,6 +156,9 @@ absl::Status TakesANewLedger(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::exists(fs::path(dir) / kStoreDir, ec)) {
+    // A restore's copy not yet checked is said to be one.
+    CASELEDGER_RETURN_IF_ERROR(
+        internal::RefuseUnfinishedCopy(dir, /*read_only=*/true));
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already holds a ledger"));
   }

@@ -295,12 +295,13 @@ TEST_F(BackupCliTest, ARestoreKilledBeforeItsCheckLeavesNoLedgerInUse) {
   ASSERT_TRUE(fs::exists(Restored() + "/restore-unchecked"));
   const std::string events =
       testing::SharedDir() + "/examples/bounce-handled.jsonl";
-  ExpectEachRefused({"read --db " + Restored(), "verify --db " + Restored(),
-                     "append --db " + Restored() + " " + events,
-                     "backup --verify " + Restored()},
-                    " holds a restore that stopped before its last check (the "
-                    "file restore-unchecked is there): no command opens it; "
-                    "run the same restore again, which replaces the copy\n");
+  ExpectEachRefused(
+      {"read --db " + Restored(), "verify --db " + Restored(),
+       "append --db " + Restored() + " " + events,
+       "backup --verify " + Restored(), "init --db " + Restored()},
+      " holds a restore that stopped before its last check (the "
+      "file restore-unchecked is there): no command opens it; "
+      "run the same restore again, which replaces the copy\n");
   // init may replace what it leaves, as it does an unfinished init: the
   // mark was left, and refused the new ledger once made.
   const std::string other = dir_.Sub("other");

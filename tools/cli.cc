@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -384,6 +385,15 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& flag,
 absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io) {
   CASELEDGER_ASSIGN_OR_RETURN(std::string text,
                               ReadFlagFile(args, "pubkey", io));
+  // An empty file was "not <name>+<key id>+<base64 key>", which did not say
+  // that nothing was there (found by an outside test).
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    const std::string path = args.Get("pubkey");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--pubkey: ", path == "-" ? "standard input" : path,
+        " is empty; it must hold the ledger's verifier key, the line "
+        "'caseledger key' prints"));
+  }
   auto key = ParseVerifierKey(text);
   if (!key.ok()) {
     return absl::Status(key.status().code(),

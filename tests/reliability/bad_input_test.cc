@@ -1166,6 +1166,13 @@ std::vector<Case> Cases() {
        "id>+<base64 key>",
        "",
        {{"pk", "garbage\n"}}},
+      {"verify with an empty verifier key file",
+       "verify --db L --pubkey empty.pub",
+       2,
+       "caseledger verify: --pubkey: empty.pub is empty; it must hold the "
+       "ledger's verifier key, the line 'caseledger key' prints",
+       "",
+       {{"empty.pub", "\n"}}},
       {"standard input for two inputs",
        "verify --db L --pubkey - --checkpoint -", 2,
        "caseledger verify: '-' (standard input) is given for --pubkey and "

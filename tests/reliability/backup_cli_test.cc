@@ -16,6 +16,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
+#include "ledger/internal/store.h"
+#include "ledger/ledger.h"
+#include "tests/reliability/reliability_util.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/deadline_index.h"
 #include "tests/testing/test_util.h"
@@ -428,6 +431,47 @@ TEST_F(BackupCliTest, APubkeyTellsAForgedBackupFromTheLedgers) {
               HasSubstr(" signs with the key of cli.example/log that the "
                         "backup holds (check it against a key you trust: "
                         "--pubkey KEYFILE); "));
+}
+
+// Entries past the last signed checkpoint were passed in silence, with
+// --pubkey too: only the folder vouches for them (found by the re-test of
+// --pubkey).
+TEST_F(BackupCliTest, EntriesNoSignatureCoversAreSaid) {
+  const std::string folder = dir_.Sub("unsigned-tail");
+  {
+    LedgerOptions options;
+    options.checkpoint_every_entries = 0;
+    options.checkpoint_every = absl::InfiniteDuration();
+    options.keep_signed_within = absl::ZeroDuration();
+    ASSERT_OK_AND_ASSIGN(auto ledger,
+                         Ledger::Create(folder, "cli.example/log", options));
+    ASSERT_OK(ledger->Append(testing::CaseEvents("CASE-1", 0, 5)));
+    ASSERT_OK(ledger->SignCheckpoint());
+    ASSERT_OK(ledger->Append(testing::CaseEvents("CASE-1", 5, 5)));
+  }
+  // The writer signs its size as it closes: that checkpoint, stored and
+  // kept beside the store, is taken away, as the outside test did with ldb.
+  {
+    ASSERT_OK_AND_ASSIGN(auto store,
+                         internal::Store::Open(folder + "/store", {}));
+    internal::Batch batch(*store);
+    batch.Delete(internal::Family::kCheckpoints, internal::EncodeU64(10));
+    ASSERT_OK(store->Write(batch, /*sync=*/true));
+  }
+  fs::remove(folder + "/latest-checkpoint");
+  CliRun verified = Cli("backup --verify " + folder);
+  EXPECT_EQ(verified.code, 0) << verified.err;
+  EXPECT_THAT(verified.out,
+              HasSubstr("NOTE entries 6 to 10 come after the last signed "
+                        "checkpoint (size 5): only the backup vouches for "
+                        "them\n"));
+  CliRun restored = Cli("restore --from " + folder + " --db " + Restored());
+  EXPECT_EQ(restored.code, 0) << restored.err;
+  EXPECT_THAT(restored.out, HasSubstr("NOTE entries 6 to 10 come after"));
+  ASSERT_EQ(Cli("backup --db " + folder + " --to " + Backup()).code, 0);
+  EXPECT_THAT(Cli("backup --verify " + Backup()).out,
+              ::testing::Not(HasSubstr("NOTE entries")))
+      << "a backup signs its own size";
 }
 
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {

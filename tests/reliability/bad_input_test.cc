@@ -1178,6 +1178,10 @@ std::vector<Case> Cases() {
        "caseledger verify: '-' (standard input) is given for --pubkey and "
        "--checkpoint, and it can be read only once: give all but one as "
        "files"},
+      {"a verifier key for a backup being made",
+       "backup --db L --to B2 --pubkey pk", 2,
+       "caseledger backup: --pubkey checks a backup (--verify BACKUP); a "
+       "backup being made is signed by this ledger's own key"},
       {"standard output as a backup folder", "backup --db L --to -", 2,
        "caseledger backup: --to: '-' would name a folder called '-', not "
        "standard input or output; give the folder (./- if that is its name)"},

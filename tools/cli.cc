@@ -366,6 +366,19 @@ absl::StatusOr<std::string> ReadFlagFile(const Args& args,
   return ReadFlagPath(flag, args.Get(flag), io);
 }
 
+namespace {
+
+// The refusal of an empty file given to --flag at `path`, which must hold
+// `what`.
+absl::Status EmptyFlagFile(const std::string& flag, const std::string& path,
+                           std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": ", path == "-" ? "standard input" : path,
+                   " is empty; it must hold ", AbslView(what)));
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ReadPemFile(const std::string& flag,
                                         const std::string& path, Io& io) {
   auto text = ReadFlagPath(flag, path, io);
@@ -374,10 +387,8 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& flag,
   // without a word, and a client sent its token in the clear (found by an
   // adversarial test).
   if (text->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": ", path == "-" ? "standard input" : path,
-        " is empty; it must hold PEM text (TLS is not left off for an empty "
-        "file)"));
+    return EmptyFlagFile(flag, path,
+                         "PEM text (TLS is not left off for an empty file)");
   }
   return text;
 }
@@ -388,11 +399,9 @@ absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io) {
   // An empty file was "not <name>+<key id>+<base64 key>", which did not say
   // that nothing was there (found by an outside test).
   if (absl::StripAsciiWhitespace(text).empty()) {
-    const std::string path = args.Get("pubkey");
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--pubkey: ", path == "-" ? "standard input" : path,
-        " is empty; it must hold the ledger's verifier key, the line "
-        "'caseledger key' prints"));
+    return EmptyFlagFile(
+        "pubkey", args.Get("pubkey"),
+        "the ledger's verifier key, the line 'caseledger key' prints");
   }
   auto key = ParseVerifierKey(text);
   if (!key.ok()) {
@@ -400,6 +409,21 @@ absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io) {
                         absl::StrCat("--pubkey: ", key.status().message()));
   }
   return key;
+}
+
+absl::StatusOr<std::optional<VerifierKey>> PubkeyFlagIfGiven(const Args& args,
+                                                             Io& io) {
+  if (!args.Has("pubkey")) return std::nullopt;
+  CASELEDGER_ASSIGN_OR_RETURN(VerifierKey key, PubkeyFlag(args, io));
+  return std::optional<VerifierKey>(std::move(key));
+}
+
+std::string UnsignedEntriesNote(uint64_t signed_size, uint64_t entries) {
+  if (signed_size >= entries) return "";
+  return absl::StrCat(
+      "NOTE entries ", signed_size + 1, " to ", entries,
+      " come after the last signed checkpoint",
+      signed_size == 0 ? "" : absl::StrCat(" (size ", signed_size, ")"));
 }
 
 namespace {

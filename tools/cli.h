@@ -153,6 +153,13 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& flag,
 // The verifier key the file --pubkey names holds (verify, verify-bundle);
 // errors begin "--pubkey: ".
 absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io);
+// The same when --pubkey is given, nullopt when not (verify, backup --verify,
+// restore: a key obtained out of band instead of the folder's own).
+absl::StatusOr<std::optional<VerifierKey>> PubkeyFlagIfGiven(const Args& args,
+                                                             Io& io);
+// "NOTE entries A to B come after the last signed checkpoint (size C)" for
+// the entries past `signed_size` of `entries`; "" when none is.
+std::string UnsignedEntriesNote(uint64_t signed_size, uint64_t entries);
 // attach: checks that each file named on the command line can be read and
 // is not empty, before a ledger is opened or anything stored (storing a
 // thousand messages took a thousand processes, found by an audit: a wrong

@@ -33,11 +33,7 @@ namespace {
 // test).
 std::string UnsignedTailNote(const Ledger::BackupSummary& info) {
   if (info.signed_size >= info.tree_size) return "";
-  return absl::StrCat("NOTE entries ", info.signed_size + 1, " to ",
-                      info.tree_size, " come after the last signed checkpoint",
-                      info.signed_size == 0
-                          ? ""
-                          : absl::StrCat(" (size ", info.signed_size, ")"),
+  return absl::StrCat(UnsignedEntriesNote(info.signed_size, info.tree_size),
                       ": only the backup vouches for them\n");
 }
 
@@ -53,22 +49,12 @@ std::string UnfinishedCopyNote(const std::string& dir) {
       "missing from it; a finished backup is the better record\n");
 }
 
-// The key --pubkey names, for a check that the backup's checkpoints are
-// signed by the ledger trusted, not by whoever wrote the folder.
-absl::StatusOr<std::optional<VerifierKey>> TrustedKey(const Args& args,
-                                                      Io& io) {
-  if (!args.Has("pubkey")) return std::nullopt;
-  auto key = PubkeyFlag(args, io);
-  if (!key.ok()) return key.status();
-  return std::optional<VerifierKey>(*std::move(key));
-}
-
 const VerifierKey* OrNull(const std::optional<VerifierKey>& key) {
   return key ? &*key : nullptr;
 }
 
 int VerifyBackupVerb(const std::string& dir, const Args& args, Io& io) {
-  auto trusted = TrustedKey(args, io);
+  auto trusted = PubkeyFlagIfGiven(args, io);
   if (!trusted.ok()) {
     return UsageError(io, "backup", std::string(trusted.status().message()));
   }
@@ -149,7 +135,7 @@ int Restore(const Args& args, Io& io) {
     return UsageError(io, "restore", std::string(db.status().message()));
   }
   const std::string& to = *db;
-  auto trusted = TrustedKey(args, io);
+  auto trusted = PubkeyFlagIfGiven(args, io);
   if (!trusted.ok()) {
     return UsageError(io, "restore", std::string(trusted.status().message()));
   }

@@ -113,14 +113,11 @@ absl::StatusOr<caseledger::Checkpoint> TrustedCheckpoint(
 int Verify(const Args& args, Io& io) {
   // A key obtained out of band is the auditor's check that the checkpoints
   // were signed by the ledger they trust, not by whoever holds this folder.
-  std::optional<VerifierKey> pubkey;
-  if (args.Has("pubkey")) {
-    auto key = PubkeyFlag(args, io);
-    if (!key.ok()) {
-      return UsageError(io, "verify", std::string(key.status().message()));
-    }
-    pubkey = *std::move(key);
+  auto given = PubkeyFlagIfGiven(args, io);
+  if (!given.ok()) {
+    return UsageError(io, "verify", std::string(given.status().message()));
   }
+  const std::optional<VerifierKey>& pubkey = *given;
   auto ledger = OpenForRead(args);
   if (!ledger.ok()) {
     // A ledger whose tail fails the open-time check is a failed check too.
@@ -242,9 +239,7 @@ int Verify(const Args& args, Io& io) {
       std::max({report->last_signed_size, report->kept_signed_size,
                 trusted ? trusted->tree_size : 0});
   if (covered < report->entries) {
-    io.out << "NOTE entries " << covered + 1 << " to " << report->entries
-           << " come after the last signed checkpoint"
-           << (covered == 0 ? "" : absl::StrCat(" (size ", covered, ")"))
+    io.out << UnsignedEntriesNote(covered, report->entries)
            << ": only the store vouches for them, and for any checkpoint "
               "deleted from it; a checkpoint kept elsewhere (--checkpoint "
               "FILE) shows whether they were rewritten\n";

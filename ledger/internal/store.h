@@ -59,7 +59,9 @@ class Batch {
   void Delete(Family family, std::string_view key);
   // Deletes every key in [begin, end) of `family` with one range tombstone,
   // however many keys there are. A family whose batch holds one keeps its
-  // writes in the order given, so a later put in the range survives.
+  // writes in the order given, so a later put in the range survives. Only
+  // Family::kProjections takes one: the other families' scans leave range
+  // deletions out, and Store::Write refuses the batch.
   void DeleteRange(Family family, std::string_view begin, std::string_view end);
   // Marks a point to roll back to, so a failed step leaves earlier steps.
   void SetSavePoint();
@@ -155,13 +157,15 @@ class Store {
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
   LastWithPrefix(Family family, std::string_view prefix) const;
   // Visits keys >= `from` in order while they start with `prefix` and
-  // `visit` returns true. Stops at the first error.
+  // `visit` returns true. Stops at the first error; a block of the range it
+  // cannot read is one (kDataLoss naming the table), never an early end.
   absl::Status Scan(
       Family family, std::string_view from, std::string_view prefix,
       const std::function<absl::StatusOr<bool>(
           std::string_view key, std::string_view value)>& visit) const;
   // A cursor over `family`; cursors made by one call to NewCursors share a
-  // snapshot, so they see the same writes.
+  // snapshot, so they see the same writes. A cursor over the projections
+  // only fails (kInternal): Scan reads them.
   std::vector<std::unique_ptr<Cursor>> NewCursors(
       std::initializer_list<Family> families) const;
   // Writes the memtables to table files when together they hold more than

@@ -296,13 +296,18 @@ TEST_F(CorruptionTest, FlippedBytesInTableFilesAreNeverServed) {
             0);
 }
 
-// RocksDB's scan goes on past a block of one table file it cannot read, its
-// status OK, with the next key another file holds: a damaged block of the
-// entries or events was reported as "entry missing: the next stored entry
-// is at position N" or "the event bytes are missing", by verify and by a
-// read, nothing of the sort being so (found by an outside test). The damage
-// is named as what it is, the table and its checksum.
-TEST_F(CorruptionTest, ABlockTheScanGoesPastIsNamedAsADamagedTable) {
+// RocksDB 7.8's scan, when it applies range deletions, goes on past a block
+// of one table file it cannot read, its status OK, with the next key another
+// file holds: a damaged block of the entries or events was reported as
+// "entry missing: the next stored entry is at position N" or "the event
+// bytes are missing", by verify and by a read, nothing of the sort being so
+// (found by an outside test), and a case read left out its last rows. The
+// log's scans now leave range deletions out and meet the damage (internal
+// ScanOf, StoreScanTest); a scan that finds the log wrong or short all the
+// same checks the tables' checksums (BlameDamagedTable). With either in
+// place every read is whole or names the damaged table; this test fails
+// with both taken out.
+TEST_F(CorruptionTest, ADamagedBlockFailsEveryReadNamingItsTable) {
   // Positions 1-45, then 46-50, 51-55, ... in tables side by side in the
   // last level (each batch overlaps none before it, so its compaction puts
   // it beside them): the layout of a store written in many small appends.
@@ -337,17 +342,9 @@ TEST_F(CorruptionTest, ABlockTheScanGoesPastIsNamedAsADamagedTable) {
   for (const std::string& table : StoreFiles(".sst")) {
     const std::string copy = dir_.Sub(absl::StrCat("copy-", ++copies_));
     fs::copy(Original(), copy, fs::copy_options::recursive);
-    {
-      // Byte 30 lies in the table's first data block.
-      std::fstream f(copy + "/store/" + table,
-                     std::ios::in | std::ios::out | std::ios::binary);
-      f.seekg(30);
-      char c = 0;
-      f.read(&c, 1);
-      c ^= 0x01;
-      f.seekp(30);
-      f.write(&c, 1);
-    }
+    // Byte 30 lies in the table's first data block.
+    ASSERT_NO_FATAL_FAILURE(
+        caseledger::testing::FlipBit(copy + "/store/" + table, 30));
     LedgerOptions options;
     options.read_only = true;
     auto ledger = Ledger::Open(copy, options);
@@ -380,17 +377,12 @@ TEST_F(CorruptionTest, ABlockTheScanGoesPastIsNamedAsADamagedTable) {
     for (const absl::Status& s : found) {
       if (s.ok()) continue;
       EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << table << ": " << s;
-      if (absl::StrContains(s.message(), "missing")) {
-        EXPECT_THAT(std::string(s.message()),
-                    ::testing::StartsWith("checking table checksums of "))
-            << table;
-        EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr(table));
-        ++named;
-      }
+      EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr(table));
+      ++named;
     }
     fs::remove_all(copy);
   }
-  EXPECT_GT(named, 0) << "no damaged block was read past";
+  EXPECT_GT(named, 0) << "no read met a damaged block";
 }
 
 // An open refused on a table's properties block said "properties unsorted

@@ -111,6 +111,19 @@ inline std::string FileContents(const std::string& path) {
   return bytes.str();
 }
 
+// Flips the lowest bit of the byte at `offset` of the file at `path`, as a
+// disk's bit rot would.
+inline void FlipBit(const std::string& path, std::streamoff offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(offset);
+  char c = 0;
+  f.read(&c, 1);
+  c ^= 0x01;
+  f.seekp(offset);
+  f.write(&c, 1);
+  ASSERT_TRUE(f.good()) << "cannot flip byte " << offset << " of " << path;
+}
+
 // The shared/ folder beside the repository (examples, spec):
 // $CASELEDGER_SHARED, which ctest sets, else the one the build saw.
 inline std::string SharedDir() {

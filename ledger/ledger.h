@@ -307,6 +307,9 @@ class Ledger {
   absl::StatusOr<std::string> SignNote(std::string_view body) const;
   // The newest stored checkpoint; kNotFound when none was signed yet.
   absl::StatusOr<std::string> LatestCheckpoint() const;
+  // The newest stored checkpoint of a tree of at most `size` entries;
+  // kNotFound when none.
+  absl::StatusOr<std::string> LatestCheckpointWithin(uint64_t size) const;
   // The stored checkpoint of exactly `size`; kNotFound when none.
   absl::StatusOr<std::string> CheckpointAt(uint64_t size) const;
   // Sizes of every stored checkpoint, ascending.

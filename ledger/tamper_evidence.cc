@@ -447,11 +447,24 @@ absl::StatusOr<std::string> Ledger::SignNote(std::string_view body) const {
 }
 
 absl::StatusOr<std::string> Ledger::LatestCheckpoint() const {
+  auto note = LatestCheckpointWithin(std::numeric_limits<uint64_t>::max());
+  if (absl::IsNotFound(note.status())) {
+    return absl::NotFoundError("no checkpoint has been signed yet");
+  }
+  return note;
+}
+
+absl::StatusOr<std::string> Ledger::LatestCheckpointWithin(
+    uint64_t size) const {
   CASELEDGER_ASSIGN_OR_RETURN(
-      auto last, impl_->store->LastWithPrefix(Family::kCheckpoints, ""));
-  if (!last) return absl::NotFoundError("no checkpoint has been signed yet");
-  CASELEDGER_ASSIGN_OR_RETURN(uint64_t size, DecodeU64(last->first));
-  return AsSigned(size, std::move(last->second));
+      auto last,
+      impl_->store->LastAtMost(Family::kCheckpoints, EncodeU64(size)));
+  if (!last) {
+    return absl::NotFoundError(
+        absl::StrCat("no checkpoint was signed at a tree size up to ", size));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(uint64_t found, DecodeU64(last->first));
+  return AsSigned(found, std::move(last->second));
 }
 
 absl::StatusOr<std::string> Ledger::CheckpointAt(uint64_t size) const {

@@ -860,23 +860,32 @@ absl::Status Store::MultiGet(
 }
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
-Store::LastWithPrefix(Family family, std::string_view prefix) const {
+Store::LastAtMost(Family family, std::optional<std::string_view> key) const {
   SkipPerfCounters();
   std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(
       ScanOf(family), rep_->handles[static_cast<size_t>(family)]));
-  if (prefix.empty()) {
-    it->SeekToLast();
+  if (key) {
+    it->SeekForPrev(ToSlice(*key));
   } else {
-    // The largest key with this prefix sorts before prefix || 0xff... .
-    std::string upper(prefix);
-    upper.append(16, '\xff');
-    it->SeekForPrev(ToSlice(upper));
+    it->SeekToLast();
   }
   if (!it->status().ok()) return FromRocks(it->status(), "seeking");
-  if (!it->Valid() || !it->key().starts_with(ToSlice(prefix))) {
+  if (!it->Valid()) return std::nullopt;
+  return std::make_pair(it->key().ToString(), it->value().ToString());
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+Store::LastWithPrefix(Family family, std::string_view prefix) const {
+  std::optional<std::string> upper;
+  if (!prefix.empty()) {
+    // The largest key with this prefix sorts before prefix || 0xff... .
+    upper = std::string(prefix).append(16, '\xff');
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(auto last, LastAtMost(family, upper));
+  if (last && !absl::StartsWith(last->first, AbslView(prefix))) {
     return std::nullopt;
   }
-  return std::make_pair(it->key().ToString(), it->value().ToString());
+  return last;
 }
 
 absl::Status Store::Scan(

@@ -152,6 +152,10 @@ class Store {
       const std::function<absl::Status(
           size_t i, const std::vector<std::optional<std::string_view>>& found)>&
           visit) const;
+  // The last key/value whose key is at most `key` (the family's last when
+  // `key` is nullopt); nullopt when none.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> LastAtMost(
+      Family family, std::optional<std::string_view> key) const;
   // The last key/value whose key starts with `prefix` (the whole family when
   // `prefix` is empty); nullopt when none.
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>>

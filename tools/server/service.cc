@@ -481,7 +481,31 @@ grpc::Status LedgerService::Subscribe(
     uint64_t next = std::max<uint64_t>(request->from_position(), 1);
     bool caught_up = false;
     uint64_t checkpoint_sent = 0;
-    uint64_t known_size = ledger.Size();
+    uint64_t known_size = 0;
+    // The newest checkpoint whose tree holds only what was sent, during
+    // catch-up too: a subscriber that stays behind the appends would
+    // otherwise never have one to check its events against.
+    auto send_checkpoint = [&]() -> absl::Status {
+      if (next <= checkpoint_sent + 1) return absl::OkStatus();
+      auto note = ledger.LatestCheckpointWithin(next - 1);
+      if (absl::IsNotFound(note.status())) return absl::OkStatus();
+      CASELEDGER_RETURN_IF_ERROR(note.status());
+      auto parsed = ParseCheckpointBody(*note);
+      if (!parsed.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("a stored checkpoint does not read as one: ",
+                         parsed.status().message()));
+      }
+      if (parsed->tree_size <= checkpoint_sent) return absl::OkStatus();
+      v1::SubscribeResponse message;
+      message.mutable_checkpoint()->set_note(*note);
+      message.mutable_checkpoint()->set_tree_size(parsed->tree_size);
+      if (!writer->Write(message)) {
+        return absl::CancelledError("the client left");
+      }
+      checkpoint_sent = parsed->tree_size;
+      return absl::OkStatus();
+    };
     PageLength length(options_.most_events_per_page);
     while (true) {
       if (shutting_down_.load()) {
@@ -490,6 +514,9 @@ grpc::Status LedgerService::Subscribe(
       if (context->IsCancelled()) {
         return absl::CancelledError("the client cancelled");
       }
+      // Until caught up, the size as it is now: the stream catches up with
+      // the ledger, not with what it held when the call came.
+      if (!caught_up) known_size = ledger.Size();
       if (next <= known_size) {
         uint64_t n = std::min(known_size - next + 1, length.Next());
         CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
@@ -512,6 +539,7 @@ grpc::Status LedgerService::Subscribe(
           }
           ++sent;
         }
+        CASELEDGER_RETURN_IF_ERROR(send_checkpoint());
         continue;
       }
       // Everything up to known_size is sent.
@@ -523,22 +551,7 @@ grpc::Status LedgerService::Subscribe(
         }
         caught_up = true;
       }
-      auto note = ledger.LatestCheckpoint();
-      if (note.ok()) {
-        auto parsed = ParseCheckpointBody(*note);
-        if (parsed.ok() && parsed->tree_size > checkpoint_sent &&
-            parsed->tree_size < next) {
-          v1::SubscribeResponse message;
-          message.mutable_checkpoint()->set_note(*note);
-          message.mutable_checkpoint()->set_tree_size(parsed->tree_size);
-          if (!writer->Write(message)) {
-            return absl::CancelledError("the client left");
-          }
-          checkpoint_sent = parsed->tree_size;
-        }
-      } else if (!absl::IsNotFound(note.status())) {
-        return note.status();
-      }
+      CASELEDGER_RETURN_IF_ERROR(send_checkpoint());
       // A real-time timeout, not business time: the injected clock is for
       // what gets recorded.
       known_size =

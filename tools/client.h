@@ -40,7 +40,8 @@ struct ClientOptions {
   // Default: empty.
   std::string tls_cert_pem;
   std::string tls_key_pem;
-  // Deadline of each unary call and of each whole read. Default: 60 s.
+  // Deadline of each unary call; a streaming read fails when it waits this
+  // long for its next event (however long the whole read). Default: 60 s.
   absl::Duration timeout = absl::Seconds(60);
   // Deadline of a Backup, which copies and verifies the whole ledger, and
   // of an ExportBundle, which builds a whole case's bundle first (a case of

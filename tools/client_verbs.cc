@@ -157,15 +157,32 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
   auto client = Connect(flags, args, io);
   if (!client.ok()) return Fail(io, "read", client.status());
   uint64_t printed = 0;
+  uint64_t last = 0;  // the last position, or case version, printed
   auto print = [&](const RecordedEvent& e) {
     io.out << ReadRow(e, read->json) << "\n";
     ++printed;
+    last = args.Has("case") ? e.case_version : e.position;
     return absl::OkStatus();
+  };
+  // A stream cut off part way (the server stopped, or sent nothing for the
+  // timeout) says how far the output goes and how to go on from there.
+  auto cut_off = [&](const absl::Status& s) {
+    if (printed == 0) return Fail(io, "read", s);
+    std::string again = absl::StrCat("--from ", last + 1);
+    if (read->limit != 0)
+      absl::StrAppend(&again, " --limit ", read->limit - printed);
+    return Fail(io, "read",
+                absl::Status(s.code(),
+                             absl::StrCat(s.message(), "; the output ends at ",
+                                          args.Has("case") ? "case version "
+                                                           : "position ",
+                                          last, ": the same read with ", again,
+                                          " goes on from there")));
   };
   if (args.Has("case")) {
     absl::Status s =
         (*client)->ReadCase(args.Get("case"), read->from, read->limit, print);
-    if (!s.ok()) return Fail(io, "read", s);
+    if (!s.ok()) return cut_off(s);
     // As a local read says it (verbs_ledger.cc).
     if (printed == 0) {
       bool held = false;
@@ -180,7 +197,7 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
     return kExitOk;
   }
   absl::Status s = (*client)->ReadAll(read->from, read->limit, print);
-  if (!s.ok()) return Fail(io, "read", s);
+  if (!s.ok()) return cut_off(s);
   return kExitOk;
 }
 

@@ -479,6 +479,49 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 // append reached it only split by hand (import had no client mode).
 // Through the server an import checks, batches within what a call carries,
 // resumes, and prints what it prints locally.
+// A client-mode read cut off part way said "Deadline Exceeded" or
+// "Socket closed" alone: whoever reads the output cannot tell it is
+// incomplete (found by an adversarial test). It now says where the output
+// ends and how to go on. Here the server is killed while the read's output
+// waits to be taken.
+TEST_F(ServeTest, AReadCutOffPartWaySaysWhereItsOutputEnds) {
+  // The example, then 500 notes of 10,000 bytes: far more than gRPC holds
+  // for a client that reads nothing.
+  std::string text = testing::FileContents(Example("bounce-handled.jsonl"));
+  for (int i = 0; i < 500; ++i) {
+    absl::StrAppend(&text,
+                    R"({"case_id": "E2012-000417", "occurred_at": )"
+                    R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", )"
+                    R"("id": "o"}, "officer_note_added": {"text": "note )",
+                    i, " ", std::string(10000, 'a'), "\"}}\n");
+  }
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  CliRun imported = Cli("import --db " + db + " " + Write("notes.jsonl", text));
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  ServeProcess server;
+  const std::string address = Serve(server, db);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  const std::string first = dir_.Sub("first");
+  CliRun r = testing::RunCli(
+      absl::StrCat("{ { ", CASELEDGER_BINARY),
+      absl::StrCat(Remote(address, "reader"),
+                   "read; echo \"read exited $?\" >&2; } | { head -c 4000 > ",
+                   first, "; kill -KILL ", server.pid(),
+                   "; sleep 1; cat; }; }"),
+      dir_);
+  server.Stop(SIGKILL);  // reaps it
+  const std::string output = testing::FileContents(first) + r.out;
+  const size_t lines = std::count(output.begin(), output.end(), '\n');
+  ASSERT_GT(lines, 0u) << r.err;
+  ASSERT_LT(lines, 510u) << "the read ended whole before the server went";
+  EXPECT_THAT(r.err,
+              HasSubstr(absl::StrCat("; the output ends at position ", lines,
+                                     ": the same read with --from ", lines + 1,
+                                     " goes on from there\n")));
+  EXPECT_THAT(r.err, HasSubstr("read exited 4"));
+}
+
 TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {
   // The example, then 10 notes of 950,000 bytes: over 9 MiB, more than
   // one call carries, in the 1,000 events of one batch.

@@ -1220,6 +1220,89 @@ TEST(ClientTest, AnAppendThatCannotConnectSaysNothingWasWritten) {
   EXPECT_FALSE(refused.status().GetPayload(kEventIdsPayload).has_value());
 }
 
+// A client whose calls wait at most `timeout` for the server.
+std::unique_ptr<client::LedgerClient> ClientWaiting(const std::string& address,
+                                                    const std::string& token,
+                                                    absl::Duration timeout) {
+  client::ClientOptions options;
+  options.server = address;
+  options.token = token;
+  options.timeout = timeout;
+  auto c = client::LedgerClient::Connect(options);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return std::move(*c);
+}
+
+// The timeout bounds the wait for each event of a read, not the whole
+// read, which a long ledger or an output taken slowly (`read | less`)
+// outlasts (found by an adversarial test: `read` cut off after 60 s at
+// 13,503 of 25,000 events, "Deadline Exceeded").
+TEST_F(ServerTest, AReadLongerThanTheTimeoutEndsWhole) {
+  ASSERT_OK(Client(tokens_.admin)->Append(CaseWithNotes("SLOW", 299)).status());
+  auto c = ClientWaiting(server_->address(), tokens_.reader, absl::Seconds(1));
+  size_t read = 0;
+  const absl::Time start = absl::Now();
+  ASSERT_OK(c->ReadAll(1, 0, [&](const RecordedEvent&) {
+    absl::SleepFor(absl::Milliseconds(5));
+    ++read;
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(read, 300u);
+  EXPECT_GT(absl::Now() - start, absl::Seconds(1));
+}
+
+// A service whose ReadAll sends the ledger's first `sent` events, then
+// nothing until the call is cancelled (or 20 s).
+class StallsAfter final : public v1::Ledger::Service {
+ public:
+  StallsAfter(const Ledger& ledger, uint64_t sent)
+      : ledger_(ledger), sent_(sent) {}
+  grpc::Status ReadAll(grpc::ServerContext* context, const v1::ReadAllRequest*,
+                       grpc::ServerWriter<v1::StoredEvent>* writer) override {
+    auto events = ledger_.ReadAll(1, sent_);
+    if (!events.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "");
+    for (const RecordedEvent& e : *events) {
+      writer->Write(server::ToStoredEvent(e));
+    }
+    const absl::Time give_up = absl::Now() + absl::Seconds(20);
+    while (!context->IsCancelled() && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  const Ledger& ledger_;
+  const uint64_t sent_;
+};
+
+// A server that stops sending fails the read once the timeout has passed
+// with nothing, saying so.
+TEST_F(ServerTest, AReadTheServerStopsFeedingFailsAfterTheTimeout) {
+  ASSERT_OK(Client(tokens_.admin)->Append(CaseWithNotes("STALL", 9)).status());
+  StallsAfter service(*ledger_, 4);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> stalling = builder.BuildAndStart();
+  ASSERT_NE(stalling, nullptr);
+  auto c = ClientWaiting(absl::StrCat("127.0.0.1:", port), tokens_.reader,
+                         absl::Seconds(1));
+  size_t read = 0;
+  const absl::Time start = absl::Now();
+  absl::Status s = c->ReadAll(1, 0, [&](const RecordedEvent&) {
+    ++read;
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_EQ(s.message(), "the server sent nothing for 1s");
+  EXPECT_EQ(read, 4u);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  stalling->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+}
+
 // The real service, except that the answer to its `lost`-th append (from
 // 1) that it writes is lost on the way back, as when a connection drops
 // after the sync.

@@ -1933,7 +1933,9 @@ TEST_F(BadRequestTest, MalformedAppendsAreRefusedNamingTheEvent) {
   ExpectRefusal(
       c->Append(std::vector<v1::Event>(10001, Note("BAD", "x"))).status(),
       absl::StatusCode::kInvalidArgument,
-      "the batch holds 10001 events; at most 10000 per Append");
+      "the batch holds 10001 events; at most 10000 per Append: split the "
+      "input into smaller files, each appended whole, or import it, which "
+      "appends in batches");
 
   v1::AppendRequest request;
   *request.add_events() = Note("BAD", "x");

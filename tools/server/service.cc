@@ -321,7 +321,9 @@ grpc::Status LedgerService::Append(grpc::ServerContext* context,
   if (static_cast<size_t>(request->events_size()) > options_.max_batch_events) {
     return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
         "the batch holds ", request->events_size(), " events; at most ",
-        options_.max_batch_events, " per Append")));
+        options_.max_batch_events,
+        " per Append: split the input into smaller files, each appended "
+        "whole, or import it, which appends in batches")));
   }
   // A disclosure is on record because the export records it (the spec:
   // "appended by the export itself"); one appended by a caller would put

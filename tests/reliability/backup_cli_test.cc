@@ -562,6 +562,45 @@ TEST_F(BackupCliTest, BackupVerifyChecksTheDeadlineIndex) {
             "request DOC-1 of case E2012-000417; run 'caseledger rebuild'\n");
 }
 
+// backup --to and restore said the copy "verifies" while its deadline
+// index, copied as the ledger held it, failed 'verify' (found by an
+// adversarial test: the restored ledger then listed no request OVERDUE
+// that 'deadlines --case' showed overdue). Each checks it as verify does,
+// keeps the copy, and says how to mend it.
+TEST_F(BackupCliTest, BackupAndRestoreCheckTheDeadlineIndexTheyCopy) {
+  ASSERT_OK(testing::RemoveTheFirstDeadline(Db(), 10));
+  const std::string fail =
+      "FAIL position 4: the deadline index lacks the deadline "
+      "2012-04-15T23:59:59Z that this document_request_sent sets for request "
+      "DOC-1 of case E2012-000417; run 'caseledger rebuild'\n";
+  CliRun backup = Cli("backup --db " + Db() + " --to " + Backup());
+  EXPECT_EQ(backup.code, 1) << backup.out << backup.err;
+  EXPECT_THAT(backup.out, HasSubstr(fail));
+  EXPECT_THAT(backup.err,
+              HasSubstr("caseledger backup: the store in " + Backup() +
+                        " verifies, but the deadline index copied with it "
+                        "fails its check (above), as the original's does: run "
+                        "'caseledger rebuild' on the ledger, then back up "
+                        "again\n"));
+  ASSERT_TRUE(fs::exists(Backup() + "/store"));  // kept
+  CliRun restore = Cli("restore --from " + Backup() + " --db " + Restored());
+  EXPECT_EQ(restore.code, 1) << restore.out << restore.err;
+  EXPECT_THAT(restore.out, HasSubstr(fail));
+  EXPECT_THAT(restore.err,
+              HasSubstr("run 'caseledger rebuild --db " + Restored() + "'\n"));
+  // The mend it names works.
+  ASSERT_EQ(Cli("rebuild --db " + Restored()).code, 0);
+  CliRun verify = Cli("verify --db " + Restored());
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  // Whole, both say what the index holds.
+  ASSERT_EQ(Cli("rebuild --db " + Db()).code, 0);
+  fs::remove_all(Backup());
+  CliRun again = Cli("backup --db " + Db() + " --to " + Backup());
+  EXPECT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("\nOK the deadline index holds the 2 "
+                                   "deadlines set up to position 10\n"));
+}
+
 TEST_F(BackupCliTest, BadUsageExitsTwoAndConflictsThree) {
   EXPECT_EQ(Cli("backup --db " + Db()).code, 2);  // neither --to nor --verify
   EXPECT_EQ(

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -434,7 +435,12 @@ void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
   if (auto indexed = projections::DeadlineIndex::CatchUp(ledger);
       !indexed.ok()) {
     io.err << "caseledger " << verb << ": warning: deadline index not updated: "
-           << indexed.status().message() << " (run 'caseledger rebuild')\n";
+           << indexed.status().message()
+           << (absl::StrContains(indexed.status().message(),
+                                 "caseledger rebuild")
+                   ? ""
+                   : " (run 'caseledger rebuild')")
+           << "\n";
   }
 }
 

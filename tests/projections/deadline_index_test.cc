@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_json.h"
+#include "ledger/internal/store.h"
 #include "projections/queries.h"
 #include "tests/testing/test_util.h"
 
@@ -184,7 +185,9 @@ TEST_F(DeadlineIndexTest, VerifyCountsTheDeadlinesUpToItsPosition) {
 
 TEST_F(DeadlineIndexTest, VerifyNamesTheEventWhoseDeadlineIsMissing) {
   CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
-  CaseWithRequest("B", "2011-02-01T00:00:00Z", "2011-05-01T00:00:00Z");
+  // To the quarter second, which the key (whole seconds) does not keep:
+  // the message gave the key's 00:00:00Z (found by an adversarial test).
+  CaseWithRequest("B", "2011-02-01T00:00:00Z", "2011-05-01T00:00:00.25Z");
   ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
   ASSERT_OK_AND_ASSIGN(auto sent, ledger_->ReadAll(4, 1));
   std::vector<std::string> keys = DeadlineIndex::KeysOf(sent[0]);
@@ -198,7 +201,7 @@ TEST_F(DeadlineIndexTest, VerifyNamesTheEventWhoseDeadlineIsMissing) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_EQ(s.message(),
             "position 4: the deadline index lacks the deadline "
-            "2011-05-01T00:00:00Z that this document_request_sent sets for "
+            "2011-05-01T00:00:00.25Z that this document_request_sent sets for "
             "request R1 of case B; run 'caseledger rebuild'");
   ASSERT_OK(DeadlineIndex::Rebuild(*ledger_));
   EXPECT_OK(DeadlineIndex::Verify(*ledger_));
@@ -218,14 +221,55 @@ TEST_F(DeadlineIndexTest, AKeyTheIndexNeverWritesHidesNothing) {
   EXPECT_THAT(Before("2011-06-01"), ElementsAre("A", "B"));
 }
 
-TEST_F(DeadlineIndexTest, VerifyRefusesAPositionBeyondTheLedger) {
+// An index that has applied more events than the ledger holds was not
+// derived from this log. The cross-case query answered from it, leaving out
+// every deadline set after the ledger's end (found by an adversarial test:
+// a case appended later was missing from `deadlines --status OVERDUE`).
+TEST_F(DeadlineIndexTest, APositionBeyondTheLedgerIsRefusedByEveryReader) {
   CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
   ASSERT_OK(ledger_->WriteProjection(DeadlineIndex::kName, {}, 3));
-  absl::Status s = DeadlineIndex::Verify(*ledger_).status();
+  const std::string refusal =
+      "the deadline index has applied position 3 but the ledger has only 2 "
+      "entries; run 'caseledger rebuild'";
+  for (const absl::Status& s :
+       {DeadlineIndex::Verify(*ledger_).status(),
+        DeadlineIndex::CasesWithDeadlineBefore(
+            *ledger_, *ParseEvaluationTime("2011-06-01", "t"))
+            .status(),
+        DeadlineIndex::CatchUp(*ledger_).status()}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_EQ(s.message(), refusal);
+  }
+  ASSERT_OK(DeadlineIndex::Rebuild(*ledger_));
+  EXPECT_THAT(Before("2011-06-01"), ElementsAre("A"));
+}
+
+// A stored position that does not read as one says which and what to do,
+// where it said "expected 8 bytes of big-endian integer, got 1".
+TEST_F(DeadlineIndexTest, AStoredPositionThatDoesNotReadIsNamed) {
+  CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
+  ledger_.reset();
+  {
+    ASSERT_OK_AND_ASSIGN(
+        auto store,
+        internal::Store::Open(dir_.Sub("l/store"), {.create_if_missing = false,
+                                                    .read_only = false,
+                                                    .faults = nullptr}));
+    internal::Batch batch(*store);
+    batch.Put(internal::Family::kProjections,
+              absl::StrCat(DeadlineIndex::kName, "\x01"), "\x05");
+    ASSERT_OK(store->Write(batch, /*sync=*/true));
+  }
+  ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
+  absl::Status s = DeadlineIndex::CasesWithDeadlineBefore(
+                       *ledger_, *ParseEvaluationTime("2011-06-01", "t"))
+                       .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_THAT(
-      std::string(s.message()),
-      HasSubstr("applied position 3 but the ledger has only 2 entries"));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::StartsWith("the deadline index's stored position "
+                                    "does not read ("));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::EndsWith("); run 'caseledger rebuild'"));
 }
 
 TEST_F(DeadlineIndexTest, QueriesOnAnUnknownCaseAreNotFound) {

@@ -840,6 +840,40 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
 // A signing key others can read lets them sign checkpoints as the ledger;
 // nothing said so when a copy left it 0644. A verb that writes warns, and
 // goes on (some file systems keep no modes).
+// A deadline index whose position lies past the ledger's end was not
+// derived from this log: the cross-case list answered from it in silence,
+// and a write's warning said "run rebuild (run 'caseledger rebuild')"
+// (found by an adversarial test).
+TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
+  Init();
+  CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, Ledger::Open(Db()));
+    ASSERT_OK(writer->WriteProjection(projections::DeadlineIndex::kName, {},
+                                      1000000));
+  }
+  const std::string refusal =
+      "the deadline index has applied position 1000000 but the ledger has "
+      "only 10 entries; run 'caseledger rebuild'";
+  CliRun overdue = Cli("deadlines --db " + Db() + " --status OVERDUE");
+  EXPECT_EQ(overdue.code, 1) << overdue.out << overdue.err;
+  EXPECT_EQ(overdue.err, "caseledger deadlines: " + refusal + "\n");
+  CliRun append = Cli("append --db " + Db() + " --format json -",
+                      R"({"case_id": "E2012-000417", "occurred_at": )"
+                      R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", )"
+                      R"("id": "o"}, "officer_note_added": {"text": "x"}})"
+                      "\n");
+  EXPECT_EQ(append.code, 0) << append.err;
+  EXPECT_EQ(append.err,
+            "caseledger append: warning: deadline index not updated: the "
+            "deadline index has applied position 1000000 but the ledger has "
+            "only 11 entries; run 'caseledger rebuild'\n");
+  ASSERT_EQ(Cli("rebuild --db " + Db()).code, 0);
+  overdue = Cli("deadlines --db " + Db() + " --status OVERDUE");
+  EXPECT_EQ(overdue.code, 0) << overdue.err;
+}
+
 TEST_F(CliTest, AWriterWarnsOfASigningKeyOthersCanRead) {
   Init();
   const std::string key = Db() + "/signing-key.pem";

@@ -204,6 +204,11 @@ std::string AccessLogFailLine(std::string_view problem);
 // the same and the log is kept as it is. Returns kExitCheckFailed.
 int KeptBrokenAccessLog(const std::string& dir, const std::string& verb,
                         Io& io);
+// The same for a copied deadline index that failed its check; `mend` says
+// how to rebuild it (a backup's: kRebuildThenBackUpAgain).
+extern const char kRebuildThenBackUpAgain[];
+int KeptBrokenDeadlineIndex(const std::string& dir, const std::string& verb,
+                            const std::string& mend, Io& io);
 
 // Catches SIGINT and SIGTERM while it lives, so that a verb can finish the
 // write in hand and say what is stored instead of dying mid-way; a second

@@ -451,11 +451,17 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
   if (!info.ok()) return Fail(io, "backup", info.status());
   io.out << "backed up " << DescribeBackup(*info) << " to " << backup->path()
          << "; the copy verifies\n";
+  int code = kExitOk;
+  if (!backup->deadline_index_problem().empty()) {
+    io.out << "FAIL " << backup->deadline_index_problem() << "\n";
+    code = KeptBrokenDeadlineIndex(backup->path(), "backup",
+                                   kRebuildThenBackUpAgain, io);
+  }
   if (!backup->access_log_problem().empty()) {
     io.out << AccessLogFailLine(backup->access_log_problem());
-    return KeptBrokenAccessLog(backup->path(), "backup", io);
+    code = KeptBrokenAccessLog(backup->path(), "backup", io);
   }
-  return kExitOk;
+  return code;
 }
 
 }  // namespace

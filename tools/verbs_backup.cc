@@ -11,11 +11,23 @@
 
 namespace caseledger::cli {
 
+const char kRebuildThenBackUpAgain[] =
+    "run 'caseledger rebuild' on the ledger, then back up again";
+
 int KeptBrokenAccessLog(const std::string& dir, const std::string& verb,
                         Io& io) {
   io.err << "caseledger " << verb << ": the store in " << dir
          << " verifies, but the access log copied with it fails its check "
             "(above), as the original's does: it is kept as it is\n";
+  return kExitCheckFailed;
+}
+
+int KeptBrokenDeadlineIndex(const std::string& dir, const std::string& verb,
+                            const std::string& mend, Io& io) {
+  io.err << "caseledger " << verb << ": the store in " << dir
+         << " verifies, but the deadline index copied with it fails its "
+            "check (above), as the original's does: "
+         << mend << "\n";
   return kExitCheckFailed;
 }
 
@@ -117,13 +129,8 @@ int DeadlineIndexOfCopy(const std::string& dir, const std::string& verb,
   std::string ok_line;
   const int code = CheckDeadlineIndex(**copy, verb, io, &ok_line);
   io.out << ok_line;
-  if (code == kExitCheckFailed) {
-    io.err << "caseledger " << verb << ": the store in " << dir
-           << " verifies, but the deadline index copied with it fails its "
-              "check (above), as the original's does: "
-           << mend << "\n";
-  }
-  return code;
+  return code == kExitCheckFailed ? KeptBrokenDeadlineIndex(dir, verb, mend, io)
+                                  : code;
 }
 
 int Backup(const Args& args, Io& io) {
@@ -146,9 +153,8 @@ int Backup(const Args& args, Io& io) {
   if (!info.ok()) return Fail(io, "backup", info.status());
   io.out << "backed up " << DescribeBackup(*info) << " to " << args.Get("to")
          << "; the copy verifies\n";
-  const int index = DeadlineIndexOfCopy(
-      args.Get("to"), "backup",
-      "run 'caseledger rebuild' on the ledger, then back up again", io);
+  const int index = DeadlineIndexOfCopy(args.Get("to"), "backup",
+                                        kRebuildThenBackUpAgain, io);
   const int access_log = AccessLogOfCopy(args.Get("to"), "backup", io);
   return index != kExitOk ? index : access_log;
 }

@@ -28,6 +28,7 @@
 #include "projections/deadline_index.h"
 #include "tests/server/server_fixture.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/deadline_index.h"
 #include "tests/testing/test_util.h"
 #include "tools/client.h"
 
@@ -654,6 +655,38 @@ TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
 
 // Before, a ledger behind `serve` could not be backed up without stopping
 // the server: the backup verb needs the writer, which the server holds.
+// A backup through the server checks the deadline index it copies, as a
+// local one does: the copy said it verifies while verify failed its index.
+TEST_F(ServeTest, ABackupThroughTheServerChecksTheDeadlineIndexItCopies) {
+  const std::string db = dir_.Sub("served");
+  const std::string backups = dir_.Sub("backups");
+  std::filesystem::create_directory(backups);
+  {
+    ServeProcess first;
+    ASSERT_FALSE(ServeTheExample(first, db, {}).empty());
+    ASSERT_EQ(first.Stop(SIGTERM), 0);
+  }
+  ASSERT_OK(testing::RemoveTheFirstDeadline(db, 10));
+  ServeProcess server;
+  const std::string address = Serve(server, db, {"--backup-dir", backups});
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  CliRun remote = Cli(Remote(address, "admin") + "backup --to nightly");
+  EXPECT_EQ(remote.code, 1) << remote.out << remote.err;
+  EXPECT_THAT(remote.out,
+              HasSubstr("; the copy verifies\nFAIL position 4: the deadline "
+                        "index lacks the deadline 2012-04-15T23:59:59Z that "
+                        "this document_request_sent sets for request DOC-1 of "
+                        "case E2012-000417; run 'caseledger rebuild'\n"));
+  EXPECT_THAT(remote.err,
+              HasSubstr("caseledger backup: the store in " + backups +
+                        "/nightly verifies, but the deadline index copied "
+                        "with it fails its check (above), as the original's "
+                        "does: run 'caseledger rebuild' on the ledger, then "
+                        "back up again\n"));
+  EXPECT_TRUE(std::filesystem::exists(backups + "/nightly/store"));  // kept
+  ASSERT_EQ(server.Stop(SIGTERM), 0);
+}
+
 TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
   const std::string db = dir_.Sub("served");
   const std::string backups = dir_.Sub("backups");

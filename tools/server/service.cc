@@ -22,6 +22,7 @@
 #include "ledger/status_macros.h"
 #include "ledger/timestamp.h"
 #include "ledger/untrusted_text.h"
+#include "projections/deadline_index.h"
 #include "tools/server/page_length.h"
 #include "tools/server/rpc_status.h"
 #include "tools/server/wire.h"
@@ -791,6 +792,17 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
     CASELEDGER_ASSIGN_OR_RETURN(Ledger::BackupSummary info,
                                 options_.ledger->Backup(path));
     *response = ToWire(info, path);
+    // As a local backup checks the deadline index it copies (found by an
+    // adversarial test: the copy said it verifies, and verify failed it).
+    LedgerOptions read_only;
+    read_only.read_only = true;
+    CASELEDGER_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> copy,
+                                Ledger::Open(path, read_only));
+    if (auto index = projections::DeadlineIndex::Verify(*copy); !index.ok()) {
+      if (!absl::IsDataLoss(index.status())) return index.status();
+      response->set_deadline_index_problem(
+          std::string(index.status().message()));
+    }
     // As a local backup checks the log it copies (found by an outside
     // reading: the copy said it verifies, and backup --verify failed it).
     const std::string copied_log =

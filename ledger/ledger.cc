@@ -1410,7 +1410,22 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenCopy(
   CASELEDGER_RETURN_IF_ERROR(impl->CheckKeptCheckpoint(kept));
   if (!impl->has_checkpoint) impl->checkpoint_time = impl->clock->Now();
   if (!options.read_only && !impl->case_index_holds_copies) {
-    CASELEDGER_RETURN_IF_ERROR(impl->UpgradeCaseIndex());
+    // A write that fails part way (a full disk) leaves copies that format 1
+    // does not read: nothing is lost, which the store's own words did not
+    // say (found by an adversarial test: "writing: IO error: No space left
+    // on device" alone). Damage the upgrade found names itself.
+    if (absl::Status upgraded = impl->UpgradeCaseIndex();
+        !upgraded.ok() && !absl::IsDataLoss(upgraded)) {
+      return absl::Status(
+          upgraded.code(),
+          absl::StrCat(dir, ": the upgrade of the case index to format ",
+                       kFormatVersion,
+                       " stopped; it changes no entry or event, and the next "
+                       "writable open finishes it: ",
+                       upgraded.message()));
+    } else if (!upgraded.ok()) {
+      return upgraded;
+    }
   }
   if (!options.read_only) {
     Impl* raw = impl.get();

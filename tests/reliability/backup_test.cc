@@ -608,15 +608,9 @@ TEST_F(BackupTest, DamagedBackupFailsVerificationAndIsNotRestored) {
   // Flip a byte in the middle of every table file of the backup.
   for (const auto& f : fs::directory_iterator(Backup() + "/store")) {
     if (f.path().extension() != ".sst") continue;
-    std::fstream file(f.path(),
-                      std::ios::in | std::ios::out | std::ios::binary);
-    auto middle = static_cast<std::streamoff>(f.file_size() / 2);
-    file.seekg(middle);
-    char c = 0;
-    file.read(&c, 1);
-    c ^= 0x10;
-    file.seekp(middle);
-    file.write(&c, 1);
+    ASSERT_NO_FATAL_FAILURE(
+        testing::FlipBit(f.path().string(),
+                         static_cast<std::streamoff>(f.file_size() / 2), 0x10));
   }
   auto verified = Ledger::VerifyBackup(Backup());
   EXPECT_EQ(verified.status().code(), absl::StatusCode::kDataLoss)

@@ -480,6 +480,14 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 // append reached it only split by hand (import had no client mode).
 // Through the server an import checks, batches within what a call carries,
 // resumes, and prints what it prints locally.
+// The JSON line of a note on the example's case; `text` needs no escaping.
+std::string NoteLine(const std::string& text) {
+  return absl::StrCat(R"({"case_id": "E2012-000417", "occurred_at": )"
+                      R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", )"
+                      R"("id": "o"}, "officer_note_added": {"text": ")",
+                      text, "\"}}\n");
+}
+
 // A client-mode read cut off part way said "Deadline Exceeded" or
 // "Socket closed" alone: whoever reads the output cannot tell it is
 // incomplete (found by an adversarial test). It now says where the output
@@ -490,11 +498,8 @@ TEST_F(ServeTest, AReadCutOffPartWaySaysWhereItsOutputEnds) {
   // for a client that reads nothing.
   std::string text = testing::FileContents(Example("bounce-handled.jsonl"));
   for (int i = 0; i < 500; ++i) {
-    absl::StrAppend(&text,
-                    R"({"case_id": "E2012-000417", "occurred_at": )"
-                    R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", )"
-                    R"("id": "o"}, "officer_note_added": {"text": "note )",
-                    i, " ", std::string(10000, 'a'), "\"}}\n");
+    absl::StrAppend(&text, NoteLine(absl::StrCat("note ", i, " ",
+                                                 std::string(10000, 'a'))));
   }
   const std::string db = dir_.Sub("ledger");
   ASSERT_EQ(Cli("init --db " + db).code, 0);
@@ -528,11 +533,7 @@ TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {
   // one call carries, in the 1,000 events of one batch.
   std::string text = testing::FileContents(Example("bounce-handled.jsonl"));
   for (int i = 0; i < 10; ++i) {
-    absl::StrAppend(&text,
-                    R"({"case_id": "E2012-000417", "occurred_at": )"
-                    R"("2012-05-01T10:00:00Z", "actor": {"kind": "OFFICER", )"
-                    R"("id": "o"}, "officer_note_added": {"text": ")",
-                    std::string(950000, 'a' + i), "\"}}\n");
+    absl::StrAppend(&text, NoteLine(std::string(950000, 'a' + i)));
   }
   const std::string file = Write("large.jsonl", text);
   const std::string local_db = dir_.Sub("local"),

@@ -111,14 +111,15 @@ inline std::string FileContents(const std::string& path) {
   return bytes.str();
 }
 
-// Flips the lowest bit of the byte at `offset` of the file at `path`, as a
-// disk's bit rot would.
-inline void FlipBit(const std::string& path, std::streamoff offset) {
+// Flips the bit `mask` (the lowest by default) of the byte at `offset` of
+// the file at `path`, as a disk's bit rot would.
+inline void FlipBit(const std::string& path, std::streamoff offset,
+                    char mask = 0x01) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   f.seekg(offset);
   char c = 0;
   f.read(&c, 1);
-  c ^= 0x01;
+  c ^= mask;
   f.seekp(offset);
   f.write(&c, 1);
   ASSERT_TRUE(f.good()) << "cannot flip byte " << offset << " of " << path;

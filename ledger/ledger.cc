@@ -2054,6 +2054,13 @@ absl::StatusOr<uint64_t> Ledger::ProjectionPosition(
       auto value,
       impl_->store->Get(Family::kProjections, ProjectionPositionKey(name)));
   if (!value) return 0;
+  // Exactly 8 bytes: a longer value was read by its first 8 (found by an
+  // adversarial test, a 9-byte position taken as 16).
+  if (value->size() != 8) {
+    return absl::DataLossError(
+        absl::StrCat("the stored position has ", value->size(),
+                     value->size() == 1 ? " byte" : " bytes", ", not 8"));
+  }
   return DecodeU64(*value);
 }
 

@@ -248,28 +248,33 @@ TEST_F(DeadlineIndexTest, APositionBeyondTheLedgerIsRefusedByEveryReader) {
 // where it said "expected 8 bytes of big-endian integer, got 1".
 TEST_F(DeadlineIndexTest, AStoredPositionThatDoesNotReadIsNamed) {
   CaseWithRequest("A", "2011-02-01T00:00:00Z", "2011-03-01T00:00:00Z");
-  ledger_.reset();
-  {
-    ASSERT_OK_AND_ASSIGN(
-        auto store,
-        internal::Store::Open(dir_.Sub("l/store"), {.create_if_missing = false,
-                                                    .read_only = false,
-                                                    .faults = nullptr}));
-    internal::Batch batch(*store);
-    batch.Put(internal::Family::kProjections,
-              absl::StrCat(DeadlineIndex::kName, "\x01"), "\x05");
-    ASSERT_OK(store->Write(batch, /*sync=*/true));
+  // Shorter than 8 bytes, and longer: a 9-byte value was read by its first
+  // 8 and taken for a position.
+  for (const std::string& value :
+       {std::string("\x05"), std::string("\0\0\0\0\0\0\0\x02\x01", 9)}) {
+    ledger_.reset();
+    {
+      ASSERT_OK_AND_ASSIGN(auto store,
+                           internal::Store::Open(dir_.Sub("l/store"),
+                                                 {.create_if_missing = false,
+                                                  .read_only = false,
+                                                  .faults = nullptr}));
+      internal::Batch batch(*store);
+      batch.Put(internal::Family::kProjections,
+                absl::StrCat(DeadlineIndex::kName, "\x01"), value);
+      ASSERT_OK(store->Write(batch, /*sync=*/true));
+    }
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
+    absl::Status s = DeadlineIndex::CasesWithDeadlineBefore(
+                         *ledger_, *ParseEvaluationTime("2011-06-01", "t"))
+                         .status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_EQ(s.message(),
+              absl::StrCat("the deadline index's stored position does not read "
+                           "(the stored position has ",
+                           value.size() == 1 ? "1 byte" : "9 bytes",
+                           ", not 8); run 'caseledger rebuild'"));
   }
-  ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
-  absl::Status s = DeadlineIndex::CasesWithDeadlineBefore(
-                       *ledger_, *ParseEvaluationTime("2011-06-01", "t"))
-                       .status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_THAT(std::string(s.message()),
-              ::testing::StartsWith("the deadline index's stored position "
-                                    "does not read ("));
-  EXPECT_THAT(std::string(s.message()),
-              ::testing::EndsWith("); run 'caseledger rebuild'"));
 }
 
 TEST_F(DeadlineIndexTest, QueriesOnAnUnknownCaseAreNotFound) {

@@ -428,7 +428,7 @@ int ImportLines(const std::string& path, const ImportTarget& target,
   return kExitOk;
 }
 
-void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
+bool CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
   // Printed first, so that a stop signal during the catch-up cannot hide
   // what was written.
   io.out << std::flush;
@@ -441,7 +441,9 @@ void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io) {
                    ? ""
                    : " (run 'caseledger rebuild')")
            << "\n";
+    return false;
   }
+  return true;
 }
 
 OutputFile::OutputFile(std::string path)

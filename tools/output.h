@@ -89,8 +89,8 @@ void WarnOfEventsDatedAhead(const AppendInput& input,
 // Brings the stored deadline index up to the ledger's size, after a write or
 // around a server's run; a failure is a warning on err naming `verb` (the
 // written events are durable, and a lagging index only costs readers a
-// longer tail to fold).
-void CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io);
+// longer tail to fold). Whether it is up to date.
+bool CatchUpDeadlineIndex(Ledger& ledger, const std::string& verb, Io& io);
 
 // import's run in both modes: the JSON Lines file at `path` into `target`
 // in batches (of at most `batch_bytes` bytes of events, 0: no limit), with

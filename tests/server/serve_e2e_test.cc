@@ -1104,6 +1104,36 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
 // "every request overdue on D" folds in at most --index-every's worth of the
 // log; it was taken up only at start and stop, and a run of months left every
 // such query folding in all it had appended (found by an audit).
+// A deadline index the server cannot take up is said once at the start,
+// not again at the first tick of its catch-up (found by an adversarial
+// test), nor with "run 'caseledger rebuild'" twice.
+TEST_F(ServeTest, AnIndexTheServerCannotTakeUpIsSaidOnce) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, Ledger::Open(db));
+    ASSERT_OK(writer->WriteProjection(projections::DeadlineIndex::kName, {},
+                                      1000000));
+  }
+  ServeProcess server;
+  ASSERT_FALSE(Serve(server, db, {"--index-every", "0.05"}).empty());
+  absl::SleepFor(absl::Milliseconds(500));  // ten ticks
+  ASSERT_EQ(server.Stop(SIGTERM), 0);
+  const std::string err = testing::FileContents(dir_.Sub("serve.err"));
+  const std::string warning =
+      "caseledger serve: warning: deadline index not updated: the deadline "
+      "index has applied position 1000000 but the ledger has only 0 entries; "
+      "run 'caseledger rebuild'\n";
+  // Once at the start and once as it stops.
+  size_t said = 0;
+  for (size_t at = err.find(warning); at != std::string::npos;
+       at = err.find(warning, at + 1)) {
+    ++said;
+  }
+  EXPECT_EQ(said, 2u) << err;
+  EXPECT_THAT(err, Not(HasSubstr("tried again"))) << err;
+}
+
 TEST_F(ServeTest, TheDeadlineIndexTakesUpAppendsWhileServing) {
   const std::string db = dir_.Sub("ledger");
   ServeProcess server;

@@ -2150,9 +2150,11 @@ absl::StatusOr<std::string> Ledger::ReadMessage(
                                             std::string(sha256_hex)));
   }
   if (Sha256(*value) != digest) {
-    return absl::DataLossError(absl::StrCat("stored message ",
-                                            std::string(sha256_hex),
-                                            " no longer has that SHA-256"));
+    absl::Status altered = absl::DataLossError(
+        absl::StrCat("stored message ", std::string(sha256_hex),
+                     " no longer has that SHA-256"));
+    altered.SetPayload(kAlteredMessagePayload, absl::Cord("1"));
+    return altered;
   }
   return *std::move(value);
 }

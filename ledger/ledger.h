@@ -141,6 +141,11 @@ inline constexpr char kEventIdsPayload[] = "caseledger.dev/event-ids";
 // reopened is pointless.
 inline constexpr char kAppendsRefusedPayload[] =
     "caseledger.dev/appends-refused";
+// The status payload of ReadMessage's kDataLoss when the bytes stored under
+// a digest no longer have it, told apart from a store that could not be
+// read (also kDataLoss, naming the damaged file).
+inline constexpr char kAlteredMessagePayload[] =
+    "caseledger.dev/altered-message";
 
 class Ledger {
  public:
@@ -443,7 +448,9 @@ class Ledger {
   // checked (or checked by another ledger) are checked as StoreMessage does.
   absl::StatusOr<std::string> StoreMessage(std::string_view bytes,
                                            const CheckedMessage& checked);
-  // The stored bytes with that SHA-256; kNotFound when absent.
+  // The stored bytes with that SHA-256; kNotFound when absent, kDataLoss
+  // with kAlteredMessagePayload when the bytes stored under it no longer
+  // have it.
   absl::StatusOr<std::string> ReadMessage(std::string_view sha256_hex) const;
   absl::StatusOr<bool> HasMessage(std::string_view sha256_hex) const;
 

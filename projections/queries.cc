@@ -141,11 +141,21 @@ absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
                               LoadOpenCase(ledger, case_id, query.evaluation));
   // Each message is read and rehashed, so that one altered under its name
-  // counts as not preserved, and the finding says it was altered.
-  Findings findings = FindingsFor(model, query.evaluation, query.policy,
-                                  [&](std::string_view sha256) {
-                                    return ledger.ReadMessage(sha256).status();
-                                  });
+  // counts as not preserved, and the finding says it was altered. A store
+  // that cannot be read fails the query naming the damage, as every other
+  // read does: a damaged block was reported as the message altered, exit 0
+  // (found by an adversarial test).
+  absl::Status unreadable;
+  Findings findings = FindingsFor(
+      model, query.evaluation, query.policy, [&](std::string_view sha256) {
+        absl::Status read = ledger.ReadMessage(sha256).status();
+        if (!read.ok() && !absl::IsNotFound(read) &&
+            !read.GetPayload(kAlteredMessagePayload)) {
+          unreadable.Update(read);
+        }
+        return read;
+      });
+  CASELEDGER_RETURN_IF_ERROR(unreadable);
   return FindingsResult{query.format == OutputFormat::kJson
                             ? RenderFindingsJson(findings)
                             : Text(query, RenderFindingsText(findings)),

@@ -844,6 +844,39 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
 // derived from this log: the cross-case list answered from it in silence,
 // and a write's warning said "run rebuild (run 'caseledger rebuild')"
 // (found by an adversarial test).
+// A block of the stored messages that could not be read was reported by
+// findings as the message altered, exit 0 (found by an adversarial damage
+// sweep): findings fails naming the table, as every read of a damaged store
+// does. Each table of the demo's store is damaged in turn.
+TEST_F(CliTest, FindingsOverADamagedTableFailNamingIt) {
+  const std::string demo = dir_.Sub("demo");
+  ASSERT_EQ(Cli("demo --db " + demo).code, 0);
+  const std::string findings = " --case DEMO-2011-0042";
+  CliRun whole = Cli("findings --db " + demo + findings);
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  ASSERT_THAT(whole.out, HasSubstr("SENT_MESSAGE_PRESERVED"));
+  int named = 0;
+  for (const auto& file :
+       std::filesystem::directory_iterator(demo + "/store")) {
+    if (file.path().extension() != ".sst") continue;
+    const std::string table = file.path().filename().string();
+    const std::string copy = dir_.Sub("copy");
+    std::filesystem::remove_all(copy);
+    std::filesystem::copy(demo, copy, std::filesystem::copy_options::recursive);
+    // Byte 30 lies in the table's first data block.
+    ASSERT_NO_FATAL_FAILURE(testing::FlipBit(copy + "/store/" + table, 30));
+    CliRun r = Cli("findings --db " + copy + findings);
+    if (r.code == 0) {
+      EXPECT_EQ(r.out, whole.out) << table << " damaged, exit 0";
+    } else {
+      EXPECT_EQ(r.code, 1) << r.err;
+      EXPECT_THAT(r.err, HasSubstr(table));
+      ++named;
+    }
+  }
+  EXPECT_GT(named, 0) << "no damage was met";
+}
+
 TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

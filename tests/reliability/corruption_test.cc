@@ -305,8 +305,7 @@ TEST_F(CorruptionTest, FlippedBytesInTableFilesAreNeverServed) {
 // log's scans now leave range deletions out and meet the damage (internal
 // ScanOf, StoreScanTest); a scan that finds the log wrong or short all the
 // same checks the tables' checksums (BlameDamagedTable). With either in
-// place every read is whole or names the damaged table; this test fails
-// with both taken out.
+// place every read is whole or names the damaged table.
 TEST_F(CorruptionTest, ADamagedBlockFailsEveryReadNamingItsTable) {
   // Positions 1-45, then 46-50, 51-55, ... in tables side by side in the
   // last level (each batch overlaps none before it, so its compaction puts

@@ -199,16 +199,15 @@ int CheckAccessLog(const std::string& dir, const std::string& given,
 // The FAIL line of an access log whose check found `problem` (as
 // VerifyAccessLog words it).
 std::string AccessLogFailLine(std::string_view problem);
-// After a backup or restore into `dir` whose copied access log failed its
-// check (its FAIL line printed): says on err that the store verifies all
-// the same and the log is kept as it is. Returns kExitCheckFailed.
-int KeptBrokenAccessLog(const std::string& dir, const std::string& verb,
-                        Io& io);
-// The same for a copied deadline index that failed its check; `mend` says
-// how to rebuild it (a backup's: kRebuildThenBackUpAgain).
+// After a backup or restore into `dir` whose copied `part` ("access log",
+// "deadline index") failed its check (its FAIL line printed): says on err
+// that the store verifies all the same, then `then`: what became of the
+// part (kKeptAsItIs) or how to mend it (kRebuildThenBackUpAgain). Returns
+// kExitCheckFailed.
+extern const char kKeptAsItIs[];
 extern const char kRebuildThenBackUpAgain[];
-int KeptBrokenDeadlineIndex(const std::string& dir, const std::string& verb,
-                            const std::string& mend, Io& io);
+int KeptBrokenPart(const std::string& dir, const std::string& verb,
+                   std::string_view part, std::string_view then, Io& io);
 
 // Catches SIGINT and SIGTERM while it lives, so that a verb can finish the
 // write in hand and say what is stored instead of dying mid-way; a second

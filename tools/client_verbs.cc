@@ -465,12 +465,13 @@ int RemoteBackup(const RemoteFlags& flags, const Args& args, Io& io) {
   int code = kExitOk;
   if (!backup->deadline_index_problem().empty()) {
     io.out << "FAIL " << backup->deadline_index_problem() << "\n";
-    code = KeptBrokenDeadlineIndex(backup->path(), "backup",
-                                   kRebuildThenBackUpAgain, io);
+    code = KeptBrokenPart(backup->path(), "backup", "deadline index",
+                          kRebuildThenBackUpAgain, io);
   }
   if (!backup->access_log_problem().empty()) {
     io.out << AccessLogFailLine(backup->access_log_problem());
-    code = KeptBrokenAccessLog(backup->path(), "backup", io);
+    code =
+        KeptBrokenPart(backup->path(), "backup", "access log", kKeptAsItIs, io);
   }
   return code;
 }

@@ -3,6 +3,7 @@
 // (docs/reliability.md).
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
@@ -11,23 +12,17 @@
 
 namespace caseledger::cli {
 
+const char kKeptAsItIs[] = "it is kept as it is";
 const char kRebuildThenBackUpAgain[] =
     "run 'caseledger rebuild' on the ledger, then back up again";
 
-int KeptBrokenAccessLog(const std::string& dir, const std::string& verb,
-                        Io& io) {
+int KeptBrokenPart(const std::string& dir, const std::string& verb,
+                   std::string_view part, std::string_view then, Io& io) {
   io.err << "caseledger " << verb << ": the store in " << dir
-         << " verifies, but the access log copied with it fails its check "
-            "(above), as the original's does: it is kept as it is\n";
-  return kExitCheckFailed;
-}
-
-int KeptBrokenDeadlineIndex(const std::string& dir, const std::string& verb,
-                            const std::string& mend, Io& io) {
-  io.err << "caseledger " << verb << ": the store in " << dir
-         << " verifies, but the deadline index copied with it fails its "
-            "check (above), as the original's does: "
-         << mend << "\n";
+         << " verifies, but the " << part
+         << " copied with it fails its check (above), as the original's "
+            "does: "
+         << then << "\n";
   return kExitCheckFailed;
 }
 
@@ -61,6 +56,16 @@ std::string UnfinishedCopyNote(const std::string& dir) {
       "missing from it; a finished backup is the better record\n");
 }
 
+// CheckDeadlineIndex of the ledger copied into `dir`, opened read-only.
+int CheckDeadlineIndexOfCopy(const std::string& dir, const std::string& verb,
+                             Io& io, std::string* ok_line) {
+  LedgerOptions read_only;
+  read_only.read_only = true;
+  auto copy = Ledger::Open(dir, read_only);
+  if (!copy.ok()) return Fail(io, verb, copy.status());
+  return CheckDeadlineIndex(**copy, verb, io, ok_line);
+}
+
 const VerifierKey* OrNull(const std::optional<VerifierKey>& key) {
   return key ? &*key : nullptr;
 }
@@ -82,12 +87,8 @@ int VerifyBackupVerb(const std::string& dir, const Args& args, Io& io) {
   }
   // The backup's deadline index is restored as it is, so it is checked as
   // 'verify --db BACKUP' checks it.
-  LedgerOptions read_only;
-  read_only.read_only = true;
-  auto backup = Ledger::Open(dir, read_only);
-  if (!backup.ok()) return Fail(io, "backup", backup.status());
   std::string deadlines;
-  if (int code = CheckDeadlineIndex(**backup, "backup", io, &deadlines);
+  if (int code = CheckDeadlineIndexOfCopy(dir, "backup", io, &deadlines);
       code != kExitOk) {
     return code;
   }
@@ -112,7 +113,9 @@ int AccessLogOfCopy(const std::string& dir, const std::string& verb, Io& io) {
   std::string ok_line;
   const int code = CheckAccessLog(dir, "", verb, io, &ok_line);
   io.out << ok_line;
-  return code == kExitCheckFailed ? KeptBrokenAccessLog(dir, verb, io) : code;
+  return code == kExitCheckFailed
+             ? KeptBrokenPart(dir, verb, "access log", kKeptAsItIs, io)
+             : code;
 }
 
 // The deadline index a backup or restore copied with the store, checked as
@@ -122,15 +125,12 @@ int AccessLogOfCopy(const std::string& dir, const std::string& verb, Io& io) {
 // kept; `mend` says how to rebuild it.
 int DeadlineIndexOfCopy(const std::string& dir, const std::string& verb,
                         const std::string& mend, Io& io) {
-  LedgerOptions read_only;
-  read_only.read_only = true;
-  auto copy = Ledger::Open(dir, read_only);
-  if (!copy.ok()) return Fail(io, verb, copy.status());
   std::string ok_line;
-  const int code = CheckDeadlineIndex(**copy, verb, io, &ok_line);
+  const int code = CheckDeadlineIndexOfCopy(dir, verb, io, &ok_line);
   io.out << ok_line;
-  return code == kExitCheckFailed ? KeptBrokenDeadlineIndex(dir, verb, mend, io)
-                                  : code;
+  return code == kExitCheckFailed
+             ? KeptBrokenPart(dir, verb, "deadline index", mend, io)
+             : code;
 }
 
 int Backup(const Args& args, Io& io) {

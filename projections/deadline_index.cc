@@ -50,6 +50,19 @@ KeyParts PartsOf(std::string_view key) {
                                            : rest.substr(end_of_case + 1)};
 }
 
+// The deadline `event` sets, to the nanosecond (a key holds whole seconds).
+std::optional<absl::Time> DeadlineSetBy(const v1::Event& event) {
+  if (event.has_document_request_sent() &&
+      event.document_request_sent().has_deadline()) {
+    return FromTimestamp(event.document_request_sent().deadline());
+  }
+  if (event.has_deadline_extended() &&
+      event.deadline_extended().has_new_deadline()) {
+    return FromTimestamp(event.deadline_extended().new_deadline());
+  }
+  return std::nullopt;
+}
+
 // The position the stored index has applied. One past the ledger's end,
 // or one that does not read, was not written by this log's catch-ups (a
 // log file lost after the index's write, a damaged store), and an answer
@@ -72,23 +85,6 @@ absl::StatusOr<uint64_t> AppliedPosition(const Ledger& ledger) {
                      " entries; run 'caseledger rebuild'"));
   }
   return *applied;
-}
-
-}  // namespace
-
-namespace {
-
-// The deadline `event` sets, to the nanosecond (a key holds whole seconds).
-std::optional<absl::Time> DeadlineSetBy(const v1::Event& event) {
-  if (event.has_document_request_sent() &&
-      event.document_request_sent().has_deadline()) {
-    return FromTimestamp(event.document_request_sent().deadline());
-  }
-  if (event.has_deadline_extended() &&
-      event.deadline_extended().has_new_deadline()) {
-    return FromTimestamp(event.deadline_extended().new_deadline());
-  }
-  return std::nullopt;
 }
 
 }  // namespace

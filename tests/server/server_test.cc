@@ -1803,6 +1803,67 @@ TEST_F(ServerTest, AccessLogNamesTheViewOfTheCaseThatWasDisclosed) {
                                   "include_after_decision=true\""));
 }
 
+// Every call is recorded before its caller is known, so the caller chose
+// how long its record was: a case id of 8 MiB of control bytes, each
+// written as a 6-byte \u escape, made a record of 48 MiB, written and
+// synced, about once a second, by a caller with no token (found by an
+// adversarial test). Each request value the log names is cut as an
+// Append's case ids are.
+TEST_F(ServerTest, AnUnknownCallerCannotMakeALongAccessRecord) {
+  auto stranger = Client("clt_not-a-real-token");
+  const std::string huge(1 << 20, '\x01');
+  auto refused = [](const grpc::Status& s) {
+    return s.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+  };
+  auto deadline = [] { return absl::Now() + absl::Seconds(30); };
+  v1::ReadCaseRequest read;
+  read.set_case_id(huge);
+  auto read_context = stranger->NewContext(deadline());
+  auto reader = stranger->stub().ReadCase(read_context.get(), read);
+  v1::StoredEvent event;
+  while (reader->Read(&event)) {
+  }
+  EXPECT_TRUE(refused(reader->Finish()));
+  v1::SubscribeRequest subscribe;
+  subscribe.set_case_id(huge);
+  auto subscribe_context = stranger->NewContext(deadline());
+  auto subscription =
+      stranger->stub().Subscribe(subscribe_context.get(), subscribe);
+  v1::SubscribeResponse update;
+  while (subscription->Read(&update)) {
+  }
+  EXPECT_TRUE(refused(subscription->Finish()));
+  v1::ProjectionRequest projection;
+  projection.set_case_id(huge);
+  projection.set_status(huge);
+  v1::RenderedDocument document;
+  auto state_context = stranger->NewContext(deadline());
+  EXPECT_TRUE(refused(
+      stranger->stub().GetState(state_context.get(), projection, &document)));
+  v1::ExportBundleRequest bundle;
+  bundle.set_case_id(huge);
+  auto export_context = stranger->NewContext(deadline());
+  auto chunks = stranger->stub().ExportBundle(export_context.get(), bundle);
+  v1::BundleChunk chunk;
+  while (chunks->Read(&chunk)) {
+  }
+  EXPECT_TRUE(refused(chunks->Finish()));
+
+  std::ifstream in(AccessLogPath());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  std::string cut;
+  for (int i = 0; i < 64; ++i) cut += "\\u0001";
+  cut += "...";
+  for (const std::string& line : lines) {
+    EXPECT_LT(line.size(), 1200u) << line.substr(0, 200);
+    EXPECT_THAT(line, HasSubstr(absl::StrCat("case_id=", cut)));
+    EXPECT_THAT(line, HasSubstr(R"("outcome": "UNAUTHENTICATED")"));
+  }
+  EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(" status=", cut)));
+}
+
 // An export whose call was cancelled while its bundle was built (the
 // client's deadline passed, or a stopping server's grace ran out) was
 // recorded all the same, a disclosure on record that never happened (found

@@ -46,6 +46,17 @@ class TlsTest : public testing::ServerFixture {
         "-subj \"/CN=x tls:admin.example\"; ",
         "openssl x509 -req -in spaced.csr -CA ca.pem -CAkey ca.key "
         "-CAcreateserial -out spaced.pem -days 2; ",
+        // The same with a tab, and with a no-break space (UTF-8).
+        "openssl req ", key,
+        " -nodes -keyout tabbed.key -out tabbed.csr "
+        "-subj \"/CN=x\ttls:admin.example\"; ",
+        "openssl x509 -req -in tabbed.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out tabbed.pem -days 2; ",
+        "openssl req ", key,
+        " -utf8 -nodes -keyout nbsp.key -out nbsp.csr "
+        "-subj \"/CN=x\xc2\xa0tls:admin.example\"; ",
+        "openssl x509 -req -in nbsp.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out nbsp.pem -days 2; ",
         "openssl pkey -in server.key -out server-encrypted.key -aes256 "
         "-passout pass:x; ",
         // Certificates no peer would take: a key OpenSSL finds too small,
@@ -148,16 +159,24 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
                 }));
   EXPECT_THAT(testing::FileContents(AccessLogPath()),
               HasSubstr("tls:ingest-service"));
-  // One name is one word: a space in it passed for two names.
-  client::ClientOptions spaced = no_cert;
-  spaced.tls_cert_pem = Pem("spaced.pem");
-  spaced.tls_key_pem = Pem("spaced.key");
-  ASSERT_OK(
-      Client(tokens_.reader, spaced)->ReadAll(1, 0, [](const RecordedEvent&) {
-        return absl::OkStatus();
-      }));
-  EXPECT_THAT(testing::FileContents(AccessLogPath()),
-              HasSubstr(" tls:x%20tls:admin.example\""));
+  // One name is one word: a space in it passed for two names, and so did
+  // a tab or a no-break space after spaces were encoded.
+  const std::pair<std::string, std::string> names[] = {
+      {"spaced", "x%20tls:admin.example"},
+      {"tabbed", "x%09tls:admin.example"},
+      {"nbsp", "x%C2%A0tls:admin.example"}};
+  for (const auto& [cert, written] : names) {
+    client::ClientOptions named = no_cert;
+    named.tls_cert_pem = Pem(cert + ".pem");
+    named.tls_key_pem = Pem(cert + ".key");
+    ASSERT_OK(
+        Client(tokens_.reader, named)->ReadAll(1, 0, [](const RecordedEvent&) {
+          return absl::OkStatus();
+        }));
+    EXPECT_THAT(testing::FileContents(AccessLogPath()),
+                HasSubstr(absl::StrCat(" tls:", written, "\"")))
+        << cert;
+  }
 }
 
 TEST_F(TlsTest, HalfConfiguredTlsIsRefused) {

@@ -667,6 +667,7 @@ absl::StatusOr<std::string> VerifyNote(std::string_view note,
           " (key id ", KeyIdHex(key.key_id), ") does not verify over the ",
           parsed.text.size(), "-byte note text"));
     }
+    if (verified) ++others.repeats_of_its_line;
     verified = true;
   }
   if (!verified) {

@@ -86,6 +86,10 @@ struct SkippedSignatures {
   // Of them, those under the verifier key's own name: another ledger's of
   // that name, or a line made to pass for the ledger's.
   size_t under_its_name = 0;
+  // Lines by the verifier key after its first, each verified all the same:
+  // the first line again, as Ed25519 signs deterministically. Not skipped,
+  // but counted, since they too change the note's bytes unseen.
+  size_t repeats_of_its_line = 0;
 };
 // Verifies a signed note as VerifyCheckpoint does and returns its body.
 // `skipped`, when given, is set on success to the lines it skipped.

@@ -332,6 +332,12 @@ class Verifier {
             " the name ", key_.name, " with another key id");
       }
     }
+    // Passed in silence, where a co-signer's line was said (found by an
+    // adversarial test).
+    if (c.problems.empty() && others.repeats_of_its_line > 0) {
+      absl::StrAppend(&detail, "; its line is there ",
+                      others.repeats_of_its_line + 1, " times");
+    }
     Finish(c, detail);
   }
 

@@ -788,12 +788,18 @@ TEST_F(TamperTest, AddedSignatureLinesAreIgnoredOrNamed) {
   EXPECT_THAT(Describe(Verify(bundle_)),
               Not(HasSubstr("other signature line")));
   // The ledger's own line twice is checked twice, and is no other key's
-  // (it was counted as one: found by a review).
+  // (it was counted as one: found by a review), but is said (it passed in
+  // silence: found by an adversarial test).
   members["manifest.sig"] =
       genuine + genuine.substr(genuine.rfind("\xE2\x80\x94 "));
   BundleVerdict twice = Verify(Repack(members));
   EXPECT_TRUE(twice.ok()) << Describe(twice);
   EXPECT_THAT(Describe(twice), Not(HasSubstr("other signature line")));
+  EXPECT_THAT(
+      Describe(twice),
+      HasSubstr(absl::StrCat("manifest.json is signed by ", ledger_->origin(),
+                             "; its line is there 2 times")));
+  EXPECT_THAT(Describe(Verify(bundle_)), Not(HasSubstr("its line is there")));
   // A line under the ledger's name with another key id is another key's.
   const std::string own = genuine.substr(genuine.rfind("\xE2\x80\x94 "));
   const size_t base64_at = own.rfind(' ') + 1;

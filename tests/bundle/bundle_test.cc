@@ -508,6 +508,23 @@ TEST_F(BundleTest, SinceCheckpointAddsAVerifiedConsistencyProof) {
   EXPECT_EQ(refused.status().message(),
             "--since-checkpoint: a checkpoint of other.example/log, not of "
             "this ledger (bundle.example/log)");
+
+  // One of this ledger, signed with its key, whose root the ledger's tree
+  // does not have: a fork, or a tree altered since. A failed check (kDataLoss,
+  // exit 1), not bad input, and nothing exported.
+  ASSERT_OK_AND_ASSIGN(const merkle::Hash root_at_3, ledger_->RootAt(3));
+  merkle::Hash forked = root_at_3;
+  forked[0] ^= 1;
+  ASSERT_OK_AND_ASSIGN(r.since_checkpoint,
+                       ledger_->SignNote(CheckpointBody(
+                           Checkpoint{"bundle.example/log", 3, forked})));
+  const uint64_t size = ledger_->Size();
+  auto fork = ExportBundle(*ledger_, r);
+  EXPECT_EQ(fork.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(fork.status().message()),
+              HasSubstr("--since-checkpoint: its root at tree size 3 differs "
+                        "from the ledger's stored tree ("));
+  EXPECT_EQ(ledger_->Size(), size);
 }
 
 // ---- Tampering ----

@@ -84,16 +84,25 @@ absl::Status WriteDemoFile(const std::string& path, std::string_view bytes) {
 }  // namespace
 
 int RunDemo(const Args& args, Io& io) {
-  std::string dir =
-      args.Has("db")
-          ? args.Get("db")
-          : absl::StrCat("caseledger-demo-",
-                         absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(),
-                                          absl::UTCTimeZone()));
+  std::error_code ec;
+  std::string dir = args.Get("db");
+  if (!args.Has("db")) {
+    // Named by the second it starts, then -2, -3, ... when that name is
+    // taken: a second demo within the same second was refused (found by a
+    // reading of the docs, which promise a new folder).
+    const std::string base = absl::StrCat(
+        "caseledger-demo-",
+        absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()));
+    dir = base;
+    for (int n = 2; std::filesystem::exists(dir, ec) ||
+                    std::filesystem::exists(dir + "-evidence", ec);
+         ++n) {
+      dir = absl::StrCat(base, "-", n);
+    }
+  }
   // The bundle and the key to check it with go beside the ledger: a bundle
   // inside its folder would be taken for one of its files.
   const std::string evidence = dir + "-evidence";
-  std::error_code ec;
   if (std::filesystem::exists(evidence, ec)) {
     return Fail(io, "demo",
                 absl::AlreadyExistsError(absl::StrCat(

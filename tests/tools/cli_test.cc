@@ -877,6 +877,34 @@ TEST_F(CliTest, FindingsOverADamagedTableFailNamingIt) {
   EXPECT_GT(named, 0) << "no damage was met";
 }
 
+// A demo is named by the second it starts; a second one within that second
+// was refused, "caseledger-demo-...-evidence exists", where the docs
+// promise a new folder (found by a reading of the docs). The names of the
+// next three seconds are taken here, so that the run meets one of them.
+TEST_F(CliTest, ADemoWhoseNameIsTakenTakesTheNextFreeOne) {
+  const std::string here = dir_.Sub("here");
+  std::filesystem::create_directory(here);
+  const absl::Time now = absl::Now();
+  std::vector<std::string> taken;
+  for (int s = 0; s < 3; ++s) {
+    taken.push_back(
+        absl::StrCat("caseledger-demo-",
+                     absl::FormatTime("%Y%m%d-%H%M%S", now + absl::Seconds(s),
+                                      absl::UTCTimeZone())));
+    std::filesystem::create_directory(here + "/" + taken.back() + "-evidence");
+  }
+  CliRun r = testing::RunCli(
+      absl::StrCat("cd ", here, " && ", CASELEDGER_BINARY), "demo", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  bool made = false;
+  for (const std::string& name : taken) {
+    made |= std::filesystem::exists(here + "/" + name + "-2/store") &&
+            std::filesystem::exists(here + "/" + name + "-2-evidence");
+    EXPECT_FALSE(std::filesystem::exists(here + "/" + name)) << name;
+  }
+  EXPECT_TRUE(made) << r.out;
+}
+
 TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

@@ -168,17 +168,23 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
   // timeout) says how far the output goes and how to go on from there.
   auto cut_off = [&](const absl::Status& s) {
     if (printed == 0) return Fail(io, "read", s);
+    // gRPC's own words ("Socket closed", "FD shutdown") said nothing of
+    // what had happened (found by an adversarial test).
+    const std::string why =
+        absl::IsUnavailable(s)
+            ? absl::StrCat("the connection to the server broke (", s.message(),
+                           ")")
+            : std::string(s.message());
     const std::string where =
         absl::StrCat("; the output ends at ",
                      args.Has("case") ? "case version " : "position ", last);
     // Every event asked for came, the call's end did not: there is nothing
     // to go on with (a --limit 0 would be refused).
     if (read->limit != 0 && printed >= read->limit) {
-      return Fail(
-          io, "read",
-          absl::Status(s.code(),
-                       absl::StrCat(s.message(), where, ", the last of the ",
-                                    read->limit, " events asked for")));
+      return Fail(io, "read",
+                  absl::Status(s.code(),
+                               absl::StrCat(why, where, ", the last of the ",
+                                            read->limit, " events asked for")));
     }
     std::string again = absl::StrCat("--from ", last + 1);
     if (read->limit != 0) {
@@ -186,9 +192,8 @@ int RemoteRead(const RemoteFlags& flags, const Args& args, Io& io) {
     }
     return Fail(
         io, "read",
-        absl::Status(s.code(),
-                     absl::StrCat(s.message(), where, ": the same read with ",
-                                  again, " goes on from there")));
+        absl::Status(s.code(), absl::StrCat(why, where, ": the same read with ",
+                                            again, " goes on from there")));
   };
   if (args.Has("case")) {
     absl::Status s =

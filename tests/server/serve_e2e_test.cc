@@ -526,6 +526,10 @@ TEST_F(ServeTest, AReadCutOffPartWaySaysWhereItsOutputEnds) {
                                      ": the same read with --from ", lines + 1,
                                      " goes on from there\n")));
   EXPECT_THAT(r.err, HasSubstr("read exited 4"));
+  // gRPC's words alone ("Socket closed") said nothing of what happened.
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("caseledger read: the connection to the server broke ("));
 }
 
 TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {

@@ -1205,6 +1205,20 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path store_dir = fs::path(dir) / kStoreDir;
+  // Another init (or restore) into the folder at the same moment would take
+  // this one's store.partial and key for an unfinished init's and replace
+  // them as they are written. Held until the store is in place. Taken
+  // before the first look when the folder exists: looked at first, a
+  // restore checking its copy was named as a writer (exit 4), where an
+  // earlier look had named the restore (exit 3; found by an adversarial
+  // test).
+  const std::string busy = absl::StrCat("another init or restore into ", dir,
+                                        " is running; wait for it to finish");
+  internal::FolderLock filling;
+  const bool existed = fs::is_directory(dir, ec);
+  if (existed) {
+    CASELEDGER_ASSIGN_OR_RETURN(filling, internal::FolderLock::Take(dir, busy));
+  }
   CASELEDGER_RETURN_IF_ERROR(TakesANewLedger(dir));
   const fs::path unfinished = fs::path(dir) / kPartialStoreDir;
   if (!IsKeyName(origin)) {
@@ -1228,16 +1242,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
           absl::StrCat("cannot make ", dir, " private: ", ec.message()));
     }
   }
-  // Another init (or restore) into the folder at the same moment would take
-  // this one's store.partial and key for an unfinished init's and replace
-  // them as they are written. Held until the store is in place; the folder
-  // is checked again under it, since that other run may have finished.
-  CASELEDGER_ASSIGN_OR_RETURN(
-      const internal::FolderLock filling,
-      internal::FolderLock::Take(
-          dir, absl::StrCat("another init or restore into ", dir,
-                            " is running; wait for it to finish")));
-  CASELEDGER_RETURN_IF_ERROR(TakesANewLedger(dir));
+  // A folder made here is locked now, and checked again under the lock,
+  // since another run may have filled it meanwhile.
+  if (!existed) {
+    CASELEDGER_ASSIGN_OR_RETURN(filling, internal::FolderLock::Take(dir, busy));
+    CASELEDGER_RETURN_IF_ERROR(TakesANewLedger(dir));
+  }
   // The store is made under another name and renamed into place last: the
   // folder is a ledger once `store/` exists, and not before. An init that
   // stopped part way (killed, a full disk) leaves a key and an unfinished

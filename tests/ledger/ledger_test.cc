@@ -173,6 +173,29 @@ TEST(LedgerCreateTest, InitLeavesAFolderBeingFilledAlone) {
   ASSERT_OK(Ledger::Create(folder, "race.example/log"));
 }
 
+// A restore checking its copy holds the folder's lock and has its store and
+// mark in place: an init was told of a writer (exit 4) or of the restore
+// (exit 3) by when it came (found by an adversarial test). It is told of
+// the restore, and changes nothing.
+TEST(LedgerCreateTest, InitBesideARestoreCheckingItsCopyIsToldOfTheRestore) {
+  testing::TempFolder dir;
+  const std::string folder = dir.Sub("l");
+  std::filesystem::create_directories(folder + "/store");
+  std::ofstream(folder + "/restore-unchecked") << "";
+  const int held = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  auto created = Ledger::Create(folder, "race.example/log");
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kFailedPrecondition)
+      << created.status();
+  EXPECT_THAT(std::string(created.status().message()),
+              HasSubstr("another init or restore into " + folder +
+                        " is running; wait for it to finish"));
+  EXPECT_TRUE(std::filesystem::exists(folder + "/restore-unchecked"));
+  EXPECT_FALSE(std::filesystem::exists(folder + "/signing-key.pem"));
+  ::close(held);
+}
+
 // The folder init makes will hold the key and applicants' personal data:
 // private, as restore makes one. A folder that was there keeps its modes.
 TEST(LedgerCreateTest, AFolderInitMakesIsPrivateOneGivenKeepsItsModes) {

@@ -211,8 +211,9 @@ absl::Status AppendsRefused(absl::StatusCode code, const std::string& message) {
 absl::Status AppendsRefusedAfter(const absl::Status& failed) {
   return AppendsRefused(
       failed.code(),
-      absl::StrCat("append not written: the ledger refuses further appends "
-                   "until reopened, after a failed write: ",
+      absl::StrCat(internal::kAppendNotWritten,
+                   "the ledger refuses further appends until reopened, after "
+                   "a failed write: ",
                    failed.message()));
 }
 

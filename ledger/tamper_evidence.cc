@@ -14,6 +14,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "ledger/internal/event_summary.h"
 #include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/ledger_impl.h"
@@ -75,10 +76,26 @@ bool Ledger::Impl::CheckpointDue(absl::Time now) const {
          now - checkpoint_time >= options.checkpoint_every;
 }
 
+namespace {
+// A checkpoint asked of a ledger that refuses appends, in its own words:
+// `checkpoint`, and a backup, which signs one, said "append not written"
+// (found by an adversarial test).
+absl::Status NoCheckpointAfter(const absl::Status& refused) {
+  absl::string_view why = refused.message();
+  absl::ConsumePrefix(&why, internal::kAppendNotWritten);
+  absl::Status said(refused.code(),
+                    absl::StrCat("no checkpoint can be signed: ", why));
+  refused.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    said.SetPayload(url, value);
+  });
+  return said;
+}
+}  // namespace
+
 absl::StatusOr<std::string> Ledger::Impl::SignAndStoreCheckpoint(bool sync) {
   {
     absl::MutexLock lock(&mu);
-    if (!poisoned.ok()) return poisoned;
+    if (!poisoned.ok()) return NoCheckpointAfter(poisoned);
   }
   uint64_t n = frontier.size();
   if (has_checkpoint && n == checkpoint_size) {
@@ -88,7 +105,7 @@ absl::StatusOr<std::string> Ledger::Impl::SignAndStoreCheckpoint(bool sync) {
       if (sync && checkpoint_unsynced) {
         SyncCheckpoint();
         absl::MutexLock lock(&mu);
-        if (!poisoned.ok()) return poisoned;
+        if (!poisoned.ok()) return NoCheckpointAfter(poisoned);
       }
       if (sync) CASELEDGER_RETURN_IF_ERROR(KeepLatestCheckpoint(/*now=*/true));
       return AsSigned(n, *std::move(note));

@@ -70,6 +70,8 @@ constexpr char kUnfinishedCopyMark[] = "unfinished-copy";
 // its last check: a restore killed in between left a ledger every verb used
 // though nothing had checked it (found by an outside test).
 constexpr char kUncheckedRestoreMark[] = "restore-unchecked";
+// How an append refused after a failed write begins (ledger.cc).
+constexpr char kAppendNotWritten[] = "append not written: ";
 // kFailedPrecondition when `dir` holds a store with kUncheckedRestoreMark
 // beside it, or, for a writer (`read_only` false), when it is a backup's
 // copy in progress or left unfinished (NAME.partial holding

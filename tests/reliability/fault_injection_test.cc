@@ -140,7 +140,12 @@ TEST_F(FaultInjectionTest, AfterAFailedSyncEveryAppendIsRefusedUntilReopened) {
     EXPECT_THAT(std::string(r.status().message()),
                 HasSubstr("refuses further appends until reopened"));
   }
-  EXPECT_FALSE(ledger_->SignCheckpoint().ok());
+  // Said in a checkpoint's words: a checkpoint, or a backup, said "append
+  // not written".
+  const absl::Status unsigned_checkpoint = ledger_->SignCheckpoint().status();
+  EXPECT_THAT(std::string(unsigned_checkpoint.message()),
+              StartsWith("no checkpoint can be signed: the ledger refuses "
+                         "further appends until reopened"));
   EXPECT_EQ(faults_->injected(), 1u);  // refused by the ledger, not the disk
 
   Reopen();

@@ -338,26 +338,21 @@ class RuleEvaluator {
       if (!r->is_email() || r->request().to().empty()) continue;
       FindingBuilder f(Rule::kRecipientMatchesFile, r->id);
       f.Cite(r->sent);
-      const std::vector<AddressOnFile> book = a_.AddressesBefore(r->sent);
+      const internal::Analysis::OnFile file = a_.FileBefore(r->sent);
       std::vector<std::string> on_file_names;
-      for (const AddressOnFile& x : book) {
+      std::set<std::string_view> named;
+      for (size_t i = 0; i < file.addresses.size(); ++i) {
         // An address on file for two parties is named once.
-        if (absl::c_none_of(on_file_names, [&](const std::string& name) {
-              return NormalizeAddress(name) == NormalizeAddress(x.address);
-            })) {
-          on_file_names.push_back(x.address);
+        if (named.insert(file.keys[i]).second) {
+          on_file_names.push_back(file.addresses[i].address);
         }
       }
       std::vector<std::string> missing;
       std::vector<const CaseEvent*> attested;
       for (const std::string& address : r->request().to()) {
         const std::string key = NormalizeAddress(address);
-        auto it =
-            std::find_if(book.begin(), book.end(), [&](const AddressOnFile& x) {
-              return NormalizeAddress(x.address) == key;
-            });
-        if (it != book.end()) {
-          f.Cite(it->position);
+        if (const size_t i = file.Find(key); i != std::string::npos) {
+          f.Cite(file.addresses[i].position);
           continue;
         }
         // Said where the address left the file, which the send alone does

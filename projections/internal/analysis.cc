@@ -42,47 +42,34 @@ const std::string* NamedRequest(const v1::Event& e) {
   }
 }
 
-// The first entry of `book` for `address` (compared normalized), or end().
-std::vector<AddressOnFile>::iterator FindAddress(
-    std::vector<AddressOnFile>& book, std::string_view address) {
-  const std::string key = NormalizeAddress(address);
-  return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
-    return NormalizeAddress(a.address) == key;
-  });
-}
-
-// The entry of `book` for `address` given by `party`, or end(). One address
-// can be on file twice: the applicant's own consent and a representative's
-// for the same mailbox are two consents, and withdrawing the representative
-// ends only theirs.
-std::vector<AddressOnFile>::iterator FindConsent(
-    std::vector<AddressOnFile>& book, std::string_view address,
-    v1::Party::Value party) {
-  const std::string key = NormalizeAddress(address);
-  return std::find_if(book.begin(), book.end(), [&](const AddressOnFile& a) {
-    return a.party == party && NormalizeAddress(a.address) == key;
-  });
-}
-
 // Puts `entry` on file, in place of the same party's entry for its address.
-void PutOnFile(std::vector<AddressOnFile>& book, AddressOnFile entry) {
-  auto it = FindConsent(book, entry.address, entry.party);
-  if (it != book.end()) {
-    *it = std::move(entry);
-  } else {
-    book.push_back(std::move(entry));
+// One address can be on file twice: the applicant's own consent and a
+// representative's for the same mailbox are two consents, and withdrawing
+// the representative ends only theirs.
+void PutOnFile(Analysis::OnFile& file, AddressOnFile entry) {
+  std::string key = NormalizeAddress(entry.address);
+  const size_t i = file.FindOf(key, entry.party);
+  if (i != std::string::npos) {
+    file.addresses[i] = std::move(entry);
+    return;
   }
+  file.addresses.push_back(std::move(entry));
+  file.keys.push_back(std::move(key));
+}
+
+void TakeOffFile(Analysis::OnFile& file, size_t i) {
+  file.addresses.erase(file.addresses.begin() + i);
+  file.keys.erase(file.keys.begin() + i);
 }
 
 // One event applied to the addresses on file and the representatives
 // appointed.
 void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
   const v1::Event& e = ce.event;
-  std::vector<AddressOnFile>& book = file.addresses;
   switch (e.payload_case()) {
     case v1::Event::kEmailConsentRecorded: {
       const auto& p = e.email_consent_recorded();
-      PutOnFile(book, {p.address(), p.party(), p.basis(), ce.position});
+      PutOnFile(file, {p.address(), p.party(), p.basis(), ce.position});
       break;
     }
     case v1::Event::kEmailConsentWithdrawn: {
@@ -90,27 +77,27 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
       // matches no consent for the address ends every consent for it, as
       // the address is what it names.
       const auto& p = e.email_consent_withdrawn();
-      auto it = FindConsent(book, p.address(), p.party());
-      if (it != book.end()) {
-        book.erase(it);
+      const std::string key = NormalizeAddress(p.address());
+      size_t i = file.FindOf(key, p.party());
+      if (i != std::string::npos) {
+        TakeOffFile(file, i);
       } else {
-        while ((it = FindAddress(book, p.address())) != book.end()) {
-          book.erase(it);
-        }
+        while ((i = file.Find(key)) != std::string::npos) TakeOffFile(file, i);
       }
       break;
     }
     case v1::Event::kContactAddressChanged: {
       const auto& p = e.contact_address_changed();
       std::optional<AddressOnFile> carried;
-      auto old = FindConsent(book, p.old_address(), p.party());
-      if (old == book.end()) old = FindAddress(book, p.old_address());
-      if (old != book.end()) {
-        carried = *old;
-        book.erase(old);
+      const std::string old_key = NormalizeAddress(p.old_address());
+      size_t old = file.FindOf(old_key, p.party());
+      if (old == std::string::npos) old = file.Find(old_key);
+      if (old != std::string::npos) {
+        carried = file.addresses[old];
+        TakeOffFile(file, old);
       } else {
         // No consent on the old address: carry the party's consent, if any.
-        for (const AddressOnFile& a : book) {
+        for (const AddressOnFile& a : file.addresses) {
           if (a.party == p.party()) {
             carried = a;
             break;
@@ -125,7 +112,6 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
       // another representative took it off as matching no one appointed
       // (found by a domain audit), and the state showed the old one.
       if (party == v1::Party::REPRESENTATIVE && !p.new_address().empty()) {
-        const std::string old_key = NormalizeAddress(p.old_address());
         for (Representative& r : file.representatives) {
           if (!r.email.empty() && NormalizeAddress(r.email) == old_key) {
             r.email = p.new_address();
@@ -133,7 +119,7 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
         }
       }
       if (!carried.has_value() || p.new_address().empty()) break;
-      PutOnFile(book, {p.new_address(), party, carried->basis, ce.position});
+      PutOnFile(file, {p.new_address(), party, carried->basis, ce.position});
       break;
     }
     case v1::Event::kRepresentativeAppointed: {
@@ -155,15 +141,16 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
         return r.representative_id ==
                e.representative_withdrawn().representative_id();
       });
-      std::erase_if(book, [&](const AddressOnFile& a) {
-        if (a.party != v1::Party::REPRESENTATIVE) return false;
-        const std::string key = NormalizeAddress(a.address);
-        return std::none_of(
-            file.representatives.begin(), file.representatives.end(),
-            [&](const Representative& r) {
-              return !r.email.empty() && NormalizeAddress(r.email) == key;
-            });
-      });
+      std::vector<std::string> appointed;
+      for (const Representative& r : file.representatives) {
+        if (!r.email.empty()) appointed.push_back(NormalizeAddress(r.email));
+      }
+      for (size_t i = file.addresses.size(); i-- > 0;) {
+        if (file.addresses[i].party == v1::Party::REPRESENTATIVE &&
+            !absl::c_linear_search(appointed, file.keys[i])) {
+          TakeOffFile(file, i);
+        }
+      }
       break;
     }
     default:
@@ -324,22 +311,34 @@ std::vector<AddressOnFile> Analysis::AddressesBefore(
   return FileBefore(at).addresses;
 }
 
+size_t Analysis::OnFile::Find(std::string_view key) const {
+  const auto it = absl::c_find(keys, key);
+  return it == keys.end() ? std::string::npos : it - keys.begin();
+}
+
+size_t Analysis::OnFile::FindOf(std::string_view key,
+                                v1::Party::Value party) const {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (addresses[i].party == party && keys[i] == key) return i;
+  }
+  return std::string::npos;
+}
+
 bool Analysis::TakesOffFile(const CaseEvent* e,
                             std::string_view address) const {
   OnFile file = FileBefore(e);
-  if (FindAddress(file.addresses, address) == file.addresses.end()) {
-    return false;
-  }
+  const std::string key = NormalizeAddress(address);
+  if (file.Find(key) == std::string::npos) return false;
   ApplyToFile(*e, file);
-  return FindAddress(file.addresses, address) == file.addresses.end();
+  return file.Find(key) == std::string::npos;
 }
 
 std::optional<AddressOnFile> Analysis::OnFileBefore(std::string_view address,
                                                     const CaseEvent* at) const {
-  std::vector<AddressOnFile> book = AddressesBefore(at);
-  auto it = FindAddress(book, address);
-  if (it == book.end()) return std::nullopt;
-  return std::move(*it);
+  OnFile file = FileBefore(at);
+  const size_t i = file.Find(NormalizeAddress(address));
+  if (i == std::string::npos) return std::nullopt;
+  return std::move(file.addresses[i]);
 }
 
 std::optional<absl::Time> Analysis::DeadlineBefore(

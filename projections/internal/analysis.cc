@@ -242,13 +242,15 @@ void Analysis::Index() {
     if (self == by_id_.end() || self->second.sent != ce) continue;
     requests_.push_back(&self->second);
     if (!p.resend_of().empty()) {
-      // Only a resend sent at or after the original supersedes it; one
-      // dated before it (recorded before the ledger refused such resends)
-      // does not.
       auto original = by_id_.find(p.resend_of());
-      if (original != by_id_.end() && original->second.sent != nullptr &&
-          OccurredBefore(*original->second.sent, *ce)) {
-        original->second.resends.push_back(ce);
+      if (original != by_id_.end() && original->second.sent != nullptr) {
+        self->second.resends_request = &original->second;
+        // Only a resend sent at or after the original supersedes it; one
+        // dated before it (recorded before the ledger refused such resends)
+        // does not.
+        if (OccurredBefore(*original->second.sent, *ce)) {
+          original->second.resends.push_back(ce);
+        }
       }
     }
   }
@@ -287,11 +289,9 @@ const RequestFacts* Analysis::Find(std::string_view id) const {
 
 std::vector<const RequestFacts*> Analysis::Resent(const RequestFacts& r) const {
   std::vector<const RequestFacts*> resent;
-  for (const RequestFacts* m = &r; m->sent != nullptr &&
-                                   !m->request().resend_of().empty() &&
-                                   resent.size() < requests_.size();) {
-    m = Find(m->request().resend_of());
-    if (m == nullptr || m->sent == nullptr) break;
+  for (const RequestFacts* m = r.resends_request;
+       m != nullptr && resent.size() < requests_.size();
+       m = m->resends_request) {
     resent.push_back(m);
   }
   return resent;

@@ -1518,15 +1518,28 @@ class RuleEvaluator {
             v1::ReconsiderationGround::EMAIL_NOT_RECEIVED) {
       return nullptr;
     }
-    for (const CaseEvent* d : a_.events()) {
-      if (OccurredBefore(*e, *d) && d->event.has_reconsideration_decided()) {
-        return d->event.reconsideration_decided().outcome() ==
-                       v1::ReconsiderationOutcome::REOPENED
-                   ? d
-                   : nullptr;
+    // Found for every request in one walk back through the events, which
+    // are in business-time order: the decision next after a request is the
+    // nearest one after it in that order. Looked for from the first event
+    // at each call, for each event and each request, a case of 2,000
+    // reconsiderations took 91 s to judge (found by an adversarial test).
+    if (reopening_.empty()) {
+      const CaseEvent* next_decided = nullptr;
+      const std::vector<const CaseEvent*>& events = a_.events();
+      for (auto it = events.rbegin(); it != events.rend(); ++it) {
+        const v1::Event& event = (*it)->event;
+        if (event.has_reconsideration_decided()) next_decided = *it;
+        if (!event.has_reconsideration_requested()) continue;
+        reopening_[*it] =
+            next_decided != nullptr &&
+                    next_decided->event.reconsideration_decided().outcome() ==
+                        v1::ReconsiderationOutcome::REOPENED
+                ? next_decided
+                : nullptr;
       }
     }
-    return nullptr;
+    const auto it = reopening_.find(e);
+    return it == reopening_.end() ? nullptr : it->second;
   }
 
   void DeliveryWarningHeeded() {
@@ -1781,6 +1794,9 @@ class RuleEvaluator {
   const MessageStored& message_stored_;
   const bool judge_refusals_;
   std::map<Rule, std::vector<Finding>> by_rule_;
+  // ReopeningOnNonReceipt's answer for each reconsideration request, made
+  // at its first call.
+  mutable std::map<const CaseEvent*, const CaseEvent*> reopening_;
 };
 
 }  // namespace

@@ -81,6 +81,7 @@ double ProcessCpuSeconds();
 void RegisterBaselineBenchmarks();
 void RegisterLedgerBenchmarks();
 void RegisterBundleBenchmarks();
+void RegisterProjectionBenchmarks();
 
 }  // namespace caseledger::bench
 

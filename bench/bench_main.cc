@@ -213,6 +213,7 @@ int main(int argc, char** argv) {
   RegisterBaselineBenchmarks();
   RegisterLedgerBenchmarks();
   RegisterBundleBenchmarks();
+  RegisterProjectionBenchmarks();
 
   ReportInput input;
   input.command =

@@ -418,6 +418,19 @@ absl::StatusOr<std::optional<VerifierKey>> PubkeyFlagIfGiven(const Args& args,
   return std::optional<VerifierKey>(std::move(key));
 }
 
+// A backup stopped before its copy was renamed leaves NAME.partial, which
+// verifies once its store and key are copied, though what is copied after
+// them may be missing; nothing said so (found by an outside reading, and in
+// `verify` by an adversarial test).
+std::string UnfinishedCopyNote(const std::string& dir) {
+  if (!Ledger::NamedAsUnfinishedCopy(dir)) return "";
+  return absl::StrCat(
+      "NOTE ", dir,
+      " is named as the unfinished copy of a backup that stopped before it "
+      "was renamed: the access log, copied after the store and key, may be "
+      "missing from it; a finished backup is the better record\n");
+}
+
 std::string UnsignedEntriesNote(uint64_t signed_size, uint64_t entries) {
   if (signed_size >= entries) return "";
   return absl::StrCat(

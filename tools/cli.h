@@ -160,6 +160,9 @@ absl::StatusOr<std::optional<VerifierKey>> PubkeyFlagIfGiven(const Args& args,
 // "NOTE entries A to B come after the last signed checkpoint (size C)" for
 // the entries past `signed_size` of `entries`; "" when none is.
 std::string UnsignedEntriesNote(uint64_t signed_size, uint64_t entries);
+// "NOTE DIR is named as the unfinished copy of a backup ...\n" when `dir`
+// is named NAME.partial; "" otherwise (verify, backup --verify, restore).
+std::string UnfinishedCopyNote(const std::string& dir);
 // attach: checks that each file named on the command line can be read and
 // is not empty, before a ledger is opened or anything stored (storing a
 // thousand messages took a thousand processes, found by an audit: a wrong

@@ -44,18 +44,6 @@ std::string UnsignedTailNote(const Ledger::BackupSummary& info) {
                       ": only the backup vouches for them\n");
 }
 
-// A backup stopped before its copy was renamed leaves NAME.partial, which
-// verifies once its store and key are copied, though what is copied after
-// them may be missing; nothing said so (found by an outside reading).
-std::string UnfinishedCopyNote(const std::string& dir) {
-  if (!Ledger::NamedAsUnfinishedCopy(dir)) return "";
-  return absl::StrCat(
-      "NOTE ", dir,
-      " is named as the unfinished copy of a backup that stopped before it "
-      "was renamed: the access log, copied after the store and key, may be "
-      "missing from it; a finished backup is the better record\n");
-}
-
 // CheckDeadlineIndex of the ledger copied into `dir`, opened read-only.
 int CheckDeadlineIndexOfCopy(const std::string& dir, const std::string& verb,
                              Io& io, std::string* ok_line) {

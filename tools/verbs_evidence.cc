@@ -244,7 +244,7 @@ int Verify(const Args& args, Io& io) {
               "deleted from it; a checkpoint kept elsewhere (--checkpoint "
               "FILE) shows whether they were rewritten\n";
   }
-  io.out << deadlines << access_log;
+  io.out << deadlines << access_log << UnfinishedCopyNote(DbDir(args));
   return kExitOk;
 }
 

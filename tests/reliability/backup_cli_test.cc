@@ -190,9 +190,15 @@ TEST_F(BackupCliTest, AnUnfinishedCopyIsSaidToBeOne) {
   EXPECT_THAT(v.out, HasSubstr("NOTE " + partial + "/" + note));
   EXPECT_THAT(Cli("backup --verify " + partial + "/.").out,
               HasSubstr("NOTE " + partial + "/." + note));
+  // verify of it said nothing either (found by an adversarial test).
+  CliRun checked = Cli("verify --db " + partial);
+  EXPECT_EQ(checked.code, 0) << checked.err;
+  EXPECT_THAT(checked.out, HasSubstr("NOTE " + partial + note));
   CliRun r = Cli("restore --from " + partial + " --db " + Restored());
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("NOTE " + partial + note));
+  EXPECT_THAT(Cli("verify --db " + Restored()).out,
+              ::testing::Not(HasSubstr("unfinished")));
   fs::rename(partial, Backup());
   EXPECT_THAT(Cli("backup --verify " + Backup()).out,
               ::testing::Not(HasSubstr("unfinished")));

@@ -151,13 +151,9 @@ TEST(LedgerCreateTest, ConcurrentInitsMakeOneLedger) {
   }
 }
 
-// A folder an init or restore is filling (its lock held) is left alone,
-// even when it holds what looks like an unfinished init.
-TEST(LedgerCreateTest, InitLeavesAFolderBeingFilledAlone) {
-  testing::TempFolder dir;
-  const std::string folder = dir.Sub("l");
-  std::filesystem::create_directories(folder + "/store.partial");
-  std::ofstream(folder + "/signing-key.pem") << "being written";
+// Ledger::Create of `folder` while its lock is held, as by an init or a
+// restore filling it: refused, naming that run.
+void ExpectCreateRefusedWhileFilled(const std::string& folder) {
   const int held = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
   ASSERT_GE(held, 0);
   ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
@@ -167,9 +163,19 @@ TEST(LedgerCreateTest, InitLeavesAFolderBeingFilledAlone) {
   EXPECT_THAT(std::string(created.status().message()),
               HasSubstr("another init or restore into " + folder +
                         " is running; wait for it to finish"));
+  ::close(held);
+}
+
+// A folder an init or restore is filling (its lock held) is left alone,
+// even when it holds what looks like an unfinished init.
+TEST(LedgerCreateTest, InitLeavesAFolderBeingFilledAlone) {
+  testing::TempFolder dir;
+  const std::string folder = dir.Sub("l");
+  std::filesystem::create_directories(folder + "/store.partial");
+  std::ofstream(folder + "/signing-key.pem") << "being written";
+  ExpectCreateRefusedWhileFilled(folder);
   EXPECT_EQ(testing::FileContents(folder + "/signing-key.pem"),
             "being written");
-  ::close(held);
   ASSERT_OK(Ledger::Create(folder, "race.example/log"));
 }
 
@@ -182,18 +188,9 @@ TEST(LedgerCreateTest, InitBesideARestoreCheckingItsCopyIsToldOfTheRestore) {
   const std::string folder = dir.Sub("l");
   std::filesystem::create_directories(folder + "/store");
   std::ofstream(folder + "/restore-unchecked") << "";
-  const int held = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  ASSERT_GE(held, 0);
-  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
-  auto created = Ledger::Create(folder, "race.example/log");
-  EXPECT_EQ(created.status().code(), absl::StatusCode::kFailedPrecondition)
-      << created.status();
-  EXPECT_THAT(std::string(created.status().message()),
-              HasSubstr("another init or restore into " + folder +
-                        " is running; wait for it to finish"));
+  ExpectCreateRefusedWhileFilled(folder);
   EXPECT_TRUE(std::filesystem::exists(folder + "/restore-unchecked"));
   EXPECT_FALSE(std::filesystem::exists(folder + "/signing-key.pem"));
-  ::close(held);
 }
 
 // The folder init makes will hold the key and applicants' personal data:

@@ -158,6 +158,42 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
   }
 }
 
+// Event `ce` applied to the case_decided in force and the decided status.
+void ApplyDecision(const CaseEvent* ce, const CaseEvent** in_force,
+                   std::optional<CaseStatus>* decided) {
+  const v1::Event& e = ce->event;
+  if (e.has_case_decided()) {
+    switch (e.case_decided().decision()) {
+      case v1::Decision::APPROVED:
+        *decided = CaseStatus::kApproved;
+        break;
+      case v1::Decision::REFUSED:
+        *decided = CaseStatus::kRefused;
+        break;
+      case v1::Decision::WITHDRAWN:
+        *decided = CaseStatus::kWithdrawn;
+        break;
+      default:
+        return;  // no decision to apply
+    }
+    *in_force = ce;
+  } else if (e.has_reconsideration_requested()) {
+    *decided = CaseStatus::kReconsiderationPending;
+  } else if (e.has_reconsideration_decided()) {
+    switch (e.reconsideration_decided().outcome()) {
+      case v1::ReconsiderationOutcome::REFUSAL_MAINTAINED:
+        *decided = CaseStatus::kRefused;
+        break;
+      case v1::ReconsiderationOutcome::REOPENED:
+        decided->reset();
+        *in_force = nullptr;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 }  // namespace
 
 Analysis::Analysis(const CaseModel& model, const Evaluation& evaluation)
@@ -183,6 +219,12 @@ Analysis::Analysis(const Analysis& whole, std::vector<const CaseEvent*> events,
 }
 
 void Analysis::Index() {
+  decisions_.assign(1, Decided{});
+  for (const CaseEvent* ce : events_) {
+    Decided next = decisions_.back();
+    ApplyDecision(ce, &next.in_force, &next.status);
+    decisions_.push_back(next);
+  }
   for (const CaseEvent* ce : events_) {
     const v1::Event& e = ce->event;
     if (e.has_case_opened() && opened_ == nullptr) opened_ = ce;
@@ -365,42 +407,17 @@ std::optional<absl::Time> Analysis::DeadlineBefore(
 
 void Analysis::ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
                                std::optional<CaseStatus>* decided) const {
-  *in_force = nullptr;
-  decided->reset();
-  for (const CaseEvent* ce : events_) {
-    if (!IsBefore(ce, at)) break;
-    const v1::Event& e = ce->event;
-    if (e.has_case_decided()) {
-      switch (e.case_decided().decision()) {
-        case v1::Decision::APPROVED:
-          *decided = CaseStatus::kApproved;
-          break;
-        case v1::Decision::REFUSED:
-          *decided = CaseStatus::kRefused;
-          break;
-        case v1::Decision::WITHDRAWN:
-          *decided = CaseStatus::kWithdrawn;
-          break;
-        default:
-          continue;  // no decision to apply
-      }
-      *in_force = ce;
-    } else if (e.has_reconsideration_requested()) {
-      *decided = CaseStatus::kReconsiderationPending;
-    } else if (e.has_reconsideration_decided()) {
-      switch (e.reconsideration_decided().outcome()) {
-        case v1::ReconsiderationOutcome::REFUSAL_MAINTAINED:
-          *decided = CaseStatus::kRefused;
-          break;
-        case v1::ReconsiderationOutcome::REOPENED:
-          decided->reset();
-          *in_force = nullptr;
-          break;
-        default:
-          break;
-      }
-    }
-  }
+  // The events strictly before `at` are a prefix of events_, which are in
+  // business-time order.
+  const size_t before =
+      at == nullptr ? events_.size()
+                    : std::partition_point(events_.begin(), events_.end(),
+                                           [&](const CaseEvent* e) {
+                                             return OccurredBefore(*e, *at);
+                                           }) -
+                          events_.begin();
+  *in_force = decisions_[before].in_force;
+  *decided = decisions_[before].status;
 }
 
 const CaseEvent* Analysis::DecisionBefore(const CaseEvent* at) const {

@@ -142,7 +142,7 @@ class Analysis {
  private:
   // Builds the requests, their facts and the case status from events_.
   void Index();
-  // Replays the case status over the events strictly before `at`.
+  // The case status over the events strictly before `at`, from decisions_.
   void ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
                        std::optional<CaseStatus>* decided_status) const;
   bool IsBefore(const CaseEvent* e, const CaseEvent* at) const {
@@ -156,6 +156,16 @@ class Analysis {
   std::map<std::string, RequestFacts, std::less<>> by_id_;
   std::vector<const RequestFacts*> requests_;
   CaseStatus status_ = CaseStatus::kOpen;
+  // The case_decided in force and the decided status after the first k
+  // events, for k = 0 to events_.size(): replayed once, where each question
+  // replayed the events from the first (for each event of each request, a
+  // case of 2,000 reconsideration cycles took 91 s to judge; found by an
+  // adversarial test).
+  struct Decided {
+    const CaseEvent* in_force = nullptr;
+    std::optional<CaseStatus> status;
+  };
+  std::vector<Decided> decisions_;
 };
 
 }  // namespace caseledger::projections::internal

@@ -1545,12 +1545,16 @@ class RuleEvaluator {
   void DeliveryWarningHeeded() {
     for (const RequestFacts* r : a_.requests()) {
       const Events refusals = DecisionsRelyingOn(*r, IsRefusal);
+      // Looked up at each event: a list searched each time made a case of
+      // many refusals cost the square of their number, at each refusal's
+      // view of the case (found by an adversarial test).
+      const std::set<const CaseEvent*> relying(refusals.begin(),
+                                               refusals.end());
       // The refusal in force at `at`, when it relies on `r`.
       auto standing_refusal = [&](const CaseEvent* at) -> const CaseEvent* {
         const CaseEvent* in_force = a_.DecisionBefore(at);
-        return in_force != nullptr && absl::c_linear_search(refusals, in_force)
-                   ? in_force
-                   : nullptr;
+        return in_force != nullptr && relying.contains(in_force) ? in_force
+                                                                 : nullptr;
       };
       Events signs;
       for (const CaseEvent* n : r->notices) {
@@ -1590,20 +1594,23 @@ class RuleEvaluator {
                        });
       FindingBuilder f(Rule::kDeliveryWarningHeeded, r->id);
       f.Cite(r->sent);
-      // The first resend of, or alternative channel for, `r` strictly between
-      // `sign` and `limit`.
+      // The resends of, and alternative channels for, `r`, in business-time
+      // order: found once, where each question walked every event (for each
+      // sign and each refusal after it).
+      Events heeds;
+      for (const CaseEvent* e : a_.events()) {
+        if ((e->event.has_document_request_sent() &&
+             e->event.document_request_sent().resend_of() == r->id) ||
+            (e->event.has_alternative_channel_considered() &&
+             e->event.alternative_channel_considered().request_id() == r->id)) {
+          heeds.push_back(e);
+        }
+      }
+      // The first of them strictly between `sign` and `limit`.
       auto heed = [&](const CaseEvent* sign,
                       const CaseEvent* limit) -> const CaseEvent* {
-        for (const CaseEvent* e : a_.events()) {
-          if (!Between(sign, e, limit)) continue;
-          if (e->event.has_document_request_sent() &&
-              e->event.document_request_sent().resend_of() == r->id) {
-            return e;
-          }
-          if (e->event.has_alternative_channel_considered() &&
-              e->event.alternative_channel_considered().request_id() == r->id) {
-            return e;
-          }
+        for (const CaseEvent* e : heeds) {
+          if (Between(sign, e, limit)) return e;
         }
         return nullptr;
       };

@@ -2298,6 +2298,69 @@ TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefusedAndTriedAgain) {
   EXPECT_EQ(exporter.calls_.load(), 2);
 }
 
+// A renderer whose first projection waits until the test lets it go.
+class HeldRenderer final : public server::ProjectionRenderer {
+ public:
+  absl::StatusOr<v1::RenderedDocument> Render(
+      View, Ledger&, const v1::ProjectionRequest&) override {
+    if (calls_.fetch_add(1) == 0) {
+      started_.Notify();
+      released_.WaitForNotification();
+    }
+    v1::RenderedDocument document;
+    document.set_body("rendered by the test");
+    return document;
+  }
+  absl::Notification started_, released_;
+  std::atomic<int> calls_{0};
+};
+
+// A projection of a large case, or of every case's deadlines, works for
+// seconds on a server thread: with no cap, 256 of them at once would have
+// refused every Append (found by a review). One refused so did nothing:
+// the client tries it again.
+TEST_F(BadRequestTest, ProjectionsBeyondTheCapAreRefusedAndTriedAgain) {
+  auto held = std::make_unique<HeldRenderer>();
+  HeldRenderer& renderer = *held;
+  projections_ = std::move(held);
+  server::ServerOptions options;
+  options.service.max_projections = 1;
+  StartServer(options);
+  ASSERT_OK(Client(tokens_.admin)->Append({CaseOpened("HELD")}).status());
+  v1::ProjectionRequest request;
+  request.set_case_id("HELD");
+  auto c = Client(tokens_.reader);
+  absl::StatusOr<v1::RenderedDocument> first;
+  std::thread first_call([&] {
+    first = c->Project(client::LedgerClient::View::kFindings, request);
+  });
+  ASSERT_TRUE(
+      renderer.started_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  auto context = c->NewContext(absl::Now() + absl::Seconds(60));
+  v1::RenderedDocument document;
+  const absl::Status full = server::FromGrpcStatus(
+      c->stub().GetState(context.get(), request, &document));
+  ExpectRefusal(full, absl::StatusCode::kResourceExhausted,
+                "too many projections at once (at most");
+  EXPECT_EQ(full.message(),
+            "too many projections at once (at most 1); nothing of this call "
+            "was done: try again once one has ended");
+  EXPECT_OK(Client(tokens_.appender)->Append({CaseOpened("STILL")}).status());
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(250));
+    renderer.released_.Notify();
+  });
+  // Tried again until the first projection let its place go.
+  auto second = c->Project(client::LedgerClient::View::kTimeline, request);
+  ASSERT_OK(second.status());
+  EXPECT_EQ(second->body(), "rendered by the test");
+  releaser.join();
+  first_call.join();
+  ASSERT_OK(first.status());
+  EXPECT_EQ(first->body(), "rendered by the test");
+  EXPECT_EQ(renderer.calls_.load(), 2);
+}
+
 // The same for an attach: storing a message again stores nothing new.
 TEST_F(BadRequestTest, TheClientTriesAnAttachRefusedByTheCapAgain) {
   server::ServerOptions options;

@@ -1,8 +1,9 @@
 // A cap on the calls of one kind in flight at once. Streams (reads,
 // subscriptions, exports, attached messages) hold a server thread for as
-// long as their client keeps them open, so each kind is capped below the
-// server's threads: together they never take every thread, and an Append
-// still finds one (docs/service.md, "Limits").
+// long as their client keeps them open, and projections for as long as
+// their work lasts, so each kind is capped below the server's threads:
+// together they never take every thread, and an Append still finds one
+// (docs/service.md, "Limits").
 #ifndef CASELEDGER_TOOLS_SERVER_CALL_LIMIT_H_
 #define CASELEDGER_TOOLS_SERVER_CALL_LIMIT_H_
 

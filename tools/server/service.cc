@@ -240,7 +240,8 @@ LedgerService::LedgerService(ServiceOptions options)
       reads_("streaming reads", options_.max_reads),
       exports_("exports", options_.max_exports),
       attached_messages_("messages being attached",
-                         options_.max_attached_messages) {
+                         options_.max_attached_messages),
+      projections_("projections", options_.max_projections) {
   backup_dir_was_mount_point_ =
       !options_.backup_dir.empty() && IsMountPoint(options_.backup_dir);
 }
@@ -619,6 +620,8 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
     return ToGrpcStatus(absl::UnimplementedError(
         absl::StrCat(std::string(rpc), " is not available in this server")));
   }
+  auto place = TakePlace(projections_, *caller, rpc, what);
+  if (!place.ok()) return ToGrpcStatus(place.status());
   auto document =
       options_.projections->Render(view, *options_.ledger, *request);
   if (!document.ok()) return ToGrpcStatus(document.status());

@@ -98,9 +98,10 @@ struct ServiceOptions {
   // cancellation and shutdown again. Default: 200 ms.
   absl::Duration idle_check = absl::Milliseconds(200);
   // Most calls of each kind that hold a server thread for as long as their
-  // client keeps them open; more fail with RESOURCE_EXHAUSTED, so that
-  // together (with the 32 health watches) they never take every server
-  // thread (256) and an Append still finds one (call_limit.h).
+  // client keeps them open, or their work lasts; more fail with
+  // RESOURCE_EXHAUSTED, so that together (with the 32 health watches) they
+  // never take every server thread (256) and an Append still finds one
+  // (call_limit.h).
   // Subscriptions. Default: 128.
   int max_subscriptions = 128;
   // ReadCase and ReadAll streams. Default: 64.
@@ -111,6 +112,10 @@ struct ServiceOptions {
   // AttachMessage streams, each of which also holds its message in memory
   // (up to max_attached_message_bytes). Default: 16.
   int max_attached_messages = 16;
+  // GetState, ListDeadlines, GetFindings and GetTimeline calls: one of a
+  // case of thousands of events, or of every case's deadlines, works for
+  // seconds whatever its client's deadline. Default: 8.
+  int max_projections = 8;
   // Called after an Append fails when the ledger has stopped taking
   // appends (Ledger::AcceptsAppends), with its error; may be called more
   // than once. Default: none.
@@ -208,7 +213,7 @@ class LedgerService final : public v1::Ledger::Service {
   const ServiceOptions options_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> access_log_failing_{false};
-  CallLimit subscriptions_, reads_, exports_, attached_messages_;
+  CallLimit subscriptions_, reads_, exports_, attached_messages_, projections_;
   // Set while a backup runs, so that a second one is refused rather than
   // left waiting for the first's copy and verify.
   std::atomic<bool> backing_up_{false};

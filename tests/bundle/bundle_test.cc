@@ -268,6 +268,39 @@ TEST_F(BundleTest, AnExportNoLongerWantedStopsWhileItsReportIsLaidOut) {
   EXPECT_EQ(ledger_->Size(), size) << "an export no longer wanted was recorded";
 }
 
+// Before the layout, an export proves each event included: seconds for
+// 20,000 events, during which a cancelled call went on (an adversarial
+// test saw the server notice a client gone 2 to 5 s later).
+TEST_F(BundleTest, AnExportNoLongerWantedStopsWhileItsEventsAreProven) {
+  ASSERT_NO_FATAL_FAILURE(AddNotes(1000));
+  ExportRequest r = Request(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+  bool proven = false;
+  r.progress = [&](std::string_view step) {
+    if (step.find("proven included") != step.npos) proven = true;
+  };
+  int asked_while_proving = 0;
+  r.still_wanted = [&] {
+    if (!proven) ++asked_while_proving;
+    return absl::OkStatus();
+  };
+  ASSERT_TRUE(ExportBundle(*ledger_, r).ok());
+  ASSERT_TRUE(proven);
+  ASSERT_GE(asked_while_proving, 1000 / 64);
+
+  const uint64_t size = ledger_->Size();
+  proven = false;
+  int asked = 0;
+  r.still_wanted = [&] {
+    if (++asked == 3) return absl::CancelledError("the client left");
+    return absl::OkStatus();
+  };
+  auto result = ExportBundle(*ledger_, r);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(asked, 3);
+  EXPECT_FALSE(proven) << "the export went on to its next step";
+  EXPECT_EQ(ledger_->Size(), size) << "an export no longer wanted was recorded";
+}
+
 // An export of a large case takes a while (a case of 20,000 events about
 // a minute) and said nothing until it was done (found by an audit): each
 // step is told; a small case's export says nothing.

@@ -158,6 +158,20 @@ void ApplyToFile(const CaseEvent& ce, Analysis::OnFile& file) {
   }
 }
 
+// True for the events ApplyToFile applies.
+bool ChangesFile(const v1::Event& e) {
+  switch (e.payload_case()) {
+    case v1::Event::kEmailConsentRecorded:
+    case v1::Event::kEmailConsentWithdrawn:
+    case v1::Event::kContactAddressChanged:
+    case v1::Event::kRepresentativeAppointed:
+    case v1::Event::kRepresentativeWithdrawn:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Event `ce` applied to the case_decided in force and the decided status.
 void ApplyDecision(const CaseEvent* ce, const CaseEvent** in_force,
                    std::optional<CaseStatus>* decided) {
@@ -228,6 +242,7 @@ void Analysis::Index() {
   for (const CaseEvent* ce : events_) {
     const v1::Event& e = ce->event;
     if (e.has_case_opened() && opened_ == nullptr) opened_ = ce;
+    if (ChangesFile(e)) file_events_.push_back(ce);
     const std::string* id = NamedRequest(e);
     if (id == nullptr) continue;
     if (e.has_case_decided() && id->empty()) continue;
@@ -275,6 +290,32 @@ void Analysis::Index() {
     std::erase_if(r.receipts, [sent = r.sent](const CaseEvent* e) {
       return sent == nullptr || OccurredBefore(*e, *sent);
     });
+    const auto complete = absl::c_find_if(r.receipts, [](const CaseEvent* e) {
+      return e->event.documents_received().complete();
+    });
+    if (complete != r.receipts.end()) r.first_complete_receipt = *complete;
+    const auto bounce = absl::c_find_if(r.notices, [](const CaseEvent* e) {
+      return e->event.delivery_notice_received().action() ==
+             v1::DeliveryAction::FAILED;
+    });
+    if (bounce != r.notices.end()) r.first_bounce = *bounce;
+    if (r.sent == nullptr) continue;
+    // DeadlineBefore's answers (analysis.h).
+    RequestFacts::DeadlineSet in_force;
+    if (r.request().has_deadline()) {
+      in_force.deadline = FromTimestamp(r.request().deadline());
+    }
+    r.deadlines.push_back(in_force);
+    for (const CaseEvent* e : r.extensions) {
+      if (e->event.deadline_extended().has_new_deadline()) {
+        const absl::Time extended =
+            FromTimestamp(e->event.deadline_extended().new_deadline());
+        if (!in_force.deadline.has_value() || extended > *in_force.deadline) {
+          in_force = {extended, e};
+        }
+      }
+      r.deadlines.push_back(in_force);
+    }
   }
   // Resends, and the send order.
   for (const CaseEvent* ce : events_) {
@@ -341,7 +382,7 @@ std::vector<const RequestFacts*> Analysis::Resent(const RequestFacts& r) const {
 
 Analysis::OnFile Analysis::FileBefore(const CaseEvent* at) const {
   OnFile file;
-  for (const CaseEvent* e : events_) {
+  for (const CaseEvent* e : file_events_) {
     if (!IsBefore(e, at)) break;
     ApplyToFile(*e, file);
   }
@@ -386,23 +427,17 @@ std::optional<AddressOnFile> Analysis::OnFileBefore(std::string_view address,
 std::optional<absl::Time> Analysis::DeadlineBefore(
     const RequestFacts& r, const CaseEvent* at,
     const CaseEvent** extended_by) const {
-  std::optional<absl::Time> deadline;
   if (extended_by != nullptr) *extended_by = nullptr;
-  if (r.sent == nullptr) return deadline;
-  if (r.request().has_deadline())
-    deadline = FromTimestamp(r.request().deadline());
-  for (const CaseEvent* e : r.extensions) {
-    if (!IsBefore(e, at)) break;
-    if (e->event.deadline_extended().has_new_deadline()) {
-      const absl::Time extended =
-          FromTimestamp(e->event.deadline_extended().new_deadline());
-      if (!deadline.has_value() || extended > *deadline) {
-        deadline = extended;
-        if (extended_by != nullptr) *extended_by = e;
-      }
-    }
-  }
-  return deadline;
+  if (r.sent == nullptr) return std::nullopt;
+  // The extensions before `at` are a prefix of r.extensions, which are in
+  // business-time order.
+  const size_t before =
+      std::partition_point(
+          r.extensions.begin(), r.extensions.end(),
+          [&](const CaseEvent* e) { return IsBefore(e, at); }) -
+      r.extensions.begin();
+  if (extended_by != nullptr) *extended_by = r.deadlines[before].by;
+  return r.deadlines[before].deadline;
 }
 
 void Analysis::ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
@@ -429,8 +464,9 @@ const CaseEvent* Analysis::DecisionBefore(const CaseEvent* at) const {
 
 DeadlineState Analysis::StateBefore(const RequestFacts& r,
                                     const CaseEvent* at) const {
-  for (const CaseEvent* e : r.resends) {
-    if (IsBefore(e, at)) return DeadlineState::kSuperseded;
+  // Each list is in business-time order: its first is the earliest.
+  if (!r.resends.empty() && IsBefore(r.resends.front(), at)) {
+    return DeadlineState::kSuperseded;
   }
   const std::optional<absl::Time> deadline = DeadlineBefore(r, at);
   // `r` and the requests it resends are one request sent more than once. An
@@ -440,16 +476,11 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
   // Resent() allocates nothing for a request that resends none.
   const std::vector<const RequestFacts*> resent = Resent(r);
   std::optional<absl::Time> complete_at;
-  // Each list is in business-time order: the first complete receipt is the
-  // earliest.
   auto take_receipts = [&](const RequestFacts& m) {
-    for (const CaseEvent* e : m.receipts) {
-      if (IsBefore(e, at) && e->event.documents_received().complete()) {
-        if (!complete_at || e->occurred_at < *complete_at) {
-          complete_at = e->occurred_at;
-        }
-        return;
-      }
+    const CaseEvent* e = m.first_complete_receipt;
+    if (e != nullptr && IsBefore(e, at) &&
+        (!complete_at || e->occurred_at < *complete_at)) {
+      complete_at = e->occurred_at;
     }
   };
   take_receipts(r);
@@ -473,11 +504,8 @@ DeadlineState Analysis::StateBefore(const RequestFacts& r,
          }));
     if (!refused_on_this) return DeadlineState::kClosed;
   }
-  for (const CaseEvent* n : r.notices) {
-    if (IsBefore(n, at) && n->event.delivery_notice_received().action() ==
-                               v1::DeliveryAction::FAILED) {
-      return DeadlineState::kDeliveryFailed;
-    }
+  if (r.first_bounce != nullptr && IsBefore(r.first_bounce, at)) {
+    return DeadlineState::kDeliveryFailed;
   }
   const absl::Time judged_at = at == nullptr ? judged_at_ : at->occurred_at;
   if (deadline.has_value() && *deadline < judged_at) {

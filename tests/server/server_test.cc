@@ -2232,20 +2232,27 @@ TEST_F(BadRequestTest, TheClientTriesAReadRefusedByTheCapAgain) {
   releaser.join();
 }
 
-// An exporter whose exports wait until the test lets them go.
-class HeldExporter final : public server::BundleExporter {
+// Calls that wait until the test lets them go; the first says it began.
+class HeldCalls {
+ public:
+  void Wait() {
+    if (calls_.fetch_add(1) == 0) started_.Notify();
+    released_.WaitForNotification();
+  }
+  absl::Notification started_, released_;
+  std::atomic<int> calls_{0};
+};
+
+class HeldExporter final : public server::BundleExporter, public HeldCalls {
  public:
   absl::StatusOr<v1::BundleSummary> Export(
       Ledger&, const v1::ExportBundleRequest&, const std::string&,
       const std::function<absl::Status()>&,
       const std::function<bool(std::string_view)>&,
       const std::function<void(std::string_view)>&) override {
-    if (calls_.fetch_add(1) == 0) started_.Notify();
-    released_.WaitForNotification();
+    Wait();
     return absl::CancelledError("released by the test");
   }
-  absl::Notification started_, released_;
-  std::atomic<int> calls_{0};
 };
 
 // Each export holds its bundle in memory (up to 1 GiB): an outside test saw
@@ -2298,21 +2305,15 @@ TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefusedAndTriedAgain) {
   EXPECT_EQ(exporter.calls_.load(), 2);
 }
 
-// A renderer whose first projection waits until the test lets it go.
-class HeldRenderer final : public server::ProjectionRenderer {
+class HeldRenderer final : public server::ProjectionRenderer, public HeldCalls {
  public:
   absl::StatusOr<v1::RenderedDocument> Render(
       View, Ledger&, const v1::ProjectionRequest&) override {
-    if (calls_.fetch_add(1) == 0) {
-      started_.Notify();
-      released_.WaitForNotification();
-    }
+    Wait();
     v1::RenderedDocument document;
     document.set_body("rendered by the test");
     return document;
   }
-  absl::Notification started_, released_;
-  std::atomic<int> calls_{0};
 };
 
 // A projection of a large case, or of every case's deadlines, works for

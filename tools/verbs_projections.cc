@@ -98,9 +98,24 @@ int Deadlines(const Args& args, Io& io) {
   return kExitOk;
 }
 
+// The refusal of a writer beside `serve` offers the verbs with a client
+// mode, which rebuild is not one of (found by a review).
+absl::Status BesideTheServer(const absl::Status& refused) {
+  constexpr std::string_view kServed = "; it serves this ledger: stop it first";
+  std::string message(refused.message());
+  const size_t at = message.rfind(kServed);
+  if (at == std::string::npos || !message.ends_with(")")) return refused;
+  const size_t end = at + kServed.size();
+  message.replace(end, message.size() - 1 - end,
+                  " (rebuild has no client mode; the server brings the index "
+                  "up to date itself, every --index-every seconds)");
+  return absl::Status(refused.code(), message);
+}
+
 int Rebuild(const Args& args, Io& io) {
   auto ledger = OpenForWrite(args, io);
-  if (!ledger.ok()) return Fail(io, "rebuild", ledger.status());
+  if (!ledger.ok())
+    return Fail(io, "rebuild", BesideTheServer(ledger.status()));
   auto applied = projections::DeadlineIndex::Rebuild(
       **ledger, [&](uint64_t done, uint64_t total) {
         io.err << "rebuild: deadline index " << done << "/" << total

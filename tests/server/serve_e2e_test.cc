@@ -35,6 +35,7 @@
 namespace caseledger {
 namespace {
 
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
@@ -1237,6 +1238,14 @@ TEST_F(ServeTest, AWritingVerbIsRefusedWhileServeHoldsTheLedger) {
               HasSubstr("; it serves this ledger: stop it first, or run a "
                         "verb that has a client mode through it (--server "
                         "HOST:PORT --token-file FILE))"));
+  // rebuild has no client mode, and is not offered one.
+  CliRun rebuild = Cli("rebuild --db " + db);
+  EXPECT_EQ(rebuild.code, 4) << rebuild.err;
+  EXPECT_THAT(rebuild.err, StartsWith("caseledger rebuild: "));
+  EXPECT_THAT(rebuild.err,
+              EndsWith("; it serves this ledger: stop it first (rebuild has no "
+                       "client mode; the server brings the index up to date "
+                       "itself, every --index-every seconds))\n"));
   CliRun read = Cli("read --db " + db);
   EXPECT_EQ(read.code, 0) << read.err;
   EXPECT_EQ(read.out, "");

@@ -1,5 +1,6 @@
 // `caseledger demo`: a realistic case on a real embedded ledger, start to end.
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "ledger/event_json.h"
+#include "ledger/file_sync.h"
 #include "projections/bundle/verify.h"
 #include "projections/deadline_index.h"
 #include "projections/evaluation.h"
@@ -81,11 +83,41 @@ absl::Status WriteDemoFile(const std::string& path, std::string_view bytes) {
   return file.Commit();
 }
 
+// The folder `given` names, as a name its evidence folder can be put
+// beside: "slash/" put "slash/-evidence" inside the ledger, and "." a
+// hidden ".-evidence", which the export then refused part way (found by an
+// outside test).
+std::string FolderNamed(const std::string& given) {
+  std::filesystem::path folder(given);
+  while (!folder.has_filename() && folder.has_relative_path()) {
+    folder = folder.parent_path();
+  }
+  if (folder.empty() || folder.filename() == "." || folder.filename() == "..") {
+    std::error_code ec;
+    folder = std::filesystem::absolute(folder, ec).lexically_normal();
+    if (!folder.has_filename()) folder = folder.parent_path();
+  }
+  return folder.string();
+}
+
 }  // namespace
 
 int RunDemo(const Args& args, Io& io) {
+  // A stop signal ends the demo between its steps, each whole: one during
+  // the export let it go on and exit 0, and one while the ledger was made
+  // left a folder that `read` called an init or restore stopped part way
+  // (found by an outside test).
+  StopSignals stop;
+  auto say_when_caught = [&stop] {
+    stop.SayWhenCaught("demo",
+                       "stopping once this step is done (a second signal "
+                       "ends it at once)",
+                       "what it made may be unfinished: run demo again for a "
+                       "new ledger");
+  };
+  say_when_caught();
   std::error_code ec;
-  std::string dir = args.Get("db");
+  std::string dir = FolderNamed(args.Get("db"));
   if (!args.Has("db")) {
     // Named by the second it starts, then -2, -3, ... when that name is
     // taken: a second demo within the same second was refused (found by a
@@ -108,17 +140,34 @@ int RunDemo(const Args& args, Io& io) {
                 absl::AlreadyExistsError(absl::StrCat(
                     evidence, " exists; remove it or give another --db")));
   }
-  auto ledger = Ledger::Create(dir, "caseledger.demo/ledger");
-  if (!ledger.ok()) return Fail(io, "demo", ledger.status());
-  io.out << "== created ledger caseledger.demo/ledger in "
-         << std::filesystem::absolute(dir, ec).string() << "\n\n";
+  // Made first, and taken away if the ledger cannot be: a folder whose
+  // parent cannot be written to left a ledger without its evidence folder,
+  // which a second run refused to make over (found by an outside test).
   std::error_code made;
   std::filesystem::create_directory(evidence, made);
-  if (made) {
-    return Fail(io, "demo",
-                absl::UnavailableError(absl::StrCat("cannot create ", evidence,
-                                                    ": ", made.message())));
+  if (made) return Fail(io, "demo", CannotCreateFolder(evidence, made));
+  auto ledger = Ledger::Create(dir, "caseledger.demo/ledger");
+  if (!ledger.ok()) {
+    std::filesystem::remove(evidence, ec);
+    return Fail(io, "demo", ledger.status());
   }
+  io.out << "== created ledger caseledger.demo/ledger in "
+         << std::filesystem::absolute(dir, ec).string() << "\n\n";
+  // Between steps: the code to stop with, once a signal came.
+  auto stopped = [&]() -> std::optional<int> {
+    if (stop.received() == 0) {
+      say_when_caught();  // a verb run as a step says its own words
+      return std::nullopt;
+    }
+    io.out.flush();
+    io.err << "caseledger demo: " << stop.received_name()
+           << " received; stopped after the step above: " << dir
+           << " holds a whole ledger (caseledger verify --db " << dir
+           << "), and " << evidence
+           << " what was made of its evidence so far\n";
+    return stop.exit_code();
+  };
+  if (auto code = stopped()) return *code;
 
   io.out << "== caseledger attach: storing the sent messages and the bounce\n";
   struct Message {
@@ -155,6 +204,7 @@ int RunDemo(const Args& args, Io& io) {
       !indexed.ok()) {
     return Fail(io, "demo", indexed.status());
   }
+  if (auto code = stopped()) return *code;
 
   projections::Query query;
   query.evaluation.now = SystemClock().Now();
@@ -173,6 +223,12 @@ int RunDemo(const Args& args, Io& io) {
       projections::FindingsOutput(**ledger, "DEMO-2011-0042", query);
   if (!findings.ok()) return Fail(io, "demo", findings.status());
   io.out << findings->output;
+  // A lawyer read it as the office recording late (found by an outside
+  // test).
+  io.out << "(RECORDED_PROMPTLY warns because the demo records today a case "
+            "of 2011; in an office's ledger it points at records made long "
+            "after the fact)\n";
+  if (auto code = stopped()) return *code;
   io.out << "\n== caseledger checkpoint\n";
   auto note = (*ledger)->SignCheckpoint();
   if (!note.ok()) return Fail(io, "demo", note.status());
@@ -202,6 +258,7 @@ int RunDemo(const Args& args, Io& io) {
            {"verify-bundle", bundle, "--pubkey", key_file}}) {
     io.out << "\n";
     if (int code = run_shown(argv); code != kExitOk) return code;
+    if (auto code = stopped()) return *code;
   }
 
   // What the bundle is for: a court that holds the office's public key
@@ -228,6 +285,7 @@ int RunDemo(const Args& args, Io& io) {
                     " for the altered bundle, where it must fail (1)")));
   }
   io.out << "(exit 1: the altered bundle fails, as it must)\n";
+  if (auto code = stopped()) return *code;
   io.out << "\nTry: " << ThisProgram() << " state --db " << dir
          << " --case DEMO-2011-0042 --format json\n"
          << "     unzip -l " << bundle

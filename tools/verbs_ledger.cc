@@ -220,11 +220,13 @@ std::vector<Verb> LedgerVerbs() {
       {{"demo",
         "demo [--db DIR]",
         "Create a ledger in a new folder, record a realistic case (consent, "
-        "verified\naddress, request, bounce, re-verification, resend, "
-        "documents received),\nstore the sent messages, and print the case "
-        "back. Then verify the ledger,\nexport the case's evidence bundle "
-        "into DIR-evidence/ beside it with the\nledger's public key, verify "
-        "the bundle, and show that a copy with one byte\nchanged fails.",
+        "verified\naddress, request, bounce, re-verification, resend, another "
+        "channel\nconsidered, documents received), store the sent messages, "
+        "and print the\ncase back. Then verify the ledger, export the case's "
+        "evidence bundle into\nDIR-evidence/ beside it with the ledger's "
+        "public key, verify the bundle, and\nshow that a copy with one byte "
+        "changed fails. Ctrl-C stops it between two\nsteps (exit 130), "
+        "leaving a whole ledger.",
         {},
         0,
         0},

@@ -905,6 +905,42 @@ TEST_F(CliTest, ADemoWhoseNameIsTakenTakesTheNextFreeOne) {
   EXPECT_TRUE(made) << r.out;
 }
 
+// A stop signal ends the demo between its steps: one during the export
+// let it go on and exit 0, and one while its ledger was made left a folder
+// that `read` called an init or restore stopped part way (found by an
+// outside test). Sent once the ledger's store is in place.
+TEST_F(CliTest, ADemoStoppedBySignalStopsBetweenItsSteps) {
+  const std::string err_path = dir_.Sub("demo.err");
+  CliRun stopped = StoppedWhenReady(
+      "demo --db " + Db(), absl::StrCat("[ -d ", Db(), "/store ]"), err_path);
+  const std::string err = testing::FileContents(err_path);
+  EXPECT_EQ(stopped.code, 128 + SIGTERM) << err;
+  EXPECT_THAT(err, HasSubstr("caseledger demo: SIGTERM received; stopped "
+                             "after the step above: " +
+                             Db() + " holds a whole ledger"));
+  EXPECT_FALSE(
+      std::filesystem::exists(Db() + "-evidence/DEMO-2011-0042-altered.zip"))
+      << "the demo went on to its end";
+  EXPECT_EQ(Cli("verify --db " + Db()).code, 0);
+}
+
+// "slash/" and "." name the folder: its evidence goes beside it, where it
+// went inside the ledger and the export refused it part way (found by an
+// outside test).
+TEST_F(CliTest, ADemoFolderNamedWithATrailingSlashOrADotHasItsEvidenceBeside) {
+  CliRun slash = Cli("demo --db " + Db() + "/");
+  ASSERT_EQ(slash.code, 0) << slash.err;
+  EXPECT_TRUE(std::filesystem::exists(Db() + "-evidence/DEMO-2011-0042.zip"));
+  const std::string here = dir_.Sub("here");
+  std::filesystem::create_directory(here);
+  CliRun dot =
+      testing::RunCli(absl::StrCat("cd ", here, " && ", CASELEDGER_BINARY),
+                      "demo --db .", dir_);
+  ASSERT_EQ(dot.code, 0) << dot.err;
+  EXPECT_TRUE(std::filesystem::exists(here + "-evidence/DEMO-2011-0042.zip"));
+  EXPECT_FALSE(std::filesystem::exists(here + "/.-evidence"));
+}
+
 TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -98,6 +100,19 @@ std::string FolderNamed(const std::string& given) {
     if (!folder.has_filename()) folder = folder.parent_path();
   }
   return folder.string();
+}
+
+// `word` as a shell reads it back: quoted when it holds anything but
+// letters, digits and `_./:=@%+-`, so that a line the demo shows can be
+// copied and run whatever its folder is called (found by an outside test:
+// a folder with a space).
+std::string ShellWord(const std::string& word) {
+  const bool plain = !word.empty() && absl::c_all_of(word, [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_./:=@%+-").find(c) != std::string_view::npos;
+  });
+  if (plain) return word;
+  return "'" + absl::StrReplaceAll(word, {{"'", "'\\''"}}) + "'";
 }
 
 }  // namespace
@@ -246,7 +261,9 @@ int RunDemo(const Args& args, Io& io) {
   }
   // Each verb is shown as a user would type it, then run as one.
   auto run_shown = [&io](const std::vector<std::string>& argv) {
-    io.out << "== caseledger " << absl::StrJoin(argv, " ") << "\n";
+    std::vector<std::string> words;
+    for (const std::string& a : argv) words.push_back(ShellWord(a));
+    io.out << "== caseledger " << absl::StrJoin(words, " ") << "\n";
     io.out.flush();
     return Main(argv, io);
   };
@@ -286,9 +303,9 @@ int RunDemo(const Args& args, Io& io) {
   }
   io.out << "(exit 1: the altered bundle fails, as it must)\n";
   if (auto code = stopped()) return *code;
-  io.out << "\nTry: " << ThisProgram() << " state --db " << dir
-         << " --case DEMO-2011-0042 --format json\n"
-         << "     unzip -l " << bundle
+  io.out << "\nTry: " << ShellWord(ThisProgram()) << " state --db "
+         << ShellWord(dir) << " --case DEMO-2011-0042 --format json\n"
+         << "     unzip -l " << ShellWord(bundle)
          << "   (its report.pdf is the court's copy)\n";
   return kExitOk;
 }

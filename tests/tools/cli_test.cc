@@ -941,6 +941,24 @@ TEST_F(CliTest, ADemoFolderNamedWithATrailingSlashOrADotHasItsEvidenceBeside) {
   EXPECT_FALSE(std::filesystem::exists(here + "/.-evidence"));
 }
 
+// The lines the demo shows can be copied and run whatever its folder is
+// called: a folder with a space made its `Try:` line two words (found by an
+// outside test).
+TEST_F(CliTest, TheDemosLinesRunAsShownForAFolderWithASpaceOrAQuote) {
+  const std::string folder = dir_.Sub("it's a demo");
+  CliRun r = Cli("demo --db \"" + folder + "\"");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("== caseledger verify --db '" +
+                               dir_.Sub("it'\\''s a demo") + "'\n"));
+  const size_t at = r.out.find("\nTry: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const size_t end = r.out.find('\n', at + 1);
+  const std::string tried = r.out.substr(at + 6, end - at - 6);
+  CliRun state = testing::RunCli(tried, "", dir_);
+  EXPECT_EQ(state.code, 0) << tried << "\n" << state.err;
+  EXPECT_THAT(state.out, HasSubstr("\"case_id\": \"DEMO-2011-0042\""));
+}
+
 TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));

@@ -112,7 +112,7 @@ std::string ShellWord(const std::string& word) {
            std::string_view("_./:=@%+-").find(c) != std::string_view::npos;
   });
   if (plain) return word;
-  return "'" + absl::StrReplaceAll(word, {{"'", "'\\''"}}) + "'";
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
 }
 
 }  // namespace

@@ -87,18 +87,8 @@ class FirstRecorded {
   // The first recorded of those after `from` and before `to` (nullptr: the
   // end) in business time, or nullptr when there are none.
   const CaseEvent* Between(const CaseEvent* from, const CaseEvent* to) const {
-    const size_t lo = std::partition_point(in_time_.begin(), in_time_.end(),
-                                           [&](const CaseEvent* x) {
-                                             return !OccurredBefore(*from, *x);
-                                           }) -
-                      in_time_.begin();
-    const size_t hi =
-        to == nullptr ? in_time_.size()
-                      : std::partition_point(in_time_.begin(), in_time_.end(),
-                                             [&](const CaseEvent* x) {
-                                               return OccurredBefore(*x, *to);
-                                             }) -
-                            in_time_.begin();
+    const size_t lo = CountNotAfter(in_time_, from);
+    const size_t hi = CountBefore(in_time_, to);
     if (lo >= hi) return nullptr;
     const size_t k = std::bit_width(hi - lo) - 1;
     return in_time_[Earlier(first_[k][lo], first_[k][hi - (size_t{1} << k)])];
@@ -1420,9 +1410,7 @@ class RuleEvaluator {
       Events candidates;
       auto since_earlier = notices.begin();
       if (earlier != nullptr) {
-        since_earlier = std::partition_point(
-            notices.begin(), notices.end(),
-            [&](const CaseEvent* n) { return OccurredBefore(*n, *earlier); });
+        since_earlier += CountBefore(notices, earlier);
         if (const auto same = naming.find(transfer.to_office_id());
             !transfer.to_office_id().empty() && same != naming.end()) {
           for (const CaseEvent* n : same->second) {
@@ -1780,11 +1768,9 @@ class RuleEvaluator {
                                Ref(s));
         // The first heed after the sign, and the first recorded of the
         // refusals between them: the refusal made with no heed since.
-        const auto next_heed = std::partition_point(
-            heeds.begin(), heeds.end(),
-            [&](const CaseEvent* e) { return !OccurredBefore(*s, *e); });
+        const size_t next_heed = CountNotAfter(heeds, s);
         const CaseEvent* heeded =
-            next_heed == heeds.end() ? nullptr : *next_heed;
+            next_heed == heeds.size() ? nullptr : heeds[next_heed];
         const CaseEvent* refusal_without_heed =
             refusals_in_time.Between(s, heeded);
         f.Cite(heeded);

@@ -12,6 +12,23 @@ bool IsOpen(DeadlineState state) {
          state == DeadlineState::kDeliveryFailed;
 }
 
+size_t CountBefore(const std::vector<const CaseEvent*>& in_time,
+                   const CaseEvent* at) {
+  if (at == nullptr) return in_time.size();
+  return absl::c_partition_point(
+             in_time,
+             [&](const CaseEvent* e) { return OccurredBefore(*e, *at); }) -
+         in_time.begin();
+}
+
+size_t CountNotAfter(const std::vector<const CaseEvent*>& in_time,
+                     const CaseEvent* at) {
+  return absl::c_partition_point(
+             in_time,
+             [&](const CaseEvent* e) { return !OccurredBefore(*at, *e); }) -
+         in_time.begin();
+}
+
 namespace {
 
 // The request a request-scoped payload names, or "" for other payloads.
@@ -429,28 +446,14 @@ std::optional<absl::Time> Analysis::DeadlineBefore(
     const CaseEvent** extended_by) const {
   if (extended_by != nullptr) *extended_by = nullptr;
   if (r.sent == nullptr) return std::nullopt;
-  // The extensions before `at` are a prefix of r.extensions, which are in
-  // business-time order.
-  const size_t before =
-      std::partition_point(
-          r.extensions.begin(), r.extensions.end(),
-          [&](const CaseEvent* e) { return IsBefore(e, at); }) -
-      r.extensions.begin();
+  const size_t before = CountBefore(r.extensions, at);
   if (extended_by != nullptr) *extended_by = r.deadlines[before].by;
   return r.deadlines[before].deadline;
 }
 
 void Analysis::ReplayDecisions(const CaseEvent* at, const CaseEvent** in_force,
                                std::optional<CaseStatus>* decided) const {
-  // The events strictly before `at` are a prefix of events_, which are in
-  // business-time order.
-  const size_t before =
-      at == nullptr ? events_.size()
-                    : std::partition_point(events_.begin(), events_.end(),
-                                           [&](const CaseEvent* e) {
-                                             return OccurredBefore(*e, *at);
-                                           }) -
-                          events_.begin();
+  const size_t before = CountBefore(events_, at);
   *in_force = decisions_[before].in_force;
   *decided = decisions_[before].status;
 }

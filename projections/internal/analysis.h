@@ -28,6 +28,14 @@ namespace caseledger::projections::internal {
 // PENDING, OVERDUE and DELIVERY_FAILED (domain.md §4, case status).
 bool IsOpen(DeadlineState state);
 
+// Of `in_time`, events in business-time order, how many come strictly
+// before `at` (nullptr: the end, so all of them), and how many not after
+// it: the lengths of the prefixes a question about `at` reads.
+size_t CountBefore(const std::vector<const CaseEvent*>& in_time,
+                   const CaseEvent* at);
+size_t CountNotAfter(const std::vector<const CaseEvent*>& in_time,
+                     const CaseEvent* at);
+
 // A request and every included event that names it, each list in
 // business-time order.
 struct RequestFacts {

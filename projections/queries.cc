@@ -24,15 +24,21 @@ absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
   return FoldCase(events);
 }
 
+absl::Status StillWanted(const Query& query) {
+  return query.still_wanted ? query.still_wanted() : absl::OkStatus();
+}
+
 // The case, if it was open at the evaluation point (CheckOpenAt).
 absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
                                        const std::string& case_id,
-                                       const Evaluation& evaluation) {
+                                       const Query& query) {
+  CASELEDGER_RETURN_IF_ERROR(StillWanted(query));
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model, LoadCase(ledger, case_id));
+  CASELEDGER_RETURN_IF_ERROR(StillWanted(query));
   for (const CaseEvent& e : model.events()) {
     if (!e.event.has_case_opened()) continue;
     CASELEDGER_RETURN_IF_ERROR(
-        CheckOpenAt(evaluation, case_id, e.occurred_at, e.recorded_at));
+        CheckOpenAt(query.evaluation, case_id, e.occurred_at, e.recorded_at));
   }
   return model;
 }
@@ -73,7 +79,7 @@ absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
                                         const std::string& case_id,
                                         const Query& query) {
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
-                              LoadOpenCase(ledger, case_id, query.evaluation));
+                              LoadOpenCase(ledger, case_id, query));
   CaseState state = CaseStateFor(model, query.evaluation);
   return query.format == OutputFormat::kJson
              ? RenderStateJson(state)
@@ -84,7 +90,7 @@ absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
                                            const std::string& case_id,
                                            const Query& query) {
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
-                              LoadOpenCase(ledger, case_id, query.evaluation));
+                              LoadOpenCase(ledger, case_id, query));
   std::vector<TimelineEntry> entries =
       TimelineFor(model, query.evaluation, query.policy);
   return query.format == OutputFormat::kJson
@@ -105,8 +111,12 @@ absl::StatusOr<std::string> DeadlinesOutput(
   // Across cases, one not open yet at the evaluation point has no rows,
   // even where events dated before its opening would give some (found by
   // an outside reading).
+  uint64_t cases_read = 0;
   auto add_case = [&](const std::string& c) -> absl::Status {
-    absl::StatusOr<CaseModel> model = LoadOpenCase(ledger, c, query.evaluation);
+    absl::StatusOr<CaseModel> model = LoadOpenCase(ledger, c, query);
+    if (++cases_read % kCasesPerProgress == 0 && query.progress) {
+      query.progress(cases_read);
+    }
     if (absl::IsNotFound(model.status())) return absl::OkStatus();
     if (!model.ok()) return model.status();
     add_rows(*model);
@@ -115,8 +125,8 @@ absl::StatusOr<std::string> DeadlinesOutput(
   if (case_id) {
     // Asked for by name, as `state` is: "no requests" would describe a case
     // that did not exist yet.
-    CASELEDGER_ASSIGN_OR_RETURN(
-        CaseModel model, LoadOpenCase(ledger, *case_id, query.evaluation));
+    CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
+                                LoadOpenCase(ledger, *case_id, query));
     add_rows(model);
   } else if (status == DeadlineState::kOverdue) {
     CASELEDGER_ASSIGN_OR_RETURN(std::set<std::string> cases,
@@ -139,7 +149,7 @@ absl::StatusOr<FindingsResult> FindingsOutput(const Ledger& ledger,
                                               const std::string& case_id,
                                               const Query& query) {
   CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
-                              LoadOpenCase(ledger, case_id, query.evaluation));
+                              LoadOpenCase(ledger, case_id, query));
   // Each message is read and rehashed, so that one altered under its name
   // counts as not preserved, and the finding says it was altered. A store
   // that cannot be read fails the query naming the damage, as every other

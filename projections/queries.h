@@ -6,6 +6,8 @@
 #ifndef CASELEDGER_PROJECTIONS_QUERIES_H_
 #define CASELEDGER_PROJECTIONS_QUERIES_H_
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,7 +25,17 @@ struct Query {
   Evaluation evaluation;
   DeadlinePolicy policy = DefaultPolicy();
   OutputFormat format = OutputFormat::kText;
+  // Asked before each case is read and once it is folded: an error from it
+  // (the caller has left) ends the answer with that error, so that an
+  // answer across many cases stops soon after nobody waits for it. A case's
+  // evaluation runs to its end. Null: always wanted.
+  std::function<absl::Status()> still_wanted;
+  // Told how many cases have been read, every kCasesPerProgress, by the
+  // answers that read more than one case. May be null.
+  std::function<void(uint64_t cases_read)> progress;
 };
+
+inline constexpr uint64_t kCasesPerProgress = 10'000;
 
 // `state --case C`.
 absl::StatusOr<std::string> StateOutput(const Ledger& ledger,

@@ -282,5 +282,54 @@ TEST_F(DeadlineIndexTest, QueriesOnAnUnknownCaseAreNotFound) {
             absl::StatusCode::kNotFound);
 }
 
+// An answer across cases asks before each case whether it is still wanted
+// and stops at the first no: the server's answers across a large ledger
+// ran on for a minute after their caller had gone (found by a review).
+TEST_F(DeadlineIndexTest, AnAnswerAcrossCasesStopsWhenNoLongerWanted) {
+  for (int i = 0; i < 6; ++i) {
+    CaseWithRequest(absl::StrCat("W", i), "2011-02-01T00:00:00Z",
+                    "2011-03-01T00:00:00Z");
+  }
+  ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  int asked = 0;
+  Query query;
+  query.still_wanted = [&]() -> absl::Status {
+    if (++asked == 4) return absl::CancelledError("gone");
+    return absl::OkStatus();
+  };
+  for (const std::optional<DeadlineState>& status :
+       {std::optional<DeadlineState>(),
+        std::optional<DeadlineState>(DeadlineState::kOverdue)}) {
+    asked = 0;
+    const absl::Status stopped =
+        DeadlinesOutput(*ledger_, std::nullopt, status, query).status();
+    EXPECT_TRUE(absl::IsCancelled(stopped)) << stopped;
+    EXPECT_EQ(asked, 4);  // before and after the first case, then the next
+  }
+  // Asked too for one case, which is read whole before it is evaluated.
+  asked = 0;
+  EXPECT_OK(DeadlinesOutput(*ledger_, "W0", std::nullopt, query).status());
+  EXPECT_EQ(asked, 2);
+}
+
+TEST_F(DeadlineIndexTest, AnAnswerAcrossCasesTellsHowManyItHasRead) {
+  const uint64_t cases = kCasesPerProgress + 5;
+  std::vector<v1::Event> batch;
+  for (uint64_t i = 0; i < cases; ++i) {
+    batch.push_back(
+        Ev(absl::StrCat("N", i), "2011-01-01T00:00:00Z",
+           R"("case_opened": {"office_id": "VO", "applicant_country": "PH"})"));
+    if (batch.size() == 1000 || i + 1 == cases) {
+      ASSERT_OK(ledger_->Append(batch));
+      batch.clear();
+    }
+  }
+  std::vector<uint64_t> told;
+  Query query;
+  query.progress = [&](uint64_t read) { told.push_back(read); };
+  ASSERT_OK(DeadlinesOutput(*ledger_, std::nullopt, std::nullopt, query));
+  EXPECT_THAT(told, ElementsAre(kCasesPerProgress));
+}
+
 }  // namespace
 }  // namespace caseledger::projections

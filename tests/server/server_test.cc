@@ -2308,7 +2308,8 @@ TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefusedAndTriedAgain) {
 class HeldRenderer final : public server::ProjectionRenderer, public HeldCalls {
  public:
   absl::StatusOr<v1::RenderedDocument> Render(
-      View, Ledger&, const v1::ProjectionRequest&) override {
+      View, Ledger&, const v1::ProjectionRequest&,
+      const std::function<absl::Status()>&) override {
     Wait();
     v1::RenderedDocument document;
     document.set_body("rendered by the test");
@@ -2360,6 +2361,67 @@ TEST_F(BadRequestTest, ProjectionsBeyondTheCapAreRefusedAndTriedAgain) {
   ASSERT_OK(first.status());
   EXPECT_EQ(first->body(), "rendered by the test");
   EXPECT_EQ(renderer.calls_.load(), 2);
+}
+
+// The first call works, as an answer across every case of a large ledger
+// does, until it is told it is no longer wanted (or 30 s pass); the others
+// answer at once.
+class AbandonedRenderer final : public server::ProjectionRenderer {
+ public:
+  absl::StatusOr<v1::RenderedDocument> Render(
+      View, Ledger&, const v1::ProjectionRequest&,
+      const std::function<absl::Status()>& wanted) override {
+    if (calls_.fetch_add(1) == 0) {
+      started_.Notify();
+      for (int i = 0; i < 3000; ++i) {
+        if (absl::Status s = wanted(); !s.ok()) {
+          first_stopped_by_ = s;
+          return s;
+        }
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+      return absl::DeadlineExceededError("never told it was not wanted");
+    }
+    v1::RenderedDocument document;
+    document.set_body("rendered by the test");
+    return document;
+  }
+  absl::Notification started_;
+  std::atomic<int> calls_{0};
+  absl::Status first_stopped_by_;  // read once the second call has answered
+};
+
+// A projection whose caller has gone stops, and lets its place go: every
+// case's deadlines in a large ledger take a minute, and one whose client
+// gave up held a place of the cap to the end (found by a review).
+TEST_F(BadRequestTest, AProjectionNoLongerWantedLetsItsPlaceGo) {
+  auto held = std::make_unique<AbandonedRenderer>();
+  AbandonedRenderer& renderer = *held;
+  projections_ = std::move(held);
+  server::ServerOptions options;
+  options.service.max_projections = 1;
+  StartServer(options);
+  auto c = Client(tokens_.reader);
+  v1::ProjectionRequest request;
+  auto impatient = c->NewContext(absl::Now() + absl::Seconds(60));
+  grpc::Status gave_up;
+  std::thread first_call([&] {
+    v1::RenderedDocument document;
+    gave_up = c->stub().ListDeadlines(impatient.get(), request, &document);
+  });
+  EXPECT_TRUE(
+      renderer.started_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  impatient->TryCancel();  // the client leaves
+  first_call.join();
+  EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::CANCELLED);
+  // Tried again (the client's retries) until the first let its place go.
+  auto second = c->Project(client::LedgerClient::View::kDeadlines, request);
+  ASSERT_OK(second.status());
+  EXPECT_EQ(second->body(), "rendered by the test");
+  EXPECT_TRUE(absl::IsCancelled(renderer.first_stopped_by_))
+      << renderer.first_stopped_by_;
+  EXPECT_THAT(std::string(renderer.first_stopped_by_.message()),
+              HasSubstr("cancelled while its answer was made"));
 }
 
 // The same for an attach: storing a message again stores nothing new.

@@ -16,7 +16,8 @@ class QueryRenderer final : public ProjectionRenderer {
   explicit QueryRenderer(Clock* clock) : clock_(clock) {}
 
   absl::StatusOr<v1::RenderedDocument> Render(
-      View view, Ledger& ledger, const v1::ProjectionRequest& r) override {
+      View view, Ledger& ledger, const v1::ProjectionRequest& r,
+      const std::function<absl::Status()>& wanted) override {
     if (!v1::ProjectionRequest::Format_IsValid(r.format())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "format: unknown value ", r.format(), " (TEXT = 0 or JSON = 1)"));
@@ -25,6 +26,7 @@ class QueryRenderer final : public ProjectionRenderer {
     query.format = r.format() == v1::ProjectionRequest::JSON
                        ? projections::OutputFormat::kJson
                        : projections::OutputFormat::kText;
+    query.still_wanted = wanted;
     query.evaluation.now = clock_->Now();
     if (r.has_as_of()) query.evaluation.as_of = FromTimestamp(r.as_of());
     if (r.has_known_at()) {

@@ -42,8 +42,13 @@ class ProjectionRenderer {
   enum class View { kState, kDeadlines, kFindings, kTimeline };
   virtual ~ProjectionRenderer() = default;
   // Renders `view` of the ledger for `request`; errors as the CLI verb's.
+  // Asks `wanted` before each case it reads and once the case is folded:
+  // an error from it (the call was cancelled: the caller left, its deadline
+  // passed, or a stopping server's grace ran out) is returned at once, so
+  // that an answer across every case lets its place go soon after.
   virtual absl::StatusOr<v1::RenderedDocument> Render(
-      View view, Ledger& ledger, const v1::ProjectionRequest& request) = 0;
+      View view, Ledger& ledger, const v1::ProjectionRequest& request,
+      const std::function<absl::Status()>& wanted) = 0;
 };
 
 // The evidence bundle behind ExportBundle, supplied by the tool.

@@ -905,6 +905,33 @@ TEST_F(CliTest, ADemoWhoseNameIsTakenTakesTheNextFreeOne) {
   EXPECT_TRUE(made) << r.out;
 }
 
+// A folder in use is named, and not offered for removal: one holding a
+// file was told to "init a new or empty folder", and of a ledger and its
+// evidence folder only the second was named (found by an outside test).
+TEST_F(CliTest, ADemoRefusesAFolderInUseNamingEveryOne) {
+  std::filesystem::create_directory(Db());
+  Write("ledger/notes.txt", "mine");
+  CliRun in_use = Cli("demo --db " + Db());
+  EXPECT_EQ(in_use.code, 3);
+  EXPECT_EQ(in_use.err, "caseledger demo: " + Db() +
+                            " exists and is not empty; a demo makes a new "
+                            "ledger: give another --db\n");
+  std::filesystem::create_directory(Db() + "-evidence");
+  CliRun both = Cli("demo --db " + Db());
+  EXPECT_EQ(both.code, 3);
+  EXPECT_EQ(both.err, "caseledger demo: " + Db() + " and " + Db() +
+                          "-evidence exist; a demo makes a new ledger: give "
+                          "another --db\n");
+  EXPECT_EQ(testing::FileContents(Db() + "/notes.txt"), "mine");
+  std::filesystem::remove(Db() + "/notes.txt");
+  CliRun evidence = Cli("demo --db " + Db());
+  EXPECT_EQ(evidence.code, 3);
+  EXPECT_EQ(evidence.err, "caseledger demo: " + Db() +
+                              "-evidence exists; remove it or give another "
+                              "--db\n");
+  EXPECT_FALSE(std::filesystem::exists(Db() + "/store"));
+}
+
 // A stop signal ends the demo between its steps: one during the export
 // let it go on and exit 0, and one while its ledger was made left a folder
 // that `read` called an init or restore stopped part way (found by an
@@ -1481,6 +1508,24 @@ TEST_F(CliTest, StateAndDeadlinesWriteEveryKeyEvenWhenEmpty) {
   ASSERT_EQ(deadlines.code, 0) << deadlines.err;
   EXPECT_THAT(deadlines.out, HasSubstr("\"deadline\": \"\""));
   EXPECT_THAT(deadlines.out, HasSubstr("\"flags\": ["));
+}
+
+// Every case's deadlines in a large ledger take minutes, which passed in
+// silence (found by a review): progress goes to stderr, the answer alone to
+// stdout.
+TEST_F(CliTest, DeadlinesAcrossManyCasesTellTheirProgress) {
+  Init();
+  std::string jsonl;
+  for (int i = 0; i <= 10'000; ++i) {
+    jsonl += EventLine(absl::StrCat("M-", i), "2011-01-01T00:00:00Z",
+                       R"("case_opened": {"office_id": "VO"})");
+  }
+  ASSERT_EQ(Cli("import --db " + Db() + " " + Write("many.jsonl", jsonl)).code,
+            0);
+  CliRun deadlines = Cli("deadlines --db " + Db());
+  ASSERT_EQ(deadlines.code, 0) << deadlines.err;
+  EXPECT_EQ(deadlines.err, "deadlines: 10000 cases read\n");
+  EXPECT_THAT(deadlines.out, Not(HasSubstr("cases read")));
 }
 
 // docs/cli.md: a text output evaluated at another point than now says so

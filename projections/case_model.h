@@ -51,6 +51,8 @@ class CaseModel {
   // position is not greater than the last one's, is kInvalidArgument and
   // leaves the model unchanged. Versions may skip (a filtered stream).
   absl::Status Apply(const RecordedEvent& event);
+  // The same, taking `event`'s decoded event rather than copying it.
+  absl::Status Apply(RecordedEvent&& event);
 
   // The case's id ("" until the first event).
   const std::string& case_id() const { return case_id_; }
@@ -59,6 +61,10 @@ class CaseModel {
   const std::vector<CaseEvent>& events() const { return events_; }
 
  private:
+  // Checks that `event` may come next (Apply's errors).
+  absl::Status CheckNext(const RecordedEvent& event) const;
+  void Append(const RecordedEvent& event, v1::Event decoded);
+
   std::string case_id_;
   std::vector<CaseEvent> events_;
 };
@@ -66,6 +72,10 @@ class CaseModel {
 // Folds `events` (one case, case_version order) into a new model. Errors as
 // for CaseModel::Apply, naming the position.
 absl::StatusOr<CaseModel> FoldCase(absl::Span<const RecordedEvent> events);
+// The same, taking each event's decoded event and freeing its stored bytes
+// as it goes, so that a large case is not held twice (a case of 225,004
+// events took 570 MB to project, half of it its read copies).
+absl::StatusOr<CaseModel> FoldCase(std::vector<RecordedEvent>&& events);
 
 }  // namespace caseledger::projections
 

@@ -21,7 +21,7 @@ absl::StatusOr<CaseModel> LoadCase(const Ledger& ledger,
   if (events.empty()) {
     return absl::NotFoundError(absl::StrCat("no case ", Printable(case_id)));
   }
-  return FoldCase(events);
+  return FoldCase(std::move(events));
 }
 
 absl::Status StillWanted(const Query& query) {

@@ -52,5 +52,32 @@ TEST(CaseModelTest, FoldCaseErrorsThroughTheConvenienceOverloads) {
   EXPECT_FALSE(CaseStateFor(events, Evaluation{}).ok());
 }
 
+// The fold that takes its events makes the same model, and refuses the
+// same disorder, as the one that copies them.
+TEST(CaseModelTest, FoldingTakenEventsMakesTheSameModel) {
+  const std::vector<RecordedEvent> events = KaurCase().events();
+  ASSERT_OK_AND_ASSIGN(CaseModel copied, FoldCase(events));
+  ASSERT_OK_AND_ASSIGN(CaseModel taken,
+                       FoldCase(std::vector<RecordedEvent>(events)));
+  EXPECT_EQ(taken.case_id(), copied.case_id());
+  ASSERT_EQ(taken.events().size(), copied.events().size());
+  for (size_t i = 0; i < taken.events().size(); ++i) {
+    const CaseEvent& t = taken.events()[i];
+    const CaseEvent& c = copied.events()[i];
+    EXPECT_EQ(t.position, c.position);
+    EXPECT_EQ(t.case_version, c.case_version);
+    EXPECT_EQ(t.occurred_at, c.occurred_at);
+    EXPECT_EQ(t.recorded_at, c.recorded_at);
+    EXPECT_EQ(t.event.SerializeAsString(), c.event.SerializeAsString());
+    EXPECT_EQ(t.event.SerializeAsString(), events[i].event.SerializeAsString());
+  }
+  std::vector<RecordedEvent> disordered = events;
+  std::swap(disordered[1], disordered[2]);
+  const absl::Status copying = FoldCase(disordered).status();
+  const absl::Status refused = FoldCase(std::move(disordered)).status();
+  EXPECT_EQ(refused, copying);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace caseledger::projections

@@ -251,9 +251,10 @@ template <typename Response, typename Request>
 absl::StatusOr<Response> LedgerClient::CallChangingNothing(
     grpc::Status (v1::Ledger::Stub::*method)(grpc::ClientContext*,
                                              const Request&, Response*),
-    const Request& request) {
-  return TryWhileTheServerIsFull(options_.busy_retries,
-                                 [&](bool*) { return Call(method, request); });
+    const Request& request, absl::Duration timeout) {
+  return TryWhileTheServerIsFull(options_.busy_retries, [&](bool*) {
+    return Call(method, request, timeout);
+  });
 }
 
 absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
@@ -497,15 +498,19 @@ absl::StatusOr<v1::ConsistencyProof> LedgerClient::GetConsistencyProof(
 
 absl::StatusOr<v1::RenderedDocument> LedgerClient::Project(
     View view, const v1::ProjectionRequest& request) {
+  const absl::Duration timeout = options_.long_timeout;
   switch (view) {
     case View::kState:
-      return CallChangingNothing(&v1::Ledger::Stub::GetState, request);
+      return CallChangingNothing(&v1::Ledger::Stub::GetState, request, timeout);
     case View::kDeadlines:
-      return CallChangingNothing(&v1::Ledger::Stub::ListDeadlines, request);
+      return CallChangingNothing(&v1::Ledger::Stub::ListDeadlines, request,
+                                 timeout);
     case View::kFindings:
-      return CallChangingNothing(&v1::Ledger::Stub::GetFindings, request);
+      return CallChangingNothing(&v1::Ledger::Stub::GetFindings, request,
+                                 timeout);
     case View::kTimeline:
-      return CallChangingNothing(&v1::Ledger::Stub::GetTimeline, request);
+      return CallChangingNothing(&v1::Ledger::Stub::GetTimeline, request,
+                                 timeout);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown projection view ", static_cast<int>(view)));

@@ -2424,6 +2424,46 @@ TEST_F(BadRequestTest, AProjectionNoLongerWantedLetsItsPlaceGo) {
               HasSubstr("cancelled while its answer was made"));
 }
 
+// A projection works through a whole case, or every case, before it
+// answers: it waits as long as an export, not the 60 s of other calls
+// (every case's deadlines of a ledger of 10 million events take over a
+// minute; found by a review). Here the other calls' deadline is 200 ms.
+class SlowRenderer final : public server::ProjectionRenderer {
+ public:
+  absl::StatusOr<v1::RenderedDocument> Render(
+      View, Ledger&, const v1::ProjectionRequest&,
+      const std::function<absl::Status()>&) override {
+    absl::SleepFor(absl::Milliseconds(600));
+    v1::RenderedDocument document;
+    document.set_body("rendered by the test");
+    return document;
+  }
+};
+
+TEST_F(BadRequestTest, AProjectionWaitsAsLongAsAnExport) {
+  projections_ = std::make_unique<SlowRenderer>();
+  StartServer(server::ServerOptions());
+  client::ClientOptions hasty;
+  hasty.timeout = absl::Milliseconds(200);
+  auto c = Client(tokens_.reader, hasty);
+  v1::ProjectionRequest request;
+  request.set_case_id("ANY");
+  for (auto view : {client::LedgerClient::View::kState,
+                    client::LedgerClient::View::kDeadlines,
+                    client::LedgerClient::View::kFindings,
+                    client::LedgerClient::View::kTimeline}) {
+    auto answer = c->Project(view, request);
+    ASSERT_OK(answer.status());
+    EXPECT_EQ(answer->body(), "rendered by the test");
+  }
+  // It is long_timeout that bounds a projection.
+  hasty.long_timeout = absl::Milliseconds(200);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      Client(tokens_.reader, hasty)
+          ->Project(client::LedgerClient::View::kState, request)
+          .status()));
+}
+
 // The same for an attach: storing a message again stores nothing new.
 TEST_F(BadRequestTest, TheClientTriesAnAttachRefusedByTheCapAgain) {
   server::ServerOptions options;

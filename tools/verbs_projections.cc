@@ -155,7 +155,7 @@ std::vector<Verb> ProjectionVerbs() {
         "flags.\nWithout --case, every case; --status OVERDUE across cases "
         "reads only the\ncases whose deadlines fell before the evaluation "
         "time. Across cases, says on\nstderr how many it has read, every "
-        "10,000.",
+        "10,000 (not in client mode).",
         WithQueryFlags({{"case", "C", "one case only"},
                         {"status", "S",
                          "only rows with this status (SUPERSEDED, SATISFIED, "

@@ -128,14 +128,6 @@ v1::Event CaseEvent(const std::string& case_id, uint64_t index) {
   }
 }
 
-double AverageEventBytes(uint64_t length) {
-  double total = 0;
-  for (uint64_t i = 0; i < length; ++i) {
-    total += static_cast<double>(CaseEvent("C-0001234567", i).ByteSizeLong());
-  }
-  return length == 0 ? 0 : total / static_cast<double>(length);
-}
-
 RoundRobinCases::RoundRobinCases(std::string prefix, size_t width,
                                  uint64_t case_length)
     : prefix_(std::move(prefix)), case_length_(case_length) {

@@ -34,7 +34,6 @@ class CaseScript {
   explicit CaseScript(std::string case_id) : case_id_(std::move(case_id)) {}
   v1::Event Next() { return CaseEvent(case_id_, next_++); }
   uint64_t produced() const { return next_; }
-  const std::string& case_id() const { return case_id_; }
 
  private:
   std::string case_id_;
@@ -57,9 +56,6 @@ class RoundRobinCases {
   std::vector<CaseScript> scripts_;
   size_t next_ = 0;
 };
-
-// Average serialized size of the events of a case of `length` events.
-double AverageEventBytes(uint64_t length);
 
 }  // namespace caseledger::bench
 

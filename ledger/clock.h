@@ -22,12 +22,11 @@ class Clock {
 // the RocksDB info log (internal/info_log.h) stamps its own lines.
 Clock& SystemClock();
 
-// A clock that stands still until told to move; for tests and replays.
+// A clock that stands still until told to move; for tests.
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start) : nanos_(absl::ToUnixNanos(start)) {}
   absl::Time Now() override { return absl::FromUnixNanos(nanos_.load()); }
-  void Set(absl::Time t) { nanos_.store(absl::ToUnixNanos(t)); }
   void Advance(absl::Duration d) {
     nanos_.fetch_add(absl::ToInt64Nanoseconds(d));
   }

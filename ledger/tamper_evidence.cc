@@ -7,7 +7,6 @@
 #include <array>
 #include <atomic>
 #include <limits>
-#include <map>
 #include <optional>
 #include <thread>
 

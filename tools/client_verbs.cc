@@ -3,14 +3,11 @@
 // verb prints. The flags, checks and output formats mirror verbs_*.cc; the
 // end-to-end tests in tests/server compare both modes byte for byte.
 #include <cstdio>
-#include <sstream>
 #include <string_view>
 #include <tuple>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "grpc/support/log.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"

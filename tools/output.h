@@ -4,7 +4,6 @@
 #define CASELEDGER_TOOLS_OUTPUT_H_
 
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>

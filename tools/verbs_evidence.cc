@@ -3,8 +3,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"

@@ -1,10 +1,6 @@
 // Verbs that write and read the log itself: init, attach, append, read.
 #include <deque>
-#include <sstream>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"

@@ -1,9 +1,6 @@
 // Verbs that read the projections: timeline, state, deadlines, findings,
 // and rebuild of the stored ones.
-#include <fstream>
-#include <sstream>
 
-#include "absl/strings/str_cat.h"
 #include "projections/deadline_index.h"
 #include "projections/queries.h"
 #include "tools/cli.h"

@@ -12,14 +12,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/ledger.pb.h"
@@ -236,11 +234,6 @@ struct Overlay {
     for (auto& [k, v] : other.case_versions) case_versions[k] = v;
     for (auto& [k, v] : other.event_ids) event_ids[k] = v;
     for (auto& k : other.requests) requests.insert(k);
-  }
-  void Clear() {
-    case_versions.clear();
-    event_ids.clear();
-    requests.clear();
   }
 };
 

@@ -102,7 +102,6 @@ class Analysis {
   Analysis& operator=(const Analysis&) = delete;
 
   const std::string& case_id() const { return case_id_; }
-  absl::Time judged_at() const { return judged_at_; }
   // The included events in business-time order.
   const std::vector<const CaseEvent*>& events() const { return events_; }
   // The first case_opened, or nullptr.

@@ -12,7 +12,6 @@
 #define CASELEDGER_PROJECTIONS_INTERNAL_JSON_H_
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>

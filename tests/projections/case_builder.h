@@ -113,9 +113,6 @@ class CaseBuilder {
     events_.back().recorded_at = T(at);
     return *this;
   }
-  // Position of the last event.
-  uint64_t last() const { return events_.back().position; }
-
   CaseBuilder& Opened(std::string_view at, std::string country = "CO") {
     auto* p = At(at).mutable_case_opened();
     p->set_program("TRV");

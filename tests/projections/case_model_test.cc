@@ -10,7 +10,6 @@
 namespace caseledger::projections {
 namespace {
 
-using fixture::CaseBuilder;
 using fixture::KaurCase;
 
 TEST(CaseModelTest, TakesTheCaseIdOfItsFirstEvent) {

@@ -5,7 +5,7 @@
 // Format: JSON Lines, one object per record:
 //   {"seq": N, "time": RFC 3339 UTC, "who": token name, "role": role,
 //    "peer": gRPC peer, "rpc": method, "what": what was asked,
-//    "outcome": "granted" | "done" | gRPC code name, "events": count,
+//    "outcome": "granted" | gRPC code name ("OK" once done), "events": count,
 //    "prev": hex SHA-256 of the previous line's bytes (64 zeros for the first)}
 // so that deleting or editing a line breaks the chain at the next one.
 // Each record is written with one write(2) to a file opened O_APPEND, then
@@ -24,7 +24,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "ledger/clock.h"
 
 namespace caseledger::server {
@@ -63,8 +62,6 @@ class AccessLog {
   // file is cut off, so the chain goes on from the last record; when that
   // fails too, every later call fails with kDataLoss.
   absl::Status Record(const AccessRecord& record);
-
-  const std::string& path() const { return path_; }
 
  private:
   AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,

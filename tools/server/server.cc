@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -295,7 +294,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
             : absl::StrCat("cannot listen on ", options.listen, ": ", reason,
                            " (", kWhy, ")"));
   }
-  server->port_ = port;
   // CheckListenOptions made sure of the colon.
   server->address_ = absl::StrCat(
       options.listen.substr(0, options.listen.rfind(':')), ":", port);

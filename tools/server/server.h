@@ -71,7 +71,6 @@ class Server {
 
   // HOST:PORT actually bound, e.g. "127.0.0.1:41234".
   const std::string& address() const { return address_; }
-  int port() const { return port_; }
 
   // Stops accepting calls, reports NOT_SERVING on the health service, ends
   // every subscription, and waits up to `grace` for calls in flight
@@ -93,7 +92,6 @@ class Server {
   HealthService health_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
-  int port_ = 0;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   bool not_serving_ ABSL_GUARDED_BY(mu_) = false;

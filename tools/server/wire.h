@@ -6,7 +6,6 @@
 #define CASELEDGER_TOOLS_SERVER_WIRE_H_
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "caseledger/v1/service.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "ledger/ledger.h"

@@ -2,7 +2,6 @@
 // the only markup is written here, every piece of case text is escaped, the
 // picture is inline SVG, and a Content-Security-Policy forbids loading
 // anything should a browser ever find a reference.
-#include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"

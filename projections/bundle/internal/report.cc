@@ -415,8 +415,8 @@ class ReportBuilder {
           "the tribunal's record.");
     }
     FindingsSection(jr);
-    DeadlinesSection(jr);
-    TimelineSection(jr);
+    DeadlinesSection();
+    TimelineSection();
     if (!jr) RecordsInDateOrder();
     Appendix();
     return std::move(doc_);
@@ -769,7 +769,7 @@ class ReportBuilder {
     }
   }
 
-  void DeadlinesSection(bool jr) {
+  void DeadlinesSection() {
     Heading("Deadlines", "deadlines");
     std::vector<std::string> countries;
     for (const auto& [c, d] : in_.policy.countries) {
@@ -813,7 +813,7 @@ class ReportBuilder {
     }
   }
 
-  void TimelineSection(bool jr) {
+  void TimelineSection() {
     Heading("Timeline of the case", "timeline");
     Block& b = Add(Block::Kind::kChart, "");
     b.chart = std::make_shared<Chart>(

@@ -21,7 +21,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "caseledger/v1/events.pb.h"
 #include "projections/bundle/internal/document.h"
 #include "projections/case_model.h"

@@ -74,8 +74,8 @@ struct LedgerOptions {
   // the file, as opens for writing always do (e.g. to print the public key).
   // Default: false.
   bool require_key = false;
-  // Sign and store a checkpoint after every this many entries (0: never
-  // automatically). Default: 1000.
+  // Sign and store a checkpoint after every this many entries (0: only on
+  // the timer of `checkpoint_every`, or when asked). Default: 1000.
   uint64_t checkpoint_every_entries = 1000;
   // Also sign one when this much time has passed since the last. Default: 60 s.
   absl::Duration checkpoint_every = absl::Seconds(60);

@@ -132,13 +132,9 @@ extern const char kStandardNoteEnglish[];
 extern const char kStandardNoteFrench[];
 
 // Returns `note` normalised for comparison with the standard note: Unicode
-// NFC (limited: see below), ’ ‘ mapped to ' and “ ” « » to ", white space
-// (including U+00A0, U+202F and other Unicode spaces) collapsed to one space,
-// trimmed, then surrounding quotes stripped and trimmed again.
-// NFC without ICU: only canonical compositions of Latin letters with the
-// grave, acute, circumflex, tilde, diaeresis and cedilla combining marks
-// (U+0300, U+0301, U+0302, U+0303, U+0308, U+0327) are applied, which covers
-// French text; other decomposed sequences are left as they are.
+// NFC (ledger/nfc.h, Unicode 14), ’ ‘ mapped to ' and “ ” « » to ", white
+// space (including U+00A0, U+202F and other Unicode spaces) collapsed to one
+// space, trimmed, then surrounding quotes stripped and trimmed again.
 std::string NormalizeNote(std::string_view note);
 
 // True when `note` equals the English or the French standard note after

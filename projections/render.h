@@ -97,7 +97,7 @@ absl::StatusOr<std::vector<std::string>> TimelineLines(
     const DeadlinePolicy& policy);
 
 // {"case_id", "timeline": [{"position", "case_version", "occurred_at",
-//                           "recorded_at", "event_type", "text"}]}
+//                           "recorded_at", "event_type", "actor", "text"}]}
 std::string RenderTimelineJson(std::string_view case_id,
                                absl::Span<const TimelineEntry> entries);
 // The TimelineLines() of `entries`, one per line.

@@ -25,10 +25,11 @@ namespace caseledger::internal {
 // Column families, in the order they are created. Never reorder: the names
 // are stored; the enum only indexes them.
 enum class Family {
-  kMeta = 0,     // "default": format version, origin
+  kMeta = 0,     // "default": format version, origin, event id spelling
   kEntries,      // position → LedgerEntry bytes
   kEvents,       // position → salt(16) || Event bytes
-  kCaseIndex,    // case_id 0x00 version → position
+  kCaseIndex,    // case_id 0x00 version → position (format 2: || copies of
+                 // the entry and the event, ledger_impl.h)
   kEventIds,     // event_id → position || SHA-256(event bytes)
   kRequests,     // case_id 0x00 request_id → position of the send
   kMerkle,       // level(1) index → node hash (complete subtrees)

@@ -92,8 +92,8 @@ struct ExportRequest {
   // Required by ExportBundle.
   std::string requested_by;
   // occurred_at of the audit event: the caller's clock, read once by the
-  // caller (library code never reads the wall clock). Required by
-  // ExportBundle.
+  // caller (the bundle's bytes never depend on the wall clock, which the
+  // export reads only to time its progress). Required by ExportBundle.
   absl::Time now = absl::InfinitePast();
   // Envelope of the audit event. Default: SYSTEM "caseledger-export",
   // source "caseledger export".

@@ -46,8 +46,8 @@ class CallLimit {
     return Place(this);
   }
 
-  // Why a call found no place: "too many reads at once (at most 64)",
-  // beginning with kNoPlace.
+  // Why a call found no place: "too many streaming reads at once (at most
+  // 64)", beginning with kNoPlace.
   std::string Refusal() const {
     // Said, so that a client that gave up retrying knows it may try again
     // and that nothing was recorded (found by an adversarial test).

@@ -1016,9 +1016,11 @@ class RuleEvaluator {
         relying.push_back(x);
       }
     };
-    std::vector<const RequestFacts*> named = a_.Resent(m);
-    named.insert(named.begin(), &m);
-    for (const RequestFacts* r : named) {
+    // `m` and the requests it resends, only those with notes or decisions.
+    size_t steps = 0;
+    for (const RequestFacts* r = &m;
+         r != nullptr && steps++ <= a_.requests().size();
+         r = r->relied_resent) {
       for (const CaseEvent* n : r->notes) add(*r, n);
       for (const CaseEvent* d : r->decisions) {
         if (counts(d)) add(*r, d);

@@ -355,6 +355,36 @@ void Analysis::Index() {
     }
   }
 
+  // relied_resent (analysis.h), a request after the one it resends: the
+  // ledger takes a resend only of a request it has sent (domain.md §3).
+  std::vector<RequestFacts*> in_log_order;
+  for (auto& [id, r] : by_id_) {
+    if (r.sent != nullptr) in_log_order.push_back(&r);
+  }
+  absl::c_sort(in_log_order, [](const RequestFacts* x, const RequestFacts* y) {
+    return x->sent->position < y->sent->position;
+  });
+  auto relied = [](const RequestFacts* m) {
+    return !m->notes.empty() || !m->decisions.empty();
+  };
+  for (RequestFacts* r : in_log_order) {
+    const RequestFacts* p = r->resends_request;
+    if (p == nullptr) continue;
+    if (relied(p)) {
+      r->relied_resent = p;
+    } else if (p->sent->position < r->sent->position) {
+      r->relied_resent = p->relied_resent;
+    } else {
+      // Named before it was sent, which no ledger took: the walk itself.
+      for (const RequestFacts* m : Resent(*r)) {
+        if (relied(m)) {
+          r->relied_resent = m;
+          break;
+        }
+      }
+    }
+  }
+
   // Each request's deadline and state, then the case's status.
   for (auto& [id, r] : by_id_) {
     if (r.sent == nullptr) continue;

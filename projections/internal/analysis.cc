@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/algorithm/container.h"
+#include "ledger/string_view.h"
 #include "ledger/timestamp.h"
 
 namespace caseledger::projections::internal {
@@ -71,10 +72,14 @@ void PutOnFile(Analysis::OnFile& file, AddressOnFile entry) {
     return;
   }
   file.addresses.push_back(std::move(entry));
+  ++file.key_counts[key];
   file.keys.push_back(std::move(key));
 }
 
 void TakeOffFile(Analysis::OnFile& file, size_t i) {
+  if (auto count = file.key_counts.find(file.keys[i]); --count->second == 0) {
+    file.key_counts.erase(count);
+  }
   file.addresses.erase(file.addresses.begin() + i);
   file.keys.erase(file.keys.begin() + i);
 }
@@ -442,12 +447,14 @@ std::vector<AddressOnFile> Analysis::AddressesBefore(
 }
 
 size_t Analysis::OnFile::Find(std::string_view key) const {
+  if (!key_counts.contains(AbslView(key))) return std::string::npos;
   const auto it = absl::c_find(keys, key);
   return it == keys.end() ? std::string::npos : it - keys.begin();
 }
 
 size_t Analysis::OnFile::FindOf(std::string_view key,
                                 v1::Party::Value party) const {
+  if (!key_counts.contains(AbslView(key))) return std::string::npos;
   for (size_t i = 0; i < keys.size(); ++i) {
     if (addresses[i].party == party && keys[i] == key) return i;
   }

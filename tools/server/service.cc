@@ -623,7 +623,7 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
   auto place = TakePlace(projections_, *caller, rpc, what);
   if (!place.ok()) return ToGrpcStatus(place.status());
   // Every case's deadlines in a large ledger take a minute or more: a call
-  // cancelled by then held its place (a fifth of the cap) to the end, and
+  // cancelled by then held one of the cap's places to the end, and
   // answered nobody (found by a review).
   auto wanted = [&]() -> absl::Status {
     if (context->IsCancelled()) {

@@ -185,7 +185,7 @@ absl::Status TakesANewLedger(const std::string& dir) {
                                     : listed->path().filename().string();
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " is not empty and holds no ledger (it holds ",
-                     example, "); init a new or empty folder"));
+                     example, "); give a new or empty folder"));
   }
   return absl::OkStatus();
 }
@@ -1196,6 +1196,10 @@ Ledger::~Ledger() {
     // the next opens a long replay, so a failure here loses nothing.
     impl_->store->FlushIfOver(internal::kReplayBytesAtOpen).IgnoreError();
   }
+}
+
+absl::Status Ledger::CanCreateIn(const std::string& dir) {
+  return TakesANewLedger(dir);
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(

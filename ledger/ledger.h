@@ -154,6 +154,11 @@ class Ledger {
   static absl::StatusOr<std::unique_ptr<Ledger>> Create(
       const std::string& dir, const std::string& origin,
       LedgerOptions options = {});
+  // OK when Create may make a ledger in `dir`: it does not exist, is empty,
+  // or holds only what an init or restore stopped part way left; else
+  // Create's refusal. For a caller that makes something beside the ledger
+  // first (the demo's evidence folder).
+  static absl::Status CanCreateIn(const std::string& dir);
   // Opens an existing ledger. kNotFound when `dir` holds none.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(
       const std::string& dir, LedgerOptions options = {});

@@ -150,20 +150,16 @@ int RunDemo(const Args& args, Io& io) {
   // The bundle and the key to check it with go beside the ledger: a bundle
   // inside its folder would be taken for one of its files.
   const std::string evidence = dir + "-evidence";
-  // A demo makes a new ledger, so a folder in use is not its to remove: one
-  // holding files was told to "init a new or empty folder", and when both
-  // folders were there only the second was named (found by an outside test).
-  const bool ledger_taken = std::filesystem::exists(dir, ec) &&
-                            !(std::filesystem::is_directory(dir, ec) &&
-                              std::filesystem::is_empty(dir, ec));
+  // The folder is checked before the evidence folder is made, and both are
+  // named when neither is free: only the second was, and one holding files
+  // was told to "init a new or empty folder" (found by an outside test).
   const bool evidence_taken = std::filesystem::exists(evidence, ec);
-  if (ledger_taken) {
-    return Fail(
-        io, "demo",
-        absl::AlreadyExistsError(absl::StrCat(
-            evidence_taken ? absl::StrCat(dir, " and ", evidence, " exist")
-                           : absl::StrCat(dir, " exists and is not empty"),
-            "; a demo makes a new ledger: give another --db")));
+  if (absl::Status free = Ledger::CanCreateIn(dir); !free.ok()) {
+    if (evidence_taken) {
+      free = absl::Status(free.code(), absl::StrCat(free.message(), " (and ",
+                                                    evidence, " exists)"));
+    }
+    return Fail(io, "demo", free);
   }
   if (evidence_taken) {
     return Fail(io, "demo",

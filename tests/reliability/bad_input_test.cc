@@ -144,7 +144,7 @@ std::vector<Case> Cases() {
        "init --db NE",
        3,
        "caseledger init: NE is not empty and holds no ledger (it holds "
-       "notes.txt); init a new or empty folder",
+       "notes.txt); give a new or empty folder",
        "",
        {{"NE/notes.txt", "minutes of the meeting\n"}}},
       {"ledger name", "init --db L2 --name 'has space'", 2,

@@ -905,23 +905,26 @@ TEST_F(CliTest, ADemoWhoseNameIsTakenTakesTheNextFreeOne) {
   EXPECT_TRUE(made) << r.out;
 }
 
-// A folder in use is named, and not offered for removal: one holding a
-// file was told to "init a new or empty folder", and of a ledger and its
-// evidence folder only the second was named (found by an outside test).
+// A folder in use is named in the words of init, with the evidence folder
+// when that is in use too: one holding files was told to "init a new or
+// empty folder", and of a ledger folder and its evidence folder only the
+// second was named (found by an outside test). What an init stopped part
+// way left is taken over, as init takes it, and a file is named as one.
 TEST_F(CliTest, ADemoRefusesAFolderInUseNamingEveryOne) {
   std::filesystem::create_directory(Db());
   Write("ledger/notes.txt", "mine");
   CliRun in_use = Cli("demo --db " + Db());
   EXPECT_EQ(in_use.code, 3);
   EXPECT_EQ(in_use.err, "caseledger demo: " + Db() +
-                            " exists and is not empty; a demo makes a new "
-                            "ledger: give another --db\n");
+                            " is not empty and holds no ledger (it holds "
+                            "notes.txt); give a new or empty folder\n");
   std::filesystem::create_directory(Db() + "-evidence");
   CliRun both = Cli("demo --db " + Db());
   EXPECT_EQ(both.code, 3);
-  EXPECT_EQ(both.err, "caseledger demo: " + Db() + " and " + Db() +
-                          "-evidence exist; a demo makes a new ledger: give "
-                          "another --db\n");
+  EXPECT_EQ(both.err, "caseledger demo: " + Db() +
+                          " is not empty and holds no ledger (it holds "
+                          "notes.txt); give a new or empty folder (and " +
+                          Db() + "-evidence exists)\n");
   EXPECT_EQ(testing::FileContents(Db() + "/notes.txt"), "mine");
   std::filesystem::remove(Db() + "/notes.txt");
   CliRun evidence = Cli("demo --db " + Db());
@@ -930,6 +933,15 @@ TEST_F(CliTest, ADemoRefusesAFolderInUseNamingEveryOne) {
                               "-evidence exists; remove it or give another "
                               "--db\n");
   EXPECT_FALSE(std::filesystem::exists(Db() + "/store"));
+  std::filesystem::remove(Db() + "-evidence");
+  std::filesystem::create_directory(Db() + "/store.partial");
+  CliRun left_by_init = Cli("demo --db " + Db());
+  EXPECT_EQ(left_by_init.code, 0) << left_by_init.err;
+  const std::string file = Write("a-file", "");
+  CliRun a_file = Cli("demo --db " + file);
+  EXPECT_EQ(a_file.code, 2);
+  EXPECT_THAT(a_file.err, HasSubstr("is a file, not a folder"));
+  EXPECT_FALSE(std::filesystem::exists(file + "-evidence"));
 }
 
 // A stop signal ends the demo between its steps: one during the export

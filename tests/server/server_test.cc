@@ -2243,6 +2243,16 @@ class HeldCalls {
   std::atomic<int> calls_{0};
 };
 
+// Puts a new T in `slot`, where the server fixture takes its exporter or
+// renderer, and returns it for the test to watch.
+template <typename T, typename Slot>
+T& Install(std::unique_ptr<Slot>& slot) {
+  auto made = std::make_unique<T>();
+  T& installed = *made;
+  slot = std::move(made);
+  return installed;
+}
+
 class HeldExporter final : public server::BundleExporter, public HeldCalls {
  public:
   absl::StatusOr<v1::BundleSummary> Export(
@@ -2259,9 +2269,7 @@ class HeldExporter final : public server::BundleExporter, public HeldCalls {
 // 40 at once take 1 GB, with no cap. An export refused so recorded
 // nothing: the client tries it again, as it does a read.
 TEST_F(BadRequestTest, ExportsBeyondTheCapAreRefusedAndTriedAgain) {
-  auto held = std::make_unique<HeldExporter>();
-  HeldExporter& exporter = *held;
-  bundles_ = std::move(held);
+  HeldExporter& exporter = Install<HeldExporter>(bundles_);
   server::ServerOptions options;
   options.service.max_exports = 1;
   StartServer(options);
@@ -2322,9 +2330,7 @@ class HeldRenderer final : public server::ProjectionRenderer, public HeldCalls {
 // refused every Append (found by a review). One refused so did nothing:
 // the client tries it again.
 TEST_F(BadRequestTest, ProjectionsBeyondTheCapAreRefusedAndTriedAgain) {
-  auto held = std::make_unique<HeldRenderer>();
-  HeldRenderer& renderer = *held;
-  projections_ = std::move(held);
+  HeldRenderer& renderer = Install<HeldRenderer>(projections_);
   server::ServerOptions options;
   options.service.max_projections = 1;
   StartServer(options);
@@ -2395,9 +2401,7 @@ class AbandonedRenderer final : public server::ProjectionRenderer {
 // case's deadlines in a large ledger take a minute, and one whose client
 // gave up held a place of the cap to the end (found by a review).
 TEST_F(BadRequestTest, AProjectionNoLongerWantedLetsItsPlaceGo) {
-  auto held = std::make_unique<AbandonedRenderer>();
-  AbandonedRenderer& renderer = *held;
-  projections_ = std::move(held);
+  AbandonedRenderer& renderer = Install<AbandonedRenderer>(projections_);
   server::ServerOptions options;
   options.service.max_projections = 1;
   StartServer(options);

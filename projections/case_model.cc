@@ -62,14 +62,4 @@ absl::StatusOr<CaseModel> FoldCase(absl::Span<const RecordedEvent> events) {
   return model;
 }
 
-absl::StatusOr<CaseModel> FoldCase(std::vector<RecordedEvent>&& events) {
-  CaseModel model;
-  for (RecordedEvent& e : events) {
-    if (absl::Status s = model.Apply(std::move(e)); !s.ok()) return s;
-    e = RecordedEvent();
-  }
-  events.clear();
-  return model;
-}
-
 }  // namespace caseledger::projections

@@ -72,10 +72,6 @@ class CaseModel {
 // Folds `events` (one case, case_version order) into a new model. Errors as
 // for CaseModel::Apply, naming the position.
 absl::StatusOr<CaseModel> FoldCase(absl::Span<const RecordedEvent> events);
-// The same, taking each event's decoded event and freeing its stored bytes
-// as it goes, so that a large case is not held twice (a case of 225,004
-// events took 570 MB to project, half of it its read copies).
-absl::StatusOr<CaseModel> FoldCase(std::vector<RecordedEvent>&& events);
 
 }  // namespace caseledger::projections
 

@@ -25,9 +25,10 @@ struct Query {
   Evaluation evaluation;
   DeadlinePolicy policy = DefaultPolicy();
   OutputFormat format = OutputFormat::kText;
-  // Asked before each case is read and once it is folded: an error from it
-  // (the caller has left) ends the answer with that error, so that an
-  // answer across many cases stops soon after nobody waits for it. A case's
+  // Asked before each page of a case is read (kEventsPerRead events) and
+  // once the case is folded: an error from it (the caller has left) ends
+  // the answer with that error, so that an answer across many cases, or of
+  // one long case, stops soon after nobody waits for it. A case's
   // evaluation runs to its end. Null: always wanted.
   std::function<absl::Status()> still_wanted;
   // Told how many cases have been read, every kCasesPerProgress, by the
@@ -36,6 +37,8 @@ struct Query {
 };
 
 inline constexpr uint64_t kCasesPerProgress = 10'000;
+// A case is read and folded this many events at a time.
+inline constexpr uint64_t kEventsPerRead = 4'096;
 
 // `state --case C`.
 absl::StatusOr<std::string> StateOutput(const Ledger& ledger,

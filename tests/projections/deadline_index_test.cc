@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_json.h"
+#include "ledger/internal/ledger_impl.h"
 #include "ledger/internal/store.h"
 #include "projections/queries.h"
 #include "tests/testing/test_util.h"
@@ -43,6 +44,21 @@ class DeadlineIndexTest : public ::testing::Test {
             absl::StrCat(
                 R"("document_request_sent": {"request_id": "R1", "channel": "POSTAL_MAIL", "deadline": ")",
                 deadline, R"("})"))}));
+  }
+
+  // A case opened, then given notes, `events` in all.
+  void LongCase(const std::string& c, uint64_t events) {
+    std::vector<v1::Event> batch = {
+        Ev(c, "2011-01-01T00:00:00Z",
+           R"("case_opened": {"office_id": "VO", "applicant_country": "PH"})")};
+    for (uint64_t i = 1; i < events; ++i) {
+      batch.push_back(Ev(c, "2011-01-02T00:00:00Z",
+                         R"("officer_note_added": {"text": "n"})"));
+      if (batch.size() == 1000 || i + 1 == events) {
+        ASSERT_OK(ledger_->Append(batch));
+        batch.clear();
+      }
+    }
   }
 
   std::set<std::string> Before(const std::string& t) {
@@ -310,6 +326,66 @@ TEST_F(DeadlineIndexTest, AnAnswerAcrossCasesStopsWhenNoLongerWanted) {
   asked = 0;
   EXPECT_OK(DeadlinesOutput(*ledger_, "W0", std::nullopt, query).status());
   EXPECT_EQ(asked, 2);
+}
+
+// A case is read and folded a page at a time, so that a long one is not
+// held twice in memory; each page asks whether the answer is still wanted,
+// so that the read of a long case stops soon after its caller leaves.
+TEST_F(DeadlineIndexTest, ALongCaseIsReadAPageAtATime) {
+  // Pages of kEventsPerRead: one full, one full, then one event.
+  const uint64_t events = 2 * kEventsPerRead + 1;
+  LongCase("L", events);
+  int asked = 0;
+  int refuse_at = 0;
+  Query query;
+  query.format = OutputFormat::kJson;
+  query.still_wanted = [&]() -> absl::Status {
+    if (++asked == refuse_at) return absl::CancelledError("gone");
+    return absl::OkStatus();
+  };
+  ASSERT_OK_AND_ASSIGN(const std::string state,
+                       StateOutput(*ledger_, "L", query));
+  EXPECT_THAT(state, HasSubstr(absl::StrCat(R"("version": )", events)));
+  EXPECT_EQ(asked, 4);  // before each of 3 pages, and once folded
+  // A caller gone after the first page: the read ends at the second.
+  asked = 0;
+  refuse_at = 2;
+  EXPECT_TRUE(absl::IsCancelled(StateOutput(*ledger_, "L", query).status()));
+  EXPECT_EQ(asked, 2);
+
+  // A case of exactly one page: a last read finds nothing more.
+  refuse_at = 0;
+  LongCase("P", kEventsPerRead);
+  ASSERT_OK_AND_ASSIGN(const std::string page,
+                       StateOutput(*ledger_, "P", query));
+  EXPECT_THAT(page,
+              HasSubstr(absl::StrCat(R"("version": )", kEventsPerRead, ",")));
+}
+
+// A row of the case index deleted at either side of a page's edge is a
+// version missing, as anywhere else in the case: the next page's read must
+// not start past it.
+TEST_F(DeadlineIndexTest, AVersionMissingAtAPageEdgeIsDataLoss) {
+  for (const uint64_t missing : {kEventsPerRead, kEventsPerRead + 1}) {
+    const std::string c = absl::StrCat("E", missing);
+    LongCase(c, 2 * kEventsPerRead);
+    ledger_.reset();
+    {
+      ASSERT_OK_AND_ASSIGN(auto store,
+                           internal::Store::Open(dir_.Sub("l/store"),
+                                                 {.create_if_missing = false,
+                                                  .read_only = false,
+                                                  .faults = nullptr}));
+      internal::Batch batch(*store);
+      batch.Delete(internal::Family::kCaseIndex, internal::CaseKey(c, missing));
+      ASSERT_OK(store->Write(batch, /*sync=*/true));
+    }
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
+    const absl::Status s = StateOutput(*ledger_, c, Query()).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_THAT(s.message(),
+                HasSubstr(absl::StrCat("where version ", missing, " belongs")));
+  }
 }
 
 TEST_F(DeadlineIndexTest, AnAnswerAcrossCasesTellsHowManyItHasRead) {

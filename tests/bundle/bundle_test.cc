@@ -195,9 +195,9 @@ TEST_F(BundleTest, ARefusedTreeSizeNamesTheStoredSizesNextToIt) {
 // read, with its size and the limit named, and nothing recorded: it was
 // refused only by the archive writer, after a minute and 2 GiB of building
 // for a case of 22,000 events (found by an audit). The files still to come
-// count: this case's events and messages make 65,535 files, its bundle
-// 65,545, and it was let through to the writer's refusal (found by an
-// adversarial test).
+// count: this case's events and messages make 65,525 files, its bundle
+// 65,536 (it was let through to the writer's refusal; found by an
+// adversarial test). Its events alone would fit.
 TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   const uint64_t before = ledger_->Size();
   std::vector<v1::Event> batch;
@@ -207,7 +207,7 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
   note.mutable_actor()->set_kind(v1::ActorKind::OFFICER);
   note.mutable_actor()->set_id("o");
   note.mutable_officer_note_added()->set_text("n");
-  constexpr int kNotes = 21834;  // with the case's 10 events, 21,844
+  constexpr int kNotes = 21831;  // with the case's 10 events, 21,841
   for (int i = 0; i < kNotes; ++i) {
     batch.push_back(note);
     if (batch.size() == 1000 || i + 1 == kNotes) {
@@ -225,12 +225,48 @@ TEST_F(BundleTest, ACaseTooLargeForOneBundleIsRefusedBeforeItIsBuilt) {
               HasSubstr(absl::StrCat("case ", kBounceCase, " at tree size ",
                                      size, " has ")));
   EXPECT_THAT(std::string(result.status().message()),
-              HasSubstr("its bundle would hold at least 65545 files and "));
+              HasSubstr("has 21841 events: its bundle would hold at least "
+                        "65536 files and "));
   EXPECT_THAT(std::string(result.status().message()),
-              HasSubstr("and a bundle holds at most 65535 files (three per "
-                        "event, one per stored message) and 1073741824 bytes "
-                        "(docs/bundle-format.md §2); nothing was recorded"));
+              HasSubstr(" bytes, and a bundle holds at most 65535 files "
+                        "(three per event, one per stored message) and "
+                        "1073741824 bytes (docs/bundle-format.md §2); nothing "
+                        "was recorded"));
   EXPECT_EQ(ledger_->Size(), size);
+}
+
+// A case with more events than a bundle has room for is refused before
+// they are read: reading and proving them took 14 s and 870 MB for a case
+// of 225,004 events, to refuse it then. Its count is the one at the
+// exported size, not the case's latest.
+TEST_F(BundleTest, ACaseWithTooManyEventsIsRefusedBeforeTheyAreRead) {
+  // 10 events and 21,832 notes: three files each, 65,526, and the 11 every
+  // bundle has make 65,537.
+  for (int i = 0; i < 21; ++i) ASSERT_NO_FATAL_FAILURE(AddNotes(1000));
+  ASSERT_NO_FATAL_FAILURE(AddNotes(832));
+  ASSERT_OK(ledger_->SignCheckpoint());
+  const uint64_t earlier = ledger_->Size();
+  ASSERT_NO_FATAL_FAILURE(AddNotes(100));
+  for (const uint64_t tree_size : {uint64_t{0}, earlier}) {
+    const uint64_t before = ledger_->Size();
+    ExportRequest r = Request(kBounceCase, v1::BundlePurpose::INVESTIGATION);
+    r.tree_size = tree_size;
+    int asked = 0;
+    r.still_wanted = [&] {
+      ++asked;
+      return absl::OkStatus();
+    };
+    const absl::Status refused = ExportBundle(*ledger_, r).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+    const uint64_t events = tree_size == 0 ? 21942 : 21842;
+    EXPECT_THAT(std::string(refused.message()),
+                HasSubstr(absl::StrCat(
+                    " has ", events, " events: its bundle would hold at least ",
+                    3 * events + 11,
+                    " files, and a bundle holds at most 65535 files")));
+    EXPECT_EQ(asked, 0);                 // asked first as the events are proven
+    EXPECT_EQ(ledger_->Size(), before);  // nothing recorded
+  }
 }
 
 // An export no longer wanted (its client left, the server is stopping)

@@ -811,6 +811,19 @@ absl::StatusOr<std::optional<std::string>> Store::Get(
   return value;
 }
 
+absl::StatusOr<bool> Store::Holds(Family family, std::string_view key) const {
+  SkipPerfCounters();
+  rocksdb::PinnableSlice value;
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  rocksdb::Status s =
+      rep_->db->Get(options, rep_->handles[static_cast<size_t>(family)],
+                    ToSlice(key), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocks(s, "reading");
+  return true;
+}
+
 absl::Status Store::MultiGet(
     std::initializer_list<Family> families,
     const std::vector<std::string>& keys,

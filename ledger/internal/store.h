@@ -142,6 +142,9 @@ class Store {
   // The value at `key`; nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(Family family,
                                                  std::string_view key) const;
+  // Whether a value is at `key`, read where it lies rather than copied out
+  // (a stored message may be hundreds of megabytes).
+  absl::StatusOr<bool> Holds(Family family, std::string_view key) const;
   // Looks every key up in each of `families` in one batched read, then
   // calls `visit(i, found)` for each key in order: found[f] is key i's
   // value in the f-th family, nullopt when absent, and lasts only for the

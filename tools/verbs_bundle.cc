@@ -204,7 +204,10 @@ std::vector<Verb> BundleVerbs() {
         "checkpoint, the\nstored messages, state, deadlines, findings and a "
         "report (HTML and PDF), and\na signed manifest (docs/bundle-format.md)."
         " Then record the export as an\nevidence_bundle_exported event. The "
-        "same --tree-size gives the same bytes.",
+        "same --tree-size gives the same bytes.\nSIGINT or SIGTERM while the "
+        "bundle is built stops a local export, nothing\nrecorded (exit 130 or "
+        "143); once it is built, or in client mode, the export\nfinishes "
+        "first.",
         {{"case", "C", "the case"},
          {"purpose", "P",
           "reconsideration, judicial-review or investigation (or the enum "

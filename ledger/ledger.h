@@ -146,6 +146,10 @@ inline constexpr char kAppendsRefusedPayload[] =
 // read (also kDataLoss, naming the damaged file).
 inline constexpr char kAlteredMessagePayload[] =
     "caseledger.dev/altered-message";
+// The events of one case its readers that need not hold it whole (the
+// projections, `read --case`) ask ReadCase for at a time: a case may hold
+// hundreds of thousands.
+inline constexpr uint64_t kCasePageEvents = 4'096;
 
 class Ledger {
  public:

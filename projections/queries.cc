@@ -34,7 +34,7 @@ absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
   for (;;) {
     CASELEDGER_RETURN_IF_ERROR(StillWanted(query));
     CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
-                                ledger.ReadCase(case_id, next, kEventsPerRead));
+                                ledger.ReadCase(case_id, next, kCasePageEvents));
     for (RecordedEvent& e : page) {
       if (e.event.has_case_opened()) {
         CASELEDGER_RETURN_IF_ERROR(
@@ -44,7 +44,7 @@ absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
       CASELEDGER_RETURN_IF_ERROR(model.Apply(std::move(e)));
     }
     next += page.size();
-    if (page.size() < kEventsPerRead) break;
+    if (page.size() < kCasePageEvents) break;
   }
   if (next == 1) {
     return absl::NotFoundError(absl::StrCat("no case ", Printable(case_id)));

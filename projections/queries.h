@@ -25,7 +25,7 @@ struct Query {
   Evaluation evaluation;
   DeadlinePolicy policy = DefaultPolicy();
   OutputFormat format = OutputFormat::kText;
-  // Asked before each page of a case is read (kEventsPerRead events) and
+  // Asked before each page of a case is read (kCasePageEvents events) and
   // once the case is folded: an error from it (the caller has left) ends
   // the answer with that error, so that an answer across many cases, or of
   // one long case, stops soon after nobody waits for it. A case's
@@ -37,8 +37,6 @@ struct Query {
 };
 
 inline constexpr uint64_t kCasesPerProgress = 10'000;
-// A case is read and folded this many events at a time.
-inline constexpr uint64_t kEventsPerRead = 4'096;
 
 // `state --case C`.
 absl::StatusOr<std::string> StateOutput(const Ledger& ledger,

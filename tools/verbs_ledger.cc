@@ -1,4 +1,5 @@
 // Verbs that write and read the log itself: init, attach, append, read.
+#include <algorithm>
 #include <deque>
 
 #include "google/protobuf/util/time_util.h"
@@ -105,18 +106,29 @@ int Read(const Args& args, Io& io) {
     io.out << ReadRow(e, read->json) << "\n";
   };
   if (args.Has("case")) {
-    // --from counts case versions when reading one case.
-    auto events =
-        (*ledger)->ReadCase(args.Get("case"), read->from, read->limit);
-    if (!events.ok()) return Fail(io, "read", events.status());
+    // --from counts case versions when reading one case. A page at a time,
+    // printed as it comes: a case of 225,004 events was held whole, 404 MB
+    // before its first line (found by an audit).
+    const std::string case_id = args.Get("case");
+    uint64_t printed = 0;
+    for (uint64_t next = std::max<uint64_t>(read->from, 1);;) {
+      const uint64_t wanted =
+          read->limit == 0 ? kCasePageEvents
+                           : std::min(kCasePageEvents, read->limit - printed);
+      auto page = (*ledger)->ReadCase(case_id, next, wanted);
+      if (!page.ok()) return Fail(io, "read", page.status());
+      for (const auto& e : *page) print(e);
+      printed += page->size();
+      next += page->size();
+      if (page->size() < wanted || printed == read->limit) break;
+    }
     // Past a case's last version there is nothing to print; a case the
     // ledger does not hold is an error whatever --from says.
-    if (events->empty()) {
-      auto first = (*ledger)->ReadCase(args.Get("case"), 1, 1);
+    if (printed == 0) {
+      auto first = (*ledger)->ReadCase(case_id, 1, 1);
       if (!first.ok()) return Fail(io, "read", first.status());
-      if (first->empty()) return Fail(io, "read", NoSuchCase(args.Get("case")));
+      if (first->empty()) return Fail(io, "read", NoSuchCase(case_id));
     }
-    for (const auto& e : *events) print(e);
     return kExitOk;
   }
   uint64_t printed = 0;

@@ -332,8 +332,8 @@ TEST_F(DeadlineIndexTest, AnAnswerAcrossCasesStopsWhenNoLongerWanted) {
 // held twice in memory; each page asks whether the answer is still wanted,
 // so that the read of a long case stops soon after its caller leaves.
 TEST_F(DeadlineIndexTest, ALongCaseIsReadAPageAtATime) {
-  // Pages of kEventsPerRead: one full, one full, then one event.
-  const uint64_t events = 2 * kEventsPerRead + 1;
+  // Pages of kCasePageEvents: one full, one full, then one event.
+  const uint64_t events = 2 * kCasePageEvents + 1;
   LongCase("L", events);
   int asked = 0;
   int refuse_at = 0;
@@ -355,18 +355,18 @@ TEST_F(DeadlineIndexTest, ALongCaseIsReadAPageAtATime) {
 
   // A case of exactly one page: a last read finds nothing more.
   refuse_at = 0;
-  LongCase("P", kEventsPerRead);
+  LongCase("P", kCasePageEvents);
   ASSERT_OK_AND_ASSIGN(const std::string page,
                        StateOutput(*ledger_, "P", query));
   EXPECT_THAT(page,
-              HasSubstr(absl::StrCat(R"("version": )", kEventsPerRead, ",")));
+              HasSubstr(absl::StrCat(R"("version": )", kCasePageEvents, ",")));
 }
 
 // A case not open yet at the evaluation point is refused at its first page,
 // its case_opened being its first event: it was read whole first (0.74 s
 // and 284 MB for a case of 225,004 events; found by an audit).
 TEST_F(DeadlineIndexTest, ACaseNotOpenYetIsRefusedAtItsFirstPage) {
-  LongCase("L", 2 * kEventsPerRead + 1);
+  LongCase("L", 2 * kCasePageEvents + 1);
   int asked = 0;
   Query query;
   query.evaluation.as_of = *ParseEvaluationTime("2010-12-31", "--as-of");
@@ -390,9 +390,9 @@ TEST_F(DeadlineIndexTest, ACaseNotOpenYetIsRefusedAtItsFirstPage) {
 // version missing, as anywhere else in the case: the next page's read must
 // not start past it.
 TEST_F(DeadlineIndexTest, AVersionMissingAtAPageEdgeIsDataLoss) {
-  for (const uint64_t missing : {kEventsPerRead, kEventsPerRead + 1}) {
+  for (const uint64_t missing : {kCasePageEvents, kCasePageEvents + 1}) {
     const std::string c = absl::StrCat("E", missing);
-    LongCase(c, 2 * kEventsPerRead);
+    LongCase(c, 2 * kCasePageEvents);
     ledger_.reset();
     {
       ASSERT_OK_AND_ASSIGN(auto store,

@@ -2003,6 +2003,27 @@ absl::StatusOr<uint64_t> Ledger::CaseVersion(std::string_view case_id) const {
   return impl_->StoredCaseVersion(case_id);
 }
 
+absl::StatusOr<uint64_t> Ledger::CaseVersionAt(std::string_view case_id,
+                                               uint64_t size) const {
+  auto within_size = [&](uint64_t version) -> absl::StatusOr<bool> {
+    CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> event,
+                                ReadCase(case_id, version, 1));
+    return !event.empty() && event[0].position <= size;
+  };
+  CASELEDGER_ASSIGN_OR_RETURN(uint64_t latest, CaseVersion(case_id));
+  if (latest == 0) return 0;
+  CASELEDGER_ASSIGN_OR_RETURN(bool all, within_size(latest));
+  if (all) return latest;
+  uint64_t within = 0;     // a version at or before `size` (0: none)
+  uint64_t past = latest;  // a version after it
+  while (past - within > 1) {
+    const uint64_t middle = within + (past - within) / 2;
+    CASELEDGER_ASSIGN_OR_RETURN(bool in, within_size(middle));
+    (in ? within : past) = middle;
+  }
+  return within;
+}
+
 absl::Status Ledger::ForEachCase(
     std::string_view from,
     const std::function<absl::StatusOr<bool>(const std::string&)>& visit)

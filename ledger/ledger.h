@@ -257,6 +257,11 @@ class Ledger {
   absl::StatusOr<RecordedEvent> ReadEvent(std::string_view event_id) const;
   // The case's current version (0 when the case does not exist).
   absl::StatusOr<uint64_t> CaseVersion(std::string_view case_id) const;
+  // The case's version as the ledger stood at `size` entries: how many of
+  // its events are at positions up to `size`. Found by halving over its
+  // versions, whose positions rise, a one-event ReadCase each.
+  absl::StatusOr<uint64_t> CaseVersionAt(std::string_view case_id,
+                                         uint64_t size) const;
 
   // Calls `visit` with each case id in order, from the first id >= `from`;
   // stops when `visit` returns false or an error.

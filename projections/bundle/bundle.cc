@@ -179,31 +179,6 @@ size_t FilesWithThoseToCome(const std::map<std::string, std::string>& files) {
   return members;
 }
 
-// How many of the case's events are at or before `size`. Versions run 1,
-// 2, 3... with positions rising, so a case that grew since is counted by
-// halving, a point read each.
-absl::StatusOr<uint64_t> EventsAtSize(const Ledger& ledger,
-                                      const std::string& case_id,
-                                      uint64_t size) {
-  auto within_size = [&](uint64_t version) -> absl::StatusOr<bool> {
-    CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> event,
-                                ledger.ReadCase(case_id, version, 1));
-    return !event.empty() && event[0].position <= size;
-  };
-  CASELEDGER_ASSIGN_OR_RETURN(uint64_t latest, ledger.CaseVersion(case_id));
-  if (latest == 0) return 0;
-  CASELEDGER_ASSIGN_OR_RETURN(bool all, within_size(latest));
-  if (all) return latest;
-  uint64_t within = 0;     // a version at or before `size` (0: none)
-  uint64_t past = latest;  // a version after it
-  while (past - within > 1) {
-    const uint64_t middle = within + (past - within) / 2;
-    CASELEDGER_ASSIGN_OR_RETURN(bool in, within_size(middle));
-    (in ? within : past) = middle;
-  }
-  return within;
-}
-
 // Refuses a case with more events than a bundle has room for, three files
 // each, before they are read and proven: that took 14 s and 870 MB for a
 // case of 225,004 events, to refuse it then.
@@ -352,7 +327,7 @@ absl::StatusOr<ExportResult> BuildBundle(Ledger& ledger,
   // no more (an export at an earlier size of a case of 225,004 events read
   // them all, 410 MB for a bundle of 4).
   CASELEDGER_ASSIGN_OR_RETURN(const uint64_t count,
-                              EventsAtSize(ledger, request.case_id, size));
+                              ledger.CaseVersionAt(request.case_id, size));
   auto none_at_size = [&] {
     return absl::NotFoundError(absl::StrCat("case ", Printable(request.case_id),
                                             " has no events at tree size ",

@@ -1598,6 +1598,31 @@ TEST_F(LedgerTest, AMessageIsStoredUncheckedOnlyAsTheBytesThisLedgerChecked) {
   EXPECT_FALSE(*ledger_->HasMessage(ToHex(Sha256(holding_key))));
 }
 
+// A case's version as the ledger stood at each size, among other cases'
+// events (what an export at an earlier size and a case's subscription
+// start from).
+TEST_F(LedgerTest, ACasesVersionAtEachSize) {
+  ASSERT_OK(Append(OpenedCaseOf("A", 3)).status());  // 1..3
+  ASSERT_OK(Append(OpenedCaseOf("B", 4)).status());  // 4..7
+  for (int i = 0; i < 5; ++i) {                      // A at 8, 10, ...
+    ASSERT_OK(Append({Ev("A", R"("officer_note_added": {"text": "a"})"),
+                      Ev("B", R"("officer_note_added": {"text": "b"})")})
+                  .status());
+  }
+  std::vector<uint64_t> a_positions;
+  ASSERT_OK_AND_ASSIGN(auto a, ledger_->ReadCase("A"));
+  for (const RecordedEvent& e : a) a_positions.push_back(e.position);
+  for (uint64_t size = 0; size <= ledger_->Size() + 2; ++size) {
+    const uint64_t expected =
+        std::count_if(a_positions.begin(), a_positions.end(),
+                      [&](uint64_t position) { return position <= size; });
+    ASSERT_OK_AND_ASSIGN(uint64_t version, ledger_->CaseVersionAt("A", size));
+    EXPECT_EQ(version, expected) << "at size " << size;
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t none, ledger_->CaseVersionAt("NONE", 100));
+  EXPECT_EQ(none, 0u);
+}
+
 // Bytes stored already are not searched for the key again, when checked or
 // stored: nothing is written, and the search was most of attaching a
 // message of 230 MB again (2 of 3.6 s). Shown by bytes holding the key that

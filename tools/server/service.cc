@@ -509,10 +509,19 @@ grpc::Status LedgerService::Subscribe(
   uint64_t sent = 0;
   absl::Status end = [&]() -> absl::Status {
     Ledger& ledger = *options_.ledger;
-    // `next` is the only cursor: each position is read once from the store,
-    // whether during catch-up or live, so nothing is skipped or repeated
-    // when the stream switches from one to the other.
+    // `next` is the only cursor (with, for one case, the case version it
+    // stands at): each position is read once from the store, whether during
+    // catch-up or live, so nothing is skipped or repeated when the stream
+    // switches from one to the other.
     uint64_t next = std::max<uint64_t>(request->from_position(), 1);
+    // A case's subscription reads its case, from this version on.
+    const bool by_case = !request->case_id().empty();
+    uint64_t case_version = 1;
+    if (by_case) {
+      CASELEDGER_ASSIGN_OR_RETURN(
+          uint64_t before, ledger.CaseVersionAt(request->case_id(), next - 1));
+      case_version = before + 1;
+    }
     bool caught_up = false;
     uint64_t checkpoint_sent = 0;
     uint64_t known_size = 0;
@@ -552,26 +561,52 @@ grpc::Status LedgerService::Subscribe(
       // the ledger, not with what it held when the call came.
       if (!caught_up) known_size = ledger.Size();
       if (next <= known_size) {
-        uint64_t n = std::min(known_size - next + 1, length.Next());
-        CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
-                                    ledger.ReadAll(next, n));
-        length.After(page);
-        if (page.empty()) {
-          return absl::InternalError(
-              absl::StrCat("position ", next, " is missing from the store"));
-        }
-        for (const RecordedEvent& e : page) {
-          next = e.position + 1;
-          if (!request->case_id().empty() &&
-              e.event.case_id() != request->case_id()) {
-            continue;
-          }
+        auto send = [&](const RecordedEvent& e) -> absl::Status {
           v1::SubscribeResponse message;
           *message.mutable_event() = ToStoredEvent(e);
           if (!writer->Write(message)) {
             return absl::CancelledError("the client left");
           }
           ++sent;
+          return absl::OkStatus();
+        };
+        if (by_case) {
+          // The case's own events, through the case index: reading every
+          // entry of the log to find them took 1.8 s to catch up with a
+          // case of 5 events in 550,056 (found by an audit), and each
+          // append woke every case's subscriber to read it.
+          const uint64_t asked = length.Next();
+          CASELEDGER_ASSIGN_OR_RETURN(
+              std::vector<RecordedEvent> page,
+              ledger.ReadCase(request->case_id(), case_version, asked));
+          length.After(page);
+          bool past_known = false;
+          for (const RecordedEvent& e : page) {
+            if (e.position > known_size) {
+              past_known = true;
+              break;
+            }
+            ++case_version;
+            // Before from_position (one past the ledger's end when asked).
+            if (e.position < next) continue;
+            CASELEDGER_RETURN_IF_ERROR(send(e));
+            next = e.position + 1;
+          }
+          // Every event of the case up to known_size is sent.
+          if (past_known || page.size() < asked) next = known_size + 1;
+        } else {
+          uint64_t n = std::min(known_size - next + 1, length.Next());
+          CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
+                                      ledger.ReadAll(next, n));
+          length.After(page);
+          if (page.empty()) {
+            return absl::InternalError(
+                absl::StrCat("position ", next, " is missing from the store"));
+          }
+          for (const RecordedEvent& e : page) {
+            next = e.position + 1;
+            CASELEDGER_RETURN_IF_ERROR(send(e));
+          }
         }
         CASELEDGER_RETURN_IF_ERROR(send_checkpoint());
         continue;

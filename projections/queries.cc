@@ -99,10 +99,14 @@ absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
 absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
                                            const std::string& case_id,
                                            const Query& query) {
-  CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
-                              LoadOpenCase(ledger, case_id, query));
-  std::vector<TimelineEntry> entries =
-      TimelineFor(model, query.evaluation, query.policy);
+  // The model is let go before the entries are rendered: for a case of
+  // 225,004 events, held together they were 570 MB.
+  std::vector<TimelineEntry> entries;
+  {
+    CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,
+                                LoadOpenCase(ledger, case_id, query));
+    entries = TimelineFor(model, query.evaluation, query.policy);
+  }
   return query.format == OutputFormat::kJson
              ? RenderTimelineJson(case_id, entries)
              : Text(query, RenderTimelineText(entries));

@@ -53,19 +53,19 @@ class QueryRenderer final : public ProjectionRenderer {
       case View::kState: {
         auto out = projections::StateOutput(ledger, r.case_id(), query);
         if (!out.ok()) return out.status();
-        document.set_body(*out);
+        document.set_body(*std::move(out));
         break;
       }
       case View::kTimeline: {
         auto out = projections::TimelineOutput(ledger, r.case_id(), query);
         if (!out.ok()) return out.status();
-        document.set_body(*out);
+        document.set_body(*std::move(out));
         break;
       }
       case View::kFindings: {
         auto out = projections::FindingsOutput(ledger, r.case_id(), query);
         if (!out.ok()) return out.status();
-        document.set_body(out->output);
+        document.set_body(std::move(out->output));
         document.set_has_fail(out->has_fail);
         break;
       }
@@ -80,7 +80,7 @@ class QueryRenderer final : public ProjectionRenderer {
         }
         auto out = projections::DeadlinesOutput(ledger, case_id, status, query);
         if (!out.ok()) return out.status();
-        document.set_body(*out);
+        document.set_body(*std::move(out));
         break;
       }
     }

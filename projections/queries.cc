@@ -33,8 +33,9 @@ absl::StatusOr<CaseModel> LoadOpenCase(const Ledger& ledger,
   uint64_t next = 1;
   for (;;) {
     CASELEDGER_RETURN_IF_ERROR(StillWanted(query));
-    CASELEDGER_ASSIGN_OR_RETURN(std::vector<RecordedEvent> page,
-                                ledger.ReadCase(case_id, next, kCasePageEvents));
+    CASELEDGER_ASSIGN_OR_RETURN(
+        std::vector<RecordedEvent> page,
+        ledger.ReadCase(case_id, next, kCasePageEvents));
     for (RecordedEvent& e : page) {
       if (e.event.has_case_opened()) {
         CASELEDGER_RETURN_IF_ERROR(
@@ -99,8 +100,8 @@ absl::StatusOr<std::string> StateOutput(const Ledger& ledger,
 absl::StatusOr<std::string> TimelineOutput(const Ledger& ledger,
                                            const std::string& case_id,
                                            const Query& query) {
-  // The model is let go before the entries are rendered: for a case of
-  // 225,004 events, held together they were 570 MB.
+  // The model is let go before the entries are rendered (a case of 225,004
+  // events in JSON: 524 MB with the model held, 500 MB without).
   std::vector<TimelineEntry> entries;
   {
     CASELEDGER_ASSIGN_OR_RETURN(CaseModel model,

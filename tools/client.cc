@@ -159,6 +159,10 @@ std::unique_ptr<grpc::ClientContext> LedgerClient::NewContext(
 
 absl::Status LedgerClient::Received(const grpc::Status& status) const {
   absl::Status s = server::FromGrpcStatus(status);
+  // Bad input, which no retry mends: exit 2, not 4 (found by an audit).
+  if (server::RefusedAsTooLarge(s)) {
+    return absl::InvalidArgumentError(s.message());
+  }
   if (!(absl::IsUnavailable(s) || absl::IsUnknown(s)) ||
       !absl::StartsWith(s.message(), server::kNoServerReached)) {
     return s;

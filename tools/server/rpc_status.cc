@@ -79,4 +79,10 @@ bool RefusedForWantOfRoom(const absl::Status& status) {
           absl::StartsWith(status.message(), CallLimit::kNoPlace));
 }
 
+bool RefusedAsTooLarge(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) &&
+         (absl::StartsWith(status.message(), kMessageTooLarge) ||
+          absl::StartsWith(status.message(), kAnswerTooLarge));
+}
+
 }  // namespace caseledger::server

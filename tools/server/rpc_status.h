@@ -35,6 +35,13 @@ inline constexpr char kDisclosureNotAppended[] =
     "evidence_bundle_exported is appended by ExportBundle itself, when it "
     "discloses a bundle; an Append may not claim a disclosure";
 
+// How the server's refusals of what is too large for it begin
+// (RESOURCE_EXHAUSTED): an attached message over its limit, an answer over
+// the most one reply carries. The client takes them for bad input, which
+// no retry mends (exit 2, as a local attach of too large a file).
+inline constexpr char kMessageTooLarge[] = "the message is over ";
+inline constexpr char kAnswerTooLarge[] = "the answer would be ";
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // gRPC's refusal for want of a thread comes back as RESOURCE_EXHAUSTED with
 // a message that begins with kServerBusy and says that nothing was done.
@@ -44,6 +51,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // anything: every server thread at work, or a cap on such calls reached
 // (CallLimit). Not a message over a size limit, also RESOURCE_EXHAUSTED.
 bool RefusedForWantOfRoom(const absl::Status& status);
+// Whether `status` is a refusal of what is too large (kMessageTooLarge,
+// kAnswerTooLarge).
+bool RefusedAsTooLarge(const absl::Status& status);
 // gRPC's text of an address, with an IPv6 address's brackets URI-encoded
 // ("ipv6:%5B::1%5D:7420"), as an address is written ("ipv6:[::1]:7420").
 std::string AddressAsWritten(std::string text);

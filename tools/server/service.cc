@@ -403,7 +403,7 @@ grpc::Status LedgerService::AttachMessage(
     if (message.size() + chunk.data().size() >
         options_.max_attached_message_bytes) {
       return ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-          "the message is over ", options_.max_attached_message_bytes,
+          kMessageTooLarge, options_.max_attached_message_bytes,
           " bytes, the most AttachMessage stores; attach it where the "
           "ledger is ('caseledger attach --db DIR')")));
     }
@@ -675,7 +675,7 @@ grpc::Status LedgerService::Project(ProjectionRenderer::View view,
   if (const size_t bytes = document->ByteSizeLong();
       bytes > static_cast<size_t>(options_.max_response_bytes)) {
     return ToGrpcStatus(absl::ResourceExhaustedError(
-        absl::StrCat("the answer would be ", bytes, " bytes, more than the ",
+        absl::StrCat(kAnswerTooLarge, bytes, " bytes, more than the ",
                      options_.max_response_bytes, " one answer may carry: ",
                      view == ProjectionRenderer::View::kDeadlines
                          ? "narrow it with --case or --status"

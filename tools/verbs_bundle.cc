@@ -95,7 +95,7 @@ int Export(const Args& args, Io& io) {
   stop.HoldUntilExit();
   stop.SayWhenCaught("export", kStoppingTheBuild, kNothingRecorded);
   const int code = RecordAndWriteBundle(args, io, stop);
-  if (stop.received() != 0 && code != stop.exit_code()) {
+  if (stop.received() != 0 && code == kExitOk) {
     io.err << "caseledger export: " << stop.received_name()
            << " received while exporting; the export was finished first\n";
   }

@@ -862,6 +862,17 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
                            " line [0-9]+: prev does not match the SHA-256 of "
                            "line [0-9]+: a record was edited, removed or "
                            "moved\n"));
+  // The ledger's own failures are told before the log's: for a day the log
+  // was checked first, and a rolled-back store carrying an edited log was
+  // told of the log alone (found by a review). Here: another ledger's key.
+  const std::string other = dir_.Sub("other");
+  ASSERT_EQ(Cli("init --db " + other).code, 0);
+  const std::string other_key = dir_.Sub("other.key");
+  std::ofstream(other_key) << Cli("key --db " + other).out;
+  CliRun both = Cli("verify --db " + db + " --pubkey " + other_key);
+  EXPECT_EQ(both.code, 1) << both.out << both.err;
+  EXPECT_THAT(both.out, StartsWith("FAIL "));
+  EXPECT_THAT(both.out, Not(HasSubstr("access log")));
   // Kept elsewhere (serve --access-log FILE), it is named.
   std::filesystem::rename(log, dir_.Sub("elsewhere.jsonl"));
   CliRun elsewhere =

@@ -2,6 +2,8 @@
 // service answer, on a real ledger.
 #include "projections/deadline_index.h"
 
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,6 +46,23 @@ class DeadlineIndexTest : public ::testing::Test {
             absl::StrCat(
                 R"("document_request_sent": {"request_id": "R1", "channel": "POSTAL_MAIL", "deadline": ")",
                 deadline, R"("})"))}));
+  }
+
+  // Closes the ledger, writes `change` straight into its store (as damage
+  // would), and opens it again.
+  void ChangeStore(const std::function<void(internal::Batch&)>& change) {
+    ledger_.reset();
+    {
+      ASSERT_OK_AND_ASSIGN(auto store,
+                           internal::Store::Open(dir_.Sub("l/store"),
+                                                 {.create_if_missing = false,
+                                                  .read_only = false,
+                                                  .faults = nullptr}));
+      internal::Batch batch(*store);
+      change(batch);
+      ASSERT_OK(store->Write(batch, /*sync=*/true));
+    }
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
   }
 
   // A case opened, then given notes, `events` in all.
@@ -268,19 +287,10 @@ TEST_F(DeadlineIndexTest, AStoredPositionThatDoesNotReadIsNamed) {
   // 8 and taken for a position.
   for (const std::string& value :
        {std::string("\x05"), std::string("\0\0\0\0\0\0\0\x02\x01", 9)}) {
-    ledger_.reset();
-    {
-      ASSERT_OK_AND_ASSIGN(auto store,
-                           internal::Store::Open(dir_.Sub("l/store"),
-                                                 {.create_if_missing = false,
-                                                  .read_only = false,
-                                                  .faults = nullptr}));
-      internal::Batch batch(*store);
+    ASSERT_NO_FATAL_FAILURE(ChangeStore([&](internal::Batch& batch) {
       batch.Put(internal::Family::kProjections,
                 absl::StrCat(DeadlineIndex::kName, "\x01"), value);
-      ASSERT_OK(store->Write(batch, /*sync=*/true));
-    }
-    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
+    }));
     absl::Status s = DeadlineIndex::CasesWithDeadlineBefore(
                          *ledger_, *ParseEvaluationTime("2011-06-01", "t"))
                          .status();
@@ -393,18 +403,9 @@ TEST_F(DeadlineIndexTest, AVersionMissingAtAPageEdgeIsDataLoss) {
   for (const uint64_t missing : {kCasePageEvents, kCasePageEvents + 1}) {
     const std::string c = absl::StrCat("E", missing);
     LongCase(c, 2 * kCasePageEvents);
-    ledger_.reset();
-    {
-      ASSERT_OK_AND_ASSIGN(auto store,
-                           internal::Store::Open(dir_.Sub("l/store"),
-                                                 {.create_if_missing = false,
-                                                  .read_only = false,
-                                                  .faults = nullptr}));
-      internal::Batch batch(*store);
+    ASSERT_NO_FATAL_FAILURE(ChangeStore([&](internal::Batch& batch) {
       batch.Delete(internal::Family::kCaseIndex, internal::CaseKey(c, missing));
-      ASSERT_OK(store->Write(batch, /*sync=*/true));
-    }
-    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(dir_.Sub("l")));
+    }));
     const absl::Status s = StateOutput(*ledger_, c, Query()).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
     EXPECT_THAT(s.message(),

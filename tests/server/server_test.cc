@@ -51,8 +51,8 @@ namespace {
 using testing::CaseOpened;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-using ::testing::StartsWith;
 using testing::Note;
+using ::testing::StartsWith;
 
 std::vector<v1::Event> CaseWithNotes(const std::string& case_id, int notes) {
   std::vector<v1::Event> events = {CaseOpened(case_id)};
@@ -468,6 +468,27 @@ class SubscribeTest : public testing::ServerFixture {
         16;  // many pages, so catch-up crosses page boundaries
     checkpoint_every_ = 100;
   }
+
+  // `writers` threads, each appending `batches_each` batches of 3 notes to
+  // its case W<i>, until `stop` (when given) is set.
+  std::vector<std::thread> StartWriters(int writers, int batches_each,
+                                        const std::atomic<bool>* stop) {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([this, w, batches_each, stop] {
+        auto c = Client(tokens_.appender);
+        const std::string case_id = absl::StrCat("W", w);
+        for (int b = 0; b < batches_each && !(stop && *stop); ++b) {
+          std::vector<v1::Event> batch(3, Note(case_id, "live"));
+          if (auto r = c->Append(batch); !r.ok()) {
+            ADD_FAILURE() << r.status();
+            return;
+          }
+        }
+      });
+    }
+    return threads;
+  }
 };
 
 TEST_F(SubscribeTest, SwitchToLiveUnderConcurrentAppendsHasNoGapOrRepeat) {
@@ -483,21 +504,8 @@ TEST_F(SubscribeTest, SwitchToLiveUnderConcurrentAppendsHasNoGapOrRepeat) {
   // after it switches to live.
   const uint64_t total = before + kWriters * kBatchesEach * 3;
   std::atomic<bool> stop{false};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] {
-      auto c = Client(tokens_.appender);
-      std::string case_id = absl::StrCat("W", w);
-      for (int b = 0; b < kBatchesEach && !stop; ++b) {
-        std::vector<v1::Event> batch(3, Note(case_id, "live"));
-        auto r = c->Append(batch);
-        if (!r.ok()) {
-          ADD_FAILURE() << r.status();
-          return;
-        }
-      }
-    });
-  }
+  std::vector<std::thread> writers =
+      StartWriters(kWriters, kBatchesEach, &stop);
   auto reader = Client(tokens_.reader);
   Subscription s = Follow(*reader, 1, "", total);
   stop = true;
@@ -546,19 +554,8 @@ TEST_F(SubscribeTest, ACaseSubscriptionUnderConcurrentAppendsHasNoGapOrRepeat) {
     context->TryCancel();
     ended = stream->Finish();
   });
-  std::vector<std::thread> writers;
-  for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] {
-      auto c = Client(tokens_.appender);
-      for (int b = 0; b < kBatchesEach; ++b) {
-        std::vector<v1::Event> batch(3, Note(absl::StrCat("W", w), "live"));
-        if (auto r = c->Append(batch); !r.ok()) {
-          ADD_FAILURE() << r.status();
-          return;
-        }
-      }
-    });
-  }
+  std::vector<std::thread> writers =
+      StartWriters(kWriters, kBatchesEach, nullptr);
   for (std::thread& t : writers) t.join();
   ASSERT_OK_AND_ASSIGN(auto marker, admin->Append({Note("W1", "last")}));
   last = marker.events.back().position;

@@ -78,7 +78,9 @@ int RecordAndWriteBundle(const Args& args, Io& io, StopSignals& stop) {
   if (absl::Status s = file.Commit(); !s.ok()) {
     return Fail(io, "export", s);
   }
-  io.out << ExportedLine(server::ToWire(*result), out);
+  // Printed at once: a second stop signal while the ledger closes ends the
+  // process, and the outcome must not be lost with it.
+  io.out << ExportedLine(server::ToWire(*result), out) << std::flush;
   // Its audit event is in the log: as append does, so that verify finds the
   // index level with the log after an export.
   CatchUpDeadlineIndex(**ledger, "export", io);

@@ -585,4 +585,12 @@ absl::Status OutputFile::Commit() {
   return SyncFolderOf(path_);
 }
 
+void SayFinishedFirst(Io& io, std::string_view verb, std::string_view doing,
+                      const StopSignals& stop) {
+  if (stop.received() == 0) return;
+  io.err << "caseledger " << verb << ": " << stop.received_name()
+         << " received while " << doing << "; the " << verb
+         << " was finished first\n";
+}
+
 }  // namespace caseledger::cli

@@ -119,6 +119,11 @@ int AppendFailure(Io& io, const absl::Status& status,
 // Says on err when one came: "caseledger VERB: SIGTERM received while
 // DOING; the VERB was finished first"; a second signal, ending the process,
 // says LEFT, what it leaves unknown (kAppendLeftUnknown, kExportLeftUnknown).
+// When a stop signal came during work done to its end anyway, says so on
+// err: "caseledger VERB: SIGTERM received while DOING; the VERB was finished
+// first".
+void SayFinishedFirst(Io& io, std::string_view verb, std::string_view doing,
+                      const StopSignals& stop);
 template <typename Work, typename Then>
 auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
                     std::string_view left, const Work& work, const Then& then) {
@@ -131,11 +136,7 @@ auto FinishingFirst(Io& io, std::string_view verb, std::string_view doing,
   auto result = work();
   io.out.flush();
   then(stop.received() != 0);
-  if (stop.received() != 0) {
-    io.err << "caseledger " << verb << ": " << stop.received_name()
-           << " received while " << doing << "; the " << verb
-           << " was finished first\n";
-  }
+  SayFinishedFirst(io, verb, doing, stop);
   io.err.flush();
   return result;
 }

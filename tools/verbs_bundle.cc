@@ -97,10 +97,7 @@ int Export(const Args& args, Io& io) {
   stop.HoldUntilExit();
   stop.SayWhenCaught("export", kStoppingTheBuild, kNothingRecorded);
   const int code = RecordAndWriteBundle(args, io, stop);
-  if (stop.received() != 0 && code == kExitOk) {
-    io.err << "caseledger export: " << stop.received_name()
-           << " received while exporting; the export was finished first\n";
-  }
+  if (code == kExitOk) SayFinishedFirst(io, "export", "exporting", stop);
   return code;
 }
 

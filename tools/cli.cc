@@ -460,8 +460,8 @@ absl::Status CheckReadable(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
-                                      uint64_t max_bytes,
-                                      std::string_view over) {
+                                      uint64_t max_bytes, std::string_view over,
+                                      const InputStart& start) {
   std::ifstream file;
   std::istream* in = &io.in;
   if (path != "-") {
@@ -490,6 +490,12 @@ absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
     const uintmax_t size = std::filesystem::file_size(path, ec);
     if (!ec && size > max_bytes) return too_large();
     if (!ec) text.reserve(size);
+  }
+  if (start.check) {
+    text.resize(std::min<uint64_t>(start.bytes, max_bytes));
+    in->read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in->gcount()));
+    if (!in->bad()) CASELEDGER_RETURN_IF_ERROR(start.check(text));
   }
   char chunk[1 << 16];
   while (*in) {

@@ -139,9 +139,19 @@ inline constexpr uint64_t kMaxAttachedMessageBytes = 256 << 20;
 // more than N bytes" followed by `over`, having read at most 64 KiB past
 // the bound (an endless /dev/zero or pipe ran the process out of memory;
 // found by an audit).
+//
+// With `start.check`, the input's first `start.bytes` (fewer when it ends
+// sooner) are given to it before the rest is read, and an error from it
+// ends the read: an input plainly not what is asked for is refused without
+// waiting for its end, which a pipe may never reach.
+struct InputStart {
+  size_t bytes = 0;
+  std::function<absl::Status(std::string_view first_bytes)> check;
+};
 absl::StatusOr<std::string> ReadInput(const std::string& path, Io& io,
                                       uint64_t max_bytes = kMaxSmallInputBytes,
-                                      std::string_view over = "");
+                                      std::string_view over = "",
+                                      const InputStart& start = {});
 // ReadInput of the file `--flag` names; its errors begin "--flag: ".
 absl::StatusOr<std::string> ReadFlagFile(const Args& args,
                                          const std::string& flag, Io& io);

@@ -101,17 +101,27 @@ int Export(const Args& args, Io& io) {
   return code;
 }
 
-// A file whose last bytes end no bundle, refused before the rest is read;
-// an archive comment is at most 65,535 bytes, so the end record, if any,
-// lies in the last 65,557.
-std::optional<bundle::BundleVerdict> FileRefusedByItsEnd(
-    const std::string& file, uint64_t size, bool kept_given) {
-  const uint64_t tail_size = std::min<uint64_t>(size, 0xffff + 22);
+// A file whose first or last bytes are no bundle's, refused before the
+// rest is read: its first as standard input's are (CheckBundleStart), so
+// that the same bytes get the same words, then its last. An archive
+// comment is at most 65,535 bytes, so the end record, if any, lies in the
+// last 65,557.
+std::optional<bundle::BundleVerdict> FileRefusedUnread(const std::string& file,
+                                                       uint64_t size,
+                                                       bool kept_given) {
   std::ifstream in(file, std::ios::binary);
+  std::string head(std::min<uint64_t>(size, bundle::kBundleStartBytes), '\0');
+  if (!in.read(head.data(), static_cast<std::streamsize>(head.size()))) {
+    // Read as a whole below, which reports what is wrong.
+    return std::nullopt;
+  }
+  if (absl::Status start = bundle::CheckBundleStart(head); !start.ok()) {
+    return bundle::UnreadableBundle(std::string(start.message()), kept_given);
+  }
+  const uint64_t tail_size = std::min<uint64_t>(size, 0xffff + 22);
   std::string tail(tail_size, '\0');
   if (!in.seekg(static_cast<std::streamoff>(size - tail_size)) ||
       !in.read(tail.data(), static_cast<std::streamsize>(tail_size))) {
-    // Read as a whole below, which reports what is wrong.
     return std::nullopt;
   }
   return bundle::RefusedByItsEnd(tail, size, kept_given);
@@ -156,9 +166,9 @@ int VerifyBundle(const Args& args, Io& io) {
   const bool from_stdin = file == "-";
   std::optional<bundle::BundleVerdict> verdict;
   // A file over the limit is refused unread. A pipe (<(curl ...), a named
-  // one) has no size to ask: it is read up to the limit, as standard input
-  // is (it failed as "Operation not supported"; found by an outside
-  // reading).
+  // one) has no size to ask: its first bytes are checked, then it is read
+  // up to the limit, as standard input is (it failed as "Operation not
+  // supported"; found by an outside reading).
   std::error_code ec;
   if (!from_stdin && std::filesystem::is_regular_file(file, ec)) {
     const uintmax_t size = std::filesystem::file_size(file, ec);
@@ -171,12 +181,13 @@ int VerifyBundle(const Args& args, Io& io) {
                        bundle::kMaxBundleBytes),
           kept_given);
     } else {
-      verdict = FileRefusedByItsEnd(file, size, kept_given);
+      verdict = FileRefusedUnread(file, size, kept_given);
     }
   }
   if (!verdict) {
-    auto bytes = ReadInput(file, io, bundle::kMaxBundleBytes,
-                           ", over the limit of a bundle");
+    auto bytes = ReadInput(
+        file, io, bundle::kMaxBundleBytes, ", over the limit of a bundle",
+        {bundle::kBundleStartBytes, bundle::CheckBundleStart});
     if (!bytes.ok()) {
       verdict = bundle::UnreadableBundle(std::string(bytes.status().message()),
                                          kept_given);

@@ -1000,6 +1000,11 @@ std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,
   return UnreadableBundle(std::string(end.status().message()), kept_given);
 }
 
+absl::Status CheckBundleStart(std::string_view head) {
+  static_assert(kBundleStartBytes == internal::kZipEndBytes);
+  return internal::CheckZipStart(head);
+}
+
 std::string RenderVerdictText(const BundleVerdict& verdict,
                               std::string_view file) {
   // Problems quote paths, ids and hashes from the bundle, which anyone may

@@ -80,6 +80,13 @@ std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,
                                              uint64_t size,
                                              bool kept_given = false);
 
+// Checks an input's first kBundleStartBytes (all of it, when shorter)
+// before the rest is read: kInvalidArgument, in the words of the archive
+// check's problem, when they cannot begin a bundle. Standard input or a
+// pipe that is no bundle was read up to 1 GiB first.
+inline constexpr size_t kBundleStartBytes = 22;
+absl::Status CheckBundleStart(std::string_view head);
+
 // "OK   name  detail" lines (problems indented under a FAIL), then
 // "VERDICT: OK <file>" or "VERDICT: FAIL <file> (n checks failed)".
 std::string RenderVerdictText(const BundleVerdict& verdict,

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -265,7 +266,9 @@ TEST_F(BundleCliTest, ALargeFileThatIsNoBundleIsRefusedByItsEnd) {
     GTEST_SKIP() << "AddressSanitizer needs more address space than any limit";
   }
   const std::string zeros = dir_.Sub("zeros.zip");
-  std::filesystem::resize_file(Write("zeros.zip", ""), 1000u << 20);  // sparse
+  // Begun as a bundle begins, so that its first bytes do not refuse it.
+  std::filesystem::resize_file(Write("zeros.zip", "PK\x03\x04"),
+                               1000u << 20);  // sparse
   CliRun r = testing::RunCli(
       "ulimit -v 700000; " CASELEDGER_BINARY,
       absl::StrCat("verify-bundle ", zeros, " --pubkey ", key_file_), dir_);
@@ -322,6 +325,58 @@ TEST_F(BundleCliTest, VerifyBundleReadsANamedPipe) {
   writer.join();
   EXPECT_EQ(piped.code, 0) << piped.out << piped.err;
   EXPECT_THAT(piped.out, HasSubstr("VERDICT: OK " + pipe));
+}
+
+// A pipe that is no bundle is refused by its first bytes, without waiting
+// for its end: it was read up to the 1 GiB limit first, or until its writer
+// closed it (found by an audit). A file of the same bytes is refused in
+// the same words.
+TEST_F(BundleCliTest, VerifyBundleRefusesAPipeByItsFirstBytes) {
+  const std::string page =
+      "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>\n";
+  const std::string pipe = dir_.Sub("page.pipe");
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);
+  std::atomic<bool> verdict_given = false;
+  std::atomic<bool> closed_before_verdict = false;
+  std::thread writer([&] {
+    int fd = -1;
+    for (int i = 0; i < 400 && fd < 0; ++i) {
+      fd = ::open(pipe.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd < 0) ::usleep(50000);
+    }
+    if (fd < 0) return;
+    ::fcntl(fd, F_SETFL, 0);
+    EXPECT_EQ(::write(fd, page.data(), page.size()),
+              static_cast<ssize_t>(page.size()));
+    // Held open, as a stalled download holds it, for at most 20 s.
+    for (int i = 0; i < 400 && !verdict_given; ++i) ::usleep(50000);
+    closed_before_verdict = !verdict_given;
+    ::close(fd);
+  });
+  CliRun piped = VerifyBundle(pipe);
+  verdict_given = true;
+  writer.join();
+  EXPECT_FALSE(closed_before_verdict) << "the verdict waited for the end";
+  EXPECT_EQ(piped.code, 1) << piped.out << piped.err;
+  const std::string problem =
+      "not a bundle archive: offset 0: the archive begins with 0x4f44213c "
+      "(\"<!DO\"), not a local header (0x04034b50): no bundle, or data "
+      "before one";
+  EXPECT_THAT(piped.out, HasSubstr(problem));
+  CliRun file = VerifyBundle(Write("page.zip", page));
+  EXPECT_EQ(file.code, 1) << file.out << file.err;
+  EXPECT_THAT(file.out, HasSubstr(problem));
+  // A bundle behind a script, in a file or through standard input.
+  const std::string bundle =
+      testing::FileContents(ExportedBundle("behind.zip"));
+  CliRun behind =
+      VerifyBundle(Write("behind-script.zip", "#!/bin/sh\n" + bundle));
+  EXPECT_THAT(behind.out, HasSubstr("the archive begins with 0x622f2123"));
+  CliRun input = testing::RunCli(
+      CASELEDGER_BINARY, absl::StrCat("verify-bundle - --pubkey ", key_file_),
+      dir_, "#!/bin/sh\n" + bundle);
+  EXPECT_EQ(input.code, 1) << input.out << input.err;
+  EXPECT_THAT(input.out, HasSubstr("the archive begins with 0x622f2123"));
 }
 
 TEST_F(BundleCliTest, ExportUsageErrors) {

@@ -335,6 +335,27 @@ TEST(ZipTest, ATailShorterThanTheDirectoryLeavesItToTheWhole) {
       ::testing::HasSubstr(": the central directory stands 10 bytes"));
 }
 
+// An archive's first bytes tell a pipe that is no bundle before the rest
+// is read: an archive's own are taken, and anything shorter than an end
+// record is left to ReadZip, which says it is too short.
+TEST(ZipTest, TheFirstBytesOfAnArchiveAreALocalHeader) {
+  ASSERT_OK_AND_ASSIGN(const std::string zip, WriteZip(kFiles));
+  EXPECT_OK(CheckZipStart(zip.substr(0, kZipEndBytes)));
+  EXPECT_OK(CheckZipStart(zip));
+  const std::string page = "<!DOCTYPE html><p>Not Found</p>";
+  EXPECT_EQ(CheckZipStart(page).message(),
+            "not a bundle archive: offset 0: the archive begins with "
+            "0x4f44213c (\"<!DO\"), not a local header (0x04034b50): no "
+            "bundle, or data before one");
+  EXPECT_THAT(std::string(CheckZipStart("#!/bin/sh\n" + zip).message()),
+              ::testing::HasSubstr("begins with 0x622f2123 (\"#!/b\")"));
+  // An archive of no members begins with its end record: no bundle.
+  ASSERT_OK_AND_ASSIGN(const std::string empty, WriteZip({}));
+  EXPECT_FALSE(CheckZipStart(empty).ok());
+  EXPECT_OK(CheckZipStart(page.substr(0, kZipEndBytes - 1)));
+  EXPECT_OK(CheckZipStart(""));
+}
+
 TEST(ZipTest, RandomGarbageNeverCrashes) {
   std::mt19937 rng(20110121);
   ASSERT_OK_AND_ASSIGN(std::string zip, WriteZip(kFiles));

@@ -1349,6 +1349,14 @@ std::vector<Case> Cases() {
        "not a bundle archive: offset 0: too short for a ZIP end record",
        "",
        {{"g.zip", "garbage\n"}}},
+      {"not a zip at its start",
+       "verify-bundle h.zip --pubkey key.txt",
+       1,
+       "not a bundle archive: offset 0: the archive begins with 0x4f44213c "
+       "(\"<!DO\"), not a local header (0x04034b50): no bundle, or data "
+       "before one",
+       "",
+       {{"h.zip", "<!DOCTYPE html><p>502 Bad Gateway</p>\n"}}},
       {"member altered",
        "verify-bundle a.zip --pubkey key.txt",
        1,

@@ -328,6 +328,19 @@ absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
   return record;
 }
 
+absl::Status CheckZipStart(std::string_view head) {
+  if (head.size() < kEndSize) return absl::OkStatus();
+  const uint32_t found = Reader(head).U32(0);
+  if (found == kLocalSignature) return absl::OkStatus();
+  return Bad(
+      0, "",
+      absl::StrCat("the archive begins with ", Show(found, Shown::kCode, 4),
+                   " (\"", Printable(head.substr(0, 4)),
+                   "\"), not a local header (",
+                   Show(kLocalSignature, Shown::kCode, 4),
+                   "): no bundle, or data before one"));
+}
+
 absl::StatusOr<std::vector<ZipMember>> ReadZip(std::string_view archive) {
   Reader r(archive);
   CASELEDGER_ASSIGN_OR_RETURN(const EndRecord record,

@@ -74,6 +74,16 @@ struct EndRecord {
 absl::StatusOr<EndRecord> ReadEndRecord(std::string_view tail,
                                         uint64_t archive_size);
 
+// Checks the first bytes of an archive, `head`: a bundle begins with its
+// first member's local header. A pipe has no end to read first, and one
+// that is no bundle (an error page fetched in its place) was read up to
+// 1 GiB before it was refused (found by an audit); its first bytes tell at
+// once. kInvalidArgument, in ReadZip's words, when they are not a local
+// header's signature. A head shorter than kZipEndBytes is not judged: it
+// may be the whole input, which ReadZip refuses as too short for an end
+// record, as it refuses a file of those bytes.
+absl::Status CheckZipStart(std::string_view head);
+
 // Parses an archive written by WriteZip. Members come in archive order
 // (ascending names). kInvalidArgument naming the offset and field for any
 // departure from the layout; never reads outside `archive`.

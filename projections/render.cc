@@ -706,12 +706,11 @@ std::string RenderFindingsText(const Findings& findings) {
   return out;
 }
 
-std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
-                                       const Evaluation& evaluation,
-                                       const DeadlinePolicy& policy) {
+void ForEachTimelineEntry(const CaseModel& model, const Evaluation& evaluation,
+                          const DeadlinePolicy& policy,
+                          absl::FunctionRef<void(TimelineEntry&&)> row) {
   const internal::Analysis analysis(model, evaluation);
   const int minimum = policy.MinimumDaysFor(analysis.applicant_country());
-  std::vector<TimelineEntry> entries;
   for (const CaseEvent* e : analysis.events()) {
     std::optional<absl::Time> deadline_in_force;
     if (e->event.has_deadline_extended()) {
@@ -723,13 +722,22 @@ std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
     }
     std::string sentence = DescribeEvent(e->event, minimum, deadline_in_force);
     const v1::Actor& actor = e->event.actor();
-    entries.push_back(TimelineEntry{
+    row(TimelineEntry{
         e->position, e->case_version, e->occurred_at, e->recorded_at,
         EventType(e->event),
         absl::StrCat(Lower(v1::ActorKind::Value_Name(actor.kind())), " ",
                      OneLine(actor.id())),
         std::move(sentence)});
   }
+}
+
+std::vector<TimelineEntry> TimelineFor(const CaseModel& model,
+                                       const Evaluation& evaluation,
+                                       const DeadlinePolicy& policy) {
+  std::vector<TimelineEntry> entries;
+  ForEachTimelineEntry(model, evaluation, policy, [&](TimelineEntry&& e) {
+    entries.push_back(std::move(e));
+  });
   return entries;
 }
 
@@ -760,9 +768,9 @@ std::vector<std::string> TimelineLines(const CaseModel& model,
                                        const Evaluation& evaluation,
                                        const DeadlinePolicy& policy) {
   std::vector<std::string> lines;
-  for (const TimelineEntry& e : TimelineFor(model, evaluation, policy)) {
+  ForEachTimelineEntry(model, evaluation, policy, [&](TimelineEntry&& e) {
     lines.push_back(TimelineLine(e));
-  }
+  });
   return lines;
 }
 
@@ -774,15 +782,16 @@ absl::StatusOr<std::vector<std::string>> TimelineLines(
   return TimelineLines(*model, evaluation, policy);
 }
 
-std::string RenderTimelineJson(std::string_view case_id,
-                               absl::Span<const TimelineEntry> entries) {
+std::string RenderTimelineJson(std::string_view case_id, const CaseModel& model,
+                               const Evaluation& evaluation,
+                               const DeadlinePolicy& policy) {
   JsonWriter w;
   w.BeginObject();
   w.Key("case_id");
   w.String(case_id);
   w.Key("timeline");
   w.BeginArray();
-  for (const TimelineEntry& e : entries) {
+  ForEachTimelineEntry(model, evaluation, policy, [&](TimelineEntry&& e) {
     w.BeginObject();
     w.Key("position");
     w.Uint(e.position);
@@ -801,17 +810,19 @@ std::string RenderTimelineJson(std::string_view case_id,
     w.Key("text");
     w.String(e.sentence);
     w.EndObject();
-  }
+  });
   w.EndArray();
   w.EndObject();
   return std::move(w).Finish();
 }
 
-std::string RenderTimelineText(absl::Span<const TimelineEntry> entries) {
+std::string RenderTimelineText(const CaseModel& model,
+                               const Evaluation& evaluation,
+                               const DeadlinePolicy& policy) {
   std::string out;
-  for (const TimelineEntry& e : entries) {
+  ForEachTimelineEntry(model, evaluation, policy, [&](TimelineEntry&& e) {
     absl::StrAppend(&out, TimelineLine(e), "\n");
-  }
+  });
   return out;
 }
 

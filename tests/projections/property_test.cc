@@ -48,7 +48,7 @@ Projection Project(const CaseModel& model, const Evaluation& e) {
       RenderStateJson(CaseStateFor(model, e)),
       RenderDeadlinesJson(DeadlinesFor(model, e, policy)),
       RenderFindingsJson(FindingsFor(model, e, policy, stored)),
-      RenderTimelineText(TimelineFor(model, e, policy)),
+      RenderTimelineText(model, e, policy),
   };
 }
 

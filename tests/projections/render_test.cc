@@ -261,9 +261,9 @@ TEST(TimelineTest, ARowRecordedMoreThanSevenDaysLaterSaysWhen) {
               ::testing::EndsWith(" (recorded 2011-01-17, 7 days later)"));
   EXPECT_THAT(lines[2],
               ::testing::EndsWith(" (recorded 2011-03-01, 48 days later)"));
-  EXPECT_THAT(RenderTimelineJson(
-                  "C-1", TimelineFor(b.model(), Now(kLater), DefaultPolicy())),
-              ::testing::Not(HasSubstr("days later")))
+  EXPECT_THAT(
+      RenderTimelineJson("C-1", b.model(), Now(kLater), DefaultPolicy()),
+      ::testing::Not(HasSubstr("days later")))
       << "the JSON has recorded_at already";
 }
 
@@ -285,9 +285,8 @@ TEST(RenderTextTest, NoFieldCanForgeALineOfTheTextOutputs) {
       EXPECT_EQ(line.find_first_of("\r\x7f"), std::string::npos) << text;
     }
   };
-  const std::vector<TimelineEntry> timeline =
-      TimelineFor(b.model(), Now(kLater), DefaultPolicy());
-  const std::string timeline_text = RenderTimelineText(timeline);
+  const std::string timeline_text =
+      RenderTimelineText(b.model(), Now(kLater), DefaultPolicy());
   EXPECT_EQ(std::count(timeline_text.begin(), timeline_text.end(), '\n'), 3);
   EXPECT_THAT(timeline_text,
               HasSubstr("#3 v3 2011-02-01T10:00:00Z officer off-17: R1 #9 v9 "
@@ -366,8 +365,8 @@ TEST(TimelineTest, DescribesTheExamplesReadably) {
 
 TEST(TimelineTest, JsonCarriesTypeAndText) {
   const CaseModel model = KaurCase().model();
-  const JsonValue v = Parse(RenderTimelineJson(
-      "C-1", TimelineFor(model, Now(kLater), DefaultPolicy())));
+  const JsonValue v =
+      Parse(RenderTimelineJson("C-1", model, Now(kLater), DefaultPolicy()));
   const JsonValue& first = Member(v, "timeline").elements.at(0);
   EXPECT_THAT(Keys(first),
               ElementsAre("position", "case_version", "occurred_at",

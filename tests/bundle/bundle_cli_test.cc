@@ -33,6 +33,19 @@ using ::testing::Not;
 
 using testing::CliRun;
 
+// The writing end of the named pipe `pipe`, opened once a reader has it
+// open (within 20 s; -1 if none does), so that a reader that never opens
+// it leaves no writer blocked for good. Writes to it block.
+int OpenToWrite(const std::string& pipe) {
+  int fd = -1;
+  for (int i = 0; i < 400 && fd < 0; ++i) {
+    fd = ::open(pipe.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd < 0) ::usleep(50000);
+  }
+  if (fd >= 0) ::fcntl(fd, F_SETFL, 0);
+  return fd;
+}
+
 class BundleCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -304,16 +317,9 @@ TEST_F(BundleCliTest, VerifyBundleReadsANamedPipe) {
   const std::string bundle = testing::FileContents(out);
   const std::string pipe = dir_.Sub("bundle.pipe");
   ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0) << std::strerror(errno);
-  // Opened once the reader has it open, so that a reader that never opens
-  // it leaves no writer blocked for good.
   std::thread writer([&] {
-    int fd = -1;
-    for (int i = 0; i < 400 && fd < 0; ++i) {
-      fd = ::open(pipe.c_str(), O_WRONLY | O_NONBLOCK);
-      if (fd < 0) ::usleep(50000);
-    }
+    const int fd = OpenToWrite(pipe);
     if (fd < 0) return;
-    ::fcntl(fd, F_SETFL, 0);
     for (size_t done = 0; done < bundle.size();) {
       const ssize_t n = ::write(fd, bundle.data() + done, bundle.size() - done);
       if (n <= 0) break;
@@ -339,13 +345,8 @@ TEST_F(BundleCliTest, VerifyBundleRefusesAPipeByItsFirstBytes) {
   std::atomic<bool> verdict_given = false;
   std::atomic<bool> closed_before_verdict = false;
   std::thread writer([&] {
-    int fd = -1;
-    for (int i = 0; i < 400 && fd < 0; ++i) {
-      fd = ::open(pipe.c_str(), O_WRONLY | O_NONBLOCK);
-      if (fd < 0) ::usleep(50000);
-    }
+    const int fd = OpenToWrite(pipe);
     if (fd < 0) return;
-    ::fcntl(fd, F_SETFL, 0);
     EXPECT_EQ(::write(fd, page.data(), page.size()),
               static_cast<ssize_t>(page.size()));
     // Held open, as a stalled download holds it, for at most 20 s.

@@ -281,16 +281,19 @@ int RunDemo(const Args& args, Io& io) {
   for (const std::vector<std::string>& argv :
        std::vector<std::vector<std::string>>{
            {"verify", "--db", dir},
+           // Investigation: the case was never refused, so there is no
+           // decision for a reconsideration or a court to review.
            {"export", "--db", dir, "--case", "DEMO-2011-0042", "--purpose",
-            "judicial-review", "--out", bundle},
+            "investigation", "--out", bundle},
            {"verify-bundle", bundle, "--pubkey", key_file}}) {
     io.out << "\n";
     if (int code = run_shown(argv); code != kExitOk) return code;
     if (auto code = stopped()) return *code;
   }
 
-  // What the bundle is for: a court that holds the office's public key
-  // finds any change, here one letter of the address DOC-1 went to.
+  // What the bundle is for: anyone who holds the office's public key (a
+  // court, a lawyer) finds any change, here one letter of the address DOC-1
+  // went to.
   io.out << "\n== the same bundle with one byte changed: the address DOC-1 "
             "was sent to\n";
   auto bytes = ReadInput(bundle, io, bundle::kMaxBundleBytes);

@@ -2103,6 +2103,11 @@ TEST_F(CliTest, DemoExportsAndChecksTheCasesBundle) {
   EXPECT_THAT(r.out, HasSubstr("VERDICT: FAIL " + evidence +
                                "DEMO-2011-0042-altered.zip"));
   EXPECT_THAT(r.out, HasSubstr("- events/4.event: SHA-256(salt || event)"));
+  // For an investigation: the case was never refused, so no decision is
+  // there for a reconsideration or a court to review (it said judicial
+  // review; found by an outside reading of the demo).
+  EXPECT_THAT(r.out, HasSubstr("exported case DEMO-2011-0042 for "
+                               "INVESTIGATION at tree size 9"));
   // What the demo printed holds for the files it left.
   EXPECT_EQ(Cli("verify-bundle " + evidence + "DEMO-2011-0042.zip --pubkey " +
                 evidence + "key.txt")

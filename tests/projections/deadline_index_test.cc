@@ -108,6 +108,12 @@ TEST_F(DeadlineIndexTest, ExtensionsAreIndexedToo) {
       "A", "2011-02-20T00:00:00Z",
       R"("deadline_extended": {"request_id": "R1", "new_deadline": "2011-06-01T00:00:00Z"})")}));
   ASSERT_OK(DeadlineIndex::CatchUp(*ledger_));
+  // The extension's deadline has a key of its own beside the request's:
+  // the request's key alone makes A a candidate in both queries below, so
+  // they passed with the extension left out (found by a mutation).
+  ASSERT_OK_AND_ASSIGN(DeadlineIndex::Verified verified,
+                       DeadlineIndex::Verify(*ledger_));
+  EXPECT_EQ(verified.deadlines, 2u);
   Query query;
   query.evaluation.as_of = *ParseEvaluationTime("2011-04-01", "as-of");
   ASSERT_OK_AND_ASSIGN(

@@ -1914,17 +1914,35 @@ TEST_F(CliTest, ImportSaysWhenNothingWasImported) {
 // A stop signal once every line is in lets the import finish and exit 0:
 // its success was printed, then the signal ended the process while the
 // ledger closed, exit 143 (found by an audit; a script would import again).
+//
+// The import may be over before the signal comes: it then says nothing of
+// one, or it lands once the import has looked for it last, and proves
+// nothing (the test passed 7 times in 17 with exit 143 put back; found by
+// a mutation). It is tried on new cases until the import is seen to have
+// finished first, at most 10 times.
 TEST_F(CliTest, AStopSignalOnceEveryLineIsInLetsTheImportSucceed) {
   Init();
   constexpr int kNotes = 2999;
-  const std::string file = Write("all.jsonl", OpenedWithNotes("S", kNotes));
   const std::string err_path = dir_.Sub("import.err");
-  CliRun finished =
-      StoppedWhenReady(absl::StrCat("import --db ", Db(), " ", file),
-                       "grep -q 'line 3000 of 3000' \"$2\"", err_path);
-  const std::string err = testing::FileContents(err_path);
-  EXPECT_EQ(finished.code, 0) << err;
-  EXPECT_EQ(EventCount(), kNotes + 1);
+  bool landed = false;
+  int imported = 0;
+  for (int attempt = 0; attempt < 10 && !landed; ++attempt) {
+    const std::string file =
+        Write(absl::StrCat("all", attempt, ".jsonl"),
+              OpenedWithNotes(absl::StrCat("S", attempt), kNotes));
+    CliRun finished =
+        StoppedWhenReady(absl::StrCat("import --db ", Db(), " ", file),
+                         "grep -q 'line 3000 of 3000' \"$2\"", err_path);
+    const std::string err = testing::FileContents(err_path);
+    EXPECT_EQ(finished.code, 0) << err;
+    imported += kNotes + 1;
+    landed = absl::StrContains(
+        err,
+        "SIGTERM received once every line was in; the import was "
+        "finished first");
+  }
+  EXPECT_TRUE(landed) << "no signal came in time, 10 times";
+  EXPECT_EQ(EventCount(), imported);
 }
 
 // SIGTERM (or Ctrl-C) ends an import between batches, never inside one,

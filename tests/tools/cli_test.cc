@@ -1729,9 +1729,13 @@ TEST_F(CliTest, ACaseIsNotDescribedBeforeItWasOpened) {
 // '-' in CASELEDGER_DB made a folder named '-', as --db - did (found by an
 // outside reading); an empty --db was told it was missing.
 TEST_F(CliTest, NoLedgerFolderNamedDashFromTheEnvironment) {
+  // Run in the test's folder, where a folder named '-' would be made (the
+  // check below looked where none could be; found by an audit).
+  const std::string here =
+      absl::StrCat("cd ", dir_.path(), " && exec ", CASELEDGER_BINARY);
   ::setenv("CASELEDGER_DB", "-", 1);
-  CliRun dash = Cli("init");
-  CliRun restore = Cli("restore --from nowhere");
+  CliRun dash = testing::RunCli(here, "init", dir_);
+  CliRun restore = testing::RunCli(here, "restore --from nowhere", dir_);
   ::unsetenv("CASELEDGER_DB");
   for (const CliRun& r : {dash, restore}) {
     EXPECT_EQ(r.code, 2);

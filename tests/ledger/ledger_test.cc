@@ -1065,6 +1065,13 @@ INSTANTIATE_TEST_SUITE_P(
             EVENT(
                 R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "deadline": "2012-03-04T00:00:00Z"})"),
             "document_request_sent.deadline"},
+        // At the instant of sending: not after it either (only one before
+        // it was tried; found by a mutation).
+        BadEventCase{
+            "DeadlineAtTheSend",
+            EVENT(
+                R"("document_request_sent": {"request_id": "DOC-2", "channel": "POSTAL_MAIL", "deadline": "2012-03-05T00:00:00Z"})"),
+            "document_request_sent.deadline"},
         BadEventCase{
             "NonComplianceRefusalWithoutRequest",
             EVENT(

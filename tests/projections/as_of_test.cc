@@ -304,11 +304,22 @@ TEST(TimeAxesTest, BothAxesTogetherTakeTheIntersection) {
   CaseBuilder b = fixture::KaurCase();
   b.Alternative("2012-06-10T09:00:00Z", "DOC-1")
       .RecordedAt("2012-09-01T09:00:00Z");
+  // Occurred by the as-of instant, recorded after the known-at one: out
+  // (without it, known-at was ignored beside as-of and the test passed;
+  // found by a mutation).
+  b.Alternative("2012-06-20T09:00:00Z", "DOC-1")
+      .RecordedAt("2012-11-01T09:00:00Z");
   Evaluation e;
   e.as_of = T("2012-07-01T00:00:00Z");
   e.known_at = T("2012-10-01T00:00:00Z");
-  // Opened, consent, check, request, alternative; not the note or refusal.
-  EXPECT_EQ(TimelineFor(b.model(), e, DefaultPolicy()).size(), 5u);
+  // Opened, consent, check, request, the first alternative; not the note,
+  // the refusal or the second alternative.
+  const std::vector<TimelineEntry> timeline =
+      TimelineFor(b.model(), e, DefaultPolicy());
+  EXPECT_EQ(timeline.size(), 5u);
+  for (const TimelineEntry& t : timeline) {
+    EXPECT_NE(t.occurred_at, T("2012-06-20T09:00:00Z"));
+  }
   EXPECT_EQ(e.JudgedAt(), T("2012-07-01T00:00:00Z"));
 }
 

@@ -1149,18 +1149,51 @@ TEST_F(TamperTest, AlteredEventIsCaughtEvenWhenResigned) {
   EXPECT_TRUE(Mentions(v, path)) << Describe(v);
 }
 
-TEST_F(TamperTest, AlteredEntryFailsItsInclusionProof) {
+// A proof is checked for its leaf and then hashed up to the root: another
+// event's proof fails the first, a proof with one hash changed the second
+// (this test tried only the first, and passed with the hashing taken out;
+// found by a mutation).
+TEST_F(TamperTest, AProofOfAnotherEntryOrWithAHashChangedFails) {
   auto members = Members(bundle_);
   auto manifest = internal::ParseManifest(members["manifest.json"]);
   ASSERT_TRUE(manifest.ok());
   const uint64_t p = manifest->positions[2];
-  // Swap in another event's proof: the entry is fine, the proof is not.
-  members[internal::ProofPath(p)] =
-      members[internal::ProofPath(manifest->positions[4])];
+  const std::string proof_path = internal::ProofPath(p);
+  members[proof_path] = members[internal::ProofPath(manifest->positions[4])];
   BundleVerdict v = Verify(ResignedWith(members));
   EXPECT_FALSE(v.ok());
   EXPECT_TRUE(FailedChecks(v).count("proofs")) << Describe(v);
-  EXPECT_TRUE(Mentions(v, internal::ProofPath(p))) << Describe(v);
+  EXPECT_TRUE(Mentions(v, proof_path)) << Describe(v);
+
+  members = Members(bundle_);
+  std::string& proof = members[proof_path];
+  const size_t q = proof.find("\"hashes\": [\"");
+  ASSERT_NE(q, std::string::npos) << proof;
+  proof[q + 12] = proof[q + 12] == 'A' ? 'B' : 'A';
+  v = Verify(ResignedWith(members));
+  EXPECT_EQ(FailedChecks(v), std::set<std::string>{"proofs"}) << Describe(v);
+  EXPECT_TRUE(Mentions(
+      v, absl::StrCat(proof_path, ": the leaf of ", internal::EntryPath(p),
+                      " does not lead through it to the "
+                      "checkpoint's root")))
+      << Describe(v);
+}
+
+// A consistency proof is hashed, not only listed in the signed manifest:
+// its test changed a hash without signing again, so that the manifest's
+// digest found it first, and passed with the proof's check taken out
+// (found by a mutation).
+TEST_F(TamperTest, AConsistencyProofWithAHashChangedFailsEvenWhenResigned) {
+  std::string old_note;
+  auto members = Members(ExportSinceAnEarlierCheckpoint(&old_note).bytes);
+  std::string& proof = members["consistency.json"];
+  const size_t q = proof.find("\"hashes\": [\"");
+  ASSERT_NE(q, std::string::npos) << proof;
+  proof[q + 12] = proof[q + 12] == 'A' ? 'B' : 'A';
+  BundleVerdict v = Verify(ResignedWith(members));
+  EXPECT_EQ(FailedChecks(v), std::set<std::string>{"consistency"})
+      << Describe(v);
+  EXPECT_TRUE(Mentions(v, "consistency.json: ")) << Describe(v);
 }
 
 TEST_F(TamperTest, DroppedEventLeavesAGapInCaseVersions) {

@@ -570,6 +570,24 @@ TEST_F(BundleTest, ProjectionsAreEvaluatedWhenTheTreeStoodAtItsSize) {
   EXPECT_EQ(m.origin, "bundle.example/log");
 }
 
+// The projections themselves, not only the manifest's times: a request due
+// in 2099 is PENDING when the tree stood at the exported size. Judged at no
+// instant in particular (an Evaluation left at its defaults), every
+// deadline has passed; the test above checked only the manifest, and
+// passed so (found by a mutation).
+TEST_F(BundleTest, ADeadlineStillToComeIsPendingInTheBundle) {
+  AppendJsonLines(
+      R"({"event_id": "0b6f1f3e-5c1a-4f0e-9a57-2c61c4b1d001", "case_id": "E2023-000001", "occurred_at": "2023-01-05T10:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "test", "case_opened": {"program": "TRV", "office_id": "VO-DELHI", "office_mailbox": "visa-office@office.example", "applicant_country": "CO", "language": "en"}}
+{"event_id": "0b6f1f3e-5c1a-4f0e-9a57-2c61c4b1d002", "case_id": "E2023-000001", "occurred_at": "2023-01-05T10:05:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "test", "email_consent_recorded": {"party": "APPLICANT", "address": "a.b@mail.example", "basis": "APPLICATION_FORM"}}
+{"event_id": "0b6f1f3e-5c1a-4f0e-9a57-2c61c4b1d003", "case_id": "E2023-000001", "occurred_at": "2023-01-06T10:00:00Z", "actor": {"kind": "OFFICER", "id": "off-17"}, "source": "test", "document_request_sent": {"request_id": "DOC-1", "channel": "EMAIL", "to": ["a.b@mail.example"], "from_mailbox": "visa-office@office.example", "organizational_mailbox": true, "deadline": "2099-01-01T00:00:00Z", "items": ["passport"], "refusal_warning_included": true}}
+)");
+  ExportResult r = Export("E2023-000001", v1::BundlePurpose::INVESTIGATION);
+  const std::string deadlines = Members(r.bytes)["deadlines.json"];
+  EXPECT_THAT(deadlines, HasSubstr("\"status\": \"PENDING\"")) << deadlines;
+  EXPECT_THAT(deadlines, Not(HasSubstr("OVERDUE"))) << deadlines;
+  EXPECT_TRUE(Verify(r.bytes).ok());
+}
+
 TEST_F(BundleTest, SinceCheckpointAddsAVerifiedConsistencyProof) {
   std::string old_note;
   ExportResult result = ExportSinceAnEarlierCheckpoint(&old_note);

@@ -38,6 +38,7 @@
 #include "ledger/sha256.h"
 #include "ledger/timestamp.h"
 #include "projections/bundle/verify.h"
+#include "projections/evaluation.h"
 #include "projections/queries.h"
 #include "tests/server/server_fixture.h"
 #include "tools/cli.h"
@@ -791,7 +792,12 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
 
   projections::Query query;
   query.format = projections::OutputFormat::kJson;
-  query.evaluation.as_of = absl::FromUnixSeconds(1335830400);  // 2012-05-01
+  // After DOC-1 bounced, before it was sent again: a point whose answers
+  // differ from the case's last state, so that a server ignoring as_of is
+  // told apart (at 2012-05-01, after every event, one passed; found by a
+  // mutation).
+  query.evaluation.as_of =
+      *projections::ParseEvaluationTime("2012-03-01T18:00:00Z", "as-of");
   v1::ProjectionRequest request;
   request.set_case_id(case_id);
   request.set_format(v1::ProjectionRequest::JSON);
@@ -799,6 +805,12 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
 
   ASSERT_OK_AND_ASSIGN(std::string state,
                        projections::StateOutput(*ledger_, case_id, query));
+  projections::Query at_the_end = query;
+  at_the_end.evaluation.as_of =
+      *projections::ParseEvaluationTime("2012-05-01", "as-of");
+  ASSERT_OK_AND_ASSIGN(std::string state_at_the_end,
+                       projections::StateOutput(*ledger_, case_id, at_the_end));
+  ASSERT_NE(state, state_at_the_end);
   ASSERT_OK_AND_ASSIGN(auto remote_state,
                        c->Project(client::LedgerClient::View::kState, request));
   EXPECT_EQ(remote_state.body(), state);

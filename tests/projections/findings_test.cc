@@ -469,6 +469,22 @@ TEST(RecipientVerifiedTest, CheckAfterTheSendDoesNotCount) {
             "WARN");
 }
 
+// A check of another address verifies nothing of the one the request went
+// to (no test said so, and counting it passed them all; found by a
+// mutation).
+TEST(RecipientVerifiedTest, ACheckOfAnotherAddressDoesNotCount) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1", "someone.else@mail.example",
+             true);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientVerified, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kRecipientVerified, "DOC-1")->message,
+              HasSubstr(absl::StrCat("No check of ", fixture::kApplicant)));
+}
+
 TEST(RecipientVerifiedTest, FailsWhenCheckFoundMismatchAndSentAnyway) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
@@ -787,6 +803,21 @@ TEST(BounceFollowedUpTest, ResendToAddressNotOnFileDoesNotResolve) {
   b.Alternative("2012-06-02T09:05:00Z", "DOC-1");
   EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kBounceFollowedUp, "DOC-1"),
             "WARN");
+}
+
+// A check that found the address not matching the file verified nothing:
+// the bounce stays unresolved (no test said so, and counting any check
+// passed them all; found by a mutation).
+TEST(BounceFollowedUpTest, ACheckThatFoundNoMatchDoesNotResolve) {
+  CaseBuilder b = Bounced();
+  b.Verified("2012-06-02T09:00:00Z", "DOC-1", fixture::kApplicant, false);
+  b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Alternative("2012-06-02T09:05:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "WARN");
+  EXPECT_THAT(FindingOf(f, Rule::kBounceFollowedUp, "DOC-1")->message,
+              HasSubstr("re-verification of the address"));
 }
 
 TEST(BounceFollowedUpTest, FailsWhenRefusalReliesOnUnresolvedBounce) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
 #include "ledger/clock.h"
 #include "ledger/event_json.h"
 #include "ledger/internal/fault_injection.h"
@@ -123,6 +124,14 @@ class ServerFixture : public ::testing::Test {
   }
 
   std::string AccessLogPath() const { return dir_.Sub("access-log.jsonl"); }
+  // The served ledger's verifier key, to check what the server signs.
+  VerifierKey LedgerKey() const {
+    absl::StatusOr<std::string> text = ledger_->VerifierKeyText();
+    EXPECT_TRUE(text.ok()) << text.status();
+    absl::StatusOr<VerifierKey> key = ParseVerifierKey(text.ok() ? *text : "");
+    EXPECT_TRUE(key.ok()) << key.status();
+    return key.ok() ? *key : VerifierKey{};
+  }
 
   // Set before SetUp() (in a derived constructor) to change them.
   uint64_t checkpoint_every_ = 1000;

@@ -408,6 +408,7 @@ struct Subscription {
   std::vector<uint64_t> positions;
   std::vector<uint64_t> caught_up;
   std::vector<uint64_t> checkpoints;
+  std::vector<std::string> notes;  // each checkpoint's signed note
   grpc::Status status;
 };
 
@@ -431,6 +432,7 @@ Subscription Follow(client::LedgerClient& c, uint64_t from,
       if (message.caught_up().position() >= want_position) break;
     } else if (message.has_checkpoint()) {
       s.checkpoints.push_back(message.checkpoint().tree_size());
+      s.notes.push_back(message.checkpoint().note());
       // Only checkpoints of events already sent.
       if (case_id.empty()) {
         EXPECT_LE(message.checkpoint().tree_size(),
@@ -626,9 +628,12 @@ TEST_F(SubscribeTest, SendsCheckpointsThatCoverOnlySentEvents) {
   ASSERT_TRUE(reader->Read(&message));
   ASSERT_TRUE(message.has_checkpoint());
   EXPECT_EQ(message.checkpoint().tree_size(), 250u);
-  ASSERT_OK_AND_ASSIGN(auto parsed,
-                       ParseCheckpointBody(message.checkpoint().note()));
-  EXPECT_EQ(parsed.tree_size, 250u);
+  // Signed by the ledger's key: its body alone parsed as well, and passed
+  // (found by a mutation).
+  ASSERT_OK_AND_ASSIGN(
+      Checkpoint checked,
+      VerifyCheckpoint(message.checkpoint().note(), LedgerKey()));
+  EXPECT_EQ(checked.tree_size, 250u);
   context->TryCancel();
   reader->Finish();
 }
@@ -663,6 +668,13 @@ TEST_F(SubscribeTest, ASubscriberStillCatchingUpIsSentCheckpoints) {
   EXPECT_TRUE(std::is_sorted(s.checkpoints.begin(), s.checkpoints.end()));
   EXPECT_EQ(std::adjacent_find(s.checkpoints.begin(), s.checkpoints.end()),
             s.checkpoints.end());
+  // Each one a checkpoint the subscriber can check, signed by the ledger.
+  const VerifierKey key = LedgerKey();
+  for (size_t i = 0; i < s.notes.size(); ++i) {
+    absl::StatusOr<Checkpoint> checked = VerifyCheckpoint(s.notes[i], key);
+    ASSERT_TRUE(checked.ok()) << checked.status();
+    EXPECT_EQ(checked->tree_size, s.checkpoints[i]);
+  }
 }
 
 // caught_up gave the size the ledger had when the call came, though the
@@ -750,8 +762,7 @@ TEST_F(ServerTest, CheckpointAndProofsVerify) {
   ASSERT_OK(admin->Append(CaseWithNotes("PRF", 6)).status());
   ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse cp7, c->GetCheckpoint(0));
   EXPECT_EQ(cp7.tree_size(), 7u);
-  ASSERT_OK_AND_ASSIGN(std::string key_text, ledger_->VerifierKeyText());
-  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_text));
+  const VerifierKey key = LedgerKey();
   ASSERT_OK_AND_ASSIGN(Checkpoint checked, VerifyCheckpoint(cp7.note(), key));
   EXPECT_EQ(checked.tree_size, 7u);
   // The CLI's checkpoint prints the same note.
@@ -818,6 +829,21 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   ASSERT_OK_AND_ASSIGN(std::string state_at_the_end,
                        projections::StateOutput(*ledger_, case_id, at_the_end));
   ASSERT_NE(state, state_at_the_end);
+  // known_at as well: known at 2000, before any of the case was recorded,
+  // there is no case yet, here as locally (the server ignoring it passed
+  // every test; found by a mutation).
+  {
+    projections::Query known_early = query;
+    known_early.evaluation.known_at = absl::FromUnixSeconds(946684800);
+    v1::ProjectionRequest early = request;
+    *early.mutable_known_at() = ToTimestamp(known_early.evaluation.known_at);
+    auto local = projections::StateOutput(*ledger_, case_id, known_early);
+    auto remote = c->Project(client::LedgerClient::View::kState, early);
+    EXPECT_EQ(local.status().code(), absl::StatusCode::kNotFound)
+        << local.status();
+    EXPECT_EQ(remote.status().code(), local.status().code()) << remote.status();
+    EXPECT_EQ(remote.status().message(), local.status().message());
+  }
   ASSERT_OK_AND_ASSIGN(auto remote_state,
                        c->Project(client::LedgerClient::View::kState, request));
   EXPECT_EQ(remote_state.body(), state);
@@ -994,6 +1020,19 @@ TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
   text << log.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr(R"("rpc": "ExportBundle")"));
   EXPECT_THAT(text.str(), HasSubstr(R"("outcome": "OK")"));
+
+  // known_at is the server's to apply: known at 2000, before any of the
+  // case was recorded, there is no case to export (no test held it, and the
+  // server ignoring it passed them all; found by a mutation).
+  v1::ExportBundleRequest known_early = request;
+  *known_early.mutable_known_at() =
+      ToTimestamp(absl::FromUnixSeconds(946684800));
+  auto early =
+      c->ExportBundle(known_early, [](const std::string&) { return true; });
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kNotFound)
+      << early.status();
+  EXPECT_THAT(std::string(early.status().message()),
+              HasSubstr("was not open yet"));
 
   request.set_case_id("NO-SUCH-CASE");
   EXPECT_EQ(c->ExportBundle(request, [](const std::string&) { return true; })

@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,6 +25,7 @@
 #include "ledger/event_json.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
+#include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/deadline_index.h"
@@ -619,6 +623,16 @@ TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
   std::vector<std::string> rows =
       absl::StrSplit(read.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(rows.size(), expected.size());
+  // The stored entries and each case's versions, to hold the rows to: a
+  // row's position as its case_version, or its event's bytes as its entry,
+  // passed when only their presence was checked (found by a mutation).
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Db(), options));
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordedEvent> stored,
+                       ledger->ReadAll(1, 0));
+  ASSERT_EQ(stored.size(), rows.size());
+  std::map<std::string, uint64_t> versions;
   for (size_t i = 0; i < rows.size(); ++i) {
     // Each row: position, case_version, recorded_at, event, entry.
     google::protobuf::Struct row;
@@ -626,11 +640,13 @@ TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
         << rows[i];
     const auto& f = row.fields();
     EXPECT_EQ(f.at("position").number_value(), i + 1);
-    EXPECT_TRUE(f.contains("case_version"));
+    EXPECT_EQ(f.at("case_version").number_value(),
+              ++versions[expected[i].event.case_id()])
+        << "row " << i;
     EXPECT_TRUE(f.contains("recorded_at"));
     ASSERT_OK_AND_ASSIGN(std::string entry,
                          Base64Decode(f.at("entry").string_value(), "entry"));
-    EXPECT_FALSE(entry.empty());
+    EXPECT_EQ(entry, stored[i].entry_bytes) << "row " << i;
     std::string event_json;
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
                     f.at("event").struct_value(), &event_json)
@@ -639,6 +655,39 @@ TEST_F(CliTest, AppendThenReadRoundTripsEveryEvent) {
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
         event, expected[i].event))
         << "row " << i;
+  }
+}
+
+// `append --format json` (docs/cli.md): each event's id, position, version
+// in its case, and whether it was stored already. The version was printed
+// unchecked: the position in its place passed every test (found by a
+// mutation).
+TEST_F(CliTest, AppendInJsonGivesEachEventsPositionVersionAndRepeat) {
+  Init();
+  ASSERT_EQ(
+      Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl")).code,
+      0);
+  const std::string second = Example("transfer-then-refusal.jsonl");
+  std::istringstream input(testing::FileContents(second));
+  ASSERT_OK_AND_ASSIGN(auto expected, ReadEventLines(input));
+  for (bool again : {false, true}) {
+    CliRun r = Cli("append --db " + Db() + " --format json " + second);
+    ASSERT_EQ(r.code, 0) << r.err;
+    google::protobuf::Struct answer;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(r.out, &answer).ok())
+        << r.out;
+    const auto& f = answer.fields();
+    EXPECT_EQ(f.at("tree_size").number_value(), 10 + expected.size());
+    const auto& events = f.at("events").list_value().values();
+    ASSERT_EQ(static_cast<size_t>(events.size()), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const auto& e = events[static_cast<int>(i)].struct_value().fields();
+      EXPECT_EQ(e.at("event_id").string_value(), expected[i].event.event_id());
+      EXPECT_EQ(e.at("position").number_value(), 11 + i) << i;
+      EXPECT_EQ(e.at("case_version").number_value(), 1 + i) << i;
+      EXPECT_EQ(e.at("duplicate").bool_value(), again) << i;
+    }
   }
 }
 
@@ -815,6 +864,10 @@ TEST_F(CliTest, KeyCheckpointProveVerify) {
   CliRun key = Cli("key --db " + Db());
   ASSERT_EQ(key.code, 0) << key.err;
   EXPECT_THAT(key.out, StartsWith("cli.example/log+"));
+  // One line, as domain.md says (a parse that skips white space took a
+  // blank line after it; found by a mutation).
+  EXPECT_EQ(std::count(key.out.begin(), key.out.end(), '\n'), 1) << key.out;
+  EXPECT_TRUE(key.out.ends_with("\n")) << key.out;
   ASSERT_OK_AND_ASSIGN(VerifierKey verifier, ParseVerifierKey(key.out));
   CliRun note = Cli("checkpoint --db " + Db());
   ASSERT_EQ(note.code, 0) << note.err;
@@ -829,6 +882,41 @@ TEST_F(CliTest, KeyCheckpointProveVerify) {
   CliRun consistency = Cli("prove --db " + Db() + " --from-size 3 --size 10");
   EXPECT_THAT(consistency.out,
               StartsWith(R"({"old_size": 3, "new_size": 10, "hashes": [")"));
+  // And they prove what they say, against the signed root: their openings
+  // alone held with another leaf's proof printed (found by a mutation).
+  auto hashes_in = [](const std::string& json) {
+    google::protobuf::Struct proof;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &proof).ok())
+        << json;
+    std::vector<merkle::Hash> hashes;
+    for (const auto& h : proof.fields().at("hashes").list_value().values()) {
+      absl::StatusOr<std::string> bytes =
+          Base64Decode(h.string_value(), "hash");
+      merkle::Hash hash{};
+      EXPECT_TRUE(bytes.ok() && bytes->size() == hash.size()) << json;
+      if (bytes.ok()) std::copy_n(bytes->begin(), hash.size(), hash.begin());
+      hashes.push_back(hash);
+    }
+    return hashes;
+  };
+  std::vector<merkle::Hash> leaves;
+  CliRun rows = Cli("read --db " + Db() + " --format json --limit 4");
+  for (const std::string& row : std::vector<std::string>(
+           absl::StrSplit(rows.out, '\n', absl::SkipEmpty()))) {
+    google::protobuf::Struct fields;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(row, &fields).ok());
+    ASSERT_OK_AND_ASSIGN(
+        std::string entry,
+        Base64Decode(fields.fields().at("entry").string_value(), "entry"));
+    leaves.push_back(merkle::LeafHash(entry));
+  }
+  ASSERT_EQ(leaves.size(), 4u);
+  EXPECT_OK(merkle::VerifyInclusion(leaves[3], 3, 10, hashes_in(prove.out),
+                                    cp.root_hash));
+  const merkle::Hash root_at_3 =
+      merkle::NodeHash(merkle::NodeHash(leaves[0], leaves[1]), leaves[2]);
+  EXPECT_OK(merkle::VerifyConsistency(3, 10, root_at_3, cp.root_hash,
+                                      hashes_in(consistency.out)));
   EXPECT_EQ(Cli("prove --db " + Db() + " --position 11 --size 10").code, 2);
   EXPECT_EQ(Cli("prove --db " + Db()).code, 2);
 

@@ -228,6 +228,7 @@ TEST_F(ReportTest, JudicialReviewFollowsTheTribunalRecordOrder) {
   ASSERT_NE(opened, std::string::npos);
   ASSERT_NE(consent, std::string::npos);
   ASSERT_NE(note, std::string::npos);
+  ASSERT_NE(findings, std::string::npos) << html;
   EXPECT_LT(record, decision);
   EXPECT_LT(decision, opened);
   EXPECT_LT(opened, consent);

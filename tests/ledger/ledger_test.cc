@@ -809,6 +809,7 @@ TEST_F(LedgerTest, IdenticalReappendReturnsOriginalPositionsAndWritesNothing) {
   ASSERT_OK(Append({Ev("B", kOpen)}));
   ASSERT_OK_AND_ASSIGN(auto again, Append(batch, ExpectedVersion::NoStream()));
   EXPECT_TRUE(again.events[0].duplicate);
+  EXPECT_TRUE(again.events[1].duplicate);
   EXPECT_EQ(again.events[0].position, 1u);
   EXPECT_EQ(again.events[1].position, 2u);
   EXPECT_EQ(again.events[1].case_version, 2u);

@@ -417,7 +417,7 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
 
   // Roles apply in client mode too.
   CliRun denied = Cli(reader + "append " + dir_.Sub("late.jsonl"));
-  EXPECT_NE(denied.code, 0);
+  EXPECT_EQ(denied.code, 4);  // PERMISSION_DENIED (docs/cli.md)
   EXPECT_THAT(denied.err, HasSubstr("role reader may not call Append"));
   CliRun no_mode = Cli(admin + "verify");
   EXPECT_EQ(no_mode.code, 2);

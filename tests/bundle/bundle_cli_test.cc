@@ -178,9 +178,17 @@ TEST_F(BundleCliTest, VerifyBundleFailsNamingTheAlteredFile) {
   bytes[pos + 12] = 'X';
   CliRun v = VerifyBundle(Write("altered.zip", bytes));
   EXPECT_EQ(v.code, 1) << v.out;
-  EXPECT_THAT(v.out, HasSubstr("FAIL"));
-  EXPECT_THAT(v.out, HasSubstr("state.json"));
-  EXPECT_THAT(v.out, HasSubstr("VERDICT: FAIL"));
+  // Each of the three checks that sees it says so: "state.json" alone was
+  // said by all three, and held with the manifest's digest left unchecked
+  // (found by a mutation).
+  EXPECT_THAT(v.out, HasSubstr("- state.json: its bytes do not match the "
+                               "archive's CRC-32 for it"));
+  EXPECT_THAT(v.out, HasSubstr("FAIL files        1 problem\n       - "
+                               "state.json: SHA-256 "));
+  EXPECT_THAT(v.out, HasSubstr("- state.json differs from the state "
+                               "recomputed from the events"));
+  EXPECT_THAT(v.out, HasSubstr("VERDICT: FAIL " + dir_.Sub("altered.zip") +
+                               " (3 checks failed: archive, files, state)"));
 }
 
 // An event whose string holds bytes that are not UTF-8 is named in the

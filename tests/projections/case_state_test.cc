@@ -159,6 +159,14 @@ TEST(AddressesOnFileTest, AnyBasisPutsTheAddressOnFile) {
                           "APPLICATION_FORM",
                           "counsel@law.example REPRESENTATIVE "
                           "REPRESENTATIVE_FORM"));
+  // The third basis too (only two were tried, and consent by the
+  // applicant's email left off the file passed; found by a mutation).
+  b.Consent("2012-05-03T09:00:00Z", "maria.home@mail.example",
+            v1::ConsentBasis::APPLICANT_EMAIL, v1::Party::APPLICANT,
+            /*repeated=*/false);
+  EXPECT_THAT(Addresses(StateAt(b, Now(kLater))),
+              ::testing::Contains("maria.home@mail.example APPLICANT "
+                                  "APPLICANT_EMAIL"));
 }
 
 TEST(AddressesOnFileTest, WithdrawalTakesTheAddressOff) {

@@ -298,6 +298,9 @@ TEST(DeadlineFlagsTest, BelowPolicyMinimum) {
   b.Verified("2012-06-02T10:00:00Z", "DOC-2");
   EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-2")),
               ElementsAre("BELOW_POLICY_MINIMUM"));
+  // Each request's own: DOC-1 is flagged for nothing (one request's flags
+  // given to every request of the case passed; found by a mutation).
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")), IsEmpty());
 }
 
 TEST(DeadlineFlagsTest, NotVerified) {
@@ -327,6 +330,7 @@ TEST(DeadlineFlagsTest, NoRefusalWarning) {
       .set_refusal_warning_included(false);
   EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-2")),
               ElementsAre("NO_REFUSAL_WARNING"));
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")), IsEmpty());
 }
 
 TEST(DeadlineFlagsTest, NonOrganizationalMailbox) {
@@ -336,6 +340,7 @@ TEST(DeadlineFlagsTest, NonOrganizationalMailbox) {
       .set_organizational_mailbox(false);
   EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-2")),
               ElementsAre("NON_ORGANIZATIONAL_MAILBOX"));
+  EXPECT_THAT(FlagNames(RowOf(Rows(b, Now(kLater)), "DOC-1")), IsEmpty());
 }
 
 TEST(DeadlineFlagsTest, AllSixFlagsInSpecOrder) {

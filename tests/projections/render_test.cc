@@ -63,8 +63,23 @@ TEST(RenderStateJsonTest, HasExactlyTheKeysOfTheSpec) {
   EXPECT_THAT(Keys(address), ElementsAre("address", "party", "basis"));
   EXPECT_EQ(Member(address, "basis").text, "APPLICATION_FORM");
   const JsonValue& open = Member(v, "open_requests").elements.at(0);
+  EXPECT_THAT(Keys(open), ElementsAre("request_id", "channel", "sent_at",
+                                      "deadline", "status"));
   EXPECT_EQ(Member(open, "deadline").text, "2012-07-16T23:59:59Z");
   EXPECT_EQ(Member(open, "status").text, "OVERDUE");
+  // The keys inside a representative and a transfer, which the case above
+  // has none of (a transfer without to_office_id passed; found by a
+  // mutation).
+  CaseBuilder b = KaurCase();
+  b.RepresentativeWithConsent("2012-06-05T09:00:00Z", "R-1", "rep@law.example");
+  b.Transferred("2012-06-06T09:00:00Z");
+  const JsonValue w =
+      Parse(RenderStateJson(CaseStateFor(b.model(), Now(kLater))));
+  EXPECT_THAT(Keys(Member(w, "representative")),
+              ElementsAre("representative_id", "name", "email"));
+  EXPECT_THAT(Keys(Member(w, "transfers").elements.at(0)),
+              ElementsAre("from_office_id", "to_office_id", "reason",
+                          "occurred_at", "position"));
 }
 
 TEST(RenderDeadlinesJsonTest, HasTheShapeOfTheSpec) {
@@ -134,6 +149,29 @@ TEST(RenderTextTest, StateTextNamesEveryField) {
   EXPECT_THAT(text, HasSubstr("maria.santos@mail.example (APPLICANT, "
                               "APPLICATION_FORM, #2)"));
   EXPECT_THAT(text, HasSubstr("representative     none\n"));
+  // Every field, with a representative and a transfer (three lines were
+  // looked for, and the office's left out passed; found by a mutation).
+  CaseBuilder b = KaurCase();
+  b.RepresentativeWithConsent("2012-06-05T09:00:00Z", "R-1", "rep@law.example");
+  b.Transferred("2012-06-06T09:00:00Z");
+  EXPECT_EQ(
+      RenderStateText(CaseStateFor(b.model(), Now(kLater))),
+      "case               C-1\n"
+      "status             REFUSED\n"
+      "office             CPC-OTTAWA\n"
+      "applicant country  CO\n"
+      "addresses on file  maria.santos@mail.example (APPLICANT, "
+      "APPLICATION_FORM, #2)\n"
+      "                   rep@law.example (REPRESENTATIVE, "
+      "REPRESENTATIVE_FORM, "
+      "#8)\n"
+      "representative     R-1 (R-1) rep@law.example\n"
+      "open requests      DOC-1 OVERDUE, sent 2012-06-01T10:01:00Z, deadline "
+      "2012-07-16T23:59:59Z\n"
+      "transfers          VO-DELHI -> CPC-OTTAWA on 2012-06-06T09:00:00Z (#9)\n"
+      "judicial review    none\n"
+      "version            9\n"
+      "last position      9\n");
 }
 
 TEST(RenderTextTest, DeadlinesTextIsAnAlignedTable) {
@@ -141,10 +179,21 @@ TEST(RenderTextTest, DeadlinesTextIsAnAlignedTable) {
   b.Email("2012-06-02T10:01:00Z", "DOC-22", "2012-06-10T23:59:59Z");
   const std::string text = RenderDeadlinesText(
       DeadlinesFor(b.model(), Now(kLater), DefaultPolicy()));
-  std::vector<std::string> lines = absl::StrSplit(text, '\n');
-  ASSERT_GE(lines.size(), 3u);
+  std::vector<std::string> lines =
+      absl::StrSplit(text, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0].find("STATUS"), lines[1].find("OVERDUE"));
   EXPECT_THAT(text, HasSubstr("BELOW_POLICY_MINIMUM,NOT_VERIFIED"));
+  // Every column of every row starts under its heading (one column was
+  // compared, and FLAGS out of line passed; found by a mutation).
+  for (size_t at = 1; at < lines[0].size(); ++at) {
+    if (lines[0][at - 1] != ' ' || lines[0][at] == ' ') continue;
+    for (size_t row = 1; row < lines.size(); ++row) {
+      ASSERT_GT(lines[row].size(), at) << text;
+      EXPECT_EQ(lines[row][at - 1], ' ') << "row " << row << " at " << at;
+      EXPECT_NE(lines[row][at], ' ') << "row " << row << " at " << at;
+    }
+  }
   EXPECT_EQ(RenderDeadlinesText({}), "no requests\n");
   EXPECT_EQ(RenderDeadlinesText({}, DeadlineState::kOverdue),
             "no requests with status OVERDUE\n");
@@ -179,7 +228,10 @@ TEST(RenderTextTest, FindingsTextCountsByStatus) {
   const std::string text = RenderFindingsText(FindingsFor(
       KaurCase().model(), Now(kLater), DefaultPolicy(), AllStored()));
   EXPECT_THAT(text, HasSubstr("Findings for case C-1\n"));
-  EXPECT_THAT(text, HasSubstr("0 FAIL, 0 WARN"));
+  // The whole count ("0 FAIL, 0 WARN" alone held with nothing counted;
+  // found by a mutation).
+  EXPECT_TRUE(text.ends_with("\n12 PASS, 0 FAIL, 0 WARN, 6 NOT_APPLICABLE\n"))
+      << text;
   EXPECT_THAT(text, HasSubstr("REFUSAL_SUPPORTED"));
 }
 

@@ -108,6 +108,20 @@ TEST(DeadlineStateTest, LaterExtensionReplacesEarlierOne) {
             T("2012-08-31T23:59:59Z"));
 }
 
+// An extension to an earlier date shortens nothing (docs/findings.md,
+// effective deadline): the deadlines row keeps the latest. The findings'
+// tests held this; the row itself was not tested (noticed by an audit).
+TEST(DeadlineStateTest, AnExtensionToAnEarlierDateLeavesTheDeadline) {
+  CaseBuilder b = Sent();
+  b.Extended("2012-07-01T09:00:00Z", "DOC-1", "2012-07-05T23:59:59Z");
+  EXPECT_EQ(RowOf(Rows(b, Now(kLater)), "DOC-1").deadline,
+            T("2012-07-16T23:59:59Z"));
+  b.Extended("2012-07-10T09:00:00Z", "DOC-1", "2012-09-30T23:59:59Z");
+  b.Extended("2012-07-12T09:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
+  EXPECT_EQ(RowOf(Rows(b, Now(kLater)), "DOC-1").deadline,
+            T("2012-09-30T23:59:59Z"));
+}
+
 TEST(DeadlineStateTest, SupersededByAResend) {
   CaseBuilder b = SentAndResent();
   const auto rows = Rows(b, Now(kLater));

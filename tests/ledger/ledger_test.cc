@@ -318,19 +318,28 @@ TEST_F(LedgerTest, RecordedAtComesFromTheClockAndNeverDecreases) {
   EXPECT_EQ(events[3].recorded_at, absl::FromUnixSeconds(1700000000 + 3600));
 }
 
-// A clock that, once armed, holds its next reader until released (and
-// then tells it the time it read).
+// A clock that, once armed, holds the next read made on the thread that
+// armed it until released (and then tells it the time it read). Reads on
+// other threads (the sequencer's, which wakes to see whether a checkpoint
+// is due) pass: the test held one of those, and never made an append join
+// a group (found by a mutation).
 class HeldClock final : public Clock {
  public:
   absl::Time Now() override {
     const absl::Time now = time.Now();
-    if (armed.exchange(false)) {
+    if (holder.load() == std::this_thread::get_id() && armed.exchange(false)) {
       reading.Notify();
-      release.WaitForNotification();
+      release.WaitForNotificationWithTimeout(absl::Seconds(20));
     }
     return now;
   }
+  // Holds the calling thread's next read.
+  void Arm() {
+    holder = std::this_thread::get_id();
+    armed = true;
+  }
   FakeClock time{absl::FromUnixSeconds(1700000000)};
+  std::atomic<std::thread::id> holder;
   std::atomic<bool> armed{false};
   absl::Notification reading, release;
 };
@@ -345,12 +354,18 @@ TEST_F(LedgerTest, AnAppendJoiningAGroupIsRecordedNoEarlierThanItsCall) {
       auto ledger,
       Ledger::Create(dir_.Sub("held"), "test.example/log", options));
   ASSERT_OK(ledger->Append(OpenedCase("A")));
-  clock.armed = true;
+  // Signed, so that no checkpoint is due: the ledger is idle, and the first
+  // note is sequenced on its caller's thread, whose read of the group's
+  // time is held.
+  ASSERT_OK(ledger->SignCheckpoint().status());
   std::thread first([&] {
+    clock.Arm();
     EXPECT_OK(
         ledger->Append({Ev("A", R"("officer_note_added": {"text": "1"})")}));
   });
-  clock.reading.WaitForNotification();  // the first group's time, held
+  // The first group's time, held.
+  ASSERT_TRUE(clock.reading.WaitForNotificationWithTimeout(absl::Seconds(20)))
+      << "the first note was not sequenced on its caller's thread";
   clock.time.Advance(absl::Hours(1));
   const absl::Time called = clock.time.Now();
   std::thread second([&] {
@@ -363,12 +378,11 @@ TEST_F(LedgerTest, AnAppendJoiningAGroupIsRecordedNoEarlierThanItsCall) {
   second.join();
   ASSERT_OK_AND_ASSIGN(auto events, ledger->ReadCase("A"));
   ASSERT_EQ(events.size(), 4u);
-  for (const RecordedEvent& e : events) {
-    if (e.event.officer_note_added().text() == "2") {
-      EXPECT_GE(e.recorded_at, called) << e.position;
-    }
-  }
-  EXPECT_LE(events[2].recorded_at, events[3].recorded_at);
+  // The first note has the held time: the second joined its group.
+  EXPECT_EQ(events[2].event.officer_note_added().text(), "1");
+  EXPECT_LT(events[2].recorded_at, called);
+  EXPECT_EQ(events[3].event.officer_note_added().text(), "2");
+  EXPECT_GE(events[3].recorded_at, called);
 }
 
 TEST_F(LedgerTest, AppendIsAllOrNothing) {

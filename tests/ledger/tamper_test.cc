@@ -650,14 +650,31 @@ TEST_F(TamperTest, ACopiedEntryIsNotAVersionHeldTwice) {
       "position 2: the case index entry for case CASE-0 version 2 differs");
 }
 
+// Only the positions swapped: each value keeps the rest of its bytes (in
+// format 2 the copies of its entry and event), so the swap is what verify
+// must see, not a value cut short (found by a mutation audit: the old test's
+// position-only values failed format 2's copy check first).
 TEST_F(TamperTest, SwappedCaseIndexPositionsAreFound) {
-  std::string v2 = CaseKey("CASE-0", 2);
-  std::string v3 = CaseKey("CASE-0", 3);
-  Tamper([&](auto&, auto& b) {
-    b.Put(Family::kCaseIndex, v2, EncodeU64(3));
-    b.Put(Family::kCaseIndex, v3, EncodeU64(2));
-  });
-  ExpectFound("position 2: the case index entry for case CASE-0 version 2");
+  const std::string v2 = CaseKey("CASE-0", 2);
+  const std::string v3 = CaseKey("CASE-0", 3);
+  for (bool format_one : {false, true}) {
+    SCOPED_TRACE(format_one ? "format 1" : "format 2");
+    if (format_one) MakeFormatOne();
+    const std::string at_v2 = Get(Family::kCaseIndex, v2);
+    const std::string at_v3 = Get(Family::kCaseIndex, v3);
+    Tamper([&](auto&, auto& b) {
+      b.Put(Family::kCaseIndex, v2, at_v3.substr(0, 8) + at_v2.substr(8));
+      b.Put(Family::kCaseIndex, v3, at_v2.substr(0, 8) + at_v3.substr(8));
+    });
+    ExpectFound(
+        "position 2: the case index entry for case CASE-0 version 2 "
+        "differs");
+    Tamper([&](auto&, auto& b) {
+      b.Put(Family::kCaseIndex, v2, at_v2);
+      b.Put(Family::kCaseIndex, v3, at_v3);
+    });
+    ASSERT_OK(Problem());
+  }
 }
 
 TEST_F(TamperTest, AFormatOneLedgerIsReadAndVerifiedAsItIs) {

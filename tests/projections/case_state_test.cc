@@ -175,6 +175,29 @@ TEST(AddressesOnFileTest, WithdrawalTakesTheAddressOff) {
   EXPECT_THAT(StateAt(b, Now(kLater)).addresses_on_file, IsEmpty());
 }
 
+// A withdrawal naming the address under another party than its consent's
+// ends every consent for it: the address is what it names.
+TEST(AddressesOnFileTest, AWithdrawalUnderAnotherPartyTakesTheAddressOff) {
+  CaseBuilder b = Opened();
+  b.Consent("2012-05-02T09:00:00Z", "counsel@law.example",
+            v1::ConsentBasis::REPRESENTATIVE_FORM, v1::Party::REPRESENTATIVE,
+            true);
+  b.Withdrawn("2012-05-03T09:00:00Z", "counsel@law.example");  // APPLICANT
+  EXPECT_THAT(Addresses(StateAt(b, Now(kLater))),
+              ElementsAre("maria.santos@mail.example APPLICANT "
+                          "APPLICATION_FORM"));
+}
+
+// A consent recorded again for the same address and party replaces the
+// first: it is on file once, and one withdrawal ends it.
+TEST(AddressesOnFileTest, AConsentRecordedTwiceEndsWithOneWithdrawal) {
+  CaseBuilder b = Opened();
+  b.Consent("2012-05-02T09:00:00Z");
+  EXPECT_EQ(StateAt(b, Now(kLater)).addresses_on_file.size(), 1u);
+  b.Withdrawn("2012-05-03T09:00:00Z");
+  EXPECT_THAT(StateAt(b, Now(kLater)).addresses_on_file, IsEmpty());
+}
+
 TEST(AddressesOnFileTest, AddressChangeCarriesConsentToTheNewAddress) {
   CaseBuilder b = Opened();
   b.AddressChanged("2012-05-02T09:00:00Z", fixture::kApplicant,
@@ -183,6 +206,17 @@ TEST(AddressesOnFileTest, AddressChangeCarriesConsentToTheNewAddress) {
   EXPECT_THAT(Addresses(s), ElementsAre("maria.new@mail.example APPLICANT "
                                         "APPLICATION_FORM"));
   EXPECT_EQ(s.addresses_on_file[0].position, 3u);
+}
+
+// The party's consent carries to the new address even when the old one
+// given in the change was not the one on file.
+TEST(AddressesOnFileTest, AChangeFromAnotherAddressCarriesThePartysConsent) {
+  CaseBuilder b = Opened();
+  b.AddressChanged("2012-05-02T09:00:00Z", "maria.old@mail.example",
+                   "maria.new@mail.example");
+  EXPECT_THAT(Addresses(StateAt(b, Now(kLater))),
+              ::testing::Contains("maria.new@mail.example APPLICANT "
+                                  "APPLICATION_FORM"));
 }
 
 TEST(AddressesOnFileTest, ChangeWithoutAnyConsentPutsNothingOnFile) {
@@ -308,6 +342,25 @@ TEST(CaseStateTest, VersionAndLastPositionAreThoseOfTheEvaluatedEvents) {
   const CaseState early = StateAt(b, AsOf("2012-06-01T10:00:00Z"));
   EXPECT_EQ(early.version, 3u);
   EXPECT_EQ(early.last_position, 3u);
+}
+
+// The representative shown is the one appointed last.
+TEST(CaseStateTest, RepresentativeIsTheLatestAppointed) {
+  CaseBuilder b = Opened();
+  b.RepresentativeWithConsent("2012-05-02T09:00:00Z", "R1", "r1@law.example");
+  b.RepresentativeWithConsent("2012-05-03T09:00:00Z", "R2", "r2@law.example");
+  const CaseState s = StateAt(b, Now(kLater));
+  ASSERT_TRUE(s.representative.has_value());
+  EXPECT_EQ(s.representative->representative_id, "R2");
+}
+
+// A late record of an earlier action is the case's latest version still.
+TEST(CaseStateTest, VersionIsTheLatestRecordedWhateverTheBusinessTime) {
+  CaseBuilder b = KaurCase();                      // #6 occurred 2012-07-21
+  b.Alternative("2012-07-01T09:00:00Z", "DOC-1");  // #7
+  const CaseState s = StateAt(b, Now(kLater));
+  EXPECT_EQ(s.version, 7u);
+  EXPECT_EQ(s.last_position, 7u);
 }
 
 TEST(CaseStateTest, NothingBeforeTheCaseWasOpened) {

@@ -76,6 +76,14 @@ TEST(DeadlineStateTest, SatisfiedByCompleteDocumentsInTime) {
   EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SATISFIED");
 }
 
+// The deadline's own instant is the applicant's: documents then are on
+// time.
+TEST(DeadlineStateTest, SatisfiedByCompleteDocumentsAtTheDeadlineInstant) {
+  CaseBuilder b = Sent();
+  b.Received("2012-07-16T23:59:59Z", "DOC-1");
+  EXPECT_EQ(StateOf(b, "DOC-1", Now(kLater)), "SATISFIED");
+}
+
 TEST(DeadlineStateTest, PartialDocumentsDoNotSatisfy) {
   CaseBuilder b = Sent();
   b.Received("2012-07-10T09:00:00Z", "DOC-1", /*complete=*/false);

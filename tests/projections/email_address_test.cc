@@ -64,6 +64,11 @@ TEST(NormalizeAddressTest, GivesOneFormForEachMailbox) {
                              "\u0442\u0430.\u0440\u0444"));
 }
 
+TEST(NormalizeAddressTest, WhiteSpaceInsideTheAngleBracketsIsDropped) {
+  EXPECT_EQ(NormalizeAddress("Maria < Maria.Santos@Mail.Example >"),
+            "maria.santos@mail.example");
+}
+
 // Any NFC, not only French's letters (found by a reading against domain.md
 // §4): Vietnamese's ệ written with its two marks in either order.
 TEST(EmailAddressTest, AddressesCompareInNfc) {

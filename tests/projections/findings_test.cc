@@ -409,6 +409,22 @@ TEST(RecipientMatchesFileTest, ComparesAnInternationalizedDomainInEitherForm) {
       "FAIL");
 }
 
+// Judged on the file at the send: consent ended after it, or given after
+// it, changes nothing.
+TEST(RecipientMatchesFileTest, IsJudgedOnTheFileAtTheSend) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Email("2012-06-01T10:02:00Z", "DOC-2", "2012-07-16T23:59:59Z",
+          "maria.new@mail.example");
+  b.Withdrawn("2012-06-05T09:00:00Z");
+  b.Consent("2012-06-05T09:05:00Z", "maria.new@mail.example");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientMatchesFile, "DOC-2"), "FAIL");
+}
+
 TEST(RecipientMatchesFileTest,
      RepresentativeAddressLeavesWithTheRepresentative) {
   CaseBuilder b;
@@ -521,6 +537,19 @@ TEST(RecipientVerifiedTest, ResendMayRelyOnReverificationOfTheOriginal) {
   const Findings f = FindingsAt(c, kLater);
   EXPECT_NE(StatusOf(f, Rule::kRecipientVerified, "DOC-1"), "PASS");
   EXPECT_EQ(StatusOf(f, Rule::kRecipientVerified, "DOC-2"), "PASS");
+}
+
+// The check before the original's send verified the address of that send,
+// not the one after the bounce: a resend relies only on a re-verification.
+TEST(RecipientVerifiedTest,
+     TheOriginalsCheckBeforeItsSendDoesNotVerifyTheResend) {
+  CaseBuilder c = RequestSentByTheBook();  // checked #3, sent #4
+  c.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::FAILED);
+  c.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  const Findings f = FindingsAt(c, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientVerified, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRecipientVerified, "DOC-2"), "WARN");
 }
 
 // ---------------------------------------------------------------------------
@@ -665,6 +694,25 @@ TEST(RefusalWarningGivenTest, FailsWhenRefusalReliesOnRequestWithoutWarning) {
               HasSubstr("REFUSAL_WARNING_GIVEN"));
 }
 
+// domain.md §4: a request that grounds a non-compliance note fails the rule
+// without the warning, refusal or not (every FAIL above had a refusal too).
+TEST(RefusalWarningGivenTest,
+     FailsWhenANoteAloneReliesOnRequestWithoutWarning) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .set_refusal_warning_included(false);
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalWarningGiven, "DOC-1"), "FAIL");
+  EXPECT_EQ(FindingOf(f, Rule::kRefusalWarningGiven, "DOC-1")->message,
+            "DOC-1 (#4) did not warn that failing to provide the documents "
+            "could lead to refusal, yet it grounds the non-compliance note or "
+            "refusal #5.");
+}
+
 // A refusal on another ground that names the request does not rest on the
 // warning (found by an audit: INELIGIBLE naming DOC-1 failed it).
 TEST(RefusalWarningGivenTest, ARefusalOnAnotherGroundGroundsNothing) {
@@ -783,6 +831,15 @@ TEST(BounceFollowedUpTest, PassesWhenReverifiedResentAndAlternativeConsidered) {
   EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-2"), "MISSING");
 }
 
+// Only a FAILED notice is a bounce: a delayed one is a warning sign
+// (DELIVERY_WARNING_HEEDED), not a bounce to follow up.
+TEST(BounceFollowedUpTest, ADelayedNoticeIsNoBounce) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Notice("2012-06-02T10:03:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kBounceFollowedUp),
+            "NOT_APPLICABLE");
+}
+
 TEST(BounceFollowedUpTest, WarnsWhenOnlyResent) {
   CaseBuilder b = Bounced();
   b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
@@ -803,6 +860,23 @@ TEST(BounceFollowedUpTest, ResendToAddressNotOnFileDoesNotResolve) {
   b.Alternative("2012-06-02T09:05:00Z", "DOC-1");
   EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kBounceFollowedUp, "DOC-1"),
             "WARN");
+}
+
+// A resend by post goes to no address on file: it is not the email resend
+// the bounce asks for.
+TEST(BounceFollowedUpTest, AResendWithoutARecipientDoesNotResolve) {
+  CaseBuilder b = Bounced();
+  b.Verified("2012-06-02T09:00:00Z", "DOC-1");
+  auto& resend =
+      b.Email("2012-06-02T09:01:00Z", "DOC-2", "2012-07-17T23:59:59Z");
+  resend.set_resend_of("DOC-1");
+  resend.set_channel(v1::Channel::POSTAL_MAIL);
+  resend.clear_to();
+  b.Alternative("2012-06-02T09:05:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "WARN");
+  EXPECT_EQ(FindingOf(f, Rule::kBounceFollowedUp, "DOC-1")->message,
+            "The bounce #5 of DOC-1 lacks a resend to an address on file.");
 }
 
 // A check that found the address not matching the file verified nothing:
@@ -895,6 +969,27 @@ TEST(BounceFollowedUpTest, ABounceAfterTheRefusalFailsUntilFollowedUp) {
   b.Alternative("2012-08-02T09:05:00Z", "DOC-1");
   f = FindingsAt(b, kLater);
   EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-1"), "PASS");
+}
+
+// Only a refusal that relies on the request makes a later bounce of it a
+// FAIL: a refusal on another request does not rest on this email.
+TEST(BounceFollowedUpTest, ABounceAfterARefusalOnAnotherRequestOnlyWarns) {
+  CaseBuilder b = KaurCase();  // DOC-1 #4, refused #6
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-08-30T23:59:59Z");       // #7
+  b.Notice("2012-08-01T09:00:00Z", "DOC-2", v1::DeliveryAction::FAILED);  // #8
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kBounceFollowedUp, "DOC-2"), "WARN");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
+}
+
+// The finding is the worst of its bounces: a later bounce that only warns
+// does not lower the FAIL of one a note relied on unresolved.
+TEST(BounceFollowedUpTest, ALaterBounceDoesNotLowerAFail) {
+  CaseBuilder b = Bounced();                                              // #5
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");                                // #6
+  b.Notice("2012-07-25T09:00:00Z", "DOC-1", v1::DeliveryAction::FAILED);  // #7
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kBounceFollowedUp, "DOC-1"),
+            "FAIL");
 }
 
 // ---------------------------------------------------------------------------
@@ -996,6 +1091,17 @@ TEST(NonComplianceAfterDeadlineTest, FailsAtTheDeadlinesInstant) {
             "PASS");
 }
 
+// Judged on the deadline in force when the note was written: an extension
+// granted after it does not make it premature.
+TEST(NonComplianceAfterDeadlineTest,
+     AnExtensionAfterTheNoteDoesNotMakeItEarly) {
+  CaseBuilder b = NotedAt("2012-07-20T09:00:00Z");
+  b.Extended("2012-07-25T09:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kNonComplianceAfterDeadline,
+                     "DOC-1"),
+            "PASS");
+}
+
 TEST(NonComplianceAfterDeadlineTest, FailsBeforeAnExtendedDeadline) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
@@ -1006,6 +1112,20 @@ TEST(NonComplianceAfterDeadlineTest, FailsBeforeAnExtendedDeadline) {
   EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kNonComplianceAfterDeadline,
                      "DOC-1"),
             "FAIL");
+}
+
+TEST(NonComplianceAfterDeadlineTest, FailsWhenTheRequestSetNoDeadline) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z")
+      .clear_deadline();
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "FAIL");
+  EXPECT_EQ(FindingOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1")->message,
+            "The note #4 on DOC-1 was written though the request set no "
+            "deadline.");
 }
 
 TEST(NonComplianceAfterDeadlineTest, FailsAfterCompleteDocumentsArrived) {
@@ -1120,6 +1240,16 @@ TEST(StandardNoteUsedTest, WarnsWhenARefusalHasNoNoteBeforeIt) {
   EXPECT_THAT(judged, ElementsAre("DOC-2 PASS"));
 }
 
+// Step 4's note precedes a refusal for non-compliance only: a refusal on
+// another ground naming the request needs none.
+TEST(StandardNoteUsedTest, ARefusalOnAnotherGroundNeedsNoNote) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Decided("2012-07-21T09:00:00Z", v1::Decision::REFUSED,
+            v1::DecisionGround::INELIGIBLE, "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kStandardNoteUsed),
+            "NOT_APPLICABLE");
+}
+
 // ---------------------------------------------------------------------------
 // REFUSAL_SUPPORTED
 
@@ -1130,6 +1260,18 @@ TEST(RefusalSupportedTest, FailsWhenDecidedBeforeTheDeadlinePassed) {
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
   EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
               HasSubstr("had not passed"));
+}
+
+// The deadline's own instant is still the applicant's, for the refusal as
+// for the note (NonComplianceAfterDeadlineTest.FailsAtTheDeadlinesInstant).
+TEST(RefusalSupportedTest, FailsWhenDecidedAtTheDeadlinesInstant) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Refused("2012-07-16T23:59:59Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+            "The refusal for non-compliance (#5) with DOC-1 is not supported: "
+            "the deadline 2012-07-16T23:59:59Z had not passed when the case "
+            "was decided (2012-07-16T23:59:59Z).");
 }
 
 // Each refusal is judged on the case as it stood while it did: a
@@ -1196,6 +1338,39 @@ TEST(RefusalSupportedTest, FailsWhenARuleItRestsOnFails) {
               HasSubstr("CONSENT_ESTABLISHED; RECIPIENT_MATCHES_FILE"));
 }
 
+// Sent though the officer's own check found the address did not match:
+// the refusal rests on RECIPIENT_VERIFIED alone.
+TEST(RefusalSupportedTest, FailsWhenTheCheckFoundAMismatch) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Verified("2012-06-01T10:00:00Z", "DOC-1", fixture::kApplicant, false);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+            "The refusal for non-compliance (#6) with DOC-1 is not supported: "
+            "RECIPIENT_VERIFIED.");
+}
+
+// A request with no recipient on record (here by phone): the refusal rests
+// on REQUEST_RECORDED alone.
+TEST(RefusalSupportedTest, FailsWhenTheRequestLacksItsRecipient) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  auto& request =
+      b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  request.set_channel(v1::Channel::PHONE);
+  request.clear_to();
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->message,
+            "The refusal for non-compliance (#4) with DOC-1 is not supported: "
+            "REQUEST_RECORDED.");
+}
+
 TEST(RefusalSupportedTest, WarningsElsewhereDoNotUndermineIt) {
   CaseBuilder b = KaurCase();
   b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-06-10T23:59:59Z")
@@ -1218,6 +1393,24 @@ TEST(RefusalSupportedTest, FailsWhenCompleteDocumentsArrivedBeforeTheDecision) {
               HasSubstr("complete documents arrived (#5) before the decision"));
   EXPECT_THAT(FindingOf(f, Rule::kRefusalSupported, "DOC-1")->positions,
               ElementsAre(4, 5, 6));
+}
+
+// Documents that came only after the note and the refusal do not undo them.
+TEST(RefusalSupportedTest, DocumentsAfterTheDecisionDoNotUndermineIt) {
+  CaseBuilder b = KaurCase();
+  b.Received("2012-08-01T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kNonComplianceAfterDeadline, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
+}
+
+// Judged on the deadline in force at the decision: an extension granted
+// after it does not make it premature.
+TEST(RefusalSupportedTest, AnExtensionAfterTheDecisionDoesNotUndermineIt) {
+  CaseBuilder b = KaurCase();
+  b.Extended("2012-07-25T09:00:00Z", "DOC-1", "2012-08-31T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRefusalSupported, "DOC-1"),
+            "PASS");
 }
 
 TEST(RefusalSupportedTest, PartialDocumentsDoNotUndermineIt) {
@@ -1374,6 +1567,25 @@ TEST(RefusalSupportedTest, ReliesOnTheResendsItAnswersFor) {
       "WARN");
 }
 
+// A failure of the request the refused one resends that the refusal has
+// no part in (an email without consent, corrected by the resend) does not
+// undermine it.
+TEST(RefusalSupportedTest, AnEarlierSendingsOwnFailureDoesNotUndermineIt) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z",
+          "maria.santos@mail.exmaple");
+  b.Verified("2012-06-02T10:00:00Z", "DOC-2");
+  b.Email("2012-06-02T10:01:00Z", "DOC-2", "2012-07-17T23:59:59Z")
+      .set_resend_of("DOC-1");
+  b.Note("2012-07-20T09:00:00Z", "DOC-2");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-2");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kConsentEstablished, "DOC-1"), "FAIL");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-2"), "PASS");
+}
+
 TEST(RefusalSupportedTest, PassesWhenTheResendWentUnansweredPastItsDeadline) {
   const Findings f =
       FindingsAt(ResentThenRefused("2012-07-10T23:59:59Z", false), kLater);
@@ -1415,6 +1627,40 @@ TEST(TransferNoticeGivenTest, FailsWhenNewOfficeNotInCopy) {
   EXPECT_EQ(StatusOf(f, Rule::kTransferNoticeGiven), "FAIL");
   EXPECT_THAT(FindingOf(f, Rule::kTransferNoticeGiven)->message,
               HasSubstr("did not copy the new office's mailbox"));
+}
+
+TEST(TransferNoticeGivenTest, FailsWhenTheNoticeWentToAnAddressNotOnFile) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.TransferNotice("2012-05-02T09:00:00Z", true, "other@mail.example");
+  b.Transferred("2012-05-03T09:00:00Z");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(FindingOf(f, Rule::kTransferNoticeGiven)->message,
+            "The case was transferred to CPC-OTTAWA (#4) with email consent "
+            "in force, without an earlier email notice to the applicant "
+            "copying the new office's mailbox (the notice #3 did not go to an "
+            "address on file).");
+}
+
+// A copy to another mailbox than the new office's is no copy to it.
+TEST(TransferNoticeGivenTest, FailsWhenTheCopyWentElsewhere) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  auto* notice = b.At("2012-05-02T09:00:00Z").mutable_transfer_notice_sent();
+  notice->add_to(fixture::kApplicant);
+  notice->add_cc("records@office.example");
+  notice->set_from_mailbox(fixture::kOfficeMailbox);
+  notice->set_new_office_id("CPC-OTTAWA");
+  notice->set_new_office_mailbox("ottawa-cpc@office.example");
+  b.Transferred("2012-05-03T09:00:00Z");
+  EXPECT_EQ(
+      FindingOf(FindingsAt(b, kLater), Rule::kTransferNoticeGiven)->message,
+      "The case was transferred to CPC-OTTAWA (#4) with email consent "
+      "in force, without an earlier email notice to the applicant "
+      "copying the new office's mailbox (the notice #3 did not copy the "
+      "new office's mailbox).");
 }
 
 // A notice naming no office announced the transfer it preceded, not a later
@@ -1626,6 +1872,16 @@ TEST(SentMessagePreservedTest, WarnsWhenUnstoredAndNothingReliesOnIt) {
             "WARN");
 }
 
+// Only a refusal for non-compliance rests on the message it refuses on.
+TEST(SentMessagePreservedTest, ARefusalOnAnotherGroundReliesOnNoMessage) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Decided("2012-07-21T09:00:00Z", v1::Decision::REFUSED,
+            v1::DecisionGround::INELIGIBLE, "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater, NothingStored()),
+                     Rule::kSentMessagePreserved, "DOC-1"),
+            "WARN");
+}
+
 TEST(SentMessagePreservedTest, EmptyCallbackMeansNothingIsStored) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
@@ -1685,6 +1941,19 @@ TEST(DeliveryWarningHeededTest, FailsWhenRefusedAfterRelayedNoticeIgnored) {
   const Findings f = FindingsAt(b, kLater);
   EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "FAIL");
   EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "FAIL");
+}
+
+// Heeded before the refusal, the sign does not undermine it: only a refusal
+// between the sign and its heed fails the rule.
+TEST(DeliveryWarningHeededTest, ARefusalAfterTheSignWasHeededPasses) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::RELAYED);
+  b.Alternative("2012-06-02T09:00:00Z", "DOC-1");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  const Findings f = FindingsAt(b, kLater);
+  EXPECT_EQ(StatusOf(f, Rule::kDeliveryWarningHeeded, "DOC-1"), "PASS");
+  EXPECT_EQ(StatusOf(f, Rule::kRefusalSupported, "DOC-1"), "PASS");
 }
 
 TEST(DeliveryWarningHeededTest, PassesWhenDelayedNoticeLedToAlternative) {
@@ -1885,6 +2154,48 @@ TEST(DeliveryWarningHeededTest, ANoticeAfterTheDocumentsCameIsNoSign) {
             "WARN");
 }
 
+// Documents that came after the deadline answered the request all the
+// same: a notice after them is no sign either.
+TEST(DeliveryWarningHeededTest, ANoticeAfterLateDocumentsIsNoSign) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.Received("2012-07-20T09:00:00Z", "DOC-1");
+  b.Notice("2012-07-21T10:03:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded),
+            "NOT_APPLICABLE");
+}
+
+// A report of a delivery problem before the request was sent is about
+// another email.
+TEST(DeliveryWarningHeededTest, AReportBeforeTheSendIsNoSignForIt) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Consent("2012-05-01T09:05:00Z");
+  b.ApplicantEmail("2012-05-20T09:00:00Z", /*reports_problem=*/true);
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded),
+            "NOT_APPLICABLE");
+}
+
+// The finding is the worst of its signs: a sign after a reopening that
+// only warns does not lower the FAIL of one the refusal ignored.
+TEST(DeliveryWarningHeededTest, ALaterSignDoesNotLowerAFail) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.Notice("2012-06-01T10:03:00Z", "DOC-1", v1::DeliveryAction::RELAYED);
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  b.ReconsiderationRequested("2012-08-01T09:00:00Z",
+                             v1::ReconsiderationGround::OTHER);
+  b.ReconsiderationDecided("2012-08-10T09:00:00Z",
+                           v1::ReconsiderationOutcome::REOPENED);
+  b.Notice("2012-08-11T09:00:00Z", "DOC-1", v1::DeliveryAction::DELAYED);
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kDeliveryWarningHeeded, "DOC-1"),
+      "FAIL");
+}
+
 TEST(DeliveryWarningHeededTest, DeliveredNoticeIsNoSign) {
   CaseBuilder b;
   b.Opened("2012-05-01T09:00:00Z");
@@ -1956,6 +2267,42 @@ TEST(ExtensionRequestDecidedTest, ADecisionAfterTheRefusalDoesNotCureIt) {
   b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
   b.Refused("2012-07-21T09:00:00Z", "DOC-1");
   b.ExtensionRefused("2012-07-22T09:00:00Z", "DOC-1");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "FAIL");
+}
+
+// Only a refusal fails the rule (Lee, 2024 FC 913): an approval with the
+// request undecided leaves a WARN.
+TEST(ExtensionRequestDecidedTest, AnApprovalIsNotARefusal) {
+  CaseBuilder b;
+  b.Opened("2012-05-01T09:00:00Z");
+  b.Email("2012-06-01T10:01:00Z", "DOC-1", "2012-07-16T23:59:59Z");
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.Decided("2012-07-21T09:00:00Z", v1::Decision::APPROVED);
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "WARN");
+}
+
+// An extension requested after the refusal was not ignored by it:
+// undecided, it warns.
+TEST(ExtensionRequestDecidedTest, ARequestAfterTheRefusalOnlyWarns) {
+  CaseBuilder b = KaurCase();  // refused 2012-07-21
+  b.ExtensionRequested("2012-07-25T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  EXPECT_EQ(
+      StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
+      "WARN");
+}
+
+// The finding is the worst of its requests: one made after the refusal,
+// undecided, does not lower the FAIL of one the refusal ignored.
+TEST(ExtensionRequestDecidedTest, ALaterRequestDoesNotLowerAFail) {
+  CaseBuilder b = RequestSentByTheBook();
+  b.ExtensionRequested("2012-07-10T09:00:00Z", "DOC-1", "2012-09-01T23:59:59Z");
+  b.Note("2012-07-20T09:00:00Z", "DOC-1");
+  b.Refused("2012-07-21T09:00:00Z", "DOC-1");
+  b.ExtensionRequested("2012-07-25T09:00:00Z", "DOC-1", "2012-09-15T23:59:59Z");
   EXPECT_EQ(
       StatusOf(FindingsAt(b, kLater), Rule::kExtensionRequestDecided, "DOC-1"),
       "FAIL");
@@ -2037,6 +2384,15 @@ TEST(RecordedPromptlyTest,
               HasSubstr("after a judicial review was filed"));
   EXPECT_THAT(FindingOf(f, Rule::kRecordedPromptly)->positions,
               ElementsAre(7, 8));
+}
+
+// What happened after the review was filed is recorded after it in any
+// case: only a record of an earlier action warns.
+TEST(RecordedPromptlyTest, ActionsAfterTheJudicialReviewDoNotWarn) {
+  CaseBuilder b = KaurCase();
+  b.JudicialReview("2012-09-01T09:00:00Z");
+  b.Alternative("2012-09-05T09:00:00Z", "DOC-1");
+  EXPECT_EQ(StatusOf(FindingsAt(b, kLater), Rule::kRecordedPromptly), "PASS");
 }
 
 }  // namespace

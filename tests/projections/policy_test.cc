@@ -112,6 +112,13 @@ TEST(PolicyTest, RejectsAbsurdlyLongMinimum) {
               HasSubstr("between 0 and 3650"));
 }
 
+TEST(PolicyTest, AcceptsTheLongestMinimum) {
+  const absl::StatusOr<DeadlinePolicy> policy =
+      ParsePolicy(R"({"default_minimum_days": 3650})");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->default_minimum_days, 3650);
+}
+
 TEST(PolicyTest, RejectsCountryCodesNotTwoUppercaseLetters) {
   for (const char* code : {"sy", "SYR", "S", "S1", ""}) {
     EXPECT_THAT(

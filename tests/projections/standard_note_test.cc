@@ -48,6 +48,11 @@ TEST(StandardNoteTest, SurroundingQuotesAndWhiteSpaceDoNotMatter) {
       "applicant failed to comply with the request."));
 }
 
+TEST(StandardNoteTest, EveryLayerOfSurroundingQuotesIsStripped) {
+  EXPECT_TRUE(
+      IsStandardNote(std::string("\"'") + kStandardNoteEnglish + "'\""));
+}
+
 TEST(StandardNoteTest, CurlyQuotesMapToAscii) {
   EXPECT_TRUE(
       IsStandardNote(std::string("\u201c") + kStandardNoteEnglish + "\u201d"));

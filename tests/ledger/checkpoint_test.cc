@@ -177,6 +177,15 @@ TEST_F(CheckpointTest, GenerateRejectsInvalidKeyNames) {
         std::string_view("a\tb"), std::string_view("a\nb"),
         std::string_view("a\xC2\xA0z"),      // U+00A0 NO-BREAK SPACE
         std::string_view("a\xE3\x80\x80z"),  // U+3000 IDEOGRAPHIC SPACE
+        std::string_view("a\xC2\x85z"),      // U+0085 NEXT LINE
+        std::string_view("a\xE1\x9A\x80z"),  // U+1680 OGHAM SPACE MARK
+        std::string_view("a\xE2\x80\x80z"),  // U+2000 EN QUAD
+        std::string_view("a\xE2\x80\x89z"),  // U+2009 THIN SPACE
+        std::string_view("a\xE2\x80\x8Az"),  // U+200A HAIR SPACE
+        std::string_view("a\xE2\x80\xA8z"),  // U+2028 LINE SEPARATOR
+        std::string_view("a\xE2\x80\xA9z"),  // U+2029 PARAGRAPH SEPARATOR
+        std::string_view("a\xE2\x80\xAFz"),  // U+202F NARROW NO-BREAK SPACE
+        std::string_view("a\xE2\x81\x9Fz"),  // U+205F MEDIUM MATHEMATICAL SPACE
         std::string_view("a\x01z"), std::string_view("\xFF"),
         std::string_view("\xC0\xAF")}) {  // overlong '/'
     EXPECT_EQ(SigningKey::Generate(std::string(name)).status().code(),
@@ -347,6 +356,10 @@ TEST_F(CheckpointTest, ParseVerifierKeyRejectsMalformedKeys) {
       {"PeterNeumann+c74f20a3+" +
            Base64Encode(std::string("\x01") + std::string(31, 'k')),
        "has 31 bytes"},
+      // Two keys in one file (`caseledger key >> FILE` run twice).
+      {std::string(kPeterKey) + "\n" + std::string(kSumdbKey) + "\n",
+       "verifier key text holds more than one line; give the one line "
+       "'caseledger key' prints"},
   };
   for (const auto& c : cases) {
     EXPECT_ERROR(ParseVerifierKey(c.text), absl::StatusCode::kInvalidArgument,
@@ -438,6 +451,30 @@ TEST_F(CheckpointTest, SignCheckpointRefusesOriginsNoVerifierAccepts) {
   }
 }
 
+// Any statement is signed as a note, but only a body a verifier reads back
+// whole: one ending in a newline, without an empty line (which would read as
+// the end of the text) and without control characters.
+TEST_F(CheckpointTest, SignNoteRefusesBodiesThatAreNotOneText) {
+  const struct {
+    std::string body;
+    std::string_view error;
+  } cases[] = {
+      {"", "a note body must end with a newline"},
+      {"statement", "a note body must end with a newline"},
+      {"statement\n\nmore\n", "a note body cannot hold an empty line"},
+      {"statement\n\n", "a note body cannot hold an empty line"},
+      {"state\x01ment\n", "note body line 1: control character 0x01"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_ERROR(SignNote(c.body, *key_), absl::StatusCode::kInvalidArgument,
+                 c.error);
+  }
+  ASSERT_OK_AND_ASSIGN(const std::string note,
+                       SignNote("statement\nmore\n", *key_));
+  ASSERT_OK_AND_ASSIGN(const std::string body, VerifyNote(note, verifier_));
+  EXPECT_EQ(body, "statement\nmore\n");
+}
+
 // Another ledger of the same name (two made by `demo`) signs under that
 // name with its own key: said, where it read as bearing no signature.
 TEST_F(CheckpointTest, NoteSignedByAnotherKeyIsRefused) {
@@ -485,12 +522,46 @@ TEST_F(CheckpointTest, SignatureLinesOfUnknownKeysAreIgnored) {
   // Same name as ours but another id: a different key, so ignored too.
   const std::string rotated = SignatureLine(
       kOrigin, std::string("\x01\x02\x03\x04", 4) + std::string(64, 's'));
+  // Our key id under another name: another key too (a key is its name and
+  // its id together), so ignored rather than checked against ours.
+  const std::string our_id = {static_cast<char>(verifier_.key_id >> 24),
+                              static_cast<char>(verifier_.key_id >> 16),
+                              static_cast<char>(verifier_.key_id >> 8),
+                              static_cast<char>(verifier_.key_id)};
+  const std::string renamed =
+      SignatureLine("other.example", our_id + std::string(64, 's'));
   for (const std::string& lines : {our_line + their_line, their_line + our_line,
-                                   rotated + our_line + their_line + rotated}) {
+                                   rotated + our_line + their_line + rotated,
+                                   renamed + our_line + their_line}) {
     const std::string note = absl::StrCat(body, "\n", lines);
     ASSERT_OK(VerifyCheckpoint(note, verifier_));
     ASSERT_OK(VerifyCheckpoint(note, witness_key));
   }
+}
+
+// What VerifyNote skipped, for a caller to report (verify-bundle does): the
+// other keys' lines, those of them under our name, and our line again.
+TEST_F(CheckpointTest, VerifyNoteCountsTheLinesItSkipped) {
+  ASSERT_OK_AND_ASSIGN(const SigningKey witness,
+                       SigningKey::Generate("witness.example"));
+  const std::string body = CheckpointBody(checkpoint_);
+  ASSERT_OK_AND_ASSIGN(const std::string ours,
+                       SignCheckpoint(checkpoint_, *key_));
+  ASSERT_OK_AND_ASSIGN(const std::string theirs,
+                       SignCheckpoint(checkpoint_, witness));
+  const std::string our_line = ours.substr(body.size() + 1);
+  const std::string their_line = theirs.substr(body.size() + 1);
+  const std::string rotated = SignatureLine(
+      kOrigin, std::string("\x01\x02\x03\x04", 4) + std::string(64, 's'));
+  SkippedSignatures skipped;
+  ASSERT_OK_AND_ASSIGN(const std::string text,
+                       VerifyNote(absl::StrCat(body, "\n", our_line, their_line,
+                                               rotated, our_line),
+                                  verifier_, &skipped));
+  EXPECT_EQ(text, body);
+  EXPECT_EQ(skipped.lines, 2u);
+  EXPECT_EQ(skipped.under_its_name, 1u);
+  EXPECT_EQ(skipped.repeats_of_its_line, 1u);
 }
 
 TEST_F(CheckpointTest, OneBadLineByOurKeySpoilsTheNote) {
@@ -606,6 +677,8 @@ TEST_F(CheckpointTest, MalformedBodiesNameTheLine) {
       {"o\n5\n", "body has 2 lines"},
       {"o\n", "body has 1 lines"},
       {"o\n5\n" + root + "\n\next\n", "line 4: extension line is empty"},
+      {"o\x01\n5\n" + root + "\n", "line 1: control character 0x01 at byte 1"},
+      {"o\n5\n" + root + "\n\xFF\n", "line 4: invalid UTF-8 at byte 49"},
       {"o\n0\n" + root + "\n",
        "line 3: a tree of size 0 has the empty tree's root "
        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= (SHA-256 of nothing)"},
@@ -650,6 +723,9 @@ TEST_F(CheckpointTest, MalformedNotesNameTheLine) {
       {body + "\n" + line + "\xE2\x80\x94 abc\n", "line 6: no space"},
       {body + "\n" + line + "\xE2\x80\x94 a+b AAAAAAAA\n", "line 6: key name"},
       {body + "\n" + line + "\xE2\x80\x94 a AAAA\n", "line 6: signature has 3"},
+      // A key id alone, with no signature after it (Go: len(sig) < 5).
+      {body + "\n" + line + "\xE2\x80\x94 a AAAAAA==\n",
+       "line 6: signature has 4 bytes, want a 4-byte key id and a signature"},
       {body + "\n" + line + "\xE2\x80\x94 a AAAAAAAA \n", "line 6: signature"},
       {body + "\n" + line + "\xE2\x80\x94  AAAAAAAA\n", "line 6: key name"},
       {"o\x01\n" + note.substr(note.find('\n') + 1), "line 1: control"},
@@ -677,6 +753,15 @@ TEST_F(CheckpointTest, TooManySignatureLinesOrBytesAreRefused) {
                absl::StatusCode::kInvalidArgument, "bytes, more than");
   EXPECT_EQ(ParseCheckpointBody(huge).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A bare body of that size, without the signed note's blank line, and a
+  // checkpoint that would sign to a note of it.
+  checkpoint_.origin = std::string(1 << 20, 'o');
+  const std::string body = CheckpointBody(checkpoint_);
+  EXPECT_ERROR(ParseCheckpointBody(body), absl::StatusCode::kInvalidArgument,
+               absl::StrCat("checkpoint body is ", body.size(),
+                            " bytes, more than 1048576"));
+  EXPECT_ERROR(SignCheckpoint(checkpoint_, *key_),
+               absl::StatusCode::kInvalidArgument, "signed note would be");
 }
 
 TEST_F(CheckpointTest, VerifyRejectsAMalformedVerifierKey) {

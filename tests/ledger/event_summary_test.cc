@@ -132,6 +132,10 @@ TEST(EventSummaryTest, OtherFormsGetWhatAParseGives) {
       {"field number 0", std::string("\x02\x00", 2)},
       {"wire type 7", std::string("\x0f\x00", 2)},
       {"a truncated varint", std::string("\x08\x80", 2)},
+      // Field number 2^32 + 2: beyond 2^29 - 1, not case_id cut to 32 bits.
+      {"a tag beyond 32 bits", std::string("\x92\x80\x80\x80\x80\x01\x01"
+                                           "C",
+                                           8)},
       {"a request whose bytes do not parse", Field(27, "\x0a\x09")},
       {"a case id that is not UTF-8, twice",
        Field(2, "\xff") + Field(2, "\xfe")},

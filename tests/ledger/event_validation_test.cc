@@ -2,6 +2,7 @@
 // names an address the check must accept or refuse, and why.
 #include "ledger/event_validation.h"
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -241,6 +242,157 @@ TEST(RequestAddressTest, TheOfficesMailboxIsCheckedWhateverTheChannel) {
   }
 }
 
+// A deadline, when present, is after occurred_at (domain.md §2.3): not at
+// the same instant, nor a nanosecond before it.
+TEST(DeadlineTest, ADeadlineIsStrictlyAfterOccurredAt) {
+  v1::Event e = NoteOf(4);
+  e.mutable_occurred_at()->set_nanos(500);
+  auto* request = e.mutable_document_request_sent();
+  request->set_request_id("R-1");
+  request->set_channel(v1::Channel::POSTAL_MAIL);
+  for (int nanos : {500, 499}) {
+    *request->mutable_deadline() = e.occurred_at();
+    request->mutable_deadline()->set_nanos(nanos);
+    EXPECT_EQ(ValidateEvent(e),
+              absl::InvalidArgumentError(
+                  "document_request_sent.deadline: must be after occurred_at"))
+        << nanos;
+  }
+  request->mutable_deadline()->set_nanos(501);
+  EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
+  // A later second, however few its nanoseconds.
+  request->mutable_deadline()->set_seconds(e.occurred_at().seconds() + 1);
+  request->mutable_deadline()->set_nanos(0);
+  EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
+}
+
+// Unknown fields and enum numbers come only by the binary (gRPC) form; an
+// event is refused with them, at any depth, naming where they are.
+TEST(UnknownTest, UnknownFieldsAndEnumNumbersAreRefusedWhereTheyAre) {
+  v1::Event e = NoteOf(4);
+  e.GetReflection()->MutableUnknownFields(&e)->AddVarint(99, 1);
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError("event: has unknown fields"));
+  e = NoteOf(4);
+  v1::Actor* actor = e.mutable_actor();
+  actor->GetReflection()->MutableUnknownFields(actor)->AddVarint(99, 1);
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError("actor: has unknown fields"));
+  e = NoteOf(4);
+  e.mutable_actor()->set_kind(static_cast<v1::ActorKind::Value>(99));
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError("actor.kind: unknown enum value 99"));
+  e = NoteOf(4);
+  e.mutable_document_request_sent()->set_request_id("R-1");
+  e.mutable_document_request_sent()->set_channel(
+      static_cast<v1::Channel::Value>(77));
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError(
+                "document_request_sent.channel: unknown enum value 77"));
+}
+
+// Rules of one payload that no address or identifier check makes
+// (domain.md §2.3).
+TEST(PayloadTest, RulesOfOnePayloadAreKept) {
+  v1::Event e = NoteOf(4);
+  auto* request = e.mutable_document_request_sent();
+  request->set_request_id("R-1");
+  request->set_channel(v1::Channel::EMAIL);
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError(
+                "document_request_sent.to: an EMAIL request needs at least "
+                "one recipient"));
+  request->add_to("a@b.example");
+  request->add_cc("bob@");
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError("document_request_sent.cc[0]: 'bob@' is "
+                                       "not a valid email address"));
+  request->set_cc(0, "c@d.example");
+  EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
+
+  v1::Event decided = NoteOf(4);
+  decided.mutable_case_decided()->set_decision(v1::Decision::REFUSED);
+  decided.mutable_case_decided()->set_ground(
+      v1::DecisionGround::NON_COMPLIANCE);
+  EXPECT_EQ(ValidateEvent(decided),
+            absl::InvalidArgumentError("case_decided.request_id: is required "
+                                       "when ground is NON_COMPLIANCE"));
+  decided.mutable_case_decided()->set_request_id("R-1");
+  EXPECT_TRUE(ValidateEvent(decided).ok()) << ValidateEvent(decided);
+}
+
+// A case id matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, and occurred_at is a
+// time a protobuf Timestamp holds (domain.md §2).
+TEST(EnvelopeTest, CaseIdAndOccurredAtAreBounded) {
+  v1::Event e = NoteOf(4);
+  e.set_case_id(std::string(64, 'C'));
+  EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
+  e.set_case_id(std::string(65, 'C'));
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError(absl::StrCat(
+                "case_id: '", std::string(64, 'C'),
+                "...' does not match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")));
+  e = NoteOf(4);
+  for (int nanos : {-1, 1000000000}) {
+    e.mutable_occurred_at()->set_nanos(nanos);
+    EXPECT_EQ(ValidateEvent(e),
+              absl::InvalidArgumentError(
+                  "occurred_at: has nanoseconds outside 0 to 999999999"))
+        << nanos;
+  }
+  e.mutable_occurred_at()->set_nanos(999999999);
+  EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
+}
+
+// Each refusal of ValidateEvent, made on an otherwise valid note, names its
+// field and why (domain.md §2.3).
+TEST(ValidateEventTest, EachRefusalNamesItsField) {
+  const struct {
+    std::function<void(v1::Event&)> change;
+    std::string message;
+  } cases[] = {
+      {[](v1::Event& e) { e.set_event_id("not-a-uuid"); },
+       "event_id: 'not-a-uuid' is not a UUID"},
+      {[](v1::Event& e) { e.clear_case_id(); }, "case_id: is required"},
+      {[](v1::Event& e) { e.clear_occurred_at(); }, "occurred_at: is required"},
+      {[](v1::Event& e) {
+         e.mutable_actor()->set_kind(v1::ActorKind::ACTOR_KIND_UNSPECIFIED);
+       },
+       "actor.kind: is required"},
+      {[](v1::Event& e) { e.mutable_actor()->clear_id(); },
+       "actor.id: is required"},
+      {[](v1::Event& e) { e.clear_officer_note_added(); },
+       "payload: exactly one payload is required"},
+      {[](v1::Event& e) {
+         e.mutable_email_consent_recorded()->set_address("a@b.example");
+         e.mutable_email_consent_recorded()->set_basis(
+             v1::ConsentBasis::APPLICATION_FORM);
+       },
+       "email_consent_recorded.party: is required"},
+      {[](v1::Event& e) {
+         auto* request = e.mutable_document_request_sent();
+         request->set_request_id("R-1");
+         request->set_channel(v1::Channel::POSTAL_MAIL);
+         request->set_body_sha256("ABC");
+       },
+       "document_request_sent.body_sha256: must be 64 lowercase hex digits "
+       "(SHA-256)"},
+      {[](v1::Event& e) { e.mutable_case_opened()->set_language("de"); },
+       "case_opened.language: must be \"en\" or \"fr\""},
+      {[](v1::Event& e) {
+         e.mutable_case_opened()->set_applicant_country("Phil");
+       },
+       "case_opened.applicant_country: must be an ISO 3166-1 alpha-2 code "
+       "such as \"PH\""},
+  };
+  for (const auto& c : cases) {
+    v1::Event e = NoteOf(4);
+    ASSERT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
+    c.change(e);
+    EXPECT_EQ(ValidateEvent(e), absl::InvalidArgumentError(c.message));
+  }
+}
+
 // Every character of an identifier shows: what shows as nothing or as a
 // plain space is refused, so that two request ids cannot look alike. A
 // zero-width (non-)joiner passes where a script joins letters with it.
@@ -258,7 +410,8 @@ TEST(IdentifierTest, EveryCharacterOfAnIdentifierShows) {
   }
   for (const char* refused :
        {"off\u200d-17", "\u200doff", "off\u200c", "o\u061cff", "of\ufe0ff",
-        "o\u2800ff", "o\u3164ff", "o\u00a0ff", "o\U000E0041ff", "off\u200b"}) {
+        "o\u2800ff", "o\u3164ff", "o\u00a0ff", "o\U000E0041ff", "off\u200b",
+        "\u0639\u200cx"}) {  // a non-joiner before ASCII joins nothing
     const absl::Status s = with_actor(refused);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << refused;
     EXPECT_THAT(std::string(s.message()),
@@ -268,6 +421,34 @@ TEST(IdentifierTest, EveryCharacterOfAnIdentifierShows) {
   }
   EXPECT_THAT(std::string(with_actor("of\u202ef").message()),
               ::testing::HasSubstr("holds a control character (byte 3)"));
+}
+
+// Every identifier of an event is held to the rule actor.id is: the
+// correlation and causation ids and the ids a payload names.
+TEST(IdentifierTest, EveryIdentifierOfAnEventIsChecked) {
+  const std::string id = "R\u200b-1";  // a zero-width space
+  const std::string problem =
+      ": 'R\\u200b-1' holds U+200B (byte 2), which shows as nothing or as a "
+      "plain space; an identifier shows every character it holds";
+  v1::Event e = NoteOf(4);
+  e.set_correlation_id(id);
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError("correlation_id" + problem));
+  e = NoteOf(4);
+  e.set_causation_id(id);
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError("causation_id" + problem));
+  e = NoteOf(4);
+  auto* request = e.mutable_document_request_sent();
+  request->set_channel(v1::Channel::POSTAL_MAIL);
+  request->set_request_id(id);
+  EXPECT_EQ(
+      ValidateEvent(e),
+      absl::InvalidArgumentError("document_request_sent.request_id" + problem));
+  request->set_request_id("R-2");
+  request->set_resend_of(id);
+  EXPECT_EQ(ValidateEvent(e), absl::InvalidArgumentError(
+                                  "document_request_sent.resend_of" + problem));
 }
 
 // Codes some country has, Kosovo's user-assigned XK among them; the table
@@ -293,7 +474,12 @@ TEST(IdentifierTest, AnIdentifierIsWrittenInNfc) {
   v1::Event e = NoteOf(4);
   for (const char* taken :
        {"Zo\u00eb", "\u1ecc\u0300\u1e63un-Ad\u00e9\u1ecd\u0300l\u00e1",
-        "m\u0300", "\u0105\u0301", "\ud55c", "q\u0323\u0302", "\u1eb9\u0301"}) {
+        "m\u0300", "\u0105\u0301", "\ud55c", "q\u0323\u0302", "\u1eb9\u0301",
+        // A mark after another of its class is blocked from the letter.
+        "a\u0346\u0301",
+        // A syllable that ends in a consonant takes no other; U+11A7 is
+        // no final consonant.
+        "\ud55c\u11a8", "\uac00\u11a7"}) {
     e.mutable_actor()->set_id(taken);
     EXPECT_TRUE(ValidateEvent(e).ok()) << taken << " " << ValidateEvent(e);
   }

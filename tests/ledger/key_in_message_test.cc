@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/base64.h"
@@ -17,6 +18,12 @@ std::string PemOf(const SigningKey& key) {
   absl::StatusOr<std::string> pem = key.PrivateKeyText();
   EXPECT_TRUE(pem.ok()) << pem.status();
   return pem.ok() ? *pem : "";
+}
+
+// The key's DER bytes, from the one line of base64 its PEM holds.
+absl::StatusOr<std::string> DerOf(const std::string& pem) {
+  const size_t begin = pem.find('\n') + 1;
+  return Base64Decode(pem.substr(begin, pem.find('\n', begin) - begin), "body");
 }
 
 // The base64 of `bytes` in lines of 76 characters, as MIME writes it.
@@ -46,9 +53,7 @@ class KeyInMessageTest : public ::testing::Test {
     absl::StatusOr<SigningKey> key = SigningKey::Generate("test.example/log");
     ASSERT_TRUE(key.ok()) << key.status();
     pem_ = PemOf(*key);
-    const size_t begin = pem_.find('\n') + 1;
-    const std::string body = pem_.substr(begin, pem_.find('\n', begin) - begin);
-    absl::StatusOr<std::string> der = Base64Decode(body, "body");
+    absl::StatusOr<std::string> der = DerOf(pem_);
     ASSERT_TRUE(der.ok()) << der.status();
     der_ = *der;
     seed_ = der_.substr(der_.size() - 32);
@@ -93,6 +98,12 @@ TEST_F(KeyInMessageTest, TheKeyIsFoundInTheShapesMailGivesIt) {
   EXPECT_TRUE(CarriesPrivateKey(each_line("> > ", ""), pem_));
   // Quoted-printable's soft line breaks inside the base64 of the key file.
   EXPECT_TRUE(CarriesPrivateKey(each_line("", "="), pem_));
+  // ... and with the bare line feeds of a message stored on Unix.
+  std::string unix_lines;
+  for (char c : each_line("", "=")) {
+    if (c != '\r') unix_lines.push_back(c);
+  }
+  EXPECT_TRUE(CarriesPrivateKey(unix_lines, pem_));
   // The PEM itself, quoted in a reply.
   std::string quoted;
   for (char c : pem_) {
@@ -116,6 +127,24 @@ TEST_F(KeyInMessageTest, TheKeyIsFoundInTheShapesMailGivesIt) {
   std::string url = Base64Encode(seed_);
   for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
   EXPECT_TRUE(CarriesPrivateKey(absl::StrCat("token: ", url, "\n"), pem_));
+  // The fixture's seed holds a '+' or a '/' in base64 only now and then:
+  // keys are drawn until one holds both (about one in four does).
+  std::string pem, seed_text;
+  for (int i = 0; i < 1000 && !(absl::StrContains(seed_text, '+') &&
+                                absl::StrContains(seed_text, '/'));
+       ++i) {
+    absl::StatusOr<SigningKey> key = SigningKey::Generate("test.example/log");
+    ASSERT_TRUE(key.ok()) << key.status();
+    pem = PemOf(*key);
+    absl::StatusOr<std::string> der = DerOf(pem);
+    ASSERT_TRUE(der.ok()) << der.status();
+    seed_text = Base64Encode(der->substr(der->size() - 32));
+  }
+  ASSERT_TRUE(absl::StrContains(seed_text, '+') &&
+              absl::StrContains(seed_text, '/'))
+      << seed_text;
+  for (char& c : seed_text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  EXPECT_TRUE(CarriesPrivateKey(absl::StrCat("token: ", seed_text, "\n"), pem));
 }
 
 TEST_F(KeyInMessageTest, OtherMessagesAndOtherKeysPass) {

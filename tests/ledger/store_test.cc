@@ -458,6 +458,47 @@ TEST(StoreCursorTest, ACursorSeekingOnAnotherThreadStopsItsPerfCounters) {
   EXPECT_EQ(read, "event");
 }
 
+// A case's version is the last case-index key with its prefix (case id,
+// 0x00): never the last key of another case sorting before it.
+TEST(StoreLastTest, LastWithPrefixGivesOnlyAKeyWithThePrefix) {
+  caseledger::testing::TempFolder dir;
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+  const std::string a("A\0", 2), c("C\0", 2);
+  Batch batch(*store);
+  batch.Put(Family::kCaseIndex, a + EncodeU64(1), "a1");
+  batch.Put(Family::kCaseIndex, a + EncodeU64(2), "a2");
+  batch.Put(Family::kCaseIndex, c + EncodeU64(1), "c1");
+  ASSERT_OK(store->Write(batch, /*sync=*/false));
+  using Last = std::optional<std::pair<std::string, std::string>>;
+  ASSERT_OK_AND_ASSIGN(Last last, store->LastWithPrefix(Family::kCaseIndex, a));
+  EXPECT_EQ(last, Last({a + EncodeU64(2), "a2"}));
+  ASSERT_OK_AND_ASSIGN(
+      last, store->LastWithPrefix(Family::kCaseIndex, std::string("B\0", 2)));
+  EXPECT_EQ(last, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(last, store->LastWithPrefix(Family::kCaseIndex, ""));
+  EXPECT_EQ(last, Last({c + EncodeU64(1), "c1"}));
+}
+
+// A scan given a prefix visits the keys from `from` that have it, and none
+// after them.
+TEST(StoreScanTest, AScanStaysWithinItsPrefix) {
+  caseledger::testing::TempFolder dir;
+  ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+  for (Family f : {Family::kProjections, Family::kEntries}) {
+    Batch batch(*store);
+    for (const char* key : {"a1", "a2", "a3", "b1"}) batch.Put(f, key, "v");
+    ASSERT_OK(store->Write(batch, /*sync=*/false));
+    std::vector<std::string> seen;
+    ASSERT_OK(
+        store->Scan(f, "a2", "a", [&](std::string_view key, std::string_view) {
+          seen.emplace_back(key);
+          return absl::StatusOr<bool>(true);
+        }));
+    EXPECT_EQ(seen, (std::vector<std::string>{"a2", "a3"}))
+        << static_cast<int>(f);
+  }
+}
+
 // Stored integers are big-endian at a fixed width: keys of positions sort as
 // the numbers do, and a value's lengths read back as written.
 TEST(StoreEncodingTest, IntegersAreBigEndianAndReadBackAsWritten) {

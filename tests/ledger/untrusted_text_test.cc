@@ -18,6 +18,9 @@ TEST(PrintableTest, AccentedLettersAreKeptAndBidiOverridesEscaped) {
   EXPECT_EQ(Printable("a\xE2\x80\xAE"
                       "b"),
             "a\\u202eb");  // U+202E
+  EXPECT_EQ(Printable("a\xE2\x81\xA7"
+                      "b\xE2\x81\xA9"),
+            "a\\u2067b\\u2069");  // U+2067 RLI ... U+2069 PDI
   EXPECT_EQ(Printable("a\xC2\x85"
                       "b"),
             "a\\u0085b");  // C1 NEL
@@ -44,6 +47,11 @@ TEST(PrintableTest, InvisibleCharactersAreEscaped) {
                       "b\xC2\xAD"
                       "c"),
             "a\\ufeffb\\u00adc");
+  // The direction marks show nothing but can reorder what follows them.
+  EXPECT_EQ(Printable("a\xE2\x80\x8E"
+                      "b\xE2\x80\x8F"
+                      "c"),
+            "a\\u200eb\\u200fc");
   EXPECT_EQ(Printable("\xE0\xA4\x95\xE0\xA5\x8D\xE2\x80\x8D"),
             "\xE0\xA4\x95\xE0\xA5\x8D\xE2\x80\x8D");  // ZWJ kept
 }
@@ -62,6 +70,10 @@ TEST(IsOneLineOfTextTest, RefusesControlCharactersAndBadUtf8) {
   EXPECT_FALSE(IsOneLineOfText("a\tb"));
   EXPECT_FALSE(IsOneLineOfText("a\x7f"));
   EXPECT_FALSE(IsOneLineOfText("a\xE2\x80\xAE"));  // U+202E, a bidi override
+  EXPECT_FALSE(IsOneLineOfText("a\xE2\x81\xA6"));  // U+2066, a bidi isolate
+  EXPECT_FALSE(IsOneLineOfText("a\xE2\x81\xA9"));  // U+2069, its end
+  EXPECT_FALSE(IsOneLineOfText("a\xE2\x80\xA8"));  // U+2028, LINE SEPARATOR
+  EXPECT_FALSE(IsOneLineOfText("a\xE2\x80\xA9"));  // U+2029, PARAGRAPH SEP.
   EXPECT_FALSE(IsOneLineOfText("a\xFF"));
 }
 
@@ -85,6 +97,10 @@ TEST(FirstInvalidUtf8Test, NamesTheOffsetOfTheFirstBadByte) {
   EXPECT_EQ(FirstInvalidUtf8("ab\xC3"), 2u);             // truncated
   EXPECT_EQ(FirstInvalidUtf8("a\xED\xA0\x80"), 1u);      // a surrogate
   EXPECT_EQ(FirstInvalidUtf8("a\xF4\x90\x80\x80"), 1u);  // past U+10FFFF
+  // 0xF8 to 0xFF lead no sequence: read as 0xF0 to 0xF7, 0xFC would be a
+  // second spelling of U+100000 (F4 80 80 80).
+  EXPECT_EQ(FirstInvalidUtf8("a\xFC\x80\x80\x80"), 1u);
+  EXPECT_EQ(FirstInvalidUtf8("a\xF8\x88\x80\x80"), 1u);
 }
 
 // Names people compare by eye (a ledger's, a token holder's) show every
@@ -101,7 +117,11 @@ TEST(OneWordOfTextTest, RefusesWhatHidesOrSplitsAName) {
         "a\xC2\xA0"
         "b",  // U+00A0, no-break space
         "a\xE3\x80\x80"
-        "b"}) {  // U+3000, ideographic space
+        "b",  // U+3000, ideographic space
+        "a\xE2\x80\x89"
+        "b",  // U+2009, thin space
+        "a\xE2\x81\xA0"
+        "b"}) {  // U+2060, word joiner
     EXPECT_FALSE(IsOneWordOfText(bad, "+")) << bad;
   }
   EXPECT_TRUE(IsOneWordOfText("a#b", "+"));

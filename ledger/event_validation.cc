@@ -195,11 +195,31 @@ std::optional<Unknown> FindUnknown(const Message& message) {
   return std::nullopt;
 }
 
+// `what` ("an identifier") shows every character it holds
+// (FirstHiddenCharacter).
+absl::Status CheckEveryCharacterShows(std::string_view field,
+                                      std::string_view text,
+                                      std::string_view what) {
+  const std::optional<HiddenCharacter> hidden = FirstHiddenCharacter(text);
+  if (!hidden) return absl::OkStatus();
+  return Invalid(field,
+                 absl::StrFormat("'%s' holds U+%04X (byte %d), which shows as "
+                                 "nothing or as a plain space; %s shows every "
+                                 "character it holds",
+                                 Printable(text), hidden->code_point,
+                                 hidden->byte + 1, AbslView(what)));
+}
+
+// An address too shows every character: a request to "maria@mail.example"
+// with a zero-width space in it went to another mailbox than the one on
+// file, and a report would show the two as one (found by a mutation audit).
 absl::Status CheckAddress(std::string_view field, std::string_view address,
                           bool required) {
   if (address.empty()) {
     return required ? Invalid(field, "is required") : absl::OkStatus();
   }
+  CASELEDGER_RETURN_IF_ERROR(
+      CheckEveryCharacterShows(field, address, "an address"));
   if (!IsValidEmailAddress(address)) {
     return Invalid(field, absl::StrCat("'", Printable(address),
                                        "' is not a valid email address"));
@@ -454,8 +474,12 @@ bool IsValidCaseId(std::string_view id) {
 
 bool IsValidEmailAddress(std::string_view address) {
   // Well-formed UTF-8 without control, line-separating or bidirectional
-  // formatting characters: an address that could print as another.
-  if (address.size() > 254 || !IsOneLineOfText(address)) return false;
+  // formatting characters, nor any that shows as nothing or as a plain
+  // space: an address that could print as another.
+  if (address.size() > 254 || !IsOneLineOfText(address) ||
+      FirstHiddenCharacter(address)) {
+    return false;
+  }
   const size_t at = address.rfind('@');
   if (at == std::string_view::npos || at == 0 || at > 64) return false;
   const std::string_view local = address.substr(0, at);
@@ -591,11 +615,8 @@ const PayloadFields& PayloadFieldsOf(int payload_case) {
 // would reach every text output and report that names it. And each of its
 // characters shows: a report that lists "DOC-1" twice, once with a
 // zero-width or no-break space in it, would tell a court the same request
-// was sent twice (found by an audit of text that is not ASCII). The
-// zero-width joiners pass between two characters beyond ASCII, where
-// Persian names and emoji need them; beside ASCII they change nothing seen.
+// was sent twice (found by an audit of text that is not ASCII).
 absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
-  int32_t before = 0;
   for (size_t i = 0, len = 1; i < id.size(); i += len) {
     const auto c = static_cast<unsigned char>(id[i]);
     len = 1;
@@ -606,23 +627,9 @@ absl::Status CheckIdentifier(std::string_view field, std::string_view id) {
           absl::StrCat("'", Printable(id), "' holds a control character (byte ",
                        i + 1, "); an identifier is printable text"));
     }
-    bool hidden = ShowsAsNothing(r) || IsOtherSpace(r);
-    if (r == 0x200C || r == 0x200D) {
-      size_t next_len = 0;
-      const int32_t after =
-          i + len < id.size() ? DecodeUtf8(id, i + len, &next_len) : 0;
-      hidden = before < 0x80 || after < 0x80 || ShowsAsNothing(before) ||
-               ShowsAsNothing(after);
-    }
-    if (hidden) {
-      return Invalid(
-          field, absl::StrFormat("'%s' holds U+%04X (byte %d), which shows as "
-                                 "nothing or as a plain space; an identifier "
-                                 "shows every character it holds",
-                                 Printable(id), r, i + 1));
-    }
-    before = r;
   }
+  CASELEDGER_RETURN_IF_ERROR(
+      CheckEveryCharacterShows(field, id, "an identifier"));
   // NFD text (macOS, some mail clients) spells "DOC-é" in other bytes than
   // NFC does: one request was two, documents received for one and a refusal
   // judged on the other (found by an outside reading).

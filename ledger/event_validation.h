@@ -37,7 +37,8 @@ bool IsValidCaseId(std::string_view case_id);
 // UTF-8 wherever RFC 6531 allows it: applicants write from every country,
 // and anna@müller.de or 李@例子.中国 are addresses an office must be able to
 // record. Address literals (user@[192.0.2.1]) are not taken, nor control,
-// line-separating or bidirectional formatting characters.
+// line-separating or bidirectional formatting characters, nor a character
+// that shows as nothing or as a plain space (FirstHiddenCharacter).
 bool IsValidEmailAddress(std::string_view address);
 // True for the 8-4-4-4-12 hex form, in either case.
 bool IsValidUuid(std::string_view id);

@@ -109,6 +109,24 @@ bool IsOtherSpace(int32_t r) {
          r == 0x202F || r == 0x205F || r == 0x3000;
 }
 
+std::optional<HiddenCharacter> FirstHiddenCharacter(std::string_view s) {
+  int32_t before = 0;
+  for (size_t i = 0, len = 0; i < s.size(); i += len) {
+    const int32_t r = DecodeUtf8(s, i, &len);
+    bool hidden = ShowsAsNothing(r) || IsOtherSpace(r);
+    if (r == 0x200C || r == 0x200D) {
+      size_t next_len = 0;
+      const int32_t after =
+          i + len < s.size() ? DecodeUtf8(s, i + len, &next_len) : 0;
+      hidden = before < 0x80 || after < 0x80 || ShowsAsNothing(before) ||
+               ShowsAsNothing(after);
+    }
+    if (hidden) return HiddenCharacter{r, i};
+    before = r;
+  }
+  return std::nullopt;
+}
+
 bool IsInvisible(int32_t r) {
   return r == 0xAD || r == 0x61C || r == 0x200B || r == 0x200E || r == 0x200F ||
          (r >= 0x2060 && r <= 0x2064) || r == 0xFEFF;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,18 @@ bool ShowsAsNothing(int32_t r);
 // Whether code point `r` is a space other than U+0020 (no-break, en, em,
 // thin, ideographic, ...): one that looks like the plain one.
 bool IsOtherSpace(int32_t r);
+
+// The first character of `s` that shows as nothing or as a plain space
+// (ShowsAsNothing, IsOtherSpace), which text people compare by eye (an
+// identifier, an email address) must not hold: two that differ by one
+// would show as one. A zero-width (non-)joiner is taken between two
+// characters beyond ASCII, where Persian names and emoji need it; beside
+// ASCII it changes nothing seen. `byte` counts from 0.
+struct HiddenCharacter {
+  int32_t code_point = 0;
+  size_t byte = 0;
+};
+std::optional<HiddenCharacter> FirstHiddenCharacter(std::string_view s);
 
 // Whether Printable escapes backslashes and quotes: yes where the result is
 // quoted and must read back unambiguously (error messages), no where text

@@ -88,6 +88,16 @@ INSTANTIATE_TEST_SUITE_P(
         AddressCase{"a\u202e@b.example", false},  // bidirectional override
         AddressCase{"a\u0085@b.example", false},  // C1 control
         AddressCase{"a@b\u2028.example", false},  // line separator
+        // What shows as nothing or as a plain space: an address that prints
+        // as another (found by a mutation audit: all five were taken).
+        AddressCase{"a\u200b@b.example", false},        // zero-width space
+        AddressCase{"a@exa\u200bmple.example", false},  // ... in a label
+        AddressCase{"a\u00a0b@b.example", false},       // no-break space
+        AddressCase{"a@b\u00ad.example", false},        // soft hyphen
+        AddressCase{"\"a\u200b\"@b.example", false},    // quoted
+        // A zero-width non-joiner between Persian letters is writing.
+        AddressCase{"\u0645\u06cc\u200c\u0631\u0648\u0645@b.example", true},
+        AddressCase{"a\u200c@b.example", false},  // ... beside ASCII is not
         AddressCase{"a@" + std::string(21, '\xe4') + ".example", false},
         // 21 three-byte characters: 63 bytes, a label's limit.
         AddressCase{"a@" + Repeated("\u4f8b", 21) + ".example", true},
@@ -240,6 +250,24 @@ TEST(RequestAddressTest, TheOfficesMailboxIsCheckedWhateverTheChannel) {
               "address")
         << channel;
   }
+}
+
+// An address holding what shows as nothing is refused by the character
+// and its byte, as an identifier is: the email went to another mailbox
+// than the one it reads as.
+TEST(RequestAddressTest, AnAddressShowsEveryCharacterItHolds) {
+  v1::Event e = NoteOf(4);
+  auto* request = e.mutable_document_request_sent();
+  request->set_request_id("R-1");
+  request->set_channel(v1::Channel::EMAIL);
+  request->add_to("maria\u200b.santos@mail.example");
+  EXPECT_EQ(ValidateEvent(e),
+            absl::InvalidArgumentError(
+                "document_request_sent.to[0]: 'maria\\u200b.santos@mail."
+                "example' holds U+200B (byte 6), which shows as nothing or as "
+                "a plain space; an address shows every character it holds"));
+  request->set_to(0, "maria.santos@mail.example");
+  EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
 }
 
 // A deadline, when present, is after occurred_at (domain.md §2.3): not at

@@ -1,7 +1,10 @@
 #include "ledger/untrusted_text.h"
 
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 
 namespace caseledger {
@@ -126,6 +129,22 @@ TEST(OneWordOfTextTest, RefusesWhatHidesOrSplitsAName) {
   }
   EXPECT_TRUE(IsOneWordOfText("a#b", "+"));
   EXPECT_FALSE(IsOneWordOfText("a#b", "#"));
+}
+
+// The first character that shows as nothing or as a plain space, by code
+// point and byte; a zero-width non-joiner only where it joins nothing.
+TEST(FirstHiddenCharacterTest, NamesTheCharacterAndItsByte) {
+  auto found = [](std::string_view s) {
+    const std::optional<HiddenCharacter> h = FirstHiddenCharacter(s);
+    return h ? absl::StrFormat("U+%04X at %d", h->code_point, h->byte) : "";
+  };
+  EXPECT_EQ(found("plain text, spaces and all"), "");
+  EXPECT_EQ(found("\u00e9t\u00e9\u200bx\u00a0"), "U+200B at 5");
+  EXPECT_EQ(found("a\u00a0b"), "U+00A0 at 1");
+  EXPECT_EQ(found("\u0645\u06cc\u200c\u0631"), "");  // Persian: it joins
+  EXPECT_EQ(found("\u0645\u200c"), "U+200C at 2");   // at the end
+  EXPECT_EQ(found("a\u200cb"), "U+200C at 1");       // beside ASCII
+  EXPECT_EQ(found("\u0645\u200c\u200c\u0631"), "U+200C at 2");
 }
 
 }  // namespace

@@ -905,6 +905,13 @@ std::vector<Case> Cases() {
        "address",
        Line2(Officer(R"("email_consent_recorded": {"party": "APPLICANT", )"
                      R"("address": "bob@", "basis": "APPLICATION_FORM"})"))},
+      {"invisible character in an address", append, 2,
+       "line 2: email_consent_recorded.address: 'maria\\u200b@mail.example' "
+       "holds U+200B (byte 6), which shows as nothing or as a plain space; an "
+       "address shows every character it holds",
+       Line2(Officer(R"("email_consent_recorded": {"party": "APPLICANT", )"
+                     R"("address": "maria\u200b@mail.example", )"
+                     R"("basis": "APPLICATION_FORM"})"))},
       {"email without to", append, 2,
        "line 2: document_request_sent.to: an EMAIL request needs at least one "
        "recipient",

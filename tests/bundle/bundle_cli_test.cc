@@ -496,6 +496,15 @@ TEST_F(BundleCliTest, AKeptCheckpointMustBeTheBundlesOrOneItExtends) {
   EXPECT_EQ(fork.code, 1) << fork.out;
   EXPECT_THAT(fork.out, HasSubstr("the key signed two different trees of "
                                   "that size"));
+  // The same fork against a bundle that proves its tree extends one of that
+  // size: the proof's start is not --checkpoint's (it passed with that
+  // comparison taken out: found by a mutation).
+  CliRun forked_since = verify_against(proven, dir_.Sub("forked.txt"));
+  EXPECT_EQ(forked_since.code, 1) << forked_since.out;
+  EXPECT_THAT(forked_since.out,
+              HasSubstr("since-checkpoint.txt of tree size "));
+  EXPECT_THAT(forked_since.out, HasSubstr(": the key signed two different "
+                                          "trees of that size"));
   // Not a checkpoint of this key's: bad usage, before the bundle is read.
   CliRun bad = verify_against(dir_.Sub("missing.zip"), key_file_);
   EXPECT_EQ(bad.code, 2) << bad.out;

@@ -24,6 +24,9 @@ TEST(HeaderFieldsTest, UnfoldsAndStopsAtTheBody) {
   EXPECT_THAT(HeaderFields("From sender Mon Jan  1 00:00:00 2011\nTo: b@y\n"),
               ElementsAre(Pair("to", "b@y")));
   EXPECT_THAT(HeaderFields("no header here\r\nTo: b@y\r\n"), IsEmpty());
+  // Nor is a first line that would continue a field (it passed with such a
+  // line skipped: found by a mutation).
+  EXPECT_THAT(HeaderFields(" folded\r\nTo: b@y\r\n"), IsEmpty());
   EXPECT_THAT(HeaderFields(""), IsEmpty());
 }
 
@@ -64,6 +67,9 @@ TEST(DecodedWordsTest, DecodesRfc2047WordsAndJoinsAdjacentOnes) {
   EXPECT_EQ(DecodedWords("=?KOI8-R?B?8NLJ18XU?= =?UTF-8?Q?ok?="),
             "=?KOI8-R?B?8NLJ18XU?= ok");
   EXPECT_EQ(DecodedWords("a =?UTF-8?Q?unterminated"), std::nullopt);
+  // An encoding is one letter: "Bx" is none (it was read as B, found by a
+  // mutation).
+  EXPECT_EQ(DecodedWords("=?UTF-8?Bx?w4lsaXNl?="), std::nullopt);
 }
 
 // windows-1252 and ISO 8859-15 were read as ISO 8859-1: a euro sign became
@@ -90,8 +96,9 @@ TEST(DecodedWordsTest, AnEncodedLineBreakIsShownAsASpace) {
       "Your request  To: forged@evil.example");
   // So are the line and paragraph separators and NEL, at which Pango and
   // browsers break a line too (found by a review).
-  EXPECT_EQ(DecodedWords("=?UTF-8?Q?a=E2=80=A8To:_b=E2=80=A9c=C2=85d=0Be?="),
-            "a To: b c d e");
+  EXPECT_EQ(
+      DecodedWords("=?UTF-8?Q?a=E2=80=A8To:_b=E2=80=A9c=C2=85d=0Be=0Cf?="),
+      "a To: b c d e f");
 }
 
 class HeadersAgainstRecordTest : public ::testing::Test {

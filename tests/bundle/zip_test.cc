@@ -295,6 +295,19 @@ TEST(ZipTest, TruncationsAndTrailingBytesAreRejected) {
                            "): data before the archive in the file (another "
                            "archive, say), or an altered offset"));
   }
+  // Bytes put between the last member and the central directory, the
+  // end record's offset moved past them: every byte of a bundle is a
+  // member's or a header's (they were read as no part of anything, with
+  // this check taken out: found by a mutation).
+  const size_t cd_offset = end - cd_size;
+  std::string gap = zip.substr(0, cd_offset) + "hidden" + zip.substr(cd_offset);
+  for (int i = 0; i < 4; ++i) {
+    gap[end + 6 + 16 + i] = static_cast<char>((cd_offset + 6) >> (8 * i));
+  }
+  EXPECT_EQ(ReadZip(gap).status().message(),
+            absl::StrCat("not a bundle archive: offset ", cd_offset,
+                         ": bytes between the last member and the central "
+                         "directory"));
   // A size lowered by the first central header's length lands on a central
   // header too; its offset, which still holds the first, is not blamed.
   std::string lowered = zip;

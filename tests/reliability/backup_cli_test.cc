@@ -289,6 +289,46 @@ TEST_F(BackupCliTest, NoWriterOpensACopyBeforeRestoreHasCheckedIt) {
   EXPECT_EQ(Cli("verify --db " + Restored()).code, 0);
 }
 
+// A copy that verifies, yet is not the backup's tree, fails restore's last
+// check: here an earlier backup of the same ledger, under the same key, put
+// in the copy's place while the restore waits (it was restored with the
+// size and root compared no more: found by a mutation).
+TEST_F(BackupCliTest, ACopyOfAnotherTreeFailsRestoresLastCheck) {
+  const std::string earlier = dir_.Sub("earlier");
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + earlier).code, 0);
+  CliRun more = Cli("append --db " + Db() + " " + testing::SharedDir() +
+                    "/examples/transfer-then-refusal.jsonl");
+  ASSERT_EQ(more.code, 0) << more.err;
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string hold = dir_.Sub("hold");
+  fs::create_directory(hold);
+  ASSERT_EQ(
+      std::system(absl::StrCat("(", RestoreThat("hold:" + hold),
+                               " restore --from ", Backup(), " --db ",
+                               Restored(), " >", hold, "/out 2>&1; echo $? >",
+                               hold, "/code.partial; mv ", hold,
+                               "/code.partial ", hold, "/code) &")
+                      .c_str()),
+      0);
+  auto wait_for = [&](const std::string& file) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (!fs::exists(file) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return fs::exists(file);
+  };
+  ASSERT_TRUE(wait_for(hold + "/renamed"));
+  fs::rename(Restored() + "/store", dir_.Sub("copied-store"));
+  fs::copy(earlier + "/store", Restored() + "/store",
+           fs::copy_options::recursive);
+  std::ofstream(hold + "/go") << "go\n";
+  ASSERT_TRUE(wait_for(hold + "/code")) << testing::FileContents(hold + "/out");
+  const std::string out = testing::FileContents(hold + "/out");
+  EXPECT_EQ(testing::FileContents(hold + "/code"), "1\n") << out;
+  EXPECT_THAT(out, HasSubstr("the restored ledger has 10 entries with root "));
+  EXPECT_FALSE(fs::exists(Restored())) << out;
+}
+
 // A restore killed after putting its copy in place, before its last check
 // ended, left a ledger every verb used though nothing had checked it, and
 // the same restore again refused it as a ledger (found by an outside
@@ -478,6 +518,27 @@ TEST_F(BackupCliTest, EntriesNoSignatureCoversAreSaid) {
   EXPECT_THAT(Cli("backup --verify " + Backup()).out,
               ::testing::Not(HasSubstr("NOTE entries")))
       << "a backup signs its own size";
+  // No checkpoint signed at all: checked against a trusted key, nothing
+  // shows the entries are that key's ledger (it passed with that refusal
+  // taken out: found by a mutation).
+  CliRun key = Cli("key --db " + folder);
+  ASSERT_EQ(key.code, 0) << key.err;
+  std::ofstream(dir_.Sub("trusted.pub")) << key.out;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store,
+                         internal::Store::Open(folder + "/store", {}));
+    internal::Batch batch(*store);
+    batch.Delete(internal::Family::kCheckpoints, internal::EncodeU64(5));
+    batch.Delete(internal::Family::kCheckpoints, internal::EncodeU64(10));
+    ASSERT_OK(store->Write(batch, /*sync=*/true));
+  }
+  fs::remove(folder + "/latest-checkpoint");
+  CliRun unsigned_only =
+      Cli("backup --verify " + folder + " --pubkey " + dir_.Sub("trusted.pub"));
+  EXPECT_EQ(unsigned_only.code, 1) << unsigned_only.out << unsigned_only.err;
+  EXPECT_THAT(unsigned_only.out + unsigned_only.err,
+              HasSubstr(" is signed by cli.example/log: nothing shows that its "
+                        "10 entries are the ledger that key signs"));
 }
 
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {

@@ -373,8 +373,6 @@ TEST_F(CliTest, OutputThatCannotBeWrittenFailsTheCommand) {
   }
 }
 
-// A flag given twice is refused only when the two values differ: nothing
-// is written, and nothing is read in place of what was meant.
 // A standard stream closed by the caller (`>&-`) left its descriptor to
 // the next file opened: RocksDB's info log took it, and append's result
 // went into the ledger's folder, exit 0. Closed standard output is now a
@@ -410,6 +408,8 @@ TEST_F(CliTest, AClosedStandardStreamIsNoFileOfTheLedger) {
   }
 }
 
+// A flag given twice is refused only when the two values differ: nothing
+// is written, and nothing is read in place of what was meant.
 TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {
   Init();
   EXPECT_EQ(Cli("read --db " + Db() + " --db " + Db()).code, 0);
@@ -418,6 +418,18 @@ TEST_F(CliTest, AFlagGivenTwiceIsRefusedUnlessBothValuesAgree) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--db is given twice"));
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("other")));
+}
+
+// After `--` every word is an argument, as getopt has it: a file whose
+// name begins with "--" can still be given.
+TEST_F(CliTest, WordsAfterADoubleDashAreArguments) {
+  Init();
+  Write("--a.jsonl", OpenedWithNotes("D", 0));
+  CliRun r = testing::RunCli(
+      absl::StrCat("cd ", dir_.path(), " && exec ", CASELEDGER_BINARY),
+      "append --db " + Db() + " -- --a.jsonl", dir_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "appended 1 event; positions 1..1; ledger size 1\n");
 }
 
 TEST_F(CliTest, AttachPrintsTheLowercaseSha256) {
@@ -716,6 +728,11 @@ TEST_F(CliTest, ManyCasesAppendAndReadBackWithDensePositions) {
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_THAT(rows[i], StartsWith(absl::StrCat("#", i + 1, " ")));
   }
+  // Without --case, --from is a position in the whole ledger (the flag
+  // went unapplied there and every test passed).
+  CliRun from = Cli("read --db " + Db() + " --from 398 --limit 2");
+  EXPECT_EQ(from.code, 0) << from.err;
+  EXPECT_EQ(from.out, rows[397] + "\n" + rows[398] + "\n");
   CliRun one = Cli("read --db " + Db() + " --case M-7 --from 3 --limit 2");
   EXPECT_THAT(one.out, StartsWith("#73 M-7 v3 "));
   EXPECT_EQ(std::count(one.out.begin(), one.out.end(), '\n'), 2);
@@ -727,13 +744,22 @@ TEST_F(CliTest, IdenticalReappendIsSkippedAndConflictExitsThree) {
   ASSERT_EQ(Cli("append --db " + Db() + " " + file).code, 0);
   CliRun again = Cli("append --db " + Db() + " " + file);
   EXPECT_EQ(again.code, 0) << again.err;
-  EXPECT_THAT(again.out, HasSubstr("10 already stored"));
+  EXPECT_EQ(again.out,
+            "appended 0 events (10 already stored, skipped); positions "
+            "1..10; ledger size 10\n");
   std::string changed = testing::FileContents(file);
   changed.replace(changed.find("off-17"), 6, "off-99");
   CliRun conflict =
       Cli("append --db " + Db() + " " + Write("c.jsonl", changed));
   EXPECT_EQ(conflict.code, 3);
   EXPECT_THAT(conflict.err, HasSubstr("line 1: event_id"));
+  // The line is the file's, blank lines counted.
+  CliRun after_blank = Cli("append --db " + Db() + " -", "\n" + changed);
+  EXPECT_EQ(after_blank.code, 3);
+  EXPECT_EQ(after_blank.err,
+            "caseledger append: line 2: event_id "
+            "a08da730-376d-565c-b1c3-fef56726d190 is already stored at "
+            "position 1 with different content\n");
   EXPECT_EQ(EventCount(), 10);
 }
 
@@ -917,12 +943,25 @@ TEST_F(CliTest, KeyCheckpointProveVerify) {
       merkle::NodeHash(merkle::NodeHash(leaves[0], leaves[1]), leaves[2]);
   EXPECT_OK(merkle::VerifyConsistency(3, 10, root_at_3, cp.root_hash,
                                       hashes_in(consistency.out)));
+  // Against the size --size gives, not the current one: it went unapplied
+  // and every proof above, at the current size, passed.
+  CliRun at_4 = Cli("prove --db " + Db() + " --position 2 --size 4");
+  ASSERT_EQ(at_4.code, 0) << at_4.err;
+  EXPECT_THAT(at_4.out,
+              StartsWith(R"({"leaf_index": 1, "tree_size": 4, "hashes": [")"));
+  EXPECT_OK(merkle::VerifyInclusion(
+      leaves[1], 1, 4, hashes_in(at_4.out),
+      merkle::NodeHash(merkle::NodeHash(leaves[0], leaves[1]),
+                       merkle::NodeHash(leaves[2], leaves[3]))));
   EXPECT_EQ(Cli("prove --db " + Db() + " --position 11 --size 10").code, 2);
   EXPECT_EQ(Cli("prove --db " + Db()).code, 2);
 
   CliRun verify = Cli("verify --db " + Db());
   EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
-  EXPECT_THAT(verify.out, StartsWith("OK 10 entries"));
+  EXPECT_EQ(verify.out,
+            "OK 10 entries, 1 case, 18 Merkle nodes, 0 stored messages, 1 "
+            "checkpoint verified\nOK the deadline index holds the 2 "
+            "deadlines set up to position 10\n");
 }
 
 // What the log's hashes do not cover, verify checks against what they do:
@@ -988,18 +1027,6 @@ TEST_F(CliTest, VerifyFindsAnAlteredMessageAndAMissingDeadline) {
                                       "SHA-256: it was altered\n"));
 }
 
-// Anyone who can write the store can delete its checkpoints, or put
-// another ledger's store in its place: `verify --pubkey` then said OK with
-// "0 checkpoints verified" (found by an audit). With a key given out of
-// band, a ledger none of whose checkpoints that key signed fails; without
-// one, verify says what no signature covers.
-// A signing key others can read lets them sign checkpoints as the ledger;
-// nothing said so when a copy left it 0644. A verb that writes warns, and
-// goes on (some file systems keep no modes).
-// A deadline index whose position lies past the ledger's end was not
-// derived from this log: the cross-case list answered from it in silence,
-// and a write's warning said "run rebuild (run 'caseledger rebuild')"
-// (found by an adversarial test).
 // A block of the stored messages that could not be read was reported by
 // findings as the message altered, exit 0 (found by an adversarial damage
 // sweep): findings fails naming the table, as every read of a damaged store
@@ -1154,6 +1181,10 @@ TEST_F(CliTest, TheDemosLinesRunAsShownForAFolderWithASpaceOrAQuote) {
   EXPECT_THAT(state.out, HasSubstr("\"case_id\": \"DEMO-2011-0042\""));
 }
 
+// A deadline index whose position lies past the ledger's end was not
+// derived from this log: the cross-case list answered from it in silence,
+// and a write's warning said "run rebuild (run 'caseledger rebuild')"
+// (found by an adversarial test).
 TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
   Init();
   CliRun r = Cli("append --db " + Db() + " " + Example("bounce-handled.jsonl"));
@@ -1179,11 +1210,16 @@ TEST_F(CliTest, AnIndexPastTheLedgersEndIsRefusedAndRebuilt) {
             "caseledger append: warning: deadline index not updated: the "
             "deadline index has applied position 1000000 but the ledger has "
             "only 11 entries; run 'caseledger rebuild'\n");
-  ASSERT_EQ(Cli("rebuild --db " + Db()).code, 0);
+  CliRun rebuilt = Cli("rebuild --db " + Db());
+  ASSERT_EQ(rebuilt.code, 0) << rebuilt.err;
+  EXPECT_EQ(rebuilt.out, "rebuilt the deadline index from 11 events\n");
   overdue = Cli("deadlines --db " + Db() + " --status OVERDUE");
   EXPECT_EQ(overdue.code, 0) << overdue.err;
 }
 
+// A signing key others can read lets them sign checkpoints as the ledger;
+// nothing said so when a copy left it 0644. A verb that writes warns, and
+// goes on (some file systems keep no modes).
 TEST_F(CliTest, AWriterWarnsOfASigningKeyOthersCanRead) {
   Init();
   const std::string key = Db() + "/signing-key.pem";
@@ -1402,6 +1438,11 @@ TEST_F(CliTest, ADamagedSigningKeyStopsTheWriterButNotTheReaders) {
   EXPECT_THAT(verify.out, Not(HasSubstr("NOT checked")));
 }
 
+// Anyone who can write the store can delete its checkpoints, or put
+// another ledger's store in its place: `verify --pubkey` then said OK with
+// "0 checkpoints verified" (found by an audit). With a key given out of
+// band, a ledger none of whose checkpoints that key signed fails; without
+// one, verify says what no signature covers.
 TEST_F(CliTest, VerifyChecksSignaturesWithAKeyFromElsewhere) {
   InitWithCheckpointedExample();
   CliRun key = Cli("key --db " + Db());
@@ -1626,6 +1667,12 @@ TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
   CliRun july = Cli("deadlines --db " + Db() +
                     " --case E2012-000952 --as-of 2012-07-01 --format json");
   EXPECT_THAT(july.out, HasSubstr("\"status\": \"PENDING\""));
+  // --status filters one case's rows too (only across cases was it tried).
+  CliRun july_overdue = Cli("deadlines --db " + Db() +
+                            " --case E2012-000952 --status OVERDUE --as-of "
+                            "2012-07-01 --format json");
+  EXPECT_EQ(july_overdue.code, 0) << july_overdue.err;
+  EXPECT_EQ(july_overdue.out, "{\n  \"deadlines\": []\n}\n");
   CliRun august = Cli("deadlines --db " + Db() +
                       " --status OVERDUE --as-of 2012-08-01 --format json");
   EXPECT_THAT(august.out, HasSubstr("E2012-000952"));
@@ -1659,6 +1706,33 @@ TEST_F(CliTest, ProjectionVerbsAnswerTheExamplesAsTheReadmeSays) {
                       Write("p.json", R"({"default_minimum_days": "x"})"));
   EXPECT_EQ(policy.code, 2);
   EXPECT_THAT(policy.err, HasSubstr("default_minimum_days"));
+}
+
+// domain.md §4: --policy FILE replaces the built-in policy (a minimum of 30
+// days) for that one command, and is never stored: the 42 days R1 gives
+// are below a minimum of 60 with it, and not below the built-in one after.
+TEST_F(CliTest, APolicyFileReplacesTheBuiltInPolicyForThatCommandOnly) {
+  Init();
+  ASSERT_EQ(Cli("append --db " + Db() + " -", OpenedWithRequest("P-1")).code,
+            0);
+  const std::string deadlines =
+      "deadlines --db " + Db() + " --case P-1 --as-of 2011-03-01";
+  const std::string above =
+      "Evaluated as of 2011-03-01T23:59:59.999999999Z (the events that "
+      "occurred by then)\n"
+      "CASE  REQUEST  SENT                  DEADLINE              STATUS   "
+      "FLAGS\n"
+      "P-1   R1       2011-02-01T00:00:00Z  2011-03-15T00:00:00Z  PENDING  ";
+  const std::string flags =
+      "NOT_VERIFIED,ADDRESS_MISMATCH,NO_REFUSAL_WARNING,"
+      "NON_ORGANIZATIONAL_MAILBOX,NO_CONSENT\n";
+  CliRun stricter = Cli(deadlines + " --policy " +
+                        Write("p.json", R"({"default_minimum_days": 60})"));
+  ASSERT_EQ(stricter.code, 0) << stricter.err;
+  EXPECT_EQ(stricter.out, above + "BELOW_POLICY_MINIMUM," + flags);
+  CliRun built_in = Cli(deadlines);
+  ASSERT_EQ(built_in.code, 0) << built_in.err;
+  EXPECT_EQ(built_in.out, above + flags);
 }
 
 // docs/cli.md: every key of state and deadlines is always written, so that
@@ -1748,6 +1822,12 @@ TEST_F(CliTest, FindingsStrictExitsOneOnAFail) {
   CliRun strict = Cli("findings --db " + Db() + " --case F-1 --strict");
   EXPECT_EQ(strict.code, 1);
   EXPECT_THAT(strict.out, HasSubstr("FAIL"));
+  // In JSON too, the form a script reads: only a case without a FAIL was
+  // run with --strict --format json.
+  CliRun json =
+      Cli("findings --db " + Db() + " --case F-1 --strict --format json");
+  EXPECT_EQ(json.code, 1) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"status\": \"FAIL\""));
 }
 
 // domain.md §4: without --as-of, projections are evaluated as of now, so an
@@ -1933,6 +2013,12 @@ TEST_F(CliTest, ImportIsResumableAndValidatesFirst) {
   CliRun first = Cli("import --db " + Db() + " " + file);
   ASSERT_EQ(first.code, 0) << first.err;
   EXPECT_THAT(first.out, HasSubstr("imported 60 events"));
+  // The import brings the deadline index up to its end as it finishes.
+  CliRun verify = Cli("verify --db " + Db());
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("\nOK the deadline index holds the 0 "
+                                    "deadlines set up to position 60\n"));
+  EXPECT_THAT(verify.out, Not(HasSubstr("NOTE the deadline index")));
   // The last progress line, whatever the rate limit left out before it,
   // says how far and how long to go.
   EXPECT_THAT(first.err,
@@ -1973,7 +2059,9 @@ TEST_F(CliTest, ImportAfterLinesWereInsertedOrMovedAddsOnlyTheNewOnes) {
       Cli("import --db " + Db() + " " +
           Write("b.jsonl", "\n" + second_case + opened + other + note + note));
   ASSERT_EQ(again.code, 0) << again.err;
-  EXPECT_THAT(again.out, HasSubstr("imported 1 event (4 already stored"));
+  EXPECT_EQ(again.out,
+            "imported 1 event (4 already stored, skipped) from 6 lines; "
+            "ledger size 5\n");
   EXPECT_EQ(EventCount(), 5);
   // A third copy of the note is a new event.
   CliRun third = Cli("import --db " + Db() + " " +

@@ -66,6 +66,34 @@ TEST(StopSignalsTest, EachStopStartsAgainFromNoSignal) {
   EXPECT_EQ(second.received(), SIGTERM);
 }
 
+// A signal ignored on entry stays ignored: a shell starts background jobs
+// so, that Ctrl-C meant for the foreground spares them.
+TEST(StopSignalsTest, ASignalIgnoredOnEntryStaysIgnored) {
+  struct sigaction ignore {
+  }, before{}, after{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, &before);
+  {
+    StopSignals stop;
+    std::raise(SIGINT);
+    EXPECT_EQ(stop.received(), 0);
+  }
+  sigaction(SIGINT, &before, &after);
+  EXPECT_EQ(after.sa_handler, SIG_IGN);
+}
+
+// Once a stop is over, SIGINT and SIGTERM are handled as before it.
+TEST(StopSignalsTest, TheHandlersBeforeAStopAreRestoredAfterIt) {
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    std::signal(signal_number, SIG_DFL);
+    { StopSignals stop; }
+    struct sigaction after {};
+    sigaction(signal_number, nullptr, &after);
+    EXPECT_EQ(after.sa_handler, SIG_DFL) << signal_number;
+  }
+}
+
 // A stop that waits for a call in flight says at once that it heard the
 // signal: against a server that hangs, the wait lasts up to the call's
 // deadline, and nothing was said meanwhile.

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -74,6 +75,15 @@ TEST_F(AccessLogTest, APathThatIsNoFileIsRefusedAtOnce) {
   ::close(listener);
 }
 
+// The log names every case read and who read it: a new one is created
+// readable and writable by its owner alone, mode 0600 (docs/service.md).
+TEST_F(AccessLogTest, ANewLogIsKeptFromOtherUsers) {
+  ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
+  struct stat st;
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
 TEST_F(AccessLogTest, AWriteCutShortLeavesNothingOfItsRecord) {
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
   ASSERT_OK(log->Record(ReadOf("A")));
@@ -132,6 +142,37 @@ TEST_F(AccessLogTest, TheCheckNamesWhatIsWrongWithALine) {
   EXPECT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(reopened.status().message()),
               HasSubstr("the last line is not a record"));
+}
+
+// A record's prev is 64 lowercase hex digits, as Record writes it: one in
+// capitals is no record (rather than a record whose prev does not match),
+// and a line longer than any record is refused without being read whole.
+TEST_F(AccessLogTest, ALineNotFramedAsARecordIsNone) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
+    ASSERT_OK(log->Record(ReadOf("A")));
+    ASSERT_OK(log->Record(ReadOf("B")));
+  }
+  const std::string whole = caseledger::testing::FileContents(path_);
+  const size_t prev = whole.rfind("\"prev\": \"") + 9;
+  std::string capitals = whole;
+  for (size_t i = prev; i < prev + 64; ++i) {
+    capitals[i] = absl::ascii_toupper(capitals[i]);
+  }
+  ASSERT_NE(capitals, whole);
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << capitals;
+  EXPECT_EQ(VerifyAccessLog(path_).status(),
+            absl::DataLossError(absl::StrCat(
+                "access log ", path_, " line 2: not an access-log record")));
+  auto reopened = AccessLog::Open(path_, &clock_);
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
+
+  std::ofstream(path_, std::ios::binary | std::ios::trunc)
+      << std::string((size_t{64} << 20) + 1, 'x');
+  EXPECT_EQ(VerifyAccessLog(path_).status(),
+            absl::DataLossError(absl::StrCat(
+                "access log ", path_,
+                " line 1: more than 67108864 bytes, longer than any record")));
 }
 
 // A crash during a write leaves the last record without its newline; the

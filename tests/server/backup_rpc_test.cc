@@ -127,6 +127,26 @@ TEST_F(BackupRpcTest, OnlyAnAdminMayAskAndEveryRequestIsInTheAccessLog) {
               HasSubstr(R"("what": "name=allowed", "outcome": "OK")"));
 }
 
+// A caller whose token is unknown is recorded as nobody: "-" for its name
+// and for its role, not the name or role of any token.
+TEST_F(BackupRpcTest, AnUnknownTokensRequestIsRecordedAsNobodys) {
+  absl::Status s = Client("clt_not-a-real-token")->Backup("unknown").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_EQ(s.message(), "unknown token");
+  EXPECT_FALSE(fs::exists(Backups() + "/unknown"));
+  std::ifstream in(AccessLogPath());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0],
+              HasSubstr(R"(", "who": "-", "role": "-", "peer": "ipv4:)"));
+  EXPECT_THAT(lines[0],
+              HasSubstr(absl::StrCat(
+                  R"(", "rpc": "Backup", "what": "name=unknown", )",
+                  R"("outcome": "UNAUTHENTICATED", "events": 0, "prev": ")",
+                  std::string(64, '0'), "\"}")));
+}
+
 TEST_F(BackupRpcTest, AServerWithoutABackupDirTakesNoBackups) {
   server_.reset();
   StartServer();

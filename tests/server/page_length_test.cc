@@ -37,6 +37,19 @@ TEST(PageLengthTest, TheFirstPageIsSmallAndTheNextFollowsTheSizeSeen) {
   EXPECT_EQ(length.Next(), 1u);
 }
 
+// A page holds each event's entry as well as the event: events of a few
+// bytes whose entries are of 1 MiB make a page of four.
+TEST(PageLengthTest, TheEntriesCountAsMuchAsTheEvents) {
+  PageLength length(256);
+  std::vector<RecordedEvent> page(4);
+  for (RecordedEvent& e : page) {
+    e.event_bytes.assign(100, 'e');
+    e.entry_bytes.assign((1 << 20) - 100, 'n');
+  }
+  length.After(page);
+  EXPECT_EQ(length.Next(), 4u);
+}
+
 TEST(PageLengthTest, TheOptionsBoundEveryPage) {
   PageLength tiny(3);
   EXPECT_EQ(tiny.Next(), 3u);

@@ -594,6 +594,36 @@ TEST_F(SubscribeTest, FromAPositionAndForOneCase) {
   EXPECT_EQ(s.caught_up.size(), 1u);
 }
 
+// A subscription's end is recorded, with how it ended and the events it
+// sent, as an export's is (docs/service.md, "Access log").
+TEST_F(SubscribeTest, ItsEndIsInTheAccessLogWithTheEventsSent) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK(c->Append(CaseWithNotes("A", 2)).status());  // 1..3
+  {
+    v1::SubscribeRequest request;
+    request.set_case_id("A");
+    auto context = c->NewContext(absl::Now() + absl::Seconds(20));
+    auto reader = c->stub().Subscribe(context.get(), request);
+    v1::SubscribeResponse message;
+    int events = 0;
+    while (reader->Read(&message) && !message.has_caught_up()) {
+      if (message.has_event()) ++events;
+    }
+    EXPECT_EQ(events, 3);
+    context->TryCancel();
+    reader->Finish();
+  }
+  std::string log;
+  for (int i = 0;
+       i < 100 && !absl::StrContains(log, R"("outcome": "CANCELLED")"); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    log = caseledger::testing::FileContents(AccessLogPath());
+  }
+  EXPECT_THAT(log, HasSubstr(R"("rpc": "Subscribe", )"
+                             R"("what": "from_position=0 case_id=A", )"
+                             R"("outcome": "CANCELLED", "events": 3, )"));
+}
+
 // From a position past the ledger's end, a case's events appended before
 // that position are not sent, though the case is read by its versions.
 TEST_F(SubscribeTest, ForOneCaseFromAPositionNotYetWritten) {
@@ -1826,6 +1856,26 @@ TEST_F(ServerTest, AnAppendMayNotClaimADisclosure) {
                 R"("outcome": "PERMISSION_DENIED")"));
 }
 
+// A refused Append of many cases names its first ones, up to 512 bytes of
+// ids, and the number of the others (docs/service.md, "Access log").
+TEST_F(ServerTest, ARefusedAppendOfManyCasesNamesTheFirstAndCountsTheRest) {
+  std::vector<v1::Event> events;
+  std::string listed;
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = absl::StrCat("CASE-", i < 10 ? "00" : "0", i);
+    events.push_back(CaseOpened(id));
+    // 57 ids of 8 bytes and their commas make 512 bytes.
+    if (i < 57) absl::StrAppend(&listed, i == 0 ? "" : ",", id);
+  }
+  EXPECT_EQ(Client(tokens_.reader)->Append(events).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(
+      caseledger::testing::FileContents(AccessLogPath()),
+      HasSubstr(absl::StrCat(R"("rpc": "Append", "what": "case_id=)", listed,
+                             R"( and 43 more cases )", R"(events=100", )",
+                             R"("outcome": "PERMISSION_DENIED")")));
+}
+
 TEST_F(ServerTest, AccessLogRecordsReadsExportsAndDenials) {
   auto admin = Client(tokens_.admin);
   ASSERT_OK(admin->Append({CaseOpened("LOGGED")}).status());
@@ -1943,6 +1993,32 @@ TEST_F(ServerTest, AccessLogNamesTheViewOfTheCaseThatWasDisclosed) {
                                   "include_after_decision=true\""));
 }
 
+// An export since a checkpoint shows what came after it: the log names
+// that checkpoint by its SHA-256, whether or not the export is then made.
+TEST_F(ServerTest, AccessLogNamesTheCheckpointAnExportIsSince) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK(admin->Append({CaseOpened("SINCE")}).status());
+  ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse checkpoint,
+                       admin->GetCheckpoint(0));
+  v1::ExportBundleRequest bundle;
+  bundle.set_case_id("SINCE");
+  bundle.set_purpose(v1::BundlePurpose::INVESTIGATION);
+  bundle.set_since_checkpoint(checkpoint.note());
+  Client(tokens_.exporter)
+      ->ExportBundle(bundle, [](const std::string&) { return true; })
+      .status()
+      .IgnoreError();
+  std::ifstream in(AccessLogPath());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 1u);
+  EXPECT_THAT(lines[0],
+              HasSubstr(absl::StrCat("case_id=SINCE purpose=INVESTIGATION "
+                                     "tree_size=0 since_checkpoint_sha256=",
+                                     ToHex(Sha256(checkpoint.note())),
+                                     R"(", "outcome": "granted")")));
+}
+
 // Every call is recorded before its caller is known, so the caller chose
 // how long its record was: a case id of 8 MiB of control bytes, each
 // written as a 6-byte \u escape, made a record of 48 MiB, written and
@@ -2002,6 +2078,31 @@ TEST_F(ServerTest, AnUnknownCallerCannotMakeALongAccessRecord) {
     EXPECT_THAT(line, HasSubstr(R"("outcome": "UNAUTHENTICATED")"));
   }
   EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(" status=", cut)));
+}
+
+// A case id of 64 bytes, the longest a valid one is, is named whole; a
+// longer one is cut at 64 bytes, or before a character those would cut in
+// two (the log would show half of it as U+FFFD).
+TEST_F(ServerTest, TheAccessLogCutsOnlyPastTheLongestCaseIdAndWholeCharacters) {
+  auto reader = Client(tokens_.reader);
+  const std::string longest(64, 'C');
+  std::string accented = "x";  // then 'é' (2 bytes) 35 times: 71 bytes
+  for (int i = 0; i < 35; ++i) accented += "\xc3\xa9";
+  for (const std::string& id : {longest, accented}) {
+    reader
+        ->ReadCase(id, 1, 0,
+                   [](const RecordedEvent&) { return absl::OkStatus(); })
+        .IgnoreError();
+  }
+  std::ifstream in(AccessLogPath());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr(absl::StrCat(R"("what": "case_id=)", longest,
+                                               R"( from_version=1 limit=0")")));
+  EXPECT_THAT(lines[1], HasSubstr(absl::StrCat(
+                            R"("what": "case_id=)", accented.substr(0, 63),
+                            R"(... from_version=1 limit=0")")));
 }
 
 // An export whose call was cancelled while its bundle was built (the
@@ -2767,6 +2868,51 @@ TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
   absl::MutexLock lock(&mu);
   ASSERT_EQ(told.size(), 1u);
   EXPECT_FALSE(told[0].ok());
+}
+
+// When the log takes records again the operator is told so, once: "serve"
+// says "the access log takes records again" (docs/service.md).
+TEST_F(BadRequestTest, TheOperatorIsToldWhenTheAccessLogTakesRecordsAgain) {
+  absl::Mutex mu;
+  std::vector<absl::Status> told;
+  server_.reset();
+  server::ServerOptions options;
+  options.service.on_access_log = [&](const absl::Status& now) {
+    absl::MutexLock lock(&mu);
+    told.push_back(now);
+  };
+  StartServer(std::move(options));
+  ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("LOG")}).status());
+  const std::string log = std::filesystem::canonical(AccessLogPath());
+  int fd = -1;
+  for (const auto& f : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(f.path(), ec);
+    if (!ec && target.string() == log) {
+      fd = std::stoi(f.path().filename().string());
+    }
+  }
+  ASSERT_GE(fd, 0) << "no open file descriptor of " << log;
+  // The log's descriptor writes to /dev/full for one read, then to the log.
+  const int saved = ::dup(fd);
+  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  ASSERT_GE(::dup2(full, fd), 0);
+  ::close(full);
+  auto read = [&] {
+    return Client(tokens_.reader)
+        ->ReadCase("LOG", 1, 0,
+                   [](const RecordedEvent&) { return absl::OkStatus(); });
+  };
+  EXPECT_EQ(read().code(), absl::StatusCode::kUnavailable);
+  ASSERT_GE(::dup2(saved, fd), 0);
+  ::close(saved);
+  EXPECT_OK(read());
+  EXPECT_OK(read());
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_FALSE(told[0].ok());
+  EXPECT_OK(told[1]);
 }
 
 }  // namespace

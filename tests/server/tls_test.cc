@@ -23,6 +23,8 @@ class TlsTest : public testing::ServerFixture {
     std::ofstream(d + "/server.ext")
         << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
     std::ofstream(d + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+    std::ofstream(d + "/ca.ext")
+        << "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\n";
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
     std::string script = absl::StrCat(
         "set -e; cd ", d, "; ",
@@ -57,6 +59,23 @@ class TlsTest : public testing::ServerFixture {
         "-subj \"/CN=x\xc2\xa0tls:admin.example\"; ",
         "openssl x509 -req -in nbsp.csr -CA ca.pem -CAkey ca.key "
         "-CAcreateserial -out nbsp.pem -days 2; ",
+        // A '%' (the spaced name as written), a line separator and a
+        // zero-width space, in UTF-8.
+        "openssl req ", key,
+        " -utf8 -nodes -keyout percent.key -out percent.csr "
+        "-subj \"/CN=x%20tls:admin.example\"; ",
+        "openssl x509 -req -in percent.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out percent.pem -days 2; ",
+        "openssl req ", key,
+        " -utf8 -nodes -keyout separator.key -out separator.csr "
+        "-subj \"/CN=x\xe2\x80\xa8tls:admin.example\"; ",
+        "openssl x509 -req -in separator.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out separator.pem -days 2; ",
+        "openssl req ", key,
+        " -utf8 -nodes -keyout zero-width.key -out zero-width.csr "
+        "-subj \"/CN=x\xe2\x80\x8btls:admin.example\"; ",
+        "openssl x509 -req -in zero-width.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out zero-width.pem -days 2; ",
         "openssl pkey -in server.key -out server-encrypted.key -aes256 "
         "-passout pass:x; ",
         // Certificates no peer would take: a key OpenSSL finds too small,
@@ -65,6 +84,20 @@ class TlsTest : public testing::ServerFixture {
         "-out small.pem -days 2 -subj /CN=small; ",
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp256k1 "
         "-nodes -keyout k1.key -out k1.pem -days 2 -subj /CN=k1; ",
+        // A good key whose chain holds a CA with a key too small.
+        "openssl req -newkey rsa:1024 -nodes -keyout weak-ca.key "
+        "-out weak-ca.csr -subj /CN=weak-ca; ",
+        "openssl x509 -req -in weak-ca.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out weak-ca.pem -days 2 -extfile ca.ext; ",
+        "openssl req ", key,
+        " -nodes -keyout chained.key -out chained.csr -subj /CN=localhost; ",
+        "openssl x509 -req -in chained.csr -CA weak-ca.pem -CAkey weak-ca.key "
+        "-CAcreateserial -out chained.pem -days 2 -extfile server.ext; ",
+        "cat weak-ca.pem >>chained.pem; ",
+        "openssl genpkey -genparam -algorithm DSA "
+        "-pkeyopt dsa_paramgen_bits:2048 -out dsa.param; ",
+        "openssl req -x509 -newkey dsa:dsa.param -nodes -keyout dsa.key "
+        "-out dsa.pem -days 2 -subj /CN=dsa; ",
         "mkdir cadb; : >cadb/index.txt; echo 01 >cadb/serial; ",
         "printf \"[ca]\\ndefault_ca=d\\n[d]\\ndatabase=cadb/index.txt\\n"
         "new_certs_dir=cadb\\nserial=cadb/serial\\ndefault_md=sha256\\n"
@@ -73,7 +106,12 @@ class TlsTest : public testing::ServerFixture {
         " -nodes -keyout expired.key -out expired.csr -subj /CN=expired; ",
         "openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key "
         "-in expired.csr -out expired.pem -startdate 20200101000000Z "
-        "-enddate 20210101000000Z");
+        "-enddate 20210101000000Z; ",
+        "openssl req ", key,
+        " -nodes -keyout future.key -out future.csr -subj /CN=future; ",
+        "openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key "
+        "-in future.csr -out future.pem -startdate 20990101000000Z "
+        "-enddate 21000101000000Z");
     std::string command =
         absl::StrCat("sh -c '", script, "' >", d, "/openssl.log 2>&1");
     ASSERT_EQ(std::system(command.c_str()), 0)
@@ -179,6 +217,30 @@ TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
   }
 }
 
+// Nor may one name be written as another is, or show as another: '%' is
+// encoded too ("x%20tls:admin.example" kept would read as the spaced name),
+// and so are a line separator and a character that shows as nothing.
+TEST_F(TlsTest, NoTlsNameIsWrittenAsAnotherReads) {
+  StartServer(TlsOptions(/*mutual=*/true));
+  const std::pair<std::string, std::string> names[] = {
+      {"percent", "x%2520tls:admin.example"},
+      {"separator", "x%E2%80%A8tls:admin.example"},
+      {"zero-width", "x%E2%80%8Btls:admin.example"}};
+  for (const auto& [cert, written] : names) {
+    client::ClientOptions named;
+    named.tls_ca_pem = Pem("ca.pem");
+    named.tls_cert_pem = Pem(cert + ".pem");
+    named.tls_key_pem = Pem(cert + ".key");
+    ASSERT_OK(
+        Client(tokens_.reader, named)->ReadAll(1, 0, [](const RecordedEvent&) {
+          return absl::OkStatus();
+        }));
+    EXPECT_THAT(testing::FileContents(AccessLogPath()),
+                HasSubstr(absl::StrCat(" tls:", written, "\"")))
+        << cert;
+  }
+}
+
 TEST_F(TlsTest, HalfConfiguredTlsIsRefused) {
   server::ServerOptions options;
   options.service.ledger = ledger_.get();
@@ -211,6 +273,10 @@ TEST_F(TlsTest, BadTlsMaterialIsRefusedNamingTheFile) {
       {Pem("small.pem"), Pem("small.key"), "",
        "the certificate chain in the TLS certificate file is refused by TLS "
        "at this machine's security level (ee key too small)"},
+      // The certificates after the first are loaded as gRPC loads them.
+      {Pem("chained.pem"), Pem("chained.key"), "",
+       "the certificate chain in the TLS certificate file is refused by TLS "
+       "at this machine's security level (ca key too small)"},
       // Taken, then no client could agree on a signature with it.
       {Pem("k1.pem"), Pem("k1.key"), "",
        "the TLS key file holds an EC key on the curve secp256k1, which TLS "
@@ -218,6 +284,16 @@ TEST_F(TlsTest, BadTlsMaterialIsRefusedNamingTheFile) {
       {Pem("expired.pem"), Pem("expired.key"), "",
        "the certificate in the TLS certificate file expired on Jan  1 "
        "00:00:00 2021 GMT; no peer would accept it"},
+      // Not yet valid, as out of date is; and a kind of key TLS does not
+      // sign with, as the curve above.
+      {Pem("future.pem"), Pem("future.key"), "",
+       "the certificate in the TLS certificate file is not valid before Jan  "
+       "1 00:00:00 2099 GMT; no peer would accept it yet (or this machine's "
+       "clock is wrong)"},
+      {Pem("dsa.pem"), Pem("dsa.key"), "",
+       "the TLS key file holds a DSA key, which TLS 1.2 and 1.3 do not sign "
+       "with as gRPC offers them: use RSA (2048 bits or more), EC (P-256, "
+       "P-384, P-521) or Ed25519"},
   };
   for (const Case& c : cases) {
     server::ServerOptions options;

@@ -1,6 +1,9 @@
 // The tokens file and the role table (tools/server/tokens.h).
 #include "tools/server/tokens.h"
 
+#include <fstream>
+#include <set>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -28,6 +31,16 @@ TEST(TokensTest, ParsesRolesNamesDigestsAndComments) {
   EXPECT_EQ(table.Find("t2")->role, Role::kReader);
   EXPECT_EQ(table.Find("t3")->role, Role::kAdmin);  // hex in either case
   EXPECT_FALSE(table.Find("t4").has_value());
+  EXPECT_FALSE(table.Find("").has_value());
+}
+
+// An empty token is no token, even in a tokens file that lists the digest
+// of the empty text (a line made from an empty token file).
+TEST(TokensTest, AnEmptyTokenMatchesNoLine) {
+  ASSERT_OK_AND_ASSIGN(
+      TokenTable table,
+      TokenTable::Parse(TokenFileLine(Role::kAdmin, "blank", ""), "tokens"));
+  EXPECT_EQ(table.size(), 1u);
   EXPECT_FALSE(table.Find("").has_value());
 }
 
@@ -73,6 +86,42 @@ TEST(TokensTest, AFolderIsNotATokensFile) {
       absl::StrCat("cannot read token file ", dir.path(), ": it is a folder"));
 }
 
+// A client's token file holds the token alone: both lines of `caseledger
+// token` are refused as such, and an endless file is read no further than
+// 1 MiB.
+TEST(TokensTest, AClientsTokenFileHoldsTheTokenAlone) {
+  testing::TempFolder dir;
+  const std::string both = dir.Sub("both.tok");
+  std::ofstream(both) << "clt_0123abcd\nreader r sha256:00ff\n";
+  EXPECT_EQ(ReadClientToken(both).status(),
+            absl::InvalidArgumentError(absl::StrCat(
+                "token file ", both,
+                " holds more than one line; it must hold the token alone, "
+                "line 1 of 'caseledger token' (line 2 goes into the "
+                "server's tokens file)")));
+  EXPECT_EQ(ReadClientToken("/dev/zero").status(),
+            absl::InvalidArgumentError(
+                "token file /dev/zero is larger than 1048576 bytes"));
+}
+
+// A client's token is printable ASCII of at most 4096 bytes: DEL is not
+// printable, and 4096 bytes are taken.
+TEST(TokensTest, AClientsTokenIsAtMost4096PrintableBytes) {
+  ASSERT_OK_AND_ASSIGN(std::string longest,
+                       ClientTokenFrom(std::string(4096, 'a'), "token file t"));
+  EXPECT_EQ(longest, std::string(4096, 'a'));
+  EXPECT_EQ(ClientTokenFrom(std::string(4097, 'a'), "token file t").status(),
+            absl::InvalidArgumentError(
+                "token file t holds 4097 bytes; a token is at most 4096 "
+                "('caseledger token' makes them of 68)"));
+  EXPECT_EQ(ClientTokenFrom("clt_\x7f", "token file t").status(),
+            absl::InvalidArgumentError(
+                "token file t: byte 5 (0x7f) cannot be part of a token, "
+                "which is printable ASCII without spaces"));
+  ASSERT_OK_AND_ASSIGN(std::string tilde, ClientTokenFrom(" clt_~\n", "t"));
+  EXPECT_EQ(tilde, "clt_~");
+}
+
 TEST(TokensTest, NewTokensAreRandomAndTheirLineMatches) {
   ASSERT_OK_AND_ASSIGN(std::string a, NewToken());
   ASSERT_OK_AND_ASSIGN(std::string b, NewToken());
@@ -105,6 +154,26 @@ TEST(TokensTest, RolesGrantFixedPermissions) {
        {Permission::kAppend, Permission::kRead, Permission::kExport,
         Permission::kProve, Permission::kAdminister}) {
     EXPECT_TRUE(Allows(Role::kAdmin, p));
+  }
+}
+
+// Each role grants exactly its row of docs/service.md's table: the checks
+// above left out some pairs (an exporter that could append passed them).
+TEST(TokensTest, EachRoleGrantsExactlyItsRowOfTheTable) {
+  const std::set<Permission> all = {Permission::kAppend, Permission::kRead,
+                                    Permission::kExport, Permission::kProve,
+                                    Permission::kAdminister};
+  const std::pair<Role, std::set<Permission>> rows[] = {
+      {Role::kAppender, {Permission::kAppend, Permission::kProve}},
+      {Role::kReader, {Permission::kRead, Permission::kProve}},
+      {Role::kExporter, {Permission::kExport, Permission::kProve}},
+      {Role::kAdmin, all},
+  };
+  for (const auto& [role, grants] : rows) {
+    for (Permission p : all) {
+      EXPECT_EQ(Allows(role, p), grants.contains(p))
+          << RoleName(role) << " permission " << static_cast<int>(p);
+    }
   }
 }
 

@@ -2,16 +2,21 @@
 // verbs against a server (docs/service.md), printing exactly what the local
 // verb prints. The flags, checks and output formats mirror verbs_*.cc; the
 // end-to-end tests in tests/server compare both modes byte for byte.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <string_view>
 #include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "grpc/support/log.h"
 #include "ledger/base64.h"
 #include "ledger/event_json.h"
 #include "ledger/proof_json.h"
+#include "ledger/string_view.h"
+#include "ledger/untrusted_text.h"
 #include "projections/bundle/bundle.h"
 #include "projections/deadlines.h"
 #include "tools/cli.h"
@@ -68,6 +73,24 @@ void DropHandshakeFailures(gpr_log_func_args* args) {
                static_cast<int>(message.size()), message.data());
 }
 
+// A file holding the caller's secret (its bearer token, its TLS key) that
+// others than its owner can read gives them the caller's access to the
+// ledger; a copy made with loose modes said nothing of it (found by a
+// mutation audit). Nothing is refused, since some file systems keep no
+// Unix modes: the signing key's check does the same.
+void WarnIfOthersCanRead(Io& io, const std::string& path,
+                         std::string_view what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 044) == 0) return;
+  io.err << "caseledger: warning: "
+         << ForTerminal(absl::StrFormat(
+                "the %s %s has mode %04o: others than its owner can read it, "
+                "and whoever reads it can call the server as you (chmod 600 "
+                "%s)",
+                AbslView(what), path, st.st_mode & 07777, path))
+         << "\n";
+}
+
 absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
     const RemoteFlags& flags, const Args& args, Io& io) {
   if (args.Has("db")) {
@@ -88,6 +111,7 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
     token = server::ClientTokenFrom(*text, "the token on standard input");
   } else {
     token = server::ReadClientToken(flags.token_file);
+    if (token.ok()) WarnIfOthersCanRead(io, flags.token_file, "token file");
   }
   if (!token.ok()) return token.status();
   options.token = *token;
@@ -99,6 +123,9 @@ absl::StatusOr<std::unique_ptr<client::LedgerClient>> Connect(
     auto text = ReadPemFile(flag, *path, io);
     if (!text.ok()) return text.status();
     *pem = *text;
+    if (pem == &options.tls_key_pem) {
+      WarnIfOthersCanRead(io, *path, "TLS key file");
+    }
   }
   if (!options.tls_ca_pem.empty()) gpr_set_log_function(&DropHandshakeFailures);
   return client::LedgerClient::Connect(std::move(options));

@@ -143,7 +143,12 @@ class ServeTest : public ::testing::Test {
       std::vector<std::string> lines =
           absl::StrSplit(r.out, '\n', absl::SkipEmpty());
       ASSERT_EQ(lines.size(), 2u);
-      Write(absl::StrCat(role, ".token"), lines[0] + "\n");
+      // Readable by its owner alone, as a secret is kept (others reading
+      // it are warned of: ATokenFileOthersCanReadIsWarnedOf).
+      std::filesystem::permissions(
+          Write(absl::StrCat(role, ".token"), lines[0] + "\n"),
+          std::filesystem::perms::owner_read |
+              std::filesystem::perms::owner_write);
       token_[role] = lines[0];
       absl::StrAppend(&table, lines[1], "\n");
     }
@@ -301,6 +306,31 @@ TEST_F(ServeTest, ServeNeedsTokensAndALedger) {
     EXPECT_EQ(r.code, 2) << grace;
     EXPECT_THAT(r.err, HasSubstr("is not a number of seconds")) << grace;
   }
+}
+
+// A token file others can read gives them the caller's access: the call
+// is made, and the caller told, each time; kept private, nothing is said.
+TEST_F(ServeTest, ATokenFileOthersCanReadIsWarnedOf) {
+  const std::string db = dir_.Sub("warned");
+  ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
+  ServeProcess server;
+  const std::string address = Serve(server, db);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  const std::string token = dir_.Sub("reader.token");
+  CliRun kept = Cli(Remote(address, "reader") + "read");
+  EXPECT_EQ(kept.code, 0) << kept.err;
+  EXPECT_EQ(kept.err, "");
+  std::filesystem::permissions(
+      token,
+      std::filesystem::perms::group_read | std::filesystem::perms::others_read,
+      std::filesystem::perm_options::add);
+  CliRun open = Cli(Remote(address, "reader") + "read");
+  EXPECT_EQ(open.code, 0) << open.err;
+  EXPECT_EQ(open.err, "caseledger: warning: the token file " + token +
+                          " has mode 0644: others than its owner can read "
+                          "it, and whoever reads it can call the server as "
+                          "you (chmod 600 " +
+                          token + ")\n");
 }
 
 TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
@@ -786,6 +816,18 @@ TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
                       " --tls-key " + dir_.Sub("client.key") + " read");
   EXPECT_EQ(remote.code, 0) << remote.err;
   EXPECT_EQ(remote.out, local.out);
+  EXPECT_EQ(remote.err, "");
+  // A client key others can read is used, and said.
+  std::filesystem::permissions(dir_.Sub("client.key"),
+                               std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  CliRun open_key = Cli(trusting + "--tls-cert " + dir_.Sub("client.pem") +
+                        " --tls-key " + dir_.Sub("client.key") + " read");
+  EXPECT_EQ(open_key.code, 0) << open_key.err;
+  EXPECT_EQ(open_key.out, local.out);
+  EXPECT_THAT(open_key.err,
+              StartsWith("caseledger: warning: the TLS key file " +
+                         dir_.Sub("client.key") + " has mode 06"));
   // The port speaks mutual TLS only: no client certificate, or plaintext,
   // is refused (exit 4, UNAVAILABLE).
   EXPECT_EQ(Cli(trusting + "read").code, 4);

@@ -204,8 +204,6 @@ TEST_F(BackupCliTest, AnUnfinishedCopyIsSaidToBeOne) {
               ::testing::Not(HasSubstr("unfinished")));
 }
 
-// "B/" and "R/." name the folders B and R: the partial copy goes beside
-// them, not inside, and nothing is left behind.
 // Restore run with after_restore_rename.cc preloaded, `what` saying what
 // it does once the copy is renamed into place (damage, hold:DIR).
 std::string RestoreThat(const std::string& what) {
@@ -213,6 +211,29 @@ std::string RestoreThat(const std::string& what) {
       testing::Preloading(CASELEDGER_AFTER_RESTORE_RENAME);
   env.emplace_back("CASELEDGER_TEST_AFTER_RESTORE_RENAME", what);
   return testing::WithEnvironment(env, CASELEDGER_BINARY);
+}
+
+// Whether `file` exists, waiting up to a minute for it.
+bool WaitFor(const std::string& file) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (!fs::exists(file) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return fs::exists(file);
+}
+
+// Starts, in the background, a restore of `backup` into `restored` that
+// holds once its copy is renamed into place until `hold`/go is written;
+// its output goes to hold/out, its exit code to hold/code. Whether the copy
+// was in place within a minute.
+bool StartHeldRestore(const std::string& backup, const std::string& restored,
+                      const std::string& hold) {
+  fs::create_directory(hold);
+  const std::string command = absl::StrCat(
+      "(", RestoreThat("hold:" + hold), " restore --from ", backup, " --db ",
+      restored, " >", hold, "/out 2>&1; echo $? >", hold, "/code.partial; mv ",
+      hold, "/code.partial ", hold, "/code) &");
+  return std::system(command.c_str()) == 0 && WaitFor(hold + "/renamed");
 }
 
 // A copy that fails restore's last check, made after it is renamed into
@@ -253,29 +274,12 @@ TEST_F(BackupCliTest, ACopyThatFailsItsLastCheckIsNoLedger) {
 TEST_F(BackupCliTest, NoWriterOpensACopyBeforeRestoreHasCheckedIt) {
   ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
   const std::string hold = dir_.Sub("hold");
-  fs::create_directory(hold);
-  // In the background: the restore waits, once renamed, for hold/go.
-  ASSERT_EQ(
-      std::system(absl::StrCat("(", RestoreThat("hold:" + hold),
-                               " restore --from ", Backup(), " --db ",
-                               Restored(), " >", hold, "/out 2>&1; echo $? >",
-                               hold, "/code.partial; mv ", hold,
-                               "/code.partial ", hold, "/code) &")
-                      .c_str()),
-      0);
-  auto wait_for = [&](const std::string& file) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (!fs::exists(file) && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return fs::exists(file);
-  };
-  ASSERT_TRUE(wait_for(hold + "/renamed"));
+  ASSERT_TRUE(StartHeldRestore(Backup(), Restored(), hold));
   const std::string events =
       testing::SharedDir() + "/examples/bounce-handled.jsonl";
   CliRun early = Cli("append --db " + Restored() + " " + events);
   std::ofstream(hold + "/go") << "go\n";
-  ASSERT_TRUE(wait_for(hold + "/code")) << testing::FileContents(hold + "/out");
+  ASSERT_TRUE(WaitFor(hold + "/code")) << testing::FileContents(hold + "/out");
   EXPECT_EQ(early.code, 4) << early.err;
   EXPECT_THAT(early.err, HasSubstr("another process has this ledger open for "
                                    "writing: a restore into this folder, "
@@ -301,28 +305,12 @@ TEST_F(BackupCliTest, ACopyOfAnotherTreeFailsRestoresLastCheck) {
   ASSERT_EQ(more.code, 0) << more.err;
   ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
   const std::string hold = dir_.Sub("hold");
-  fs::create_directory(hold);
-  ASSERT_EQ(
-      std::system(absl::StrCat("(", RestoreThat("hold:" + hold),
-                               " restore --from ", Backup(), " --db ",
-                               Restored(), " >", hold, "/out 2>&1; echo $? >",
-                               hold, "/code.partial; mv ", hold,
-                               "/code.partial ", hold, "/code) &")
-                      .c_str()),
-      0);
-  auto wait_for = [&](const std::string& file) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (!fs::exists(file) && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return fs::exists(file);
-  };
-  ASSERT_TRUE(wait_for(hold + "/renamed"));
+  ASSERT_TRUE(StartHeldRestore(Backup(), Restored(), hold));
   fs::rename(Restored() + "/store", dir_.Sub("copied-store"));
   fs::copy(earlier + "/store", Restored() + "/store",
            fs::copy_options::recursive);
   std::ofstream(hold + "/go") << "go\n";
-  ASSERT_TRUE(wait_for(hold + "/code")) << testing::FileContents(hold + "/out");
+  ASSERT_TRUE(WaitFor(hold + "/code")) << testing::FileContents(hold + "/out");
   const std::string out = testing::FileContents(hold + "/out");
   EXPECT_EQ(testing::FileContents(hold + "/code"), "1\n") << out;
   EXPECT_THAT(out, HasSubstr("the restored ledger has 10 entries with root "));
@@ -404,20 +392,14 @@ TEST_F(BackupCliTest, ABackupsUnfinishedCopyIsNotWritten) {
                                      "; sleep 2; touch ", done, "' &")
                             .c_str()),
             0);
-  auto wait_for = [](const std::string& file) {
-    for (int i = 0; i < 500 && !fs::exists(file); ++i) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return fs::exists(file);
-  };
-  ASSERT_TRUE(wait_for(held));
+  ASSERT_TRUE(WaitFor(held));
   CliRun busy = Cli("restore --from " + partial + " --db " + Restored());
   EXPECT_EQ(busy.code, 3) << busy.err;
   EXPECT_THAT(busy.err, HasSubstr("a backup is writing " + partial +
                                   "; wait for it to finish, then restore the "
                                   "finished backup"));
   EXPECT_FALSE(fs::exists(Restored()));
-  ASSERT_TRUE(wait_for(done));
+  ASSERT_TRUE(WaitFor(done));
   CliRun restored = Cli("restore --from " + partial + " --db " + Restored());
   EXPECT_EQ(restored.code, 0) << restored.err;
   EXPECT_EQ(Cli("append --db " + Restored() + " " + events).code, 0);
@@ -541,6 +523,8 @@ TEST_F(BackupCliTest, EntriesNoSignatureCoversAreSaid) {
                         "10 entries are the ledger that key signs"));
 }
 
+// "B/" and "R/." name the folders B and R: the partial copy goes beside
+// them, not inside, and nothing is left behind.
 TEST_F(BackupCliTest, FolderNamesWithATrailingSlashOrDotWork) {
   CliRun b = Cli("backup --db " + Db() + " --to " + Backup() + "/");
   ASSERT_EQ(b.code, 0) << b.err;

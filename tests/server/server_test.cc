@@ -2182,7 +2182,46 @@ class BadRequestTest : public ServerTest {
         << "docs/bad-input.md does not quote: " << message;
   }
 
+  // Starts the server again, with what it tells the operator of the access
+  // log (on_access_log) kept in told_.
+  void StartServerTellingOfTheAccessLog() {
+    server_.reset();
+    server::ServerOptions options;
+    options.service.on_access_log = [this](const absl::Status& now) {
+      absl::MutexLock lock(&told_mu_);
+      told_.push_back(now);
+    };
+    StartServer(std::move(options));
+  }
+  std::vector<absl::Status> Told() {
+    absl::MutexLock lock(&told_mu_);
+    return told_;
+  }
+
+  // The file descriptor of this process open on the access log, -1 if none.
+  int AccessLogDescriptor() {
+    const std::string log = std::filesystem::canonical(AccessLogPath());
+    for (const auto& f : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      auto target = std::filesystem::read_symlink(f.path(), ec);
+      if (!ec && target.string() == log) {
+        return std::stoi(f.path().filename().string());
+      }
+    }
+    return -1;
+  }
+
+  // Makes descriptor `fd` write to /dev/full (ENOSPC).
+  static void WriteToAFullDisk(int fd) {
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(full, 0);
+    ASSERT_GE(::dup2(full, fd), 0);
+    ::close(full);
+  }
+
   std::string page_;
+  absl::Mutex told_mu_;
+  std::vector<absl::Status> told_ ABSL_GUARDED_BY(told_mu_);
 };
 
 TEST_F(BadRequestTest, UnauthenticatedAndUnauthorizedCallsAreRefused) {
@@ -2821,30 +2860,11 @@ TEST(CallLimitTest, GivesAtMostItsPlacesAndTakesThemBack) {
 TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
   // The operator is told when the log stops taking records, once (the
   // server said nothing; found by an audit).
-  absl::Mutex mu;
-  std::vector<absl::Status> told;
-  server_.reset();
-  server::ServerOptions options;
-  options.service.on_access_log = [&](const absl::Status& now) {
-    absl::MutexLock lock(&mu);
-    told.push_back(now);
-  };
-  StartServer(std::move(options));
+  StartServerTellingOfTheAccessLog();
   ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("LOG")}).status());
-  // The access log's file descriptor now writes to /dev/full (ENOSPC).
-  const std::string log = std::filesystem::canonical(AccessLogPath());
-  int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(full, 0);
-  bool replaced = false;
-  for (const auto& f : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    auto target = std::filesystem::read_symlink(f.path(), ec);
-    if (ec || target.string() != log) continue;
-    ASSERT_GE(::dup2(full, std::stoi(f.path().filename().string())), 0);
-    replaced = true;
-  }
-  ::close(full);
-  ASSERT_TRUE(replaced) << "no open file descriptor of " << log;
+  const int fd = AccessLogDescriptor();
+  ASSERT_GE(fd, 0) << "no open file descriptor of the access log";
+  ASSERT_NO_FATAL_FAILURE(WriteToAFullDisk(fd));
   const absl::Status read =
       Client(tokens_.reader)->ReadCase("LOG", 1, 0, [](const RecordedEvent&) {
         return absl::OkStatus();
@@ -2865,7 +2885,7 @@ TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
           ->ReadAll(1, 0, [](const RecordedEvent&) { return absl::OkStatus(); })
           .code(),
       absl::StatusCode::kPermissionDenied);
-  absl::MutexLock lock(&mu);
+  const std::vector<absl::Status> told = Told();
   ASSERT_EQ(told.size(), 1u);
   EXPECT_FALSE(told[0].ok());
 }
@@ -2873,32 +2893,13 @@ TEST_F(BadRequestTest, AReadIsRefusedWhenTheAccessLogCannotBeWritten) {
 // When the log takes records again the operator is told so, once: "serve"
 // says "the access log takes records again" (docs/service.md).
 TEST_F(BadRequestTest, TheOperatorIsToldWhenTheAccessLogTakesRecordsAgain) {
-  absl::Mutex mu;
-  std::vector<absl::Status> told;
-  server_.reset();
-  server::ServerOptions options;
-  options.service.on_access_log = [&](const absl::Status& now) {
-    absl::MutexLock lock(&mu);
-    told.push_back(now);
-  };
-  StartServer(std::move(options));
+  StartServerTellingOfTheAccessLog();
   ASSERT_OK(Client(tokens_.appender)->Append({CaseOpened("LOG")}).status());
-  const std::string log = std::filesystem::canonical(AccessLogPath());
-  int fd = -1;
-  for (const auto& f : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    auto target = std::filesystem::read_symlink(f.path(), ec);
-    if (!ec && target.string() == log) {
-      fd = std::stoi(f.path().filename().string());
-    }
-  }
-  ASSERT_GE(fd, 0) << "no open file descriptor of " << log;
+  const int fd = AccessLogDescriptor();
+  ASSERT_GE(fd, 0) << "no open file descriptor of the access log";
   // The log's descriptor writes to /dev/full for one read, then to the log.
   const int saved = ::dup(fd);
-  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(full, 0);
-  ASSERT_GE(::dup2(full, fd), 0);
-  ::close(full);
+  ASSERT_NO_FATAL_FAILURE(WriteToAFullDisk(fd));
   auto read = [&] {
     return Client(tokens_.reader)
         ->ReadCase("LOG", 1, 0,
@@ -2909,7 +2910,7 @@ TEST_F(BadRequestTest, TheOperatorIsToldWhenTheAccessLogTakesRecordsAgain) {
   ::close(saved);
   EXPECT_OK(read());
   EXPECT_OK(read());
-  absl::MutexLock lock(&mu);
+  const std::vector<absl::Status> told = Told();
   ASSERT_EQ(told.size(), 2u);
   EXPECT_FALSE(told[0].ok());
   EXPECT_OK(told[1]);

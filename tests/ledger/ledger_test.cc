@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -830,6 +831,36 @@ TEST_F(LedgerTest, IdenticalReappendReturnsOriginalPositionsAndWritesNothing) {
   EXPECT_EQ(ledger_->Size(), 3u);
 }
 
+// A retry gives each event the case version it was stored at, which
+// differs from its position once another case came first; so does a repeat
+// within one call.
+TEST_F(LedgerTest, ARetryReturnsTheOriginalCaseVersions) {
+  ASSERT_OK(Append(OpenedCase("B")));
+  std::vector<v1::Event> batch = {
+      Ev("A", kOpen, "2011-01-10T10:00:00Z", kId1),
+      Ev("A", kConsent, "2011-01-10T10:05:00Z", kId2)};
+  ASSERT_OK(Append(batch));
+  ASSERT_OK_AND_ASSIGN(auto again, Append(batch));
+  ASSERT_EQ(again.events.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(again.events[i].duplicate);
+    EXPECT_EQ(again.events[i].position, 3 + i);
+    EXPECT_EQ(again.events[i].case_version, 1 + i);
+  }
+  const v1::Event note =
+      Ev("A", R"("officer_note_added": {"text": "seen"})",
+         "2012-03-01T14:00:00Z", "00000000-0000-4000-8000-000000000003");
+  ASSERT_OK_AND_ASSIGN(auto twice, Append({note, note}));
+  ASSERT_EQ(twice.events.size(), 2u);
+  EXPECT_FALSE(twice.events[0].duplicate);
+  EXPECT_TRUE(twice.events[1].duplicate);
+  for (const auto& e : twice.events) {
+    EXPECT_EQ(e.position, 5u);
+    EXPECT_EQ(e.case_version, 3u);
+  }
+  EXPECT_EQ(ledger_->Size(), 5u);
+}
+
 TEST_F(LedgerTest, IdempotencySurvivesReopen) {
   std::vector<v1::Event> batch = {Ev("A", kOpen, "2011-01-10T10:00:00Z", kId1)};
   ASSERT_OK(Append(batch));
@@ -846,6 +877,42 @@ TEST_F(LedgerTest, SameIdWithOtherContentIsAConflictAndWritesNothing) {
   ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
   EXPECT_THAT(std::string(r.status().message()), HasSubstr(kId1));
   EXPECT_EQ(ledger_->Size(), 1u);
+}
+
+// The conflict names the position the stored event holds (not its case
+// version: case B came first, so they differ).
+TEST_F(LedgerTest, AConflictNamesThePositionOfTheStoredEvent) {
+  ASSERT_OK(Append(OpenedCase("B")));
+  ASSERT_OK(Append(OpenedCase("A")));
+  ASSERT_OK(Append({Ev("A", R"("officer_note_added": {"text": "one"})",
+                       "2012-03-01T14:00:00Z", kId1)}));
+  auto r = Append({Ev("A", R"("officer_note_added": {"text": "two"})",
+                      "2012-03-01T14:00:00Z", kId1)});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_EQ(r.status().message(),
+            absl::StrCat("event 0: event_id ", kId1,
+                         " is already stored at position 5 with different "
+                         "content"));
+  EXPECT_EQ(ledger_->Size(), 5u);
+}
+
+// One id twice in a call, with different content, is a conflict as with a
+// stored event: the call fails at the second, and writes neither.
+TEST_F(LedgerTest, AnIdTwiceInACallWithOtherContentIsAConflict) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  auto r = Append({Ev("A", R"("officer_note_added": {"text": "one"})",
+                      "2012-03-01T14:00:00Z", kId1),
+                   Ev("A", R"("officer_note_added": {"text": "two"})",
+                      "2012-03-01T14:00:00Z", kId1)});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_EQ(r.status().message(),
+            absl::StrCat("event 1: event_id ", kId1,
+                         " appears twice in this call with different "
+                         "content"));
+  EXPECT_EQ(FailedEventIndex(r.status()), 1u);
+  EXPECT_EQ(ledger_->Size(), 2u);
+  EXPECT_EQ(ledger_->ReadEvent(kId1).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 // domain.md §3: "Idempotency comes first", then validation. Under a stored
@@ -903,6 +970,21 @@ TEST_F(LedgerTest, ExpectedVersionMismatchNamesBothVersions) {
   EXPECT_OK(Append({Ev("A", kSendDoc1)}, ExpectedVersion::Exactly(2)));
 }
 
+// A version the case has not reached yet is a mismatch too, named with
+// both versions in the message and the payloads, and writes nothing.
+TEST_F(LedgerTest, AnExpectedVersionAheadOfTheCaseIsRefused) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  auto r = Append({Ev("A", kSendDoc1)}, ExpectedVersion::Exactly(3));
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "case A: expected version 3, actual version 2");
+  EXPECT_EQ(r.status().GetPayload("caseledger.dev/expected-version"),
+            absl::Cord("3"));
+  EXPECT_EQ(r.status().GetPayload("caseledger.dev/actual-version"),
+            absl::Cord("2"));
+  EXPECT_EQ(ledger_->Size(), 2u);
+}
+
 TEST_F(LedgerTest, NoStreamAndStreamExists) {
   EXPECT_EQ(Append({Ev("A", kSendDoc1)}, ExpectedVersion::StreamExists())
                 .status()
@@ -931,6 +1013,13 @@ TEST_F(LedgerTest, ExpectedVersionParses) {
   EXPECT_EQ(v.kind, ExpectedVersion::Kind::kNoStream);
   EXPECT_FALSE(ExpectedVersion::Parse("-1").ok());
   EXPECT_FALSE(ExpectedVersion::Parse("latest").ok());
+}
+
+// Version 0 is "no events yet", which is what no-stream says.
+TEST_F(LedgerTest, ExpectedVersionZeroParsesAsNoStream) {
+  ASSERT_OK_AND_ASSIGN(auto v, ExpectedVersion::Parse("0"));
+  EXPECT_EQ(v.kind, ExpectedVersion::Kind::kNoStream);
+  EXPECT_EQ(v.ToString(), "no-stream");
 }
 
 // One case per validation rule of domain.md §3: each fails naming the field

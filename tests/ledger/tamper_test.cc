@@ -198,6 +198,20 @@ TEST_F(TamperTest, IntactLedgerVerifies) {
   EXPECT_TRUE(report.signatures_checked);
 }
 
+// Each case is counted once, by its first event, a case of one event too.
+TEST_F(TamperTest, VerifyCountsACaseOfOneEvent) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, Ledger::Open(Dir()));
+    ASSERT_OK(writer->Append({Event("CASE-3", 0)}));
+  }
+  LedgerOptions options;
+  options.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK_AND_ASSIGN(auto report, ledger->Verify());
+  EXPECT_EQ(report.entries, kSize + 1);
+  EXPECT_EQ(report.cases, 4u);
+}
+
 // The positions and case ids ForEachOf(payloads) visits, or its error.
 std::string Walk(const Ledger& ledger,
                  absl::Span<const v1::Event::PayloadCase> payloads) {
@@ -348,6 +362,38 @@ TEST_F(TamperTest, AlteredEntryIsFound) {
   ExpectFound("position 5:");
 }
 
+// An entry altered to say another case or type than its event is named by
+// that check, before the tree its changed bytes no longer give.
+TEST_F(TamperTest, AnEntryOfAnotherCaseOrTypeThanItsEventIsNamed) {
+  const std::string key = EncodeU64(5);
+  const std::string stored = Get(Family::kEntries, key);
+  for (bool other_case : {false, true}) {
+    v1::LedgerEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(stored));
+    if (other_case) {
+      entry.set_case_id("CASE-1");
+    } else {
+      entry.set_event_type("case_opened");
+    }
+    Tamper([&](auto&, auto& b) {
+      b.Put(Family::kEntries, key, entry.SerializeAsString());
+    });
+    ExpectFound("position 5: the event's case or type differs from its entry");
+  }
+}
+
+// An entry whose recorded_at goes back is named by that check.
+TEST_F(TamperTest, ARecordedAtThatGoesBackIsNamed) {
+  const std::string key = EncodeU64(5);
+  v1::LedgerEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(Get(Family::kEntries, key)));
+  entry.mutable_recorded_at()->set_seconds(entry.recorded_at().seconds() - 1);
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEntries, key, entry.SerializeAsString());
+  });
+  ExpectFound("position 5: recorded_at decreases");
+}
+
 TEST_F(TamperTest, DeletedEventIsFound) {
   Tamper([&](auto&, auto& b) {
     b.Delete(Family::kEntries, EncodeU64(6));
@@ -399,6 +445,16 @@ TEST_F(TamperTest, TruncatedTailIsFound) {
                            "entries; entries were removed"));
 }
 
+// Event bytes with no entry after the last one are named as such.
+TEST_F(TamperTest, EventBytesBeyondTheLastEntryAreFound) {
+  const std::string value = Get(Family::kEvents, EncodeU64(kSize));
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kEvents, EncodeU64(kSize + 1), value);
+  });
+  ExpectFound(absl::StrCat("position ", kSize + 1,
+                           ": event bytes stored beyond the last entry"));
+}
+
 TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
   std::string note = Get(Family::kCheckpoints, EncodeU64(kCheckpointed));
   note[note.size() - 6] = note[note.size() - 6] == 'A' ? 'B' : 'A';
@@ -406,6 +462,26 @@ TEST_F(TamperTest, AlteredCheckpointSignatureIsFound) {
     b.Put(Family::kCheckpoints, EncodeU64(kCheckpointed), note);
   });
   ExpectFound(absl::StrCat("checkpoint of size ", kCheckpointed));
+}
+
+// The last checkpoint, signed with the ledger's key over the right root
+// but for another origin, is refused by every open.
+TEST_F(TamperTest, ALastCheckpointOfAnotherOriginIsRefusedAtOpen) {
+  const std::string note = Get(Family::kCheckpoints, EncodeU64(kSize));
+  ASSERT_OK_AND_ASSIGN(Checkpoint c, ParseCheckpointBody(note));
+  ASSERT_OK_AND_ASSIGN(SigningKey key,
+                       SigningKey::FromPrivateKeyText(
+                           "tamper.example/log",
+                           testing::FileContents(Dir() + "/signing-key.pem")));
+  ASSERT_OK_AND_ASSIGN(
+      std::string other,
+      SignCheckpoint({"other.example/log", kSize, c.root_hash}, key));
+  Tamper([&](auto&, auto& b) {
+    b.Put(Family::kCheckpoints, EncodeU64(kSize), other);
+  });
+  ExpectEveryOpenFails(absl::StrCat("checkpoint stored under size ", kSize,
+                                    " says size ", kSize,
+                                    " and origin other.example/log"));
 }
 
 // Every stored checkpoint is compared with the root at its size as the
@@ -1100,6 +1176,18 @@ TEST_F(TamperTest, WriterRefusesToOpenOverAnInconsistentTree) {
   Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
   auto opened = Ledger::Open(Dir());
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Named by the open-time check that finds it, for readers and the writer:
+// the stored tree of the last checkpoint's size gives another root than the
+// one that checkpoint signs.
+TEST_F(TamperTest, AnInconsistentTreeIsNamedByTheRootItGivesAtOpen) {
+  const std::string key = std::string(1, '\4') + EncodeU64(0);
+  std::string value = Get(Family::kMerkle, key);
+  value[5] ^= 1;
+  Tamper([&](auto&, auto& b) { b.Put(Family::kMerkle, key, value); });
+  ExpectEveryOpenFails(
+      absl::StrCat("the stored tree of size ", kSize, " has root "));
 }
 
 // The checkpoint kept beside the store (ledger/internal/kept_checkpoint.h).

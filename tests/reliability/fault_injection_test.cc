@@ -179,6 +179,25 @@ TEST_F(FaultInjectionTest, AFailedReadIsAStoreErrorThatNamesNoEvent) {
   ExpectVerifies();
 }
 
+// A point read that fails is the store's error, never "not stored": an
+// event looked up by its id is not said to be absent.
+TEST_F(FaultInjectionTest, AFailedPointReadIsNotTakenForAnAbsentEvent) {
+  ASSERT_OK_AND_ASSIGN(AppendResult appended,
+                       ledger_->Append(CaseEvents("A", 0, 2)));
+  Reopen();  // recovery writes the log's contents to table files
+  Fail(Op::kRead, Error::kIoError, Files::kTable, /*count=*/-1);
+  auto read = ledger_->ReadEvent(appended.events[1].event_id);
+  EXPECT_GT(faults_->injected(), 0u);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable)
+      << read.status();
+  EXPECT_THAT(std::string(read.status().message()),
+              HasSubstr("injected fault: read"));
+  faults_->Clear();
+  ASSERT_OK_AND_ASSIGN(RecordedEvent found,
+                       ledger_->ReadEvent(appended.events[1].event_id));
+  EXPECT_EQ(found.position, 2u);
+}
+
 TEST_F(FaultInjectionTest, FailedCheckpointSyncRefusesLaterAppends) {
   ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
   Fail(Op::kSync, Error::kIoError, Files::kWal);

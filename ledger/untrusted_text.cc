@@ -111,7 +111,10 @@ bool IsOtherSpace(int32_t r) {
 
 std::optional<HiddenCharacter> FirstHiddenCharacter(std::string_view s) {
   int32_t before = 0;
-  for (size_t i = 0, len = 0; i < s.size(); i += len) {
+  for (size_t i = 0, len = 1; i < s.size(); i += len) {
+    // A byte that is not UTF-8 (-1) is stepped over, one at a time:
+    // DecodeUtf8 leaves `len` as it was for it.
+    len = 1;
     const int32_t r = DecodeUtf8(s, i, &len);
     bool hidden = ShowsAsNothing(r) || IsOtherSpace(r);
     if (r == 0x200C || r == 0x200D) {

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/recorded_event.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger {
 namespace {
@@ -266,6 +267,14 @@ TEST(RequestAddressTest, AnAddressShowsEveryCharacterItHolds) {
                 "document_request_sent.to[0]: 'maria\\u200b.santos@mail."
                 "example' holds U+200B (byte 6), which shows as nothing or as "
                 "a plain space; an address shows every character it holds"));
+  // Bytes that are not UTF-8 make no address, wherever they are.
+  for (const char* address : {"\xc3@b.example", "a@\xff.example"}) {
+    request->set_to(0, address);
+    EXPECT_EQ(ValidateEvent(e),
+              absl::InvalidArgumentError(absl::StrCat(
+                  "document_request_sent.to[0]: '", Printable(address),
+                  "' is not a valid email address")));
+  }
   request->set_to(0, "maria.santos@mail.example");
   EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
 }

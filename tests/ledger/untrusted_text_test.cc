@@ -145,6 +145,15 @@ TEST(FirstHiddenCharacterTest, NamesTheCharacterAndItsByte) {
   EXPECT_EQ(found("\u0645\u200c"), "U+200C at 2");   // at the end
   EXPECT_EQ(found("a\u200cb"), "U+200C at 1");       // beside ASCII
   EXPECT_EQ(found("\u0645\u200c\u200c\u0631"), "U+200C at 2");
+  // Bytes that are not UTF-8 are stepped over, first or after a character
+  // of several bytes (the first looped for good).
+  EXPECT_EQ(found("\xff"
+                  "a\u200b"),
+            "U+200B at 2");
+  EXPECT_EQ(found("\u00e9\xc3"
+                  "a\u00a0"),
+            "U+00A0 at 4");
+  EXPECT_EQ(found("\xc3"), "");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -39,6 +40,7 @@
 #include "ledger/timestamp.h"
 #include "projections/bundle/verify.h"
 #include "projections/evaluation.h"
+#include "projections/policy.h"
 #include "projections/queries.h"
 #include "tests/server/server_fixture.h"
 #include "tools/cli.h"
@@ -161,6 +163,47 @@ TEST_F(ServerTest, ReadsLongerThanOnePageArriveWhole) {
   EXPECT_EQ(versions, 601u);
 }
 
+// A read ends at the size the ledger had when it began, while appends go
+// on (Subscribe follows them; a ReadAll that followed them passed every
+// test; found by a mutation).
+TEST_F(ServerTest, AReadAllEndsAtTheSizeTheLedgerHadWhenItBegan) {
+  auto c = Client(tokens_.admin);
+  // 6.4 MB of events, more than gRPC's flow control lets the server write
+  // ahead of a client that reads nothing: the read is still under way when
+  // the next appends land.
+  const std::string long_text(64 * 1024, 'x');
+  ASSERT_OK(c->Append({CaseOpened("BIG")}).status());
+  for (int batch = 0; batch < 10; ++batch) {
+    ASSERT_OK(
+        c->Append(std::vector<v1::Event>(10, Note("BIG", long_text))).status());
+  }
+  auto context = c->NewContext(absl::Now() + absl::Seconds(30));
+  auto reader = c->stub().ReadAll(context.get(), v1::ReadAllRequest());
+  v1::StoredEvent stored;
+  ASSERT_TRUE(reader->Read(&stored));
+  ASSERT_OK(c->Append(CaseWithNotes("LATE", 19)).status());  // 102..121
+  std::vector<uint64_t> positions = {stored.position()};
+  while (reader->Read(&stored)) positions.push_back(stored.position());
+  EXPECT_OK(server::FromGrpcStatus(reader->Finish()));
+  std::vector<uint64_t> expected(101);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(positions, expected);
+}
+
+// A visitor's error ends the read and is what the read returns (the
+// stream's own CANCELLED took its place unseen; found by a mutation).
+TEST_F(ServerTest, AReadStoppedByItsVisitorReturnsTheVisitorsError) {
+  auto c = Client(tokens_.admin);
+  ASSERT_OK(c->Append(CaseWithNotes("STOP", 9)).status());
+  int visited = 0;
+  const absl::Status stopped = c->ReadAll(1, 0, [&](const RecordedEvent&) {
+    return ++visited == 3 ? absl::AbortedError("output closed")
+                          : absl::OkStatus();
+  });
+  EXPECT_EQ(stopped, absl::AbortedError("output closed"));
+  EXPECT_EQ(visited, 3);
+}
+
 TEST_F(ServerTest, RetriedAppendIsIdempotent) {
   auto c = Client(tokens_.appender);
   std::vector<v1::Event> events = CaseWithNotes("IDEM", 2);
@@ -221,6 +264,12 @@ TEST_F(ServerTest, ExpectedVersionConflictCarriesBothVersions) {
       c->Append({Note("EV", "now")}, ExpectedVersion::Exactly(3)).status());
   ASSERT_OK(
       c->Append({Note("EV", "any")}, ExpectedVersion::StreamExists()).status());
+  // STREAM_EXISTS reaches the ledger as itself, not as ANY: a case not
+  // opened yet is refused (found by a mutation).
+  EXPECT_EQ(c->Append({CaseOpened("EV-NEW")}, ExpectedVersion::StreamExists())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ledger_->Size(), 5u);
 }
 
@@ -285,6 +334,16 @@ TEST_F(ServerTest, OversizedBatchesAndMessagesAreRefused) {
   EXPECT_EQ(ledger_->Size(), 0u);
 }
 
+// "At most 10000 per Append": a batch of exactly that many is taken (a
+// server that refused it passed every test; found by a mutation).
+TEST_F(ServerTest, ABatchOfTheMostEventsAnAppendTakesIsWritten) {
+  auto c = Client(tokens_.appender);
+  ASSERT_OK_AND_ASSIGN(AppendResult r, c->Append(CaseWithNotes("MOST", 9999)));
+  EXPECT_EQ(r.events.size(), 10000u);
+  EXPECT_EQ(r.tree_size, 10000u);
+  EXPECT_EQ(ledger_->Size(), 10000u);
+}
+
 // A read sends a stored event twice (parsed, and its exact bytes): an event
 // the server took in under the request limit must come back out, or it
 // would block every read and subscription past it.
@@ -322,6 +381,13 @@ TEST_F(ServerTest, AttachMessageRefusesAMessageOverItsLimitAndStoresNothing) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("caseledger attach --db"));
   EXPECT_EQ(ledger_->ReadMessage(ToHex(Sha256(message))).status().code(),
             absl::StatusCode::kNotFound);
+  // One of exactly the limit is stored (found by a mutation).
+  const std::string at_limit(2 << 20, 'y');
+  ASSERT_OK_AND_ASSIGN(std::string sha256,
+                       Client(tokens_.appender)->AttachMessage(at_limit));
+  EXPECT_EQ(sha256, ToHex(Sha256(at_limit)));
+  ASSERT_OK_AND_ASSIGN(std::string stored, ledger_->ReadMessage(sha256));
+  EXPECT_EQ(stored, at_limit);
 }
 
 // The largest event the ledger takes reads back; a larger one, which a
@@ -820,6 +886,7 @@ TEST_F(ServerTest, CheckpointAndProofsVerify) {
 
   ASSERT_OK_AND_ASSIGN(v1::ConsistencyProof consistency,
                        c->GetConsistencyProof(7, 0));
+  EXPECT_EQ(consistency.old_size(), 7u);
   EXPECT_EQ(consistency.new_size(), 11u);
   EXPECT_OK(merkle::VerifyConsistency(7, 11, checked.root_hash,
                                       checked11.root_hash,
@@ -877,6 +944,22 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
   ASSERT_OK_AND_ASSIGN(auto remote_state,
                        c->Project(client::LedgerClient::View::kState, request));
   EXPECT_EQ(remote_state.body(), state);
+  // TEXT as well, as the CLI prints it (a server answering JSON to both
+  // passed; found by a mutation).
+  {
+    projections::Query text_query = query;
+    text_query.format = projections::OutputFormat::kText;
+    v1::ProjectionRequest as_text = request;
+    as_text.set_format(v1::ProjectionRequest::TEXT);
+    ASSERT_OK_AND_ASSIGN(
+        std::string text_state,
+        projections::StateOutput(*ledger_, case_id, text_query));
+    ASSERT_NE(text_state, state);
+    ASSERT_OK_AND_ASSIGN(
+        auto remote_text,
+        c->Project(client::LedgerClient::View::kState, as_text));
+    EXPECT_EQ(remote_text.body(), text_state);
+  }
 
   ASSERT_OK_AND_ASSIGN(auto findings,
                        projections::FindingsOutput(*ledger_, case_id, query));
@@ -937,6 +1020,77 @@ TEST_F(ServerTest, ProjectionsAreWhatTheCliPrints) {
             "format: unknown value 7 (TEXT = 0 or JSON = 1)");
 }
 
+// ListDeadlines narrowed to a case and to a status, and a view judged by a
+// given policy, are what the CLI prints for the same (a server ignoring
+// either filter, or the policy, passed every test; found by a mutation).
+TEST_F(ServerTest, ProjectionFiltersAndPolicyAreAppliedAsTheCliAppliesThem) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> bounce,
+                       ExampleEvents("bounce-handled.jsonl"));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> refusal,
+                       ExampleEvents("transfer-then-refusal.jsonl"));
+  ASSERT_OK(admin->Append(bounce).status());
+  ASSERT_OK(admin->Append(refusal).status());
+  const std::string case_id = bounce[0].case_id();
+  ASSERT_NE(case_id, refusal[0].case_id());
+  auto c = Client(tokens_.reader);
+
+  projections::Query query;
+  query.format = projections::OutputFormat::kJson;
+  query.evaluation.as_of =
+      *projections::ParseEvaluationTime("2030-01-01T00:00:00Z", "as-of");
+  v1::ProjectionRequest request;
+  request.set_format(v1::ProjectionRequest::JSON);
+  *request.mutable_as_of() = ToTimestamp(query.evaluation.as_of);
+  ASSERT_OK_AND_ASSIGN(std::string all,
+                       projections::DeadlinesOutput(*ledger_, std::nullopt,
+                                                    std::nullopt, query));
+
+  // One case's deadlines.
+  ASSERT_OK_AND_ASSIGN(
+      std::string one_case,
+      projections::DeadlinesOutput(*ledger_, case_id, std::nullopt, query));
+  ASSERT_NE(one_case, all);
+  v1::ProjectionRequest by_case = request;
+  by_case.set_case_id(case_id);
+  ASSERT_OK_AND_ASSIGN(
+      auto remote_case,
+      c->Project(client::LedgerClient::View::kDeadlines, by_case));
+  EXPECT_EQ(remote_case.body(), one_case);
+
+  // Every case's deadlines in one state.
+  ASSERT_OK_AND_ASSIGN(projections::DeadlineState state,
+                       projections::ParseDeadlineState("OVERDUE", "status"));
+  ASSERT_OK_AND_ASSIGN(
+      std::string one_state,
+      projections::DeadlinesOutput(*ledger_, std::nullopt, state, query));
+  ASSERT_NE(one_state, all);
+  v1::ProjectionRequest by_status = request;
+  by_status.set_status("OVERDUE");
+  ASSERT_OK_AND_ASSIGN(
+      auto remote_status,
+      c->Project(client::LedgerClient::View::kDeadlines, by_status));
+  EXPECT_EQ(remote_status.body(), one_state);
+
+  // The findings under a policy of a longer minimum than the built-in one.
+  const std::string policy = R"({"default_minimum_days": 365})";
+  projections::Query strict = query;
+  ASSERT_OK_AND_ASSIGN(strict.policy, projections::ParseGivenPolicy(policy));
+  ASSERT_OK_AND_ASSIGN(auto findings,
+                       projections::FindingsOutput(*ledger_, case_id, query));
+  ASSERT_OK_AND_ASSIGN(auto strict_findings,
+                       projections::FindingsOutput(*ledger_, case_id, strict));
+  ASSERT_NE(strict_findings.output, findings.output);
+  v1::ProjectionRequest judged = request;
+  judged.set_case_id(case_id);
+  judged.set_policy_json(policy);
+  ASSERT_OK_AND_ASSIGN(
+      auto remote_findings,
+      c->Project(client::LedgerClient::View::kFindings, judged));
+  EXPECT_EQ(remote_findings.body(), strict_findings.output);
+  EXPECT_EQ(remote_findings.has_fail(), strict_findings.has_fail);
+}
+
 // A document over the answer's limit was refused by gRPC after the handler
 // returned, in its own words ("Sent message larger than max"), which named
 // neither the answer nor a way round; any appender could make one case's
@@ -966,6 +1120,30 @@ TEST_F(ServerTest, ADocumentTooLargeToSendSaysHowToNarrowIt) {
   request.set_case_id("SHORT");
   EXPECT_OK(
       c->Project(client::LedgerClient::View::kTimeline, request).status());
+}
+
+// Every case's deadlines are narrowed by case or by status, not by time:
+// the hint says so (only the timeline's was held; found by a mutation).
+TEST_F(ServerTest,
+       ADeadlinesDocumentTooLargeToSendSaysToNarrowItByCaseOrStatus) {
+  server_.reset();
+  server::ServerOptions options;
+  options.service.max_response_bytes = 16;
+  StartServer(options);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       ExampleEvents("bounce-handled.jsonl"));
+  ASSERT_OK(ledger_->Append(events).status());
+  const absl::Status deadlines =
+      Client(tokens_.reader)
+          ->Project(client::LedgerClient::View::kDeadlines,
+                    v1::ProjectionRequest())
+          .status();
+  EXPECT_EQ(deadlines.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(deadlines.message()),
+              MatchesRegex("the answer would be [0-9]+ bytes, more than the "
+                           "16 one answer may carry: narrow it with --case "
+                           "or --status, or run it where the ledger is "
+                           "\\(without --server\\)"));
 }
 
 // A large case's export tells its steps through the server as a local
@@ -1069,6 +1247,51 @@ TEST_F(ServerTest, ExportBundleStreamsAVerifiableBundleAndRecordsIt) {
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+// An export at a tree size is of that size, and one since a checkpoint
+// proves that its tree extends it (a server ignoring either passed every
+// test; found by a mutation).
+TEST_F(ServerTest, AnExportIsOfTheTreeSizeAndSinceTheCheckpointAsked) {
+  auto admin = Client(tokens_.admin);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       ExampleEvents("bounce-handled.jsonl"));
+  ASSERT_OK(admin->Append(events).status());
+  const uint64_t case_size = ledger_->Size();
+  ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse kept,
+                       admin->GetCheckpoint(0));  // of case_size
+  ASSERT_OK(admin->Append({CaseOpened("LATER")}).status());
+  ASSERT_OK(admin->GetCheckpoint(0).status());  // of case_size + 1
+  ASSERT_OK(admin->Append({CaseOpened("LATER-STILL")}).status());
+  const VerifierKey key = LedgerKey();
+  ASSERT_OK_AND_ASSIGN(Checkpoint kept_checkpoint,
+                       VerifyCheckpoint(kept.note(), key));
+
+  auto c = Client(tokens_.exporter);
+  v1::ExportBundleRequest request;
+  request.set_case_id(events[0].case_id());
+  request.set_purpose(v1::BundlePurpose::RECONSIDERATION);
+  request.set_tree_size(case_size + 1);
+  request.set_since_checkpoint(kept.note());
+  std::string bytes;
+  ASSERT_OK_AND_ASSIGN(v1::BundleSummary summary,
+                       c->ExportBundle(request, [&](const std::string& chunk) {
+                         bytes += chunk;
+                         return true;
+                       }));
+  EXPECT_EQ(summary.tree_size(), case_size + 1);
+  const bundle::BundleVerdict verdict =
+      bundle::VerifyBundle(bytes, key, &kept_checkpoint);
+  EXPECT_TRUE(verdict.ok()) << bundle::RenderVerdictText(verdict, "bundle");
+  EXPECT_EQ(verdict.tree_size, case_size + 1);
+  std::vector<std::string> failed;
+  for (const bundle::BundleCheck& check : verdict.checks) {
+    if (check.status == bundle::BundleCheck::Status::kFail) {
+      failed.push_back(check.name);
+    }
+  }
+  EXPECT_EQ(failed, std::vector<std::string>{})
+      << bundle::RenderVerdictText(verdict, "bundle");
 }
 
 // A time no flag or JSON input can give reached the renderers: a bundle
@@ -2156,6 +2379,18 @@ TEST_F(ServerTest, ClientModeMapsCodesBack) {
   EXPECT_EQ(
       server::ToGrpcStatus(absl::NotFoundError("no case X")).error_details(),
       "");
+}
+
+// The client's check before it reads an input to append: a token that may
+// not append is told at once, one that may is let through (a check that let
+// every token through passed every test; found by a mutation).
+TEST_F(ServerTest, TheClientsCheckBeforeAnAppendTellsARoleThatMayNotAppend) {
+  EXPECT_OK(Client(tokens_.appender)->CheckMayAppend());
+  EXPECT_EQ(Client(tokens_.reader)->CheckMayAppend(),
+            absl::PermissionDeniedError("role reader may not call Append"));
+  EXPECT_EQ(Client("clt_not-a-real-token")->CheckMayAppend(),
+            absl::UnauthenticatedError("unknown token"));
+  EXPECT_EQ(ledger_->Size(), 0u);
 }
 
 // docs/bad-input.md, section 7 (and the gRPC paragraph of section 2.1): each

@@ -38,6 +38,8 @@
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "ledger/timestamp.h"
+#include "projections/bundle/internal/layout.h"
+#include "projections/bundle/internal/zip.h"
 #include "projections/bundle/verify.h"
 #include "projections/evaluation.h"
 #include "projections/policy.h"
@@ -2379,6 +2381,44 @@ TEST_F(ServerTest, ClientModeMapsCodesBack) {
   EXPECT_EQ(
       server::ToGrpcStatus(absl::NotFoundError("no case X")).error_details(),
       "");
+}
+
+// An export's view of the case is the one asked: the manifest records the
+// events after the decision as included, and the bundle judges by the
+// policy given (a server ignoring either passed every test; found by a
+// mutation).
+TEST_F(ServerTest, AnExportIncludesWhatWasAskedAndJudgesByThePolicyGiven) {
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       ExampleEvents("transfer-then-refusal.jsonl"));
+  ASSERT_OK(Client(tokens_.admin)->Append(events).status());
+  const std::string policy = R"({"default_minimum_days": 365})";
+  for (bool asked : {false, true}) {
+    v1::ExportBundleRequest request;
+    request.set_case_id(events[0].case_id());
+    request.set_purpose(v1::BundlePurpose::JUDICIAL_REVIEW);
+    request.set_include_after_decision(asked);
+    if (asked) request.set_policy_json(policy);
+    std::string bytes;
+    ASSERT_OK(Client(tokens_.exporter)
+                  ->ExportBundle(request,
+                                 [&](const std::string& chunk) {
+                                   bytes += chunk;
+                                   return true;
+                                 })
+                  .status());
+    ASSERT_OK_AND_ASSIGN(std::vector<bundle::internal::ZipMember> members,
+                         bundle::internal::ReadZip(bytes));
+    std::map<std::string, std::string> files;
+    for (const auto& m : members) files[m.name] = std::string(m.data);
+    ASSERT_OK_AND_ASSIGN(
+        bundle::internal::Manifest manifest,
+        bundle::internal::ParseManifest(files["manifest.json"]));
+    EXPECT_EQ(manifest.include_after_decision, asked);
+    ASSERT_OK_AND_ASSIGN(projections::DeadlinePolicy judged,
+                         projections::ParseGivenPolicy(files["policy.json"]));
+    EXPECT_EQ(judged.default_minimum_days,
+              asked ? 365 : projections::DefaultPolicy().default_minimum_days);
+  }
 }
 
 // The client's check before it reads an input to append: a token that may

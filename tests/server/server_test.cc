@@ -67,6 +67,19 @@ std::vector<v1::Event> CaseWithNotes(const std::string& case_id, int notes) {
   return events;
 }
 
+// Appends case BIG, 101 events of 6.4 MB in all: more than gRPC's flow
+// control lets the server write ahead of a client that reads nothing, so
+// that a read or a subscription of them is still under way when the next
+// appends land.
+void AppendMoreThanFlowControlHolds(client::LedgerClient& c) {
+  const std::string long_text(64 * 1024, 'x');
+  ASSERT_OK(c.Append({CaseOpened("BIG")}).status());
+  for (int batch = 0; batch < 10; ++batch) {
+    ASSERT_OK(
+        c.Append(std::vector<v1::Event>(10, Note("BIG", long_text))).status());
+  }
+}
+
 // The events of shared/examples/`name`, in file order.
 absl::StatusOr<std::vector<v1::Event>> ExampleEvents(const std::string& name) {
   std::ifstream in(testing::SharedDir() + "/examples/" + name);
@@ -170,15 +183,7 @@ TEST_F(ServerTest, ReadsLongerThanOnePageArriveWhole) {
 // test; found by a mutation).
 TEST_F(ServerTest, AReadAllEndsAtTheSizeTheLedgerHadWhenItBegan) {
   auto c = Client(tokens_.admin);
-  // 6.4 MB of events, more than gRPC's flow control lets the server write
-  // ahead of a client that reads nothing: the read is still under way when
-  // the next appends land.
-  const std::string long_text(64 * 1024, 'x');
-  ASSERT_OK(c->Append({CaseOpened("BIG")}).status());
-  for (int batch = 0; batch < 10; ++batch) {
-    ASSERT_OK(
-        c->Append(std::vector<v1::Event>(10, Note("BIG", long_text))).status());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendMoreThanFlowControlHolds(*c));
   auto context = c->NewContext(absl::Now() + absl::Seconds(30));
   auto reader = c->stub().ReadAll(context.get(), v1::ReadAllRequest());
   v1::StoredEvent stored;
@@ -780,15 +785,7 @@ TEST_F(SubscribeTest, ASubscriberStillCatchingUpIsSentCheckpoints) {
 // test: caught up at 20,001 with 45,901 entries held, 25,900 behind).
 TEST_F(SubscribeTest, CatchesUpWithTheLedgerAsItIsNotAsItWas) {
   auto c = Client(tokens_.admin);
-  // 6.4 MB of events, more than gRPC's flow control lets the server write
-  // ahead of a client that reads nothing: the stream is still catching up
-  // when the next appends land.
-  const std::string long_text(64 * 1024, 'x');
-  ASSERT_OK(c->Append({CaseOpened("BIG")}).status());
-  for (int batch = 0; batch < 10; ++batch) {
-    ASSERT_OK(
-        c->Append(std::vector<v1::Event>(10, Note("BIG", long_text))).status());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendMoreThanFlowControlHolds(*c));
   v1::SubscribeRequest request;
   request.set_from_position(1);
   auto context = c->NewContext(absl::Now() + absl::Seconds(30));

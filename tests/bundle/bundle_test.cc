@@ -687,6 +687,27 @@ class TamperTest : public BundleFixture {
     return Repack(members);
   }
 
+  // The verdict on a bundle exported since an earlier checkpoint, that
+  // checkpoint changed by `change` and signed again by the ledger's key in
+  // since-checkpoint.txt, the manifest signed again over it.
+  BundleVerdict VerifySinceACheckpointChangedBy(
+      const std::function<void(Checkpoint&)>& change) {
+    std::string old_note;
+    ExportResult result = ExportSinceAnEarlierCheckpoint(&old_note);
+    auto key = ParseVerifierKey(key_);
+    EXPECT_TRUE(key.ok()) << key.status();
+    if (!key.ok()) return BundleVerdict{};
+    auto old_checkpoint = VerifyCheckpoint(old_note, *key);
+    EXPECT_TRUE(old_checkpoint.ok()) << old_checkpoint.status();
+    if (!old_checkpoint.ok()) return BundleVerdict{};
+    change(*old_checkpoint);
+    auto members = Members(result.bytes);
+    auto note = ledger_->SignNote(CheckpointBody(*old_checkpoint));
+    EXPECT_TRUE(note.ok()) << note.status();
+    members["since-checkpoint.txt"] = note.value_or("");
+    return Verify(ResignedWith(members));
+  }
+
   // The name of an event file that refers to a stored message and holds an
   // address at mail.example; "" when none does.
   static std::string EventOfAStoredMessage(
@@ -1154,16 +1175,8 @@ TEST_F(TamperTest, ABundlesPolicyNamingNoCountrysCodeStillVerifies) {
 // An earlier checkpoint the ledger's key signed for another origin extends
 // nothing of this ledger's (found by an audit: it passed).
 TEST_F(TamperTest, AnEarlierCheckpointOfAnotherOriginFails) {
-  std::string old_note;
-  ExportResult result = ExportSinceAnEarlierCheckpoint(&old_note);
-  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_));
-  ASSERT_OK_AND_ASSIGN(Checkpoint old_checkpoint,
-                       VerifyCheckpoint(old_note, key));
-  old_checkpoint.origin = "evil.example/other";
-  auto members = Members(result.bytes);
-  ASSERT_OK_AND_ASSIGN(members["since-checkpoint.txt"],
-                       ledger_->SignNote(CheckpointBody(old_checkpoint)));
-  BundleVerdict v = Verify(ResignedWith(members));
+  BundleVerdict v = VerifySinceACheckpointChangedBy(
+      [](Checkpoint& c) { c.origin = "evil.example/other"; });
   EXPECT_EQ(FailedChecks(v), std::set<std::string>{"consistency"})
       << Describe(v);
   EXPECT_TRUE(Mentions(v,
@@ -1221,17 +1234,11 @@ TEST_F(TamperTest, ACheckpointThatIsNotTheManifestsTreeFails) {
 // the proof left as they are, is not the one the proof starts from (passed
 // with the size's comparison taken out: found by a mutation).
 TEST_F(TamperTest, AnEarlierCheckpointOfAnotherSizeFails) {
-  std::string old_note;
-  ExportResult result = ExportSinceAnEarlierCheckpoint(&old_note);
-  ASSERT_OK_AND_ASSIGN(VerifierKey key, ParseVerifierKey(key_));
-  ASSERT_OK_AND_ASSIGN(Checkpoint old_checkpoint,
-                       VerifyCheckpoint(old_note, key));
-  const uint64_t old_size = old_checkpoint.tree_size;
-  ++old_checkpoint.tree_size;
-  auto members = Members(result.bytes);
-  ASSERT_OK_AND_ASSIGN(members["since-checkpoint.txt"],
-                       ledger_->SignNote(CheckpointBody(old_checkpoint)));
-  BundleVerdict v = Verify(ResignedWith(members));
+  uint64_t old_size = 0;
+  BundleVerdict v = VerifySinceACheckpointChangedBy([&](Checkpoint& c) {
+    old_size = c.tree_size;
+    ++c.tree_size;
+  });
   EXPECT_EQ(FailedChecks(v), std::set<std::string>{"consistency"})
       << Describe(v);
   EXPECT_TRUE(

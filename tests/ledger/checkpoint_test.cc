@@ -107,11 +107,24 @@ class CheckpointTest : public ::testing::Test {
                               uint32_t key_id) {
     absl::StatusOr<std::string> sig = key.Sign(body);
     EXPECT_TRUE(sig.ok()) << sig.status();
-    const std::string id = {
-        static_cast<char>(key_id >> 24), static_cast<char>(key_id >> 16),
-        static_cast<char>(key_id >> 8), static_cast<char>(key_id)};
     return absl::StrCat(std::string(body), "\n",
-                        SignatureLine(key.name(), id + *sig));
+                        SignatureLine(key.name(), KeyIdBytes(key_id) + *sig));
+  }
+  // A key id as a signature line carries it: 4 bytes, big-endian.
+  static std::string KeyIdBytes(uint32_t key_id) {
+    return {static_cast<char>(key_id >> 24), static_cast<char>(key_id >> 16),
+            static_cast<char>(key_id >> 8), static_cast<char>(key_id)};
+  }
+  // The signature line `key` gives the fixture's checkpoint.
+  std::string SignatureLineOf(const SigningKey& key) const {
+    absl::StatusOr<std::string> note = SignCheckpoint(checkpoint_, key);
+    EXPECT_TRUE(note.ok()) << note.status();
+    return note.value_or("").substr(CheckpointBody(checkpoint_).size() + 1);
+  }
+  // A line under our name but another key id: another key's.
+  static std::string RotatedLine() {
+    return SignatureLine(
+        kOrigin, std::string("\x01\x02\x03\x04", 4) + std::string(64, 's'));
   }
   std::string NoteOver(std::string_view body) const {
     return NoteOver(body, *key_, verifier_.key_id);
@@ -513,23 +526,14 @@ TEST_F(CheckpointTest, SignatureLinesOfUnknownKeysAreIgnored) {
   ASSERT_OK_AND_ASSIGN(const VerifierKey witness_key,
                        ParseVerifierKey(witness.VerifierKey()));
   const std::string body = CheckpointBody(checkpoint_);
-  ASSERT_OK_AND_ASSIGN(const std::string ours,
-                       SignCheckpoint(checkpoint_, *key_));
-  ASSERT_OK_AND_ASSIGN(const std::string theirs,
-                       SignCheckpoint(checkpoint_, witness));
-  const std::string our_line = ours.substr(body.size() + 1);
-  const std::string their_line = theirs.substr(body.size() + 1);
+  const std::string our_line = SignatureLineOf(*key_);
+  const std::string their_line = SignatureLineOf(witness);
   // Same name as ours but another id: a different key, so ignored too.
-  const std::string rotated = SignatureLine(
-      kOrigin, std::string("\x01\x02\x03\x04", 4) + std::string(64, 's'));
+  const std::string rotated = RotatedLine();
   // Our key id under another name: another key too (a key is its name and
   // its id together), so ignored rather than checked against ours.
-  const std::string our_id = {static_cast<char>(verifier_.key_id >> 24),
-                              static_cast<char>(verifier_.key_id >> 16),
-                              static_cast<char>(verifier_.key_id >> 8),
-                              static_cast<char>(verifier_.key_id)};
-  const std::string renamed =
-      SignatureLine("other.example", our_id + std::string(64, 's'));
+  const std::string renamed = SignatureLine(
+      "other.example", KeyIdBytes(verifier_.key_id) + std::string(64, 's'));
   for (const std::string& lines : {our_line + their_line, their_line + our_line,
                                    rotated + our_line + their_line + rotated,
                                    renamed + our_line + their_line}) {
@@ -545,14 +549,9 @@ TEST_F(CheckpointTest, VerifyNoteCountsTheLinesItSkipped) {
   ASSERT_OK_AND_ASSIGN(const SigningKey witness,
                        SigningKey::Generate("witness.example"));
   const std::string body = CheckpointBody(checkpoint_);
-  ASSERT_OK_AND_ASSIGN(const std::string ours,
-                       SignCheckpoint(checkpoint_, *key_));
-  ASSERT_OK_AND_ASSIGN(const std::string theirs,
-                       SignCheckpoint(checkpoint_, witness));
-  const std::string our_line = ours.substr(body.size() + 1);
-  const std::string their_line = theirs.substr(body.size() + 1);
-  const std::string rotated = SignatureLine(
-      kOrigin, std::string("\x01\x02\x03\x04", 4) + std::string(64, 's'));
+  const std::string our_line = SignatureLineOf(*key_);
+  const std::string their_line = SignatureLineOf(witness);
+  const std::string rotated = RotatedLine();
   SkippedSignatures skipped;
   ASSERT_OK_AND_ASSIGN(const std::string text,
                        VerifyNote(absl::StrCat(body, "\n", our_line, their_line,
@@ -894,12 +893,8 @@ TEST_F(CheckpointTest, SignatureFromOpenSslCommandLineVerifies) {
 
   ASSERT_OK_AND_ASSIGN(const VerifierKey verifier,
                        ParseVerifierKey(key.VerifierKey()));
-  const std::string id = {static_cast<char>(verifier.key_id >> 24),
-                          static_cast<char>(verifier.key_id >> 16),
-                          static_cast<char>(verifier.key_id >> 8),
-                          static_cast<char>(verifier.key_id)};
-  const std::string note =
-      absl::StrCat(body, "\n", SignatureLine(kOrigin, id + sig));
+  const std::string note = absl::StrCat(
+      body, "\n", SignatureLine(kOrigin, KeyIdBytes(verifier.key_id) + sig));
   ASSERT_OK_AND_ASSIGN(const Checkpoint got, VerifyCheckpoint(note, verifier));
   ExpectSameCheckpoint(got, checkpoint_);
 }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 constexpr char kOneAppender[] =
     "1 appender >= 0.9 x RocksDB synced put, 1 thread";
@@ -60,9 +62,10 @@ class BenchReportTest : public ::testing::Test {
     EXPECT_THAT(line, HasSubstr("ratio " + ratio + " "));
     EXPECT_THAT(line, HasSubstr("met: " + met));
   }
-  void AddMemory(uint64_t events, double peak_mib) {
+  void AddMemory(uint64_t events, double peak_mib,
+                 const std::string& what = "Verify") {
     MemoryCheck check;
-    check.what = "Verify";
+    check.what = what;
     check.events = events;
     check.seconds = 10;
     check.peak_rss_kib = static_cast<uint64_t>(peak_mib * 1024);
@@ -124,6 +127,22 @@ TEST_F(BenchReportTest, MedianOfRepetitionsIsCompared) {
   ExpectOneAppender({9000, 3000, 4485}, "0.897", "**no**");
 }
 
+TEST_F(BenchReportTest, MedianOfAnEvenNumberOfRepetitionsIsTheMiddleTwosMean) {
+  // 4500, between 4000 and 5000; either of them alone would read 0.80 or 1.00.
+  ExpectOneAppender({9000, 3000, 5000, 4000}, "0.900", "yes");
+}
+
+// The best column pairs the best repetition of each side (4800 / 6000), and
+// the requirement is stated in events/s of the baseline's median (0.9 x
+// 5200).
+TEST_F(BenchReportTest, BestColumnAndRequirementAreEachSidesOwn) {
+  AddRate("BM_LedgerAppend/threads:1", {4000, 4500, 4800});
+  AddRate("BM_RocksDBSyncPut/threads:1", {5000, 5200, 6000});
+  const std::string line = TargetLine(kOneAppender);
+  EXPECT_THAT(line, HasSubstr("ratio 0.87 (best repetitions 0.80;"));
+  EXPECT_THAT(line, HasSubstr("required >= 0.90 (4.7k events/s); met: **no**"));
+}
+
 TEST_F(BenchReportTest, RatioClearOfItsRequirementHasTwoDecimals) {
   ExpectOneAppender({4750, 4750, 4750}, "0.95", "yes");
 }
@@ -139,12 +158,71 @@ TEST_F(BenchReportTest, PairedColumnIsMedianOfPairedRatioCounter) {
   EXPECT_THAT(TargetLine(kOneAppender), HasSubstr("paired 0.93)"));
 }
 
+TEST_F(BenchReportTest, AnErroredPairedBenchmarkGivesNoPairedRatio) {
+  AddOneAppender({4500, 4500, 4500});
+  Add("BM_Paired/size:1", "ratio", {0.93});
+  input_.results["BM_Paired/size:1"].error = "disk full";
+  EXPECT_THAT(TargetLine(kOneAppender), HasSubstr("paired -)"));
+}
+
 TEST_F(BenchReportTest, RateCountersReadAsRatesInTheTableOfAllBenchmarks) {
   Add("BM_Paired/size:100", "ledger_events_per_s", {71881.4});
   input_.results["BM_Paired/size:100"].reps.front()["ratio"] = 0.81598;
   EXPECT_THAT(WrittenReport(),
               HasSubstr("| BM_Paired/size:100 | - | - | - | "
                         "ledger_events_per_s 71.9k, ratio 0.816 |"));
+}
+
+// The rate is its own column, not repeated among the other counters.
+TEST_F(BenchReportTest, TheTableOfAllBenchmarksShowsEachCounterOnce) {
+  AddRate("BM_ReadCase", {2000});
+  input_.results["BM_ReadCase"].reps.front()["p99_ms"] = 0.5;
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr("| BM_ReadCase | 2.0k | 2.0k | 2.0k | p99_ms 0.5 |"));
+}
+
+TEST_F(BenchReportTest, AnErroredBenchmarkHasOneRowSayingItsError) {
+  input_.results["BM_Verify"].error = "fixture missing";
+  const std::string report = WrittenReport();
+  EXPECT_THAT(report, HasSubstr("| BM_Verify | error: fixture missing |"));
+  EXPECT_THAT(report, Not(HasSubstr("| BM_Verify | - |")));
+}
+
+TEST_F(BenchReportTest, TheMemoryTableGivesEachChecksRate) {
+  AddMemory(kTenMillion, 264);  // in 10 s
+  EXPECT_THAT(WrittenReport(),
+              HasSubstr("| Verify | 10000000 | 264 MiB | 10.0 s | 1.00M |"));
+}
+
+// What Google Benchmark reports is kept as it ran: each repetition's
+// counters, no aggregate among them (a mean of 100 would move the median),
+// and an error without the counters of the run that failed.
+TEST_F(BenchReportTest, CollectingReporterKeepsEachRepetitionOnly) {
+  auto run = [](const std::string& name, double items_per_second) {
+    benchmark::BenchmarkReporter::Run r;
+    r.run_name.function_name = name;
+    r.counters["items_per_second"] = items_per_second;
+    return r;
+  };
+  std::vector<benchmark::BenchmarkReporter::Run> runs = {
+      run("BM_Verify", 1), run("BM_Verify", 3), run("BM_Verify", 100),
+      run("BM_Rebuild", 5)};
+  runs[2].run_type = benchmark::BenchmarkReporter::Run::RT_Aggregate;
+  runs[2].aggregate_name = "mean";
+  runs[3].error_occurred = true;
+  runs[3].error_message = "fixture missing";
+  CollectingReporter reporter;
+  std::ostringstream console;
+  reporter.SetOutputStream(&console);
+  reporter.SetErrorStream(&console);
+  reporter.ReportRuns(runs);
+
+  const BenchResult& verify = reporter.results().at("BM_Verify");
+  EXPECT_EQ(verify.reps.size(), 2u);
+  EXPECT_EQ(verify.Median("items_per_second"), 2);
+  const BenchResult& rebuild = reporter.results().at("BM_Rebuild");
+  EXPECT_EQ(rebuild.error, "fixture missing");
+  EXPECT_TRUE(rebuild.reps.empty());
 }
 
 TEST_F(BenchReportTest, ReadCaseP99UnderOneMillisecondIsMet) {
@@ -158,6 +236,18 @@ TEST_F(BenchReportTest, ReadCaseP99OverOneMillisecondIsNotMet) {
   EXPECT_THAT(TargetLine(kReadCase), HasSubstr("met: **no**"));
 }
 
+TEST_F(BenchReportTest, ReadCaseP99OfExactlyOneMillisecondIsNotMet) {
+  Add("BM_ReadCase", "p99_ms", {1.0});
+  EXPECT_THAT(TargetLine(kReadCase), HasSubstr("met: **no**"));
+}
+
+// For a time, the best repetition is the lowest.
+TEST_F(BenchReportTest, ReadCaseBestIsTheLowestP99) {
+  Add("BM_ReadCase", "p99_ms", {0.8, 0.39, 0.5});
+  EXPECT_THAT(TargetLine(kReadCase),
+              HasSubstr("0.500 ms; ratio 0.50 (best repetitions 0.39;"));
+}
+
 TEST_F(BenchReportTest, ErroredBenchmarkShowsItsMessage) {
   AddRate("BM_RawIterate", {1e6});
   input_.results["BM_Verify"].error = "fixture missing";
@@ -167,6 +257,15 @@ TEST_F(BenchReportTest, ErroredBenchmarkShowsItsMessage) {
 TEST_F(BenchReportTest, TargetWithoutItsBaselineIsNotRun) {
   AddRate("BM_Verify", {1e6});
   EXPECT_THAT(TargetLine(kVerify), HasSubstr("met: not run"));
+}
+
+TEST_F(BenchReportTest, TargetWhoseBaselineErredIsNotRun) {
+  AddRate("BM_Verify", {1e6});
+  AddRate("BM_RawIterate", {1e6});
+  input_.results["BM_RawIterate"].error = "fixture missing";
+  const std::string line = TargetLine(kVerify);
+  EXPECT_THAT(line, HasSubstr("ratio -"));
+  EXPECT_THAT(line, HasSubstr("met: not run"));
 }
 
 TEST_F(BenchReportTest, VerifyOfTenMillionEventsUnder512MiBIsMet) {
@@ -184,9 +283,21 @@ TEST_F(BenchReportTest, VerifyOver512MiBIsNotMet) {
               HasSubstr("met: **no**"));
 }
 
+TEST_F(BenchReportTest, VerifyOfExactly512MiBIsNotMet) {
+  AddMemory(kTenMillion, 512);
+  EXPECT_THAT(TargetLine("Verify of 10.00M events in < 512 MiB resident"),
+              HasSubstr("met: **no**"));
+}
+
+TEST_F(BenchReportTest, RebuildOfTenMillionEventsIsJudgedToo) {
+  AddMemory(kTenMillion, 600, "Rebuild");
+  EXPECT_THAT(TargetLine("Rebuild of 10.00M events in < 512 MiB resident"),
+              HasSubstr("600 MiB peak RSS; ratio 1.17"));
+}
+
 TEST_F(BenchReportTest, MemoryOfSmallLedgerSaysItIsNotTheTarget) {
-  AddMemory(100000, 40);
-  EXPECT_THAT(TargetLine("Verify of 100.0k events in < 512 MiB resident"),
+  AddMemory(5000000, 40);
+  EXPECT_THAT(TargetLine("Verify of 5.00M events in < 512 MiB resident"),
               HasSubstr("met: yes (not the 10M-event target"));
 }
 
@@ -288,6 +399,38 @@ TEST_F(BenchReportTest,
               HasSubstr("reachable in principle (ceiling 1.50"));
 }
 
+TEST_F(BenchReportTest, CeilingExactlyOnTheRequirementIsReachable) {
+  AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {30000});
+  EXPECT_THAT(
+      CeilingLine("64 appenders >= 30,000 events/s"),
+      HasSubstr("30.0k events/s; reachable in principle (ceiling 1.00"));
+}
+
+TEST_F(BenchReportTest, AnErroredBenchmarkIsNoCeiling) {
+  AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {45000});
+  input_.results["BM_RawGroupCommit/whole_groups:1/threads:64"].error =
+      "timed out";
+  EXPECT_FALSE(HasCeilingLine("64 appenders >= 30,000 events/s"));
+}
+
+// The design's ceiling is the better of its two ways of grouping, whichever
+// measured it.
+TEST_F(BenchReportTest, SixteenAppendersCeilingIsTheBetterGrouping) {
+  for (const bool whatever_waits_is_better : {true, false}) {
+    input_ = {};
+    AddRate("BM_RocksDBSyncPut/threads:16", {20000});
+    AddRate("BM_RocksDBLedgerShaped/size:16", {40000});
+    AddRate("BM_RawGroupCommit/whole_groups:1/threads:16",
+            {whatever_waits_is_better ? 30000.0 : 24000.0});
+    AddRate("BM_RawGroupCommit/whole_groups:16/threads:16",
+            {whatever_waits_is_better ? 24000.0 : 30000.0});
+    EXPECT_THAT(CeilingLine("16 appenders >= 1.5 x RocksDB synced put"),
+                HasSubstr("30.0k events/s = 1.50 x the baseline"))
+        << "whole_groups:" << (whatever_waits_is_better ? 1 : 16)
+        << " the better";
+  }
+}
+
 TEST_F(BenchReportTest, SixtyFourAppendersCeilingQuotesTheDesignWithCopies) {
   AddRate("BM_RawGroupCommit/whole_groups:1/threads:64", {34000});
   AddRate("BM_RawGroupCommitWithCopies/whole_groups:1/threads:64", {32000});
@@ -336,6 +479,19 @@ TEST_F(BenchReportTest, BatchCeilingCountsTheWorkNoAppendCanSkip) {
   AddRate("BM_RocksDBLedgerShapedWithCopies/size:100", {66000});
   AddRate("BM_AppendHashFloor", {20000});
   EXPECT_THAT(CeilingLine(kBatches), HasSubstr("**unreachable here**"));
+}
+
+// A floor as fast as the raw write, split over the cores: per event the
+// write's time and 1/cores of it more. (On one core a floor that ignored
+// the cores would read the same.)
+TEST_F(BenchReportTest, BatchCeilingSplitsTheFloorOverTheCores) {
+  AddRate("BM_RocksDBLedgerShaped/size:100", {80000});
+  AddRate("BM_RocksDBLedgerShapedWithCopies/size:100", {80000});
+  AddRate("BM_AppendHashFloor", {80000});
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_THAT(CeilingLine(kBatches),
+              HasSubstr(absl::StrFormat("= %.2f x the baseline",
+                                        cores / (cores + 1.0))));
 }
 
 TEST_F(BenchReportTest,
@@ -427,6 +583,34 @@ TEST_F(BenchReportTest, WriteReportCreatesDocumentWhenFileIsMissing) {
   EXPECT_THAT(text, HasSubstr("<!-- bench/run: end -->"));
 }
 
+// A document written by hand without the markers keeps every byte; the
+// section is added after it.
+TEST_F(BenchReportTest, WriteReportAddsTheSectionToADocumentWithoutMarkers) {
+  caseledger::testing::TempFolder folder;
+  const std::string path = folder.Sub("performance.md");
+  const std::string by_hand = "# Performance\n\nBy hand.\n";
+  std::ofstream(path) << by_hand;
+
+  ASSERT_OK(WriteReport(path, input_));
+  EXPECT_THAT(
+      caseledger::testing::FileContents(path),
+      StartsWith(by_hand + "\n## Latest results\n\n<!-- bench/run: begin"));
+}
+
+// An end marker before the begin marker encloses no section: nothing
+// between them is taken for one, and nothing is written twice.
+TEST_F(BenchReportTest, MarkersOutOfOrderEncloseNoSection) {
+  caseledger::testing::TempFolder folder;
+  const std::string path = folder.Sub("performance.md");
+  std::ofstream(path) << "<!-- bench/run: end -->\nkept\n"
+                      << "<!-- bench/run: begin -->\n";
+
+  ASSERT_OK(WriteReport(path, input_));
+  const std::string text = caseledger::testing::FileContents(path);
+  EXPECT_THAT(text, StartsWith("<!-- bench/run: end -->\nkept\n"));
+  EXPECT_EQ(text.find("kept"), text.rfind("kept"));
+}
+
 // The record of every run (docs/performance-history.md), with a row already
 // in each table and text after them that must stay as it is.
 constexpr char kHistory[] =
@@ -502,6 +686,13 @@ TEST_F(RecordRunTest, AQuickRunRecordsNothing) {
   input_.mode = "--quick";
   AddOneAppender({4500});
   EXPECT_EQ(Recorded(kHistory), kHistory);
+}
+
+TEST_F(RecordRunTest, AMemoryCheckThatFailedRecordsNoPeak) {
+  AddMemory(kTenMillion, 183);
+  AddMemory(kTenMillion, 250, "Rebuild");
+  input_.memory.front().error = "out of disk";
+  EXPECT_THAT(Recorded(kHistory), HasSubstr(" | - / 250 |\n"));
 }
 
 TEST_F(RecordRunTest, AMissingTableIsNamedAndNothingIsRecorded) {

@@ -175,10 +175,9 @@ class CorruptionTest : public ::testing::Test {
     return out;
   }
 
-  // Copies the original ledger, flips the byte at `offset` of store file
-  // `name` in the copy, and reads everything back.
-  Outcome FlipAndRead(const std::string& name, uint64_t offset,
-                      bool writer_open) {
+  // Copies the original ledger and flips the byte at `offset` of store file
+  // `name` in the copy; returns the copy's folder.
+  std::string FlippedCopy(const std::string& name, uint64_t offset) {
     std::string copy = dir_.Sub(absl::StrCat("copy-", ++copies_));
     fs::copy(Original(), copy, fs::copy_options::recursive);
     {
@@ -191,6 +190,14 @@ class CorruptionTest : public ::testing::Test {
       f.seekp(static_cast<std::streamoff>(offset));
       f.write(&c, 1);
     }
+    return copy;
+  }
+
+  // Copies the original ledger, flips the byte at `offset` of store file
+  // `name` in the copy, and reads everything back.
+  Outcome FlipAndRead(const std::string& name, uint64_t offset,
+                      bool writer_open) {
+    const std::string copy = FlippedCopy(name, offset);
     Outcome out = Read(copy, writer_open);
     fs::remove_all(copy);
     return out;
@@ -294,6 +301,34 @@ TEST_F(CorruptionTest, FlippedBytesInTableFilesAreNeverServed) {
   auto seen = FlipEach(tables, 10, /*writer_open=*/false);
   EXPECT_GT(seen[Outcome::kReportedAtOpen] + seen[Outcome::kReportedByVerify],
             0);
+}
+
+// VerifyFiles reads every block of every table file, so a damaged block
+// that no open, walk or read meets is found all the same. With it checking
+// nothing, the test above passed: the flips only it finds read as harmless.
+TEST_F(CorruptionTest, VerifyFilesNamesADamagedBlockOfEveryTable) {
+  Build(/*flush=*/true);
+  int checked = 0;
+  for (const std::string& table : StoreFiles(".sst")) {
+    // Byte 30 lies in the table's first data block.
+    const std::string copy = FlippedCopy(table, 30);
+    {
+      LedgerOptions options;
+      options.clock = &clock_;
+      options.read_only = true;
+      auto ledger = Ledger::Open(copy, options);
+      if (ledger.ok()) {
+        absl::Status files = (*ledger)->VerifyFiles();
+        EXPECT_EQ(files.code(), absl::StatusCode::kDataLoss)
+            << table << ": " << files;
+        EXPECT_THAT(std::string(files.message()),
+                    ::testing::HasSubstr("/store/" + table));
+        ++checked;
+      }
+    }
+    fs::remove_all(copy);
+  }
+  EXPECT_GT(checked, 0) << "every damaged copy was refused at open";
 }
 
 // RocksDB 7.8's scan, when it applies range deletions, goes on past a block
@@ -589,6 +624,22 @@ TEST_F(CorruptionTest, ARecordWhosePartsAreZeroedIsNamed) {
   }
 }
 
+// A length altered to run past the end of its block, in a block before the
+// last: RocksDB refuses it as "bad record length", naming nothing.
+TEST_F(CorruptionTest, ARecordLengthPastItsBlockIsNamed) {
+  Build(/*flush=*/false);
+  const std::string crashed = dir_.Sub("crashed");
+  std::string log;
+  ASSERT_NO_FATAL_FAILURE(
+      CrashImage({CaseEvents("CASE-LONG", 0, 60)}, crashed, log));
+  ASSERT_GT(fs::file_size(crashed + "/store/" + log), 32768u)
+      << "the log has one block";
+  ExpectRefusedNaming(crashed, log, "the write-ahead log",
+                      Damage{4, "\xff\x7f",
+                             "the record at byte 0 claims 32767 bytes, past "
+                             "the end of its 32 KiB block"});
+}
+
 // A record whose length field was altered to run past the end of the file
 // looks to RocksDB like the record a crash cut short, and was dropped with
 // every acknowledged append after it: the ledger opened, smaller, and
@@ -680,6 +731,36 @@ TEST_F(CorruptionTest, ALogFileRemovedOrCutShortIsReportedAtOpen) {
                       "or cut short) or is an older copy put in its place")))
           << damage;
     }
+  }
+}
+
+// The smallest loss: one entry, the last the kept checkpoint signs, gone
+// with the log that held it. The refusal names that entry and the size the
+// store kept (the test above loses many: a check that let one go, or that
+// named the wrong first entry, passed it).
+TEST_F(CorruptionTest, ALogFileOfOneSignedEntryRemovedIsReportedAtOpen) {
+  Build(/*flush=*/false);
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Original(), options));
+    ASSERT_OK(ledger->Append(CaseEvents("CASE-0", 15, 1)));
+    ASSERT_OK(ledger->SignCheckpoint());
+  }
+  const std::string log = StoreFiles(".log").back();  // the open began it
+  for (bool writer_open : {false, true}) {
+    const std::string copy = dir_.Sub(absl::StrCat("damaged-", ++copies_));
+    fs::copy(Original(), copy, fs::copy_options::recursive);
+    fs::remove(copy + "/store/" + log);
+    Outcome o = Read(copy, writer_open);
+    EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+        << KindName(o.kind) << " " << o.detail;
+    EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss) << o.status;
+    EXPECT_THAT(std::string(o.status.message()),
+                ::testing::HasSubstr(absl::StrCat(
+                    "position 46: missing: the store holds 45 entries, but "
+                    "the checkpoint kept in ",
+                    copy, "/latest-checkpoint signs 46: ")));
   }
 }
 

@@ -31,6 +31,7 @@
 #include "ledger/event_validation.h"
 #include "ledger/import.h"
 #include "ledger/internal/store.h"
+#include "tests/testing/held_clock.h"
 #include "tests/testing/test_util.h"
 
 namespace caseledger {
@@ -319,36 +320,10 @@ TEST_F(LedgerTest, RecordedAtComesFromTheClockAndNeverDecreases) {
   EXPECT_EQ(events[3].recorded_at, absl::FromUnixSeconds(1700000000 + 3600));
 }
 
-// A clock that, once armed, holds the next read made on the thread that
-// armed it until released (and then tells it the time it read). Reads on
-// other threads (the sequencer's, which wakes to see whether a checkpoint
-// is due) pass: the test held one of those, and never made an append join
-// a group (found by a mutation).
-class HeldClock final : public Clock {
- public:
-  absl::Time Now() override {
-    const absl::Time now = time.Now();
-    if (holder.load() == std::this_thread::get_id() && armed.exchange(false)) {
-      reading.Notify();
-      release.WaitForNotificationWithTimeout(absl::Seconds(20));
-    }
-    return now;
-  }
-  // Holds the calling thread's next read.
-  void Arm() {
-    holder = std::this_thread::get_id();
-    armed = true;
-  }
-  FakeClock time{absl::FromUnixSeconds(1700000000)};
-  std::atomic<std::thread::id> holder;
-  std::atomic<bool> armed{false};
-  absl::Notification reading, release;
-};
-
 // An append that joins a group being sequenced was called after the group
 // read the clock; it is recorded no earlier than its call.
 TEST_F(LedgerTest, AnAppendJoiningAGroupIsRecordedNoEarlierThanItsCall) {
-  HeldClock clock;
+  testing::HeldClock clock;
   LedgerOptions options;
   options.clock = &clock;
   ASSERT_OK_AND_ASSIGN(

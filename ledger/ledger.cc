@@ -314,6 +314,9 @@ absl::StatusOr<RecordedEvent> Ledger::Impl::ReadIndexed(
   if (!position.ok())
     return IndexDisagrees(says, "its value names no position");
   absl::StatusOr<RecordedEvent> read = ReadAt(*position);
+  // Only what was read can disagree with the index: a store that could not
+  // read (a failed disk) says so in its own words, not as tampering.
+  if (!read.ok() && !absl::IsDataLoss(read.status())) return read.status();
   if (!read.ok()) return IndexDisagrees(says, read.status().message());
   v1::LedgerEntry entry;
   if (!entry.ParseFromString(read->entry_bytes) ||

@@ -196,6 +196,30 @@ TEST_F(FaultInjectionTest, AFailedReadIsAStoreErrorThatNamesNoEvent) {
   ExpectVerifies();
 }
 
+// The same read failing once the case index's block is cached (another
+// case's append read it): what fails is the read of the entry the index
+// names, and it is still the store's error, not an index that disagrees
+// with the log (found by an audit: it read "the index was altered or
+// damaged", a failed disk taken for tampering). The look-ups by event id
+// and of a request's send read what their index names the same way.
+TEST_F(FaultInjectionTest, AFailedReadOfWhatAnIndexNamesIsAStoreError) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
+  Reopen();  // recovery writes the log's contents to table files
+  ASSERT_OK(ledger_->Append({CaseEvent("N", 0)}));
+  Fail(Op::kRead, Error::kIoError, Files::kTable, /*count=*/-1);
+  auto r = ledger_->Append(CaseEvents("A", 2, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_GT(faults_->injected(), 0u);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("injected fault: read"));
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::Not(HasSubstr("altered or damaged")));
+  faults_->Clear();
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
+  ExpectVerifies();
+}
+
 // A read that fails part way through a call, after some of its events are
 // recorded (case N's version is known without a read), writes none of
 // them (found by a mutation: with the call's writes kept, its first event

@@ -3,13 +3,20 @@
 // CASELEDGER_TEST_FAIL_LOG_SYNC_FROM, as a failing disk's would. What the
 // fault injection of the ledger's own tests does inside one process, for
 // the built binary: its serve wiring and its exit codes.
+// With CASELEDGER_TEST_SLOW_LOG_SYNC_MS, each sync of a log file is that
+// many milliseconds slower, as a busy disk's, and first creates the file
+// CASELEDGER_TEST_SLOW_LOG_SYNC_MARK, which tells a test that a write waits
+// for the disk.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -33,6 +40,13 @@ bool Fails(int fd) {
 // EIO when this sync fails; otherwise the C library's `name` (fsync or
 // fdatasync) of `fd`.
 int SyncOrFail(int fd, const char* name) {
+  if (const char* slow = std::getenv("CASELEDGER_TEST_SLOW_LOG_SYNC_MS");
+      slow != nullptr && IsLogFile(fd)) {
+    if (const char* mark = std::getenv("CASELEDGER_TEST_SLOW_LOG_SYNC_MARK")) {
+      ::close(::open(mark, O_WRONLY | O_CREAT, 0600));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(slow)));
+  }
   if (Fails(fd)) {
     errno = EIO;
     return -1;

@@ -226,9 +226,52 @@ class ServeTest : public ::testing::Test {
     return address;
   }
 
+  // Serves the example (10 events) and stops the server with `signal`,
+  // named `name`: it stops as SIGTERM stops it, saying so, with exit 0, the
+  // size it stopped at, the deadline index taken up and a final checkpoint
+  // signed over the appends (the automatic one waits a minute).
+  void StopsAsSigtermDoes(int signal, const std::string& name) {
+    const std::string db = dir_.Sub("ledger");
+    ServeProcess server;
+    ASSERT_FALSE(ServeTheExample(server, db, {}).empty());
+    EXPECT_EQ(server.Stop(signal), 0)
+        << testing::FileContents(dir_.Sub("serve.err"));
+    const std::string err = testing::FileContents(dir_.Sub("serve.err"));
+    EXPECT_THAT(err, HasSubstr("caseledger serve: " + name +
+                               ": no new calls; finishing the calls in "
+                               "flight\n"));
+    EXPECT_THAT(err, HasSubstr("caseledger serve: stopped; ledger size 10\n"));
+    {
+      LedgerOptions read_only;
+      read_only.read_only = true;
+      ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(db, read_only));
+      ASSERT_OK_AND_ASSIGN(
+          uint64_t indexed,
+          ledger->ProjectionPosition(projections::DeadlineIndex::kName));
+      EXPECT_EQ(indexed, 10u);
+    }
+    CliRun verified = Cli("verify --db " + db);
+    EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+    EXPECT_THAT(verified.out, HasSubstr(", 1 checkpoint verified\n"));
+  }
+
   testing::TempFolder dir_;
   std::map<std::string, std::string> token_;
 };
+
+// `service` served in this process on a free port of 127.0.0.1, as the
+// real server would not answer; its address set in `address`.
+std::unique_ptr<grpc::Server> ServeInProcess(grpc::Service* service,
+                                             std::string* address) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  *address = absl::StrCat("127.0.0.1:", port);
+  return port > 0 ? std::move(server) : nullptr;
+}
 
 // A server that answers proofs with a hash one byte short, as a broken or
 // hostile one might: client mode must refuse to print such a proof.
@@ -254,15 +297,10 @@ class ShortHashProofs final : public v1::Ledger::Service {
 
 TEST_F(ServeTest, ClientModeRefusesAProofWithAHashOfTheWrongLength) {
   ShortHashProofs service;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::string address;
+  std::unique_ptr<grpc::Server> server = ServeInProcess(&service, &address);
   ASSERT_NE(server, nullptr);
-  ASSERT_GT(port, 0);
-  const std::string reader = Remote(absl::StrCat("127.0.0.1:", port), "reader");
+  const std::string reader = Remote(address, "reader");
 
   CliRun inclusion = Cli(reader + "prove --position 3 --size 9");
   EXPECT_EQ(inclusion.code, 4) << inclusion.err;
@@ -273,6 +311,77 @@ TEST_F(ServeTest, ClientModeRefusesAProofWithAHashOfTheWrongLength) {
   EXPECT_EQ(consistency.out, "");
   EXPECT_THAT(consistency.err, HasSubstr("hash 1 is 31 bytes long, not 32"));
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+}
+
+// A server that holds each append until `release`, then answers it as
+// stored at positions 1..N.
+class HeldAppends final : public v1::Ledger::Service {
+ public:
+  absl::Notification arrived, release;
+
+ private:
+  grpc::Status Append(grpc::ServerContext*, const v1::AppendRequest* request,
+                      v1::AppendResponse* response) override {
+    if (request->events_size() == 0) return grpc::Status::OK;
+    arrived.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    for (int i = 0; i < request->events_size(); ++i) {
+      v1::AppendedEvent* e = response->add_events();
+      e->set_event_id(request->events(i).event_id());
+      e->set_position(i + 1);
+      e->set_case_version(i + 1);
+    }
+    response->set_tree_size(request->events_size());
+    return grpc::Status::OK;
+  }
+};
+
+// SIGTERM while a client-mode append waits for its answer: the answer is
+// taken and printed, and the exit is 0, since the server may write the call
+// whatever becomes of the client; ended at once, it left the user to guess.
+TEST_F(ServeTest, AClientModeAppendSentSigtermPrintsItsOutcomeFirst) {
+  HeldAppends service;
+  std::string address;
+  std::unique_ptr<grpc::Server> server = ServeInProcess(&service, &address);
+  ASSERT_NE(server, nullptr);
+  const std::string pid_file = dir_.Sub("client.pid");
+  CliRun r;
+  std::thread client([&] {
+    r = testing::RunCli(absl::StrCat("{ ", CASELEDGER_BINARY),
+                        absl::StrCat(Remote(address, "appender"), "append ",
+                                     Example("bounce-handled.jsonl"),
+                                     " & echo $! > ", pid_file, "; wait $!; }"),
+                        dir_);
+  });
+  const bool arrived =
+      service.arrived.WaitForNotificationWithTimeout(absl::Seconds(30));
+  EXPECT_TRUE(arrived);
+  if (arrived) {
+    std::string pid_text;  // written by the shell as it starts the client
+    for (absl::Time give_up = absl::Now() + absl::Seconds(10);
+         absl::Now() < give_up && !absl::EndsWith(pid_text, "\n");
+         absl::SleepFor(absl::Milliseconds(20))) {
+      pid_text = testing::FileContents(pid_file);
+    }
+    const pid_t pid = std::atoi(pid_text.c_str());
+    EXPECT_GT(pid, 0) << pid_text;
+    if (pid > 0) ::kill(pid, SIGTERM);
+    // Its handler says at once that it heard the signal (or the process is
+    // gone).
+    for (absl::Time give_up = absl::Now() + absl::Seconds(10);
+         absl::Now() < give_up && pid > 0 && ::kill(pid, 0) == 0 &&
+         !absl::StrContains(testing::FileContents(dir_.Sub("stderr")),
+                            "SIGTERM received");
+         absl::SleepFor(absl::Milliseconds(20))) {
+    }
+  }
+  service.release.Notify();
+  client.join();
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "appended 10 events; positions 1..10; ledger size 10\n");
+  EXPECT_THAT(r.err, HasSubstr("caseledger append: SIGTERM received while "
+                               "appending; the append was finished first\n"));
 }
 
 TEST_F(ServeTest, TokenVerbPrintsTokenThenItsTokensFileLine) {
@@ -320,10 +429,15 @@ TEST_F(ServeTest, ATokenFileOthersCanReadIsWarnedOf) {
   CliRun kept = Cli(Remote(address, "reader") + "read");
   EXPECT_EQ(kept.code, 0) << kept.err;
   EXPECT_EQ(kept.err, "");
-  std::filesystem::permissions(
-      token,
-      std::filesystem::perms::group_read | std::filesystem::perms::others_read,
-      std::filesystem::perm_options::add);
+  // Its group is others too.
+  std::filesystem::permissions(token, std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  CliRun grouped = Cli(Remote(address, "reader") + "read");
+  EXPECT_EQ(grouped.code, 0) << grouped.err;
+  EXPECT_THAT(grouped.err, HasSubstr(" has mode 0640: others than its owner "
+                                     "can read it"));
+  std::filesystem::permissions(token, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
   CliRun open = Cli(Remote(address, "reader") + "read");
   EXPECT_EQ(open.code, 0) << open.err;
   EXPECT_EQ(open.err, "caseledger: warning: the token file " + token +
@@ -505,15 +619,6 @@ TEST_F(ServeTest, ClientModePrintsExactlyWhatLocalModePrints) {
               HasSubstr(R"("who": "reader-1", "role": "reader")"));
 }
 
-// `serve --tls-cert F --tls-key F --client-ca F` from the command line (its
-// --tls-* flags were once taken as client-mode flags and refused), and
-// client mode with --tls-ca, --tls-cert and --tls-key against it.
-// Before, attach had no client mode: a ledger behind `serve` could store no
-// message, and every email request's SENT_MESSAGE_PRESERVED warned.
-// A server holds its ledger's write lock, so a file too large for one
-// append reached it only split by hand (import had no client mode).
-// Through the server an import checks, batches within what a call carries,
-// resumes, and prints what it prints locally.
 // The JSON line of a note on the example's case; `text` needs no escaping.
 std::string NoteLine(const std::string& text) {
   return absl::StrCat(R"({"case_id": "E2012-000417", "occurred_at": )"
@@ -566,6 +671,10 @@ TEST_F(ServeTest, AReadCutOffPartWaySaysWhereItsOutputEnds) {
       HasSubstr("caseledger read: the connection to the server broke ("));
 }
 
+// A server holds its ledger's write lock, so a file too large for one
+// append reached it only split by hand (import had no client mode).
+// Through the server an import checks, batches within what a call carries,
+// resumes, and prints what it prints locally.
 TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {
   // The example, then 10 notes of 950,000 bytes: over 9 MiB, more than
   // one call carries, in the 1,000 events of one batch.
@@ -652,6 +761,8 @@ TEST_F(ServeTest, ImportInClientModeBatchesResumesAndPrintsAsLocally) {
   EXPECT_EQ(Cli("verify --db " + served_db).code, 0);
 }
 
+// Before, attach had no client mode: a ledger behind `serve` could store no
+// message, and every email request's SENT_MESSAGE_PRESERVED warned.
 TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
   const std::string db = dir_.Sub("served");
   ASSERT_EQ(Cli("init --db " + db + " --name e2e.test/log").code, 0);
@@ -692,8 +803,6 @@ TEST_F(ServeTest, AttachInClientModeStoresTheMessageTheFindingsLookFor) {
                   "for DOC-1 is stored in the ledger (sha256 ", sha256, ")")));
 }
 
-// Before, a ledger behind `serve` could not be backed up without stopping
-// the server: the backup verb needs the writer, which the server holds.
 // A backup through the server checks the deadline index it copies, as a
 // local one does: the copy said it verifies while verify failed its index.
 TEST_F(ServeTest, ABackupThroughTheServerChecksTheDeadlineIndexItCopies) {
@@ -726,6 +835,8 @@ TEST_F(ServeTest, ABackupThroughTheServerChecksTheDeadlineIndexItCopies) {
   ASSERT_EQ(server.Stop(SIGTERM), 0);
 }
 
+// Before, a ledger behind `serve` could not be backed up without stopping
+// the server: the backup verb needs the writer, which the server holds.
 TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
   const std::string db = dir_.Sub("served");
   const std::string backups = dir_.Sub("backups");
@@ -776,6 +887,9 @@ TEST_F(ServeTest, BackupInClientModeCopiesTheLedgerTheServerHolds) {
                         "not be reached, so nothing was sent: "));
 }
 
+// `serve --tls-cert F --tls-key F --client-ca F` from the command line (its
+// --tls-* flags were once taken as client-mode flags and refused), and
+// client mode with --tls-ca, --tls-cert and --tls-key against it.
 TEST_F(ServeTest, ServeWithTlsFlagsServesClientModeOverMutualTls) {
   // A CA, a server certificate for 127.0.0.1 and a client certificate.
   const std::string d = dir_.path();
@@ -1005,9 +1119,6 @@ TEST_F(ServeTest, ABackupThroughTheServerChecksTheAccessLogItCopies) {
   EXPECT_EQ(Cli("backup --verify " + copied).code, 1);
 }
 
-// The terminal a server runs in closing stops it as SIGTERM does: drained,
-// its index taken up, a final checkpoint signed, exit 0 (it exited 129 at
-// once; found by an audit).
 // The server records an export before it sends the bundle; one the client
 // could not write said "the bundle could not be written", not why (found
 // by an adversarial test).
@@ -1033,16 +1144,17 @@ TEST_F(ServeTest, AClientModeExportThatCannotBeWrittenSaysWhy) {
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 
+// The terminal a server runs in closing stops it as SIGTERM does: drained,
+// its index taken up, a final checkpoint signed, exit 0 (it exited 129 at
+// once; found by an audit).
 TEST_F(ServeTest, SighupStopsTheServerAsSigtermDoes) {
-  const std::string db = dir_.Sub("ledger");
-  ServeProcess server;
-  ASSERT_FALSE(ServeTheExample(server, db, {}).empty());
-  EXPECT_EQ(server.Stop(SIGHUP), 0)
-      << testing::FileContents(dir_.Sub("serve.err"));
-  const std::string err = testing::FileContents(dir_.Sub("serve.err"));
-  EXPECT_THAT(err, HasSubstr("caseledger serve: SIGHUP: no new calls"));
-  EXPECT_THAT(err, HasSubstr("caseledger serve: stopped; ledger size "));
-  EXPECT_EQ(Cli("verify --db " + db).code, 0);
+  StopsAsSigtermDoes(SIGHUP, "SIGHUP");
+}
+
+// Ctrl-C in the terminal it runs in: the same stop (SIGINT was stopped by
+// nothing else, and a server it ended at once was told by no test).
+TEST_F(ServeTest, SigintStopsTheServerAsSigtermDoes) {
+  StopsAsSigtermDoes(SIGINT, "SIGINT");
 }
 
 // A server whose ledger folder was removed under it refuses the next
@@ -1120,6 +1232,12 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
           EXPECT_TRUE(absl::IsUnavailable(r.status()) ||
                       absl::IsCancelled(r.status()))
               << r.status();
+          // Told which: a call the stop cut or refused may have been
+          // written (retry with the same ids), one never sent was not.
+          EXPECT_THAT(std::string(r.status().message()),
+                      ::testing::AnyOf(StartsWith("append outcome unknown: "),
+                                       StartsWith("append not written: ")))
+              << r.status();
           return;
         }
         {
@@ -1163,10 +1281,43 @@ TEST_F(ServeTest, SigtermUnderLoadKeepsEveryAcknowledgedAppend) {
   EXPECT_EQ(indexed, ledger->Size());
 }
 
-// The stored deadline index follows the server's appends while it runs, so
-// "every request overdue on D" folds in at most --index-every's worth of the
-// log; it was taken up only at start and stop, and a run of months left every
-// such query folding in all it had appended (found by an audit).
+// SIGTERM while an append waits for the disk: the stop lets the call finish
+// and answers it, rather than cancel a call that may be written and leave
+// its client with an outcome unknown.
+TEST_F(ServeTest, SigtermAnswersTheAppendInFlightBeforeStopping) {
+  const std::string db = dir_.Sub("ledger");
+  ASSERT_EQ(Cli("init --db " + db).code, 0);
+  const std::string syncing = dir_.Sub("syncing");
+  std::vector<std::pair<std::string, std::string>> env =
+      testing::Preloading(CASELEDGER_FSYNC_FAILS);
+  env.emplace_back("CASELEDGER_TEST_SLOW_LOG_SYNC_MS", "1000");
+  env.emplace_back("CASELEDGER_TEST_SLOW_LOG_SYNC_MARK", syncing);
+  ServeProcess server;
+  const std::string address = Serve(server, db, {}, env);
+  ASSERT_FALSE(address.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  std::filesystem::remove(syncing);  // a sync of the start, if any
+  CliRun appended;
+  std::thread client([&] {
+    appended = Cli(Remote(address, "appender") + "append " +
+                   Example("bounce-handled.jsonl"));
+  });
+  for (absl::Time give_up = absl::Now() + absl::Seconds(30);
+       absl::Now() < give_up && !std::filesystem::exists(syncing);
+       absl::SleepFor(absl::Milliseconds(10))) {
+  }
+  EXPECT_TRUE(std::filesystem::exists(syncing));
+  EXPECT_EQ(server.Stop(SIGTERM), 0)
+      << testing::FileContents(dir_.Sub("serve.err"));
+  client.join();
+  EXPECT_EQ(appended.code, 0) << appended.err;
+  EXPECT_EQ(appended.out,
+            "appended 10 events; positions 1..10; ledger size 10\n");
+  const std::string err = testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(err, HasSubstr("caseledger serve: SIGTERM: no new calls; "
+                             "finishing the calls in flight\n"));
+  EXPECT_THAT(err, HasSubstr("caseledger serve: stopped; ledger size 10\n"));
+}
+
 // A deadline index the server cannot take up is said once at the start,
 // not again at the first tick of its catch-up (found by an adversarial
 // test), nor with "run 'caseledger rebuild'" twice.
@@ -1197,6 +1348,10 @@ TEST_F(ServeTest, AnIndexTheServerCannotTakeUpIsSaidOnce) {
   EXPECT_THAT(err, Not(HasSubstr("tried again"))) << err;
 }
 
+// The stored deadline index follows the server's appends while it runs, so
+// "every request overdue on D" folds in at most --index-every's worth of the
+// log; it was taken up only at start and stop, and a run of months left every
+// such query folding in all it had appended (found by an audit).
 TEST_F(ServeTest, TheDeadlineIndexTakesUpAppendsWhileServing) {
   const std::string db = dir_.Sub("ledger");
   ServeProcess server;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "gtest/gtest.h"
 #include "tools/cli.h"
@@ -66,21 +67,37 @@ TEST(StopSignalsTest, EachStopStartsAgainFromNoSignal) {
   EXPECT_EQ(second.received(), SIGTERM);
 }
 
+// What a verb stopped between steps says and exits with (import, export,
+// demo): the signal's name, and 128 + its number, as a shell reports for a
+// process the signal ended: 130 for Ctrl-C, 143 for SIGTERM.
+TEST(StopSignalsTest, EachSignalIsNamedAndGivesItsExitCode) {
+  for (auto [signal_number, name, code] :
+       {std::tuple{SIGINT, "SIGINT", 130},
+        std::tuple{SIGTERM, "SIGTERM", 143}}) {
+    StopSignals stop;
+    std::raise(signal_number);
+    EXPECT_EQ(stop.received_name(), name);
+    EXPECT_EQ(stop.exit_code(), code);
+  }
+}
+
 // A signal ignored on entry stays ignored: a shell starts background jobs
 // so, that Ctrl-C meant for the foreground spares them.
 TEST(StopSignalsTest, ASignalIgnoredOnEntryStaysIgnored) {
-  struct sigaction ignore {
-  }, before{}, after{};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  sigaction(SIGINT, &ignore, &before);
-  {
-    StopSignals stop;
-    std::raise(SIGINT);
-    EXPECT_EQ(stop.received(), 0);
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    struct sigaction ignore {
+    }, before{}, after{};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(signal_number, &ignore, &before);
+    {
+      StopSignals stop;
+      std::raise(signal_number);
+      EXPECT_EQ(stop.received(), 0) << signal_number;
+    }
+    sigaction(signal_number, &before, &after);
+    EXPECT_EQ(after.sa_handler, SIG_IGN) << signal_number;
   }
-  sigaction(SIGINT, &before, &after);
-  EXPECT_EQ(after.sa_handler, SIG_IGN);
 }
 
 // Once a stop is over, SIGINT and SIGTERM are handled as before it.
@@ -92,6 +109,33 @@ TEST(StopSignalsTest, TheHandlersBeforeAStopAreRestoredAfterIt) {
     sigaction(signal_number, nullptr, &after);
     EXPECT_EQ(after.sa_handler, SIG_DFL) << signal_number;
   }
+}
+
+// Reads and syncs in progress when the signal comes carry on rather than
+// fail with EINTR: the handlers restart them.
+TEST(StopSignalsTest, CallsTheSignalInterruptsAreRestarted) {
+  StopSignals stop;
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    struct sigaction now {};
+    sigaction(signal_number, nullptr, &now);
+    EXPECT_NE(now.sa_flags & SA_RESTART, 0) << signal_number;
+  }
+}
+
+// Held (HoldUntilExit), a stop goes on catching past its object, to the
+// process's exit: a signal while the ledger closes, after a write's outcome
+// was printed, is noted, not an end with 143 of what was reported done.
+TEST(StopSignalsDeathTest, AHeldStopCatchesToTheExit) {
+  EXPECT_EXIT(
+      {
+        {
+          StopSignals stop;
+          stop.HoldUntilExit();
+        }
+        std::raise(SIGTERM);
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // A stop that waits for a call in flight says at once that it heard the

@@ -115,6 +115,34 @@ class FaultInjectionTest : public ::testing::Test {
     }
   }
 
+  // With case A's two events in table files (and, when `index_cached`,
+  // the case index's block read by another case's append first), appends
+  // A's third while every table read fails: the refusal is the store's
+  // error, names no event and says nothing of tampering; nothing is
+  // written, and the append succeeds once reads do.
+  void ExpectAFailedReadIsTheStoresError(bool index_cached) {
+    ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
+    Reopen();  // recovery writes the log's contents to table files
+    if (index_cached) ASSERT_OK(ledger_->Append({CaseEvent("N", 0)}));
+    const uint64_t size = ledger_->Size();
+    Fail(Op::kRead, Error::kIoError, Files::kTable, /*count=*/-1);
+    auto r = ledger_->Append(CaseEvents("A", 2, 1));
+    ASSERT_FALSE(r.ok());
+    EXPECT_GT(faults_->injected(), 0u);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+    const std::string message(r.status().message());
+    EXPECT_THAT(message, HasSubstr("injected fault: read"));
+    EXPECT_FALSE(FailedEventIndex(r.status()).has_value()) << r.status();
+    EXPECT_THAT(message, ::testing::Not(::testing::StartsWith("event ")));
+    EXPECT_THAT(message, ::testing::Not(HasSubstr("altered or damaged")));
+
+    faults_->Clear();
+    EXPECT_EQ(ledger_->Size(), size);
+    ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
+    EXPECT_EQ(ledger_->Size(), size + 1);
+    ExpectVerifies();
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   testing::TempFolder dir_;
   std::shared_ptr<FaultInjection> faults_;
@@ -176,48 +204,17 @@ TEST_F(FaultInjectionTest, AfterAFailedSyncEveryAppendIsRefusedUntilReopened) {
 // sequenced; a failed read is the store's error, not the event's, and
 // writes nothing.
 TEST_F(FaultInjectionTest, AFailedReadIsAStoreErrorThatNamesNoEvent) {
-  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
-  Reopen();  // recovery writes the log's contents to table files
-  Fail(Op::kRead, Error::kIoError, Files::kTable, /*count=*/-1);
-  auto r = ledger_->Append(CaseEvents("A", 2, 1));
-  ASSERT_FALSE(r.ok());
-  EXPECT_GT(faults_->injected(), 0u);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
-  EXPECT_THAT(std::string(r.status().message()),
-              HasSubstr("injected fault: read"));
-  EXPECT_FALSE(FailedEventIndex(r.status()).has_value()) << r.status();
-  EXPECT_THAT(std::string(r.status().message()),
-              ::testing::Not(::testing::StartsWith("event ")));
-
-  faults_->Clear();
-  EXPECT_EQ(ledger_->Size(), 2u);
-  ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
-  EXPECT_EQ(ledger_->Size(), 3u);
-  ExpectVerifies();
+  ExpectAFailedReadIsTheStoresError(/*index_cached=*/false);
 }
 
-// The same read failing once the case index's block is cached (another
-// case's append read it): what fails is the read of the entry the index
-// names, and it is still the store's error, not an index that disagrees
-// with the log (found by an audit: it read "the index was altered or
-// damaged", a failed disk taken for tampering). The look-ups by event id
-// and of a request's send read what their index names the same way.
+// The same read failing once the case index's block is cached: what fails
+// is the read of the entry the index names, and it is still the store's
+// error, not an index that disagrees with the log (found by an audit: it
+// read "the index was altered or damaged", a failed disk taken for
+// tampering). The look-ups by event id and of a request's send read what
+// their index names the same way.
 TEST_F(FaultInjectionTest, AFailedReadOfWhatAnIndexNamesIsAStoreError) {
-  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
-  Reopen();  // recovery writes the log's contents to table files
-  ASSERT_OK(ledger_->Append({CaseEvent("N", 0)}));
-  Fail(Op::kRead, Error::kIoError, Files::kTable, /*count=*/-1);
-  auto r = ledger_->Append(CaseEvents("A", 2, 1));
-  ASSERT_FALSE(r.ok());
-  EXPECT_GT(faults_->injected(), 0u);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
-  EXPECT_THAT(std::string(r.status().message()),
-              HasSubstr("injected fault: read"));
-  EXPECT_THAT(std::string(r.status().message()),
-              ::testing::Not(HasSubstr("altered or damaged")));
-  faults_->Clear();
-  ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
-  ExpectVerifies();
+  ExpectAFailedReadIsTheStoresError(/*index_cached=*/true);
 }
 
 // A read that fails part way through a call, after some of its events are

@@ -1374,6 +1374,30 @@ TEST_F(KeptCheckpointTest, AppendsThatGoOnAreSignedInTheKeptFile) {
   EXPECT_LE(kept.tree_size, kSize + appends);
 }
 
+// By default the kept file signs appends within a second, at most once a
+// second (LedgerOptions::keep_signed_within, docs/reliability.md): the tests
+// above set 10-100 ms. The first appends of a session are signed at the
+// sequencer's next pass; the next append waits out the second since. The
+// wait's upper side is bounded loosely, a loaded machine being slow to
+// wake; the default itself is held exactly.
+TEST_F(KeptCheckpointTest,
+       ByDefaultAppendsAreSignedInTheKeptFileWithinASecond) {
+  EXPECT_EQ(LedgerOptions().keep_signed_within, absl::Seconds(1));
+  LedgerOptions options;
+  options.clock = &clock_;  // it does not move: the real clock counts
+  ASSERT_OK_AND_ASSIGN(auto ledger, Ledger::Open(Dir(), options));
+  ASSERT_OK(ledger->Append({Event("DEFAULT", 0)}));
+  ASSERT_THAT(KeptOnceItSigns(kSize + 1),
+              HasSubstr(absl::StrCat("\n", kSize + 1, "\n")));
+  const absl::Time first_kept = absl::Now();
+  ASSERT_OK(ledger->Append({Event("DEFAULT", 1)}));
+  ASSERT_THAT(KeptOnceItSigns(kSize + 2),
+              HasSubstr(absl::StrCat("\n", kSize + 2, "\n")));
+  const absl::Duration between = absl::Now() - first_kept;
+  EXPECT_GE(between, absl::Milliseconds(700)) << between;
+  EXPECT_LE(between, absl::Seconds(5)) << between;
+}
+
 // Without the key the file's signature cannot be checked: a file of
 // another ledger of the same name is not taken for proof of a loss.
 TEST_F(KeptCheckpointTest, WithoutTheKeyALossIsReportedAsUnchecked) {

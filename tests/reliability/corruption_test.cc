@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -16,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
+#include "rocksdb/db.h"
 #include "tests/reliability/reliability_util.h"
 #include "tests/testing/test_util.h"
 
@@ -580,6 +582,62 @@ TEST_F(CorruptionTest, DamagedLogHeadersAreNamedWithTheirRecord) {
       << KindName(o.kind) << " " << o.status << " " << o.detail;
 }
 
+// The walk of the logs before the store opens covers every live log, not
+// only the newest: a writer whose memtables switched to a new log (a write
+// buffer filled) keeps the older one until its flush is done, and a crash
+// then leaves both. The original's log is kept so here by opening the store
+// with RocksDB alone, without the flush of the recovered log that the
+// store's open makes; the damage in it is named as in the newest.
+TEST_F(CorruptionTest, DamageInALogOlderThanTheNewestIsNamed) {
+  Build(/*flush=*/false);
+  const std::string older = StoreFiles(".log").back();
+  {
+    const std::string store = Original() + "/store";
+    rocksdb::DBOptions options;
+    options.avoid_flush_during_recovery = true;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, store, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(options, store, families, &handles, &db).ok());
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    }
+    delete db;
+  }
+  std::vector<std::string> logs;
+  for (const auto& f : fs::directory_iterator(Original() + "/store")) {
+    if (f.path().extension() == ".log") {
+      logs.push_back(f.path().filename().string());
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+  ASSERT_EQ(logs.size(), 2u);
+  ASSERT_EQ(logs.front(), older) << "the original's log was not kept";
+  ASSERT_OK(Read(Original(), /*writer_open=*/false).status);
+  const std::vector<uint64_t> records =
+      RecordsOfLastBlock(Original() + "/store/" + older);
+  ASSERT_GE(records.size(), 3u);
+  const uint64_t middle = records[records.size() / 2];
+  const uint64_t last = records.back();
+  for (const Damage& d : {
+           Damage{middle + 4, std::string(3, '\0'),
+                  absl::StrCat("the record at byte ", middle,
+                               " has zeros for its length and type")},
+           Damage{middle + 6, "\x05",
+                  absl::StrCat("the record at byte ", middle, " has type 5")},
+           Damage{last + 5, std::string(1, '\x40'),
+                  absl::StrCat("the record at byte ", last, " claims ")},
+       }) {
+    ExpectRefusedNaming(Original(), older, "the write-ahead log", d);
+  }
+}
+
 // An append too long for the rest of a block is written in parts, one per
 // block. Zeros from a block's start to the end of the file, after a first
 // part, RocksDB refuses as "error in middle of record", naming nothing.
@@ -807,6 +865,41 @@ TEST_F(CorruptionTest, AManifestEmptiedOrZeroedIsNamed) {
   fs::resize_file(path, 0);
   ExpectRefusedNaming(Original(), manifest, "the MANIFEST",
                       Damage{0, "", "it is empty, cut to nothing"});
+}
+
+// CURRENT names the MANIFEST in one line. One naming no MANIFEST (another
+// file, a path) RocksDB refuses as "CURRENT file corrupted", and one naming
+// a MANIFEST that is not there as an I/O error (exit 4); the store names
+// either as the damage it is, for a reader and the writer alike.
+TEST_F(CorruptionTest, ACurrentNamingNoManifestOrAMissingOneIsNamed) {
+  Build(/*flush=*/true);
+  const std::string manifest = StoreFiles("MANIFEST-", true).back();
+  const std::vector<std::pair<std::string, std::string>> currents = {
+      {"LOG", "its CURRENT does not name a MANIFEST"},
+      {"../store/" + manifest, "its CURRENT does not name a MANIFEST"},
+      {manifest + "/", "its CURRENT does not name a MANIFEST"},
+      {"MANIFEST-999999",
+       "its CURRENT names MANIFEST-999999, which is missing"},
+  };
+  for (const auto& [current, named] : currents) {
+    for (bool writer_open : {false, true}) {
+      const std::string copy = dir_.Sub(absl::StrCat("current-", ++copies_));
+      fs::copy(Original(), copy, fs::copy_options::recursive);
+      std::ofstream(copy + "/store/CURRENT", std::ios::trunc)
+          << current << "\n";
+      Outcome o = Read(copy, writer_open);
+      EXPECT_EQ(o.kind, Outcome::kReportedAtOpen)
+          << current << ": " << KindName(o.kind) << " " << o.status;
+      EXPECT_EQ(o.status.code(), absl::StatusCode::kDataLoss)
+          << current << ": " << o.status;
+      EXPECT_THAT(
+          std::string(o.status.message()),
+          ::testing::HasSubstr(absl::StrCat("the ledger store at ", copy,
+                                            "/store is damaged: ", named)))
+          << current;
+      fs::remove_all(copy);
+    }
+  }
 }
 
 TEST_F(CorruptionTest, FlippedBytesInTheManifestAreReportedAtOpen) {

@@ -3,6 +3,9 @@
 // CASELEDGER_TEST_FAIL_LOG_SYNC_FROM, as a failing disk's would. What the
 // fault injection of the ledger's own tests does inside one process, for
 // the built binary: its serve wiring and its exit codes.
+// With CASELEDGER_TEST_COUNT_LOG_SYNCS_ONCE naming a file as well, the
+// syncs are counted from the first that comes once that file exists, so
+// that a test picks the moment the disk starts failing.
 // With CASELEDGER_TEST_SLOW_LOG_SYNC_MS, each sync of a log file is that
 // many milliseconds slower, as a busy disk's, and first creates the file
 // CASELEDGER_TEST_SLOW_LOG_SYNC_MARK, which tells a test that a write waits
@@ -34,6 +37,10 @@ bool IsLogFile(int fd) {
 bool Fails(int fd) {
   const char* from = std::getenv("CASELEDGER_TEST_FAIL_LOG_SYNC_FROM");
   if (from == nullptr || !IsLogFile(fd)) return false;
+  if (const char* once = std::getenv("CASELEDGER_TEST_COUNT_LOG_SYNCS_ONCE");
+      once != nullptr && ::access(once, F_OK) != 0) {
+    return false;
+  }
   return ++log_syncs >= std::atol(from);
 }
 

@@ -667,6 +667,18 @@ absl::Status Ledger::Impl::RefuseAppends(absl::StatusCode code,
   return refused;
 }
 
+absl::Status Ledger::Impl::WriteBesideAppends(internal::Batch& batch) {
+  absl::Status written = store->Write(batch, options.sync);
+  if (!written.ok()) {
+    // Told at once, where the next append would meet it: with no append
+    // after it, a server said SERVING and stopped with exit 0 over a disk
+    // that failed its index (found by an audit).
+    const absl::Status refused = AppendsRefusedAfter(written);
+    RefuseAppends(refused.code(), std::string(refused.message())).IgnoreError();
+  }
+  return written;
+}
+
 void Ledger::Impl::RunSequencer() {
   std::vector<PendingAppend*> group;
   std::vector<internal::Outcome<absl::StatusOr<std::string>>*> waiters;
@@ -2081,7 +2093,7 @@ absl::Status Ledger::WriteProjection(
   }
   batch.Put(Family::kProjections, ProjectionPositionKey(name),
             EncodeU64(applied_position));
-  return impl_->store->Write(batch, impl_->options.sync);
+  return impl_->WriteBesideAppends(batch);
 }
 
 absl::StatusOr<uint64_t> Ledger::ProjectionPosition(
@@ -2177,7 +2189,7 @@ absl::StatusOr<std::string> Ledger::StoreMessage(
   }
   Batch batch(*impl_->store);
   batch.Put(Family::kBlobs, DigestBytes(digest), bytes);
-  CASELEDGER_RETURN_IF_ERROR(impl_->store->Write(batch, impl_->options.sync));
+  CASELEDGER_RETURN_IF_ERROR(impl_->WriteBesideAppends(batch));
   return hex;
 }
 

@@ -351,6 +351,10 @@ struct Ledger::Impl {
   // append meets, and tells LedgerOptions::on_background_problem ("appends")
   // once. Returns the refusal appends now get (an earlier one if poisoned).
   absl::Status RefuseAppends(absl::StatusCode code, const std::string& message);
+  // Writes `batch`, a write beside the appends' (a stored message, a
+  // projection); a failure poisons the ledger as a failed append's does,
+  // and is told as RefuseAppends tells.
+  absl::Status WriteBesideAppends(internal::Batch& batch);
   // Whether an automatic checkpoint is due.
   bool CheckpointDue(absl::Time now) const;
   // Loads the last checkpoint and checks the tail written after it.

@@ -732,6 +732,47 @@ TEST_F(FaultInjectionTest,
   ExpectVerifies();
 }
 
+// A failed write beside the appends (a stored message, a projection) is
+// told at once as a refusal of appends, as a failed sync of the writer's
+// own is: no append has to meet it first (found by an audit: a server whose
+// deadline index write failed said SERVING, and stopped with exit 0).
+TEST_F(FaultInjectionTest, AFailedWriteBesideTheAppendsIsToldAtOnce) {
+  for (const bool message : {false, true}) {
+    absl::Mutex mu;
+    std::vector<std::pair<std::string, absl::Status>> told;
+    LedgerOptions options = Options();
+    options.on_background_problem = [&](std::string_view task,
+                                        const absl::Status& status) {
+      absl::MutexLock lock(&mu);
+      told.emplace_back(task, status);
+    };
+    ledger_.reset();
+    ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
+    Fail(Op::kSync, Error::kIoError, Files::kWal);
+    const absl::Status failed =
+        message
+            ? ledger_->StoreMessage("From: a@b.example\r\n\r\nx\r\n").status()
+            : ledger_->WriteProjection("p", {{"k", "v"}}, 0);
+    ASSERT_FALSE(failed.ok()) << message;
+    EXPECT_FALSE(ledger_->AcceptsAppends().ok()) << message;
+    {
+      absl::MutexLock lock(&mu);
+      ASSERT_EQ(told.size(), 1u) << message;
+      EXPECT_EQ(told[0].first, "appends");
+      EXPECT_TRUE(told[0].second.GetPayload(kAppendsRefusedPayload));
+      EXPECT_THAT(std::string(told[0].second.message()),
+                  AllOf(StartsWith("append not written: the ledger refuses "
+                                   "further appends until reopened, after a "
+                                   "failed write: "),
+                        HasSubstr("injected fault: sync")));
+    }
+    faults_->Clear();
+    ledger_.reset();  // its callback's `told` goes with this iteration
+    Reopen();
+    ExpectVerifies();
+  }
+}
+
 // A checkpoint asked for is durable when it is returned, even when it is an
 // automatic one of the same size still waiting for a sync.
 TEST_F(FaultInjectionTest, ASignedCheckpointIsDurableWhenReturned) {

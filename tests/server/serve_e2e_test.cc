@@ -1561,8 +1561,15 @@ TEST_F(ServeTest, AnIndexFailingAgainAfterATakeUpIsSaidAgain) {
        absl::SleepFor(absl::Milliseconds(50))) {
   }
   absl::SleepFor(absl::Milliseconds(500));  // ten ticks more, failing
-  server.Stop(SIGTERM);
+  // The failed write is told at once as a refusal of appends, and the stop
+  // fails: with no append after it, the server said SERVING and stopped
+  // with exit 0 (found by an audit).
+  EXPECT_NE(server.Stop(SIGTERM), 0);
   const std::string err = testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_THAT(err, HasSubstr("caseledger serve: the ledger refuses appends "
+                             "until the server is restarted (health: "
+                             "NOT_SERVING): "));
+  EXPECT_THAT(err, HasSubstr("the ledger refused appends when it stopped"));
   // The first spell, at the start (its ticks say nothing more).
   EXPECT_THAT(err, HasSubstr("caseledger serve: warning: deadline index not "
                              "updated: the deadline index has applied "

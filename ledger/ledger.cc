@@ -2141,7 +2141,7 @@ absl::Status Ledger::DropProjection(std::string_view name) {
   batch.DeleteRange(Family::kProjections, ProjectionKey(name, ""),
                     ProjectionPositionKey(name));
   batch.Delete(Family::kProjections, ProjectionPositionKey(name));
-  return impl_->store->Write(batch, impl_->options.sync);
+  return impl_->WriteBesideAppends(batch);
 }
 
 absl::Status Ledger::CheckForKey(std::string_view bytes) const {

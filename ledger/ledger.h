@@ -100,10 +100,11 @@ struct LedgerOptions {
   // write or sync of the log the writer makes by itself fails on the disk
   // (an automatic checkpoint stored, the log synced before the tree is
   // signed into the kept file or once appends pause), or a write beside the
-  // appends (StoreMessage, WriteProjection): `task` "appends", `status`
-  // carrying kAppendsRefusedPayload; nothing more is appended or signed
-  // until the ledger is reopened. Called on the sequencer's thread, or for a
-  // write beside the appends on its caller's, once per change. Default: none.
+  // appends (StoreMessage, WriteProjection, DropProjection): `task` "appends",
+  // `status` carrying kAppendsRefusedPayload; nothing more is appended or
+  // signed until the ledger is reopened. Called on the sequencer's thread, or
+  // for a write beside the appends on its caller's, once per change. Default:
+  // none.
   std::function<void(std::string_view task, const absl::Status& status)>
       on_background_problem;
   // Tests only: storage faults to inject (failed writes and syncs, lost

@@ -352,8 +352,8 @@ struct Ledger::Impl {
   // once. Returns the refusal appends now get (an earlier one if poisoned).
   absl::Status RefuseAppends(absl::StatusCode code, const std::string& message);
   // Writes `batch`, a write beside the appends' (a stored message, a
-  // projection); a failure poisons the ledger as a failed append's does,
-  // and is told as RefuseAppends tells.
+  // projection written or dropped); a failure poisons the ledger as a failed
+  // append's does, and is told as RefuseAppends tells.
   absl::Status WriteBesideAppends(internal::Batch& batch);
   // Whether an automatic checkpoint is due.
   bool CheckpointDue(absl::Time now) const;

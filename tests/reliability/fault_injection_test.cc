@@ -732,12 +732,13 @@ TEST_F(FaultInjectionTest,
   ExpectVerifies();
 }
 
-// A failed write beside the appends (a stored message, a projection) is
-// told at once as a refusal of appends, as a failed sync of the writer's
-// own is: no append has to meet it first (found by an audit: a server whose
-// deadline index write failed said SERVING, and stopped with exit 0).
+// A failed write beside the appends (a stored message, a projection
+// written or dropped) is told at once as a refusal of appends, as a failed
+// sync of the writer's own is: no append has to meet it first (found by an
+// audit: a server whose deadline index write failed said SERVING, and
+// stopped with exit 0).
 TEST_F(FaultInjectionTest, AFailedWriteBesideTheAppendsIsToldAtOnce) {
-  for (const bool message : {false, true}) {
+  for (const std::string write : {"message", "projection", "drop"}) {
     absl::Mutex mu;
     std::vector<std::pair<std::string, absl::Status>> told;
     LedgerOptions options = Options();
@@ -750,14 +751,15 @@ TEST_F(FaultInjectionTest, AFailedWriteBesideTheAppendsIsToldAtOnce) {
     ASSERT_OK_AND_ASSIGN(ledger_, Ledger::Open(Dir(), options));
     Fail(Op::kSync, Error::kIoError, Files::kWal);
     const absl::Status failed =
-        message
+        write == "message"
             ? ledger_->StoreMessage("From: a@b.example\r\n\r\nx\r\n").status()
-            : ledger_->WriteProjection("p", {{"k", "v"}}, 0);
-    ASSERT_FALSE(failed.ok()) << message;
-    EXPECT_FALSE(ledger_->AcceptsAppends().ok()) << message;
+        : write == "projection" ? ledger_->WriteProjection("p", {{"k", "v"}}, 0)
+                                : ledger_->DropProjection("p");
+    ASSERT_FALSE(failed.ok()) << write;
+    EXPECT_FALSE(ledger_->AcceptsAppends().ok()) << write;
     {
       absl::MutexLock lock(&mu);
-      ASSERT_EQ(told.size(), 1u) << message;
+      ASSERT_EQ(told.size(), 1u) << write;
       EXPECT_EQ(told[0].first, "appends");
       EXPECT_TRUE(told[0].second.GetPayload(kAppendsRefusedPayload));
       EXPECT_THAT(std::string(told[0].second.message()),

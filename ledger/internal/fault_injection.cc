@@ -1,10 +1,13 @@
 #include "ledger/internal/fault_injection.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -12,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/status_macros.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/io_status.h"
@@ -66,9 +70,39 @@ struct FaultInjection::Rep {
     uint64_t synced = 0;  // bytes durable after the last successful sync
   };
 
+  // A folder by its device and inode, not its path: a folder renamed (as a
+  // RocksDB checkpoint renames its temporary one) is synced under its new
+  // name, and that sync makes the names made under the old one durable.
+  using FolderId = std::pair<dev_t, ino_t>;
+
+  // A change to a folder's names that no fsync of the folder has made
+  // durable yet. POSIX promises a new, renamed or removed name only once
+  // its folder is synced, so a power loss undoes every such change (ext4
+  // commits them in order; a change and all after it are lost).
+  struct NameChange {
+    enum class Kind { kMade, kRenamed, kDeleted };
+    Kind kind = Kind::kMade;
+    FolderId folder{};  // the folder naming `path`
+    std::string path;   // the file or folder made or deleted; a rename's new
+                        // name
+    std::string from;   // a rename's old name
+    // A link to the file that a rename replaced or a delete removed, so that
+    // the power loss can bring it back; empty when there was none.
+    std::string kept;
+    std::optional<FileState> kept_state;  // what was known of that file
+  };
+
+  ~Rep() {
+    std::error_code ec;
+    if (!keep_dir.empty()) std::filesystem::remove_all(keep_dir, ec);
+  }
+
   absl::Mutex mu;
   std::vector<RuleState> rules ABSL_GUARDED_BY(mu);
   std::map<std::string, FileState> files ABSL_GUARDED_BY(mu);
+  std::vector<NameChange> unsynced_names ABSL_GUARDED_BY(mu);
+  std::string keep_dir ABSL_GUARDED_BY(mu);  // made when first needed
+  uint64_t kept_files ABSL_GUARDED_BY(mu) = 0;
   std::vector<std::pair<Files, std::function<void()>>> before_read
       ABSL_GUARDED_BY(mu);
   std::atomic<uint64_t> injected{0};
@@ -136,6 +170,122 @@ struct FaultInjection::Rep {
     absl::MutexLock lock(&mu);
     return files[path].size;
   }
+
+  static std::optional<FolderId> IdOf(const std::filesystem::path& folder) {
+    struct stat st;
+    if (::stat(folder.empty() ? "." : folder.c_str(), &st) != 0) {
+      return std::nullopt;
+    }
+    return FolderId(st.st_dev, st.st_ino);
+  }
+
+  // Before `path` is replaced or removed: a link to the file it names, for a
+  // power loss to bring back. Nothing for a folder or a missing name.
+  NameChange Keeping(const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    namespace fs = std::filesystem;
+    NameChange change;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return change;
+    if (keep_dir.empty()) {
+      std::string pattern =
+          (fs::temp_directory_path(ec) / "caseledger-faults-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) return change;
+      keep_dir = pattern;
+    }
+    const std::string kept =
+        (fs::path(keep_dir) / absl::StrCat(kept_files++)).string();
+    fs::create_hard_link(path, kept, ec);
+    if (ec) fs::copy_file(path, kept, ec);  // another file system
+    if (ec) return change;
+    change.kept = kept;
+    auto known = files.find(path);
+    if (known != files.end()) change.kept_state = known->second;
+    return change;
+  }
+
+  // Records a change to the names of `path`'s folder.
+  void Changed(NameChange change, NameChange::Kind kind,
+               const std::string& path, const std::string& from = "")
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::optional<FolderId> folder =
+        IdOf(std::filesystem::path(path).parent_path());
+    if (!folder.has_value()) return;  // its folder is gone as well
+    change.kind = kind;
+    change.folder = *folder;
+    change.path = path;
+    change.from = from;
+    unsynced_names.push_back(std::move(change));
+  }
+
+  // What the wrapper knows of `from` and the files under it, now `to`.
+  void Moved(const std::string& from, const std::string& to)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::map<std::string, FileState> moved;
+    for (auto it = files.begin(); it != files.end();) {
+      if (it->first == from || it->first.starts_with(from + "/")) {
+        moved[to + it->first.substr(from.size())] = it->second;
+        it = files.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    files.erase(to);  // replaced, when it was not moved
+    files.merge(moved);
+  }
+
+  void FolderSynced(const FolderId& folder) {
+    absl::MutexLock lock(&mu);
+    std::erase_if(unsynced_names, [&](const NameChange& change) {
+      if (change.folder != folder) return false;
+      std::error_code ec;
+      if (!change.kept.empty()) std::filesystem::remove(change.kept, ec);
+      return true;
+    });
+  }
+
+  // Undoes every change no folder sync made durable, the latest first.
+  absl::Status UndoUnsyncedNames() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    namespace fs = std::filesystem;
+    for (auto it = unsynced_names.rbegin(); it != unsynced_names.rend(); ++it) {
+      std::error_code ec;
+      const NameChange& change = *it;
+      switch (change.kind) {
+        case NameChange::Kind::kMade:
+          fs::remove_all(change.path, ec);
+          files.erase(change.path);
+          std::erase_if(files, [&](const auto& f) {
+            return f.first.starts_with(change.path + "/");
+          });
+          break;
+        case NameChange::Kind::kRenamed:
+          fs::rename(change.path, change.from, ec);
+          if (!ec) Moved(change.path, change.from);
+          break;
+        case NameChange::Kind::kDeleted:
+          break;
+      }
+      if (ec) {
+        return absl::InternalError(
+            absl::StrCat("cannot undo the unsynced change to ", change.path,
+                         ": ", ec.message()));
+      }
+      if (change.kept.empty()) continue;
+      fs::rename(change.kept, change.path, ec);
+      if (ec) {
+        fs::copy_file(change.kept, change.path,
+                      fs::copy_options::overwrite_existing, ec);
+      }
+      if (ec) {
+        return absl::InternalError(absl::StrCat(
+            "cannot bring back ", change.path, ": ", ec.message()));
+      }
+      if (change.kept_state.has_value())
+        files[change.path] = *change.kept_state;
+    }
+    unsynced_names.clear();
+    return absl::OkStatus();
+  }
 };
 
 namespace {
@@ -147,6 +297,7 @@ using rocksdb::IODebugContext;
 using rocksdb::IOOptions;
 using rocksdb::IOStatus;
 using rocksdb::Slice;
+using Kind = FaultInjection::Rep::NameChange::Kind;
 
 class FaultFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
@@ -260,6 +411,36 @@ class FaultReadFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
   FaultInjection::Rep* const rep_;
 };
 
+// A folder opened to be synced: a successful sync makes the changes to its
+// names durable. After the simulated crash a sync changes nothing.
+class FaultFolder final : public rocksdb::FSDirectoryWrapper {
+ public:
+  FaultFolder(std::unique_ptr<rocksdb::FSDirectory> target,
+              FaultInjection::Rep::FolderId id, FaultInjection::Rep* rep)
+      : FSDirectoryWrapper(std::move(target)), id_(id), rep_(rep) {}
+
+  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
+    if (rep_->crashed) return IOStatus::OK();
+    return Synced(FSDirectoryWrapper::Fsync(options, dbg));
+  }
+  IOStatus FsyncWithDirOptions(
+      const IOOptions& options, IODebugContext* dbg,
+      const rocksdb::DirFsyncOptions& dir_options) override {
+    if (rep_->crashed) return IOStatus::OK();
+    return Synced(
+        FSDirectoryWrapper::FsyncWithDirOptions(options, dbg, dir_options));
+  }
+
+ private:
+  IOStatus Synced(IOStatus s) {
+    if (s.ok()) rep_->FolderSynced(id_);
+    return s;
+  }
+
+  const FaultInjection::Rep::FolderId id_;
+  FaultInjection::Rep* const rep_;
+};
+
 class FaultFileSystem final : public rocksdb::FileSystemWrapper {
  public:
   FaultFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target,
@@ -300,7 +481,7 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
           return target()->ReuseWritableFile(path, old_path, options, file,
                                              dbg);
         },
-        result);
+        result, &old_path);
   }
   IOStatus NewRandomAccessFile(
       const std::string& path, const FileOptions& options,
@@ -323,27 +504,55 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   IOStatus RenameFile(const std::string& from, const std::string& to,
                       const IOOptions& options, IODebugContext* dbg) override {
     if (rep_->crashed) return IOStatus::OK();
+    absl::MutexLock lock(&rep_->mu);
+    FaultInjection::Rep::NameChange replaced = rep_->Keeping(to);
     IOStatus s = target()->RenameFile(from, to, options, dbg);
     if (s.ok()) {
-      absl::MutexLock lock(&rep_->mu);
-      auto it = rep_->files.find(from);
-      if (it != rep_->files.end()) {
-        rep_->files[to] = it->second;
-        rep_->files.erase(from);
-      } else {
-        rep_->files.erase(to);  // replaced by a file we did not write
-      }
+      rep_->Moved(from, to);
+      rep_->Changed(std::move(replaced), Kind::kRenamed, to, from);
     }
+    return s;
+  }
+  IOStatus LinkFile(const std::string& from, const std::string& to,
+                    const IOOptions& options, IODebugContext* dbg) override {
+    if (rep_->crashed) return IOStatus::OK();
+    absl::MutexLock lock(&rep_->mu);
+    IOStatus s = target()->LinkFile(from, to, options, dbg);
+    if (s.ok()) rep_->Changed({}, Kind::kMade, to);
     return s;
   }
   IOStatus DeleteFile(const std::string& path, const IOOptions& options,
                       IODebugContext* dbg) override {
     if (rep_->crashed) return IOStatus::OK();
+    absl::MutexLock lock(&rep_->mu);
+    FaultInjection::Rep::NameChange removed = rep_->Keeping(path);
     IOStatus s = target()->DeleteFile(path, options, dbg);
     if (s.ok()) {
-      absl::MutexLock lock(&rep_->mu);
       rep_->files.erase(path);
+      rep_->Changed(std::move(removed), Kind::kDeleted, path);
     }
+    return s;
+  }
+  IOStatus CreateDir(const std::string& path, const IOOptions& options,
+                     IODebugContext* dbg) override {
+    return MadeFolder(path,
+                      [&] { return target()->CreateDir(path, options, dbg); });
+  }
+  IOStatus CreateDirIfMissing(const std::string& path, const IOOptions& options,
+                              IODebugContext* dbg) override {
+    return MadeFolder(
+        path, [&] { return target()->CreateDirIfMissing(path, options, dbg); });
+  }
+  IOStatus NewDirectory(const std::string& path, const IOOptions& options,
+                        std::unique_ptr<rocksdb::FSDirectory>* result,
+                        IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSDirectory> folder;
+    IOStatus s = target()->NewDirectory(path, options, &folder, dbg);
+    if (!s.ok()) return s;
+    std::optional<FaultInjection::Rep::FolderId> id =
+        FaultInjection::Rep::IdOf(path);
+    if (!id.has_value()) return IOStatus::IOError("cannot stat folder ", path);
+    *result = std::make_unique<FaultFolder>(std::move(folder), *id, rep_);
     return s;
   }
 
@@ -351,15 +560,30 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
   // An injected failure of creating `path` fails the call before it
   // reaches the file system. Otherwise `open` opens the real file, which is
   // handed back wrapped, its size tracked from what it holds already when
-  // it `keeps_contents`, else from empty.
+  // it `keeps_contents`, else from empty. A name it makes is recorded: a
+  // new file, or `renamed_from` given its new name.
   template <typename Open>
   IOStatus Opened(const std::string& path, bool keeps_contents,
-                  const Open& open, std::unique_ptr<FSWritableFile>* result) {
+                  const Open& open, std::unique_ptr<FSWritableFile>* result,
+                  const std::string* renamed_from = nullptr) {
     IOStatus s = rep_->Check(FaultInjection::Op::kCreate, path);
     if (!s.ok()) return s;
     std::unique_ptr<FSWritableFile> file;
-    s = open(&file);
-    if (!s.ok()) return s;
+    {
+      absl::MutexLock lock(&rep_->mu);
+      std::error_code ec;
+      const bool existed = std::filesystem::exists(path, ec);
+      FaultInjection::Rep::NameChange replaced;
+      if (renamed_from != nullptr) replaced = rep_->Keeping(path);
+      s = open(&file);
+      if (!s.ok()) return s;
+      if (renamed_from != nullptr) {
+        rep_->Moved(*renamed_from, path);
+        rep_->Changed(std::move(replaced), Kind::kRenamed, path, *renamed_from);
+      } else if (!existed) {
+        rep_->Changed({}, Kind::kMade, path);
+      }
+    }
     uint64_t existing = 0;
     if (keeps_contents) {
       std::error_code ec;
@@ -368,6 +592,19 @@ class FaultFileSystem final : public rocksdb::FileSystemWrapper {
     }
     rep_->Track(path, existing);
     *result = std::make_unique<FaultFile>(std::move(file), path, rep_);
+    return s;
+  }
+
+  // Makes a folder through `make`, and records it as a name of its parent
+  // when it was not there before.
+  template <typename Make>
+  IOStatus MadeFolder(const std::string& path, const Make& make) {
+    if (rep_->crashed) return IOStatus::OK();
+    absl::MutexLock lock(&rep_->mu);
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    IOStatus s = make();
+    if (s.ok() && !existed) rep_->Changed({}, Kind::kMade, path);
     return s;
   }
 
@@ -406,6 +643,7 @@ void FaultInjection::Crash() { rep_->crashed = true; }
 
 absl::Status FaultInjection::DropUnsyncedData() {
   absl::MutexLock lock(&rep_->mu);
+  CASELEDGER_RETURN_IF_ERROR(rep_->UndoUnsyncedNames());
   for (auto& [path, state] : rep_->files) {
     std::error_code ec;
     uint64_t size = std::filesystem::file_size(path, ec);

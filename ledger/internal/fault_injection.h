@@ -1,9 +1,9 @@
 // Storage fault injection for tests: a RocksDB FileSystem wrapper that fails
 // file creation, writes, syncs and table reads on demand (ENOSPC, EIO),
-// counts what it
-// saw, and simulates a power loss: after Crash() nothing reaches the disk,
-// and DropUnsyncedData() cuts every file it wrote back to the length it had
-// at its last sync (as LevelDB's fault_injection_test does).
+// counts what it saw, and simulates a power loss: after Crash() nothing
+// reaches the disk, and DropUnsyncedData() cuts every file it wrote back to
+// the length it had at its last sync (as LevelDB's fault_injection_test
+// does) and undoes every name that no sync of its folder made durable.
 //
 // Tests hand one to the ledger through LedgerOptions::faults; the store opens
 // RocksDB on env(). Nothing but tests uses it. docs/reliability.md says what
@@ -82,11 +82,17 @@ class FaultInjection {
   // renames and deletes succeed without effect, so that closing the store
   // afterwards (which may write and sync) changes nothing on disk.
   void Crash();
-  // Completes a simulated power loss, with no store open on env(): cuts
-  // every file written through env() since this object was made back to
-  // the length it had at its last successful sync (to nothing when it was
-  // never synced), then lets operations reach the disk again. Renamed files
-  // are followed; deleted ones forgotten.
+  // Completes a simulated power loss, with no store open on env(). First
+  // the names: every change made through env() to a folder's names since
+  // that folder was last synced (through a directory env() opened) is
+  // undone, the latest first: a file or folder made is removed, a rename
+  // reversed (bringing back the file it replaced), a deleted file brought
+  // back. Then every file written through env() since this object was made
+  // is cut back to the length it had at its last successful sync (to
+  // nothing when it was never synced). Operations then reach the disk
+  // again. Folders are known by inode, so a folder renamed is still the
+  // one its names were made in; names changed by other means than env()
+  // are not seen.
   absl::Status DropUnsyncedData();
 
   // The Env to open RocksDB with; owned by this object, which must outlive

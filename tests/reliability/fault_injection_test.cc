@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "ledger/internal/kept_checkpoint.h"
 #include "ledger/internal/store.h"
 #include "ledger/ledger.h"
+#include "rocksdb/env.h"
 #include "tests/reliability/reliability_util.h"
 #include "tests/testing/held_clock.h"
 #include "tests/testing/storage_format.h"
@@ -102,7 +104,7 @@ class FaultInjectionTest : public ::testing::Test {
     faults_->Crash();
     ledger_.reset();
     ASSERT_OK(faults_->DropUnsyncedData());
-    ASSERT_TRUE(std::filesystem::remove(std::filesystem::path(Dir()) /
+    EXPECT_TRUE(std::filesystem::remove(std::filesystem::path(Dir()) /
                                         internal::kKeptCheckpointFile));
     Reopen();
   }
@@ -805,6 +807,109 @@ TEST_F(FaultInjectionTest, WithoutSyncAcknowledgedAppendsAreLostOnPowerLoss) {
   PowerLoss();
   EXPECT_EQ(ledger_->Size(), 0u);
   ExpectVerifies();
+}
+
+// Writes `bytes` to a new file through `env` and syncs the file, not its
+// folder.
+void WriteSynced(rocksdb::Env* env, const std::string& path,
+                 const std::string& bytes) {
+  std::unique_ptr<rocksdb::WritableFile> file;
+  ASSERT_TRUE(env->NewWritableFile(path, &file, rocksdb::EnvOptions()).ok());
+  ASSERT_TRUE(file->Append(bytes).ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Close().ok());
+}
+
+void SyncFolder(rocksdb::Env* env, const std::string& folder) {
+  std::unique_ptr<rocksdb::Directory> handle;
+  ASSERT_TRUE(env->NewDirectory(folder, &handle).ok());
+  ASSERT_TRUE(handle->Fsync().ok());
+}
+
+// The control for the tests of names below: a power loss keeps a file made,
+// renamed or deleted only once its folder is synced (POSIX), so the wrapper
+// undoes the others, and a store or kept file that relies on a name its
+// folder never synced is found.
+TEST_F(FaultInjectionTest, APowerLossKeepsOnlyTheNamesAFolderSyncMadeDurable) {
+  for (const bool folder_synced : {false, true}) {
+    SCOPED_TRACE(folder_synced ? "folder synced" : "folder not synced");
+    FaultInjection faults;  // one that saw nothing of the ledger
+    rocksdb::Env* env = faults.env();
+    const std::string folder = dir_.Sub(folder_synced ? "synced" : "unsynced");
+    ASSERT_TRUE(std::filesystem::create_directory(folder));
+    WriteSynced(env, folder + "/kept", "kept");
+    WriteSynced(env, folder + "/replaced", "old");
+    WriteSynced(env, folder + "/deleted", "deleted");
+    SyncFolder(env, folder);
+    WriteSynced(env, folder + "/made", "made");
+    WriteSynced(env, folder + "/replaced.tmp", "new");
+    ASSERT_TRUE(
+        env->RenameFile(folder + "/replaced.tmp", folder + "/replaced").ok());
+    ASSERT_TRUE(env->DeleteFile(folder + "/deleted").ok());
+    if (folder_synced) SyncFolder(env, folder);
+    faults.Crash();
+    ASSERT_OK(faults.DropUnsyncedData());
+
+    EXPECT_EQ(testing::FileContents(folder + "/kept"), "kept");
+    EXPECT_EQ(std::filesystem::exists(folder + "/made"), folder_synced);
+    EXPECT_EQ(testing::FileContents(folder + "/replaced"),
+              folder_synced ? "new" : "old");
+    EXPECT_FALSE(std::filesystem::exists(folder + "/replaced.tmp"));
+    EXPECT_EQ(std::filesystem::exists(folder + "/deleted"), !folder_synced);
+    if (!folder_synced) {
+      EXPECT_EQ(testing::FileContents(folder + "/deleted"), "deleted");
+    }
+  }
+}
+
+// A folder is known by inode: RocksDB's checkpoint fills a temporary folder,
+// renames it and syncs it under its new name, which makes the names made in
+// it durable, but not the rename, which its parent's sync would.
+TEST_F(FaultInjectionTest, AFolderRenamedIsStillTheFolderItsNamesWereMadeIn) {
+  FaultInjection faults;
+  rocksdb::Env* env = faults.env();
+  const std::string parent = dir_.Sub("parent");
+  ASSERT_TRUE(std::filesystem::create_directory(parent));
+  ASSERT_TRUE(env->CreateDir(parent + "/copy.tmp").ok());
+  SyncFolder(env, parent);
+  WriteSynced(env, parent + "/copy.tmp/file", "contents");
+  ASSERT_TRUE(env->RenameFile(parent + "/copy.tmp", parent + "/copy").ok());
+  SyncFolder(env, parent + "/copy");
+  faults.Crash();
+  ASSERT_OK(faults.DropUnsyncedData());
+  EXPECT_FALSE(std::filesystem::exists(parent + "/copy"));
+  EXPECT_EQ(testing::FileContents(parent + "/copy.tmp/file"), "contents");
+}
+
+// The kept checkpoint is replaced by a rename; its folder is synced after
+// it, or a power loss could bring back the file it replaced, or none.
+TEST_F(FaultInjectionTest,
+       TheKeptCheckpointIsTheLastOneWrittenAfterAPowerLoss) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 2)));
+  ASSERT_OK(ledger_->SignCheckpoint());
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 2, 1)));
+  ASSERT_OK_AND_ASSIGN(std::string last, ledger_->SignCheckpoint());
+  faults_->Crash();
+  ledger_.reset();
+  ASSERT_OK(faults_->DropUnsyncedData());
+  ASSERT_OK_AND_ASSIGN(std::optional<std::string> kept,
+                       internal::ReadKeptCheckpoint(Dir()));
+  EXPECT_EQ(kept, last);
+}
+
+// Each open of the store makes files (a log, a MANIFEST, tables of the log
+// it recovers), renames others (CURRENT, OPTIONS) and deletes the old ones;
+// RocksDB syncs their folder, so a power loss at any point after an open
+// keeps what was acknowledged.
+TEST_F(FaultInjectionTest, AcknowledgedAppendsSurvivePowerLossAfterEachOpen) {
+  for (int open = 0; open < 3; ++open) {
+    ASSERT_OK(ledger_->Append(CaseEvents("O", 2 * open, 2)));
+    Reopen();
+    ASSERT_OK(ledger_->Append(CaseEvents(absl::StrCat("P", open), 0, 1)));
+    ASSERT_NO_FATAL_FAILURE(PowerLoss());
+    ASSERT_EQ(ledger_->Size(), 3u * (open + 1));
+    ExpectVerifies();
+  }
 }
 
 TEST_F(FaultInjectionTest,

@@ -77,8 +77,8 @@ struct FaultInjection::Rep {
 
   // A change to a folder's names that no fsync of the folder has made
   // durable yet. POSIX promises a new, renamed or removed name only once
-  // its folder is synced, so a power loss undoes every such change (ext4
-  // commits them in order; a change and all after it are lost).
+  // its folder is synced, so a power loss undoes every such change, the
+  // latest first (the most it may take).
   struct NameChange {
     enum class Kind { kMade, kRenamed, kDeleted };
     Kind kind = Kind::kMade;

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ledger/file_sync.h"
 #include "ledger/sha256.h"
 #include "ledger/untrusted_text.h"
 
@@ -216,6 +217,17 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
         "cannot cut the unfinished last record off access log ", path));
     ::close(fd);
     return error;
+  }
+  // Each record is synced, but a power loss keeps the log's name only once
+  // its folder is synced too: a first start's log, its records "on record",
+  // could vanish whole (found by durable_names_test). Synced at every start,
+  // since a start that made the log may have ended before it got here.
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  if (absl::Status synced = SyncPath(folder); !synced.ok()) {
+    ::close(fd);
+    return absl::Status(synced.code(), absl::StrCat("access log ", path, ": ",
+                                                    synced.message()));
   }
   return std::unique_ptr<AccessLog>(
       new AccessLog(path, fd, clock, seq, std::move(prev), complete));

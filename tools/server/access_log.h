@@ -45,8 +45,9 @@ struct AccessRecord {
 class AccessLog {
  public:
   // Opens (creating with mode 0600 if needed) the log at `path`, reading it
-  // to continue the sequence and the hash chain. `clock` is not owned and
-  // must outlive the log.
+  // to continue the sequence and the hash chain, and syncs the folder
+  // holding it, so that its name survives a power loss as its records do.
+  // `clock` is not owned and must outlive the log.
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(
       const std::string& path, Clock* clock);
   // What Open would refuse of `path` alone, with its errors, writing

@@ -28,6 +28,7 @@ using testing::CliRun;
 struct NameEvent {
   std::string kind;    // "made", "renamed" or "synced"
   std::string folder;  // made, renamed: the new name's folder; synced: what
+  std::string file;    // renamed: the regular file renamed, or "-"
   std::string from;    // renamed: the old name
   std::string path;    // the new name; synced: what was synced
 };
@@ -38,10 +39,11 @@ std::vector<NameEvent> ReadNamesLog(const std::string& path) {
        absl::StrSplit(testing::FileContents(path), '\n', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(line, ' ');
     if (f.size() < 3) continue;
-    NameEvent e{f[0], f[1], "", f[2]};
-    if (e.kind == "renamed" && f.size() >= 4) {
-      e.from = f[2];
-      e.path = f[3];
+    NameEvent e{f[0], f[1], "", "", f[2]};
+    if (e.kind == "renamed" && f.size() >= 5) {
+      e.file = f[2];
+      e.from = f[3];
+      e.path = f[4];
     }
     events.push_back(e);
   }
@@ -84,6 +86,32 @@ std::vector<std::string> NamesLeftUnsynced(
   return unsynced;
 }
 
+// The files renamed into place that were not synced before their name
+// could be found: after a power loss it could hold a file cut short, or
+// nothing. A name is found once renamed, or, inside a folder renamed later
+// (a backup's `.partial`), once that folder is.
+std::vector<std::string> FilesRenamedUnsynced(
+    const std::vector<NameEvent>& events) {
+  std::vector<std::string> unsynced;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const NameEvent& e = events[i];
+    if (e.kind != "renamed" || e.file == "-") continue;
+    size_t found = i;
+    for (size_t k = i + 1; k < events.size() && found == i; ++k) {
+      if (events[k].kind == "renamed" &&
+          absl::StartsWith(e.path, events[k].from + "/")) {
+        found = k;
+      }
+    }
+    bool synced = false;
+    for (size_t j = 0; j < found && !synced; ++j) {
+      synced = events[j].kind == "synced" && events[j].folder == e.file;
+    }
+    if (!synced) unsynced.push_back(absl::StrCat(e.from, " -> ", e.path));
+  }
+  return unsynced;
+}
+
 class DurableNamesTest : public ::testing::Test {
  protected:
   // Runs `caseledger ARGS` with every name it makes logged (`then`, shell
@@ -108,6 +136,8 @@ class DurableNamesTest : public ::testing::Test {
     // The control: the preload saw the run make names.
     ASSERT_FALSE(events.empty());
     EXPECT_THAT(NamesLeftUnsynced(events), ::testing::IsEmpty())
+        << testing::FileContents(log);
+    EXPECT_THAT(FilesRenamedUnsynced(events), ::testing::IsEmpty())
         << testing::FileContents(log);
   }
 

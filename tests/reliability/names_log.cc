@@ -10,10 +10,12 @@
 // One line per event, in the order the calls returned:
 //   made FOLDER PATH         a file (opened with O_CREAT where there was
 //                            none), a folder (mkdir) or a hard link
-//   renamed FOLDER FROM TO   a rename onto TO
+//   renamed FOLDER FILE FROM TO
+//                            a rename onto TO
 //   synced ID PATH           fsync or fdatasync of a file or folder
-// FOLDER is "device:inode" of the folder holding the new name, ID that of
-// what was synced: a folder renamed later is still known. Paths are as the
+// FOLDER is "device:inode" of the folder holding the new name, FILE that of
+// a regular file renamed ("-" for anything else), ID that of what was
+// synced: a folder or file renamed later is still known. Paths are as the
 // process gave them, made absolute.
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -85,8 +87,11 @@ void Made(int dirfd, const char* path) {
 
 void Renamed(int from_dirfd, const char* from, int to_dirfd, const char* to) {
   const std::string target = Absolute(to_dirfd, to);
-  Log("renamed " + FolderOf(target) + " " + Absolute(from_dirfd, from) + " " +
-      target);
+  struct stat st;
+  const std::string file =
+      ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? IdOf(st) : "-";
+  Log("renamed " + FolderOf(target) + " " + file + " " +
+      Absolute(from_dirfd, from) + " " + target);
 }
 
 void Synced(int fd) {

@@ -66,6 +66,16 @@ std::string WhereItEnds(const std::vector<NameEvent>& events, size_t at,
   return path;
 }
 
+// Whether what has device and inode `id` was synced at one of the events
+// [begin, end).
+bool SyncedBetween(const std::vector<NameEvent>& events, const std::string& id,
+                   size_t begin, size_t end) {
+  for (size_t j = begin; j < end; ++j) {
+    if (events[j].kind == "synced" && events[j].folder == id) return true;
+  }
+  return false;
+}
+
 // The names still there after the run whose folder was not synced after
 // they were made or renamed, each with what made it.
 std::vector<std::string> NamesLeftUnsynced(
@@ -77,11 +87,9 @@ std::vector<std::string> NamesLeftUnsynced(
     const std::string ends = WhereItEnds(events, i, e.path);
     std::error_code ec;
     if (!std::filesystem::exists(ends, ec)) continue;  // removed since
-    bool synced = false;
-    for (size_t j = i + 1; j < events.size() && !synced; ++j) {
-      synced = events[j].kind == "synced" && events[j].folder == e.folder;
+    if (!SyncedBetween(events, e.folder, i + 1, events.size())) {
+      unsynced.push_back(absl::StrCat(e.kind, " ", e.path));
     }
-    if (!synced) unsynced.push_back(absl::StrCat(e.kind, " ", e.path));
   }
   return unsynced;
 }
@@ -103,11 +111,9 @@ std::vector<std::string> FilesRenamedUnsynced(
         found = k;
       }
     }
-    bool synced = false;
-    for (size_t j = 0; j < found && !synced; ++j) {
-      synced = events[j].kind == "synced" && events[j].folder == e.file;
+    if (!SyncedBetween(events, e.file, 0, found)) {
+      unsynced.push_back(absl::StrCat(e.from, " -> ", e.path));
     }
-    if (!synced) unsynced.push_back(absl::StrCat(e.from, " -> ", e.path));
   }
   return unsynced;
 }

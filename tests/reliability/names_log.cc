@@ -103,30 +103,40 @@ void Synced(int fd) {
   Log("synced " + IdOf(st) + " " + std::string(target, n > 0 ? n : 0));
 }
 
-// An open at (`dirfd`, `path`) through `open`, logged when it made the name.
-template <typename Open>
-int Opened(int dirfd, const char* path, int flags, const Open& open) {
+mode_t ModeOf(int flags, va_list args) {
+  return (flags & (O_CREAT | O_TMPFILE)) != 0 ? va_arg(args, mode_t) : 0;
+}
+
+// An open at (`dirfd`, `path`), logged when it made the name.
+int OpenLogged(int dirfd, const char* path, int flags, mode_t mode) {
+  static const auto next = Next<int (*)(int, const char*, int, ...)>("openat");
   const bool creates = (flags & O_CREAT) != 0 && !Exists(dirfd, path);
-  const int fd = open();
+  const int fd = next(dirfd, path, flags, mode);
   if (fd >= 0 && creates) Made(dirfd, path);
   return fd;
 }
 
-mode_t ModeOf(int flags, va_list args) {
-  return (flags & (O_CREAT | O_TMPFILE)) != 0 ? va_arg(args, mode_t) : 0;
+// fopen or fopen64 (`name`), logged when it made the file.
+FILE* FopenLogged(const char* name, const char* path, const char* mode) {
+  const bool creates =
+      std::strpbrk(mode, "wa") != nullptr && !Exists(AT_FDCWD, path);
+  FILE* file = Next<FILE* (*)(const char*, const char*)>(name)(path, mode);
+  if (file != nullptr && creates) Made(AT_FDCWD, path);
+  return file;
 }
 
 }  // namespace
 
 extern "C" {
 
+// Each open goes through the C library's openat, the one call they all come
+// to.
 int open(const char* path, int flags, ...) {
   va_list args;
   va_start(args, flags);
   const mode_t mode = ModeOf(flags, args);
   va_end(args);
-  static const auto next = Next<int (*)(const char*, int, ...)>("open");
-  return Opened(AT_FDCWD, path, flags, [&] { return next(path, flags, mode); });
+  return OpenLogged(AT_FDCWD, path, flags, mode);
 }
 
 int open64(const char* path, int flags, ...) {
@@ -134,8 +144,7 @@ int open64(const char* path, int flags, ...) {
   va_start(args, flags);
   const mode_t mode = ModeOf(flags, args);
   va_end(args);
-  static const auto next = Next<int (*)(const char*, int, ...)>("open64");
-  return Opened(AT_FDCWD, path, flags, [&] { return next(path, flags, mode); });
+  return OpenLogged(AT_FDCWD, path, flags, mode);
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
@@ -143,9 +152,7 @@ int openat(int dirfd, const char* path, int flags, ...) {
   va_start(args, flags);
   const mode_t mode = ModeOf(flags, args);
   va_end(args);
-  static const auto next = Next<int (*)(int, const char*, int, ...)>("openat");
-  return Opened(dirfd, path, flags,
-                [&] { return next(dirfd, path, flags, mode); });
+  return OpenLogged(dirfd, path, flags, mode);
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
@@ -153,30 +160,17 @@ int openat64(int dirfd, const char* path, int flags, ...) {
   va_start(args, flags);
   const mode_t mode = ModeOf(flags, args);
   va_end(args);
-  static const auto next =
-      Next<int (*)(int, const char*, int, ...)>("openat64");
-  return Opened(dirfd, path, flags,
-                [&] { return next(dirfd, path, flags, mode); });
+  return OpenLogged(dirfd, path, flags, mode);
 }
 
 // std::ofstream and fopen open through the C library's own internal open,
 // which no preload sees.
 FILE* fopen(const char* path, const char* mode) {
-  static const auto next = Next<FILE* (*)(const char*, const char*)>("fopen");
-  const bool creates =
-      std::strpbrk(mode, "wa") != nullptr && !Exists(AT_FDCWD, path);
-  FILE* file = next(path, mode);
-  if (file != nullptr && creates) Made(AT_FDCWD, path);
-  return file;
+  return FopenLogged("fopen", path, mode);
 }
 
 FILE* fopen64(const char* path, const char* mode) {
-  static const auto next = Next<FILE* (*)(const char*, const char*)>("fopen64");
-  const bool creates =
-      std::strpbrk(mode, "wa") != nullptr && !Exists(AT_FDCWD, path);
-  FILE* file = next(path, mode);
-  if (file != nullptr && creates) Made(AT_FDCWD, path);
-  return file;
+  return FopenLogged("fopen64", path, mode);
 }
 
 int mkdir(const char* path, mode_t mode) {

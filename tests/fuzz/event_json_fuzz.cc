@@ -4,6 +4,7 @@
 // parses is RFC 8259 JSON (a strict reader, projections/internal/json.h,
 // takes it too) whose every text field holds what that reader decodes,
 // and a line that reader takes is never refused as bad JSON;
+// an enum given in quotes is its name, and an integer its digits;
 // it prints back to JSON that parses to the same event and validates the
 // same way; the JSON Lines reader stops at the first bad line, naming it.
 #include <cstddef>
@@ -25,6 +26,34 @@ namespace {
 
 using caseledger::projections::internal::JsonValue;
 using google::protobuf::FieldDescriptor;
+
+bool IsInteger(const FieldDescriptor* field) {
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The decimal digits of the integer `field` of `message` holds.
+std::string IntegerText(const google::protobuf::Reflection& reflection,
+                        const google::protobuf::Message& message,
+                        const FieldDescriptor* field) {
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrCat(reflection.GetInt32(message, field));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return absl::StrCat(reflection.GetInt64(message, field));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return absl::StrCat(reflection.GetUInt32(message, field));
+    default:
+      return absl::StrCat(reflection.GetUInt64(message, field));
+  }
+}
 
 // Checks that each string field of `message` holds the text the strict
 // reader decoded for it in `json` (the same object): protobuf's parser once
@@ -56,6 +85,22 @@ void CheckTextAsStrictlyRead(const JsonValue& json,
         FUZZ_CHECK(reflection->GetString(message, field) == value.text,
                    absl::StrCat(field->name(), " differs from ", value.text));
       }
+    } else if (value.kind == JsonValue::Kind::kString &&
+               !field->is_repeated() &&
+               field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      // An enum is written by its name, the one EventToJson prints: "1"
+      // was once the value numbered 1 to protobuf's parser.
+      FUZZ_CHECK(reflection->GetEnum(message, field)->name() == value.text,
+                 absl::StrCat(field->name(), ": \"", value.text, "\" read as ",
+                              reflection->GetEnum(message, field)->name()));
+    } else if (value.kind == JsonValue::Kind::kString &&
+               !field->is_repeated() && IsInteger(field)) {
+      // An integer in quotes is its decimal digits ("-0" is 0): protobuf's
+      // parser also read "+5" and "05" as 5.
+      const std::string digits = IntegerText(*reflection, message, field);
+      FUZZ_CHECK(value.text == digits || (value.text == "-0" && digits == "0"),
+                 absl::StrCat(field->name(), ": \"", value.text, "\" read as ",
+                              digits));
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
                value.kind == JsonValue::Kind::kObject &&
                field->message_type()->full_name() !=

@@ -28,6 +28,11 @@ absl::Status SyncPath(const std::filesystem::path& path) {
   return absl::OkStatus();
 }
 
+absl::Status SyncFolderOf(const std::filesystem::path& path) {
+  const std::filesystem::path folder = path.parent_path();
+  return SyncPath(folder.empty() ? std::filesystem::path(".") : folder);
+}
+
 absl::StatusOr<bool> CreateFoldersDurably(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

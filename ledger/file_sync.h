@@ -15,6 +15,10 @@ namespace caseledger {
 // that a rename or a new file inside it is durable).
 absl::Status SyncPath(const std::filesystem::path& path);
 
+// Syncs the folder holding `path` ("." for a bare name): what keeps a file
+// made or renamed there under its name through a power loss.
+absl::Status SyncFolderOf(const std::filesystem::path& path);
+
 // std::filesystem::create_directories(dir), then the folder holding each
 // folder it made is synced, so that a folder made for a ledger is still
 // there after a power loss that the files synced inside it survive.

@@ -530,10 +530,8 @@ namespace {
 // The rename is durable only once the folder holding PATH is synced; until
 // then a power loss can take the bundle's name away while its export stays
 // on record.
-absl::Status SyncFolderOf(const std::string& path) {
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  absl::Status synced = SyncPath(folder);
+absl::Status SyncTheBundlesName(const std::string& path) {
+  absl::Status synced = caseledger::SyncFolderOf(path);
   if (synced.ok()) return synced;
   return absl::Status(
       synced.code(),
@@ -564,7 +562,7 @@ absl::Status OutputFile::Commit() {
         !std::filesystem::exists(std::filesystem::symlink_status(path_, ec))) {
       if (std::rename(partial_.c_str(), path_.c_str()) == 0) {
         done_ = true;
-        return SyncFolderOf(path_);
+        return SyncTheBundlesName(path_);
       }
       error = errno;
     } else if (error == EINVAL) {
@@ -582,7 +580,7 @@ absl::Status OutputFile::Commit() {
                                             path_, ": ", std::strerror(error)));
   }
   done_ = true;
-  return SyncFolderOf(path_);
+  return SyncTheBundlesName(path_);
 }
 
 void SayFinishedFirst(Io& io, std::string_view verb, std::string_view doing,

@@ -71,6 +71,19 @@ TEST(FileSyncTest, SyncsAFileAndAFolder) {
             (std::vector<std::string>{Canonical(file), Canonical(dir.path())}));
 }
 
+// The folder holding a file, or the working folder for a bare name (the
+// bundle's --out, the access log's --access-log, as given).
+TEST(FileSyncTest, SyncsTheFolderHoldingAPath) {
+  caseledger::testing::TempFolder dir;
+  const fs::path file = fs::path(dir.path()) / "note";
+  std::ofstream(file) << "kept";
+  TakeSynced();
+  EXPECT_TRUE(SyncFolderOf(file).ok());
+  EXPECT_TRUE(SyncFolderOf("note").ok());
+  EXPECT_EQ(TakeSynced(),
+            (std::vector<std::string>{Canonical(dir.path()), Canonical(".")}));
+}
+
 TEST(FileSyncTest, AFailedSyncIsAnErrorNamingThePath) {
   caseledger::testing::TempFolder dir;
   const fs::path file = fs::path(dir.path()) / "note";

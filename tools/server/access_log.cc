@@ -222,9 +222,7 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   // its folder is synced too: a first start's log, its records "on record",
   // could vanish whole (found by durable_names_test). Synced at every start,
   // since a start that made the log may have ended before it got here.
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  if (absl::Status synced = SyncPath(folder); !synced.ok()) {
+  if (absl::Status synced = SyncFolderOf(path); !synced.ok()) {
     ::close(fd);
     return absl::Status(synced.code(), absl::StrCat("access log ", path, ": ",
                                                     synced.message()));

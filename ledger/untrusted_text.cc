@@ -115,6 +115,12 @@ std::optional<HiddenCharacter> FirstHiddenCharacter(std::string_view s) {
     // A byte that is not UTF-8 (-1) is stepped over, one at a time:
     // DecodeUtf8 leaves `len` as it was for it.
     len = 1;
+    // ASCII hides nothing (what does begins at U+00A0): most text is all
+    // ASCII, and this runs on every identifier and address appended.
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      before = static_cast<unsigned char>(s[i]);
+      continue;
+    }
     const int32_t r = DecodeUtf8(s, i, &len);
     bool hidden = ShowsAsNothing(r) || IsOtherSpace(r);
     if (r == 0x200C || r == 0x200D) {

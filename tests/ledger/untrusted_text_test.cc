@@ -141,9 +141,10 @@ TEST(FirstHiddenCharacterTest, NamesTheCharacterAndItsByte) {
   EXPECT_EQ(found("plain text, spaces and all"), "");
   EXPECT_EQ(found("\u00e9t\u00e9\u200bx\u00a0"), "U+200B at 5");
   EXPECT_EQ(found("a\u00a0b"), "U+00A0 at 1");
-  EXPECT_EQ(found("\u0645\u06cc\u200c\u0631"), "");  // Persian: it joins
-  EXPECT_EQ(found("\u0645\u200c"), "U+200C at 2");   // at the end
-  EXPECT_EQ(found("a\u200cb"), "U+200C at 1");       // beside ASCII
+  EXPECT_EQ(found("\u0645\u06cc\u200c\u0631"), "");        // Persian: it joins
+  EXPECT_EQ(found("\u0645\u200c"), "U+200C at 2");         // at the end
+  EXPECT_EQ(found("a\u200cb"), "U+200C at 1");             // beside ASCII
+  EXPECT_EQ(found("\u0645a\u200c\u0631"), "U+200C at 3");  // after ASCII
   EXPECT_EQ(found("\u0645\u200c\u200c\u0631"), "U+200C at 2");
   // Bytes that are not UTF-8 are stepped over, first or after a character
   // of several bytes (the first looped for good).

@@ -417,6 +417,29 @@ absl::StatusOr<std::optional<VerifierKey>> PubkeyFlagIfGiven(const Args& args,
   return std::optional<VerifierKey>(std::move(key));
 }
 
+absl::StatusOr<Checkpoint> CheckpointSignedBy(std::string_view note,
+                                              const VerifierKey& key) {
+  auto body = VerifyNote(note, key);
+  if (!body.ok()) {
+    // Keeps the code: a signature that does not verify (kDataLoss) is a
+    // failed check, a note that does not parse is bad input.
+    return absl::Status(body.status().code(),
+                        absl::StrCat("not a checkpoint signed by ", key.name,
+                                     ": ", body.status().message()));
+  }
+  // Past the signature the text is the key's word: one that is not a
+  // checkpoint is a failed check like a signature that does not verify (it
+  // said "bad input", exit 2, where a forged checkpoint of another ledger
+  // said exit 1; found by an audit).
+  auto checkpoint = ParseCheckpointBody(*body);
+  if (!checkpoint.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "signed by ", key.name,
+        ", yet not a checkpoint: ", checkpoint.status().message()));
+  }
+  return checkpoint;
+}
+
 // A backup stopped before its copy was renamed leaves NAME.partial, which
 // verifies once its store and key are copied, though what is copied after
 // them may be missing; nothing said so (found by an outside reading, and in

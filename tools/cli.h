@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ledger/checkpoint.h"
 #include "ledger/ledger.h"
 
 namespace caseledger::cli {
@@ -167,6 +168,13 @@ absl::StatusOr<VerifierKey> PubkeyFlag(const Args& args, Io& io);
 // restore: a key obtained out of band instead of the folder's own).
 absl::StatusOr<std::optional<VerifierKey>> PubkeyFlagIfGiven(const Args& args,
                                                              Io& io);
+// The checkpoint a kept note (a --checkpoint file) holds, as `key` signed it
+// (verify, verify-bundle): kInvalidArgument when the text is not a signed
+// note, bad input; kDataLoss when no signature by `key` verifies over it,
+// or what it signs is not a checkpoint (the key's word): a check that
+// failed, since it may be another ledger's note, or one altered.
+absl::StatusOr<Checkpoint> CheckpointSignedBy(std::string_view note,
+                                              const VerifierKey& key);
 // "NOTE entries A to B come after the last signed checkpoint (size C)" for
 // the entries past `signed_size` of `entries`; "" when none is.
 std::string UnsignedEntriesNote(uint64_t signed_size, uint64_t entries);

@@ -143,21 +143,32 @@ int VerifyBundle(const Args& args, Io& io) {
     return UsageError(io, "verify-bundle", std::string(key.status().message()));
   }
   // A checkpoint the reader kept, checked before the bundle is read: bad
-  // usage when it is not one of this key's.
+  // usage when it is no signed note; a failed check, after the bundle's own,
+  // when the key did not sign it, as in verify (it said bad usage, exit 2,
+  // where verify said FAIL for the same file; found by an outside reading).
   std::optional<Checkpoint> kept;
+  std::optional<std::string> kept_refused;
   if (args.Has("checkpoint")) {
     auto note = ReadFlagFile(args, "checkpoint", io);
     if (!note.ok()) {
       return UsageError(io, "verify-bundle",
                         std::string(note.status().message()));
     }
-    auto checked = VerifyCheckpoint(*note, *key);
-    if (!checked.ok()) {
-      return UsageError(io, "verify-bundle",
-                        absl::StrCat("--checkpoint ", args.Get("checkpoint"),
-                                     ": ", checked.status().message()));
+    auto checked = CheckpointSignedBy(*note, *key);
+    const std::string named =
+        absl::StrCat("--checkpoint ", args.Get("checkpoint"), ": ",
+                     checked.status().message());
+    if (absl::IsInvalidArgument(checked.status())) {
+      return UsageError(io, "verify-bundle", named);
     }
-    kept = *std::move(checked);
+    if (!checked.ok()) {
+      kept_refused = absl::StrCat(
+          named,
+          ": it is another ledger's, or was altered, or --pubkey is not the "
+          "key of the ledger it was kept from");
+    } else {
+      kept = *std::move(checked);
+    }
   }
   const bool kept_given = kept.has_value();
   // "-" is standard input, as for append: a bundle fetched by another
@@ -195,6 +206,7 @@ int VerifyBundle(const Args& args, Io& io) {
       verdict = bundle::VerifyBundle(*bytes, *key, kept ? &*kept : nullptr);
     }
   }
+  if (kept_refused) bundle::FailKeptCheckpoint(*verdict, *kept_refused);
   const std::string shown = from_stdin ? "standard input" : file;
   io.out << (*json ? bundle::RenderVerdictJson(*verdict, shown)
                    : bundle::RenderVerdictText(*verdict, shown));

@@ -82,24 +82,10 @@ absl::StatusOr<caseledger::Checkpoint> TrustedCheckpoint(
     if (!parsed.ok()) return parsed.status();
     key = *parsed;
   }
-  auto body = VerifyNote(*note, *key);
-  if (!body.ok()) {
-    // Keeps the code: a signature that does not verify (kDataLoss) is a
-    // failed check, a note that does not parse is bad input.
-    return absl::Status(body.status().code(),
-                        absl::StrCat("not a checkpoint signed by ", key->name,
-                                     ": ", body.status().message()));
-  }
-  // Past the signature the text is the key's word: one that is not a
-  // checkpoint, or not of this ledger, is a failed check like a signature
-  // that does not verify (it said "bad input", exit 2, where a forged
-  // checkpoint of another ledger said exit 1; found by an audit).
-  auto checkpoint = ParseCheckpointBody(*body);
-  if (!checkpoint.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "signed by ", key->name,
-        ", yet not a checkpoint: ", checkpoint.status().message()));
-  }
+  auto checkpoint = CheckpointSignedBy(*note, *key);
+  if (!checkpoint.ok()) return checkpoint.status();
+  // One of another ledger is a failed check too, as one the key did not
+  // sign.
   if (checkpoint->origin != ledger.origin()) {
     return absl::DataLossError(
         absl::StrCat("a checkpoint of ", checkpoint->origin,

@@ -91,6 +91,17 @@ std::string FirstDifference(std::string_view bundled,
 // The last check, run only against a checkpoint the reader kept.
 constexpr char kKeptCheckpointCheck[] = "kept-checkpoint";
 
+// A check that failed with one problem, found before the bundle's own
+// checks could judge it.
+BundleCheck FailedCheck(std::string name, std::string problem) {
+  BundleCheck c;
+  c.name = std::move(name);
+  c.status = Status::kFail;
+  c.detail = "1 problem";
+  c.problems.push_back(std::move(problem));
+  return c;
+}
+
 void SkipCheck(BundleVerdict& verdict, std::string name, std::string why) {
   BundleCheck c;
   c.name = std::move(name);
@@ -978,12 +989,7 @@ BundleVerdict VerifyBundle(std::string_view bundle,
 
 BundleVerdict UnreadableBundle(std::string problem, bool kept_given) {
   BundleVerdict v;
-  BundleCheck c;
-  c.name = "archive";
-  c.status = BundleCheck::Status::kFail;
-  c.detail = "1 problem";
-  c.problems.push_back(std::move(problem));
-  v.checks.push_back(std::move(c));
+  v.checks.push_back(FailedCheck("archive", std::move(problem)));
   // Every check is listed, as for a file that is no archive: a reader of
   // the JSON finds each check's line whatever stopped the rest.
   SkipChecksFrom(v, "manifest", "the archive cannot be read");
@@ -991,6 +997,11 @@ BundleVerdict UnreadableBundle(std::string problem, bool kept_given) {
     SkipCheck(v, kKeptCheckpointCheck, "the archive cannot be read");
   }
   return v;
+}
+
+void FailKeptCheckpoint(BundleVerdict& verdict, std::string problem) {
+  verdict.checks.push_back(
+      FailedCheck(kKeptCheckpointCheck, std::move(problem)));
 }
 
 std::optional<BundleVerdict> RefusedByItsEnd(std::string_view tail,

@@ -71,6 +71,13 @@ BundleVerdict VerifyBundle(std::string_view bundle,
 // skipped ("kept-checkpoint" too when `kept_given`).
 BundleVerdict UnreadableBundle(std::string problem, bool kept_given = false);
 
+// Adds the "kept-checkpoint" check, failed with `problem`, to a verdict
+// reached without one: the checkpoint the reader kept is not one the key
+// signed, so the bundle cannot be held to it. A failed check, not bad
+// usage: it is another ledger's, or was altered, or the key given is not
+// the one the reader kept it from.
+void FailKeptCheckpoint(BundleVerdict& verdict, std::string problem);
+
 // The verdict on a file refused by its last bytes, `tail` (at least its
 // last 22 of `size`, or all of it), before the rest is read: a large file
 // that is no bundle was read whole first (1 GB of zeros held 1.08 GB and

@@ -516,5 +516,63 @@ TEST_F(BundleCliTest, AKeptCheckpointMustBeTheBundlesOrOneItExtends) {
               HasSubstr("SKIP kept-checkpoint the archive cannot be read"));
 }
 
+// A kept checkpoint the key did not sign fails the kept-checkpoint check
+// (exit 1), as verify fails the same file, after the bundle's own checks,
+// which are still run and told. It was bad usage (exit 2), which a script
+// takes for its own mistake (found by an outside reading).
+TEST_F(BundleCliTest, AKeptCheckpointTheKeyDidNotSignFailsItsCheck) {
+  const std::string bundle = ExportedBundle("b.zip");
+  // Another ledger's, under the same name.
+  const std::string other = dir_.Sub("other");
+  ASSERT_EQ(testing::RunCli(CASELEDGER_BINARY,
+                            "init --name cli.example/log --db " + other, dir_)
+                .code,
+            0);
+  CliRun foreign =
+      testing::RunCli(CASELEDGER_BINARY, "checkpoint --db " + other, dir_);
+  ASSERT_EQ(foreign.code, 0) << foreign.err;
+  // This ledger's, with one character of its root changed.
+  std::string altered = Cli("checkpoint").out;
+  const size_t root = altered.find('\n', altered.find('\n') + 1) + 1;
+  altered[root] = altered[root] == 'A' ? 'B' : 'A';
+  // Signed by the ledger's key, yet no checkpoint.
+  const std::string first_line = altered.substr(0, altered.find('\n'));
+  ASSERT_OK_AND_ASSIGN(
+      SigningKey key, SigningKey::FromPrivateKeyText(
+                          first_line, testing::FileContents(
+                                          dir_.Sub("ledger/signing-key.pem"))));
+  ASSERT_OK_AND_ASSIGN(std::string no_checkpoint,
+                       SignNote("not a checkpoint\n", key));
+  const struct {
+    std::string file;
+    std::string said;
+  } cases[] = {
+      {Write("foreign.txt", foreign.out),
+       "not a checkpoint signed by cli.example/log: no signature by "
+       "cli.example/log (key id "},
+      {Write("altered.txt", altered),
+       "not a checkpoint signed by cli.example/log: signed note line "},
+      {Write("no-checkpoint.txt", no_checkpoint),
+       "signed by cli.example/log, yet not a checkpoint: "},
+  };
+  for (const auto& c : cases) {
+    const std::string args =
+        absl::StrCat("verify-bundle ", bundle, " --pubkey ", key_file_,
+                     " --checkpoint ", c.file);
+    CliRun text = Cli(args, /*with_db=*/false);
+    EXPECT_EQ(text.code, 1) << text.out << text.err;
+    EXPECT_THAT(text.out,
+                HasSubstr(absl::StrCat("FAIL kept-checkpoint 1 problem\n"
+                                       "       - --checkpoint ",
+                                       c.file, ": ", c.said)));
+    EXPECT_THAT(text.out, HasSubstr("OK   proofs"));
+    EXPECT_THAT(text.out, HasSubstr("VERDICT: FAIL"));
+    CliRun json = Cli(args + " --format json", /*with_db=*/false);
+    EXPECT_EQ(json.code, 1) << json.out << json.err;
+    EXPECT_THAT(json.out, HasSubstr("\"check\": \"kept-checkpoint\",\n"
+                                    "      \"status\": \"FAIL\""));
+  }
+}
+
 }  // namespace
 }  // namespace caseledger

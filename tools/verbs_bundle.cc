@@ -155,19 +155,19 @@ int VerifyBundle(const Args& args, Io& io) {
                         std::string(note.status().message()));
     }
     auto checked = CheckpointSignedBy(*note, *key);
-    const std::string named =
-        absl::StrCat("--checkpoint ", args.Get("checkpoint"), ": ",
-                     checked.status().message());
-    if (absl::IsInvalidArgument(checked.status())) {
-      return UsageError(io, "verify-bundle", named);
-    }
-    if (!checked.ok()) {
+    if (checked.ok()) {
+      kept = *std::move(checked);
+    } else {
+      const std::string named =
+          absl::StrCat("--checkpoint ", args.Get("checkpoint"), ": ",
+                       checked.status().message());
+      if (absl::IsInvalidArgument(checked.status())) {
+        return UsageError(io, "verify-bundle", named);
+      }
       kept_refused = absl::StrCat(
           named,
           ": it is another ledger's, or was altered, or --pubkey is not the "
           "key of the ledger it was kept from");
-    } else {
-      kept = *std::move(checked);
     }
   }
   const bool kept_given = kept.has_value();

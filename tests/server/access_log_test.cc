@@ -2,11 +2,16 @@
 // whole: what reached the file is cut off again.
 #include "tools/server/access_log.h"
 
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -14,6 +19,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -34,6 +40,42 @@ AccessRecord ReadOf(const std::string& case_id) {
           .what = "case_id=" + case_id,
           .outcome = "granted",
           .events = 0};
+}
+
+// Runs `run` in a child process as a user whom file modes bind: nobody
+// (uid and gid 65534) when the tests run as root, whom they do not. Gives
+// back what `run` returned, or why the child failed.
+constexpr uid_t kNobody = 65534;
+std::string InUnprivilegedProcess(absl::FunctionRef<std::string()> run) {
+  int pipe_ends[2];
+  if (::pipe(pipe_ends) != 0) return "no pipe";
+  const pid_t child = ::fork();
+  if (child < 0) return "no child process";
+  if (child == 0) {
+    ::close(pipe_ends[0]);
+    if (::geteuid() == 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 ||
+         ::setuid(kNobody) != 0)) {
+      ::_exit(3);
+    }
+    const std::string said = run();
+    const bool written = ::write(pipe_ends[1], said.data(), said.size()) ==
+                         static_cast<ssize_t>(said.size());
+    ::_exit(written ? 0 : 4);
+  }
+  ::close(pipe_ends[1]);
+  std::string said;
+  char chunk[4096];
+  for (ssize_t got; (got = ::read(pipe_ends[0], chunk, sizeof chunk)) > 0;) {
+    said.append(chunk, static_cast<size_t>(got));
+  }
+  ::close(pipe_ends[0]);
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    return absl::StrCat("the child process failed (wait status ", status, ")");
+  }
+  return said;
 }
 
 // A log file in a folder of its own, and a clock that stands still.
@@ -197,6 +239,84 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   ASSERT_OK_AND_ASSIGN(AccessLogCheck after, VerifyAccessLog(path_));
   EXPECT_EQ(after.records, 3u);
   EXPECT_EQ(after.unfinished_bytes, 0u);
+}
+
+// A log the server could write but not read was taken for an empty one:
+// its start cut the whole log to nothing and began a new chain (found by an
+// audit). It is refused, by the check serve makes before it opens the
+// ledger as by the open, and kept as it was. So is a log in a folder the
+// server may write but not read, which the open cannot sync.
+TEST_F(AccessLogTest, ALogTheServerMayNotReadIsRefusedAndKept) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
+    ASSERT_OK(log->Record(ReadOf("A")));
+  }
+  const std::string before = caseledger::testing::FileContents(path_);
+  const std::string unreadable_folder = dir_.Sub("unreadable");
+  const std::string in_unreadable_folder = unreadable_folder + "/log.jsonl";
+  const std::string other_log = dir_.Sub("other.jsonl");
+  ASSERT_EQ(::mkdir(unreadable_folder.c_str(), 0300), 0);
+  ASSERT_EQ(::chmod(path_.c_str(), 0200), 0);
+  if (::geteuid() == 0) {
+    for (const std::string& p : {dir_.path(), path_, unreadable_folder}) {
+      ASSERT_EQ(::chown(p.c_str(), kNobody, kNobody), 0) << p;
+    }
+  }
+  const std::string said = InUnprivilegedProcess([&] {
+    // The log beside them opens: the child may work in the folder.
+    return absl::StrCat(
+        AccessLog::Open(other_log, &clock_).status().ToString(), "\n",
+        AccessLog::CheckPath(path_).ToString(), "\n",
+        AccessLog::Open(path_, &clock_).status().ToString(), "\n",
+        AccessLog::CheckPath(in_unreadable_folder).ToString(), "\n");
+  });
+  auto refused = [](const std::string& path) {
+    return absl::StrCat(
+        "INVALID_ARGUMENT: cannot open access log ", path,
+        ": Permission denied (the server reads the log to continue its chain, "
+        "and writes it: it needs to read and write the file, and to read, "
+        "write and search its folder)\n");
+  };
+  EXPECT_EQ(said, absl::StrCat("OK\n", refused(path_), refused(path_),
+                               refused(in_unreadable_folder)));
+  EXPECT_EQ(caseledger::testing::FileContents(path_), before);
+  EXPECT_FALSE(std::filesystem::exists(in_unreadable_folder));
+}
+
+// docs/service.md and `verify` advise making the log append-only for the
+// operating system too (`chattr +a`): a server still opens such a log and
+// goes on with its chain. The flag takes CAP_LINUX_IMMUTABLE and a file
+// system that keeps it; without either the test is skipped.
+TEST_F(AccessLogTest, ALogMadeAppendOnlyGoesOnWithItsChain) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
+    ASSERT_OK(log->Record(ReadOf("A")));
+  }
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  int flags = 0;
+  ASSERT_EQ(::ioctl(fd, FS_IOC_GETFLAGS, &flags), 0) << std::strerror(errno);
+  auto set_flags = [fd](int to) { return ::ioctl(fd, FS_IOC_SETFLAGS, &to); };
+  if (set_flags(flags | FS_APPEND_FL) != 0) {
+    const int error = errno;
+    ::close(fd);
+    GTEST_SKIP() << "cannot make a file append-only here: "
+                 << std::strerror(error);
+  }
+  {
+    ASSERT_OK(AccessLog::CheckPath(path_));
+    absl::StatusOr<std::unique_ptr<AccessLog>> log =
+        AccessLog::Open(path_, &clock_);
+    EXPECT_OK(log.status());
+    if (log.ok()) EXPECT_OK((*log)->Record(ReadOf("B")));
+  }
+  absl::StatusOr<AccessLogCheck> check = VerifyAccessLog(path_);
+  // Cleared before any assertion may end the test: the folder's removal
+  // cannot unlink an append-only file.
+  EXPECT_EQ(set_flags(flags), 0) << std::strerror(errno);
+  ::close(fd);
+  ASSERT_OK(check.status());
+  EXPECT_EQ(check->records, 2u);
 }
 
 // Two servers given one file (--access-log naming another ledger's) wrote

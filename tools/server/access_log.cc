@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "absl/algorithm/container.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "ledger/file_sync.h"
 #include "ledger/sha256.h"
+#include "ledger/status_macros.h"
 #include "ledger/untrusted_text.h"
 
 namespace caseledger::server {
@@ -71,6 +72,59 @@ bool IsRecord(const std::string& line) {
          absl::EndsWith(line, absl::StrCat(prev, kEnd));
 }
 
+// A request holds at most 8 MiB, and the longest record quotes one with each
+// byte as a 6-byte \u escape: a longer line is none, and holding it whole
+// would take any amount of memory (found by an outside reading).
+constexpr size_t kMostRecordBytes = size_t{64} << 20;
+
+struct LinesRead {
+  uint64_t lines = 0;        // ended by a newline
+  uint64_t whole_bytes = 0;  // up to the last line's newline, included
+  uint64_t bytes = 0;        // all that was read
+};
+
+// Reads the file open at `fd` from its start, through that descriptor,
+// calling `on_line` with each line ended by a newline (the newline left off)
+// and its number from 1. A read that fails is an error, never an end: the
+// server's start once took an unreadable log for an empty one and cut it
+// to nothing.
+absl::StatusOr<LinesRead> ReadLines(
+    int fd, const std::string& path,
+    absl::FunctionRef<absl::Status(const std::string& line, uint64_t number)>
+        on_line) {
+  LinesRead read;
+  std::string line;
+  char chunk[1 << 16];
+  for (;;) {
+    const ssize_t got =
+        ::pread(fd, chunk, sizeof chunk, static_cast<off_t>(read.bytes));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot read access log ", path, ": ", std::strerror(errno)));
+    }
+    if (got == 0) return read;
+    read.bytes += static_cast<uint64_t>(got);
+    std::string_view rest(chunk, static_cast<size_t>(got));
+    while (!rest.empty()) {
+      const size_t end = rest.find('\n');
+      line.append(
+          rest.substr(0, end == std::string_view::npos ? rest.size() : end));
+      if (line.size() > kMostRecordBytes) {
+        return absl::DataLossError(absl::StrCat(
+            "access log ", path, " line ", read.lines + 1, ": more than ",
+            kMostRecordBytes, " bytes, longer than any record"));
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+      ++read.lines;
+      read.whole_bytes = read.bytes - rest.size();
+      CASELEDGER_RETURN_IF_ERROR(on_line(line, read.lines));
+      line.clear();
+    }
+  }
+}
+
 // Only a file keeps records and gives back the last one: reading /dev/full
 // for it never ended, the start hung, growing, with nothing said (found by
 // an audit).
@@ -82,8 +136,14 @@ absl::Status NotAFile(const std::string& path) {
 }
 
 absl::Status CannotOpen(const std::string& path, int error) {
-  const std::string what =
+  std::string what =
       absl::StrCat("cannot open access log ", path, ": ", std::strerror(error));
+  if (error == EACCES) {
+    absl::StrAppend(&what,
+                    " (the server reads the log to continue its chain, and "
+                    "writes it: it needs to read and write the file, and to "
+                    "read, write and search its folder)");
+  }
   // A path that names no writable file is the caller's input to mend
   // (exit 2); anything else is the machine's (exit 4).
   const bool bad_path = error == ENOENT || error == ENOTDIR ||
@@ -138,7 +198,7 @@ absl::Status AccessLog::CheckPath(const std::string& path) {
     if (S_ISDIR(kind.st_mode)) return CannotOpen(path, EISDIR);
     if (!S_ISREG(kind.st_mode)) return NotAFile(path);
     const int fd =
-        ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+        ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return CannotOpen(path, errno);
     ::close(fd);
     return absl::OkStatus();
@@ -148,7 +208,8 @@ absl::Status AccessLog::CheckPath(const std::string& path) {
   if (folder.empty()) folder = ".";
   if (::stat(folder.c_str(), &kind) != 0) return CannotOpen(path, errno);
   if (!S_ISDIR(kind.st_mode)) return CannotOpen(path, ENOTDIR);
-  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+  // Read too: Open syncs the folder, through a descriptor opened to read.
+  if (::access(folder.c_str(), R_OK | W_OK | X_OK) != 0) {
     return CannotOpen(path, errno);
   }
   return absl::OkStatus();
@@ -159,8 +220,10 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   if (NeitherFileNorFolder(path)) return NotAFile(path);
   // Not blocking: a FIFO nobody reads would hold the start for good. (On the
   // regular file kept below, O_NONBLOCK changes nothing.)
+  // Read through the descriptor that is locked and written: a log the
+  // server may write but not read is refused here, not taken for empty.
   int fd = ::open(path.c_str(),
-                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
+                  O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd < 0) return CannotOpen(path, errno);
   // Checked again on what was opened: the path may have changed between.
   struct stat kind;
@@ -188,13 +251,17 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   // its newline is a record whose write a crash cut short: Record had not
   // returned, so the access it records was never granted, and it goes, as
   // it would have had the write failed.
-  std::ifstream in(path, std::ios::binary);
-  std::string line, last;
-  uint64_t complete = 0;  // bytes up to the end of the last whole line
-  while (std::getline(in, line) && !in.eof()) {
-    complete += line.size() + 1;
-    if (!line.empty()) last = line;
+  std::string last;
+  absl::StatusOr<LinesRead> read =
+      ReadLines(fd, path, [&last](const std::string& line, uint64_t) {
+        if (!line.empty()) last = line;
+        return absl::OkStatus();
+      });
+  if (!read.ok()) {
+    ::close(fd);
+    return read.status();
   }
+  const uint64_t complete = read->whole_bytes;
   uint64_t seq = 0;
   std::string prev = kZeroHash;
   if (!last.empty()) {
@@ -287,59 +354,40 @@ absl::Status AccessLog::Record(const AccessRecord& r) {
 }
 
 absl::StatusOr<AccessLogCheck> VerifyAccessLog(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read access log ", path));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat("cannot read access log ", path,
+                                            ": ", std::strerror(errno)));
   }
-  // A request holds at most 8 MiB, and the longest record quotes one with
-  // each byte as a 6-byte \u escape: a longer line is none, and reading it
-  // whole would hold any amount of memory (found by an outside reading).
-  constexpr size_t kMostRecordBytes = size_t{64} << 20;
-  std::string line, prev = kZeroHash;
-  uint64_t n = 0;
-  auto damaged = [&](absl::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat("access log ", path, " line ", n, ": ", what));
-  };
-  char chunk[1 << 16];
-  while (in) {
-    in.read(chunk, sizeof chunk);
-    std::string_view got(chunk, static_cast<size_t>(in.gcount()));
-    while (!got.empty()) {
-      const size_t end = got.find('\n');
-      line.append(
-          got.substr(0, end == std::string_view::npos ? got.size() : end));
-      if (line.size() > kMostRecordBytes) {
-        ++n;
-        return damaged(absl::StrCat("more than ", kMostRecordBytes,
-                                    " bytes, longer than any record"));
-      }
-      if (end == std::string_view::npos) break;
-      got.remove_prefix(end + 1);
-      ++n;
-      if (!line.empty() && line.back() == '\r') {
-        return damaged(
-            "ends with a carriage return: the file's line ends were "
-            "changed");
-      }
-      std::optional<uint64_t> seq = SeqOf(line);
-      if (!seq || !IsRecord(line)) return damaged("not an access-log record");
-      if (*seq != n) {
-        return damaged(absl::StrCat("seq ", *seq, " where ", n, " belongs"));
-      }
-      if (PrevOf(line) != prev) {
-        return damaged(
-            absl::StrCat("prev does not match the SHA-256 of line ", n - 1));
-      }
-      prev = ToHex(Sha256(line));
-      line.clear();
-    }
-  }
-  if (in.bad()) {
-    return absl::UnavailableError(absl::StrCat("cannot read access log ", path,
-                                               ": ", std::strerror(errno)));
-  }
-  return AccessLogCheck{n, line.size()};
+  std::string prev = kZeroHash;
+  absl::StatusOr<LinesRead> read = ReadLines(
+      fd, path, [&](const std::string& line, uint64_t n) -> absl::Status {
+        auto damaged = [&](absl::string_view what) {
+          return absl::DataLossError(
+              absl::StrCat("access log ", path, " line ", n, ": ", what));
+        };
+        if (!line.empty() && line.back() == '\r') {
+          return damaged(
+              "ends with a carriage return: the file's line ends were "
+              "changed");
+        }
+        std::optional<uint64_t> seq = SeqOf(line);
+        if (!seq || !IsRecord(line)) {
+          return damaged("not an access-log record");
+        }
+        if (*seq != n) {
+          return damaged(absl::StrCat("seq ", *seq, " where ", n, " belongs"));
+        }
+        if (PrevOf(line) != prev) {
+          return damaged(
+              absl::StrCat("prev does not match the SHA-256 of line ", n - 1));
+        }
+        prev = ToHex(Sha256(line));
+        return absl::OkStatus();
+      });
+  ::close(fd);
+  if (!read.ok()) return read.status();
+  return AccessLogCheck{read->lines, read->bytes - read->whole_bytes};
 }
 
 }  // namespace caseledger::server

@@ -494,9 +494,13 @@ bool internal::LeftUnfinished(const fs::path& dir) {
 
 absl::Status internal::RefuseUnfinishedCopy(const fs::path& dir,
                                             bool read_only) {
-  std::error_code ec;
-  if (fs::exists(dir / kUncheckedRestoreMark, ec) &&
-      fs::exists(dir / kStoreDir, ec)) {
+  CASELEDGER_ASSIGN_OR_RETURN(const bool unchecked,
+                              PathExists(dir / kUncheckedRestoreMark));
+  bool store = false;
+  if (unchecked) {
+    CASELEDGER_ASSIGN_OR_RETURN(store, PathExists(dir / kStoreDir));
+  }
+  if (store) {
     // The restore holds the store's lock until its check ends.
     if (const std::string holder = WriterOf((dir / kStoreDir).string());
         !holder.empty()) {
@@ -513,10 +517,15 @@ absl::Status internal::RefuseUnfinishedCopy(const fs::path& dir,
   }
   // By the folder's own name: a link to it, or `--db .` inside it, took
   // appends that the next backup erased (found by an outside test).
+  std::error_code ec;
   fs::path real = fs::weakly_canonical(Absolute(dir), ec);
   if (ec) real = FolderName(dir);
-  if (!read_only && Ledger::NamedAsUnfinishedCopy(real.string()) &&
-      fs::exists(real / kUnfinishedCopyMark, ec)) {
+  bool unfinished = false;
+  if (!read_only && Ledger::NamedAsUnfinishedCopy(real.string())) {
+    CASELEDGER_ASSIGN_OR_RETURN(unfinished,
+                                PathExists(real / kUnfinishedCopyMark));
+  }
+  if (unfinished) {
     return absl::FailedPreconditionError(absl::StrCat(
         dir.string(),
         " is a backup's copy in progress or left unfinished (it holds ",

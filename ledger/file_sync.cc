@@ -69,4 +69,18 @@ absl::Status CannotCreateFolder(const std::filesystem::path& path,
   return absl::UnavailableError(why);
 }
 
+absl::StatusOr<bool> PathExists(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) return false;
+  if (!ec) return true;
+  const std::string why = absl::StrCat("cannot tell whether ", path.string(),
+                                       " exists: ", ec.message());
+  if (ec == std::errc::permission_denied ||
+      ec == std::errc::operation_not_permitted) {
+    return absl::InvalidArgumentError(why);
+  }
+  return absl::UnavailableError(why);
+}
+
 }  // namespace caseledger

@@ -33,6 +33,14 @@ absl::StatusOr<bool> CreateFoldersDurably(const std::filesystem::path& dir);
 absl::Status CannotCreateFolder(const std::filesystem::path& path,
                                 const std::error_code& ec);
 
+// Whether `path` names a file or folder (through a link, what it leads
+// to). An error looking, such as a folder one may not search or a failing
+// disk, is an error, never "absent": taken for one, it let a writer into a
+// backup's copy in progress and excused a damaged table (found by an
+// audit). Permission denied is kInvalidArgument, as for CannotCreateFolder;
+// anything else kUnavailable.
+absl::StatusOr<bool> PathExists(const std::filesystem::path& path);
+
 }  // namespace caseledger
 
 #endif  // CASELEDGER_LEDGER_FILE_SYNC_H_

@@ -218,8 +218,13 @@ int Serve(const Args& args, Io& io) {
   std::string log_path = args.Get(
       "access-log",
       (std::filesystem::path(DbDir(args)) / server::kAccessLogFile).string());
+  // A failed start removes only a log it made. A failed look, and a link
+  // that leads nowhere yet (the open makes its target), count as one there
+  // before: read as "none", both had the name removed (found by an audit).
   std::error_code ec;
-  const bool log_existed = std::filesystem::exists(log_path, ec);
+  const bool log_existed =
+      std::filesystem::symlink_status(log_path, ec).type() !=
+      std::filesystem::file_type::not_found;
   auto access_log = server::AccessLog::Open(log_path, &SystemClock());
   if (!access_log.ok()) return Fail(io, "serve", access_log.status());
 

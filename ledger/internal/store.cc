@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ledger/file_sync.h"
 #include "ledger/internal/fault_injection.h"
 #include "ledger/internal/info_log.h"
 #include "ledger/internal/log_records.h"
@@ -536,11 +537,17 @@ void Batch::DeleteRange(Family family, std::string_view begin,
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    StoreOptions options) {
-  std::error_code ec;
-  if (!options.create_if_missing &&
-      !std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+  bool has_current = true;
+  if (!options.create_if_missing) {
+    // A store folder one may not search reads as no CURRENT: "the store's
+    // files were deleted" (found by an audit).
+    CASELEDGER_ASSIGN_OR_RETURN(
+        has_current, PathExists(std::filesystem::path(path) / "CURRENT"));
+  }
+  if (!has_current) {
     // RocksDB never leaves a store it made without the file that names its
     // MANIFEST: a folder with files but no CURRENT was damaged.
+    std::error_code ec;
     if (!std::filesystem::is_empty(path, ec) && !ec) {
       return absl::DataLossError(absl::StrCat(
           "the ledger store at ", path,
@@ -1106,8 +1113,12 @@ absl::Status Store::VerifyChecksums() const {
             .string();
     rocksdb::Status s = rocksdb::VerifySstFileChecksum(
         options, rocksdb::EnvOptions(), read, path, table.largest_seqno);
-    std::error_code ec;
-    if (!s.ok() && !(rep_->read_only && !std::filesystem::exists(path, ec))) {
+    if (s.ok()) continue;
+    // A reader's table may have been compacted away by the writer since it
+    // was listed: only its absence excuses the failure, not an error
+    // looking for it (found by an audit).
+    absl::StatusOr<bool> still_there = PathExists(path);
+    if (!rep_->read_only || !still_there.ok() || *still_there) {
       return FromRocks(s, absl::StrCat("checking table checksums of ", path));
     }
   }

@@ -33,6 +33,7 @@
 #include "ledger/internal/store.h"
 #include "tests/testing/held_clock.h"
 #include "tests/testing/test_util.h"
+#include "tests/testing/unprivileged_process.h"
 
 namespace caseledger {
 namespace {
@@ -1548,6 +1549,38 @@ TEST_F(LedgerTest, ReadersOpenReadOnlyWhileTheWriterHoldsTheLedger) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(reader->DropProjection("p").code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// A store folder the reader may not search read as one without CURRENT,
+// and the open said the store's files were deleted and to restore a backup
+// (found by an audit). It says that it cannot look, and why.
+TEST_F(LedgerTest, AStoreTheReaderMayNotSearchIsNotCalledDeleted) {
+  ASSERT_OK(Append(OpenedCase("A")));
+  ledger_.reset();
+  namespace fs = std::filesystem;
+  const std::string ledger = dir_.Sub("l"), store = ledger + "/store";
+  // Everything open to all (nobody reads it, when the tests run as root)
+  // but the store, open to none.
+  for (const fs::path& p : {fs::path(dir_.path()), fs::path(ledger)}) {
+    fs::permissions(p, fs::perms::all, fs::perm_options::add);
+  }
+  for (const auto& file : fs::directory_iterator(ledger)) {
+    fs::permissions(file.path(), fs::perms::others_read, fs::perm_options::add);
+  }
+  const fs::perms store_mode = fs::status(store).permissions();
+  fs::permissions(store, fs::perms::none);
+  const std::string said = testing::InUnprivilegedProcess([&] {
+    LedgerOptions reader;
+    reader.read_only = true;
+    return Ledger::Open(ledger, reader).status().ToString();
+  });
+  fs::permissions(store, store_mode);
+  EXPECT_THAT(said,
+              AllOf(HasSubstr("INVALID_ARGUMENT: cannot tell whether " + store +
+                              "/CURRENT exists: Permission denied"),
+                    Not(HasSubstr("deleted"))));
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), 2u);
 }
 
 TEST_F(LedgerTest, ASecondWriterIsRefused) {

@@ -409,6 +409,28 @@ TEST(StoreReaderTest, TablesRemovedByTheWriterAfterAReaderOpenedAreNoDamage) {
   EXPECT_EQ(logged, std::optional<std::string>("2"));
 }
 
+// Only a table that is gone is excused: one whose look failed was taken
+// for gone as well, and the check passed over a table it could not read
+// (found by an audit). Here a link that leads to itself takes the table's
+// place: its look fails ("Too many levels of symbolic links").
+TEST(StoreReaderTest, ATableWhoseLookFailsIsNotTakenForRemoved) {
+  WriterWithALoggedWrite store;
+  ASSERT_OK(store.Make());
+  ASSERT_OK(store.writer->FlushIfOver(0));
+  ASSERT_OK_AND_ASSIGN(auto reader, Store::Open(store.dir.Sub("store"),
+                                                {.create_if_missing = false,
+                                                 .read_only = true,
+                                                 .faults = nullptr}));
+  const std::filesystem::path table = store.ATable();
+  ASSERT_FALSE(table.empty());
+  std::filesystem::remove(table);
+  std::filesystem::create_symlink(table.filename(), table);
+  absl::Status checked = reader->VerifyChecksums();
+  EXPECT_FALSE(checked.ok());
+  EXPECT_THAT(checked.message(),
+              ::testing::HasSubstr(table.filename().string()));
+}
+
 // RocksDB blames the missing file, though a MANIFEST cut back past its
 // record of a compaction lists a table long gone: the refusal says both.
 TEST(StoreOpenTest, ATableTheManifestListsAndTheFolderLacksIsNamed) {

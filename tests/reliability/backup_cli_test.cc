@@ -362,6 +362,36 @@ TEST_F(BackupCliTest, ARestoreKilledBeforeItsCheckLeavesNoLedgerInUse) {
   EXPECT_EQ(Cli(restore).code, 3);
 }
 
+// A look for a mark that fails was taken for "no mark": an unfinished
+// copy took an append, acknowledged, which the next backup to its name
+// erased; a ledger whose restore was unchecked opened (found by an audit).
+// Here each mark is a link that leads to itself, whose look fails ("Too
+// many levels of symbolic links"): the command is refused.
+TEST_F(BackupCliTest, AMarkThatCannotBeLookedForRefusesTheCommand) {
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  const std::string partial = Backup() + ".partial";
+  fs::rename(Backup(), partial);
+  fs::create_symlink("unfinished-copy", partial + "/unfinished-copy");
+  const std::string events =
+      testing::SharedDir() + "/examples/bounce-handled.jsonl";
+  const std::string size_before = Cli("read --db " + partial).out;
+  CliRun append = Cli("append --db " + partial + " " + events);
+  EXPECT_EQ(append.code, 4) << append.err;
+  EXPECT_THAT(append.err,
+              HasSubstr("/unfinished-copy exists: Too many levels of "
+                        "symbolic links\n"));
+  EXPECT_EQ(Cli("read --db " + partial).out, size_before);
+
+  fs::create_symlink("restore-unchecked", Db() + "/restore-unchecked");
+  CliRun read = Cli("read --db " + Db());
+  EXPECT_EQ(read.code, 4) << read.err;
+  EXPECT_THAT(read.err,
+              HasSubstr("/restore-unchecked exists: Too many levels of "
+                        "symbolic links\n"));
+  fs::remove(Db() + "/restore-unchecked");
+  EXPECT_EQ(Cli("read --db " + Db()).code, 0);
+}
+
 // An unfinished backup (NAME.partial holding its mark) took appends and
 // signed checkpoints, which the next backup to NAME erased without a word
 // (found by an outside test). It is read, not written.

@@ -3,7 +3,6 @@
 #include "tools/server/access_log.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/fs.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -11,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -19,17 +17,19 @@
 #include <fstream>
 #include <string>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/clock.h"
 #include "tests/testing/test_util.h"
+#include "tests/testing/unprivileged_process.h"
 
 namespace caseledger::server {
 namespace {
 
+using ::caseledger::testing::InUnprivilegedProcess;
+using ::caseledger::testing::kNobody;
 using ::testing::HasSubstr;
 
 AccessRecord ReadOf(const std::string& case_id) {
@@ -40,42 +40,6 @@ AccessRecord ReadOf(const std::string& case_id) {
           .what = "case_id=" + case_id,
           .outcome = "granted",
           .events = 0};
-}
-
-// Runs `run` in a child process as a user whom file modes bind: nobody
-// (uid and gid 65534) when the tests run as root, whom they do not. Gives
-// back what `run` returned, or why the child failed.
-constexpr uid_t kNobody = 65534;
-std::string InUnprivilegedProcess(absl::FunctionRef<std::string()> run) {
-  int pipe_ends[2];
-  if (::pipe(pipe_ends) != 0) return "no pipe";
-  const pid_t child = ::fork();
-  if (child < 0) return "no child process";
-  if (child == 0) {
-    ::close(pipe_ends[0]);
-    if (::geteuid() == 0 &&
-        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 ||
-         ::setuid(kNobody) != 0)) {
-      ::_exit(3);
-    }
-    const std::string said = run();
-    const bool written = ::write(pipe_ends[1], said.data(), said.size()) ==
-                         static_cast<ssize_t>(said.size());
-    ::_exit(written ? 0 : 4);
-  }
-  ::close(pipe_ends[1]);
-  std::string said;
-  char chunk[4096];
-  for (ssize_t got; (got = ::read(pipe_ends[0], chunk, sizeof chunk)) > 0;) {
-    said.append(chunk, static_cast<size_t>(got));
-  }
-  ::close(pipe_ends[0]);
-  int status = 0;
-  if (::waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
-    return absl::StrCat("the child process failed (wait status ", status, ")");
-  }
-  return said;
 }
 
 // A log file in a folder of its own, and a clock that stands still.

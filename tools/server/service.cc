@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "ledger/checkpoint.h"
+#include "ledger/file_sync.h"
 #include "ledger/merkle.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
@@ -891,13 +892,13 @@ grpc::Status LedgerService::Backup(grpc::ServerContext* context,
     // reading: the copy said it verifies, and backup --verify failed it).
     const std::string copied_log =
         (std::filesystem::path(path) / kAccessLogFile).string();
-    std::error_code ec;
-    if (std::filesystem::exists(copied_log, ec)) {
-      if (absl::StatusOr<AccessLogCheck> checked = VerifyAccessLog(copied_log);
-          !checked.ok()) {
-        response->set_access_log_problem(
-            std::string(checked.status().message()));
-      }
+    // A copy whose log could not be looked for is not said to verify
+    // (found by an audit: a failed look read as "no log").
+    absl::StatusOr<bool> copied = PathExists(copied_log);
+    absl::Status problem = copied.status();
+    if (copied.ok() && *copied) problem = VerifyAccessLog(copied_log).status();
+    if (!problem.ok()) {
+      response->set_access_log_problem(std::string(problem.message()));
     }
     return absl::OkStatus();
   }();

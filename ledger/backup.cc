@@ -494,6 +494,13 @@ bool internal::LeftUnfinished(const fs::path& dir) {
 
 absl::Status internal::RefuseUnfinishedCopy(const fs::path& dir,
                                             bool read_only) {
+  // The folder itself first: a mark's look fails too in one that cannot be
+  // looked into, and the folder is what to name. ("dir/." is resolved
+  // through dir, as the marks are.)
+  std::error_code ec;
+  if (fs::status(dir / ".", ec).type() == fs::file_type::none) {
+    return internal::CannotLookInto(dir.string(), ec);
+  }
   CASELEDGER_ASSIGN_OR_RETURN(const bool unchecked,
                               PathExists(dir / kUncheckedRestoreMark));
   bool store = false;
@@ -517,7 +524,6 @@ absl::Status internal::RefuseUnfinishedCopy(const fs::path& dir,
   }
   // By the folder's own name: a link to it, or `--db .` inside it, took
   // appends that the next backup erased (found by an outside test).
-  std::error_code ec;
   fs::path real = fs::weakly_canonical(Absolute(dir), ec);
   if (ec) real = FolderName(dir);
   bool unfinished = false;

@@ -78,7 +78,7 @@ absl::StatusOr<bool> PathExists(const std::filesystem::path& path) {
                                        " exists: ", ec.message());
   if (ec == std::errc::permission_denied ||
       ec == std::errc::operation_not_permitted) {
-    return absl::InvalidArgumentError(why);
+    return absl::PermissionDeniedError(why);
   }
   return absl::UnavailableError(why);
 }

@@ -37,8 +37,8 @@ absl::Status CannotCreateFolder(const std::filesystem::path& path,
 // to). An error looking, such as a folder one may not search or a failing
 // disk, is an error, never "absent": taken for one, it let a writer into a
 // backup's copy in progress and excused a damaged table (found by an
-// audit). Permission denied is kInvalidArgument, as for CannotCreateFolder;
-// anything else kUnavailable.
+// audit). Permission denied is kPermissionDenied, anything else
+// kUnavailable.
 absl::StatusOr<bool> PathExists(const std::filesystem::path& path);
 
 }  // namespace caseledger

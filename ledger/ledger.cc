@@ -1337,6 +1337,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(
   return Open(dir, options);
 }
 
+absl::Status internal::CannotLookInto(const std::string& dir,
+                                      const std::error_code& ec) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("cannot look into ", dir, ": ", ec.message()));
+}
+
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
                                                      LedgerOptions options) {
   CASELEDGER_RETURN_IF_ERROR(
@@ -1353,11 +1359,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenCopy(
   impl->clock = options.clock != nullptr ? options.clock : &SystemClock();
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / kStoreDir, ec)) {
-    // Not "no ledger": one may be there, in a folder this user cannot read.
-    if (ec) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot look into ", dir, ": ", ec.message()));
-    }
+    if (ec) return internal::CannotLookInto(dir, ec);
     // A ledger whose entries are gone, not a wrong folder: verify fails
     // (exit 1) rather than take it for bad usage (found by an audit).
     if (std::optional<std::string> missing = MissingStore(dir)) {

@@ -74,9 +74,14 @@ constexpr char kAppendNotWritten[] = "append not written: ";
 // beside it, or, for a writer (`read_only` false), when it is a backup's
 // copy in progress or left unfinished (NAME.partial holding
 // kUnfinishedCopyMark): appends there were erased, unsaid, by the next
-// backup to NAME (found by an outside test).
+// backup to NAME (found by an outside test). A folder that cannot be
+// looked into is CannotLookInto's error, a mark that cannot be looked for
+// PathExists's: either may hide a mark.
 absl::Status RefuseUnfinishedCopy(const std::filesystem::path& dir,
                                   bool read_only);
+// kPermissionDenied "cannot look into DIR: WHY": a ledger may be in a
+// folder this user cannot search, so it is not said to hold none.
+absl::Status CannotLookInto(const std::string& dir, const std::error_code& ec);
 
 // Whether every entry of `dir`, which holds no store/, is one that init or
 // a restore writes into a ledger folder before renaming store.partial/ to

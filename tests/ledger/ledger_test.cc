@@ -1575,10 +1575,10 @@ TEST_F(LedgerTest, AStoreTheReaderMayNotSearchIsNotCalledDeleted) {
     return Ledger::Open(ledger, reader).status().ToString();
   });
   fs::permissions(store, store_mode);
-  EXPECT_THAT(said,
-              AllOf(HasSubstr("INVALID_ARGUMENT: cannot tell whether " + store +
-                              "/CURRENT exists: Permission denied"),
-                    Not(HasSubstr("deleted"))));
+  EXPECT_THAT(
+      said, AllOf(HasSubstr("PERMISSION_DENIED: cannot tell whether " + store +
+                            "/CURRENT exists: Permission denied"),
+                  Not(HasSubstr("deleted"))));
   Reopen();
   EXPECT_EQ(ledger_->Size(), 2u);
 }

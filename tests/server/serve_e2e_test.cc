@@ -1735,27 +1735,16 @@ TEST_F(ServeTest, AnAddressThatCannotBeServedIsRefusedLeavingNothing) {
     }
     EXPECT_FALSE(std::filesystem::exists(db + "/access-log.jsonl")) << c.listen;
   }
-  first.Stop(SIGTERM);
-}
-
-// A failed start removes the access log only if it made it: a link given
-// as --access-log that leads nowhere yet was itself removed, its target
-// (made by the open) left behind (found by an audit).
-TEST_F(ServeTest, AFailedStartKeepsALinkGivenAsItsAccessLog) {
-  const std::string db = dir_.Sub("linked");
-  for (const std::string& name : {db, dir_.Sub("served")}) {
-    ASSERT_EQ(Cli("init --db " + name + " --name linked.example/log").code, 0);
-  }
-  ServeProcess first;
-  const std::string taken = Serve(first, dir_.Sub("served"));
-  ASSERT_FALSE(taken.empty()) << testing::FileContents(dir_.Sub("serve.err"));
+  // The log goes only if this start made it: a link given as --access-log
+  // that leads nowhere yet was itself removed, its target (made by the
+  // open) left behind (found by an audit). The link stays; so does the
+  // empty target.
   const std::string link = dir_.Sub("access-log-link");
   const std::string target = dir_.Sub("access-log-target.jsonl");
   std::filesystem::create_symlink(target, link);
-  CliRun r = Cli("serve --db " + db + " --listen " + taken + " --tokens " +
-                 dir_.Sub("tokens") + " --access-log " + link);
-  EXPECT_EQ(r.code, 4) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("Address already in use"));
+  CliRun linked = Cli("serve --db " + db + " --listen " + taken + tokens +
+                      " --access-log " + link);
+  EXPECT_EQ(linked.code, 4) << linked.err;
   EXPECT_TRUE(std::filesystem::is_symlink(link));
   EXPECT_EQ(testing::FileContents(target), "");
   first.Stop(SIGTERM);

@@ -98,7 +98,14 @@ absl::Status CopyFile(const fs::path& from, const fs::path& to,
     const ssize_t got = ::read(in, buffer.data(), buffer.size());
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return failed(errno);
-    if (got == 0) return absl::OkStatus();
+    if (got == 0) {
+      // Checked: on a network file system close is where a write's error
+      // may first be told, and the sync after it may not tell it again
+      // (found by an audit).
+      std::move(close_out).Cancel();
+      if (::close(out) != 0) return failed(errno);
+      return absl::OkStatus();
+    }
     for (ssize_t done = 0; done < got;) {
       const ssize_t put = ::write(out, buffer.data() + done, got - done);
       if (put < 0 && errno == EINTR) continue;

@@ -362,6 +362,24 @@ TEST_F(BackupCliTest, ARestoreKilledBeforeItsCheckLeavesNoLedgerInUse) {
   EXPECT_EQ(Cli(restore).code, 3);
 }
 
+// The close of each file a backup copies was not checked: on a network
+// file system close is where a write's error may first be told, and the
+// backup said the copy verifies (found by an audit). Here the close of the
+// copied signing key fails (close_fails.cc, preloaded).
+TEST_F(BackupCliTest, ACopiedFileWhoseCloseFailsFailsTheBackup) {
+  std::vector<std::pair<std::string, std::string>> env =
+      testing::Preloading(CASELEDGER_CLOSE_FAILS);
+  env.emplace_back("CASELEDGER_TEST_FAIL_CLOSE_OF", "/signing-key.pem");
+  CliRun r = testing::RunCli(testing::WithEnvironment(env, CASELEDGER_BINARY),
+                             "backup --db " + Db() + " --to " + Backup(), dir_);
+  EXPECT_EQ(r.code, 4) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("/signing-key.pem: Input/output error"));
+  EXPECT_FALSE(fs::exists(Backup()));
+  // Without the fault the same backup is made and verifies.
+  ASSERT_EQ(Cli("backup --db " + Db() + " --to " + Backup()).code, 0);
+  EXPECT_EQ(Cli("backup --verify " + Backup()).code, 0);
+}
+
 // A look for a mark that fails was taken for "no mark": an unfinished
 // copy took an append, acknowledged, which the next backup to its name
 // erased; a ledger whose restore was unchecked opened (found by an audit).

@@ -234,8 +234,9 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
   // One server per log: two servers given one file (--access-log naming
   // another ledger's) wrote two interleaved chains, which verify then
   // failed for good (found by an adversarial test). Held until the log is
-  // closed; flock's lock belongs to this open file, not the process, so the
-  // reads below, through other descriptors, do not drop it.
+  // closed: flock's lock belongs to this open file, not the process, so a
+  // descriptor opened and closed elsewhere (VerifyAccessLog's) does not
+  // drop it, as a POSIX record lock would be.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     ::close(fd);

@@ -448,7 +448,11 @@ absl::Status RenameNoReplace(const fs::path& from, const fs::path& to) {
   int renamed = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(),
                             RENAME_NOREPLACE);
   if (renamed != 0 && errno == EINVAL) {
-    if (TakenByAnything(to)) {
+    // A file system without RENAME_NOREPLACE: renamed only onto a name
+    // surely free, so a failed look counts as taken (TakenByAnything reads
+    // it as free, which its other callers' next step reports).
+    std::error_code ec;
+    if (fs::symlink_status(to, ec).type() != fs::file_type::not_found) {
       errno = EEXIST;
     } else {
       renamed = ::rename(from.c_str(), to.c_str());

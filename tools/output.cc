@@ -555,11 +555,12 @@ absl::Status OutputFile::Commit() {
   if (::renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, path_.c_str(),
                   RENAME_NOREPLACE) != 0) {
     int error = errno;
-    // A file system without RENAME_NOREPLACE: PATH checked free, then a
-    // rename that a file appearing in between would lose to.
+    // A file system without RENAME_NOREPLACE: PATH checked free (a failed
+    // look is not), then a rename that a file appearing in between would
+    // lose to.
     std::error_code ec;
-    if (error == EINVAL &&
-        !std::filesystem::exists(std::filesystem::symlink_status(path_, ec))) {
+    if (error == EINVAL && std::filesystem::symlink_status(path_, ec).type() ==
+                               std::filesystem::file_type::not_found) {
       if (std::rename(partial_.c_str(), path_.c_str()) == 0) {
         done_ = true;
         return SyncTheBundlesName(path_);

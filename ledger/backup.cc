@@ -451,8 +451,7 @@ absl::Status RenameNoReplace(const fs::path& from, const fs::path& to) {
     // A file system without RENAME_NOREPLACE: renamed only onto a name
     // surely free, so a failed look counts as taken (TakenByAnything reads
     // it as free, which its other callers' next step reports).
-    std::error_code ec;
-    if (fs::symlink_status(to, ec).type() != fs::file_type::not_found) {
+    if (NameTaken(to).value_or(true)) {
       errno = EEXIST;
     } else {
       renamed = ::rename(from.c_str(), to.c_str());

@@ -69,9 +69,12 @@ absl::Status CannotCreateFolder(const std::filesystem::path& path,
   return absl::UnavailableError(why);
 }
 
-absl::StatusOr<bool> PathExists(const std::filesystem::path& path) {
-  std::error_code ec;
-  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+namespace {
+
+// PathExists's answer from what a look at `path` found.
+absl::StatusOr<bool> Found(const std::filesystem::path& path,
+                           const std::filesystem::file_status& status,
+                           const std::error_code& ec) {
   if (status.type() == std::filesystem::file_type::not_found) return false;
   if (!ec) return true;
   const std::string why = absl::StrCat("cannot tell whether ", path.string(),
@@ -81,6 +84,21 @@ absl::StatusOr<bool> PathExists(const std::filesystem::path& path) {
     return absl::PermissionDeniedError(why);
   }
   return absl::UnavailableError(why);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> PathExists(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  return Found(path, status, ec);
+}
+
+absl::StatusOr<bool> NameTaken(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status status =
+      std::filesystem::symlink_status(path, ec);
+  return Found(path, status, ec);
 }
 
 }  // namespace caseledger

@@ -41,6 +41,10 @@ absl::Status CannotCreateFolder(const std::filesystem::path& path,
 // kUnavailable.
 absl::StatusOr<bool> PathExists(const std::filesystem::path& path);
 
+// PathExists of the name itself, not followed: a link that leads nowhere
+// takes its name. What a rename or a removal must not take for free.
+absl::StatusOr<bool> NameTaken(const std::filesystem::path& path);
+
 }  // namespace caseledger
 
 #endif  // CASELEDGER_LEDGER_FILE_SYNC_H_

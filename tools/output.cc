@@ -558,9 +558,7 @@ absl::Status OutputFile::Commit() {
     // A file system without RENAME_NOREPLACE: PATH checked free (a failed
     // look is not), then a rename that a file appearing in between would
     // lose to.
-    std::error_code ec;
-    if (error == EINVAL && std::filesystem::symlink_status(path_, ec).type() ==
-                               std::filesystem::file_type::not_found) {
+    if (error == EINVAL && !NameTaken(path_).value_or(true)) {
       if (std::rename(partial_.c_str(), path_.c_str()) == 0) {
         done_ = true;
         return SyncTheBundlesName(path_);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "ledger/file_sync.h"
 #include "ledger/untrusted_text.h"
 #include "projections/deadline_index.h"
 #include "tools/cli.h"
@@ -221,10 +222,7 @@ int Serve(const Args& args, Io& io) {
   // A failed start removes only a log it made. A failed look, and a link
   // that leads nowhere yet (the open makes its target), count as one there
   // before: read as "none", both had the name removed (found by an audit).
-  std::error_code ec;
-  const bool log_existed =
-      std::filesystem::symlink_status(log_path, ec).type() !=
-      std::filesystem::file_type::not_found;
+  const bool log_existed = NameTaken(log_path).value_or(true);
   auto access_log = server::AccessLog::Open(log_path, &SystemClock());
   if (!access_log.ok()) return Fail(io, "serve", access_log.status());
 
@@ -271,6 +269,7 @@ int Serve(const Args& args, Io& io) {
   if (!server.ok()) {
     // Nothing was served: a log this start created records nothing.
     access_log->reset();
+    std::error_code ec;
     if (!log_existed) std::filesystem::remove(log_path, ec);
     return Fail(io, "serve", server.status());
   }

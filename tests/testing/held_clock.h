@@ -5,6 +5,8 @@
 #define CASELEDGER_TESTS_TESTING_HELD_CLOCK_H_
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -32,6 +34,32 @@ class HeldClock final : public Clock {
   void Arm() {
     holder = std::this_thread::get_id();
     armed = true;
+  }
+  // Makes `call(attempt)` on a new thread that arms the clock first, and
+  // returns that thread once a call is held at its read. A ledger sequences
+  // a call on its caller's thread only when idle: just after the sequencer
+  // thread answers (a checkpoint, say), it finishes its pass, and a call
+  // arriving meanwhile queues for that thread and is never held (seen on
+  // loaded machines). Such a call completes like any other, and the next
+  // attempt is made. Unjoinable when none was held within `timeout`.
+  std::thread HoldCall(const std::function<void(int attempt)>& call,
+                       absl::Duration timeout = absl::Seconds(20)) {
+    const absl::Time give_up = absl::Now() + timeout;
+    for (int attempt = 0; absl::Now() < give_up; ++attempt) {
+      auto done = std::make_shared<absl::Notification>();
+      std::thread caller([this, call, done, attempt] {
+        Arm();
+        call(attempt);
+        done->Notify();
+      });
+      while (!reading.HasBeenNotified() && !done->HasBeenNotified() &&
+             absl::Now() < give_up) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      if (reading.HasBeenNotified()) return caller;
+      caller.join();
+    }
+    return std::thread();
   }
   FakeClock time{absl::FromUnixSeconds(1700000000)};
   std::atomic<std::thread::id> holder;

@@ -59,6 +59,7 @@ class HeldClock final : public Clock {
       if (reading.HasBeenNotified()) return caller;
       caller.join();
     }
+    armed = false;  // a later thread may get the last one's id
     return std::thread();
   }
   FakeClock time{absl::FromUnixSeconds(1700000000)};

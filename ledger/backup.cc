@@ -240,13 +240,6 @@ bool Within(const fs::path& path, const fs::path& folder) {
   return false;
 }
 
-// A link to nowhere is there too: a copy renamed onto it fails only after
-// the whole copy.
-bool TakenByAnything(const fs::path& path) {
-  std::error_code ec;
-  return fs::exists(fs::symlink_status(path, ec));
-}
-
 fs::path Partial(const fs::path& dir) {
   fs::path p = dir;
   p += ".partial";
@@ -330,7 +323,10 @@ absl::StatusOr<FolderLock> StartPartial(const fs::path& partial,
                    "; wait for it to finish");
   std::error_code ec;
   FolderLock lock;
-  if (TakenByAnything(partial)) {
+  // A link to nowhere takes its name too: a copy renamed onto it fails only
+  // after the whole copy. A failed look reads as free here and below: the
+  // folder's making or the rename that follows reports what is wrong.
+  if (NameTaken(partial).value_or(false)) {
     // Left by an earlier run, or being written by one running now.
     if (!fs::is_directory(fs::symlink_status(partial, ec)) ||
         !LeftByACopy(partial)) {
@@ -449,8 +445,8 @@ absl::Status RenameNoReplace(const fs::path& from, const fs::path& to) {
                             RENAME_NOREPLACE);
   if (renamed != 0 && errno == EINVAL) {
     // A file system without RENAME_NOREPLACE: renamed only onto a name
-    // surely free, so a failed look counts as taken (TakenByAnything reads
-    // it as free, which its other callers' next step reports).
+    // surely free, so a failed look counts as taken (the checks before a
+    // copy read it as free, since the step after them reports it).
     if (NameTaken(to).value_or(true)) {
       errno = EEXIST;
     } else {
@@ -587,7 +583,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Backup(const std::string& dir) {
                      "' ends in '.partial', the mark of a copy in progress; "
                      "a backup goes to a folder named otherwise"));
   }
-  if (TakenByAnything(target)) {
+  if (NameTaken(target).value_or(false)) {
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " already exists; a backup goes to a new folder"));
   }
@@ -745,7 +741,7 @@ absl::StatusOr<Ledger::BackupSummary> Ledger::Restore(
     const VerifierKey* trusted) {
   const fs::path source(from), target = FolderPath(to);
   std::error_code ec;
-  if (TakenByAnything(target) && !fs::is_directory(target, ec)) {
+  if (NameTaken(target).value_or(false) && !fs::is_directory(target, ec)) {
     return absl::AlreadyExistsError(absl::StrCat(
         to, " is ",
         fs::is_symlink(fs::symlink_status(target, ec)) ? "a link to nowhere"

@@ -74,29 +74,6 @@ std::string Quote(std::string_view s) {
   return absl::StrCat("\"", Printable(s), "\"");
 }
 
-// Unicode White_Space, the set Go's unicode.IsSpace uses for key names.
-bool IsUnicodeSpace(int32_t r) {
-  switch (r) {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
-  }
-}
-
 // Checks the signed-note character rules: valid UTF-8 and no ASCII control
 // characters other than newline. Errors name `what` and the 1-based line.
 absl::Status CheckNoteChars(std::string_view text, std::string_view what) {
@@ -124,7 +101,8 @@ absl::Status CheckNoteChars(std::string_view text, std::string_view what) {
 }
 
 // Checks the C2SP key name rules: non-empty UTF-8 without '+' or Unicode
-// spaces. Control characters are refused too: no note could carry them.
+// spaces (White_Space, the set Go's unicode.IsSpace uses for key names).
+// Control characters are refused too: no note could carry them.
 absl::Status CheckKeyName(std::string_view name, std::string_view what) {
   if (name.empty()) {
     return absl::InvalidArgumentError(
@@ -133,11 +111,11 @@ absl::Status CheckKeyName(std::string_view name, std::string_view what) {
   for (size_t i = 0; i < name.size();) {
     size_t len = 0;
     const int32_t r = DecodeUtf8(name, i, &len);
-    const char* problem = r < 0               ? "is not valid UTF-8"
-                          : IsUnicodeSpace(r) ? "contains white space"
-                          : r < 0x20          ? "contains a control character"
-                          : r == '+'          ? "contains '+'"
-                                              : nullptr;
+    const char* problem = r < 0             ? "is not valid UTF-8"
+                          : IsWhiteSpace(r) ? "contains white space"
+                          : r < 0x20        ? "contains a control character"
+                          : r == '+'        ? "contains '+'"
+                                            : nullptr;
     if (problem != nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat(AbslView(what), " ", Quote(name), " ", problem));

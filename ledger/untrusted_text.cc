@@ -104,6 +104,23 @@ bool ShowsAsNothing(int32_t r) {
          (r >= 0x1D173 && r <= 0x1D17A) || (r >= 0xE0000 && r <= 0xE0FFF);
 }
 
+bool IsWhiteSpace(int32_t r) {
+  switch (r) {
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0x2028:
+    case 0x2029:
+      return true;
+    default:
+      return IsOtherSpace(r);
+  }
+}
+
 bool IsOtherSpace(int32_t r) {
   return r == 0xA0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200A) ||
          r == 0x202F || r == 0x205F || r == 0x3000;

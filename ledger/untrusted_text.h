@@ -59,6 +59,11 @@ bool IsInvisible(int32_t r);
 // (identifiers), not text that is only displayed.
 bool ShowsAsNothing(int32_t r);
 
+// Whether code point `r` is white space by Unicode's White_Space property
+// (PropList.txt): the ASCII spaces, U+0085 (next line), the line and
+// paragraph separators and every space of another script.
+bool IsWhiteSpace(int32_t r);
+
 // Whether code point `r` is a space other than U+0020 (no-break, en, em,
 // thin, ideographic, ...): one that looks like the plain one.
 bool IsOtherSpace(int32_t r);

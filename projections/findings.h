@@ -133,8 +133,9 @@ extern const char kStandardNoteFrench[];
 
 // Returns `note` normalised for comparison with the standard note: Unicode
 // NFC (ledger/nfc.h, Unicode 14), ’ ‘ mapped to ' and “ ” « » to ", white
-// space (including U+00A0, U+202F and other Unicode spaces) collapsed to one
-// space, trimmed, then surrounding quotes stripped and trimmed again.
+// space (Unicode's White_Space, IsWhiteSpace in ledger/untrusted_text.h)
+// collapsed to one space, trimmed, then surrounding quotes stripped and
+// trimmed again.
 std::string NormalizeNote(std::string_view note);
 
 // True when `note` equals the English or the French standard note after

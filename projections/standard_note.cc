@@ -25,12 +25,6 @@ const char kStandardNoteFrench[] =
 
 namespace {
 
-bool IsSpace(char32_t c) {
-  return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
 char32_t MapQuote(char32_t c) {
   switch (c) {
     case 0x2018:  // ‘
@@ -57,7 +51,7 @@ std::string NormalizeNote(std::string_view note) {
   // 3. Collapse white space, trim, strip surrounding quotes, trim again.
   std::vector<char32_t> collapsed;
   for (char32_t c : chars) {
-    if (IsSpace(c)) {
+    if (IsWhiteSpace(static_cast<int32_t>(c))) {
       if (!collapsed.empty() && collapsed.back() != ' ')
         collapsed.push_back(' ');
     } else {

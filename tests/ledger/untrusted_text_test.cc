@@ -157,5 +157,24 @@ TEST(FirstHiddenCharacterTest, NamesTheCharacterAndItsByte) {
   EXPECT_EQ(found("\xc3"), "");
 }
 
+// Exactly Unicode's White_Space (PropList.txt, Unicode 15), over every code
+// point: a list kept by hand left out U+0085 once (found by a conformance
+// probe of the standard note).
+TEST(IsWhiteSpaceTest, IsUnicodesWhiteSpacePropertyExactly) {
+  auto white_space = [](int32_t r) {
+    return (r >= 0x09 && r <= 0x0D) || r == 0x20 || r == 0x85 || r == 0xA0 ||
+           r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 ||
+           r == 0x2029 || r == 0x202F || r == 0x205F || r == 0x3000;
+  };
+  int differ = 0;
+  for (int32_t r = 0; r <= 0x10FFFF; ++r) {
+    if (IsWhiteSpace(r) != white_space(r) && ++differ <= 5) {
+      ADD_FAILURE() << absl::StrFormat("U+%04X: IsWhiteSpace says %d", r,
+                                       IsWhiteSpace(r));
+    }
+  }
+  EXPECT_EQ(differ, 0);
+}
+
 }  // namespace
 }  // namespace caseledger

@@ -1782,9 +1782,9 @@ TEST(ReconsiderationAddressedTest, PassesWhenDecidedWithReasons) {
 }
 
 // Blank in any script: a no-break space passed as reasons (found by an
-// audit).
+// audit), and U+0085, next line (found by a conformance probe).
 TEST(ReconsiderationAddressedTest, FailsWhenDecidedWithoutReasons) {
-  for (const char* blank : {"  ", "\u00a0\u3000 "}) {
+  for (const char* blank : {"  ", "\u00a0\u3000 ", "\u0085"}) {
     CaseBuilder b = KaurCase();
     b.ReconsiderationRequested("2012-08-01T09:00:00Z");
     b.ReconsiderationDecided("2012-08-10T09:00:00Z",

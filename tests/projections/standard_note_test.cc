@@ -48,6 +48,22 @@ TEST(StandardNoteTest, SurroundingQuotesAndWhiteSpaceDoNotMatter) {
       "applicant failed to comply with the request."));
 }
 
+// Every character of Unicode's White_Space, U+0085 (next line) among them
+// (found by a conformance probe), in place of a space or around the note.
+TEST(StandardNoteTest, AnyUnicodeWhiteSpaceIsASpace) {
+  const std::string note = kStandardNoteEnglish;
+  const size_t space = note.find(' ');
+  for (const char* white : {"\t", "\n", "\v", "\f", "\r", "\u0085", "\u00a0",
+                            "\u1680", "\u2000", "\u2001", "\u2005", "\u200a",
+                            "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"}) {
+    std::string spaced = note;
+    spaced.replace(space, 1, white);
+    EXPECT_TRUE(IsStandardNote(spaced)) << ::testing::PrintToString(spaced);
+    EXPECT_TRUE(IsStandardNote(white + note + white))
+        << ::testing::PrintToString(std::string(white));
+  }
+}
+
 TEST(StandardNoteTest, EveryLayerOfSurroundingQuotesIsStripped) {
   EXPECT_TRUE(
       IsStandardNote(std::string("\"'") + kStandardNoteEnglish + "'\""));

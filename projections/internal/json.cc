@@ -154,9 +154,34 @@ std::string JsonWriter::Finish() && {
 
 namespace {
 
+// "invalid JSON at line L, column C (byte N): WHAT": where an editor shows
+// byte `pos` (columns count characters from 1, from `first` on the first
+// line), then the offset itself. A policy file or a bundle's pretty-printed
+// JSON is read by people, by line.
+absl::Status InvalidJson(std::string_view text, size_t first, size_t pos,
+                         std::string_view what) {
+  size_t line = 1;
+  size_t line_start = first;
+  for (size_t i = first; i < pos && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  size_t column = 1;
+  for (size_t i = line_start; i < pos && i < text.size(); ++i) {
+    // A character's continuation bytes are not columns of their own.
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("invalid JSON at line ", line,
+                                                 ", column ", column, " (byte ",
+                                                 pos, "): ", AbslView(what)));
+}
+
 class Parser {
  public:
-  Parser(std::string_view text, size_t first) : text_(text), pos_(first) {}
+  Parser(std::string_view text, size_t first)
+      : text_(text), first_(first), pos_(first) {}
 
   absl::StatusOr<JsonValue> Document() {
     JsonValue v;
@@ -170,8 +195,7 @@ class Parser {
   static constexpr int kMaxDepth = 64;
 
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at byte ", pos_, ": ", AbslView(what)));
+    return InvalidJson(text_, first_, pos_, what);
   }
 
   void SkipSpace() {
@@ -372,6 +396,7 @@ class Parser {
   }
 
   std::string_view text_;
+  size_t first_ = 0;
   size_t pos_ = 0;
 };
 
@@ -383,8 +408,9 @@ absl::StatusOr<JsonValue> ParseJson(std::string_view text, size_t first) {
   // holding one passed as saying what the event files hold (a review).
   if (const size_t bad = FirstInvalidUtf8(text.substr(first));
       bad != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSON at byte ", first + bad, ": 0x",
+    return InvalidJson(
+        text, first, first + bad,
+        absl::StrCat("0x",
                      absl::Hex(static_cast<unsigned char>(text[first + bad]),
                                absl::kZeroPad2),
                      " is not UTF-8 (JSON is UTF-8 text)"));

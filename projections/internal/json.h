@@ -82,9 +82,9 @@ struct JsonMember {
 };
 
 // Parses one JSON document, from byte `first` of `text` (past a byte order
-// mark the caller takes). kInvalidArgument on error, "invalid JSON at byte
-// N: ...", N the offset in `text` from 0; text that is not UTF-8 is an
-// error too.
+// mark the caller takes). kInvalidArgument on error, "invalid JSON at line
+// L, column C (byte N): ...", N the offset in `text` from 0; text that is
+// not UTF-8 is an error too.
 absl::StatusOr<JsonValue> ParseJson(std::string_view text, size_t first = 0);
 
 }  // namespace caseledger::projections::internal

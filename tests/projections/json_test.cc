@@ -95,7 +95,19 @@ TEST(JsonReaderTest, RejectsMalformedInput) {
   // Not UTF-8: a bad byte was taken, and became U+FFFD when written again
   // (found by a review).
   EXPECT_EQ(ParseJson("{\"a\": \"b\xff\"}").status().message(),
-            "invalid JSON at byte 8: 0xff is not UTF-8 (JSON is UTF-8 text)");
+            "invalid JSON at line 1, column 9 (byte 8): 0xff is not UTF-8 "
+            "(JSON is UTF-8 text)");
+}
+
+// A file people write, by line and by character (é is one column of two
+// bytes); the byte offset too. Only the byte was named.
+TEST(JsonReaderTest, AnErrorNamesItsLineAndColumn) {
+  EXPECT_EQ(
+      ParseJson("{\n  \"x\u00e9\": 1,\n  \"\u00e9\" 2\n}").status().message(),
+      "invalid JSON at line 3, column 7 (byte 21): expected ':'");
+  EXPECT_EQ(ParseJson("[1,\r\n\xff]").status().message(),
+            "invalid JSON at line 2, column 1 (byte 5): 0xff is not UTF-8 "
+            "(JSON is UTF-8 text)");
 }
 
 TEST(JsonReaderTest, RejectsDeepNesting) {

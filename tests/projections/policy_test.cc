@@ -46,10 +46,11 @@ TEST(PolicyTest, AByteOrderMarkAtTheStartIsSkipped) {
   // The offsets errors give are the file's, the mark counted (they were 3
   // short; found by a review), and a byte that is not UTF-8 is named.
   EXPECT_EQ(ParsePolicy("\xEF\xBB\xBFnope").status().message(),
-            "policy: invalid JSON at byte 3: unexpected character 'n'");
+            "policy: invalid JSON at line 1, column 1 (byte 3): unexpected "
+            "character 'n'");
   EXPECT_EQ(ParsePolicy("\xEF\xBB\xBF{\"a\xe9\": 1}").status().message(),
-            "policy: invalid JSON at byte 6: 0xe9 is not UTF-8 (JSON is UTF-8 "
-            "text)");
+            "policy: invalid JSON at line 1, column 4 (byte 6): 0xe9 is not "
+            "UTF-8 (JSON is UTF-8 text)");
 }
 
 TEST(PolicyTest, BuiltInFormParsesToTheDefault) {

@@ -1029,9 +1029,8 @@ std::vector<Case> Cases() {
       {"policy not json",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,
-       "caseledger findings: --policy pol.json: policy: invalid JSON at byte "
-       "0: "
-       "unexpected character 'n'",
+       "caseledger findings: --policy pol.json: policy: invalid JSON at line "
+       "1, column 1 (byte 0): unexpected character 'n'",
        "",
        {{"pol.json", "not json"}}},
       {"policy missing",
@@ -1087,8 +1086,8 @@ std::vector<Case> Cases() {
       {"policy not UTF-8",
        "findings --db L --case E2012-000417 --policy pol.json",
        2,
-       "pol.json: policy: invalid JSON at byte 26: 0xe9 is not UTF-8 (JSON "
-       "is UTF-8 text)",
+       "pol.json: policy: invalid JSON at line 1, column 27 (byte 26): 0xe9 "
+       "is not UTF-8 (JSON is UTF-8 text)",
        "",
        {{"pol.json", "{\"default_minimum_days\": \"\xe9\"}"}}},
       {"policy country no country has",

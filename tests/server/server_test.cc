@@ -1167,7 +1167,14 @@ TEST_F(ServerTest, ALargeCasesExportTellsItsStepsToTheClient) {
                       bytes += chunk;
                       return true;
                     },
-                    [&](const std::string& step) { steps.push_back(step); })
+                    [&](const std::string& step) {
+                      // Every 10 s of the layout its time is told too, which
+                      // a loaded machine reached (an ASan build beside
+                      // others); the steps are what this test reads.
+                      if (!absl::EndsWith(step, " s so far")) {
+                        steps.push_back(step);
+                      }
+                    })
                 .status());
   ASSERT_EQ(steps.size(), 3u);
   EXPECT_EQ(steps[0], absl::StrCat(bundle::kProgressEvents,

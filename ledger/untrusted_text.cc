@@ -66,6 +66,14 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
+size_t CharacterCount(std::string_view s) {
+  size_t count = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
 bool IsLayoutControl(int32_t r) {
   return r < 0x20 || (r >= 0x7F && r <= 0x9F) || r == 0x2028 || r == 0x2029 ||
          (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069);

@@ -29,6 +29,10 @@ bool LooksLikeUtf16(std::string_view text);
 // UTF-8, or std::string_view::npos when all of it does.
 size_t FirstInvalidUtf8(std::string_view s);
 
+// How many characters (code points) UTF-8 text `s` holds: its bytes that
+// do not continue a sequence.
+size_t CharacterCount(std::string_view s);
+
 // Whether `s` is well-formed UTF-8 holding none of the control characters
 // Printable escapes: text that shows as itself, on one line.
 bool IsOneLineOfText(std::string_view s);

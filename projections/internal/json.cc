@@ -1,7 +1,9 @@
 #include "projections/internal/json.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -160,19 +162,12 @@ namespace {
 // JSON is read by people, by line.
 absl::Status InvalidJson(std::string_view text, size_t first, size_t pos,
                          std::string_view what) {
-  size_t line = 1;
-  size_t line_start = first;
-  for (size_t i = first; i < pos && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  size_t column = 1;
-  for (size_t i = line_start; i < pos && i < text.size(); ++i) {
-    // A character's continuation bytes are not columns of their own.
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
-  }
+  const std::string_view before =
+      text.substr(first, std::min(pos, text.size()) - first);
+  const size_t line = 1 + absl::c_count(before, '\n');
+  // No newline before it (npos + 1 is 0): the line is all of `before`.
+  const size_t column =
+      1 + CharacterCount(before.substr(before.rfind('\n') + 1));
   return absl::InvalidArgumentError(absl::StrCat("invalid JSON at line ", line,
                                                  ", column ", column, " (byte ",
                                                  pos, "): ", AbslView(what)));

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "ledger/untrusted_text.h"
 
 namespace caseledger::bundle::internal {
 namespace {
@@ -28,11 +29,7 @@ constexpr int kMaxRows = 8;
 // Width of `text` in DejaVu Sans at `size`, estimated from its character
 // count. Both renderers use the estimate, so they lay out alike.
 double TextWidth(std::string_view text, double size) {
-  size_t chars = 0;
-  for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) ++chars;
-  }
-  return 0.6 * size * static_cast<double>(chars);
+  return 0.6 * size * static_cast<double>(CharacterCount(text));
 }
 
 struct Item {

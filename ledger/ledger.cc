@@ -129,14 +129,18 @@ absl::Status NewSalt(uint8_t* out) {
 
 // For a folder without store/: what to do when it holds a ledger's key
 // whose store went missing, or nullopt. Only an unfinished init leaves a
-// key without a store, and it leaves store.partial/ beside it.
-std::optional<std::string> MissingStore(const std::string& dir) {
+// key without a store, and it leaves store.partial/ beside it. A look that
+// fails is an error, not "no key": init would replace the key (found by an
+// audit).
+absl::StatusOr<std::optional<std::string>> MissingStore(
+    const std::string& dir) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(fs::path(dir) / kKeyFile, ec) ||
-      fs::exists(fs::path(dir) / kPartialStoreDir, ec)) {
-    return std::nullopt;
-  }
+  CASELEDGER_ASSIGN_OR_RETURN(const bool key,
+                              PathExists(fs::path(dir) / kKeyFile));
+  if (!key) return std::nullopt;
+  CASELEDGER_ASSIGN_OR_RETURN(const bool unfinished,
+                              PathExists(fs::path(dir) / kPartialStoreDir));
+  if (unfinished) return std::nullopt;
   return absl::StrCat(
       "its store/ is missing (moved, deleted or not mounted). Put it back, "
       "or ",
@@ -151,8 +155,9 @@ std::optional<std::string> MissingStore(const std::string& dir) {
 // most what an init or restore that stopped part way left.
 absl::Status TakesANewLedger(const std::string& dir) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(fs::path(dir) / kStoreDir, ec)) {
+  CASELEDGER_ASSIGN_OR_RETURN(const bool store,
+                              PathExists(fs::path(dir) / kStoreDir));
+  if (store) {
     // A restore's copy not yet checked is said to be one.
     CASELEDGER_RETURN_IF_ERROR(
         internal::RefuseUnfinishedCopy(dir, /*read_only=*/true));
@@ -161,10 +166,13 @@ absl::Status TakesANewLedger(const std::string& dir) {
   }
   // Replacing the key of a ledger whose store is missing would lose the key
   // its checkpoints are signed with.
-  if (std::optional<std::string> missing = MissingStore(dir)) {
+  CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> missing,
+                              MissingStore(dir));
+  if (missing) {
     return absl::AlreadyExistsError(
         absl::StrCat(dir, " holds a signing key but no store: ", *missing));
   }
+  std::error_code ec;
   // A file where the folder would be is the caller's input to mend, not the
   // machine's failure (it exited 4, "Not a directory"; found by an audit).
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
@@ -1362,7 +1370,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenCopy(
     if (ec) return internal::CannotLookInto(dir, ec);
     // A ledger whose entries are gone, not a wrong folder: verify fails
     // (exit 1) rather than take it for bad usage (found by an audit).
-    if (std::optional<std::string> missing = MissingStore(dir)) {
+    CASELEDGER_ASSIGN_OR_RETURN(std::optional<std::string> missing,
+                                MissingStore(dir));
+    if (missing) {
       return absl::DataLossError(
           absl::StrCat("no ledger store at ", dir,
                        ", which holds a signing key: ", *missing));

@@ -380,6 +380,39 @@ TEST_F(BackupCliTest, ACopiedFileWhoseCloseFailsFailsTheBackup) {
   EXPECT_EQ(Cli("backup --verify " + Backup()).code, 0);
 }
 
+// A look at the signing key that failed was taken for "no key": init over
+// a ledger whose store was not mounted replaced the key its checkpoints
+// are signed with (found by an audit). Here that look fails with EIO
+// (stat_fails.cc, preloaded) while the folder still lists the key, in a
+// ledger that holds no checkpoint yet, whose key is all its folder holds
+// beside the store.
+TEST_F(BackupCliTest, AKeyThatCannotBeLookedAtIsNeverReplaced) {
+  const std::string ledger = dir_.Sub("new");
+  ASSERT_EQ(Cli("init --db " + ledger + " --name new.example/log").code, 0);
+  const std::string key_path = ledger + "/signing-key.pem";
+  const std::string key = testing::FileContents(key_path);
+  const std::string unmounted = dir_.Sub("unmounted");
+  fs::rename(ledger + "/store", unmounted);
+  std::vector<std::pair<std::string, std::string>> env =
+      testing::Preloading(CASELEDGER_STAT_FAILS);
+  env.emplace_back("CASELEDGER_TEST_FAIL_STAT_OF", "/signing-key.pem");
+  const std::string init = "init --db " + ledger + " --name new.example/log";
+  CliRun r = testing::RunCli(testing::WithEnvironment(env, CASELEDGER_BINARY),
+                             init, dir_);
+  EXPECT_EQ(r.code, 4) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("cannot tell whether " + key_path +
+                               " exists: Input/output error"));
+  EXPECT_EQ(testing::FileContents(key_path), key);
+  EXPECT_FALSE(fs::exists(ledger + "/store.partial"));
+  // Without the fault, init says what is missing, and the ledger opens
+  // once its store is back.
+  CliRun again = Cli(init);
+  EXPECT_EQ(again.code, 3) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("holds a signing key but no store"));
+  fs::rename(unmounted, ledger + "/store");
+  EXPECT_EQ(Cli("verify --db " + ledger).code, 0);
+}
+
 // A look for a mark that fails was taken for "no mark": an unfinished
 // copy took an append, acknowledged, which the next backup to its name
 // erased; a ledger whose restore was unchecked opened (found by an audit).

@@ -1129,6 +1129,46 @@ TEST_F(FaultInjectionTest, AKeyWhoseStoreIsMissingIsNeverReplaced) {
   ExpectVerifies();
 }
 
+// A look at the key or the store that fails is what init says: it said
+// that the folder "holds no ledger", or that its store was missing, where
+// it could not tell (BackupCliTest.AKeyThatCannotBeLookedAtIsNeverReplaced
+// has the look that replaced a key). Here each is a link that leads to
+// itself, whose look fails ("Too many levels of symbolic links"); the
+// folder is left as it was.
+TEST_F(FaultInjectionTest, InitIsRefusedWhereTheKeyOrStoreCannotBeLookedAt) {
+  ASSERT_OK(ledger_->Append(CaseEvents("A", 0, 3)));
+  ledger_.reset();
+  namespace fs = std::filesystem;
+  const fs::path dir = Dir();
+  // Moved out of the folder, which then holds only what init may find.
+  const fs::path store = dir_.Sub("store.moved");
+  const fs::path key = dir_.Sub("signing-key.moved");
+  fs::rename(dir / "store", store);
+  fs::rename(dir / "signing-key.pem", key);
+  fs::create_symlink("signing-key.pem", dir / "signing-key.pem");
+  auto created = Ledger::Create(Dir(), "faults.example/log", Options());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(created.status().message()),
+              HasSubstr("/signing-key.pem exists: Too many levels of "
+                        "symbolic links"));
+  EXPECT_FALSE(fs::exists(dir / "store.partial"));
+  EXPECT_TRUE(fs::is_symlink(dir / "signing-key.pem"));
+  fs::remove(dir / "signing-key.pem");
+  fs::rename(key, dir / "signing-key.pem");
+
+  fs::create_symlink("store", dir / "store");
+  created = Ledger::Create(Dir(), "faults.example/log", Options());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(created.status().message()),
+              HasSubstr("/store exists: Too many levels of symbolic links"));
+  fs::remove(dir / "store");
+
+  fs::rename(store, dir / "store");
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), 3u);
+  ExpectVerifies();
+}
+
 // The private key goes to a file init makes, never into one it finds: a
 // file left under the temporary name may be linked from elsewhere.
 TEST_F(FaultInjectionTest, TheKeyIsNeverWrittenIntoAFileFoundInItsPlace) {

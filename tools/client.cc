@@ -14,6 +14,7 @@
 #include "ledger/event_validation.h"
 #include "ledger/sha256.h"
 #include "ledger/status_macros.h"
+#include "ledger/string_view.h"
 #include "tools/server/rpc_status.h"
 #include "tools/server/server.h"
 #include "tools/server/tls_material.h"
@@ -220,6 +221,14 @@ bool NeverSent(const absl::Status& s) {
           absl::StartsWith(s.message(), "DNS resolution failed"));
 }
 
+absl::Status NothingSent(std::string_view outcome, const absl::Status& s) {
+  return absl::Status(
+      s.code(), absl::StrCat(AbslView(outcome),
+                             ": the server could not be reached, so nothing "
+                             "was sent: ",
+                             s.message()));
+}
+
 namespace {
 
 const absl::Status& StatusOf(const absl::Status& s) { return s; }
@@ -320,10 +329,7 @@ absl::StatusOr<AppendResult> LedgerClient::Append(std::vector<v1::Event> events,
     backoff *= 2;
   }
   if (unanswered(response.status()) && !maybe_sent) {
-    return absl::UnavailableError(absl::StrCat(
-        "append not written: the server could not be reached, so nothing "
-        "was sent: ",
-        response.status().message()));
+    return NothingSent("append not written", response.status());
   }
   // A busy server's refusal is final only if no earlier attempt may have
   // been written.

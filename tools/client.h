@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -65,6 +66,10 @@ struct ClientOptions {
 // Whether a call failed before it was sent: gRPC could not resolve the
 // server's name or connect to it, so the call did nothing on the server.
 bool NeverSent(const absl::Status& s);
+
+// `s`, a call NeverSent, told as "OUTCOME: the server could not be reached,
+// so nothing was sent: ..." (OUTCOME such as "append not written").
+absl::Status NothingSent(std::string_view outcome, const absl::Status& s);
 
 class LedgerClient {
  public:

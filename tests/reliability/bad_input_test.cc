@@ -443,6 +443,14 @@ std::vector<Case> Cases() {
        "so nothing was sent: failed to connect to all addresses",
        "",
        {{"t", "clt_token"}}},
+      {"export through a server never reached",
+       "--server 127.0.0.1:1 --token-file t export --case C --purpose "
+       "investigation --out b.zip",
+       4,
+       "caseledger export: no bundle was written: the server could not be "
+       "reached, so nothing was sent: failed to connect to all addresses",
+       "",
+       {{"t", "clt_token"}}},
       {"verify a folder that is not a backup",
        "backup --verify E",
        2,

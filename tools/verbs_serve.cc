@@ -225,6 +225,13 @@ int Serve(const Args& args, Io& io) {
   const bool log_existed = NameTaken(log_path).value_or(true);
   auto access_log = server::AccessLog::Open(log_path, &SystemClock());
   if (!access_log.ok()) return Fail(io, "serve", access_log.status());
+  if (const uint64_t cut = (*access_log)->BytesCutAtOpen(); cut > 0) {
+    io.err << "caseledger serve: access log " << log_path << " ended with "
+           << Counted(cut, "byte", "bytes")
+           << " of a record that a crash or kill cut short (its access was "
+              "never granted); they were cut off"
+           << std::endl;
+  }
 
   options.service.ledger = ledger->get();
   options.service.tokens = &*tokens;

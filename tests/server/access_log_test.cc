@@ -199,10 +199,14 @@ TEST_F(AccessLogTest, ARecordACrashCutShortIsCutOffWhenTheLogOpens) {
   EXPECT_EQ(before_open.unfinished_bytes, 36u);
   ASSERT_OK_AND_ASSIGN(auto log, AccessLog::Open(path_, &clock_));
   EXPECT_EQ(caseledger::testing::FileContents(path_), whole);
+  EXPECT_EQ(log->BytesCutAtOpen(), 36u);
   ASSERT_OK(log->Record(ReadOf("C")));
   ASSERT_OK_AND_ASSIGN(AccessLogCheck after, VerifyAccessLog(path_));
   EXPECT_EQ(after.records, 3u);
   EXPECT_EQ(after.unfinished_bytes, 0u);
+  log.reset();
+  ASSERT_OK_AND_ASSIGN(auto whole_log, AccessLog::Open(path_, &clock_));
+  EXPECT_EQ(whole_log->BytesCutAtOpen(), 0u);
 }
 
 // A log the server could write but not read was taken for an empty one:

@@ -1126,7 +1126,24 @@ TEST_F(ServeTest, VerifyChecksTheAccessLogsChain) {
   EXPECT_THAT(unfinished.out,
               HasSubstr("NOTE access log " + log +
                         " ends with 9 bytes after its last whole record"));
-  std::ofstream(log, std::ios::binary | std::ios::trunc) << whole_log;
+  // A server started on it cuts them off, and says so: an audit log that
+  // lost bytes without a word looks like an edit (found by an outside test).
+  ServeProcess on_torn_log;
+  ASSERT_FALSE(Serve(on_torn_log, db).empty())
+      << testing::FileContents(dir_.Sub("serve.err"));
+  EXPECT_EQ(on_torn_log.Stop(SIGTERM), 0);
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+              HasSubstr("caseledger serve: access log " + log +
+                        " ended with 9 bytes of a record that a crash or kill "
+                        "cut short (its access was never granted); they were "
+                        "cut off\n"));
+  EXPECT_EQ(testing::FileContents(log), whole_log);
+  // Started on a whole log, it says nothing of the kind.
+  ServeProcess on_whole_log;
+  ASSERT_FALSE(Serve(on_whole_log, db).empty());
+  EXPECT_EQ(on_whole_log.Stop(SIGTERM), 0);
+  EXPECT_THAT(testing::FileContents(dir_.Sub("serve.err")),
+              Not(HasSubstr("cut short")));
 
   EditSecondRecord(log);
   CliRun edited = Cli("verify --db " + db);

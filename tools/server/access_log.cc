@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -296,14 +297,16 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(
                                                     synced.message()));
   }
   return std::unique_ptr<AccessLog>(
-      new AccessLog(path, fd, clock, seq, std::move(prev), complete));
+      new AccessLog(path, fd, clock, seq, std::move(prev), complete,
+                    std::max<uint64_t>(st.st_size, complete) - complete));
 }
 
 AccessLog::AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,
-                     std::string prev, uint64_t size)
+                     std::string prev, uint64_t size, uint64_t cut_at_open)
     : path_(std::move(path)),
       fd_(fd),
       clock_(clock),
+      cut_at_open_(cut_at_open),
       seq_(seq),
       prev_(std::move(prev)),
       size_(size) {}

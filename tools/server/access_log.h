@@ -58,6 +58,12 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
+  // Bytes after the log's last newline that Open cut off: a record a crash
+  // or kill cut short, whose access was never granted; 0 when none. The
+  // server says so, since an audit log that lost bytes without a word
+  // looks like an edit (found by an outside test).
+  uint64_t BytesCutAtOpen() const { return cut_at_open_; }
+
   // Appends one record and syncs it. An error means the record is not on
   // record; callers refuse the access then. What a failed write left in the
   // file is cut off, so the chain goes on from the last record; when that
@@ -66,11 +72,12 @@ class AccessLog {
 
  private:
   AccessLog(std::string path, int fd, Clock* clock, uint64_t seq,
-            std::string prev, uint64_t size);
+            std::string prev, uint64_t size, uint64_t cut_at_open);
 
   const std::string path_;
   const int fd_;
   Clock* const clock_;
+  const uint64_t cut_at_open_;
   absl::Mutex mu_;
   uint64_t seq_ ABSL_GUARDED_BY(mu_);
   std::string prev_ ABSL_GUARDED_BY(mu_);  // hex SHA-256 of the last line

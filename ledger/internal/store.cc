@@ -15,8 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -115,6 +118,56 @@ std::vector<std::string> FilesInLogFormat(const std::string& path) {
     files.push_back((std::filesystem::path(path) / manifest).string());
   }
   return files;
+}
+
+// RocksDB 7.8 begins a new log at each open and keeps the empty one each
+// earlier open left until the next flush (facebook/rocksdb#11313, fixed in
+// 8.3): a ledger only opened and closed (a refused append, a checkpoint
+// with nothing new, a server with no appends) gathered one file per run,
+// each listed and checked again by every later open (found by a probe of
+// the docs: 58 in one folder). Called by the writer, which holds the
+// store's lock and has just recovered them: an empty log older than its
+// own holds nothing to replay, its MANIFEST tracks no log
+// (track_and_verify_wals_in_manifest is off), and a reader opening beside
+// skips it (the open's new MANIFEST puts every family past it) or opens
+// again (its MANIFEST changed). Only wasted space is at stake, so a failed
+// look or removal leaves the file, said in the store's LOG.
+void RemoveEarlierEmptyLogs(rocksdb::DB& db, const std::string& path,
+                            rocksdb::Logger* info_log) {
+  std::unique_ptr<rocksdb::LogFile> current;
+  rocksdb::Status s = db.GetCurrentWalFile(&current);
+  if (!s.ok() || current == nullptr) {
+    rocksdb::Warn(info_log, "empty logs kept: no current log: %s",
+                  s.ToString().c_str());
+    return;
+  }
+  rocksdb::FileSystem& fs = *db.GetEnv()->GetFileSystem();
+  std::vector<std::string> names;
+  if (s = fs.GetChildren(path, rocksdb::IOOptions(), &names, nullptr);
+      !s.ok()) {
+    rocksdb::Warn(info_log, "empty logs kept: %s", s.ToString().c_str());
+    return;
+  }
+  for (const std::string& name : names) {
+    absl::string_view number = name;
+    uint64_t log_number = 0;
+    if (!absl::ConsumeSuffix(&number, ".log") || number.empty() ||
+        !std::all_of(number.begin(), number.end(), absl::ascii_isdigit) ||
+        !absl::SimpleAtoi(number, &log_number) ||
+        log_number >= current->LogNumber()) {
+      continue;
+    }
+    const std::string file = (std::filesystem::path(path) / name).string();
+    uint64_t size = 0;
+    s = fs.GetFileSize(file, rocksdb::IOOptions(), &size, nullptr);
+    if (s.ok() && size == 0) {
+      s = fs.DeleteFile(file, rocksdb::IOOptions(), nullptr);
+    }
+    if (!s.ok()) {
+      rocksdb::Warn(info_log, "empty log %s kept: %s", name.c_str(),
+                    s.ToString().c_str());
+    }
+  }
 }
 
 // RocksDB's refusal of a damaged log record, "Corruption: checksum
@@ -689,6 +742,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
             FromRocks(s, absl::StrCat("opening ", path)), path));
       }
       if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
+      if (!options.read_only) {
+        RemoveEarlierEmptyLogs(*rep->db, path, db_options.info_log.get());
+      }
       return std::unique_ptr<Store>(new Store(std::move(rep)));
     }
     if (attempt == kReaderOpenAttempts) {

@@ -444,6 +444,47 @@ TEST(StoreOpenTest, ATableTheManifestListsAndTheFolderLacksIsNamed) {
   }
 }
 
+// RocksDB 7.8 keeps the empty log of each open that wrote nothing until
+// the next flush: a ledger opened and closed by every refused append or
+// idle checkpoint gathered one file per run. The writer removes them; a
+// log holding a write is kept until RocksDB has flushed it.
+TEST(StoreOpenTest, OpensThatWriteNothingLeaveOneEmptyLog) {
+  caseledger::testing::TempFolder dir;
+  const auto logs = [&] {
+    int count = 0;
+    for (const auto& file :
+         std::filesystem::directory_iterator(dir.Sub("store"))) {
+      if (file.path().extension() == ".log") ++count;
+    }
+    return count;
+  };
+  const auto write = [](Store& store, std::string key) {
+    Batch batch(store);
+    batch.Put(Family::kEntries, key, "v");
+    return store.Write(batch, /*sync=*/true);
+  };
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+    ASSERT_OK(write(*store, "first"));
+  }
+  for (int open = 1; open <= 6; ++open) {
+    ASSERT_OK_AND_ASSIGN(
+        auto store, Store::Open(dir.Sub("store"), {.create_if_missing = false,
+                                                   .read_only = false,
+                                                   .faults = nullptr}));
+    if (open == 3) ASSERT_OK(write(*store, "third"));
+  }
+  EXPECT_EQ(logs(), 1);
+  ASSERT_OK_AND_ASSIGN(
+      auto reader, Store::Open(dir.Sub("store"), {.create_if_missing = false,
+                                                  .read_only = true,
+                                                  .faults = nullptr}));
+  for (const char* key : {"first", "third"}) {
+    ASSERT_OK_AND_ASSIGN(auto value, reader->Get(Family::kEntries, key));
+    EXPECT_EQ(value, std::optional<std::string>("v")) << key;
+  }
+}
+
 // RocksDB keeps per-thread counters of its work unless told not to, and
 // nothing reads them. A cursor handed to a thread that has used no other
 // Store operation (verify's index scan) must turn them off there too.

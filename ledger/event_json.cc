@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <istream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/event_validation.h"
 #include "ledger/rfc3339.h"
 #include "ledger/untrusted_text.h"
 
@@ -804,6 +807,45 @@ std::string FirstSyntaxProblem(std::string_view json, size_t bytes_before) {
   return "";
 }
 
+enum class LineRead { kLine, kTooLong, kEnd };
+
+// std::getline holding at most kMaxEventLineBytes of a line: a longer one
+// is passed over to its end. kEnd where no line is left (a last line
+// without its newline is a line); a read error ends the input too, which
+// the caller tells by in.bad().
+LineRead ReadLine(std::istream& in, std::string& text) {
+  text.clear();
+  // istream::getline into a buffer scans for the newline a block at a
+  // time, as std::getline does.
+  constexpr std::streamsize kChunk = 16 << 10;
+  char chunk[kChunk];
+  for (bool first = true;; first = false) {
+    in.getline(chunk, kChunk);
+    const auto got = static_cast<size_t>(in.gcount());
+    // Ended by its newline (counted, not stored), by the end of the input,
+    // or by a full chunk with more of the line to come (failbit).
+    const bool newline = !in.fail() && !in.eof();
+    const bool more = in.fail() && !in.eof() && got == kChunk - 1;
+    // A failed read (badbit, or a failure that is none of the above) ends
+    // the input where it is: neither is a line, and reading on would loop.
+    if (in.bad() || (in.fail() && !in.eof() && !more) ||
+        (got == 0 && first && in.eof())) {
+      return LineRead::kEnd;
+    }
+    const size_t stored = newline ? got - 1 : got;
+    if (text.size() + stored > kMaxEventLineBytes) {
+      if (more) {
+        in.clear();
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+      }
+      return LineRead::kTooLong;
+    }
+    text.append(chunk, stored);
+    if (!more) return LineRead::kLine;
+    in.clear();
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Event> ParseEventJson(std::string_view json,
@@ -846,8 +888,16 @@ std::string EventToJson(const v1::Event& event) {
 absl::StatusOr<EventLine> EventLineReader::Next() {
   if (ended_) return absl::OutOfRangeError("end of input");
   std::string text;
-  while (std::getline(in_, text)) {
+  while (true) {
+    const LineRead read = ReadLine(in_, text);
+    if (read == LineRead::kEnd) break;
     ++line_;
+    if (read == LineRead::kTooLong) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", line_, ": the line is longer than ", kMaxEventLineBytes,
+          " bytes, and no event of at most ", kMaxEventBytes,
+          " bytes needs that many; the rest of it was not read"));
+    }
     // Editors on Windows may open a UTF-8 file with a byte order mark.
     size_t mark = 0;
     if (line_ == 1 && absl::StartsWith(text, "\xEF\xBB\xBF")) {

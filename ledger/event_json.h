@@ -36,6 +36,13 @@ struct EventLine {
 // kInvalidArgument "line N: <field>: <problem>".
 absl::StatusOr<std::vector<EventLine>> ReadEventLines(std::istream& in);
 
+// The longest line a reader holds. An event is at most 1 MiB encoded
+// (kMaxEventBytes), and JSON stretches it at most sixfold ("\u0001" for
+// one byte of text), so no event needs a line this long; a longer one is
+// refused unread, where it was held whole, at twice its length in memory
+// (a line of 1 GiB of spaces took 2 GiB: found by a probe).
+inline constexpr size_t kMaxEventLineBytes = 16 << 20;
+
 // Reads JSON Lines one event at a time, for inputs too large to hold.
 class EventLineReader {
  public:

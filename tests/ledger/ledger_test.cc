@@ -713,6 +713,29 @@ TEST_F(LedgerTest, AnImportCutsItsBatchesAtTheBytesGiven) {
 // A stop request (the CLI's SIGINT or SIGTERM) ends an import between
 // batches, saying which lines are stored; running it again resumes. A line
 // changed in place after the check is named, with what is stored.
+// The last progress an import gives counts every line, blank lines after
+// the last event too (found by a probe: it ended at "line 5 of 6 (83%)"),
+// whether the last batch is full when the events end or not.
+TEST_F(LedgerTest, AnImportsLastProgressCountsTheBlankLinesAfterItsEvents) {
+  const std::string file = dir_.Sub("in.jsonl");
+  std::ofstream(file, std::ios::binary)
+      << ImportLine("F", kOpen) << ImportLine("F", kImportedNote) << "\n \n";
+  for (size_t batch_size : {2, 3}) {
+    SCOPED_TRACE(absl::StrCat("batches of ", batch_size));
+    ImportOptions options;
+    options.batch_size = batch_size;
+    std::vector<ImportProgress> told;
+    options.progress = [&](const ImportProgress& p) { told.push_back(p); };
+    ASSERT_OK_AND_ASSIGN(auto imported,
+                         ImportEventLines(*ledger_, file, options));
+    EXPECT_EQ(imported.lines, 4u);
+    ASSERT_FALSE(told.empty());
+    EXPECT_EQ(told.back().lines, 4u);
+    EXPECT_EQ(told.back().total_lines, 4u);
+    EXPECT_EQ(told.back().appended + told.back().duplicates, 2u);
+  }
+}
+
 TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
   const std::string file = dir_.Sub("in.jsonl");
   std::ofstream(file, std::ios::binary)

@@ -81,10 +81,10 @@ struct ExportRequest {
   // While the report is laid out, `progress` is also told, this often,
   // how long it has taken so far ("laying out the report: 10 s so far").
   absl::Duration progress_every = absl::Seconds(10);
-  // Asked between the steps of the build and every few blocks of the
-  // report's layout: an error from it (the caller went away, a server
-  // stopping) ends the build with that error, and nothing is recorded.
-  // May be null.
+  // Asked between the steps of the build and every few pieces (table
+  // rows, lines) of the report's layout: an error from it (the caller went
+  // away, a server stopping) ends the build with that error, and nothing
+  // is recorded. May be null.
   std::function<absl::Status()> still_wanted;
 
   // ---- The export's own audit event (ExportBundle only) ----

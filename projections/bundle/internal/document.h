@@ -130,9 +130,9 @@ std::string RenderChartSvg(const Chart& chart);
 // fallback files for the scripts DejaVu lacks, only (a private font
 // configuration, so that the output does not depend on the machine's other
 // fonts). kFailedPrecondition when the DejaVu fonts are missing.
-// `still_wanted`, when given, is asked every few blocks: an error from it
-// ends the render with that error (a report of 20,000 events takes about a
-// minute, mostly text shaping).
+// `still_wanted`, when given, is asked every few pieces laid out (table
+// rows, lines): an error from it ends the render with that error (a report
+// of 20,000 events takes about a minute, mostly text shaping).
 absl::StatusOr<std::string> RenderPdf(
     const Document& doc, const std::string& font_dir,
     const std::function<absl::Status()>& still_wanted = nullptr);

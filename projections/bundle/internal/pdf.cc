@@ -49,8 +49,9 @@ constexpr double kCellPad = 3;
 // HTML report and the bundle's JSON files keep the full text.
 constexpr size_t kMaxCellBytes = 1500;
 constexpr double kMaxCellHeight = kBodyHeight - 72;
-// How often a render asks whether it is still wanted (RenderPdf).
-constexpr size_t kBlocksBetweenAsks = 64;
+// How often a render asks whether it is still wanted (RenderPdf): every
+// this many pieces laid out (a table row, a line of text), ~30 ms.
+constexpr size_t kPiecesBetweenAsks = 64;
 
 constexpr const char* kFontFiles[] = {
     "DejaVuSans.ttf",     "DejaVuSans-Bold.ttf",     "DejaVuSans-Oblique.ttf",
@@ -261,9 +262,14 @@ using Pages = std::vector<std::vector<Placement>>;
 // as it is made, so that a caller can let its layouts go.
 class Builder {
  public:
+  // `going` is asked after each piece is taken; once it says no, the
+  // block in hand is left unfinished.
   Builder(Fonts& fonts, const std::map<std::string, int>& pages_of,
-          std::function<void(Atom)> take)
-      : fonts_(fonts), pages_of_(pages_of), take_(std::move(take)) {}
+          std::function<void(Atom)> take, std::function<bool()> going)
+      : fonts_(fonts),
+        pages_of_(pages_of),
+        take_(std::move(take)),
+        going_(std::move(going)) {}
 
   void Add(const Block& b) {
     switch (b.kind) {
@@ -465,6 +471,7 @@ class Builder {
     Take(std::move(header));
     int back = 0;
     for (const std::vector<Cell>& row : t.rows) {
+      if (!going_on_) return;
       Atom a = row_atom(row, false);
       a.header_back = ++back;
       Take(std::move(a));
@@ -560,11 +567,16 @@ class Builder {
     Take(std::move(a));
   }
 
-  void Take(Atom a) { take_(std::move(a)); }
+  void Take(Atom a) {
+    take_(std::move(a));
+    going_on_ = going_on_ && going_();
+  }
 
   Fonts& fonts_;
   const std::map<std::string, int>& pages_of_;
   std::function<void(Atom)> take_;
+  std::function<bool()> going_;
+  bool going_on_ = true;
 };
 
 // Whether `b` prints the pages anchors land on, which can change from one
@@ -757,10 +769,17 @@ cairo_status_t Append(void* closure, const unsigned char* data,
 absl::StatusOr<std::string> RenderPdf(
     const Document& doc, const std::string& font_dir,
     const std::function<absl::Status()>& still_wanted) {
-  // Asked every kBlocksBetweenAsks blocks, a few milliseconds of layout.
-  auto wanted = [&](size_t block) {
-    return block % kBlocksBetweenAsks != 0 || !still_wanted ? absl::OkStatus()
-                                                            : still_wanted();
+  // Asked every kPiecesBetweenAsks pieces, not between blocks: one block,
+  // the table of a large case's events, is most of its report, and its
+  // layout went 20 s without an ask, so without telling its time (found
+  // by a probe).
+  absl::Status wanted;
+  size_t pieces = 0;
+  auto going = [&] {
+    if (wanted.ok() && still_wanted && ++pieces % kPiecesBetweenAsks == 0) {
+      wanted = still_wanted();
+    }
+    return wanted.ok();
   };
   // cairo, pango and fontconfig are thread-safe for separate objects, and
   // every call here makes its own; one render at a time still rules out
@@ -781,18 +800,21 @@ absl::StatusOr<std::string> RenderPdf(
   Pages pages;
   for (int pass = 0; pass < 4; ++pass) {
     std::vector<Atom>* into = nullptr;
-    Builder builder(fonts, pages_of, [&](Atom a) {
-      a.draw = nullptr;
-      into->push_back(std::move(a));
-    });
+    Builder builder(
+        fonts, pages_of,
+        [&](Atom a) {
+          a.draw = nullptr;
+          into->push_back(std::move(a));
+        },
+        going);
     measured.clear();
     for (size_t b = 0; b < doc.blocks.size(); ++b) {
-      CASELEDGER_RETURN_IF_ERROR(wanted(b));
       if (pass == 0 || PrintsPageNumbers(doc.blocks[b])) {
         into = &by_block[b];
         into->clear();
         builder.Add(doc.blocks[b]);
       }
+      CASELEDGER_RETURN_IF_ERROR(wanted);
       measured.insert(measured.end(), by_block[b].begin(), by_block[b].end());
     }
     std::map<std::string, int> landed;
@@ -824,13 +846,12 @@ absl::StatusOr<std::string> RenderPdf(
   cairo_t* cr = cairo_create(surface);
 
   PageDrawer drawer(fonts, doc, measured, pages, surface, cr);
-  Builder builder(fonts, pages_of, [&](Atom a) { drawer.Take(std::move(a)); });
-  absl::Status drawn;
-  for (size_t b = 0; b < doc.blocks.size() && drawn.ok(); ++b) {
-    drawn = wanted(b);
-    if (drawn.ok()) builder.Add(doc.blocks[b]);
+  Builder builder(
+      fonts, pages_of, [&](Atom a) { drawer.Take(std::move(a)); }, going);
+  for (size_t b = 0; b < doc.blocks.size() && wanted.ok(); ++b) {
+    builder.Add(doc.blocks[b]);
   }
-  if (drawn.ok()) drawn = drawer.Finish();
+  const absl::Status drawn = wanted.ok() ? drawer.Finish() : wanted;
   cairo_destroy(cr);
   cairo_surface_finish(surface);
   const cairo_status_t status = cairo_surface_status(surface);

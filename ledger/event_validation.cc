@@ -210,6 +210,33 @@ absl::Status CheckEveryCharacterShows(std::string_view field,
                                  hidden->byte + 1, AbslView(what)));
 }
 
+// What of an address refused is past SMTP's lengths, which its look does
+// not show: a local part of 65 bytes was refused as "not a valid email
+// address" alone (found by a probe). Empty when no length is at fault.
+std::string LengthFault(std::string_view address) {
+  if (address.size() > 254) {
+    return absl::StrCat(": it is ", address.size(),
+                        " bytes long, and SMTP takes at most 254");
+  }
+  const size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return "";
+  if (at > 64) {
+    return absl::StrCat(": its local part, before the '@', is ", at,
+                        " bytes long, and SMTP takes at most 64");
+  }
+  std::string_view domain = address.substr(at + 1);
+  while (!domain.empty()) {
+    const std::string_view label = domain.substr(0, domain.find('.'));
+    if (label.size() > 63) {
+      return absl::StrCat(": its domain's label '", Printable(label), "' is ",
+                          label.size(),
+                          " bytes long, and a label holds at most 63");
+    }
+    domain.remove_prefix(std::min(label.size() + 1, domain.size()));
+  }
+  return "";
+}
+
 // An address too shows every character: a request to "maria@mail.example"
 // with a zero-width space in it went to another mailbox than the one on
 // file, and a report would show the two as one (found by a mutation audit).
@@ -222,7 +249,8 @@ absl::Status CheckAddress(std::string_view field, std::string_view address,
       CheckEveryCharacterShows(field, address, "an address"));
   if (!IsValidEmailAddress(address)) {
     return Invalid(field, absl::StrCat("'", Printable(address),
-                                       "' is not a valid email address"));
+                                       "' is not a valid email address",
+                                       LengthFault(address)));
   }
   return absl::OkStatus();
 }

@@ -279,6 +279,38 @@ TEST(RequestAddressTest, AnAddressShowsEveryCharacterItHolds) {
   EXPECT_TRUE(ValidateEvent(e).ok()) << ValidateEvent(e);
 }
 
+// An address past one of SMTP's lengths looks like any other: its refusal
+// says which length (found by a probe: "not a valid email address" alone).
+// At each limit the address is taken (EmailAddressTest).
+TEST(RequestAddressTest, AnAddressTooLongSaysWhichLengthItPasses) {
+  v1::Event e = NoteOf(4);
+  auto* request = e.mutable_document_request_sent();
+  request->set_request_id("R-1");
+  request->set_channel(v1::Channel::EMAIL);
+  const std::string label(63, 'd');
+  const struct {
+    std::string address;
+    std::string why;
+  } cases[] = {
+      {std::string(65, 'l') + "@b.example",
+       "its local part, before the '@', is 65 bytes long, and SMTP takes at "
+       "most 64"},
+      {"a@b." + std::string(64, 'd') + ".example",
+       absl::StrCat("its domain's label '", Printable(std::string(64, 'd')),
+                    "' is 64 bytes long, and a label holds at most 63")},
+      {"ab@" + label + "." + label + "." + label + "." + std::string(60, 'd'),
+       "it is 255 bytes long, and SMTP takes at most 254"},
+  };
+  for (const auto& c : cases) {
+    request->clear_to();
+    request->add_to(c.address);
+    EXPECT_EQ(ValidateEvent(e),
+              absl::InvalidArgumentError(absl::StrCat(
+                  "document_request_sent.to[0]: '", Printable(c.address),
+                  "' is not a valid email address: ", c.why)));
+  }
+}
+
 // A deadline, when present, is after occurred_at (domain.md §2.3): not at
 // the same instant, nor a nanosecond before it.
 TEST(DeadlineTest, ADeadlineIsStrictlyAfterOccurredAt) {

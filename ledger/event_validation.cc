@@ -210,9 +210,11 @@ absl::Status CheckEveryCharacterShows(std::string_view field,
                                  hidden->byte + 1, AbslView(what)));
 }
 
-// What of an address refused is past SMTP's lengths, which its look does
-// not show: a local part of 65 bytes was refused as "not a valid email
-// address" alone (found by a probe). Empty when no length is at fault.
+// Which of SMTP's lengths an address passes (RFC 5321 §4.5.3.1: a path of
+// 254 bytes, a local part of 64, a domain label of 63 as written), told
+// because the address's look does not show it: a local part of 65 bytes
+// was refused as "not a valid email address" alone (found by a probe).
+// Empty when none.
 std::string LengthFault(std::string_view address) {
   if (address.size() > 254) {
     return absl::StrCat(": it is ", address.size(),
@@ -237,6 +239,72 @@ std::string LengthFault(std::string_view address) {
   return "";
 }
 
+// Why `address` is no mailbox IsValidEmailAddress takes: LengthFault's
+// reason for a length past SMTP's, "" for any other fault; nullopt when it
+// is taken.
+std::optional<std::string> EmailAddressFault(std::string_view address) {
+  if (std::string length = LengthFault(address); !length.empty()) {
+    return length;
+  }
+  // Well-formed UTF-8 without control, line-separating or bidirectional
+  // formatting characters, nor any that shows as nothing or as a plain
+  // space: an address that could print as another.
+  if (!IsOneLineOfText(address) || FirstHiddenCharacter(address)) {
+    return "";
+  }
+  const size_t at = address.rfind('@');
+  if (at == std::string_view::npos || at == 0) return "";
+  const std::string_view local = address.substr(0, at);
+  if (local.front() == '"') {
+    // Quoted-string (RFC 5321 §4.1.2): qtextSMTP, quoted pairs, UTF-8.
+    if (local.size() < 2 || local.back() != '"') return "";
+    for (size_t i = 1; i + 1 < local.size(); ++i) {
+      const unsigned char c = local[i];
+      if (c == '\\') {
+        if (i + 2 >= local.size()) return "";
+        const unsigned char quoted = local[++i];
+        if (quoted < 32 || quoted > 126) return "";
+      } else if (c == '"' || c < 32) {
+        return "";
+      }
+    }
+  } else {
+    // Dot-atom: atoms of atext or UTF-8 (RFC 6531 §3.3), none empty.
+    bool atom_empty = true;
+    for (char c : local) {
+      if (c == '.') {
+        if (atom_empty) return "";
+        atom_empty = true;
+      } else if (IsAtext(c) || static_cast<unsigned char>(c) >= 0x80) {
+        atom_empty = false;
+      } else {
+        return "";
+      }
+    }
+    if (atom_empty) return "";
+  }
+  // Labels of letters, digits and hyphens, or U-labels (RFC 5890), no
+  // hyphen at either end.
+  std::string_view domain = address.substr(at + 1);
+  size_t labels = 0;
+  while (true) {
+    const size_t dot = domain.find('.');
+    const std::string_view label = domain.substr(0, dot);
+    if (label.empty() || label.front() == '-' || label.back() == '-') {
+      return "";
+    }
+    for (char c : label) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (!absl::ascii_isalnum(u) && c != '-' && u < 0x80) return "";
+    }
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    domain.remove_prefix(dot + 1);
+  }
+  if (labels < 2) return "";
+  return std::nullopt;
+}
+
 // An address too shows every character: a request to "maria@mail.example"
 // with a zero-width space in it went to another mailbox than the one on
 // file, and a report would show the two as one (found by a mutation audit).
@@ -247,10 +315,10 @@ absl::Status CheckAddress(std::string_view field, std::string_view address,
   }
   CASELEDGER_RETURN_IF_ERROR(
       CheckEveryCharacterShows(field, address, "an address"));
-  if (!IsValidEmailAddress(address)) {
-    return Invalid(field, absl::StrCat("'", Printable(address),
-                                       "' is not a valid email address",
-                                       LengthFault(address)));
+  if (const std::optional<std::string> fault = EmailAddressFault(address)) {
+    return Invalid(field,
+                   absl::StrCat("'", Printable(address),
+                                "' is not a valid email address", *fault));
   }
   return absl::OkStatus();
 }
@@ -501,65 +569,7 @@ bool IsValidCaseId(std::string_view id) {
 }
 
 bool IsValidEmailAddress(std::string_view address) {
-  // Well-formed UTF-8 without control, line-separating or bidirectional
-  // formatting characters, nor any that shows as nothing or as a plain
-  // space: an address that could print as another.
-  if (address.size() > 254 || !IsOneLineOfText(address) ||
-      FirstHiddenCharacter(address)) {
-    return false;
-  }
-  const size_t at = address.rfind('@');
-  if (at == std::string_view::npos || at == 0 || at > 64) return false;
-  const std::string_view local = address.substr(0, at);
-  if (local.front() == '"') {
-    // Quoted-string (RFC 5321 §4.1.2): qtextSMTP, quoted pairs, UTF-8.
-    if (local.size() < 2 || local.back() != '"') return false;
-    for (size_t i = 1; i + 1 < local.size(); ++i) {
-      const unsigned char c = local[i];
-      if (c == '\\') {
-        if (i + 2 >= local.size()) return false;
-        const unsigned char quoted = local[++i];
-        if (quoted < 32 || quoted > 126) return false;
-      } else if (c == '"' || c < 32) {
-        return false;
-      }
-    }
-  } else {
-    // Dot-atom: atoms of atext or UTF-8 (RFC 6531 §3.3), none empty.
-    bool atom_empty = true;
-    for (char c : local) {
-      if (c == '.') {
-        if (atom_empty) return false;
-        atom_empty = true;
-      } else if (IsAtext(c) || static_cast<unsigned char>(c) >= 0x80) {
-        atom_empty = false;
-      } else {
-        return false;
-      }
-    }
-    if (atom_empty) return false;
-  }
-  // Labels of letters, digits and hyphens, or U-labels (RFC 5890): at most
-  // 63 bytes each as written, no hyphen at either end.
-  std::string_view domain = address.substr(at + 1);
-  if (domain.size() > 253) return false;
-  size_t labels = 0;
-  while (true) {
-    const size_t dot = domain.find('.');
-    const std::string_view label = domain.substr(0, dot);
-    if (label.empty() || label.size() > 63 || label.front() == '-' ||
-        label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      const unsigned char u = static_cast<unsigned char>(c);
-      if (!absl::ascii_isalnum(u) && c != '-' && u < 0x80) return false;
-    }
-    ++labels;
-    if (dot == std::string_view::npos) break;
-    domain.remove_prefix(dot + 1);
-  }
-  return labels >= 2;
+  return !EmailAddressFault(address).has_value();
 }
 
 bool IsValidUuid(std::string_view id) {

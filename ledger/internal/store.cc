@@ -35,6 +35,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
+#include "rocksdb/metadata.h"
 #include "rocksdb/options.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
@@ -192,6 +193,95 @@ void RemoveEarlierEmptyLogs(rocksdb::DB& db, const std::string& path,
     if (!s.ok()) {
       rocksdb::Warn(info_log, "empty log %s kept: %s", name.c_str(),
                     s.ToString().c_str());
+    }
+  }
+}
+
+std::string TablePath(const rocksdb::SstFileMetaData& table) {
+  return (std::filesystem::path(table.directory) / table.relative_filename)
+      .string();
+}
+
+// Reads every block of `table`, of `family`, checking its checksum.
+rocksdb::Status CheckTableBlocks(rocksdb::DB& db,
+                                 rocksdb::ColumnFamilyHandle* family,
+                                 const rocksdb::SstFileMetaData& table) {
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  read.fill_cache = false;
+  return rocksdb::VerifySstFileChecksum(
+      rocksdb::Options(db.GetDBOptions(), db.GetOptions(family)),
+      rocksdb::EnvOptions(), read, TablePath(table), table.largest_seqno);
+}
+
+// A table in a family's last level smaller than this is merged with its
+// small neighbours once kSmallTablesToMerge of them are there.
+constexpr uint64_t kSmallTableBytes = 1 << 20;
+constexpr size_t kSmallTablesToMerge = 16;
+
+// Each writer's open flushes the log the last one left, one table per
+// family written. A family whose keys only grow (entries, events,
+// checkpoints) overlaps none of its older tables, so RocksDB moves each new
+// one to the last level alone, where no compaction of its own ever merges
+// it: a ledger appended to one event per process gained five tables per
+// append, each held open by every later open, until none got past a limit
+// of 1,024 open files (found by a probe of a long life). Called by the
+// writer once open and before each backup: each run of adjacent small
+// tables in a family's last level is merged into one table there, written
+// and checked as RocksDB's own compactions are (a reader opening beside
+// opens again, its MANIFEST having changed). Only the number of files is
+// at stake, so a merge that fails (a table being compacted meanwhile, a
+// full disk) leaves the tables as they were, said in the store's LOG.
+void MergeSmallLastLevelTables(
+    rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& families,
+    rocksdb::Logger* info_log) {
+  rocksdb::CompactionOptions merge;
+  merge.compression = rocksdb::kDisableCompressionOption;  // the family's
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    rocksdb::ColumnFamilyMetaData meta;
+    db.GetColumnFamilyMetaData(family, &meta);
+    const rocksdb::LevelMetaData* last = nullptr;
+    for (const rocksdb::LevelMetaData& level : meta.levels) {
+      if (level.level > 0 && !level.files.empty()) last = &level;
+    }
+    if (last == nullptr) continue;
+    std::vector<const rocksdb::SstFileMetaData*> tables;
+    for (const rocksdb::SstFileMetaData& table : last->files) {
+      tables.push_back(&table);
+    }
+    std::sort(tables.begin(), tables.end(), [](const auto* a, const auto* b) {
+      return a->smallestkey < b->smallestkey;
+    });
+    const auto small = [](const rocksdb::SstFileMetaData* table) {
+      return table->size < kSmallTableBytes && !table->being_compacted;
+    };
+    if (static_cast<size_t>(std::count_if(tables.begin(), tables.end(),
+                                          small)) < kSmallTablesToMerge) {
+      continue;
+    }
+    // A damaged table stays as it is, for verify to name: merged, it would
+    // fail the merge, and RocksDB then refuses every write until reopened.
+    std::vector<std::vector<std::string>> runs(1);
+    for (const rocksdb::SstFileMetaData* table : tables) {
+      if (small(table)) {
+        rocksdb::Status sound = CheckTableBlocks(db, family, *table);
+        if (sound.ok()) {
+          runs.back().push_back(table->relative_filename);
+          continue;
+        }
+        rocksdb::Warn(info_log, "table %s not merged: %s",
+                      table->relative_filename.c_str(),
+                      sound.ToString().c_str());
+      }
+      if (!runs.back().empty()) runs.emplace_back();
+    }
+    for (const std::vector<std::string>& run : runs) {
+      if (run.size() < 2) continue;
+      rocksdb::Status s = db.CompactFiles(merge, family, run, last->level);
+      if (!s.ok()) {
+        rocksdb::Warn(info_log, "%zu small tables of %s kept: %s", run.size(),
+                      family->GetName().c_str(), s.ToString().c_str());
+      }
     }
   }
 }
@@ -775,6 +865,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", path));
       if (!options.read_only) {
         RemoveEarlierEmptyLogs(*rep->db, path, db_options.info_log.get());
+        MergeSmallLastLevelTables(*rep->db, rep->handles,
+                                  db_options.info_log.get());
       }
       return std::unique_ptr<Store>(new Store(std::move(rep)));
     }
@@ -1161,6 +1253,10 @@ absl::Status Store::Backup(const std::string& dir) {
   }
   CASELEDGER_RETURN_IF_ERROR(
       rep_->NotTriedAfterAFailedLog(absl::StrCat("backing up to ", dir)));
+  // A server runs for months between opens, and each backup flushes: the
+  // small tables that gathered are merged before they are copied.
+  MergeSmallLastLevelTables(*rep_->db, rep_->handles,
+                            rep_->db->GetDBOptions().info_log.get());
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(rep_->db.get(), &raw);
   if (!s.ok()) return FromRocks(s, "starting a backup");
@@ -1183,24 +1279,16 @@ absl::Status Store::VerifyChecksums() const {
   // what this view holds of it. Every block is checked, as VerifyChecksum
   // does (a scan of the families instead missed two flips in 96,
   // tests/reliability/corruption_test).
-  rocksdb::ReadOptions read;
-  read.verify_checksums = true;
-  read.fill_cache = false;
   std::vector<rocksdb::LiveFileMetaData> tables;
   rep_->db->GetLiveFilesMetaData(&tables);
   for (const rocksdb::LiveFileMetaData& table : tables) {
     auto family = std::find(std::begin(kFamilyNames), std::end(kFamilyNames),
                             table.column_family_name);
     if (family == std::end(kFamilyNames)) continue;  // not the ledger's
-    rocksdb::Options options(
-        rep_->db->GetDBOptions(),
-        rep_->db->GetOptions(rep_->handles[family - std::begin(kFamilyNames)]));
-    const std::string path =
-        (std::filesystem::path(table.directory) / table.relative_filename)
-            .string();
-    rocksdb::Status s = rocksdb::VerifySstFileChecksum(
-        options, rocksdb::EnvOptions(), read, path, table.largest_seqno);
+    rocksdb::Status s = CheckTableBlocks(
+        *rep_->db, rep_->handles[family - std::begin(kFamilyNames)], table);
     if (s.ok()) continue;
+    const std::string path = TablePath(table);
     // A reader's table may have been compacted away by the writer since it
     // was listed: only its absence excuses the failure, not an error
     // looking for it (found by an audit).

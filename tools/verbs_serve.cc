@@ -40,20 +40,16 @@ absl::StatusOr<std::string> ReadPem(const Args& args, const std::string& flag,
   return ReadPemFile(flag, args.Get(flag), io);
 }
 
-// File descriptors below which serve warns: the ledger's files take a few
-// dozen, and each connection and stream one more.
+// File descriptors below which serve warns: the ledger's table files take
+// a few dozen to a few hundred, and each connection and stream one more.
 constexpr rlim_t kFewFileDescriptors = 1024;
 
 // gRPC 1.51 stops accepting connections for good once an accept fails for
-// want of a file descriptor (found by an audit under ulimit -n 64): takes
-// every descriptor the hard limit allows, and warns when that is still few.
-void TakeFileDescriptors(Io& io) {
+// want of a file descriptor (found by an audit under ulimit -n 64): warns
+// when the descriptors the hard limit allows, which main() takes, are few.
+void WarnOfFewFileDescriptors(Io& io) {
   struct rlimit files;
   if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return;
-  if (files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &files) != 0) return;
-  }
   if (files.rlim_cur < kFewFileDescriptors) {
     io.err << "caseledger serve: warning: only " << files.rlim_cur
            << " file descriptors (ulimit -n); each connection takes one, and "
@@ -153,7 +149,7 @@ int Serve(const Args& args, Io& io) {
   if (!args.Has("tokens")) {
     return UsageError(io, "serve", "--tokens FILE is required");
   }
-  TakeFileDescriptors(io);
+  WarnOfFewFileDescriptors(io);
   auto tokens = server::TokenTable::Load(args.Get("tokens"));
   if (!tokens.ok()) return Fail(io, "serve", tokens.status());
   if (tokens->size() == 0) {

@@ -445,20 +445,40 @@ TEST(StoreOpenTest, ATableTheManifestListsAndTheFolderLacksIsNamed) {
   }
 }
 
+// How many files in `folder` end in `extension` (".log", ".sst").
+int FilesIn(const std::string& folder, std::string_view extension) {
+  int count = 0;
+  for (const auto& file : std::filesystem::directory_iterator(folder)) {
+    if (file.path().extension() == extension) ++count;
+  }
+  return count;
+}
+
+// The keys of the tests below, in ascending order, and their values.
+std::string Numbered(int n) { return absl::StrFormat("%06d", n); }
+std::string ValueOf(const std::string& key) {
+  return absl::StrCat("value of ", key);
+}
+
+// Expects Numbered(0) to Numbered(count - 1) in `family` of the store at
+// `folder`, each with its ValueOf, as a reader opening it reads them.
+void ExpectNumberedKeys(const std::string& folder, Family family, int count) {
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       Store::Open(folder, {.create_if_missing = false,
+                                            .read_only = true,
+                                            .faults = nullptr}));
+  for (int n = 0; n < count; ++n) {
+    ASSERT_OK_AND_ASSIGN(auto value, reader->Get(family, Numbered(n)));
+    EXPECT_EQ(value, std::optional<std::string>(ValueOf(Numbered(n))));
+  }
+}
+
 // RocksDB 7.8 keeps the empty log of each open that wrote nothing until
 // the next flush: a ledger opened and closed by every refused append or
 // idle checkpoint gathered one file per run. The writer removes them; a
 // log holding a write is kept until RocksDB has flushed it.
 TEST(StoreOpenTest, OpensThatWriteNothingLeaveOneEmptyLog) {
   caseledger::testing::TempFolder dir;
-  const auto logs = [&] {
-    int count = 0;
-    for (const auto& file :
-         std::filesystem::directory_iterator(dir.Sub("store"))) {
-      if (file.path().extension() == ".log") ++count;
-    }
-    return count;
-  };
   const auto write = [](Store& store, std::string key) {
     Batch batch(store);
     batch.Put(Family::kEntries, key, "v");
@@ -475,7 +495,7 @@ TEST(StoreOpenTest, OpensThatWriteNothingLeaveOneEmptyLog) {
                                                    .faults = nullptr}));
     if (open == 3) ASSERT_OK(write(*store, "third"));
   }
-  EXPECT_EQ(logs(), 1);
+  EXPECT_EQ(FilesIn(dir.Sub("store"), ".log"), 1);
   ASSERT_OK_AND_ASSIGN(
       auto reader, Store::Open(dir.Sub("store"), {.create_if_missing = false,
                                                   .read_only = true,
@@ -495,15 +515,6 @@ TEST(StoreOpenTest, OpensThatWriteNothingLeaveOneEmptyLog) {
 // files ("Too many open files"; found by a probe of a long life).
 TEST(StoreOpenTest, WritersOpenedManyTimesLeaveFewTables) {
   caseledger::testing::TempFolder dir;
-  const auto tables = [&] {
-    int count = 0;
-    for (const auto& file :
-         std::filesystem::directory_iterator(dir.Sub("store"))) {
-      if (file.path().extension() == ".sst") ++count;
-    }
-    return count;
-  };
-  const auto key = [](int open) { return absl::StrFormat("%06d", open); };
   constexpr int kOpens = 120;
   for (int open = 0; open < kOpens; ++open) {
     ASSERT_OK_AND_ASSIGN(
@@ -512,25 +523,15 @@ TEST(StoreOpenTest, WritersOpenedManyTimesLeaveFewTables) {
                                        .read_only = false,
                                        .faults = nullptr}));
     Batch batch(*store);
-    batch.Put(Family::kEntries, key(open), "entry");
-    batch.Put(Family::kEvents, key(open), "event");
+    batch.Put(Family::kEntries, Numbered(open), ValueOf(Numbered(open)));
+    batch.Put(Family::kEvents, Numbered(open), ValueOf(Numbered(open)));
     ASSERT_OK(store->Write(batch, /*sync=*/true));
   }
   // Level 0 gathers up to 16 tables per family before it is merged, and
   // the last level up to 16 small ones: well below one per open.
-  EXPECT_LE(tables(), 70);
-  ASSERT_OK_AND_ASSIGN(
-      auto reader, Store::Open(dir.Sub("store"), {.create_if_missing = false,
-                                                  .read_only = true,
-                                                  .faults = nullptr}));
-  for (int open = 0; open < kOpens; ++open) {
-    for (Family family : {Family::kEntries, Family::kEvents}) {
-      ASSERT_OK_AND_ASSIGN(auto value, reader->Get(family, key(open)));
-      EXPECT_EQ(value, std::optional<std::string>(
-                           family == Family::kEntries ? "entry" : "event"))
-          << key(open);
-    }
-  }
+  EXPECT_LE(FilesIn(dir.Sub("store"), ".sst"), 70);
+  ExpectNumberedKeys(dir.Sub("store"), Family::kEntries, kOpens);
+  ExpectNumberedKeys(dir.Sub("store"), Family::kEvents, kOpens);
 }
 
 // Writes `tables` entries, each flushed into a table of its own and moved to
@@ -538,21 +539,12 @@ TEST(StoreOpenTest, WritersOpenedManyTimesLeaveFewTables) {
 absl::Status WriteSmallLastLevelTables(Store& store, int tables) {
   for (int table = 0; table < tables; ++table) {
     Batch batch(store);
-    const std::string key = absl::StrFormat("%06d", table);
-    batch.Put(Family::kEntries, key, absl::StrCat("entry ", key));
+    batch.Put(Family::kEntries, Numbered(table), ValueOf(Numbered(table)));
     CASELEDGER_RETURN_IF_ERROR(store.Write(batch, /*sync=*/true));
     CASELEDGER_RETURN_IF_ERROR(store.FlushIfOver(0));
     CASELEDGER_RETURN_IF_ERROR(store.CompactAll());
   }
   return absl::OkStatus();
-}
-
-int TablesIn(const std::string& folder) {
-  int tables = 0;
-  for (const auto& file : std::filesystem::directory_iterator(folder)) {
-    if (file.path().extension() == ".sst") ++tables;
-  }
-  return tables;
 }
 
 // A server is opened once and flushes at each backup: the tables that
@@ -564,16 +556,8 @@ TEST(StoreBackupTest, TheSmallTablesOfALongOpenAreMergedBeforeTheCopy) {
   constexpr int kTables = 40;
   ASSERT_OK(WriteSmallLastLevelTables(*store, kTables));
   ASSERT_OK(store->Backup(dir.Sub("backup")));
-  EXPECT_LE(TablesIn(dir.Sub("backup")), 4);
-  ASSERT_OK_AND_ASSIGN(
-      auto copy, Store::Open(dir.Sub("backup"), {.create_if_missing = false,
-                                                 .read_only = true,
-                                                 .faults = nullptr}));
-  for (int table = 0; table < kTables; ++table) {
-    const std::string key = absl::StrFormat("%06d", table);
-    ASSERT_OK_AND_ASSIGN(auto value, copy->Get(Family::kEntries, key));
-    EXPECT_EQ(value, std::optional<std::string>(absl::StrCat("entry ", key)));
-  }
+  EXPECT_LE(FilesIn(dir.Sub("backup"), ".sst"), 4);
+  ExpectNumberedKeys(dir.Sub("backup"), Family::kEntries, kTables);
 }
 
 // Merged, a damaged table failed the merge, and RocksDB then refused every
@@ -586,7 +570,7 @@ TEST(StoreOpenTest, ADamagedSmallTableIsLeftOutOfTheMergeAndWritesGoOn) {
     ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
     ASSERT_OK(WriteSmallLastLevelTables(*store, kTables));
   }
-  const std::string damaged_entry = "entry 000007";
+  const std::string damaged_entry = ValueOf(Numbered(7));
   int damaged = 0;
   for (const auto& file :
        std::filesystem::directory_iterator(dir.Sub("store"))) {
@@ -605,10 +589,11 @@ TEST(StoreOpenTest, ADamagedSmallTableIsLeftOutOfTheMergeAndWritesGoOn) {
   Batch batch(*store);
   batch.Put(Family::kEntries, "after", "written");
   EXPECT_OK(store->Write(batch, /*sync=*/true));
-  EXPECT_LE(TablesIn(dir.Sub("store")), 6);
-  EXPECT_EQ(store->Get(Family::kEntries, "000007").status().code(),
+  EXPECT_LE(FilesIn(dir.Sub("store"), ".sst"), 6);
+  EXPECT_EQ(store->Get(Family::kEntries, Numbered(7)).status().code(),
             absl::StatusCode::kDataLoss);
-  for (const std::string key : {"000006", "000008", "after"}) {
+  for (const std::string& key :
+       {Numbered(6), Numbered(8), std::string("after")}) {
     ASSERT_OK_AND_ASSIGN(auto value, store->Get(Family::kEntries, key));
     EXPECT_TRUE(value.has_value()) << key;
   }

@@ -245,6 +245,9 @@ void MergeSmallLastLevelTables(
       if (level.level > 0 && !level.files.empty()) last = &level;
     }
     if (last == nullptr) continue;
+    // Tables of the size RocksDB's own compactions write, rather than one
+    // however long the run (a ledger that gathered thousands).
+    merge.output_file_size_limit = db.GetOptions(family).target_file_size_base;
     std::vector<const rocksdb::SstFileMetaData*> tables;
     for (const rocksdb::SstFileMetaData& table : last->files) {
       tables.push_back(&table);

@@ -560,6 +560,39 @@ TEST(StoreBackupTest, TheSmallTablesOfALongOpenAreMergedBeforeTheCopy) {
   ExpectNumberedKeys(dir.Sub("backup"), Family::kEntries, kTables);
 }
 
+// A long run of small tables is merged into tables of RocksDB's usual size
+// (64 MiB), not one table however long the run.
+TEST(StoreOpenTest, ALongRunOfSmallTablesIsMergedIntoTablesOfTheUsualSize) {
+  caseledger::testing::TempFolder dir;
+  constexpr int kTables = 90;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+    std::mt19937_64 random(7);
+    std::string noise(900 << 10, '\0');  // incompressible, just under 1 MiB
+    for (int table = 0; table < kTables; ++table) {
+      for (char& c : noise) c = static_cast<char>(random());
+      Batch batch(*store);
+      batch.Put(Family::kEntries, Numbered(table), noise);
+      ASSERT_OK(store->Write(batch, /*sync=*/false));
+      ASSERT_OK(store->FlushIfOver(0));
+      ASSERT_OK(store->CompactAll());
+    }
+  }
+  ASSERT_EQ(FilesIn(dir.Sub("store"), ".sst"), kTables);
+  ASSERT_OK_AND_ASSIGN(
+      auto store, Store::Open(dir.Sub("store"), {.create_if_missing = false,
+                                                 .read_only = false,
+                                                 .faults = nullptr}));
+  // 79 MiB: one table of 64 MiB and one of the rest.
+  EXPECT_EQ(FilesIn(dir.Sub("store"), ".sst"), 2);
+  for (int table = 0; table < kTables; ++table) {
+    ASSERT_OK_AND_ASSIGN(auto value,
+                         store->Get(Family::kEntries, Numbered(table)));
+    ASSERT_TRUE(value.has_value()) << table;
+    EXPECT_EQ(value->size(), size_t{900 << 10});
+  }
+}
+
 // Merged, a damaged table failed the merge, and RocksDB then refused every
 // write: appends stopped over a table no append reads. It is left for
 // verify to name, and its neighbours are merged.

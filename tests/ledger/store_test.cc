@@ -593,6 +593,36 @@ TEST(StoreOpenTest, ALongRunOfSmallTablesIsMergedIntoTablesOfTheUsualSize) {
   }
 }
 
+// A merge that cannot write its table (a full disk) leaves the small tables
+// as they were, and takes nothing from the writes that follow.
+TEST(StoreOpenTest, AMergeThatCannotWriteItsTableLeavesWritesAsTheyWere) {
+  caseledger::testing::TempFolder dir;
+  constexpr int kTables = 20;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, NewStore(dir));
+    ASSERT_OK(WriteSmallLastLevelTables(*store, kTables));
+  }
+  auto faults = std::make_shared<FaultInjection>();
+  faults->Add({.op = FaultInjection::Op::kCreate,
+               .error = FaultInjection::Error::kNoSpace,
+               .files = FaultInjection::Files::kTable,
+               .count = -1});
+  ASSERT_OK_AND_ASSIGN(
+      auto store, Store::Open(dir.Sub("store"), {.create_if_missing = false,
+                                                 .read_only = false,
+                                                 .faults = faults}));
+  EXPECT_GT(faults->injected(), 0u);
+  EXPECT_EQ(FilesIn(dir.Sub("store"), ".sst"), kTables);
+  Batch batch(*store);
+  batch.Put(Family::kEntries, "after", "written");
+  EXPECT_OK(store->Write(batch, /*sync=*/true));
+  ASSERT_OK_AND_ASSIGN(auto value, store->Get(Family::kEntries, "after"));
+  EXPECT_EQ(value, std::optional<std::string>("written"));
+  // Room again: RocksDB's background work goes on.
+  faults->Clear();
+  EXPECT_OK(store->FlushIfOver(0));
+}
+
 // Merged, a damaged table failed the merge, and RocksDB then refused every
 // write: appends stopped over a table no append reads. It is left for
 // verify to name, and its neighbours are merged.

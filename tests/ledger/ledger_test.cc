@@ -710,9 +710,6 @@ TEST_F(LedgerTest, AnImportCutsItsBatchesAtTheBytesGiven) {
   EXPECT_EQ(ledger_->Size(), 6u);
 }
 
-// A stop request (the CLI's SIGINT or SIGTERM) ends an import between
-// batches, saying which lines are stored; running it again resumes. A line
-// changed in place after the check is named, with what is stored.
 // The last progress an import gives counts every line, blank lines after
 // the last event too (found by a probe: it ended at "line 5 of 6 (83%)"),
 // whether the last batch is full when the events end or not.
@@ -736,6 +733,9 @@ TEST_F(LedgerTest, AnImportsLastProgressCountsTheBlankLinesAfterItsEvents) {
   }
 }
 
+// A stop request (the CLI's SIGINT or SIGTERM) ends an import between
+// batches, saying which lines are stored; running it again resumes. A line
+// changed in place after the check is named, with what is stored.
 TEST_F(LedgerTest, AnImportStopsBetweenBatchesWhenAsked) {
   const std::string file = dir_.Sub("in.jsonl");
   std::ofstream(file, std::ios::binary)

@@ -5,7 +5,10 @@
 //   --quick              100k-event fixture, 5 repetitions of 0.3 s, no
 //                        10M-event memory check (under three minutes)
 //   --workdir=DIR        scratch folder (default: a new folder in $TMPDIR);
-//                        emptied and removed at exit
+//                        emptied and removed at exit. DIR must be new,
+//                        empty, or one an earlier run left (it holds
+//                        .caseledger-bench); any other is refused, not
+//                        emptied
 //   --report=FILE        rewrite the generated part of FILE (markdown)
 //   --history=FILE       add a full run's rows to the record of every run
 //                        in FILE (docs/performance-history.md); a --quick
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -30,6 +34,7 @@
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -129,6 +134,62 @@ MemoryCheck MeasureInChild(const std::string& what, const std::string& dir,
   return check;
 }
 
+// The scratch folder, emptied for this run: `workdir`, or a new folder in
+// $TMPDIR when it is empty. A given folder that holds anything but what an
+// earlier run left (its mark), or a file, is refused: emptying it could
+// delete a user's files (--workdir=. would have removed the checkout).
+absl::StatusOr<std::string> ClaimWorkdir(std::string workdir) {
+  namespace fs = std::filesystem;
+  constexpr char kMark[] = ".caseledger-bench";
+  std::error_code ec;
+  if (workdir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/caseledger-bench-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot make a folder ", pattern,
+                       " for the run: ", std::strerror(errno)));
+    }
+    workdir = pattern;
+  }
+  const fs::file_status found = fs::status(workdir, ec);
+  if (found.type() == fs::file_type::not_found) {
+    ec.clear();  // a new folder, made below
+  } else {
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot look at --workdir ", workdir, ": ", ec.message()));
+    }
+    if (!fs::is_directory(found)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--workdir ", workdir, " is not a folder; give a new or empty one"));
+    }
+    const bool empty = fs::is_empty(workdir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot look into --workdir ", workdir, ": ", ec.message()));
+    }
+    if (!empty && !fs::exists(fs::path(workdir) / kMark, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--workdir ", workdir, " is not empty and no earlier run left it (it",
+          " holds no ", kMark, "), so it is left as it is; give a new or",
+          " empty folder"));
+    }
+  }
+  fs::remove_all(workdir, ec);
+  if (!ec) fs::create_directories(workdir, ec);
+  std::FILE* mark =
+      ec ? nullptr : std::fopen((fs::path(workdir) / kMark).c_str(), "w");
+  if (mark == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot make --workdir ", workdir, ": ",
+                     ec ? ec.message() : std::strerror(errno)));
+  }
+  std::fclose(mark);
+  return workdir;
+}
+
 bool Flag(const char* arg, const char* name, std::string* value) {
   size_t n = std::strlen(name);
   if (std::strncmp(arg, name, n) != 0 || arg[n] != '=') return false;
@@ -182,21 +243,6 @@ int main(int argc, char** argv) {
                  "or --repetitions\n");
     return 2;
   }
-  if (workdir.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/caseledger-bench-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) {
-      std::perror("mkdtemp");
-      return 1;
-    }
-    workdir = pattern;
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(workdir, ec);
-  std::filesystem::create_directories(workdir, ec);
-  settings.workdir = workdir;
-
   // Our defaults for Google Benchmark; flags given on the command line come
   // later and win.
   std::string reps_flag = absl::StrCat("--benchmark_repetitions=", reps);
@@ -210,6 +256,16 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(bm_argc, bm_argv.data())) {
     return 2;
   }
+  // Only now: Initialize exits on --help, which would leave a new folder.
+  auto claimed = ClaimWorkdir(workdir);
+  if (!claimed.ok()) {
+    std::fprintf(stderr, "caseledger_bench: %s\n",
+                 std::string(claimed.status().message()).c_str());
+    return 2;
+  }
+  workdir = *claimed;
+  settings.workdir = workdir;
+  std::error_code ec;
   RegisterBaselineBenchmarks();
   RegisterLedgerBenchmarks();
   RegisterBundleBenchmarks();

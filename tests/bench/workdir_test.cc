@@ -1,0 +1,78 @@
+// caseledger_bench empties its scratch folder at start and removes it at
+// exit, so the folder it is given must be one it may delete: these run the
+// built binary on folders a user might name by mistake, and check that their
+// files survive. A filter that matches no benchmark keeps each run short.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/cli_run.h"
+#include "tests/testing/test_util.h"
+
+namespace caseledger::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A run with `workdir` that matches no benchmark.
+CliRun RunBenchIn(const std::string& workdir, const TempFolder& scratch) {
+  return RunCli(CASELEDGER_BENCH,
+                absl::StrCat("--workdir=", workdir,
+                             " --memory_events=0"
+                             " --benchmark_filter=NoSuchBenchmark"),
+                scratch);
+}
+
+TEST(BenchWorkdirTest, AFolderHoldingFilesItDidNotMakeIsRefusedAndKept) {
+  TempFolder scratch;
+  const std::string folder = scratch.Sub("mine");
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder + "/notes.txt") << "kept";
+  CliRun run = RunBenchIn(folder, scratch);
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("--workdir " + folder + " is not empty"));
+  EXPECT_EQ(FileContents(folder + "/notes.txt"), "kept");
+}
+
+TEST(BenchWorkdirTest, AFileIsRefusedAndKept) {
+  TempFolder scratch;
+  const std::string file = scratch.Sub("results.json");
+  std::ofstream(file) << "kept";
+  CliRun run = RunBenchIn(file, scratch);
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("is not a folder"));
+  EXPECT_EQ(FileContents(file), "kept");
+}
+
+TEST(BenchWorkdirTest, ANewFolderOrOneAnInterruptedRunLeftIsTakenAndRemoved) {
+  TempFolder scratch;
+  const std::string fresh = scratch.Sub("new/bench-work");
+  // A run marks the folder it makes; one killed before its end leaves that
+  // mark beside its ledgers.
+  const std::string left = scratch.Sub("bench-work");
+  std::filesystem::create_directories(left + "/fixture-0");
+  std::ofstream(left + "/.caseledger-bench");
+  std::ofstream(left + "/fixture-0/CURRENT") << "left";
+  for (const std::string& folder : {fresh, left}) {
+    CliRun run = RunBenchIn(folder, scratch);
+    EXPECT_EQ(run.code, 0) << folder << ": " << run.err;
+    EXPECT_FALSE(std::filesystem::exists(folder)) << folder;
+  }
+}
+
+TEST(BenchWorkdirTest, HelpLeavesNoFolderBehind) {
+  TempFolder scratch;
+  const std::string tmp = scratch.Sub("tmp");
+  std::filesystem::create_directories(tmp);
+  CliRun run = RunCli(WithEnvironment({{"TMPDIR", tmp}}, CASELEDGER_BENCH),
+                      "--help", scratch);
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out + run.err, HasSubstr("--benchmark_filter"));
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
+}
+
+}  // namespace
+}  // namespace caseledger::testing

@@ -4,9 +4,11 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -870,13 +872,33 @@ absl::StatusOr<std::string> WithRowAdded(const std::string& text,
   return absl::StrCat(with, row, "\n", text.substr(at));
 }
 
-// The whole of `path`, or nothing when it cannot be read.
-std::optional<std::string> FileText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+// The file's text; NotFound when there is no such file. A file that is there
+// but cannot be read is an error of its own: taken for an empty one, the
+// report would replace a hand-written page with its skeleton.
+absl::StatusOr<std::string> FileText(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    const int error = errno;
+    if (error == ENOENT) {
+      return absl::NotFoundError(absl::StrCat("there is no ", path));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(error)));
+  }
+  std::string text;
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    text.append(buffer, n);
+  }
+  const bool failed = std::ferror(file) != 0;
+  const int error = errno;
+  std::fclose(file);
+  if (failed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(error)));
+  }
+  return text;
 }
 
 // Writes `text` to `path` whole or not at all.
@@ -961,7 +983,13 @@ void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
 }
 
 absl::Status WriteReport(const std::string& path, const ReportInput& input) {
-  const std::string old = FileText(path).value_or("");
+  absl::StatusOr<std::string> read = FileText(path);
+  if (!read.ok() && !absl::IsNotFound(read.status())) {
+    return absl::Status(
+        read.status().code(),
+        absl::StrCat(read.status().message(), "; the report was not written"));
+  }
+  const std::string old = read.ok() ? *std::move(read) : "";
   std::string text;
   size_t begin = old.find(kBegin), end = old.find(kEnd);
   if (begin != std::string::npos && end != std::string::npos && end > begin) {
@@ -978,10 +1006,11 @@ absl::Status WriteReport(const std::string& path, const ReportInput& input) {
 
 absl::Status RecordRun(const std::string& path, const ReportInput& input) {
   if (input.mode != "full") return absl::OkStatus();
-  const std::optional<std::string> old = FileText(path);
-  if (!old) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read ", path, "; nothing recorded"));
+  const absl::StatusOr<std::string> old = FileText(path);
+  if (!old.ok()) {
+    return absl::Status(
+        old.status().code(),
+        absl::StrCat(old.status().message(), "; nothing recorded"));
   }
   absl::StatusOr<std::string> text =
       WithRowAdded(*old, path, kEveryRunHeader, RunRecord(input));

@@ -1,7 +1,8 @@
-// caseledger_bench empties its scratch folder at start and removes it at
-// exit, so the folder it is given must be one it may delete: these run the
-// built binary on folders a user might name by mistake, and check that their
-// files survive. A filter that matches no benchmark keeps each run short.
+// The built caseledger_bench on the files and folders it is given. It empties
+// its scratch folder at start and removes it at exit, and it rewrites the
+// report it is pointed at: these run it where a user's files could be lost
+// (a folder named by mistake, a report it cannot read) and check that they
+// survive. A filter that matches no benchmark keeps each run short.
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,13 +18,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
+constexpr char kNoBenchmark[] =
+    " --memory_events=0 --benchmark_filter=NoSuchBenchmark";
+
 // A run with `workdir` that matches no benchmark.
 CliRun RunBenchIn(const std::string& workdir, const TempFolder& scratch) {
   return RunCli(CASELEDGER_BENCH,
-                absl::StrCat("--workdir=", workdir,
-                             " --memory_events=0"
-                             " --benchmark_filter=NoSuchBenchmark"),
-                scratch);
+                absl::StrCat("--workdir=", workdir, kNoBenchmark), scratch);
 }
 
 TEST(BenchWorkdirTest, AFolderHoldingFilesItDidNotMakeIsRefusedAndKept) {
@@ -72,6 +73,26 @@ TEST(BenchWorkdirTest, HelpLeavesNoFolderBehind) {
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out + run.err, HasSubstr("--benchmark_filter"));
   EXPECT_TRUE(std::filesystem::is_empty(tmp));
+}
+
+// Taken for an empty file, a report that could not be read was replaced by
+// the skeleton of a new one, and the page's hand-written text was lost.
+TEST(BenchReportFileTest, AReportThatCannotBeReadIsLeftAsItIs) {
+  TempFolder scratch;
+  const std::string report = scratch.Sub("performance.md");
+  std::ofstream(report) << "hand-written\n";
+  auto environment = Preloading(CASELEDGER_READ_FAILS);
+  environment.emplace_back("CASELEDGER_TEST_FAIL_READ_OF", "/performance.md");
+  CliRun run = RunCli(WithEnvironment(environment, CASELEDGER_BENCH),
+                      absl::StrCat("--workdir=", scratch.Sub("work"),
+                                   " --report=", report, kNoBenchmark),
+                      scratch);
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("cannot read " + report +
+                                 ": Input/output error; the report was not "
+                                 "written"));
+  EXPECT_EQ(FileContents(report), "hand-written\n");
+  EXPECT_FALSE(std::filesystem::exists(report + ".tmp"));
 }
 
 }  // namespace

@@ -1,28 +1,7 @@
 // caseledger_bench: the ledger's benchmarks with their baselines, and the
 // writer of docs/performance.md. Usually started by bench/run.
 //
-// Flags of our own (everything else goes to Google Benchmark):
-//   --quick              100k-event fixture, 5 repetitions of 0.3 s, no
-//                        10M-event memory check (under three minutes)
-//   --workdir=DIR        scratch folder (default: a new folder in $TMPDIR);
-//                        emptied and removed at exit. DIR must be new,
-//                        empty, or one an earlier run left (it holds
-//                        .caseledger-bench); any other is refused, not
-//                        emptied
-//   --report=FILE        rewrite the generated part of FILE (markdown)
-//   --history=FILE       add a full run's rows to the record of every run
-//                        in FILE (docs/performance-history.md); a --quick
-//                        run, or one with --benchmark_filter, adds none
-//   --command=TEXT       how the run was started, for the report
-//   --source=TEXT        the code measured (bench/run: its git commit)
-//   --fixture_events=N   events in the read fixture (default 1000000)
-//   --memory_events=N    ledger size for the memory check (default 10000000
-//                        in full mode; 0 skips it)
-//   --repetitions=N      repetitions per benchmark (default 9; quick 5)
-//   --child=verify|rebuild|foreach --dir=LEDGER
-//                        internal: run one operation on the ledger (opened
-//                        read-only except for rebuild) and print its peak
-//                        RSS (used for the memory check)
+// Its flags: kUsage below, which --help prints.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -49,6 +28,43 @@
 
 namespace caseledger::bench {
 namespace {
+
+constexpr char kUsage[] =
+    R"(usage: caseledger_bench [flags] [Google Benchmark flags]
+
+The ledger's benchmarks with their baselines, and the writer of
+docs/performance.md. Usually started by bench/run.
+
+Flags of our own (everything else goes to Google Benchmark, below):
+  --quick              100k-event fixture, 5 repetitions of 0.3 s, no
+                       10M-event memory check (under three minutes)
+  --workdir=DIR        scratch folder (default: a new folder in $TMPDIR),
+                       emptied at start and removed at exit. DIR must be
+                       new, empty, or one an earlier run left (it holds
+                       .caseledger-bench); any other is refused, not
+                       emptied
+  --report=FILE        rewrite the generated part of FILE (markdown)
+  --history=FILE       add a full run's rows to the record of every run in
+                       FILE (docs/performance-history.md); a --quick run,
+                       or one with --benchmark_filter, adds none
+  --command=TEXT       how the run was started, for the report
+  --source=TEXT        the code measured (bench/run: its git commit)
+  --fixture_events=N   events in the read fixture (default 1000000)
+  --memory_events=N    ledger size for the memory check (default 10000000
+                       in full mode; 0 skips it)
+  --repetitions=N      repetitions per benchmark (default 9; quick 5)
+  --child=verify|rebuild|foreach --dir=LEDGER
+                       internal: run one operation on the ledger (opened
+                       read-only except for rebuild) and print its peak
+                       RSS (used for the memory check)
+
+Google Benchmark's flags:
+)";
+
+void PrintUsage() {
+  std::fputs(kUsage, stdout);
+  benchmark::PrintDefaultHelp();
+}
 
 std::string LoadAverage() {
   double load[3] = {0, 0, 0};
@@ -252,7 +268,7 @@ int main(int argc, char** argv) {
                         "true")};
   bm_argv.insert(bm_argv.end(), passthrough.begin() + 1, passthrough.end());
   int bm_argc = static_cast<int>(bm_argv.size());
-  benchmark::Initialize(&bm_argc, bm_argv.data());
+  benchmark::Initialize(&bm_argc, bm_argv.data(), PrintUsage);
   if (benchmark::ReportUnrecognizedArguments(bm_argc, bm_argv.data())) {
     return 2;
   }

@@ -1,26 +1,9 @@
-// Load generator for the network service: N concurrent clients, each on its
-// own connection and its own case, append for a fixed time (single events or
-// batches) and report events/s and the latency of each Append call.
-//
-//   caseledger_load_generator --embedded [--clients 16] [--seconds 10]
-//       [--batch 1,10]
-//   caseledger_load_generator --server HOST:PORT --token-file F [--tls-ca F]
-//       [--clients 16] [--seconds 10] [--batch 1,10]
-//
-// --embedded starts a server over a fresh ledger in a temp folder inside this
-// process (loopback, plaintext, synced appends as in production) and removes
-// it afterwards. Results: docs/service.md ("Performance").
-//
-//   caseledger_load_generator --server HOST:PORT --token-file F [--tls-ca F]
-//       --subscribers N [--subscribe-case CASE] [--pubkey F]
-//       [--target-file F] [--seconds S]
-//
-// Subscriber mode appends nothing: N Subscribe streams (a reader's token)
-// follow the ledger while other clients append, beside a health Watch and a
-// health Check every 2 s, and check what a subscriber relies on
-// (docs/service.md, "Subscribe" and "Lifecycle"); see RunSubscribers below.
-// It runs until the server stops (after --target-file appears), or gives up
-// after --seconds. tests/server/serve_soak.sh runs it beside the append load.
+// Load generator for the network service: concurrent clients append for a
+// fixed time and it reports events/s and the latency of each Append call;
+// or, in subscriber mode, it follows the ledger as readers do. Flags:
+// kUsage below, which --help prints. Results: docs/service.md
+// ("Performance"). tests/server/serve_soak.sh runs the subscriber mode
+// beside the append load.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -73,17 +56,47 @@ struct Flags {
   std::string subscribe_case, pubkey, target_file;
 };
 
+constexpr char kUsage[] =
+    R"(usage: caseledger_load_generator --embedded [--clients N] [--seconds S]
+           [--batch N[,N...]]
+       caseledger_load_generator --server HOST:PORT --token-file F
+           [--tls-ca F] [--clients N] [--seconds S] [--batch N[,N...]]
+       caseledger_load_generator --server HOST:PORT --token-file F
+           [--tls-ca F] --subscribers N [--subscribe-case CASE]
+           [--pubkey F] [--target-file F] [--seconds S]
+
+N concurrent clients, each on its own connection and its own case, append
+for S seconds, single events or batches of each size given, and the
+events/s and the latency of each Append call are reported.
+
+  --embedded           start a server over a fresh ledger in a temp folder
+                       inside this process (loopback, plaintext, synced
+                       appends as in production) and remove it afterwards
+  --server HOST:PORT   append to a running `caseledger serve`, with the
+                       bearer token in --token-file (an appender's) and,
+                       for TLS, the CA certificate in --tls-ca
+  --clients N          concurrent clients (default 16)
+  --seconds S          how long each batch size runs (default 10)
+  --batch N[,N...]     events per Append call, one run each (default 1,10)
+
+Subscriber mode appends nothing: N Subscribe streams (a reader's token,
+1 <= N <= 100) follow the ledger while other clients append, beside a health
+Watch and a health Check every 2 s, and check what a subscriber relies on
+(docs/service.md, "Subscribe" and "Lifecycle"). It runs until the server
+stops, or gives up after --seconds.
+
+  --subscribe-case CASE  one more stream, of that case alone
+  --pubkey F           the ledger's public key: each checkpoint sent must
+                       verify with it
+  --target-file F      written by the caller once its appenders stopped,
+                       "SIZE [CASE_EVENTS]": every stream over all cases
+                       must reach SIZE and no further, and the case's
+                       stream hold CASE_EVENTS events
+)";
+
 int Usage(const std::string& why) {
-  std::fprintf(
-      stderr,
-      "caseledger_load_generator: %s\nusage: caseledger_load_generator "
-      "(--embedded | --server HOST:PORT --token-file F [--tls-ca F])\n"
-      "  [--clients N] [--seconds S] [--batch 1,10]\n"
-      "  or, appending nothing: --server HOST:PORT --token-file F "
-      "--subscribers N\n"
-      "  [--subscribe-case CASE] [--pubkey F] [--target-file F] [--seconds "
-      "S]\n",
-      why.c_str());
+  std::fprintf(stderr, "caseledger_load_generator: %s\n%s", why.c_str(),
+               kUsage);
   return 2;
 }
 
@@ -938,7 +951,10 @@ int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--embedded") {
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--embedded") {
       flags.embedded = true;
     } else if (a == "--server") {
       flags.server = value();

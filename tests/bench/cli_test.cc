@@ -1,8 +1,9 @@
-// The built caseledger_bench on the files and folders it is given. It empties
-// its scratch folder at start and removes it at exit, and it rewrites the
-// report it is pointed at: these run it where a user's files could be lost
-// (a folder named by mistake, a report it cannot read) and check that they
-// survive. A filter that matches no benchmark keeps each run short.
+// The built caseledger_bench on the files and folders it is given, and the
+// load generator's usage. The bench empties its scratch folder at start and
+// removes it at exit, and it rewrites the report it is pointed at: these run
+// it where a user's files could be lost (a folder named by mistake, a report
+// it cannot read) and check that they survive. A filter that matches no
+// benchmark keeps each run short.
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -94,6 +95,27 @@ TEST(BenchReportFileTest, AReportThatCannotBeReadIsLeftAsItIs) {
                                  "written"));
   EXPECT_EQ(FileContents(report), "hand-written\n");
   EXPECT_FALSE(std::filesystem::exists(report + ".tmp"));
+}
+
+TEST(LoadGeneratorCliTest, HelpPrintsEveryFlagAndExitsZero) {
+  TempFolder scratch;
+  CliRun run = RunCli(CASELEDGER_LOAD_GENERATOR, "--help", scratch);
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  for (const char* flag :
+       {"--embedded", "--server HOST:PORT", "--token-file F", "--tls-ca F",
+        "--clients N", "--seconds S", "--batch N[,N...]", "--subscribers N",
+        "--subscribe-case CASE", "--pubkey F", "--target-file F"}) {
+    EXPECT_THAT(run.out, HasSubstr(flag));
+  }
+}
+
+TEST(LoadGeneratorCliTest, AnUnknownFlagExitsTwoWithTheUsage) {
+  TempFolder scratch;
+  CliRun run = RunCli(CASELEDGER_LOAD_GENERATOR, "--bogus", scratch);
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("unknown argument --bogus\nusage: "));
+  EXPECT_EQ(run.out, "");
 }
 
 }  // namespace

@@ -298,14 +298,17 @@ TEST_F(BenchReportTest, RebuildOfTenMillionEventsIsJudgedToo) {
 TEST_F(BenchReportTest, MemoryOfSmallLedgerSaysItIsNotTheTarget) {
   AddMemory(5000000, 40);
   EXPECT_THAT(TargetLine("Verify of 5.00M events in < 512 MiB resident"),
-              HasSubstr("met: yes (not the 10M-event target"));
+              HasSubstr("met: yes (not the 10M-event target: a smaller "
+                        "ledger, the fixture of --quick or the size "
+                        "--memory_events gave)"));
 }
 
-TEST_F(BenchReportTest, NoMemoryChecksSaysQuickSkipsThem) {
+TEST_F(BenchReportTest, NoMemoryChecksSaysWhichFlagsSkipThem) {
   for (const char* what : {"Verify", "Rebuild"}) {
     EXPECT_THAT(
         TargetLine(absl::StrCat(what, " of 10M events in < 512 MiB resident")),
-        HasSubstr("met: not run (--quick skips the 10M ledger)"));
+        HasSubstr("met: not run (no 10M-event ledger in this run: "
+                  "--quick, or --memory_events=0)"));
   }
 }
 

@@ -83,7 +83,7 @@ Subscriber mode appends nothing: N Subscribe streams (a reader's token,
 1 <= N <= 100) follow the ledger while other clients append, beside a health
 Watch and a health Check every 2 s, and check what a subscriber relies on
 (docs/service.md, "Subscribe" and "Lifecycle"). It runs until the server
-stops, or gives up after --seconds.
+stops, and fails if it is still running after --seconds.
 
   --subscribe-case CASE  one more stream, of that case alone
   --pubkey F           the ledger's public key: each checkpoint sent must

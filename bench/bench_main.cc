@@ -2,7 +2,9 @@
 // writer of docs/performance.md. Usually started by bench/run.
 //
 // Its flags: kUsage below, which --help prints.
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,8 +43,8 @@ Flags of our own (everything else goes to Google Benchmark, below):
   --workdir=DIR        scratch folder (default: a new folder in $TMPDIR),
                        emptied at start and removed at exit. DIR must be
                        new, empty, or one an earlier run left (it holds
-                       .caseledger-bench); any other is refused, not
-                       emptied
+                       .caseledger-bench) and no run still uses; any
+                       other is refused, not emptied
   --report=FILE        rewrite the generated part of FILE (markdown)
   --history=FILE       add a full run's rows to the record of every run in
                        FILE (docs/performance-history.md); a --quick run,
@@ -150,10 +152,26 @@ MemoryCheck MeasureInChild(const std::string& what, const std::string& dir,
   return check;
 }
 
+// Opens and locks `mark` (made if missing); the descriptor stays open, and
+// the lock held, until the process ends. -1 with errno set when it cannot.
+int LockMark(const std::filesystem::path& mark) {
+  const int fd = ::open(mark.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    errno = error;
+    return -1;
+  }
+  return fd;
+}
+
 // The scratch folder, emptied for this run: `workdir`, or a new folder in
 // $TMPDIR when it is empty. A given folder that holds anything but what an
 // earlier run left (its mark), or a file, is refused: emptying it could
-// delete a user's files (--workdir=. would have removed the checkout).
+// delete a user's files (--workdir=. would have removed the checkout). So
+// is one whose mark a run still holds locked: emptied, that run's ledgers
+// would vanish under it.
 absl::StatusOr<std::string> ClaimWorkdir(std::string workdir) {
   namespace fs = std::filesystem;
   constexpr char kMark[] = ".caseledger-bench";
@@ -192,17 +210,27 @@ absl::StatusOr<std::string> ClaimWorkdir(std::string workdir) {
           " holds no ", kMark, "), so it is left as it is; give a new or",
           " empty folder"));
     }
+    if (!empty) {
+      const int earlier = LockMark(fs::path(workdir) / kMark);
+      if (earlier < 0) {
+        return absl::FailedPreconditionError(
+            errno == EWOULDBLOCK
+                ? absl::StrCat(
+                      "another caseledger_bench run is using --workdir ",
+                      workdir, "; wait for it or give another folder")
+                : absl::StrCat("cannot lock ", kMark, " in --workdir ", workdir,
+                               ": ", std::strerror(errno)));
+      }
+      ::close(earlier);
+    }
   }
   fs::remove_all(workdir, ec);
   if (!ec) fs::create_directories(workdir, ec);
-  std::FILE* mark =
-      ec ? nullptr : std::fopen((fs::path(workdir) / kMark).c_str(), "w");
-  if (mark == nullptr) {
+  if (ec || LockMark(fs::path(workdir) / kMark) < 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot make --workdir ", workdir, ": ",
                      ec ? ec.message() : std::strerror(errno)));
   }
-  std::fclose(mark);
   return workdir;
 }
 

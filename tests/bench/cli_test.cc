@@ -4,6 +4,10 @@
 // it where a user's files could be lost (a folder named by mistake, a report
 // it cannot read) and check that they survive. A filter that matches no
 // benchmark keeps each run short.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -63,6 +67,28 @@ TEST(BenchWorkdirTest, ANewFolderOrOneAnInterruptedRunLeftIsTakenAndRemoved) {
     EXPECT_EQ(run.code, 0) << folder << ": " << run.err;
     EXPECT_FALSE(std::filesystem::exists(folder)) << folder;
   }
+}
+
+TEST(BenchWorkdirTest, AFolderARunStillUsesIsRefusedAndKept) {
+  TempFolder scratch;
+  const std::string folder = scratch.Sub("bench-work");
+  std::filesystem::create_directories(folder + "/fixture-0");
+  std::ofstream(folder + "/fixture-0/CURRENT") << "in use";
+  // This test holds the mark's lock as a running bench does.
+  const std::string mark = folder + "/.caseledger-bench";
+  const int held = ::open(mark.c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
+  CliRun run = RunBenchIn(folder, scratch);
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("another caseledger_bench run is using "
+                                 "--workdir " +
+                                 folder));
+  EXPECT_EQ(FileContents(folder + "/fixture-0/CURRENT"), "in use");
+  ::close(held);
+  // Once that run is gone, its folder is taken as any it left.
+  EXPECT_EQ(RunBenchIn(folder, scratch).code, 0);
+  EXPECT_FALSE(std::filesystem::exists(folder));
 }
 
 TEST(BenchWorkdirTest, HelpNamesOurFlagsAndLeavesNoFolderBehind) {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/bench_common.h"
@@ -114,6 +115,12 @@ int RunChild(const std::string& what, const std::string& dir) {
   return 0;
 }
 
+// `word` quoted for the shell: a folder named with a quote would otherwise
+// end the quoting and the child would not start.
+std::string ShellWord(const std::string& word) {
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
 MemoryCheck MeasureInChild(const std::string& what, const std::string& dir,
                            uint64_t events) {
   MemoryCheck check;
@@ -123,8 +130,8 @@ MemoryCheck MeasureInChild(const std::string& what, const std::string& dir,
   check.events = events;
   std::error_code ec;
   std::string self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  std::string command =
-      absl::StrCat("'", self, "' --child=", what, " --dir='", dir, "' 2>&1");
+  std::string command = absl::StrCat(ShellWord(self), " --child=", what,
+                                     " --dir=", ShellWord(dir), " 2>&1");
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) {
     check.error = "cannot start the child process";

@@ -22,6 +22,7 @@ namespace caseledger::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kNoBenchmark[] =
     " --memory_events=0 --benchmark_filter=NoSuchBenchmark";
@@ -89,6 +90,24 @@ TEST(BenchWorkdirTest, AFolderARunStillUsesIsRefusedAndKept) {
   // Once that run is gone, its folder is taken as any it left.
   EXPECT_EQ(RunBenchIn(folder, scratch).code, 0);
   EXPECT_FALSE(std::filesystem::exists(folder));
+}
+
+// The memory check runs each operation in a child started through the
+// shell; a quote in the folder's name ended the quoting, and the child
+// never started ("error: the child failed").
+TEST(BenchWorkdirTest, AFolderNamedWithAQuoteHoldsTheMemoryCheck) {
+  TempFolder scratch;
+  CliRun run = RunCli(
+      CASELEDGER_BENCH,
+      absl::StrCat("--quick --fixture_events=2000 --benchmark_repetitions=1 "
+                   "--benchmark_filter=BM_Verify/ \"--workdir=",
+                   scratch.Sub("it's a bench"), "\""),
+      scratch);
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("Verify of 2.0k events in < 512 MiB "
+                                 "resident: "));
+  EXPECT_THAT(run.out, Not(HasSubstr("the child failed")));
+  EXPECT_THAT(run.out, HasSubstr("MiB peak RSS; ratio"));
 }
 
 TEST(BenchWorkdirTest, HelpNamesOurFlagsAndLeavesNoFolderBehind) {

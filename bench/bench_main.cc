@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/algorithm/container.h"
@@ -52,7 +53,8 @@ Flags of our own (everything else goes to Google Benchmark, below):
                        or one with --benchmark_filter, adds none
   --command=TEXT       how the run was started, for the report
   --source=TEXT        the code measured (bench/run: its git commit)
-  --fixture_events=N   events in the read fixture (default 1000000)
+  --fixture_events=N   events in the read fixture, in whole cases of 200
+                       (default 1000000)
   --memory_events=N    ledger size for the memory check (default 10000000
                        in full mode; 0 skips it)
   --repetitions=N      repetitions per benchmark (default 9; quick 5)
@@ -284,14 +286,23 @@ int main(int argc, char** argv) {
   settings.fixture_events = quick ? 100000 : 1000000;
   settings.write_min_time = quick ? 0.3 : 0.5;
   settings.read_case_calls = 1000;
-  if ((!fixture_events.empty() &&
-       !absl::SimpleAtoi(fixture_events, &settings.fixture_events)) ||
-      (!memory_events.empty() &&
-       !absl::SimpleAtoi(memory_events, &memory_check_events)) ||
-      (!repetitions.empty() && !absl::SimpleAtoi(repetitions, &reps))) {
+  // A flag not given keeps its default.
+  auto take = [](const char* flag, const std::string& text, auto* value,
+                 int least) {
+    using Number = std::remove_pointer_t<decltype(value)>;
+    if (text.empty() || (absl::SimpleAtoi(text, value) &&
+                         *value >= static_cast<Number>(least))) {
+      return true;
+    }
     std::fprintf(stderr,
-                 "bad number in --fixture_events, --memory_events "
-                 "or --repetitions\n");
+                 "caseledger_bench: %s=%s: give a whole number of at least "
+                 "%d\n",
+                 flag, text.c_str(), least);
+    return false;
+  };
+  if (!take("--fixture_events", fixture_events, &settings.fixture_events, 1) ||
+      !take("--memory_events", memory_events, &memory_check_events, 0) ||
+      !take("--repetitions", repetitions, &reps, 1)) {
     return 2;
   }
   // Our defaults for Google Benchmark; flags given on the command line come

@@ -124,6 +124,24 @@ TEST(BenchWorkdirTest, HelpNamesOurFlagsAndLeavesNoFolderBehind) {
 
 // Taken for an empty file, a report that could not be read was replaced by
 // the skeleton of a new one, and the page's hand-written text was lost.
+// A negative count of repetitions went on to Google Benchmark, which
+// aborted (std::length_error).
+TEST(BenchFlagsTest, ABadNumberIsRefusedNamingItsFlag) {
+  TempFolder scratch;
+  for (const char* given : {"--repetitions=-3", "--repetitions=0",
+                            "--fixture_events=0", "--memory_events=ten"}) {
+    CliRun run = RunCli(
+        CASELEDGER_BENCH,
+        absl::StrCat("--quick ", given, " --workdir=", scratch.Sub("work"),
+                     " --benchmark_filter=NoSuchBenchmark"),
+        scratch);
+    EXPECT_EQ(run.code, 2) << given << ": " << run.err;
+    EXPECT_THAT(run.err, HasSubstr(absl::StrCat(
+                             given, ": give a whole number of at least")));
+    EXPECT_FALSE(std::filesystem::exists(scratch.Sub("work"))) << given;
+  }
+}
+
 TEST(BenchReportFileTest, AReportThatCannotBeReadIsLeftAsItIs) {
   TempFolder scratch;
   const std::string report = scratch.Sub("performance.md");

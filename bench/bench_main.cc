@@ -2,17 +2,17 @@
 // writer of docs/performance.md. Usually started by bench/run.
 //
 // Its flags: kUsage below, which --help prints.
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/algorithm/container.h"
@@ -27,7 +27,9 @@
 #include "bench/bench_common.h"
 #include "bench/report.h"
 #include "benchmark/benchmark.h"
+#include "ledger/internal/folder_lock.h"
 #include "ledger/ledger.h"
+#include "ledger/status_macros.h"
 #include "projections/deadline_index.h"
 
 namespace caseledger::bench {
@@ -161,27 +163,18 @@ MemoryCheck MeasureInChild(const std::string& what, const std::string& dir,
   return check;
 }
 
-// Opens and locks `mark` (made if missing); the descriptor stays open, and
-// the lock held, until the process ends. -1 with errno set when it cannot.
-int LockMark(const std::filesystem::path& mark) {
-  const int fd = ::open(mark.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return -1;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    ::close(fd);
-    errno = error;
-    return -1;
-  }
-  return fd;
-}
+// The scratch folder of this run, locked while the run lasts.
+struct Workdir {
+  std::string path;
+  internal::FolderLock lock;
+};
 
-// The scratch folder, emptied for this run: `workdir`, or a new folder in
-// $TMPDIR when it is empty. A given folder that holds anything but what an
-// earlier run left (its mark), or a file, is refused: emptying it could
-// delete a user's files (--workdir=. would have removed the checkout). So
-// is one whose mark a run still holds locked: emptied, that run's ledgers
-// would vanish under it.
-absl::StatusOr<std::string> ClaimWorkdir(std::string workdir) {
+// Takes `workdir`, or a new folder in $TMPDIR when it is empty, and empties
+// it. A given folder that holds anything but what an earlier run left (its
+// mark), or a file, is refused: emptying it could delete a user's files
+// (--workdir=. would have removed the checkout). So is one that a run still
+// holds locked: emptied, that run's ledgers would vanish under it.
+absl::StatusOr<Workdir> ClaimWorkdir(std::string workdir) {
   namespace fs = std::filesystem;
   constexpr char kMark[] = ".caseledger-bench";
   std::error_code ec;
@@ -198,49 +191,42 @@ absl::StatusOr<std::string> ClaimWorkdir(std::string workdir) {
   }
   const fs::file_status found = fs::status(workdir, ec);
   if (found.type() == fs::file_type::not_found) {
-    ec.clear();  // a new folder, made below
-  } else {
-    if (ec) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot look at --workdir ", workdir, ": ", ec.message()));
-    }
-    if (!fs::is_directory(found)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--workdir ", workdir, " is not a folder; give a new or empty one"));
-    }
-    const bool empty = fs::is_empty(workdir, ec);
-    if (ec) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot look into --workdir ", workdir, ": ", ec.message()));
-    }
-    if (!empty && !fs::exists(fs::path(workdir) / kMark, ec)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--workdir ", workdir, " is not empty and no earlier run left it (it",
-          " holds no ", kMark, "), so it is left as it is; give a new or",
-          " empty folder"));
-    }
-    if (!empty) {
-      const int earlier = LockMark(fs::path(workdir) / kMark);
-      if (earlier < 0) {
-        return absl::FailedPreconditionError(
-            errno == EWOULDBLOCK
-                ? absl::StrCat(
-                      "another caseledger_bench run is using --workdir ",
-                      workdir, "; wait for it or give another folder")
-                : absl::StrCat("cannot lock ", kMark, " in --workdir ", workdir,
-                               ": ", std::strerror(errno)));
-      }
-      ::close(earlier);
-    }
+    ec.clear();
+    fs::create_directories(workdir, ec);
+  } else if (!ec && !fs::is_directory(found)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--workdir ", workdir, " is not a folder; give a new or empty one"));
   }
-  fs::remove_all(workdir, ec);
-  if (!ec) fs::create_directories(workdir, ec);
-  if (ec || LockMark(fs::path(workdir) / kMark) < 0) {
+  if (ec) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot make --workdir ", workdir, ": ",
-                     ec ? ec.message() : std::strerror(errno)));
+        absl::StrCat("cannot take --workdir ", workdir, ": ", ec.message()));
   }
-  return workdir;
+  CASELEDGER_ASSIGN_OR_RETURN(
+      internal::FolderLock lock,
+      internal::FolderLock::Take(
+          workdir, absl::StrCat("another caseledger_bench run is using "
+                                "--workdir ",
+                                workdir,
+                                "; wait for it or give another "
+                                "folder")));
+  const bool empty = fs::is_empty(workdir, ec);
+  if (!ec && !empty && !fs::exists(fs::path(workdir) / kMark, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--workdir ", workdir, " is not empty and no earlier run left it (it",
+        " holds no ", kMark, "), so it is left as it is; give a new or",
+        " empty folder"));
+  }
+  for (auto it = fs::directory_iterator(workdir, ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    fs::remove_all(it->path(), ec);
+  }
+  if (!ec) std::ofstream(fs::path(workdir) / kMark);
+  if (ec || !fs::exists(fs::path(workdir) / kMark, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot empty --workdir ", workdir, ": ",
+                     ec ? ec.message() : "its mark cannot be written"));
+  }
+  return Workdir{workdir, std::move(lock)};
 }
 
 bool Flag(const char* arg, const char* name, std::string* value) {
@@ -319,13 +305,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Only now: Initialize exits on --help, which would leave a new folder.
-  auto claimed = ClaimWorkdir(workdir);
+  absl::StatusOr<Workdir> claimed = ClaimWorkdir(workdir);
   if (!claimed.ok()) {
     std::fprintf(stderr, "caseledger_bench: %s\n",
                  std::string(claimed.status().message()).c_str());
     return 2;
   }
-  workdir = *claimed;
+  workdir = claimed->path;
   settings.workdir = workdir;
   std::error_code ec;
   RegisterBaselineBenchmarks();

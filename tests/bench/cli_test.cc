@@ -75,9 +75,9 @@ TEST(BenchWorkdirTest, AFolderARunStillUsesIsRefusedAndKept) {
   const std::string folder = scratch.Sub("bench-work");
   std::filesystem::create_directories(folder + "/fixture-0");
   std::ofstream(folder + "/fixture-0/CURRENT") << "in use";
-  // This test holds the mark's lock as a running bench does.
-  const std::string mark = folder + "/.caseledger-bench";
-  const int held = ::open(mark.c_str(), O_RDWR | O_CREAT, 0644);
+  std::ofstream(folder + "/.caseledger-bench");
+  // This test holds the folder's lock as a running bench does.
+  const int held = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
   ASSERT_GE(held, 0);
   ASSERT_EQ(::flock(held, LOCK_EX), 0);
   CliRun run = RunBenchIn(folder, scratch);

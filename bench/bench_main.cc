@@ -201,16 +201,17 @@ absl::StatusOr<Workdir> ClaimWorkdir(std::string workdir) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot take --workdir ", workdir, ": ", ec.message()));
   }
-  CASELEDGER_ASSIGN_OR_RETURN(
-      internal::FolderLock lock,
-      internal::FolderLock::Take(
-          workdir, absl::StrCat("another caseledger_bench run is using "
-                                "--workdir ",
-                                workdir,
-                                "; wait for it or give another "
-                                "folder")));
+  const std::string busy =
+      absl::StrCat("another caseledger_bench run is using --workdir ", workdir,
+                   "; wait for it or give another folder");
+  CASELEDGER_ASSIGN_OR_RETURN(internal::FolderLock lock,
+                              internal::FolderLock::Take(workdir, busy));
   const bool empty = fs::is_empty(workdir, ec);
-  if (!ec && !empty && !fs::exists(fs::path(workdir) / kMark, ec)) {
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot look into --workdir ", workdir, ": ", ec.message()));
+  }
+  if (!empty && !fs::exists(fs::path(workdir) / kMark, ec)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "--workdir ", workdir, " is not empty and no earlier run left it (it",
         " holds no ", kMark, "), so it is left as it is; give a new or",
